@@ -1,0 +1,75 @@
+"""The NumPy backend: the reference implementation, always available.
+
+Draws with a ``numpy.random.Generator`` (PCG64 from an int seed), scales and
+clips in place. bfloat16 comes from ``ml_dtypes`` when it is installed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import array_api_compat
+import array_api_compat.numpy
+import numpy as np
+
+from unit_init.backends.base import Backend
+from unit_init.errors import DeviceError, DTypeError, SeedError
+
+__all__ = ["NumpyBackend"]
+
+
+class NumpyBackend(Backend):
+    name = "numpy"
+    extra = None
+    xp = array_api_compat.numpy
+    mutable = True
+
+    def resolve_device(self, device: Any) -> Any:
+        if device is None or device in ("cpu", "cpu:0"):
+            return "cpu"
+        msg = f"device={device!r} is not available on the numpy backend; present: 'cpu'."
+        raise DeviceError(msg)
+
+    def native_dtype(self, dtype: str) -> Any:
+        if dtype == "bfloat16":
+            try:
+                import ml_dtypes
+            except ImportError:
+                msg = 'bfloat16 on the numpy backend needs ml_dtypes: pip install ml-dtypes (JAX installs it too).'
+                raise DTypeError(msg) from None
+            return np.dtype(ml_dtypes.bfloat16)
+        return np.dtype(dtype)
+
+    def generator(self, seed: Any, device: Any) -> np.random.Generator:
+        if isinstance(seed, int):
+            return np.random.Generator(np.random.PCG64(seed))
+        if isinstance(seed, np.random.Generator):
+            return seed
+        msg = f"seed={seed!r} is not a seed for the numpy backend; pass an int, None or a numpy.random.Generator."
+        raise SeedError(msg)
+
+    def uniform(self, generator: np.random.Generator, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
+        return generator.random(shape, dtype=dtype)
+
+    def normal(self, generator: np.random.Generator, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
+        return generator.standard_normal(shape, dtype=dtype)
+
+    def owns(self, array: Any) -> bool:
+        return bool(array_api_compat.is_numpy_array(array))
+
+    def device_of(self, array: Any) -> Any:
+        return "cpu"
+
+    def full(self, shape: tuple[int, ...], value: float, dtype: str, device: Any) -> Any:
+        return np.full(shape, value, dtype=self.native_dtype(dtype))
+
+    def affine(self, x: Any, scale: float, shift: float) -> Any:
+        x *= scale
+        x += shift
+        return x
+
+    def cast(self, x: Any, dtype: str) -> Any:
+        return x.astype(self.native_dtype(dtype), copy=False)
+
+    def clip(self, x: Any, low: float, high: float) -> Any:
+        return np.clip(x, low, high, out=x)

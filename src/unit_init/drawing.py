@@ -1,0 +1,112 @@
+"""From a call's arguments to a native array: the one path every initializer takes.
+
+1. validate the shape and check the initializer accepts its rank;
+2. resolve backend, device and dtype (explicit argument, else ``like=``,
+   else the innermost :func:`unit_init.use_backend`, else the defaults);
+3. resolve the concrete distribution from the spec (cached per spec, shape,
+   layout and fans);
+4. build the backend's generator from the seed and let the distribution
+   sample itself on the backend.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import types
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from unit_init.backends.base import Backend
+from unit_init.backends.registry import backend_for_array, current_context, get_backend
+from unit_init.dtypes import canonical_dtype, is_float
+from unit_init.errors import DTypeError, ParameterError, closest
+from unit_init.seeds import normalize_seed
+from unit_init.spec.distributions import Distribution, Draw
+from unit_init.spec.fans import LayoutLike, ShapeLike, normalize_shape
+
+if TYPE_CHECKING:
+    from unit_init.spec.initializer import Initializer
+
+__all__ = ["RNG_MODES", "Target", "draw", "resolve_target"]
+
+RNG_MODES = ("native",)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A resolved backend, native device and canonical dtype."""
+
+    backend: Backend
+    device: Any
+    dtype: str
+
+
+def resolve_target(
+    backend: str | types.ModuleType | Backend | None = None,
+    device: Any = None,
+    dtype: Any = None,
+    like: Any = None,
+) -> Target:
+    """Resolve where an array goes; explicit arguments win over ``like=``, which wins over the context."""
+    if like is not None:
+        owner = backend_for_array(like)
+        resolved = get_backend(backend) if backend is not None else owner
+        if resolved is owner:
+            device = owner.device_of(like) if device is None else device
+        dtype = owner.dtype_of(like) if dtype is None else dtype
+    elif backend is not None:
+        resolved = get_backend(backend)
+    else:
+        context = current_context()
+        resolved = get_backend(context.backend)
+        device = context.device if device is None else device
+        dtype = context.dtype if dtype is None else dtype
+    canonical = canonical_dtype(dtype)
+    resolved.native_dtype(canonical)  # raises DTypeError where the backend lacks it
+    return Target(resolved, resolved.resolve_device(device), canonical)
+
+
+@functools.lru_cache(maxsize=4096)
+def _distribution(
+    spec: Initializer, shape: tuple[int, ...], layout: LayoutLike, fan_in: float | None, fan_out: float | None
+) -> Distribution:
+    return spec.distribution_for(shape, layout=layout, fan_in=fan_in, fan_out=fan_out)
+
+
+def draw(
+    spec: Initializer,
+    shape: ShapeLike,
+    *,
+    backend: str | types.ModuleType | Backend | None = None,
+    device: Any = None,
+    dtype: Any = None,
+    seed: Any = None,
+    layout: LayoutLike = None,
+    like: Any = None,
+    fan_in: float | None = None,
+    fan_out: float | None = None,
+    rng: str = "native",
+) -> Any:
+    """Draw ``spec`` for ``shape`` as a native array (see :meth:`Initializer.__call__`)."""
+    dims = normalize_shape(shape)
+    spec.check_shape(dims)
+    if rng not in RNG_MODES:
+        msg = f"rng={rng!r} is not available; accepted: {', '.join(map(repr, RNG_MODES))}.{closest(str(rng), RNG_MODES)}"
+        raise ParameterError(msg)
+    target = resolve_target(backend, device, dtype, like)
+    try:
+        distribution = _distribution(spec, dims, layout, fan_in, fan_out)
+    except TypeError:  # an unhashable layout or fan override: resolve without the cache
+        distribution = spec.distribution_for(dims, layout=layout, fan_in=fan_in, fan_out=fan_out)
+    if distribution.random and not is_float(target.dtype):
+        msg = f"{type(spec).__name__} draws random values and needs a float dtype, not dtype={target.dtype!r}; use float16, bfloat16, float32 or float64."
+        raise DTypeError(msg)
+    if math.prod(dims) == 0:
+        return target.backend.full(dims, 0, target.dtype, target.device)
+    if distribution.random:
+        given = spec.seed if seed is None else seed
+        generator = target.backend.generator(normalize_seed(given), target.device)
+    else:
+        generator = None
+    return distribution.sample(target.backend, Draw(dims, target.dtype, target.device, generator))

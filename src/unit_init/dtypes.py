@@ -1,0 +1,121 @@
+"""Canonical dtype names and host-side arithmetic on each dtype's value grid.
+
+Backends speak native dtypes; everything above them speaks the canonical names
+below. Native dtype objects (``torch.float32``, ``np.float32``, ``tf.bfloat16``,
+``jnp.bfloat16``) are recognised by their *name*, so no framework is imported.
+
+The grid helpers answer questions such as "the largest bfloat16 strictly below
+0.05", which the samplers need to keep every cast value inside its support
+(a uniform never returns its upper bound, a truncated normal never leaves its
+bounds, whatever rounding the final cast does).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Final, Literal
+
+import numpy as np
+
+from unit_init.errors import DTypeError, closest
+
+__all__ = [
+    "FLOAT_DTYPES",
+    "INTEGER_DTYPES",
+    "canonical_dtype",
+    "is_float",
+    "largest_below",
+    "smallest_at_or_above",
+    "largest_at_or_below",
+    "work_dtype",
+]
+
+FLOAT_DTYPES: Final = ("float16", "bfloat16", "float32", "float64")
+INTEGER_DTYPES: Final = (
+    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+)
+_ALIASES: Final = {
+    "half": "float16", "float": "float32", "double": "float64",
+    "bf16": "bfloat16", "fp16": "float16", "fp32": "float32", "fp64": "float64",
+}
+# Significand bits (without the implicit one) of each float dtype.
+_MANTISSA_BITS: Final = {"float16": 10, "bfloat16": 7, "float32": 23, "float64": 52}
+
+
+def canonical_dtype(dtype: Any) -> str:
+    """Return the canonical name of ``dtype`` (a name or a native dtype object).
+
+    ``None`` means ``"float32"``. Raises :class:`DTypeError` for anything else
+    unit_init cannot produce.
+    """
+    if dtype is None:
+        return "float32"
+    name = _native_name(dtype)
+    name = name.removeprefix("torch.").removeprefix("tf.").removeprefix("jnp.")
+    name = _ALIASES.get(name, name)
+    if name in FLOAT_DTYPES or name in INTEGER_DTYPES:
+        return name
+    known = FLOAT_DTYPES + INTEGER_DTYPES
+    msg = (
+        f"dtype={dtype!r} is not supported; accepted: {', '.join(known)} "
+        f"or the matching native dtype object.{closest(name, known)}"
+    )
+    raise DTypeError(msg)
+
+
+def _native_name(dtype: Any) -> str:
+    """The name a native dtype object goes by, found without importing its framework."""
+    if isinstance(dtype, str):
+        return dtype
+    name = getattr(dtype, "name", None)  # numpy and TensorFlow dtypes
+    if isinstance(name, str):
+        return name
+    text = str(dtype)
+    if text.startswith("torch."):
+        return text
+    try:  # numpy / JAX scalar types such as np.float32 or jnp.bfloat16
+        return np.dtype(dtype).name
+    except TypeError:
+        return text
+
+
+def is_float(dtype: str) -> bool:
+    """Whether the canonical ``dtype`` is a floating-point type."""
+    return dtype in FLOAT_DTYPES
+
+
+def work_dtype(dtype: str) -> Literal["float32", "float64"]:
+    """The dtype to sample in before the single final cast to ``dtype``."""
+    return "float64" if dtype == "float64" else "float32"
+
+
+def _round_to(value: float, dtype: str, mode: Literal["down", "up"]) -> float:
+    """Round ``value`` to a neighbouring value of ``dtype``'s grid, toward -inf or +inf."""
+    if value == 0.0 or not math.isfinite(value):
+        return value
+    mantissa, exponent = math.frexp(abs(value))  # abs(value) = mantissa * 2**exponent
+    # Subnormals share the smallest normal exponent; float64 bounds are exact.
+    min_exponent = {"float16": -13, "bfloat16": -125, "float32": -125, "float64": -1021}[dtype]
+    step = 2.0 ** (max(exponent, min_exponent) - 1 - _MANTISSA_BITS[dtype])
+    toward_zero = math.floor(abs(value) / step) * step
+    away = toward_zero if toward_zero == abs(value) else toward_zero + step
+    if value > 0:
+        return toward_zero if mode == "down" else away
+    return -away if mode == "down" else -toward_zero
+
+
+def largest_at_or_below(value: float, dtype: str) -> float:
+    """The largest value of ``dtype`` that is ``<= value``."""
+    return _round_to(value, dtype, "down")
+
+
+def smallest_at_or_above(value: float, dtype: str) -> float:
+    """The smallest value of ``dtype`` that is ``>= value``."""
+    return _round_to(value, dtype, "up")
+
+
+def largest_below(value: float, dtype: str) -> float:
+    """The largest value of ``dtype`` that is strictly ``< value``."""
+    # One float64 step below ``value`` is above the next grid point of any
+    # narrower dtype, so rounding it down lands exactly on that point.
+    return largest_at_or_below(math.nextafter(value, -math.inf), dtype)

@@ -1,0 +1,120 @@
+"""The functional form of every initializer: ``ui.he_normal(shape, **options)``.
+
+Each function builds its spec and calls it; the options are those of
+:meth:`unit_init.Initializer.__call__` (backend, device, dtype, seed, layout,
+like, fan_in, fan_out, rng).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from unit_init.spec import catalogue as c
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from unit_init.spec.catalogue import DistributionName
+    from unit_init.spec.fans import ShapeLike
+    from unit_init.spec.initializer import CallOptions
+    from unit_init.spec.rules import Mode
+
+__all__ = [
+    "constant", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "identity",
+    "lecun_normal", "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform",
+    "truncated_normal", "variance_scaling", "zeros",
+]
+
+
+def zeros(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
+    """An array of zeros; see :class:`unit_init.Zeros`."""
+    return c.Zeros()(shape, **options)
+
+
+def ones(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
+    """An array of ones; see :class:`unit_init.Ones`."""
+    return c.Ones()(shape, **options)
+
+
+def constant(shape: ShapeLike, *, value: float = 0.0, **options: Unpack[CallOptions]) -> Any:
+    """An array filled with ``value``; see :class:`unit_init.Constant`."""
+    return c.Constant(value)(shape, **options)
+
+
+def random_normal(shape: ShapeLike, *, mean: float = 0.0, stddev: float = 0.05, **options: Unpack[CallOptions]) -> Any:
+    """``N(mean, stddev²)``; see :class:`unit_init.RandomNormal`."""
+    return c.RandomNormal(mean, stddev)(shape, **options)
+
+
+def random_uniform(
+    shape: ShapeLike, *, minval: float = -0.05, maxval: float = 0.05, **options: Unpack[CallOptions]
+) -> Any:
+    """``U[minval, maxval)``; see :class:`unit_init.RandomUniform`."""
+    return c.RandomUniform(minval, maxval)(shape, **options)
+
+
+def truncated_normal(
+    shape: ShapeLike, *, mean: float = 0.0, stddev: float = 0.05, **options: Unpack[CallOptions]
+) -> Any:
+    """``N(mean, stddev²)`` cut at ±2·stddev; see :class:`unit_init.TruncatedNormal`."""
+    return c.TruncatedNormal(mean, stddev)(shape, **options)
+
+
+def variance_scaling(
+    shape: ShapeLike,
+    *,
+    scale: float = 1.0,
+    mode: Mode = "fan_in",
+    distribution: DistributionName = "truncated_normal",
+    **options: Unpack[CallOptions],
+) -> Any:
+    """``Var = scale / n``; see :class:`unit_init.VarianceScaling`."""
+    return c.VarianceScaling(scale, mode, distribution)(shape, **options)
+
+
+def glorot_normal(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
+    """Glorot normal, Var = 2 / (fan_in + fan_out); see :class:`unit_init.GlorotNormal`."""
+    return c.GlorotNormal()(shape, **options)
+
+
+def glorot_uniform(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
+    """Glorot uniform, limit √(6 / (fan_in + fan_out)); see :class:`unit_init.GlorotUniform`."""
+    return c.GlorotUniform()(shape, **options)
+
+
+def he_normal(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
+    """He normal, Var = 2 / fan_in; see :class:`unit_init.HeNormal`.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> w = ui.he_normal((256, 128), seed=0)
+    >>> w.shape, w.dtype.name
+    ((256, 128), 'float32')
+    """
+    return c.HeNormal()(shape, **options)
+
+
+def he_uniform(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
+    """He uniform, limit √(6 / fan_in); see :class:`unit_init.HeUniform`."""
+    return c.HeUniform()(shape, **options)
+
+
+def lecun_normal(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
+    """LeCun normal, Var = 1 / fan_in; see :class:`unit_init.LecunNormal`."""
+    return c.LecunNormal()(shape, **options)
+
+
+def lecun_uniform(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
+    """LeCun uniform, limit √(3 / fan_in); see :class:`unit_init.LecunUniform`."""
+    return c.LecunUniform()(shape, **options)
+
+
+def orthogonal(shape: ShapeLike, *, gain: float = 1.0, **options: Unpack[CallOptions]) -> Any:
+    """A (semi-)orthogonal array times ``gain``; see :class:`unit_init.Orthogonal`."""
+    return c.Orthogonal(gain)(shape, **options)
+
+
+def identity(shape: ShapeLike, *, gain: float = 1.0, **options: Unpack[CallOptions]) -> Any:
+    """``gain · eye(rows, cols)``; see :class:`unit_init.Identity`."""
+    return c.Identity(gain)(shape, **options)

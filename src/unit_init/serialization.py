@@ -1,0 +1,174 @@
+"""``get``, ``serialize`` and ``deserialize`` over a closed registry (CONTRACT §6).
+
+A config is plain JSON: ``{"class_name": "HeNormal", "config": {"seed": 1}}``.
+Deserialization only ever builds classes registered here (the catalogue,
+:func:`register`-ed user specs, and the variance rules); it never imports a
+module, evaluates code or unpickles anything named in a config. Keras configs
+(with ``"module"`` and ``"registered_name"`` keys) are accepted and read with
+Keras's meaning: in a Keras ``VarianceScaling`` config ``"normal"`` means the
+*truncated* normal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from typing import Any, Final
+
+from unit_init.errors import ParameterError, closest
+from unit_init.spec.catalogue import CATALOGUE, Composed, Identity, Orthogonal, VarianceScaling
+from unit_init.spec.initializer import Initializer
+from unit_init.spec.rules import FanScaled, FixedVariance
+
+__all__ = ["deserialize", "get", "register", "serialize"]
+
+_SPECS: dict[str, type[Initializer]] = {cls.__name__: cls for cls in CATALOGUE.values()}
+_SPECS["Composed"] = Composed
+_ALIASES: Final = {"OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity}
+_RULES: Final[dict[str, type[Any]]] = {"FanScaled": FanScaled, "FixedVariance": FixedVariance}
+# Keys Keras writes beside class_name/config; their values are checked, never used to import.
+_KERAS_MODULES: Final = (None, "keras.initializers", "keras.src.initializers", "keras.src.initializers.random_initializers", "keras.src.initializers.constant_initializers")
+_TOP_KEYS: Final = {"class_name", "config", "module", "registered_name"}
+_MAX_STRING: Final = 256
+
+
+def register(cls: type[Initializer]) -> type[Initializer]:
+    """Make a user-defined spec class deserializable by its class name (usable as a decorator)."""
+    if not (isinstance(cls, type) and issubclass(cls, Initializer) and dataclasses.is_dataclass(cls)):
+        msg = f"register() takes an Initializer dataclass, got {cls!r}."
+        raise ParameterError(msg)
+    if cls.__name__ in _SPECS and _SPECS[cls.__name__] is not cls:
+        msg = f"a spec named {cls.__name__!r} is already registered."
+        raise ParameterError(msg)
+    _SPECS[cls.__name__] = cls
+    return cls
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, (FanScaled, FixedVariance)):
+        return {"class_name": type(value).__name__, "config": dataclasses.asdict(value)}
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    msg = f"{value!r} cannot be written to a JSON config."
+    raise ParameterError(msg)
+
+
+def serialize(spec: Initializer) -> dict[str, Any]:
+    """The spec as a JSON-ready dict ``{"class_name": ..., "config": {...}}``.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> ui.serialize(ui.HeNormal(seed=1))
+    {'class_name': 'HeNormal', 'config': {'seed': 1}}
+    """
+    if not isinstance(spec, Initializer) or _SPECS.get(type(spec).__name__) is not type(spec):
+        msg = f"{spec!r} is not a registered unit_init spec; register its class with ui.register first."
+        raise ParameterError(msg)
+    config = {key: _encode(value) for key, value in spec.get_config().items()}
+    return {"class_name": type(spec).__name__, "config": config}
+
+
+def _check_keys(where: str, given: Mapping[str, Any], allowed: set[str]) -> None:
+    unknown = [key for key in given if key not in allowed]
+    if unknown:
+        first = str(unknown[0])[:_MAX_STRING]
+        msg = f"{where} has unknown key {first!r}; accepted: {', '.join(sorted(allowed))}.{closest(first, allowed)}"
+        raise ParameterError(msg)
+
+
+def _check_value(key: str, value: Any) -> Any:
+    """Admit only JSON scalars of sane size (a nested rule is decoded separately)."""
+    if isinstance(value, str) and len(value) > _MAX_STRING:
+        msg = f"config value for {key!r} is a string of {len(value)} characters; at most {_MAX_STRING} are accepted."
+        raise ParameterError(msg)
+    if value is not None and not isinstance(value, (bool, int, float, str)):
+        msg = f"config value for {key!r} must be a number, a string or null, not {type(value).__name__}."
+        raise ParameterError(msg)
+    return value
+
+
+def _class_name(config: Mapping[str, Any]) -> str:
+    name = config.get("class_name")
+    if not isinstance(name, str) or len(name) > _MAX_STRING:
+        msg = "a config needs a 'class_name' string naming a unit_init spec."
+        raise ParameterError(msg)
+    return name
+
+
+def _decode_rule(value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        msg = f"a Composed config's 'rule' must be a rule config, not {type(value).__name__}."
+        raise ParameterError(msg)
+    _check_keys("a rule config", value, {"class_name", "config"})
+    name = _class_name(value)
+    if name not in _RULES:
+        msg = f"rule class_name={name!r} is not known; accepted: {', '.join(_RULES)}."
+        raise ParameterError(msg)
+    fields = value.get("config", {})
+    if not isinstance(fields, Mapping):
+        raise ParameterError("a rule's 'config' must be an object.")
+    allowed = {f.name for f in dataclasses.fields(_RULES[name])}
+    _check_keys(f"the {name} config", fields, allowed)
+    return _RULES[name](**{key: _check_value(key, v) for key, v in fields.items()})
+
+
+def deserialize(config: Mapping[str, Any]) -> Initializer:
+    """Build a spec from a config made by :func:`serialize` or by Keras.
+
+    Raises
+    ------
+    ParameterError
+        Unknown class, a module path, unknown keys, values of the wrong type
+        or out of range. Nothing is ever imported or evaluated.
+    """
+    if not isinstance(config, Mapping):
+        msg = f"a config must be a dict, not {type(config).__name__}."
+        raise ParameterError(msg)
+    _check_keys("the config", config, _TOP_KEYS)
+    if config.get("module") not in _KERAS_MODULES:
+        msg = f"config names module={str(config.get('module'))[:_MAX_STRING]!r}; unit_init never imports from a config and accepts only Keras's initializer modules there."
+        raise ParameterError(msg)
+    name = _class_name(config)
+    cls = _SPECS.get(name) or _ALIASES.get(name)
+    if cls is None:
+        msg = f"class_name={name!r} is not a registered unit_init spec; known: {', '.join(sorted(_SPECS))}.{closest(name, _SPECS)}"
+        raise ParameterError(msg)
+    if config.get("registered_name") not in (None, name):
+        msg = f"registered_name={str(config.get('registered_name'))[:_MAX_STRING]!r} does not match class_name={name!r}."
+        raise ParameterError(msg)
+    fields = config.get("config", {})
+    if not isinstance(fields, Mapping):
+        raise ParameterError("a config's 'config' must be an object.")
+    _check_keys(f"the {name} config", fields, {f.name for f in dataclasses.fields(cls)})
+    kwargs = {key: _decode_rule(v) if (cls is Composed and key == "rule") else _check_value(key, v) for key, v in fields.items()}
+    if cls is VarianceScaling and kwargs.get("distribution") == "normal":
+        kwargs["distribution"] = "truncated_normal"  # Keras meaning; unit_init itself never writes "normal"
+    try:
+        return cls(**kwargs)
+    except TypeError as error:  # e.g. a rule where a number belongs
+        raise ParameterError(f"the {name} config is invalid: {error}") from None
+
+
+def get(identifier: str | Mapping[str, Any] | Initializer | None) -> Initializer | None:
+    """A spec from a name (``"he_normal"`` or ``"HeNormal"``), a config, a spec, or ``None``.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> ui.get("he_normal")
+    HeNormal(seed=None)
+    """
+    if identifier is None or isinstance(identifier, Initializer):
+        return identifier
+    if isinstance(identifier, str):
+        cls = CATALOGUE.get(identifier) or _SPECS.get(identifier) or _ALIASES.get(identifier)
+        if cls is None:
+            known = [*CATALOGUE, *_SPECS]
+            msg = f"initializer {identifier[:_MAX_STRING]!r} is not known; known: {', '.join(CATALOGUE)}.{closest(identifier, known)}"
+            raise ParameterError(msg)
+        return cls()
+    return deserialize(identifier)

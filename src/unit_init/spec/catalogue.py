@@ -1,0 +1,337 @@
+"""The named initializers (CONTRACT §2), each a rule plus a distribution.
+
+Names and defaults follow Keras. The fan-scaled family has one core,
+:class:`VarianceScaling`; Glorot, He and LeCun are presets that only fix its
+arguments, and :class:`Composed` combines *any* variance rule with any
+distribution family, so a new initializer needs no backend code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar, Final, Literal
+
+from unit_init.errors import ParameterError, closest
+from unit_init.spec import distributions as d
+from unit_init.spec._checks import finite, non_negative, positive
+from unit_init.spec.fans import LayoutLike, ShapeLike, compute_fans, normalize_shape, resolve_layout
+from unit_init.spec.initializer import Initializer
+from unit_init.spec.rules import FanScaled, Mode, VarianceRule
+
+__all__ = [
+    "CATALOGUE",
+    "Composed",
+    "Constant",
+    "GlorotNormal",
+    "GlorotUniform",
+    "HeNormal",
+    "HeUniform",
+    "Identity",
+    "LecunNormal",
+    "LecunUniform",
+    "Ones",
+    "Orthogonal",
+    "RandomNormal",
+    "RandomUniform",
+    "TruncatedNormal",
+    "VarianceScaling",
+    "Zeros",
+]
+
+DistributionName = Literal["truncated_normal", "untruncated_normal", "normal", "uniform"]
+
+
+@dataclass(frozen=True, slots=True)
+class Zeros(Initializer):
+    """Every element is 0."""
+
+    def distribution_for(self, shape: ShapeLike, **_: object) -> d.Distribution:
+        return d.Constant(0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Ones(Initializer):
+    """Every element is 1."""
+
+    def distribution_for(self, shape: ShapeLike, **_: object) -> d.Distribution:
+        return d.Constant(1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Constant(Initializer):
+    """Every element is ``value``.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> ui.constant((2, 2), value=0.5).tolist()
+    [[0.5, 0.5], [0.5, 0.5]]
+    """
+
+    value: float = 0.0
+
+    def _validate(self) -> None:
+        finite("value", self.value)
+
+    def distribution_for(self, shape: ShapeLike, **_: object) -> d.Distribution:
+        return d.Constant(self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class RandomNormal(Initializer):
+    """``N(mean, stddev²)`` whatever the shape."""
+
+    mean: float = 0.0
+    stddev: float = 0.05
+
+    def _validate(self) -> None:
+        finite("mean", self.mean)
+        non_negative("stddev", self.stddev)
+
+    def distribution_for(self, shape: ShapeLike, **_: object) -> d.Distribution:
+        return d.Normal(self.mean, self.stddev)
+
+
+@dataclass(frozen=True, slots=True)
+class RandomUniform(Initializer):
+    """``U[minval, maxval)`` whatever the shape."""
+
+    minval: float = -0.05
+    maxval: float = 0.05
+
+    def _validate(self) -> None:
+        if finite("minval", self.minval) > finite("maxval", self.maxval):
+            msg = f"minval={self.minval!r} must not exceed maxval={self.maxval!r}."
+            raise ParameterError(msg)
+
+    def distribution_for(self, shape: ShapeLike, **_: object) -> d.Distribution:
+        return d.Uniform(self.minval, self.maxval)
+
+
+@dataclass(frozen=True, slots=True)
+class TruncatedNormal(Initializer):
+    """``N(mean, stddev²)`` cut at ``mean ± 2·stddev``, rejected values re-drawn.
+
+    ``stddev`` is the scale before truncation (as in Keras): the result's
+    standard deviation is ``0.8796·stddev``.
+    """
+
+    mean: float = 0.0
+    stddev: float = 0.05
+
+    def _validate(self) -> None:
+        finite("mean", self.mean)
+        positive("stddev", self.stddev)
+
+    def distribution_for(self, shape: ShapeLike, **_: object) -> d.Distribution:
+        return d.TruncatedNormal(self.mean, self.stddev)
+
+
+def _family(name: str | Callable[[float, float], d.Distribution]) -> Callable[[float, float], d.Distribution]:
+    if callable(name):
+        return name
+    if name in d.FAMILIES:
+        return d.FAMILIES[name]
+    hint = closest(name, d.FAMILIES) if isinstance(name, str) else ""
+    msg = f"distribution={name!r} is not known; accepted: {', '.join(map(repr, d.FAMILIES))}.{hint}"
+    raise ParameterError(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class Composed(Initializer):
+    """Any variance rule combined with any distribution family.
+
+    ``Var = rule.variance(fans)``; the family turns ``(mean, Var)`` into a
+    distribution (a name from ``FAMILIES`` or a callable).
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> spec = ui.Composed(rule=ui.rules.FanScaled(6.0, "fan_avg"), family="uniform")
+    >>> spec.distribution_for((256, 128))
+    Uniform(low=-0.125, high=0.125)
+    """
+
+    rule: VarianceRule = FanScaled()
+    family: str | Callable[[float, float], d.Distribution] = "truncated_normal"
+    mean: float = 0.0
+
+    def _validate(self) -> None:
+        if not isinstance(self.rule, VarianceRule):
+            msg = f"rule={self.rule!r} has no variance(fans) method."
+            raise ParameterError(msg)
+        _family(self.family)
+        finite("mean", self.mean)
+
+    def distribution_for(
+        self, shape: ShapeLike, *, layout: LayoutLike = None, fan_in: float | None = None, fan_out: float | None = None
+    ) -> d.Distribution:
+        fans = compute_fans(normalize_shape(shape), layout, fan_in=fan_in, fan_out=fan_out)
+        return _family(self.family)(self.mean, self.rule.variance(fans))
+
+
+@dataclass(frozen=True, slots=True)
+class VarianceScaling(Initializer):
+    """``Var = scale / n``, n = fan_in, fan_out or (fan_in + fan_out) / 2.
+
+    ``distribution``:
+
+    * ``"truncated_normal"``: cut at ±2σ with σ = √Var / 0.87962566103423978,
+      so the variance *after* truncation is exactly Var;
+    * ``"untruncated_normal"`` (alias ``"normal"``, as in JAX): ``N(0, Var)``;
+    * ``"uniform"``: ``U[-√(3·Var), √(3·Var))``.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> ui.VarianceScaling(2.0, "fan_in", "uniform").distribution_for((256, 128))
+    Uniform(low=-0.15309310892394862, high=0.15309310892394862)
+    """
+
+    scale: float = 1.0
+    mode: Mode = "fan_in"
+    distribution: DistributionName = "truncated_normal"
+
+    def _validate(self) -> None:
+        FanScaled(self.scale, self.mode)
+        if not isinstance(self.distribution, str):
+            msg = f"distribution={self.distribution!r} must be one of {', '.join(map(repr, d.FAMILIES))}."
+            raise ParameterError(msg)
+        _family(self.distribution)
+        if self.distribution == "normal":  # one spelling per meaning, so equal specs compare equal
+            object.__setattr__(self, "distribution", "untruncated_normal")
+
+    @property
+    def rule(self) -> FanScaled:
+        """The variance rule, ``FanScaled(scale, mode)``."""
+        return FanScaled(self.scale, self.mode)
+
+    def distribution_for(
+        self, shape: ShapeLike, *, layout: LayoutLike = None, fan_in: float | None = None, fan_out: float | None = None
+    ) -> d.Distribution:
+        fans = compute_fans(normalize_shape(shape), layout, fan_in=fan_in, fan_out=fan_out)
+        return _family(self.distribution)(0.0, self.rule.variance(fans))
+
+
+@dataclass(frozen=True, slots=True)
+class _Preset(Initializer):
+    """A :class:`VarianceScaling` with every argument fixed (only ``seed`` is free)."""
+
+    preset: ClassVar[VarianceScaling]
+
+    def distribution_for(
+        self, shape: ShapeLike, *, layout: LayoutLike = None, fan_in: float | None = None, fan_out: float | None = None
+    ) -> d.Distribution:
+        return self.preset.distribution_for(shape, layout=layout, fan_in=fan_in, fan_out=fan_out)
+
+
+class GlorotNormal(_Preset):
+    """Glorot (Xavier) normal: ``VarianceScaling(1.0, "fan_avg", "truncated_normal")``, Var = 2 / (fan_in + fan_out)."""
+
+    __slots__ = ()
+    preset = VarianceScaling(1.0, "fan_avg", "truncated_normal")
+
+
+class GlorotUniform(_Preset):
+    """Glorot (Xavier) uniform: ``VarianceScaling(1.0, "fan_avg", "uniform")``, limit √(6 / (fan_in + fan_out))."""
+
+    __slots__ = ()
+    preset = VarianceScaling(1.0, "fan_avg", "uniform")
+
+
+class HeNormal(_Preset):
+    """He (Kaiming) normal: ``VarianceScaling(2.0, "fan_in", "truncated_normal")``, Var = 2 / fan_in."""
+
+    __slots__ = ()
+    preset = VarianceScaling(2.0, "fan_in", "truncated_normal")
+
+
+class HeUniform(_Preset):
+    """He (Kaiming) uniform: ``VarianceScaling(2.0, "fan_in", "uniform")``, limit √(6 / fan_in)."""
+
+    __slots__ = ()
+    preset = VarianceScaling(2.0, "fan_in", "uniform")
+
+
+class LecunNormal(_Preset):
+    """LeCun normal: ``VarianceScaling(1.0, "fan_in", "truncated_normal")``, Var = 1 / fan_in."""
+
+    __slots__ = ()
+    preset = VarianceScaling(1.0, "fan_in", "truncated_normal")
+
+
+class LecunUniform(_Preset):
+    """LeCun uniform: ``VarianceScaling(1.0, "fan_in", "uniform")``, limit √(3 / fan_in)."""
+
+    __slots__ = ()
+    preset = VarianceScaling(1.0, "fan_in", "uniform")
+
+
+@dataclass(frozen=True, slots=True)
+class Orthogonal(Initializer):
+    """A Haar-random (semi-)orthogonal matrix times ``gain``; rank >= 2.
+
+    The shape is viewed as a matrix with the layout's out axis on one side and
+    every other axis (batch axes excepted) flattened on the other; the smaller
+    side is orthonormal: ``QᵀQ = gain²·I``. Each entry has variance
+    ``gain² / max(rows, cols)``.
+    """
+
+    gain: float = 1.0
+    min_rank: ClassVar[int] = 2
+
+    def _validate(self) -> None:
+        finite("gain", self.gain)
+
+    def distribution_for(self, shape: ShapeLike, *, layout: LayoutLike = None, **_: object) -> d.Distribution:
+        dims = normalize_shape(shape)
+        self.check_shape(dims)
+        _, out_axes, batch_axes = resolve_layout(layout).axes(len(dims))
+        return d.Orthogonal(self.gain, out_axes, batch_axes)
+
+    def variance(self, shape: ShapeLike, *, layout: LayoutLike = None, **_: object) -> float:
+        """``gain² / max(rows, cols)``: a unit vector of length n has mean square 1/n."""
+        dims = normalize_shape(shape)
+        self.check_shape(dims)
+        _, out_axes, batch_axes = resolve_layout(layout).axes(len(dims))
+        cols = math.prod(dims[a] for a in out_axes)
+        rows = math.prod(dims[a] for a in range(len(dims)) if a not in out_axes and a not in batch_axes)
+        return float(self.gain) ** 2 / max(rows, cols, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity(Initializer):
+    """``gain · eye(rows, cols)``; rank 2 only (also non-square)."""
+
+    gain: float = 1.0
+    min_rank: ClassVar[int] = 2
+    max_rank: ClassVar[int | None] = 2
+
+    def _validate(self) -> None:
+        finite("gain", self.gain)
+
+    def distribution_for(self, shape: ShapeLike, **_: object) -> d.Distribution:
+        self.check_shape(normalize_shape(shape))
+        return d.Identity(self.gain)
+
+
+CATALOGUE: Final[dict[str, type[Initializer]]] = {
+    "zeros": Zeros,
+    "ones": Ones,
+    "constant": Constant,
+    "random_normal": RandomNormal,
+    "random_uniform": RandomUniform,
+    "truncated_normal": TruncatedNormal,
+    "variance_scaling": VarianceScaling,
+    "glorot_normal": GlorotNormal,
+    "glorot_uniform": GlorotUniform,
+    "he_normal": HeNormal,
+    "he_uniform": HeUniform,
+    "lecun_normal": LecunNormal,
+    "lecun_uniform": LecunUniform,
+    "orthogonal": Orthogonal,
+    "identity": Identity,
+}
+"""Every named initializer: snake-case name → spec class."""

@@ -1,0 +1,314 @@
+"""Distributions: the "what to draw" half of an initializer.
+
+A distribution here is *concrete*: every parameter is a number, resolved from
+an initializer's rule for one shape. Each one knows its moments and support
+(so tests and users can check the arithmetic) and how to ask a backend for a
+sample through the backend's primitives, so a new distribution works on every
+backend with no backend code.
+
+Sampling policy, written once here for all backends:
+
+* draw in float32 (float64 for float64 outputs), then cast once;
+* after the cast, values are confined to the support *on the output dtype's
+  grid*: a uniform never returns its upper bound, a truncated normal never
+  leaves its bounds, also in bfloat16;
+* truncation re-draws the rejected values; it never clamps raw draws.
+
+Families (:data:`FAMILIES`) build a distribution from a mean and a variance,
+which is how variance rules and distributions combine.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Final
+
+import numpy as np
+
+from unit_init.dtypes import (
+    is_float,
+    largest_at_or_below,
+    largest_below,
+    smallest_at_or_above,
+    work_dtype,
+)
+from unit_init.errors import DTypeError, ParameterError
+from unit_init.spec._checks import finite, non_negative, positive
+
+if TYPE_CHECKING:
+    from unit_init.backends.base import Backend
+
+__all__ = [
+    "FAMILIES",
+    "Constant",
+    "Distribution",
+    "Draw",
+    "Identity",
+    "Normal",
+    "Orthogonal",
+    "TruncatedNormal",
+    "Uniform",
+    "truncated_standard_normal_moments",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Draw:
+    """Where and how to draw: the resolved target of one call."""
+
+    shape: tuple[int, ...]
+    dtype: str
+    device: Any
+    generator: Any
+
+
+def _confine(backend: Backend, x: Any, low: float, high: float, dtype: str) -> Any:
+    """Clip cast values into ``[low, high]`` given on ``dtype``'s grid; rounding can only reach one grid step outside."""
+    if low > high:
+        msg = f"no {dtype} value lies in the support [{low}, {high}]; use a wider dtype."
+        raise DTypeError(msg)
+    return backend.clip(x, low, high)
+
+
+class Distribution:
+    """Protocol-like base: a concrete distribution that can sample itself."""
+
+    __slots__ = ()
+    random: ClassVar[bool] = True
+
+    def sample(self, backend: Backend, draw: Draw) -> Any:
+        """Draw ``draw.shape`` values on ``backend``."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class Constant(Distribution):
+    """Every element equals ``value``."""
+
+    value: float
+    random: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        finite("value", self.value)
+
+    @property
+    def mean(self) -> float:
+        return float(self.value)
+
+    @property
+    def variance(self) -> float:
+        return 0.0
+
+    def sample(self, backend: Backend, draw: Draw) -> Any:
+        if not is_float(draw.dtype):
+            info = np.iinfo(draw.dtype)
+            if not float(self.value).is_integer() or not info.min <= self.value <= info.max:
+                msg = f"value={self.value!r} cannot be stored exactly in dtype={draw.dtype!r} (range {info.min}..{info.max})."
+                raise ParameterError(msg)
+            return backend.full(draw.shape, int(self.value), draw.dtype, draw.device)
+        return backend.full(draw.shape, float(self.value), draw.dtype, draw.device)
+
+
+@dataclass(frozen=True, slots=True)
+class Uniform(Distribution):
+    """``U[low, high)``: mean ``(low + high) / 2``, variance ``(high - low)² / 12``."""
+
+    low: float
+    high: float
+
+    def __post_init__(self) -> None:
+        if finite("low", self.low) > finite("high", self.high):
+            msg = f"low={self.low!r} must not exceed high={self.high!r}."
+            raise ParameterError(msg)
+
+    @classmethod
+    def from_moments(cls, mean: float, variance: float) -> Uniform:
+        """The uniform with this mean and variance: limit ``√(3·variance)``."""
+        limit = math.sqrt(3.0 * variance)
+        return cls(mean - limit, mean + limit)
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    @property
+    def variance(self) -> float:
+        return (self.high - self.low) ** 2 / 12
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+    def sample(self, backend: Backend, draw: Draw) -> Any:
+        if self.low == self.high:
+            return backend.full(draw.shape, self.low, draw.dtype, draw.device)
+        unit = backend.uniform(draw.generator, draw.shape, work_dtype(draw.dtype), draw.device)
+        x = backend.cast(backend.affine(unit, self.high - self.low, self.low), draw.dtype)
+        low = smallest_at_or_above(self.low, draw.dtype)
+        return _confine(backend, x, low, largest_below(self.high, draw.dtype), draw.dtype)
+
+
+@dataclass(frozen=True, slots=True)
+class Normal(Distribution):
+    """``N(mean, std²)``."""
+
+    mean: float
+    std: float
+
+    def __post_init__(self) -> None:
+        finite("mean", self.mean)
+        non_negative("std", self.std)
+
+    @classmethod
+    def from_moments(cls, mean: float, variance: float) -> Normal:
+        return cls(mean, math.sqrt(variance))
+
+    @property
+    def variance(self) -> float:
+        return self.std**2
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return (-math.inf, math.inf)
+
+    def sample(self, backend: Backend, draw: Draw) -> Any:
+        z = backend.normal(draw.generator, draw.shape, work_dtype(draw.dtype), draw.device)
+        return backend.cast(backend.affine(z, self.std, self.mean), draw.dtype)
+
+
+def truncated_standard_normal_moments(low: float, high: float) -> tuple[float, float]:
+    """Mean and variance of a standard normal conditioned on ``[low, high]``.
+
+    With φ the standard normal density and ``Z = Φ(high) − Φ(low)``::
+
+        mean     = (φ(low) − φ(high)) / Z
+        variance = 1 + (low·φ(low) − high·φ(high)) / Z − mean²
+
+    For ``[-2, 2]`` the standard deviation is 0.87962566103423978, the constant
+    Keras and JAX divide by.
+    """
+    def pdf(x: float) -> float:
+        return math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+
+    def cdf(x: float) -> float:
+        return 0.5 * math.erfc(-x / math.sqrt(2))
+
+    mass = cdf(high) - cdf(low)
+    mean = (pdf(low) - pdf(high)) / mass
+    variance = 1 + (low * pdf(low) - high * pdf(high)) / mass - mean**2
+    return mean, variance
+
+
+MIN_TRUNCATED_MASS: Final = 0.25
+"""Smallest normal mass a truncation may keep (re-drawing needs ~1/mass rounds)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TruncatedNormal(Distribution):
+    """``N(mean, std²)`` conditioned on ``[mean + low·std, mean + high·std]``.
+
+    ``low`` and ``high`` are in units of ``std`` (default ±2). ``std`` is the
+    scale *before* truncation; the result's variance is ``std² · v(low, high)``
+    with ``v`` from :func:`truncated_standard_normal_moments`.
+    """
+
+    mean: float
+    std: float
+    low: float = -2.0
+    high: float = 2.0
+
+    def __post_init__(self) -> None:
+        finite("mean", self.mean)
+        positive("std", self.std)
+        if finite("low", self.low) >= finite("high", self.high):
+            msg = f"low={self.low!r} must be below high={self.high!r} (bounds in units of std)."
+            raise ParameterError(msg)
+        mass = 0.5 * (math.erfc(-self.high / math.sqrt(2)) - math.erfc(-self.low / math.sqrt(2)))
+        if mass < MIN_TRUNCATED_MASS:
+            msg = (
+                f"bounds [{self.low}, {self.high}] (in units of std) keep {mass:.3g} of the normal's mass; "
+                f"at least {MIN_TRUNCATED_MASS} is required so that re-drawing rejected values stays fast."
+            )
+            raise ParameterError(msg)
+
+    @classmethod
+    def from_moments(cls, mean: float, variance: float, low: float = -2.0, high: float = 2.0) -> TruncatedNormal:
+        """The ±bound truncated normal whose variance *after* truncation is ``variance``."""
+        _, unit_variance = truncated_standard_normal_moments(low, high)
+        return cls(mean, math.sqrt(variance / unit_variance), low, high)
+
+    @property
+    def variance(self) -> float:
+        return self.std**2 * truncated_standard_normal_moments(self.low, self.high)[1]
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return (self.mean + self.low * self.std, self.mean + self.high * self.std)
+
+    def sample(self, backend: Backend, draw: Draw) -> Any:
+        z = backend.truncated_normal(draw.generator, draw.shape, self.low, self.high, work_dtype(draw.dtype), draw.device)
+        x = backend.cast(backend.affine(z, self.std, self.mean), draw.dtype)
+        low, high = self.support
+        return _confine(backend, x, smallest_at_or_above(low, draw.dtype), largest_at_or_below(high, draw.dtype), draw.dtype)
+
+
+@dataclass(frozen=True, slots=True)
+class Orthogonal(Distribution):
+    """Haar-distributed (semi-)orthogonal matrices times ``gain``.
+
+    The array is viewed as a matrix (one per batch index) with the ``out_axes``
+    flattened on one side and every other axis flattened on the other; the
+    smaller side is orthonormal, so ``QᵀQ = gain²·I`` (or ``QQᵀ``). It is drawn
+    as ``Q·diag(sign(diag(R)))`` from the QR factorization of a Gaussian
+    matrix, the sign fix making Q exactly Haar-distributed.
+    """
+
+    gain: float
+    out_axes: tuple[int, ...]
+    batch_axes: tuple[int, ...] = ()
+
+    def sample(self, backend: Backend, draw: Draw) -> Any:
+        xp = backend.xp
+        shape = draw.shape
+        other = tuple(a for a in range(len(shape)) if a not in self.out_axes and a not in self.batch_axes)
+        order = self.batch_axes + other + self.out_axes
+        batch = tuple(shape[a] for a in self.batch_axes)
+        rows, cols = math.prod(shape[a] for a in other), math.prod(shape[a] for a in self.out_axes)
+        big, small = max(rows, cols), min(rows, cols)
+        gaussian = backend.normal(draw.generator, (*batch, big, small), work_dtype(draw.dtype), draw.device)
+        q, r = backend.qr(gaussian)
+        signs = xp.sign(xp.linalg.diagonal(r))
+        q = q * xp.expand_dims(signs, axis=-2) * self.gain
+        if rows < cols:
+            q = xp.matrix_transpose(q)
+        q = xp.reshape(q, tuple(shape[a] for a in order))
+        q = xp.permute_dims(q, tuple(order.index(a) for a in range(len(shape))))
+        return backend.cast(q, draw.dtype)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity(Distribution):
+    """``gain · eye(rows, cols)`` for a rank-2 shape."""
+
+    gain: float
+    random: ClassVar[bool] = False
+
+    def sample(self, backend: Backend, draw: Draw) -> Any:
+        rows, cols = draw.shape
+        if not is_float(draw.dtype) and not float(self.gain).is_integer():
+            msg = f"gain={self.gain!r} cannot be stored exactly in dtype={draw.dtype!r}."
+            raise ParameterError(msg)
+        gain = self.gain if is_float(draw.dtype) else int(self.gain)
+        return backend.eye(rows, cols, gain, draw.dtype, draw.device)
+
+
+Family = Callable[[float, float], Distribution]
+FAMILIES: Final[dict[str, Family]] = {
+    "truncated_normal": TruncatedNormal.from_moments,
+    "untruncated_normal": Normal.from_moments,
+    "normal": Normal.from_moments,
+    "uniform": Uniform.from_moments,
+}
+"""Distribution families by name: ``(mean, variance) -> Distribution``."""

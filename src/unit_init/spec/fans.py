@@ -1,0 +1,171 @@
+"""Layouts and the fan computation (CONTRACT §3).
+
+A :class:`Layout` says which axis of a weight is the input axis, which is the
+output axis and which axes are batch axes (stacked experts, heads, …). Every
+remaining axis is a *receptive-field* axis::
+
+    receptive = prod(shape[a] for a not in in_axis, out_axis, batch_axis)
+    fan_in    = prod(shape[in_axis])  * receptive
+    fan_out   = prod(shape[out_axis]) * receptive
+
+Rank 1 gives ``fan_in = fan_out = shape[0]``; rank 0 gives both 1. Explicit
+``fan_in=`` / ``fan_out=`` override what the shape says.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final, Union
+
+from unit_init.errors import ParameterError, ShapeError, closest
+from unit_init.spec._checks import positive
+
+__all__ = ["Fans", "LAYOUTS", "Layout", "LayoutLike", "ShapeLike", "compute_fans", "normalize_shape", "resolve_layout"]
+
+Axes = Union[int, tuple[int, ...]]
+ShapeLike = Union[int, Sequence[int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Which axes of a weight are its input, output and batch axes.
+
+    Parameters
+    ----------
+    in_axis, out_axis:
+        An axis or a tuple of axes; negative values count from the end.
+    batch_axis:
+        Axes that count in neither fan (e.g. stacked experts).
+
+    Examples
+    --------
+    >>> Layout(in_axis=1, out_axis=0)  # PyTorch's Linear and Conv weights
+    Layout(in_axis=1, out_axis=0, batch_axis=())
+    """
+
+    in_axis: Axes = -2
+    out_axis: Axes = -1
+    batch_axis: Axes = ()
+
+    def __post_init__(self) -> None:
+        for name in ("in_axis", "out_axis", "batch_axis"):
+            value = getattr(self, name)
+            axes = (value,) if isinstance(value, int) else value
+            if not isinstance(axes, tuple) or not all(
+                isinstance(a, int) and not isinstance(a, bool) for a in axes
+            ):
+                msg = f"Layout {name}={value!r} must be an int or a tuple of ints."
+                raise ParameterError(msg)
+            object.__setattr__(self, name, value if isinstance(value, int) else tuple(axes))
+
+    def axes(self, rank: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        """The (in, out, batch) axes as non-negative ints for an array of ``rank``."""
+        resolved = tuple(self._normalize(name, rank) for name in ("in_axis", "out_axis", "batch_axis"))
+        flat = [a for group in resolved for a in group]
+        if len(flat) != len(set(flat)):
+            msg = f"{self} names the same axis twice for a rank-{rank} shape."
+            raise ParameterError(msg)
+        return resolved  # type: ignore[return-value]
+
+    def _normalize(self, name: str, rank: int) -> tuple[int, ...]:
+        value = getattr(self, name)
+        axes = (value,) if isinstance(value, int) else value
+        for axis in axes:
+            if not -rank <= axis < rank:
+                msg = f"{name}={axis} of {self} does not exist in a rank-{rank} shape."
+                raise ShapeError(msg)
+        return tuple(operator.index(axis) % rank for axis in axes)
+
+
+LAYOUTS: Final[dict[str, Layout]] = {
+    "keras": Layout(in_axis=-2, out_axis=-1),
+    "torch": Layout(in_axis=1, out_axis=0),
+    "keras_transpose": Layout(in_axis=-1, out_axis=-2),
+    "torch_transpose": Layout(in_axis=0, out_axis=1),
+}
+LayoutLike = Union[str, Layout, None]
+
+
+def resolve_layout(layout: LayoutLike) -> Layout:
+    """Turn a layout name (or ``None`` for ``"keras"``) into a :class:`Layout`."""
+    if layout is None:
+        return LAYOUTS["keras"]
+    if isinstance(layout, Layout):
+        return layout
+    if isinstance(layout, str) and layout in LAYOUTS:
+        return LAYOUTS[layout]
+    hint = closest(layout, LAYOUTS) if isinstance(layout, str) else ""
+    msg = f"layout={layout!r} is not known; accepted: {', '.join(map(repr, LAYOUTS))} or a ui.Layout(...).{hint}"
+    raise ParameterError(msg)
+
+
+def normalize_shape(shape: ShapeLike) -> tuple[int, ...]:
+    """Validate ``shape`` (an int or a sequence of non-negative ints) into a tuple."""
+    if isinstance(shape, bool) or isinstance(shape, (str, bytes)) or not (
+        hasattr(shape, "__index__") or isinstance(shape, Iterable)
+    ):
+        msg = f"shape={shape!r} must be an int or a sequence of non-negative ints."
+        raise ShapeError(msg)
+    dims = (shape,) if hasattr(shape, "__index__") else tuple(shape)
+    result = []
+    for dim in dims:
+        if isinstance(dim, bool) or not hasattr(dim, "__index__"):
+            msg = f"shape={shape!r} has {dim!r}; every dimension must be a non-negative int."
+            raise ShapeError(msg)
+        if operator.index(dim) < 0:
+            msg = f"shape={shape!r} has the negative dimension {dim}."
+            raise ShapeError(msg)
+        result.append(operator.index(dim))
+    return tuple(result)
+
+
+@dataclass(frozen=True, slots=True)
+class Fans:
+    """The fans of a shape under a layout, and their average."""
+
+    fan_in: float
+    fan_out: float
+
+    @property
+    def fan_avg(self) -> float:
+        """``(fan_in + fan_out) / 2``."""
+        return (self.fan_in + self.fan_out) / 2
+
+
+def _override(name: str, value: float | None, computed: float) -> float:
+    if value is None:
+        return computed
+    return positive(name, value)
+
+
+def compute_fans(
+    shape: tuple[int, ...],
+    layout: LayoutLike = None,
+    *,
+    fan_in: float | None = None,
+    fan_out: float | None = None,
+) -> Fans:
+    """Compute ``(fan_in, fan_out)`` of ``shape`` under ``layout``.
+
+    Examples
+    --------
+    >>> compute_fans((3, 3, 64, 128))                  # Keras conv kernel
+    Fans(fan_in=576.0, fan_out=1152.0)
+    >>> compute_fans((128, 64, 3, 3), layout="torch")  # PyTorch conv weight
+    Fans(fan_in=576.0, fan_out=1152.0)
+    """
+    rank = len(shape)
+    if rank == 0:
+        computed_in = computed_out = 1.0
+    elif rank == 1:
+        computed_in = computed_out = float(shape[0])
+    else:
+        in_axes, out_axes, batch_axes = resolve_layout(layout).axes(rank)
+        named = set(in_axes) | set(out_axes) | set(batch_axes)
+        receptive = math.prod(shape[a] for a in range(rank) if a not in named)
+        computed_in = float(math.prod(shape[a] for a in in_axes) * receptive)
+        computed_out = float(math.prod(shape[a] for a in out_axes) * receptive)
+    return Fans(_override("fan_in", fan_in, computed_in), _override("fan_out", fan_out, computed_out))

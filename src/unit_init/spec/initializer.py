@@ -1,0 +1,175 @@
+"""The :class:`Initializer` base: an immutable spec that resolves to a distribution per shape.
+
+A spec answers three questions without touching any array —
+:meth:`~Initializer.fans`, :meth:`~Initializer.variance` and
+:meth:`~Initializer.distribution_for` — and calling it draws a native array
+on any backend (see :func:`unit_init.drawing.draw`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
+
+from unit_init.errors import ParameterError, SeedError, ShapeError
+from unit_init.seeds import MAX_SEED
+from unit_init.spec.distributions import Distribution
+from unit_init.spec.fans import Fans, LayoutLike, ShapeLike, compute_fans, normalize_shape
+
+if TYPE_CHECKING:
+    import types
+
+    from unit_init.backends.base import Backend
+
+__all__ = ["CallOptions", "Initializer"]
+
+
+class CallOptions(TypedDict, total=False):
+    """The keyword arguments every initializer call accepts (CONTRACT §1)."""
+
+    backend: str | types.ModuleType | Backend | None
+    device: Any
+    dtype: Any
+    seed: Any
+    layout: LayoutLike
+    like: Any
+    fan_in: float | None
+    fan_out: float | None
+    rng: str
+
+
+@dataclass(frozen=True, slots=True)
+class Initializer:
+    """Base class of every initializer spec.
+
+    Subclasses are frozen dataclasses whose fields are the initializer's
+    parameters; they implement :meth:`distribution_for` and may narrow the
+    accepted ranks with ``min_rank`` / ``max_rank``.
+
+    Parameters
+    ----------
+    seed:
+        Default seed for calls that pass none (Keras style); a call's own
+        ``seed=`` wins.
+    """
+
+    seed: int | None = field(default=None, kw_only=True)
+    min_rank: ClassVar[int] = 0
+    max_rank: ClassVar[int | None] = None
+
+    def __post_init__(self) -> None:
+        if self.seed is not None and (
+            isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED
+        ):
+            msg = f"{type(self).__name__}(seed={self.seed!r}): a spec's seed must be None or an int in [0, 2**63 - 1]."
+            raise SeedError(msg)
+        self._validate()
+
+    def _validate(self) -> None:
+        """Check the parameters; raise :class:`~unit_init.ParameterError` naming the bad one."""
+
+    def distribution_for(
+        self,
+        shape: ShapeLike,
+        *,
+        layout: LayoutLike = None,
+        fan_in: float | None = None,
+        fan_out: float | None = None,
+    ) -> Distribution:
+        """The concrete distribution this spec draws for ``shape``."""
+        raise NotImplementedError
+
+    def fans(
+        self,
+        shape: ShapeLike,
+        *,
+        layout: LayoutLike = None,
+        fan_in: float | None = None,
+        fan_out: float | None = None,
+    ) -> Fans:
+        """The fans of ``shape`` under ``layout`` (see :func:`unit_init.compute_fans`)."""
+        return compute_fans(normalize_shape(shape), layout, fan_in=fan_in, fan_out=fan_out)
+
+    def variance(
+        self,
+        shape: ShapeLike,
+        *,
+        layout: LayoutLike = None,
+        fan_in: float | None = None,
+        fan_out: float | None = None,
+    ) -> float:
+        """The variance of every element drawn for ``shape``."""
+        distribution = self.distribution_for(shape, layout=layout, fan_in=fan_in, fan_out=fan_out)
+        variance = getattr(distribution, "variance", None)
+        if variance is None:
+            msg = f"{type(self).__name__} is deterministic per position; its elements share no variance."
+            raise ParameterError(msg)
+        return float(variance)
+
+    def check_shape(self, shape: tuple[int, ...]) -> None:
+        """Raise :class:`~unit_init.ShapeError` if this initializer cannot fill ``shape``."""
+        rank = len(shape)
+        if rank < self.min_rank or (self.max_rank is not None and rank > self.max_rank):
+            wanted = f"rank {self.min_rank}" if self.min_rank == self.max_rank else f"rank >= {self.min_rank}"
+            msg = f"{type(self).__name__} needs a {wanted} shape, got shape={shape} (rank {rank})."
+            raise ShapeError(msg)
+
+    def get_config(self) -> dict[str, Any]:
+        """The parameters as a plain dict (Keras's ``get_config``)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def __call__(
+        self,
+        shape: ShapeLike,
+        *,
+        backend: str | types.ModuleType | Backend | None = None,
+        device: Any = None,
+        dtype: Any = None,
+        seed: Any = None,
+        layout: LayoutLike = None,
+        like: Any = None,
+        fan_in: float | None = None,
+        fan_out: float | None = None,
+        rng: str = "native",
+    ) -> Any:
+        """Draw an array of ``shape``.
+
+        Parameters
+        ----------
+        shape:
+            An int or a sequence of non-negative ints.
+        backend:
+            ``"numpy"``, ``"torch"``, ``"tensorflow"``/``"tf"``, ``"jax"``, an
+            Array-API namespace or its import name, a plugin's name, or a
+            module; default: the innermost ``use_backend``, else
+            ``$UNIT_INIT_BACKEND``, else ``"numpy"``.
+        device:
+            ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"gpu:N"``, ``"mps"``,
+            ``"tpu:N"``, ``"meta"`` or a native device object.
+        dtype:
+            ``"float16"``, ``"bfloat16"``, ``"float32"`` (default), ``"float64"``
+            or a native dtype; integer dtypes for deterministic initializers.
+        seed:
+            ``None`` (global stream, see :func:`unit_init.set_seed`), an int, or
+            a native generator/key.
+        layout:
+            ``"keras"`` (default), ``"torch"``, ``"keras_transpose"``,
+            ``"torch_transpose"`` or a :class:`unit_init.Layout`.
+        like:
+            An existing array whose backend, device and dtype are the defaults.
+        fan_in, fan_out:
+            Override the fans the shape implies (e.g. a bias from its weight).
+        rng:
+            ``"native"``: the framework's own generator.
+
+        Returns
+        -------
+        The backend's own array type, on the device, in the dtype asked for.
+        """
+        from unit_init.drawing import draw
+
+        return draw(
+            self, shape, backend=backend, device=device, dtype=dtype, seed=seed, layout=layout,
+            like=like, fan_in=fan_in, fan_out=fan_out, rng=rng,
+        )
