@@ -20,6 +20,7 @@ native truncated normal).
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, ClassVar
 
 from unit_init.dtypes import canonical_dtype
@@ -30,7 +31,7 @@ __all__ = ["Backend"]
 class Backend:
     """Base class of backends. Subclasses set ``name``, ``extra``, ``xp`` and the RNG primitives."""
 
-    name: ClassVar[str]
+    name: str  # a class attribute, or set per instance (the Array-API backend is named after its namespace)
     extra: ClassVar[str | None] = None  # the ``pip install "unit-init[extra]"`` that brings the framework
     xp: Any
     mutable: ClassVar[bool] = False  # arrays support in-place item assignment
@@ -44,6 +45,14 @@ class Backend:
     def native_dtype(self, dtype: str) -> Any:
         """The native dtype for a canonical name; :class:`DTypeError` if unsupported here."""
         raise NotImplementedError
+
+    def dtype_on(self, dtype: str, device: Any) -> Any:
+        """The native dtype for a canonical name on ``device``; :class:`DTypeError` if that device lacks it.
+
+        Defaults to :meth:`native_dtype`; backends whose devices differ (no
+        float64 on Apple MPS, Array-API devices) override it.
+        """
+        return self.native_dtype(dtype)
 
     def generator(self, seed: Any, device: Any) -> Any:
         """A generator from an int seed, or the user's native generator/key validated."""
@@ -69,6 +78,14 @@ class Backend:
         """The canonical dtype name of ``array``."""
         return canonical_dtype(array.dtype)
 
+    def placement(self, device: Any) -> contextlib.AbstractContextManager[Any]:
+        """A context in which plain operators (``a * b``) on this backend's arrays run on ``device``.
+
+        Most frameworks run an operator where its inputs live, so the default
+        does nothing; TensorFlow runs unscoped eager ops on its default device.
+        """
+        return contextlib.nullcontext()
+
     def to_numpy(self, array: Any) -> Any:
         """A NumPy copy of ``array`` (for tests and diagnostics)."""
         import numpy as np
@@ -78,10 +95,10 @@ class Backend:
     # --- generic: written once over ``xp``, overridden where a framework is faster ---
 
     def full(self, shape: tuple[int, ...], value: float, dtype: str, device: Any) -> Any:
-        return self.xp.full(shape, value, dtype=self.native_dtype(dtype), device=device)
+        return self.xp.full(shape, value, dtype=self.dtype_on(dtype, device), device=device)
 
     def eye(self, rows: int, cols: int, value: float, dtype: str, device: Any) -> Any:
-        identity = self.xp.eye(rows, cols, dtype=self.native_dtype(dtype), device=device)
+        identity = self.xp.eye(rows, cols, dtype=self.dtype_on(dtype, device), device=device)
         return identity if value == 1 else identity * value
 
     def affine(self, x: Any, scale: float, shift: float) -> Any:

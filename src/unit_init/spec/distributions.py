@@ -279,12 +279,13 @@ class Orthogonal(Distribution):
         big, small = max(rows, cols), min(rows, cols)
         gaussian = backend.normal(draw.generator, (*batch, big, small), work_dtype(draw.dtype), draw.device)
         q, r = backend.qr(gaussian)
-        signs = xp.sign(xp.linalg.diagonal(r))
-        q = q * xp.expand_dims(signs, axis=-2) * self.gain
-        if rows < cols:
-            q = xp.matrix_transpose(q)
-        q = xp.reshape(q, tuple(shape[a] for a in order))
-        q = xp.permute_dims(q, tuple(order.index(a) for a in range(len(shape))))
+        with backend.placement(draw.device):
+            signs = xp.sign(xp.linalg.diagonal(r))
+            q = q * xp.expand_dims(signs, axis=-2) * self.gain
+            if rows < cols:
+                q = xp.matrix_transpose(q)
+            q = xp.reshape(q, tuple(shape[a] for a in order))
+            q = xp.permute_dims(q, tuple(order.index(a) for a in range(len(shape))))
         return backend.cast(q, draw.dtype)
 
 

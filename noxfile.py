@@ -1,0 +1,75 @@
+"""Nox sessions: each backend tested alone in its own environment, plus everything together.
+
+``nox -l`` lists them. PyTorch is always pinned to the CPU wheel ``torch==2.13.0``
+so that pip never resolves a multi-GB CUDA build; TensorFlow comes as
+``tensorflow-cpu``.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["tests_all", "lint", "typecheck"]
+
+TORCH = "torch==2.13.0"
+# backend -> (packages pinned first, extras of unit-init)
+BACKENDS = {
+    "numpy": ((), ()),
+    "torch": ((TORCH,), ("torch",)),
+    "tensorflow": ((), ("tensorflow-cpu",)),
+    "jax": ((), ("jax",)),
+    "array_api": ((), ("array-api",)),
+}
+ALL_EXTRAS = ("torch", "tensorflow-cpu", "jax", "array-api", "keras", "plot")
+PYTEST = ("pytest", "-n", "2", "--dist", "loadgroup", "-p", "no:cacheprovider")
+
+
+def _install(session: nox.Session, pins: tuple[str, ...], extras: tuple[str, ...]) -> None:
+    if pins:
+        session.install(*pins)
+    session.install("-e", f".[{','.join(('test', *extras))}]")
+
+
+@nox.session
+@nox.parametrize("backend", list(BACKENDS))
+def tests(session: nox.Session, backend: str) -> None:
+    """The test suite with only one framework installed (others skip with their reason)."""
+    pins, extras = BACKENDS[backend]
+    _install(session, pins, extras)
+    session.run(*PYTEST, *session.posargs, env={"UNIT_INIT_EXPECT_BACKENDS": f"numpy,{backend}"})
+
+
+@nox.session
+def tests_all(session: nox.Session) -> None:
+    """The whole matrix: every backend in one environment, cross-backend and conformance tests included."""
+    _install(session, (TORCH,), ALL_EXTRAS)
+    session.run(*PYTEST, *session.posargs, env={"UNIT_INIT_EXPECT_BACKENDS": "numpy,torch,tensorflow,jax,array_api"})
+
+
+@nox.session
+def minimal(session: nox.Session) -> None:
+    """NumPy only: the pure tests, and helpful errors for every missing framework."""
+    _install(session, (), ())
+    session.run(*PYTEST, *session.posargs, env={"UNIT_INIT_EXPECT_BACKENDS": "numpy"})
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff, over the package, the tests, the benchmarks and this file."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py", "docs")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the package."""
+    _install(session, (), ("typecheck",))
+    session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation with warnings as errors."""
+    _install(session, (), ("docs",))
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site")

@@ -1,0 +1,191 @@
+"""The generic Array-API backend: any namespace the built-in backends do not cover.
+
+The Array-API standard has no random numbers, so this backend is the one
+exception to "draw on the device": ``U[0, 1)``, ``N(0, 1)`` and the truncated
+normal are drawn on the host by :class:`~unit_init.backends.numpy_backend.NumpyBackend`
+(PCG64 from an int seed, or the user's ``numpy.random.Generator``; truncation
+re-draws in place there), then moved to the device with **one**
+``xp.asarray(..., device=device)``. Everything else (scaling, casting,
+clipping, constants, eye, QR for orthogonal) uses the namespace's own ops on
+the device.
+
+* Devices: ``None`` is ``__array_namespace_info__().default_device()``; a device
+  object of the namespace, or its name (``"device1"`` for
+  ``array_api_strict.Device("device1")``), or ``"cpu"`` for the default CPU device.
+* Dtypes: the namespace's own, checked against what the device supports
+  (``__array_namespace_info__().dtypes(device=...)``), so a device without
+  float64 raises :class:`~unit_init.DTypeError` instead of failing mid-draw.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Callable
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+from unit_init.backends.base import Backend
+from unit_init.backends.numpy_backend import NumpyBackend
+from unit_init.dtypes import FLOAT_DTYPES, INTEGER_DTYPES, canonical_dtype
+from unit_init.errors import DeviceError, DTypeError, SeedError
+
+__all__ = ["ArrayApiBackend"]
+
+_SUPPORTED = FLOAT_DTYPES + INTEGER_DTYPES
+_QUOTED_ARGUMENT = re.compile(r"[\w.]*\(\s*['\"]([^'\"]+)['\"]\s*\)")  # Device('device1') -> device1
+
+
+def _device_names(device: Any) -> set[str]:
+    """The strings that name ``device``: ``str``, ``repr`` and the argument of a ``Device('name')`` repr."""
+    names = {str(device), repr(device)}
+    match = _QUOTED_ARGUMENT.fullmatch(repr(device))
+    if match:
+        names.add(match.group(1))
+    return names
+
+
+def _device_name(device: Any) -> str:
+    """The shortest name of ``device``, for messages."""
+    return min(_device_names(device), key=len)
+
+
+class ArrayApiBackend(Backend):
+    """Arrays of any Array-API namespace ``xp``; random draws come from NumPy on the host.
+
+    Parameters
+    ----------
+    namespace:
+        The Array-API namespace module, e.g. ``array_api_strict``.
+    """
+
+    extra = None
+    mutable = False
+
+    def __init__(self, namespace: types.ModuleType) -> None:
+        self.xp = namespace
+        self.name = namespace.__name__
+        self._host = NumpyBackend()
+        self._info = namespace.__array_namespace_info__() if hasattr(namespace, "__array_namespace_info__") else None
+
+    def __repr__(self) -> str:
+        return f"ArrayApiBackend({self.name})"
+
+    # --- devices and dtypes ---------------------------------------------------------
+
+    def _default_device(self) -> Any:
+        return None if self._info is None else self._info.default_device()
+
+    def _devices(self) -> list[Any]:
+        """The namespace's devices, the default first."""
+        default = self._default_device()
+        try:
+            devices = list(self._info.devices())
+        except AttributeError:  # no inspection API: only the default device is known
+            devices = []
+        return [default, *(device for device in devices if device != default)]
+
+    def resolve_device(self, device: Any) -> Any:
+        """A device of the namespace for ``None``, a device object, its name, or ``"cpu"``."""
+        devices = self._devices()
+        if device is None:
+            return devices[0]
+        if isinstance(device, str):
+            wanted = device.strip()
+            if wanted.lower() in ("cpu", "cpu:0"):
+                cpus = [d for d in devices if "cpu" in _device_name(d).lower()]
+                if cpus:
+                    return cpus[0]
+            named = [d for d in devices if wanted in _device_names(d)]
+            if named:
+                return named[0]
+        elif any(device == d for d in devices):
+            return device
+        present = ", ".join(repr(_device_name(d)) for d in devices)
+        msg = (
+            f"device={device!r} is not a device of the {self.name} backend; present: {present} "
+            f"(pass a name, one of {self.name}'s device objects, 'cpu' for its CPU device, or None for the default)."
+        )
+        raise DeviceError(msg)
+
+    def native_dtype(self, dtype: str) -> Any:
+        native = getattr(self.xp, dtype, None) if dtype in _SUPPORTED else None
+        if native is None:
+            offered = [name for name in _SUPPORTED if getattr(self.xp, name, None) is not None]
+            msg = f"dtype={dtype!r} is not available in {self.name}; it offers {', '.join(offered)}."
+            raise DTypeError(msg)
+        return native
+
+    def dtype_on(self, dtype: str, device: Any) -> Any:
+        native = self.native_dtype(dtype)
+        try:
+            supported = self._info.dtypes(device=device)
+        except (AttributeError, TypeError):  # no per-device inspection: trust the namespace
+            return native
+        if dtype not in supported:
+            here = [name for name in _SUPPORTED if name in supported]
+            msg = (
+                f"dtype={dtype!r} is not supported on device {_device_name(device)!r} of {self.name}; "
+                f"supported there: {', '.join(here)}."
+            )
+            raise DTypeError(msg)
+        return native
+
+    # --- random draws: on the host with NumPy, then one transfer ------------------
+
+    def generator(self, seed: Any, device: Any) -> np.random.Generator:
+        try:
+            return self._host.generator(seed, "cpu")
+        except SeedError:
+            msg = (
+                f"seed={seed!r} is not a seed for the {self.name} backend, which draws on the host with NumPy; "
+                "pass an int, None or a numpy.random.Generator."
+            )
+            raise SeedError(msg) from None
+
+    def _on_device(self, host_draw: Callable[[], Any], dtype: str, device: Any) -> Any:
+        """Check ``dtype`` on ``device`` first, then draw on the host and transfer once."""
+        native = self.dtype_on(dtype, device)
+        return self.xp.asarray(host_draw(), dtype=native, device=device)
+
+    def uniform(self, generator: np.random.Generator, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
+        return self._on_device(lambda: self._host.uniform(generator, shape, dtype, "cpu"), dtype, device)
+
+    def normal(self, generator: np.random.Generator, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
+        return self._on_device(lambda: self._host.normal(generator, shape, dtype, "cpu"), dtype, device)
+
+    def truncated_normal(
+        self, generator: np.random.Generator, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any
+    ) -> Any:
+        return self._on_device(
+            lambda: self._host.truncated_normal(generator, shape, low, high, dtype, "cpu"), dtype, device
+        )
+
+    # --- arrays ----------------------------------------------------------------------
+
+    def owns(self, array: Any) -> bool:
+        try:
+            return array_api_compat.array_namespace(array) is self.xp
+        except TypeError:
+            return False
+
+    def device_of(self, array: Any) -> Any:
+        return array_api_compat.device(array)
+
+    def dtype_of(self, array: Any) -> str:
+        for name in _SUPPORTED:
+            if getattr(self.xp, name, None) == array.dtype:
+                return name
+        return canonical_dtype(array.dtype)
+
+    def to_numpy(self, array: Any) -> np.ndarray[Any, Any]:
+        """A NumPy copy, through DLPack (which also reads non-default devices of array_api_strict)."""
+        try:
+            return np.array(np.from_dlpack(array))
+        except (AttributeError, BufferError, RuntimeError, TypeError, ValueError):
+            return np.array(array)
+
+    def cast(self, x: Any, dtype: str) -> Any:
+        return self.xp.astype(x, self.dtype_on(dtype, self.device_of(x)))

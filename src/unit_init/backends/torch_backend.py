@@ -1,0 +1,219 @@
+"""The PyTorch backend: draws with a ``torch.Generator`` on the target device.
+
+* Devices: ``None`` is torch's default device (``torch.get_default_device()``);
+  ``"cpu"``, ``"cuda"``, ``"cuda:N"``, the portable ``"gpu"``/``"gpu:N"``
+  (≡ ``cuda:N``, also on ROCm builds), ``"mps"``, ``"xpu"``, ``"meta"`` and
+  ``torch.device`` objects. A device is resolved to an explicit index
+  (``"cuda"`` → ``cuda:<current>``), so ``device_of(result) == device``.
+* An int seed builds ``torch.Generator(device=device).manual_seed(seed)`` *on
+  the target device*: CUDA draws run on the GPU with its Philox generator, no
+  host round-trip. A user ``torch.Generator`` is used as is (it advances) and
+  must live on the same kind of device.
+* ``"meta"`` has no generator and no data: every draw returns an empty meta
+  tensor of the right shape and dtype, and consumes no randomness.
+* Every primitive makes fresh tensors from tensors that do not require grad,
+  so results have ``requires_grad=False`` and no autograd history, whatever
+  the grad mode.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import array_api_compat
+import array_api_compat.torch
+import numpy as np
+import torch
+
+from unit_init.backends.base import Backend
+from unit_init.dtypes import FLOAT_DTYPES, INTEGER_DTYPES
+from unit_init.errors import DeviceError, DTypeError, SeedError
+
+__all__ = ["TorchBackend"]
+
+_ACCEPTED = "None, 'cpu', 'cuda', 'cuda:N', 'gpu', 'gpu:N', 'mps', 'xpu', 'meta' or a torch.device"
+_ACCELERATORS = ("cuda", "xpu")  # device types with torch.<type>.is_available / device_count / current_device
+
+
+def _present() -> list[torch.device]:
+    """The devices this process can allocate on, with explicit indices."""
+    present = [torch.device("cpu"), torch.device("meta")]
+    for kind in _ACCELERATORS:
+        module = getattr(torch, kind, None)
+        if module is not None and module.is_available():
+            present += [torch.device(kind, index) for index in range(module.device_count())]
+    if torch.backends.mps.is_available():
+        present.append(torch.device("mps", 0))
+    return present
+
+
+def _with_index(device: torch.device) -> torch.device:
+    """``device`` with the index torch would use filled in; cpu and meta carry none."""
+    if device.type in ("cpu", "meta"):
+        return torch.device(device.type)
+    if device.index is not None:
+        return device
+    module = getattr(torch, device.type, None)
+    if device.type in _ACCELERATORS and module is not None and module.is_available():
+        return torch.device(device.type, module.current_device())
+    return torch.device(device.type, 0)
+
+
+def _names(devices: list[torch.device]) -> str:
+    return ", ".join(repr(str(device)) for device in devices)
+
+
+def _why_absent(device: torch.device) -> str:
+    if device.type == "cuda":
+        if torch.version.cuda is None and torch.version.hip is None:
+            return " (this torch build has no CUDA/ROCm support)"
+        if not torch.cuda.is_available():
+            return " (torch.cuda.is_available() is False)"
+        return f" (torch.cuda.device_count() is {torch.cuda.device_count()})"
+    if device.type == "mps":
+        return " (torch.backends.mps.is_available() is False)"
+    return ""
+
+
+class TorchBackend(Backend):
+    """Native ``torch.Tensor`` results, drawn on the target device."""
+
+    name = "torch"
+    extra = "torch"
+    xp = array_api_compat.torch
+    mutable = True
+
+    # --- devices and dtypes ---------------------------------------------------------
+
+    def resolve_device(self, device: Any) -> torch.device:
+        """The ``torch.device`` (with its index) for ``device``; :class:`DeviceError` if not present."""
+        requested = device
+        if device is None:
+            device = torch.get_default_device()
+        if isinstance(device, str):
+            kind, colon, index = device.strip().lower().partition(":")
+            try:
+                device = torch.device(("cuda" if kind == "gpu" else kind) + colon + index)
+            except RuntimeError:
+                device = None
+        if not isinstance(device, torch.device):
+            msg = (
+                f"device={requested!r} is not a torch device; accepted: {_ACCEPTED}. "
+                f"Present: {_names(_present())}."
+            )
+            raise DeviceError(msg)
+        resolved = _with_index(device)
+        present = _present()
+        if resolved not in present:
+            msg = (
+                f"device={requested!r} is not available on the torch backend{_why_absent(resolved)}; "
+                f"present: {_names(present)}."
+            )
+            raise DeviceError(msg)
+        return resolved
+
+    def native_dtype(self, dtype: str) -> torch.dtype:
+        native = getattr(torch, dtype, None) if dtype in FLOAT_DTYPES + INTEGER_DTYPES else None
+        if not isinstance(native, torch.dtype):
+            msg = f"dtype={dtype!r} is not available in torch {torch.__version__}; accepted: {', '.join(FLOAT_DTYPES + INTEGER_DTYPES)}."
+            raise DTypeError(msg)
+        return native
+
+    def dtype_on(self, dtype: str, device: Any) -> torch.dtype:
+        if device.type == "mps" and dtype == "float64":
+            msg = "dtype='float64' is not supported on the 'mps' device; use float32, float16 or bfloat16 there."
+            raise DTypeError(msg)
+        return self.native_dtype(dtype)
+
+    # --- random draws ----------------------------------------------------------------
+
+    def generator(self, seed: Any, device: torch.device) -> torch.Generator | None:
+        """A generator on ``device`` seeded with an int, or the user's ``torch.Generator`` checked.
+
+        On ``"meta"`` there is nothing to draw: the result is ``None``.
+        """
+        if isinstance(seed, torch.Generator):
+            if device.type != "meta" and (
+                seed.device.type != device.type
+                or (seed.device.index is not None and device.index is not None and seed.device.index != device.index)
+            ):
+                msg = f"seed is a torch.Generator on {seed.device}, but the draw is on device={str(device)!r}; create it with torch.Generator(device={str(device)!r})."
+                raise SeedError(msg)
+            return None if device.type == "meta" else seed
+        if isinstance(seed, int):
+            return None if device.type == "meta" else torch.Generator(device=device).manual_seed(seed)
+        msg = f"seed={seed!r} is not a seed for the torch backend; pass an int, None or a torch.Generator."
+        raise SeedError(msg)
+
+    def uniform(self, generator: torch.Generator | None, shape: tuple[int, ...], dtype: str, device: torch.device) -> torch.Tensor:
+        if device.type == "meta":
+            return torch.empty(shape, dtype=self.native_dtype(dtype), device=device)
+        return torch.rand(shape, generator=generator, dtype=self.dtype_on(dtype, device), device=device)
+
+    def normal(self, generator: torch.Generator | None, shape: tuple[int, ...], dtype: str, device: torch.device) -> torch.Tensor:
+        if device.type == "meta":
+            return torch.empty(shape, dtype=self.native_dtype(dtype), device=device)
+        return torch.randn(shape, generator=generator, dtype=self.dtype_on(dtype, device), device=device)
+
+    def truncated_normal(
+        self, generator: Any, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any
+    ) -> Any:
+        if device.type == "meta":  # re-drawing needs data (nonzero); meta has none
+            return self.normal(generator, shape, dtype, device)
+        return super().truncated_normal(generator, shape, low, high, dtype, device)
+
+    # --- arrays ----------------------------------------------------------------------
+
+    def owns(self, array: Any) -> bool:
+        return bool(array_api_compat.is_torch_array(array))
+
+    def device_of(self, array: Any) -> torch.device:
+        device: torch.device = array.device
+        return device
+
+    def to_numpy(self, array: Any) -> np.ndarray[Any, Any]:
+        """A NumPy copy; bfloat16 goes through float32 (exact) to ``ml_dtypes.bfloat16``, else stays float32."""
+        if array.device.type == "meta":
+            msg = "a tensor on the 'meta' device holds no data to convert to NumPy."
+            raise DeviceError(msg)
+        tensor = array.detach().cpu()
+        if tensor.dtype != torch.bfloat16:
+            return np.array(tensor.numpy())
+        values = tensor.float().numpy()
+        try:
+            import ml_dtypes
+        except ImportError:
+            return values
+        return values.astype(ml_dtypes.bfloat16)
+
+    def full(self, shape: tuple[int, ...], value: float, dtype: str, device: Any) -> torch.Tensor:
+        return torch.full(shape, value, dtype=self.dtype_on(dtype, device), device=device)
+
+    def eye(self, rows: int, cols: int, value: float, dtype: str, device: Any) -> torch.Tensor:
+        # zeros + a filled diagonal view: exact for any value, and works for
+        # uint16/32/64, which torch.eye does not implement.
+        out = torch.zeros((rows, cols), dtype=self.dtype_on(dtype, device), device=device)
+        out.diagonal().fill_(value)
+        return out
+
+    def affine(self, x: Any, scale: float, shift: float) -> Any:
+        if scale != 1:
+            x.mul_(scale)
+        if shift != 0:
+            x.add_(shift)
+        return x
+
+    def cast(self, x: Any, dtype: str) -> Any:
+        return x.to(self.dtype_on(dtype, x.device))
+
+    def clip(self, x: Any, low: float, high: float) -> Any:
+        return x.clamp_(low, high)
+
+    def qr(self, x: Any) -> tuple[Any, Any]:
+        """``torch.linalg.qr`` on the tensor's device (also on meta); on the CPU where a device lacks the kernel."""
+        try:
+            q, r = torch.linalg.qr(x)
+        except NotImplementedError:  # e.g. older MPS builds without linalg_qr
+            q, r = torch.linalg.qr(x.cpu())
+            q, r = q.to(x.device), r.to(x.device)
+        return q, r

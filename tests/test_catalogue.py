@@ -1,0 +1,142 @@
+"""Every initializer of the catalogue, drawn large on NumPy and checked against its analytic law.
+
+Each random initializer draws 2^19 values with a fixed seed and must match
+its promised distribution (moments, support, one-sample KS against
+scipy.stats) on a non-square shape, so a swapped fan axis changes the
+variance by 2x and fails. ``test_power.py`` shows these checks reject
+planted mistakes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.stats
+from stats import check_sample
+
+import unit_init as ui
+from unit_init import distributions as d
+from unit_init.spec.fans import resolve_layout
+
+SHAPE = (512, 1024)  # fan_in=512, fan_out=1024 (keras): swapping fans doubles or halves the variance
+N = math.prod(SHAPE)
+
+# name -> (spec, expected distribution for SHAPE written out by hand)
+EXPECTED = {
+    "random_normal": (ui.RandomNormal(0.1, 0.3), d.Normal(0.1, 0.3)),
+    "random_uniform": (ui.RandomUniform(-0.2, 0.6), d.Uniform(-0.2, 0.6)),
+    "truncated_normal": (ui.TruncatedNormal(0.5, 0.2), d.TruncatedNormal(0.5, 0.2, -2, 2)),
+    "variance_scaling": (ui.VarianceScaling(3.0, "fan_out", "untruncated_normal"), d.Normal(0, math.sqrt(3 / 1024))),
+    "glorot_normal": (ui.GlorotNormal(), d.TruncatedNormal(0, math.sqrt(1 / 768) / 0.87962566103423978)),
+    "glorot_uniform": (ui.GlorotUniform(), d.Uniform(-math.sqrt(6 / 1536), math.sqrt(6 / 1536))),
+    "he_normal": (ui.HeNormal(), d.TruncatedNormal(0, math.sqrt(2 / 512) / 0.87962566103423978)),
+    "he_uniform": (ui.HeUniform(), d.Uniform(-math.sqrt(6 / 512), math.sqrt(6 / 512))),
+    "lecun_normal": (ui.LecunNormal(), d.TruncatedNormal(0, math.sqrt(1 / 512) / 0.87962566103423978)),
+    "lecun_uniform": (ui.LecunUniform(), d.Uniform(-math.sqrt(3 / 512), math.sqrt(3 / 512))),
+}
+
+
+def test_every_random_initializer_is_covered() -> None:
+    deterministic = {"zeros", "ones", "constant", "identity", "orthogonal"}
+    assert set(EXPECTED) | deterministic == set(ui.CATALOGUE)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_spec_resolves_to_the_expected_distribution(name: str) -> None:
+    spec, expected = EXPECTED[name]
+    resolved = spec.distribution_for(SHAPE)
+    assert type(resolved) is type(expected)
+    for field in ("mean", "variance"):
+        assert getattr(resolved, field) == pytest.approx(getattr(expected, field), rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_large_draw_matches_the_analytic_law(name: str, dtype: str) -> None:
+    spec, expected = EXPECTED[name]
+    values = spec(SHAPE, seed=20260101, dtype=dtype)
+    assert values.shape == SHAPE
+    assert values.dtype == np.dtype(dtype)
+    check_sample(values, expected, dtype)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_function_and_class_draw_the_same(name: str) -> None:
+    spec, _ = EXPECTED[name]
+    function = getattr(ui, name)
+    params = {k: v for k, v in spec.get_config().items() if k != "seed"}
+    np.testing.assert_array_equal(function((64, 32), seed=5, **params), spec((64, 32), seed=5))
+
+
+def test_the_truncated_normal_constant_is_exact() -> None:
+    _, variance = d.truncated_standard_normal_moments(-2.0, 2.0)
+    assert math.sqrt(variance) == pytest.approx(0.87962566103423978, rel=1e-15)
+    assert variance == pytest.approx(scipy.stats.truncnorm(-2, 2).var(), rel=1e-12)
+    mean, variance = d.truncated_standard_normal_moments(-1.0, 3.0)
+    assert (mean, variance) == pytest.approx(scipy.stats.truncnorm(-1, 3).stats("mv"), rel=1e-12)
+
+
+def test_he_normal_variance_is_exact_after_truncation() -> None:
+    values = ui.he_normal((1024, 1024), seed=3, dtype="float64")
+    assert values.var() == pytest.approx(2 / 1024, rel=0.01)  # 0.0028 relative standard error
+    assert np.abs(values).max() <= 2 * math.sqrt(2 / 1024) / 0.87962566103423978
+
+
+@pytest.mark.parametrize(
+    ("shape", "layout"),
+    [((512, 256), "keras"), ((256, 512), "keras"), ((64, 16, 3, 3), "torch"), ((3, 3, 16, 64), "keras"), ((4, 32, 32), ui.Layout(in_axis=1, out_axis=2, batch_axis=0))],
+)
+def test_orthogonal_is_orthonormal_on_its_smaller_side(shape: tuple[int, ...], layout: object) -> None:
+    gain = 1.7
+    q = ui.orthogonal(shape, gain=gain, layout=layout, seed=11, dtype="float64")  # type: ignore[arg-type]
+    assert q.shape == shape
+    resolved = resolve_layout(layout)  # type: ignore[arg-type]
+    _, out_axes, batch_axes = resolved.axes(len(shape))
+    other = [a for a in range(len(shape)) if a not in out_axes and a not in batch_axes]
+    matrices = np.moveaxis(q, [*batch_axes, *other, *out_axes], range(len(shape)))
+    batch = [shape[a] for a in batch_axes]
+    matrices = matrices.reshape(*batch, math.prod(shape[a] for a in other), math.prod(shape[a] for a in out_axes))
+    small = matrices if matrices.shape[-2] >= matrices.shape[-1] else np.swapaxes(matrices, -1, -2)
+    gram = np.swapaxes(small, -1, -2) @ small
+    np.testing.assert_allclose(gram, gain**2 * np.broadcast_to(np.eye(gram.shape[-1]), gram.shape), atol=1e-12)
+
+
+def test_orthogonal_entries_are_haar_distributed() -> None:
+    # Entries of a Haar matrix with orthonormal columns of length n are close to N(0, 1/n); the
+    # sign fix matters: without it the diagonal of R would be all positive and the law not Haar.
+    n, k = 2048, 256
+    q = np.concatenate([ui.orthogonal((n, k), seed=s, dtype="float64").ravel() for s in range(4)])
+    assert ui.Orthogonal().variance((n, k)) == pytest.approx(1 / n)
+    assert scipy.stats.kstest(q * math.sqrt(n), "norm").pvalue > 1e-4
+    first_rows = np.array([ui.orthogonal((8, 8), seed=s, dtype="float64")[0, 0] for s in range(4000)])
+    assert abs(first_rows.mean()) < 5 * math.sqrt(1 / 8 / 4000)  # symmetric: no sign bias
+
+
+def test_deterministic_initializers() -> None:
+    np.testing.assert_array_equal(ui.zeros((2, 3)), np.zeros((2, 3), np.float32))
+    np.testing.assert_array_equal(ui.ones((2, 3), dtype="int64"), np.ones((2, 3), np.int64))
+    np.testing.assert_array_equal(ui.constant((2,), value=-3, dtype="int8"), np.array([-3, -3], np.int8))
+    np.testing.assert_array_equal(ui.identity((2, 4), gain=0.5), 0.5 * np.eye(2, 4, dtype=np.float32))
+    assert ui.identity((3, 3), dtype="int32").dtype == np.int32
+
+
+def test_composed_specs_need_no_backend_code() -> None:
+    class HalfFanIn:
+        def variance(self, fans: ui.Fans) -> float:
+            return 0.5 / fans.fan_in
+
+    spec = ui.Composed(rule=HalfFanIn(), family="uniform")
+    values = spec((256, 512), seed=1, dtype="float64")
+    check_sample(values, d.Uniform.from_moments(0.0, 0.5 / 256), "float64")
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_low_precision_stays_inside_the_support(dtype: str) -> None:
+    pytest.importorskip("ml_dtypes")
+    uniform = ui.random_uniform((1 << 21,), minval=0.0, maxval=1.0, seed=1, dtype=dtype)
+    assert float(uniform.astype(np.float32).max()) < 1.0
+    truncated = ui.truncated_normal((1 << 21,), stddev=1.0, seed=2, dtype=dtype).astype(np.float32)
+    assert np.abs(truncated).max() <= 2.0
+    check_sample(truncated, d.TruncatedNormal(0.0, 1.0), dtype)

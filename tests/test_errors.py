@@ -1,0 +1,107 @@
+"""Every CONTRACT §5 error case, raised with its type and a message saying what is accepted."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import unit_init as ui
+
+
+def test_hierarchy_doubles_as_builtin_types() -> None:
+    pairs = [
+        (ui.BackendUnavailableError, ImportError),
+        (ui.BackendError, ValueError),
+        (ui.DeviceError, ValueError),
+        (ui.ShapeError, ValueError),
+        (ui.DTypeError, TypeError),
+        (ui.ParameterError, ValueError),
+        (ui.SeedError, TypeError),
+    ]
+    for error, builtin in pairs:
+        assert issubclass(error, ui.UnitInitError)
+        assert issubclass(error, builtin)
+
+
+def test_unknown_backend_lists_known_ones() -> None:
+    with pytest.raises(ui.BackendError, match=r"known: .*numpy.*Did you mean 'torch'"):
+        ui.zeros((2,), backend="trch")
+    with pytest.raises(ui.BackendError):
+        ui.zeros((2,), backend=42)  # type: ignore[arg-type]
+    with pytest.raises(ui.BackendError, match="not an Array-API namespace"):
+        ui.zeros((2,), backend=math)
+
+
+def test_device_not_present() -> None:
+    with pytest.raises(ui.DeviceError, match="present: 'cpu'"):
+        ui.zeros((2,), device="cuda:3")
+
+
+@pytest.mark.parametrize("shape", [(-1,), (2.5,), (True,), "3"])
+def test_bad_shapes(shape: object) -> None:
+    with pytest.raises(ui.ShapeError, match="shape="):
+        ui.he_normal(shape)  # type: ignore[arg-type]
+
+
+def test_rank_too_low() -> None:
+    with pytest.raises(ui.ShapeError, match="Orthogonal needs a rank >= 2"):
+        ui.orthogonal((5,))
+    with pytest.raises(ui.ShapeError, match="Identity needs a rank 2"):
+        ui.identity((2, 2, 2))
+
+
+def test_dtypes() -> None:
+    with pytest.raises(ui.DTypeError, match="needs a float dtype"):
+        ui.he_normal((2, 2), dtype="int32")
+    with pytest.raises(ui.DTypeError, match="Did you mean 'float32'"):
+        ui.zeros((2,), dtype="flaot32")
+    with pytest.raises(ui.DTypeError):
+        ui.zeros((2,), dtype=np.complex64)
+    with pytest.raises(ui.ParameterError, match="cannot be stored exactly"):
+        ui.constant((2,), value=0.5, dtype="int32")
+    with pytest.raises(ui.ParameterError, match="cannot be stored exactly"):
+        ui.constant((2,), value=300, dtype="uint8")
+
+
+@pytest.mark.parametrize(
+    ("factory", "match"),
+    [
+        (lambda: ui.VarianceScaling(scale=0), "scale=0 must be > 0"),
+        (lambda: ui.VarianceScaling(scale=-1.0), "scale"),
+        (lambda: ui.VarianceScaling(scale=math.nan), "scale=nan"),
+        (lambda: ui.VarianceScaling(mode="fan_inn"), "Did you mean 'fan_in'"),
+        (lambda: ui.VarianceScaling(distribution="gaussian"), "distribution='gaussian'"),
+        (lambda: ui.RandomUniform(minval=1, maxval=0), "minval=1 must not exceed maxval=0"),
+        (lambda: ui.RandomNormal(stddev=-0.1), "stddev"),
+        (lambda: ui.TruncatedNormal(stddev=0), "stddev"),
+        (lambda: ui.Constant(math.inf), "value=inf"),
+        (lambda: ui.Orthogonal(gain=math.nan), "gain"),
+        (lambda: ui.RandomNormal(mean="0"), "mean"),
+        (lambda: ui.distributions.TruncatedNormal(0, 1, 3.0, 4.0), "keep"),
+    ],
+)
+def test_bad_parameters(factory: object, match: str) -> None:
+    with pytest.raises(ui.ParameterError, match=match):
+        factory()  # type: ignore[operator]
+
+
+def test_bad_seeds() -> None:
+    with pytest.raises(ui.SeedError):
+        ui.he_normal((2,), seed=-1)
+    with pytest.raises(ui.SeedError):
+        ui.he_normal((2,), seed=True)
+    with pytest.raises(ui.SeedError):
+        ui.he_normal((2,), seed="0")
+    with pytest.raises(ui.SeedError):
+        ui.HeNormal(seed=1.5)  # type: ignore[arg-type]
+    with pytest.raises(ui.SeedError):
+        ui.set_seed(None)  # type: ignore[arg-type]
+
+
+def test_bad_call_options() -> None:
+    with pytest.raises(ui.ParameterError, match="rng='fast'"):
+        ui.he_normal((2, 2), rng="fast")
+    with pytest.raises(ui.BackendError, match="like="):
+        ui.he_normal((2, 2), like=[1.0, 2.0])

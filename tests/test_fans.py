@@ -1,0 +1,92 @@
+"""Fan tables for every layout at ranks 0-5, zero-size shapes and overrides (CONTRACT §3)."""
+
+from __future__ import annotations
+
+import pytest
+
+import unit_init as ui
+from unit_init.spec.fans import normalize_shape
+
+# (shape, keras fans, torch fans)
+TABLE = [
+    ((), (1, 1), (1, 1)),
+    ((7,), (7, 7), (7, 7)),
+    ((3, 5), (3, 5), (5, 3)),
+    ((4, 3, 5), (12, 20), (3 * 5, 4 * 5)),
+    ((2, 3, 4, 5), (2 * 3 * 4, 2 * 3 * 5), (3 * 4 * 5, 2 * 4 * 5)),
+    ((2, 3, 4, 5, 6), (5 * 24, 6 * 24), (3 * 4 * 5 * 6, 2 * 4 * 5 * 6)),
+    ((0, 5), (0, 5), (5, 0)),
+    ((3, 3, 0, 8), (0, 72), (0, 0)),
+]
+
+
+@pytest.mark.parametrize(("shape", "keras", "torch"), TABLE, ids=[str(row[0]) for row in TABLE])
+def test_keras_and_torch_fans(shape: tuple[int, ...], keras: tuple[int, int], torch: tuple[int, int]) -> None:
+    assert ui.compute_fans(shape) == ui.Fans(*map(float, keras))
+    assert ui.compute_fans(shape, "torch") == ui.Fans(*map(float, torch))
+
+
+def test_conv_kernels_agree_across_layouts() -> None:
+    keras_kernel = (3, 3, 64, 128)  # (*kernel, in, out)
+    torch_weight = (128, 64, 3, 3)  # (out, in, *kernel)
+    assert ui.compute_fans(keras_kernel) == ui.compute_fans(torch_weight, "torch") == ui.Fans(576.0, 1152.0)
+    assert ui.compute_fans((3, 3, 128, 64), "keras_transpose") == ui.Fans(576.0, 1152.0)
+    assert ui.compute_fans((64, 128, 3, 3), "torch_transpose") == ui.Fans(576.0, 1152.0)
+
+
+def test_batch_axes_count_in_neither_fan() -> None:
+    experts = ui.Layout(in_axis=1, out_axis=2, batch_axis=0)
+    assert ui.compute_fans((8, 32, 16), experts) == ui.Fans(32.0, 16.0)
+    assert ui.compute_fans((8, 3, 32, 16), ui.Layout(in_axis=-2, out_axis=-1, batch_axis=(0,))) == ui.Fans(96.0, 48.0)
+
+
+def test_tuple_axes_multiply() -> None:
+    heads = ui.Layout(in_axis=0, out_axis=(1, 2))  # (d_model, heads, d_head)
+    assert ui.compute_fans((64, 4, 16), heads) == ui.Fans(64.0, 64.0)
+
+
+def test_explicit_fans_override_the_shape() -> None:
+    assert ui.compute_fans((128,), fan_in=512) == ui.Fans(512.0, 128.0)
+    spec = ui.HeUniform()
+    assert spec.variance((128,), fan_in=512) == pytest.approx(2 / 512)
+    assert spec.fans((4, 4), fan_out=9) == ui.Fans(4.0, 9.0)
+
+
+def test_zero_size_shapes_give_empty_arrays_not_division_by_zero() -> None:
+    for name in ui.CATALOGUE:
+        for shape in [(0, 4), (3, 0, 2)] if name != "identity" else [(0, 0), (0, 3)]:
+            assert ui.get(name)(shape, seed=0).shape == shape, (name, shape)
+    assert ui.HeNormal().variance((0, 0)) == pytest.approx(2.0)  # fan floored at 1, as in Keras
+
+
+def test_variance_rule_modes() -> None:
+    shape = (100, 300)
+    assert ui.VarianceScaling(1.0, "fan_in").variance(shape) == pytest.approx(1 / 100)
+    assert ui.VarianceScaling(1.0, "fan_out").variance(shape) == pytest.approx(1 / 300)
+    assert ui.VarianceScaling(1.0, "fan_avg").variance(shape) == pytest.approx(1 / 200)
+    assert ui.GlorotUniform().variance(shape, layout="torch") == pytest.approx(1 / 200)
+    assert ui.HeNormal().variance(shape, layout="torch") == pytest.approx(2 / 300)
+
+
+@pytest.mark.parametrize("shape", [5, (5,), [2, 3], range(1, 4)])
+def test_shapes_accepted(shape: object) -> None:
+    assert isinstance(normalize_shape(shape), tuple)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("shape", [-1, (2, -3), (2.0, 3), (True, 3), "23", None, (2, None)])
+def test_bad_shapes_raise_shape_error(shape: object) -> None:
+    with pytest.raises(ui.ShapeError):
+        ui.zeros(shape)  # type: ignore[arg-type]
+
+
+def test_layout_errors() -> None:
+    with pytest.raises(ui.ParameterError, match="layout='kears'.*Did you mean 'keras'"):
+        ui.compute_fans((2, 3), "kears")
+    with pytest.raises(ui.ShapeError, match="in_axis=3"):
+        ui.compute_fans((2, 3), ui.Layout(in_axis=3, out_axis=0))
+    with pytest.raises(ui.ParameterError, match="same axis"):
+        ui.compute_fans((2, 3), ui.Layout(in_axis=0, out_axis=-2))
+    with pytest.raises(ui.ParameterError):
+        ui.Layout(in_axis="0", out_axis=1)  # type: ignore[arg-type]
+    with pytest.raises(ui.ParameterError, match="fan_in"):
+        ui.compute_fans((2, 3), fan_in=0)

@@ -1,0 +1,49 @@
+"""Lazy imports: ``import unit_init`` and numpy draws pull in no framework; missing ones fail helpfully."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+FRAMEWORKS = ("torch", "tensorflow", "jax", "keras", "flax", "matplotlib", "scipy")
+
+
+def run(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_import_and_numpy_draws_import_no_framework() -> None:
+    code = (
+        "import sys, unit_init as ui\n"
+        "for name in ui.CATALOGUE: ui.get(name)((4, 4), seed=0)\n"
+        "ui.serialize(ui.HeNormal()); ui.known_backends(); dir(ui)\n"
+        f"print([m for m in {FRAMEWORKS!r} if m in sys.modules])\n"
+    )
+    assert run(code) == "[]"
+
+
+@pytest.mark.parametrize(("backend", "module", "extra"), [("torch", "torch", "torch"), ("tf", "tensorflow", "tensorflow"), ("jax", "jax", "jax")])
+def test_missing_framework_names_the_extra(backend: str, module: str, extra: str) -> None:
+    code = (
+        "import sys, unit_init as ui\n"
+        f"sys.modules[{module!r}] = None  # hide the framework, installed or not\n"
+        "try:\n"
+        f"    ui.he_normal((2, 2), backend={backend!r})\n"
+        "except ui.BackendUnavailableError as error:\n"
+        "    print(type(error).__mro__[2].__name__, error)\n"
+    )
+    output = run(code)
+    assert output.startswith("ImportError")
+    assert f'pip install "unit-init[{extra}]"' in output
+
+
+def test_public_surface_is_locked() -> None:
+    import unit_init as ui
+
+    assert sorted(dir(ui)) == sorted(set(ui.__all__) | set(ui._LAZY))
+    for name in ui.__all__:
+        assert hasattr(ui, name), name
+    with pytest.raises(AttributeError):
+        ui.not_a_name  # noqa: B018

@@ -1,0 +1,121 @@
+"""get / serialize / deserialize: JSON round-trips, Keras configs, and hostile configs refused."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+import unit_init as ui
+
+EXAMPLES = [
+    *(cls() for cls in ui.CATALOGUE.values()),
+    ui.Constant(0.25, seed=None),
+    ui.RandomNormal(0.1, 2.0, seed=4),
+    ui.RandomUniform(-1, 3),
+    ui.TruncatedNormal(stddev=0.2, seed=0),
+    ui.VarianceScaling(0.5, "fan_avg", "uniform", seed=9),
+    ui.VarianceScaling(distribution="normal"),
+    ui.Orthogonal(gain=2.0),
+    ui.Identity(gain=0.5),
+    ui.HeNormal(seed=2**63 - 1),
+    ui.Composed(rule=ui.rules.FanScaled(6.0, "fan_avg"), family="uniform"),
+    ui.Composed(rule=ui.rules.FixedVariance(0.01), family="untruncated_normal", mean=1.0),
+]
+
+
+@pytest.mark.parametrize("spec", EXAMPLES, ids=repr)
+def test_round_trip_through_json(spec: ui.Initializer) -> None:
+    config = json.loads(json.dumps(ui.serialize(spec)))
+    assert ui.deserialize(config) == spec
+    assert ui.get(config) == spec
+
+
+def test_get_accepts_names_specs_and_none() -> None:
+    assert ui.get("he_normal") == ui.HeNormal()
+    assert ui.get("GlorotUniform") == ui.GlorotUniform()
+    assert ui.get(ui.Ones()) == ui.Ones()
+    assert ui.get(None) is None
+    with pytest.raises(ui.ParameterError, match="Did you mean 'he_normal'"):
+        ui.get("he_normall")
+
+
+def test_keras_configs_are_read_with_keras_meaning() -> None:
+    keras_config = {
+        "module": "keras.initializers",
+        "class_name": "VarianceScaling",
+        "config": {"scale": 2.0, "mode": "fan_in", "distribution": "normal", "seed": None},
+        "registered_name": None,
+    }
+    assert ui.deserialize(keras_config) == ui.VarianceScaling(2.0, "fan_in", "truncated_normal")
+    assert ui.deserialize({"class_name": "HeNormal", "config": {"seed": 1}}) == ui.HeNormal(seed=1)
+    assert ui.deserialize({"class_name": "OrthogonalInitializer", "config": {"gain": 2.0}}) == ui.Orthogonal(2.0)
+    # unit_init's own spelling of an untruncated normal never reads as truncated
+    assert ui.serialize(ui.VarianceScaling(distribution="normal"))["config"]["distribution"] == "untruncated_normal"
+
+
+HOSTILE: list[Any] = [
+    {"class_name": "os.system", "config": {}},
+    {"class_name": "HeNormal", "module": "os", "config": {}},
+    {"class_name": "HeNormal", "module": "builtins", "registered_name": "eval"},
+    {"class_name": "HeNormal", "config": {"seed": 1}, "registered_name": "Custom>Evil"},
+    {"class_name": "Unknown", "config": {}},
+    {"class_name": "__class__", "config": {}},
+    {"class_name": "HeNormal", "config": {"__class__": "x"}},
+    {"class_name": "HeNormal", "config": {"seed": 1, "extra": 2}},
+    {"class_name": "HeNormal", "config": {}, "extra": 1},
+    {"class_name": "VarianceScaling", "config": {"scale": 10**400}},
+    {"class_name": "VarianceScaling", "config": {"scale": float("nan")}},
+    {"class_name": "VarianceScaling", "config": {"scale": "2"}},
+    {"class_name": "VarianceScaling", "config": {"scale": [2]}},
+    {"class_name": "VarianceScaling", "config": {"scale": {"class_name": "HeNormal"}}},
+    {"class_name": "VarianceScaling", "config": {"mode": "x" * 10_000_000}},
+    {"class_name": "x" * 10_000_000},
+    {"class_name": "HeNormal", "config": {"seed": 10**30}},
+    {"class_name": "HeNormal", "config": {"seed": -1}},
+    {"class_name": "HeNormal", "config": ["seed"]},
+    {"class_name": 3},
+    {"config": {}},
+    ["HeNormal"],
+    "not a dict either",
+    {"class_name": "Composed", "config": {"rule": {"class_name": "subprocess.Popen", "config": {}}}},
+    {"class_name": "Composed", "config": {"rule": {"class_name": "FanScaled", "config": {"scale": -1}}}},
+    {"class_name": "Composed", "config": {"rule": "lambda fans: 1"}},
+    {"class_name": "Composed", "config": {"family": "os.system"}},
+]
+
+
+@pytest.mark.parametrize("config", HOSTILE, ids=lambda c: repr(c)[:60])
+def test_hostile_configs_are_refused(config: Any) -> None:
+    with pytest.raises(ui.UnitInitError):
+        ui.deserialize(config)
+
+
+def test_deserializing_imports_nothing() -> None:
+    code = (
+        "import sys, unit_init as ui\n"
+        "before = set(sys.modules)\n"
+        "for c in [{'class_name': 'HeNormal', 'module': 'json'}, {'class_name': 'xml.dom.minidom'}]:\n"
+        "    try: ui.deserialize(c)\n"
+        "    except ui.UnitInitError: pass\n"
+        "print(sorted(set(sys.modules) - before))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_unregistered_user_specs_are_refused_until_registered() -> None:
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Halves(ui.Initializer):
+        def distribution_for(self, shape: object, **_: object) -> ui.distributions.Distribution:
+            return ui.distributions.Constant(0.5)
+
+    with pytest.raises(ui.ParameterError, match="not a registered"):
+        ui.serialize(Halves())
+    ui.register(Halves)
+    assert ui.deserialize(ui.serialize(Halves())) == Halves()
