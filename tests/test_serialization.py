@@ -78,6 +78,7 @@ HOSTILE: list[Any] = [
     {"class_name": "HeNormal", "config": {"seed": -1}},
     {"class_name": "HeNormal", "config": ["seed"]},
     {"class_name": 3},
+    {"class_name": "HeNormal", "config": {"input_axes": [0], "output_axes": None}},
     {"config": {}},
     ["HeNormal"],
     "not a dict either",

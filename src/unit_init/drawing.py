@@ -63,8 +63,9 @@ def resolve_target(
         device = context.device if device is None else device
         dtype = context.dtype if dtype is None else dtype
     canonical = canonical_dtype(dtype)
-    resolved.native_dtype(canonical)  # raises DTypeError where the backend lacks it
-    return Target(resolved, resolved.resolve_device(device), canonical)
+    native_device = resolved.resolve_device(device)
+    resolved.dtype_on(canonical, native_device)  # DTypeError where the backend or device lacks it
+    return Target(resolved, native_device, canonical)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -29,6 +29,7 @@ _ALIASES: Final = {"OrthogonalInitializer": Orthogonal, "IdentityInitializer": I
 _RULES: Final[dict[str, type[Any]]] = {"FanScaled": FanScaled, "FixedVariance": FixedVariance}
 # Keys Keras writes beside class_name/config; their values are checked, never used to import.
 _KERAS_MODULES: Final = (None, "keras.initializers", "keras.src.initializers", "keras.src.initializers.random_initializers", "keras.src.initializers.constant_initializers")
+_KERAS_AXES: Final = ("input_axes", "output_axes")
 _TOP_KEYS: Final = {"class_name", "config", "module", "registered_name"}
 _MAX_STRING: Final = 256
 
@@ -116,6 +117,23 @@ def _decode_rule(value: Any) -> Any:
     return _RULES[name](**{key: _check_value(key, v) for key, v in fields.items()})
 
 
+def _drop_keras_axes(name: str, fields: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Keras >= 3.12 writes ``input_axes``/``output_axes`` (null by default) into fan-scaled configs.
+
+    Null means "the default layout", which is unit_init's default too. Explicit
+    axes belong to the call in unit_init (``layout=ui.Layout(...)``), so they are refused
+    rather than silently dropped.
+    """
+    for key in _KERAS_AXES:
+        if fields.get(key) is not None:
+            msg = (
+                f"the {name} config sets {key}={str(fields[key])[:_MAX_STRING]}; unit_init takes axes at call time: "
+                "pass layout=ui.Layout(in_axis=..., out_axis=...) when drawing."
+            )
+            raise ParameterError(msg)
+    return {key: value for key, value in fields.items() if key not in _KERAS_AXES}
+
+
 def deserialize(config: Mapping[str, Any]) -> Initializer:
     """Build a spec from a config made by :func:`serialize` or by Keras.
 
@@ -143,6 +161,7 @@ def deserialize(config: Mapping[str, Any]) -> Initializer:
     fields = config.get("config", {})
     if not isinstance(fields, Mapping):
         raise ParameterError("a config's 'config' must be an object.")
+    fields = _drop_keras_axes(name, fields)
     _check_keys(f"the {name} config", fields, {f.name for f in dataclasses.fields(cls)})
     kwargs = {key: _decode_rule(v) if (cls is Composed and key == "rule") else _check_value(key, v) for key, v in fields.items()}
     if cls is VarianceScaling and kwargs.get("distribution") == "normal":

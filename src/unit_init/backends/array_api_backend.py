@@ -68,7 +68,7 @@ class ArrayApiBackend(Backend):
         self.xp = namespace
         self.name = namespace.__name__
         self._host = NumpyBackend()
-        self._info = namespace.__array_namespace_info__() if hasattr(namespace, "__array_namespace_info__") else None
+        self._info: Any = namespace.__array_namespace_info__() if hasattr(namespace, "__array_namespace_info__") else None
 
     def __repr__(self) -> str:
         return f"ArrayApiBackend({self.name})"

@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import array_api_compat
 import array_api_compat.torch
@@ -51,7 +51,7 @@ def _with_index(device: torch.device) -> torch.device:
     """``device`` with the index torch would use filled in; cpu and meta carry none."""
     if device.type in ("cpu", "meta"):
         return torch.device(device.type)
-    if device.index is not None:
+    if cast("int | None", device.index) is not None:  # torch's stubs type index as int, but it is None for "cuda"
         return device
     module = getattr(torch, device.type, None)
     if device.type in _ACCELERATORS and module is not None and module.is_available():
@@ -179,7 +179,7 @@ class TorchBackend(Backend):
         tensor = array.detach().cpu()
         if tensor.dtype != torch.bfloat16:
             return np.array(tensor.numpy())
-        values = tensor.float().numpy()
+        values: np.ndarray[Any, Any] = tensor.float().numpy()
         try:
             import ml_dtypes
         except ImportError:

@@ -1,0 +1,293 @@
+"""The torch backend: native tensors with the exact shape, dtype and device, on every initializer.
+
+Parametrization uses plain strings and torch is imported by the ``torch``
+fixture, so collecting this module imports no framework and a missing torch
+shows as a skip with its reason. GPU tests are marked ``gpu`` and skip with a
+reason where ``torch.cuda.is_available()`` is False.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import unit_init as ui
+from stats import check_sample
+from unit_init.backends.registry import get_backend
+from unit_init.dtypes import FLOAT_DTYPES, largest_below
+
+RANDOM = [name for name, cls in ui.CATALOGUE.items() if cls().distribution_for((4, 4)).random]
+INTEGER_DTYPES = ("int8", "int32", "int64", "uint8", "uint32")
+
+
+def shape_for(name: str) -> tuple[int, ...]:
+    """A conv kernel shape, or a matrix for the rank-2-only identity."""
+    return (6, 4) if name == "identity" else (3, 2, 4, 5)
+
+
+@pytest.fixture(scope="module")
+def torch() -> Any:
+    return pytest.importorskip("torch", reason="torch is not installed (pip install 'unit-init[torch]')")
+
+
+@pytest.fixture
+def cuda(torch: Any) -> Any:
+    """The first CUDA device, or a skip saying why there is none."""
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device: torch.cuda.is_available() is False")
+    return torch.device("cuda", torch.cuda.current_device())
+
+
+# --- the catalogue × dtype × device matrix -------------------------------------------
+
+
+@pytest.mark.parametrize("device", ["cpu", "meta"])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("name", list(ui.CATALOGUE))
+def test_every_cell_is_native_and_exact(torch: Any, name: str, dtype: str, device: str) -> None:
+    shape = shape_for(name)
+    with torch.enable_grad():
+        w = ui.get(name)(shape, backend="torch", device=device, dtype=dtype, seed=0)
+    assert isinstance(w, torch.Tensor)
+    assert tuple(w.shape) == shape
+    assert w.dtype == getattr(torch, dtype), "no silent upcast"
+    assert w.device == torch.device(device)
+    assert not w.requires_grad
+    assert w.grad_fn is None
+    if device == "cpu":
+        assert bool(torch.isfinite(w.float()).all())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("name", RANDOM)
+def test_same_seed_is_bit_identical_and_seeds_differ(torch: Any, name: str, dtype: str) -> None:
+    spec = ui.get(name)
+    shape = shape_for(name)
+    a = spec(shape, backend="torch", dtype=dtype, seed=123)
+    b = spec(shape, backend="torch", dtype=dtype, seed=123)
+    c = spec(shape, backend="torch", dtype=dtype, seed=124)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+
+
+def test_zero_size_shape(torch: Any) -> None:
+    w = ui.he_normal((0, 5), backend="torch", dtype="bfloat16", seed=0)
+    assert tuple(w.shape) == (0, 5)
+    assert w.dtype == torch.bfloat16
+
+
+def test_backend_spellings_and_native_dtype(torch: Any) -> None:
+    for backend in ("torch", "pytorch", torch):
+        w = ui.glorot_uniform((3, 3), backend=backend, dtype=torch.float16, seed=0)
+        assert isinstance(w, torch.Tensor)
+        assert w.dtype == torch.float16
+
+
+# --- the meta device ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", RANDOM)
+def test_meta_draws_shape_and_dtype_without_data(torch: Any, name: str) -> None:
+    seed = torch.Generator().manual_seed(0)
+    state = seed.get_state()
+    w = ui.get(name)((64, 32), backend="torch", device="meta", dtype="bfloat16", seed=seed)
+    assert w.is_meta
+    assert tuple(w.shape) == (64, 32)
+    assert w.dtype == torch.bfloat16
+    assert torch.equal(seed.get_state(), state), "meta draws consume no randomness"
+    with pytest.raises(ui.DeviceError, match="meta"):
+        get_backend("torch").to_numpy(w)
+
+
+def test_default_device_follows_torch(torch: Any) -> None:
+    with torch.device("meta"):
+        w = ui.he_normal((3, 3), backend="torch")
+    assert w.is_meta
+    assert ui.he_normal((3, 3), backend="torch").device == torch.get_default_device()
+
+
+# --- bfloat16 / float16: support on the output grid ------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_uniform_never_returns_its_upper_bound(torch: Any, dtype: str) -> None:
+    # In bfloat16, 1/512 of U[0, 1) float32 draws round up to 1.0: 8192 of these 4M without confinement.
+    w = ui.random_uniform((4096, 1024), minval=0.0, maxval=1.0, backend="torch", dtype=dtype, seed=0)
+    x = w.float()
+    assert float(x.max()) == largest_below(1.0, dtype)
+    assert float(x.min()) >= 0.0
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("name", ["truncated_normal", "he_normal"])
+def test_truncated_values_stay_inside_their_bounds(torch: Any, name: str, dtype: str) -> None:
+    shape = (1024, 1024)  # 2**20 draws
+    spec = ui.get(name)
+    low, high = spec.distribution_for(shape).support
+    x = spec(shape, backend="torch", dtype=dtype, seed=1).double()
+    assert float(x.min()) >= low
+    assert float(x.max()) <= high
+    # re-drawn, not clamped: the bounds are not a pile-up (a clamp puts 4.6% of the draws there)
+    assert float(((x == x.max()) | (x == x.min())).double().mean()) < 0.01
+
+
+@pytest.mark.parametrize(("dtype", "atol"), [("bfloat16", 2.0**-7), ("float16", 2.0**-10)])
+def test_low_precision_orthogonal_comes_from_a_float32_qr(torch: Any, dtype: str, atol: float) -> None:
+    low = ui.orthogonal((256, 128), backend="torch", dtype=dtype, seed=5)
+    wide = ui.orthogonal((256, 128), backend="torch", dtype="float32", seed=5)
+    assert torch.equal(low, wide.to(getattr(torch, dtype))), "one cast of the float32 result"
+    q = low.double()
+    assert torch.allclose(q.T @ q, torch.eye(128, dtype=torch.float64), atol=atol, rtol=0)
+
+
+def test_orthogonal_is_orthonormal_in_float32(torch: Any) -> None:
+    q = ui.orthogonal((3, 3, 16, 32), gain=2.0, backend="torch", seed=0).double().reshape(-1, 32)
+    assert torch.allclose(q.T @ q, 4 * torch.eye(32, dtype=torch.float64), atol=1e-5)
+
+
+# --- integer dtypes -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", INTEGER_DTYPES)
+def test_integer_dtypes_for_constant_initializers(torch: Any, dtype: str) -> None:
+    native = getattr(torch, dtype)
+    assert torch.equal(ui.zeros((2, 3), backend="torch", dtype=dtype), torch.zeros((2, 3), dtype=native))
+    assert torch.equal(ui.ones((2, 3), backend="torch", dtype=dtype), torch.ones((2, 3), dtype=native))
+    assert torch.equal(ui.constant((2,), value=7, backend="torch", dtype=dtype), torch.full((2,), 7, dtype=native))
+    expected = torch.tensor([[3, 0, 0], [0, 3, 0]], dtype=native)
+    assert torch.equal(ui.identity((2, 3), gain=3, backend="torch", dtype=dtype), expected)
+
+
+@pytest.mark.parametrize("name", RANDOM)
+def test_integer_dtypes_are_refused_by_random_initializers(torch: Any, name: str) -> None:
+    with pytest.raises(ui.DTypeError, match="int32"):
+        ui.get(name)(shape_for(name), backend="torch", dtype="int32", seed=0)
+
+
+# --- seeds and generators -----------------------------------------------------------
+
+
+def test_user_generator_advances_and_matches_an_int_seed(torch: Any) -> None:
+    generator = torch.Generator().manual_seed(7)
+    first = ui.he_normal((64, 32), backend="torch", seed=generator)
+    second = ui.he_normal((64, 32), backend="torch", seed=generator)
+    assert not torch.equal(first, second), "a torch.Generator advances"
+    assert torch.equal(first, ui.he_normal((64, 32), backend="torch", seed=7))
+    fresh = torch.Generator().manual_seed(7)
+    assert torch.equal(first, ui.HeNormal()((64, 32), backend="torch", seed=fresh))
+
+
+def test_spec_seed_is_the_default(torch: Any) -> None:
+    spec = ui.GlorotNormal(seed=3)
+    assert torch.equal(spec((8, 8), backend="torch"), ui.glorot_normal((8, 8), backend="torch", seed=3))
+
+
+def test_foreign_seed_is_refused(torch: Any) -> None:
+    with pytest.raises(ui.SeedError, match=r"torch\.Generator"):
+        ui.he_normal((2, 2), backend="torch", seed=np.random.default_rng(0))
+
+
+# --- like= ----------------------------------------------------------------------------
+
+
+def test_like_infers_backend_device_and_dtype(torch: Any) -> None:
+    parameter = torch.nn.Parameter(torch.empty((8, 4), dtype=torch.float16))
+    w = ui.he_uniform((8, 4), like=parameter, seed=0)
+    assert isinstance(w, torch.Tensor)
+    assert w.dtype == torch.float16
+    assert w.device == parameter.device
+    assert not w.requires_grad
+    m = ui.orthogonal((8, 4), like=torch.empty((1,), device="meta", dtype=torch.bfloat16))
+    assert m.is_meta
+    assert m.dtype == torch.bfloat16
+    assert ui.zeros((2,), like=parameter, dtype="float64").dtype == torch.float64, "an explicit dtype wins"
+
+
+# --- devices --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("device", ["cpu", "cpu:0", "CPU", None])
+def test_cpu_spellings(torch: Any, device: str | None) -> None:
+    if device is None and torch.get_default_device().type != "cpu":
+        pytest.skip("torch's default device is not the CPU here")
+    assert ui.zeros((2,), backend="torch", device=device).device == torch.device("cpu")
+    assert ui.zeros((2,), backend="torch", device=torch.device("cpu")).device == torch.device("cpu")
+
+
+@pytest.mark.parametrize("device", ["cuda", "gpu", "cuda:0", "gpu:0"])
+def test_absent_gpu_is_a_device_error_listing_what_is_present(torch: Any, device: str) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    with pytest.raises(ui.DeviceError, match=rf"device='{device}' is not available.*present: 'cpu', 'meta'"):
+        ui.he_normal((2, 2), backend="torch", device=device)
+
+
+@pytest.mark.parametrize("device", ["tpu:0", "/GPU:0", "cuda:x", 0])
+def test_meaningless_device_is_a_device_error(torch: Any, device: object) -> None:
+    with pytest.raises(ui.DeviceError, match=r"is not a torch device; accepted: .*'cuda:N'.*Present: 'cpu'") as error:
+        ui.he_normal((2, 2), backend="torch", device=device)
+    assert repr(device) in str(error.value)
+    assert isinstance(error.value, ValueError)
+
+
+# --- moments (the full statistical matrix lives elsewhere) --------------------------
+
+
+@pytest.mark.parametrize(("name", "dtype"), [("he_normal", "float32"), ("glorot_uniform", "float32"), ("random_normal", "bfloat16")])
+def test_moments(torch: Any, name: str, dtype: str) -> None:
+    shape = (512, 256)  # 2**17 draws
+    spec = ui.get(name)
+    w = spec(shape, backend="torch", dtype=dtype, seed=2024)
+    check_sample(get_backend("torch").to_numpy(w), spec.distribution_for(shape), dtype)
+
+
+def test_to_numpy_keeps_bfloat16_values(torch: Any) -> None:
+    w = ui.he_normal((16, 16), backend="torch", dtype="bfloat16", seed=0)
+    values = np.asarray(get_backend("torch").to_numpy(w), dtype=np.float64)
+    np.testing.assert_array_equal(values, w.double().numpy())
+
+
+# --- GPU ------------------------------------------------------------------------------
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("device", ["cuda", "gpu", "cuda:0", "gpu:0"])
+def test_cuda_routing(torch: Any, cuda: Any, device: str) -> None:
+    for name in ui.CATALOGUE:
+        w = ui.get(name)(shape_for(name), backend="torch", device=device, dtype="bfloat16", seed=0)
+        assert w.device.type == "cuda"
+        assert w.dtype == torch.bfloat16
+        assert not w.requires_grad
+
+
+@pytest.mark.gpu
+def test_cuda_generator_lives_on_the_gpu(torch: Any, cuda: Any) -> None:
+    a = ui.he_normal((256, 128), backend="torch", device=cuda, seed=0)
+    b = ui.he_normal((256, 128), backend="torch", device=cuda, seed=0)
+    assert torch.equal(a, b)
+    generator = torch.Generator(device=cuda).manual_seed(0)
+    first = ui.he_normal((256, 128), backend="torch", device=cuda, seed=generator)
+    assert torch.equal(first, a), "an int seed is a CUDA generator seeded with it"
+    assert not torch.equal(first, ui.he_normal((256, 128), backend="torch", device=cuda, seed=generator))
+    with pytest.raises(ui.SeedError, match=r"torch\.Generator"):
+        ui.he_normal((2, 2), backend="torch", device=cuda, seed=torch.Generator())
+
+
+@pytest.mark.gpu
+def test_cuda_statistics_and_bounds(torch: Any, cuda: Any) -> None:
+    shape = (1024, 1024)
+    spec = ui.HeNormal()
+    w = spec(shape, backend="torch", device=cuda, dtype="bfloat16", seed=9)
+    check_sample(get_backend("torch").to_numpy(w), spec.distribution_for(shape), "bfloat16")
+    q = ui.orthogonal((512, 256), backend="torch", device=cuda, seed=1).double()
+    assert torch.allclose(q.T @ q, torch.eye(256, dtype=torch.float64, device=cuda), atol=1e-5)
+
+
+@pytest.mark.gpu
+def test_cuda_index_beyond_count(torch: Any, cuda: Any) -> None:
+    count = torch.cuda.device_count()
+    with pytest.raises(ui.DeviceError, match=rf"cuda:{count}.*present: .*'cuda:0'"):
+        ui.zeros((2,), backend="torch", device=f"cuda:{count}")
+
