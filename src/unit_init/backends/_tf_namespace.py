@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 import tensorflow as tf
 
 if TYPE_CHECKING:
-    Tensor = tf.Tensor
+    from typing import TypeAlias
+
+    Tensor: TypeAlias = Any  # TensorFlow ships no type information
 
 __all__ = [
     "any",

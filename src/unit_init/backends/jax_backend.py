@@ -54,8 +54,9 @@ def _present() -> str:
     return ", ".join(map(repr, names))
 
 
-def _x64() -> bool:
-    return bool(jax.config.read("jax_enable_x64"))
+def _narrowed(dtype: str) -> bool:
+    """Whether JAX would silently give a narrower dtype (64-bit types without ``jax_enable_x64``)."""
+    return bool(jax.dtypes.canonicalize_dtype(np.dtype(dtype)) != np.dtype(dtype))
 
 
 class KeyStream:
@@ -131,7 +132,7 @@ class JaxBackend(Backend):
         if dtype not in FLOAT_DTYPES + INTEGER_DTYPES:
             msg = f"dtype={dtype!r} is not supported by the jax backend; accepted: {', '.join(FLOAT_DTYPES + INTEGER_DTYPES)}."
             raise DTypeError(msg)
-        if dtype in _WIDE and not _x64():
+        if dtype in _WIDE and _narrowed(dtype):
             msg = (
                 f"dtype={dtype!r} needs JAX's 64-bit mode, which is off (JAX would silently give "
                 f"{dtype.replace('64', '32')}); enable it at startup with "
@@ -143,8 +144,8 @@ class JaxBackend(Backend):
     def generator(self, seed: Any, device: Any) -> KeyStream:
         if isinstance(seed, int) and not isinstance(seed, bool):
             words = np.array([seed >> 32, seed & 0xFFFFFFFF], dtype=np.uint32)
-            key = jax.random.wrap_key_data(words, impl="threefry2x32")
-        elif isinstance(seed, jax.Array) and jax.dtypes.issubdtype(seed.dtype, jax.dtypes.prng_key) and seed.shape == ():
+            key = jax.random.wrap_key_data(jnp.asarray(words), impl="threefry2x32")
+        elif isinstance(seed, jax.Array) and jnp.issubdtype(seed.dtype, jax.dtypes.prng_key) and seed.shape == ():
             key = seed
         elif isinstance(seed, jax.Array) and seed.dtype == jnp.uint32 and seed.shape == (2,):
             key = jax.random.wrap_key_data(seed)

@@ -1,0 +1,155 @@
+"""The TensorFlow backend: eager ``tf.Tensor`` results drawn with stateless ops on the target device.
+
+* **Devices**: ``None`` is the first logical GPU if there is one, else
+  ``CPU:0`` (TensorFlow's own default); the portable strings ``"cpu"``,
+  ``"cpu:N"``, ``"gpu"``, ``"gpu:N"``, ``"cuda:N"`` (≡ ``"gpu:N"``),
+  ``"tpu:N"``; TensorFlow names (``"/GPU:0"``, ``"/device:CPU:1"``,
+  ``"/job:localhost/replica:0/task:0/device:CPU:0"``) and ``tf.DeviceSpec``.
+  Devices are checked against ``tf.config.list_logical_devices()``.
+* **Randomness**: an int seed becomes a :class:`SeedStream` whose ``k``-th
+  draw uses the stateless seed ``[seed, k]``, so one call's draws are
+  independent and the same int is bit-reproducible; a ``tf.random.Generator``
+  draws with its own methods and advances.
+* **Placement**: every op runs under ``tf.device`` of the target, because
+  TensorFlow runs unscoped eager ops on its default device; ``xp`` is
+  :mod:`unit_init.backends._tf_namespace`, whose functions keep results where
+  their inputs live.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import tensorflow as tf
+
+from unit_init.backends import _tf_namespace
+from unit_init.backends.base import Backend
+from unit_init.errors import DeviceError, SeedError
+
+if TYPE_CHECKING:
+    from unit_init.backends._tf_namespace import Tensor
+
+__all__ = ["GeneratorStream", "SeedStream", "TensorflowBackend"]
+
+_TYPES: Final = {"cpu": "CPU", "gpu": "GPU", "cuda": "GPU", "tpu": "TPU"}
+_LOCAL: Final = "/job:localhost/replica:0/task:0"
+
+
+class SeedStream:
+    """Stateless seeds ``[seed, 0]``, ``[seed, 1]``, …: one fresh seed per draw."""
+
+    __slots__ = ("count", "seed")
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.count = 0
+
+    def draw(self, kind: str, shape: tuple[int, ...], dtype: tf.DType) -> Tensor:
+        """One ``uniform``, ``normal`` or (±2) ``truncated_normal`` draw in the current device scope."""
+        seed = np.array([self.seed, self.count], dtype=np.int64)
+        self.count += 1
+        sampler = {
+            "uniform": tf.random.stateless_uniform,
+            "normal": tf.random.stateless_normal,
+            "truncated_normal": tf.random.stateless_truncated_normal,
+        }[kind]
+        return sampler(shape, seed=seed, dtype=dtype)
+
+
+class GeneratorStream:
+    """A user's ``tf.random.Generator``: draws with its own methods, advancing its state.
+
+    Its ops run where its state lives; results elsewhere are then copied to
+    the target device.
+    """
+
+    __slots__ = ("generator",)
+
+    def __init__(self, generator: tf.random.Generator) -> None:
+        self.generator = generator
+
+    def draw(self, kind: str, shape: tuple[int, ...], dtype: tf.DType) -> Tensor:
+        """One ``uniform``, ``normal`` or (±2) ``truncated_normal`` draw, moved into the current device scope."""
+        values = getattr(self.generator, kind)(shape, dtype=dtype)
+        return tf.identity(values)
+
+
+class TensorflowBackend(Backend):
+    name = "tensorflow"
+    extra = "tensorflow"
+    xp = _tf_namespace
+
+    def resolve_device(self, device: Any) -> str:
+        present = [d.name for d in tf.config.list_logical_devices()]
+        if device is None:
+            gpus = [name for name in present if ":GPU:" in name]
+            return _LOCAL + (gpus[0] if gpus else "/device:CPU:0")
+        kind, _, index = device.lower().partition(":") if isinstance(device, str) else ("", "", "")
+        if kind in _TYPES and (index == "" or index.isdigit()):
+            spec = tf.DeviceSpec(device_type=_TYPES[kind], device_index=int(index or 0))
+        elif isinstance(device, tf.DeviceSpec):
+            spec = device
+        elif isinstance(device, str) and device.startswith("/"):
+            spec = tf.DeviceSpec.from_string(device)
+        else:
+            msg = (
+                f"device={device!r} is not a tensorflow device; pass None, 'cpu', 'cpu:N', 'gpu', 'gpu:N', "
+                f"'cuda:N', 'tpu:N', a TensorFlow name such as '/GPU:0', or a tf.DeviceSpec. Present: {present}."
+            )
+            raise DeviceError(msg)
+        name = f"/device:{(spec.device_type or '').upper()}:{spec.device_index or 0}"
+        local = spec.job in (None, "localhost") and spec.replica in (None, 0) and spec.task in (None, 0)
+        if not local or name not in present:
+            msg = f"device={device!r} is not present on the tensorflow backend; present: {present}."
+            raise DeviceError(msg)
+        return _LOCAL + name
+
+    def native_dtype(self, dtype: str) -> Any:
+        return tf.dtypes.as_dtype(dtype)
+
+    def generator(self, seed: Any, device: Any) -> SeedStream | GeneratorStream:
+        if isinstance(seed, int) and not isinstance(seed, bool):
+            return SeedStream(seed)
+        if isinstance(seed, tf.random.Generator):
+            return GeneratorStream(seed)
+        msg = f"seed={seed!r} is not a seed for the tensorflow backend; pass an int, None or a tf.random.Generator."
+        raise SeedError(msg)
+
+    def placement(self, device: Any) -> contextlib.AbstractContextManager[Any]:
+        return tf.device(device)  # type: ignore[no-any-return]
+
+    def uniform(self, generator: SeedStream | GeneratorStream, shape: tuple[int, ...], dtype: str, device: Any) -> Tensor:
+        with tf.device(device):
+            return generator.draw("uniform", shape, self.native_dtype(dtype))
+
+    def normal(self, generator: SeedStream | GeneratorStream, shape: tuple[int, ...], dtype: str, device: Any) -> Tensor:
+        with tf.device(device):
+            return generator.draw("normal", shape, self.native_dtype(dtype))
+
+    def truncated_normal(
+        self, generator: SeedStream | GeneratorStream, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any
+    ) -> Tensor:
+        """TensorFlow's own truncated normal for ±2 (re-drawn beyond 2); the generic re-draw for other bounds."""
+        with tf.device(device):
+            if (low, high) == (-2.0, 2.0):
+                return generator.draw("truncated_normal", shape, self.native_dtype(dtype))
+            return super().truncated_normal(generator, shape, low, high, dtype, device)
+
+    def eye(self, rows: int, cols: int, value: float, dtype: str, device: Any) -> Tensor:
+        with tf.device(device):
+            return super().eye(rows, cols, value, dtype, device)
+
+    def affine(self, x: Tensor, scale: float, shift: float) -> Tensor:
+        with tf.device(x.device):
+            return x * scale + shift
+
+    def owns(self, array: Any) -> bool:
+        return isinstance(array, (tf.Tensor, tf.Variable))
+
+    def device_of(self, array: Any) -> str:
+        return str(array.device)
+
+    def to_numpy(self, array: Any) -> Any:
+        return array.numpy()

@@ -1,0 +1,296 @@
+"""The JAX backend: shapes, dtypes, devices, keys, compilation cache, support on narrow grids."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+import numpy as np
+import pytest
+
+import unit_init as ui
+from targets import expected_families
+
+if "jax" not in expected_families():  # a nox session that expects jax fails on the import instead
+    pytest.importorskip("jax", reason="the jax backend needs jax: pip install 'unit-init[jax]'")
+import jax  # after the skip check
+import jax.numpy as jnp
+
+from unit_init.backends import jax_backend
+from unit_init.backends.registry import get_backend
+from unit_init.dtypes import largest_below
+
+FLOATS = ("float16", "bfloat16", "float32", "float64")
+RANDOM = sorted(name for name, cls in ui.CATALOGUE.items() if cls().distribution_for((4, 6)).random)
+MILLION = (1024, 1024)
+
+
+SHAPE = (12, 6)  # rank 2 for identity; orthogonal's Gaussian then has this shape too, so samplers are shared
+
+
+def to_np(x: Any) -> np.ndarray:
+    return np.asarray(x).astype(np.float64)
+
+
+def has_gpu() -> bool:
+    return bool(jax_backend._platform_devices("gpu"))
+
+
+def run_python(code: str, **env: str) -> str:
+    """Run ``code`` in a fresh interpreter (JAX flags must be set before it initializes)."""
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env={**os.environ, **env}, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+# --- the catalogue × dtype matrix ---------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("name", sorted(ui.CATALOGUE))
+def test_every_initializer_and_dtype(name: str, dtype: str) -> None:
+    spec, shape = ui.CATALOGUE[name](), SHAPE
+    if dtype == "float64" and not jax.config.jax_enable_x64:
+        with pytest.raises(ui.DTypeError, match="jax_enable_x64"):
+            spec(shape, backend="jax", dtype=dtype, seed=0)
+        return
+    x = spec(shape, backend="jax", dtype=dtype, seed=0)
+    assert isinstance(x, jax.Array)
+    assert x.shape == shape
+    assert x.dtype == jnp.dtype(dtype)  # no silent upcast
+    assert x.devices() == {jax.devices()[0]}
+    assert np.isfinite(to_np(x)).all()
+
+
+@pytest.mark.parametrize("name", RANDOM)
+def test_same_seed_bit_identical_different_seed_differs(name: str) -> None:
+    spec, shape = ui.CATALOGUE[name](), SHAPE
+    a, b = spec(shape, backend="jax", seed=7), spec(shape, backend="jax", seed=7)
+    assert np.array_equal(np.asarray(a), np.asarray(b))
+    assert not np.array_equal(np.asarray(a), np.asarray(spec(shape, backend="jax", seed=8)))
+
+
+def test_large_int_seeds_are_not_truncated() -> None:
+    # jax.random.key(2**62) without x64 silently becomes key(0); unit_init uses both 32-bit words.
+    a = ui.he_normal(SHAPE, backend="jax", seed=2**62)
+    assert not np.array_equal(np.asarray(a), np.asarray(ui.he_normal(SHAPE, backend="jax", seed=0)))
+    assert not np.array_equal(np.asarray(a), np.asarray(ui.he_normal(SHAPE, backend="jax", seed=2**62 + 1)))
+
+
+def test_unseeded_calls_follow_set_seed() -> None:
+    ui.set_seed(3)
+    a = ui.glorot_uniform((8, 8), backend="jax")
+    ui.set_seed(3)
+    assert np.array_equal(np.asarray(a), np.asarray(ui.glorot_uniform((8, 8), backend="jax")))
+
+
+# --- compilation cache ----------------------------------------------------------------
+
+
+def test_repeated_calls_do_not_retrace() -> None:
+    shape = SHAPE
+
+    def calls(seed: int) -> None:
+        ui.he_normal(shape, backend="jax", seed=seed)
+        ui.he_uniform(shape, backend="jax", dtype="bfloat16", seed=seed)
+        ui.orthogonal(shape, backend="jax", seed=seed)
+
+    calls(0)
+    traced = dict(jax_backend.TRACES)
+    assert traced["normal"]
+    assert traced["uniform"]
+    assert traced["truncated_normal"]
+    for seed in range(1, 6):
+        calls(seed)
+    assert dict(jax_backend.TRACES) == traced
+
+
+# --- dtypes -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int32", "uint8", "int16"])
+def test_integer_dtypes_for_deterministic_initializers(dtype: str) -> None:
+    assert np.array_equal(np.asarray(ui.zeros((2, 3), backend="jax", dtype=dtype)), np.zeros((2, 3)))
+    assert np.array_equal(np.asarray(ui.ones((2, 3), backend="jax", dtype=dtype)), np.ones((2, 3)))
+    assert np.array_equal(np.asarray(ui.constant((2, 3), value=3, backend="jax", dtype=dtype)), np.full((2, 3), 3))
+    eye = ui.identity((2, 3), gain=2, backend="jax", dtype=dtype)
+    assert eye.dtype == jnp.dtype(dtype)
+    assert np.array_equal(np.asarray(eye), 2 * np.eye(2, 3))
+
+
+@pytest.mark.parametrize("name", RANDOM)
+def test_integer_dtype_for_random_initializer_raises(name: str) -> None:
+    with pytest.raises(ui.DTypeError, match="int32"):
+        ui.CATALOGUE[name]()(SHAPE, backend="jax", dtype="int32", seed=0)
+
+
+@pytest.mark.skipif(jax.config.jax_enable_x64, reason="checks the error raised when jax_enable_x64 is off")
+@pytest.mark.parametrize("dtype", ["float64", "int64", "uint64"])
+def test_64_bit_dtypes_without_x64_raise_with_the_fix(dtype: str) -> None:
+    with pytest.raises(ui.DTypeError, match=r'jax\.config\.update\("jax_enable_x64", True\)'):
+        ui.zeros((2,), backend="jax", dtype=dtype)
+
+
+# --- narrow grids: support, upper bound, orthogonality ----------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("spec", [ui.TruncatedNormal(stddev=1.0), ui.HeNormal(), ui.GlorotNormal()], ids=repr)
+def test_truncated_values_stay_inside_bounds_over_a_million_draws(spec: ui.Initializer, dtype: str) -> None:
+    low, high = spec.distribution_for(MILLION).support  # type: ignore[attr-defined]
+    x = to_np(spec(MILLION, backend="jax", dtype=dtype, seed=11))
+    assert low <= x.min()
+    assert x.max() <= high
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_uniform_never_returns_its_upper_bound(dtype: str) -> None:
+    x = to_np(ui.random_uniform(MILLION, minval=0.0, maxval=1.0, backend="jax", dtype=dtype, seed=5))
+    assert x.min() >= 0.0
+    assert x.max() < 1.0
+    assert x.max() == largest_below(1.0, dtype)  # rounding up to 1.0 happened and was confined
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("shape", [(64, 32), (32, 64), (3, 3, 8, 16)])
+def test_orthogonal_narrow_is_a_cast_float32_qr(dtype: str, shape: tuple[int, ...]) -> None:
+    narrow = ui.orthogonal(shape, backend="jax", dtype=dtype, seed=2)
+    wide = ui.orthogonal(shape, backend="jax", dtype="float32", seed=2)
+    assert np.array_equal(np.asarray(narrow), np.asarray(wide.astype(dtype)))
+    q = to_np(narrow).reshape(-1, shape[-1])
+    gram = q.T @ q if q.shape[0] >= q.shape[1] else q @ q.T
+    eps = {"bfloat16": 2.0**-7, "float16": 2.0**-10}[dtype]
+    assert np.abs(gram - np.eye(gram.shape[0])).max() < 4 * eps
+
+
+# --- moments (a couple; the full statistical matrix lives elsewhere) ----------------------------
+
+
+@pytest.mark.parametrize("spec", [ui.HeNormal(), ui.GlorotUniform()], ids=repr)
+def test_moments(spec: ui.Initializer) -> None:
+    shape = MILLION
+    n = math.prod(shape)
+    x = to_np(spec(shape, backend="jax", seed=123))
+    variance = spec.variance(shape)
+    assert abs(x.mean()) < 6 * math.sqrt(variance / n)
+    assert abs(x.var() / variance - 1) < 6 * math.sqrt(2 / n)
+
+
+# --- keys ---------------------------------------------------------------------------------------
+
+
+def test_user_keys_typed_and_raw_are_the_same_root() -> None:
+    typed, raw = jax.random.key(4), jax.random.PRNGKey(4)
+    a = ui.orthogonal(SHAPE, backend="jax", seed=typed)
+    assert np.array_equal(np.asarray(a), np.asarray(ui.orthogonal(SHAPE, backend="jax", seed=raw)))
+    assert np.array_equal(np.asarray(a), np.asarray(ui.orthogonal(SHAPE, backend="jax", seed=typed)))  # a key is a value
+    assert not np.array_equal(np.asarray(a), np.asarray(ui.orthogonal(SHAPE, backend="jax", seed=jax.random.key(5))))
+
+
+def test_a_stream_splits_so_repeated_draws_are_independent() -> None:
+    backend = get_backend("jax")
+    device = backend.resolve_device(None)
+    stream = backend.generator(jax.random.key(0), device)
+    first, second = backend.normal(stream, (1000,), "float32", device), backend.normal(stream, (1000,), "float32", device)
+    assert not np.array_equal(np.asarray(first), np.asarray(second))
+    assert abs(np.corrcoef(np.asarray(first), np.asarray(second))[0, 1]) < 0.15
+
+
+BAD_SEEDS = {
+    "float": lambda: 1.5,
+    "str": lambda: "0",
+    "numpy-raw-key": lambda: np.zeros(2, np.uint32),
+    "key-batch": lambda: jax.random.split(jax.random.key(0), 3),
+    "float-array": lambda: jnp.zeros(2),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_SEEDS))
+def test_bad_seeds_raise(kind: str) -> None:
+    with pytest.raises(ui.SeedError, match="seed="):
+        ui.he_normal((2, 2), backend="jax", seed=BAD_SEEDS[kind]())
+
+
+# --- devices and like= ------------------------------------------------------------------------
+
+
+def test_like_infers_backend_device_and_dtype() -> None:
+    existing = jnp.ones((3, 3), dtype=jnp.bfloat16)
+    x = ui.he_normal((5, 4), like=existing, seed=0)
+    assert isinstance(x, jax.Array)
+    assert x.dtype == jnp.bfloat16
+    assert x.devices() == existing.devices()
+
+
+@pytest.mark.parametrize("device", [None, "cpu", "cpu:0", "CPU:0"])
+def test_cpu_device_spellings(device: str | None) -> None:
+    x = ui.glorot_normal((4, 4), backend="jax", device=device, seed=0)
+    assert x.devices() == {jax.devices("cpu")[0]}
+    assert ui.zeros((2,), backend="jax", device=jax.devices("cpu")[0]).devices() == {jax.devices("cpu")[0]}
+
+
+@pytest.mark.skipif(has_gpu(), reason="a GPU is present")
+@pytest.mark.parametrize("device", ["gpu:0", "cuda:0", "gpu", "cpu:64"])
+def test_missing_device_lists_the_present_ones(device: str) -> None:
+    with pytest.raises(ui.DeviceError, match=r"present: 'cpu:0'"):
+        ui.he_normal((2, 2), backend="jax", device=device)
+
+
+@pytest.mark.parametrize("device", ["xpu:0", "cpu:x", 3])
+def test_unknown_device_spelling(device: Any) -> None:
+    with pytest.raises(ui.DeviceError, match="device="):
+        ui.zeros((2,), backend="jax", device=device)
+
+
+def test_x64_and_routing_to_a_non_default_cpu_device_in_a_subprocess() -> None:
+    """One fresh interpreter (JAX reads both flags at startup): float64 works with x64, arrays land on cpu:2."""
+    out = run_python(
+        """
+        import jax, numpy as np, unit_init as ui
+        target = jax.devices("cpu")[2]
+        for name, cls in ui.CATALOGUE.items():
+            for dtype in ("float64", "bfloat16", "float32"):
+                x = cls()((12, 6), backend="jax", device="cpu:2", dtype=dtype, seed=0)
+                assert x.dtype == np.dtype(dtype) and x.shape == (12, 6), (name, dtype, x.dtype)
+                assert x.devices() == {target}, (name, dtype, x.devices())
+        assert ui.ones((3,), backend="jax", dtype="int64").dtype == np.int64
+        z = np.asarray(ui.random_normal((12, 6), stddev=1.0, backend="jax", dtype="float64", seed=0))
+        assert not np.array_equal(z, z.astype(np.float32))  # genuinely 64-bit draws
+        key = jax.device_put(jax.random.key(1), jax.devices("cpu")[1])  # a key living elsewhere
+        assert ui.orthogonal((12, 6), backend="jax", device=target, seed=key).devices() == {target}
+        assert ui.he_uniform((12, 6), like=x).devices() == {target}
+        print("ok")
+        """,
+        JAX_ENABLE_X64="1",
+        XLA_FLAGS="--xla_force_host_platform_device_count=4",
+    )
+    assert out.strip() == "ok"
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not has_gpu(), reason="no JAX GPU device present")
+@pytest.mark.parametrize("device", ["gpu", "cuda:0", "gpu:0"])
+def test_gpu(device: str) -> None:
+    target = jax.devices("gpu")[0]
+    for dtype in ("bfloat16", "float16", "float32"):
+        x = ui.he_normal((256, 128), backend="jax", device=device, dtype=dtype, seed=0)
+        assert x.devices() == {target}
+        assert x.dtype == jnp.dtype(dtype)
+    assert ui.orthogonal((64, 32), backend="jax", device=device, seed=0).devices() == {target}
+
+
+def test_backend_helpers() -> None:
+    backend = get_backend("jax")
+    x = jnp.arange(3.0)
+    assert backend.owns(x)
+    assert not backend.owns(np.arange(3.0))
+    assert backend.device_of(x) == jax.devices()[0]
+    assert backend.dtype_of(x.astype(jnp.bfloat16)) == "bfloat16"
+    assert isinstance(backend.to_numpy(x), np.ndarray)
