@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helper modules tests/stats.py and tests/targets.py
 
-from targets import TARGETS  # noqa: E402
+from targets import TARGETS
 
 
 def _target_of(nodeid: str) -> str | None:
@@ -31,7 +31,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     for outcome, counter in (("passed", ran), ("skipped", skipped)):
         for report in terminalreporter.stats.get(outcome, []):
             target = _target_of(report.nodeid)
-            if target is not None and report.when == "call" or (outcome == "skipped" and target is not None):
+            if target is not None and (report.when == "call" or outcome == "skipped"):
                 counter[target.split(":")[0]] += 1
     if ran or skipped:
         families = sorted(set(ran) | set(skipped))

@@ -14,9 +14,9 @@ import math
 import numpy as np
 import pytest
 import scipy.stats
-from stats import check_sample
 
 import unit_init as ui
+from stats import check_sample
 from unit_init import distributions as d
 from unit_init.spec.fans import resolve_layout
 

@@ -80,7 +80,7 @@ def test_bad_shapes_raise_shape_error(shape: object) -> None:
 
 
 def test_layout_errors() -> None:
-    with pytest.raises(ui.ParameterError, match="layout='kears'.*Did you mean 'keras'"):
+    with pytest.raises(ui.ParameterError, match=r"layout='kears'.*Did you mean 'keras'"):
         ui.compute_fans((2, 3), "kears")
     with pytest.raises(ui.ShapeError, match="in_axis=3"):
         ui.compute_fans((2, 3), ui.Layout(in_axis=3, out_axis=0))

@@ -20,10 +20,10 @@ import math
 
 import numpy as np
 import pytest
-from stats import check_sample, two_sample_ok
-from targets import DATA_TARGETS, TARGETS, load
 
 import unit_init as ui
+from stats import check_sample, two_sample_ok
+from targets import DATA_TARGETS, TARGETS, load
 from unit_init import distributions as d
 from unit_init.backends.registry import get_backend
 from unit_init.capabilities import expected_error

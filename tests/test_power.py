@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from stats import check_sample
 from targets import DATA_TARGETS, load
 from test_matrix import STAT_SHAPE, cells
-
 from unit_init import distributions as d
 from unit_init.backends.registry import get_backend
 

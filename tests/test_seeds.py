@@ -36,7 +36,7 @@ def test_set_seed_makes_unseeded_calls_reproducible_in_order() -> None:
     first = [ui.he_normal((4, 4)), ui.random_uniform((3,)), ui.orthogonal((4, 4))]
     ui.set_seed(42)
     second = [ui.he_normal((4, 4)), ui.random_uniform((3,)), ui.orthogonal((4, 4))]
-    for a, b in zip(first, second):
+    for a, b in zip(first, second, strict=True):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(first[0], ui.he_normal((4, 4)))
 

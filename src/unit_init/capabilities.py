@@ -111,8 +111,8 @@ def markdown() -> str:
         for backend in backends:
             marks = []
             for dtype in FLOAT_DTYPES:
-                rule = next((r for r in RULES if r.matches(name, backend, "cpu", dtype)), None)
-                marks.append(f"{dtype} {'✓' if rule is None else '✓*' if rule.unless else '✗'}")
+                match = next((r for r in RULES if r.matches(name, backend, "cpu", dtype)), None)
+                marks.append(f"{dtype} {'✓' if match is None else '✓*' if match.unless else '✗'}")
             cells.append("<br>".join(marks))
         lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
     lines += ["", "Integer dtypes (int8 … uint64) work for `zeros`, `ones`, `constant` and `identity` on every",

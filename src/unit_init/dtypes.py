@@ -24,9 +24,9 @@ __all__ = [
     "INTEGER_DTYPES",
     "canonical_dtype",
     "is_float",
+    "largest_at_or_below",
     "largest_below",
     "smallest_at_or_above",
-    "largest_at_or_below",
     "work_dtype",
 ]
 
@@ -74,7 +74,7 @@ def _native_name(dtype: Any) -> str:
     if text.startswith("torch."):
         return text
     try:  # numpy / JAX scalar types such as np.float32 or jnp.bfloat16
-        return np.dtype(dtype).name
+        return str(np.dtype(dtype).name)
     except TypeError:
         return text
 
@@ -93,7 +93,7 @@ def _round_to(value: float, dtype: str, mode: Literal["down", "up"]) -> float:
     """Round ``value`` to a neighbouring value of ``dtype``'s grid, toward -inf or +inf."""
     if value == 0.0 or not math.isfinite(value):
         return value
-    mantissa, exponent = math.frexp(abs(value))  # abs(value) = mantissa * 2**exponent
+    _, exponent = math.frexp(abs(value))  # abs(value) = mantissa * 2**exponent, mantissa in [0.5, 1)
     # Subnormals share the smallest normal exponent; float64 bounds are exact.
     min_exponent = {"float16": -13, "bfloat16": -125, "float32": -125, "float64": -1021}[dtype]
     step = 2.0 ** (max(exponent, min_exponent) - 1 - _MANTISSA_BITS[dtype])

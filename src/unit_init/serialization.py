@@ -34,9 +34,13 @@ _TOP_KEYS: Final = {"class_name", "config", "module", "registered_name"}
 _MAX_STRING: Final = 256
 
 
+def _is_spec_class(cls: object) -> bool:
+    return isinstance(cls, type) and issubclass(cls, Initializer) and dataclasses.is_dataclass(cls)
+
+
 def register(cls: type[Initializer]) -> type[Initializer]:
     """Make a user-defined spec class deserializable by its class name (usable as a decorator)."""
-    if not (isinstance(cls, type) and issubclass(cls, Initializer) and dataclasses.is_dataclass(cls)):
+    if not _is_spec_class(cls):
         msg = f"register() takes an Initializer dataclass, got {cls!r}."
         raise ParameterError(msg)
     if cls.__name__ in _SPECS and _SPECS[cls.__name__] is not cls:
@@ -134,7 +138,7 @@ def _drop_keras_axes(name: str, fields: Mapping[str, Any]) -> Mapping[str, Any]:
     return {key: value for key, value in fields.items() if key not in _KERAS_AXES}
 
 
-def deserialize(config: Mapping[str, Any]) -> Initializer:
+def deserialize(config: object) -> Initializer:
     """Build a spec from a config made by :func:`serialize` or by Keras.
 
     Raises

@@ -49,10 +49,10 @@ class NumpyBackend(Backend):
         raise SeedError(msg)
 
     def uniform(self, generator: np.random.Generator, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
-        return generator.random(shape, dtype=dtype)
+        return generator.random(shape, dtype=self.native_dtype(dtype))
 
     def normal(self, generator: np.random.Generator, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
-        return generator.standard_normal(shape, dtype=dtype)
+        return generator.standard_normal(shape, dtype=self.native_dtype(dtype))
 
     def owns(self, array: Any) -> bool:
         return bool(array_api_compat.is_numpy_array(array))

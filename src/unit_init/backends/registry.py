@@ -95,7 +95,7 @@ def _by_module(module: types.ModuleType) -> Backend:
     raise BackendError(msg)
 
 
-def get_backend(backend: str | types.ModuleType | Backend) -> Backend:
+def get_backend(backend: object) -> Backend:
     """Resolve ``backend`` (a name, an alias, a module object or a Backend) to a Backend.
 
     Raises

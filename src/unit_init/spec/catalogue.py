@@ -129,10 +129,17 @@ class TruncatedNormal(Initializer):
         return d.TruncatedNormal(self.mean, self.stddev)
 
 
-def _family(name: str | Callable[[float, float], d.Distribution]) -> Callable[[float, float], d.Distribution]:
+def _check_rule(rule: object) -> None:
+    if not isinstance(rule, VarianceRule):
+        msg = f"rule={rule!r} has no variance(fans) method."
+        raise ParameterError(msg)
+
+
+def _family(name: object) -> Callable[[float, float], d.Distribution]:
+    """The family a name (or a callable) stands for."""
     if callable(name):
         return name
-    if name in d.FAMILIES:
+    if isinstance(name, str) and name in d.FAMILIES:
         return d.FAMILIES[name]
     hint = closest(name, d.FAMILIES) if isinstance(name, str) else ""
     msg = f"distribution={name!r} is not known; accepted: {', '.join(map(repr, d.FAMILIES))}.{hint}"
@@ -154,14 +161,12 @@ class Composed(Initializer):
     Uniform(low=-0.125, high=0.125)
     """
 
-    rule: VarianceRule = FanScaled()
+    rule: VarianceRule
     family: str | Callable[[float, float], d.Distribution] = "truncated_normal"
     mean: float = 0.0
 
     def _validate(self) -> None:
-        if not isinstance(self.rule, VarianceRule):
-            msg = f"rule={self.rule!r} has no variance(fans) method."
-            raise ParameterError(msg)
+        _check_rule(self.rule)
         _family(self.family)
         finite("mean", self.mean)
 
@@ -196,9 +201,6 @@ class VarianceScaling(Initializer):
 
     def _validate(self) -> None:
         FanScaled(self.scale, self.mode)
-        if not isinstance(self.distribution, str):
-            msg = f"distribution={self.distribution!r} must be one of {', '.join(map(repr, d.FAMILIES))}."
-            raise ParameterError(msg)
         _family(self.distribution)
         if self.distribution == "normal":  # one spelling per meaning, so equal specs compare equal
             object.__setattr__(self, "distribution", "untruncated_normal")
@@ -285,14 +287,14 @@ class Orthogonal(Initializer):
     def _validate(self) -> None:
         finite("gain", self.gain)
 
-    def distribution_for(self, shape: ShapeLike, *, layout: LayoutLike = None, **_: object) -> d.Distribution:
+    def distribution_for(self, shape: ShapeLike, *, layout: LayoutLike = None, **fans: object) -> d.Distribution:
         dims = normalize_shape(shape)
         self.check_shape(dims)
         _, out_axes, batch_axes = resolve_layout(layout).axes(len(dims))
         return d.Orthogonal(self.gain, out_axes, batch_axes)
 
-    def variance(self, shape: ShapeLike, *, layout: LayoutLike = None, **_: object) -> float:
-        """``gain² / max(rows, cols)``: a unit vector of length n has mean square 1/n."""
+    def variance(self, shape: ShapeLike, *, layout: LayoutLike = None, **fans: object) -> float:
+        """``gain² / max(rows, cols)``: a unit vector of length n has mean square 1/n (fan overrides are ignored)."""
         dims = normalize_shape(shape)
         self.check_shape(dims)
         _, out_axes, batch_axes = resolve_layout(layout).axes(len(dims))

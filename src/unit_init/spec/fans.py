@@ -18,15 +18,24 @@ import math
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final, Union
+from typing import Final, TypeAlias
 
 from unit_init.errors import ParameterError, ShapeError, closest
 from unit_init.spec._checks import positive
 
-__all__ = ["Fans", "LAYOUTS", "Layout", "LayoutLike", "ShapeLike", "compute_fans", "normalize_shape", "resolve_layout"]
+__all__ = [
+    "LAYOUTS",
+    "Fans",
+    "Layout",
+    "LayoutLike",
+    "ShapeLike",
+    "compute_fans",
+    "normalize_shape",
+    "resolve_layout",
+]
 
-Axes = Union[int, tuple[int, ...]]
-ShapeLike = Union[int, Sequence[int]]
+Axes: TypeAlias = "int | tuple[int, ...]"
+ShapeLike: TypeAlias = "int | Sequence[int]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +95,7 @@ LAYOUTS: Final[dict[str, Layout]] = {
     "keras_transpose": Layout(in_axis=-1, out_axis=-2),
     "torch_transpose": Layout(in_axis=0, out_axis=1),
 }
-LayoutLike = Union[str, Layout, None]
+LayoutLike: TypeAlias = "str | Layout | None"
 
 
 def resolve_layout(layout: LayoutLike) -> Layout:
@@ -104,7 +113,7 @@ def resolve_layout(layout: LayoutLike) -> Layout:
 
 def normalize_shape(shape: ShapeLike) -> tuple[int, ...]:
     """Validate ``shape`` (an int or a sequence of non-negative ints) into a tuple."""
-    if isinstance(shape, bool) or isinstance(shape, (str, bytes)) or not (
+    if isinstance(shape, (bool, str, bytes)) or not (
         hasattr(shape, "__index__") or isinstance(shape, Iterable)
     ):
         msg = f"shape={shape!r} must be an int or a sequence of non-negative ints."

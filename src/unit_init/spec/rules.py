@@ -14,7 +14,7 @@ from unit_init.errors import ParameterError, closest
 from unit_init.spec._checks import non_negative, positive
 from unit_init.spec.fans import Fans
 
-__all__ = ["FanScaled", "FixedVariance", "MODES", "Mode", "VarianceRule"]
+__all__ = ["MODES", "FanScaled", "FixedVariance", "Mode", "VarianceRule"]
 
 Mode = Literal["fan_in", "fan_out", "fan_avg"]
 MODES: Final = ("fan_in", "fan_out", "fan_avg")
