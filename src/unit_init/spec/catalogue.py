@@ -156,9 +156,9 @@ class Composed(Initializer):
     Examples
     --------
     >>> import unit_init as ui
-    >>> spec = ui.Composed(rule=ui.rules.FanScaled(6.0, "fan_avg"), family="uniform")
-    >>> spec.distribution_for((256, 128))
-    Uniform(low=-0.125, high=0.125)
+    >>> spec = ui.Composed(rule=ui.rules.FanScaled(3.0, "fan_in"), family="uniform")
+    >>> spec.distribution_for((256, 256))  # Var = 3/256, limit = √(3·Var) = 3/16
+    Uniform(low=-0.1875, high=0.1875)
     """
 
     rule: VarianceRule
