@@ -1,0 +1,198 @@
+"""A plain MLP, forward and backward, written once over the arrays' own namespace.
+
+The network has ``depth`` dense layers in Keras layout (weights ``(in, out)``)::
+
+    z_l = h_{l-1} · W_l (+ b_l),   h_l = f(z_l),   l = 1 … depth,   h_0 = x
+
+The backward pass is written out by hand — no autograd — so NumPy, PyTorch
+and JAX (through :func:`array_api_compat.array_namespace`) and TensorFlow
+(through ``tf.experimental.numpy``) share this one implementation and every
+operation runs where the arrays live. The per-example loss is
+``ℓ_b = ⟨g_b, h_{depth,b}⟩`` for a fixed standard-normal probe ``g``, so::
+
+    ∂ℓ/∂h_depth = g,   δ_l = ∂ℓ/∂h_l ⊙ f'(z_l),   ∂ℓ/∂h_{l-1} = δ_l · W_lᵀ,
+    ∂L/∂W_l = h_{l-1}ᵀ · δ_l / batch     (L = the batch mean of ℓ_b)
+
+Only scalars (means, standard deviations, histogram counts) leave the device.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import array_api_compat
+
+from unit_init.diagnostics.activations import Activation
+from unit_init.errors import BackendError
+
+__all__ = ["Histogram", "Trace", "histogram_layers", "namespace", "run"]
+
+HISTOGRAM_BINS = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Histogram:
+    """Counts of one layer's activations in ``len(counts)`` equal bins between ``edges``."""
+
+    layer: int
+    edges: tuple[float, ...]
+    counts: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """Per-layer statistics of one forward and backward pass (index 0 is layer 1).
+
+    From the first layer whose values overflowed the dtype on, standard
+    deviations are ``inf`` and means ``nan``; the gradients of a network whose
+    forward pass overflowed are meaningless, so all their standard deviations
+    are ``inf`` then. A backward pass that overflows by itself gives ``inf``
+    from that layer down.
+    """
+
+    activation_mean: tuple[float, ...]
+    activation_std: tuple[float, ...]
+    preactivation_std: tuple[float, ...]
+    gradient_std: tuple[float, ...]
+    weight_gradient_std: tuple[float, ...]
+    identical_unit_layers: int
+    histograms: tuple[Histogram, ...]
+
+
+def namespace(array: Any) -> tuple[Any, contextlib.AbstractContextManager[Any]]:
+    """The namespace that computes on ``array``, and the scope that keeps the work on its device.
+
+    TensorFlow runs an unscoped op on its default device, so its work is
+    scoped with ``tf.device(array.device)``; the others compute where their
+    inputs live.
+
+    Raises
+    ------
+    BackendError
+        ``array`` belongs to no Array-API library and is not a TensorFlow tensor.
+    """
+    try:
+        return array_api_compat.array_namespace(array), contextlib.nullcontext()
+    except TypeError:
+        if type(array).__module__.split(".")[0] == "tensorflow":
+            import tensorflow as tf
+            import tensorflow.experimental.numpy as tnp
+
+            return tnp, tf.device(array.device)
+    msg = (
+        f"diagnose cannot compute on a {type(array).__module__}.{type(array).__qualname__}; "
+        "supported backends: numpy, torch, jax, tensorflow and any Array-API library."
+    )
+    raise BackendError(msg)
+
+
+def _float(value: Any) -> float:
+    number = float(value)
+    return number if math.isfinite(number) else math.nan
+
+
+def _std(xp: Any, x: Any) -> float:
+    """Population standard deviation; ``inf`` when the values overflowed."""
+    value = _float(xp.std(x))
+    return math.inf if math.isnan(value) else value
+
+
+def _identical_columns(xp: Any, w: Any) -> bool:
+    """Whether every unit (column) of ``w`` has the same incoming weights."""
+    return bool(xp.all(w == w[:, :1]))
+
+
+def histogram_layers(depth: int) -> tuple[int, ...]:
+    """The (1-based) layers whose activations are histogrammed: first, a third, two thirds, last."""
+    return tuple(sorted({1, max(1, round(depth / 3)), max(1, round(2 * depth / 3)), depth}))
+
+
+def _histogram(xp: Any, layer: int, h: Any) -> Histogram:
+    """Histogram of the finite ``h`` (one layer's activations), counted on its device."""
+    low, high = float(xp.min(h)), float(xp.max(h))
+    if low == high:
+        low, high = low - 0.5, high + 0.5
+    edges = [low + (high - low) * i / HISTOGRAM_BINS for i in range(HISTOGRAM_BINS + 1)]
+    below = [int(xp.count_nonzero(h < edge)) for edge in edges[:-1]]
+    total = math.prod(h.shape)
+    counts = [b - a for a, b in zip(below, [*below[1:], total], strict=True)]
+    return Histogram(layer, tuple(edges), tuple(counts))
+
+
+def run(
+    x: Any,
+    weights: Sequence[Any],
+    biases: Sequence[Any] | None,
+    probe: Any,
+    activation: Activation,
+    param: float,
+) -> Trace:
+    """Run the network forward on ``x`` and backward from ``probe``; see the module docstring."""
+    xp, scope = namespace(x)
+    with scope:
+        return _run(xp, x, weights, biases, probe, activation, param)
+
+
+def _run(
+    xp: Any,
+    x: Any,
+    weights: Sequence[Any],
+    biases: Sequence[Any] | None,
+    probe: Any,
+    activation: Activation,
+    param: float,
+) -> Trace:
+    depth = len(weights)
+    pre, post = [], [x]
+    for index, w in enumerate(weights):
+        z = xp.matmul(post[-1], w)
+        if biases is not None:
+            z = z + biases[index]
+        pre.append(z)
+        post.append(activation.forward(xp, z, param))
+    mean = [_float(xp.mean(h)) for h in post[1:]]
+    std = [_std(xp, h) for h in post[1:]]
+    pre_std = [_std(xp, z) for z in pre]
+    overflow = next((i for i in range(depth) if math.isinf(std[i]) or math.isinf(pre_std[i])), depth)
+    # Past an overflow the values are meaningless, and so is every gradient.
+    unknown = depth - overflow
+    gradient_std, weight_gradient_std = (
+        _backward(xp, x.shape[0], weights, pre, post, probe, activation, param) if not unknown
+        else ([math.inf] * depth, [math.inf] * depth)
+    )
+    histograms = [_histogram(xp, layer, post[layer]) for layer in histogram_layers(depth) if layer <= overflow]
+    return Trace(
+        activation_mean=tuple(mean[:overflow] + [math.nan] * unknown),
+        activation_std=tuple(std[:overflow] + [math.inf] * unknown),
+        preactivation_std=tuple(pre_std[:overflow] + [math.inf] * unknown),
+        gradient_std=tuple(gradient_std),
+        weight_gradient_std=tuple(weight_gradient_std),
+        identical_unit_layers=sum(_identical_columns(xp, w) for w in weights),
+        histograms=tuple(histograms),
+    )
+
+
+def _backward(
+    xp: Any,
+    batch: int,
+    weights: Sequence[Any],
+    pre: Sequence[Any],
+    post: Sequence[Any],
+    probe: Any,
+    activation: Activation,
+    param: float,
+) -> tuple[list[float], list[float]]:
+    """Standard deviations of ``∂ℓ/∂h_l`` and ``∂L/∂W_l`` for every layer, first layer first."""
+    gradient = probe  # ∂ℓ/∂h_l, from the last layer down
+    gradient_std, weight_gradient_std = [], []
+    for index in range(len(weights) - 1, -1, -1):
+        gradient_std.append(_std(xp, gradient))
+        delta = gradient * activation.derivative(xp, pre[index], post[index + 1], param)
+        weight_gradient_std.append(_std(xp, xp.tensordot(post[index], delta, axes=([0], [0])) / batch))
+        if index:
+            gradient = xp.tensordot(delta, weights[index], axes=([1], [1]))
+    return gradient_std[::-1], weight_gradient_std[::-1]

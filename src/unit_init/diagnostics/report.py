@@ -1,0 +1,125 @@
+"""The result of :func:`unit_init.diagnose`: per-layer statistics and a verdict."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from unit_init.diagnostics.network import Histogram
+from unit_init.diagnostics.tables import table
+from unit_init.diagnostics.verdict import Verdict
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["Report", "json_safe"]
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by ``None`` (JSON has no inf or nan)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """How activations and gradients evolve through one network; see :func:`unit_init.diagnose`.
+
+    Every per-layer tuple has ``depth`` entries, index 0 being layer 1. A
+    standard deviation of ``inf`` (a mean of ``nan``) marks a layer whose
+    values overflowed the dtype.
+
+    Attributes
+    ----------
+    initializer:
+        The spec in text form (``"random_normal:stddev=0.01"``).
+    activation, activation_param:
+        The activation and its parameter (``None`` when it takes none).
+    depth, width, batch, bias:
+        The network: ``depth`` layers of ``width × width`` weights, a batch of
+        ``batch`` standard-normal inputs, zero biases if ``bias``.
+    backend, device, dtype, seed:
+        Where and how it ran.
+    activation_mean, activation_std:
+        Mean and standard deviation of ``h_l = f(z_l)`` over the batch and the units.
+    preactivation_std:
+        Standard deviation of ``z_l = h_{l-1}·W_l``.
+    gradient_std:
+        Standard deviation of ``∂ℓ/∂h_l``, the gradient of the per-example
+        loss ``ℓ = ⟨g, h_depth⟩`` (``g`` a standard-normal probe) with respect
+        to each layer's *activations*; this is what the verdict uses.
+    weight_gradient_std:
+        Standard deviation of ``∂L/∂W_l``, the gradient of the batch-mean loss
+        with respect to each layer's *weights* (what an optimizer sees).
+    identical_unit_layers:
+        Layers whose units all have identical incoming weights.
+    histograms:
+        Activation histograms of a few layers (first, ⅓, ⅔, last).
+    verdict, forward_ratio, backward_ratio, reason:
+        See :mod:`unit_init.diagnostics.verdict`.
+    """
+
+    initializer: str
+    activation: str
+    activation_param: float | None
+    depth: int
+    width: int
+    batch: int
+    bias: bool
+    backend: str
+    device: str
+    dtype: str
+    seed: int
+    activation_mean: tuple[float, ...]
+    activation_std: tuple[float, ...]
+    preactivation_std: tuple[float, ...]
+    gradient_std: tuple[float, ...]
+    weight_gradient_std: tuple[float, ...]
+    identical_unit_layers: int
+    histograms: tuple[Histogram, ...]
+    verdict: Verdict
+    forward_ratio: float
+    backward_ratio: float
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data; non-finite numbers become ``None``."""
+        result: dict[str, Any] = json_safe(dataclasses.asdict(self))
+        return result
+
+    def layer_table(self) -> str:
+        """One row per layer: activation mean/std, pre-activation std, gradient stds."""
+        rows = [
+            [layer + 1, self.activation_mean[layer], self.activation_std[layer], self.preactivation_std[layer],
+             self.gradient_std[layer], self.weight_gradient_std[layer]]
+            for layer in range(self.depth)
+        ]
+        return table(["layer", "mean(h)", "std(h)", "std(z)", "std(∂ℓ/∂h)", "std(∂L/∂W)"], rows)
+
+    def summary(self) -> str:
+        """Two lines: what ran, and the verdict with its reason."""
+        param = "" if self.activation_param is None else f"({self.activation_param:g})"
+        setup = (
+            f"{self.initializer} with {self.activation}{param}: depth {self.depth}, width {self.width}, "
+            f"batch {self.batch}, {self.backend} on {self.device}, {self.dtype}, seed {self.seed}"
+        )
+        return f"{setup}\nverdict: {self.verdict} ({self.reason})"
+
+    def __str__(self) -> str:
+        return f"{self.summary()}\n\n{self.layer_table()}"
+
+    def plot(self, path: str | Path, *, dpi: int = 100) -> Path:
+        """Save activation std, gradient std and histograms per layer to ``path`` (``.png`` or ``.svg``).
+
+        Needs matplotlib (``pip install "unit-init[plot]"``).
+        """
+        from unit_init.diagnostics.plotting import plot_reports
+
+        return plot_reports([self], path, dpi=dpi)

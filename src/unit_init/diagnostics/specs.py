@@ -1,0 +1,107 @@
+"""Naming specs on a command line: ``"random_normal:stddev=0.01"`` and back.
+
+The text form is ``NAME[:KEY=VALUE[,KEY=VALUE…]]``: ``NAME`` as accepted by
+:func:`unit_init.get` (``"he_normal"`` or ``"HeNormal"``), each ``VALUE`` read
+as an int, else a float, else kept as a string::
+
+    random_normal:stddev=0.01
+    variance_scaling:scale=2,mode=fan_out,distribution=uniform
+
+:func:`label` writes a catalogue spec back in that form, so a label can be
+pasted into ``unit-init`` again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Final, cast
+
+from unit_init.errors import ParameterError, closest
+from unit_init.serialization import get
+from unit_init.spec.catalogue import CATALOGUE
+from unit_init.spec.initializer import Initializer
+
+__all__ = ["formula", "label", "parse", "resolve"]
+
+_NAMES: Final = {cls: name for name, cls in CATALOGUE.items()}
+
+
+def _value(text: str) -> int | float | str:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def parse(text: str) -> Initializer:
+    """The spec named by ``text`` (``NAME[:KEY=VALUE,…]``).
+
+    Examples
+    --------
+    >>> parse("random_normal:stddev=0.01")
+    RandomNormal(seed=None, mean=0.0, stddev=0.01)
+
+    Raises
+    ------
+    ParameterError
+        Unknown name, a malformed ``KEY=VALUE``, a parameter the spec does not
+        have (the accepted ones are listed), or a value out of its domain.
+    """
+    name, _, arguments = text.partition(":")
+    spec = cast("Initializer", get(name.strip()))  # get() gives None only for None
+    if not arguments.strip():
+        return spec
+    accepted = [f.name for f in dataclasses.fields(spec)]
+    kwargs: dict[str, int | float | str] = {}
+    for item in arguments.split(","):
+        key, sep, value = (part.strip() for part in item.partition("="))
+        if not sep or not key or not value:
+            msg = f"initializer {text!r}: {item.strip()!r} is not KEY=VALUE; write e.g. 'random_normal:stddev=0.01'."
+            raise ParameterError(msg)
+        if key not in accepted:
+            msg = f"initializer {text!r}: {type(spec).__name__} has no parameter {key!r}; accepted: {', '.join(accepted)}.{closest(key, accepted)}"
+            raise ParameterError(msg)
+        kwargs[key] = _value(value)
+    return dataclasses.replace(spec, **kwargs)  # type: ignore[arg-type]
+
+
+def resolve(identifier: object) -> Initializer:
+    """A spec from a spec or from its text form (see :func:`parse`)."""
+    if isinstance(identifier, Initializer):
+        return identifier
+    if not isinstance(identifier, str):
+        msg = f"initializer={identifier!r} must be a spec such as ui.HeNormal() or a name such as 'he_normal'."
+        raise ParameterError(msg)
+    return parse(identifier)
+
+
+def label(spec: Initializer) -> str:
+    """The text form of ``spec``: its catalogue name and the parameters that differ from the defaults.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> label(ui.RandomNormal(stddev=0.01)), label(ui.HeNormal())
+    ('random_normal:stddev=0.01', 'he_normal')
+    """
+    name = _NAMES.get(type(spec))
+    changed = [
+        (f.name, getattr(spec, f.name))
+        for f in dataclasses.fields(spec)
+        if getattr(spec, f.name) != f.default
+    ]
+    if name is None or not all(isinstance(value, (int, float, str)) for _, value in changed):
+        return repr(spec)
+    if not changed:
+        return name
+    return f"{name}:{','.join(f'{key}={value}' for key, value in changed)}"
+
+
+def formula(cls: type[Initializer]) -> str:
+    """The first line of the spec class's docstring, without reST markup."""
+    first = (cls.__doc__ or cls.__name__).strip().splitlines()[0]
+    return first.replace("``", "")

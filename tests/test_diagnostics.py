@@ -1,0 +1,376 @@
+"""diagnose / compare / calculate_gain / recommend: the notebook's claims, as numbers."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import unit_init as ui
+from unit_init.diagnostics import activations, network
+from unit_init.diagnostics.specs import label, parse
+from unit_init.diagnostics.verdict import judge
+
+SMALL = {"width": 128, "batch": 128}  # depth 50: every notebook claim but He's factor 2 holds at this size
+
+
+@pytest.fixture(scope="module")
+def notebook() -> ui.diagnostics.Comparison:
+    return ui.compare(activation="relu", depth=50, **SMALL)
+
+
+def _by_name(comparison: ui.diagnostics.Comparison) -> dict[str, ui.diagnostics.Report]:
+    return {report.initializer: report for report in comparison.reports}
+
+
+# --- the notebook's claims -------------------------------------------------------------
+
+
+def test_he_normal_keeps_relu_activations_within_a_factor_2_over_50_layers() -> None:
+    report = ui.diagnose("he_normal", activation="relu", depth=50, width=512, batch=128)
+    first, last = report.activation_std[0], report.activation_std[-1]
+    assert 0.5 < last / first < 2.0
+    assert 0.5 < report.backward_ratio < 2.0
+    assert report.verdict == "stable"
+
+
+def test_each_default_spec_gets_the_notebooks_verdict(notebook: ui.diagnostics.Comparison) -> None:
+    verdicts = {name: report.verdict for name, report in _by_name(notebook).items()}
+    assert verdicts == {
+        "zeros": "symmetric",
+        "random_normal:stddev=0.01": "vanishing",
+        "random_normal:stddev=1.0": "exploding",
+        "glorot_normal": "vanishing",  # Var = 1/fan_in for a square layer: relu halves the variance per layer
+        "he_normal": "stable",
+        "lecun_normal": "vanishing",
+    }
+
+
+def test_small_normal_vanishes_by_orders_of_magnitude(notebook: ui.diagnostics.Comparison) -> None:
+    report = _by_name(notebook)["random_normal:stddev=0.01"]
+    assert report.forward_ratio < 1e-6
+    assert report.backward_ratio < 1e-6
+    # each layer multiplies the std by about √(width·0.01²/2) = 0.08
+    assert report.activation_std[1] / report.activation_std[0] == pytest.approx(0.08, rel=0.25)
+
+
+def test_unit_normal_explodes_with_relu(notebook: ui.diagnostics.Comparison) -> None:
+    report = _by_name(notebook)["random_normal:stddev=1.0"]
+    assert report.activation_std[1] / report.activation_std[0] == pytest.approx(math.sqrt(128 / 2), rel=0.25)
+    assert math.isinf(report.activation_std[-1])
+    assert "overflowed" in report.reason
+
+
+def test_zeros_and_constants_are_symmetric(notebook: ui.diagnostics.Comparison) -> None:
+    report = _by_name(notebook)["zeros"]
+    assert report.identical_unit_layers == 50
+    constant = ui.diagnose(ui.Constant(0.02), activation="tanh", depth=5, width=16, batch=8)
+    assert constant.verdict == "symmetric"
+    assert constant.identical_unit_layers == 5
+
+
+def test_glorot_with_tanh_is_stable() -> None:
+    report = ui.diagnose("glorot_normal", activation="tanh", depth=50, **SMALL)
+    assert report.verdict == "stable"
+    assert 0.1 < report.forward_ratio < 1.0  # tanh slowly contracts: about 1/6 over 50 layers
+
+
+def test_large_weights_make_tanh_gradients_explode() -> None:
+    report = ui.diagnose("random_normal:stddev=1.0", activation="tanh", depth=50, **SMALL)
+    assert report.forward_ratio == pytest.approx(1.0, rel=0.1)  # saturated, not growing
+    assert report.verdict == "exploding"
+    assert report.backward_ratio > 1e2
+    assert "gradients overflowed" in report.reason
+
+
+@pytest.mark.parametrize("activation", sorted(set(activations.ACTIVATIONS) - {"sigmoid", "softplus"}))
+def test_the_recommended_spec_is_stable(activation: str) -> None:
+    report = ui.diagnose(ui.recommend(activation), activation=activation, depth=50, width=256, batch=32)
+    assert report.verdict == "stable", report.reason
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "softplus"])
+def test_no_scale_rescues_deep_sigmoid_and_softplus_gradients(activation: str) -> None:
+    report = ui.diagnose(ui.recommend(activation), activation=activation, depth=50, width=256, batch=32)
+    assert report.verdict == "vanishing"
+    assert report.forward_ratio > 0.1  # the forward pass is fine; the gradients are not
+    assert report.backward_ratio < 1e-2
+
+
+# --- the verdict rules ---------------------------------------------------------------
+
+
+def test_judge_thresholds() -> None:
+    assert judge((1.0, 50.0), (1.0, 1.0), 0).verdict == "stable"
+    assert judge((1.0, 101.0), (1.0, 1.0), 0).verdict == "exploding"
+    assert judge((1.0, 1.0), (0.009, 1.0), 0).verdict == "vanishing"
+    assert judge((1.0, math.inf), (math.inf, math.inf), 0).verdict == "exploding"
+    assert judge((1.0, 1.0), (1.0, 1.0), 1).verdict == "symmetric"
+    assert judge((0.0, 0.0), (0.0, 1.0), 0).verdict == "vanishing"
+
+
+# --- the hand-written backward pass ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(activations.ACTIVATIONS))
+def test_derivatives_match_central_differences(name: str) -> None:
+    activation, param = activations.get_activation(name, 0.2 if name in ("leaky_relu", "elu") else None)
+    z = np.linspace(-6, 6, 2001)
+    z = z[np.abs(z) > 1e-3]  # away from the kinks at 0
+    step = 1e-6
+    h = activation.forward(np, z, param)
+    numeric = (activation.forward(np, z + step, param) - activation.forward(np, z - step, param)) / (2 * step)
+    np.testing.assert_allclose(activation.derivative(np, z, h, param), numeric, rtol=1e-6, atol=1e-7)
+
+
+def test_gelu_is_the_tanh_approximation_within_5e_4_of_exact() -> None:
+    special = pytest.importorskip("scipy.special")
+    z = np.linspace(-8, 8, 4001)
+    gelu, _ = activations.get_activation("gelu")
+    exact = 0.5 * z * (1 + special.erf(z / math.sqrt(2)))
+    assert np.max(np.abs(gelu.forward(np, z, 0.0) - exact)) < 5e-4
+
+
+@pytest.mark.parametrize("name", ["relu", "tanh", "selu", "gelu", "mish", "silu"])
+def test_backward_matches_torch_autograd(name: str) -> None:
+    torch = pytest.importorskip("torch")
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(16, 32, generator=generator, dtype=torch.float64)
+    weights = [torch.randn(32, 32, generator=generator, dtype=torch.float64) / math.sqrt(16) for _ in range(4)]
+    probe = torch.randn(16, 32, generator=generator, dtype=torch.float64)
+    activation, param = activations.get_activation(name)
+    trace = network.run(x, weights, None, probe, activation, param)
+
+    leaves = [w.clone().requires_grad_(True) for w in weights]
+    native = {"relu": torch.relu, "tanh": torch.tanh, "selu": torch.selu, "mish": torch.nn.functional.mish,
+              "silu": torch.nn.functional.silu, "gelu": lambda t: torch.nn.functional.gelu(t, approximate="tanh")}[name]
+    hidden, h = [], x
+    for w in leaves:
+        h = native(h @ w)
+        h.retain_grad()
+        hidden.append(h)
+    (h * probe).sum().backward()
+    expected = [float(layer.grad.std(correction=0)) for layer in hidden]
+    expected_w = [float((w.grad / x.shape[0]).std(correction=0)) for w in leaves]
+    np.testing.assert_allclose(trace.gradient_std, expected, rtol=1e-9)
+    np.testing.assert_allclose(trace.weight_gradient_std, expected_w, rtol=1e-9)
+    np.testing.assert_allclose(trace.activation_std, [float(t.detach().std(correction=0)) for t in hidden], rtol=1e-9)
+
+
+# --- one implementation, every backend -----------------------------------------------------
+
+
+def _namespace_of(backend: str) -> object:
+    module = {"numpy": "numpy", "torch": "torch", "jax": "jax", "tensorflow": "tensorflow"}[backend]
+    return pytest.importorskip(module)
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax", "tensorflow"])
+def test_same_arrays_give_the_same_trace_on_every_backend(backend: str) -> None:
+    _namespace_of(backend)
+    rng = np.random.default_rng(0)
+    arrays = {
+        "x": rng.standard_normal((32, 64), dtype=np.float32),
+        "probe": rng.standard_normal((32, 64), dtype=np.float32),
+        "weights": [rng.standard_normal((64, 64), dtype=np.float32) / 8 for _ in range(6)],
+    }
+    activation, param = activations.get_activation("gelu")
+    reference = network.run(arrays["x"], arrays["weights"], None, arrays["probe"], activation, param)
+    convert = {
+        "torch": lambda a: __import__("torch").from_numpy(a),
+        "jax": lambda a: __import__("jax.numpy").numpy.asarray(a),
+        "tensorflow": lambda a: __import__("tensorflow").constant(a),
+    }[backend]
+    trace = network.run(convert(arrays["x"]), [convert(w) for w in arrays["weights"]], None,
+                        convert(arrays["probe"]), activation, param)
+    for field in ("activation_mean", "activation_std", "preactivation_std", "gradient_std", "weight_gradient_std"):
+        np.testing.assert_allclose(getattr(trace, field), getattr(reference, field), rtol=1e-4, atol=1e-6, err_msg=field)
+    for ours, theirs in zip(trace.histograms, reference.histograms, strict=True):
+        np.testing.assert_allclose(ours.counts, theirs.counts, atol=2)  # a value on a bin edge may round either way
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax", "tensorflow"])
+def test_diagnose_is_statistically_equivalent_on_every_backend(backend: str) -> None:
+    _namespace_of(backend)
+    options = {"activation": "tanh", "depth": 50, "width": 256, "batch": 64}
+    reference = ui.diagnose("glorot_normal", backend="numpy", **options)
+    report = ui.diagnose("glorot_normal", backend=backend, **options)
+    assert report.backend == backend
+    assert report.verdict == reference.verdict == "stable"
+    # tanh contracts fluctuations, so these concentrate: a few % between independent draws
+    assert report.activation_std[0] == pytest.approx(reference.activation_std[0], rel=0.05)
+    assert report.activation_std[-1] == pytest.approx(reference.activation_std[-1], rel=0.1)
+    assert report.gradient_std[0] == pytest.approx(reference.gradient_std[0], rel=0.15)
+    for name, verdict in [("zeros", "symmetric"), ("random_normal:stddev=0.01", "vanishing")]:
+        assert ui.diagnose(name, backend=backend, activation="relu", depth=20, width=64, batch=16).verdict == verdict
+
+
+# --- calculate_gain and recommend -------------------------------------------------------------
+
+TORCH_NONLINEARITIES = [
+    ("linear", None), ("conv1d", None), ("conv2d", None), ("conv3d", None), ("conv_transpose1d", None),
+    ("conv_transpose2d", None), ("conv_transpose3d", None), ("sigmoid", None), ("tanh", None), ("relu", None),
+    ("leaky_relu", None), ("leaky_relu", 0.2), ("leaky_relu", 0), ("leaky_relu", 3), ("selu", None), ("relu", 5.0),
+]
+
+
+@pytest.mark.parametrize(("nonlinearity", "param"), TORCH_NONLINEARITIES)
+def test_calculate_gain_equals_torch(nonlinearity: str, param: float | None) -> None:
+    torch = pytest.importorskip("torch")
+    assert ui.calculate_gain(nonlinearity, param) == torch.nn.init.calculate_gain(nonlinearity, param)
+
+
+def test_calculate_gain_table_without_torch() -> None:
+    assert ui.calculate_gain("tanh") == 5 / 3
+    assert ui.calculate_gain("relu") == math.sqrt(2)
+    assert ui.calculate_gain("leaky_relu") == math.sqrt(2 / (1 + 0.01**2))
+    assert ui.calculate_gain("selu") == 0.75
+    assert ui.calculate_gain("swish") == ui.calculate_gain("silu")
+    assert ui.calculate_gain("identity") == 1.0
+
+
+@pytest.mark.parametrize("name", ["gelu", "silu", "mish", "elu"])
+def test_extra_gains_solve_unit_second_moment(name: str) -> None:
+    integrate = pytest.importorskip("scipy.integrate")
+    special = pytest.importorskip("scipy.special")
+    f = {
+        "gelu": lambda z: 0.5 * z * (1 + special.erf(z / math.sqrt(2))),
+        "silu": lambda z: z * special.expit(z),
+        "mish": lambda z: z * math.tanh(np.logaddexp(0.0, z)),
+        "elu": lambda z: z if z > 0 else math.expm1(z),
+    }[name]
+    gain = ui.calculate_gain(name)
+
+    def density(z: float) -> float:
+        return f(gain * z) ** 2 * math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+
+    moment = sum(integrate.quad(density, a, b, epsabs=1e-12, epsrel=1e-12)[0] for a, b in ((-40, 0), (0, 40)))
+    assert moment == pytest.approx(1.0, abs=1e-9)
+
+
+def test_calculate_gain_errors_name_the_value_and_suggest() -> None:
+    with pytest.raises(ui.ParameterError, match=r"'rleu'.*Did you mean 'relu'"):
+        ui.calculate_gain("rleu")
+    with pytest.raises(ui.ParameterError, match="negative slope"):
+        ui.calculate_gain("leaky_relu", math.nan)
+    with pytest.raises(ValueError, match="accepted"):
+        ui.calculate_gain(3)  # type: ignore[arg-type]
+
+
+def test_recommend() -> None:
+    assert ui.recommend("relu") == ui.HeNormal()
+    assert ui.recommend("tanh") == ui.GlorotNormal()
+    assert ui.recommend("linear") == ui.GlorotNormal()
+    assert ui.recommend("selu") == ui.LecunNormal()
+    assert ui.recommend("gelu") == ui.VarianceScaling(scale=ui.calculate_gain("gelu") ** 2)
+    assert ui.recommend("leaky_relu", 0.2) == ui.VarianceScaling(scale=2 / 1.04)
+    with pytest.raises(ui.ParameterError, match="Did you mean 'gelu'"):
+        ui.recommend("gelo")
+    with pytest.raises(ui.ParameterError, match="only leaky_relu"):
+        ui.recommend("tanh", 0.5)
+
+
+# --- argument checking ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"activation": "rleu"}, ui.ParameterError, "Did you mean 'relu'"),
+        ({"activation": "tanh", "activation_param": 0.1}, ui.ParameterError, "takes no parameter"),
+        ({"activation": "leaky_relu", "activation_param": math.inf}, ui.ParameterError, "activation_param"),
+        ({"width": 1}, ui.ParameterError, "width=1 must be an int >= 2"),
+        ({"depth": True}, ui.ParameterError, "depth=True"),
+        ({"seed": -1}, ui.SeedError, "seed"),
+        ({"seed": np.random.default_rng(0)}, ui.SeedError, "int seed or None"),
+        ({"dtype": "int32"}, ui.DTypeError, "float dtype"),
+        ({"backend": "nope"}, ui.BackendError, "nope"),
+    ],
+)
+def test_diagnose_rejects_bad_arguments(kwargs: dict[str, object], error: type[Exception], match: str) -> None:
+    options: dict[str, object] = {"depth": 2, "width": 4, "batch": 4, **kwargs}
+    with pytest.raises(error, match=match):
+        ui.diagnose("he_normal", **options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [("he_nromal", "Did you mean 'he_normal'"), ("random_normal:stdev=1", "Did you mean 'stddev'"),
+     ("random_normal:stddev", "not KEY=VALUE"), ("random_normal:stddev=-1", "stddev=-1 must be >= 0"),
+     ("variance_scaling:mode=fan_inn", "Did you mean 'fan_in'")],
+)
+def test_spec_names_with_parameters(text: str, match: str) -> None:
+    with pytest.raises(ui.ParameterError, match=match):
+        parse(text)
+
+
+def test_spec_labels_round_trip() -> None:
+    for text in ["he_normal", "random_normal:stddev=0.01", "variance_scaling:scale=2,mode=fan_out"]:
+        assert label(parse(text)) == text
+    assert parse("HeNormal") == ui.HeNormal()
+    composed = ui.Composed(rule=ui.rules.FixedVariance(0.1), family="uniform")
+    assert label(composed) == repr(composed)
+
+
+def test_compare_rejects_a_string_and_an_empty_list() -> None:
+    with pytest.raises(ui.ParameterError, match="non-empty list"):
+        ui.compare("he_normal")
+    with pytest.raises(ui.ParameterError, match="non-empty list"):
+        ui.compare([])
+
+
+# --- the report -------------------------------------------------------------------------
+
+
+def test_report_is_frozen_and_serializes(notebook: ui.diagnostics.Comparison) -> None:
+    report = _by_name(notebook)["random_normal:stddev=1.0"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        report.verdict = "stable"  # type: ignore[misc]
+    data = json.loads(json.dumps(notebook.to_dict(), allow_nan=False))
+    exploding = data["reports"][2]
+    assert exploding["verdict"] == "exploding"
+    assert exploding["activation_std"][-1] is None  # overflow: JSON has no inf
+    text = str(notebook)
+    assert all(name in text for name in ui.diagnostics.DEFAULT_SPECS)
+    assert "std(h)" in str(report)
+    assert "verdict: exploding" in str(report)
+
+
+def test_compare_uses_one_seed_for_all() -> None:
+    result = ui.compare(["he_normal", "he_uniform"], seed=None, depth=2, width=8, batch=4)
+    assert result.reports[0].seed == result.reports[1].seed
+
+
+def test_bias_and_float64() -> None:
+    report = ui.diagnose("he_normal", bias=True, dtype="float64", depth=3, width=16, batch=8)
+    assert report.bias
+    assert report.dtype == "float64"
+    assert len(report.histograms) == 3
+    assert all(sum(h.counts) == 8 * 16 for h in report.histograms)
+
+
+# --- plots and imports ------------------------------------------------------------------
+
+
+def test_plots_are_written(tmp_path: Path, notebook: ui.diagnostics.Comparison) -> None:
+    pytest.importorskip("matplotlib")
+    png = notebook.reports[4].plot(tmp_path / "he.png", dpi=60)
+    svg = notebook.plot(tmp_path / "all.svg", dpi=60)
+    assert png.stat().st_size > 1000
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert svg.stat().st_size > 1000
+    assert b"<svg" in svg.read_bytes()[:1000]
+    with pytest.raises(ui.ParameterError, match=r"\.png or \.svg"):
+        notebook.plot(tmp_path / "all.pdf")
+
+
+def test_import_unit_init_imports_no_framework_and_no_matplotlib() -> None:
+    code = "import sys, unit_init; print(sorted(m for m in ('torch', 'jax', 'tensorflow', 'matplotlib') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
