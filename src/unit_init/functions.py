@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from unit_init.spec import catalogue as c
+from unit_init.spec import structured as x
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -20,9 +21,9 @@ if TYPE_CHECKING:
     from unit_init.spec.rules import Mode
 
 __all__ = [
-    "constant", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "identity",
+    "bounded_normal", "constant", "dirac", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "identity",
     "lecun_normal", "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform",
-    "truncated_normal", "variance_scaling", "zeros",
+    "sparse", "truncated_normal", "variance_scaling", "zeros",
 ]
 
 
@@ -118,3 +119,26 @@ def orthogonal(shape: ShapeLike, *, gain: float = 1.0, **options: Unpack[CallOpt
 def identity(shape: ShapeLike, *, gain: float = 1.0, **options: Unpack[CallOptions]) -> Any:
     """``gain · eye(rows, cols)``; see :class:`unit_init.Identity`."""
     return c.Identity(gain)(shape, **options)
+
+
+def dirac(shape: ShapeLike, *, groups: int = 1, **options: Unpack[CallOptions]) -> Any:
+    """The identity convolution kernel, per group; see :class:`unit_init.Dirac`."""
+    return x.Dirac(groups)(shape, **options)
+
+
+def sparse(shape: ShapeLike, *, sparsity: float, stddev: float = 0.01, **options: Unpack[CallOptions]) -> Any:
+    """``N(0, stddev²)`` with ``⌈sparsity · rows⌉`` zeros per column; see :class:`unit_init.Sparse`."""
+    return x.Sparse(sparsity, stddev)(shape, **options)
+
+
+def bounded_normal(
+    shape: ShapeLike,
+    *,
+    mean: float = 0.0,
+    stddev: float = 1.0,
+    minval: float = -2.0,
+    maxval: float = 2.0,
+    **options: Unpack[CallOptions],
+) -> Any:
+    """``N(mean, stddev²)`` cut at the absolute bounds ``[minval, maxval]``; see :class:`unit_init.BoundedNormal`."""
+    return x.BoundedNormal(mean, stddev, minval, maxval)(shape, **options)

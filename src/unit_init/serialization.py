@@ -3,7 +3,9 @@
 A config is plain JSON: ``{"class_name": "HeNormal", "config": {"seed": 1}}``.
 Deserialization only ever builds classes registered here (the catalogue,
 :func:`register`-ed user specs, and the variance rules); it never imports a
-module, evaluates code or unpickles anything named in a config. Keras configs
+module, evaluates code or unpickles anything named in a config. Layer presets
+(:func:`deserialize_preset`) and the adapters' wrappers (:func:`read_adapter_config`)
+nest spec configs and are read by the same checks. Keras configs
 (with ``"module"`` and ``"registered_name"`` keys) are accepted and read with
 Keras's meaning: in a Keras ``VarianceScaling`` config ``"normal"`` means the
 *truncated* normal.
@@ -17,13 +19,17 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from unit_init.errors import ParameterError, closest
+from unit_init.presets import LayerPreset
 from unit_init.spec.catalogue import CATALOGUE, Composed, Identity, Orthogonal, VarianceScaling
+from unit_init.spec.fans import LAYOUTS
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.rules import FanScaled, FixedVariance
+from unit_init.spec.structured import EXTRAS
 
-__all__ = ["deserialize", "get", "register", "serialize"]
+__all__ = ["adapter_config", "deserialize", "deserialize_preset", "get", "read_adapter_config", "register", "serialize"]
 
-_SPECS: dict[str, type[Initializer]] = {cls.__name__: cls for cls in CATALOGUE.values()}
+_NAMED: Final[dict[str, type[Initializer]]] = {**CATALOGUE, **EXTRAS}
+_SPECS: dict[str, type[Initializer]] = {cls.__name__: cls for cls in _NAMED.values()}
 _SPECS["Composed"] = Composed
 _ALIASES: Final = {"OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity}
 _RULES: Final[dict[str, type[Any]]] = {"FanScaled": FanScaled, "FixedVariance": FixedVariance}
@@ -61,8 +67,8 @@ def _encode(value: Any) -> Any:
     raise ParameterError(msg)
 
 
-def serialize(spec: Initializer) -> dict[str, Any]:
-    """The spec as a JSON-ready dict ``{"class_name": ..., "config": {...}}``.
+def serialize(spec: Initializer | LayerPreset) -> dict[str, Any]:
+    """The spec (or layer preset) as a JSON-ready dict ``{"class_name": ..., "config": {...}}``.
 
     Examples
     --------
@@ -70,6 +76,14 @@ def serialize(spec: Initializer) -> dict[str, Any]:
     >>> ui.serialize(ui.HeNormal(seed=1))
     {'class_name': 'HeNormal', 'config': {'seed': 1}}
     """
+    if isinstance(spec, LayerPreset):
+        return {
+            "class_name": "LayerPreset",
+            "config": {
+                "name": spec.name, "weight": serialize(spec.weight), "bias": serialize(spec.bias),
+                "layout": spec.layout, "bias_fan_from_weight": spec.bias_fan_from_weight,
+            },
+        }
     if not isinstance(spec, Initializer) or _SPECS.get(type(spec).__name__) is not type(spec):
         msg = f"{spec!r} is not a registered unit_init spec; register its class with ui.register first."
         raise ParameterError(msg)
@@ -188,10 +202,87 @@ def get(identifier: str | Mapping[str, Any] | Initializer | None) -> Initializer
     if identifier is None or isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, str):
-        cls = CATALOGUE.get(identifier) or _SPECS.get(identifier) or _ALIASES.get(identifier)
+        cls = _NAMED.get(identifier) or _SPECS.get(identifier) or _ALIASES.get(identifier)
         if cls is None:
-            known = [*CATALOGUE, *_SPECS]
-            msg = f"initializer {identifier[:_MAX_STRING]!r} is not known; known: {', '.join(CATALOGUE)}.{closest(identifier, known)}"
+            known = [*_NAMED, *_SPECS]
+            msg = f"initializer {identifier[:_MAX_STRING]!r} is not known; known: {', '.join(_NAMED)}.{closest(identifier, known)}"
             raise ParameterError(msg)
         return cls()
     return deserialize(identifier)
+
+
+def _mapping(where: str, value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        msg = f"{where} must be an object (a dict), not {type(value).__name__}."
+        raise ParameterError(msg)
+    return value
+
+
+def _layout_name(value: Any) -> str:
+    if not isinstance(value, str) or value not in LAYOUTS:
+        shown = repr(value)[:_MAX_STRING]
+        msg = f"layout={shown} is not accepted in a config; accepted: {', '.join(map(repr, LAYOUTS))}."
+        raise ParameterError(msg)
+    return value
+
+
+def deserialize_preset(config: Mapping[str, Any]) -> LayerPreset:
+    """Build a :class:`~unit_init.presets.LayerPreset` from :func:`serialize`'s output.
+
+    The weight and bias configs are read by :func:`deserialize`; a nested
+    preset, a module path, an unknown key or a value of the wrong type raises
+    :class:`~unit_init.ParameterError`.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> ui.deserialize_preset(ui.serialize(ui.keras_dense)) == ui.keras_dense
+    True
+    """
+    config = _mapping("a preset config", config)
+    _check_keys("the preset config", config, {"class_name", "config"})
+    if _class_name(config) != "LayerPreset":
+        msg = f"class_name={_class_name(config)!r} is not 'LayerPreset'."
+        raise ParameterError(msg)
+    fields = _mapping("a preset's 'config'", config.get("config"))
+    allowed = {"name", "weight", "bias", "layout", "bias_fan_from_weight"}
+    _check_keys("the LayerPreset config", fields, allowed)
+    missing = sorted({"name", "weight", "bias"} - set(fields))
+    if missing:
+        msg = f"the LayerPreset config lacks {', '.join(map(repr, missing))}."
+        raise ParameterError(msg)
+    name = _check_value("name", fields["name"])
+    fan_from_weight = fields.get("bias_fan_from_weight", True)
+    if not isinstance(fan_from_weight, bool):
+        msg = f"bias_fan_from_weight={repr(fan_from_weight)[:_MAX_STRING]} must be true or false."
+        raise ParameterError(msg)
+    return LayerPreset(
+        name=name,
+        weight=deserialize(_mapping("a preset's 'weight'", fields["weight"])),
+        bias=deserialize(_mapping("a preset's 'bias'", fields["bias"])),
+        layout=_layout_name(fields.get("layout", "keras")),
+        bias_fan_from_weight=fan_from_weight,
+    )
+
+
+def adapter_config(spec: Initializer, layout: str) -> dict[str, Any]:
+    """The config of a framework adapter's wrapper: ``{"spec": serialize(spec), "layout": layout}``."""
+    return {"spec": serialize(spec), "layout": _layout_name(layout)}
+
+
+def read_adapter_config(config: Mapping[str, Any]) -> tuple[Initializer, str]:
+    """``(spec, layout)`` from :func:`adapter_config`'s output, checked like any config.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> from unit_init.serialization import adapter_config, read_adapter_config
+    >>> read_adapter_config(adapter_config(ui.HeNormal(seed=3), "keras"))
+    (HeNormal(seed=3), 'keras')
+    """
+    config = _mapping("an adapter config", config)
+    _check_keys("the adapter config", config, {"spec", "layout"})
+    if "spec" not in config:
+        raise ParameterError("the adapter config lacks 'spec' (a unit_init spec config).")
+    spec = deserialize(_mapping("an adapter config's 'spec'", config["spec"]))
+    return spec, _layout_name(config.get("layout", "keras"))

@@ -1,0 +1,90 @@
+"""In-place filling of a ``torch.Tensor`` from a spec: the one primitive the PyTorch adapter builds on."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import torch
+
+from unit_init.adapters._spec import spec_of
+from unit_init.errors import ParameterError
+from unit_init.spec.fans import LayoutLike
+
+__all__ = ["default_generator", "init_"]
+
+
+def default_generator(tensor: torch.Tensor) -> torch.Generator | int | None:
+    """What ``torch.nn.init`` draws with when given ``generator=None``: torch's global RNG of the tensor's device.
+
+    CPU: ``torch.default_generator``; CUDA: ``torch.cuda.default_generators[index]``.
+    Any other device gets an int seed drawn from ``torch.default_generator``, so
+    ``torch.manual_seed`` governs it too. ``None`` on ``"meta"`` (nothing is drawn).
+    """
+    device = tensor.device
+    if device.type == "meta":
+        return None
+    if device.type == "cpu":
+        return torch.default_generator
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        generator: torch.Generator = torch.cuda.default_generators[index]
+        return generator
+    return int(torch.randint(0, 2**62, (), generator=torch.default_generator))
+
+
+def init_(
+    tensor: torch.Tensor,
+    spec: Any,
+    *,
+    seed: Any = None,
+    generator: torch.Generator | None = None,
+    layout: LayoutLike = "torch",
+    fan_in: float | None = None,
+    fan_out: float | None = None,
+) -> torch.Tensor:
+    """Fill ``tensor`` in place with ``spec``'s values and return it.
+
+    The values are drawn on the tensor's device, in its dtype, with fans from
+    its shape under ``layout`` (default ``"torch"``: ``(out, in, *window)``),
+    and copied in under ``torch.no_grad()``, so parameters that require
+    gradients can be filled and no autograd history is recorded. A tensor on
+    ``"meta"`` or with no elements is left as it is (after the shape check).
+
+    Parameters
+    ----------
+    tensor:
+        The tensor to fill (a ``torch.nn.Parameter`` or any tensor).
+    spec:
+        A unit_init spec, a name (``"he_normal"``) or a config.
+    seed, generator:
+        An int seed (or ``None``: the spec's seed, else unit_init's global stream),
+        or a ``torch.Generator`` on the tensor's device, which advances. Not both.
+    layout, fan_in, fan_out:
+        As in :meth:`unit_init.Initializer.__call__`.
+
+    Examples
+    --------
+    >>> import torch, unit_init as ui
+    >>> w = ui.torch.init_(torch.empty(3, 5), ui.Identity())
+    >>> w.diagonal().tolist()
+    [1.0, 1.0, 1.0]
+    """
+    if not isinstance(cast("object", tensor), torch.Tensor):
+        msg = f"tensor={type(tensor).__name__} is not a torch.Tensor."
+        raise ParameterError(msg)
+    if seed is not None and generator is not None:
+        msg = f"pass seed= or generator=, not both (got seed={seed!r} and a generator)."
+        raise ParameterError(msg)
+    spec = spec_of(spec)
+    shape = tuple(tensor.shape)
+    if tensor.device.type == "meta" or tensor.numel() == 0:
+        spec.check_shape(shape)
+        spec.distribution_for(shape, layout=layout, fan_in=fan_in, fan_out=fan_out)  # the same errors as a draw
+        return tensor
+    values = spec(
+        shape, backend="torch", device=tensor.device, dtype=tensor.dtype, seed=generator if generator is not None else seed,
+        layout=layout, fan_in=fan_in, fan_out=fan_out,
+    )
+    with torch.no_grad():
+        tensor.copy_(values)
+    return tensor

@@ -1,0 +1,191 @@
+"""Layer presets: each framework's *default* initialization of a layer, on any backend.
+
+A :class:`LayerPreset` pairs a weight spec with a bias spec and the weight's
+layout; calling it with a weight shape returns ``(weight, bias)`` arrays on any
+backend. With ``bias_fan_from_weight`` (the default) the bias is drawn with the
+*weight's* fans, as PyTorch does.
+
+================  ====================================================  ==============================
+preset            weight                                                bias
+================  ====================================================  ==============================
+``torch_linear``  U(±1/√fan_in) (``kaiming_uniform_(a=√5)``), torch     U(±1/√fan_in), weight's fan_in
+``torch_conv``    the same, fan_in = in/groups · window                 the same
+``keras_dense``   Glorot uniform, U(±√(6/(fan_in+fan_out)))             0
+``flax_dense``    LeCun normal, truncated, Var = 1/fan_in               0
+``haiku_linear``  N(0, 1/fan_in) cut at ±2σ, *uncorrected* (σ = 1/√n)    0
+================  ====================================================  ==============================
+
+``U(±1/√n)`` has variance ``1/(3n)``: it is ``VarianceScaling(1/3, "fan_in",
+"uniform")``. Haiku's ``TruncatedNormal(stddev=1/√n)`` keeps σ before
+truncation, so its variance is ``c²/n`` with ``c = 0.8796…``: it is
+``VarianceScaling(c², "fan_in", "truncated_normal")``.
+"""
+
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from unit_init.errors import ParameterError, ShapeError
+from unit_init.seeds import derive_seed
+from unit_init.spec.catalogue import GlorotUniform, LecunNormal, VarianceScaling, Zeros
+from unit_init.spec.distributions import truncated_standard_normal_moments
+from unit_init.spec.fans import LAYOUTS, Fans, ShapeLike, compute_fans, normalize_shape, resolve_layout
+from unit_init.spec.initializer import Initializer
+
+if TYPE_CHECKING:
+    from unit_init.backends.base import Backend
+
+__all__ = ["PRESETS", "LayerPreset", "flax_dense", "haiku_linear", "keras_dense", "torch_conv", "torch_linear"]
+
+
+def _split_seed(seed: Any) -> tuple[Any, Any]:
+    """One seed for the weight and one for the bias.
+
+    An int gives two derived ints; ``None`` stays ``None`` (each draw takes the
+    spec's seed or the global stream); a JAX key is split; a stateful
+    generator (``torch.Generator``, ``numpy.random.Generator``) is shared and
+    advances.
+    """
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        return derive_seed(seed, "weight"), derive_seed(seed, "bias")
+    if seed is not None and type(seed).__module__.partition(".")[0] in ("jax", "jaxlib"):
+        import jax
+
+        weight_key, bias_key = jax.random.split(seed)
+        return weight_key, bias_key
+    return seed, seed
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LayerPreset:
+    """A layer's weight and bias initialization, reproducible on any backend.
+
+    Parameters
+    ----------
+    name:
+        A short name (``"torch_linear"``); informative only.
+    weight, bias:
+        The specs of the weight and the bias.
+    layout:
+        The weight's layout name (``"keras"``, ``"torch"``, …): it sets the fans
+        and which axes make the bias (``bias.shape`` = the out axis).
+    bias_fan_from_weight:
+        Draw the bias with the weight's ``fan_in``/``fan_out`` (PyTorch's rule)
+        rather than its own shape's.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> w, b = ui.torch_linear((4, 16), seed=0)
+    >>> w.shape, b.shape, bool(abs(b).max() < 1 / 16 ** 0.5)
+    ((4, 16), (4,), True)
+    """
+
+    name: str
+    weight: Initializer
+    bias: Initializer
+    layout: str = "keras"
+    bias_fan_from_weight: bool = True
+
+    def __post_init__(self) -> None:
+        given: dict[str, Any] = {f: getattr(self, f) for f in ("name", "weight", "bias", "layout", "bias_fan_from_weight")}
+        checks = {
+            "name": (isinstance(given["name"], str) and bool(given["name"]), "a non-empty string"),
+            "weight": (isinstance(given["weight"], Initializer), "a unit_init spec (an Initializer)"),
+            "bias": (isinstance(given["bias"], Initializer), "a unit_init spec (an Initializer)"),
+            "layout": (isinstance(given["layout"], str) and given["layout"] in LAYOUTS, f"one of {', '.join(map(repr, LAYOUTS))}"),
+            "bias_fan_from_weight": (isinstance(given["bias_fan_from_weight"], bool), "True or False"),
+        }
+        for field, (ok, accepted) in checks.items():
+            if not ok:
+                msg = f"LayerPreset({field}={given[field]!r}): must be {accepted}."
+                raise ParameterError(msg)
+
+    def _weight_shape(self, weight_shape: ShapeLike) -> tuple[int, ...]:
+        dims = normalize_shape(weight_shape)
+        if len(dims) < 2:
+            msg = f"the {self.name} preset needs a weight of rank >= 2, got shape={dims}."
+            raise ShapeError(msg)
+        return dims
+
+    def fans(self, weight_shape: ShapeLike) -> Fans:
+        """The weight's fans under the preset's layout."""
+        return compute_fans(self._weight_shape(weight_shape), self.layout)
+
+    def bias_shape(self, weight_shape: ShapeLike) -> tuple[int, ...]:
+        """The bias's shape: the sizes of the weight's out axes."""
+        dims = self._weight_shape(weight_shape)
+        _, out_axes, _ = resolve_layout(self.layout).axes(len(dims))
+        return tuple(dims[a] for a in out_axes)
+
+    def bias_fans(self, weight_shape: ShapeLike) -> dict[str, float]:
+        """The ``fan_in``/``fan_out`` overrides the bias is drawn with (empty without ``bias_fan_from_weight``).
+
+        Fans are floored at 1, as the variance rules do, so an empty weight gives a valid override.
+        """
+        if not self.bias_fan_from_weight:
+            return {}
+        fans = self.fans(weight_shape)
+        return {"fan_in": max(1.0, fans.fan_in), "fan_out": max(1.0, fans.fan_out)}
+
+    def __call__(
+        self,
+        weight_shape: ShapeLike,
+        *,
+        backend: str | types.ModuleType | Backend | None = None,
+        device: Any = None,
+        dtype: Any = None,
+        seed: Any = None,
+        like: Any = None,
+    ) -> tuple[Any, Any]:
+        """Draw ``(weight, bias)`` for a weight of ``weight_shape``.
+
+        The options are those of :meth:`unit_init.Initializer.__call__`. An int
+        ``seed`` gives the weight and the bias independent seeds derived from
+        it (:func:`unit_init.seeds.derive_seed` with ``"weight"``/``"bias"``).
+        """
+        dims = self._weight_shape(weight_shape)
+        weight_seed, bias_seed = _split_seed(seed)
+        where: dict[str, Any] = {"backend": backend, "device": device, "dtype": dtype, "like": like}
+        weight = self.weight(dims, layout=self.layout, seed=weight_seed, **where)
+        fans = self.bias_fans(dims)
+        bias = self.bias(self.bias_shape(dims), seed=bias_seed, fan_in=fans.get("fan_in"), fan_out=fans.get("fan_out"), **where)
+        return weight, bias
+
+    def get_config(self) -> dict[str, Any]:
+        """The preset as a JSON-ready config (see :func:`unit_init.serialize`)."""
+        from unit_init.serialization import serialize
+
+        config: dict[str, Any] = serialize(self)["config"]
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> LayerPreset:
+        """The preset from :meth:`get_config`'s output; hostile configs raise :class:`~unit_init.UnitInitError`."""
+        from unit_init.serialization import deserialize_preset
+
+        return deserialize_preset({"class_name": "LayerPreset", "config": config})
+
+
+_TORCH_DEFAULT: Final = VarianceScaling(1.0 / 3.0, "fan_in", "uniform")  # U(±1/√fan_in)
+_UNCORRECTED: Final = truncated_standard_normal_moments(-2.0, 2.0)[1]  # c² = 0.8796² = 0.7737
+
+torch_linear: Final = LayerPreset(name="torch_linear", weight=_TORCH_DEFAULT, bias=_TORCH_DEFAULT, layout="torch")
+"""``torch.nn.Linear``'s default: weight and bias ``U(±1/√fan_in)``, weight ``(out, in)``."""
+torch_conv: Final = LayerPreset(name="torch_conv", weight=_TORCH_DEFAULT, bias=_TORCH_DEFAULT, layout="torch")
+"""``torch.nn.Conv{1,2,3}d``'s default: ``U(±1/√fan_in)``, fan_in = in/groups · window, weight ``(out, in/groups, *window)``."""
+keras_dense: Final = LayerPreset(name="keras_dense", weight=GlorotUniform(), bias=Zeros(), layout="keras")
+"""``keras.layers.Dense``/``Conv*``'s default: Glorot uniform kernel, zero bias."""
+flax_dense: Final = LayerPreset(name="flax_dense", weight=LecunNormal(), bias=Zeros(), layout="keras")
+"""Flax ``Dense``/``nnx.Linear``'s default: LeCun normal (truncated, Var = 1/fan_in) kernel, zero bias."""
+haiku_linear: Final = LayerPreset(
+    name="haiku_linear", weight=VarianceScaling(_UNCORRECTED, "fan_in", "truncated_normal"), bias=Zeros(), layout="keras"
+)
+"""Haiku ``Linear``'s default: ``TruncatedNormal(stddev=1/√fan_in)`` (σ before truncation, uncorrected), zero bias."""
+
+PRESETS: Final[dict[str, LayerPreset]] = {
+    preset.name: preset for preset in (torch_linear, torch_conv, keras_dense, flax_dense, haiku_linear)
+}
+"""Every built-in preset by name."""

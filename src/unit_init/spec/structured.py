@@ -1,0 +1,156 @@
+"""Initializers beyond the Keras list (CONTRACT §2): Dirac, Sparse and BoundedNormal.
+
+They are specs like any other (immutable, serializable, drawn on every
+backend by the same path); they live apart from :data:`~unit_init.CATALOGUE`
+because the catalogue is the Keras list, and these need shapes it does not
+promise (Dirac: rank >= 3; Sparse: rank 2). :data:`EXTRAS` names them.
+
+* :class:`Dirac` — the identity convolution kernel (``torch.nn.init.dirac_``);
+* :class:`Sparse` — ``N(0, stddev²)`` with a fixed fraction of zeros per
+  column (``torch.nn.init.sparse_``, Martens 2010);
+* :class:`BoundedNormal` — a normal cut at *absolute* bounds
+  (``torch.nn.init.trunc_normal_``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar, Final
+
+from unit_init.errors import ParameterError, ShapeError
+from unit_init.spec import distributions as d
+from unit_init.spec._checks import finite, non_negative, positive
+from unit_init.spec.fans import LayoutLike, ShapeLike, normalize_shape, resolve_layout
+from unit_init.spec.initializer import Initializer
+
+__all__ = ["EXTRAS", "BoundedNormal", "Dirac", "Sparse"]
+
+_MAX_GROUPS: Final = 2**31 - 1  # frameworks store conv groups as int32
+
+
+def _single_axes(spec: Initializer, shape: tuple[int, ...], layout: LayoutLike) -> tuple[int, int]:
+    """The layout's (in, out) axes of ``shape``, each a single axis, with no batch axes."""
+    in_axes, out_axes, batch_axes = resolve_layout(layout).axes(len(shape))
+    if len(in_axes) != 1 or len(out_axes) != 1 or batch_axes:
+        msg = f"{type(spec).__name__} needs a layout with one in axis, one out axis and no batch axes, got layout={layout!r}."
+        raise ParameterError(msg)
+    return in_axes[0], out_axes[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Dirac(Initializer):
+    """The identity convolution kernel: a convolution with it returns its input.
+
+    For a kernel with ``out = groups · o`` output channels, ``in`` input
+    channels per group and window axes ``k₁ … k_r``::
+
+        W[g·o + j, j, ⌊k₁/2⌋, …, ⌊k_r/2⌋] = 1   for j < min(o, in), g < groups
+        W[…] = 0                              elsewhere
+
+    (written in PyTorch's ``(out, in, *window)`` order; the layout says where
+    the in and out axes are, default ``"keras"``: ``(*window, in, out)``).
+    With ``out > in`` per group the extra output channels are 0; with
+    ``out < in`` only the first ``o`` inputs pass through. Rank >= 3.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> w = ui.dirac((3, 2, 3), layout="torch")  # a conv1d weight (out=3, in=2, width=3)
+    >>> w[:, :, 1].tolist()                       # out x in at the centre tap
+    [[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]
+    """
+
+    groups: int = 1
+    min_rank: ClassVar[int] = 3
+
+    def _validate(self) -> None:
+        if isinstance(self.groups, bool) or not isinstance(self.groups, int) or not 1 <= self.groups <= _MAX_GROUPS:
+            msg = f"groups={str(self.groups)[:40]} must be an int in [1, 2**31 - 1]."
+            raise ParameterError(msg)
+
+    def distribution_for(self, shape: ShapeLike, *, layout: LayoutLike = None, **_: object) -> d.Distribution:
+        dims = normalize_shape(shape)
+        self.check_shape(dims)
+        in_axis, out_axis = _single_axes(self, dims, layout)
+        if dims[out_axis] % self.groups:
+            msg = f"Dirac(groups={self.groups}) needs the out axis (size {dims[out_axis]}) of shape={dims} to be divisible by groups."
+            raise ShapeError(msg)
+        return d.Dirac(self.groups, in_axis, out_axis)
+
+
+@dataclass(frozen=True, slots=True)
+class Sparse(Initializer):
+    """``N(0, stddev²)`` with ``⌈sparsity · rows⌉`` zeros in every column; rank 2.
+
+    ``rows`` is the size of the layout's out axis and a *column* is one index
+    of its in axis (PyTorch's ``sparse_``: ``rows, cols = weight.shape``). The
+    zeroed positions are a uniformly random subset per column, so::
+
+        mean = 0,   Var = stddev² · (rows − zeros) / rows
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> w = ui.sparse((10, 4), sparsity=0.3, layout="torch", seed=0)
+    >>> (w == 0).sum(axis=0).tolist()
+    [3, 3, 3, 3]
+    """
+
+    sparsity: float
+    stddev: float = 0.01
+    min_rank: ClassVar[int] = 2
+    max_rank: ClassVar[int | None] = 2
+
+    def _validate(self) -> None:
+        if not 0.0 <= finite("sparsity", self.sparsity) <= 1.0:
+            msg = f"sparsity={self.sparsity!r} must lie in [0, 1] (the fraction of each column set to zero)."
+            raise ParameterError(msg)
+        non_negative("stddev", self.stddev)
+
+    def distribution_for(self, shape: ShapeLike, *, layout: LayoutLike = None, **_: object) -> d.Distribution:
+        dims = normalize_shape(shape)
+        self.check_shape(dims)
+        out_axis = _single_axes(self, dims, layout)[1]
+        rows = dims[out_axis]
+        return d.Sparse(float(self.stddev), math.ceil(self.sparsity * rows), rows, out_axis)
+
+
+@dataclass(frozen=True, slots=True)
+class BoundedNormal(Initializer):
+    """``N(mean, stddev²)`` conditioned on the absolute bounds ``[minval, maxval]``.
+
+    PyTorch's ``trunc_normal_(mean, std, a, b)``: rejected values are re-drawn.
+    In units of ``stddev`` the bounds are ``α = (minval − mean) / stddev`` and
+    ``β = (maxval − mean) / stddev``; the result has variance
+    ``stddev² · v(α, β)`` (see
+    :func:`unit_init.distributions.truncated_standard_normal_moments`). The
+    bounds must keep at least a quarter of the normal's mass.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> ui.BoundedNormal(stddev=0.02, minval=-0.04, maxval=0.04).distribution_for((3, 3))
+    TruncatedNormal(mean=0.0, std=0.02, low=-2.0, high=2.0)
+    """
+
+    mean: float = 0.0
+    stddev: float = 1.0
+    minval: float = -2.0
+    maxval: float = 2.0
+
+    def _validate(self) -> None:
+        finite("mean", self.mean)
+        positive("stddev", self.stddev)
+        if finite("minval", self.minval) >= finite("maxval", self.maxval):
+            msg = f"minval={self.minval!r} must be below maxval={self.maxval!r}."
+            raise ParameterError(msg)
+        self.distribution_for(())
+
+    def distribution_for(self, shape: ShapeLike, **_: object) -> d.Distribution:
+        std = float(self.stddev)
+        return d.TruncatedNormal(float(self.mean), std, (self.minval - self.mean) / std, (self.maxval - self.mean) / std)
+
+
+EXTRAS: Final[dict[str, type[Initializer]]] = {"dirac": Dirac, "sparse": Sparse, "bounded_normal": BoundedNormal}
+"""The initializers beyond the Keras list: snake-case name → spec class."""

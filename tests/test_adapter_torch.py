@@ -1,0 +1,279 @@
+"""The PyTorch adapter: ``init_``, ``initialize`` and the ``torch.nn.init`` drop-ins, checked against torch itself."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+scipy_stats = pytest.importorskip("scipy.stats")
+
+import unit_init as ui  # noqa: E402
+import unit_init.adapters.torch_init as ours  # noqa: E402
+
+nn = torch.nn
+reference = torch.nn.init
+KS_ALPHA = 1e-4
+
+
+def _values(tensor: Any) -> np.ndarray:
+    return tensor.detach().double().cpu().numpy().ravel()
+
+
+def _max_abs(tensor: Any) -> float:
+    return float(tensor.detach().abs().max())
+
+
+# --- init_ -------------------------------------------------------------------------------
+
+
+def test_init_fills_in_place_keeping_dtype_device_and_grad() -> None:
+    weight = nn.Parameter(torch.empty(64, 32, dtype=torch.float64))
+    out = ui.torch.init_(weight, ui.HeNormal(), seed=0)
+    assert out is weight
+    assert weight.dtype == torch.float64
+    assert weight.device.type == "cpu"
+    assert weight.requires_grad
+    assert weight.grad_fn is None
+    np.testing.assert_array_equal(_values(weight), _values(ui.he_normal((64, 32), backend="torch", dtype="float64", seed=0, layout="torch")))
+
+
+def test_init_on_meta_is_a_shape_checked_no_op() -> None:
+    meta = torch.empty(4, 3, 3, device="meta")
+    assert ui.torch.init_(meta, ui.Orthogonal()) is meta
+    assert meta.shape == (4, 3, 3)
+    with pytest.raises(ui.ShapeError):
+        ui.torch.init_(torch.empty(4, device="meta"), ui.Orthogonal())
+
+
+def test_init_refuses_seed_and_generator_together() -> None:
+    with pytest.raises(ui.ParameterError, match="not both"):
+        ui.torch.init_(torch.empty(2, 2), "he_normal", seed=1, generator=torch.Generator())
+
+
+# --- initialize --------------------------------------------------------------------------
+
+
+def _net(extra: bool) -> Any:
+    layers = [nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4)]
+    if extra:
+        layers += [nn.ReLU(), nn.Linear(4, 2)]
+    return nn.Sequential(*layers)
+
+
+def test_adding_a_layer_leaves_the_other_parameters_unchanged() -> None:
+    rules = {"*.weight": ui.HeNormal(), "*.bias": ui.RandomUniform()}
+    small, big = ui.torch.initialize(_net(False), rules, seed=7), ui.torch.initialize(_net(True), rules, seed=7)
+    bigger = dict(big.named_parameters())
+    for name, parameter in small.named_parameters():
+        assert torch.equal(parameter, bigger[name]), name
+    other = ui.torch.initialize(_net(False), rules, seed=8)
+    assert not torch.equal(small[0].weight, other[0].weight)
+
+
+def test_first_matching_rule_wins_and_unmatched_parameters_are_untouched() -> None:
+    net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Flatten(), nn.Linear(8, 2))
+    linear_bias = net[3].bias.detach().clone()
+    ui.torch.initialize(net, [(nn.Conv2d, ui.Zeros()), ("*.weight", ui.Ones()), ("0.*", ui.Constant(5.0))])
+    assert torch.count_nonzero(net[0].weight) == 0
+    assert torch.count_nonzero(net[0].bias) == 0
+    assert torch.equal(net[3].weight, torch.ones(2, 8))
+    assert torch.equal(net[1].weight, torch.ones(8))  # "*.weight" matches the norm layer too
+    assert torch.equal(net[3].bias, linear_bias)  # no rule matched "3.bias"
+
+
+def test_bias_takes_fan_in_from_its_weight() -> None:
+    layer = nn.Linear(400, 4096)
+    ui.torch.initialize(layer, {"bias": ui.VarianceScaling(1 / 3, "fan_in", "uniform")}, seed=0)
+    bound = 1 / math.sqrt(400)
+    assert _max_abs(layer.bias) <= bound
+    assert _max_abs(layer.bias) > 0.99 * bound
+    ui.torch.initialize(layer, {"bias": ui.VarianceScaling(1 / 3, "fan_in", "uniform")}, bias_fan_from_weight=False)
+    assert _max_abs(layer.bias) > 0.9 * math.sqrt(1 / 4096)  # its own fan (4096)
+    assert _max_abs(layer.bias) <= math.sqrt(1 / 4096)
+
+
+def test_presets_as_rules_set_weight_and_bias() -> None:
+    net = nn.Sequential(nn.Linear(64, 2048), nn.ReLU(), nn.Linear(2048, 2048))
+    ui.torch.initialize(net, {nn.Linear: ui.torch_linear}, seed=1)
+    assert _max_abs(net[2].bias) <= 1 / math.sqrt(2048)
+    assert _max_abs(net[0].bias) > 0.9 / math.sqrt(64)
+
+
+def test_bad_rule_keys_are_refused() -> None:
+    with pytest.raises(ui.ParameterError, match="glob pattern"):
+        ui.torch.initialize(nn.Linear(2, 2), {3: ui.Zeros()})  # type: ignore[dict-item]
+
+
+# --- drop-ins: distributions vs torch.nn.init ---------------------------------------------
+
+SHAPE = (256, 256)
+DRAWS: list[tuple[str, dict[str, Any], tuple[int, ...]]] = [
+    ("uniform_", {"a": -0.3, "b": 0.7}, SHAPE),
+    ("normal_", {"mean": 0.5, "std": 2.0}, SHAPE),
+    ("trunc_normal_", {}, SHAPE),
+    ("trunc_normal_", {"mean": 0.1, "std": 0.02, "a": -0.01, "b": 0.2}, SHAPE),
+    ("xavier_uniform_", {"gain": 2.0}, SHAPE),
+    ("xavier_normal_", {}, (128, 64, 3, 3)),
+    ("kaiming_uniform_", {}, SHAPE),
+    ("kaiming_uniform_", {"a": math.sqrt(5)}, (128, 64, 3, 3)),
+    ("kaiming_normal_", {"mode": "fan_out", "nonlinearity": "relu"}, (512, 128)),
+    ("kaiming_normal_", {"a": 0.2, "mode": "FAN_IN"}, (512, 128)),
+    ("orthogonal_", {"gain": 1.5}, (256, 128)),
+    ("sparse_", {"sparsity": 0.25, "std": 0.5}, SHAPE),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "shape"), DRAWS, ids=lambda v: str(v) if isinstance(v, str) else "")
+def test_drop_in_matches_torch_distribution(name: str, kwargs: dict[str, Any], shape: tuple[int, ...]) -> None:
+    torch.manual_seed(0)
+    theirs = _values(getattr(reference, name)(torch.empty(shape), **kwargs))
+    torch.manual_seed(1)
+    mine = _values(getattr(ours, name)(torch.empty(shape), **kwargs))
+    result = scipy_stats.ks_2samp(mine, theirs)
+    assert result.pvalue > KS_ALPHA, (name, kwargs, result)
+
+
+@pytest.mark.parametrize("name", ["uniform_", "normal_", "trunc_normal_", "xavier_normal_", "kaiming_uniform_", "orthogonal_", "sparse_"])
+def test_global_generator_as_torch(name: str) -> None:
+    kwargs: dict[str, Any] = {"sparsity": 0.5} if name == "sparse_" else {}
+    fill: Callable[[], Any] = lambda: getattr(ours, name)(torch.empty(32, 16), **kwargs)  # noqa: E731
+    torch.manual_seed(123)
+    first, second = fill(), fill()
+    after = torch.rand(4)
+    torch.manual_seed(123)
+    assert torch.equal(fill(), first)
+    assert torch.equal(fill(), second)
+    assert not torch.equal(first, second)  # each call advances the global generator
+    assert torch.equal(torch.rand(4), after)  # and leaves it where the same calls leave it
+    torch.manual_seed(123)
+    assert not torch.equal(torch.rand(4), after)
+
+
+@pytest.mark.parametrize("name", ["uniform_", "normal_", "kaiming_normal_", "orthogonal_", "sparse_"])
+def test_explicit_generator_is_used_and_advances(name: str) -> None:
+    kwargs: dict[str, Any] = {"sparsity": 0.5} if name == "sparse_" else {}
+    a, b = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    torch.manual_seed(0)
+    x = getattr(ours, name)(torch.empty(16, 8), generator=a, **kwargs)
+    torch.manual_seed(1)  # the global generator plays no part (torch's sparse_ fails this)
+    y = getattr(ours, name)(torch.empty(16, 8), generator=b, **kwargs)
+    assert torch.equal(x, y)
+    assert not torch.equal(getattr(ours, name)(torch.empty(16, 8), generator=a, **kwargs), x)
+
+
+# --- drop-ins: gains, errors, warnings ------------------------------------------------------
+
+TORCH_NONLINEARITIES = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "sigmoid", "tanh", "relu", "selu"]
+
+
+@pytest.mark.parametrize("name", TORCH_NONLINEARITIES)
+def test_gain_table_is_torchs(name: str) -> None:
+    assert ours.calculate_gain(name) == pytest.approx(reference.calculate_gain(name), rel=1e-15)
+
+
+@pytest.mark.parametrize("param", [None, 0, 0.2, 1, 3.5])
+def test_leaky_relu_gain_is_torchs(param: float | None) -> None:
+    assert ours.calculate_gain("leaky_relu", param) == pytest.approx(reference.calculate_gain("leaky_relu", param), rel=1e-15)
+
+
+@pytest.mark.parametrize(("name", "param"), [("not_an_activation", None), ("leaky_relu", True), ("leaky_relu", "0.1")])
+def test_gain_errors_are_value_errors_as_in_torch(name: str, param: Any) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011
+        reference.calculate_gain(name, param)
+    with pytest.raises(ValueError):  # noqa: PT011
+        ours.calculate_gain(name, param)
+
+
+@pytest.mark.parametrize(
+    ("name", "shape"),
+    [
+        ("xavier_uniform_", (5,)), ("xavier_normal_", ()), ("kaiming_uniform_", (5,)), ("kaiming_normal_", (3,)),
+        ("orthogonal_", (4,)), ("eye_", (2, 2, 2)), ("dirac_", (3, 3)), ("dirac_", (1, 1, 1, 1, 1, 1)), ("sparse_", (4, 4, 4)),
+    ],
+)
+def test_rank_errors_match_torch(name: str, shape: tuple[int, ...]) -> None:
+    args = (0.5,) if name == "sparse_" else ()
+    with pytest.raises(ValueError):  # noqa: PT011
+        getattr(reference, name)(torch.empty(shape), *args)
+    with pytest.raises(ValueError):  # noqa: PT011
+        getattr(ours, name)(torch.empty(shape), *args)
+
+
+@pytest.mark.parametrize("name", ["kaiming_uniform_", "kaiming_normal_"])
+def test_zero_element_warning_as_torch(name: str) -> None:
+    for module in (reference, ours):
+        with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+            assert getattr(module, name)(torch.empty(0, 3)).shape == (0, 3)
+
+
+def test_bad_kaiming_mode_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="fan_avg"):
+        ours.kaiming_uniform_(torch.empty(3, 3), mode="fan_avg")
+
+
+def test_fans_helper_matches_torch() -> None:
+    for shape in [(3, 5), (8, 4, 3, 3), (2, 6, 5)]:
+        assert ours._calculate_fan_in_and_fan_out(torch.empty(shape)) == reference._calculate_fan_in_and_fan_out(torch.empty(shape))
+
+
+# --- drop-ins: structure -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(6, 10), (10, 6), (8, 4, 3, 3)])
+def test_orthogonal_rows_or_columns_are_orthonormal(shape: tuple[int, ...]) -> None:
+    q = ours.orthogonal_(torch.empty(shape, dtype=torch.float64), gain=2.0).reshape(shape[0], -1)
+    small = q @ q.T if q.shape[0] <= q.shape[1] else q.T @ q
+    torch.testing.assert_close(small, 4.0 * torch.eye(small.shape[0], dtype=torch.float64))
+
+
+@pytest.mark.parametrize(("dims", "groups", "out", "inp"), [(1, 1, 4, 4), (2, 1, 6, 6), (3, 1, 3, 3), (1, 2, 4, 2), (2, 2, 6, 3), (3, 3, 6, 2), (2, 2, 8, 2)])
+def test_dirac_is_the_identity_convolution(dims: int, groups: int, out: int, inp: int) -> None:
+    kernel = (3,) * dims
+    mine = ours.dirac_(torch.empty(out, inp, *kernel), groups=groups)
+    theirs = reference.dirac_(torch.empty(out, inp, *kernel), groups=groups)
+    assert torch.equal(mine, theirs)
+    conv = getattr(torch.nn.functional, f"conv{dims}d")
+    x = torch.randn(2, inp * groups, *(5,) * dims)
+    y = conv(x, mine, padding=1, groups=groups)
+    per_group = out // groups
+    for g in range(groups):  # each group's first min(per_group, inp) outputs copy its inputs
+        k = min(per_group, inp)
+        torch.testing.assert_close(y[:, g * per_group : g * per_group + k], x[:, g * inp : g * inp + k])
+
+
+def test_dirac_groups_must_divide_the_out_channels() -> None:
+    with pytest.raises(ValueError, match="divisible"):
+        ours.dirac_(torch.empty(5, 2, 3), groups=2)
+
+
+@pytest.mark.parametrize(("rows", "sparsity"), [(10, 0.1), (10, 0.25), (37, 0.5), (64, 0.9), (8, 0.0), (8, 1.0)])
+def test_sparse_zeroes_exactly_ceil_sparsity_rows_per_column(rows: int, sparsity: float) -> None:
+    w = ours.sparse_(torch.empty(rows, 50), sparsity, std=1.0)
+    counts = (w == 0).sum(dim=0)
+    assert torch.equal(counts, torch.full((50,), math.ceil(sparsity * rows)))
+
+
+def test_bf16_trunc_normal_stays_inside_its_bounds() -> None:
+    a, b = -0.04, 0.04
+    w = _values(ours.trunc_normal_(torch.empty(1 << 20, dtype=torch.bfloat16), std=0.02, a=a, b=b))
+    assert w.min() >= a
+    assert w.max() <= b
+    at_bounds = np.mean(np.abs(w) >= float(torch.tensor(b, dtype=torch.bfloat16)))
+    assert at_bounds < 1e-3  # rounding only: no pile-up at the bounds
+
+
+def test_drop_ins_keep_dtype_and_record_no_history() -> None:
+    weight = nn.Parameter(torch.empty(16, 8, dtype=torch.float16))
+    ours.kaiming_uniform_(weight)
+    assert weight.dtype == torch.float16
+    assert weight.grad_fn is None
+    assert weight.requires_grad
+    assert ours.constant_(torch.empty(2, 2, dtype=torch.int32), 3).tolist() == [[3, 3], [3, 3]]
+    assert ours.eye_(torch.empty(2, 3)).tolist() == [[1, 0, 0], [0, 1, 0]]
+    assert ours.ones_(torch.empty(2)).tolist() == [1, 1]
+    assert ours.zeros_(torch.empty(2)).tolist() == [0, 0]

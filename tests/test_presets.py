@@ -1,0 +1,111 @@
+"""Layer presets reproduce each framework's default layer initialization (two-sample KS tests)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+import unit_init as ui
+from unit_init.spec import distributions as d
+
+KS_ALPHA = 1e-4
+
+
+def _ks(mine: Any, theirs: Any) -> None:
+    a = np.asarray(mine, dtype=np.float64).ravel()
+    b = np.asarray(theirs, dtype=np.float64).ravel()
+    stats = pytest.importorskip("scipy.stats")
+    result = stats.ks_2samp(a, b)
+    assert result.pvalue > KS_ALPHA, result
+
+
+def test_presets_are_the_documented_specs() -> None:
+    n = 400
+    uniform = ui.torch_linear.weight.distribution_for((10, n), layout="torch")
+    assert isinstance(uniform, d.Uniform)
+    assert (uniform.low, uniform.high) == pytest.approx((-1 / math.sqrt(n), 1 / math.sqrt(n)), rel=1e-12)
+    haiku = ui.haiku_linear.weight.distribution_for((n, 10))
+    assert isinstance(haiku, d.TruncatedNormal)
+    assert (haiku.mean, haiku.low, haiku.high) == (0.0, -2.0, 2.0)
+    assert haiku.std == pytest.approx(1 / math.sqrt(n), rel=1e-12)  # uncorrected: σ before truncation
+    assert ui.flax_dense.weight == ui.LecunNormal()
+    assert ui.keras_dense.weight == ui.GlorotUniform()
+    assert set(ui.PRESETS) == {"torch_linear", "torch_conv", "keras_dense", "flax_dense", "haiku_linear"}
+
+
+def test_preset_call_shapes_seeds_and_bias_fans() -> None:
+    weight, bias = ui.torch_conv((32, 4, 3, 3), backend="numpy", seed=0)
+    assert weight.shape == (32, 4, 3, 3)
+    assert bias.shape == (32,)
+    assert np.abs(bias).max() <= 1 / 6  # fan_in from the weight: 4·3·3 = 36
+    again = ui.torch_conv((32, 4, 3, 3), seed=0)
+    assert np.array_equal(weight, again[0])
+    assert np.array_equal(bias, again[1])
+    assert not np.array_equal(weight.ravel()[:32], bias)  # weight and bias get independent seeds
+    kernel, zeros = ui.keras_dense((8, 3))
+    assert kernel.shape == (8, 3)
+    assert zeros.tolist() == [0, 0, 0]
+    with pytest.raises(ui.ShapeError):
+        ui.keras_dense((8,))
+
+
+def test_preset_config_round_trip() -> None:
+    for preset in ui.PRESETS.values():
+        config = ui.serialize(preset)
+        assert ui.deserialize_preset(config) == preset
+        assert ui.LayerPreset.from_config(preset.get_config()) == preset
+
+
+def test_torch_linear_and_conv_match_torch_defaults() -> None:
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(64, 4096)
+    weight, bias = ui.torch_linear(tuple(linear.weight.shape), backend="torch", seed=1)
+    _ks(weight, linear.weight.detach())
+    _ks(bias, linear.bias.detach())
+    conv = torch.nn.Conv2d(8, 2048, 3, groups=2)
+    weight, bias = ui.torch_conv(tuple(conv.weight.shape), backend="torch", seed=2)
+    _ks(weight, conv.weight.detach())
+    _ks(bias, conv.bias.detach())
+
+
+def test_keras_dense_matches_keras_default() -> None:
+    keras = pytest.importorskip("keras")
+    layer = keras.layers.Dense(512)
+    layer.build((None, 256))
+    kernel, bias = ui.keras_dense((256, 512), seed=3)
+    _ks(kernel, keras.ops.convert_to_numpy(layer.kernel))
+    assert not np.any(bias)
+    assert not np.any(keras.ops.convert_to_numpy(layer.bias))
+
+
+def test_flax_dense_matches_flax_default() -> None:
+    jax = pytest.importorskip("jax")
+    linen = pytest.importorskip("flax.linen")
+    nnx = pytest.importorskip("flax.nnx")
+    params = linen.Dense(512).init(jax.random.key(0), np.ones((1, 256), np.float32))["params"]
+    kernel, bias = ui.flax_dense((256, 512), backend="jax", seed=4)
+    _ks(kernel, params["kernel"])
+    assert not np.any(np.asarray(bias))
+    assert not np.any(np.asarray(params["bias"]))
+    _ks(kernel, nnx.Linear(256, 512, rngs=nnx.Rngs(1)).kernel[...])
+
+
+def test_haiku_linear_matches_haikus_sampler() -> None:
+    jax = pytest.importorskip("jax")
+    n = 256
+    kernel, _ = ui.haiku_linear((n, 512), backend="jax", seed=5)
+    # what hk.Linear does: TruncatedNormal(stddev=1/√n) = stddev · jax.random.truncated_normal(-2, 2)
+    _ks(kernel, jax.random.truncated_normal(jax.random.key(0), -2.0, 2.0, (n, 512)) / math.sqrt(n))
+
+
+def test_haiku_linear_matches_haiku_linear() -> None:
+    jax = pytest.importorskip("jax")
+    hk = pytest.importorskip("haiku")
+    n = 256
+    kernel, _ = ui.haiku_linear((n, 512), backend="jax", seed=5)
+    params = hk.transform(lambda x: hk.Linear(512)(x)).init(jax.random.key(1), np.ones((1, n), np.float32))
+    _ks(kernel, params["linear"]["w"])
