@@ -6,7 +6,9 @@
 3. resolve the concrete distribution from the spec (cached per spec, shape,
    layout and fans);
 4. build the backend's generator from the seed and let the distribution
-   sample itself on the backend.
+   sample itself on the backend — or, for ``rng="portable"`` and ``region=``,
+   a portable stream for the block (:mod:`unit_init.portable`); ``sharding=``
+   and ``device_mesh=`` draw each shard that way where it lives.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from unit_init.backends.base import Backend
 from unit_init.backends.registry import backend_for_array, current_context, get_backend
 from unit_init.dtypes import canonical_dtype, is_float
 from unit_init.errors import DTypeError, ParameterError, closest
+from unit_init.portable.draw import draw_block
 from unit_init.seeds import normalize_seed
 from unit_init.spec.distributions import Distribution, Draw
 from unit_init.spec.fans import LayoutLike, ShapeLike, normalize_shape
@@ -30,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RNG_MODES", "Target", "draw", "resolve_target"]
 
-RNG_MODES = ("native",)
+RNG_MODES = ("native", "portable")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,10 @@ def draw(
     fan_in: float | None = None,
     fan_out: float | None = None,
     rng: str = "native",
+    region: Any = None,
+    sharding: Any = None,
+    device_mesh: Any = None,
+    placements: Any = None,
 ) -> Any:
     """Draw ``spec`` for ``shape`` as a native array (see :meth:`Initializer.__call__`)."""
     dims = normalize_shape(shape)
@@ -95,6 +102,14 @@ def draw(
     if rng not in RNG_MODES:
         msg = f"rng={rng!r} is not available; accepted: {', '.join(map(repr, RNG_MODES))}.{closest(str(rng), RNG_MODES)}"
         raise ParameterError(msg)
+    if sharding is not None or device_mesh is not None or placements is not None:
+        from unit_init.portable.sharding import draw_sharded
+
+        return draw_sharded(
+            spec, dims, backend=backend, device=device, dtype=dtype, seed=spec.seed if seed is None else seed,
+            layout=layout, like=like, fan_in=fan_in, fan_out=fan_out, rng=rng, region=region,
+            sharding=sharding, device_mesh=device_mesh, placements=placements,
+        )
     target = resolve_target(backend, device, dtype, like)
     try:
         distribution = _distribution(spec, dims, layout, fan_in, fan_out)
@@ -103,6 +118,11 @@ def draw(
     if distribution.random and not is_float(target.dtype):
         msg = f"{type(spec).__name__} draws random values and needs a float dtype, not dtype={target.dtype!r}; use float16, bfloat16, float32 or float64."
         raise DTypeError(msg)
+    if rng == "portable" or region is not None:
+        return draw_block(
+            target.backend, distribution, type(spec).__name__, dims, region,
+            seed=spec.seed if seed is None else seed, rng=rng, dtype=target.dtype, device=target.device,
+        )
     if math.prod(dims) == 0:
         return target.backend.full(dims, 0, target.dtype, target.device)
     if distribution.random:

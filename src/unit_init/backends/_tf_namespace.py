@@ -21,19 +21,36 @@ if TYPE_CHECKING:
     Tensor: TypeAlias = Any  # TensorFlow ships no type information
 
 __all__ = [
+    "abs",
+    "add",
     "any",
+    "arange",
+    "asarray",
     "astype",
+    "bitwise_and",
+    "bitwise_left_shift",
+    "bitwise_or",
+    "bitwise_right_shift",
+    "bitwise_xor",
     "clip",
     "expand_dims",
     "eye",
     "full",
     "linalg",
+    "log",
     "matrix_transpose",
+    "multiply",
     "permute_dims",
     "reshape",
     "sign",
+    "sqrt",
     "where",
 ]
+
+float32 = tf.float32
+float64 = tf.float64
+int32 = tf.int32
+uint32 = tf.uint32
 
 
 def full(shape: Sequence[int], fill_value: float, *, dtype: tf.DType, device: str) -> Tensor:
@@ -46,6 +63,53 @@ def eye(n_rows: int, n_cols: int | None = None, *, dtype: tf.DType, device: str)
     """The ``n_rows × n_cols`` identity, created on ``device``."""
     with tf.device(device):
         return tf.eye(n_rows, n_cols, dtype=dtype)
+
+
+def asarray(value: float, *, dtype: tf.DType, device: str) -> Tensor:
+    """A 0-d array holding ``value``, created on ``device``."""
+    with tf.device(device):
+        return tf.constant(value, dtype=dtype)
+
+
+def arange(start: int, stop: int, *, dtype: tf.DType, device: str) -> Tensor:
+    """``start, …, stop - 1`` on ``device`` (counted in int64: TensorFlow has no uint32 range kernel)."""
+    with tf.device(device):
+        return tf.cast(tf.range(start, stop, dtype=tf.int64), dtype)
+
+
+def _elementwise(op: Any) -> Any:
+    """An Array-API binary function from a TensorFlow op: runs on ``x1``'s device; a Python scalar ``x2`` takes ``x1``'s dtype."""
+
+    def function(x1: Tensor, x2: Tensor | int) -> Tensor:
+        with tf.device(x1.device):
+            return op(x1, x2 if isinstance(x2, tf.Tensor) else tf.constant(x2, x1.dtype))
+
+    function.__name__ = op.__name__
+    return function
+
+
+add = _elementwise(tf.math.add)
+multiply = _elementwise(tf.math.multiply)
+bitwise_and = _elementwise(tf.bitwise.bitwise_and)
+bitwise_or = _elementwise(tf.bitwise.bitwise_or)
+bitwise_xor = _elementwise(tf.bitwise.bitwise_xor)
+bitwise_left_shift = _elementwise(tf.bitwise.left_shift)
+bitwise_right_shift = _elementwise(tf.bitwise.right_shift)
+
+
+def log(x: Tensor) -> Tensor:
+    with tf.device(x.device):
+        return tf.math.log(x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    with tf.device(x.device):
+        return tf.math.sqrt(x)
+
+
+def abs(x: Tensor) -> Tensor:
+    with tf.device(x.device):
+        return tf.math.abs(x)
 
 
 def astype(x: Tensor, dtype: tf.DType) -> Tensor:

@@ -16,16 +16,41 @@ Invariants every backend keeps:
 primitives on top of the backend's Array-API namespace ``xp``; a backend
 overrides them where its framework has something faster (in-place scaling, a
 native truncated normal).
+
+Portable streams (``rng="portable"``): when the generator is a
+:class:`~unit_init.portable.stream.PortableStream`, ``uniform``, ``normal`` and
+``truncated_normal`` — the base's and every subclass's override — are routed to
+:mod:`unit_init.portable.stream`, which computes Threefry over ``xp`` in
+32-bit words of ``word_dtype``; a backend only says how to run a pure array
+function (:meth:`Backend.compiled`).
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Any, ClassVar
+import functools
+from collections.abc import Callable
+from typing import Any, ClassVar, Final
 
 from unit_init.dtypes import canonical_dtype
+from unit_init.portable import stream as portable
 
 __all__ = ["Backend"]
+
+_STREAM_DRAWS: Final = ("uniform", "normal", "truncated_normal")
+
+
+def _routes_portable(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method``, except that draws from a portable stream go to :mod:`unit_init.portable.stream`."""
+    portable_draw = getattr(portable, name)
+
+    @functools.wraps(method)
+    def draw(self: Backend, generator: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(generator, portable.PortableStream):
+            return portable_draw(self, generator, *args, **kwargs)
+        return method(self, generator, *args, **kwargs)
+
+    return draw
 
 
 class Backend:
@@ -35,6 +60,14 @@ class Backend:
     extra: ClassVar[str | None] = None  # the ``pip install "unit-init[extra]"`` that brings the framework
     xp: Any
     mutable: ClassVar[bool] = False  # arrays support in-place item assignment
+    word_dtype: ClassVar[str] = "uint32"  # 32-bit words of the portable stream; "int32" without uint32 arithmetic
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Route portable-stream draws in every override of ``uniform``, ``normal`` and ``truncated_normal``."""
+        super().__init_subclass__(**kwargs)
+        for name in _STREAM_DRAWS:
+            if name in vars(cls):
+                setattr(cls, name, _routes_portable(name, vars(cls)[name]))
 
     # --- framework-specific: every backend implements these --------------------------
 
@@ -85,6 +118,10 @@ class Backend:
         does nothing; TensorFlow runs unscoped eager ops on its default device.
         """
         return contextlib.nullcontext()
+
+    def compiled(self, kernel: Callable[..., Any], device: Any) -> Callable[..., Any]:
+        """A pure function of arrays, ready to run repeatedly on ``device`` (JAX compiles it; others run it as is)."""
+        return kernel
 
     def to_numpy(self, array: Any) -> Any:
         """A NumPy copy of ``array`` (for tests and diagnostics)."""
@@ -141,3 +178,6 @@ class Backend:
                 return z
             z = xp.where(rejected, self.normal(generator, shape, dtype, device), z)
 
+
+for _name in _STREAM_DRAWS:
+    setattr(Backend, _name, _routes_portable(_name, getattr(Backend, _name)))

@@ -170,6 +170,10 @@ class JaxBackend(Backend):
         """JAX's own truncated normal (inverse-CDF sampling, values strictly inside ``(low, high)``)."""
         return generator.draw("truncated_normal", shape, dtype, device, (float(low), float(high)))
 
+    def compiled(self, kernel: Callable[..., Any], device: Any) -> Callable[..., Any]:
+        """``kernel`` jitted with its output born on ``device`` (the portable stream is one fused computation)."""
+        return jax.jit(kernel, out_shardings=jax.sharding.SingleDeviceSharding(device))
+
     def owns(self, array: Any) -> bool:
         return bool(array_api_compat.is_jax_array(array))
 

@@ -82,6 +82,7 @@ class TorchBackend(Backend):
     extra = "torch"
     xp = array_api_compat.torch
     mutable = True
+    word_dtype = "int32"  # torch implements add and shifts only for signed ints; same bits (see unit_init.portable.words)
 
     # --- devices and dtypes ---------------------------------------------------------
 

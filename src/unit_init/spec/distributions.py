@@ -11,7 +11,8 @@ Sampling policy, written once here for all backends:
 * draw in float32 (float64 for float64 outputs), then cast once;
 * after the cast, values are confined to the support *on the output dtype's
   grid*: a uniform never returns its upper bound, a truncated normal never
-  leaves its bounds, also in bfloat16;
+  leaves its bounds, also in bfloat16 (values are clipped, before the cast, to
+  bounds that are values of the output dtype, which monotonic rounding keeps);
 * truncation re-draws the rejected values; it never clamps raw draws.
 
 Families (:data:`FAMILIES`) build a distribution from a mean and a variance,
@@ -34,7 +35,7 @@ from unit_init.dtypes import (
     smallest_at_or_above,
     work_dtype,
 )
-from unit_init.errors import DTypeError, ParameterError
+from unit_init.errors import BackendError, DTypeError, ParameterError
 from unit_init.spec._checks import finite, non_negative, positive
 
 if TYPE_CHECKING:
@@ -43,11 +44,13 @@ if TYPE_CHECKING:
 __all__ = [
     "FAMILIES",
     "Constant",
+    "Dirac",
     "Distribution",
     "Draw",
     "Identity",
     "Normal",
     "Orthogonal",
+    "Sparse",
     "TruncatedNormal",
     "Uniform",
     "truncated_standard_normal_moments",
@@ -65,11 +68,17 @@ class Draw:
 
 
 def _confine(backend: Backend, x: Any, low: float, high: float, dtype: str) -> Any:
-    """Clip cast values into ``[low, high]`` given on ``dtype``'s grid; rounding can only reach one grid step outside."""
+    """Clip work-dtype values into ``[low, high]``, given on ``dtype``'s grid, then cast once to ``dtype``.
+
+    The bounds are values of ``dtype`` (so also exact in the wider work dtype),
+    and rounding is monotonic, so every value in ``[low, high]`` still lies in
+    ``[low, high]`` after the cast: clipping before it is exact, and cheaper than
+    clipping narrow (bfloat16) values after it.
+    """
     if low > high:
         msg = f"no {dtype} value lies in the support [{low}, {high}]; use a wider dtype."
         raise DTypeError(msg)
-    return backend.clip(x, low, high)
+    return backend.cast(backend.clip(x, low, high), dtype)
 
 
 class Distribution:
@@ -145,7 +154,7 @@ class Uniform(Distribution):
         if self.low == self.high:
             return backend.full(draw.shape, self.low, draw.dtype, draw.device)
         unit = backend.uniform(draw.generator, draw.shape, work_dtype(draw.dtype), draw.device)
-        x = backend.cast(backend.affine(unit, self.high - self.low, self.low), draw.dtype)
+        x = backend.affine(unit, self.high - self.low, self.low)
         low = smallest_at_or_above(self.low, draw.dtype)
         return _confine(backend, x, low, largest_below(self.high, draw.dtype), draw.dtype)
 
@@ -249,7 +258,7 @@ class TruncatedNormal(Distribution):
 
     def sample(self, backend: Backend, draw: Draw) -> Any:
         z = backend.truncated_normal(draw.generator, draw.shape, self.low, self.high, work_dtype(draw.dtype), draw.device)
-        x = backend.cast(backend.affine(z, self.std, self.mean), draw.dtype)
+        x = backend.affine(z, self.std, self.mean)
         low, high = self.support
         return _confine(backend, x, smallest_at_or_above(low, draw.dtype), largest_at_or_below(high, draw.dtype), draw.dtype)
 
@@ -303,6 +312,86 @@ class Identity(Distribution):
             raise ParameterError(msg)
         gain = self.gain if is_float(draw.dtype) else int(self.gain)
         return backend.eye(rows, cols, gain, draw.dtype, draw.device)
+
+
+@dataclass(frozen=True, slots=True)
+class Dirac(Distribution):
+    """The identity convolution kernel, per group: convolving with it returns its input.
+
+    With ``o = out / groups`` output channels per group, the element at
+    output channel ``g·o + k``, input channel ``k`` (``k < min(o, in)``) and
+    the centre tap ``(size // 2, …)`` of every window axis is 1; every other
+    element is 0. ``in_axis``/``out_axis`` are resolved, non-negative axes;
+    the remaining axes form the window.
+    """
+
+    groups: int
+    in_axis: int
+    out_axis: int
+    random: ClassVar[bool] = False
+
+    def sample(self, backend: Backend, draw: Draw) -> Any:
+        xp, shape = backend.xp, draw.shape
+        window_axes = tuple(a for a in range(len(shape)) if a not in (self.in_axis, self.out_axis))
+        out, inputs = shape[self.out_axis], shape[self.in_axis]
+        per_group, window = out // self.groups, math.prod(shape[a] for a in window_axes)
+        centre = 0
+        for axis in window_axes:  # row-major index of the centre tap
+            centre = centre * shape[axis] + shape[axis] // 2
+        with backend.placement(draw.device):
+            ones = backend.full((self.groups, 1, 1), 1, draw.dtype, draw.device)
+            block = xp.reshape(backend.eye(per_group, inputs, 1, draw.dtype, draw.device), (1, per_group, inputs)) * ones
+            tap = backend.eye(window, window, 1, draw.dtype, draw.device)[centre : centre + 1, :]
+            kernel = xp.reshape(block, (out, inputs, 1)) * xp.reshape(tap, (1, 1, window))
+            order = (self.out_axis, self.in_axis, *window_axes)
+            kernel = xp.reshape(kernel, tuple(shape[a] for a in order))
+            return xp.permute_dims(kernel, tuple(order.index(a) for a in range(len(shape))))
+
+
+@dataclass(frozen=True, slots=True)
+class Sparse(Distribution):
+    """``N(0, std²)`` with exactly ``zeros`` elements set to 0 in every column.
+
+    A *column* is one index of the input axis of a rank-2 weight; its ``rows``
+    elements run along ``out_axis``. Which elements are zeroed is a uniformly
+    random subset per column (the ranks of i.i.d. uniform keys), so::
+
+        mean = 0,   variance = std² · (rows − zeros) / rows
+
+    Needs ``argsort`` in the backend's namespace.
+    """
+
+    std: float
+    zeros: int
+    rows: int
+    out_axis: int
+
+    def __post_init__(self) -> None:
+        non_negative("std", self.std)
+        if not 0 <= self.zeros <= self.rows:
+            msg = f"zeros={self.zeros!r} must lie in [0, rows={self.rows}]."
+            raise ParameterError(msg)
+
+    @property
+    def mean(self) -> float:
+        return 0.0
+
+    @property
+    def variance(self) -> float:
+        return self.std**2 * (self.rows - self.zeros) / max(self.rows, 1)
+
+    def sample(self, backend: Backend, draw: Draw) -> Any:
+        xp = backend.xp
+        if not hasattr(xp, "argsort"):
+            msg = f"Sparse needs argsort, which the {backend.name} backend's namespace lacks; draw on another backend."
+            raise BackendError(msg)
+        work = work_dtype(draw.dtype)
+        values = backend.affine(backend.normal(draw.generator, draw.shape, work, draw.device), self.std, 0.0)
+        keys = backend.uniform(draw.generator, draw.shape, work, draw.device)
+        with backend.placement(draw.device):
+            ranks = xp.argsort(xp.argsort(keys, axis=self.out_axis), axis=self.out_axis)
+            values = xp.where(ranks < self.zeros, xp.zeros_like(values), values)
+        return backend.cast(values, draw.dtype)
 
 
 Family = Callable[[float, float], Distribution]

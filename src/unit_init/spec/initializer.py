@@ -37,6 +37,10 @@ class CallOptions(TypedDict, total=False):
     fan_in: float | None
     fan_out: float | None
     rng: str
+    region: Any
+    sharding: Any
+    device_mesh: Any
+    placements: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +136,10 @@ class Initializer:
         fan_in: float | None = None,
         fan_out: float | None = None,
         rng: str = "native",
+        region: Any = None,
+        sharding: Any = None,
+        device_mesh: Any = None,
+        placements: Any = None,
     ) -> Any:
         """Draw an array of ``shape``.
 
@@ -161,15 +169,46 @@ class Initializer:
         fan_in, fan_out:
             Override the fans the shape implies (e.g. a bias from its weight).
         rng:
-            ``"native"``: the framework's own generator.
+            ``"native"`` (default): the framework's own generator, drawn on
+            the device. ``"portable"``: a counter-based stream (Threefry-2x32-20,
+            computed on the device with the backend's own ops) in which element
+            ``i`` is a pure function of (seed, initializer class, global shape,
+            ``i``): uniform values are bit-identical on every backend and
+            device, normal-family values agree to a few float32 ulp; needs an
+            int seed or ``None``. See docs/reproducibility.md.
+        region:
+            With ``rng="portable"``: draw only this block of the global
+            ``shape`` — a tuple of slices (step 1) or an ``(offset, shape)``
+            pair — equal to the same block of the whole draw. Fans and
+            variance come from the global ``shape``.
+        sharding:
+            A ``jax.sharding.Sharding``: a global ``jax.Array`` whose shards
+            are each generated on their own device (needs ``rng="portable"``
+            for random initializers; implies ``backend="jax"``).
+        device_mesh, placements:
+            A ``torch.distributed`` ``DeviceMesh`` and its placements
+            (``Shard(d)``, ``Replicate()``): a ``DTensor`` whose local shard
+            this rank generates alone (needs ``rng="portable"`` for random
+            initializers; implies ``backend="torch"``).
 
         Returns
         -------
-        The backend's own array type, on the device, in the dtype asked for.
+        The backend's own array type, on the device, in the dtype asked for
+        (a block of it for ``region=``; a sharded ``jax.Array`` or ``DTensor``
+        for ``sharding=`` / ``device_mesh=``).
+
+        Examples
+        --------
+        >>> import unit_init as ui
+        >>> w = ui.HeUniform()((4, 6), seed=0, rng="portable")
+        >>> block = ui.HeUniform()((4, 6), seed=0, rng="portable", region=(slice(2, 4), slice(0, 3)))
+        >>> bool((w[2:4, 0:3] == block).all())
+        True
         """
         from unit_init.drawing import draw
 
         return draw(
             self, shape, backend=backend, device=device, dtype=dtype, seed=seed, layout=layout,
-            like=like, fan_in=fan_in, fan_out=fan_out, rng=rng,
+            like=like, fan_in=fan_in, fan_out=fan_out, rng=rng, region=region, sharding=sharding,
+            device_mesh=device_mesh, placements=placements,
         )

@@ -1,0 +1,63 @@
+"""Drawing one block (``region=``) of a global array, from a portable stream.
+
+Elementwise distributions (constant, uniform, normal, truncated normal) draw
+exactly the block: every element comes from its own global counter. Any other
+distribution couples elements (orthogonal's QR, identity's and dirac's
+positions, sparse's per-column ranks), so its block is cut from the whole
+array drawn on the same device: still equal to the same block of the whole
+draw, but computed in full on that device.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Final
+
+from unit_init.errors import ParameterError
+from unit_init.portable.blocks import Block, RegionLike
+from unit_init.portable.stream import PortableStream
+from unit_init.seeds import normalize_seed
+from unit_init.spec import distributions as d
+
+if TYPE_CHECKING:
+    from unit_init.backends.base import Backend
+
+__all__ = ["ELEMENTWISE", "draw_block"]
+
+ELEMENTWISE: Final = (d.Constant, d.Uniform, d.Normal, d.TruncatedNormal)
+"""Distributions whose elements are independent of each other's positions: drawn block by block."""
+
+
+def draw_block(
+    backend: Backend,
+    distribution: d.Distribution,
+    name: str,
+    shape: tuple[int, ...],
+    region: RegionLike,
+    *,
+    seed: Any,
+    rng: str,
+    dtype: str,
+    device: Any,
+) -> Any:
+    """The block ``region`` of ``distribution`` drawn for the global ``shape`` (``name``: the initializer's class name)."""
+    block = Block.of(shape, region)
+    if distribution.random and rng != "portable":
+        msg = (
+            f"region={region!r} needs rng='portable': only a counter-based stream can draw one block of an array "
+            "equal to the same block of the whole draw."
+        )
+        raise ParameterError(msg)
+    if math.prod(block.block_shape) == 0:
+        return backend.full(block.block_shape, 0, dtype, device)
+    key = normalize_seed(seed) if distribution.random else None
+
+    def generator(drawn: Block) -> PortableStream | None:
+        return None if key is None else PortableStream.open(key, name, drawn)
+
+    if block.is_whole or type(distribution) in ELEMENTWISE:
+        return distribution.sample(backend, d.Draw(block.block_shape, dtype, device, generator(block)))
+    whole = distribution.sample(backend, d.Draw(shape, dtype, device, generator(Block.whole(shape))))
+    with backend.placement(device):
+        part = whole[block.slices]
+        return backend.xp.asarray(part, copy=True) if backend.mutable else part

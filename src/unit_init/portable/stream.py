@@ -1,0 +1,193 @@
+"""The portable stream: counter-based draws that are a pure function of (seed, stream, global index).
+
+A :class:`PortableStream` is the generator a backend receives when a call
+passes ``rng="portable"``; the backend base class routes its ``uniform``,
+``normal`` and ``truncated_normal`` here, so every distribution samples
+through it unchanged. For element ``i`` (global row-major flat index) of the
+``d``-th draw of a stream::
+
+    key    = Threefry((seed >> 32, seed mod 2³²), stream id)       (on the host, once)
+    x0, x1 = Threefry(key, (i, d))                                  (on the device)
+
+The stream id is the first 8 bytes of SHA-256 of the initializer's class name
+and the global shape. Bits become floats in the same exact way everywhere:
+
+* uniform ``[0, 1)``: float32 ``(x0 >> 8) · 2⁻²⁴``; float64
+  ``((x0 >> 5) · 2²⁶ + (x1 >> 6)) · 2⁻⁵³`` — bit-identical on every backend;
+* normal: the top bit of ``x0`` picks the side, the next 23 (float32) or 52
+  (float64) bits ``m`` give ``t = (m + ½) · 2⁻²⁴`` (or ``2⁻⁵³``) in ``(0, ½)``,
+  exactly; ``z = ∓Φ⁻¹(t)`` (:func:`~unit_init.portable.ndtri.ndtri`);
+* truncated normal on ``[a, b]``: the same ``t`` mapped into the kept mass,
+  ``t' = Φ(a) + t·(Φ(b) − Φ(a))`` on the lower side and ``Φ(−b) + t·(…)`` on
+  the upper side, ``z = ±Φ⁻¹(t')``: inverse-CDF sampling, no rejection, so
+  each element stays a pure function of its index.
+
+Blocks (``region=``) index the same counters, so any block equals the same
+block of the whole draw. A draw of some other shape than the block (the
+Gaussian matrix behind an orthogonal initializer) is indexed over its own
+shape, which is only possible when the block is the whole array (see
+:mod:`unit_init.portable.draw`).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+import array_api_compat.numpy as host_xp
+
+from unit_init.errors import ParameterError, SeedError
+from unit_init.portable.blocks import Block
+from unit_init.portable.ndtri import ndtri
+from unit_init.portable.threefry import threefry2x32
+from unit_init.portable.words import MASK, Words
+
+if TYPE_CHECKING:
+    from unit_init.backends.base import Backend
+
+__all__ = ["VERSION", "PortableStream", "normal", "stream_key", "truncated_normal", "uniform"]
+
+VERSION: Final = "unit_init.portable.v1"
+"""Part of every stream id; changing it changes every portable value (a breaking change)."""
+
+
+def stream_key(seed: int, name: str, shape: tuple[int, ...]) -> tuple[int, int]:
+    """The Threefry key of the stream ``(name, shape)`` under ``seed``, computed on the host.
+
+    Examples
+    --------
+    >>> stream_key(0, "HeNormal", (3, 4)) != stream_key(1, "HeNormal", (3, 4))
+    True
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        msg = f"rng='portable' needs an int seed or None, not {seed!r}; native generators and keys belong to rng='native'."
+        raise SeedError(msg)
+    digest = hashlib.sha256(f"{VERSION}|{name}|{','.join(map(str, shape))}".encode()).digest()
+    words = Words(host_xp, "uint32", "cpu")
+    key = (words.constant(seed >> 32), words.constant(seed & MASK))
+    counter = (words.constant(int.from_bytes(digest[:4], "little")), words.constant(int.from_bytes(digest[4:8], "little")))
+    x0, x1 = threefry2x32(words, key, counter)
+    return int(x0), int(x1)
+
+
+@dataclass(slots=True)
+class PortableStream:
+    """A portable generator: a key, the block of the global array being drawn, and a draw count."""
+
+    key: tuple[int, int]
+    block: Block
+    draws: int = field(default=0)
+
+    @classmethod
+    def open(cls, seed: int, name: str, block: Block) -> PortableStream:
+        return cls(stream_key(seed, name, block.shape), block)
+
+    def next_block(self, shape: tuple[int, ...]) -> tuple[Block, int]:
+        """The counters of the next draw of ``shape`` values: its block and draw number."""
+        if shape == self.block.block_shape:
+            block = self.block
+        elif self.block.is_whole:
+            block = Block.whole(shape)
+        else:
+            msg = f"a draw of shape {shape} cannot be indexed inside the block {self.block.slices}; draw the whole array."
+            raise ParameterError(msg)
+        self.draws += 1
+        return block, self.draws - 1
+
+
+Kernel = Callable[..., Any]
+
+
+def _unit(words: Words, x0: Any, x1: Any, float_dtype: Any, double: bool) -> Any:
+    """Uniform ``[0, 1)`` from the bits, exactly: 24 bits (float32) or 53 bits (float64)."""
+    if not double:
+        return words.to_float(words.shr(x0, 8), float_dtype) * 2.0**-24
+    high = words.to_float(words.shr(x0, 5), float_dtype)
+    return (high * 2.0**26 + words.to_float(words.shr(x1, 6), float_dtype)) * 2.0**-53
+
+
+def _half(words: Words, x0: Any, x1: Any, float_dtype: Any, double: bool) -> tuple[Any, Any]:
+    """``(sign, t)``: sign ``±1`` from the top bit, ``t`` in ``(0, ½)`` from the next 23 or 52 bits, exactly."""
+    sign = 1.0 - 2.0 * words.to_float(words.shr(x0, 31), float_dtype)
+    if not double:
+        m = words.to_float(words.mask(words.shr(x0, 8), 23), float_dtype)
+        return sign, (m + 0.5) * 2.0**-24
+    high = words.to_float(words.mask(x0, 31), float_dtype) * 2.0**21
+    return sign, (high + words.to_float(words.shr(x1, 11), float_dtype) + 0.5) * 2.0**-53
+
+
+def _phi(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+CHUNK: Final = 2**15
+"""Mutable backends (NumPy, torch) fill large blocks chunk by chunk, so the ~170 word and float ops run in cache."""
+
+
+def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, bounds: tuple[float, float]) -> Kernel:
+    """``(k0, k1, draw, *start) -> values`` for blocks of ``block``'s shape (its start is an argument)."""
+    native = backend.dtype_on(dtype, device)
+    double = dtype == "float64"
+
+    def kernel(k0: Any, k1: Any, draw: Any, *start: Any) -> Any:
+        words = Words(backend.xp, backend.word_dtype, device)
+        x0, x1 = threefry2x32(words, (k0, k1), (block.flat_index(words, start), draw))
+        if kind == "uniform":
+            return _unit(words, x0, x1, native, double)
+        sign, t = _half(words, x0, x1, native, double)
+        smallest = 2.0 ** (-54 if double else -25)
+        if kind == "truncated_normal":
+            low, high = bounds
+            below, above, kept = _phi(low), _phi(-high), _phi(high) - _phi(low)
+            upper = (1.0 + sign) * 0.5  # 1 on the upper side, 0 on the lower: exact products and sums
+            t = t * kept + (below * (1.0 - upper) + above * upper)
+            smallest = min(below, above) + smallest * kept
+        return -sign * ndtri(backend.xp, t, smallest=smallest)
+
+    return kernel
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(backend: Backend, kind: str, block: Block, dtype: str, device: Any, bounds: tuple[float, float]) -> Kernel:
+    """The kernel compiled by the backend where it compiles (JAX), cached so repeated calls never retrace.
+
+    ``block`` is normalized to start at 0: blocks of one shape share a kernel.
+    """
+    return backend.compiled(_kernel(backend, kind, block, dtype, device, bounds), device)
+
+
+def _sample(backend: Backend, stream: PortableStream, kind: str, shape: tuple[int, ...], dtype: str, device: Any,
+            bounds: tuple[float, float] = (0.0, 0.0)) -> Any:
+    block, number = stream.next_block(tuple(shape))
+    words = Words(backend.xp, backend.word_dtype, device)
+    with backend.placement(device):
+        arguments = [words.constant(v) for v in (*stream.key, number)]
+        if not backend.mutable or math.prod(block.block_shape) <= CHUNK:
+            shaped = Block(block.shape, (0,) * len(block.shape), block.block_shape)
+            compiled = _compiled(backend, kind, shaped, dtype, device, bounds)
+            return compiled(*arguments, *map(words.constant, block.start))
+        out = backend.xp.empty(block.block_shape, dtype=backend.dtype_on(dtype, device), device=device)
+        for part, inside in block.chunks(CHUNK):
+            out[inside] = _kernel(backend, kind, part, dtype, device, bounds)(*arguments, *map(words.constant, part.start))
+        return out
+
+
+def uniform(backend: Backend, stream: PortableStream, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
+    """``U[0, 1)`` in ``dtype`` (float32 or float64), bit-identical on every backend."""
+    return _sample(backend, stream, "uniform", shape, dtype, device)
+
+
+def normal(backend: Backend, stream: PortableStream, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
+    """``N(0, 1)`` by the inverse CDF of the exact uniform."""
+    return _sample(backend, stream, "normal", shape, dtype, device)
+
+
+def truncated_normal(
+    backend: Backend, stream: PortableStream, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any
+) -> Any:
+    """``N(0, 1)`` conditioned on ``[low, high]``, by the inverse CDF on ``[Φ(low), Φ(high)]``."""
+    return _sample(backend, stream, "truncated_normal", shape, dtype, device, (float(low), float(high)))

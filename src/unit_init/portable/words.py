@@ -1,0 +1,84 @@
+"""Unsigned 32-bit words with wrap-around arithmetic, over any backend's Array-API namespace.
+
+The portable stream (:mod:`unit_init.portable`) computes Threefry on 32-bit
+words. Every operation here is exact modulo 2³², so the same bits come out on
+every backend and device.
+
+Words live in ``uint32`` arrays. A framework without ``uint32`` arithmetic
+(PyTorch implements only a few ops for it) stores the same 32 bits in
+``int32`` (two's complement, ``Backend.word_dtype = "int32"``): addition,
+multiplication, xor, or, and left shift give the same bits there, and right
+shifts mask off the sign extension, so the result is identical bit for bit.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+__all__ = ["MASK", "Words"]
+
+MASK: Final = 0xFFFFFFFF
+"""All 32 bits set."""
+
+
+class Words:
+    """32-bit word arithmetic on one device.
+
+    Parameters
+    ----------
+    xp:
+        The backend's Array-API namespace.
+    dtype:
+        ``"uint32"``, or ``"int32"`` for frameworks without uint32 arithmetic.
+    device:
+        The native device the words are created on.
+    """
+
+    __slots__ = ("device", "dtype", "signed", "xp")
+
+    def __init__(self, xp: Any, dtype: str, device: Any) -> None:
+        self.xp = xp
+        self.dtype = getattr(xp, dtype)
+        self.signed = dtype == "int32"
+        self.device = device
+
+    def _bits(self, value: int) -> int:
+        """``value`` (in ``[0, 2³²)``) as the Python int the word dtype stores it as."""
+        value &= MASK
+        return value - (1 << 32) if self.signed and value >= 1 << 31 else value
+
+    def constant(self, value: int) -> Any:
+        """A 0-d word array holding ``value mod 2³²``."""
+        return self.xp.asarray(self._bits(value), dtype=self.dtype, device=self.device)
+
+    def arange(self, start: int, stop: int) -> Any:
+        """The words ``start, start + 1, …, stop - 1`` (all below 2³¹)."""
+        return self.xp.arange(start, stop, dtype=self.dtype, device=self.device)
+
+    def add(self, a: Any, b: Any) -> Any:
+        """``(a + b) mod 2³²``."""
+        return self.xp.add(a, b)
+
+    def mul(self, a: Any, k: int) -> Any:
+        """``(a · k) mod 2³²`` for a Python int ``k``."""
+        return self.xp.multiply(a, self.constant(k))
+
+    def xor(self, a: Any, b: Any) -> Any:
+        return self.xp.bitwise_xor(a, b)
+
+    def mask(self, a: Any, bits: int) -> Any:
+        """The low ``bits`` bits of ``a`` (``bits <= 31``): a non-negative value in both representations."""
+        return self.xp.bitwise_and(a, (1 << bits) - 1)
+
+    def shr(self, a: Any, r: int) -> Any:
+        """Logical right shift by ``r`` (1 to 31): the top ``32 - r`` bits, non-negative."""
+        shifted = self.xp.bitwise_right_shift(a, r)
+        return self.mask(shifted, 32 - r) if self.signed else shifted
+
+    def rotl(self, a: Any, r: int) -> Any:
+        """Rotate left by ``r`` (1 to 31): ``(a << r) | (a >> (32 - r))``."""
+        return self.xp.bitwise_or(self.xp.bitwise_left_shift(a, r), self.shr(a, 32 - r))
+
+    def to_float(self, a: Any, dtype: Any) -> Any:
+        """Non-negative words below 2³¹ as floats of the native ``dtype`` (exact below 2²⁴ / 2⁵³)."""
+        return self.xp.astype(a, dtype)

@@ -1,0 +1,320 @@
+"""rng="portable": one counter-based stream, the same values on every backend (CONTRACT §7).
+
+* Threefry-2x32-20 matches the Random123 known answers and ``jax.random``'s own;
+  Φ⁻¹ matches SciPy.
+* **Cross-backend**: seeds × initializers × shapes on numpy, torch,
+  tensorflow, jax and array-api-strict. Uniform initializers are compared
+  bit for bit. Normal-family values are compared with the error measured as
+  ``|Δ| / max(|x|, σ)``: relative where ``|x| ≥ σ``, in units of the standard
+  deviation near 0, where a relative error is ill-conditioned (a truncated
+  normal's ``Φ⁻¹(t)`` near ``t = ½`` turns one rounding of ``t`` into a large
+  relative error of a value close to 0; XLA fuses ``t·w + c`` into an FMA).
+  Bound: 1e-6 (about 8 float32 ulp). Orthogonal agrees to QR round-off (1e-4).
+* **Statistics**: every random initializer passes ``stats.check_sample`` on
+  2^18 portable values on numpy and jax; adjacent seeds and adjacent blocks
+  are uncorrelated (|r| ≤ 5/√n).
+* **Blocks**: ``region=`` blocks of random partitions reassemble exactly into
+  the whole draw.
+* **Golden values**: the first elements for fixed seeds, as float32 bits.
+  Changing them is a breaking change (see CHANGELOG.md).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import unit_init as ui
+from stats import check_sample
+from targets import DATA_TARGETS, load
+from unit_init.backends.registry import get_backend
+
+BACKENDS = list(DATA_TARGETS)  # numpy, torch:cpu, tensorflow:cpu, jax:cpu, array_api_strict:device1
+UNIFORM = {"he_uniform": ui.HeUniform(), "glorot_uniform": ui.GlorotUniform(), "random_uniform": ui.RandomUniform(-1.0, 3.0)}
+NORMAL = {
+    "he_normal": ui.HeNormal(),
+    "lecun_normal": ui.LecunNormal(),
+    "random_normal": ui.RandomNormal(0.5, 2.0),
+    "truncated_normal": ui.TruncatedNormal(),
+    "variance_scaling_normal": ui.VarianceScaling(2.0, "fan_avg", "normal"),
+}
+RANDOM = {
+    name: cls() for name, cls in ui.CATALOGUE.items() if name not in ("zeros", "ones", "constant", "identity", "orthogonal")
+}
+SEEDS = [0, 1, 2**40 + 3]
+SHAPES = [(64, 48), (3, 3, 8, 16), (1000,)]
+
+
+def portable(target_id: str, spec: ui.Initializer, shape: tuple[int, ...], **options: object) -> np.ndarray:
+    target = load(target_id)
+    return target.values(target.draw(spec, shape, rng="portable", **options))
+
+
+def scaled_error(x: np.ndarray, ref: np.ndarray) -> float:
+    """``max |x − ref| / max(|ref|, σ)``: relative away from 0, in units of σ near 0."""
+    return float(np.max(np.abs(x - ref) / np.maximum(np.abs(ref), ref.std())))
+
+
+# --- the algorithm ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "counter", "expected"),
+    [
+        ((0, 0), (0, 0), (0x6B200159, 0x99BA4EFE)),
+        ((0xFFFFFFFF, 0xFFFFFFFF), (0xFFFFFFFF, 0xFFFFFFFF), (0x1CB996FC, 0xBB002BE7)),
+        ((0x13198A2E, 0x03707344), (0x243F6A88, 0x85A308D3), (0xC4923A9C, 0x483DF7A0)),
+    ],
+)
+@pytest.mark.parametrize("target_id", BACKENDS)
+def test_threefry_known_answers(target_id: str, key: tuple[int, int], counter: tuple[int, int], expected: tuple[int, int]) -> None:
+    """Random123's known-answer vectors for Threefry-2x32-20, computed with each backend's word ops."""
+    from unit_init.portable.threefry import threefry2x32
+    from unit_init.portable.words import Words
+
+    target = load(target_id)
+    backend = get_backend(target.backend)
+    words = Words(backend.xp, backend.word_dtype, backend.resolve_device(target.device))
+    with backend.placement(words.device):
+        x = threefry2x32(words, tuple(map(words.constant, key)), tuple(map(words.constant, counter)))  # type: ignore[arg-type]
+    assert tuple(int(np.asarray(backend.to_numpy(v)).astype(np.int64)) & 0xFFFFFFFF for v in x) == expected
+
+
+def test_threefry_equals_jax_random() -> None:
+    jax_random = pytest.importorskip("jax.extend.random")
+    import array_api_compat.numpy as xp
+
+    from unit_init.portable.threefry import threefry2x32
+    from unit_init.portable.words import Words
+
+    rng = np.random.default_rng(0)
+    key = rng.integers(0, 2**32, 2, dtype=np.uint32)
+    counters = rng.integers(0, 2**32, (2, 4096), dtype=np.uint32)
+    ours = threefry2x32(Words(xp, "uint32", "cpu"), (key[0], key[1]), (counters[0], counters[1]))
+    theirs = np.asarray(jax_random.threefry_2x32(key, counters.ravel()))
+    np.testing.assert_array_equal(np.concatenate(ours), theirs)
+
+
+@pytest.mark.parametrize(("dtype", "tolerance"), [("float64", 1e-14), ("float32", 5e-7)])
+def test_ndtri_matches_scipy(dtype: str, tolerance: float) -> None:
+    import scipy.special
+
+    from unit_init.portable.ndtri import ndtri
+
+    smallest = 2.0**-54 if dtype == "float64" else 2.0**-25
+    p = np.concatenate([np.geomspace(smallest, 0.5, 20001), np.linspace(0.001, 0.999, 20001)]).astype(dtype)
+    z = ndtri(np, p, smallest=smallest)
+    reference = scipy.special.ndtri(p.astype(np.float64))
+    assert z.dtype == np.dtype(dtype)
+    assert np.max(np.abs(z - reference) / np.maximum(np.abs(reference), 1e-300)) < tolerance
+
+
+# --- the same values on every backend -------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", UNIFORM)
+def test_uniform_bit_identical_across_backends(name: str, seed: int, shape: tuple[int, ...]) -> None:
+    reference = portable("numpy", UNIFORM[name], shape, seed=seed)
+    for target_id in BACKENDS[1:]:
+        values = portable(target_id, UNIFORM[name], shape, seed=seed)
+        np.testing.assert_array_equal(values, reference, err_msg=f"{name} on {target_id}")
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", NORMAL)
+def test_normal_family_agrees_across_backends(name: str, seed: int, shape: tuple[int, ...]) -> None:
+    reference = portable("numpy", NORMAL[name], shape, seed=seed)
+    for target_id in BACKENDS[1:]:
+        values = portable(target_id, NORMAL[name], shape, seed=seed)
+        assert scaled_error(values, reference) <= 1e-6, f"{name} on {target_id}: {scaled_error(values, reference):.3g}"
+
+
+@pytest.mark.parametrize("shape", [(64, 48), (3, 3, 8, 16)], ids=str)
+def test_orthogonal_agrees_to_qr_round_off(shape: tuple[int, ...]) -> None:
+    reference = portable("numpy", ui.Orthogonal(), shape, seed=5)
+    for target_id in BACKENDS[1:]:
+        np.testing.assert_allclose(portable(target_id, ui.Orthogonal(), shape, seed=5), reference, atol=1e-4, err_msg=target_id)
+
+
+@pytest.mark.parametrize("name", ["he_uniform", "he_normal"])
+def test_float64_agrees_across_backends(name: str) -> None:
+    """float64 draws 53-bit uniforms (both Threefry words); jax is left out (no jax_enable_x64 here)."""
+    spec = ui.CATALOGUE[name]()
+    reference = portable("numpy", spec, (128, 64), seed=3, dtype="float64")
+    for target_id in ("torch:cpu", "tensorflow:cpu", "array_api_strict:device1"):
+        values = portable(target_id, spec, (128, 64), seed=3, dtype="float64")
+        if name.endswith("uniform"):
+            np.testing.assert_array_equal(values, reference, err_msg=target_id)
+        else:
+            assert scaled_error(values, reference) <= 1e-14, target_id
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("target_id", ["torch:cpu", "tensorflow:cpu", "jax:cpu"])
+def test_narrow_dtypes_follow_the_one_cast_policy(target_id: str, dtype: str) -> None:
+    """Draw in float32, cast once, confine to the support on the output grid: the same on every backend."""
+    for spec in (ui.HeUniform(), ui.TruncatedNormal(stddev=1.0)):
+        values = portable(target_id, spec, (256, 256), seed=0, dtype=dtype)
+        reference = portable("numpy", spec, (256, 256), seed=0, dtype=dtype)
+        low, high = spec.distribution_for((256, 256)).support
+        assert values.min() >= low
+        assert values.max() <= high
+        mismatched = np.mean(values != reference)
+        assert mismatched <= (0 if isinstance(spec, ui.HeUniform) else 1e-3), f"{mismatched:.2%} differ"
+
+
+# --- statistics ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target_id", ["numpy", "jax:cpu"])
+@pytest.mark.parametrize("name", RANDOM)
+def test_portable_stream_passes_the_statistical_checks(name: str, target_id: str) -> None:
+    spec = RANDOM[name]
+    shape = (512, 512)  # 2^18 values
+    values = portable(target_id, spec, shape, seed=11)
+    check_sample(values, spec.distribution_for(shape))
+
+
+def test_portable_orthogonal_is_orthogonal() -> None:
+    q = portable("numpy", ui.Orthogonal(gain=2.0), (256, 128), seed=0)
+    np.testing.assert_allclose(q.T @ q, 4.0 * np.eye(128), atol=1e-4)
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    a, b = np.ravel(a), np.ravel(b)
+    return float(np.corrcoef(a, b)[0, 1]), 5 / math.sqrt(a.size)
+
+
+@pytest.mark.parametrize("spec", [ui.RandomUniform(0.0, 1.0), ui.RandomNormal(0.0, 1.0)], ids=["uniform", "normal"])
+def test_adjacent_seeds_and_blocks_are_uncorrelated(spec: ui.Initializer) -> None:
+    shape = (512, 512)
+    for seed in (0, 1, 2**32 - 1, 2**32):  # adjacent seeds, also across the 32-bit word boundary
+        r, bound = _correlation(portable("numpy", spec, shape, seed=seed), portable("numpy", spec, shape, seed=seed + 1))
+        assert abs(r) <= bound, f"seeds {seed}, {seed + 1}: r = {r:.4f}"
+    x = portable("numpy", spec, shape, seed=7)
+    for a, b in ((x[:256], x[256:]), (x[:, :256], x[:, 256:]), (x.ravel()[:-1], x.ravel()[1:]), (x[:-1], x[1:])):
+        r, bound = _correlation(a, b)
+        assert abs(r) <= bound, f"adjacent blocks: r = {r:.4f}"
+    r, bound = _correlation(x, portable("numpy", spec, (512, 513), seed=7)[:, :512])
+    assert abs(r) <= bound, f"neighbouring global shapes: r = {r:.4f}"
+
+
+# --- blocks ------------------------------------------------------------------------------
+
+
+def _random_partition(rng: np.random.Generator, shape: tuple[int, ...]) -> list[tuple[slice, ...]]:
+    cuts = [np.unique(np.concatenate([[0, n], rng.integers(0, n + 1, rng.integers(0, 4))])) for n in shape]
+    blocks: list[tuple[slice, ...]] = [()]
+    for edges in cuts:
+        blocks = [(*b, slice(int(lo), int(hi))) for b in blocks for lo, hi in itertools.pairwise(edges)]
+    return blocks
+
+
+@pytest.mark.parametrize("target_id", ["numpy", "torch:cpu", "jax:cpu"])
+@pytest.mark.parametrize("name", ["he_normal", "glorot_uniform", "truncated_normal", "orthogonal", "identity", "zeros"])
+def test_regions_reassemble_into_the_whole_draw(name: str, target_id: str) -> None:
+    spec = ui.CATALOGUE[name]()
+    rng = np.random.default_rng(abs(hash((name, target_id))) % 2**32)
+    for shape in [(37, 50), (4, 6, 9)] if name != "identity" else [(37, 50), (20, 11)]:
+        whole = portable(target_id, spec, shape, seed=3)
+        for _ in range(1 if target_id.startswith("jax") else 3):  # jax compiles a kernel per block shape
+            assembled = np.full(shape, np.nan)
+            for block in _random_partition(rng, shape):
+                assembled[block] = portable(target_id, spec, shape, seed=3, region=block)
+            np.testing.assert_array_equal(assembled, whole)
+
+
+def test_region_as_offset_and_shape() -> None:
+    whole = portable("numpy", ui.HeNormal(), (64, 32), seed=1)
+    block = portable("numpy", ui.HeNormal(), (64, 32), seed=1, region=((16, 8), (32, 4)))
+    np.testing.assert_array_equal(block, whole[16:48, 8:12])
+    assert ui.HeNormal().variance((64, 32)) == pytest.approx(2 / 64)  # fans from the global shape
+
+
+def test_large_block_is_filled_in_chunks_exactly() -> None:
+    """NumPy and torch fill blocks above 2^15 elements chunk by chunk; the values do not depend on it."""
+    whole = portable("numpy", ui.HeNormal(), (300, 700), seed=2)
+    np.testing.assert_array_equal(portable("numpy", ui.HeNormal(), (300, 700), seed=2, region=(slice(1, 299),)), whole[1:299])
+    assert scaled_error(portable("torch:cpu", ui.HeNormal(), (300, 700), seed=2), whole) <= 1e-6
+
+
+def test_empty_shapes_and_blocks() -> None:
+    assert portable("numpy", ui.HeNormal(), (0, 5), seed=0).shape == (0, 5)
+    assert portable("numpy", ui.HeNormal(), (4, 5), seed=0, region=(slice(2, 2),)).shape == (0, 5)
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def test_region_needs_portable_for_random_initializers() -> None:
+    with pytest.raises(ui.ParameterError, match="rng='portable'"):
+        ui.he_normal((4, 4), seed=0, region=(slice(0, 2),))
+    np.testing.assert_array_equal(ui.identity((4, 4), region=(slice(1, 3),)), np.eye(4)[1:3])
+
+
+@pytest.mark.parametrize(
+    "region",
+    [(slice(0, 2, 2),), (slice(0, 1),) * 3, ((0, 0), (5, 1)), "rows", ((0,), (1,))],
+    ids=["step", "rank", "outside", "string", "short"],
+)
+def test_bad_regions_are_parameter_errors(region: object) -> None:
+    with pytest.raises(ui.ParameterError, match="region"):
+        ui.he_normal((4, 4), seed=0, rng="portable", region=region)
+
+
+def test_portable_needs_an_int_seed() -> None:
+    with pytest.raises(ui.SeedError, match="rng='portable'"):
+        ui.he_normal((4, 4), seed=np.random.default_rng(0), rng="portable")
+    with pytest.raises(ui.ParameterError, match="'native', 'portable'"):
+        ui.he_normal((4, 4), rng="portabel")
+
+
+def test_unseeded_portable_calls_follow_the_global_stream() -> None:
+    ui.set_seed(5)
+    a = ui.he_normal((8, 8), rng="portable", backend="numpy")
+    ui.set_seed(5)
+    b = ui.he_normal((8, 8), rng="portable", backend="numpy")
+    np.testing.assert_array_equal(a, b)
+
+
+# --- stream stability ------------------------------------------------------------------------
+
+GOLDEN = {
+    # (initializer, shape, seed, dtype): the first 4 elements' float32 (float64) bits, in hex
+    ("he_uniform", (256, 128), 0, "float32"): ["3d85d8d8", "3df972c6", "3e1a057d", "be19a161"],
+    ("glorot_uniform", (3, 3, 64, 128), 1, "float32"): ["bd58749d", "3cc66f26", "bd3b0eb7", "bb5c9e80"],
+    ("random_uniform", (16,), 123, "float64"): ["bf86a2c21dc76598", "bfa3c9a0a2743e5d", "bfa6892d54cde4cd", "3f87935a55eafd60"],
+    ("he_normal", (256, 128), 0, "float32"): ["bcaea7b1", "bd71fd84", "3c8b1fdf", "bd922d3e"],
+    ("random_normal", (1000,), 42, "float32"): ["bd9a5c3c", "bd8ddc27", "bc53eed3", "3da12ef3"],
+    ("truncated_normal", (64, 64), 7, "float32"): ["3cb3efdf", "bd9e22d9", "bd68d957", "b9256c0e"],
+    ("lecun_normal", (10,), 2**40 + 3, "float32"): ["3edeec2f", "3e30d6a6", "be5b2ef1", "bd8685a8"],
+    ("glorot_normal", (32, 32), 9, "float64"): ["bfc0a94c8b015e23", "bfcf54b08bf12d7e", "bf97b836189c6903", "3fcd025ba261133f"],
+}
+NORMAL_GOLDEN_ULPS = 4
+"""Normal-family values go through ``log``, whose last bit may differ between CPUs' SIMD paths."""
+
+
+def _bits(values: np.ndarray) -> list[str]:
+    flat = np.ravel(values)[:4]
+    width = np.uint32 if flat.dtype == np.float32 else np.uint64
+    return [f"{int(v):0{flat.dtype.itemsize * 2}x}" for v in flat.view(width)]
+
+
+@pytest.mark.parametrize("case", list(GOLDEN), ids=lambda c: f"{c[0]}-{c[1]}-{c[2]}-{c[3]}")
+def test_golden_values(case: tuple[str, tuple[int, ...], int, str]) -> None:
+    """The portable stream is a public contract: a change here is a breaking change (CHANGELOG.md)."""
+    name, shape, seed, dtype = case
+    values = ui.CATALOGUE[name]()(shape, seed=seed, dtype=dtype, rng="portable", backend="numpy")
+    if "uniform" in name:
+        assert _bits(values) == GOLDEN[case]
+    else:
+        pinned = np.array([int(h, 16) for h in GOLDEN[case]], dtype=np.int64 if dtype == "float32" else np.uint64)
+        got = np.array([int(h, 16) for h in _bits(values)], dtype=pinned.dtype)
+        ulps = np.abs(got.astype(np.float64) - pinned.astype(np.float64))  # same sign: bit patterns are ordered
+        assert ulps.max() <= NORMAL_GOLDEN_ULPS, f"{_bits(values)} vs {GOLDEN[case]}"

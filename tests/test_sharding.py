@@ -1,0 +1,185 @@
+"""Sharded portable draws: each shard generated where it lives, equal to the unsharded draw (CONTRACT §7).
+
+* **JAX**: a subprocess with ``XLA_FLAGS=--xla_force_host_platform_device_count=4``
+  shards a (8192, 8192) array over 4 host devices (rows, and a 2×2 mesh); it
+  equals the unsharded portable draw, and every device holds exactly its
+  shard (``addressable_shards`` buffer shapes and devices).
+* **torch.distributed**: 2 and 4 gloo processes on 127.0.0.1 build DTensors
+  with ``Shard(0)``, ``Shard(1)`` and ``Replicate()`` (and a 2×2 mesh);
+  each local shard and the assembled tensor equal the single-process draw,
+  and a column-sharded linear keeps the unsharded fans.
+
+Subprocesses run with bounded timeouts.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import unit_init as ui
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+TIMEOUT = 120
+
+
+def _run(script: str, env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> str:
+    environment = {**os.environ, "PYTHONPATH": SRC, **(env or {})}
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script), *args],
+        env=environment, capture_output=True, text=True, timeout=TIMEOUT, check=False,
+    )
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+JAX_SCRIPT = """
+import jax, numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+import unit_init as ui
+
+devices = jax.devices()
+assert len(devices) == 4, devices
+shape = (8192, 8192)
+for spec, partition, mesh_shape in [
+    (ui.HeUniform(), P("x"), (4,)),
+    (ui.HeNormal(), P("x", "y"), (2, 2)),
+    (ui.TruncatedNormal(), P(None, "x"), (4,)),
+]:
+    names = ("x", "y")[: len(mesh_shape)]
+    sharding = NamedSharding(Mesh(np.array(devices).reshape(mesh_shape), names), partition)
+    sharded = spec(shape, sharding=sharding, seed=3, rng="portable")
+    assert sharded.sharding == sharding
+    wanted = sharding.addressable_devices_indices_map(shape)
+    for shard in sharded.addressable_shards:
+        expected = tuple(len(range(*s.indices(n))) for s, n in zip(wanted[shard.device], shape))
+        assert shard.data.shape == expected, (shard.data.shape, expected)
+        assert shard.data.devices() == {shard.device}
+        assert shard.data.shape[0] * shard.data.shape[1] == shape[0] * shape[1] // 4
+    whole = spec(shape, backend="jax", device=devices[0], seed=3, rng="portable")
+    assert bool((sharded == jax.device_put(whole, sharding)).all()), type(spec).__name__
+    print("ok", type(spec).__name__, partition)
+
+# replicated: every device draws the whole array itself
+replicated = ui.he_uniform((64, 32), sharding=NamedSharding(Mesh(np.array(devices), ("x",)), P()), seed=1, rng="portable")
+assert all(s.data.shape == (64, 32) for s in replicated.addressable_shards)
+print("ok replicated")
+"""
+
+
+@pytest.mark.slow
+def test_jax_sharded_array_equals_the_unsharded_draw() -> None:
+    pytest.importorskip("jax")
+    out = _run(JAX_SCRIPT, {"XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"})
+    assert out.count("ok") == 4, out
+
+
+def test_jax_sharding_needs_portable_and_jax() -> None:
+    jax = pytest.importorskip("jax")
+    sharding = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+    with pytest.raises(ui.ParameterError, match="rng='portable'"):
+        ui.he_normal((4, 4), sharding=sharding, seed=0)
+    with pytest.raises(ui.ParameterError, match="backend='torch'"):
+        ui.he_normal((4, 4), sharding=sharding, seed=0, rng="portable", backend="torch")
+    with pytest.raises(ui.ParameterError, match=r"not a jax\.sharding\.Sharding"):
+        ui.he_normal((4, 4), sharding="rows", seed=0, rng="portable")
+    zeros = ui.zeros((4, 4), sharding=sharding)  # deterministic initializers need no portable stream
+    np.testing.assert_array_equal(np.asarray(zeros), np.zeros((4, 4)))
+    one = ui.he_normal((4, 4), sharding=sharding, seed=0, rng="portable")
+    np.testing.assert_array_equal(np.asarray(one), np.asarray(ui.he_normal((4, 4), backend="jax", seed=0, rng="portable")))
+
+
+TORCH_SCRIPT = """
+import sys, datetime, numpy as np, torch, torch.distributed as dist
+import torch.multiprocessing as mp
+from torch.distributed.device_mesh import init_device_mesh
+from torch.distributed.tensor import Replicate, Shard
+import unit_init as ui
+
+def worker(rank, world, port):
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
+                            timeout=datetime.timedelta(seconds=60))
+    try:
+        mesh = init_device_mesh("cpu", (world,))
+        shape = (10, 7)  # uneven for 4 ranks
+        for spec in (ui.HeNormal(), ui.GlorotUniform(), ui.TruncatedNormal(), ui.Orthogonal()):
+            whole = spec(shape, backend="torch", seed=5, rng="portable", layout="torch")
+            for placements in ([Shard(0)], [Shard(1)], [Replicate()]):
+                d = spec(shape, device_mesh=mesh, placements=placements, seed=5, rng="portable", layout="torch")
+                assert tuple(d.shape) == shape
+                full = d.full_tensor()
+                assert torch.equal(full, whole), (type(spec).__name__, placements)
+                local = d.to_local()
+                if placements[0] == Replicate():
+                    assert torch.equal(local, whole)
+                else:
+                    dim = placements[0].dim
+                    chunk = -(-shape[dim] // world)
+                    expected = whole.narrow(dim, min(rank * chunk, shape[dim]), max(0, min(chunk, shape[dim] - rank * chunk)))
+                    assert torch.equal(local, expected), (rank, placements)
+        # a column-sharded linear (torch layout (out, in), Shard(1) splits in_features): global fans
+        spec = ui.HeUniform()
+        w = spec((16, 32), device_mesh=mesh, placements=[Shard(1)], seed=0, rng="portable", layout="torch")
+        assert w.to_local().shape == (16, 32 // world)
+        assert spec.fans((16, 32), layout="torch").fan_in == 32
+        bound = (6 / 32) ** 0.5
+        assert w.to_local().abs().max() < bound and torch.equal(w.full_tensor(), spec((16, 32), backend="torch", seed=0, rng="portable", layout="torch"))
+        if world == 4:
+            mesh2 = init_device_mesh("cpu", (2, 2))
+            d = ui.he_normal((9, 6), device_mesh=mesh2, placements=[Shard(0), Shard(1)], seed=1, rng="portable")
+            assert torch.equal(d.full_tensor(), ui.he_normal((9, 6), backend="torch", seed=1, rng="portable"))
+        dist.barrier()
+        if rank == 0:
+            print("ok", world)
+    finally:
+        dist.destroy_process_group()
+
+if __name__ == "__main__":
+    world, port = int(sys.argv[1]), int(sys.argv[2])
+    mp.start_processes(worker, args=(world, port), nprocs=world, start_method="spawn", join=True)
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("world", [2, 4])
+def test_torch_dtensor_equals_the_single_process_draw(world: int, tmp_path: Path) -> None:
+    pytest.importorskip("torch.distributed")
+    script = tmp_path / "dtensor_worker.py"  # spawn re-imports __main__, so the worker lives in a file
+    script.write_text(textwrap.dedent(TORCH_SCRIPT))
+    environment = {**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, str(script), str(world), str(_free_port())],
+        env=environment, capture_output=True, text=True, timeout=TIMEOUT, check=False,
+    )
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert f"ok {world}" in result.stdout
+
+
+def test_mesh_block_follows_dtensor_chunking() -> None:
+    from types import SimpleNamespace
+
+    from unit_init.portable.sharding import mesh_block
+
+    shard = SimpleNamespace
+    assert mesh_block((10, 7), [3], (4,), [shard(dim=0)]) == (slice(9, 10), slice(0, 7))
+    assert mesh_block((10, 7), [1], (4,), [shard(dim=-1)]) == (slice(0, 10), slice(2, 4))
+    assert mesh_block((9, 6), [1, 0], (2, 2), [shard(dim=0), shard(dim=1)]) == (slice(5, 9), slice(0, 3))
+    assert mesh_block((3,), [3], (4,), [shard(dim=0)]) == (slice(3, 3),)
+
+
+def test_torch_mesh_errors() -> None:
+    with pytest.raises(ui.ParameterError, match="go together"):
+        ui.he_normal((4, 4), device_mesh=object(), seed=0, rng="portable")
