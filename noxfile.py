@@ -69,7 +69,18 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """The quick benchmark: unit_init vs each framework's fastest native call and Keras 3 (results in benchmarks/)."""
+    session.install(TORCH)  # pinned first, so pip never resolves a CUDA build
+    session.install("-e", ".[torch,tensorflow-cpu,jax,keras]")
+    session.run("python", "benchmarks/bench.py", "--quick", *session.posargs)
+
+
+@nox.session
 def docs(session: nox.Session) -> None:
-    """Build the documentation with warnings as errors."""
+    """Regenerate the gallery figures and the capability page, then build the docs with warnings as errors."""
     _install(session, (), ("docs",))
+    session.run("python", "docs/gallery.py")
+    with open("docs/capabilities.md", "w", encoding="utf-8") as page:
+        session.run("python", "-m", "unit_init.capabilities", stdout=page)
     session.run("mkdocs", "build", "--strict", "--site-dir", "site")

@@ -16,6 +16,7 @@ from typing import Any
 
 from unit_init import spec
 from unit_init.backends.registry import known_backends, use_backend
+from unit_init.diagnostics import calculate_gain, compare, diagnose, recommend
 from unit_init.dtypes import canonical_dtype
 from unit_init.errors import (
     BackendError,
@@ -28,7 +29,9 @@ from unit_init.errors import (
     UnitInitError,
 )
 from unit_init.functions import (
+    bounded_normal,
     constant,
+    dirac,
     glorot_normal,
     glorot_uniform,
     he_normal,
@@ -40,12 +43,14 @@ from unit_init.functions import (
     orthogonal,
     random_normal,
     random_uniform,
+    sparse,
     truncated_normal,
     variance_scaling,
     zeros,
 )
+from unit_init.presets import PRESETS, LayerPreset, flax_dense, haiku_linear, keras_dense, torch_conv, torch_linear
 from unit_init.seeds import set_seed
-from unit_init.serialization import deserialize, get, register, serialize
+from unit_init.serialization import deserialize, deserialize_preset, get, register, serialize
 from unit_init.spec import distributions, rules
 from unit_init.spec.catalogue import (
     CATALOGUE,
@@ -68,18 +73,23 @@ from unit_init.spec.catalogue import (
 )
 from unit_init.spec.fans import LAYOUTS, Fans, Layout, compute_fans
 from unit_init.spec.initializer import Initializer
+from unit_init.spec.structured import EXTRAS, BoundedNormal, Dirac, Sparse
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CATALOGUE",
+    "EXTRAS",
     "LAYOUTS",
+    "PRESETS",
     "BackendError",
     "BackendUnavailableError",
+    "BoundedNormal",
     "Composed",
     "Constant",
     "DTypeError",
     "DeviceError",
+    "Dirac",
     "Fans",
     "GlorotNormal",
     "GlorotUniform",
@@ -87,6 +97,7 @@ __all__ = [
     "HeUniform",
     "Identity",
     "Initializer",
+    "LayerPreset",
     "Layout",
     "LecunNormal",
     "LecunUniform",
@@ -97,22 +108,32 @@ __all__ = [
     "RandomUniform",
     "SeedError",
     "ShapeError",
+    "Sparse",
     "TruncatedNormal",
     "UnitInitError",
     "VarianceScaling",
     "Zeros",
     "__version__",
+    "bounded_normal",
+    "calculate_gain",
     "canonical_dtype",
+    "compare",
     "compute_fans",
     "constant",
     "deserialize",
+    "deserialize_preset",
+    "diagnose",
+    "dirac",
     "distributions",
+    "flax_dense",
     "get",
     "glorot_normal",
     "glorot_uniform",
+    "haiku_linear",
     "he_normal",
     "he_uniform",
     "identity",
+    "keras_dense",
     "known_backends",
     "lecun_normal",
     "lecun_uniform",
@@ -120,11 +141,15 @@ __all__ = [
     "orthogonal",
     "random_normal",
     "random_uniform",
+    "recommend",
     "register",
     "rules",
     "serialize",
     "set_seed",
+    "sparse",
     "spec",
+    "torch_conv",
+    "torch_linear",
     "truncated_normal",
     "use_backend",
     "variance_scaling",
@@ -132,7 +157,11 @@ __all__ = [
 ]
 
 # Submodules imported on first attribute access (they may pull in heavier code).
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "keras": "unit_init.adapters.keras",
+    "torch": "unit_init.adapters.torch",
+    "jax": "unit_init.adapters.jax",
+}
 
 
 def __getattr__(name: str) -> Any:
