@@ -18,10 +18,10 @@ BACKENDS = {
     "numpy": ((), ()),
     "torch": ((TORCH,), ("torch",)),
     "tensorflow": ((), ("tensorflow-cpu",)),
-    "jax": ((), ("jax",)),
+    "jax": ((), ("jax", "flax")),
     "array_api": ((), ("array-api",)),
 }
-ALL_EXTRAS = ("torch", "tensorflow-cpu", "jax", "array-api", "keras", "plot")
+ALL_EXTRAS = ("torch", "tensorflow-cpu", "jax", "flax", "array-api", "keras", "plot")
 PYTEST = ("pytest", "-n", "2", "--dist", "loadgroup", "-p", "no:cacheprovider")
 
 
@@ -63,8 +63,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over the package."""
-    _install(session, (), ("typecheck",))
+    """mypy --strict over the package, with every framework installed so their types are checked too."""
+    _install(session, (TORCH,), ("typecheck", *ALL_EXTRAS))
     session.run("mypy")
 
 

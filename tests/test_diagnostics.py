@@ -89,9 +89,12 @@ def test_large_weights_make_tanh_gradients_explode() -> None:
     assert "gradients overflowed" in report.reason
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("activation", sorted(set(activations.ACTIVATIONS) - {"sigmoid", "softplus"}))
-def test_the_recommended_spec_is_stable(activation: str) -> None:
-    report = ui.diagnose(ui.recommend(activation), activation=activation, depth=50, width=256, batch=32)
+def test_the_recommended_spec_is_stable(activation: str, seed: int) -> None:
+    # batch 128: with 32 rows the per-layer std estimates are noisy enough to move a marginal
+    # activation (GELU's forward ratio spans 0.2-6 over seeds) across the 0.01 threshold.
+    report = ui.diagnose(ui.recommend(activation), activation=activation, depth=50, width=256, batch=128, seed=seed)
     assert report.verdict == "stable", report.reason
 
 

@@ -12,11 +12,10 @@ device and in the dtype asked for. Importing this package imports no framework.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from unit_init import spec
 from unit_init.backends.registry import known_backends, use_backend
-from unit_init.diagnostics import calculate_gain, compare, diagnose, recommend
 from unit_init.dtypes import canonical_dtype
 from unit_init.errors import (
     BackendError,
@@ -162,11 +161,22 @@ _LAZY: dict[str, str] = {
     "torch": "unit_init.adapters.torch",
     "jax": "unit_init.adapters.jax",
 }
+# Functions whose module is imported on first use (keeps ``import unit_init`` close to ``import numpy``).
+_LAZY_FUNCTIONS: dict[str, str] = {
+    "calculate_gain": "unit_init.diagnostics",
+    "compare": "unit_init.diagnostics",
+    "diagnose": "unit_init.diagnostics",
+    "recommend": "unit_init.diagnostics",
+}
+if TYPE_CHECKING:
+    from unit_init.diagnostics import calculate_gain, compare, diagnose, recommend
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return importlib.import_module(_LAZY[name])
+    if name in _LAZY_FUNCTIONS:
+        return getattr(importlib.import_module(_LAZY_FUNCTIONS[name]), name)
     msg = f"module 'unit_init' has no attribute {name!r}"
     raise AttributeError(msg)
 

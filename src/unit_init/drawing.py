@@ -130,4 +130,4 @@ def draw(
         generator = target.backend.generator(normalize_seed(given), target.device)
     else:
         generator = None
-    return distribution.sample(target.backend, Draw(dims, target.dtype, target.device, generator))
+    return target.backend.sample(distribution, Draw(dims, target.dtype, target.device, generator))

@@ -29,15 +29,21 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 from collections.abc import Callable
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from unit_init.dtypes import canonical_dtype
 from unit_init.portable import stream as portable
 
-__all__ = ["Backend"]
+if TYPE_CHECKING:
+    from unit_init.spec.distributions import Distribution, Draw
+
+__all__ = ["Backend", "outside", "redraw_rejected"]
 
 _STREAM_DRAWS: Final = ("uniform", "normal", "truncated_normal")
+OVERSAMPLE_MAX: Final = 1 << 16
+"""Truncated draws up to this many elements take one oversampled draw instead of a re-draw loop."""
 
 
 def _routes_portable(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
@@ -119,6 +125,10 @@ class Backend:
         """
         return contextlib.nullcontext()
 
+    def sample(self, distribution: Distribution, draw: Draw) -> Any:
+        """Let ``distribution`` sample itself here; a backend may compile the whole sampling into one kernel (JAX)."""
+        return distribution.sample(self, draw)
+
     def compiled(self, kernel: Callable[..., Any], device: Any) -> Callable[..., Any]:
         """A pure function of arrays, ready to run repeatedly on ``device`` (JAX compiles it; others run it as is)."""
         return kernel
@@ -158,25 +168,50 @@ class Backend:
     ) -> Any:
         """``N(0, 1)`` conditioned on ``[low, high]``: rejected values are re-drawn, never clamped.
 
-        Backends with mutable arrays (``mutable = True``) re-draw only the
-        rejected elements, in place: about 1.05 normal draws for ±2σ. Others
-        replace them with ``where`` from fresh full-size draws.
+        Backends with mutable arrays (``mutable = True``) draw small arrays
+        (up to :data:`OVERSAMPLE_MAX` elements) in one oversampled draw whose
+        first accepted values are kept — a handful of operations, where a
+        re-draw loop would cost several rounds of them — and large ones by
+        re-drawing only the rejected elements, in place (about 1.05 normal
+        draws for ±2σ, no extra memory). Others replace rejected values with
+        ``where`` from fresh full-size draws.
         """
         xp = self.xp
+        size = math.prod(shape)
+        if self.mutable and size <= OVERSAMPLE_MAX:
+            rejected_share = 1 - 0.5 * (math.erfc(-high / math.sqrt(2)) - math.erfc(-low / math.sqrt(2)))
+            expected = size * rejected_share
+            candidates = self.normal(generator, (size + int(1.5 * expected + 6 * math.sqrt(expected) + 16),), dtype, device)
+            kept = candidates[~outside(candidates, low, high)]
+            if kept.shape[0] >= size:  # fails with probability < 1e-9
+                return xp.reshape(kept[:size], shape)
         z = self.normal(generator, shape, dtype, device)
         if self.mutable:
-            flat = xp.reshape(z, (-1,))
-            rejected = xp.nonzero((flat < low) | (flat > high))[0]
-            while rejected.shape[0]:
-                fresh = self.normal(generator, (int(rejected.shape[0]),), dtype, device)
-                flat[rejected] = fresh
-                rejected = rejected[(fresh < low) | (fresh > high)]
+            redraw_rejected(xp, xp.reshape(z, (-1,)), low, high, lambda n: self.normal(generator, (n,), dtype, device))
             return z
         while True:
-            rejected = (z < low) | (z > high)
+            rejected = outside(z, low, high)
             if not bool(xp.any(rejected)):
                 return z
             z = xp.where(rejected, self.normal(generator, shape, dtype, device), z)
+
+
+def outside(x: Any, low: float, high: float) -> Any:
+    """The mask of values outside ``[low, high]`` (one comparison for symmetric bounds)."""
+    return abs(x) > high if low == -high else (x < low) | (x > high)
+
+
+def redraw_rejected(xp: Any, flat: Any, low: float, high: float, draw: Callable[[int], Any]) -> None:
+    """Re-draw, in place, the elements of the 1-D array ``flat`` outside ``[low, high]``; ``draw(n)`` gives n fresh values.
+
+    Only the rejected elements are drawn again (4.55 % of them for ±2σ), and
+    only the re-drawn ones are checked again, so the cost is about 1.05 draws.
+    """
+    rejected = xp.nonzero(outside(flat, low, high))[0]
+    while rejected.shape[0]:
+        fresh = draw(int(rejected.shape[0]))
+        flat[rejected] = fresh
+        rejected = rejected[outside(fresh, low, high)]
 
 
 for _name in _STREAM_DRAWS:

@@ -32,6 +32,7 @@ import numpy as np
 from unit_init.backends.base import Backend
 from unit_init.dtypes import FLOAT_DTYPES, INTEGER_DTYPES
 from unit_init.errors import DeviceError, DTypeError, SeedError
+from unit_init.spec.distributions import Distribution, Draw
 
 __all__ = ["TRACES", "JaxBackend", "KeyStream"]
 
@@ -59,18 +60,33 @@ def _narrowed(dtype: str) -> bool:
     return bool(jax.dtypes.canonicalize_dtype(np.dtype(dtype)) != np.dtype(dtype))
 
 
+def _placed(function: Callable[..., Any], device: jax.Device, outputs: int = 1) -> Callable[..., Any]:
+    """``function`` jitted so that each of its ``outputs`` is created on ``device``."""
+    sharding = jax.sharding.SingleDeviceSharding(device)
+    jitted: Callable[..., Any] = jax.jit(function, out_shardings=sharding if outputs == 1 else (sharding,) * outputs)
+    return jitted
+
+
+def _typed(key: Any) -> jax.Array:
+    """A typed threefry key from raw ``uint32[2]`` words; a typed key unchanged."""
+    typed: jax.Array = key if jnp.issubdtype(key.dtype, jax.dtypes.prng_key) else jax.random.wrap_key_data(key, impl="threefry2x32")
+    return typed
+
+
 class KeyStream:
     """A JAX key that is split on every draw: each draw gets a fresh subkey, the stream keeps the rest.
 
     Parameters
     ----------
     key:
-        A typed key (``jax.random.key``) placed on the target device.
+        A typed key (``jax.random.key``) placed on the target device, or the
+        raw threefry words ``uint32[2]`` of an int seed, which the compiled
+        sampler wraps into a key itself (no eager op per call).
     """
 
     __slots__ = ("key",)
 
-    def __init__(self, key: jax.Array) -> None:
+    def __init__(self, key: Any) -> None:
         self.key = key
 
     def draw(self, kind: str, shape: tuple[int, ...], dtype: str, device: jax.Device, bounds: tuple[float, float] = (0.0, 0.0)) -> jax.Array:
@@ -82,13 +98,13 @@ class KeyStream:
 @functools.lru_cache(maxsize=512)
 def _sampler(
     kind: str, shape: tuple[int, ...], dtype: str, device: jax.Device, bounds: tuple[float, float]
-) -> Callable[[jax.Array], tuple[jax.Array, jax.Array]]:
+) -> Callable[[Any], tuple[jax.Array, jax.Array]]:
     """A jitted ``key -> (values, next_key)`` whose outputs are created on ``device``."""
     native = jnp.dtype(dtype)
 
-    def sample(key: jax.Array) -> tuple[jax.Array, jax.Array]:
+    def sample(key: Any) -> tuple[jax.Array, jax.Array]:
         TRACES[kind] += 1  # runs only while tracing
-        key, sub = jax.random.split(key)
+        key, sub = jax.random.split(_typed(key))
         if kind == "uniform":
             values = jax.random.uniform(sub, shape, native)
         elif kind == "normal":
@@ -97,8 +113,22 @@ def _sampler(
             values = jax.random.truncated_normal(sub, bounds[0], bounds[1], shape, native)
         return values, key
 
-    placed = jax.sharding.SingleDeviceSharding(device)
-    return jax.jit(sample, out_shardings=(placed, placed))
+    return _placed(sample, device, outputs=2)
+
+
+@functools.lru_cache(maxsize=512)
+def _fused(
+    backend: JaxBackend, distribution: Distribution, shape: tuple[int, ...], dtype: str, device: jax.Device
+) -> Callable[[Any], tuple[jax.Array, jax.Array]]:
+    """The whole of ``distribution.sample`` — draws, scaling, cast, clip, QR — as one jitted ``key -> (values, next_key)``."""
+
+    def sample(key: Any) -> tuple[jax.Array, jax.Array]:
+        TRACES["fused"] += 1  # runs only while tracing
+        stream = KeyStream(_typed(key))
+        values = distribution.sample(backend, Draw(shape, dtype, device, stream))
+        return values, stream.key
+
+    return _placed(sample, device, outputs=2)
 
 
 class JaxBackend(Backend):
@@ -143,9 +173,8 @@ class JaxBackend(Backend):
 
     def generator(self, seed: Any, device: Any) -> KeyStream:
         if isinstance(seed, int) and not isinstance(seed, bool):
-            words = np.array([seed >> 32, seed & 0xFFFFFFFF], dtype=np.uint32)
-            key = jax.random.wrap_key_data(jnp.asarray(words), impl="threefry2x32")
-        elif isinstance(seed, jax.Array) and jnp.issubdtype(seed.dtype, jax.dtypes.prng_key) and seed.shape == ():
+            return KeyStream(np.array([seed >> 32, seed & 0xFFFFFFFF], dtype=np.uint32))  # wrapped inside the jit
+        if isinstance(seed, jax.Array) and jnp.issubdtype(seed.dtype, jax.dtypes.prng_key) and seed.shape == ():
             key = seed
         elif isinstance(seed, jax.Array) and seed.dtype == jnp.uint32 and seed.shape == (2,):
             key = jax.random.wrap_key_data(seed)
@@ -170,9 +199,20 @@ class JaxBackend(Backend):
         """JAX's own truncated normal (inverse-CDF sampling, values strictly inside ``(low, high)``)."""
         return generator.draw("truncated_normal", shape, dtype, device, (float(low), float(high)))
 
+    def sample(self, distribution: Distribution, draw: Draw) -> Any:
+        """One compiled kernel per (distribution, shape, dtype, device): no eager op between the draw and the result."""
+        if not isinstance(draw.generator, KeyStream):
+            return distribution.sample(self, draw)
+        try:
+            fused = _fused(self, distribution, draw.shape, draw.dtype, draw.device)
+        except TypeError:  # an unhashable user-defined distribution: sample op by op
+            return distribution.sample(self, draw)
+        values, draw.generator.key = fused(draw.generator.key)
+        return values
+
     def compiled(self, kernel: Callable[..., Any], device: Any) -> Callable[..., Any]:
         """``kernel`` jitted with its output born on ``device`` (the portable stream is one fused computation)."""
-        return jax.jit(kernel, out_shardings=jax.sharding.SingleDeviceSharding(device))
+        return _placed(kernel, device)
 
     def owns(self, array: Any) -> bool:
         return bool(array_api_compat.is_jax_array(array))

@@ -25,7 +25,7 @@ import array_api_compat
 import array_api_compat.numpy
 import numpy as np
 
-from unit_init.backends.base import Backend
+from unit_init.backends.base import Backend, redraw_rejected
 from unit_init.errors import DeviceError, DTypeError, SeedError
 
 __all__ = ["BLOCK", "PARALLEL_MIN", "NumpyBackend"]
@@ -136,11 +136,7 @@ class NumpyBackend(Backend):
         def fill(index: int, block: slice) -> None:
             values, stream = out[block], streams[index]
             stream.standard_normal(dtype=native, out=values)
-            rejected = np.flatnonzero((values < low) | (values > high))
-            while rejected.size:
-                fresh = stream.standard_normal(rejected.size, dtype=native)
-                values[rejected] = fresh
-                rejected = rejected[(fresh < low) | (fresh > high)]
+            redraw_rejected(np, values, low, high, lambda n: stream.standard_normal(n, dtype=native))
 
         _for_each_block(size, fill)
         return out.reshape(shape)

@@ -13,7 +13,6 @@ import contextlib
 import contextvars
 import functools
 import importlib
-import importlib.metadata
 import importlib.util
 import os
 import types
@@ -48,7 +47,11 @@ _NAMESPACES: Final = {
 _ARRAY_MODULES: Final = {"numpy": "numpy", "torch": "torch", "tensorflow": "tensorflow", "jax": "jax", "jaxlib": "jax"}
 
 
-def _plugins() -> dict[str, importlib.metadata.EntryPoint]:
+@functools.cache
+def _plugins() -> dict[str, Any]:
+    """Installed plugin backends: entry-point name -> entry point (read once; importlib.metadata is slow to import)."""
+    import importlib.metadata
+
     return {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
 
 

@@ -104,6 +104,8 @@ class TorchBackend(Backend):
             )
             raise DeviceError(msg)
         resolved = _with_index(device)
+        if resolved.type in ("cpu", "meta"):  # always present
+            return resolved
         present = _present()
         if resolved not in present:
             msg = (

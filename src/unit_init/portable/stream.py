@@ -38,8 +38,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-import array_api_compat.numpy as host_xp
-
 from unit_init.errors import ParameterError, SeedError
 from unit_init.portable.blocks import Block
 from unit_init.portable.ndtri import ndtri
@@ -67,6 +65,8 @@ def stream_key(seed: int, name: str, shape: tuple[int, ...]) -> tuple[int, int]:
         msg = f"rng='portable' needs an int seed or None, not {seed!r}; native generators and keys belong to rng='native'."
         raise SeedError(msg)
     digest = hashlib.sha256(f"{VERSION}|{name}|{','.join(map(str, shape))}".encode()).digest()
+    import array_api_compat.numpy as host_xp  # here, not at import: it costs ~80 ms and most calls never need it
+
     words = Words(host_xp, "uint32", "cpu")
     key = (words.constant(seed >> 32), words.constant(seed & MASK))
     counter = (words.constant(int.from_bytes(digest[:4], "little")), words.constant(int.from_bytes(digest[4:8], "little")))
