@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from unit_init import CATALOGUE
+from unit_init import CATALOGUE, EXTRAS
 from unit_init.cli import main
 
 NETWORK = ["--depth", "20", "--width", "64", "--batch", "32"]
@@ -26,7 +26,7 @@ def test_list_prints_the_catalogue_with_formulas() -> None:
     assert lines[0].split() == ["name", "parameters", "formula"]
     he = next(line for line in lines if line.startswith("he_normal "))
     assert "Var = 2 / fan_in" in he
-    assert len(lines) == 2 + len(CATALOGUE)
+    assert len(lines) == 2 + len(CATALOGUE) + len(EXTRAS)
 
 
 def test_show_gives_fans_variance_and_distribution() -> None:

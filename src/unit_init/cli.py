@@ -17,6 +17,7 @@ status 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -37,6 +38,7 @@ from unit_init.errors import ParameterError, UnitInitError
 from unit_init.spec.catalogue import CATALOGUE
 from unit_init.spec.distributions import TruncatedNormal, truncated_standard_normal_moments
 from unit_init.spec.fans import LAYOUTS
+from unit_init.spec.structured import EXTRAS
 
 __all__ = ["main"]
 
@@ -134,9 +136,11 @@ def _parser() -> _Parser:
 
 def _list() -> str:
     rows = []
-    for name, cls in CATALOGUE.items():
-        spec = cls()
-        parameters = ", ".join(f"{k}={v!r}" for k, v in spec.get_config().items() if k != "seed")
+    for name, cls in {**CATALOGUE, **EXTRAS}.items():
+        fields = [f for f in dataclasses.fields(cls) if f.name != "seed"]
+        parameters = ", ".join(
+            f.name if f.default is dataclasses.MISSING else f"{f.name}={f.default!r}" for f in fields
+        )
         rows.append([name, parameters or "-", formula(cls)])
     return table(["name", "parameters", "formula"], rows)
 
