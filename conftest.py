@@ -18,6 +18,8 @@ _NEEDS = {
     "backends/tensorflow_backend.py": "tensorflow",
     "backends/_tf_namespace.py": "tensorflow",
     "adapters/torch.py": "torch",
+    "adapters/_torch.py": "torch",
+    "adapters/torch_init.py": "torch",
     "adapters/jax.py": "jax",
     "adapters/keras.py": "keras",
 }
