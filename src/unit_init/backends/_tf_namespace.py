@@ -44,6 +44,7 @@ __all__ = [
     "reshape",
     "sign",
     "sqrt",
+    "stack",
     "where",
 ]
 
@@ -135,6 +136,11 @@ def any(x: Tensor) -> Tensor:
 def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
     with tf.device(x.device):
         return tf.reshape(x, tuple(shape))
+
+
+def stack(arrays: Sequence[Tensor], *, axis: int = 0) -> Tensor:
+    with tf.device(arrays[0].device):
+        return tf.stack(tuple(arrays), axis=axis)
 
 
 def permute_dims(x: Tensor, axes: Sequence[int]) -> Tensor:

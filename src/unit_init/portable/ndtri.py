@@ -63,10 +63,16 @@ _MIN_FAR_TAIL: Final = 1.3887943864964021e-11
 
 
 def _poly(x: Any, coefficients: Sequence[float]) -> Any:
-    """``c₀ + c₁x + … + cₙxⁿ`` by Horner's rule (the same order of operations everywhere)."""
-    result = x * coefficients[-1] + coefficients[-2]
+    """``c₀ + c₁x + … + cₙxⁿ`` by Horner's rule (the same order of operations everywhere).
+
+    Updated in place where arrays are mutable (``result`` is always a fresh
+    temporary); elsewhere ``+=`` rebinds. Same operations, same rounding.
+    """
+    result = x * coefficients[-1]
+    result += coefficients[-2]
     for c in reversed(coefficients[:-2]):
-        result = result * x + c
+        result *= x
+        result += c
     return result
 
 
@@ -92,11 +98,14 @@ def ndtri(xp: Any, p: Any, *, smallest: float = 0.0) -> Any:
     table = _PPND7 if p.dtype == xp.float32 else _PPND16
     q = p - 0.5
     r = 0.180625 - q * q
-    central = q * _poly(r, table["a"]) / _poly(r, table["b"])
+    central = _poly(r, table["a"])
+    central *= q
+    central /= _poly(r, table["b"])
     lower = q < 0
     r = xp.sqrt(-xp.log(xp.where(lower, p, 0.5 - q)))
     s = r - 1.6
-    tail = _poly(s, table["c"]) / _poly(s, table["d"])
+    tail = _poly(s, table["c"])
+    tail /= _poly(s, table["d"])
     if smallest < _MIN_FAR_TAIL:
         s = r - 5.0
         tail = xp.where(r <= 5.0, tail, _poly(s, table["e"]) / _poly(s, table["f"]))

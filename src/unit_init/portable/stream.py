@@ -7,14 +7,17 @@ through it unchanged. For element ``i`` (global row-major flat index) of the
 ``d``-th draw of a stream::
 
     key    = Threefry((seed >> 32, seed mod 2³²), stream id)       (on the host, once)
-    x0, x1 = Threefry(key, (i, d))                                  (on the device)
+    x0, x1 = Threefry(key, (i, d))                                  (float64, on the device)
+    x0, x1 = Threefry(key, (r·⌈n/2⌉ + ⌊j/2⌋, d)),  x = x_(j mod 2)   (float32: element j of row r, last axis n)
 
-The stream id is the first 8 bytes of SHA-256 of the initializer's class name
-and the global shape. Bits become floats in the same exact way everywhere:
+float32 needs one word per element, so two neighbours along the last axis
+share a counter (:func:`_paired`). The stream id is the first 8 bytes of
+SHA-256 of :data:`VERSION`, the initializer's class name and the global shape.
+Bits become floats in the same exact way everywhere:
 
-* uniform ``[0, 1)``: float32 ``(x0 >> 8) · 2⁻²⁴``; float64
+* uniform ``[0, 1)``: float32 ``(x >> 8) · 2⁻²⁴``; float64
   ``((x0 >> 5) · 2²⁶ + (x1 >> 6)) · 2⁻⁵³`` — bit-identical on every backend;
-* normal: the top bit of ``x0`` picks the side, the next 23 (float32) or 52
+* normal: the top bit of ``x`` (``x0``) picks the side, the next 23 (float32) or 52
   (float64) bits ``m`` give ``t = (m + ½) · 2⁻²⁴`` (or ``2⁻⁵³``) in ``(0, ½)``,
   exactly; ``z = ∓Φ⁻¹(t)`` (:func:`~unit_init.portable.ndtri.ndtri`);
 * truncated normal on ``[a, b]``: the same ``t`` mapped into the kept mass,
@@ -39,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from unit_init.errors import ParameterError, SeedError
-from unit_init.portable.blocks import Block
+from unit_init.portable.blocks import MAX_ELEMENTS, Block
 from unit_init.portable.ndtri import ndtri
 from unit_init.portable.threefry import threefry2x32
 from unit_init.portable.words import MASK, Words
@@ -49,7 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = ["VERSION", "PortableStream", "normal", "stream_key", "truncated_normal", "uniform"]
 
-VERSION: Final = "unit_init.portable.v1"
+VERSION: Final = "unit_init.portable.v2"
 """Part of every stream id; changing it changes every portable value (a breaking change)."""
 
 
@@ -103,9 +106,11 @@ Kernel = Callable[..., Any]
 
 
 def _unit(words: Words, x0: Any, x1: Any, float_dtype: Any, double: bool) -> Any:
-    """Uniform ``[0, 1)`` from the bits, exactly: 24 bits (float32) or 53 bits (float64)."""
+    """Uniform ``[0, 1)`` from the bits, exactly: 24 bits of one word (float32) or 53 bits of both (float64)."""
     if not double:
-        return words.to_float(words.shr(x0, 8), float_dtype) * 2.0**-24
+        unit = words.to_float(words.ishr(x0, 8), float_dtype)
+        unit *= 2.0**-24  # in place where arrays are mutable
+        return unit
     high = words.to_float(words.shr(x0, 5), float_dtype)
     return (high * 2.0**26 + words.to_float(words.shr(x1, 6), float_dtype)) * 2.0**-53
 
@@ -114,8 +119,10 @@ def _half(words: Words, x0: Any, x1: Any, float_dtype: Any, double: bool) -> tup
     """``(sign, t)``: sign ``±1`` from the top bit, ``t`` in ``(0, ½)`` from the next 23 or 52 bits, exactly."""
     sign = 1.0 - 2.0 * words.to_float(words.shr(x0, 31), float_dtype)
     if not double:
-        m = words.to_float(words.mask(words.shr(x0, 8), 23), float_dtype)
-        return sign, (m + 0.5) * 2.0**-24
+        t = words.to_float(words.mask(words.ishr(x0, 8), 23), float_dtype)
+        t += 0.5
+        t *= 2.0**-24
+        return sign, t
     high = words.to_float(words.mask(x0, 31), float_dtype) * 2.0**21
     return sign, (high + words.to_float(words.shr(x1, 11), float_dtype) + 0.5) * 2.0**-53
 
@@ -124,18 +131,56 @@ def _phi(x: float) -> float:
     return 0.5 * math.erfc(-x / math.sqrt(2.0))
 
 
-CHUNK: Final = 2**15
-"""Mutable backends (NumPy, torch) fill large blocks chunk by chunk, so the ~170 word and float ops run in cache."""
+CHUNK: Final = 2**17
+"""Mutable backends (NumPy, torch) fill large blocks chunk by chunk, so the ~110 word ops per counter run in cache
+(2¹⁶ counters for float32: measured best for torch, near best for NumPy)."""
+
+
+def _paired(block: Block) -> tuple[Block, int]:
+    """The block of float32 counters covering ``block``, and the offset of ``block``'s first element in their words.
+
+    Element ``j`` of the last axis (of length ``n``) of row ``r`` takes word
+    ``j mod 2`` of counter ``r · ⌈n/2⌉ + ⌊j/2⌋``: the counters form an array of
+    shape ``(…, ⌈n/2⌉)``, and a block of it covers any block of elements. A
+    rank-0 array is one row of one element.
+    """
+    shape, start, stop = block.shape or (1,), block.start or (0,), block.stop or (1,)
+    pairs = Block(
+        (*shape[:-1], (shape[-1] + 1) // 2), (*start[:-1], start[-1] // 2), (*stop[:-1], (stop[-1] + 1) // 2)
+    )
+    return pairs, start[-1] % 2
 
 
 def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, bounds: tuple[float, float]) -> Kernel:
-    """``(k0, k1, draw, *start) -> values`` for blocks of ``block``'s shape (its start is an argument)."""
+    """``(k0, k1, draw, *start) -> values`` for blocks of ``block``'s shape (its start is an argument).
+
+    float64 takes both words of counter ``(i, draw)`` for element ``i``
+    (global flat index); float32 takes one word each, two elements per counter
+    (:func:`_paired`), so it hashes half as many counters.
+    """
     native = backend.dtype_on(dtype, device)
     double = dtype == "float64"
+    if math.prod(block.shape) > MAX_ELEMENTS:
+        msg = f"rng='portable' addresses at most 2**32 elements per array; shape {block.shape} has {math.prod(block.shape)}."
+        raise ParameterError(msg)
 
     def kernel(k0: Any, k1: Any, draw: Any, *start: Any) -> Any:
-        words = Words(backend.xp, backend.word_dtype, device)
-        x0, x1 = threefry2x32(words, (k0, k1), (block.flat_index(words, start), draw))
+        xp = backend.xp
+        words = Words(xp, backend.word_dtype, device, inplace=backend.mutable)
+        if double:
+            x0, x1 = threefry2x32(words, (k0, k1), (block.flat_index(words, start), draw))
+            return _values(words, x0, x1)
+        pairs, offset = _paired(block)
+        first = start[-1] if start else words.constant(0)
+        counter = pairs.flat_index(words, (*start[:-1], words.shr(first, 1)))
+        both = xp.stack(threefry2x32(words, (k0, k1), (counter, draw)), axis=-1)
+        # values of whole counter rows first, cut last: every kernel computes them alike (XLA fuses the same way)
+        words_row = xp.reshape(both, (*pairs.block_shape[:-1], 2 * pairs.block_shape[-1]))
+        rows = _values(words, words_row, words_row)
+        width = block.block_shape[-1] if block.shape else 1
+        return xp.reshape(rows[..., offset : offset + width], block.block_shape)
+
+    def _values(words: Words, x0: Any, x1: Any) -> Any:
         if kind == "uniform":
             return _unit(words, x0, x1, native, double)
         sign, t = _half(words, x0, x1, native, double)
@@ -155,7 +200,9 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
 def _compiled(backend: Backend, kind: str, block: Block, dtype: str, device: Any, bounds: tuple[float, float]) -> Kernel:
     """The kernel compiled by the backend where it compiles (JAX), cached so repeated calls never retrace.
 
-    ``block`` is normalized to start at 0: blocks of one shape share a kernel.
+    ``block`` is normalized to start at 0 (but for the parity of its last
+    axis' start, which decides how float32 counters are paired): blocks of one
+    shape share at most two kernels.
     """
     return backend.compiled(_kernel(backend, kind, block, dtype, device, bounds), device)
 
@@ -166,8 +213,10 @@ def _sample(backend: Backend, stream: PortableStream, kind: str, shape: tuple[in
     words = Words(backend.xp, backend.word_dtype, device)
     with backend.placement(device):
         arguments = [words.constant(v) for v in (*stream.key, number)]
-        if not backend.mutable or math.prod(block.block_shape) <= CHUNK:
-            shaped = Block(block.shape, (0,) * len(block.shape), block.block_shape)
+        if not backend.mutable:
+            parity = block.start[-1] % 2 if block.shape else 0
+            origin = (0,) * (len(block.shape) - 1) + (parity,) if block.shape else ()
+            shaped = Block(block.shape, origin, tuple(a + n for a, n in zip(origin, block.block_shape, strict=True)))
             compiled = _compiled(backend, kind, shaped, dtype, device, bounds)
             return compiled(*arguments, *map(words.constant, block.start))
         out = backend.xp.empty(block.block_shape, dtype=backend.dtype_on(dtype, device), device=device)

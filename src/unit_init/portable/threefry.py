@@ -46,13 +46,17 @@ def threefry2x32(words: Words, key: tuple[Any, Any], counter: tuple[Any, Any]) -
     """
     k0, k1 = key
     schedule = (k0, k1, words.xor(words.xor(k0, k1), words.constant(_PARITY)))
-    x0 = words.add(counter[0], k0)
+    injections = [  # (to x0, to x1) after rounds 3, 7, …: on the (small) key words, once
+        (schedule[s % 3], words.add(schedule[(s + 1) % 3], words.constant(s))) for s in range(1, ROUNDS // 4 + 1)
+    ]
     x1 = words.add(counter[1], k1)
-    for i in range(ROUNDS):
-        x0 = words.add(x0, x1)
-        x1 = words.xor(words.rotl(x1, ROTATIONS[i % 8]), x0)
+    x0 = words.iadd(words.add(counter[0], k0), x1)  # round 0, written so that x1 may be a broadcast scalar
+    x1 = words.xor(x0, words.rotl(x1, ROTATIONS[0]))
+    for i in range(1, ROUNDS):
+        x0 = words.iadd(x0, x1)
+        x1 = words.ixor(words.irotl(x1, ROTATIONS[i % 8]), x0)
         if i % 4 == 3:
-            s = (i + 1) // 4
-            x0 = words.add(x0, schedule[s % 3])
-            x1 = words.add(x1, words.add(schedule[(s + 1) % 3], words.constant(s)))
+            to_x0, to_x1 = injections[i // 4]
+            x0 = words.iadd(x0, to_x0)
+            x1 = words.iadd(x1, to_x1)
     return x0, x1

@@ -9,10 +9,16 @@ Words live in ``uint32`` arrays. A framework without ``uint32`` arithmetic
 ``int32`` (two's complement, ``Backend.word_dtype = "int32"``): addition,
 multiplication, xor, or, and left shift give the same bits there, and right
 shifts mask off the sign extension, so the result is identical bit for bit.
+
+Backends with mutable arrays (NumPy, torch) also get in-place variants
+(``iadd``, ``ixor``, ``irotl``, ``ishr``): they overwrite their first argument,
+which the caller must own, and avoid one allocation per operation. Elsewhere
+they are the plain operations, so code written with them runs everywhere.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Final
 
 __all__ = ["MASK", "Words"]
@@ -32,20 +38,27 @@ class Words:
         ``"uint32"``, or ``"int32"`` for frameworks without uint32 arithmetic.
     device:
         The native device the words are created on.
+    inplace:
+        Whether the ``i…`` methods may overwrite their first argument (mutable arrays).
     """
 
-    __slots__ = ("device", "dtype", "signed", "xp")
+    __slots__ = ("device", "dtype", "inplace", "signed", "xp")
 
-    def __init__(self, xp: Any, dtype: str, device: Any) -> None:
+    def __init__(self, xp: Any, dtype: str, device: Any, *, inplace: bool = False) -> None:
         self.xp = xp
         self.dtype = getattr(xp, dtype)
         self.signed = dtype == "int32"
         self.device = device
+        self.inplace = inplace
 
     def _bits(self, value: int) -> int:
         """``value`` (in ``[0, 2³²)``) as the Python int the word dtype stores it as."""
         value &= MASK
         return value - (1 << 32) if self.signed and value >= 1 << 31 else value
+
+    def _operand(self, value: int) -> Any:
+        """``value`` as a cached 0-d word array (torch wraps a Python int into a new tensor on every op)."""
+        return _cached_constant(self.xp, self.dtype, self.device, self._bits(value))
 
     def constant(self, value: int) -> Any:
         """A 0-d word array holding ``value mod 2³²``."""
@@ -79,6 +92,47 @@ class Words:
         """Rotate left by ``r`` (1 to 31): ``(a << r) | (a >> (32 - r))``."""
         return self.xp.bitwise_or(self.xp.bitwise_left_shift(a, r), self.shr(a, 32 - r))
 
+    # --- in place where the arrays are mutable: ``a`` must be owned by the caller and have the result's shape ---
+
+    def iadd(self, a: Any, b: Any) -> Any:
+        """``add(a, b)``, overwriting ``a`` where possible."""
+        if not self.inplace:
+            return self.add(a, b)
+        a += b
+        return a
+
+    def ixor(self, a: Any, b: Any) -> Any:
+        """``xor(a, b)``, overwriting ``a`` where possible."""
+        if not self.inplace:
+            return self.xor(a, b)
+        a ^= b
+        return a
+
+    def ishr(self, a: Any, r: int) -> Any:
+        """``shr(a, r)``, overwriting ``a`` where possible."""
+        if not self.inplace:
+            return self.shr(a, r)
+        a >>= self._operand(r)
+        if self.signed:
+            a &= self._operand((1 << (32 - r)) - 1)
+        return a
+
+    def irotl(self, a: Any, r: int) -> Any:
+        """``rotl(a, r)``, overwriting ``a`` where possible: one temporary (the bits rotated in)."""
+        if not self.inplace:
+            return self.rotl(a, r)
+        low = a >> self._operand(32 - r)
+        if self.signed:
+            low &= self._operand((1 << r) - 1)
+        a <<= self._operand(r)
+        a |= low
+        return a
+
     def to_float(self, a: Any, dtype: Any) -> Any:
         """Non-negative words below 2³¹ as floats of the native ``dtype`` (exact below 2²⁴ / 2⁵³)."""
         return self.xp.astype(a, dtype)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_constant(xp: Any, dtype: Any, device: Any, bits: int) -> Any:
+    return xp.asarray(bits, dtype=dtype, device=device)
