@@ -66,6 +66,17 @@ def _block_streams(generator: np.random.Generator, size: int) -> list[np.random.
     return [np.random.Generator(np.random.PCG64(np.random.SeedSequence(row))) for row in words.tolist()]
 
 
+def _draw(generator: np.random.Generator, method: str, shape: tuple[int, ...], native: np.dtype[Any]) -> Any:
+    """``generator.<method>(shape)``; large draws block by block, each block from its own stream, in parallel."""
+    size = math.prod(shape)
+    if size < PARALLEL_MIN:
+        return getattr(generator, method)(shape, dtype=native)
+    out = np.empty(size, dtype=native)
+    streams = _block_streams(generator, size)
+    _for_each_block(size, lambda i, block: getattr(streams[i], method)(dtype=native, out=out[block]))
+    return out.reshape(shape)
+
+
 def _in_place(x: Any, apply: Callable[[Any], object]) -> None:
     """``apply`` to ``x`` in place: whole if small, else block by block (in parallel) over its flat view."""
     if x.size < PARALLEL_MIN or not x.flags.c_contiguous:
@@ -106,22 +117,10 @@ class NumpyBackend(Backend):
         raise SeedError(msg)
 
     def uniform(self, generator: np.random.Generator, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
-        native, size = self.native_dtype(dtype), math.prod(shape)
-        if size < PARALLEL_MIN:
-            return generator.random(shape, dtype=native)
-        out = np.empty(size, dtype=native)
-        streams = _block_streams(generator, size)
-        _for_each_block(size, lambda i, block: streams[i].random(dtype=native, out=out[block]))
-        return out.reshape(shape)
+        return _draw(generator, "random", shape, self.native_dtype(dtype))
 
     def normal(self, generator: np.random.Generator, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
-        native, size = self.native_dtype(dtype), math.prod(shape)
-        if size < PARALLEL_MIN:
-            return generator.standard_normal(shape, dtype=native)
-        out = np.empty(size, dtype=native)
-        streams = _block_streams(generator, size)
-        _for_each_block(size, lambda i, block: streams[i].standard_normal(dtype=native, out=out[block]))
-        return out.reshape(shape)
+        return _draw(generator, "standard_normal", shape, self.native_dtype(dtype))
 
     def truncated_normal(
         self, generator: np.random.Generator, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any
