@@ -19,6 +19,7 @@ import pytest
 
 import unit_init as ui
 from unit_init.backends.registry import get_backend
+from unit_init.capabilities import is_random
 
 # id -> (backend argument, device argument, module to import, family for UNIT_INIT_EXPECT_BACKENDS)
 TARGETS: dict[str, tuple[str, str | None, str, str]] = {
@@ -29,6 +30,9 @@ TARGETS: dict[str, tuple[str, str | None, str, str]] = {
     "jax:cpu": ("jax", "cpu", "jax", "jax"),
     "array_api_strict:device1": ("array_api_strict", "device1", "array_api_strict", "array_api"),
 }
+FLOATS = ("float16", "bfloat16", "float32", "float64")
+RANDOM = sorted(name for name in ui.CATALOGUE if is_random(name))
+"""The random initializers of the catalogue (orthogonal included)."""
 DATA_TARGETS = [t for t in TARGETS if not t.endswith(":meta")]  # targets whose arrays hold values
 
 

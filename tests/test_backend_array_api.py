@@ -16,10 +16,10 @@ import pytest
 
 import unit_init as ui
 from stats import check_sample
+from targets import RANDOM
 from unit_init.backends.registry import get_backend
 from unit_init.dtypes import FLOAT_DTYPES
 
-RANDOM = [name for name, cls in ui.CATALOGUE.items() if cls().distribution_for((4, 4)).random]
 DEVICES = ["CPU_DEVICE", "device1", "device2"]
 
 

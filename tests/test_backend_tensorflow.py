@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import unit_init as ui
-from targets import expected_families
+from targets import FLOATS, RANDOM, expected_families
 
 if "tensorflow" not in expected_families():  # a nox session that expects tensorflow fails on the import instead
     pytest.importorskip("tensorflow", reason="the tensorflow backend needs tensorflow: pip install 'unit-init[tensorflow]'")
@@ -22,8 +22,6 @@ import tensorflow as tf  # after the skip check
 from unit_init.backends.registry import get_backend
 from unit_init.dtypes import largest_below
 
-FLOATS = ("float16", "bfloat16", "float32", "float64")
-RANDOM = sorted(name for name, cls in ui.CATALOGUE.items() if cls().distribution_for((4, 6)).random)
 MILLION = (1024, 1024)
 
 

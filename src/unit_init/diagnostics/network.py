@@ -134,18 +134,21 @@ def run(
     """Run the network forward on ``x`` and backward from ``probe``; see the module docstring."""
     xp, scope = namespace(x)
     with scope:
-        return _run(xp, x, weights, biases, probe, activation, param)
+        return _run(xp, Inputs(x, weights, biases, probe), activation, param)
 
 
-def _run(
-    xp: Any,
-    x: Any,
-    weights: Sequence[Any],
-    biases: Sequence[Any] | None,
-    probe: Any,
-    activation: Activation,
-    param: float,
-) -> Trace:
+@dataclass(frozen=True)
+class Inputs:
+    """The arrays one run starts from."""
+
+    x: Any
+    weights: Sequence[Any]
+    biases: Sequence[Any] | None
+    probe: Any
+
+
+def _run(xp: Any, inputs: Inputs, activation: Activation, param: float) -> Trace:
+    x, weights, biases, probe = inputs.x, inputs.weights, inputs.biases, inputs.probe
     depth = len(weights)
     pre, post = [], [x]
     for index, w in enumerate(weights):
