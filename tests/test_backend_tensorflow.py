@@ -261,3 +261,37 @@ def test_backend_helpers() -> None:
     assert backend.device_of(x) == x.device
     assert backend.dtype_of(tf.cast(x, tf.bfloat16)) == "bfloat16"
     assert isinstance(backend.to_numpy(x), np.ndarray)
+
+
+# --- compiled samplers -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spec", [ui.HeNormal(), ui.GlorotUniform(), ui.RandomNormal(0.5, 2.0), ui.Orthogonal(), ui.BoundedNormal(0.0, 1.0, -1.0, 1.5)], ids=repr
+)
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_a_compiled_sampler_equals_sampling_op_by_op_and_is_traced_once(spec: ui.Initializer, dtype: str) -> None:
+    from unit_init.backends.tensorflow_backend import TRACES, SeedStream
+    from unit_init.spec.distributions import Draw
+
+    backend = get_backend("tf")
+    device = backend.resolve_device(None)
+    shape = (40, 24)
+    distribution = spec.distribution_for(shape)
+    first = spec(shape, backend="tf", dtype=dtype, seed=9)
+    traced = TRACES["compiled"]
+    assert equal(spec(shape, backend="tf", dtype=dtype, seed=9), first)
+    assert not equal(spec(shape, backend="tf", dtype=dtype, seed=10), first)
+    assert TRACES["compiled"] == traced, "a new seed reuses the compiled sampler"
+    op_by_op = distribution.sample(backend, Draw(shape, dtype, device, SeedStream(9)))
+    assert equal(first, op_by_op)
+
+
+def test_truncation_other_than_two_sigma_is_sampled_op_by_op() -> None:
+    from unit_init.backends.tensorflow_backend import _compiled
+
+    backend = get_backend("tf")
+    device = backend.resolve_device(None)
+    distribution = ui.BoundedNormal(0.0, 1.0, -1.0, 1.5).distribution_for((8, 8))
+    assert _compiled(backend, distribution, (8, 8), "float32", device) is None
+    assert _compiled(backend, ui.HeNormal().distribution_for((8, 8)), (8, 8), "float32", device) is not None

@@ -65,10 +65,20 @@ def resolve_target(
         resolved = get_backend(context.backend)
         device = context.device if device is None else device
         dtype = context.dtype if dtype is None else dtype
-    canonical = canonical_dtype(dtype)
     native_device = resolved.resolve_device(device)
-    resolved.dtype_on(canonical, native_device)  # DTypeError where the backend or device lacks it
+    try:
+        canonical = _checked_dtype(resolved, dtype, native_device)
+    except TypeError:  # an unhashable dtype: checked (or rejected) without the cache
+        canonical = _checked_dtype.__wrapped__(resolved, dtype, native_device)
     return Target(resolved, native_device, canonical)
+
+
+@functools.lru_cache(maxsize=1024)
+def _checked_dtype(backend: Backend, dtype: Any, device: Any) -> str:
+    """The canonical name of ``dtype``; :class:`DTypeError` where the backend or ``device`` lacks it (cached)."""
+    canonical = canonical_dtype(dtype)
+    backend.dtype_on(canonical, device)
+    return canonical
 
 
 @functools.lru_cache(maxsize=4096)

@@ -12,6 +12,7 @@ bounds, whatever rounding the final cast does).
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Final, Literal
 
@@ -89,8 +90,9 @@ def work_dtype(dtype: str) -> Literal["float32", "float64"]:
     return "float64" if dtype == "float64" else "float32"
 
 
+@functools.lru_cache(maxsize=1024)
 def _round_to(value: float, dtype: str, mode: Literal["down", "up"]) -> float:
-    """Round ``value`` to a neighbouring value of ``dtype``'s grid, toward -inf or +inf."""
+    """Round ``value`` to a neighbouring value of ``dtype``'s grid, toward -inf or +inf (cached: every draw asks)."""
     if value == 0.0 or not math.isfinite(value):
         return value
     _, exponent = math.frexp(abs(value))  # abs(value) = mantissa * 2**exponent, mantissa in [0.5, 1)

@@ -28,11 +28,13 @@ function (:meth:`Backend.compiled`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
+from unit_init.backends import blocks
 from unit_init.dtypes import canonical_dtype
 from unit_init.portable import stream as portable
 
@@ -42,13 +44,18 @@ if TYPE_CHECKING:
 __all__ = ["Backend", "outside", "redraw_rejected"]
 
 _STREAM_DRAWS: Final = ("uniform", "normal", "truncated_normal")
+_COMPOSED_DRAWS: Final = ("uniform_between", "normal_scaled")
 OVERSAMPLE_MAX: Final = 1 << 16
 """Truncated draws up to this many elements take one oversampled draw instead of a re-draw loop."""
 
 
 def _routes_portable(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
-    """``method``, except that draws from a portable stream go to :mod:`unit_init.portable.stream`."""
-    portable_draw = getattr(portable, name)
+    """``method``, except that draws from a portable stream go to :mod:`unit_init.portable.stream`.
+
+    A composed draw (``uniform_between``, ``normal_scaled``) goes to the base
+    class's generic composition, which draws from the portable stream in turn.
+    """
+    portable_draw = getattr(portable, name) if name in _STREAM_DRAWS else getattr(Backend, name)
 
     @functools.wraps(method)
     def draw(self: Backend, generator: Any, *args: Any, **kwargs: Any) -> Any:
@@ -71,7 +78,7 @@ class Backend:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Route portable-stream draws in every override of ``uniform``, ``normal`` and ``truncated_normal``."""
         super().__init_subclass__(**kwargs)
-        for name in _STREAM_DRAWS:
+        for name in _STREAM_DRAWS + _COMPOSED_DRAWS:
             if name in vars(cls):
                 setattr(cls, name, _routes_portable(name, vars(cls)[name]))
 
@@ -105,6 +112,14 @@ class Backend:
         """``N(0, 1)`` samples."""
         raise NotImplementedError
 
+    def uniform_between(self, generator: Any, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any) -> Any:
+        """``low + (high − low)·U[0, 1)``; a backend whose framework draws it in one kernel overrides it."""
+        return self.affine(self.uniform(generator, shape, dtype, device), high - low, low)
+
+    def normal_scaled(self, generator: Any, shape: tuple[int, ...], mean: float, std: float, dtype: str, device: Any) -> Any:
+        """``mean + std·N(0, 1)``; a backend whose framework draws it in one kernel overrides it."""
+        return self.affine(self.normal(generator, shape, dtype, device), std, mean)
+
     def owns(self, array: Any) -> bool:
         """Whether ``array`` belongs to this backend (checked without importing anything)."""
         raise NotImplementedError
@@ -125,9 +140,43 @@ class Backend:
         """
         return contextlib.nullcontext()
 
+    def block_streams(self, generator: Any, count: int, device: Any) -> list[Any] | None:
+        """``count`` independent generators seeded from ``generator`` (which advances), one per block of a large draw.
+
+        ``None`` (the default) where large draws on ``device`` are not split
+        into blocks (see :mod:`unit_init.backends.blocks`).
+        """
+        return None
+
+    def threads(self) -> int:
+        """How many threads may fill the blocks of one large draw."""
+        return blocks.cpu_count()
+
     def sample(self, distribution: Distribution, draw: Draw) -> Any:
-        """Let ``distribution`` sample itself here; a backend may compile the whole sampling into one kernel (JAX)."""
+        """Let ``distribution`` sample itself here.
+
+        A large draw of an i.i.d. distribution is filled block by block, in
+        parallel, where the backend gives :meth:`block_streams`; a backend may
+        also compile the whole sampling into one kernel (JAX).
+        """
+        size = math.prod(draw.shape)
+        if distribution.iid and size >= blocks.PARALLEL_MIN:
+            streams = self.block_streams(draw.generator, blocks.block_count(size), draw.device)
+            if streams is not None:
+                return self._sample_by_block(distribution, draw, streams)
         return distribution.sample(self, draw)
+
+    def _sample_by_block(self, distribution: Distribution, draw: Draw, streams: list[Any]) -> Any:
+        """Block ``i`` of the flat result is ``distribution`` sampled from ``streams[i]``, written in place."""
+        size = math.prod(draw.shape)
+        out = self.xp.empty((size,), dtype=self.dtype_on(draw.dtype, draw.device), device=draw.device)
+
+        def fill(index: int, block: slice) -> None:
+            part = dataclasses.replace(draw, shape=(block.stop - block.start,), generator=streams[index])
+            out[block] = distribution.sample(self, part)
+
+        blocks.for_each_block(size, fill, self.threads())
+        return self.xp.reshape(out, draw.shape)
 
     def compiled(self, kernel: Callable[..., Any], device: Any) -> Callable[..., Any]:
         """A pure function of arrays, ready to run repeatedly on ``device`` (JAX compiles it; others run it as is)."""
@@ -158,6 +207,10 @@ class Backend:
     def clip(self, x: Any, low: float, high: float) -> Any:
         return self.xp.clip(x, low, high)
 
+    def compress(self, x: Any, keep: Any) -> Any:
+        """The elements of the 1-D array ``x`` where the mask ``keep`` is true, in order."""
+        return x[keep]
+
     def qr(self, x: Any) -> tuple[Any, Any]:
         """Reduced QR of a (batch of) matrices with at least as many rows as columns."""
         q, r = self.xp.linalg.qr(x)
@@ -171,23 +224,21 @@ class Backend:
         Backends with mutable arrays (``mutable = True``) draw small arrays
         (up to :data:`OVERSAMPLE_MAX` elements) in one oversampled draw whose
         first accepted values are kept — a handful of operations, where a
-        re-draw loop would cost several rounds of them — and large ones by
-        re-drawing only the rejected elements, in place (about 1.05 normal
-        draws for ±2σ, no extra memory). Others replace rejected values with
-        ``where`` from fresh full-size draws.
+        re-draw would cost several more — and large ones by re-drawing only
+        the rejected elements, in place (about 1.05 normal draws for ±2σ, no
+        extra memory). Others replace rejected values with ``where`` from
+        fresh full-size draws.
         """
         xp = self.xp
         size = math.prod(shape)
         if self.mutable and size <= OVERSAMPLE_MAX:
-            rejected_share = 1 - 0.5 * (math.erfc(-high / math.sqrt(2)) - math.erfc(-low / math.sqrt(2)))
-            expected = size * rejected_share
-            candidates = self.normal(generator, (size + int(1.5 * expected + 6 * math.sqrt(expected) + 16),), dtype, device)
-            kept = candidates[~outside(candidates, low, high)]
-            if kept.shape[0] >= size:  # fails with probability < 1e-9
+            candidates = self.normal(generator, (_oversampled(size, low, high),), dtype, device)
+            kept = self.compress(candidates, _inside(candidates, low, high))
+            if kept.shape[0] >= size:  # rarely short (< 1e-9 for ±2σ); then re-drawn below
                 return xp.reshape(kept[:size], shape)
         z = self.normal(generator, shape, dtype, device)
         if self.mutable:
-            redraw_rejected(xp, xp.reshape(z, (-1,)), low, high, lambda n: self.normal(generator, (n,), dtype, device))
+            redraw_rejected(self, xp.reshape(z, (-1,)), low, high, lambda n: self.normal(generator, (n,), dtype, device))
             return z
         while True:
             rejected = outside(z, low, high)
@@ -201,17 +252,33 @@ def outside(x: Any, low: float, high: float) -> Any:
     return abs(x) > high if low == -high else (x < low) | (x > high)
 
 
-def redraw_rejected(xp: Any, flat: Any, low: float, high: float, draw: Callable[[int], Any]) -> None:
+def _inside(x: Any, low: float, high: float) -> Any:
+    """The mask of values inside ``[low, high]``."""
+    return abs(x) <= high if low == -high else (x >= low) & (x <= high)
+
+
+def _oversampled(wanted: int, low: float, high: float) -> int:
+    """How many normal draws hold ``wanted`` values inside ``[low, high]`` (short with probability < 1e-9 for ±2σ)."""
+    rejected_share = 1 - 0.5 * (math.erfc(-high / math.sqrt(2)) - math.erfc(-low / math.sqrt(2)))
+    expected = wanted * rejected_share / (1 - rejected_share)
+    return wanted + int(expected + 7 * math.sqrt(expected / (1 - rejected_share)) + 16)
+
+
+def redraw_rejected(backend: Backend, flat: Any, low: float, high: float, draw: Callable[[int], Any]) -> None:
     """Re-draw, in place, the elements of the 1-D array ``flat`` outside ``[low, high]``; ``draw(n)`` gives n fresh values.
 
-    Only the rejected elements are drawn again (4.55 % of them for ±2σ), and
-    only the re-drawn ones are checked again, so the cost is about 1.05 draws.
+    Only the rejected elements are drawn again (4.55 % of them for ±2σ), from
+    one oversampled draw whose accepted values replace them in order (a
+    second round is needed with probability < 1e-9 for ±2σ), so the cost is about
+    1.05 normal draws plus one pass to find the rejected.
     """
-    rejected = xp.nonzero(outside(flat, low, high))[0]
+    rejected = backend.xp.nonzero(outside(flat, low, high))[0]
     while rejected.shape[0]:
-        fresh = draw(int(rejected.shape[0]))
-        flat[rejected] = fresh
-        rejected = rejected[outside(fresh, low, high)]
+        wanted = int(rejected.shape[0])
+        candidates = draw(_oversampled(wanted, low, high))
+        fresh = backend.compress(candidates, _inside(candidates, low, high))[:wanted]
+        flat[rejected[: fresh.shape[0]]] = fresh
+        rejected = rejected[fresh.shape[0] :]
 
 
 for _name in _STREAM_DRAWS:

@@ -10,6 +10,10 @@
   draw uses the stateless seed ``[seed, k]``, so one call's draws are
   independent and the same int is bit-reproducible; a ``tf.random.Generator``
   draws with its own methods and advances.
+* **Compilation**: with an int seed, each call runs one concrete
+  ``tf.function`` per (distribution, shape, dtype, device) — the draw, the
+  scaling, the clip and the cast in one graph, traced once (:data:`TRACES`);
+  a ``tf.random.Generator`` draws op by op.
 * **Placement**: every op runs under ``tf.device`` of the target, because
   TensorFlow runs unscoped eager ops on its default device; ``xp`` is
   :mod:`unit_init.backends._tf_namespace`, whose functions keep results where
@@ -18,7 +22,9 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import functools
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -27,28 +33,38 @@ import tensorflow as tf
 from unit_init.backends import _tf_namespace
 from unit_init.backends.base import Backend
 from unit_init.errors import DeviceError, SeedError
+from unit_init.spec.distributions import Distribution, Draw
 
 if TYPE_CHECKING:
     from unit_init.backends._tf_namespace import Tensor
 
-__all__ = ["GeneratorStream", "SeedStream", "TensorflowBackend"]
+__all__ = ["TRACES", "GeneratorStream", "SeedStream", "TensorflowBackend"]
+
+TRACES: Final[collections.Counter[str]] = collections.Counter()
+"""How many samplers were traced (compiled); it grows only for new distributions, shapes, dtypes or devices."""
 
 _TYPES: Final = {"cpu": "CPU", "gpu": "GPU", "cuda": "GPU", "tpu": "TPU"}
 _LOCAL: Final = "/job:localhost/replica:0/task:0"
 
 
 class SeedStream:
-    """Stateless seeds ``[seed, 0]``, ``[seed, 1]``, …: one fresh seed per draw."""
+    """Stateless seeds ``[seed, 0]``, ``[seed, 1]``, …: one fresh seed per draw.
+
+    ``seed`` is an int, or a scalar int64 tensor while a compiled sampler is traced.
+    """
 
     __slots__ = ("count", "seed")
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int | Tensor) -> None:
         self.seed = seed
         self.count = 0
 
     def draw(self, kind: str, shape: tuple[int, ...], dtype: tf.DType) -> Tensor:
         """One ``uniform``, ``normal`` or (±2) ``truncated_normal`` draw in the current device scope."""
-        seed = np.array([self.seed, self.count], dtype=np.int64)
+        if tf.is_tensor(self.seed):  # the int64 input of a compiled sampler
+            seed = tf.stack([self.seed, tf.constant(self.count, dtype=tf.int64)])
+        else:
+            seed = np.array([self.seed, self.count], dtype=np.int64)
         self.count += 1
         sampler = {
             "uniform": tf.random.stateless_uniform,
@@ -74,6 +90,28 @@ class GeneratorStream:
         """One ``uniform``, ``normal`` or (±2) ``truncated_normal`` draw, moved into the current device scope."""
         values = getattr(self.generator, kind)(shape, dtype=dtype)
         return tf.identity(values)
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(backend: TensorflowBackend, distribution: Distribution, shape: tuple[int, ...], dtype: str, device: str) -> Any:
+    """``distribution.sample`` as one graph — draws, scaling, clip, cast — taking the int64 seed; ``None`` if it cannot be.
+
+    A concrete function: one call runs the whole sampling (TensorFlow's
+    per-op eager dispatch is paid once), and the graph is traced once per
+    (distribution, shape, dtype, device). Sampling that needs eager control
+    flow (truncation other than ±2σ, re-drawn in a Python loop) is not
+    compiled.
+    """
+
+    def sample(seed: Tensor) -> Tensor:
+        TRACES["compiled"] += 1  # runs only while tracing
+        with tf.device(device):  # every op of the graph, not only the draws, on the target
+            return distribution.sample(backend, Draw(shape, dtype, device, SeedStream(seed)))
+
+    try:
+        return tf.function(sample, autograph=False).get_concrete_function(tf.TensorSpec([], tf.int64))
+    except TypeError:  # a Python bool of a symbolic tensor (or a DTypeError the eager path raises again)
+        return None
 
 
 class TensorflowBackend(Backend):
@@ -136,6 +174,18 @@ class TensorflowBackend(Backend):
             if (low, high) == (-2.0, 2.0):
                 return generator.draw("truncated_normal", shape, self.native_dtype(dtype))
             return super().truncated_normal(generator, shape, low, high, dtype, device)
+
+    def sample(self, distribution: Distribution, draw: Draw) -> Any:
+        """One compiled graph per (distribution, shape, dtype, device) for int seeds; op by op otherwise."""
+        if isinstance(draw.generator, SeedStream) and not tf.is_tensor(draw.generator.seed):
+            try:
+                compiled = _compiled(self, distribution, draw.shape, draw.dtype, draw.device)
+            except TypeError:  # an unhashable user-defined distribution
+                compiled = None
+            if compiled is not None:
+                with tf.device(draw.device):
+                    return compiled(np.int64(draw.generator.seed))
+        return distribution.sample(self, draw)
 
     def eye(self, rows: int, cols: int, value: float, dtype: str, device: Any) -> Tensor:
         with tf.device(device):

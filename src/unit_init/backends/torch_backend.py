@@ -9,6 +9,9 @@
   the target device*: CUDA draws run on the GPU with its Philox generator, no
   host round-trip. A user ``torch.Generator`` is used as is (it advances) and
   must live on the same kind of device.
+* Large i.i.d. draws on the CPU are filled block by block by several threads
+  (:mod:`unit_init.backends.blocks`), block ``i`` from its own generator
+  seeded from the call's; torch's CPU samplers are single-threaded.
 * ``"meta"`` has no generator and no data: every draw returns an empty meta
   tensor of the right shape and dtype, and consumes no randomness.
 * Every primitive makes fresh tensors from tensors that do not require grad,
@@ -18,7 +21,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import array_api_compat
 import array_api_compat.torch
@@ -75,6 +78,11 @@ def _why_absent(device: torch.device) -> str:
     return ""
 
 
+_NATIVE_DTYPES: Final[dict[str, torch.dtype]] = {
+    name: native for name in FLOAT_DTYPES + INTEGER_DTYPES if isinstance(native := getattr(torch, name, None), torch.dtype)
+}
+
+
 class TorchBackend(Backend):
     """Native ``torch.Tensor`` results, drawn on the target device."""
 
@@ -116,14 +124,14 @@ class TorchBackend(Backend):
         return resolved
 
     def native_dtype(self, dtype: str) -> torch.dtype:
-        native = getattr(torch, dtype, None) if dtype in FLOAT_DTYPES + INTEGER_DTYPES else None
-        if not isinstance(native, torch.dtype):
+        native = _NATIVE_DTYPES.get(dtype)
+        if native is None:
             msg = f"dtype={dtype!r} is not available in torch {torch.__version__}; accepted: {', '.join(FLOAT_DTYPES + INTEGER_DTYPES)}."
             raise DTypeError(msg)
         return native
 
     def dtype_on(self, dtype: str, device: Any) -> torch.dtype:
-        if device.type == "mps" and dtype == "float64":
+        if dtype == "float64" and device.type == "mps":
             msg = "dtype='float64' is not supported on the 'mps' device; use float32, float16 or bfloat16 there."
             raise DTypeError(msg)
         return self.native_dtype(dtype)
@@ -157,6 +165,36 @@ class TorchBackend(Backend):
         if device.type == "meta":
             return torch.empty(shape, dtype=self.native_dtype(dtype), device=device)
         return torch.randn(shape, generator=generator, dtype=self.dtype_on(dtype, device), device=device)
+
+    def uniform_between(
+        self, generator: torch.Generator | None, shape: tuple[int, ...], low: float, high: float, dtype: str, device: torch.device
+    ) -> torch.Tensor:
+        """``uniform_(low, high)``: the draw and its scaling in one kernel."""
+        if device.type == "meta":
+            return torch.empty(shape, dtype=self.native_dtype(dtype), device=device)
+        return torch.empty(shape, dtype=self.dtype_on(dtype, device), device=device).uniform_(low, high, generator=generator)
+
+    def normal_scaled(
+        self, generator: torch.Generator | None, shape: tuple[int, ...], mean: float, std: float, dtype: str, device: torch.device
+    ) -> torch.Tensor:
+        """``normal_(mean, std)``: the draw and its scaling in one kernel."""
+        if device.type == "meta":
+            return torch.empty(shape, dtype=self.native_dtype(dtype), device=device)
+        return torch.empty(shape, dtype=self.dtype_on(dtype, device), device=device).normal_(mean, std, generator=generator)
+
+    def block_streams(self, generator: torch.Generator | None, count: int, device: torch.device) -> list[torch.Generator] | None:
+        """On the CPU, one generator per block, seeded with 63 bits drawn from ``generator`` (which advances).
+
+        Accelerators run each draw as one parallel kernel already: their draws are not split.
+        """
+        if device.type != "cpu":
+            return None
+        seeds = torch.randint(0, 2**63 - 1, (count,), generator=generator, dtype=torch.int64)
+        return [torch.Generator().manual_seed(seed) for seed in seeds.tolist()]
+
+    def threads(self) -> int:
+        """torch's intra-op thread count (``torch.set_num_threads``)."""
+        return torch.get_num_threads()
 
     def truncated_normal(
         self, generator: Any, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any
@@ -207,10 +245,14 @@ class TorchBackend(Backend):
         return x
 
     def cast(self, x: Any, dtype: str) -> Any:
-        return x.to(self.dtype_on(dtype, x.device))
+        native = self.dtype_on(dtype, x.device)
+        return x if x.dtype == native else x.to(native)
 
     def clip(self, x: Any, low: float, high: float) -> Any:
         return x.clamp_(low, high)
+
+    def compress(self, x: Any, keep: Any) -> Any:
+        return torch.masked_select(x, keep)  # twice as fast as x[keep]
 
     def qr(self, x: Any) -> tuple[Any, Any]:
         """``torch.linalg.qr`` on the tensor's device (also on meta); on the CPU where a device lacks the kernel."""

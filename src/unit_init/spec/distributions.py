@@ -86,6 +86,8 @@ class Distribution:
 
     __slots__ = ()
     random: ClassVar[bool] = True
+    iid: ClassVar[bool] = False
+    """Elements are independent and identically distributed: any block of the array may be drawn on its own."""
 
     def sample(self, backend: Backend, draw: Draw) -> Any:
         """Draw ``draw.shape`` values on ``backend``."""
@@ -124,6 +126,8 @@ class Constant(Distribution):
 class Uniform(Distribution):
     """``U[low, high)``: mean ``(low + high) / 2``, variance ``(high - low)² / 12``."""
 
+    iid: ClassVar[bool] = True
+
     low: float
     high: float
 
@@ -153,8 +157,7 @@ class Uniform(Distribution):
     def sample(self, backend: Backend, draw: Draw) -> Any:
         if self.low == self.high:
             return backend.full(draw.shape, self.low, draw.dtype, draw.device)
-        unit = backend.uniform(draw.generator, draw.shape, work_dtype(draw.dtype), draw.device)
-        x = backend.affine(unit, self.high - self.low, self.low)
+        x = backend.uniform_between(draw.generator, draw.shape, self.low, self.high, work_dtype(draw.dtype), draw.device)
         low = smallest_at_or_above(self.low, draw.dtype)
         return _confine(backend, x, low, largest_below(self.high, draw.dtype), draw.dtype)
 
@@ -162,6 +165,8 @@ class Uniform(Distribution):
 @dataclass(frozen=True, slots=True)
 class Normal(Distribution):
     """``N(mean, std²)``."""
+
+    iid: ClassVar[bool] = True
 
     mean: float
     std: float
@@ -183,8 +188,8 @@ class Normal(Distribution):
         return (-math.inf, math.inf)
 
     def sample(self, backend: Backend, draw: Draw) -> Any:
-        z = backend.normal(draw.generator, draw.shape, work_dtype(draw.dtype), draw.device)
-        return backend.cast(backend.affine(z, self.std, self.mean), draw.dtype)
+        x = backend.normal_scaled(draw.generator, draw.shape, self.mean, self.std, work_dtype(draw.dtype), draw.device)
+        return backend.cast(x, draw.dtype)
 
 
 def truncated_standard_normal_moments(low: float, high: float) -> tuple[float, float]:
@@ -222,6 +227,8 @@ class TruncatedNormal(Distribution):
     scale *before* truncation; the result's variance is ``std² · v(low, high)``
     with ``v`` from :func:`truncated_standard_normal_moments`.
     """
+
+    iid: ClassVar[bool] = True
 
     mean: float
     std: float
@@ -386,7 +393,7 @@ class Sparse(Distribution):
             msg = f"Sparse needs argsort, which the {backend.name} backend's namespace lacks; draw on another backend."
             raise BackendError(msg)
         work = work_dtype(draw.dtype)
-        values = backend.affine(backend.normal(draw.generator, draw.shape, work, draw.device), self.std, 0.0)
+        values = backend.normal_scaled(draw.generator, draw.shape, 0.0, self.std, work, draw.device)
         keys = backend.uniform(draw.generator, draw.shape, work, draw.device)
         with backend.placement(draw.device):
             ranks = xp.argsort(xp.argsort(keys, axis=self.out_axis), axis=self.out_axis)

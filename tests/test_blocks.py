@@ -1,0 +1,107 @@
+"""Large draws filled block by block (numpy and torch on the CPU): the law, the seeds, the thread count.
+
+The statistics cells of the matrix draw 2^18 values, below
+:data:`unit_init.backends.blocks.PARALLEL_MIN`; these draw more than a million
+values, over a partial last block, so the block path itself is checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import unit_init as ui
+from stats import check_sample
+from targets import load
+from unit_init.backends import blocks
+from unit_init.backends.registry import get_backend
+
+SHAPE = (1024, 1030)  # 1,054,720 elements: four full blocks and a partial fifth
+BLOCKED = ["numpy", "torch"]
+LAWS = [ui.HeNormal(), ui.GlorotUniform(), ui.RandomNormal(0.5, 2.0), ui.TruncatedNormal(-1.0, 0.3)]
+
+
+def test_the_shape_spans_several_blocks_and_a_partial_one() -> None:
+    size = SHAPE[0] * SHAPE[1]
+    assert size >= blocks.PARALLEL_MIN
+    assert blocks.block_count(size) == 5
+    assert size % blocks.BLOCK != 0
+
+
+@pytest.mark.parametrize("backend", BLOCKED)
+@pytest.mark.parametrize("spec", LAWS, ids=lambda s: type(s).__name__)
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_large_draws_follow_the_law(backend: str, spec: ui.Initializer, dtype: str) -> None:
+    target = load("torch:cpu" if backend == "torch" else backend)
+    values = target.values(target.draw(spec, SHAPE, dtype=dtype, seed=3))
+    assert values.shape == SHAPE
+    check_sample(values, spec.distribution_for(SHAPE), dtype)
+
+
+@pytest.mark.parametrize("backend", BLOCKED)
+def test_blocks_are_independent(backend: str) -> None:
+    """Block i and block i+1 are uncorrelated (the same stream in every block would give r = 1)."""
+    target = load("torch:cpu" if backend == "torch" else backend)
+    flat = target.values(target.draw(ui.RandomNormal(0.0, 1.0), SHAPE, seed=0)).ravel()
+    n = blocks.BLOCK
+    for first in range(3):
+        a, b = flat[first * n : (first + 1) * n], flat[(first + 1) * n : (first + 2) * n]
+        assert abs(np.corrcoef(a, b)[0, 1]) < 5 / np.sqrt(n)
+
+
+@pytest.mark.parametrize("spec", LAWS, ids=lambda s: type(s).__name__)
+def test_numpy_values_do_not_depend_on_the_thread_count(spec: ui.Initializer, monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = type(get_backend("numpy"))
+    draws = []
+    for threads in (1, 2, 5):
+        monkeypatch.setattr(backend, "threads", lambda self, n=threads: n)
+        draws.append(spec(SHAPE, backend="numpy", seed=11))
+    for other in draws[1:]:
+        np.testing.assert_array_equal(draws[0], other)
+
+
+@pytest.mark.parametrize("spec", LAWS, ids=lambda s: type(s).__name__)
+def test_torch_values_do_not_depend_on_the_thread_count(spec: ui.Initializer) -> None:
+    load("torch:cpu")
+    import torch
+
+    before = torch.get_num_threads()
+    draws = []
+    try:
+        for threads in (1, 2, 3):
+            torch.set_num_threads(threads)
+            draws.append(spec(SHAPE, backend="torch", seed=11))
+    finally:
+        torch.set_num_threads(before)
+    for other in draws[1:]:
+        assert torch.equal(draws[0], other)
+
+
+def _generator(backend: str, seed: int) -> Any:
+    if backend == "torch":
+        import torch
+
+        return torch.Generator().manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+@pytest.mark.parametrize("backend", BLOCKED)
+def test_a_native_generator_seeds_the_blocks_and_advances(backend: str) -> None:
+    target = load("torch:cpu" if backend == "torch" else backend)
+    generator = _generator(backend, 5)
+    first = target.values(ui.he_normal(SHAPE, backend=backend, seed=generator))
+    second = target.values(ui.he_normal(SHAPE, backend=backend, seed=generator))
+    assert not np.array_equal(first, second), "the generator advances by the block seeds it hands out"
+    if backend == "torch":  # an int seed is torch.Generator().manual_seed(seed)
+        np.testing.assert_array_equal(first, target.values(ui.he_normal(SHAPE, backend=backend, seed=5)))
+
+
+def test_meta_tensors_are_not_split() -> None:
+    load("torch:cpu")
+    import torch
+
+    out = ui.he_normal(SHAPE, backend="torch", device="meta", seed=0)
+    assert out.device == torch.device("meta")
+    assert out.shape == SHAPE
