@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["Backend", "outside", "redraw_rejected"]
 
 _STREAM_DRAWS: Final = ("uniform", "normal", "truncated_normal")
-_COMPOSED_DRAWS: Final = ("uniform_between", "normal_scaled")
+_COMPOSED_DRAWS: Final = ("uniform_between", "normal_scaled", "truncated_normal_scaled")
 OVERSAMPLE_MAX: Final = 1 << 16
 """Truncated draws up to this many elements take one oversampled draw instead of a re-draw loop."""
 
@@ -52,7 +52,8 @@ OVERSAMPLE_MAX: Final = 1 << 16
 def _routes_portable(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     """``method``, except that draws from a portable stream go to :mod:`unit_init.portable.stream`.
 
-    A composed draw (``uniform_between``, ``normal_scaled``) goes to the base
+    A composed draw (``uniform_between``, ``normal_scaled``,
+    ``truncated_normal_scaled``) goes to the base
     class's generic composition, which draws from the portable stream in turn.
     """
     portable_draw = getattr(portable, name) if name in _STREAM_DRAWS else getattr(Backend, name)
@@ -119,6 +120,16 @@ class Backend:
     def normal_scaled(self, generator: Any, shape: tuple[int, ...], mean: float, std: float, dtype: str, device: Any) -> Any:
         """``mean + std·N(0, 1)``; a backend whose framework draws it in one kernel overrides it."""
         return self.affine(self.normal(generator, shape, dtype, device), std, mean)
+
+    def truncated_normal_scaled(
+        self, generator: Any, shape: tuple[int, ...], low: float, high: float, mean: float, std: float, dtype: str, device: Any
+    ) -> Any:
+        """``mean + std·Z`` with ``Z`` the standard normal conditioned on ``[low, high]``.
+
+        The result may overshoot ``mean + std·[low, high]`` by rounding; the
+        caller confines it to the support.
+        """
+        return self.affine(self.truncated_normal(generator, shape, low, high, dtype, device), std, mean)
 
     def owns(self, array: Any) -> bool:
         """Whether ``array`` belongs to this backend (checked without importing anything)."""

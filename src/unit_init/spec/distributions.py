@@ -264,8 +264,9 @@ class TruncatedNormal(Distribution):
         return (self.mean + self.low * self.std, self.mean + self.high * self.std)
 
     def sample(self, backend: Backend, draw: Draw) -> Any:
-        z = backend.truncated_normal(draw.generator, draw.shape, self.low, self.high, work_dtype(draw.dtype), draw.device)
-        x = backend.affine(z, self.std, self.mean)
+        x = backend.truncated_normal_scaled(
+            draw.generator, draw.shape, self.low, self.high, self.mean, self.std, work_dtype(draw.dtype), draw.device
+        )
         low, high = self.support
         return _confine(backend, x, smallest_at_or_above(low, draw.dtype), largest_at_or_below(high, draw.dtype), draw.dtype)
 
