@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import subprocess
@@ -111,7 +112,7 @@ def test_truncated_values_stay_inside_bounds_over_a_million_draws(spec: ui.Initi
 
 
 @pytest.mark.parametrize(("low", "high"), [(-1.0, 1.5), (-3.0, 0.5)])
-def test_other_truncation_bounds_use_the_generic_redraw(low: float, high: float) -> None:
+def test_other_truncation_bounds(low: float, high: float) -> None:
     backend = get_backend("tf")
     device = backend.resolve_device(None)
     z = backend.truncated_normal(backend.generator(0, device), (1 << 16,), low, high, "float32", device)
@@ -287,11 +288,22 @@ def test_a_compiled_sampler_equals_sampling_op_by_op_and_is_traced_once(spec: ui
     assert equal(first, op_by_op)
 
 
-def test_truncation_other_than_two_sigma_is_sampled_op_by_op() -> None:
+def test_a_distribution_with_eager_control_flow_is_sampled_op_by_op() -> None:
     from unit_init.backends.tensorflow_backend import _compiled
+    from unit_init.spec.distributions import Distribution, Draw
+
+    @dataclasses.dataclass(frozen=True)
+    class RedrawnAboveThree(Distribution):
+        def sample(self, backend: Any, draw: Draw) -> Any:
+            x = backend.normal(draw.generator, draw.shape, "float32", draw.device)
+            while bool(tf.reduce_any(tf.abs(x) > 3.0)):  # a Python bool of a tensor: no graph
+                x = backend.normal(draw.generator, draw.shape, "float32", draw.device)
+            return backend.cast(x, draw.dtype)
 
     backend = get_backend("tf")
     device = backend.resolve_device(None)
-    distribution = ui.BoundedNormal(0.0, 1.0, -1.0, 1.5).distribution_for((8, 8))
-    assert _compiled(backend, distribution, (8, 8), "float32", device) is None
-    assert _compiled(backend, ui.HeNormal().distribution_for((8, 8)), (8, 8), "float32", device) is not None
+    assert _compiled(backend, RedrawnAboveThree(), (8, 8), "float32", device) is None
+    x = backend.sample(RedrawnAboveThree(), Draw((8, 8), "float32", device, backend.generator(0, device)))
+    assert x.shape == (8, 8)
+    assert float(tf.reduce_max(tf.abs(x))) <= 3.0
+    assert _compiled(backend, ui.BoundedNormal(0.0, 1.0, -1.0, 1.5).distribution_for((8, 8)), (8, 8), "float32", device) is not None

@@ -25,6 +25,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import functools
+import math
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -59,19 +60,16 @@ class SeedStream:
         self.seed = seed
         self.count = 0
 
-    def draw(self, kind: str, shape: tuple[int, ...], dtype: tf.DType) -> Tensor:
-        """One ``uniform``, ``normal`` or (±2) ``truncated_normal`` draw in the current device scope."""
+    def draw(self, kind: str, shape: tuple[int, ...], dtype: tf.DType, low: float = 0.0, high: float = 1.0) -> Tensor:
+        """One ``uniform`` (on ``[low, high)``) or ``normal`` draw in the current device scope."""
         if tf.is_tensor(self.seed):  # the int64 input of a compiled sampler
             seed = tf.stack([self.seed, tf.constant(self.count, dtype=tf.int64)])
         else:
             seed = np.array([self.seed, self.count], dtype=np.int64)
         self.count += 1
-        sampler = {
-            "uniform": tf.random.stateless_uniform,
-            "normal": tf.random.stateless_normal,
-            "truncated_normal": tf.random.stateless_truncated_normal,
-        }[kind]
-        return sampler(shape, seed=seed, dtype=dtype)
+        if kind == "uniform":
+            return tf.random.stateless_uniform(shape, seed=seed, minval=low, maxval=high, dtype=dtype)
+        return tf.random.stateless_normal(shape, seed=seed, dtype=dtype)
 
 
 class GeneratorStream:
@@ -86,9 +84,12 @@ class GeneratorStream:
     def __init__(self, generator: tf.random.Generator) -> None:
         self.generator = generator
 
-    def draw(self, kind: str, shape: tuple[int, ...], dtype: tf.DType) -> Tensor:
-        """One ``uniform``, ``normal`` or (±2) ``truncated_normal`` draw, moved into the current device scope."""
-        values = getattr(self.generator, kind)(shape, dtype=dtype)
+    def draw(self, kind: str, shape: tuple[int, ...], dtype: tf.DType, low: float = 0.0, high: float = 1.0) -> Tensor:
+        """One ``uniform`` (on ``[low, high)``) or ``normal`` draw, moved into the current device scope."""
+        if kind == "uniform":
+            values = self.generator.uniform(shape, minval=low, maxval=high, dtype=dtype)
+        else:
+            values = self.generator.normal(shape, dtype=dtype)
         return tf.identity(values)
 
 
@@ -99,8 +100,8 @@ def _compiled(backend: TensorflowBackend, distribution: Distribution, shape: tup
     A concrete function: one call runs the whole sampling (TensorFlow's
     per-op eager dispatch is paid once), and the graph is traced once per
     (distribution, shape, dtype, device). Sampling that needs eager control
-    flow (truncation other than ±2σ, re-drawn in a Python loop) is not
-    compiled.
+    flow (a user-defined distribution that loops in Python over values) is
+    not compiled.
     """
 
     def sample(seed: Tensor) -> Tensor:
@@ -166,14 +167,39 @@ class TensorflowBackend(Backend):
         with tf.device(device):
             return generator.draw("normal", shape, self.native_dtype(dtype))
 
+    def uniform_between(
+        self, generator: SeedStream | GeneratorStream, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any
+    ) -> Tensor:
+        with tf.device(device):
+            return generator.draw("uniform", shape, self.native_dtype(dtype), low, high)
+
     def truncated_normal(
         self, generator: SeedStream | GeneratorStream, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any
     ) -> Tensor:
-        """TensorFlow's own truncated normal for ±2 (re-drawn beyond 2); the generic re-draw for other bounds."""
         with tf.device(device):
-            if (low, high) == (-2.0, 2.0):
-                return generator.draw("truncated_normal", shape, self.native_dtype(dtype))
-            return super().truncated_normal(generator, shape, low, high, dtype, device)
+            return tf.clip_by_value(self.truncated_normal_scaled(generator, shape, low, high, 0.0, 1.0, dtype, device), low, high)
+
+    def truncated_normal_scaled(
+        self,
+        generator: SeedStream | GeneratorStream,
+        shape: tuple[int, ...],
+        low: float,
+        high: float,
+        mean: float,
+        std: float,
+        dtype: str,
+        device: Any,
+    ) -> Tensor:
+        """Inverse-CDF sampling: ``mean + std·√2·erfinv(u)`` with ``u ~ U[erf(low/√2), erf(high/√2))``.
+
+        Any bounds, no rejection loop (so it compiles into the sampler's
+        graph), and about one normal draw of work, where
+        ``stateless_truncated_normal`` costs two.
+        """
+        root2 = math.sqrt(2.0)
+        with tf.device(device):
+            u = generator.draw("uniform", shape, self.native_dtype(dtype), math.erf(low / root2), math.erf(high / root2))
+            return tf.math.erfinv(u) * (root2 * std) + mean
 
     def sample(self, distribution: Distribution, draw: Draw) -> Any:
         """One compiled graph per (distribution, shape, dtype, device) for int seeds; op by op otherwise."""
