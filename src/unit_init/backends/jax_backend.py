@@ -89,8 +89,8 @@ class KeyStream:
     def __init__(self, key: Any) -> None:
         self.key = key
 
-    def draw(self, kind: str, shape: tuple[int, ...], dtype: str, device: jax.Device, bounds: tuple[float, float] = (0.0, 0.0)) -> jax.Array:
-        """One draw of ``kind`` (``"uniform"``, ``"normal"``, ``"truncated_normal"``) on ``device``; advances the key."""
+    def draw(self, kind: str, shape: tuple[int, ...], dtype: str, device: jax.Device, bounds: tuple[float, float] = (0.0, 1.0)) -> jax.Array:
+        """One draw of ``kind`` (``"uniform"`` on ``[bounds)``, ``"normal"``, ``"truncated_normal"`` on ``[bounds]``) on ``device``; advances the key."""
         values, self.key = _sampler(kind, shape, dtype, device, bounds)(self.key)
         return values
 
@@ -106,7 +106,7 @@ def _sampler(
         TRACES[kind] += 1  # runs only while tracing
         key, sub = jax.random.split(_typed(key))
         if kind == "uniform":
-            values = jax.random.uniform(sub, shape, native)
+            values = jax.random.uniform(sub, shape, native, bounds[0], bounds[1])
         elif kind == "normal":
             values = jax.random.normal(sub, shape, native)
         else:
@@ -192,6 +192,12 @@ class JaxBackend(Backend):
 
     def normal(self, generator: KeyStream, shape: tuple[int, ...], dtype: str, device: Any) -> jax.Array:
         return generator.draw("normal", shape, dtype, device)
+
+    def uniform_between(
+        self, generator: KeyStream, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any
+    ) -> jax.Array:
+        """``jax.random.uniform(key, shape, dtype, low, high)``, as a JAX user would write it."""
+        return generator.draw("uniform", shape, dtype, device, (float(low), float(high)))
 
     def truncated_normal(
         self, generator: KeyStream, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any
