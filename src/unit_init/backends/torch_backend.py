@@ -80,6 +80,7 @@ def _why_absent(device: torch.device) -> str:
     return ""
 
 
+_CPU: Final = torch.device("cpu")
 _NATIVE_DTYPES: Final[dict[str, torch.dtype]] = {
     name: native for name in FLOAT_DTYPES + INTEGER_DTYPES if isinstance(native := getattr(torch, name, None), torch.dtype)
 }
@@ -101,6 +102,8 @@ class TorchBackend(Backend):
         requested = device
         if device is None:
             device = torch.get_default_device()
+            if device.type == "cpu":  # the common case, without re-checking
+                return _CPU
         if isinstance(device, str):
             kind, colon, index = device.strip().lower().partition(":")
             try:
