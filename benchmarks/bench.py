@@ -263,7 +263,7 @@ def _repeats(side: int, quick: bool) -> int:
     if side <= 64:
         return 60 if quick else 300
     if side <= 1024:
-        return 5 if quick else 21
+        return 5 if quick else 31
     return 3 if quick else 9
 
 
@@ -279,13 +279,20 @@ def _warm_up(label: str, fn: Fn, calls: int) -> bool:
 
 
 def time_round_robin(contenders: dict[str, Fn], repeats: int, warmup: int = 2) -> dict[str, float]:
-    """Median seconds per call of each contender, timed in turn so drifts hit all alike."""
+    """Median seconds per call of each contender, timed in turn so drifts hit all alike.
+
+    The order rotates every round, so each contender follows each other one
+    equally often (a call runs slower after one that leaves OpenMP threads
+    spinning or the caches full of its data).
+    """
     for label, fn in list(contenders.items()):
         if not _warm_up(label, fn, warmup):
             del contenders[label]
     samples: dict[str, list[float]] = {label: [] for label in contenders}
-    for _ in range(repeats):
-        for label, fn in contenders.items():
+    order = list(contenders.items())
+    for round_ in range(repeats):
+        shift = round_ % len(order)
+        for label, fn in order[shift:] + order[:shift]:
             start = time.perf_counter()
             fn()
             samples[label].append(time.perf_counter() - start)
@@ -319,10 +326,12 @@ def run_backend(backend: str, quick: bool) -> list[dict[str, Any]]:
 IMPORT_PROBE = """
 import sys, time
 t = time.perf_counter()
-import {module}
+{statement}
 t = time.perf_counter() - t
 print(t, ",".join(m for m in {frameworks!r} if m in sys.modules))
 """
+FIRST_DRAW = "unit_init + first draw"
+"""``import unit_init`` is lazy: this also times the first ``he_normal((64, 64))``, which loads NumPy and the spec layer."""
 
 
 def measure_imports(repeats: int, modules: tuple[str, ...]) -> dict[str, Any]:
@@ -330,7 +339,8 @@ def measure_imports(repeats: int, modules: tuple[str, ...]) -> dict[str, Any]:
     for module in modules:
         times, loaded = [], ""
         for _ in range(repeats):
-            probe = IMPORT_PROBE.format(module=module, frameworks=FRAMEWORK_MODULES)
+            statement = "import unit_init; unit_init.he_normal((64, 64), seed=0)" if module == FIRST_DRAW else f"import {module}"
+            probe = IMPORT_PROBE.format(statement=statement, frameworks=FRAMEWORK_MODULES)
             done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
             if done.returncode:
                 break
@@ -484,6 +494,10 @@ def evaluate(rows: list[dict[str, Any]], imports: dict[str, Any], memory: list[d
     if "unit_init" in imports and "numpy" in imports:
         ratio = imports["unit_init"]["seconds"] / imports["numpy"]["seconds"]
         add("import unit_init ≤ 1.3 × import numpy", ratio <= 1.3, f"{ratio:.2f} ({imports['unit_init']['seconds'] * 1e3:.0f} vs {imports['numpy']['seconds'] * 1e3:.0f} ms)")
+        if FIRST_DRAW in imports:
+            first = imports[FIRST_DRAW]["seconds"]
+            add("import unit_init and a first draw, vs import numpy (no target; import is lazy)", None,
+                f"{first / imports['numpy']['seconds']:.2f} ({first * 1e3:.0f} vs {imports['numpy']['seconds'] * 1e3:.0f} ms)")
         loaded = imports["unit_init"]["frameworks_loaded"]
         add("import unit_init imports no framework", not loaded, ", ".join(loaded) or "none loaded")
     return targets
@@ -629,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             rows += json.loads(target.read_text())
     print("imports:", flush=True)
-    modules = ("numpy", "unit_init") if args.quick else ("numpy", "unit_init", "torch", "tensorflow", "jax", "keras")
+    modules = ("numpy", "unit_init", FIRST_DRAW) if args.quick else ("numpy", "unit_init", FIRST_DRAW, "torch", "tensorflow", "jax", "keras")
     imports = measure_imports(7 if args.quick else 15, modules)
     print("memory:", flush=True)
     measured = tuple(sorted({r["backend"] for r in rows}, key=BACKENDS.index))

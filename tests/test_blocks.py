@@ -97,3 +97,23 @@ def test_a_native_generator_seeds_the_blocks_and_advances(backend: str) -> None:
     assert not np.array_equal(first, second), "the generator advances (numpy: by the block seeds it hands out)"
     if backend == "torch":  # an int seed is torch.Generator().manual_seed(seed)
         np.testing.assert_array_equal(first, target.values(ui.he_normal(SHAPE, backend=backend, seed=5)))
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_every_block_is_filled_once(threads: int) -> None:
+    size = 5 * blocks.BLOCK + 3
+    seen: list[tuple[int, int, int]] = []
+    blocks.for_each_block(size, lambda index, block: seen.append((index, block.start, block.stop)), threads)
+    expected = [(i, i * blocks.BLOCK, min((i + 1) * blocks.BLOCK, size)) for i in range(6)]
+    assert sorted(seen) == expected
+
+
+@pytest.mark.parametrize("failing", [0, 5])
+def test_an_error_in_any_block_reaches_the_caller(failing: int) -> None:
+    def fill(index: int, block: slice) -> None:
+        if index == failing:
+            msg = f"block {index}"
+            raise ValueError(msg)
+
+    with pytest.raises(ValueError, match=f"block {failing}"):
+        blocks.for_each_block(6 * blocks.BLOCK, fill, 3)

@@ -42,7 +42,7 @@ def test_missing_framework_names_the_extra(backend: str, module: str, extra: str
 def test_public_surface_is_locked() -> None:
     import unit_init as ui
 
-    assert sorted(dir(ui)) == sorted(set(ui.__all__) | set(ui._LAZY))
+    assert sorted(dir(ui)) == sorted(set(ui.__all__) | set(ui._SUBMODULES))
     for name in ui.__all__:
         assert hasattr(ui, name), name
     with pytest.raises(AttributeError):

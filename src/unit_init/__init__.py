@@ -2,7 +2,8 @@
 
 An initializer is a variance rule plus a distribution, written once; a backend
 draws it as NumPy, PyTorch, TensorFlow, JAX or any Array-API array, on the
-device and in the dtype asked for. Importing this package imports no framework.
+device and in the dtype asked for. Importing this package imports no framework
+— nor anything else: every public name is loaded from its module on first use.
 
 >>> import unit_init as ui
 >>> ui.he_normal((256, 128), seed=0).shape
@@ -13,66 +14,6 @@ from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
-
-from unit_init import spec
-from unit_init.backends.registry import known_backends, use_backend
-from unit_init.dtypes import canonical_dtype
-from unit_init.errors import (
-    BackendError,
-    BackendUnavailableError,
-    DeviceError,
-    DTypeError,
-    ParameterError,
-    SeedError,
-    ShapeError,
-    UnitInitError,
-)
-from unit_init.functions import (
-    bounded_normal,
-    constant,
-    dirac,
-    glorot_normal,
-    glorot_uniform,
-    he_normal,
-    he_uniform,
-    identity,
-    lecun_normal,
-    lecun_uniform,
-    ones,
-    orthogonal,
-    random_normal,
-    random_uniform,
-    sparse,
-    truncated_normal,
-    variance_scaling,
-    zeros,
-)
-from unit_init.presets import PRESETS, LayerPreset, flax_dense, haiku_linear, keras_dense, torch_conv, torch_linear
-from unit_init.seeds import set_seed
-from unit_init.serialization import deserialize, deserialize_preset, get, register, serialize
-from unit_init.spec import distributions, rules
-from unit_init.spec.catalogue import (
-    CATALOGUE,
-    Composed,
-    Constant,
-    GlorotNormal,
-    GlorotUniform,
-    HeNormal,
-    HeUniform,
-    Identity,
-    LecunNormal,
-    LecunUniform,
-    Ones,
-    Orthogonal,
-    RandomNormal,
-    RandomUniform,
-    TruncatedNormal,
-    VarianceScaling,
-    Zeros,
-)
-from unit_init.spec.fans import LAYOUTS, Fans, Layout, compute_fans
-from unit_init.spec.initializer import Initializer
-from unit_init.spec.structured import EXTRAS, BoundedNormal, Dirac, Sparse
 
 __version__ = "0.1.0"
 
@@ -155,31 +96,105 @@ __all__ = [
     "zeros",
 ]
 
-# Submodules imported on first attribute access (they may pull in heavier code).
-_LAZY: dict[str, str] = {
+# Where each public name lives: loaded on first access, so ``import unit_init``
+# costs almost nothing and imports no framework.
+_SUBMODULES: dict[str, str] = {
+    "spec": "unit_init.spec",
+    "distributions": "unit_init.spec.distributions",
+    "rules": "unit_init.spec.rules",
     "keras": "unit_init.adapters.keras",
     "torch": "unit_init.adapters.torch",
     "jax": "unit_init.adapters.jax",
 }
-# Functions whose module is imported on first use (keeps ``import unit_init`` close to ``import numpy``).
-_LAZY_FUNCTIONS: dict[str, str] = {
-    "calculate_gain": "unit_init.diagnostics",
-    "compare": "unit_init.diagnostics",
-    "diagnose": "unit_init.diagnostics",
-    "recommend": "unit_init.diagnostics",
+_HOMES: dict[str, str] = {
+    **dict.fromkeys(("known_backends", "use_backend"), "unit_init.backends.registry"),
+    **dict.fromkeys(("canonical_dtype",), "unit_init.dtypes"),
+    **dict.fromkeys(("BackendError", "BackendUnavailableError", "DTypeError", "DeviceError", "ParameterError", "SeedError", "ShapeError", "UnitInitError"), "unit_init.errors"),
+    **dict.fromkeys(("bounded_normal", "constant", "dirac", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "identity", "lecun_normal", "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform", "sparse", "truncated_normal", "variance_scaling", "zeros"), "unit_init.functions"),
+    **dict.fromkeys(("LayerPreset", "PRESETS", "flax_dense", "haiku_linear", "keras_dense", "torch_conv", "torch_linear"), "unit_init.presets"),
+    **dict.fromkeys(("set_seed",), "unit_init.seeds"),
+    **dict.fromkeys(("deserialize", "deserialize_preset", "get", "register", "serialize"), "unit_init.serialization"),
+    **dict.fromkeys(("CATALOGUE", "Composed", "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity", "LecunNormal", "LecunUniform", "Ones", "Orthogonal", "RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling", "Zeros"), "unit_init.spec.catalogue"),
+    **dict.fromkeys(("Fans", "LAYOUTS", "Layout", "compute_fans"), "unit_init.spec.fans"),
+    **dict.fromkeys(("Initializer",), "unit_init.spec.initializer"),
+    **dict.fromkeys(("BoundedNormal", "Dirac", "EXTRAS", "Sparse"), "unit_init.spec.structured"),
+    **dict.fromkeys(("calculate_gain", "compare", "diagnose", "recommend"), "unit_init.diagnostics"),
 }
+
 if TYPE_CHECKING:
+    from unit_init import spec
+    from unit_init.backends.registry import known_backends, use_backend
     from unit_init.diagnostics import calculate_gain, compare, diagnose, recommend
+    from unit_init.dtypes import canonical_dtype
+    from unit_init.errors import (
+        BackendError,
+        BackendUnavailableError,
+        DeviceError,
+        DTypeError,
+        ParameterError,
+        SeedError,
+        ShapeError,
+        UnitInitError,
+    )
+    from unit_init.functions import (
+        bounded_normal,
+        constant,
+        dirac,
+        glorot_normal,
+        glorot_uniform,
+        he_normal,
+        he_uniform,
+        identity,
+        lecun_normal,
+        lecun_uniform,
+        ones,
+        orthogonal,
+        random_normal,
+        random_uniform,
+        sparse,
+        truncated_normal,
+        variance_scaling,
+        zeros,
+    )
+    from unit_init.presets import PRESETS, LayerPreset, flax_dense, haiku_linear, keras_dense, torch_conv, torch_linear
+    from unit_init.seeds import set_seed
+    from unit_init.serialization import deserialize, deserialize_preset, get, register, serialize
+    from unit_init.spec import distributions, rules
+    from unit_init.spec.catalogue import (
+        CATALOGUE,
+        Composed,
+        Constant,
+        GlorotNormal,
+        GlorotUniform,
+        HeNormal,
+        HeUniform,
+        Identity,
+        LecunNormal,
+        LecunUniform,
+        Ones,
+        Orthogonal,
+        RandomNormal,
+        RandomUniform,
+        TruncatedNormal,
+        VarianceScaling,
+        Zeros,
+    )
+    from unit_init.spec.fans import LAYOUTS, Fans, Layout, compute_fans
+    from unit_init.spec.initializer import Initializer
+    from unit_init.spec.structured import EXTRAS, BoundedNormal, Dirac, Sparse
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return importlib.import_module(_LAZY[name])
-    if name in _LAZY_FUNCTIONS:
-        return getattr(importlib.import_module(_LAZY_FUNCTIONS[name]), name)
-    msg = f"module 'unit_init' has no attribute {name!r}"
-    raise AttributeError(msg)
+    if name in _SUBMODULES:
+        value = importlib.import_module(_SUBMODULES[name])
+    elif name in _HOMES:
+        value = getattr(importlib.import_module(_HOMES[name]), name)
+    else:
+        msg = f"module 'unit_init' has no attribute {name!r}"
+        raise AttributeError(msg)
+    globals()[name] = value  # later accesses skip this function
+    return value
 
 
 def __dir__() -> list[str]:
-    return sorted({*__all__, *_LAZY})
+    return sorted({*__all__, *_SUBMODULES})

@@ -15,11 +15,14 @@ cast) are the size of a block, not of the array.
 
 from __future__ import annotations
 
+import collections
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 __all__ = ["BLOCK", "PARALLEL_MIN", "block_count", "cpu_count", "for_each_block"]
 
@@ -45,21 +48,38 @@ def block_count(size: int) -> int:
 
 
 def for_each_block(size: int, fill: Callable[[int, slice], object], threads: int) -> None:
-    """Call ``fill(index, block)`` for every :data:`BLOCK`-sized slice of ``range(size)``, on up to ``threads`` threads."""
+    """Call ``fill(index, block)`` for every :data:`BLOCK`-sized slice of ``range(size)``, on up to ``threads`` threads.
+
+    The calling thread fills blocks too, and every thread takes the next
+    unfilled block until none is left, so a pool thread that is slow to wake
+    up never holds the draw back (and the result is the same whoever fills
+    which block).
+    """
     global _pool  # one lazily created pool per process, shared by the backends
-    blocks = [slice(start, min(start + BLOCK, size)) for start in range(0, size, BLOCK)]
-    if min(threads, len(blocks)) < 2:
-        for index, block in enumerate(blocks):
+    pending = collections.deque(enumerate(slice(start, min(start + BLOCK, size)) for start in range(0, size, BLOCK)))
+
+    def drain() -> None:
+        while True:
+            try:
+                index, block = pending.popleft()  # atomic: each block is taken once
+            except IndexError:
+                return
             fill(index, block)
+
+    helpers_wanted = min(threads, len(pending)) - 1
+    if helpers_wanted < 1:
+        drain()
         return
     with _pool_lock:
         if _pool is None:
+            from concurrent.futures import ThreadPoolExecutor  # imported on the first large draw: it costs ~10 ms
+
             _pool = ThreadPoolExecutor(max_workers=cpu_count(), thread_name_prefix="unit_init")
-    workers = min(threads, len(blocks))
-
-    def fill_every_nth(first: int) -> None:
-        for index in range(first, len(blocks), workers):
-            fill(index, blocks[index])
-
-    for future in [_pool.submit(fill_every_nth, first) for first in range(workers)]:
-        future.result()
+    helpers = [_pool.submit(drain) for _ in range(helpers_wanted)]
+    try:
+        drain()
+    finally:
+        errors = [helper.exception() for helper in helpers]  # waits for every helper
+    for error in errors:
+        if error is not None:
+            raise error
