@@ -296,13 +296,15 @@ class Orthogonal(Distribution):
         big, small = max(rows, cols), min(rows, cols)
         gaussian = backend.normal(draw.generator, (*batch, big, small), work_dtype(draw.dtype), draw.device)
         q, r = backend.qr(gaussian)
+        permutation = tuple(order.index(a) for a in range(len(shape)))
         with backend.placement(draw.device):
-            signs = xp.sign(xp.linalg.diagonal(r))
-            q = q * xp.expand_dims(signs, axis=-2) * self.gain
+            signs = xp.expand_dims(xp.sign(xp.linalg.diagonal(r)), axis=-2)
+            q = q * (signs if self.gain == 1 else signs * self.gain)
             if rows < cols:
                 q = xp.matrix_transpose(q)
-            q = xp.reshape(q, tuple(shape[a] for a in order))
-            q = xp.permute_dims(q, tuple(order.index(a) for a in range(len(shape))))
+            if permutation != tuple(range(len(shape))) or q.shape != shape:  # skipped for a plain (rows, cols) matrix
+                q = xp.reshape(q, tuple(shape[a] for a in order))
+                q = xp.permute_dims(q, permutation)
         return backend.cast(q, draw.dtype)
 
 
