@@ -80,7 +80,8 @@ def _seed_words(seed: int, device: jax.Device) -> jax.Array:
     A host array would be transferred on every call (≈30 µs, a fifth of a
     64² draw); JAX arrays are immutable, so one placed copy serves every call.
     """
-    return jax.device_put(np.array([seed >> 32, seed & 0xFFFFFFFF], dtype=np.uint32), device)
+    placed: jax.Array = jax.device_put(np.array([seed >> 32, seed & 0xFFFFFFFF], dtype=np.uint32), device)
+    return placed
 
 
 class KeyStream:
