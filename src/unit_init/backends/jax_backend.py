@@ -101,45 +101,57 @@ class KeyStream:
         self.key = key
 
     def draw(self, kind: str, shape: tuple[int, ...], dtype: str, device: jax.Device, bounds: tuple[float, float] = (0.0, 1.0)) -> jax.Array:
-        """One draw of ``kind`` (``"uniform"`` on ``[bounds)``, ``"normal"``, ``"truncated_normal"`` on ``[bounds]``) on ``device``; advances the key."""
-        values, self.key = _sampler(kind, shape, dtype, device, bounds)(self.key)
+        """One draw of ``kind`` (``"uniform"`` on ``[bounds)``, ``"normal"``, ``"truncated_normal"`` on ``[bounds]``) on ``device``; advances the key.
+
+        Inside a compiled sampler (the key is a tracer) the draw is traced in
+        place, so XLA fuses it with the scaling and clipping around it;
+        outside, it runs as its own cached jitted function.
+        """
+        if isinstance(self.key, jax.core.Tracer):
+            values, self.key = _draw(kind, shape, dtype, bounds, self.key)
+        else:
+            values, self.key = _sampler(kind, shape, dtype, device, bounds)(self.key)
         return values
+
+
+def _draw(kind: str, shape: tuple[int, ...], dtype: str, bounds: tuple[float, float], key: Any) -> tuple[jax.Array, jax.Array]:
+    """``(values, next_key)``: one draw of ``kind`` from a split of ``key``."""
+    TRACES[kind] += 1  # runs only while tracing
+    native = jnp.dtype(dtype)
+    key, sub = jax.random.split(_typed(key))
+    if kind == "uniform":
+        values = jax.random.uniform(sub, shape, native, bounds[0], bounds[1])
+    elif kind == "normal":
+        values = jax.random.normal(sub, shape, native)
+    else:
+        values = jax.random.truncated_normal(sub, bounds[0], bounds[1], shape, native)
+    return values, key
 
 
 @functools.lru_cache(maxsize=512)
 def _sampler(
     kind: str, shape: tuple[int, ...], dtype: str, device: jax.Device, bounds: tuple[float, float]
 ) -> Callable[[Any], tuple[jax.Array, jax.Array]]:
-    """A jitted ``key -> (values, next_key)`` whose outputs are created on ``device``."""
-    native = jnp.dtype(dtype)
-
-    def sample(key: Any) -> tuple[jax.Array, jax.Array]:
-        TRACES[kind] += 1  # runs only while tracing
-        key, sub = jax.random.split(_typed(key))
-        if kind == "uniform":
-            values = jax.random.uniform(sub, shape, native, bounds[0], bounds[1])
-        elif kind == "normal":
-            values = jax.random.normal(sub, shape, native)
-        else:
-            values = jax.random.truncated_normal(sub, bounds[0], bounds[1], shape, native)
-        return values, key
-
-    return _placed(sample, device, outputs=2)
+    """:func:`_draw` jitted as ``key -> (values, next_key)``, its outputs created on ``device``."""
+    return _placed(functools.partial(_draw, kind, shape, dtype, bounds), device, outputs=2)
 
 
 @functools.lru_cache(maxsize=512)
 def _fused(
     backend: JaxBackend, distribution: Distribution, shape: tuple[int, ...], dtype: str, device: jax.Device
-) -> Callable[[Any], tuple[jax.Array, jax.Array]]:
-    """The whole of ``distribution.sample`` — draws, scaling, cast, clip, QR — as one jitted ``key -> (values, next_key)``."""
+) -> Callable[[Any], jax.Array]:
+    """The whole of ``distribution.sample`` — draws, scaling, cast, clip, QR — as one jitted ``key -> values``.
 
-    def sample(key: Any) -> tuple[jax.Array, jax.Array]:
+    The stream's last key is not returned: the stream belongs to this one call
+    (a user's key is immutable and never advances), so nobody could read it.
+    """
+
+    def sample(key: Any) -> jax.Array:
         TRACES["fused"] += 1  # runs only while tracing
-        stream = KeyStream(_typed(key))
-        values = distribution.sample(backend, Draw(shape, dtype, device, stream))
-        return values, stream.key
+        values: jax.Array = distribution.sample(backend, Draw(shape, dtype, device, KeyStream(_typed(key))))
+        return values
 
-    return _placed(sample, device, outputs=2)
+    return _placed(sample, device)
 
 
 class JaxBackend(Backend):
@@ -224,8 +236,7 @@ class JaxBackend(Backend):
             fused = _fused(self, distribution, draw.shape, draw.dtype, draw.device)
         except TypeError:  # an unhashable user-defined distribution: sample op by op
             return distribution.sample(self, draw)
-        values, draw.generator.key = fused(draw.generator.key)
-        return values
+        return fused(draw.generator.key)
 
     def compiled(self, kernel: Callable[..., Any], device: Any) -> Callable[..., Any]:
         """``kernel`` jitted with its output born on ``device`` (the portable stream is one fused computation)."""
