@@ -218,10 +218,6 @@ class Backend:
     def clip(self, x: Any, low: float, high: float) -> Any:
         return self.xp.clip(x, low, high)
 
-    def compress(self, x: Any, keep: Any) -> Any:
-        """The elements of the 1-D array ``x`` where the mask ``keep`` is true, in order."""
-        return x[keep]
-
     def qr(self, x: Any) -> tuple[Any, Any]:
         """Reduced QR of a (batch of) matrices with at least as many rows as columns."""
         q, r = self.xp.linalg.qr(x)
@@ -244,12 +240,12 @@ class Backend:
         size = math.prod(shape)
         if self.mutable and size <= OVERSAMPLE_MAX:
             candidates = self.normal(generator, (_oversampled(size, low, high),), dtype, device)
-            kept = self.compress(candidates, _inside(candidates, low, high))
+            kept = candidates[_inside(candidates, low, high)]
             if kept.shape[0] >= size:  # rarely short (< 1e-9 for ±2σ); then re-drawn below
                 return xp.reshape(kept[:size], shape)
         z = self.normal(generator, shape, dtype, device)
         if self.mutable:
-            redraw_rejected(self, xp.reshape(z, (-1,)), low, high, lambda n: self.normal(generator, (n,), dtype, device))
+            redraw_rejected(xp, xp.reshape(z, (-1,)), low, high, lambda n: self.normal(generator, (n,), dtype, device))
             return z
         while True:
             rejected = outside(z, low, high)
@@ -275,7 +271,7 @@ def _oversampled(wanted: int, low: float, high: float) -> int:
     return wanted + int(expected + 7 * math.sqrt(expected / (1 - rejected_share)) + 16)
 
 
-def redraw_rejected(backend: Backend, flat: Any, low: float, high: float, draw: Callable[[int], Any]) -> None:
+def redraw_rejected(xp: Any, flat: Any, low: float, high: float, draw: Callable[[int], Any]) -> None:
     """Re-draw, in place, the elements of the 1-D array ``flat`` outside ``[low, high]``; ``draw(n)`` gives n fresh values.
 
     Only the rejected elements are drawn again (4.55 % of them for ±2σ), from
@@ -283,11 +279,11 @@ def redraw_rejected(backend: Backend, flat: Any, low: float, high: float, draw: 
     second round is needed with probability < 1e-9 for ±2σ), so the cost is about
     1.05 normal draws plus one pass to find the rejected.
     """
-    rejected = backend.xp.nonzero(outside(flat, low, high))[0]
+    rejected = xp.nonzero(outside(flat, low, high))[0]
     while rejected.shape[0]:
         wanted = int(rejected.shape[0])
         candidates = draw(_oversampled(wanted, low, high))
-        fresh = backend.compress(candidates, _inside(candidates, low, high))[:wanted]
+        fresh = candidates[_inside(candidates, low, high)][:wanted]
         flat[rejected[: fresh.shape[0]]] = fresh
         rejected = rejected[fresh.shape[0] :]
 
