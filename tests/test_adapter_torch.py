@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 scipy_stats = pytest.importorskip("scipy.stats")
 
 import unit_init as ui  # noqa: E402
-import unit_init.adapters.torch_init as ours  # noqa: E402
+import unit_init.torch as ours  # noqa: E402
 
 nn = torch.nn
 reference = torch.nn.init

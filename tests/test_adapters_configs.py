@@ -87,7 +87,7 @@ def test_adapter_config_round_trips_every_named_spec() -> None:
     for name in [*ui.CATALOGUE, *ui.EXTRAS]:
         spec = ui.get(name) if name != "sparse" else ui.Sparse(0.5)
         assert spec is not None
-        assert read_adapter_config(json.loads(json.dumps(adapter_config(spec, "torch")))) == (spec, "torch")
+        assert read_adapter_config(json.loads(json.dumps(adapter_config(spec, "torch")))) == (spec, "torch", None, None)
     with pytest.raises(ui.ParameterError):
         adapter_config(ui.HeNormal(), "not_a_layout")
 

@@ -102,9 +102,9 @@ _SUBMODULES: dict[str, str] = {
     "spec": "unit_init.spec",
     "distributions": "unit_init.spec.distributions",
     "rules": "unit_init.spec.rules",
-    "keras": "unit_init.adapters.keras",
-    "torch": "unit_init.adapters.torch",
-    "jax": "unit_init.adapters.jax",
+    "keras": "unit_init.keras",
+    "torch": "unit_init.torch",
+    "jax": "unit_init.jax",
 }
 _HOMES: dict[str, str] = {
     **dict.fromkeys(("known_backends", "use_backend"), "unit_init.backends.registry"),

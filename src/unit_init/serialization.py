@@ -16,17 +16,17 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from unit_init.errors import ParameterError, closest
 from unit_init.presets import LayerPreset
 from unit_init.spec.catalogue import CATALOGUE, Composed, Identity, Orthogonal, VarianceScaling
-from unit_init.spec.fans import LAYOUTS
+from unit_init.spec.fans import LAYOUTS, Layout
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.rules import FanScaled, FixedVariance
 from unit_init.spec.structured import EXTRAS
 
-__all__ = ["adapter_config", "deserialize", "deserialize_preset", "get", "read_adapter_config", "register", "serialize"]
+__all__ = ["AdapterConfig", "adapter_config", "deserialize", "deserialize_preset", "get", "read_adapter_config", "register", "serialize"]
 
 _NAMED: Final[dict[str, type[Initializer]]] = {**CATALOGUE, **EXTRAS}
 _SPECS: dict[str, type[Initializer]] = {cls.__name__: cls for cls in _NAMED.values()}
@@ -38,6 +38,8 @@ _KERAS_MODULES: Final = (None, "keras.initializers", "keras.src.initializers", "
 _KERAS_AXES: Final = ("input_axes", "output_axes")
 _TOP_KEYS: Final = {"class_name", "config", "module", "registered_name"}
 _MAX_STRING: Final = 256
+_MAX_AXES: Final = 64
+_LAYOUT_FIELDS: Final = ("in_axis", "out_axis", "batch_axis")
 
 
 def _is_spec_class(cls: object) -> bool:
@@ -265,24 +267,80 @@ def deserialize_preset(config: Mapping[str, Any]) -> LayerPreset:
     )
 
 
-def adapter_config(spec: Initializer, layout: str) -> dict[str, Any]:
-    """The config of a framework adapter's wrapper: ``{"spec": serialize(spec), "layout": layout}``."""
-    return {"spec": serialize(spec), "layout": _layout_name(layout)}
+class AdapterConfig(NamedTuple):
+    """What a framework adapter's wrapper stores: the spec, its layout and any fan overrides."""
+
+    spec: Initializer
+    layout: str | Layout
+    fan_in: float | None = None
+    fan_out: float | None = None
 
 
-def read_adapter_config(config: Mapping[str, Any]) -> tuple[Initializer, str]:
-    """``(spec, layout)`` from :func:`adapter_config`'s output, checked like any config.
+def _encode_layout(layout: str | Layout) -> str | dict[str, Any]:
+    if isinstance(layout, Layout):
+        return {name: list(axes) if isinstance(axes := getattr(layout, name), tuple) else axes for name in _LAYOUT_FIELDS}
+    return _layout_name(layout)
+
+
+def _decode_layout(value: Any) -> str | Layout:
+    if isinstance(value, str):
+        return _layout_name(value)
+    fields = _mapping("an adapter config's 'layout'", value)
+    _check_keys("the layout config", fields, set(_LAYOUT_FIELDS))
+    axes: dict[str, Any] = {}
+    for name, given in fields.items():
+        items = given if isinstance(given, list) else [given]
+        if len(items) > _MAX_AXES or not all(isinstance(a, int) and not isinstance(a, bool) for a in items):
+            msg = f"layout {name}={repr(given)[:_MAX_STRING]} must be an int or a list of at most {_MAX_AXES} ints."
+            raise ParameterError(msg)
+        axes[name] = tuple(items) if isinstance(given, list) else given
+    return Layout(**axes)
+
+
+def _decode_fan(name: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        msg = f"{name}={repr(value)[:_MAX_STRING]} in an adapter config must be a finite number > 0 or null."
+        raise ParameterError(msg)
+    return float(value)
+
+
+def adapter_config(
+    spec: Initializer, layout: str | Layout = "keras", fan_in: float | None = None, fan_out: float | None = None
+) -> dict[str, Any]:
+    """The config of a framework adapter's wrapper: ``{"spec": serialize(spec), "layout": …}``.
+
+    A named layout is stored as its name, a :class:`~unit_init.Layout` as its
+    axes; ``fan_in``/``fan_out`` overrides are stored only when given.
+    """
+    config: dict[str, Any] = {"spec": serialize(spec), "layout": _encode_layout(layout)}
+    for name, value in (("fan_in", fan_in), ("fan_out", fan_out)):
+        if value is not None:
+            config[name] = _decode_fan(name, value)
+    return config
+
+
+def read_adapter_config(config: Mapping[str, Any]) -> AdapterConfig:
+    """:class:`AdapterConfig` from :func:`adapter_config`'s output, checked like any config.
 
     Examples
     --------
     >>> import unit_init as ui
     >>> from unit_init.serialization import adapter_config, read_adapter_config
     >>> read_adapter_config(adapter_config(ui.HeNormal(seed=3), "keras"))
-    (HeNormal(seed=3), 'keras')
+    AdapterConfig(spec=HeNormal(seed=3), layout='keras', fan_in=None, fan_out=None)
+    >>> read_adapter_config(adapter_config(ui.HeNormal(), ui.Layout(in_axis=(0, 1), out_axis=2), fan_in=8)).layout
+    Layout(in_axis=(0, 1), out_axis=2, batch_axis=())
     """
     config = _mapping("an adapter config", config)
-    _check_keys("the adapter config", config, {"spec", "layout"})
+    _check_keys("the adapter config", config, {"spec", "layout", "fan_in", "fan_out"})
     if "spec" not in config:
         raise ParameterError("the adapter config lacks 'spec' (a unit_init spec config).")
     spec = deserialize(_mapping("an adapter config's 'spec'", config["spec"]))
-    return spec, _layout_name(config.get("layout", "keras"))
+    return AdapterConfig(
+        spec,
+        _decode_layout(config.get("layout", "keras")),
+        _decode_fan("fan_in", config.get("fan_in")),
+        _decode_fan("fan_out", config.get("fan_out")),
+    )

@@ -60,7 +60,7 @@ class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  #
 
     def __init__(self, spec: Any, layout: str = "keras") -> None:
         # a round trip through the config: a spec that cannot be saved fails here, not at model.save
-        self.spec, self.layout = read_adapter_config(adapter_config(spec_of(spec), layout))
+        self.spec, self.layout, _, _ = read_adapter_config(adapter_config(spec_of(spec), layout))
         self._seed = self.spec.seed if self.spec.seed is not None else random.randint(1, 10**9)
 
     def __call__(self, shape: Any, dtype: Any = None, **_: Any) -> Any:
@@ -75,7 +75,7 @@ class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  #
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> KerasInitializer:
         """Rebuild from :meth:`get_config`; hostile configs raise :class:`~unit_init.UnitInitError`."""
-        spec, layout = read_adapter_config(config)
+        spec, layout, _, _ = read_adapter_config(config)
         return cls(spec, layout)
 
     def __repr__(self) -> str:

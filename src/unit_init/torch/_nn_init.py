@@ -1,6 +1,6 @@
 """``torch.nn.init``, rebuilt on unit_init specs: switch a codebase with one import.
 
->>> import unit_init.adapters.torch_init as init   # instead of: import torch.nn.init as init
+>>> import unit_init.torch as init   # instead of: import torch.nn.init as init
 >>> import torch
 >>> w = init.kaiming_normal_(torch.empty(64, 32), nonlinearity="relu")
 
@@ -41,7 +41,7 @@ from typing import Final
 
 import torch
 
-from unit_init.adapters._torch import default_generator, init_
+from unit_init.torch._fill import default_generator, init_
 from unit_init.diagnostics.gain import calculate_gain
 from unit_init.errors import ParameterError, ShapeError
 from unit_init.spec import catalogue as c

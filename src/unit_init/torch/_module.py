@@ -1,11 +1,4 @@
-"""PyTorch adapter (``ui.torch``): fill tensors in place, initialize modules by rule, and ``torch.nn.init`` drop-ins.
-
-* :func:`init_` — one tensor from one spec, in place (torch layout);
-* :func:`initialize` — every parameter of an ``nn.Module`` from rules keyed by
-  name patterns or module types, each parameter with its own derived seed;
-* ``uniform_`` … ``sparse_``, ``calculate_gain`` — ``torch.nn.init``'s functions,
-  re-exported from :mod:`unit_init.adapters.torch_init`.
-"""
+"""Whole-module initialization by rules: :func:`initialize`."""
 
 from __future__ import annotations
 
@@ -16,51 +9,14 @@ from typing import Any, cast
 import torch
 
 from unit_init.adapters._spec import spec_of
-from unit_init.adapters._torch import init_
-from unit_init.adapters.torch_init import (
-    _calculate_fan_in_and_fan_out,
-    calculate_gain,
-    constant_,
-    dirac_,
-    eye_,
-    kaiming_normal_,
-    kaiming_uniform_,
-    normal_,
-    ones_,
-    orthogonal_,
-    sparse_,
-    trunc_normal_,
-    uniform_,
-    xavier_normal_,
-    xavier_uniform_,
-    zeros_,
-)
 from unit_init.errors import ParameterError
 from unit_init.presets import LayerPreset
 from unit_init.seeds import derive_seed
 from unit_init.spec.fans import LayoutLike, compute_fans
 from unit_init.spec.initializer import Initializer
+from unit_init.torch._fill import init_
 
-__all__ = [
-    "_calculate_fan_in_and_fan_out",
-    "calculate_gain",
-    "constant_",
-    "dirac_",
-    "eye_",
-    "init_",
-    "initialize",
-    "kaiming_normal_",
-    "kaiming_uniform_",
-    "normal_",
-    "ones_",
-    "orthogonal_",
-    "sparse_",
-    "trunc_normal_",
-    "uniform_",
-    "xavier_normal_",
-    "xavier_uniform_",
-    "zeros_",
-]
+__all__ = ["initialize"]
 
 RuleKey = str | type
 Rule = Initializer | LayerPreset | str

@@ -64,7 +64,7 @@ class JaxInitializer:
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> JaxInitializer:
         """Rebuild from :meth:`get_config`; hostile configs raise :class:`~unit_init.UnitInitError`."""
-        spec, layout = read_adapter_config(config)
+        spec, layout, _, _ = read_adapter_config(config)
         return cls(spec, layout)
 
 
@@ -78,5 +78,5 @@ def initializer(spec: Any, *, layout: str = "keras") -> JaxInitializer:
     >>> init(jax.random.key(0), (3, 4)).shape
     (3, 4)
     """
-    spec, layout = read_adapter_config(adapter_config(spec_of(spec), layout))
+    spec, layout, _, _ = read_adapter_config(adapter_config(spec_of(spec), layout))
     return JaxInitializer(spec, layout)

@@ -1,0 +1,14 @@
+"""JAX and Flax adapter: any unit_init spec as a ``jax.nn.initializers`` function.
+
+>>> import jax
+>>> import unit_init as ui
+>>> import unit_init.jax
+>>> unit_init.jax.initializer(ui.HeNormal())(jax.random.key(0), (3, 4)).shape
+(3, 4)
+"""
+
+from __future__ import annotations
+
+from unit_init.jax._initializer import JaxInitializer, initializer
+
+__all__ = ["JaxInitializer", "initializer"]

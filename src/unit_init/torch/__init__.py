@@ -1,0 +1,58 @@
+"""PyTorch adapter: ``import unit_init.torch as init`` in place of ``import torch.nn.init as init``.
+
+* every ``torch.nn.init`` function (``uniform_`` … ``sparse_``, ``calculate_gain``),
+  with torch's names, signatures, defaults and errors, drawn by unit_init specs;
+* :func:`init_` — one tensor from one spec, in place (torch layout);
+* :func:`initialize` — every parameter of an ``nn.Module`` from rules keyed by
+  name patterns or module types, each parameter with its own derived seed.
+
+>>> import torch
+>>> import unit_init.torch as init
+>>> w = init.kaiming_normal_(torch.empty(64, 32), nonlinearity="relu")
+>>> w.shape
+torch.Size([64, 32])
+"""
+
+from __future__ import annotations
+
+from unit_init.torch._fill import init_
+from unit_init.torch._module import initialize
+from unit_init.torch._nn_init import (
+    _calculate_fan_in_and_fan_out,
+    calculate_gain,
+    constant_,
+    dirac_,
+    eye_,
+    kaiming_normal_,
+    kaiming_uniform_,
+    normal_,
+    ones_,
+    orthogonal_,
+    sparse_,
+    trunc_normal_,
+    uniform_,
+    xavier_normal_,
+    xavier_uniform_,
+    zeros_,
+)
+
+__all__ = [
+    "_calculate_fan_in_and_fan_out",
+    "calculate_gain",
+    "constant_",
+    "dirac_",
+    "eye_",
+    "init_",
+    "initialize",
+    "kaiming_normal_",
+    "kaiming_uniform_",
+    "normal_",
+    "ones_",
+    "orthogonal_",
+    "sparse_",
+    "trunc_normal_",
+    "uniform_",
+    "xavier_normal_",
+    "xavier_uniform_",
+    "zeros_",
+]
