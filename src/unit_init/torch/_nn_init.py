@@ -41,13 +41,13 @@ from typing import Final
 
 import torch
 
-from unit_init.torch._fill import default_generator, init_
 from unit_init.diagnostics.gain import calculate_gain
 from unit_init.errors import ParameterError, ShapeError
 from unit_init.spec import catalogue as c
 from unit_init.spec import structured as s
 from unit_init.spec.fans import compute_fans
 from unit_init.spec.initializer import Initializer
+from unit_init.torch._fill import default_generator, init_
 
 __all__ = [
     "_calculate_fan_in_and_fan_out",
