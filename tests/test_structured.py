@@ -63,7 +63,7 @@ def test_bounded_normal_support_and_errors() -> None:
     with pytest.raises(ui.ParameterError, match="minval"):
         ui.BoundedNormal(minval=1.0, maxval=0.0)
     with pytest.raises(ui.ParameterError, match="mass"):
-        ui.BoundedNormal(stddev=1.0, minval=3.0, maxval=4.0)
+        ui.BoundedNormal(stddev=1.0, minval=40.0, maxval=41.0)
 
 
 def test_new_specs_are_named_and_serializable() -> None:

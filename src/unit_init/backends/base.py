@@ -37,16 +37,24 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 from unit_init.backends import blocks
 from unit_init.dtypes import canonical_dtype
 from unit_init.portable import stream as portable
+from unit_init.portable.ndtri import quantile
+from unit_init.spec.distributions import normal_mass, normal_tail
 
 if TYPE_CHECKING:
     from unit_init.spec.distributions import Distribution, Draw
 
-__all__ = ["Backend", "outside", "redraw_rejected"]
+__all__ = ["Backend", "outside", "redraw_rejected", "straddles_zero"]
 
 _STREAM_DRAWS: Final = ("uniform", "normal", "truncated_normal")
 _COMPOSED_DRAWS: Final = ("uniform_between", "normal_scaled", "truncated_normal_scaled")
 OVERSAMPLE_MAX: Final = 1 << 16
 """Truncated draws up to this many elements take one oversampled draw instead of a re-draw loop."""
+MIN_REDRAW_MASS: Final = 0.25
+"""Re-drawing rejected values is used only for intervals keeping at least this much of the normal's mass."""
+_CENTRAL: Final = 0.425
+"""``|Φ(z) − ½|`` up to which ``Φ⁻¹`` needs no tail probability (AS 241's central range)."""
+_SMALLEST_TAIL: Final = 2.0**-126
+"""Tail probabilities are kept at or above float32's smallest normal number (``Φ⁻¹`` of it is −13.1)."""
 
 
 def _routes_portable(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
@@ -74,7 +82,7 @@ class Backend:
     extra: ClassVar[str | None] = None  # the ``pip install "unit-init[extra]"`` that brings the framework
     xp: Any
     mutable: ClassVar[bool] = False  # arrays support in-place item assignment
-    inverse_cdf_truncation: ClassVar[bool] = False  # truncated normals by erfinv of a uniform (needs erfinv), not re-drawn
+    inverse_cdf_truncation: ClassVar[bool] = False  # intervals across 0 by erfinv of a uniform (needs erfinv), not re-drawn
     word_dtype: ClassVar[str] = "uint32"  # 32-bit words of the portable stream; "int32" without uint32 arithmetic
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -130,23 +138,60 @@ class Backend:
         The result may overshoot ``mean + std·[low, high]`` by rounding; the
         caller confines it to the support.
         """
-        if self.inverse_cdf_truncation and not isinstance(generator, portable.PortableStream):
+        if self.inverse_cdf_truncation and straddles_zero(low, high) and not isinstance(generator, portable.PortableStream):
             return self._by_inverse_cdf(generator, shape, low, high, mean, std, dtype, device)
         return self.affine(self.truncated_normal(generator, shape, low, high, dtype, device), std, mean)
 
     def _by_inverse_cdf(
         self, generator: Any, shape: tuple[int, ...], low: float, high: float, mean: float, std: float, dtype: str, device: Any
     ) -> Any:
-        """Inverse-CDF sampling: ``mean + std·√2·erfinv(u)`` with ``u ~ U[erf(low/√2), erf(high/√2))``.
+        """Inverse-CDF sampling by ``erfinv``: ``mean + std·√2·erfinv(u)`` with ``u ~ U[erf(low/√2), erf(high/√2))``.
 
-        The same law as re-drawing the rejected values, for any bounds, with
-        no mask, no ``nonzero`` (so no host synchronization on an
-        accelerator) and no loop (so it compiles into one graph); with a
+        For finite bounds on either side of 0 (:func:`straddles_zero`), where
+        ``erf`` resolves both bounds. The same law as re-drawing the rejected
+        values, with no mask, no ``nonzero`` (so no host synchronization on
+        an accelerator) and no loop (so it compiles into one graph); with a
         vectorized ``erfinv`` it costs about one normal draw.
         """
         root2 = math.sqrt(2.0)
         u = self.uniform_between(generator, shape, math.erf(low / root2), math.erf(high / root2), dtype, device)
         return self.affine(self.erfinv(u), root2 * std, mean)
+
+    def _by_quantile(self, generator: Any, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any) -> Any:
+        """Inverse-CDF sampling for any interval with positive mass, accurate in the far tails.
+
+        The interval is flipped, if needed, so that its centre is ``>= 0``
+        (``Z → −Z``). With ``Q(x) = P(Z > x)``, ``m = Q(low) − Q(high)`` and
+        ``u ~ U[0, 1)``, the value is ``Φ⁻¹(p)`` with ``p = Φ(low) + u·m``,
+        computed by :func:`unit_init.portable.ndtri.quantile` from two forms
+        of ``p``, each accurate where it is used:
+
+        * ``p − ½ = (Φ(low) − ½) + u·m`` near the centre;
+        * the tail probability by its logarithm: for ``low >= 0``,
+          ``log Q(z) = log Q(low) + log(1 − u·m/Q(low))``, with ``log Q(low)``
+          computed once in float64 — no underflow however far the tail
+          (``[30, ∞)``: ``Q ≈ 5e-198``); for an interval across 0, ``log p``
+          on the lower side and ``log(Q(high) + (1 − u)·m)`` on the upper one.
+
+        Every term is finite for ``u ∈ [0, 1)`` (``1 − u·m/Q(low) >= 2⁻²⁴``;
+        the tail probability across 0 is kept ``>= 2⁻¹²⁶``), so infinite
+        bounds give finite values. The ranges of ``Φ⁻¹`` the interval cannot
+        reach are not computed (``[0, 0.01]`` needs only the central one).
+        """
+        if low + high < 0:
+            return -self._by_quantile(generator, shape, -high, -low, dtype, device)
+        mass, u = normal_mass(low, high), self.uniform(generator, shape, dtype, device)
+        tail_low, below, above = normal_tail(low), normal_tail(-low), normal_tail(high)  # Q(low), Φ(low), Q(high)
+        start = 0.5 - tail_low if low >= 0 else below - 0.5  # Φ(low) − ½ on its accurate side
+        centered = u * mass + start
+        span, log_tail = (start, start + mass), None
+        if span[1] > _CENTRAL:  # some values in the tail ranges of Φ⁻¹
+            if low >= 0:
+                log_tail = self.xp.log(1.0 - u * (mass / tail_low)) + math.log(tail_low)
+            else:
+                sides = self.xp.where(centered < 0, u * mass + below, (1.0 - u) * mass + above)
+                log_tail = self.xp.log(self.clip(sides, _SMALLEST_TAIL, 1.0))
+        return quantile(self.xp, centered, log_tail, span=span, smallest=min(below, above))
 
     def erfinv(self, x: Any) -> Any:
         """The inverse error function, elementwise (in place where the framework allows).
@@ -246,19 +291,30 @@ class Backend:
     def truncated_normal(
         self, generator: Any, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any
     ) -> Any:
-        """``N(0, 1)`` conditioned on ``[low, high]``: by inverse CDF where the backend says so, else re-drawn.
+        """``N(0, 1)`` conditioned on ``[low, high]`` (either bound may be infinite), for any interval with positive mass.
 
-        With ``inverse_cdf_truncation`` the values come from
-        :meth:`_by_inverse_cdf`, clipped against the last bit of rounding.
-        Otherwise rejected values are re-drawn, never clamped:
-        Backends with mutable arrays (``mutable = True``) draw small arrays
-        (up to :data:`OVERSAMPLE_MAX` elements) in one oversampled draw whose
-        first accepted values are kept — a handful of operations, where a
-        re-draw would cost several more — and large ones by re-drawing only
-        the rejected elements, in place (about 1.05 normal draws for ±2σ, no
-        extra memory). Others replace rejected values with ``where`` from
-        fresh full-size draws.
+        * Both bounds infinite: a plain normal draw.
+        * Finite bounds on either side of 0, with ``inverse_cdf_truncation``:
+          :meth:`_by_inverse_cdf` (``erfinv``), clipped against the last bit
+          of rounding.
+        * Bounds on either side of 0 keeping at least :data:`MIN_REDRAW_MASS`
+          of the mass, on other backends: rejected values are re-drawn,
+          never clamped. Backends with mutable arrays (``mutable = True``)
+          draw small arrays (up to :data:`OVERSAMPLE_MAX` elements) in one
+          oversampled draw whose first accepted values are kept — a handful
+          of operations, where a re-draw would cost several more — and large
+          ones by re-drawing only the rejected elements, in place (about 1.05
+          normal draws for ±2σ, no extra memory). Others replace rejected
+          values with ``where`` from fresh full-size draws.
+        * Every other interval — one-sided, narrow, far in a tail
+          (``[2, 3]``, ``[6, 7]``, ``[30, ∞)``): :meth:`_by_quantile`, the
+          inverse CDF with the tail probability in log space (one uniform
+          draw, no loop).
         """
+        if low == -math.inf and high == math.inf:
+            return self.normal(generator, shape, dtype, device)
+        if not straddles_zero(low, high) or (not self.inverse_cdf_truncation and normal_mass(low, high) < MIN_REDRAW_MASS):
+            return self._by_quantile(generator, shape, low, high, dtype, device)
         if self.inverse_cdf_truncation:
             return self.clip(self._by_inverse_cdf(generator, shape, low, high, 0.0, 1.0, dtype, device), low, high)
         xp = self.xp
@@ -277,6 +333,11 @@ class Backend:
             if not bool(xp.any(rejected)):
                 return z
             z = xp.where(rejected, self.normal(generator, shape, dtype, device), z)
+
+
+def straddles_zero(low: float, high: float) -> bool:
+    """Finite bounds on either side of 0: ``erf`` resolves both, so ``erfinv`` and re-drawing serve."""
+    return -math.inf < low < 0 < high < math.inf
 
 
 def outside(x: Any, low: float, high: float) -> Any:

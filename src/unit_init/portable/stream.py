@@ -23,7 +23,9 @@ Bits become floats in the same exact way everywhere:
 * truncated normal on ``[a, b]``: the same ``t`` mapped into the kept mass,
   ``t' = Φ(a) + t·(Φ(b) − Φ(a))`` on the lower side and ``Φ(−b) + t·(…)`` on
   the upper side, ``z = ±Φ⁻¹(t')``: inverse-CDF sampling, no rejection, so
-  each element stays a pure function of its index.
+  each element stays a pure function of its index. An interval on one side
+  of 0 (``[2, 3]``, ``[30, ∞)``) takes both halves from its outer tail, in
+  log space (:func:`_one_sided`), so no probability rounds to 1 or underflows.
 
 Blocks (``region=``) index the same counters, so any block equals the same
 block of the whole draw. A draw of some other shape than the block (the
@@ -43,16 +45,17 @@ from typing import TYPE_CHECKING, Any, Final
 
 from unit_init.errors import ParameterError, SeedError
 from unit_init.portable.blocks import MAX_ELEMENTS, Block
-from unit_init.portable.ndtri import ndtri
+from unit_init.portable.ndtri import ndtri, quantile
 from unit_init.portable.threefry import threefry2x32
 from unit_init.portable.words import MASK, Words
+from unit_init.spec.distributions import normal_mass, normal_tail
 
 if TYPE_CHECKING:
     from unit_init.backends.base import Backend
 
 __all__ = ["VERSION", "PortableStream", "normal", "stream_key", "truncated_normal", "uniform"]
 
-VERSION: Final = "unit_init.portable.v2"
+VERSION: Final = "unit_init.portable.v3"
 """Part of every stream id; changing it changes every portable value (a breaking change)."""
 
 
@@ -127,6 +130,27 @@ def _half(words: Words, x0: Any, x1: Any, float_dtype: Any, double: bool) -> tup
     return sign, (high + words.to_float(words.shr(x1, 11), float_dtype) + 0.5) * 2.0**-53
 
 
+def _one_sided(xp: Any, sign: Any, t: Any, low: float, high: float) -> Any:
+    """A truncated normal on ``[low, high]`` not containing 0 inside, in log space (far tails such as ``[30, ∞)`` included).
+
+    Mirrored to ``low >= 0`` if needed. ``s = t`` (lower half of the mass,
+    sign −) or ``1 − t`` (upper half), exact; with ``Q = 1 − Φ``,
+    ``m = Q(low) − Q(high)`` and ``Q(z) = Q(low)·(1 − s·m/Q(low))``,
+    ``z = Φ⁻¹`` of it from ``Φ(z) − ½ = ½ − Q(low) + s·m`` and
+    ``log Q(z) = log Q(low) + log(1 − s·m/Q(low))``
+    (:func:`~unit_init.portable.ndtri.quantile`): no probability near 1, none
+    that underflows.
+    """
+    if high <= 0:
+        return -_one_sided(xp, sign, t, -high, -low)
+    tail_low, mass = normal_tail(low), normal_mass(low, high)
+    upper = (1.0 + sign) * 0.5
+    s = upper + (1.0 - 2.0 * upper) * t
+    centered = s * mass + (0.5 - tail_low)
+    log_tail = xp.log(1.0 - s * (mass / tail_low)) + math.log(tail_low)
+    return quantile(xp, centered, log_tail, span=(0.5 - tail_low, 0.5 - tail_low + mass), smallest=normal_tail(high))
+
+
 def _phi(x: float) -> float:
     return 0.5 * math.erfc(-x / math.sqrt(2.0))
 
@@ -160,6 +184,7 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
     """
     native = backend.dtype_on(dtype, device)
     double = dtype == "float64"
+    low, high = bounds
     if math.prod(block.shape) > MAX_ELEMENTS:
         msg = f"rng='portable' addresses at most 2**32 elements per array; shape {block.shape} has {math.prod(block.shape)}."
         raise ParameterError(msg)
@@ -185,8 +210,9 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
             return _unit(words, x0, x1, native, double)
         sign, t = _half(words, x0, x1, native, double)
         smallest = 2.0 ** (-54 if double else -25)
+        if kind == "truncated_normal" and not low < 0 < high:
+            return _one_sided(backend.xp, sign, t, low, high)
         if kind == "truncated_normal":
-            low, high = bounds
             below, above, kept = _phi(low), _phi(-high), _phi(high) - _phi(low)
             upper = (1.0 + sign) * 0.5  # 1 on the upper side, 0 on the lower: exact products and sums
             t = t * kept + (below * (1.0 - upper) + above * upper)

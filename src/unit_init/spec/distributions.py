@@ -13,7 +13,8 @@ Sampling policy, written once here for all backends:
   grid*: a uniform never returns its upper bound, a truncated normal never
   leaves its bounds, also in bfloat16 (values are clipped, before the cast, to
   bounds that are values of the output dtype, which monotonic rounding keeps);
-* truncation re-draws the rejected values; it never clamps raw draws.
+* a truncated normal is sampled from its conditioned law (by the inverse CDF,
+  or by re-drawing rejected values), never by clamping raw draws.
 
 Families (:data:`FAMILIES`) build a distribution from a mean and a variance,
 which is how variance rules and distributions combine.
@@ -53,6 +54,8 @@ __all__ = [
     "Sparse",
     "TruncatedNormal",
     "Uniform",
+    "normal_mass",
+    "normal_tail",
     "truncated_standard_normal_moments",
 ]
 
@@ -192,40 +195,59 @@ class Normal(Distribution):
         return backend.cast(x, draw.dtype)
 
 
+def normal_tail(x: float) -> float:
+    """``Q(x) = P(Z > x) = ½·erfc(x/√2)`` for the standard normal ``Z``, accurate in the far upper tail."""
+    return 0.5 * math.erfc(x / math.sqrt(2.0))
+
+
+def normal_mass(low: float, high: float) -> float:
+    """``P(low ≤ Z ≤ high)`` in float64, from the tails on the interval's side (no cancellation of near-1 values).
+
+    ``Q(low) − Q(high)`` above 0, ``Q(−high) − Q(−low)`` below 0,
+    ``1 − Q(−low) − Q(high)`` across it; 0 for an interval beyond float64's
+    reach (``[40, 41]``).
+    """
+    if low >= 0:
+        return normal_tail(low) - normal_tail(high)
+    if high <= 0:
+        return normal_tail(-high) - normal_tail(-low)
+    return 1.0 - normal_tail(-low) - normal_tail(high)
+
+
 def truncated_standard_normal_moments(low: float, high: float) -> tuple[float, float]:
-    """Mean and variance of a standard normal conditioned on ``[low, high]``.
+    """Mean and variance of a standard normal conditioned on ``[low, high]`` (either bound may be infinite).
 
     With φ the standard normal density and ``Z = Φ(high) − Φ(low)``::
 
         mean     = (φ(low) − φ(high)) / Z
         variance = 1 + (low·φ(low) − high·φ(high)) / Z − mean²
 
-    For ``[-2, 2]`` the standard deviation is 0.87962566103423978, the constant
-    Keras and JAX divide by.
+    (``x·φ(x) = 0`` at ``x = ±∞``). For ``[-2, 2]`` the standard deviation is
+    0.87962566103423978, the constant Keras and JAX divide by.
     """
     def pdf(x: float) -> float:
         return math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
 
-    def cdf(x: float) -> float:
-        return 0.5 * math.erfc(-x / math.sqrt(2))
+    def x_pdf(x: float) -> float:
+        return 0.0 if math.isinf(x) else x * pdf(x)
 
-    mass = cdf(high) - cdf(low)
+    mass = normal_mass(low, high)
     mean = (pdf(low) - pdf(high)) / mass
-    variance = 1 + (low * pdf(low) - high * pdf(high)) / mass - mean**2
+    variance = 1 + (x_pdf(low) - x_pdf(high)) / mass - mean**2
     return mean, variance
-
-
-MIN_TRUNCATED_MASS: Final = 0.25
-"""Smallest normal mass a truncation may keep (re-drawing needs ~1/mass rounds)."""
 
 
 @dataclass(frozen=True, slots=True)
 class TruncatedNormal(Distribution):
     """``N(mean, std²)`` conditioned on ``[mean + low·std, mean + high·std]``.
 
-    ``low`` and ``high`` are in units of ``std`` (default ±2). ``std`` is the
-    scale *before* truncation; the result's variance is ``std² · v(low, high)``
-    with ``v`` from :func:`truncated_standard_normal_moments`.
+    ``low`` and ``high`` are in units of ``std`` (default ±2); either may be
+    infinite, and any interval the normal gives positive float64 mass
+    (:func:`normal_mass`) is accepted: narrow, one-sided or far in a tail
+    (see :meth:`unit_init.backends.base.Backend.truncated_normal` for how each
+    is drawn). ``std`` is the scale *before* truncation; the result's variance
+    is ``std² · v(low, high)`` with ``v`` from
+    :func:`truncated_standard_normal_moments`.
     """
 
     iid: ClassVar[bool] = True
@@ -238,14 +260,13 @@ class TruncatedNormal(Distribution):
     def __post_init__(self) -> None:
         finite("mean", self.mean)
         positive("std", self.std)
-        if finite("low", self.low) >= finite("high", self.high):
-            msg = f"low={self.low!r} must be below high={self.high!r} (bounds in units of std)."
+        if math.isnan(self.low) or math.isnan(self.high) or not self.low < self.high:
+            msg = f"low={self.low!r} must be below high={self.high!r} (bounds in units of std; either may be infinite)."
             raise ParameterError(msg)
-        mass = 0.5 * (math.erfc(-self.high / math.sqrt(2)) - math.erfc(-self.low / math.sqrt(2)))
-        if mass < MIN_TRUNCATED_MASS:
+        if normal_mass(self.low, self.high) == 0:
             msg = (
-                f"bounds [{self.low}, {self.high}] (in units of std) keep {mass:.3g} of the normal's mass; "
-                f"at least {MIN_TRUNCATED_MASS} is required so that re-drawing rejected values stays fast."
+                f"bounds [{self.low}, {self.high}] (in units of std) keep no float64 mass of the normal "
+                "(beyond about 38 std, or narrower than float64 resolves); choose bounds nearer the mean."
             )
             raise ParameterError(msg)
 

@@ -120,18 +120,28 @@ class Sparse(Initializer):
 class BoundedNormal(Initializer):
     """``N(mean, stddev²)`` conditioned on the absolute bounds ``[minval, maxval]``.
 
-    PyTorch's ``trunc_normal_(mean, std, a, b)``: rejected values are re-drawn.
-    In units of ``stddev`` the bounds are ``α = (minval − mean) / stddev`` and
-    ``β = (maxval − mean) / stddev``; the result has variance
-    ``stddev² · v(α, β)`` (see
-    :func:`unit_init.distributions.truncated_standard_normal_moments`). The
-    bounds must keep at least a quarter of the normal's mass.
+    PyTorch's ``trunc_normal_(mean, std, a, b)``. In units of ``stddev`` the
+    bounds are ``α = (minval − mean) / stddev`` and
+    ``β = (maxval − mean) / stddev``; the density is::
+
+        f(x) = φ((x − mean) / stddev) / (stddev · (Φ(β) − Φ(α)))   on [minval, maxval]
+
+    and the result has variance ``stddev² · v(α, β)`` (see
+    :func:`unit_init.distributions.truncated_standard_normal_moments`). Any
+    interval the normal gives positive float64 mass is drawn — narrow
+    (``[0, 0.01]``), one-sided (``maxval=inf``) or far in a tail
+    (``[6, 7]``, ``[30, inf]`` in units of ``stddev``) — by the inverse CDF,
+    never by clamping; an interval with no float64 mass (beyond about 38
+    ``stddev``) is a :class:`~unit_init.errors.ParameterError`.
 
     Examples
     --------
     >>> import unit_init as ui
     >>> ui.BoundedNormal(stddev=0.02, minval=-0.04, maxval=0.04).distribution_for((3, 3))
     TruncatedNormal(mean=0.0, std=0.02, low=-2.0, high=2.0)
+    >>> w = ui.BoundedNormal(minval=6.0, maxval=7.0)((1000,), seed=0)   # far in the upper tail
+    >>> bool(w.min() >= 6.0 and w.max() <= 7.0)
+    True
     """
 
     mean: float = 0.0
@@ -142,8 +152,8 @@ class BoundedNormal(Initializer):
     def _validate(self) -> None:
         finite("mean", self.mean)
         positive("stddev", self.stddev)
-        if finite("minval", self.minval) >= finite("maxval", self.maxval):
-            msg = f"minval={self.minval!r} must be below maxval={self.maxval!r}."
+        if math.isnan(self.minval) or math.isnan(self.maxval) or not self.minval < self.maxval:
+            msg = f"minval={self.minval!r} must be below maxval={self.maxval!r} (either may be infinite)."
             raise ParameterError(msg)
         self.distribution_for(())
 
