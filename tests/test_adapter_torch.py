@@ -67,20 +67,21 @@ def _net(extra: bool) -> Any:
 
 def test_adding_a_layer_leaves_the_other_parameters_unchanged() -> None:
     rules = {"*.weight": ui.HeNormal(), "*.bias": ui.RandomUniform()}
-    small, big = ui.torch.initialize(_net(False), rules, seed=7), ui.torch.initialize(_net(True), rules, seed=7)
+    small, big = ui.torch.initialize(_net(False), rules, seed=7).params, ui.torch.initialize(_net(True), rules, seed=7).params
     bigger = dict(big.named_parameters())
     for name, parameter in small.named_parameters():
         assert torch.equal(parameter, bigger[name]), name
-    other = ui.torch.initialize(_net(False), rules, seed=8)
+    other = ui.torch.initialize(_net(False), rules, seed=8).params
     assert not torch.equal(small[0].weight, other[0].weight)
 
 
 def test_first_matching_rule_wins_and_unmatched_parameters_are_untouched() -> None:
     net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Flatten(), nn.Linear(8, 2))
     linear_bias = net[3].bias.detach().clone()
-    ui.torch.initialize(net, [(nn.Conv2d, ui.Zeros()), ("*.weight", ui.Ones()), ("0.*", ui.Constant(5.0))])
+    _, report = ui.torch.initialize(net, [(nn.Conv2d, ui.Zeros()), ("*.weight", ui.Ones()), ("0.*", ui.Constant(5.0))])
     assert torch.count_nonzero(net[0].weight) == 0
-    assert torch.count_nonzero(net[0].bias) == 0
+    assert torch.equal(net[0].bias, torch.full((8,), 5.0))  # a type rule's spec leaves biases to later rules
+    assert report.unmatched == ("1.bias", "3.bias")
     assert torch.equal(net[3].weight, torch.ones(2, 8))
     assert torch.equal(net[1].weight, torch.ones(8))  # "*.weight" matches the norm layer too
     assert torch.equal(net[3].bias, linear_bias)  # no rule matched "3.bias"

@@ -1,7 +1,8 @@
 """PyTorch adapter: ``import unit_init.torch as init`` in place of ``import torch.nn.init as init``.
 
-* every ``torch.nn.init`` function (``uniform_`` … ``sparse_``, ``calculate_gain``),
-  with torch's names, signatures, defaults and errors, drawn by unit_init specs;
+* every ``torch.nn.init`` function (``uniform_`` … ``sparse_``, ``calculate_gain``,
+  the deprecated names without the underscore), with torch's names, signatures,
+  defaults and errors, drawn by unit_init specs (see ``docs/adapters/torch.md``);
 * :func:`init_` — one tensor from one spec, in place (torch layout);
 * :func:`initialize` — every parameter of an ``nn.Module`` from rules keyed by
   name patterns or module types, each parameter with its own derived seed.
@@ -18,41 +19,65 @@ from __future__ import annotations
 from unit_init.torch._fill import init_
 from unit_init.torch._module import initialize
 from unit_init.torch._nn_init import (
+    _calculate_correct_fan,
     _calculate_fan_in_and_fan_out,
     calculate_gain,
+    constant,
     constant_,
+    dirac,
     dirac_,
+    eye,
     eye_,
+    kaiming_normal,
     kaiming_normal_,
+    kaiming_uniform,
     kaiming_uniform_,
+    normal,
     normal_,
     ones_,
+    orthogonal,
     orthogonal_,
+    sparse,
     sparse_,
     trunc_normal_,
+    uniform,
     uniform_,
+    xavier_normal,
     xavier_normal_,
+    xavier_uniform,
     xavier_uniform_,
     zeros_,
 )
 
 __all__ = [
+    "_calculate_correct_fan",
     "_calculate_fan_in_and_fan_out",
     "calculate_gain",
+    "constant",
     "constant_",
+    "dirac",
     "dirac_",
+    "eye",
     "eye_",
     "init_",
     "initialize",
+    "kaiming_normal",
     "kaiming_normal_",
+    "kaiming_uniform",
     "kaiming_uniform_",
+    "normal",
     "normal_",
     "ones_",
+    "orthogonal",
     "orthogonal_",
+    "sparse",
     "sparse_",
     "trunc_normal_",
+    "uniform",
     "uniform_",
+    "xavier_normal",
     "xavier_normal_",
+    "xavier_uniform",
     "xavier_uniform_",
     "zeros_",
 ]

@@ -4,17 +4,17 @@
 >>> import torch
 >>> w = init.kaiming_normal_(torch.empty(64, 32), nonlinearity="relu")
 
-Every function has ``torch.nn.init``'s name, signature, defaults and errors,
-fills the tensor in place (no autograd history) and returns it. Each is one
-spec drawn in PyTorch's layout ``(out, in, *window)``:
+Every function has ``torch.nn.init``'s name, signature, defaults and errors
+(each error is also a :class:`~unit_init.errors.UnitInitError`), fills the
+tensor in place (no autograd history) and returns it. The random ones are one
+spec each, drawn in PyTorch's layout ``(out, in, *window)``:
 
 ========================================  =================================================================
 drop-in                                   spec
 ========================================  =================================================================
 ``uniform_(a, b)``                        ``RandomUniform(a, b)``
 ``normal_(mean, std)``                    ``RandomNormal(mean, std)``
-``trunc_normal_(mean, std, a, b)``        ``BoundedNormal(mean, std, a, b)`` (re-drawn, never clamped)
-``constant_``, ``ones_``, ``zeros_``      ``Constant(val)``, ``Ones()``, ``Zeros()``
+``trunc_normal_(mean, std, a, b)``        ``BoundedNormal(mean, std, a, b)`` (inverse CDF, any interval)
 ``eye_``, ``dirac_(groups)``              ``Identity()``, ``Dirac(groups)``
 ``xavier_uniform_(gain)``                 ``VarianceScaling(gain², "fan_avg", "uniform")``
 ``xavier_normal_(gain)``                  ``VarianceScaling(gain², "fan_avg", "untruncated_normal")``
@@ -24,25 +24,48 @@ drop-in                                   spec
 ``sparse_(sparsity, std)``                ``Sparse(sparsity, std)``
 ========================================  =================================================================
 
+``constant_``, ``ones_`` and ``zeros_`` fill as torch does (any dtype, any
+value torch takes). The deprecated names without the underscore
+(``init.normal``, ``init.xavier_uniform``, … the eleven torch has) warn with
+torch's ``FutureWarning`` and call the new ones.
+
 ``generator=None`` draws from torch's global RNG, as torch does
 (``torch.default_generator`` on the CPU, the device's default generator on
 CUDA), so ``torch.manual_seed(n)`` makes a run reproducible and every call
-advances the global generator. The values are not bit-identical to
-``torch.nn.init``'s (the samplers differ: ``rand``/``randn`` in float32, then
-one cast), they have the same distribution. Differences, all deliberate, are
-listed in ``docs/adapters.md``.
+advances the global generator. On the CPU, after the same
+``torch.manual_seed``, the values are bit-identical to ``torch.nn.init``'s:
+
+* ``normal_``, ``xavier_normal_``, ``kaiming_normal_``: in every float dtype;
+* ``uniform_``, ``xavier_uniform_``, ``kaiming_uniform_``: in float32 (in
+  float64 a bound may differ by an ulp, in bfloat16 unit_init draws in
+  float32 and casts once);
+* ``orthogonal_``: in float32 and float64 when ``size(0) > numel / size(0)``
+  (a tall matrix; a square or wide one comes out transposed from the same
+  Gaussian draw: the same law, other values).
+
+``trunc_normal_`` and ``sparse_`` use other samplers (inverse CDF; random
+keys for the zeros): the same law, other values.
+
+Complex tensors are filled where torch fills them, with torch's law: real and
+imaginary parts independent, each ``U[a, b)`` for the uniform laws and each
+normal with half the variance (``std²/2``) for the normal ones; ``eye_`` and
+``dirac_`` set the real part. ``trunc_normal_`` and ``orthogonal_`` refuse
+them, as torch does. The remaining differences from torch are listed in
+``docs/adapters/torch.md``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
 
 import torch
 
 from unit_init.diagnostics.gain import calculate_gain
-from unit_init.errors import ParameterError, ShapeError
+from unit_init.errors import DTypeError, ParameterError, SeedError, ShapeError
 from unit_init.spec import catalogue as c
 from unit_init.spec import structured as s
 from unit_init.spec.fans import compute_fans
@@ -50,30 +73,99 @@ from unit_init.spec.initializer import Initializer
 from unit_init.torch._fill import default_generator, init_
 
 __all__ = [
+    "_calculate_correct_fan",
     "_calculate_fan_in_and_fan_out",
     "calculate_gain",
+    "constant",
     "constant_",
+    "dirac",
     "dirac_",
+    "eye",
     "eye_",
+    "kaiming_normal",
     "kaiming_normal_",
+    "kaiming_uniform",
     "kaiming_uniform_",
+    "normal",
     "normal_",
     "ones_",
+    "orthogonal",
     "orthogonal_",
+    "sparse",
     "sparse_",
     "trunc_normal_",
+    "uniform",
     "uniform_",
+    "xavier_normal",
     "xavier_normal_",
+    "xavier_uniform",
     "xavier_uniform_",
     "zeros_",
 ]
 
 _KAIMING_MODES: Final = ("fan_in", "fan_out")
+_F = TypeVar("_F", bound=Callable[..., torch.Tensor])
 
 
-def _fill_random(tensor: torch.Tensor, spec: Initializer, generator: torch.Generator | None) -> torch.Tensor:
-    """``init_`` with ``generator``, else torch's global RNG of the tensor's device."""
-    return init_(tensor, spec, seed=default_generator(tensor) if generator is None else generator)
+class TorchRuntimeError(ParameterError, RuntimeError):
+    """A parameter torch refuses with ``RuntimeError`` (``uniform_(a > b)``, a negative ``std``)."""
+
+
+class TorchNotImplementedError(DTypeError, NotImplementedError):
+    """A dtype torch has no kernel for (an integer tensor for a random fill, a complex one for ``orthogonal_``)."""
+
+
+def _random_dtype(tensor: torch.Tensor, name: str, *, complex_ok: bool = True) -> None:
+    """Refuse, as torch does (``NotImplementedError``), a dtype ``name`` cannot draw in."""
+    if tensor.is_floating_point() or (complex_ok and tensor.is_complex()):
+        return
+    accepted = "a floating-point or complex tensor" if complex_ok else "a floating-point tensor"
+    msg = f"{name} draws random values and needs {accepted}, got dtype={tensor.dtype} (torch raises NotImplementedError too)."
+    raise TorchNotImplementedError(msg)
+
+
+def _seed(tensor: torch.Tensor, generator: Any) -> Any:
+    """``generator``, else torch's global RNG of the tensor's device; ``SeedError`` (a ``TypeError``) for anything else."""
+    if generator is None:
+        return default_generator(tensor)
+    if not isinstance(generator, torch.Generator):
+        msg = f"generator={generator!r} must be a torch.Generator or None (torch raises TypeError too)."
+        raise SeedError(msg)
+    return generator
+
+
+def _fill_random(
+    tensor: torch.Tensor, spec: Initializer, generator: Any, name: str, parts: tuple[Initializer, Initializer] | None = None
+) -> torch.Tensor:
+    """Fill with ``spec``; a complex tensor gets ``parts`` (default ``spec`` twice) in its real and imaginary parts.
+
+    The two parts are independent draws of the complex tensor's shape, so
+    fans are the tensor's own.
+    """
+    _random_dtype(tensor, name)
+    seed = _seed(tensor, generator)
+    if not tensor.is_complex():
+        return init_(tensor, spec, seed=seed)
+    if isinstance(seed, int):  # a device without a torch default generator: one stream for both parts
+        seed = torch.Generator(tensor.device).manual_seed(seed)
+    real, imag = (spec, spec) if parts is None else parts
+    init_(tensor.real, real, seed=seed)
+    init_(tensor.imag, imag, seed=seed)
+    return tensor
+
+
+def _fill_fixed(tensor: torch.Tensor, spec: Initializer) -> torch.Tensor:
+    """Fill with a deterministic ``spec``; a complex tensor gets it in its real part and 0 in its imaginary part."""
+    if not tensor.is_complex():
+        return init_(tensor, spec)
+    init_(tensor.real, spec)
+    init_(tensor.imag, c.Zeros())
+    return tensor
+
+
+def _refuse(condition: bool, msg: str) -> None:
+    if condition:
+        raise TorchRuntimeError(msg)
 
 
 def _calculate_fan_in_and_fan_out(tensor: torch.Tensor) -> tuple[int, int]:
@@ -85,6 +177,16 @@ def _calculate_fan_in_and_fan_out(tensor: torch.Tensor) -> tuple[int, int]:
     return int(fans.fan_in), int(fans.fan_out)
 
 
+def _calculate_correct_fan(tensor: torch.Tensor, mode: str) -> int:
+    """``fan_in`` or ``fan_out`` of a weight by ``mode`` (any case); ``ValueError`` for another mode, as torch."""
+    lowered = mode.lower() if isinstance(mode, str) else mode
+    if lowered not in _KAIMING_MODES:
+        msg = f"Mode {mode} not supported, please use one of {list(_KAIMING_MODES)}"
+        raise ParameterError(msg)
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if lowered == "fan_in" else fan_out
+
+
 def _fan_scaled(scale: float, mode: str, distribution: c.DistributionName) -> Initializer:
     """``VarianceScaling(scale, mode, distribution)``; zeros for a zero gain, as torch (a zero std)."""
     if scale == 0:
@@ -93,22 +195,34 @@ def _fan_scaled(scale: float, mode: str, distribution: c.DistributionName) -> In
 
 
 def _checked_gain(gain: float) -> float:
-    if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not math.isfinite(gain) or gain < 0:
-        msg = f"gain={gain!r} must be a finite number >= 0 (torch fails on a negative gain as well)."
+    if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not math.isfinite(gain):
+        msg = f"gain={gain!r} must be a finite number >= 0."
         raise ParameterError(msg)
+    _refuse(gain < 0, f"gain={gain!r} must be >= 0 (torch raises RuntimeError for a negative std or bound).")
     return float(gain)
 
 
 def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Fill with ``U[a, b)``; ``ParameterError`` (a ``ValueError``) if ``a > b``."""
-    return _fill_random(tensor, c.RandomUniform(a, b), generator)
+    """Fill with ``U[a, b)``; ``RuntimeError`` (also a ``ParameterError``) if ``a > b`` or a bound is not finite, as torch.
+
+    A complex tensor gets ``U[a, b)`` in its real and its imaginary part.
+    """
+    _refuse(not (math.isfinite(a) and math.isfinite(b)), f"a={a!r} and b={b!r} must be finite.")
+    _refuse(a > b, f"a={a!r} must not exceed b={b!r} (uniform_ draws from [a, b)).")
+    return _fill_random(tensor, c.RandomUniform(a, b), generator, "uniform_")
 
 
 def normal_(
     tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, generator: torch.Generator | None = None
 ) -> torch.Tensor:
-    """Fill with ``N(mean, std²)``; ``std`` must be >= 0."""
-    return _fill_random(tensor, c.RandomNormal(mean, std), generator)
+    """Fill with ``N(mean, std²)``; ``RuntimeError`` (also a ``ParameterError``) if ``std < 0``, as torch.
+
+    A complex tensor gets ``N(mean, std²/2)`` in its real and its imaginary
+    part (torch's law: ``E|z − mean(1+i)|² = std²``).
+    """
+    _refuse(std < 0, f"std={std!r} must be >= 0.")
+    part = c.RandomNormal(mean, std / math.sqrt(2))
+    return _fill_random(tensor, c.RandomNormal(mean, std), generator, "normal_", (part, part))
 
 
 def trunc_normal_(
@@ -119,34 +233,46 @@ def trunc_normal_(
     b: float = 2.0,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Fill with ``N(mean, std²)`` conditioned on ``[a, b]`` (absolute bounds).
+    """Fill with ``N(mean, std²)`` conditioned on ``[a, b]`` (absolute bounds), for any interval with positive mass.
 
-    Out-of-bounds draws are re-drawn in float32 and the result is cast once
-    and kept inside ``[a, b]`` on the tensor's dtype grid, so bfloat16 and
-    float16 tensors get no values beyond the bounds and no pile-up *at* them
-    (torch computes the inverse CDF in the tensor's dtype and clamps).
+    With ``α = (a − mean)/std`` and ``β = (b − mean)/std`` the value is
+    ``mean + std·Φ⁻¹(Φ(α) + u·(Φ(β) − Φ(α)))``, ``u ~ U[0, 1)``, computed with
+    the tail probability in log space where it is small, so narrow intervals,
+    one-sided ones (``b=math.inf``) and far tails (``a=6, b=7``) are drawn
+    exactly (see :class:`unit_init.BoundedNormal`); it is drawn in float32
+    (float64 for float64 tensors), cast once and kept inside ``[a, b]`` on
+    the tensor's dtype grid, with no pile-up at the bounds. ``a == b`` fills
+    with ``a``, as torch; ``a > b`` is a ``RuntimeError`` (also a
+    ``ParameterError``), as torch; an interval with no float64 mass (beyond
+    about 38 std) is a ``ParameterError``. Complex and integer tensors are
+    refused, as torch.
     """
-    return _fill_random(tensor, s.BoundedNormal(mean, std, a, b), generator)
+    _random_dtype(tensor, "trunc_normal_", complex_ok=False)
+    _refuse(a > b, f"a={a!r} must not exceed b={b!r}.")
+    if a == b:
+        return constant_(tensor, a)
+    return _fill_random(tensor, s.BoundedNormal(mean, std, a, b), generator, "trunc_normal_")
 
 
 def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
-    """Fill with ``val``."""
-    return init_(tensor, c.Constant(val))
+    """Fill with ``val``, exactly as torch (``tensor.fill_(val)`` without history: any dtype, ``inf``, complex values)."""
+    with torch.no_grad():
+        return tensor.fill_(val)
 
 
 def ones_(tensor: torch.Tensor) -> torch.Tensor:
     """Fill with 1."""
-    return init_(tensor, c.Ones())
+    return constant_(tensor, 1)
 
 
 def zeros_(tensor: torch.Tensor) -> torch.Tensor:
     """Fill with 0."""
-    return init_(tensor, c.Zeros())
+    return constant_(tensor, 0)
 
 
 def eye_(tensor: torch.Tensor) -> torch.Tensor:
     """Fill a 2-D tensor with the identity (``ValueError`` otherwise)."""
-    return init_(tensor, c.Identity())
+    return _fill_fixed(tensor, c.Identity())
 
 
 def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
@@ -154,35 +280,39 @@ def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     if tensor.dim() not in (3, 4, 5):
         msg = f"Only tensors with 3, 4, or 5 dimensions are supported (got shape {tuple(tensor.shape)})."
         raise ShapeError(msg)
-    return init_(tensor, s.Dirac(groups))
+    return _fill_fixed(tensor, s.Dirac(groups))
+
+
+def _fan_scaled_fill(
+    tensor: torch.Tensor, scale: float, mode: str, distribution: c.DistributionName, generator: Any, name: str
+) -> torch.Tensor:
+    """A fan-scaled law; a complex tensor's parts each get half the variance for the normal (torch's ``normal_``)."""
+    part = _fan_scaled(scale if distribution == "uniform" else scale / 2, mode, distribution)
+    return _fill_random(tensor, _fan_scaled(scale, mode, distribution), generator, name, (part, part))
 
 
 def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
     """Glorot uniform: ``U(±gain·√(6 / (fan_in + fan_out)))``."""
     _calculate_fan_in_and_fan_out(tensor)
-    return _fill_random(tensor, _fan_scaled(_checked_gain(gain) ** 2, "fan_avg", "uniform"), generator)
+    return _fan_scaled_fill(tensor, _checked_gain(gain) ** 2, "fan_avg", "uniform", generator, "xavier_uniform_")
 
 
 def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
     """Glorot normal: ``N(0, gain² · 2 / (fan_in + fan_out))``."""
     _calculate_fan_in_and_fan_out(tensor)
-    return _fill_random(tensor, _fan_scaled(_checked_gain(gain) ** 2, "fan_avg", "untruncated_normal"), generator)
+    return _fan_scaled_fill(tensor, _checked_gain(gain) ** 2, "fan_avg", "untruncated_normal", generator, "xavier_normal_")
 
 
 def _kaiming(
     tensor: torch.Tensor, a: float, mode: str, nonlinearity: str, distribution: c.DistributionName,
-    generator: torch.Generator | None,
+    generator: torch.Generator | None, name: str,
 ) -> torch.Tensor:
     if 0 in tensor.shape:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
         return tensor
-    _calculate_fan_in_and_fan_out(tensor)
-    lowered = mode.lower() if isinstance(mode, str) else mode
-    if lowered not in _KAIMING_MODES:
-        msg = f"Mode {mode} not supported, please use one of {list(_KAIMING_MODES)}"
-        raise ParameterError(msg)
+    _calculate_correct_fan(tensor, mode)
     gain = calculate_gain(nonlinearity, a)
-    return _fill_random(tensor, _fan_scaled(gain**2, lowered, distribution), generator)
+    return _fan_scaled_fill(tensor, gain**2, mode.lower(), distribution, generator, name)
 
 
 def kaiming_uniform_(
@@ -193,7 +323,7 @@ def kaiming_uniform_(
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """He uniform: ``U(±g·√(3 / fan))`` with ``g = calculate_gain(nonlinearity, a)``."""
-    return _kaiming(tensor, a, mode, nonlinearity, "uniform", generator)
+    return _kaiming(tensor, a, mode, nonlinearity, "uniform", generator, "kaiming_uniform_")
 
 
 def kaiming_normal_(
@@ -204,12 +334,19 @@ def kaiming_normal_(
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """He normal: ``N(0, g² / fan)`` with ``g = calculate_gain(nonlinearity, a)``."""
-    return _kaiming(tensor, a, mode, nonlinearity, "untruncated_normal", generator)
+    return _kaiming(tensor, a, mode, nonlinearity, "untruncated_normal", generator, "kaiming_normal_")
 
 
 def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: torch.Generator | None = None) -> torch.Tensor:
-    """A Haar-random (semi-)orthogonal matrix times ``gain``, the tensor viewed as ``(size(0), numel / size(0))``."""
-    return _fill_random(tensor, c.Orthogonal(gain), generator)
+    """A Haar-random (semi-)orthogonal matrix times ``gain``, the tensor viewed as ``(size(0), numel / size(0))``.
+
+    Complex tensors are refused (``NotImplementedError``), as torch.
+    """
+    if tensor.dim() < 2:
+        msg = f"Only tensors with 2 or more dimensions are supported (got shape {tuple(tensor.shape)})."
+        raise ShapeError(msg)
+    _random_dtype(tensor, "orthogonal_", complex_ok=False)
+    return _fill_random(tensor, c.Orthogonal(gain), generator, "orthogonal_")
 
 
 def sparse_(
@@ -218,9 +355,42 @@ def sparse_(
     """``N(0, std²)`` with exactly ``⌈sparsity · rows⌉`` zeros in every column of a 2-D tensor.
 
     Unlike torch (whose ``randperm`` ignores ``generator``), both the values and
-    the zero positions come from ``generator``.
+    the zero positions come from ``generator``. A complex tensor gets
+    ``N(0, std²/2)`` in both parts and the zeros in both.
     """
     if tensor.dim() != 2:
         msg = f"Only tensors with 2 dimensions are supported (got shape {tuple(tensor.shape)})."
         raise ShapeError(msg)
-    return _fill_random(tensor, s.Sparse(sparsity, std), generator)
+    part = std / math.sqrt(2)
+    _fill_random(tensor, s.Sparse(sparsity, std), generator, "sparse_", (s.Sparse(sparsity, part), c.RandomNormal(0.0, part)))
+    if tensor.is_complex():
+        with torch.no_grad():  # the real part's zeros, in the imaginary part too
+            tensor.imag.masked_fill_(tensor.real == 0, 0)
+    return tensor
+
+
+def _deprecated(new: _F) -> _F:
+    """``new`` under its old name without the underscore, with torch's ``FutureWarning``."""
+    old = new.__name__[:-1]
+
+    @functools.wraps(new)
+    def alias(*args: Any, **kwargs: Any) -> torch.Tensor:
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{new.__name__}`.", FutureWarning, stacklevel=2)
+        return new(*args, **kwargs)
+
+    alias.__name__ = alias.__qualname__ = old
+    alias.__doc__ = f"Deprecated: warns (``FutureWarning``, as torch) and calls :func:`{new.__name__}`."
+    return alias  # type: ignore[return-value]  # same signature as ``new``
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)

@@ -1,0 +1,281 @@
+"""``unit_init.torch`` against ``torch.nn.init`` itself: the same names, errors, laws and (where promised) values.
+
+The behaviours PyTorch's own test file (test_init.py here) checks, in our
+words, plus what it does not: every deprecated alias, the exception types,
+complex tensors, trunc_normal_ on narrow, one-sided and far-tail intervals,
+meta and zero-size tensors, and the bit-identical values the module promises.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import scipy.stats
+
+torch = pytest.importorskip("torch")
+import torch.nn.init as reference  # noqa: E402
+
+import unit_init.torch as ours  # noqa: E402
+from unit_init.errors import UnitInitError  # noqa: E402
+
+N_SIDE = 256  # 256 x 256 = 65536 values per sample
+ALPHA = 1e-4
+
+DEPRECATED = sorted(
+    name for name in dir(reference)
+    if not name.startswith("_") and f"{name}_" in dir(reference) and callable(getattr(reference, name))
+)
+
+
+def _values(tensor: Any) -> np.ndarray:
+    return tensor.detach().double().flatten().numpy()
+
+
+def _same_law(a: np.ndarray, b: np.ndarray) -> None:
+    result = scipy.stats.ks_2samp(a, b)
+    assert result.pvalue > ALPHA, f"two-sample KS p={result.pvalue:.2g} (statistic {result.statistic:.4f})"
+
+
+def test_every_public_torch_name_is_here() -> None:
+    public = {name for name, value in vars(reference).items() if inspect.isfunction(value) and not name.startswith("_")}
+    public.discard("deprecated_init")
+    assert public <= set(ours.__all__)
+    assert {"_calculate_fan_in_and_fan_out", "_calculate_correct_fan"} <= set(ours.__all__)
+
+
+def test_the_deprecated_names_are_torchs_eleven() -> None:
+    assert DEPRECATED == [
+        "constant", "dirac", "eye", "kaiming_normal", "kaiming_uniform", "normal", "orthogonal", "sparse",
+        "uniform", "xavier_normal", "xavier_uniform",
+    ]
+
+
+@pytest.mark.parametrize("name", DEPRECATED)
+def test_deprecated_alias_warns_like_torch_and_fills_like_the_new_name(name: str) -> None:
+    args: tuple[Any, ...] = {"constant": (0.5,), "sparse": (0.3,)}.get(name, ())
+    shape = (4, 2, 3) if name == "dirac" else (6, 6)
+    with warnings.catch_warnings(record=True) as theirs:
+        warnings.simplefilter("always")
+        getattr(reference, name)(torch.empty(shape), *args)
+    torch.manual_seed(3)
+    with pytest.warns(FutureWarning) as caught:
+        old = getattr(ours, name)(torch.empty(shape), *args)
+    assert [str(w.message) for w in caught] == [str(w.message) for w in theirs]
+    assert caught[0].filename == __file__  # stacklevel points at the caller, as torch's
+    torch.manual_seed(3)
+    assert torch.equal(old, getattr(ours, f"{name}_")(torch.empty(shape), *args))
+
+
+# --- errors: torch's type, and a UnitInitError --------------------------------------------------------------
+
+ERRORS: list[tuple[str, Callable[[Any], Any], type[Exception]]] = [
+    ("uniform_ a > b", lambda m: m.uniform_(torch.empty(3), 2.0, 1.0), RuntimeError),
+    ("uniform_ infinite bound", lambda m: m.uniform_(torch.empty(3), 0.0, math.inf), RuntimeError),
+    ("normal_ negative std", lambda m: m.normal_(torch.empty(3), 0.0, -1.0), RuntimeError),
+    ("trunc_normal_ a > b", lambda m: m.trunc_normal_(torch.empty(3), a=1.5, b=1.0), RuntimeError),
+    ("xavier_uniform_ negative gain", lambda m: m.xavier_uniform_(torch.empty(3, 3), gain=-1.0), RuntimeError),
+    ("normal_ on int32", lambda m: m.normal_(torch.empty(3, dtype=torch.int32)), NotImplementedError),
+    ("uniform_ on bool", lambda m: m.uniform_(torch.empty(3, dtype=torch.bool)), NotImplementedError),
+    ("kaiming_uniform_ on int64", lambda m: m.kaiming_uniform_(torch.empty(3, 3, dtype=torch.int64)), NotImplementedError),
+    ("trunc_normal_ on int32", lambda m: m.trunc_normal_(torch.empty(3, dtype=torch.int32)), NotImplementedError),
+    ("trunc_normal_ on complex", lambda m: m.trunc_normal_(torch.empty(3, dtype=torch.complex64)), NotImplementedError),
+    ("orthogonal_ on complex", lambda m: m.orthogonal_(torch.empty(3, 3, dtype=torch.complex64)), NotImplementedError),
+    ("orthogonal_ on 1-D", lambda m: m.orthogonal_(torch.empty(3)), ValueError),
+    ("eye_ on 3-D", lambda m: m.eye_(torch.empty(2, 2, 2)), ValueError),
+    ("dirac_ on 2-D", lambda m: m.dirac_(torch.empty(2, 2)), ValueError),
+    ("dirac_ groups not dividing", lambda m: m.dirac_(torch.empty(4, 3, 3), 3), ValueError),
+    ("sparse_ on 3-D", lambda m: m.sparse_(torch.empty(2, 2, 2), 0.5), ValueError),
+    ("xavier_normal_ on 1-D", lambda m: m.xavier_normal_(torch.empty(3)), ValueError),
+    ("kaiming_normal_ bad mode", lambda m: m.kaiming_normal_(torch.empty(3, 3), mode="fan_avg"), ValueError),
+    ("kaiming_normal_ bad nonlinearity", lambda m: m.kaiming_normal_(torch.empty(3, 3), nonlinearity="softmax"), ValueError),
+    ("calculate_gain bad param", lambda m: m.calculate_gain("leaky_relu", True), ValueError),
+    ("generator not a Generator", lambda m: m.uniform_(torch.empty(3), generator=3), TypeError),
+]
+
+
+@pytest.mark.parametrize(("call", "kind"), [(e[1], e[2]) for e in ERRORS], ids=[e[0] for e in ERRORS])
+def test_errors_have_torchs_type_and_are_unit_init_errors(call: Callable[[Any], Any], kind: type[Exception]) -> None:
+    with pytest.raises(kind):
+        call(reference)
+    with pytest.raises(kind) as caught:
+        call(ours)
+    assert isinstance(caught.value, UnitInitError)
+
+
+def test_massless_trunc_normal_interval_is_a_parameter_error() -> None:
+    with pytest.raises(ValueError, match="no float64 mass") as caught:
+        ours.trunc_normal_(torch.empty(3), a=40.0, b=41.0)
+    assert isinstance(caught.value, UnitInitError)
+
+
+CONSTANT_FILLS: list[tuple[str, dict[str, Any], tuple[Any, ...]]] = [
+    ("trunc_normal_", {"a": 1.0, "b": 1.0}, (torch.float32, torch.float64)),
+    ("constant_", {"val": -math.inf}, (torch.float32, torch.complex64)),
+    ("constant_", {"val": 2.5}, (torch.int32, torch.bool)),
+    ("constant_", {"val": 1 - 2j}, (torch.complex64,)),
+    ("ones_", {}, (torch.float16, torch.int32, torch.bool, torch.complex64)),
+    ("zeros_", {}, (torch.bfloat16, torch.int64, torch.bool, torch.complex128)),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "dtypes"), CONSTANT_FILLS, ids=[f"{f[0]}-{f[1]}" for f in CONSTANT_FILLS])
+def test_constant_fills_follow_torch_for_every_value_and_dtype(name: str, args: dict[str, Any], dtypes: tuple[Any, ...]) -> None:
+    for dtype in dtypes:
+        mine, theirs = (getattr(m, name)(torch.empty(5, dtype=dtype), **args) for m in (ours, reference))
+        assert mine.dtype == dtype
+        assert torch.equal(mine, theirs)
+
+
+# --- trunc_normal_ on any interval with positive mass ------------------------------------------------------
+
+INTERVALS = [(0.0, 0.01), (2.0, 3.0), (3.0, math.inf), (6.0, 7.0), (-math.inf, -5.0)]
+
+
+@pytest.mark.parametrize("interval", INTERVALS, ids=str)
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32, torch.float64], ids=str)
+def test_trunc_normal_draws_narrow_one_sided_and_far_tail_intervals(dtype: Any, interval: tuple[float, float]) -> None:
+    low, high = interval
+    mean, std = 1.0, 0.5
+    a, b = mean + std * low, mean + std * high
+    t = ours.trunc_normal_(torch.empty(1 << 16, dtype=dtype), mean, std, a, b, generator=torch.Generator().manual_seed(0))
+    x = _values(t)
+    assert np.isfinite(x).all()
+    assert x.min() >= a
+    assert x.max() <= b
+    if dtype != torch.float16:  # float16 has ~90 values in [2, 3]σ: a stepped sample; its support is checked above
+        statistic = scipy.stats.kstest((x - mean) / std, scipy.stats.truncnorm(low, high).cdf).statistic
+        assert statistic <= scipy.stats.kstwo.isf(ALPHA, x.size)
+
+
+def test_trunc_normal_piles_nothing_on_bfloat16_bounds() -> None:
+    t = ours.trunc_normal_(torch.empty(1 << 20, dtype=torch.bfloat16), std=0.02, a=-0.04, b=0.04)
+    assert int((t == t.min()).sum()) < 1 << 12
+    assert float(t.abs().max()) <= 0.04
+
+
+# --- complex tensors: torch's law ---------------------------------------------------------------------------
+
+COMPLEX = [
+    ("normal_", {"mean": 0.5, "std": 2.0}),
+    ("uniform_", {"a": -1.0, "b": 3.0}),
+    ("xavier_normal_", {"gain": 1.5}),
+    ("xavier_uniform_", {}),
+    ("kaiming_normal_", {"nonlinearity": "relu"}),
+    ("kaiming_uniform_", {"mode": "fan_out"}),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), COMPLEX, ids=[c[0] for c in COMPLEX])
+def test_complex_tensors_get_torchs_law_in_each_part(name: str, kwargs: dict[str, Any]) -> None:
+    shape = (N_SIDE, N_SIDE // 2)
+    torch.manual_seed(11)
+    theirs = getattr(reference, name)(torch.empty(shape, dtype=torch.complex64), **kwargs)
+    torch.manual_seed(12)
+    mine = getattr(ours, name)(torch.empty(shape, dtype=torch.complex64), **kwargs)
+    assert mine.dtype == torch.complex64
+    for part in ("real", "imag"):
+        _same_law(_values(getattr(mine, part)), _values(getattr(theirs, part)))
+    assert abs(np.corrcoef(_values(mine.real), _values(mine.imag))[0, 1]) < 5 / N_SIDE * math.sqrt(2)
+
+
+def test_complex_normal_has_half_the_variance_in_each_part() -> None:
+    t = ours.normal_(torch.empty(N_SIDE, N_SIDE, dtype=torch.complex128), std=2.0)
+    for part in (t.real, t.imag):
+        variance = float(part.var())
+        assert abs(variance - 2.0) < 5 * 2.0 * math.sqrt(2 / t.numel())
+
+
+def test_complex_sparse_zeroes_both_parts_at_the_same_places() -> None:
+    t = ours.sparse_(torch.empty(20, 50, dtype=torch.complex64), sparsity=0.3, std=1.0)
+    zeros = t == 0
+    assert zeros.sum(dim=0).tolist() == [6] * 50
+    assert torch.equal(t.real == 0, zeros)
+    assert torch.equal(t.imag == 0, zeros)
+
+
+@pytest.mark.parametrize("name", ["eye_", "dirac_"])
+def test_complex_identities_are_real(name: str) -> None:
+    shape = (4, 4) if name == "eye_" else (4, 2, 3)
+    mine, theirs = (getattr(m, name)(torch.empty(shape, dtype=torch.complex64)) for m in (ours, reference))
+    assert torch.equal(mine, theirs)
+
+
+# --- meta, zero-size, history, values ----------------------------------------------------------------------
+
+FILLS: list[tuple[str, tuple[Any, ...]]] = [
+    ("uniform_", ()), ("normal_", ()), ("trunc_normal_", ()), ("xavier_uniform_", ()), ("xavier_normal_", ()),
+    ("kaiming_uniform_", ()), ("kaiming_normal_", ()), ("orthogonal_", ()), ("sparse_", (0.5,)), ("eye_", ()),
+    ("constant_", (2.0,)), ("ones_", ()), ("zeros_", ()),
+]
+
+
+@pytest.mark.parametrize(("name", "args"), FILLS, ids=[f[0] for f in FILLS])
+def test_meta_tensors_are_left_alone_and_returned(name: str, args: tuple[Any, ...]) -> None:
+    t = torch.empty(6, 4, device="meta")
+    assert getattr(ours, name)(t, *args) is t
+
+
+@pytest.mark.parametrize(("name", "args"), FILLS, ids=[f[0] for f in FILLS])
+def test_parameters_are_filled_without_history(name: str, args: tuple[Any, ...]) -> None:
+    p = torch.nn.Parameter(torch.zeros(6, 4))
+    out = getattr(ours, name)(p, *args)
+    assert out is p
+    assert p.requires_grad
+    assert p.grad_fn is None
+
+
+@pytest.mark.parametrize("name", ["uniform_", "normal_", "trunc_normal_", "xavier_normal_", "orthogonal_"])
+def test_zero_size_tensors_are_a_no_op(name: str) -> None:
+    t = torch.empty(0, 3)
+    assert getattr(ours, name)(t) is t
+
+
+BIT_IDENTICAL = [
+    (name, dtype, shape)
+    for name, dtypes in [
+        ("normal_", (torch.float32, torch.float64, torch.float16, torch.bfloat16)),
+        ("xavier_normal_", (torch.float32, torch.float64, torch.bfloat16)),
+        ("kaiming_normal_", (torch.float32, torch.float64, torch.float16)),
+        ("uniform_", (torch.float32, torch.float64)),
+        ("xavier_uniform_", (torch.float32,)),
+        ("kaiming_uniform_", (torch.float32,)),
+    ]
+    for dtype in dtypes
+    for shape in ((64, 32), (16, 8, 3, 3))
+] + [("orthogonal_", dtype, shape) for dtype in (torch.float32, torch.float64) for shape in ((64, 32), (48, 4, 2), (9, 8))]
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (32, 64), (8, 16, 3)])
+def test_orthogonal_of_a_square_or_wide_matrix_has_torchs_law_not_its_values(shape: tuple[int, ...]) -> None:
+    torch.manual_seed(5)
+    theirs = reference.orthogonal_(torch.empty(shape))
+    torch.manual_seed(5)
+    mine = ours.orthogonal_(torch.empty(shape))
+    assert not torch.equal(mine, theirs)
+    flat = mine.reshape(shape[0], -1)
+    small = min(flat.shape)
+    gram = flat @ flat.T if flat.shape[0] == small else flat.T @ flat
+    assert torch.allclose(gram, torch.eye(small), atol=1e-5)
+
+
+@pytest.mark.parametrize(("name", "dtype", "shape"), BIT_IDENTICAL, ids=str)
+def test_values_are_bit_identical_to_torch_where_the_docs_say_so(name: str, dtype: Any, shape: tuple[int, ...]) -> None:
+    torch.manual_seed(5)
+    theirs = getattr(reference, name)(torch.empty(shape, dtype=dtype))
+    torch.manual_seed(5)
+    assert torch.equal(getattr(ours, name)(torch.empty(shape, dtype=dtype)), theirs)
+
+
+def test_global_generator_advances_as_torchs() -> None:
+    torch.manual_seed(9)
+    ours.normal_(torch.empty(10))
+    after_ours = torch.rand(3)
+    torch.manual_seed(9)
+    reference.normal_(torch.empty(10))
+    assert torch.equal(after_ours, torch.rand(3))
