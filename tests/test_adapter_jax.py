@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import weakref
+from typing import Any
 
 import numpy as np
 import pytest
@@ -83,3 +85,98 @@ def test_config_round_trip_and_hashable() -> None:
     assert hash(again) == hash(init)
     with pytest.raises(ui.UnitInitError):
         type(init).from_config({"spec": {"class_name": "os.system"}, "layout": "torch"})
+
+
+# --- placement, jitting the object, layouts and fans, out_sharding ------------------------------
+
+
+def test_eager_draws_are_uncommitted_as_jax_nn_initializers_are() -> None:
+    key = jax.random.key(0)
+    assert not ui.jax.initializer(ui.HeNormal())(key, (FAN_IN, FAN_OUT)).committed
+    assert not jax.nn.initializers.he_normal()(key, (FAN_IN, FAN_OUT)).committed
+    nnx = pytest.importorskip("flax.nnx")
+    layer = nnx.Linear(FAN_IN, FAN_OUT, kernel_init=ui.jax.initializer(ui.HeNormal()), rngs=nnx.Rngs(0))
+    assert not layer.kernel[...].committed  # type: ignore[attr-defined]
+
+
+def test_jitting_one_object_repeatedly_is_safe_and_compiles_once() -> None:
+    init = ui.jax.initializer(ui.GlorotNormal())
+    key = jax.random.key(1)
+    expected = init(key, (FAN_IN, FAN_OUT))
+    assert weakref.ref(init)() is init
+    for _ in range(5):
+        np.testing.assert_allclose(jax.jit(init, static_argnums=(1, 2))(key, (FAN_IN, FAN_OUT), jnp.float32), expected, rtol=1e-6)
+        np.testing.assert_allclose(jax.jit(init, static_argnames=("shape",))(key, shape=(FAN_IN, FAN_OUT)), expected, rtol=1e-6)
+    as_static = jax.jit(lambda f, k: f(k, (FAN_IN, FAN_OUT)), static_argnums=0)
+    for same in (init, ui.jax.initializer(ui.GlorotNormal()), init):  # equal objects share one compilation
+        np.testing.assert_allclose(as_static(same, key), expected, rtol=1e-6)
+    assert as_static._cache_size() == 1  # type: ignore[attr-defined]
+
+
+def test_as_a_flax_linen_module_field() -> None:
+    linen = pytest.importorskip("flax.linen")
+
+    class Projection(linen.Module):  # type: ignore[misc]
+        init_fn: Any
+
+        @linen.compact
+        def __call__(self, x: Any) -> Any:
+            return x @ self.param("w", self.init_fn, (FAN_IN, FAN_OUT))
+
+    module = Projection(ui.jax.initializer(ui.HeUniform()))
+    assert hash(module) == hash(Projection(ui.jax.initializer(ui.HeUniform())))
+    first = jax.jit(module.init)(jax.random.key(0), jnp.ones((1, FAN_IN)))["params"]["w"]
+    second = jax.jit(module.init)(jax.random.key(0), jnp.ones((1, FAN_IN)))["params"]["w"]
+    np.testing.assert_array_equal(first, second)
+    assert _std(first) == pytest.approx(math.sqrt(2 / FAN_IN), rel=0.05)
+
+
+def test_any_layout_and_fan_overrides_set_the_variance_and_round_trip() -> None:
+    key = jax.random.key(2)
+    by_layout = ui.jax.initializer(ui.HeNormal(), layout=ui.Layout(in_axis=1, out_axis=0))  # torch-style (out, in)
+    by_fan = ui.jax.initializer(ui.HeNormal(), fan_in=4 * FAN_IN)
+    assert _std(by_layout(key, (FAN_IN, FAN_OUT))) == pytest.approx(math.sqrt(2 / FAN_OUT), rel=0.05)
+    assert _std(by_fan(key, (FAN_IN, FAN_OUT))) == pytest.approx(math.sqrt(2 / (4 * FAN_IN)), rel=0.05)
+    for init in (by_layout, by_fan, ui.jax.initializer("glorot_uniform", layout="torch", fan_out=10)):
+        again = type(init).from_config(init.get_config())
+        assert again == init
+        assert hash(again) == hash(init)
+
+
+def test_out_sharding_places_the_same_values() -> None:
+    init = ui.jax.initializer(ui.TruncatedNormal(stddev=0.5))
+    key, cpu = jax.random.key(3), jax.devices()[0]
+    sharding = jax.sharding.SingleDeviceSharding(cpu)
+    placed = init(key, (FAN_IN, FAN_OUT), out_sharding=sharding)
+    assert placed.committed
+    assert placed.sharding == sharding
+    np.testing.assert_array_equal(placed, init(key, (FAN_IN, FAN_OUT)))
+    mesh = jax.make_mesh((1,), ("x",), axis_types=(jax.sharding.AxisType.Explicit,))
+    with jax.set_mesh(mesh):
+        named = init(key, (FAN_IN, FAN_OUT), out_sharding=jax.sharding.PartitionSpec("x", None))
+    np.testing.assert_array_equal(named, placed)
+
+
+# --- Haiku -------------------------------------------------------------------------------------
+
+
+def test_haiku_initializer_in_hk_transform() -> None:
+    hk = pytest.importorskip("haiku")
+
+    def forward(x: Any) -> Any:
+        x = hk.Conv2D(32, 3, w_init=ui.jax.haiku_initializer(ui.HeNormal()))(x)
+        return hk.Linear(FAN_OUT, w_init=ui.jax.haiku_initializer(ui.GlorotUniform()), b_init=ui.jax.haiku_initializer("ones"))(x)
+
+    transformed = hk.transform(forward)
+    params = transformed.init(jax.random.key(0), jnp.ones((1, 8, 8, 16)))
+    conv, linear = params["conv2_d"], params["linear"]
+    assert conv["w"].shape == (3, 3, 16, 32)
+    assert _std(conv["w"]) == pytest.approx(math.sqrt(2 / (9 * 16)), rel=0.05)
+    assert _std(linear["w"]) == pytest.approx(math.sqrt(2 / (32 + FAN_OUT)), rel=0.05)
+    assert np.all(np.asarray(linear["b"]) == 1)
+    jitted = jax.jit(transformed.init)(jax.random.key(0), jnp.ones((1, 8, 8, 16)))
+    np.testing.assert_allclose(jitted["linear"]["w"], linear["w"], rtol=1e-6)
+    other = transformed.init(jax.random.key(1), jnp.ones((1, 8, 8, 16)))
+    assert not np.array_equal(other["linear"]["w"], linear["w"])
+    init = ui.jax.haiku_initializer(ui.HeNormal(), layout="torch", fan_in=3)
+    assert type(init).from_config(init.get_config()) == init

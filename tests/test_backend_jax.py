@@ -227,6 +227,42 @@ def test_like_infers_backend_device_and_dtype() -> None:
     assert x.devices() == existing.devices()
 
 
+# --- placement: uncommitted unless a device is asked for (docs/backends/jax.md) ----------------
+
+
+@pytest.mark.parametrize("name", ["he_normal", "glorot_uniform", "truncated_normal", "orthogonal", "zeros", "constant", "identity"])
+def test_no_device_gives_an_uncommitted_array_as_jax_random_does(name: str) -> None:
+    spec = ui.get(name)
+    for rng in ("native", "portable"):
+        x = spec(SHAPE, backend="jax", seed=0, rng=rng)
+        assert not x.committed, (name, rng)
+        assert x.devices() == {jax.devices()[0]}
+    assert not ui.he_normal(SHAPE, seed=jax.random.key(0)).committed
+    assert not jax.random.normal(jax.random.key(0), SHAPE).committed  # the behaviour matched
+
+
+def test_a_device_like_or_context_device_commits() -> None:
+    cpu = jax.devices("cpu")[0]
+    assert ui.he_normal(SHAPE, backend="jax", device="cpu", seed=0).committed
+    assert ui.he_normal(SHAPE, backend="jax", device=cpu, seed=jax.random.key(0)).committed
+    assert ui.he_normal(SHAPE, like=jnp.ones(SHAPE), seed=0).committed
+    with ui.use_backend("jax", device="cpu:0"):
+        assert ui.he_normal(SHAPE, seed=0).committed
+    with jax.default_device(cpu):
+        assert not ui.he_normal(SHAPE, backend="jax", seed=0).committed
+
+
+def test_committed_and_uncommitted_draws_are_equal() -> None:
+    for seed in (0, jax.random.key(0)):
+        np.testing.assert_array_equal(ui.he_normal(SHAPE, backend="jax", seed=seed), ui.he_normal(SHAPE, backend="jax", device="cpu", seed=seed))
+
+
+def test_int_seeds_first_used_inside_a_trace_are_cached_as_concrete_words() -> None:
+    seed = 918_273_645  # not drawn before anywhere, so its words are first placed under the trace
+    traced = jax.jit(lambda: ui.he_normal(SHAPE, backend="jax", seed=seed))()
+    np.testing.assert_array_equal(traced, ui.he_normal(SHAPE, backend="jax", seed=seed))
+
+
 @pytest.mark.parametrize("device", [None, "cpu", "cpu:0", "CPU:0"])
 def test_cpu_device_spellings(device: str | None) -> None:
     x = ui.glorot_normal((4, 4), backend="jax", device=device, seed=0)

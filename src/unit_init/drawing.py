@@ -2,7 +2,8 @@
 
 1. validate the shape and check the initializer accepts its rank;
 2. resolve backend, device and dtype (explicit argument, else ``like=``,
-   else the innermost :func:`unit_init.use_backend`, else the defaults);
+   else the framework of a native seed object, else the innermost
+   :func:`unit_init.use_backend`, else the defaults);
 3. resolve the concrete distribution from the spec (cached per spec, shape,
    layout and fans);
 4. build the backend's generator from the seed and let the distribution
@@ -20,11 +21,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from unit_init.backends.base import Backend
-from unit_init.backends.registry import backend_for_array, current_context, get_backend
+from unit_init.backends.registry import Context, backend_for_array, current_context, get_backend
 from unit_init.dtypes import canonical_dtype, is_float
 from unit_init.errors import DTypeError, ParameterError, closest
 from unit_init.portable.draw import draw_block
-from unit_init.seeds import normalize_seed
+from unit_init.seeds import normalize_seed, seed_backend
 from unit_init.spec.distributions import Distribution, Draw
 from unit_init.spec.fans import LayoutLike, ShapeLike, normalize_shape
 
@@ -50,8 +51,14 @@ def resolve_target(
     device: Any = None,
     dtype: Any = None,
     like: Any = None,
+    seed: Any = None,
 ) -> Target:
-    """Resolve where an array goes; explicit arguments win over ``like=``, which wins over the context."""
+    """Resolve where an array goes; explicit arguments win over ``like=``, which wins over the seed's framework, then the context.
+
+    A native seed object (:func:`~unit_init.seeds.seed_backend`) selects its
+    own backend where neither ``backend=`` nor ``like=`` is given; the
+    context's device and dtype still apply when the context names that backend.
+    """
     if like is not None:
         owner = backend_for_array(like)
         resolved = get_backend(backend) if backend is not None else owner
@@ -61,7 +68,7 @@ def resolve_target(
     elif backend is not None:
         resolved = get_backend(backend)
     else:
-        context = current_context()
+        context = _context_for(seed)
         resolved = get_backend(context.backend)
         device = context.device if device is None else device
         dtype = context.dtype if dtype is None else dtype
@@ -71,6 +78,15 @@ def resolve_target(
     except TypeError:  # an unhashable dtype: checked (or rejected) without the cache
         canonical = _checked_dtype.__wrapped__(resolved, dtype, native_device)
     return Target(resolved, native_device, canonical)
+
+
+def _context_for(seed: Any) -> Context:
+    """The innermost context, unless ``seed`` is a native seed object of another framework: then that framework's defaults."""
+    context = current_context()
+    owner = seed_backend(seed)
+    if owner is None or get_backend(owner) is get_backend(context.backend):
+        return context
+    return Context(owner)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -120,7 +136,8 @@ def draw(
             layout=layout, like=like, fan_in=fan_in, fan_out=fan_out, rng=rng, region=region,
             sharding=sharding, device_mesh=device_mesh, placements=placements,
         )
-    target = resolve_target(backend, device, dtype, like)
+    given = spec.seed if seed is None else seed
+    target = resolve_target(backend, device, dtype, like, given)
     try:
         distribution = _distribution(spec, dims, layout, fan_in, fan_out)
     except TypeError:  # an unhashable layout or fan override: resolve without the cache
@@ -131,13 +148,12 @@ def draw(
     if rng == "portable" or region is not None:
         return draw_block(
             target.backend, distribution, type(spec).__name__, dims, region,
-            seed=spec.seed if seed is None else seed, rng=rng, dtype=target.dtype, device=target.device,
+            seed=given, rng=rng, dtype=target.dtype, device=target.device,
         )
     if math.prod(dims) == 0:
         return target.backend.full(dims, 0, target.dtype, target.device)
     if distribution.random:
-        given = spec.seed if seed is None else seed
-        generator = target.backend.generator(normalize_seed(given), target.device)
+        generator = target.backend.generator(normalize_seed(given, target.backend.name), target.device)
     else:
         generator = None
     return target.backend.sample(distribution, Draw(dims, target.dtype, target.device, generator))

@@ -5,7 +5,11 @@
 * ``seed=None`` → the next int of the global stream. :func:`set_seed` restarts
   the stream, making every later unseeded call reproducible in call order, on
   every backend (each call consumes exactly one 63-bit seed).
-* a native generator or key → handed to the backend untouched.
+* a native generator or key → handed to the backend untouched; with no
+  ``backend=`` (and no ``like=``) it selects its own backend
+  (:func:`seed_backend`).
+* a Keras ``SeedGenerator`` → advanced once, as Keras's own random ops do,
+  and its state handed to the current Keras backend (:func:`keras_seed`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import operator
 import secrets
+import sys
 import threading
 from typing import Any
 
@@ -20,7 +25,7 @@ import numpy as np
 
 from unit_init.errors import SeedError
 
-__all__ = ["MAX_SEED", "derive_seed", "normalize_seed", "set_seed"]
+__all__ = ["MAX_SEED", "derive_seed", "keras_seed", "normalize_seed", "seed_backend", "set_seed"]
 
 MAX_SEED = 2**63 - 1
 """Int seeds must lie in ``[0, MAX_SEED]``."""
@@ -70,12 +75,104 @@ def set_seed(seed: int) -> None:
     _STREAM.restart(_check_int(seed))
 
 
-def normalize_seed(seed: Any) -> Any:
+def _is_instance(seed: Any, module: str, name: str) -> bool:
+    """Whether ``seed`` is a ``module.name``, looked up only if ``module`` is imported (an instance cannot exist otherwise)."""
+    native = getattr(sys.modules.get(module), name, None)
+    return native is not None and isinstance(seed, native)
+
+
+def _is_jax_key(seed: Any) -> bool:
+    """A JAX key: a ``jax.Array`` (or tracer) of a key dtype, or a ``jax.Array`` of dtype ``uint32`` and shape ``(2,)``."""
+    jax = sys.modules.get("jax")
+    if jax is None or not isinstance(seed, jax.Array):
+        return False
+    return bool(jax.dtypes.issubdtype(seed.dtype, jax.dtypes.prng_key) or (seed.dtype == "uint32" and seed.shape == (2,)))
+
+
+def _keras_backend(seed: Any) -> str | None:
+    """The current Keras backend's name where ``seed`` is a Keras ``SeedGenerator``, else ``None``."""
+    if not _is_instance(seed, "keras.src.random.seed_generator", "SeedGenerator"):
+        return None
+    name: str = sys.modules["keras"].backend.backend()
+    return name
+
+
+def seed_backend(seed: Any) -> str | None:
+    """The backend a native seed object names, found without importing any framework; ``None`` for anything else.
+
+    ===============================================================  ==============================
+    seed                                                             backend
+    ===============================================================  ==============================
+    a JAX key: a ``jax.Array`` (also traced) of a key dtype          ``"jax"``
+    (``jax.random.key``), or of dtype ``uint32`` and shape ``(2,)``
+    (``jax.random.PRNGKey``)
+    ``torch.Generator``                                              ``"torch"``
+    ``tf.random.Generator``                                          ``"tensorflow"``
+    ``numpy.random.Generator``                                       ``"numpy"``
+    a Keras ``SeedGenerator``                                        ``keras.backend.backend()``
+    ===============================================================  ==============================
+
+    A raw key is only recognized as a JAX array: a NumPy ``uint32[2]`` array
+    names no backend. Each check looks only at frameworks already in
+    ``sys.modules`` (an object of a framework that is not imported cannot exist).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> seed_backend(np.random.default_rng(0)), seed_backend(7), seed_backend(np.zeros(2, np.uint32))
+    ('numpy', None, None)
+    """
+    if seed is None or isinstance(seed, (int, np.integer)):
+        return None
+    if _is_jax_key(seed):
+        return "jax"
+    if _is_instance(seed, "torch", "Generator"):
+        return "torch"
+    if _is_instance(seed, "tensorflow.python.ops.stateful_random_ops", "Generator"):
+        return "tensorflow"
+    if isinstance(seed, np.random.Generator):
+        return "numpy"
+    return _keras_backend(seed)
+
+
+def keras_seed(seed_generator: Any) -> Any:
+    """The seed a Keras ``SeedGenerator`` gives one draw, on the current Keras backend; the generator advances.
+
+    ``seed_generator.next()`` returns the state ``[s, c]`` and advances the
+    counter ``c``, exactly as Keras's own random ops do, so successive draws
+    differ and a generator built from the same seed repeats them. On JAX the
+    state is a raw ``uint32[2]`` key (also inside a traced function); on the
+    other backends it becomes the int seed ``(s mod 2**32) * 2**32 + (c mod 2**32)``
+    cut to 63 bits; a symbolic state (inside ``tf.function``) raises
+    :class:`~unit_init.SeedError`.
+    """
+    keras = sys.modules["keras"]
+    state = seed_generator.next()
+    backend = keras.backend.backend()
+    if backend == "jax":
+        return state
+    try:
+        first, second = (int(word) & 0xFFFFFFFF for word in keras.ops.convert_to_numpy(state))
+    except (NotImplementedError, TypeError) as error:  # a symbolic state: inside tf.function
+        msg = f"seed=<keras SeedGenerator> has a symbolic state on the Keras backend {backend!r} (a draw inside tf.function?); draw eagerly or pass an int seed."
+        raise SeedError(msg) from error
+    return (first << 32 | second) & MAX_SEED
+
+
+def normalize_seed(seed: Any, backend: str | None = None) -> Any:
     """An int seed validated, ``None`` replaced by the global stream's next seed.
 
-    Anything else (a native generator or key) is returned unchanged; the
-    backend decides whether it is one of its own.
+    A Keras ``SeedGenerator`` becomes its next seed (:func:`keras_seed`);
+    :class:`SeedError` where ``backend`` (the drawing backend's name) is not
+    the current Keras backend. Anything else (a native generator or key) is
+    returned unchanged; the backend decides whether it is one of its own.
     """
+    keras_backend = _keras_backend(seed)
+    if keras_backend is not None:
+        if backend is not None and backend != keras_backend:
+            msg = f"seed=<keras SeedGenerator> draws on the current Keras backend {keras_backend!r}, not backend={backend!r}; pass an int seed or drop backend=."
+            raise SeedError(msg)
+        return keras_seed(seed)
     if seed is None:
         return _STREAM.next()
     if isinstance(seed, bool):

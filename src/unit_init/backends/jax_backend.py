@@ -1,18 +1,24 @@
 """The JAX backend: ``jax.Array`` results, drawn by compiled samplers on the target device.
 
-* **Devices**: ``None`` is JAX's default device; ``jax.Device`` objects; the
-  portable strings ``"cpu"``, ``"cpu:N"``, ``"gpu"``, ``"gpu:N"``,
-  ``"cuda:N"`` (≡ ``"gpu:N"``), ``"tpu"``, ``"tpu:N"`` (``N`` indexes this
-  process's devices of that platform).
+* **Devices**: ``None`` gives what ``jax.random`` gives: an *uncommitted*
+  array on JAX's default device (``jax.default_device`` honoured), which JAX
+  moves freely and which works inside any user ``jit``, ``vmap``,
+  ``shard_map`` or sharded computation. An explicit device — a
+  ``jax.Device`` or the portable strings ``"cpu"``, ``"cpu:N"``, ``"gpu"``,
+  ``"gpu:N"``, ``"cuda:N"`` (≡ ``"gpu:N"``), ``"tpu"``, ``"tpu:N"`` (``N``
+  indexes this process's devices of that platform) — gives an array
+  committed to that device.
 * **Randomness**: a seed becomes a :class:`KeyStream`, which splits its key
   once per draw, so the several draws of one call (orthogonal, truncation) are
   independent. An int seed is the threefry key ``[seed >> 32, seed & 0xFFFFFFFF]``
   whatever ``jax_enable_x64`` and ``jax_default_prng_impl`` say; a user key
   (typed ``jax.random.key`` or raw ``uint32[2]`` ``PRNGKey``) is the stream's root.
-* **Compilation**: each sampler is a ``jax.jit`` function whose outputs have a
-  ``SingleDeviceSharding`` on the target device, so values are born there. The
-  jitted function is cached per (kind, shape, dtype, device, bounds): repeated
-  calls never retrace (:data:`TRACES` counts traces).
+* **Compilation**: each sampler is a ``jax.jit`` function, cached per (kind,
+  shape, dtype, device, bounds): repeated calls never retrace (:data:`TRACES`
+  counts traces). With no device it is a plain ``jit`` (no device pinned), so
+  inside a user's trace it is inlined into the user's computation and takes
+  the user's shardings; with a device its outputs have a
+  ``SingleDeviceSharding`` there, so values are born on it.
 * **dtypes**: 64-bit dtypes need ``jax_enable_x64``; without it they raise
   :class:`~unit_init.DTypeError` instead of being silently narrowed.
 """
@@ -29,7 +35,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from unit_init.backends.base import Backend
+from unit_init.backends.base import Backend, straddles_zero
 from unit_init.dtypes import FLOAT_DTYPES, INTEGER_DTYPES
 from unit_init.errors import DeviceError, DTypeError, SeedError
 from unit_init.spec.distributions import Distribution, Draw
@@ -60,8 +66,11 @@ def _narrowed(dtype: str) -> bool:
     return bool(jax.dtypes.canonicalize_dtype(np.dtype(dtype)) != np.dtype(dtype))
 
 
-def _placed(function: Callable[..., Any], device: jax.Device, outputs: int = 1) -> Callable[..., Any]:
-    """``function`` jitted so that each of its ``outputs`` is created on ``device``."""
+def _placed(function: Callable[..., Any], device: jax.Device | None, outputs: int = 1) -> Callable[..., Any]:
+    """``function`` jitted so that each of its ``outputs`` is created on ``device``; uncommitted where ``device`` is ``None``."""
+    if device is None:
+        plain: Callable[..., Any] = jax.jit(function)
+        return plain
     sharding = jax.sharding.SingleDeviceSharding(device)
     jitted: Callable[..., Any] = jax.jit(function, out_shardings=sharding if outputs == 1 else (sharding,) * outputs)
     return jitted
@@ -74,13 +83,16 @@ def _typed(key: Any) -> jax.Array:
 
 
 @functools.lru_cache(maxsize=1024)
-def _seed_words(seed: int, device: jax.Device) -> jax.Array:
-    """The threefry words ``[seed >> 32, seed & 0xFFFFFFFF]`` of an int seed, placed on ``device`` once.
+def _seed_words(seed: int, device: jax.Device | None) -> jax.Array:
+    """The threefry words ``[seed >> 32, seed & 0xFFFFFFFF]`` of an int seed, placed on ``device`` once (uncommitted for ``None``).
 
     A host array would be transferred on every call (≈30 µs, a fifth of a
     64² draw); JAX arrays are immutable, so one placed copy serves every call.
+    Placed eagerly even when first asked for inside a user's trace, so the
+    cached copy is a concrete array, never that trace's value.
     """
-    placed: jax.Array = jax.device_put(np.array([seed >> 32, seed & 0xFFFFFFFF], dtype=np.uint32), device)
+    with jax.ensure_compile_time_eval():
+        placed: jax.Array = jax.device_put(np.array([seed >> 32, seed & 0xFFFFFFFF], dtype=np.uint32), device)
     return placed
 
 
@@ -100,7 +112,7 @@ class KeyStream:
     def __init__(self, key: Any) -> None:
         self.key = key
 
-    def draw(self, kind: str, shape: tuple[int, ...], dtype: str, device: jax.Device, bounds: tuple[float, float] = (0.0, 1.0)) -> jax.Array:
+    def draw(self, kind: str, shape: tuple[int, ...], dtype: str, device: jax.Device | None, bounds: tuple[float, float] = (0.0, 1.0)) -> jax.Array:
         """One draw of ``kind`` (``"uniform"`` on ``[bounds)``, ``"normal"``, ``"truncated_normal"`` on ``[bounds]``) on ``device``; advances the key.
 
         Inside a compiled sampler (the key is a tracer) the draw is traced in
@@ -130,7 +142,7 @@ def _draw(kind: str, shape: tuple[int, ...], dtype: str, bounds: tuple[float, fl
 
 @functools.lru_cache(maxsize=512)
 def _sampler(
-    kind: str, shape: tuple[int, ...], dtype: str, device: jax.Device, bounds: tuple[float, float]
+    kind: str, shape: tuple[int, ...], dtype: str, device: jax.Device | None, bounds: tuple[float, float]
 ) -> Callable[[Any], tuple[jax.Array, jax.Array]]:
     """:func:`_draw` jitted as ``key -> (values, next_key)``, its outputs created on ``device``."""
     return _placed(functools.partial(_draw, kind, shape, dtype, bounds), device, outputs=2)
@@ -138,7 +150,7 @@ def _sampler(
 
 @functools.lru_cache(maxsize=512)
 def _fused(
-    backend: JaxBackend, distribution: Distribution, shape: tuple[int, ...], dtype: str, device: jax.Device
+    backend: JaxBackend, distribution: Distribution, shape: tuple[int, ...], dtype: str, device: jax.Device | None
 ) -> Callable[[Any], jax.Array]:
     """The whole of ``distribution.sample`` — draws, scaling, cast, clip, QR — as one jitted ``key -> values``.
 
@@ -159,13 +171,9 @@ class JaxBackend(Backend):
     extra = "jax"
     xp = jnp
 
-    def resolve_device(self, device: Any) -> jax.Device:
-        if device is None:
-            default = getattr(jax.config, "jax_default_device", None)
-            if isinstance(default, jax.Device):
-                return default
-            return self.resolve_device(default) if isinstance(default, str) else jax.local_devices()[0]
-        if isinstance(device, jax.Device):
+    def resolve_device(self, device: Any) -> jax.Device | None:
+        """``None`` stays ``None`` (uncommitted, as ``jax.random``); a string or ``jax.Device`` is the device to commit to."""
+        if device is None or isinstance(device, jax.Device):
             return device
         if isinstance(device, str):
             platform, _, index = device.lower().partition(":")
@@ -208,7 +216,7 @@ class JaxBackend(Backend):
                 "jax.random.key(n), or a raw uint32[2] key from jax.random.PRNGKey(n)."
             )
             raise SeedError(msg)
-        return KeyStream(jax.device_put(key, device))
+        return KeyStream(key if device is None else jax.device_put(key, device))
 
     def uniform(self, generator: KeyStream, shape: tuple[int, ...], dtype: str, device: Any) -> jax.Array:
         return generator.draw("uniform", shape, dtype, device)
@@ -225,7 +233,15 @@ class JaxBackend(Backend):
     def truncated_normal(
         self, generator: KeyStream, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any
     ) -> jax.Array:
-        """JAX's own truncated normal (inverse-CDF sampling, values strictly inside ``(low, high)``)."""
+        """JAX's own truncated normal (``erfinv``, values strictly inside ``(low, high)``) for finite bounds across 0.
+
+        Elsewhere ``erf`` of both bounds rounds to the same value in the
+        tail (JAX would pile values at a bound): the base class's log-space
+        inverse CDF.
+        """
+        if not straddles_zero(low, high):
+            values: jax.Array = super().truncated_normal(generator, shape, low, high, dtype, device)
+            return values
         return generator.draw("truncated_normal", shape, dtype, device, (float(low), float(high)))
 
     def sample(self, distribution: Distribution, draw: Draw) -> Any:

@@ -11,17 +11,23 @@ and Flax's ``kernel_init=`` / ``bias_init=`` (``linen`` and ``nnx``).
 * **dtype**: ``None`` is JAX's default float dtype (float32 unless
   ``jax_enable_x64``). Asking for float64 without x64 raises
   :class:`~unit_init.DTypeError` instead of silently giving float32.
-* **Layout**: ``"keras"`` by default (Flax kernels are ``(in, out)`` and
-  ``(*window, in, out)``); pass another for other conventions.
-* ``out_sharding``: the values are drawn, then placed with
-  ``jax.device_put(values, out_sharding)``.
+* **Layout and fans**: ``"keras"`` by default (Flax kernels are ``(in, out)``
+  and ``(*window, in, out)``); any named layout or ``ui.Layout``, and
+  ``fan_in=`` / ``fan_out=`` overrides.
+* **Placement**: like ``jax.random``, the result is uncommitted (JAX places
+  it, and inside a user's ``jit`` it takes the shardings of that computation);
+  ``out_sharding=`` (a ``jax.sharding.Sharding``, or a ``PartitionSpec`` under
+  a mesh context) draws the values directly into that sharding.
 
-The result is a frozen, hashable object (Flax ``linen`` modules are
-dataclasses and may hash their fields) with a ``get_config()``.
+The result is a frozen, hashable, weak-referenceable object (Flax ``linen``
+modules hash their fields; ``jax.jit`` holds its function weakly), equal by
+value, with ``get_config()`` / ``from_config()``.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,12 +35,13 @@ import jax
 
 from unit_init.adapters._spec import spec_of
 from unit_init.serialization import adapter_config, read_adapter_config
+from unit_init.spec.fans import Layout
 from unit_init.spec.initializer import Initializer
 
 __all__ = ["JaxInitializer", "initializer"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class JaxInitializer:
     """A spec as a ``(key, shape, dtype=None, out_sharding=None) -> jax.Array`` function.
 
@@ -43,33 +50,64 @@ class JaxInitializer:
     spec:
         The unit_init spec to draw.
     layout:
-        The layout name the fans come from (default ``"keras"``).
+        The layout the fans come from: a name (default ``"keras"``) or a ``ui.Layout``.
+    fan_in, fan_out:
+        Fan overrides, used instead of the layout's fans where given.
     """
 
     spec: Initializer
-    layout: str = "keras"
+    layout: str | Layout = "keras"
+    fan_in: float | None = None
+    fan_out: float | None = None
 
     def __call__(self, key: Any, shape: Any, dtype: Any = None, out_sharding: Any = None) -> jax.Array:
-        """Draw ``shape`` with ``key`` in ``dtype`` (default: JAX's default float dtype)."""
-        if dtype is None:
-            dtype = jax.dtypes.canonicalize_dtype(jax.numpy.float_)
+        """Draw ``shape`` with ``key`` in ``dtype`` (default: JAX's default float dtype), into ``out_sharding`` if given."""
         dims = tuple(shape) if isinstance(shape, (tuple, list)) else shape
-        values: jax.Array = self.spec(dims, backend="jax", dtype=dtype, seed=key, layout=self.layout)
-        return values if out_sharding is None else jax.device_put(values, out_sharding)
+        native = jax.numpy.dtype(jax.dtypes.canonicalize_dtype(jax.numpy.float_) if dtype is None else dtype)
+        if out_sharding is None:
+            return self.draw(key, dims, native)
+        try:
+            sharded = _sharded(self, dims, native, out_sharding)
+        except TypeError:  # an unhashable spec or sharding: compiled for this call only
+            sharded = _sharded.__wrapped__(self, dims, native, out_sharding)
+        values: jax.Array = sharded(key)
+        return values
+
+    def draw(self, key: Any, shape: Any, dtype: Any) -> jax.Array:
+        """The values for ``key``, placed as ``jax.random`` places them (uncommitted, or the trace's sharding)."""
+        values: jax.Array = self.spec(shape, backend="jax", dtype=dtype, seed=key, layout=self.layout, fan_in=self.fan_in, fan_out=self.fan_out)
+        return values
 
     def get_config(self) -> dict[str, Any]:
-        """``{"spec": ui.serialize(spec), "layout": layout}``."""
-        return adapter_config(self.spec, self.layout)
+        """``{"spec": ui.serialize(spec), "layout": …}`` plus ``fan_in`` / ``fan_out`` where given."""
+        return adapter_config(self.spec, self.layout, self.fan_in, self.fan_out)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> JaxInitializer:
         """Rebuild from :meth:`get_config`; hostile configs raise :class:`~unit_init.UnitInitError`."""
-        spec, layout, _, _ = read_adapter_config(config)
-        return cls(spec, layout)
+        return cls(*read_adapter_config(config))
 
 
-def initializer(spec: Any, *, layout: str = "keras") -> JaxInitializer:
+@functools.lru_cache(maxsize=256)
+def _sharded(init: JaxInitializer, shape: Any, dtype: Any, out_sharding: Any) -> Callable[[Any], jax.Array]:
+    """``init.draw`` compiled as ``key -> values`` whose output is laid out as ``out_sharding`` (each device computes its shard)."""
+    compiled: Callable[[Any], jax.Array] = jax.jit(functools.partial(init.draw, shape=shape, dtype=dtype), out_shardings=out_sharding)
+    return compiled
+
+
+def initializer(
+    spec: Any, *, layout: str | Layout = "keras", fan_in: float | None = None, fan_out: float | None = None
+) -> JaxInitializer:
     """The ``jax.nn.initializers`` function that draws ``spec`` (see the module docstring).
+
+    Parameters
+    ----------
+    spec:
+        A spec, a name (``"he_normal"``) or a config (:func:`unit_init.get`).
+    layout:
+        The layout the fans come from: ``"keras"`` (Flax's ``(in, out)``), another name, or a ``ui.Layout``.
+    fan_in, fan_out:
+        Fan overrides, used instead of the layout's fans where given.
 
     Examples
     --------
@@ -77,6 +115,7 @@ def initializer(spec: Any, *, layout: str = "keras") -> JaxInitializer:
     >>> init = ui.jax.initializer(ui.HeNormal())
     >>> init(jax.random.key(0), (3, 4)).shape
     (3, 4)
+    >>> jax.jit(init, static_argnums=1)(jax.random.key(0), (3, 4)).shape
+    (3, 4)
     """
-    spec, layout, _, _ = read_adapter_config(adapter_config(spec_of(spec), layout))
-    return JaxInitializer(spec, layout)
+    return JaxInitializer(*read_adapter_config(adapter_config(spec_of(spec), layout, fan_in, fan_out)))

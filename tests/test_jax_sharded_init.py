@@ -1,0 +1,211 @@
+"""Initialization inside multi-device JAX programs, on 4 host CPU devices (docs/adapters/jax.md).
+
+One subprocess (``XLA_FLAGS`` must be set before JAX is imported) runs every
+case and prints the results as JSON: a user ``jax.jit`` with
+``out_shardings=``, the adapter's ``out_sharding=``, ``vmap``, ``shard_map``,
+Flax NNX sharded model creation under ``nnx.jit``, Flax linen ``init`` jitted
+with the shardings of its partitioning annotations, and Keras
+``ModelParallel`` kernels, one large enough that Keras shards it at creation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+pytest.importorskip("jax")
+
+SHAPE = (256, 128)
+HE_STD = (2 / SHAPE[0]) ** 0.5
+
+_WORKER = r'''
+import json
+import jax, jax.numpy as jnp, numpy as np
+from jax.sharding import NamedSharding, PartitionSpec as P
+import unit_init as ui
+import unit_init.jax
+
+results = {}
+def case(name):
+    def wrap(fn):
+        try:
+            results[name] = fn()
+        except Exception as error:
+            results[name] = {"error": f"{type(error).__name__}: {str(error)[:300]}"}
+        return fn
+    return wrap
+
+mesh = jax.make_mesh((4,), ("x",), axis_types=(jax.sharding.AxisType.Auto,))
+row = NamedSharding(mesh, P("x", None))
+key = jax.random.key(0)
+SHAPE = (256, 128)
+
+def summary(x):
+    return {"spec": str(x.sharding.spec) if hasattr(x.sharding, "spec") else str(x.sharding), "devices": len(x.devices()),
+            "std": float(np.asarray(x, np.float64).std()), "committed": bool(x.committed)}
+
+@case("jit_out_shardings_core")
+def _():
+    x = jax.jit(lambda k: ui.he_normal(SHAPE, seed=k), out_shardings=row)(key)
+    s = summary(x); s["equal_eager"] = bool(np.array_equal(x, ui.he_normal(SHAPE, seed=key))); return s
+
+@case("jit_out_shardings_int_seed")
+def _():
+    x = jax.jit(lambda: ui.he_normal(SHAPE, backend="jax", seed=3), out_shardings=row)()
+    s = summary(x); s["equal_eager"] = bool(np.array_equal(x, ui.he_normal(SHAPE, backend="jax", seed=3))); return s
+
+@case("jit_out_shardings_adapter")
+def _():
+    init = ui.jax.initializer(ui.GlorotUniform())
+    x = jax.jit(init, static_argnums=(1,), out_shardings=row)(key, SHAPE)
+    return summary(x)
+
+@case("adapter_out_sharding_eager")
+def _():
+    init = ui.jax.initializer(ui.HeNormal())
+    x = init(key, SHAPE, out_sharding=row)
+    s = summary(x); s["equal_unsharded"] = bool(np.array_equal(x, init(key, SHAPE))); return s
+
+@case("uncommitted_moves")
+def _():
+    x = ui.he_normal(SHAPE, backend="jax", seed=0)
+    elsewhere = jax.device_put(jax.numpy.ones(SHAPE), jax.devices()[2])
+    return {"committed": bool(x.committed), "sum_devices": [d.id for d in (x + elsewhere).devices()]}
+
+@case("default_device_context")
+def _():
+    ui.he_normal(SHAPE, backend="jax", seed=5)  # its key words are cached on device 0 first
+    with jax.default_device(jax.devices()[3]):
+        x, y = ui.he_normal(SHAPE, backend="jax", seed=5), ui.he_normal(SHAPE, seed=key)
+    return {"devices": sorted({d.id for a in (x, y) for d in a.devices()}), "committed": bool(x.committed or y.committed)}
+
+@case("vmap")
+def _():
+    x = jax.jit(jax.vmap(lambda k: ui.he_normal(SHAPE, seed=k)))(jax.random.split(key, 4))
+    return {"shape": list(x.shape), "distinct": len({float(v.sum()) for v in x})}
+
+@case("shard_map")
+def _():
+    def local(k):
+        k = jax.random.fold_in(k[0], jax.lax.axis_index("x"))
+        return ui.he_normal((64, 128), seed=k, fan_in=256)
+    f = jax.jit(jax.shard_map(local, mesh=mesh, in_specs=P("x"), out_specs=P("x", None)))
+    x = f(jax.random.split(key, 4))
+    return summary(x)
+
+@case("nnx_sharded_creation")
+def _():
+    from flax import nnx
+    init = nnx.with_partitioning(ui.jax.initializer(ui.HeNormal()), (None, "x"))
+    class MLP(nnx.Module):
+        def __init__(self, rngs):
+            self.a = nnx.Linear(256, 512, kernel_init=init, rngs=rngs)
+            self.b = nnx.Linear(512, 128, kernel_init=nnx.with_partitioning(ui.jax.initializer("glorot_uniform"), ("x", None)), rngs=rngs)
+    @nnx.jit
+    def create():
+        model = MLP(nnx.Rngs(0))
+        state = nnx.state(model)
+        nnx.update(model, jax.lax.with_sharding_constraint(state, nnx.get_partition_spec(state)))
+        return model
+    with jax.set_mesh(mesh):
+        model = create()
+    return {"a": summary(model.a.kernel[...]), "b": summary(model.b.kernel[...])}
+
+@case("linen_sharded_init")
+def _():
+    from flax import linen
+    model = linen.Dense(512, kernel_init=linen.with_partitioning(ui.jax.initializer(ui.HeNormal()), (None, "x")))
+    x = jnp.ones((1, 256))
+    shardings = linen.get_sharding(jax.eval_shape(model.init, key, x), mesh)
+    params = jax.jit(model.init, out_shardings=shardings)(key, x)
+    return summary(params["params"]["kernel"].value)
+
+@case("keras_model_parallel")
+def _():
+    import keras
+    import unit_init.keras
+    devices = keras.distribution.list_devices()
+    dmesh = keras.distribution.DeviceMesh((1, 4), ["batch", "model"], devices)
+    layout_map = keras.distribution.LayoutMap(dmesh)
+    layout_map["big/kernel"] = (None, "model")
+    layout_map["small/kernel"] = ("model", None)
+    keras.distribution.set_distribution(keras.distribution.ModelParallel(layout_map=layout_map, batch_dim_name="batch"))
+    layer = keras.layers.Dense(4096, kernel_initializer=unit_init.keras.initializer(ui.HeNormal()), name="big")
+    layer.build((None, 4096))
+    from keras.src.backend.jax.core import should_shard_at_init
+    value = layer.kernel.value
+    s = summary(value); s["sharded_at_init"] = bool(should_shard_at_init(layer.kernel._layout.backend_layout, (4096, 4096)))
+    small = keras.layers.Dense(64, kernel_initializer=unit_init.keras.initializer(ui.GlorotUniform()), name="small")
+    small.build((None, 256))
+    s["small"] = summary(small.kernel.value)
+    return s
+
+print(json.dumps(results))
+'''
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[str, Any]:
+    env = {
+        **os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "KERAS_BACKEND": "jax",
+        "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "",
+    }
+    run = subprocess.run([sys.executable, "-c", _WORKER], capture_output=True, text=True, env=env, check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    parsed: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
+    return parsed
+
+
+def _sharded(result: dict[str, Any], spec: str, std: float) -> None:
+    assert "error" not in result, result.get("error")
+    assert result["devices"] == 4
+    assert result["spec"] == spec
+    assert result["std"] == pytest.approx(std, rel=0.03)
+
+
+@pytest.mark.parametrize("case", ["jit_out_shardings_core", "jit_out_shardings_int_seed", "adapter_out_sharding_eager"])
+def test_jit_out_shardings_gives_the_eager_values_sharded(results: dict[str, Any], case: str) -> None:
+    _sharded(results[case], "P('x', None)", HE_STD)
+    assert results[case].get("equal_eager", True)
+    assert results[case].get("equal_unsharded", True)
+
+
+def test_adapter_object_jitted_with_out_shardings(results: dict[str, Any]) -> None:
+    _sharded(results["jit_out_shardings_adapter"], "P('x', None)", (2 / sum(SHAPE)) ** 0.5)
+
+
+def test_an_eager_draw_is_uncommitted_and_follows_committed_operands(results: dict[str, Any]) -> None:
+    assert results["uncommitted_moves"] == {"committed": False, "sum_devices": [2]}
+
+
+def test_jax_default_device_context_is_honoured_uncommitted(results: dict[str, Any]) -> None:
+    assert results["default_device_context"] == {"devices": [3], "committed": False}
+
+
+def test_vmap_and_shard_map(results: dict[str, Any]) -> None:
+    assert results["vmap"] == {"shape": [4, *SHAPE], "distinct": 4}
+    _sharded(results["shard_map"], "P('x',)", HE_STD)
+
+
+def test_flax_nnx_sharded_creation(results: dict[str, Any]) -> None:
+    pytest.importorskip("flax")
+    _sharded(results["nnx_sharded_creation"]["a"], "P(None, 'x')", HE_STD)
+    _sharded(results["nnx_sharded_creation"]["b"], "P('x',)", (2 / (512 + 128)) ** 0.5)
+
+
+def test_flax_linen_sharded_init(results: dict[str, Any]) -> None:
+    pytest.importorskip("flax")
+    _sharded(results["linen_sharded_init"], "P(None, 'x')", HE_STD)
+
+
+def test_keras_model_parallel_kernels_large_sharded_at_creation_and_small(results: dict[str, Any]) -> None:
+    pytest.importorskip("keras")
+    result = results["keras_model_parallel"]
+    _sharded(result, "P(None, 'model')", (2 / 4096) ** 0.5)
+    assert result["sharded_at_init"]
+    _sharded(result["small"], "P('model', None)", (2 / (256 + 64)) ** 0.5)
