@@ -1,11 +1,15 @@
-"""The Keras 3 adapter under the tensorflow, jax and torch Keras backends, each in its own process.
+"""The Keras 3 adapter: Keras's fans, attributes, seeds, array constants, configs and keras.distribution.
 
 A Keras backend is fixed per process at import, so each backend runs a small
 script in a subprocess (``KERAS_BACKEND=...``): build a Dense + Conv2D model
 with unit_init initializers, check the drawn values, train one step, save to
-``.keras``, load it back and compare configs and outputs.
+``.keras``, load it back and compare configs and outputs; draw with
+``SeedGenerator`` seeds; use a tensor and an array ``Constant`` as initializers.
+``keras.distribution`` runs on the JAX backend over 4 host CPU devices
+(``XLA_FLAGS`` must be set before JAX starts). The rest runs in this process on
+the default Keras backend; Keras's own ``compute_fans`` is the oracle for the fans.
+The kernel variances of every Keras layer are in tests/test_keras_layers.py.
 """
-
 from __future__ import annotations
 
 import importlib.util
@@ -14,6 +18,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,6 +46,17 @@ x = np.random.default_rng(0).normal(size=(4, 8, 8, 3)).astype("float32")
 before = model.predict(x, verbose=0)
 model.fit(x, np.zeros((4, 4), "float32"), epochs=1, batch_size=4, verbose=0)
 after = model.predict(x, verbose=0)
+# SeedGenerator seeds, as Keras's own: each call advances the generator; the same seed repeats the sequence
+def draws(make):
+    init = make(keras.random.SeedGenerator(7))
+    return [keras.ops.convert_to_numpy(init((32, 32))) for _ in range(2)]
+ours_1, ours_2 = draws(lambda g: ui.keras.initializer(ui.HeNormal(), seed=g)), draws(lambda g: ui.keras.initializer(ui.HeNormal(), seed=g))
+theirs = draws(lambda g: keras.initializers.HeNormal(seed=g))
+# array constants: a tensor as an initializer (its shape) and an array Constant config (broadcast)
+value = np.arange(6, dtype="float32").reshape(2, 3)
+const = keras.layers.Dense(3, kernel_initializer=ui.keras.initializer(keras.ops.convert_to_tensor(value)),
+                           bias_initializer=ui.keras.initializer({"class_name": "Constant", "config": {"value": [1, 2, 3]}}))
+const.build((None, 2))
 path = sys.argv[1] + "/model.keras"
 model.save(path)
 loaded = keras.saving.load_model(path)
@@ -56,6 +72,11 @@ print(json.dumps({
     "configs_equal": [a.get_config() == b.get_config() for a, b in zip(model.layers, loaded.layers)],
     "initializer_config": loaded.layers[0].get_config()["kernel_initializer"],
     "outputs_equal": bool(np.allclose(after, loaded.predict(x, verbose=0), atol=1e-6)),
+    "seed_generator_advances": bool(not np.array_equal(*ours_1)) and bool(not np.array_equal(*theirs)),
+    "seed_generator_repeats": all(np.array_equal(a, b) for a, b in zip(ours_1, ours_2)),
+    "tensor_kernel": keras.ops.convert_to_numpy(const.kernel).tolist() == value.tolist(),
+    "constant_bias": keras.ops.convert_to_numpy(const.bias).tolist() == [1.0, 2.0, 3.0],
+    "constant_dtype": str(const.kernel.dtype),
 }))
 '''
 
@@ -80,5 +101,232 @@ def test_keras_model_trains_and_round_trips(backend: str, tmp_path: Path) -> Non
     assert all(result["configs_equal"])
     assert result["outputs_equal"]
     init = result["initializer_config"]
-    assert init["registered_name"] == "unit_init>Initializer"
+    assert init["registered_name"] == "unit_init>VarianceScaling"  # He is fan-scaled: Keras sees a VarianceScaling
+    assert init["module"] == "unit_init.keras"
     assert init["config"] == {"spec": {"class_name": "HeNormal", "config": {"seed": 1}}, "layout": "keras"}
+    assert result["seed_generator_advances"]
+    assert result["seed_generator_repeats"]
+    assert result["tensor_kernel"]
+    assert result["constant_bias"]
+    assert result["constant_dtype"].endswith("float32")
+
+
+DISTRIBUTION_SCRIPT = r'''
+import json
+import jax
+import numpy as np
+import keras
+import unit_init as ui
+import unit_init.keras
+
+devices = jax.devices()
+result = {"devices": len(devices)}
+
+
+def model(width):
+    return keras.Sequential([
+        keras.Input((width,)),
+        keras.layers.Dense(width, name="big", kernel_initializer=ui.keras.initializer(ui.GlorotUniform(seed=1))),
+        keras.layers.Dense(8, name="small", kernel_initializer=ui.keras.initializer(ui.HeNormal(seed=2))),
+    ])
+
+
+def describe(m, width):
+    big = m.get_layer("big").kernel
+    values = np.asarray(keras.ops.convert_to_numpy(big.value), dtype=np.float64)
+    return {
+        "sharding": str(big.value.sharding.spec) if hasattr(big.value.sharding, "spec") else str(big.value.sharding),
+        "devices": len(big.value.sharding.device_set),
+        "var_ratio": float(values.var() / (2 / (2 * width))),  # Glorot: 2 / (fan_in + fan_out)
+        "forward_finite": bool(np.isfinite(m.predict(np.ones((8, width), "float32"), verbose=0)).all()),
+    }
+
+
+keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+result["data_parallel"] = describe(model(64), 64)
+mesh = keras.distribution.DeviceMesh((2, 2), ["batch", "model"], devices=devices)
+layout_map = keras.distribution.LayoutMap(mesh)
+layout_map[".*big/kernel"] = (None, "model")  # a regex, fully matched against the variable path
+keras.distribution.set_distribution(keras.distribution.ModelParallel(layout_map=layout_map, batch_dim_name="batch"))
+for width in (64, 4096):  # 4096**2 float32 on 4 devices: Keras shards it at creation, inside jax.jit
+    try:
+        result[f"model_parallel_{width}"] = describe(model(width), width)
+    except Exception as error:  # reported, asserted below
+        result[f"model_parallel_{width}"] = {"error": f"{type(error).__name__}: {str(error)[:600]}"}
+print(json.dumps(result))
+'''
+
+
+def test_keras_distribution_on_four_host_devices() -> None:
+    for module in ("keras", "jax"):
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"{module} is not installed")
+    env = {
+        **os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu",
+        "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+    }
+    run = subprocess.run([sys.executable, "-c", DISTRIBUTION_SCRIPT], capture_output=True, text=True, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["devices"] == 4
+    assert result["data_parallel"]["devices"] == 4  # replicated on every device
+    for key, sharded_axis in (("model_parallel_64", "model"), ("model_parallel_4096", "model")):
+        case = result[key]
+        assert "error" not in case, case
+        assert sharded_axis in case["sharding"]
+        assert case["devices"] == 4
+    for case in (result["data_parallel"], result["model_parallel_64"], result["model_parallel_4096"]):
+        assert case["var_ratio"] == pytest.approx(1.0, rel=0.05)
+        assert case["forward_finite"]
+
+
+# ---- in-process checks on the default Keras backend: fans, attributes, seeds, configs -----------------------------
+
+
+@pytest.fixture(scope="module")
+def keras_mod() -> Any:
+    return pytest.importorskip("keras")
+
+
+@pytest.fixture(scope="module")
+def uk() -> Any:
+    pytest.importorskip("keras")
+    import unit_init.keras
+
+    return unit_init.keras
+
+
+# Keras's own compute_fans is the oracle: every (shape, axes) pair, partial and negative axes included
+FAN_CASES = [
+    ((512, 8, 64), [0], [1, 2]),  # MHA query/key/value kernel
+    ((8, 64, 512), [0, 1], [2]),  # MHA output kernel
+    ((96, 8, 20), [0], [1, 2]),
+    ((4, 5, 6), [0], [2]),  # axis 1 in neither: a batch axis, in no fan
+    ((4, 5, 6), [-3], [-1]),
+    ((4, 5, 6), [0], None),  # partial axes: Keras's default fans
+    ((4, 5, 6), None, [2]),
+    ((7,), [0], []),  # rank 1 with axes: fan_out = 1 (an empty product)
+    ((3, 3, 16, 32), None, None),
+]
+
+
+@pytest.mark.parametrize(("shape", "input_axes", "output_axes"), FAN_CASES)
+def test_fans_are_keras_fans(uk: Any, shape: tuple[int, ...], input_axes: list[int] | None, output_axes: list[int] | None) -> None:
+    from keras.src.initializers.random_initializers import compute_fans as keras_fans
+
+    import unit_init as ui
+
+    init = uk.initializer(ui.GlorotUniform(seed=0), input_axes=input_axes, output_axes=output_axes)
+    fans = init.fans(shape)
+    assert (fans.fan_in, fans.fan_out) == tuple(float(max(1, n)) for n in keras_fans(shape, input_axes, output_axes))
+
+
+def test_axes_from_a_keras_config_give_keras_variance(keras_mod: Any, uk: Any) -> None:
+    import numpy as np
+
+    keras_init = keras_mod.initializers.GlorotUniform(seed=3, input_axes=[0], output_axes=[1, 2])
+    ours = uk.initializer(keras_mod.initializers.serialize(keras_init))
+    assert (ours.input_axes, ours.output_axes) == ((0,), (1, 2))
+    shape = (256, 8, 32)  # Keras: Var = 2 / (256 + 256); the conv-style fans would give 2 / (8·256 + 32·256)
+    for init in (keras_init, ours):
+        values = np.asarray(keras_mod.ops.convert_to_numpy(init(shape)), dtype=np.float64)
+        assert values.var() == pytest.approx(1 / 256, rel=0.03)  # 65,536 uniform draws: rel. s.e. of the variance ≈ 0.35%
+
+
+def test_explicit_layout_and_fans_win_over_layer_axes(uk: Any) -> None:
+    import unit_init as ui
+
+    config = {**uk.initializer(ui.HeNormal(), fan_in=100).get_config(), "seed": 5, "input_axes": [0], "output_axes": [1, 2]}
+    clone = type(uk.initializer(ui.HeNormal())).from_config(config)  # what EinsumDense does at build
+    assert clone.fans((16, 4, 8)) == ui.Fans(100.0, 32.0)  # fan_in given, fan_out from the axes
+    torch_layout = uk.initializer(ui.HeNormal(), layout="torch", input_axes=[0], output_axes=[1])
+    assert torch_layout.fans((16, 4, 8)) == ui.compute_fans((16, 4, 8), "torch")
+
+
+def test_any_layout_and_fan_overrides_round_trip(keras_mod: Any, uk: Any) -> None:
+    import unit_init as ui
+
+    init = uk.initializer(ui.LecunNormal(seed=1), layout=ui.Layout(in_axis=(0, 1), out_axis=2), fan_in=8, fan_out=4)
+    config = keras_mod.saving.serialize_keras_object(init)
+    assert config["module"] == "unit_init.keras"
+    assert config["config"]["layout"] == {"in_axis": [0, 1], "out_axis": 2, "batch_axis": []}
+    loaded = keras_mod.saving.deserialize_keras_object(config)
+    assert type(loaded).__name__ == "KerasVarianceScaling"  # by name: a doctest run may import the module a second time
+    assert (loaded.spec, loaded.layout, loaded.fan_in, loaded.fan_out) == (init.spec, init.layout, 8.0, 4.0)
+    assert loaded.fans((3, 5, 7)) == ui.Fans(8.0, 4.0)
+    assert init.clone().get_config() == init.get_config()
+
+
+KERAS_CLASSES = [
+    "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling",
+    "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNormal", "LecunUniform", "Orthogonal", "Identity",
+]
+
+
+@pytest.mark.parametrize("name", KERAS_CLASSES)
+def test_attributes_of_the_keras_class(keras_mod: Any, uk: Any, name: str) -> None:
+    import unit_init as ui
+
+    theirs = getattr(keras_mod.initializers, name)()
+    ours = uk.initializer(getattr(ui, name)())
+    public = {key: value for key, value in vars(theirs).items() if not key.startswith("_")}
+    for key, value in public.items():
+        assert hasattr(ours, key), key
+        if key != "seed":  # a default seed is random in both
+            assert getattr(ours, key) == value, key
+    assert isinstance(ours, keras_mod.initializers.VarianceScaling) == isinstance(theirs, keras_mod.initializers.VarianceScaling)
+
+
+def test_seeds(keras_mod: Any, uk: Any) -> None:
+    import unit_init as ui
+    from unit_init.errors import SeedError
+
+    assert uk.initializer(ui.HeNormal(), seed=4).spec == ui.HeNormal(seed=4)  # an int seed is the spec's
+    assert uk.initializer(ui.HeNormal(seed=4), seed=4).seed == 4
+    with pytest.raises(SeedError, match="conflicts"):
+        uk.initializer(ui.HeNormal(seed=4), seed=5)
+    generator = keras_mod.random.SeedGenerator(9)
+    init = uk.initializer(ui.HeNormal(), seed=generator)
+    assert init.seed is generator
+    config = init.get_config()
+    assert config["seed"]["config"]["seed"] == 9  # saved, as Keras saves a SeedGenerator seed
+    assert isinstance(type(init).from_config(config).seed, keras_mod.random.SeedGenerator)
+    with pytest.raises(SeedError, match="SeedGenerator config"):
+        type(init).from_config({**config, "seed": {"class_name": "os.system", "config": {"seed": 1}}})
+    keras_config = keras_mod.initializers.serialize(keras_mod.initializers.HeNormal(seed=keras_mod.random.SeedGenerator(3)))
+    from_keras = uk.initializer(keras_config)  # Keras writes the generator's config as the seed
+    assert isinstance(from_keras.seed, keras_mod.random.SeedGenerator)
+    assert from_keras.seed.get_config()["seed"] == 3
+
+
+def test_hostile_configs_are_refused(uk: Any) -> None:
+    import numpy as np
+
+    import unit_init as ui
+    from unit_init.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="input_axes"):
+        uk.initializer({"class_name": "HeNormal", "config": {"input_axes": "0; import os", "output_axes": [1]}})
+    with pytest.raises(ParameterError, match=r"unit_init\.keras\.initializer"):  # a bare spec cannot hold axes
+        ui.deserialize({"class_name": "HeNormal", "config": {"input_axes": [0], "output_axes": [1]}})
+    with pytest.raises(ParameterError, match="dtype"):
+        uk.KerasConstant.from_config({"value": [1, 2], "dtype": "object"})
+    with pytest.raises(ParameterError, match="no layout"):
+        uk.initializer(np.ones((2, 2)), fan_in=3)
+
+
+def test_array_constants(keras_mod: Any, uk: Any) -> None:
+    import numpy as np
+
+    from unit_init.errors import ShapeError
+
+    keras_config = keras_mod.initializers.serialize(keras_mod.initializers.Constant(np.array([1.0, 2.0])))
+    init = uk.initializer(keras_config)  # Keras writes the array as a '__numpy__' config
+    assert keras_mod.ops.convert_to_numpy(init((3, 2), "float64")).tolist() == [[1.0, 2.0]] * 3
+    assert init.value.tolist() == [1.0, 2.0]
+    assert keras_mod.saving.deserialize_keras_object(keras_mod.saving.serialize_keras_object(init)).get_config() == init.get_config()
+    with pytest.raises(ShapeError, match="broadcasts to"):
+        init((2, 3))
+    exact = uk.initializer(np.ones((2, 2)))  # a tensor as an initializer: the weight takes its shape
+    with pytest.raises(ShapeError, match=r"shape \(2, 2\)"):
+        exact((1, 2))

@@ -8,7 +8,8 @@ module, evaluates code or unpickles anything named in a config. Layer presets
 nest spec configs and are read by the same checks. Keras configs
 (with ``"module"`` and ``"registered_name"`` keys) are accepted and read with
 Keras's meaning: in a Keras ``VarianceScaling`` config ``"normal"`` means the
-*truncated* normal.
+*truncated* normal; its explicit ``input_axes``/``output_axes`` are read by the
+Keras adapter (:func:`split_keras_axes`), as a bare spec has no place for them.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from unit_init.spec.initializer import Initializer
 from unit_init.spec.rules import FanScaled, FixedVariance
 from unit_init.spec.structured import EXTRAS
 
-__all__ = ["AdapterConfig", "adapter_config", "deserialize", "deserialize_preset", "get", "read_adapter_config", "register", "serialize"]
+__all__ = [
+    "AdapterConfig", "KerasAxes", "adapter_config", "deserialize", "deserialize_preset", "get", "read_adapter_config", "register", "serialize", "split_keras_axes",
+]
 
 _NAMED: Final[dict[str, type[Initializer]]] = {**CATALOGUE, **EXTRAS}
 _SPECS: dict[str, type[Initializer]] = {cls.__name__: cls for cls in _NAMED.values()}
@@ -137,18 +140,56 @@ def _decode_rule(value: Any) -> Any:
     return _RULES[name](**{key: _check_value(key, v) for key, v in fields.items()})
 
 
-def _drop_keras_axes(name: str, fields: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Keras >= 3.12 writes ``input_axes``/``output_axes`` (null by default) into fan-scaled configs.
+def _keras_axis_list(key: str, value: Any) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or len(value) > _MAX_AXES or not all(isinstance(a, int) and not isinstance(a, bool) for a in value):
+        msg = f"{key}={repr(value)[:_MAX_STRING]} must be null or a list of at most {_MAX_AXES} ints (axes of the weight)."
+        raise ParameterError(msg)
+    return tuple(value)
 
-    Null means "the default layout", which is unit_init's default too. Explicit
-    axes belong to the call in unit_init (``layout=ui.Layout(...)``), so they are refused
-    rather than silently dropped.
+
+class KerasAxes(NamedTuple):
+    """The ``input_axes``/``output_axes`` of a Keras ``VarianceScaling`` config (``None``: not given)."""
+
+    input_axes: tuple[int, ...] | None = None
+    output_axes: tuple[int, ...] | None = None
+
+
+def split_keras_axes(config: Mapping[str, Any]) -> tuple[Mapping[str, Any], KerasAxes]:
+    """A spec config without Keras's ``input_axes``/``output_axes``, and those axes, checked.
+
+    Keras >= 3.12 writes them (null by default) into its fan-scaled configs;
+    explicit axes are the weight's input and output axes, which a unit_init
+    spec takes at call time: the Keras adapter (``unit_init.keras.initializer``)
+    honours them, with Keras's fans.
+
+    Examples
+    --------
+    >>> from unit_init.serialization import split_keras_axes
+    >>> split_keras_axes({"class_name": "GlorotUniform", "config": {"input_axes": [0], "output_axes": [1, 2]}})
+    ({'class_name': 'GlorotUniform', 'config': {}}, KerasAxes(input_axes=(0,), output_axes=(1, 2)))
     """
-    for key in _KERAS_AXES:
-        if fields.get(key) is not None:
+    fields = config.get("config")
+    if not isinstance(fields, Mapping):
+        return config, KerasAxes()
+    axes = KerasAxes(*(_keras_axis_list(key, fields.get(key)) for key in _KERAS_AXES))
+    rest = {key: value for key, value in fields.items() if key not in _KERAS_AXES}
+    return {**config, "config": rest}, axes
+
+
+def _drop_keras_axes(name: str, fields: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Null ``input_axes``/``output_axes`` mean "the default layout", unit_init's default too: dropped.
+
+    Explicit axes cannot live in a bare spec; they are refused here, with a
+    pointer to the Keras adapter, which honours them.
+    """
+    _, axes = split_keras_axes({"config": fields})
+    for key, value in zip(_KERAS_AXES, axes, strict=True):
+        if value is not None:
             msg = (
-                f"the {name} config sets {key}={str(fields[key])[:_MAX_STRING]}; unit_init takes axes at call time: "
-                "pass layout=ui.Layout(in_axis=..., out_axis=...) when drawing."
+                f"the {name} config sets {key}={list(value)}; a bare spec takes its axes at call time "
+                "(layout=ui.Layout(...)): read this config with unit_init.keras.initializer(config), which honours them."
             )
             raise ParameterError(msg)
     return {key: value for key, value in fields.items() if key not in _KERAS_AXES}

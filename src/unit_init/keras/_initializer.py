@@ -1,41 +1,66 @@
-"""Keras 3 adapter (``ui.keras``): any unit_init spec as a serializable ``keras.initializers.Initializer``.
-
->>> layer = keras.layers.Dense(64, kernel_initializer=ui.keras.initializer(ui.HeNormal(seed=0)))  # doctest: +SKIP
+"""Keras 3 adapter: any unit_init spec as a serializable ``keras.initializers.Initializer``.
 
 * **Backends**: each call draws with unit_init on the Keras backend in use
-  (``keras.backend.backend()``: ``"tensorflow"``, ``"jax"``, ``"torch"`` or
-  ``"numpy"``), in the dtype Keras asks for (``keras.config.floatx()`` when it
-  asks for none), and returns that backend's native tensor.
-* **Layout**: ``"keras"`` by default, as Keras's own initializers:
-  ``Dense (in, out)``, ``Conv (*window, in, out)``.
-* **Seeds**, as Keras's random initializers: a spec with ``seed=n`` gives the
-  same values on every call. An unseeded spec gets, at construction, a seed
-  from Python's ``random`` (as ``keras.src.random.make_default_seed`` does), so
-  ``keras.utils.set_random_seed(n)`` before building makes it reproducible, and
-  one instance gives the same values on every call. That seed is not written
-  to the config, so a reloaded model's initializer is unseeded again.
-* **Saving**: the class is registered as ``"unit_init>Initializer"``; its
-  config is ``{"spec": ui.serialize(spec), "layout": ...}`` and is read back
-  with unit_init's closed-registry checks, never by importing anything named
-  in it. Import ``unit_init.keras`` (or touch ``ui.keras``) before
-  ``keras.saving.load_model`` so Keras finds the class.
+  (``"tensorflow"``, ``"jax"``, ``"torch"`` or ``"numpy"``), in the dtype Keras
+  asks for (``keras.config.floatx()`` when it asks for none), and returns that
+  backend's native tensor.
+* **Recognized as Keras's own**: a fan-scaled spec (``VarianceScaling``, the He,
+  Glorot and LeCun presets, a ``Composed`` with a ``FanScaled`` rule) becomes a
+  :class:`KerasVarianceScaling`, a subclass of ``keras.initializers.VarianceScaling``.
+  ``EinsumDense`` (and so ``MultiHeadAttention``, ``GroupQueryAttention``)
+  checks exactly that ``isinstance`` at build time and, when ``input_axes`` or
+  ``output_axes`` is ``None``, clones the initializer with
+  ``from_config({**get_config(), "seed": init.seed, "input_axes": …, "output_axes": …})``;
+  the clone draws with Keras's fans (below). Any other spec is a plain
+  :class:`KerasInitializer`, which Keras hands no axes.
+* **Fans**: with ``input_axes`` and ``output_axes`` both given (by the layer or
+  by the user) and the default layout ``"keras"``, the fans are Keras's
+  ``fan_in = max(1, prod(shape[input_axes]))``, ``fan_out = max(1, prod(shape[output_axes]))``
+  and the layout is ``ui.Layout(in_axis=input_axes, out_axis=output_axes, batch_axis=<every other axis>)``.
+  One of them ``None`` means the default fans (as in Keras). An explicit
+  ``layout`` other than ``"keras"`` or explicit ``fan_in``/``fan_out`` win over
+  the layer's axes (each override replaces its own fan only), as a Keras
+  initializer built with explicit axes keeps them.
+* **Attributes**: the spec's parameters under Keras's names (``.mean``,
+  ``.stddev``, ``.minval``, ``.maxval``, ``.value``, ``.gain``, and ``.scale``,
+  ``.mode``, ``.distribution`` also for the presets), read off the spec, its
+  preset and its variance rule; ``.seed``, ``.input_axes``, ``.output_axes``.
+* **Seeds**, as Keras's random initializers: ``.seed`` is an int or a
+  ``keras.random.SeedGenerator``. An int (the spec's own, or ``seed=``) gives
+  the same values on every call; an unseeded spec gets an int at construction
+  from Python's ``random`` (``keras.utils.set_random_seed`` makes it
+  reproducible) that is not written to the config. A ``SeedGenerator`` advances
+  once per call, so every call draws new values, and is saved in the config.
+* **Saving**: registered as ``"unit_init>Initializer"`` and
+  ``"unit_init>VarianceScaling"``, with ``"module": "unit_init.keras"``; the
+  config is :func:`unit_init.serialization.adapter_config` (plus ``seed``,
+  ``input_axes``, ``output_axes`` where set) and is read back with unit_init's
+  closed-registry checks, never by importing anything named in it. Import
+  ``unit_init.keras`` before ``keras.saving.load_model``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import keras
 
 from unit_init.adapters._spec import spec_of
-from unit_init.errors import BackendError
-from unit_init.serialization import adapter_config, read_adapter_config
+from unit_init.errors import BackendError, ParameterError, SeedError
+from unit_init.keras._constant import KerasConstant, is_array_constant
+from unit_init.serialization import KerasAxes, adapter_config, read_adapter_config, split_keras_axes
+from unit_init.spec.fans import Fans, Layout
+from unit_init.spec.initializer import Initializer
+from unit_init.spec.rules import FanScaled
 
-__all__ = ["KerasInitializer", "initializer"]
+__all__ = ["KerasInitializer", "KerasVarianceScaling", "initializer"]
 
 _BACKENDS: Final = ("tensorflow", "jax", "torch", "numpy")
+_SEED_GENERATOR_KEYS: Final = {"seed", "name"}
 
 
 def _keras_backend() -> str:
@@ -46,49 +71,221 @@ def _keras_backend() -> str:
     return name
 
 
+def _sources(spec: Initializer) -> tuple[Any, ...]:
+    """The dataclasses that describe ``spec``: its preset (He, Glorot, LeCun), its variance rule, itself."""
+    preset = getattr(type(spec), "preset", None)
+    return preset, getattr(preset if preset is not None else spec, "rule", None), spec
+
+
+def _is_fan_scaled(spec: Initializer) -> bool:
+    """Whether the variance of ``spec`` is ``scale / fan``: the specs Keras would treat as ``VarianceScaling``."""
+    return isinstance(_sources(spec)[1], FanScaled)
+
+
+def _keras_attributes(spec: Initializer) -> dict[str, Any]:
+    """The spec's parameters by name (later sources win), without ``seed``, which the adapter owns."""
+    fields: dict[str, Any] = {}
+    for source in _sources(spec):
+        if dataclasses.is_dataclass(source) and not isinstance(source, type):
+            fields.update((f.name, getattr(source, f.name)) for f in dataclasses.fields(source))
+    fields.pop("seed", None)
+    if isinstance(fields.get("family"), str):  # a Composed's family is what Keras calls the distribution
+        fields.setdefault("distribution", fields["family"])
+    return fields
+
+
+def _seed_generator(value: Mapping[str, Any]) -> Any:
+    """A ``SeedGenerator`` from the config Keras writes for one, checked; nothing named in it is imported."""
+    fields = value.get("config", value)
+    if value.get("class_name", "SeedGenerator") != "SeedGenerator" or not isinstance(fields, Mapping) or set(fields) - _SEED_GENERATOR_KEYS:
+        msg = f"seed={str(dict(value))[:256]} is not a SeedGenerator config; accepted: an int, null or a SeedGenerator config."
+        raise SeedError(msg)
+    seed, name = fields.get("seed"), fields.get("name")
+    if (seed is not None and (isinstance(seed, bool) or not isinstance(seed, int))) or (name is not None and not isinstance(name, str)):
+        msg = f"the SeedGenerator config {dict(fields)} needs an int or null 'seed' and a string 'name'."
+        raise SeedError(msg)
+    return keras.random.SeedGenerator(seed=seed, name=name)
+
+
+def _resolve_seed(spec: Initializer, seed: Any) -> tuple[Initializer, Any]:
+    """``(spec, .seed)``: an int ``seed`` goes into the spec; a SeedGenerator is kept beside it; ``None`` draws a default."""
+    if isinstance(seed, Mapping):
+        seed = _seed_generator(seed)
+    if isinstance(seed, keras.random.SeedGenerator):
+        if spec.seed is not None:
+            msg = f"seed=<SeedGenerator> conflicts with the spec's own seed={spec.seed}; give one of them."
+            raise SeedError(msg)
+        return spec, seed
+    if seed is None:
+        return spec, spec.seed if spec.seed is not None else random.randint(1, 10**9)  # as keras.random.make_default_seed
+    if spec.seed is not None and seed != spec.seed:
+        msg = f"seed={seed!r} conflicts with the spec's own seed={spec.seed}; give one of them."
+        raise SeedError(msg)
+    seeded = dataclasses.replace(spec, seed=seed)  # the spec validates the int
+    return seeded, seeded.seed
+
+
+def _read(spec: Any, seed: Any, input_axes: Sequence[int] | None, output_axes: Sequence[int] | None) -> tuple[Initializer, Any, KerasAxes]:
+    """``(spec, seed, axes)`` from the arguments, a Keras config's axes and SeedGenerator seed filling what they leave out."""
+    _, given = split_keras_axes({"config": {"input_axes": input_axes, "output_axes": output_axes}})
+    if not isinstance(spec, Mapping):
+        return spec_of(spec), seed, given
+    spec, from_config = split_keras_axes(spec)
+    fields = spec.get("config")
+    if isinstance(fields, Mapping) and isinstance(fields.get("seed"), Mapping):  # Keras writes a SeedGenerator seed as its config
+        if seed is not None:
+            msg = f"seed={seed!r} conflicts with the config's SeedGenerator seed; give one of them."
+            raise SeedError(msg)
+        seed = fields["seed"]
+        spec = {**spec, "config": {key: value for key, value in fields.items() if key != "seed"}}
+    axes = KerasAxes(*(mine if mine is not None else theirs for mine, theirs in zip(given, from_config, strict=True)))
+    return spec_of(spec), seed, axes
+
+
 @keras.saving.register_keras_serializable(package="unit_init", name="Initializer")
 class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  # keras ships no type information
-    """A unit_init spec as a Keras initializer.
+    """A unit_init spec as a Keras initializer (see the module docstring).
+
+    Constructing this class with a fan-scaled spec returns a :class:`KerasVarianceScaling`.
 
     Parameters
     ----------
     spec:
-        A unit_init spec, a name (``"he_normal"``) or a spec config.
+        A unit_init spec, a name (``"he_normal"``), a unit_init config or a
+        Keras initializer config (its ``input_axes``/``output_axes`` honoured).
     layout:
-        The layout name the fans come from (default ``"keras"``).
+        A layout name or a :class:`unit_init.Layout` (default ``"keras"``).
+    fan_in, fan_out:
+        Fixed fans that override what the shape implies.
+    seed:
+        An int, a ``keras.random.SeedGenerator`` (or its config), or ``None``.
+    input_axes, output_axes:
+        Keras's axes of the weight's input and output units (``None``: not given).
     """
 
-    def __init__(self, spec: Any, layout: str = "keras") -> None:
-        # a round trip through the config: a spec that cannot be saved fails here, not at model.save
-        self.spec, self.layout, _, _ = read_adapter_config(adapter_config(spec_of(spec), layout))
-        self._seed = self.spec.seed if self.spec.seed is not None else random.randint(1, 10**9)
+    def __new__(cls, spec: Any = None, *args: Any, **kwargs: Any) -> KerasInitializer:
+        if cls is KerasInitializer and spec is not None and _is_fan_scaled(_read(spec, None, None, None)[0]):
+            cls = KerasVarianceScaling
+        instance: KerasInitializer = super().__new__(cls)
+        return instance
 
-    def __call__(self, shape: Any, dtype: Any = None, **_: Any) -> Any:
+    def __init__(
+        self,
+        spec: Any,
+        layout: str | Layout = "keras",
+        *,
+        fan_in: float | None = None,
+        fan_out: float | None = None,
+        seed: Any = None,
+        input_axes: Sequence[int] | None = None,
+        output_axes: Sequence[int] | None = None,
+    ) -> None:
+        spec, seed, given = _read(spec, seed, input_axes, output_axes)
+        spec, self.seed = _resolve_seed(spec, seed)
+        # a round trip through the config: a spec that cannot be saved fails here, not at model.save
+        self.spec, self.layout, self.fan_in, self.fan_out = read_adapter_config(adapter_config(spec, layout, fan_in, fan_out))
+        self.input_axes, self.output_axes = given
+        for name, value in _keras_attributes(self.spec).items():
+            if not hasattr(self, name):
+                setattr(self, name, value)
+
+    def _options(self, shape: tuple[int, ...]) -> dict[str, Any]:
+        """The layout and fans of one call: Keras's from the axes where they apply, else the given ones."""
+        if self.layout != "keras" or self.input_axes is None or self.output_axes is None:
+            return {"layout": self.layout, "fan_in": self.fan_in, "fan_out": self.fan_out}
+        in_axes, out_axes, _ = Layout(self.input_axes, self.output_axes).axes(len(shape))
+        batch = tuple(a for a in range(len(shape)) if a not in {*in_axes, *out_axes})
+        return {
+            "layout": Layout(in_axes, out_axes, batch),
+            "fan_in": self.fan_in if self.fan_in is not None else max(1, math.prod(shape[a] for a in in_axes)),
+            "fan_out": self.fan_out if self.fan_out is not None else max(1, math.prod(shape[a] for a in out_axes)),
+        }
+
+    def fans(self, shape: Sequence[int]) -> Fans:
+        """The fans a call for ``shape`` uses (Keras's from ``input_axes``/``output_axes`` where they apply).
+
+        Examples
+        --------
+        >>> import unit_init as ui, unit_init.keras
+        >>> unit_init.keras.initializer(ui.GlorotUniform(), input_axes=[0], output_axes=[1, 2]).fans((512, 8, 64))
+        Fans(fan_in=512.0, fan_out=512.0)
+        """
+        dims = tuple(int(n) for n in shape)
+        return self.spec.fans(dims, **self._options(dims))
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Any:
         """Draw ``shape`` on the Keras backend in use, in ``dtype`` (default ``keras.config.floatx()``)."""
+        dims = tuple(int(n) for n in shape)
         dtype = keras.backend.standardize_dtype(dtype if dtype is not None else keras.config.floatx())
-        return self.spec(tuple(int(n) for n in shape), backend=_keras_backend(), dtype=dtype, seed=self._seed, layout=self.layout)
+        return self.spec(dims, backend=_keras_backend(), dtype=dtype, seed=self.seed, **self._options(dims))
 
     def get_config(self) -> dict[str, Any]:
-        """``{"spec": ui.serialize(spec), "layout": layout}``."""
-        return adapter_config(self.spec, self.layout)
+        """:func:`~unit_init.serialization.adapter_config`, plus a SeedGenerator ``seed`` and the axes where set."""
+        config = adapter_config(self.spec, self.layout, self.fan_in, self.fan_out)
+        if isinstance(self.seed, keras.random.SeedGenerator):
+            config["seed"] = keras.saving.serialize_keras_object(self.seed)
+        for name in ("input_axes", "output_axes"):
+            if getattr(self, name) is not None:
+                config[name] = list(getattr(self, name))
+        return config
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> KerasInitializer:
-        """Rebuild from :meth:`get_config`; hostile configs raise :class:`~unit_init.UnitInitError`."""
-        spec, layout, _, _ = read_adapter_config(config)
-        return cls(spec, layout)
+    def from_config(cls, config: Any) -> KerasInitializer:
+        """Rebuild from :meth:`get_config` (or a layer's clone of it); hostile configs raise :class:`~unit_init.UnitInitError`."""
+        if not isinstance(config, Mapping):
+            msg = f"a KerasInitializer config must be a dict, not {type(config).__name__}."
+            raise ParameterError(msg)
+        keras_keys = {key: config[key] for key in ("seed", "input_axes", "output_axes") if key in config}
+        spec, layout, fan_in, fan_out = read_adapter_config({key: v for key, v in config.items() if key not in keras_keys})
+        return KerasInitializer(spec, layout, fan_in=fan_in, fan_out=fan_out, **keras_keys)
 
     def __repr__(self) -> str:
-        return f"unit_init.keras.KerasInitializer({self.spec!r}, layout={self.layout!r})"
+        extras = [f"{name}={getattr(self, name)!r}" for name in ("fan_in", "fan_out", "input_axes", "output_axes") if getattr(self, name) is not None]
+        return f"unit_init.keras.{type(self).__name__}({', '.join([repr(self.spec), f'layout={self.layout!r}', *extras])})"
 
 
-def initializer(spec: Any, *, layout: str = "keras") -> KerasInitializer:
-    """A Keras initializer that draws ``spec`` (see the module docstring for seeds and saving).
+@keras.saving.register_keras_serializable(package="unit_init", name="VarianceScaling")
+class KerasVarianceScaling(KerasInitializer, keras.initializers.VarianceScaling):  # type: ignore[misc]
+    """A fan-scaled unit_init spec, recognized by Keras as one of its ``VarianceScaling`` family.
+
+    Keras layers that know the weight's axes (``EinsumDense``,
+    ``MultiHeadAttention``) hand them to it; it then draws with Keras's fans.
+    Everything else is :class:`KerasInitializer`.
+    """
+
+
+for _cls in (KerasInitializer, KerasVarianceScaling):
+    _cls.__module__ = "unit_init.keras"  # what a saved config names: the public module
+
+
+def initializer(
+    spec: Any,
+    *,
+    layout: str | Layout = "keras",
+    fan_in: float | None = None,
+    fan_out: float | None = None,
+    seed: Any = None,
+    input_axes: Sequence[int] | None = None,
+    output_axes: Sequence[int] | None = None,
+) -> Any:
+    """A Keras initializer that draws ``spec`` (see the module docstring for fans, seeds and saving).
+
+    ``spec`` may also be an array or a backend tensor (Keras's "tensor as an
+    initializer": the weight must have its shape) or a ``Constant`` config with
+    an array value (broadcast, as ``keras.initializers.Constant``): both give a
+    :class:`~unit_init.keras.KerasConstant`.
 
     Examples
     --------
-    >>> import unit_init as ui
-    >>> init = ui.keras.initializer(ui.GlorotUniform(seed=0))  # doctest: +SKIP
-    >>> keras.layers.Dense(8, kernel_initializer=init)         # doctest: +SKIP
+    >>> import keras, unit_init as ui, unit_init.keras
+    >>> init = unit_init.keras.initializer(ui.GlorotUniform(seed=0))
+    >>> init.scale, init.mode, init.distribution, init.seed
+    (1.0, 'fan_avg', 'uniform', 0)
+    >>> tuple(keras.layers.Dense(8, kernel_initializer=init)(keras.ops.ones((1, 4))).shape)
+    (1, 8)
     """
-    return KerasInitializer(spec, layout)
+    if is_array_constant(spec):
+        if (layout, fan_in, fan_out, seed, input_axes, output_axes) != ("keras", None, None, None, None, None):
+            raise ParameterError("an array constant takes no layout, fans, seed or axes.")
+        return KerasConstant.from_identifier(spec)
+    return KerasInitializer(spec, layout, fan_in=fan_in, fan_out=fan_out, seed=seed, input_axes=input_axes, output_axes=output_axes)

@@ -1,0 +1,142 @@
+"""Array-valued constants for Keras: ``keras.initializers.Constant(array)`` and a tensor used as an initializer.
+
+The core :class:`unit_init.Constant` holds one finite scalar: a spec is a
+small, value-compared, JSON-described law, and an array is data. Keras also
+accepts an array there, so the Keras adapter keeps arrays here, in a
+:class:`KerasConstant` (a ``keras.initializers.Constant``):
+
+* ``broadcast=True`` (a ``Constant`` config with an array value): the value is
+  broadcast to the weight's shape, ``broadcast_to(value, shape)``;
+* ``broadcast=False`` (an array or tensor passed as the initializer, as
+  ``keras.initializers.get`` accepts): the weight must have the value's shape.
+
+Either way the value is cast to the dtype Keras asks for. The value is held
+as a NumPy array (a tensor of any backend is copied to the host once) and
+saved as a nested list with its dtype.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+import keras
+import numpy as np
+
+from unit_init.errors import ParameterError, ShapeError
+
+__all__ = ["KerasConstant", "is_array_constant"]
+
+_KERAS_ARRAYS: Final = ("__numpy__", "__tensor__")  # how keras.saving writes an array value
+_KINDS: Final = "biuf"  # bool, ints, floats
+
+
+def _is_array(value: Any) -> bool:
+    return isinstance(value, (np.ndarray, np.generic)) or bool(keras.ops.is_tensor(value))
+
+
+def is_array_constant(identifier: Any) -> bool:
+    """An array or tensor, or a ``Constant`` config whose value is not one number."""
+    if _is_array(identifier):
+        return True
+    if not isinstance(identifier, Mapping) or identifier.get("class_name") != "Constant":
+        return False
+    fields = identifier.get("config")
+    return isinstance(fields, Mapping) and isinstance(fields.get("value"), (list, Mapping))
+
+
+def _reject(value: Any, dtype: Any) -> ParameterError:
+    msg = f"value={str(value)[:256]} (dtype={dtype}) must be a real number or an array of them; accepted dtypes: bool, ints, floats."
+    return ParameterError(msg)
+
+
+def _array(value: Any, dtype: Any = None) -> np.ndarray[Any, Any]:
+    """``value`` (a number, nested lists, an array, a tensor, or Keras's array config) as a checked NumPy array."""
+    if isinstance(value, Mapping):
+        fields = value.get("config")
+        if value.get("class_name") not in _KERAS_ARRAYS or not isinstance(fields, Mapping):
+            raise _reject(dict(value), dtype)
+        return _array(fields.get("value"), fields.get("dtype"))
+    if _is_array(value) and not isinstance(value, (np.ndarray, np.generic)):
+        value = keras.ops.convert_to_numpy(value)
+    try:
+        array = np.asarray(value, dtype=None if dtype is None else np.dtype(str(dtype)))
+    except (TypeError, ValueError):
+        raise _reject(value, dtype) from None
+    if array.dtype.kind not in _KINDS:
+        raise _reject(value, array.dtype)
+    return array
+
+
+@keras.saving.register_keras_serializable(package="unit_init", name="Constant")
+class KerasConstant(keras.initializers.Constant):  # type: ignore[misc]  # keras ships no type information
+    """An array-valued constant initializer (see the module docstring).
+
+    Parameters
+    ----------
+    value:
+        A number, nested lists, a NumPy array or a tensor of any Keras backend.
+    broadcast:
+        Broadcast ``value`` to the requested shape (``True``, as
+        ``keras.initializers.Constant``), or require that shape (``False``).
+
+    Examples
+    --------
+    >>> import keras
+    >>> import unit_init.keras
+    >>> init = unit_init.keras.initializer({"class_name": "Constant", "config": {"value": [1.0, 2.0, 3.0]}})
+    >>> keras.ops.convert_to_numpy(init((2, 3))).tolist()
+    [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
+    """
+
+    def __init__(self, value: Any = 0.0, *, broadcast: bool = True) -> None:
+        self.value = _array(value)
+        self.broadcast = bool(broadcast)
+
+    @classmethod
+    def from_identifier(cls, identifier: Any) -> KerasConstant:
+        """From an array or tensor (the weight takes its shape) or a ``Constant`` config (broadcast)."""
+        if _is_array(identifier):
+            return cls(identifier, broadcast=False)
+        return cls.from_config(identifier["config"])
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Any:
+        """``value`` broadcast to ``shape`` (or checked against it), cast to ``dtype`` (default ``keras.config.floatx()``)."""
+        dims = tuple(int(n) for n in shape)
+        fits = self.value.shape == dims if not self.broadcast else _broadcasts(self.value.shape, dims)
+        if not fits:
+            accepted = f"shape {self.value.shape}" if not self.broadcast else f"a shape that {self.value.shape} broadcasts to"
+            msg = f"shape={dims} does not fit this constant of shape {self.value.shape}; accepted: {accepted}."
+            raise ShapeError(msg)
+        dtype = keras.backend.standardize_dtype(dtype if dtype is not None else keras.config.floatx())
+        return keras.ops.broadcast_to(keras.ops.convert_to_tensor(self.value, dtype=dtype), dims)
+
+    def get_config(self) -> dict[str, Any]:
+        """``{"value": nested lists, "dtype": ..., "broadcast": ...}``."""
+        return {"value": self.value.tolist(), "dtype": str(self.value.dtype), "broadcast": self.broadcast}
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> KerasConstant:
+        """Rebuild from :meth:`get_config` or from Keras's ``Constant`` config (nothing is imported)."""
+        if not isinstance(config, Mapping) or not set(config) <= {"value", "dtype", "broadcast"}:
+            msg = f"a Constant config must be a dict with 'value' (and 'dtype', 'broadcast'), not {str(config)[:256]}."
+            raise ParameterError(msg)
+        broadcast = config.get("broadcast", True)
+        if not isinstance(broadcast, bool):
+            msg = f"broadcast={broadcast!r} in a Constant config must be true or false."
+            raise ParameterError(msg)
+        return cls(_array(config.get("value", 0.0), config.get("dtype")), broadcast=broadcast)
+
+    def __repr__(self) -> str:
+        return f"unit_init.keras.KerasConstant(shape={self.value.shape}, dtype={self.value.dtype}, broadcast={self.broadcast})"
+
+
+def _broadcasts(source: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether an array of shape ``source`` broadcasts to exactly ``target``."""
+    try:
+        return np.broadcast_shapes(source, target) == target
+    except ValueError:
+        return False
+
+
+KerasConstant.__module__ = "unit_init.keras"
