@@ -73,6 +73,7 @@ __all__ = [
     "he_normal",
     "he_uniform",
     "identity",
+    "initialize",
     "keras_dense",
     "known_backends",
     "lecun_normal",
@@ -108,6 +109,7 @@ _SUBMODULES: dict[str, str] = {
 }
 _HOMES: dict[str, str] = {
     **dict.fromkeys(("known_backends", "use_backend"), "unit_init.backends.registry"),
+    **dict.fromkeys(("initialize",), "unit_init.adapters.pytree"),
     **dict.fromkeys(("canonical_dtype",), "unit_init.dtypes"),
     **dict.fromkeys(("BackendError", "BackendUnavailableError", "DTypeError", "DeviceError", "ParameterError", "SeedError", "ShapeError", "UnitInitError"), "unit_init.errors"),
     **dict.fromkeys(("bounded_normal", "constant", "dirac", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "identity", "lecun_normal", "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform", "sparse", "truncated_normal", "variance_scaling", "zeros"), "unit_init.functions"),
@@ -123,6 +125,7 @@ _HOMES: dict[str, str] = {
 
 if TYPE_CHECKING:
     from unit_init import spec
+    from unit_init.adapters.pytree import initialize
     from unit_init.backends.registry import known_backends, use_backend
     from unit_init.diagnostics import calculate_gain, compare, diagnose, recommend
     from unit_init.dtypes import canonical_dtype

@@ -1,4 +1,4 @@
-"""JAX and Flax adapter: any unit_init spec as a ``jax.nn.initializers`` function.
+"""JAX, Flax and Haiku adapter: any unit_init spec as a ``jax.nn.initializers`` function (or a Haiku initializer).
 
 >>> import jax
 >>> import unit_init as ui
@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from unit_init.jax._haiku import HaikuInitializer, haiku_initializer
 from unit_init.jax._initializer import JaxInitializer, initializer
+from unit_init.jax._params import initialize
 
-__all__ = ["JaxInitializer", "initializer"]
+__all__ = ["HaikuInitializer", "JaxInitializer", "haiku_initializer", "initialize", "initializer"]

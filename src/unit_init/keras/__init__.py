@@ -1,5 +1,9 @@
 """Keras 3 adapter: any unit_init spec as a serializable ``keras.initializers.Initializer``.
 
+See docs/adapters/keras.md: Keras's fans in ``EinsumDense``/``MultiHeadAttention``,
+the Keras attributes, ``SeedGenerator`` seeds, array constants, saving and
+``keras.distribution``.
+
 >>> import keras
 >>> import unit_init as ui
 >>> import unit_init.keras
@@ -8,6 +12,8 @@
 
 from __future__ import annotations
 
-from unit_init.keras._initializer import KerasInitializer, initializer
+from unit_init.keras._constant import KerasConstant
+from unit_init.keras._initializer import KerasInitializer, KerasVarianceScaling, initializer
+from unit_init.keras._model import initialize
 
-__all__ = ["KerasInitializer", "initializer"]
+__all__ = ["KerasConstant", "KerasInitializer", "KerasVarianceScaling", "initialize", "initializer"]

@@ -1,112 +1,130 @@
-"""Whole-module initialization by rules: :func:`initialize`."""
+"""Whole-module initialization by rules: :func:`initialize`, the torch walker of :mod:`unit_init.adapters.rules`."""
 
 from __future__ import annotations
 
-import fnmatch
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
 import torch
 
-from unit_init.adapters._spec import spec_of
-from unit_init.errors import ParameterError
-from unit_init.presets import LayerPreset
-from unit_init.seeds import derive_seed
-from unit_init.spec.fans import LayoutLike, compute_fans
-from unit_init.spec.initializer import Initializer
-from unit_init.torch._fill import init_
+from unit_init.adapters.canonical import canonical_leaf
+from unit_init.adapters.rules import Initialized, Param, Rules, check_rng, draw, plan
+from unit_init.errors import DeviceError, ParameterError
+from unit_init.spec.fans import LayoutLike
 
 __all__ = ["initialize"]
 
-RuleKey = str | type
-Rule = Initializer | LayerPreset | str
+_TRANSPOSED = (torch.nn.ConvTranspose1d, torch.nn.ConvTranspose2d, torch.nn.ConvTranspose3d)
+_EMBEDDINGS = (torch.nn.Embedding, torch.nn.EmbeddingBag)
 
 
-def _matches(key: RuleKey, name: str, owner: torch.nn.Module) -> bool:
-    if isinstance(key, str):
-        return fnmatch.fnmatchcase(name, key)
-    if isinstance(key, type) and issubclass(key, torch.nn.Module):
-        return isinstance(owner, key)
-    msg = f"rule key {key!r} must be a parameter-name glob pattern (str) or an nn.Module subclass."
-    raise ParameterError(msg)
+def _param(name: str, tensor: torch.Tensor, root: torch.nn.Module, layout: LayoutLike) -> Param:
+    """The engine's view of one parameter: torch layouts, Flax's leaf names (``weight`` → ``kernel``/``embedding``/``scale``)."""
+    *path, leaf = name.split(".")
+    owners = tuple(root.get_submodule(".".join(path[:depth])) for depth in range(len(path), -1, -1))
+    shape = tuple(tensor.shape)
+    if isinstance(owners[0], _EMBEDDINGS) and leaf == "weight":
+        return Param(name, tuple(path), "embedding", shape, "keras", owners)
+    if isinstance(owners[0], _TRANSPOSED) and leaf == "weight" and layout == "torch":
+        layout = "torch_transpose"
+    return Param(name, tuple(path), canonical_leaf(leaf, len(shape)), shape, layout, owners)
 
 
-def _weight_fans(owner: torch.nn.Module, layout: LayoutLike) -> dict[str, float]:
-    """The owner's ``weight`` fans (floored at 1), for its bias; empty if it has no rank >= 2 weight."""
-    weight = getattr(owner, "weight", None)
-    if not isinstance(weight, torch.Tensor) or weight.dim() < 2:
-        return {}
-    fans = compute_fans(tuple(weight.shape), layout)
-    return {"fan_in": max(1.0, fans.fan_in), "fan_out": max(1.0, fans.fan_out)}
+def _padding_rows(param: Param) -> tuple[int, ...]:
+    """The ``padding_idx`` row of an embedding table (torch normalizes it to >= 0), kept as it is."""
+    is_table = isinstance(param.owner, _EMBEDDINGS) and param.name.rpartition(".")[2] == "weight"
+    padding = param.owner.padding_idx if is_table else None
+    return () if padding is None else (int(padding),)
 
 
-def _plan(
-    rule: Rule, leaf: str, owner: torch.nn.Module, layout: LayoutLike, bias_fan_from_weight: bool
-) -> tuple[Initializer, dict[str, Any]] | None:
-    """The spec and draw options for one parameter, or ``None`` if a preset rule does not cover it."""
-    if isinstance(rule, LayerPreset):
-        if leaf == "weight":
-            return rule.weight, {"layout": rule.layout}
-        if leaf == "bias":
-            fans = _weight_fans(owner, rule.layout) if rule.bias_fan_from_weight else {}
-            return rule.bias, fans
-        return None
-    spec = spec_of(rule)
-    if leaf == "bias" and bias_fan_from_weight:
-        return spec, {"layout": layout, **_weight_fans(owner, layout)}
-    return spec, {"layout": layout}
+def _refuse_lazy(tensors: Mapping[str, torch.Tensor]) -> None:
+    for name, tensor in tensors.items():
+        if isinstance(tensor, torch.nn.parameter.UninitializedParameter):
+            msg = f"parameter {name!r} of a lazy module has no shape yet; run one forward pass first, then initialize."
+            raise ParameterError(msg)
+
+
+def _refuse_meta(entries: Iterable[Any], tensors: Mapping[str, torch.Tensor]) -> None:
+    for entry in entries:
+        if tensors[entry.param.name].device.type == "meta":
+            msg = (
+                f"parameter {entry.param.name!r} is on the 'meta' device, which holds no values to fill; "
+                "materialize the module first with module.to_empty(device=...), then initialize it."
+            )
+            raise DeviceError(msg)
 
 
 def initialize(
     module: torch.nn.Module,
-    rules: Mapping[RuleKey, Rule] | Iterable[tuple[RuleKey, Rule]],
+    rules: Rules,
     *,
-    seed: int = 0,
+    seed: int | None = None,
+    rng: str = "native",
     layout: LayoutLike = "torch",
+    names: Mapping[str, str] | Callable[[str], str] | None = None,
+    skip: Iterable[str] | Callable[[Param], bool] | None = None,
     bias_fan_from_weight: bool = True,
-) -> torch.nn.Module:
-    """Initialize ``module``'s parameters in place by rule; return ``module``.
+) -> Initialized:
+    """Initialize ``module``'s parameters in place by rules; return ``(module, report)``.
 
-    Each parameter (``module.named_parameters()``, qualified names such as
-    ``"encoder.0.weight"``) takes the **first** rule whose key matches:
+    Each parameter of ``module.named_parameters()`` (qualified names such as
+    ``"encoder.0.weight"``) takes the **first** rule that matches and covers it
+    (see :mod:`unit_init.adapters.rules`): a glob on its name or its canonical
+    name (``"encoder.0.kernel"``), a module type (``nn.Linear``: every
+    parameter of the module but its biases), a ``Where(...)`` or a callable.
+    A :class:`~unit_init.presets.LayerPreset` sets ``weight`` and ``bias``.
+    Parameters no rule covers are left as they are and listed in the report;
+    a rule that matches nothing raises a ``UserWarning``.
 
-    * a ``str`` key is a glob pattern (``fnmatch``, case-sensitive) on the
-      qualified name: ``"*.weight"``, ``"*bias"``, ``"head.*"``;
-    * a type key (``nn.Linear``, ``nn.Conv2d``) matches every parameter whose
-      owning module is an instance of it.
+    Each parameter is drawn with ``derive_seed(seed, canonical name)``, so
+    adding, removing or reordering others never changes its values, in the
+    canonical ``(*window, in, out)`` layout, then permuted to torch's
+    ``(out, in, *window)``: with ``rng="portable"`` a Flax or Keras twin gets
+    the same values. With ``bias_fan_from_weight`` a bias is drawn with the
+    fans of the ``weight`` beside it (PyTorch's ``U(±1/√fan_in)`` rule).
+    The rows ``padding_idx`` of an ``Embedding``/``EmbeddingBag`` keep their
+    values. Parameters on the ``"meta"`` device raise
+    :class:`~unit_init.DeviceError` (materialize with ``module.to_empty(device=...)``
+    first), before anything is written.
 
-    A rule's value is a spec (or a name/config), or a
-    :class:`~unit_init.presets.LayerPreset`, which sets the owner's ``weight``
-    and ``bias`` only (other parameters go on to later rules). Parameters no
-    rule matches are left untouched.
-
-    Each parameter is drawn with its own seed, ``derive_seed(seed, name)``
-    (blake2b of ``f"{seed}:{name}"``), so adding, removing or reordering other
-    parameters never changes its values. With ``bias_fan_from_weight`` a
-    parameter named ``bias`` is drawn with the fans of its module's ``weight``
-    (PyTorch's rule: ``U(±1/√fan_in)`` for the bias of ``Linear`` and ``Conv``).
+    Parameters
+    ----------
+    module:
+        Any ``torch.nn.Module``.
+    rules, seed, rng, names, skip, bias_fan_from_weight:
+        As in :func:`unit_init.initialize`.
+    layout:
+        The layout of weights of rank >= 2 (``ConvTranspose`` weights are
+        ``"torch_transpose"`` when it is ``"torch"``; embedding tables are
+        ``(num, dim)`` as everywhere).
 
     Examples
     --------
     >>> import torch, unit_init as ui
     >>> net = torch.nn.Sequential(torch.nn.Linear(8, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
-    >>> _ = ui.torch.initialize(net, {"*.weight": ui.HeNormal(), "*.bias": ui.Zeros()}, seed=0)
-    >>> net[2].bias.tolist()
-    [0.0, 0.0]
+    >>> net, report = ui.torch.initialize(net, {torch.nn.Linear: ui.HeNormal(), "*.bias": ui.Zeros()}, seed=0)
+    >>> net[2].bias.tolist(), report.unmatched
+    ([0.0, 0.0], ())
     """
     if not isinstance(cast("object", module), torch.nn.Module):
         msg = f"module={type(module).__name__} is not a torch.nn.Module."
         raise ParameterError(msg)
-    pairs = list(rules.items() if isinstance(rules, Mapping) else rules)
-    for name, parameter in module.named_parameters():
-        owner_name, _, leaf = name.rpartition(".")
-        owner = module.get_submodule(owner_name)
-        for key, rule in pairs:
-            if not _matches(key, name, owner):
-                continue
-            plan = _plan(rule, leaf, owner, layout, bias_fan_from_weight)
-            if plan is not None:
-                spec, options = plan
-                init_(parameter, spec, seed=derive_seed(seed, name), **options)
-                break
-    return module
+    check_rng(rng)
+    tensors = dict(module.named_parameters())
+    _refuse_lazy(tensors)
+    described = [_param(name, tensor, module, layout) for name, tensor in tensors.items()]
+    entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
+    _refuse_meta(entries, tensors)
+    kept: dict[str, tuple[int, ...]] = {}
+    for entry in entries:
+        tensor = tensors[entry.param.name]
+        values = draw(entry, backend="torch", device=tensor.device, dtype=tensor.dtype, rng=rng)
+        rows = _padding_rows(entry.param)
+        with torch.no_grad():
+            saved = tensor[list(rows)].clone() if rows else None
+            tensor.copy_(values)
+            if saved is not None:
+                tensor[list(rows)] = saved
+                kept[entry.param.name] = rows
+    return Initialized(module, dataclasses.replace(report, kept_rows=kept))

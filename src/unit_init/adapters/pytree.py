@@ -1,0 +1,112 @@
+"""The walker for plain pytrees of NumPy arrays (``ui.initialize``), and the pytree helpers the JAX walker shares.
+
+Imports no framework.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from unit_init.adapters.canonical import canonical_leaf
+from unit_init.adapters.rules import Initialized, Param, Rules, check_rng, draw, plan
+from unit_init.spec.fans import LayoutLike
+
+__all__ = ["initialize", "params_subtree", "tree_param"]
+
+
+def _leaves(tree: Any, path: tuple[str, ...]) -> Iterable[tuple[tuple[str, ...], Any]]:
+    if isinstance(tree, Mapping):
+        for key, value in tree.items():
+            yield from _leaves(value, (*path, str(key)))
+    elif isinstance(tree, (list, tuple)):
+        for index, value in enumerate(tree):
+            yield from _leaves(value, (*path, str(index)))
+    else:
+        yield path, tree
+
+
+def _rebuild(tree: Any, path: tuple[str, ...], new: Mapping[tuple[str, ...], Any]) -> Any:
+    if isinstance(tree, Mapping):
+        return {key: _rebuild(value, (*path, str(key)), new) for key, value in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        items = [_rebuild(value, (*path, str(i)), new) for i, value in enumerate(tree)]
+        return items if isinstance(tree, list) else tuple(items)
+    return new.get(path, tree)
+
+
+def tree_param(path: tuple[str, ...], shape: tuple[int, ...], layout: LayoutLike, owners: tuple[Any, ...] = ()) -> Param:
+    """The :class:`Param` of a pytree leaf at ``path`` (its name ``"/".join(path)``)."""
+    leaf = path[-1] if path else ""
+    return Param("/".join(path), path[:-1], canonical_leaf(leaf, len(shape)), shape, layout, owners)
+
+
+def params_subtree(tree: Any) -> tuple[Any, tuple[str, ...]]:
+    """Flax linen's convention: of a variables dict with a ``"params"`` collection, only that one is initialized."""
+    if isinstance(tree, Mapping) and "params" in tree:
+        return tree["params"], ("params",)
+    return tree, ()
+
+
+def initialize(
+    params: Any,
+    rules: Rules,
+    *,
+    seed: int | None = None,
+    rng: str = "native",
+    layout: LayoutLike = "keras",
+    names: Mapping[str, str] | Callable[[str], str] | None = None,
+    skip: Iterable[str] | Callable[[Param], bool] | None = None,
+    bias_fan_from_weight: bool = True,
+) -> Initialized:
+    """Initialize a pytree (nested dicts, lists, tuples) of NumPy arrays by rules; return new params and the report.
+
+    The input is not modified; leaves that are not NumPy arrays are kept.
+    Leaf names are the keys joined by ``/`` (``"Dense_0/kernel"``); a
+    ``{"params": …}`` variables dict initializes its ``params`` only. Arrays of
+    rank >= 2 are in ``layout`` (default ``"keras"``: ``(*window, in, out)``,
+    as Flax and Haiku; Equinox: ``"torch"``). Each array keeps its dtype.
+
+    Parameters
+    ----------
+    params:
+        The pytree.
+    rules:
+        ``{key: value}`` or ``[(key, value), …]``; see the module docstring.
+    seed:
+        An int, or ``None`` (one int from the global stream, see :func:`unit_init.set_seed`).
+        Each parameter draws with ``derive_seed(seed, name)`` of its canonical name.
+    rng:
+        ``"native"`` or ``"portable"`` (the same values in every framework).
+    names:
+        Renames canonical names (a mapping, or a callable on the name): the
+        new name is matched by globs, its leaf sets the role (``kernel``,
+        ``bias`` …) and the seed derives from it — for twins whose names differ.
+    skip:
+        Names/globs, or a callable on a :class:`Param`: parameters to leave as
+        they are (e.g. loaded from a checkpoint).
+    bias_fan_from_weight:
+        Draw a ``bias`` with the fans of the ``kernel`` beside it (PyTorch's rule).
+
+    Examples
+    --------
+    >>> import numpy as np, unit_init as ui
+    >>> params = {"fc": {"kernel": np.zeros((8, 4)), "bias": np.ones(4)}}
+    >>> new, report = ui.initialize(params, {"*.kernel": ui.HeNormal(), "*.bias": ui.Zeros()}, seed=0)
+    >>> new["fc"]["bias"].tolist(), dict(report.applied)
+    ([0.0, 0.0, 0.0, 0.0], {'fc/kernel': 0, 'fc/bias': 1})
+    """
+    check_rng(rng)
+    subtree, prefix = params_subtree(params)
+    arrays = {path: leaf for path, leaf in _leaves(subtree, ()) if isinstance(leaf, np.ndarray)}
+    described = [tree_param(path, leaf.shape, layout) for path, leaf in arrays.items()]
+    paths = dict(zip((param.name for param in described), arrays, strict=True))
+    entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
+    new = {}
+    for entry in entries:
+        path = paths[entry.param.name]
+        new[path] = np.ascontiguousarray(draw(entry, backend="numpy", dtype=arrays[path].dtype, rng=rng))
+    rebuilt = _rebuild(subtree, (), new)
+    return Initialized({**params, "params": rebuilt} if prefix else rebuilt, report)

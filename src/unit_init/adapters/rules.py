@@ -1,0 +1,487 @@
+"""One rules engine for every framework: which spec, seed, layout and fans each parameter gets.
+
+Imports no framework. A framework's walker (``unit_init.torch``, ``unit_init.jax``,
+``unit_init.keras``) describes each parameter as a :class:`Param`; :func:`plan`
+matches them against the rules and returns one :class:`Entry` per parameter to
+fill plus a :class:`Report`; :func:`draw` turns an entry into a native array.
+:func:`unit_init.adapters.pytree.initialize` (``ui.initialize``) is the walker
+for plain pytrees of NumPy arrays.
+
+**Rules** are ``(key, value)`` pairs (a dict or a list), tried in order; the
+**first** key that matches a parameter and whose value covers it wins:
+
+* ``"glob"``: ``fnmatch`` (case-sensitive) on the parameter's own qualified name
+  (``"0.weight"``, ``"fc1/kernel"``) *or* its canonical name (``"0.kernel"``);
+* a layer type (``torch.nn.Linear``, ``keras.layers.Dense``, ``flax.nnx.Linear``)
+  or a tuple of types: every parameter of a layer of that type, or of its sublayers;
+* :class:`Where` (name, type, rank, role and shape tests together), or any
+  callable taking a :class:`Param` and returning a bool.
+
+A value is a spec (or a name/config), a :class:`Gated` spec, or a
+:class:`~unit_init.presets.LayerPreset`. A preset sets a layer's ``kernel``
+(its ``weight``) and ``bias`` only; a spec under a **type** key sets every
+parameter of the layer except its biases (so ``{nn.Linear: Orthogonal()}``
+never reaches the bias). Parameters a value does not cover go on to the later rules.
+
+**Canonical form** (:mod:`unit_init.adapters.canonical`). Each parameter is
+drawn in one layout whatever the framework: ``(*window, in, out)`` (Keras/Flax's),
+with the fans that layout gives, then permuted into the framework's own
+(PyTorch's ``(out, in, *window)``).
+Its seed is ``derive_seed(seed, name)`` with its canonical name: the owner's
+path joined by ``.`` and the leaf named as Flax names it (``kernel``, ``bias``,
+``embedding``, ``scale``). So a torch, Flax and Keras twin whose layers carry
+the same names, given the same rules, seed and ``rng="portable"``, start from
+the same weights (see docs/adapters/porting.md).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Final, NamedTuple, TypeAlias
+
+import numpy as np
+
+from unit_init.adapters._spec import spec_of
+from unit_init.adapters.canonical import canonical_shape
+from unit_init.backends.registry import get_backend
+from unit_init.drawing import RNG_MODES
+from unit_init.errors import ParameterError, SeedError, ShapeError, closest
+from unit_init.presets import LayerPreset
+from unit_init.seeds import derive_seed, normalize_seed
+from unit_init.spec.catalogue import Ones, Orthogonal, Zeros
+from unit_init.spec.fans import Fans, LayoutLike, compute_fans
+from unit_init.spec.initializer import Initializer
+
+__all__ = [
+    "Entry",
+    "Gated",
+    "Initialized",
+    "Param",
+    "Report",
+    "Where",
+    "check_rng",
+    "draw",
+    "per_gate_orthogonal",
+    "plan",
+    "root_seed",
+    "unit_forget_bias",
+]
+
+Rules: TypeAlias = "Mapping[Any, Any] | Iterable[tuple[Any, Any]]"
+"""Rules as ``{key: value}`` or ``[(key, value), …]`` (keys: a glob, a layer type, a ``Where`` or a callable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One parameter as the engine sees it, whatever the framework.
+
+    Parameters
+    ----------
+    name:
+        The framework's qualified name (``"encoder.0.weight"``, ``"Dense_0/kernel"``).
+    path, leaf:
+        The owner's path and the canonical leaf (:func:`~unit_init.adapters.canonical.canonical_leaf`): the
+        canonical name is ``".".join((*path, leaf))``.
+    shape:
+        The framework's shape.
+    layout:
+        The framework's layout of this parameter (a name of ``ui.LAYOUTS`` is
+        mapped to the canonical ``(*window, in, out)``; a ``ui.Layout`` is drawn as it is).
+    owners:
+        The layers containing it, innermost (its owner) first, for type keys
+        (empty where unknown).
+    """
+
+    name: str
+    path: tuple[str, ...]
+    leaf: str
+    shape: tuple[int, ...]
+    layout: LayoutLike = "keras"
+    owners: tuple[Any, ...] = ()
+
+    @property
+    def owner(self) -> Any:
+        """The innermost layer owning it, or ``None``."""
+        return self.owners[0] if self.owners else None
+
+    @property
+    def canonical(self) -> str:
+        """``".".join((*path, leaf))``: the name globs match and seeds derive from."""
+        return ".".join((*self.path, self.leaf))
+
+    @property
+    def rank(self) -> int:
+        """``len(shape)``."""
+        return len(self.shape)
+
+    @property
+    def is_bias(self) -> bool:
+        """Whether the leaf is a bias (``bias``, ``bias_ih_l0``, ``in_proj_bias`` …)."""
+        return "bias" in self.leaf
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """A rule key testing several things at once (every one given must hold).
+
+    Parameters
+    ----------
+    name:
+        A glob on the qualified or canonical name.
+    type:
+        A layer type or a tuple of them.
+    rank:
+        An int or a tuple of accepted ranks.
+    role:
+        The canonical leaf (``"kernel"``, ``"bias"``, ``"embedding"``, ``"scale"`` …).
+    shape:
+        A callable on the framework's shape tuple.
+
+    Examples
+    --------
+    >>> Where(rank=2, type=dict, shape=lambda s: s[0] > 8)
+    Where(type=dict, rank=2, shape=<lambda>)
+    >>> param = Param("fc/kernel", ("fc",), "kernel", (4, 3))
+    >>> Where(rank=2, role="kernel")(param), Where(shape=lambda s: s[0] > 8)(param)
+    (True, False)
+    """
+
+    name: str | None = None
+    type: type | tuple[type, ...] | None = None
+    rank: int | tuple[int, ...] | None = None
+    role: str | None = None
+    shape: Callable[[tuple[int, ...]], bool] | None = None
+
+    def __post_init__(self) -> None:
+        if self.type is not None and not _is_types(self.type):
+            msg = f"Where(type={self.type!r}): must be a layer type or a tuple of layer types."
+            raise ParameterError(msg)
+
+    def __repr__(self) -> str:
+        given = {name: getattr(self, name) for name in ("name", "type", "rank", "role", "shape") if getattr(self, name) is not None}
+        shown = (f"{k}={_describe(v) if callable(v) else repr(v)}" for k, v in given.items())
+        return f"Where({', '.join(shown)})"
+
+    def __call__(self, param: Param) -> bool:
+        ranks = (self.rank,) if isinstance(self.rank, int) else self.rank
+        return (
+            (self.name is None or _name_matches(self.name, param))
+            and (self.type is None or _inside(self.type, param))
+            and (ranks is None or param.rank in ranks)
+            and (self.role is None or param.leaf == self.role)
+            and (self.shape is None or bool(self.shape(param.shape)))
+        )
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Gated:
+    """A spec per gate: the canonical out axis (the last) is split into equal blocks, one per gate.
+
+    Each block is drawn alone, with its own shape's fans and the seed
+    ``derive_seed(seed, f"gate{k}")``: ``Gated(ui.Orthogonal(), gates=4)``
+    makes each gate's ``(h, h)`` block of an LSTM recurrent kernel orthogonal.
+    The gate order is the framework's (torch LSTM ``i, f, g, o``; Keras LSTM
+    ``i, f, c, o``; GRU: torch ``r, z, n``, Keras ``z, r, h``).
+
+    Parameters
+    ----------
+    specs:
+        One spec for every gate (then ``gates=`` says how many), or one per gate.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> unit_forget_bias.specs == (ui.Zeros(), ui.Ones(), ui.Zeros(), ui.Zeros())
+    True
+    """
+
+    specs: tuple[Initializer, ...]
+
+    def __init__(self, specs: Any, gates: int | None = None) -> None:
+        many = isinstance(specs, (list, tuple))
+        resolved = tuple(spec_of(s) for s in specs) if many else (spec_of(specs),) * (gates or 0)
+        if (many and gates not in (None, len(resolved))) or not resolved:
+            msg = f"Gated(specs={specs!r}, gates={gates!r}): give one spec per gate, or one spec and gates >= 1."
+            raise ParameterError(msg)
+        object.__setattr__(self, "specs", resolved)
+
+    def blocks(self, shape: tuple[int, ...]) -> list[tuple[Initializer, tuple[int, ...]]]:
+        """Each gate's spec and block shape for a canonical ``shape`` (gates along its last axis)."""
+        count = len(self.specs)
+        if not shape or shape[-1] % count:
+            msg = f"Gated with {count} gates needs a last (gate) axis divisible by {count}, got shape={shape}."
+            raise ShapeError(msg)
+        block = (*shape[:-1], shape[-1] // count)
+        for spec in self.specs:
+            spec.check_shape(block)
+        return [(spec, block) for spec in self.specs]
+
+
+per_gate_orthogonal: Final = Gated(Orthogonal(), gates=4)
+"""An LSTM recurrent kernel with each gate's ``(h, h)`` block orthogonal."""
+unit_forget_bias: Final = Gated((Zeros(), Ones(), Zeros(), Zeros()))
+"""An LSTM bias of zeros but for the forget gate's ones (Keras's ``unit_forget_bias``; in torch, put it on ``bias_ih`` and zeros on ``bias_hh``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One parameter's plan: the rule (its index), the spec, the seed and the bias fan overrides."""
+
+    param: Param
+    rule: int
+    spec: Initializer | Gated
+    seed: int
+    fans: Fans | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What ``initialize`` did.
+
+    Attributes
+    ----------
+    applied:
+        Each initialized parameter's name → the index of its rule (its key is ``rules[index]``).
+    unmatched:
+        The parameters no rule covered (left as they were).
+    unused_rules:
+        The keys of rules that match no parameter (each also warned about).
+    shadowed_rules:
+        The keys of rules that match only parameters an earlier rule took.
+    skipped:
+        The parameters ``skip=`` left out.
+    kept_rows:
+        Rows kept as they were (a torch ``Embedding``'s ``padding_idx``).
+    rules:
+        The rules' keys, in order.
+    """
+
+    applied: Mapping[str, int]
+    unmatched: tuple[str, ...]
+    unused_rules: tuple[Any, ...]
+    shadowed_rules: tuple[Any, ...]
+    skipped: tuple[str, ...] = ()
+    kept_rows: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    rules: tuple[Any, ...] = ()
+
+    def __str__(self) -> str:
+        lines = [f"{len(self.applied)} initialized, {len(self.unmatched)} unmatched, {len(self.skipped)} skipped"]
+        lines += [f"  {name} <- rule {index} ({_describe(self.rules[index])})" for name, index in self.applied.items()]
+        lines += [f"  unmatched: {', '.join(self.unmatched)}"] * bool(self.unmatched)
+        lines += [f"  unused rules: {', '.join(map(_describe, self.unused_rules))}"] * bool(self.unused_rules)
+        lines += [f"  shadowed rules: {', '.join(map(_describe, self.shadowed_rules))}"] * bool(self.shadowed_rules)
+        lines += [f"  kept rows: {name} {rows}" for name, rows in self.kept_rows.items()]
+        return "\n".join(lines)
+
+
+class Initialized(NamedTuple):
+    """What every ``initialize`` returns: the model or new params, and the :class:`Report`."""
+
+    params: Any
+    report: Report
+
+
+def _describe(key: Any) -> str:
+    return key if isinstance(key, str) else getattr(key, "__name__", repr(key))
+
+
+def _name_matches(pattern: str, param: Param) -> bool:
+    return fnmatch.fnmatchcase(param.name, pattern) or fnmatch.fnmatchcase(param.canonical, pattern)
+
+
+def _is_types(key: Any) -> bool:
+    return isinstance(key, type) or (isinstance(key, tuple) and bool(key) and all(isinstance(k, type) for k in key))
+
+
+def _checked_rules(rules: Rules) -> list[tuple[Any, Any]]:
+    pairs = list(rules.items() if isinstance(rules, Mapping) else rules)
+    for key, value in pairs:
+        if not (isinstance(key, str) or _is_types(key) or callable(key)):
+            msg = f"rule key {key!r} must be a parameter-name glob pattern (str), a layer type, a Where(...) or a callable on a Param."
+            raise ParameterError(msg)
+        if not isinstance(value, (LayerPreset, Gated)):
+            spec_of(value)
+    return pairs
+
+
+def _inside(types: type | tuple[type, ...], param: Param) -> bool:
+    """Whether a layer of ``types`` contains ``param`` (owns it, or has it in a sublayer)."""
+    return any(isinstance(layer, types) for layer in param.owners)
+
+
+def _key_matches(key: Any, param: Param) -> bool:
+    if isinstance(key, str):
+        return _name_matches(key, param)
+    if _is_types(key):
+        return _inside(key, param)
+    return bool(key(param))
+
+
+def _kernel_fans(param: Param, kernels: Mapping[tuple[str, ...], Param]) -> Fans | None:
+    """The fans (floored at 1) of the ``kernel`` beside ``param`` in its owner, if it has one of rank >= 2."""
+    kernel = kernels.get(param.path)
+    if kernel is None or kernel.rank < 2:
+        return None
+    fans = compute_fans(kernel.shape, kernel.layout)
+    return Fans(max(1.0, fans.fan_in), max(1.0, fans.fan_out))
+
+
+def _covers(key: Any, value: Any, param: Param, kernels: Mapping[tuple[str, ...], Param], bias_fans: bool) -> tuple[Initializer | Gated, Fans | None] | None:
+    """The spec and bias fans ``value`` gives ``param``, or ``None`` where it does not cover it."""
+    fans = _kernel_fans(param, kernels) if param.is_bias else None
+    if isinstance(value, LayerPreset):
+        if param.leaf == "kernel":
+            return value.weight, None
+        if param.leaf == "bias":
+            return value.bias, fans if value.bias_fan_from_weight else None
+        return None
+    if _is_types(key) and param.is_bias:
+        return None
+    return (value if isinstance(value, Gated) else spec_of(value)), fans if bias_fans else None
+
+
+def _check_fits(spec: Initializer | Gated, entry_param: Param, key: Any) -> None:
+    shape, _ = canonical_shape(entry_param.shape, entry_param.layout)
+    try:
+        if isinstance(spec, Gated):
+            spec.blocks(shape)
+        else:
+            spec.check_shape(shape)
+    except ShapeError as error:
+        msg = f"rule {_describe(key)!r} gives {entry_param.name!r} (shape {entry_param.shape}) a spec that cannot fill it: {error}"
+        raise ShapeError(msg) from None
+
+
+def _skipper(skip: Iterable[str] | Callable[[Param], bool] | None) -> Callable[[Param], bool]:
+    if skip is None:
+        return lambda param: False
+    if callable(skip):
+        return lambda param: bool(skip(param))
+    if isinstance(skip, str):
+        msg = f"skip={skip!r} must be names or glob patterns (an iterable of str) or a callable on a Param, not one str."
+        raise ParameterError(msg)
+    patterns = tuple(skip)
+    return lambda param: any(_name_matches(p, param) for p in patterns)
+
+
+def _renamer(names: Mapping[str, str] | Callable[[str], str] | None) -> Callable[[Param], Param]:
+    """``names=`` as a function on params: the new canonical name sets the path and the leaf (so roles and seeds follow)."""
+    if names is None:
+        return lambda param: param
+    lookup = (lambda name: names.get(name, name)) if isinstance(names, Mapping) else names
+
+    def rename(param: Param) -> Param:
+        new = lookup(param.canonical)
+        if not isinstance(new, str) or not new:
+            msg = f"names= gave {new!r} for {param.canonical!r}; it must give a non-empty str."
+            raise ParameterError(msg)
+        path, _, leaf = new.rpartition(".")
+        return replace(param, path=tuple(path.split(".")) if path else (), leaf=leaf)
+
+    return rename
+
+
+def root_seed(seed: Any) -> int:
+    """The int every parameter's seed derives from: ``seed`` checked, ``None`` drawn from the global stream."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        msg = f"seed={seed!r}: initialize derives one seed per parameter name, so it needs an int in [0, 2**63 - 1] or None."
+        raise SeedError(msg)
+    value: int = normalize_seed(seed)
+    return value
+
+
+def check_rng(rng: str) -> str:
+    """``rng`` if it is ``"native"`` or ``"portable"``; :class:`~unit_init.ParameterError` otherwise."""
+    if rng not in RNG_MODES:
+        msg = f"rng={rng!r} is not available; accepted: {', '.join(map(repr, RNG_MODES))}.{closest(str(rng), RNG_MODES)}"
+        raise ParameterError(msg)
+    return rng
+
+
+def plan(
+    params: Sequence[Param],
+    rules: Rules,
+    *,
+    seed: Any = None,
+    skip: Iterable[str] | Callable[[Param], bool] | None = None,
+    names: Mapping[str, str] | Callable[[str], str] | None = None,
+    bias_fan_from_weight: bool = True,
+) -> tuple[list[Entry], Report]:
+    """Match ``params`` against ``rules``: one :class:`Entry` per parameter to fill, and the :class:`Report`.
+
+    Every check happens here, before a walker changes anything: bad keys and
+    values, specs that cannot fill their parameter's shape. A rule that
+    matches no parameter raises a ``UserWarning`` naming it.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> params = [Param("fc/kernel", ("fc",), "kernel", (4, 3)), Param("fc/bias", ("fc",), "bias", (3,))]
+    >>> entries, report = plan(params, {"*/kernel": ui.HeNormal(), "*.bias": ui.Zeros()}, seed=0)
+    >>> dict(report.applied), entries[0].seed == ui.seeds.derive_seed(0, "fc.kernel")
+    ({'fc/kernel': 0, 'fc/bias': 1}, True)
+    """
+    pairs = _checked_rules(rules)
+    base, skipped, rename = root_seed(seed), _skipper(skip), _renamer(names)
+    params = [rename(p) for p in params]
+    kernels = {p.path: p for p in params if p.leaf == "kernel"}
+    covered, used = [False] * len(pairs), [False] * len(pairs)
+    entries: list[Entry] = []
+    report: dict[str, Any] = {"applied": {}, "unmatched": [], "skipped": []}
+    for param in params:
+        if skipped(param):
+            report["skipped"].append(param.name)
+            continue
+        chosen: Entry | None = None
+        for index, (key, value) in enumerate(pairs):
+            if not _key_matches(key, param):
+                continue
+            found = _covers(key, value, param, kernels, bias_fan_from_weight)
+            if found is None:
+                continue
+            covered[index] = True
+            if chosen is None:
+                _check_fits(found[0], param, key)
+                chosen = Entry(param, index, found[0], derive_seed(base, param.canonical), found[1])
+                used[index] = True
+        if chosen is None:
+            report["unmatched"].append(param.name)
+        else:
+            entries.append(chosen)
+            report["applied"][param.name] = chosen.rule
+    unused = tuple(key for (key, _), hit in zip(pairs, covered, strict=True) if not hit)
+    for key in unused:
+        example = f" (names look like {params[0].name!r} or {params[0].canonical!r})" if params else ""
+        warnings.warn(f"initialize: rule {_describe(key)!r} matched no parameter{example}.", UserWarning, stacklevel=3)
+    shadowed = tuple(key for (key, _), hit, took in zip(pairs, covered, used, strict=True) if hit and not took)
+    keys = tuple(key for key, _ in pairs)
+    result = Report(report["applied"], tuple(report["unmatched"]), unused, shadowed, tuple(report["skipped"]), rules=keys)
+    return entries, result
+
+
+def draw(entry: Entry, *, backend: Any, device: Any = None, dtype: Any = None, rng: str = "native") -> Any:
+    """``entry``'s values as a native array in its parameter's own layout.
+
+    Drawn in the canonical layout (``"keras"``: fans as there) and permuted
+    back, so every framework draws the same array for the same canonical
+    shape, spec and seed; a custom ``Layout`` is drawn as it is.
+    """
+    param = entry.param
+    shape, order = canonical_shape(param.shape, param.layout)
+    options: dict[str, Any] = {
+        "backend": backend, "device": device, "dtype": dtype, "rng": rng,
+        "layout": "keras" if order is not None else param.layout,
+        "fan_in": entry.fans.fan_in if entry.fans else None, "fan_out": entry.fans.fan_out if entry.fans else None,
+    }
+    xp = get_backend(backend).xp
+    if isinstance(entry.spec, Gated):
+        parts = [spec(block, seed=derive_seed(entry.seed, f"gate{k}"), **options) for k, (spec, block) in enumerate(entry.spec.blocks(shape))]
+        values = xp.reshape(xp.stack(parts, axis=-2), shape)  # concat along the gate axis, from ops every namespace has
+    else:
+        values = entry.spec(shape, seed=entry.seed, **options)
+    if order is None or order == tuple(range(len(order))):
+        return values
+    return xp.permute_dims(values, tuple(int(a) for a in np.argsort(order)))

@@ -1,0 +1,116 @@
+"""Whole-model initialization by rules for JAX: Flax nnx modules, Flax linen variables and any pytree of arrays."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import jax
+import numpy as np
+
+from unit_init.adapters.pytree import params_subtree, tree_param
+from unit_init.adapters.rules import Initialized, Param, Rules, check_rng, draw, plan
+from unit_init.spec.fans import LayoutLike
+
+__all__ = ["initialize"]
+
+
+def _key_name(entry: Any) -> str:
+    """One step of a ``jax.tree_util`` key path as a name part (``DictKey``, ``GetAttrKey``, ``SequenceKey`` …)."""
+    for attribute in ("key", "name", "idx"):
+        if hasattr(entry, attribute):
+            return str(getattr(entry, attribute))
+    return str(entry)
+
+
+def _place(new: Any, old: Any) -> Any:
+    """``new`` where ``old`` was: uncommitted unless ``old`` was committed to a device or sharded (then its sharding)."""
+    if isinstance(old, jax.Array) and not isinstance(old, jax.core.Tracer) and old.committed:
+        return jax.device_put(new, old.sharding)
+    return new
+
+
+def _values(entry: Any, old: Any, rng: str) -> Any:
+    backend = "numpy" if isinstance(old, np.ndarray) else "jax"
+    return _place(draw(entry, backend=backend, dtype=old.dtype, rng=rng), old)
+
+
+def _nnx(nnx: Any, model: Any, layout: LayoutLike) -> tuple[list[Param], dict[str, Any]]:
+    """The ``nnx.Param`` variables of ``model`` by name, and their :class:`Param`; owners from the graph."""
+    nodes = dict(nnx.iter_graph(model))
+    params = {path: node for path, node in nodes.items() if isinstance(node, nnx.Param)}
+    described = [
+        tree_param(tuple(map(str, path)), tuple(node.get_value().shape), layout, tuple(nodes[path[:depth]] for depth in range(len(path) - 1, -1, -1)))
+        for path, node in params.items()
+    ]
+    return described, {param.name: params[path] for param, path in zip(described, params, strict=True)}
+
+
+def initialize(
+    model_or_params: Any,
+    rules: Rules,
+    *,
+    seed: int | None = None,
+    rng: str = "native",
+    layout: LayoutLike = "keras",
+    modules: Mapping[str, Any] | None = None,
+    names: Mapping[str, str] | Callable[[str], str] | None = None,
+    skip: Iterable[str] | Callable[[Param], bool] | None = None,
+    bias_fan_from_weight: bool = True,
+) -> Initialized:
+    """Initialize a Flax nnx module in place, or a pytree of JAX arrays into a new one; return it and the report.
+
+    * ``nnx.Module``: every ``nnx.Param``, named by its path (``"fc1/kernel"``,
+      ``"layers/0/kernel"``); type keys match the owning module
+      (``nnx.Linear``, ``nnx.Conv`` …). The module is updated in place.
+    * a pytree (Flax linen variables, Haiku params, an Equinox module — any
+      ``jax.tree_util`` pytree): a new pytree; leaves are named by their key
+      path joined by ``/``; a linen ``{"params": …, "batch_stats": …}`` dict
+      initializes its ``params`` only. Type keys need ``modules=``, a mapping
+      from a module's path to the module (linen: ``model.module_paths(rng, x)``).
+
+    New arrays keep their leaf's dtype and are uncommitted, as ``jax.random``
+    returns them, unless the leaf was committed (to a device or a sharding),
+    whose placement they take. Rank >= 2 leaves are in ``layout``
+    (``"keras"``: ``(*window, in, out)``, as Flax and Haiku; Equinox stores
+    ``(out, in)``: pass ``"torch"``). The rules, ``seed``, ``rng``, ``names``,
+    ``skip`` and ``bias_fan_from_weight`` are those of :func:`unit_init.initialize`.
+
+    Examples
+    --------
+    >>> import jax, unit_init as ui
+    >>> import unit_init.jax
+    >>> from flax import nnx
+    >>> layer = nnx.Linear(8, 4, rngs=nnx.Rngs(0))
+    >>> layer, report = unit_init.jax.initialize(layer, {nnx.Linear: ui.Orthogonal(), "bias": ui.Ones()}, seed=0)
+    >>> layer.bias[...].tolist(), dict(report.applied)
+    ([1.0, 1.0, 1.0, 1.0], {'bias': 1, 'kernel': 0})
+    """
+    check_rng(rng)
+    options: dict[str, Any] = {"seed": seed, "skip": skip, "names": names, "bias_fan_from_weight": bias_fan_from_weight}
+    nnx = sys.modules.get("flax.nnx")  # imported already wherever an nnx module exists
+    if nnx is not None and isinstance(model_or_params, nnx.Module):
+        described, variables = _nnx(nnx, model_or_params, layout)
+        entries, report = plan(described, rules, **options)
+        for entry in entries:
+            variable = variables[entry.param.name]
+            variable.set_value(_values(entry, variable.get_value(), rng))
+        return Initialized(model_or_params, report)
+    subtree, prefix = params_subtree(model_or_params)
+    leaves, treedef = jax.tree_util.tree_flatten_with_path(subtree)
+    owners = modules or {}
+    described, index = [], {}
+    for i, (key_path, leaf) in enumerate(leaves):
+        if isinstance(leaf, (jax.Array, np.ndarray)):  # an Equinox module's other leaves (functions, ints) stay
+            path = tuple(_key_name(k) for k in key_path)
+            found = (owners.get("/".join(path[:depth])) for depth in range(len(path) - 1, -1, -1))
+            described.append(tree_param(path, tuple(leaf.shape), layout, tuple(m for m in found if m is not None)))
+            index[described[-1].name] = i
+    entries, report = plan(described, rules, **options)
+    new = [leaf for _, leaf in leaves]
+    for entry in entries:
+        i = index[entry.param.name]
+        new[i] = _values(entry, new[i], rng)
+    rebuilt = jax.tree_util.tree_unflatten(treedef, new)
+    return Initialized({**model_or_params, "params": rebuilt} if prefix else rebuilt, report)

@@ -1,0 +1,105 @@
+"""Whole-model initialization by rules for Keras 3: :func:`initialize`, the Keras walker of :mod:`unit_init.adapters.rules`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import keras
+
+from unit_init.adapters.canonical import canonical_leaf
+from unit_init.adapters.rules import Initialized, Param, Rules, check_rng, draw, plan
+from unit_init.errors import ParameterError
+from unit_init.spec.fans import Layout, LayoutLike
+
+__all__ = ["initialize"]
+
+_TRANSPOSED = (keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose, keras.layers.Conv3DTranspose)
+
+
+def _owners(model: keras.layers.Layer) -> dict[int, tuple[keras.layers.Layer, ...]]:
+    """The layers containing each variable (by ``id``), innermost first; Keras walks layers outermost first."""
+    owners: dict[int, tuple[keras.layers.Layer, ...]] = {}
+    for layer in model._flatten_layers(include_self=True):  # Keras's own recursive walk (no public one)
+        for variable in layer.weights:
+            owners[id(variable)] = (layer, *owners.get(id(variable), ()))
+    return owners
+
+
+def _einsum_layout(equation: str, rank: int) -> Layout:
+    """An ``EinsumDense`` kernel's axes as Keras gives them to its own initializers.
+
+    Kernel axes summed with the input are the in axes, those kept in the
+    output the out axes, and any other axis counts in neither fan.
+    """
+    operands, output = equation.split("->")
+    inputs, kernel = operands.split(",")
+    in_axes = tuple(i for i, c in enumerate(kernel) if c in inputs and c not in output)
+    out_axes = tuple(i for i, c in enumerate(kernel) if c in output)
+    rest = tuple(i for i in range(rank) if i not in in_axes + out_axes)
+    return Layout(in_axis=in_axes, out_axis=out_axes, batch_axis=rest)
+
+
+def _param(variable: Any, owners: tuple[Any, ...], root: str) -> Param:
+    parts = tuple(variable.path.split("/"))
+    path = parts[1:-1] if parts[0] == root else parts[:-1]
+    shape = tuple(variable.shape)
+    leaf = canonical_leaf(parts[-1], len(shape))
+    owner = owners[0] if owners else None
+    layout: LayoutLike = "keras"
+    if leaf == "kernel" and isinstance(owner, _TRANSPOSED):
+        layout = "keras_transpose"
+    elif leaf == "kernel" and isinstance(owner, keras.layers.EinsumDense):
+        layout = _einsum_layout(owner.equation, len(shape))
+    return Param(variable.path, path, leaf, shape, layout, owners)
+
+
+def initialize(
+    model: keras.layers.Layer,
+    rules: Rules,
+    *,
+    seed: int | None = None,
+    rng: str = "native",
+    names: Mapping[str, str] | Callable[[str], str] | None = None,
+    skip: Iterable[str] | Callable[[Param], bool] | None = None,
+    bias_fan_from_weight: bool = True,
+) -> Initialized:
+    """Initialize a built Keras model's (or layer's) trainable variables in place by rules; return ``(model, report)``.
+
+    Variables are named by their ``path`` (``"seq/fc1/kernel"``; the canonical
+    name drops the model's own name and says ``embedding``, ``scale`` and
+    ``bias`` for ``embeddings``, ``gamma`` and ``beta``: ``"fc1.kernel"``);
+    type keys (``keras.layers.Dense``, ``keras.layers.MultiHeadAttention`` …)
+    match every variable of a layer of that type or of its sublayers. Non-trainable variables (a
+    ``BatchNormalization``'s moving statistics, seed states) are not
+    parameters and are left alone. Kernels are ``(*window, in, out)``;
+    ``Conv*Transpose`` kernels ``(*window, out, in)``; an ``EinsumDense``
+    kernel (also inside ``MultiHeadAttention``) takes the fans Keras gives
+    its own initializers: the axes summed with the input are ``in``, those
+    kept in the output ``out``. Values are drawn on
+    the current Keras backend in each variable's dtype and assigned. The
+    rules, ``seed``, ``rng``, ``names``, ``skip`` and
+    ``bias_fan_from_weight`` are those of :func:`unit_init.initialize`.
+
+    Examples
+    --------
+    >>> import keras, unit_init as ui
+    >>> import unit_init.keras
+    >>> model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, name="fc")], name="net")
+    >>> model, report = unit_init.keras.initialize(model, {keras.layers.Dense: ui.HeNormal(), "*.bias": ui.Ones()}, seed=0)
+    >>> model.layers[0].bias.numpy().tolist(), dict(report.applied)
+    ([1.0, 1.0, 1.0, 1.0], {'net/fc/kernel': 0, 'net/fc/bias': 1})
+    """
+    if not isinstance(model, keras.layers.Layer) or not model.built:
+        msg = f"model={type(model).__name__} must be a built Keras model or layer (call it once, or build it)."
+        raise ParameterError(msg)
+    check_rng(rng)
+    owners = _owners(model)
+    variables = {variable.path: variable for variable in model.weights if variable.trainable}
+    described = [_param(variable, owners.get(id(variable), ()), model.name) for variable in variables.values()]
+    entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
+    backend = keras.backend.backend()
+    for entry in entries:
+        variable = variables[entry.param.name]
+        variable.assign(draw(entry, backend=backend, dtype=variable.dtype, rng=rng))
+    return Initialized(model, report)

@@ -1,0 +1,120 @@
+"""The porting recipe: a torch model and its Flax (linen, nnx) and Keras twins, given the same rules, seed and
+``rng="portable"``, start from the same weights once layouts are mapped — every layer, uniform and normal laws."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import unit_init as ui
+from unit_init.adapters.rules import per_gate_orthogonal, unit_forget_bias
+
+torch = pytest.importorskip("torch")
+jax = pytest.importorskip("jax")
+keras = pytest.importorskip("keras")
+pytest.importorskip("flax")
+
+import flax.linen as linen  # noqa: E402
+from flax import nnx  # noqa: E402
+
+import unit_init.jax  # noqa: E402
+import unit_init.keras  # noqa: E402
+import unit_init.torch  # noqa: E402
+
+LAYERS = ("conv1", "conv2", "fc1", "fc2")
+UNIFORM = {"*.kernel": ui.HeUniform(), "*.bias": ui.VarianceScaling(1 / 3, "fan_in", "uniform")}  # bias U(±1/√fan_in of its kernel)
+NORMAL = {"conv*.kernel": ui.HeNormal(), "*.kernel": ui.LecunNormal(), "*.bias": ui.RandomNormal(stddev=0.1)}
+NORMAL_BOUND = 1e-6  # docs/reproducibility.md: |Δ| / max(|x|, σ) across backends
+
+
+class TorchNet(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1, self.conv2 = torch.nn.Conv2d(3, 8, 3), torch.nn.Conv2d(8, 16, 3)
+        self.fc1, self.fc2 = torch.nn.Linear(64, 32), torch.nn.Linear(32, 10)
+
+
+class LinenNet(linen.Module):
+    @linen.compact
+    def __call__(self, x: Any) -> Any:
+        x = linen.Conv(16, (3, 3), padding="VALID", name="conv2")(linen.Conv(8, (3, 3), padding="VALID", name="conv1")(x))
+        return linen.Dense(10, name="fc2")(linen.Dense(32, name="fc1")(x.reshape((x.shape[0], -1))))
+
+
+class NnxNet(nnx.Module):
+    def __init__(self, rngs: nnx.Rngs) -> None:
+        self.conv1, self.conv2 = nnx.Conv(3, 8, (3, 3), rngs=rngs), nnx.Conv(8, 16, (3, 3), rngs=rngs)
+        self.fc1, self.fc2 = nnx.Linear(64, 32, rngs=rngs), nnx.Linear(32, 10, rngs=rngs)
+
+
+def _keras_net() -> Any:
+    layers = keras.layers
+    return keras.Sequential(
+        [keras.Input((6, 6, 3)), layers.Conv2D(8, 3, name="conv1"), layers.Conv2D(16, 3, name="conv2"), layers.Flatten(), layers.Dense(32, name="fc1"), layers.Dense(10, name="fc2")],
+        name="net",
+    )
+
+
+def _torch_weights(rules: Any, rng: str) -> dict[str, np.ndarray]:
+    net, _ = unit_init.torch.initialize(TorchNet(), rules, seed=3, rng=rng)
+    weights = {}
+    for name in LAYERS:
+        layer = getattr(net, name)
+        w = layer.weight.detach().numpy()
+        weights[f"{name}.kernel"] = w.transpose(2, 3, 1, 0) if w.ndim == 4 else w.T  # (out, in, kh, kw) -> (kh, kw, in, out)
+        weights[f"{name}.bias"] = layer.bias.detach().numpy()
+    return weights
+
+
+def _twins(rules: Any, rng: str = "portable") -> dict[str, dict[str, np.ndarray]]:
+    variables = LinenNet().init(jax.random.key(0), jax.numpy.zeros((1, 6, 6, 3)))
+    variables, _ = unit_init.jax.initialize(variables, rules, seed=3, rng=rng)
+    net, _ = unit_init.jax.initialize(NnxNet(nnx.Rngs(0)), rules, seed=3, rng=rng)
+    model, _ = unit_init.keras.initialize(_keras_net(), rules, seed=3, rng=rng)
+    return {
+        "torch": _torch_weights(rules, rng),
+        "linen": {f"{n}.{leaf}": np.asarray(variables["params"][n][leaf]) for n in LAYERS for leaf in ("kernel", "bias")},
+        "nnx": {f"{n}.{leaf}": np.asarray(getattr(getattr(net, n), leaf)[...]) for n in LAYERS for leaf in ("kernel", "bias")},
+        "keras": {f"{n}.{leaf}": keras.ops.convert_to_numpy(getattr(model.get_layer(n), leaf)) for n in LAYERS for leaf in ("kernel", "bias")},
+    }
+
+
+def test_uniform_laws_give_bit_identical_weights_in_every_framework() -> None:
+    weights = _twins(UNIFORM)
+    for framework in ("linen", "nnx", "keras"):
+        for name, reference in weights["torch"].items():
+            np.testing.assert_array_equal(weights[framework][name], reference, err_msg=f"{framework} {name}")
+    assert np.abs(weights["torch"]["fc1.bias"]).max() <= 1 / 8  # the bias has its kernel's fan_in (64)
+
+
+def test_normal_laws_agree_within_the_portable_bound() -> None:
+    weights = _twins(NORMAL)
+    for framework in ("linen", "nnx", "keras"):
+        for name, reference in weights["torch"].items():
+            sigma = float(reference.std())
+            error = np.abs(weights[framework][name] - reference) / np.maximum(np.abs(reference), sigma)
+            assert error.max() <= NORMAL_BOUND, (framework, name, error.max())
+
+
+def test_the_native_streams_differ_so_the_portable_one_is_what_ports() -> None:
+    weights = _twins(UNIFORM, rng="native")
+    assert not np.array_equal(weights["linen"]["fc1.kernel"], weights["torch"]["fc1.kernel"])
+
+
+def test_an_lstm_ports_from_torch_to_keras_gate_by_gate() -> None:
+    """``names=`` renames each framework's LSTM parameters to shared canonical names; torch's second bias has no twin."""
+    hidden = 8
+    rules = {"*.recurrent_kernel": per_gate_orthogonal, "*.kernel": ui.GlorotUniform(), "*.bias": unit_forget_bias, "bias_hh_*": ui.Zeros()}
+    lstm = torch.nn.LSTM(5, hidden)
+    torch_names = {"weight_ih_l0": "lstm.kernel", "weight_hh_l0": "lstm.recurrent_kernel", "bias_ih_l0": "lstm.bias"}
+    _, report = unit_init.torch.initialize(lstm, rules, seed=1, rng="portable", names=torch_names)
+    assert report.unmatched == ()
+    model = keras.Sequential([keras.Input((4, 5)), keras.layers.LSTM(hidden, name="lstm")], name="rnn")
+    with pytest.warns(UserWarning, match="bias_hh"):
+        unit_init.keras.initialize(model, rules, seed=1, rng="portable", names=lambda name: name.replace(".lstm_cell", ""))
+    cell = model.get_layer("lstm").cell
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(cell.kernel), lstm.weight_ih_l0.detach().numpy().T)  # gates i, f, g/c, o
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(cell.recurrent_kernel), lstm.weight_hh_l0.detach().numpy().T, atol=1e-5)  # QR round-off
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(cell.bias), lstm.bias_ih_l0.detach().numpy() + lstm.bias_hh_l0.detach().numpy())

@@ -1,0 +1,410 @@
+"""The rules engine (``unit_init.adapters.rules``) and each framework's ``initialize`` walker on it."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+import unit_init as ui
+from unit_init.adapters.rules import Gated, Param, Where, per_gate_orthogonal, unit_forget_bias
+from unit_init.seeds import derive_seed
+
+scipy_stats = pytest.importorskip("scipy.stats")
+KS_ALPHA = 1e-4
+
+
+def _mlp() -> dict[str, Any]:
+    return {
+        "fc1": {"kernel": np.zeros((64, 32), np.float32), "bias": np.full(32, 7.0, np.float32)},
+        "fc2": {"kernel": np.zeros((32, 8), np.float32), "bias": np.full(8, 7.0, np.float32)},
+        "norm": {"scale": np.ones(8, np.float32)},
+    }
+
+
+# --- the engine on plain dicts ------------------------------------------------------------
+
+
+def test_first_covering_rule_wins_and_the_report_says_which() -> None:
+    rules = [("fc1.*", ui.Ones()), ("*.kernel", ui.HeNormal()), ("*/bias", ui.Zeros()), ("fc2/*", ui.Constant(3.0))]
+    new, report = ui.initialize(_mlp(), rules, seed=0)
+    assert dict(report.applied) == {"fc1/kernel": 0, "fc1/bias": 0, "fc2/kernel": 1, "fc2/bias": 2}
+    assert report.unmatched == ("norm/scale",)
+    assert report.shadowed_rules == ("fc2/*",)  # it matches fc2's parameters, but earlier rules took them
+    assert report.unused_rules == ()
+    assert (new["fc1"]["kernel"] == 1).all()
+    assert (new["fc2"]["bias"] == 0).all()
+    assert new["fc2"]["kernel"].dtype == np.float32
+    assert new["fc2"]["kernel"].std() > 0
+    assert new["norm"]["scale"] is _mlp()["norm"]["scale"] or (new["norm"]["scale"] == 1).all()
+    assert "fc2/bias <- rule 2 (*/bias)" in str(report)
+    assert "norm/scale" in str(report)
+    assert "fc2/*" in str(report)
+
+
+def test_the_input_pytree_is_not_modified() -> None:
+    params = _mlp()
+    ui.initialize(params, {"*": ui.Constant(2.0)}, seed=0)
+    assert (params["fc1"]["bias"] == 7).all()
+    assert (params["fc1"]["kernel"] == 0).all()
+
+
+def test_a_rule_that_matches_nothing_warns_and_is_reported() -> None:
+    with pytest.warns(UserWarning, match=r"rule '\*\.weights' matched no parameter \(names look like 'fc1/kernel'"):
+        _, report = ui.initialize(_mlp(), {"*.weights": ui.Zeros(), "*": ui.Ones()}, seed=0)
+    assert report.unused_rules == ("*.weights",)
+    assert len(report.applied) == 5
+
+
+def test_seeds_derive_from_canonical_names_so_other_parameters_never_matter() -> None:
+    rules = {"*": ui.RandomNormal()}
+    small, _ = ui.initialize(_mlp(), rules, seed=5)
+    bigger = {**_mlp(), "extra": {"kernel": np.zeros((3, 3), np.float32)}}
+    big, _ = ui.initialize(bigger, rules, seed=5)
+    np.testing.assert_array_equal(small["fc2"]["kernel"], big["fc2"]["kernel"])
+    expected = ui.random_normal((32, 8), seed=derive_seed(5, "fc2.kernel"))
+    np.testing.assert_array_equal(small["fc2"]["kernel"], expected)
+    renamed, _ = ui.initialize(_mlp(), rules, seed=5, names={"fc2.kernel": "fc1.kernel"})
+    np.testing.assert_array_equal(renamed["fc2"]["kernel"], ui.random_normal((32, 8), seed=derive_seed(5, "fc1.kernel")))
+    other, _ = ui.initialize(_mlp(), rules, seed=6)
+    assert not np.array_equal(other["fc2"]["kernel"], small["fc2"]["kernel"])
+
+
+def test_unseeded_calls_follow_the_global_stream() -> None:
+    ui.set_seed(11)
+    first, _ = ui.initialize(_mlp(), {"*": ui.RandomNormal()})
+    ui.set_seed(11)
+    again, _ = ui.initialize(_mlp(), {"*": ui.RandomNormal()})
+    np.testing.assert_array_equal(first["fc1"]["kernel"], again["fc1"]["kernel"])
+
+
+def test_skip_by_names_globs_or_predicate() -> None:
+    _, report = ui.initialize(_mlp(), {"*": ui.Zeros()}, seed=0, skip=["fc1/*", "norm.scale"])
+    assert report.skipped == ("fc1/kernel", "fc1/bias", "norm/scale")
+    assert set(report.applied) == {"fc2/kernel", "fc2/bias"}
+    new, report = ui.initialize(_mlp(), {"*": ui.Zeros()}, seed=0, skip=lambda p: p.rank == 1)
+    assert report.skipped == ("fc1/bias", "fc2/bias", "norm/scale")
+    assert (new["fc1"]["bias"] == 7).all()
+    with pytest.raises(ui.ParameterError, match="skip='fc1'"):
+        ui.initialize(_mlp(), {"*": ui.Zeros()}, skip="fc1")
+
+
+def test_where_and_callable_keys() -> None:
+    rules = [
+        (Where(rank=2, shape=lambda s: s[0] > 40), ui.Ones()),
+        (Where(role="kernel"), ui.Constant(2.0)),
+        (lambda p: p.leaf == "scale", ui.Constant(3.0)),
+        (Where(name="*bias", rank=1), ui.Zeros()),
+    ]
+    new, report = ui.initialize(_mlp(), rules, seed=0)
+    assert (new["fc1"]["kernel"] == 1).all()
+    assert (new["fc2"]["kernel"] == 2).all()
+    assert (new["norm"]["scale"] == 3).all()
+    assert (new["fc2"]["bias"] == 0).all()
+    assert report.unmatched == ()
+    with pytest.raises(ui.ParameterError, match="Where"):
+        Where(type="Dense")  # type: ignore[arg-type]
+
+
+def test_bias_takes_the_fans_of_the_kernel_beside_it() -> None:
+    params = {"fc": {"kernel": np.zeros((400, 4096), np.float32), "bias": np.zeros(4096, np.float32)}}
+    torch_rule = {"*.bias": ui.VarianceScaling(1 / 3, "fan_in", "uniform")}  # U(±1/√fan_in)
+    new, _ = ui.initialize(params, torch_rule, seed=0)
+    bound = 1 / math.sqrt(400)
+    assert 0.99 * bound < np.abs(new["fc"]["bias"]).max() <= bound
+    own, _ = ui.initialize(params, torch_rule, seed=0, bias_fan_from_weight=False)
+    assert np.abs(own["fc"]["bias"]).max() <= 1 / math.sqrt(4096)
+
+
+@pytest.mark.parametrize("layout", ["keras", "torch"])
+def test_drawn_law_has_the_fans_of_the_layout(layout: str) -> None:
+    """A conv kernel in either layout has He's variance 2/fan_in, fan_in = in·kh·kw (a wrong axis order fails)."""
+    keras_shape = (5, 5, 48, 96)
+    shape = keras_shape if layout == "keras" else (96, 48, 5, 5)
+    new, _ = ui.initialize({"conv": {"kernel": np.zeros(shape)}}, {"*": ui.HeNormal()}, seed=1, layout=layout)
+    reference = ui.he_normal(keras_shape, seed=2, dtype="float64")
+    result = scipy_stats.ks_2samp(new["conv"]["kernel"].ravel(), reference.ravel())
+    assert result.pvalue > KS_ALPHA, result
+    wrong = ui.he_normal((5, 5, 96, 48), seed=2, dtype="float64")  # fan_in = 96·25: the test must see it
+    assert scipy_stats.ks_2samp(new["conv"]["kernel"].ravel(), wrong.ravel()).pvalue < KS_ALPHA
+
+
+def test_presets_set_kernel_and_bias_and_let_other_leaves_through() -> None:
+    new, report = ui.initialize(_mlp(), [("fc1/*", ui.torch_linear), ("*", ui.Ones())], seed=0)
+    assert 0.9 / math.sqrt(64) < np.abs(new["fc1"]["bias"]).max() <= 1 / math.sqrt(64)
+    assert report.applied["fc2/kernel"] == 1
+
+
+def test_bad_rules_are_refused_before_anything_is_drawn() -> None:
+    with pytest.raises(ui.ParameterError, match="glob pattern"):
+        ui.initialize(_mlp(), {3: ui.Zeros()})
+    with pytest.raises(ui.ParameterError):
+        ui.initialize(_mlp(), {"*": "not_an_initializer"})
+    with pytest.raises(ui.ShapeError, match=r"rule '\*' gives 'fc1/bias' \(shape \(32,\)\)"):
+        ui.initialize(_mlp(), {"*": ui.Orthogonal()})
+    with pytest.raises(ui.ParameterError, match=r"rng='portible'.*Did you mean 'portable'"):
+        ui.initialize(_mlp(), {"*": ui.Zeros()}, rng="portible")
+    with pytest.raises(ui.SeedError, match="needs an int"):
+        ui.initialize(_mlp(), {"*": ui.Zeros()}, seed=np.random.default_rng(0))  # type: ignore[arg-type]
+
+
+def test_gated_specs() -> None:
+    assert Gated(ui.Orthogonal(), gates=3).specs == (ui.Orthogonal(),) * 3
+    with pytest.raises(ui.ParameterError, match="one spec per gate"):
+        Gated([ui.Zeros(), ui.Ones()], gates=4)
+    with pytest.raises(ui.ShapeError, match="divisible by 4"):
+        ui.initialize({"b": np.zeros(6)}, {"b": unit_forget_bias}, seed=0)
+    new, _ = ui.initialize({"b": np.zeros(12), "r": np.zeros((3, 12))}, {"b": unit_forget_bias, "r": per_gate_orthogonal}, seed=0)
+    assert new["b"].tolist() == [0.0] * 3 + [1.0] * 3 + [0.0] * 6
+    for gate in range(4):
+        block = new["r"][:, 3 * gate : 3 * gate + 3]
+        np.testing.assert_allclose(block.T @ block, np.eye(3), atol=1e-6)
+
+
+def test_param_names() -> None:
+    param = Param("enc/0/weight", ("enc", "0"), "kernel", (3, 4))
+    assert param.canonical == "enc.0.kernel"
+    assert not param.is_bias
+    assert Param("x.bias_ih_l0", ("x",), "bias_ih_l0", (8,)).is_bias
+
+
+# --- torch ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def torch() -> Any:
+    return pytest.importorskip("torch")
+
+
+def test_torch_type_rule_spec_leaves_the_bias_to_later_rules(torch: Any) -> None:
+    import unit_init.torch
+
+    layer = torch.nn.Linear(6, 4)
+    bias = layer.bias.detach().clone()
+    _, report = unit_init.torch.initialize(layer, {torch.nn.Linear: ui.Orthogonal()}, seed=0)
+    np.testing.assert_allclose((layer.weight @ layer.weight.T).detach().numpy(), np.eye(4), atol=1e-5)
+    assert torch.equal(layer.bias, bias)
+    assert report.unmatched == ("bias",)
+
+
+def test_torch_padding_rows_are_kept(torch: Any) -> None:
+    import unit_init.torch
+
+    net = torch.nn.ModuleDict({"emb": torch.nn.Embedding(10, 4, padding_idx=3), "bag": torch.nn.EmbeddingBag(5, 2, padding_idx=0)})
+    _, report = unit_init.torch.initialize(net, {"*": ui.RandomNormal(mean=1.0)}, seed=0)
+    assert torch.count_nonzero(net["emb"].weight[3]) == 0
+    assert torch.count_nonzero(net["bag"].weight[0]) == 0
+    assert torch.count_nonzero(net["emb"].weight[[0, 1, 2, 4]]) == 16
+    assert dict(report.kept_rows) == {"emb.weight": (3,), "bag.weight": (0,)}
+    assert report.applied == {"emb.weight": 0, "bag.weight": 0}
+
+
+def test_torch_meta_parameters_are_refused_before_anything_is_written(torch: Any) -> None:
+    import unit_init.torch
+
+    net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2, device="meta"))
+    before = net[0].weight.detach().clone()
+    with pytest.raises(ui.DeviceError, match=r"'1.weight' is on the 'meta' device.*to_empty\(device=\.\.\.\)"):
+        unit_init.torch.initialize(net, {"*": ui.Zeros()}, seed=0)
+    assert torch.equal(net[0].weight, before)
+    _, report = unit_init.torch.initialize(net, {"*": ui.Zeros()}, seed=0, skip=lambda p: p.path == ("1",))
+    assert report.skipped == ("1.weight", "1.bias")
+    assert torch.count_nonzero(net[0].weight) == 0
+    lazy = torch.nn.LazyLinear(3)
+    with pytest.raises(ui.ParameterError, match="forward pass first"):
+        unit_init.torch.initialize(lazy, {"*": ui.Zeros()}, seed=0)
+
+
+def test_torch_lstm_per_gate_rules(torch: Any) -> None:
+    import unit_init.torch
+
+    hidden = 16
+    lstm = torch.nn.LSTM(8, hidden)
+    rules = {"weight_hh_*": per_gate_orthogonal, "weight_ih_*": ui.GlorotUniform(), "bias_ih_*": unit_forget_bias, "bias_hh_*": ui.Zeros()}
+    unit_init.torch.initialize(lstm, rules, seed=0)
+    recurrent = lstm.weight_hh_l0.detach().numpy()  # (4h, h), gates i, f, g, o along axis 0
+    for gate in range(4):
+        block = recurrent[gate * hidden : (gate + 1) * hidden]
+        np.testing.assert_allclose(block @ block.T, np.eye(hidden), atol=1e-5)
+    assert lstm.bias_ih_l0.tolist() == [0.0] * hidden + [1.0] * hidden + [0.0] * 2 * hidden
+
+
+def test_torch_conv_transpose_is_drawn_with_its_own_fans(torch: Any) -> None:
+    import unit_init.torch
+
+    layer = torch.nn.ConvTranspose2d(64, 8, 5)  # weight (in, out, kh, kw): fan_in = 64·25 under torch's convention
+    unit_init.torch.initialize(layer, {"weight": ui.HeUniform()}, seed=0)
+    bound = math.sqrt(6 / (64 * 25))
+    assert 0.99 * bound < float(layer.weight.detach().abs().max()) <= bound
+
+
+# --- the same rules object on every framework ----------------------------------------------
+
+RULES = [
+    ("*.kernel", ui.HeUniform()),
+    ("*.embedding", ui.RandomNormal(stddev=0.02)),
+    ("*.bias", ui.Zeros()),
+    ("*.never", ui.Ones()),
+]
+
+
+def test_the_same_rules_on_torch(torch: Any) -> None:
+    import unit_init.torch
+
+    net = torch.nn.ModuleDict({"emb": torch.nn.Embedding(10, 8), "fc1": torch.nn.Linear(8, 16), "fc2": torch.nn.Linear(16, 4)})
+    with pytest.warns(UserWarning, match="never"):
+        _, report = unit_init.torch.initialize(net, RULES, seed=0)
+    assert sorted(report.applied) == ["emb.weight", "fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight"]
+    assert sorted(report.applied.values()) == [0, 0, 1, 2, 2]
+    assert report.unused_rules == ("*.never",)
+
+
+def test_the_same_rules_on_flax_linen_nnx_and_pytrees() -> None:
+    jax = pytest.importorskip("jax")
+    pytest.importorskip("flax")
+    import flax.linen as nn
+    from flax import nnx
+
+    import unit_init.jax
+
+    class Linen(nn.Module):
+        @nn.compact
+        def __call__(self, x: Any) -> Any:
+            x = nn.Embed(10, 8, name="emb")(x)
+            return nn.Dense(4, name="fc2")(nn.Dense(16, name="fc1")(x))
+
+    model = Linen()
+    x = jax.numpy.zeros((1,), jax.numpy.int32)
+    variables = model.init(jax.random.key(0), x)
+    with pytest.warns(UserWarning, match="never"):
+        new, report = unit_init.jax.initialize(variables, RULES, seed=0)
+    assert sorted(report.applied) == ["emb/embedding", "fc1/bias", "fc1/kernel", "fc2/bias", "fc2/kernel"]
+    assert sorted(report.applied.values()) == [0, 0, 1, 2, 2]
+    assert not new["params"]["fc1"]["kernel"].committed  # what jax.random returns
+    assert float(abs(new["params"]["fc1"]["kernel"]).max()) <= math.sqrt(6 / 8)
+    # type keys for linen: the module paths say which module owns what
+    typed, report = unit_init.jax.initialize(variables, {nn.Dense: ui.Ones(), nn.Embed: ui.Zeros(), "*": ui.Constant(2.0)}, seed=0, modules=model.module_paths(jax.random.key(0), x))
+    assert (typed["params"]["fc1"]["kernel"] == 1).all()
+    assert (typed["params"]["fc1"]["bias"] == 2).all()
+    jitted = jax.jit(lambda v: unit_init.jax.initialize(v, RULES[:3], seed=0, rng="portable").params)(variables)  # inside a user jit
+    eager, _ = unit_init.jax.initialize(variables, RULES[:3], seed=0, rng="portable")
+    np.testing.assert_allclose(jitted["params"]["fc1"]["kernel"], eager["params"]["fc1"]["kernel"], rtol=1e-6)  # XLA may fuse the affine into an FMA
+    committed = jax.device_put(variables, jax.devices()[0])
+    assert unit_init.jax.initialize(committed, RULES[:3], seed=0).params["params"]["fc1"]["kernel"].committed
+
+    class Nnx(nnx.Module):
+        def __init__(self, rngs: Any) -> None:
+            self.emb = nnx.Embed(10, 8, rngs=rngs)
+            self.fc1, self.fc2 = nnx.Linear(8, 16, rngs=rngs), nnx.Linear(16, 4, rngs=rngs)
+
+    net = Nnx(nnx.Rngs(0))
+    with pytest.warns(UserWarning, match="never"):
+        same, report = unit_init.jax.initialize(net, RULES, seed=0)
+    assert same is net
+    assert sorted(report.applied.values()) == [0, 0, 1, 2, 2]
+    np.testing.assert_array_equal(np.asarray(net.fc1.kernel[...]), np.asarray(new["params"]["fc1"]["kernel"]))
+    unit_init.jax.initialize(net, {nnx.Linear: ui.Ones(), "*": ui.Zeros()}, seed=0)
+    assert (np.asarray(net.fc2.kernel[...]) == 1).all()
+    assert (np.asarray(net.fc2.bias[...]) == 0).all()
+
+
+def test_the_same_rules_on_haiku_and_equinox_pytrees() -> None:
+    jax = pytest.importorskip("jax")
+    hk = pytest.importorskip("haiku")
+    eqx = pytest.importorskip("equinox")
+    import unit_init.jax
+
+    forward = hk.without_apply_rng(hk.transform(lambda x: hk.Linear(4, name="fc2")(hk.Linear(16, name="fc1")(x))))
+    params = forward.init(jax.random.key(0), jax.numpy.zeros((1, 8)))
+    rules = [rule for rule in RULES if rule[0] != "*.never"]
+    with pytest.warns(UserWarning, match="embedding"):
+        _new, report = unit_init.jax.initialize(params, rules, seed=0)  # Haiku's w and b are kernel and bias
+    assert sorted(report.applied) == ["fc1/b", "fc1/w", "fc2/b", "fc2/w"]
+    mlp = eqx.nn.MLP(8, 4, 16, 1, key=jax.random.key(0))
+    with pytest.warns(UserWarning, match="embedding"):
+        new_mlp, report = unit_init.jax.initialize(mlp, rules, seed=0, layout="torch")  # Equinox: (out, in)
+    assert sorted(report.applied) == ["layers/0/bias", "layers/0/weight", "layers/1/bias", "layers/1/weight"]
+    assert new_mlp.layers[0].weight.shape == (16, 8)
+    assert float(abs(new_mlp.layers[1].bias).max()) == 0
+    assert float(abs(new_mlp.layers[0].weight).max()) <= math.sqrt(6 / 8)
+
+
+def test_the_same_rules_on_keras() -> None:
+    keras = pytest.importorskip("keras")
+    import unit_init.keras
+
+    inputs = keras.Input((3,), dtype="int32")
+    x = keras.layers.Embedding(10, 8, name="emb")(inputs)
+    x = keras.layers.BatchNormalization(name="norm")(x)
+    outputs = keras.layers.Dense(4, name="fc2")(keras.layers.Dense(16, name="fc1")(x))
+    model = keras.Model(inputs, outputs, name="net")
+    with pytest.warns(UserWarning, match="never"):
+        _, report = unit_init.keras.initialize(model, RULES, seed=0)
+    assert sorted(report.applied) == ["emb/embeddings", "fc1/bias", "fc1/kernel", "fc2/bias", "fc2/kernel", "norm/beta"]  # beta is a bias
+    assert report.unmatched == ("norm/gamma",)  # the moving statistics are not parameters
+    fc1 = model.get_layer("fc1")
+    assert np.abs(keras.ops.convert_to_numpy(fc1.kernel)).max() <= math.sqrt(6 / 8)
+    unit_init.keras.initialize(model, {keras.layers.Dense: ui.Ones(), "*": ui.Constant(2.0)}, seed=0)
+    assert (keras.ops.convert_to_numpy(fc1.kernel) == 1).all()
+    assert (keras.ops.convert_to_numpy(fc1.bias) == 2).all()
+    with pytest.raises(ui.ParameterError, match="must be a built Keras model"):
+        unit_init.keras.initialize(keras.layers.Dense(3), RULES)
+
+
+def test_keras_lstm_per_gate_rules() -> None:
+    keras = pytest.importorskip("keras")
+    import unit_init.keras
+
+    hidden = 8
+    model = keras.Sequential([keras.Input((5, 3)), keras.layers.LSTM(hidden, name="lstm")], name="rnn")
+    unit_init.keras.initialize(model, {"*.recurrent_kernel": per_gate_orthogonal, "*.bias": unit_forget_bias, "*": ui.GlorotUniform()}, seed=0)
+    cell = model.get_layer("lstm").cell
+    recurrent = keras.ops.convert_to_numpy(cell.recurrent_kernel)  # (h, 4h), gates i, f, c, o along axis 1
+    for gate in range(4):
+        block = recurrent[:, gate * hidden : (gate + 1) * hidden]
+        np.testing.assert_allclose(block.T @ block, np.eye(hidden), atol=1e-5)
+    assert keras.ops.convert_to_numpy(cell.bias).tolist() == [0.0] * hidden + [1.0] * hidden + [0.0] * 2 * hidden
+
+
+def test_keras_attention_kernels_take_the_fans_keras_gives_them() -> None:
+    """A type key reaches the EinsumDense projections inside MultiHeadAttention, drawn with fans 512 and 8·64."""
+    keras = pytest.importorskip("keras")
+    import unit_init.keras
+
+    query = keras.Input((4, 512))
+    outputs = keras.layers.MultiHeadAttention(num_heads=8, key_dim=64, name="mha")(query, query)
+    model = keras.Model(query, outputs, name="att")
+    _, report = unit_init.keras.initialize(model, {keras.layers.MultiHeadAttention: ui.GlorotUniform()}, seed=0)
+    assert sorted(report.applied) == ["mha/attention_output/kernel", "mha/key/kernel", "mha/query/kernel", "mha/value/kernel"]
+    assert len(report.unmatched) == 4  # the biases
+    bound = math.sqrt(6 / (512 + 512))  # Keras: fan_in = 512, fan_out = 8 · 64 (and the reverse for the output)
+    variables = {variable.path: variable for variable in model.weights}
+    for name in ("query", "attention_output"):
+        kernel = keras.ops.convert_to_numpy(variables[f"mha/{name}/kernel"])
+        assert 0.99 * bound < np.abs(kernel).max() <= bound, name
+
+
+def test_torch_type_keys_reach_sublayers(torch: Any) -> None:
+    import unit_init.torch
+
+    attention = torch.nn.MultiheadAttention(16, 4)
+    _, report = unit_init.torch.initialize(attention, {torch.nn.MultiheadAttention: ui.Ones(), "*": ui.Zeros()}, seed=0)
+    assert report.applied == {"in_proj_weight": 0, "in_proj_bias": 1, "out_proj.weight": 0, "out_proj.bias": 1}
+
+
+def test_flax_lstm_cell_gates_are_separate_kernels_set_by_globs() -> None:
+    pytest.importorskip("flax")
+    from flax import nnx
+
+    import unit_init.jax
+
+    cell = nnx.LSTMCell(3, 4, rngs=nnx.Rngs(0))
+    rules = {"h?.kernel": ui.Orthogonal(), "i*.kernel": ui.GlorotUniform(), "hf.bias": ui.Ones(), "*bias": ui.Zeros()}  # nnx: ii, if_, ig, io
+    _, report = unit_init.jax.initialize(cell, rules, seed=0)
+    assert report.unmatched == ()
+    assert np.asarray(cell.hf.bias[...]).tolist() == [1.0] * 4
+    assert np.asarray(cell.hi.bias[...]).tolist() == [0.0] * 4
+    recurrent = np.asarray(cell.hg.kernel[...])
+    np.testing.assert_allclose(recurrent.T @ recurrent, np.eye(4), atol=1e-5)
