@@ -28,7 +28,7 @@ _DOC_NEEDS = {
     "adapters.md": ("torch", "keras", "jax", "flax"),
     "adapters/torch.md": ("torch",),
     "adapters/keras.md": ("keras",),
-    "adapters/jax.md": ("jax", "flax"),
+    "adapters/jax.md": ("jax", "flax", "haiku"),
     "adapters/porting.md": ("torch", "jax", "flax", "keras"),
 }
 

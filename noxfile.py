@@ -18,10 +18,10 @@ BACKENDS = {
     "numpy": ((), ()),
     "torch": ((TORCH,), ("torch",)),
     "tensorflow": ((), ("tensorflow-cpu",)),
-    "jax": ((), ("jax", "flax")),
+    "jax": ((), ("jax", "flax", "haiku", "equinox")),
     "array_api": ((), ("array-api",)),
 }
-ALL_EXTRAS = ("torch", "tensorflow-cpu", "jax", "flax", "array-api", "keras", "plot")
+ALL_EXTRAS = ("torch", "tensorflow-cpu", "jax", "flax", "haiku", "equinox", "array-api", "keras", "plot")
 PYTEST = ("pytest", "-n", "2", "--dist", "loadgroup", "-p", "no:cacheprovider")
 
 
