@@ -3,20 +3,39 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from unit_init import CATALOGUE, EXTRAS
-from unit_init.cli import main
+import unit_init.cli
+from unit_init import CATALOGUE, EXTRAS, __version__
+from unit_init.cli import NAME_SYNTAX, main
+from unit_init.diagnostics.specs import parse
 
 NETWORK = ["--depth", "20", "--width", "64", "--batch", "32"]
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "unit_init", *args], capture_output=True, text=True, timeout=120, check=False)
+def _run(*args: str, env: dict[str, str] | None = None, memory: int | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m unit_init ARGS`` with ``env`` added to the environment and at most ``memory`` bytes of address space."""
+
+    def limit() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    return subprocess.run(
+        [sys.executable, "-m", "unit_init", *args], capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, **(env or {})}, preexec_fn=limit if memory else None,
+    )
+
+
+def _main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = main(list(args))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
 
 
 def test_list_prints_the_catalogue_with_formulas() -> None:
@@ -95,6 +114,12 @@ def test_compare_default_set_json(tmp_path: Path) -> None:
         (["sample", "he_normal", "-3"], "negative dimension"),
         (["sample", "he_normal", "4", "--dtype", "int32"], "needs a float dtype"),
         (["sample", "he_normal", "4", "--backend", "nope"], "backend='nope' is not known"),
+        (["sample", "he_normal"], "a shape is required"),
+        (["sample", "he_normal", "4", "--shape", "5"], "given twice and differently, as 4 and as --shape 5"),
+        (["show", "he_normal", "4", "4", "--shape", "4", "4", "1"], "given twice and differently"),
+        (["sample", "he_normal", str(10**20), str(10**20)], "more than any array can hold"),
+        (["diagnose", "he_normal", "--width", str(10**12)], "more than any array can hold"),
+        (["sample", "he_normal", "4.5"], "invalid int value: '4.5'"),
         (["compare", "he_normal", "--plot", "out.pdf"], ".png or .svg"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         ([], "required: COMMAND"),
@@ -117,3 +142,84 @@ def test_main_in_process(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     assert main(["show", "identity", "--shape", "3"]) == 2
     assert "rank 2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "forms",
+    [
+        [["show", "he_uniform", "64", "32", "3"], ["show", "he_uniform", "--shape", "64", "32", "3"],
+         ["show", "he_uniform", "64", "32", "3", "--shape", "64", "32", "3"]],
+        [["sample", "he_uniform", "64", "32", "--seed", "3"], ["sample", "he_uniform", "--shape", "64", "32", "--seed", "3"],
+         ["sample", "he_uniform", "--seed", "3", "--shape", "64", "32"], ["sample", "he_uniform", "64", "32", "--shape", "64", "32", "--seed", "3"]],
+    ],
+    ids=["show", "sample"],
+)
+def test_a_shape_is_spelt_either_way_in_every_command(capsys: pytest.CaptureFixture[str], forms: list[list[str]]) -> None:
+    results = [_main(capsys, *form) for form in forms]
+    assert results[0][0] == 0, results[0][2]
+    assert "(64, 32" in results[0][1]
+    assert all(result == results[0] for result in results[1:])
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _main(capsys, "--version") == (0, f"unit-init {__version__}\n", "")
+
+
+@pytest.mark.parametrize("command", ["show", "sample", "diagnose", "compare"])
+def test_help_explains_the_name_syntax(capsys: pytest.CaptureFixture[str], command: str) -> None:
+    status, out, _ = _main(capsys, command, "--help")
+    assert status == 0
+    assert "NAME[:KEY=VALUE[,KEY=VALUE...]]" in out
+    assert "random_normal:stddev=0.01" in out
+    assert "variance_scaling:scale=2,mode=fan_out" in out
+    assert ("--shape 256 128" in out) == (command in ("show", "sample"))
+
+
+def test_the_name_syntax_in_help_is_what_the_parser_does() -> None:
+    examples = [line.strip() for line in NAME_SYNTAX.splitlines() if line.startswith("  ") and "[" not in line]
+    assert [type(parse(example)).__name__ for example in examples] == ["HeNormal", "RandomNormal", "VarianceScaling"]
+    spec = parse(" variance_scaling : scale = 2 , mode = fan_out ")  # spaces around keys and values are dropped
+    assert (spec.scale, spec.mode) == (2, "fan_out")
+    assert isinstance(spec.scale, int)
+    assert parse("random_normal:stddev=1e-2").stddev == 0.01  # int, else float
+    with pytest.raises(ValueError, match="mode"):
+        parse("variance_scaling:mode='fan_out'")  # text is taken as it is: no quotes
+
+
+def test_progress_counts_from_one_when_forced_on() -> None:
+    result = _run("compare", "--depth", "3", "--width", "8", "--batch", "4", env={"UNIT_INIT_PROGRESS": "1"})
+    assert result.returncode == 0, result.stderr
+    steps = [line.split()[1] for line in result.stderr.splitlines()]
+    assert steps == [f"[{i}/6]" for i in range(1, 7)]
+    assert "[1/6] diagnosing zeros…" in result.stderr
+
+
+@pytest.mark.parametrize("env", [{}, {"UNIT_INIT_PROGRESS": "0"}], ids=["auto-not-a-tty", "forced-off"])
+def test_progress_is_silent_when_not_wanted(env: dict[str, str]) -> None:
+    result = _run("diagnose", "he_normal", "--depth", "3", "--width", "8", "--batch", "4", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="address-space limits (RLIMIT_AS) as Linux sets them")
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sample", "he_normal", "100000", "100000"], "try a smaller shape"),
+        (["diagnose", "he_normal", "--depth", "1000000000"], "try a smaller --depth, --width or --batch"),
+    ],
+)
+def test_out_of_memory_is_one_line(args: list[str], message: str) -> None:
+    result = _run(*args, memory=3 << 30)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"unit-init {args[0]}: error: out of memory (Unable to allocate")
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_interrupt_is_one_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(unit_init.cli, "diagnose", interrupted)
+    assert _main(capsys, "diagnose", "he_normal") == (130, "", "unit-init: interrupted\n")

@@ -3,15 +3,21 @@
 ::
 
     unit-init list
-    unit-init show he_normal --shape 256 128 --layout torch
-    unit-init sample random_normal:stddev=0.01 256 128 --backend torch --seed 0
+    unit-init show he_normal 256 128 --layout torch
+    unit-init sample random_normal:stddev=0.01 --shape 256 128 --backend torch --seed 0
     unit-init diagnose he_normal --activation relu --depth 50 --plot he.png
     unit-init compare zeros he_normal glorot_normal --activation tanh --json
+    unit-init --version
 
-``NAME`` is an initializer with optional parameters
-(``variance_scaling:scale=2,mode=fan_out``). Any error — a bad argument or a
-:class:`unit_init.UnitInitError` — prints one line on stderr and exits with
-status 2.
+One grammar for every command (see docs/cli.md): ``NAME`` is an initializer
+with optional parameters, ``NAME[:KEY=VALUE[,KEY=VALUE…]]``
+(``variance_scaling:scale=2,mode=fan_out``); a shape is its dimensions, after
+``NAME`` or after ``--shape`` (either form, in ``show`` and ``sample``).
+Progress (``[1/6] diagnosing zeros…`` on stderr) follows
+:mod:`unit_init.progress`: shown in a terminal, silent in a pipe, under CI or
+pytest; ``UNIT_INIT_PROGRESS=1``/``0`` forces it. Any error — a bad argument, a
+:class:`unit_init.UnitInitError`, a run too large for memory — prints one line
+on stderr and exits with status 2.
 """
 
 from __future__ import annotations
@@ -22,11 +28,11 @@ import json
 import math
 import os
 import sys
-import threading
-import time
+import textwrap
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any, Final, NoReturn
 
+from unit_init import __version__
 from unit_init.diagnostics.activations import ACTIVATIONS, ALIASES
 from unit_init.diagnostics.compare import DEFAULT_SPECS, compare
 from unit_init.diagnostics.diagnose import diagnose
@@ -35,6 +41,7 @@ from unit_init.diagnostics.specs import formula, label, parse
 from unit_init.diagnostics.tables import table
 from unit_init.drawing import resolve_target
 from unit_init.errors import ParameterError, UnitInitError
+from unit_init.progress import wanted
 from unit_init.spec.catalogue import CATALOGUE
 from unit_init.spec.distributions import TruncatedNormal, truncated_standard_normal_moments
 from unit_init.spec.fans import LAYOUTS
@@ -42,8 +49,27 @@ from unit_init.spec.structured import EXTRAS
 
 __all__ = ["main"]
 
-PROGRESS_AFTER = 0.5
-"""Seconds a run may take before progress appears on stderr."""
+NAME_SYNTAX: Final = textwrap.dedent("""\
+    NAME is an initializer of `unit-init list`, with optional parameters:
+      NAME[:KEY=VALUE[,KEY=VALUE...]]
+    e.g.
+      he_normal
+      random_normal:stddev=0.01
+      variance_scaling:scale=2,mode=fan_out,distribution=uniform
+    The text after the first ':' is split at each ',', each item at its first
+    '=', and spaces around keys and values are dropped. A VALUE is read as an
+    int, else a float, else kept as text, without quotes (mode=fan_out, not
+    mode='fan_out'); so a value cannot hold a ','. KEY is a parameter of the
+    initializer (`unit-init show NAME` lists them).""")
+"""How ``NAME`` is written, shown at the end of each command's ``--help``."""
+
+_NAME_HELP: Final = "an initializer, NAME[:KEY=VALUE,...] (see below)"
+
+SHAPE_SYNTAX: Final = textwrap.dedent("""\
+    A shape is its dimensions, after NAME or after --shape (the same):
+      unit-init {command} he_normal 256 128
+      unit-init {command} he_normal --shape 256 128""")
+"""How a shape is written, shown in the ``--help`` of ``show`` and ``sample``."""
 
 
 class _UsageError(Exception):
@@ -55,33 +81,9 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{self.prog}: {message}")
 
 
-class _Progress:
-    """Writes ``[i/n] spec…`` lines on stderr once a run has taken more than :data:`PROGRESS_AFTER` seconds."""
-
-    def __init__(self) -> None:
-        self._start = time.monotonic()
-        self._current = ""
-        self._shown = False
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(PROGRESS_AFTER, self._show)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def _show(self) -> None:
-        with self._lock:
-            if self._current:
-                print(f"unit-init: {self._current}…", file=sys.stderr, flush=True)
-            self._shown = True
-
-    def step(self, index: int, total: int, spec: str) -> None:
-        with self._lock:
-            self._current = f"[{index}/{total}] diagnosing {spec}"
-            show = self._shown or time.monotonic() - self._start > PROGRESS_AFTER
-        if show:
-            self._show()
-
-    def stop(self) -> None:
-        self._timer.cancel()
+def _announce(index: int, total: int, spec: str) -> None:
+    """One progress line on stderr, ``[index/total]`` counted from 1, before each spec is diagnosed."""
+    print(f"unit-init: [{index}/{total}] diagnosing {spec}…", file=sys.stderr, flush=True)
 
 
 def _positive_int(text: str) -> int:
@@ -90,6 +92,37 @@ def _positive_int(text: str) -> int:
         msg = f"{text!r} is not a positive integer"
         raise argparse.ArgumentTypeError(msg)
     return value
+
+
+def _add_shape(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dims", type=int, nargs="*", metavar="DIM", help="the shape's dimensions (or give them with --shape)")
+    parser.add_argument("--shape", type=int, nargs="+", metavar="DIM", help="the shape's dimensions, e.g. --shape 256 128")
+
+
+def _shape(args: argparse.Namespace) -> tuple[int, ...] | None:
+    """The shape given after ``NAME`` or with ``--shape`` (the same if both), or ``None`` where neither."""
+    dims = tuple(args.dims) or None
+    option = None if args.shape is None else tuple(args.shape)
+    if dims is not None and option is not None and dims != option:
+        first, second = (" ".join(map(str, shape)) for shape in (dims, option))
+        msg = f"unit-init {args.command}: the shape is given twice and differently, as {first} and as --shape {second}; give it once"
+        raise _UsageError(msg)
+    return dims or option
+
+
+def _check_size(command: str, what: str, elements: int) -> None:
+    """Refuse an array no machine can index (more than ``sys.maxsize`` elements); smaller ones that do not fit end as out of memory."""
+    if elements > sys.maxsize:
+        msg = f"unit-init {command}: {what} means {elements} elements in one array, more than any array can hold ({sys.maxsize})"
+        raise _UsageError(msg)
+
+
+def _command(commands: Any, name: str, help_: str, syntax: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name, help=help_, description=help_[:1].upper() + help_[1:] + ".", epilog=syntax,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
 
 
 def _add_target(parser: argparse.ArgumentParser) -> None:
@@ -113,23 +146,27 @@ def _add_network(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> _Parser:
-    parser = _Parser(prog="unit-init", description="Weight initializers for every array framework.")
+    parser = _Parser(
+        prog="unit-init", description="Weight initializers for every array framework.", epilog=NAME_SYNTAX,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"unit-init {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("list", help="the catalogue, one formula each")
-    show = commands.add_parser("show", help="formula, fans, variance and distribution of one initializer")
-    show.add_argument("name", metavar="NAME")
-    show.add_argument("--shape", type=int, nargs="+", metavar="DIM")
+    show = _command(commands, "show", "formula, fans, variance and distribution of one initializer", f"{NAME_SYNTAX}\n\n{SHAPE_SYNTAX.format(command='show')}")
+    show.add_argument("name", metavar="NAME", help=_NAME_HELP)
+    _add_shape(show)
     show.add_argument("--layout", default="keras", choices=list(LAYOUTS))
-    sample = commands.add_parser("sample", help="draw an array and compare its moments with the expected ones")
-    sample.add_argument("name", metavar="NAME")
-    sample.add_argument("shape", type=int, nargs="+", metavar="DIM")
+    sample = _command(commands, "sample", "draw an array and compare its moments with the expected ones", f"{NAME_SYNTAX}\n\n{SHAPE_SYNTAX.format(command='sample')}")
+    sample.add_argument("name", metavar="NAME", help=_NAME_HELP)
+    _add_shape(sample)
     sample.add_argument("--layout", default="keras", choices=list(LAYOUTS))
     _add_target(sample)
-    one = commands.add_parser("diagnose", help="activation and gradient statistics of a deep MLP, and a verdict")
-    one.add_argument("name", metavar="NAME")
+    one = _command(commands, "diagnose", "activation and gradient statistics of a deep MLP, and a verdict", NAME_SYNTAX)
+    one.add_argument("name", metavar="NAME", help=_NAME_HELP)
     _add_network(one)
-    many = commands.add_parser("compare", help="diagnose several initializers side by side")
-    many.add_argument("names", metavar="NAME", nargs="*", help=f"default: {' '.join(DEFAULT_SPECS)}")
+    many = _command(commands, "compare", "diagnose several initializers side by side", NAME_SYNTAX)
+    many.add_argument("names", metavar="NAME", nargs="*", help=f"initializers, each NAME[:KEY=VALUE,...]; default: {' '.join(DEFAULT_SPECS)}")
     _add_network(many)
     return parser
 
@@ -174,7 +211,7 @@ def _show(name: str, shape: Sequence[int] | None, layout: str) -> str:
         f"parameters: {', '.join(f'{k}={v!r}' for k, v in spec.get_config().items())}",
     ]
     if shape is None:
-        return "\n".join([*lines, "(pass --shape to see fans, variance and the distribution for a shape)"])
+        return "\n".join([*lines, "(give a shape, after NAME or with --shape, to see its fans, variance and distribution)"])
     dims = tuple(shape)
     distribution = spec.distribution_for(dims, layout=layout)
     fans = spec.fans(dims, layout=layout)
@@ -191,9 +228,13 @@ def _show(name: str, shape: Sequence[int] | None, layout: str) -> str:
 
 
 def _sample(args: argparse.Namespace) -> str:
+    dims = _shape(args)
+    if dims is None:
+        msg = f"unit-init sample: a shape is required: its dimensions after NAME ({args.name} 256 128) or with --shape 256 128"
+        raise _UsageError(msg)
+    _check_size(args.command, f"shape {dims}", math.prod(dims))
     spec = parse(args.name)
     target = resolve_target(args.backend, args.device, args.dtype)
-    dims = tuple(args.shape)
     array = spec(dims, backend=target.backend, device=target.device, dtype=target.dtype, seed=args.seed, layout=args.layout)
     import numpy as np
 
@@ -215,6 +256,7 @@ def _sample(args: argparse.Namespace) -> str:
 
 
 def _network_options(args: argparse.Namespace) -> dict[str, Any]:
+    _check_size(args.command, f"--width {args.width} with --batch {args.batch}", args.width * max(args.width, args.batch))
     return {
         "activation": args.activation, "activation_param": args.activation_param, "depth": args.depth,
         "width": args.width, "batch": args.batch, "bias": args.bias, "backend": args.backend,
@@ -225,15 +267,13 @@ def _network_options(args: argparse.Namespace) -> dict[str, Any]:
 def _diagnostics(args: argparse.Namespace) -> str:
     if args.plot:
         check_path(args.plot)  # before the run, not after it
-    progress = _Progress()
-    try:
-        if args.command == "diagnose":
-            progress.step(1, 1, args.name)
-            result: Any = diagnose(args.name, **_network_options(args))
-        else:
-            result = compare(args.names or None, progress=progress.step, **_network_options(args))
-    finally:
-        progress.stop()
+    progress = _announce if wanted() else None
+    if args.command == "diagnose":
+        if progress is not None:
+            progress(1, 1, args.name)
+        result: Any = diagnose(args.name, **_network_options(args))
+    else:
+        result = compare(args.names or None, progress=progress, **_network_options(args))
     if args.plot:
         result.plot(args.plot)
     if args.json:
@@ -245,18 +285,40 @@ def _run(args: argparse.Namespace) -> str:
     if args.command == "list":
         return _list()
     if args.command == "show":
-        return _show(args.name, args.shape, args.layout)
+        return _show(args.name, _shape(args), args.layout)
     if args.command == "sample":
         return _sample(args)
     return _diagnostics(args)
 
 
+def _out_of_memory(args: argparse.Namespace | None, error: MemoryError) -> str:
+    """One line for a run too large for memory, saying what to make smaller (a real size guard is still to come)."""
+    command = getattr(args, "command", None)
+    smaller = "a smaller shape" if command in ("show", "sample") else "a smaller --depth, --width or --batch"
+    detail = " ".join(str(error).split())
+    return f"unit-init {command or ''}: error: out of memory{f' ({detail})' if detail else ''}; try {smaller}".replace("  ", " ")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``unit-init`` with ``argv`` (default ``sys.argv[1:]``); return the exit status.
 
-    0 on success, 2 on a bad argument or any :class:`unit_init.UnitInitError`
-    (one line on stderr, no traceback).
+    0 on success (and for ``--help``, ``--version``); 2 on a bad argument, any
+    :class:`unit_init.UnitInitError` or a run that does not fit in memory (one
+    line on stderr, no traceback); 130 when interrupted (Ctrl-C).
+
+    Examples
+    --------
+    >>> main(["--version"])  # doctest: +ELLIPSIS
+    unit-init 0.1...
+    0
+    >>> import contextlib, io
+    >>> with contextlib.redirect_stderr(io.StringIO()) as err:
+    ...     main(["sample", "he_normal", "4", "4", "--shape", "4", "5"])
+    2
+    >>> print(err.getvalue().strip())
+    unit-init sample: the shape is given twice and differently, as 4 4 and as --shape 4 5; give it once (see unit-init --help)
     """
+    args: argparse.Namespace | None = None
     try:
         args = _parser().parse_args(argv)
         output = _run(args)
@@ -266,6 +328,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UnitInitError as error:
         print(f"unit-init: error: {error}", file=sys.stderr)
         return 2
+    except MemoryError as error:
+        print(_out_of_memory(args, error), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("unit-init: interrupted", file=sys.stderr)
+        return 130
     except SystemExit as exit_:  # --help
         return exit_.code if isinstance(exit_.code, int) else 0
     try:

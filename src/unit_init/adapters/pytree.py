@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from unit_init.adapters.canonical import canonical_leaf
-from unit_init.adapters.rules import Initialized, Param, Rules, check_rng, draw, plan
+from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.spec.fans import LayoutLike
 
 __all__ = ["initialize", "params_subtree", "tree_param"]
@@ -60,6 +60,7 @@ def initialize(
     names: Mapping[str, str] | Callable[[str], str] | None = None,
     skip: Iterable[str] | Callable[[Param], bool] | None = None,
     bias_fan_from_weight: bool = True,
+    progress: bool | None = None,
 ) -> Initialized:
     """Initialize a pytree (nested dicts, lists, tuples) of NumPy arrays by rules; return new params and the report.
 
@@ -89,6 +90,10 @@ def initialize(
         they are (e.g. loaded from a checkpoint).
     bias_fan_from_weight:
         Draw a ``bias`` with the fans of the ``kernel`` beside it (PyTorch's rule).
+    progress:
+        Show a progress bar: ``True``, ``False``, or ``None`` (the default:
+        ``UNIT_INIT_PROGRESS`` if set, else only in a terminal or notebook;
+        see :mod:`unit_init.progress`).
 
     Examples
     --------
@@ -105,8 +110,11 @@ def initialize(
     paths = dict(zip((param.name for param in described), arrays, strict=True))
     entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
     new = {}
-    for entry in entries:
+
+    def write(entry: Entry) -> None:
         path = paths[entry.param.name]
         new[path] = np.ascontiguousarray(draw(entry, backend="numpy", dtype=arrays[path].dtype, rng=rng))
+
+    fill(entries, write, progress=progress)
     rebuilt = _rebuild(subtree, (), new)
     return Initialized({**params, "params": rebuilt} if prefix else rebuilt, report)

@@ -37,6 +37,7 @@ the same weights (see docs/adapters/porting.md).
 from __future__ import annotations
 
 import fnmatch
+import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -50,6 +51,7 @@ from unit_init.backends.registry import get_backend
 from unit_init.drawing import RNG_MODES
 from unit_init.errors import ParameterError, SeedError, ShapeError, closest
 from unit_init.presets import LayerPreset
+from unit_init.progress import bar
 from unit_init.seeds import derive_seed, normalize_seed
 from unit_init.spec.catalogue import Ones, Orthogonal, Zeros
 from unit_init.spec.fans import Fans, LayoutLike, compute_fans
@@ -64,6 +66,7 @@ __all__ = [
     "Where",
     "check_rng",
     "draw",
+    "fill",
     "per_gate_orthogonal",
     "plan",
     "root_seed",
@@ -485,3 +488,26 @@ def draw(entry: Entry, *, backend: Any, device: Any = None, dtype: Any = None, r
     if order is None or order == tuple(range(len(order))):
         return values
     return xp.permute_dims(values, tuple(int(a) for a in np.argsort(order)))
+
+
+def fill(entries: Sequence[Entry], write: Callable[[Entry], object], *, progress: bool | None = None) -> None:
+    """Call ``write(entry)`` for each entry in order, with a progress bar counting their elements.
+
+    The one place every walker's writes go through, so whole-model
+    ``initialize`` reports progress the same way in every framework: shown
+    where :func:`unit_init.progress.wanted` says so (``progress=True``/``False``,
+    else ``UNIT_INIT_PROGRESS``, else in a terminal or notebook only), in
+    parameters (elements) done of ``sum(prod(shape))``.
+
+    Examples
+    --------
+    >>> params = [Param("a", (), "kernel", (2, 3)), Param("b", (), "bias", (3,))]
+    >>> done = []
+    >>> fill([Entry(p, 0, Zeros(), 0) for p in params], lambda entry: done.append(entry.param.name), progress=False)
+    >>> done
+    ['a', 'b']
+    """
+    with bar(sum(math.prod(e.param.shape) for e in entries), "initialize", unit="parameters", progress=progress) as advance:
+        for entry in entries:
+            write(entry)
+            advance(math.prod(entry.param.shape))

@@ -11,6 +11,10 @@ The block size is a constant, so the values depend only on the seed, never on
 the number of threads or cores. Each block's work stays in the CPU cache, and
 a block's temporaries (a truncation mask, a float32 draw before a bfloat16
 cast) are the size of a block, not of the array.
+
+A draw of at least :data:`PROGRESS_MIN` elements counts its blocks on a
+progress bar, shown under the policy of :mod:`unit_init.progress` (a terminal
+or notebook, ``UNIT_INIT_PROGRESS``) and never inside another bar (an ``initialize``).
 """
 
 from __future__ import annotations
@@ -21,16 +25,21 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
+from unit_init.progress import bar
+
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["BLOCK", "PARALLEL_MIN", "block_count", "cpu_count", "for_each_block"]
+__all__ = ["BLOCK", "PARALLEL_MIN", "PROGRESS_MIN", "block_count", "cpu_count", "for_each_block"]
 
 BLOCK: Final = 1 << 18
 """Elements per independently seeded block of a large draw (a constant: values never depend on the thread count)."""
 
 PARALLEL_MIN: Final = 2 * BLOCK
 """Draws with at least this many elements are filled block by block, in parallel."""
+
+PROGRESS_MIN: Final = 64 * BLOCK
+"""Draws with at least this many elements (16.8 M) may show a progress bar (see :mod:`unit_init.progress`)."""
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -55,6 +64,11 @@ def for_each_block(size: int, fill: Callable[[int, slice], object], threads: int
     up never holds the draw back (and the result is the same whoever fills
     which block).
     """
+    with bar(size if size >= PROGRESS_MIN else 0, "draw", unit="values") as advance:
+        _fill_blocks(size, fill, threads, advance)
+
+
+def _fill_blocks(size: int, fill: Callable[[int, slice], object], threads: int, advance: Callable[[int], None]) -> None:
     global _pool  # one lazily created pool per process, shared by the backends
     pending = collections.deque(enumerate(slice(start, min(start + BLOCK, size)) for start in range(0, size, BLOCK)))
 
@@ -65,6 +79,7 @@ def for_each_block(size: int, fill: Callable[[int, slice], object], threads: int
             except IndexError:
                 return
             fill(index, block)
+            advance(block.stop - block.start)
 
     helpers_wanted = min(threads, len(pending)) - 1
     if helpers_wanted < 1:

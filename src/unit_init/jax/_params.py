@@ -10,7 +10,7 @@ import jax
 import numpy as np
 
 from unit_init.adapters.pytree import params_subtree, tree_param
-from unit_init.adapters.rules import Initialized, Param, Rules, check_rng, draw, plan
+from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.spec.fans import LayoutLike
 
 __all__ = ["initialize"]
@@ -58,6 +58,7 @@ def initialize(
     names: Mapping[str, str] | Callable[[str], str] | None = None,
     skip: Iterable[str] | Callable[[Param], bool] | None = None,
     bias_fan_from_weight: bool = True,
+    progress: bool | None = None,
 ) -> Initialized:
     """Initialize a Flax nnx module in place, or a pytree of JAX arrays into a new one; return it and the report.
 
@@ -75,7 +76,7 @@ def initialize(
     whose placement they take. Rank >= 2 leaves are in ``layout``
     (``"keras"``: ``(*window, in, out)``, as Flax and Haiku; Equinox stores
     ``(out, in)``: pass ``"torch"``). The rules, ``seed``, ``rng``, ``names``,
-    ``skip`` and ``bias_fan_from_weight`` are those of :func:`unit_init.initialize`.
+    ``skip``, ``bias_fan_from_weight`` and ``progress`` are those of :func:`unit_init.initialize`.
 
     Examples
     --------
@@ -93,9 +94,12 @@ def initialize(
     if nnx is not None and isinstance(model_or_params, nnx.Module):
         described, variables = _nnx(nnx, model_or_params, layout)
         entries, report = plan(described, rules, **options)
-        for entry in entries:
+
+        def set_variable(entry: Entry) -> None:
             variable = variables[entry.param.name]
             variable.set_value(_values(entry, variable.get_value(), rng))
+
+        fill(entries, set_variable, progress=progress)
         return Initialized(model_or_params, report)
     subtree, prefix = params_subtree(model_or_params)
     leaves, treedef = jax.tree_util.tree_flatten_with_path(subtree)
@@ -109,8 +113,11 @@ def initialize(
             index[described[-1].name] = i
     entries, report = plan(described, rules, **options)
     new = [leaf for _, leaf in leaves]
-    for entry in entries:
+
+    def set_leaf(entry: Entry) -> None:
         i = index[entry.param.name]
         new[i] = _values(entry, new[i], rng)
+
+    fill(entries, set_leaf, progress=progress)
     rebuilt = jax.tree_util.tree_unflatten(treedef, new)
     return Initialized({**model_or_params, "params": rebuilt} if prefix else rebuilt, report)

@@ -8,7 +8,7 @@ from typing import Any
 import keras
 
 from unit_init.adapters.canonical import canonical_leaf
-from unit_init.adapters.rules import Initialized, Param, Rules, check_rng, draw, plan
+from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.errors import ParameterError
 from unit_init.spec.fans import Layout, LayoutLike
 
@@ -63,6 +63,7 @@ def initialize(
     names: Mapping[str, str] | Callable[[str], str] | None = None,
     skip: Iterable[str] | Callable[[Param], bool] | None = None,
     bias_fan_from_weight: bool = True,
+    progress: bool | None = None,
 ) -> Initialized:
     """Initialize a built Keras model's (or layer's) trainable variables in place by rules; return ``(model, report)``.
 
@@ -78,8 +79,8 @@ def initialize(
     its own initializers: the axes summed with the input are ``in``, those
     kept in the output ``out``. Values are drawn on
     the current Keras backend in each variable's dtype and assigned. The
-    rules, ``seed``, ``rng``, ``names``, ``skip`` and
-    ``bias_fan_from_weight`` are those of :func:`unit_init.initialize`.
+    rules, ``seed``, ``rng``, ``names``, ``skip``,
+    ``bias_fan_from_weight`` and ``progress`` are those of :func:`unit_init.initialize`.
 
     Examples
     --------
@@ -99,7 +100,10 @@ def initialize(
     described = [_param(variable, owners.get(id(variable), ()), model.name) for variable in variables.values()]
     entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
     backend = keras.backend.backend()
-    for entry in entries:
+
+    def write(entry: Entry) -> None:
         variable = variables[entry.param.name]
         variable.assign(draw(entry, backend=backend, dtype=variable.dtype, rng=rng))
+
+    fill(entries, write, progress=progress)
     return Initialized(model, report)

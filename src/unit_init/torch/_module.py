@@ -9,7 +9,7 @@ from typing import Any, cast
 import torch
 
 from unit_init.adapters.canonical import canonical_leaf
-from unit_init.adapters.rules import Initialized, Param, Rules, check_rng, draw, plan
+from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.errors import DeviceError, ParameterError
 from unit_init.spec.fans import LayoutLike
 
@@ -65,6 +65,7 @@ def initialize(
     names: Mapping[str, str] | Callable[[str], str] | None = None,
     skip: Iterable[str] | Callable[[Param], bool] | None = None,
     bias_fan_from_weight: bool = True,
+    progress: bool | None = None,
 ) -> Initialized:
     """Initialize ``module``'s parameters in place by rules; return ``(module, report)``.
 
@@ -92,7 +93,7 @@ def initialize(
     ----------
     module:
         Any ``torch.nn.Module``.
-    rules, seed, rng, names, skip, bias_fan_from_weight:
+    rules, seed, rng, names, skip, bias_fan_from_weight, progress:
         As in :func:`unit_init.initialize`.
     layout:
         The layout of weights of rank >= 2 (``ConvTranspose`` weights are
@@ -117,7 +118,8 @@ def initialize(
     entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
     _refuse_meta(entries, tensors)
     kept: dict[str, tuple[int, ...]] = {}
-    for entry in entries:
+
+    def write(entry: Entry) -> None:
         tensor = tensors[entry.param.name]
         values = draw(entry, backend="torch", device=tensor.device, dtype=tensor.dtype, rng=rng)
         rows = _padding_rows(entry.param)
@@ -127,4 +129,6 @@ def initialize(
             if saved is not None:
                 tensor[list(rows)] = saved
                 kept[entry.param.name] = rows
+
+    fill(entries, write, progress=progress)
     return Initialized(module, dataclasses.replace(report, kept_rows=kept))
