@@ -373,6 +373,73 @@ def test_plots_are_written(tmp_path: Path, notebook: ui.diagnostics.Comparison) 
         notebook.plot(tmp_path / "all.pdf")
 
 
+def test_plot_without_a_path_returns_a_figure_whose_axes_read_right(notebook: ui.diagnostics.Comparison) -> None:
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    report = _by_name(notebook)["he_normal"]
+    figure = report.plot()
+    assert isinstance(figure, Figure)
+    activations_axes, gradients_axes, _ = figure.axes
+    for axes, reference in ((activations_axes, report.activation_std[0]), (gradients_axes, report.gradient_std[-1])):
+        low, high = axes.get_ylim()
+        assert low <= 1e-3  # a stable network is a flat line, not noise stretched over the axis
+        assert high >= 1e3
+        band = [patch for patch in axes.patches if "stable band" in str(patch.get_label())]
+        assert len(band) == 1
+        ys = band[0].get_patch_transform().transform(band[0].get_path().vertices)[:, 1]  # y in data units
+        assert (ys.min(), ys.max()) == pytest.approx((reference * 1e-2, reference * 1e2), rel=1e-6)
+    assert report.plot() is not figure  # a new figure each call: nothing shared between calls
+
+
+def test_equal_curves_in_a_comparison_stay_distinguishable(notebook: ui.diagnostics.Comparison) -> None:
+    pytest.importorskip("matplotlib")
+    by_name = _by_name(notebook)
+    assert by_name["glorot_normal"].activation_std == by_name["lecun_normal"].activation_std  # square layers
+    figure = notebook.plot()
+    for axes in figure.axes[:2]:
+        lines = {str(line.get_label()).split(" ")[0]: line for line in axes.get_lines()}
+        glorot, lecun = lines["glorot_normal"], lines["lecun_normal"]
+        assert glorot.get_linestyle() != lecun.get_linestyle()
+        assert glorot.get_marker() != lecun.get_marker()
+        assert "same curve as glorot_normal" in str(lecun.get_label())
+        assert "same curve" not in str(lines["he_normal"].get_label())
+        styles = [(line.get_linestyle(), line.get_marker()) for line in axes.get_lines()]
+        assert len(set(styles)) == len(styles)
+
+
+def test_reports_display_richly_in_a_notebook(notebook: ui.diagnostics.Comparison) -> None:
+    pytest.importorskip("matplotlib")
+    report = _by_name(notebook)["glorot_normal"]
+    html = notebook._repr_html_()
+    assert html.count("<table>") == 1
+    assert all(f">{name}</td>" in html for name in ui.diagnostics.DEFAULT_SPECS)
+    assert '<img src="data:image/png;base64,' in html
+    assert notebook._repr_png_()[:4] == b"\x89PNG"  # type: ignore[index]
+    assert "verdict: <strong>vanishing</strong>" in report._repr_html_()
+    assert report._repr_html_().count("<table>") == 2
+    assert repr(report) == (
+        f"<Report glorot_normal, relu, depth 50, width 128: vanishing "
+        f"(forward {report.forward_ratio:.3g}, backward {report.backward_ratio:.3g})>"
+    )
+    assert "\n" not in repr(notebook)
+
+
+def test_rich_display_without_matplotlib_is_the_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    from unit_init.diagnostics import display
+
+    for module in ("matplotlib.figure", "matplotlib.backends.backend_agg"):
+        monkeypatch.setitem(sys.modules, module, None)  # import fails as if not installed
+    display.png.cache_clear()
+    report = ui.diagnose("he_normal", depth=3, width=8, batch=4)
+    assert "<table>" in report._repr_html_()
+    assert "<img" not in report._repr_html_()
+    assert report._repr_png_() is None
+    with pytest.raises(ui.BackendUnavailableError, match="unit-init\\[plot\\]"):
+        report.plot()
+    display.png.cache_clear()
+
+
 def test_import_unit_init_imports_no_framework_and_no_matplotlib() -> None:
     code = "import sys, unit_init; print(sorted(m for m in ('torch', 'jax', 'tensorflow', 'matplotlib') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

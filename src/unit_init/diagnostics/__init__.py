@@ -10,7 +10,8 @@
 Modules: ``activations`` (f and f′ over an Array-API namespace), ``network``
 (forward and hand-written backward), ``verdict`` (the rules), ``report``,
 ``diagnose``, ``compare``, ``gain``, ``specs`` (spec names with parameters),
-``tables`` (text output) and ``plotting`` (matplotlib, imported on use).
+``tables`` (text and HTML tables), ``plotting`` (matplotlib, imported on
+use) and ``display`` (rich display in Jupyter).
 """
 
 from __future__ import annotations

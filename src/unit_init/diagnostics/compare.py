@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, overload
 
+from unit_init.diagnostics import display
 from unit_init.diagnostics.diagnose import diagnose
-from unit_init.diagnostics.report import Report
-from unit_init.diagnostics.tables import table
+from unit_init.diagnostics.plotting import plot_reports
+from unit_init.diagnostics.report import Report, ratio_headers
+from unit_init.diagnostics.tables import html_table, table
 from unit_init.errors import ParameterError
 from unit_init.seeds import normalize_seed
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from matplotlib.figure import Figure
     from typing_extensions import Unpack
 
     from unit_init.diagnostics.diagnose import DiagnoseOptions
@@ -36,9 +39,19 @@ Progress = Callable[[int, int, str], None]
 """``progress(index, total, spec)`` is called before each spec is diagnosed (index from 1)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Comparison:
-    """Reports of several specs on the same network; ``str()`` is a table, one row per spec."""
+    """Reports of several specs on the same network.
+
+    ``str()`` is a table, one row per spec, ``repr()`` one line; in Jupyter
+    the comparison shows as that table (HTML) and its figure.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> ui.compare(["he_normal", "zeros"], depth=10, width=64, batch=32)
+    <Comparison relu, depth 10, width 64: he_normal stable, zeros symmetric>
+    """
 
     reports: tuple[Report, ...]
 
@@ -46,25 +59,48 @@ class Comparison:
         """``{"reports": [...]}`` with each report's :meth:`Report.to_dict`."""
         return {"reports": [report.to_dict() for report in self.reports]}
 
-    def __str__(self) -> str:
+    def _setup(self) -> str:
         first = self.reports[0]
-        setup = (
+        return (
             f"activation {first.activation}, depth {first.depth}, width {first.width}, batch {first.batch}, "
             f"{first.backend} on {first.device}, {first.dtype}, seed {first.seed}"
         )
-        rows = [
-            [r.initializer, r.verdict, r.activation_std[0], r.activation_std[-1], r.forward_ratio,
-             r.gradient_std[0], r.gradient_std[-1], r.backward_ratio]
-            for r in self.reports
-        ]
-        headers = ["initializer", "verdict", "std(h_1)", f"std(h_{first.depth})", "forward",
-                   "std(∂ℓ/∂h_1)", f"std(∂ℓ/∂h_{first.depth})", "backward"]
-        return f"{setup}\n\n{table(headers, rows)}"
 
-    def plot(self, path: str | Path, *, dpi: int = 100) -> Path:
-        """Save the per-layer std curves of every spec and their histograms to ``path`` (``.png`` / ``.svg``)."""
-        from unit_init.diagnostics.plotting import plot_reports
+    def _ratios(self) -> tuple[list[str], list[list[object]]]:
+        return ratio_headers(self.reports[0].depth), [report.ratio_row() for report in self.reports]
 
+    def __str__(self) -> str:
+        return f"{self._setup()}\n\n{table(*self._ratios())}"
+
+    def __repr__(self) -> str:
+        first = self.reports[0]
+        verdicts = ", ".join(f"{report.initializer} {report.verdict}" for report in self.reports)
+        return f"<Comparison {first.activation}, depth {first.depth}, width {first.width}: {verdicts}>"
+
+    def _repr_html_(self) -> str:
+        """What a notebook shows: the setup, one table row per spec, the figure."""
+        return display.page(self.reports, self._setup(), [html_table(*self._ratios())])
+
+    def _repr_png_(self) -> bytes | None:
+        """The figure of :meth:`plot` as PNG, for frontends without HTML; ``None`` without matplotlib."""
+        return display.png(self.reports)
+
+    @overload
+    def plot(self, path: None = None, *, dpi: int = ...) -> Figure: ...
+    @overload
+    def plot(self, path: str | Path, *, dpi: int = ...) -> Path: ...
+    def plot(self, path: str | Path | None = None, *, dpi: int = 100) -> Figure | Path:
+        """The per-layer std curves of every spec and their histograms.
+
+        Equal curves keep distinct line styles and markers, and the legend
+        names the curve they repeat. Parameters as for :meth:`Report.plot`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure or pathlib.Path
+            Without ``path``, a new Figure (a notebook shows it inline);
+            with one (``.png`` / ``.svg``), the path the figure was saved to.
+        """
         return plot_reports(self.reports, path, dpi=dpi)
 
 

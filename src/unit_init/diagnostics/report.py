@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
+from unit_init.diagnostics import display
 from unit_init.diagnostics.network import Histogram
-from unit_init.diagnostics.tables import table
+from unit_init.diagnostics.plotting import plot_reports
+from unit_init.diagnostics.tables import html_table, table
 from unit_init.diagnostics.verdict import Verdict
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["Report", "json_safe"]
+    from matplotlib.figure import Figure
+
+__all__ = ["Report", "json_safe", "ratio_headers"]
 
 
 def json_safe(value: Any) -> Any:
@@ -28,7 +33,13 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, slots=True)
+def ratio_headers(depth: int) -> list[str]:
+    """The headers of :meth:`Report.ratio_row`, for a network of ``depth`` layers."""
+    return ["initializer", "verdict", "std(h_1)", f"std(h_{depth})", "forward",
+            "std(∂ℓ/∂h_1)", f"std(∂ℓ/∂h_{depth})", "backward"]
+
+
+@dataclass(frozen=True, slots=True, repr=False)
 class Report:
     """How activations and gradients evolve through one network; see :func:`unit_init.diagnose`.
 
@@ -94,32 +105,78 @@ class Report:
         result: dict[str, Any] = json_safe(dataclasses.asdict(self))
         return result
 
-    def layer_table(self) -> str:
-        """One row per layer: activation mean/std, pre-activation std, gradient stds."""
-        rows = [
+    def _layer_rows(self) -> tuple[list[str], list[list[object]]]:
+        rows: list[list[object]] = [
             [layer + 1, self.activation_mean[layer], self.activation_std[layer], self.preactivation_std[layer],
              self.gradient_std[layer], self.weight_gradient_std[layer]]
             for layer in range(self.depth)
         ]
-        return table(["layer", "mean(h)", "std(h)", "std(z)", "std(∂ℓ/∂h)", "std(∂L/∂W)"], rows)
+        return ["layer", "mean(h)", "std(h)", "std(z)", "std(∂ℓ/∂h)", "std(∂L/∂W)"], rows
 
-    def summary(self) -> str:
-        """Two lines: what ran, and the verdict with its reason."""
+    def layer_table(self) -> str:
+        """One row per layer: activation mean/std, pre-activation std, gradient stds."""
+        return table(*self._layer_rows())
+
+    def ratio_row(self) -> list[object]:
+        """Initializer, verdict, first/last-layer stds and the two ratios (headers: :func:`ratio_headers`)."""
+        return [self.initializer, self.verdict, self.activation_std[0], self.activation_std[-1], self.forward_ratio,
+                self.gradient_std[0], self.gradient_std[-1], self.backward_ratio]
+
+    def _setup(self) -> str:
         param = "" if self.activation_param is None else f"({self.activation_param:g})"
-        setup = (
+        return (
             f"{self.initializer} with {self.activation}{param}: depth {self.depth}, width {self.width}, "
             f"batch {self.batch}, {self.backend} on {self.device}, {self.dtype}, seed {self.seed}"
         )
-        return f"{setup}\nverdict: {self.verdict} ({self.reason})"
+
+    def summary(self) -> str:
+        """Two lines: what ran, and the verdict with its reason."""
+        return f"{self._setup()}\nverdict: {self.verdict} ({self.reason})"
 
     def __str__(self) -> str:
         return f"{self.summary()}\n\n{self.layer_table()}"
 
-    def plot(self, path: str | Path, *, dpi: int = 100) -> Path:
-        """Save activation std, gradient std and histograms per layer to ``path`` (``.png`` or ``.svg``).
+    def __repr__(self) -> str:
+        return (
+            f"<Report {self.initializer}, {self.activation}, depth {self.depth}, width {self.width}: "
+            f"{self.verdict} (forward {self.forward_ratio:.3g}, backward {self.backward_ratio:.3g})>"
+        )
 
-        Needs matplotlib (``pip install "unit-init[plot]"``).
+    def _repr_html_(self) -> str:
+        """What a notebook shows: the setup, the verdict, the ratio table, the per-layer table (folded), the figure."""
+        sections = [
+            f"<p>verdict: <strong>{self.verdict}</strong> ({html.escape(self.reason)})</p>",
+            html_table(ratio_headers(self.depth), [self.ratio_row()]),
+            display.folded(f"per layer ({self.depth} layers)", html_table(*self._layer_rows())),
+        ]
+        return display.page((self,), self._setup(), sections)
+
+    def _repr_png_(self) -> bytes | None:
+        """The figure of :meth:`plot` as PNG, for frontends without HTML; ``None`` without matplotlib."""
+        return display.png((self,))
+
+    @overload
+    def plot(self, path: None = None, *, dpi: int = ...) -> Figure: ...
+    @overload
+    def plot(self, path: str | Path, *, dpi: int = ...) -> Path: ...
+    def plot(self, path: str | Path | None = None, *, dpi: int = 100) -> Figure | Path:
+        """Activation std, gradient std (with the stable band) and histograms per layer.
+
+        Needs matplotlib (``pip install "unit-init[plot]"``); the axes are
+        described in :mod:`unit_init.diagnostics.plotting`.
+
+        Parameters
+        ----------
+        path:
+            ``None``, or where to save the figure (``.png`` or ``.svg``).
+        dpi:
+            Resolution of a saved PNG.
+
+        Returns
+        -------
+        matplotlib.figure.Figure or pathlib.Path
+            Without ``path``, a new Figure (a notebook shows it inline);
+            with one, the path the figure was saved to. Examples are in
+            docs/diagnostics.md, "Notebooks and figures".
         """
-        from unit_init.diagnostics.plotting import plot_reports
-
         return plot_reports([self], path, dpi=dpi)
