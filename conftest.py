@@ -25,11 +25,20 @@ _NEEDS = {
 }
 # docs pages whose doctests need frameworks
 _DOC_NEEDS = {
+    "diagnostics.md": ("matplotlib",),
     "adapters.md": ("torch", "keras", "jax", "flax"),
     "adapters/torch.md": ("torch",),
     "adapters/keras.md": ("keras",),
     "adapters/jax.md": ("jax", "flax", "haiku"),
     "adapters/porting.md": ("torch", "jax", "flax", "keras"),
+    "getting-started.md": ("torch", "jax"),
+    "presets.md": ("torch", "jax"),
+    "reproducibility.md": ("torch",),
+    "backends/jax.md": ("jax",),
+    "backends/tensorflow.md": ("tensorflow",),
+    "backends/array_api.md": ("array_api_strict",),
+    "api.md": ("keras",),
+    "why-initialization.md": ("torch", "keras"),
 }
 
 

@@ -21,7 +21,7 @@ BACKENDS = {
     "jax": ((), ("jax", "flax", "haiku", "equinox")),
     "array_api": ((), ("array-api",)),
 }
-ALL_EXTRAS = ("torch", "tensorflow-cpu", "jax", "flax", "haiku", "equinox", "array-api", "keras", "plot")
+ALL_EXTRAS = ("torch", "tensorflow-cpu", "jax", "flax", "haiku", "equinox", "array-api", "keras", "plot", "notebook")
 PYTEST = ("pytest", "-n", "2", "--dist", "loadgroup", "-p", "no:cacheprovider")
 
 
@@ -78,9 +78,11 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Regenerate the gallery figures and the capability page, then build the docs with warnings as errors."""
-    _install(session, (), ("docs",))
+    """Regenerate the gallery, the "why initialization matters" training runs and the capability page, then build
+    the docs with warnings as errors (the training runs need PyTorch and Keras, on TensorFlow: Keras's default)."""
+    _install(session, (TORCH,), ("docs", "torch", "keras", "tensorflow-cpu"))
     session.run("python", "docs/gallery.py")
+    session.run("python", "docs/why_initialization.py")
     with open("docs/capabilities.md", "w", encoding="utf-8") as page:
         session.run("python", "-m", "unit_init.capabilities", stdout=page)
     session.run("mkdocs", "build", "--strict", "--site-dir", "site")
