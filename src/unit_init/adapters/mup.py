@@ -1,0 +1,231 @@
+"""muP rules for :func:`unit_init.initialize`, from base and target shapes (``microsoft/mup`` semantics).
+
+``mup.set_base_shapes(model, base, delta=delta)`` marks each dimension of each
+parameter *infinite* (a width) where the base and the delta (else the target)
+shapes differ; ``mup.init`` then draws every weight as the base model would,
+with the variance of a weight whose in and out dimensions are both infinite
+(a hidden weight) divided by its fan-in width multiplier. :func:`mup_rules`
+computes the same multipliers, in the canonical ``(*window, in, out)`` view in
+which the rules engine draws, and returns one :class:`~unit_init.MuP` spec per
+parameter. Imports no framework unless given a model.
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, Literal
+
+from unit_init.adapters._spec import spec_of
+from unit_init.adapters.canonical import canonical_leaf
+from unit_init.adapters.rules import Param, Where
+from unit_init.errors import ParameterError, ShapeError, abbreviate, closest
+from unit_init.spec.catalogue import (
+    Composed,
+    Constant,
+    Ones,
+    RandomNormal,
+    RandomUniform,
+    TruncatedNormal,
+    VarianceScaling,
+    Zeros,
+    _Preset,
+)
+from unit_init.spec.distributions import truncated_standard_normal_moments
+from unit_init.spec.fans import LayoutLike, normalize_shape, resolve_layout
+from unit_init.spec.initializer import Initializer
+from unit_init.spec.rules import FanScaled, FixedVariance, VarianceRule
+from unit_init.spec.scaled import MuP
+
+__all__ = ["READOUTS", "mup_rules"]
+
+Readout = Literal["zero", "multiplier", "scaled"]
+READOUTS: Final = ("zero", "multiplier", "scaled")
+_CONSTANT: Final = (Zeros, Ones, Constant)
+
+
+def _as_params(where: str, source: Any, layout: LayoutLike) -> dict[str, Param]:
+    """The :class:`Param` of every parameter of a ``{name: shape}`` dict, a torch module, a Flax nnx module or a Param list."""
+    if isinstance(source, Mapping):
+        params = []
+        for name, shape in source.items():
+            dims = normalize_shape(shape)
+            *path, leaf = re.split(r"[./]", str(name))
+            params.append(Param(str(name), tuple(path), canonical_leaf(leaf, len(dims)), dims, layout))
+    elif "torch" in sys.modules and isinstance(source, sys.modules["torch"].nn.Module):
+        from unit_init.torch._module import _param
+
+        params = [_param(name, tensor, source, "torch") for name, tensor in source.named_parameters()]
+    elif "flax.nnx" in sys.modules and isinstance(source, sys.modules["flax.nnx"].Module):
+        from unit_init.jax._params import _nnx
+
+        params = _nnx(sys.modules["flax.nnx"], source, "keras")[0]
+    elif isinstance(source, Sequence) and all(isinstance(p, Param) for p in source):
+        params = list(source)
+    else:
+        msg = f"{where}={abbreviate(source)} must be a {{name: shape}} dict, a torch.nn.Module, a flax.nnx.Module or a list of Param."
+        raise ParameterError(msg)
+    return {p.name: p for p in params}
+
+
+def _in_out(param: Param) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The in and out axes of ``param.shape`` (rank 1: its one axis is both; rank 0: none)."""
+    if param.rank < 2:
+        return tuple(range(param.rank)), tuple(range(param.rank))
+    in_axes, out_axes, _ = resolve_layout(param.layout).axes(param.rank)
+    return in_axes, out_axes
+
+
+def _multipliers(param: Param, base: Param, delta: Param | None) -> tuple[float, float, bool]:
+    """``(fan_in_mult, fan_out_mult, hidden)``: width multipliers of the in and out axes, and whether both are infinite."""
+    if len(base.shape) != param.rank:
+        msg = f"parameter {param.name!r} has shape {param.shape} but base shape {base.shape}; their ranks must agree."
+        raise ShapeError(msg)
+    reference = delta.shape if delta is not None else param.shape
+    infinite = [b != r for b, r in zip(base.shape, reference, strict=True)]
+    mults = [t / b if inf and b else 1.0 for t, b, inf in zip(param.shape, base.shape, infinite, strict=True)]
+    in_axes, out_axes = _in_out(param)
+    fan_in_mult = math.prod(mults[a] for a in in_axes)
+    fan_out_mult = math.prod(mults[a] for a in out_axes)
+    hidden = param.rank >= 2 and any(infinite[a] for a in in_axes) and any(infinite[a] for a in out_axes)
+    return fan_in_mult, fan_out_mult, hidden
+
+
+def _rule_of(spec: Initializer) -> tuple[VarianceRule, str, float]:
+    """``spec`` as ``(variance rule, family, mean)``: the fan-scaled family and the fixed-scale normals and uniforms."""
+    if isinstance(spec, _Preset):
+        spec = spec.preset
+    if isinstance(spec, VarianceScaling):
+        return FanScaled(spec.scale, spec.mode), spec.distribution, 0.0
+    if isinstance(spec, Composed) and not isinstance(spec, MuP) and isinstance(spec.family, str):
+        return spec.rule, spec.family, spec.mean
+    if isinstance(spec, RandomNormal):
+        return FixedVariance(spec.stddev**2), "untruncated_normal", spec.mean
+    if isinstance(spec, TruncatedNormal):
+        return FixedVariance(spec.stddev**2 * truncated_standard_normal_moments(-2.0, 2.0)[1]), "truncated_normal", spec.mean
+    if isinstance(spec, RandomUniform):
+        return FixedVariance((spec.maxval - spec.minval) ** 2 / 12), "uniform", (spec.minval + spec.maxval) / 2
+    msg = (
+        f"init={abbreviate(spec)} has no variance rule muP can take to the base width; accepted: a fan-scaled spec "
+        "(VarianceScaling, He*, Glorot*, Lecun*, Composed with a named family), RandomNormal, TruncatedNormal, RandomUniform, or a constant."
+    )
+    raise ParameterError(msg)
+
+
+def _scaled(spec: Initializer, fan_in_mult: float, fan_out_mult: float, width_mult: float) -> Initializer:
+    if isinstance(spec, _CONSTANT):
+        return spec
+    rule, family, mean = _rule_of(spec)
+    return MuP(rule=rule, family=family, mean=mean, fan_in_mult=fan_in_mult, fan_out_mult=fan_out_mult, width_mult=width_mult)
+
+
+def _globs(name: str, value: str | Sequence[str]) -> tuple[str, ...]:
+    patterns = (value,) if isinstance(value, str) else tuple(value)
+    if not all(isinstance(p, str) for p in patterns):
+        msg = f"{name}={abbreviate(value)} must be a glob pattern or a sequence of them."
+        raise ParameterError(msg)
+    return patterns
+
+
+def _matches(patterns: tuple[str, ...], param: Param) -> bool:
+    return any(Where(name=p)(param) for p in patterns)
+
+
+def mup_rules(
+    base: Any,
+    target: Any,
+    *,
+    delta: Any = None,
+    init: Any = None,
+    readout: str | Sequence[str] = (),
+    readout_init: Readout = "zero",
+    query: str | Sequence[str] = (),
+    bias: Any = "zeros",
+    layout: LayoutLike = "torch",
+) -> list[tuple[str, Initializer]]:
+    """Rules giving every weight of ``target`` its muP initialization (``mup.set_base_shapes`` + ``mup.init``).
+
+    A dimension is *infinite* where the base shape and the delta shape (the
+    target's where no ``delta`` is given) differ; its width multiplier is
+    target / base. Each weight (rank >= 2) gets :class:`~unit_init.MuP`: the
+    variance ``init`` gives it **at the base shape**, divided by the fan-in
+    multiplier when its in and out dimensions are both infinite (hidden
+    weights). Input weights (only the out dimension infinite) and readouts
+    (only the in dimension) keep their base variance. Rank-1 parameters other
+    than biases (norm scales) get no rule.
+
+    Parameters
+    ----------
+    base, target, delta:
+        ``{name: shape}`` dicts (read in ``layout``), ``torch.nn.Module``\\ s,
+        ``flax.nnx.Module``\\ s or lists of :class:`~unit_init.adapters.rules.Param`,
+        with the same parameter names.
+    init:
+        The initializer of the base model: a fan-scaled spec (default
+        ``VarianceScaling(1.0, "fan_in", "untruncated_normal")``: Var = 1/fan_in),
+        a fixed-scale ``RandomNormal``/``TruncatedNormal``/``RandomUniform``
+        (``mup.init.normal_(std=σ)``), or a name.
+    readout:
+        Glob(s) of the output weights (``MuReadout``). ``readout_init``:
+        ``"zero"`` (``readout_zero_init=True``; the bias too), ``"multiplier"``
+        (the base variance; the forward pass multiplies the readout's input by
+        ``1/fan_in_mult``, as ``MuReadout`` does), or ``"scaled"`` (that
+        multiplier folded into the weights: Var / fan_in_mult²).
+    query:
+        Glob(s) of attention query weights to zero (the muP Transformer's
+        ``query_zero_init``). The ``1/d`` attention scale (instead of ``1/√d``)
+        is a forward-pass change, not an initialization.
+    bias:
+        The biases' spec (default zeros); a fan-scaled one is taken to the base
+        fans of the weight beside it (``mup``'s ``rescale_linear_bias``).
+    layout:
+        The layout of the weights of a dict (default ``"torch"``: ``(out, in, *window)``).
+
+    Returns
+    -------
+    ``[(name, spec), …]``: pass it to ``initialize`` (first matching rule wins,
+    so put your own rules before or after it).
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> base = {"fc1.weight": (32, 8), "fc2.weight": (32, 32), "head.weight": (10, 32)}
+    >>> target = {"fc1.weight": (128, 8), "fc2.weight": (128, 128), "head.weight": (10, 128)}
+    >>> rules = dict(ui.mup_rules(base, target, readout="head.weight"))
+    >>> rules["fc2.weight"].variance((128, 128)), 1 / 128  # Var = (1/32) / 4
+    (0.0078125, 0.0078125)
+    >>> rules["fc1.weight"].variance((8, 128)), rules["head.weight"]  # input: base 1/8; readout: zero
+    (0.125, Zeros(seed=None))
+    """
+    if readout_init not in READOUTS:
+        msg = f"readout_init={abbreviate(readout_init)} is not known; accepted: {', '.join(map(repr, READOUTS))}.{closest(str(readout_init), READOUTS)}"
+        raise ParameterError(msg)
+    init_spec = spec_of(VarianceScaling(1.0, "fan_in", "untruncated_normal") if init is None else init)
+    bias_spec, readouts, queries = spec_of(bias), _globs("readout", readout), _globs("query", query)
+    targets = _as_params("target", target, layout)
+    bases = _as_params("base", base, layout)
+    deltas = _as_params("delta", delta, layout) if delta is not None else None
+    for where, other in (("base", bases), ("delta", deltas)):
+        if other is not None and set(other) != set(targets):
+            extra, missing = sorted(set(other) - set(targets)), sorted(set(targets) - set(other))
+            msg = f"{where} and target name different parameters: only in {where}: {extra[:5]}, only in target: {missing[:5]}."
+            raise ParameterError(msg)
+    mults = {name: _multipliers(p, bases[name], deltas[name] if deltas else None) for name, p in targets.items()}
+    kernels = {p.path: mults[name][:2] for name, p in targets.items() if p.leaf == "kernel"}
+    rules: list[tuple[str, Initializer]] = []
+    for name, param in targets.items():
+        (fan_in_mult, fan_out_mult, hidden), key = mults[name], glob.escape(name)
+        is_readout = _matches(readouts, param)
+        if param.is_bias:
+            zero = _matches(queries, param) or (is_readout and readout_init == "zero")
+            rules.append((key, Zeros() if zero else _scaled(bias_spec, *kernels.get(param.path, (1.0, 1.0)), 1.0)))
+        elif param.rank >= 2:
+            if _matches(queries, param) or (is_readout and readout_init == "zero"):
+                rules.append((key, Zeros()))
+            else:
+                width = fan_in_mult**2 if is_readout and readout_init == "scaled" else (fan_in_mult if hidden else 1.0)
+                rules.append((key, _scaled(init_spec, fan_in_mult, fan_out_mult, width)))
+    return rules

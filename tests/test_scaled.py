@@ -1,0 +1,342 @@
+"""Width- and depth-scaled families (unit_init.spec.scaled, unit_init.adapters.mup).
+
+Formulas against the papers' values, serialization, use in ``initialize``
+rules, and muP against the ``mup`` package itself (``microsoft/mup``): the same
+per-parameter standard deviations and the same zeroed readout and query, for an
+MLP and a Transformer block at two widths.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import unit_init as ui
+from unit_init.errors import DTypeError, ParameterError, ShapeError
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+# ---------------------------------------------------------------- formulas
+
+
+@pytest.mark.parametrize(
+    ("spec", "shape", "variance"),
+    [
+        (ui.ScaledResidual(n_layer=12), (768, 768), 0.02**2 / 24),  # GPT-2 small c_proj
+        (ui.ScaledResidual(n_layer=48, stddev=0.01), (8, 8), 0.01**2 / 96),
+        (ui.SmallInit(), (512, 2048), 2 / (5 * 512)),  # d = fan_in
+        (ui.SmallInit(d=1024), (3, 3), 2 / (5 * 1024)),
+        (ui.WangInit(n_layer=24), (1024, 1024), (2 / (24 * math.sqrt(1024))) ** 2),  # GPT-NeoX wang_init
+        (ui.DeepNorm(encoder_layers=100), (64, 256), (8 * 100) ** -0.5 * 2 / 320),
+        (ui.DeepNorm(decoder_layers=1000), (64, 64), (8 * 1000) ** -0.5 * 2 / 128),
+        (ui.DeepNorm(encoder_layers=6, decoder_layers=6, stack="encoder"), (32, 32), 0.87**2 * (6**4 * 6) ** (-1 / 8) * 2 / 64),
+        (ui.DeepNorm(encoder_layers=6, decoder_layers=6, stack="decoder"), (32, 32), (12 * 6) ** -0.5 * 2 / 64),
+        (ui.Fixup(n_branches=16), (3, 3, 64, 128), 2 / (9 * 128) / 16),  # m = 2: L^(-1/2) std, fan_out
+        (ui.Fixup(n_branches=8, branch_layers=3, mode="fan_in"), (256, 64), 2 / 256 * 8 ** (-1 / 2)),  # L^(-1/4) std
+        (ui.TFixup(n_layer=6, stack="encoder"), (512, 2048), 0.67**2 * 6**-0.5 * 2 / 2560),
+        (ui.TFixup(n_layer=6, stack="decoder"), (512, 512), (9 * 6) ** -0.5 * 2 / 1024),
+        (ui.TFixupEmbedding(n_layer=6), (32000, 512), (9 * 6) ** -0.5 / 512),
+    ],
+)
+def test_variance_matches_the_paper(spec: ui.Initializer, shape: tuple[int, ...], variance: float) -> None:
+    assert spec.variance(shape) == pytest.approx(variance, rel=1e-12)
+
+
+def test_deepnorm_alpha_beta_table() -> None:
+    """Wang et al. 2022, Table 1 (DeepNet): α, β for the three architectures."""
+    n, m = 18, 36
+    assert (ui.DeepNorm(encoder_layers=n).alpha, ui.DeepNorm(encoder_layers=n).beta) == pytest.approx(((2 * n) ** 0.25, (8 * n) ** -0.25))
+    assert (ui.DeepNorm(decoder_layers=m).alpha, ui.DeepNorm(decoder_layers=m).beta) == pytest.approx(((2 * m) ** 0.25, (8 * m) ** -0.25))
+    encoder = ui.DeepNorm(encoder_layers=n, decoder_layers=m, stack="encoder")
+    decoder = ui.DeepNorm(encoder_layers=n, decoder_layers=m, stack="decoder")
+    assert (encoder.alpha, encoder.beta) == pytest.approx((0.81 * (n**4 * m) ** (1 / 16), 0.87 * (n**4 * m) ** (-1 / 16)))
+    assert (decoder.alpha, decoder.beta) == pytest.approx(((3 * m) ** 0.25, (12 * m) ** -0.25))
+
+
+def test_families_and_draws() -> None:
+    """The T-Fixup default is Xavier-uniform (the paper's code); the rest draw N(0, Var); a large draw has that variance."""
+    assert isinstance(ui.TFixup(n_layer=2).distribution_for((8, 8)), ui.distributions.Uniform)
+    spec = ui.ScaledResidual(n_layer=6)
+    w = np.asarray(spec((512, 512), seed=0), dtype=np.float64)
+    assert w.var() == pytest.approx(spec.variance((512, 512)), rel=0.02)
+    assert abs(stats.kurtosis(w.ravel())) < 0.05  # normal, not uniform (-1.2)
+
+
+def _sylvester(m: int) -> np.ndarray:
+    h = np.ones((1, 1))
+    for _ in range(m):
+        h = np.block([[h, h], [h, -h]])
+    return h
+
+
+@pytest.mark.parametrize(("out", "inp"), [(4, 4), (3, 8), (8, 3), (6, 5), (33, 10)])
+def test_zero_follows_algorithm_1(out: int, inp: int) -> None:
+    """Zhao et al. 2021: partial identity when out <= in, else c·H_m[:out, :in] with m = ⌈log₂ out⌉, c = 2^(−(m−1)/2)."""
+    w = np.asarray(ui.ZerO()((out, inp), layout="torch", backend="numpy", dtype="float64"))
+    if out <= inp:
+        expected = np.eye(out, inp)
+    else:
+        m = math.ceil(math.log2(out))
+        expected = 2 ** (-(m - 1) / 2) * _sylvester(m)[:out, :inp]
+    np.testing.assert_array_equal(w, expected)
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax", "tensorflow"])
+def test_zero_is_the_same_on_every_backend(backend: str) -> None:
+    pytest.importorskip(backend)
+    expected = np.asarray(ui.ZerO()((3, 3, 5, 12)))
+    np.testing.assert_array_equal(np.asarray(ui.ZerO()((3, 3, 5, 12), backend=backend)), expected)
+    np.testing.assert_array_equal(np.asarray(ui.ZerO()((3, 3, 5, 12), rng="portable", seed=0)), expected)
+
+
+def test_zero_convolution_centre_tap_and_torch() -> None:
+    w = ui.ZerO()((8, 3, 3, 3), layout="torch", backend="torch")
+    centre = ui.ZerO()((8, 3), layout="torch", backend="torch")
+    assert torch.equal(w[:, :, 1, 1], centre)
+    assert int(torch.count_nonzero(w)) == int(torch.count_nonzero(centre))
+    keras = np.asarray(ui.ZerO()((3, 3, 3, 8)))  # (*window, in, out)
+    np.testing.assert_array_equal(keras[1, 1], centre.numpy().T)
+    with pytest.raises(DTypeError, match="floating dtype"):
+        ui.ZerO()((8, 3), dtype="int32")
+    with pytest.raises(ShapeError):
+        ui.ZerO()((8,))
+
+
+# ---------------------------------------------------------------- validation and serialization
+
+ALL_SPECS = [
+    ui.ScaledResidual(n_layer=12, stddev=0.01),
+    ui.SmallInit(d=64),
+    ui.WangInit(n_layer=4),
+    ui.DeepNorm(encoder_layers=6, decoder_layers=6, stack="decoder", distribution="uniform"),
+    ui.Fixup(n_branches=10, branch_layers=3, seed=5),
+    ui.TFixup(n_layer=6, stack="decoder"),
+    ui.TFixupEmbedding(n_layer=6, d=512),
+    ui.ZerO(),
+    ui.MuP(rule=ui.rules.FixedVariance(4e-4), family="normal", fan_in_mult=2.0, fan_out_mult=2.0, width_mult=2.0),
+    ui.MuP(rule=ui.rules.FanScaled(2.0, "fan_avg"), family="truncated_normal", fan_in_mult=8.0),
+]
+
+
+@pytest.mark.parametrize("spec", ALL_SPECS, ids=lambda s: type(s).__name__)
+def test_serialization_round_trip(spec: ui.Initializer) -> None:
+    config = ui.serialize(spec)
+    assert ui.deserialize(config) == spec
+    assert ui.get(config) == spec
+
+
+def test_names_in_get() -> None:
+    assert set(ui.SCALED) <= set(ui.serialization._NAMED)
+    assert ui.get("zer_o") == ui.ZerO()
+    assert ui.get("small_init") == ui.SmallInit()
+    assert ui.get("SmallInit") == ui.SmallInit()
+    assert ui.get("mup").variance((64, 64)) == 1 / 64  # the default rule: N(0, 1/fan_in)
+    with pytest.raises(ParameterError, match="'scaled_residual' needs arguments"):
+        ui.get("scaled_residual")
+
+
+@pytest.mark.parametrize(
+    ("build", "match"),
+    [
+        (lambda: ui.ScaledResidual(n_layer=0), "n_layer=0 must be an int >= 1"),
+        (lambda: ui.ScaledResidual(n_layer=2.5), "n_layer=2.5"),
+        (lambda: ui.ScaledResidual(n_layer=True), "n_layer=True"),
+        (lambda: ui.ScaledResidual(n_layer=4, stddev=-1.0), "stddev=-1.0 must be > 0"),
+        (lambda: ui.SmallInit(d=0), "d=0"),
+        (lambda: ui.DeepNorm(), "encoder_layers >= 1 or decoder_layers >= 1"),
+        (lambda: ui.DeepNorm(encoder_layers=2, decoder_layers=2), "stack='encoder' or 'decoder'"),
+        (lambda: ui.DeepNorm(encoder_layers=2, stack="decoder"), "decoder_layers=0"),
+        (lambda: ui.DeepNorm(encoder_layers=2, stack="encodr"), "Did you mean 'encoder'"),
+        (lambda: ui.Fixup(n_branches=4, branch_layers=1), "branch_layers=1 must be an int >= 2"),
+        (lambda: ui.Fixup(n_branches=4, mode="fan"), "mode='fan' is not known"),
+        (lambda: ui.TFixup(n_layer=4, distribution="cauchy"), "distribution='cauchy'"),
+        (lambda: ui.MuP(rule=ui.rules.FanScaled(), width_mult=0.0), "width_mult=0.0 must be > 0"),
+    ],
+)
+def test_bad_arguments_are_named(build: Any, match: str) -> None:
+    with pytest.raises(ParameterError, match=match):
+        build()
+
+
+# ---------------------------------------------------------------- rules of initialize
+
+
+class Block(nn.Module):
+    """A pre-LN Transformer block with separate q, k, v projections, its MLP and a readout."""
+
+    def __init__(self, width: int, vocab: int = 50, readout: type[nn.Linear] = nn.Linear, **readout_options: Any) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab, width)
+        self.ln1, self.ln2 = nn.LayerNorm(width), nn.LayerNorm(width)
+        self.q, self.k, self.v, self.o = (nn.Linear(width, width) for _ in range(4))
+        self.fc1, self.fc2 = nn.Linear(width, 4 * width), nn.Linear(4 * width, width)
+        self.head = readout(width, vocab, **readout_options)
+
+
+class MLP(nn.Module):
+    def __init__(self, width: int, readout: type[nn.Linear] = nn.Linear, **readout_options: Any) -> None:
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(16, width), nn.Linear(width, width)
+        self.head = readout(width, 10, **readout_options)
+
+
+def test_depth_scaled_rule_by_name_in_initialize() -> None:
+    """"Every ``*.o.weight`` gets the depth-scaled normal": GPT-2's rule, by spec and by config."""
+    model = nn.Sequential(*(Block(64) for _ in range(4)))
+    rules = {"*.o.weight": {"class_name": "ScaledResidual", "config": {"n_layer": 4}}, "*.weight": ui.RandomNormal(stddev=0.02)}
+    _, report = ui.torch.initialize(model, rules, seed=0, skip=["*.ln*", "*.bias"])
+    scaled = torch.cat([block.o.weight.detach().flatten() for block in model]).double()
+    plain = torch.cat([block.q.weight.detach().flatten() for block in model]).double()
+    assert float(scaled.std()) == pytest.approx(0.02 / math.sqrt(8), rel=0.02)
+    assert float(plain.std()) == pytest.approx(0.02, rel=0.02)
+    assert report.applied["0.o.weight"] == 0
+
+
+# ---------------------------------------------------------------- muP against the mup package
+
+
+
+def _mup() -> Any:
+    """The reference package (a test-only dependency, installed without its own dependencies by the noxfile)."""
+    return pytest.importorskip("mup")
+
+BASE, DELTA, WIDTHS = 32, 64, (64, 256)
+ENOUGH = 2**16  # elements pooled per parameter for each side's sample
+
+
+def _mup_model(factory: Any, width: int, *, zero_readout: bool, init: Any, query_zero: bool = False) -> Any:
+    """``factory(width)`` set up as mup's examples do: MuReadout, set_base_shapes(base, delta), mup.init on every weight."""
+    model = factory(width, readout=_mup().MuReadout, readout_zero_init=zero_readout)
+    _mup().set_base_shapes(model, factory(BASE, readout=_mup().MuReadout), delta=factory(DELTA, readout=_mup().MuReadout))
+
+    def reinit(name: str, tensor: Any) -> None:
+        if name.endswith("bias") or (name == "q.weight" and query_zero):
+            nn.init.zeros_(tensor)
+        elif tensor.dim() >= 2 and not (name == "head.weight" and zero_readout):
+            init(tensor)
+
+    return model, reinit
+
+
+def _pooled(draw: Any, tensors: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Per parameter, ``draw(r)`` pooled over repetitions r until each holds ENOUGH elements (one draw for an all-zero one)."""
+    pools: dict[str, list[np.ndarray]] = {name: [] for name in tensors}
+    for r in range(math.ceil(ENOUGH / min(t.numel() for t in tensors.values() if t.dim() >= 2))):
+        draw(r)
+        for name, tensor in tensors.items():
+            if sum(map(len, pools[name])) < ENOUGH and (r == 0 or pools[name][0].any()):
+                pools[name].append(tensor.detach().double().numpy().ravel().copy())
+    return {name: np.concatenate(pool) for name, pool in pools.items()}
+
+
+def _compare_with_mup(
+    factory: Any, width: int, init_ours: Any, init_mup: Any, *, zero_readout: bool, query_zero: bool = False
+) -> dict[str, tuple[float, float]]:
+    """Per weight and bias: (our std, mup's std), each from >= 2^16 pooled elements; asserts they agree."""
+    theirs, reinit = _mup_model(factory, width, zero_readout=zero_readout, init=init_mup, query_zero=query_zero)
+    ours = factory(width)
+    rules = ui.mup_rules(
+        factory(BASE), ours, delta=factory(DELTA), init=init_ours, readout="head.weight",
+        readout_init="zero" if zero_readout else "multiplier", query="q.weight" if query_zero else (),
+    )
+    compared = {name: t for name, t in theirs.named_parameters() if t.dim() >= 2 or name.endswith("bias")}  # norm scales: untouched
+
+    def reference(seed: int) -> None:
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            for name, tensor in compared.items():
+                reinit(name, tensor)
+
+    mine = _pooled(lambda seed: ui.torch.initialize(ours, rules, seed=seed), {name: ours.get_parameter(name) for name in compared})
+    reference_pooled = _pooled(reference, compared)
+    found: dict[str, tuple[float, float]] = {}
+    for name in compared:
+        a, b = mine[name], reference_pooled[name]
+        found[name] = (float(a.std()), float(b.std()))
+        if not b.any():
+            assert not a.any(), f"{name}: mup leaves it zero, ours is not"
+            continue
+        assert stats.ks_2samp(a, b).pvalue > 1e-3, f"{name}: distributions differ {found[name]}"
+        assert stats.levene(a, b).pvalue > 1e-3, f"{name}: variances differ {found[name]}"
+    return found
+
+
+def _kaiming(tensor: Any) -> Any:
+    return _mup().init.kaiming_normal_(tensor, mode="fan_in", nonlinearity="linear")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("zero_readout", [True, False], ids=["zero-readout", "readout-multiplier"])
+def test_mup_mlp_matches_the_package(width: int, zero_readout: bool) -> None:
+    init = ui.VarianceScaling(1.0, "fan_in", "untruncated_normal")
+    found = _compare_with_mup(MLP, width, init, _kaiming, zero_readout=zero_readout)
+    m = width / BASE
+    assert found["fc2.weight"][0] == pytest.approx(math.sqrt(1 / (BASE * m)), rel=0.01)  # hidden: base Var / m = 1/width
+    assert found["fc1.weight"][0] == pytest.approx(math.sqrt(1 / 16), rel=0.01)  # input: fan_in 16, constant
+    assert found["head.weight"][0] == (0.0 if zero_readout else pytest.approx(math.sqrt(1 / BASE), rel=0.01))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_mup_transformer_block_matches_the_package(width: int) -> None:
+    """GPT-style constant σ = 0.02 (mutransformers): hidden weights σ²/m, embedding and readout σ², query and readout zero."""
+    found = _compare_with_mup(
+        Block, width, ui.RandomNormal(stddev=0.02), lambda t: _mup().init.normal_(t, std=0.02), zero_readout=True, query_zero=True
+    )
+    m = width / BASE
+    for name in ("k.weight", "v.weight", "o.weight", "fc1.weight", "fc2.weight"):
+        assert found[name][0] == pytest.approx(0.02 / math.sqrt(m), rel=0.01), name
+    assert found["embed.weight"][0] == pytest.approx(0.02, rel=0.01)
+    assert found["q.weight"] == (0.0, 0.0)
+    assert found["head.weight"] == (0.0, 0.0)
+
+
+def test_mup_rules_from_dicts_and_scaled_readout() -> None:
+    base = {"fc.weight": (32, 32), "fc.bias": (32,), "head.weight": (10, 32), "head.bias": (10,)}
+    target = {"fc.weight": (128, 128), "fc.bias": (128,), "head.weight": (10, 128), "head.bias": (10,)}
+    rules = dict(ui.mup_rules(base, target, readout="head.*", readout_init="scaled", init="he_uniform", bias=ui.HeUniform()))
+    assert rules["head.weight"].variance((128, 10)) == pytest.approx(2 / 32 / 16)  # base Var over m² = 16
+    assert rules["fc.bias"].variance((128,), fan_in=128, fan_out=128) == pytest.approx(2 / 32)  # the weight's base fans
+    assert rules["fc.weight"].variance((128, 128)) == pytest.approx(2 / 128)
+    same = dict(ui.mup_rules(base, base))  # at the base shapes every dimension is finite: plain init
+    assert same["fc.weight"].variance((32, 32)) == pytest.approx(1 / 32)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"readout_init": "zeros"}, ParameterError, "Did you mean 'zero'"),
+        ({"init": ui.Orthogonal()}, ParameterError, "no variance rule muP can take"),
+        ({"target": {"fc.weight": (64, 64)}}, ParameterError, "only in base"),
+        ({"target": {"fc.weight": (64,)}}, ShapeError, "ranks must agree"),
+        ({"target": 3}, ParameterError, "target=3 must be"),
+    ],
+)
+def test_mup_rules_refuse(kwargs: dict[str, Any], error: type[Exception], match: str) -> None:
+    arguments = {"base": {"fc.weight": (32, 32)}, "target": {"fc.weight": (64, 64)}, **kwargs}
+    if "target" in kwargs and kwargs["target"] == {"fc.weight": (64, 64)}:
+        arguments["base"] = {"fc.weight": (32, 32), "extra.weight": (4, 4)}
+    with pytest.raises(error, match=match):
+        ui.mup_rules(**arguments)
+
+
+def test_coordinate_check_of_the_docs() -> None:
+    """docs/coord_check.py: after one SGD step the logits move about as much at width 512 as at 64 in muP, far more in SP."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "coord_check.py"
+    spec = importlib.util.spec_from_file_location("coord_check", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    narrow, wide = (module.coordinates(width, "mup", seeds=(0,)) for width in (64, 512))
+    sp_narrow, sp_wide = (module.coordinates(width, "standard", seeds=(0,)) for width in (64, 512))
+    for layer in module.LAYERS:
+        assert 0.67 < wide[layer] / narrow[layer] < 1.5, layer
+    assert sp_wide["logits"] / sp_narrow["logits"] > 4
