@@ -1,0 +1,224 @@
+"""Layer-sequential unit-variance (LSUV) initialization, written once for every framework.
+
+Imports no framework. Mishkin & Matas (2015), "All you need is a good init":
+draw every selected layer's weight from a spec (orthogonal by default) with a
+zero bias, then walk the layers in the order the forward pass reaches them and,
+for each layer ``l`` with output ``z_l`` on a batch ``x``, repeat::
+
+    s = std(z_l(x));   W_l ← W_l · (τ / s)
+
+until ``|s − τ| ≤ tol · τ`` or ``max_iter`` rescalings (``τ = target_std``).
+With a zero bias, ``z_l`` is linear in ``W_l``, so one rescaling lands on
+``τ`` up to rounding; a second is needed only where the layer feeds back into
+itself (weight sharing). Earlier layers are fixed when a layer is rescaled, so
+each keeps its ``τ`` as later ones change.
+
+A framework adapter (``unit_init.torch``, ``unit_init.keras``,
+``unit_init.jax``) supplies the hooks: the layers of a model (:func:`select`),
+the rules that draw them (:func:`rules_for`), a ``measure(name)`` returning
+the layer's output on the batch and a ``rescale(name, factor)`` multiplying
+its weight; :func:`run` does the rest and returns a :class:`LSUVReport`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, NamedTuple, TypeAlias
+
+import numpy as np
+
+from unit_init.adapters.rules import Param
+from unit_init.errors import ParameterError, abbreviate
+from unit_init.progress import bar
+from unit_init.spec.catalogue import Orthogonal, Zeros
+from unit_init.spec.initializer import Initializer
+
+__all__ = ["DEFAULT_SPEC", "LSUVReport", "LayerScale", "Layers", "Rescaled", "call", "check_options", "rules_for", "run", "select", "std_of"]
+
+DEFAULT_SPEC: Final = Orthogonal()
+"""The initial draw of every ``lsuv``: orthogonal, as in the paper."""
+
+Layers: TypeAlias = "str | type | Iterable[str | type] | None"
+"""Which layers to hook: globs on layer names and layer types (``None``: every supported layer)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LayerScale:
+    """What LSUV did to one layer.
+
+    Attributes
+    ----------
+    name:
+        The layer's qualified name in its model.
+    std:
+        The standard deviation of the layer's output on the batch after the last rescaling.
+    scale:
+        The product of the factors ``τ / s`` its weight was multiplied by.
+    iterations:
+        How many rescalings it took (0: already within tolerance after the spec's draw).
+    converged:
+        Whether ``|std − τ| ≤ tol · τ``.
+    """
+
+    name: str
+    std: float
+    scale: float
+    iterations: int
+    converged: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LSUVReport:
+    """The result of an ``lsuv`` call: the target, the tolerance and one :class:`LayerScale` per layer in forward order."""
+
+    target_std: float
+    tol: float
+    max_iter: int
+    layers: tuple[LayerScale, ...]
+
+    @property
+    def converged(self) -> bool:
+        """Whether every layer reached the target within the tolerance."""
+        return all(layer.converged for layer in self.layers)
+
+    def __str__(self) -> str:
+        width = max(len("layer"), *(len(layer.name) for layer in self.layers))
+        done = sum(layer.converged for layer in self.layers)
+        lines = [f"LSUV to std {self.target_std:g} ± {self.tol:g}·{self.target_std:g}: {done} of {len(self.layers)} layers converged",
+                 f"{'layer':<{width}}  {'std':>9}  {'scale':>10}  iterations  converged"]
+        lines += [f"{layer.name:<{width}}  {layer.std:9.4f}  {layer.scale:10.4g}  {layer.iterations:>10}  {layer.converged}"
+                  for layer in self.layers]
+        return "\n".join(lines)
+
+
+class Rescaled(NamedTuple):
+    """What every ``lsuv`` returns: the model (or new variables) and the :class:`LSUVReport`."""
+
+    params: Any
+    report: LSUVReport
+
+
+def check_options(target_std: float, tol: float, max_iter: int) -> None:
+    """Refuse a ``target_std`` that is not finite and > 0, a ``tol`` that is not finite and >= 0, a ``max_iter`` < 1."""
+    if isinstance(target_std, bool) or not isinstance(target_std, (int, float)) or not (0 < target_std < math.inf):
+        msg = f"target_std={abbreviate(target_std)} must be a finite number > 0."
+        raise ParameterError(msg)
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (0 <= tol < math.inf):
+        msg = f"tol={abbreviate(tol)} must be a finite number >= 0 (a fraction of target_std)."
+        raise ParameterError(msg)
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
+        msg = f"max_iter={abbreviate(max_iter)} must be an int >= 1."
+        raise ParameterError(msg)
+
+
+def _matches(key: Any, name: str, layer: Any) -> bool:
+    if isinstance(key, str):
+        return fnmatch.fnmatchcase(name, key)
+    if isinstance(key, type) or (isinstance(key, tuple) and all(isinstance(k, type) for k in key)):
+        return isinstance(layer, key)
+    msg = f"layers entry {abbreviate(key)} is neither a glob on layer names nor a layer type."
+    raise ParameterError(msg)
+
+
+def select(
+    named: Iterable[tuple[str, Any]],
+    layers: Layers,
+    supported: Callable[[Any], bool],
+    kinds: str,
+) -> list[tuple[str, Any]]:
+    """The ``(name, layer)`` pairs of ``named`` that ``layers`` picks: globs on names and layer types; ``None``: every supported layer.
+
+    Raises
+    ------
+    ParameterError
+        Nothing is picked, or a picked layer is not ``supported`` (``kinds``
+        says which are: LSUV needs a layer whose output is linear in one weight).
+    """
+    pairs = list(named)
+    if layers is None:
+        chosen = [(name, layer) for name, layer in pairs if supported(layer)]
+    else:
+        keys = [layers] if isinstance(layers, (str, type)) else list(layers)
+        chosen = [(name, layer) for name, layer in pairs if any(_matches(key, name, layer) for key in keys)]
+        refused = [f"{name!r} ({type(layer).__name__})" for name, layer in chosen if not supported(layer)]
+        if refused:
+            msg = f"layers={abbreviate(layers)} picks {', '.join(refused)}, which cannot be hooked (its output is not linear in one weight); supported: {kinds}."
+            raise ParameterError(msg)
+    if not chosen:
+        msg = f"layers={abbreviate(layers)}: the model has no weight layer to hook; supported: {kinds}."
+        raise ParameterError(msg)
+    return chosen
+
+
+def rules_for(layers: Iterable[Any], spec: Initializer, *, biases: bool) -> list[tuple[Callable[[Param], bool], Initializer]]:
+    """Rules for ``initialize``: ``spec`` for every parameter of ``layers`` but their biases, zeros for the biases (if any has one)."""
+    ids = {id(layer) for layer in layers}
+
+    def weight(param: Param) -> bool:
+        return id(param.owner) in ids and not param.is_bias
+
+    def bias(param: Param) -> bool:
+        return id(param.owner) in ids and param.is_bias
+
+    return [(weight, spec), (bias, Zeros())] if biases else [(weight, spec)]
+
+
+def call(function: Callable[..., Any], batch: Any) -> Any:
+    """``function(*batch)`` for a tuple or list, ``function(**batch)`` for a dict, else ``function(batch)``."""
+    if isinstance(batch, (tuple, list)):
+        return function(*batch)
+    if isinstance(batch, dict):
+        return function(**batch)
+    return function(batch)
+
+
+def std_of(values: Any) -> float:
+    """The standard deviation of ``values`` (anything ``numpy.asarray`` takes) over all its elements, in float64; ``inf`` if any overflowed."""
+    array = np.asarray(values, dtype=np.float64)
+    if not np.all(np.isfinite(array)):
+        return math.inf
+    with np.errstate(over="ignore"):
+        return float(np.std(array))
+
+
+def run(
+    names: Sequence[str],
+    measure: Callable[[str], float],
+    rescale: Callable[[str, float], None],
+    *,
+    target_std: float,
+    tol: float,
+    max_iter: int,
+    progress: bool | None = None,
+) -> LSUVReport:
+    """Rescale the layers ``names`` one after the other (forward order) until each output std is within ``tol · target_std`` of ``target_std``.
+
+    ``measure(name)`` runs the batch and returns the std of that layer's
+    output; ``rescale(name, factor)`` multiplies its weight by ``factor``. A
+    layer whose output std is 0 or not finite cannot be rescaled and is
+    reported as not converged. The progress bar counts layers.
+
+    Examples
+    --------
+    >>> weights = {"a": 3.0, "b": 0.5}
+    >>> report = run(["a", "b"], weights.get, lambda name, f: weights.update({name: weights[name] * f}),
+    ...              target_std=1.0, tol=0.01, max_iter=5)
+    >>> [(layer.name, layer.scale, layer.iterations, layer.converged) for layer in report.layers]
+    [('a', 0.3333333333333333, 1, True), ('b', 2.0, 1, True)]
+    """
+    check_options(target_std, tol, max_iter)
+    results = []
+    with bar(len(names), "lsuv", unit="layers", progress=progress) as advance:
+        for name in names:
+            std, scale, iterations = measure(name), 1.0, 0
+            while abs(std - target_std) > tol * target_std and iterations < max_iter and 0 < std < math.inf:
+                factor = target_std / std
+                rescale(name, factor)
+                scale, iterations = scale * factor, iterations + 1
+                std = measure(name)
+            results.append(LayerScale(name, std, scale, iterations, abs(std - target_std) <= tol * target_std))
+            advance(1)
+    return LSUVReport(float(target_std), float(tol), max_iter, tuple(results))

@@ -1,0 +1,203 @@
+"""``diagnose(model, batch)``: the verdict of :func:`unit_init.diagnose` on a user's own torch, Keras or Flax model.
+
+Imports no framework: :func:`framework_of` looks at ``sys.modules`` and the
+model's type, and :func:`diagnose_model` imports the adapter that hooks that
+framework (``unit_init.torch``, ``unit_init.keras``, ``unit_init.jax``). The
+adapter runs the batch forward and backward with hooks on every weight layer
+(``Linear``/``Dense``/``Conv*``) and returns one :class:`LayerTrace` per layer
+in forward order; :func:`model_report` turns them into a :class:`ModelReport`.
+
+For a model with output ``y`` on a batch ``x`` and a standard-normal probe
+``g`` of ``y``'s shape, the per-example loss is ``ℓ = ⟨g, y⟩``; each layer
+``l`` gives its output ``z_l`` (for a layer with a built-in activation, such
+as a Keras ``Dense(activation="relu")``, the activated output) and
+``∂ℓ/∂z_l``; ``∂L/∂W_l`` is the gradient of the batch mean ``L`` of ``ℓ``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from unit_init.adapters.lsuv import std_of
+from unit_init.diagnostics.activations import ACTIVATIONS, ALIASES
+from unit_init.diagnostics.gain import recommend
+from unit_init.diagnostics.network import HISTOGRAM_BINS, Histogram, histogram_layers
+from unit_init.diagnostics.report import Report
+from unit_init.diagnostics.specs import label
+from unit_init.diagnostics.verdict import judge
+from unit_init.errors import ParameterError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["LayerTrace", "ModelReport", "activation_name", "diagnose_model", "framework_of", "model_report", "probe"]
+
+_ADAPTERS = {"torch": "unit_init.torch", "keras": "unit_init.keras", "flax": "unit_init.jax"}
+_SPELLINGS = {"leakyrelu": "leaky_relu", **ALIASES}
+
+
+@dataclass(frozen=True, slots=True)
+class LayerTrace:
+    """One weight layer of a model on one batch, as an adapter measured it.
+
+    Attributes
+    ----------
+    name:
+        The layer's qualified name in the model.
+    output, gradient, weight_gradient:
+        Its output ``z_l``, ``∂ℓ/∂z_l`` and ``∂L/∂W_l`` as float64 NumPy arrays.
+    identical_units:
+        Whether all its units (output channels) have identical incoming weights.
+    activation:
+        The activation applied to its output where the adapter can tell (a
+        name of :func:`unit_init.diagnose`'s ``activation``), else ``None``.
+    """
+
+    name: str
+    output: Any
+    gradient: Any
+    weight_gradient: Any
+    identical_units: bool
+    activation: str | None
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class ModelReport(Report):
+    """A :class:`~unit_init.diagnostics.Report` of a user's model, with the layers' names and a suggested initializer each.
+
+    ``activation_std`` and ``preactivation_std`` both hold the std of each
+    layer's output ``z_l`` (what the hooks see), ``depth`` is the number of
+    weight layers and ``width`` the widest output (channels or units).
+
+    Attributes
+    ----------
+    layers:
+        The layers' qualified names, in forward order.
+    activations:
+        The activation after each layer where known, else ``None``.
+    suggested:
+        :func:`unit_init.recommend`'s spec for that activation, in text form
+        (``"he_normal"``), or ``"?"`` where the activation is unknown.
+    """
+
+    layers: tuple[str, ...]
+    activations: tuple[str | None, ...]
+    suggested: tuple[str, ...]
+
+    def _layer_rows(self) -> tuple[list[str], list[list[object]]]:
+        rows: list[list[object]] = [
+            [name, activation or "?", self.activation_mean[i], self.activation_std[i], self.gradient_std[i],
+             self.weight_gradient_std[i], suggested]
+            for i, (name, activation, suggested) in enumerate(zip(self.layers, self.activations, self.suggested, strict=True))
+        ]
+        return ["layer", "activation", "mean(z)", "std(z)", "std(∂ℓ/∂z)", "std(∂L/∂W)", "suggested"], rows
+
+
+def framework_of(model: object) -> str | None:
+    """``"torch"``, ``"keras"`` or ``"flax"`` when ``model`` is a model of that framework (already imported), else ``None``."""
+    keras = sys.modules.get("keras")
+    if keras is not None and isinstance(model, keras.layers.Layer):  # first: on the torch backend it is an nn.Module too
+        return "keras"
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(model, torch.nn.Module):
+        return "torch"
+    nnx = sys.modules.get("flax.nnx")
+    if nnx is not None and isinstance(model, nnx.Module):
+        return "flax"
+    return None
+
+
+def activation_name(function: object) -> str | None:
+    """The activation a module, layer or function computes (``nn.ReLU()``, ``jax.nn.relu``, ``"tanh"``), or ``None``."""
+    name = function if isinstance(function, str) else getattr(function, "__name__", None) or type(function).__name__
+    key = str(name).lower()
+    canonical = _SPELLINGS.get(key, key)
+    return canonical if canonical in ACTIVATIONS else None
+
+
+def probe(shape: tuple[int, ...], seed: int) -> Any:
+    """The standard-normal probe ``g`` of the loss ``ℓ = ⟨g, y⟩``, float64, drawn by NumPy from ``seed``."""
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def _suggest(activation: str | None) -> str:
+    return "?" if activation is None else label(recommend(activation))
+
+
+def _histograms(outputs: Sequence[Any]) -> tuple[Histogram, ...]:
+    found = []
+    for layer in histogram_layers(len(outputs)):
+        values = outputs[layer - 1]
+        if np.all(np.isfinite(values)) and values.size:
+            low, high = float(values.min()), float(values.max())
+            low, high = (low - 0.5, high + 0.5) if low == high else (low, high)
+            counts, edges = np.histogram(values, bins=HISTOGRAM_BINS, range=(low, high))
+            found.append(Histogram(layer, tuple(map(float, edges)), tuple(map(int, counts))))
+    return tuple(found)
+
+
+def model_report(
+    traces: Sequence[LayerTrace],
+    *,
+    model: str,
+    backend: str,
+    device: str,
+    dtype: str,
+    batch: int,
+    width: int,
+    bias: bool,
+    seed: int,
+) -> ModelReport:
+    """The :class:`ModelReport` of a model's layer traces (in forward order), judged by :func:`~unit_init.diagnostics.verdict.judge`."""
+    outputs = [trace.output for trace in traces]
+    stds = tuple(std_of(output) for output in outputs)
+    gradient_stds = tuple(std_of(trace.gradient) for trace in traces)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is a finding here: the mean is nan
+        means = tuple(float(np.mean(output)) for output in outputs)
+    activations = tuple(trace.activation for trace in traces)
+    known = {activation for activation in activations if activation not in (None, "linear")}
+    judgement = judge(stds, gradient_stds, sum(trace.identical_units for trace in traces))
+    return ModelReport(
+        initializer=model,
+        activation=known.pop() if len(known) == 1 else "mixed" if known else "unknown",
+        activation_param=None,
+        depth=len(traces),
+        width=width,
+        batch=batch,
+        bias=bias,
+        backend=backend,
+        device=device,
+        dtype=dtype,
+        seed=seed,
+        activation_mean=means,
+        activation_std=stds,
+        preactivation_std=stds,
+        gradient_std=gradient_stds,
+        weight_gradient_std=tuple(std_of(trace.weight_gradient) for trace in traces),
+        identical_unit_layers=sum(trace.identical_units for trace in traces),
+        histograms=_histograms(outputs),
+        verdict=judgement.verdict,
+        forward_ratio=judgement.forward_ratio,
+        backward_ratio=judgement.backward_ratio,
+        reason=judgement.reason,
+        layers=tuple(trace.name for trace in traces),
+        activations=activations,
+        suggested=tuple(_suggest(activation) for activation in activations),
+    )
+
+
+def diagnose_model(model: Any, inputs: Any, **options: Any) -> ModelReport:
+    """Route ``diagnose(model, inputs)`` to the adapter of ``model``'s framework (imported here, on first use)."""
+    framework = framework_of(model)
+    if framework is None:  # the caller checked; kept for direct use
+        msg = f"model={type(model).__name__} is not a torch, Keras or Flax nnx model (imported before the call)."
+        raise ParameterError(msg)
+    diagnose: Any = importlib.import_module(_ADAPTERS[framework]).diagnose
+    result: ModelReport = diagnose(model, inputs, **options)
+    return result
+

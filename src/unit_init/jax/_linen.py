@@ -1,0 +1,155 @@
+"""Flax linen, functionally: ``lsuv(module, variables, batch)`` returns new variables; ``diagnose(module, variables, batch)``.
+
+Each ``Dense``/``Conv``/``ConvTranspose`` call is seen through
+``flax.linen.intercept_methods``, which reports the bound module (its
+``path``), lets a measurement stop the pass once it has the output it wanted,
+and adds the zero perturbation ``ε_l`` whose ``jax.grad`` is ``∂ℓ/∂z_l``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from unit_init.adapters.lsuv import Rescaled, call, check_options, rules_for, run, select, std_of
+from unit_init.diagnostics.model import LayerTrace, ModelReport, model_report, probe
+from unit_init.jax._params import initialize
+from unit_init.spec.initializer import Initializer
+
+__all__ = ["diagnose_linen", "lsuv_linen"]
+
+_SUPPORTED = (nn.Dense, nn.Conv, nn.ConvTranspose)
+_KINDS = "nn.Dense, nn.Conv, nn.ConvTranspose"
+
+
+class _Captured(Exception):
+    """Raised once the wanted layer's output is recorded: the rest of the pass is not needed."""
+
+
+@contextlib.contextmanager
+def _intercept(record: dict[str, tuple[Any, Any]], stop: str | None = None, eps: Mapping[str, Any] | None = None) -> Iterator[None]:
+    """Record ``name → (module, output)`` for each module ``__call__`` (first call), in call order; stop after ``stop``; add ``eps[name]``."""
+
+    def interceptor(next_fun: Callable[..., Any], args: Any, kwargs: Any, context: Any) -> Any:
+        output = next_fun(*args, **kwargs)
+        if context.method_name == "__call__" and context.module.path:
+            name = "/".join(context.module.path)
+            record.setdefault(name, (context.module, output))
+            if name == stop:
+                raise _Captured
+            if eps is not None and name in eps:
+                output = output + eps[name]
+        return output
+
+    with contextlib.suppress(_Captured), nn.intercept_methods(interceptor):
+        yield
+
+
+def _layers(apply: Callable[[dict[str, tuple[Any, Any]]], None], layers: Any) -> dict[str, Any]:
+    """The layers ``layers`` picks among those one pass calls, in call order."""
+    seen: dict[str, tuple[Any, Any]] = {}
+    apply(seen)
+    return dict(select(((name, layer) for name, (layer, _) in seen.items()), layers,
+                       lambda layer: isinstance(layer, _SUPPORTED), _KINDS))
+
+
+def _at(tree: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    for part in path:
+        tree = tree[part]
+    return tree
+
+
+def _scaled(tree: Mapping[str, Any], path: tuple[str, ...], factor: float) -> dict[str, Any]:
+    """A copy of the nested ``tree`` whose ``path/kernel`` is multiplied by ``factor``."""
+    head, *rest = path
+    inner = _scaled(tree[head], tuple(rest), factor) if rest else {**tree[head], "kernel": tree[head]["kernel"] * factor}
+    return {**tree, head: inner}
+
+
+def lsuv_linen(
+    module: nn.Module,
+    variables: Mapping[str, Any],
+    batch: Any,
+    *,
+    spec: Initializer,
+    target_std: float,
+    tol: float,
+    max_iter: int,
+    seed: int | None,
+    layers: Any,
+    progress: bool | None,
+) -> Rescaled:
+    """The linen form of :func:`unit_init.jax.lsuv`: ``(new_variables, report)``; ``layers`` picks by module path (``"Dense_0"``) or type."""
+    check_options(target_std, tol, max_iter)
+    state = {"variables": dict(variables)}
+
+    def apply(record: dict[str, tuple[Any, Any]], stop: str | None = None) -> None:
+        with _intercept(record, stop):
+            call(lambda *a, **k: module.apply(state["variables"], *a, **k), batch)
+
+    chosen = _layers(apply, layers)
+    rules = rules_for(chosen.values(), spec, biases=any(getattr(layer, "use_bias", False) for layer in chosen.values()))
+    state["variables"], _ = initialize(state["variables"], rules, seed=seed, modules=chosen, progress=progress)
+
+    def measure(name: str) -> float:
+        record: dict[str, tuple[Any, Any]] = {}
+        apply(record, stop=name)
+        return std_of(record[name][1])
+
+    def rescale(name: str, factor: float) -> None:
+        current = state["variables"]
+        state["variables"] = {**current, "params": _scaled(current["params"], tuple(name.split("/")), factor)}
+
+    report = run(list(chosen), measure, rescale, target_std=target_std, tol=tol, max_iter=max_iter, progress=progress)
+    return Rescaled(state["variables"], report)
+
+
+def diagnose_linen(module: nn.Module, variables: Mapping[str, Any], batch: Any, *, layers: Any = None, seed: int = 0) -> ModelReport:
+    """The linen form of :func:`unit_init.jax.diagnose`: ``jax.grad`` of ``ℓ = ⟨g, y⟩`` w.r.t. the params and the ``ε_l``.
+
+    The activations between layers are plain functions in linen, so none is
+    known and no initializer is suggested (``"?"``).
+    """
+
+    def apply(record: dict[str, tuple[Any, Any]], params: Any = None, eps: Mapping[str, Any] | None = None) -> Any:
+        values = dict(variables) if params is None else {**variables, "params": params}
+        with _intercept(record, eps=eps):
+            return call(lambda *a, **k: module.apply(values, *a, **k), batch)
+
+    chosen = _layers(apply, layers)
+    record: dict[str, tuple[Any, Any]] = {}
+    output = apply(record)
+    g = jnp.asarray(probe(tuple(output.shape), seed), dtype=output.dtype)
+
+    def loss(params: Any, eps: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        seen: dict[str, tuple[Any, Any]] = {}
+        y = apply(seen, params, eps)
+        return jnp.sum(g * y), {name: seen[name][1] for name in eps}
+
+    zeros = {name: jnp.zeros_like(record[name][1]) for name in chosen}
+    (param_grads, grads), outputs = jax.grad(loss, argnums=(0, 1), has_aux=True)(variables["params"], zeros)
+    rows = output.shape[0] if output.ndim else 1
+
+    def numpy(value: Any) -> Any:
+        return np.asarray(value, dtype=np.float64)
+
+    def kernel(tree: Any, name: str) -> Any:
+        return numpy(_at(tree, (*name.split("/"), "kernel")))
+
+    traces = [
+        LayerTrace(name, numpy(outputs[name]), numpy(grads[name]), kernel(param_grads, name) / rows,
+                   bool(np.all(kernel(variables["params"], name) == kernel(variables["params"], name)[..., :1])), None)
+        for name in chosen
+    ]
+    first = _at(variables["params"], (*next(iter(chosen)).split("/"), "kernel"))
+    return model_report(
+        traces, model=type(module).__name__, backend="flax.linen", device=str(next(iter(first.devices()))),
+        dtype=str(first.dtype), batch=rows, width=max(int(outputs[name].shape[-1]) for name in chosen),
+        bias=any(getattr(layer, "use_bias", False) for layer in chosen.values()), seed=seed,
+    )

@@ -1,0 +1,200 @@
+"""Hooks on a Keras 3 model: :func:`lsuv` and :func:`diagnose`, on the TensorFlow, JAX and torch backends.
+
+Keras layers have no forward hooks: :mod:`unit_init.adapters.hooks` swaps
+each weight layer's class, during a call, for a subclass whose ``call``
+records the output (and adds a zero perturbation ``ε_l``, whose gradient is
+``∂ℓ/∂z_l``). Gradients come from the backend's own autodiff:
+``tf.GradientTape``, ``jax.grad`` over ``model.stateless_call``, or
+``torch.autograd.grad``. The framework-free parts are
+:mod:`unit_init.adapters.lsuv` and :mod:`unit_init.diagnostics.model`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import keras
+import numpy as np
+
+from unit_init.adapters.hooks import Session, forward, hooked
+from unit_init.adapters.lsuv import DEFAULT_SPEC, Layers, Rescaled, check_options, rules_for, run, select, std_of
+from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, model_report, probe
+from unit_init.errors import ParameterError
+from unit_init.keras._model import initialize
+from unit_init.spec.initializer import Initializer
+
+__all__ = ["diagnose", "lsuv"]
+
+_TRANSPOSED = (keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose, keras.layers.Conv3DTranspose)
+_SUPPORTED = (keras.layers.Dense, keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D, *_TRANSPOSED)
+_KINDS = "Dense, Conv1D/2D/3D, Conv1DTranspose/2DTranspose/3DTranspose"
+
+
+def _numpy(value: Any) -> Any:
+    return np.asarray(keras.ops.convert_to_numpy(value), dtype=np.float64)
+
+
+def _layers(model: Any, layers: Layers) -> dict[str, Any]:
+    if not isinstance(model, keras.layers.Layer) or not model.built:
+        msg = f"model={type(model).__name__} must be a built Keras model or layer (call it once, or build it)."
+        raise ParameterError(msg)
+    named = ((layer.name, layer) for layer in model._flatten_layers(include_self=True))  # Keras's own walk (no public one)
+    return dict(select(named, layers, lambda layer: isinstance(layer, _SUPPORTED), _KINDS))
+
+
+def _order(model: Any, batch: Any, layers: dict[str, Any]) -> tuple[list[str], Any, dict[str, Any]]:
+    """The layers in call order, the model's output and each layer's output on ``batch``."""
+    session = Session()
+    output = forward(model, batch, session)
+    missing = sorted(set(layers) - set(session.record))
+    if missing:
+        msg = f"layers {missing} are not called by model(batch); pass layers= to pick the ones that run."
+        raise ParameterError(msg)
+    return list(session.record), output, session.record
+
+
+def lsuv(
+    model: Any,
+    batch: Any,
+    *,
+    spec: Initializer = DEFAULT_SPEC,
+    target_std: float = 1.0,
+    tol: float = 0.1,
+    max_iter: int = 10,
+    seed: int | None = None,
+    layers: Layers = None,
+    progress: bool | None = None,
+) -> Rescaled:
+    """LSUV (Mishkin & Matas 2015) on a built Keras model, in place; return ``(model, report)``.
+
+    Every selected layer's kernel is drawn from ``spec`` and its bias set to
+    zero (:func:`initialize`, seeded by ``seed``); then, in forward order,
+    ``W_l ← W_l · τ / std(z_l)`` until ``|std(z_l) − τ| ≤ tol · τ`` (at most
+    ``max_iter`` times), ``z_l`` being the layer's output on ``batch`` (after
+    the layer's own ``activation``, if it has one) and ``τ = target_std``.
+    ``layers`` picks by layer name (globs) or type; the default is every
+    ``Dense``, ``Conv*`` and ``Conv*Transpose``. See docs/lsuv.md.
+
+    Examples
+    --------
+    >>> import keras, numpy as np, unit_init as ui
+    >>> import unit_init.keras
+    >>> model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(32), keras.layers.ReLU(), keras.layers.Dense(8)])
+    >>> model, report = unit_init.keras.lsuv(model, np.random.default_rng(0).normal(size=(256, 16)), seed=0)
+    >>> [round(layer.std, 3) for layer in report.layers], report.converged
+    ([1.0, 1.0], True)
+    """
+    check_options(target_std, tol, max_iter)
+    chosen = _layers(model, layers)
+    initialize(model, rules_for(chosen.values(), spec, biases=any(layer.use_bias for layer in chosen.values())),
+               seed=seed, progress=progress)
+    with hooked(chosen, "call"):
+        order, _, _ = _order(model, batch, chosen)
+
+        def measure(name: str) -> float:
+            session = Session(stop=name)
+            forward(model, batch, session)
+            return std_of(_numpy(session.record[name]))
+
+        def rescale(name: str, factor: float) -> None:
+            kernel = chosen[name].kernel
+            kernel.assign(kernel * factor)
+
+        report = run(order, measure, rescale, target_std=target_std, tol=tol, max_iter=max_iter, progress=progress)
+    return Rescaled(model, report)
+
+
+def _tensorflow_grads(model: Any, batch: Any, g: Any, eps: dict[str, Any], kernels: list[Any]) -> tuple[Any, list[Any]]:
+    tf = importlib.import_module("tensorflow")
+    with tf.GradientTape() as tape:
+        tape.watch(list(eps.values()))
+        session = Session(eps=eps)
+        loss = tf.reduce_sum(g * forward(model, batch, session))
+    grads = tape.gradient(loss, [*eps.values(), *kernels])
+    return session.record, grads
+
+
+def _jax_grads(model: Any, batch: Any, g: Any, eps: dict[str, Any], kernels: list[Any]) -> tuple[Any, list[Any]]:
+    jax = importlib.import_module("jax")
+    trainable = [variable.value for variable in model.trainable_variables]
+    frozen = [variable.value for variable in model.non_trainable_variables]
+
+    def loss(values: list[Any], perturbations: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        session = Session(eps=perturbations)
+        output, _ = forward(lambda *a, **k: model.stateless_call(values, frozen, *a, **k), batch, session)
+        return (g * output).sum(), session.record
+
+    (value_grads, eps_grads), record = jax.grad(loss, argnums=(0, 1), has_aux=True)(trainable, eps)
+    index = {id(variable): i for i, variable in enumerate(model.trainable_variables)}
+    return record, [*eps_grads.values(), *(value_grads[index[id(kernel)]] for kernel in kernels)]
+
+
+def _torch_grads(model: Any, batch: Any, g: Any, eps: dict[str, Any], kernels: list[Any]) -> tuple[Any, list[Any]]:
+    torch = importlib.import_module("torch")
+    for value in eps.values():
+        value.requires_grad_(True)
+    session = Session(eps=eps)
+    loss = (g * forward(model, batch, session)).sum()
+    return session.record, list(torch.autograd.grad(loss, [*eps.values(), *(kernel.value for kernel in kernels)]))
+
+
+_GRADIENTS = {"tensorflow": _tensorflow_grads, "jax": _jax_grads, "torch": _torch_grads}
+
+
+def diagnose(model: Any, batch: Any, *, layers: Layers = None, seed: int = 0) -> ModelReport:
+    """Per-layer output and gradient stds of a built Keras model on ``batch``, judged as :func:`unit_init.diagnose` judges its MLP.
+
+    Hooked layers record ``z_l`` (after their own ``activation``) and add a
+    zero ``ε_l``; the backend's autodiff of ``ℓ = ⟨g, y⟩`` (``g`` a
+    standard-normal probe drawn from ``seed``) with respect to the ``ε_l``
+    and the kernels gives ``∂ℓ/∂z_l`` and ``∂L/∂W_l``. A layer's activation
+    is its ``activation`` argument, or the activation layer called next.
+    ``layers`` is as in :func:`lsuv`.
+
+    Examples
+    --------
+    >>> import keras, numpy as np, unit_init as ui
+    >>> model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(32, activation="relu"), keras.layers.Dense(8)])
+    >>> ui.diagnose(model, np.random.default_rng(0).normal(size=(64, 16)).astype("float32")).suggested
+    ('he_normal', 'glorot_normal')
+    """
+    chosen = _layers(model, layers)
+    backend = keras.backend.backend()
+    if backend not in _GRADIENTS:
+        msg = f"diagnose on Keras runs on the tensorflow, jax or torch backend, not KERAS_BACKEND={backend!r}."
+        raise ParameterError(msg)
+    with hooked(chosen, "call"):
+        order, output, record = _order(model, batch, chosen)
+        g = keras.ops.convert_to_tensor(probe(tuple(output.shape), seed), dtype=output.dtype)
+        eps = {name: keras.ops.zeros_like(record[name]) for name in order}
+        kernels = [chosen[name].kernel for name in order]
+        outputs, grads = _GRADIENTS[backend](model, batch, g, eps, kernels)
+    rows = int(output.shape[0]) if len(output.shape) else 1
+    activations = _activations(model, chosen)
+    traces = [
+        LayerTrace(name, _numpy(outputs[name]), _numpy(grads[i]), _numpy(grads[len(order) + i]) / rows,
+                   bool(np.all(_numpy(kernels[i]) == _numpy(kernels[i])[..., :1])), activations[name])
+        for i, name in enumerate(order)
+    ]
+    return model_report(
+        traces, model=type(model).__name__, backend=f"keras ({backend})", device="default", dtype=str(kernels[0].dtype),
+        batch=rows, width=max(int(outputs[name].shape[-1]) for name in order),
+        bias=any(chosen[name].use_bias for name in order), seed=seed,
+    )
+
+
+def _activations(model: Any, layers: dict[str, Any]) -> dict[str, str | None]:
+    """Each layer's own ``activation`` unless linear, else the ``Activation``/``ReLU`` layer that follows it in ``model.layers``."""
+    sequence = list(model.layers) if isinstance(model, keras.Model) else []
+    after = dict(zip(map(id, sequence), [*sequence[1:], None], strict=True))
+    found = {}
+    for name, layer in layers.items():
+        own = activation_name(layer.activation)
+        following = after.get(id(layer))
+        if own == "linear" and isinstance(following, keras.layers.Activation):
+            own = activation_name(following.activation)
+        elif own == "linear" and following is not None and type(following).__module__.startswith("keras.src.layers.activations"):
+            own = activation_name(type(following).__name__)
+        found[name] = own
+    return found

@@ -1,0 +1,216 @@
+"""Forward and backward hooks on a ``torch.nn.Module``: :func:`lsuv` and :func:`diagnose`.
+
+The framework-free parts are :mod:`unit_init.adapters.lsuv` (the LSUV loop)
+and :mod:`unit_init.diagnostics.model` (the report); this module only finds
+the weight layers, runs the batch with ``register_forward_hook`` on them and
+takes ``torch.autograd.grad`` with respect to their outputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from typing import Any, cast
+
+import torch
+
+from unit_init.adapters.lsuv import DEFAULT_SPEC, Layers, Rescaled, call, check_options, rules_for, run, select, std_of
+from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, model_report, probe
+from unit_init.errors import DeviceError, ParameterError
+from unit_init.spec.initializer import Initializer
+from unit_init.torch._module import initialize
+
+__all__ = ["diagnose", "lsuv"]
+
+_TRANSPOSED = (torch.nn.ConvTranspose1d, torch.nn.ConvTranspose2d, torch.nn.ConvTranspose3d)
+_SUPPORTED = (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d, *_TRANSPOSED)
+_KINDS = "Linear, Conv1d/2d/3d, ConvTranspose1d/2d/3d"
+
+
+class _Captured(Exception):
+    """Raised by a hook once it has the output it wanted: the rest of the forward pass is not needed."""
+
+
+def _layers(module: torch.nn.Module, layers: Layers) -> dict[str, torch.nn.Module]:
+    if not isinstance(cast("object", module), torch.nn.Module):
+        msg = f"module={type(module).__name__} is not a torch.nn.Module."
+        raise ParameterError(msg)
+    meta = [name for name, tensor in module.named_parameters() if tensor.device.type == "meta"]
+    if meta:
+        msg = f"parameter {meta[0]!r} is on the 'meta' device, which holds no values; materialize the module with module.to_empty(device=...) first."
+        raise DeviceError(msg)
+    named = ((name or type(module).__name__, layer) for name, layer in module.named_modules())
+    return dict(select(named, layers, lambda layer: isinstance(layer, _SUPPORTED), _KINDS))
+
+
+@contextlib.contextmanager
+def _hooked(modules: Iterable[tuple[str, torch.nn.Module]], seen: dict[str, Any], stop: bool = False) -> Iterator[None]:
+    """Record each module's first output in ``seen`` (in call order); with ``stop``, end the forward pass there."""
+
+    def hook(name: str) -> Any:
+        def record(_: torch.nn.Module, __: Any, output: Any) -> None:
+            seen.setdefault(name, output)
+            if stop:
+                raise _Captured
+
+        return record
+
+    handles = [module.register_forward_hook(hook(name)) for name, module in modules]
+    try:
+        yield
+    except _Captured:
+        pass
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def _order(module: torch.nn.Module, batch: Any, layers: dict[str, torch.nn.Module]) -> tuple[list[str], dict[str, str | None]]:
+    """The layers in the order the forward pass calls them, and the activation module called right after each, if any."""
+    leaves = [(name, child) for name, child in module.named_modules() if not list(child.children())]
+    names = {id(layer): name for name, layer in layers.items()}
+    calls: dict[str, Any] = {}
+    with torch.no_grad(), _hooked([(f"{index}", child) for index, (_, child) in enumerate(leaves)], calls):
+        call(module, batch)
+    sequence = [leaves[int(index)][1] for index in calls]
+    order = [names[id(child)] for child in sequence if id(child) in names]
+    missing = sorted(set(layers) - set(order))
+    if missing:
+        msg = f"layers {missing} are not called by module(batch); pass layers= to pick the ones that run."
+        raise ParameterError(msg)
+    after = dict(zip(map(id, sequence), [*sequence[1:], None], strict=True))
+    return order, {names[id(child)]: _activation(after[id(child)]) for child in sequence if id(child) in names}
+
+
+def _activation(module: torch.nn.Module | None) -> str | None:
+    """The activation an ``nn.ReLU``/``nn.Tanh``/… module computes; ``None`` for any other module."""
+    return activation_name(module) if type(module).__module__ == "torch.nn.modules.activation" else None
+
+
+def lsuv(
+    module: torch.nn.Module,
+    batch: Any,
+    *,
+    spec: Initializer = DEFAULT_SPEC,
+    target_std: float = 1.0,
+    tol: float = 0.1,
+    max_iter: int = 10,
+    seed: int | None = None,
+    layers: Layers = None,
+    progress: bool | None = None,
+) -> Rescaled:
+    """LSUV (Mishkin & Matas 2015) on a torch module, in place; return ``(module, report)``.
+
+    Every selected layer's weight is drawn from ``spec`` and its bias set to
+    zero (:func:`initialize`, seeded by ``seed``); then, in forward order,
+    ``W_l ← W_l · τ / std(z_l)`` until ``|std(z_l) − τ| ≤ tol · τ`` (at most
+    ``max_iter`` times), ``z_l`` being the layer's output on ``batch`` and
+    ``τ = target_std``. See :mod:`unit_init.adapters.lsuv` and docs/lsuv.md.
+
+    Parameters
+    ----------
+    module:
+        A ``torch.nn.Module``, run as ``module(batch)`` (``module(*batch)``
+        for a tuple, ``module(**batch)`` for a dict) in its current mode.
+    batch:
+        The data the output stds are measured on.
+    spec, seed:
+        The initial draw (orthogonal, as in the paper).
+    target_std, tol, max_iter:
+        ``τ``, the relative tolerance and the most rescalings per layer.
+    layers:
+        Which layers: globs on module names (``"features.*"``) and module
+        types; ``None`` takes every ``Linear``, ``Conv*`` and ``ConvTranspose*``.
+    progress:
+        Show a bar over the layers (``None``: in a terminal or notebook).
+
+    Returns
+    -------
+    Rescaled
+        ``(module, report)``; the :class:`~unit_init.adapters.lsuv.LSUVReport`
+        gives each layer's final std, scale and iterations.
+
+    Raises
+    ------
+    ParameterError
+        No layer to rescale, a picked layer of another type, or one the forward pass never calls.
+    DeviceError
+        A parameter on the ``meta`` device.
+
+    Examples
+    --------
+    >>> import torch, unit_init as ui
+    >>> net = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU(), torch.nn.Linear(32, 8))
+    >>> net, report = ui.torch.lsuv(net, torch.randn(256, 16), seed=0)
+    >>> [round(layer.std, 3) for layer in report.layers], report.converged
+    ([1.0, 1.0], True)
+    """
+    check_options(target_std, tol, max_iter)
+    chosen = _layers(module, layers)
+    initialize(module, rules_for(chosen.values(), spec, biases=any(layer.bias is not None for layer in chosen.values())),
+               seed=seed, progress=progress)
+    order, _ = _order(module, batch, chosen)
+
+    def measure(name: str) -> float:
+        seen: dict[str, torch.Tensor] = {}
+        with torch.no_grad(), _hooked([(name, chosen[name])], seen, stop=True):
+            call(module, batch)
+        return std_of(seen[name].detach().cpu().double())
+
+    def rescale(name: str, factor: float) -> None:
+        with torch.no_grad():
+            _weight(chosen[name]).mul_(factor)
+
+    return Rescaled(module, run(order, measure, rescale, target_std=target_std, tol=tol, max_iter=max_iter, progress=progress))
+
+
+def _weight(layer: torch.nn.Module) -> torch.Tensor:
+    return cast("torch.Tensor", layer.weight)
+
+
+def _identical(layer: torch.nn.Module) -> bool:
+    """Whether every output channel (row of torch's ``(out, in, *window)``; column of a transposed conv's) has the same weights."""
+    weight = _weight(layer).transpose(0, 1) if isinstance(layer, _TRANSPOSED) else _weight(layer)
+    return bool(torch.all(weight == weight[:1]))
+
+
+def diagnose(module: torch.nn.Module, batch: Any, *, layers: Layers = None, seed: int = 0) -> ModelReport:
+    """Per-layer output and gradient stds of a torch module on ``batch``, judged as :func:`unit_init.diagnose` judges its MLP.
+
+    Forward hooks take each layer's output ``z_l``; ``torch.autograd.grad``
+    of ``ℓ = ⟨g, y⟩`` (``g`` a standard-normal probe drawn from ``seed``,
+    ``y = module(batch)``) gives ``∂ℓ/∂z_l`` and ``∂L/∂W_l``. See
+    :mod:`unit_init.diagnostics.model`; ``layers`` is as in :func:`lsuv`.
+
+    Examples
+    --------
+    >>> import torch, unit_init as ui
+    >>> net = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU(), torch.nn.Linear(32, 8))
+    >>> report = ui.diagnose(net, torch.randn(64, 16))
+    >>> report.layers, report.suggested
+    (('0', '2'), ('he_normal', '?'))
+    """
+    chosen = _layers(module, layers)
+    order, activations = _order(module, batch, chosen)
+    seen: dict[str, torch.Tensor] = {}
+    with _hooked(chosen.items(), seen):
+        output = call(module, batch)
+    g = torch.as_tensor(probe(tuple(output.shape), seed), dtype=output.dtype, device=output.device)
+    weights = [_weight(chosen[name]) for name in order]
+    grads = torch.autograd.grad((g * output).sum(), [*(seen[name] for name in order), *weights])
+    rows = output.shape[0] if output.ndim else 1
+
+    def numpy(tensor: torch.Tensor) -> Any:
+        return tensor.detach().cpu().double().numpy()
+
+    traces = [
+        LayerTrace(name, numpy(seen[name]), numpy(grads[i]), numpy(grads[len(order) + i]) / rows,
+                   _identical(chosen[name]), activations[name])
+        for i, name in enumerate(order)
+    ]
+    first = weights[0]
+    return model_report(
+        traces, model=type(module).__name__, backend="torch", device=str(first.device), dtype=str(first.dtype).removeprefix("torch."),
+        batch=rows, width=max(int(seen[name].shape[1]) if seen[name].ndim > 1 else 1 for name in order),
+        bias=any(chosen[name].bias is not None for name in order), seed=seed,
+    )

@@ -1,0 +1,247 @@
+"""``ui.diagnose(model, batch)`` on a user's own torch, Flax nnx and Keras model (docs/diagnostics.md, "Your own model").
+
+The per-layer stds must equal those computed here by hand with each
+framework's own tools: torch forward hooks and ``retain_grad``; a
+layer-by-layer Flax forward (nnx and linen) differentiated by ``jax.grad``; a Keras forward
+under ``tf.GradientTape``; and, for Keras on the JAX and torch backends (in
+subprocesses: the backend is fixed at import), a NumPy forward and backward
+pass written out. The loss is ``ℓ = ⟨g, y⟩`` with the probe ``g`` drawn by
+``numpy.random.default_rng(seed)``. Then the verdicts: zero weights are
+``symmetric``, N(0, 1) weights in a deep ReLU MLP ``exploding``, He ``stable``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+
+import unit_init as ui
+from unit_init.diagnostics.model import ModelReport
+
+RTOL = 1e-5
+DEPTH, WIDTH = 20, 32
+
+
+def _std(values: Any) -> float:
+    return float(np.std(np.asarray(values, dtype=np.float64)))
+
+
+def _probe(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def _assert_matches(report: ModelReport, outputs: list[Any], grads: list[Any], weight_grads: list[Any]) -> None:
+    np.testing.assert_allclose(report.activation_std, [_std(z) for z in outputs], rtol=RTOL)
+    np.testing.assert_allclose(report.gradient_std, [_std(d) for d in grads], rtol=RTOL)
+    np.testing.assert_allclose(report.weight_gradient_std, [_std(w) for w in weight_grads], rtol=RTOL)
+
+
+def test_torch_cnn_matches_hooks() -> None:
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1), nn.Tanh(),
+                          nn.Conv2d(8, 4, 3, stride=2), nn.Flatten(), nn.Linear(4 * 3 * 3, 5))
+    x = torch.from_numpy(np.random.default_rng(1).normal(size=(32, 3, 8, 8)).astype(np.float32))
+    report = ui.diagnose(model, x, seed=3)
+    assert isinstance(report, ModelReport)
+    assert report.layers == ("0", "2", "4", "6")
+    assert report.activations == ("relu", "tanh", None, None)
+    assert report.suggested == ("he_normal", "glorot_normal", "?", "?")
+    weights = [model[i] for i in (0, 2, 4, 6)]
+    outputs: list[Any] = []
+    handles = [m.register_forward_hook(lambda _, __, out: outputs.append(out)) for m in weights]
+    y = model(x)
+    for handle in handles:
+        handle.remove()
+    for out in outputs:
+        out.retain_grad()
+    (torch.from_numpy(_probe(tuple(y.shape), 3)).float() * y).sum().backward()
+    _assert_matches(report, [o.detach() for o in outputs], [o.grad for o in outputs], [m.weight.grad / 32 for m in weights])
+
+
+def _nnx_mlp(nnx: Any, spec: Any, depth: int = DEPTH, width: int = WIDTH) -> Any:
+    import unit_init.jax
+
+    layers = [nnx.Linear(16 if i == 0 else width, width, rngs=nnx.Rngs(i)) for i in range(depth)]
+    model = nnx.Sequential(*(m for layer in layers[:-1] for m in (layer, nnx.relu)), layers[-1])
+    unit_init.jax.initialize(model, {nnx.Linear: spec, "*bias": ui.Zeros()}, seed=0)
+    return model
+
+
+def test_flax_mlp_matches_jax_grad() -> None:
+    jax = pytest.importorskip("jax")
+    nnx = pytest.importorskip("flax.nnx")
+    model = _nnx_mlp(nnx, ui.HeNormal(), depth=4)
+    x = np.random.default_rng(1).normal(size=(64, 16)).astype(np.float32)
+    report = ui.diagnose(model, x, seed=5)
+    assert report.layers == ("layers/0", "layers/2", "layers/4", "layers/6")
+    assert report.activations == ("relu", "relu", "relu", None)
+    linears = [model.layers[i] for i in (0, 2, 4, 6)]
+    _assert_matches(report, *_jax_pass(jax, [layer.kernel.get_value() for layer in linears],
+                                       [layer.bias.get_value() for layer in linears], x, 5))
+
+
+def _jax_pass(jax: Any, kernels: list[Any], biases: list[Any], x: Any, seed: int) -> tuple[list[Any], list[Any], list[Any]]:
+    """A Dense-ReLU MLP written out (z_l = h W + b + ε_l), differentiated by ``jax.grad`` w.r.t. the kernels and the ε_l."""
+    jnp = jax.numpy
+    last = len(kernels) - 1
+
+    def forward(ks: list[Any], eps: list[Any]) -> tuple[Any, list[Any]]:
+        h, zs = jnp.asarray(x), []
+        for i, (k, b, e) in enumerate(zip(ks, biases, eps, strict=True)):
+            zs.append(z := h @ k + b + e)
+            h = jax.nn.relu(z) if i < last else z
+        return jnp.sum(jnp.asarray(_probe(h.shape, seed), dtype=jnp.float32) * h), zs
+
+    zeros = [jnp.zeros((len(x), k.shape[-1])) for k in kernels]
+    (kernel_grads, grads), outputs = jax.grad(forward, argnums=(0, 1), has_aux=True)(kernels, zeros)
+    return outputs, grads, [k / len(x) for k in kernel_grads]
+
+
+def test_flax_linen_matches_jax_grad() -> None:
+    jax = pytest.importorskip("jax")
+    nn = pytest.importorskip("flax.linen")
+    import unit_init.jax
+
+    class MLP(nn.Module):
+        @nn.compact
+        def __call__(self, x: Any) -> Any:
+            for i in range(3):
+                x = nn.relu(nn.Dense(WIDTH, name=f"hidden{i}")(x))
+            return nn.Dense(WIDTH, name="out")(x)
+
+    x = np.random.default_rng(1).normal(size=(64, 16)).astype(np.float32)
+    variables = MLP().init(jax.random.key(0), x)
+    report = unit_init.jax.diagnose(MLP(), variables, x, seed=5)
+    assert report.layers == ("hidden0", "hidden1", "hidden2", "out")
+    params = [variables["params"][name] for name in report.layers]
+    _assert_matches(report, *_jax_pass(jax, [p["kernel"] for p in params], [p["bias"] for p in params], x, 5))
+
+
+def _keras_mlp(keras: Any, depth: int = 4) -> Any:
+    return keras.Sequential([keras.Input((16,)), *(keras.layers.Dense(WIDTH, activation="relu") for _ in range(depth - 1)),
+                             keras.layers.Dense(WIDTH)])
+
+
+def _numpy_pass(kernels: list[Any], biases: list[Any], x: Any, seed: int) -> tuple[list[Any], list[Any], list[Any]]:
+    """Forward and backward of a Dense-ReLU MLP in float64, the layers' outputs being activated as Keras's are.
+
+    ``z_l = h_{l-1} W_l + b_l``, ``h_l = relu(z_l)`` (the last layer linear);
+    ``∂ℓ/∂h_{l-1} = ∂ℓ/∂z_l W_lᵀ``, ``∂ℓ/∂z_l = ∂ℓ/∂h_l ⊙ [z_l > 0]``, ``∂L/∂W_l = h_{l-1}ᵀ ∂ℓ/∂z_l / batch``.
+    """
+    last = len(kernels) - 1
+    h, zs, hs = np.asarray(x, dtype=np.float64), [], []
+    for i, (k, b) in enumerate(zip(kernels, biases, strict=True)):
+        zs.append(h @ k + b)
+        hs.append(h := np.maximum(zs[-1], 0) if i < last else zs[-1])
+    dh = _probe(h.shape, seed)
+    grads, weight_grads = [dh], []
+    for i in range(last, -1, -1):
+        dz = grads[0] * (zs[i] > 0) if i < last else grads[0]
+        weight_grads.insert(0, (hs[i - 1] if i else np.asarray(x, dtype=np.float64)).T @ dz / len(x))
+        if i:
+            grads.insert(0, dz @ kernels[i].T)
+    return hs, grads, weight_grads
+
+
+def test_keras_matches_gradient_tape() -> None:
+    keras = pytest.importorskip("keras")
+    tf = pytest.importorskip("tensorflow")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the in-process Keras check is for the tensorflow backend")
+    model = _keras_mlp(keras)
+    x = np.random.default_rng(1).normal(size=(64, 16)).astype(np.float32)
+    report = ui.diagnose(model, x, seed=7)
+    assert report.activations == ("relu", "relu", "relu", "linear")
+    assert report.suggested == ("he_normal", "he_normal", "he_normal", "glorot_normal")
+    with tf.GradientTape(persistent=True) as tape:
+        h, outputs = tf.constant(x), []
+        for layer in model.layers:
+            h = layer(h)
+            outputs.append(h)
+        loss = tf.reduce_sum(tf.constant(_probe((64, WIDTH), 7), dtype=tf.float32) * h)
+    grads = [tape.gradient(loss, out) for out in outputs]
+    weight_grads = [tape.gradient(loss, layer.kernel) / 64 for layer in model.layers]
+    _assert_matches(report, outputs, grads, weight_grads)
+    kernels = [np.asarray(layer.kernel) for layer in model.layers]
+    expected = _numpy_pass(kernels, [np.asarray(layer.bias) for layer in model.layers], x, 7)
+    _assert_matches(report, *expected)  # the written-out pass agrees, so it can judge the other backends below
+
+
+_SCRIPT = r"""
+import json, sys
+import numpy as np
+import keras, unit_init as ui
+sys.path.insert(0, sys.argv[1])
+from test_diagnose_model import _keras_mlp
+model = _keras_mlp(keras)
+x = np.random.default_rng(1).normal(size=(64, 16)).astype(np.float32)
+report = ui.diagnose(model, x, seed=7)
+print(json.dumps({"report": [report.activation_std, report.gradient_std, report.weight_gradient_std],
+                  "kernels": [np.asarray(l.kernel).tolist() for l in model.layers],
+                  "biases": [np.asarray(l.bias).tolist() for l in model.layers], "backend": report.backend}))
+"""
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_keras_other_backends_match_written_out_pass(backend: str) -> None:
+    pytest.importorskip("keras")
+    pytest.importorskip(backend)
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    done = subprocess.run([sys.executable, "-c", _SCRIPT, os.path.dirname(__file__)], env=env,
+                          capture_output=True, text=True, check=True, timeout=300)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["backend"] == f"keras ({backend})"
+    x = np.random.default_rng(1).normal(size=(64, 16)).astype(np.float32)
+    kernels = [np.asarray(k, dtype=np.float32) for k in result["kernels"]]
+    expected = _numpy_pass(kernels, [np.asarray(b, dtype=np.float32) for b in result["biases"]], x, 7)
+    for got, values in zip(result["report"], expected, strict=True):
+        np.testing.assert_allclose(got, [_std(v) for v in values], rtol=RTOL)
+
+
+# ---- verdicts ------------------------------------------------------------------
+
+def _torch_verdict(spec: Any) -> str:
+    torch = pytest.importorskip("torch")
+    layers = [torch.nn.Linear(16 if i == 0 else WIDTH, WIDTH) for i in range(DEPTH)]
+    model = torch.nn.Sequential(*(m for layer in layers for m in (layer, torch.nn.ReLU())))
+    ui.torch.initialize(model, {torch.nn.Linear: spec, "*.bias": ui.Zeros()}, seed=0)
+    return ui.diagnose(model, torch.randn(128, 16, generator=torch.Generator().manual_seed(0))).verdict
+
+
+def _flax_verdict(spec: Any) -> str:
+    nnx = pytest.importorskip("flax.nnx")
+    return ui.diagnose(_nnx_mlp(nnx, spec), np.random.default_rng(0).normal(size=(128, 16)).astype(np.float32)).verdict
+
+
+def _keras_verdict(spec: Any) -> str:
+    keras = pytest.importorskip("keras")
+    import unit_init.keras
+
+    model = _keras_mlp(keras, DEPTH)
+    unit_init.keras.initialize(model, {keras.layers.Dense: spec, "*.bias": ui.Zeros()}, seed=0)
+    return ui.diagnose(model, np.random.default_rng(0).normal(size=(128, 16)).astype(np.float32)).verdict
+
+
+@pytest.mark.parametrize("verdict_of", [_torch_verdict, _flax_verdict, _keras_verdict], ids=["torch", "flax", "keras"])
+@pytest.mark.parametrize(("spec", "expected"), [(ui.Zeros(), "symmetric"), (ui.RandomNormal(stddev=1.0), "exploding"),
+                                                (ui.HeNormal(), "stable")], ids=["zeros", "normal", "he"])
+def test_verdicts(verdict_of: Any, spec: Any, expected: str) -> None:
+    assert verdict_of(spec) == expected
+
+
+def test_refusals() -> None:
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ui.ParameterError, match="needs inputs"):
+        ui.diagnose(torch.nn.Linear(2, 2))
+    with pytest.raises(ui.ParameterError, match="not a model"):
+        ui.diagnose("he_normal", np.ones((2, 2)))
+    with pytest.raises(ui.ParameterError, match="no weight layer to hook"):
+        ui.diagnose(torch.nn.ReLU(), torch.ones(2, 2))

@@ -1,0 +1,204 @@
+"""LSUV (docs/lsuv.md) on torch, Flax (nnx and linen) and Keras.
+
+Each model starts from a deliberately bad scale, N(0, 1) weights (``spec=``),
+and LSUV must bring every weight layer's output std within 10 % of the
+target on a held-out batch, measured here with the framework's own tools
+(torch forward hooks, a Keras sub-model, Flax's ``capture_intermediates`` or a
+layer-by-layer nnx forward), never with the adapter's hooks. Models: a depth-20
+ReLU MLP, a depth-20 tanh MLP and a 10-layer CNN without normalization.
+Refusals: a model with no weight layer, a picked layer of another type, a
+meta-device module, bad options.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import unit_init as ui
+from unit_init.adapters.lsuv import LSUVReport, run
+from unit_init.errors import DeviceError, ParameterError
+
+torch = pytest.importorskip("torch")
+
+BAD = ui.RandomNormal(stddev=1.0)
+TARGET = 1.0
+DEPTH, WIDTH, CONVS, CHANNELS = 20, 32, 10, 8
+
+
+def _batches(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.normal(size=shape).astype(np.float32), rng.normal(size=shape).astype(np.float32)
+
+
+def _check(report: LSUVReport, held_out_stds: list[float], layers: int) -> None:
+    assert len(report.layers) == layers == len(held_out_stds)
+    assert report.converged
+    assert all(layer.scale < 1 for layer in report.layers)  # N(0, 1) is far too large for every layer
+    np.testing.assert_allclose(held_out_stds, TARGET, rtol=0.10)
+
+
+# ---- torch -------------------------------------------------------------------
+
+def _torch_model(kind: str) -> Any:
+    nn = torch.nn
+    if kind == "cnn":
+        layers = [nn.Conv2d(3 if i == 0 else CHANNELS, CHANNELS, 3, padding=1) for i in range(CONVS)]
+        return nn.Sequential(*(m for conv in layers for m in (conv, nn.ReLU())), nn.Flatten(), nn.Linear(CHANNELS * 64, 10))
+    act = nn.ReLU if kind == "relu" else nn.Tanh
+    return nn.Sequential(*(m for i in range(DEPTH) for m in (nn.Linear(16 if i == 0 else WIDTH, WIDTH), act())))
+
+
+def _torch_stds(model: Any, batch: Any) -> list[float]:
+    outputs: list[Any] = []
+    handles = [m.register_forward_hook(lambda _, __, out: outputs.append(out)) for m in model.modules()
+               if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
+    with torch.no_grad():
+        model(batch)
+    for handle in handles:
+        handle.remove()
+    return [float(out.double().std(correction=0)) for out in outputs]
+
+
+class _Skips(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+
+    def forward(self, x: Any) -> Any:
+        return self.a(x)
+
+
+@pytest.mark.parametrize("kind", ["relu", "tanh", "cnn"])
+def test_torch(kind: str) -> None:
+    model = _torch_model(kind)
+    fit, held = _batches((256, 3, 8, 8) if kind == "cnn" else (512, 16))
+    model, report = ui.torch.lsuv(model, torch.from_numpy(fit), spec=BAD, seed=0)
+    _check(report, _torch_stds(model, torch.from_numpy(held)), CONVS + 1 if kind == "cnn" else DEPTH)
+
+
+def test_torch_refusals() -> None:
+    with pytest.raises(ParameterError, match="no weight layer to hook"):
+        ui.torch.lsuv(torch.nn.Sequential(torch.nn.ReLU()), torch.ones(4, 2))
+    with pytest.raises(ParameterError, match=r"'1' \(ReLU\), which cannot be hooked"):
+        ui.torch.lsuv(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU()), torch.ones(4, 2), layers="*")
+    with pytest.raises(ParameterError, match=r"layers \['b'\] are not called"):
+        ui.torch.lsuv(_Skips(), torch.ones(4, 2))
+    meta = torch.nn.Linear(4, 4, device="meta")
+    with pytest.raises(DeviceError, match="meta"):
+        ui.torch.lsuv(meta, torch.ones(2, 4))
+    with pytest.raises(ParameterError, match="target_std"):
+        ui.torch.lsuv(torch.nn.Linear(2, 2), torch.ones(4, 2), target_std=0.0)
+    with pytest.raises(ParameterError, match="max_iter"):
+        ui.torch.lsuv(torch.nn.Linear(2, 2), torch.ones(4, 2), max_iter=0)
+
+
+def test_iterates_until_within_tolerance() -> None:
+    """A layer whose output is not linear in its weight (here std ∝ √w) takes several rescalings."""
+    weights = {"a": 4.0}
+    report = run(["a"], lambda name: weights[name] ** 0.5, lambda name, f: weights.update({name: weights[name] * f}),
+                 target_std=1.0, tol=0.01, max_iter=10)
+    (layer,) = report.layers
+    assert layer.converged
+    assert layer.iterations > 1
+    assert abs(layer.std - 1) <= 0.01
+    capped = run(["a"], lambda name: 5.0 * weights[name], lambda name, f: None, target_std=1.0, tol=0.01, max_iter=3)
+    assert capped.layers[0].iterations == 3
+    assert not capped.converged
+
+
+# ---- Flax --------------------------------------------------------------------
+
+def test_flax_nnx() -> None:
+    jax = pytest.importorskip("jax")
+    nnx = pytest.importorskip("flax.nnx")
+    import unit_init.jax
+
+    rngs = nnx.Rngs(0)
+    for kind in ("relu", "tanh", "cnn"):
+        if kind == "cnn":
+            layers = [nnx.Conv(3 if i == 0 else CHANNELS, CHANNELS, (3, 3), rngs=rngs) for i in range(CONVS)]
+            act: Any = nnx.relu
+            shape: tuple[int, ...] = (256, 8, 8, 3)
+        else:
+            layers = [nnx.Linear(16 if i == 0 else WIDTH, WIDTH, rngs=rngs) for i in range(DEPTH)]
+            act, shape = (nnx.relu if kind == "relu" else jax.numpy.tanh), (512, 16)
+        model = nnx.Sequential(*(m for layer in layers for m in (layer, act)))
+        fit, held = _batches(shape)
+        model, report = unit_init.jax.lsuv(model, fit, spec=BAD, seed=0)
+        stds, x = [], held
+        for layer in layers:  # the forward pass by hand
+            z = layer(x)
+            stds.append(float(np.std(np.asarray(z, dtype=np.float64))))
+            x = act(z)
+        _check(report, stds, len(layers))
+
+
+def test_flax_linen() -> None:
+    jax = pytest.importorskip("jax")
+    nn = pytest.importorskip("flax.linen")
+    import unit_init.jax
+
+    class MLP(nn.Module):
+        @nn.compact
+        def __call__(self, x: Any) -> Any:
+            for _ in range(DEPTH):
+                x = nn.tanh(nn.Dense(WIDTH)(x))
+            return x
+
+    fit, held = _batches((512, 16))
+    module = MLP()
+    variables = module.init(jax.random.key(0), fit)
+    new, report = unit_init.jax.lsuv(module, variables, fit, spec=BAD, seed=0)
+    assert variables["params"]["Dense_0"]["kernel"] is not new["params"]["Dense_0"]["kernel"]
+    _, state = module.apply(new, held, capture_intermediates=True, mutable=["intermediates"])
+    stds = [float(np.std(np.asarray(state["intermediates"][f"Dense_{i}"]["__call__"][0], dtype=np.float64))) for i in range(DEPTH)]
+    _check(report, stds, DEPTH)
+
+
+def test_flax_refusals() -> None:
+    nnx = pytest.importorskip("flax.nnx")
+    import unit_init.jax
+
+    with pytest.raises(ParameterError, match=r"not a flax nnx\.Module"):
+        unit_init.jax.lsuv({"w": np.ones(2)}, np.ones(2))
+    with pytest.raises(ParameterError, match="no weight layer to hook"):
+        unit_init.jax.lsuv(nnx.Sequential(nnx.relu), np.ones((4, 2)))
+    with pytest.raises(ParameterError, match="positional arguments"):
+        unit_init.jax.lsuv(nnx.Linear(2, 2, rngs=nnx.Rngs(0)))
+
+
+# ---- Keras -------------------------------------------------------------------
+
+def test_keras() -> None:
+    keras = pytest.importorskip("keras")
+    import unit_init.keras
+
+    for kind in ("relu", "tanh", "cnn"):
+        if kind == "cnn":
+            shape: tuple[int, ...] = (256, 8, 8, 3)
+            layers = [keras.layers.Conv2D(CHANNELS, 3, padding="same") for _ in range(CONVS)]
+            body = [m for conv in layers for m in (conv, keras.layers.ReLU())]
+        else:
+            shape = (512, 16)
+            layers = [keras.layers.Dense(WIDTH) for _ in range(DEPTH)]
+            body = [m for dense in layers for m in (dense, keras.layers.Activation(kind))]
+        model = keras.Sequential([keras.Input(shape[1:]), *body])
+        fit, held = _batches(shape)
+        model, report = unit_init.keras.lsuv(model, fit, spec=BAD, seed=0)
+        probe = keras.Model(model.inputs[0], [layer.output for layer in layers])  # Keras's own intermediate outputs
+        stds = [float(np.std(np.asarray(out, dtype=np.float64))) for out in probe(held)]
+        _check(report, stds, len(layers))
+
+
+def test_keras_refusals() -> None:
+    keras = pytest.importorskip("keras")
+    import unit_init.keras
+
+    with pytest.raises(ParameterError, match="built Keras model"):
+        unit_init.keras.lsuv(keras.layers.Dense(2), np.ones((4, 2)))
+    model = keras.Sequential([keras.Input((2,)), keras.layers.ReLU()])
+    with pytest.raises(ParameterError, match="no weight layer to hook"):
+        unit_init.keras.lsuv(model, np.ones((4, 2)))
