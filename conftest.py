@@ -25,7 +25,8 @@ _NEEDS = {
 }
 # docs pages whose doctests need frameworks
 _DOC_NEEDS = {
-    "diagnostics.md": ("matplotlib",),
+    "diagnostics.md": ("matplotlib", "torch"),
+    "lsuv.md": ("torch", "keras", "jax", "flax"),
     "adapters.md": ("torch", "keras", "jax", "flax"),
     "adapters/torch.md": ("torch",),
     "adapters/keras.md": ("keras",),
@@ -39,6 +40,8 @@ _DOC_NEEDS = {
     "backends/array_api.md": ("array_api_strict",),
     "api.md": ("keras",),
     "why-initialization.md": ("torch", "keras"),
+    "scaled.md": ("torch",),
+    "coord_check.py": ("torch",),
 }
 
 

@@ -29,6 +29,10 @@ def _install(session: nox.Session, pins: tuple[str, ...], extras: tuple[str, ...
     if pins:
         session.install(*pins)
     session.install("-e", f".[{','.join(('test', *extras))}]")
+    if "torch" in extras:
+        # muP's reference package, for tests/test_scaled.py: without its dependencies, which
+        # would pull torchvision and with it a newer, CUDA build of torch over the pinned CPU wheel
+        session.install("--no-deps", "mup>=1.0", "pyyaml")
 
 
 @nox.session
@@ -52,6 +56,17 @@ def minimal(session: nox.Session) -> None:
     """NumPy only: the pure tests, and helpful errors for every missing framework."""
     _install(session, (), ())
     session.run(*PYTEST, *session.posargs, env={"UNIT_INIT_EXPECT_BACKENDS": "numpy"})
+
+
+@nox.session
+def stress(session: nox.Session) -> None:
+    """The stress tests at full size (not in the default run; CI runs their small ``ci`` size): hypothesis hostile calls
+    (10,000 examples per backend), 10**8-draw tail checks per truncated initializer x float16/bfloat16/float32 x backend,
+    8 threads x every backend bit for bit, huge requests under a memory cap; with the bad-input matrix and torch probes."""
+    _install(session, (TORCH,), ALL_EXTRAS)
+    tests = ("tests/stress", "tests/test_bad_input_matrix.py", "tests/test_torch_bad_input.py")
+    session.run("pytest", "-p", "no:cacheprovider", "--durations=20", *tests, *session.posargs,
+                env={"UNIT_INIT_STRESS": "1", "UNIT_INIT_EXPECT_BACKENDS": "numpy,torch,tensorflow,jax,array_api"})
 
 
 @nox.session

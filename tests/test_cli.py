@@ -12,23 +12,24 @@ import pytest
 
 import unit_init.cli
 from unit_init import CATALOGUE, EXTRAS, __version__
-from unit_init.cli import NAME_SYNTAX, main
+from unit_init import errors as ui_errors
+from unit_init.cli import NAME_SYNTAX, RANGES, main
 from unit_init.diagnostics.specs import parse
 
 NETWORK = ["--depth", "20", "--width", "64", "--batch", "32"]
 
 
 def _run(*args: str, env: dict[str, str] | None = None, memory: int | None = None) -> subprocess.CompletedProcess[str]:
-    """``python -m unit_init ARGS`` with ``env`` added to the environment and at most ``memory`` bytes of address space."""
+    """``python -m unit_init ARGS`` with ``env`` added to the environment and at most ``memory`` bytes of address space.
 
-    def limit() -> None:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-
+    The child sets its own limit before running the CLI (a ``preexec_fn`` would fork this
+    process, which JAX, once imported by another test, warns against).
+    """
+    limit = f"import resource; resource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory})); " if memory else ""
+    code = f"{limit}import runpy, sys; sys.argv = ['unit-init', *sys.argv[1:]]; runpy.run_module('unit_init', run_name='__main__')"
     return subprocess.run(
-        [sys.executable, "-m", "unit_init", *args], capture_output=True, text=True, timeout=120, check=False,
-        env={**os.environ, **(env or {})}, preexec_fn=limit if memory else None,
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -111,27 +112,101 @@ def test_compare_default_set_json(tmp_path: Path) -> None:
         (["diagnose", "he_normal", "--activation", "relo"], "invalid choice: 'relo'"),
         (["diagnose", "he_normal", "--depth", "0"], "'0' is not a positive integer"),
         (["diagnose", "random_normal:stdev=1"], "Did you mean 'stddev'"),
-        (["sample", "he_normal", "-3"], "negative dimension"),
+        (["sample", "he_normal", "-3"], "(-3,)"),
         (["sample", "he_normal", "4", "--dtype", "int32"], "needs a float dtype"),
-        (["sample", "he_normal", "4", "--backend", "nope"], "backend='nope' is not known"),
+        (["sample", "he_normal", "4", "--backend", "nope"], "backend='nope' is not a known backend name"),
         (["sample", "he_normal"], "a shape is required"),
         (["sample", "he_normal", "4", "--shape", "5"], "given twice and differently, as 4 and as --shape 5"),
         (["show", "he_normal", "4", "4", "--shape", "4", "4", "1"], "given twice and differently"),
         (["sample", "he_normal", str(10**20), str(10**20)], "more than any array can hold"),
-        (["diagnose", "he_normal", "--width", str(10**12)], "more than any array can hold"),
+        (["diagnose", "he_normal", "--width", str(10**12)], "is not a positive integer in [1, 100000]"),
         (["sample", "he_normal", "4.5"], "invalid int value: '4.5'"),
         (["compare", "he_normal", "--plot", "out.pdf"], ".png or .svg"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         ([], "required: COMMAND"),
+        (["diagnose", "he_normal", "--depth", "1000000000"], "'1000000000' is not a positive integer in [1, 10000]"),
+        (["diagnose", "he_normal", "--depth", "10001"], "[1, 10000]"),
+        (["compare", "--width", "100001"], "[1, 100000]"),
+        (["compare", "--batch", "0"], "'0' is not a positive integer in [1, 100000]"),
+        (["diagnose", "he_normal", "--batch", "many"], "'many' is not a positive integer"),
+        (["diagnose", "he_normal", "--depth", "²"], "'²' is not a positive integer"),
+        (["sample", "he_normal", "4", "--seed", "-1"], "'-1' is not an integer in [0, 9223372036854775807]"),
+        (["sample", "he_normal", "4", "--seed", "9" * 5000], "'99999999"),
+        (["diagnose", "he_normal", "--activation-param", "nan"], "'nan' is not a finite number"),
+        (["diagnose", "he_normal", "--plot", "no/such/directory/he.png"], "--plot no/such/directory/he.png: cannot write there (No such file or directory)"),
+        (["diagnose", "he_normal", "--plot", "/proc/he.png"], "--plot /proc/he.png: cannot write there"),
+        (["diagnose", "he_normal", "--plot", "/etc/hostname/he.png"], "cannot write there (Not a directory)"),
+        (["compare", "--plot", "/tmp/unit_init_a_directory.png"], "cannot write there (Is a directory)"),
     ],
 )
 def test_bad_arguments_give_one_line_and_status_2(args: list[str], message: str) -> None:
+    Path("/tmp/unit_init_a_directory.png").mkdir(exist_ok=True)
     result = _run(*args)
     assert result.returncode == 2
     assert result.stdout == ""
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+    assert len(result.stderr) < 1000
     assert "Traceback" not in result.stderr
+
+
+class _Report:
+    """A stand-in for a diagnosis: its table, and a figure that cannot be written (a full disk)."""
+
+    def __str__(self) -> str:
+        return "the table"
+
+    def plot(self, path: object) -> None:
+        raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("where", ["missing/he.png", "directory.png", "file.txt/he.png"])
+def test_the_plot_path_is_checked_before_any_work(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, where: str) -> None:
+    pytest.importorskip("matplotlib")
+    (tmp_path / "directory.png").mkdir()
+    (tmp_path / "file.txt").write_text("")
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the run started before the output path was checked")
+
+    monkeypatch.setattr(unit_init.cli, "diagnose", never)
+    status, out, err = _main(capsys, "diagnose", "he_normal", "--plot", str(tmp_path / where))
+    assert (status, out) == (2, "")
+    assert "cannot write there" in err
+
+
+def test_the_table_is_printed_before_the_plot_is_written(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    monkeypatch.setattr(unit_init.cli, "diagnose", lambda *args, **kwargs: _Report())
+    status, out, err = _main(capsys, "diagnose", "he_normal", "--plot", str(tmp_path / "he.png"))
+    assert (status, out) == (2, "the table\n")
+    assert err == f"unit-init diagnose: --plot {tmp_path / 'he.png'}: the figure could not be written (No space left on device) (see unit-init --help)\n"
+
+
+def test_checking_the_plot_path_leaves_nothing_behind(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    existing = tmp_path / "old.svg"
+    existing.write_text("kept")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise ui_errors.ParameterError("refused")
+
+    monkeypatch.setattr(unit_init.cli, "diagnose", refuse)
+    for path in (tmp_path / "new.png", existing):
+        assert _main(capsys, "diagnose", "he_normal", "--plot", str(path))[0] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.svg"]
+    assert existing.read_text() == "kept"
+
+
+@pytest.mark.parametrize(("option", "low", "high"), [(option, *bounds) for option, bounds in RANGES.items()])
+def test_the_documented_ranges_are_the_accepted_ones(capsys: pytest.CaptureFixture[str], option: str, low: int, high: int) -> None:
+    parser = unit_init.cli._parser()
+    base = ["sample", "he_normal", "4"] if option == "--seed" else ["diagnose", "he_normal"]
+    for value in (low, high):
+        assert getattr(parser.parse_args([*base, option, str(value)]), option[2:]) == value
+    for value in (low - 1, high + 1):
+        with pytest.raises(unit_init.cli._UsageError, match=rf"is not (a positive|an) integer in \[{low}, {high}\]"):
+            parser.parse_args([*base, option, str(value)])
 
 
 def test_main_in_process(capsys: pytest.CaptureFixture[str]) -> None:
@@ -205,14 +280,14 @@ def test_progress_is_silent_when_not_wanted(env: dict[str, str]) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["sample", "he_normal", "100000", "100000"], "try a smaller shape"),
-        (["diagnose", "he_normal", "--depth", "1000000000"], "try a smaller --depth, --width or --batch"),
+        (["sample", "he_normal", "100000", "100000"], "draw a smaller shape"),
+        (["diagnose", "he_normal", "--depth", "2", "--width", "100000", "--batch", "100000"], "use a smaller depth, width or batch"),
     ],
 )
 def test_out_of_memory_is_one_line(args: list[str], message: str) -> None:
     result = _run(*args, memory=3 << 30)
     assert result.returncode == 2
-    assert result.stderr.startswith(f"unit-init {args[0]}: error: out of memory (Unable to allocate")
+    assert result.stderr.startswith("unit-init: error: ")
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 

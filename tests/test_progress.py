@@ -73,8 +73,12 @@ def test_auto_is_off_under_ci(monkeypatch: pytest.MonkeyPatch, ci: str, expected
 def test_auto_is_off_when_stderr_is_not_a_terminal_unless_in_a_notebook(monkeypatch: pytest.MonkeyPatch) -> None:
     _as_a_person(monkeypatch)
     monkeypatch.setattr(sys, "stderr", io.StringIO())
+    monkeypatch.delitem(sys.modules, "IPython", raising=False)
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))  # imported, as nbclient does: no kernel
     assert not progress.wanted()
-    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: types.SimpleNamespace(kernel=object())  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
     assert progress.wanted()
 
 

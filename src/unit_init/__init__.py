@@ -22,15 +22,19 @@ __all__ = [
     "EXTRAS",
     "LAYOUTS",
     "PRESETS",
+    "SCALED",
+    "ArgumentError",
     "BackendError",
     "BackendUnavailableError",
     "BoundedNormal",
     "Composed",
     "Constant",
     "DTypeError",
+    "DeepNorm",
     "DeviceError",
     "Dirac",
     "Fans",
+    "Fixup",
     "GlorotNormal",
     "GlorotUniform",
     "HeNormal",
@@ -41,17 +45,25 @@ __all__ = [
     "Layout",
     "LecunNormal",
     "LecunUniform",
+    "MuP",
     "Ones",
     "Orthogonal",
     "ParameterError",
     "RandomNormal",
     "RandomUniform",
+    "ResourceError",
+    "ScaledResidual",
     "SeedError",
     "ShapeError",
+    "SmallInit",
     "Sparse",
+    "TFixup",
+    "TFixupEmbedding",
     "TruncatedNormal",
     "UnitInitError",
     "VarianceScaling",
+    "WangInit",
+    "ZerO",
     "Zeros",
     "__version__",
     "bounded_normal",
@@ -78,6 +90,7 @@ __all__ = [
     "known_backends",
     "lecun_normal",
     "lecun_uniform",
+    "mup_rules",
     "ones",
     "orthogonal",
     "random_normal",
@@ -111,7 +124,7 @@ _HOMES: dict[str, str] = {
     **dict.fromkeys(("known_backends", "use_backend"), "unit_init.backends.registry"),
     **dict.fromkeys(("initialize",), "unit_init.adapters.pytree"),
     **dict.fromkeys(("canonical_dtype",), "unit_init.dtypes"),
-    **dict.fromkeys(("BackendError", "BackendUnavailableError", "DTypeError", "DeviceError", "ParameterError", "SeedError", "ShapeError", "UnitInitError"), "unit_init.errors"),
+    **dict.fromkeys(("ArgumentError", "BackendError", "BackendUnavailableError", "DTypeError", "DeviceError", "ParameterError", "ResourceError", "SeedError", "ShapeError", "UnitInitError"), "unit_init.errors"),
     **dict.fromkeys(("bounded_normal", "constant", "dirac", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "identity", "lecun_normal", "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform", "sparse", "truncated_normal", "variance_scaling", "zeros"), "unit_init.functions"),
     **dict.fromkeys(("LayerPreset", "PRESETS", "flax_dense", "haiku_linear", "keras_dense", "torch_conv", "torch_linear"), "unit_init.presets"),
     **dict.fromkeys(("set_seed",), "unit_init.seeds"),
@@ -120,21 +133,26 @@ _HOMES: dict[str, str] = {
     **dict.fromkeys(("Fans", "LAYOUTS", "Layout", "compute_fans"), "unit_init.spec.fans"),
     **dict.fromkeys(("Initializer",), "unit_init.spec.initializer"),
     **dict.fromkeys(("BoundedNormal", "Dirac", "EXTRAS", "Sparse"), "unit_init.spec.structured"),
+    **dict.fromkeys(("DeepNorm", "Fixup", "MuP", "SCALED", "ScaledResidual", "SmallInit", "TFixup", "TFixupEmbedding", "WangInit", "ZerO"), "unit_init.spec.scaled"),
+    **dict.fromkeys(("mup_rules",), "unit_init.adapters.mup"),
     **dict.fromkeys(("calculate_gain", "compare", "diagnose", "recommend"), "unit_init.diagnostics"),
 }
 
 if TYPE_CHECKING:
     from unit_init import spec
+    from unit_init.adapters.mup import mup_rules
     from unit_init.adapters.pytree import initialize
     from unit_init.backends.registry import known_backends, use_backend
     from unit_init.diagnostics import calculate_gain, compare, diagnose, recommend
     from unit_init.dtypes import canonical_dtype
     from unit_init.errors import (
+        ArgumentError,
         BackendError,
         BackendUnavailableError,
         DeviceError,
         DTypeError,
         ParameterError,
+        ResourceError,
         SeedError,
         ShapeError,
         UnitInitError,
@@ -184,6 +202,18 @@ if TYPE_CHECKING:
     )
     from unit_init.spec.fans import LAYOUTS, Fans, Layout, compute_fans
     from unit_init.spec.initializer import Initializer
+    from unit_init.spec.scaled import (
+        SCALED,
+        DeepNorm,
+        Fixup,
+        MuP,
+        ScaledResidual,
+        SmallInit,
+        TFixup,
+        TFixupEmbedding,
+        WangInit,
+        ZerO,
+    )
     from unit_init.spec.structured import EXTRAS, BoundedNormal, Dirac, Sparse
 
 

@@ -17,19 +17,23 @@ Progress (``[1/6] diagnosing zeros…`` on stderr) follows
 :mod:`unit_init.progress`: shown in a terminal, silent in a pipe, under CI or
 pytest; ``UNIT_INIT_PROGRESS=1``/``0`` forces it. Any error — a bad argument, a
 :class:`unit_init.UnitInitError`, a run too large for memory — prints one line
-on stderr and exits with status 2.
+on stderr and exits with status 2. Ranges are checked as the line is read
+(:data:`RANGES`), and a ``--plot`` path is tried for writing before any work;
+the table is printed before the figure is written.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import json
 import math
 import os
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Final, NoReturn
 
 from unit_init import __version__
@@ -40,8 +44,9 @@ from unit_init.diagnostics.plotting import check_path
 from unit_init.diagnostics.specs import formula, label, parse
 from unit_init.diagnostics.tables import table
 from unit_init.drawing import resolve_target
-from unit_init.errors import ParameterError, UnitInitError
+from unit_init.errors import ParameterError, UnitInitError, abbreviate
 from unit_init.progress import wanted
+from unit_init.seeds import MAX_SEED
 from unit_init.spec.catalogue import CATALOGUE
 from unit_init.spec.distributions import TruncatedNormal, truncated_standard_normal_moments
 from unit_init.spec.fans import LAYOUTS
@@ -65,6 +70,9 @@ NAME_SYNTAX: Final = textwrap.dedent("""\
 
 _NAME_HELP: Final = "an initializer, NAME[:KEY=VALUE,...] (see below)"
 
+RANGES: Final = {"--depth": (1, 10_000), "--width": (1, 100_000), "--batch": (1, 100_000), "--seed": (0, MAX_SEED)}
+"""The inclusive range of each integer option (docs/cli.md); whether a run in range fits in memory is checked apart."""
+
 SHAPE_SYNTAX: Final = textwrap.dedent("""\
     A shape is its dimensions, after NAME or after --shape (the same):
       unit-init {command} he_normal 256 128
@@ -86,12 +94,59 @@ def _announce(index: int, total: int, spec: str) -> None:
     print(f"unit-init: [{index}/{total}] diagnosing {spec}…", file=sys.stderr, flush=True)
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        msg = f"{text!r} is not a positive integer"
+def _int_in(option: str) -> Callable[[str], int]:
+    """The argparse type of ``option``: an int in its :data:`RANGES` (the text quoted short however long it is)."""
+    low, high = RANGES[option]
+
+    def read(text: str) -> int:
+        digits = text.strip().lstrip("+-")
+        value = int(text) if digits.isdecimal() and len(digits) <= 30 else None
+        if value is None or not low <= value <= high:
+            kind = "a positive integer" if low == 1 else "an integer"
+            msg = f"{abbreviate(text)} is not {kind} in [{low}, {high}]"
+            raise argparse.ArgumentTypeError(msg)
+        return value
+
+    return read
+
+
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        msg = f"{abbreviate(text)} is not a finite number"
         raise argparse.ArgumentTypeError(msg)
     return value
+
+
+def _shown(path: str) -> str:
+    """A path as typed, cut only when absurdly long."""
+    return path if len(path) <= 300 else abbreviate(path)
+
+
+def _check_output(command: str, path: str) -> Path:
+    """``path`` checked as a figure's destination before any work: its suffix, matplotlib, and that it can be written.
+
+    The file is opened for appending (so an existing one is not truncated) and a
+    new one removed again: that asks the operating system itself, so a missing
+    directory, a directory, a read-only place or a parent that is a file are all found.
+    """
+    target = check_path(path)
+    if importlib.util.find_spec("matplotlib") is None:
+        msg = f'unit-init {command}: --plot needs matplotlib, which is not installed: pip install "unit-init[plot]"'
+        raise _UsageError(msg)
+    existed = target.exists()
+    try:
+        with target.open("ab"):
+            pass
+    except OSError as error:
+        msg = f"unit-init {command}: --plot {_shown(path)}: cannot write there ({error.strerror or error})"
+        raise _UsageError(msg) from None
+    if not existed:
+        target.unlink()
+    return target
 
 
 def _add_shape(parser: argparse.ArgumentParser) -> None:
@@ -126,19 +181,19 @@ def _command(commands: Any, name: str, help_: str, syntax: str) -> argparse.Argu
 
 
 def _add_target(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", help="numpy (default), torch, jax, tensorflow, or an Array-API namespace")
+    parser.add_argument("--backend", help="numpy (default), torch, jax, tensorflow, or a known Array-API library (array_api_strict, cupy, dask.array, …)")
     parser.add_argument("--device", help="cpu, cuda, cuda:N, gpu:N, mps, …")
     parser.add_argument("--dtype", help="float32 (default), float64, float16, bfloat16")
-    parser.add_argument("--seed", type=int, default=0, help="int seed (default 0)")
+    parser.add_argument("--seed", type=_int_in("--seed"), default=0, help="int seed in [0, 2**63 - 1] (default 0)")
 
 
 def _add_network(parser: argparse.ArgumentParser) -> None:
     activations = [*ACTIVATIONS, *ALIASES]
     parser.add_argument("--activation", default="relu", choices=activations, metavar="NAME", help=f"one of {', '.join(activations)} (default relu)")
-    parser.add_argument("--activation-param", type=float, help="leaky_relu slope (0.01) or elu alpha (1.0)")
-    parser.add_argument("--depth", type=_positive_int, default=50, help="layers (default 50)")
-    parser.add_argument("--width", type=_positive_int, default=512, help="units per layer (default 512)")
-    parser.add_argument("--batch", type=_positive_int, default=256, help="inputs (default 256)")
+    parser.add_argument("--activation-param", type=_finite_float, help="leaky_relu slope (0.01) or elu alpha (1.0)")
+    parser.add_argument("--depth", type=_int_in("--depth"), default=50, help="layers, 1 to 10000 (default 50)")
+    parser.add_argument("--width", type=_int_in("--width"), default=512, help="units per layer, 1 to 100000 (default 512)")
+    parser.add_argument("--batch", type=_int_in("--batch"), default=256, help="inputs, 1 to 100000 (default 256)")
     parser.add_argument("--bias", action="store_true", help="add zero biases")
     _add_target(parser)
     parser.add_argument("--plot", metavar="PATH", help="save a figure (.png or .svg)")
@@ -256,7 +311,6 @@ def _sample(args: argparse.Namespace) -> str:
 
 
 def _network_options(args: argparse.Namespace) -> dict[str, Any]:
-    _check_size(args.command, f"--width {args.width} with --batch {args.batch}", args.width * max(args.width, args.batch))
     return {
         "activation": args.activation, "activation_param": args.activation_param, "depth": args.depth,
         "width": args.width, "batch": args.batch, "bias": args.bias, "backend": args.backend,
@@ -264,9 +318,12 @@ def _network_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _diagnostics(args: argparse.Namespace) -> str:
-    if args.plot:
-        check_path(args.plot)  # before the run, not after it
+_Then = Callable[[], str] | None
+"""What is left to do once the output is printed (write the figure), returning a last line (or "")."""
+
+
+def _diagnostics(args: argparse.Namespace) -> tuple[str, _Then]:
+    plot = _check_output(args.command, args.plot) if args.plot else None  # before the run, not after it
     progress = _announce if wanted() else None
     if args.command == "diagnose":
         if progress is not None:
@@ -274,21 +331,39 @@ def _diagnostics(args: argparse.Namespace) -> str:
         result: Any = diagnose(args.name, **_network_options(args))
     else:
         result = compare(args.names or None, progress=progress, **_network_options(args))
-    if args.plot:
-        result.plot(args.plot)
-    if args.json:
-        return json.dumps(result.to_dict(), indent=2, allow_nan=False)
-    return str(result) + (f"\n\nplot saved to {args.plot}" if args.plot else "")
+    output = json.dumps(result.to_dict(), indent=2, allow_nan=False) if args.json else str(result)
+    if plot is None:
+        return output, None
+
+    def write_plot() -> str:
+        try:
+            result.plot(plot)
+        except OSError as error:
+            msg = f"unit-init {args.command}: --plot {_shown(args.plot)}: the figure could not be written ({error.strerror or error})"
+            raise _UsageError(msg) from None
+        return "" if args.json else f"\nplot saved to {args.plot}"
+
+    return output, write_plot
 
 
-def _run(args: argparse.Namespace) -> str:
+def _run(args: argparse.Namespace) -> tuple[str, _Then]:
     if args.command == "list":
-        return _list()
+        return _list(), None
     if args.command == "show":
-        return _show(args.name, _shape(args), args.layout)
+        return _show(args.name, _shape(args), args.layout), None
     if args.command == "sample":
-        return _sample(args)
+        return _sample(args), None
     return _diagnostics(args)
+
+
+def _emit(text: str) -> None:
+    """Print ``text`` (nothing for ""); a reader that left early (``unit-init list | head``) is not an error."""
+    if not text:
+        return
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit-time flush stays quiet
 
 
 def _out_of_memory(args: argparse.Namespace | None, error: MemoryError) -> str:
@@ -321,7 +396,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args: argparse.Namespace | None = None
     try:
         args = _parser().parse_args(argv)
-        output = _run(args)
+        output, then = _run(args)
+        _emit(output)  # the table first: a figure that fails to write does not lose it
+        if then is not None:
+            _emit(then())
     except _UsageError as error:
         print(f"{error} (see unit-init --help)", file=sys.stderr)
         return 2
@@ -336,8 +414,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except SystemExit as exit_:  # --help
         return exit_.code if isinstance(exit_.code, int) else 0
-    try:
-        print(output, flush=True)
-    except BrokenPipeError:  # the reader left early (``unit-init list | head``): not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit-time flush stays quiet
     return 0

@@ -18,7 +18,7 @@ from typing import Any, Final, Literal
 
 import numpy as np
 
-from unit_init.errors import DTypeError, closest
+from unit_init.errors import DTypeError, abbreviate, closest
 
 __all__ = [
     "FLOAT_DTYPES",
@@ -27,6 +27,7 @@ __all__ = [
     "is_float",
     "largest_at_or_below",
     "largest_below",
+    "largest_finite",
     "smallest_at_or_above",
     "work_dtype",
 ]
@@ -58,7 +59,7 @@ def canonical_dtype(dtype: Any) -> str:
         return name
     known = FLOAT_DTYPES + INTEGER_DTYPES
     msg = (
-        f"dtype={dtype!r} is not supported; accepted: {', '.join(known)} "
+        f"dtype={abbreviate(dtype)} is not supported; accepted: {', '.join(known)} "
         f"or the matching native dtype object.{closest(name, known)}"
     )
     raise DTypeError(msg)
@@ -83,6 +84,18 @@ def _native_name(dtype: Any) -> str:
 def is_float(dtype: str) -> bool:
     """Whether the canonical ``dtype`` is a floating-point type."""
     return dtype in FLOAT_DTYPES
+
+
+def largest_finite(dtype: str) -> float:
+    """The largest finite value of the float ``dtype``: ``(2 − 2^−m) · 2^emax`` with ``m`` significand bits.
+
+    Examples
+    --------
+    >>> largest_finite("float16"), largest_finite("bfloat16") < largest_finite("float32")
+    (65504.0, True)
+    """
+    emax = {"float16": 15, "bfloat16": 127, "float32": 127, "float64": 1023}[dtype]
+    return (2.0 - 2.0 ** -_MANTISSA_BITS[dtype]) * 2.0**emax
 
 
 def work_dtype(dtype: str) -> Literal["float32", "float64"]:

@@ -8,17 +8,22 @@ name the argument, the value received and what is accepted.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+import reprlib
+from collections.abc import Collection, Iterable
 
 __all__ = [
+    "ArgumentError",
     "BackendError",
     "BackendUnavailableError",
     "DTypeError",
     "DeviceError",
     "ParameterError",
+    "ResourceError",
     "SeedError",
     "ShapeError",
     "UnitInitError",
+    "abbreviate",
+    "check_keywords",
     "closest",
 ]
 
@@ -51,11 +56,74 @@ class ParameterError(UnitInitError, ValueError):
     """An initializer parameter outside its domain."""
 
 
+class ResourceError(UnitInitError, MemoryError):
+    """A request for more memory than the limit where the array goes (see :mod:`unit_init.resources`)."""
+
+
 class SeedError(UnitInitError, TypeError):
     """A seed that is neither ``None``, a non-negative int, nor a native generator/key."""
 
 
+class ArgumentError(UnitInitError, TypeError):
+    """A keyword argument the function or spec does not take (Python's own ``TypeError``, with the closest valid one)."""
+
+
+def check_keywords(where: str, given: Iterable[str], accepted: Collection[str]) -> None:
+    """Raise :class:`ArgumentError` naming the first of ``given`` not in ``accepted``, and the closest accepted one.
+
+    Examples
+    --------
+    >>> check_keywords("random_normal()", ["stdev"], ["mean", "stddev", "seed"])
+    Traceback (most recent call last):
+    ...
+    unit_init.errors.ArgumentError: random_normal() got an unexpected keyword argument 'stdev'; accepted: mean, seed, stddev. Did you mean 'stddev'?
+    """
+    unknown = [name for name in given if name not in accepted]
+    if unknown:
+        first = unknown[0]
+        msg = f"{where} got an unexpected keyword argument {abbreviate(first)}; accepted: {', '.join(sorted(accepted))}.{closest(str(first), accepted)}"
+        raise ArgumentError(msg)
+
+
 def closest(word: str, choices: Iterable[str]) -> str:
     """Return ``" Did you mean 'x'?"`` for the nearest choice, or ``""``."""
-    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    matches = difflib.get_close_matches(word[:64], list(choices), n=1, cutoff=0.6)  # cut: a hostile word may be huge
     return f" Did you mean {matches[0]!r}?" if matches else ""
+
+
+class _SafeRepr(reprlib.Repr):
+    """``reprlib`` limits, plus ints too long to print shown by their size (``repr`` of a 5000-digit int raises)."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        return repr(x) if x.bit_length() <= 128 else f"<int of {x.bit_length()} bits>"
+
+
+_SAFE = _SafeRepr()
+_SAFE.maxlevel, _SAFE.maxstring, _SAFE.maxother = 3, 60, 60
+
+
+def abbreviate(value: object, limit: int = 80) -> str:
+    """A ``repr`` of ``value`` of at most ``limit`` characters, safe for any value.
+
+    Containers are shown to depth 3 and a few items (``reprlib``), strings cut,
+    ints of more than 128 bits by their size, and a ``repr`` that raises is
+    replaced by the type name: quoting a hostile value never raises (no
+    ``RecursionError``, no ``ValueError`` from a 5000-digit int) and never floods.
+
+    Examples
+    --------
+    >>> abbreviate(10**5000)
+    '<int of 16610 bits>'
+    >>> deep: list[object] = []
+    >>> for _ in range(100_000):
+    ...     deep = [deep]
+    >>> abbreviate(deep)
+    '[[[[...]]]]'
+    >>> len(abbreviate("x" * 10**7)) <= 80
+    True
+    """
+    try:
+        text = _SAFE.repr(value)
+    except Exception:  # a user's __repr__ may raise anything
+        text = f"<{type(value).__name__} object>"
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."

@@ -27,7 +27,7 @@ import types
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from unit_init.errors import ParameterError, ShapeError
+from unit_init.errors import ParameterError, ShapeError, abbreviate
 from unit_init.seeds import derive_seed
 from unit_init.spec.catalogue import GlorotUniform, LecunNormal, VarianceScaling, Zeros
 from unit_init.spec.distributions import truncated_standard_normal_moments
@@ -100,7 +100,7 @@ class LayerPreset:
         }
         for field, (ok, accepted) in checks.items():
             if not ok:
-                msg = f"LayerPreset({field}={given[field]!r}): must be {accepted}."
+                msg = f"LayerPreset({field}={abbreviate(given[field])}): must be {accepted}."
                 raise ParameterError(msg)
 
     def _weight_shape(self, weight_shape: ShapeLike) -> tuple[int, ...]:

@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, Final, TextIO
 
-from unit_init.errors import ParameterError
+from unit_init.errors import ParameterError, abbreviate
 
 __all__ = ["DELAY", "ENV", "bar", "wanted"]
 
@@ -59,16 +59,23 @@ def _forced() -> bool | None:
         return None
     value = text.strip().lower()
     if value not in _ON + _OFF:
-        msg = f"{ENV}={text!r} is not understood; accepted: 1 (show progress) or 0 (never show it)."
+        msg = f"{ENV}={abbreviate(text)} is not understood; accepted: 1 (show progress) or 0 (never show it)."
         raise ParameterError(msg)
     return value in _ON
+
+
+def _in_kernel() -> bool:
+    """The code runs in a Jupyter kernel: IPython's current shell has a kernel (importing ``ipykernel`` is not enough)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return getattr(shell, "kernel", None) is not None
 
 
 def _interactive() -> bool:
     """stderr is a terminal or the code runs in a Jupyter kernel; not under pytest or CI."""
     if "PYTEST_CURRENT_TEST" in os.environ or os.environ.get("CI", "0").strip().lower() not in _OFF:
         return False
-    if "ipykernel" in sys.modules:
+    if _in_kernel():
         return True
     isatty = getattr(sys.stderr, "isatty", None)
     return bool(isatty is not None and isatty())
@@ -84,7 +91,7 @@ def wanted(progress: bool | None = None) -> bool:
     """
     given: object = progress  # checked at run time: a caller may pass anything
     if given is not None and not isinstance(given, bool):
-        msg = f"progress={progress!r} must be True (show), False (never) or None (auto: shown in a terminal or notebook)."
+        msg = f"progress={abbreviate(progress)} must be True (show), False (never) or None (auto: shown in a terminal or notebook)."
         raise ParameterError(msg)
     if progress is not None:
         return progress

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from unit_init.errors import SeedError
+from unit_init.errors import SeedError, abbreviate
 
 __all__ = ["MAX_SEED", "derive_seed", "keras_seed", "normalize_seed", "seed_backend", "set_seed"]
 
@@ -53,7 +53,7 @@ _STREAM = _GlobalStream()
 def _check_int(seed: Any) -> int:
     value = operator.index(seed)
     if not 0 <= value <= MAX_SEED:
-        msg = f"seed={seed!r} must lie in [0, 2**63 - 1]."
+        msg = f"seed={abbreviate(seed)} must lie in [0, 2**63 - 1]."
         raise SeedError(msg)
     return value
 
@@ -70,7 +70,7 @@ def set_seed(seed: int) -> None:
     True
     """
     if isinstance(seed, bool) or not hasattr(seed, "__index__"):
-        msg = f"set_seed(seed={seed!r}) needs an int in [0, 2**63 - 1]."
+        msg = f"set_seed(seed={abbreviate(seed)}) needs an int in [0, 2**63 - 1]."
         raise SeedError(msg)
     _STREAM.restart(_check_int(seed))
 

@@ -10,6 +10,13 @@ nest spec configs and are read by the same checks. Keras configs
 Keras's meaning: in a Keras ``VarianceScaling`` config ``"normal"`` means the
 *truncated* normal; its explicit ``input_axes``/``output_axes`` are read by the
 Keras adapter (:func:`split_keras_axes`), as a bare spec has no place for them.
+
+Every entry point first bounds the whole config (:func:`check_config`): at most
+:data:`MAX_DEPTH` nested containers, :data:`MAX_VALUES` values in all, strings
+(keys too) of at most :data:`MAX_STRING` characters, ints below ``2**64``,
+finite floats, string keys and JSON types only, so a hostile config (nested
+10⁵ deep, 10 MB strings, 5000-digit ints, cycles) costs microseconds and raises
+:class:`~unit_init.ParameterError`.
 """
 
 from __future__ import annotations
@@ -19,19 +26,20 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final, NamedTuple
 
-from unit_init.errors import ParameterError, closest
+from unit_init.errors import ParameterError, abbreviate, closest
 from unit_init.presets import LayerPreset
 from unit_init.spec.catalogue import CATALOGUE, Composed, Identity, Orthogonal, VarianceScaling
 from unit_init.spec.fans import LAYOUTS, Layout
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.rules import FanScaled, FixedVariance
+from unit_init.spec.scaled import SCALED
 from unit_init.spec.structured import EXTRAS
 
 __all__ = [
-    "AdapterConfig", "KerasAxes", "adapter_config", "deserialize", "deserialize_preset", "get", "read_adapter_config", "register", "serialize", "split_keras_axes",
+    "MAX_DEPTH", "MAX_STRING", "MAX_VALUES", "AdapterConfig", "KerasAxes", "adapter_config", "check_config", "deserialize", "deserialize_preset", "get", "read_adapter_config", "register", "serialize", "split_keras_axes",
 ]
 
-_NAMED: Final[dict[str, type[Initializer]]] = {**CATALOGUE, **EXTRAS}
+_NAMED: Final[dict[str, type[Initializer]]] = {**CATALOGUE, **EXTRAS, **SCALED}
 _SPECS: dict[str, type[Initializer]] = {cls.__name__: cls for cls in _NAMED.values()}
 _SPECS["Composed"] = Composed
 _ALIASES: Final = {"OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity}
@@ -40,7 +48,13 @@ _RULES: Final[dict[str, type[Any]]] = {"FanScaled": FanScaled, "FixedVariance": 
 _KERAS_MODULES: Final = (None, "keras.initializers", "keras.src.initializers", "keras.src.initializers.random_initializers", "keras.src.initializers.constant_initializers")
 _KERAS_AXES: Final = ("input_axes", "output_axes")
 _TOP_KEYS: Final = {"class_name", "config", "module", "registered_name"}
-_MAX_STRING: Final = 256
+MAX_DEPTH: Final = 16
+"""Most containers (objects, lists) nested in one config; the deepest real one (a Keras wrapper of a Composed spec) has 6."""
+MAX_VALUES: Final = 1024
+"""Most values (containers, keys' values and list items) in one config."""
+MAX_STRING: Final = 256
+"""Longest string, key or value, in a config."""
+_MAX_INT_BITS: Final = 64  # seeds are below 2**63; no config field needs more
 _MAX_AXES: Final = 64
 _LAYOUT_FIELDS: Final = ("in_axis", "out_axis", "batch_axis")
 
@@ -68,7 +82,7 @@ def _encode(value: Any) -> Any:
         return value
     if isinstance(value, float) and math.isfinite(value):
         return value
-    msg = f"{value!r} cannot be written to a JSON config."
+    msg = f"{abbreviate(value)} cannot be written to a JSON config."
     raise ParameterError(msg)
 
 
@@ -90,25 +104,90 @@ def serialize(spec: Initializer | LayerPreset) -> dict[str, Any]:
             },
         }
     if not isinstance(spec, Initializer) or _SPECS.get(type(spec).__name__) is not type(spec):
-        msg = f"{spec!r} is not a registered unit_init spec; register its class with ui.register first."
+        msg = f"{abbreviate(spec)} is not a registered unit_init spec; register its class with ui.register first."
         raise ParameterError(msg)
     config = {key: _encode(value) for key, value in spec.get_config().items()}
     return {"class_name": type(spec).__name__, "config": config}
 
 
+def _check_leaf(where: str, value: object) -> None:
+    """A JSON scalar within the limits, or a ParameterError quoting it safely."""
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, str):
+        problem = f"{len(value)} characters, more than the {MAX_STRING} accepted" if len(value) > MAX_STRING else ""
+    elif isinstance(value, int):
+        problem = f"ints must lie below 2**{_MAX_INT_BITS} in absolute value" if value.bit_length() > _MAX_INT_BITS else ""
+    elif isinstance(value, float):
+        problem = "" if math.isfinite(value) else "a config holds finite numbers only"
+    else:
+        problem = f"a {type(value).__name__}, but a config holds only objects, lists, strings, numbers, booleans and null"
+    if problem:
+        msg = f"{where} holds {abbreviate(value)}: {problem}."
+        raise ParameterError(msg)
+
+
+def check_config(where: str, config: object) -> None:
+    """Refuse ``config`` unless it is plain JSON within the limits; it is walked without recursion.
+
+    At most :data:`MAX_DEPTH` nested containers and :data:`MAX_VALUES` values
+    in all, string keys, strings of at most :data:`MAX_STRING` characters, ints
+    below ``2**64`` in absolute value, finite floats. A cycle nests without end,
+    so it fails the depth limit. The work is bounded by the limits, whatever
+    ``config`` holds.
+
+    Raises
+    ------
+    ParameterError
+        Naming ``where``, the limit and the offending value, abbreviated.
+
+    Examples
+    --------
+    >>> from unit_init.serialization import check_config
+    >>> check_config("the config", {"class_name": "HeNormal", "config": {"seed": 1}})
+    >>> deep: list[object] = []
+    >>> for _ in range(100_000):
+    ...     deep = [deep]
+    >>> check_config("the config", {"class_name": deep})
+    Traceback (most recent call last):
+    ...
+    unit_init.errors.ParameterError: the config nests containers more than 16 deep (or contains itself); at most 16 levels are accepted.
+    """
+    stack: list[tuple[object, int]] = [(config, 1)]
+    count = 0
+    while stack:
+        value, depth = stack.pop()
+        if not isinstance(value, (Mapping, list, tuple)):
+            _check_leaf(where, value)
+            continue
+        count += 1 + len(value)
+        if depth > MAX_DEPTH:
+            msg = f"{where} nests containers more than {MAX_DEPTH} deep (or contains itself); at most {MAX_DEPTH} levels are accepted."
+            raise ParameterError(msg)
+        if count > MAX_VALUES:
+            msg = f"{where} holds more than {MAX_VALUES} values (a container of {len(value)}); at most {MAX_VALUES} are accepted."
+            raise ParameterError(msg)
+        if isinstance(value, Mapping):
+            for key in value:
+                if not isinstance(key, str):
+                    msg = f"{where} has the key {abbreviate(key)}; keys must be strings."
+                    raise ParameterError(msg)
+                _check_leaf(where, key)
+            stack.extend((item, depth + 1) for item in value.values())
+        else:
+            stack.extend((item, depth + 1) for item in value)
+
+
 def _check_keys(where: str, given: Mapping[str, Any], allowed: set[str]) -> None:
     unknown = [key for key in given if key not in allowed]
     if unknown:
-        first = str(unknown[0])[:_MAX_STRING]
-        msg = f"{where} has unknown key {first!r}; accepted: {', '.join(sorted(allowed))}.{closest(first, allowed)}"
+        first = str(unknown[0])[:MAX_STRING]
+        msg = f"{where} has unknown key {abbreviate(first)}; accepted: {', '.join(sorted(allowed))}.{closest(first, allowed)}"
         raise ParameterError(msg)
 
 
 def _check_value(key: str, value: Any) -> Any:
-    """Admit only JSON scalars of sane size (a nested rule is decoded separately)."""
-    if isinstance(value, str) and len(value) > _MAX_STRING:
-        msg = f"config value for {key!r} is a string of {len(value)} characters; at most {_MAX_STRING} are accepted."
-        raise ParameterError(msg)
+    """Admit only JSON scalars (a nested rule is decoded separately; :func:`check_config` has bounded them)."""
     if value is not None and not isinstance(value, (bool, int, float, str)):
         msg = f"config value for {key!r} must be a number, a string or null, not {type(value).__name__}."
         raise ParameterError(msg)
@@ -117,7 +196,7 @@ def _check_value(key: str, value: Any) -> Any:
 
 def _class_name(config: Mapping[str, Any]) -> str:
     name = config.get("class_name")
-    if not isinstance(name, str) or len(name) > _MAX_STRING:
+    if not isinstance(name, str):
         msg = "a config needs a 'class_name' string naming a unit_init spec."
         raise ParameterError(msg)
     return name
@@ -144,7 +223,7 @@ def _keras_axis_list(key: str, value: Any) -> tuple[int, ...] | None:
     if value is None:
         return None
     if not isinstance(value, (list, tuple)) or len(value) > _MAX_AXES or not all(isinstance(a, int) and not isinstance(a, bool) for a in value):
-        msg = f"{key}={repr(value)[:_MAX_STRING]} must be null or a list of at most {_MAX_AXES} ints (axes of the weight)."
+        msg = f"{key}={abbreviate(value)} must be null or a list of at most {_MAX_AXES} ints (axes of the weight)."
         raise ParameterError(msg)
     return tuple(value)
 
@@ -170,6 +249,7 @@ def split_keras_axes(config: Mapping[str, Any]) -> tuple[Mapping[str, Any], Kera
     >>> split_keras_axes({"class_name": "GlorotUniform", "config": {"input_axes": [0], "output_axes": [1, 2]}})
     ({'class_name': 'GlorotUniform', 'config': {}}, KerasAxes(input_axes=(0,), output_axes=(1, 2)))
     """
+    check_config("the Keras config", config)
     fields = config.get("config")
     if not isinstance(fields, Mapping):
         return config, KerasAxes()
@@ -202,14 +282,16 @@ def deserialize(config: object) -> Initializer:
     ------
     ParameterError
         Unknown class, a module path, unknown keys, values of the wrong type
-        or out of range. Nothing is ever imported or evaluated.
+        or out of range, a config beyond the limits of :func:`check_config`.
+        Nothing is ever imported or evaluated.
     """
     if not isinstance(config, Mapping):
         msg = f"a config must be a dict, not {type(config).__name__}."
         raise ParameterError(msg)
+    check_config("the config", config)
     _check_keys("the config", config, _TOP_KEYS)
     if config.get("module") not in _KERAS_MODULES:
-        msg = f"config names module={str(config.get('module'))[:_MAX_STRING]!r}; unit_init never imports from a config and accepts only Keras's initializer modules there."
+        msg = f"config names module={abbreviate(config.get('module'))}; unit_init never imports from a config and accepts only Keras's initializer modules there."
         raise ParameterError(msg)
     name = _class_name(config)
     cls = _SPECS.get(name) or _ALIASES.get(name)
@@ -217,14 +299,14 @@ def deserialize(config: object) -> Initializer:
         msg = f"class_name={name!r} is not a registered unit_init spec; known: {', '.join(sorted(_SPECS))}.{closest(name, _SPECS)}"
         raise ParameterError(msg)
     if config.get("registered_name") not in (None, name):
-        msg = f"registered_name={str(config.get('registered_name'))[:_MAX_STRING]!r} does not match class_name={name!r}."
+        msg = f"registered_name={abbreviate(config.get('registered_name'))} does not match class_name={name!r}."
         raise ParameterError(msg)
     fields = config.get("config", {})
     if not isinstance(fields, Mapping):
         raise ParameterError("a config's 'config' must be an object.")
     fields = _drop_keras_axes(name, fields)
     _check_keys(f"the {name} config", fields, {f.name for f in dataclasses.fields(cls)})
-    kwargs = {key: _decode_rule(v) if (cls is Composed and key == "rule") else _check_value(key, v) for key, v in fields.items()}
+    kwargs = {key: _decode_rule(v) if (issubclass(cls, Composed) and key == "rule") else _check_value(key, v) for key, v in fields.items()}
     if cls is VarianceScaling and kwargs.get("distribution") == "normal":
         kwargs["distribution"] = "truncated_normal"  # Keras meaning; unit_init itself never writes "normal"
     try:
@@ -245,12 +327,17 @@ def get(identifier: str | Mapping[str, Any] | Initializer | None) -> Initializer
     if identifier is None or isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, str):
+        _check_leaf("the initializer name", identifier)
         cls = _NAMED.get(identifier) or _SPECS.get(identifier) or _ALIASES.get(identifier)
         if cls is None:
             known = [*_NAMED, *_SPECS]
-            msg = f"initializer {identifier[:_MAX_STRING]!r} is not known; known: {', '.join(_NAMED)}.{closest(identifier, known)}"
+            msg = f"initializer {abbreviate(identifier)} is not known; known: {', '.join(_NAMED)}.{closest(identifier, known)}"
             raise ParameterError(msg)
-        return cls()
+        try:
+            return cls()
+        except TypeError as error:  # a spec with required arguments (Sparse, ScaledResidual, …)
+            msg = f"initializer {identifier!r} needs arguments ({error}); pass a config {{'class_name': {cls.__name__!r}, 'config': {{...}}}} or the spec itself."
+            raise ParameterError(msg) from None
     return deserialize(identifier)
 
 
@@ -263,8 +350,7 @@ def _mapping(where: str, value: Any) -> Mapping[str, Any]:
 
 def _layout_name(value: Any) -> str:
     if not isinstance(value, str) or value not in LAYOUTS:
-        shown = repr(value)[:_MAX_STRING]
-        msg = f"layout={shown} is not accepted in a config; accepted: {', '.join(map(repr, LAYOUTS))}."
+        msg = f"layout={abbreviate(value)} is not accepted in a config; accepted: {', '.join(map(repr, LAYOUTS))}."
         raise ParameterError(msg)
     return value
 
@@ -283,6 +369,7 @@ def deserialize_preset(config: Mapping[str, Any]) -> LayerPreset:
     True
     """
     config = _mapping("a preset config", config)
+    check_config("the preset config", config)
     _check_keys("the preset config", config, {"class_name", "config"})
     if _class_name(config) != "LayerPreset":
         msg = f"class_name={_class_name(config)!r} is not 'LayerPreset'."
@@ -297,7 +384,7 @@ def deserialize_preset(config: Mapping[str, Any]) -> LayerPreset:
     name = _check_value("name", fields["name"])
     fan_from_weight = fields.get("bias_fan_from_weight", True)
     if not isinstance(fan_from_weight, bool):
-        msg = f"bias_fan_from_weight={repr(fan_from_weight)[:_MAX_STRING]} must be true or false."
+        msg = f"bias_fan_from_weight={abbreviate(fan_from_weight)} must be true or false."
         raise ParameterError(msg)
     return LayerPreset(
         name=name,
@@ -332,7 +419,7 @@ def _decode_layout(value: Any) -> str | Layout:
     for name, given in fields.items():
         items = given if isinstance(given, list) else [given]
         if len(items) > _MAX_AXES or not all(isinstance(a, int) and not isinstance(a, bool) for a in items):
-            msg = f"layout {name}={repr(given)[:_MAX_STRING]} must be an int or a list of at most {_MAX_AXES} ints."
+            msg = f"layout {name}={abbreviate(given)} must be an int or a list of at most {_MAX_AXES} ints."
             raise ParameterError(msg)
         axes[name] = tuple(items) if isinstance(given, list) else given
     return Layout(**axes)
@@ -342,7 +429,7 @@ def _decode_fan(name: str, value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        msg = f"{name}={repr(value)[:_MAX_STRING]} in an adapter config must be a finite number > 0 or null."
+        msg = f"{name}={abbreviate(value)} in an adapter config must be a finite number > 0 or null."
         raise ParameterError(msg)
     return float(value)
 
@@ -375,6 +462,7 @@ def read_adapter_config(config: Mapping[str, Any]) -> AdapterConfig:
     Layout(in_axis=(0, 1), out_axis=2, batch_axis=())
     """
     config = _mapping("an adapter config", config)
+    check_config("the adapter config", config)
     _check_keys("the adapter config", config, {"spec", "layout", "fan_in", "fan_out"})
     if "spec" not in config:
         raise ParameterError("the adapter config lacks 'spec' (a unit_init spec config).")

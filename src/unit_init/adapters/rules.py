@@ -49,7 +49,7 @@ from unit_init.adapters._spec import spec_of
 from unit_init.adapters.canonical import canonical_shape
 from unit_init.backends.registry import get_backend
 from unit_init.drawing import RNG_MODES
-from unit_init.errors import ParameterError, SeedError, ShapeError, closest
+from unit_init.errors import ParameterError, SeedError, ShapeError, abbreviate, closest
 from unit_init.presets import LayerPreset
 from unit_init.progress import bar
 from unit_init.seeds import derive_seed, normalize_seed
@@ -303,7 +303,7 @@ def _checked_rules(rules: Rules) -> list[tuple[Any, Any]]:
     pairs = list(rules.items() if isinstance(rules, Mapping) else rules)
     for key, value in pairs:
         if not (isinstance(key, str) or _is_types(key) or callable(key)):
-            msg = f"rule key {key!r} must be a parameter-name glob pattern (str), a layer type, a Where(...) or a callable on a Param."
+            msg = f"rule key {abbreviate(key)} must be a parameter-name glob pattern (str), a layer type, a Where(...) or a callable on a Param."
             raise ParameterError(msg)
         if not isinstance(value, (LayerPreset, Gated)):
             spec_of(value)
@@ -364,7 +364,7 @@ def _skipper(skip: Iterable[str] | Callable[[Param], bool] | None) -> Callable[[
     if callable(skip):
         return lambda param: bool(skip(param))
     if isinstance(skip, str):
-        msg = f"skip={skip!r} must be names or glob patterns (an iterable of str) or a callable on a Param, not one str."
+        msg = f"skip={abbreviate(skip)} must be names or glob patterns (an iterable of str) or a callable on a Param, not one str."
         raise ParameterError(msg)
     patterns = tuple(skip)
     return lambda param: any(_name_matches(p, param) for p in patterns)
@@ -390,7 +390,7 @@ def _renamer(names: Mapping[str, str] | Callable[[str], str] | None) -> Callable
 def root_seed(seed: Any) -> int:
     """The int every parameter's seed derives from: ``seed`` checked, ``None`` drawn from the global stream."""
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        msg = f"seed={seed!r}: initialize derives one seed per parameter name, so it needs an int in [0, 2**63 - 1] or None."
+        msg = f"seed={abbreviate(seed)}: initialize derives one seed per parameter name, so it needs an int in [0, 2**63 - 1] or None."
         raise SeedError(msg)
     value: int = normalize_seed(seed)
     return value
@@ -399,7 +399,7 @@ def root_seed(seed: Any) -> int:
 def check_rng(rng: str) -> str:
     """``rng`` if it is ``"native"`` or ``"portable"``; :class:`~unit_init.ParameterError` otherwise."""
     if rng not in RNG_MODES:
-        msg = f"rng={rng!r} is not available; accepted: {', '.join(map(repr, RNG_MODES))}.{closest(str(rng), RNG_MODES)}"
+        msg = f"rng={abbreviate(rng)} is not available; accepted: {', '.join(map(repr, RNG_MODES))}.{closest(rng if isinstance(rng, str) else '', RNG_MODES)}"
         raise ParameterError(msg)
     return rng
 

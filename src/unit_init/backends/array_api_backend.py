@@ -30,7 +30,7 @@ import numpy as np
 from unit_init.backends.base import Backend
 from unit_init.backends.numpy_backend import NumpyBackend
 from unit_init.dtypes import FLOAT_DTYPES, INTEGER_DTYPES, canonical_dtype
-from unit_init.errors import DeviceError, DTypeError, SeedError
+from unit_init.errors import DeviceError, DTypeError, SeedError, abbreviate
 
 __all__ = ["ArrayApiBackend"]
 
@@ -105,7 +105,7 @@ class ArrayApiBackend(Backend):
             return device
         present = ", ".join(repr(_device_name(d)) for d in devices)
         msg = (
-            f"device={device!r} is not a device of the {self.name} backend; present: {present} "
+            f"device={abbreviate(device)} is not a device of the {self.name} backend; present: {present} "
             f"(pass a name, one of {self.name}'s device objects, 'cpu' for its CPU device, or None for the default)."
         )
         raise DeviceError(msg)
@@ -140,7 +140,7 @@ class ArrayApiBackend(Backend):
             return self._host.generator(seed, "cpu")
         except SeedError:
             msg = (
-                f"seed={seed!r} is not a seed for the {self.name} backend, which draws on the host with NumPy; "
+                f"seed={abbreviate(seed)} is not a seed for the {self.name} backend, which draws on the host with NumPy; "
                 "pass an int, None or a numpy.random.Generator."
             )
             raise SeedError(msg) from None

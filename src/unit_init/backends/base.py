@@ -38,6 +38,7 @@ from unit_init.backends import blocks
 from unit_init.dtypes import canonical_dtype
 from unit_init.portable import stream as portable
 from unit_init.portable.ndtri import quantile
+from unit_init.resources import host_free_bytes
 from unit_init.spec.distributions import normal_mass, normal_tail
 
 if TYPE_CHECKING:
@@ -219,6 +220,15 @@ class Backend:
         does nothing; TensorFlow runs unscoped eager ops on its default device.
         """
         return contextlib.nullcontext()
+
+    def free_bytes(self, device: Any) -> int | None:
+        """The bytes still free on ``device``, as its framework reports them (``None``: unknown or unlimited).
+
+        Defaults to the host's (:func:`unit_init.resources.host_free_bytes`);
+        backends with accelerators ask their framework. The memory guard
+        (:mod:`unit_init.resources`) compares each draw's estimate with it.
+        """
+        return host_free_bytes()
 
     def block_streams(self, generator: Any, count: int, device: Any) -> list[Any] | None:
         """``count`` independent generators seeded from ``generator`` (which advances), one per block of a large draw.

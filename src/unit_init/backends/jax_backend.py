@@ -37,7 +37,7 @@ import numpy as np
 
 from unit_init.backends.base import Backend, straddles_zero
 from unit_init.dtypes import FLOAT_DTYPES, INTEGER_DTYPES
-from unit_init.errors import DeviceError, DTypeError, SeedError
+from unit_init.errors import DeviceError, DTypeError, SeedError, abbreviate
 from unit_init.spec.distributions import Distribution, Draw
 
 __all__ = ["TRACES", "JaxBackend", "KeyStream"]
@@ -177,14 +177,14 @@ class JaxBackend(Backend):
             return device
         if isinstance(device, str):
             platform, _, index = device.lower().partition(":")
-            if platform in _PLATFORMS and (index == "" or index.isdigit()):
+            if platform in _PLATFORMS and (index == "" or (index.isascii() and index.isdigit() and len(index) < 10)):
                 devices = _platform_devices(_PLATFORMS[platform])
                 if int(index or 0) < len(devices):
                     return devices[int(index or 0)]
-                msg = f"device={device!r} is not present on the jax backend; present: {_present()}."
+                msg = f"device={abbreviate(device)} is not present on the jax backend; present: {_present()}."
                 raise DeviceError(msg)
         msg = (
-            f"device={device!r} is not a jax device; pass a jax.Device, None, or 'cpu', 'cpu:N', 'gpu', "
+            f"device={abbreviate(device)} is not a jax device; pass a jax.Device, None, or 'cpu', 'cpu:N', 'gpu', "
             f"'gpu:N', 'cuda:N', 'tpu:N'. Present: {_present()}."
         )
         raise DeviceError(msg)
@@ -210,7 +210,7 @@ class JaxBackend(Backend):
         elif isinstance(seed, jax.Array) and seed.dtype == jnp.uint32 and seed.shape == (2,):
             key = jax.random.wrap_key_data(seed)
         else:
-            shown = f"a jax.Array of shape {seed.shape} and dtype {seed.dtype}" if isinstance(seed, jax.Array) else repr(seed)
+            shown = f"a jax.Array of shape {seed.shape} and dtype {seed.dtype}" if isinstance(seed, jax.Array) else abbreviate(seed)
             msg = (
                 f"seed={shown} is not a seed for the jax backend; pass an int, None, a single key from "
                 "jax.random.key(n), or a raw uint32[2] key from jax.random.PRNGKey(n)."
@@ -253,6 +253,14 @@ class JaxBackend(Backend):
         except TypeError:  # an unhashable user-defined distribution: sample op by op
             return distribution.sample(self, draw)
         return fused(draw.generator.key)
+
+    def free_bytes(self, device: jax.Device | None) -> int | None:
+        """The host's free memory on CPUs; ``bytes_limit − bytes_in_use`` of ``memory_stats()`` on accelerators (``None`` without stats)."""
+        target = device if device is not None else jax.devices()[0]
+        if target.platform == "cpu":
+            return super().free_bytes(device)
+        stats = target.memory_stats()
+        return int(stats["bytes_limit"] - stats.get("bytes_in_use", 0)) if stats and "bytes_limit" in stats else None
 
     def compiled(self, kernel: Callable[..., Any], device: Any) -> Callable[..., Any]:
         """``kernel`` jitted with its output born on ``device`` (the portable stream is one fused computation)."""

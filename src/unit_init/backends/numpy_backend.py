@@ -18,7 +18,7 @@ import array_api_compat.numpy
 import numpy as np
 
 from unit_init.backends.base import Backend
-from unit_init.errors import DeviceError, DTypeError, SeedError
+from unit_init.errors import DeviceError, DTypeError, SeedError, abbreviate
 
 __all__ = ["NumpyBackend"]
 
@@ -30,9 +30,9 @@ class NumpyBackend(Backend):
     mutable = True
 
     def resolve_device(self, device: Any) -> Any:
-        if device is None or device in ("cpu", "cpu:0"):
+        if device is None or (isinstance(device, str) and device in ("cpu", "cpu:0")):
             return "cpu"
-        msg = f"device={device!r} is not available on the numpy backend; present: 'cpu'."
+        msg = f"device={abbreviate(device)} is not available on the numpy backend; present: 'cpu'."
         raise DeviceError(msg)
 
     def native_dtype(self, dtype: str) -> Any:
@@ -50,7 +50,7 @@ class NumpyBackend(Backend):
             return np.random.Generator(np.random.PCG64(seed))
         if isinstance(seed, np.random.Generator):
             return seed
-        msg = f"seed={seed!r} is not a seed for the numpy backend; pass an int, None or a numpy.random.Generator."
+        msg = f"seed={abbreviate(seed)} is not a seed for the numpy backend; pass an int, None or a numpy.random.Generator."
         raise SeedError(msg)
 
     def uniform(self, generator: np.random.Generator, shape: tuple[int, ...], dtype: str, device: Any) -> Any:

@@ -3,8 +3,10 @@
 Built-in backends are named here as import paths and imported on first use,
 so ``import unit_init`` touches no framework. Third-party packages add
 backends through the entry-point group ``unit_init.backends`` (name →
-``module:Class``); any other Array-API namespace works through the generic
-Array-API backend.
+``module:Class``). A *name* imports only one of those or one of the Array-API
+libraries in :data:`ARRAY_API_LIBRARIES`; any other name is refused before
+anything is imported, and any other Array-API namespace is passed as the
+module object itself (``backend=xp``), which the generic Array-API backend runs.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from typing import Any, Final
 import array_api_compat
 
 from unit_init.backends.base import Backend
-from unit_init.errors import BackendError, BackendUnavailableError, closest
+from unit_init.errors import BackendError, BackendUnavailableError, abbreviate, closest
 
-__all__ = ["BUILTIN", "Context", "backend_for_array", "current_context", "get_backend", "known_backends", "use_backend"]
+__all__ = ["ARRAY_API_LIBRARIES", "BUILTIN", "Context", "backend_for_array", "current_context", "get_backend", "known_backends", "use_backend"]
 
 ENTRY_POINT_GROUP: Final = "unit_init.backends"
 
@@ -43,6 +45,19 @@ _NAMESPACES: Final = {
     "torch": "torch", "array_api_compat.torch": "torch",
     "tensorflow": "tensorflow", "jax": "jax", "jax.numpy": "jax",
 }
+# The Array-API libraries a *name* may import (those array-api-compat knows):
+# name -> (the namespace imported, where array-api-compat wraps the library; what to pip install).
+# No other name is imported.
+ARRAY_API_LIBRARIES: Final[dict[str, tuple[str, str]]] = {
+    "array_api_strict": ("array_api_strict", "array-api-strict"),
+    "array_api_compat.cupy": ("array_api_compat.cupy", "cupy"),
+    "array_api_compat.dask.array": ("array_api_compat.dask.array", "dask[array]"),
+    "cupy": ("array_api_compat.cupy", "cupy"),
+    "dask.array": ("array_api_compat.dask.array", "dask[array]"),
+    "dpnp": ("dpnp", "dpnp"),
+    "ndonnx": ("ndonnx", "ndonnx"),
+    "sparse": ("sparse", "sparse"),
+}
 # The root module of a native array's type -> the backend that owns it.
 _ARRAY_MODULES: Final = {"numpy": "numpy", "torch": "torch", "tensorflow": "tensorflow", "jax": "jax", "jaxlib": "jax"}
 
@@ -56,8 +71,28 @@ def _plugins() -> dict[str, Any]:
 
 
 def known_backends() -> list[str]:
-    """Names accepted by ``backend=``: built-ins, aliases and installed plugins."""
-    return sorted({*BUILTIN, *ALIASES, *_plugins()})
+    """Names accepted by ``backend=``: built-ins, aliases, installed plugins and the known Array-API libraries.
+
+    No other name is ever imported; pass any other Array-API namespace as a module.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> {"numpy", "tf", "array_api_strict", "dask.array"} <= set(ui.known_backends())
+    True
+    >>> "json" in ui.known_backends()
+    False
+    """
+    return sorted({*BUILTIN, *ALIASES, *_NAMESPACES, *ARRAY_API_LIBRARIES, *_plugins()})
+
+
+def _array_api_library(name: str) -> types.ModuleType:
+    """The namespace of ``name``, one of :data:`ARRAY_API_LIBRARIES`, or what to install (its package is looked for, not imported, first)."""
+    namespace, requirement = ARRAY_API_LIBRARIES[name]
+    if importlib.util.find_spec(name.removeprefix("array_api_compat.").split(".")[0]) is None:
+        msg = f"backend={name!r} is a known Array-API library, which is not installed: pip install {requirement!r}."
+        raise BackendUnavailableError(msg)
+    return importlib.import_module(namespace)
 
 
 @functools.cache
@@ -101,10 +136,16 @@ def _by_module(module: types.ModuleType) -> Backend:
 def get_backend(backend: object) -> Backend:
     """Resolve ``backend`` (a name, an alias, a module object or a Backend) to a Backend.
 
+    A name is looked up, never imported blindly: only a built-in backend, a
+    plugin of the entry-point group ``unit_init.backends`` or a library of
+    :data:`ARRAY_API_LIBRARIES` is imported; any other name (``"json"``, a typo,
+    a module on ``sys.path``) raises before any import.
+
     Raises
     ------
     BackendError
-        The name is neither built in, a plugin, nor an importable Array-API namespace.
+        The name is not one of :func:`known_backends`, or the object is neither a
+        name, a Backend nor an Array-API namespace.
     BackendUnavailableError
         The backend is known but its framework is not installed.
     """
@@ -113,16 +154,19 @@ def get_backend(backend: object) -> Backend:
     if isinstance(backend, types.ModuleType):
         return _by_module(backend)
     if not isinstance(backend, str):
-        msg = f"backend={backend!r} must be a name, a module or None; known: {', '.join(known_backends())}."
+        msg = f"backend={abbreviate(backend)} must be a name, a module or None; known: {', '.join(known_backends())}."
         raise BackendError(msg)
-    name = ALIASES.get(backend, backend)
+    name = _NAMESPACES.get(backend, ALIASES.get(backend, backend))
     if name in BUILTIN:
         return _builtin(name)
     if name in _plugins():
         return _plugin(name)
-    if name and all(part.isidentifier() for part in name.split(".")) and importlib.util.find_spec(name.split(".")[0]):
-        return _by_module(importlib.import_module(name))
-    msg = f"backend={backend!r} is not known; known: {', '.join(known_backends())}, or any installed Array-API namespace.{closest(backend, known_backends())}"
+    if name in ARRAY_API_LIBRARIES:
+        return _by_module(_array_api_library(name))
+    msg = (
+        f"backend={abbreviate(backend)} is not a known backend name; known: {', '.join(known_backends())}; "
+        f"pass any other Array-API namespace as the module object (backend=xp).{closest(backend, known_backends())}"
+    )
     raise BackendError(msg)
 
 

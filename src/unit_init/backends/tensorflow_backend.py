@@ -32,7 +32,7 @@ import tensorflow as tf
 
 from unit_init.backends import _tf_namespace
 from unit_init.backends.base import Backend
-from unit_init.errors import DeviceError, SeedError
+from unit_init.errors import DeviceError, SeedError, abbreviate
 from unit_init.spec.distributions import Distribution, Draw
 
 if TYPE_CHECKING:
@@ -126,22 +126,27 @@ class TensorflowBackend(Backend):
             gpus = [name for name in present if ":GPU:" in name]
             return _LOCAL + (gpus[0] if gpus else "/device:CPU:0")
         kind, _, index = device.lower().partition(":") if isinstance(device, str) else ("", "", "")
-        if kind in _TYPES and (index == "" or index.isdigit()):
+        if kind in _TYPES and (index == "" or (index.isascii() and index.isdigit() and len(index) < 10)):
             spec = tf.DeviceSpec(device_type=_TYPES[kind], device_index=int(index or 0))
         elif isinstance(device, tf.DeviceSpec):
             spec = device
         elif isinstance(device, str) and device.startswith("/"):
-            spec = tf.DeviceSpec.from_string(device)
+            try:
+                spec = tf.DeviceSpec.from_string(device)
+            except ValueError:  # a malformed name ("/xyz")
+                spec = None
         else:
+            spec = None
+        if spec is None:
             msg = (
-                f"device={device!r} is not a tensorflow device; pass None, 'cpu', 'cpu:N', 'gpu', 'gpu:N', "
+                f"device={abbreviate(device)} is not a tensorflow device; pass None, 'cpu', 'cpu:N', 'gpu', 'gpu:N', "
                 f"'cuda:N', 'tpu:N', a TensorFlow name such as '/GPU:0', or a tf.DeviceSpec. Present: {present}."
             )
             raise DeviceError(msg)
         name = f"/device:{(spec.device_type or '').upper()}:{spec.device_index or 0}"
         local = spec.job in (None, "localhost") and spec.replica in (None, 0) and spec.task in (None, 0)
         if not local or name not in present:
-            msg = f"device={device!r} is not present on the tensorflow backend; present: {present}."
+            msg = f"device={abbreviate(device)} is not present on the tensorflow backend; present: {present}."
             raise DeviceError(msg)
         return _LOCAL + name
 
@@ -153,8 +158,12 @@ class TensorflowBackend(Backend):
             return SeedStream(seed)
         if isinstance(seed, tf.random.Generator):
             return GeneratorStream(seed)
-        msg = f"seed={seed!r} is not a seed for the tensorflow backend; pass an int, None or a tf.random.Generator."
+        msg = f"seed={abbreviate(seed)} is not a seed for the tensorflow backend; pass an int, None or a tf.random.Generator."
         raise SeedError(msg)
+
+    def free_bytes(self, device: str) -> int | None:
+        """The host's free memory on CPUs; ``None`` elsewhere (``get_memory_info`` reports use, not the device's total)."""
+        return super().free_bytes(device) if ":CPU:" in device else None
 
     def placement(self, device: Any) -> contextlib.AbstractContextManager[Any]:
         return tf.device(device)  # type: ignore[no-any-return]

@@ -31,7 +31,7 @@ import torch
 
 from unit_init.backends.base import Backend
 from unit_init.dtypes import FLOAT_DTYPES, INTEGER_DTYPES
-from unit_init.errors import DeviceError, DTypeError, SeedError
+from unit_init.errors import DeviceError, DTypeError, SeedError, abbreviate
 
 __all__ = ["TorchBackend"]
 
@@ -112,7 +112,7 @@ class TorchBackend(Backend):
                 device = None
         if not isinstance(device, torch.device):
             msg = (
-                f"device={requested!r} is not a torch device; accepted: {_ACCEPTED}. "
+                f"device={abbreviate(requested)} is not a torch device; accepted: {_ACCEPTED}. "
                 f"Present: {_names(_present())}."
             )
             raise DeviceError(msg)
@@ -122,7 +122,7 @@ class TorchBackend(Backend):
         present = _present()
         if resolved not in present:
             msg = (
-                f"device={requested!r} is not available on the torch backend{_why_absent(resolved)}; "
+                f"device={abbreviate(requested)} is not available on the torch backend{_why_absent(resolved)}; "
                 f"present: {_names(present)}."
             )
             raise DeviceError(msg)
@@ -158,7 +158,7 @@ class TorchBackend(Backend):
             return None if device.type == "meta" else seed
         if isinstance(seed, int):
             return None if device.type == "meta" else torch.Generator(device=device).manual_seed(seed)
-        msg = f"seed={seed!r} is not a seed for the torch backend; pass an int, None or a torch.Generator."
+        msg = f"seed={abbreviate(seed)} is not a seed for the torch backend; pass an int, None or a torch.Generator."
         raise SeedError(msg)
 
     def uniform(self, generator: torch.Generator | None, shape: tuple[int, ...], dtype: str, device: torch.device) -> torch.Tensor:
@@ -187,7 +187,24 @@ class TorchBackend(Backend):
         return out
 
     def erfinv(self, x: torch.Tensor) -> torch.Tensor:
+        if x.device.type == "meta":  # no data; torch's meta erfinv_ imports torch._dynamo (and triton: a crash after TF)
+            return x
         return x.erfinv_()
+
+    def free_bytes(self, device: torch.device) -> int | None:
+        """The free memory of ``device`` as torch reports it; ``None`` on ``"meta"`` (nothing is allocated there).
+
+        The host's on ``"cpu"`` and ``"mps"`` (unified memory); ``mem_get_info``
+        plus the blocks torch's allocator caches unused on CUDA and XPU;
+        ``None`` on devices that report nothing.
+        """
+        if device.type in ("cpu", "mps"):
+            return super().free_bytes(device)
+        module: Any = getattr(torch, device.type, None)
+        if not hasattr(module, "mem_get_info"):
+            return None
+        free, _ = module.mem_get_info(device)
+        return int(free + module.memory_reserved(device) - module.memory_allocated(device))
 
     # --- arrays ----------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import numpy as np
 
 from unit_init.diagnostics.activations import get_activation
-from unit_init.diagnostics.network import run
+from unit_init.diagnostics.model import diagnose_model, framework_of
+from unit_init.diagnostics.network import check_memory, run
 from unit_init.diagnostics.report import Report
 from unit_init.diagnostics.specs import label, resolve
 from unit_init.diagnostics.verdict import judge
@@ -59,7 +60,8 @@ def _seeds(seed: Any, count: int) -> tuple[int, list[int]]:
 
 
 def diagnose(
-    spec: str | Initializer,
+    spec: str | Initializer | Any,
+    inputs: Any = None,
     *,
     activation: str = "relu",
     activation_param: float | None = None,
@@ -83,11 +85,21 @@ def diagnose(
     code on their own device. The verdict rules are in
     :mod:`unit_init.diagnostics.verdict`.
 
+    Given a model of a framework already imported (a ``torch.nn.Module``, a
+    Keras model or layer, a Flax ``nnx.Module``) and its ``inputs``, it runs
+    that model instead: the adapter's hooks measure each weight layer's output
+    and gradient std and the result, judged by the same rules, is a
+    :class:`~unit_init.diagnostics.model.ModelReport` with a suggested
+    initializer per layer (docs/diagnostics.md, "Your own model"); only
+    ``seed`` (the probe's) applies then.
+
     Parameters
     ----------
     spec:
         A spec, or a name with optional parameters (``"he_normal"``,
-        ``"random_normal:stddev=0.01"``).
+        ``"random_normal:stddev=0.01"``); or a torch, Keras or Flax nnx model.
+    inputs:
+        The batch a model is run on (``model(inputs)``); only with a model.
     activation:
         ``linear`` (``identity``), ``relu``, ``leaky_relu``, ``tanh``,
         ``sigmoid``, ``selu``, ``elu``, ``gelu`` (tanh approximation), ``silu``
@@ -120,6 +132,14 @@ def diagnose(
     >>> ui.diagnose("random_normal:stddev=0.01", depth=20, width=128, batch=64).verdict
     'vanishing'
     """
+    if framework_of(spec) is not None:
+        if inputs is None:
+            msg = f"diagnose({type(spec).__name__} model) needs inputs: the batch to run it on, as in diagnose(model, batch)."
+            raise ParameterError(msg)
+        return diagnose_model(spec, inputs, seed=_seeds(seed, 1)[0])
+    if inputs is not None:
+        msg = f"inputs={type(inputs).__name__} was given with spec={spec!r}, which is not a model; inputs go with a torch, Keras or Flax nnx model."
+        raise ParameterError(msg)
     initializer = resolve(spec)
     function, param = get_activation(activation, activation_param)
     depth, width, batch = _size("depth", depth, 1), _size("width", width, 2), _size("batch", batch, 2)
@@ -127,6 +147,7 @@ def diagnose(
     if not is_float(target.dtype):
         msg = f"dtype={target.dtype!r}: diagnose runs a network and needs a float dtype (float16, bfloat16, float32, float64)."
         raise DTypeError(msg)
+    check_memory(target, depth, width, batch)
     used_seed, seeds = _seeds(seed, depth + 2)
     where: dict[str, Any] = {"backend": target.backend, "device": target.device, "dtype": target.dtype}
     unit = RandomNormal(0.0, 1.0)

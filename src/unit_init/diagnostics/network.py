@@ -22,14 +22,18 @@ import contextlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import array_api_compat
 
 from unit_init.diagnostics.activations import Activation
 from unit_init.errors import BackendError
+from unit_init.resources import check_bytes, itemsize
 
-__all__ = ["Histogram", "Trace", "histogram_layers", "namespace", "run"]
+if TYPE_CHECKING:
+    from unit_init.drawing import Target
+
+__all__ = ["Histogram", "Trace", "check_memory", "histogram_layers", "namespace", "run"]
 
 HISTOGRAM_BINS = 40
 
@@ -121,6 +125,26 @@ def _histogram(xp: Any, layer: int, h: Any) -> Histogram:
     total = math.prod(h.shape)
     counts = [b - a for a, b in zip(below, [*below[1:], total], strict=True)]
     return Histogram(layer, tuple(edges), tuple(counts))
+
+
+def check_memory(target: Target, depth: int, width: int, batch: int) -> None:
+    """Refuse, before anything is drawn, a network that needs more memory than the limit (:mod:`unit_init.resources`).
+
+    A run holds, in elements of the network's dtype, the weights and biases,
+    every layer's pre- and post-activations, the input and probe, and the
+    backward pass's gradients (a ``(batch, width)`` pair and a weight gradient)::
+
+        elements = depth·(width² + 2·batch·width + width) + 4·batch·width + width²
+
+    Examples
+    --------
+    >>> from unit_init.drawing import resolve_target
+    >>> check_memory(resolve_target("numpy"), 20, 128, 64)  # 2.7 MiB: fine (returns None)
+    """
+    elements = depth * (width * width + 2 * batch * width + width) + 4 * batch * width + width * width
+    needed = elements * itemsize(target.dtype)
+    what = f"a network of depth={depth}, width={width} and batch={batch} in {target.dtype}"
+    check_bytes(target.backend, target.device, needed, lambda: what, "use a smaller depth, width or batch")
 
 
 def run(

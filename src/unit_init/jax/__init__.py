@@ -1,5 +1,8 @@
 """JAX, Flax and Haiku adapter: any unit_init spec as a ``jax.nn.initializers`` function (or a Haiku initializer).
 
+:func:`initialize` fills whole models by rules; :func:`lsuv` rescales a Flax
+model on a batch (docs/lsuv.md); :func:`diagnose` is ``ui.diagnose(model, batch)`` for nnx.
+
 >>> import jax
 >>> import unit_init as ui
 >>> import unit_init.jax
@@ -10,7 +13,8 @@
 from __future__ import annotations
 
 from unit_init.jax._haiku import HaikuInitializer, haiku_initializer
+from unit_init.jax._hooks import diagnose, lsuv
 from unit_init.jax._initializer import JaxInitializer, initializer
 from unit_init.jax._params import initialize
 
-__all__ = ["HaikuInitializer", "JaxInitializer", "haiku_initializer", "initialize", "initializer"]
+__all__ = ["HaikuInitializer", "JaxInitializer", "diagnose", "haiku_initializer", "initialize", "initializer", "lsuv"]

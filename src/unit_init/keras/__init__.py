@@ -2,7 +2,8 @@
 
 See docs/adapters/keras.md: Keras's fans in ``EinsumDense``/``MultiHeadAttention``,
 the Keras attributes, ``SeedGenerator`` seeds, array constants, saving and
-``keras.distribution``.
+``keras.distribution``. :func:`lsuv` rescales a built model on a batch
+(docs/lsuv.md); :func:`diagnose` is ``ui.diagnose(model, batch)`` for Keras.
 
 >>> import keras
 >>> import unit_init as ui
@@ -13,7 +14,8 @@ the Keras attributes, ``SeedGenerator`` seeds, array constants, saving and
 from __future__ import annotations
 
 from unit_init.keras._constant import KerasConstant
+from unit_init.keras._hooks import diagnose, lsuv
 from unit_init.keras._initializer import KerasInitializer, KerasVarianceScaling, initializer
 from unit_init.keras._model import initialize
 
-__all__ = ["KerasConstant", "KerasInitializer", "KerasVarianceScaling", "initialize", "initializer"]
+__all__ = ["KerasConstant", "KerasInitializer", "KerasVarianceScaling", "diagnose", "initialize", "initializer", "lsuv"]

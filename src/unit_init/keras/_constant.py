@@ -39,8 +39,8 @@ def is_array_constant(identifier: Any) -> bool:
     """An array or tensor, or a ``Constant`` config whose value is not one number."""
     if _is_array(identifier):
         return True
-    if not isinstance(identifier, Mapping) or identifier.get("class_name") != "Constant":
-        return False
+    if not isinstance(identifier, Mapping) or not isinstance(name := identifier.get("class_name"), str) or name != "Constant":
+        return False  # a class_name that is not a string (an array, say) is refused by the config's reader
     fields = identifier.get("config")
     return isinstance(fields, Mapping) and isinstance(fields.get("value"), (list, Mapping))
 

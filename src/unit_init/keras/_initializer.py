@@ -50,9 +50,9 @@ from typing import Any, Final
 import keras
 
 from unit_init.adapters._spec import spec_of
-from unit_init.errors import BackendError, ParameterError, SeedError
+from unit_init.errors import BackendError, ParameterError, SeedError, abbreviate
 from unit_init.keras._constant import KerasConstant, is_array_constant
-from unit_init.serialization import KerasAxes, adapter_config, read_adapter_config, split_keras_axes
+from unit_init.serialization import KerasAxes, adapter_config, check_config, read_adapter_config, split_keras_axes
 from unit_init.spec.fans import Fans, Layout
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.rules import FanScaled
@@ -96,13 +96,14 @@ def _keras_attributes(spec: Initializer) -> dict[str, Any]:
 
 def _seed_generator(value: Mapping[str, Any]) -> Any:
     """A ``SeedGenerator`` from the config Keras writes for one, checked; nothing named in it is imported."""
+    check_config("the SeedGenerator config", value)
     fields = value.get("config", value)
     if value.get("class_name", "SeedGenerator") != "SeedGenerator" or not isinstance(fields, Mapping) or set(fields) - _SEED_GENERATOR_KEYS:
-        msg = f"seed={str(dict(value))[:256]} is not a SeedGenerator config; accepted: an int, null or a SeedGenerator config."
+        msg = f"seed={abbreviate(value)} is not a SeedGenerator config; accepted: an int, null or a SeedGenerator config."
         raise SeedError(msg)
     seed, name = fields.get("seed"), fields.get("name")
     if (seed is not None and (isinstance(seed, bool) or not isinstance(seed, int))) or (name is not None and not isinstance(name, str)):
-        msg = f"the SeedGenerator config {dict(fields)} needs an int or null 'seed' and a string 'name'."
+        msg = f"the SeedGenerator config {abbreviate(fields)} needs an int or null 'seed' and a string 'name'."
         raise SeedError(msg)
     return keras.random.SeedGenerator(seed=seed, name=name)
 
@@ -119,7 +120,7 @@ def _resolve_seed(spec: Initializer, seed: Any) -> tuple[Initializer, Any]:
     if seed is None:
         return spec, spec.seed if spec.seed is not None else random.randint(1, 10**9)  # as keras.random.make_default_seed
     if spec.seed is not None and seed != spec.seed:
-        msg = f"seed={seed!r} conflicts with the spec's own seed={spec.seed}; give one of them."
+        msg = f"seed={abbreviate(seed)} conflicts with the spec's own seed={spec.seed}; give one of them."
         raise SeedError(msg)
     seeded = dataclasses.replace(spec, seed=seed)  # the spec validates the int
     return seeded, seeded.seed
@@ -134,7 +135,7 @@ def _read(spec: Any, seed: Any, input_axes: Sequence[int] | None, output_axes: S
     fields = spec.get("config")
     if isinstance(fields, Mapping) and isinstance(fields.get("seed"), Mapping):  # Keras writes a SeedGenerator seed as its config
         if seed is not None:
-            msg = f"seed={seed!r} conflicts with the config's SeedGenerator seed; give one of them."
+            msg = f"seed={abbreviate(seed)} conflicts with the config's SeedGenerator seed; give one of them."
             raise SeedError(msg)
         seed = fields["seed"]
         spec = {**spec, "config": {key: value for key, value in fields.items() if key != "seed"}}
@@ -236,6 +237,7 @@ class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  #
             msg = f"a KerasInitializer config must be a dict, not {type(config).__name__}."
             raise ParameterError(msg)
         keras_keys = {key: config[key] for key in ("seed", "input_axes", "output_axes") if key in config}
+        check_config("the KerasInitializer config", {key: v for key, v in keras_keys.items() if not isinstance(v, keras.random.SeedGenerator)})
         spec, layout, fan_in, fan_out = read_adapter_config({key: v for key, v in config.items() if key not in keras_keys})
         return KerasInitializer(spec, layout, fan_in=fan_in, fan_out=fan_out, **keras_keys)
 

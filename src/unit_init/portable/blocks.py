@@ -17,15 +17,22 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from unit_init.errors import ParameterError
+from unit_init.errors import ParameterError, abbreviate
 from unit_init.portable.words import Words
 
-__all__ = ["MAX_ELEMENTS", "Block", "RegionLike"]
+__all__ = ["MAX_ELEMENTS", "Block", "RegionLike", "check_addressable"]
 
 MAX_ELEMENTS: Final = 2**32
 """The largest global array a portable stream addresses: flat indices are one 32-bit counter word."""
 
 RegionLike = Any  # tuple[slice, ...] | tuple[Sequence[int], Sequence[int]] | None
+
+
+def check_addressable(shape: tuple[int, ...]) -> None:
+    """:class:`ParameterError` for a global shape of more than :data:`MAX_ELEMENTS` elements."""
+    if math.prod(shape) > MAX_ELEMENTS:
+        msg = f"rng='portable' addresses at most 2**32 elements per array; shape {shape} has {math.prod(shape)}."
+        raise ParameterError(msg)
 
 
 def _is_int(value: object) -> bool:
@@ -53,17 +60,20 @@ class Block:
         if isinstance(region, slice):
             region = (region,)
         if not isinstance(region, Sequence) or isinstance(region, str):
-            msg = f"region={region!r} is not a region; pass {accepted}."
+            msg = f"region={abbreviate(region)} is not a region; pass {accepted}."
             raise ParameterError(msg)
         if all(isinstance(item, slice) for item in region):
             if len(region) > len(shape):
-                msg = f"region={region!r} has {len(region)} slices for a rank-{len(shape)} shape {shape}."
+                msg = f"region={abbreviate(region)} has {len(region)} slices for a rank-{len(shape)} shape {shape}."
                 raise ParameterError(msg)
             starts, stops = [], []
             for axis, dim in enumerate(shape):
                 item = region[axis] if axis < len(region) else slice(None)
+                if not all(v is None or _is_int(v) for v in (item.start, item.stop, item.step)):
+                    msg = f"region={abbreviate(region)}: slice on axis {axis} has a bound that is not an int; pass {accepted}."
+                    raise ParameterError(msg)
                 if item.step not in (None, 1):
-                    msg = f"region={region!r}: slice {item} on axis {axis} has step {item.step}; only step 1 is supported."
+                    msg = f"region={abbreviate(region)}: the slice on axis {axis} has step {abbreviate(item.step)}; only step 1 is supported."
                     raise ParameterError(msg)
                 start, stop, _ = item.indices(dim)
                 starts.append(start)
@@ -79,7 +89,7 @@ class Block:
                 return cls(shape, offset, tuple(o + n for o, n in zip(offset, size, strict=True)))
             msg = f"region=(offset={offset}, shape={size}) does not lie inside the global shape {shape}."
             raise ParameterError(msg)
-        msg = f"region={region!r} is not a region of the rank-{len(shape)} shape {shape}; pass {accepted}."
+        msg = f"region={abbreviate(region)} is not a region of the rank-{len(shape)} shape {shape}; pass {accepted}."
         raise ParameterError(msg)
 
     @property
@@ -127,9 +137,7 @@ class Block:
         kernel serves every block of one shape). Built from one ``arange`` per
         axis, broadcast and added: no full-size index ever crosses from the host.
         """
-        if math.prod(self.shape) > MAX_ELEMENTS:
-            msg = f"rng='portable' addresses at most 2**32 elements per array; shape {self.shape} has {math.prod(self.shape)}."
-            raise ParameterError(msg)
+        check_addressable(self.shape)
         xp = words.xp
         rank = len(self.shape)
         index = words.constant(0)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Final
 
-from unit_init.errors import ParameterError
+from unit_init.errors import ParameterError, abbreviate
 from unit_init.portable.blocks import Block, RegionLike
 from unit_init.portable.stream import PortableStream
+from unit_init.resources import check_allocation
 from unit_init.seeds import normalize_seed
 from unit_init.spec import distributions as d
 
@@ -44,10 +45,12 @@ def draw_block(
     block = Block.of(shape, region)
     if distribution.random and rng != "portable":
         msg = (
-            f"region={region!r} needs rng='portable': only a counter-based stream can draw one block of an array "
+            f"region={abbreviate(region)} needs rng='portable': only a counter-based stream can draw one block of an array "
             "equal to the same block of the whole draw."
         )
         raise ParameterError(msg)
+    sampled = block.block_shape if block.is_whole or type(distribution) in ELEMENTWISE else shape
+    check_allocation(backend, device, sampled, dtype, distribution)
     if math.prod(block.block_shape) == 0:
         return backend.full(block.block_shape, 0, dtype, device)
     key = normalize_seed(seed) if distribution.random else None

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from unit_init.errors import ParameterError
+from unit_init.errors import ParameterError, abbreviate
 from unit_init.seeds import normalize_seed
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def draw_sharded(
         msg = f"sharding a {framework} array: the shard layout decides regions and devices; do not pass region=, device= or like=."
         raise ParameterError(msg)
     if backend is not None and backend != framework and getattr(backend, "name", None) != framework:
-        msg = f"{'sharding=' if jax_wanted else 'device_mesh='} builds a {framework} array; backend={backend!r} is not {framework!r}."
+        msg = f"{'sharding=' if jax_wanted else 'device_mesh='} builds a {framework} array; backend={abbreviate(backend)} is not {framework!r}."
         raise ParameterError(msg)
     if rng != "portable" and _random(spec, shape, options):
         msg = (
@@ -87,7 +87,7 @@ def _jax_array(shard: Any, shape: tuple[int, ...], sharding: Any) -> Any:
     import jax
 
     if not isinstance(sharding, jax.sharding.Sharding):
-        msg = f"sharding={sharding!r} is not a jax.sharding.Sharding (e.g. NamedSharding(mesh, PartitionSpec('x')))."
+        msg = f"sharding={abbreviate(sharding)} is not a jax.sharding.Sharding (e.g. NamedSharding(mesh, PartitionSpec('x')))."
         raise ParameterError(msg)
     indices = sharding.addressable_devices_indices_map(shape)
     arrays = [shard(device, index) for device, index in indices.items()]
@@ -107,14 +107,14 @@ def mesh_block(shape: tuple[int, ...], coordinate: list[int], mesh_shape: tuple[
     """
     start, stop = [0] * len(shape), list(shape)
     if len(placements) != len(mesh_shape):
-        msg = f"placements={placements!r} has {len(placements)} entries for a {len(mesh_shape)}-d device mesh."
+        msg = f"placements={abbreviate(placements)} has {len(placements)} entries for a {len(mesh_shape)}-d device mesh."
         raise ParameterError(msg)
     for axis, placement in enumerate(placements):
         kind = type(placement).__name__
         if kind == "Replicate":
             continue
         if not hasattr(placement, "dim") or kind not in ("Shard", "SimpleNamespace"):
-            msg = f"placement {placement!r} cannot initialize a tensor; use Shard(dim) or Replicate()."
+            msg = f"placement {abbreviate(placement)} cannot initialize a tensor; use Shard(dim) or Replicate()."
             raise ParameterError(msg)
         dim = placement.dim % len(shape)
         length = stop[dim] - start[dim]

@@ -43,8 +43,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from unit_init.errors import ParameterError, SeedError
-from unit_init.portable.blocks import MAX_ELEMENTS, Block
+from unit_init.errors import ParameterError, SeedError, abbreviate
+from unit_init.portable.blocks import Block, check_addressable
 from unit_init.portable.ndtri import ndtri, quantile
 from unit_init.portable.threefry import threefry2x32
 from unit_init.portable.words import MASK, Words
@@ -68,7 +68,7 @@ def stream_key(seed: int, name: str, shape: tuple[int, ...]) -> tuple[int, int]:
     True
     """
     if isinstance(seed, bool) or not isinstance(seed, int):
-        msg = f"rng='portable' needs an int seed or None, not {seed!r}; native generators and keys belong to rng='native'."
+        msg = f"rng='portable' needs an int seed or None, not {abbreviate(seed)}; native generators and keys belong to rng='native'."
         raise SeedError(msg)
     digest = hashlib.sha256(f"{VERSION}|{name}|{','.join(map(str, shape))}".encode()).digest()
     import array_api_compat.numpy as host_xp  # here, not at import: it costs ~80 ms and most calls never need it
@@ -90,6 +90,7 @@ class PortableStream:
 
     @classmethod
     def open(cls, seed: int, name: str, block: Block) -> PortableStream:
+        check_addressable(block.shape)  # before the output is allocated
         return cls(stream_key(seed, name, block.shape), block)
 
     def next_block(self, shape: tuple[int, ...]) -> tuple[Block, int]:
@@ -185,9 +186,7 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
     native = backend.dtype_on(dtype, device)
     double = dtype == "float64"
     low, high = bounds
-    if math.prod(block.shape) > MAX_ELEMENTS:
-        msg = f"rng='portable' addresses at most 2**32 elements per array; shape {block.shape} has {math.prod(block.shape)}."
-        raise ParameterError(msg)
+    check_addressable(block.shape)
 
     def kernel(k0: Any, k1: Any, draw: Any, *start: Any) -> Any:
         xp = backend.xp

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from unit_init.errors import ParameterError
+from unit_init.errors import ParameterError, abbreviate
 
-__all__ = ["finite", "non_negative", "positive"]
+__all__ = ["bound", "finite", "non_negative", "positive"]
 
 
 def finite(name: str, value: Any) -> float:
@@ -17,21 +17,30 @@ def finite(name: str, value: Any) -> float:
     except OverflowError:  # an int too large for a float
         number = math.inf
     if not math.isfinite(number):
-        msg = f"{name}={_short(value)} must be a finite real number."
+        msg = f"{name}={abbreviate(value)} must be a finite real number."
         raise ParameterError(msg)
     return number
 
 
-def _short(value: Any) -> str:
-    """``repr(value)``, cut to a readable length (configs may carry huge values)."""
-    text = repr(value)
-    return text if len(text) <= 80 else f"{text[:77]}..."
+def bound(name: str, value: Any) -> float:
+    """``value`` as a float, or :class:`ParameterError` unless it is a real number or ±inf (an interval's end).
+
+    An int too large for a float is refused rather than taken as infinite: write ``math.inf``.
+    """
+    try:
+        number = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+    except OverflowError:
+        number = math.nan
+    if math.isnan(number):
+        msg = f"{name}={abbreviate(value)} must be a real number or ±inf (math.inf)."
+        raise ParameterError(msg)
+    return number
 
 
 def positive(name: str, value: Any) -> float:
     """``value`` as a float, or :class:`ParameterError` unless it is finite and > 0."""
     if finite(name, value) <= 0:
-        msg = f"{name}={value!r} must be > 0."
+        msg = f"{name}={abbreviate(value)} must be > 0."
         raise ParameterError(msg)
     return float(value)
 
@@ -39,6 +48,6 @@ def positive(name: str, value: Any) -> float:
 def non_negative(name: str, value: Any) -> float:
     """``value`` as a float, or :class:`ParameterError` unless it is finite and >= 0."""
     if finite(name, value) < 0:
-        msg = f"{name}={value!r} must be >= 0."
+        msg = f"{name}={abbreviate(value)} must be >= 0."
         raise ParameterError(msg)
     return float(value)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Final, Literal
 
-from unit_init.errors import ParameterError, closest
+from unit_init.errors import ParameterError, abbreviate, closest
 from unit_init.spec import distributions as d
 from unit_init.spec._checks import finite, non_negative, positive
 from unit_init.spec.fans import LayoutLike, ShapeLike, compute_fans, normalize_shape, resolve_layout
@@ -103,7 +103,7 @@ class RandomUniform(Initializer):
 
     def _validate(self) -> None:
         if finite("minval", self.minval) > finite("maxval", self.maxval):
-            msg = f"minval={self.minval!r} must not exceed maxval={self.maxval!r}."
+            msg = f"minval={abbreviate(self.minval)} must not exceed maxval={abbreviate(self.maxval)}."
             raise ParameterError(msg)
 
     def distribution_for(self, shape: ShapeLike, **_: object) -> d.Distribution:
@@ -131,19 +131,33 @@ class TruncatedNormal(Initializer):
 
 def _check_rule(rule: object) -> None:
     if not isinstance(rule, VarianceRule):
-        msg = f"rule={rule!r} has no variance(fans) method."
+        msg = f"rule={abbreviate(rule)} has no variance(fans) method."
         raise ParameterError(msg)
 
 
-def _family(name: object) -> Callable[[float, float], d.Distribution]:
-    """The family a name (or a callable) stands for."""
-    if callable(name):
+def _family(name: object, argument: str = "distribution") -> Callable[[float, float], d.Distribution]:
+    """The family a name stands for (or a callable, passed through: see :func:`_check_family`)."""
+    if callable(name) and argument == "family":
         return name
     if isinstance(name, str) and name in d.FAMILIES:
         return d.FAMILIES[name]
     hint = closest(name, d.FAMILIES) if isinstance(name, str) else ""
-    msg = f"distribution={name!r} is not known; accepted: {', '.join(map(repr, d.FAMILIES))}.{hint}"
+    callables = " or a callable (mean, variance) -> Distribution" if argument == "family" else ""
+    msg = f"{argument}={abbreviate(name)} is not known; accepted: {', '.join(map(repr, d.FAMILIES))}{callables}.{hint}"
     raise ParameterError(msg)
+
+
+def _check_family(family: object) -> None:
+    """A family name, or a callable that turns ``(0.0, 1.0)`` into a :class:`~unit_init.spec.distributions.Distribution`."""
+    build = _family(family, "family")
+    try:
+        probe: object = build(0.0, 1.0)
+    except Exception as error:  # a user's callable may raise anything
+        msg = f"family={abbreviate(family)} failed on (mean=0.0, variance=1.0): {type(error).__name__}; it must return a Distribution."
+        raise ParameterError(msg) from error
+    if not isinstance(probe, d.Distribution):
+        msg = f"family={abbreviate(family)} returned {abbreviate(probe)} for (mean=0.0, variance=1.0), not a Distribution."
+        raise ParameterError(msg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +165,8 @@ class Composed(Initializer):
     """Any variance rule combined with any distribution family.
 
     ``Var = rule.variance(fans)``; the family turns ``(mean, Var)`` into a
-    distribution (a name from ``FAMILIES`` or a callable).
+    distribution (a name from ``FAMILIES`` or a callable, called once with
+    ``(0.0, 1.0)`` at construction to check it returns a ``Distribution``).
 
     Examples
     --------
@@ -167,14 +182,14 @@ class Composed(Initializer):
 
     def _validate(self) -> None:
         _check_rule(self.rule)
-        _family(self.family)
+        _check_family(self.family)
         finite("mean", self.mean)
 
     def distribution_for(
         self, shape: ShapeLike, *, layout: LayoutLike = None, fan_in: float | None = None, fan_out: float | None = None
     ) -> d.Distribution:
         fans = compute_fans(normalize_shape(shape), layout, fan_in=fan_in, fan_out=fan_out)
-        return _family(self.family)(self.mean, self.rule.variance(fans))
+        return _family(self.family, "family")(self.mean, self.rule.variance(fans))
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ from unit_init.dtypes import (
     smallest_at_or_above,
     work_dtype,
 )
-from unit_init.errors import BackendError, DTypeError, ParameterError
+from unit_init.errors import BackendError, DTypeError, ParameterError, abbreviate
 from unit_init.spec._checks import finite, non_negative, positive
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FAMILIES",
+    "NORMAL_REACH",
     "Constant",
     "Dirac",
     "Distribution",
@@ -58,6 +59,14 @@ __all__ = [
     "normal_tail",
     "truncated_standard_normal_moments",
 ]
+
+
+NORMAL_REACH: Final = 40.0
+"""How many standard deviations a normal's values are taken to reach when checking they fit a dtype.
+
+No float64 generator reaches it (``P(|Z| > 40) < 10⁻³⁴⁸``; a Box–Muller or
+inverse-CDF draw from 2⁻⁶⁴-spaced uniforms stops near 9.4).
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +105,17 @@ class Distribution:
         """Draw ``draw.shape`` values on ``backend``."""
         raise NotImplementedError
 
+    def reach(self) -> tuple[float, float]:
+        """``(values, work)``: the largest magnitude an element can take, and the largest an intermediate takes in the work dtype.
+
+        A normal's values are taken to ±:data:`NORMAL_REACH` standard
+        deviations. The request (:mod:`unit_init.request`) refuses a draw where
+        ``values`` exceeds the output dtype's largest finite value or ``work``
+        the work dtype's, so no element is ever inf or nan. The default,
+        ``(0, 0)``, claims nothing (a user's own distribution).
+        """
+        return (0.0, 0.0)
+
 
 @dataclass(frozen=True, slots=True)
 class Constant(Distribution):
@@ -111,6 +131,9 @@ class Constant(Distribution):
     def mean(self) -> float:
         return float(self.value)
 
+    def reach(self) -> tuple[float, float]:
+        return (abs(self.value), abs(self.value))
+
     @property
     def variance(self) -> float:
         return 0.0
@@ -119,7 +142,7 @@ class Constant(Distribution):
         if not is_float(draw.dtype):
             info = np.iinfo(draw.dtype)
             if not float(self.value).is_integer() or not info.min <= self.value <= info.max:
-                msg = f"value={self.value!r} cannot be stored exactly in dtype={draw.dtype!r} (range {info.min}..{info.max})."
+                msg = f"value={abbreviate(self.value)} cannot be stored exactly in dtype={draw.dtype!r} (range {info.min}..{info.max})."
                 raise ParameterError(msg)
             return backend.full(draw.shape, int(self.value), draw.dtype, draw.device)
         return backend.full(draw.shape, float(self.value), draw.dtype, draw.device)
@@ -136,7 +159,7 @@ class Uniform(Distribution):
 
     def __post_init__(self) -> None:
         if finite("low", self.low) > finite("high", self.high):
-            msg = f"low={self.low!r} must not exceed high={self.high!r}."
+            msg = f"low={abbreviate(self.low)} must not exceed high={abbreviate(self.high)}."
             raise ParameterError(msg)
 
     @classmethod
@@ -156,6 +179,11 @@ class Uniform(Distribution):
     @property
     def support(self) -> tuple[float, float]:
         return (self.low, self.high)
+
+    def reach(self) -> tuple[float, float]:
+        """The bounds; the work dtype also holds the width ``high − low`` (``low + (high − low)·u``)."""
+        values = max(abs(self.low), abs(self.high))
+        return (values, max(values, self.high - self.low))
 
     def sample(self, backend: Backend, draw: Draw) -> Any:
         if self.low == self.high:
@@ -189,6 +217,11 @@ class Normal(Distribution):
     @property
     def support(self) -> tuple[float, float]:
         return (-math.inf, math.inf)
+
+    def reach(self) -> tuple[float, float]:
+        """``|mean| + NORMAL_REACH·std``."""
+        values = abs(self.mean) + NORMAL_REACH * self.std
+        return (values, values)
 
     def sample(self, backend: Backend, draw: Draw) -> Any:
         x = backend.normal_scaled(draw.generator, draw.shape, self.mean, self.std, work_dtype(draw.dtype), draw.device)
@@ -261,7 +294,7 @@ class TruncatedNormal(Distribution):
         finite("mean", self.mean)
         positive("std", self.std)
         if math.isnan(self.low) or math.isnan(self.high) or not self.low < self.high:
-            msg = f"low={self.low!r} must be below high={self.high!r} (bounds in units of std; either may be infinite)."
+            msg = f"low={abbreviate(self.low)} must be below high={abbreviate(self.high)} (bounds in units of std; either may be infinite)."
             raise ParameterError(msg)
         if normal_mass(self.low, self.high) == 0:
             msg = (
@@ -283,6 +316,12 @@ class TruncatedNormal(Distribution):
     @property
     def support(self) -> tuple[float, float]:
         return (self.mean + self.low * self.std, self.mean + self.high * self.std)
+
+    def reach(self) -> tuple[float, float]:
+        """The support (an infinite side taken at NORMAL_REACH std); the work dtype also holds ``std`` times the bounds."""
+        low, high = max(self.low, -NORMAL_REACH), min(self.high, NORMAL_REACH)
+        values = max(abs(self.mean + low * self.std), abs(self.mean + high * self.std))
+        return (values, max(values, self.std * max(abs(low), abs(high))))
 
     def sample(self, backend: Backend, draw: Draw) -> Any:
         x = backend.truncated_normal_scaled(
@@ -306,6 +345,10 @@ class Orthogonal(Distribution):
     gain: float
     out_axes: tuple[int, ...]
     batch_axes: tuple[int, ...] = ()
+
+    def reach(self) -> tuple[float, float]:
+        """``1.001·|gain|``: no entry of an orthonormal matrix exceeds 1 in magnitude, a computed one by a few ulp at most."""
+        return (1.001 * abs(self.gain), 1.001 * abs(self.gain))
 
     def sample(self, backend: Backend, draw: Draw) -> Any:
         xp = backend.xp
@@ -336,10 +379,13 @@ class Identity(Distribution):
     gain: float
     random: ClassVar[bool] = False
 
+    def reach(self) -> tuple[float, float]:
+        return (abs(self.gain), abs(self.gain))
+
     def sample(self, backend: Backend, draw: Draw) -> Any:
         rows, cols = draw.shape
         if not is_float(draw.dtype) and not float(self.gain).is_integer():
-            msg = f"gain={self.gain!r} cannot be stored exactly in dtype={draw.dtype!r}."
+            msg = f"gain={abbreviate(self.gain)} cannot be stored exactly in dtype={draw.dtype!r}."
             raise ParameterError(msg)
         gain = self.gain if is_float(draw.dtype) else int(self.gain)
         return backend.eye(rows, cols, gain, draw.dtype, draw.device)
@@ -400,12 +446,16 @@ class Sparse(Distribution):
     def __post_init__(self) -> None:
         non_negative("std", self.std)
         if not 0 <= self.zeros <= self.rows:
-            msg = f"zeros={self.zeros!r} must lie in [0, rows={self.rows}]."
+            msg = f"zeros={abbreviate(self.zeros)} must lie in [0, rows={self.rows}]."
             raise ParameterError(msg)
 
     @property
     def mean(self) -> float:
         return 0.0
+
+    def reach(self) -> tuple[float, float]:
+        """``NORMAL_REACH·std``."""
+        return (NORMAL_REACH * self.std, NORMAL_REACH * self.std)
 
     @property
     def variance(self) -> float:

@@ -14,17 +14,21 @@ Rank 1 gives ``fan_in = fan_out = shape[0]``; rank 0 gives both 1. Explicit
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Final, TypeAlias
+from typing import Final, TypeAlias, cast
 
-from unit_init.errors import ParameterError, ShapeError, closest
+from unit_init.errors import ParameterError, ShapeError, abbreviate, closest
 from unit_init.spec._checks import positive
 
 __all__ = [
     "LAYOUTS",
+    "MAX_ELEMENTS",
+    "MAX_RANK",
     "Fans",
     "Layout",
     "LayoutLike",
@@ -35,6 +39,10 @@ __all__ = [
 ]
 
 Axes: TypeAlias = "int | tuple[int, ...]"
+MAX_RANK: Final = 32
+"""The largest rank unit_init draws (NumPy 1 and the Array-API namespaces stop at 32 or 64 dimensions)."""
+MAX_ELEMENTS: Final = 2**63 - 1
+"""The most elements an array may span: a 64-bit index (zero dimensions left out of the product)."""
 ShapeLike: TypeAlias = "int | Sequence[int]"
 
 
@@ -66,7 +74,7 @@ class Layout:
             if not isinstance(axes, tuple) or not all(
                 isinstance(a, int) and not isinstance(a, bool) for a in axes
             ):
-                msg = f"Layout {name}={value!r} must be an int or a tuple of ints."
+                msg = f"Layout {name}={abbreviate(value)} must be an int or a tuple of ints."
                 raise ParameterError(msg)
             object.__setattr__(self, name, value if isinstance(value, int) else tuple(axes))
 
@@ -96,6 +104,7 @@ LAYOUTS: Final[dict[str, Layout]] = {
     "torch_transpose": Layout(in_axis=0, out_axis=1),
 }
 LayoutLike: TypeAlias = "str | Layout | None"
+_UNORDERED: Final = (str, bytes, Mapping, AbstractSet)  # iterables that are not a shape
 
 
 def resolve_layout(layout: LayoutLike) -> Layout:
@@ -106,29 +115,63 @@ def resolve_layout(layout: LayoutLike) -> Layout:
         return layout
     if isinstance(layout, str) and layout in LAYOUTS:
         return LAYOUTS[layout]
-    hint = closest(layout, LAYOUTS) if isinstance(layout, str) else ""
-    msg = f"layout={layout!r} is not known; accepted: {', '.join(map(repr, LAYOUTS))} or a ui.Layout(...).{hint}"
+    hint = closest(layout[:64], LAYOUTS) if isinstance(layout, str) else ""
+    msg = f"layout={abbreviate(layout)} is not known; accepted: {', '.join(map(repr, LAYOUTS))} or a ui.Layout(...).{hint}"
     raise ParameterError(msg)
 
 
 def normalize_shape(shape: ShapeLike) -> tuple[int, ...]:
-    """Validate ``shape`` (an int or a sequence of non-negative ints) into a tuple."""
-    if isinstance(shape, (bool, str, bytes)) or not (
-        hasattr(shape, "__index__") or isinstance(shape, Iterable)
-    ):
-        msg = f"shape={shape!r} must be an int or a sequence of non-negative ints."
+    """Validate ``shape`` into a tuple of non-negative ints.
+
+    Accepted: an int, or an ordered sequence of ints of rank at most
+    :data:`MAX_RANK` (a tuple, a list, ``torch.Size``, a 1-D integer NumPy
+    array, …). Refused with :class:`~unit_init.ShapeError`: bools, floats,
+    strings, mappings and sets (no order), arrays of another rank or dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> normalize_shape(np.array([64, 32])), normalize_shape(5)
+    ((64, 32), (5,))
+    """
+    if type(shape) is tuple and len(shape) <= MAX_RANK and all(type(dim) is int and dim >= 0 for dim in shape):
+        return _checked_size(shape, shape)  # the common case, checked in one pass
+    ndim = getattr(shape, "ndim", None)  # an array: a 0-d one is an int, a 1-D one a sequence
+    scalar = ndim == 0 or (ndim is None and hasattr(shape, "__index__"))
+    ordered = ndim == 1 or (ndim is None and isinstance(shape, Iterable) and not isinstance(shape, _UNORDERED))
+    if isinstance(shape, bool) or not (scalar or ordered):
+        msg = f"shape={abbreviate(shape)} must be an int or a sequence of at most {MAX_RANK} non-negative ints."
         raise ShapeError(msg)
-    dims = (shape,) if hasattr(shape, "__index__") else tuple(shape)
+    dims = (shape,) if scalar else tuple(itertools.islice(cast("Iterable[int]", shape), MAX_RANK + 1))  # bounded: a generator may not end
+    if len(dims) > MAX_RANK:
+        msg = f"shape={abbreviate(shape)} has more than {MAX_RANK} dimensions; unit_init draws arrays of rank at most {MAX_RANK}."
+        raise ShapeError(msg)
     result = []
     for dim in dims:
         if isinstance(dim, bool) or not hasattr(dim, "__index__"):
-            msg = f"shape={shape!r} has {dim!r}; every dimension must be a non-negative int."
+            msg = f"shape={abbreviate(shape)} has {abbreviate(dim)}; every dimension must be a non-negative int."
             raise ShapeError(msg)
-        if operator.index(dim) < 0:
-            msg = f"shape={shape!r} has the negative dimension {dim}."
+        try:
+            size = operator.index(dim)
+        except TypeError:  # an object with an ``__index__`` that refuses (np.bool_)
+            size = -1
+        if size < 0:
+            msg = f"shape={abbreviate(shape)} has the dimension {abbreviate(dim)}; every dimension must be a non-negative int."
             raise ShapeError(msg)
-        result.append(operator.index(dim))
-    return tuple(result)
+        result.append(size)
+    return _checked_size(shape, tuple(result))
+
+
+def _checked_size(shape: ShapeLike, dims: tuple[int, ...]) -> tuple[int, ...]:
+    """``dims``, or :class:`~unit_init.ShapeError` if its non-zero dimensions multiply past :data:`MAX_ELEMENTS`.
+
+    Zero dimensions are left out of the product: ``(0, 2**70)`` holds no element
+    but no framework can index it, and fans are computed from the other axes.
+    """
+    if math.prod(dim for dim in dims if dim) > MAX_ELEMENTS:
+        msg = f"shape={abbreviate(shape)} spans more than 2**63 - 1 elements (a 64-bit index); draw a smaller shape."
+        raise ShapeError(msg)
+    return dims
 
 
 @dataclass(frozen=True, slots=True)

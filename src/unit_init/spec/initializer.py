@@ -9,16 +9,19 @@ on any backend (see :func:`unit_init.drawing.draw`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, cast
 
-from unit_init.errors import ParameterError, SeedError, ShapeError
+from unit_init.errors import ParameterError, SeedError, ShapeError, abbreviate, check_keywords
 from unit_init.seeds import MAX_SEED
 from unit_init.spec.distributions import Distribution
 from unit_init.spec.fans import Fans, LayoutLike, ShapeLike, compute_fans, normalize_shape
 
 if TYPE_CHECKING:
     import types
+
+    from typing_extensions import Self
 
     from unit_init.backends.base import Backend
 
@@ -43,6 +46,12 @@ class CallOptions(TypedDict, total=False):
     placements: Any
 
 
+@functools.cache
+def _parameters(cls: type) -> frozenset[str]:
+    """The parameters a spec class takes: its dataclass fields."""
+    return frozenset(f.name for f in dataclasses.fields(cls))
+
+
 @dataclass(frozen=True, slots=True)
 class Initializer:
     """Base class of every initializer spec.
@@ -62,11 +71,17 @@ class Initializer:
     min_rank: ClassVar[int] = 0
     max_rank: ClassVar[int | None] = None
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        """Answer a misspelt parameter (``RandomNormal(stdev=1.0)``) with the closest valid one, before ``__init__``."""
+        if kwargs:
+            check_keywords(f"{cls.__name__}()", kwargs, _parameters(cast("type", cls)))
+        return object.__new__(cls)  # not super(): the slotted dataclass is a new class
+
     def __post_init__(self) -> None:
         if self.seed is not None and (
             isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED
         ):
-            msg = f"{type(self).__name__}(seed={self.seed!r}): a spec's seed must be None or an int in [0, 2**63 - 1]."
+            msg = f"{type(self).__name__}(seed={abbreviate(self.seed)}): a spec's seed must be None or an int in [0, 2**63 - 1]."
             raise SeedError(msg)
         self._validate()
 
@@ -116,7 +131,7 @@ class Initializer:
         rank = len(shape)
         if rank < self.min_rank or (self.max_rank is not None and rank > self.max_rank):
             wanted = f"rank {self.min_rank}" if self.min_rank == self.max_rank else f"rank >= {self.min_rank}"
-            msg = f"{type(self).__name__} needs a {wanted} shape, got shape={shape} (rank {rank})."
+            msg = f"{type(self).__name__} needs a {wanted} shape, got shape={abbreviate(shape)} (rank {rank})."
             raise ShapeError(msg)
 
     def get_config(self) -> dict[str, Any]:
@@ -140,6 +155,7 @@ class Initializer:
         sharding: Any = None,
         device_mesh: Any = None,
         placements: Any = None,
+        **unknown: Any,
     ) -> Any:
         """Draw an array of ``shape``.
 
@@ -191,6 +207,13 @@ class Initializer:
             this rank generates alone (needs ``rng="portable"`` for random
             initializers; implies ``backend="torch"``).
 
+        Raises
+        ------
+        UnitInitError
+            Every argument is validated before anything is allocated, also one
+            this initializer does not use (see :mod:`unit_init.request`); an
+            unknown keyword is an :class:`~unit_init.errors.ArgumentError`.
+
         Returns
         -------
         The backend's own array type, on the device, in the dtype asked for
@@ -207,6 +230,8 @@ class Initializer:
         """
         from unit_init.drawing import draw
 
+        if unknown:
+            check_keywords(f"{type(self).__name__}(...)()", unknown, CallOptions.__annotations__.keys() | {"shape"})
         return draw(
             self, shape, backend=backend, device=device, dtype=dtype, seed=seed, layout=layout,
             like=like, fan_in=fan_in, fan_out=fan_out, rng=rng, region=region, sharding=sharding,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol, runtime_checkable
 
-from unit_init.errors import ParameterError, closest
+from unit_init.errors import ParameterError, abbreviate, closest
 from unit_init.spec._checks import non_negative, positive
 from unit_init.spec.fans import Fans
 
@@ -61,7 +61,7 @@ class FanScaled:
         positive("scale", self.scale)
         if self.mode not in MODES:
             hint = closest(self.mode, MODES) if isinstance(self.mode, str) else ""
-            msg = f"mode={self.mode!r} is not known; accepted: {', '.join(map(repr, MODES))}.{hint}"
+            msg = f"mode={abbreviate(self.mode)} is not known; accepted: {', '.join(map(repr, MODES))}.{hint}"
             raise ParameterError(msg)
 
     def variance(self, fans: Fans) -> float:

@@ -18,9 +18,9 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
-from unit_init.errors import ParameterError, ShapeError
+from unit_init.errors import ParameterError, ShapeError, abbreviate
 from unit_init.spec import distributions as d
-from unit_init.spec._checks import finite, non_negative, positive
+from unit_init.spec._checks import bound, finite, non_negative, positive
 from unit_init.spec.fans import LayoutLike, ShapeLike, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer
 
@@ -33,7 +33,7 @@ def _single_axes(spec: Initializer, shape: tuple[int, ...], layout: LayoutLike) 
     """The layout's (in, out) axes of ``shape``, each a single axis, with no batch axes."""
     in_axes, out_axes, batch_axes = resolve_layout(layout).axes(len(shape))
     if len(in_axes) != 1 or len(out_axes) != 1 or batch_axes:
-        msg = f"{type(spec).__name__} needs a layout with one in axis, one out axis and no batch axes, got layout={layout!r}."
+        msg = f"{type(spec).__name__} needs a layout with one in axis, one out axis and no batch axes, got layout={abbreviate(layout)}."
         raise ParameterError(msg)
     return in_axes[0], out_axes[0]
 
@@ -104,7 +104,7 @@ class Sparse(Initializer):
 
     def _validate(self) -> None:
         if not 0.0 <= finite("sparsity", self.sparsity) <= 1.0:
-            msg = f"sparsity={self.sparsity!r} must lie in [0, 1] (the fraction of each column set to zero)."
+            msg = f"sparsity={abbreviate(self.sparsity)} must lie in [0, 1] (the fraction of each column set to zero)."
             raise ParameterError(msg)
         non_negative("stddev", self.stddev)
 
@@ -152,8 +152,8 @@ class BoundedNormal(Initializer):
     def _validate(self) -> None:
         finite("mean", self.mean)
         positive("stddev", self.stddev)
-        if math.isnan(self.minval) or math.isnan(self.maxval) or not self.minval < self.maxval:
-            msg = f"minval={self.minval!r} must be below maxval={self.maxval!r} (either may be infinite)."
+        if not bound("minval", self.minval) < bound("maxval", self.maxval):
+            msg = f"minval={abbreviate(self.minval)} must be below maxval={abbreviate(self.maxval)} (either may be infinite)."
             raise ParameterError(msg)
         self.distribution_for(())
 

@@ -6,6 +6,8 @@
 * :func:`init_` — one tensor from one spec, in place (torch layout);
 * :func:`initialize` — every parameter of an ``nn.Module`` from rules keyed by
   name patterns or module types, each parameter with its own derived seed.
+* :func:`lsuv` — data-dependent LSUV initialization on a batch (docs/lsuv.md);
+  :func:`diagnose` — ``ui.diagnose(module, batch)`` through forward hooks.
 
 >>> import torch
 >>> import unit_init.torch as init
@@ -17,6 +19,7 @@ torch.Size([64, 32])
 from __future__ import annotations
 
 from unit_init.torch._fill import init_
+from unit_init.torch._hooks import diagnose, lsuv
 from unit_init.torch._module import initialize
 from unit_init.torch._nn_init import (
     _calculate_correct_fan,
@@ -55,6 +58,7 @@ __all__ = [
     "calculate_gain",
     "constant",
     "constant_",
+    "diagnose",
     "dirac",
     "dirac_",
     "eye",
@@ -65,6 +69,7 @@ __all__ = [
     "kaiming_normal_",
     "kaiming_uniform",
     "kaiming_uniform_",
+    "lsuv",
     "normal",
     "normal_",
     "ones_",

@@ -50,8 +50,14 @@ Complex tensors are filled where torch fills them, with torch's law: real and
 imaginary parts independent, each ``U[a, b)`` for the uniform laws and each
 normal with half the variance (``std²/2``) for the normal ones; ``eye_`` and
 ``dirac_`` set the real part. ``trunc_normal_`` and ``orthogonal_`` refuse
-them, as torch does. The remaining differences from torch are listed in
-``docs/adapters/torch.md``.
+them, as torch does.
+
+On bad input each drop-in has torch's outcome (see :func:`_drop_in`): where
+torch raises, an error of torch's type that is also a ``UnitInitError``; where
+torch succeeds on arguments unit_init's own API refuses (``sparse_(sparsity=1.5)``,
+a NaN ``std``, ``eye_`` of a bool tensor), torch's own fill, with a
+``RuntimeWarning`` if finite arguments gave inf or nan. The remaining
+differences from torch are listed in ``docs/adapters/torch.md``.
 """
 
 from __future__ import annotations
@@ -65,11 +71,12 @@ from typing import Any, Final, TypeVar
 import torch
 
 from unit_init.diagnostics.gain import calculate_gain
-from unit_init.errors import DTypeError, ParameterError, SeedError, ShapeError
+from unit_init.errors import ParameterError, SeedError, ShapeError, UnitInitError
 from unit_init.spec import catalogue as c
 from unit_init.spec import structured as s
 from unit_init.spec.fans import compute_fans
 from unit_init.spec.initializer import Initializer
+from unit_init.torch._errors import TorchNotImplementedError, TorchRuntimeError, torch_typed
 from unit_init.torch._fill import default_generator, init_
 
 __all__ = [
@@ -107,12 +114,58 @@ _KAIMING_MODES: Final = ("fan_in", "fan_out")
 _F = TypeVar("_F", bound=Callable[..., torch.Tensor])
 
 
-class TorchRuntimeError(ParameterError, RuntimeError):
-    """A parameter torch refuses with ``RuntimeError`` (``uniform_(a > b)``, a negative ``std``)."""
+def _builtin(error: BaseException) -> type[BaseException]:
+    """The first built-in type in ``error``'s MRO (torch's ``_LinAlgError`` -> ``RuntimeError``)."""
+    return next(kind for kind in type(error).__mro__ if kind.__module__ == "builtins")
 
 
-class TorchNotImplementedError(DTypeError, NotImplementedError):
-    """A dtype torch has no kernel for (an integer tensor for a random fill, a complex one for ``orthogonal_``)."""
+def _warn_if_not_finite(tensor: torch.Tensor, name: str, arguments: tuple[Any, ...]) -> None:
+    """Warn when finite arguments gave a tensor with inf/nan (a value the dtype cannot hold, as in torch)."""
+    if (
+        tensor.layout != torch.strided or tensor.device.type == "meta" or tensor.numel() == 0
+        or not (tensor.is_floating_point() or tensor.is_complex())
+        or any(isinstance(a, float) and not math.isfinite(a) for a in arguments)
+        or bool(torch.isfinite(tensor).all())
+    ):
+        return
+    msg = (
+        f"{name} filled a {tensor.dtype} tensor with inf or nan: the arguments {arguments!r} give values that "
+        f"{tensor.dtype} cannot hold (torch.nn.init.{name} returns the same); pass smaller values or a wider dtype."
+    )
+    warnings.warn(msg, RuntimeWarning, stacklevel=3)
+
+
+def _drop_in(fill: _F) -> _F:
+    """``fill`` with torch's outcome on every input: the same success, or an error of torch's type.
+
+    Where ``fill`` fails, ``torch.nn.init``'s function of the same name is
+    called on the (untouched) tensor: if torch fails too, the error raised is
+    both torch's built-in type and a :class:`~unit_init.errors.UnitInitError`
+    (unit_init's own error, with its message naming the argument, when it
+    already is that type); if torch succeeds (arguments outside unit_init's
+    domain that torch accepts, e.g. ``sparse_(sparsity=1.5)``, a bool tensor for
+    ``eye_``), its result is returned, and a warning (``RuntimeWarning``) if
+    it holds inf or nan although every argument was finite. (``fill``'s own
+    results are finite: unit_init refuses values the dtype cannot hold.)
+    """
+    native = getattr(torch.nn.init, fill.__name__)
+
+    @functools.wraps(fill)
+    def call(tensor: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+        try:
+            return fill(tensor, *args, **kwargs)
+        except Exception as ours:
+            try:
+                result: torch.Tensor = native(tensor, *args, **kwargs)
+            except Exception as theirs:
+                if isinstance(ours, UnitInitError) and isinstance(ours, _builtin(theirs)):
+                    raise ours from theirs
+                message = str(ours) if isinstance(ours, UnitInitError) else str(theirs)
+                raise torch_typed(type(theirs))(message) from theirs
+        _warn_if_not_finite(result, fill.__name__, (*args, *kwargs.values()))
+        return result
+
+    return call  # type: ignore[return-value]  # same signature as ``fill``
 
 
 def _random_dtype(tensor: torch.Tensor, name: str, *, complex_ok: bool = True) -> None:
@@ -202,6 +255,7 @@ def _checked_gain(gain: float) -> float:
     return float(gain)
 
 
+@_drop_in
 def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
     """Fill with ``U[a, b)``; ``RuntimeError`` (also a ``ParameterError``) if ``a > b`` or a bound is not finite, as torch.
 
@@ -212,6 +266,7 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: to
     return _fill_random(tensor, c.RandomUniform(a, b), generator, "uniform_")
 
 
+@_drop_in
 def normal_(
     tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, generator: torch.Generator | None = None
 ) -> torch.Tensor:
@@ -225,6 +280,7 @@ def normal_(
     return _fill_random(tensor, c.RandomNormal(mean, std), generator, "normal_", (part, part))
 
 
+@_drop_in
 def trunc_normal_(
     tensor: torch.Tensor,
     mean: float = 0.0,
@@ -254,27 +310,32 @@ def trunc_normal_(
     return _fill_random(tensor, s.BoundedNormal(mean, std, a, b), generator, "trunc_normal_")
 
 
+@_drop_in
 def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
     """Fill with ``val``, exactly as torch (``tensor.fill_(val)`` without history: any dtype, ``inf``, complex values)."""
     with torch.no_grad():
         return tensor.fill_(val)
 
 
+@_drop_in
 def ones_(tensor: torch.Tensor) -> torch.Tensor:
     """Fill with 1."""
     return constant_(tensor, 1)
 
 
+@_drop_in
 def zeros_(tensor: torch.Tensor) -> torch.Tensor:
     """Fill with 0."""
     return constant_(tensor, 0)
 
 
+@_drop_in
 def eye_(tensor: torch.Tensor) -> torch.Tensor:
     """Fill a 2-D tensor with the identity (``ValueError`` otherwise)."""
     return _fill_fixed(tensor, c.Identity())
 
 
+@_drop_in
 def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     """Fill a 3-, 4- or 5-D conv weight with the identity kernel of each group (see :class:`unit_init.Dirac`)."""
     if tensor.dim() not in (3, 4, 5):
@@ -291,12 +352,14 @@ def _fan_scaled_fill(
     return _fill_random(tensor, _fan_scaled(scale, mode, distribution), generator, name, (part, part))
 
 
+@_drop_in
 def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
     """Glorot uniform: ``U(±gain·√(6 / (fan_in + fan_out)))``."""
     _calculate_fan_in_and_fan_out(tensor)
     return _fan_scaled_fill(tensor, _checked_gain(gain) ** 2, "fan_avg", "uniform", generator, "xavier_uniform_")
 
 
+@_drop_in
 def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
     """Glorot normal: ``N(0, gain² · 2 / (fan_in + fan_out))``."""
     _calculate_fan_in_and_fan_out(tensor)
@@ -315,6 +378,7 @@ def _kaiming(
     return _fan_scaled_fill(tensor, gain**2, mode.lower(), distribution, generator, name)
 
 
+@_drop_in
 def kaiming_uniform_(
     tensor: torch.Tensor,
     a: float = 0,
@@ -326,6 +390,7 @@ def kaiming_uniform_(
     return _kaiming(tensor, a, mode, nonlinearity, "uniform", generator, "kaiming_uniform_")
 
 
+@_drop_in
 def kaiming_normal_(
     tensor: torch.Tensor,
     a: float = 0,
@@ -337,18 +402,25 @@ def kaiming_normal_(
     return _kaiming(tensor, a, mode, nonlinearity, "untruncated_normal", generator, "kaiming_normal_")
 
 
+@_drop_in
 def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: torch.Generator | None = None) -> torch.Tensor:
     """A Haar-random (semi-)orthogonal matrix times ``gain``, the tensor viewed as ``(size(0), numel / size(0))``.
 
-    Complex tensors are refused (``NotImplementedError``), as torch.
+    Complex, float16 and bfloat16 tensors are refused (``NotImplementedError``), as torch.
     """
     if tensor.dim() < 2:
         msg = f"Only tensors with 2 or more dimensions are supported (got shape {tuple(tensor.shape)})."
         raise ShapeError(msg)
     _random_dtype(tensor, "orthogonal_", complex_ok=False)
+    if tensor.dtype in (torch.float16, torch.bfloat16):
+        msg = f"orthogonal_ needs a float32 or float64 tensor, got dtype={tensor.dtype} (torch's QR has no kernel for it)."
+        raise TorchNotImplementedError(msg)
+    if tensor.numel():  # torch's RuntimeError for a tensor that cannot be viewed as a matrix (channels_last)
+        tensor.view(tensor.size(0), tensor.numel() // tensor.size(0))
     return _fill_random(tensor, c.Orthogonal(gain), generator, "orthogonal_")
 
 
+@_drop_in
 def sparse_(
     tensor: torch.Tensor, sparsity: float, std: float = 0.01, generator: torch.Generator | None = None
 ) -> torch.Tensor:

@@ -1,0 +1,272 @@
+"""The memory guard: a draw that would need more memory than the limit is refused before anything is allocated.
+
+Every draw asks :func:`check_allocation` once its shape, dtype, device and
+distribution are known, before the backend allocates anything. The estimate,
+with ``n`` the number of elements, ``s`` the output dtype's item size and
+``w`` the work dtype's (float32, or float64 for float64 outputs; ``s`` for
+integer outputs)::
+
+    bytes = n·s + t·m·w + e·m        (output + the sampler's temporaries)
+
+where ``t`` work-dtype arrays and ``e`` extra bytes per element are live at
+the sampler's peak (:data:`TEMPORARIES`): 1 array for a uniform or normal;
+2 and a 1-byte mask for a truncated normal across 0 (the draw, ``|z|`` and the
+rejection mask), 3 for one on one side of 0 (:data:`ONE_SIDED`); 8 for an
+orthogonal matrix (the Gaussian, LAPACK's float64 copies, Q and the sign
+fix); 3 and 16 bytes of ``argsort`` indices for a sparse one; 1 for an
+identity times a gain; 0 for a constant. ``m`` is how many elements are drawn
+at once: ``n``, or at most ``threads × BLOCK`` for a draw filled block by
+block (:mod:`unit_init.backends.blocks`, whose blocks also hold their cast:
+``+ s`` per element). For a random draw, a backend that scales in place
+(NumPy, torch) turns one work array into the output when ``w = s``
+(``t − 1``); one that does not (JAX, TensorFlow, Array-API namespaces) holds
+one more array while scaling (``t + 1``). The estimate lies between 0.95
+and 3 times NumPy's measured peak (tests/test_resources.py, with
+:mod:`tracemalloc`): it errs towards refusing a draw at the edge of the
+limit, never towards an allocation that fails.
+
+The limit is, in this order:
+
+* ``UNIT_INIT_MAX_BYTES`` where it is set (on every device, torch's
+  ``"meta"`` included): bytes, as an integer or with a binary suffix ``K``,
+  ``M``, ``G``, ``T``, ``P`` (optionally followed by ``B`` or ``iB``): ``8G``
+  is ``8·2³⁰``;
+* else the memory free where the array goes, as
+  :meth:`~unit_init.backends.base.Backend.free_bytes` reports it: the host's
+  for host arrays (:func:`host_free_bytes`), the device's free memory for
+  accelerators (torch ``cuda.mem_get_info``, JAX ``memory_stats()``); no limit
+  on torch's ``"meta"`` device, where nothing is allocated, nor on a
+  TensorFlow GPU (TensorFlow reports no total). Requests under
+  :data:`QUERY_MIN` bytes are not checked against free memory (the query
+  costs more than such a draw).
+
+Whatever the limit, a shape of ``2⁶³`` or more elements is refused with a
+:class:`~unit_init.errors.ShapeError`: no framework indexes it (TensorFlow
+and JAX abort the process).
+
+Examples
+--------
+>>> import os
+>>> from unittest import mock
+>>> import unit_init as ui
+>>> with mock.patch.dict(os.environ, {"UNIT_INIT_MAX_BYTES": "1M"}):
+...     ui.zeros((1024, 1024))  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+    ...
+unit_init.errors.ResourceError: shape=(1024, 1024), dtype='float32' needs about 4.0 MiB ..., more than the 1.0 MiB limit set by UNIT_INIT_MAX_BYTES='1M'; ...
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import os
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final
+
+from unit_init.backends import blocks
+from unit_init.dtypes import is_float, work_dtype
+from unit_init.errors import ParameterError, ResourceError, ShapeError, abbreviate
+from unit_init.spec import distributions as d
+from unit_init.spec.fans import MAX_ELEMENTS
+
+if TYPE_CHECKING:
+    from unit_init.backends.base import Backend
+
+__all__ = [
+    "ENV_VAR",
+    "MAX_ELEMENTS",
+    "QUERY_MIN",
+    "TEMPORARIES",
+    "check_allocation",
+    "check_bytes",
+    "estimate_bytes",
+    "host_free_bytes",
+    "itemsize",
+    "max_bytes",
+]
+
+ENV_VAR: Final = "UNIT_INIT_MAX_BYTES"
+"""The environment variable that sets the limit in bytes (``8G``, ``512M``, ``1000000``)."""
+
+QUERY_MIN: Final = 1 << 26
+"""Requests under 64 MiB are compared only with ``UNIT_INIT_MAX_BYTES``, never with the free memory (not queried)."""
+
+TEMPORARIES: Final[dict[type[d.Distribution], tuple[int, int]]] = {
+    d.Constant: (0, 0),
+    d.Identity: (1, 0),
+    d.Dirac: (2, 0),
+    d.Uniform: (1, 0),
+    d.Normal: (1, 0),
+    d.TruncatedNormal: (2, 1),
+    d.Orthogonal: (8, 0),
+    d.Sparse: (3, 16),
+}
+"""Per distribution: ``(t, e)``, the work-dtype arrays and extra bytes per element live at the sampler's peak.
+
+A truncated normal across 0 is drawn in place, by ``erfinv`` or by re-drawing
+what a mask rejects; one on one side of 0 by the log-space inverse CDF
+(:data:`ONE_SIDED`)."""
+
+ONE_SIDED: Final = (3, 0)
+"""``(t, e)`` for a truncated normal whose interval lies on one side of 0 (``u``, ``p`` and ``log q`` arrays)."""
+
+_UNKNOWN: Final = (2, 0)
+"""``(t, e)`` for a distribution defined outside unit_init."""
+
+_UNITS: Final = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50}
+_AMOUNT: Final = re.compile(r"\s*(\d+(?:\.\d*)?)\s*([KMGTP]?)(?:I?B)?\s*", re.IGNORECASE)
+
+
+@functools.cache
+def itemsize(dtype: str) -> int:
+    """Bytes per element of a canonical dtype name (``"bfloat16"`` → 2)."""
+    return int(re.sub(r"\D", "", dtype)) // 8
+
+
+def _blocked(backend: Backend, size: int, distribution: d.Distribution | None) -> bool:
+    """Whether ``backend`` fills this draw block by block (:meth:`Backend.sample`)."""
+    from unit_init.backends.base import Backend  # here: the base class imports this module
+
+    return (
+        distribution is not None
+        and distribution.iid
+        and size >= blocks.PARALLEL_MIN
+        and type(backend).block_streams is not Backend.block_streams
+    )
+
+
+def estimate_bytes(backend: Backend, shape: tuple[int, ...], dtype: str, distribution: d.Distribution | None) -> int:
+    """The bytes a draw of ``distribution`` (``None``: a plain array) needs at its peak: output + temporaries.
+
+    See the module docstring for the formula.
+
+    Examples
+    --------
+    >>> from unit_init.backends.registry import get_backend
+    >>> from unit_init.spec.distributions import Normal
+    >>> estimate_bytes(get_backend("numpy"), (500, 500), "float16", Normal(0.0, 1.0))  # 2 + 4 bytes per element
+    1500000
+    """
+    size, item = math.prod(shape), itemsize(dtype)
+    work = itemsize(work_dtype(dtype)) if is_float(dtype) else item
+    arrays, extra = (0, 0) if distribution is None else TEMPORARIES.get(type(distribution), _UNKNOWN)
+    if isinstance(distribution, d.TruncatedNormal) and not distribution.low < 0 < distribution.high:
+        arrays, extra = ONE_SIDED
+    if _blocked(backend, size, distribution):
+        at_once = min(size, blocks.cpu_count() * blocks.BLOCK)
+        return size * item + at_once * (arrays * work + extra + item)
+    if arrays and distribution is not None and distribution.random:  # scaled in place, the work array becomes the output; else scaling makes one more
+        arrays += -1 if backend.mutable and work == item else 0 if backend.mutable else 1
+    return size * (item + arrays * work + extra)
+
+
+def max_bytes(backend: Backend, device: Any) -> tuple[int | None, str]:
+    """The limit for an array on ``device`` and where it comes from: ``UNIT_INIT_MAX_BYTES``, else the free memory.
+
+    ``None`` where nothing limits it (torch ``"meta"``, a device whose free
+    memory its framework does not report).
+    """
+    setting = os.environ.get(ENV_VAR)
+    if setting:
+        return _parse_bytes(setting), f"limit set by {ENV_VAR}={setting!r}"
+    where = "its default device" if device is None else abbreviate(str(device))
+    return backend.free_bytes(device), f"free on the {backend.name} backend's {where}"
+
+
+def _parse_bytes(setting: str) -> int:
+    match = _AMOUNT.fullmatch(setting)
+    if match is None:
+        msg = f"{ENV_VAR}={abbreviate(setting)} is not an amount of memory; pass bytes, e.g. 1000000, 512M, 8G or 1.5T."
+        raise ParameterError(msg)
+    return int(float(match[1]) * _UNITS[match[2].upper()])
+
+
+def _shown(amount: int) -> str:
+    """``amount`` bytes in binary units: ``4.0 MiB``."""
+    for unit in ("P", "T", "G", "M", "K"):
+        if amount >= _UNITS[unit]:
+            return f"{amount / _UNITS[unit]:.1f} {unit}iB"
+    return f"{amount} bytes"
+
+
+def check_bytes(backend: Backend, device: Any, needed: int, what: Callable[[], str], smaller: str) -> None:
+    """Refuse ``needed`` bytes on ``device`` with :class:`ResourceError` where they exceed :func:`max_bytes`.
+
+    ``what()`` names the request (``"shape=(4, 4), dtype='float32'"``; called
+    only for the message), ``smaller`` says what to make smaller.
+    """
+    setting = os.environ.get(ENV_VAR)
+    if not setting and needed < QUERY_MIN:
+        return
+    limit, source = max_bytes(backend, device)
+    if limit is not None and needed > limit:
+        msg = (
+            f"{what()} needs about {_shown(needed)} (output and temporaries), more than the {_shown(limit)} {source}; "
+            f"{smaller}, or set {ENV_VAR} (e.g. 64G) to allow more."
+        )
+        raise ResourceError(msg)
+
+
+def check_allocation(backend: Backend, device: Any, shape: tuple[int, ...], dtype: str, distribution: d.Distribution | None) -> None:
+    """Refuse, before any allocation, a draw that needs more than the limit (:class:`ResourceError`) or 2⁶³ elements or more (:class:`ShapeError`)."""
+    size = math.prod(shape)
+
+    def what() -> str:
+        return f"shape={abbreviate(shape)}, dtype={dtype!r}"
+
+    if size > MAX_ELEMENTS:
+        msg = f"{what()} has {size:.3e} elements; arrays hold at most 2**63 - 1 (a 64-bit index); draw a smaller shape."
+        raise ShapeError(msg)
+    check_bytes(backend, device, estimate_bytes(backend, shape, dtype, distribution), what, "draw a smaller shape or shard it")
+
+
+def host_free_bytes() -> int | None:
+    """The host memory this process may still allocate: the least of what the OS, the cgroup and ``RLIMIT_AS`` leave.
+
+    ``MemAvailable`` of ``/proc/meminfo`` (else ``os.sysconf`` available
+    pages), capped by a cgroup v2 ``memory.max − memory.current`` and by the
+    address-space limit minus the address space in use; ``None`` where the
+    platform reports none of these.
+    """
+    known = [free for free in (_available(), _cgroup_free(), _address_space_free()) if free is not None]
+    return min(known) if known else None
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="ascii") as file:
+            return file.read()
+    except OSError:
+        return None
+
+
+def _available() -> int | None:
+    meminfo = _read("/proc/meminfo")
+    found = re.search(r"^MemAvailable:\s+(\d+) kB", meminfo or "", re.MULTILINE)
+    if found:
+        return int(found[1]) * 1024
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return None
+
+
+def _cgroup_free() -> int | None:
+    limit, used = _read("/sys/fs/cgroup/memory.max"), _read("/sys/fs/cgroup/memory.current")
+    if limit is None or used is None or not limit.strip().isdigit() or not used.strip().isdigit():
+        return None
+    return max(0, int(limit) - int(used))
+
+
+def _address_space_free() -> int | None:
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    statm = _read("/proc/self/statm")
+    if soft == resource.RLIM_INFINITY or statm is None:
+        return None
+    return max(0, soft - int(statm.split()[0]) * os.sysconf("SC_PAGE_SIZE"))

@@ -1,0 +1,69 @@
+"""Errors of the torch drop-ins: each is a :class:`~unit_init.errors.UnitInitError` *and* the type torch raises.
+
+``torch.nn.init`` raises ``RuntimeError``, ``NotImplementedError``,
+``TypeError``, ``ValueError``, ``OverflowError``, ``ZeroDivisionError`` or
+``AttributeError`` depending on the bad input; :func:`torch_typed` gives, for
+any of them, the unit_init error class that is also that type, so
+``except RuntimeError`` (torch code) and ``except ui.UnitInitError`` both catch it.
+
+>>> issubclass(torch_typed(OverflowError), (OverflowError, UnitInitError))
+True
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from unit_init.errors import DTypeError, ParameterError, UnitInitError
+
+__all__ = [
+    "TorchAttributeError",
+    "TorchNotImplementedError",
+    "TorchOverflowError",
+    "TorchRuntimeError",
+    "TorchTypeError",
+    "TorchZeroDivisionError",
+    "torch_typed",
+]
+
+
+class TorchRuntimeError(ParameterError, RuntimeError):
+    """A parameter or tensor torch refuses with ``RuntimeError`` (``uniform_(a > b)``, an expanded tensor)."""
+
+
+class TorchNotImplementedError(DTypeError, NotImplementedError):
+    """A dtype or layout torch has no kernel for (an integer tensor for a random fill, a sparse tensor)."""
+
+
+class TorchOverflowError(ParameterError, OverflowError):
+    """A number too large for torch to convert (``normal_(std=10**400)``)."""
+
+
+class TorchZeroDivisionError(ParameterError, ZeroDivisionError):
+    """A parameter torch divides by (``trunc_normal_(std=0)``, ``dirac_(groups=0)``)."""
+
+
+class TorchTypeError(UnitInitError, TypeError):
+    """An argument of a type torch refuses (``xavier_uniform_(gain="1")``, ``generator=0``)."""
+
+
+class TorchAttributeError(ParameterError, AttributeError):
+    """A parameter of the wrong type where torch calls a method on it (``kaiming_normal_(mode=3)``)."""
+
+
+# the built-in type torch raises -> ours; searched along the MRO of torch's exception
+_TYPED: Final[dict[type[BaseException], type[UnitInitError]]] = {
+    NotImplementedError: TorchNotImplementedError,
+    RuntimeError: TorchRuntimeError,
+    OverflowError: TorchOverflowError,
+    ZeroDivisionError: TorchZeroDivisionError,
+    AttributeError: TorchAttributeError,
+    TypeError: TorchTypeError,
+    ValueError: ParameterError,
+    Exception: UnitInitError,
+}
+
+
+def torch_typed(kind: type[BaseException]) -> type[UnitInitError]:
+    """The unit_init error class that is also ``kind`` (or ``kind``'s nearest built-in base)."""
+    return next(_TYPED[base] for base in kind.__mro__ if base in _TYPED)

@@ -1,0 +1,139 @@
+"""The memory guard (:mod:`unit_init.resources`): too large a request is refused before anything is allocated."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import subprocess
+import sys
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from tests.targets import TARGETS, load
+
+import unit_init as ui
+from unit_init.backends.registry import get_backend
+from unit_init.cli import main
+from unit_init.resources import ENV_VAR, estimate_bytes, host_free_bytes, max_bytes
+
+REFUSAL = Path(__file__).resolve().parents[1] / "benchmarks" / "refusal.py"
+"""Runs the refused requests in a fresh interpreter under an address-space cap and times them."""
+
+
+@pytest.mark.parametrize("target_id", [t for t in TARGETS if not t.endswith(":meta")])
+def test_refused_before_allocation_on_every_backend(target_id: str) -> None:
+    """Each refusal comes before any allocation: under a 6 GiB address-space cap, in a fresh interpreter, no abort.
+
+    Run with ``-s`` to see the time each refusal takes (benchmarks/refusal.py prints them as a table).
+    """
+    target = load(target_id)
+    argv = [sys.executable, str(REFUSAL), "--backend", target.backend, *(["--device", target.device] if target.device else [])]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=90, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seconds = json.loads(done.stdout.strip().splitlines()[-1])
+    print(target_id, {case: f"{s * 1e3:.2f} ms" for case, s in seconds.items()})
+    assert len(seconds) == 4
+
+
+@pytest.mark.parametrize("target_id", list(TARGETS))
+def test_env_limit_refuses(target_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``UNIT_INIT_MAX_BYTES`` caps every device; the error is a ResourceError, a UnitInitError and a MemoryError."""
+    target = load(target_id)
+    monkeypatch.setenv(ENV_VAR, "1M")
+    target.draw(ui.HeNormal(), (128, 128), seed=0)  # 64 KiB + temporaries: allowed
+    with pytest.raises(ui.ResourceError, match=r"shape=\(1024, 1024\).*1\.0 MiB limit set by UNIT_INIT_MAX_BYTES='1M'"):
+        target.draw(ui.HeNormal(), (1024, 1024), seed=0)
+    with pytest.raises(MemoryError):
+        target.draw(ui.Zeros(), (1024, 1024))
+
+
+def test_jax_returns_no_lazy_array(monkeypatch: pytest.MonkeyPatch) -> None:
+    """JAX dispatches asynchronously: the refusal is raised by the call itself, never by the returned array later."""
+    target = load("jax:cpu")
+    monkeypatch.setenv(ENV_VAR, "64M")
+    for spec in (ui.HeNormal(), ui.Orthogonal(), ui.Zeros()):
+        with pytest.raises(ui.ResourceError):
+            target.draw(spec, (8192, 8192), seed=0)
+
+
+def test_meta_has_no_limit_but_the_index() -> None:
+    load("torch:meta")
+    assert tuple(ui.he_normal((10**6, 10**6), backend="torch", device="meta").shape) == (10**6, 10**6)
+    assert get_backend("torch").free_bytes(get_backend("torch").resolve_device("meta")) is None
+    with pytest.raises(ui.ShapeError, match="2\\*\\*63"):
+        ui.zeros((2**32, 2**32), backend="torch", device="meta")
+
+
+@pytest.mark.parametrize(
+    ("setting", "limit"), [("1000", 1000), ("8G", 8 << 30), ("512 MiB", 512 << 20), ("1.5k", 1536), ("2TB", 2 << 40)]
+)
+def test_env_var_amounts(setting: str, limit: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_VAR, setting)
+    assert max_bytes(get_backend("numpy"), "cpu")[0] == limit
+
+
+def test_env_var_garbage(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_VAR, "lots")
+    with pytest.raises(ui.ParameterError, match="UNIT_INIT_MAX_BYTES='lots' is not an amount of memory"):
+        ui.he_normal((4, 4), seed=0)
+
+
+def test_host_free_bytes_is_positive() -> None:
+    free = host_free_bytes()
+    assert free is None or free > 0
+
+
+@pytest.mark.parametrize(
+    ("spec", "shape", "dtype"),
+    [
+        (ui.HeNormal(), (512, 512), "float32"),  # one piece: re-draw of the rejected
+        (ui.HeNormal(), (2048, 2048), "float32"),  # block by block
+        (ui.TruncatedNormal(), (512, 512), "bfloat16"),
+        (ui.RandomUniform(), (4096, 1024), "float16"),
+        (ui.RandomNormal(), (1024, 1024), "float64"),
+        (ui.Orthogonal(), (512, 512), "float32"),
+        (ui.Orthogonal(), (2048, 128), "float64"),
+        (ui.Sparse(sparsity=0.5), (512, 512), "float32"),
+        (ui.Identity(gain=2.0), (1024, 1024), "float32"),
+        (ui.Zeros(), (1024, 1024), "float32"),
+    ],
+)
+def test_estimate_bounds_the_measured_peak(spec: ui.Initializer, shape: tuple[int, int], dtype: str) -> None:
+    """NumPy's peak (tracemalloc) lies between a third of the estimate and 1.05 times it."""
+    spec(shape, dtype=dtype, seed=0)  # caches filled, pool started
+    tracemalloc.start()
+    try:
+        spec(shape, dtype=dtype, seed=0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    estimate = estimate_bytes(get_backend("numpy"), shape, dtype, spec.distribution_for(shape))
+    assert peak / 1.05 <= estimate <= 3 * peak, (peak, estimate)
+
+
+def test_diagnose_checks_its_whole_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every layer fits the limit; the network does not: refused before the first weight is drawn."""
+    monkeypatch.setenv(ENV_VAR, "8M")
+    ui.he_normal((512, 512), seed=0)  # one layer: 1 MiB
+    with pytest.raises(ui.ResourceError, match="a network of depth=20, width=512 and batch=64 in float32 needs about 2"):
+        ui.diagnose("he_normal", depth=20, width=512, batch=64)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["sample", "he_normal", "100000", "100000"], r"^unit-init: error: shape=\(100000, 100000\), dtype='float32' needs about"),
+        (["diagnose", "he_normal", "--width", "100000"], r"^unit-init: error: a network of depth=50, width=100000 .* TiB"),
+        (["diagnose", "he_normal", "--depth", "10000", "--width", "100000", "--batch", "100000"], r"^unit-init: error: a network of depth=10000"),
+    ],
+)
+def test_cli_one_line_exit_2(argv: list[str], expected: str) -> None:
+    with contextlib.redirect_stderr(io.StringIO()) as err, contextlib.redirect_stdout(io.StringIO()):
+        assert main(argv) == 2
+    lines = err.getvalue().strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0] == " ".join(lines[0].split())
+    assert re.match(expected, lines[0]), lines[0]

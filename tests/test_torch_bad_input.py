@@ -1,0 +1,232 @@
+"""The torch drop-ins on bad input: the same outcome as ``torch.nn.init`` on every probe.
+
+Each probe is one drop-in × one hostile tensor (expanded, non-contiguous,
+sparse, empty, 0-d, 1-d, meta, integer, bool, complex, half precision, a leaf
+that requires grad, a strided view, …) or one drop-in × one hostile argument
+(NaN/inf/negative/huge/wrong-typed gains, std, bounds, sparsity, modes,
+nonlinearities, generators of another type). Both ``torch.nn.init`` and
+``unit_init.torch`` run it, after the same ``torch.manual_seed``, and must agree:
+
+* torch raises ``T`` → unit_init raises an exception that is a ``T`` *and* a
+  :class:`~unit_init.errors.UnitInitError`;
+* torch succeeds → unit_init succeeds, with the same dtype, shape, device and
+  layout, finite wherever torch is finite, equal for the deterministic fills,
+  and with a warning wherever torch's result is not finite but every argument was.
+
+Run ``python tests/test_torch_bad_input.py`` for the table of mismatches.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+import torch.nn.init as torch_init  # noqa: E402
+
+import unit_init.torch as ui_init  # noqa: E402
+from unit_init.errors import UnitInitError  # noqa: E402
+
+TENSORS: dict[str, Callable[[], Any]] = {
+    "f32": lambda: torch.empty(4, 3),
+    "f64": lambda: torch.empty(4, 3, dtype=torch.float64),
+    "f16": lambda: torch.empty(4, 3, dtype=torch.float16),
+    "bf16": lambda: torch.empty(4, 3, dtype=torch.bfloat16),
+    "c64": lambda: torch.empty(4, 3, dtype=torch.complex64),
+    "int64": lambda: torch.zeros(4, 3, dtype=torch.int64),
+    "uint8": lambda: torch.zeros(4, 3, dtype=torch.uint8),
+    "bool": lambda: torch.zeros(4, 3, dtype=torch.bool),
+    "expanded": lambda: torch.empty(1, 3).expand(4, 3),
+    "transposed": lambda: torch.empty(3, 4).t(),
+    "strided_view": lambda: torch.empty(8, 3)[::2],
+    "sparse_coo": lambda: torch.zeros(4, 3).to_sparse(),
+    "zero_rows": lambda: torch.empty(0, 3),
+    "zero_cols": lambda: torch.empty(4, 0),
+    "0d": lambda: torch.tensor(0.5),
+    "1d": lambda: torch.empty(5),
+    "3d": lambda: torch.empty(4, 2, 3),
+    "5d": lambda: torch.empty(4, 2, 3, 3, 3),
+    "meta": lambda: torch.empty(4, 3, device="meta"),
+    "leaf_requires_grad": lambda: torch.empty(4, 3, requires_grad=True),
+    "parameter": lambda: torch.nn.Parameter(torch.empty(4, 3)),
+    "channels_last": lambda: torch.empty(4, 2, 3, 3).to(memory_format=torch.channels_last),
+}
+
+# per drop-in: the hostile arguments (each probed on a float32 (4, 3) tensor; dirac_ on (4, 2, 3))
+NAN, INF = math.nan, math.inf
+ARGS: dict[str, list[dict[str, Any]]] = {
+    "uniform_": [
+        {"a": NAN}, {"b": INF}, {"a": -INF, "b": INF}, {"a": 2.0, "b": 1.0}, {"a": 1.0, "b": 1.0},
+        {"a": -1e308, "b": 1e308}, {"a": -3e38, "b": 3e38}, {"a": 0.0, "b": 1e39}, {"a": "0"}, {"a": None},
+        {"a": 1j}, {"a": True, "b": 2}, {"a": 10**400},
+    ],
+    "normal_": [
+        {"std": -1.0}, {"std": NAN}, {"std": INF}, {"mean": NAN}, {"mean": INF}, {"std": 0.0}, {"std": 1e308},
+        {"mean": 1e308}, {"std": 1e39}, {"std": "1"}, {"std": None}, {"mean": 1j}, {"std": 10**400},
+    ],
+    "trunc_normal_": [
+        {"a": 5.0, "b": 6.0}, {"a": 2.0, "b": 1.0}, {"a": 0.0, "b": 0.0}, {"std": 0.0}, {"std": -1.0},
+        {"a": NAN}, {"mean": NAN}, {"std": INF}, {"a": -INF, "b": INF}, {"a": 40.0, "b": 41.0},
+        {"std": 1e308}, {"a": "0"}, {"mean": 1e39, "a": -INF, "b": INF},
+    ],
+    "constant_": [
+        {"val": 1e5}, {"val": NAN}, {"val": INF}, {"val": -INF}, {"val": 1e39}, {"val": 1e308}, {"val": "x"},
+        {"val": None}, {"val": 1 + 2j}, {"val": True}, {"val": 10**30}, {"val": 10**400}, {"val": -1},
+        {"val": np.float64(2.5)}, {"val": torch.tensor(3.0)},
+    ],
+    "dirac_": [{"groups": 0}, {"groups": -1}, {"groups": 2}, {"groups": 3}, {"groups": 1.5}, {"groups": "1"}],
+    "xavier_uniform_": [
+        {"gain": NAN}, {"gain": INF}, {"gain": -1.0}, {"gain": 0.0}, {"gain": 1e308}, {"gain": 1e20},
+        {"gain": "1"}, {"gain": None}, {"gain": 1j},
+    ],
+    "xavier_normal_": [
+        {"gain": NAN}, {"gain": INF}, {"gain": -1.0}, {"gain": 0.0}, {"gain": 1e308}, {"gain": 1e20},
+        {"gain": "1"}, {"gain": None},
+    ],
+    "kaiming_uniform_": [
+        {"a": NAN}, {"a": -1.0}, {"a": 1e308}, {"mode": "bogus"}, {"mode": "FAN_OUT"}, {"mode": 3},
+        {"nonlinearity": "bogus"}, {"nonlinearity": "tanh"}, {"nonlinearity": "selu"},
+        {"nonlinearity": "conv2d"}, {"nonlinearity": "relu", "a": "x"}, {"nonlinearity": "leaky_relu", "a": True},
+        {"nonlinearity": None},
+    ],
+    "kaiming_normal_": [
+        {"a": NAN}, {"a": -1.0}, {"a": INF}, {"mode": "bogus"}, {"mode": "Fan_In"},
+        {"nonlinearity": "bogus"}, {"nonlinearity": "sigmoid"}, {"nonlinearity": "leaky_relu", "a": "x"},
+    ],
+    "orthogonal_": [
+        {"gain": NAN}, {"gain": INF}, {"gain": -1.0}, {"gain": 0.0}, {"gain": 1e308}, {"gain": 1e20},
+        {"gain": "1"}, {"gain": None},
+    ],
+    "sparse_": [
+        {"sparsity": 1.5}, {"sparsity": -0.5}, {"sparsity": NAN}, {"sparsity": 0.0}, {"sparsity": 1.0},
+        {"sparsity": 0.5, "std": -1.0}, {"sparsity": 0.5, "std": NAN}, {"sparsity": 0.5, "std": 0.0},
+        {"sparsity": 0.5, "std": 1e308}, {"sparsity": "0.5"}, {"sparsity": None},
+    ],
+}
+# the generators any drawing drop-in is probed with (torch: TypeError for anything but a torch.Generator)
+GENERATORS: list[Any] = [0, np.random.default_rng(0), "cpu", torch.Generator().manual_seed(0)]
+DROP_INS = (
+    "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
+    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_",
+)
+DRAWING = ("uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_",
+           "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_")
+DETERMINISTIC = ("constant_", "ones_", "zeros_", "eye_", "dirac_")
+REQUIRED = {"constant_": {"val": 0.25}, "sparse_": {"sparsity": 0.5}}
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One call: ``fn(TENSORS[tensor](), **kwargs)``."""
+
+    fn: str
+    tensor: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        args = ",".join(f"{k}={v!r}"[:40] for k, v in self.kwargs.items())
+        return f"{self.fn}-{self.tensor}-{args}"
+
+
+def probes() -> list[Probe]:
+    """Every drop-in on every hostile tensor, then on every hostile argument and generator."""
+    out = [Probe(fn, tensor, dict(REQUIRED.get(fn, {}))) for fn in DROP_INS for tensor in TENSORS]
+    for fn, variants in ARGS.items():
+        base = "3d" if fn == "dirac_" else "f32"
+        out += [Probe(fn, base, {**REQUIRED.get(fn, {}), **kwargs}) for kwargs in variants]
+    for fn in DRAWING:
+        out += [Probe(fn, "f32", {**REQUIRED.get(fn, {}), "generator": g}) for g in GENERATORS]
+    return out
+
+
+@dataclass
+class Outcome:
+    """What one implementation did with a probe: the exception, or the tensor and any warnings."""
+
+    error: BaseException | None
+    result: Any
+    warned: bool
+
+
+def run(module: Any, probe: Probe) -> Outcome:
+    """Call ``module.<probe.fn>`` on a fresh tensor after ``torch.manual_seed(0)``."""
+    torch.manual_seed(0)
+    tensor = TENSORS[probe.tensor]()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = getattr(module, probe.fn)(tensor, **probe.kwargs)
+        except Exception as error:
+            return Outcome(error, None, bool(caught))
+    return Outcome(None, result, any("zero-element" not in str(w.message) for w in caught))
+
+
+def _builtin_type(error: BaseException) -> type[BaseException]:
+    """The first built-in exception type in ``error``'s MRO (torch's ``_LinAlgError`` → ``RuntimeError``)."""
+    return next(t for t in type(error).__mro__ if t.__module__ == "builtins")
+
+
+def _dense(tensor: Any) -> Any:
+    return tensor.to_dense() if tensor.layout != torch.strided else tensor
+
+
+def _finite(tensor: Any) -> bool:
+    if tensor.device.type == "meta" or tensor.numel() == 0 or not (tensor.is_floating_point() or tensor.is_complex()):
+        return True
+    return bool(torch.isfinite(_dense(tensor)).all())
+
+
+def mismatch(probe: Probe, ours: Outcome, theirs: Outcome) -> str | None:
+    """Why ``ours`` differs from torch's outcome on ``probe``, or ``None``."""
+    if theirs.error is not None:
+        expected = _builtin_type(theirs.error)
+        if ours.error is None:
+            return f"torch raises {expected.__name__}, ours succeeds"
+        if not (isinstance(ours.error, expected) and isinstance(ours.error, UnitInitError)):
+            return f"torch raises {expected.__name__}, ours {type(ours.error).__name__}: {ours.error}"[:300]
+        return None
+    if ours.error is not None:
+        return f"torch succeeds, ours raises {type(ours.error).__name__}: {ours.error}"[:300]
+    a, b = ours.result, theirs.result
+    if (a.dtype, a.shape, a.device, a.layout) != (b.dtype, b.shape, b.device, b.layout):
+        return f"result {(a.dtype, tuple(a.shape), a.device, a.layout)} != torch's {(b.dtype, tuple(b.shape), b.device, b.layout)}"
+    if _finite(b) and not _finite(a):
+        return "non-finite where torch is finite"
+    if not _finite(b) and not ours.warned and not _nonfinite_asked(probe):
+        return "non-finite from finite arguments, with no warning"
+    if probe.fn in DETERMINISTIC and b.device.type != "meta" and not torch.equal(_dense(a), _dense(b)):
+        same_nan = torch.isnan(_dense(a)).equal(torch.isnan(_dense(b))) if b.is_floating_point() else False
+        if not (same_nan and torch.equal(_dense(a).nan_to_num(), _dense(b).nan_to_num())):
+            return "values differ from torch's deterministic fill"
+    return None
+
+
+def _nonfinite_asked(probe: Probe) -> bool:
+    return any(isinstance(v, float) and not math.isfinite(v) for v in probe.kwargs.values())
+
+
+PROBES = probes()
+
+
+def test_enough_probes() -> None:
+    assert len(PROBES) >= 300
+
+
+def test_parity_with_torch_nn_init() -> None:
+    """One test over the whole table, so its report lists every mismatch at once."""
+    bad = [f"{p.id}: {why}" for p in PROBES if (why := mismatch(p, run(ui_init, p), run(torch_init, p)))]
+    assert not bad, f"{len(bad)} of {len(PROBES)} probes differ from torch:\n" + "\n".join(bad)
+
+
+if __name__ == "__main__":
+    found = [(p.id, why) for p in PROBES if (why := mismatch(p, run(ui_init, p), run(torch_init, p)))]
+    for pid, why in found:
+        print(f"{pid}: {why}")
+    print(f"{len(found)} of {len(PROBES)} probes differ")
