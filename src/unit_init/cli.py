@@ -127,16 +127,13 @@ def _shown(path: str) -> str:
 
 
 def _check_output(command: str, path: str) -> Path:
-    """``path`` checked as a figure's destination before any work: its suffix, matplotlib, and that it can be written.
+    """``path`` checked as a figure's destination before any work: its suffix, that it can be written, and matplotlib.
 
     The file is opened for appending (so an existing one is not truncated) and a
     new one removed again: that asks the operating system itself, so a missing
     directory, a directory, a read-only place or a parent that is a file are all found.
     """
     target = check_path(path)
-    if importlib.util.find_spec("matplotlib") is None:
-        msg = f'unit-init {command}: --plot needs matplotlib, which is not installed: pip install "unit-init[plot]"'
-        raise _UsageError(msg)
     existed = target.exists()
     try:
         with target.open("ab"):
@@ -146,6 +143,9 @@ def _check_output(command: str, path: str) -> Path:
         raise _UsageError(msg) from None
     if not existed:
         target.unlink()
+    if importlib.util.find_spec("matplotlib") is None:
+        msg = f'unit-init {command}: --plot needs matplotlib, which is not installed: pip install "unit-init[plot]"'
+        raise _UsageError(msg)
     return target
 
 
