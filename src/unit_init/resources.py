@@ -116,6 +116,9 @@ ONE_SIDED: Final = (3, 0)
 _UNKNOWN: Final = (2, 0)
 """``(t, e)`` for a distribution defined outside unit_init."""
 
+_MOST_BYTES_PER_ELEMENT: Final = 128
+"""An upper bound of :func:`estimate_bytes` per element over every law and dtype (float64 orthogonal: 80)."""
+
 _UNITS: Final = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50}
 _AMOUNT: Final = re.compile(r"\s*(\d+(?:\.\d*)?)\s*([KMGTP]?)(?:I?B)?\s*", re.IGNORECASE)
 
@@ -176,6 +179,7 @@ def max_bytes(backend: Backend, device: Any) -> tuple[int | None, str]:
     return backend.free_bytes(device), f"free on the {backend.name} backend's {where}"
 
 
+@functools.lru_cache(maxsize=8)
 def _parse_bytes(setting: str) -> int:
     match = _AMOUNT.fullmatch(setting)
     if match is None:
@@ -220,6 +224,8 @@ def check_allocation(backend: Backend, device: Any, shape: tuple[int, ...], dtyp
     if size > MAX_ELEMENTS:
         msg = f"{what()} has {size:.3e} elements; arrays hold at most 2**63 - 1 (a 64-bit index); draw a smaller shape."
         raise ShapeError(msg)
+    if size * _MOST_BYTES_PER_ELEMENT < QUERY_MIN and ENV_VAR not in os.environ:
+        return  # the common small draw: under QUERY_MIN whatever its law, nothing to estimate or query
     check_bytes(backend, device, estimate_bytes(backend, shape, dtype, distribution), what, "draw a smaller shape or shard it")
 
 
