@@ -1,12 +1,25 @@
 """Finding the backend for a name, a module, an array, or the current context.
 
-Built-in backends are named here as import paths and imported on first use,
-so ``import unit_init`` touches no framework. Third-party packages add
-backends through the entry-point group ``unit_init.backends`` (name →
-``module:Class``). A *name* imports only one of those or one of the Array-API
-libraries in :data:`ARRAY_API_LIBRARIES`; any other name is refused before
-anything is imported, and any other Array-API namespace is passed as the
-module object itself (``backend=xp``), which the generic Array-API backend runs.
+Every backend is described by one :class:`BackendRecord`: its name, the
+``module:Class`` that implements it (imported on first use, so ``import
+unit_init`` touches no framework), the framework it needs and what to install,
+its other names, the modules that stand for it and the root modules of its
+array types. The built-in backends are the records of :data:`BUILTIN`; a
+third-party package adds one through the entry-point group
+``unit_init.backends`` (name → ``module:Class`` of a :class:`~unit_init.backends.base.Backend`
+subclass, or ``module:RECORD`` of a :class:`BackendRecord`), and a program may
+add one with :func:`register_backend`.
+
+A *name* imports only one of those, or one of the Array-API libraries in
+:data:`ARRAY_API_LIBRARIES`; any other name is refused before anything is
+imported, and any other Array-API namespace is passed as the module object
+itself (``backend=xp``), which the generic Array-API backend runs.
+
+``like=`` finds the backend of an array with :meth:`Backend.owns
+<unit_init.backends.base.Backend.owns>`: the built-ins whose ``array_modules``
+hold the root module of the array's type are asked first (no other framework
+is imported), then every plugin backend, then array-api-compat's namespace
+of the array.
 """
 
 from __future__ import annotations
@@ -27,24 +40,95 @@ import array_api_compat
 from unit_init.backends.base import Backend
 from unit_init.errors import BackendError, BackendUnavailableError, abbreviate, closest
 
-__all__ = ["ARRAY_API_LIBRARIES", "BUILTIN", "Context", "backend_for_array", "current_context", "get_backend", "known_backends", "use_backend"]
+__all__ = [
+    "ARRAY_API_LIBRARIES",
+    "BUILTIN",
+    "BackendRecord",
+    "Context",
+    "backend_for_array",
+    "current_context",
+    "get_backend",
+    "known_backends",
+    "register_backend",
+    "use_backend",
+]
 
 ENTRY_POINT_GROUP: Final = "unit_init.backends"
 
-# name -> (module path, class name, framework module, pip extra)
-BUILTIN: Final[dict[str, tuple[str, str, str, str | None]]] = {
-    "numpy": ("unit_init.backends.numpy_backend", "NumpyBackend", "numpy", None),
-    "torch": ("unit_init.backends.torch_backend", "TorchBackend", "torch", "torch"),
-    "tensorflow": ("unit_init.backends.tensorflow_backend", "TensorflowBackend", "tensorflow", "tensorflow"),
-    "jax": ("unit_init.backends.jax_backend", "JaxBackend", "jax", "jax"),
-}
-ALIASES: Final = {"tf": "tensorflow", "np": "numpy", "pytorch": "torch", "jax.numpy": "jax"}
-# Modules that stand for a built-in backend when passed as ``backend=``.
-_NAMESPACES: Final = {
-    "numpy": "numpy", "array_api_compat.numpy": "numpy",
-    "torch": "torch", "array_api_compat.torch": "torch",
-    "tensorflow": "tensorflow", "jax": "jax", "jax.numpy": "jax",
-}
+
+@dataclass(frozen=True, slots=True)
+class BackendRecord:
+    """Everything the registry knows about one backend, before importing it.
+
+    Parameters
+    ----------
+    name:
+        The name ``backend=`` takes (``"torch"``).
+    target:
+        The :class:`~unit_init.backends.base.Backend` subclass, instantiated
+        (with no arguments) on first use: ``"module:Class"``, imported then;
+        or the class itself, for a backend defined in a program (:func:`register_backend`).
+    framework:
+        The top-level module the backend needs (``"torch"``): an
+        :class:`ImportError` of it while loading becomes a
+        :class:`~unit_init.BackendUnavailableError`. ``None``: none beyond unit_init's own.
+    extra:
+        What to ``pip install`` when ``framework`` is missing (``"unit-init[torch]"``).
+    aliases:
+        Other names ``backend=`` takes (``"pytorch"``).
+    namespaces:
+        The ``__name__`` of modules that stand for this backend when passed as
+        ``backend=module`` (``"torch"``, ``"array_api_compat.torch"``); they
+        are accepted as names too.
+    array_modules:
+        The root modules of the backend's array types (``"jaxlib"``): ``like=``
+        asks :meth:`~unit_init.backends.base.Backend.owns` only of backends
+        whose ``array_modules`` hold the array type's root module, so no other
+        framework is imported; empty: always asked (after the built-ins).
+
+    Examples
+    --------
+    >>> from unit_init.backends.registry import BUILTIN
+    >>> [record.name for record in BUILTIN]
+    ['numpy', 'torch', 'tensorflow', 'jax']
+    >>> BUILTIN[1].target, BUILTIN[1].extra
+    ('unit_init.backends.torch_backend:TorchBackend', 'unit-init[torch]')
+    """
+
+    name: str
+    target: str | type[Backend]
+    framework: str | None = None
+    extra: str | None = None
+    aliases: tuple[str, ...] = ()
+    namespaces: tuple[str, ...] = ()
+    array_modules: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name ``backend=`` takes for this backend."""
+        return (self.name, *self.aliases, *self.namespaces)
+
+
+BUILTIN: Final = (
+    BackendRecord(
+        "numpy", "unit_init.backends.numpy_backend:NumpyBackend", "numpy", "numpy",
+        aliases=("np",), namespaces=("numpy", "array_api_compat.numpy"), array_modules=("numpy",),
+    ),
+    BackendRecord(
+        "torch", "unit_init.backends.torch_backend:TorchBackend", "torch", "unit-init[torch]",
+        aliases=("pytorch",), namespaces=("torch", "array_api_compat.torch"), array_modules=("torch",),
+    ),
+    BackendRecord(
+        "tensorflow", "unit_init.backends.tensorflow_backend:TensorflowBackend", "tensorflow", "unit-init[tensorflow]",
+        aliases=("tf",), namespaces=("tensorflow",), array_modules=("tensorflow",),
+    ),
+    BackendRecord(
+        "jax", "unit_init.backends.jax_backend:JaxBackend", "jax", "unit-init[jax]",
+        namespaces=("jax", "jax.numpy"), array_modules=("jax", "jaxlib"),
+    ),
+)
+"""The built-in backends."""
+
 # The Array-API libraries a *name* may import (those array-api-compat knows):
 # name -> (the namespace imported, where array-api-compat wraps the library; what to pip install).
 # No other name is imported.
@@ -58,16 +142,71 @@ ARRAY_API_LIBRARIES: Final[dict[str, tuple[str, str]]] = {
     "ndonnx": ("ndonnx", "ndonnx"),
     "sparse": ("sparse", "sparse"),
 }
-# The root module of a native array's type -> the backend that owns it.
-_ARRAY_MODULES: Final = {"numpy": "numpy", "torch": "torch", "tensorflow": "tensorflow", "jax": "jax", "jaxlib": "jax"}
+_BY_NAME: Final = {name: record for record in BUILTIN for name in record.names}
+_BY_ARRAY_MODULE: Final = {module: record for record in BUILTIN for module in record.array_modules}
+_REGISTERED: dict[str, BackendRecord] = {}
 
 
 @functools.cache
-def _plugins() -> dict[str, Any]:
-    """Installed plugin backends: entry-point name -> entry point (read once; importlib.metadata is slow to import)."""
+def _entry_points() -> dict[str, Any]:
+    """Installed plugins: entry-point name -> entry point (read once; importlib.metadata is slow to import)."""
     import importlib.metadata
 
     return {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def _plugin_names() -> list[str]:
+    """The names of every plugin backend: registered records (with their other names) and entry points."""
+    return [*(name for record in _REGISTERED.values() for name in record.names), *_entry_points()]
+
+
+def register_backend(record: BackendRecord) -> None:
+    """Make the backend of ``record`` known by its names, for ``backend=`` and ``like=``.
+
+    Installed packages register through the entry-point group
+    ``unit_init.backends`` instead; this serves a backend defined in a
+    program, a notebook or a test. Nothing is imported until the backend is used.
+
+    Raises
+    ------
+    BackendError
+        One of the record's names is already taken.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> from unit_init.backends.registry import BackendRecord, register_backend
+    >>> register_backend(BackendRecord("numpy", "mylib:MyBackend"))
+    Traceback (most recent call last):
+    ...
+    unit_init.errors.BackendError: register_backend: the name 'numpy' is already a backend's; pick another name.
+    """
+    taken = {*_BY_NAME, *ARRAY_API_LIBRARIES, *_plugin_names()}
+    for name in record.names:
+        if name in taken:
+            msg = f"register_backend: the name {name!r} is already a backend's; pick another name."
+            raise BackendError(msg)
+    for name in record.names:
+        _REGISTERED[name] = record
+
+
+def _plugin_record(name: str) -> BackendRecord:
+    """The record of the plugin ``name``: registered, or read from its entry point (a record, or a Backend class)."""
+    if name in _REGISTERED:
+        return _REGISTERED[name]
+    entry_point = _entry_points()[name]
+    try:
+        loaded = entry_point.load()
+    except ImportError as error:
+        package = entry_point.dist.name if entry_point.dist is not None else entry_point.module
+        msg = f"backend {name!r} (entry point {entry_point.value!r}) cannot be imported ({error}); reinstall {package!r} and what it needs."
+        raise BackendUnavailableError(msg) from error
+    if isinstance(loaded, BackendRecord):
+        return loaded
+    if isinstance(loaded, type) and issubclass(loaded, Backend):
+        return BackendRecord(name, entry_point.value)
+    msg = f"the entry point {name!r} = {entry_point.value!r} of {ENTRY_POINT_GROUP!r} is neither a Backend subclass nor a BackendRecord."
+    raise BackendError(msg)
 
 
 def known_backends() -> list[str]:
@@ -83,7 +222,7 @@ def known_backends() -> list[str]:
     >>> "json" in ui.known_backends()
     False
     """
-    return sorted({*BUILTIN, *ALIASES, *_NAMESPACES, *ARRAY_API_LIBRARIES, *_plugins()})
+    return sorted({*_BY_NAME, *ARRAY_API_LIBRARIES, *_plugin_names()})
 
 
 def _array_api_library(name: str) -> types.ModuleType:
@@ -96,25 +235,27 @@ def _array_api_library(name: str) -> types.ModuleType:
 
 
 @functools.cache
-def _builtin(name: str) -> Backend:
-    module_path, class_name, framework, extra = BUILTIN[name]
+def _load(record: BackendRecord) -> Backend:
+    """The backend of ``record``, instantiated once; :class:`BackendUnavailableError` naming ``extra`` if its framework is missing."""
+    if not isinstance(record.target, str):
+        return record.target()
+    module_path, _, class_name = record.target.partition(":")
     try:
-        module = importlib.import_module(module_path)
+        backend_class = getattr(importlib.import_module(module_path), class_name)
     except ImportError as error:
-        if error.name is None or error.name.split(".")[0] != framework:
+        if record.framework is None or error.name is None or error.name.split(".")[0] != record.framework:
             raise
-        install = f'pip install "unit-init[{extra}]"' if extra else "pip install numpy"
-        msg = f"backend {name!r} needs {framework}, which is not installed: {install}."
+        install = f'pip install "{record.extra or record.framework}"'
+        msg = f"backend {record.name!r} needs {record.framework}, which is not installed: {install}."
         raise BackendUnavailableError(msg) from error
-    backend: Backend = getattr(module, class_name)()
+    backend: Backend = backend_class()
     return backend
 
 
 @functools.cache
-def _plugin(name: str) -> Backend:
-    backend_class = _plugins()[name].load()
-    backend: Backend = backend_class()
-    return backend
+def _builtin(name: str) -> Backend:
+    """The built-in backend of ``name`` (any of its names), cached by name: the lookup of every draw."""
+    return _load(_BY_NAME[name])
 
 
 @functools.cache
@@ -125,8 +266,9 @@ def _array_api(namespace: types.ModuleType) -> Backend:
 
 
 def _by_module(module: types.ModuleType) -> Backend:
-    if module.__name__ in _NAMESPACES:
-        return _builtin(_NAMESPACES[module.__name__])
+    record = _BY_NAME.get(module.__name__)
+    if record is not None and module.__name__ in record.namespaces:
+        return _builtin(module.__name__)
     if hasattr(module, "__array_api_version__"):
         return _array_api(module)
     msg = f"backend={module.__name__!r} is a module but not an Array-API namespace; known backends: {', '.join(known_backends())}."
@@ -137,9 +279,9 @@ def get_backend(backend: object) -> Backend:
     """Resolve ``backend`` (a name, an alias, a module object or a Backend) to a Backend.
 
     A name is looked up, never imported blindly: only a built-in backend, a
-    plugin of the entry-point group ``unit_init.backends`` or a library of
-    :data:`ARRAY_API_LIBRARIES` is imported; any other name (``"json"``, a typo,
-    a module on ``sys.path``) raises before any import.
+    plugin (entry-point group ``unit_init.backends`` or :func:`register_backend`)
+    or a library of :data:`ARRAY_API_LIBRARIES` is imported; any other name
+    (``"json"``, a typo, a module on ``sys.path``) raises before any import.
 
     Raises
     ------
@@ -156,13 +298,12 @@ def get_backend(backend: object) -> Backend:
     if not isinstance(backend, str):
         msg = f"backend={abbreviate(backend)} must be a name, a module or None; known: {', '.join(known_backends())}."
         raise BackendError(msg)
-    name = _NAMESPACES.get(backend, ALIASES.get(backend, backend))
-    if name in BUILTIN:
-        return _builtin(name)
-    if name in _plugins():
-        return _plugin(name)
-    if name in ARRAY_API_LIBRARIES:
-        return _by_module(_array_api_library(name))
+    if backend in _BY_NAME:
+        return _builtin(backend)
+    if backend in _REGISTERED or backend in _entry_points():
+        return _load(_plugin_record(backend))
+    if backend in ARRAY_API_LIBRARIES:
+        return _by_module(_array_api_library(backend))
     msg = (
         f"backend={abbreviate(backend)} is not a known backend name; known: {', '.join(known_backends())}; "
         f"pass any other Array-API namespace as the module object (backend=xp).{closest(backend, known_backends())}"
@@ -170,11 +311,39 @@ def get_backend(backend: object) -> Backend:
     raise BackendError(msg)
 
 
+def _plugins_for(root: str) -> list[BackendRecord]:
+    """The plugin records whose backend may own an array whose type lives in the module ``root``, each once."""
+    plugins: dict[BackendRecord, None] = {}  # each record once, though it may have several names
+    for name in _plugin_names():
+        with contextlib.suppress(BackendUnavailableError):  # a plugin that cannot load owns no array
+            plugins[_plugin_record(name)] = None
+    return [record for record in plugins if not record.array_modules or root in record.array_modules]
+
+
 def backend_for_array(array: Any) -> Backend:
-    """The backend owning ``array``, found from its type without importing any framework."""
-    root = type(array).__module__.split(".")[0]
-    if root in _ARRAY_MODULES:
-        return _builtin(_ARRAY_MODULES[root])
+    """The backend owning ``array``: the first whose :meth:`~unit_init.backends.base.Backend.owns` accepts it.
+
+    Built-in backends are asked only when the root module of the array's type
+    is one of theirs (their framework is then imported already), then every
+    plugin backend, then array-api-compat's namespace of the array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> backend_for_array(np.zeros(3)).name
+    'numpy'
+    """
+    root = type(array).__module__.partition(".")[0]
+    builtin = _BY_ARRAY_MODULE.get(root)
+    if builtin is not None and (backend := _builtin(builtin.name)).owns(array):
+        return backend
+    for record in _plugins_for(root):
+        try:
+            backend = _load(record)
+        except BackendUnavailableError:  # its framework is missing, so the array is not one of its
+            continue
+        if backend.owns(array):
+            return backend
     try:
         namespace = array_api_compat.array_namespace(array)
     except TypeError:

@@ -1,0 +1,165 @@
+"""A plugin backend takes one class and one registry record; ``like=`` reaches it through ``owns`` (docs/backends/index.md).
+
+The toy framework's arrays are a NumPy subclass living in this module, so
+array-api-compat takes them for NumPy arrays: only the toy backend's ``owns``
+can send ``like=toy_array`` to the toy backend (the test fails if ``owns`` is
+not consulted). The backend is registered both supported ways: an entry point
+of the group ``unit_init.backends`` (naming the class, or a record) and
+:func:`~unit_init.backends.registry.register_backend`.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from typing import Any
+
+import numpy as np
+import pytest
+
+import unit_init as ui
+from unit_init.backends import registry
+from unit_init.backends.base import Backend
+from unit_init.backends.registry import BackendRecord, register_backend
+
+
+class ToyArray(np.ndarray):
+    """The toy framework's array type: NumPy's operators and functions on it return it."""
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        result = super().__array_function__(func, types, args, kwargs)
+        if isinstance(result, tuple):
+            return tuple(_toy(part) for part in result)
+        return _toy(result)
+
+
+def _toy(value: Any) -> Any:
+    return value.view(ToyArray) if type(value) is np.ndarray else value
+
+
+class ToyBackend(Backend):
+    """The whole toy backend: the required primitives (module docstring of unit_init.backends.base)."""
+
+    name = "toy"
+    xp = np
+
+    def resolve_device(self, device: Any) -> str:
+        if device in (None, "cpu"):
+            return "cpu"
+        raise ui.DeviceError(f"device={device!r} is not a toy device; accepted: None, 'cpu'.")
+
+    def native_dtype(self, dtype: str) -> Any:
+        return np.dtype(dtype)
+
+    def generator(self, seed: Any, device: Any) -> np.random.Generator:
+        return np.random.default_rng(seed)
+
+    def uniform(self, generator: np.random.Generator, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
+        return generator.random(shape, dtype=self.native_dtype(dtype)).view(ToyArray)
+
+    def normal(self, generator: np.random.Generator, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
+        return generator.standard_normal(shape, dtype=self.native_dtype(dtype)).view(ToyArray)
+
+    def owns(self, array: Any) -> bool:
+        return isinstance(array, ToyArray)
+
+    def device_of(self, array: Any) -> str:
+        return "cpu"
+
+    def full(self, shape: tuple[int, ...], value: float, dtype: str, device: Any) -> ToyArray:
+        return np.full(shape, value, dtype=dtype).view(ToyArray)
+
+
+RECORD = BackendRecord("toy", f"{__name__}:ToyBackend", aliases=("toy_framework",), array_modules=(__name__.split(".")[0],))
+
+
+@pytest.fixture(autouse=True)
+def no_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no plugin registered and none installed."""
+    monkeypatch.setattr(registry, "_REGISTERED", {})
+    monkeypatch.setattr(registry, "_entry_points", dict)
+
+
+def _installed(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    """As if a package declared ``toy = "<value>"`` in the entry-point group ``unit_init.backends``."""
+    entry_point = importlib.metadata.EntryPoint(name="toy", value=value, group=registry.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(registry, "_entry_points", lambda: {"toy": entry_point})
+
+
+def _checked(w: Any) -> None:
+    assert type(w) is ToyArray
+    assert w.shape == (64, 32)
+    assert w.dtype == np.float32
+    assert abs(float(np.std(w)) - np.sqrt(2 / 64)) < 0.02  # He normal: Var = 2/fan_in, fan_in = 64 in Keras layout
+
+
+@pytest.mark.parametrize("way", ["register_backend", "entry point naming the class", "entry point naming a record"])
+def test_a_toy_backend_draws_by_name_and_like(monkeypatch: pytest.MonkeyPatch, way: str) -> None:
+    if way == "register_backend":
+        register_backend(RECORD)
+    elif way == "entry point naming the class":
+        _installed(monkeypatch, f"{__name__}:ToyBackend")
+    else:
+        _installed(monkeypatch, f"{__name__}:RECORD")
+    assert "toy" in ui.known_backends()
+    w = ui.he_normal((64, 32), backend="toy", seed=0)
+    _checked(w)
+    assert registry.backend_for_array(w).name == "toy"
+    again = ui.he_normal((64, 32), like=w, seed=0)
+    _checked(again)
+    np.testing.assert_array_equal(again, w)
+    assert type(ui.zeros((2,), like=w)) is ToyArray
+
+
+class OtherBackend(ToyBackend):
+    """Another plugin, asked first, whose arrays the toy arrays are not."""
+
+    name = "other"
+
+    def owns(self, array: Any) -> bool:
+        return False
+
+
+def test_like_asks_owns_even_when_array_api_compat_claims_the_array() -> None:
+    register_backend(BackendRecord("other", OtherBackend))  # no array_modules: always asked, after the built-ins
+    register_backend(BackendRecord("toy", ToyBackend))
+    assert [record.name for record in registry._plugins_for("tests")] == ["other", "toy"]
+    toy = np.zeros((64, 32), np.float32).view(ToyArray)
+    assert registry.backend_for_array(toy).name == "toy"
+    assert type(ui.glorot_uniform((64, 32), like=toy, seed=1)) is ToyArray
+    assert type(ui.glorot_uniform((64, 32), like=np.zeros(2), seed=1)) is np.ndarray, "NumPy arrays stay NumPy's"
+
+
+def test_without_the_plugin_the_toy_array_is_taken_for_numpy() -> None:
+    toy = np.zeros((64, 32), np.float32).view(ToyArray)
+    assert registry.backend_for_array(toy).name == "numpy"
+
+
+def test_aliases_and_refusals() -> None:
+    register_backend(RECORD)
+    assert registry.get_backend("toy_framework") is registry.get_backend("toy")
+    with pytest.raises(ui.BackendError, match="'toy' is already a backend's"):
+        register_backend(RECORD)
+    with pytest.raises(ui.BackendError, match="'tf' is already a backend's"):
+        register_backend(BackendRecord("mine", ToyBackend, aliases=("tf",)))
+
+
+def test_a_plugin_whose_framework_is_missing_names_what_to_install() -> None:
+    register_backend(BackendRecord("ghost", "unit_init_ghost_framework.backend:Ghost", "unit_init_ghost_framework", "ghost-framework"))
+    with pytest.raises(ui.BackendUnavailableError, match='needs unit_init_ghost_framework, which is not installed: pip install "ghost-framework"'):
+        ui.zeros((2,), backend="ghost")
+    with pytest.raises(ui.BackendError, match="not an array of a known backend"):  # like= skips a plugin that cannot load
+        registry.backend_for_array(object())
+
+
+def test_an_entry_point_that_is_no_backend_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    _installed(monkeypatch, "json:dumps")
+    with pytest.raises(ui.BackendError, match="neither a Backend subclass nor a BackendRecord"):
+        ui.zeros((2,), backend="toy")
+
+
+def test_an_entry_point_that_cannot_be_imported_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    _installed(monkeypatch, "unit_init_ghost_framework.backend:Ghost")
+    with pytest.raises(ui.BackendUnavailableError, match=r"backend 'toy' \(entry point 'unit_init_ghost_framework.backend:Ghost'\) cannot be imported"):
+        ui.zeros((2,), backend="toy")
+    with pytest.raises(ui.BackendError, match="not an array of a known backend"):  # like= skips it
+        registry.backend_for_array(object())
