@@ -96,9 +96,10 @@ def test_hostile_configs_import_nothing() -> None:
     code = (
         "import sys, unit_init as ui\n"
         "from unit_init.serialization import read_adapter_config\n"
+        "deserialize_preset = ui.deserialize_preset  # load the package's own modules first\n"
         "before = set(sys.modules)\n"
         "evil = {'class_name': 'xml.dom.minidom', 'module': 'json', 'config': {}}\n"
-        "for read, config in [(ui.deserialize_preset, {'class_name': 'LayerPreset', 'config': {'name': 'p', 'weight': evil, 'bias': evil}}),\n"
+        "for read, config in [(deserialize_preset, {'class_name': 'LayerPreset', 'config': {'name': 'p', 'weight': evil, 'bias': evil}}),\n"
         "                     (read_adapter_config, {'spec': evil, 'layout': 'keras'}), (read_adapter_config, {'spec': {'class_name': 'HeNormal'}, 'layout': 'csv'})]:\n"
         "    try: read(config)\n"
         "    except ui.UnitInitError: pass\n"

@@ -68,3 +68,37 @@ def test_api_page_names_every_adapter_name(module_name: str) -> None:
     if framework is not None:
         pytest.importorskip(framework, reason=f"{module_name} needs {framework}")
     assert _undocumented(importlib.import_module(module_name)) == []
+
+
+def test_type_checking_imports_mirror_the_table() -> None:
+    """``unit_init/__init__.py`` lists each public name once at run time (``_HOMES``); its TYPE_CHECKING block must agree.
+
+    Each name is re-exported for type checkers as ``from <its home> import name as name``.
+    """
+    import ast
+
+    tree = ast.parse(Path(unit_init.__file__).read_text(encoding="utf-8"))
+    block = next(node for node in tree.body if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING")
+    imported: dict[str, str] = {}
+    for node in block.body:
+        assert isinstance(node, ast.ImportFrom), ast.unparse(node)
+        for alias in node.names:
+            assert alias.asname == alias.name, f"{ast.unparse(node)}: write 'import {alias.name} as {alias.name}' to re-export it"
+            imported[alias.name] = f"{node.module}.{alias.name}" if alias.name in unit_init._MODULES else str(node.module)
+    assert imported == {**unit_init._HOMES, **unit_init._MODULES}
+    assert unit_init.__all__ == sorted([*unit_init._HOMES, *unit_init._MODULES, "__version__"])
+
+
+def test_design_sections_cited_in_the_code_exist() -> None:
+    """Docstrings cite docs/design.md#anchor; each anchor must be a heading of the page."""
+    root = API_PAGE.parents[1]
+    headings = re.findall(r"^#{2,3} (.+)$", (root / "docs" / "design.md").read_text(encoding="utf-8"), flags=re.MULTILINE)
+    anchors = {re.sub(r"[^\w\- ]", "", heading).strip().lower().replace(" ", "-") for heading in headings}
+    cited = {
+        (path.name, anchor)
+        for path in (root / "src" / "unit_init").rglob("*.py")
+        for anchor in re.findall(r"docs/design\.md#([\w-]+)", path.read_text(encoding="utf-8"))
+    }
+    assert len(cited) >= 5
+    assert sorted(c for c in cited if c[1] not in anchors) == []
+    assert not [p.name for p in (root / "src").rglob("*.py") if "CONTRACT" in p.read_text(encoding="utf-8")]

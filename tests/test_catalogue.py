@@ -140,3 +140,72 @@ def test_low_precision_stays_inside_the_support(dtype: str) -> None:
     truncated = ui.truncated_normal((1 << 21,), stddev=1.0, seed=2, dtype=dtype).astype(np.float32)
     assert np.abs(truncated).max() <= 2.0
     check_sample(truncated, d.TruncatedNormal(0.0, 1.0), dtype)
+
+
+# --- presets are VarianceScaling specializations, VarianceScaling a Composed --------------------
+
+PRESETS = {
+    ui.GlorotNormal: (1.0, "fan_avg", "truncated_normal"),
+    ui.GlorotUniform: (1.0, "fan_avg", "uniform"),
+    ui.HeNormal: (2.0, "fan_in", "truncated_normal"),
+    ui.HeUniform: (2.0, "fan_in", "uniform"),
+    ui.LecunNormal: (1.0, "fan_in", "truncated_normal"),
+    ui.LecunUniform: (1.0, "fan_in", "uniform"),
+}
+
+
+@pytest.mark.parametrize(("cls", "fixed"), PRESETS.items(), ids=lambda v: getattr(v, "__name__", ""))
+def test_presets_are_variance_scaling_with_fixed_arguments(cls: type[ui.VarianceScaling], fixed: tuple[float, str, str]) -> None:
+    import copy
+    import pickle
+
+    spec = cls(seed=3)
+    assert isinstance(spec, ui.VarianceScaling)
+    assert isinstance(spec, ui.Composed)
+    assert (spec.scale, spec.mode, spec.distribution) == fixed
+    assert spec.rule == ui.rules.FanScaled(*fixed[:2])
+    assert (spec.family, spec.mean) == (fixed[2], 0.0)
+    assert spec.distribution_for((64, 48), layout="torch") == ui.VarianceScaling(*fixed).distribution_for((64, 48), layout="torch")
+    assert repr(spec) == f"{cls.__name__}(seed=3)"
+    assert spec.get_config() == {"seed": 3}
+    assert spec == cls(seed=3)
+    assert hash(spec) == hash(cls(seed=3))
+    assert spec != cls()
+    assert spec != ui.VarianceScaling(*fixed, seed=3)  # a preset equals only itself
+    assert len({spec, cls(seed=3), ui.VarianceScaling(*fixed, seed=3)}) == 2
+    for clone in (pickle.loads(pickle.dumps(spec)), copy.copy(spec), copy.deepcopy(spec)):
+        assert (clone, clone.rule, type(clone)) == (spec, spec.rule, cls)
+    for argument in ("scale", "mode", "distribution", "rule", "family", "mean"):
+        with pytest.raises(ui.ArgumentError, match=f"unexpected keyword argument '{argument}'; accepted: seed"):
+            cls(**{argument: fixed[0]})
+
+
+def test_variance_scaling_is_the_composed_of_its_rule_and_family() -> None:
+    spec = ui.VarianceScaling(0.5, "fan_out", "normal", seed=1)
+    assert (spec.rule, spec.family, spec.distribution) == (ui.rules.FanScaled(0.5, "fan_out"), "untruncated_normal", "untruncated_normal")
+    composed = ui.Composed(rule=ui.rules.FanScaled(0.5, "fan_out"), family="untruncated_normal")
+    assert spec.distribution_for((30, 70)) == composed.distribution_for((30, 70))
+    assert repr(spec) == "VarianceScaling(seed=1, scale=0.5, mode='fan_out', distribution='untruncated_normal')"
+    assert spec.get_config() == {"seed": 1, "scale": 0.5, "mode": "fan_out", "distribution": "untruncated_normal"}
+    assert spec == ui.VarianceScaling(0.5, "fan_out", "untruncated_normal", seed=1)
+    assert ui.VarianceScaling(seed=1) != ui.VarianceScaling(2.0, seed=1)
+    with pytest.raises(ui.ArgumentError, match="'rule'; accepted: distribution, mode, scale, seed"):
+        ui.VarianceScaling(rule=composed.rule)
+    with pytest.raises(ui.ParameterError, match="distribution='normall'"):
+        ui.VarianceScaling(distribution="normall")  # type: ignore[arg-type]
+
+
+KERAS_CLASSES = ["GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNormal", "LecunUniform", "VarianceScaling"]
+
+
+@pytest.mark.parametrize("name", KERAS_CLASSES)
+def test_keras_parity_of_attributes_and_configs(name: str) -> None:
+    """Same class tree, attributes and config keys as ``keras.initializers`` (Keras's null axes aside)."""
+    keras = pytest.importorskip("keras")
+    theirs, ours = getattr(keras.initializers, name)(seed=5), getattr(ui, name)(seed=5)
+    assert isinstance(theirs, keras.initializers.VarianceScaling)
+    assert isinstance(ours, ui.VarianceScaling)
+    assert (ours.scale, ours.mode, ours.distribution) == (theirs.scale, theirs.mode, theirs.distribution)
+    keras_config = {key: value for key, value in theirs.get_config().items() if key not in ("input_axes", "output_axes")}
+    assert ours.get_config() == keras_config
+    assert ui.deserialize({"class_name": name, "config": theirs.get_config(), "module": "keras.initializers", "registered_name": None}) == ours

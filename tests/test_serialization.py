@@ -121,3 +121,54 @@ def test_unregistered_user_specs_are_refused_until_registered() -> None:
         ui.serialize(Halves())
     ui.register(Halves)
     assert ui.deserialize(ui.serialize(Halves())) == Halves()
+
+
+# Configs written before the presets became VarianceScaling subclasses: they must read back, and be written, unchanged.
+STORED = [
+    ({"class_name": "HeNormal", "config": {"seed": 1}}, ui.HeNormal(seed=1)),
+    ({"class_name": "GlorotUniform", "config": {"seed": None}}, ui.GlorotUniform()),
+    ({"class_name": "LecunNormal", "config": {}}, ui.LecunNormal()),
+    (
+        {"class_name": "VarianceScaling", "config": {"seed": 9, "scale": 0.5, "mode": "fan_avg", "distribution": "uniform"}},
+        ui.VarianceScaling(0.5, "fan_avg", "uniform", seed=9),
+    ),
+]
+
+
+@pytest.mark.parametrize(("config", "spec"), STORED, ids=lambda v: repr(v)[:40])
+def test_stored_configs_still_read_and_are_written_the_same(config: dict[str, Any], spec: ui.Initializer) -> None:
+    assert ui.deserialize(config) == spec
+    assert ui.serialize(spec) == {"class_name": config["class_name"], "config": {"seed": None, **config["config"]}}
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"class_name": "HeNormal", "config": {"scale": 2.0}},
+        {"class_name": "HeUniform", "config": {"mode": "fan_in", "distribution": "uniform"}},
+        {"class_name": "VarianceScaling", "config": {"rule": {"class_name": "FanScaled", "config": {"scale": 2.0}}}},
+        {"class_name": "VarianceScaling", "config": {"family": "uniform"}},
+    ],
+    ids=repr,
+)
+def test_fixed_and_derived_fields_are_not_config_keys(config: dict[str, Any]) -> None:
+    with pytest.raises(ui.ParameterError, match="unknown key"):
+        ui.deserialize(config)
+
+
+def test_layer_presets_register_their_own_writer() -> None:
+    assert ui.serialize(ui.keras_dense) == {
+        "class_name": "LayerPreset",
+        "config": {"name": "keras_dense", "weight": {"class_name": "GlorotUniform", "config": {"seed": None}},
+                   "bias": {"class_name": "Zeros", "config": {"seed": None}}, "layout": "keras", "bias_fan_from_weight": True},
+    }
+    with pytest.raises(ui.ParameterError, match="not a registered unit_init spec"):
+        ui.serialize(object())
+
+
+def test_serialization_never_imports_presets() -> None:
+    """presets.py reads and writes its configs with serialization.py, which must not import it back (at run time or for typing)."""
+    grimp = pytest.importorskip("grimp")
+    graph = grimp.build_graph("unit_init", include_external_packages=False)
+    assert graph.find_shortest_chain(importer="unit_init.serialization", imported="unit_init.presets") is None
+    assert graph.find_shortest_chain(importer="unit_init.presets", imported="unit_init.serialization") is not None

@@ -19,16 +19,24 @@ preset            weight                                                bias
 "uniform")``. Haiku's ``TruncatedNormal(stddev=1/√n)`` keeps σ before
 truncation, so its variance is ``c²/n`` with ``c = 0.8796…``: it is
 ``VarianceScaling(c², "fan_in", "truncated_normal")``.
+
+A preset's config nests its specs' configs; :func:`unit_init.serialize` writes
+it and :func:`deserialize_preset` reads it back through the same closed
+registry (this module registers the writer; :mod:`unit_init.serialization`
+never imports presets).
 """
 
 from __future__ import annotations
 
 import types
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from unit_init.backends.registry import get_backend
 from unit_init.errors import ParameterError, ShapeError, abbreviate
-from unit_init.seeds import derive_seed
+from unit_init.seeds import derive_seed, seed_backend
+from unit_init.serialization import config_fields, deserialize, serialize
 from unit_init.spec.catalogue import GlorotUniform, LecunNormal, VarianceScaling, Zeros
 from unit_init.spec.distributions import truncated_standard_normal_moments
 from unit_init.spec.fans import LAYOUTS, Fans, ShapeLike, compute_fans, normalize_shape, resolve_layout
@@ -37,7 +45,7 @@ from unit_init.spec.initializer import Initializer
 if TYPE_CHECKING:
     from unit_init.backends.base import Backend
 
-__all__ = ["PRESETS", "LayerPreset", "flax_dense", "haiku_linear", "keras_dense", "torch_conv", "torch_linear"]
+__all__ = ["PRESETS", "LayerPreset", "deserialize_preset", "flax_dense", "haiku_linear", "keras_dense", "torch_conv", "torch_linear"]
 
 
 def _split_seed(seed: Any) -> tuple[Any, Any]:
@@ -50,12 +58,11 @@ def _split_seed(seed: Any) -> tuple[Any, Any]:
     """
     if isinstance(seed, int) and not isinstance(seed, bool):
         return derive_seed(seed, "weight"), derive_seed(seed, "bias")
-    if seed is not None and type(seed).__module__.partition(".")[0] in ("jax", "jaxlib"):
-        import jax
-
-        weight_key, bias_key = jax.random.split(seed)
-        return weight_key, bias_key
-    return seed, seed
+    owner = seed_backend(seed)
+    if owner is None:
+        return seed, seed
+    weight_seed, bias_seed = get_backend(owner).split_seed(seed, 2)
+    return weight_seed, bias_seed
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -155,18 +162,47 @@ class LayerPreset:
         return weight, bias
 
     def get_config(self) -> dict[str, Any]:
-        """The preset as a JSON-ready config (see :func:`unit_init.serialize`)."""
-        from unit_init.serialization import serialize
-
-        config: dict[str, Any] = serialize(self)["config"]
-        return config
+        """The preset as a JSON-ready config, its specs as spec configs (see :func:`unit_init.serialize`)."""
+        return {
+            "name": self.name, "weight": serialize(self.weight), "bias": serialize(self.bias),
+            "layout": self.layout, "bias_fan_from_weight": self.bias_fan_from_weight,
+        }
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> LayerPreset:
         """The preset from :meth:`get_config`'s output; hostile configs raise :class:`~unit_init.UnitInitError`."""
-        from unit_init.serialization import deserialize_preset
-
         return deserialize_preset({"class_name": "LayerPreset", "config": config})
+
+
+@serialize.register
+def _serialize_preset(preset: LayerPreset) -> dict[str, Any]:
+    return {"class_name": "LayerPreset", "config": preset.get_config()}
+
+
+_FIELDS: Final = frozenset({"name", "weight", "bias", "layout", "bias_fan_from_weight"})
+
+
+def deserialize_preset(config: Mapping[str, Any]) -> LayerPreset:
+    """Build a :class:`LayerPreset` from :func:`unit_init.serialize`'s output.
+
+    The weight and bias configs are read by :func:`unit_init.deserialize`; a
+    nested preset, a module path, an unknown key or a value of the wrong type
+    raises :class:`~unit_init.ParameterError`.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> ui.deserialize_preset(ui.serialize(ui.keras_dense)) == ui.keras_dense
+    True
+    """
+    fields = config_fields("the preset config", config, "LayerPreset", _FIELDS, {"name", "weight", "bias"})
+    return LayerPreset(
+        name=fields["name"],
+        weight=deserialize(fields["weight"]),
+        bias=deserialize(fields["bias"]),
+        layout=fields.get("layout", "keras"),
+        bias_fan_from_weight=fields.get("bias_fan_from_weight", True),
+    )
 
 
 _TORCH_DEFAULT: Final = VarianceScaling(1.0 / 3.0, "fan_in", "uniform")  # U(±1/√fan_in)

@@ -1,11 +1,13 @@
-"""``get``, ``serialize`` and ``deserialize`` over a closed registry (CONTRACT §6).
+"""``get``, ``serialize`` and ``deserialize`` over a closed registry (docs/design.md#closed-registry-configs).
 
 A config is plain JSON: ``{"class_name": "HeNormal", "config": {"seed": 1}}``.
 Deserialization only ever builds classes registered here (the catalogue,
 :func:`register`-ed user specs, and the variance rules); it never imports a
-module, evaluates code or unpickles anything named in a config. Layer presets
-(:func:`deserialize_preset`) and the adapters' wrappers (:func:`read_adapter_config`)
-nest spec configs and are read by the same checks. Keras configs
+module, evaluates code or unpickles anything named in a config. Containers
+that nest spec configs are read by the same checks: the adapters' wrappers
+(:func:`read_adapter_config`) here, layer presets in :mod:`unit_init.presets`
+(which registers them with :func:`serialize` and reads them with
+:func:`config_fields`; this module never imports it). Keras configs
 (with ``"module"`` and ``"registered_name"`` keys) are accepted and read with
 Keras's meaning: in a Keras ``VarianceScaling`` config ``"normal"`` means the
 *truncated* normal; its explicit ``input_axes``/``output_axes`` are read by the
@@ -22,26 +24,30 @@ finite floats, string keys and JSON types only, so a hostile config (nested
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import Any, Final, NamedTuple
 
 from unit_init.errors import ParameterError, abbreviate, closest
-from unit_init.presets import LayerPreset
 from unit_init.spec.catalogue import CATALOGUE, Composed, Identity, Orthogonal, VarianceScaling
+from unit_init.spec.constant_array import ConstantArray
 from unit_init.spec.fans import LAYOUTS, Layout
 from unit_init.spec.initializer import Initializer
+from unit_init.spec.peers import PEERS
 from unit_init.spec.rules import FanScaled, FixedVariance
 from unit_init.spec.scaled import SCALED
 from unit_init.spec.structured import EXTRAS
+from unit_init.spec.torch_style import TORCH_STYLE
 
 __all__ = [
-    "MAX_DEPTH", "MAX_STRING", "MAX_VALUES", "AdapterConfig", "KerasAxes", "adapter_config", "check_config", "deserialize", "deserialize_preset", "get", "read_adapter_config", "register", "serialize", "split_keras_axes",
+    "MAX_DEPTH", "MAX_STRING", "MAX_VALUES", "AdapterConfig", "KerasAxes", "adapter_config", "check_config", "config_fields", "deserialize", "get", "read_adapter_config", "register", "serialize", "split_keras_axes",
 ]
 
-_NAMED: Final[dict[str, type[Initializer]]] = {**CATALOGUE, **EXTRAS, **SCALED}
+_NAMED: Final[dict[str, type[Initializer]]] = {**CATALOGUE, **EXTRAS, **SCALED, **TORCH_STYLE, **PEERS}
 _SPECS: dict[str, type[Initializer]] = {cls.__name__: cls for cls in _NAMED.values()}
 _SPECS["Composed"] = Composed
+_SPECS["ConstantArray"] = ConstantArray
 _ALIASES: Final = {"OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity}
 _RULES: Final[dict[str, type[Any]]] = {"FanScaled": FanScaled, "FixedVariance": FixedVariance}
 # Keys Keras writes beside class_name/config; their values are checked, never used to import.
@@ -80,14 +86,21 @@ def _encode(value: Any) -> Any:
         return {"class_name": type(value).__name__, "config": dataclasses.asdict(value)}
     if value is None or isinstance(value, (bool, int, str)):
         return value
+    if isinstance(value, tuple):  # an array value (ConstantArray), as nested lists
+        return [_encode(item) for item in value]
     if isinstance(value, float) and math.isfinite(value):
         return value
     msg = f"{abbreviate(value)} cannot be written to a JSON config."
     raise ParameterError(msg)
 
 
-def serialize(spec: Initializer | LayerPreset) -> dict[str, Any]:
-    """The spec (or layer preset) as a JSON-ready dict ``{"class_name": ..., "config": {...}}``.
+@functools.singledispatch
+def serialize(spec: object) -> dict[str, Any]:
+    """The spec as a JSON-ready dict ``{"class_name": ..., "config": {...}}``.
+
+    A container of specs registers its own writer (``@serialize.register``),
+    as :class:`~unit_init.LayerPreset` does, so ``ui.serialize(ui.keras_dense)``
+    works without this module knowing presets.
 
     Examples
     --------
@@ -95,14 +108,6 @@ def serialize(spec: Initializer | LayerPreset) -> dict[str, Any]:
     >>> ui.serialize(ui.HeNormal(seed=1))
     {'class_name': 'HeNormal', 'config': {'seed': 1}}
     """
-    if isinstance(spec, LayerPreset):
-        return {
-            "class_name": "LayerPreset",
-            "config": {
-                "name": spec.name, "weight": serialize(spec.weight), "bias": serialize(spec.bias),
-                "layout": spec.layout, "bias_fan_from_weight": spec.bias_fan_from_weight,
-            },
-        }
     if not isinstance(spec, Initializer) or _SPECS.get(type(spec).__name__) is not type(spec):
         msg = f"{abbreviate(spec)} is not a registered unit_init spec; register its class with ui.register first."
         raise ParameterError(msg)
@@ -192,6 +197,15 @@ def _check_value(key: str, value: Any) -> Any:
         msg = f"config value for {key!r} must be a number, a string or null, not {type(value).__name__}."
         raise ParameterError(msg)
     return value
+
+
+def _decode_field(cls: type[Initializer], key: str, value: Any) -> Any:
+    """A Composed's rule, a ConstantArray's nested lists (bounded by :func:`check_config`, checked by the spec), or a JSON scalar."""
+    if issubclass(cls, Composed) and key == "rule":
+        return _decode_rule(value)
+    if cls is ConstantArray and key == "value" and isinstance(value, list):
+        return value
+    return _check_value(key, value)
 
 
 def _class_name(config: Mapping[str, Any]) -> str:
@@ -305,8 +319,8 @@ def deserialize(config: object) -> Initializer:
     if not isinstance(fields, Mapping):
         raise ParameterError("a config's 'config' must be an object.")
     fields = _drop_keras_axes(name, fields)
-    _check_keys(f"the {name} config", fields, {f.name for f in dataclasses.fields(cls)})
-    kwargs = {key: _decode_rule(v) if (issubclass(cls, Composed) and key == "rule") else _check_value(key, v) for key, v in fields.items()}
+    _check_keys(f"the {name} config", fields, {f.name for f in dataclasses.fields(cls) if f.init})
+    kwargs = {key: _decode_field(cls, key, v) for key, v in fields.items()}
     if cls is VarianceScaling and kwargs.get("distribution") == "normal":
         kwargs["distribution"] = "truncated_normal"  # Keras meaning; unit_init itself never writes "normal"
     try:
@@ -355,44 +369,42 @@ def _layout_name(value: Any) -> str:
     return value
 
 
-def deserialize_preset(config: Mapping[str, Any]) -> LayerPreset:
-    """Build a :class:`~unit_init.presets.LayerPreset` from :func:`serialize`'s output.
+def config_fields(where: str, config: object, class_name: str, allowed: Set[str], required: Set[str] = frozenset()) -> Mapping[str, Any]:
+    """The checked ``"config"`` object of a container config ``{"class_name": class_name, "config": {...}}``.
 
-    The weight and bias configs are read by :func:`deserialize`; a nested
-    preset, a module path, an unknown key or a value of the wrong type raises
-    :class:`~unit_init.ParameterError`.
+    The whole config is bounded by :func:`check_config`; it may hold only the
+    two keys, its ``class_name`` must be ``class_name``, and its ``"config"``
+    an object with keys from ``allowed`` and every key of ``required``. The
+    values are left to the caller (nested spec configs to :func:`deserialize`).
+
+    Raises
+    ------
+    ParameterError
+        Naming ``where`` and what is wrong.
 
     Examples
     --------
-    >>> import unit_init as ui
-    >>> ui.deserialize_preset(ui.serialize(ui.keras_dense)) == ui.keras_dense
-    True
+    >>> from unit_init.serialization import config_fields
+    >>> config_fields("the pair config", {"class_name": "Pair", "config": {"left": 1}}, "Pair", {"left", "right"}, {"left"})
+    {'left': 1}
+    >>> config_fields("the pair config", {"class_name": "Pair", "config": {}}, "Pair", {"left", "right"}, {"left"})
+    Traceback (most recent call last):
+    ...
+    unit_init.errors.ParameterError: the pair config lacks 'left'.
     """
-    config = _mapping("a preset config", config)
-    check_config("the preset config", config)
-    _check_keys("the preset config", config, {"class_name", "config"})
-    if _class_name(config) != "LayerPreset":
-        msg = f"class_name={_class_name(config)!r} is not 'LayerPreset'."
+    config = _mapping(where, config)
+    check_config(where, config)
+    _check_keys(where, config, {"class_name", "config"})
+    if _class_name(config) != class_name:
+        msg = f"{where}: class_name={_class_name(config)!r} is not {class_name!r}."
         raise ParameterError(msg)
-    fields = _mapping("a preset's 'config'", config.get("config"))
-    allowed = {"name", "weight", "bias", "layout", "bias_fan_from_weight"}
-    _check_keys("the LayerPreset config", fields, allowed)
-    missing = sorted({"name", "weight", "bias"} - set(fields))
+    fields = _mapping(f"{where}'s 'config'", config.get("config"))
+    _check_keys(where, fields, set(allowed))
+    missing = sorted(set(required) - set(fields))
     if missing:
-        msg = f"the LayerPreset config lacks {', '.join(map(repr, missing))}."
+        msg = f"{where} lacks {', '.join(map(repr, missing))}."
         raise ParameterError(msg)
-    name = _check_value("name", fields["name"])
-    fan_from_weight = fields.get("bias_fan_from_weight", True)
-    if not isinstance(fan_from_weight, bool):
-        msg = f"bias_fan_from_weight={abbreviate(fan_from_weight)} must be true or false."
-        raise ParameterError(msg)
-    return LayerPreset(
-        name=name,
-        weight=deserialize(_mapping("a preset's 'weight'", fields["weight"])),
-        bias=deserialize(_mapping("a preset's 'bias'", fields["bias"])),
-        layout=_layout_name(fields.get("layout", "keras")),
-        bias_fan_from_weight=fan_from_weight,
-    )
+    return fields
 
 
 class AdapterConfig(NamedTuple):

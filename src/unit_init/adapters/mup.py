@@ -32,12 +32,11 @@ from unit_init.spec.catalogue import (
     TruncatedNormal,
     VarianceScaling,
     Zeros,
-    _Preset,
 )
 from unit_init.spec.distributions import truncated_standard_normal_moments
 from unit_init.spec.fans import LayoutLike, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer
-from unit_init.spec.rules import FanScaled, FixedVariance, VarianceRule
+from unit_init.spec.rules import FixedVariance, VarianceRule
 from unit_init.spec.scaled import MuP
 
 __all__ = ["READOUTS", "mup_rules"]
@@ -96,10 +95,6 @@ def _multipliers(param: Param, base: Param, delta: Param | None) -> tuple[float,
 
 def _rule_of(spec: Initializer) -> tuple[VarianceRule, str, float]:
     """``spec`` as ``(variance rule, family, mean)``: the fan-scaled family and the fixed-scale normals and uniforms."""
-    if isinstance(spec, _Preset):
-        spec = spec.preset
-    if isinstance(spec, VarianceScaling):
-        return FanScaled(spec.scale, spec.mode), spec.distribution, 0.0
     if isinstance(spec, Composed) and not isinstance(spec, MuP) and isinstance(spec.family, str):
         return spec.rule, spec.family, spec.mean
     if isinstance(spec, RandomNormal):

@@ -61,6 +61,7 @@ __all__ = ["KerasInitializer", "KerasVarianceScaling", "initializer"]
 
 _BACKENDS: Final = ("tensorflow", "jax", "torch", "numpy")
 _SEED_GENERATOR_KEYS: Final = {"seed", "name"}
+_KERAS_MODES: Final = ("fan_in", "fan_out", "fan_avg")  # keras.initializers.VarianceScaling's
 
 
 def _keras_backend() -> str:
@@ -72,14 +73,17 @@ def _keras_backend() -> str:
 
 
 def _sources(spec: Initializer) -> tuple[Any, ...]:
-    """The dataclasses that describe ``spec``: its preset (He, Glorot, LeCun), its variance rule, itself."""
-    preset = getattr(type(spec), "preset", None)
-    return preset, getattr(preset if preset is not None else spec, "rule", None), spec
+    """The dataclasses that describe ``spec``: its variance rule, itself (a preset's fixed fields included)."""
+    return getattr(spec, "rule", None), spec
 
 
 def _is_fan_scaled(spec: Initializer) -> bool:
-    """Whether the variance of ``spec`` is ``scale / fan``: the specs Keras would treat as ``VarianceScaling``."""
-    return isinstance(_sources(spec)[1], FanScaled)
+    """Whether the variance of ``spec`` is ``scale / fan`` with a fan Keras knows: the specs Keras would treat as ``VarianceScaling``.
+
+    JAX's ``"fan_geo_avg"`` is not one of Keras's modes, so such a spec stays a plain :class:`KerasInitializer`.
+    """
+    rule = _sources(spec)[0]
+    return isinstance(rule, FanScaled) and rule.mode in _KERAS_MODES
 
 
 def _keras_attributes(spec: Initializer) -> dict[str, Any]:

@@ -1,21 +1,22 @@
-"""The named initializers (CONTRACT §2), each a rule plus a distribution.
+"""The named initializers, each a variance rule plus a distribution (docs/design.md#a-spec-is-a-rule-and-a-law).
 
-Names and defaults follow Keras. The fan-scaled family has one core,
-:class:`VarianceScaling`; Glorot, He and LeCun are presets that only fix its
-arguments, and :class:`Composed` combines *any* variance rule with any
-distribution family, so a new initializer needs no backend code.
+Names and defaults follow Keras. :class:`Composed` combines *any* variance
+rule with any distribution family, so a new initializer needs no backend code;
+:class:`VarianceScaling` is the Composed with a fan-scaled rule, and Glorot, He
+and LeCun are its subclasses that only fix its three arguments (as in Keras:
+``isinstance(HeNormal(), VarianceScaling)``, ``HeNormal().scale == 2.0``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Final, Literal
 
 from unit_init.errors import ParameterError, abbreviate, closest
 from unit_init.spec import distributions as d
-from unit_init.spec._checks import finite, non_negative, positive
+from unit_init.spec._checks import bound, finite, non_negative, positive
 from unit_init.spec.fans import LayoutLike, ShapeLike, compute_fans, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.rules import FanScaled, Mode, VarianceRule
@@ -96,8 +97,9 @@ class RandomNormal(Initializer):
 
 @dataclass(frozen=True, slots=True)
 class RandomUniform(Initializer):
-    """``U[minval, maxval)`` whatever the shape."""
+    """``U[minval, maxval)`` whatever the shape (no complex form: an interval has none)."""
 
+    complex_form: ClassVar[bool] = False
     minval: float = -0.05
     maxval: float = 0.05
 
@@ -112,21 +114,48 @@ class RandomUniform(Initializer):
 
 @dataclass(frozen=True, slots=True)
 class TruncatedNormal(Initializer):
-    """``N(mean, stddev²)`` cut at ``mean ± 2·stddev``, rejected values re-drawn.
+    """``N(mean, stddev²)`` cut at ``[mean + lower·stddev, mean + upper·stddev]``, never clamped.
 
-    ``stddev`` is the scale before truncation (as in Keras): the result's
-    standard deviation is ``0.8796·stddev``.
+    ``stddev`` is the scale before truncation (as in Keras): with the default
+    bounds ±2 the result's standard deviation is ``0.8796·stddev``. ``lower``
+    and ``upper`` are in units of ``stddev``, as JAX's
+    ``truncated_normal(stddev, lower=-2, upper=2)`` and Haiku's
+    ``TruncatedNormal(stddev, mean, lower, upper)``; either may be infinite
+    and any interval with positive mass is drawn (see
+    :class:`unit_init.distributions.TruncatedNormal`). The config holds them
+    only where they are not ±2, so the default's config is Keras's.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> w = ui.TruncatedNormal(stddev=1.0, lower=0.0, upper=float("inf"))((1000,), seed=0)  # half-normal
+    >>> bool(w.min() >= 0.0)
+    True
     """
 
     mean: float = 0.0
     stddev: float = 0.05
+    lower: float = -2.0
+    upper: float = 2.0
 
     def _validate(self) -> None:
         finite("mean", self.mean)
         positive("stddev", self.stddev)
+        if not bound("lower", self.lower) < bound("upper", self.upper):
+            msg = f"lower={abbreviate(self.lower)} must be below upper={abbreviate(self.upper)} (in units of stddev; either may be infinite)."
+            raise ParameterError(msg)
+        self.distribution_for(())  # an interval with no float64 mass is refused here
 
     def distribution_for(self, shape: ShapeLike, **_: object) -> d.Distribution:
-        return d.TruncatedNormal(self.mean, self.stddev)
+        return d.TruncatedNormal(self.mean, self.stddev, float(self.lower), float(self.upper))
+
+    def get_config(self) -> dict[str, object]:
+        """The parameters, ``lower``/``upper`` only where they are not the default ±2 (Keras's config has neither)."""
+        config = Initializer.get_config(self)
+        return {key: value for key, value in config.items() if not (key in ("lower", "upper") and value == _BOUNDS[key])}
+
+
+_BOUNDS: Final = {"lower": -2.0, "upper": 2.0}
 
 
 def _check_rule(rule: object) -> None:
@@ -167,6 +196,8 @@ class Composed(Initializer):
     ``Var = rule.variance(fans)``; the family turns ``(mean, Var)`` into a
     distribution (a name from ``FAMILIES`` or a callable, called once with
     ``(0.0, 1.0)`` at construction to check it returns a ``Distribution``).
+    :class:`VarianceScaling` and its presets are the specialization with a
+    :class:`~unit_init.rules.FanScaled` rule and a named family.
 
     Examples
     --------
@@ -193,9 +224,12 @@ class Composed(Initializer):
 
 
 @dataclass(frozen=True, slots=True)
-class VarianceScaling(Initializer):
+class VarianceScaling(Composed):
     """``Var = scale / n``, n = fan_in, fan_out or (fan_in + fan_out) / 2.
 
+    A :class:`Composed` whose rule is ``FanScaled(scale, mode)`` and whose
+    family is ``distribution``, with mean 0 (``rule``, ``family`` and
+    ``mean`` are derived from the three parameters, never passed).
     ``distribution``:
 
     * ``"truncated_normal"``: cut at ±2σ with σ = √Var / 0.87962566103423978,
@@ -206,84 +240,95 @@ class VarianceScaling(Initializer):
     Examples
     --------
     >>> import unit_init as ui
-    >>> ui.VarianceScaling(2.0, "fan_in", "uniform").distribution_for((256, 128))
+    >>> spec = ui.VarianceScaling(2.0, "fan_in", "uniform")
+    >>> spec.distribution_for((256, 128))
     Uniform(low=-0.15309310892394862, high=0.15309310892394862)
+    >>> spec.rule, spec.family
+    (FanScaled(scale=2.0, mode='fan_in'), 'uniform')
     """
 
+    rule: FanScaled = field(init=False, repr=False, compare=False)
+    family: str = field(init=False, repr=False, compare=False)
+    mean: float = field(default=0.0, init=False, repr=False, compare=False)
     scale: float = 1.0
     mode: Mode = "fan_in"
     distribution: DistributionName = "truncated_normal"
 
     def _validate(self) -> None:
-        FanScaled(self.scale, self.mode)
+        rule = FanScaled(self.scale, self.mode)
         _family(self.distribution)
         if self.distribution == "normal":  # one spelling per meaning, so equal specs compare equal
             object.__setattr__(self, "distribution", "untruncated_normal")
+        object.__setattr__(self, "rule", rule)
+        object.__setattr__(self, "family", self.distribution)
 
-    @property
-    def rule(self) -> FanScaled:
-        """The variance rule, ``FanScaled(scale, mode)``."""
-        return FanScaled(self.scale, self.mode)
 
-    def distribution_for(
-        self, shape: ShapeLike, *, layout: LayoutLike = None, fan_in: float | None = None, fan_out: float | None = None
-    ) -> d.Distribution:
-        fans = compute_fans(normalize_shape(shape), layout, fan_in=fan_in, fan_out=fan_out)
-        return _family(self.distribution)(0.0, self.rule.variance(fans))
+# A preset fixes the three parameters of VarianceScaling: fields out of __init__
+# (``HeNormal(scale=3)`` is refused), of the repr and of the config, as in Keras.
 
 
 @dataclass(frozen=True, slots=True)
-class _Preset(Initializer):
-    """A :class:`VarianceScaling` with every argument fixed (only ``seed`` is free)."""
+class GlorotNormal(VarianceScaling):
+    """Glorot (Xavier) normal: ``VarianceScaling(1.0, "fan_avg", "truncated_normal")``, Var = 2 / (fan_in + fan_out).
 
-    preset: ClassVar[VarianceScaling]
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> spec = ui.GlorotNormal()
+    >>> isinstance(spec, ui.VarianceScaling), spec.scale, spec.mode, spec.distribution
+    (True, 1.0, 'fan_avg', 'truncated_normal')
+    >>> spec.get_config()
+    {'seed': None}
+    """
 
-    def distribution_for(
-        self, shape: ShapeLike, *, layout: LayoutLike = None, fan_in: float | None = None, fan_out: float | None = None
-    ) -> d.Distribution:
-        return self.preset.distribution_for(shape, layout=layout, fan_in=fan_in, fan_out=fan_out)
+    scale: float = field(default=1.0, init=False, repr=False, compare=False)
+    mode: Mode = field(default="fan_avg", init=False, repr=False, compare=False)
+    distribution: DistributionName = field(default="truncated_normal", init=False, repr=False, compare=False)
 
 
-class GlorotNormal(_Preset):
-    """Glorot (Xavier) normal: ``VarianceScaling(1.0, "fan_avg", "truncated_normal")``, Var = 2 / (fan_in + fan_out)."""
-
-    __slots__ = ()
-    preset = VarianceScaling(1.0, "fan_avg", "truncated_normal")
-
-
-class GlorotUniform(_Preset):
+@dataclass(frozen=True, slots=True)
+class GlorotUniform(VarianceScaling):
     """Glorot (Xavier) uniform: ``VarianceScaling(1.0, "fan_avg", "uniform")``, limit √(6 / (fan_in + fan_out))."""
 
-    __slots__ = ()
-    preset = VarianceScaling(1.0, "fan_avg", "uniform")
+    scale: float = field(default=1.0, init=False, repr=False, compare=False)
+    mode: Mode = field(default="fan_avg", init=False, repr=False, compare=False)
+    distribution: DistributionName = field(default="uniform", init=False, repr=False, compare=False)
 
 
-class HeNormal(_Preset):
+@dataclass(frozen=True, slots=True)
+class HeNormal(VarianceScaling):
     """He (Kaiming) normal: ``VarianceScaling(2.0, "fan_in", "truncated_normal")``, Var = 2 / fan_in."""
 
-    __slots__ = ()
-    preset = VarianceScaling(2.0, "fan_in", "truncated_normal")
+    scale: float = field(default=2.0, init=False, repr=False, compare=False)
+    mode: Mode = field(default="fan_in", init=False, repr=False, compare=False)
+    distribution: DistributionName = field(default="truncated_normal", init=False, repr=False, compare=False)
 
 
-class HeUniform(_Preset):
+@dataclass(frozen=True, slots=True)
+class HeUniform(VarianceScaling):
     """He (Kaiming) uniform: ``VarianceScaling(2.0, "fan_in", "uniform")``, limit √(6 / fan_in)."""
 
-    __slots__ = ()
-    preset = VarianceScaling(2.0, "fan_in", "uniform")
+    scale: float = field(default=2.0, init=False, repr=False, compare=False)
+    mode: Mode = field(default="fan_in", init=False, repr=False, compare=False)
+    distribution: DistributionName = field(default="uniform", init=False, repr=False, compare=False)
 
 
-class LecunNormal(_Preset):
+@dataclass(frozen=True, slots=True)
+class LecunNormal(VarianceScaling):
     """LeCun normal: ``VarianceScaling(1.0, "fan_in", "truncated_normal")``, Var = 1 / fan_in."""
 
-    __slots__ = ()
-    preset = VarianceScaling(1.0, "fan_in", "truncated_normal")
+    scale: float = field(default=1.0, init=False, repr=False, compare=False)
+    mode: Mode = field(default="fan_in", init=False, repr=False, compare=False)
+    distribution: DistributionName = field(default="truncated_normal", init=False, repr=False, compare=False)
 
 
-class LecunUniform(_Preset):
+@dataclass(frozen=True, slots=True)
+class LecunUniform(VarianceScaling):
     """LeCun uniform: ``VarianceScaling(1.0, "fan_in", "uniform")``, limit √(3 / fan_in)."""
 
-    __slots__ = ()
-    preset = VarianceScaling(1.0, "fan_in", "uniform")
+    scale: float = field(default=1.0, init=False, repr=False, compare=False)
+    mode: Mode = field(default="fan_in", init=False, repr=False, compare=False)
+    distribution: DistributionName = field(default="uniform", init=False, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,11 +365,19 @@ class Orthogonal(Initializer):
 
 @dataclass(frozen=True, slots=True)
 class Identity(Initializer):
-    """``gain · eye(rows, cols)``; rank 2 only (also non-square)."""
+    """``gain · eye(rows, cols)`` (also non-square); rank >= 2, broadcast over leading axes as Haiku's ``Identity``.
+
+    A shape ``(..., rows, cols)`` holds the same matrix at every leading index.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> ui.identity((2, 2, 3), gain=2.0)[1].tolist()
+    [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0]]
+    """
 
     gain: float = 1.0
     min_rank: ClassVar[int] = 2
-    max_rank: ClassVar[int | None] = 2
 
     def _validate(self) -> None:
         finite("gain", self.gain)
