@@ -24,6 +24,11 @@ Method
   (``ru_maxrss``, reset through ``/proc/self/clear_refs`` where Linux allows)
   over the resident set before the draw, as a multiple of the output's size.
 * Orthogonal is timed at 64² and 1024² only: a 4096² QR takes seconds on a CPU.
+* The call path, in the same per-backend process: the 64² overhead of the
+  function and spec forms over the like-for-like native call, as ``timeit``
+  minima and medians (:mod:`overhead`); ``rng="portable"`` against
+  ``rng="native"`` and, on torch, the portable draw with 1 and 2 threads
+  (:mod:`portable`).
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ ORTHOGONAL_MAX = 1024  # a 4096² QR is too slow to time
 MEMORY_SIDE = 8192
 TRUNCATED = ("he_normal", "truncated_normal")
 FRAMEWORK_MODULES = ("torch", "tensorflow", "jax", "keras")
+PORTABLE_SIDE, PORTABLE_SIDE_QUICK = 2048, 512  # portable streams against native draws, float32
+SECTIONS = ("timings", "overhead", "portable", "threads")  # what each backend's process reports
 
 Fn = Callable[[], Any]
 
@@ -299,8 +306,23 @@ def time_round_robin(contenders: dict[str, Fn], repeats: int, warmup: int = 2) -
     return {label: statistics.median(values) for label, values in samples.items()}
 
 
-def run_backend(backend: str, quick: bool) -> list[dict[str, Any]]:
-    """Time every case on ``backend`` in this process."""
+def run_backend(backend: str, quick: bool) -> dict[str, list[dict[str, Any]]]:
+    """Time every case on ``backend`` in this process, then its 64² overhead (:mod:`overhead`) and portable streams (:mod:`portable`)."""
+    import overhead
+    import portable
+
+    rows = time_cases(backend, quick)
+    side = PORTABLE_SIDE_QUICK if quick else PORTABLE_SIDE
+    return {
+        "timings": rows,
+        "overhead": overhead.measure(backend, repeats=20 if quick else 100, loops=20 if quick else 50),
+        "portable": portable.measure(backend, side, 5 if quick else 9),
+        "threads": portable.thread_scaling(side, 5 if quick else 9) if backend == "torch" else [],
+    }
+
+
+def time_cases(backend: str, quick: bool) -> list[dict[str, Any]]:
+    """Time every case (initializer × size × dtype) on ``backend`` in this process."""
     warnings.filterwarnings("ignore")
     sizes = (64, 1024) if quick else (64, 1024, 4096)
     rows = []
@@ -503,6 +525,70 @@ def evaluate(rows: list[dict[str, Any]], imports: dict[str, Any], memory: list[d
     return targets
 
 
+def evaluate_call_path(sections: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The 64² overhead (timeit minima and medians), portable ≤ 3× native, and no slowdown with more threads."""
+    targets: list[dict[str, Any]] = []
+
+    def add(name: str, ok: bool, figure: str) -> None:
+        targets.append({"target": name, "status": "PASS" if ok else "MISS", "measured": figure})
+
+    for backend in BACKENDS:
+        rows = [r for r in sections["overhead"] if r["backend"] == backend]
+        for stat in ("min", "median"):
+            if not rows:
+                break
+            if backend in ("numpy", "torch"):
+                worst = max(rows, key=lambda r: r[stat] - r[f"native_{stat}"])
+                extra = (worst[stat] - worst[f"native_{stat}"]) * 1e6
+                add(f"{backend}: 64² overhead over the like-for-like native call ≤ 10 µs (timeit {stat})", extra <= 10,
+                    f"worst {extra:+.1f} µs ({worst['initializer']}, {worst['form']} form; "
+                    f"{worst[stat] * 1e6:.1f} vs {worst[f'native_{stat}'] * 1e6:.1f} µs)")
+            else:
+                worst = max(rows, key=lambda r: r[stat] / r[f"native_{stat}"])
+                ratio = worst[stat] / worst[f"native_{stat}"]
+                add(f"{backend}: 64² unit_init / like-for-like native ≤ 1.3 (timeit {stat})", ratio <= 1.3,
+                    f"worst {ratio:.2f} ({worst['initializer']}, {worst['form']} form; "
+                    f"{worst[stat] * 1e6:.1f} vs {worst[f'native_{stat}'] * 1e6:.1f} µs)")
+        portable = [r for r in sections["portable"] if r["backend"] == backend]
+        if portable:
+            worst = max(portable, key=lambda r: r["portable"] / r["native"])
+            ratio = worst["portable"] / worst["native"]
+            add(f"{backend}: portable stream ≤ 3 × native draw", ratio <= 3,
+                f"worst {ratio:.2f} ({worst['initializer']} {worst['side']}²)")
+    threads = sorted(sections["threads"], key=lambda r: r["threads"])
+    if len(threads) > 1:
+        ratio = threads[-1]["seconds"] / threads[0]["seconds"]
+        add(f"torch: portable {threads[0]['side']}² with {threads[-1]['threads']} threads no slower than with 1 (≤ 1.05)",
+            ratio <= 1.05, f"{ratio:.2f} ({threads[-1]['seconds'] * 1e3:.1f} vs {threads[0]['seconds'] * 1e3:.1f} ms)")
+    return targets
+
+
+def call_path_markdown(result: dict[str, Any]) -> list[str]:
+    """The tables of the 64² overhead, the portable streams and the thread scaling."""
+    lines = [
+        "", "## 64² overhead over the like-for-like native call (timeit)", "",
+        "Minimum and median per call of `timeit` samples (round-robin); the native call draws the same law "
+        "seeded from the same int in every call (benchmarks/overhead.py).", "",
+        "| backend | initializer | form | min | native min | overhead | median | native median | overhead | ratio (median) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines.extend(
+        f"| {r['backend']} | {r['initializer']} | {r['form']} | {r['min'] * 1e6:.1f} µs | {r['native_min'] * 1e6:.1f} µs | "
+        f"{(r['min'] - r['native_min']) * 1e6:+.1f} µs | {r['median'] * 1e6:.1f} µs | {r['native_median'] * 1e6:.1f} µs | "
+        f"{(r['median'] - r['native_median']) * 1e6:+.1f} µs | {r['median'] / r['native_median']:.2f} |"
+        for r in result.get("overhead", [])
+    )
+    lines += ["", "## Portable streams against native draws (float32, best of the repeats)", "",
+              "| backend | initializer | size | rng=\"native\" | rng=\"portable\" | ratio |", "|---|---|---|---:|---:|---:|"]
+    for r in result.get("portable", []):
+        lines.append(f"| {r['backend']} | {r['initializer']} | {r['side']}² | {_ms(r['native'])} | {_ms(r['portable'])} | "
+                     f"{r['portable'] / r['native']:.2f} |")
+    lines += ["", "## Portable stream and threads (torch he_normal, best of the repeats)", "", "| threads | time |", "|---:|---:|"]
+    for r in result.get("threads", []):
+        lines.append(f"| {r['threads']} | {_ms(r['seconds'])} |")
+    return lines
+
+
 # --- reporting ----------------------------------------------------------------------------------
 
 
@@ -554,6 +640,7 @@ def markdown(result: dict[str, Any]) -> str:
     ]
     for m in result["memory"]:
         lines.append(f"| {m['backend']} | {m['contender']} | {m['multiple']:.2f}× |")
+    lines += call_path_markdown(result)
     lines += ["", "## Targets", "", "| target | status | measured |", "|---|---|---|"]
     for t in result["targets"]:
         lines.append(f"| {t['target']} | {t['status']} | {t['measured']} |")
@@ -621,16 +708,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.backend:
-        rows = run_backend(args.backend, args.quick)
+        measured = run_backend(args.backend, args.quick)
         if args.backend == "numpy":
-            for r in rows:
+            for r in measured["timings"]:
                 if r["initializer"] == "he_normal" and r["dtype"] == "float32" and r["side"] >= 1024:
                     r["single_thread_standard_normal"] = single_thread_standard_normal(r["side"], _repeats(r["side"], args.quick))
         if args.json:
-            args.json.write_text(json.dumps(rows))
+            args.json.write_text(json.dumps(measured))
         return 0
 
-    rows = []
+    sections: dict[str, list[dict[str, Any]]] = {name: [] for name in SECTIONS}
     for backend in BACKENDS:
         print(f"{backend}:", flush=True)
         with tempfile.TemporaryDirectory() as tmp:
@@ -641,7 +728,9 @@ def main(argv: list[str] | None = None) -> int:
             if done.returncode or not target.exists():
                 print(f"  {backend}: skipped (exit {done.returncode})", flush=True)
                 continue
-            rows += json.loads(target.read_text())
+            for name, found in json.loads(target.read_text()).items():
+                sections[name] += found
+    rows = sections["timings"]
     print("imports:", flush=True)
     modules = ("numpy", "unit_init", FIRST_DRAW) if args.quick else ("numpy", "unit_init", FIRST_DRAW, "torch", "tensorflow", "jax", "keras")
     imports = measure_imports(7 if args.quick else 15, modules)
@@ -657,11 +746,11 @@ def main(argv: list[str] | None = None) -> int:
             "quick": args.quick,
             "versions": _versions(),
         },
-        "timings": rows,
+        **sections,
         "imports": imports,
         "memory": memory,
     }
-    result["targets"] = evaluate(rows, imports, memory)
+    result["targets"] = evaluate(rows, imports, memory) + evaluate_call_path(sections)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(result, indent=1) + "\n")
     (args.out / "results.md").write_text(markdown(result))

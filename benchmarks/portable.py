@@ -1,16 +1,19 @@
-"""Throughput of rng="portable" against rng="native", per backend (CPU unless --device says otherwise).
+"""Throughput of rng="portable" against rng="native", per backend, and the portable stream's thread scaling on torch.
 
     python benchmarks/portable.py [--shape 2048 2048] [--repeat 5] [--backends numpy torch ...] [--threads N]
 
 Prints one row per (backend, initializer): the best of ``--repeat`` timed calls
 after one warm-up call (JAX results are waited for), in million values per
 second, and the ratio portable / native time (lower is better; the target is
-within 3x on CPU). ``--threads`` sets torch's intra-op threads.
+within 3x on CPU). ``--threads`` sets torch's intra-op threads. bench.py calls
+:func:`measure` and :func:`thread_scaling` in its per-backend processes.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import statistics
 import time
 from typing import Any
 
@@ -20,8 +23,8 @@ from unit_init.backends.registry import get_backend
 SPECS = {"he_uniform": ui.HeUniform(), "he_normal": ui.HeNormal(), "random_normal": ui.RandomNormal()}
 
 
-def best_time(spec: ui.Initializer, shape: tuple[int, ...], backend: str, device: Any, rng: str, repeat: int) -> float:
-    resolved = get_backend(backend)
+def _times(spec: ui.Initializer, shape: tuple[int, ...], backend: str, device: Any, rng: str, repeat: int) -> list[float]:
+    """Seconds of ``repeat`` calls (each with a new seed) after a warm-up call."""
 
     def call(seed: int) -> None:
         values = spec(shape, backend=backend, device=device, seed=seed, rng=rng)
@@ -29,13 +32,52 @@ def best_time(spec: ui.Initializer, shape: tuple[int, ...], backend: str, device
             values.block_until_ready()
 
     call(0)
-    resolved.to_numpy(spec(shape, backend=backend, device=device, seed=0, rng=rng))
+    get_backend(backend).to_numpy(spec(shape, backend=backend, device=device, seed=0, rng=rng))
     times = []
     for seed in range(1, repeat + 1):
         start = time.perf_counter()
         call(seed)
         times.append(time.perf_counter() - start)
-    return min(times)
+    return times
+
+
+def best_time(spec: ui.Initializer, shape: tuple[int, ...], backend: str, device: Any, rng: str, repeat: int) -> float:
+    return min(_times(spec, shape, backend, device, rng, repeat))
+
+
+def measure(backend: str, side: int, repeat: int, names: tuple[str, ...] = ("he_uniform", "he_normal")) -> list[dict[str, Any]]:
+    """Best and median seconds of each initializer drawn with ``rng="native"`` and ``rng="portable"`` at ``side × side``, float32.
+
+    The targets read the best times (least disturbed by other load); the medians are reported beside them.
+    """
+    rows = []
+    for name in names:
+        native = _times(SPECS[name], (side, side), backend, None, "native", repeat)
+        portable = _times(SPECS[name], (side, side), backend, None, "portable", repeat)
+        rows.append({
+            "backend": backend, "initializer": name, "side": side, "native": min(native), "portable": min(portable),
+            "native_median": statistics.median(native), "portable_median": statistics.median(portable),
+        })
+        print(f"  portable {backend:10} {name:12} {side}²  best: native {min(native) * 1e3:8.2f} ms  portable {min(portable) * 1e3:8.2f} ms  "
+              f"×{min(portable) / min(native):.2f}  (medians ×{statistics.median(portable) / statistics.median(native):.2f})", flush=True)
+    return rows
+
+
+def thread_scaling(side: int, repeat: int, threads: tuple[int, ...] = (1, 2)) -> list[dict[str, Any]]:
+    """Best seconds of a portable torch he_normal draw at ``side × side`` with each number of torch intra-op threads."""
+    import torch
+
+    before = torch.get_num_threads()
+    rows = []
+    try:
+        for count in threads:
+            torch.set_num_threads(count)
+            seconds = min(_times(SPECS["he_normal"], (side, side), "torch", None, "portable", repeat))
+            rows.append({"backend": "torch", "initializer": "he_normal", "side": side, "threads": count, "seconds": seconds})
+            print(f"  portable torch he_normal {side}² with {count} thread(s): {seconds * 1e3:.1f} ms", flush=True)
+    finally:
+        torch.set_num_threads(before)
+    return rows
 
 
 def main() -> None:
@@ -51,9 +93,7 @@ def main() -> None:
 
         torch.set_num_threads(args.threads)
     shape = tuple(args.shape)
-    values = 1
-    for n in shape:
-        values *= n
+    values = math.prod(shape)
     print(f"shape {shape}, float32, best of {args.repeat}")
     print(f"{'backend':18s} {'initializer':14s} {'native Mval/s':>14s} {'portable Mval/s':>16s} {'portable/native time':>21s}")
     for backend in args.backends:

@@ -61,7 +61,7 @@ BAD_INPUTS: list[tuple[str, str, Any, dict[str, Any], type[Exception]]] = [
     ("shape rank 65", "random_uniform", (1,) * 65, {}, ui.ShapeError),
     ("shape an endless generator", "zeros", (1 for _ in iter(int, 1)), {}, ui.ShapeError),
     ("rank too low", "orthogonal", (4,), {}, ui.ShapeError),
-    ("rank too high", "identity", (2, 2, 2), {}, ui.ShapeError),
+    ("rank too high", "sparse", (2, 2, 2), {"sparsity": 0.5}, ui.ShapeError),
     # rng and region
     ("rng unknown", "zeros", (2, 2), {"rng": "bogus"}, ui.ParameterError),
     ("rng None", "he_normal", (2, 2), {"rng": None}, ui.ParameterError),
@@ -226,3 +226,42 @@ def test_a_refused_call_consumes_no_seed() -> None:
     after_refusal = ui.random_normal((4,))
     ui.set_seed(5)
     assert (ui.random_normal((4,)) == after_refusal).all()
+
+
+# One definition of the options, one cached plan per call site.
+
+
+def test_the_options_are_defined_once() -> None:
+    """``Initializer.__call__`` lists the options of :class:`Options` in its order and with its defaults; ``CallOptions`` types the same names."""
+    import inspect
+
+    from unit_init.spec.options import CallOptions, Options
+
+    parameters = inspect.signature(ui.Initializer.__call__).parameters
+    keywords = {name: p.default for name, p in parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    assert tuple(keywords) == Options._fields == tuple(CallOptions.__annotations__)
+    assert tuple(keywords.values()) == tuple(Options._field_defaults[name] for name in Options._fields)
+
+
+def test_a_warm_call_reuses_its_plan_and_still_checks_every_argument() -> None:
+    from unit_init.request import _plan_cached
+
+    ui.he_normal((8, 4), seed=0)
+    before = _plan_cached.cache_info()
+    ui.he_normal((8, 4), seed=1)
+    assert _plan_cached.cache_info().hits == before.hits + 1
+    assert _plan_cached.cache_info().misses == before.misses
+    with pytest.raises(ui.ParameterError):
+        ui.he_normal((8, 4), seed=0, fan_in=True)  # a bool equals 1 but is refused: fans are checked outside the plan
+    with pytest.raises(ui.ShapeError):
+        ui.he_normal((8, 4.0), seed=0)  # 4.0 == 4: the shape is normalized before the look-up
+
+
+def test_an_unhashable_argument_is_checked_without_the_cache() -> None:
+    from unit_init.request import hashable
+
+    assert not hashable((ui.HeNormal(), ["torch"]))
+    with pytest.raises(ui.ParameterError, match="layout"):
+        ui.he_normal((4, 4), layout=["torch"])
+    with pytest.raises(ui.DTypeError):  # a DTypeError is a TypeError: raised as it is, never taken for "unhashable"
+        ui.he_normal((4, 4), dtype="int32")

@@ -171,7 +171,7 @@ def test_torch_dtensor_equals_the_single_process_draw(world: int, tmp_path: Path
 def test_mesh_block_follows_dtensor_chunking() -> None:
     from types import SimpleNamespace
 
-    from unit_init.portable.sharding import mesh_block
+    from unit_init.backends.mesh import mesh_block
 
     shard = SimpleNamespace
     assert mesh_block((10, 7), [3], (4,), [shard(dim=0)]) == (slice(9, 10), slice(0, 7))

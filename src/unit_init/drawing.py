@@ -1,80 +1,59 @@
-"""From a call's arguments to a native array: the one path every initializer takes.
+"""From a call's options to a native array: the three paths every initializer takes.
 
-1. validate every argument into one :class:`~unit_init.request.Request`
+1. validate the call into one :class:`~unit_init.request.Request`
    (:func:`unit_init.request.request`): the shape and the initializer's
    rank, backend, device and dtype (explicit argument, else ``like=``, else
    the framework of a native seed object, else the innermost
    :func:`unit_init.use_backend`, else the defaults), the seed, layout, fans,
    rng and region, and the concrete distribution with its values finite in
-   the dtype (cached per spec, shape, layout, fans and dtype);
-2. build the backend's generator from the seed and let the distribution
-   sample itself on the backend — or, for ``rng="portable"`` and ``region=``,
-   a portable stream for the block (:mod:`unit_init.portable`); ``sharding=``
-   and ``device_mesh=`` draw each shard that way where it lives.
+   the dtype (one cached plan per spec, shape, layout, fans, backend, device
+   and dtype);
+2. draw it by one of three paths:
+
+   * **native**: the backend's generator from the seed, and the distribution
+     sampled on the backend;
+   * **region / portable** (``rng="portable"`` or ``region=``): a portable
+     stream for the block (:func:`unit_init.portable.draw.draw_block`);
+   * **sharded** (``sharding=``, ``device_mesh=``/``placements=``): each
+     shard a region drawn where it lives, by the portable path, assembled
+     by the backend (:meth:`~unit_init.backends.base.Backend.sharded`); the
+     assembled array equals the unsharded portable draw.
+
+Examples
+--------
+>>> import unit_init as ui
+>>> from unit_init.spec.options import Options
+>>> draw(ui.HeNormal(), (256, 128), Options(seed=0)).shape
+(256, 128)
 """
 
 from __future__ import annotations
 
 import math
-import types
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from unit_init.backends.base import Backend
+from unit_init.backends.registry import get_backend
+from unit_init.errors import ParameterError, abbreviate
 from unit_init.portable.draw import draw_block
-from unit_init.request import RNG_MODES, Request, Target, check_geometry, request, resolve_target
+from unit_init.request import RNG_MODES, Request, Spec, Target, check_geometry, request, resolve_target
 from unit_init.resources import check_allocation
+from unit_init.seeds import call_seed, normalize_seed
 from unit_init.spec.distributions import Draw
-from unit_init.spec.fans import LayoutLike, ShapeLike
-
-if TYPE_CHECKING:
-    from unit_init.spec.initializer import Initializer
+from unit_init.spec.fans import ShapeLike
+from unit_init.spec.options import Options
 
 __all__ = ["RNG_MODES", "Target", "draw", "resolve_target"]
 
 
-def draw(
-    spec: Initializer,
-    shape: ShapeLike,
-    *,
-    backend: str | types.ModuleType | Backend | None = None,
-    device: Any = None,
-    dtype: Any = None,
-    seed: Any = None,
-    layout: LayoutLike = None,
-    like: Any = None,
-    fan_in: float | None = None,
-    fan_out: float | None = None,
-    rng: str = "native",
-    region: Any = None,
-    sharding: Any = None,
-    device_mesh: Any = None,
-    placements: Any = None,
-    finite: bool = True,
-) -> Any:
-    """Draw ``spec`` for ``shape`` as a native array (see :meth:`Initializer.__call__`).
-
-    ``finite=False`` skips the representability check (see
-    :func:`unit_init.request.request`); unit_init's own API never passes it.
-    """
-    if sharding is not None or device_mesh is not None or placements is not None:
-        from unit_init.portable.sharding import draw_sharded
-
-        return draw_sharded(
-            spec, check_geometry(spec, shape, layout=layout, fan_in=fan_in, fan_out=fan_out, rng=rng),
-            backend=backend, device=device, dtype=dtype, seed=spec.seed if seed is None else seed,
-            layout=layout, like=like, fan_in=fan_in, fan_out=fan_out, rng=rng, region=region,
-            sharding=sharding, device_mesh=device_mesh, placements=placements,
-        )
-    return _sample(
-        request(
-            spec, shape, backend=backend, device=device, dtype=dtype, seed=seed, layout=layout, like=like,
-            fan_in=fan_in, fan_out=fan_out, rng=rng, region=region, finite=finite,
-        )
-    )
+def draw(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Any:  # noqa: B008 (an immutable default)
+    """Draw ``spec`` for ``shape`` as a native array (see :meth:`unit_init.Initializer.__call__` for the options)."""
+    if options.sharded:
+        return _sharded(spec, shape, options)
+    return _sample(request(spec, shape, options))
 
 
 def _sample(call: Request) -> Any:
-    """Allocate and fill the array of a validated request."""
+    """Allocate and fill the array of a validated request: the native path, or the region/portable one."""
     target, distribution, dims = call.target, call.distribution, call.shape
     if call.rng == "portable" or call.region is not None:
         return draw_block(
@@ -86,3 +65,42 @@ def _sample(call: Request) -> Any:
         return target.backend.full(dims, 0, target.dtype, target.device)
     generator = target.backend.generator(call.seed, target.device) if distribution.random else None
     return target.backend.sample(distribution, Draw(dims, target.dtype, target.device, generator))
+
+
+def _sharded(spec: Spec, shape: ShapeLike, options: Options) -> Any:
+    """The sharded path: JAX ``sharding=`` or torch ``device_mesh=`` with ``placements=``, each shard drawn as a region where it lives."""
+    dims = check_geometry(spec, shape, options)
+    jax_wanted = options.sharding is not None
+    flag = "sharding=" if jax_wanted else "device_mesh="
+    if jax_wanted and (options.device_mesh is not None or options.placements is not None):
+        msg = "pass either sharding= (JAX) or device_mesh= and placements= (torch.distributed), not both."
+        raise ParameterError(msg)
+    if not jax_wanted and (options.device_mesh is None or options.placements is None):
+        msg = "device_mesh= and placements= go together: pass both (a torch DeviceMesh and e.g. [Shard(0)])."
+        raise ParameterError(msg)
+    framework = "jax" if jax_wanted else "torch"
+    if options.region is not None or options.device is not None or options.like is not None:
+        msg = f"sharding a {framework} array: the shard layout decides regions and devices; do not pass region=, device= or like=."
+        raise ParameterError(msg)
+    backend = options.backend
+    if backend is not None and backend != framework and getattr(backend, "name", None) != framework:
+        msg = f"{flag} builds a {framework} array; backend={abbreviate(backend)} is not {framework!r}."
+        raise ParameterError(msg)
+    random = spec.distribution_for(dims, layout=options.layout, fan_in=options.fan_in, fan_out=options.fan_out).random
+    if options.rng != "portable" and random:
+        msg = (
+            f"{flag} needs rng='portable' for {type(spec).__name__}: "
+            "each shard is generated on its own device from a counter-based stream, equal to the unsharded draw."
+        )
+        raise ParameterError(msg)
+    seed = call_seed(options.seed, spec.seed)
+    each = options._replace(
+        backend=framework, seed=normalize_seed(seed) if options.rng == "portable" else seed,  # one seed for every shard
+        sharding=None, device_mesh=None, placements=None,
+    )
+
+    def shard(device: Any, block: tuple[slice, ...]) -> Any:
+        return _sample(request(spec, dims, each._replace(device=device, region=block)))
+
+    layout = options.sharding if jax_wanted else (options.device_mesh, options.placements)
+    return get_backend(framework).sharded(dims, layout, shard)

@@ -32,37 +32,61 @@ of the output dtype and of the work dtype (:func:`~unit_init.dtypes.work_dtype`)
 else :class:`~unit_init.ParameterError` naming the dtype: a result never
 holds an inf or a nan that finite parameters did not ask for.
 
-What depends only on hashable arguments (the distribution for a spec, shape,
-layout, fans and dtype, its checks, the dtype on the device) is cached, so a
-warm call costs a few dictionary look-ups.
+**The plan.** What depends only on hashable arguments — the rank check, the
+layout, the dtype on the device, the distribution for the spec, shape,
+layout and fans, its float and representability checks — is resolved once
+into a cached :class:`Plan` per (spec, shape, layout, fans, backend, device,
+dtype); a warm call normalizes the shape, checks the fans, rng, region and
+seed, resolves the backend and device, and looks the plan up. An argument
+that cannot be hashed (a list as layout or dtype) is resolved without the
+cache, by the same code (:func:`hashable` says which).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import types
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol, TypeVar
 
 import numpy as np
 
 from unit_init.backends.base import Backend
 from unit_init.backends.registry import Context, backend_for_array, current_context, get_backend
-from unit_init.dtypes import canonical_dtype, is_float, largest_finite, work_dtype
+from unit_init.dtypes import canonical_dtype, is_complex, is_float, largest_finite, real_dtype, work_dtype
 from unit_init.errors import DTypeError, ParameterError, abbreviate, closest
 from unit_init.portable.blocks import Block
-from unit_init.seeds import normalize_seed, seed_backend
+from unit_init.seeds import call_seed, normalize_seed, seed_backend
 from unit_init.spec._checks import positive
+from unit_init.spec.complex_laws import complex_law
 from unit_init.spec.distributions import Distribution
 from unit_init.spec.fans import LayoutLike, ShapeLike, normalize_shape, resolve_layout
+from unit_init.spec.options import Options
 
 if TYPE_CHECKING:
-    from unit_init.spec.initializer import Initializer
+    import types
 
-__all__ = ["RNG_MODES", "Request", "Target", "check_geometry", "check_representable", "request", "resolve_target"]
+__all__ = [
+    "RNG_MODES", "Plan", "Request", "Spec", "Target", "check_geometry", "check_representable", "hashable", "request",
+    "resolve_target",
+]
 
 RNG_MODES: Final = ("native", "portable")
+
+T = TypeVar("T")
+
+
+class Spec(Protocol):
+    """What a draw needs of an initializer (every :class:`unit_init.Initializer` is one); hashable."""
+
+    @property
+    def seed(self) -> int | None: ...
+
+    def check_shape(self, shape: tuple[int, ...]) -> None: ...
+
+    def distribution_for(
+        self, shape: ShapeLike, *, layout: LayoutLike = None, fan_in: float | None = None, fan_out: float | None = None
+    ) -> Distribution: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +98,13 @@ class Target:
     dtype: str
 
 
+class Plan(NamedTuple):
+    """What a call resolves once per (spec, shape, layout, fans, backend, device, dtype): where to draw and what."""
+
+    target: Target
+    distribution: Distribution
+
+
 class Request(NamedTuple):
     """A validated call: what to draw (``distribution`` for the global ``shape``), where, and from which seed.
 
@@ -83,7 +114,7 @@ class Request(NamedTuple):
     time (one is built per call).
     """
 
-    spec: Initializer
+    spec: Spec
     shape: tuple[int, ...]
     target: Target
     distribution: Distribution
@@ -92,14 +123,30 @@ class Request(NamedTuple):
     region: Any
 
 
-def resolve_target(
-    backend: str | types.ModuleType | Backend | None = None,
-    device: Any = None,
-    dtype: Any = None,
-    like: Any = None,
-    seed: Any = None,
-) -> Target:
-    """Resolve where an array goes; explicit arguments win over ``like=``, which wins over the seed's framework, then the context.
+def hashable(key: tuple[Any, ...]) -> bool:
+    """Whether ``key`` can be a cache key: only :func:`hash` is asked, so a library error is never taken for "unhashable".
+
+    Examples
+    --------
+    >>> hashable(("torch", None)), hashable((["torch"], None))
+    (True, False)
+    """
+    try:
+        hash(key)
+    except TypeError:
+        return False
+    return True
+
+
+def _cached(function: functools._lru_cache_wrapper[T], *key: Any) -> T:
+    """``function(*key)``, from its cache where every argument is hashable, else computed afresh."""
+    return function(*key) if hashable(key) else function.__wrapped__(*key)
+
+
+def _where(
+    backend: str | types.ModuleType | Backend | None, device: Any, dtype: Any, like: Any, seed: Any
+) -> tuple[Backend, Any, Any]:
+    """The backend, native device and dtype (as given) of a call; explicit arguments win over ``like=``, which wins over the seed's framework, then the context.
 
     A native seed object (:func:`~unit_init.seeds.seed_backend`) selects its
     own backend where neither ``backend=`` nor ``like=`` is given; the
@@ -118,12 +165,25 @@ def resolve_target(
         resolved = get_backend(context.backend)
         device = context.device if device is None else device
         dtype = context.dtype if dtype is None else dtype
-    native_device = resolved.resolve_device(device)
-    try:
-        canonical = _checked_dtype(resolved, dtype, native_device)
-    except TypeError:  # an unhashable dtype: checked (or rejected) without the cache
-        canonical = _checked_dtype.__wrapped__(resolved, dtype, native_device)
-    return Target(resolved, native_device, canonical)
+    return resolved, resolved.resolve_device(device), dtype
+
+
+def resolve_target(
+    backend: str | types.ModuleType | Backend | None = None,
+    device: Any = None,
+    dtype: Any = None,
+    like: Any = None,
+    seed: Any = None,
+) -> Target:
+    """Resolve where an array goes (see :func:`_where`), with the dtype checked on the device.
+
+    Examples
+    --------
+    >>> resolve_target("numpy", dtype="float64").dtype
+    'float64'
+    """
+    resolved, native_device, given = _where(backend, device, dtype, like, seed)
+    return Target(resolved, native_device, _cached(_checked_dtype, resolved, given, native_device))
 
 
 def _context_for(seed: Any) -> Context:
@@ -151,7 +211,7 @@ def _shown(value: object) -> str:
     return f"{type(value).__name__}({', '.join(field for field in fields if field != 'seed=None')})"
 
 
-def check_representable(spec: Initializer, distribution: Distribution, dtype: str) -> None:
+def check_representable(spec: Spec, distribution: Distribution, dtype: str) -> None:
     """Raise :class:`~unit_init.ParameterError` where ``distribution`` can reach a value beyond ``dtype``'s finite range.
 
     Compares :meth:`~unit_init.spec.distributions.Distribution.reach` with
@@ -168,10 +228,10 @@ def check_representable(spec: Initializer, distribution: Distribution, dtype: st
     ...
     unit_init.errors.ParameterError: Constant(value=100000.0) cannot be drawn in dtype='float16': its values reach 100000 (drawn as Constant(value=100000.0)), beyond float16's largest finite value 65504. Choose smaller parameters or a wider dtype.
     """
-    if not is_float(dtype):
+    if not is_float(real_dtype(dtype)):  # a complex dtype: the modulus against its parts' range
         return
     values, work = distribution.reach()
-    for what, amount, kind in (("values", values, dtype), ("intermediates", work, work_dtype(dtype))):
+    for what, amount, kind in (("values", values, real_dtype(dtype)), ("intermediates", work, work_dtype(dtype))):
         if not amount <= largest_finite(kind):  # also refuses a nan reach
             msg = (
                 f"{_shown(spec)} cannot be drawn in dtype={dtype!r}: its {what} reach {amount:.6g} "
@@ -188,19 +248,17 @@ def _check_layout(shape: tuple[int, ...], layout: LayoutLike) -> None:
         layout_of.axes(len(shape))
 
 
-def _checked_call(
-    spec: Initializer, shape: ShapeLike, rng: str, fan_in: float | None, fan_out: float | None
-) -> tuple[int, ...]:
-    """The shape validated for ``spec``, the rng mode and the fan overrides (``None`` or finite and > 0).
+def _checked_call(shape: ShapeLike, options: Options) -> tuple[int, ...]:
+    """The shape normalized, the rng mode and the fan overrides (``None`` or finite and > 0) checked: what no cache can answer.
 
-    The fans are checked here, not in the cache: ``True`` would hit the entry of ``1``.
+    The fans are checked on every call: ``True`` would hit the plan of ``1``.
     """
     dims = normalize_shape(shape)
-    spec.check_shape(dims)
-    if fan_in is not None:
-        positive("fan_in", fan_in)
-    if fan_out is not None:
-        positive("fan_out", fan_out)
+    if options.fan_in is not None:
+        positive("fan_in", options.fan_in)
+    if options.fan_out is not None:
+        positive("fan_out", options.fan_out)
+    rng = options.rng
     if not isinstance(rng, str) or rng not in RNG_MODES:
         shown = rng[:64] if isinstance(rng, str) else ""
         msg = f"rng={abbreviate(rng)} is not available; accepted: {', '.join(map(repr, RNG_MODES))}.{closest(shown, RNG_MODES)}"
@@ -208,40 +266,42 @@ def _checked_call(
     return dims
 
 
-def check_geometry(
-    spec: Initializer, shape: ShapeLike, *, layout: LayoutLike, fan_in: float | None, fan_out: float | None, rng: str
-) -> tuple[int, ...]:
-    """What a sharded draw checks before its shards: the shape, rng, layout and fans (each shard is a full :func:`request`)."""
-    dims = _checked_call(spec, shape, rng, fan_in, fan_out)
-    _check_layout(dims, layout)
+def check_geometry(spec: Spec, shape: ShapeLike, options: Options) -> tuple[int, ...]:
+    """What a sharded draw checks before its shards: the shape for ``spec``, rng, layout and fans (each shard is a full :func:`request`)."""
+    dims = _checked_call(shape, options)
+    spec.check_shape(dims)
+    _check_layout(dims, options.layout)
     return dims
 
 
-def _resolve(
-    spec: Initializer,
+def _plan(
+    spec: Spec,
     shape: tuple[int, ...],
     layout: LayoutLike,
     fan_in: float | None,
     fan_out: float | None,
-    dtype: str,
-    finite: bool,
-) -> Distribution:
-    """The distribution ``spec`` draws for ``shape``, with the layout checked even where the spec ignores it."""
+    backend: Backend,
+    device: Any,
+    dtype: Any,
+) -> Plan:
+    """The target and distribution of a call, every check that depends only on these arguments done (cached)."""
+    spec.check_shape(shape)
+    canonical = _cached(_checked_dtype, backend, dtype, device)
     _check_layout(shape, layout)
     found: object = spec.distribution_for(shape, layout=layout, fan_in=fan_in, fan_out=fan_out)
     if not isinstance(found, Distribution):
         msg = f"{_shown(spec)} gave {abbreviate(found)} for shape {shape}, which is not a Distribution (check its family)."
         raise ParameterError(msg)
-    distribution = found
-    if distribution.random and not is_float(dtype):
-        msg = f"{type(spec).__name__} draws random values and needs a float dtype, not dtype={dtype!r}; use float16, bfloat16, float32 or float64."
+    if is_complex(canonical):  # the law's complex form, or a DTypeError naming the spec (docs/complex.md)
+        found = complex_law(spec, found)
+    if found.random and not is_float(real_dtype(canonical)):
+        msg = f"{type(spec).__name__} draws random values and needs a float dtype, not dtype={canonical!r}; use float16, bfloat16, float32 or float64."
         raise DTypeError(msg)
-    if finite:
-        check_representable(spec, distribution, dtype)
-    return distribution
+    check_representable(spec, found, canonical)
+    return Plan(Target(backend, device, canonical), found)
 
 
-_resolve_cached = functools.lru_cache(maxsize=4096)(_resolve)
+_plan_cached: Final = functools.lru_cache(maxsize=4096)(_plan)
 
 
 def _checked_seed(seed: Any, target: Target, random: bool) -> Any:
@@ -261,46 +321,28 @@ def _checked_seed(seed: Any, target: Target, random: bool) -> Any:
     return seed
 
 
-def request(
-    spec: Initializer,
-    shape: ShapeLike,
-    *,
-    backend: str | types.ModuleType | Backend | None = None,
-    device: Any = None,
-    dtype: Any = None,
-    seed: Any = None,
-    layout: LayoutLike = None,
-    like: Any = None,
-    fan_in: float | None = None,
-    fan_out: float | None = None,
-    rng: str = "native",
-    region: Any = None,
-    finite: bool = True,
-) -> Request:
-    """Validate one call's arguments into a :class:`Request` (see the module docstring for what is accepted).
+def request(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Request:  # noqa: B008 (an immutable default)
+    """Validate one call's options into a :class:`Request` (see the module docstring for what is accepted).
 
-    ``finite=False`` skips the representability check (for drop-ins that
-    follow a framework which returns inf). A random draw's seed is taken
-    from the global stream last, so a refused call consumes nothing.
+    A random draw's seed is taken from the global stream last, so a refused
+    call consumes nothing.
 
     Examples
     --------
     >>> import unit_init as ui
-    >>> r = request(ui.HeNormal(), (256, 128), seed=0)
+    >>> r = request(ui.HeNormal(), (256, 128), Options(seed=0))
     >>> r.shape, r.target.dtype, r.distribution.std > 0
     ((256, 128), 'float32', True)
-    >>> request(ui.Zeros(), (4,), seed="abc")
+    >>> request(ui.Zeros(), (4,), Options(seed="abc"))
     Traceback (most recent call last):
     ...
     unit_init.errors.SeedError: seed='abc' is not a seed for the numpy backend; pass an int, None or a numpy.random.Generator.
     """
-    dims = _checked_call(spec, shape, rng, fan_in, fan_out)
-    given = spec.seed if seed is None else seed
-    target = resolve_target(backend, device, dtype, like, given)
-    try:
-        distribution = _resolve_cached(spec, dims, layout, fan_in, fan_out, target.dtype, finite)
-    except TypeError:  # an unhashable layout or fan override: resolve without the cache
-        distribution = _resolve(spec, dims, layout, fan_in, fan_out, target.dtype, finite)
-    if region is not None:
-        Block.of(dims, region)
-    return Request(spec, dims, target, distribution, _checked_seed(given, target, distribution.random), rng, region)
+    dims = _checked_call(shape, options)
+    seed = call_seed(options.seed, spec.seed)
+    backend, device, dtype = _where(options.backend, options.device, options.dtype, options.like, seed)
+    plan = _cached(_plan_cached, spec, dims, options.layout, options.fan_in, options.fan_out, backend, device, dtype)
+    if options.region is not None:
+        Block.of(dims, options.region)
+    target, distribution = plan
+    return Request(spec, dims, target, distribution, _checked_seed(seed, target, distribution.random), options.rng, options.region)

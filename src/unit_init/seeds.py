@@ -1,4 +1,4 @@
-"""Seed normalization and the library's global stream (CONTRACT §4).
+"""Seed normalization and the library's global stream (docs/design.md#seeds-and-streams).
 
 * ``seed=int`` → the backend builds its own generator from that int, so the
   same call gives bit-identical values in every process.
@@ -25,7 +25,7 @@ import numpy as np
 
 from unit_init.errors import SeedError, abbreviate
 
-__all__ = ["MAX_SEED", "derive_seed", "keras_seed", "normalize_seed", "seed_backend", "set_seed"]
+__all__ = ["MAX_SEED", "call_seed", "derive_seed", "keras_seed", "normalize_seed", "seed_backend", "set_seed"]
 
 MAX_SEED = 2**63 - 1
 """Int seeds must lie in ``[0, MAX_SEED]``."""
@@ -167,6 +167,8 @@ def normalize_seed(seed: Any, backend: str | None = None) -> Any:
     the current Keras backend. Anything else (a native generator or key) is
     returned unchanged; the backend decides whether it is one of its own.
     """
+    if type(seed) is int and 0 <= seed <= MAX_SEED:  # the common case, before any look-up
+        return seed
     keras_backend = _keras_backend(seed)
     if keras_backend is not None:
         if backend is not None and backend != keras_backend:
@@ -181,6 +183,17 @@ def normalize_seed(seed: Any, backend: str | None = None) -> Any:
     if isinstance(seed, (int, np.integer)):
         return _check_int(seed)
     return seed
+
+
+def call_seed(seed: Any, default: int | None) -> Any:
+    """The seed a call draws from: its own ``seed=``, else the spec's ``default`` (Keras style), else ``None`` (the global stream).
+
+    Examples
+    --------
+    >>> call_seed(None, 7), call_seed(3, 7), call_seed(None, None)
+    (7, 3, None)
+    """
+    return default if seed is None else seed
 
 
 def derive_seed(seed: int, name: str) -> int:

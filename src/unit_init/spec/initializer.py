@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from unit_init.errors import ParameterError, SeedError, ShapeError, abbreviate, check_keywords
 from unit_init.seeds import MAX_SEED
 from unit_init.spec.distributions import Distribution
 from unit_init.spec.fans import Fans, LayoutLike, ShapeLike, compute_fans, normalize_shape
+from unit_init.spec.options import CallOptions, Options
 
 if TYPE_CHECKING:
     import types
@@ -28,28 +30,18 @@ if TYPE_CHECKING:
 __all__ = ["CallOptions", "Initializer"]
 
 
-class CallOptions(TypedDict, total=False):
-    """The keyword arguments every initializer call accepts (CONTRACT §1)."""
+@functools.cache
+def _draw() -> Callable[[Initializer, ShapeLike, Options], Any]:
+    """:func:`unit_init.drawing.draw`, imported on the first call: the one import up, from the spec layer to the draw paths above it."""
+    from unit_init.drawing import draw
 
-    backend: str | types.ModuleType | Backend | None
-    device: Any
-    dtype: Any
-    seed: Any
-    layout: LayoutLike
-    like: Any
-    fan_in: float | None
-    fan_out: float | None
-    rng: str
-    region: Any
-    sharding: Any
-    device_mesh: Any
-    placements: Any
+    return draw
 
 
 @functools.cache
 def _parameters(cls: type) -> frozenset[str]:
-    """The parameters a spec class takes: its dataclass fields."""
-    return frozenset(f.name for f in dataclasses.fields(cls))
+    """The parameters a spec class takes: its dataclass fields that ``__init__`` accepts."""
+    return frozenset(f.name for f in dataclasses.fields(cls) if f.init)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +61,8 @@ class Initializer:
 
     seed: int | None = field(default=None, kw_only=True)
     min_rank: ClassVar[int] = 0
+    complex_form: ClassVar[bool] = True
+    """Whether a complex dtype draws the complex counterpart of this spec's law (docs/complex.md); ``False`` refuses it."""
     max_rank: ClassVar[int | None] = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
@@ -135,8 +129,8 @@ class Initializer:
             raise ShapeError(msg)
 
     def get_config(self) -> dict[str, Any]:
-        """The parameters as a plain dict (Keras's ``get_config``)."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        """The parameters as a plain dict (Keras's ``get_config``): the fields ``__init__`` accepts."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
 
     def __call__(
         self,
@@ -228,12 +222,7 @@ class Initializer:
         >>> bool((w[2:4, 0:3] == block).all())
         True
         """
-        from unit_init.drawing import draw
-
         if unknown:
             check_keywords(f"{type(self).__name__}(...)()", unknown, CallOptions.__annotations__.keys() | {"shape"})
-        return draw(
-            self, shape, backend=backend, device=device, dtype=dtype, seed=seed, layout=layout,
-            like=like, fan_in=fan_in, fan_out=fan_out, rng=rng, region=region, sharding=sharding,
-            device_mesh=device_mesh, placements=placements,
-        )
+        options = Options(backend, device, dtype, seed, layout, like, fan_in, fan_out, rng, region, sharding, device_mesh, placements)
+        return _draw()(self, shape, options)
