@@ -71,9 +71,10 @@ def stress(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff, over the package, the tests, the benchmarks and this file."""
-    session.install("ruff>=0.6")
+    """ruff, over the package, the tests, the benchmarks and this file; lint-imports, over the package's layers."""
+    session.install("ruff>=0.6", "import-linter>=2.1")
     session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py", "docs")
+    session.run("lint-imports", "--no-cache", env={"PYTHONPATH": "src"})  # reads the source, imports nothing
 
 
 @nox.session

@@ -33,7 +33,7 @@ The limit is, in this order:
   is ``8·2³⁰``;
 * else the memory free where the array goes, as
   :meth:`~unit_init.backends.base.Backend.free_bytes` reports it: the host's
-  for host arrays (:func:`host_free_bytes`), the device's free memory for
+  for host arrays (:func:`~unit_init.backends.host.host_free_bytes`), the device's free memory for
   accelerators (torch ``cuda.mem_get_info``, JAX ``memory_stats()``); no limit
   on torch's ``"meta"`` device, where nothing is allocated, nor on a
   TensorFlow GPU (TensorFlow reports no total). Requests under
@@ -58,22 +58,20 @@ unit_init.errors.ResourceError: shape=(1024, 1024), dtype='float32' needs about 
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import os
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from unit_init.backends import blocks
+from unit_init.backends.base import Backend
+from unit_init.backends.host import host_free_bytes
 from unit_init.dtypes import is_float, work_dtype
 from unit_init.errors import ParameterError, ResourceError, ShapeError, abbreviate
 from unit_init.spec import distributions as d
 from unit_init.spec.fans import MAX_ELEMENTS
-
-if TYPE_CHECKING:
-    from unit_init.backends.base import Backend
 
 __all__ = [
     "ENV_VAR",
@@ -131,8 +129,6 @@ def itemsize(dtype: str) -> int:
 
 def _blocked(backend: Backend, size: int, distribution: d.Distribution | None) -> bool:
     """Whether ``backend`` fills this draw block by block (:meth:`Backend.sample`)."""
-    from unit_init.backends.base import Backend  # here: the base class imports this module
-
     return (
         distribution is not None
         and distribution.iid
@@ -227,52 +223,3 @@ def check_allocation(backend: Backend, device: Any, shape: tuple[int, ...], dtyp
     if size * _MOST_BYTES_PER_ELEMENT < QUERY_MIN and ENV_VAR not in os.environ:
         return  # the common small draw: under QUERY_MIN whatever its law, nothing to estimate or query
     check_bytes(backend, device, estimate_bytes(backend, shape, dtype, distribution), what, "draw a smaller shape or shard it")
-
-
-def host_free_bytes() -> int | None:
-    """The host memory this process may still allocate: the least of what the OS, the cgroup and ``RLIMIT_AS`` leave.
-
-    ``MemAvailable`` of ``/proc/meminfo`` (else ``os.sysconf`` available
-    pages), capped by a cgroup v2 ``memory.max − memory.current`` and by the
-    address-space limit minus the address space in use; ``None`` where the
-    platform reports none of these.
-    """
-    known = [free for free in (_available(), _cgroup_free(), _address_space_free()) if free is not None]
-    return min(known) if known else None
-
-
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="ascii") as file:
-            return file.read()
-    except OSError:
-        return None
-
-
-def _available() -> int | None:
-    meminfo = _read("/proc/meminfo")
-    found = re.search(r"^MemAvailable:\s+(\d+) kB", meminfo or "", re.MULTILINE)
-    if found:
-        return int(found[1]) * 1024
-    with contextlib.suppress(AttributeError, ValueError, OSError):
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    return None
-
-
-def _cgroup_free() -> int | None:
-    limit, used = _read("/sys/fs/cgroup/memory.max"), _read("/sys/fs/cgroup/memory.current")
-    if limit is None or used is None or not limit.strip().isdigit() or not used.strip().isdigit():
-        return None
-    return max(0, int(limit) - int(used))
-
-
-def _address_space_free() -> int | None:
-    try:
-        import resource
-    except ImportError:  # not on Windows
-        return None
-    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-    statm = _read("/proc/self/statm")
-    if soft == resource.RLIM_INFINITY or statm is None:
-        return None
-    return max(0, soft - int(statm.split()[0]) * os.sysconf("SC_PAGE_SIZE"))

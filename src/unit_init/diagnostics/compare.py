@@ -17,10 +17,10 @@ from unit_init.seeds import normalize_seed
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from matplotlib.figure import Figure
     from typing_extensions import Unpack
 
     from unit_init.diagnostics.diagnose import DiagnoseOptions
+    from unit_init.diagnostics.plotting import Figure
     from unit_init.spec.initializer import Initializer
 
 __all__ = ["DEFAULT_SPECS", "Comparison", "compare"]

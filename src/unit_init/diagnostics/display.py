@@ -21,7 +21,7 @@ from unit_init.diagnostics.plotting import png_of
 from unit_init.errors import BackendUnavailableError
 
 if TYPE_CHECKING:
-    from unit_init.diagnostics.report import Report
+    from unit_init.diagnostics.plotting import Plotted
 
 __all__ = ["DPI", "folded", "page", "png"]
 
@@ -30,7 +30,7 @@ DPI: Final = 72
 
 
 @functools.lru_cache(maxsize=8)
-def png(reports: tuple[Report, ...]) -> bytes | None:
+def png(reports: tuple[Plotted, ...]) -> bytes | None:
     """The figure of ``reports`` as PNG bytes at :data:`DPI`, or ``None`` without matplotlib."""
     try:
         return png_of(reports, dpi=DPI)
@@ -43,7 +43,7 @@ def folded(summary: str, content: str) -> str:
     return f"<details><summary>{html.escape(summary)}</summary>\n{content}\n</details>"
 
 
-def page(reports: tuple[Report, ...], title: str, sections: Sequence[str]) -> str:
+def page(reports: tuple[Plotted, ...], title: str, sections: Sequence[str]) -> str:
     """The HTML of a report or comparison: ``title`` (escaped), the HTML ``sections``, then the figure.
 
     The figure of ``reports`` comes as an inline PNG when matplotlib is installed.

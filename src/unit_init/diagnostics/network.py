@@ -4,10 +4,12 @@ The network has ``depth`` dense layers in Keras layout (weights ``(in, out)``)::
 
     z_l = h_{l-1} · W_l (+ b_l),   h_l = f(z_l),   l = 1 … depth,   h_0 = x
 
-The backward pass is written out by hand — no autograd — so NumPy, PyTorch
-and JAX (through :func:`array_api_compat.array_namespace`) and TensorFlow
-(through ``tf.experimental.numpy``) share this one implementation and every
-operation runs where the arrays live. The per-example loss is
+The backward pass is written out by hand — no autograd — so NumPy, PyTorch,
+JAX, TensorFlow and any Array-API library share this one implementation: it
+computes with the namespace of the arrays' backend
+(:meth:`~unit_init.backends.base.Backend.numerics`), inside its
+:meth:`~unit_init.backends.base.Backend.placement`, so every operation runs
+where the arrays live and no framework is imported here. The per-example loss is
 ``ℓ_b = ⟨g_b, h_{depth,b}⟩`` for a fixed standard-normal probe ``g``, so::
 
     ∂ℓ/∂h_depth = g,   δ_l = ∂ℓ/∂h_l ⊙ f'(z_l),   ∂ℓ/∂h_{l-1} = δ_l · W_lᵀ,
@@ -18,22 +20,19 @@ Only scalars (means, standard deviations, histogram counts) leave the device.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import array_api_compat
-
+from unit_init.backends.registry import backend_for_array
 from unit_init.diagnostics.activations import Activation
-from unit_init.errors import BackendError
 from unit_init.resources import check_bytes, itemsize
 
 if TYPE_CHECKING:
     from unit_init.drawing import Target
 
-__all__ = ["Histogram", "Trace", "check_memory", "histogram_layers", "namespace", "run"]
+__all__ = ["Histogram", "Trace", "check_memory", "histogram_layers", "run"]
 
 HISTOGRAM_BINS = 40
 
@@ -65,33 +64,6 @@ class Trace:
     weight_gradient_std: tuple[float, ...]
     identical_unit_layers: int
     histograms: tuple[Histogram, ...]
-
-
-def namespace(array: Any) -> tuple[Any, contextlib.AbstractContextManager[Any]]:
-    """The namespace that computes on ``array``, and the scope that keeps the work on its device.
-
-    TensorFlow runs an unscoped op on its default device, so its work is
-    scoped with ``tf.device(array.device)``; the others compute where their
-    inputs live.
-
-    Raises
-    ------
-    BackendError
-        ``array`` belongs to no Array-API library and is not a TensorFlow tensor.
-    """
-    try:
-        return array_api_compat.array_namespace(array), contextlib.nullcontext()
-    except TypeError:
-        if type(array).__module__.split(".")[0] == "tensorflow":
-            import tensorflow as tf
-            import tensorflow.experimental.numpy as tnp
-
-            return tnp, tf.device(array.device)
-    msg = (
-        f"diagnose cannot compute on a {type(array).__module__}.{type(array).__qualname__}; "
-        "supported backends: numpy, torch, jax, tensorflow and any Array-API library."
-    )
-    raise BackendError(msg)
 
 
 def _float(value: Any) -> float:
@@ -155,10 +127,16 @@ def run(
     activation: Activation,
     param: float,
 ) -> Trace:
-    """Run the network forward on ``x`` and backward from ``probe``; see the module docstring."""
-    xp, scope = namespace(x)
-    with scope:
-        return _run(xp, Inputs(x, weights, biases, probe), activation, param)
+    """Run the network forward on ``x`` and backward from ``probe``; see the module docstring.
+
+    Raises
+    ------
+    BackendError
+        ``x`` is not an array of a known backend or of an Array-API library.
+    """
+    backend = backend_for_array(x)
+    with backend.placement(backend.device_of(x)):
+        return _run(backend.numerics(), Inputs(x, weights, biases, probe), activation, param)
 
 
 @dataclass(frozen=True)

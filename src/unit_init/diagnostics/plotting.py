@@ -28,7 +28,7 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, overload
+from typing import TYPE_CHECKING, Final, Protocol, overload
 
 import numpy as np
 
@@ -37,11 +37,12 @@ from unit_init.errors import BackendUnavailableError, ParameterError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure as Figure  # re-exported: report and compare take matplotlib's types from here
 
-    from unit_init.diagnostics.report import Report
+    from unit_init.diagnostics.network import Histogram
+    from unit_init.diagnostics.verdict import Verdict
 
-__all__ = ["FORMATS", "MIN_RANGE", "check_path", "figure_of", "plot_reports", "png_of"]
+__all__ = ["FORMATS", "MIN_RANGE", "Plotted", "check_path", "figure_of", "plot_reports", "png_of"]
 
 FORMATS: Final = (".png", ".svg")
 MIN_RANGE: Final = (1e-3, 1e3)
@@ -51,6 +52,29 @@ _STYLES: Final = ("-", "--", "-.", ":")
 _MARKERS: Final = ("o", "s", "^", "D", "v", "P", "X", "*")
 _MARKS: Final = 8
 """About this many markers per curve (see ``_marked``)."""
+
+
+class Plotted(Protocol):
+    """What a figure reads from a report: :class:`~unit_init.diagnostics.report.Report` is one.
+
+    Figures depend on these fields only, so this module never imports the
+    report, which draws itself with :func:`plot_reports`.
+    """
+
+    @property
+    def initializer(self) -> str: ...
+    @property
+    def activation(self) -> str: ...
+    @property
+    def verdict(self) -> Verdict: ...
+    @property
+    def depth(self) -> int: ...
+    @property
+    def activation_std(self) -> tuple[float, ...]: ...
+    @property
+    def gradient_std(self) -> tuple[float, ...]: ...
+    @property
+    def histograms(self) -> tuple[Histogram, ...]: ...
 
 
 def check_path(path: str | Path) -> Path:
@@ -105,7 +129,7 @@ def _limits(values: Sequence[float], band: tuple[float, float] | None) -> tuple[
     return min([MIN_RANGE[0], *shown]) / margin, max([MIN_RANGE[1], *shown]) * margin
 
 
-def _same_as(reports: Sequence[Report], field: str) -> list[str | None]:
+def _same_as(reports: Sequence[Plotted], field: str) -> list[str | None]:
     """Per report, the initializer of the first earlier report with the same curve (to 1e-6), else None."""
     curves = [np.asarray(_positive(getattr(report, field))) for report in reports]
     return [
@@ -126,7 +150,7 @@ def _marked(values: Sequence[float], index: int) -> list[int]:
     return sorted({*range(index % step, len(values), step), drawable[0], drawable[-1]})
 
 
-def _band(report: Report, field: str) -> tuple[float, float] | None:
+def _band(report: Plotted, field: str) -> tuple[float, float] | None:
     """The stable band of a report's field, around the layer the verdict's ratio is taken from."""
     reference = report.activation_std[0] if field == "activation_std" else report.gradient_std[-1]
     if not (math.isfinite(reference) and reference > 0):
@@ -134,7 +158,7 @@ def _band(report: Report, field: str) -> tuple[float, float] | None:
     return reference * VANISHING_BELOW, reference * EXPLODING_ABOVE
 
 
-def _curves(axes: Axes, reports: Sequence[Report], field: str, title: str) -> None:
+def _curves(axes: Axes, reports: Sequence[Plotted], field: str, title: str) -> None:
     band = _band(reports[0], field) if len(reports) == 1 else None
     repeats = _same_as(reports, field)
     drawn: list[float] = []
@@ -165,7 +189,7 @@ def _curves(axes: Axes, reports: Sequence[Report], field: str, title: str) -> No
         axes.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2)
 
 
-def _histograms(axes: Axes, report: Report) -> None:
+def _histograms(axes: Axes, report: Plotted) -> None:
     """Each histogrammed layer over its own 40 bins: fraction of values per bin, log y, shared x.
 
     A layer whose values collapsed towards 0 shows as a spike at 0 beside the wider early layers.
@@ -183,7 +207,7 @@ def _histograms(axes: Axes, report: Report) -> None:
         axes.text(0.5, 0.5, "overflowed at layer 1", ha="center", va="center", transform=axes.transAxes)
 
 
-def figure_of(reports: Sequence[Report]) -> Figure:
+def figure_of(reports: Sequence[Plotted]) -> Figure:
     """A new Figure of ``reports``: std curves on top, one histogram panel per report.
 
     ``figure.axes`` are, in order: activation stds, gradient stds, then the
@@ -217,16 +241,16 @@ def _png(figure: Figure, dpi: float) -> bytes:
     return buffer.getvalue()
 
 
-def png_of(reports: Sequence[Report], *, dpi: int) -> bytes:
+def png_of(reports: Sequence[Plotted], *, dpi: int) -> bytes:
     """The figure of ``reports`` as PNG bytes (what a notebook shows)."""
     return _png(figure_of(reports), dpi)
 
 
 @overload
-def plot_reports(reports: Sequence[Report], path: None = None, *, dpi: int = ...) -> Figure: ...
+def plot_reports(reports: Sequence[Plotted], path: None = None, *, dpi: int = ...) -> Figure: ...
 @overload
-def plot_reports(reports: Sequence[Report], path: str | Path, *, dpi: int = ...) -> Path: ...
-def plot_reports(reports: Sequence[Report], path: str | Path | None = None, *, dpi: int = 100) -> Figure | Path:
+def plot_reports(reports: Sequence[Plotted], path: str | Path, *, dpi: int = ...) -> Path: ...
+def plot_reports(reports: Sequence[Plotted], path: str | Path | None = None, *, dpi: int = 100) -> Figure | Path:
     """Draw ``reports`` into one figure; return it, or save it to ``path`` and return the path.
 
     Parameters

@@ -17,7 +17,7 @@ from unit_init.diagnostics.verdict import Verdict
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from matplotlib.figure import Figure
+    from unit_init.diagnostics.plotting import Figure
 
 __all__ = ["Report", "json_safe", "ratio_headers"]
 

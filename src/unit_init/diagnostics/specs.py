@@ -55,7 +55,7 @@ def parse(text: str) -> Initializer:
     spec = cast("Initializer", get(name.strip()))  # get() gives None only for None
     if not arguments.strip():
         return spec
-    accepted = [f.name for f in dataclasses.fields(spec)]
+    accepted = [f.name for f in dataclasses.fields(spec) if f.init]
     kwargs: dict[str, int | float | str] = {}
     for item in arguments.split(","):
         key, sep, value = (part.strip() for part in item.partition("="))
@@ -92,7 +92,7 @@ def label(spec: Initializer) -> str:
     changed = [
         (f.name, getattr(spec, f.name))
         for f in dataclasses.fields(spec)
-        if getattr(spec, f.name) != f.default
+        if f.init and getattr(spec, f.name) != f.default
     ]
     if name is None or not all(isinstance(value, (int, float, str)) for _, value in changed):
         return repr(spec)
