@@ -48,8 +48,8 @@ def test_bad_shapes(shape: object) -> None:
 def test_rank_too_low() -> None:
     with pytest.raises(ui.ShapeError, match="Orthogonal needs a rank >= 2"):
         ui.orthogonal((5,))
-    with pytest.raises(ui.ShapeError, match="Identity needs a rank 2"):
-        ui.identity((2, 2, 2))
+    with pytest.raises(ui.ShapeError, match="Identity needs a rank >= 2"):
+        ui.identity((4,))
 
 
 def test_dtypes() -> None:
@@ -57,8 +57,8 @@ def test_dtypes() -> None:
         ui.he_normal((2, 2), dtype="int32")
     with pytest.raises(ui.DTypeError, match="Did you mean 'float32'"):
         ui.zeros((2,), dtype="flaot32")
-    with pytest.raises(ui.DTypeError):
-        ui.zeros((2,), dtype=np.complex64)
+    with pytest.raises(ui.DTypeError, match="RandomUniform has no complex form"):
+        ui.random_uniform((2,), dtype=np.complex64)
     with pytest.raises(ui.ParameterError, match="cannot be stored exactly"):
         ui.constant((2,), value=0.5, dtype="int32")
     with pytest.raises(ui.ParameterError, match="cannot be stored exactly"):

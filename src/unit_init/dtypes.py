@@ -21,13 +21,16 @@ import numpy as np
 from unit_init.errors import DTypeError, abbreviate, closest
 
 __all__ = [
+    "COMPLEX_DTYPES",
     "FLOAT_DTYPES",
     "INTEGER_DTYPES",
     "canonical_dtype",
+    "is_complex",
     "is_float",
     "largest_at_or_below",
     "largest_below",
     "largest_finite",
+    "real_dtype",
     "smallest_at_or_above",
     "work_dtype",
 ]
@@ -36,9 +39,12 @@ FLOAT_DTYPES: Final = ("float16", "bfloat16", "float32", "float64")
 INTEGER_DTYPES: Final = (
     "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
 )
+COMPLEX_DTYPES: Final = ("complex64", "complex128")
+"""Complex dtypes: real and imaginary parts of :func:`real_dtype` (see docs/complex.md)."""
 _ALIASES: Final = {
     "half": "float16", "float": "float32", "double": "float64",
     "bf16": "bfloat16", "fp16": "float16", "fp32": "float32", "fp64": "float64",
+    "cfloat": "complex64", "cdouble": "complex128",
 }
 # Significand bits (without the implicit one) of each float dtype.
 _MANTISSA_BITS: Final = {"float16": 10, "bfloat16": 7, "float32": 23, "float64": 52}
@@ -55,9 +61,9 @@ def canonical_dtype(dtype: Any) -> str:
     name = _native_name(dtype)
     name = name.removeprefix("torch.").removeprefix("tf.").removeprefix("jnp.")
     name = _ALIASES.get(name, name)
-    if name in FLOAT_DTYPES or name in INTEGER_DTYPES:
+    known = FLOAT_DTYPES + INTEGER_DTYPES + COMPLEX_DTYPES
+    if name in known:
         return name
-    known = FLOAT_DTYPES + INTEGER_DTYPES
     msg = (
         f"dtype={abbreviate(dtype)} is not supported; accepted: {', '.join(known)} "
         f"or the matching native dtype object.{closest(name, known)}"
@@ -86,6 +92,22 @@ def is_float(dtype: str) -> bool:
     return dtype in FLOAT_DTYPES
 
 
+def is_complex(dtype: str) -> bool:
+    """Whether the canonical ``dtype`` is a complex type."""
+    return dtype in COMPLEX_DTYPES
+
+
+def real_dtype(dtype: str) -> str:
+    """The dtype of a complex ``dtype``'s real and imaginary parts; any other ``dtype`` unchanged.
+
+    Examples
+    --------
+    >>> real_dtype("complex64"), real_dtype("complex128"), real_dtype("bfloat16")
+    ('float32', 'float64', 'bfloat16')
+    """
+    return {"complex64": "float32", "complex128": "float64"}.get(dtype, dtype)
+
+
 def largest_finite(dtype: str) -> float:
     """The largest finite value of the float ``dtype``: ``(2 − 2^−m) · 2^emax`` with ``m`` significand bits.
 
@@ -99,8 +121,8 @@ def largest_finite(dtype: str) -> float:
 
 
 def work_dtype(dtype: str) -> Literal["float32", "float64"]:
-    """The dtype to sample in before the single final cast to ``dtype``."""
-    return "float64" if dtype == "float64" else "float32"
+    """The dtype to sample in before the single final cast to ``dtype`` (a complex dtype's parts are drawn in its :func:`real_dtype`)."""
+    return "float64" if real_dtype(dtype) == "float64" else "float32"
 
 
 @functools.lru_cache(maxsize=1024)

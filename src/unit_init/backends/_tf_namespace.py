@@ -25,6 +25,7 @@ __all__ = [
     "add",
     "any",
     "arange",
+    "argsort",
     "asarray",
     "astype",
     "bitwise_and",
@@ -33,19 +34,23 @@ __all__ = [
     "bitwise_right_shift",
     "bitwise_xor",
     "clip",
+    "cos",
     "expand_dims",
     "eye",
     "full",
     "linalg",
     "log",
+    "log1p",
     "matrix_transpose",
     "multiply",
     "permute_dims",
     "reshape",
     "sign",
+    "sin",
     "sqrt",
     "stack",
     "where",
+    "zeros_like",
 ]
 
 float32 = tf.float32
@@ -103,6 +108,21 @@ def log(x: Tensor) -> Tensor:
         return tf.math.log(x)
 
 
+def log1p(x: Tensor) -> Tensor:
+    with tf.device(x.device):
+        return tf.math.log1p(x)
+
+
+def cos(x: Tensor) -> Tensor:
+    with tf.device(x.device):
+        return tf.math.cos(x)
+
+
+def sin(x: Tensor) -> Tensor:
+    with tf.device(x.device):
+        return tf.math.sin(x)
+
+
 def sqrt(x: Tensor) -> Tensor:
     with tf.device(x.device):
         return tf.math.sqrt(x)
@@ -126,6 +146,17 @@ def clip(x: Tensor, min: float, max: float) -> Tensor:
 def where(condition: Tensor, x1: Tensor, x2: Tensor) -> Tensor:
     with tf.device(x1.device):
         return tf.where(condition, x1, x2)
+
+
+def argsort(x: Tensor, *, axis: int = -1) -> Tensor:
+    """The indices that sort ``x`` along ``axis`` (ascending; ties in any order, as the standard allows by default)."""
+    with tf.device(x.device):
+        return tf.argsort(x, axis=axis)
+
+
+def zeros_like(x: Tensor) -> Tensor:
+    with tf.device(x.device):
+        return tf.zeros_like(x)
 
 
 def any(x: Tensor) -> Tensor:

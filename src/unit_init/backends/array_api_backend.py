@@ -28,13 +28,14 @@ import array_api_compat
 import numpy as np
 
 from unit_init.backends.base import Backend
+from unit_init.backends.devices import absent_device, device_request
 from unit_init.backends.numpy_backend import NumpyBackend
-from unit_init.dtypes import FLOAT_DTYPES, INTEGER_DTYPES, canonical_dtype
-from unit_init.errors import DeviceError, DTypeError, SeedError, abbreviate
+from unit_init.dtypes import COMPLEX_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES, canonical_dtype
+from unit_init.errors import DTypeError, SeedError, abbreviate
 
 __all__ = ["ArrayApiBackend"]
 
-_SUPPORTED = FLOAT_DTYPES + INTEGER_DTYPES
+_SUPPORTED = FLOAT_DTYPES + INTEGER_DTYPES + COMPLEX_DTYPES
 _QUOTED_ARGUMENT = re.compile(r"[\w.]*\(\s*['\"]([^'\"]+)['\"]\s*\)")  # Device('device1') -> device1
 
 
@@ -61,7 +62,6 @@ class ArrayApiBackend(Backend):
         The Array-API namespace module, e.g. ``array_api_strict``.
     """
 
-    extra = None
     mutable = False
 
     def __init__(self, namespace: types.ModuleType) -> None:
@@ -88,27 +88,26 @@ class ArrayApiBackend(Backend):
         return [default, *(device for device in devices if device != default)]
 
     def resolve_device(self, device: Any) -> Any:
-        """A device of the namespace for ``None``, a device object, its name, or ``"cpu"``."""
+        """A device of the namespace for ``None``, a device object, its name, or a portable ``"cpu:N"``/``"gpu:N"``.
+
+        A portable string picks the ``N``-th device whose name says the
+        platform (``"cpu"``; ``"cuda"`` or ``"gpu"``).
+        """
         devices = self._devices()
         if device is None:
             return devices[0]
         if isinstance(device, str):
-            wanted = device.strip()
-            if wanted.lower() in ("cpu", "cpu:0"):
-                cpus = [d for d in devices if "cpu" in _device_name(d).lower()]
-                if cpus:
-                    return cpus[0]
-            named = [d for d in devices if wanted in _device_names(d)]
+            named = [d for d in devices if device.strip() in _device_names(d)]
+            request = device_request(device)
+            if not named and request is not None:
+                words = ("cuda", "gpu") if request.platform == "gpu" else (request.platform,)
+                named = [d for d in devices if any(word in _device_name(d).lower() for word in words)][request.index or 0 :]
             if named:
                 return named[0]
         elif any(device == d for d in devices):
             return device
-        present = ", ".join(repr(_device_name(d)) for d in devices)
-        msg = (
-            f"device={abbreviate(device)} is not a device of the {self.name} backend; present: {present} "
-            f"(pass a name, one of {self.name}'s device objects, 'cpu' for its CPU device, or None for the default)."
-        )
-        raise DeviceError(msg)
+        why = f" (pass a name, one of {self.name}'s device objects, 'cpu' for its CPU device, or None for the default)"
+        raise absent_device(device, self.name, ", ".join(repr(_device_name(d)) for d in devices), why)
 
     def native_dtype(self, dtype: str) -> Any:
         native = getattr(self.xp, dtype, None) if dtype in _SUPPORTED else None

@@ -1,5 +1,52 @@
 """What a backend is: the small set of primitives the specification layer draws with.
 
+A backend is one :class:`Backend` subclass plus one
+:class:`~unit_init.backends.registry.BackendRecord` that names it. It must
+give eight things; everything else has a generic default written once over
+its Array-API namespace ``xp``, which a backend overrides only where its
+framework does better or differs.
+
+=============================  ==================================================================
+required                       what it does
+=============================  ==================================================================
+``name``                       the name ``backend=`` takes (a class attribute)
+``xp``                         its Array-API namespace (a class attribute)
+:meth:`resolve_device`         ``None``, a portable string (parsed by
+                               :func:`~unit_init.backends.devices.device_request`) or a native
+                               device object -> the native device
+:meth:`native_dtype`           a canonical dtype name -> the native dtype
+:meth:`generator`              an int seed or a native generator/key -> the generator draws use
+:meth:`uniform`                ``U[0, 1)`` in float32 or float64, on the device
+:meth:`normal`                 ``N(0, 1)`` in float32 or float64, on the device
+:meth:`owns`                   whether an array is one of its own (``like=`` dispatch)
+=============================  ==================================================================
+
+=====================================  ============================================================
+optional capability                    default
+=====================================  ============================================================
+:meth:`dtype_on`                       :meth:`native_dtype` (every device has every dtype)
+:meth:`erfinv`                         none; needed only with ``inverse_cdf_truncation``
+:meth:`truncated_normal`               composed of :meth:`normal` or :meth:`uniform`
+:meth:`uniform_between`,               :meth:`uniform` or :meth:`normal` then :meth:`affine`;
+:meth:`normal_scaled`                  override with a one-kernel draw
+:meth:`placement`                      no scope (operators run where their inputs live)
+:meth:`free_bytes`                     the host's free memory
+:meth:`block_streams`                  ``None``: large draws are not split into blocks
+:meth:`device_of`, :meth:`dtype_of`    ``array.device``, the canonical name of ``array.dtype``
+:meth:`to_numpy`                       ``numpy.asarray``
+:meth:`full`, :meth:`eye`,             ``xp``'s functions
+:meth:`affine`, :meth:`cast`,
+:meth:`clip`, :meth:`qr`
+:meth:`split_seed`                     the same (stateful) generator for every draw
+:meth:`numerics`                       ``xp`` (a fuller namespace for diagnostics)
+:meth:`sharded`                        refused: the backend builds no sharded arrays
+=====================================  ============================================================
+
+Declared capabilities are class attributes: ``mutable`` (arrays take
+in-place item assignment), ``inverse_cdf_truncation`` (truncated normals
+across 0 by ``erfinv`` of a uniform) and ``word_dtype`` (the 32-bit word
+dtype of the portable stream).
+
 Invariants every backend keeps:
 
 * it imports its framework only when it is instantiated (the registry does that
@@ -11,11 +58,6 @@ Invariants every backend keeps:
   dtype (float32 or float64) asked for; every generator advances on each draw;
 * dtypes cross this interface as canonical names (``"bfloat16"``), devices as
   the native objects returned by :meth:`Backend.resolve_device`.
-
-:class:`Backend` gives generic implementations of the deterministic
-primitives on top of the backend's Array-API namespace ``xp``; a backend
-overrides them where its framework has something faster (in-place scaling, a
-native truncated normal).
 
 Portable streams (``rng="portable"``): when the generator is a
 :class:`~unit_init.portable.stream.PortableStream`, ``uniform``, ``normal`` and
@@ -35,10 +77,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from unit_init.backends import blocks
+from unit_init.backends.host import host_free_bytes
 from unit_init.dtypes import canonical_dtype
+from unit_init.errors import ParameterError
 from unit_init.portable import stream as portable
 from unit_init.portable.ndtri import quantile
-from unit_init.resources import host_free_bytes
 from unit_init.spec.distributions import normal_mass, normal_tail
 
 if TYPE_CHECKING:
@@ -77,10 +120,9 @@ def _routes_portable(name: str, method: Callable[..., Any]) -> Callable[..., Any
 
 
 class Backend:
-    """Base class of backends. Subclasses set ``name``, ``extra``, ``xp`` and the RNG primitives."""
+    """Base class of backends. Subclasses set ``name`` and ``xp`` and implement the required primitives (module docstring)."""
 
     name: str  # a class attribute, or set per instance (the Array-API backend is named after its namespace)
-    extra: ClassVar[str | None] = None  # the ``pip install "unit-init[extra]"`` that brings the framework
     xp: Any
     mutable: ClassVar[bool] = False  # arrays support in-place item assignment
     inverse_cdf_truncation: ClassVar[bool] = False  # intervals across 0 by erfinv of a uniform (needs erfinv), not re-drawn
@@ -96,7 +138,12 @@ class Backend:
     # --- framework-specific: every backend implements these --------------------------
 
     def resolve_device(self, device: Any) -> Any:
-        """The native device for a portable string, a native object or ``None`` (the default)."""
+        """The native device for ``None`` (the default), a portable string or a native object.
+
+        A portable string is read with :func:`~unit_init.backends.devices.device_request`;
+        errors come from :func:`~unit_init.backends.devices.unknown_device` and
+        :func:`~unit_init.backends.devices.absent_device`.
+        """
         raise NotImplementedError
 
     def native_dtype(self, dtype: str) -> Any:
@@ -202,7 +249,10 @@ class Backend:
         raise NotImplementedError
 
     def owns(self, array: Any) -> bool:
-        """Whether ``array`` belongs to this backend (checked without importing anything)."""
+        """Whether ``array`` is one of this backend's arrays: how ``like=`` finds its backend (:func:`~unit_init.backends.registry.backend_for_array`).
+
+        Checked without importing anything the array's own type does not already need.
+        """
         raise NotImplementedError
 
     def device_of(self, array: Any) -> Any:
@@ -221,10 +271,19 @@ class Backend:
         """
         return contextlib.nullcontext()
 
+    def numerics(self) -> Any:
+        """A NumPy-like namespace that computes on this backend's arrays (``matmul``, ``std``, ``tensordot``, …).
+
+        ``xp`` by default; a backend whose ``xp`` holds only what drawing needs
+        returns a fuller one (TensorFlow: ``tf.experimental.numpy``). Used with
+        :meth:`placement` by :mod:`unit_init.diagnostics.network`.
+        """
+        return self.xp
+
     def free_bytes(self, device: Any) -> int | None:
         """The bytes still free on ``device``, as its framework reports them (``None``: unknown or unlimited).
 
-        Defaults to the host's (:func:`unit_init.resources.host_free_bytes`);
+        Defaults to the host's (:func:`unit_init.backends.host.host_free_bytes`);
         backends with accelerators ask their framework. The memory guard
         (:mod:`unit_init.resources`) compares each draw's estimate with it.
         """
@@ -274,6 +333,26 @@ class Backend:
 
         return np.asarray(array)
 
+    def split_seed(self, seed: Any, count: int) -> tuple[Any, ...]:
+        """``count`` seeds for separate draws (a layer's weight and bias) from one native seed object of this backend.
+
+        The default gives the same generator ``count`` times: a stateful
+        generator advances on each draw, so the draws differ. A backend whose
+        keys are values (JAX) splits them.
+        """
+        return (seed,) * count
+
+    def sharded(self, shape: tuple[int, ...], layout: Any, shard: Callable[[Any, Any], Any]) -> Any:
+        """The global array of ``shape`` laid out by ``layout``, each shard made on its own device by ``shard(device, block)``.
+
+        ``layout`` is the framework's description of the sharding (a
+        ``jax.sharding.Sharding``; a torch ``(device_mesh, placements)``);
+        ``block`` is the shard's index into the global array. The default
+        refuses: the backend builds no sharded arrays.
+        """
+        msg = f"the {self.name} backend builds no sharded arrays; sharding= needs jax, device_mesh= needs torch."
+        raise ParameterError(msg)
+
     # --- generic: written once over ``xp``, overridden where a framework is faster ---
 
     def full(self, shape: tuple[int, ...], value: float, dtype: str, device: Any) -> Any:
@@ -292,6 +371,10 @@ class Backend:
 
     def clip(self, x: Any, low: float, high: float) -> Any:
         return self.xp.clip(x, low, high)
+
+    def to_complex(self, real: Any, imag: Any, dtype: str) -> Any:
+        """``real + i·imag`` as the complex ``dtype``, from two arrays of its real dtype (the parts a complex law draws)."""
+        return self.cast(real, dtype) + self.cast(imag, dtype) * 1j
 
     def qr(self, x: Any) -> tuple[Any, Any]:
         """Reduced QR of a (batch of) matrices with at least as many rows as columns."""

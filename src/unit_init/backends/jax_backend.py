@@ -36,8 +36,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from unit_init.backends.base import Backend, straddles_zero
-from unit_init.dtypes import FLOAT_DTYPES, INTEGER_DTYPES
-from unit_init.errors import DeviceError, DTypeError, SeedError, abbreviate
+from unit_init.backends.devices import absent_device, accepted_forms, device_request, unknown_device
+from unit_init.dtypes import COMPLEX_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES
+from unit_init.errors import DeviceError, DTypeError, ParameterError, SeedError, abbreviate
 from unit_init.spec.distributions import Distribution, Draw
 
 __all__ = ["TRACES", "JaxBackend", "KeyStream"]
@@ -45,8 +46,9 @@ __all__ = ["TRACES", "JaxBackend", "KeyStream"]
 TRACES: Final[collections.Counter[str]] = collections.Counter()
 """How many times each sampler kind was traced (compiled); it grows only for new shapes, dtypes or devices."""
 
-_PLATFORMS: Final = {"cpu": "cpu", "gpu": "gpu", "cuda": "gpu", "rocm": "gpu", "tpu": "tpu"}
-_WIDE: Final = ("float64", "int64", "uint64")
+_PLATFORMS: Final = ("cpu", "gpu", "tpu")  # JAX's platform names are the portable ones
+_ACCEPTED: Final = accepted_forms(_PLATFORMS, "a jax.Device")
+_WIDE: Final = ("float64", "int64", "uint64", "complex128")
 
 
 def _platform_devices(platform: str) -> list[jax.Device]:
@@ -168,35 +170,28 @@ def _fused(
 
 class JaxBackend(Backend):
     name = "jax"
-    extra = "jax"
     xp = jnp
 
     def resolve_device(self, device: Any) -> jax.Device | None:
         """``None`` stays ``None`` (uncommitted, as ``jax.random``); a string or ``jax.Device`` is the device to commit to."""
         if device is None or isinstance(device, jax.Device):
             return device
-        if isinstance(device, str):
-            platform, _, index = device.lower().partition(":")
-            if platform in _PLATFORMS and (index == "" or (index.isascii() and index.isdigit() and len(index) < 10)):
-                devices = _platform_devices(_PLATFORMS[platform])
-                if int(index or 0) < len(devices):
-                    return devices[int(index or 0)]
-                msg = f"device={abbreviate(device)} is not present on the jax backend; present: {_present()}."
-                raise DeviceError(msg)
-        msg = (
-            f"device={abbreviate(device)} is not a jax device; pass a jax.Device, None, or 'cpu', 'cpu:N', 'gpu', "
-            f"'gpu:N', 'cuda:N', 'tpu:N'. Present: {_present()}."
-        )
-        raise DeviceError(msg)
+        request = device_request(device)
+        if request is None or request.platform not in _PLATFORMS:
+            raise unknown_device(device, "jax", _ACCEPTED, _present())
+        devices = _platform_devices(request.platform)
+        if (request.index or 0) >= len(devices):
+            raise absent_device(device, "jax", _present())
+        return devices[request.index or 0]
 
     def native_dtype(self, dtype: str) -> Any:
-        if dtype not in FLOAT_DTYPES + INTEGER_DTYPES:
-            msg = f"dtype={dtype!r} is not supported by the jax backend; accepted: {', '.join(FLOAT_DTYPES + INTEGER_DTYPES)}."
+        if dtype not in FLOAT_DTYPES + INTEGER_DTYPES + COMPLEX_DTYPES:
+            msg = f"dtype={dtype!r} is not supported by the jax backend; accepted: {', '.join(FLOAT_DTYPES + INTEGER_DTYPES + COMPLEX_DTYPES)}."
             raise DTypeError(msg)
         if dtype in _WIDE and _narrowed(dtype):
             msg = (
                 f"dtype={dtype!r} needs JAX's 64-bit mode, which is off (JAX would silently give "
-                f"{dtype.replace('64', '32')}); enable it at startup with "
+                f"{jax.dtypes.canonicalize_dtype(np.dtype(dtype)).name}); enable it at startup with "
                 'jax.config.update("jax_enable_x64", True) or the environment variable JAX_ENABLE_X64=1.'
             )
             raise DTypeError(msg)
@@ -279,3 +274,18 @@ class JaxBackend(Backend):
 
     def to_numpy(self, array: Any) -> Any:
         return np.asarray(jax.device_get(array))
+
+    def split_seed(self, seed: Any, count: int) -> tuple[Any, ...]:
+        """A key split into ``count`` keys with ``jax.random.split``; any other seed object given ``count`` times."""
+        return tuple(jax.random.split(seed, count)) if isinstance(seed, jax.Array) else (seed,) * count
+
+    def sharded(self, shape: tuple[int, ...], layout: Any, shard: Callable[[Any, Any], Any]) -> jax.Array:
+        """One shard per addressable device of the ``jax.sharding.Sharding`` ``layout`` (replicated shards on each of their devices).
+
+        The shards are assembled with ``jax.make_array_from_single_device_arrays``.
+        """
+        if not isinstance(layout, jax.sharding.Sharding):
+            msg = f"sharding={abbreviate(layout)} is not a jax.sharding.Sharding (e.g. NamedSharding(mesh, PartitionSpec('x')))."
+            raise ParameterError(msg)
+        indices = layout.addressable_devices_indices_map(shape)
+        return jax.make_array_from_single_device_arrays(shape, layout, [shard(device, index) for device, index in indices.items()])

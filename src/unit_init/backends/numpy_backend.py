@@ -13,27 +13,31 @@ from __future__ import annotations
 
 from typing import Any
 
-import array_api_compat
 import array_api_compat.numpy
 import numpy as np
 
 from unit_init.backends.base import Backend
-from unit_init.errors import DeviceError, DTypeError, SeedError, abbreviate
+from unit_init.backends.devices import absent_device, device_request, unknown_device
+from unit_init.errors import DTypeError, SeedError, abbreviate
 
 __all__ = ["NumpyBackend"]
 
 
 class NumpyBackend(Backend):
     name = "numpy"
-    extra = None
     xp = array_api_compat.numpy
     mutable = True
 
     def resolve_device(self, device: Any) -> Any:
-        if device is None or (isinstance(device, str) and device in ("cpu", "cpu:0")):
+        """``"cpu"`` for ``None``, ``"cpu"`` or ``"cpu:0"``: NumPy has one device."""
+        if device is None:
             return "cpu"
-        msg = f"device={abbreviate(device)} is not available on the numpy backend; present: 'cpu'."
-        raise DeviceError(msg)
+        request = device_request(device)
+        if request is not None and request.platform == "cpu" and not request.index:
+            return "cpu"
+        if request is not None:
+            raise absent_device(device, "numpy", "'cpu'")
+        raise unknown_device(device, "numpy", "None, 'cpu' or 'cpu:0'", "'cpu'")
 
     def native_dtype(self, dtype: str) -> Any:
         if dtype == "bfloat16":
@@ -65,7 +69,7 @@ class NumpyBackend(Backend):
         return [np.random.Generator(np.random.PCG64(np.random.SeedSequence(row))) for row in words.tolist()]
 
     def owns(self, array: Any) -> bool:
-        return bool(array_api_compat.is_numpy_array(array))
+        return isinstance(array, (np.ndarray, np.generic))
 
     def device_of(self, array: Any) -> Any:
         return "cpu"

@@ -32,7 +32,8 @@ import tensorflow as tf
 
 from unit_init.backends import _tf_namespace
 from unit_init.backends.base import Backend
-from unit_init.errors import DeviceError, SeedError, abbreviate
+from unit_init.backends.devices import absent_device, accepted_forms, device_request, unknown_device
+from unit_init.errors import SeedError, abbreviate
 from unit_init.spec.distributions import Distribution, Draw
 
 if TYPE_CHECKING:
@@ -43,7 +44,8 @@ __all__ = ["TRACES", "GeneratorStream", "SeedStream", "TensorflowBackend"]
 TRACES: Final[collections.Counter[str]] = collections.Counter()
 """How many samplers were traced (compiled); it grows only for new distributions, shapes, dtypes or devices."""
 
-_TYPES: Final = {"cpu": "CPU", "gpu": "GPU", "cuda": "GPU", "tpu": "TPU"}
+_PLATFORMS: Final = ("cpu", "gpu", "tpu")  # TensorFlow's device types, upper-cased
+_ACCEPTED: Final = accepted_forms(_PLATFORMS, "a TensorFlow name such as '/GPU:0' or a tf.DeviceSpec")
 _LOCAL: Final = "/job:localhost/replica:0/task:0"
 
 
@@ -116,7 +118,6 @@ def _compiled(backend: TensorflowBackend, distribution: Distribution, shape: tup
 
 class TensorflowBackend(Backend):
     name = "tensorflow"
-    extra = "tensorflow"
     xp = _tf_namespace
     inverse_cdf_truncation = True  # half the cost of stateless_truncated_normal (which draws twice), any bounds, one graph
 
@@ -125,9 +126,9 @@ class TensorflowBackend(Backend):
         if device is None:
             gpus = [name for name in present if ":GPU:" in name]
             return _LOCAL + (gpus[0] if gpus else "/device:CPU:0")
-        kind, _, index = device.lower().partition(":") if isinstance(device, str) else ("", "", "")
-        if kind in _TYPES and (index == "" or (index.isascii() and index.isdigit() and len(index) < 10)):
-            spec = tf.DeviceSpec(device_type=_TYPES[kind], device_index=int(index or 0))
+        request = device_request(device)
+        if request is not None and request.platform in _PLATFORMS:
+            spec = tf.DeviceSpec(device_type=request.platform.upper(), device_index=request.index or 0)
         elif isinstance(device, tf.DeviceSpec):
             spec = device
         elif isinstance(device, str) and device.startswith("/"):
@@ -138,16 +139,11 @@ class TensorflowBackend(Backend):
         else:
             spec = None
         if spec is None:
-            msg = (
-                f"device={abbreviate(device)} is not a tensorflow device; pass None, 'cpu', 'cpu:N', 'gpu', 'gpu:N', "
-                f"'cuda:N', 'tpu:N', a TensorFlow name such as '/GPU:0', or a tf.DeviceSpec. Present: {present}."
-            )
-            raise DeviceError(msg)
+            raise unknown_device(device, "tensorflow", _ACCEPTED, str(present))
         name = f"/device:{(spec.device_type or '').upper()}:{spec.device_index or 0}"
         local = spec.job in (None, "localhost") and spec.replica in (None, 0) and spec.task in (None, 0)
         if not local or name not in present:
-            msg = f"device={abbreviate(device)} is not present on the tensorflow backend; present: {present}."
-            raise DeviceError(msg)
+            raise absent_device(device, "tensorflow", str(present))
         return _LOCAL + name
 
     def native_dtype(self, dtype: str) -> Any:
@@ -167,6 +163,9 @@ class TensorflowBackend(Backend):
 
     def placement(self, device: Any) -> contextlib.AbstractContextManager[Any]:
         return tf.device(device)  # type: ignore[no-any-return]
+
+    def numerics(self) -> Any:
+        return tf.experimental.numpy
 
     def uniform(self, generator: SeedStream | GeneratorStream, shape: tuple[int, ...], dtype: str, device: Any) -> Tensor:
         with tf.device(device):

@@ -21,21 +21,24 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, Final, cast
 
-import array_api_compat
 import array_api_compat.torch
 import numpy as np
 import torch
 
 from unit_init.backends.base import Backend
-from unit_init.dtypes import FLOAT_DTYPES, INTEGER_DTYPES
-from unit_init.errors import DeviceError, DTypeError, SeedError, abbreviate
+from unit_init.backends.devices import absent_device, accepted_forms, device_request, unknown_device
+from unit_init.backends.mesh import mesh_block
+from unit_init.dtypes import COMPLEX_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES
+from unit_init.errors import DeviceError, DTypeError, ParameterError, SeedError, abbreviate
 
 __all__ = ["TorchBackend"]
 
-_ACCEPTED = "None, 'cpu', 'cuda', 'cuda:N', 'gpu', 'gpu:N', 'mps', 'xpu', 'meta' or a torch.device"
+_PLATFORMS: Final = ("cpu", "gpu", "mps", "xpu", "meta")  # portable platforms torch has ("gpu" is "cuda", also on ROCm)
+_ACCEPTED: Final = accepted_forms(_PLATFORMS, "a torch.device")
 _ACCELERATORS = ("cuda", "xpu")  # device types with torch.<type>.is_available / device_count / current_device
 
 
@@ -81,7 +84,7 @@ def _why_absent(device: torch.device) -> str:
 
 _CPU: Final = torch.device("cpu")
 _NATIVE_DTYPES: Final[dict[str, torch.dtype]] = {
-    name: native for name in FLOAT_DTYPES + INTEGER_DTYPES if isinstance(native := getattr(torch, name, None), torch.dtype)
+    name: native for name in FLOAT_DTYPES + INTEGER_DTYPES + COMPLEX_DTYPES if isinstance(native := getattr(torch, name, None), torch.dtype)
 }
 
 
@@ -89,7 +92,6 @@ class TorchBackend(Backend):
     """Native ``torch.Tensor`` results, drawn on the target device."""
 
     name = "torch"
-    extra = "torch"
     xp = array_api_compat.torch
     mutable = True
     inverse_cdf_truncation = True  # erfinv is vectorized and multi-threaded: ≈1.2 normal draws, no device sync
@@ -104,40 +106,30 @@ class TorchBackend(Backend):
             device = torch.get_default_device()
             if device.type == "cpu":  # the common case, without re-checking
                 return _CPU
-        if isinstance(device, str):
-            kind, colon, index = device.strip().lower().partition(":")
-            try:
-                device = torch.device(("cuda" if kind == "gpu" else kind) + colon + index)
-            except RuntimeError:
-                device = None
+        request = device_request(device)
+        if request is not None and request.platform in _PLATFORMS:
+            kind = "cuda" if request.platform == "gpu" else request.platform
+            device = torch.device(kind) if request.index is None else torch.device(kind, request.index)
         if not isinstance(device, torch.device):
-            msg = (
-                f"device={abbreviate(requested)} is not a torch device; accepted: {_ACCEPTED}. "
-                f"Present: {_names(_present())}."
-            )
-            raise DeviceError(msg)
+            raise unknown_device(requested, "torch", _ACCEPTED, _names(_present()))
         resolved = _with_index(device)
         if resolved.type in ("cpu", "meta"):  # always present
             return resolved
         present = _present()
         if resolved not in present:
-            msg = (
-                f"device={abbreviate(requested)} is not available on the torch backend{_why_absent(resolved)}; "
-                f"present: {_names(present)}."
-            )
-            raise DeviceError(msg)
+            raise absent_device(requested, "torch", _names(present), _why_absent(resolved))
         return resolved
 
     def native_dtype(self, dtype: str) -> torch.dtype:
         native = _NATIVE_DTYPES.get(dtype)
         if native is None:
-            msg = f"dtype={dtype!r} is not available in torch {torch.__version__}; accepted: {', '.join(FLOAT_DTYPES + INTEGER_DTYPES)}."
+            msg = f"dtype={dtype!r} is not available in torch {torch.__version__}; accepted: {', '.join(_NATIVE_DTYPES)}."
             raise DTypeError(msg)
         return native
 
     def dtype_on(self, dtype: str, device: Any) -> torch.dtype:
-        if dtype == "float64" and device.type == "mps":
-            msg = "dtype='float64' is not supported on the 'mps' device; use float32, float16 or bfloat16 there."
+        if dtype in ("float64", "complex128") and device.type == "mps":
+            msg = f"dtype={dtype!r} is not supported on the 'mps' device; use float32, float16, bfloat16 or complex64 there."
             raise DTypeError(msg)
         return self.native_dtype(dtype)
 
@@ -209,7 +201,7 @@ class TorchBackend(Backend):
     # --- arrays ----------------------------------------------------------------------
 
     def owns(self, array: Any) -> bool:
-        return bool(array_api_compat.is_torch_array(array))
+        return isinstance(array, torch.Tensor)
 
     def device_of(self, array: Any) -> torch.device:
         device: torch.device = array.device
@@ -253,6 +245,25 @@ class TorchBackend(Backend):
 
     def clip(self, x: Any, low: float, high: float) -> Any:
         return x.clamp_(low, high)
+
+    def sharded(self, shape: tuple[int, ...], layout: Any, shard: Callable[[Any, Any], Any]) -> Any:
+        """This rank's shard of a ``DTensor`` laid out by ``layout = (device_mesh, placements)``.
+
+        The rank's block follows from its mesh coordinate and the placements
+        with DTensor's chunking (:func:`~unit_init.backends.mesh.mesh_block`);
+        the local tensor becomes a ``DTensor`` with ``DTensor.from_local``.
+        """
+        from torch.distributed.tensor import DTensor  # torch.distributed loads only for sharded draws
+
+        device_mesh, placements = layout[0], tuple(layout[1])
+        coordinate = device_mesh.get_coordinate()
+        if coordinate is None:
+            msg = "this rank is not part of device_mesh; call from a rank in the mesh."
+            raise ParameterError(msg)
+        block = mesh_block(shape, list(coordinate), tuple(device_mesh.shape), placements)
+        local = shard(device_mesh.device_type, block)
+        strides = tuple(math.prod(shape[i + 1 :]) for i in range(len(shape)))
+        return DTensor.from_local(local, device_mesh, placements, run_check=False, shape=torch.Size(shape), stride=strides)
 
     def qr(self, x: Any) -> tuple[Any, Any]:
         """``torch.linalg.qr`` on the tensor's device (also on meta); on the CPU where a device lacks the kernel."""

@@ -1,0 +1,334 @@
+"""Complex laws: what each real law becomes when the output dtype is complex64 or complex128.
+
+A real law keeps its mean and its second moment about it, and takes the
+circular form of its family (Trabelsi et al. 2018, "Deep Complex Networks";
+JAX's ``variance_scaling``): with ``Var`` the real law's variance and ``w`` an
+element,
+
+=====================  ==========================================================  =====================
+real law               complex law                                                 support of ``w − mean``
+=====================  ==========================================================  =====================
+``N(mean, Var)``       :class:`ComplexNormal`: parts independent ``N(·, Var/2)``   the plane
+``U`` (fan-scaled)     :class:`UniformDisk`: uniform on the disk of radius         ``|w − mean| < √(2·Var)``
+                       ``√(2·Var)``
+truncated at ``±b·σ``  :class:`ModulusTruncatedNormal`: a complex normal whose     ``|w − mean| ≤ b·s``
+                       modulus is cut at ``b`` of its scale ``s``
+orthogonal             :class:`Unitary`: ``QᴴQ = gain²·I`` (Haar)                  ``|w| ≤ |gain|``
+deterministic          :class:`RealValued`: the same values, imaginary part 0      the real law's
+=====================  ==========================================================  =====================
+
+so ``E w = mean`` and ``E|w − mean|² = Var`` for every random law, and every
+phase is uniform. :func:`complex_law` maps a real law to its complex form for
+the request (:mod:`unit_init.request`); a law with none (a sparse matrix,
+an interval the user gave to :class:`~unit_init.RandomUniform`, a truncation
+with unequal bounds) is refused with :class:`~unit_init.DTypeError`.
+
+Each law draws its real and imaginary parts in the work dtype (float32 for
+complex64, float64 for complex128) with the backend's real primitives, and
+combines them once with :meth:`~unit_init.backends.base.Backend.to_complex`.
+See docs/complex.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from unit_init.dtypes import real_dtype, work_dtype
+from unit_init.errors import DTypeError, abbreviate
+from unit_init.spec import distributions as d
+from unit_init.spec._checks import finite, non_negative, positive
+
+if TYPE_CHECKING:
+    from unit_init.backends.base import Backend
+
+__all__ = [
+    "ComplexNormal",
+    "ModulusTruncatedNormal",
+    "RealValued",
+    "UniformDisk",
+    "Unitary",
+    "complex_law",
+    "modulus_truncated_moment",
+]
+
+
+def _polar(backend: Backend, draw: d.Draw, radius: Any, mean: float) -> Any:
+    """``mean + radius·e^{iθ}`` with ``θ ~ U[0, 2π)``, from the work-dtype moduli ``radius``, as ``draw.dtype``."""
+    xp = backend.xp
+    theta = backend.uniform_between(draw.generator, draw.shape, 0.0, 2 * math.pi, work_dtype(draw.dtype), draw.device)
+    with backend.placement(draw.device):
+        real, imag = radius * xp.cos(theta), radius * xp.sin(theta)
+    return backend.to_complex(backend.affine(real, 1.0, mean), imag, draw.dtype)
+
+
+@dataclass(frozen=True, slots=True)
+class ComplexNormal(d.Distribution):
+    """``mean + std·(X + iY)/√2`` with ``X, Y ~ N(0, 1)`` independent: ``E|w − mean|² = std²``.
+
+    ``|w − mean|²/std²`` is exponential with mean 1 and the phase is uniform;
+    ``jax.random.normal`` draws the same law for complex dtypes.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> w = ui.random_normal((256, 256), stddev=0.5, dtype="complex64", seed=0)
+    >>> w.dtype, round(float((abs(w) ** 2).mean()), 2)
+    (dtype('complex64'), 0.25)
+    """
+
+    iid: ClassVar[bool] = True
+
+    mean: float
+    std: float
+
+    def __post_init__(self) -> None:
+        finite("mean", self.mean)
+        non_negative("std", self.std)
+
+    @property
+    def variance(self) -> float:
+        """``E|w − mean|² = std²``."""
+        return self.std**2
+
+    def reach(self) -> tuple[float, float]:
+        """``|mean| + NORMAL_REACH·std``: each part reaches ``NORMAL_REACH·std/√2``, the modulus less than twice that."""
+        values = abs(self.mean) + d.NORMAL_REACH * self.std
+        return (values, values)
+
+    def sample(self, backend: Backend, draw: d.Draw) -> Any:
+        part, work = self.std / math.sqrt(2.0), work_dtype(draw.dtype)
+        real = backend.normal_scaled(draw.generator, draw.shape, self.mean, part, work, draw.device)
+        imag = backend.normal_scaled(draw.generator, draw.shape, 0.0, part, work, draw.device)
+        return backend.to_complex(real, imag, draw.dtype)
+
+
+@dataclass(frozen=True, slots=True)
+class UniformDisk(d.Distribution):
+    """Uniform on the disk of ``radius`` around ``mean``: ``w = mean + radius·√u·e^{iθ}``, ``u ~ U[0, 1)``, ``θ ~ U[0, 2π)``.
+
+    ``E|w − mean|² = radius²/2``, so the disk of a variance ``Var`` has radius
+    ``√(2·Var)`` (JAX's complex ``"uniform"`` of ``variance_scaling``).
+
+    Examples
+    --------
+    >>> UniformDisk.from_moments(0.0, 0.5)
+    UniformDisk(mean=0.0, radius=1.0)
+    """
+
+    iid: ClassVar[bool] = True
+
+    mean: float
+    radius: float
+
+    def __post_init__(self) -> None:
+        finite("mean", self.mean)
+        non_negative("radius", self.radius)
+
+    @classmethod
+    def from_moments(cls, mean: float, variance: float) -> UniformDisk:
+        """The disk with ``E|w − mean|² = variance``: radius ``√(2·variance)``."""
+        return cls(mean, math.sqrt(2.0 * variance))
+
+    @property
+    def variance(self) -> float:
+        """``E|w − mean|² = radius²/2``."""
+        return self.radius**2 / 2
+
+    def reach(self) -> tuple[float, float]:
+        return (abs(self.mean) + self.radius, abs(self.mean) + self.radius)
+
+    def sample(self, backend: Backend, draw: d.Draw) -> Any:
+        u = backend.uniform(draw.generator, draw.shape, work_dtype(draw.dtype), draw.device)
+        with backend.placement(draw.device):
+            radius = backend.affine(backend.xp.sqrt(u), self.radius, 0.0)
+        return _polar(backend, draw, radius, self.mean)
+
+
+def modulus_truncated_moment(bound: float) -> float:
+    """``E|z|²`` of a complex normal with ``E|z|² = 1`` conditioned on ``|z| ≤ bound``: ``1 − b²/(e^{b²} − 1)``.
+
+    ``|z|²`` is exponential with mean 1, so conditioned on ``|z|² ≤ b²`` its
+    mean is ``1 − b²·e^{−b²}/(1 − e^{−b²})``. For ``b = 2``: 0.92537055854490385
+    (square root 0.96196182800821353). JAX divides by 0.95311164380491208 =
+    √(1 − 5·e⁻⁴), which leaves out the division by the kept mass
+    ``1 − e⁻⁴``: its complex truncated normals have ``E|w|² = Var/(1 − e⁻⁴)``
+    = 1.0187·Var (docs/complex.md).
+
+    Examples
+    --------
+    >>> round(modulus_truncated_moment(2.0), 12), round(math.sqrt(1 - 5 * math.exp(-4)), 12)
+    (0.925370558545, 0.953111643805)
+    """
+    squared = bound * bound
+    return 1.0 - squared / math.expm1(squared)
+
+
+@dataclass(frozen=True, slots=True)
+class ModulusTruncatedNormal(d.Distribution):
+    """``mean + scale·ρ·e^{iθ}``: a complex normal with ``E|z|² = scale²`` whose modulus is cut at ``bound·scale``.
+
+    ``ρ²`` is exponential with mean 1 conditioned on ``ρ ≤ bound``, drawn by
+    its inverse CDF, ``ρ = √(−log(1 − t))`` with ``t = u·(1 − e^{−bound²})``
+    (``log1p``, accurate for small ``ρ``), and ``θ ~ U[0, 2π)`` (Trabelsi et
+    al. 2018; JAX's ``_complex_truncated_normal``)::
+
+        E|w − mean|² = scale² · m(bound),   m(b) = 1 − b²/(e^{b²} − 1)
+
+    (:func:`modulus_truncated_moment`); ``from_moments`` picks ``scale`` so
+    that this is the variance asked for.
+
+    Examples
+    --------
+    >>> law = ModulusTruncatedNormal.from_moments(0.0, 1.0)
+    >>> round(law.scale, 12), law.bound, round(law.variance, 12)
+    (1.039542288357, 2.0, 1.0)
+    """
+
+    iid: ClassVar[bool] = True
+
+    mean: float
+    scale: float
+    bound: float = 2.0
+
+    def __post_init__(self) -> None:
+        finite("mean", self.mean)
+        positive("scale", self.scale)
+        positive("bound", self.bound)
+
+    @classmethod
+    def from_moments(cls, mean: float, variance: float, bound: float = 2.0) -> ModulusTruncatedNormal:
+        """The law cut at ``bound`` whose ``E|w − mean|²`` *after* truncation is ``variance``."""
+        return cls(mean, math.sqrt(variance / modulus_truncated_moment(bound)), bound)
+
+    @property
+    def variance(self) -> float:
+        return self.scale**2 * modulus_truncated_moment(self.bound)
+
+    def reach(self) -> tuple[float, float]:
+        """``|mean| + bound·scale``."""
+        values = abs(self.mean) + self.bound * self.scale
+        return (values, values)
+
+    def sample(self, backend: Backend, draw: d.Draw) -> Any:
+        u = backend.uniform(draw.generator, draw.shape, work_dtype(draw.dtype), draw.device)
+        with backend.placement(draw.device):
+            minus_t = backend.affine(u, math.expm1(-self.bound * self.bound), 0.0)  # −t = −u·(1 − e^{−b²})
+            radius = backend.affine(backend.xp.sqrt(-backend.xp.log1p(minus_t)), self.scale, 0.0)
+        return _polar(backend, draw, radius, self.mean)
+
+
+@dataclass(frozen=True, slots=True)
+class Unitary(d.Distribution):
+    """Haar-distributed (semi-)unitary matrices times ``gain``: the complex :class:`~unit_init.spec.distributions.Orthogonal`.
+
+    The array is viewed as a matrix (one per batch index) as for the real
+    law; the smaller side is orthonormal, ``QᴴQ = gain²·I`` (or ``QQᴴ``). It is
+    drawn as ``Q·diag(r_ii/|r_ii|)`` from the QR factorization ``QR`` of a
+    matrix of independent complex normals (Mezzadri 2007): the phase fix makes
+    ``Q`` exactly Haar-distributed on the unitary group.
+
+    Examples
+    --------
+    >>> import numpy as np, unit_init as ui
+    >>> q = ui.orthogonal((6, 3), gain=2.0, dtype="complex64", seed=0)
+    >>> bool(np.abs(q.conj().T @ q - 4 * np.eye(3)).max() < 1e-5)
+    True
+    """
+
+    gain: float
+    out_axes: tuple[int, ...]
+    batch_axes: tuple[int, ...] = ()
+
+    def reach(self) -> tuple[float, float]:
+        """``1.001·|gain|``: no entry of a unitary matrix exceeds 1 in modulus, a computed one by a few ulp at most."""
+        return (1.001 * abs(self.gain), 1.001 * abs(self.gain))
+
+    def sample(self, backend: Backend, draw: d.Draw) -> Any:
+        xp, shape, work = backend.xp, draw.shape, work_dtype(draw.dtype)
+        other = tuple(a for a in range(len(shape)) if a not in self.out_axes and a not in self.batch_axes)
+        order = self.batch_axes + other + self.out_axes
+        rows, cols = math.prod(shape[a] for a in other), math.prod(shape[a] for a in self.out_axes)
+        matrices = (*(shape[a] for a in self.batch_axes), max(rows, cols), min(rows, cols))
+        real, imag = (backend.normal(draw.generator, matrices, work, draw.device) for _ in range(2))
+        q, r = backend.qr(backend.to_complex(real, imag, draw.dtype))
+        with backend.placement(draw.device):
+            diagonal = xp.linalg.diagonal(r)
+            phases = diagonal / backend.cast(xp.abs(diagonal), draw.dtype)
+            q = q * xp.expand_dims(phases * self.gain, axis=-2)
+            if rows < cols:
+                q = xp.matrix_transpose(q)  # the transpose (not the adjoint) of a Haar isometry is one
+            q = xp.reshape(q, tuple(shape[a] for a in order))
+            return xp.permute_dims(q, tuple(order.index(a) for a in range(len(shape))))
+
+
+@dataclass(frozen=True, slots=True)
+class RealValued(d.Distribution):
+    """A deterministic real ``law``'s values as complex numbers with imaginary part 0 (constants, identity, dirac).
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> ui.identity((2, 2), gain=0.5, dtype="complex64").tolist()
+    [[(0.5+0j), 0j], [0j, (0.5+0j)]]
+    """
+
+    law: d.Distribution
+    random: ClassVar[bool] = False
+
+    def reach(self) -> tuple[float, float]:
+        return self.law.reach()
+
+    def sample(self, backend: Backend, draw: d.Draw) -> Any:
+        values = self.law.sample(backend, dataclasses.replace(draw, dtype=real_dtype(draw.dtype)))
+        return backend.cast(values, draw.dtype)
+
+
+_ACCEPTED = (
+    "the variance-scaling family (normal, truncated normal, uniform), RandomNormal, TruncatedNormal, "
+    "Orthogonal and the deterministic initializers"
+)
+
+
+def _refused(spec: object, why: str) -> DTypeError:
+    return DTypeError(
+        f"{type(spec).__name__} has no complex form ({why}); complex64 and complex128 are drawn by {_ACCEPTED} "
+        "(docs/complex.md). Use a float dtype."
+    )
+
+
+def complex_law(spec: object, law: d.Distribution) -> d.Distribution:
+    """The complex counterpart of ``law``, which ``spec`` draws for a real dtype (see the module docstring's table).
+
+    Raises :class:`~unit_init.DTypeError` naming ``spec`` for a law with no
+    complex form.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> complex_law(ui.HeUniform(), ui.HeUniform().distribution_for((6, 4)))
+    UniformDisk(mean=0.0, radius=0.816496580927726)
+    >>> complex_law(ui.RandomUniform(), ui.RandomUniform().distribution_for((2,)))
+    Traceback (most recent call last):
+    ...
+    unit_init.errors.DTypeError: RandomUniform has no complex form (an interval [minval, maxval) has none: JAX refuses complex dtypes there, torch's uniform_ fills each part); complex64 and complex128 are drawn by the variance-scaling family (normal, truncated normal, uniform), RandomNormal, TruncatedNormal, Orthogonal and the deterministic initializers (docs/complex.md). Use a float dtype.
+    """
+    if not law.random:
+        return RealValued(law)
+    if isinstance(law, d.Normal):
+        return ComplexNormal(law.mean, law.std)
+    if isinstance(law, d.Uniform):
+        if not getattr(spec, "complex_form", True):
+            raise _refused(spec, "an interval [minval, maxval) has none: JAX refuses complex dtypes there, torch's uniform_ fills each part")
+        return UniformDisk.from_moments(law.mean, law.variance)
+    if isinstance(law, d.TruncatedNormal):
+        if law.low != -law.high:
+            raise _refused(spec, f"a modulus is cut at one bound, not at low={abbreviate(law.low)}, high={abbreviate(law.high)}")
+        if math.isinf(law.high):
+            return ComplexNormal(law.mean, law.std)
+        return ModulusTruncatedNormal.from_moments(law.mean, law.variance, law.high)
+    if isinstance(law, d.Orthogonal):
+        return Unitary(law.gain, law.out_axes, law.batch_axes)
+    raise _refused(spec, f"its law {type(law).__name__} is defined for real dtypes only")
