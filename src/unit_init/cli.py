@@ -229,7 +229,7 @@ def _parser() -> _Parser:
 def _list() -> str:
     rows = []
     for name, cls in {**CATALOGUE, **EXTRAS}.items():
-        fields = [f for f in dataclasses.fields(cls) if f.name != "seed"]
+        fields = [f for f in dataclasses.fields(cls) if f.init and f.name != "seed"]
         parameters = ", ".join(
             f.name if f.default is dataclasses.MISSING else f"{f.name}={f.default!r}" for f in fields
         )

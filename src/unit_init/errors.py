@@ -1,4 +1,4 @@
-"""The exception hierarchy (CONTRACT §5).
+"""The exception hierarchy (docs/design.md#typed-errors).
 
 Every error derives from :class:`UnitInitError` *and* from the built-in type a
 caller would naturally catch, so ``except ValueError`` keeps working. Messages

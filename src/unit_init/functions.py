@@ -1,8 +1,9 @@
 """The functional form of every initializer: ``ui.he_normal(shape, **options)``.
 
-Each function builds its spec and calls it; the options are those of
-:meth:`unit_init.Initializer.__call__` (backend, device, dtype, seed, layout,
-like, fan_in, fan_out, rng). A misspelt keyword is an
+Each function calls its spec — built once where the form has no parameters
+(specs are immutable), else per call and validated — with the options of
+:meth:`unit_init.Initializer.__call__`
+(:class:`~unit_init.spec.options.CallOptions`). A misspelt keyword is an
 :class:`~unit_init.errors.ArgumentError` (a ``TypeError``) naming the closest
 valid one.
 """
@@ -16,23 +17,38 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from unit_init.errors import ArgumentError, check_keywords
 from unit_init.spec import catalogue as c
+from unit_init.spec import peers as p
 from unit_init.spec import structured as x
-from unit_init.spec.initializer import CallOptions
+from unit_init.spec import torch_style as t
+from unit_init.spec.constant_array import ConstantArray
+from unit_init.spec.options import CallOptions
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from unit_init.spec.catalogue import DistributionName
     from unit_init.spec.fans import ShapeLike
+    from unit_init.spec.initializer import Initializer
+    from unit_init.spec.kernel_laws import Side
     from unit_init.spec.rules import Mode
+    from unit_init.spec.signal import Scaling
+    from unit_init.spec.torch_style import TorchMode
 
 __all__ = [
-    "bounded_normal", "constant", "dirac", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "identity",
-    "lecun_normal", "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform",
-    "sparse", "truncated_normal", "variance_scaling", "zeros",
+    "bounded_normal", "constant", "constant_array", "convolution_orthogonal", "delta_orthogonal", "dirac", "eye",
+    "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "identity", "kaiming_normal", "kaiming_uniform",
+    "lecun_normal", "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform", "sparse", "stft",
+    "trunc_normal", "truncated_normal", "uniform_scaling", "variance_scaling", "xavier_normal", "xavier_uniform", "zeros",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+S = TypeVar("S", bound="Initializer")
+
+
+@functools.cache
+def _default(spec: type[S]) -> S:
+    """``spec()``, built and validated once: a form without parameters draws from one immutable spec."""
+    return spec()
 
 
 def _form(function: F) -> F:
@@ -62,13 +78,13 @@ def _form(function: F) -> F:
 @_form
 def zeros(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
     """An array of zeros; see :class:`unit_init.Zeros`."""
-    return c.Zeros()(shape, **options)
+    return _default(c.Zeros)(shape, **options)
 
 
 @_form
 def ones(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
     """An array of ones; see :class:`unit_init.Ones`."""
-    return c.Ones()(shape, **options)
+    return _default(c.Ones)(shape, **options)
 
 
 @_form
@@ -93,10 +109,11 @@ def random_uniform(
 
 @_form
 def truncated_normal(
-    shape: ShapeLike, *, mean: float = 0.0, stddev: float = 0.05, **options: Unpack[CallOptions]
+    shape: ShapeLike, *, mean: float = 0.0, stddev: float = 0.05, lower: float = -2.0, upper: float = 2.0,
+    **options: Unpack[CallOptions],
 ) -> Any:
-    """``N(mean, stddev²)`` cut at ±2·stddev; see :class:`unit_init.TruncatedNormal`."""
-    return c.TruncatedNormal(mean, stddev)(shape, **options)
+    """``N(mean, stddev²)`` cut at ``[lower, upper]·stddev`` around the mean (default ±2); see :class:`unit_init.TruncatedNormal`."""
+    return c.TruncatedNormal(mean, stddev, lower, upper)(shape, **options)
 
 
 @_form
@@ -115,13 +132,13 @@ def variance_scaling(
 @_form
 def glorot_normal(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
     """Glorot normal, Var = 2 / (fan_in + fan_out); see :class:`unit_init.GlorotNormal`."""
-    return c.GlorotNormal()(shape, **options)
+    return _default(c.GlorotNormal)(shape, **options)
 
 
 @_form
 def glorot_uniform(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
     """Glorot uniform, limit √(6 / (fan_in + fan_out)); see :class:`unit_init.GlorotUniform`."""
-    return c.GlorotUniform()(shape, **options)
+    return _default(c.GlorotUniform)(shape, **options)
 
 
 @_form
@@ -135,25 +152,25 @@ def he_normal(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
     >>> w.shape, w.dtype.name
     ((256, 128), 'float32')
     """
-    return c.HeNormal()(shape, **options)
+    return _default(c.HeNormal)(shape, **options)
 
 
 @_form
 def he_uniform(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
     """He uniform, limit √(6 / fan_in); see :class:`unit_init.HeUniform`."""
-    return c.HeUniform()(shape, **options)
+    return _default(c.HeUniform)(shape, **options)
 
 
 @_form
 def lecun_normal(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
     """LeCun normal, Var = 1 / fan_in; see :class:`unit_init.LecunNormal`."""
-    return c.LecunNormal()(shape, **options)
+    return _default(c.LecunNormal)(shape, **options)
 
 
 @_form
 def lecun_uniform(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
     """LeCun uniform, limit √(3 / fan_in); see :class:`unit_init.LecunUniform`."""
-    return c.LecunUniform()(shape, **options)
+    return _default(c.LecunUniform)(shape, **options)
 
 
 @_form
@@ -192,3 +209,104 @@ def bounded_normal(
 ) -> Any:
     """``N(mean, stddev²)`` cut at the absolute bounds ``[minval, maxval]``; see :class:`unit_init.BoundedNormal`."""
     return x.BoundedNormal(mean, stddev, minval, maxval)(shape, **options)
+
+
+@_form
+def delta_orthogonal(shape: ShapeLike, *, gain: float = 1.0, **options: Unpack[CallOptions]) -> Any:
+    """A Haar-orthogonal ``in × out`` matrix times ``gain`` at the centre tap; see :class:`unit_init.DeltaOrthogonal`."""
+    return p.DeltaOrthogonal(gain)(shape, **options)
+
+
+@_form
+def convolution_orthogonal(shape: ShapeLike, *, gain: float = 1.0, **options: Unpack[CallOptions]) -> Any:
+    """A block-orthogonal kernel (an orthogonal circular convolution); see :class:`unit_init.ConvolutionOrthogonal`."""
+    return p.ConvolutionOrthogonal(gain)(shape, **options)
+
+
+@_form
+def uniform_scaling(shape: ShapeLike, *, scale: float = 1.0, **options: Unpack[CallOptions]) -> Any:
+    """``U[±scale·√(3 / fan_in))``, Haiku's ``UniformScaling``; see :class:`unit_init.UniformScaling`."""
+    return p.UniformScaling(scale)(shape, **options)
+
+
+@_form
+def stft(
+    shape: ShapeLike,
+    *,
+    side: Side = "real",
+    window: str | None = "hann",
+    scaling: Scaling | None = "density",
+    periodic: bool = False,
+    **options: Unpack[CallOptions],
+) -> Any:
+    """The windowed Fourier basis of Keras's ``STFT``; see :class:`unit_init.STFT`."""
+    return p.STFT(side, window, scaling, periodic)(shape, **options)
+
+# --- torch spellings and the array constant ---
+
+
+@_form
+def xavier_uniform(shape: ShapeLike, *, gain: float = 1.0, **options: Unpack[CallOptions]) -> Any:
+    """U(±gain·√(6 / (n_in + n_out))); see :class:`unit_init.XavierUniform`."""
+    return t.XavierUniform(gain)(shape, **options)
+
+
+@_form
+def xavier_normal(shape: ShapeLike, *, gain: float = 1.0, **options: Unpack[CallOptions]) -> Any:
+    """N(0, gain²·2 / (n_in + n_out)), untruncated; see :class:`unit_init.XavierNormal`."""
+    return t.XavierNormal(gain)(shape, **options)
+
+
+@_form
+def kaiming_uniform(
+    shape: ShapeLike, *, a: float = 0.0, mode: TorchMode = "fan_in", nonlinearity: str = "leaky_relu",
+    **options: Unpack[CallOptions],
+) -> Any:
+    """U(±g·√(3 / n)), g = calculate_gain(nonlinearity, a); see :class:`unit_init.KaimingUniform`.
+
+    Examples
+    --------
+    >>> import math
+    >>> from unit_init.functions import kaiming_uniform
+    >>> w = kaiming_uniform((64, 10), a=math.sqrt(5), seed=0)  # torch's nn.Linear default: U(±1/√64)
+    >>> bool(abs(w).max() < 0.125)
+    True
+    """
+    return t.KaimingUniform(a, mode, nonlinearity)(shape, **options)
+
+
+@_form
+def kaiming_normal(
+    shape: ShapeLike, *, a: float = 0.0, mode: TorchMode = "fan_in", nonlinearity: str = "leaky_relu",
+    **options: Unpack[CallOptions],
+) -> Any:
+    """N(0, g² / n), untruncated, g = calculate_gain(nonlinearity, a); see :class:`unit_init.KaimingNormal`."""
+    return t.KaimingNormal(a, mode, nonlinearity)(shape, **options)
+
+
+@_form
+def trunc_normal(
+    shape: ShapeLike, *, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+    **options: Unpack[CallOptions],
+) -> Any:
+    """N(mean, std²) cut at the absolute bounds [a, b] (torch's ``trunc_normal_``); see :class:`unit_init.BoundedNormal`."""
+    return x.BoundedNormal(mean, std, a, b)(shape, **options)
+
+
+@_form
+def eye(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
+    """The identity matrix (broadcast over leading axes); see :class:`unit_init.Identity`."""
+    return c.Identity()(shape, **options)
+
+
+@_form
+def constant_array(shape: ShapeLike, *, value: Any, **options: Unpack[CallOptions]) -> Any:
+    """``value`` (a number, nested lists or an array) broadcast to ``shape``; see :class:`unit_init.ConstantArray`.
+
+    Examples
+    --------
+    >>> from unit_init.functions import constant_array
+    >>> constant_array((2, 3), value=[1.0, 2.0, 3.0]).tolist()
+    [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
+    """
+    return ConstantArray(value)(shape, **options)

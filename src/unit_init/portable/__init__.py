@@ -1,4 +1,4 @@
-"""Portable streams: the same random weights on every framework, device and shard layout (CONTRACT §7).
+"""Portable streams: the same random weights on every framework, device and shard layout (docs/design.md#portable-streams-and-shards).
 
 ``rng="portable"`` draws from Threefry-2x32-20, a counter-based generator
 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC'11),
@@ -15,8 +15,9 @@ initializer and global shape, ``i``). Hence:
 Modules: :mod:`~unit_init.portable.words` (32-bit word arithmetic),
 :mod:`~unit_init.portable.threefry`, :mod:`~unit_init.portable.ndtri`,
 :mod:`~unit_init.portable.blocks` (regions and global indices),
-:mod:`~unit_init.portable.stream` (bits to floats),
-:mod:`~unit_init.portable.sharding` (JAX and torch.distributed).
+:mod:`~unit_init.portable.stream` (bits to floats). A sharded draw is
+:mod:`unit_init.drawing`'s sharded path; the block a torch mesh coordinate
+holds is :func:`unit_init.backends.mesh.mesh_block`.
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ from unit_init.dtypes import (
 )
 from unit_init.errors import BackendError, DTypeError, ParameterError, abbreviate
 from unit_init.spec._checks import finite, non_negative, positive
+from unit_init.spec.broadcast import batched_eye
 
 if TYPE_CHECKING:
     from unit_init.backends.base import Backend
@@ -374,7 +375,7 @@ class Orthogonal(Distribution):
 
 @dataclass(frozen=True, slots=True)
 class Identity(Distribution):
-    """``gain · eye(rows, cols)`` for a rank-2 shape."""
+    """``gain · eye(rows, cols)`` for a shape ``(..., rows, cols)``, broadcast over the leading axes."""
 
     gain: float
     random: ClassVar[bool] = False
@@ -383,12 +384,10 @@ class Identity(Distribution):
         return (abs(self.gain), abs(self.gain))
 
     def sample(self, backend: Backend, draw: Draw) -> Any:
-        rows, cols = draw.shape
         if not is_float(draw.dtype) and not float(self.gain).is_integer():
             msg = f"gain={abbreviate(self.gain)} cannot be stored exactly in dtype={draw.dtype!r}."
             raise ParameterError(msg)
-        gain = self.gain if is_float(draw.dtype) else int(self.gain)
-        return backend.eye(rows, cols, gain, draw.dtype, draw.device)
+        return batched_eye(backend, self.gain if is_float(draw.dtype) else int(self.gain), draw.shape, draw.dtype, draw.device)
 
 
 @dataclass(frozen=True, slots=True)

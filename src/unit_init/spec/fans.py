@@ -1,4 +1,4 @@
-"""Layouts and the fan computation (CONTRACT §3).
+"""Layouts and the fan computation (docs/design.md#fans-and-layouts).
 
 A :class:`Layout` says which axis of a weight is the input axis, which is the
 output axis and which axes are batch axes (stacked experts, heads, …). Every

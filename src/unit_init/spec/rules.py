@@ -7,6 +7,7 @@ it gives a concrete distribution for any shape.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol, runtime_checkable
 
@@ -16,8 +17,8 @@ from unit_init.spec.fans import Fans
 
 __all__ = ["MODES", "FanScaled", "FixedVariance", "Mode", "VarianceRule"]
 
-Mode = Literal["fan_in", "fan_out", "fan_avg"]
-MODES: Final = ("fan_in", "fan_out", "fan_avg")
+Mode = Literal["fan_in", "fan_out", "fan_avg", "fan_geo_avg"]
+MODES: Final = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
 
 
 @runtime_checkable
@@ -44,7 +45,9 @@ class FixedVariance:
 
 @dataclass(frozen=True, slots=True)
 class FanScaled:
-    """``Var = scale / n`` with ``n`` = fan_in, fan_out or (fan_in + fan_out) / 2.
+    """``Var = scale / n`` with ``n`` = fan_in, fan_out, (fan_in + fan_out) / 2 or √(fan_in · fan_out).
+
+    ``"fan_geo_avg"``, the geometric mean, is JAX's (``jax.nn.initializers.variance_scaling``).
 
     ``n`` is floored at 1, as Keras does, so a zero-size shape never divides by zero.
 
@@ -65,5 +68,5 @@ class FanScaled:
             raise ParameterError(msg)
 
     def variance(self, fans: Fans) -> float:
-        n = {"fan_in": fans.fan_in, "fan_out": fans.fan_out, "fan_avg": fans.fan_avg}[self.mode]
+        n = {"fan_in": fans.fan_in, "fan_out": fans.fan_out, "fan_avg": fans.fan_avg, "fan_geo_avg": math.sqrt(fans.fan_in * fans.fan_out)}[self.mode]
         return float(self.scale) / max(1.0, n)

@@ -1,4 +1,4 @@
-"""Initializers beyond the Keras list (CONTRACT §2): Dirac, Sparse and BoundedNormal.
+"""Initializers beyond the Keras list (docs/design.md#a-spec-is-a-rule-and-a-law): Dirac, Sparse and BoundedNormal.
 
 They are specs like any other (immutable, serializable, drawn on every
 backend by the same path); they live apart from :data:`~unit_init.CATALOGUE`

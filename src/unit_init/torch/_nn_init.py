@@ -70,11 +70,11 @@ from typing import Any, Final, TypeVar
 
 import torch
 
-from unit_init.diagnostics.gain import calculate_gain
 from unit_init.errors import ParameterError, SeedError, ShapeError, UnitInitError
 from unit_init.spec import catalogue as c
 from unit_init.spec import structured as s
 from unit_init.spec.fans import compute_fans
+from unit_init.spec.gain import calculate_gain
 from unit_init.spec.initializer import Initializer
 from unit_init.torch._errors import TorchNotImplementedError, TorchRuntimeError, torch_typed
 from unit_init.torch._fill import default_generator, init_
@@ -331,7 +331,10 @@ def zeros_(tensor: torch.Tensor) -> torch.Tensor:
 
 @_drop_in
 def eye_(tensor: torch.Tensor) -> torch.Tensor:
-    """Fill a 2-D tensor with the identity (``ValueError`` otherwise)."""
+    """Fill a 2-D tensor with the identity (``ValueError`` otherwise, as torch: no batched identity here)."""
+    if tensor.dim() != 2:
+        msg = f"Only tensors with 2 dimensions are supported (got shape {tuple(tensor.shape)})."
+        raise ShapeError(msg)
     return _fill_fixed(tensor, c.Identity())
 
 

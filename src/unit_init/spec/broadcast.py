@@ -1,0 +1,31 @@
+"""Deterministic fills that broadcast a small array over the requested shape (NumPy's rules).
+
+Used by the batched identity (:class:`unit_init.Identity` of rank >= 3, as
+Haiku's ``Identity``) and by :class:`unit_init.spec.constant_array.ConstantArray`.
+Only backend primitives are used: the small array is made on the device, then
+multiplied by ``full(shape, 1)``, which broadcasts it (exact: ``x·1 = x``,
+also for ``-0.0``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from unit_init.backends.base import Backend
+
+__all__ = ["batched_eye", "broadcast"]
+
+
+def broadcast(backend: Backend, x: Any, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
+    """``x`` (on ``device``, in ``dtype``, of a shape that broadcasts to ``shape``) broadcast to ``shape``."""
+    if tuple(x.shape) == shape:
+        return x
+    with backend.placement(device):
+        return x * backend.full(shape, 1, dtype, device)
+
+
+def batched_eye(backend: Backend, gain: float, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
+    """``gain · eye(rows, cols)`` for ``shape = (..., rows, cols)``, the same matrix at every leading index."""
+    rows, cols = shape[-2:]
+    return broadcast(backend, backend.eye(rows, cols, gain, dtype, device), shape, dtype, device)

@@ -1,0 +1,79 @@
+"""``ConstantArray``: an array constant broadcast to the shape, as Haiku's and Keras's ``Constant(array)``."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+
+import unit_init as ui
+from unit_init.backends.registry import get_backend
+from unit_init.functions import constant_array
+from unit_init.spec.constant_array import ConstantArray
+
+BACKENDS = ["numpy", "torch", "jax", "tensorflow", "array_api_strict"]
+VALUE = np.array([[1.5], [-2.0], [0.25]])  # broadcasts to (..., 3, n)
+SHAPES = [(3, 4), (2, 3, 5), (3, 1), (0, 3, 2)]
+
+
+def _on(backend: str) -> None:
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", ["float32", "int32"])
+def test_every_backend_broadcasts_by_numpy_rules(backend: str, dtype: str) -> None:
+    _on(backend)
+    value = VALUE if dtype == "float32" else np.array([[1], [-2], [7]])
+    for shape in SHAPES:
+        out = ConstantArray(value)(shape, backend=backend, dtype=dtype)
+        host = np.asarray(get_backend(backend).to_numpy(out))
+        assert host.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(host, np.broadcast_to(value, shape).astype(dtype))
+
+
+def test_same_values_as_haiku_and_keras() -> None:
+    hk = pytest.importorskip("haiku")
+    keras = pytest.importorskip("keras")
+    jnp = pytest.importorskip("jax.numpy")
+    for shape in SHAPES[:3]:
+        ours = ConstantArray(VALUE)(shape)
+        np.testing.assert_array_equal(ours, np.asarray(hk.initializers.Constant(VALUE)(shape, jnp.float32)))
+        np.testing.assert_array_equal(ours, keras.ops.convert_to_numpy(keras.initializers.Constant(VALUE)(shape)))
+
+
+def test_a_spec_is_a_hashable_json_value() -> None:
+    spec = ConstantArray(VALUE)
+    assert spec == ConstantArray(VALUE.tolist()) == ConstantArray(tuple(map(tuple, VALUE)))
+    assert hash(spec) == hash(ConstantArray(VALUE.tolist()))
+    assert spec.value == ((1.5,), (-2.0,), (0.25,))
+    config = json.loads(json.dumps(ui.serialize(spec)))
+    assert config == {"class_name": "ConstantArray", "config": {"seed": None, "value": [[1.5], [-2.0], [0.25]]}}
+    assert ui.deserialize(config) == spec
+    assert ConstantArray(True).value == 1
+    assert ConstantArray(np.int8(3)).value == 3
+
+
+def test_function_form_and_blocks() -> None:
+    np.testing.assert_array_equal(constant_array((3, 4), value=VALUE), np.broadcast_to(VALUE, (3, 4)))
+    block = ConstantArray(VALUE)((3, 4), region=(slice(1, 3), slice(0, 2)))
+    np.testing.assert_array_equal(block, np.broadcast_to(VALUE, (3, 4))[1:3, 0:2])
+
+
+def test_bad_values_and_shapes_are_refused() -> None:
+    for bad in ([1.0, [2.0]], [[1.0, 2.0], [3.0]], np.inf, [1.0, np.nan], "1", None, 1 + 2j):
+        with pytest.raises(ui.ParameterError, match="value="):
+            ConstantArray(bad)
+    with pytest.raises(ui.ShapeError, match=r"shape \(3, 1\) does not broadcast to shape=\(4, 4\)"):
+        ConstantArray(VALUE)((4, 4))
+    with pytest.raises(ui.ParameterError, match="non-integers"):
+        ConstantArray(VALUE)((3, 2), dtype="int32")
+    with pytest.raises(ui.ParameterError, match="outside dtype='int8'"):
+        ConstantArray([300])((2,), dtype="int8")
+    with pytest.raises(ui.ParameterError, match="float16"):
+        ConstantArray([1e6])((2,), dtype="float16")
+    with pytest.raises(ui.ParameterError, match="more than 1024 values"):
+        ui.deserialize({"class_name": "ConstantArray", "config": {"value": [0.0] * 2000}})

@@ -1,0 +1,71 @@
+"""``TruncatedNormal(lower=, upper=)``: bounds in units of stddev, as JAX's ``truncated_normal`` and Haiku's ``TruncatedNormal``."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+
+import numpy as np
+import pytest
+from tests.stats import check_sample, two_sample_ok
+
+import unit_init as ui
+from unit_init.backends.registry import get_backend
+
+N = 1 << 17
+INTERVALS = [(-1.0, 3.0), (0.0, math.inf), (2.0, 3.0)]
+
+
+def _jax_draw(stddev: float, lower: float, upper: float) -> np.ndarray:
+    jax = pytest.importorskip("jax")
+    init = jax.nn.initializers.truncated_normal(stddev, lower=lower, upper=upper)
+    return np.asarray(init(jax.random.key(7), (N,), jax.numpy.float32), dtype=np.float64)
+
+
+def _haiku_draw(stddev: float, mean: float, lower: float, upper: float) -> np.ndarray:
+    hk = pytest.importorskip("haiku")
+    jax = pytest.importorskip("jax")
+    draw = hk.transform(lambda: hk.initializers.TruncatedNormal(stddev, mean, lower, upper)((N,), jax.numpy.float32))
+    return np.asarray(draw.apply({}, jax.random.key(8)), dtype=np.float64)
+
+
+@pytest.mark.parametrize(("lower", "upper"), INTERVALS)
+def test_same_law_as_jax_and_haiku(lower: float, upper: float) -> None:
+    spec = ui.TruncatedNormal(mean=0.0, stddev=0.5, lower=lower, upper=upper)
+    ours = spec((N,), seed=3)
+    check_sample(ours, spec.distribution_for((N,)))
+    assert two_sample_ok(ours, _jax_draw(0.5, lower, upper)), "differs from jax.nn.initializers.truncated_normal"
+    shifted = ui.TruncatedNormal(mean=1.0, stddev=2.0, lower=lower, upper=upper)((N,), seed=4)
+    assert two_sample_ok(shifted, _haiku_draw(2.0, 1.0, lower, upper)), "differs from hk.initializers.TruncatedNormal"
+
+
+def test_the_two_sample_test_sees_a_wrong_bound() -> None:
+    theirs = _jax_draw(0.5, -1.0, 3.0)
+    assert not two_sample_ok(ui.TruncatedNormal(stddev=0.5, lower=-1.0, upper=2.0)((N,), seed=3), theirs)
+    assert not two_sample_ok(ui.TruncatedNormal(stddev=0.5)((N,), seed=3), theirs)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch", "jax", "tensorflow", "array_api_strict"])
+def test_every_backend_draws_the_interval(backend: str) -> None:
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed")
+    spec = ui.TruncatedNormal(mean=-1.0, stddev=0.25, lower=2.0, upper=3.0)
+    values = np.asarray(get_backend(backend).to_numpy(spec((1 << 16,), backend=backend, seed=5)), dtype=np.float64)
+    check_sample(values, spec.distribution_for((1,)))
+
+
+def test_config_keeps_keras_form_for_the_default_and_round_trips() -> None:
+    assert ui.TruncatedNormal(stddev=0.1).get_config() == {"seed": None, "mean": 0.0, "stddev": 0.1}
+    spec = ui.TruncatedNormal(stddev=0.1, lower=-1.0, upper=3.0)
+    assert ui.deserialize(json.loads(json.dumps(ui.serialize(spec)))) == spec
+    np.testing.assert_array_equal(ui.truncated_normal((64,), stddev=0.1, lower=-1.0, upper=3.0, seed=1), spec((64,), seed=1))
+
+
+def test_bad_bounds_name_the_argument() -> None:
+    with pytest.raises(ui.ParameterError, match=r"lower=3\.0 must be below upper=1\.0"):
+        ui.TruncatedNormal(lower=3.0, upper=1.0)
+    with pytest.raises(ui.ParameterError, match="lower=nan"):
+        ui.TruncatedNormal(lower=math.nan)
+    with pytest.raises(ui.ParameterError, match="no float64 mass"):
+        ui.TruncatedNormal(lower=50.0, upper=math.inf)
