@@ -7,9 +7,10 @@
    :func:`unit_init.use_backend`, else the defaults), the seed, layout, fans,
    rng and region, and the concrete distribution with its values finite in
    the dtype (cached per spec, shape, layout, fans and dtype);
-2. build the backend's generator from the seed and let the distribution
-   sample itself on the backend — or, for ``rng="portable"`` and ``region=``,
-   a portable stream for the block (:mod:`unit_init.portable`); ``sharding=``
+2. build the backend's generator from the seed and sample the distribution
+   from it (:func:`unit_init.sampling.sample`) — or, for ``rng="portable"``
+   and ``region=``, from a portable stream for the block
+   (:mod:`unit_init.sampling.region`); ``sharding=``
    and ``device_mesh=`` draw each shard that way where it lives.
 """
 
@@ -20,10 +21,10 @@ import types
 from typing import TYPE_CHECKING, Any
 
 from unit_init.backends.base import Backend
-from unit_init.portable.draw import draw_block
 from unit_init.request import RNG_MODES, Request, Target, check_geometry, request, resolve_target
 from unit_init.resources import check_allocation
-from unit_init.spec.distributions import Draw
+from unit_init.sampling import sample
+from unit_init.sampling.region import draw_block
 from unit_init.spec.fans import LayoutLike, ShapeLike
 
 if TYPE_CHECKING:
@@ -85,4 +86,4 @@ def _sample(call: Request) -> Any:
     if math.prod(dims) == 0:
         return target.backend.full(dims, 0, target.dtype, target.device)
     generator = target.backend.generator(call.seed, target.device) if distribution.random else None
-    return target.backend.sample(distribution, Draw(dims, target.dtype, target.device, generator))
+    return sample(target.backend, distribution, dims, target.dtype, target.device, generator)

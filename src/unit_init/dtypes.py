@@ -24,6 +24,7 @@ __all__ = [
     "FLOAT_DTYPES",
     "INTEGER_DTYPES",
     "canonical_dtype",
+    "integer_range",
     "is_float",
     "largest_at_or_below",
     "largest_below",
@@ -84,6 +85,18 @@ def _native_name(dtype: Any) -> str:
 def is_float(dtype: str) -> bool:
     """Whether the canonical ``dtype`` is a floating-point type."""
     return dtype in FLOAT_DTYPES
+
+
+def integer_range(dtype: str) -> tuple[int, int]:
+    """``(smallest, largest)`` value of the integer ``dtype``: ``(−2ⁿ⁻¹, 2ⁿ⁻¹ − 1)``, or ``(0, 2ⁿ − 1)`` unsigned.
+
+    Examples
+    --------
+    >>> integer_range("int8"), integer_range("uint16")
+    ((-128, 127), (0, 65535))
+    """
+    bits = int(dtype.removeprefix("u").removeprefix("int"))
+    return (0, 2**bits - 1) if dtype.startswith("u") else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
 
 
 def largest_finite(dtype: str) -> float:

@@ -3,7 +3,7 @@
 Both build on ``region=``: each shard is the portable draw of its block, made
 on its own device, so the assembled array equals the unsharded portable draw
 and no device ever holds more than its shards (elementwise distributions; see
-:mod:`unit_init.portable.draw` for the others).
+:mod:`unit_init.sampling.region` for the others).
 
 * **JAX**: for every addressable device, its shard index from
   ``sharding.addressable_devices_indices_map(shape)`` is drawn on that device;

@@ -112,7 +112,7 @@ class RandomUniform(Initializer):
 
 @dataclass(frozen=True, slots=True)
 class TruncatedNormal(Initializer):
-    """``N(mean, stddev²)`` cut at ``mean ± 2·stddev``, rejected values re-drawn.
+    """``N(mean, stddev²)`` conditioned on ``mean ± 2·stddev`` (sampled from that law, never clamped).
 
     ``stddev`` is the scale before truncation (as in Keras): the result's
     standard deviation is ``0.8796·stddev``.
