@@ -64,6 +64,7 @@ from __future__ import annotations
 
 from unit_init.sampling.entry import sample, sample_from
 from unit_init.sampling.laws import Draw, dispatch, sampler
-from unit_init.sampling.streams import NativeStream, Stream
+from unit_init.sampling.native import NativeStream
+from unit_init.sampling.streams import Stream
 
 __all__ = ["Draw", "NativeStream", "Stream", "dispatch", "sample", "sample_from", "sampler"]

@@ -18,7 +18,8 @@ from unit_init.dtypes import largest_at_or_below, largest_below, smallest_at_or_
 from unit_init.errors import DTypeError
 from unit_init.sampling import blocks
 from unit_init.sampling.laws import Draw, dispatch
-from unit_init.sampling.streams import NativeStream, Stream
+from unit_init.sampling.native import NativeStream
+from unit_init.sampling.streams import Stream
 
 if TYPE_CHECKING:
     from unit_init.backends.base import Backend

@@ -18,7 +18,8 @@ from unit_init.portable.blocks import Block, RegionLike
 from unit_init.portable.stream import PortableStream
 from unit_init.resources import check_allocation
 from unit_init.sampling.entry import sample_from
-from unit_init.sampling.streams import NativeStream, Stream
+from unit_init.sampling.native import NativeStream
+from unit_init.sampling.streams import Stream
 from unit_init.seeds import normalize_seed
 from unit_init.spec import distributions as d
 

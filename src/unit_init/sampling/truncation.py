@@ -32,7 +32,7 @@ from unit_init.portable.ndtri import quantile
 from unit_init.spec.distributions import normal_mass, normal_tail
 
 if TYPE_CHECKING:
-    from unit_init.sampling.streams import NativeStream
+    from unit_init.sampling.streams import GeneratorStream
 
 __all__ = [
     "METHODS",
@@ -64,13 +64,13 @@ def straddles_zero(low: float, high: float) -> bool:
     return -math.inf < low < 0 < high < math.inf
 
 
-def truncated_normal(stream: NativeStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
+def truncated_normal(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
     """``mean + std·Z`` drawn by the method :data:`METHODS` gives ``stream.backend.truncation``.
 
     Examples
     --------
     >>> from unit_init.backends.registry import get_backend
-    >>> from unit_init.sampling.streams import NativeStream
+    >>> from unit_init.sampling.native import NativeStream
     >>> numpy = get_backend("numpy")
     >>> z = NativeStream(numpy, numpy.generator(0, "cpu"), "cpu").truncated_normal((1000,), "float64", -2.0, 2.0)
     >>> bool(abs(z).max() <= 2.0)
@@ -79,7 +79,7 @@ def truncated_normal(stream: NativeStream, shape: Shape, dtype: str, low: float,
     return METHODS[stream.backend.truncation](stream, shape, dtype, low, high, mean, std)
 
 
-def _standard(stream: NativeStream, shape: Shape, dtype: str, low: float, high: float, across: Callable[..., Any]) -> Any:
+def _standard(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, across: Callable[..., Any]) -> Any:
     """``Z`` on ``[low, high]``: a normal draw for ``(−∞, ∞)``, ``across(...)`` for finite bounds across 0, else :func:`by_quantile`."""
     if low == -math.inf and high == math.inf:
         return stream.normal(shape, dtype)
@@ -88,34 +88,35 @@ def _standard(stream: NativeStream, shape: Shape, dtype: str, low: float, high: 
     return by_quantile(stream, shape, dtype, low, high)
 
 
-def _inverse_cdf(stream: NativeStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
+def _inverse_cdf(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
     if straddles_zero(low, high):
         return by_inverse_cdf(stream, shape, dtype, low, high, mean, std)
     return stream.backend.affine(_standard(stream, shape, dtype, low, high, by_quantile), std, mean)
 
 
-def _native(stream: NativeStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
+def _native(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
     backend = stream.backend
 
-    def framework(stream: NativeStream, shape: Shape, dtype: str, low: float, high: float) -> Any:
+    def framework(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float) -> Any:
         return backend.truncated_normal(stream.generator, shape, low, high, dtype, stream.device)
 
     return backend.affine(_standard(stream, shape, dtype, low, high, framework), std, mean)
 
 
-def _rejection(stream: NativeStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
+def _rejection(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
     return stream.backend.affine(_standard(stream, shape, dtype, low, high, by_rejection), std, mean)
 
 
-def _host(stream: NativeStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
+def _host(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
     """``Z`` drawn on the host backend (``backend.host``) by its own row of the table, moved to the device once."""
     backend: Any = stream.backend  # an Array-API backend: its ``host`` backend and ``on_device`` transfer
-    host = type(stream)(backend.host, stream.generator, "cpu")
+    native: Any = type(stream)  # the native stream class, here without importing it
+    host = native(backend.host, stream.generator, "cpu")
     z = backend.on_device(lambda: truncated_normal(host, shape, dtype, low, high, 0.0, 1.0), dtype, stream.device)
     return backend.affine(z, std, mean)
 
 
-Method = Callable[["NativeStream", Shape, str, float, float, float, float], Any]
+Method = Callable[["GeneratorStream", Shape, str, float, float, float, float], Any]
 METHODS: Final[dict[str, Method]] = {
     "inverse_cdf": _inverse_cdf,
     "native": _native,
@@ -125,7 +126,7 @@ METHODS: Final[dict[str, Method]] = {
 """The truncation method of each backend capability (``Backend.truncation``); see the module docstring's table."""
 
 
-def by_inverse_cdf(stream: NativeStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
+def by_inverse_cdf(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
     """Inverse-CDF sampling by ``erfinv``: ``mean + std·√2·erfinv(u)`` with ``u ~ U[erf(low/√2), erf(high/√2))``.
 
     For finite bounds on either side of 0 (:func:`straddles_zero`), where
@@ -140,7 +141,7 @@ def by_inverse_cdf(stream: NativeStream, shape: Shape, dtype: str, low: float, h
     return stream.backend.affine(stream.backend.erfinv(u), root2 * std, mean)
 
 
-def by_quantile(stream: NativeStream, shape: Shape, dtype: str, low: float, high: float) -> Any:
+def by_quantile(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float) -> Any:
     """Inverse-CDF sampling of ``Z`` on any interval with positive mass, accurate in the far tails.
 
     The interval is flipped, if needed, so that its centre is ``>= 0``
@@ -178,7 +179,7 @@ def by_quantile(stream: NativeStream, shape: Shape, dtype: str, low: float, high
     return quantile(backend.xp, centered, log_tail, span=span, smallest=min(below, above))
 
 
-def by_rejection(stream: NativeStream, shape: Shape, dtype: str, low: float, high: float) -> Any:
+def by_rejection(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float) -> Any:
     """``Z`` on ``[low, high]`` by re-drawing rejected values, never clamping; by :func:`by_quantile` below :data:`MIN_REDRAW_MASS`.
 
     Backends with mutable arrays (``mutable = True``) draw small arrays (up
