@@ -22,6 +22,7 @@ import tensorflow as tf  # after the skip check
 
 from unit_init.backends.registry import get_backend
 from unit_init.dtypes import largest_below
+from unit_init.sampling import NativeStream, sample_from
 
 MILLION = (1024, 1024)
 
@@ -115,7 +116,8 @@ def test_truncated_values_stay_inside_bounds_over_a_million_draws(spec: ui.Initi
 def test_other_truncation_bounds(low: float, high: float) -> None:
     backend = get_backend("tf")
     device = backend.resolve_device(None)
-    z = backend.truncated_normal(backend.generator(0, device), (1 << 16,), low, high, "float32", device)
+    stream = NativeStream(backend, backend.generator(0, device), device)
+    z = sample_from(stream, ui.distributions.TruncatedNormal(0.0, 1.0, low, high), (1 << 16,), "float32")
     values = z.numpy()
     assert z.device.endswith(default_device())
     assert low <= values.min()
@@ -273,7 +275,6 @@ def test_backend_helpers() -> None:
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
 def test_a_compiled_sampler_equals_sampling_op_by_op_and_is_traced_once(spec: ui.Initializer, dtype: str) -> None:
     from unit_init.backends.tensorflow_backend import TRACES, SeedStream
-    from unit_init.spec.distributions import Draw
 
     backend = get_backend("tf")
     device = backend.resolve_device(None)
@@ -284,26 +285,29 @@ def test_a_compiled_sampler_equals_sampling_op_by_op_and_is_traced_once(spec: ui
     assert equal(spec(shape, backend="tf", dtype=dtype, seed=9), first)
     assert not equal(spec(shape, backend="tf", dtype=dtype, seed=10), first)
     assert TRACES["compiled"] == traced, "a new seed reuses the compiled sampler"
-    op_by_op = distribution.sample(backend, Draw(shape, dtype, device, SeedStream(9)))
+    op_by_op = sample_from(NativeStream(backend, SeedStream(9), device), distribution, shape, dtype)
     assert equal(first, op_by_op)
 
 
 def test_a_distribution_with_eager_control_flow_is_sampled_op_by_op() -> None:
-    from unit_init.backends.tensorflow_backend import _compiled
-    from unit_init.spec.distributions import Distribution, Draw
+    from unit_init.backends.tensorflow_backend import SeedStream
+    from unit_init.sampling import Draw, sample
+    from unit_init.sampling.entry import _compiled
+    from unit_init.spec.distributions import Distribution
 
     @dataclasses.dataclass(frozen=True)
     class RedrawnAboveThree(Distribution):
         def sample(self, backend: Any, draw: Draw) -> Any:
-            x = backend.normal(draw.generator, draw.shape, "float32", draw.device)
+            x = draw.stream.normal(draw.shape, "float32")
             while bool(tf.reduce_any(tf.abs(x) > 3.0)):  # a Python bool of a tensor: no graph
-                x = backend.normal(draw.generator, draw.shape, "float32", draw.device)
+                x = draw.stream.normal(draw.shape, "float32")
             return backend.cast(x, draw.dtype)
 
     backend = get_backend("tf")
     device = backend.resolve_device(None)
-    assert _compiled(backend, RedrawnAboveThree(), (8, 8), "float32", device) is None
-    x = backend.sample(RedrawnAboveThree(), Draw((8, 8), "float32", device, backend.generator(0, device)))
+    assert _compiled(backend, RedrawnAboveThree(), (8, 8), "float32", device, SeedStream) is None
+    x = sample(backend, RedrawnAboveThree(), (8, 8), "float32", device, backend.generator(0, device))
     assert x.shape == (8, 8)
     assert float(tf.reduce_max(tf.abs(x))) <= 3.0
-    assert _compiled(backend, ui.BoundedNormal(0.0, 1.0, -1.0, 1.5).distribution_for((8, 8)), (8, 8), "float32", device) is not None
+    law = ui.BoundedNormal(0.0, 1.0, -1.0, 1.5).distribution_for((8, 8))
+    assert _compiled(backend, law, (8, 8), "float32", device, SeedStream) is not None

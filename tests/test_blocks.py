@@ -1,7 +1,7 @@
 """Large draws: NumPy's block-parallel path (the law, the block seeds, the thread count) and torch's at that size.
 
 The statistics cells of the matrix draw 2^18 values, below
-:data:`unit_init.backends.blocks.PARALLEL_MIN`; these draw more than a million
+:data:`unit_init.sampling.blocks.PARALLEL_MIN`; these draw more than a million
 values, over a partial last block, so the block path itself is checked. torch
 draws large arrays whole (its ops are multi-threaded by OpenMP); its values
 must not depend on torch's thread count either.
@@ -17,7 +17,7 @@ import pytest
 import unit_init as ui
 from stats import check_sample
 from targets import load
-from unit_init.backends import blocks
+from unit_init.sampling import blocks
 
 SHAPE = (1024, 1030)  # 1,054,720 elements: four full blocks and a partial fifth
 LARGE = ["numpy", "torch"]

@@ -17,6 +17,7 @@ from targets import DATA_TARGETS, load
 from test_matrix import STAT_SHAPE, cells
 from unit_init import distributions as d
 from unit_init.backends.registry import get_backend
+from unit_init.sampling import NativeStream, sample_from
 
 FAN_IN, FAN_OUT = STAT_SHAPE  # keras layout
 VARIANCE = 2 / FAN_IN  # he
@@ -40,7 +41,7 @@ def draw(target_id: str, law: d.Distribution, seed: int) -> object:
     target = load(target_id)
     backend = get_backend(target.backend)
     device = backend.resolve_device(target.device)
-    array = law.sample(backend, d.Draw(STAT_SHAPE, "float32", device, backend.generator(seed, device)))
+    array = sample_from(NativeStream(backend, backend.generator(seed, device), device), law, STAT_SHAPE, "float32")
     return target.values(array)
 
 

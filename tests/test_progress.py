@@ -12,7 +12,7 @@ import pytest
 
 import unit_init as ui
 from unit_init import progress
-from unit_init.backends import blocks
+from unit_init.sampling import blocks
 
 PARAMS = {"fc1": {"kernel": np.zeros((64, 32)), "bias": np.zeros(32)}, "fc2": {"kernel": np.zeros((32, 8))}}
 RULES = {"*.kernel": ui.HeNormal(), "*.bias": ui.Zeros()}

@@ -11,9 +11,9 @@
 2. draw it by one of three paths:
 
    * **native**: the backend's generator from the seed, and the distribution
-     sampled on the backend;
+     sampled from it (:func:`unit_init.sampling.sample`);
    * **region / portable** (``rng="portable"`` or ``region=``): a portable
-     stream for the block (:func:`unit_init.portable.draw.draw_block`);
+     stream for the block (:func:`unit_init.sampling.region.draw_block`);
    * **sharded** (``sharding=``, ``device_mesh=``/``placements=``): each
      shard a region drawn where it lives, by the portable path, assembled
      by the backend (:meth:`~unit_init.backends.base.Backend.sharded`); the
@@ -34,11 +34,11 @@ from typing import Any
 
 from unit_init.backends.registry import get_backend
 from unit_init.errors import ParameterError, abbreviate
-from unit_init.portable.draw import draw_block
 from unit_init.request import RNG_MODES, Request, Spec, Target, check_geometry, request, resolve_target
 from unit_init.resources import check_allocation
+from unit_init.sampling import sample
+from unit_init.sampling.region import draw_block
 from unit_init.seeds import call_seed, normalize_seed
-from unit_init.spec.distributions import Draw
 from unit_init.spec.fans import ShapeLike
 from unit_init.spec.options import Options
 
@@ -64,7 +64,7 @@ def _sample(call: Request) -> Any:
     if math.prod(dims) == 0:
         return target.backend.full(dims, 0, target.dtype, target.device)
     generator = target.backend.generator(call.seed, target.device) if distribution.random else None
-    return target.backend.sample(distribution, Draw(dims, target.dtype, target.device, generator))
+    return sample(target.backend, distribution, dims, target.dtype, target.device, generator)
 
 
 def _sharded(spec: Spec, shape: ShapeLike, options: Options) -> Any:

@@ -25,6 +25,7 @@ __all__ = [
     "FLOAT_DTYPES",
     "INTEGER_DTYPES",
     "canonical_dtype",
+    "integer_range",
     "is_complex",
     "is_float",
     "largest_at_or_below",
@@ -106,6 +107,16 @@ def real_dtype(dtype: str) -> str:
     ('float32', 'float64', 'bfloat16')
     """
     return {"complex64": "float32", "complex128": "float64"}.get(dtype, dtype)
+def integer_range(dtype: str) -> tuple[int, int]:
+    """``(smallest, largest)`` value of the integer ``dtype``: ``(−2ⁿ⁻¹, 2ⁿ⁻¹ − 1)``, or ``(0, 2ⁿ − 1)`` unsigned.
+
+    Examples
+    --------
+    >>> integer_range("int8"), integer_range("uint16")
+    ((-128, 127), (0, 65535))
+    """
+    bits = int(dtype.removeprefix("u").removeprefix("int"))
+    return (0, 2**bits - 1) if dtype.startswith("u") else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
 
 
 def largest_finite(dtype: str) -> float:

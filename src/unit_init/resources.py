@@ -16,7 +16,7 @@ orthogonal matrix (the Gaussian, LAPACK's float64 copies, Q and the sign
 fix); 3 and 16 bytes of ``argsort`` indices for a sparse one; 1 for an
 identity times a gain; 0 for a constant. ``m`` is how many elements are drawn
 at once: ``n``, or at most ``threads × BLOCK`` for a draw filled block by
-block (:mod:`unit_init.backends.blocks`, whose blocks also hold their cast:
+block (:mod:`unit_init.sampling.blocks`, whose blocks also hold their cast:
 ``+ s`` per element). For a random draw, a backend that scales in place
 (NumPy, torch) turns one work array into the output when ``w = s``
 (``t − 1``); one that does not (JAX, TensorFlow, Array-API namespaces) holds
@@ -65,11 +65,11 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
-from unit_init.backends import blocks
 from unit_init.backends.base import Backend
 from unit_init.backends.host import host_free_bytes
 from unit_init.dtypes import is_float, work_dtype
 from unit_init.errors import ParameterError, ResourceError, ShapeError, abbreviate
+from unit_init.sampling import blocks
 from unit_init.spec import distributions as d
 from unit_init.spec.fans import MAX_ELEMENTS
 
@@ -128,7 +128,7 @@ def itemsize(dtype: str) -> int:
 
 
 def _blocked(backend: Backend, size: int, distribution: d.Distribution | None) -> bool:
-    """Whether ``backend`` fills this draw block by block (:meth:`Backend.sample`)."""
+    """Whether ``backend`` fills this draw block by block (:func:`unit_init.sampling.sample`)."""
     return (
         distribution is not None
         and distribution.iid

@@ -4,7 +4,8 @@ The Array-API standard has no random numbers, so this backend is the one
 exception to "draw on the device": ``U[0, 1)``, ``N(0, 1)`` and the truncated
 normal are drawn on the host by :class:`~unit_init.backends.numpy_backend.NumpyBackend`
 (PCG64 from an int seed, or the user's ``numpy.random.Generator``; truncation
-re-draws in place there), then moved to the device with **one**
+re-draws in place there: ``truncation = "host"`` in
+:mod:`unit_init.sampling.truncation`), then moved to the device with **one**
 ``xp.asarray(..., device=device)``. Everything else (scaling, casting,
 clipping, constants, eye, QR for orthogonal) uses the namespace's own ops on
 the device.
@@ -63,11 +64,12 @@ class ArrayApiBackend(Backend):
     """
 
     mutable = False
+    truncation = "host"  # the host backend's truncation (re-drawing in place), then one transfer
 
     def __init__(self, namespace: types.ModuleType) -> None:
         self.xp = namespace
         self.name = namespace.__name__
-        self._host = NumpyBackend()
+        self.host = NumpyBackend()
         self._info: Any = namespace.__array_namespace_info__() if hasattr(namespace, "__array_namespace_info__") else None
 
     def __repr__(self) -> str:
@@ -136,7 +138,7 @@ class ArrayApiBackend(Backend):
 
     def generator(self, seed: Any, device: Any) -> np.random.Generator:
         try:
-            return self._host.generator(seed, "cpu")
+            return self.host.generator(seed, "cpu")
         except SeedError:
             msg = (
                 f"seed={abbreviate(seed)} is not a seed for the {self.name} backend, which draws on the host with NumPy; "
@@ -144,23 +146,16 @@ class ArrayApiBackend(Backend):
             )
             raise SeedError(msg) from None
 
-    def _on_device(self, host_draw: Callable[[], Any], dtype: str, device: Any) -> Any:
+    def on_device(self, host_draw: Callable[[], Any], dtype: str, device: Any) -> Any:
         """Check ``dtype`` on ``device`` first, then draw on the host and transfer once."""
         native = self.dtype_on(dtype, device)
         return self.xp.asarray(host_draw(), dtype=native, device=device)
 
     def uniform(self, generator: np.random.Generator, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
-        return self._on_device(lambda: self._host.uniform(generator, shape, dtype, "cpu"), dtype, device)
+        return self.on_device(lambda: self.host.uniform(generator, shape, dtype, "cpu"), dtype, device)
 
     def normal(self, generator: np.random.Generator, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
-        return self._on_device(lambda: self._host.normal(generator, shape, dtype, "cpu"), dtype, device)
-
-    def truncated_normal(
-        self, generator: np.random.Generator, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any
-    ) -> Any:
-        return self._on_device(
-            lambda: self._host.truncated_normal(generator, shape, low, high, dtype, "cpu"), dtype, device
-        )
+        return self.on_device(lambda: self.host.normal(generator, shape, dtype, "cpu"), dtype, device)
 
     # --- arrays ----------------------------------------------------------------------
 

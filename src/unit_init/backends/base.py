@@ -1,4 +1,4 @@
-"""What a backend is: the small set of primitives the specification layer draws with.
+"""What a backend is: the small set of primitives the sampling layer draws with.
 
 A backend is one :class:`Backend` subclass plus one
 :class:`~unit_init.backends.registry.BackendRecord` that names it. It must
@@ -25,8 +25,8 @@ required                       what it does
 optional capability                    default
 =====================================  ============================================================
 :meth:`dtype_on`                       :meth:`native_dtype` (every device has every dtype)
-:meth:`erfinv`                         none; needed only with ``inverse_cdf_truncation``
-:meth:`truncated_normal`               composed of :meth:`normal` or :meth:`uniform`
+:meth:`erfinv`                         none; needed only with ``truncation = "inverse_cdf"``
+:meth:`truncated_normal`               none; needed only with ``truncation = "native"``
 :meth:`uniform_between`,               :meth:`uniform` or :meth:`normal` then :meth:`affine`;
 :meth:`normal_scaled`                  override with a one-kernel draw
 :meth:`placement`                      no scope (operators run where their inputs live)
@@ -40,12 +40,15 @@ optional capability                    default
 :meth:`split_seed`                     the same (stateful) generator for every draw
 :meth:`numerics`                       ``xp`` (a fuller namespace for diagnostics)
 :meth:`sharded`                        refused: the backend builds no sharded arrays
+:meth:`compile_sampler`                ``None``: samplers run op by op (needs ``compiles``)
+:meth:`compiled`                       the function as is (the portable stream's kernels)
 =====================================  ============================================================
 
 Declared capabilities are class attributes: ``mutable`` (arrays take
-in-place item assignment), ``inverse_cdf_truncation`` (truncated normals
-across 0 by ``erfinv`` of a uniform) and ``word_dtype`` (the 32-bit word
-dtype of the portable stream).
+in-place item assignment), ``truncation`` (how truncated normals across 0
+are drawn: the backend's row of :data:`unit_init.sampling.truncation.METHODS`),
+``compiles`` (whole samplers are compiled by :meth:`compile_sampler`) and
+``word_dtype`` (the 32-bit word dtype of the portable stream).
 
 Invariants every backend keeps:
 
@@ -59,64 +62,32 @@ Invariants every backend keeps:
 * dtypes cross this interface as canonical names (``"bfloat16"``), devices as
   the native objects returned by :meth:`Backend.resolve_device`.
 
-Portable streams (``rng="portable"``): when the generator is a
-:class:`~unit_init.portable.stream.PortableStream`, ``uniform``, ``normal`` and
-``truncated_normal`` — the base's and every subclass's override — are routed to
-:mod:`unit_init.portable.stream`, which computes Threefry over ``xp`` in
-32-bit words of ``word_dtype``; a backend only says how to run a pure array
+:class:`Backend` gives generic implementations of the deterministic
+primitives on top of the backend's Array-API namespace ``xp``; a backend
+overrides them where its framework has something faster (in-place scaling, a
+native truncated normal).
+
+How a law becomes values — the work dtype, truncation, confinement to the
+output grid, the single cast, block-parallel fills, compiled samplers —
+is written once above the backends, in :mod:`unit_init.sampling`, on top of
+these primitives; a backend declares what it can do (``mutable``,
+``truncation``, ``compiles``). The portable stream
+(:mod:`unit_init.portable.stream`) computes Threefry over ``xp`` in 32-bit
+words of ``word_dtype``; a backend only says how to run a pure array
 function (:meth:`Backend.compiled`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import functools
-import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import Any, ClassVar, Literal
 
-from unit_init.backends import blocks
 from unit_init.backends.host import host_free_bytes
 from unit_init.dtypes import canonical_dtype
 from unit_init.errors import ParameterError
-from unit_init.portable import stream as portable
-from unit_init.portable.ndtri import quantile
-from unit_init.spec.distributions import normal_mass, normal_tail
 
-if TYPE_CHECKING:
-    from unit_init.spec.distributions import Distribution, Draw
-
-__all__ = ["Backend", "outside", "redraw_rejected", "straddles_zero"]
-
-_STREAM_DRAWS: Final = ("uniform", "normal", "truncated_normal")
-_COMPOSED_DRAWS: Final = ("uniform_between", "normal_scaled", "truncated_normal_scaled")
-OVERSAMPLE_MAX: Final = 1 << 16
-"""Truncated draws up to this many elements take one oversampled draw instead of a re-draw loop."""
-MIN_REDRAW_MASS: Final = 0.25
-"""Re-drawing rejected values is used only for intervals keeping at least this much of the normal's mass."""
-_CENTRAL: Final = 0.425
-"""``|Φ(z) − ½|`` up to which ``Φ⁻¹`` needs no tail probability (AS 241's central range)."""
-_SMALLEST_TAIL: Final = 2.0**-126
-"""Tail probabilities are kept at or above float32's smallest normal number (``Φ⁻¹`` of it is −13.1)."""
-
-
-def _routes_portable(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
-    """``method``, except that draws from a portable stream go to :mod:`unit_init.portable.stream`.
-
-    A composed draw (``uniform_between``, ``normal_scaled``,
-    ``truncated_normal_scaled``) goes to the base
-    class's generic composition, which draws from the portable stream in turn.
-    """
-    portable_draw = getattr(portable, name) if name in _STREAM_DRAWS else getattr(Backend, name)
-
-    @functools.wraps(method)
-    def draw(self: Backend, generator: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(generator, portable.PortableStream):
-            return portable_draw(self, generator, *args, **kwargs)
-        return method(self, generator, *args, **kwargs)
-
-    return draw
+__all__ = ["Backend"]
 
 
 class Backend:
@@ -125,15 +96,12 @@ class Backend:
     name: str  # a class attribute, or set per instance (the Array-API backend is named after its namespace)
     xp: Any
     mutable: ClassVar[bool] = False  # arrays support in-place item assignment
-    inverse_cdf_truncation: ClassVar[bool] = False  # intervals across 0 by erfinv of a uniform (needs erfinv), not re-drawn
-    word_dtype: ClassVar[str] = "uint32"  # 32-bit words of the portable stream; "int32" without uint32 arithmetic
+    truncation: ClassVar[Literal["inverse_cdf", "native", "rejection", "host"]] = "rejection"
+    """How truncated normals across 0 are drawn: the row of :data:`unit_init.sampling.truncation.METHODS`.
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Route portable-stream draws in every override of ``uniform``, ``normal`` and ``truncated_normal``."""
-        super().__init_subclass__(**kwargs)
-        for name in _STREAM_DRAWS + _COMPOSED_DRAWS:
-            if name in vars(cls):
-                setattr(cls, name, _routes_portable(name, vars(cls)[name]))
+    ``"inverse_cdf"`` needs :meth:`erfinv`, ``"native"`` :meth:`truncated_normal`."""
+    compiles: ClassVar[bool] = False  # compile_sampler compiles whole samplers (JAX, TensorFlow)
+    word_dtype: ClassVar[str] = "uint32"  # 32-bit words of the portable stream; "int32" without uint32 arithmetic
 
     # --- framework-specific: every backend implements these --------------------------
 
@@ -178,73 +146,17 @@ class Backend:
         """``mean + std·N(0, 1)``; a backend whose framework draws it in one kernel overrides it."""
         return self.affine(self.normal(generator, shape, dtype, device), std, mean)
 
-    def truncated_normal_scaled(
-        self, generator: Any, shape: tuple[int, ...], low: float, high: float, mean: float, std: float, dtype: str, device: Any
-    ) -> Any:
-        """``mean + std·Z`` with ``Z`` the standard normal conditioned on ``[low, high]``.
-
-        The result may overshoot ``mean + std·[low, high]`` by rounding; the
-        caller confines it to the support.
-        """
-        if self.inverse_cdf_truncation and straddles_zero(low, high) and not isinstance(generator, portable.PortableStream):
-            return self._by_inverse_cdf(generator, shape, low, high, mean, std, dtype, device)
-        return self.affine(self.truncated_normal(generator, shape, low, high, dtype, device), std, mean)
-
-    def _by_inverse_cdf(
-        self, generator: Any, shape: tuple[int, ...], low: float, high: float, mean: float, std: float, dtype: str, device: Any
-    ) -> Any:
-        """Inverse-CDF sampling by ``erfinv``: ``mean + std·√2·erfinv(u)`` with ``u ~ U[erf(low/√2), erf(high/√2))``.
-
-        For finite bounds on either side of 0 (:func:`straddles_zero`), where
-        ``erf`` resolves both bounds. The same law as re-drawing the rejected
-        values, with no mask, no ``nonzero`` (so no host synchronization on
-        an accelerator) and no loop (so it compiles into one graph); with a
-        vectorized ``erfinv`` it costs about one normal draw.
-        """
-        root2 = math.sqrt(2.0)
-        u = self.uniform_between(generator, shape, math.erf(low / root2), math.erf(high / root2), dtype, device)
-        return self.affine(self.erfinv(u), root2 * std, mean)
-
-    def _by_quantile(self, generator: Any, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any) -> Any:
-        """Inverse-CDF sampling for any interval with positive mass, accurate in the far tails.
-
-        The interval is flipped, if needed, so that its centre is ``>= 0``
-        (``Z → −Z``). With ``Q(x) = P(Z > x)``, ``m = Q(low) − Q(high)`` and
-        ``u ~ U[0, 1)``, the value is ``Φ⁻¹(p)`` with ``p = Φ(low) + u·m``,
-        computed by :func:`unit_init.portable.ndtri.quantile` from two forms
-        of ``p``, each accurate where it is used:
-
-        * ``p − ½ = (Φ(low) − ½) + u·m`` near the centre;
-        * the tail probability by its logarithm: for ``low >= 0``,
-          ``log Q(z) = log Q(low) + log(1 − u·m/Q(low))``, with ``log Q(low)``
-          computed once in float64 — no underflow however far the tail
-          (``[30, ∞)``: ``Q ≈ 5e-198``); for an interval across 0, ``log p``
-          on the lower side and ``log(Q(high) + (1 − u)·m)`` on the upper one.
-
-        Every term is finite for ``u ∈ [0, 1)`` (``1 − u·m/Q(low) >= 2⁻²⁴``;
-        the tail probability across 0 is kept ``>= 2⁻¹²⁶``), so infinite
-        bounds give finite values. The ranges of ``Φ⁻¹`` the interval cannot
-        reach are not computed (``[0, 0.01]`` needs only the central one).
-        """
-        if low + high < 0:
-            return -self._by_quantile(generator, shape, -high, -low, dtype, device)
-        mass, u = normal_mass(low, high), self.uniform(generator, shape, dtype, device)
-        tail_low, below, above = normal_tail(low), normal_tail(-low), normal_tail(high)  # Q(low), Φ(low), Q(high)
-        start = 0.5 - tail_low if low >= 0 else below - 0.5  # Φ(low) − ½ on its accurate side
-        centered = u * mass + start
-        span, log_tail = (start, start + mass), None
-        if span[1] > _CENTRAL:  # some values in the tail ranges of Φ⁻¹
-            if low >= 0:
-                log_tail = self.xp.log(1.0 - u * (mass / tail_low)) + math.log(tail_low)
-            else:
-                sides = self.xp.where(centered < 0, u * mass + below, (1.0 - u) * mass + above)
-                log_tail = self.xp.log(self.clip(sides, _SMALLEST_TAIL, 1.0))
-        return quantile(self.xp, centered, log_tail, span=span, smallest=min(below, above))
-
     def erfinv(self, x: Any) -> Any:
         """The inverse error function, elementwise (in place where the framework allows).
 
-        Needed only with ``inverse_cdf_truncation``: the Array-API standard has no ``erfinv``.
+        Needed only with ``truncation = "inverse_cdf"``: the Array-API standard has no ``erfinv``.
+        """
+        raise NotImplementedError
+
+    def truncated_normal(self, generator: Any, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any) -> Any:
+        """The framework's own ``N(0, 1)`` conditioned on ``[low, high]``, for finite bounds on either side of 0.
+
+        Needed only with ``truncation = "native"``.
         """
         raise NotImplementedError
 
@@ -293,35 +205,18 @@ class Backend:
         """``count`` independent generators seeded from ``generator`` (which advances), one per block of a large draw.
 
         ``None`` (the default) where large draws on ``device`` are not split
-        into blocks (see :mod:`unit_init.backends.blocks`).
+        into blocks (see :mod:`unit_init.sampling.blocks`).
         """
         return None
 
-    def sample(self, distribution: Distribution, draw: Draw) -> Any:
-        """Let ``distribution`` sample itself here.
+    def compile_sampler(self, sample: Callable[[Any], Any], kind: type, device: Any) -> Callable[[Any], Any] | None:
+        """``sample(generator) -> values`` compiled, for generators of type ``kind``, into one function of the generator.
 
-        A large draw of an i.i.d. distribution is filled block by block, in
-        parallel, where the backend gives :meth:`block_streams`; a backend may
-        also compile the whole sampling into one kernel (JAX).
+        Called (once per law, shape, dtype and device) only where ``compiles``
+        is true; ``None`` where this kind of generator cannot be compiled
+        (a stateful ``tf.random.Generator``) or the sampler cannot be traced.
         """
-        size = math.prod(draw.shape)
-        if distribution.iid and size >= blocks.PARALLEL_MIN:
-            streams = self.block_streams(draw.generator, blocks.block_count(size), draw.device)
-            if streams is not None:
-                return self._sample_by_block(distribution, draw, streams)
-        return distribution.sample(self, draw)
-
-    def _sample_by_block(self, distribution: Distribution, draw: Draw, streams: list[Any]) -> Any:
-        """Block ``i`` of the flat result is ``distribution`` sampled from ``streams[i]``, written in place."""
-        size = math.prod(draw.shape)
-        out = self.xp.empty((size,), dtype=self.dtype_on(draw.dtype, draw.device), device=draw.device)
-
-        def fill(index: int, block: slice) -> None:
-            part = dataclasses.replace(draw, shape=(block.stop - block.start,), generator=streams[index])
-            out[block] = distribution.sample(self, part)
-
-        blocks.for_each_block(size, fill, blocks.cpu_count())
-        return self.xp.reshape(out, draw.shape)
+        return None
 
     def compiled(self, kernel: Callable[..., Any], device: Any) -> Callable[..., Any]:
         """A pure function of arrays, ready to run repeatedly on ``device`` (JAX compiles it; others run it as is)."""
@@ -380,92 +275,3 @@ class Backend:
         """Reduced QR of a (batch of) matrices with at least as many rows as columns."""
         q, r = self.xp.linalg.qr(x)
         return q, r
-
-    def truncated_normal(
-        self, generator: Any, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any
-    ) -> Any:
-        """``N(0, 1)`` conditioned on ``[low, high]`` (either bound may be infinite), for any interval with positive mass.
-
-        * Both bounds infinite: a plain normal draw.
-        * Finite bounds on either side of 0, with ``inverse_cdf_truncation``:
-          :meth:`_by_inverse_cdf` (``erfinv``), clipped against the last bit
-          of rounding.
-        * Bounds on either side of 0 keeping at least :data:`MIN_REDRAW_MASS`
-          of the mass, on other backends: rejected values are re-drawn,
-          never clamped. Backends with mutable arrays (``mutable = True``)
-          draw small arrays (up to :data:`OVERSAMPLE_MAX` elements) in one
-          oversampled draw whose first accepted values are kept — a handful
-          of operations, where a re-draw would cost several more — and large
-          ones by re-drawing only the rejected elements, in place (about 1.05
-          normal draws for ±2σ, no extra memory). Others replace rejected
-          values with ``where`` from fresh full-size draws.
-        * Every other interval — one-sided, narrow, far in a tail
-          (``[2, 3]``, ``[6, 7]``, ``[30, ∞)``): :meth:`_by_quantile`, the
-          inverse CDF with the tail probability in log space (one uniform
-          draw, no loop).
-        """
-        if low == -math.inf and high == math.inf:
-            return self.normal(generator, shape, dtype, device)
-        if not straddles_zero(low, high) or (not self.inverse_cdf_truncation and normal_mass(low, high) < MIN_REDRAW_MASS):
-            return self._by_quantile(generator, shape, low, high, dtype, device)
-        if self.inverse_cdf_truncation:
-            return self.clip(self._by_inverse_cdf(generator, shape, low, high, 0.0, 1.0, dtype, device), low, high)
-        xp = self.xp
-        size = math.prod(shape)
-        if self.mutable and size <= OVERSAMPLE_MAX:
-            candidates = self.normal(generator, (_oversampled(size, low, high),), dtype, device)
-            kept = candidates[_inside(candidates, low, high)]
-            if kept.shape[0] >= size:  # rarely short (< 1e-9 for ±2σ); then re-drawn below
-                return xp.reshape(kept[:size], shape)
-        z = self.normal(generator, shape, dtype, device)
-        if self.mutable:
-            redraw_rejected(xp, xp.reshape(z, (-1,)), low, high, lambda n: self.normal(generator, (n,), dtype, device))
-            return z
-        while True:
-            rejected = outside(z, low, high)
-            if not bool(xp.any(rejected)):
-                return z
-            z = xp.where(rejected, self.normal(generator, shape, dtype, device), z)
-
-
-def straddles_zero(low: float, high: float) -> bool:
-    """Finite bounds on either side of 0: ``erf`` resolves both, so ``erfinv`` and re-drawing serve."""
-    return -math.inf < low < 0 < high < math.inf
-
-
-def outside(x: Any, low: float, high: float) -> Any:
-    """The mask of values outside ``[low, high]`` (one comparison for symmetric bounds)."""
-    return abs(x) > high if low == -high else (x < low) | (x > high)
-
-
-def _inside(x: Any, low: float, high: float) -> Any:
-    """The mask of values inside ``[low, high]``."""
-    return abs(x) <= high if low == -high else (x >= low) & (x <= high)
-
-
-def _oversampled(wanted: int, low: float, high: float) -> int:
-    """How many normal draws hold ``wanted`` values inside ``[low, high]`` (short with probability < 1e-9 for ±2σ)."""
-    rejected_share = 1 - 0.5 * (math.erfc(-high / math.sqrt(2)) - math.erfc(-low / math.sqrt(2)))
-    expected = wanted * rejected_share / (1 - rejected_share)
-    return wanted + int(expected + 7 * math.sqrt(expected / (1 - rejected_share)) + 16)
-
-
-def redraw_rejected(xp: Any, flat: Any, low: float, high: float, draw: Callable[[int], Any]) -> None:
-    """Re-draw, in place, the elements of the 1-D array ``flat`` outside ``[low, high]``; ``draw(n)`` gives n fresh values.
-
-    Only the rejected elements are drawn again (4.55 % of them for ±2σ), from
-    one oversampled draw whose accepted values replace them in order (a
-    second round is needed with probability < 1e-9 for ±2σ), so the cost is about
-    1.05 normal draws plus one pass to find the rejected.
-    """
-    rejected = xp.nonzero(outside(flat, low, high))[0]
-    while rejected.shape[0]:
-        wanted = int(rejected.shape[0])
-        candidates = draw(_oversampled(wanted, low, high))
-        fresh = candidates[_inside(candidates, low, high)][:wanted]
-        flat[rejected[: fresh.shape[0]]] = fresh
-        rejected = rejected[fresh.shape[0] :]
-
-
-for _name in _STREAM_DRAWS:
-    setattr(Backend, _name, _routes_portable(_name, getattr(Backend, _name)))

@@ -13,9 +13,10 @@
   independent. An int seed is the threefry key ``[seed >> 32, seed & 0xFFFFFFFF]``
   whatever ``jax_enable_x64`` and ``jax_default_prng_impl`` say; a user key
   (typed ``jax.random.key`` or raw ``uint32[2]`` ``PRNGKey``) is the stream's root.
-* **Compilation**: each sampler is a ``jax.jit`` function, cached per (kind,
-  shape, dtype, device, bounds): repeated calls never retrace (:data:`TRACES`
-  counts traces). With no device it is a plain ``jit`` (no device pinned), so
+* **Compilation**: the whole sampling of a law (:mod:`unit_init.sampling`) is
+  one ``jax.jit`` function (:meth:`JaxBackend.compile_sampler`), cached per
+  (law, shape, dtype, device), as is each single draw: repeated calls never
+  retrace (:data:`TRACES` counts traces). With no device it is a plain ``jit`` (no device pinned), so
   inside a user's trace it is inlined into the user's computation and takes
   the user's shardings; with a device its outputs have a
   ``SingleDeviceSharding`` there, so values are born on it.
@@ -35,11 +36,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from unit_init.backends.base import Backend, straddles_zero
+from unit_init.backends.base import Backend
 from unit_init.backends.devices import absent_device, accepted_forms, device_request, unknown_device
 from unit_init.dtypes import COMPLEX_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES
 from unit_init.errors import DeviceError, DTypeError, ParameterError, SeedError, abbreviate
-from unit_init.spec.distributions import Distribution, Draw
 
 __all__ = ["TRACES", "JaxBackend", "KeyStream"]
 
@@ -150,27 +150,11 @@ def _sampler(
     return _placed(functools.partial(_draw, kind, shape, dtype, bounds), device, outputs=2)
 
 
-@functools.lru_cache(maxsize=512)
-def _fused(
-    backend: JaxBackend, distribution: Distribution, shape: tuple[int, ...], dtype: str, device: jax.Device | None
-) -> Callable[[Any], jax.Array]:
-    """The whole of ``distribution.sample`` — draws, scaling, cast, clip, QR — as one jitted ``key -> values``.
-
-    The stream's last key is not returned: the stream belongs to this one call
-    (a user's key is immutable and never advances), so nobody could read it.
-    """
-
-    def sample(key: Any) -> jax.Array:
-        TRACES["fused"] += 1  # runs only while tracing
-        values: jax.Array = distribution.sample(backend, Draw(shape, dtype, device, KeyStream(_typed(key))))
-        return values
-
-    return _placed(sample, device)
-
-
 class JaxBackend(Backend):
     name = "jax"
     xp = jnp
+    truncation = "native"  # jax.random.truncated_normal across 0; the log-space inverse CDF elsewhere
+    compiles = True
 
     def resolve_device(self, device: Any) -> jax.Device | None:
         """``None`` stays ``None`` (uncommitted, as ``jax.random``); a string or ``jax.Device`` is the device to commit to."""
@@ -228,26 +212,30 @@ class JaxBackend(Backend):
     def truncated_normal(
         self, generator: KeyStream, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any
     ) -> jax.Array:
-        """JAX's own truncated normal (``erfinv``, values strictly inside ``(low, high)``) for finite bounds across 0.
+        """JAX's own truncated normal (``erfinv``, values strictly inside ``(low, high)``), for finite bounds across 0.
 
         Elsewhere ``erf`` of both bounds rounds to the same value in the
-        tail (JAX would pile values at a bound): the base class's log-space
-        inverse CDF.
+        tail (JAX would pile values at a bound), so the truncation table
+        (:mod:`unit_init.sampling.truncation`) takes the log-space inverse CDF there.
         """
-        if not straddles_zero(low, high):
-            values: jax.Array = super().truncated_normal(generator, shape, low, high, dtype, device)
-            return values
         return generator.draw("truncated_normal", shape, dtype, device, (float(low), float(high)))
 
-    def sample(self, distribution: Distribution, draw: Draw) -> Any:
-        """One compiled kernel per (distribution, shape, dtype, device): no eager op between the draw and the result."""
-        if not isinstance(draw.generator, KeyStream):
-            return distribution.sample(self, draw)
-        try:
-            fused = _fused(self, distribution, draw.shape, draw.dtype, draw.device)
-        except TypeError:  # an unhashable user-defined distribution: sample op by op
-            return distribution.sample(self, draw)
-        return fused(draw.generator.key)
+    def compile_sampler(self, sample: Callable[[Any], Any], kind: type, device: Any) -> Callable[[KeyStream], jax.Array] | None:
+        """The whole sampling — draws, scaling, clip, cast, QR — as one jitted ``key -> values`` (:data:`TRACES` ``"fused"``).
+
+        The stream's last key is not returned: the stream belongs to this one
+        call (a user's key is immutable and never advances), so nobody could read it.
+        """
+        if kind is not KeyStream:
+            return None
+
+        def kernel(key: Any) -> jax.Array:
+            TRACES["fused"] += 1  # runs only while tracing
+            values: jax.Array = sample(KeyStream(_typed(key)))
+            return values
+
+        jitted = _placed(kernel, device)
+        return lambda stream: jitted(stream.key)
 
     def free_bytes(self, device: jax.Device | None) -> int | None:
         """The host's free memory on CPUs; ``bytes_limit − bytes_in_use`` of ``memory_stats()`` on accelerators (``None`` without stats)."""

@@ -4,7 +4,7 @@ Draws with a ``numpy.random.Generator`` (PCG64 from an int seed), scales and
 clips in place. bfloat16 comes from ``ml_dtypes`` when it is installed.
 
 Large i.i.d. draws are filled block by block in parallel
-(:mod:`unit_init.backends.blocks`): block ``i`` is drawn from its own PCG64
+(:mod:`unit_init.sampling.blocks`): block ``i`` is drawn from its own PCG64
 stream, seeded with 128 bits taken from the call's generator, which advances
 by the block seeds it hands out.
 """

@@ -11,9 +11,10 @@
   independent and the same int is bit-reproducible; a ``tf.random.Generator``
   draws with its own methods and advances.
 * **Compilation**: with an int seed, each call runs one concrete
-  ``tf.function`` per (distribution, shape, dtype, device) — the draw, the
-  scaling, the clip and the cast in one graph, traced once (:data:`TRACES`);
-  a ``tf.random.Generator`` draws op by op.
+  ``tf.function`` per (law, shape, dtype, device) — the draw, the scaling,
+  the clip and the cast of :mod:`unit_init.sampling` in one graph, traced once
+  (:meth:`TensorflowBackend.compile_sampler`, :data:`TRACES`); a
+  ``tf.random.Generator`` draws op by op.
 * **Placement**: every op runs under ``tf.device`` of the target, because
   TensorFlow runs unscoped eager ops on its default device; ``xp`` is
   :mod:`unit_init.backends._tf_namespace`, whose functions keep results where
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -34,7 +35,6 @@ from unit_init.backends import _tf_namespace
 from unit_init.backends.base import Backend
 from unit_init.backends.devices import absent_device, accepted_forms, device_request, unknown_device
 from unit_init.errors import SeedError, abbreviate
-from unit_init.spec.distributions import Distribution, Draw
 
 if TYPE_CHECKING:
     from unit_init.backends._tf_namespace import Tensor
@@ -94,32 +94,11 @@ class GeneratorStream:
         return tf.identity(values)
 
 
-@functools.lru_cache(maxsize=512)
-def _compiled(backend: TensorflowBackend, distribution: Distribution, shape: tuple[int, ...], dtype: str, device: str) -> Any:
-    """``distribution.sample`` as one graph — draws, scaling, clip, cast — taking the int64 seed; ``None`` if it cannot be.
-
-    A concrete function: one call runs the whole sampling (TensorFlow's
-    per-op eager dispatch is paid once), and the graph is traced once per
-    (distribution, shape, dtype, device). Sampling that needs eager control
-    flow (a user-defined distribution that loops in Python over values) is
-    not compiled.
-    """
-
-    def sample(seed: Tensor) -> Tensor:
-        TRACES["compiled"] += 1  # runs only while tracing
-        with tf.device(device):  # every op of the graph, not only the draws, on the target
-            return distribution.sample(backend, Draw(shape, dtype, device, SeedStream(seed)))
-
-    try:
-        return tf.function(sample, autograph=False).get_concrete_function(tf.TensorSpec([], tf.int64))
-    except TypeError:  # a Python bool of a symbolic tensor (or a DTypeError the eager path raises again)
-        return None
-
-
 class TensorflowBackend(Backend):
     name = "tensorflow"
     xp = _tf_namespace
-    inverse_cdf_truncation = True  # half the cost of stateless_truncated_normal (which draws twice), any bounds, one graph
+    truncation = "inverse_cdf"  # half the cost of stateless_truncated_normal (which draws twice), any bounds, one graph
+    compiles = True
 
     def resolve_device(self, device: Any) -> str:
         present = [d.name for d in tf.config.list_logical_devices()]
@@ -185,17 +164,34 @@ class TensorflowBackend(Backend):
         with tf.device(x.device):
             return tf.math.erfinv(x)
 
-    def sample(self, distribution: Distribution, draw: Draw) -> Any:
-        """One compiled graph per (distribution, shape, dtype, device) for int seeds; op by op otherwise."""
-        if isinstance(draw.generator, SeedStream) and not tf.is_tensor(draw.generator.seed):
-            try:
-                compiled = _compiled(self, distribution, draw.shape, draw.dtype, draw.device)
-            except TypeError:  # an unhashable user-defined distribution
-                compiled = None
-            if compiled is not None:
-                with tf.device(draw.device):
-                    return compiled(np.int64(draw.generator.seed))
-        return distribution.sample(self, draw)
+    def compile_sampler(self, sample: Callable[[Any], Any], kind: type, device: str) -> Callable[[SeedStream], Tensor] | None:
+        """The whole sampling — draws, scaling, clip, cast — as one graph taking the int64 seed; ``None`` if it cannot be.
+
+        A concrete function: one call runs the whole sampling (TensorFlow's
+        per-op eager dispatch is paid once), traced once per (law, shape,
+        dtype, device) (:data:`TRACES` ``"compiled"``). A
+        ``tf.random.Generator``, and sampling that needs eager control flow
+        (a user-defined law that loops in Python over values), run op by op.
+        """
+        if kind is not SeedStream:
+            return None
+
+        def kernel(seed: Tensor) -> Tensor:
+            TRACES["compiled"] += 1  # runs only while tracing
+            with tf.device(device):  # every op of the graph, not only the draws, on the target
+                values: Tensor = sample(SeedStream(seed))
+                return values
+
+        try:
+            concrete = tf.function(kernel, autograph=False).get_concrete_function(tf.TensorSpec([], tf.int64))
+        except TypeError:  # a Python bool of a symbolic tensor (or a DTypeError the eager path raises again)
+            return None
+
+        def run(stream: SeedStream) -> Tensor:
+            with tf.device(device):
+                return concrete(np.int64(stream.seed))
+
+        return run
 
     def eye(self, rows: int, cols: int, value: float, dtype: str, device: Any) -> Tensor:
         with tf.device(device):

@@ -94,7 +94,7 @@ class TorchBackend(Backend):
     name = "torch"
     xp = array_api_compat.torch
     mutable = True
-    inverse_cdf_truncation = True  # erfinv is vectorized and multi-threaded: ≈1.2 normal draws, no device sync
+    truncation = "inverse_cdf"  # erfinv is vectorized and multi-threaded: ≈1.2 normal draws, no device sync
     word_dtype = "int32"  # torch implements add and shifts only for signed ints; same bits (see unit_init.portable.words)
 
     # --- devices and dtypes ---------------------------------------------------------

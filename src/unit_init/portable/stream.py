@@ -1,9 +1,9 @@
 """The portable stream: counter-based draws that are a pure function of (seed, stream, global index).
 
-A :class:`PortableStream` is the generator a backend receives when a call
-passes ``rng="portable"``; the backend base class routes its ``uniform``,
-``normal`` and ``truncated_normal`` here, so every distribution samples
-through it unchanged. For element ``i`` (global row-major flat index) of the
+A :class:`PortableStream` is the stream a law is sampled from when a call
+passes ``rng="portable"`` (a :class:`unit_init.sampling.streams.Stream`,
+like a backend's native generator), so every law samples through it with
+the same sampler. For element ``i`` (global row-major flat index) of the
 ``d``-th draw of a stream::
 
     key    = Threefry((seed >> 32, seed mod 2³²), stream id)       (on the host, once)
@@ -31,7 +31,7 @@ Blocks (``region=``) index the same counters, so any block equals the same
 block of the whole draw. A draw of some other shape than the block (the
 Gaussian matrix behind an orthogonal initializer) is indexed over its own
 shape, which is only possible when the block is the whole array (see
-:mod:`unit_init.portable.draw`).
+:mod:`unit_init.sampling.region`).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from unit_init.spec.distributions import normal_mass, normal_tail
 if TYPE_CHECKING:
     from unit_init.backends.base import Backend
 
-__all__ = ["VERSION", "PortableStream", "normal", "stream_key", "truncated_normal", "uniform"]
+__all__ = ["VERSION", "PortableStream", "stream_key"]
 
 VERSION: Final = "unit_init.portable.v3"
 """Part of every stream id; changing it changes every portable value (a breaking change)."""
@@ -82,16 +82,22 @@ def stream_key(seed: int, name: str, shape: tuple[int, ...]) -> tuple[int, int]:
 
 @dataclass(slots=True)
 class PortableStream:
-    """A portable generator: a key, the block of the global array being drawn, and a draw count."""
+    """A portable stream on ``backend`` and ``device``: a key, the block of the global array being drawn, and a draw count.
+
+    It implements :class:`unit_init.sampling.streams.Stream`: scaled draws
+    are the standard ones scaled by ``backend.affine``.
+    """
 
     key: tuple[int, int]
     block: Block
+    backend: Backend
+    device: Any
     draws: int = field(default=0)
 
     @classmethod
-    def open(cls, seed: int, name: str, block: Block) -> PortableStream:
+    def open(cls, seed: int, name: str, block: Block, backend: Backend, device: Any) -> PortableStream:
         check_addressable(block.shape)  # before the output is allocated
-        return cls(stream_key(seed, name, block.shape), block)
+        return cls(stream_key(seed, name, block.shape), block, backend, device)
 
     def next_block(self, shape: tuple[int, ...]) -> tuple[Block, int]:
         """The counters of the next draw of ``shape`` values: its block and draw number."""
@@ -104,6 +110,23 @@ class PortableStream:
             raise ParameterError(msg)
         self.draws += 1
         return block, self.draws - 1
+
+    def uniform(self, shape: tuple[int, ...], dtype: str, low: float = 0.0, high: float = 1.0) -> Any:
+        """``low + (high − low)·U`` with ``U ~ U[0, 1)`` bit-identical on every backend."""
+        u = _sample(self, "uniform", shape, dtype)
+        return u if low == 0.0 and high == 1.0 else self.backend.affine(u, high - low, low)
+
+    def normal(self, shape: tuple[int, ...], dtype: str, mean: float = 0.0, std: float = 1.0) -> Any:
+        """``mean + std·Z`` with ``Z ~ N(0, 1)`` by the inverse CDF of the exact uniform."""
+        z = _sample(self, "normal", shape, dtype)
+        return z if mean == 0.0 and std == 1.0 else self.backend.affine(z, std, mean)
+
+    def truncated_normal(
+        self, shape: tuple[int, ...], dtype: str, low: float, high: float, mean: float = 0.0, std: float = 1.0
+    ) -> Any:
+        """``mean + std·Z``, ``Z ~ N(0, 1)`` conditioned on ``[low, high]`` by the inverse CDF on ``[Φ(low), Φ(high)]``."""
+        z = _sample(self, "truncated_normal", shape, dtype, (float(low), float(high)))
+        return self.backend.affine(z, std, mean)
 
 
 Kernel = Callable[..., Any]
@@ -232,8 +255,9 @@ def _compiled(backend: Backend, kind: str, block: Block, dtype: str, device: Any
     return backend.compiled(_kernel(backend, kind, block, dtype, device, bounds), device)
 
 
-def _sample(backend: Backend, stream: PortableStream, kind: str, shape: tuple[int, ...], dtype: str, device: Any,
-            bounds: tuple[float, float] = (0.0, 0.0)) -> Any:
+def _sample(stream: PortableStream, kind: str, shape: tuple[int, ...], dtype: str, bounds: tuple[float, float] = (0.0, 0.0)) -> Any:
+    """The next draw of ``kind`` (``"uniform"``, ``"normal"``, ``"truncated_normal"`` on ``bounds``) from ``stream``."""
+    backend, device = stream.backend, stream.device
     block, number = stream.next_block(tuple(shape))
     words = Words(backend.xp, backend.word_dtype, device)
     with backend.placement(device):
@@ -248,20 +272,3 @@ def _sample(backend: Backend, stream: PortableStream, kind: str, shape: tuple[in
         for part, inside in block.chunks(CHUNK):
             out[inside] = _kernel(backend, kind, part, dtype, device, bounds)(*arguments, *map(words.constant, part.start))
         return out
-
-
-def uniform(backend: Backend, stream: PortableStream, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
-    """``U[0, 1)`` in ``dtype`` (float32 or float64), bit-identical on every backend."""
-    return _sample(backend, stream, "uniform", shape, dtype, device)
-
-
-def normal(backend: Backend, stream: PortableStream, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
-    """``N(0, 1)`` by the inverse CDF of the exact uniform."""
-    return _sample(backend, stream, "normal", shape, dtype, device)
-
-
-def truncated_normal(
-    backend: Backend, stream: PortableStream, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any
-) -> Any:
-    """``N(0, 1)`` conditioned on ``[low, high]``, by the inverse CDF on ``[Φ(low), Φ(high)]``."""
-    return _sample(backend, stream, "truncated_normal", shape, dtype, device, (float(low), float(high)))

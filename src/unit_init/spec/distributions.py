@@ -1,20 +1,13 @@
 """Distributions: the "what to draw" half of an initializer.
 
-A distribution here is *concrete*: every parameter is a number, resolved from
-an initializer's rule for one shape. Each one knows its moments and support
-(so tests and users can check the arithmetic) and how to ask a backend for a
-sample through the backend's primitives, so a new distribution works on every
-backend with no backend code.
-
-Sampling policy, written once here for all backends:
-
-* draw in float32 (float64 for float64 outputs), then cast once;
-* after the cast, values are confined to the support *on the output dtype's
-  grid*: a uniform never returns its upper bound, a truncated normal never
-  leaves its bounds, also in bfloat16 (values are clipped, before the cast, to
-  bounds that are values of the output dtype, which monotonic rounding keeps);
-* a truncated normal is sampled from its conditioned law (by the inverse CDF,
-  or by re-drawing rejected values), never by clamping raw draws.
+A distribution (a *law*) here is *concrete*: every parameter is a number,
+resolved from an initializer's rule for one shape. Each one knows its
+moments, its support and its reach (so tests, users and the request's
+representability check can do the arithmetic). This module is pure: it
+imports no array library and no backend. How a law is sampled — the work
+dtype, the sampler of each law, confinement to the output dtype's grid, the
+single cast, the truncation method of each backend — lives in
+:mod:`unit_init.sampling`.
 
 Families (:data:`FAMILIES`) build a distribution from a mean and a variance,
 which is how variance rules and distributions combine.
@@ -25,23 +18,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import ClassVar, Final
 
-import numpy as np
-
-from unit_init.dtypes import (
-    is_float,
-    largest_at_or_below,
-    largest_below,
-    smallest_at_or_above,
-    work_dtype,
-)
-from unit_init.errors import BackendError, DTypeError, ParameterError, abbreviate
+from unit_init.errors import ParameterError, abbreviate
 from unit_init.spec._checks import finite, non_negative, positive
-from unit_init.spec.broadcast import batched_eye
-
-if TYPE_CHECKING:
-    from unit_init.backends.base import Backend
 
 __all__ = [
     "FAMILIES",
@@ -49,7 +29,6 @@ __all__ = [
     "Constant",
     "Dirac",
     "Distribution",
-    "Draw",
     "Identity",
     "Normal",
     "Orthogonal",
@@ -70,41 +49,26 @@ inverse-CDF draw from 2⁻⁶⁴-spaced uniforms stops near 9.4).
 """
 
 
-@dataclass(frozen=True, slots=True)
-class Draw:
-    """Where and how to draw: the resolved target of one call."""
-
-    shape: tuple[int, ...]
-    dtype: str
-    device: Any
-    generator: Any
-
-
-def _confine(backend: Backend, x: Any, low: float, high: float, dtype: str) -> Any:
-    """Clip work-dtype values into ``[low, high]``, given on ``dtype``'s grid, then cast once to ``dtype``.
-
-    The bounds are values of ``dtype`` (so also exact in the wider work dtype),
-    and rounding is monotonic, so every value in ``[low, high]`` still lies in
-    ``[low, high]`` after the cast: clipping before it is exact, and cheaper than
-    clipping narrow (bfloat16) values after it.
-    """
-    if low > high:
-        msg = f"no {dtype} value lies in the support [{low}, {high}]; use a wider dtype."
-        raise DTypeError(msg)
-    return backend.cast(backend.clip(x, low, high), dtype)
-
-
 class Distribution:
-    """Protocol-like base: a concrete distribution that can sample itself."""
+    """Base of the laws: what their samplers (:mod:`unit_init.sampling.laws`) need to know about them.
+
+    A law defined outside unit_init subclasses it and either registers a
+    sampler (``@unit_init.sampling.sampler(MyLaw)``) or defines
+    ``sample(self, backend, draw)`` returning the array.
+    """
 
     __slots__ = ()
     random: ClassVar[bool] = True
+    """Values are drawn from a stream; ``False``: built exactly in the output dtype (integer dtypes too)."""
     iid: ClassVar[bool] = False
     """Elements are independent and identically distributed: any block of the array may be drawn on its own."""
+    upper_open: ClassVar[bool] = False
+    """The support excludes its upper bound (``U[low, high)``)."""
 
-    def sample(self, backend: Backend, draw: Draw) -> Any:
-        """Draw ``draw.shape`` values on ``backend``."""
-        raise NotImplementedError
+    @property
+    def support(self) -> tuple[float, float] | None:
+        """``(low, high)``: every value lies in it on the output dtype's grid; ``None``: values are not confined."""
+        return None
 
     def reach(self) -> tuple[float, float]:
         """``(values, work)``: the largest magnitude an element can take, and the largest an intermediate takes in the work dtype.
@@ -139,21 +103,13 @@ class Constant(Distribution):
     def variance(self) -> float:
         return 0.0
 
-    def sample(self, backend: Backend, draw: Draw) -> Any:
-        if not is_float(draw.dtype):
-            info = np.iinfo(draw.dtype)
-            if not float(self.value).is_integer() or not info.min <= self.value <= info.max:
-                msg = f"value={abbreviate(self.value)} cannot be stored exactly in dtype={draw.dtype!r} (range {info.min}..{info.max})."
-                raise ParameterError(msg)
-            return backend.full(draw.shape, int(self.value), draw.dtype, draw.device)
-        return backend.full(draw.shape, float(self.value), draw.dtype, draw.device)
-
 
 @dataclass(frozen=True, slots=True)
 class Uniform(Distribution):
     """``U[low, high)``: mean ``(low + high) / 2``, variance ``(high - low)² / 12``."""
 
     iid: ClassVar[bool] = True
+    upper_open: ClassVar[bool] = True
 
     low: float
     high: float
@@ -186,13 +142,6 @@ class Uniform(Distribution):
         values = max(abs(self.low), abs(self.high))
         return (values, max(values, self.high - self.low))
 
-    def sample(self, backend: Backend, draw: Draw) -> Any:
-        if self.low == self.high:
-            return backend.full(draw.shape, self.low, draw.dtype, draw.device)
-        x = backend.uniform_between(draw.generator, draw.shape, self.low, self.high, work_dtype(draw.dtype), draw.device)
-        low = smallest_at_or_above(self.low, draw.dtype)
-        return _confine(backend, x, low, largest_below(self.high, draw.dtype), draw.dtype)
-
 
 @dataclass(frozen=True, slots=True)
 class Normal(Distribution):
@@ -223,10 +172,6 @@ class Normal(Distribution):
         """``|mean| + NORMAL_REACH·std``."""
         values = abs(self.mean) + NORMAL_REACH * self.std
         return (values, values)
-
-    def sample(self, backend: Backend, draw: Draw) -> Any:
-        x = backend.normal_scaled(draw.generator, draw.shape, self.mean, self.std, work_dtype(draw.dtype), draw.device)
-        return backend.cast(x, draw.dtype)
 
 
 def normal_tail(x: float) -> float:
@@ -278,9 +223,9 @@ class TruncatedNormal(Distribution):
     ``low`` and ``high`` are in units of ``std`` (default ±2); either may be
     infinite, and any interval the normal gives positive float64 mass
     (:func:`normal_mass`) is accepted: narrow, one-sided or far in a tail
-    (see :meth:`unit_init.backends.base.Backend.truncated_normal` for how each
-    is drawn). ``std`` is the scale *before* truncation; the result's variance
-    is ``std² · v(low, high)`` with ``v`` from
+    (see :mod:`unit_init.sampling.truncation` for how each is drawn).
+    ``std`` is the scale *before* truncation; the result's variance is
+    ``std² · v(low, high)`` with ``v`` from
     :func:`truncated_standard_normal_moments`.
     """
 
@@ -324,13 +269,6 @@ class TruncatedNormal(Distribution):
         values = max(abs(self.mean + low * self.std), abs(self.mean + high * self.std))
         return (values, max(values, self.std * max(abs(low), abs(high))))
 
-    def sample(self, backend: Backend, draw: Draw) -> Any:
-        x = backend.truncated_normal_scaled(
-            draw.generator, draw.shape, self.low, self.high, self.mean, self.std, work_dtype(draw.dtype), draw.device
-        )
-        low, high = self.support
-        return _confine(backend, x, smallest_at_or_above(low, draw.dtype), largest_at_or_below(high, draw.dtype), draw.dtype)
-
 
 @dataclass(frozen=True, slots=True)
 class Orthogonal(Distribution):
@@ -351,27 +289,6 @@ class Orthogonal(Distribution):
         """``1.001·|gain|``: no entry of an orthonormal matrix exceeds 1 in magnitude, a computed one by a few ulp at most."""
         return (1.001 * abs(self.gain), 1.001 * abs(self.gain))
 
-    def sample(self, backend: Backend, draw: Draw) -> Any:
-        xp = backend.xp
-        shape = draw.shape
-        other = tuple(a for a in range(len(shape)) if a not in self.out_axes and a not in self.batch_axes)
-        order = self.batch_axes + other + self.out_axes
-        batch = tuple(shape[a] for a in self.batch_axes)
-        rows, cols = math.prod(shape[a] for a in other), math.prod(shape[a] for a in self.out_axes)
-        big, small = max(rows, cols), min(rows, cols)
-        gaussian = backend.normal(draw.generator, (*batch, big, small), work_dtype(draw.dtype), draw.device)
-        q, r = backend.qr(gaussian)
-        permutation = tuple(order.index(a) for a in range(len(shape)))
-        with backend.placement(draw.device):
-            signs = xp.expand_dims(xp.sign(xp.linalg.diagonal(r)), axis=-2)
-            q = q * (signs if self.gain == 1 else signs * self.gain)
-            if rows < cols:
-                q = xp.matrix_transpose(q)
-            if permutation != tuple(range(len(shape))) or q.shape != shape:  # skipped for a plain (rows, cols) matrix
-                q = xp.reshape(q, tuple(shape[a] for a in order))
-                q = xp.permute_dims(q, permutation)
-        return backend.cast(q, draw.dtype)
-
 
 @dataclass(frozen=True, slots=True)
 class Identity(Distribution):
@@ -382,12 +299,6 @@ class Identity(Distribution):
 
     def reach(self) -> tuple[float, float]:
         return (abs(self.gain), abs(self.gain))
-
-    def sample(self, backend: Backend, draw: Draw) -> Any:
-        if not is_float(draw.dtype) and not float(self.gain).is_integer():
-            msg = f"gain={abbreviate(self.gain)} cannot be stored exactly in dtype={draw.dtype!r}."
-            raise ParameterError(msg)
-        return batched_eye(backend, self.gain if is_float(draw.dtype) else int(self.gain), draw.shape, draw.dtype, draw.device)
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,23 +316,6 @@ class Dirac(Distribution):
     in_axis: int
     out_axis: int
     random: ClassVar[bool] = False
-
-    def sample(self, backend: Backend, draw: Draw) -> Any:
-        xp, shape = backend.xp, draw.shape
-        window_axes = tuple(a for a in range(len(shape)) if a not in (self.in_axis, self.out_axis))
-        out, inputs = shape[self.out_axis], shape[self.in_axis]
-        per_group, window = out // self.groups, math.prod(shape[a] for a in window_axes)
-        centre = 0
-        for axis in window_axes:  # row-major index of the centre tap
-            centre = centre * shape[axis] + shape[axis] // 2
-        with backend.placement(draw.device):
-            ones = backend.full((self.groups, 1, 1), 1, draw.dtype, draw.device)
-            block = xp.reshape(backend.eye(per_group, inputs, 1, draw.dtype, draw.device), (1, per_group, inputs)) * ones
-            tap = backend.eye(window, window, 1, draw.dtype, draw.device)[centre : centre + 1, :]
-            kernel = xp.reshape(block, (out, inputs, 1)) * xp.reshape(tap, (1, 1, window))
-            order = (self.out_axis, self.in_axis, *window_axes)
-            kernel = xp.reshape(kernel, tuple(shape[a] for a in order))
-            return xp.permute_dims(kernel, tuple(order.index(a) for a in range(len(shape))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,19 +353,6 @@ class Sparse(Distribution):
     @property
     def variance(self) -> float:
         return self.std**2 * (self.rows - self.zeros) / max(self.rows, 1)
-
-    def sample(self, backend: Backend, draw: Draw) -> Any:
-        xp = backend.xp
-        if not hasattr(xp, "argsort"):
-            msg = f"Sparse needs argsort, which the {backend.name} backend's namespace lacks; draw on another backend."
-            raise BackendError(msg)
-        work = work_dtype(draw.dtype)
-        values = backend.normal_scaled(draw.generator, draw.shape, 0.0, self.std, work, draw.device)
-        keys = backend.uniform(draw.generator, draw.shape, work, draw.device)
-        with backend.placement(draw.device):
-            ranks = xp.argsort(xp.argsort(keys, axis=self.out_axis), axis=self.out_axis)
-            values = xp.where(ranks < self.zeros, xp.zeros_like(values), values)
-        return backend.cast(values, draw.dtype)
 
 
 Family = Callable[[float, float], Distribution]

@@ -27,19 +27,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
+from typing import Any, ClassVar, Final, Literal
 
-from unit_init.dtypes import is_float
-from unit_init.errors import DTypeError, ParameterError, abbreviate, closest
+from unit_init.errors import ParameterError, abbreviate, closest
 from unit_init.spec import distributions as d
 from unit_init.spec._checks import positive
 from unit_init.spec.catalogue import Composed, DistributionName, _family
 from unit_init.spec.fans import Fans, LayoutLike, ShapeLike, compute_fans, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.rules import FanScaled, Mode, VarianceRule
-
-if TYPE_CHECKING:
-    from unit_init.backends.base import Backend
 
 __all__ = [
     "SCALED",
@@ -361,7 +357,7 @@ class TFixupEmbedding(_FanScaledSpec):
         return float((9 * self.n_layer) ** -0.5) / width
 
 
-def _hadamard_constants(rows: int) -> tuple[float, int]:
+def hadamard_constants(rows: int) -> tuple[float, int]:
     """ZerO's constants for an ``out × in`` block: ``(c, 2^m)`` with ``m = ⌈log₂ out⌉``, ``c = 2^(−(m−1)/2)``."""
     m = max(0, math.ceil(math.log2(max(rows, 1))))
     return 2.0 ** (-(m - 1) / 2), 2**m
@@ -379,37 +375,6 @@ class ZerOValues(d.Distribution):
     in_axis: int
     out_axis: int
     random: ClassVar[bool] = False
-
-    def _matrix(self, backend: Backend, rows: int, cols: int, dtype: str, device: Any) -> Any:
-        if rows <= cols:
-            return backend.eye(rows, cols, 1, dtype, device)
-        xp = backend.xp
-        c, size = _hadamard_constants(rows)
-        bit = xp.reshape(backend.full((1, 2), 1, dtype, device) - backend.eye(1, 2, 1, dtype, device), (2,))  # [0, 1]
-        sign = 1 - 2 * xp.reshape(bit, (2, 1, 1, 1)) * xp.reshape(bit, (1, 1, 2, 1))  # H₁ = [[1, 1], [1, −1]]
-        h, n = backend.full((1, 1), c, dtype, device), 1
-        while n < size:  # Sylvester: H₂ₙ = H₁ ⊗ Hₙ, by broadcasting (every namespace has reshape and *)
-            h, n = xp.reshape(sign * xp.reshape(h, (1, n, 1, n)), (2 * n, 2 * n)), 2 * n
-        return h[:rows, :cols]
-
-    def sample(self, backend: Backend, draw: d.Draw) -> Any:
-        if not is_float(draw.dtype):
-            msg = f"ZerO draws scaled Hadamard entries, which need a floating dtype, not dtype={draw.dtype!r}."
-            raise DTypeError(msg)
-        xp, shape = backend.xp, draw.shape
-        window_axes = tuple(a for a in range(len(shape)) if a not in (self.in_axis, self.out_axis))
-        rows, cols = shape[self.out_axis], shape[self.in_axis]
-        window = math.prod(shape[a] for a in window_axes)
-        centre = 0
-        for axis in window_axes:  # row-major index of the centre tap
-            centre = centre * shape[axis] + shape[axis] // 2
-        with backend.placement(draw.device):
-            matrix = self._matrix(backend, rows, cols, draw.dtype, draw.device)
-            tap = backend.eye(window, window, 1, draw.dtype, draw.device)[centre : centre + 1, :]
-            kernel = xp.reshape(matrix, (rows, cols, 1)) * xp.reshape(tap, (1, 1, window))
-            order = (self.out_axis, self.in_axis, *window_axes)
-            kernel = xp.reshape(kernel, tuple(shape[a] for a in order))
-            return xp.permute_dims(kernel, tuple(order.index(a) for a in range(len(shape))))
 
 
 @dataclass(frozen=True, slots=True)

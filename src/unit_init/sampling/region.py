@@ -17,6 +17,9 @@ from unit_init.errors import ParameterError, abbreviate
 from unit_init.portable.blocks import Block, RegionLike
 from unit_init.portable.stream import PortableStream
 from unit_init.resources import check_allocation
+from unit_init.sampling.entry import sample_from
+from unit_init.sampling.native import NativeStream
+from unit_init.sampling.streams import Stream
 from unit_init.seeds import normalize_seed
 from unit_init.spec import distributions as d
 
@@ -55,12 +58,14 @@ def draw_block(
         return backend.full(block.block_shape, 0, dtype, device)
     key = normalize_seed(seed) if distribution.random else None
 
-    def generator(drawn: Block) -> PortableStream | None:
-        return None if key is None else PortableStream.open(key, name, drawn)
+    def stream(drawn: Block) -> Stream:
+        if key is None:  # a deterministic law draws nothing
+            return NativeStream(backend, None, device)
+        return PortableStream.open(key, name, drawn, backend, device)
 
     if block.is_whole or type(distribution) in ELEMENTWISE:
-        return distribution.sample(backend, d.Draw(block.block_shape, dtype, device, generator(block)))
-    whole = distribution.sample(backend, d.Draw(shape, dtype, device, generator(Block.whole(shape))))
+        return sample_from(stream(block), distribution, block.block_shape, dtype)
+    whole = sample_from(stream(Block.whole(shape)), distribution, shape, dtype)
     with backend.placement(device):
         part = whole[block.slices]
         return backend.xp.asarray(part, copy=True) if backend.mutable else part

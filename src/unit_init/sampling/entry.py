@@ -1,0 +1,108 @@
+"""The one entry from a law to an array: work dtype, sampler, confinement to the output grid, single cast.
+
+:func:`sample` draws from a backend's native generator: a large i.i.d. draw
+block by block (:mod:`unit_init.sampling.blocks`), else compiled into one
+kernel where the backend compiles (:meth:`Backend.compile_sampler`: JAX,
+TensorFlow), else op by op. Each way ends in :func:`sample_from`, which also
+serves the portable stream, so every value goes through the same policy.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from unit_init.dtypes import largest_at_or_below, largest_below, smallest_at_or_above, work_dtype
+from unit_init.errors import DTypeError
+from unit_init.sampling import blocks
+from unit_init.sampling.laws import Draw, dispatch
+from unit_init.sampling.native import NativeStream
+from unit_init.sampling.streams import Stream
+
+if TYPE_CHECKING:
+    from unit_init.backends.base import Backend
+    from unit_init.spec.distributions import Distribution
+
+__all__ = ["confine", "sample", "sample_from"]
+
+
+def sample(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: str, device: Any, generator: Any) -> Any:
+    """``law`` drawn for ``shape`` in ``dtype`` on ``device`` from the backend's native ``generator`` (``None`` for a deterministic law).
+
+    Examples
+    --------
+    >>> from unit_init.backends.registry import get_backend
+    >>> from unit_init.spec.distributions import Uniform
+    >>> numpy = get_backend("numpy")
+    >>> x = sample(numpy, Uniform(-1.0, 1.0), (2, 3), "bfloat16", "cpu", numpy.generator(0, "cpu"))
+    >>> x.shape, str(x.dtype), bool((x < 1).all())
+    ((2, 3), 'bfloat16', True)
+    """
+    if law.iid:
+        size = math.prod(shape)
+        if size >= blocks.PARALLEL_MIN:
+            streams = backend.block_streams(generator, blocks.block_count(size), device)
+            if streams is not None:
+                return _by_block(backend, law, shape, dtype, device, streams)
+    if law.random and backend.compiles:
+        try:
+            compiled = _compiled(backend, law, shape, dtype, device, type(generator))  # type: ignore[arg-type]  # mypy: a class is not Hashable
+        except TypeError:  # an unhashable user-defined law: sampled op by op
+            compiled = None
+        if compiled is not None:
+            return compiled(generator)
+    return sample_from(NativeStream(backend, generator, device), law, shape, dtype)
+
+
+def sample_from(stream: Stream, law: Distribution, shape: tuple[int, ...], dtype: str) -> Any:
+    """``law`` drawn for ``shape`` from ``stream``: its sampler in the work dtype, then :func:`confine` (random laws only)."""
+    values = dispatch(law)(law, Draw(stream.backend, shape, dtype, work_dtype(dtype), stream.device, stream))
+    return confine(stream.backend, values, law, dtype) if law.random else values
+
+
+def confine(backend: Backend, values: Any, law: Distribution, dtype: str) -> Any:
+    """``values`` (work dtype) clipped to ``law``'s support on ``dtype``'s grid, then cast once to ``dtype``.
+
+    The bounds are values of ``dtype`` (so also exact in the wider work
+    dtype), and rounding is monotonic, so every value inside them stays
+    inside after the cast: a uniform never returns its upper bound (the
+    largest grid value below it), a truncated normal never leaves its bounds,
+    also in bfloat16. A law without a support (``None``), one over the whole
+    line, or a single point (which the cast rounds) is only cast.
+    """
+    support = law.support
+    if support is None or support[0] == support[1] or support == (-math.inf, math.inf):
+        return backend.cast(values, dtype)
+    low = smallest_at_or_above(support[0], dtype)
+    high = largest_below(support[1], dtype) if law.upper_open else largest_at_or_below(support[1], dtype)
+    if low > high:
+        msg = f"no {dtype} value lies in the support [{low}, {high}]; use a wider dtype."
+        raise DTypeError(msg)
+    return backend.cast(backend.clip(values, low, high), dtype)
+
+
+def _by_block(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: str, device: Any, streams: list[Any]) -> Any:
+    """Block ``i`` of the flat result is ``law`` sampled from ``streams[i]``, written in place, blocks filled in parallel."""
+    size = math.prod(shape)
+    out = backend.xp.empty((size,), dtype=backend.dtype_on(dtype, device), device=device)
+
+    def fill(index: int, block: slice) -> None:
+        out[block] = sample_from(NativeStream(backend, streams[index], device), law, (block.stop - block.start,), dtype)
+
+    blocks.for_each_block(size, fill, blocks.cpu_count())
+    return backend.xp.reshape(out, shape)
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(
+    backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: str, device: Any, kind: type
+) -> Callable[[Any], Any] | None:
+    """The backend's compiled ``generator -> values`` for this draw (cached: traced once), or ``None``."""
+
+    def run(generator: Any) -> Any:
+        return sample_from(NativeStream(backend, generator, device), law, shape, dtype)
+
+    return backend.compile_sampler(run, kind, device)
+

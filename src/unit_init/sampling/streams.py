@@ -1,0 +1,54 @@
+"""Streams: where random values come from, as values a sampler draws from.
+
+A :class:`Stream` draws uniform, normal and truncated normal values in a work
+dtype (float32 or float64) on its backend's device. Two kinds implement it:
+
+* :class:`~unit_init.sampling.native.NativeStream`: a backend's own generator (``numpy.random.Generator``,
+  ``torch.Generator``, a JAX key stream, TensorFlow stateless seeds) drawn
+  through the backend's primitives; its truncated normals follow the
+  truncation table (:mod:`unit_init.sampling.truncation`);
+* :class:`~unit_init.portable.stream.PortableStream`: Threefry counters, the
+  same values on every backend (``rng="portable"``).
+
+Samplers (:mod:`unit_init.sampling.laws`) see only this protocol, so one law
+is sampled by the same code from either kind.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from unit_init.backends.base import Backend
+
+__all__ = ["GeneratorStream", "Stream"]
+
+
+class Stream(Protocol):
+    """Random draws in a work dtype on one backend and device; every draw advances the stream.
+
+    ``low`` and ``high`` of :meth:`truncated_normal` are in units of ``std``
+    around ``mean``; its values may overshoot ``mean + std·[low, high]`` by
+    the last bit of rounding (the sampling entry confines them to the output
+    dtype's grid).
+    """
+
+    backend: Backend
+    device: Any
+
+    def uniform(self, shape: tuple[int, ...], dtype: str, low: float = 0.0, high: float = 1.0) -> Any:
+        """``U[low, high)``."""
+
+    def normal(self, shape: tuple[int, ...], dtype: str, mean: float = 0.0, std: float = 1.0) -> Any:
+        """``N(mean, std²)``."""
+
+    def truncated_normal(
+        self, shape: tuple[int, ...], dtype: str, low: float, high: float, mean: float = 0.0, std: float = 1.0
+    ) -> Any:
+        """``mean + std·Z``, ``Z`` the standard normal conditioned on ``[low, high]`` (either bound may be infinite)."""
+
+
+class GeneratorStream(Stream, Protocol):
+    """A stream over a backend's native ``generator`` (what the truncation table's native methods need)."""
+
+    generator: Any

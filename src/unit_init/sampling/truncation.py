@@ -1,0 +1,244 @@
+"""Truncated normals from a native stream: the method comes from one table keyed by the backend's capability.
+
+``mean + std·Z`` with ``Z`` the standard normal conditioned on ``[low, high]``
+(bounds in units of ``std``; either may be infinite; any interval with
+positive float64 mass). Every method samples the conditioned law — none
+clamps raw draws:
+
+========================  ===================================  ===============================================
+``Backend.truncation``    finite bounds on either side of 0    every other interval
+========================  ===================================  ===============================================
+``"inverse_cdf"``         :func:`by_inverse_cdf` (``erfinv``)  :func:`by_quantile` (log-space inverse CDF)
+(torch, TensorFlow)
+``"native"`` (JAX)        the backend's ``truncated_normal``   :func:`by_quantile`
+``"rejection"`` (NumPy,   :func:`by_rejection` when the        :func:`by_quantile`
+plugins: the default)     interval keeps ≥ 25 % of the mass
+``"host"`` (Array-API     the host backend's row of this table, drawn on the host and moved once
+namespaces)
+========================  ===================================  ===============================================
+
+Both bounds infinite is a plain normal draw on every backend. The portable
+stream samples its own way (:mod:`unit_init.portable.stream`): by the inverse
+CDF of its exact uniforms, the same on every backend.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final
+
+from unit_init.portable.ndtri import quantile
+from unit_init.spec.distributions import normal_mass, normal_tail
+
+if TYPE_CHECKING:
+    from unit_init.sampling.streams import GeneratorStream
+
+__all__ = [
+    "METHODS",
+    "MIN_REDRAW_MASS",
+    "OVERSAMPLE_MAX",
+    "by_inverse_cdf",
+    "by_quantile",
+    "by_rejection",
+    "outside",
+    "redraw_rejected",
+    "straddles_zero",
+    "truncated_normal",
+]
+
+OVERSAMPLE_MAX: Final = 1 << 16
+"""Truncated draws up to this many elements take one oversampled draw instead of a re-draw loop."""
+MIN_REDRAW_MASS: Final = 0.25
+"""Re-drawing rejected values is used only for intervals keeping at least this much of the normal's mass."""
+_CENTRAL: Final = 0.425
+"""``|Φ(z) − ½|`` up to which ``Φ⁻¹`` needs no tail probability (AS 241's central range)."""
+_SMALLEST_TAIL: Final = 2.0**-126
+"""Tail probabilities are kept at or above float32's smallest normal number (``Φ⁻¹`` of it is −13.1)."""
+
+Shape = tuple[int, ...]
+
+
+def straddles_zero(low: float, high: float) -> bool:
+    """Finite bounds on either side of 0: ``erf`` resolves both, so ``erfinv`` and re-drawing serve."""
+    return -math.inf < low < 0 < high < math.inf
+
+
+def truncated_normal(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
+    """``mean + std·Z`` drawn by the method :data:`METHODS` gives ``stream.backend.truncation``.
+
+    Examples
+    --------
+    >>> from unit_init.backends.registry import get_backend
+    >>> from unit_init.sampling.native import NativeStream
+    >>> numpy = get_backend("numpy")
+    >>> z = NativeStream(numpy, numpy.generator(0, "cpu"), "cpu").truncated_normal((1000,), "float64", -2.0, 2.0)
+    >>> bool(abs(z).max() <= 2.0)
+    True
+    """
+    return METHODS[stream.backend.truncation](stream, shape, dtype, low, high, mean, std)
+
+
+def _standard(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, across: Callable[..., Any]) -> Any:
+    """``Z`` on ``[low, high]``: a normal draw for ``(−∞, ∞)``, ``across(...)`` for finite bounds across 0, else :func:`by_quantile`."""
+    if low == -math.inf and high == math.inf:
+        return stream.normal(shape, dtype)
+    if straddles_zero(low, high):
+        return across(stream, shape, dtype, low, high)
+    return by_quantile(stream, shape, dtype, low, high)
+
+
+def _inverse_cdf(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
+    if straddles_zero(low, high):
+        return by_inverse_cdf(stream, shape, dtype, low, high, mean, std)
+    return stream.backend.affine(_standard(stream, shape, dtype, low, high, by_quantile), std, mean)
+
+
+def _native(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
+    backend = stream.backend
+
+    def framework(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float) -> Any:
+        return backend.truncated_normal(stream.generator, shape, low, high, dtype, stream.device)
+
+    return backend.affine(_standard(stream, shape, dtype, low, high, framework), std, mean)
+
+
+def _rejection(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
+    return stream.backend.affine(_standard(stream, shape, dtype, low, high, by_rejection), std, mean)
+
+
+def _host(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
+    """``Z`` drawn on the host backend (``backend.host``) by its own row of the table, moved to the device once."""
+    backend: Any = stream.backend  # an Array-API backend: its ``host`` backend and ``on_device`` transfer
+    native: Any = type(stream)  # the native stream class, here without importing it
+    host = native(backend.host, stream.generator, "cpu")
+    z = backend.on_device(lambda: truncated_normal(host, shape, dtype, low, high, 0.0, 1.0), dtype, stream.device)
+    return backend.affine(z, std, mean)
+
+
+Method = Callable[["GeneratorStream", Shape, str, float, float, float, float], Any]
+METHODS: Final[dict[str, Method]] = {
+    "inverse_cdf": _inverse_cdf,
+    "native": _native,
+    "rejection": _rejection,
+    "host": _host,
+}
+"""The truncation method of each backend capability (``Backend.truncation``); see the module docstring's table."""
+
+
+def by_inverse_cdf(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
+    """Inverse-CDF sampling by ``erfinv``: ``mean + std·√2·erfinv(u)`` with ``u ~ U[erf(low/√2), erf(high/√2))``.
+
+    For finite bounds on either side of 0 (:func:`straddles_zero`), where
+    ``erf`` resolves both bounds. The same law as re-drawing the rejected
+    values, with no mask, no ``nonzero`` (so no host synchronization on
+    an accelerator) and no loop (so it compiles into one graph); with a
+    vectorized ``erfinv`` it costs about one normal draw. Values may
+    overshoot the bounds by rounding (the sampling entry confines them).
+    """
+    root2 = math.sqrt(2.0)
+    u = stream.uniform(shape, dtype, math.erf(low / root2), math.erf(high / root2))
+    return stream.backend.affine(stream.backend.erfinv(u), root2 * std, mean)
+
+
+def by_quantile(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float) -> Any:
+    """Inverse-CDF sampling of ``Z`` on any interval with positive mass, accurate in the far tails.
+
+    The interval is flipped, if needed, so that its centre is ``>= 0``
+    (``Z → −Z``). With ``Q(x) = P(Z > x)``, ``m = Q(low) − Q(high)`` and
+    ``u ~ U[0, 1)``, the value is ``Φ⁻¹(p)`` with ``p = Φ(low) + u·m``,
+    computed by :func:`unit_init.portable.ndtri.quantile` from two forms
+    of ``p``, each accurate where it is used:
+
+    * ``p − ½ = (Φ(low) − ½) + u·m`` near the centre;
+    * the tail probability by its logarithm: for ``low >= 0``,
+      ``log Q(z) = log Q(low) + log(1 − u·m/Q(low))``, with ``log Q(low)``
+      computed once in float64 — no underflow however far the tail
+      (``[30, ∞)``: ``Q ≈ 5e-198``); for an interval across 0, ``log p``
+      on the lower side and ``log(Q(high) + (1 − u)·m)`` on the upper one.
+
+    Every term is finite for ``u ∈ [0, 1)`` (``1 − u·m/Q(low) >= 2⁻²⁴``;
+    the tail probability across 0 is kept ``>= 2⁻¹²⁶``), so infinite
+    bounds give finite values. The ranges of ``Φ⁻¹`` the interval cannot
+    reach are not computed (``[0, 0.01]`` needs only the central one).
+    """
+    if low + high < 0:
+        return -by_quantile(stream, shape, dtype, -high, -low)
+    backend = stream.backend
+    mass, u = normal_mass(low, high), stream.uniform(shape, dtype)
+    tail_low, below, above = normal_tail(low), normal_tail(-low), normal_tail(high)  # Q(low), Φ(low), Q(high)
+    start = 0.5 - tail_low if low >= 0 else below - 0.5  # Φ(low) − ½ on its accurate side
+    centered = u * mass + start
+    span, log_tail = (start, start + mass), None
+    if span[1] > _CENTRAL:  # some values in the tail ranges of Φ⁻¹
+        if low >= 0:
+            log_tail = backend.xp.log(1.0 - u * (mass / tail_low)) + math.log(tail_low)
+        else:
+            sides = backend.xp.where(centered < 0, u * mass + below, (1.0 - u) * mass + above)
+            log_tail = backend.xp.log(backend.clip(sides, _SMALLEST_TAIL, 1.0))
+    return quantile(backend.xp, centered, log_tail, span=span, smallest=min(below, above))
+
+
+def by_rejection(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float) -> Any:
+    """``Z`` on ``[low, high]`` by re-drawing rejected values, never clamping; by :func:`by_quantile` below :data:`MIN_REDRAW_MASS`.
+
+    Backends with mutable arrays (``mutable = True``) draw small arrays (up
+    to :data:`OVERSAMPLE_MAX` elements) in one oversampled draw whose first
+    accepted values are kept — a handful of operations, where a re-draw would
+    cost several more — and large ones by re-drawing only the rejected
+    elements, in place (:func:`redraw_rejected`: about 1.05 normal draws for
+    ±2σ, no extra memory). Others replace rejected values with ``where``
+    from fresh full-size draws.
+    """
+    if normal_mass(low, high) < MIN_REDRAW_MASS:
+        return by_quantile(stream, shape, dtype, low, high)
+    xp = stream.backend.xp
+    size = math.prod(shape)
+    if stream.backend.mutable and size <= OVERSAMPLE_MAX:
+        candidates = stream.normal((_oversampled(size, low, high),), dtype)
+        kept = candidates[_inside(candidates, low, high)]
+        if kept.shape[0] >= size:  # rarely short (< 1e-9 for ±2σ); then re-drawn below
+            return xp.reshape(kept[:size], shape)
+    z = stream.normal(shape, dtype)
+    if stream.backend.mutable:
+        redraw_rejected(xp, xp.reshape(z, (-1,)), low, high, lambda n: stream.normal((n,), dtype))
+        return z
+    while True:
+        rejected = outside(z, low, high)
+        if not bool(xp.any(rejected)):
+            return z
+        z = xp.where(rejected, stream.normal(shape, dtype), z)
+
+
+def outside(x: Any, low: float, high: float) -> Any:
+    """The mask of values outside ``[low, high]`` (one comparison for symmetric bounds)."""
+    return abs(x) > high if low == -high else (x < low) | (x > high)
+
+
+def _inside(x: Any, low: float, high: float) -> Any:
+    """The mask of values inside ``[low, high]``."""
+    return abs(x) <= high if low == -high else (x >= low) & (x <= high)
+
+
+def _oversampled(wanted: int, low: float, high: float) -> int:
+    """How many normal draws hold ``wanted`` values inside ``[low, high]`` (short with probability < 1e-9 for ±2σ)."""
+    rejected_share = 1 - 0.5 * (math.erfc(-high / math.sqrt(2)) - math.erfc(-low / math.sqrt(2)))
+    expected = wanted * rejected_share / (1 - rejected_share)
+    return wanted + int(expected + 7 * math.sqrt(expected / (1 - rejected_share)) + 16)
+
+
+def redraw_rejected(xp: Any, flat: Any, low: float, high: float, draw: Callable[[int], Any]) -> None:
+    """Re-draw, in place, the elements of the 1-D array ``flat`` outside ``[low, high]``; ``draw(n)`` gives n fresh values.
+
+    Only the rejected elements are drawn again (4.55 % of them for ±2σ), from
+    one oversampled draw whose accepted values replace them in order (a
+    second round is needed with probability < 1e-9 for ±2σ), so the cost is about
+    1.05 normal draws plus one pass to find the rejected.
+    """
+    rejected = xp.nonzero(outside(flat, low, high))[0]
+    while rejected.shape[0]:
+        wanted = int(rejected.shape[0])
+        candidates = draw(_oversampled(wanted, low, high))
+        fresh = candidates[_inside(candidates, low, high)][:wanted]
+        flat[rejected[: fresh.shape[0]]] = fresh
+        rejected = rejected[fresh.shape[0] :]
