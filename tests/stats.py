@@ -34,7 +34,7 @@ def scipy_distribution(dist: d.Distribution) -> Any:
         return scipy.stats.uniform(loc=dist.low, scale=dist.high - dist.low)
     if isinstance(dist, d.Normal):
         return scipy.stats.norm(loc=dist.mean, scale=dist.std)
-    if isinstance(dist, d.TruncatedNormal):
+    if isinstance(dist, d.TruncatedGaussian):
         return scipy.stats.truncnorm(dist.low, dist.high, loc=dist.mean, scale=dist.std)
     raise TypeError(dist)
 

@@ -117,7 +117,7 @@ def test_other_truncation_bounds(low: float, high: float) -> None:
     backend = get_backend("tf")
     device = backend.resolve_device(None)
     stream = NativeStream(backend, backend.generator(0, device), device)
-    z = sample_from(stream, ui.distributions.TruncatedNormal(0.0, 1.0, low, high), (1 << 16,), "float32")
+    z = sample_from(stream, ui.distributions.TruncatedGaussian(0.0, 1.0, low, high), (1 << 16,), "float32")
     values = z.numpy()
     assert z.device.endswith(default_device())
     assert low <= values.min()

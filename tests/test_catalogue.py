@@ -27,13 +27,13 @@ N = math.prod(SHAPE)
 EXPECTED = {
     "random_normal": (ui.RandomNormal(0.1, 0.3), d.Normal(0.1, 0.3)),
     "random_uniform": (ui.RandomUniform(-0.2, 0.6), d.Uniform(-0.2, 0.6)),
-    "truncated_normal": (ui.TruncatedNormal(0.5, 0.2), d.TruncatedNormal(0.5, 0.2, -2, 2)),
+    "truncated_normal": (ui.TruncatedNormal(0.5, 0.2), d.TruncatedGaussian(0.5, 0.2, -2, 2)),
     "variance_scaling": (ui.VarianceScaling(3.0, "fan_out", "untruncated_normal"), d.Normal(0, math.sqrt(3 / 1024))),
-    "glorot_normal": (ui.GlorotNormal(), d.TruncatedNormal(0, math.sqrt(1 / 768) / 0.87962566103423978)),
+    "glorot_normal": (ui.GlorotNormal(), d.TruncatedGaussian(0, math.sqrt(1 / 768) / 0.87962566103423978)),
     "glorot_uniform": (ui.GlorotUniform(), d.Uniform(-math.sqrt(6 / 1536), math.sqrt(6 / 1536))),
-    "he_normal": (ui.HeNormal(), d.TruncatedNormal(0, math.sqrt(2 / 512) / 0.87962566103423978)),
+    "he_normal": (ui.HeNormal(), d.TruncatedGaussian(0, math.sqrt(2 / 512) / 0.87962566103423978)),
     "he_uniform": (ui.HeUniform(), d.Uniform(-math.sqrt(6 / 512), math.sqrt(6 / 512))),
-    "lecun_normal": (ui.LecunNormal(), d.TruncatedNormal(0, math.sqrt(1 / 512) / 0.87962566103423978)),
+    "lecun_normal": (ui.LecunNormal(), d.TruncatedGaussian(0, math.sqrt(1 / 512) / 0.87962566103423978)),
     "lecun_uniform": (ui.LecunUniform(), d.Uniform(-math.sqrt(3 / 512), math.sqrt(3 / 512))),
 }
 
@@ -139,7 +139,7 @@ def test_low_precision_stays_inside_the_support(dtype: str) -> None:
     assert float(uniform.astype(np.float32).max()) < 1.0
     truncated = ui.truncated_normal((1 << 21,), stddev=1.0, seed=2, dtype=dtype).astype(np.float32)
     assert np.abs(truncated).max() <= 2.0
-    check_sample(truncated, d.TruncatedNormal(0.0, 1.0), dtype)
+    check_sample(truncated, d.TruncatedGaussian(0.0, 1.0), dtype)
 
 
 # --- presets are VarianceScaling specializations, VarianceScaling a Composed --------------------

@@ -56,7 +56,7 @@ def test_show_gives_fans_variance_and_distribution() -> None:
     assert rows["fan_in"].strip() == "576"
     assert rows["fan_out"].strip() == "1152"
     assert float(rows["variance"]) == pytest.approx(2 / 1152, rel=1e-5)
-    assert rows["distribution"].startswith("TruncatedNormal(")
+    assert rows["distribution"].startswith("TruncatedGaussian(")
 
 
 def test_sample_compares_sample_and_expected_moments() -> None:

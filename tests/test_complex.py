@@ -198,7 +198,7 @@ def test_portable_streams() -> None:
         (lambda: ui.random_uniform((4, 4), dtype="complex64", seed=0), r"RandomUniform has no complex form \(an interval"),
         (lambda: ui.sparse((4, 4), sparsity=0.5, dtype="complex64", seed=0), "Sparse has no complex form"),
         (
-            lambda: ui.Composed(ui.rules.FanScaled(1.0, "fan_in"), lambda m, v: ui.distributions.TruncatedNormal(m, 1.0, -1.0, 2.0))(
+            lambda: ui.Composed(ui.rules.FanScaled(1.0, "fan_in"), lambda m, v: ui.distributions.TruncatedGaussian(m, 1.0, -1.0, 2.0))(
                 (4, 4), dtype="complex128", seed=0
             ),
             r"Composed has no complex form \(a modulus is cut at one bound, not at low=-1.0, high=2.0\)",

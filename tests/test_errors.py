@@ -79,7 +79,7 @@ def test_dtypes() -> None:
         (lambda: ui.Constant(math.inf), "value=inf"),
         (lambda: ui.Orthogonal(gain=math.nan), "gain"),
         (lambda: ui.RandomNormal(mean="0"), "mean"),
-        (lambda: ui.distributions.TruncatedNormal(0, 1, 40.0, 41.0), "no float64 mass"),
+        (lambda: ui.distributions.TruncatedGaussian(0, 1, 40.0, 41.0), "no float64 mass"),
     ],
 )
 def test_bad_parameters(factory: object, match: str) -> None:

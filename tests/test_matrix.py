@@ -100,13 +100,13 @@ def expected(name: str, layout: str) -> d.Distribution:
     laws = {
         "random_normal": d.Normal(0.0, 0.05),
         "random_uniform": d.Uniform(-0.05, 0.05),
-        "truncated_normal": d.TruncatedNormal(0.0, 0.05, -2.0, 2.0),
-        "variance_scaling": d.TruncatedNormal(0.0, math.sqrt(1 / fan_in) / C),
-        "glorot_normal": d.TruncatedNormal(0.0, math.sqrt(1 / fan_avg) / C),
+        "truncated_normal": d.TruncatedGaussian(0.0, 0.05, -2.0, 2.0),
+        "variance_scaling": d.TruncatedGaussian(0.0, math.sqrt(1 / fan_in) / C),
+        "glorot_normal": d.TruncatedGaussian(0.0, math.sqrt(1 / fan_avg) / C),
         "glorot_uniform": d.Uniform(-math.sqrt(3 / fan_avg), math.sqrt(3 / fan_avg)),
-        "he_normal": d.TruncatedNormal(0.0, math.sqrt(2 / fan_in) / C),
+        "he_normal": d.TruncatedGaussian(0.0, math.sqrt(2 / fan_in) / C),
         "he_uniform": d.Uniform(-math.sqrt(6 / fan_in), math.sqrt(6 / fan_in)),
-        "lecun_normal": d.TruncatedNormal(0.0, math.sqrt(1 / fan_in) / C),
+        "lecun_normal": d.TruncatedGaussian(0.0, math.sqrt(1 / fan_in) / C),
         "lecun_uniform": d.Uniform(-math.sqrt(3 / fan_in), math.sqrt(3 / fan_in)),
     }
     return laws[name]

@@ -21,17 +21,17 @@ from unit_init.sampling import NativeStream, sample_from
 
 FAN_IN, FAN_OUT = STAT_SHAPE  # keras layout
 VARIANCE = 2 / FAN_IN  # he
-CORRECT_NORMAL = d.TruncatedNormal.from_moments(0.0, VARIANCE)
+CORRECT_NORMAL = d.TruncatedGaussian.from_moments(0.0, VARIANCE)
 CORRECT_UNIFORM = d.Uniform.from_moments(0.0, VARIANCE)
 
 MISTAKES: dict[str, tuple[d.Distribution, d.Distribution]] = {
     # name: (planted draw, law it is checked against)
-    "variance+3%": (d.TruncatedNormal.from_moments(0.0, 1.03 * VARIANCE), CORRECT_NORMAL),
-    "variance-3%": (d.TruncatedNormal.from_moments(0.0, 0.97 * VARIANCE), CORRECT_NORMAL),
+    "variance+3%": (d.TruncatedGaussian.from_moments(0.0, 1.03 * VARIANCE), CORRECT_NORMAL),
+    "variance-3%": (d.TruncatedGaussian.from_moments(0.0, 0.97 * VARIANCE), CORRECT_NORMAL),
     "uniform-variance+3%": (d.Uniform.from_moments(0.0, 1.03 * VARIANCE), CORRECT_UNIFORM),
-    "truncated-at-2.5sigma": (d.TruncatedNormal.from_moments(0.0, VARIANCE, -2.5, 2.5), CORRECT_NORMAL),
-    "fans-swapped": (d.TruncatedNormal.from_moments(0.0, 2 / FAN_OUT), CORRECT_NORMAL),
-    "no-0.8796-correction": (d.TruncatedNormal(0.0, math.sqrt(VARIANCE)), CORRECT_NORMAL),
+    "truncated-at-2.5sigma": (d.TruncatedGaussian.from_moments(0.0, VARIANCE, -2.5, 2.5), CORRECT_NORMAL),
+    "fans-swapped": (d.TruncatedGaussian.from_moments(0.0, 2 / FAN_OUT), CORRECT_NORMAL),
+    "no-0.8796-correction": (d.TruncatedGaussian(0.0, math.sqrt(VARIANCE)), CORRECT_NORMAL),
     "truncation-dropped": (d.Normal.from_moments(0.0, VARIANCE), CORRECT_NORMAL),
 }
 CONTROLS = {"truncated-normal": CORRECT_NORMAL, "uniform": CORRECT_UNIFORM}

@@ -28,7 +28,7 @@ def test_presets_are_the_documented_specs() -> None:
     assert isinstance(uniform, d.Uniform)
     assert (uniform.low, uniform.high) == pytest.approx((-1 / math.sqrt(n), 1 / math.sqrt(n)), rel=1e-12)
     haiku = ui.haiku_linear.weight.distribution_for((n, 10))
-    assert isinstance(haiku, d.TruncatedNormal)
+    assert isinstance(haiku, d.TruncatedGaussian)
     assert (haiku.mean, haiku.low, haiku.high) == (0.0, -2.0, 2.0)
     assert haiku.std == pytest.approx(1 / math.sqrt(n), rel=1e-12)  # uncorrected: σ before truncation
     assert ui.flax_dense.weight == ui.LecunNormal()

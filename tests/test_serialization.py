@@ -115,7 +115,7 @@ def test_unregistered_user_specs_are_refused_until_registered() -> None:
     @dataclass(frozen=True)
     class Halves(ui.Initializer):
         def distribution_for(self, shape: object, **_: object) -> ui.distributions.Distribution:
-            return ui.distributions.Constant(0.5)
+            return ui.distributions.PointMass(0.5)
 
     with pytest.raises(ui.ParameterError, match="not a registered"):
         ui.serialize(Halves())

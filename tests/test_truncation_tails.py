@@ -44,7 +44,7 @@ def test_every_interval_has_the_truncated_law(target_id: str, dtype: str, interv
     spec = ui.BoundedNormal(mean=0.5, stddev=2.0, minval=0.5 + 2.0 * low, maxval=0.5 + 2.0 * high, seed=7)
     values = target.values(target.draw(spec, (N,), dtype=dtype))
     assert np.isfinite(values).all()
-    check_sample(values, d.TruncatedNormal(0.5, 2.0, low, high), dtype)
+    check_sample(values, d.TruncatedGaussian(0.5, 2.0, low, high), dtype)
 
 
 @pytest.mark.parametrize("interval", INTERVALS, ids=_ids)
@@ -52,7 +52,7 @@ def test_portable_stream_draws_every_interval_alike_on_every_backend(interval: t
     low, high = interval
     spec = ui.BoundedNormal(minval=low, maxval=high, seed=11)
     reference = np.asarray(spec((N,), rng="portable"), dtype=np.float64)
-    check_sample(reference, d.TruncatedNormal(0.0, 1.0, low, high))
+    check_sample(reference, d.TruncatedGaussian(0.0, 1.0, low, high))
     for target_id in DATA_TARGETS[1:]:
         try:
             target = load(target_id)
@@ -141,4 +141,4 @@ def test_the_check_rejects_broken_tail_samplers(sampler: Callable[..., np.ndarra
     u = np.random.default_rng(0).random(N)
     low, high = interval
     with pytest.raises(AssertionError):
-        check_sample(sampler(low, high, u), d.TruncatedNormal(0.0, 1.0, low, high))
+        check_sample(sampler(low, high, u), d.TruncatedGaussian(0.0, 1.0, low, high))

@@ -48,7 +48,7 @@ from unit_init.errors import ParameterError, UnitInitError, abbreviate
 from unit_init.progress import wanted
 from unit_init.seeds import MAX_SEED
 from unit_init.spec.catalogue import CATALOGUE
-from unit_init.spec.distributions import TruncatedNormal, truncated_standard_normal_moments
+from unit_init.spec.distributions import TruncatedGaussian, truncated_standard_normal_moments
 from unit_init.spec.fans import LAYOUTS
 from unit_init.spec.structured import EXTRAS
 
@@ -245,7 +245,7 @@ def _plain(value: float) -> str:
 
 
 def _expected_mean(distribution: Any) -> float:
-    if isinstance(distribution, TruncatedNormal):
+    if isinstance(distribution, TruncatedGaussian):
         offset, _ = truncated_standard_normal_moments(distribution.low, distribution.high)
         return distribution.mean + distribution.std * offset
     return float(getattr(distribution, "mean", math.nan))

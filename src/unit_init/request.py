@@ -226,7 +226,7 @@ def check_representable(spec: Spec, distribution: Distribution, dtype: str) -> N
     >>> check_representable(spec, spec.distribution_for(()), "float16")
     Traceback (most recent call last):
     ...
-    unit_init.errors.ParameterError: Constant(value=100000.0) cannot be drawn in dtype='float16': its values reach 100000 (drawn as Constant(value=100000.0)), beyond float16's largest finite value 65504. Choose smaller parameters or a wider dtype.
+    unit_init.errors.ParameterError: Constant(value=100000.0) cannot be drawn in dtype='float16': its values reach 100000 (drawn as PointMass(value=100000.0)), beyond float16's largest finite value 65504. Choose smaller parameters or a wider dtype.
     """
     if not is_float(real_dtype(dtype)):  # a complex dtype: the modulus against its parts' range
         return

@@ -93,14 +93,14 @@ QUERY_MIN: Final = 1 << 26
 """Requests under 64 MiB are compared only with ``UNIT_INIT_MAX_BYTES``, never with the free memory (not queried)."""
 
 TEMPORARIES: Final[dict[type[d.Distribution], tuple[int, int]]] = {
-    d.Constant: (0, 0),
-    d.Identity: (1, 0),
-    d.Dirac: (2, 0),
+    d.PointMass: (0, 0),
+    d.Eye: (1, 0),
+    d.DiracKernel: (2, 0),
     d.Uniform: (1, 0),
     d.Normal: (1, 0),
-    d.TruncatedNormal: (2, 1),
-    d.Orthogonal: (8, 0),
-    d.Sparse: (3, 16),
+    d.TruncatedGaussian: (2, 1),
+    d.HaarOrthogonal: (8, 0),
+    d.SparseNormal: (3, 16),
 }
 """Per distribution: ``(t, e)``, the work-dtype arrays and extra bytes per element live at the sampler's peak.
 
@@ -152,7 +152,7 @@ def estimate_bytes(backend: Backend, shape: tuple[int, ...], dtype: str, distrib
     size, item = math.prod(shape), itemsize(dtype)
     work = itemsize(work_dtype(dtype)) if is_float(dtype) else item
     arrays, extra = (0, 0) if distribution is None else TEMPORARIES.get(type(distribution), _UNKNOWN)
-    if isinstance(distribution, d.TruncatedNormal) and not distribution.low < 0 < distribution.high:
+    if isinstance(distribution, d.TruncatedGaussian) and not distribution.low < 0 < distribution.high:
         arrays, extra = ONE_SIDED
     if _blocked(backend, size, distribution):
         at_once = min(size, blocks.cpu_count() * blocks.BLOCK)

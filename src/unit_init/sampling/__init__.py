@@ -53,9 +53,9 @@ Examples
 --------
 >>> from unit_init.backends.registry import get_backend
 >>> from unit_init.sampling import sample
->>> from unit_init.spec.distributions import TruncatedNormal
+>>> from unit_init.spec.distributions import TruncatedGaussian
 >>> numpy = get_backend("numpy")
->>> x = sample(numpy, TruncatedNormal(0.0, 1.0, -2.0, 2.0), (1000,), "bfloat16", "cpu", numpy.generator(0, "cpu"))
+>>> x = sample(numpy, TruncatedGaussian(0.0, 1.0, -2.0, 2.0), (1000,), "bfloat16", "cpu", numpy.generator(0, "cpu"))
 >>> bool((abs(x.astype("float32")) <= 2).all())
 True
 """

@@ -98,13 +98,13 @@ def _normal(law: d.Normal, draw: Draw) -> Any:
     return draw.stream.normal(draw.shape, draw.work, law.mean, law.std)
 
 
-@sampler(d.TruncatedNormal)
-def _truncated_normal(law: d.TruncatedNormal, draw: Draw) -> Any:
+@sampler(d.TruncatedGaussian)
+def _truncated_normal(law: d.TruncatedGaussian, draw: Draw) -> Any:
     return draw.stream.truncated_normal(draw.shape, draw.work, law.low, law.high, law.mean, law.std)
 
 
-@sampler(d.Orthogonal)
-def _orthogonal(law: d.Orthogonal, draw: Draw) -> Any:
+@sampler(d.HaarOrthogonal)
+def _orthogonal(law: d.HaarOrthogonal, draw: Draw) -> Any:
     """``Q·diag(sign(diag(R)))`` of a Gaussian matrix's QR, times the gain, laid out along the law's axes."""
     backend, shape = draw.backend, draw.shape
     xp = backend.xp
@@ -126,8 +126,8 @@ def _orthogonal(law: d.Orthogonal, draw: Draw) -> Any:
     return q
 
 
-@sampler(d.Sparse)
-def _sparse(law: d.Sparse, draw: Draw) -> Any:
+@sampler(d.SparseNormal)
+def _sparse(law: d.SparseNormal, draw: Draw) -> Any:
     """Normal values, the ``zeros`` smallest of per-column uniform keys' ranks set to 0 (needs ``argsort``)."""
     backend = draw.backend
     xp = backend.xp
@@ -144,8 +144,8 @@ def _sparse(law: d.Sparse, draw: Draw) -> Any:
 # --- deterministic laws: values in the output dtype, exactly ------------------------------
 
 
-@sampler(d.Constant)
-def _constant(law: d.Constant, draw: Draw) -> Any:
+@sampler(d.PointMass)
+def _constant(law: d.PointMass, draw: Draw) -> Any:
     if not is_float(draw.dtype):
         low, high = integer_range(draw.dtype)
         if not float(law.value).is_integer() or not low <= law.value <= high:
@@ -155,8 +155,8 @@ def _constant(law: d.Constant, draw: Draw) -> Any:
     return draw.backend.full(draw.shape, float(law.value), draw.dtype, draw.device)
 
 
-@sampler(d.Identity)
-def _identity(law: d.Identity, draw: Draw) -> Any:
+@sampler(d.Eye)
+def _identity(law: d.Eye, draw: Draw) -> Any:
     rows, cols = draw.shape
     if not is_float(draw.dtype) and not float(law.gain).is_integer():
         msg = f"gain={abbreviate(law.gain)} cannot be stored exactly in dtype={draw.dtype!r}."
@@ -186,8 +186,8 @@ def _at_centre_tap(draw: Draw, matrix: Any, in_axis: int, out_axis: int) -> Any:
     return xp.permute_dims(kernel, tuple(order.index(a) for a in range(len(shape))))
 
 
-@sampler(d.Dirac)
-def _dirac(law: d.Dirac, draw: Draw) -> Any:
+@sampler(d.DiracKernel)
+def _dirac(law: d.DiracKernel, draw: Draw) -> Any:
     """Per group, the ``(out/groups, in)`` identity at the centre tap."""
     backend, shape = draw.backend, draw.shape
     out, inputs = shape[law.out_axis], shape[law.in_axis]

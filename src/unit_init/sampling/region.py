@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ELEMENTWISE", "draw_block"]
 
-ELEMENTWISE: Final = (d.Constant, d.Uniform, d.Normal, d.TruncatedNormal)
+ELEMENTWISE: Final = (d.PointMass, d.Uniform, d.Normal, d.TruncatedGaussian)
 """Distributions whose elements are independent of each other's positions: drawn block by block."""
 
 

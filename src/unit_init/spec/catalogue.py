@@ -49,7 +49,7 @@ class Zeros(Initializer):
     """Every element is 0."""
 
     def distribution_for(self, shape: ShapeLike, **_: object) -> d.Distribution:
-        return d.Constant(0.0)
+        return d.PointMass(0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,7 @@ class Ones(Initializer):
     """Every element is 1."""
 
     def distribution_for(self, shape: ShapeLike, **_: object) -> d.Distribution:
-        return d.Constant(1.0)
+        return d.PointMass(1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,7 @@ class Constant(Initializer):
         finite("value", self.value)
 
     def distribution_for(self, shape: ShapeLike, **_: object) -> d.Distribution:
-        return d.Constant(self.value)
+        return d.PointMass(self.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +122,7 @@ class TruncatedNormal(Initializer):
     ``truncated_normal(stddev, lower=-2, upper=2)`` and Haiku's
     ``TruncatedNormal(stddev, mean, lower, upper)``; either may be infinite
     and any interval with positive mass is drawn (see
-    :class:`unit_init.distributions.TruncatedNormal`). The config holds them
+    :class:`unit_init.distributions.TruncatedGaussian`). The config holds them
     only where they are not ±2, so the default's config is Keras's.
 
     Examples
@@ -147,7 +147,7 @@ class TruncatedNormal(Initializer):
         self.distribution_for(())  # an interval with no float64 mass is refused here
 
     def distribution_for(self, shape: ShapeLike, **_: object) -> d.Distribution:
-        return d.TruncatedNormal(self.mean, self.stddev, float(self.lower), float(self.upper))
+        return d.TruncatedGaussian(self.mean, self.stddev, float(self.lower), float(self.upper))
 
     def get_config(self) -> dict[str, object]:
         """The parameters, ``lower``/``upper`` only where they are not the default ±2 (Keras's config has neither)."""
@@ -351,7 +351,7 @@ class Orthogonal(Initializer):
         dims = normalize_shape(shape)
         self.check_shape(dims)
         _, out_axes, batch_axes = resolve_layout(layout).axes(len(dims))
-        return d.Orthogonal(self.gain, out_axes, batch_axes)
+        return d.HaarOrthogonal(self.gain, out_axes, batch_axes)
 
     def variance(self, shape: ShapeLike, *, layout: LayoutLike = None, **fans: object) -> float:
         """``gain² / max(rows, cols)``: a unit vector of length n has mean square 1/n (fan overrides are ignored)."""
@@ -384,7 +384,7 @@ class Identity(Initializer):
 
     def distribution_for(self, shape: ShapeLike, **_: object) -> d.Distribution:
         self.check_shape(normalize_shape(shape))
-        return d.Identity(self.gain)
+        return d.Eye(self.gain)
 
 
 CATALOGUE: Final[dict[str, type[Initializer]]] = {

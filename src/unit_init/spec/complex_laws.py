@@ -222,7 +222,7 @@ class ModulusTruncatedNormal(d.Distribution):
 
 @dataclass(frozen=True, slots=True)
 class Unitary(d.Distribution):
-    """Haar-distributed (semi-)unitary matrices times ``gain``: the complex :class:`~unit_init.spec.distributions.Orthogonal`.
+    """Haar-distributed (semi-)unitary matrices times ``gain``: the complex :class:`~unit_init.spec.distributions.HaarOrthogonal`.
 
     The array is viewed as a matrix (one per batch index) as for the real
     law; the smaller side is orthonormal, ``QᴴQ = gain²·I`` (or ``QQᴴ``). It is
@@ -323,12 +323,12 @@ def complex_law(spec: object, law: d.Distribution) -> d.Distribution:
         if not getattr(spec, "complex_form", True):
             raise _refused(spec, "an interval [minval, maxval) has none: JAX refuses complex dtypes there, torch's uniform_ fills each part")
         return UniformDisk.from_moments(law.mean, law.variance)
-    if isinstance(law, d.TruncatedNormal):
+    if isinstance(law, d.TruncatedGaussian):
         if law.low != -law.high:
             raise _refused(spec, f"a modulus is cut at one bound, not at low={abbreviate(law.low)}, high={abbreviate(law.high)}")
         if math.isinf(law.high):
             return ComplexNormal(law.mean, law.std)
         return ModulusTruncatedNormal.from_moments(law.mean, law.variance, law.high)
-    if isinstance(law, d.Orthogonal):
+    if isinstance(law, d.HaarOrthogonal):
         return Unitary(law.gain, law.out_axes, law.batch_axes)
     raise _refused(spec, f"its law {type(law).__name__} is defined for real dtypes only")

@@ -93,7 +93,7 @@ class DeltaOrthogonal(_OrthogonalKernel):
 
     def distribution_for(self, shape: ShapeLike, *, layout: LayoutLike = None, **_: object) -> d.Distribution:
         in_axis, out_axis = self._axes(shape, layout)
-        return k.CentreTap(d.Orthogonal(self.gain, (1,)), in_axis, out_axis)
+        return k.CentreTap(d.HaarOrthogonal(self.gain, (1,)), in_axis, out_axis)
 
 
 @dataclass(frozen=True, slots=True)

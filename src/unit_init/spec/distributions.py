@@ -26,14 +26,14 @@ from unit_init.spec._checks import finite, non_negative, positive
 __all__ = [
     "FAMILIES",
     "NORMAL_REACH",
-    "Constant",
-    "Dirac",
+    "DiracKernel",
     "Distribution",
-    "Identity",
+    "Eye",
+    "HaarOrthogonal",
     "Normal",
-    "Orthogonal",
-    "Sparse",
-    "TruncatedNormal",
+    "PointMass",
+    "SparseNormal",
+    "TruncatedGaussian",
     "Uniform",
     "normal_mass",
     "normal_tail",
@@ -83,7 +83,7 @@ class Distribution:
 
 
 @dataclass(frozen=True, slots=True)
-class Constant(Distribution):
+class PointMass(Distribution):
     """Every element equals ``value``."""
 
     value: float
@@ -217,7 +217,7 @@ def truncated_standard_normal_moments(low: float, high: float) -> tuple[float, f
 
 
 @dataclass(frozen=True, slots=True)
-class TruncatedNormal(Distribution):
+class TruncatedGaussian(Distribution):
     """``N(mean, std²)`` conditioned on ``[mean + low·std, mean + high·std]``.
 
     ``low`` and ``high`` are in units of ``std`` (default ±2); either may be
@@ -226,7 +226,16 @@ class TruncatedNormal(Distribution):
     (see :mod:`unit_init.sampling.truncation` for how each is drawn).
     ``std`` is the scale *before* truncation; the result's variance is
     ``std² · v(low, high)`` with ``v`` from
-    :func:`truncated_standard_normal_moments`.
+    :func:`truncated_standard_normal_moments`. (The initializer
+    :class:`~unit_init.BoundedNormal` takes absolute bounds instead.)
+
+    Examples
+    --------
+    >>> law = TruncatedGaussian(mean=1.0, std=0.5)
+    >>> law
+    TruncatedGaussian(mean=1.0, std=0.5, low=-2.0·std, high=2.0·std)
+    >>> law.support
+    (0.0, 2.0)
     """
 
     iid: ClassVar[bool] = True
@@ -235,6 +244,10 @@ class TruncatedNormal(Distribution):
     std: float
     low: float = -2.0
     high: float = 2.0
+
+    def __repr__(self) -> str:
+        """The bounds shown in units of ``std``, as the law takes them (relative to ``mean``)."""
+        return f"TruncatedGaussian(mean={self.mean!r}, std={self.std!r}, low={self.low!r}·std, high={self.high!r}·std)"
 
     def __post_init__(self) -> None:
         finite("mean", self.mean)
@@ -250,7 +263,7 @@ class TruncatedNormal(Distribution):
             raise ParameterError(msg)
 
     @classmethod
-    def from_moments(cls, mean: float, variance: float, low: float = -2.0, high: float = 2.0) -> TruncatedNormal:
+    def from_moments(cls, mean: float, variance: float, low: float = -2.0, high: float = 2.0) -> TruncatedGaussian:
         """The ±bound truncated normal whose variance *after* truncation is ``variance``."""
         _, unit_variance = truncated_standard_normal_moments(low, high)
         return cls(mean, math.sqrt(variance / unit_variance), low, high)
@@ -271,7 +284,7 @@ class TruncatedNormal(Distribution):
 
 
 @dataclass(frozen=True, slots=True)
-class Orthogonal(Distribution):
+class HaarOrthogonal(Distribution):
     """Haar-distributed (semi-)orthogonal matrices times ``gain``.
 
     The array is viewed as a matrix (one per batch index) with the ``out_axes``
@@ -291,7 +304,7 @@ class Orthogonal(Distribution):
 
 
 @dataclass(frozen=True, slots=True)
-class Identity(Distribution):
+class Eye(Distribution):
     """``gain · eye(rows, cols)`` for a shape ``(..., rows, cols)``, broadcast over the leading axes."""
 
     gain: float
@@ -302,7 +315,7 @@ class Identity(Distribution):
 
 
 @dataclass(frozen=True, slots=True)
-class Dirac(Distribution):
+class DiracKernel(Distribution):
     """The identity convolution kernel, per group: convolving with it returns its input.
 
     With ``o = out / groups`` output channels per group, the element at
@@ -319,7 +332,7 @@ class Dirac(Distribution):
 
 
 @dataclass(frozen=True, slots=True)
-class Sparse(Distribution):
+class SparseNormal(Distribution):
     """``N(0, std²)`` with exactly ``zeros`` elements set to 0 in every column.
 
     A *column* is one index of the input axis of a rank-2 weight; its ``rows``
@@ -357,7 +370,7 @@ class Sparse(Distribution):
 
 Family = Callable[[float, float], Distribution]
 FAMILIES: Final[dict[str, Family]] = {
-    "truncated_normal": TruncatedNormal.from_moments,
+    "truncated_normal": TruncatedGaussian.from_moments,
     "untruncated_normal": Normal.from_moments,
     "normal": Normal.from_moments,
     "uniform": Uniform.from_moments,

@@ -76,7 +76,7 @@ class Dirac(Initializer):
         if dims[out_axis] % self.groups:
             msg = f"Dirac(groups={self.groups}) needs the out axis (size {dims[out_axis]}) of shape={dims} to be divisible by groups."
             raise ShapeError(msg)
-        return d.Dirac(self.groups, in_axis, out_axis)
+        return d.DiracKernel(self.groups, in_axis, out_axis)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,7 @@ class Sparse(Initializer):
         self.check_shape(dims)
         out_axis = _single_axes(self, dims, layout)[1]
         rows = dims[out_axis]
-        return d.Sparse(float(self.stddev), math.ceil(self.sparsity * rows), rows, out_axis)
+        return d.SparseNormal(float(self.stddev), math.ceil(self.sparsity * rows), rows, out_axis)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +138,7 @@ class BoundedNormal(Initializer):
     --------
     >>> import unit_init as ui
     >>> ui.BoundedNormal(stddev=0.02, minval=-0.04, maxval=0.04).distribution_for((3, 3))
-    TruncatedNormal(mean=0.0, std=0.02, low=-2.0, high=2.0)
+    TruncatedGaussian(mean=0.0, std=0.02, low=-2.0·std, high=2.0·std)
     >>> w = ui.BoundedNormal(minval=6.0, maxval=7.0)((1000,), seed=0)   # far in the upper tail
     >>> bool(w.min() >= 6.0 and w.max() <= 7.0)
     True
@@ -159,7 +159,7 @@ class BoundedNormal(Initializer):
 
     def distribution_for(self, shape: ShapeLike, **_: object) -> d.Distribution:
         std = float(self.stddev)
-        return d.TruncatedNormal(float(self.mean), std, (self.minval - self.mean) / std, (self.maxval - self.mean) / std)
+        return d.TruncatedGaussian(float(self.mean), std, (self.minval - self.mean) / std, (self.maxval - self.mean) / std)
 
 
 EXTRAS: Final[dict[str, type[Initializer]]] = {"dirac": Dirac, "sparse": Sparse, "bounded_normal": BoundedNormal}
