@@ -27,7 +27,8 @@ from targets import TARGETS, expected_families, load
 from unit_init.backends.array_api_backend import ArrayApiBackend
 from unit_init.backends.registry import get_backend
 from unit_init.dtypes import canonical_dtype, is_complex, real_dtype, work_dtype
-from unit_init.spec.complex_laws import modulus_truncated_moment
+from unit_init.sampling.region import ELEMENTWISE
+from unit_init.spec.complex_laws import complex_law, modulus_truncated_moment
 
 SHAPE = (128, 512)  # 2¹⁶ elements; fan_in 128, fan_out 512 in both unit_init's keras layout and JAX's axes
 Z = 5.0
@@ -190,6 +191,16 @@ def test_portable_streams() -> None:
         np.testing.assert_allclose(_values(target_id, ui.HeUniform(), (16, 8), rng="portable"), whole, rtol=2e-6, atol=1e-7)
     block = _values("numpy", ui.HeUniform(), (16, 8), rng="portable", region=(slice(4, 9), slice(0, 8)))
     np.testing.assert_array_equal(block, whole[4:9])
+
+
+@pytest.mark.parametrize("spec", [ui.RandomNormal(), ui.HeUniform(), ui.TruncatedNormal()], ids=lambda s: type(s).__name__)
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_portable_blocks_are_drawn_alone(spec: ui.Initializer, dtype: str) -> None:
+    """The elementwise complex laws draw only a block's elements (odd offsets too), equal to the whole draw's block."""
+    shape, region = (9, 7), (slice(2, 7), slice(3, 6))
+    assert type(complex_law(spec, spec.distribution_for(shape))) in ELEMENTWISE
+    whole = spec(shape, dtype=dtype, seed=3, rng="portable")
+    np.testing.assert_array_equal(spec(shape, dtype=dtype, seed=3, rng="portable", region=region), whole[region])
 
 
 @pytest.mark.parametrize(

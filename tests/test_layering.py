@@ -16,7 +16,7 @@ only from layers below its own; ``|`` separates independent parts of a layer,
     adapters                    the framework-free adapter engine (rules, LSUV, muP, pytrees):
                                 diagnostics measures a model with LSUV's std, so it sits below
     presets : serialization : functions : capabilities    the public API
-    drawing : (portable.draw)   the draw paths
+    drawing                     the draw paths
     request                     one call's options, validated once
     resources : (sampling)      the memory guard, and how a law is sampled: the guard needs a
                                 Backend (free memory) and the law (its temporaries), the sampler's
@@ -193,7 +193,6 @@ def test_frameworks_only_in_backends_and_adapters(graph: ImportGraph) -> None:
     assert not found, "frameworks imported outside unit_init.backends and the adapter packages:\n" + "\n".join(found)
 
 
-@pytest.mark.xfail(strict=True, reason="until the sampling layer lands (laws sample with NumPy) and spec.initializer stops naming Backend")
 def test_spec_imports_no_array_library(graph: ImportGraph) -> None:
     found = spec_array_imports(graph)
     assert not found, "the spec layer imports arrays:\n" + "\n".join(found)

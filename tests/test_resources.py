@@ -17,7 +17,9 @@ from tests.targets import TARGETS, load
 import unit_init as ui
 from unit_init.backends.registry import get_backend
 from unit_init.cli import main
+from unit_init.dtypes import is_complex
 from unit_init.resources import ENV_VAR, estimate_bytes, host_free_bytes, max_bytes
+from unit_init.spec.complex_laws import complex_law
 
 REFUSAL = Path(__file__).resolve().parents[1] / "benchmarks" / "refusal.py"
 """Runs the refused requests in a fresh interpreter under an address-space cap and times them."""
@@ -99,6 +101,20 @@ def test_host_free_bytes_is_positive() -> None:
         (ui.Sparse(sparsity=0.5), (512, 512), "float32"),
         (ui.Identity(gain=2.0), (1024, 1024), "float32"),
         (ui.Zeros(), (1024, 1024), "float32"),
+        (ui.Identity(), (64, 128, 128), "float32"),  # batched
+        (ui.ConstantArray([[1.0], [2.0]]), (2, 1 << 20), "float32"),
+        (ui.DeltaOrthogonal(), (3, 3, 256, 256), "float16"),
+        (ui.ConvolutionOrthogonal(), (3, 3, 128, 128), "float32"),
+        (ui.ConvolutionOrthogonal(), (3, 3, 16, 256), "float32"),  # the kernel grows 16-fold
+        (ui.ConvolutionOrthogonal(), (7, 32, 48), "float64"),
+        (ui.STFT(), (512, 1, 257), "float16"),
+        (ui.RandomNormal(), (512, 512), "complex64"),
+        (ui.RandomNormal(), (2048, 1024), "complex64"),  # block by block
+        (ui.HeUniform(), (512, 512), "complex128"),
+        (ui.TruncatedNormal(), (512, 512), "complex64"),
+        (ui.Orthogonal(), (512, 512), "complex64"),
+        (ui.Orthogonal(), (2048, 128), "complex128"),
+        (ui.Zeros(), (1024, 1024), "complex64"),
     ],
 )
 def test_estimate_bounds_the_measured_peak(spec: ui.Initializer, shape: tuple[int, int], dtype: str) -> None:
@@ -110,7 +126,8 @@ def test_estimate_bounds_the_measured_peak(spec: ui.Initializer, shape: tuple[in
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    estimate = estimate_bytes(get_backend("numpy"), shape, dtype, spec.distribution_for(shape))
+    law = spec.distribution_for(shape)
+    estimate = estimate_bytes(get_backend("numpy"), shape, dtype, complex_law(spec, law) if is_complex(dtype) else law)
     assert peak / 1.05 <= estimate <= 3 * peak, (peak, estimate)
 
 

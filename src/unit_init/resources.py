@@ -14,7 +14,9 @@ the sampler's peak (:data:`TEMPORARIES`): 1 array for a uniform or normal;
 rejection mask), 3 for one on one side of 0 (:data:`ONE_SIDED`); 8 for an
 orthogonal matrix (the Gaussian, LAPACK's float64 copies, Q and the sign
 fix); 3 and 16 bytes of ``argsort`` indices for a sparse one; 1 for an
-identity times a gain; 0 for a constant. ``m`` is how many elements are drawn
+identity times a gain; 0 for a constant. A complex dtype counts arrays of its
+own size (``w = s``: two work-dtype parts make one), and a block-orthogonal
+kernel's ``t`` is multiplied by ``⌈out/in⌉`` (:func:`_growth`). ``m`` is how many elements are drawn
 at once: ``n``, or at most ``threads × BLOCK`` for a draw filled block by
 block (:mod:`unit_init.sampling.blocks`, whose blocks also hold their cast:
 ``+ s`` per element). For a random draw, a backend that scales in place
@@ -70,7 +72,9 @@ from unit_init.backends.host import host_free_bytes
 from unit_init.dtypes import is_float, work_dtype
 from unit_init.errors import ParameterError, ResourceError, ShapeError, abbreviate
 from unit_init.sampling import blocks
+from unit_init.spec import complex_laws as c
 from unit_init.spec import distributions as d
+from unit_init.spec import kernel_laws as k
 from unit_init.spec.fans import MAX_ELEMENTS
 
 __all__ = [
@@ -101,12 +105,29 @@ TEMPORARIES: Final[dict[type[d.Distribution], tuple[int, int]]] = {
     d.TruncatedGaussian: (2, 1),
     d.HaarOrthogonal: (8, 0),
     d.SparseNormal: (3, 16),
+    d.ArrayConstant: (1, 0),
+    k.CentreTap: (2, 0),
+    k.BlockOrthogonal: (9, 0),
+    k.FourierKernel: (2, 24),
+    c.ComplexNormal: (5, 0),
+    c.UniformDisk: (6, 0),
+    c.ModulusTruncatedNormal: (6, 0),
+    c.Unitary: (8, 0),
+    c.RealValued: (1, 0),
 }
 """Per distribution: ``(t, e)``, the work-dtype arrays and extra bytes per element live at the sampler's peak.
 
 A truncated normal across 0 is drawn in place, by ``erfinv`` or by re-drawing
 what a mask rejects; one on one side of 0 by the log-space inverse CDF
-(:data:`ONE_SIDED`)."""
+(:data:`ONE_SIDED`). An array constant and the batched identity hold the ones
+they are broadcast by; a matrix at the centre tap the kernel before its cast;
+a block-orthogonal kernel about 6 arrays of its ``(*window, out, out)``
+growing kernel and 3 of its projections, per ``⌈out/in⌉`` (:func:`_growth`);
+the Fourier basis 24 bytes of float64 and int64 host arrays. The complex laws
+count complex arrays: the two parts, their complex casts and ``i·imag`` (5),
+a modulus and a phase, their cosine and sine (6), or a unitary matrix's as an
+orthogonal one's (8); a real law's values made complex, the real array (1).
+Measured with NumPy (tests/test_resources.py)."""
 
 ONE_SIDED: Final = (3, 0)
 """``(t, e)`` for a truncated normal whose interval lies on one side of 0 (``u``, ``p`` and ``log q`` arrays)."""
@@ -114,9 +135,12 @@ ONE_SIDED: Final = (3, 0)
 _UNKNOWN: Final = (2, 0)
 """``(t, e)`` for a distribution defined outside unit_init."""
 
-_MOST_BYTES_PER_ELEMENT: Final = 128
-"""An upper bound of :func:`estimate_bytes` per element over every law and dtype (float64 orthogonal: 80)."""
+_MOST_BYTES_PER_ELEMENT: Final = 160
+"""An upper bound of :func:`estimate_bytes` per element and per :func:`_growth` over every law, dtype and backend
+(complex128 unitary on a backend that does not scale in place: 160)."""
 
+_ENV_KEY: Final[Any] = getattr(os.environ, "encodekey", lambda name: None)(ENV_VAR)
+"""``ENV_VAR`` as ``os.environ`` keys its own store (``None`` where it has none to read)."""
 _UNITS: Final = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50}
 _AMOUNT: Final = re.compile(r"\s*(\d+(?:\.\d*)?)\s*([KMGTP]?)(?:I?B)?\s*", re.IGNORECASE)
 
@@ -137,6 +161,17 @@ def _blocked(backend: Backend, size: int, distribution: d.Distribution | None) -
     )
 
 
+def _growth(shape: tuple[int, ...], distribution: d.Distribution | None) -> int:
+    """How many times the output's size a sampler's intermediates take: ``⌈out/in⌉`` for a block-orthogonal kernel, else 1.
+
+    A block-orthogonal kernel grows to ``(*window, out, out)`` before its last
+    product makes it ``(*window, in, out)`` (:mod:`unit_init.sampling.kernels`).
+    """
+    if isinstance(distribution, k.BlockOrthogonal) and shape[distribution.in_axis]:
+        return -(-shape[distribution.out_axis] // shape[distribution.in_axis])
+    return 1
+
+
 def estimate_bytes(backend: Backend, shape: tuple[int, ...], dtype: str, distribution: d.Distribution | None) -> int:
     """The bytes a draw of ``distribution`` (``None``: a plain array) needs at its peak: output + temporaries.
 
@@ -154,6 +189,7 @@ def estimate_bytes(backend: Backend, shape: tuple[int, ...], dtype: str, distrib
     arrays, extra = (0, 0) if distribution is None else TEMPORARIES.get(type(distribution), _UNKNOWN)
     if isinstance(distribution, d.TruncatedGaussian) and not distribution.low < 0 < distribution.high:
         arrays, extra = ONE_SIDED
+    arrays *= _growth(shape, distribution)
     if _blocked(backend, size, distribution):
         at_once = min(size, blocks.cpu_count() * blocks.BLOCK)
         return size * item + at_once * (arrays * work + extra + item)
@@ -168,11 +204,25 @@ def max_bytes(backend: Backend, device: Any) -> tuple[int | None, str]:
     ``None`` where nothing limits it (torch ``"meta"``, a device whose free
     memory its framework does not report).
     """
-    setting = os.environ.get(ENV_VAR)
+    setting = _setting()
     if setting:
         return _parse_bytes(setting), f"limit set by {ENV_VAR}={setting!r}"
     where = "its default device" if device is None else abbreviate(str(device))
     return backend.free_bytes(device), f"free on the {backend.name} backend's {where}"
+
+
+def _setting() -> str | None:
+    """``UNIT_INIT_MAX_BYTES`` as set now, ``None`` where unset (asked on every draw).
+
+    An unset variable is found by one dict look-up in ``os.environ``'s own
+    store (``_data``, keyed by the encoded name, updated by every change to
+    ``os.environ``: assignment, ``del``, ``mock.patch.dict``), not through
+    its ``Mapping`` layer (an encode and a ``KeyError``: ~0.7 µs per draw).
+    """
+    store = getattr(os.environ, "_data", None)
+    if _ENV_KEY is not None and type(store) is dict and _ENV_KEY not in store:
+        return None
+    return os.environ.get(ENV_VAR)
 
 
 @functools.lru_cache(maxsize=8)
@@ -198,7 +248,7 @@ def check_bytes(backend: Backend, device: Any, needed: int, what: Callable[[], s
     ``what()`` names the request (``"shape=(4, 4), dtype='float32'"``; called
     only for the message), ``smaller`` says what to make smaller.
     """
-    setting = os.environ.get(ENV_VAR)
+    setting = _setting()
     if not setting and needed < QUERY_MIN:
         return
     limit, source = max_bytes(backend, device)
@@ -220,6 +270,6 @@ def check_allocation(backend: Backend, device: Any, shape: tuple[int, ...], dtyp
     if size > MAX_ELEMENTS:
         msg = f"{what()} has {size:.3e} elements; arrays hold at most 2**63 - 1 (a 64-bit index); draw a smaller shape."
         raise ShapeError(msg)
-    if size * _MOST_BYTES_PER_ELEMENT < QUERY_MIN and ENV_VAR not in os.environ:
+    if size * _growth(shape, distribution) * _MOST_BYTES_PER_ELEMENT < QUERY_MIN and _setting() is None:
         return  # the common small draw: under QUERY_MIN whatever its law, nothing to estimate or query
     check_bytes(backend, device, estimate_bytes(backend, shape, dtype, distribution), what, "draw a smaller shape or shard it")

@@ -10,9 +10,11 @@ package composes them. The policy:
   :func:`sample_from` (any :class:`Stream`, e.g. the portable one) are the
   only ways a law becomes values.
 * **Work dtype.** A random law is sampled in float32, or float64 for float64
-  outputs (:func:`unit_init.dtypes.work_dtype`), by the sampler registered
-  for its type (:mod:`unit_init.sampling.laws`, :func:`sampler`); a
-  deterministic law (``random = False``: constants, identity, Dirac, ZerO)
+  and complex128 outputs (:func:`unit_init.dtypes.work_dtype`), by the sampler
+  registered for its type (:func:`sampler`): :mod:`unit_init.sampling.laws`,
+  :mod:`~unit_init.sampling.kernels` (convolution kernels),
+  :mod:`~unit_init.sampling.complex` (complex laws, parts in the work
+  dtype); a deterministic law (``random = False``: constants, identity, Dirac, ZerO)
   builds its values in the output dtype exactly.
 * **Confinement to the output grid, then one cast.** The entry clips a random
   law's values to its support rounded inward onto the output dtype's grid,
@@ -62,6 +64,8 @@ True
 
 from __future__ import annotations
 
+from unit_init.sampling import complex as _complex  # noqa: F401  (registers the complex laws' samplers)
+from unit_init.sampling import kernels as _kernels  # noqa: F401  (registers the kernel laws' samplers)
 from unit_init.sampling.entry import sample, sample_from
 from unit_init.sampling.laws import Draw, dispatch, sampler
 from unit_init.sampling.native import NativeStream

@@ -1,7 +1,10 @@
 """Deterministic fills that broadcast a small array over the requested shape (NumPy's rules).
 
-Used by the batched identity (:class:`unit_init.Identity` of rank >= 3, as
-Haiku's ``Identity``) and by :class:`unit_init.spec.constant_array.ConstantArray`.
+Used by the samplers (:mod:`unit_init.sampling.laws`) of the batched identity
+(:class:`~unit_init.spec.distributions.Eye`, drawn by :class:`unit_init.Identity`
+of rank >= 3 as Haiku's ``Identity``) and of the array constant
+(:class:`~unit_init.spec.distributions.ArrayConstant`, drawn by
+:class:`unit_init.ConstantArray`).
 Only backend primitives are used: the small array is made on the device, then
 multiplied by ``full(shape, 1)``, which broadcasts it (exact: ``x·1 = x``,
 also for ``-0.0``).

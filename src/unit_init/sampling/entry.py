@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from unit_init.dtypes import largest_at_or_below, largest_below, smallest_at_or_above, work_dtype
+from unit_init.dtypes import is_complex, largest_at_or_below, largest_below, smallest_at_or_above, work_dtype
 from unit_init.errors import DTypeError
 from unit_init.sampling import blocks
 from unit_init.sampling.laws import Draw, dispatch
@@ -69,18 +69,33 @@ def confine(backend: Backend, values: Any, law: Distribution, dtype: str) -> Any
     dtype), and rounding is monotonic, so every value inside them stays
     inside after the cast: a uniform never returns its upper bound (the
     largest grid value below it), a truncated normal never leaves its bounds,
-    also in bfloat16. A law without a support (``None``), one over the whole
-    line, or a single point (which the cast rounds) is only cast.
+    also in bfloat16. A law without a support (``None``: the complex laws
+    among others), one over the whole line, or a single point (which the cast
+    rounds) is only cast, and so are complex values (a support is an interval
+    of the real line).
     """
     support = law.support
-    if support is None or support[0] == support[1] or support == (-math.inf, math.inf):
-        return backend.cast(values, dtype)
+    bounds = (_grid_bounds if type(support) is tuple else _grid_bounds.__wrapped__)(support, law.upper_open, dtype)
+    return backend.cast(values if bounds is None else backend.clip(values, *bounds), dtype)
+
+
+@functools.lru_cache(maxsize=1024)
+def _grid_bounds(support: tuple[float, float] | None, upper_open: bool, dtype: str) -> tuple[float, float] | None:
+    """The bounds :func:`confine` clips to: ``support`` on ``dtype``'s grid, or ``None`` where values are only cast (cached: every draw asks).
+
+    Examples
+    --------
+    >>> _grid_bounds((-1.0, 1.0), True, "bfloat16"), _grid_bounds((-math.inf, math.inf), False, "float32")
+    ((-1.0, 0.99609375), None)
+    """
+    if support is None or support[0] == support[1] or support == (-math.inf, math.inf) or is_complex(dtype):
+        return None
     low = smallest_at_or_above(support[0], dtype)
-    high = largest_below(support[1], dtype) if law.upper_open else largest_at_or_below(support[1], dtype)
+    high = largest_below(support[1], dtype) if upper_open else largest_at_or_below(support[1], dtype)
     if low > high:
         msg = f"no {dtype} value lies in the support [{low}, {high}]; use a wider dtype."
         raise DTypeError(msg)
-    return backend.cast(backend.clip(values, low, high), dtype)
+    return low, high
 
 
 def _by_block(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: str, device: Any, streams: list[Any]) -> Any:

@@ -20,18 +20,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, TypeVar
 
 from unit_init.dtypes import integer_range, is_float
 from unit_init.errors import BackendError, DTypeError, ParameterError, abbreviate
+from unit_init.sampling.broadcast import batched_eye, broadcast
 from unit_init.spec import distributions as d
-from unit_init.spec.scaled import ZerOValues, hadamard_constants
 
 if TYPE_CHECKING:
     from unit_init.backends.base import Backend
     from unit_init.sampling.streams import Stream
 
-__all__ = ["SAMPLERS", "Draw", "Sampler", "dispatch", "sampler"]
+__all__ = ["SAMPLERS", "Draw", "Middle", "Sampler", "at_centre_tap", "dispatch", "haar", "laid_out", "one_hot_tap", "sampler"]
 
 
 class Draw(NamedTuple):
@@ -49,6 +49,8 @@ class Draw(NamedTuple):
 
 
 Sampler = Callable[[Any, Draw], Any]
+Middle = Literal["upper", "lower"]
+"""The centre of a window axis of even size ``k``: ``k // 2`` (``"upper"``) or ``k // 2 − 1`` (``"lower"``)."""
 SAMPLERS: Final[dict[type[d.Distribution], Sampler]] = {}
 """The sampler of each law type (see the module docstring)."""
 
@@ -106,24 +108,50 @@ def _truncated_normal(law: d.TruncatedGaussian, draw: Draw) -> Any:
 @sampler(d.HaarOrthogonal)
 def _orthogonal(law: d.HaarOrthogonal, draw: Draw) -> Any:
     """``Q·diag(sign(diag(R)))`` of a Gaussian matrix's QR, times the gain, laid out along the law's axes."""
+    return haar(draw, law.gain, law.out_axes, law.batch_axes, lambda shape: draw.stream.normal(shape, draw.work), draw.backend.xp.sign)
+
+
+def haar(
+    draw: Draw,
+    gain: float,
+    out_axes: tuple[int, ...],
+    batch_axes: tuple[int, ...],
+    gaussian: Callable[[tuple[int, ...]], Any],
+    phases: Callable[[Any], Any],
+) -> Any:
+    """``gain·Q·diag(phases(diag(R)))``, ``QR`` the QR of ``gaussian(matrices)``, laid out in ``draw.shape``: the Haar laws.
+
+    ``draw.shape`` is viewed as matrices, one per index of ``batch_axes``:
+    the ``out_axes`` flattened on one side, every other axis on the other.
+    ``gaussian`` draws them ``(*batch, big, small)`` (real or complex
+    normals); ``phases`` makes ``R``'s diagonal positive (``sign``, or
+    ``r/|r|`` for complex), which makes ``Q`` exactly Haar-distributed
+    (Mezzadri 2007); ``Q`` is transposed back when the out side is the larger.
+    """
     backend, shape = draw.backend, draw.shape
     xp = backend.xp
-    other = tuple(a for a in range(len(shape)) if a not in law.out_axes and a not in law.batch_axes)
-    order = law.batch_axes + other + law.out_axes
-    batch = tuple(shape[a] for a in law.batch_axes)
-    rows, cols = math.prod(shape[a] for a in other), math.prod(shape[a] for a in law.out_axes)
-    big, small = max(rows, cols), min(rows, cols)
-    q, r = backend.qr(draw.stream.normal((*batch, big, small), draw.work))
-    permutation = tuple(order.index(a) for a in range(len(shape)))
+    other = tuple(a for a in range(len(shape)) if a not in out_axes and a not in batch_axes)
+    rows, cols = math.prod(shape[a] for a in other), math.prod(shape[a] for a in out_axes)
+    q, r = backend.qr(gaussian((*(shape[a] for a in batch_axes), max(rows, cols), min(rows, cols))))
     with backend.placement(draw.device):
-        signs = xp.expand_dims(xp.sign(xp.linalg.diagonal(r)), axis=-2)
-        q = q * (signs if law.gain == 1 else signs * law.gain)
+        fix = xp.expand_dims(phases(xp.linalg.diagonal(r)), axis=-2)
+        q = q * (fix if gain == 1 else fix * gain)
         if rows < cols:
-            q = xp.matrix_transpose(q)
-        if permutation != tuple(range(len(shape))) or q.shape != shape:  # skipped for a plain (rows, cols) matrix
-            q = xp.reshape(q, tuple(shape[a] for a in order))
-            q = xp.permute_dims(q, permutation)
-    return q
+            q = xp.matrix_transpose(q)  # the transpose (not the adjoint) of a Haar isometry is one
+        return laid_out(xp, q, shape, batch_axes + other + out_axes)
+
+
+def laid_out(xp: Any, x: Any, shape: tuple[int, ...], order: tuple[int, ...]) -> Any:
+    """``x``, whose elements run over ``shape``'s axes taken in ``order`` (row-major), laid out in ``shape``.
+
+    One reshape to ``shape``'s sizes in ``order`` and one permutation, each
+    skipped where it changes nothing (a plain matrix is returned as it is).
+    """
+    arranged = tuple(shape[a] for a in order)
+    if tuple(x.shape) != arranged:
+        x = xp.reshape(x, arranged)
+    permutation = tuple(order.index(a) for a in range(len(shape)))
+    return x if permutation == tuple(range(len(shape))) else xp.permute_dims(x, permutation)
 
 
 @sampler(d.SparseNormal)
@@ -155,35 +183,63 @@ def _constant(law: d.PointMass, draw: Draw) -> Any:
     return draw.backend.full(draw.shape, float(law.value), draw.dtype, draw.device)
 
 
+@sampler(d.ArrayConstant)
+def _array_constant(law: d.ArrayConstant, draw: Draw) -> Any:
+    """``law.value`` made on the device in the output dtype, broadcast to the shape (NumPy's rules)."""
+    value = law.value
+    if not is_float(draw.dtype):
+        low, high = integer_range(draw.dtype)
+        if any(isinstance(v, float) and not v.is_integer() for v in d.leaves(value)):
+            msg = f"value={abbreviate(value)} holds non-integers, which dtype={draw.dtype!r} cannot store exactly."
+            raise ParameterError(msg)
+        if not all(low <= v <= high for v in d.leaves(value)):
+            msg = f"value={abbreviate(value)} lies outside dtype={draw.dtype!r}'s range {low}..{high}."
+            raise ParameterError(msg)
+    backend, number = draw.backend, (float if is_float(draw.dtype) else int)
+    with backend.placement(draw.device):
+        x = backend.xp.asarray(_lists(value, number), dtype=backend.dtype_on(draw.dtype, draw.device), device=draw.device)
+    return broadcast(backend, x, draw.shape, draw.dtype, draw.device)
+
+
+def _lists(value: Any, number: Callable[[Any], Any]) -> Any:
+    """Nested tuples as nested lists of ``number(element)`` (a number: ``number(value)``), what ``asarray`` takes."""
+    return [_lists(v, number) for v in value] if isinstance(value, tuple) else number(value)
+
+
 @sampler(d.Eye)
 def _identity(law: d.Eye, draw: Draw) -> Any:
-    rows, cols = draw.shape
+    """``gain·eye(rows, cols)`` at every leading index of a shape ``(..., rows, cols)`` (Haiku's batched identity)."""
     if not is_float(draw.dtype) and not float(law.gain).is_integer():
         msg = f"gain={abbreviate(law.gain)} cannot be stored exactly in dtype={draw.dtype!r}."
         raise ParameterError(msg)
     gain = law.gain if is_float(draw.dtype) else int(law.gain)
-    return draw.backend.eye(rows, cols, gain, draw.dtype, draw.device)
+    return batched_eye(draw.backend, gain, draw.shape, draw.dtype, draw.device)
 
 
-def _centre_tap(backend: Backend, shape: tuple[int, ...], window_axes: tuple[int, ...], dtype: str, device: Any) -> Any:
-    """The one-hot row ``(1, window)`` of the centre tap ``(size // 2, …)`` of the window axes (row-major)."""
-    window, centre = math.prod(shape[a] for a in window_axes), 0
-    for axis in window_axes:
-        centre = centre * shape[axis] + shape[axis] // 2
-    return backend.eye(window, window, 1, dtype, device)[centre : centre + 1, :]
+def one_hot_tap(backend: Backend, sizes: tuple[int, ...], position: tuple[int, ...], dtype: str, device: Any) -> Any:
+    """The one-hot row ``(1, k₁·…·k_r)`` of the tap ``position`` in a window of ``sizes`` (row-major)."""
+    window, index = math.prod(sizes), 0
+    for size, at in zip(sizes, position, strict=True):
+        index = index * size + at
+    return backend.eye(window, window, 1, dtype, device)[index : index + 1, :]
 
 
-def _at_centre_tap(draw: Draw, matrix: Any, in_axis: int, out_axis: int) -> Any:
-    """The ``(out, in)`` ``matrix`` at the centre tap of every window axis, 0 elsewhere, laid out in ``draw.shape``."""
+def at_centre_tap(draw: Draw, matrix: Any, in_axis: int, out_axis: int, dtype: str, middle: Middle = "upper") -> Any:
+    """The ``(out, in)`` ``matrix`` (in ``dtype``) at the centre tap of every window axis, 0 elsewhere, laid out in ``draw.shape``.
+
+    The window axes are all but ``in_axis`` and ``out_axis``. The centre of
+    one of size ``k`` is its upper middle ``k // 2`` (torch's ``dirac_``,
+    ZerO) or its lower middle ``(k − 1) // 2`` (``middle="lower"``: JAX's and
+    TensorFlow's delta-orthogonal); they differ for even ``k``.
+    """
     backend, shape = draw.backend, draw.shape
     xp = backend.xp
     window_axes = tuple(a for a in range(len(shape)) if a not in (in_axis, out_axis))
-    out, inputs = shape[out_axis], shape[in_axis]
-    tap = _centre_tap(backend, shape, window_axes, draw.dtype, draw.device)
-    kernel = xp.reshape(matrix, (out, inputs, 1)) * xp.reshape(tap, (1, 1, tap.shape[-1]))
-    order = (out_axis, in_axis, *window_axes)
-    kernel = xp.reshape(kernel, tuple(shape[a] for a in order))
-    return xp.permute_dims(kernel, tuple(order.index(a) for a in range(len(shape))))
+    sizes = tuple(shape[a] for a in window_axes)
+    centre = tuple(k // 2 if middle == "upper" else (k - 1) // 2 for k in sizes)
+    tap = one_hot_tap(backend, sizes, centre, dtype, draw.device)
+    kernel = xp.reshape(matrix, (shape[out_axis], shape[in_axis], 1)) * xp.reshape(tap, (1, 1, tap.shape[-1]))
+    return laid_out(xp, kernel, shape, (out_axis, in_axis, *window_axes))
 
 
 @sampler(d.DiracKernel)
@@ -195,11 +251,11 @@ def _dirac(law: d.DiracKernel, draw: Draw) -> Any:
     with backend.placement(draw.device):
         ones = backend.full((law.groups, 1, 1), 1, draw.dtype, draw.device)
         block = backend.xp.reshape(backend.eye(per_group, inputs, 1, draw.dtype, draw.device), (1, per_group, inputs)) * ones
-        return _at_centre_tap(draw, backend.xp.reshape(block, (out, inputs)), law.in_axis, law.out_axis)
+        return at_centre_tap(draw, backend.xp.reshape(block, (out, inputs)), law.in_axis, law.out_axis, draw.dtype)
 
 
-@sampler(ZerOValues)
-def _zero(law: ZerOValues, draw: Draw) -> Any:
+@sampler(d.ZerOValues)
+def _zero(law: d.ZerOValues, draw: Draw) -> Any:
     """The partial identity (``out <= in``) or ``c·H[:out, :in]`` (Sylvester Hadamard ``H``) at the centre tap."""
     if not is_float(draw.dtype):
         msg = f"ZerO draws scaled Hadamard entries, which need a floating dtype, not dtype={draw.dtype!r}."
@@ -207,7 +263,8 @@ def _zero(law: ZerOValues, draw: Draw) -> Any:
     backend, shape = draw.backend, draw.shape
     rows, cols = shape[law.out_axis], shape[law.in_axis]
     with backend.placement(draw.device):
-        return _at_centre_tap(draw, _hadamard_block(backend, rows, cols, draw.dtype, draw.device), law.in_axis, law.out_axis)
+        block = _hadamard_block(backend, rows, cols, draw.dtype, draw.device)
+        return at_centre_tap(draw, block, law.in_axis, law.out_axis, draw.dtype)
 
 
 def _hadamard_block(backend: Backend, rows: int, cols: int, dtype: str, device: Any) -> Any:
@@ -215,7 +272,7 @@ def _hadamard_block(backend: Backend, rows: int, cols: int, dtype: str, device: 
     if rows <= cols:
         return backend.eye(rows, cols, 1, dtype, device)
     xp = backend.xp
-    c, size = hadamard_constants(rows)
+    c, size = d.hadamard_constants(rows)
     bit = xp.reshape(backend.full((1, 2), 1, dtype, device) - backend.eye(1, 2, 1, dtype, device), (2,))  # [0, 1]
     sign = 1 - 2 * xp.reshape(bit, (2, 1, 1, 1)) * xp.reshape(bit, (1, 1, 2, 1))  # H₁ = [[1, 1], [1, −1]]
     h, n = backend.full((1, 1), c, dtype, device), 1

@@ -1,7 +1,9 @@
 """Drawing one block (``region=``) of a global array, from a portable stream.
 
-Elementwise distributions (constant, uniform, normal, truncated normal) draw
-exactly the block: every element comes from its own global counter. Any other
+Elementwise distributions (constant, uniform, normal, truncated normal, and
+the complex normal, uniform disk and modulus-truncated normal, whose every
+draw is of the array's shape) draw exactly the block: every element comes
+from its own global counters. Any other
 distribution couples elements (orthogonal's QR, identity's and dirac's
 positions, sparse's per-column ranks), so its block is cut from the whole
 array drawn on the same device: still equal to the same block of the whole
@@ -21,6 +23,7 @@ from unit_init.sampling.entry import sample_from
 from unit_init.sampling.native import NativeStream
 from unit_init.sampling.streams import Stream
 from unit_init.seeds import normalize_seed
+from unit_init.spec import complex_laws as c
 from unit_init.spec import distributions as d
 
 if TYPE_CHECKING:
@@ -28,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ELEMENTWISE", "draw_block"]
 
-ELEMENTWISE: Final = (d.PointMass, d.Uniform, d.Normal, d.TruncatedGaussian)
+ELEMENTWISE: Final = (d.PointMass, d.Uniform, d.Normal, d.TruncatedGaussian, c.ComplexNormal, c.UniformDisk, c.ModulusTruncatedNormal)
 """Distributions whose elements are independent of each other's positions: drawn block by block."""
 
 

@@ -23,26 +23,20 @@ the request (:mod:`unit_init.request`); a law with none (a sparse matrix,
 an interval the user gave to :class:`~unit_init.RandomUniform`, a truncation
 with unequal bounds) is refused with :class:`~unit_init.DTypeError`.
 
-Each law draws its real and imaginary parts in the work dtype (float32 for
-complex64, float64 for complex128) with the backend's real primitives, and
-combines them once with :meth:`~unit_init.backends.base.Backend.to_complex`.
-See docs/complex.md.
+Their samplers (:mod:`unit_init.sampling.complex`) draw the real and
+imaginary parts in the work dtype (float32 for complex64, float64 for
+complex128) and combine them once. See docs/complex.md.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import ClassVar
 
-from unit_init.dtypes import real_dtype, work_dtype
 from unit_init.errors import DTypeError, abbreviate
 from unit_init.spec import distributions as d
 from unit_init.spec._checks import finite, non_negative, positive
-
-if TYPE_CHECKING:
-    from unit_init.backends.base import Backend
 
 __all__ = [
     "ComplexNormal",
@@ -53,15 +47,6 @@ __all__ = [
     "complex_law",
     "modulus_truncated_moment",
 ]
-
-
-def _polar(backend: Backend, draw: d.Draw, radius: Any, mean: float) -> Any:
-    """``mean + radius·e^{iθ}`` with ``θ ~ U[0, 2π)``, from the work-dtype moduli ``radius``, as ``draw.dtype``."""
-    xp = backend.xp
-    theta = backend.uniform_between(draw.generator, draw.shape, 0.0, 2 * math.pi, work_dtype(draw.dtype), draw.device)
-    with backend.placement(draw.device):
-        real, imag = radius * xp.cos(theta), radius * xp.sin(theta)
-    return backend.to_complex(backend.affine(real, 1.0, mean), imag, draw.dtype)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +83,6 @@ class ComplexNormal(d.Distribution):
         values = abs(self.mean) + d.NORMAL_REACH * self.std
         return (values, values)
 
-    def sample(self, backend: Backend, draw: d.Draw) -> Any:
-        part, work = self.std / math.sqrt(2.0), work_dtype(draw.dtype)
-        real = backend.normal_scaled(draw.generator, draw.shape, self.mean, part, work, draw.device)
-        imag = backend.normal_scaled(draw.generator, draw.shape, 0.0, part, work, draw.device)
-        return backend.to_complex(real, imag, draw.dtype)
-
 
 @dataclass(frozen=True, slots=True)
 class UniformDisk(d.Distribution):
@@ -139,12 +118,6 @@ class UniformDisk(d.Distribution):
 
     def reach(self) -> tuple[float, float]:
         return (abs(self.mean) + self.radius, abs(self.mean) + self.radius)
-
-    def sample(self, backend: Backend, draw: d.Draw) -> Any:
-        u = backend.uniform(draw.generator, draw.shape, work_dtype(draw.dtype), draw.device)
-        with backend.placement(draw.device):
-            radius = backend.affine(backend.xp.sqrt(u), self.radius, 0.0)
-        return _polar(backend, draw, radius, self.mean)
 
 
 def modulus_truncated_moment(bound: float) -> float:
@@ -212,13 +185,6 @@ class ModulusTruncatedNormal(d.Distribution):
         values = abs(self.mean) + self.bound * self.scale
         return (values, values)
 
-    def sample(self, backend: Backend, draw: d.Draw) -> Any:
-        u = backend.uniform(draw.generator, draw.shape, work_dtype(draw.dtype), draw.device)
-        with backend.placement(draw.device):
-            minus_t = backend.affine(u, math.expm1(-self.bound * self.bound), 0.0)  # −t = −u·(1 − e^{−b²})
-            radius = backend.affine(backend.xp.sqrt(-backend.xp.log1p(minus_t)), self.scale, 0.0)
-        return _polar(backend, draw, radius, self.mean)
-
 
 @dataclass(frozen=True, slots=True)
 class Unitary(d.Distribution):
@@ -246,23 +212,6 @@ class Unitary(d.Distribution):
         """``1.001·|gain|``: no entry of a unitary matrix exceeds 1 in modulus, a computed one by a few ulp at most."""
         return (1.001 * abs(self.gain), 1.001 * abs(self.gain))
 
-    def sample(self, backend: Backend, draw: d.Draw) -> Any:
-        xp, shape, work = backend.xp, draw.shape, work_dtype(draw.dtype)
-        other = tuple(a for a in range(len(shape)) if a not in self.out_axes and a not in self.batch_axes)
-        order = self.batch_axes + other + self.out_axes
-        rows, cols = math.prod(shape[a] for a in other), math.prod(shape[a] for a in self.out_axes)
-        matrices = (*(shape[a] for a in self.batch_axes), max(rows, cols), min(rows, cols))
-        real, imag = (backend.normal(draw.generator, matrices, work, draw.device) for _ in range(2))
-        q, r = backend.qr(backend.to_complex(real, imag, draw.dtype))
-        with backend.placement(draw.device):
-            diagonal = xp.linalg.diagonal(r)
-            phases = diagonal / backend.cast(xp.abs(diagonal), draw.dtype)
-            q = q * xp.expand_dims(phases * self.gain, axis=-2)
-            if rows < cols:
-                q = xp.matrix_transpose(q)  # the transpose (not the adjoint) of a Haar isometry is one
-            q = xp.reshape(q, tuple(shape[a] for a in order))
-            return xp.permute_dims(q, tuple(order.index(a) for a in range(len(shape))))
-
 
 @dataclass(frozen=True, slots=True)
 class RealValued(d.Distribution):
@@ -280,10 +229,6 @@ class RealValued(d.Distribution):
 
     def reach(self) -> tuple[float, float]:
         return self.law.reach()
-
-    def sample(self, backend: Backend, draw: d.Draw) -> Any:
-        values = self.law.sample(backend, dataclasses.replace(draw, dtype=real_dtype(draw.dtype)))
-        return backend.cast(values, draw.dtype)
 
 
 _ACCEPTED = (

@@ -9,79 +9,86 @@ shape by NumPy's rules::
 
     W = broadcast_to(value, shape)        (ShapeError if value's shape does not broadcast)
 
-The law, :class:`ArrayConstant`, makes the array on the device in the call's
-dtype and broadcasts it there (:func:`unit_init.spec.broadcast.broadcast`).
+The law, :class:`~unit_init.spec.distributions.ArrayConstant`, is made on
+the device in the call's dtype and broadcast there
+(:mod:`unit_init.sampling.broadcast`).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import Any, Final
 
-import numpy as np
-
-from unit_init.dtypes import is_float
 from unit_init.errors import ParameterError, ShapeError, abbreviate
-from unit_init.spec.broadcast import broadcast
-from unit_init.spec.distributions import Distribution, Draw
+from unit_init.spec.distributions import ArrayConstant, Distribution, leaves
 from unit_init.spec.fans import ShapeLike, normalize_shape
 from unit_init.spec.initializer import Initializer
 
-if TYPE_CHECKING:
-    from unit_init.backends.base import Backend
+__all__ = ["ConstantArray"]
 
-__all__ = ["ArrayConstant", "ConstantArray"]
+_INTEGERS: Final = (-(2**63), 2**64)
+"""The integers a value may hold, ``[−2⁶³, 2⁶⁴)``: what NumPy stores as ``int64`` or ``uint64``."""
 
-_KINDS: Final = "biuf"  # bool, ints, floats: what a weight can hold
-
-
-def _nested(array: np.ndarray[Any, Any]) -> Any:
-    """``array`` as nested tuples of Python floats or ints (a 0-d array: one number)."""
-    def tupled(item: Any) -> Any:
-        return tuple(tupled(x) for x in item) if isinstance(item, list) else item
-
-    return tupled(array.tolist())
+_MAX_RANK: Final = 64
+"""The most axes a value may have (NumPy's limit)."""
 
 
-def _checked(value: Any) -> np.ndarray[Any, Any]:
-    """``value`` as a NumPy array of finite reals (ints kept as ints, bools as 0/1), or :class:`ParameterError`."""
+class _NotAnArray(ValueError):
+    """A value that is not a finite real number or a rectangular array of them."""
+
+
+def _tupled(item: Any, depth: int = 0) -> tuple[Any, tuple[int, ...]]:
+    """``item`` as nested tuples of Python ints and floats (bools as 0/1), and its shape.
+
+    Arrays of any library (and NumPy scalars) are read through their
+    ``tolist()``; :class:`_NotAnArray` for a ragged nesting, one deeper than
+    :data:`_MAX_RANK`, a non-finite float or anything that is not a real number.
+    """
+    if not isinstance(item, (list, tuple)) and callable(getattr(item, "tolist", None)):
+        item = item.tolist()
+    if isinstance(item, (list, tuple)):
+        if depth == _MAX_RANK:
+            raise _NotAnArray
+        parts = [_tupled(x, depth + 1) for x in item]
+        shapes = {shape for _, shape in parts}
+        if len(shapes) > 1:
+            raise _NotAnArray
+        return tuple(part for part, _ in parts), (len(parts), *(shapes.pop() if shapes else ()))
+    if isinstance(item, bool):
+        return int(item), ()
+    if isinstance(item, int) and _INTEGERS[0] <= item < _INTEGERS[1]:
+        return item, ()
+    if isinstance(item, float) and math.isfinite(item):
+        return float(item), ()
+    raise _NotAnArray
+
+
+def _floats(value: Any) -> Any:
+    """Nested tuples with every number a float (a number: a float)."""
+    return tuple(map(_floats, value)) if isinstance(value, tuple) else float(value)
+
+
+def _checked(value: Any) -> Any:
+    """``value`` as nested tuples of finite reals — all floats if one is (NumPy's rule), else ints — or :class:`ParameterError`."""
     try:
-        array = np.asarray(value)
-    except (TypeError, ValueError):  # ragged nested lists
-        array = np.asarray(None)
-    if array.dtype.kind not in _KINDS or (array.size and array.dtype.kind == "f" and not np.isfinite(array).all()):
+        nested, _ = _tupled(value)
+    except _NotAnArray:
         msg = f"value={abbreviate(value)} must be a number or a (nested, rectangular) array of finite real numbers."
-        raise ParameterError(msg)
-    if array.dtype.kind == "b":
-        return array.astype(np.int64)
-    return array.astype(np.float64) if array.dtype.kind == "f" else array
+        raise ParameterError(msg) from None
+    return _floats(nested) if any(isinstance(v, float) for v in leaves(nested)) else nested
 
 
-@dataclass(frozen=True, slots=True)
-class ArrayConstant(Distribution):
-    """Every position holds ``value`` broadcast to the shape (``value``: nested tuples, see :class:`ConstantArray`)."""
+def _shape(value: Any) -> tuple[int, ...]:
+    """The shape of checked nested tuples (rectangular: the first item's shape is every item's)."""
+    if not isinstance(value, tuple):
+        return ()
+    return (len(value), *(_shape(value[0]) if value else ()))
 
-    value: Any
-    random: ClassVar[bool] = False
 
-    def reach(self) -> tuple[float, float]:
-        largest = float(np.abs(np.asarray(self.value, dtype=np.float64)).max(initial=0.0))
-        return (largest, largest)
-
-    def sample(self, backend: Backend, draw: Draw) -> Any:
-        array = np.asarray(self.value)
-        if not is_float(draw.dtype) and not np.array_equal(array, np.round(array)):
-            msg = f"value={abbreviate(self.value)} holds non-integers, which dtype={draw.dtype!r} cannot store exactly."
-            raise ParameterError(msg)
-        if not is_float(draw.dtype):
-            info = np.iinfo(draw.dtype)
-            if array.size and not (info.min <= array.min() and array.max() <= info.max):
-                msg = f"value={abbreviate(self.value)} lies outside dtype={draw.dtype!r}'s range {info.min}..{info.max}."
-                raise ParameterError(msg)
-            array = array.astype(np.int64)
-        with backend.placement(draw.device):
-            x = backend.xp.asarray(array.tolist(), dtype=backend.dtype_on(draw.dtype, draw.device), device=draw.device)
-        return broadcast(backend, x, draw.shape, draw.dtype, draw.device)
+def _broadcasts(small: tuple[int, ...], shape: tuple[int, ...]) -> bool:
+    """Whether an array of shape ``small`` broadcasts to ``shape`` (NumPy's rules: aligned on the right, sizes equal or 1)."""
+    return len(small) <= len(shape) and all(s in (1, n) for s, n in zip(reversed(small), reversed(shape), strict=False))
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,20 +127,16 @@ class ConstantArray(Initializer):
     value: Any = 0.0
 
     def _validate(self) -> None:
-        object.__setattr__(self, "value", _nested(_checked(self.value)))
+        object.__setattr__(self, "value", _checked(self.value))
 
     @property
     def value_shape(self) -> tuple[int, ...]:
         """The shape of ``value``."""
-        return tuple(np.shape(self.value))
+        return _shape(self.value)
 
     def distribution_for(self, shape: ShapeLike, **_: object) -> Distribution:
         dims = normalize_shape(shape)
-        try:
-            fits = np.broadcast_shapes(self.value_shape, dims) == dims
-        except ValueError:
-            fits = False
-        if not fits:
+        if not _broadcasts(self.value_shape, dims):
             msg = f"ConstantArray: a value of shape {self.value_shape} does not broadcast to shape={dims}."
             raise ShapeError(msg)
         return ArrayConstant(self.value)

@@ -16,9 +16,9 @@ which is how variance rules and distributions combine.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import ClassVar, Final
+from typing import Any, ClassVar, Final
 
 from unit_init.errors import ParameterError, abbreviate
 from unit_init.spec._checks import finite, non_negative, positive
@@ -26,6 +26,7 @@ from unit_init.spec._checks import finite, non_negative, positive
 __all__ = [
     "FAMILIES",
     "NORMAL_REACH",
+    "ArrayConstant",
     "DiracKernel",
     "Distribution",
     "Eye",
@@ -35,6 +36,9 @@ __all__ = [
     "SparseNormal",
     "TruncatedGaussian",
     "Uniform",
+    "ZerOValues",
+    "hadamard_constants",
+    "leaves",
     "normal_mass",
     "normal_tail",
     "truncated_standard_normal_moments",
@@ -102,6 +106,37 @@ class PointMass(Distribution):
     @property
     def variance(self) -> float:
         return 0.0
+
+
+def leaves(value: Any) -> Iterator[Any]:
+    """The numbers of nested tuples, row-major (a number: itself).
+
+    Examples
+    --------
+    >>> list(leaves(((1, 2.5), (3, 4)))), list(leaves(7))
+    ([1, 2.5, 3, 4], [7])
+    """
+    if isinstance(value, tuple):
+        for item in value:
+            yield from leaves(item)
+    else:
+        yield value
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayConstant(Distribution):
+    """``value`` (nested tuples of numbers, or one number) broadcast to the shape by NumPy's rules.
+
+    The initializer :class:`~unit_init.ConstantArray` checks the value and its
+    shape against the shape drawn.
+    """
+
+    value: Any
+    random: ClassVar[bool] = False
+
+    def reach(self) -> tuple[float, float]:
+        largest = float(max((abs(v) for v in leaves(self.value)), default=0.0))
+        return (largest, largest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,3 +411,23 @@ FAMILIES: Final[dict[str, Family]] = {
     "uniform": Uniform.from_moments,
 }
 """Distribution families by name: ``(mean, variance) -> Distribution``."""
+
+
+def hadamard_constants(rows: int) -> tuple[float, int]:
+    """ZerO's constants for an ``out × in`` block: ``(c, 2^m)`` with ``m = ⌈log₂ out⌉``, ``c = 2^(−(m−1)/2)``."""
+    m = max(0, math.ceil(math.log2(max(rows, 1))))
+    return 2.0 ** (-(m - 1) / 2), 2**m
+
+
+@dataclass(frozen=True, slots=True)
+class ZerOValues(Distribution):
+    """ZerO's deterministic matrix at the centre tap of every window (0 elsewhere).
+
+    With ``out × in`` the (out axis × in axis) block: the partial identity when
+    ``out <= in``; else ``c · H[:out, :in]`` with ``H`` the ``2^m`` Sylvester
+    Hadamard matrix (entries ±1), ``m = ⌈log₂ out⌉``, ``c = 2^(−(m−1)/2)``.
+    """
+
+    in_axis: int
+    out_axis: int
+    random: ClassVar[bool] = False

@@ -18,14 +18,10 @@ from unit_init.errors import ParameterError, SeedError, ShapeError, abbreviate, 
 from unit_init.seeds import MAX_SEED
 from unit_init.spec.distributions import Distribution
 from unit_init.spec.fans import Fans, LayoutLike, ShapeLike, compute_fans, normalize_shape
-from unit_init.spec.options import CallOptions, Options
+from unit_init.spec.options import BackendLike, CallOptions, Options
 
 if TYPE_CHECKING:
-    import types
-
     from typing_extensions import Self
-
-    from unit_init.backends.base import Backend
 
 __all__ = ["CallOptions", "Initializer"]
 
@@ -136,7 +132,7 @@ class Initializer:
         self,
         shape: ShapeLike,
         *,
-        backend: str | types.ModuleType | Backend | None = None,
+        backend: BackendLike = None,
         device: Any = None,
         dtype: Any = None,
         seed: Any = None,

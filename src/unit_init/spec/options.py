@@ -16,18 +16,22 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from unit_init.spec.fans import LayoutLike
 
-__all__ = ["CallOptions", "Options"]
+__all__ = ["BackendLike", "CallOptions", "Options"]
+
+BackendLike: TypeAlias = Any
+"""What ``backend=`` takes: a backend's name, an Array-API namespace or its module, a
+:class:`~unit_init.backends.base.Backend`, or ``None`` (the spec layer names no backend class, so: ``Any``)."""
 
 
 class CallOptions(TypedDict, total=False):
     """The keyword arguments every initializer call accepts (see :meth:`unit_init.Initializer.__call__`)."""
 
-    backend: Any  # a backend's name, an Array-API namespace or module, a Backend, or None
+    backend: BackendLike
     device: Any
     dtype: Any
     seed: Any
@@ -45,7 +49,7 @@ class CallOptions(TypedDict, total=False):
 class Options(NamedTuple):
     """One call's options as given (immutable, built in a fraction of a microsecond); the fields of :class:`CallOptions`."""
 
-    backend: Any = None
+    backend: BackendLike = None
     device: Any = None
     dtype: Any = None
     seed: Any = None

@@ -24,7 +24,6 @@ MuP              ``rule(base fans) / width_mult``             Yang et al. 2021�
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final, Literal
@@ -48,7 +47,6 @@ __all__ = [
     "TFixupEmbedding",
     "WangInit",
     "ZerO",
-    "ZerOValues",
 ]
 
 Stack = Literal["encoder", "decoder"]
@@ -357,26 +355,6 @@ class TFixupEmbedding(_FanScaledSpec):
         return float((9 * self.n_layer) ** -0.5) / width
 
 
-def hadamard_constants(rows: int) -> tuple[float, int]:
-    """ZerO's constants for an ``out × in`` block: ``(c, 2^m)`` with ``m = ⌈log₂ out⌉``, ``c = 2^(−(m−1)/2)``."""
-    m = max(0, math.ceil(math.log2(max(rows, 1))))
-    return 2.0 ** (-(m - 1) / 2), 2**m
-
-
-@dataclass(frozen=True, slots=True)
-class ZerOValues(d.Distribution):
-    """ZerO's deterministic matrix at the centre tap of every window (0 elsewhere).
-
-    With ``out × in`` the (out axis × in axis) block: the partial identity when
-    ``out <= in``; else ``c · H[:out, :in]`` with ``H`` the ``2^m`` Sylvester
-    Hadamard matrix (entries ±1), ``m = ⌈log₂ out⌉``, ``c = 2^(−(m−1)/2)``.
-    """
-
-    in_axis: int
-    out_axis: int
-    random: ClassVar[bool] = False
-
-
 @dataclass(frozen=True, slots=True)
 class ZerO(Initializer):
     """ZerO: deterministic init from zeros, ones and a Hadamard transform (Zhao et al. 2021, Algorithm 1).
@@ -407,7 +385,7 @@ class ZerO(Initializer):
         if len(in_axes) != 1 or len(out_axes) != 1 or batch_axes:
             msg = f"ZerO needs a layout with one in axis, one out axis and no batch axes, got layout={abbreviate(layout)}."
             raise ParameterError(msg)
-        return ZerOValues(in_axes[0], out_axes[0])
+        return d.ZerOValues(in_axes[0], out_axes[0])
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,93 @@
+"""Samplers of the complex laws (:mod:`unit_init.spec.complex_laws`).
+
+A random complex law draws its real and imaginary parts (or a modulus and a
+phase) from the stream in the work dtype — float32 for complex64, float64 for
+complex128 — and combines them once with
+:meth:`~unit_init.backends.base.Backend.to_complex` into the complex dtype
+whose parts are the work dtype: the output dtype itself. Complex laws have no
+support, so the entry's confinement is the single cast, which changes nothing
+(:func:`unit_init.sampling.entry.confine`). Every sampler draws from the
+stream only, so the portable stream (``rng="portable"``) serves them too.
+
+Examples
+--------
+>>> import numpy as np, unit_init as ui
+>>> w = ui.he_uniform((64, 64), dtype="complex64", seed=0)
+>>> w.dtype, bool((np.abs(w) < np.sqrt(2 * 2 / 64)).all())
+(dtype('complex64'), True)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from unit_init.dtypes import real_dtype
+from unit_init.sampling.laws import Draw, dispatch, haar, sampler
+from unit_init.spec.complex_laws import ComplexNormal, ModulusTruncatedNormal, RealValued, UniformDisk, Unitary
+
+__all__: list[str] = []
+
+
+def _complex(draw: Draw, real: Any, imag: Any) -> Any:
+    """``real + i·imag`` (work dtype parts) in the complex dtype of the output."""
+    return draw.backend.to_complex(real, imag, draw.dtype)
+
+
+def _polar(draw: Draw, radius: Any, mean: float) -> Any:
+    """``mean + radius·e^{iθ}`` with ``θ ~ U[0, 2π)``, from the work-dtype moduli ``radius``."""
+    backend = draw.backend
+    theta = draw.stream.uniform(draw.shape, draw.work, 0.0, 2 * math.pi)
+    with backend.placement(draw.device):
+        real, imag = radius * backend.xp.cos(theta), radius * backend.xp.sin(theta)
+    return _complex(draw, backend.affine(real, 1.0, mean), imag)
+
+
+@sampler(ComplexNormal)
+def _complex_normal(law: ComplexNormal, draw: Draw) -> Any:
+    """Parts ``N(mean, std²/2)`` and ``N(0, std²/2)``, independent."""
+    part = law.std / math.sqrt(2.0)
+    real = draw.stream.normal(draw.shape, draw.work, law.mean, part)
+    return _complex(draw, real, draw.stream.normal(draw.shape, draw.work, 0.0, part))
+
+
+@sampler(UniformDisk)
+def _uniform_disk(law: UniformDisk, draw: Draw) -> Any:
+    """Modulus ``radius·√u``, ``u ~ U[0, 1)``: uniform on the disk."""
+    backend = draw.backend
+    u = draw.stream.uniform(draw.shape, draw.work)
+    with backend.placement(draw.device):
+        radius = backend.affine(backend.xp.sqrt(u), law.radius, 0.0)
+    return _polar(draw, radius, law.mean)
+
+
+@sampler(ModulusTruncatedNormal)
+def _modulus_truncated_normal(law: ModulusTruncatedNormal, draw: Draw) -> Any:
+    """Modulus ``scale·√(−log(1 − t))``, ``t = u·(1 − e^{−bound²})``: the inverse CDF of the truncated ``ρ²``."""
+    backend = draw.backend
+    u = draw.stream.uniform(draw.shape, draw.work)
+    with backend.placement(draw.device):
+        minus_t = backend.affine(u, math.expm1(-law.bound * law.bound), 0.0)  # −t = −u·(1 − e^{−b²})
+        radius = backend.affine(backend.xp.sqrt(-backend.xp.log1p(minus_t)), law.scale, 0.0)
+    return _polar(draw, radius, law.mean)
+
+
+@sampler(Unitary)
+def _unitary(law: Unitary, draw: Draw) -> Any:
+    """``Q·diag(r_ii/|r_ii|)`` of a complex Gaussian matrix's QR, times the gain (:func:`~unit_init.sampling.laws.haar`)."""
+    backend, stream = draw.backend, draw.stream
+
+    def gaussian(shape: tuple[int, ...]) -> Any:
+        return _complex(draw, stream.normal(shape, draw.work), stream.normal(shape, draw.work))
+
+    def phases(diagonal: Any) -> Any:
+        return diagonal / backend.cast(backend.xp.abs(diagonal), draw.dtype)
+
+    return haar(draw, law.gain, law.out_axes, law.batch_axes, gaussian, phases)
+
+
+@sampler(RealValued)
+def _real_valued(law: RealValued, draw: Draw) -> Any:
+    """The real law's values in the complex dtype's part dtype, cast (exactly) to the complex dtype."""
+    values = dispatch(law.law)(law.law, draw._replace(dtype=real_dtype(draw.dtype)))
+    return draw.backend.cast(values, draw.dtype)
