@@ -106,6 +106,12 @@ def test_default_device_follows_torch(torch: Any) -> None:
         w = ui.he_normal((3, 3), backend="torch")
     assert w.is_meta
     assert ui.he_normal((3, 3), backend="torch").device == torch.get_default_device()
+    torch.set_default_device("meta")  # the global default, not a context: the fast CPU check must see it too
+    try:
+        assert ui.he_normal((3, 3), backend="torch").is_meta
+    finally:
+        torch.set_default_device(None)
+    assert ui.he_normal((3, 3), backend="torch").device.type == "cpu"
 
 
 # --- bfloat16 / float16: support on the output grid ------------------------------

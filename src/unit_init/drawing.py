@@ -29,7 +29,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from unit_init.backends.registry import get_backend
@@ -61,7 +60,7 @@ def _sample(call: Request) -> Any:
             seed=call.seed, rng=call.rng, dtype=target.dtype, device=target.device,
         )
     check_allocation(target.backend, target.device, dims, target.dtype, distribution)  # draw_block checks its block
-    if math.prod(dims) == 0:
+    if 0 in dims:
         return target.backend.full(dims, 0, target.dtype, target.device)
     generator = target.backend.generator(call.seed, target.device) if distribution.random else None
     return sample(target.backend, distribution, dims, target.dtype, target.device, generator)

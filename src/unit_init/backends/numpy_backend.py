@@ -88,4 +88,5 @@ class NumpyBackend(Backend):
         return x.astype(self.native_dtype(dtype), copy=False)
 
     def clip(self, x: Any, low: float, high: float) -> Any:
-        return np.clip(x, low, high, out=x)
+        """In place; the array's own method (``np.clip`` adds ~1 µs of dispatch per call)."""
+        return x.clip(low, high, out=x)

@@ -83,6 +83,25 @@ def _why_absent(device: torch.device) -> str:
 
 
 _CPU: Final = torch.device("cpu")
+_function_modes: Callable[[], int] | None = getattr(torch._C, "_len_torch_function_stack", None)
+_device_context: Any = getattr(torch, "_GLOBAL_DEVICE_CONTEXT", None)
+
+
+def _no_default_device() -> bool:
+    """Whether no default device is set, so ``torch.get_default_device()`` is the CPU (checked in a fraction of its time).
+
+    ``torch.get_default_device()`` looks for a ``DeviceContext`` on the
+    torch-function mode stack (``with torch.device(...)``) and in
+    ``torch._GLOBAL_DEVICE_CONTEXT`` (``torch.set_default_device``): with an
+    empty stack and no global context it returns the CPU. ``False`` where
+    this torch lacks either (then the full look-up runs).
+    """
+    return (
+        _function_modes is not None
+        and _device_context is not None
+        and _function_modes() == 0
+        and getattr(_device_context, "device_context", None) is None
+    )
 _NATIVE_DTYPES: Final[dict[str, torch.dtype]] = {
     name: native for name in FLOAT_DTYPES + INTEGER_DTYPES + COMPLEX_DTYPES if isinstance(native := getattr(torch, name, None), torch.dtype)
 }
@@ -103,8 +122,10 @@ class TorchBackend(Backend):
         """The ``torch.device`` (with its index) for ``device``; :class:`DeviceError` if not present."""
         requested = device
         if device is None:
+            if _no_default_device():  # the common case, without torch.get_default_device()'s ~3 µs
+                return _CPU
             device = torch.get_default_device()
-            if device.type == "cpu":  # the common case, without re-checking
+            if device.type == "cpu":
                 return _CPU
         request = device_request(device)
         if request is not None and request.platform in _PLATFORMS:
@@ -140,7 +161,7 @@ class TorchBackend(Backend):
 
         On ``"meta"`` there is nothing to draw: the result is ``None``.
         """
-        if isinstance(seed, torch.Generator):
+        if type(seed) is not int and isinstance(seed, torch.Generator):  # an int skips the costlier isinstance
             if device.type != "meta" and (
                 seed.device.type != device.type
                 or (seed.device.index is not None and device.index is not None and seed.device.index != device.index)

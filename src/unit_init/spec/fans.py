@@ -168,7 +168,7 @@ def _checked_size(shape: ShapeLike, dims: tuple[int, ...]) -> tuple[int, ...]:
     Zero dimensions are left out of the product: ``(0, 2**70)`` holds no element
     but no framework can index it, and fans are computed from the other axes.
     """
-    if math.prod(dim for dim in dims if dim) > MAX_ELEMENTS:
+    if (math.prod(dims) if 0 not in dims else math.prod(dim for dim in dims if dim)) > MAX_ELEMENTS:
         msg = f"shape={abbreviate(shape)} spans more than 2**63 - 1 elements (a 64-bit index); draw a smaller shape."
         raise ShapeError(msg)
     return dims
