@@ -12,6 +12,11 @@ correction fails while a correct draw with a fixed seed passes.
             critical value widened by the output dtype's rounding (a bfloat16
             sample is a rounded sample, so its empirical CDF may sit up to one
             grid cell's probability mass away from the continuous CDF).
+
+A complex sample (:func:`check_complex_sample`) is checked through its
+modulus and phase: ``|w − μ|²`` against the analytic law of the squared
+modulus (its mean is the real law's variance, E|w − μ|² = Var), the phase
+uniform on (−π, π], every modulus inside the law's disk.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import numpy as np
 import scipy.stats
 
 from unit_init import distributions as d
+from unit_init.dtypes import real_dtype
 
 Z = 5.0  # standard errors allowed for moments
 KS_ALPHA = 1e-4
@@ -74,6 +80,54 @@ def rounding_mass(reference: Any, dist: d.Distribution, rounding: float) -> floa
     low, high = dist.support
     grid = np.linspace(max(low, reference.ppf(1e-9)), min(high, reference.ppf(1 - 1e-9)), 4097)
     return float(np.max(reference.pdf(grid) * 2 * rounding * np.abs(grid)))
+
+
+def modulus_squared(dist: d.Distribution) -> Any:
+    """The frozen scipy.stats law of ``|w − μ|²`` for the complex form of the real law ``dist`` (docs/complex.md).
+
+    * ``N(μ, Var)`` → a circular normal: ``|w − μ|²`` is exponential with mean ``Var``;
+    * ``U[μ − a, μ + a)`` → uniform on the disk of radius² ``2·Var = 2a²/3``: ``|w − μ|²`` is uniform on [0, 2·Var);
+    * truncated at ``±b·σ`` → a circular normal of scale ``s`` (``E|z|² = s²``) with the modulus cut at ``b·s``:
+      ``|w − μ|²`` is exponential of mean ``s²`` cut at ``b²·s²``, where ``s² = Var / m(b)``,
+      ``m(b) = 1 − b²/(e^{b²} − 1)``, so that ``E|w − μ|² = Var`` after the cut.
+    """
+    variance = float(scipy_distribution(dist).var())
+    if isinstance(dist, d.Normal):
+        return scipy.stats.expon(scale=variance)
+    if isinstance(dist, d.Uniform):
+        return scipy.stats.uniform(0.0, 2.0 * variance)
+    if isinstance(dist, d.TruncatedGaussian) and dist.low == -dist.high:
+        bound2 = dist.high**2
+        scale2 = variance / (1.0 - bound2 / math.expm1(bound2))
+        return scipy.stats.truncexpon(bound2, scale=scale2)
+    raise TypeError(dist)
+
+
+def check_complex_sample(values: np.ndarray, dist: d.Distribution, dtype: str = "complex64") -> None:
+    """Assert complex ``values`` are a plausible sample of the complex form of the real law ``dist``.
+
+    The mean of ``w`` within Z standard errors of μ (each part has variance
+    ``Var/2``); ``E|w − μ|² = Var`` within Z standard errors of the squared
+    modulus; ``|w − μ|²`` inside its support (the dtype's rounding allowed);
+    KS of ``|w − μ|²`` against :func:`modulus_squared` and of the phase against
+    the uniform law on (−π, π].
+    """
+    w = np.asarray(values, dtype=np.complex128).ravel()
+    n, mu = w.size, float(scipy_distribution(dist).mean())
+    squared = modulus_squared(dist)
+    variance = float(squared.mean())
+    mean_tol = Z * math.sqrt(variance / 2 / n)
+    assert abs(w.real.mean() - mu) <= mean_tol, f"mean of the real part {w.real.mean():.4g} vs {mu:.4g} (tol {mean_tol:.3g})"
+    assert abs(w.imag.mean()) <= mean_tol, f"mean of the imaginary part {w.imag.mean():.4g} vs 0 (tol {mean_tol:.3g})"
+    r2 = np.abs(w - mu) ** 2
+    tol = Z * math.sqrt(float(squared.var()) / n)
+    assert abs(r2.mean() - variance) <= tol, f"E|w − μ|² = {r2.mean():.6g} vs {variance:.6g} (rel err {r2.mean() / variance - 1:+.3%}, tol {tol / variance:.3%})"
+    high = float(squared.support()[1]) * (1 + 8 * relative_spacing(real_dtype(dtype)))
+    assert r2.max() <= high, f"|w − μ|² = {r2.max()!r} beyond the support's {high!r}"
+    for name, sample, law in (("|w − μ|²", r2, squared), ("phase", np.angle(w - mu), scipy.stats.uniform(-math.pi, 2 * math.pi))):
+        statistic = scipy.stats.kstest(sample, law.cdf).statistic
+        critical = scipy.stats.kstwo.isf(KS_ALPHA, n)
+        assert statistic <= critical, f"KS statistic of the {name} {statistic:.5f} > {critical:.5f} (n={n})"
 
 
 def two_sample_ok(a: np.ndarray, b: np.ndarray) -> bool:

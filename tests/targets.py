@@ -55,9 +55,13 @@ class Target:
     def draw(self, spec: ui.Initializer, shape: tuple[int, ...], **options: Any) -> Any:
         return spec(shape, backend=self.backend, device=self.device, **options)
 
+    def array(self, array: Any) -> np.ndarray:
+        """The array as NumPy, in its own dtype (complex stays complex)."""
+        return np.asarray(get_backend(self.backend).to_numpy(array))
+
     def values(self, array: Any) -> np.ndarray:
         """The array's values as float64 NumPy."""
-        return np.asarray(get_backend(self.backend).to_numpy(array), dtype=np.float64)
+        return np.asarray(self.array(array), dtype=np.float64)
 
     def dtype_of(self, array: Any) -> str:
         return get_backend(self.backend).dtype_of(array)
