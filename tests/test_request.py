@@ -258,7 +258,7 @@ def test_a_warm_call_reuses_its_plan_and_still_checks_every_argument() -> None:
 
 
 def test_an_unhashable_argument_is_checked_without_the_cache() -> None:
-    from unit_init.request import hashable
+    from unit_init.spec._checks import hashable
 
     assert not hashable((ui.HeNormal(), ["torch"]))
     with pytest.raises(ui.ParameterError, match="layout"):

@@ -39,7 +39,7 @@ into a cached :class:`Plan` per (spec, shape, layout, fans, backend, device,
 dtype); a warm call normalizes the shape, checks the fans, rng, region and
 seed, resolves the backend and device, and looks the plan up. An argument
 that cannot be hashed (a list as layout or dtype) is resolved without the
-cache, by the same code (:func:`hashable` says which).
+cache, by the same code (:func:`~unit_init.spec._checks.hashable` says which).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ from unit_init.dtypes import canonical_dtype, is_complex, is_float, largest_fini
 from unit_init.errors import DTypeError, ParameterError, abbreviate, closest
 from unit_init.portable.blocks import Block
 from unit_init.seeds import call_seed, normalize_seed, seed_backend
-from unit_init.spec._checks import positive
+from unit_init.spec._checks import hashable, positive
 from unit_init.spec.complex_laws import complex_law
 from unit_init.spec.distributions import Distribution
 from unit_init.spec.fans import LayoutLike, ShapeLike, normalize_shape, resolve_layout
@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     import types
 
 __all__ = [
-    "RNG_MODES", "Plan", "Request", "Spec", "Target", "check_geometry", "check_representable", "hashable", "request",
+    "RNG_MODES", "Plan", "Request", "Spec", "Target", "check_geometry", "check_representable", "request",
     "resolve_target",
 ]
 
@@ -121,21 +121,6 @@ class Request(NamedTuple):
     seed: Any
     rng: str
     region: Any
-
-
-def hashable(key: tuple[Any, ...]) -> bool:
-    """Whether ``key`` can be a cache key: only :func:`hash` is asked, so a library error is never taken for "unhashable".
-
-    Examples
-    --------
-    >>> hashable(("torch", None)), hashable((["torch"], None))
-    (True, False)
-    """
-    try:
-        hash(key)
-    except TypeError:
-        return False
-    return True
 
 
 def _cached(function: functools._lru_cache_wrapper[T], *key: Any) -> T:

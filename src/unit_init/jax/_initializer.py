@@ -35,6 +35,7 @@ import jax
 
 from unit_init.adapters._spec import spec_of
 from unit_init.serialization import adapter_config, read_adapter_config
+from unit_init.spec._checks import hashable
 from unit_init.spec.fans import Layout
 from unit_init.spec.initializer import Initializer
 
@@ -66,10 +67,8 @@ class JaxInitializer:
         native = jax.numpy.dtype(jax.dtypes.canonicalize_dtype(jax.numpy.float_) if dtype is None else dtype)
         if out_sharding is None:
             return self.draw(key, dims, native)
-        try:
-            sharded = _sharded(self, dims, native, out_sharding)
-        except TypeError:  # an unhashable spec or sharding: compiled for this call only
-            sharded = _sharded.__wrapped__(self, dims, native, out_sharding)
+        arguments = (self, dims, native, out_sharding)
+        sharded = _sharded(*arguments) if hashable(arguments) else _sharded.__wrapped__(*arguments)  # unhashable: compiled for this call only
         values: jax.Array = sharded(key)
         return values
 

@@ -20,6 +20,7 @@ from unit_init.sampling import blocks
 from unit_init.sampling.laws import Draw, dispatch
 from unit_init.sampling.native import NativeStream
 from unit_init.sampling.streams import Stream
+from unit_init.spec._checks import hashable
 
 if TYPE_CHECKING:
     from unit_init.backends.base import Backend
@@ -47,10 +48,8 @@ def sample(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: s
             if streams is not None:
                 return _by_block(backend, law, shape, dtype, device, streams)
     if law.random and backend.compiles:
-        try:
-            compiled = _compiled(backend, law, shape, dtype, device, type(generator))  # type: ignore[arg-type]  # mypy: a class is not Hashable
-        except TypeError:  # an unhashable user-defined law: sampled op by op
-            compiled = None
+        key = (backend, law, shape, dtype, device, type(generator))
+        compiled = _compiled(*key) if hashable(key) else None  # type: ignore[arg-type]  # hashable() checked it; None: an unhashable user law, sampled op by op
         if compiled is not None:
             return compiled(generator)
     return sample_from(NativeStream(backend, generator, device), law, shape, dtype)

@@ -7,7 +7,7 @@ from typing import Any
 
 from unit_init.errors import ParameterError, abbreviate
 
-__all__ = ["bound", "finite", "non_negative", "positive"]
+__all__ = ["bound", "finite", "hashable", "non_negative", "positive"]
 
 
 def finite(name: str, value: Any) -> float:
@@ -51,3 +51,18 @@ def non_negative(name: str, value: Any) -> float:
         msg = f"{name}={abbreviate(value)} must be >= 0."
         raise ParameterError(msg)
     return float(value)
+
+
+def hashable(key: tuple[Any, ...]) -> bool:
+    """Whether ``key`` can be a cache key: only :func:`hash` is asked, so a library error is never taken for "unhashable".
+
+    Examples
+    --------
+    >>> hashable(("torch", None)), hashable((["torch"], None))
+    (True, False)
+    """
+    try:
+        hash(key)
+    except TypeError:
+        return False
+    return True
