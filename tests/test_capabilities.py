@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import unit_init as ui
 from unit_init.capabilities import expected_error, is_random, markdown
 
@@ -22,3 +24,13 @@ def test_table_answers() -> None:
     assert expected_error("he_normal", "torch", "float64", device_kind="cuda") is None
     assert is_random("orthogonal")
     assert not is_random("identity")
+
+
+@pytest.mark.parametrize(
+    ("name", "random"),
+    [("xavier_normal", True), ("delta_orthogonal", True), ("uniform_scaling", True), ("stft", False), ("eye", False), ("zer_o", False)],
+)
+def test_every_registered_name_has_a_capability_answer(name: str, random: bool) -> None:
+    """Names beyond the catalogue (torch spellings, peers' kernels, scaled families) are answered, not a KeyError."""
+    assert is_random(name) is random
+    assert expected_error(name, "numpy", "int32") is (ui.DTypeError if random else None)

@@ -17,6 +17,7 @@ from typing import Final
 
 from unit_init.dtypes import FLOAT_DTYPES, INTEGER_DTYPES
 from unit_init.errors import DTypeError, UnitInitError
+from unit_init.serialization import get
 from unit_init.spec.catalogue import CATALOGUE
 
 __all__ = ["RULES", "Rule", "expected_error", "is_random", "markdown"]
@@ -25,8 +26,10 @@ ANY: Final = "*"
 
 
 def is_random(initializer: str) -> bool:
-    """Whether the named initializer draws random values."""
-    return bool(CATALOGUE[initializer]().distribution_for((2, 2)).random)
+    """Whether the initializer registered as ``initializer`` (any name :func:`unit_init.get` takes) draws random values."""
+    spec = get(initializer)
+    assert spec is not None  # a name never gives None
+    return bool(spec.distribution_for((3,) * max(2, spec.min_rank)).random)
 
 
 def _jax_x64() -> bool:

@@ -146,7 +146,19 @@ class SmallInit(_FanScaledSpec):
 
 
 @dataclass(frozen=True, slots=True)
-class WangInit(_FanScaledSpec):
+class _DepthAndWidth(_FanScaledSpec):
+    """A fan-scaled spec of the depth ``n_layer`` and an optional model width ``d`` (default: a fan)."""
+
+    n_layer: int
+    d: int | None = None
+
+    def _validate(self) -> None:
+        _count("n_layer", self.n_layer)
+        _optional_dim("d", self.d)
+
+
+@dataclass(frozen=True, slots=True)
+class WangInit(_DepthAndWidth):
     """Wang's init: ``N(0, (2 / (n_layer·√d))²)`` with ``d`` the model width (default: ``fan_in``).
 
     GPT-NeoX's ``wang_init`` (B. Wang, GPT-J / Mesh-Transformer-JAX, 2021),
@@ -158,13 +170,6 @@ class WangInit(_FanScaledSpec):
     >>> ui.WangInit(n_layer=4, d=256).distribution_for((256, 256)).std  # 2 / (4·16)
     0.03125
     """
-
-    n_layer: int
-    d: int | None = None
-
-    def _validate(self) -> None:
-        _count("n_layer", self.n_layer)
-        _optional_dim("d", self.d)
 
     def fan_variance(self, fans: Fans) -> float:
         width = max(1.0, fans.fan_in if self.d is None else self.d)
@@ -330,7 +335,7 @@ class TFixup(_FanScaledSpec):
 
 
 @dataclass(frozen=True, slots=True)
-class TFixupEmbedding(_FanScaledSpec):
+class TFixupEmbedding(_DepthAndWidth):
     """T-Fixup input embeddings: ``N(0, d^(−1/2)²) · (9N)^(−1/4)``, i.e. ``Var = (9N)^(−1/2) / d``.
 
     ``d`` is the embedding width (default: ``fan_out``, the table's width in
@@ -342,13 +347,6 @@ class TFixupEmbedding(_FanScaledSpec):
     >>> ui.TFixupEmbedding(n_layer=4).variance((1000, 36))  # 1/6 / 36
     0.004629629629629629
     """
-
-    n_layer: int
-    d: int | None = None
-
-    def _validate(self) -> None:
-        _count("n_layer", self.n_layer)
-        _optional_dim("d", self.d)
 
     def fan_variance(self, fans: Fans) -> float:
         width = max(1.0, fans.fan_out if self.d is None else self.d)

@@ -92,6 +92,8 @@ class STFT(Initializer):
     the real and the imaginary kernel gives the real and imaginary parts of
     its STFT. Deterministic; rank 3 with one window axis (default layout
     ``"keras"``: ``(T, C, F)``; ``"torch"``: ``(F, C, T)``), ``F >= 2``.
+    Keras computes the same values in the output dtype; these are computed
+    in float64 (phase reduced exactly) and rounded once.
 
     Parameters
     ----------
@@ -107,9 +109,6 @@ class STFT(Initializer):
         ``"density"`` (L2), ``"spectrum"`` (L1) or ``None``.
     periodic:
         Use the periodic form of a named window (SciPy's ``fftbins=True``).
-
-    Keras computes the same values in the output dtype; these are computed
-    in float64 (phase reduced exactly) and rounded once.
 
     Examples
     --------
