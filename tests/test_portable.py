@@ -244,6 +244,57 @@ def test_large_block_is_filled_in_chunks_exactly() -> None:
     assert scaled_error(portable("torch:cpu", ui.HeNormal(), (300, 700), seed=2), whole) <= 1e-6
 
 
+def test_host_chunks_do_not_depend_on_threads_and_torch_cpu_shares_numpys_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Host chunks are filled in parallel by NumPy, also for torch CPU tensors (through their NumPy view): the
+    values are NumPy's bit for bit — normals too — whatever the number of threads, ours or torch's."""
+    from unit_init.portable import stream
+
+    shape = (700, 900)  # 5 chunks
+    reference = {name: portable("numpy", spec, shape, seed=3) for name, spec in NORMAL.items()}
+    for threads in (1, 3):
+        monkeypatch.setattr(stream, "cpu_count", lambda threads=threads: threads)
+        for name, spec in NORMAL.items():
+            np.testing.assert_array_equal(portable("numpy", spec, shape, seed=3), reference[name], err_msg=f"{name}, {threads} threads")
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    try:
+        for torch_threads in (1, 2):
+            torch.set_num_threads(torch_threads)
+            for name, spec in NORMAL.items():
+                np.testing.assert_array_equal(portable("torch:cpu", spec, shape, seed=3), reference[name], err_msg=name)
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_tensorflow_portable_kernel_falls_back_to_a_graph_without_xla(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TensorFlow compiles the portable kernel with XLA; where XLA refuses it, the same values come from a plain graph."""
+    tf = pytest.importorskip("tensorflow")
+    from unit_init.backends import tensorflow_backend
+    from unit_init.portable import stream
+
+    fused = portable("tensorflow:cpu", ui.HeNormal(), (40, 30), seed=1)
+    plain_function = tf.function
+
+    def without_xla(function: object, jit_compile: bool = False, **options: object) -> object:
+        if not jit_compile:
+            return plain_function(function, **options)
+
+        def refuse(*arguments: object) -> object:
+            raise tf.errors.UnimplementedError(None, None, "no XLA here")
+
+        return refuse
+
+    monkeypatch.setattr(tensorflow_backend.tf, "function", without_xla)
+    stream._compiled.cache_clear()
+    try:
+        graph = portable("tensorflow:cpu", ui.HeNormal(), (40, 30), seed=1)
+    finally:
+        monkeypatch.undo()
+        stream._compiled.cache_clear()
+    assert scaled_error(graph, fused) <= 1e-6
+    assert scaled_error(graph, portable("numpy", ui.HeNormal(), (40, 30), seed=1)) <= 1e-6
+
+
 def test_float32_pairs_straddle_chunks_and_odd_starts() -> None:
     """float32 takes two elements per Threefry counter along the last axis; odd block starts, odd lengths and
     chunk edges inside a long last axis pick the same words."""

@@ -222,6 +222,14 @@ class Backend:
         """A pure function of arrays, ready to run repeatedly on ``device`` (JAX compiles it; others run it as is)."""
         return kernel
 
+    def host_view(self, array: Any) -> Any:
+        """A writable NumPy array sharing ``array``'s memory, or ``None`` where there is none (device memory, immutable arrays).
+
+        The portable stream fills such arrays on the host with NumPy, in
+        parallel (:mod:`unit_init.portable.stream`).
+        """
+        return None
+
     def to_numpy(self, array: Any) -> Any:
         """A NumPy copy of ``array`` (for tests and diagnostics)."""
         import numpy as np

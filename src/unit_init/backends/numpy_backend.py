@@ -74,6 +74,9 @@ class NumpyBackend(Backend):
     def device_of(self, array: Any) -> Any:
         return "cpu"
 
+    def host_view(self, array: Any) -> Any:
+        return array
+
     def full(self, shape: tuple[int, ...], value: float, dtype: str, device: Any) -> Any:
         return np.full(shape, value, dtype=self.native_dtype(dtype))
 

@@ -43,12 +43,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from unit_init.backends.registry import get_backend
 from unit_init.errors import ParameterError, SeedError, abbreviate
 from unit_init.portable.blocks import Block, check_addressable
 from unit_init.portable.ndtri import ndtri, quantile
 from unit_init.portable.threefry import threefry2x32
 from unit_init.portable.words import MASK, Words
 from unit_init.spec.distributions import normal_mass, normal_tail
+from unit_init.threads import cpu_count, for_each
 
 if TYPE_CHECKING:
     from unit_init.backends.base import Backend
@@ -181,7 +183,7 @@ def _phi(x: float) -> float:
 
 CHUNK: Final = 2**17
 """Mutable backends (NumPy, torch) fill large blocks chunk by chunk, so the ~110 word ops per counter run in cache
-(2¹⁶ counters for float32: measured best for torch, near best for NumPy)."""
+(2¹⁶ counters for float32: measured best for torch, near best for NumPy); host chunks are filled in parallel."""
 
 
 def _paired(block: Block) -> tuple[Block, int]:
@@ -259,16 +261,35 @@ def _sample(stream: PortableStream, kind: str, shape: tuple[int, ...], dtype: st
     """The next draw of ``kind`` (``"uniform"``, ``"normal"``, ``"truncated_normal"`` on ``bounds``) from ``stream``."""
     backend, device = stream.backend, stream.device
     block, number = stream.next_block(tuple(shape))
-    words = Words(backend.xp, backend.word_dtype, device)
     with backend.placement(device):
-        arguments = [words.constant(v) for v in (*stream.key, number)]
         if not backend.mutable:
+            words = Words(backend.xp, backend.word_dtype, device)
             parity = block.start[-1] % 2 if block.shape else 0
             origin = (0,) * (len(block.shape) - 1) + (parity,) if block.shape else ()
             shaped = Block(block.shape, origin, tuple(a + n for a, n in zip(origin, block.block_shape, strict=True)))
             compiled = _compiled(backend, kind, shaped, dtype, device, bounds)
-            return compiled(*arguments, *map(words.constant, block.start))
+            return compiled(*(words.constant(v) for v in (*stream.key, number, *block.start)))
         out = backend.xp.empty(block.block_shape, dtype=backend.dtype_on(dtype, device), device=device)
-        for part, inside in block.chunks(CHUNK):
-            out[inside] = _kernel(backend, kind, part, dtype, device, bounds)(*arguments, *map(words.constant, part.start))
+        _fill(out, backend, device, kind, block, number, stream.key, dtype, bounds)
         return out
+
+
+def _fill(
+    out: Any, backend: Backend, device: Any, kind: str, block: Block, number: int, key: tuple[int, int], dtype: str,
+    bounds: tuple[float, float],
+) -> None:
+    """Fill a mutable backend's ``out`` chunk by chunk: on the host by NumPy, in parallel, where ``out`` has a NumPy view.
+
+    The chunks are pure functions of their counters, so the values do not
+    depend on who computes them, nor on how many threads do.
+    """
+    host = backend.host_view(out)
+    runner, where, target = (get_backend("numpy"), "cpu", host) if host is not None else (backend, device, out)
+    words = Words(runner.xp, runner.word_dtype, where)
+    arguments = [words.constant(v) for v in (*key, number)]
+
+    def fill(chunk: tuple[Block, tuple[slice, ...]]) -> None:
+        part, inside = chunk
+        target[inside] = _kernel(runner, kind, part, dtype, where, bounds)(*arguments, *map(words.constant, part.start))
+
+    for_each(block.chunks(CHUNK), fill, cpu_count() if host is not None else 1)

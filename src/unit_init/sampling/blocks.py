@@ -19,16 +19,11 @@ or notebook, ``UNIT_INIT_PROGRESS``) and never inside another bar (an ``initiali
 
 from __future__ import annotations
 
-import collections
-import os
-import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from unit_init.progress import bar
-
-if TYPE_CHECKING:
-    from concurrent.futures import ThreadPoolExecutor
+from unit_init.threads import cpu_count, for_each
 
 __all__ = ["BLOCK", "PARALLEL_MIN", "PROGRESS_MIN", "block_count", "cpu_count", "for_each_block"]
 
@@ -41,15 +36,6 @@ PARALLEL_MIN: Final = 2 * BLOCK
 PROGRESS_MIN: Final = 64 * BLOCK
 """Draws with at least this many elements (16.8 M) may show a progress bar (see :mod:`unit_init.progress`)."""
 
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def cpu_count() -> int:
-    """The cores this process may run on."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
-
 
 def block_count(size: int) -> int:
     """How many blocks a draw of ``size`` elements is cut into."""
@@ -60,41 +46,14 @@ def for_each_block(size: int, fill: Callable[[int, slice], object], threads: int
     """Call ``fill(index, block)`` for every :data:`BLOCK`-sized slice of ``range(size)``, on up to ``threads`` threads.
 
     The calling thread fills blocks too, and every thread takes the next
-    unfilled block until none is left, so a pool thread that is slow to wake
-    up never holds the draw back (and the result is the same whoever fills
-    which block).
+    unfilled block until none is left (:func:`unit_init.threads.for_each`),
+    so the result is the same whoever fills which block.
     """
     with bar(size if size >= PROGRESS_MIN else 0, "draw", unit="values") as advance:
-        _fill_blocks(size, fill, threads, advance)
 
-
-def _fill_blocks(size: int, fill: Callable[[int, slice], object], threads: int, advance: Callable[[int], None]) -> None:
-    global _pool  # one lazily created pool per process, shared by the backends
-    pending = collections.deque(enumerate(slice(start, min(start + BLOCK, size)) for start in range(0, size, BLOCK)))
-
-    def drain() -> None:
-        while True:
-            try:
-                index, block = pending.popleft()  # atomic: each block is taken once
-            except IndexError:
-                return
+        def fill_one(item: tuple[int, slice]) -> None:
+            index, block = item
             fill(index, block)
             advance(block.stop - block.start)
 
-    helpers_wanted = min(threads, len(pending)) - 1
-    if helpers_wanted < 1:
-        drain()
-        return
-    with _pool_lock:
-        if _pool is None:
-            from concurrent.futures import ThreadPoolExecutor  # imported on the first large draw: it costs ~10 ms
-
-            _pool = ThreadPoolExecutor(max_workers=cpu_count(), thread_name_prefix="unit_init")
-    helpers = [_pool.submit(drain) for _ in range(helpers_wanted)]
-    try:
-        drain()
-    finally:
-        errors = [helper.exception() for helper in helpers]  # waits for every helper
-    for error in errors:
-        if error is not None:
-            raise error
+        for_each(enumerate(slice(start, min(start + BLOCK, size)) for start in range(0, size, BLOCK)), fill_one, threads)

@@ -1,0 +1,76 @@
+"""One lazily created thread pool, and a parallel loop over independent pieces of work.
+
+NumPy's and torch's CPU kernels release the GIL, so pieces of one large draw
+(the blocks of a native draw, :mod:`unit_init.sampling.blocks`; the chunks of
+a portable draw, :mod:`unit_init.portable.stream`) run on several cores from
+Python threads. The values never depend on the number of threads: each piece
+is a pure function of its index.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
+__all__ = ["cpu_count", "for_each"]
+
+T = TypeVar("T")
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def cpu_count() -> int:
+    """The cores this process may run on."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
+def for_each(items: Iterable[T], work: Callable[[T], object], threads: int) -> None:
+    """Call ``work(item)`` for every item, on up to ``threads`` threads (the calling one included).
+
+    Every thread takes the next item until none is left, so a pool thread
+    that is slow to wake up never holds the loop back. The first exception
+    raised by any ``work`` is raised here, after every thread has stopped.
+
+    Examples
+    --------
+    >>> done = []
+    >>> for_each(range(5), done.append, threads=2)
+    >>> sorted(done)
+    [0, 1, 2, 3, 4]
+    """
+    global _pool  # one pool per process, shared by every caller
+    pending = collections.deque(items)
+
+    def drain() -> None:
+        while True:
+            try:
+                item = pending.popleft()  # atomic: each item is taken once
+            except IndexError:
+                return
+            work(item)
+
+    helpers_wanted = min(threads, len(pending)) - 1
+    if helpers_wanted < 1:
+        drain()
+        return
+    with _pool_lock:
+        if _pool is None:
+            from concurrent.futures import ThreadPoolExecutor  # imported on the first parallel loop: it costs ~10 ms
+
+            _pool = ThreadPoolExecutor(max_workers=cpu_count(), thread_name_prefix="unit_init")
+    helpers = [_pool.submit(drain) for _ in range(helpers_wanted)]
+    try:
+        drain()
+    finally:
+        errors = [helper.exception() for helper in helpers]  # waits for every helper
+    for error in errors:
+        if error is not None:
+            raise error
