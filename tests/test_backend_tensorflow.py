@@ -289,17 +289,27 @@ def test_a_compiled_sampler_equals_sampling_op_by_op_and_is_traced_once(spec: ui
     assert equal(first, op_by_op)
 
 
-def test_a_distribution_with_eager_control_flow_is_sampled_op_by_op() -> None:
+EAGER_ONLY = {  # what a sampler may do with a tensor's value that no graph can trace
+    "bool": lambda x: bool(tf.reduce_any(tf.abs(x) > 3.0)),  # OperatorNotAllowedInGraphError (a TypeError)
+    "float": lambda x: float(tf.reduce_max(tf.abs(x))) > 3.0,  # TypeError
+    "numpy": lambda x: bool((np.abs(x.numpy()) > 3.0).any()),  # AttributeError
+}
+
+
+@pytest.mark.parametrize("needs_value", EAGER_ONLY)
+def test_a_distribution_with_eager_control_flow_is_sampled_op_by_op(needs_value: str) -> None:
     from unit_init.backends.tensorflow_backend import SeedStream
     from unit_init.sampling import Draw, sample
     from unit_init.sampling.entry import _compiled
     from unit_init.spec.distributions import Distribution
 
+    above_three = EAGER_ONLY[needs_value]
+
     @dataclasses.dataclass(frozen=True)
     class RedrawnAboveThree(Distribution):
         def sample(self, backend: Any, draw: Draw) -> Any:
             x = draw.stream.normal(draw.shape, "float32")
-            while bool(tf.reduce_any(tf.abs(x) > 3.0)):  # a Python bool of a tensor: no graph
+            while above_three(x):  # the tensor's value in Python: no graph
                 x = draw.stream.normal(draw.shape, "float32")
             return backend.cast(x, draw.dtype)
 
@@ -311,3 +321,21 @@ def test_a_distribution_with_eager_control_flow_is_sampled_op_by_op() -> None:
     assert float(tf.reduce_max(tf.abs(x))) <= 3.0
     law = ui.BoundedNormal(0.0, 1.0, -1.0, 1.5).distribution_for((8, 8))
     assert _compiled(backend, law, (8, 8), "float32", device, SeedStream) is not None
+
+
+def test_a_refusal_while_tracing_is_raised_not_swallowed() -> None:
+    """A sampler's own typed error (here a DTypeError) is the call's answer, traced or eager."""
+    from unit_init.backends.tensorflow_backend import SeedStream
+    from unit_init.sampling import Draw
+    from unit_init.sampling.entry import _compiled
+    from unit_init.spec.distributions import Distribution
+
+    @dataclasses.dataclass(frozen=True)
+    class Refused(Distribution):
+        def sample(self, backend: Any, draw: Draw) -> Any:
+            raise ui.DTypeError("no such dtype here")
+
+    backend = get_backend("tf")
+    device = backend.resolve_device(None)
+    with pytest.raises(ui.DTypeError, match="no such dtype here"):
+        _compiled(backend, Refused(), (4, 4), "float32", device, SeedStream)

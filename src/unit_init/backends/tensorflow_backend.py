@@ -37,7 +37,7 @@ import tensorflow as tf
 from unit_init.backends import _tf_namespace
 from unit_init.backends.base import Backend
 from unit_init.backends.devices import absent_device, accepted_forms, device_request, unknown_device
-from unit_init.errors import SeedError, abbreviate
+from unit_init.errors import SeedError, UnitInitError, abbreviate
 
 if TYPE_CHECKING:
     from unit_init.backends._tf_namespace import Tensor
@@ -187,7 +187,9 @@ class TensorflowBackend(Backend):
 
         try:
             concrete = tf.function(kernel, autograph=False).get_concrete_function(tf.TensorSpec([], tf.int64))
-        except TypeError:  # a Python bool of a symbolic tensor (or a DTypeError the eager path raises again)
+        except UnitInitError:  # a refusal of the call itself: the same one eagerly
+            raise
+        except Exception:  # a sampler that cannot be traced (bool(), float(), .numpy() of a symbolic tensor) runs eagerly, where a genuine error surfaces again
             return None
 
         def run(stream: SeedStream) -> Tensor:
