@@ -42,6 +42,7 @@ optional capability                    default
 :meth:`sharded`                        refused: the backend builds no sharded arrays
 :meth:`compile_sampler`                ``None``: samplers run op by op (needs ``compiles``)
 :meth:`compiled`                       the function as is (the portable stream's kernels)
+:meth:`host_view`                      ``None``: the portable stream fills the array with the backend's ops
 =====================================  ============================================================
 
 Declared capabilities are class attributes: ``mutable`` (arrays take
