@@ -11,7 +11,7 @@
 2. draw it by one of three paths:
 
    * **native**: the backend's generator from the seed, and the distribution
-     sampled from it (:func:`unit_init.sampling.sample`);
+     sampled from it by the plan's sampler (:func:`unit_init.sampling.planned`);
    * **region / portable** (``rng="portable"`` or ``region=``): a portable
      stream for the block (:func:`unit_init.sampling.region.draw_block`);
    * **sharded** (``sharding=``, ``device_mesh=``/``placements=``): each
@@ -35,7 +35,6 @@ from unit_init.backends.registry import get_backend
 from unit_init.errors import ParameterError, abbreviate
 from unit_init.request import RNG_MODES, Request, Spec, Target, check_geometry, request, resolve_target
 from unit_init.resources import check_allocation
-from unit_init.sampling import sample
 from unit_init.sampling.region import draw_block
 from unit_init.seeds import call_seed, normalize_seed
 from unit_init.spec.fans import ShapeLike
@@ -62,8 +61,7 @@ def _sample(call: Request) -> Any:
     check_allocation(target.backend, target.device, dims, target.dtype, distribution)  # draw_block checks its block
     if 0 in dims:
         return target.backend.full(dims, 0, target.dtype, target.device)
-    generator = target.backend.generator(call.seed, target.device) if distribution.random else None
-    return sample(target.backend, distribution, dims, target.dtype, target.device, generator)
+    return call.sampler(target.backend.generator(call.seed, target.device) if distribution.random else None)
 
 
 def _sharded(spec: Spec, shape: ShapeLike, options: Options) -> Any:

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol, TypeVar
 
@@ -56,6 +57,7 @@ from unit_init.backends.registry import Context, backend_for_array, current_cont
 from unit_init.dtypes import canonical_dtype, is_complex, is_float, largest_finite, real_dtype, work_dtype
 from unit_init.errors import DTypeError, ParameterError, abbreviate, closest
 from unit_init.portable.blocks import Block
+from unit_init.sampling import planned
 from unit_init.seeds import call_seed, normalize_seed, seed_backend
 from unit_init.spec._checks import hashable, positive
 from unit_init.spec.complex_laws import complex_law
@@ -99,10 +101,16 @@ class Target:
 
 
 class Plan(NamedTuple):
-    """What a call resolves once per (spec, shape, layout, fans, backend, device, dtype): where to draw and what."""
+    """What a call resolves once per (spec, shape, layout, fans, backend, device, dtype): where to draw, what, and how.
+
+    ``sampler`` is the native draw as a function of the backend's generator
+    (:func:`unit_init.sampling.planned`): the law's sampler, its confinement
+    bounds, block and compile decisions taken once.
+    """
 
     target: Target
     distribution: Distribution
+    sampler: Callable[[Any], Any]
 
 
 class Request(NamedTuple):
@@ -121,6 +129,7 @@ class Request(NamedTuple):
     seed: Any
     rng: str
     region: Any
+    sampler: Callable[[Any], Any]
 
 
 def _cached(function: functools._lru_cache_wrapper[T], *key: Any) -> T:
@@ -283,7 +292,7 @@ def _plan(
         msg = f"{type(spec).__name__} draws random values and needs a float dtype, not dtype={canonical!r}; use float16, bfloat16, float32 or float64."
         raise DTypeError(msg)
     check_representable(spec, found, canonical)
-    return Plan(Target(backend, device, canonical), found)
+    return Plan(Target(backend, device, canonical), found, planned(backend, found, shape, canonical, device))
 
 
 _plan_cached: Final = functools.lru_cache(maxsize=4096)(_plan)
@@ -329,5 +338,6 @@ def request(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Reque
     plan = _cached(_plan_cached, spec, dims, options.layout, options.fan_in, options.fan_out, backend, device, dtype)
     if options.region is not None:
         Block.of(dims, options.region)
-    target, distribution = plan
-    return Request(spec, dims, target, distribution, _checked_seed(seed, target, distribution.random), options.rng, options.region)
+    target, distribution, sampler = plan
+    seed = _checked_seed(seed, target, distribution.random)
+    return Request(spec, dims, target, distribution, seed, options.rng, options.region, sampler)

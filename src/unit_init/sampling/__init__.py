@@ -66,9 +66,9 @@ from __future__ import annotations
 
 from unit_init.sampling import complex as _complex  # noqa: F401  (registers the complex laws' samplers)
 from unit_init.sampling import kernels as _kernels  # noqa: F401  (registers the kernel laws' samplers)
-from unit_init.sampling.entry import sample, sample_from
+from unit_init.sampling.entry import planned, sample, sample_from
 from unit_init.sampling.laws import Draw, dispatch, sampler
 from unit_init.sampling.native import NativeStream
 from unit_init.sampling.streams import Stream
 
-__all__ = ["Draw", "NativeStream", "Stream", "dispatch", "sample", "sample_from", "sampler"]
+__all__ = ["Draw", "NativeStream", "Stream", "dispatch", "planned", "sample", "sample_from", "sampler"]

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from unit_init.backends.base import Backend
     from unit_init.spec.distributions import Distribution
 
-__all__ = ["confine", "sample", "sample_from"]
+__all__ = ["confine", "confinement", "planned", "sample", "sample_from"]
 
 
 def sample(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: str, device: Any, generator: Any) -> Any:
@@ -41,18 +41,50 @@ def sample(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: s
     >>> x.shape, str(x.dtype), bool((x < 1).all())
     ((2, 3), 'bfloat16', True)
     """
-    if law.iid:
-        size = math.prod(shape)
-        if size >= blocks.PARALLEL_MIN:
-            streams = backend.block_streams(generator, blocks.block_count(size), device)
+    return planned(backend, law, shape, dtype, device)(generator)
+
+
+def planned(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: str, device: Any) -> Callable[[Any], Any]:
+    """:func:`sample` as a function of the generator alone, everything that depends only on these arguments decided once.
+
+    A large i.i.d. draw is filled block by block (:mod:`unit_init.sampling.blocks`)
+    where the backend gives block streams; a random law on a backend that
+    compiles runs its compiled sampler (one per generator type,
+    :meth:`Backend.compile_sampler`); everything else runs op by op through
+    the law's sampler, the confinement bounds looked up here, not per call.
+    A request caches the result with its plan (:mod:`unit_init.request`), so a
+    warm call is the generator, this function and the backend's kernels.
+    """
+    sampler, work = dispatch(law), work_dtype(dtype)
+    bounds = confinement(law, dtype) if law.random else None
+    blocked = law.iid and math.prod(shape) >= blocks.PARALLEL_MIN
+    compiling = law.random and backend.compiles and hashable((backend, law, shape, dtype, device))
+    compiled_for: dict[type, Callable[[Any], Any] | None] = {}
+
+    def op_by_op(generator: Any) -> Any:
+        values = sampler(law, Draw(backend, shape, dtype, work, device, NativeStream(backend, generator, device)))
+        if not law.random:
+            return values
+        return backend.cast(values if bounds is None else backend.clip(values, *bounds), dtype)
+
+    if not blocked and not compiling:
+        return op_by_op
+
+    def run(generator: Any) -> Any:
+        if blocked:
+            streams = backend.block_streams(generator, blocks.block_count(math.prod(shape)), device)
             if streams is not None:
                 return _by_block(backend, law, shape, dtype, device, streams)
-    if law.random and backend.compiles:
-        key = (backend, law, shape, dtype, device, type(generator))
-        compiled = _compiled(*key) if hashable(key) else None  # type: ignore[arg-type]  # hashable() checked it; None: an unhashable user law, sampled op by op
-        if compiled is not None:
-            return compiled(generator)
-    return sample_from(NativeStream(backend, generator, device), law, shape, dtype)
+        if compiling:
+            kind = type(generator)
+            if kind not in compiled_for:
+                compiled_for[kind] = _compiled(backend, law, shape, dtype, device, kind)  # type: ignore[arg-type]  # hashable() checked the rest; a type is hashable
+            compiled = compiled_for[kind]
+            if compiled is not None:  # None: a sampler that cannot be compiled (eager control flow) runs op by op
+                return compiled(generator)
+        return op_by_op(generator)
+
+    return run
 
 
 def sample_from(stream: Stream, law: Distribution, shape: tuple[int, ...], dtype: str) -> Any:
@@ -73,9 +105,14 @@ def confine(backend: Backend, values: Any, law: Distribution, dtype: str) -> Any
     rounds) is only cast, and so are complex values (a support is an interval
     of the real line).
     """
-    support = law.support
-    bounds = (_grid_bounds if type(support) is tuple else _grid_bounds.__wrapped__)(support, law.upper_open, dtype)
+    bounds = confinement(law, dtype)
     return backend.cast(values if bounds is None else backend.clip(values, *bounds), dtype)
+
+
+def confinement(law: Distribution, dtype: str) -> tuple[float, float] | None:
+    """The bounds :func:`confine` clips ``law``'s values to in ``dtype`` (``None``: only cast)."""
+    support = law.support
+    return (_grid_bounds if type(support) is tuple else _grid_bounds.__wrapped__)(support, law.upper_open, dtype)
 
 
 @functools.lru_cache(maxsize=1024)
