@@ -266,20 +266,51 @@ def test_host_chunks_do_not_depend_on_threads_and_torch_cpu_shares_numpys_values
         torch.set_num_threads(before)
 
 
-def test_tensorflow_portable_kernel_falls_back_to_a_graph_without_xla(monkeypatch: pytest.MonkeyPatch) -> None:
-    """TensorFlow compiles the portable kernel with XLA; where XLA refuses it, the same values come from a plain graph."""
+def test_tensorflow_compiles_the_portable_kernel_with_xla_from_a_million_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of XLA_MIN values or more are one XLA kernel; smaller ones run eagerly (no compile for a small layer)."""
     tf = pytest.importorskip("tensorflow")
     from unit_init.backends import tensorflow_backend
     from unit_init.portable import stream
 
+    compiled: list[tuple[int, ...]] = []
+    plain_function = tf.function
+
+    def counting(function: object, jit_compile: bool = False, **options: object) -> object:
+        if jit_compile:
+            compiled.append(shape)
+        return plain_function(function, jit_compile=jit_compile, **options)
+
+    monkeypatch.setattr(tensorflow_backend.tf, "function", counting)
+    stream._compiled.cache_clear()
+    try:
+        for shape in [(40, 30), (1023, 1024), (1024, 1024)]:
+            values = portable("tensorflow:cpu", ui.HeNormal(), shape, seed=1)
+            assert scaled_error(values, portable("numpy", ui.HeNormal(), shape, seed=1)) <= 1e-6
+    finally:
+        monkeypatch.undo()
+        stream._compiled.cache_clear()
+    assert tensorflow_backend.XLA_MIN == 1024 * 1024
+    assert compiled == [(1024, 1024)]
+
+
+def test_tensorflow_portable_kernel_falls_back_to_a_graph_without_xla(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where XLA refuses the portable kernel, the same values come from a plain graph."""
+    tf = pytest.importorskip("tensorflow")
+    from unit_init.backends import tensorflow_backend
+    from unit_init.portable import stream
+
+    monkeypatch.setattr(tensorflow_backend, "XLA_MIN", 1)
+    stream._compiled.cache_clear()
     fused = portable("tensorflow:cpu", ui.HeNormal(), (40, 30), seed=1)
     plain_function = tf.function
+    refused: list[bool] = []
 
     def without_xla(function: object, jit_compile: bool = False, **options: object) -> object:
         if not jit_compile:
             return plain_function(function, **options)
 
         def refuse(*arguments: object) -> object:
+            refused.append(True)
             raise tf.errors.UnimplementedError(None, None, "no XLA here")
 
         return refuse
@@ -288,10 +319,13 @@ def test_tensorflow_portable_kernel_falls_back_to_a_graph_without_xla(monkeypatc
     stream._compiled.cache_clear()
     try:
         graph = portable("tensorflow:cpu", ui.HeNormal(), (40, 30), seed=1)
+        again = portable("tensorflow:cpu", ui.HeNormal(), (40, 30), seed=1)
     finally:
         monkeypatch.undo()
         stream._compiled.cache_clear()
+    assert refused == [True], "XLA is tried once, then the graph serves"
     assert scaled_error(graph, fused) <= 1e-6
+    np.testing.assert_array_equal(graph, again)
     assert scaled_error(graph, portable("numpy", ui.HeNormal(), (40, 30), seed=1)) <= 1e-6
 
 

@@ -219,8 +219,8 @@ class Backend:
         """
         return None
 
-    def compiled(self, kernel: Callable[..., Any], device: Any) -> Callable[..., Any]:
-        """A pure function of arrays, ready to run repeatedly on ``device`` (JAX compiles it; others run it as is)."""
+    def compiled(self, kernel: Callable[..., Any], device: Any, size: int) -> Callable[..., Any]:
+        """A pure function of arrays that makes ``size`` values, ready to run repeatedly on ``device`` (JAX compiles it; others run it as is)."""
         return kernel
 
     def host_view(self, array: Any) -> Any:

@@ -245,7 +245,7 @@ class JaxBackend(Backend):
         stats = target.memory_stats()
         return int(stats["bytes_limit"] - stats.get("bytes_in_use", 0)) if stats and "bytes_limit" in stats else None
 
-    def compiled(self, kernel: Callable[..., Any], device: Any) -> Callable[..., Any]:
+    def compiled(self, kernel: Callable[..., Any], device: Any, size: int) -> Callable[..., Any]:
         """``kernel`` jitted with its output born on ``device`` (the portable stream is one fused computation)."""
         return _placed(kernel, device)
 

@@ -16,8 +16,8 @@
   (:meth:`TensorflowBackend.compile_sampler`, :data:`TRACES`); a
   ``tf.random.Generator`` draws op by op. The portable stream's kernel
   (Threefry and the inverse CDF, a few hundred elementwise ops) is compiled
-  by XLA (``jit_compile=True``) into one fused loop
-  (:meth:`TensorflowBackend.compiled`).
+  by XLA (``jit_compile=True``) into one fused loop for blocks of at least
+  :data:`XLA_MIN` values (:meth:`TensorflowBackend.compiled`).
 * **Placement**: every op runs under ``tf.device`` of the target, because
   TensorFlow runs unscoped eager ops on its default device; ``xp`` is
   :mod:`unit_init.backends._tf_namespace`, whose functions keep results where
@@ -42,11 +42,13 @@ from unit_init.errors import SeedError, UnitInitError, abbreviate
 if TYPE_CHECKING:
     from unit_init.backends._tf_namespace import Tensor
 
-__all__ = ["TRACES", "GeneratorStream", "SeedStream", "TensorflowBackend"]
+__all__ = ["TRACES", "XLA_MIN", "GeneratorStream", "SeedStream", "TensorflowBackend"]
 
 TRACES: Final[collections.Counter[str]] = collections.Counter()
 """How many samplers were traced (compiled); it grows only for new distributions, shapes, dtypes or devices."""
 
+XLA_MIN: Final = 1 << 20
+"""The portable stream's kernel is compiled by XLA for blocks of at least this many values (:meth:`TensorflowBackend.compiled`)."""
 _PLATFORMS: Final = ("cpu", "gpu", "tpu")  # TensorFlow's device types, upper-cased
 _ACCEPTED: Final = accepted_forms(_PLATFORMS, "a TensorFlow name such as '/GPU:0' or a tf.DeviceSpec")
 _LOCAL: Final = "/job:localhost/replica:0/task:0"
@@ -198,15 +200,21 @@ class TensorflowBackend(Backend):
 
         return run
 
-    def compiled(self, kernel: Callable[..., Any], device: Any) -> Callable[..., Any]:
-        """``kernel`` compiled by XLA on ``device`` (``jit_compile=True``): the portable stream's ops fused into one loop.
+    def compiled(self, kernel: Callable[..., Any], device: Any, size: int) -> Callable[..., Any]:
+        """``kernel`` compiled by XLA on ``device`` (``jit_compile=True``) where it makes at least :data:`XLA_MIN` values; else as is.
 
         Eager, each of the kernel's few hundred word and float ops is a pass
-        over the whole block (15× a native draw at 1024²); fused, the block is
-        read once (about 1×). Where XLA cannot compile the kernel on the
-        device (a TensorFlow build without XLA for it), the first call falls
-        back to a plain graph, which computes the same values.
+        over the whole block (10–15× a native draw at 1024²); fused, the block
+        is read once (about 1×). Compiling costs about 0.2–0.4 s per (law,
+        block shape, dtype, device), about what one eager call costs at
+        :data:`XLA_MIN` values, so smaller blocks (where an eager call costs a
+        few ms) run eagerly: initializing a model of many small layers compiles
+        nothing. Where XLA cannot compile the kernel on the device (a
+        TensorFlow build without XLA for it), the first call falls back to a
+        plain graph, which computes the same values.
         """
+        if size < XLA_MIN:
+            return kernel
         fused = tf.function(kernel, jit_compile=True, autograph=False)
         graph = tf.function(kernel, autograph=False)
         chosen: list[Callable[..., Any]] = []

@@ -254,7 +254,7 @@ def _compiled(backend: Backend, kind: str, block: Block, dtype: str, device: Any
     axis' start, which decides how float32 counters are paired): blocks of one
     shape share at most two kernels.
     """
-    return backend.compiled(_kernel(backend, kind, block, dtype, device, bounds), device)
+    return backend.compiled(_kernel(backend, kind, block, dtype, device, bounds), device, math.prod(block.block_shape))
 
 
 def _sample(stream: PortableStream, kind: str, shape: tuple[int, ...], dtype: str, bounds: tuple[float, float] = (0.0, 0.0)) -> Any:
