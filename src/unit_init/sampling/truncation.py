@@ -24,6 +24,7 @@ CDF of its exact uniforms, the same on every backend.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
@@ -190,7 +191,7 @@ def by_rejection(stream: GeneratorStream, shape: Shape, dtype: str, low: float, 
     ±2σ, no extra memory). Others replace rejected values with ``where``
     from fresh full-size draws.
     """
-    if normal_mass(low, high) < MIN_REDRAW_MASS:
+    if _mass(low, high) < MIN_REDRAW_MASS:
         return by_quantile(stream, shape, dtype, low, high)
     xp = stream.backend.xp
     size = math.prod(shape)
@@ -220,6 +221,11 @@ def _inside(x: Any, low: float, high: float) -> Any:
     return abs(x) <= high if low == -high else (x >= low) & (x <= high)
 
 
+_mass: Final = functools.lru_cache(maxsize=256)(normal_mass)
+"""``normal_mass``, cached: every small rejection draw asks for the mass of the same few intervals."""
+
+
+@functools.lru_cache(maxsize=1024)
 def _oversampled(wanted: int, low: float, high: float) -> int:
     """How many normal draws hold ``wanted`` values inside ``[low, high]`` (short with probability < 1e-9 for ±2σ)."""
     rejected_share = 1 - 0.5 * (math.erfc(-high / math.sqrt(2)) - math.erfc(-low / math.sqrt(2)))
