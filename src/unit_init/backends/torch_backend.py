@@ -107,6 +107,33 @@ _NATIVE_DTYPES: Final[dict[str, torch.dtype]] = {
 }
 
 
+_MASK64: Final = (1 << 64) - 1
+
+
+def _engine_seed(seed: int, device: torch.device) -> int:
+    """The seed given to ``manual_seed``: ``seed`` itself, but on the CPU one of 2³² and above folded into 32 bits.
+
+    torch's CPU generator (mt19937) keeps only the low 32 bits of its seed, so
+    ``1`` and ``1 + 2**40`` would give the same values. A CPU seed of 2³² or
+    more is replaced by the top 32 bits of SplitMix64's finalizer of all its
+    bits, so every bit counts; seeds below 2³² (and every seed on devices
+    whose generators keep 64 bits, Philox on CUDA) are passed unchanged, so
+    ``seed=s`` draws what ``torch.Generator().manual_seed(s)`` draws.
+
+    Examples
+    --------
+    >>> cpu = torch.device("cpu")
+    >>> _engine_seed(7, cpu), _engine_seed(1, cpu) != _engine_seed(1 + 2**40, cpu) < 2**32
+    (7, True)
+    """
+    if seed < 1 << 32 or device.type != "cpu":
+        return seed
+    z = (seed + 0x9E3779B97F4A7C15) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return (z ^ (z >> 31)) >> 32
+
+
 class TorchBackend(Backend):
     """Native ``torch.Tensor`` results, drawn on the target device."""
 
@@ -170,7 +197,7 @@ class TorchBackend(Backend):
                 raise SeedError(msg)
             return None if device.type == "meta" else seed
         if isinstance(seed, int):
-            return None if device.type == "meta" else torch.Generator(device=device).manual_seed(seed)
+            return None if device.type == "meta" else torch.Generator(device=device).manual_seed(_engine_seed(seed, device))
         msg = f"seed={abbreviate(seed)} is not a seed for the torch backend; pass an int, None or a torch.Generator."
         raise SeedError(msg)
 
