@@ -1,4 +1,9 @@
-"""The TensorFlow backend: shapes, dtypes, devices, stateless seeds, Generators, support on narrow grids."""
+"""The TensorFlow backend: what only TensorFlow has — devices, stateless seeds, Generators, compiled samplers.
+
+The cells every backend shares (each initializer × dtype × shape, seeds, set_seed,
+integer dtypes, support on the bfloat16/float16 grids, narrow orthogonal,
+moments) live in the cross-backend matrix, tests/test_matrix.py.
+"""
 
 from __future__ import annotations
 
@@ -14,24 +19,14 @@ import numpy as np
 import pytest
 
 import unit_init as ui
-from targets import FLOATS, RANDOM, expected_families
+from targets import expected_families
 
 if "tensorflow" not in expected_families():  # a nox session that expects tensorflow fails on the import instead
     pytest.importorskip("tensorflow", reason="the tensorflow backend needs tensorflow: pip install 'unit-init[tensorflow]'")
 import tensorflow as tf  # after the skip check
 
 from unit_init.backends.registry import get_backend
-from unit_init.dtypes import largest_below
 from unit_init.sampling import NativeStream, sample_from
-
-MILLION = (1024, 1024)
-
-
-SHAPE = (12, 6)  # rank 2 for identity; orthogonal's Gaussian then has this shape too, so samplers are shared
-
-
-def to_np(x: Any) -> np.ndarray:
-    return np.asarray(x.numpy()).astype(np.float64)
 
 
 def has_gpu() -> bool:
@@ -46,70 +41,14 @@ def equal(a: Any, b: Any) -> bool:
     return bool(np.array_equal(a.numpy(), b.numpy()))
 
 
-# --- the catalogue × dtype matrix ---------------------------------------------------------
-
-
-@pytest.mark.parametrize("dtype", FLOATS)
-@pytest.mark.parametrize("name", sorted(ui.CATALOGUE))
-def test_every_initializer_and_dtype(name: str, dtype: str) -> None:
-    shape = SHAPE
-    x = ui.CATALOGUE[name]()(shape, backend="tensorflow", dtype=dtype, seed=0)
-    assert isinstance(x, tf.Tensor)
-    assert tuple(x.shape) == shape
-    assert x.dtype == tf.dtypes.as_dtype(dtype)  # no silent upcast
-    assert x.device.endswith(default_device())
-    assert np.isfinite(to_np(x)).all()
-
-
-@pytest.mark.parametrize("name", RANDOM)
-def test_same_seed_bit_identical_different_seed_differs(name: str) -> None:
-    spec, shape = ui.CATALOGUE[name](), SHAPE
-    a = spec(shape, backend="tf", seed=7)
-    assert equal(a, spec(shape, backend="tf", seed=7))
-    assert not equal(a, spec(shape, backend="tf", seed=8))
-    assert not equal(a, spec(shape, backend="tf", seed=7 + 2**40))
-
-
-def test_unseeded_calls_follow_set_seed() -> None:
-    ui.set_seed(3)
-    a = ui.lecun_normal((8, 8), backend="tf")
-    ui.set_seed(3)
-    assert equal(a, ui.lecun_normal((8, 8), backend="tf"))
-
-
 # --- dtypes ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("dtype", ["int8", "int32", "int64", "uint8"])
-def test_integer_dtypes_for_deterministic_initializers(dtype: str) -> None:
-    assert np.array_equal(ui.zeros((2, 3), backend="tf", dtype=dtype).numpy(), np.zeros((2, 3)))
-    assert np.array_equal(ui.ones((2, 3), backend="tf", dtype=dtype).numpy(), np.ones((2, 3)))
-    assert np.array_equal(ui.constant((2, 3), value=3, backend="tf", dtype=dtype).numpy(), np.full((2, 3), 3))
-    eye = ui.identity((2, 3), gain=2, backend="tf", dtype=dtype)
-    assert eye.dtype == tf.dtypes.as_dtype(dtype)
-    assert np.array_equal(eye.numpy(), 2 * np.eye(2, 3))
-
-
-@pytest.mark.parametrize("name", RANDOM)
-def test_integer_dtype_for_random_initializer_raises(name: str) -> None:
-    with pytest.raises(ui.DTypeError, match="int32"):
-        ui.CATALOGUE[name]()(SHAPE, backend="tf", dtype="int32", seed=0)
 
 
 def test_native_dtype_objects_are_accepted() -> None:
     assert ui.he_normal((2, 2), backend="tf", dtype=tf.bfloat16, seed=0).dtype == tf.bfloat16
 
 
-# --- narrow grids: support, upper bound, orthogonality -------------------------------------------
-
-
-@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
-@pytest.mark.parametrize("spec", [ui.TruncatedNormal(stddev=1.0), ui.HeNormal(), ui.GlorotNormal()], ids=repr)
-def test_truncated_values_stay_inside_bounds_over_a_million_draws(spec: ui.Initializer, dtype: str) -> None:
-    low, high = spec.distribution_for(MILLION).support  # type: ignore[attr-defined]
-    x = to_np(spec(MILLION, backend="tf", dtype=dtype, seed=11))
-    assert low <= x.min()
-    assert x.max() <= high
+# --- truncation bounds of the sampler -------------------------------------------
 
 
 @pytest.mark.parametrize(("low", "high"), [(-1.0, 1.5), (-3.0, 0.5)])
@@ -124,35 +63,6 @@ def test_other_truncation_bounds(low: float, high: float) -> None:
     assert values.max() <= high
     expected, _ = ui.distributions.truncated_standard_normal_moments(low, high)
     assert abs(values.mean() - expected) < 6 / math.sqrt(values.size)
-
-
-@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
-def test_uniform_never_returns_its_upper_bound(dtype: str) -> None:
-    x = to_np(ui.random_uniform(MILLION, minval=0.0, maxval=1.0, backend="tf", dtype=dtype, seed=5))
-    assert x.min() >= 0.0
-    assert x.max() < 1.0
-    assert x.max() == largest_below(1.0, dtype)  # rounding up to 1.0 happened and was confined
-
-
-@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
-@pytest.mark.parametrize("shape", [(64, 32), (32, 64), (3, 3, 8, 16)])
-def test_orthogonal_narrow_is_a_cast_float32_qr(dtype: str, shape: tuple[int, ...]) -> None:
-    narrow = ui.orthogonal(shape, backend="tf", dtype=dtype, seed=2)
-    wide = ui.orthogonal(shape, backend="tf", dtype="float32", seed=2)
-    assert equal(narrow, tf.cast(wide, dtype))
-    q = to_np(narrow).reshape(-1, shape[-1])
-    gram = q.T @ q if q.shape[0] >= q.shape[1] else q @ q.T
-    eps = {"bfloat16": 2.0**-7, "float16": 2.0**-10}[dtype]
-    assert np.abs(gram - np.eye(gram.shape[0])).max() < 4 * eps
-
-
-@pytest.mark.parametrize("spec", [ui.HeNormal(), ui.GlorotUniform()], ids=repr)
-def test_moments(spec: ui.Initializer) -> None:
-    n = math.prod(MILLION)
-    x = to_np(spec(MILLION, backend="tf", seed=123))
-    variance = spec.variance(MILLION)
-    assert abs(x.mean()) < 6 * math.sqrt(variance / n)
-    assert abs(x.var() / variance - 1) < 6 * math.sqrt(2 / n)
 
 
 # --- seeds and generators ------------------------------------------------------------------------

@@ -6,9 +6,12 @@ initializers) and every registered spec class (``ConstantArray``,
 ``Composed``) has cells here; :func:`test_every_registered_initializer_has_cells`
 fails for a name added without them. Kinds of cells:
 
-* **structure** (every initializer × target × dtype × shape): exact shape,
-  dtype (no silent upcast) and device, finite values; same seed ⇒
-  bit-identical, different seed ⇒ different;
+* **structure** (every initializer × target × dtype × shape): the backend's
+  own array type, exact shape, dtype (no silent upcast) and device, finite
+  values; same seed ⇒ bit-identical, different seed ⇒ different; per random
+  catalogue initializer and data target, a seed that differs only above 32
+  bits ⇒ different (large seeds not truncated: torch's CPU mt19937 keeps 32
+  bits of a seed, so the torch backend folds larger ones into 32 bits);
 * **statistics** (every i.i.d. random law × data target × float dtype ×
   layout; 2^18 values for the catalogue, 2^16 for the others, both with the
   fans 4:1 so a swapped fan changes the variance 4x): moments with tolerances
@@ -26,7 +29,14 @@ fails for a name added without them. Kinds of cells:
   refuses complex128 with DTypeError): ``E|w − μ|² = Var``, ``|w − μ|²``
   and the phase against their analytic laws (KS), the modulus inside its
   disk; orthogonal is unitary, ``QᴴQ = gain²·I``; laws without a complex
-  form raise DTypeError.
+  form raise DTypeError;
+* **narrow grids** (bfloat16, float16 × data target): U[0, 1) never returns
+  1.0 (its top is the grid point below), truncated laws stay inside their
+  support over 2^20 draws with no pile-up on the extremes, orthogonal is the
+  float32 draw of the same seed rounded once with ``QᵀQ`` within 4·eps of I;
+* **integers** (int8 … uint32 × target): zeros, ones, constant and identity
+  exact in the dtype, a random initializer refuses it; **global seed**:
+  unseeded calls follow ``ui.set_seed`` on every data target.
 
 Ids read ``he_normal-torch:meta-bfloat16-keras``. The terminal summary counts
 the cells that ran per backend (see conftest.py).
@@ -51,6 +61,7 @@ from targets import DATA_TARGETS, TARGETS, Target, load
 from unit_init import distributions as d
 from unit_init.backends.registry import get_backend
 from unit_init.capabilities import expected_error
+from unit_init.dtypes import largest_below
 from unit_init.serialization import _NAMED, _SPECS  # the registry ui.get reads: every name must have cells
 
 DTYPES = ["float16", "bfloat16", "float32", "float64"]
@@ -157,7 +168,8 @@ def structure_cells() -> list[Any]:
 
 
 def check_structure(target: Target, array: Any, shape: tuple[int, ...], dtype: str) -> None:
-    """Exact shape, dtype (no silent upcast) and device; finite values."""
+    """The backend's own array type; exact shape, dtype (no silent upcast) and device; finite values."""
+    assert get_backend(target.backend).owns(array), f"{type(array).__name__} is not a {target.backend} array"
     assert tuple(array.shape) == shape
     assert target.dtype_of(array) == dtype
     assert target.device_of(array) == get_backend(target.backend).resolve_device(target.device)
@@ -183,6 +195,17 @@ def test_structure(name: str, target_id: str, dtype: str, shape_name: str) -> No
     np.testing.assert_array_equal(target.values(first), target.values(again))
     if spec.distribution_for(shape).random and math.prod(shape) > 1:
         assert not np.array_equal(target.values(first), target.values(other))
+
+
+@pytest.mark.parametrize(("name", "target_id"), cells(sorted(name for name in ui.CATALOGUE if is_random(name)), DATA_TARGETS))
+def test_large_seeds_are_not_truncated(name: str, target_id: str) -> None:
+    """A seed that differs from another only above its low 32 bits gives other values (and stays reproducible)."""
+    target = load(target_id)
+    spec, shape = spec_of(name), SHAPES["dense"]
+    low = target.values(target.draw(spec, shape, seed=1))
+    high = target.values(target.draw(spec, shape, seed=1 + 2**40))  # equal to seed=1 in the low 32 bits
+    np.testing.assert_array_equal(target.values(target.draw(spec, shape, seed=1 + 2**40)), high)
+    assert not np.array_equal(low, high), "the seed's bits above 32 are dropped"
 
 
 # --- statistics ------------------------------------------------------------------
@@ -476,6 +499,109 @@ def test_unitary(target_id: str, dtype: str, layout: str) -> None:
     matrix = q.reshape(-1, 64) if layout == "keras" else q.reshape(64, -1).T
     error = np.abs(matrix.conj().T @ matrix - 2.25 * np.eye(64)).max()
     assert error <= (1e-5 if dtype == "complex64" else 1e-12), f"max |QᴴQ − gain²·I| = {error:.3g}"
+
+
+# --- narrow grids: the support after the cast ---------------------------------------
+
+NARROW = ["bfloat16", "float16"]
+EPS = {"bfloat16": 2.0**-7, "float16": 2.0**-10}
+UNIFORM_SHAPE = (512, 512)  # 2^18 draws: a plain cast of U[0, 1) float32 draws reaches 1.0 ~512x (bfloat16), ~64x (float16)
+MILLION = (1024, 1024)  # 2^20 draws
+
+
+def skip_refused(name: str, target_id: str, dtype: str) -> None:
+    if capability_error(name, target_id, dtype) is not None:
+        pytest.skip(f"{dtype} on {target_id} raises by the capability table (checked in test_structure)")
+
+
+@pytest.mark.parametrize(("target_id", "dtype"), cells(DATA_TARGETS, NARROW))
+def test_uniform_never_returns_its_upper_bound(target_id: str, dtype: str) -> None:
+    """U[0, 1) stays below 1.0 on the narrow grid: its top is the grid point below 1 (rounding up happened, and was confined)."""
+    target = load(target_id)
+    skip_refused("random_uniform", target_id, dtype)
+    x = target.values(target.draw(ui.RandomUniform(minval=0.0, maxval=1.0), UNIFORM_SHAPE, dtype=dtype, seed=5))
+    assert x.min() >= 0.0
+    assert x.max() == largest_below(1.0, dtype)
+
+
+@pytest.mark.parametrize(("name", "target_id", "dtype"), cells(["truncated_normal", "he_normal", "glorot_normal"], DATA_TARGETS, NARROW))
+def test_truncated_values_stay_inside_their_support(name: str, target_id: str, dtype: str) -> None:
+    """2^20 narrow draws inside the support; re-drawn, not clamped: no pile-up on the extremes (a clamp puts ~4.6 % there)."""
+    target = load(target_id)
+    skip_refused(name, target_id, dtype)
+    spec = spec_of(name)
+    low, high = spec.distribution_for(MILLION).support
+    x = target.values(target.draw(spec, MILLION, dtype=dtype, seed=11))
+    assert low <= x.min()
+    assert x.max() <= high
+    assert np.mean((x == x.max()) | (x == x.min())) < 0.01, "values pile up on the extremes"
+
+
+NARROW_ORTHO_SHAPES = {"tall": (64, 32), "wide": (32, 64), "conv2d": (3, 3, 8, 16)}
+
+
+@pytest.mark.parametrize(("target_id", "dtype", "shape_name"), cells(DATA_TARGETS, NARROW, list(NARROW_ORTHO_SHAPES)))
+def test_orthogonal_narrow_is_a_cast_float32_qr(target_id: str, dtype: str, shape_name: str) -> None:
+    """bfloat16/float16 orthogonal is the float32 draw of the same seed rounded once; its Gram matrix is within 4·eps of I."""
+    target = load(target_id)
+    skip_refused("orthogonal", target_id, dtype)
+    shape = NARROW_ORTHO_SHAPES[shape_name]
+    narrow = target.values(target.draw(ui.Orthogonal(), shape, dtype=dtype, seed=2))
+    wide = target.values(target.draw(ui.Orthogonal(), shape, dtype="float32", seed=2))
+    np.testing.assert_array_equal(narrow, rounded(wide, dtype))
+    q = narrow.reshape(-1, shape[-1])
+    gram = q.T @ q if q.shape[0] >= q.shape[1] else q @ q.T
+    assert np.abs(gram - np.eye(len(gram))).max() < 4 * EPS[dtype]
+
+
+# --- integers and the global seed --------------------------------------------------
+
+INTEGER_DTYPES = ["int8", "int16", "int32", "int64", "uint8", "uint32"]
+
+
+def jax_without_x64(target_id: str) -> bool:
+    if TARGETS[target_id][0] != "jax":
+        return False
+    import jax
+
+    return not jax.config.read("jax_enable_x64")
+
+
+@pytest.mark.parametrize(("target_id", "dtype"), cells(list(TARGETS), INTEGER_DTYPES))
+def test_integer_dtypes(target_id: str, dtype: str) -> None:
+    """The deterministic initializers are exact in integer dtypes and keep them; a random one refuses them."""
+    target = load(target_id)
+    if dtype == "int64" and jax_without_x64(target_id):
+        with pytest.raises(ui.DTypeError, match="64-bit mode"):
+            target.draw(ui.Zeros(), (2, 3), dtype=dtype)
+        return
+    shape = (2, 3)
+    for spec, reference in [
+        (ui.Zeros(), np.zeros(shape)),
+        (ui.Ones(), np.ones(shape)),
+        (ui.Constant(value=3), np.full(shape, 3)),
+        (ui.Identity(gain=2), 2 * np.eye(*shape)),
+    ]:
+        array = target.draw(spec, shape, dtype=dtype)
+        check_structure(target, array, shape, dtype)
+        if target_id in DATA_TARGETS:
+            values = target.array(array)
+            assert values.dtype == np.dtype(dtype)
+            np.testing.assert_array_equal(values, reference.astype(dtype))
+    with pytest.raises(ui.DTypeError, match=dtype):
+        target.draw(ui.HeNormal(), shape, dtype=dtype, seed=0)
+
+
+@pytest.mark.parametrize(("name", "target_id"), cells(["glorot_uniform", "lecun_normal", "orthogonal"], DATA_TARGETS))
+def test_unseeded_calls_follow_set_seed(name: str, target_id: str) -> None:
+    target = load(target_id)
+    spec, shape = spec_of(name), SHAPES["dense"]
+    ui.set_seed(3)
+    first = target.values(target.draw(spec, shape))
+    ui.set_seed(3)
+    np.testing.assert_array_equal(target.values(target.draw(spec, shape)), first)
+    ui.set_seed(4)
+    assert not np.array_equal(target.values(target.draw(spec, shape)), first)
 
 
 # --- coverage --------------------------------------------------------------------
