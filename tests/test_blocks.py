@@ -115,3 +115,40 @@ def test_an_error_in_any_block_reaches_the_caller(failing: int) -> None:
 
     with pytest.raises(ValueError, match=f"block {failing}"):
         blocks.for_each_block(6 * blocks.BLOCK, fill, 3)
+
+
+FORKED_CHILD = """
+import multiprocessing as mp, sys
+import numpy as np, unit_init as ui
+
+def child(queue):
+    native = ui.he_normal((1024, 1030), seed=1)
+    portable = ui.he_normal((1024, 1030), seed=1, rng="portable")
+    queue.put((float(native.std()), float(portable.std())))
+
+if __name__ == "__main__":
+    parent = ui.he_normal((1024, 1030), seed=1), ui.he_normal((1024, 1030), seed=1, rng="portable")  # the pool exists now
+    context = mp.get_context("fork")
+    queue = context.Queue()
+    process = context.Process(target=child, args=(queue,))
+    process.start()
+    process.join(60)
+    if process.is_alive():
+        process.kill()
+        sys.exit("the forked child hung")
+    assert queue.get(timeout=5) == (float(parent[0].std()), float(parent[1].std()))
+    print("ok")
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork on this platform")
+def test_a_forked_child_draws_large_arrays_with_a_pool_of_its_own(tmp_path: Any) -> None:
+    """The parent's pool threads do not exist in a forked child (a DataLoader worker): its large draws must not wait for them."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "forked.py"
+    script.write_text(FORKED_CHILD)
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("ok")

@@ -26,6 +26,16 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
+def _forget_pool() -> None:
+    """In a forked child: the parent's pool threads do not exist there, so the child makes its own pool when it needs one."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def cpu_count() -> int:
     """The cores this process may run on."""
     affinity = getattr(os, "sched_getaffinity", None)
@@ -36,8 +46,10 @@ def for_each(items: Iterable[T], work: Callable[[T], object], threads: int) -> N
     """Call ``work(item)`` for every item, on up to ``threads`` threads (the calling one included).
 
     Every thread takes the next item until none is left, so a pool thread
-    that is slow to wake up never holds the loop back. The first exception
-    raised by any ``work`` is raised here, after every thread has stopped.
+    that is slow to wake up never holds the loop back (a helper that has not
+    started when the items run out is cancelled, not waited for). The first
+    exception raised by any ``work`` is raised here, after every thread has
+    stopped. A forked child process gets a pool of its own.
 
     Examples
     --------
@@ -70,7 +82,7 @@ def for_each(items: Iterable[T], work: Callable[[T], object], threads: int) -> N
     try:
         drain()
     finally:
-        errors = [helper.exception() for helper in helpers]  # waits for every helper
+        errors = [None if helper.cancel() else helper.exception() for helper in helpers]  # waits for the helpers that started
     for error in errors:
         if error is not None:
             raise error
