@@ -63,9 +63,7 @@ def planned(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: 
 
     def op_by_op(generator: Any) -> Any:
         values = sampler(law, Draw(backend, shape, dtype, work, device, NativeStream(backend, generator, device)))
-        if not law.random:
-            return values
-        return backend.cast(values if bounds is None else backend.clip(values, *bounds), dtype)
+        return _clipped_and_cast(backend, values, bounds, dtype) if law.random else values
 
     if not blocked and not compiling:
         return op_by_op
@@ -105,7 +103,11 @@ def confine(backend: Backend, values: Any, law: Distribution, dtype: str) -> Any
     rounds) is only cast, and so are complex values (a support is an interval
     of the real line).
     """
-    bounds = confinement(law, dtype)
+    return _clipped_and_cast(backend, values, confinement(law, dtype), dtype)
+
+
+def _clipped_and_cast(backend: Backend, values: Any, bounds: tuple[float, float] | None, dtype: str) -> Any:
+    """``values`` clipped to ``bounds`` (none: not clipped), then cast once to ``dtype``: the end of every random draw."""
     return backend.cast(values if bounds is None else backend.clip(values, *bounds), dtype)
 
 
