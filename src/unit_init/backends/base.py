@@ -42,14 +42,15 @@ optional capability                    default
 :meth:`sharded`                        refused: the backend builds no sharded arrays
 :meth:`compile_sampler`                ``None``: samplers run op by op (needs ``compiles``)
 :meth:`compiled`                       the function as is (the portable stream's kernels)
-:meth:`host_view`                      ``None``: the portable stream fills the array with the backend's ops
 =====================================  ============================================================
 
 Declared capabilities are class attributes: ``mutable`` (arrays take
 in-place item assignment), ``truncation`` (how truncated normals across 0
 are drawn: the backend's row of :data:`unit_init.sampling.truncation.METHODS`),
-``compiles`` (whole samplers are compiled by :meth:`compile_sampler`) and
-``word_dtype`` (the 32-bit word dtype of the portable stream).
+``compiles`` (whole samplers are compiled by :meth:`compile_sampler`),
+``word_dtype`` (the 32-bit word dtype of the portable stream) and
+``threaded_fill`` (the portable stream may fill chunks of one array from
+several Python threads: single-threaded kernels that release the GIL).
 
 Invariants every backend keeps:
 
@@ -103,6 +104,7 @@ class Backend:
     ``"inverse_cdf"`` needs :meth:`erfinv`, ``"native"`` :meth:`truncated_normal`."""
     compiles: ClassVar[bool] = False  # compile_sampler compiles whole samplers (JAX, TensorFlow)
     word_dtype: ClassVar[str] = "uint32"  # 32-bit words of the portable stream; "int32" without uint32 arithmetic
+    threaded_fill: ClassVar[bool] = False  # portable chunks may be filled by several Python threads (NumPy)
 
     # --- framework-specific: every backend implements these --------------------------
 
@@ -222,14 +224,6 @@ class Backend:
     def compiled(self, kernel: Callable[..., Any], device: Any, size: int) -> Callable[..., Any]:
         """A pure function of arrays that makes ``size`` values, ready to run repeatedly on ``device`` (JAX compiles it; others run it as is)."""
         return kernel
-
-    def host_view(self, array: Any) -> Any:
-        """A writable NumPy array sharing ``array``'s memory, or ``None`` where there is none (device memory, immutable arrays).
-
-        The portable stream fills such arrays on the host with NumPy, in
-        parallel (:mod:`unit_init.portable.stream`).
-        """
-        return None
 
     def to_numpy(self, array: Any) -> Any:
         """A NumPy copy of ``array`` (for tests and diagnostics)."""

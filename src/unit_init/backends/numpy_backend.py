@@ -27,6 +27,7 @@ class NumpyBackend(Backend):
     name = "numpy"
     xp = array_api_compat.numpy
     mutable = True
+    threaded_fill = True  # its ufuncs release the GIL and run on one thread each
 
     def resolve_device(self, device: Any) -> Any:
         """``"cpu"`` for ``None``, ``"cpu"`` or ``"cpu:0"``: NumPy has one device."""
@@ -73,9 +74,6 @@ class NumpyBackend(Backend):
 
     def device_of(self, array: Any) -> Any:
         return "cpu"
-
-    def host_view(self, array: Any) -> Any:
-        return array
 
     def full(self, shape: tuple[int, ...], value: float, dtype: str, device: Any) -> Any:
         return np.full(shape, value, dtype=self.native_dtype(dtype))

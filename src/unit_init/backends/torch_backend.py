@@ -255,13 +255,6 @@ class TorchBackend(Backend):
         device: torch.device = array.device
         return device
 
-    def host_view(self, array: Any) -> np.ndarray[Any, Any] | None:
-        """``array.numpy()`` (the same memory) for a float32 or float64 tensor on the CPU; ``None`` on other devices."""
-        if array.device.type != "cpu" or array.dtype not in (torch.float32, torch.float64):
-            return None
-        view: np.ndarray[Any, Any] = array.numpy()
-        return view
-
     def to_numpy(self, array: Any) -> np.ndarray[Any, Any]:
         """A NumPy copy; bfloat16 goes through float32 (exact) to ``ml_dtypes.bfloat16``, else stays float32."""
         if array.device.type == "meta":
