@@ -50,7 +50,7 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
-class ComplexNormal(d.Distribution):
+class ComplexNormal(d.Gaussian):
     """``mean + std·(X + iY)/√2`` with ``X, Y ~ N(0, 1)`` independent: ``E|w − mean|² = std²``.
 
     ``|w − mean|²/std²`` is exponential with mean 1 and the phase is uniform;
@@ -63,25 +63,6 @@ class ComplexNormal(d.Distribution):
     >>> w.dtype, round(float((abs(w) ** 2).mean()), 2)
     (dtype('complex64'), 0.25)
     """
-
-    iid: ClassVar[bool] = True
-
-    mean: float
-    std: float
-
-    def __post_init__(self) -> None:
-        finite("mean", self.mean)
-        non_negative("std", self.std)
-
-    @property
-    def variance(self) -> float:
-        """``E|w − mean|² = std²``."""
-        return self.std**2
-
-    def reach(self) -> tuple[float, float]:
-        """``|mean| + NORMAL_REACH·std``: each part reaches ``NORMAL_REACH·std/√2``, the modulus less than twice that."""
-        values = abs(self.mean) + d.NORMAL_REACH * self.std
-        return (values, values)
 
 
 @dataclass(frozen=True, slots=True)

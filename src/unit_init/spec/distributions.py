@@ -30,6 +30,7 @@ __all__ = [
     "DiracKernel",
     "Distribution",
     "Eye",
+    "Gaussian",
     "HaarOrthogonal",
     "Normal",
     "PointMass",
@@ -179,8 +180,12 @@ class Uniform(Distribution):
 
 
 @dataclass(frozen=True, slots=True)
-class Normal(Distribution):
-    """``N(mean, std²)``."""
+class Gaussian(Distribution):
+    """What the real and the complex normal law share: ``mean``, ``std``, ``E|w − mean|² = std²`` and the reach.
+
+    A complex normal's parts each reach ``NORMAL_REACH·std/√2``, its modulus
+    less than twice that, so both reach ``|mean| + NORMAL_REACH·std``.
+    """
 
     iid: ClassVar[bool] = True
 
@@ -191,22 +196,27 @@ class Normal(Distribution):
         finite("mean", self.mean)
         non_negative("std", self.std)
 
-    @classmethod
-    def from_moments(cls, mean: float, variance: float) -> Normal:
-        return cls(mean, math.sqrt(variance))
-
     @property
     def variance(self) -> float:
         return self.std**2
-
-    @property
-    def support(self) -> tuple[float, float]:
-        return (-math.inf, math.inf)
 
     def reach(self) -> tuple[float, float]:
         """``|mean| + NORMAL_REACH·std``."""
         values = abs(self.mean) + NORMAL_REACH * self.std
         return (values, values)
+
+
+@dataclass(frozen=True, slots=True)
+class Normal(Gaussian):
+    """``N(mean, std²)``."""
+
+    @classmethod
+    def from_moments(cls, mean: float, variance: float) -> Normal:
+        return cls(mean, math.sqrt(variance))
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return (-math.inf, math.inf)
 
 
 def normal_tail(x: float) -> float:
