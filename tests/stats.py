@@ -60,7 +60,9 @@ def check_sample(values: np.ndarray, dist: d.Distribution, dtype: str = "float32
     rounding = relative_spacing(dtype)
     mean_tol = Z * math.sqrt(var / n) + rounding * (abs(mu) + math.sqrt(var))
     assert abs(x.mean() - mu) <= mean_tol, f"mean {x.mean():.6g} vs {mu:.6g} (tol {mean_tol:.3g})"
-    var_tol = Z * var * math.sqrt((kurtosis - 1) / n) + 4 * rounding * var
+    # Rounding to nearest moves the variance by about rounding²/3 (measured on 2^22 bfloat16 draws: below 0.01 %);
+    # one ``rounding`` more covers the support's ends moved onto the grid (a truncated law's bounds, a uniform's top).
+    var_tol = Z * var * math.sqrt((kurtosis - 1) / n) + rounding * var
     assert abs(x.var() - var) <= var_tol, f"variance {x.var():.6g} vs {var:.6g} (rel err {x.var() / var - 1:+.3%}, tol {var_tol / var:.3%})"
     low, high = dist.support
     assert x.min() >= low, f"value {x.min()!r} below the support's lower end {low!r}"
