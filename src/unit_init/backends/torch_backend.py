@@ -108,6 +108,7 @@ _NATIVE_DTYPES: Final[dict[str, torch.dtype]] = {
 
 
 _MASK64: Final = (1 << 64) - 1
+_META: Final = torch.device("meta")  # resolved devices compare equal to it in ~25 ns; ``device.type`` costs ~250 ns a call
 
 
 def _engine_seed(seed: int, device: torch.device) -> int:
@@ -197,7 +198,7 @@ class TorchBackend(Backend):
                 raise SeedError(msg)
             return None if device.type == "meta" else seed
         if isinstance(seed, int):
-            return None if device.type == "meta" else torch.Generator(device=device).manual_seed(_engine_seed(seed, device))
+            return None if device == _META else torch.Generator(device=device).manual_seed(_engine_seed(seed, device))
         msg = f"seed={abbreviate(seed)} is not a seed for the torch backend; pass an int, None or a torch.Generator."
         raise SeedError(msg)
 
@@ -222,12 +223,12 @@ class TorchBackend(Backend):
     def _drawn(self, shape: tuple[int, ...], dtype: str, device: torch.device, fill: Callable[[torch.Tensor], object]) -> torch.Tensor:
         """A new tensor filled in place by ``fill``; on ``"meta"`` left empty (there is no data to draw)."""
         out = torch.empty(shape, dtype=self.dtype_on(dtype, device), device=device)
-        if device.type != "meta":
+        if device != _META:
             fill(out)
         return out
 
     def erfinv(self, x: torch.Tensor) -> torch.Tensor:
-        if x.device.type == "meta":  # no data; torch's meta erfinv_ imports torch._dynamo (and triton: a crash after TF)
+        if x.is_meta:  # no data; torch's meta erfinv_ imports torch._dynamo (and triton: a crash after TF)
             return x
         return x.erfinv_()
 
@@ -288,8 +289,9 @@ class TorchBackend(Backend):
         return x
 
     def cast(self, x: Any, dtype: str) -> Any:
-        native = self.dtype_on(dtype, x.device)
-        return x if x.dtype == native else x.to(native)
+        if x.dtype == _NATIVE_DTYPES.get(dtype):  # already there (the common case): no device check needed
+            return x
+        return x.to(self.dtype_on(dtype, x.device))
 
     def clip(self, x: Any, low: float, high: float) -> Any:
         return x.clamp_(low, high)
