@@ -71,6 +71,12 @@ class Kind:
         return self.overrides.get(column, self.expect)
 
 
+class _UnreadableDtype:
+    """Passed as ``dtype=``: its ``.dtype`` is one NumPy cannot read (as a torch tensor's is), so ``np.dtype()`` raises ValueError."""
+
+    dtype = "not a dtype at all"
+
+
 def _like(backend: str, dtype: str = "float32") -> Any:
     """A native (4, 3) array of ``backend``'s framework."""
     if backend == "torch":
@@ -204,7 +210,7 @@ def _kinds() -> list[Kind]:
         ("int32 dtype, random", "int32", "DTypeError"), ("bool dtype, random", "bool", "DTypeError"),
         ("unknown dtype", "float8", "DTypeError"), ("misspelt dtype", "flaot32", "DTypeError"),
         ("object dtype", object(), "DTypeError"), ("complex64 dtype, random", "complex64", "ok"),
-        ("empty dtype", "", "DTypeError"),
+        ("empty dtype", "", "DTypeError"), ("an object whose .dtype NumPy cannot read", _UnreadableDtype(), "DTypeError"),
     ]:
         add(name, "dtype", lambda b, dtype=dtype: ui.he_normal(S, backend=b, dtype=dtype, seed=0), expect)
     # Python's float is NumPy's and torch's float64; JAX refuses float64 unless its 64-bit mode is on

@@ -84,7 +84,7 @@ def _native_name(dtype: Any) -> str:
         return text
     try:  # numpy / JAX scalar types such as np.float32 or jnp.bfloat16
         return str(np.dtype(dtype).name)
-    except TypeError:
+    except (TypeError, ValueError):  # ValueError: an object with a ``.dtype`` NumPy cannot read (a torch tensor)
         return text
 
 
