@@ -36,13 +36,21 @@ def _is_array(value: Any) -> bool:
 
 
 def is_array_constant(identifier: Any) -> bool:
-    """An array or tensor, or a ``Constant`` config whose value is not one number."""
+    """An array or tensor, or a ``Constant`` config whose value is not one number.
+
+    The value of such a config is nested lists, Keras's array config, or an
+    array or tensor of one or more dimensions (``{"value": np_array}``, as
+    ``keras.initializers.Constant(np_array)`` takes it); a 0-d one is one number.
+    """
     if _is_array(identifier):
         return True
     if not isinstance(identifier, Mapping) or not isinstance(name := identifier.get("class_name"), str) or name != "Constant":
         return False  # a class_name that is not a string (an array, say) is refused by the config's reader
     fields = identifier.get("config")
-    return isinstance(fields, Mapping) and isinstance(fields.get("value"), (list, Mapping))
+    if not isinstance(fields, Mapping):
+        return False
+    value = fields.get("value")
+    return isinstance(value, (list, Mapping)) or (value is not None and _is_array(value) and len(value.shape) > 0)
 
 
 def _reject(value: Any, dtype: Any) -> ParameterError:
@@ -105,8 +113,9 @@ class KerasConstant(keras.initializers.Constant):  # type: ignore[misc]  # keras
         dims = tuple(int(n) for n in shape)
         fits = self.value.shape == dims if not self.broadcast else _broadcasts(self.value.shape, dims)
         if not fits:
-            accepted = f"shape {self.value.shape}" if not self.broadcast else f"a shape that {self.value.shape} broadcasts to"
-            msg = f"shape={dims} does not fit this constant of shape {self.value.shape}; accepted: {accepted}."
+            # "Expected `shape` to be" is Keras's own wording for a tensor used as an initializer
+            expected = f"{self.value.shape}" if not self.broadcast else f"a shape that {self.value.shape} broadcasts to"
+            msg = f"Expected `shape` to be {expected} for this constant of shape {self.value.shape}. Received shape={dims}."
             raise ShapeError(msg)
         dtype = keras.backend.standardize_dtype(dtype if dtype is not None else keras.config.floatx())
         return keras.ops.broadcast_to(keras.ops.convert_to_tensor(self.value, dtype=dtype), dims)
