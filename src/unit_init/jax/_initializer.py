@@ -8,9 +8,12 @@ and Flax's ``kernel_init=`` / ``bias_init=`` (``linen`` and ``nnx``).
   or a raw ``uint32[2]`` key (``jax.random.PRNGKey``); the spec's own ``seed``
   is ignored. Inside ``jax.jit`` the key is a traced value and the draw is
   traced with it (no host round-trip, no retrace per key).
-* **dtype**: ``None`` is JAX's default float dtype (float32 unless
-  ``jax_enable_x64``). Asking for float64 without x64 raises
-  :class:`~unit_init.DTypeError` instead of silently giving float32.
+* **dtype**: the call's, else the initializer's own ``dtype=`` (the default a
+  ``jax.nn.initializers`` factory takes), else JAX's default float dtype
+  (float32 unless ``jax_enable_x64``); Python's ``float`` and ``complex`` mean
+  JAX's default float and complex dtypes, as in ``jax.numpy``. Asking for
+  float64 without x64 raises :class:`~unit_init.DTypeError` instead of
+  silently giving float32.
 * **Layout and fans**: ``"keras"`` by default (Flax kernels are ``(in, out)``
   and ``(*window, in, out)``); any named layout or ``ui.Layout``, and
   ``fan_in=`` / ``fan_out=`` overrides.
@@ -27,13 +30,15 @@ value, with ``get_config()`` / ``from_config()``.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import jax
 
 from unit_init.adapters._spec import spec_of
+from unit_init.dtypes import canonical_dtype
+from unit_init.errors import ParameterError, abbreviate
 from unit_init.serialization import adapter_config, read_adapter_config
 from unit_init.spec._checks import hashable
 from unit_init.spec.fans import Layout
@@ -54,17 +59,24 @@ class JaxInitializer:
         The layout the fans come from: a name (default ``"keras"``) or a ``ui.Layout``.
     fan_in, fan_out:
         Fan overrides, used instead of the layout's fans where given.
+    dtype:
+        The dtype of a call that names none (its canonical name; ``None``: JAX's default float dtype).
     """
 
     spec: Initializer
     layout: str | Layout = "keras"
     fan_in: float | None = None
     fan_out: float | None = None
+    dtype: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.dtype is not None:
+            object.__setattr__(self, "dtype", _dtype_name(self.dtype))
 
     def __call__(self, key: Any, shape: Any, dtype: Any = None, out_sharding: Any = None) -> jax.Array:
-        """Draw ``shape`` with ``key`` in ``dtype`` (default: JAX's default float dtype), into ``out_sharding`` if given."""
+        """Draw ``shape`` with ``key`` in ``dtype`` (default: the initializer's ``dtype``, else JAX's default float dtype), into ``out_sharding`` if given."""
         dims = tuple(shape) if isinstance(shape, (tuple, list)) else shape
-        native = jax.numpy.dtype(jax.dtypes.canonicalize_dtype(jax.numpy.float_) if dtype is None else dtype)
+        native = _native_dtype(self.dtype if dtype is None else dtype)
         if out_sharding is None:
             return self.draw(key, dims, native)
         arguments = (self, dims, native, out_sharding)
@@ -78,13 +90,38 @@ class JaxInitializer:
         return values
 
     def get_config(self) -> dict[str, Any]:
-        """``{"spec": ui.serialize(spec), "layout": …}`` plus ``fan_in`` / ``fan_out`` where given."""
-        return adapter_config(self.spec, self.layout, self.fan_in, self.fan_out)
+        """``{"spec": ui.serialize(spec), "layout": …}`` plus ``fan_in`` / ``fan_out`` / ``dtype`` where given."""
+        config = adapter_config(self.spec, self.layout, self.fan_in, self.fan_out)
+        if self.dtype is not None:
+            config["dtype"] = self.dtype
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> JaxInitializer:
         """Rebuild from :meth:`get_config`; hostile configs raise :class:`~unit_init.UnitInitError`."""
+        if isinstance(config, Mapping) and "dtype" in config:
+            dtype = config["dtype"]
+            if dtype is not None and not isinstance(dtype, str):
+                msg = f"dtype={abbreviate(dtype)} in a JaxInitializer config must be a dtype name or null."
+                raise ParameterError(msg)
+            return cls(*read_adapter_config({key: value for key, value in config.items() if key != "dtype"}), dtype=dtype)
         return cls(*read_adapter_config(config))
+
+
+def _dtype_name(dtype: Any) -> str:
+    """The canonical name of a default ``dtype``; Python's ``float``/``complex`` stay JAX's default ones."""
+    if dtype is float or dtype is complex:
+        return str(_native_dtype(dtype))
+    return canonical_dtype(dtype)
+
+
+def _native_dtype(dtype: Any) -> Any:
+    """``dtype`` as a NumPy dtype: ``None`` and ``float`` are JAX's default float dtype, ``complex`` its default complex one."""
+    if dtype is None or dtype is float:
+        return jax.numpy.dtype(jax.dtypes.canonicalize_dtype(jax.numpy.float_))
+    if dtype is complex:
+        return jax.numpy.dtype(jax.dtypes.canonicalize_dtype(jax.numpy.complex_))
+    return jax.numpy.dtype(dtype)
 
 
 @functools.lru_cache(maxsize=256)
@@ -95,7 +132,12 @@ def _sharded(init: JaxInitializer, shape: Any, dtype: Any, out_sharding: Any) ->
 
 
 def initializer(
-    spec: Any, *, layout: str | Layout = "keras", fan_in: float | None = None, fan_out: float | None = None
+    spec: Any,
+    *,
+    layout: str | Layout = "keras",
+    fan_in: float | None = None,
+    fan_out: float | None = None,
+    dtype: Any = None,
 ) -> JaxInitializer:
     """The ``jax.nn.initializers`` function that draws ``spec`` (see the module docstring).
 
@@ -107,6 +149,9 @@ def initializer(
         The layout the fans come from: ``"keras"`` (Flax's ``(in, out)``), another name, or a ``ui.Layout``.
     fan_in, fan_out:
         Fan overrides, used instead of the layout's fans where given.
+    dtype:
+        The dtype of a call that names none, as the ``dtype=`` of a
+        ``jax.nn.initializers`` factory (default: JAX's default float dtype).
 
     Examples
     --------
@@ -116,5 +161,7 @@ def initializer(
     (3, 4)
     >>> jax.jit(init, static_argnums=1)(jax.random.key(0), (3, 4)).shape
     (3, 4)
+    >>> ui.jax.initializer(ui.HeNormal(), dtype=jax.numpy.bfloat16)(jax.random.key(0), (3, 4)).dtype
+    dtype(bfloat16)
     """
-    return JaxInitializer(*read_adapter_config(adapter_config(spec_of(spec), layout, fan_in, fan_out)))
+    return JaxInitializer(*read_adapter_config(adapter_config(spec_of(spec), layout, fan_in, fan_out)), dtype=dtype)
