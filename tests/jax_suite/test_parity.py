@@ -1,0 +1,107 @@
+"""``unit_init.jax`` against ``jax.nn.initializers`` itself, where JAX's own tests (vendored here) look only at shapes and dtypes.
+
+* Each factory of jax_shim.py draws the law of JAX's factory of that name: a
+  two-sample Kolmogorov-Smirnov test over 65,536 values (real) or their
+  moduli and phases (complex), with the same axes arguments.
+* A factory's ``dtype`` is the default dtype of the call, saved in the config;
+  Python's ``float`` is JAX's default float dtype, as in JAX.
+* A rank-1 weight: JAX refuses it under the default ``in_axis=-2`` (the
+  expected-different ``testVarianceScalingError``); unit_init uses
+  ``fan_in = fan_out = shape[0]``.
+
+Without jax or absl this file is the one that reports the skip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+jax = pytest.importorskip("jax")
+pytest.importorskip("absl")
+scipy_stats = pytest.importorskip("scipy.stats")
+
+import jax.numpy as jnp  # noqa: E402
+import jax_shim  # noqa: E402
+
+import unit_init as ui  # noqa: E402
+import unit_init.jax  # noqa: E402
+
+ALPHA = 1e-4
+SHAPE = (256, 256)
+
+# name -> arguments of the factory, applied to both jax.nn.initializers and the shim
+LAWS: dict[str, tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = {
+    "uniform": (lambda nn: nn.uniform, (0.5,), {}),
+    "normal": (lambda nn: nn.normal, (0.5,), {}),
+    "truncated_normal": (lambda nn: nn.truncated_normal, (0.5,), {"lower": -1.0, "upper": 1.5}),
+    "he_normal": (lambda nn: nn.he_normal, (), {}),
+    "glorot_uniform": (lambda nn: nn.glorot_uniform, (), {}),
+    "lecun_normal/batch_axis": (lambda nn: nn.lecun_normal, (), {"in_axis": 1, "out_axis": 2, "batch_axis": 0}),
+    "variance_scaling/fan_geo_avg": (lambda nn: nn.variance_scaling, (3.0, "fan_geo_avg", "normal"), {}),
+    "variance_scaling/multi_axis": (lambda nn: nn.variance_scaling, (1.0, "fan_avg", "truncated_normal"), {"in_axis": (0, 1), "out_axis": (-2, -1)}),
+}
+SHAPES = {"lecun_normal/batch_axis": (4, 128, 128), "variance_scaling/multi_axis": (8, 8, 32, 32)}  # else SHAPE
+
+
+def _same_law(ours: Any, theirs: Any) -> None:
+    a, b = np.asarray(ours), np.asarray(theirs)
+    assert a.shape == b.shape
+    assert a.dtype == b.dtype
+    parts = [np.abs(a), np.angle(a)] if np.iscomplexobj(a) else [a]
+    others = [np.abs(b), np.angle(b)] if np.iscomplexobj(b) else [b]
+    for x, y in zip(parts, others, strict=True):
+        result = scipy_stats.ks_2samp(x.astype(np.float64).ravel(), y.astype(np.float64).ravel())
+        assert result.pvalue > ALPHA, f"two-sample KS p={result.pvalue:.2g} (statistic {result.statistic:.4f})"
+
+
+@pytest.mark.parametrize("name", list(LAWS))
+def test_same_law_as_jax(name: str) -> None:
+    factory, args, kwargs = LAWS[name]
+    shape = SHAPES.get(name, SHAPE)
+    ours = factory(jax_shim.initializers)(*args, **kwargs)(jax.random.key(1), shape, jnp.float32)
+    theirs = factory(jax.nn.initializers)(*args, **kwargs)(jax.random.key(2), shape, jnp.float32)
+    _same_law(ours, theirs)
+
+
+@pytest.mark.parametrize("name", ["he_normal", "glorot_uniform", "lecun_normal"])
+def test_same_complex_law_as_jax(name: str) -> None:
+    ours = getattr(jax_shim.initializers, name)()(jax.random.key(1), SHAPE, jnp.complex64)
+    theirs = getattr(jax.nn.initializers, name)()(jax.random.key(2), SHAPE, jnp.complex64)
+    _same_law(ours, theirs)
+
+
+def test_orthogonal_and_delta_orthogonal_are_orthogonal() -> None:
+    q = np.asarray(jax_shim.initializers.orthogonal(2.0)(jax.random.key(0), (64, 32)), dtype=np.float64)
+    np.testing.assert_allclose(q.T @ q, 4.0 * np.eye(32), atol=1e-4)
+    w = np.asarray(jax_shim.initializers.delta_orthogonal()(jax.random.key(0), (3, 3, 8, 16)), dtype=np.float64)
+    np.testing.assert_allclose(w[1, 1] @ w[1, 1].T, np.eye(8), atol=1e-5)
+    assert not np.any(np.delete(w.reshape(9, 8, 16), 4, axis=0))
+
+
+def test_factory_dtype_is_the_default_and_is_saved() -> None:
+    init = unit_init.jax.initializer(ui.HeNormal(), dtype=jnp.bfloat16)
+    assert init(jax.random.key(0), (4, 4)).dtype == jnp.bfloat16
+    assert init(jax.random.key(0), (4, 4), jnp.float16).dtype == jnp.float16  # the call's dtype wins
+    assert init.get_config()["dtype"] == "bfloat16"
+    again = type(init).from_config(init.get_config())
+    assert again == init
+    assert hash(again) == hash(init)
+    assert unit_init.jax.initializer(ui.HeNormal()).get_config().keys() == {"spec", "layout"}
+
+
+@pytest.mark.parametrize("dtype", [float, None])
+def test_python_float_is_the_default_float_dtype(dtype: Any) -> None:
+    expected = jax.nn.initializers.he_normal()(jax.random.key(0), (4, 4), dtype).dtype
+    assert unit_init.jax.initializer(ui.HeNormal())(jax.random.key(0), (4, 4), dtype).dtype == expected
+    assert unit_init.jax.initializer(ui.HeNormal(), dtype=dtype)(jax.random.key(0), (4, 4)).dtype == expected
+
+
+def test_rank_one_weight_uses_its_length_as_both_fans() -> None:
+    with pytest.raises(ValueError, match="1-dimensional"):
+        jax.nn.initializers.variance_scaling(1.0, "fan_avg", "normal")(jax.random.key(0), (5,))
+    values = jax_shim.initializers.variance_scaling(1.0, "fan_avg", "normal")(jax.random.key(0), (65536,))
+    assert abs(float(np.var(np.asarray(values, dtype=np.float64))) * 65536 - 1.0) < 0.05
