@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -21,6 +22,11 @@ import unit_init as ui
 from stats import check_sample
 from targets import DATA_TARGETS, load
 from unit_init import distributions as d
+from unit_init import request
+from unit_init.backends.registry import get_backend
+from unit_init.dtypes import largest_below
+from unit_init.sampling import entry, truncation
+from unit_init.sampling.native import NativeStream
 
 N = 1 << 16
 # (low, high) in units of std: narrow, one-sided, far tail, lower tail, torch's own test [2, 3], across 0, very far
@@ -101,6 +107,58 @@ def test_empty_or_massless_intervals_are_parameter_errors(minval: float, maxval:
 def test_both_bounds_infinite_is_the_normal() -> None:
     x = ui.BoundedNormal(minval=-math.inf, maxval=math.inf)((N,), seed=0)
     check_sample(np.asarray(x), d.Normal(0.0, 1.0))
+
+
+class _GridEnds(NativeStream):
+    """A native stream whose uniform draws are the two ends of their grid: ``low`` and the value of ``dtype`` below ``high``."""
+
+    def uniform(self, shape: tuple[int, ...], dtype: str, low: float = 0.0, high: float = 1.0) -> Any:
+        return self.backend.xp.stack([self.backend.full((), value, dtype, self.device) for value in (low, largest_below(high, dtype))])
+
+
+FAR_ACROSS = [(-10.0, 2.0), (-2.0, 10.0), (-40.0, 40.0), (-8.5, 0.5)]  # across 0, a bound where erf(b/√2) is ±1 in float64
+
+
+@pytest.mark.parametrize("interval", FAR_ACROSS, ids=_ids)
+@pytest.mark.parametrize("target_id", ["torch:cpu", "tensorflow:cpu"])
+def test_erfinv_methods_leave_a_far_bound_to_the_quantile(target_id: str, interval: tuple[float, float]) -> None:
+    """The extreme uniforms map inside the interval, never onto a far bound (``erfinv(±1) = ±inf`` clamped there).
+
+    With ``erf(−10/√2)`` equal to −1 in float64, ``u`` at the grid's lower end gave −inf: 4 to 7 of 2²⁶
+    float32 draws on [−10, 2] sat at −10 on torch, TensorFlow and JAX, where 0.07 fall below −6.
+    """
+    target = load(target_id)
+    backend = get_backend(target.backend)
+    low, high = interval
+    z = target.values(truncation.truncated_normal(_GridEnds(backend, None, target.device), (2,), "float32", low, high, 0.0, 1.0))
+    assert np.isfinite(z).all(), z
+    assert (z >= low).all(), z
+    assert (z <= high).all(), z
+    far = low if -low > high else high
+    assert (z != far).all(), f"{z} sits on the far bound {far}"
+
+
+@pytest.mark.parametrize("interval", FAR_ACROSS, ids=_ids)
+def test_jax_native_truncation_serves_only_bounds_its_erf_resolves(interval: tuple[float, float], monkeypatch: pytest.MonkeyPatch) -> None:
+    """JAX's own truncated_normal is the same erf method: a far bound goes to the quantile method instead."""
+    load("jax:cpu")
+    jax_backend = get_backend("jax")
+    calls: list[tuple[float, float]] = []
+    native = jax_backend.truncated_normal
+
+    def recorded(generator: Any, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any) -> Any:
+        calls.append((low, high))
+        return native(generator, shape, low, high, dtype, device)
+
+    monkeypatch.setattr(jax_backend, "truncated_normal", recorded)
+    request._plan_cached.cache_clear()  # plans and compiled samplers made before the patch would not call it
+    entry._compiled.cache_clear()
+    low, high = interval
+    ui.BoundedNormal(minval=-2.0, maxval=2.0)((64,), backend="jax", seed=0)
+    assert calls == [(-2.0, 2.0)]
+    values = np.asarray(ui.BoundedNormal(minval=low, maxval=high)((N,), backend="jax", seed=0), dtype=np.float64)
+    assert calls == [(-2.0, 2.0)], "JAX's erf method drew an interval whose far bound it cannot resolve"
+    check_sample(values, d.TruncatedGaussian(0.0, 1.0, low, high))
 
 
 # --- the check has power: broken tail samplers fail it -----------------------------------------------------

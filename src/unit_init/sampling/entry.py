@@ -14,7 +14,14 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from unit_init.dtypes import is_complex, largest_at_or_below, largest_below, smallest_at_or_above, work_dtype
+from unit_init.dtypes import (
+    is_complex,
+    largest_at_or_below,
+    largest_below,
+    largest_finite,
+    smallest_at_or_above,
+    work_dtype,
+)
 from unit_init.errors import DTypeError
 from unit_init.sampling import blocks
 from unit_init.sampling.laws import Draw, dispatch
@@ -128,8 +135,9 @@ def _grid_bounds(support: tuple[float, float] | None, upper_open: bool, dtype: s
     """
     if support is None or support[0] == support[1] or support == (-math.inf, math.inf) or is_complex(dtype):
         return None
-    low = smallest_at_or_above(support[0], dtype)
-    high = largest_below(support[1], dtype) if upper_open else largest_at_or_below(support[1], dtype)
+    top = largest_finite(dtype)  # an end beyond the finite range is met by every value (and no backend clips to it)
+    low = max(smallest_at_or_above(support[0], dtype), -top)
+    high = min(largest_below(support[1], dtype) if upper_open else largest_at_or_below(support[1], dtype), top)
     if low > high:
         msg = f"no {dtype} value lies in the support [{low}, {high}]; use a wider dtype."
         raise DTypeError(msg)

@@ -9,8 +9,9 @@ clamps raw draws:
 ``Backend.truncation``    finite bounds on either side of 0    every other interval
 ========================  ===================================  ===============================================
 ``"inverse_cdf"``         :func:`by_inverse_cdf` (``erfinv``)  :func:`by_quantile` (log-space inverse CDF)
-(torch, TensorFlow)
+(torch, TensorFlow)       where :func:`erf_resolves` them
 ``"native"`` (JAX)        the backend's ``truncated_normal``   :func:`by_quantile`
+                          where :func:`erf_resolves` them
 ``"rejection"`` (NumPy,   :func:`by_rejection` when the        :func:`by_quantile`
 plugins: the default)     interval keeps ≥ 25 % of the mass
 ``"host"`` (Array-API     the host backend's row of this table, drawn on the host and moved once
@@ -29,6 +30,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
+from unit_init.dtypes import largest_below, largest_finite
 from unit_init.portable.ndtri import quantile
 from unit_init.spec.distributions import normal_mass, normal_tail
 
@@ -42,6 +44,7 @@ __all__ = [
     "by_inverse_cdf",
     "by_quantile",
     "by_rejection",
+    "erf_resolves",
     "outside",
     "redraw_rejected",
     "straddles_zero",
@@ -52,6 +55,8 @@ OVERSAMPLE_MAX: Final = 1 << 16
 """Truncated draws up to this many elements take one oversampled draw instead of a re-draw loop."""
 MIN_REDRAW_MASS: Final = 0.25
 """Re-drawing rejected values is used only for intervals keeping at least this much of the normal's mass."""
+ERF_CELLS: Final = 16
+"""Grid steps (of the uniform's dtype, next to ±1) each tail beyond an ``erf`` method's bounds must hold."""
 _CENTRAL: Final = 0.425
 """``|Φ(z) − ½|`` up to which ``Φ⁻¹`` needs no tail probability (AS 241's central range)."""
 _SMALLEST_TAIL: Final = 2.0**-126
@@ -63,6 +68,29 @@ Shape = tuple[int, ...]
 def straddles_zero(low: float, high: float) -> bool:
     """Finite bounds on either side of 0: ``erf`` resolves both, so ``erfinv`` and re-drawing serve."""
     return -math.inf < low < 0 < high < math.inf
+
+
+@functools.lru_cache(maxsize=1024)
+def erf_resolves(low: float, high: float, dtype: str) -> bool:
+    """Whether the ``erf`` methods (:func:`by_inverse_cdf`, JAX's own) serve ``[low, high]`` drawn in ``dtype``.
+
+    They draw ``u`` in ``dtype`` between ``erf(low/√2)`` and ``erf(high/√2)``
+    and return ``√2·erfinv(u)``; next to ±1 the grid of ``u`` steps by
+    ``2⁻²⁴`` (float32). Where a bound's tail ``erfc(|b|/√2)`` holds only a
+    few steps, ``u`` rounds to ±1, whose ``erfinv`` is infinite and lands on
+    the bound, and the tail is cut at the grid's last step (measured on [−10, 2]
+    in float32: 4 to 7 of 2²⁶ values at the bound −10 on torch, TensorFlow
+    and JAX, where 0.07 fall below −6). So they serve finite bounds on either
+    side of 0 whose tails each hold :data:`ERF_CELLS` steps (``|b| <= 4.9`` in
+    float32, ``7.9`` in float64); :func:`by_quantile` the rest (cached: every draw asks).
+
+    Examples
+    --------
+    >>> erf_resolves(-2.0, 2.0, "float32"), erf_resolves(-10.0, 2.0, "float32"), erf_resolves(-7.5, 2.0, "float64")
+    (True, False, True)
+    """
+    spacing = 1.0 - largest_below(1.0, dtype)
+    return straddles_zero(low, high) and 2 * normal_tail(max(-low, high)) >= ERF_CELLS * spacing
 
 
 def truncated_normal(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
@@ -90,7 +118,7 @@ def _standard(stream: GeneratorStream, shape: Shape, dtype: str, low: float, hig
 
 
 def _inverse_cdf(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
-    if straddles_zero(low, high):
+    if erf_resolves(low, high, dtype):
         return by_inverse_cdf(stream, shape, dtype, low, high, mean, std)
     return stream.backend.affine(_standard(stream, shape, dtype, low, high, by_quantile), std, mean)
 
@@ -101,7 +129,8 @@ def _native(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high:
     def framework(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float) -> Any:
         return backend.truncated_normal(stream.generator, shape, low, high, dtype, stream.device)
 
-    return backend.affine(_standard(stream, shape, dtype, low, high, framework), std, mean)
+    across = framework if erf_resolves(low, high, dtype) else by_quantile
+    return backend.affine(_standard(stream, shape, dtype, low, high, across), std, mean)
 
 
 def _rejection(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
@@ -130,8 +159,8 @@ METHODS: Final[dict[str, Method]] = {
 def by_inverse_cdf(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
     """Inverse-CDF sampling by ``erfinv``: ``mean + std·√2·erfinv(u)`` with ``u ~ U[erf(low/√2), erf(high/√2))``.
 
-    For finite bounds on either side of 0 (:func:`straddles_zero`), where
-    ``erf`` resolves both bounds. The same law as re-drawing the rejected
+    For finite bounds on either side of 0 whose tails ``erf`` resolves
+    (:func:`erf_resolves`). The same law as re-drawing the rejected
     values, with no mask, no ``nonzero`` (so no host synchronization on
     an accelerator) and no loop (so it compiles into one graph); with a
     vectorized ``erfinv`` it costs about one normal draw. Values may
@@ -193,6 +222,10 @@ def by_rejection(stream: GeneratorStream, shape: Shape, dtype: str, low: float, 
     """
     if _mass(low, high) < MIN_REDRAW_MASS:
         return by_quantile(stream, shape, dtype, low, high)
+    # A bound beyond the work dtype's range is met by every finite value; compared as it is, NumPy would
+    # first cast it to the dtype (an overflow warning).
+    top = largest_finite(dtype)
+    low, high = max(low, -top), min(high, top)
     xp = stream.backend.xp
     size = math.prod(shape)
     if stream.backend.mutable and size <= OVERSAMPLE_MAX:
