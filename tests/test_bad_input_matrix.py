@@ -285,6 +285,13 @@ def _kinds() -> list[Kind]:
         ("None bound", ui.bounded_normal, {"minval": None}, "ParameterError"),
         ("bound 10**400", ui.bounded_normal, {"maxval": 10**400}, "ParameterError"),
         ("gain 10**400", ui.orthogonal, {"gain": 10**400}, "ParameterError"),
+        ("xavier gain 1e308 (its square overflows)", ui.xavier_normal, {"gain": 1e308}, "ParameterError"),
+        ("kaiming slope a=1e308 (its square overflows)", ui.kaiming_uniform, {"a": 1e308}, "ParameterError"),
+        ("mode as an array", ui.variance_scaling, {"mode": np.array(["fan_in", "fan_out"])}, "ParameterError"),
+        ("nonlinearity as an array", ui.kaiming_normal, {"nonlinearity": np.array(["relu", "tanh"])}, "ParameterError"),
+        ("truncation bounds ±1e308 std", ui.truncated_normal, {"lower": -1e308, "upper": 1e308}, "ok"),
+        ("truncation bound -10 std (past erf's float32 reach)", ui.truncated_normal, {"lower": -10.0}, "ok"),
+        ("bounded_normal minval -1e308", ui.bounded_normal, {"minval": -1e308}, "ok"),
     ]:
         add(name, "parameter", lambda b, fn=fn, kwargs=kwargs: fn(S, backend=b, seed=0, **kwargs), expect.removesuffix("|fp16"),
             overrides=NO_FLOAT16 if expect.endswith("|fp16") else {})

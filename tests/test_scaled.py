@@ -143,7 +143,8 @@ def test_names_in_get() -> None:
 @pytest.mark.parametrize(
     ("build", "match"),
     [
-        (lambda: ui.ScaledResidual(n_layer=0), "n_layer=0 must be an int >= 1"),
+        (lambda: ui.ScaledResidual(n_layer=0), "n_layer=0 must be an int in \\[1, 2\\*\\*53\\]"),
+        (lambda: ui.WangInit(n_layer=2**1000), "n_layer=.* must be an int in \\[1, 2\\*\\*53\\]"),  # its square overflowed the variance
         (lambda: ui.ScaledResidual(n_layer=2.5), "n_layer=2.5"),
         (lambda: ui.ScaledResidual(n_layer=True), "n_layer=True"),
         (lambda: ui.ScaledResidual(n_layer=4, stddev=-1.0), "stddev=-1.0 must be > 0"),
@@ -152,7 +153,7 @@ def test_names_in_get() -> None:
         (lambda: ui.DeepNorm(encoder_layers=2, decoder_layers=2), "stack='encoder' or 'decoder'"),
         (lambda: ui.DeepNorm(encoder_layers=2, stack="decoder"), "decoder_layers=0"),
         (lambda: ui.DeepNorm(encoder_layers=2, stack="encodr"), "Did you mean 'encoder'"),
-        (lambda: ui.Fixup(n_branches=4, branch_layers=1), "branch_layers=1 must be an int >= 2"),
+        (lambda: ui.Fixup(n_branches=4, branch_layers=1), "branch_layers=1 must be an int in \\[2, 2\\*\\*53\\]"),
         (lambda: ui.Fixup(n_branches=4, mode="fan"), "mode='fan' is not known"),
         (lambda: ui.TFixup(n_layer=4, distribution="cauchy"), "distribution='cauchy'"),
         (lambda: ui.MuP(rule=ui.rules.FanScaled(), width_mult=0.0), "width_mult=0.0 must be > 0"),

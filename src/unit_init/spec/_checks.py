@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from unit_init.errors import ParameterError, abbreviate
+from unit_init.errors import ParameterError, abbreviate, closest
 
-__all__ = ["bound", "finite", "hashable", "non_negative", "positive"]
+__all__ = ["bound", "choice", "finite", "hashable", "non_negative", "positive", "squarable"]
 
 
 def finite(name: str, value: Any) -> float:
@@ -20,6 +20,27 @@ def finite(name: str, value: Any) -> float:
         msg = f"{name}={abbreviate(value)} must be a finite real number."
         raise ParameterError(msg)
     return number
+
+
+def squarable(name: str, value: Any) -> float:
+    """``value`` as a float, or :class:`ParameterError` unless it is finite with a finite square (a gain, a slope)."""
+    number = finite(name, value)
+    if not math.isfinite(number * number):
+        msg = f"{name}={abbreviate(value)} is too large: its square overflows a float."
+        raise ParameterError(msg)
+    return number
+
+
+def choice(name: str, value: Any, accepted: tuple[str, ...], note: str = "") -> str:
+    """``value`` if it is one of the names ``accepted``; else :class:`ParameterError` naming them (and the closest).
+
+    Anything but a ``str`` is refused before it is compared (an array's ``in`` would be ambiguous).
+    """
+    if isinstance(value, str) and value in accepted:
+        return value
+    hint = closest(value, accepted) if isinstance(value, str) else ""
+    msg = f"{name}={abbreviate(value)} is not known; accepted: {', '.join(map(repr, accepted))}{note}.{hint}"
+    raise ParameterError(msg)
 
 
 def bound(name: str, value: Any) -> float:

@@ -42,8 +42,8 @@ from __future__ import annotations
 import math
 from typing import Final
 
-from unit_init.errors import ParameterError, closest
-from unit_init.spec._checks import finite
+from unit_init.errors import ParameterError, abbreviate, closest
+from unit_init.spec._checks import squarable
 
 __all__ = ["FIXED_GAINS", "NONLINEARITIES", "calculate_gain"]
 
@@ -97,11 +97,15 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         An unknown name (with a close match), or a leaky_relu slope that is not
         a finite number.
     """
+    given: object = nonlinearity  # a caller or a config may pass anything; an array compared to a name answers with an array
+    if not isinstance(given, str):
+        msg = f"nonlinearity={abbreviate(nonlinearity)} is not supported; accepted: {', '.join(NONLINEARITIES)}."
+        raise ParameterError(msg)
     if nonlinearity == "leaky_relu":
-        slope = _DEFAULT_SLOPE if param is None else finite("param (the leaky_relu negative slope)", param)
+        slope = _DEFAULT_SLOPE if param is None else squarable("param (the leaky_relu negative slope)", param)
         return math.sqrt(2.0 / (1 + slope**2))
-    if isinstance(nonlinearity, str) and nonlinearity in FIXED_GAINS:
+    if nonlinearity in FIXED_GAINS:
         return FIXED_GAINS[nonlinearity]
-    hint = closest(nonlinearity, NONLINEARITIES) if isinstance(nonlinearity, str) else ""
+    hint = closest(nonlinearity, NONLINEARITIES)
     msg = f"nonlinearity={nonlinearity!r} is not supported; accepted: {', '.join(NONLINEARITIES)}.{hint}"
     raise ParameterError(msg)

@@ -11,8 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol, runtime_checkable
 
-from unit_init.errors import ParameterError, abbreviate, closest
-from unit_init.spec._checks import non_negative, positive
+from unit_init.spec._checks import choice, non_negative, positive
 from unit_init.spec.fans import Fans
 
 __all__ = ["MODES", "FanScaled", "FixedVariance", "Mode", "VarianceRule"]
@@ -62,10 +61,7 @@ class FanScaled:
 
     def __post_init__(self) -> None:
         positive("scale", self.scale)
-        if self.mode not in MODES:
-            hint = closest(self.mode, MODES) if isinstance(self.mode, str) else ""
-            msg = f"mode={abbreviate(self.mode)} is not known; accepted: {', '.join(map(repr, MODES))}.{hint}"
-            raise ParameterError(msg)
+        choice("mode", self.mode, MODES)
 
     def variance(self, fans: Fans) -> float:
         n = {"fan_in": fans.fan_in, "fan_out": fans.fan_out, "fan_avg": fans.fan_avg, "fan_geo_avg": math.sqrt(fans.fan_in * fans.fan_out)}[self.mode]

@@ -28,9 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final, Literal
 
-from unit_init.errors import ParameterError, abbreviate, closest
+from unit_init.errors import ParameterError, abbreviate
 from unit_init.spec import distributions as d
-from unit_init.spec._checks import positive
+from unit_init.spec._checks import choice, positive
 from unit_init.spec.catalogue import Composed, DistributionName, _family
 from unit_init.spec.fans import Fans, LayoutLike, ShapeLike, compute_fans, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer
@@ -55,19 +55,16 @@ _FAN_MODES: Final = ("fan_in", "fan_out", "fan_avg")
 _INVERSE_FAN_IN: Final = FanScaled(1.0, "fan_in")
 
 
+_MAX_COUNT: Final = 2**53
+"""The largest depth or width accepted: every int up to it is exact as a float (a larger one would overflow the variance)."""
+
+
 def _count(name: str, value: Any, least: int = 1) -> int:
-    """``value`` if it is an int >= ``least``; :class:`ParameterError` naming ``name`` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        msg = f"{name}={abbreviate(value)} must be an int >= {least}."
+    """``value`` if it is an int in ``[least, 2**53]``; :class:`ParameterError` naming ``name`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= _MAX_COUNT:
+        msg = f"{name}={abbreviate(value)} must be an int in [{least}, 2**53]."
         raise ParameterError(msg)
     return value
-
-
-def _choice(name: str, value: Any, accepted: tuple[str, ...]) -> None:
-    if value not in accepted:
-        hint = closest(value, accepted) if isinstance(value, str) else ""
-        msg = f"{name}={abbreviate(value)} is not known; accepted: {', '.join(map(repr, accepted))}.{hint}"
-        raise ParameterError(msg)
 
 
 def _optional_dim(name: str, value: Any) -> None:
@@ -225,7 +222,7 @@ class DeepNorm(_FanScaledSpec):
             msg = "DeepNorm needs encoder_layers >= 1 or decoder_layers >= 1 (got 0 and 0)."
             raise ParameterError(msg)
         if self.stack is not None:
-            _choice("stack", self.stack, _STACKS)
+            choice("stack", self.stack, _STACKS)
             if not getattr(self, f"{self.stack}_layers"):
                 msg = f"stack={self.stack!r} but {self.stack}_layers=0: the model has no {self.stack}."
                 raise ParameterError(msg)
@@ -285,7 +282,7 @@ class Fixup(_FanScaledSpec):
     def _validate(self) -> None:
         _count("n_branches", self.n_branches)
         _count("branch_layers", self.branch_layers, 2)
-        _choice("mode", self.mode, _FAN_MODES)
+        choice("mode", self.mode, _FAN_MODES)
 
     @property
     def factor(self) -> float:
@@ -319,7 +316,7 @@ class TFixup(_FanScaledSpec):
 
     def _validate(self) -> None:
         _count("n_layer", self.n_layer)
-        _choice("stack", self.stack, _STACKS)
+        choice("stack", self.stack, _STACKS)
         _family(self.distribution)
 
     @property

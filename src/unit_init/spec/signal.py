@@ -23,10 +23,10 @@ from typing import ClassVar, Final, Literal
 
 from unit_init.errors import ParameterError, ShapeError, abbreviate
 from unit_init.spec import distributions as d
+from unit_init.spec._checks import choice
 from unit_init.spec.fans import LayoutLike, ShapeLike, normalize_shape
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.kernel_laws import FourierKernel, Side
-from unit_init.spec.scaled import _choice
 from unit_init.spec.structured import _single_axes
 
 __all__ = ["SCALINGS", "SIDES", "STFT", "WINDOWS", "Scaling", "window_values"]
@@ -125,15 +125,15 @@ class STFT(Initializer):
     max_rank: ClassVar[int | None] = 3
 
     def _validate(self) -> None:
-        _choice("side", self.side, SIDES)
+        choice("side", self.side, SIDES)
         if self.scaling is not None:
-            _choice("scaling", self.scaling, SCALINGS)
+            choice("scaling", self.scaling, SCALINGS)
         periodic: object = self.periodic  # a config may hold anything
         if not isinstance(periodic, bool):
             msg = f"periodic={abbreviate(self.periodic)} must be True or False."
             raise ParameterError(msg)
         if self.window is not None:
-            _choice("window", self.window, tuple(WINDOWS))
+            choice("window", self.window, tuple(WINDOWS))
 
     def distribution_for(self, shape: ShapeLike, *, layout: LayoutLike = None, **_: object) -> d.Distribution:
         dims = normalize_shape(shape)

@@ -30,9 +30,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Final, Literal
 
-from unit_init.errors import ParameterError, abbreviate, closest
+from unit_init.errors import ParameterError, abbreviate
 from unit_init.spec import distributions as d
-from unit_init.spec._checks import finite
+from unit_init.spec._checks import choice, squarable
 from unit_init.spec.catalogue import DistributionName, Identity, VarianceScaling
 from unit_init.spec.fans import LayoutLike, ShapeLike
 from unit_init.spec.gain import calculate_gain
@@ -67,7 +67,7 @@ class _Xavier(_GainScaled):
     gain: float = 1.0
 
     def _validate(self) -> None:
-        if finite("gain", self.gain) == 0:
+        if squarable("gain", self.gain) == 0:
             msg = f"gain={abbreviate(self.gain)} must be non-zero (a zero gain is ui.Zeros())."
             raise ParameterError(msg)
 
@@ -118,11 +118,8 @@ class _Kaiming(_GainScaled):
     nonlinearity: str = "leaky_relu"
 
     def _validate(self) -> None:
-        finite("a", self.a)
-        if self.mode not in _TORCH_MODES:
-            hint = closest(self.mode, _TORCH_MODES) if isinstance(self.mode, str) else ""
-            msg = f"mode={abbreviate(self.mode)} is not accepted; accepted: {', '.join(map(repr, _TORCH_MODES))} (as torch).{hint}"
-            raise ParameterError(msg)
+        squarable("a", self.a)
+        choice("mode", self.mode, _TORCH_MODES, " (as torch)")
         if self.gain == 0:  # a leaky_relu slope of ±inf is refused by finite(); no listed nonlinearity has gain 0
             msg = f"nonlinearity={self.nonlinearity!r} with a={abbreviate(self.a)} gives gain 0."
             raise ParameterError(msg)
