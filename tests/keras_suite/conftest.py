@@ -1,7 +1,9 @@
-"""Keras 3's own initializer tests, run against ``unit_init.keras`` (see the vendored files' headers).
+"""Keras 3's own initializer tests, run in place from the installed keras against ``unit_init.keras``.
 
-* Without keras or scipy the vendored files are not collected (test_parity.py
-  beside them reports the skip), instead of failing to import.
+* test_keras_own.py reads Keras's test files from the installed wheel and swaps
+  their imports of the names under test for keras_shim.py (see its docstring).
+* Without keras or scipy, keras_shim.py is not collected (not even for
+  doctests); test_keras_own.py and test_parity.py report the skip.
 * keras_shim.py, beside this file, is imported by name: this folder goes on ``sys.path``.
 
 What still runs against Keras itself (the shim cannot sensibly stand in):
@@ -27,26 +29,25 @@ import pytest
 
 from unit_init.errors import ParameterError
 
-_VENDORED = ["random_initializers_test.py", "constant_initializers_test.py"]
+_LOADER = "test_keras_own.py"
 _MISSING = next((name for name in ("keras", "scipy") if importlib.util.find_spec(name) is None), None)
 
 if _MISSING is None:
     sys.path.insert(0, str(Path(__file__).parent))
 
-# Without them the files are not collected at all (not even for doctests); test_parity.py reports the skip.
-collect_ignore = ["keras_shim.py", *_VENDORED] if _MISSING is not None else []
+collect_ignore = ["keras_shim.py"] if _MISSING is not None else []
 
 _MESSAGE = (
     "the same ValueError (a unit_init ParameterError) is raised at construction, naming the argument and the value "
     "received; the test matches Keras's own wording ({!r}). test_parity.py checks the type and the argument."
 )
 
-# test name -> (reason, the exception the test fails with)
+# "<Class>::<test>" in test_keras_own.py -> (reason, the exception the test fails with)
 EXPECTED_DIFFERENT: dict[str, tuple[str, type[BaseException]]] = {
-    "test_variance_scaling_invalid_scale": (_MESSAGE.format("Argument `scale` must be positive float."), AssertionError),
-    "test_variance_scaling_invalid_mode": (_MESSAGE.format("Invalid `mode` argument:"), AssertionError),
-    "test_variance_scaling_invalid_distribution": (_MESSAGE.format("Invalid `distribution` argument:"), AssertionError),
-    "test_stft_initializer": (
+    "RandomInitializersTest::test_variance_scaling_invalid_scale": (_MESSAGE.format("Argument `scale` must be positive float."), AssertionError),
+    "RandomInitializersTest::test_variance_scaling_invalid_mode": (_MESSAGE.format("Invalid `mode` argument:"), AssertionError),
+    "RandomInitializersTest::test_variance_scaling_invalid_distribution": (_MESSAGE.format("Invalid `distribution` argument:"), AssertionError),
+    "ConstantInitializersTest::test_stft_initializer": (
         "unit_init.STFT takes the windows 'boxcar', 'bartlett', 'hann', 'hamming', 'blackman', 'nuttall' and "
         "'blackmanharris' by name; Keras also takes any scipy.signal.get_window name ('tukey' here) and a list of "
         "window values, which unit_init refuses with a ParameterError. test_parity.py runs the test's other cases.",
@@ -56,11 +57,11 @@ EXPECTED_DIFFERENT: dict[str, tuple[str, type[BaseException]]] = {
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[Any]) -> None:
-    here = Path(__file__).parent
+    loader = Path(__file__).parent / _LOADER
     for item in items:
-        if Path(str(item.fspath)).parent != here:
+        if Path(str(item.fspath)) != loader:
             continue
-        expected = EXPECTED_DIFFERENT.get(item.name)
+        expected = EXPECTED_DIFFERENT.get(item.nodeid.split("::", 1)[1])
         if expected is not None:
             reason, raises = expected
             item.add_marker(pytest.mark.xfail(reason=reason, raises=raises, strict=True))

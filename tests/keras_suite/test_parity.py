@@ -1,4 +1,4 @@
-"""What Keras's own tests (vendored here) check where they are marked expected-different, in our words.
+"""What Keras's own tests (run in place by test_keras_own.py) check where they are marked expected-different, in our words.
 
 * The invalid ``VarianceScaling`` arguments raise the ``ValueError`` Keras raises
   (unit_init's message, naming the argument and the value, not Keras's wording).
