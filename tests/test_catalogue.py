@@ -209,3 +209,38 @@ def test_keras_parity_of_attributes_and_configs(name: str) -> None:
     keras_config = {key: value for key, value in theirs.get_config().items() if key not in ("input_axes", "output_axes")}
     assert ours.get_config() == keras_config
     assert ui.deserialize({"class_name": name, "config": theirs.get_config(), "module": "keras.initializers", "registered_name": None}) == ours
+
+
+def _framework_scalars() -> list[object]:
+    """0-d arrays of the installed frameworks holding 0.25 (JAX's and torch's are what their users compute parameters with)."""
+    found: list[object] = [np.float32(0.25), np.float16(0.25), np.array(0.25)]
+    try:
+        import torch
+    except ImportError:
+        pass
+    else:
+        found.append(torch.tensor(0.25))
+    try:
+        import jax.numpy as jnp
+    except ImportError:
+        pass
+    else:
+        found.append(jnp.array(0.25))
+    return found
+
+
+@pytest.mark.parametrize("scalar", _framework_scalars(), ids=lambda scalar: type(scalar).__name__)
+def test_framework_scalars_are_numbers_and_configs_stay_plain(scalar: object) -> None:
+    """A NumPy scalar or a 0-d array is a parameter as Keras, JAX and torch take it; the spec keeps a Python float."""
+    spec = ui.RandomNormal(mean=scalar, stddev=scalar, seed=np.int64(3))
+    assert spec == ui.RandomNormal(mean=0.25, stddev=0.25, seed=3)
+    assert type(spec.stddev) is float
+    assert type(spec.seed) is int
+    assert ui.get(ui.serialize(spec)) == spec
+    assert ui.ScaledResidual(n_layer=np.int32(12)).n_layer == 12
+
+
+@pytest.mark.parametrize("value", [np.array([0.25]), np.bool_(True), np.array(True), np.array("0.25")], ids=repr)
+def test_non_scalar_or_bool_arrays_are_still_refused(value: object) -> None:
+    with pytest.raises(ui.ParameterError, match="stddev="):
+        ui.RandomNormal(stddev=value)

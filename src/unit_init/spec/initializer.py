@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
 from unit_init.errors import ParameterError, SeedError, ShapeError, abbreviate, check_keywords
 from unit_init.seeds import MAX_SEED
@@ -39,6 +40,50 @@ def _draw() -> Callable[[Initializer, ShapeLike, Options], Any]:
 def _parameters(cls: type) -> frozenset[str]:
     """The parameters a spec class takes: its dataclass fields that ``__init__`` accepts."""
     return frozenset(f.name for f in dataclasses.fields(cls) if f.init)
+
+
+_PLAIN: Final = frozenset({int, float, bool, type(None), str})
+_NUMERIC: Final = frozenset({"float", "int", "float | None", "int | None"})
+
+
+_NUMERIC_FIELDS: Final[dict[type, tuple[str, ...]]] = {}
+
+
+def _numeric_fields(spec: type) -> tuple[str, ...]:
+    """The fields of ``spec`` annotated as a number (``float``, ``int``, optional or not); looked up once per class."""
+    found = _NUMERIC_FIELDS.get(spec)
+    if found is None:
+        found = _NUMERIC_FIELDS[spec] = tuple(f.name for f in dataclasses.fields(spec) if f.type in _NUMERIC)
+    return found
+
+
+def plain_number(value: Any) -> Any:
+    """``value`` as a Python ``int``/``float`` where it is a real scalar of another kind, else ``value`` itself.
+
+    A NumPy scalar (``np.float32(0.1)``, ``np.int64(3)``) or a 0-d array of
+    any framework with a real, non-bool value (``jnp.array(1.0)``,
+    ``torch.tensor(2)``) is a number to Keras, JAX and torch alike; the
+    spec keeps the Python number, so its config stays plain. Anything else
+    is left for the field's own check to refuse.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> plain_number(np.float32(0.5)), plain_number(np.array(3)), plain_number(np.array([1.0]))
+    (0.5, 3, array([1.]))
+    """
+    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+        return float(value)
+    if isinstance(value, numbers.Integral) and type(value).__name__ not in ("bool", "bool_"):
+        return int(value)
+    if getattr(value, "shape", None) == () and callable(getattr(value, "item", None)):
+        try:
+            item = value.item()
+        except Exception:  # a foreign object: left for the field's check
+            return value
+        if type(item) in (int, float):
+            return item
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +114,10 @@ class Initializer:
         return object.__new__(cls)  # not super(): the slotted dataclass is a new class
 
     def __post_init__(self) -> None:
+        for name in _numeric_fields(type(self)):  # NumPy/JAX/torch scalars become the Python numbers configs hold
+            value = getattr(self, name)
+            if type(value) not in _PLAIN:
+                object.__setattr__(self, name, plain_number(value))
         if self.seed is not None and (
             isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED
         ):
