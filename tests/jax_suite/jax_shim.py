@@ -1,4 +1,4 @@
-"""``jax.nn`` as JAX's own initializer tests use it, with ``initializers`` backed by ``unit_init.jax``.
+"""A ``jax.nn.initializers`` look-alike backed by ``unit_init.jax``, for test_parity.py.
 
 ``initializers.<name>(...)`` takes the arguments of ``jax.nn.initializers.<name>``
 (same names, order and defaults) and returns what a user porting that line
@@ -10,9 +10,6 @@ and a factory's ``dtype`` the initializer's default dtype. ``zeros`` and
 Two translations are the shim's, not the adapter's: a spec holds Python
 numbers, so a 0-d array given as ``scale``/``stddev`` is read with ``float()``;
 ``orthogonal``'s ``column_axis`` is the layout's output axis.
-
-``identity`` is JAX's own activation function (``jax.nn.identity``): the vendored
-``testIdentity`` checks it, not an initializer.
 """
 
 from __future__ import annotations
@@ -21,14 +18,10 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
-import jax
-
 import unit_init as ui
 import unit_init.jax
 
 Axes = int | Sequence[int]
-
-identity = jax.nn.identity
 
 
 def _number(value: Any) -> float:

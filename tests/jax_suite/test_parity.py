@@ -1,15 +1,24 @@
-"""``unit_init.jax`` against ``jax.nn.initializers`` itself, where JAX's own tests (vendored here) look only at shapes and dtypes.
+"""``unit_init.jax`` against ``jax.nn.initializers`` itself: shapes, dtypes and laws.
+
+JAX's own initializer tests are not in the jax wheel and are not copied here;
+what they check is checked below, in our words, and more:
+
+* Every factory of jax_shim.py gives the shape asked for and the dtype asked
+  for, whether the dtype comes with the call or with the factory (``dtype=``);
+  real factories over float16/bfloat16/float32, the fan-scaled ones over
+  complex64 too; ``variance_scaling`` with several input/output axes and a
+  batch axis; a 0-d float32 array as ``scale``/``stddev`` does not turn a
+  bfloat16 initializer into float32.
 
 * Each factory of jax_shim.py draws the law of JAX's factory of that name: a
   two-sample Kolmogorov-Smirnov test over 65,536 values (real) or their
   moduli and phases (complex), with the same axes arguments.
 * A factory's ``dtype`` is the default dtype of the call, saved in the config;
   Python's ``float`` is JAX's default float dtype, as in JAX.
-* A rank-1 weight: JAX refuses it under the default ``in_axis=-2`` (the
-  expected-different ``testVarianceScalingError``); unit_init uses
-  ``fan_in = fan_out = shape[0]``.
+* A rank-1 weight: JAX refuses it under the default ``in_axis=-2``; unit_init
+  uses ``fan_in = fan_out = shape[0]``.
 
-Without jax or absl this file is the one that reports the skip.
+Without jax this file is the one that reports the skip.
 """
 
 from __future__ import annotations
@@ -21,7 +30,6 @@ import numpy as np
 import pytest
 
 jax = pytest.importorskip("jax")
-pytest.importorskip("absl")
 scipy_stats = pytest.importorskip("scipy.stats")
 
 import jax.numpy as jnp  # noqa: E402
@@ -105,3 +113,56 @@ def test_rank_one_weight_uses_its_length_as_both_fans() -> None:
         jax.nn.initializers.variance_scaling(1.0, "fan_avg", "normal")(jax.random.key(0), (5,))
     values = jax_shim.initializers.variance_scaling(1.0, "fan_avg", "normal")(jax.random.key(0), (65536,))
     assert abs(float(np.var(np.asarray(values, dtype=np.float64))) * 65536 - 1.0) < 0.05
+
+
+# name -> (factory arguments, the ranks it takes, whether it takes complex dtypes)
+FACTORIES: dict[str, tuple[tuple[Any, ...], tuple[int, ...], bool]] = {
+    "uniform": ((), (1, 2, 3), False),
+    "normal": ((), (1, 2, 3), True),
+    "truncated_normal": ((), (1, 2, 3), False),
+    "he_normal": ((), (2, 3, 4), True),
+    "he_uniform": ((), (2, 3, 4), True),
+    "glorot_normal": ((), (2, 3, 4), True),
+    "glorot_uniform": ((), (2, 3, 4), True),
+    "lecun_normal": ((), (2, 3, 4), True),
+    "lecun_uniform": ((), (2, 3, 4), True),
+    "variance_scaling": ((2.0, "fan_geo_avg", "normal"), (2, 3, 4), False),
+    "orthogonal": ((), (2,), False),
+    "delta_orthogonal": ((), (4,), False),
+}
+SHAPE_OF_RANK = {1: (3,), 2: (3, 5), 3: (5, 3, 2), 4: (3, 3, 4, 6)}
+# each dtype once per factory, the ranks it takes taken in turn (a draw compiles once per case: keep it short)
+CASES = [
+    (name, SHAPE_OF_RANK[ranks[i % len(ranks)]], dtype)
+    for name, (_, ranks, complex_too) in FACTORIES.items()
+    for i, dtype in enumerate(("float16", "bfloat16", "float32", *(("complex64",) if complex_too else ())))
+]
+
+
+@pytest.mark.parametrize(("name", "shape", "dtype"), CASES, ids=str)
+def test_every_factory_gives_the_shape_and_dtype_asked_for(name: str, shape: tuple[int, ...], dtype: str) -> None:
+    args = FACTORIES[name][0]
+    factory = getattr(jax_shim.initializers, name)
+    by_call = factory(*args)(jax.random.key(0), shape, jnp.dtype(dtype))
+    by_factory = factory(*args, dtype=jnp.dtype(dtype))(jax.random.key(0), shape)
+    for values in (by_call, by_factory):
+        assert values.shape == shape
+        assert values.dtype == jnp.dtype(dtype)
+        assert bool(jnp.all(jnp.isfinite(values)))
+
+
+@pytest.mark.parametrize(
+    "axes", [{"in_axis": (0, 1), "out_axis": (-2, -1)}, {"in_axis": 0, "out_axis": (2, 3), "batch_axis": 1}], ids=str
+)
+def test_variance_scaling_takes_several_axes_and_a_batch_axis(axes: dict[str, Any]) -> None:
+    shape = (6, 7, 8, 9)
+    ours = jax_shim.initializers.variance_scaling(1.0, "fan_avg", "truncated_normal", **axes)(jax.random.key(0), shape)
+    theirs = jax.nn.initializers.variance_scaling(1.0, "fan_avg", "truncated_normal", **axes)(jax.random.key(1), shape)
+    _same_law(ours, theirs)
+
+
+@pytest.mark.parametrize("name", ["uniform", "normal", "truncated_normal"])
+def test_a_float32_array_parameter_keeps_a_bfloat16_initializer_bfloat16(name: str) -> None:
+    one = jnp.array(1.0, dtype=jnp.float32)
+    values = getattr(jax_shim.initializers, name)(one, jnp.bfloat16)(jax.random.key(0), (4, 4))
+    assert values.dtype == jnp.bfloat16
