@@ -1,9 +1,11 @@
 """``unit_init.torch`` against ``torch.nn.init`` itself: the same names, errors, laws and (where promised) values.
 
-The behaviours PyTorch's own test file (test_init.py here) checks, in our
-words, plus what it does not: every deprecated alias, the exception types,
-complex tensors, trunc_normal_ on narrow, one-sided and far-tail intervals,
-meta and zero-size tensors, and the bit-identical values the module promises.
+PyTorch's own test file for ``torch.nn.init`` is not in the torch wheel and is
+not copied here; the behaviours it checks are checked here in our own words
+(``calculate_gain`` and the zero-element warnings in tests/test_adapter_torch.py),
+plus what it does not: every deprecated alias, the exception types, complex
+tensors, trunc_normal_ on narrow, one-sided and far-tail intervals, meta and
+zero-size tensors, and the bit-identical values the module promises.
 """
 
 from __future__ import annotations
@@ -280,3 +282,48 @@ def test_global_generator_advances_as_torchs() -> None:
     torch.manual_seed(9)
     reference.normal_(torch.empty(10))
     assert torch.equal(after_ours, torch.rand(3))
+
+
+# --- identities, sparse_, generators -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "args"),
+    [
+        ("eye_", (3, 5), ()),
+        ("eye_", (6, 2), ()),
+        ("dirac_", (4, 4, 3), ()),
+        ("dirac_", (6, 2, 3, 3), ()),
+        ("dirac_", (8, 2, 3, 3, 3), (2,)),
+        ("dirac_", (3, 5, 4, 4), ()),
+    ],
+    ids=str,
+)
+def test_identities_are_torchs_values(name: str, shape: tuple[int, ...], args: tuple[Any, ...]) -> None:
+    mine, theirs = (getattr(m, name)(torch.full(shape, 7.0), *args) for m in (ours, reference))
+    assert torch.equal(mine, theirs)
+
+
+def test_dirac_passes_each_group_input_channel_through_a_convolution() -> None:
+    weight = ours.dirac_(torch.empty(6, 3, 3, 3), groups=2)
+    x = torch.randn(1, 6, 5, 5)
+    y = torch.nn.functional.conv2d(x, weight, padding=1, groups=2)
+    assert torch.equal(y[:, [0, 1, 2]], x[:, [0, 1, 2]])
+    assert torch.equal(y[:, [3, 4, 5]], x[:, [3, 4, 5]])
+
+
+def test_sparse_zeroes_its_share_of_each_column_and_draws_the_rest_with_std_0_01_by_default() -> None:
+    t = ours.sparse_(torch.empty(100, N_SIDE), sparsity=0.25)
+    assert ((t == 0).sum(dim=0) == 25).all()
+    _same_law(_values(t[t != 0]), np.random.default_rng(0).normal(0.0, 0.01, 75 * N_SIDE))
+
+
+@pytest.mark.parametrize("name", ["uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "kaiming_normal_"])
+def test_a_generator_gives_repeatable_values_and_leaves_the_global_one_alone(name: str) -> None:
+    torch.manual_seed(1)
+    first = getattr(ours, name)(torch.empty(8, 8), generator=torch.Generator().manual_seed(4))
+    after = torch.rand(3)
+    torch.manual_seed(1)
+    second = getattr(ours, name)(torch.empty(8, 8), generator=torch.Generator().manual_seed(4))
+    assert torch.equal(first, second)
+    assert torch.equal(torch.rand(3), after)
