@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 import unit_init.cli
-from unit_init import CATALOGUE, EXTRAS, __version__
+from unit_init import __version__
 from unit_init import errors as ui_errors
 from unit_init.cli import NAME_SYNTAX, RANGES, main
-from unit_init.diagnostics.specs import parse
+from unit_init.diagnostics.specs import label, parse
+from unit_init.serialization import NAMED
 
 NETWORK = ["--depth", "20", "--width", "64", "--batch", "32"]
 
@@ -46,7 +47,22 @@ def test_list_prints_the_catalogue_with_formulas() -> None:
     assert lines[0].split() == ["name", "parameters", "formula"]
     he = next(line for line in lines if line.startswith("he_normal "))
     assert "Var = 2 / fan_in" in he
-    assert len(lines) == 2 + len(CATALOGUE) + len(EXTRAS)
+    assert [line.split()[0] for line in lines[2:]] == list(NAMED)  # every name NAME accepts, once
+
+
+REQUIRED = {"sparse": "sparsity=0.5", "scaled_residual": "n_layer=12", "wang_init": "n_layer=4", "fixup": "n_branches=8",
+            "t_fixup": "n_layer=6", "t_fixup_embedding": "n_layer=6", "deepnorm": "encoder_layers=6"}
+
+
+@pytest.mark.parametrize("name", list(NAMED))
+def test_every_name_prints_as_text_that_parses_back(name: str) -> None:
+    """A report's name for any spec NAME accepts is NAME text again: ``parse(label(spec)) == spec``."""
+    text = f"{name}:{REQUIRED[name]}" if name in REQUIRED else name
+    spec = parse(text)
+    assert parse(label(spec)) == spec, label(spec)
+    if name in REQUIRED:
+        with pytest.raises(ui_errors.ParameterError, match=f"needs {REQUIRED[name].split('=')[0]}"):
+            parse(name)
 
 
 def test_show_gives_fans_variance_and_distribution() -> None:

@@ -47,10 +47,9 @@ from unit_init.drawing import resolve_target
 from unit_init.errors import ParameterError, UnitInitError, abbreviate
 from unit_init.progress import wanted
 from unit_init.seeds import MAX_SEED
-from unit_init.spec.catalogue import CATALOGUE
+from unit_init.serialization import NAMED
 from unit_init.spec.distributions import TruncatedGaussian, truncated_standard_normal_moments
 from unit_init.spec.fans import LAYOUTS
-from unit_init.spec.structured import EXTRAS
 
 __all__ = ["main"]
 
@@ -228,7 +227,7 @@ def _parser() -> _Parser:
 
 def _list() -> str:
     rows = []
-    for name, cls in {**CATALOGUE, **EXTRAS}.items():
+    for name, cls in NAMED.items():
         fields = [f for f in dataclasses.fields(cls) if f.init and f.name != "seed"]
         parameters = ", ".join(
             f.name if f.default is dataclasses.MISSING else f"{f.name}={f.default!r}" for f in fields

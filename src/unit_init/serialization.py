@@ -27,6 +27,7 @@ import dataclasses
 import functools
 import math
 from collections.abc import Mapping, Set
+from types import MappingProxyType
 from typing import Any, Final, NamedTuple
 
 from unit_init.errors import ParameterError, abbreviate, closest
@@ -41,10 +42,12 @@ from unit_init.spec.structured import EXTRAS
 from unit_init.spec.torch_style import TORCH_STYLE
 
 __all__ = [
-    "MAX_DEPTH", "MAX_STRING", "MAX_VALUES", "AdapterConfig", "KerasAxes", "adapter_config", "check_config", "config_fields", "deserialize", "get", "read_adapter_config", "register", "serialize", "split_keras_axes",
+    "MAX_DEPTH", "MAX_STRING", "MAX_VALUES", "NAMED", "AdapterConfig", "KerasAxes", "adapter_config", "check_config", "config_fields", "deserialize", "get", "read_adapter_config", "register", "serialize", "spec_class", "split_keras_axes",
 ]
 
 _NAMED: Final[dict[str, type[Initializer]]] = {**CATALOGUE, **EXTRAS, **SCALED, **TORCH_STYLE, **PEERS}
+NAMED: Final[Mapping[str, type[Initializer]]] = MappingProxyType(_NAMED)
+"""Every snake_case name :func:`get` accepts, with its spec class (the catalogue's first)."""
 _SPECS: dict[str, type[Initializer]] = {cls.__name__: cls for cls in _NAMED.values()}
 _SPECS["Composed"] = Composed
 _SPECS["ConstantArray"] = ConstantArray
@@ -341,18 +344,24 @@ def get(identifier: str | Mapping[str, Any] | Initializer | None) -> Initializer
     if identifier is None or isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, str):
-        _check_leaf("the initializer name", identifier)
-        cls = _NAMED.get(identifier) or _SPECS.get(identifier) or _ALIASES.get(identifier)
-        if cls is None:
-            known = [*_NAMED, *_SPECS]
-            msg = f"initializer {abbreviate(identifier)} is not known; known: {', '.join(_NAMED)}.{closest(identifier, known)}"
-            raise ParameterError(msg)
+        cls = spec_class(identifier)
         try:
             return cls()
         except TypeError as error:  # a spec with required arguments (Sparse, ScaledResidual, …)
             msg = f"initializer {identifier!r} needs arguments ({error}); pass a config {{'class_name': {cls.__name__!r}, 'config': {{...}}}} or the spec itself."
             raise ParameterError(msg) from None
     return deserialize(identifier)
+
+
+def spec_class(name: str) -> type[Initializer]:
+    """The spec class :func:`get` builds for ``name`` (``"he_normal"``, ``"HeNormal"``, a Keras alias); :class:`ParameterError` for an unknown one."""
+    _check_leaf("the initializer name", name)
+    cls = _NAMED.get(name) or _SPECS.get(name) or _ALIASES.get(name)
+    if cls is None:
+        known = [*_NAMED, *_SPECS]
+        msg = f"initializer {abbreviate(name)} is not known; known: {', '.join(_NAMED)}.{closest(name, known)}"
+        raise ParameterError(msg)
+    return cls
 
 
 def _mapping(where: str, value: Any) -> Mapping[str, Any]:

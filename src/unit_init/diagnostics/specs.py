@@ -14,16 +14,15 @@ pasted into ``unit-init`` again.
 from __future__ import annotations
 
 import dataclasses
-from typing import Final, cast
+from typing import Final
 
 from unit_init.errors import ParameterError, closest
-from unit_init.serialization import get
-from unit_init.spec.catalogue import CATALOGUE
+from unit_init.serialization import NAMED, spec_class
 from unit_init.spec.initializer import Initializer
 
 __all__ = ["formula", "label", "parse", "resolve"]
 
-_NAMES: Final = {cls: name for name, cls in CATALOGUE.items()}
+_NAMES: Final = {cls: name for name, cls in reversed(list(NAMED.items()))}  # a class's first name (the catalogue's) wins
 
 
 def _value(text: str) -> int | float | str:
@@ -52,21 +51,25 @@ def parse(text: str) -> Initializer:
         have (the accepted ones are listed), or a value out of its domain.
     """
     name, _, arguments = text.partition(":")
-    spec = cast("Initializer", get(name.strip()))  # get() gives None only for None
-    if not arguments.strip():
-        return spec
-    accepted = [f.name for f in dataclasses.fields(spec) if f.init]
+    cls = spec_class(name.strip())
+    accepted = [f.name for f in dataclasses.fields(cls) if f.init]
     kwargs: dict[str, int | float | str] = {}
-    for item in arguments.split(","):
+    for item in arguments.split(",") if arguments.strip() else ():
         key, sep, value = (part.strip() for part in item.partition("="))
         if not sep or not key or not value:
             msg = f"initializer {text!r}: {item.strip()!r} is not KEY=VALUE; write e.g. 'random_normal:stddev=0.01'."
             raise ParameterError(msg)
         if key not in accepted:
-            msg = f"initializer {text!r}: {type(spec).__name__} has no parameter {key!r}; accepted: {', '.join(accepted)}.{closest(key, accepted)}"
+            msg = f"initializer {text!r}: {cls.__name__} has no parameter {key!r}; accepted: {', '.join(accepted)}.{closest(key, accepted)}"
             raise ParameterError(msg)
         kwargs[key] = _value(value)
-    return dataclasses.replace(spec, **kwargs)  # type: ignore[arg-type]
+    required = [f.name for f in dataclasses.fields(cls) if f.init and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    missing = [key for key in required if key not in kwargs]
+    if missing:
+        example = ",".join(f"{key}=..." for key in missing)
+        msg = f"initializer {text!r}: {cls.__name__} needs {', '.join(missing)}; write e.g. '{name.strip()}:{example}'."
+        raise ParameterError(msg)
+    return cls(**kwargs)  # type: ignore[arg-type]  # the fields check their own values
 
 
 def resolve(identifier: object) -> Initializer:
