@@ -24,6 +24,16 @@ def test_import_and_numpy_draws_import_no_framework() -> None:
     assert run(code) == "[]"
 
 
+def test_submodules_are_attributes_after_a_plain_import() -> None:
+    """``ui.diagnostics``, ``ui.distributions``, ``ui.rules`` load on first use, without a framework (matplotlib included)."""
+    code = (
+        "import sys, unit_init as ui\n"
+        "print(ui.diagnostics.EXPLODING_ABOVE, ui.distributions.Normal.__name__, ui.rules.FanScaled.__name__, "
+        f"[m for m in {FRAMEWORKS!r} if m in sys.modules])\n"
+    )
+    assert run(code) == "100.0 Normal FanScaled []"
+
+
 @pytest.mark.parametrize(("backend", "module", "extra"), [("torch", "torch", "torch"), ("tf", "tensorflow", "tensorflow"), ("jax", "jax", "jax")])
 def test_missing_framework_names_the_extra(backend: str, module: str, extra: str) -> None:
     code = (

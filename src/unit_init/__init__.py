@@ -50,7 +50,9 @@ _MODULES: dict[str, str] = {"spec": "unit_init.spec", "distributions": "unit_ini
 # The framework adapters: attributes (``ui.torch``) but not in __all__, so
 # ``from unit_init import *`` imports no framework.
 _ADAPTERS: dict[str, str] = {"keras": "unit_init.keras", "torch": "unit_init.torch", "jax": "unit_init.jax"}
-_SUBMODULES: dict[str, str] = {**_MODULES, **_ADAPTERS}
+# ``ui.diagnostics`` (its constants, plotting, reports) is an attribute too, loaded on first use; its
+# entry points (compare, diagnose, recommend) are in __all__ above.
+_SUBMODULES: dict[str, str] = {**_MODULES, **_ADAPTERS, "diagnostics": "unit_init.diagnostics"}
 
 __all__ = sorted([*_HOMES, *_MODULES, "__version__"])
 
