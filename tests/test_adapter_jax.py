@@ -32,6 +32,17 @@ def test_protocol_call_default_dtype_and_keys() -> None:
     assert _std(x) == pytest.approx(math.sqrt(2 / FAN_IN), rel=0.05)
 
 
+def test_a_raw_key_held_as_numpy_is_a_key_and_a_batch_of_keys_is_refused_even_for_an_empty_shape() -> None:
+    """As ``jax.random`` takes them: ``np.asarray(PRNGKey(n))`` draws what ``PRNGKey(n)`` draws; a split batch is not one key."""
+    init = ui.jax.initializer(ui.HeNormal())
+    raw = jax.random.PRNGKey(3)
+    np.testing.assert_array_equal(init(np.asarray(raw), (4, 6)), init(raw, (4, 6)))
+    batch = jax.random.split(jax.random.key(0), 2)
+    for shape in [(4, 6), (0, 3)]:  # nothing to draw for (0, 3), but the key is checked as for any draw
+        with pytest.raises(ui.SeedError, match="not a seed for the jax backend"):
+            init(batch, shape)
+
+
 def test_traced_keys_under_jit_give_the_eager_values() -> None:
     init = ui.jax.initializer(ui.Orthogonal(gain=2.0))
     jitted = jax.jit(lambda key: init(key, (32, 16)))

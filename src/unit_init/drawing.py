@@ -60,6 +60,8 @@ def _sample(call: Request) -> Any:
         )
     check_allocation(target.backend, target.device, dims, target.dtype, distribution)  # draw_block checks its block
     if 0 in dims:
+        if distribution.random:  # nothing to draw, but the seed is checked as for any draw (a batch of JAX keys is refused)
+            target.backend.generator(call.seed, target.device)
         return target.backend.full(dims, 0, target.dtype, target.device)
     return call.sampler(target.backend.generator(call.seed, target.device) if distribution.random else None)
 

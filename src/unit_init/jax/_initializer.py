@@ -5,7 +5,7 @@ out_sharding=None) -> jax.Array``, the protocol of ``jax.nn.initializers``
 and Flax's ``kernel_init=`` / ``bias_init=`` (``linen`` and ``nnx``).
 
 * **Keys**: the key is the seed, as in JAX: a typed key (``jax.random.key``)
-  or a raw ``uint32[2]`` key (``jax.random.PRNGKey``); the spec's own ``seed``
+  or a raw ``uint32[2]`` key (``jax.random.PRNGKey``, also as a NumPy array); the spec's own ``seed``
   is ignored. Inside ``jax.jit`` the key is a traced value and the draw is
   traced with it (no host round-trip, no retrace per key).
 * **dtype**: the call's, else the initializer's own ``dtype=`` (the default a
@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jax
+import numpy as np
 
 from unit_init.adapters._spec import spec_of
 from unit_init.dtypes import canonical_dtype
@@ -77,6 +78,8 @@ class JaxInitializer:
         """Draw ``shape`` with ``key`` in ``dtype`` (default: the initializer's ``dtype``, else JAX's default float dtype), into ``out_sharding`` if given."""
         dims = tuple(shape) if isinstance(shape, (tuple, list)) else shape
         native = _native_dtype(self.dtype if dtype is None else dtype)
+        if isinstance(key, np.ndarray) and key.dtype == np.uint32 and key.shape == (2,):
+            key = jax.numpy.asarray(key)  # a raw key held as NumPy (a checkpoint, device_get): jax.random takes it too
         if out_sharding is None:
             return self.draw(key, dims, native)
         arguments = (self, dims, native, out_sharding)
