@@ -97,6 +97,9 @@ ERRORS: list[tuple[str, Callable[[Any], Any], type[Exception]]] = [
     ("kaiming_normal_ bad mode", lambda m: m.kaiming_normal_(torch.empty(3, 3), mode="fan_avg"), ValueError),
     ("kaiming_normal_ bad nonlinearity", lambda m: m.kaiming_normal_(torch.empty(3, 3), nonlinearity="softmax"), ValueError),
     ("calculate_gain bad param", lambda m: m.calculate_gain("leaky_relu", True), ValueError),
+    ("calculate_gain slope whose square overflows", lambda m: m.calculate_gain("leaky_relu", 1e308), OverflowError),
+    ("kaiming_uniform_ slope whose square overflows", lambda m: m.kaiming_uniform_(torch.empty(3, 3), a=1e308), OverflowError),
+    ("calculate_gain unknown name", lambda m: m.calculate_gain("softmax"), ValueError),
     ("generator not a Generator", lambda m: m.uniform_(torch.empty(3), generator=3), TypeError),
 ]
 
@@ -108,6 +111,12 @@ def test_errors_have_torchs_type_and_are_unit_init_errors(call: Callable[[Any], 
     with pytest.raises(kind) as caught:
         call(ours)
     assert isinstance(caught.value, UnitInitError)
+
+
+@pytest.mark.parametrize("slope", [math.nan, math.inf, -math.inf])
+def test_calculate_gain_gives_torchs_value_where_only_unit_init_refuses(slope: float) -> None:
+    """A non-finite leaky_relu slope is refused by unit_init's spec layer; the drop-in returns torch's nan or 0 instead."""
+    np.testing.assert_equal(ours.calculate_gain("leaky_relu", slope), reference.calculate_gain("leaky_relu", slope))
 
 
 def test_massless_trunc_normal_interval_fills_as_torch() -> None:

@@ -42,8 +42,7 @@ from __future__ import annotations
 import math
 from typing import Final
 
-from unit_init.errors import ParameterError, abbreviate, closest
-from unit_init.spec._checks import squarable
+from unit_init.spec._checks import choice, squarable
 
 __all__ = ["FIXED_GAINS", "NONLINEARITIES", "calculate_gain"]
 
@@ -97,15 +96,8 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         An unknown name (with a close match), or a leaky_relu slope that is not
         a finite number.
     """
-    given: object = nonlinearity  # a caller or a config may pass anything; an array compared to a name answers with an array
-    if not isinstance(given, str):
-        msg = f"nonlinearity={abbreviate(nonlinearity)} is not supported; accepted: {', '.join(NONLINEARITIES)}."
-        raise ParameterError(msg)
+    choice("nonlinearity", nonlinearity, NONLINEARITIES)  # also refuses a non-str before comparing it
     if nonlinearity == "leaky_relu":
         slope = _DEFAULT_SLOPE if param is None else squarable("param (the leaky_relu negative slope)", param)
         return math.sqrt(2.0 / (1 + slope**2))
-    if nonlinearity in FIXED_GAINS:
-        return FIXED_GAINS[nonlinearity]
-    hint = closest(nonlinearity, NONLINEARITIES)
-    msg = f"nonlinearity={nonlinearity!r} is not supported; accepted: {', '.join(NONLINEARITIES)}.{hint}"
-    raise ParameterError(msg)
+    return FIXED_GAINS[nonlinearity]

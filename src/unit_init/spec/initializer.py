@@ -43,7 +43,7 @@ def _parameters(cls: type) -> frozenset[str]:
 
 
 _PLAIN: Final = frozenset({int, float, bool, type(None), str})
-_NUMERIC: Final = frozenset({"float", "int", "float | None", "int | None"})
+_NUMERIC: Final = frozenset({"float", "int", "float | None", "int | None", float, int})  # strings under postponed annotations
 
 
 _NUMERIC_FIELDS: Final[dict[type, tuple[str, ...]]] = {}

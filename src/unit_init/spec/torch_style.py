@@ -120,7 +120,7 @@ class _Kaiming(_GainScaled):
     def _validate(self) -> None:
         squarable("a", self.a)
         choice("mode", self.mode, _TORCH_MODES, " (as torch)")
-        if self.gain == 0:  # a leaky_relu slope of ±inf is refused by finite(); no listed nonlinearity has gain 0
+        if self.gain == 0:  # a leaky_relu slope of ±inf is refused by squarable(); no listed nonlinearity has gain 0
             msg = f"nonlinearity={self.nonlinearity!r} with a={abbreviate(self.a)} gives gain 0."
             raise ParameterError(msg)
 

@@ -72,9 +72,9 @@ import torch
 
 from unit_init.errors import ParameterError, SeedError, ShapeError, UnitInitError
 from unit_init.spec import catalogue as c
+from unit_init.spec import gain
 from unit_init.spec import structured as s
 from unit_init.spec.fans import compute_fans
-from unit_init.spec.gain import calculate_gain
 from unit_init.spec.initializer import Initializer
 from unit_init.torch._errors import TorchNotImplementedError, TorchRuntimeError, torch_typed
 from unit_init.torch._fill import default_generator, init_
@@ -148,24 +148,45 @@ def _drop_in(fill: _F) -> _F:
     it holds inf or nan although every argument was finite. (``fill``'s own
     results are finite: unit_init refuses values the dtype cannot hold.)
     """
-    native = getattr(torch.nn.init, fill.__name__)
-
     @functools.wraps(fill)
     def call(tensor: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
         try:
             return fill(tensor, *args, **kwargs)
         except Exception as ours:
-            try:
-                result: torch.Tensor = native(tensor, *args, **kwargs)
-            except Exception as theirs:
-                if isinstance(ours, UnitInitError) and isinstance(ours, _builtin(theirs)):
-                    raise ours from theirs
-                message = str(ours) if isinstance(ours, UnitInitError) else str(theirs)
-                raise torch_typed(type(theirs))(message) from theirs
+            result: torch.Tensor = _torch_outcome(fill.__name__, ours, (tensor, *args), kwargs)
         _warn_if_not_finite(result, fill.__name__, (*args, *kwargs.values()))
         return result
 
     return call  # type: ignore[return-value]  # same signature as ``fill``
+
+
+def _torch_outcome(name: str, ours: Exception, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """What ``torch.nn.init.<name>(*args, **kwargs)`` gives where unit_init raised ``ours``: its result, or its error.
+
+    The error is both torch's built-in type and a :class:`~unit_init.errors.UnitInitError`
+    (``ours`` itself, with its message naming the argument, where it already is that type).
+    """
+    try:
+        return getattr(torch.nn.init, name)(*args, **kwargs)
+    except Exception as theirs:
+        if isinstance(ours, UnitInitError) and isinstance(ours, _builtin(theirs)):
+            raise ours from theirs
+        message = str(ours) if isinstance(ours, UnitInitError) else str(theirs)
+        raise torch_typed(type(theirs))(message) from theirs
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """:func:`unit_init.spec.gain.calculate_gain` — torch's table plus ``gelu``, ``silu``/``swish``, ``mish``, ``elu`` — with torch's outcome where it refuses.
+
+    Where unit_init refuses an argument torch takes (a ``nan`` or ``inf``
+    slope), torch's value is returned; where both refuse, the error is of
+    torch's type (``OverflowError`` for a slope whose square overflows).
+    """
+    try:
+        return gain.calculate_gain(nonlinearity, param)
+    except UnitInitError as ours:
+        value: float = _torch_outcome("calculate_gain", ours, (nonlinearity, param), {})
+        return value
 
 
 def _random_dtype(tensor: torch.Tensor, name: str, *, complex_ok: bool = True) -> None:
@@ -377,8 +398,8 @@ def _kaiming(
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
         return tensor
     _calculate_correct_fan(tensor, mode)
-    gain = calculate_gain(nonlinearity, a)
-    return _fan_scaled_fill(tensor, gain**2, mode.lower(), distribution, generator, name)
+    g = gain.calculate_gain(nonlinearity, a)
+    return _fan_scaled_fill(tensor, g**2, mode.lower(), distribution, generator, name)
 
 
 @_drop_in
