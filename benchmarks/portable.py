@@ -23,37 +23,44 @@ from unit_init.backends.registry import get_backend
 SPECS = {"he_uniform": ui.HeUniform(), "he_normal": ui.HeNormal(), "random_normal": ui.RandomNormal()}
 
 
-def _times(spec: ui.Initializer, shape: tuple[int, ...], backend: str, device: Any, rng: str, repeat: int) -> list[float]:
-    """Seconds of ``repeat`` calls (each with a new seed) after a warm-up call."""
+def _call(spec: ui.Initializer, shape: tuple[int, ...], backend: str, device: Any, rng: str, seed: int) -> None:
+    values = spec(shape, backend=backend, device=device, seed=seed, rng=rng)
+    if hasattr(values, "block_until_ready"):
+        values.block_until_ready()
 
-    def call(seed: int) -> None:
-        values = spec(shape, backend=backend, device=device, seed=seed, rng=rng)
-        if hasattr(values, "block_until_ready"):
-            values.block_until_ready()
 
-    call(0)
-    get_backend(backend).to_numpy(spec(shape, backend=backend, device=device, seed=0, rng=rng))
-    times = []
+def _times(spec: ui.Initializer, shape: tuple[int, ...], backend: str, device: Any, rngs: tuple[str, ...], repeat: int) -> dict[str, list[float]]:
+    """Seconds of ``repeat`` calls (each with a new seed) of each rng mode, after a warm-up call of each.
+
+    The modes are timed in turn, round-robin, so a drift of the machine's
+    speed hits them alike.
+    """
+    for rng in rngs:
+        _call(spec, shape, backend, device, rng, 0)
+        get_backend(backend).to_numpy(spec(shape, backend=backend, device=device, seed=0, rng=rng))
+    times: dict[str, list[float]] = {rng: [] for rng in rngs}
     for seed in range(1, repeat + 1):
-        start = time.perf_counter()
-        call(seed)
-        times.append(time.perf_counter() - start)
+        for rng in rngs if seed % 2 else reversed(rngs):
+            start = time.perf_counter()
+            _call(spec, shape, backend, device, rng, seed)
+            times[rng].append(time.perf_counter() - start)
     return times
 
 
 def best_time(spec: ui.Initializer, shape: tuple[int, ...], backend: str, device: Any, rng: str, repeat: int) -> float:
-    return min(_times(spec, shape, backend, device, rng, repeat))
+    return min(_times(spec, shape, backend, device, (rng,), repeat)[rng])
 
 
 def measure(backend: str, side: int, repeat: int, names: tuple[str, ...] = ("he_uniform", "he_normal")) -> list[dict[str, Any]]:
     """Best and median seconds of each initializer drawn with ``rng="native"`` and ``rng="portable"`` at ``side × side``, float32.
 
-    The targets read the best times (least disturbed by other load); the medians are reported beside them.
+    The two are timed in turn (round-robin). The targets read the best
+    times (least disturbed by other load); the medians are reported beside them.
     """
     rows = []
     for name in names:
-        native = _times(SPECS[name], (side, side), backend, None, "native", repeat)
-        portable = _times(SPECS[name], (side, side), backend, None, "portable", repeat)
+        times = _times(SPECS[name], (side, side), backend, None, ("native", "portable"), repeat)
+        native, portable = times["native"], times["portable"]
         rows.append({
             "backend": backend, "initializer": name, "side": side, "native": min(native), "portable": min(portable),
             "native_median": statistics.median(native), "portable_median": statistics.median(portable),
@@ -72,7 +79,7 @@ def thread_scaling(side: int, repeat: int, threads: tuple[int, ...] = (1, 2)) ->
     try:
         for count in threads:
             torch.set_num_threads(count)
-            seconds = min(_times(SPECS["he_normal"], (side, side), "torch", None, "portable", repeat))
+            seconds = best_time(SPECS["he_normal"], (side, side), "torch", None, "portable", repeat)
             rows.append({"backend": "torch", "initializer": "he_normal", "side": side, "threads": count, "seconds": seconds})
             print(f"  portable torch he_normal {side}² with {count} thread(s): {seconds * 1e3:.1f} ms", flush=True)
     finally:

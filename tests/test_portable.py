@@ -112,6 +112,47 @@ def test_ndtri_matches_scipy(dtype: str, tolerance: float) -> None:
     assert np.max(np.abs(z - reference) / np.maximum(np.abs(reference), 1e-300)) < tolerance
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("target_id", DATA_TARGETS)
+def test_ndtri_lower_half_is_the_same_formula(target_id: str, dtype: str) -> None:
+    """``lower_half=True`` (no side look-ups) gives the same bits for every ``p <= ½``, ``½`` itself included."""
+    from unit_init.portable.ndtri import ndtri
+
+    target = load(target_id)
+    backend = get_backend(target.backend)
+    smallest = 2.0**-54 if dtype == "float64" else 2.0**-25
+    p = np.concatenate([np.geomspace(smallest, 0.5, 30001), np.linspace(0.001, 0.5, 30001)]).astype(dtype)
+    device = backend.resolve_device(target.device)
+    try:
+        native = backend.dtype_on(dtype, device)
+    except ui.DTypeError as error:  # JAX without 64-bit mode
+        pytest.skip(str(error))
+    x = backend.xp.asarray(p, dtype=native, device=device)
+    general = target.array(ndtri(backend.xp, x, smallest=smallest))
+    shortcut = target.array(ndtri(backend.xp, x, smallest=smallest, lower_half=True))
+    np.testing.assert_array_equal(shortcut.view(f"u{p.itemsize}"), general.view(f"u{p.itemsize}"))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_truncated_probabilities_below_the_median_are_proven(dtype: str) -> None:
+    """The shortcut is taken only where the largest probability of either half stays at or below ½."""
+    from unit_init.portable.stream import _below_median, _phi
+
+    word = np.dtype(dtype).type
+    bits = 52 if dtype == "float64" else 23
+    largest_t = word((2.0 ** (bits + 1) - 1) / 2.0 ** (bits + 2))
+    for low, high in [(-2.0, 2.0), (-1.0, 3.0), (-3.0, 1.0), (-0.5, 0.5), (-2.0, 2.0 + 1e-6), (-1e-3, 2.0)]:
+        kept = word(_phi(high) - _phi(low))
+        largest = max(word(largest_t * kept) + word(_phi(low)), word(largest_t * kept) + word(_phi(-high)))
+        if _below_median(low, high, dtype):
+            assert largest <= 0.5, (low, high)
+        else:
+            assert low != -high, (low, high)  # symmetric bounds always qualify
+    assert _below_median(-2.0, 2.0, dtype)
+    assert not _below_median(-1.0, 3.0, dtype)
+    assert not _below_median(-3.0, 1.0, dtype)
+
+
 # --- the same values on every backend -------------------------------------------------
 
 

@@ -36,6 +36,7 @@ shape, which is only possible when the block is the whole array (see
 
 from __future__ import annotations
 
+import fractions
 import functools
 import hashlib
 import math
@@ -185,6 +186,30 @@ CHUNK: Final = 2**17
 (2¹⁶ counters for float32: measured best for torch, near best for NumPy); NumPy's are filled in parallel."""
 
 
+@functools.lru_cache(maxsize=256)
+def _below_median(low: float, high: float, dtype: str) -> bool:
+    """Whether every probability ``t·kept + Φ(low or −high)`` of a truncated normal on ``[low, high]`` is at most ½ in ``dtype``.
+
+    ``t < ½`` is the largest half-mass value (:func:`_half`); the sum is
+    checked rounded twice (product, then sum: NumPy and torch) and exactly
+    (a fused multiply-add rounds the exact value once), so :func:`ndtri`
+    may take every probability from its lower half on every backend. True
+    for symmetric bounds, whose halves meet at ½.
+    """
+    import numpy as np  # a scalar type that rounds as the arrays do
+
+    word = np.float64 if dtype == "float64" else np.float32
+    bits = 52 if dtype == "float64" else 23
+    largest_t = fractions.Fraction(2 * (1 << bits) - 1, 1 << (bits + 2))  # (2^bits − ½) · 2^−(bits+1)
+    kept = word(_phi(high) - _phi(low))
+    for start in (word(_phi(low)), word(_phi(-high))):
+        rounded_twice = word(word(largest_t) * kept) + start
+        exact = largest_t * fractions.Fraction(float(kept)) + fractions.Fraction(float(start))
+        if rounded_twice > 0.5 or exact > fractions.Fraction(1, 2):
+            return False
+    return True
+
+
 def _paired(block: Block) -> tuple[Block, int]:
     """The block of float32 counters covering ``block``, and the offset of ``block``'s first element in their words.
 
@@ -210,6 +235,7 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
     native = backend.dtype_on(dtype, device)
     double = dtype == "float64"
     low, high = bounds
+    lower_half = kind == "truncated_normal" and low < 0 < high and _below_median(low, high, dtype)
     check_addressable(block.shape)
 
     def kernel(k0: Any, k1: Any, draw: Any, *start: Any) -> Any:
@@ -240,7 +266,7 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
             upper = (1.0 + sign) * 0.5  # 1 on the upper side, 0 on the lower: exact products and sums
             t = t * kept + (below * (1.0 - upper) + above * upper)
             smallest = min(below, above) + smallest * kept
-        return -sign * ndtri(backend.xp, t, smallest=smallest)
+        return -sign * ndtri(backend.xp, t, smallest=smallest, lower_half=kind == "normal" or lower_half)
 
     return kernel
 
