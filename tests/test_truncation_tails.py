@@ -200,3 +200,23 @@ def test_the_check_rejects_broken_tail_samplers(sampler: Callable[..., np.ndarra
     low, high = interval
     with pytest.raises(AssertionError):
         check_sample(sampler(low, high, u), d.TruncatedGaussian(0.0, 1.0, low, high))
+
+
+@pytest.mark.parametrize("size", [4096, 1 << 20], ids=["oversampled", "redrawn"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_rejection_keeps_scaled_values_inside_the_grid_bounds_without_a_clip(dtype: str, size: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NumPy re-draws values outside the support's grid bounds after scaling: every value lies inside, and none was clipped there."""
+    clipped: list[object] = []
+    numpy = get_backend("numpy")
+    monkeypatch.setattr(type(numpy), "clip", lambda self, x, low, high: clipped.append((low, high)) or x.clip(low, high, out=x))
+    for mean, std, low, high in [(0.0, 0.0371, -2.0, 2.0), (0.3, 1.7, -1.0, 2.5), (-5.0, 1e-3, -3.0, 1.5)]:
+        law = d.TruncatedGaussian(mean, std, low, high)
+        first, last = entry.confinement(law, dtype)
+        assert entry.native_confinement(numpy, law, dtype) is None
+        x = ui.TruncatedNormal(mean=mean, stddev=std, lower=low, upper=high)((size,), seed=11, dtype=dtype, backend="numpy")
+        assert x.dtype == np.dtype(dtype)
+        assert first <= x.min()
+        assert x.max() <= last
+    assert clipped == []
+    bfloat16 = d.TruncatedGaussian(0.0, 0.0371, -2.0, 2.0)
+    assert entry.native_confinement(numpy, bfloat16, "bfloat16") == entry.confinement(bfloat16, "bfloat16")  # drawn in float32: clipped

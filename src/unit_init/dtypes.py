@@ -25,6 +25,7 @@ __all__ = [
     "FLOAT_DTYPES",
     "INTEGER_DTYPES",
     "canonical_dtype",
+    "grid_bounds",
     "integer_range",
     "is_complex",
     "is_float",
@@ -167,3 +168,28 @@ def largest_below(value: float, dtype: str) -> float:
     # One float64 step below ``value`` is above the next grid point of any
     # narrower dtype, so rounding it down lands exactly on that point.
     return largest_at_or_below(math.nextafter(value, -math.inf), dtype)
+
+
+@functools.lru_cache(maxsize=1024)
+def grid_bounds(support: tuple[float, float] | None, upper_open: bool, dtype: str) -> tuple[float, float] | None:
+    """The values of ``dtype`` a law's ``support`` keeps: its smallest and largest ones inside, or ``None`` where values are only cast (cached: every draw asks).
+
+    ``None`` for no support, a single point (which the cast rounds), the
+    whole line, or a complex dtype (a support is an interval of the real
+    line); an end beyond the finite range is met by every value.
+    :class:`~unit_init.DTypeError` where no value of ``dtype`` lies inside.
+
+    Examples
+    --------
+    >>> grid_bounds((-1.0, 1.0), True, "bfloat16"), grid_bounds((-math.inf, math.inf), False, "float32")
+    ((-1.0, 0.99609375), None)
+    """
+    if support is None or support[0] == support[1] or support == (-math.inf, math.inf) or is_complex(dtype):
+        return None
+    top = largest_finite(dtype)
+    low = max(smallest_at_or_above(support[0], dtype), -top)
+    high = min(largest_below(support[1], dtype) if upper_open else largest_at_or_below(support[1], dtype), top)
+    if low > high:
+        msg = f"no {dtype} value lies in the support [{low}, {high}]; use a wider dtype."
+        raise DTypeError(msg)
+    return low, high

@@ -12,28 +12,22 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from unit_init.dtypes import (
-    is_complex,
-    largest_at_or_below,
-    largest_below,
-    largest_finite,
-    smallest_at_or_above,
-    work_dtype,
-)
-from unit_init.errors import DTypeError
+from unit_init.dtypes import grid_bounds, work_dtype
 from unit_init.sampling import blocks
 from unit_init.sampling.laws import Draw, dispatch
 from unit_init.sampling.native import NativeStream
 from unit_init.sampling.streams import Stream
+from unit_init.sampling.truncation import rejects_outside_grid
 from unit_init.spec._checks import hashable
+from unit_init.spec.distributions import TruncatedGaussian
 
 if TYPE_CHECKING:
     from unit_init.backends.base import Backend
     from unit_init.spec.distributions import Distribution
 
-__all__ = ["confine", "confinement", "planned", "sample", "sample_from"]
+__all__ = ["confine", "confinement", "native_confinement", "planned", "sample", "sample_from"]
 
 
 def sample(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: str, device: Any, generator: Any) -> Any:
@@ -63,7 +57,7 @@ def planned(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: 
     warm call is the generator, this function and the backend's kernels.
     """
     sampler, work = dispatch(law), work_dtype(dtype)
-    bounds = confinement(law, dtype) if law.random else None
+    bounds = native_confinement(backend, law, dtype)
     blocked = law.iid and math.prod(shape) >= blocks.PARALLEL_MIN
     compiling = law.random and backend.compiles and hashable((backend, law, shape, dtype, device))
     compiled_for: dict[type, Callable[[Any], Any] | None] = {}
@@ -92,10 +86,18 @@ def planned(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: 
     return run
 
 
-def sample_from(stream: Stream, law: Distribution, shape: tuple[int, ...], dtype: str) -> Any:
-    """``law`` drawn for ``shape`` from ``stream``: its sampler in the work dtype, then :func:`confine` (random laws only)."""
+def sample_from(
+    stream: Stream, law: Distribution, shape: tuple[int, ...], dtype: str, bounds: tuple[float, float] | Literal["law"] | None = "law"
+) -> Any:
+    """``law`` drawn for ``shape`` from ``stream``: its sampler in the work dtype, then clipped to ``bounds`` and cast (random laws only).
+
+    ``bounds`` defaults to the law's :func:`confinement` (:func:`confine`);
+    a native draw passes its :func:`native_confinement`.
+    """
     values = dispatch(law)(law, Draw(stream.backend, shape, dtype, work_dtype(dtype), stream.device, stream))
-    return confine(stream.backend, values, law, dtype) if law.random else values
+    if not law.random:
+        return values
+    return _clipped_and_cast(stream.backend, values, confinement(law, dtype) if bounds == "law" else bounds, dtype)
 
 
 def confine(backend: Backend, values: Any, law: Distribution, dtype: str) -> Any:
@@ -119,38 +121,35 @@ def _clipped_and_cast(backend: Backend, values: Any, bounds: tuple[float, float]
 
 
 def confinement(law: Distribution, dtype: str) -> tuple[float, float] | None:
-    """The bounds :func:`confine` clips ``law``'s values to in ``dtype`` (``None``: only cast)."""
+    """The bounds :func:`confine` clips ``law``'s values to in ``dtype`` (``None``: only cast): :func:`~unit_init.dtypes.grid_bounds` of its support."""
     support = law.support
-    return (_grid_bounds if type(support) is tuple else _grid_bounds.__wrapped__)(support, law.upper_open, dtype)
+    return (grid_bounds if type(support) is tuple else grid_bounds.__wrapped__)(support, law.upper_open, dtype)
 
 
-@functools.lru_cache(maxsize=1024)
-def _grid_bounds(support: tuple[float, float] | None, upper_open: bool, dtype: str) -> tuple[float, float] | None:
-    """The bounds :func:`confine` clips to: ``support`` on ``dtype``'s grid, or ``None`` where values are only cast (cached: every draw asks).
+def native_confinement(backend: Backend, law: Distribution, dtype: str) -> tuple[float, float] | None:
+    """:func:`confinement` for a draw from ``backend``'s native generator: ``None`` also where its sampler keeps only values inside.
 
-    Examples
-    --------
-    >>> _grid_bounds((-1.0, 1.0), True, "bfloat16"), _grid_bounds((-math.inf, math.inf), False, "float32")
-    ((-1.0, 0.99609375), None)
+    A truncated normal re-drawn by rejection keeps the values that lie inside
+    the bounds after scaling, in the output dtype itself
+    (:func:`~unit_init.sampling.truncation.rejects_outside_grid`): clipping
+    them would change nothing. The bounds are still computed, so a dtype
+    with no value inside the support is refused before any work.
     """
-    if support is None or support[0] == support[1] or support == (-math.inf, math.inf) or is_complex(dtype):
+    if not law.random:
         return None
-    top = largest_finite(dtype)  # an end beyond the finite range is met by every value (and no backend clips to it)
-    low = max(smallest_at_or_above(support[0], dtype), -top)
-    high = min(largest_below(support[1], dtype) if upper_open else largest_at_or_below(support[1], dtype), top)
-    if low > high:
-        msg = f"no {dtype} value lies in the support [{low}, {high}]; use a wider dtype."
-        raise DTypeError(msg)
-    return low, high
+    bounds = confinement(law, dtype)
+    if isinstance(law, TruncatedGaussian) and rejects_outside_grid(backend, law, dtype):
+        return None
+    return bounds
 
 
 def _by_block(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: str, device: Any, streams: list[Any]) -> Any:
     """Block ``i`` of the flat result is ``law`` sampled from ``streams[i]``, written in place, blocks filled in parallel."""
-    size = math.prod(shape)
+    size, bounds = math.prod(shape), native_confinement(backend, law, dtype)
     out = backend.xp.empty((size,), dtype=backend.dtype_on(dtype, device), device=device)
 
     def fill(index: int, block: slice) -> None:
-        out[block] = sample_from(NativeStream(backend, streams[index], device), law, (block.stop - block.start,), dtype)
+        out[block] = sample_from(NativeStream(backend, streams[index], device), law, (block.stop - block.start,), dtype, bounds)
 
     blocks.for_each_block(size, fill, blocks.cpu_count())
     return backend.xp.reshape(out, shape)

@@ -30,12 +30,14 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from unit_init.dtypes import largest_below, largest_finite
+from unit_init.dtypes import grid_bounds, largest_below, largest_finite, work_dtype
 from unit_init.portable.ndtri import quantile
-from unit_init.spec.distributions import normal_mass, normal_tail
+from unit_init.spec.distributions import NORMAL_REACH, normal_mass, normal_tail
 
 if TYPE_CHECKING:
+    from unit_init.backends.base import Backend
     from unit_init.sampling.streams import GeneratorStream
+    from unit_init.spec.distributions import TruncatedGaussian
 
 __all__ = [
     "METHODS",
@@ -47,6 +49,7 @@ __all__ = [
     "erf_resolves",
     "outside",
     "redraw_rejected",
+    "rejects_outside_grid",
     "straddles_zero",
     "truncated_normal",
 ]
@@ -134,7 +137,42 @@ def _native(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high:
 
 
 def _rejection(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
-    return stream.backend.affine(_standard(stream, shape, dtype, low, high, by_rejection), std, mean)
+    if _redraws(low, high):
+        return by_rejection(stream, shape, dtype, low, high, mean, std)
+    return stream.backend.affine(_standard(stream, shape, dtype, low, high, by_quantile), std, mean)
+
+
+def _redraws(low: float, high: float) -> bool:
+    """Whether the ``"rejection"`` row re-draws ``[low, high]``: finite bounds across 0 keeping :data:`MIN_REDRAW_MASS`."""
+    return straddles_zero(low, high) and _mass(low, high) >= MIN_REDRAW_MASS
+
+
+def rejects_outside_grid(backend: Backend, law: TruncatedGaussian, dtype: str) -> bool:
+    """Whether ``backend``'s native draw of ``law`` in ``dtype`` keeps only values inside its support's grid bounds.
+
+    True where it re-draws (the ``"rejection"`` row, :func:`by_rejection`)
+    scaled values (:func:`_scaled_bounds`) in ``dtype`` itself (float32,
+    float64): every kept value lies in the bounds the sampling entry would
+    clip to, so it does not clip.
+    """
+    return (
+        backend.truncation == "rejection"
+        and work_dtype(dtype) == dtype
+        and _redraws(law.low, law.high)
+        and _scaled_bounds(law.low, law.high, law.mean, law.std, dtype) is not None
+    )
+
+
+def _scaled_bounds(low: float, high: float, mean: float, std: float, dtype: str) -> tuple[float, float] | None:
+    """The grid bounds of ``[mean + low·std, mean + high·std]`` in ``dtype``, where scaled candidates stay finite; else ``None``.
+
+    A re-drawn candidate may lie far outside the bounds: scaled, it must not
+    overflow (``|mean| + std·NORMAL_REACH`` within the finite range), or it
+    is rejected in units of ``std`` and scaled after.
+    """
+    if abs(mean) + std * NORMAL_REACH > largest_finite(dtype):
+        return None
+    return grid_bounds((mean + low * std, mean + high * std), False, dtype)
 
 
 def _host(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
@@ -209,39 +247,46 @@ def by_quantile(stream: GeneratorStream, shape: Shape, dtype: str, low: float, h
     return quantile(backend.xp, centered, log_tail, span=span, smallest=min(below, above))
 
 
-def by_rejection(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float) -> Any:
-    """``Z`` on ``[low, high]`` by re-drawing rejected values, never clamping; by :func:`by_quantile` below :data:`MIN_REDRAW_MASS`.
+def by_rejection(
+    stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float = 0.0, std: float = 1.0
+) -> Any:
+    """``mean + std·Z`` on ``[low, high]`` (in units of ``std``) by re-drawing rejected values, never clamping.
 
-    Backends with mutable arrays (``mutable = True``) draw small arrays (up
-    to :data:`OVERSAMPLE_MAX` elements) in one oversampled draw whose first
-    accepted values are kept — a handful of operations, where a re-draw would
-    cost several more — and large ones by re-drawing only the rejected
-    elements, in place (:func:`redraw_rejected`: about 1.05 normal draws for
-    ±2σ, no extra memory). Others replace rejected values with ``where``
-    from fresh full-size draws.
+    For intervals across 0 keeping at least :data:`MIN_REDRAW_MASS` of the
+    mass. Values are drawn scaled and kept where they lie within the
+    support's grid bounds in ``dtype`` (:func:`~unit_init.dtypes.grid_bounds`
+    of ``[mean + low·std, mean + high·std]``), so a kept value never lies
+    outside by rounding and needs no clip. Backends with mutable arrays
+    (``mutable = True``) draw small arrays (up to :data:`OVERSAMPLE_MAX`
+    elements) in one oversampled draw whose first accepted values are kept
+    — a handful of operations, where a re-draw would cost several more —
+    and large ones by re-drawing only the rejected elements, in place
+    (:func:`redraw_rejected`: about 1.05 normal draws for ±2σ, no extra
+    memory). Others replace rejected values with ``where`` from fresh
+    full-size draws.
     """
-    if _mass(low, high) < MIN_REDRAW_MASS:
-        return by_quantile(stream, shape, dtype, low, high)
-    # A bound beyond the work dtype's range is met by every finite value; compared as it is, NumPy would
-    # first cast it to the dtype (an overflow warning).
-    top = largest_finite(dtype)
-    low, high = max(low, -top), min(high, top)
+    bounds = _scaled_bounds(low, high, mean, std, dtype)
+    if bounds is None:  # rejected in units of std (bounds beyond the finite range are met by every value), scaled after
+        top = largest_finite(dtype)
+        z = by_rejection(stream, shape, dtype, max(low, -top), min(high, top))
+        return stream.backend.affine(z, std, mean)
+    first, last = bounds
     xp = stream.backend.xp
     size = math.prod(shape)
     if stream.backend.mutable and size <= OVERSAMPLE_MAX:
-        candidates = stream.normal((_oversampled(size, low, high),), dtype)
-        kept = candidates[_inside(candidates, low, high)]
+        candidates = stream.normal((_oversampled(size, low, high),), dtype, mean, std)
+        kept = candidates[_inside(candidates, first, last)]
         if kept.shape[0] >= size:  # rarely short (< 1e-9 for ±2σ); then re-drawn below
             return xp.reshape(kept[:size], shape)
-    z = stream.normal(shape, dtype)
+    x = stream.normal(shape, dtype, mean, std)
     if stream.backend.mutable:
-        redraw_rejected(xp, xp.reshape(z, (-1,)), low, high, lambda n: stream.normal((n,), dtype))
-        return z
+        redraw_rejected(xp, xp.reshape(x, (-1,)), low, high, first, last, lambda n: stream.normal((n,), dtype, mean, std))
+        return x
     while True:
-        rejected = outside(z, low, high)
+        rejected = outside(x, first, last)
         if not bool(xp.any(rejected)):
-            return z
-        z = xp.where(rejected, stream.normal(shape, dtype), z)
+            return x
+        x = xp.where(rejected, stream.normal(shape, dtype, mean, std), x)
 
 
 def outside(x: Any, low: float, high: float) -> Any:
@@ -266,18 +311,21 @@ def _oversampled(wanted: int, low: float, high: float) -> int:
     return wanted + int(expected + 7 * math.sqrt(expected / (1 - rejected_share)) + 16)
 
 
-def redraw_rejected(xp: Any, flat: Any, low: float, high: float, draw: Callable[[int], Any]) -> None:
-    """Re-draw, in place, the elements of the 1-D array ``flat`` outside ``[low, high]``; ``draw(n)`` gives n fresh values.
+def redraw_rejected(xp: Any, flat: Any, low: float, high: float, first: float, last: float, draw: Callable[[int], Any]) -> None:
+    """Re-draw, in place, the elements of the 1-D array ``flat`` outside ``[first, last]``; ``draw(n)`` gives n fresh values.
+
+    ``[first, last]`` are the values ``[low, high]`` (in units of std) keep,
+    which size the over-sampling.
 
     Only the rejected elements are drawn again (4.55 % of them for ±2σ), from
     one oversampled draw whose accepted values replace them in order (a
     second round is needed with probability < 1e-9 for ±2σ), so the cost is about
     1.05 normal draws plus one pass to find the rejected.
     """
-    rejected = xp.nonzero(outside(flat, low, high))[0]
+    rejected = xp.nonzero(outside(flat, first, last))[0]
     while rejected.shape[0]:
         wanted = int(rejected.shape[0])
         candidates = draw(_oversampled(wanted, low, high))
-        fresh = candidates[_inside(candidates, low, high)][:wanted]
+        fresh = candidates[_inside(candidates, first, last)][:wanted]
         flat[rejected[: fresh.shape[0]]] = fresh
         rejected = rejected[fresh.shape[0] :]
