@@ -279,10 +279,14 @@ def test_region_as_offset_and_shape() -> None:
 
 
 def test_large_block_is_filled_in_chunks_exactly() -> None:
-    """NumPy and torch fill blocks above 2^15 elements chunk by chunk; the values do not depend on it."""
-    whole = portable("numpy", ui.HeNormal(), (300, 700), seed=2)
-    np.testing.assert_array_equal(portable("numpy", ui.HeNormal(), (300, 700), seed=2, region=(slice(1, 299),)), whole[1:299])
-    assert scaled_error(portable("torch:cpu", ui.HeNormal(), (300, 700), seed=2), whole) <= 1e-6
+    """NumPy and torch fill blocks above ``CHUNK`` elements chunk by chunk; the values do not depend on it."""
+    from unit_init.portable.stream import CHUNK
+
+    shape = (600, 700)
+    assert math.prod(shape) > CHUNK
+    whole = portable("numpy", ui.HeNormal(), shape, seed=2)
+    np.testing.assert_array_equal(portable("numpy", ui.HeNormal(), shape, seed=2, region=(slice(1, 599),)), whole[1:599])
+    assert scaled_error(portable("torch:cpu", ui.HeNormal(), shape, seed=2), whole) <= 1e-6
 
 
 def test_chunked_values_do_not_depend_on_the_thread_count(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -290,7 +294,8 @@ def test_chunked_values_do_not_depend_on_the_thread_count(monkeypatch: pytest.Mo
     are the same for 1 and 3 pool threads (NumPy) and for 1 and 2 torch threads (torch, within 1e-6 of NumPy's)."""
     from unit_init.portable import stream
 
-    shape = (700, 900)  # 5 chunks
+    shape = (700, 900)
+    assert math.prod(shape) > 2 * stream.CHUNK  # several chunks
     reference = {name: portable("numpy", spec, shape, seed=3) for name, spec in NORMAL.items()}
     for threads in (1, 3):
         monkeypatch.setattr(stream, "cpu_count", lambda threads=threads: threads)
@@ -376,9 +381,11 @@ def test_tensorflow_portable_kernel_falls_back_to_a_graph_without_xla(monkeypatc
 def test_float32_pairs_straddle_chunks_and_odd_starts() -> None:
     """float32 takes two elements per Threefry counter along the last axis; odd block starts, odd lengths and
     chunk edges inside a long last axis pick the same words."""
-    shape = (3, 2**18 + 3)  # last axis longer than a chunk, odd
+    from unit_init.portable.stream import CHUNK
+
+    shape = (3, CHUNK + 3)  # last axis longer than a chunk, odd
     whole = portable("numpy", ui.HeUniform(), shape, seed=4)
-    for region in [(slice(None), slice(1, 2**18 + 2)), (slice(1, 2), slice(2**17 - 1, 2**17 + 6)), (slice(2, 3), slice(-1, None))]:
+    for region in [(slice(None), slice(1, CHUNK + 2)), (slice(1, 2), slice(CHUNK // 2 - 1, CHUNK // 2 + 6)), (slice(2, 3), slice(-1, None))]:
         np.testing.assert_array_equal(portable("numpy", ui.HeUniform(), shape, seed=4, region=region), whole[region])
     np.testing.assert_array_equal(portable("torch:cpu", ui.HeUniform(), shape, seed=4), whole)
     assert portable("numpy", ui.HeUniform(), (), seed=4).shape == ()
