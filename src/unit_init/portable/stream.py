@@ -145,22 +145,27 @@ def _unit(words: Words, x0: Any, x1: Any, float_dtype: Any, double: bool) -> Any
 
 
 def _half(words: Words, x0: Any, x1: Any, float_dtype: Any, double: bool) -> tuple[Any, Any]:
-    """``(sign, t)``: sign ``±1`` from the top bit, ``t`` in ``(0, ½)`` from the next 23 or 52 bits, exactly."""
-    sign = 1.0 - 2.0 * words.to_float(words.shr(x0, 31), float_dtype)
+    """``(lower, t)``: ``lower`` the top bit as a float (1: the lower side), ``t`` in ``(0, ½)`` from the next 23 or 52 bits, exactly.
+
+    The side stays a float 0 or 1, so every use of it is an exact product or
+    sum (a boolean mask would take a ``where``, several times slower on
+    random masks in NumPy and torch).
+    """
+    lower = words.to_float(words.shr(x0, 31), float_dtype)
     if not double:
         t = words.to_float(words.mask(words.ishr(x0, 8), 23), float_dtype)
         t += 0.5
         t *= 2.0**-24
-        return sign, t
+        return lower, t
     high = words.to_float(words.mask(x0, 31), float_dtype) * 2.0**21
-    return sign, (high + words.to_float(words.shr(x1, 11), float_dtype) + 0.5) * 2.0**-53
+    return lower, (high + words.to_float(words.shr(x1, 11), float_dtype) + 0.5) * 2.0**-53
 
 
-def _one_sided(xp: Any, sign: Any, t: Any, low: float, high: float) -> Any:
+def _one_sided(xp: Any, lower: Any, t: Any, low: float, high: float) -> Any:
     """A truncated normal on ``[low, high]`` not containing 0 inside, in log space (far tails such as ``[30, ∞)`` included).
 
     Mirrored to ``low >= 0`` if needed. ``s = t`` (lower half of the mass,
-    sign −) or ``1 − t`` (upper half), exact; with ``Q = 1 − Φ``,
+    ``lower`` 1) or ``1 − t`` (upper half), exact; with ``Q = 1 − Φ``,
     ``m = Q(low) − Q(high)`` and ``Q(z) = Q(low)·(1 − s·m/Q(low))``,
     ``z = Φ⁻¹`` of it from ``Φ(z) − ½ = ½ − Q(low) + s·m`` and
     ``log Q(z) = log Q(low) + log(1 − s·m/Q(low))``
@@ -168,10 +173,9 @@ def _one_sided(xp: Any, sign: Any, t: Any, low: float, high: float) -> Any:
     that underflows.
     """
     if high <= 0:
-        return -_one_sided(xp, sign, t, -high, -low)
+        return -_one_sided(xp, lower, t, -high, -low)
     tail_low, mass = normal_tail(low), normal_mass(low, high)
-    upper = (1.0 + sign) * 0.5
-    s = upper + (1.0 - 2.0 * upper) * t
+    s = (1.0 - lower) + (2.0 * lower - 1.0) * t  # t, or 1 − t rounded once
     centered = s * mass + (0.5 - tail_low)
     log_tail = xp.log(1.0 - s * (mass / tail_low)) + math.log(tail_low)
     return quantile(xp, centered, log_tail, span=(0.5 - tail_low, 0.5 - tail_low + mass), smallest=normal_tail(high))
@@ -259,16 +263,17 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
     def _values(words: Words, x0: Any, x1: Any) -> Any:
         if kind == "uniform":
             return _unit(words, x0, x1, native, double)
-        sign, t = _half(words, x0, x1, native, double)
+        lower, t = _half(words, x0, x1, native, double)
         smallest = 2.0 ** (-54 if double else -25)
         if kind == "truncated_normal" and not low < 0 < high:
-            return _one_sided(backend.xp, sign, t, low, high)
+            return _one_sided(backend.xp, lower, t, low, high)
         if kind == "truncated_normal":
             below, above, kept = _phi(low), _phi(-high), _phi(high) - _phi(low)
-            upper = (1.0 + sign) * 0.5  # 1 on the upper side, 0 on the lower: exact products and sums
-            t = t * kept + (below * (1.0 - upper) + above * upper)
+            t *= kept
+            t += below * lower + above * (1.0 - lower)  # Φ(low) on the lower side, Φ(−high) on the upper: exact
             smallest = min(below, above) + smallest * kept
-        return -sign * ndtri(backend.xp, t, smallest=smallest, lower_half=kind == "normal" or lower_half)
+        side = 2.0 * lower - 1.0  # ±1: Φ⁻¹(t) on the lower side, −Φ⁻¹(t) on the upper
+        return side * ndtri(backend.xp, t, smallest=smallest, lower_half=kind == "normal" or lower_half)
 
     return kernel
 
