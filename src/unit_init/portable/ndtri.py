@@ -165,4 +165,13 @@ def _from_parts(
     outer = -outer if negative else xp.where(q < 0, -outer, outer)
     if not central:
         return outer
+    if negative and table is _PPND7 and not far:
+        # Both ranges are finite for every q in [−½, 0] (PPND7's denominators stay above 0.11 and 0.5 there), so the
+        # range is picked by exact products with a 0/1 float: the same bits as ``where``, which costs several
+        # multiplies on a mask of mixed values (NumPy, torch). inner·1 + outer·0 = inner (never −0), inner·0 + outer = outer.
+        central_share = xp.astype(q >= -_SPLIT, q.dtype)
+        inner *= central_share
+        outer *= 1.0 - central_share
+        inner += outer
+        return inner
     return xp.where((q >= -_SPLIT) if negative else (xp.abs(q) <= _SPLIT), inner, outer)
