@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from unit_init.dtypes import grid_bounds, work_dtype
 from unit_init.sampling import blocks
@@ -73,7 +73,7 @@ def planned(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: 
         if blocked:
             streams = backend.block_streams(generator, blocks.block_count(math.prod(shape)), device)
             if streams is not None:
-                return _by_block(backend, law, shape, dtype, device, streams)
+                return _by_block(backend, law, shape, dtype, device, streams, bounds)
         if compiling:
             kind = type(generator)
             if kind not in compiled_for:
@@ -86,18 +86,15 @@ def planned(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: 
     return run
 
 
-def sample_from(
-    stream: Stream, law: Distribution, shape: tuple[int, ...], dtype: str, bounds: tuple[float, float] | Literal["law"] | None = "law"
-) -> Any:
-    """``law`` drawn for ``shape`` from ``stream``: its sampler in the work dtype, then clipped to ``bounds`` and cast (random laws only).
+def sample_from(stream: Stream, law: Distribution, shape: tuple[int, ...], dtype: str) -> Any:
+    """``law`` drawn for ``shape`` from ``stream``: its sampler in the work dtype, then :func:`confine` (random laws only)."""
+    values = _sampled(stream, law, shape, dtype)
+    return confine(stream.backend, values, law, dtype) if law.random else values
 
-    ``bounds`` defaults to the law's :func:`confinement` (:func:`confine`);
-    a native draw passes its :func:`native_confinement`.
-    """
-    values = dispatch(law)(law, Draw(stream.backend, shape, dtype, work_dtype(dtype), stream.device, stream))
-    if not law.random:
-        return values
-    return _clipped_and_cast(stream.backend, values, confinement(law, dtype) if bounds == "law" else bounds, dtype)
+
+def _sampled(stream: Stream, law: Distribution, shape: tuple[int, ...], dtype: str) -> Any:
+    """``law``'s sampler run for ``shape`` on ``stream``: a random law's values in the work dtype, not yet confined."""
+    return dispatch(law)(law, Draw(stream.backend, shape, dtype, work_dtype(dtype), stream.device, stream))
 
 
 def confine(backend: Backend, values: Any, law: Distribution, dtype: str) -> Any:
@@ -143,13 +140,16 @@ def native_confinement(backend: Backend, law: Distribution, dtype: str) -> tuple
     return bounds
 
 
-def _by_block(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: str, device: Any, streams: list[Any]) -> Any:
-    """Block ``i`` of the flat result is ``law`` sampled from ``streams[i]``, written in place, blocks filled in parallel."""
-    size, bounds = math.prod(shape), native_confinement(backend, law, dtype)
+def _by_block(
+    backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: str, device: Any, streams: list[Any], bounds: tuple[float, float] | None
+) -> Any:
+    """Block ``i`` of the flat result is the i.i.d. ``law`` sampled from ``streams[i]`` and clipped to the plan's ``bounds``, written in place, blocks filled in parallel."""
+    size = math.prod(shape)
     out = backend.xp.empty((size,), dtype=backend.dtype_on(dtype, device), device=device)
 
     def fill(index: int, block: slice) -> None:
-        out[block] = sample_from(NativeStream(backend, streams[index], device), law, (block.stop - block.start,), dtype, bounds)
+        values = _sampled(NativeStream(backend, streams[index], device), law, (block.stop - block.start,), dtype)
+        out[block] = _clipped_and_cast(backend, values, bounds, dtype)
 
     blocks.for_each_block(size, fill, blocks.cpu_count())
     return backend.xp.reshape(out, shape)
@@ -159,10 +159,11 @@ def _by_block(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype
 def _compiled(
     backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: str, device: Any, kind: type
 ) -> Callable[[Any], Any] | None:
-    """The backend's compiled ``generator -> values`` for this draw (cached: traced once), or ``None``."""
+    """The backend's compiled ``generator -> values`` for this random draw (cached: traced once), or ``None``."""
+    bounds = native_confinement(backend, law, dtype)
 
     def run(generator: Any) -> Any:
-        return sample_from(NativeStream(backend, generator, device), law, shape, dtype)
+        return _clipped_and_cast(backend, _sampled(NativeStream(backend, generator, device), law, shape, dtype), bounds, dtype)
 
     return backend.compile_sampler(run, kind, device)
 
