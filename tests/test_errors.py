@@ -68,7 +68,7 @@ def test_dtypes() -> None:
 @pytest.mark.parametrize(
     ("factory", "match"),
     [
-        (lambda: ui.VarianceScaling(scale=0), "scale=0 must be > 0"),
+        (lambda: ui.VarianceScaling(scale=0), "Argument `scale` must be positive float. Received: scale=0"),
         (lambda: ui.VarianceScaling(scale=-1.0), "scale"),
         (lambda: ui.VarianceScaling(scale=math.nan), "scale=nan"),
         (lambda: ui.VarianceScaling(mode="fan_inn"), "Did you mean 'fan_in'"),

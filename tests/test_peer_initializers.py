@@ -24,7 +24,7 @@ import unit_init as ui
 from unit_init import functions
 from unit_init.errors import DTypeError, ParameterError, ShapeError
 from unit_init.spec.peers import PEERS, STFT, ConvolutionOrthogonal, DeltaOrthogonal, UniformScaling
-from unit_init.spec.signal import WINDOWS, window_values
+from unit_init.spec.windows import WINDOWS, window_values
 
 BACKENDS = ("numpy", "torch", "jax", "tensorflow")
 ALPHA = 1e-3
@@ -129,6 +129,14 @@ STFT_CASES = [
     ((64, 1, 33), {"window": None, "side": "imag"}),
     ((1, 1, 2), {}),
     ((256, 1, 257), {"periodic": True}),
+    ((33, 1, 9), {"window": "tukey", "side": "imag"}),
+    ((32, 1, 9), {"window": "taylor", "periodic": True, "scaling": "spectrum"}),
+    ((21, 1, 6), {"window": "flattop"}),
+    ((20, 1, 6), {"window": "lanczos", "periodic": True}),
+    ((19, 1, 5), {"window": "parzen", "scaling": None}),
+    ((18, 1, 5), {"window": "bohman_periodic"}),
+    ((17, 1, 5), {"window": "tri", "side": "imag"}),
+    ((8, 1, 5), {"window": [0.5, 1.0, 2.0, 4.0, -1.0, 0.0, 3.0, 1.5], "scaling": "spectrum"}),
 ]
 
 
@@ -159,10 +167,24 @@ def test_stft_on_every_backend_and_layout(backend: str) -> None:
 
 def test_stft_windows_are_scipys() -> None:
     signal = pytest.importorskip("scipy.signal")
-    for name in WINDOWS:
-        for length in (1, 2, 7, 16):
+    for name in (*WINDOWS, "han", "tri", "poisson", "sinc", "taylorwin", "rect"):
+        for length in (1, 2, 3, 4, 7, 16, 31):
             for periodic in (False, True):
                 np.testing.assert_allclose(window_values(name, length, periodic=periodic), signal.get_window(name, length, periodic), atol=1e-15)
+    for suffix in ("_symmetric", "_periodic"):  # the form the name chooses wins over the flag
+        np.testing.assert_allclose(window_values(f"tukey{suffix}", 9, periodic=suffix == "_symmetric"), signal.get_window(f"tukey{suffix}", 9), atol=1e-15)
+
+
+def test_stft_takes_window_values_as_keras_does() -> None:
+    given = STFT(window=np.array([1.0, 2.0, 3.0, 4.0]), scaling=None)
+    assert given.window == (1.0, 2.0, 3.0, 4.0)
+    assert given == STFT(window=[1, 2, 3, 4], scaling=None)
+    assert ui.deserialize(ui.serialize(given)) == given
+    assert np.array_equal(_draw(given, (4, 1, 2), "numpy", dtype="float64")[:, 0, 0], [1.0, 2.0, 3.0, 4.0])  # f = 0: the window itself
+    with pytest.raises(ShapeError, match=r"4 values.*5 taps"):
+        given((5, 1, 2))
+    with pytest.raises(ParameterError, match="needs parameters"):
+        STFT(window="kaiser")
 
 
 def test_stft_errors_and_keras_configs() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from unit_init.errors import ArgumentError, check_keywords
@@ -234,7 +234,7 @@ def stft(
     shape: ShapeLike,
     *,
     side: Side = "real",
-    window: str | None = "hann",
+    window: str | Sequence[float] | None = "hann",
     scaling: Scaling | None = "density",
     periodic: bool = False,
     **options: Unpack[CallOptions],

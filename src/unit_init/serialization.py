@@ -51,7 +51,10 @@ NAMED: Final[Mapping[str, type[Initializer]]] = MappingProxyType(_NAMED)
 _SPECS: dict[str, type[Initializer]] = {cls.__name__: cls for cls in _NAMED.values()}
 _SPECS["Composed"] = Composed
 _SPECS["ConstantArray"] = ConstantArray
-_ALIASES: Final = {"OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity}
+_ALIASES: Final[dict[str, type[Initializer]]] = {  # Keras's other names (keras.initializers.get takes them)
+    "OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity, "STFTInitializer": PEERS["stft"],
+    "normal": CATALOGUE["random_normal"], "uniform": CATALOGUE["random_uniform"], "zero": CATALOGUE["zeros"], "one": CATALOGUE["ones"],
+}
 _RULES: Final[dict[str, type[Any]]] = {"FanScaled": FanScaled, "FixedVariance": FixedVariance}
 # Keys Keras writes beside class_name/config; their values are checked, never used to import.
 _KERAS_MODULES: Final = (None, "keras.initializers", "keras.src.initializers", "keras.src.initializers.random_initializers", "keras.src.initializers.constant_initializers")
@@ -89,7 +92,7 @@ def _encode(value: Any) -> Any:
         return {"class_name": type(value).__name__, "config": dataclasses.asdict(value)}
     if value is None or isinstance(value, (bool, int, str)):
         return value
-    if isinstance(value, tuple):  # an array value (ConstantArray), as nested lists
+    if isinstance(value, tuple):  # an array field's value (Initializer.array_fields), as nested lists
         return [_encode(item) for item in value]
     if isinstance(value, float) and math.isfinite(value):
         return value
@@ -203,10 +206,10 @@ def _check_value(key: str, value: Any) -> Any:
 
 
 def _decode_field(cls: type[Initializer], key: str, value: Any) -> Any:
-    """A Composed's rule, a ConstantArray's nested lists (bounded by :func:`check_config`, checked by the spec), or a JSON scalar."""
+    """A Composed's rule, the nested lists of an array field (bounded by :func:`check_config`, checked by the spec), or a JSON scalar."""
     if issubclass(cls, Composed) and key == "rule":
         return _decode_rule(value)
-    if cls is ConstantArray and key == "value" and isinstance(value, list):
+    if key in cls.array_fields and isinstance(value, list):
         return value
     return _check_value(key, value)
 

@@ -15,7 +15,8 @@ What still runs against Keras itself (the shim cannot sensibly stand in):
   Keras's ``TestCase`` (``run_class_serialization_test``) are Keras's: they are the
   machinery the adapter must work with.
 
-The tests marked expected-different are in ``EXPECTED_DIFFERENT`` below, each with its reason.
+A test that must fail against unit_init.keras would be listed in ``EXPECTED_DIFFERENT`` below, with its reason
+(a strict xfail); none is.
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ from typing import Any
 
 import pytest
 
-from unit_init.errors import ParameterError
-
 _LOADER = "test_keras_own.py"
 _MISSING = next((name for name in ("keras", "scipy") if importlib.util.find_spec(name) is None), None)
 
@@ -37,23 +36,9 @@ if _MISSING is None:
 
 collect_ignore = ["keras_shim.py"] if _MISSING is not None else []
 
-_MESSAGE = (
-    "the same ValueError (a unit_init ParameterError) is raised at construction, naming the argument and the value "
-    "received; the test matches Keras's own wording ({!r}). test_parity.py checks the type and the argument."
-)
-
-# "<Class>::<test>" in test_keras_own.py -> (reason, the exception the test fails with)
-EXPECTED_DIFFERENT: dict[str, tuple[str, type[BaseException]]] = {
-    "RandomInitializersTest::test_variance_scaling_invalid_scale": (_MESSAGE.format("Argument `scale` must be positive float."), AssertionError),
-    "RandomInitializersTest::test_variance_scaling_invalid_mode": (_MESSAGE.format("Invalid `mode` argument:"), AssertionError),
-    "RandomInitializersTest::test_variance_scaling_invalid_distribution": (_MESSAGE.format("Invalid `distribution` argument:"), AssertionError),
-    "ConstantInitializersTest::test_stft_initializer": (
-        "unit_init.STFT takes the windows 'boxcar', 'bartlett', 'hann', 'hamming', 'blackman', 'nuttall' and "
-        "'blackmanharris' by name; Keras also takes any scipy.signal.get_window name ('tukey' here) and a list of "
-        "window values, which unit_init refuses with a ParameterError. test_parity.py runs the test's other cases.",
-        ParameterError,
-    ),
-}
+# "<Class>::<test>" in test_keras_own.py -> (reason, the exception the test fails with); none at present: every test of
+# Keras's own initializer files passes against unit_init.keras.
+EXPECTED_DIFFERENT: dict[str, tuple[str, type[BaseException]]] = {}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[Any]) -> None:

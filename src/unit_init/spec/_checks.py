@@ -31,15 +31,16 @@ def squarable(name: str, value: Any) -> float:
     return number
 
 
-def choice(name: str, value: Any, accepted: tuple[str, ...], note: str = "") -> str:
+def choice(name: str, value: Any, accepted: tuple[str, ...], note: str = "", *, lead: str = "") -> str:
     """``value`` if it is one of the names ``accepted``; else :class:`ParameterError` naming them (and the closest).
 
     Anything but a ``str`` is refused before it is compared (an array's ``in`` would be ambiguous).
+    ``lead`` opens the message (a peer library's own words, which its tests match).
     """
     if isinstance(value, str) and value in accepted:
         return value
     hint = closest(value, accepted) if isinstance(value, str) else ""
-    msg = f"{name}={abbreviate(value)} is not known; accepted: {', '.join(map(repr, accepted))}{note}.{hint}"
+    msg = f"{lead}{name}={abbreviate(value)} is not known; accepted: {', '.join(map(repr, accepted))}{note}.{hint}"
     raise ParameterError(msg)
 
 

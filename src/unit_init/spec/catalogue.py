@@ -16,10 +16,10 @@ from typing import ClassVar, Final, Literal
 
 from unit_init.errors import ParameterError, abbreviate, closest
 from unit_init.spec import distributions as d
-from unit_init.spec._checks import bound, finite, non_negative, positive
+from unit_init.spec._checks import bound, choice, finite, non_negative, positive
 from unit_init.spec.fans import LayoutLike, ShapeLike, compute_fans, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer
-from unit_init.spec.rules import FanScaled, Mode, VarianceRule
+from unit_init.spec.rules import MODES, FanScaled, Mode, VarianceRule
 
 __all__ = [
     "CATALOGUE",
@@ -164,15 +164,15 @@ def _check_rule(rule: object) -> None:
         raise ParameterError(msg)
 
 
-def _family(name: object, argument: str = "distribution") -> Callable[[float, float], d.Distribution]:
-    """The family a name stands for (or a callable, passed through: see :func:`_check_family`)."""
+def _family(name: object, argument: str = "distribution", lead: str = "") -> Callable[[float, float], d.Distribution]:
+    """The family a name stands for (or a callable, passed through: see :func:`_check_family`); ``lead`` opens an error's message."""
     if callable(name) and argument == "family":
         return name
     if isinstance(name, str) and name in d.FAMILIES:
         return d.FAMILIES[name]
     hint = closest(name, d.FAMILIES) if isinstance(name, str) else ""
     callables = " or a callable (mean, variance) -> Distribution" if argument == "family" else ""
-    msg = f"{argument}={abbreviate(name)} is not known; accepted: {', '.join(map(repr, d.FAMILIES))}{callables}.{hint}"
+    msg = f"{lead}{argument}={abbreviate(name)} is not known; accepted: {', '.join(map(repr, d.FAMILIES))}{callables}.{hint}"
     raise ParameterError(msg)
 
 
@@ -255,8 +255,17 @@ class VarianceScaling(Composed):
     distribution: DistributionName = "truncated_normal"
 
     def _validate(self) -> None:
+        # Keras's own words open the three messages (its tests match them); the value received and the accepted ones follow.
+        scale: object = self.scale
+        if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not 0 < scale < math.inf:
+            msg = f"Argument `scale` must be positive float. Received: scale={abbreviate(scale)}."
+            raise ParameterError(msg)
+        choice("mode", self.mode, MODES, lead="Invalid `mode` argument: ")
+        distribution: object = self.distribution
+        if isinstance(distribution, str) and distribution.lower() in d.FAMILIES:  # Keras takes any case
+            object.__setattr__(self, "distribution", distribution.lower())
+        _family(self.distribution, lead="Invalid `distribution` argument: ")
         rule = FanScaled(self.scale, self.mode)
-        _family(self.distribution)
         if self.distribution == "normal":  # one spelling per meaning, so equal specs compare equal
             object.__setattr__(self, "distribution", "untruncated_normal")
         object.__setattr__(self, "rule", rule)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from unit_init.errors import ParameterError, ShapeError, abbreviate
 from unit_init.spec.distributions import ArrayConstant, Distribution, leaves
@@ -125,6 +125,7 @@ class ConstantArray(Initializer):
     """
 
     value: Any = 0.0
+    array_fields: ClassVar[tuple[str, ...]] = ("value",)
 
     def _validate(self) -> None:
         object.__setattr__(self, "value", _checked(self.value))

@@ -106,6 +106,8 @@ class Initializer:
     complex_form: ClassVar[bool] = True
     """Whether a complex dtype draws the complex counterpart of this spec's law (docs/complex.md); ``False`` refuses it."""
     max_rank: ClassVar[int | None] = None
+    array_fields: ClassVar[tuple[str, ...]] = ()
+    """Parameters that may hold numbers in (nested) tuples, which a config writes as (nested) lists and the spec checks."""
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
         """Answer a misspelt parameter (``RandomNormal(stdev=1.0)``) with the closest valid one, before ``__init__``."""

@@ -1,25 +1,16 @@
 """Signal-processing kernels: Keras's ``STFT`` initializer (a windowed Fourier basis for ``Conv1D``).
 
-The windows are those of ``scipy.signal.get_window`` (which Keras calls),
-computed here in float64 with SciPy's formulas, so no SciPy is needed:
-
-* ``"boxcar"``: ``w(n) = 1``;
-* ``"bartlett"``: ``w(n) = 1 − |2n/(M − 1) − 1|``;
-* the cosine sums ``w(n) = Σ_j (−1)^j·a_j·cos(2πjn/(M − 1))``: ``"hann"``
-  (``a = ½, ½``), ``"hamming"`` (``0.54, 0.46``), ``"blackman"``
-  (``0.42, 0.5, 0.08``), ``"nuttall"`` and ``"blackmanharris"``;
-
-for ``n < M`` (``M = 1``: ``w = 1``). A *periodic* window of length ``M`` is
-the first ``M`` values of the symmetric one of length ``M + 1`` (SciPy's
-``fftbins=True``).
+The window is named as ``scipy.signal.get_window`` (which Keras calls) names
+it, and computed without SciPy (:mod:`unit_init.spec.windows`), or given by
+its values, as Keras also takes it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Final, Literal
+from typing import Any, ClassVar, Final, Literal
 
 from unit_init.errors import ParameterError, ShapeError, abbreviate
 from unit_init.spec import distributions as d
@@ -28,52 +19,13 @@ from unit_init.spec.fans import LayoutLike, ShapeLike, normalize_shape
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.kernel_laws import FourierKernel, Side
 from unit_init.spec.structured import _single_axes
+from unit_init.spec.windows import resolve, window_values
 
-__all__ = ["SCALINGS", "SIDES", "STFT", "WINDOWS", "Scaling", "window_values"]
+__all__ = ["SCALINGS", "SIDES", "STFT", "Scaling"]
 
 Scaling = Literal["density", "spectrum"]
 SIDES: Final = ("real", "imag")
 SCALINGS: Final = ("density", "spectrum")
-
-
-def _cosine_sum(*coefficients: float) -> Callable[[int], list[float]]:
-    """SciPy's ``general_cosine``: ``Σ_j a_j·cos(j·x)`` on ``M`` points ``x`` from −π to π."""
-
-    def window(length: int) -> list[float]:
-        step = 2 * math.pi / (length - 1)
-        return [sum(a * math.cos(j * (-math.pi + n * step)) for j, a in enumerate(coefficients)) for n in range(length)]
-
-    return window
-
-
-def _bartlett(length: int) -> list[float]:
-    half = (length - 1) / 2
-    return [2 * n / (length - 1) if n <= half else 2 - 2 * n / (length - 1) for n in range(length)]
-
-
-WINDOWS: Final[dict[str, Callable[[int], list[float]]]] = {
-    "boxcar": lambda length: [1.0] * length,
-    "bartlett": _bartlett,
-    "hann": _cosine_sum(0.5, 0.5),
-    "hamming": _cosine_sum(0.54, 0.46),
-    "blackman": _cosine_sum(0.42, 0.50, 0.08),
-    "nuttall": _cosine_sum(0.3635819, 0.4891775, 0.1365995, 0.0106411),
-    "blackmanharris": _cosine_sum(0.35875, 0.48829, 0.14128, 0.01168),
-}
-"""The named windows: name → symmetric window of a length >= 2."""
-
-
-def window_values(name: str, length: int, *, periodic: bool = False) -> tuple[float, ...]:
-    """The window ``name`` of ``length`` points, as ``scipy.signal.get_window(name, length, fftbins=periodic)``.
-
-    Examples
-    --------
-    >>> [round(v, 6) for v in window_values("hann", 4)], [round(v, 6) for v in window_values("hann", 4, periodic=True)]
-    ([0.0, 0.75, 0.75, 0.0], [0.0, 0.5, 1.0, 0.5])
-    """
-    if length <= 1:
-        return (1.0,) * length
-    return tuple(WINDOWS[name](length + 1)[:length] if periodic else WINDOWS[name](length))
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,15 +52,17 @@ class STFT(Initializer):
     side:
         ``"real"`` (cosines) or ``"imag"`` (sines).
     window:
-        A window name (``"hann"``, ``"hamming"``, ``"blackman"``,
-        ``"bartlett"``, ``"boxcar"``, ``"nuttall"``, ``"blackmanharris"``;
-        see :func:`window_values`) or ``None`` (no window). Keras also takes
-        explicit values; a unit_init spec holds a name, so its config stays
-        plain JSON.
+        A window name of ``scipy.signal.get_window`` that takes no
+        parameter (``"hann"``, ``"hamming"``, ``"tukey"``, …; the list in
+        :mod:`unit_init.spec.windows`), the window's ``T`` values (a sequence
+        or 1-D array of finite reals, kept as a tuple: a ``kaiser`` window,
+        say, from ``scipy.signal.get_window(("kaiser", 8.0), T)``), or
+        ``None`` (no window).
     scaling:
         ``"density"`` (L2), ``"spectrum"`` (L1) or ``None``.
     periodic:
-        Use the periodic form of a named window (SciPy's ``fftbins=True``).
+        Use the periodic form of a named window (SciPy's ``fftbins=True``);
+        given values are used as they are.
 
     Examples
     --------
@@ -118,11 +72,12 @@ class STFT(Initializer):
     """
 
     side: Side = "real"
-    window: str | None = "hann"
+    window: str | Sequence[float] | None = "hann"
     scaling: Scaling | None = "density"
     periodic: bool = False
     min_rank: ClassVar[int] = 3
     max_rank: ClassVar[int | None] = 3
+    array_fields: ClassVar[tuple[str, ...]] = ("window",)
 
     def _validate(self) -> None:
         choice("side", self.side, SIDES)
@@ -132,8 +87,11 @@ class STFT(Initializer):
         if not isinstance(periodic, bool):
             msg = f"periodic={abbreviate(self.periodic)} must be True or False."
             raise ParameterError(msg)
-        if self.window is not None:
-            choice("window", self.window, tuple(WINDOWS))
+        window: object = self.window
+        if isinstance(window, str):
+            resolve(window)
+        elif window is not None:
+            object.__setattr__(self, "window", _given_window(window))
 
     def distribution_for(self, shape: ShapeLike, *, layout: LayoutLike = None, **_: object) -> d.Distribution:
         dims = normalize_shape(shape)
@@ -145,9 +103,31 @@ class STFT(Initializer):
             raise ShapeError(msg)
         if self.window is None:
             return FourierKernel(self.side, None, 1.0, in_axis, out_axis)
-        values = window_values(self.window, taps, periodic=self.periodic)
+        if isinstance(self.window, str):
+            values = window_values(self.window, taps, periodic=self.periodic)
+        elif len(self.window) == taps:
+            values = tuple(self.window)
+        else:
+            msg = f"STFT: the window has {len(self.window)} values, but shape={dims} has {taps} taps (axis {3 - in_axis - out_axis})."
+            raise ShapeError(msg)
         divisor = {"density": math.sqrt(sum(v * v for v in values)), "spectrum": sum(map(abs, values)), None: 1.0}[self.scaling]
         if divisor == 0:
             msg = f"STFT(window={abbreviate(self.window)}, scaling={self.scaling!r}) has an all-zero window for {taps} taps; nothing to scale by."
             raise ParameterError(msg)
         return FourierKernel(self.side, tuple(values), divisor, in_axis, out_axis)
+
+
+def _given_window(window: Any) -> tuple[float, ...]:
+    """A window given by its values (a sequence, or any library's 1-D array) as a tuple of floats, or :class:`ParameterError`."""
+    values = window.tolist() if not isinstance(window, (list, tuple)) and callable(getattr(window, "tolist", None)) else window
+    if isinstance(values, (list, tuple)) and values and all(_is_real(v) for v in values):
+        floats = tuple(float(v) for v in values)
+        if all(math.isfinite(v) for v in floats):
+            return floats
+    msg = f"window={abbreviate(window)} must be a window name, None, or a non-empty 1-D sequence of finite real numbers."
+    raise ParameterError(msg)
+
+
+def _is_real(value: object) -> bool:
+    """A Python int (within a float's range) or float; not a bool."""
+    return isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**1023)
