@@ -46,7 +46,39 @@ def test_missing_framework_names_the_extra(backend: str, module: str, extra: str
     )
     output = run(code)
     assert output.startswith("ImportError")
-    assert f'pip install "unit-init[{extra}]"' in output
+    assert f'pip install {module} (or, in a unit_init checkout: pip install -e ".[{extra}]")' in output
+
+
+@pytest.mark.parametrize(("adapter", "framework"), [("torch", "torch"), ("keras", "keras"), ("jax", "jax")])
+def test_an_adapter_without_its_framework_names_what_to_install(adapter: str, framework: str) -> None:
+    code = (
+        "import sys, unit_init as ui\n"
+        f"sys.modules[{framework!r}] = None  # hide the framework, installed or not\n"
+        "try:\n"
+        f"    import unit_init.{adapter}\n"
+        "except ui.BackendUnavailableError as error:\n"
+        "    print(type(error).__mro__[2].__name__, error)\n"
+    )
+    output = run(code)
+    assert output.startswith("ImportError")
+    assert f"unit_init.{adapter} needs {framework}, which is not installed: pip install {framework}" in output
+
+
+def test_the_jax_adapter_needs_flax_only_for_flax_models() -> None:
+    pytest.importorskip("jax")
+    code = (
+        "import sys, unit_init as ui\n"
+        "sys.modules['flax'] = None  # hide Flax, installed or not\n"
+        "import jax, unit_init.jax\n"
+        "print(unit_init.jax.initializer(ui.HeNormal())(jax.random.key(0), (3, 4)).shape)\n"
+        "try:\n"
+        "    unit_init.jax.lsuv(object(), jax.numpy.ones((2, 3)))\n"
+        "except ui.BackendUnavailableError as error:\n"
+        "    print(error)\n"
+    )
+    assert run(code).splitlines() == [
+        "(3, 4)", 'unit_init.jax.lsuv needs flax, which is not installed: pip install flax (or, in a unit_init checkout: pip install -e ".[flax]").'
+    ]
 
 
 def test_public_surface_is_locked() -> None:

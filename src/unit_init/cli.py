@@ -44,7 +44,7 @@ from unit_init.diagnostics.plotting import check_path
 from unit_init.diagnostics.specs import formula, label, parse
 from unit_init.diagnostics.tables import table
 from unit_init.drawing import resolve_target
-from unit_init.errors import ParameterError, UnitInitError, abbreviate
+from unit_init.errors import ParameterError, UnitInitError, abbreviate, install_hint
 from unit_init.progress import wanted
 from unit_init.seeds import MAX_SEED
 from unit_init.serialization import NAMED
@@ -143,7 +143,7 @@ def _check_output(command: str, path: str) -> Path:
     if not existed:
         target.unlink()
     if importlib.util.find_spec("matplotlib") is None:
-        msg = f'unit-init {command}: --plot needs matplotlib, which is not installed: pip install "unit-init[plot]"'
+        msg = f"unit-init {command}: --plot needs matplotlib, which is not installed: {install_hint('matplotlib', 'plot')}"
         raise _UsageError(msg)
     return target
 

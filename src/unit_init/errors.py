@@ -8,6 +8,7 @@ name the argument, the value received and what is accepted.
 from __future__ import annotations
 
 import difflib
+import importlib
 import reprlib
 from collections.abc import Collection, Iterable
 
@@ -25,6 +26,8 @@ __all__ = [
     "abbreviate",
     "check_keywords",
     "closest",
+    "install_hint",
+    "require",
 ]
 
 
@@ -83,6 +86,40 @@ def check_keywords(where: str, given: Iterable[str], accepted: Collection[str]) 
         first = unknown[0]
         msg = f"{where} got an unexpected keyword argument {abbreviate(first)}; accepted: {', '.join(sorted(accepted))}.{closest(str(first), accepted)}"
         raise ArgumentError(msg)
+
+
+def install_hint(package: str, extra: str) -> str:
+    """What to run for a missing optional dependency: the package from PyPI, or unit_init's extra from a checkout.
+
+    Examples
+    --------
+    >>> install_hint("matplotlib", "plot")
+    'pip install matplotlib (or, in a unit_init checkout: pip install -e ".[plot]")'
+    """
+    return f'pip install {package} (or, in a unit_init checkout: pip install -e ".[{extra}]")'
+
+
+def require(module: str, package: str, extra: str, who: str) -> None:
+    """Import ``module``, or raise :class:`BackendUnavailableError` saying what ``who`` needs and how to install it.
+
+    Only the absence of ``module`` itself is translated; an error inside an
+    installed framework propagates as it is.
+
+    Examples
+    --------
+    >>> require("json", "json", "none", "this example")
+    >>> require("not_a_framework", "not-a-framework", "extra", "this example")
+    Traceback (most recent call last):
+    ...
+    unit_init.errors.BackendUnavailableError: this example needs not_a_framework, which is not installed: pip install not-a-framework (or, in a unit_init checkout: pip install -e ".[extra]").
+    """
+    try:
+        importlib.import_module(module)
+    except ImportError as error:
+        if error.name is None or error.name.split(".")[0] != module.split(".")[0]:
+            raise
+        msg = f"{who} needs {module}, which is not installed: {install_hint(package, extra)}."
+        raise BackendUnavailableError(msg) from error
 
 
 def closest(word: str, choices: Iterable[str]) -> str:

@@ -11,7 +11,7 @@ Imports no framework. The policy, decided by :func:`wanted`:
 A shown bar appears only once the work has taken :data:`DELAY` seconds, so
 quick calls never flash one. It is ``tqdm.auto.tqdm`` (a widget in a notebook,
 a text bar in a terminal) when ``tqdm`` is installed
-(``pip install "unit-init[progress]"``); without it, one line on stderr
+(``pip install tqdm``); without it, one line on stderr
 rewritten in place: ``initialize: 12/40 parameters``. Bars do not nest: work
 started while a bar is shown (the draws of an ``initialize``) shows none of its own.
 

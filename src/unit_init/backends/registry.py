@@ -38,7 +38,7 @@ from typing import Any, Final
 import array_api_compat
 
 from unit_init.backends.base import Backend
-from unit_init.errors import BackendError, BackendUnavailableError, abbreviate, closest
+from unit_init.errors import BackendError, BackendUnavailableError, abbreviate, closest, install_hint
 
 __all__ = [
     "ARRAY_API_LIBRARIES",
@@ -73,7 +73,8 @@ class BackendRecord:
         :class:`ImportError` of it while loading becomes a
         :class:`~unit_init.BackendUnavailableError`. ``None``: none beyond unit_init's own.
     extra:
-        What to ``pip install`` when ``framework`` is missing (``"unit-init[torch]"``).
+        What to ``pip install`` when ``framework`` is missing (``"torch"``); a
+        built-in backend's message also names unit_init's extra of the same name.
     aliases:
         Other names ``backend=`` takes (``"pytorch"``).
     namespaces:
@@ -92,7 +93,7 @@ class BackendRecord:
     >>> [record.name for record in BUILTIN]
     ['numpy', 'torch', 'tensorflow', 'jax']
     >>> BUILTIN[1].target, BUILTIN[1].extra
-    ('unit_init.backends.torch_backend:TorchBackend', 'unit-init[torch]')
+    ('unit_init.backends.torch_backend:TorchBackend', 'torch')
     """
 
     name: str
@@ -115,15 +116,15 @@ BUILTIN: Final = (
         aliases=("np",), namespaces=("numpy", "array_api_compat.numpy"), array_modules=("numpy",),
     ),
     BackendRecord(
-        "torch", "unit_init.backends.torch_backend:TorchBackend", "torch", "unit-init[torch]",
+        "torch", "unit_init.backends.torch_backend:TorchBackend", "torch", "torch",
         aliases=("pytorch",), namespaces=("torch", "array_api_compat.torch"), array_modules=("torch",),
     ),
     BackendRecord(
-        "tensorflow", "unit_init.backends.tensorflow_backend:TensorflowBackend", "tensorflow", "unit-init[tensorflow]",
+        "tensorflow", "unit_init.backends.tensorflow_backend:TensorflowBackend", "tensorflow", "tensorflow",
         aliases=("tf",), namespaces=("tensorflow",), array_modules=("tensorflow",),
     ),
     BackendRecord(
-        "jax", "unit_init.backends.jax_backend:JaxBackend", "jax", "unit-init[jax]",
+        "jax", "unit_init.backends.jax_backend:JaxBackend", "jax", "jax",
         namespaces=("jax", "jax.numpy"), array_modules=("jax", "jaxlib"),
     ),
 )
@@ -245,7 +246,8 @@ def _load(record: BackendRecord) -> Backend:
     except ImportError as error:
         if record.framework is None or error.name is None or error.name.split(".")[0] != record.framework:
             raise
-        install = f'pip install "{record.extra or record.framework}"'
+        package = record.extra or record.framework
+        install = install_hint(package, record.name) if record in BUILTIN else f"pip install {package!r}"
         msg = f"backend {record.name!r} needs {record.framework}, which is not installed: {install}."
         raise BackendUnavailableError(msg) from error
     backend: Backend = backend_class()

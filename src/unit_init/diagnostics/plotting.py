@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Final, Protocol, overload
 import numpy as np
 
 from unit_init.diagnostics.verdict import EXPLODING_ABOVE, VANISHING_BELOW
-from unit_init.errors import BackendUnavailableError, ParameterError
+from unit_init.errors import BackendUnavailableError, ParameterError, install_hint
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -91,7 +91,7 @@ def _figure(width: float, height: float) -> Figure:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as error:
-        msg = 'plotting needs matplotlib, which is not installed: pip install "unit-init[plot]".'
+        msg = f"plotting needs matplotlib, which is not installed: {install_hint('matplotlib', 'plot')}."
         raise BackendUnavailableError(msg) from error
     figure = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(figure)

@@ -162,7 +162,7 @@ class Report:
     def plot(self, path: str | Path | None = None, *, dpi: int = 100) -> Figure | Path:
         """Activation std, gradient std (with the stable band) and histograms per layer.
 
-        Needs matplotlib (``pip install "unit-init[plot]"``); the axes are
+        Needs matplotlib (``pip install matplotlib``); the axes are
         described in :mod:`unit_init.diagnostics.plotting`.
 
         Parameters

@@ -12,9 +12,13 @@ model on a batch (docs/lsuv.md); :func:`diagnose` is ``ui.diagnose(model, batch)
 
 from __future__ import annotations
 
-from unit_init.jax._haiku import HaikuInitializer, haiku_initializer
-from unit_init.jax._hooks import diagnose, lsuv
-from unit_init.jax._initializer import JaxInitializer, initializer
-from unit_init.jax._params import initialize
+from unit_init.errors import require
+
+require("jax", "jax", "jax", "unit_init.jax")  # a typed BackendUnavailableError, naming what to install, if it is missing
+
+from unit_init.jax._haiku import HaikuInitializer, haiku_initializer  # noqa: E402
+from unit_init.jax._hooks import diagnose, lsuv  # noqa: E402
+from unit_init.jax._initializer import JaxInitializer, initializer  # noqa: E402
+from unit_init.jax._params import initialize  # noqa: E402
 
 __all__ = ["HaikuInitializer", "JaxInitializer", "diagnose", "haiku_initializer", "initialize", "initializer", "lsuv"]

@@ -13,9 +13,13 @@ the Keras attributes, ``SeedGenerator`` seeds, array constants, saving and
 
 from __future__ import annotations
 
-from unit_init.keras._constant import KerasConstant
-from unit_init.keras._hooks import diagnose, lsuv
-from unit_init.keras._initializer import KerasInitializer, KerasVarianceScaling, initializer
-from unit_init.keras._model import initialize
+from unit_init.errors import require
+
+require("keras", "keras", "keras", "unit_init.keras")  # a typed BackendUnavailableError, naming what to install, if it is missing
+
+from unit_init.keras._constant import KerasConstant  # noqa: E402
+from unit_init.keras._hooks import diagnose, lsuv  # noqa: E402
+from unit_init.keras._initializer import KerasInitializer, KerasVarianceScaling, initializer  # noqa: E402
+from unit_init.keras._model import initialize  # noqa: E402
 
 __all__ = ["KerasConstant", "KerasInitializer", "KerasVarianceScaling", "diagnose", "initialize", "initializer", "lsuv"]

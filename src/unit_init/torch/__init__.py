@@ -18,10 +18,14 @@ torch.Size([64, 32])
 
 from __future__ import annotations
 
-from unit_init.torch._fill import init_
-from unit_init.torch._hooks import diagnose, lsuv
-from unit_init.torch._module import initialize
-from unit_init.torch._nn_init import (
+from unit_init.errors import require
+
+require("torch", "torch", "torch", "unit_init.torch")  # a typed BackendUnavailableError, naming what to install, if it is missing
+
+from unit_init.torch._fill import init_  # noqa: E402
+from unit_init.torch._hooks import diagnose, lsuv  # noqa: E402
+from unit_init.torch._module import initialize  # noqa: E402
+from unit_init.torch._nn_init import (  # noqa: E402
     _calculate_correct_fan,
     _calculate_fan_in_and_fan_out,
     calculate_gain,

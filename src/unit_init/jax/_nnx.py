@@ -1,0 +1,129 @@
+"""Flax ``nnx`` models: LSUV and diagnosis through weight layers whose class is swapped, during a call, for a recording one.
+
+NNX modules have no forward hooks: each weight layer's class is swapped for a
+recording subclass (:mod:`unit_init.adapters.hooks`) that adds a zero
+perturbation ``ε_l``, so ``∂ℓ/∂ε_l = ∂ℓ/∂z_l`` under ``nnx.grad``. Imported
+by :mod:`unit_init.jax._hooks` when an nnx model is passed, so plain JAX users
+of :mod:`unit_init.jax` need no Flax.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from unit_init.adapters.hooks import Session, forward, hooked
+from unit_init.adapters.lsuv import Layers, Rescaled, check_options, rules_for, run, select, std_of
+from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, model_report, probe
+from unit_init.errors import ParameterError
+from unit_init.jax._params import initialize
+from unit_init.spec.initializer import Initializer
+
+__all__ = ["diagnose_nnx", "lsuv_nnx"]
+
+_SUPPORTED = (nnx.Linear, nnx.Conv, nnx.ConvTranspose)
+_KINDS = "nnx.Linear, nnx.Conv, nnx.ConvTranspose"
+
+
+def _name(path: tuple[Any, ...], model: Any) -> str:
+    return "/".join(map(str, path)) or type(model).__name__
+
+
+def _layers(model: Any, layers: Layers) -> dict[str, Any]:
+    if not isinstance(model, nnx.Module):
+        msg = f"model={type(model).__name__} is not a flax nnx.Module (for linen, pass (module, variables, batch))."
+        raise ParameterError(msg)
+    named = ((_name(path, model), node) for path, node in nnx.iter_graph(model) if isinstance(node, nnx.Module))
+    return dict(select(named, layers, lambda layer: isinstance(layer, _SUPPORTED), _KINDS))
+
+
+def _activations(model: Any, layers: dict[str, Any]) -> dict[str, str | None]:
+    """The function that follows each layer in an ``nnx.Sequential`` (``nnx.relu``, ``jnp.tanh`` …), where there is one."""
+    after: dict[int, str | None] = {}
+    for _, node in nnx.iter_graph(model):
+        if isinstance(node, nnx.Sequential):
+            for layer, following in zip(node.layers, node.layers[1:], strict=False):
+                after[id(layer)] = None if isinstance(following, nnx.Module) else activation_name(following)
+    return {name: after.get(id(layer)) for name, layer in layers.items()}
+
+
+def _order(model: Any, batch: Any, layers: dict[str, Any]) -> tuple[list[str], Any]:
+    """The layers in the order the forward pass calls them, and the model's output."""
+    session = Session()
+    with hooked(layers, "__call__"):
+        output = forward(model, batch, session)
+    missing = sorted(set(layers) - set(session.record))
+    if missing:
+        msg = f"layers {missing} are not called by model(batch); pass layers= to pick the ones that run."
+        raise ParameterError(msg)
+    return list(session.record), output
+
+
+def lsuv_nnx(
+    model: Any, batch: Any, *, spec: Initializer, target_std: float, tol: float, max_iter: int, seed: int | None,
+    layers: Layers, progress: bool | None,
+) -> Rescaled:
+    """:func:`unit_init.jax.lsuv` on an nnx module, in place."""
+    check_options(target_std, tol, max_iter)
+    chosen = _layers(model, layers)
+    initialize(model, rules_for(chosen.values(), spec, biases=any(layer.bias is not None for layer in chosen.values())),
+               seed=seed, progress=progress)
+    with hooked(chosen, "__call__"):
+        order, _ = _order(model, batch, chosen)
+
+        def measure(name: str) -> float:
+            session = Session(stop=name)
+            forward(model, batch, session)
+            return std_of(session.record[name])
+
+        def rescale(name: str, factor: float) -> None:
+            kernel = chosen[name].kernel
+            kernel.set_value(kernel.get_value() * factor)
+
+        report = run(order, measure, rescale, target_std=target_std, tol=tol, max_iter=max_iter, progress=progress)
+    return Rescaled(model, report)
+
+
+def diagnose_nnx(model: Any, batch: Any, *, layers: Layers, seed: int) -> ModelReport:
+    """:func:`unit_init.jax.diagnose` of an nnx module."""
+    chosen = _layers(model, layers)
+    paths = {id(node): path for path, node in nnx.iter_graph(model)}
+    with hooked(chosen, "__call__"):
+        order, output = _order(model, batch, chosen)
+        g = jnp.asarray(probe(tuple(output.shape), seed), dtype=output.dtype)
+        def loss(module: Any, eps: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+            session = Session(eps=eps)
+            y = forward(module, batch, session)
+            return jnp.sum(g * y), session.record
+
+        first = Session()
+        forward(model, batch, first)
+        zeros = {name: jnp.zeros_like(first.record[name]) for name in order}
+        (weight_grads, grads), outputs = nnx.grad(loss, argnums=(0, 1), has_aux=True)(model, zeros)
+    flat = {tuple(map(str, path)): value for path, value in nnx.to_flat_state(weight_grads)}
+    rows = output.shape[0] if output.ndim else 1
+    activations = _activations(model, chosen)
+
+    def kernel_grad(name: str) -> Any:
+        key = (*map(str, paths[id(chosen[name])]), "kernel")
+        value = flat[key]
+        return np.asarray(value.get_value() if hasattr(value, "get_value") else value, dtype=np.float64) / rows
+
+    def identical(name: str) -> bool:
+        kernel = chosen[name].kernel.get_value()
+        return bool(jnp.all(kernel == kernel[..., :1]))
+
+    traces = [
+        LayerTrace(name, np.asarray(outputs[name], dtype=np.float64), np.asarray(grads[name], dtype=np.float64),
+                   kernel_grad(name), identical(name), activations[name])
+        for name in order
+    ]
+    first_kernel = chosen[order[0]].kernel.get_value()
+    return model_report(
+        traces, model=type(model).__name__, backend="flax.nnx", device=str(next(iter(first_kernel.devices()))),
+        dtype=str(first_kernel.dtype), batch=rows, width=max(int(outputs[name].shape[-1]) for name in order),
+        bias=any(chosen[name].bias is not None for name in order), seed=seed,
+    )
