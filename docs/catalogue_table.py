@@ -75,7 +75,7 @@ ROWS: Final[dict[str, Row]] = {
     "glorot_normal": Row("truncated normal, Var = 2 / (n_in + n_out)", "Glorot & Bengio 2010", {**_same("glorot_normal"), "jax": ("glorot_normal", "xavier_normal"), "flax": ("glorot_normal", "xavier_normal")}),
     "glorot_uniform": Row("U(±√(6 / (n_in + n_out)))", "Glorot & Bengio 2010", {**_same("glorot_uniform"), "jax": ("glorot_uniform", "xavier_uniform"), "flax": ("glorot_uniform", "xavier_uniform"), "torch": ("xavier_uniform_", "xavier_uniform")}),
     "he_normal": Row("truncated normal, Var = 2 / n_in", "He et al. 2015", {**_same("he_normal"), "jax": ("he_normal", "kaiming_normal"), "flax": ("he_normal", "kaiming_normal")}),
-    "he_uniform": Row("U(±√(6 / n_in))", "He et al. 2015", {**_same("he_uniform"), "jax": ("he_uniform", "kaiming_uniform"), "flax": ("he_uniform", "kaiming_uniform")}),
+    "he_uniform": Row("U(±√(6 / n_in))", "He et al. 2015", {**_same("he_uniform"), "jax": ("he_uniform", "kaiming_uniform"), "flax": ("he_uniform", "kaiming_uniform"), "torch": ("kaiming_uniform_", "kaiming_uniform")}),  # torch's default a=0
     "lecun_normal": Row("truncated normal, Var = 1 / n_in", "LeCun et al. 1998", _same("lecun_normal")),
     "lecun_uniform": Row("U(±√(3 / n_in))", "LeCun et al. 1998", _same("lecun_uniform")),
     "orthogonal": Row("Haar (semi-)orthogonal × gain", "Saxe et al. 2014", {"torch": ("orthogonal_", "orthogonal"), "keras": ("Orthogonal", "OrthogonalInitializer", "orthogonal"), "jax": ("orthogonal",), "flax": ("orthogonal",), "haiku": ("Orthogonal",), "tf": ("orthogonal",)}),
