@@ -49,7 +49,7 @@ from unit_init.portable.blocks import Block, check_addressable
 from unit_init.portable.ndtri import ndtri, quantile
 from unit_init.portable.threefry import threefry2x32
 from unit_init.portable.words import MASK, Words
-from unit_init.spec.distributions import normal_mass, normal_tail
+from unit_init.spec.distributions import centred_cdf, normal_mass, normal_tail
 from unit_init.threads import cpu_count, for_each
 
 if TYPE_CHECKING:
@@ -127,6 +127,7 @@ class PortableStream:
         self, shape: tuple[int, ...], dtype: str, low: float, high: float, mean: float = 0.0, std: float = 1.0
     ) -> Any:
         """``mean + std·Z``, ``Z ~ N(0, 1)`` conditioned on ``[low, high]`` by the inverse CDF on ``[Φ(low), Φ(high)]``."""
+        check_resolved(float(low), float(high), dtype)
         z = _sample(self, "truncated_normal", shape, dtype, (float(low), float(high)))
         return self.backend.affine(z, std, mean)
 
@@ -174,15 +175,42 @@ def _one_sided(xp: Any, lower: Any, t: Any, low: float, high: float) -> Any:
     """
     if high <= 0:
         return -_one_sided(xp, lower, t, -high, -low)
-    tail_low, mass = normal_tail(low), normal_mass(low, high)
+    tail_low, mass, start = normal_tail(low), normal_mass(low, high), centred_cdf(low)  # start = ½ − Q(low), accurately
     s = (1.0 - lower) + (2.0 * lower - 1.0) * t  # t, or 1 − t rounded once
-    centered = s * mass + (0.5 - tail_low)
+    centered = s * mass + start
     log_tail = xp.log(1.0 - s * (mass / tail_low)) + math.log(tail_low)
-    return quantile(xp, centered, log_tail, span=(0.5 - tail_low, 0.5 - tail_low + mass), smallest=normal_tail(high))
+    return quantile(xp, centered, log_tail, span=(start, start + mass), smallest=normal_tail(high))
 
 
 def _phi(x: float) -> float:
     return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+RESOLVED_STEPS: Final = 1 << 12
+"""Grid steps next to ½ an interval across 0 must span in probability: its values take at least this many levels."""
+
+
+@functools.lru_cache(maxsize=256)
+def check_resolved(low: float, high: float, dtype: str) -> None:
+    """:class:`ParameterError` for an interval across 0 too narrow for the portable stream's probabilities in ``dtype``.
+
+    An interval across 0 is drawn as ``Φ⁻¹(Φ(low) + t·(Φ(high) − Φ(low)))``
+    with the probability in ``dtype`` (float32 for float16 and bfloat16),
+    whose grid next to ½ steps by 2⁻²⁴ (float32) or 2⁻⁵³: an interval whose
+    mass spans fewer than :data:`RESOLVED_STEPS` of those steps
+    (``[−1e-6, 1e-6]`` std in float32: 27) would take as few values. It is
+    refused, naming ``rng="native"``, which draws it at full resolution.
+    Intervals on one side of 0 are drawn in log space and need no check.
+    """
+    if not low < 0 < high:
+        return
+    step = 2.0**-53 if dtype == "float64" else 2.0**-24
+    if _phi(high) - _phi(low) < RESOLVED_STEPS * step:
+        msg = (
+            f"rng='portable' cannot resolve a truncated normal on [{low:.3g}, {high:.3g}] std in {dtype}: its probabilities "
+            f"take fewer than {RESOLVED_STEPS} values; use rng='native' (or float64, or a wider interval)."
+        )
+        raise ParameterError(msg)
 
 
 CHUNK: Final = 2**18

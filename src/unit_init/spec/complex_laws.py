@@ -117,6 +117,8 @@ def modulus_truncated_moment(bound: float) -> float:
     (0.925370558545, 0.953111643805)
     """
     squared = bound * bound
+    if squared < 1e-2:  # 1 − x/(eˣ − 1) = x/2 − x²/12 + x⁴/720 − …: the difference would cancel (to 0 for b = 1e-8)
+        return squared / 2 - squared**2 / 12 + squared**4 / 720
     return 1.0 - squared / math.expm1(squared)
 
 
