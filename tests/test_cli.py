@@ -314,3 +314,26 @@ def test_interrupt_is_one_line(capsys: pytest.CaptureFixture[str], monkeypatch: 
 
     monkeypatch.setattr(unit_init.cli, "diagnose", interrupted)
     assert _main(capsys, "diagnose", "he_normal") == (130, "", "unit-init: interrupted\n")
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ("sample", "zeros", "4", "4"), ("sample", "orthogonal", "4", "4"), ("sample", "identity", "0", "4"),
+        ("sample", "sparse:sparsity=0.5", "4", "4"), ("sample", "stft", "16", "1", "8"), ("sample", "dirac", "4", "4", "3"),
+        ("show", "random_uniform:minval=1,maxval=2", "4", "4"), ("sample", "random_uniform:minval=1,maxval=2", "4", "4"),
+        ("show", "truncated_normal:lower=-1e-8,upper=1e-8", "4", "4"),
+    ],
+)
+def test_show_and_sample_take_laws_without_a_support_and_integer_bounds(capsys: pytest.CaptureFixture[str], arguments: tuple[str, ...]) -> None:
+    code, out, err = _main(capsys, *arguments)
+    assert (code, err) == (0, ""), err
+    assert "mean" in out
+
+
+def test_a_device_without_data_is_a_one_line_error_for_the_network_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch")
+    code, _out, err = _main(capsys, "compare", "he_normal", "--depth", "2", "--width", "4", "--batch", "2", "--backend", "torch", "--device", "meta")
+    assert code == 2
+    assert err.startswith("unit-init: error: device='meta': diagnose runs a network and reads its values")
+    assert err.count("\n") == 1

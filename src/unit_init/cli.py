@@ -238,6 +238,7 @@ def _list() -> str:
 
 def _plain(value: float) -> str:
     """A number for a person: an integral value as an int, otherwise 6 significant digits; ``-`` for none."""
+    value = float(value)  # a law may hold an int (random_uniform:minval=1)
     if math.isnan(value):
         return "-"
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.6g}"
@@ -294,7 +295,8 @@ def _sample(args: argparse.Namespace) -> str:
 
     values = np.asarray(target.backend.to_numpy(array), dtype=np.float64)
     distribution = spec.distribution_for(dims, layout=args.layout)
-    low, high = getattr(distribution, "support", (math.nan, math.nan))
+    support = getattr(distribution, "support", None)  # None: a law without a support (constants, orthogonal, …)
+    low, high = support if support is not None else (math.nan, math.nan)
     measured = [math.nan] * 4 if values.size == 0 else [values.mean(), values.std(), values.min(), values.max()]
     expected = [_expected_mean(distribution), _expected_std(spec, dims, args.layout), low, high]
     rows = [

@@ -16,7 +16,7 @@ from unit_init.diagnostics.specs import label, resolve
 from unit_init.diagnostics.verdict import judge
 from unit_init.drawing import resolve_target
 from unit_init.dtypes import is_float
-from unit_init.errors import DTypeError, ParameterError, SeedError
+from unit_init.errors import DeviceError, DTypeError, ParameterError, SeedError, abbreviate
 from unit_init.seeds import normalize_seed
 from unit_init.spec.catalogue import RandomNormal, Zeros
 
@@ -144,6 +144,11 @@ def diagnose(
     function, param = get_activation(activation, activation_param)
     depth, width, batch = _size("depth", depth, 1), _size("width", width, 2), _size("batch", batch, 2)
     target = resolve_target(backend, device, dtype)
+    try:  # a device without data (torch's "meta") cannot run the network: refused before any work
+        target.backend.to_numpy(target.backend.full((0,), 0.0, target.dtype, target.device))
+    except DeviceError as error:
+        msg = f"device={abbreviate(device)}: diagnose runs a network and reads its values, and {error}"
+        raise DeviceError(msg) from None
     if not is_float(target.dtype):
         msg = f"dtype={target.dtype!r}: diagnose runs a network and needs a float dtype (float16, bfloat16, float32, float64)."
         raise DTypeError(msg)

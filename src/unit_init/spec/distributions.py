@@ -38,9 +38,9 @@ __all__ = [
     "TruncatedGaussian",
     "Uniform",
     "ZerOValues",
+    "centred_cdf",
     "hadamard_constants",
     "leaves",
-    "centred_cdf",
     "normal_mass",
     "normal_tail",
     "truncated_standard_normal_moments",
@@ -303,21 +303,21 @@ def _narrow_moments(low: float, high: float) -> tuple[float, float]:
 
     With ``Z = m + t``, ``t ∈ [−d, d]``, the density is proportional to
     ``w(t) = exp(−m·t − t²/2)``; ``E[t]`` and ``E[(t − E[t])²]`` are integrated by
-    the 8-point Gauss–Legendre rule on 8 equal pieces (64 nodes), which is exact
+    the 8-point Gauss–Legendre rule on 8 equal pieces (64 nodes, symmetric about ``m``), which is exact
     for polynomials of degree 15 on each piece and far below float64's
     resolution here (``|m|·2d <= 8``). The variance of ``[−1e-6, 1e-6]`` is
     ``(1e-6)²/3`` to 15 digits where the closed form returned a negative number.
     """
     middle, half = (low + high) / 2, (high - low) / 2
-    pieces = 8
+    pieces = 4  # on [0, d], mirrored onto [−d, 0]: the nodes are symmetric, so a symmetric interval's mean is exactly 0
     nodes, weights = [], []
     for piece in range(pieces):
-        centre = -half + (2 * piece + 1) * half / pieces
+        centre = (2 * piece + 1) * half / (2 * pieces)
         for node, weight in _GAUSS_LEGENDRE_8:
-            for sign in (-1.0, 1.0):
-                t = centre + sign * node * half / pieces
-                nodes.append(t)
-                weights.append(weight * math.exp(-middle * t - 0.5 * t * t))
+            for offset in (-node, node):
+                for t in (centre + offset * half / (2 * pieces), -(centre + offset * half / (2 * pieces))):
+                    nodes.append(t)
+                    weights.append(weight * math.exp(-middle * t - 0.5 * t * t))
     total = math.fsum(weights)
     shift = math.fsum(w * t for w, t in zip(weights, nodes, strict=True)) / total
     variance = math.fsum(w * (t - shift) ** 2 for w, t in zip(weights, nodes, strict=True)) / total
