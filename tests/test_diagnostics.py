@@ -435,7 +435,7 @@ def test_rich_display_without_matplotlib_is_the_tables(monkeypatch: pytest.Monke
     assert "<table>" in report._repr_html_()
     assert "<img" not in report._repr_html_()
     assert report._repr_png_() is None
-    with pytest.raises(ui.BackendUnavailableError, match="unit-init\\[plot\\]"):
+    with pytest.raises(ui.BackendUnavailableError, match=r"pip install matplotlib \(or, in a unit_init checkout: pip install -e \"\.\[plot\]\"\)"):
         report.plot()
     display.png.cache_clear()
 

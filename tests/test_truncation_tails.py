@@ -267,3 +267,11 @@ def test_moments_of_narrow_intervals_are_those_of_the_uniform() -> None:
     assert ui.TruncatedNormal(lower=-1e-6, upper=1e-6).variance((4, 4)) > 0
     complex_values = np.asarray(ui.truncated_normal((64, 64), lower=-1e-8, upper=1e-8, dtype="complex64", seed=0))
     assert np.isfinite(complex_values).all()
+
+
+def test_intervals_narrower_than_the_work_dtype_resolves_are_refused() -> None:
+    with pytest.raises(ui.ParameterError, match="narrower than float32 resolves"):  # [−2e-308, 2e-308] std underflows float32
+        ui.bounded_normal((4,), stddev=1e308, minval=-2.0, maxval=2.0)
+    with pytest.raises(ui.ParameterError, match="narrower than float64 resolves"):
+        ui.bounded_normal((4,), minval=0.0, maxval=1e-300, dtype="float64")
+    assert np.isfinite(ui.bounded_normal((4,), minval=0.0, maxval=1e-250, dtype="float64", seed=0)).all()

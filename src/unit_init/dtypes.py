@@ -34,6 +34,7 @@ __all__ = [
     "largest_finite",
     "real_dtype",
     "smallest_at_or_above",
+    "smallest_resolved",
     "work_dtype",
 ]
 
@@ -130,6 +131,21 @@ def largest_finite(dtype: str) -> float:
     """
     emax = {"float16": 15, "bfloat16": 127, "float32": 127, "float64": 1023}[dtype]
     return (2.0 - 2.0 ** -_MANTISSA_BITS[dtype]) * 2.0**emax
+
+
+def smallest_resolved(dtype: str) -> float:
+    """The smallest magnitude ``dtype`` holds with its full precision: its smallest normal number times ``2^m`` (``m`` significand bits).
+
+    An interval narrower than this (in units of a law's scale) cannot be
+    sampled in ``dtype``: its values would underflow into the subnormals.
+
+    Examples
+    --------
+    >>> smallest_resolved("float32") == 2.0**-126 * 2.0**23
+    True
+    """
+    emin = {"float16": -14, "bfloat16": -126, "float32": -126, "float64": -1022}[dtype]
+    return 2.0**emin * 2.0 ** _MANTISSA_BITS[dtype]
 
 
 def work_dtype(dtype: str) -> Literal["float32", "float64"]:

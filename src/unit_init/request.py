@@ -54,14 +54,22 @@ import numpy as np
 
 from unit_init.backends.base import Backend
 from unit_init.backends.registry import Context, backend_for_array, current_context, get_backend
-from unit_init.dtypes import canonical_dtype, is_complex, is_float, largest_finite, real_dtype, work_dtype
+from unit_init.dtypes import (
+    canonical_dtype,
+    is_complex,
+    is_float,
+    largest_finite,
+    real_dtype,
+    smallest_resolved,
+    work_dtype,
+)
 from unit_init.errors import DTypeError, ParameterError, abbreviate, closest
 from unit_init.portable.blocks import Block
 from unit_init.sampling import planned
 from unit_init.seeds import call_seed, normalize_seed, seed_backend
 from unit_init.spec._checks import hashable, positive
 from unit_init.spec.complex_laws import complex_law
-from unit_init.spec.distributions import Distribution
+from unit_init.spec.distributions import Distribution, TruncatedGaussian
 from unit_init.spec.fans import LayoutLike, ShapeLike, normalize_shape, resolve_layout
 from unit_init.spec.options import Options
 
@@ -233,6 +241,13 @@ def check_representable(spec: Spec, distribution: Distribution, dtype: str) -> N
                 "Choose smaller parameters or a wider dtype."
             )
             raise ParameterError(msg)
+    if isinstance(distribution, TruncatedGaussian) and distribution.high - distribution.low < smallest_resolved(work_dtype(dtype)):
+        msg = (
+            f"{_shown(spec)} cannot be drawn in dtype={dtype!r}: its interval is {distribution.high - distribution.low:.3g} std wide "
+            f"(drawn as {_shown(distribution)}), narrower than {work_dtype(dtype)} resolves in units of std "
+            f"({smallest_resolved(work_dtype(dtype)):.3g}). Choose a smaller std or a wider interval."
+        )
+        raise ParameterError(msg)
 
 
 def _check_layout(shape: tuple[int, ...], layout: LayoutLike) -> None:

@@ -194,7 +194,7 @@ def _override(name: str, value: float | None, computed: float) -> float:
 
 
 def compute_fans(
-    shape: tuple[int, ...],
+    shape: ShapeLike,
     layout: LayoutLike = None,
     *,
     fan_in: float | None = None,
@@ -208,7 +208,11 @@ def compute_fans(
     Fans(fan_in=576.0, fan_out=1152.0)
     >>> compute_fans((128, 64, 3, 3), layout="torch")  # PyTorch conv weight
     Fans(fan_in=576.0, fan_out=1152.0)
+
+    A shape that is not one (negative, float or bool dimensions, …) is a
+    :class:`~unit_init.ShapeError`, as for every draw.
     """
+    shape = normalize_shape(shape)
     rank = len(shape)
     if rank == 0:
         computed_in = computed_out = 1.0

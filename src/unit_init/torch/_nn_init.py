@@ -122,10 +122,10 @@ def _builtin(error: BaseException) -> type[BaseException]:
 def _warn_if_not_finite(tensor: torch.Tensor, name: str, arguments: tuple[Any, ...]) -> None:
     """Warn when finite arguments gave a tensor with inf/nan (a value the dtype cannot hold, as in torch)."""
     if (
-        tensor.layout != torch.strided or tensor.device.type == "meta" or tensor.numel() == 0
+        tensor.layout != torch.strided or tensor.is_nested or tensor.device.type == "meta" or tensor.numel() == 0
         or not (tensor.is_floating_point() or tensor.is_complex())
         or any(isinstance(a, float) and not math.isfinite(a) for a in arguments)
-        or bool(torch.isfinite(tensor).all())
+        or _all_finite(tensor)
     ):
         return
     msg = (
@@ -133,6 +133,14 @@ def _warn_if_not_finite(tensor: torch.Tensor, name: str, arguments: tuple[Any, .
         f"{tensor.dtype} cannot hold (torch.nn.init.{name} returns the same); pass smaller values or a wider dtype."
     )
     warnings.warn(msg, RuntimeWarning, stacklevel=3)
+
+
+def _all_finite(tensor: torch.Tensor) -> bool:
+    """Whether every value is finite; a dtype torch has no ``isfinite`` for (float8) is read through float32, exactly."""
+    try:
+        return bool(torch.isfinite(tensor).all())
+    except (NotImplementedError, RuntimeError):
+        return bool(torch.isfinite(tensor.float()).all())
 
 
 def _drop_in(fill: _F) -> _F:
