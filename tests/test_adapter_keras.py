@@ -315,6 +315,28 @@ def test_hostile_configs_are_refused(uk: Any) -> None:
         uk.initializer(np.ones((2, 2)), fan_in=3)
 
 
+def test_bad_calls_are_typed_errors(keras_mod: Any, uk: Any) -> None:
+    import numpy as np
+
+    import unit_init as ui
+    from unit_init.errors import DTypeError, ParameterError, ShapeError
+
+    he = uk.initializer(ui.HeNormal())
+    for shape in [(None, 4), None, (-1, 3), "ab"]:
+        with pytest.raises(ShapeError, match="shape="):
+            he(shape)
+    for dtype in ["bogus", 3]:
+        with pytest.raises(DTypeError, match="not a dtype Keras knows"):
+            he((2, 2), dtype=dtype)
+    for constant, dtype in [(uk.initializer({"class_name": "Constant", "config": {"value": [1e5]}}), "float16"),
+                            (uk.KerasConstant([1e39]), "float32"), (uk.initializer(np.array([1e39])), "float32")]:
+        with pytest.raises(ParameterError, match=r"beyond .* largest finite value"):  # would be inf, silently
+            constant((1,), dtype=dtype)
+    assert keras_mod.ops.convert_to_numpy(uk.KerasConstant([1e39])((1,), dtype="float64")).tolist() == [1e39]
+    with pytest.raises(ShapeError):
+        uk.KerasConstant(np.zeros((1,) * 34))((2, 2))
+
+
 def test_array_constants(keras_mod: Any, uk: Any) -> None:
     import numpy as np
 

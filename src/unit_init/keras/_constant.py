@@ -23,7 +23,9 @@ from typing import Any, Final
 import keras
 import numpy as np
 
+from unit_init.dtypes import FLOAT_DTYPES, largest_finite
 from unit_init.errors import ParameterError, ShapeError
+from unit_init.keras._call import call_arguments
 
 __all__ = ["KerasConstant", "is_array_constant"]
 
@@ -110,14 +112,14 @@ class KerasConstant(keras.initializers.Constant):  # type: ignore[misc]  # keras
 
     def __call__(self, shape: Any, dtype: Any = None) -> Any:
         """``value`` broadcast to ``shape`` (or checked against it), cast to ``dtype`` (default ``keras.config.floatx()``)."""
-        dims = tuple(int(n) for n in shape)
+        dims, dtype = call_arguments(shape, dtype)
         fits = self.value.shape == dims if not self.broadcast else _broadcasts(self.value.shape, dims)
         if not fits:
             # "Expected `shape` to be" is Keras's own wording for a tensor used as an initializer
             expected = f"{self.value.shape}" if not self.broadcast else f"a shape that {self.value.shape} broadcasts to"
             msg = f"Expected `shape` to be {expected} for this constant of shape {self.value.shape}. Received shape={dims}."
             raise ShapeError(msg)
-        dtype = keras.backend.standardize_dtype(dtype if dtype is not None else keras.config.floatx())
+        _check_representable(self.value, dtype)
         return keras.ops.broadcast_to(keras.ops.convert_to_tensor(self.value, dtype=dtype), dims)
 
     def get_config(self) -> dict[str, Any]:
@@ -141,11 +143,21 @@ class KerasConstant(keras.initializers.Constant):  # type: ignore[misc]  # keras
 
 
 def _broadcasts(source: tuple[int, ...], target: tuple[int, ...]) -> bool:
-    """Whether an array of shape ``source`` broadcasts to exactly ``target``."""
+    """Whether an array of shape ``source`` broadcasts to exactly ``target`` (NumPy refuses more than 64 axes: not)."""
     try:
         return np.broadcast_shapes(source, target) == target
-    except ValueError:
+    except (ValueError, RuntimeError):
         return False
+
+
+def _check_representable(value: np.ndarray[Any, Any], dtype: str) -> None:
+    """:class:`ParameterError` where a value lies beyond ``dtype``'s finite range (it would be inf, silently)."""
+    if dtype not in FLOAT_DTYPES or value.size == 0 or not np.issubdtype(value.dtype, np.number):
+        return
+    largest = float(np.max(np.abs(value)))
+    if not largest <= largest_finite(dtype):
+        msg = f"Constant: a value reaches {largest:.6g}, beyond {dtype}'s largest finite value {largest_finite(dtype):.6g}; use a wider dtype."
+        raise ParameterError(msg)
 
 
 KerasConstant.__module__ = "unit_init.keras"

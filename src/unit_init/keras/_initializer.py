@@ -51,6 +51,7 @@ import keras
 
 from unit_init.adapters._spec import spec_of
 from unit_init.errors import BackendError, ParameterError, SeedError, abbreviate
+from unit_init.keras._call import call_arguments
 from unit_init.keras._constant import KerasConstant, is_array_constant
 from unit_init.serialization import KerasAxes, adapter_config, check_config, read_adapter_config, split_keras_axes
 from unit_init.spec.fans import Fans, Layout
@@ -220,8 +221,7 @@ class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  #
 
     def __call__(self, shape: Any, dtype: Any = None) -> Any:
         """Draw ``shape`` on the Keras backend in use, in ``dtype`` (default ``keras.config.floatx()``)."""
-        dims = tuple(int(n) for n in shape)
-        dtype = keras.backend.standardize_dtype(dtype if dtype is not None else keras.config.floatx())
+        dims, dtype = call_arguments(shape, dtype)
         return self.spec(dims, backend=_keras_backend(), dtype=dtype, seed=self.seed, **self._options(dims))
 
     def get_config(self) -> dict[str, Any]:
