@@ -191,3 +191,23 @@ def test_haiku_initializer_in_hk_transform() -> None:
     assert not np.array_equal(other["linear"]["w"], linear["w"])
     init = ui.jax.haiku_initializer(ui.HeNormal(), layout="torch", fan_in=3)
     assert type(init).from_config(init.get_config()) == init
+
+
+def test_bad_call_arguments_are_typed_errors() -> None:
+    jax = pytest.importorskip("jax")
+    import unit_init as ui
+    import unit_init.jax as uj
+    from unit_init.errors import DTypeError, ParameterError, SeedError
+
+    init = uj.initializer(ui.HeNormal())
+    for dtype in ["bogus", "float8", 3]:
+        with pytest.raises(DTypeError, match="dtype="):
+            init(jax.random.key(0), (4, 4), dtype)
+    for out_sharding in [1, "x", object()]:
+        with pytest.raises(ParameterError, match=r"not a jax\.sharding\.Sharding"):
+            init(jax.random.key(0), (4, 4), out_sharding=out_sharding)
+    with pytest.raises(ParameterError, match="needs a mesh"):
+        init(jax.random.key(0), (4, 4), out_sharding=jax.sharding.PartitionSpec("x"))
+    for key in [None, 0, 7]:  # as jax.nn.initializers: a key, never a seed (None would draw unseeded)
+        with pytest.raises(SeedError, match="PRNG key"):
+            init(key, (4, 4))

@@ -39,7 +39,7 @@ import numpy as np
 
 from unit_init.adapters._spec import spec_of
 from unit_init.dtypes import canonical_dtype
-from unit_init.errors import ParameterError, abbreviate
+from unit_init.errors import ParameterError, SeedError, abbreviate
 from unit_init.serialization import adapter_config, read_adapter_config
 from unit_init.spec._checks import hashable
 from unit_init.spec.fans import Layout
@@ -80,11 +80,23 @@ class JaxInitializer:
         native = _native_dtype(self.dtype if dtype is None else dtype)
         if isinstance(key, np.ndarray) and key.dtype == np.uint32 and key.shape == (2,):
             key = jax.numpy.asarray(key)  # a raw key held as NumPy (a checkpoint, device_get): jax.random takes it too
+        elif key is None or isinstance(key, (int, np.integer)):  # jax.nn.initializers refuse them too; None would be unseeded
+            msg = f"key={abbreviate(key)}: a JAX initializer takes a PRNG key, jax.random.key(n) (or jax.random.PRNGKey(n)), as jax.nn.initializers do."
+            raise SeedError(msg)
         if out_sharding is None:
             return self.draw(key, dims, native)
+        if not isinstance(out_sharding, (jax.sharding.Sharding, jax.sharding.PartitionSpec)):
+            msg = f"out_sharding={abbreviate(out_sharding)} is not a jax.sharding.Sharding or PartitionSpec."
+            raise ParameterError(msg)
         arguments = (self, dims, native, out_sharding)
         sharded = _sharded(*arguments) if hashable(arguments) else _sharded.__wrapped__(*arguments)  # unhashable: compiled for this call only
-        values: jax.Array = sharded(key)
+        try:
+            values: jax.Array = sharded(key)
+        except RuntimeError as error:
+            if not isinstance(out_sharding, jax.sharding.PartitionSpec):
+                raise
+            msg = f"out_sharding={out_sharding} is a PartitionSpec, which needs a mesh in scope (jax.sharding.use_mesh): {error}"
+            raise ParameterError(msg) from None
         return values
 
     def draw(self, key: Any, shape: Any, dtype: Any) -> jax.Array:
@@ -124,7 +136,11 @@ def _native_dtype(dtype: Any) -> Any:
         return jax.numpy.dtype(jax.dtypes.canonicalize_dtype(jax.numpy.float_))
     if dtype is complex:
         return jax.numpy.dtype(jax.dtypes.canonicalize_dtype(jax.numpy.complex_))
-    return jax.numpy.dtype(dtype)
+    try:
+        return jax.numpy.dtype(dtype)
+    except (TypeError, ValueError):
+        canonical_dtype(dtype)  # a DTypeError naming the accepted dtypes
+        raise
 
 
 @functools.lru_cache(maxsize=256)
