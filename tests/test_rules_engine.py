@@ -148,6 +148,14 @@ def test_bad_rules_are_refused_before_anything_is_drawn() -> None:
         ui.initialize(_mlp(), {"*": ui.Zeros()}, rng="portible")
     with pytest.raises(ui.SeedError, match="needs an int"):
         ui.initialize(_mlp(), {"*": ui.Zeros()}, seed=np.random.default_rng(0))  # type: ignore[arg-type]
+    for rules in [None, "he_normal", 3, [("*", ui.Zeros()), 3]]:  # not a mapping nor pairs: typed, named
+        with pytest.raises(ui.ParameterError, match="rules="):
+            ui.initialize(_mlp(), rules)  # type: ignore[arg-type]
+    for skip in [3, [3]]:
+        with pytest.raises(ui.ParameterError, match="skip="):
+            ui.initialize(_mlp(), {"*": ui.Zeros()}, skip=skip)  # type: ignore[arg-type]
+    with pytest.raises(ui.ParameterError, match="names="):
+        ui.initialize(_mlp(), {"*": ui.Zeros()}, names=3)  # type: ignore[arg-type]
 
 
 def test_gated_specs() -> None:

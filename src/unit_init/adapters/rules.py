@@ -300,7 +300,18 @@ def _is_types(key: Any) -> bool:
 
 
 def _checked_rules(rules: Rules) -> list[tuple[Any, Any]]:
-    pairs = list(rules.items() if isinstance(rules, Mapping) else rules)
+    """``rules`` as ``(key, value)`` pairs: a mapping, or an iterable of pairs; anything else a :class:`ParameterError`."""
+    accepted = "a dict {pattern, layer type or Where(...): spec} (or a list of such pairs)"
+    if isinstance(rules, Mapping):
+        pairs = list(rules.items())
+    elif isinstance(rules, Iterable) and not isinstance(rules, (str, bytes)):
+        pairs = list(rules)
+        if not all(isinstance(pair, tuple) and len(pair) == 2 for pair in pairs):
+            msg = f"rules={abbreviate(rules)} holds an item that is not a (key, spec) pair; pass {accepted}."
+            raise ParameterError(msg)
+    else:
+        msg = f"rules={abbreviate(rules)} is not {accepted}."
+        raise ParameterError(msg)
     for key, value in pairs:
         if not (isinstance(key, str) or _is_types(key) or callable(key)):
             msg = f"rule key {abbreviate(key)} must be a parameter-name glob pattern (str), a layer type, a Where(...) or a callable on a Param."
@@ -363,10 +374,13 @@ def _skipper(skip: Iterable[str] | Callable[[Param], bool] | None) -> Callable[[
         return lambda param: False
     if callable(skip):
         return lambda param: bool(skip(param))
-    if isinstance(skip, str):
-        msg = f"skip={abbreviate(skip)} must be names or glob patterns (an iterable of str) or a callable on a Param, not one str."
+    if isinstance(skip, str) or not isinstance(skip, Iterable):
+        msg = f"skip={abbreviate(skip)} must be names or glob patterns (an iterable of str) or a callable on a Param."
         raise ParameterError(msg)
     patterns = tuple(skip)
+    if not all(isinstance(p, str) for p in patterns):
+        msg = f"skip={abbreviate(skip)} holds something that is not a name or glob pattern (a str)."
+        raise ParameterError(msg)
     return lambda param: any(_name_matches(p, param) for p in patterns)
 
 
@@ -374,6 +388,10 @@ def _renamer(names: Mapping[str, str] | Callable[[str], str] | None) -> Callable
     """``names=`` as a function on params: the new canonical name sets the path and the leaf (so roles and seeds follow)."""
     if names is None:
         return lambda param: param
+    given: object = names  # typed for callers; checked for everyone else
+    if not (isinstance(given, Mapping) or callable(given)):
+        msg = f"names={abbreviate(names)} must be a dict {{old name: new name}} or a callable on a name."
+        raise ParameterError(msg)
     lookup = (lambda name: names.get(name, name)) if isinstance(names, Mapping) else names
 
     def rename(param: Param) -> Param:
