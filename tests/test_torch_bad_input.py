@@ -245,3 +245,12 @@ if __name__ == "__main__":
     for pid, why in found:
         print(f"{pid}: {why}")
     print(f"{len(found)} of {len(PROBES)} probes differ")
+
+
+def test_init_refuses_an_expanded_view_with_torchs_type() -> None:
+    import unit_init as ui
+
+    with pytest.raises(RuntimeError, match="share memory") as caught:
+        ui_init.init_(torch.empty(1, 6).expand(4, 6), ui.HeNormal())
+    assert isinstance(caught.value, UnitInitError)
+    assert ui_init.init_(torch.empty(8, 6)[::2], ui.Ones()).sum().item() == 24.0  # a strided view without overlap is filled

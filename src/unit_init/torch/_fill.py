@@ -9,6 +9,7 @@ import torch
 from unit_init.adapters._spec import spec_of
 from unit_init.errors import ParameterError
 from unit_init.spec.fans import LayoutLike
+from unit_init.torch._errors import TorchRuntimeError
 
 __all__ = ["default_generator", "init_"]
 
@@ -77,6 +78,9 @@ def init_(
         raise ParameterError(msg)
     spec = spec_of(spec)
     shape = tuple(tensor.shape)
+    if any(stride == 0 and size > 1 for stride, size in zip(tensor.stride(), shape, strict=True)) and tensor.layout == torch.strided:
+        msg = f"tensor of shape {shape} has elements that share memory (strides {tensor.stride()}: an expanded view); fill the tensor it views."
+        raise TorchRuntimeError(msg)  # what torch's copy_ would raise, after the draw
     if tensor.device.type == "meta" or tensor.numel() == 0:
         spec.check_shape(shape)
         spec.distribution_for(shape, layout=layout, fan_in=fan_in, fan_out=fan_out)  # the same errors as a draw
