@@ -294,6 +294,7 @@ def test_recommend() -> None:
         ({"seed": np.random.default_rng(0)}, ui.SeedError, "int seed or None"),
         ({"dtype": "int32"}, ui.DTypeError, "float dtype"),
         ({"backend": "nope"}, ui.BackendError, "nope"),
+        ({"bias": "yes"}, ui.ParameterError, "bias='yes' must be True or False"),
     ],
 )
 def test_diagnose_rejects_bad_arguments(kwargs: dict[str, object], error: type[Exception], match: str) -> None:

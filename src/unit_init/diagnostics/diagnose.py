@@ -143,6 +143,9 @@ def diagnose(
     initializer = resolve(spec)
     function, param = get_activation(activation, activation_param)
     depth, width, batch = _size("depth", depth, 1), _size("width", width, 2), _size("batch", batch, 2)
+    if not isinstance(bias, (bool, np.bool_)):
+        msg = f"bias={abbreviate(bias)} must be True or False."
+        raise ParameterError(msg)
     target = resolve_target(backend, device, dtype)
     try:  # a device without data (torch's "meta") cannot run the network: refused before any work
         target.backend.to_numpy(target.backend.full((0,), 0.0, target.dtype, target.device))
