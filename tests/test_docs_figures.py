@@ -128,7 +128,9 @@ def test_the_two_gain_rules() -> None:
 def test_the_per_layer_factors() -> None:
     check("diagnostics.md", "√(width·σ²/2)`: {} for σ = 0.01, {} for σ = 1", math.sqrt(512 * 0.01**2 / 2),
           math.sqrt(512 / 2))
-    check("diagnostics.md", "which is a factor {} after 5 layers but {} after 50", 0.5 ** (5 / 2), 0.5 ** (50 / 2))
+    check("diagnostics.md", "`(1/√2)^(L−1)`: {} at depth 5", report("lecun_normal", "relu", depth=5).forward_ratio)
+    check("diagnostics.md", "{} at depth 50.", report("lecun_normal", "relu", depth=50).forward_ratio)
+    assert 0.5 ** (4 / 2) * 0.9 < report("lecun_normal", "relu", depth=5).forward_ratio < 0.5 ** (4 / 2) * 1.1  # (1/√2)^(L−1)
     check("gallery.md", "(std × {} per layer", math.sqrt(512 * 0.01**2 / 2))
     check("gallery.md", "(× {} per layer, overflow", math.sqrt(512 / 2))
 

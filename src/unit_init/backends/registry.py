@@ -247,7 +247,7 @@ def _load(record: BackendRecord) -> Backend:
         if record.framework is None or error.name is None or error.name.split(".")[0] != record.framework:
             raise
         package = record.extra or record.framework
-        install = install_hint(package, record.name) if record in BUILTIN else f"pip install {package!r}"
+        install = install_hint(package, record.name) if record in BUILTIN else f'pip install "{package}"'
         msg = f"backend {record.name!r} needs {record.framework}, which is not installed: {install}."
         raise BackendUnavailableError(msg) from error
     backend: Backend = backend_class()
