@@ -341,3 +341,14 @@ def test_coordinate_check_of_the_docs() -> None:
     for layer in module.LAYERS:
         assert 0.67 < wide[layer] / narrow[layer] < 1.5, layer
     assert sp_wide["logits"] / sp_narrow["logits"] > 4
+
+
+def test_zero_computes_only_its_block_of_the_hadamard_matrix() -> None:
+    """c·H[:out, :in] entry by entry: a Linear(16, 70000) needs 70000×16 values, not the 2^17 × 2^17 matrix (32 GiB)."""
+    from scipy.linalg import hadamard
+
+    values = np.asarray(ui.ZerO()((16, 70000), dtype="float32"))  # keras layout: (in, out)
+    m = math.ceil(math.log2(70000))
+    expected = 2.0 ** (-(m - 1) / 2) * hadamard(4096, dtype=np.float64)[:, :16]  # Sylvester's top-left block of H_(2^m)
+    np.testing.assert_array_equal(values.T[:4096], expected.astype(np.float32))
+    assert set(np.unique(np.abs(values))) == {np.float32(2.0 ** (-(m - 1) / 2))}

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, TypeVar
 
 from unit_init.dtypes import integer_range, is_float
 from unit_init.errors import BackendError, DTypeError, ParameterError, abbreviate
+from unit_init.portable.words import Words
 from unit_init.sampling.broadcast import batched_eye, broadcast
 from unit_init.spec import distributions as d
 
@@ -268,14 +269,20 @@ def _zero(law: d.ZerOValues, draw: Draw) -> Any:
 
 
 def _hadamard_block(backend: Backend, rows: int, cols: int, dtype: str, device: Any) -> Any:
-    """The ``rows × cols`` block of ZerO: ``eye`` when ``rows <= cols``, else ``c·H[:rows, :cols]``."""
+    """The ``rows × cols`` block of ZerO: ``eye`` when ``rows <= cols``, else ``c·H[:rows, :cols]``.
+
+    The Sylvester Hadamard matrix has ``H[i, j] = (−1)^popcount(i & j)``, so
+    the block is computed entry by entry from the row and column indices:
+    ``rows × cols`` work and memory, never the whole ``2^m × 2^m`` matrix
+    (a ``Linear(16, 70000)`` would need 2^34 entries).
+    """
     if rows <= cols:
         return backend.eye(rows, cols, 1, dtype, device)
     xp = backend.xp
-    c, size = d.hadamard_constants(rows)
-    bit = xp.reshape(backend.full((1, 2), 1, dtype, device) - backend.eye(1, 2, 1, dtype, device), (2,))  # [0, 1]
-    sign = 1 - 2 * xp.reshape(bit, (2, 1, 1, 1)) * xp.reshape(bit, (1, 1, 2, 1))  # H₁ = [[1, 1], [1, −1]]
-    h, n = backend.full((1, 1), c, dtype, device), 1
-    while n < size:  # Sylvester: H₂ₙ = H₁ ⊗ Hₙ, by broadcasting (every namespace has reshape and *)
-        h, n = xp.reshape(sign * xp.reshape(h, (1, n, 1, n)), (2 * n, 2 * n)), 2 * n
-    return h[:rows, :cols]
+    c, _ = d.hadamard_constants(rows)
+    words = Words(xp, backend.word_dtype, device)
+    both = xp.bitwise_and(xp.reshape(words.arange(0, rows), (rows, 1)), xp.reshape(words.arange(0, cols), (1, cols)))
+    for shift in (16, 8, 4, 2, 1):  # fold the bits onto bit 0: its value is the parity of popcount(i & j)
+        both = xp.bitwise_xor(both, words.shr(both, shift))
+    parity = xp.astype(words.mask(both, 1), backend.dtype_on(dtype, device))
+    return (1 - 2 * parity) * c
