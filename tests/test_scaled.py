@@ -352,3 +352,13 @@ def test_zero_computes_only_its_block_of_the_hadamard_matrix() -> None:
     expected = 2.0 ** (-(m - 1) / 2) * hadamard(4096, dtype=np.float64)[:, :16]  # Sylvester's top-left block of H_(2^m)
     np.testing.assert_array_equal(values.T[:4096], expected.astype(np.float32))
     assert set(np.unique(np.abs(values))) == {np.float32(2.0 ** (-(m - 1) / 2))}
+
+
+def test_parameters_that_overflow_or_underflow_the_variance_are_refused() -> None:
+    with pytest.raises(ui.ParameterError, match=r"Var = 0\.0"):  # fan_in / 1e-308 overflows: the variance was 0, silently
+        ui.MuP(fan_in_mult=1e-308, width_mult=1e-308)((4, 4), seed=0)
+    with pytest.raises(ui.ParameterError, match="square overflows"):
+        ui.ScaledResidual(n_layer=3, stddev=1e200)
+    with pytest.raises(ui.ParameterError, match="every one would round to 0"):
+        ui.VarianceScaling(scale=1e-320)((4, 4))
+    assert np.all(ui.random_normal((64,), stddev=1e-50, dtype="float64", seed=0) != 0)  # float64 holds them

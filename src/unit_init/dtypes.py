@@ -35,6 +35,7 @@ __all__ = [
     "real_dtype",
     "smallest_at_or_above",
     "smallest_resolved",
+    "smallest_subnormal",
     "work_dtype",
 ]
 
@@ -131,6 +132,17 @@ def largest_finite(dtype: str) -> float:
     """
     emax = {"float16": 15, "bfloat16": 127, "float32": 127, "float64": 1023}[dtype]
     return (2.0 - 2.0 ** -_MANTISSA_BITS[dtype]) * 2.0**emax
+
+
+def smallest_subnormal(dtype: str) -> float:
+    """The smallest positive value of the float ``dtype``: half of it and less round to 0.
+
+    Examples
+    --------
+    >>> smallest_subnormal("float16"), smallest_subnormal("float32") == 2.0**-149
+    (5.960464477539063e-08, True)
+    """
+    return smallest_resolved(dtype) * 2.0 ** (-2 * _MANTISSA_BITS[dtype])
 
 
 def smallest_resolved(dtype: str) -> float:

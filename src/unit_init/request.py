@@ -61,6 +61,7 @@ from unit_init.dtypes import (
     largest_finite,
     real_dtype,
     smallest_resolved,
+    smallest_subnormal,
     work_dtype,
 )
 from unit_init.errors import DTypeError, ParameterError, abbreviate, closest
@@ -241,6 +242,12 @@ def check_representable(spec: Spec, distribution: Distribution, dtype: str) -> N
                 "Choose smaller parameters or a wider dtype."
             )
             raise ParameterError(msg)
+    if distribution.random and 0 < values < smallest_subnormal(real_dtype(dtype)) / 2:
+        msg = (
+            f"{_shown(spec)} cannot be drawn in dtype={dtype!r}: its values reach only {values:.3g} "
+            f"(drawn as {_shown(distribution)}), so every one would round to 0. Choose larger parameters or a wider dtype."
+        )
+        raise ParameterError(msg)
     if isinstance(distribution, TruncatedGaussian) and distribution.high - distribution.low < smallest_resolved(work_dtype(dtype)):
         msg = (
             f"{_shown(spec)} cannot be drawn in dtype={dtype!r}: its interval is {distribution.high - distribution.low:.3g} std wide "

@@ -143,7 +143,8 @@ def diagnose(
     initializer = resolve(spec)
     function, param = get_activation(activation, activation_param)
     depth, width, batch = _size("depth", depth, 1), _size("width", width, 2), _size("batch", batch, 2)
-    if not isinstance(bias, (bool, np.bool_)):
+    flag: object = bias  # typed for callers; checked for everyone else
+    if not isinstance(flag, (bool, np.bool_)):
         msg = f"bias={abbreviate(bias)} must be True or False."
         raise ParameterError(msg)
     target = resolve_target(backend, device, dtype)

@@ -176,6 +176,22 @@ def _family(name: object, argument: str = "distribution", lead: str = "") -> Cal
     raise ParameterError(msg)
 
 
+def scaled_law(spec: Initializer, family: Callable[[float, float], d.Distribution], mean: float, variance: float) -> d.Distribution:
+    """``family(mean, variance)`` for a variance a rule computed: a :class:`ParameterError` unless it is finite and positive.
+
+    A variance of 0 or inf from positive parameters is an overflow or
+    underflow of float64 (``MuP(fan_in_mult=1e-308)``, ``scale=1e-320``),
+    which would otherwise draw zeros, or infinities, silently.
+    """
+    if not 0 < variance < math.inf:
+        msg = (
+            f"{type(spec).__name__}: its parameters give Var = {variance!r} for this shape "
+            "(an overflow or underflow of float64); choose parameters nearer 1."
+        )
+        raise ParameterError(msg)
+    return family(mean, variance)
+
+
 def _check_family(family: object) -> None:
     """A family name, or a callable that turns ``(0.0, 1.0)`` into a :class:`~unit_init.spec.distributions.Distribution`."""
     build = _family(family, "family")
@@ -220,7 +236,7 @@ class Composed(Initializer):
         self, shape: ShapeLike, *, layout: LayoutLike = None, fan_in: float | None = None, fan_out: float | None = None
     ) -> d.Distribution:
         fans = compute_fans(normalize_shape(shape), layout, fan_in=fan_in, fan_out=fan_out)
-        return _family(self.family, "family")(self.mean, self.rule.variance(fans))
+        return scaled_law(self, _family(self.family, "family"), self.mean, self.rule.variance(fans))
 
 
 @dataclass(frozen=True, slots=True)

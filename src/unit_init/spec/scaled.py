@@ -30,8 +30,8 @@ from typing import Any, ClassVar, Final, Literal
 
 from unit_init.errors import ParameterError, abbreviate
 from unit_init.spec import distributions as d
-from unit_init.spec._checks import choice, positive
-from unit_init.spec.catalogue import Composed, DistributionName, _family
+from unit_init.spec._checks import choice, positive, squarable
+from unit_init.spec.catalogue import Composed, DistributionName, _family, scaled_law
 from unit_init.spec.fans import Fans, LayoutLike, ShapeLike, compute_fans, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.rules import FanScaled, Mode, VarianceRule
@@ -88,7 +88,7 @@ class _FanScaledSpec(Initializer):
         self, shape: ShapeLike, *, layout: LayoutLike = None, fan_in: float | None = None, fan_out: float | None = None
     ) -> d.Distribution:
         fans = compute_fans(normalize_shape(shape), layout, fan_in=fan_in, fan_out=fan_out)
-        return _family(self.family_name())(0.0, self.fan_variance(fans))
+        return scaled_law(self, _family(self.family_name()), 0.0, self.fan_variance(fans))
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,8 @@ class ScaledResidual(_FanScaledSpec):
 
     def _validate(self) -> None:
         _count("n_layer", self.n_layer)
-        positive("stddev", self.stddev)
+        if squarable("stddev", self.stddev) <= 0:
+            positive("stddev", self.stddev)
 
     def fan_variance(self, fans: Fans) -> float:
         return float(self.stddev) ** 2 / (2 * self.n_layer)
@@ -420,7 +421,7 @@ class MuP(Composed):
     ) -> d.Distribution:
         fans = compute_fans(normalize_shape(shape), layout, fan_in=fan_in, fan_out=fan_out)
         base = Fans(fans.fan_in / self.fan_in_mult, fans.fan_out / self.fan_out_mult)
-        return _family(self.family)(self.mean, self.rule.variance(base) / self.width_mult)
+        return scaled_law(self, _family(self.family), self.mean, self.rule.variance(base) / self.width_mult)
 
 
 SCALED: Final[dict[str, type[Initializer]]] = {
