@@ -98,15 +98,22 @@ def test_torch_refusals() -> None:
 def test_iterates_until_within_tolerance() -> None:
     """A layer whose output is not linear in its weight (here std ∝ √w) takes several rescalings."""
     weights = {"a": 4.0}
-    report = run(["a"], lambda name: weights[name] ** 0.5, lambda name, f: weights.update({name: weights[name] * f}),
+    report = run(["a"], lambda name: weights[name] ** 0.5, lambda name, f: weights.update({name: weights[name] * f}) or True,
                  target_std=1.0, tol=0.01, max_iter=10)
     (layer,) = report.layers
     assert layer.converged
     assert layer.iterations > 1
     assert abs(layer.std - 1) <= 0.01
-    capped = run(["a"], lambda name: 5.0 * weights[name], lambda name, f: None, target_std=1.0, tol=0.01, max_iter=3)
+    slow = {"a": 1.0}  # each rescaling moves the std a tenth of the way (in log): capped at max_iter
+    capped = run(["a"], lambda name: 5.0 * slow[name], lambda name, f: slow.update({name: slow[name] * f**0.1}) or True,
+                 target_std=1.0, tol=0.01, max_iter=3)
     assert capped.layers[0].iterations == 3
     assert not capped.converged
+    stalled = run(["a"], lambda name: 5.0, lambda name, f: True, target_std=1.0, tol=0.01, max_iter=10)
+    assert stalled.layers[0].iterations == 1  # the std did not move: no point in nine more passes
+    assert not stalled.converged
+    with pytest.raises(ParameterError, match="left as it was"):
+        run(["a"], lambda name: 5.0, lambda name, f: False, target_std=1.0, tol=0.01, max_iter=10)
 
 
 # ---- Flax --------------------------------------------------------------------
@@ -202,3 +209,36 @@ def test_keras_refusals() -> None:
     model = keras.Sequential([keras.Input((2,)), keras.layers.ReLU()])
     with pytest.raises(ParameterError, match="no weight layer to hook"):
         unit_init.keras.lsuv(model, np.ones((4, 2)))
+
+
+@pytest.mark.parametrize("target_std", [1e300, 1e-300])
+def test_a_target_the_weights_cannot_reach_leaves_them_finite_and_says_so(target_std: float) -> None:
+    torch = pytest.importorskip("torch")
+    import unit_init.torch
+
+    model = torch.nn.Linear(8, 16)
+    with pytest.raises(ui.ParameterError, match="would overflow or underflow their dtype"):
+        unit_init.torch.lsuv(model, torch.randn(32, 8), target_std=target_std, seed=0)
+    assert bool(model.weight.isfinite().all())
+    assert bool(model.weight.any())
+
+
+def test_a_flax_target_the_weights_cannot_reach_leaves_them_finite() -> None:
+    jax = pytest.importorskip("jax")
+    nnx = pytest.importorskip("flax.nnx")
+    import unit_init.jax
+
+    model = nnx.Sequential(nnx.Linear(16, 32, rngs=nnx.Rngs(0)), nnx.relu, nnx.Linear(32, 8, rngs=nnx.Rngs(1)))
+    with pytest.raises(ui.ParameterError, match="would overflow"):
+        unit_init.jax.lsuv(model, jax.random.normal(jax.random.key(0), (64, 16)), target_std=1e300)
+    assert bool(jax.numpy.all(jax.numpy.isfinite(model.layers[0].kernel.get_value())))
+
+
+def test_max_iter_is_bounded_and_a_stalled_layer_stops() -> None:
+    torch = pytest.importorskip("torch")
+    import unit_init.torch
+
+    with pytest.raises(ui.ParameterError, match=r"max_iter=.* must be an int in \[1, 1000\]"):
+        unit_init.torch.lsuv(torch.nn.Linear(8, 16), torch.randn(32, 8), tol=0, max_iter=10**30)
+    report = unit_init.torch.lsuv(torch.nn.Linear(8, 16), torch.randn(32, 8), tol=0, max_iter=1000, seed=0).report
+    assert report.layers[0].iterations < 1000  # tol=0 is never met exactly; the loop stops once the std stops moving

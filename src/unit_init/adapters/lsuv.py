@@ -101,16 +101,20 @@ class Rescaled(NamedTuple):
     report: LSUVReport
 
 
+MAX_ITER: Final = 1000
+"""The most rescalings of one layer ``max_iter`` may ask for (each runs the batch through the model)."""
+
+
 def check_options(target_std: float, tol: float, max_iter: int) -> None:
-    """Refuse a ``target_std`` that is not finite and > 0, a ``tol`` that is not finite and >= 0, a ``max_iter`` < 1."""
+    """Refuse a ``target_std`` that is not finite and > 0, a ``tol`` that is not finite and >= 0, a ``max_iter`` outside ``[1, MAX_ITER]``."""
     if isinstance(target_std, bool) or not isinstance(target_std, (int, float)) or not (0 < target_std < math.inf):
         msg = f"target_std={abbreviate(target_std)} must be a finite number > 0."
         raise ParameterError(msg)
     if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (0 <= tol < math.inf):
         msg = f"tol={abbreviate(tol)} must be a finite number >= 0 (a fraction of target_std)."
         raise ParameterError(msg)
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
-        msg = f"max_iter={abbreviate(max_iter)} must be an int >= 1."
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or not 1 <= max_iter <= MAX_ITER:
+        msg = f"max_iter={abbreviate(max_iter)} must be an int in [1, {MAX_ITER}]."
         raise ParameterError(msg)
 
 
@@ -187,7 +191,7 @@ def std_of(values: Any) -> float:
 def run(
     names: Sequence[str],
     measure: Callable[[str], float],
-    rescale: Callable[[str, float], None],
+    rescale: Callable[[str, float], bool],
     *,
     target_std: float,
     tol: float,
@@ -197,14 +201,18 @@ def run(
     """Rescale the layers ``names`` one after the other (forward order) until each output std is within ``tol · target_std`` of ``target_std``.
 
     ``measure(name)`` runs the batch and returns the std of that layer's
-    output; ``rescale(name, factor)`` multiplies its weight by ``factor``. A
-    layer whose output std is 0 or not finite cannot be rescaled and is
-    reported as not converged. The progress bar counts layers.
+    output; ``rescale(name, factor)`` multiplies its weight by ``factor`` and
+    returns ``True``, or returns ``False`` and leaves it as it was where the
+    scaled weight would not be finite or would underflow to all zeros in its
+    dtype — then a :class:`ParameterError` names the layer (the model is
+    never left with inf weights). A layer whose output std is 0 or not finite
+    cannot be rescaled and is reported as not converged, and so is one whose
+    std no longer moves. The progress bar counts layers.
 
     Examples
     --------
     >>> weights = {"a": 3.0, "b": 0.5}
-    >>> report = run(["a", "b"], weights.get, lambda name, f: weights.update({name: weights[name] * f}),
+    >>> report = run(["a", "b"], weights.get, lambda name, f: weights.update({name: weights[name] * f}) or True,
     ...              target_std=1.0, tol=0.01, max_iter=5)
     >>> [(layer.name, layer.scale, layer.iterations, layer.converged) for layer in report.layers]
     [('a', 0.3333333333333333, 1, True), ('b', 2.0, 1, True)]
@@ -216,9 +224,16 @@ def run(
             std, scale, iterations = measure(name), 1.0, 0
             while abs(std - target_std) > tol * target_std and iterations < max_iter and 0 < std < math.inf:
                 factor = target_std / std
-                rescale(name, factor)
-                scale, iterations = scale * factor, iterations + 1
+                if not rescale(name, factor):
+                    msg = (
+                        f"lsuv: scaling layer {name!r}'s weights by {factor:.3g} (its outputs' std {std:.3g} toward "
+                        f"target_std={target_std:g}) would overflow or underflow their dtype; the layer is left as it was."
+                    )
+                    raise ParameterError(msg)
+                previous, scale, iterations = std, scale * factor, iterations + 1
                 std = measure(name)
+                if std == previous:  # the rescaling no longer moves the output (rounding): more iterations would not either
+                    break
             results.append(LayerScale(name, std, scale, iterations, abs(std - target_std) <= tol * target_std))
             advance(1)
     return LSUVReport(float(target_std), float(tol), max_iter, tuple(results))

@@ -19,7 +19,7 @@ import numpy as np
 
 from unit_init.adapters.lsuv import Rescaled, call, check_options, rules_for, run, select, std_of
 from unit_init.diagnostics.model import LayerTrace, ModelReport, model_report, probe
-from unit_init.jax._params import initialize
+from unit_init.jax._params import initialize, rescaled
 from unit_init.spec.initializer import Initializer
 
 __all__ = ["diagnose_linen", "lsuv_linen"]
@@ -65,10 +65,10 @@ def _at(tree: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     return tree
 
 
-def _scaled(tree: Mapping[str, Any], path: tuple[str, ...], factor: float) -> dict[str, Any]:
-    """A copy of the nested ``tree`` whose ``path/kernel`` is multiplied by ``factor``."""
+def _replaced(tree: Mapping[str, Any], path: tuple[str, ...], kernel: Any) -> dict[str, Any]:
+    """A copy of the nested ``tree`` whose ``path/kernel`` is ``kernel``."""
     head, *rest = path
-    inner = _scaled(tree[head], tuple(rest), factor) if rest else {**tree[head], "kernel": tree[head]["kernel"] * factor}
+    inner = _replaced(tree[head], tuple(rest), kernel) if rest else {**tree[head], "kernel": kernel}
     return {**tree, head: inner}
 
 
@@ -102,9 +102,14 @@ def lsuv_linen(
         apply(record, stop=name)
         return std_of(record[name][1])
 
-    def rescale(name: str, factor: float) -> None:
+    def rescale(name: str, factor: float) -> bool:
         current = state["variables"]
-        state["variables"] = {**current, "params": _scaled(current["params"], tuple(name.split("/")), factor)}
+        path = tuple(name.split("/"))
+        kernel = rescaled(_at(current["params"], path)["kernel"], factor)
+        if kernel is None:
+            return False
+        state["variables"] = {**current, "params": _replaced(current["params"], path, kernel)}
+        return True
 
     report = run(list(chosen), measure, rescale, target_std=target_std, tol=tol, max_iter=max_iter, progress=progress)
     return Rescaled(state["variables"], report)

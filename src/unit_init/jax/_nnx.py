@@ -19,7 +19,7 @@ from unit_init.adapters.hooks import Session, forward, hooked
 from unit_init.adapters.lsuv import Layers, Rescaled, check_options, rules_for, run, select, std_of
 from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, model_report, probe
 from unit_init.errors import ParameterError
-from unit_init.jax._params import initialize
+from unit_init.jax._params import initialize, rescaled
 from unit_init.spec.initializer import Initializer
 
 __all__ = ["diagnose_nnx", "lsuv_nnx"]
@@ -79,9 +79,13 @@ def lsuv_nnx(
             forward(model, batch, session)
             return std_of(session.record[name])
 
-        def rescale(name: str, factor: float) -> None:
+        def rescale(name: str, factor: float) -> bool:
             kernel = chosen[name].kernel
-            kernel.set_value(kernel.get_value() * factor)
+            scaled = rescaled(kernel.get_value(), factor)
+            if scaled is None:
+                return False
+            kernel.set_value(scaled)
+            return True
 
         report = run(order, measure, rescale, target_std=target_std, tol=tol, max_iter=max_iter, progress=progress)
     return Rescaled(model, report)

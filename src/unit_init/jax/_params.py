@@ -13,7 +13,7 @@ from unit_init.adapters.pytree import params_subtree, tree_param
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.spec.fans import LayoutLike
 
-__all__ = ["initialize"]
+__all__ = ["initialize", "rescaled"]
 
 
 def _key_name(entry: Any) -> str:
@@ -121,3 +121,13 @@ def initialize(
     fill(entries, set_leaf, progress=progress)
     rebuilt = jax.tree_util.tree_unflatten(treedef, new)
     return Initialized({**model_or_params, "params": rebuilt} if prefix else rebuilt, report)
+
+
+def rescaled(kernel: Any, factor: float) -> Any | None:
+    """``kernel · factor`` (LSUV's rescaling step), or ``None`` where it would not be finite or would underflow to all zeros."""
+    numpy = jax.numpy
+    if not abs(factor) <= float(numpy.finfo(kernel.dtype).max):  # type: ignore[no-untyped-call]  # the factor itself does not fit the dtype
+        return None
+    scaled = kernel * factor
+    fits = bool(numpy.all(numpy.isfinite(scaled))) and (bool(numpy.any(scaled != 0)) or not bool(numpy.any(kernel != 0)))
+    return scaled if fits else None

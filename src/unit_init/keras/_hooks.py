@@ -97,9 +97,14 @@ def lsuv(
             forward(model, batch, session)
             return std_of(_numpy(session.record[name]))
 
-        def rescale(name: str, factor: float) -> None:
+        def rescale(name: str, factor: float) -> bool:
             kernel = chosen[name].kernel
-            kernel.assign(kernel * factor)
+            scaled = kernel * factor
+            ops = keras.ops
+            if not (bool(ops.all(ops.isfinite(scaled))) and (bool(ops.any(scaled != 0)) or not bool(ops.any(kernel != 0)))):
+                return False
+            kernel.assign(scaled)
+            return True
 
         report = run(order, measure, rescale, target_std=target_std, tol=tol, max_iter=max_iter, progress=progress)
     return Rescaled(model, report)

@@ -157,9 +157,14 @@ def lsuv(
             call(module, batch)
         return std_of(seen[name].detach().cpu().double())
 
-    def rescale(name: str, factor: float) -> None:
+    def rescale(name: str, factor: float) -> bool:
+        weight = _weight(chosen[name])
         with torch.no_grad():
-            _weight(chosen[name]).mul_(factor)
+            scaled = weight * factor
+            if not (bool(torch.isfinite(scaled).all()) and (bool(scaled.any()) or not bool(weight.any()))):
+                return False
+            weight.copy_(scaled)
+        return True
 
     return Rescaled(module, run(order, measure, rescale, target_std=target_std, tol=tol, max_iter=max_iter, progress=progress))
 
