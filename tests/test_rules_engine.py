@@ -416,3 +416,20 @@ def test_flax_lstm_cell_gates_are_separate_kernels_set_by_globs() -> None:
     assert np.asarray(cell.hi.bias[...]).tolist() == [0.0] * 4
     recurrent = np.asarray(cell.hg.kernel[...])
     np.testing.assert_allclose(recurrent.T @ recurrent, np.eye(4), atol=1e-5)
+
+
+def test_pytrees_whose_leaves_share_a_name_cycle_or_nest_too_deep_are_refused() -> None:
+    twins = {"a/b": np.zeros((3, 3), "f4"), "a": {"b": np.zeros((3, 3), "f4")}}  # one would be reported for the other
+    with pytest.raises(ui.ParameterError, match="both named 'a/b'"):
+        ui.initialize(twins, {"*": ui.HeNormal()}, seed=0)
+    with pytest.raises(ui.ParameterError, match="both at '1'"):  # one seed for both: identical values
+        ui.initialize({1: np.zeros((3, 3)), "1": np.zeros((3, 3))}, {"*": ui.HeNormal()}, seed=0)
+    cyclic: dict[str, Any] = {"a": np.ones((3, 3))}
+    cyclic["self"] = cyclic
+    with pytest.raises(ui.ParameterError, match="contains itself"):
+        ui.initialize(cyclic, {"*": ui.HeNormal()}, seed=0)
+    deep: Any = np.ones((2, 2))
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(ui.ParameterError, match="nests deeper"):
+        ui.initialize(deep, {"*": ui.HeNormal()}, seed=0)

@@ -6,26 +6,47 @@ Imports no framework.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
 from unit_init.adapters.canonical import canonical_leaf
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
+from unit_init.errors import ParameterError
 from unit_init.spec.fans import LayoutLike
 
 __all__ = ["initialize", "params_subtree", "tree_param"]
 
 
-def _leaves(tree: Any, path: tuple[str, ...]) -> Iterable[tuple[tuple[str, ...], Any]]:
-    if isinstance(tree, Mapping):
-        for key, value in tree.items():
-            yield from _leaves(value, (*path, str(key)))
-    elif isinstance(tree, (list, tuple)):
-        for index, value in enumerate(tree):
-            yield from _leaves(value, (*path, str(index)))
-    else:
-        yield path, tree
+MAX_DEPTH: Final = 256
+"""The deepest nesting of containers a pytree may have."""
+
+
+def _leaves(tree: Any, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], Any]]:
+    """Every leaf with its path of ``str`` keys, in order; :class:`ParameterError` for a cycle, a nesting deeper
+    than :data:`MAX_DEPTH`, or two leaves at one path (``{1: …, "1": …}``). Walked without recursion."""
+    found: list[tuple[tuple[str, ...], Any]] = []
+    paths: set[tuple[str, ...]] = set()
+    stack: list[tuple[Any, tuple[str, ...], frozenset[int]]] = [(tree, path, frozenset())]
+    while stack:
+        node, at, above = stack.pop()
+        if not isinstance(node, (Mapping, list, tuple)):
+            if at in paths:
+                msg = f"two leaves of the pytree are both at {'/'.join(at)!r} (the int and str forms of one key); rename one."
+                raise ParameterError(msg)
+            paths.add(at)
+            found.append((at, node))
+            continue
+        if id(node) in above:
+            msg = f"the pytree contains itself at {'/'.join(at)!r}; pass a tree (no cycles)."
+            raise ParameterError(msg)
+        if len(at) - len(path) >= MAX_DEPTH:
+            msg = f"the pytree nests deeper than {MAX_DEPTH} containers at {'/'.join(at[:8])!r}…; pass a shallower tree."
+            raise ParameterError(msg)
+        items = list(node.items()) if isinstance(node, Mapping) else list(enumerate(node))
+        inner = above | {id(node)}
+        stack.extend((value, (*at, str(key)), inner) for key, value in reversed(items))
+    return found
 
 
 def _rebuild(tree: Any, path: tuple[str, ...], new: Mapping[tuple[str, ...], Any]) -> Any:

@@ -422,6 +422,24 @@ def check_rng(rng: str) -> str:
     return rng
 
 
+def _check_unique(params: Sequence[Param]) -> None:
+    """:class:`ParameterError` where two parameters share a name: one would be reported (and filled) for the other, or both get one seed.
+
+    Pytree keys ``{"a/b": …, "a": {"b": …}}`` both read ``a/b``; ``{1: …, "1": …}`` both ``1``.
+    """
+    names: dict[str, Param] = {}
+    canonicals: dict[str, Param] = {}
+    for param in params:
+        for key, seen in ((param.name, names), (param.canonical, canonicals)):
+            other = seen.setdefault(key, param)
+            if other is not param:
+                msg = (
+                    f"two parameters are both named {key!r} (shapes {other.shape} and {param.shape}): "
+                    "a key holding '/' or '.', or the int and str forms of one key; rename one (names= or the keys)."
+                )
+                raise ParameterError(msg)
+
+
 def plan(
     params: Sequence[Param],
     rules: Rules,
@@ -447,6 +465,7 @@ def plan(
     """
     pairs = _checked_rules(rules)
     base, skipped, rename = root_seed(seed), _skipper(skip), _renamer(names)
+    _check_unique(params)  # as the model names them (names= may make twins share a canonical name on purpose)
     params = [rename(p) for p in params]
     kernels = {p.path: p for p in params if p.leaf == "kernel"}
     covered, used = [False] * len(pairs), [False] * len(pairs)
