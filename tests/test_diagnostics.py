@@ -445,3 +445,19 @@ def test_import_unit_init_imports_no_framework_and_no_matplotlib() -> None:
     code = "import sys, unit_init; print(sorted(m for m in ('torch', 'jax', 'tensorflow', 'matplotlib') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_plot_and_compare_refuse_bad_arguments_before_drawing(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    report = ui.diagnose("he_normal", depth=3, width=16, batch=8)
+    for path in [tmp_path / "missing" / "x.png", 3, b"x.png", str(tmp_path / "a\0b.png")]:
+        with pytest.raises(ui.ParameterError, match="path="):
+            report.plot(path)
+    for dpi in [0, -5, 10**6, True]:
+        with pytest.raises(ui.ParameterError, match="dpi="):
+            report.plot(tmp_path / "x.png", dpi=dpi)
+    assert report.plot(tmp_path / "x.png", dpi=50).exists()
+    assert len(ui.compare((name for name in ["he_normal", "zeros"]), depth=3, width=16, batch=8).reports) == 2  # a generator
+    for specs in [[], "he_normal", 3]:
+        with pytest.raises(ui.ParameterError, match="specs="):
+            ui.compare(specs, depth=3, width=16, batch=8)  # type: ignore[arg-type]

@@ -132,7 +132,7 @@ def _check_output(command: str, path: str) -> Path:
     new one removed again: that asks the operating system itself, so a missing
     directory, a directory, a read-only place or a parent that is a file are all found.
     """
-    target = check_path(path)
+    target = check_path(path, folder=False)
     existed = target.exists()
     try:
         with target.open("ab"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, overload
 
@@ -11,7 +11,7 @@ from unit_init.diagnostics.diagnose import diagnose
 from unit_init.diagnostics.plotting import plot_reports
 from unit_init.diagnostics.report import Report, ratio_headers
 from unit_init.diagnostics.tables import html_table, table
-from unit_init.errors import ParameterError
+from unit_init.errors import ParameterError, abbreviate
 from unit_init.seeds import normalize_seed
 
 if TYPE_CHECKING:
@@ -130,10 +130,11 @@ def compare(
     >>> [report.verdict for report in result.reports]
     ['stable', 'symmetric']
     """
-    if isinstance(specs, (str, bytes)) or (specs is not None and not list(specs)):
-        msg = f"specs={specs!r} must be a non-empty list of specs or names, e.g. ['he_normal', 'zeros']."
+    given: object = specs  # typed for callers; checked for everyone else (a generator is read once, here)
+    chosen = list(DEFAULT_SPECS) if given is None else list(given) if isinstance(given, Iterable) and not isinstance(given, (str, bytes)) else []
+    if not chosen:
+        msg = f"specs={abbreviate(given)} must be a non-empty list of specs or names, e.g. ['he_normal', 'zeros']."
         raise ParameterError(msg)
-    chosen = list(DEFAULT_SPECS if specs is None else specs)
     if options.get("seed", 0) is None:  # one seed for all, so every spec sees the same input
         options["seed"] = normalize_seed(None)
     reports = []

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,7 +34,7 @@ from typing import TYPE_CHECKING, Final, Protocol, overload
 import numpy as np
 
 from unit_init.diagnostics.verdict import EXPLODING_ABOVE, VANISHING_BELOW
-from unit_init.errors import BackendUnavailableError, ParameterError, install_hint
+from unit_init.errors import BackendUnavailableError, ParameterError, abbreviate, install_hint
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -77,13 +78,34 @@ class Plotted(Protocol):
     def histograms(self) -> tuple[Histogram, ...]: ...
 
 
-def check_path(path: str | Path) -> Path:
-    """``path`` as a Path; :class:`ParameterError` unless it ends in ``.png`` or ``.svg``."""
+def check_path(path: str | Path, *, folder: bool = True) -> Path:
+    """``path`` as a Path; :class:`ParameterError` unless it is a str or path ending in ``.png`` or ``.svg`` in an existing folder.
+
+    Checked before anything is drawn; a write that fails all the same (a
+    full disk, no permission) raises the ``OSError`` of the file system.
+    ``folder=False`` leaves the folder to the caller (the CLI asks the
+    operating system itself, and reports its reason).
+    """
+    given: object = path  # typed for callers; checked for everyone else
+    if not isinstance(given, (str, os.PathLike)) or "\0" in str(given):
+        msg = f"path={abbreviate(given)} must be a file name (a str or pathlib.Path) ending in {' or '.join(FORMATS)}."
+        raise ParameterError(msg)
     target = Path(path)
     if target.suffix.lower() not in FORMATS:
         msg = f"path={str(path)!r} must end in {' or '.join(FORMATS)}; the suffix picks the format."
         raise ParameterError(msg)
+    if folder and not target.parent.is_dir():
+        msg = f"path={str(path)!r}: the folder {str(target.parent)!r} does not exist; create it first."
+        raise ParameterError(msg)
     return target
+
+
+def check_dpi(dpi: float) -> None:
+    """:class:`ParameterError` unless ``dpi`` is a number in ``[1, 2400]`` (a figure's resolution)."""
+    given: object = dpi
+    if isinstance(given, bool) or not isinstance(given, (int, float)) or not 1 <= given <= 2400:
+        msg = f"dpi={abbreviate(given)} must be a number from 1 to 2400."
+        raise ParameterError(msg)
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -272,6 +294,7 @@ def plot_reports(reports: Sequence[Plotted], path: str | Path | None = None, *, 
         matplotlib is not installed.
     """
     target = None if path is None else check_path(path)
+    check_dpi(dpi)
     figure = figure_of(reports)
     if target is None:
         return figure
