@@ -145,6 +145,22 @@ def _():
     s["small"] = summary(small.kernel.value)
     return s
 
+@case("sharding_misfits")
+def _():
+    out = {}
+    for label, shape, spec in [("indivisible", (7, 5), P("x")), ("too_many_axes", (3,), P(None, "x"))]:
+        try:
+            ui.he_normal(shape, sharding=NamedSharding(mesh, spec), rng="portable", seed=0)
+            out[label] = "no error"
+        except Exception as error:
+            out[label] = f"{type(error).__name__}: {error}"[:200]
+    try:
+        jax.jit(lambda: ui.he_normal((8, 4), sharding=row, rng="portable", seed=0))()
+        out["inside_jit"] = "no error"
+    except Exception as error:
+        out["inside_jit"] = f"{type(error).__name__}: {error}"[:200]
+    return out
+
 print(json.dumps(results))
 '''
 
@@ -209,3 +225,12 @@ def test_keras_model_parallel_kernels_large_sharded_at_creation_and_small(result
     _sharded(result, "P(None, 'model')", (2 / 4096) ** 0.5)
     assert result["sharded_at_init"]
     _sharded(result["small"], "P('model', None)", (2 / (256 + 64)) ** 0.5)
+
+
+def test_a_sharding_that_does_not_fit_or_a_draw_inside_jit_is_a_parameter_error(results: dict[str, Any]) -> None:
+    misfits = results["sharding_misfits"]
+    assert "error" not in misfits, misfits
+    assert misfits["indivisible"].startswith("ParameterError: sharding=")
+    assert "does not fit shape=(7, 5)" in misfits["indivisible"]
+    assert misfits["too_many_axes"].startswith("ParameterError: sharding=")
+    assert misfits["inside_jit"].startswith("ParameterError: sharding= draws each shard on its device and cannot run inside jax.jit")

@@ -275,5 +275,12 @@ class JaxBackend(Backend):
         if not isinstance(layout, jax.sharding.Sharding):
             msg = f"sharding={abbreviate(layout)} is not a jax.sharding.Sharding (e.g. NamedSharding(mesh, PartitionSpec('x')))."
             raise ParameterError(msg)
-        indices = layout.addressable_devices_indices_map(shape)
+        if isinstance(jax.numpy.zeros(0), jax.core.Tracer):  # inside jit: shards are concrete per-device arrays
+            msg = "sharding= draws each shard on its device and cannot run inside jax.jit; call it outside, or use jax.lax.with_sharding_constraint."
+            raise ParameterError(msg)
+        try:
+            indices = layout.addressable_devices_indices_map(shape)
+        except (ValueError, IndexError, TypeError) as error:  # jax's IndivisibleError is a ValueError
+            msg = f"sharding={abbreviate(layout)} does not fit shape={shape}: {error}"
+            raise ParameterError(msg) from None
         return jax.make_array_from_single_device_arrays(shape, layout, [shard(device, index) for device, index in indices.items()])
