@@ -178,8 +178,16 @@ def test_mesh_block_follows_dtensor_chunking() -> None:
     assert mesh_block((10, 7), [1], (4,), [shard(dim=-1)]) == (slice(0, 10), slice(2, 4))
     assert mesh_block((9, 6), [1, 0], (2, 2), [shard(dim=0), shard(dim=1)]) == (slice(5, 9), slice(0, 3))
     assert mesh_block((3,), [3], (4,), [shard(dim=0)]) == (slice(3, 3),)
+    for shape, dim in [((4, 4), 2), ((4, 4), -3), ((), 0)]:  # a dim the shape lacks: refused, never wrapped around
+        with pytest.raises(ui.ParameterError, match="does not have"):
+            mesh_block(shape, [0], (2,), [shard(dim=dim)])
 
 
 def test_torch_mesh_errors() -> None:
     with pytest.raises(ui.ParameterError, match="go together"):
         ui.he_normal((4, 4), device_mesh=object(), seed=0, rng="portable")
+    pytest.importorskip("torch")
+    from torch.distributed.tensor import Shard
+
+    with pytest.raises(ui.ParameterError, match=r"is not a torch\.distributed DeviceMesh"):
+        ui.he_normal((4, 4), device_mesh=object(), placements=[Shard(0)], seed=0, rng="portable")

@@ -40,6 +40,9 @@ def mesh_block(shape: tuple[int, ...], coordinate: list[int], mesh_shape: tuple[
         if not hasattr(placement, "dim") or kind not in ("Shard", "SimpleNamespace"):
             msg = f"placement {abbreviate(placement)} cannot initialize a tensor; use Shard(dim) or Replicate()."
             raise ParameterError(msg)
+        if not isinstance(placement.dim, int) or not -len(shape) <= placement.dim < len(shape):
+            msg = f"placement {abbreviate(placement)} shards dim {abbreviate(placement.dim)}, which a rank-{len(shape)} shape {shape} does not have."
+            raise ParameterError(msg)
         dim = placement.dim % len(shape)
         length = stop[dim] - start[dim]
         chunk = math.ceil(length / mesh_shape[axis]) if length else 0

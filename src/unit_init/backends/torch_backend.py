@@ -303,9 +303,17 @@ class TorchBackend(Backend):
         with DTensor's chunking (:func:`~unit_init.backends.mesh.mesh_block`);
         the local tensor becomes a ``DTensor`` with ``DTensor.from_local``.
         """
-        from torch.distributed.tensor import DTensor  # torch.distributed loads only for sharded draws
+        from torch.distributed.device_mesh import DeviceMesh  # torch.distributed loads only for sharded draws
+        from torch.distributed.tensor import DTensor
 
-        device_mesh, placements = layout[0], tuple(layout[1])
+        device_mesh, placements = layout
+        if not isinstance(device_mesh, DeviceMesh):
+            msg = f"device_mesh={abbreviate(device_mesh)} is not a torch.distributed DeviceMesh (init_device_mesh(...))."
+            raise ParameterError(msg)
+        if not isinstance(placements, (list, tuple)):
+            msg = f"placements={abbreviate(placements)} must be a list with one placement per mesh dimension, e.g. [Shard(0)]."
+            raise ParameterError(msg)
+        placements = tuple(placements)
         coordinate = device_mesh.get_coordinate()
         if coordinate is None:
             msg = "this rank is not part of device_mesh; call from a rank in the mesh."
