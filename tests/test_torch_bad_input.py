@@ -254,3 +254,13 @@ def test_init_refuses_an_expanded_view_with_torchs_type() -> None:
         ui_init.init_(torch.empty(1, 6).expand(4, 6), ui.HeNormal())
     assert isinstance(caught.value, UnitInitError)
     assert ui_init.init_(torch.empty(8, 6)[::2], ui.Ones()).sum().item() == 24.0  # a strided view without overlap is filled
+
+
+def test_initialize_refuses_an_expanded_parameter_before_any_fill() -> None:
+    import unit_init as ui
+
+    module = torch.nn.ParameterDict({"a": torch.nn.Parameter(torch.zeros(4, 6)), "w": torch.nn.Parameter(torch.ones(1, 6).expand(4, 6))})
+    with pytest.raises(RuntimeError, match=r"parameter 'w' .* share memory") as caught:
+        ui_init.initialize(module, {"*": ui.HeNormal()}, seed=0)
+    assert isinstance(caught.value, UnitInitError)
+    assert not module["a"].any()  # nothing was filled

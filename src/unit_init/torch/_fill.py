@@ -11,7 +11,7 @@ from unit_init.errors import ParameterError
 from unit_init.spec.fans import LayoutLike
 from unit_init.torch._errors import TorchRuntimeError
 
-__all__ = ["default_generator", "init_"]
+__all__ = ["default_generator", "init_", "refuse_overlap"]
 
 
 def default_generator(tensor: torch.Tensor) -> torch.Generator | int | None:
@@ -31,6 +31,16 @@ def default_generator(tensor: torch.Tensor) -> torch.Generator | int | None:
         generator: torch.Generator = torch.cuda.default_generators[index]
         return generator
     return int(torch.randint(0, 2**62, (), generator=torch.default_generator))
+
+
+def refuse_overlap(tensor: torch.Tensor, name: str) -> None:
+    """:class:`TorchRuntimeError` (torch's type) for a tensor whose elements share memory: an expanded view, which no fill can write.
+
+    Checked before anything is drawn; torch's own ``copy_`` would raise it after.
+    """
+    if tensor.layout == torch.strided and any(stride == 0 and size > 1 for stride, size in zip(tensor.stride(), tensor.shape, strict=True)):
+        msg = f"{name} of shape {tuple(tensor.shape)} has elements that share memory (strides {tensor.stride()}: an expanded view); fill the tensor it views."
+        raise TorchRuntimeError(msg)
 
 
 def init_(
@@ -78,9 +88,7 @@ def init_(
         raise ParameterError(msg)
     spec = spec_of(spec)
     shape = tuple(tensor.shape)
-    if any(stride == 0 and size > 1 for stride, size in zip(tensor.stride(), shape, strict=True)) and tensor.layout == torch.strided:
-        msg = f"tensor of shape {shape} has elements that share memory (strides {tensor.stride()}: an expanded view); fill the tensor it views."
-        raise TorchRuntimeError(msg)  # what torch's copy_ would raise, after the draw
+    refuse_overlap(tensor, "tensor")
     if tensor.device.type == "meta" or tensor.numel() == 0:
         spec.check_shape(shape)
         spec.distribution_for(shape, layout=layout, fan_in=fan_in, fan_out=fan_out)  # the same errors as a draw

@@ -12,6 +12,7 @@ from unit_init.adapters.canonical import canonical_leaf
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.errors import DeviceError, ParameterError
 from unit_init.spec.fans import LayoutLike
+from unit_init.torch._fill import refuse_overlap
 
 __all__ = ["initialize"]
 
@@ -117,6 +118,8 @@ def initialize(
     described = [_param(name, tensor, module, layout) for name, tensor in tensors.items()]
     entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
     _refuse_meta(entries, tensors)
+    for entry in entries:
+        refuse_overlap(tensors[entry.param.name], f"parameter {entry.param.name!r}")
     kept: dict[str, tuple[int, ...]] = {}
 
     def write(entry: Entry) -> None:
