@@ -465,3 +465,12 @@ def test_golden_values(case: tuple[str, tuple[int, ...], int, str]) -> None:
         got = np.array([int(h, 16) for h in _bits(values)], dtype=pinned.dtype)
         ulps = np.abs(got.astype(np.float64) - pinned.astype(np.float64))  # same sign: bit patterns are ordered
         assert ulps.max() <= NORMAL_GOLDEN_ULPS, f"{_bits(values)} vs {GOLDEN[case]}"
+
+
+def test_a_rank_0_float64_draw_wraps_its_words_without_a_warning() -> None:
+    """NumPy warns on wrap-around of 0-d arithmetic (not of arrays): a rank-0 draw hashes its counter as a 1-element array."""
+    value = ui.random_uniform((), dtype="float64", seed=7, rng="portable")  # warnings are errors in this suite
+    assert np.shape(value) == ()
+    torch = pytest.importorskip("torch")  # torch's words never warned: the same counter gives the same bits
+    assert float(value) == float(ui.random_uniform((), backend="torch", dtype="float64", seed=7, rng="portable"))
+    assert torch.is_tensor(ui.he_normal((), backend="torch", dtype="float64", seed=7, rng="portable"))

@@ -276,8 +276,11 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
         xp = backend.xp
         words = Words(xp, backend.word_dtype, device, inplace=backend.mutable)
         if double:
-            x0, x1 = threefry2x32(words, (k0, k1), (block.flat_index(words, start), draw))
-            return _values(words, x0, x1)
+            index = block.flat_index(words, start)
+            if not block.shape:  # a rank-0 array: one counter, as a 1-element array (NumPy warns on 0-d wrap-around)
+                index = xp.reshape(index, (1,))
+            x0, x1 = threefry2x32(words, (k0, k1), (index, draw))
+            return xp.reshape(_values(words, x0, x1), block.block_shape)
         pairs, offset = _paired(block)
         first = start[-1] if start else words.constant(0)
         counter = pairs.flat_index(words, (*start[:-1], words.shr(first, 1)))
