@@ -242,3 +242,13 @@ def test_max_iter_is_bounded_and_a_stalled_layer_stops() -> None:
         unit_init.torch.lsuv(torch.nn.Linear(8, 16), torch.randn(32, 8), tol=0, max_iter=10**30)
     report = unit_init.torch.lsuv(torch.nn.Linear(8, 16), torch.randn(32, 8), tol=0, max_iter=1000, seed=0).report
     assert report.layers[0].iterations < 1000  # tol=0 is never met exactly; the loop stops once the std stops moving
+
+
+def test_an_empty_batch_is_refused_by_lsuv_and_diagnose() -> None:
+    torch = pytest.importorskip("torch")
+    import unit_init.torch
+
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    for call in (lambda: ui.diagnose(model, torch.randn(0, 4)), lambda: unit_init.torch.lsuv(model, torch.randn(0, 4))):
+        with pytest.raises(ui.ParameterError, match="has no samples"):  # it reported "exploding" with std nan
+            call()

@@ -118,6 +118,14 @@ def check_options(target_std: float, tol: float, max_iter: int) -> None:
         raise ParameterError(msg)
 
 
+def check_batch(batch: Any) -> None:
+    """:class:`ParameterError` for a batch with no samples (an empty first axis): nothing to measure a std on."""
+    shape = getattr(batch, "shape", None)
+    if shape is not None and len(shape) >= 1 and shape[0] == 0:
+        msg = f"batch of shape {tuple(shape)} has no samples; pass at least one (LSUV and diagnose measure stds over it)."
+        raise ParameterError(msg)
+
+
 def _matches(key: Any, name: str, layer: Any) -> bool:
     if isinstance(key, str):
         return fnmatch.fnmatchcase(name, key)

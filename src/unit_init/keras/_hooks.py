@@ -18,7 +18,17 @@ import keras
 import numpy as np
 
 from unit_init.adapters.hooks import Session, forward, hooked
-from unit_init.adapters.lsuv import DEFAULT_SPEC, Layers, Rescaled, check_options, rules_for, run, select, std_of
+from unit_init.adapters.lsuv import (
+    DEFAULT_SPEC,
+    Layers,
+    Rescaled,
+    check_batch,
+    check_options,
+    rules_for,
+    run,
+    select,
+    std_of,
+)
 from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, model_report, probe
 from unit_init.errors import ParameterError
 from unit_init.keras._model import initialize
@@ -86,6 +96,7 @@ def lsuv(
     ([1.0, 1.0], True)
     """
     check_options(target_std, tol, max_iter)
+    check_batch(batch)
     chosen = _layers(model, layers)
     initialize(model, rules_for(chosen.values(), spec, biases=any(layer.use_bias for layer in chosen.values())),
                seed=seed, progress=progress)
@@ -164,6 +175,7 @@ def diagnose(model: Any, batch: Any, *, layers: Layers = None, seed: int = 0) ->
     >>> ui.diagnose(model, np.random.default_rng(0).normal(size=(64, 16)).astype("float32")).suggested
     ('he_normal', 'glorot_normal')
     """
+    check_batch(batch)
     chosen = _layers(model, layers)
     backend = keras.backend.backend()
     if backend not in _GRADIENTS:

@@ -14,7 +14,18 @@ from typing import Any, cast
 
 import torch
 
-from unit_init.adapters.lsuv import DEFAULT_SPEC, Layers, Rescaled, call, check_options, rules_for, run, select, std_of
+from unit_init.adapters.lsuv import (
+    DEFAULT_SPEC,
+    Layers,
+    Rescaled,
+    call,
+    check_batch,
+    check_options,
+    rules_for,
+    run,
+    select,
+    std_of,
+)
 from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, model_report, probe
 from unit_init.errors import DeviceError, ParameterError
 from unit_init.spec.initializer import Initializer
@@ -146,6 +157,7 @@ def lsuv(
     ([1.0, 1.0], True)
     """
     check_options(target_std, tol, max_iter)
+    check_batch(batch)
     chosen = _layers(module, layers)
     initialize(module, rules_for(chosen.values(), spec, biases=any(layer.bias is not None for layer in chosen.values())),
                seed=seed, progress=progress)
@@ -195,6 +207,7 @@ def diagnose(module: torch.nn.Module, batch: Any, *, layers: Layers = None, seed
     >>> report.layers, report.suggested
     (('0', '2'), ('he_normal', '?'))
     """
+    check_batch(batch)
     chosen = _layers(module, layers)
     order, activations = _order(module, batch, chosen)
     seen: dict[str, torch.Tensor] = {}
