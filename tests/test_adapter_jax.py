@@ -211,3 +211,17 @@ def test_bad_call_arguments_are_typed_errors() -> None:
     for key in [None, 0, 7]:  # as jax.nn.initializers: a key, never a seed (None would draw unseeded)
         with pytest.raises(SeedError, match="PRNG key"):
             init(key, (4, 4))
+
+
+def test_the_linen_form_with_an_nnx_model_and_bad_modules_are_typed_errors() -> None:
+    jax = pytest.importorskip("jax")
+    nnx = pytest.importorskip("flax.nnx")
+    import unit_init as ui
+    import unit_init.jax as uj
+
+    model = nnx.Sequential(nnx.Linear(4, 8, rngs=nnx.Rngs(0)))
+    for call in (uj.lsuv, uj.diagnose):
+        with pytest.raises(ui.ParameterError, match="is the linen form"):
+            call(model, {}, jax.numpy.ones((4, 4)))
+    with pytest.raises(ui.ParameterError, match="modules=3"):
+        uj.initialize({"w": jax.numpy.zeros((3, 3))}, {"*": ui.HeNormal()}, modules=3)  # type: ignore[arg-type]

@@ -19,6 +19,7 @@ import numpy as np
 
 from unit_init.adapters.lsuv import Rescaled, call, check_batch, check_options, rules_for, run, select, std_of
 from unit_init.diagnostics.model import LayerTrace, ModelReport, model_report, probe
+from unit_init.errors import ParameterError
 from unit_init.jax._params import initialize, rescaled
 from unit_init.spec.initializer import Initializer
 
@@ -72,6 +73,16 @@ def _replaced(tree: Mapping[str, Any], path: tuple[str, ...], kernel: Any) -> di
     return {**tree, head: inner}
 
 
+def _check_linen(module: Any, variables: Any) -> None:
+    """:class:`ParameterError` unless ``(module, variables)`` is a linen module and its variables dict."""
+    if not isinstance(module, nn.Module) or not isinstance(variables, Mapping):
+        msg = (
+            f"(module, variables, batch) is the linen form; got a {type(module).__name__} and a {type(variables).__name__} "
+            "(for an nnx module, pass (model, batch))."
+        )
+        raise ParameterError(msg)
+
+
 def lsuv_linen(
     module: nn.Module,
     variables: Mapping[str, Any],
@@ -88,6 +99,7 @@ def lsuv_linen(
     """The linen form of :func:`unit_init.jax.lsuv`: ``(new_variables, report)``; ``layers`` picks by module path (``"Dense_0"``) or type."""
     check_options(target_std, tol, max_iter)
     check_batch(batch)
+    _check_linen(module, variables)
     state = {"variables": dict(variables)}
 
     def apply(record: dict[str, tuple[Any, Any]], stop: str | None = None) -> None:
@@ -123,6 +135,7 @@ def diagnose_linen(module: nn.Module, variables: Mapping[str, Any], batch: Any, 
     known and no initializer is suggested (``"?"``).
     """
     check_batch(batch)
+    _check_linen(module, variables)
 
     def apply(record: dict[str, tuple[Any, Any]], params: Any = None, eps: Mapping[str, Any] | None = None) -> Any:
         values = dict(variables) if params is None else {**variables, "params": params}

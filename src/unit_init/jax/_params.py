@@ -11,6 +11,7 @@ import numpy as np
 
 from unit_init.adapters.pytree import params_subtree, tree_param
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
+from unit_init.errors import ParameterError, abbreviate
 from unit_init.spec.fans import LayoutLike
 
 __all__ = ["initialize", "rescaled"]
@@ -103,7 +104,10 @@ def initialize(
         return Initialized(model_or_params, report)
     subtree, prefix = params_subtree(model_or_params)
     leaves, treedef = jax.tree_util.tree_flatten_with_path(subtree)
-    owners = modules or {}
+    owners: object = modules or {}  # typed for callers; checked for everyone else
+    if not isinstance(owners, Mapping):
+        msg = f"modules={abbreviate(modules)} must be a dict of module path -> module (as lsuv passes it), or None."
+        raise ParameterError(msg)
     described, index = [], {}
     for i, (key_path, leaf) in enumerate(leaves):
         if isinstance(leaf, (jax.Array, np.ndarray)):  # an Equinox module's other leaves (functions, ints) stay
