@@ -105,3 +105,21 @@ def test_bad_call_options() -> None:
         ui.he_normal((2, 2), rng="fast")
     with pytest.raises(ui.BackendError, match="like="):
         ui.he_normal((2, 2), like=[1.0, 2.0])
+
+
+def test_misspelt_keywords_of_every_entry_point_name_the_closest() -> None:
+    torch = pytest.importorskip("torch")
+    import unit_init.torch
+
+    model = torch.nn.Linear(2, 2)
+    calls = [
+        (lambda: ui.torch_linear((4, 4), sed=0), "'seed'"),
+        (lambda: unit_init.torch.lsuv(model, torch.randn(8, 2), target=1.0), "'target_std'"),
+        (lambda: unit_init.torch.initialize(model, {"*": "he_normal"}, sed=0), "'seed'"),
+        (lambda: unit_init.torch.init_(torch.empty(2, 2), ui.HeNormal(), sed=1), "'seed'"),
+        (lambda: ui.diagnose("he_normal", depht=3), "'depth'"),
+        (lambda: ui.initialize({}, {}, sed=1), "'seed'"),
+    ]
+    for call, closest in calls:
+        with pytest.raises(ui.ArgumentError, match=f"Did you mean {closest}"):
+            call()

@@ -8,9 +8,12 @@ name the argument, the value received and what is accepted.
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
+import inspect
 import reprlib
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
+from typing import ParamSpec, TypeVar
 
 __all__ = [
     "ArgumentError",
@@ -27,8 +30,12 @@ __all__ = [
     "check_keywords",
     "closest",
     "install_hint",
+    "keywords_checked",
     "require",
 ]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 class UnitInitError(Exception):
@@ -86,6 +93,38 @@ def check_keywords(where: str, given: Iterable[str], accepted: Collection[str]) 
         first = unknown[0]
         msg = f"{where} got an unexpected keyword argument {abbreviate(first)}; accepted: {', '.join(sorted(accepted))}.{closest(str(first), accepted)}"
         raise ArgumentError(msg)
+
+
+def keywords_checked(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``function``, whose unknown keyword arguments raise :class:`ArgumentError` naming the closest valid one.
+
+    Python's own ``TypeError`` gives no hint; the check is a set comparison,
+    made only when a call passes keywords, and the signature, docstring and
+    doctests stay those of ``function``.
+
+    Examples
+    --------
+    >>> @keywords_checked
+    ... def draw(shape, *, seed=None): return shape
+    >>> draw((2,), sed=0)
+    Traceback (most recent call last):
+    ...
+    unit_init.errors.ArgumentError: draw() got an unexpected keyword argument 'sed'; accepted: seed, shape. Did you mean 'seed'?
+    """
+    parameters = inspect.signature(function).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return function  # it takes any keyword: its own code checks them
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    accepted = frozenset(name for name, p in parameters.items() if p.kind in kinds and name not in ("self", "cls"))
+    where = f"{function.__qualname__.removesuffix('.__call__')}()"  # a preset is called: LayerPreset()
+
+    @functools.wraps(function)
+    def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if kwargs and not accepted.issuperset(kwargs):
+            check_keywords(where, kwargs, accepted)
+        return function(*args, **kwargs)
+
+    return checked
 
 
 def install_hint(package: str, extra: str) -> str:

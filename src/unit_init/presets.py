@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from unit_init.backends.registry import get_backend
-from unit_init.errors import ParameterError, ShapeError, abbreviate
+from unit_init.errors import ParameterError, ShapeError, abbreviate, keywords_checked
 from unit_init.seeds import derive_seed, seed_backend
 from unit_init.serialization import config_fields, deserialize, serialize
 from unit_init.spec.catalogue import GlorotUniform, LecunNormal, VarianceScaling, Zeros
@@ -137,6 +137,7 @@ class LayerPreset:
         fans = self.fans(weight_shape)
         return {"fan_in": max(1.0, fans.fan_in), "fan_out": max(1.0, fans.fan_out)}
 
+    @keywords_checked
     def __call__(
         self,
         weight_shape: ShapeLike,

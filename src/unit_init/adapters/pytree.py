@@ -12,7 +12,7 @@ import numpy as np
 
 from unit_init.adapters.canonical import canonical_leaf
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
-from unit_init.errors import ParameterError
+from unit_init.errors import ParameterError, keywords_checked
 from unit_init.spec.fans import LayoutLike
 
 __all__ = ["initialize", "params_subtree", "tree_param"]
@@ -71,6 +71,7 @@ def params_subtree(tree: Any) -> tuple[Any, tuple[str, ...]]:
     return tree, ()
 
 
+@keywords_checked
 def initialize(
     params: Any,
     rules: Rules,

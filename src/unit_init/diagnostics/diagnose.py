@@ -16,7 +16,7 @@ from unit_init.diagnostics.specs import label, resolve
 from unit_init.diagnostics.verdict import judge
 from unit_init.drawing import resolve_target
 from unit_init.dtypes import is_float
-from unit_init.errors import DeviceError, DTypeError, ParameterError, SeedError, abbreviate
+from unit_init.errors import DeviceError, DTypeError, ParameterError, SeedError, abbreviate, keywords_checked
 from unit_init.seeds import normalize_seed
 from unit_init.spec.catalogue import RandomNormal, Zeros
 
@@ -59,6 +59,7 @@ def _seeds(seed: Any, count: int) -> tuple[int, list[int]]:
     return int(base), [int(state >> np.uint64(1)) for state in states]
 
 
+@keywords_checked
 def diagnose(
     spec: str | Initializer | Any,
     inputs: Any = None,

@@ -14,7 +14,7 @@ from typing import Any
 
 from unit_init.adapters.lsuv import DEFAULT_SPEC, Layers, Rescaled
 from unit_init.diagnostics.model import ModelReport
-from unit_init.errors import ParameterError, require
+from unit_init.errors import ParameterError, keywords_checked, require
 from unit_init.spec.initializer import Initializer
 
 __all__ = ["diagnose", "lsuv"]
@@ -26,6 +26,7 @@ def _positional(function: str, args: tuple[Any, ...]) -> None:
         raise ParameterError(msg)
 
 
+@keywords_checked
 def lsuv(
     model: Any,
     *args: Any,
@@ -76,6 +77,7 @@ def lsuv(
     return lsuv_nnx(model, args[0], **options)
 
 
+@keywords_checked
 def diagnose(model: Any, *args: Any, layers: Layers = None, seed: int = 0) -> ModelReport:
     """Per-layer output and gradient stds of a Flax model, judged as :func:`unit_init.diagnose` judges its MLP.
 

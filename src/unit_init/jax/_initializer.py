@@ -39,7 +39,7 @@ import numpy as np
 
 from unit_init.adapters._spec import spec_of
 from unit_init.dtypes import canonical_dtype
-from unit_init.errors import ParameterError, SeedError, abbreviate
+from unit_init.errors import ParameterError, SeedError, abbreviate, keywords_checked
 from unit_init.serialization import adapter_config, read_adapter_config
 from unit_init.spec._checks import hashable
 from unit_init.spec.fans import Layout
@@ -150,6 +150,7 @@ def _sharded(init: JaxInitializer, shape: Any, dtype: Any, out_sharding: Any) ->
     return compiled
 
 
+@keywords_checked
 def initializer(
     spec: Any,
     *,

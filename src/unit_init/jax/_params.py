@@ -11,7 +11,7 @@ import numpy as np
 
 from unit_init.adapters.pytree import params_subtree, tree_param
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
-from unit_init.errors import ParameterError, abbreviate
+from unit_init.errors import ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import LayoutLike
 
 __all__ = ["initialize", "rescaled"]
@@ -48,6 +48,7 @@ def _nnx(nnx: Any, model: Any, layout: LayoutLike) -> tuple[list[Param], dict[st
     return described, {param.name: params[path] for param, path in zip(described, params, strict=True)}
 
 
+@keywords_checked
 def initialize(
     model_or_params: Any,
     rules: Rules,

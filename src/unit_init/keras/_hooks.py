@@ -30,7 +30,7 @@ from unit_init.adapters.lsuv import (
     std_of,
 )
 from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, model_report, probe
-from unit_init.errors import ParameterError
+from unit_init.errors import ParameterError, keywords_checked
 from unit_init.keras._model import initialize
 from unit_init.spec.initializer import Initializer
 
@@ -64,6 +64,7 @@ def _order(model: Any, batch: Any, layers: dict[str, Any]) -> tuple[list[str], A
     return list(session.record), output, session.record
 
 
+@keywords_checked
 def lsuv(
     model: Any,
     batch: Any,
@@ -158,6 +159,7 @@ def _torch_grads(model: Any, batch: Any, g: Any, eps: dict[str, Any], kernels: l
 _GRADIENTS = {"tensorflow": _tensorflow_grads, "jax": _jax_grads, "torch": _torch_grads}
 
 
+@keywords_checked
 def diagnose(model: Any, batch: Any, *, layers: Layers = None, seed: int = 0) -> ModelReport:
     """Per-layer output and gradient stds of a built Keras model on ``batch``, judged as :func:`unit_init.diagnose` judges its MLP.
 

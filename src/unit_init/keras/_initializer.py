@@ -50,7 +50,7 @@ from typing import Any, Final
 import keras
 
 from unit_init.adapters._spec import spec_of
-from unit_init.errors import BackendError, ParameterError, SeedError, abbreviate
+from unit_init.errors import BackendError, ParameterError, SeedError, abbreviate, keywords_checked
 from unit_init.keras._call import call_arguments
 from unit_init.keras._constant import KerasConstant, is_array_constant
 from unit_init.serialization import KerasAxes, adapter_config, check_config, read_adapter_config, split_keras_axes
@@ -264,6 +264,7 @@ for _cls in (KerasInitializer, KerasVarianceScaling):
     _cls.__module__ = "unit_init.keras"  # what a saved config names: the public module
 
 
+@keywords_checked
 def initializer(
     spec: Any,
     *,

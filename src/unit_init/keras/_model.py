@@ -9,7 +9,7 @@ import keras
 
 from unit_init.adapters.canonical import canonical_leaf
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
-from unit_init.errors import ParameterError
+from unit_init.errors import ParameterError, keywords_checked
 from unit_init.spec.fans import Layout, LayoutLike
 
 __all__ = ["initialize"]
@@ -54,6 +54,7 @@ def _param(variable: Any, owners: tuple[Any, ...], root: str) -> Param:
     return Param(variable.path, path, leaf, shape, layout, owners)
 
 
+@keywords_checked
 def initialize(
     model: keras.layers.Layer,
     rules: Rules,

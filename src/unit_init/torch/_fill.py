@@ -7,7 +7,7 @@ from typing import Any, cast
 import torch
 
 from unit_init.adapters._spec import spec_of
-from unit_init.errors import ParameterError
+from unit_init.errors import ParameterError, keywords_checked
 from unit_init.spec.fans import LayoutLike
 from unit_init.torch._errors import TorchRuntimeError
 
@@ -43,6 +43,7 @@ def refuse_overlap(tensor: torch.Tensor, name: str) -> None:
         raise TorchRuntimeError(msg)
 
 
+@keywords_checked
 def init_(
     tensor: torch.Tensor,
     spec: Any,

@@ -27,7 +27,7 @@ from unit_init.adapters.lsuv import (
     std_of,
 )
 from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, model_report, probe
-from unit_init.errors import DeviceError, ParameterError
+from unit_init.errors import DeviceError, ParameterError, keywords_checked
 from unit_init.spec.initializer import Initializer
 from unit_init.torch._module import initialize
 
@@ -98,6 +98,7 @@ def _activation(module: torch.nn.Module | None) -> str | None:
     return activation_name(module) if type(module).__module__ == "torch.nn.modules.activation" else None
 
 
+@keywords_checked
 def lsuv(
     module: torch.nn.Module,
     batch: Any,
@@ -191,6 +192,7 @@ def _identical(layer: torch.nn.Module) -> bool:
     return bool(torch.all(weight == weight[:1]))
 
 
+@keywords_checked
 def diagnose(module: torch.nn.Module, batch: Any, *, layers: Layers = None, seed: int = 0) -> ModelReport:
     """Per-layer output and gradient stds of a torch module on ``batch``, judged as :func:`unit_init.diagnose` judges its MLP.
 

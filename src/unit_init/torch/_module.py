@@ -10,7 +10,7 @@ import torch
 
 from unit_init.adapters.canonical import canonical_leaf
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
-from unit_init.errors import DeviceError, ParameterError
+from unit_init.errors import DeviceError, ParameterError, keywords_checked
 from unit_init.spec.fans import LayoutLike
 from unit_init.torch._fill import refuse_overlap
 
@@ -56,6 +56,7 @@ def _refuse_meta(entries: Iterable[Any], tensors: Mapping[str, torch.Tensor]) ->
             raise DeviceError(msg)
 
 
+@keywords_checked
 def initialize(
     module: torch.nn.Module,
     rules: Rules,
