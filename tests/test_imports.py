@@ -105,3 +105,19 @@ def test_doctest_collection_skips_every_module_that_imports_a_framework() -> Non
     importing = {p.relative_to(package) for p in package.rglob("*.py") if pattern.search(p.read_text())}
     unlisted = sorted(str(p) for p in importing if not ({str(p)} | {str(parent) for parent in p.parents}) & listed)
     assert not unlisted, f"add to conftest._NEEDS: {unlisted}"
+
+
+def test_keras_without_its_backend_framework_says_what_to_install() -> None:
+    pytest.importorskip("keras")
+    code = (
+        "import os, sys, unit_init as ui\n"
+        "os.environ['KERAS_BACKEND'] = 'tensorflow'\n"
+        "sys.modules['tensorflow'] = None  # hide Keras's backend, installed or not\n"
+        "try:\n"
+        "    import unit_init.keras\n"
+        "except ui.BackendUnavailableError as error:\n"
+        "    print(type(error).__mro__[2].__name__, error)\n"
+    )
+    output = run(code)
+    assert output.startswith("ImportError unit_init.keras needs Keras's backend 'tensorflow' (KERAS_BACKEND)")
+    assert "pip install tensorflow, or set KERAS_BACKEND" in output
