@@ -252,6 +252,8 @@ def test_intervals_tiny_in_std_units_are_uniform_without_pile_up(target_id: str,
         assert values.max() <= high, rng
         statistic = scipy.stats.kstest(values, scipy.stats.uniform(low, high - low).cdf).statistic
         assert statistic <= scipy.stats.kstwo.isf(1e-6, N), f"{rng}: KS statistic {statistic:.4f} against U[{low}, {high}]"
+        # the variance, (high − low)²/12, to 5 standard errors of its estimate (√(0.8/N) = 0.35 %): a 3 % error fails
+        assert abs(values.var() / ((high - low) ** 2 / 12) - 1) <= 5 * math.sqrt(0.8 / N), f"{rng}: variance {values.var():.6g}"
 
 
 def test_moments_of_narrow_intervals_are_those_of_the_uniform() -> None:
