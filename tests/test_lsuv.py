@@ -252,3 +252,36 @@ def test_an_empty_batch_is_refused_by_lsuv_and_diagnose() -> None:
     for call in (lambda: ui.diagnose(model, torch.randn(0, 4)), lambda: unit_init.torch.lsuv(model, torch.randn(0, 4))):
         with pytest.raises(ui.ParameterError, match="has no samples"):  # it reported "exploding" with std nan
             call()
+
+
+def test_a_batch_with_nan_or_inf_is_refused_on_every_framework() -> None:
+    """A NaN input made every std NaN: LSUV left the layers unscaled and diagnose called the network "exploding"."""
+    torch = pytest.importorskip("torch")
+    jax = pytest.importorskip("jax")
+    nnx = pytest.importorskip("flax.nnx")
+    keras = pytest.importorskip("keras")
+    import unit_init.jax
+    import unit_init.keras
+    import unit_init.torch
+
+    bad = np.ones((8, 4), dtype=np.float32)
+    bad[3, 1] = np.nan
+    worse = np.where(np.isnan(bad), np.inf, bad)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    flax_net = nnx.Sequential(nnx.Linear(4, 8, rngs=nnx.Rngs(0)), nnx.relu, nnx.Linear(8, 2, rngs=nnx.Rngs(1)))
+    keras_net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(2)])
+    calls = {
+        "torch lsuv": lambda b: unit_init.torch.lsuv(net, torch.from_numpy(b)),
+        "torch diagnose": lambda b: ui.diagnose(net, torch.from_numpy(b)),
+        "torch tuple": lambda b: unit_init.torch.lsuv(net, (torch.from_numpy(b),)),
+        "nnx lsuv": lambda b: unit_init.jax.lsuv(flax_net, jax.numpy.asarray(b)),
+        "nnx diagnose": lambda b: ui.diagnose(flax_net, b),
+        "keras lsuv": lambda b: unit_init.keras.lsuv(keras_net, b),
+        "keras diagnose": lambda b: ui.diagnose(keras_net, b),
+    }
+    for name, call in calls.items():
+        for batch in (bad, worse):
+            with pytest.raises(ui.ParameterError, match="holds NaN or infinite values"):
+                call(batch)
+            print(name, "refused")
+    assert ui.diagnose(net, torch.ones(8, 4)).layers == ("0", "2")  # a finite batch still runs

@@ -36,7 +36,7 @@ from unit_init.progress import bar
 from unit_init.spec.catalogue import Orthogonal, Zeros
 from unit_init.spec.initializer import Initializer
 
-__all__ = ["DEFAULT_SPEC", "LSUVReport", "LayerScale", "Layers", "Rescaled", "call", "check_options", "rules_for", "run", "select", "std_of"]
+__all__ = ["DEFAULT_SPEC", "LSUVReport", "LayerScale", "Layers", "Rescaled", "call", "check_batch", "check_options", "rules_for", "run", "select", "std_of"]
 
 DEFAULT_SPEC: Final = Orthogonal()
 """The initial draw of every ``lsuv``: orthogonal, as in the paper."""
@@ -118,12 +118,39 @@ def check_options(target_std: float, tol: float, max_iter: int) -> None:
         raise ParameterError(msg)
 
 
-def check_batch(batch: Any) -> None:
-    """:class:`ParameterError` for a batch with no samples (an empty first axis): nothing to measure a std on."""
-    shape = getattr(batch, "shape", None)
-    if shape is not None and len(shape) >= 1 and shape[0] == 0:
-        msg = f"batch of shape {tuple(shape)} has no samples; pass at least one (LSUV and diagnose measure stds over it)."
-        raise ParameterError(msg)
+def check_batch(batch: Any, finite: Callable[[Any], bool]) -> None:
+    """:class:`ParameterError` for a batch with no samples (an empty first axis) or with a NaN or infinite value.
+
+    ``batch`` is one array or a tuple, list or dict of them (as :func:`call`
+    passes it); ``finite(array)`` is the framework's "every value is finite"
+    (``True`` for integer arrays). Either defect would make every measured
+    std NaN, which LSUV could not rescale and :func:`unit_init.diagnose`
+    would misread as an exploding network.
+
+    Examples
+    --------
+    >>> check_batch(np.ones((4, 3)), lambda a: bool(np.isfinite(a).all()))
+    >>> check_batch((np.ones(2), np.array([1.0, np.nan])), lambda a: bool(np.isfinite(a).all()))
+    Traceback (most recent call last):
+    unit_init.errors.ParameterError: batch input 1 holds NaN or infinite values; LSUV and diagnose measure stds over it, which would all be NaN.
+    """
+    if isinstance(batch, dict):
+        inputs = [(repr(key), value) for key, value in batch.items()]
+    elif isinstance(batch, (tuple, list)):
+        inputs = [(str(i), value) for i, value in enumerate(batch)]
+    else:
+        inputs = [("", batch)]
+    for label, array in inputs:
+        shape = getattr(array, "shape", None)
+        if shape is None:
+            continue
+        name = f"batch input {label}" if label else "batch"
+        if len(shape) >= 1 and shape[0] == 0:
+            msg = f"{name} of shape {tuple(shape)} has no samples; pass at least one (LSUV and diagnose measure stds over it)."
+            raise ParameterError(msg)
+        if not finite(array):
+            msg = f"{name} holds NaN or infinite values; LSUV and diagnose measure stds over it, which would all be NaN."
+            raise ParameterError(msg)
 
 
 def _matches(key: Any, name: str, layer: Any) -> bool:

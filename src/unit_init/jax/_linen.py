@@ -20,7 +20,7 @@ import numpy as np
 from unit_init.adapters.lsuv import Rescaled, call, check_batch, check_options, rules_for, run, select, std_of
 from unit_init.diagnostics.model import LayerTrace, ModelReport, model_report, probe
 from unit_init.errors import ParameterError
-from unit_init.jax._params import initialize, rescaled
+from unit_init.jax._params import finite, initialize, rescaled
 from unit_init.spec.initializer import Initializer
 
 __all__ = ["diagnose_linen", "lsuv_linen"]
@@ -98,7 +98,7 @@ def lsuv_linen(
 ) -> Rescaled:
     """The linen form of :func:`unit_init.jax.lsuv`: ``(new_variables, report)``; ``layers`` picks by module path (``"Dense_0"``) or type."""
     check_options(target_std, tol, max_iter)
-    check_batch(batch)
+    check_batch(batch, finite)
     _check_linen(module, variables)
     state = {"variables": dict(variables)}
 
@@ -134,7 +134,7 @@ def diagnose_linen(module: nn.Module, variables: Mapping[str, Any], batch: Any, 
     The activations between layers are plain functions in linen, so none is
     known and no initializer is suggested (``"?"``).
     """
-    check_batch(batch)
+    check_batch(batch, finite)
     _check_linen(module, variables)
 
     def apply(record: dict[str, tuple[Any, Any]], params: Any = None, eps: Mapping[str, Any] | None = None) -> Any:

@@ -19,7 +19,7 @@ from unit_init.adapters.hooks import Session, forward, hooked
 from unit_init.adapters.lsuv import Layers, Rescaled, check_batch, check_options, rules_for, run, select, std_of
 from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, model_report, probe
 from unit_init.errors import ParameterError
-from unit_init.jax._params import initialize, rescaled
+from unit_init.jax._params import finite, initialize, rescaled
 from unit_init.spec.initializer import Initializer
 
 __all__ = ["diagnose_nnx", "lsuv_nnx"]
@@ -68,7 +68,7 @@ def lsuv_nnx(
 ) -> Rescaled:
     """:func:`unit_init.jax.lsuv` on an nnx module, in place."""
     check_options(target_std, tol, max_iter)
-    check_batch(batch)
+    check_batch(batch, finite)
     chosen = _layers(model, layers)
     initialize(model, rules_for(chosen.values(), spec, biases=any(layer.bias is not None for layer in chosen.values())),
                seed=seed, progress=progress)
@@ -94,7 +94,7 @@ def lsuv_nnx(
 
 def diagnose_nnx(model: Any, batch: Any, *, layers: Layers, seed: int) -> ModelReport:
     """:func:`unit_init.jax.diagnose` of an nnx module."""
-    check_batch(batch)
+    check_batch(batch, finite)
     chosen = _layers(model, layers)
     paths = {id(node): path for path, node in nnx.iter_graph(model)}
     with hooked(chosen, "__call__"):

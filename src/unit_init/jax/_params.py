@@ -14,7 +14,7 @@ from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng
 from unit_init.errors import ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import LayoutLike
 
-__all__ = ["initialize", "rescaled"]
+__all__ = ["finite", "initialize", "rescaled"]
 
 
 def _key_name(entry: Any) -> str:
@@ -126,6 +126,11 @@ def initialize(
     fill(entries, set_leaf, progress=progress)
     rebuilt = jax.tree_util.tree_unflatten(treedef, new)
     return Initialized({**model_or_params, "params": rebuilt} if prefix else rebuilt, report)
+
+
+def finite(array: Any) -> bool:
+    """Whether every value of ``array`` (a JAX or NumPy array: an LSUV or diagnose batch input) is finite."""
+    return bool(jax.numpy.all(jax.numpy.isfinite(jax.numpy.asarray(array))))
 
 
 def rescaled(kernel: Any, factor: float) -> Any | None:

@@ -45,6 +45,11 @@ def _numpy(value: Any) -> Any:
     return np.asarray(keras.ops.convert_to_numpy(value), dtype=np.float64)
 
 
+def _finite(value: Any) -> bool:
+    """Whether every value of a batch input (a NumPy array or a tensor of Keras's backend) is finite."""
+    return bool(keras.ops.all(keras.ops.isfinite(value)))
+
+
 def _layers(model: Any, layers: Layers) -> dict[str, Any]:
     if not isinstance(model, keras.layers.Layer) or not model.built:
         msg = f"model={type(model).__name__} must be a built Keras model or layer (call it once, or build it)."
@@ -97,7 +102,7 @@ def lsuv(
     ([1.0, 1.0], True)
     """
     check_options(target_std, tol, max_iter)
-    check_batch(batch)
+    check_batch(batch, _finite)
     chosen = _layers(model, layers)
     initialize(model, rules_for(chosen.values(), spec, biases=any(layer.use_bias for layer in chosen.values())),
                seed=seed, progress=progress)
@@ -177,7 +182,7 @@ def diagnose(model: Any, batch: Any, *, layers: Layers = None, seed: int = 0) ->
     >>> ui.diagnose(model, np.random.default_rng(0).normal(size=(64, 16)).astype("float32")).suggested
     ('he_normal', 'glorot_normal')
     """
-    check_batch(batch)
+    check_batch(batch, _finite)
     chosen = _layers(model, layers)
     backend = keras.backend.backend()
     if backend not in _GRADIENTS:

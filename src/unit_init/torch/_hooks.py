@@ -158,7 +158,7 @@ def lsuv(
     ([1.0, 1.0], True)
     """
     check_options(target_std, tol, max_iter)
-    check_batch(batch)
+    check_batch(batch, _finite)
     chosen = _layers(module, layers)
     initialize(module, rules_for(chosen.values(), spec, biases=any(layer.bias is not None for layer in chosen.values())),
                seed=seed, progress=progress)
@@ -180,6 +180,13 @@ def lsuv(
         return True
 
     return Rescaled(module, run(order, measure, rescale, target_std=target_std, tol=tol, max_iter=max_iter, progress=progress))
+
+
+def _finite(array: Any) -> bool:
+    """Whether every value of a batch input is finite: ``True`` for a non-tensor (torch's call refuses it), an integer tensor or one on ``meta``."""
+    if not isinstance(array, torch.Tensor) or array.device.type == "meta" or not (array.is_floating_point() or array.is_complex()):
+        return True
+    return bool(torch.isfinite(array).all())
 
 
 def _weight(layer: torch.nn.Module) -> torch.Tensor:
@@ -209,7 +216,7 @@ def diagnose(module: torch.nn.Module, batch: Any, *, layers: Layers = None, seed
     >>> report.layers, report.suggested
     (('0', '2'), ('he_normal', '?'))
     """
-    check_batch(batch)
+    check_batch(batch, _finite)
     chosen = _layers(module, layers)
     order, activations = _order(module, batch, chosen)
     seen: dict[str, torch.Tensor] = {}
