@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 
@@ -68,16 +69,21 @@ def test_the_jax_adapter_needs_flax_only_for_flax_models() -> None:
     pytest.importorskip("jax")
     code = (
         "import sys, unit_init as ui\n"
-        "sys.modules['flax'] = None  # hide Flax, installed or not\n"
+        "sys.modules['flax'] = sys.modules['haiku'] = None  # hide Flax and Haiku, installed or not\n"
         "import jax, unit_init.jax\n"
         "print(unit_init.jax.initializer(ui.HeNormal())(jax.random.key(0), (3, 4)).shape)\n"
-        "try:\n"
-        "    unit_init.jax.lsuv(object(), jax.numpy.ones((2, 3)))\n"
-        "except ui.BackendUnavailableError as error:\n"
-        "    print(error)\n"
+        "for call in (lambda: unit_init.jax.lsuv(object(), jax.numpy.ones((2, 3))),\n"
+        "             lambda: unit_init.jax.haiku_initializer(ui.HeNormal())((3, 4))):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except ui.BackendUnavailableError as error:\n"
+        "        print(error)\n"
     )
     assert run(code).splitlines() == [
-        "(3, 4)", 'unit_init.jax.lsuv needs flax, which is not installed: pip install flax (or, in a unit_init checkout: pip install -e ".[flax]").'
+        "(3, 4)",
+        'unit_init.jax.lsuv needs flax, which is not installed: pip install flax (or, in a unit_init checkout: pip install -e ".[flax]").',
+        "a Haiku initializer needs haiku, which is not installed: pip install dm-haiku "
+        '(or, in a unit_init checkout: pip install -e ".[haiku]").',
     ]
 
 
@@ -113,6 +119,7 @@ def test_keras_without_its_backend_framework_says_what_to_install() -> None:
         "import os, sys, unit_init as ui\n"
         "os.environ['KERAS_BACKEND'] = 'tensorflow'\n"
         "sys.modules['tensorflow'] = None  # hide Keras's backend, installed or not\n"
+        "sys.modules['torch'] = None  # and another: the message lists only the installed ones\n"
         "try:\n"
         "    import unit_init.keras\n"
         "except ui.BackendUnavailableError as error:\n"
@@ -120,4 +127,5 @@ def test_keras_without_its_backend_framework_says_what_to_install() -> None:
     )
     output = run(code)
     assert output.startswith("ImportError unit_init.keras needs Keras's backend 'tensorflow' (KERAS_BACKEND)")
-    assert "pip install tensorflow, or set KERAS_BACKEND" in output
+    installed = "set KERAS_BACKEND to one that is installed (jax)" if importlib.util.find_spec("jax") else "none of jax"
+    assert f"pip install tensorflow, or {installed}" in output, output

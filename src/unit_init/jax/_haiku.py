@@ -15,6 +15,7 @@ from typing import Any
 
 import jax
 
+from unit_init.errors import require
 from unit_init.jax._initializer import JaxInitializer, initializer
 from unit_init.spec.fans import Layout
 
@@ -35,6 +36,7 @@ class HaikuInitializer:
 
     def __call__(self, shape: Any, dtype: Any = None) -> jax.Array:
         """Draw ``shape`` in ``dtype`` (default: JAX's default float dtype) with the transform's next key."""
+        require("haiku", "dm-haiku", "haiku", "a Haiku initializer")  # typed, naming what to install, if Haiku is missing
         import haiku as hk
 
         return self.jax_initializer(hk.next_rng_key(), shape, dtype)

@@ -13,22 +13,15 @@ the Keras attributes, ``SeedGenerator`` seeds, array constants, saving and
 
 from __future__ import annotations
 
-import os
-
 from unit_init.errors import BackendUnavailableError, require
+from unit_init.keras._missing import KERAS_BACKENDS, missing_backend
 
 try:
     require("keras", "keras", "keras", "unit_init.keras")  # a typed BackendUnavailableError, naming what to install, if it is missing
 except ImportError as error:  # keras is there; the framework it runs on (KERAS_BACKEND, TensorFlow by default) is not
-    framework = (error.name or "").split(".")[0]
-    if isinstance(error, BackendUnavailableError) or framework not in ("tensorflow", "jax", "jaxlib", "torch"):
+    if isinstance(error, BackendUnavailableError) or (error.name or "").split(".")[0] not in (*KERAS_BACKENDS, "jaxlib"):
         raise
-    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
-    msg = (
-        f"unit_init.keras needs Keras's backend {backend!r} (KERAS_BACKEND), which cannot be imported ({error}): "
-        f"pip install {framework}, or set KERAS_BACKEND to an installed one (jax, torch, tensorflow)."
-    )
-    raise BackendUnavailableError(msg) from error
+    raise missing_backend(error) from error
 
 from unit_init.keras._constant import KerasConstant
 from unit_init.keras._hooks import diagnose, lsuv
