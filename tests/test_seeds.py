@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 
@@ -65,6 +66,18 @@ def test_environment_variable_sets_the_default_backend() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"UNIT_INIT_BACKEND": "nope", "PATH": ""})
     assert result.returncode != 0
     assert "BackendError" in result.stderr
+    assert "comes from the environment variable UNIT_INIT_BACKEND='nope'" in result.stderr  # the call names no backend
+
+
+def test_an_unavailable_backend_from_the_environment_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    if importlib.util.find_spec("cupy") is not None:
+        pytest.skip("cupy is installed: not an unavailable backend here")
+    monkeypatch.setenv("UNIT_INIT_BACKEND", "cupy")  # a known Array-API library
+    with pytest.raises(ui.BackendUnavailableError, match="from the environment variable UNIT_INIT_BACKEND='cupy'"):
+        ui.zeros((1,))
+    with pytest.raises(ui.BackendUnavailableError) as passed:  # backend= given: the variable is not mentioned
+        ui.zeros((1,), backend="cupy")
+    assert "UNIT_INIT_BACKEND" not in str(passed.value)
 
 
 def test_like_takes_dtype_from_the_array() -> None:

@@ -165,7 +165,7 @@ def _where(
         resolved = get_backend(backend)
     else:
         context = _context_for(seed)
-        resolved = get_backend(context.backend)
+        resolved = context.backend_resolved()
         device = context.device if device is None else device
         dtype = context.dtype if dtype is None else dtype
     return resolved, resolved.resolve_device(device), dtype
@@ -193,7 +193,7 @@ def _context_for(seed: Any) -> Context:
     """The innermost context, unless ``seed`` is a native seed object of another framework: then that framework's defaults."""
     context = current_context()
     owner = seed_backend(seed)
-    if owner is None or get_backend(owner) is get_backend(context.backend):
+    if owner is None or get_backend(owner) is context.backend_resolved():
         return context
     return Context(owner)
 

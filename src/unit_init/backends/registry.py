@@ -356,11 +356,22 @@ def backend_for_array(array: Any) -> Backend:
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """Defaults set by :func:`use_backend`."""
+    """Defaults set by :func:`use_backend` (or, outside any, by ``UNIT_INIT_BACKEND``: ``from_environment``)."""
 
     backend: str | types.ModuleType | Backend
     device: Any = None
     dtype: Any = None
+    from_environment: bool = False
+
+    def backend_resolved(self) -> Backend:
+        """The context's backend; an error about a backend named by ``UNIT_INIT_BACKEND`` says it came from there."""
+        try:
+            return get_backend(self.backend)
+        except (BackendError, BackendUnavailableError) as error:
+            if not self.from_environment:
+                raise
+            raise type(error)(f"{error} (The backend comes from the environment variable UNIT_INIT_BACKEND={self.backend!r}: "
+                              "pass backend= or change or unset the variable.)") from error
 
 
 _CONTEXT: contextvars.ContextVar[Context | None] = contextvars.ContextVar("unit_init_context", default=None)
@@ -371,7 +382,8 @@ def current_context() -> Context:
     context = _CONTEXT.get()
     if context is not None:
         return context
-    return Context(os.environ.get("UNIT_INIT_BACKEND") or "numpy")
+    named = os.environ.get("UNIT_INIT_BACKEND")
+    return Context(named, from_environment=True) if named else Context("numpy")
 
 
 @contextlib.contextmanager
