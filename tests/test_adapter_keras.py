@@ -352,3 +352,28 @@ def test_array_constants(keras_mod: Any, uk: Any) -> None:
     exact = uk.initializer(np.ones((2, 2)))  # a tensor as an initializer: the weight takes its shape
     with pytest.raises(ShapeError, match=r"shape \(2, 2\)"):
         exact((1, 2))
+
+
+def test_a_keras_built_in_initializer_is_read_through_its_config(keras_mod: Any, uk: Any) -> None:
+    """``initializer(keras.initializers.X(...))`` gives the spec ``ui.get`` reads from X's config, Keras's meaning kept."""
+    import unit_init as ui
+
+    init = keras_mod.initializers
+    cases = {
+        init.HeNormal(seed=1): ui.HeNormal(seed=1),
+        init.GlorotUniform(): ui.GlorotUniform(),
+        init.VarianceScaling(2.0, "fan_out", "normal"): ui.VarianceScaling(2.0, "fan_out", "truncated_normal"),
+        init.Orthogonal(gain=2.0, seed=3): ui.Orthogonal(gain=2.0, seed=3),
+        init.RandomNormal(stddev=0.5): ui.RandomNormal(stddev=0.5),
+        init.Zeros(): ui.Zeros(),
+    }
+    for keras_init, spec in cases.items():
+        assert uk.initializer(keras_init).spec == spec, keras_init
+    assert uk.initializer(keras_mod.initializers.Constant([[1.0], [2.0]]))((2, 3)).shape == (2, 3)  # an array constant
+
+    class Custom(keras_mod.initializers.Initializer):
+        def __call__(self, shape: Any, dtype: Any = None) -> Any:
+            return keras_mod.ops.zeros(shape)
+
+    with pytest.raises(ui.ParameterError, match="Custom is not one of Keras's built-in initializers"):
+        uk.initializer(Custom())

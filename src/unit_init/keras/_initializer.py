@@ -280,7 +280,9 @@ def initializer(
     ``spec`` may also be an array or a backend tensor (Keras's "tensor as an
     initializer": the weight must have its shape) or a ``Constant`` config with
     an array value (broadcast, as ``keras.initializers.Constant``): both give a
-    :class:`~unit_init.keras.KerasConstant`.
+    :class:`~unit_init.keras.KerasConstant`. A Keras built-in initializer
+    (``keras.initializers.HeNormal(seed=1)``) is read through its config, with
+    Keras's meaning, as :func:`unit_init.get` reads it.
 
     Examples
     --------
@@ -291,6 +293,12 @@ def initializer(
     >>> tuple(keras.layers.Dense(8, kernel_initializer=init)(keras.ops.ones((1, 4))).shape)
     (1, 8)
     """
+    if isinstance(spec, keras.initializers.Initializer) and not isinstance(spec, (KerasInitializer, KerasConstant)):
+        if not type(spec).__module__.startswith("keras."):
+            msg = (f"{type(spec).__name__} is not one of Keras's built-in initializers, the only ones unit_init reads "
+                   "(through their config); give a unit_init spec instead.")
+            raise ParameterError(msg)
+        spec = keras.initializers.serialize(spec)
     if is_array_constant(spec):
         if (layout, fan_in, fan_out, seed, input_axes, output_axes) != ("keras", None, None, None, None, None):
             raise ParameterError("an array constant takes no layout, fans, seed or axes.")
