@@ -337,3 +337,19 @@ def test_a_device_without_data_is_a_one_line_error_for_the_network_commands(caps
     assert code == 2
     assert err.startswith("unit-init: error: device='meta': diagnose runs a network and reads its values")
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(("name", "dtype"), [("he_uniform", "complex128"), ("bounded_normal:stddev=0.05", "complex64")])
+def test_sample_of_a_complex_dtype_measures_the_complex_law(capsys: pytest.CaptureFixture[str], name: str, dtype: str) -> None:
+    """Its std is (E|w − mean|²)^½ and its max modulus is bounded by the law's radius (it dropped the imaginary part, with a warning)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        code, out, err = _main(capsys, "sample", name, "256", "256", "--dtype", dtype, "--seed", "3")
+    assert (code, err) == (0, ""), err
+    rows = {line.split("  ")[0]: line.split() for line in out.splitlines()[4:7]}
+    sample_std, expected_std = (float(v) for v in rows["std (E|w − mean|²)^½"][-2:])
+    assert sample_std == pytest.approx(expected_std, rel=0.01)
+    largest, radius = (float(v) for v in rows["max |w − 0|"][-2:])
+    assert largest <= radius * (1 + 1e-6)

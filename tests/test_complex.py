@@ -184,6 +184,31 @@ def test_random_normal_mean_and_truncated_normal() -> None:
     _check_moments(w, real_variance, 2 * math.sqrt(real_variance / modulus_truncated_moment(2.0)))
 
 
+@pytest.mark.parametrize("target_id", BACKENDS)
+@pytest.mark.parametrize("stddev", [1e30, 1e39, 0.05], ids=["huge std", "std beyond float32", "bounds at 40 std"])
+def test_truncations_narrow_or_wide_in_std_units(target_id: str, stddev: float) -> None:
+    """A bounded normal cut at ±2 with a huge std is nearly uniform (complex: a disk); cut at 40 std it is nearly untruncated.
+
+    The first drew all zeros (std 1e23 to 3e38) or all NaN (above) in complex64: ``1 − e^{−b²}`` underflowed the
+    work dtype; the last raised OverflowError (``e^{b²}`` for ``b`` beyond 26.6).
+    """
+    spec = ui.BoundedNormal(stddev=stddev)
+    variance = spec.variance(SHAPE)
+    law = complex_law(spec, spec.distribution_for(SHAPE))
+    assert law.radius == pytest.approx(math.sqrt(2 * variance) if stddev > 1 else 2.0, rel=1e-9)
+    w = _values(target_id, spec, seed=11)
+    assert np.isfinite(w).all()
+    _check_moments(w, variance, law.radius)
+
+
+def test_variances_of_huge_parameters_are_inf_or_finite_never_an_overflow_error() -> None:
+    """``std**2`` raised OverflowError past 1.34e154 though float64 draws work there; a narrow cut's variance is finite."""
+    assert ui.RandomNormal(stddev=1e155).variance((3, 3)) == math.inf
+    assert ui.Orthogonal(gain=1e155).variance((3, 3)) == math.inf
+    assert ui.BoundedNormal(stddev=1e155).variance((3, 3)) == pytest.approx(16 / 12, rel=1e-9)
+    assert np.isfinite(ui.random_normal((3, 3), stddev=1e155, dtype="float64", seed=0)).all()
+
+
 def test_portable_streams() -> None:
     """rng='portable' draws complex too: the same values on every backend (up to cos/sin rounding), blocks equal to the whole."""
     whole = _values("numpy", ui.HeUniform(), (16, 8), rng="portable")

@@ -48,6 +48,7 @@ from unit_init.errors import ParameterError, UnitInitError, abbreviate, install_
 from unit_init.progress import wanted
 from unit_init.seeds import MAX_SEED
 from unit_init.serialization import NAMED
+from unit_init.spec.complex_laws import complex_law
 from unit_init.spec.distributions import TruncatedGaussian, truncated_standard_normal_moments
 from unit_init.spec.fans import LAYOUTS
 
@@ -273,7 +274,7 @@ def _show(name: str, shape: Sequence[int] | None, layout: str) -> str:
     std = _expected_std(spec, dims, layout)
     rows = [
         ["fan_in", _plain(fans.fan_in)], ["fan_out", _plain(fans.fan_out)], ["fan_avg", _plain(fans.fan_avg)],
-        ["variance", _plain(std**2)], ["std", _plain(std)], ["mean", _plain(_expected_mean(distribution))],
+        ["variance", _plain(std * std)], ["std", _plain(std)], ["mean", _plain(_expected_mean(distribution))],
         ["distribution", repr(distribution)],
     ]
     support = getattr(distribution, "support", None)
@@ -293,21 +294,38 @@ def _sample(args: argparse.Namespace) -> str:
     array = spec(dims, backend=target.backend, device=target.device, dtype=target.dtype, seed=args.seed, layout=args.layout)
     import numpy as np
 
-    values = np.asarray(target.backend.to_numpy(array), dtype=np.float64)
+    values = np.asarray(target.backend.to_numpy(array))
     distribution = spec.distribution_for(dims, layout=args.layout)
-    support = getattr(distribution, "support", None)  # None: a law without a support (constants, orthogonal, …)
-    low, high = support if support is not None else (math.nan, math.nan)
-    measured = [math.nan] * 4 if values.size == 0 else [values.mean(), values.std(), values.min(), values.max()]
-    expected = [_expected_mean(distribution), _expected_std(spec, dims, args.layout), low, high]
-    rows = [
-        [name, _plain(float(m)), _plain(e)]
-        for name, m, e in zip(["mean", "std", "min", "max"], measured, expected, strict=True)
-    ]
+    expected_mean, expected_std = _expected_mean(distribution), _expected_std(spec, dims, args.layout)
+    if np.iscomplexobj(values):  # E|w − mean|² is the variance; the modulus is bounded by the complex law's radius
+        complex_values = values.astype(np.complex128)
+        centre = expected_mean if math.isfinite(expected_mean) else 0.0
+        mean = complex(complex_values.mean()) if values.size else complex(math.nan)
+        spread = float(np.sqrt(np.mean(np.abs(complex_values - mean) ** 2))) if values.size else math.nan
+        largest = float(np.abs(complex_values - centre).max()) if values.size else math.nan
+        radius = getattr(complex_law(spec, distribution), "radius", math.nan)
+        shown_mean = f"{_plain(mean.real)}{'+' if mean.imag >= 0 else '-'}{_plain(abs(mean.imag))}j" if values.size else "-"
+        rows = [
+            ["mean", shown_mean, _plain(expected_mean)],
+            ["std (E|w − mean|²)^½", _plain(spread), _plain(expected_std)],
+            [f"max |w − {_plain(centre)}|", _plain(largest), _plain(radius)],
+        ]
+        note = "(expected max: the radius of the complex law's support about its mean)"
+    else:
+        real = values.astype(np.float64)
+        support = getattr(distribution, "support", None)  # None: a law without a support (constants, orthogonal, …)
+        low, high = support if support is not None else (math.nan, math.nan)
+        measured = [math.nan] * 4 if real.size == 0 else [real.mean(), real.std(), real.min(), real.max()]
+        expected = [expected_mean, expected_std, low, high]
+        rows = [
+            [name, _plain(float(m)), _plain(e)]
+            for name, m, e in zip(["mean", "std", "min", "max"], measured, expected, strict=True)
+        ]
+        note = "(expected min and max: the bounds of the distribution's support)"
     header = (
         f"{label(spec)}: shape {tuple(array.shape)}, dtype {target.backend.dtype_of(array)}, "
         f"device {target.backend.device_of(array)}, backend {target.backend.name}, seed {args.seed}"
     )
-    note = "(expected min and max: the bounds of the distribution's support)"
     return f"{header}\n\n{table(['statistic', 'sample', 'expected'], rows)}\n{note}"
 
 

@@ -98,11 +98,11 @@ def _rule_of(spec: Initializer) -> tuple[VarianceRule, str, float]:
     if isinstance(spec, Composed) and not isinstance(spec, MuP) and isinstance(spec.family, str):
         return spec.rule, spec.family, spec.mean
     if isinstance(spec, RandomNormal):
-        return FixedVariance(spec.stddev**2), "untruncated_normal", spec.mean
+        return FixedVariance(spec.stddev * spec.stddev), "untruncated_normal", spec.mean
     if isinstance(spec, TruncatedNormal):
-        return FixedVariance(spec.stddev**2 * truncated_standard_normal_moments(-2.0, 2.0)[1]), "truncated_normal", spec.mean
+        return FixedVariance(spec.stddev * spec.stddev * truncated_standard_normal_moments(-2.0, 2.0)[1]), "truncated_normal", spec.mean
     if isinstance(spec, RandomUniform):
-        return FixedVariance((spec.maxval - spec.minval) ** 2 / 12), "uniform", (spec.minval + spec.maxval) / 2
+        return FixedVariance((spec.maxval - spec.minval) * (spec.maxval - spec.minval) / 12), "uniform", (spec.minval + spec.maxval) / 2
     msg = (
         f"init={abbreviate(spec)} has no variance rule muP can take to the base width; accepted: a fan-scaled spec "
         "(VarianceScaling, He*, Glorot*, Lecun*, Composed with a named family), RandomNormal, TruncatedNormal, RandomUniform, or a constant."

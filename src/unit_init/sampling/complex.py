@@ -24,7 +24,14 @@ from typing import Any
 
 from unit_init.dtypes import real_dtype
 from unit_init.sampling.laws import Draw, dispatch, haar, sampler
-from unit_init.spec.complex_laws import ComplexNormal, ModulusTruncatedNormal, RealValued, UniformDisk, Unitary
+from unit_init.spec.complex_laws import (
+    ComplexNormal,
+    ModulusTruncatedNormal,
+    RealValued,
+    UniformDisk,
+    Unitary,
+    kept_over_square,
+)
 
 __all__: list[str] = []
 
@@ -63,12 +70,25 @@ def _uniform_disk(law: UniformDisk, draw: Draw) -> Any:
 
 @sampler(ModulusTruncatedNormal)
 def _modulus_truncated_normal(law: ModulusTruncatedNormal, draw: Draw) -> Any:
-    """Modulus ``scale·√(−log(1 − t))``, ``t = u·(1 − e^{−bound²})``: the inverse CDF of the truncated ``ρ²``."""
-    backend = draw.backend
+    """Modulus ``scale·√(−log(1 − t))``, ``t = u·c``, ``c = 1 − e^{−bound²}``: the inverse CDF of the truncated ``ρ²``.
+
+    A narrow cut (``c < 10⁻⁴``: a huge ``scale`` with bounds of a few units)
+    is computed as ``R·√k·√(u·(1 + x/2 + x²/3 + x³/4))`` with ``x = u·c``,
+    ``R = bound·scale`` and ``k = c/bound²`` taken on the host (the series of
+    ``−log1p(−x)/x``, exact to 2e-17): ``c`` itself, and ``t``, may underflow
+    the work dtype, which turned every modulus into 0.
+    """
+    backend, xp = draw.backend, draw.backend.xp
     u = draw.stream.uniform(draw.shape, draw.work)
+    kept = -math.expm1(-law.bound * law.bound)
     with backend.placement(draw.device):
-        minus_t = backend.affine(u, math.expm1(-law.bound * law.bound), 0.0)  # −t = −u·(1 − e^{−b²})
-        radius = backend.affine(backend.xp.sqrt(-backend.xp.log1p(minus_t)), law.scale, 0.0)
+        if kept >= 1e-4:
+            minus_t = backend.affine(u, -kept, 0.0)  # −t = −u·(1 − e^{−b²})
+            radius = backend.affine(xp.sqrt(-xp.log1p(minus_t)), law.scale, 0.0)
+        else:
+            x = u * kept  # new arrays throughout: ``u`` is used again
+            series = ((x * 0.25 + 1 / 3) * x + 0.5) * x + 1.0
+            radius = backend.affine(xp.sqrt(u * series), law.radius * math.sqrt(kept_over_square(law.bound)), 0.0)
     return _polar(draw, radius, law.mean)
 
 

@@ -385,7 +385,7 @@ class Orthogonal(Initializer):
         _, out_axes, batch_axes = resolve_layout(layout).axes(len(dims))
         cols = math.prod(dims[a] for a in out_axes)
         rows = math.prod(dims[a] for a in range(len(dims)) if a not in out_axes and a not in batch_axes)
-        return float(self.gain) ** 2 / max(rows, cols, 1)
+        return float(self.gain) * float(self.gain) / max(rows, cols, 1)
 
 
 @dataclass(frozen=True, slots=True)

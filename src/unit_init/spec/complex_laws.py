@@ -45,7 +45,9 @@ __all__ = [
     "UniformDisk",
     "Unitary",
     "complex_law",
+    "kept_over_square",
     "modulus_truncated_moment",
+    "moment_over_square",
 ]
 
 
@@ -95,7 +97,7 @@ class UniformDisk(d.Distribution):
     @property
     def variance(self) -> float:
         """``E|w − mean|² = radius²/2``."""
-        return self.radius**2 / 2
+        return self.radius * self.radius / 2
 
     def reach(self) -> tuple[float, float]:
         return (abs(self.mean) + self.radius, abs(self.mean) + self.radius)
@@ -115,11 +117,45 @@ def modulus_truncated_moment(bound: float) -> float:
     --------
     >>> round(modulus_truncated_moment(2.0), 12), round(math.sqrt(1 - 5 * math.exp(-4)), 12)
     (0.925370558545, 0.953111643805)
+    >>> modulus_truncated_moment(40.0)   # e^{1600} overflows a float; its reciprocal is 0
+    1.0
     """
     squared = bound * bound
-    if squared < 1e-2:  # 1 − x/(eˣ − 1) = x/2 − x²/12 + x⁴/720 − …: the difference would cancel (to 0 for b = 1e-8)
-        return squared / 2 - squared**2 / 12 + squared**4 / 720
-    return 1.0 - squared / math.expm1(squared)
+    if squared < 1e-2:
+        return squared * moment_over_square(bound)
+    return 1.0 - squared * math.exp(-squared) / -math.expm1(-squared)
+
+
+def moment_over_square(bound: float) -> float:
+    """``m(b)/b²`` (``m`` = :func:`modulus_truncated_moment`), accurate for every ``b > 0``: ``½ − b²/12 + b⁶/720`` below ``b² = 10⁻²``.
+
+    A narrow cut (``b`` tiny, as for a huge ``std`` with bounds of a few
+    units) makes ``m(b)`` underflow while the variance ``scale²·m(b) =
+    (b·scale)²·m(b)/b²`` is an ordinary number; this ratio keeps it one.
+
+    Examples
+    --------
+    >>> moment_over_square(1e-200), round(moment_over_square(2.0) * 4, 12)
+    (0.5, 0.925370558545)
+    """
+    squared = bound * bound
+    if squared < 1e-2:  # m(x)/x = 1/2 − x/12 + x³/720 − …: 1 − x/(eˣ − 1) would cancel (to 0 for b = 1e-8)
+        return 0.5 - squared / 12 + squared**3 / 720
+    return modulus_truncated_moment(bound) / squared
+
+
+def kept_over_square(bound: float) -> float:
+    """``(1 − e^{−b²})/b²``, accurate for every ``b > 0`` (``1 − b²/2 + b⁴/6`` below ``b² = 10⁻⁴``): the kept mass of ``ρ²`` over ``b²``.
+
+    Examples
+    --------
+    >>> kept_over_square(1e-200), round(kept_over_square(2.0), 12)
+    (1.0, 0.245421090278)
+    """
+    squared = bound * bound
+    if squared < 1e-4:
+        return 1.0 - squared / 2 + squared * squared / 6
+    return -math.expm1(-squared) / squared
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,16 +192,21 @@ class ModulusTruncatedNormal(d.Distribution):
 
     @classmethod
     def from_moments(cls, mean: float, variance: float, bound: float = 2.0) -> ModulusTruncatedNormal:
-        """The law cut at ``bound`` whose ``E|w − mean|²`` *after* truncation is ``variance``."""
-        return cls(mean, math.sqrt(variance / modulus_truncated_moment(bound)), bound)
+        """The law cut at ``bound`` whose ``E|w − mean|²`` *after* truncation is ``variance``: ``scale = √(variance/m(b))``."""
+        return cls(mean, math.sqrt(variance) / (bound * math.sqrt(moment_over_square(bound))), bound)
+
+    @property
+    def radius(self) -> float:
+        """``bound·scale``: the largest modulus of ``w − mean``."""
+        return self.bound * self.scale
 
     @property
     def variance(self) -> float:
-        return self.scale**2 * modulus_truncated_moment(self.bound)
+        return self.radius * self.radius * moment_over_square(self.bound)
 
     def reach(self) -> tuple[float, float]:
         """``|mean| + bound·scale``."""
-        values = abs(self.mean) + self.bound * self.scale
+        values = abs(self.mean) + self.radius
         return (values, values)
 
 

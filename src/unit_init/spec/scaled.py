@@ -117,7 +117,7 @@ class ScaledResidual(_FanScaledSpec):
             positive("stddev", self.stddev)
 
     def fan_variance(self, fans: Fans) -> float:
-        return float(self.stddev) ** 2 / (2 * self.n_layer)
+        return float(self.stddev) * float(self.stddev) / (2 * self.n_layer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +255,7 @@ class DeepNorm(_FanScaledSpec):
         return self.distribution
 
     def fan_variance(self, fans: Fans) -> float:
-        return self.beta**2 * _xavier(fans)
+        return self.beta * self.beta * _xavier(fans)
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,7 +292,7 @@ class Fixup(_FanScaledSpec):
 
     def fan_variance(self, fans: Fans) -> float:
         fan = {"fan_in": fans.fan_in, "fan_out": fans.fan_out, "fan_avg": fans.fan_avg}[self.mode]
-        return 2.0 / max(1.0, fan) * self.factor**2
+        return 2.0 / max(1.0, fan) * self.factor * self.factor
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +329,7 @@ class TFixup(_FanScaledSpec):
         return self.distribution
 
     def fan_variance(self, fans: Fans) -> float:
-        return self.gain**2 * _xavier(fans)
+        return self.gain * self.gain * _xavier(fans)
 
 
 @dataclass(frozen=True, slots=True)

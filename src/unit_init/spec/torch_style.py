@@ -74,7 +74,7 @@ class _Xavier(_GainScaled):
     @property
     def scaling(self) -> VarianceScaling:
         """``VarianceScaling(gain², "fan_avg", distribution)``."""
-        return VarianceScaling(float(self.gain) ** 2, "fan_avg", self.distribution)
+        return VarianceScaling(float(self.gain) * float(self.gain), "fan_avg", self.distribution)
 
 
 class XavierUniform(_Xavier):
@@ -132,7 +132,7 @@ class _Kaiming(_GainScaled):
     @property
     def scaling(self) -> VarianceScaling:
         """``VarianceScaling(gain², mode, distribution)``."""
-        return VarianceScaling(self.gain**2, self.mode, self.distribution)
+        return VarianceScaling(self.gain * self.gain, self.mode, self.distribution)
 
 
 class KaimingUniform(_Kaiming):
