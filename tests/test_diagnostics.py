@@ -288,7 +288,10 @@ def test_recommend() -> None:
         ({"activation": "rleu"}, ui.ParameterError, "Did you mean 'relu'"),
         ({"activation": "tanh", "activation_param": 0.1}, ui.ParameterError, "takes no parameter"),
         ({"activation": "leaky_relu", "activation_param": math.inf}, ui.ParameterError, "activation_param"),
-        ({"width": 1}, ui.ParameterError, "width=1 must be an int >= 2"),
+        ({"width": 1}, ui.ParameterError, r"width=1 must be an int in \[2, 100000\]"),
+        ({"depth": 10**400}, ui.ParameterError, r"depth=<int of 1329 bits> must be an int in \[1, 10000\]"),  # OverflowError in the memory check
+        ({"batch": 100_001}, ui.ParameterError, r"batch=100001 must be an int in \[2, 100000\]"),
+        ({"activation": []}, ui.ParameterError, "activation=\\[\\]"),
         ({"depth": True}, ui.ParameterError, "depth=True"),
         ({"seed": -1}, ui.SeedError, "seed"),
         ({"seed": np.random.default_rng(0)}, ui.SeedError, "int seed or None"),

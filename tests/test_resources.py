@@ -83,6 +83,14 @@ def test_env_var_garbage(monkeypatch: pytest.MonkeyPatch) -> None:
         ui.he_normal((4, 4), seed=0)
 
 
+def test_env_var_beyond_a_float_is_a_limit_too_large_to_reach(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_VAR, "9" * 400)  # float("9" * 400) is inf: int() of it raised OverflowError on every draw
+    assert max_bytes(get_backend("numpy"), "cpu")[0] == int("9" * 400)
+    assert ui.he_normal((4, 4), seed=0).shape == (4, 4)
+    monkeypatch.setenv(ENV_VAR, "1.5K")
+    assert max_bytes(get_backend("numpy"), "cpu")[0] == 1536
+
+
 def test_host_free_bytes_is_positive() -> None:
     free = host_free_bytes()
     assert free is None or free > 0

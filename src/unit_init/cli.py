@@ -39,7 +39,7 @@ from typing import Any, Final, NoReturn
 from unit_init import __version__
 from unit_init.diagnostics.activations import ACTIVATIONS, ALIASES
 from unit_init.diagnostics.compare import DEFAULT_SPECS, compare
-from unit_init.diagnostics.diagnose import diagnose
+from unit_init.diagnostics.diagnose import SIZES, diagnose
 from unit_init.diagnostics.plotting import check_path
 from unit_init.diagnostics.specs import formula, label, parse
 from unit_init.diagnostics.tables import table
@@ -70,7 +70,7 @@ NAME_SYNTAX: Final = textwrap.dedent("""\
 
 _NAME_HELP: Final = "an initializer, NAME[:KEY=VALUE,...] (see below)"
 
-RANGES: Final = {"--depth": (1, 10_000), "--width": (1, 100_000), "--batch": (1, 100_000), "--seed": (0, MAX_SEED)}
+RANGES: Final = {**{f"--{name}": sizes for name, sizes in SIZES.items()}, "--seed": (0, MAX_SEED)}
 """The inclusive range of each integer option (docs/cli.md); whether a run in range fits in memory is checked apart."""
 
 SHAPE_SYNTAX: Final = textwrap.dedent("""\
@@ -102,7 +102,7 @@ def _int_in(option: str) -> Callable[[str], int]:
         digits = text.strip().lstrip("+-")
         value = int(text) if digits.isdecimal() and len(digits) <= 30 else None
         if value is None or not low <= value <= high:
-            kind = "a positive integer" if low == 1 else "an integer"
+            kind = "a positive integer" if low >= 1 else "an integer"
             msg = f"{abbreviate(text)} is not {kind} in [{low}, {high}]"
             raise argparse.ArgumentTypeError(msg)
         return value
@@ -192,8 +192,8 @@ def _add_network(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--activation", default="relu", choices=activations, metavar="NAME", help=f"one of {', '.join(activations)} (default relu)")
     parser.add_argument("--activation-param", type=_finite_float, help="leaky_relu slope (0.01) or elu alpha (1.0)")
     parser.add_argument("--depth", type=_int_in("--depth"), default=50, help="layers, 1 to 10000 (default 50)")
-    parser.add_argument("--width", type=_int_in("--width"), default=512, help="units per layer, 1 to 100000 (default 512)")
-    parser.add_argument("--batch", type=_int_in("--batch"), default=256, help="inputs, 1 to 100000 (default 256)")
+    parser.add_argument("--width", type=_int_in("--width"), default=512, help="units per layer, 2 to 100000 (default 512)")
+    parser.add_argument("--batch", type=_int_in("--batch"), default=256, help="inputs, 2 to 100000 (default 256)")
     parser.add_argument("--bias", action="store_true", help="add zero biases")
     _add_target(parser)
     parser.add_argument("--plot", metavar="PATH", help="save a figure (.png or .svg)")

@@ -60,6 +60,7 @@ unit_init.errors.ResourceError: shape=(1024, 1024), dtype='float32' needs about 
 
 from __future__ import annotations
 
+import fractions
 import functools
 import math
 import os
@@ -231,7 +232,7 @@ def _parse_bytes(setting: str) -> int:
     if match is None:
         msg = f"{ENV_VAR}={abbreviate(setting)} is not an amount of memory; pass bytes, e.g. 1000000, 512M, 8G or 1.5T."
         raise ParameterError(msg)
-    return int(float(match[1]) * _UNITS[match[2].upper()])
+    return int(fractions.Fraction(match[1]) * _UNITS[match[2].upper()])  # exact: 400 digits are a limit, not an OverflowError
 
 
 def _shown(amount: int) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from unit_init.errors import ParameterError, closest
+from unit_init.errors import ParameterError, abbreviate, closest
 from unit_init.spec._checks import finite
 
 __all__ = ["ACTIVATIONS", "ALIASES", "Activation", "get_activation"]
@@ -149,11 +149,11 @@ def get_activation(name: str, param: float | None = None) -> tuple[Activation, f
         ``name`` is unknown (with a close match), or ``param`` is given to an
         activation without a parameter, or is not a finite number.
     """
-    canonical = ALIASES.get(name, name) if isinstance(name, str) else name
+    canonical = ALIASES.get(name, name) if isinstance(name, str) else None  # a list or dict is no name (nor hashable)
     if canonical not in ACTIVATIONS:
         known = [*ACTIVATIONS, *ALIASES]
         hint = closest(name, known) if isinstance(name, str) else ""
-        msg = f"activation={name!r} is not known; accepted: {', '.join(known)}.{hint}"
+        msg = f"activation={abbreviate(name)} is not known; accepted: {', '.join(known)}.{hint}"
         raise ParameterError(msg)
     activation = ACTIVATIONS[canonical]
     if param is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 import types
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, Final, TypedDict
 
 import numpy as np
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from unit_init.backends.base import Backend
     from unit_init.spec.initializer import Initializer
 
-__all__ = ["DiagnoseOptions", "diagnose"]
+__all__ = ["SIZES", "DiagnoseOptions", "diagnose"]
 
 
 class DiagnoseOptions(TypedDict, total=False):
@@ -42,9 +42,14 @@ class DiagnoseOptions(TypedDict, total=False):
     seed: int | None
 
 
-def _size(name: str, value: Any, smallest: int) -> int:
-    if isinstance(value, bool) or not hasattr(value, "__index__") or operator.index(value) < smallest:
-        msg = f"{name}={value!r} must be an int >= {smallest}."
+SIZES: Final = {"depth": (1, 10_000), "width": (2, 100_000), "batch": (2, 100_000)}
+"""The range of each size of the diagnostic network (the CLI's options take the same)."""
+
+
+def _size(name: str, value: Any) -> int:
+    smallest, largest = SIZES[name]
+    if isinstance(value, bool) or not hasattr(value, "__index__") or not smallest <= operator.index(value) <= largest:
+        msg = f"{name}={abbreviate(value)} must be an int in [{smallest}, {largest}]."
         raise ParameterError(msg)
     return operator.index(value)
 
@@ -109,7 +114,8 @@ def diagnose(
         The negative slope of ``leaky_relu`` (default 0.01) or the α of ``elu``
         (default 1.0).
     depth, width, batch:
-        Number of layers (>= 1), units per layer (>= 2), inputs (>= 2).
+        Number of layers (1 to 10 000), units per layer (2 to 100 000), inputs
+        (2 to 100 000): :data:`SIZES`.
     bias:
         Add zero biases (drawn with :class:`unit_init.Zeros` on the backend).
     backend, device, dtype:
@@ -143,7 +149,7 @@ def diagnose(
         raise ParameterError(msg)
     initializer = resolve(spec)
     function, param = get_activation(activation, activation_param)
-    depth, width, batch = _size("depth", depth, 1), _size("width", width, 2), _size("batch", batch, 2)
+    depth, width, batch = _size("depth", depth), _size("width", width), _size("batch", batch)
     flag: object = bias  # typed for callers; checked for everyone else
     if not isinstance(flag, (bool, np.bool_)):
         msg = f"bias={abbreviate(bias)} must be True or False."
