@@ -138,6 +138,7 @@ def test_compare_default_set_json(tmp_path: Path) -> None:
         (["diagnose", "he_normal", "--width", str(10**12)], "is not a positive integer in [2, 100000]"),
         (["sample", "he_normal", "4.5"], "invalid int value: '4.5'"),
         (["compare", "he_normal", "--plot", "out.pdf"], ".png or .svg"),
+        (["diagnose", "he_normal", "--plot", "a" * 300 + ".png"], "cannot write there (File name too long)"),  # was an OSError
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         ([], "required: COMMAND"),
         (["diagnose", "he_normal", "--depth", "1000000000"], "'1000000000' is not a positive integer in [1, 10000]"),

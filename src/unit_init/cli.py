@@ -134,8 +134,8 @@ def _check_output(command: str, path: str) -> Path:
     directory, a directory, a read-only place or a parent that is a file are all found.
     """
     target = check_path(path, folder=False)
-    existed = target.exists()
     try:
+        existed = target.exists()  # in the try: a name too long for the file system raises here already
         with target.open("ab"):
             pass
     except OSError as error:
