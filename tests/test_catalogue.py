@@ -244,3 +244,20 @@ def test_framework_scalars_are_numbers_and_configs_stay_plain(scalar: object) ->
 def test_non_scalar_or_bool_arrays_are_still_refused(value: object) -> None:
     with pytest.raises(ui.ParameterError, match="stddev="):
         ui.RandomNormal(stddev=value)
+
+
+def test_numbers_beyond_a_float_are_refused_by_the_field_check() -> None:
+    """``float(Fraction(10**400, 3))`` raised OverflowError out of every constructor; a Fraction in range is a float."""
+    from fractions import Fraction
+
+    with pytest.raises(ui.ParameterError, match=r"stddev=Fraction\(1000.*must be a finite real number"):
+        ui.RandomNormal(stddev=Fraction(10**400, 3))
+    with pytest.raises(ui.SeedError):
+        ui.RandomNormal(seed=Fraction(10**400, 3))
+    assert ui.RandomNormal(mean=Fraction(1, 4)).mean == 0.25
+
+
+def test_the_base_class_is_not_a_spec() -> None:
+    """``ui.Initializer()`` passed every check and raised a bare NotImplementedError when drawn, diagnosed or compared."""
+    with pytest.raises(ui.ParameterError, match="Initializer is the base class of the specs"):
+        ui.Initializer()

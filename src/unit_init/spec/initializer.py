@@ -73,7 +73,10 @@ def plain_number(value: Any) -> Any:
     (0.5, 3, array([1.]))
     """
     if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
-        return float(value)
+        try:
+            return float(value)
+        except (OverflowError, ArithmeticError, TypeError, ValueError):  # Fraction(10**400, 3), a __float__ that fails
+            return value  # left for the field's check, which names it
     if isinstance(value, numbers.Integral) and type(value).__name__ not in ("bool", "bool_"):
         return int(value)
     if getattr(value, "shape", None) == () and callable(getattr(value, "item", None)):
@@ -116,6 +119,9 @@ class Initializer:
         return object.__new__(cls)  # not super(): the slotted dataclass is a new class
 
     def __post_init__(self) -> None:
+        if type(self) is Initializer:
+            msg = "Initializer is the base class of the specs, with no law of its own: use one (ui.HeNormal(), …) or subclass it."
+            raise ParameterError(msg)
         for name in _numeric_fields(type(self)):  # NumPy/JAX/torch scalars become the Python numbers configs hold
             value = getattr(self, name)
             if type(value) not in _PLAIN:
@@ -139,7 +145,8 @@ class Initializer:
         fan_out: float | None = None,
     ) -> Distribution:
         """The concrete distribution this spec draws for ``shape``."""
-        raise NotImplementedError
+        msg = f"{type(self).__name__} does not define distribution_for(shape), which every spec must: it has no law to draw."
+        raise NotImplementedError(msg)
 
     def fans(
         self,
