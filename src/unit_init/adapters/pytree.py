@@ -1,18 +1,21 @@
 """The walker for plain pytrees of NumPy arrays (``ui.initialize``), and the pytree helpers the JAX walker shares.
 
-Imports no framework.
+Imports no framework: a model or a pytree of JAX arrays is handed to its adapter, imported then.
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 import numpy as np
 
 from unit_init.adapters.canonical import canonical_leaf
+from unit_init.adapters.frameworks import ADAPTERS, framework_of
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
-from unit_init.errors import ParameterError, keywords_checked
+from unit_init.errors import ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import LayoutLike
 
 __all__ = ["initialize", "params_subtree", "tree_param"]
@@ -71,6 +74,18 @@ def params_subtree(tree: Any) -> tuple[Any, tuple[str, ...]]:
     return tree, ()
 
 
+def _holds_jax_arrays(params: Any) -> bool:
+    """Whether the pytree ``params`` has a JAX array among its leaves (JAX already imported): ``unit_init.jax`` draws those."""
+    jax = sys.modules.get("jax")
+    if jax is None:
+        return False
+    if isinstance(params, (Mapping, list, tuple)):
+        leaves = [leaf for _, leaf in _leaves(params, ())]  # this walk refuses cyclic and too-deep trees, typed
+    else:
+        leaves = jax.tree_util.tree_leaves(params)  # an Equinox module or another registered pytree node
+    return any(isinstance(leaf, jax.Array) for leaf in leaves)
+
+
 @keywords_checked
 def initialize(
     params: Any,
@@ -78,7 +93,7 @@ def initialize(
     *,
     seed: int | None = None,
     rng: str = "native",
-    layout: LayoutLike = "keras",
+    layout: LayoutLike | None = None,
     names: Mapping[str, str] | Callable[[str], str] | None = None,
     skip: Iterable[str] | Callable[[Param], bool] | None = None,
     bias_fan_from_weight: bool = True,
@@ -86,11 +101,19 @@ def initialize(
 ) -> Initialized:
     """Initialize a pytree (nested dicts, lists, tuples) of NumPy arrays by rules; return new params and the report.
 
+    A torch module, a Keras model, a Flax model or a pytree holding JAX
+    arrays is handed, with the same options, to its framework's
+    ``initialize`` (``unit_init.torch``, ``unit_init.keras``,
+    ``unit_init.jax``; each documents its own naming and layout): one call for
+    every framework. Anything else that is not a dict, list, tuple or NumPy
+    array is refused.
+
     The input is not modified; leaves that are not NumPy arrays are kept.
     Leaf names are the keys joined by ``/`` (``"Dense_0/kernel"``); a
     ``{"params": …}`` variables dict initializes its ``params`` only. Arrays of
-    rank >= 2 are in ``layout`` (default ``"keras"``: ``(*window, in, out)``,
-    as Flax and Haiku; Equinox: ``"torch"``). Each array keeps its dtype.
+    rank >= 2 are in ``layout`` (``None``, the default: ``"keras"``,
+    ``(*window, in, out)``, as Flax and Haiku — Equinox: ``"torch"`` — or, for
+    a call handed on, that framework's own). Each array keeps its dtype.
 
     Parameters
     ----------
@@ -125,6 +148,21 @@ def initialize(
     >>> new["fc"]["bias"].tolist(), dict(report.applied)
     ([0.0, 0.0, 0.0, 0.0], {'fc/kernel': 0, 'fc/bias': 1})
     """
+    framework = framework_of(params) or ("jax" if _holds_jax_arrays(params) else None)
+    if framework is not None:
+        options = {"seed": seed, "rng": rng, "names": names, "skip": skip, "bias_fan_from_weight": bias_fan_from_weight, "progress": progress}
+        routed: Initialized = importlib.import_module(ADAPTERS[framework]).initialize(
+            params, rules, **options, **({} if layout is None else {"layout": layout})
+        )
+        return routed
+    given: object = params  # Any for the walk below; checked here
+    if not isinstance(given, (Mapping, list, tuple, np.ndarray)):
+        msg = (
+            f"params={abbreviate(params)} is not a pytree of arrays (nested dicts, lists or tuples), nor a torch, Keras or "
+            "Flax model; pass the parameters to initialize."
+        )
+        raise ParameterError(msg)
+    layout = "keras" if layout is None else layout
     check_rng(rng)
     subtree, prefix = params_subtree(params)
     arrays = {path: leaf for path, leaf in _leaves(subtree, ()) if isinstance(leaf, np.ndarray)}

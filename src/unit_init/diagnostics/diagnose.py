@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any, Final, TypedDict
 
 import numpy as np
 
+from unit_init.adapters.frameworks import framework_of
 from unit_init.diagnostics.activations import get_activation
-from unit_init.diagnostics.model import diagnose_model, framework_of
+from unit_init.diagnostics.model import diagnose_model
 from unit_init.diagnostics.network import check_memory, run
 from unit_init.diagnostics.report import Report
 from unit_init.diagnostics.specs import label, resolve

@@ -1,7 +1,7 @@
 """``diagnose(model, batch)``: the verdict of :func:`unit_init.diagnose` on a user's own torch, Keras or Flax model.
 
-Imports no framework: :func:`framework_of` looks at ``sys.modules`` and the
-model's type, and :func:`diagnose_model` imports the adapter that hooks that
+Imports no framework: :func:`~unit_init.adapters.frameworks.framework_of`
+looks at ``sys.modules`` and the model's type, and :func:`diagnose_model` imports the adapter that hooks that
 framework (``unit_init.torch``, ``unit_init.keras``, ``unit_init.jax``). The
 adapter runs the batch forward and backward with hooks on every weight layer
 (``Linear``/``Dense``/``Conv*``) and returns one :class:`LayerTrace` per layer
@@ -17,12 +17,12 @@ as a Keras ``Dense(activation="relu")``, the activated output) and
 from __future__ import annotations
 
 import importlib
-import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from unit_init.adapters.frameworks import ADAPTERS, framework_of
 from unit_init.adapters.lsuv import std_of
 from unit_init.diagnostics.activations import ACTIVATIONS, ALIASES
 from unit_init.diagnostics.gain import recommend
@@ -35,9 +35,8 @@ from unit_init.errors import ParameterError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["LayerTrace", "ModelReport", "activation_name", "diagnose_model", "framework_of", "model_report", "probe"]
+__all__ = ["LayerTrace", "ModelReport", "activation_name", "diagnose_model", "model_report", "probe"]
 
-_ADAPTERS = {"torch": "unit_init.torch", "keras": "unit_init.keras", "flax": "unit_init.jax"}
 _SPELLINGS = {"leakyrelu": "leaky_relu", **ALIASES}
 
 
@@ -96,20 +95,6 @@ class ModelReport(Report):
             for i, (name, activation, suggested) in enumerate(zip(self.layers, self.activations, self.suggested, strict=True))
         ]
         return ["layer", "activation", "mean(z)", "std(z)", "std(∂ℓ/∂z)", "std(∂L/∂W)", "suggested"], rows
-
-
-def framework_of(model: object) -> str | None:
-    """``"torch"``, ``"keras"`` or ``"flax"`` when ``model`` is a model of that framework (already imported), else ``None``."""
-    keras = sys.modules.get("keras")
-    if keras is not None and isinstance(model, keras.layers.Layer):  # first: on the torch backend it is an nn.Module too
-        return "keras"
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(model, torch.nn.Module):
-        return "torch"
-    nnx = sys.modules.get("flax.nnx")
-    if nnx is not None and isinstance(model, nnx.Module):
-        return "flax"
-    return None
 
 
 def activation_name(function: object) -> str | None:
@@ -197,7 +182,7 @@ def diagnose_model(model: Any, inputs: Any, **options: Any) -> ModelReport:
     if framework is None:  # the caller checked; kept for direct use
         msg = f"model={type(model).__name__} is not a torch, Keras or Flax nnx model (imported before the call)."
         raise ParameterError(msg)
-    diagnose: Any = importlib.import_module(_ADAPTERS[framework]).diagnose
+    diagnose: Any = importlib.import_module(ADAPTERS[framework]).diagnose
     result: ModelReport = diagnose(model, inputs, **options)
     return result
 
