@@ -122,24 +122,20 @@ def test_an_lstm_ports_from_torch_to_keras_gate_by_gate() -> None:
 
 def test_ui_initialize_hands_a_model_to_its_framework_and_refuses_what_is_no_pytree() -> None:
     """``ui.initialize(torch_module, rules)`` kept every leaf (none is a NumPy array) and only warned; now it is routed."""
-    torch = pytest.importorskip("torch")
-    jax = pytest.importorskip("jax")
-    nnx = pytest.importorskip("flax.nnx")
-    import unit_init.jax
-    import unit_init.torch
-
     rules = {"*weight": ui.HeNormal(), "*bias": ui.Ones()}
     routed, ours = torch.nn.Linear(64, 32), torch.nn.Linear(64, 32)
     ui.initialize(routed, rules, seed=3)
     unit_init.torch.initialize(ours, rules, seed=3)
-    assert torch.equal(routed.weight, ours.weight) and bool((routed.bias == 1).all())
+    assert torch.equal(routed.weight, ours.weight)
+    assert bool((routed.bias == 1).all())
     rules = {"*kernel": ui.HeNormal(), "*bias": ui.Ones()}
     model = nnx.Linear(64, 32, rngs=nnx.Rngs(0))
     ui.initialize(model, rules, seed=3)
     assert float(model.bias[...].min()) == 1.0
     tree = {"dense": {"kernel": jax.numpy.zeros((64, 32)), "bias": jax.numpy.zeros(32)}}
     new, report = ui.initialize(tree, rules, seed=3)
-    assert isinstance(new["dense"]["kernel"], jax.Array) and len(report.applied) == 2
+    assert isinstance(new["dense"]["kernel"], jax.Array)
+    assert len(report.applied) == 2
     assert new["dense"]["kernel"].std() == pytest.approx((2 / 64) ** 0.5, rel=0.1)
     for bad in (1, None, "x"):
         with pytest.raises(ui.ParameterError, match="is not a pytree of arrays"):
