@@ -90,3 +90,16 @@ def test_layout_errors() -> None:
         ui.Layout(in_axis="0", out_axis=1)  # type: ignore[arg-type]
     with pytest.raises(ui.ParameterError, match="fan_in"):
         ui.compute_fans((2, 3), fan_in=0)
+
+
+def test_layout_axes_as_lists_and_numpy_integers_as_jax_takes_them() -> None:
+    """``in_axis=[0, 1]`` (JAX's ``variance_scaling`` takes any sequence) and ``np.int64`` axes were refused."""
+    import numpy as np
+
+    assert ui.Layout(in_axis=[0, 1], out_axis=[2]) == ui.Layout(in_axis=(0, 1), out_axis=(2,))
+    assert ui.Layout(in_axis=np.int64(0), out_axis=[np.int32(1)]) == ui.Layout(in_axis=0, out_axis=(1,))
+    fans = ui.HeNormal().fans((2, 3, 4), layout=ui.Layout(in_axis=[0, 1], out_axis=[2]))
+    assert (fans.fan_in, fans.fan_out) == (6.0, 4.0)
+    for bad in (True, 1.5, "0", [0, "1"], np.array([0, 1]), np.bool_(True)):
+        with pytest.raises(ui.ParameterError, match="must be an int or a tuple"):
+            ui.Layout(in_axis=bad)

@@ -20,7 +20,7 @@ import operator
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Final, TypeAlias, cast
+from typing import Final, SupportsIndex, TypeAlias, cast
 
 from unit_init.errors import ParameterError, ShapeError, abbreviate, closest
 from unit_init.spec._checks import positive
@@ -70,13 +70,13 @@ class Layout:
     def __post_init__(self) -> None:
         for name in ("in_axis", "out_axis", "batch_axis"):
             value = getattr(self, name)
-            axes = (value,) if isinstance(value, int) else value
-            if not isinstance(axes, tuple) or not all(
-                isinstance(a, int) and not isinstance(a, bool) for a in axes
-            ):
-                msg = f"Layout {name}={abbreviate(value)} must be an int or a tuple of ints."
+            if _is_axis(value):  # an int, a NumPy integer (JAX's and NumPy's axis arguments take both)
+                object.__setattr__(self, name, operator.index(value))
+                continue
+            if not isinstance(value, (tuple, list)) or not all(_is_axis(a) for a in value):
+                msg = f"Layout {name}={abbreviate(value)} must be an int or a tuple (or list) of ints."
                 raise ParameterError(msg)
-            object.__setattr__(self, name, value if isinstance(value, int) else tuple(axes))
+            object.__setattr__(self, name, tuple(operator.index(a) for a in value))
 
     def axes(self, rank: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
         """The (in, out, batch) axes as non-negative ints for an array of ``rank``."""
@@ -95,6 +95,17 @@ class Layout:
                 msg = f"{name}={axis} of {self} does not exist in a rank-{rank} shape."
                 raise ShapeError(msg)
         return tuple(operator.index(axis) % rank for axis in axes)
+
+
+def _is_axis(value: object) -> bool:
+    """An integer axis: an int or an integer scalar of NumPy and the like (``__index__``), never a bool."""
+    if isinstance(value, (bool, tuple, list)) or type(value).__name__ == "bool_":
+        return False
+    try:
+        operator.index(cast("SupportsIndex", value))
+    except TypeError:  # no __index__, or an array of several values
+        return False
+    return True
 
 
 LAYOUTS: Final[dict[str, Layout]] = {
