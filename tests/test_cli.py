@@ -352,5 +352,5 @@ def test_sample_of_a_complex_dtype_measures_the_complex_law(capsys: pytest.Captu
     rows = {line.split("  ")[0]: line.split() for line in out.splitlines()[4:7]}
     sample_std, expected_std = (float(v) for v in rows["std (E|w − mean|²)^½"][-2:])
     assert sample_std == pytest.approx(expected_std, rel=0.01)
-    largest, radius = (float(v) for v in rows["max |w − 0|"][-2:])
+    largest, radius = (float(v) for v in rows["max |w − μ|"][-2:])
     assert largest <= radius * (1 + 1e-6)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 import unit_init as ui
@@ -100,6 +102,11 @@ def test_layout_axes_as_lists_and_numpy_integers_as_jax_takes_them() -> None:
     assert ui.Layout(in_axis=np.int64(0), out_axis=[np.int32(1)]) == ui.Layout(in_axis=0, out_axis=(1,))
     fans = ui.HeNormal().fans((2, 3, 4), layout=ui.Layout(in_axis=[0, 1], out_axis=[2]))
     assert (fans.fan_in, fans.fan_out) == (6.0, 4.0)
-    for bad in (True, 1.5, "0", [0, "1"], np.array([0, 1]), np.bool_(True)):
+    bools = [np.bool_(True), np.array(True)]
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        bools.append(torch.tensor(True))  # torch's bool tensor has __index__: it was taken as axis 1
+    for bad in (True, 1.5, "0", [0, "1"], np.array([0, 1]), *bools):
         with pytest.raises(ui.ParameterError, match="must be an int or a tuple"):
             ui.Layout(in_axis=bad)

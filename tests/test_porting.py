@@ -140,3 +140,8 @@ def test_ui_initialize_hands_a_model_to_its_framework_and_refuses_what_is_no_pyt
     for bad in (1, None, "x"):
         with pytest.raises(ui.ParameterError, match="is not a pytree of arrays"):
             ui.initialize(bad, rules, seed=3)
+    dense = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32)])
+    ui.initialize(dense, {"*kernel": ui.HeNormal(), "*bias": ui.Ones()}, seed=3)
+    assert float(keras.ops.min(dense.layers[0].bias)) == 1.0
+    with pytest.raises(ui.ArgumentError, match="layout='torch' does not apply to a Keras model"):
+        ui.initialize(dense, rules, seed=3, layout="torch")

@@ -308,9 +308,9 @@ def _sample(args: argparse.Namespace) -> str:
         rows = [
             ["mean", shown_mean, _plain(expected_mean)],
             ["std (E|w − mean|²)^½", _plain(spread), _plain(expected_std)],
-            [f"max |w − {_plain(centre)}|", _plain(largest), _plain(radius)],
+            ["max |w − μ|", _plain(largest), _plain(radius)],
         ]
-        note = "(expected max: the radius of the complex law's support about its mean)"
+        note = "(μ: the law's mean; expected max: the radius of the complex law's support about it)"
     else:
         real = values.astype(np.float64)
         support = getattr(distribution, "support", None)  # None: a law without a support (constants, orthogonal, …)

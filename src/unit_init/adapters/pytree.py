@@ -15,7 +15,7 @@ import numpy as np
 from unit_init.adapters.canonical import canonical_leaf
 from unit_init.adapters.frameworks import ADAPTERS, framework_of
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
-from unit_init.errors import ParameterError, abbreviate, keywords_checked
+from unit_init.errors import ArgumentError, ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import LayoutLike
 
 __all__ = ["initialize", "params_subtree", "tree_param"]
@@ -149,6 +149,9 @@ def initialize(
     ([0.0, 0.0, 0.0, 0.0], {'fc/kernel': 0, 'fc/bias': 1})
     """
     framework = framework_of(params) or ("jax" if _holds_jax_arrays(params) else None)
+    if framework == "keras" and layout is not None:
+        msg = f"layout={abbreviate(layout)} does not apply to a Keras model: its variables are in Keras's layout, which is used."
+        raise ArgumentError(msg)
     if framework is not None:
         options = {"seed": seed, "rng": rng, "names": names, "skip": skip, "bias_fan_from_weight": bias_fan_from_weight, "progress": progress}
         routed: Initialized = importlib.import_module(ADAPTERS[framework]).initialize(

@@ -371,7 +371,7 @@ class Context:
             if not self.from_environment:
                 raise
             raise type(error)(f"{error} (The backend comes from the environment variable UNIT_INIT_BACKEND={self.backend!r}: "
-                              "pass backend= or change or unset the variable.)") from error
+                              "pass backend= (--backend on the command line), or change or unset the variable.)") from error
 
 
 _CONTEXT: contextvars.ContextVar[Context | None] = contextvars.ContextVar("unit_init_context", default=None)

@@ -19,7 +19,7 @@ from unit_init.keras._missing import KERAS_BACKENDS, missing_backend
 try:
     require("keras", "keras", "keras", "unit_init.keras")  # a typed BackendUnavailableError, naming what to install, if it is missing
 except ImportError as error:  # keras is there; the framework it runs on (KERAS_BACKEND, TensorFlow by default) is not
-    if isinstance(error, BackendUnavailableError) or (error.name or "").split(".")[0] not in (*KERAS_BACKENDS, "jaxlib"):
+    if isinstance(error, BackendUnavailableError) or (error.name or "").split(".")[0] not in KERAS_BACKENDS:
         raise
     raise missing_backend(error) from error
 

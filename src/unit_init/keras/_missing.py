@@ -15,7 +15,7 @@ KERAS_BACKENDS = ("tensorflow", "jax", "torch")
 
 def missing_backend(error: ImportError) -> BackendUnavailableError:
     """What to do when Keras is installed but the framework ``KERAS_BACKEND`` names (TensorFlow by default) is not."""
-    framework = "jax" if error.name and error.name.startswith("jaxlib") else (error.name or "").split(".")[0]
+    framework = (error.name or "").split(".")[0]
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     present = [name for name in KERAS_BACKENDS if importlib.util.find_spec(name) is not None]
     other = f"set KERAS_BACKEND to one that is installed ({', '.join(present)})" if present else "none of jax, torch, tensorflow is installed"

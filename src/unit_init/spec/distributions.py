@@ -378,6 +378,10 @@ class TruncatedGaussian(Distribution):
 
     @property
     def variance(self) -> float:
+        width = self.high - self.low
+        if width < 1e-50:  # the density is flat across the cut to 1e-100: the uniform's variance (the moment would underflow)
+            spread = width * self.std
+            return spread * spread / 12
         return self.std * (self.std * truncated_standard_normal_moments(self.low, self.high)[1])  # no overflow for a huge std cut narrow
 
     @property

@@ -99,7 +99,7 @@ class Layout:
 
 def _is_axis(value: object) -> bool:
     """An integer axis: an int or an integer scalar of NumPy and the like (``__index__``), never a bool."""
-    if isinstance(value, (bool, tuple, list)) or type(value).__name__ == "bool_":
+    if isinstance(value, (bool, tuple, list)) or "bool" in str(getattr(value, "dtype", "")):  # NumPy, torch, JAX bools
         return False
     try:
         operator.index(cast("SupportsIndex", value))
