@@ -433,3 +433,76 @@ def test_pytrees_whose_leaves_share_a_name_cycle_or_nest_too_deep_are_refused() 
         deep = [deep]
     with pytest.raises(ui.ParameterError, match="nests deeper"):
         ui.initialize(deep, {"*": ui.HeNormal()}, seed=0)
+
+
+def test_a_refused_parameter_leaves_the_whole_model_unchanged_on_every_framework(monkeypatch: pytest.MonkeyPatch) -> None:
+    """dtype, representability and memory were checked parameter by parameter while writing: the earlier ones were changed."""
+    torch = pytest.importorskip("torch")
+    keras = pytest.importorskip("keras")
+    nnx = pytest.importorskip("flax.nnx")
+    jnp = pytest.importorskip("jax.numpy")
+    import unit_init.jax
+    import unit_init.keras
+    import unit_init.torch
+
+    net = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(4, 4).half())
+    before = [p.detach().clone() for p in net.parameters()]
+    with pytest.raises(ui.ParameterError, match="float16"):
+        unit_init.torch.initialize(net, {"*": ui.Constant(1e5)}, seed=0)  # 1e5 fits float32, not float16
+    assert all(torch.equal(p, b) for p, b in zip(net.parameters(), before, strict=True))
+    monkeypatch.setenv("UNIT_INIT_MAX_BYTES", "1M")
+    wide = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(1024, 1024))
+    first = wide[0].weight.detach().clone()
+    with pytest.raises(ui.ResourceError):
+        unit_init.torch.initialize(wide, {"*": ui.HeNormal()}, seed=0)
+    assert torch.equal(wide[0].weight, first)
+    monkeypatch.delenv("UNIT_INIT_MAX_BYTES")
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4), keras.layers.Dense(4, dtype="float16")])
+    kernel = keras.ops.convert_to_numpy(model.layers[0].kernel)
+    with pytest.raises(ui.ParameterError, match="float16"):
+        unit_init.keras.initialize(model, {"*": ui.Constant(1e5)}, seed=0)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model.layers[0].kernel), kernel)
+
+    layers = nnx.Sequential(nnx.Linear(4, 4, rngs=nnx.Rngs(0)), nnx.Linear(4, 4, param_dtype=jnp.float16, rngs=nnx.Rngs(1)))
+    flax_kernel = np.array(layers.layers[0].kernel[...])
+    with pytest.raises(ui.ParameterError, match="float16"):
+        unit_init.jax.initialize(layers, {"*": ui.Constant(1e5)}, seed=0)
+    np.testing.assert_array_equal(np.array(layers.layers[0].kernel[...]), flax_kernel)
+
+
+def test_keras_variables_sharing_a_path_are_refused_not_one_skipped() -> None:
+    """Two sublayers named alike gave two variables one path; the walker's dict kept one, and the report said all applied."""
+    keras = pytest.importorskip("keras")
+    import unit_init.keras
+
+    class Twins(keras.Model):
+        def __init__(self) -> None:
+            super().__init__(name="twins")
+            self.a, self.b = keras.layers.Dense(4, name="fc"), keras.layers.Dense(4, name="fc")
+
+        def call(self, x: Any) -> Any:
+            return self.b(self.a(x))
+
+    model = Twins()
+    model(np.ones((1, 4), "float32"))
+    with pytest.raises(ui.ParameterError, match="two parameters are both named 'twins/fc/kernel'"):
+        unit_init.keras.initialize(model, {"*": ui.Zeros()}, seed=0)
+
+
+def test_torch_tensors_no_copy_can_write_are_refused_before_the_draw(torch: Any) -> None:
+    """An inference tensor outside inference mode and a sparse tensor raised torch's raw RuntimeError from copy_."""
+    import unit_init.torch
+
+    with torch.inference_mode():
+        frozen = torch.zeros(3, 3)
+    with pytest.raises(ui.UnitInitError, match="inference tensor") as caught:
+        unit_init.torch.init_(frozen, ui.HeNormal())
+    assert isinstance(caught.value, RuntimeError)  # torch's type too
+    with pytest.raises(ui.DTypeError, match="sparse_coo tensor"):
+        unit_init.torch.init_(torch.zeros(4, 4).to_sparse(), ui.Zeros())
+    for empty in (torch.empty(0, 4), torch.empty(3, 4, device="meta")):  # nothing to write, every argument still checked
+        with pytest.raises(ui.SeedError):
+            unit_init.torch.init_(empty, ui.HeNormal(), seed="x")
+    with pytest.raises(ui.DTypeError):
+        unit_init.torch.init_(torch.empty(0, 4, dtype=torch.int64), ui.RandomNormal())

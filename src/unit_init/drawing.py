@@ -40,7 +40,7 @@ from unit_init.seeds import call_seed, normalize_seed
 from unit_init.spec.fans import ShapeLike
 from unit_init.spec.options import Options
 
-__all__ = ["RNG_MODES", "Target", "draw", "resolve_target"]
+__all__ = ["RNG_MODES", "Target", "check", "draw", "resolve_target"]
 
 
 def draw(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Any:  # noqa: B008 (an immutable default)
@@ -48,6 +48,25 @@ def draw(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Any:  # 
     if options.sharded:
         return _sharded(spec, shape, options)
     return _sample(request(spec, shape, options))
+
+
+def check(spec: Spec, shape: ShapeLike, options: Options = Options()) -> None:  # noqa: B008 (an immutable default)
+    """Every check :func:`draw` makes before it writes, without drawing: the request (shape, seed, backend, device, dtype,
+    the law's values representable) and the memory guard.
+
+    Whole-model ``initialize`` runs it on every parameter before it writes any,
+    so a refused parameter leaves the model as it was.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> check(ui.Constant(1e5), (3,), Options(dtype="float16"))
+    Traceback (most recent call last):
+    ...
+    unit_init.errors.ParameterError: Constant(value=100000.0) cannot be drawn in dtype='float16': its values reach 100000 (drawn as PointMass(value=100000.0)), beyond float16's largest finite value 65504. Choose smaller parameters or a wider dtype.
+    """
+    call = request(spec, shape, options)
+    check_allocation(call.target.backend, call.target.device, call.shape, call.target.dtype, call.distribution)
 
 
 def _sample(call: Request) -> Any:

@@ -49,6 +49,7 @@ from unit_init.adapters._spec import spec_of
 from unit_init.adapters.canonical import canonical_shape
 from unit_init.backends.registry import get_backend
 from unit_init.drawing import RNG_MODES
+from unit_init.drawing import check as check_draw
 from unit_init.errors import ParameterError, SeedError, ShapeError, abbreviate, closest
 from unit_init.presets import LayerPreset
 from unit_init.progress import bar
@@ -56,6 +57,7 @@ from unit_init.seeds import derive_seed, normalize_seed
 from unit_init.spec.catalogue import Ones, Orthogonal, Zeros
 from unit_init.spec.fans import Fans, LayoutLike, compute_fans
 from unit_init.spec.initializer import Initializer
+from unit_init.spec.options import Options
 
 __all__ = [
     "Entry",
@@ -64,6 +66,7 @@ __all__ = [
     "Param",
     "Report",
     "Where",
+    "check",
     "check_rng",
     "draw",
     "fill",
@@ -502,6 +505,25 @@ def plan(
     return entries, result
 
 
+def _pieces(entry: Entry) -> tuple[tuple[int, ...], tuple[int, ...] | None, list[tuple[Any, tuple[int, ...], int]]]:
+    """``entry``'s canonical shape, its permutation back (``None``: a custom layout, drawn as it is) and its draws.
+
+    A draw is ``(spec, shape, seed)``: one, or one per gate of a :class:`Gated` spec (concatenated along the gate axis).
+    """
+    shape, order = canonical_shape(entry.param.shape, entry.param.layout)
+    if isinstance(entry.spec, Gated):
+        return shape, order, [(spec, block, derive_seed(entry.seed, f"gate{k}")) for k, (spec, block) in enumerate(entry.spec.blocks(shape))]
+    return shape, order, [(entry.spec, shape, entry.seed)]
+
+
+def _options(entry: Entry, order: tuple[int, ...] | None, backend: Any, device: Any, dtype: Any, rng: str) -> dict[str, Any]:
+    return {
+        "backend": backend, "device": device, "dtype": dtype, "rng": rng,
+        "layout": "keras" if order is not None else entry.param.layout,
+        "fan_in": entry.fans.fan_in if entry.fans else None, "fan_out": entry.fans.fan_out if entry.fans else None,
+    }
+
+
 def draw(entry: Entry, *, backend: Any, device: Any = None, dtype: Any = None, rng: str = "native") -> Any:
     """``entry``'s values as a native array in its parameter's own layout.
 
@@ -509,25 +531,31 @@ def draw(entry: Entry, *, backend: Any, device: Any = None, dtype: Any = None, r
     back, so every framework draws the same array for the same canonical
     shape, spec and seed; a custom ``Layout`` is drawn as it is.
     """
-    param = entry.param
-    shape, order = canonical_shape(param.shape, param.layout)
-    options: dict[str, Any] = {
-        "backend": backend, "device": device, "dtype": dtype, "rng": rng,
-        "layout": "keras" if order is not None else param.layout,
-        "fan_in": entry.fans.fan_in if entry.fans else None, "fan_out": entry.fans.fan_out if entry.fans else None,
-    }
+    shape, order, pieces = _pieces(entry)
+    options = _options(entry, order, backend, device, dtype, rng)
     xp = get_backend(backend).xp
-    if isinstance(entry.spec, Gated):
-        parts = [spec(block, seed=derive_seed(entry.seed, f"gate{k}"), **options) for k, (spec, block) in enumerate(entry.spec.blocks(shape))]
-        values = xp.reshape(xp.stack(parts, axis=-2), shape)  # concat along the gate axis, from ops every namespace has
-    else:
-        values = entry.spec(shape, seed=entry.seed, **options)
+    parts = [spec(block, seed=seed, **options) for spec, block, seed in pieces]
+    values = xp.reshape(xp.stack(parts, axis=-2), shape) if isinstance(entry.spec, Gated) else parts[0]  # gates: ops every namespace has
     if order is None or order == tuple(range(len(order))):
         return values
     return xp.permute_dims(values, tuple(int(a) for a in np.argsort(order)))
 
 
-def fill(entries: Sequence[Entry], write: Callable[[Entry], object], *, progress: bool | None = None) -> None:
+def check(entry: Entry, *, backend: Any, device: Any = None, dtype: Any = None, rng: str = "native") -> None:
+    """Every check :func:`draw` of ``entry`` would make, without drawing (:func:`unit_init.drawing.check`)."""
+    _, order, pieces = _pieces(entry)
+    options = _options(entry, order, backend, device, dtype, rng)
+    for spec, block, seed in pieces:
+        check_draw(spec, block, Options(seed=seed, **options))
+
+
+def fill(
+    entries: Sequence[Entry],
+    write: Callable[[Entry], object],
+    *,
+    target: Callable[[Entry], Mapping[str, Any]] | None = None,
+    progress: bool | None = None,
+) -> None:
     """Call ``write(entry)`` for each entry in order, with a progress bar counting their elements.
 
     The one place every walker's writes go through, so whole-model
@@ -535,6 +563,12 @@ def fill(entries: Sequence[Entry], write: Callable[[Entry], object], *, progress
     where :func:`unit_init.progress.wanted` says so (``progress=True``/``False``,
     else ``UNIT_INIT_PROGRESS``, else in a terminal or notebook only), in
     parameters (elements) done of ``sum(prod(shape))``.
+
+    ``target(entry)`` — the ``backend``, ``device``, ``dtype`` and ``rng``
+    keywords the walker draws ``entry`` with (:func:`draw`) — lets every
+    entry be checked first (:func:`check`: dtype, representable values,
+    memory, seed), so a walker that writes in place leaves the model
+    unchanged when one parameter is refused.
 
     Examples
     --------
@@ -544,6 +578,9 @@ def fill(entries: Sequence[Entry], write: Callable[[Entry], object], *, progress
     >>> done
     ['a', 'b']
     """
+    if target is not None:
+        for entry in entries:
+            check(entry, **target(entry))
     with bar(sum(math.prod(e.param.shape) for e in entries), "initialize", unit="parameters", progress=progress) as advance:
         for entry in entries:
             write(entry)

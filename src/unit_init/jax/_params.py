@@ -32,9 +32,13 @@ def _place(new: Any, old: Any) -> Any:
     return new
 
 
+def _target(old: Any, rng: str) -> dict[str, Any]:
+    """How a leaf like ``old`` is drawn: on NumPy for a NumPy leaf, else JAX; in its dtype."""
+    return {"backend": "numpy" if isinstance(old, np.ndarray) else "jax", "dtype": old.dtype, "rng": rng}
+
+
 def _values(entry: Any, old: Any, rng: str) -> Any:
-    backend = "numpy" if isinstance(old, np.ndarray) else "jax"
-    return _place(draw(entry, backend=backend, dtype=old.dtype, rng=rng), old)
+    return _place(draw(entry, **_target(old, rng)), old)
 
 
 def _nnx(nnx: Any, model: Any, layout: LayoutLike) -> tuple[list[Param], dict[str, Any]]:
@@ -101,7 +105,7 @@ def initialize(
             variable = variables[entry.param.name]
             variable.set_value(_values(entry, variable.get_value(), rng))
 
-        fill(entries, set_variable, progress=progress)
+        fill(entries, set_variable, target=lambda entry: _target(variables[entry.param.name].get_value(), rng), progress=progress)
         return Initialized(model_or_params, report)
     subtree, prefix = params_subtree(model_or_params)
     leaves, treedef = jax.tree_util.tree_flatten_with_path(subtree)

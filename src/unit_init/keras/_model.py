@@ -97,14 +97,17 @@ def initialize(
         raise ParameterError(msg)
     check_rng(rng)
     owners = _owners(model)
-    variables = {variable.path: variable for variable in model.weights if variable.trainable}
-    described = [_param(variable, owners.get(id(variable), ()), model.name) for variable in variables.values()]
+    trainable = [variable for variable in model.weights if variable.trainable]
+    described = [_param(variable, owners.get(id(variable), ()), model.name) for variable in trainable]
     entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
+    variables = {variable.path: variable for variable in trainable}  # paths are unique: plan refuses twins
     backend = keras.backend.backend()
 
-    def write(entry: Entry) -> None:
-        variable = variables[entry.param.name]
-        variable.assign(draw(entry, backend=backend, dtype=variable.dtype, rng=rng))
+    def target(entry: Entry) -> dict[str, Any]:
+        return {"backend": backend, "dtype": variables[entry.param.name].dtype, "rng": rng}
 
-    fill(entries, write, progress=progress)
+    def write(entry: Entry) -> None:
+        variables[entry.param.name].assign(draw(entry, **target(entry)))
+
+    fill(entries, write, target=target, progress=progress)  # every variable checked before the first is assigned
     return Initialized(model, report)

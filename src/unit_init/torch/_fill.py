@@ -7,11 +7,13 @@ from typing import Any, cast
 import torch
 
 from unit_init.adapters._spec import spec_of
+from unit_init.drawing import check
 from unit_init.errors import ParameterError, keywords_checked
 from unit_init.spec.fans import LayoutLike
-from unit_init.torch._errors import TorchRuntimeError
+from unit_init.spec.options import Options
+from unit_init.torch._errors import TorchNotImplementedError, TorchRuntimeError
 
-__all__ = ["default_generator", "init_", "refuse_overlap"]
+__all__ = ["default_generator", "init_", "refuse_unwritable"]
 
 
 def default_generator(tensor: torch.Tensor) -> torch.Generator | int | None:
@@ -33,13 +35,22 @@ def default_generator(tensor: torch.Tensor) -> torch.Generator | int | None:
     return int(torch.randint(0, 2**62, (), generator=torch.default_generator))
 
 
-def refuse_overlap(tensor: torch.Tensor, name: str) -> None:
-    """:class:`TorchRuntimeError` (torch's type) for a tensor whose elements share memory: an expanded view, which no fill can write.
+def refuse_unwritable(tensor: torch.Tensor, name: str) -> None:
+    """Refuse, before anything is drawn, a tensor no in-place copy can write (torch's ``copy_`` would raise after the draw).
 
-    Checked before anything is drawn; torch's own ``copy_`` would raise it after.
+    * an expanded view, whose elements share memory: :class:`TorchRuntimeError`;
+    * a sparse (or any non-strided) tensor: :class:`TorchNotImplementedError`;
+    * an inference tensor outside ``torch.inference_mode()``: :class:`TorchRuntimeError`, as torch.
     """
-    if tensor.layout == torch.strided and any(stride == 0 and size > 1 for stride, size in zip(tensor.stride(), tensor.shape, strict=True)):
+    if tensor.layout != torch.strided:
+        msg = f"{name} is a {tensor.layout} tensor; unit_init fills dense (strided) tensors: fill a dense one and convert it."
+        raise TorchNotImplementedError(msg)
+    if any(stride == 0 and size > 1 for stride, size in zip(tensor.stride(), tensor.shape, strict=True)):
         msg = f"{name} of shape {tuple(tensor.shape)} has elements that share memory (strides {tensor.stride()}: an expanded view); fill the tensor it views."
+        raise TorchRuntimeError(msg)
+    if tensor.is_inference() and not torch.is_inference_mode_enabled():
+        msg = (f"{name} is an inference tensor (made under torch.inference_mode()); it can be written only inside "
+               "inference mode, or clone it first.")
         raise TorchRuntimeError(msg)
 
 
@@ -89,10 +100,11 @@ def init_(
         raise ParameterError(msg)
     spec = spec_of(spec)
     shape = tuple(tensor.shape)
-    refuse_overlap(tensor, "tensor")
-    if tensor.device.type == "meta" or tensor.numel() == 0:
-        spec.check_shape(shape)
-        spec.distribution_for(shape, layout=layout, fan_in=fan_in, fan_out=fan_out)  # the same errors as a draw
+    refuse_unwritable(tensor, "tensor")
+    if tensor.device.type == "meta" or tensor.numel() == 0:  # nothing to write, but every argument checked as for a draw
+        given = generator if generator is not None else seed if seed is not None else 0  # None: no global-stream seed taken
+        check(spec, shape, Options(backend="torch", device=tensor.device, dtype=tensor.dtype, seed=given, layout=layout,
+                                   fan_in=fan_in, fan_out=fan_out))
         return tensor
     values = spec(
         shape, backend="torch", device=tensor.device, dtype=tensor.dtype, seed=generator if generator is not None else seed,

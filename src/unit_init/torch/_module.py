@@ -12,7 +12,7 @@ from unit_init.adapters.canonical import canonical_leaf
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.errors import DeviceError, ParameterError, keywords_checked
 from unit_init.spec.fans import LayoutLike
-from unit_init.torch._fill import refuse_overlap
+from unit_init.torch._fill import refuse_unwritable
 
 __all__ = ["initialize"]
 
@@ -120,12 +120,16 @@ def initialize(
     entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
     _refuse_meta(entries, tensors)
     for entry in entries:
-        refuse_overlap(tensors[entry.param.name], f"parameter {entry.param.name!r}")
+        refuse_unwritable(tensors[entry.param.name], f"parameter {entry.param.name!r}")
     kept: dict[str, tuple[int, ...]] = {}
+
+    def target(entry: Entry) -> dict[str, Any]:
+        tensor = tensors[entry.param.name]
+        return {"backend": "torch", "device": tensor.device, "dtype": tensor.dtype, "rng": rng}
 
     def write(entry: Entry) -> None:
         tensor = tensors[entry.param.name]
-        values = draw(entry, backend="torch", device=tensor.device, dtype=tensor.dtype, rng=rng)
+        values = draw(entry, **target(entry))
         rows = _padding_rows(entry.param)
         with torch.no_grad():
             saved = tensor[list(rows)].clone() if rows else None
@@ -134,5 +138,5 @@ def initialize(
                 tensor[list(rows)] = saved
                 kept[entry.param.name] = rows
 
-    fill(entries, write, progress=progress)
+    fill(entries, write, target=target, progress=progress)  # every parameter checked before the first is written
     return Initialized(module, dataclasses.replace(report, kept_rows=kept))
