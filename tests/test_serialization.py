@@ -172,3 +172,19 @@ def test_serialization_never_imports_presets() -> None:
     graph = grimp.build_graph("unit_init", include_external_packages=False)
     assert graph.find_shortest_chain(importer="unit_init.serialization", imported="unit_init.presets") is None
     assert graph.find_shortest_chain(importer="unit_init.presets", imported="unit_init.serialization") is not None
+
+
+def test_an_infinite_bound_round_trips_as_the_string_inf_and_adapters_take_it() -> None:
+    """``BoundedNormal(maxval=inf)`` could not be written to a config, so the JAX and Keras adapters refused it."""
+    import json
+    import math
+
+    spec = ui.BoundedNormal(0.0, 1.0, 3.0, math.inf)
+    config = ui.serialize(spec)
+    assert config["config"]["maxval"] == "inf"
+    assert ui.deserialize(json.loads(json.dumps(config))) == spec
+    assert ui.deserialize({"class_name": "BoundedNormal", "config": {"minval": "-inf", "maxval": -3.0}}).minval == -math.inf
+    with pytest.raises(ui.ParameterError, match="stddev=inf must be a finite real number"):
+        ui.deserialize({"class_name": "RandomNormal", "config": {"stddev": "inf"}})
+    with pytest.raises(ui.ParameterError):
+        ui.deserialize({"class_name": "HeNormal", "config": {"seed": "inf"}})  # not a number field of a finite kind

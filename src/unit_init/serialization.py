@@ -34,7 +34,7 @@ from unit_init.errors import ParameterError, abbreviate, closest
 from unit_init.spec.catalogue import CATALOGUE, Composed, Identity, Orthogonal, VarianceScaling
 from unit_init.spec.constant_array import ConstantArray
 from unit_init.spec.fans import LAYOUTS, Layout
-from unit_init.spec.initializer import Initializer
+from unit_init.spec.initializer import Initializer, numeric_fields
 from unit_init.spec.peers import PEERS
 from unit_init.spec.rules import FanScaled, FixedVariance
 from unit_init.spec.scaled import SCALED
@@ -87,6 +87,10 @@ def register(cls: type[Initializer]) -> type[Initializer]:
     return cls
 
 
+_INFINITIES: Final = ("-inf", "inf")
+"""How an infinite number field is written in a config (indexed by ``value > 0``)."""
+
+
 def _encode(value: Any) -> Any:
     if isinstance(value, (FanScaled, FixedVariance)):
         return {"class_name": type(value).__name__, "config": dataclasses.asdict(value)}
@@ -96,6 +100,8 @@ def _encode(value: Any) -> Any:
         return [_encode(item) for item in value]
     if isinstance(value, float) and math.isfinite(value):
         return value
+    if isinstance(value, float) and math.isinf(value):  # a one-sided bound (BoundedNormal(maxval=inf)): JSON has no infinity
+        return _INFINITIES[value > 0]
     msg = f"{abbreviate(value)} cannot be written to a JSON config."
     raise ParameterError(msg)
 
@@ -206,11 +212,14 @@ def _check_value(key: str, value: Any) -> Any:
 
 
 def _decode_field(cls: type[Initializer], key: str, value: Any) -> Any:
-    """A Composed's rule, the nested lists of an array field (bounded by :func:`check_config`, checked by the spec), or a JSON scalar."""
+    """A Composed's rule, the nested lists of an array field (bounded by :func:`check_config`, checked by the spec), or a JSON
+    scalar; ``"inf"``/``"-inf"`` in a number field is that infinity (the spec's own check refuses it where a bound cannot be one)."""
     if issubclass(cls, Composed) and key == "rule":
         return _decode_rule(value)
     if key in cls.array_fields and isinstance(value, list):
         return value
+    if value in _INFINITIES and key in numeric_fields(cls):
+        return math.inf if value == _INFINITIES[True] else -math.inf
     return _check_value(key, value)
 
 

@@ -24,7 +24,7 @@ from unit_init.spec.options import BackendLike, CallOptions, Options
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["CallOptions", "Initializer"]
+__all__ = ["CallOptions", "Initializer", "numeric_fields"]
 
 
 @functools.cache
@@ -49,7 +49,7 @@ _NUMERIC: Final = frozenset({"float", "int", "float | None", "int | None", float
 _NUMERIC_FIELDS: Final[dict[type, tuple[str, ...]]] = {}
 
 
-def _numeric_fields(spec: type) -> tuple[str, ...]:
+def numeric_fields(spec: type) -> tuple[str, ...]:
     """The fields of ``spec`` annotated as a number (``float``, ``int``, optional or not); looked up once per class."""
     found = _NUMERIC_FIELDS.get(spec)
     if found is None:
@@ -122,7 +122,7 @@ class Initializer:
         if type(self) is Initializer:
             msg = "Initializer is the base class of the specs, with no law of its own: use one (ui.HeNormal(), …) or subclass it."
             raise ParameterError(msg)
-        for name in _numeric_fields(type(self)):  # NumPy/JAX/torch scalars become the Python numbers configs hold
+        for name in numeric_fields(type(self)):  # NumPy/JAX/torch scalars become the Python numbers configs hold
             value = getattr(self, name)
             if type(value) not in _PLAIN:
                 object.__setattr__(self, name, plain_number(value))
