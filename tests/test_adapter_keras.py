@@ -377,3 +377,10 @@ def test_a_keras_built_in_initializer_is_read_through_its_config(keras_mod: Any,
 
     with pytest.raises(ui.ParameterError, match="Custom is not one of Keras's built-in initializers"):
         uk.initializer(Custom())
+
+
+def test_a_keras_identity_keeps_the_gain_its_config_leaves_out(keras_mod: Any, uk: Any) -> None:
+    """Keras 3's ``Identity.get_config()`` is ``{}``: read through it alone, ``Identity(gain=2.0)`` drew the identity."""
+    import unit_init as ui
+
+    assert uk.initializer(keras_mod.initializers.Identity(gain=2.0)).spec == ui.Identity(gain=2.0)

@@ -42,6 +42,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 import random
 from collections.abc import Mapping, Sequence
@@ -264,6 +265,19 @@ for _cls in (KerasInitializer, KerasVarianceScaling):
     _cls.__module__ = "unit_init.keras"  # what a saved config names: the public module
 
 
+def _keras_config(keras_initializer: Any) -> dict[str, Any]:
+    """A Keras built-in's config, completed with the constructor arguments its ``get_config`` leaves out.
+
+    Keras 3's ``Identity.get_config()`` is ``{}``: its ``gain`` would be lost (the identity drawn with gain 1).
+    """
+    config: dict[str, Any] = keras.initializers.serialize(keras_initializer)
+    fields = config.setdefault("config", {})
+    for name in inspect.signature(type(keras_initializer).__init__).parameters:
+        if name not in ("self", "seed") and name not in fields and isinstance(getattr(keras_initializer, name, None), (int, float)):
+            fields[name] = getattr(keras_initializer, name)
+    return config
+
+
 @keywords_checked
 def initializer(
     spec: Any,
@@ -298,7 +312,7 @@ def initializer(
             msg = (f"{type(spec).__name__} is not one of Keras's built-in initializers, the only ones unit_init reads "
                    "(through their config); give a unit_init spec instead.")
             raise ParameterError(msg)
-        spec = keras.initializers.serialize(spec)
+        spec = _keras_config(spec)
     if is_array_constant(spec):
         if (layout, fan_in, fan_out, seed, input_axes, output_axes) != ("keras", None, None, None, None, None):
             raise ParameterError("an array constant takes no layout, fans, seed or axes.")
