@@ -123,11 +123,11 @@ class TensorflowBackend(Backend):
         else:
             spec = None
         if spec is None:
-            raise unknown_device(device, "tensorflow", _ACCEPTED, str(present))
+            raise unknown_device(device, "tensorflow", _ACCEPTED, ", ".join(map(repr, present)))
         name = f"/device:{(spec.device_type or '').upper()}:{spec.device_index or 0}"
         local = spec.job in (None, "localhost") and spec.replica in (None, 0) and spec.task in (None, 0)
         if not local or name not in present:
-            raise absent_device(device, "tensorflow", str(present))
+            raise absent_device(device, "tensorflow", ", ".join(map(repr, present)))  # worded as every backend's
         return _LOCAL + name
 
     def native_dtype(self, dtype: str) -> Any:
