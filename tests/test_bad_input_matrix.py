@@ -475,7 +475,8 @@ def _cell(result: str) -> str:
 def _verdict(results: dict[tuple[str, str], str]) -> str:
     bad = sum(result.startswith(("crash", "non-finite")) for result in results.values())
     if not bad:
-        return "No case crashes, aborts, hangs or returns an inf or a nan."
+        return ("No case crashes, aborts, hangs or returns an inf or a nan, but where a torch drop-in follows "
+                "`torch.nn.init` (rows saying \"as torch\"; see [Representability](errors.md#representability)).")
     return f"{bad} of {len(results)} cases still crash or return inf/nan (marked `crash`): open bugs."
 
 
