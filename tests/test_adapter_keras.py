@@ -381,6 +381,9 @@ def test_a_keras_built_in_initializer_is_read_through_its_config(keras_mod: Any,
 
 def test_a_keras_identity_keeps_the_gain_its_config_leaves_out(keras_mod: Any, uk: Any) -> None:
     """Keras 3's ``Identity.get_config()`` is ``{}``: read through it alone, ``Identity(gain=2.0)`` drew the identity."""
+    import numpy as np
+
     import unit_init as ui
 
-    assert uk.initializer(keras_mod.initializers.Identity(gain=2.0)).spec == ui.Identity(gain=2.0)
+    for gain in (2.0, np.float32(2.0), np.int64(2)):  # a NumPy scalar is a number too
+        assert uk.initializer(keras_mod.initializers.Identity(gain=gain)).spec == ui.Identity(gain=2.0), gain

@@ -44,6 +44,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
+import numbers
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
@@ -273,8 +274,9 @@ def _keras_config(keras_initializer: Any) -> dict[str, Any]:
     config: dict[str, Any] = keras.initializers.serialize(keras_initializer)
     fields = config.setdefault("config", {})
     for name in inspect.signature(type(keras_initializer).__init__).parameters:
-        if name not in ("self", "seed") and name not in fields and isinstance(getattr(keras_initializer, name, None), (int, float)):
-            fields[name] = getattr(keras_initializer, name)
+        value = getattr(keras_initializer, name, None)
+        if name not in ("self", "seed") and name not in fields and not isinstance(value, bool) and isinstance(value, numbers.Real):
+            fields[name] = float(value)  # np.float32(2.0) too: a NumPy scalar is a Real
     return config
 
 
