@@ -136,7 +136,7 @@ def _check_leaf(where: str, value: object) -> None:
     elif isinstance(value, int):
         problem = f"ints must lie below 2**{_MAX_INT_BITS} in absolute value" if value.bit_length() > _MAX_INT_BITS else ""
     elif isinstance(value, float):
-        problem = "" if math.isfinite(value) else "a config holds finite numbers only"
+        problem = "" if math.isfinite(value) else "a config holds finite numbers only (an infinite bound is written as the string 'inf' or '-inf')"
     else:
         problem = f"a {type(value).__name__}, but a config holds only objects, lists, strings, numbers, booleans and null"
     if problem:
