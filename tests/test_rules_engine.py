@@ -506,3 +506,16 @@ def test_torch_tensors_no_copy_can_write_are_refused_before_the_draw(torch: Any)
             unit_init.torch.init_(empty, ui.HeNormal(), seed="x")
     with pytest.raises(ui.DTypeError):
         unit_init.torch.init_(torch.empty(0, 4, dtype=torch.int64), ui.RandomNormal())
+
+
+def test_torch_submodules_named_like_module_methods(torch: Any) -> None:
+    """``get_submodule("half")`` finds ``nn.Module.half``, the method: the walker raised for a submodule named ``half``."""
+    import unit_init.torch
+
+    net = torch.nn.Module()
+    net.half = torch.nn.Linear(4, 3)  # registered in net._modules; net.half still reads the method
+    net.train = torch.nn.Linear(3, 2)
+    _, report = unit_init.torch.initialize(net, {torch.nn.Linear: ui.Zeros(), "*bias": ui.Ones()}, seed=0)
+    assert sorted(report.applied) == ["half.bias", "half.weight", "train.bias", "train.weight"]
+    assert torch.count_nonzero(net._modules["half"].weight) == 0
+    assert len(ui.mup_rules(net, net)) > 0  # muP describes torch modules with the same walker

@@ -55,9 +55,9 @@ def _as_params(where: str, source: Any, layout: LayoutLike) -> dict[str, Param]:
             *path, leaf = re.split(r"[./]", str(name))
             params.append(Param(str(name), tuple(path), canonical_leaf(leaf, len(dims)), dims, layout))
     elif "torch" in sys.modules and isinstance(source, sys.modules["torch"].nn.Module):
-        from unit_init.torch._module import _param
+        from unit_init.torch._module import describe
 
-        params = [_param(name, tensor, source, "torch") for name, tensor in source.named_parameters()]
+        params = describe(source, "torch")
     elif "flax.nnx" in sys.modules and isinstance(source, sys.modules["flax.nnx"].Module):
         from unit_init.jax._params import _nnx
 

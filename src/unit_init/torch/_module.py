@@ -14,16 +14,27 @@ from unit_init.errors import DeviceError, ParameterError, keywords_checked
 from unit_init.spec.fans import LayoutLike
 from unit_init.torch._fill import refuse_unwritable
 
-__all__ = ["initialize"]
+__all__ = ["describe", "initialize"]
 
 _TRANSPOSED = (torch.nn.ConvTranspose1d, torch.nn.ConvTranspose2d, torch.nn.ConvTranspose3d)
 _EMBEDDINGS = (torch.nn.Embedding, torch.nn.EmbeddingBag)
 
 
-def _param(name: str, tensor: torch.Tensor, root: torch.nn.Module, layout: LayoutLike) -> Param:
+def describe(module: torch.nn.Module, layout: LayoutLike) -> list[Param]:
+    """The engine's view of every parameter of ``module`` (``named_parameters()`` order and names).
+
+    Owners are looked up in ``named_modules()``, not by ``get_submodule``,
+    which finds a submodule named like a method of ``nn.Module`` (``half``,
+    ``float``, ``train``) as that method.
+    """
+    modules = dict(module.named_modules(remove_duplicate=False))
+    return [_param(name, tensor, modules, layout) for name, tensor in module.named_parameters()]
+
+
+def _param(name: str, tensor: torch.Tensor, modules: Mapping[str, torch.nn.Module], layout: LayoutLike) -> Param:
     """The engine's view of one parameter: torch layouts, Flax's leaf names (``weight`` → ``kernel``/``embedding``/``scale``)."""
     *path, leaf = name.split(".")
-    owners = tuple(root.get_submodule(".".join(path[:depth])) for depth in range(len(path), -1, -1))
+    owners = tuple(modules[".".join(path[:depth])] for depth in range(len(path), -1, -1))
     shape = tuple(tensor.shape)
     if isinstance(owners[0], _EMBEDDINGS) and leaf == "weight":
         return Param(name, tuple(path), "embedding", shape, "keras", owners)
@@ -116,7 +127,7 @@ def initialize(
     check_rng(rng)
     tensors = dict(module.named_parameters())
     _refuse_lazy(tensors)
-    described = [_param(name, tensor, module, layout) for name, tensor in tensors.items()]
+    described = describe(module, layout)
     entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
     _refuse_meta(entries, tensors)
     for entry in entries:
