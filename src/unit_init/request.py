@@ -311,7 +311,7 @@ def _plan(
     if is_complex(canonical):  # the law's complex form, or a DTypeError naming the spec (docs/complex.md)
         found = complex_law(spec, found)
     if found.random and not is_float(real_dtype(canonical)):
-        msg = f"{type(spec).__name__} draws random values and needs a float dtype, not dtype={canonical!r}; use float16, bfloat16, float32 or float64."
+        msg = f"{type(spec).__name__} draws random values and needs a float dtype, not dtype={canonical!r}; use float16, bfloat16, float32 or float64 (or complex64, complex128 where the initializer has a complex form)."
         raise DTypeError(msg)
     check_representable(spec, found, canonical)
     return Plan(Target(backend, device, canonical), found, planned(backend, found, shape, canonical, device))
