@@ -223,6 +223,18 @@ def test_a_target_the_weights_cannot_reach_leaves_them_finite_and_says_so(target
     assert bool(model.weight.any())
 
 
+@pytest.mark.parametrize("target_std", [1e300, 1e-300])
+def test_a_keras_target_the_weights_cannot_reach_leaves_them_finite(target_std: float) -> None:
+    keras = pytest.importorskip("keras")
+    import unit_init.keras
+
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16)])
+    with pytest.raises(ui.ParameterError, match="would overflow or underflow their dtype"):
+        unit_init.keras.lsuv(model, np.random.default_rng(0).normal(size=(32, 8)), target_std=target_std, seed=0)
+    kernel = np.asarray(model.layers[0].kernel)
+    assert np.isfinite(kernel).all() and kernel.any()
+
+
 def test_a_flax_target_the_weights_cannot_reach_leaves_them_finite() -> None:
     jax = pytest.importorskip("jax")
     nnx = pytest.importorskip("flax.nnx")

@@ -36,7 +36,7 @@ from unit_init.progress import bar
 from unit_init.spec.catalogue import Orthogonal, Zeros
 from unit_init.spec.initializer import Initializer
 
-__all__ = ["DEFAULT_SPEC", "LSUVReport", "LayerScale", "Layers", "Rescaled", "call", "check_batch", "check_options", "rules_for", "run", "select", "std_of"]
+__all__ = ["DEFAULT_SPEC", "LSUVReport", "LayerScale", "Layers", "Rescaled", "call", "check_batch", "check_options", "rescaled", "rules_for", "run", "select", "std_of"]
 
 DEFAULT_SPEC: Final = Orthogonal()
 """The initial draw of every ``lsuv``: orthogonal, as in the paper."""
@@ -221,6 +221,26 @@ def std_of(values: Any) -> float:
         return math.inf
     with np.errstate(over="ignore"):
         return float(np.std(array))
+
+
+def rescaled(weight: Any, factor: float, ops: Any) -> Any | None:
+    """``weight · factor`` (one LSUV step), or ``None`` where the product is not finite or underflows to all zeros.
+
+    ``ops`` is the framework's array namespace (``torch``, ``keras.ops``,
+    ``jax.numpy``); its ``isfinite``, ``all`` and ``any`` judge the product. A
+    weight that was all zeros may stay all zeros.
+
+    Examples
+    --------
+    >>> rescaled(np.array([1.0, -2.0]), 0.5, np)
+    array([ 0.5, -1. ])
+    >>> with np.errstate(over="ignore", under="ignore"):
+    ...     rescaled(np.float32([3e38, 1.0]), 10.0, np) is None, rescaled(np.float32([1e-30]), 1e-30, np) is None
+    (True, True)
+    """
+    scaled = weight * factor
+    keeps_values = bool(ops.any(scaled != 0)) or not bool(ops.any(weight != 0))
+    return scaled if keeps_values and bool(ops.all(ops.isfinite(scaled))) else None
 
 
 def run(

@@ -9,6 +9,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from unit_init.adapters import lsuv
 from unit_init.adapters.pytree import params_subtree, tree_param
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.errors import ParameterError, abbreviate, keywords_checked
@@ -138,10 +139,7 @@ def finite(array: Any) -> bool:
 
 
 def rescaled(kernel: Any, factor: float) -> Any | None:
-    """``kernel · factor`` (LSUV's rescaling step), or ``None`` where it would not be finite or would underflow to all zeros."""
-    numpy = jax.numpy
-    if not abs(factor) <= float(numpy.finfo(kernel.dtype).max):  # type: ignore[no-untyped-call]  # the factor itself does not fit the dtype
+    """:func:`unit_init.adapters.lsuv.rescaled` for a JAX kernel; ``None`` also where ``factor`` itself exceeds the dtype's range."""
+    if not abs(factor) <= float(jax.numpy.finfo(kernel.dtype).max):  # type: ignore[no-untyped-call]  # the factor itself does not fit the dtype
         return None
-    scaled = kernel * factor
-    fits = bool(numpy.all(numpy.isfinite(scaled))) and (bool(numpy.any(scaled != 0)) or not bool(numpy.any(kernel != 0)))
-    return scaled if fits else None
+    return lsuv.rescaled(kernel, factor, jax.numpy)

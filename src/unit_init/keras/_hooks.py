@@ -24,6 +24,7 @@ from unit_init.adapters.lsuv import (
     Rescaled,
     check_batch,
     check_options,
+    rescaled,
     rules_for,
     run,
     select,
@@ -116,9 +117,8 @@ def lsuv(
 
         def rescale(name: str, factor: float) -> bool:
             kernel = chosen[name].kernel
-            scaled = kernel * factor
-            ops = keras.ops
-            if not (bool(ops.all(ops.isfinite(scaled))) and (bool(ops.any(scaled != 0)) or not bool(ops.any(kernel != 0)))):
+            scaled = rescaled(kernel, factor, keras.ops)
+            if scaled is None:
                 return False
             kernel.assign(scaled)
             return True

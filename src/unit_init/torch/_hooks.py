@@ -21,6 +21,7 @@ from unit_init.adapters.lsuv import (
     call,
     check_batch,
     check_options,
+    rescaled,
     rules_for,
     run,
     select,
@@ -173,8 +174,8 @@ def lsuv(
     def rescale(name: str, factor: float) -> bool:
         weight = _weight(chosen[name])
         with torch.no_grad():
-            scaled = weight * factor
-            if not (bool(torch.isfinite(scaled).all()) and (bool(scaled.any()) or not bool(weight.any()))):
+            scaled = rescaled(weight, factor, torch)
+            if scaled is None:
                 return False
             weight.copy_(scaled)
         return True
