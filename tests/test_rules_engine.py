@@ -457,6 +457,10 @@ def test_a_refused_parameter_leaves_the_whole_model_unchanged_on_every_framework
         unit_init.torch.initialize(wide, {"*": ui.HeNormal()}, seed=0)
     assert torch.equal(wide[0].weight, first)
     monkeypatch.delenv("UNIT_INIT_MAX_BYTES")
+    narrow = {"0.weight": ui.HeNormal(), "1.weight": ui.BoundedNormal(minval=-1e-7, maxval=1e-7, stddev=1.0)}
+    with pytest.raises(ui.ParameterError, match="rng='portable' cannot resolve"):  # refused by the portable stream only
+        unit_init.torch.initialize(wide, narrow, seed=0, rng="portable")
+    assert torch.equal(wide[0].weight, first)
 
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4), keras.layers.Dense(4, dtype="float16")])
     kernel = keras.ops.convert_to_numpy(model.layers[0].kernel)

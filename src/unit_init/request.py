@@ -66,6 +66,7 @@ from unit_init.dtypes import (
 )
 from unit_init.errors import DTypeError, ParameterError, abbreviate, closest
 from unit_init.portable.blocks import Block
+from unit_init.portable.stream import check_resolved
 from unit_init.sampling import planned
 from unit_init.seeds import call_seed, normalize_seed, seed_backend
 from unit_init.spec._checks import hashable, positive
@@ -361,5 +362,7 @@ def request(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Reque
     if options.region is not None:
         Block.of(dims, options.region)
     target, distribution, sampler = plan
+    if options.rng == "portable" and isinstance(distribution, TruncatedGaussian):  # before a whole-model initialize writes
+        check_resolved(distribution.low, distribution.high, work_dtype(target.dtype))
     seed = _checked_seed(seed, target, distribution.random)
     return Request(spec, dims, target, distribution, seed, options.rng, options.region, sampler)
