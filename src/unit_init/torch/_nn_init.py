@@ -66,18 +66,21 @@ import functools
 import math
 import warnings
 from collections.abc import Callable
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 import torch
 
+from unit_init.drawing import check
 from unit_init.errors import ParameterError, SeedError, ShapeError, UnitInitError
 from unit_init.spec import catalogue as c
 from unit_init.spec import gain
 from unit_init.spec import structured as s
+from unit_init.spec.distributions import Normal
 from unit_init.spec.fans import compute_fans
 from unit_init.spec.initializer import Initializer
+from unit_init.spec.options import Options
 from unit_init.torch._errors import TorchNotImplementedError, TorchRuntimeError, torch_typed
-from unit_init.torch._fill import default_generator, init_
+from unit_init.torch._fill import default_generator, init_, refuse_unwritable
 
 __all__ = [
     "_calculate_correct_fan",
@@ -226,6 +229,8 @@ def _fill_random(
     """
     _random_dtype(tensor, name)
     seed = _seed(tensor, generator)
+    if _in_torchs_reduced_order(tensor, spec):
+        return _fill_reduced_normal(tensor, spec, seed)
     if not tensor.is_complex():
         return init_(tensor, spec, seed=seed)
     if isinstance(seed, int):  # a device without a torch default generator: one stream for both parts
@@ -233,6 +238,32 @@ def _fill_random(
     real, imag = (spec, spec) if parts is None else parts
     init_(tensor.real, real, seed=seed)
     init_(tensor.imag, imag, seed=seed)
+    return tensor
+
+
+def _in_torchs_reduced_order(tensor: torch.Tensor, spec: Initializer) -> bool:
+    """Whether ``spec`` is a normal law on a tensor torch's CPU ``normal_`` fills in its reduced-precision order.
+
+    A contiguous float16 or bfloat16 CPU tensor of ``n ≥ 16`` elements, ``n``
+    not a multiple of 16: torch draws ``m = 16·⌈n/16⌉`` float32 normals and
+    keeps the first ``n − 16`` and the last 16 (its float32 kernel draws the
+    last 16 anew after the first ``n``), which :func:`_fill_reduced_normal` does.
+    """
+    n = tensor.numel()
+    if tensor.dtype not in (torch.float16, torch.bfloat16) or tensor.device.type != "cpu" or n < 16 or n % 16 == 0:
+        return False
+    return tensor.is_contiguous() and isinstance(spec.distribution_for(tuple(tensor.shape), layout="torch"), Normal)
+
+
+def _fill_reduced_normal(tensor: torch.Tensor, spec: Initializer, seed: Any) -> torch.Tensor:
+    """``spec``'s normal law in torch's reduced-precision order (:func:`_in_torchs_reduced_order`), bit-identical to torch."""
+    shape, n = tuple(tensor.shape), tensor.numel()
+    refuse_unwritable(tensor, "tensor")
+    check(spec, shape, Options(backend="torch", device=tensor.device, dtype=tensor.dtype, seed=seed, layout="torch"))
+    law = cast("Normal", spec.distribution_for(shape, layout="torch"))
+    drawn = init_(torch.empty(16 * -(-n // 16)), c.RandomNormal(law.mean, law.std), seed=seed)  # torch's float32 normal_
+    with torch.no_grad():
+        tensor.copy_(torch.cat([drawn[: n - 16], drawn[-16:]]).view(shape))
     return tensor
 
 
