@@ -523,3 +523,36 @@ def test_torch_submodules_named_like_module_methods(torch: Any) -> None:
     assert sorted(report.applied) == ["half.bias", "half.weight", "train.bias", "train.weight"]
     assert torch.count_nonzero(net._modules["half"].weight) == 0
     assert len(ui.mup_rules(net, net)) > 0  # muP describes torch modules with the same walker
+
+
+def test_torch_parametrized_weights_are_drawn_as_the_weight_and_written_through_right_inverse(torch: Any) -> None:
+    """weight_norm's g and v were drawn separately (g from fans of (out, 1)): row norms random, not the weight's law."""
+    from torch.nn.utils import parametrize
+    from torch.nn.utils.parametrizations import orthogonal, spectral_norm, weight_norm
+
+    import unit_init.torch
+
+    rules = {"*weight": ui.HeNormal(), "*bias": ui.HeUniform()}
+    plain, normed = torch.nn.Linear(64, 32), weight_norm(torch.nn.Linear(64, 32))
+    unit_init.torch.initialize(plain, rules, seed=3)
+    _, report = unit_init.torch.initialize(normed, rules, seed=3)
+    assert sorted(report.applied) == ["bias", "weight"]
+    assert torch.allclose(normed.weight, plain.weight, rtol=1e-5, atol=1e-7)  # g = |v| per row, v = the drawn weight
+    assert torch.equal(normed.bias, plain.bias)  # the bias takes the weight's fans, as beside a plain weight
+    projected = orthogonal(torch.nn.Linear(8, 8))
+    unit_init.torch.initialize(projected, {"weight": ui.HeNormal()}, seed=0)
+    assert torch.allclose(projected.weight @ projected.weight.T, torch.eye(8), atol=1e-5)  # torch's right_inverse projects
+    spectral = spectral_norm(torch.nn.Linear(6, 4))
+    unit_init.torch.initialize(spectral, {"weight": ui.HeNormal()}, seed=0)
+    drawn = unit_init.torch.initialize(torch.nn.Linear(6, 4), {"weight": ui.HeNormal()}, seed=0)[0].weight
+    assert torch.equal(spectral.parametrizations.weight.original, drawn)
+
+    class Doubled(torch.nn.Module):  # no right_inverse: its original is drawn for its own shape
+        def forward(self, x: Any) -> Any:
+            return 2 * x
+
+    doubled = torch.nn.Linear(4, 4)
+    parametrize.register_parametrization(doubled, "weight", Doubled())
+    _, report = unit_init.torch.initialize(doubled, {"*": ui.Ones()}, seed=0)
+    assert sorted(report.applied) == ["bias", "parametrizations.weight.original"]
+    assert torch.equal(doubled.weight, torch.full((4, 4), 2.0))

@@ -20,15 +20,70 @@ _TRANSPOSED = (torch.nn.ConvTranspose1d, torch.nn.ConvTranspose2d, torch.nn.Conv
 _EMBEDDINGS = (torch.nn.Embedding, torch.nn.EmbeddingBag)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Tensor:
+    """One tensor rules reach: a parameter, or a parametrized attribute written through its parametrization.
+
+    ``value`` is the parameter itself, or the parametrized tensor as computed
+    now (its shape, dtype and device); ``stored`` holds the values (the
+    parameter; the parametrization's originals); ``owner`` is the parametrized
+    module (``None`` for a parameter), written as ``setattr(owner, leaf, values)``.
+    """
+
+    value: torch.Tensor
+    stored: tuple[torch.Tensor, ...]
+    owner: torch.nn.Module | None = None
+    leaf: str = ""
+
+
+def _tensors(module: torch.nn.Module) -> dict[str, _Tensor]:
+    """Every tensor of ``module`` rules reach, by name, in ``named_parameters()`` order.
+
+    A parametrized attribute (``torch.nn.utils.parametrize``: ``weight_norm``,
+    ``orthogonal``, ``spectral_norm``) whose parametrizations all have a
+    ``right_inverse`` is one tensor named as users read it, ``"0.weight"``:
+    drawn for its own shape and written as ``module.weight = values``, so torch
+    turns it into the originals (``weight_norm``'s ``g`` and ``v``). One without
+    ``right_inverse`` keeps its originals (``"0.parametrizations.weight.original"``),
+    each drawn for its own shape.
+    """
+    modules = dict(module.named_modules(remove_duplicate=False))
+    found: dict[str, _Tensor] = {}
+    for name, tensor in module.named_parameters():
+        prefix, marker, rest = name.rpartition("parametrizations.")
+        owner = modules.get(prefix[:-1] if prefix else "") if marker else None
+        leaf = rest.partition(".")[0]
+        if owner is None or not _invertible(owner, leaf):
+            found[name] = _Tensor(tensor, (tensor,))
+        elif f"{prefix}{leaf}" in found:
+            found[f"{prefix}{leaf}"] = dataclasses.replace(found[f"{prefix}{leaf}"], stored=(*found[f"{prefix}{leaf}"].stored, tensor))
+        else:
+            with torch.no_grad():
+                found[f"{prefix}{leaf}"] = _Tensor(getattr(owner, leaf), (tensor,), owner, leaf)
+    return found
+
+
+def _invertible(owner: torch.nn.Module, leaf: str) -> bool:
+    """Whether ``owner.<leaf>`` is parametrized and every one of its parametrizations has a ``right_inverse``."""
+    parametrizations = getattr(owner, "parametrizations", None)
+    if not isinstance(parametrizations, torch.nn.ModuleDict) or leaf not in parametrizations:
+        return False
+    return all(hasattr(parametrization, "right_inverse") for parametrization in cast("torch.nn.ModuleList", parametrizations[leaf]))
+
+
 def describe(module: torch.nn.Module, layout: LayoutLike) -> list[Param]:
-    """The engine's view of every parameter of ``module`` (``named_parameters()`` order and names).
+    """The engine's view of every tensor of ``module`` rules reach (``named_parameters()`` order; see :func:`_tensors`).
 
     Owners are looked up in ``named_modules()``, not by ``get_submodule``,
     which finds a submodule named like a method of ``nn.Module`` (``half``,
     ``float``, ``train``) as that method.
     """
+    return _described(module, _tensors(module), layout)
+
+
+def _described(module: torch.nn.Module, tensors: Mapping[str, _Tensor], layout: LayoutLike) -> list[Param]:
     modules = dict(module.named_modules(remove_duplicate=False))
-    return [_param(name, tensor, modules, layout) for name, tensor in module.named_parameters()]
+    return [_param(name, found.value, modules, layout) for name, found in tensors.items()]
 
 
 def _param(name: str, tensor: torch.Tensor, modules: Mapping[str, torch.nn.Module], layout: LayoutLike) -> Param:
@@ -57,9 +112,9 @@ def _refuse_lazy(tensors: Mapping[str, torch.Tensor]) -> None:
             raise ParameterError(msg)
 
 
-def _refuse_meta(entries: Iterable[Any], tensors: Mapping[str, torch.Tensor]) -> None:
+def _refuse_meta(entries: Iterable[Any], tensors: Mapping[str, _Tensor]) -> None:
     for entry in entries:
-        if tensors[entry.param.name].device.type == "meta":
+        if tensors[entry.param.name].value.device.type == "meta":
             msg = (
                 f"parameter {entry.param.name!r} is on the 'meta' device, which holds no values to fill; "
                 "materialize the module first with module.to_empty(device=...), then initialize it."
@@ -125,29 +180,31 @@ def initialize(
         msg = f"module={type(module).__name__} is not a torch.nn.Module."
         raise ParameterError(msg)
     check_rng(rng)
-    tensors = dict(module.named_parameters())
-    _refuse_lazy(tensors)
-    described = describe(module, layout)
-    entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
+    _refuse_lazy(dict(module.named_parameters()))
+    tensors = _tensors(module)
+    entries, report = plan(_described(module, tensors, layout), rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
     _refuse_meta(entries, tensors)
     for entry in entries:
-        refuse_unwritable(tensors[entry.param.name], f"parameter {entry.param.name!r}")
+        for stored in tensors[entry.param.name].stored:
+            refuse_unwritable(stored, f"parameter {entry.param.name!r}")
     kept: dict[str, tuple[int, ...]] = {}
 
     def target(entry: Entry) -> dict[str, Any]:
-        tensor = tensors[entry.param.name]
+        tensor = tensors[entry.param.name].value
         return {"backend": "torch", "device": tensor.device, "dtype": tensor.dtype, "rng": rng}
 
     def write(entry: Entry) -> None:
-        tensor = tensors[entry.param.name]
+        found = tensors[entry.param.name]
         values = draw(entry, **target(entry))
-        rows = _padding_rows(entry.param)
+        rows = list(_padding_rows(entry.param))
         with torch.no_grad():
-            saved = tensor[list(rows)].clone() if rows else None
-            tensor.copy_(values)
-            if saved is not None:
-                tensor[list(rows)] = saved
-                kept[entry.param.name] = rows
+            if rows:
+                values[rows] = found.value[rows]
+                kept[entry.param.name] = tuple(rows)
+            if found.owner is None:
+                found.value.copy_(values)
+            else:
+                setattr(found.owner, found.leaf, values)  # torch's right_inverse turns it into the originals
 
     fill(entries, write, target=target, progress=progress)  # every parameter checked before the first is written
     return Initialized(module, dataclasses.replace(report, kept_rows=kept))
