@@ -208,8 +208,9 @@ def test_rank_errors_match_torch(name: str, shape: tuple[int, ...]) -> None:
 @pytest.mark.parametrize("name", ["kaiming_uniform_", "kaiming_normal_"])
 def test_zero_element_warning_as_torch(name: str) -> None:
     for module in (reference, ours):
-        with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+        with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op") as caught:
             assert getattr(module, name)(torch.empty(0, 3)).shape == (0, 3)
+        assert caught[0].filename == __file__  # the caller's line, as torch's
 
 
 def test_bad_kaiming_mode_is_a_value_error() -> None:

@@ -95,6 +95,8 @@ ERRORS: list[tuple[str, Callable[[Any], Any], type[Exception]]] = [
     ("sparse_ on 3-D", lambda m: m.sparse_(torch.empty(2, 2, 2), 0.5), ValueError),
     ("xavier_normal_ on 1-D", lambda m: m.xavier_normal_(torch.empty(3)), ValueError),
     ("kaiming_normal_ bad mode", lambda m: m.kaiming_normal_(torch.empty(3, 3), mode="fan_avg"), ValueError),
+    ("_calculate_correct_fan mode None", lambda m: m._calculate_correct_fan(torch.empty(3, 3), None), AttributeError),
+    ("_calculate_correct_fan bad mode", lambda m: m._calculate_correct_fan(torch.empty(3, 3), "fan_avg"), ValueError),
     ("kaiming_normal_ bad nonlinearity", lambda m: m.kaiming_normal_(torch.empty(3, 3), nonlinearity="softmax"), ValueError),
     ("calculate_gain bad param", lambda m: m.calculate_gain("leaky_relu", True), ValueError),
     ("calculate_gain slope whose square overflows", lambda m: m.calculate_gain("leaky_relu", 1e308), OverflowError),
@@ -251,16 +253,31 @@ def test_zero_size_tensors_are_a_no_op(name: str) -> None:
 BIT_IDENTICAL = [
     (name, dtype, shape)
     for name, dtypes in [
-        ("normal_", (torch.float32, torch.float64, torch.float16, torch.bfloat16)),
-        ("xavier_normal_", (torch.float32, torch.float64, torch.bfloat16)),
-        ("kaiming_normal_", (torch.float32, torch.float64, torch.float16)),
-        ("uniform_", (torch.float32, torch.float64)),
-        ("xavier_uniform_", (torch.float32,)),
-        ("kaiming_uniform_", (torch.float32,)),
+        ("normal_", (torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.complex64, torch.complex128)),
+        ("xavier_normal_", (torch.float32, torch.float64, torch.bfloat16, torch.complex64, torch.complex128)),
+        ("kaiming_normal_", (torch.float32, torch.float64, torch.float16, torch.complex64, torch.complex128)),
+        ("uniform_", (torch.float32, torch.float64, torch.complex64)),
+        ("xavier_uniform_", (torch.float32, torch.complex64)),
+        ("kaiming_uniform_", (torch.float32, torch.complex64)),
     ]
     for dtype in dtypes
     for shape in ((64, 32), (16, 8, 3, 3), (10, 3), (7, 3, 3))  # numel 30, 63: torch's float16/bfloat16 normals reorder
 ] + [("orthogonal_", dtype, shape) for dtype in (torch.float32, torch.float64) for shape in ((64, 32), (48, 4, 2), (9, 8))]
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [("uniform_", {"a": 0.5, "b": 0.5}), ("xavier_uniform_", {"gain": 0.0}), ("xavier_normal_", {"gain": 0.0}),
+     ("trunc_normal_", {"a": 0.5, "b": 0.5}), ("normal_", {"std": 0.0})],
+    ids=str,
+)
+def test_a_law_of_one_value_advances_the_global_generator_as_torchs(name: str, kwargs: dict[str, Any]) -> None:
+    """torch draws, and discards, its random numbers for a law of one value: later draws depend on it."""
+    torch.manual_seed(5)
+    theirs, after = getattr(reference, name)(torch.empty(10, 3), **kwargs), torch.rand(3)
+    torch.manual_seed(5)
+    assert torch.equal(getattr(ours, name)(torch.empty(10, 3), **kwargs), theirs)
+    assert torch.equal(torch.rand(3), after)
 
 
 @pytest.mark.parametrize("shape", [(8, 8), (32, 64), (8, 16, 3)])

@@ -35,10 +35,12 @@ CUDA), so ``torch.manual_seed(n)`` makes a run reproducible and every call
 advances the global generator. On the CPU, after the same
 ``torch.manual_seed``, the values are bit-identical to ``torch.nn.init``'s:
 
-* ``normal_``, ``xavier_normal_``, ``kaiming_normal_``: in every float dtype;
-* ``uniform_``, ``xavier_uniform_``, ``kaiming_uniform_``: in float32 (in
-  float64 a bound may differ by an ulp, in bfloat16 unit_init draws in
-  float32 and casts once);
+* ``normal_``, ``xavier_normal_``, ``kaiming_normal_``: in every float and
+  complex dtype (float16 and bfloat16 in torch's order:
+  :func:`_in_torchs_reduced_order`);
+* ``uniform_``, ``xavier_uniform_``, ``kaiming_uniform_``: in float32 and
+  complex64 (in float64 a bound may differ by an ulp, in float16 and bfloat16
+  unit_init draws in float32 and casts once);
 * ``orthogonal_``: in float32 and float64 when ``size(0) > numel / size(0)``
   (a tall matrix; a square or wide one comes out transposed from the same
   Gaussian draw: the same law, other values).
@@ -46,9 +48,10 @@ advances the global generator. On the CPU, after the same
 ``trunc_normal_`` and ``sparse_`` use other samplers (inverse CDF; random
 keys for the zeros): the same law, other values.
 
-Complex tensors are filled where torch fills them, with torch's law: real and
+Complex tensors are filled where torch fills them, as torch: real and
 imaginary parts independent, each ``U[a, b)`` for the uniform laws and each
-normal with half the variance (``std²/2``) for the normal ones; ``eye_`` and
+normal with half the variance (``std²/2``) for the normal ones, drawn as one
+array of ``torch.view_as_real(tensor)``; ``eye_`` and
 ``dirac_`` set the real part. ``trunc_normal_`` and ``orthogonal_`` refuse
 them, as torch does.
 
@@ -75,11 +78,11 @@ from unit_init.errors import ParameterError, SeedError, ShapeError, UnitInitErro
 from unit_init.spec import catalogue as c
 from unit_init.spec import gain
 from unit_init.spec import structured as s
-from unit_init.spec.distributions import Normal
+from unit_init.spec.distributions import Distribution, Normal, Uniform
 from unit_init.spec.fans import compute_fans
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.options import Options
-from unit_init.torch._errors import TorchNotImplementedError, TorchRuntimeError, torch_typed
+from unit_init.torch._errors import TorchAttributeError, TorchNotImplementedError, TorchRuntimeError, torch_typed
 from unit_init.torch._fill import default_generator, init_, refuse_unwritable
 
 __all__ = [
@@ -222,10 +225,13 @@ def _seed(tensor: torch.Tensor, generator: Any) -> Any:
 def _fill_random(
     tensor: torch.Tensor, spec: Initializer, generator: Any, name: str, parts: tuple[Initializer, Initializer] | None = None
 ) -> torch.Tensor:
-    """Fill with ``spec``; a complex tensor gets ``parts`` (default ``spec`` twice) in its real and imaginary parts.
+    """Fill with ``spec``; a complex tensor's real and imaginary parts follow :func:`_part` of its law, or ``parts``.
 
-    The two parts are independent draws of the complex tensor's shape, so
-    fans are the tensor's own.
+    As torch draws them, both parts come from one draw on
+    ``torch.view_as_real(tensor)`` (real and imaginary interleaved), of the
+    law ``spec`` has for the complex tensor's shape: the values and the
+    generator's state after are torch's. ``parts`` (``sparse_``: zeros in the
+    real part only) are two draws of the tensor's shape.
     """
     _random_dtype(tensor, name)
     seed = _seed(tensor, generator)
@@ -233,12 +239,24 @@ def _fill_random(
         return _fill_reduced_normal(tensor, spec, seed)
     if not tensor.is_complex():
         return init_(tensor, spec, seed=seed)
+    if parts is None:
+        init_(torch.view_as_real(tensor), _part(spec.distribution_for(tuple(tensor.shape), layout="torch")), seed=seed)
+        return tensor
     if isinstance(seed, int):  # a device without a torch default generator: one stream for both parts
         seed = torch.Generator(tensor.device).manual_seed(seed)
-    real, imag = (spec, spec) if parts is None else parts
-    init_(tensor.real, real, seed=seed)
-    init_(tensor.imag, imag, seed=seed)
+    init_(tensor.real, parts[0], seed=seed)
+    init_(tensor.imag, parts[1], seed=seed)
     return tensor
+
+
+def _part(law: Distribution) -> Initializer:
+    """The law of each part of a complex tensor whose values follow ``law``, as torch: ``U[a, b)``; ``N(mean, std²/2)``."""
+    if isinstance(law, Normal):
+        return c.RandomNormal(law.mean, law.std / math.sqrt(2))  # torch's std / sqrt(2), in float64
+    if isinstance(law, Uniform):
+        return c.RandomUniform(law.low, law.high)
+    msg = f"{type(law).__name__} has no complex form in the torch drop-ins."
+    raise TorchNotImplementedError(msg)
 
 
 def _in_torchs_reduced_order(tensor: torch.Tensor, spec: Initializer) -> bool:
@@ -291,8 +309,11 @@ def _calculate_fan_in_and_fan_out(tensor: torch.Tensor) -> tuple[int, int]:
 
 
 def _calculate_correct_fan(tensor: torch.Tensor, mode: str) -> int:
-    """``fan_in`` or ``fan_out`` of a weight by ``mode`` (any case); ``ValueError`` for another mode, as torch."""
-    lowered = mode.lower() if isinstance(mode, str) else mode
+    """``fan_in`` or ``fan_out`` of a weight by ``mode`` (any case); ``ValueError`` for another mode, ``AttributeError`` for a non-string, as torch."""
+    if not isinstance(cast("object", mode), str):
+        msg = f"mode={mode!r} must be 'fan_in' or 'fan_out' (torch raises AttributeError: it calls mode.lower())."
+        raise TorchAttributeError(msg)
+    lowered = mode.lower()
     if lowered not in _KAIMING_MODES:
         msg = f"Mode {mode} not supported, please use one of {list(_KAIMING_MODES)}"
         raise ParameterError(msg)
@@ -300,11 +321,15 @@ def _calculate_correct_fan(tensor: torch.Tensor, mode: str) -> int:
     return fan_in if lowered == "fan_in" else fan_out
 
 
-def _fan_scaled(scale: float, mode: str, distribution: c.DistributionName) -> Initializer:
-    """``VarianceScaling(scale, mode, distribution)``; zeros for a zero gain, as torch (a zero std)."""
-    if scale == 0:
-        return c.Zeros()
-    return c.VarianceScaling(scale, mode, distribution)  # type: ignore[arg-type]  # mode checked by the caller
+def _torch_draws(name: str, tensor: torch.Tensor, *args: Any, generator: Any) -> torch.Tensor:
+    """``torch.nn.init.<name>`` itself, for a law of one value (``uniform_(a=b)``, a zero gain, ``trunc_normal_(a=b)``).
+
+    torch still draws (and discards) its random numbers there, so its call
+    leaves the generator where torch leaves it; ``generator`` is checked first.
+    """
+    _seed(tensor, generator)
+    result: torch.Tensor = getattr(torch.nn.init, name)(tensor, *args, generator=generator)
+    return result
 
 
 def _checked_gain(gain: float) -> float:
@@ -323,6 +348,8 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: to
     """
     _refuse(not (math.isfinite(a) and math.isfinite(b)), f"a={a!r} and b={b!r} must be finite.")
     _refuse(a > b, f"a={a!r} must not exceed b={b!r} (uniform_ draws from [a, b)).")
+    if a == b:
+        return _torch_draws("uniform_", tensor, a, b, generator=generator)
     return _fill_random(tensor, c.RandomUniform(a, b), generator, "uniform_")
 
 
@@ -336,8 +363,7 @@ def normal_(
     part (torch's law: ``E|z − mean(1+i)|² = std²``).
     """
     _refuse(std < 0, f"std={std!r} must be >= 0.")
-    part = c.RandomNormal(mean, std / math.sqrt(2))
-    return _fill_random(tensor, c.RandomNormal(mean, std), generator, "normal_", (part, part))
+    return _fill_random(tensor, c.RandomNormal(mean, std), generator, "normal_")
 
 
 @_drop_in
@@ -366,7 +392,7 @@ def trunc_normal_(
     _random_dtype(tensor, "trunc_normal_", complex_ok=False)
     _refuse(a > b, f"a={a!r} must not exceed b={b!r}.")
     if a == b:
-        return constant_(tensor, a)
+        return _torch_draws("trunc_normal_", tensor, mean, std, a, b, generator=generator)
     return _fill_random(tensor, s.BoundedNormal(mean, std, a, b), generator, "trunc_normal_")
 
 
@@ -410,15 +436,17 @@ def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
 def _fan_scaled_fill(
     tensor: torch.Tensor, scale: float, mode: str, distribution: c.DistributionName, generator: Any, name: str
 ) -> torch.Tensor:
-    """A fan-scaled law; a complex tensor's parts each get half the variance for the normal (torch's ``normal_``)."""
-    part = _fan_scaled(scale if distribution == "uniform" else scale / 2, mode, distribution)
-    return _fill_random(tensor, _fan_scaled(scale, mode, distribution), generator, name, (part, part))
+    """``VarianceScaling(scale, mode, distribution)`` (``scale > 0``: a zero gain is :func:`_torch_draws`'s)."""
+    spec = c.VarianceScaling(scale, mode, distribution)  # type: ignore[arg-type]  # mode checked by the caller
+    return _fill_random(tensor, spec, generator, name)
 
 
 @_drop_in
 def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
     """Glorot uniform: ``U(±gain·√(6 / (fan_in + fan_out)))``."""
     _calculate_fan_in_and_fan_out(tensor)
+    if _checked_gain(gain) == 0:
+        return _torch_draws("xavier_uniform_", tensor, gain, generator=generator)
     return _fan_scaled_fill(tensor, _checked_gain(gain) ** 2, "fan_avg", "uniform", generator, "xavier_uniform_")
 
 
@@ -426,6 +454,8 @@ def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Ge
 def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
     """Glorot normal: ``N(0, gain² · 2 / (fan_in + fan_out))``."""
     _calculate_fan_in_and_fan_out(tensor)
+    if _checked_gain(gain) == 0:
+        return _torch_draws("xavier_normal_", tensor, gain, generator=generator)
     return _fan_scaled_fill(tensor, _checked_gain(gain) ** 2, "fan_avg", "untruncated_normal", generator, "xavier_normal_")
 
 
@@ -434,7 +464,7 @@ def _kaiming(
     generator: torch.Generator | None, name: str,
 ) -> torch.Tensor:
     if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=4)  # the caller's line, as torch's
         return tensor
     _calculate_correct_fan(tensor, mode)
     g = gain.calculate_gain(nonlinearity, a)
