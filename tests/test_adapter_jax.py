@@ -225,3 +225,27 @@ def test_the_linen_form_with_an_nnx_model_and_bad_modules_are_typed_errors() -> 
             call(model, {}, jax.numpy.ones((4, 4)))
     with pytest.raises(ui.ParameterError, match="modules=3"):
         uj.initialize({"w": jax.numpy.zeros((3, 3))}, {"*": ui.HeNormal()}, modules=3)  # type: ignore[arg-type]
+
+
+def test_abstract_parameters_from_eval_shape_become_arrays_placed_by_their_sharding() -> None:
+    """``jax.eval_shape`` gives ShapeDtypeStruct leaves: the rules drew nothing (every rule 'matched no parameter')."""
+    linen = pytest.importorskip("flax.linen")
+    import unit_init.jax
+
+    model = linen.Dense(512)
+    abstract = jax.eval_shape(model.init, jax.random.key(0), jnp.ones((1, 256), jnp.bfloat16))
+    device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+    abstract["params"]["kernel"] = jax.ShapeDtypeStruct((256, 512), jnp.bfloat16, sharding=device)
+    abstract["params"]["extra"] = jax.ShapeDtypeStruct((3,), jnp.float32)
+    params, report = ui.initialize(abstract, {"kernel": ui.HeNormal(), "bias": ui.Zeros()}, seed=0)
+    assert report.unmatched == ("extra",)
+    kernel = params["params"]["kernel"]
+    assert isinstance(kernel, jax.Array)
+    assert kernel.dtype == jnp.bfloat16
+    assert kernel.committed
+    assert kernel.sharding == device
+    assert np.var(np.asarray(kernel, np.float64)) == pytest.approx(2 / 256, rel=0.03)  # 131k values: 3 % is ~8 sigma
+    assert np.asarray(params["params"]["bias"]).tolist() == [0.0] * 512
+    assert isinstance(params["params"]["extra"], jax.ShapeDtypeStruct)  # no rule: left abstract, and reported
+    same, _ = unit_init.jax.initialize({"params": {"kernel": jnp.zeros((256, 512), jnp.bfloat16)}}, {"kernel": ui.HeNormal()}, seed=0)
+    assert np.array_equal(np.asarray(same["params"]["kernel"], np.float32), np.asarray(kernel, np.float32))

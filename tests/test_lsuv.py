@@ -232,7 +232,8 @@ def test_a_keras_target_the_weights_cannot_reach_leaves_them_finite(target_std: 
     with pytest.raises(ui.ParameterError, match="would overflow or underflow their dtype"):
         unit_init.keras.lsuv(model, np.random.default_rng(0).normal(size=(32, 8)), target_std=target_std, seed=0)
     kernel = np.asarray(model.layers[0].kernel)
-    assert np.isfinite(kernel).all() and kernel.any()
+    assert np.isfinite(kernel).all()
+    assert kernel.any()
 
 
 def test_a_flax_target_the_weights_cannot_reach_leaves_them_finite() -> None:

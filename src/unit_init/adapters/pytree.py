@@ -75,7 +75,7 @@ def params_subtree(tree: Any) -> tuple[Any, tuple[str, ...]]:
 
 
 def _holds_jax_arrays(params: Any) -> bool:
-    """Whether the pytree ``params`` has a JAX array among its leaves (JAX already imported): ``unit_init.jax`` draws those."""
+    """Whether the pytree ``params`` has a JAX array or ``jax.ShapeDtypeStruct`` leaf (JAX already imported): ``unit_init.jax`` draws those."""
     jax = sys.modules.get("jax")
     if jax is None:
         return False
@@ -83,7 +83,7 @@ def _holds_jax_arrays(params: Any) -> bool:
         leaves = [leaf for _, leaf in _leaves(params, ())]  # this walk refuses cyclic and too-deep trees, typed
     else:
         leaves = jax.tree_util.tree_leaves(params)  # an Equinox module or another registered pytree node
-    return any(isinstance(leaf, jax.Array) for leaf in leaves)
+    return any(isinstance(leaf, (jax.Array, jax.ShapeDtypeStruct)) for leaf in leaves)
 
 
 @keywords_checked

@@ -27,7 +27,10 @@ def _key_name(entry: Any) -> str:
 
 
 def _place(new: Any, old: Any) -> Any:
-    """``new`` where ``old`` was: uncommitted unless ``old`` was committed to a device or sharded (then its sharding)."""
+    """``new`` where ``old`` was: uncommitted unless ``old`` was committed to a device or sharded, or is a
+    ``jax.ShapeDtypeStruct`` with a sharding (then that sharding)."""
+    if isinstance(old, jax.ShapeDtypeStruct) and old.sharding is not None:
+        return jax.device_put(new, old.sharding)
     if isinstance(old, jax.Array) and not isinstance(old, jax.core.Tracer) and old.committed:
         return jax.device_put(new, old.sharding)
     return new
@@ -80,7 +83,10 @@ def initialize(
 
     New arrays keep their leaf's dtype and are uncommitted, as ``jax.random``
     returns them, unless the leaf was committed (to a device or a sharding),
-    whose placement they take. Rank >= 2 leaves are in ``layout``
+    whose placement they take. A ``jax.ShapeDtypeStruct`` leaf (the abstract
+    parameters of ``jax.eval_shape``) a rule covers becomes an array of its
+    shape and dtype, placed by its ``sharding`` if it has one; one no rule
+    covers stays abstract (the report lists it as unmatched). Rank >= 2 leaves are in ``layout``
     (``"keras"``: ``(*window, in, out)``, as Flax and Haiku; Equinox stores
     ``(out, in)``: pass ``"torch"``). The rules, ``seed``, ``rng``, ``names``,
     ``skip``, ``bias_fan_from_weight`` and ``progress`` are those of :func:`unit_init.initialize`.
@@ -116,7 +122,7 @@ def initialize(
         raise ParameterError(msg)
     described, index = [], {}
     for i, (key_path, leaf) in enumerate(leaves):
-        if isinstance(leaf, (jax.Array, np.ndarray)):  # an Equinox module's other leaves (functions, ints) stay
+        if isinstance(leaf, (jax.Array, np.ndarray, jax.ShapeDtypeStruct)):  # an Equinox module's functions, ints stay
             path = tuple(_key_name(k) for k in key_path)
             found = (owners.get("/".join(path[:depth])) for depth in range(len(path) - 1, -1, -1))
             described.append(tree_param(path, tuple(leaf.shape), layout, tuple(m for m in found if m is not None)))
