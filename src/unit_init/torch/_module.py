@@ -50,16 +50,19 @@ def _tensors(module: torch.nn.Module) -> dict[str, _Tensor]:
     modules = dict(module.named_modules(remove_duplicate=False))
     found: dict[str, _Tensor] = {}
     for name, tensor in module.named_parameters():
-        prefix, marker, rest = name.rpartition("parametrizations.")
-        owner = modules.get(prefix[:-1] if prefix else "") if marker else None
-        leaf = rest.partition(".")[0]
+        parts = name.split(".")  # a parametrization's original: <owner path>.parametrizations.<leaf>.original[N]
+        stored = len(parts) >= 3 and parts[-3] == "parametrizations" and parts[-1].startswith("original")
+        path, leaf = parts[:-3], parts[-2] if stored else ""
+        owner = modules.get(".".join(path)) if stored else None
         if owner is None or not _invertible(owner, leaf):
             found[name] = _Tensor(tensor, (tensor,))
-        elif f"{prefix}{leaf}" in found:
-            found[f"{prefix}{leaf}"] = dataclasses.replace(found[f"{prefix}{leaf}"], stored=(*found[f"{prefix}{leaf}"].stored, tensor))
+            continue
+        seen = found.get(shown := ".".join((*path, leaf)))
+        if seen is not None:  # weight_norm's second original
+            found[shown] = dataclasses.replace(seen, stored=(*seen.stored, tensor))
         else:
             with torch.no_grad():
-                found[f"{prefix}{leaf}"] = _Tensor(getattr(owner, leaf), (tensor,), owner, leaf)
+                found[shown] = _Tensor(getattr(owner, leaf), (tensor,), owner, leaf)
     return found
 
 
