@@ -546,6 +546,17 @@ def test_torch_parametrized_weights_are_drawn_as_the_weight_and_written_through_
     unit_init.torch.initialize(spectral, {"weight": ui.HeNormal()}, seed=0)
     drawn = unit_init.torch.initialize(torch.nn.Linear(6, 4), {"weight": ui.HeNormal()}, seed=0)[0].weight
     assert torch.equal(spectral.parametrizations.weight.original, drawn)
+    wide = spectral_norm(torch.nn.Linear(400, 300))
+    unit_init.torch.initialize(wide, {"weight": ui.HeNormal()}, seed=0)  # its power-iteration vectors follow the new weight
+    assert float(torch.linalg.matrix_norm(wide.eval().weight, 2)) == pytest.approx(1.0, abs=0.05)  # stale ones: 36-65
+    refused = torch.nn.Sequential(spectral_norm(torch.nn.Linear(40, 30)), torch.nn.Linear(30, 3))
+    vector = refused[0].parametrizations.weight[0]._u.clone()
+    with pytest.raises(ui.ShapeError):  # reading the weight in train mode took a power-iteration step, before refusing
+        unit_init.torch.initialize(refused, {"*.bias": ui.Orthogonal()})
+    assert torch.equal(refused[0].parametrizations.weight[0]._u, vector)
+    fixed = orthogonal(torch.nn.Linear(8, 8), orthogonal_map="matrix_exp", use_trivialization=False)  # cannot be assigned
+    _, report = unit_init.torch.initialize(fixed, {"*": ui.Zeros()}, seed=0)
+    assert sorted(report.applied) == ["bias", "parametrizations.weight.original"]
 
     class Doubled(torch.nn.Module):  # no right_inverse: its original is drawn for its own shape
         def forward(self, x: Any) -> Any:

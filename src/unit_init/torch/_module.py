@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
@@ -54,24 +55,63 @@ def _tensors(module: torch.nn.Module) -> dict[str, _Tensor]:
         stored = len(parts) >= 3 and parts[-3] == "parametrizations" and parts[-1].startswith("original")
         path, leaf = parts[:-3], parts[-2] if stored else ""
         owner = modules.get(".".join(path)) if stored else None
-        if owner is None or not _invertible(owner, leaf):
-            found[name] = _Tensor(tensor, (tensor,))
-            continue
+        chain = _parametrizations(owner, leaf) if owner is not None else None
         seen = found.get(shown := ".".join((*path, leaf)))
-        if seen is not None:  # weight_norm's second original
+        if seen is not None and seen.owner is owner:  # weight_norm's second original
             found[shown] = dataclasses.replace(seen, stored=(*seen.stored, tensor))
+        elif owner is not None and chain is not None and (value := _assignable(owner, leaf, chain)) is not None:
+            found[shown] = _Tensor(value, (tensor,), owner, leaf)
         else:
-            with torch.no_grad():
-                found[shown] = _Tensor(getattr(owner, leaf), (tensor,), owner, leaf)
+            found[name] = _Tensor(tensor, (tensor,))
     return found
 
 
-def _invertible(owner: torch.nn.Module, leaf: str) -> bool:
-    """Whether ``owner.<leaf>`` is parametrized and every one of its parametrizations has a ``right_inverse``."""
+def _parametrizations(owner: torch.nn.Module, leaf: str) -> torch.nn.ModuleList | None:
+    """The parametrizations of ``owner.<leaf>`` (a ``ParametrizationList``), or ``None``."""
     parametrizations = getattr(owner, "parametrizations", None)
     if not isinstance(parametrizations, torch.nn.ModuleDict) or leaf not in parametrizations:
-        return False
-    return all(hasattr(parametrization, "right_inverse") for parametrization in cast("torch.nn.ModuleList", parametrizations[leaf]))
+        return None
+    return cast("torch.nn.ModuleList", parametrizations[leaf])
+
+
+def _assignable(owner: torch.nn.Module, leaf: str, chain: torch.nn.ModuleList) -> torch.Tensor | None:
+    """``owner.<leaf>`` as computed now, if torch can assign it (every ``right_inverse`` works on it), else ``None``.
+
+    Computed with the parametrizations in eval mode (``spectral_norm`` would
+    otherwise take a power-iteration step, moving its vectors); the
+    ``right_inverse`` chain is tried on a copy, with torch's RNG restored after
+    (``orthogonal``'s may draw), so nothing of the module changes.
+    ``orthogonal(..., use_trivialization=False)`` with the Cayley or matrix
+    exponential map has none that works.
+    """
+    if not all(hasattr(parametrization, "right_inverse") for parametrization in chain):
+        return None
+    modes = {module: module.training for module in chain.modules()}
+    chain.eval()
+    try:
+        with torch.no_grad():
+            value = cast("torch.Tensor", getattr(owner, leaf))
+    finally:
+        for module, training in modes.items():
+            module.training = training
+    try:
+        with torch.no_grad(), torch.random.fork_rng(devices=[value.device] if value.device.type == "cuda" else []):
+            inverse: Any = value
+            for parametrization in reversed(list(copy.deepcopy(chain))):
+                inverse = cast("Any", parametrization).right_inverse(inverse)
+    except (NotImplementedError, RuntimeError, ValueError):
+        return None
+    return value
+
+
+def _refresh(chain: torch.nn.ModuleList) -> None:
+    """After a write: ``spectral_norm``'s power-iteration vectors re-estimated for the new weight, as torch does when it
+    registers the parametrization (15 iterations); otherwise they belong to the old one and eval mode divides by its norm."""
+    only: list[Any] = list(chain)
+    if len(only) == 1 and hasattr(only[0], "_power_method") and hasattr(only[0], "_u"):
+        spectral = only[0]
+        with torch.no_grad():
+            spectral._power_method(spectral._reshape_weight_to_matrix(chain.original), 15)
 
 
 def describe(module: torch.nn.Module, layout: LayoutLike) -> list[Param]:
@@ -208,6 +248,7 @@ def initialize(
                 found.value.copy_(values)
             else:
                 setattr(found.owner, found.leaf, values)  # torch's right_inverse turns it into the originals
+                _refresh(cast("torch.nn.ModuleList", _parametrizations(found.owner, found.leaf)))
 
     fill(entries, write, target=target, progress=progress)  # every parameter checked before the first is written
     return Initialized(module, dataclasses.replace(report, kept_rows=kept))
