@@ -52,10 +52,19 @@ def test_the_input_pytree_is_not_modified() -> None:
 
 
 def test_a_rule_that_matches_nothing_warns_and_is_reported() -> None:
-    with pytest.warns(UserWarning, match=r"rule '\*\.weights' matched no parameter \(names look like 'fc1/kernel'"):
+    with pytest.warns(UserWarning, match=r"rule '\*\.weights' matched no parameter \(names look like 'fc1/kernel'") as caught:
         _, report = ui.initialize(_mlp(), {"*.weights": ui.Zeros(), "*": ui.Ones()}, seed=0)
     assert report.unused_rules == ("*.weights",)
     assert len(report.applied) == 5
+    assert caught[0].filename == __file__  # the caller's line, through unit_init's wrappers
+
+
+def test_a_preset_rule_whose_names_match_but_which_sets_none_of_them_says_so(torch: Any) -> None:
+    import unit_init.torch
+
+    with pytest.warns(UserWarning, match="rule 'bias_\\*' matches parameters but its LayerPreset sets none of them"):
+        _, report = unit_init.torch.initialize(torch.nn.LSTMCell(4, 4), {"bias_*": ui.torch_linear}, seed=0)
+    assert report.unused_rules == ("bias_*",)
 
 
 def test_seeds_derive_from_canonical_names_so_other_parameters_never_matter() -> None:
@@ -567,3 +576,37 @@ def test_torch_parametrized_weights_are_drawn_as_the_weight_and_written_through_
     _, report = unit_init.torch.initialize(doubled, {"*": ui.Ones()}, seed=0)
     assert sorted(report.applied) == ["bias", "parametrizations.weight.original"]
     assert torch.equal(doubled.weight, torch.full((4, 4), 2.0))
+
+
+def test_torch_tied_shared_and_parametrized_tensors_answer_to_all_their_names(torch: Any) -> None:
+    """A tensor has one entry, under its first name; its other names (a state_dict's keys) were unknown to skip= and type keys."""
+    from torch.nn.utils.parametrizations import weight_norm
+
+    import unit_init.torch
+
+    class TiedLM(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.dec, self.emb = torch.nn.Linear(64, 1000, bias=False), torch.nn.Embedding(1000, 64, padding_idx=0)
+            self.dec.weight = self.emb.weight
+
+    tied, report = unit_init.torch.initialize(TiedLM(), {torch.nn.Embedding: ui.RandomNormal(stddev=0.02), torch.nn.Linear: ui.HeNormal()}, seed=0)
+    assert report.applied == {"dec.weight": 0}  # the Embedding rule: the table is inside the Embedding too
+    assert report.kept_rows == {"dec.weight": (0,)}  # and keeps its padding row
+    assert float(tied.emb.weight.detach()[0].abs().max()) == 0.0
+    assert float(tied.emb.weight.detach().std()) == pytest.approx(0.02, rel=0.02)
+
+    shared = torch.nn.Linear(4, 4)
+    net = torch.nn.Sequential(shared, torch.nn.ReLU(), shared)
+    loaded = torch.ones(4, 4)
+    net.load_state_dict({"2.weight": loaded}, strict=False)
+    _, report = unit_init.torch.initialize(net, {"*": ui.HeNormal()}, seed=0, skip=["2.weight"])  # the tensor's second name
+    assert report.skipped == ("0.weight",)
+    assert torch.equal(shared.weight, loaded)
+
+    normed = torch.nn.Sequential(weight_norm(torch.nn.Linear(40, 30)))
+    kept = [tensor.clone() for tensor in normed.parameters()]
+    with pytest.warns(UserWarning, match="matched no parameter"):  # every parameter skipped
+        _, report = unit_init.torch.initialize(normed, {"*": ui.HeNormal()}, seed=0, skip=list(normed.state_dict()))
+    assert sorted(report.skipped) == ["0.bias", "0.weight"]  # the state_dict names g and v: original0, original1
+    assert all(torch.equal(a, b) for a, b in zip(normed.parameters(), kept, strict=True))

@@ -12,6 +12,7 @@ import functools
 import importlib
 import inspect
 import reprlib
+import sys
 from collections.abc import Callable, Collection, Iterable
 from typing import ParamSpec, TypeVar
 
@@ -31,6 +32,7 @@ __all__ = [
     "closest",
     "install_hint",
     "keywords_checked",
+    "outside_stacklevel",
     "require",
 ]
 
@@ -125,6 +127,18 @@ def keywords_checked(function: Callable[_P, _R]) -> Callable[_P, _R]:
         return function(*args, **kwargs)
 
     return checked
+
+
+def outside_stacklevel() -> int:
+    """The ``stacklevel`` for ``warnings.warn`` in the calling function that names the first frame outside unit_init.
+
+    Warnings then point at the user's line, however many of unit_init's own
+    functions and wrappers (:func:`keywords_checked`) lie between.
+    """
+    frame, level = sys._getframe(1), 1  # the function that warns: stacklevel 1
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "unit_init":
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def install_hint(package: str, extra: str) -> str:

@@ -50,7 +50,7 @@ from unit_init.adapters.canonical import canonical_shape
 from unit_init.backends.registry import get_backend
 from unit_init.drawing import RNG_MODES
 from unit_init.drawing import check as check_draw
-from unit_init.errors import ParameterError, SeedError, ShapeError, abbreviate, closest
+from unit_init.errors import ParameterError, SeedError, ShapeError, abbreviate, closest, outside_stacklevel
 from unit_init.presets import LayerPreset
 from unit_init.progress import bar
 from unit_init.seeds import derive_seed, normalize_seed
@@ -98,7 +98,11 @@ class Param:
         mapped to the canonical ``(*window, in, out)``; a ``ui.Layout`` is drawn as it is).
     owners:
         The layers containing it, innermost (its owner) first, for type keys
-        (empty where unknown).
+        (empty where unknown); a tensor shared by several layers lists them all.
+    aliases:
+        The other names of the same tensor (a tied or shared parameter's further
+        names, a parametrized weight's stored originals): name globs of rules
+        and of ``skip=`` match them too.
     """
 
     name: str
@@ -107,6 +111,7 @@ class Param:
     shape: tuple[int, ...]
     layout: LayoutLike = "keras"
     owners: tuple[Any, ...] = ()
+    aliases: tuple[str, ...] = ()
 
     @property
     def owner(self) -> Any:
@@ -295,7 +300,8 @@ def _describe(key: Any) -> str:
 
 
 def _name_matches(pattern: str, param: Param) -> bool:
-    return fnmatch.fnmatchcase(param.name, pattern) or fnmatch.fnmatchcase(param.canonical, pattern)
+    names = (param.name, param.canonical, *param.aliases)
+    return any(fnmatch.fnmatchcase(name, pattern) for name in names)
 
 
 def _is_types(key: Any) -> bool:
@@ -471,7 +477,7 @@ def plan(
     _check_unique(params)  # as the model names them (names= may make twins share a canonical name on purpose)
     params = [rename(p) for p in params]
     kernels = {p.path: p for p in params if p.leaf == "kernel"}
-    covered, used = [False] * len(pairs), [False] * len(pairs)
+    matched, covered, used = [False] * len(pairs), [False] * len(pairs), [False] * len(pairs)
     entries: list[Entry] = []
     report: dict[str, Any] = {"applied": {}, "unmatched": [], "skipped": []}
     for param in params:
@@ -482,6 +488,7 @@ def plan(
         for index, (key, value) in enumerate(pairs):
             if not _key_matches(key, param):
                 continue
+            matched[index] = True
             found = _covers(key, value, param, kernels, bias_fan_from_weight)
             if found is None:
                 continue
@@ -496,9 +503,15 @@ def plan(
             entries.append(chosen)
             report["applied"][param.name] = chosen.rule
     unused = tuple(key for (key, _), hit in zip(pairs, covered, strict=True) if not hit)
-    for key in unused:
-        example = f" (names look like {params[0].name!r} or {params[0].canonical!r})" if params else ""
-        warnings.warn(f"initialize: rule {_describe(key)!r} matched no parameter{example}.", UserWarning, stacklevel=3)
+    for (key, value), hit, hit_name in zip(pairs, covered, matched, strict=True):
+        if hit:
+            continue
+        if hit_name:  # a preset or Gated rule on parameters it has no spec for
+            why = f"matches parameters but its {type(value).__name__} sets none of them"
+        else:
+            spellings = dict.fromkeys((params[0].name, params[0].canonical)) if params else {}
+            why = "matched no parameter" + (f" (names look like {' or '.join(map(repr, spellings))})" if spellings else "")
+        warnings.warn(f"initialize: rule {_describe(key)!r} {why}.", UserWarning, stacklevel=outside_stacklevel())
     shadowed = tuple(key for (key, _), hit, took in zip(pairs, covered, used, strict=True) if hit and not took)
     keys = tuple(key for key, _ in pairs)
     result = Report(report["applied"], tuple(report["unmatched"]), unused, shadowed, tuple(report["skipped"]), rules=keys)

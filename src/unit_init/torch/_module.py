@@ -35,6 +35,7 @@ class _Tensor:
     stored: tuple[torch.Tensor, ...]
     owner: torch.nn.Module | None = None
     leaf: str = ""
+    aliases: tuple[str, ...] = ()
 
 
 def _tensors(module: torch.nn.Module) -> dict[str, _Tensor]:
@@ -49,6 +50,9 @@ def _tensors(module: torch.nn.Module) -> dict[str, _Tensor]:
     each drawn for its own shape.
     """
     modules = dict(module.named_modules(remove_duplicate=False))
+    names: dict[int, list[str]] = {}  # a tied or shared tensor has several
+    for name, tensor in module.named_parameters(remove_duplicate=False):
+        names.setdefault(id(tensor), []).append(name)
     found: dict[str, _Tensor] = {}
     for name, tensor in module.named_parameters():
         parts = name.split(".")  # a parametrization's original: <owner path>.parametrizations.<leaf>.original[N]
@@ -58,11 +62,11 @@ def _tensors(module: torch.nn.Module) -> dict[str, _Tensor]:
         chain = _parametrizations(owner, leaf) if owner is not None else None
         seen = found.get(shown := ".".join((*path, leaf)))
         if seen is not None and seen.owner is owner:  # weight_norm's second original
-            found[shown] = dataclasses.replace(seen, stored=(*seen.stored, tensor))
+            found[shown] = dataclasses.replace(seen, stored=(*seen.stored, tensor), aliases=(*seen.aliases, *names[id(tensor)]))
         elif owner is not None and chain is not None and (value := _assignable(owner, leaf, chain)) is not None:
-            found[shown] = _Tensor(value, (tensor,), owner, leaf)
+            found[shown] = _Tensor(value, (tensor,), owner, leaf, tuple(names[id(tensor)]))
         else:
-            found[name] = _Tensor(tensor, (tensor,))
+            found[name] = _Tensor(tensor, (tensor,), aliases=tuple(names[id(tensor)][1:]))
     return found
 
 
@@ -126,26 +130,37 @@ def describe(module: torch.nn.Module, layout: LayoutLike) -> list[Param]:
 
 def _described(module: torch.nn.Module, tensors: Mapping[str, _Tensor], layout: LayoutLike) -> list[Param]:
     modules = dict(module.named_modules(remove_duplicate=False))
-    return [_param(name, found.value, modules, layout) for name, found in tensors.items()]
+    return [_param(name, found, modules, layout) for name, found in tensors.items()]
 
 
-def _param(name: str, tensor: torch.Tensor, modules: Mapping[str, torch.nn.Module], layout: LayoutLike) -> Param:
-    """The engine's view of one parameter: torch layouts, Flax's leaf names (``weight`` → ``kernel``/``embedding``/``scale``)."""
+def _param(name: str, found: _Tensor, modules: Mapping[str, torch.nn.Module], layout: LayoutLike) -> Param:
+    """The engine's view of one parameter: torch layouts, Flax's leaf names (``weight`` → ``kernel``/``embedding``/``scale``).
+
+    Its owners are those of its name, then those of its other names (a tied
+    ``decoder.weight = embedding.weight`` is inside the ``Embedding`` too).
+    """
     *path, leaf = name.split(".")
-    owners = tuple(modules[".".join(path[:depth])] for depth in range(len(path), -1, -1))
-    shape = tuple(tensor.shape)
+    owners = _owners(name, modules)
+    for alias in found.aliases if found.owner is None else ():  # a parametrized weight's are its own originals
+        owners += tuple(layer for layer in _owners(alias, modules) if not any(layer is known for known in owners))
+    shape = tuple(found.value.shape)
     if isinstance(owners[0], _EMBEDDINGS) and leaf == "weight":
-        return Param(name, tuple(path), "embedding", shape, "keras", owners)
+        return Param(name, tuple(path), "embedding", shape, "keras", owners, found.aliases)
     if isinstance(owners[0], _TRANSPOSED) and leaf == "weight" and layout == "torch":
         layout = "torch_transpose"
-    return Param(name, tuple(path), canonical_leaf(leaf, len(shape)), shape, layout, owners)
+    return Param(name, tuple(path), canonical_leaf(leaf, len(shape)), shape, layout, owners, found.aliases)
+
+
+def _owners(name: str, modules: Mapping[str, torch.nn.Module]) -> tuple[torch.nn.Module, ...]:
+    """The modules on the path of a parameter's name, innermost first."""
+    path = name.split(".")[:-1]
+    return tuple(modules[".".join(path[:depth])] for depth in range(len(path), -1, -1))
 
 
 def _padding_rows(param: Param) -> tuple[int, ...]:
-    """The ``padding_idx`` row of an embedding table (torch normalizes it to >= 0), kept as it is."""
-    is_table = isinstance(param.owner, _EMBEDDINGS) and param.name.rpartition(".")[2] == "weight"
-    padding = param.owner.padding_idx if is_table else None
-    return () if padding is None else (int(padding),)
+    """The ``padding_idx`` rows of the embedding tables holding ``param`` (torch normalizes them to >= 0), kept as they are."""
+    rows = {int(layer.padding_idx) for layer in param.owners if isinstance(layer, _EMBEDDINGS) and layer.padding_idx is not None}
+    return tuple(sorted(rows))
 
 
 def _refuse_lazy(tensors: Mapping[str, torch.Tensor]) -> None:
