@@ -72,6 +72,21 @@ def test_torch_linear_and_conv_match_torch_defaults() -> None:
     _ks(bias, conv.bias.detach())
 
 
+@pytest.mark.parametrize(("sizes", "groups"), [((128, 256), 1), ((64, 128), 4)])
+def test_torch_conv_as_a_rule_on_conv_transpose_matches_torchs_default(sizes: tuple[int, int], groups: int) -> None:
+    """torch's default takes fan_in = out/groups · window on a ConvTranspose weight; the transpose layout's in · window
+    gave 2x (or 0.5x) its variance through initialize, while init_ with the preset gave torch's."""
+    torch = pytest.importorskip("torch")
+    import unit_init.torch
+
+    torch.manual_seed(0)
+    theirs = torch.nn.ConvTranspose2d(*sizes, 3, groups=groups)
+    mine = torch.nn.ConvTranspose2d(*sizes, 3, groups=groups)
+    unit_init.torch.initialize(mine, {torch.nn.ConvTranspose2d: ui.torch_conv}, seed=1)
+    _ks(mine.weight.detach(), theirs.weight.detach())
+    _ks(mine.bias.detach(), theirs.bias.detach())
+
+
 def test_keras_dense_matches_keras_default() -> None:
     keras = pytest.importorskip("keras")
     layer = keras.layers.Dense(512)

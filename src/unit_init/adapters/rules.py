@@ -239,7 +239,7 @@ unit_forget_bias: Final = Gated((Zeros(), Ones(), Zeros(), Zeros()))
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One parameter's plan: the rule (its index), the spec, the seed and the bias fan overrides."""
+    """One parameter's plan: the rule (its index), the spec, the seed and the fan overrides (a bias's: its weight's)."""
 
     param: Param
     rule: int
@@ -352,14 +352,27 @@ def _kernel_fans(param: Param, kernels: Mapping[tuple[str, ...], Param]) -> Fans
     return Fans(max(1.0, fans.fan_in), max(1.0, fans.fan_out))
 
 
+def _preset_fans(preset: LayerPreset, kernel: Param | None) -> Fans | None:
+    """The fans torch's presets take on a ConvTranspose weight, where they are not those of its layout.
+
+    torch's default (``_calculate_fan_in_and_fan_out`` on the stored
+    ``(in, out/groups, *window)``) has ``fan_in = out/groups · window``;
+    the ``"torch_transpose"`` layout gives ``in · window``. ``None`` elsewhere.
+    """
+    if kernel is None or kernel.rank < 2 or not (preset.layout == "torch" and kernel.layout == "torch_transpose"):
+        return None
+    fans = compute_fans(kernel.shape, "torch")
+    return Fans(max(1.0, fans.fan_in), max(1.0, fans.fan_out))
+
+
 def _covers(key: Any, value: Any, param: Param, kernels: Mapping[tuple[str, ...], Param], bias_fans: bool) -> tuple[Initializer | Gated, Fans | None] | None:
     """The spec and bias fans ``value`` gives ``param``, or ``None`` where it does not cover it."""
     fans = _kernel_fans(param, kernels) if param.is_bias else None
     if isinstance(value, LayerPreset):
         if param.leaf == "kernel":
-            return value.weight, None
+            return value.weight, _preset_fans(value, param)
         if param.leaf == "bias":
-            return value.bias, fans if value.bias_fan_from_weight else None
+            return value.bias, (_preset_fans(value, kernels.get(param.path)) or fans) if value.bias_fan_from_weight else None
         return None
     if _is_types(key) and param.is_bias:
         return None
