@@ -84,8 +84,14 @@ def test_torch_refusals() -> None:
         ui.torch.lsuv(torch.nn.Sequential(torch.nn.ReLU()), torch.ones(4, 2))
     with pytest.raises(ParameterError, match=r"'1' \(ReLU\), which cannot be hooked"):
         ui.torch.lsuv(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU()), torch.ones(4, 2), layers="*")
-    with pytest.raises(ParameterError, match=r"layers \['b'\] are not called"):
-        ui.torch.lsuv(_Skips(), torch.ones(4, 2))
+    skips = _Skips()
+    kept = [tensor.clone() for tensor in skips.parameters()]
+    with pytest.raises(ParameterError, match=r"layers \['b'\] are not called"):  # named, so it must run
+        ui.torch.lsuv(skips, torch.ones(4, 2), layers=["a", "b"])
+    assert all(torch.equal(a, b) for a, b in zip(skips.parameters(), kept, strict=True))  # refused before writing
+    _, report = ui.torch.lsuv(skips, torch.randn(64, 2), seed=0)  # by default, the layers the forward pass calls
+    assert [layer.name for layer in report.layers] == ["a"]
+    assert torch.equal(skips.b.weight, kept[2])
     meta = torch.nn.Linear(4, 4, device="meta")
     with pytest.raises(DeviceError, match="meta"):
         ui.torch.lsuv(meta, torch.ones(2, 4))
@@ -93,6 +99,27 @@ def test_torch_refusals() -> None:
         ui.torch.lsuv(torch.nn.Linear(2, 2), torch.ones(4, 2), target_std=0.0)
     with pytest.raises(ParameterError, match="max_iter"):
         ui.torch.lsuv(torch.nn.Linear(2, 2), torch.ones(4, 2), max_iter=0)
+
+
+def test_torch_parametrized_layers_transformers_and_batchnorm_statistics() -> None:
+    """A weight_norm Linear is not a leaf module (it was never hooked); MultiheadAttention never calls its out_proj
+    (a Transformer layer failed by default); the batches moved BatchNorm's running statistics in train mode."""
+    from torch.nn.utils.parametrizations import weight_norm
+
+    net = torch.nn.Sequential(weight_norm(torch.nn.Linear(16, 32)), torch.nn.ReLU(), torch.nn.Linear(32, 8))
+    _, report = ui.torch.lsuv(net, torch.randn(256, 16), seed=0)
+    assert [layer.name for layer in report.layers] == ["0", "2"]
+    assert report.converged
+    assert ui.diagnose(net, torch.randn(64, 16)).layers == ("0", "2")
+    encoder = torch.nn.TransformerEncoderLayer(32, 4, 64)
+    _, report = ui.torch.lsuv(encoder, torch.randn(10, 8, 32), seed=0)
+    assert [layer.name for layer in report.layers] == ["linear1", "linear2"]
+    assert ui.diagnose(encoder, torch.randn(10, 8, 32)).layers == ("linear1", "linear2")
+    normed = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.BatchNorm2d(8), torch.nn.ReLU(), torch.nn.Conv2d(8, 4, 3))
+    buffers = [buffer.clone() for buffer in normed.buffers()]
+    ui.torch.lsuv(normed, torch.randn(16, 3, 12, 12), seed=0)
+    ui.diagnose(normed, torch.randn(16, 3, 12, 12))
+    assert all(torch.equal(a, b) for a, b in zip(normed.buffers(), buffers, strict=True))
 
 
 def test_iterates_until_within_tolerance() -> None:

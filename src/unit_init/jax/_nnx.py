@@ -50,13 +50,27 @@ def _activations(model: Any, layers: dict[str, Any]) -> dict[str, str | None]:
     return {name: after.get(id(layer)) for name, layer in layers.items()}
 
 
-def _order(model: Any, batch: Any, layers: dict[str, Any]) -> tuple[list[str], Any]:
-    """The layers in the order the forward pass calls them, and the model's output."""
+def _statistics(model: Any) -> list[tuple[Any, Any]]:
+    """Every ``nnx.BatchStat`` of ``model`` with its value now (a ``BatchNorm`` in train mode moves them when called)."""
+    return [(node, node.get_value()) for _, node in nnx.iter_graph(model) if isinstance(node, nnx.BatchStat)]
+
+
+def _restore(statistics: list[tuple[Any, Any]]) -> None:
+    for variable, value in statistics:
+        variable.set_value(value)
+
+
+def _order(model: Any, batch: Any, layers: dict[str, Any], *, picked: bool) -> tuple[list[str], Any]:
+    """The layers in the order the forward pass calls them, and the model's output.
+
+    Layers the call never reaches are an error where ``picked`` (``layers=``
+    named them), else left out.
+    """
     session = Session()
     with hooked(layers, "__call__"):
         output = forward(model, batch, session)
     missing = sorted(set(layers) - set(session.record))
-    if missing:
+    if missing and (picked or not session.record):
         msg = f"layers {missing} are not called by model(batch); pass layers= to pick the ones that run."
         raise ParameterError(msg)
     return list(session.record), output
@@ -70,10 +84,12 @@ def lsuv_nnx(
     check_options(target_std, tol, max_iter)
     check_batch(batch, finite)
     chosen = _layers(model, layers)
-    initialize(model, rules_for(chosen.values(), spec, biases=any(layer.bias is not None for layer in chosen.values())),
-               seed=seed, progress=progress)
+    statistics = _statistics(model)  # the batches are measurements: BatchNorm's running statistics stay
     with hooked(chosen, "__call__"):
-        order, _ = _order(model, batch, chosen)
+        order, _ = _order(model, batch, chosen, picked=layers is not None)  # before anything is written
+        chosen = {name: chosen[name] for name in order}
+        initialize(model, rules_for(chosen.values(), spec, biases=any(layer.bias is not None for layer in chosen.values())),
+                   seed=seed, progress=progress)
 
         def measure(name: str) -> float:
             session = Session(stop=name)
@@ -89,6 +105,7 @@ def lsuv_nnx(
             return True
 
         report = run(order, measure, rescale, target_std=target_std, tol=tol, max_iter=max_iter, progress=progress)
+    _restore(statistics)
     return Rescaled(model, report)
 
 
@@ -97,8 +114,10 @@ def diagnose_nnx(model: Any, batch: Any, *, layers: Layers, seed: int) -> ModelR
     check_batch(batch, finite)
     chosen = _layers(model, layers)
     paths = {id(node): path for path, node in nnx.iter_graph(model)}
+    statistics = _statistics(model)
     with hooked(chosen, "__call__"):
-        order, output = _order(model, batch, chosen)
+        order, output = _order(model, batch, chosen, picked=layers is not None)
+        chosen = {name: chosen[name] for name in order}
         g = jnp.asarray(probe(tuple(output.shape), seed), dtype=output.dtype)
         def loss(module: Any, eps: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
             session = Session(eps=eps)
@@ -109,6 +128,7 @@ def diagnose_nnx(model: Any, batch: Any, *, layers: Layers, seed: int) -> ModelR
         forward(model, batch, first)
         zeros = {name: jnp.zeros_like(first.record[name]) for name in order}
         (weight_grads, grads), outputs = nnx.grad(loss, argnums=(0, 1), has_aux=True)(model, zeros)
+    _restore(statistics)
     flat = {tuple(map(str, path)): value for path, value in nnx.to_flat_state(weight_grads)}
     rows = output.shape[0] if output.ndim else 1
     activations = _activations(model, chosen)

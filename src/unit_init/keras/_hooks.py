@@ -59,12 +59,16 @@ def _layers(model: Any, layers: Layers) -> dict[str, Any]:
     return dict(select(named, layers, lambda layer: isinstance(layer, _SUPPORTED), _KINDS))
 
 
-def _order(model: Any, batch: Any, layers: dict[str, Any]) -> tuple[list[str], Any, dict[str, Any]]:
-    """The layers in call order, the model's output and each layer's output on ``batch``."""
+def _order(model: Any, batch: Any, layers: dict[str, Any], *, picked: bool) -> tuple[list[str], Any, dict[str, Any]]:
+    """The layers in call order, the model's output and each layer's output on ``batch``.
+
+    Layers the call never reaches are an error where ``picked`` (``layers=``
+    named them), else left out.
+    """
     session = Session()
     output = forward(model, batch, session)
     missing = sorted(set(layers) - set(session.record))
-    if missing:
+    if missing and (picked or not session.record):
         msg = f"layers {missing} are not called by model(batch); pass layers= to pick the ones that run."
         raise ParameterError(msg)
     return list(session.record), output, session.record
@@ -105,10 +109,11 @@ def lsuv(
     check_options(target_std, tol, max_iter)
     check_batch(batch, _finite)
     chosen = _layers(model, layers)
-    initialize(model, rules_for(chosen.values(), spec, biases=any(layer.use_bias for layer in chosen.values())),
-               seed=seed, progress=progress)
     with hooked(chosen, "call"):
-        order, _, _ = _order(model, batch, chosen)
+        order, _, _ = _order(model, batch, chosen, picked=layers is not None)  # before anything is written
+        chosen = {name: chosen[name] for name in order}
+        initialize(model, rules_for(chosen.values(), spec, biases=any(layer.use_bias for layer in chosen.values())),
+                   seed=seed, progress=progress)
 
         def measure(name: str) -> float:
             session = Session(stop=name)
@@ -189,7 +194,8 @@ def diagnose(model: Any, batch: Any, *, layers: Layers = None, seed: int = 0) ->
         msg = f"diagnose on Keras runs on the tensorflow, jax or torch backend, not KERAS_BACKEND={backend!r}."
         raise ParameterError(msg)
     with hooked(chosen, "call"):
-        order, output, record = _order(model, batch, chosen)
+        order, output, record = _order(model, batch, chosen, picked=layers is not None)
+        chosen = {name: chosen[name] for name in order}
         g = keras.ops.convert_to_tensor(probe(tuple(output.shape), seed), dtype=output.dtype)
         eps = {name: keras.ops.zeros_like(record[name]) for name in order}
         kernels = [chosen[name].kernel for name in order]

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
 import torch
+from torch.nn.utils import parametrize
 
 from unit_init.adapters.lsuv import (
     DEFAULT_SPEC,
@@ -77,9 +78,17 @@ def _hooked(modules: Iterable[tuple[str, torch.nn.Module]], seen: dict[str, Any]
             handle.remove()
 
 
-def _order(module: torch.nn.Module, batch: Any, layers: dict[str, torch.nn.Module]) -> tuple[list[str], dict[str, str | None]]:
-    """The layers in the order the forward pass calls them, and the activation module called right after each, if any."""
-    leaves = [(name, child) for name, child in module.named_modules() if not list(child.children())]
+def _order(
+    module: torch.nn.Module, batch: Any, layers: dict[str, torch.nn.Module], *, picked: bool
+) -> tuple[list[str], dict[str, str | None]]:
+    """The layers in the order the forward pass calls them, and the activation module called right after each, if any.
+
+    Layers the pass never calls are an error where ``picked`` (``layers=``
+    named them); otherwise they are left out (``MultiheadAttention``'s
+    ``out_proj``, whose weight it uses without calling it). A layer whose
+    only submodules are its ``parametrizations`` counts as a leaf.
+    """
+    leaves = [(name, child) for name, child in module.named_modules() if _leaf(name, child)]
     names = {id(layer): name for name, layer in layers.items()}
     calls: dict[str, Any] = {}
     with torch.no_grad(), _hooked([(f"{index}", child) for index, (_, child) in enumerate(leaves)], calls):
@@ -87,11 +96,39 @@ def _order(module: torch.nn.Module, batch: Any, layers: dict[str, torch.nn.Modul
     sequence = [leaves[int(index)][1] for index in calls]
     order = [names[id(child)] for child in sequence if id(child) in names]
     missing = sorted(set(layers) - set(order))
-    if missing:
+    if missing and (picked or not order):
         msg = f"layers {missing} are not called by module(batch); pass layers= to pick the ones that run."
         raise ParameterError(msg)
     after = dict(zip(map(id, sequence), [*sequence[1:], None], strict=True))
     return order, {names[id(child)]: _activation(after[id(child)]) for child in sequence if id(child) in names}
+
+
+def _leaf(name: str, module: torch.nn.Module) -> bool:
+    """A module with no submodule but its ``parametrizations``, and not inside those."""
+    inside = "parametrizations" in name.split(".")
+    return not inside and all(child == "parametrizations" for child, _ in module.named_children())
+
+
+@contextlib.contextmanager
+def _buffers_kept(module: torch.nn.Module) -> Iterator[None]:
+    """Leave ``module``'s buffers as they were: the batches LSUV and diagnose run are measurements, not training steps
+    (in train mode ``BatchNorm`` would move its running statistics and count the batches)."""
+    saved = [(buffer, buffer.detach().clone()) for buffer in module.buffers()]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for buffer, value in saved:
+                buffer.copy_(value)
+
+
+def _write_weight(layer: torch.nn.Module, values: torch.Tensor) -> None:
+    """Set ``layer.weight`` to ``values``: in place, or through torch's ``right_inverse`` for a parametrized weight."""
+    with torch.no_grad():
+        if parametrize.is_parametrized(layer, "weight"):
+            layer.weight = values
+        else:
+            _weight(layer).copy_(values)
 
 
 def _activation(module: torch.nn.Module | None) -> str | None:
@@ -161,9 +198,11 @@ def lsuv(
     check_options(target_std, tol, max_iter)
     check_batch(batch, _finite)
     chosen = _layers(module, layers)
+    with _buffers_kept(module):
+        order, _ = _order(module, batch, chosen, picked=layers is not None)  # before anything is written
+    chosen = {name: chosen[name] for name in order}
     initialize(module, rules_for(chosen.values(), spec, biases=any(layer.bias is not None for layer in chosen.values())),
                seed=seed, progress=progress)
-    order, _ = _order(module, batch, chosen)
 
     def measure(name: str) -> float:
         seen: dict[str, torch.Tensor] = {}
@@ -172,15 +211,16 @@ def lsuv(
         return std_of(seen[name].detach().cpu().double())
 
     def rescale(name: str, factor: float) -> bool:
-        weight = _weight(chosen[name])
         with torch.no_grad():
-            scaled = rescaled(weight, factor, torch)
-            if scaled is None:
-                return False
-            weight.copy_(scaled)
+            scaled = rescaled(_weight(chosen[name]), factor, torch)
+        if scaled is None:
+            return False
+        _write_weight(chosen[name], scaled)
         return True
 
-    return Rescaled(module, run(order, measure, rescale, target_std=target_std, tol=tol, max_iter=max_iter, progress=progress))
+    with _buffers_kept(module):
+        report = run(order, measure, rescale, target_std=target_std, tol=tol, max_iter=max_iter, progress=progress)
+    return Rescaled(module, report)
 
 
 def _finite(array: Any) -> bool:
@@ -219,13 +259,15 @@ def diagnose(module: torch.nn.Module, batch: Any, *, layers: Layers = None, seed
     """
     check_batch(batch, _finite)
     chosen = _layers(module, layers)
-    order, activations = _order(module, batch, chosen)
     seen: dict[str, torch.Tensor] = {}
-    with _hooked(chosen.items(), seen):
-        output = call(module, batch)
-    g = torch.as_tensor(probe(tuple(output.shape), seed), dtype=output.dtype, device=output.device)
-    weights = [_weight(chosen[name]) for name in order]
-    grads = torch.autograd.grad((g * output).sum(), [*(seen[name] for name in order), *weights])
+    with _buffers_kept(module):  # restored after the backward pass, which may read them
+        order, activations = _order(module, batch, chosen, picked=layers is not None)
+        chosen = {name: chosen[name] for name in order}
+        with parametrize.cached(), _hooked(chosen.items(), seen):  # cached: a parametrized weight is one tensor of the graph
+            output = call(module, batch)
+            weights = [_weight(chosen[name]) for name in order]
+        g = torch.as_tensor(probe(tuple(output.shape), seed), dtype=output.dtype, device=output.device)
+        grads = torch.autograd.grad((g * output).sum(), [*(seen[name] for name in order), *weights])
     rows = output.shape[0] if output.ndim else 1
 
     def numpy(tensor: torch.Tensor) -> Any:
