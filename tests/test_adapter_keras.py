@@ -387,3 +387,24 @@ def test_a_keras_identity_keeps_the_gain_its_config_leaves_out(keras_mod: Any, u
 
     for gain in (2.0, np.float32(2.0), np.int64(2)):  # a NumPy scalar is a number too
         assert uk.initializer(keras_mod.initializers.Identity(gain=gain)).spec == ui.Identity(gain=2.0), gain
+
+
+def test_initialize_gives_einsum_axes_to_fan_scaled_specs_only_as_keras_does(keras_mod: Any) -> None:
+    """Orthogonal through initialize saw an EinsumDense kernel as (in units x out units): 8x Keras's variance on MHA's query."""
+    import numpy as np
+
+    import unit_init as ui
+    import unit_init.keras
+
+    keras = keras_mod
+
+    def variance(kernel: Any) -> float:
+        return float(np.var(keras.ops.convert_to_numpy(kernel)))
+
+    for spec, reference in ((ui.Orthogonal(), unit_init.keras.initializer(ui.Orthogonal(seed=0))), (ui.HeNormal(), keras.initializers.HeNormal(seed=0))):
+        ours = keras.layers.MultiHeadAttention(8, 64)
+        ours.build((None, 4, 512), (None, 4, 512))
+        unit_init.keras.initialize(ours, {keras.layers.MultiHeadAttention: spec}, seed=0)
+        theirs = keras.layers.MultiHeadAttention(8, 64, kernel_initializer=reference)
+        theirs.build((None, 4, 512), (None, 4, 512))
+        assert variance(ours.query_dense.kernel) == pytest.approx(variance(theirs.query_dense.kernel), rel=0.02)

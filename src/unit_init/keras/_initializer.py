@@ -60,7 +60,7 @@ from unit_init.spec.fans import Fans, Layout
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.rules import FanScaled
 
-__all__ = ["KerasInitializer", "KerasVarianceScaling", "initializer"]
+__all__ = ["KerasInitializer", "KerasVarianceScaling", "initializer", "is_fan_scaled"]
 
 _BACKENDS: Final = ("tensorflow", "jax", "torch", "numpy")
 _SEED_GENERATOR_KEYS: Final = {"seed", "name"}
@@ -80,7 +80,7 @@ def _sources(spec: Initializer) -> tuple[Any, ...]:
     return getattr(spec, "rule", None), spec
 
 
-def _is_fan_scaled(spec: Initializer) -> bool:
+def is_fan_scaled(spec: Initializer) -> bool:
     """Whether the variance of ``spec`` is ``scale / fan`` with a fan Keras knows: the specs Keras would treat as ``VarianceScaling``.
 
     JAX's ``"fan_geo_avg"`` is not one of Keras's modes, so such a spec stays a plain :class:`KerasInitializer`.
@@ -172,7 +172,7 @@ class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  #
     """
 
     def __new__(cls, spec: Any = None, *args: Any, **kwargs: Any) -> KerasInitializer:
-        if cls is KerasInitializer and spec is not None and _is_fan_scaled(_read(spec, None, None, None)[0]):
+        if cls is KerasInitializer and spec is not None and is_fan_scaled(_read(spec, None, None, None)[0]):
             cls = KerasVarianceScaling
         instance: KerasInitializer = super().__new__(cls)
         return instance

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import keras
 
 from unit_init.adapters.canonical import canonical_leaf
-from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
+from unit_init.adapters.rules import Entry, Gated, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.errors import ParameterError, keywords_checked
+from unit_init.keras._initializer import is_fan_scaled
 from unit_init.spec.fans import Layout, LayoutLike
 
 __all__ = ["initialize"]
@@ -52,6 +54,18 @@ def _param(variable: Any, owners: tuple[Any, ...], root: str) -> Param:
     elif leaf == "kernel" and isinstance(owner, keras.layers.EinsumDense):
         layout = _einsum_layout(owner.equation, len(shape))
     return Param(variable.path, path, leaf, shape, layout, owners)
+
+
+def _as_keras_hands_axes(entry: Entry) -> Entry:
+    """``entry`` with an ``EinsumDense`` kernel's axes only for a fan-scaled spec, as Keras hands them to its own.
+
+    Keras gives ``input_axes``/``output_axes`` to its ``VarianceScaling``
+    family alone; ``Orthogonal`` and the rest see the kernel in the plain
+    ``"keras"`` layout (``Orthogonal`` flattens it to ``(prod(shape[:-1]), shape[-1])``).
+    """
+    if not isinstance(entry.param.layout, Layout) or isinstance(entry.spec, Gated) or is_fan_scaled(entry.spec):
+        return entry
+    return dataclasses.replace(entry, param=dataclasses.replace(entry.param, layout="keras"))
 
 
 @keywords_checked
@@ -100,6 +114,7 @@ def initialize(
     trainable = [variable for variable in model.weights if variable.trainable]
     described = [_param(variable, owners.get(id(variable), ()), model.name) for variable in trainable]
     entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
+    entries = [_as_keras_hands_axes(entry) for entry in entries]
     variables = {variable.path: variable for variable in trainable}  # paths are unique: plan refuses twins
     backend = keras.backend.backend()
 
