@@ -247,3 +247,21 @@ def test_keras_truncated_normal_leaves_its_bounds_on_the_torch_backend() -> None
     outside, total, largest = result.stdout.split()
     assert [_count(written[0]), _count(written[1])] == [int(outside), int(total)]
     assert agrees(written[2], float(largest))
+
+
+@pytest.mark.slow
+def test_keras_draws_bfloat16_in_bfloat16_on_the_jax_backend() -> None:
+    pytest.importorskip("keras")
+    pytest.importorskip("jax")
+    written = stated("frameworks.md", "on the JAX backend: {} distinct values | draws in float32 and casts once (about {} distinct values there)")
+    program = (
+        "import keras, numpy as np, unit_init as ui, unit_init.keras\n"
+        "theirs = keras.initializers.GlorotUniform(seed=1)((512, 256), dtype='bfloat16')\n"
+        "ours = unit_init.keras.initializer(ui.GlorotUniform(seed=1))((512, 256), dtype='bfloat16')\n"
+        "print(*(len(np.unique(np.asarray(keras.ops.convert_to_numpy(x), np.float32))) for x in (theirs, ours)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], env={**os.environ, "KERAS_BACKEND": "jax"},
+                            capture_output=True, text=True, timeout=600, check=True)
+    theirs, ours = (int(number) for number in result.stdout.split())
+    assert _count(written[0]) == theirs
+    assert abs(_count(written[1]) - ours) <= 100  # "about"
