@@ -354,3 +354,17 @@ def test_a_generator_gives_repeatable_values_and_leaves_the_global_one_alone(nam
     second = getattr(ours, name)(torch.empty(8, 8), generator=torch.Generator().manual_seed(4))
     assert torch.equal(first, second)
     assert torch.equal(torch.rand(3), after)
+
+
+def test_reduced_precision_normals_ignore_torchs_default_dtype() -> None:
+    """The float32 normals torch's float16 kernel draws were drawn in torch's default dtype (float64 here)."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        torch.manual_seed(0)
+        theirs, after = reference.normal_(torch.empty(24, dtype=torch.float16)), torch.rand(2)
+        torch.manual_seed(0)
+        assert torch.equal(ours.normal_(torch.empty(24, dtype=torch.float16)), theirs)
+        assert torch.equal(torch.rand(2), after)
+    finally:
+        torch.set_default_dtype(previous)

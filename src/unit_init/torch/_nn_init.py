@@ -279,7 +279,8 @@ def _fill_reduced_normal(tensor: torch.Tensor, spec: Initializer, seed: Any) -> 
     refuse_unwritable(tensor, "tensor")
     check(spec, shape, Options(backend="torch", device=tensor.device, dtype=tensor.dtype, seed=seed, layout="torch"))
     law = cast("Normal", spec.distribution_for(shape, layout="torch"))
-    drawn = init_(torch.empty(16 * -(-n // 16)), c.RandomNormal(law.mean, law.std), seed=seed)  # torch's float32 normal_
+    flat = torch.empty(16 * -(-n // 16), dtype=torch.float32, device=tensor.device)
+    drawn = init_(flat, c.RandomNormal(law.mean, law.std), seed=seed)  # torch's float32 normal_
     with torch.no_grad():
         tensor.copy_(torch.cat([drawn[: n - 16], drawn[-16:]]).view(shape))
     return tensor
