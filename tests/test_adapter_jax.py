@@ -244,7 +244,7 @@ def test_abstract_parameters_from_eval_shape_become_arrays_placed_by_their_shard
     assert kernel.dtype == jnp.bfloat16
     assert kernel.committed
     assert kernel.sharding == device
-    assert np.var(np.asarray(kernel, np.float64)) == pytest.approx(2 / 256, rel=0.03)  # 131k values: 3 % is ~8 sigma
+    assert np.var(np.asarray(kernel, np.float64)) == pytest.approx(2 / 256, rel=0.015)  # 131k values: sd 0.4 %; 3 % fails
     assert np.asarray(params["params"]["bias"]).tolist() == [0.0] * 512
     assert isinstance(params["params"]["extra"], jax.ShapeDtypeStruct)  # no rule: left abstract, and reported
     same, _ = unit_init.jax.initialize({"params": {"kernel": jnp.zeros((256, 512), jnp.bfloat16)}}, {"kernel": ui.HeNormal()}, seed=0)

@@ -232,6 +232,13 @@ def test_torch_trunc_normal_piles_bfloat16_mass_onto_the_bounds() -> None:
     assert [_count(number) for number in written] == [int((values.abs() == 2).sum()), values.numel()]
 
 
+def _keras_prints(backend: str, program: str) -> list[str]:
+    """What ``program`` prints, run with Keras on ``backend`` (fixed when Keras is imported: a fresh interpreter)."""
+    result = subprocess.run([sys.executable, "-c", program], env={**os.environ, "KERAS_BACKEND": backend},
+                            capture_output=True, text=True, timeout=600, check=True)
+    return result.stdout.split()
+
+
 @pytest.mark.slow
 def test_keras_truncated_normal_leaves_its_bounds_on_the_torch_backend() -> None:
     pytest.importorskip("keras")
@@ -242,9 +249,7 @@ def test_keras_truncated_normal_leaves_its_bounds_on_the_torch_backend() -> None
         "v = torch.as_tensor(keras.initializers.TruncatedNormal(stddev=1, seed=0)((2048, 2048)))\n"
         "print(int((v.abs() > 2).sum()), v.numel(), float(v.abs().max()))\n"
     )
-    result = subprocess.run([sys.executable, "-c", program], env={**os.environ, "KERAS_BACKEND": "torch"},
-                            capture_output=True, text=True, timeout=600, check=True)
-    outside, total, largest = result.stdout.split()
+    outside, total, largest = _keras_prints("torch", program)
     assert [_count(written[0]), _count(written[1])] == [int(outside), int(total)]
     assert agrees(written[2], float(largest))
 
@@ -260,8 +265,6 @@ def test_keras_draws_bfloat16_in_bfloat16_on_the_jax_backend() -> None:
         "ours = unit_init.keras.initializer(ui.GlorotUniform(seed=1))((512, 256), dtype='bfloat16')\n"
         "print(*(len(np.unique(np.asarray(keras.ops.convert_to_numpy(x), np.float32))) for x in (theirs, ours)))\n"
     )
-    result = subprocess.run([sys.executable, "-c", program], env={**os.environ, "KERAS_BACKEND": "jax"},
-                            capture_output=True, text=True, timeout=600, check=True)
-    theirs, ours = (int(number) for number in result.stdout.split())
+    theirs, ours = (int(number) for number in _keras_prints("jax", program))
     assert _count(written[0]) == theirs
     assert abs(_count(written[1]) - ours) <= 100  # "about"

@@ -594,7 +594,7 @@ def test_torch_tied_shared_and_parametrized_tensors_answer_to_all_their_names(to
     assert report.applied == {"dec.weight": 0}  # the Embedding rule: the table is inside the Embedding too
     assert report.kept_rows == {"dec.weight": (0,)}  # and keeps its padding row
     assert float(tied.emb.weight.detach()[0].abs().max()) == 0.0
-    assert float(tied.emb.weight.detach().std()) == pytest.approx(0.02, rel=0.02)
+    assert float(tied.emb.weight.detach().var()) == pytest.approx(0.02**2, rel=0.02)  # 64k values: sd 0.6 %; 3 % fails
 
     shared = torch.nn.Linear(4, 4)
     net = torch.nn.Sequential(shared, torch.nn.ReLU(), shared)

@@ -31,7 +31,7 @@ from unit_init.adapters.lsuv import (
 from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, model_report, probe
 from unit_init.errors import DeviceError, ParameterError, keywords_checked
 from unit_init.spec.initializer import Initializer
-from unit_init.torch._module import initialize
+from unit_init.torch._module import initialize, write_parametrized
 
 __all__ = ["diagnose", "lsuv"]
 
@@ -124,11 +124,11 @@ def _buffers_kept(module: torch.nn.Module) -> Iterator[None]:
 
 def _write_weight(layer: torch.nn.Module, values: torch.Tensor) -> None:
     """Set ``layer.weight`` to ``values``: in place, or through torch's ``right_inverse`` for a parametrized weight."""
+    if parametrize.is_parametrized(layer, "weight"):
+        write_parametrized(layer, "weight", values)
+        return
     with torch.no_grad():
-        if parametrize.is_parametrized(layer, "weight"):
-            layer.weight = values
-        else:
-            _weight(layer).copy_(values)
+        _weight(layer).copy_(values)
 
 
 def _activation(module: torch.nn.Module | None) -> str | None:

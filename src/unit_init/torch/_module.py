@@ -15,7 +15,7 @@ from unit_init.errors import DeviceError, ParameterError, keywords_checked
 from unit_init.spec.fans import LayoutLike
 from unit_init.torch._fill import refuse_unwritable
 
-__all__ = ["describe", "initialize"]
+__all__ = ["describe", "initialize", "write_parametrized"]
 
 _TRANSPOSED = (torch.nn.ConvTranspose1d, torch.nn.ConvTranspose2d, torch.nn.ConvTranspose3d)
 _EMBEDDINGS = (torch.nn.Embedding, torch.nn.EmbeddingBag)
@@ -106,6 +106,13 @@ def _assignable(owner: torch.nn.Module, leaf: str, chain: torch.nn.ModuleList) -
     except (NotImplementedError, RuntimeError, ValueError):
         return None
     return value
+
+
+def write_parametrized(owner: torch.nn.Module, leaf: str, values: torch.Tensor) -> None:
+    """``owner.<leaf> = values``: torch's ``right_inverse`` turns them into the stored tensors; then :func:`_refresh`."""
+    with torch.no_grad():
+        setattr(owner, leaf, values)
+        _refresh(cast("torch.nn.ModuleList", _parametrizations(owner, leaf)))
 
 
 def _refresh(chain: torch.nn.ModuleList) -> None:
@@ -262,8 +269,7 @@ def initialize(
             if found.owner is None:
                 found.value.copy_(values)
             else:
-                setattr(found.owner, found.leaf, values)  # torch's right_inverse turns it into the originals
-                _refresh(cast("torch.nn.ModuleList", _parametrizations(found.owner, found.leaf)))
+                write_parametrized(found.owner, found.leaf, values)
 
     fill(entries, write, target=target, progress=progress)  # every parameter checked before the first is written
     return Initialized(module, dataclasses.replace(report, kept_rows=kept))
