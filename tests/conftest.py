@@ -6,6 +6,7 @@ so a framework whose cells were all skipped cannot hide.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -14,6 +15,12 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helper modules tests/stats.py and tests/targets.py
+
+# XLA's CPU compiler spends 2–5 s optimizing every new sampler shape on a 2-core machine (a native
+# ``jax.random.uniform`` as much as ours); at optimization level 0 it takes a tenth of that and gives the
+# same values. The tests check values, not kernel speed. Set before any test imports JAX, and inherited by
+# the subprocesses, which copy os.environ (tests/targets.py's FOUR_HOST_DEVICES keeps it).
+os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_backend_optimization_level=0".strip()
 
 from targets import TARGETS
 

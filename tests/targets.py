@@ -21,6 +21,9 @@ import unit_init as ui
 from unit_init.backends.registry import get_backend
 from unit_init.capabilities import is_random
 
+FOUR_HOST_DEVICES = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=4".strip()
+"""``XLA_FLAGS`` for a subprocess whose JAX sees four CPU devices (the test session's flags kept)."""
+
 # id -> (backend argument, device argument, module to import, family for UNIT_INIT_EXPECT_BACKENDS)
 TARGETS: dict[str, tuple[str, str | None, str, str]] = {
     "numpy": ("numpy", None, "numpy", "numpy"),

@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from targets import FOUR_HOST_DEVICES
+
 SCRIPT = r'''
 import json, math, sys
 import numpy as np
@@ -163,7 +165,7 @@ def test_keras_distribution_on_four_host_devices() -> None:
             pytest.skip(f"{module} is not installed")
     env = {
         **os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu",
-        "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+        "XLA_FLAGS": FOUR_HOST_DEVICES,
     }
     run = subprocess.run([sys.executable, "-c", DISTRIBUTION_SCRIPT], capture_output=True, text=True, env=env, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import unit_init as ui
-from targets import expected_families
+from targets import FOUR_HOST_DEVICES, expected_families
 
 if "jax" not in expected_families():  # a nox session that expects jax fails on the import instead
     pytest.importorskip("jax", reason="the jax backend needs jax: pip install 'unit-init[jax]'")
@@ -197,7 +197,7 @@ def test_x64_and_routing_to_a_non_default_cpu_device_in_a_subprocess() -> None:
         print("ok")
         """,
         JAX_ENABLE_X64="1",
-        XLA_FLAGS="--xla_force_host_platform_device_count=4",
+        XLA_FLAGS=FOUR_HOST_DEVICES,
     )
     assert out.strip() == "ok"
 

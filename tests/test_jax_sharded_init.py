@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from targets import FOUR_HOST_DEVICES
+
 pytest.importorskip("jax")
 
 SHAPE = (256, 128)
@@ -168,7 +170,7 @@ print(json.dumps(results))
 @pytest.fixture(scope="module")
 def results() -> dict[str, Any]:
     env = {
-        **os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "KERAS_BACKEND": "jax",
+        **os.environ, "XLA_FLAGS": FOUR_HOST_DEVICES, "KERAS_BACKEND": "jax",
         "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "",
     }
     run = subprocess.run([sys.executable, "-c", _WORKER], capture_output=True, text=True, env=env, check=False)

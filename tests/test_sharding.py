@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 
 import unit_init as ui
+from targets import FOUR_HOST_DEVICES
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 TIMEOUT = 120
@@ -77,7 +78,7 @@ print("ok replicated")
 @pytest.mark.slow
 def test_jax_sharded_array_equals_the_unsharded_draw() -> None:
     pytest.importorskip("jax")
-    out = _run(JAX_SCRIPT, {"XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"})
+    out = _run(JAX_SCRIPT, {"XLA_FLAGS": FOUR_HOST_DEVICES, "JAX_PLATFORMS": "cpu"})
     assert out.count("ok") == 4, out
 
 
