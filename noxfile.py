@@ -7,6 +7,8 @@ so that pip never resolves a multi-GB CUDA build; TensorFlow comes as
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.options.default_venv_backend = "venv"
@@ -79,9 +81,28 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over the package, with every framework installed so their types are checked too."""
-    _install(session, (TORCH,), ("typecheck", *ALL_EXTRAS))
+    """mypy --strict over the package, with every framework importable so their types are checked too.
+
+    Where this run has built tests_all's environment (``nox -s tests_all lint typecheck``), its site-packages are
+    added to this one's by a ``.pth`` file instead of installing every framework a second time (3 minutes of CI)."""
+    shared = _site_packages(Path(session.virtualenv.location).parent / "tests_all")
+    if shared is not None and (shared / "torch").is_dir() and shared.parent.name == _site_packages_here(session).parent.name:
+        session.install("-e", ".[typecheck]")
+        (_site_packages_here(session) / "unit_init_tests_all.pth").write_text(f"{shared}\n", encoding="utf-8")
+    else:
+        _install(session, (TORCH,), ("typecheck", *ALL_EXTRAS))
     session.run("mypy")
+
+
+def _site_packages(env: Path) -> Path | None:
+    found = sorted(env.glob("lib/python3*/site-packages"))
+    return found[0] if found else None
+
+
+def _site_packages_here(session: nox.Session) -> Path:
+    site = _site_packages(Path(session.virtualenv.location))
+    assert site is not None, f"no site-packages in {session.virtualenv.location}"
+    return site
 
 
 @nox.session
