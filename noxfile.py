@@ -85,10 +85,10 @@ def typecheck(session: nox.Session) -> None:
 
     Where this run has built tests_all's environment (``nox -s tests_all lint typecheck``), its site-packages are
     added to this one's by a ``.pth`` file instead of installing every framework a second time (3 minutes of CI)."""
-    shared = _site_packages(Path(session.virtualenv.location).parent / "tests_all")
-    if shared is not None and (shared / "torch").is_dir() and shared.parent.name == _site_packages_here(session).parent.name:
+    shared, here = _site_packages(Path(session.virtualenv.location).parent / "tests_all"), _site_packages_here(session)
+    if shared is not None and (shared / "torch").is_dir() and shared.parent.name == here.parent.name:  # same python3.X
         session.install("-e", ".[typecheck]")
-        (_site_packages_here(session) / "unit_init_tests_all.pth").write_text(f"{shared}\n", encoding="utf-8")
+        (here / "unit_init_tests_all.pth").write_text(f"{shared}\n", encoding="utf-8")
     else:
         _install(session, (TORCH,), ("typecheck", *ALL_EXTRAS))
     session.run("mypy")
