@@ -48,9 +48,12 @@ Declared capabilities are class attributes: ``mutable`` (arrays take
 in-place item assignment), ``truncation`` (how truncated normals across 0
 are drawn: the backend's row of :data:`unit_init.sampling.truncation.METHODS`),
 ``compiles`` (whole samplers are compiled by :meth:`compile_sampler`),
-``word_dtype`` (the 32-bit word dtype of the portable stream) and
+``word_dtype`` (the 32-bit word dtype of the portable stream),
 ``threaded_fill`` (the portable stream may fill chunks of one array from
-several Python threads: single-threaded kernels that release the GIL).
+several Python threads: single-threaded kernels that release the GIL) and
+``rounded_affine`` (:meth:`affine` is two correctly rounded operations and
+:meth:`uniform_between` is not overridden, so a uniform's clip can be proved
+the identity).
 
 Invariants every backend keeps:
 
@@ -105,6 +108,11 @@ class Backend:
     compiles: ClassVar[bool] = False  # compile_sampler compiles whole samplers (JAX, TensorFlow)
     word_dtype: ClassVar[str] = "uint32"  # 32-bit words of the portable stream; "int32" without uint32 arithmetic
     threaded_fill: ClassVar[bool] = False  # portable chunks may be filled by several Python threads (NumPy)
+    rounded_affine: ClassVar[bool] = False
+    """:meth:`affine` rounds ``x·scale`` and then ``+ shift`` once each in ``x``'s dtype (no fused multiply-add),
+    and :meth:`uniform_between` is :meth:`uniform` then :meth:`affine` (not overridden): a scaled uniform is
+    then monotone in ``U``, so the sampling layer skips its clip where the two extreme values of ``U`` land
+    inside the output grid (:func:`unit_init.sampling.entry.confine`)."""
 
     # --- framework-specific: every backend implements these --------------------------
 

@@ -29,6 +29,7 @@ class NumpyBackend(Backend):
     xp = array_api_compat.numpy
     mutable = True
     threaded_fill = True  # its ufuncs release the GIL and run on one thread each
+    rounded_affine = True  # in-place ufuncs, each rounded once; uniform_between is the base's
 
     def resolve_device(self, device: Any) -> Any:
         """``"cpu"`` for ``None``, ``"cpu"`` or ``"cpu:0"``: NumPy has one device."""

@@ -14,14 +14,14 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from unit_init.dtypes import grid_bounds, work_dtype
+from unit_init.dtypes import grid_bounds, largest_below, work_dtype
 from unit_init.sampling import blocks
 from unit_init.sampling.laws import Draw, dispatch
 from unit_init.sampling.native import NativeStream
 from unit_init.sampling.streams import Stream
 from unit_init.sampling.truncation import rejects_outside_grid
 from unit_init.spec._checks import hashable
-from unit_init.spec.distributions import TruncatedGaussian
+from unit_init.spec.distributions import TruncatedGaussian, Uniform
 
 if TYPE_CHECKING:
     from unit_init.backends.base import Backend
@@ -107,9 +107,10 @@ def confine(backend: Backend, values: Any, law: Distribution, dtype: str) -> Any
     also in bfloat16. A law without a support (``None``: the complex laws
     among others), one over the whole line, or a single point (which the cast
     rounds) is only cast, and so are complex values (a support is an interval
-    of the real line).
+    of the real line). A uniform whose scaling provably stays inside the
+    bounds is not clipped (:func:`_scaled_inside`).
     """
-    return _clipped_and_cast(backend, values, confinement(law, dtype), dtype)
+    return _clipped_and_cast(backend, values, _drawn_confinement(backend, law, dtype), dtype)
 
 
 def _clipped_and_cast(backend: Backend, values: Any, bounds: tuple[float, float] | None, dtype: str) -> Any:
@@ -134,10 +135,37 @@ def native_confinement(backend: Backend, law: Distribution, dtype: str) -> tuple
     """
     if not law.random:
         return None
-    bounds = confinement(law, dtype)
+    bounds = _drawn_confinement(backend, law, dtype)
     if isinstance(law, TruncatedGaussian) and rejects_outside_grid(backend, law, dtype):
         return None
     return bounds
+
+
+def _drawn_confinement(backend: Backend, law: Distribution, dtype: str) -> tuple[float, float] | None:
+    """:func:`confinement`, ``None`` also for a uniform the backend scales inside the bounds (:func:`_scaled_inside`)."""
+    bounds = confinement(law, dtype)
+    if bounds is not None and type(law) is Uniform and backend.rounded_affine and _scaled_inside(backend, law.low, law.high, dtype, bounds):
+        return None
+    return bounds
+
+
+@functools.lru_cache(maxsize=1024)
+def _scaled_inside(backend: Backend, low: float, high: float, dtype: str, bounds: tuple[float, float]) -> bool:
+    """Whether every ``low + (high − low)·U``, ``U`` a value of ``U[0, 1)`` in the work dtype, lies inside ``bounds`` (cached).
+
+    ``U`` ranges over ``[0, u⁺]``, ``u⁺`` the work dtype's largest value below 1
+    (NumPy's and the portable stream's 24 or 53 random bits reach it). With
+    ``Backend.rounded_affine`` the scaling is ``fl(fl(U·s) + low)``, each
+    rounding monotone, so the values lie in ``[f(0), f(u⁺)]``: the backend's own
+    :meth:`~Backend.affine` is run on those two, and where both are inside
+    the bounds, clipping would change no value.
+    """
+    work = work_dtype(dtype)
+    ends = backend.xp.asarray([0.0, largest_below(1.0, work)], dtype=backend.native_dtype(work))
+    if not (low == 0.0 and high == 1.0):  # the streams' own condition for scaling
+        ends = backend.affine(ends, high - low, low)
+    first, last = (float(end) for end in backend.to_numpy(ends))
+    return bounds[0] <= first and last <= bounds[1]
 
 
 def _by_block(
