@@ -123,3 +123,33 @@ def test_misspelt_keywords_of_every_entry_point_name_the_closest() -> None:
     for call, closest in calls:
         with pytest.raises(ui.ArgumentError, match=f"Did you mean {closest}"):
             call()
+
+
+class _LyingFloat(float):
+    def __float__(self) -> float:
+        raise RuntimeError("a hostile __float__")
+
+
+class _LyingInt(int):
+    def __float__(self) -> float:
+        raise RuntimeError("a hostile __float__")
+
+    def __index__(self) -> int:
+        raise RuntimeError("a hostile __index__")
+
+    def __int__(self) -> int:
+        raise RuntimeError("a hostile __int__")
+
+
+def test_number_subclasses_are_read_by_their_value_not_their_own_conversions() -> None:
+    """A float or int subclass whose ``__float__``/``__int__`` raise is its value, as ``1.0 + 0`` reads it; no crash."""
+    np.testing.assert_array_equal(ui.constant((2,), value=_LyingFloat(1.5)), np.full(2, 1.5, np.float32))
+    assert ui.RandomNormal(stddev=_LyingFloat(0.25)).stddev == 0.25
+    assert type(ui.Orthogonal(gain=_LyingInt(2)).gain) is int
+    fanned = ui.he_normal((4, 4), fan_in=_LyingFloat(2.0), seed=0)
+    np.testing.assert_array_equal(fanned, ui.he_normal((4, 4), fan_in=2.0, seed=0))
+    np.testing.assert_array_equal(ui.he_normal((4, 4), fan_in=_LyingInt(2), seed=0), fanned)
+    with pytest.raises(ui.ParameterError, match=r"fan_in=-1\.0 must be > 0"):
+        ui.he_normal((4, 4), fan_in=_LyingFloat(-1.0), seed=0)
+    with pytest.raises(ui.ParameterError, match="must be a finite real number"):
+        ui.RandomNormal(stddev=_LyingFloat(math.inf))

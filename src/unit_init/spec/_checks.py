@@ -7,15 +7,33 @@ from typing import Any
 
 from unit_init.errors import ParameterError, abbreviate, closest
 
-__all__ = ["bound", "choice", "finite", "hashable", "non_negative", "positive", "squarable"]
+__all__ = ["bound", "choice", "finite", "hashable", "non_negative", "positive", "real", "squarable"]
+
+
+def real(value: Any) -> float:
+    """The value of an ``int`` or ``float`` (also of a subclass) as a float; ``nan`` for anything else, ``inf`` for an int beyond floats.
+
+    The value itself is read, never a subclass's own ``__float__``, which may
+    raise or lie.
+
+    Examples
+    --------
+    >>> real(3), real(0.5), real(True), real("1"), real(10**400)
+    (3.0, 0.5, nan, nan, inf)
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return math.nan
+    if isinstance(value, float):
+        return float.__float__(value)
+    try:
+        return int.__float__(value)
+    except OverflowError:
+        return math.inf
 
 
 def finite(name: str, value: Any) -> float:
     """``value`` as a float, or :class:`ParameterError` unless it is a finite real number."""
-    try:
-        number = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
-    except OverflowError:  # an int too large for a float
-        number = math.inf
+    number = real(value)
     if not math.isfinite(number):
         msg = f"{name}={abbreviate(value)} must be a finite real number."
         raise ParameterError(msg)
@@ -49,11 +67,8 @@ def bound(name: str, value: Any) -> float:
 
     An int too large for a float is refused rather than taken as infinite: write ``math.inf``.
     """
-    try:
-        number = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
-    except OverflowError:
-        number = math.nan
-    if math.isnan(number):
+    number = real(value)
+    if math.isnan(number) or (math.isinf(number) and isinstance(value, int)):
         msg = f"{name}={abbreviate(value)} must be a real number or ±inf (math.inf)."
         raise ParameterError(msg)
     return number
@@ -61,18 +76,20 @@ def bound(name: str, value: Any) -> float:
 
 def positive(name: str, value: Any) -> float:
     """``value`` as a float, or :class:`ParameterError` unless it is finite and > 0."""
-    if finite(name, value) <= 0:
+    number = finite(name, value)
+    if number <= 0:
         msg = f"{name}={abbreviate(value)} must be > 0."
         raise ParameterError(msg)
-    return float(value)
+    return number
 
 
 def non_negative(name: str, value: Any) -> float:
     """``value`` as a float, or :class:`ParameterError` unless it is finite and >= 0."""
-    if finite(name, value) < 0:
+    number = finite(name, value)
+    if number < 0:
         msg = f"{name}={abbreviate(value)} must be >= 0."
         raise ParameterError(msg)
-    return float(value)
+    return number
 
 
 def hashable(key: tuple[Any, ...]) -> bool:

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["CallOptions", "Initializer", "numeric_fields"]
 
 
-@functools.cache
 @functools.cache  # an import statement costs ~0.4 µs per call even when the module is loaded
 def _draw() -> Callable[[Initializer, ShapeLike, Options], Any]:
     """:func:`unit_init.drawing.draw`, imported on the first call: the one import up, from the spec layer to the draw paths above it."""
@@ -72,13 +71,20 @@ def plain_number(value: Any) -> Any:
     >>> plain_number(np.float32(0.5)), plain_number(np.array(3)), plain_number(np.array([1.0]))
     (0.5, 3, array([1.]))
     """
+    if isinstance(value, float):  # also a subclass: its value, not its own __float__
+        return float.__float__(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int.__index__(value)
     if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
         try:
             return float(value)
-        except (OverflowError, ArithmeticError, TypeError, ValueError):  # Fraction(10**400, 3), a __float__ that fails
-            return value  # left for the field's check, which names it
+        except Exception:  # Fraction(10**400, 3), a foreign __float__ that fails: left for the field's check, which names it
+            return value
     if isinstance(value, numbers.Integral) and type(value).__name__ not in ("bool", "bool_"):
-        return int(value)
+        try:
+            return int(value)
+        except Exception:  # a foreign __int__ that fails
+            return value
     if getattr(value, "shape", None) == () and callable(getattr(value, "item", None)):
         try:
             item = value.item()
