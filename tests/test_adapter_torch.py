@@ -174,7 +174,10 @@ TORCH_NONLINEARITIES = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1
 
 @pytest.mark.parametrize("name", TORCH_NONLINEARITIES)
 def test_gain_table_is_torchs(name: str) -> None:
-    assert ours.calculate_gain(name) == pytest.approx(reference.calculate_gain(name), rel=1e-15)
+    """The same value and the same type (torch returns the int 1 for linear, conv* and sigmoid)."""
+    theirs = reference.calculate_gain(name)
+    assert ours.calculate_gain(name) == pytest.approx(theirs, rel=1e-15)
+    assert type(ours.calculate_gain(name)) is type(theirs)
 
 
 @pytest.mark.parametrize("param", [None, 0, 0.2, 1, 3.5])

@@ -117,6 +117,10 @@ __all__ = [
 ]
 
 _KAIMING_MODES: Final = ("fan_in", "fan_out")
+_TORCH_INT_GAINS: Final = frozenset(
+    ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "sigmoid")
+)
+"""The names whose gain torch returns as the int ``1``."""
 _F = TypeVar("_F", bound=Callable[..., torch.Tensor])
 
 
@@ -194,13 +198,15 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
     Where unit_init refuses an argument torch takes (a ``nan`` or ``inf``
     slope), torch's value is returned; where both refuse, the error is of
-    torch's type (``OverflowError`` for a slope whose square overflows).
+    torch's type (``OverflowError`` for a slope whose square overflows). The
+    gain 1 of linear, conv* and sigmoid is the int ``1``, as torch returns it.
     """
     try:
-        return gain.calculate_gain(nonlinearity, param)
+        value = gain.calculate_gain(nonlinearity, param)
     except UnitInitError as ours:
-        value: float = _torch_outcome("calculate_gain", ours, (nonlinearity, param), {})
-        return value
+        outcome: float = _torch_outcome("calculate_gain", ours, (nonlinearity, param), {})
+        return outcome
+    return 1 if nonlinearity in _TORCH_INT_GAINS else value
 
 
 def _random_dtype(tensor: torch.Tensor, name: str, *, complex_ok: bool = True) -> None:
