@@ -177,8 +177,9 @@ def rejects_outside_grid(backend: Backend, law: TruncatedGaussian, dtype: str) -
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def _scaled_bounds(low: float, high: float, mean: float, std: float, dtype: str) -> tuple[float, float] | None:
-    """The grid bounds of ``[mean + low·std, mean + high·std]`` in ``dtype``, where scaled candidates stay finite; else ``None``.
+    """The grid bounds of ``[mean + low·std, mean + high·std]`` in ``dtype``, where scaled candidates stay finite; else ``None`` (cached: every re-drawn draw asks).
 
     A re-drawn candidate may lie far outside the bounds: scaled, it must not
     overflow (``|mean| + std·NORMAL_REACH`` within the finite range), or it
