@@ -141,6 +141,22 @@ def test_unitarity(target_id: str, shape: tuple[int, ...]) -> None:
     assert error <= 1e-5, f"max |QᴴQ − gain²·I| = {error:.3g} on {target_id} for {shape}"
 
 
+@pytest.mark.parametrize("target_id", BACKENDS)
+@pytest.mark.parametrize("shape", [(3, 3, 16, 32), (4, 4, 8, 8), (5, 12, 12)])
+def test_delta_orthogonal_is_a_unitary_centre_tap(target_id: str, shape: tuple[int, ...]) -> None:
+    """``DeltaOrthogonal``'s complex form: ``W·Wᴴ = gain²·I`` at the lower-middle tap (as its real form), 0 at every other."""
+    gain = 1.5
+    kernel = _values(target_id, ui.DeltaOrthogonal(gain), shape)
+    tap = tuple((k - 1) // 2 for k in shape[:-2])
+    centre = kernel[tap]
+    error = np.abs(centre @ centre.conj().T - gain**2 * np.eye(shape[-2])).max()
+    assert error <= 1e-5, f"max |WWᴴ − gain²·I| = {error:.3g} on {target_id} for {shape}"
+    assert np.abs(centre.imag).mean() > 0.1 * gain / math.sqrt(shape[-1]), "the centre is not complex"
+    others = kernel.copy()
+    others[tap] = 0
+    assert not others.any(), "a tap off the centre is not 0"
+
+
 @pytest.mark.parametrize("target_id", [t for t in TARGETS if t != "torch:meta"])
 def test_every_backend_draws_complex(target_id: str) -> None:
     """Each backend with complex dtypes draws both widths (complex128 on JAX only in its 64-bit mode)."""

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from unit_init.dtypes import is_float
+from unit_init.dtypes import is_complex, is_float
 from unit_init.errors import DTypeError
 from unit_init.sampling.laws import Draw, at_centre_tap, dispatch, laid_out, one_hot_tap, sampler
 from unit_init.spec.distributions import HaarOrthogonal
@@ -50,11 +50,15 @@ def _haar(draw: Draw, shape: tuple[int, ...], gain: float, out_axes: tuple[int, 
 
 @sampler(CentreTap)
 def _centre_tap(law: CentreTap, draw: Draw) -> Any:
-    """The ``(in, out)`` matrix drawn from the stream at the lower-middle tap of every window axis."""
+    """The ``(in, out)`` matrix drawn from the stream at the lower-middle tap of every window axis.
+
+    A real matrix comes in the work dtype, a complex one (a unitary centre) in the output dtype: the taps take its dtype.
+    """
     backend, shape = draw.backend, draw.shape
     matrix = dispatch(law.matrix)(law.matrix, draw._replace(shape=(shape[law.in_axis], shape[law.out_axis])))
+    dtype = draw.dtype if is_complex(draw.dtype) else draw.work
     with backend.placement(draw.device):
-        return at_centre_tap(draw, backend.xp.matrix_transpose(matrix), law.in_axis, law.out_axis, draw.work, "lower")
+        return at_centre_tap(draw, backend.xp.matrix_transpose(matrix), law.in_axis, law.out_axis, dtype, "lower")
 
 
 @sampler(BlockOrthogonal)

@@ -14,6 +14,7 @@ real law               complex law                                              
 truncated at ``±b·σ``  :class:`ModulusTruncatedNormal`: a complex normal whose     ``|w − mean| ≤ b·s``
                        modulus is cut at ``b`` of its scale ``s``
 orthogonal             :class:`Unitary`: ``QᴴQ = gain²·I`` (Haar)                  ``|w| ≤ |gain|``
+delta orthogonal       a :class:`Unitary` matrix at the centre tap, 0 elsewhere    ``|w| ≤ |gain|``
 deterministic          :class:`RealValued`: the same values, imaginary part 0      the real law's
 =====================  ==========================================================  =====================
 
@@ -37,6 +38,7 @@ from typing import ClassVar
 from unit_init.errors import DTypeError, abbreviate
 from unit_init.spec import distributions as d
 from unit_init.spec._checks import finite, non_negative, positive
+from unit_init.spec.kernel_laws import CentreTap
 
 __all__ = [
     "ComplexNormal",
@@ -257,7 +259,7 @@ class RealValued(d.Distribution):
 
 _ACCEPTED = (
     "the variance-scaling family (normal, truncated normal, uniform), RandomNormal, TruncatedNormal, "
-    "Orthogonal and the deterministic initializers"
+    "Orthogonal, DeltaOrthogonal and the deterministic initializers"
 )
 
 
@@ -282,7 +284,7 @@ def complex_law(spec: object, law: d.Distribution) -> d.Distribution:
     >>> complex_law(ui.RandomUniform(), ui.RandomUniform().distribution_for((2,)))
     Traceback (most recent call last):
     ...
-    unit_init.errors.DTypeError: RandomUniform has no complex form (an interval [minval, maxval) has none: JAX refuses complex dtypes there, torch's uniform_ fills each part); complex64 and complex128 are drawn by the variance-scaling family (normal, truncated normal, uniform), RandomNormal, TruncatedNormal, Orthogonal and the deterministic initializers (docs/complex.md). Use a float dtype.
+    unit_init.errors.DTypeError: RandomUniform has no complex form (an interval [minval, maxval) has none: JAX refuses complex dtypes there, torch's uniform_ fills each part); complex64 and complex128 are drawn by the variance-scaling family (normal, truncated normal, uniform), RandomNormal, TruncatedNormal, Orthogonal, DeltaOrthogonal and the deterministic initializers (docs/complex.md). Use a float dtype.
     """
     if not law.random:
         return RealValued(law)
@@ -300,4 +302,6 @@ def complex_law(spec: object, law: d.Distribution) -> d.Distribution:
         return ModulusTruncatedNormal.from_moments(law.mean, law.variance, law.high)
     if isinstance(law, d.HaarOrthogonal):
         return Unitary(law.gain, law.out_axes, law.batch_axes)
+    if isinstance(law, CentreTap) and isinstance(law.matrix, d.HaarOrthogonal):  # DeltaOrthogonal: a unitary centre tap
+        return CentreTap(complex_law(spec, law.matrix), law.in_axis, law.out_axis)
     raise _refused(spec, f"its law {type(law).__name__} is defined for real dtypes only")
