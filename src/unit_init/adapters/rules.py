@@ -36,10 +36,11 @@ the same weights (see docs/adapters/porting.md).
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import math
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, NamedTuple, TypeAlias
 
@@ -50,7 +51,15 @@ from unit_init.adapters.canonical import canonical_shape
 from unit_init.backends.registry import get_backend
 from unit_init.drawing import RNG_MODES
 from unit_init.drawing import check as check_draw
-from unit_init.errors import ParameterError, SeedError, ShapeError, abbreviate, closest, outside_stacklevel
+from unit_init.errors import (
+    ParameterError,
+    SeedError,
+    ShapeError,
+    UnitInitError,
+    abbreviate,
+    closest,
+    outside_stacklevel,
+)
 from unit_init.presets import LayerPreset
 from unit_init.progress import bar
 from unit_init.seeds import derive_seed, normalize_seed
@@ -606,8 +615,21 @@ def fill(
     """
     if target is not None:
         for entry in entries:
-            check(entry, **target(entry))
+            with _naming(entry):
+                check(entry, **target(entry))
     with bar(sum(math.prod(e.param.shape) for e in entries), "initialize", unit="parameters", progress=progress) as advance:
         for entry in entries:
-            write(entry)
+            with _naming(entry):
+                write(entry)
             advance(math.prod(entry.param.shape))
+
+
+@contextlib.contextmanager
+def _naming(entry: Entry) -> Iterator[None]:
+    """A refusal raised inside, of the same type, its message led by the parameter it refuses (unless it names one already)."""
+    try:
+        yield
+    except UnitInitError as refused:
+        if str(refused).startswith("parameter "):
+            raise
+        raise type(refused)(f"parameter {entry.param.name!r} of shape {entry.param.shape}: {refused}") from refused
