@@ -358,8 +358,7 @@ def request(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Reque
     dims = _checked_call(shape, options)
     seed = call_seed(options.seed, spec.seed)
     backend, device, dtype = _where(options.backend, options.device, options.dtype, options.like, seed)
-    key: tuple[Any, ...] = (spec, dims, options.layout, options.fan_in, options.fan_out, backend, device, dtype)
-    plan = _plan_cached(*key) if hashable(key) else _plan(*key)
+    plan = _cached(_plan_cached, spec, dims, options.layout, options.fan_in, options.fan_out, backend, device, dtype)
     if options.region is not None:
         Block.of(dims, options.region)
     target, distribution, sampler = plan
