@@ -626,10 +626,11 @@ def fill(
 
 @contextlib.contextmanager
 def _naming(entry: Entry) -> Iterator[None]:
-    """A refusal raised inside, of the same type, its message led by the parameter it refuses (unless it names one already)."""
+    """A refusal raised inside, of the same type, its message led by the parameter it refuses (unless it leads with it already)."""
     try:
         yield
     except UnitInitError as refused:
-        if str(refused).startswith("parameter "):
+        named = f"parameter {entry.param.name!r}"
+        if str(refused).startswith(named):
             raise
-        raise type(refused)(f"parameter {entry.param.name!r} of shape {entry.param.shape}: {refused}") from refused
+        raise type(refused)(f"{named} of shape {entry.param.shape}: {refused}") from refused
