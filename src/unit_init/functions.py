@@ -1,11 +1,13 @@
 """The functional form of every initializer: ``ui.he_normal(shape, **options)``.
 
-Each function calls its spec — built once where the form has no parameters
+Each function draws its spec — built once where the form has no parameters
 (specs are immutable), else per call and validated — with the options of
 :meth:`unit_init.Initializer.__call__`
-(:class:`~unit_init.spec.options.CallOptions`). A misspelt keyword is an
-:class:`~unit_init.errors.ArgumentError` (a ``TypeError``) naming the closest
-valid one.
+(:class:`~unit_init.spec.options.CallOptions`), handed to
+:func:`unit_init.drawing.draw` as they came (``ui.he_normal(shape, **options)``
+is ``ui.HeNormal()(shape, **options)`` without binding the keywords a second
+time). A misspelt keyword is an :class:`~unit_init.errors.ArgumentError`
+(a ``TypeError``) naming the closest valid one.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from unit_init.drawing import draw
 from unit_init.errors import ArgumentError, check_keywords
 from unit_init.spec import catalogue as c
 from unit_init.spec import peers as p
 from unit_init.spec import structured as x
 from unit_init.spec import torch_style as t
 from unit_init.spec.constant_array import ConstantArray
-from unit_init.spec.options import CallOptions
+from unit_init.spec.options import CallOptions, Options
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -51,6 +54,11 @@ def _default(spec: type[S]) -> S:
     return spec()
 
 
+def _drawn(spec: Initializer, shape: ShapeLike, options: CallOptions) -> Any:
+    """``spec(shape, **options)``: the options straight into :func:`~unit_init.drawing.draw` (an unknown one is a ``TypeError`` here, which :func:`_form` names)."""
+    return draw(spec, shape, Options(**options))
+
+
 def _form(function: F) -> F:
     """``function`` with a misspelt keyword (or a missing or extra argument) answered by :class:`~unit_init.errors.ArgumentError`.
 
@@ -78,25 +86,25 @@ def _form(function: F) -> F:
 @_form
 def zeros(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
     """An array of zeros; see :class:`unit_init.Zeros`."""
-    return _default(c.Zeros)(shape, **options)
+    return _drawn(_default(c.Zeros), shape, options)
 
 
 @_form
 def ones(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
     """An array of ones; see :class:`unit_init.Ones`."""
-    return _default(c.Ones)(shape, **options)
+    return _drawn(_default(c.Ones), shape, options)
 
 
 @_form
 def constant(shape: ShapeLike, *, value: float = 0.0, **options: Unpack[CallOptions]) -> Any:
     """An array filled with ``value``; see :class:`unit_init.Constant`."""
-    return c.Constant(value)(shape, **options)
+    return _drawn(c.Constant(value), shape, options)
 
 
 @_form
 def random_normal(shape: ShapeLike, *, mean: float = 0.0, stddev: float = 0.05, **options: Unpack[CallOptions]) -> Any:
     """``N(mean, stddev²)``; see :class:`unit_init.RandomNormal`."""
-    return c.RandomNormal(mean, stddev)(shape, **options)
+    return _drawn(c.RandomNormal(mean, stddev), shape, options)
 
 
 @_form
@@ -104,7 +112,7 @@ def random_uniform(
     shape: ShapeLike, *, minval: float = -0.05, maxval: float = 0.05, **options: Unpack[CallOptions]
 ) -> Any:
     """``U[minval, maxval)``; see :class:`unit_init.RandomUniform`."""
-    return c.RandomUniform(minval, maxval)(shape, **options)
+    return _drawn(c.RandomUniform(minval, maxval), shape, options)
 
 
 @_form
@@ -113,7 +121,7 @@ def truncated_normal(
     **options: Unpack[CallOptions],
 ) -> Any:
     """``N(mean, stddev²)`` cut at ``[lower, upper]·stddev`` around the mean (default ±2); see :class:`unit_init.TruncatedNormal`."""
-    return c.TruncatedNormal(mean, stddev, lower, upper)(shape, **options)
+    return _drawn(c.TruncatedNormal(mean, stddev, lower, upper), shape, options)
 
 
 @_form
@@ -126,19 +134,19 @@ def variance_scaling(
     **options: Unpack[CallOptions],
 ) -> Any:
     """``Var = scale / n``; see :class:`unit_init.VarianceScaling`."""
-    return c.VarianceScaling(scale, mode, distribution)(shape, **options)
+    return _drawn(c.VarianceScaling(scale, mode, distribution), shape, options)
 
 
 @_form
 def glorot_normal(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
     """Glorot normal, Var = 2 / (fan_in + fan_out); see :class:`unit_init.GlorotNormal`."""
-    return _default(c.GlorotNormal)(shape, **options)
+    return _drawn(_default(c.GlorotNormal), shape, options)
 
 
 @_form
 def glorot_uniform(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
     """Glorot uniform, limit √(6 / (fan_in + fan_out)); see :class:`unit_init.GlorotUniform`."""
-    return _default(c.GlorotUniform)(shape, **options)
+    return _drawn(_default(c.GlorotUniform), shape, options)
 
 
 @_form
@@ -152,49 +160,49 @@ def he_normal(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
     >>> w.shape, w.dtype.name
     ((256, 128), 'float32')
     """
-    return _default(c.HeNormal)(shape, **options)
+    return _drawn(_default(c.HeNormal), shape, options)
 
 
 @_form
 def he_uniform(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
     """He uniform, limit √(6 / fan_in); see :class:`unit_init.HeUniform`."""
-    return _default(c.HeUniform)(shape, **options)
+    return _drawn(_default(c.HeUniform), shape, options)
 
 
 @_form
 def lecun_normal(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
     """LeCun normal, Var = 1 / fan_in; see :class:`unit_init.LecunNormal`."""
-    return _default(c.LecunNormal)(shape, **options)
+    return _drawn(_default(c.LecunNormal), shape, options)
 
 
 @_form
 def lecun_uniform(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
     """LeCun uniform, limit √(3 / fan_in); see :class:`unit_init.LecunUniform`."""
-    return _default(c.LecunUniform)(shape, **options)
+    return _drawn(_default(c.LecunUniform), shape, options)
 
 
 @_form
 def orthogonal(shape: ShapeLike, *, gain: float = 1.0, **options: Unpack[CallOptions]) -> Any:
     """A (semi-)orthogonal array times ``gain``; see :class:`unit_init.Orthogonal`."""
-    return c.Orthogonal(gain)(shape, **options)
+    return _drawn(c.Orthogonal(gain), shape, options)
 
 
 @_form
 def identity(shape: ShapeLike, *, gain: float = 1.0, **options: Unpack[CallOptions]) -> Any:
     """``gain · eye(rows, cols)``; see :class:`unit_init.Identity`."""
-    return c.Identity(gain)(shape, **options)
+    return _drawn(c.Identity(gain), shape, options)
 
 
 @_form
 def dirac(shape: ShapeLike, *, groups: int = 1, **options: Unpack[CallOptions]) -> Any:
     """The identity convolution kernel, per group; see :class:`unit_init.Dirac`."""
-    return x.Dirac(groups)(shape, **options)
+    return _drawn(x.Dirac(groups), shape, options)
 
 
 @_form
 def sparse(shape: ShapeLike, *, sparsity: float, stddev: float = 0.01, **options: Unpack[CallOptions]) -> Any:
     """``N(0, stddev²)`` with ``⌈sparsity · rows⌉`` zeros per column; see :class:`unit_init.Sparse`."""
-    return x.Sparse(sparsity, stddev)(shape, **options)
+    return _drawn(x.Sparse(sparsity, stddev), shape, options)
 
 
 @_form
@@ -208,25 +216,25 @@ def bounded_normal(
     **options: Unpack[CallOptions],
 ) -> Any:
     """``N(mean, stddev²)`` cut at the absolute bounds ``[minval, maxval]``; see :class:`unit_init.BoundedNormal`."""
-    return x.BoundedNormal(mean, stddev, minval, maxval)(shape, **options)
+    return _drawn(x.BoundedNormal(mean, stddev, minval, maxval), shape, options)
 
 
 @_form
 def delta_orthogonal(shape: ShapeLike, *, gain: float = 1.0, **options: Unpack[CallOptions]) -> Any:
     """A Haar-orthogonal ``in × out`` matrix times ``gain`` at the centre tap; see :class:`unit_init.DeltaOrthogonal`."""
-    return p.DeltaOrthogonal(gain)(shape, **options)
+    return _drawn(p.DeltaOrthogonal(gain), shape, options)
 
 
 @_form
 def convolution_orthogonal(shape: ShapeLike, *, gain: float = 1.0, **options: Unpack[CallOptions]) -> Any:
     """A block-orthogonal kernel (an orthogonal circular convolution); see :class:`unit_init.ConvolutionOrthogonal`."""
-    return p.ConvolutionOrthogonal(gain)(shape, **options)
+    return _drawn(p.ConvolutionOrthogonal(gain), shape, options)
 
 
 @_form
 def uniform_scaling(shape: ShapeLike, *, scale: float = 1.0, **options: Unpack[CallOptions]) -> Any:
     """``U[±scale·√(3 / fan_in))``, Haiku's ``UniformScaling``; see :class:`unit_init.UniformScaling`."""
-    return p.UniformScaling(scale)(shape, **options)
+    return _drawn(p.UniformScaling(scale), shape, options)
 
 
 @_form
@@ -240,7 +248,7 @@ def stft(
     **options: Unpack[CallOptions],
 ) -> Any:
     """The windowed Fourier basis of Keras's ``STFT``; see :class:`unit_init.STFT`."""
-    return p.STFT(side, window, scaling, periodic)(shape, **options)
+    return _drawn(p.STFT(side, window, scaling, periodic), shape, options)
 
 # --- torch spellings and the array constant ---
 
@@ -248,13 +256,13 @@ def stft(
 @_form
 def xavier_uniform(shape: ShapeLike, *, gain: float = 1.0, **options: Unpack[CallOptions]) -> Any:
     """U(±gain·√(6 / (n_in + n_out))); see :class:`unit_init.XavierUniform`."""
-    return t.XavierUniform(gain)(shape, **options)
+    return _drawn(t.XavierUniform(gain), shape, options)
 
 
 @_form
 def xavier_normal(shape: ShapeLike, *, gain: float = 1.0, **options: Unpack[CallOptions]) -> Any:
     """N(0, gain²·2 / (n_in + n_out)), untruncated; see :class:`unit_init.XavierNormal`."""
-    return t.XavierNormal(gain)(shape, **options)
+    return _drawn(t.XavierNormal(gain), shape, options)
 
 
 @_form
@@ -272,7 +280,7 @@ def kaiming_uniform(
     >>> bool(abs(w).max() < 0.125)
     True
     """
-    return t.KaimingUniform(a, mode, nonlinearity)(shape, **options)
+    return _drawn(t.KaimingUniform(a, mode, nonlinearity), shape, options)
 
 
 @_form
@@ -281,7 +289,7 @@ def kaiming_normal(
     **options: Unpack[CallOptions],
 ) -> Any:
     """N(0, g² / n), untruncated, g = calculate_gain(nonlinearity, a); see :class:`unit_init.KaimingNormal`."""
-    return t.KaimingNormal(a, mode, nonlinearity)(shape, **options)
+    return _drawn(t.KaimingNormal(a, mode, nonlinearity), shape, options)
 
 
 @_form
@@ -290,13 +298,13 @@ def trunc_normal(
     **options: Unpack[CallOptions],
 ) -> Any:
     """N(mean, std²) cut at the absolute bounds [a, b] (torch's ``trunc_normal_``); see :class:`unit_init.BoundedNormal`."""
-    return x.BoundedNormal(mean, std, a, b)(shape, **options)
+    return _drawn(x.BoundedNormal(mean, std, a, b), shape, options)
 
 
 @_form
 def eye(shape: ShapeLike, **options: Unpack[CallOptions]) -> Any:
     """The identity matrix (broadcast over leading axes); see :class:`unit_init.Identity`."""
-    return c.Identity()(shape, **options)
+    return _drawn(c.Identity(), shape, options)
 
 
 @_form
@@ -309,4 +317,4 @@ def constant_array(shape: ShapeLike, *, value: Any, **options: Unpack[CallOption
     >>> constant_array((2, 3), value=[1.0, 2.0, 3.0]).tolist()
     [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
     """
-    return ConstantArray(value)(shape, **options)
+    return _drawn(ConstantArray(value), shape, options)
