@@ -592,6 +592,44 @@ def test_integer_dtypes(target_id: str, dtype: str) -> None:
         target.draw(ui.HeNormal(), shape, dtype=dtype, seed=0)
 
 
+@pytest.mark.parametrize("target_id", list(TARGETS))
+def test_integer_values_outside_the_dtype_are_refused(target_id: str) -> None:
+    """A constant or identity gain an integer dtype cannot hold exactly is a ParameterError, never a wrapped value (uint8 −1 as 255)."""
+    target = load(target_id)
+    for spec, dtype in [(ui.Identity(gain=300), "int8"), (ui.Identity(gain=-1), "uint8"), (ui.Identity(gain=2.5), "int32"),
+                        (ui.Constant(-1), "uint8"), (ui.Constant(2), "bool"), (ui.Identity(gain=2), "bool")]:
+        with pytest.raises(ui.ParameterError, match=f"dtype='{dtype}'"):
+            target.draw(spec, (2, 3), dtype=dtype)
+
+
+BOOL_CELLS = [  # (spec, shape, the values as NumPy computes them)
+    (ui.Zeros(), (2, 3), np.zeros((2, 3), dtype=bool)),
+    (ui.Ones(), (2, 3), np.ones((2, 3), dtype=bool)),
+    (ui.Constant(1), (2, 3), np.ones((2, 3), dtype=bool)),
+    (ui.Constant(0), (2, 3), np.zeros((2, 3), dtype=bool)),
+    (ui.ConstantArray([0, 1, 1]), (2, 3), np.array([[False, True, True]] * 2)),
+    (ui.Identity(), (2, 3), np.eye(2, 3, dtype=bool)),
+    (ui.Identity(gain=0), (2, 3), np.zeros((2, 3), dtype=bool)),
+    (ui.Identity(), (4, 2, 3), np.broadcast_to(np.eye(2, 3, dtype=bool), (4, 2, 3))),
+    (ui.Dirac(), (3, 2, 2), np.array([False, True, False])[:, None, None] & np.eye(2, dtype=bool)),  # (k, in, out): I at the centre tap
+]
+
+
+@pytest.mark.parametrize("target_id", list(TARGETS))
+def test_bool_dtype(target_id: str) -> None:
+    """The deterministic initializers fill bool arrays (masks) with exactly 0 and 1 and keep the dtype; a random one refuses bool."""
+    target = load(target_id)
+    for spec, shape, reference in BOOL_CELLS:
+        array = target.draw(spec, shape, dtype="bool")
+        check_structure(target, array, shape, "bool")
+        if target_id in DATA_TARGETS:
+            values = target.array(array)
+            assert values.dtype == np.bool_, spec
+            np.testing.assert_array_equal(values, reference, err_msg=repr(spec))
+    with pytest.raises(ui.DTypeError, match="bool"):
+        target.draw(ui.HeNormal(), (2, 3), dtype="bool", seed=0)
+
+
 @pytest.mark.parametrize(("name", "target_id"), cells(["glorot_uniform", "lecun_normal", "orthogonal"], DATA_TARGETS))
 def test_unseeded_calls_follow_set_seed(name: str, target_id: str) -> None:
     target = load(target_id)

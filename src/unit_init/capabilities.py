@@ -118,9 +118,11 @@ def markdown() -> str:
                 marks.append(f"{dtype} {'✓' if match is None else '✓*' if match.unless else '✗'}")
             cells.append("<br>".join(marks))
         lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
-    lines += ["", "Integer dtypes (int8 … uint64) work for `zeros`, `ones`, `constant` and `identity` on every",
-              "backend that has them (int64 and uint64 on JAX in its 64-bit mode, as the rules above say), and",
-              "raise `DTypeError` for every random initializer.", ""]
+    lines += ["", "Integer dtypes (int8 … uint64) and bool work for the deterministic initializers (`zeros`, `ones`,",
+              "`constant`, `constant_array`, `identity`, `dirac`) on every backend that has them (int64 and uint64",
+              "on JAX in its 64-bit mode, as the rules above say), with values stored exactly: a value outside the",
+              "dtype's range (bool: 0 and 1) or not an integer is a `ParameterError`. Every random initializer",
+              "raises `DTypeError` for them.", ""]
     return "\n".join(lines)
 
 

@@ -41,8 +41,10 @@ __all__ = [
 
 FLOAT_DTYPES: Final = ("float16", "bfloat16", "float32", "float64")
 INTEGER_DTYPES: Final = (
-    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
 )
+"""The exact dtypes, which deterministic initializers fill and random ones refuse: the integers, and ``bool`` as
+the integer type of range 0..1 (``zeros``, ``ones``, ``constant(1)``, ``identity`` masks)."""
 COMPLEX_DTYPES: Final = ("complex64", "complex128")
 """Complex dtypes: real and imaginary parts of :func:`real_dtype` (see docs/complex.md)."""
 _ALIASES: Final = {
@@ -111,13 +113,15 @@ def real_dtype(dtype: str) -> str:
     """
     return {"complex64": "float32", "complex128": "float64"}.get(dtype, dtype)
 def integer_range(dtype: str) -> tuple[int, int]:
-    """``(smallest, largest)`` value of the integer ``dtype``: ``(−2ⁿ⁻¹, 2ⁿ⁻¹ − 1)``, or ``(0, 2ⁿ − 1)`` unsigned.
+    """``(smallest, largest)`` value of the integer ``dtype``: ``(−2ⁿ⁻¹, 2ⁿ⁻¹ − 1)``, ``(0, 2ⁿ − 1)`` unsigned, ``(0, 1)`` for ``bool``.
 
     Examples
     --------
-    >>> integer_range("int8"), integer_range("uint16")
-    ((-128, 127), (0, 65535))
+    >>> integer_range("int8"), integer_range("uint16"), integer_range("bool")
+    ((-128, 127), (0, 65535), (0, 1))
     """
+    if dtype == "bool":
+        return (0, 1)
     bits = int(dtype.removeprefix("u").removeprefix("int"))
     return (0, 2**bits - 1) if dtype.startswith("u") else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
 

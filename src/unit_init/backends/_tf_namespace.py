@@ -41,6 +41,7 @@ __all__ = [
     "linalg",
     "log",
     "log1p",
+    "logical_and",
     "matrix_transpose",
     "multiply",
     "permute_dims",
@@ -62,7 +63,7 @@ uint32 = tf.uint32
 def full(shape: Sequence[int], fill_value: float, *, dtype: tf.DType, device: str) -> Tensor:
     """An array of ``shape`` filled with ``fill_value``, created on ``device``."""
     with tf.device(device):
-        return tf.fill(tuple(shape), tf.constant(fill_value, dtype=dtype))
+        return tf.fill(tuple(shape), tf.constant(bool(fill_value) if dtype == tf.bool else fill_value, dtype=dtype))
 
 
 def eye(n_rows: int, n_cols: int | None = None, *, dtype: tf.DType, device: str) -> Tensor:
@@ -96,6 +97,7 @@ def _elementwise(op: Any) -> Any:
 
 add = _elementwise(tf.math.add)
 multiply = _elementwise(tf.math.multiply)
+logical_and = _elementwise(tf.math.logical_and)
 bitwise_and = _elementwise(tf.bitwise.bitwise_and)
 bitwise_or = _elementwise(tf.bitwise.bitwise_or)
 bitwise_xor = _elementwise(tf.bitwise.bitwise_xor)

@@ -266,7 +266,11 @@ class Backend:
 
     def eye(self, rows: int, cols: int, value: float, dtype: str, device: Any) -> Any:
         identity = self.xp.eye(rows, cols, dtype=self.dtype_on(dtype, device), device=device)
-        return identity if value == 1 else identity * value
+        if value == 1:
+            return identity
+        if dtype == "bool":  # value 0, the only other a bool holds: a product would promote it to an integer
+            return self.full((rows, cols), 0, dtype, device)
+        return identity * value
 
     def affine(self, x: Any, scale: float, shift: float) -> Any:
         """``x * scale + shift``."""

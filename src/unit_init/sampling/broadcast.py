@@ -7,7 +7,7 @@ of rank >= 3 as Haiku's ``Identity``) and of the array constant
 :class:`unit_init.ConstantArray`).
 Only backend primitives are used: the small array is made on the device, then
 multiplied by ``full(shape, 1)``, which broadcasts it (exact: ``x·1 = x``,
-also for ``-0.0``).
+also for ``-0.0``; :func:`exact_product`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from unit_init.backends.base import Backend
 
-__all__ = ["batched_eye", "broadcast"]
+__all__ = ["batched_eye", "broadcast", "exact_product"]
+
+
+def exact_product(xp: Any, a: Any, b: Any, dtype: str) -> Any:
+    """``a · b`` of two arrays in ``dtype`` (broadcast), staying in it: ``logical_and`` for ``bool``, which a product
+    does not keep (NumPy promotes it to an integer, the Array-API standard and TensorFlow refuse to multiply it)."""
+    return xp.logical_and(a, b) if dtype == "bool" else a * b
 
 
 def broadcast(backend: Backend, x: Any, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
@@ -25,7 +31,7 @@ def broadcast(backend: Backend, x: Any, shape: tuple[int, ...], dtype: str, devi
     if tuple(x.shape) == shape:
         return x
     with backend.placement(device):
-        return x * backend.full(shape, 1, dtype, device)
+        return exact_product(backend.xp, x, backend.full(shape, 1, dtype, device), dtype)
 
 
 def batched_eye(backend: Backend, gain: float, shape: tuple[int, ...], dtype: str, device: Any) -> Any:

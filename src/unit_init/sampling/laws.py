@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, TypeVar
 from unit_init.dtypes import integer_range, is_float
 from unit_init.errors import BackendError, DTypeError, ParameterError, abbreviate
 from unit_init.portable.words import Words
-from unit_init.sampling.broadcast import batched_eye, broadcast
+from unit_init.sampling.broadcast import batched_eye, broadcast, exact_product
 from unit_init.spec import distributions as d
 
 if TYPE_CHECKING:
@@ -173,15 +173,19 @@ def _sparse(law: d.SparseNormal, draw: Draw) -> Any:
 # --- deterministic laws: values in the output dtype, exactly ------------------------------
 
 
+def _stored_exactly(name: str, value: float, dtype: str) -> int:
+    """``value`` as the int the integer ``dtype`` holds; :class:`~unit_init.ParameterError` where it is not an integer in its range."""
+    low, high = integer_range(dtype)
+    if not float(value).is_integer() or not low <= value <= high:
+        msg = f"{name}={abbreviate(value)} cannot be stored exactly in dtype={dtype!r} (range {low}..{high})."
+        raise ParameterError(msg)
+    return int(value)
+
+
 @sampler(d.PointMass)
 def _constant(law: d.PointMass, draw: Draw) -> Any:
-    if not is_float(draw.dtype):
-        low, high = integer_range(draw.dtype)
-        if not float(law.value).is_integer() or not low <= law.value <= high:
-            msg = f"value={abbreviate(law.value)} cannot be stored exactly in dtype={draw.dtype!r} (range {low}..{high})."
-            raise ParameterError(msg)
-        return draw.backend.full(draw.shape, int(law.value), draw.dtype, draw.device)
-    return draw.backend.full(draw.shape, float(law.value), draw.dtype, draw.device)
+    value = float(law.value) if is_float(draw.dtype) else _stored_exactly("value", law.value, draw.dtype)
+    return draw.backend.full(draw.shape, value, draw.dtype, draw.device)
 
 
 @sampler(d.ArrayConstant)
@@ -196,7 +200,7 @@ def _array_constant(law: d.ArrayConstant, draw: Draw) -> Any:
         if not all(low <= v <= high for v in d.leaves(value)):
             msg = f"value={abbreviate(value)} lies outside dtype={draw.dtype!r}'s range {low}..{high}."
             raise ParameterError(msg)
-    backend, number = draw.backend, (float if is_float(draw.dtype) else int)
+    backend, number = draw.backend, (float if is_float(draw.dtype) else bool if draw.dtype == "bool" else int)
     with backend.placement(draw.device):
         x = backend.xp.asarray(_lists(value, number), dtype=backend.dtype_on(draw.dtype, draw.device), device=draw.device)
     return broadcast(backend, x, draw.shape, draw.dtype, draw.device)
@@ -210,10 +214,7 @@ def _lists(value: Any, number: Callable[[Any], Any]) -> Any:
 @sampler(d.Eye)
 def _identity(law: d.Eye, draw: Draw) -> Any:
     """``gain·eye(rows, cols)`` at every leading index of a shape ``(..., rows, cols)`` (Haiku's batched identity)."""
-    if not is_float(draw.dtype) and not float(law.gain).is_integer():
-        msg = f"gain={abbreviate(law.gain)} cannot be stored exactly in dtype={draw.dtype!r}."
-        raise ParameterError(msg)
-    gain = law.gain if is_float(draw.dtype) else int(law.gain)
+    gain = law.gain if is_float(draw.dtype) else _stored_exactly("gain", law.gain, draw.dtype)
     return batched_eye(draw.backend, gain, draw.shape, draw.dtype, draw.device)
 
 
@@ -239,7 +240,7 @@ def at_centre_tap(draw: Draw, matrix: Any, in_axis: int, out_axis: int, dtype: s
     sizes = tuple(shape[a] for a in window_axes)
     centre = tuple(k // 2 if middle == "upper" else (k - 1) // 2 for k in sizes)
     tap = one_hot_tap(backend, sizes, centre, dtype, draw.device)
-    kernel = xp.reshape(matrix, (shape[out_axis], shape[in_axis], 1)) * xp.reshape(tap, (1, 1, tap.shape[-1]))
+    kernel = exact_product(xp, xp.reshape(matrix, (shape[out_axis], shape[in_axis], 1)), xp.reshape(tap, (1, 1, tap.shape[-1])), dtype)
     return laid_out(xp, kernel, shape, (out_axis, in_axis, *window_axes))
 
 
@@ -251,7 +252,8 @@ def _dirac(law: d.DiracKernel, draw: Draw) -> Any:
     per_group = out // law.groups
     with backend.placement(draw.device):
         ones = backend.full((law.groups, 1, 1), 1, draw.dtype, draw.device)
-        block = backend.xp.reshape(backend.eye(per_group, inputs, 1, draw.dtype, draw.device), (1, per_group, inputs)) * ones
+        identity = backend.xp.reshape(backend.eye(per_group, inputs, 1, draw.dtype, draw.device), (1, per_group, inputs))
+        block = exact_product(backend.xp, identity, ones, draw.dtype)
         return at_centre_tap(draw, backend.xp.reshape(block, (out, inputs)), law.in_axis, law.out_axis, draw.dtype)
 
 

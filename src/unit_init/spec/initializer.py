@@ -228,7 +228,7 @@ class Initializer:
             ``"tpu:N"``, ``"meta"`` or a native device object.
         dtype:
             ``"float16"``, ``"bfloat16"``, ``"float32"`` (default), ``"float64"``
-            or a native dtype; integer dtypes for deterministic initializers.
+            or a native dtype; integer dtypes and ``bool`` for deterministic initializers.
         seed:
             ``None`` (global stream, see :func:`unit_init.set_seed`), an int, or
             a native generator/key.
