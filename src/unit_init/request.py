@@ -143,8 +143,18 @@ class Request(NamedTuple):
 
 
 def _cached(function: functools._lru_cache_wrapper[T], *key: Any) -> T:
-    """``function(*key)``, from its cache where every argument is hashable, else computed afresh."""
-    return function(*key) if hashable(key) else function.__wrapped__(*key)
+    """``function(*key)``, from its cache where every argument is hashable, else computed afresh.
+
+    The cache is asked first: only where it refuses (a ``TypeError``) is the
+    key tested, so a warm call hashes it once, and a ``TypeError`` of
+    ``function`` itself (a :class:`~unit_init.DTypeError`) is raised as it is.
+    """
+    try:
+        return function(*key)
+    except TypeError:
+        if hashable(key):  # raised by function, not by the cache
+            raise
+    return function.__wrapped__(*key)
 
 
 def _where(
