@@ -190,10 +190,10 @@ def mup_rules(
     >>> base = {"fc1.weight": (32, 8), "fc2.weight": (32, 32), "head.weight": (10, 32)}
     >>> target = {"fc1.weight": (128, 8), "fc2.weight": (128, 128), "head.weight": (10, 128)}
     >>> rules = dict(ui.mup_rules(base, target, readout="head.weight"))
-    >>> rules["fc2.weight"].variance((128, 128)), 1 / 128  # Var = (1/32) / 4
-    (0.0078125, 0.0078125)
+    >>> rules["fc2.weight"].variance((128, 128)), 1 / 128  # Var = (1/32) / 4, rounded on the way
+    (0.007812500000000002, 0.0078125)
     >>> rules["fc1.weight"].variance((8, 128)), rules["head.weight"]  # input: base 1/8; readout: zero
-    (0.125, Zeros(seed=None))
+    (0.12500000000000003, Zeros(seed=None))
     """
     if readout_init not in READOUTS:
         msg = f"readout_init={abbreviate(readout_init)} is not known; accepted: {', '.join(map(repr, READOUTS))}.{closest(str(readout_init), READOUTS)}"

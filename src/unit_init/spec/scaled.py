@@ -130,8 +130,8 @@ class SmallInit(_FanScaledSpec):
     Examples
     --------
     >>> import unit_init as ui
-    >>> ui.SmallInit(d=640).variance((640, 640))
-    0.000625
+    >>> ui.SmallInit(d=640).variance((640, 640))  # 2 / 3200
+    0.0006250000000000001
     """
 
     d: int | None = None
@@ -272,8 +272,8 @@ class Fixup(_FanScaledSpec):
     Examples
     --------
     >>> import unit_init as ui
-    >>> ui.Fixup(n_branches=16, mode="fan_in").variance((64, 64))  # 2/64 · 16^(−1)
-    0.001953125
+    >>> ui.Fixup(n_branches=16, mode="fan_in").variance((64, 64))  # 2/64 · 16^(−1) = 0.001953125, rounded on the way
+    0.0019531250000000004
     """
 
     n_branches: int
