@@ -107,7 +107,7 @@ def _site_packages_here(session: nox.Session) -> Path:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """The quick benchmark: unit_init vs each framework's fastest native call and Keras 3 (results in benchmarks/)."""
+    """The quick benchmark: unit_init vs each framework's fastest native call and Keras 3 (results in out/bench-quick/)."""
     session.install(TORCH)  # pinned first, so pip never resolves a CUDA build
     session.install("-e", ".[torch,tensorflow-cpu,jax,keras]")
     session.run("python", "benchmarks/bench.py", "--quick", *session.posargs)

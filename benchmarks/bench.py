@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench.py            # full run: every backend, writes results.json / results.md
-    python benchmarks/bench.py --quick    # fewer sizes and repeats (< 2 minutes), for ``nox -s bench``
+    python benchmarks/bench.py --quick    # fewer sizes and repeats (< 2 minutes), for ``nox -s bench``; writes out/bench-quick/
     python benchmarks/bench.py --plot     # also draws docs/performance/ratios.png
     python benchmarks/bench.py --backend torch   # one backend, in this process
 
@@ -711,8 +711,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="64² and 1024², few repeats (< 2 minutes)")
     parser.add_argument("--plot", action="store_true", help="draw docs/performance/ratios.png")
     parser.add_argument("--json", type=Path, help="with --backend: write its rows here")
-    parser.add_argument("--out", type=Path, default=HERE, help="folder for results.json and results.md")
+    parser.add_argument(
+        "--out", type=Path, help="folder for results.json and results.md (default: benchmarks/ for a full run, "
+        "out/bench-quick/ for --quick, so a quick run never writes over the committed full run)"
+    )
     args = parser.parse_args(argv)
+    if args.out is None:
+        args.out = HERE.parent / "out" / "bench-quick" if args.quick else HERE
 
     if args.backend:
         measured = run_backend(args.backend, args.quick)

@@ -183,7 +183,7 @@ def _command(commands: Any, name: str, help_: str, syntax: str) -> argparse.Argu
 def _add_target(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", help="numpy (default, or $UNIT_INIT_BACKEND), torch, jax, tensorflow, or a known Array-API library (array_api_strict, cupy, dask.array, …)")
     parser.add_argument("--device", help="cpu, cuda, cuda:N, gpu:N, mps, …")
-    parser.add_argument("--dtype", help="float32 (default), float64, float16, bfloat16")
+    parser.add_argument("--dtype", help="float32 (default), float64, float16, bfloat16; sample also complex64, complex128, and integer or bool dtypes for deterministic initializers")
     parser.add_argument("--seed", type=_int_in("--seed"), default=0, help="int seed in [0, 2**63 - 1] (default 0)")
 
 
