@@ -69,6 +69,36 @@ def test_meta_has_no_limit_but_the_index() -> None:
         ui.zeros((2**32, 2**32), backend="torch", device="meta")
 
 
+@pytest.mark.parametrize("target_id", list(TARGETS))
+def test_a_byte_extent_past_a_64_bit_index_is_a_shape_error(target_id: str) -> None:
+    """The non-zero dimensions times the item size must stay below 2**63 bytes, also for an array with no element: the
+    frameworks compute that extent in 64-bit ints (JAX aborted its process on (2**62, 0), NumPy raised a ValueError on
+    (2**61, 0), torch's meta a RuntimeError on (2**61,))."""
+    target = load(target_id)
+    for spec, shape, dtype in [
+        (ui.Zeros(), (2**62, 0), "float32"), (ui.Zeros(), (2**61, 0), "float32"), (ui.Zeros(), (2**60, 0, 2), "float32"),
+        (ui.HeNormal(), (2**31, 2**31, 0), "float32"), (ui.Ones(), (2**61, 0, 2), "int32"),
+    ]:
+        with pytest.raises(ui.ShapeError, match="bytes"):
+            target.draw(spec, shape, dtype=dtype, seed=0)
+    assert tuple(target.draw(ui.Zeros(), (2**60, 0), dtype="float32").shape) == (2**60, 0)  # 2**62 bytes: held
+
+
+def test_meta_holds_an_extent_below_the_index() -> None:
+    load("torch:meta")
+    assert tuple(ui.zeros((2**60,), backend="torch", device="meta").shape) == (2**60,)  # 2**62 bytes
+    with pytest.raises(ui.ShapeError, match="bytes"):
+        ui.he_normal((2**61,), backend="torch", device="meta")
+
+
+def test_bool_is_one_byte_an_element(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The byte estimate knows bool (set UNIT_INIT_MAX_BYTES and every draw is estimated)."""
+    monkeypatch.setenv(ENV_VAR, "1000")
+    assert ui.ones((1000,), dtype="bool").dtype == bool
+    with pytest.raises(ui.ResourceError):
+        ui.ones((1001,), dtype="bool")
+
+
 @pytest.mark.parametrize(
     ("setting", "limit"), [("1000", 1000), ("8G", 8 << 30), ("512 MiB", 512 << 20), ("1.5k", 1536), ("2TB", 2 << 40)]
 )

@@ -148,8 +148,8 @@ _AMOUNT: Final = re.compile(r"\s*(\d+(?:\.\d*)?)\s*([KMGTP]?)(?:I?B)?\s*", re.IG
 
 @functools.cache
 def itemsize(dtype: str) -> int:
-    """Bytes per element of a canonical dtype name (``"bfloat16"`` → 2)."""
-    return int(re.sub(r"\D", "", dtype)) // 8
+    """Bytes per element of a canonical dtype name (``"bfloat16"`` → 2, ``"bool"`` → 1)."""
+    return 1 if dtype == "bool" else int(re.sub(r"\D", "", dtype)) // 8
 
 
 def _blocked(backend: Backend, size: int, distribution: d.Distribution | None) -> bool:
@@ -262,14 +262,22 @@ def check_bytes(backend: Backend, device: Any, needed: int, what: Callable[[], s
 
 
 def check_allocation(backend: Backend, device: Any, shape: tuple[int, ...], dtype: str, distribution: d.Distribution | None) -> None:
-    """Refuse, before any allocation, a draw that needs more than the limit (:class:`ResourceError`) or 2⁶³ elements or more (:class:`ShapeError`)."""
+    """Refuse, before any allocation, a draw that needs more than the limit (:class:`ResourceError`), or whose extent in bytes
+    reaches 2⁶³ (:class:`ShapeError`).
+
+    The extent is the product of the non-zero dimensions times the item size:
+    what the frameworks compute, in 64-bit signed ints, for strides and storage
+    also of an array with no element (``(2**62, 0)`` aborted JAX's process,
+    ``(2**61,)`` float32 on torch's ``"meta"`` overflowed its storage size).
+    """
     size = math.prod(shape)
 
     def what() -> str:
         return f"shape={abbreviate(shape)}, dtype={dtype!r}"
 
-    if size > MAX_ELEMENTS:
-        msg = f"{what()} has {size:.3e} elements; arrays hold at most 2**63 - 1 (a 64-bit index); draw a smaller shape."
+    extent = (size or math.prod(dim for dim in shape if dim)) * itemsize(dtype)
+    if extent > MAX_ELEMENTS:
+        msg = f"{what()} spans {extent:.3e} bytes; arrays span at most 2**63 - 1 (a 64-bit index), also with a zero dimension; draw a smaller shape."
         raise ShapeError(msg)
     if size * _growth(shape, distribution) * _MOST_BYTES_PER_ELEMENT < QUERY_MIN and _setting() is None:
         return  # the common small draw: under QUERY_MIN whatever its law, nothing to estimate or query
