@@ -153,3 +153,52 @@ def test_number_subclasses_are_read_by_their_value_not_their_own_conversions() -
         ui.he_normal((4, 4), fan_in=_LyingFloat(-1.0), seed=0)
     with pytest.raises(ui.ParameterError, match="must be a finite real number"):
         ui.RandomNormal(stddev=_LyingFloat(math.inf))
+
+
+class _HostileHashFloat(float):
+    def __hash__(self) -> int:
+        raise RuntimeError("a hostile __hash__")
+
+
+class _HostileHashStr(str):
+    __slots__ = ()
+
+    def __hash__(self) -> int:
+        raise RuntimeError("a hostile __hash__")
+
+
+def test_fan_overrides_are_read_by_their_value_and_at_least_one() -> None:
+    """A NumPy scalar, a 0-d array or a float subclass with a hostile ``__hash__`` is the fan it holds (they were refused,
+    or the subclass's ``RuntimeError`` escaped the plan cache); a fan below 1, which every rule floors at 1, is refused."""
+    expected = ui.he_normal((4, 4), fan_in=64, seed=0)
+    for fan in (np.int64(64), np.float32(64.0), np.array(64), _HostileHashFloat(64.0)):
+        np.testing.assert_array_equal(ui.he_normal((4, 4), fan_in=fan, seed=0), expected)
+    assert ui.compute_fans((4, 4), fan_out=np.int32(7)).fan_out == 7.0
+    assert ui.HeNormal().variance((4, 4), fan_in=np.array(64)) == ui.HeNormal().variance((4, 4), fan_in=64)
+    for fan in (0.25, 1e-45, np.float64(0.5)):
+        with pytest.raises(ui.ParameterError, match="below 1"):
+            ui.he_normal((4, 4), fan_in=fan, seed=0)
+        with pytest.raises(ui.ParameterError, match="below 1"):
+            ui.HeNormal().variance((4, 4), fan_out=fan)
+
+
+class _DTypeLikeOne:
+    """A dtype object equal to ``1`` and hashing as it (``tf.float32`` does both)."""
+
+    name = "float32"
+
+    def __eq__(self, other: object) -> bool:
+        return other == 1 or isinstance(other, _DTypeLikeOne)
+
+    def __hash__(self) -> int:
+        return 1
+
+
+def test_a_cached_dtype_never_answers_for_an_equal_value_of_another_type() -> None:
+    """``dtype=1`` is refused also after a dtype object equal to 1 with the same hash was accepted (the caches are typed)."""
+    assert ui.zeros((2,), dtype=_DTypeLikeOne()).dtype == np.float32
+    with pytest.raises(ui.DTypeError, match="dtype=1 "):
+        ui.zeros((2,), dtype=1)
+    with pytest.raises(ui.DTypeError, match="dtype=1 "):
+        ui.he_normal((2, 2), dtype=1, seed=0)
+    assert ui.he_normal((2, 2), dtype=_HostileHashStr("float64"), seed=0).dtype == np.float64  # no key: drawn uncached

@@ -16,7 +16,7 @@ dtype, like        one the device holds, and a float for random initializers
 seed               ``None``, an int in ``[0, 2**63 − 1]``, or a generator/key the
                    drawing backend accepts
 layout             a layout name or a :class:`~unit_init.Layout` whose axes exist
-fan_in, fan_out    ``None`` or a finite number > 0
+fan_in, fan_out    ``None`` or a finite number >= 1 (read by its value)
 rng                ``"native"`` or ``"portable"``
 region             ``None`` or a block of the shape (:class:`~unit_init.portable.Block`)
 =================  ==============================================================
@@ -69,10 +69,10 @@ from unit_init.portable.blocks import Block
 from unit_init.portable.stream import check_resolved
 from unit_init.sampling import planned
 from unit_init.seeds import call_seed, normalize_seed, seed_backend
-from unit_init.spec._checks import hashable, positive
+from unit_init.spec._checks import hashable
 from unit_init.spec.complex_laws import complex_law
 from unit_init.spec.distributions import Distribution, TruncatedGaussian
-from unit_init.spec.fans import LayoutLike, ShapeLike, normalize_shape, resolve_layout
+from unit_init.spec.fans import LayoutLike, ShapeLike, fan_override, normalize_shape, resolve_layout
 from unit_init.spec.options import Options
 
 if TYPE_CHECKING:
@@ -145,13 +145,15 @@ class Request(NamedTuple):
 def _cached(function: functools._lru_cache_wrapper[T], *key: Any) -> T:
     """``function(*key)``, from its cache where every argument is hashable, else computed afresh.
 
-    The cache is asked first: only where it refuses (a ``TypeError``) is the
-    key tested, so a warm call hashes it once, and a ``TypeError`` of
-    ``function`` itself (a :class:`~unit_init.DTypeError`) is raised as it is.
+    The cache is asked first: only where it raises is the key tested, so a
+    warm call hashes it once, and an error of ``function`` itself (a
+    :class:`~unit_init.DTypeError`) is raised as it is. The caches are typed
+    (``lru_cache(typed=True)``): an argument equal to and hashing like another
+    of a different type (``dtype=1`` and ``tf.float32``) never answers for it.
     """
     try:
         return function(*key)
-    except TypeError:
+    except Exception:
         if hashable(key):  # raised by function, not by the cache
             raise
     return function.__wrapped__(*key)
@@ -209,7 +211,7 @@ def _context_for(seed: Any) -> Context:
     return Context(owner)
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=1024, typed=True)
 def _checked_dtype(backend: Backend, dtype: Any, device: Any) -> str:
     """The canonical name of ``dtype``; :class:`DTypeError` where the backend or ``device`` lacks it (cached)."""
     canonical = canonical_dtype(dtype)
@@ -275,27 +277,27 @@ def _check_layout(shape: tuple[int, ...], layout: LayoutLike) -> None:
         layout_of.axes(len(shape))
 
 
-def _checked_call(shape: ShapeLike, options: Options) -> tuple[int, ...]:
-    """The shape normalized, the rng mode and the fan overrides (``None`` or finite and > 0) checked: what no cache can answer.
+def _checked_call(shape: ShapeLike, options: Options) -> tuple[tuple[int, ...], float | None, float | None]:
+    """The shape normalized, the fan overrides read as floats (``None``, or finite and at least 1:
+    :func:`~unit_init.spec.fans.fan_override`) and the rng mode checked: what no cache can answer.
 
-    The fans are checked on every call: ``True`` would hit the plan of ``1``.
+    The fans are read on every call, and the plan is keyed by their float values: ``True`` would hit the plan of ``1``,
+    a NumPy scalar is its value, and a hostile ``__hash__`` of a ``float`` subclass is never asked.
     """
     dims = normalize_shape(shape)
-    if options.fan_in is not None:
-        positive("fan_in", options.fan_in)
-    if options.fan_out is not None:
-        positive("fan_out", options.fan_out)
+    fan_in = None if options.fan_in is None else fan_override("fan_in", options.fan_in)
+    fan_out = None if options.fan_out is None else fan_override("fan_out", options.fan_out)
     rng = options.rng
     if not isinstance(rng, str) or rng not in RNG_MODES:
         shown = rng[:64] if isinstance(rng, str) else ""
         msg = f"rng={abbreviate(rng)} is not available; accepted: {', '.join(map(repr, RNG_MODES))}.{closest(shown, RNG_MODES)}"
         raise ParameterError(msg)
-    return dims
+    return dims, fan_in, fan_out
 
 
 def check_geometry(spec: Spec, shape: ShapeLike, options: Options) -> tuple[int, ...]:
     """What a sharded draw checks before its shards: the shape for ``spec``, rng, layout and fans (each shard is a full :func:`request`)."""
-    dims = _checked_call(shape, options)
+    dims, _, _ = _checked_call(shape, options)
     spec.check_shape(dims)
     _check_layout(dims, options.layout)
     return dims
@@ -328,7 +330,7 @@ def _plan(
     return Plan(Target(backend, device, canonical), found, planned(backend, found, shape, canonical, device))
 
 
-_plan_cached: Final = functools.lru_cache(maxsize=4096)(_plan)
+_plan_cached: Final = functools.lru_cache(maxsize=4096, typed=True)(_plan)
 
 
 def _checked_seed(seed: Any, target: Target, random: bool) -> Any:
@@ -365,10 +367,10 @@ def request(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Reque
     ...
     unit_init.errors.SeedError: seed='abc' is not a seed for the numpy backend; pass an int, None or a numpy.random.Generator.
     """
-    dims = _checked_call(shape, options)
+    dims, fan_in, fan_out = _checked_call(shape, options)
     seed = call_seed(options.seed, spec.seed)
     backend, device, dtype = _where(options.backend, options.device, options.dtype, options.like, seed)
-    plan = _cached(_plan_cached, spec, dims, options.layout, options.fan_in, options.fan_out, backend, device, dtype)
+    plan = _cached(_plan_cached, spec, dims, options.layout, fan_in, fan_out, backend, device, dtype)
     if options.region is not None:
         Block.of(dims, options.region)
     target, distribution, sampler = plan

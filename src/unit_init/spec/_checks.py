@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from unit_init.errors import ParameterError, abbreviate, closest
 
-__all__ = ["bound", "choice", "finite", "hashable", "non_negative", "positive", "real", "squarable"]
+__all__ = ["bound", "choice", "finite", "hashable", "non_negative", "plain_number", "positive", "real", "squarable"]
 
 
 def real(value: Any) -> float:
@@ -29,6 +30,45 @@ def real(value: Any) -> float:
         return int.__float__(value)
     except OverflowError:
         return math.inf
+
+
+def plain_number(value: Any) -> Any:
+    """``value`` as a Python ``int``/``float`` where it is a real scalar of another kind, else ``value`` itself.
+
+    A NumPy scalar (``np.float32(0.1)``, ``np.int64(3)``) or a 0-d array of
+    any framework with a real, non-bool value (``jnp.array(1.0)``,
+    ``torch.tensor(2)``) is a number to Keras, JAX and torch alike; the
+    spec keeps the Python number, so its config stays plain. Anything else
+    is left for the field's own check to refuse.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> plain_number(np.float32(0.5)), plain_number(np.array(3)), plain_number(np.array([1.0]))
+    (0.5, 3, array([1.]))
+    """
+    if isinstance(value, float):  # also a subclass: its value, not its own __float__
+        return float.__float__(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int.__index__(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+        try:
+            return float(value)
+        except Exception:  # Fraction(10**400, 3), a foreign __float__ that fails: left for the field's check, which names it
+            return value
+    if isinstance(value, numbers.Integral) and type(value).__name__ not in ("bool", "bool_"):
+        try:
+            return int(value)
+        except Exception:  # a foreign __int__ that fails
+            return value
+    if getattr(value, "shape", None) == () and callable(getattr(value, "item", None)):
+        try:
+            item = value.item()
+        except Exception:  # a foreign object: left for the field's check
+            return value
+        if type(item) in (int, float):
+            return item
+    return value
 
 
 def finite(name: str, value: Any) -> float:
@@ -95,6 +135,9 @@ def non_negative(name: str, value: Any) -> float:
 def hashable(key: tuple[Any, ...]) -> bool:
     """Whether ``key`` can be a cache key: only :func:`hash` is asked, so a library error is never taken for "unhashable".
 
+    A value whose own ``__hash__`` raises anything (a hostile ``str``
+    subclass) is no key either: it is resolved without the cache.
+
     Examples
     --------
     >>> hashable(("torch", None)), hashable((["torch"], None))
@@ -102,6 +145,6 @@ def hashable(key: tuple[Any, ...]) -> bool:
     """
     try:
         hash(key)
-    except TypeError:
+    except Exception:
         return False
     return True

@@ -20,10 +20,10 @@ import operator
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Final, SupportsIndex, TypeAlias, cast
+from typing import Any, Final, SupportsIndex, TypeAlias, cast
 
 from unit_init.errors import ParameterError, ShapeError, abbreviate, closest
-from unit_init.spec._checks import positive
+from unit_init.spec._checks import plain_number, positive
 
 __all__ = [
     "LAYOUTS",
@@ -34,6 +34,7 @@ __all__ = [
     "LayoutLike",
     "ShapeLike",
     "compute_fans",
+    "fan_override",
     "normalize_shape",
     "resolve_layout",
 ]
@@ -198,10 +199,31 @@ class Fans:
         return (self.fan_in + self.fan_out) / 2
 
 
+def fan_override(name: str, value: Any) -> float:
+    """An explicit ``fan_in=`` or ``fan_out=`` as a float, read by its value (a NumPy scalar or a 0-d array is the number
+    it holds); :class:`~unit_init.ParameterError` unless it is finite and at least 1.
+
+    Every variance rule floors a fan at 1 (as Keras does, for a shape with a zero dimension), so an override below 1
+    would be taken as 1 without a word; it is refused instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fan_override("fan_in", np.int64(64))
+    64.0
+    """
+    number = positive(name, plain_number(value))
+    if number < 1:
+        msg = (
+            f"{name}={abbreviate(value)} is below 1, the least fan a variance rule takes (each floors a fan at 1, as Keras); "
+            f"pass {name} >= 1, or change the initializer's scale."
+        )
+        raise ParameterError(msg)
+    return number
+
+
 def _override(name: str, value: float | None, computed: float) -> float:
-    if value is None:
-        return computed
-    return positive(name, value)
+    return computed if value is None else fan_override(name, value)
 
 
 def compute_fans(

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
 from unit_init.errors import ParameterError, SeedError, ShapeError, abbreviate, check_keywords
 from unit_init.seeds import MAX_SEED
+from unit_init.spec._checks import plain_number
 from unit_init.spec.distributions import Distribution
 from unit_init.spec.fans import Fans, LayoutLike, ShapeLike, compute_fans, normalize_shape
 from unit_init.spec.options import BackendLike, CallOptions, Options
@@ -54,45 +54,6 @@ def numeric_fields(spec: type) -> tuple[str, ...]:
     if found is None:
         found = _NUMERIC_FIELDS[spec] = tuple(f.name for f in dataclasses.fields(spec) if f.type in _NUMERIC)
     return found
-
-
-def plain_number(value: Any) -> Any:
-    """``value`` as a Python ``int``/``float`` where it is a real scalar of another kind, else ``value`` itself.
-
-    A NumPy scalar (``np.float32(0.1)``, ``np.int64(3)``) or a 0-d array of
-    any framework with a real, non-bool value (``jnp.array(1.0)``,
-    ``torch.tensor(2)``) is a number to Keras, JAX and torch alike; the
-    spec keeps the Python number, so its config stays plain. Anything else
-    is left for the field's own check to refuse.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> plain_number(np.float32(0.5)), plain_number(np.array(3)), plain_number(np.array([1.0]))
-    (0.5, 3, array([1.]))
-    """
-    if isinstance(value, float):  # also a subclass: its value, not its own __float__
-        return float.__float__(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return int.__index__(value)
-    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
-        try:
-            return float(value)
-        except Exception:  # Fraction(10**400, 3), a foreign __float__ that fails: left for the field's check, which names it
-            return value
-    if isinstance(value, numbers.Integral) and type(value).__name__ not in ("bool", "bool_"):
-        try:
-            return int(value)
-        except Exception:  # a foreign __int__ that fails
-            return value
-    if getattr(value, "shape", None) == () and callable(getattr(value, "item", None)):
-        try:
-            item = value.item()
-        except Exception:  # a foreign object: left for the field's check
-            return value
-        if type(item) in (int, float):
-            return item
-    return value
 
 
 @dataclass(frozen=True, slots=True)
