@@ -96,8 +96,10 @@ def test_bad_seeds() -> None:
         ui.he_normal((2,), seed="0")
     with pytest.raises(ui.SeedError):
         ui.HeNormal(seed=1.5)  # type: ignore[arg-type]
-    with pytest.raises(ui.SeedError):
-        ui.set_seed(None)  # type: ignore[arg-type]
+    for seed in (None, True, np.array([1, 2]), np.array(3), 2.0, "3", -1, 2**63):
+        with pytest.raises(ui.SeedError, match="seed="):
+            ui.set_seed(seed)  # type: ignore[arg-type]
+    ui.set_seed(np.int64(3))
 
 
 def test_bad_call_options() -> None:

@@ -61,6 +61,9 @@ def _check_int(seed: Any) -> int:
 def set_seed(seed: int) -> None:
     """Restart the global stream, so every later unseeded call is reproducible.
 
+    ``seed`` is what an int ``seed=`` of a draw is: an ``int`` or NumPy
+    integer in ``[0, 2**63 − 1]``, else :class:`~unit_init.SeedError`.
+
     Examples
     --------
     >>> import unit_init as ui
@@ -69,7 +72,7 @@ def set_seed(seed: int) -> None:
     >>> bool((a == b).all())
     True
     """
-    if isinstance(seed, bool) or not hasattr(seed, "__index__"):
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):  # as seed= takes ints (an array's __index__ may raise)
         msg = f"set_seed(seed={abbreviate(seed)}) needs an int in [0, 2**63 - 1]."
         raise SeedError(msg)
     _STREAM.restart(_check_int(seed))
