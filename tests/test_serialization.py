@@ -86,6 +86,8 @@ HOSTILE: list[Any] = [
     {"class_name": "Composed", "config": {"rule": {"class_name": "FanScaled", "config": {"scale": -1}}}},
     {"class_name": "Composed", "config": {"rule": "lambda fans: 1"}},
     {"class_name": "Composed", "config": {"family": "os.system"}},
+    {"class_name": "Composed", "config": {"rule": {"class_name": "FixedVariance"}}},  # a required field missing (was a TypeError)
+    {"class_name": "Composed", "config": {"rule": {"class_name": "FixedVariance", "config": {}}}},
 ]
 
 

@@ -243,8 +243,12 @@ def _decode_rule(value: Any) -> Any:
     fields = value.get("config", {})
     if not isinstance(fields, Mapping):
         raise ParameterError("a rule's 'config' must be an object.")
-    allowed = {f.name for f in dataclasses.fields(_RULES[name])}
-    _check_keys(f"the {name} config", fields, allowed)
+    parameters = [f for f in dataclasses.fields(_RULES[name]) if f.init]
+    _check_keys(f"the {name} config", fields, {f.name for f in parameters})
+    missing = [f.name for f in parameters if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and f.name not in fields]
+    if missing:
+        msg = f"the {name} config lacks {', '.join(map(repr, missing))}."
+        raise ParameterError(msg)
     return _RULES[name](**{key: _check_value(key, v) for key, v in fields.items()})
 
 
