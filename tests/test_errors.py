@@ -146,6 +146,8 @@ class _LyingInt(int):
 def test_number_subclasses_are_read_by_their_value_not_their_own_conversions() -> None:
     """A float or int subclass whose ``__float__``/``__int__`` raise is its value, as ``1.0 + 0`` reads it; no crash."""
     np.testing.assert_array_equal(ui.constant((2,), value=_LyingFloat(1.5)), np.full(2, 1.5, np.float32))
+    assert ui.ConstantArray([_LyingFloat(0.5), _LyingInt(1)]).value == (0.5, 1.0)
+    np.testing.assert_array_equal(ui.constant_array((2,), value=[_LyingInt(1), _LyingInt(2)], dtype="int32"), np.array([1, 2]))
     assert ui.RandomNormal(stddev=_LyingFloat(0.25)).stddev == 0.25
     assert type(ui.Orthogonal(gain=_LyingInt(2)).gain) is int
     fanned = ui.he_normal((4, 4), fan_in=_LyingFloat(2.0), seed=0)

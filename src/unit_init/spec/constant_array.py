@@ -58,9 +58,9 @@ def _tupled(item: Any, depth: int = 0) -> tuple[Any, tuple[int, ...]]:
     if isinstance(item, bool):
         return int(item), ()
     if isinstance(item, int) and _INTEGERS[0] <= item < _INTEGERS[1]:
-        return item, ()
+        return int.__index__(item), ()  # the value, never a subclass's own conversions (which may raise or lie)
     if isinstance(item, float) and math.isfinite(item):
-        return float(item), ()
+        return float.__float__(item), ()
     raise _NotAnArray
 
 
