@@ -206,3 +206,11 @@ def test_a_cached_dtype_never_answers_for_an_equal_value_of_another_type() -> No
     with pytest.raises(ui.DTypeError, match="dtype=1 "):
         ui.he_normal((2, 2), dtype=1, seed=0)
     assert ui.he_normal((2, 2), dtype=_HostileHashStr("float64"), seed=0).dtype == np.float64  # no key: drawn uncached
+
+
+def test_a_spec_call_with_options_by_position_is_an_argument_error() -> None:
+    """``HeNormal()((4, 4), "numpy")`` names the mistake, as ``ui.he_normal((4, 4), "numpy")`` does (it was Python's TypeError)."""
+    with pytest.raises(ui.ArgumentError, match="only positional argument"):
+        ui.HeNormal()((4, 4), "numpy")
+    with pytest.raises(ui.ArgumentError):
+        ui.he_normal((4, 4), "numpy")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
-from unit_init.errors import ParameterError, SeedError, ShapeError, abbreviate, check_keywords
+from unit_init.errors import ArgumentError, ParameterError, SeedError, ShapeError, abbreviate, check_keywords
 from unit_init.seeds import MAX_SEED
 from unit_init.spec._checks import plain_number
 from unit_init.spec.distributions import Distribution
@@ -157,7 +157,7 @@ class Initializer:
     def __call__(
         self,
         shape: ShapeLike,
-        *,
+        *positional: Any,
         backend: BackendLike = None,
         device: Any = None,
         dtype: Any = None,
@@ -244,6 +244,9 @@ class Initializer:
         >>> bool((w[2:4, 0:3] == block).all())
         True
         """
+        if positional:
+            msg = f"{type(self).__name__}(...)() takes the shape as its only positional argument, got {1 + len(positional)}; pass the options by keyword (backend=..., dtype=...)."
+            raise ArgumentError(msg)
         if unknown:
             check_keywords(f"{type(self).__name__}(...)()", unknown, CallOptions.__annotations__.keys() | {"shape"})
         options = Options(backend, device, dtype, seed, layout, like, fan_in, fan_out, rng, region, sharding, device_mesh, placements)
