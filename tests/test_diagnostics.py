@@ -115,6 +115,9 @@ def test_judge_thresholds() -> None:
     assert judge((1.0, 1.0), (0.009, 1.0), 0).verdict == "vanishing"
     assert judge((1.0, math.inf), (math.inf, math.inf), 0).verdict == "exploding"
     assert judge((1.0, 1.0), (1.0, 1.0), 1).verdict == "symmetric"
+    overflowing = judge((math.inf, math.inf), (math.inf, math.inf), 2)  # a constant 1e30: symmetric, and the overflow said
+    assert overflowing.verdict == "symmetric"
+    assert "overflowed the dtype at layer 1" in overflowing.reason
     assert judge((0.0, 0.0), (0.0, 1.0), 0).verdict == "vanishing"
 
 

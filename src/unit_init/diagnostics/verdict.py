@@ -10,7 +10,7 @@ Rules, checked in this order:
 1. ``symmetric`` — some layer's units all have identical incoming weights
    (a zero or constant initializer). Such units compute the same function,
    receive the same gradient and stay identical under training, whatever the
-   ratios say.
+   ratios say (an overflow is still named in the reason).
 2. ``exploding`` — a value overflowed the dtype, or a ratio exceeds
    :data:`EXPLODING_ABOVE` (two orders of magnitude of growth).
 3. ``vanishing`` — a ratio is below :data:`VANISHING_BELOW` (two orders of
@@ -59,16 +59,19 @@ def judge(activation_std: tuple[float, ...], gradient_std: tuple[float, ...], id
     backward = ratio(gradient_std[0], gradient_std[-1])
     depth = len(activation_std)
     span = f"std(h_{depth}) / std(h_1) = {forward:.3g}, std(∂ℓ/∂h_1) / std(∂ℓ/∂h_{depth}) = {backward:.3g}"
-    if identical_unit_layers:
-        reason = f"{identical_unit_layers} of {depth} layers have identical incoming weights for every unit, so their units never differ"
-        return Judgement("symmetric", forward, backward, reason)
     # The forward pass overflows first at its lowest such layer, the backward pass at its highest.
     forward_overflow = [layer for layer, s in enumerate(activation_std, 1) if not math.isfinite(s)]
     backward_overflow = [layer for layer, s in enumerate(gradient_std, 1) if not math.isfinite(s)]
-    if forward_overflow:
-        return Judgement("exploding", forward, backward, f"the activations overflowed the dtype at layer {forward_overflow[0]}")
-    if backward_overflow:
-        return Judgement("exploding", forward, backward, f"the gradients overflowed the dtype at layer {backward_overflow[-1]}")
+    overflow = (
+        f"the activations overflowed the dtype at layer {forward_overflow[0]}" if forward_overflow
+        else f"the gradients overflowed the dtype at layer {backward_overflow[-1]}" if backward_overflow
+        else ""
+    )
+    if identical_unit_layers:
+        reason = f"{identical_unit_layers} of {depth} layers have identical incoming weights for every unit, so their units never differ"
+        return Judgement("symmetric", forward, backward, f"{reason}; {overflow} too" if overflow else reason)
+    if overflow:
+        return Judgement("exploding", forward, backward, overflow)
     if forward > EXPLODING_ABOVE or backward > EXPLODING_ABOVE:
         return Judgement("exploding", forward, backward, f"{span}; a ratio is above {EXPLODING_ABOVE:g}")
     if forward < VANISHING_BELOW or backward < VANISHING_BELOW:
