@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from tests.targets import load
 
 import unit_init as ui
 
@@ -84,3 +85,14 @@ def test_like_takes_dtype_from_the_array() -> None:
     existing = np.zeros((3,), np.float64)
     assert ui.he_normal((4, 4), like=existing).dtype == np.float64
     assert ui.he_normal((4, 4), like=existing, dtype="float16").dtype == np.float16
+
+
+def test_a_native_seed_a_deterministic_draw_ignores_is_still_checked() -> None:
+    """A batch of JAX keys is no seed for ``zeros`` either (it was accepted, though ``he_normal`` refused it); one key is."""
+    load("jax:cpu")
+    import jax
+
+    keys = jax.random.split(jax.random.key(0), 3)
+    with pytest.raises(ui.SeedError, match="shape \\(3,\\)"):
+        ui.zeros((2, 2), backend="jax", seed=keys)
+    assert ui.zeros((2, 2), backend="jax", seed=jax.random.key(0)).shape == (2, 2)

@@ -68,7 +68,7 @@ from unit_init.errors import DTypeError, ParameterError, abbreviate, closest
 from unit_init.portable.blocks import Block
 from unit_init.portable.stream import check_resolved
 from unit_init.sampling import planned
-from unit_init.seeds import call_seed, normalize_seed, seed_backend
+from unit_init.seeds import call_seed, is_keras_seed, normalize_seed, seed_backend
 from unit_init.spec._checks import hashable
 from unit_init.spec.complex_laws import complex_law
 from unit_init.spec.distributions import Distribution, TruncatedGaussian
@@ -339,13 +339,19 @@ def _checked_seed(seed: Any, target: Target, random: bool) -> Any:
     Only a random draw replaces ``None`` by the global stream's next seed and
     advances a Keras ``SeedGenerator``; a native generator or key is left to
     the drawing backend, which accepts its own and raises :class:`~unit_init.SeedError` for anything else.
+    A random draw builds its generator from an object of its own backend
+    later; a deterministic one builds none, so its own kind is checked here
+    too (``zeros(seed=<a batch of JAX keys>)`` is refused as ``he_normal``
+    refuses it), but for a Keras ``SeedGenerator``, which it leaves as it is.
     """
     name = target.backend.name
     if random:
         seed = normalize_seed(seed, name)
     elif isinstance(seed, (int, np.integer)):
         normalize_seed(seed)  # the range (and bools): an int consumes nothing
-    if seed is not None and not isinstance(seed, (int, np.integer)) and seed_backend(seed) != name:
+    if seed is None or isinstance(seed, (int, np.integer)):
+        return seed
+    if seed_backend(seed) != name or not (random or is_keras_seed(seed)):
         target.backend.generator(seed, target.device)
     return seed
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from unit_init.errors import SeedError, abbreviate
 
-__all__ = ["MAX_SEED", "call_seed", "derive_seed", "keras_seed", "normalize_seed", "seed_backend", "set_seed"]
+__all__ = ["MAX_SEED", "call_seed", "derive_seed", "is_keras_seed", "keras_seed", "normalize_seed", "seed_backend", "set_seed"]
 
 MAX_SEED = 2**63 - 1
 """Int seeds must lie in ``[0, MAX_SEED]``."""
@@ -92,9 +92,14 @@ def _is_jax_key(seed: Any) -> bool:
     return bool(jax.dtypes.issubdtype(seed.dtype, jax.dtypes.prng_key) or (seed.dtype == "uint32" and seed.shape == (2,)))
 
 
+def is_keras_seed(seed: Any) -> bool:
+    """Whether ``seed`` is a Keras ``SeedGenerator`` (found without importing Keras)."""
+    return _is_instance(seed, "keras.src.random.seed_generator", "SeedGenerator")
+
+
 def _keras_backend(seed: Any) -> str | None:
     """The current Keras backend's name where ``seed`` is a Keras ``SeedGenerator``, else ``None``."""
-    if not _is_instance(seed, "keras.src.random.seed_generator", "SeedGenerator"):
+    if not is_keras_seed(seed):
         return None
     name: str = sys.modules["keras"].backend.backend()
     return name
