@@ -21,8 +21,8 @@ __all__ = ["batched_eye", "broadcast", "exact_product"]
 
 
 def exact_product(xp: Any, a: Any, b: Any, dtype: str) -> Any:
-    """``a · b`` of two arrays in ``dtype`` (broadcast), staying in it: ``logical_and`` for ``bool``, which a product
-    does not keep (NumPy promotes it to an integer, the Array-API standard and TensorFlow refuse to multiply it)."""
+    """``a · b`` of two arrays in ``dtype`` (broadcast), staying in it: ``logical_and`` for ``bool``, which the
+    Array-API standard and TensorFlow refuse to multiply (NumPy, torch and JAX multiply two bool arrays into bool)."""
     return xp.logical_and(a, b) if dtype == "bool" else a * b
 
 
