@@ -22,71 +22,11 @@ from unit_init.errors import require
 
 require("torch", "torch", "torch", "unit_init.torch")  # a typed BackendUnavailableError, naming what to install, if it is missing
 
+from unit_init.torch import _nn_init  # noqa: E402
 from unit_init.torch._fill import init_  # noqa: E402
 from unit_init.torch._hooks import diagnose, lsuv  # noqa: E402
 from unit_init.torch._module import initialize  # noqa: E402
-from unit_init.torch._nn_init import (  # noqa: E402
-    _calculate_correct_fan,
-    _calculate_fan_in_and_fan_out,
-    calculate_gain,
-    constant,
-    constant_,
-    dirac,
-    dirac_,
-    eye,
-    eye_,
-    kaiming_normal,
-    kaiming_normal_,
-    kaiming_uniform,
-    kaiming_uniform_,
-    normal,
-    normal_,
-    ones_,
-    orthogonal,
-    orthogonal_,
-    sparse,
-    sparse_,
-    trunc_normal_,
-    uniform,
-    uniform_,
-    xavier_normal,
-    xavier_normal_,
-    xavier_uniform,
-    xavier_uniform_,
-    zeros_,
-)
+from unit_init.torch._nn_init import *  # noqa: E402, F403 (torch.nn.init's names, listed once in _nn_init.__all__)
 
-__all__ = [
-    "_calculate_correct_fan",
-    "_calculate_fan_in_and_fan_out",
-    "calculate_gain",
-    "constant",
-    "constant_",
-    "diagnose",
-    "dirac",
-    "dirac_",
-    "eye",
-    "eye_",
-    "init_",
-    "initialize",
-    "kaiming_normal",
-    "kaiming_normal_",
-    "kaiming_uniform",
-    "kaiming_uniform_",
-    "lsuv",
-    "normal",
-    "normal_",
-    "ones_",
-    "orthogonal",
-    "orthogonal_",
-    "sparse",
-    "sparse_",
-    "trunc_normal_",
-    "uniform",
-    "uniform_",
-    "xavier_normal",
-    "xavier_normal_",
-    "xavier_uniform",
-    "xavier_uniform_",
-    "zeros_",
-]
+__all__ = ["diagnose", "init_", "initialize", "lsuv"]
+__all__ += _nn_init.__all__
