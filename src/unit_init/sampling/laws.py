@@ -173,19 +173,22 @@ def _sparse(law: d.SparseNormal, draw: Draw) -> Any:
 # --- deterministic laws: values in the output dtype, exactly ------------------------------
 
 
-def _stored_exactly(name: str, value: float, dtype: str) -> int:
-    """``value`` as the int the integer ``dtype`` holds; :class:`~unit_init.ParameterError` where it is not an integer in its range."""
+def _stored_exactly(name: str, value: Any, dtype: str) -> None:
+    """:class:`~unit_init.ParameterError` where a number of ``value`` (a number, or nested tuples of them) is not an
+    integer in the integer ``dtype``'s range, so the array would not hold it exactly."""
     low, high = integer_range(dtype)
-    if not float(value).is_integer() or not low <= value <= high:
-        msg = f"{name}={abbreviate(value)} cannot be stored exactly in dtype={dtype!r} (range {low}..{high})."
-        raise ParameterError(msg)
-    return int(value)
+    for number in d.leaves(value):
+        if not float(number).is_integer() or not low <= number <= high:
+            which = "" if number is value else f" holds {abbreviate(number)}, which"
+            msg = f"{name}={abbreviate(value)}{which} cannot be stored exactly in dtype={dtype!r} (integers {low}..{high})."
+            raise ParameterError(msg)
 
 
 @sampler(d.PointMass)
 def _constant(law: d.PointMass, draw: Draw) -> Any:
-    value = float(law.value) if is_float(draw.dtype) else _stored_exactly("value", law.value, draw.dtype)
-    return draw.backend.full(draw.shape, value, draw.dtype, draw.device)
+    if not is_float(draw.dtype):
+        _stored_exactly("value", law.value, draw.dtype)
+    return draw.backend.full(draw.shape, float(law.value) if is_float(draw.dtype) else int(law.value), draw.dtype, draw.device)
 
 
 @sampler(d.ArrayConstant)
@@ -193,13 +196,7 @@ def _array_constant(law: d.ArrayConstant, draw: Draw) -> Any:
     """``law.value`` made on the device in the output dtype, broadcast to the shape (NumPy's rules)."""
     value = law.value
     if not is_float(draw.dtype):
-        low, high = integer_range(draw.dtype)
-        if any(isinstance(v, float) and not v.is_integer() for v in d.leaves(value)):
-            msg = f"value={abbreviate(value)} holds non-integers, which dtype={draw.dtype!r} cannot store exactly."
-            raise ParameterError(msg)
-        if not all(low <= v <= high for v in d.leaves(value)):
-            msg = f"value={abbreviate(value)} lies outside dtype={draw.dtype!r}'s range {low}..{high}."
-            raise ParameterError(msg)
+        _stored_exactly("value", value, draw.dtype)
     backend, number = draw.backend, (float if is_float(draw.dtype) else bool if draw.dtype == "bool" else int)
     with backend.placement(draw.device):
         x = backend.xp.asarray(_lists(value, number), dtype=backend.dtype_on(draw.dtype, draw.device), device=draw.device)
@@ -214,7 +211,9 @@ def _lists(value: Any, number: Callable[[Any], Any]) -> Any:
 @sampler(d.Eye)
 def _identity(law: d.Eye, draw: Draw) -> Any:
     """``gain·eye(rows, cols)`` at every leading index of a shape ``(..., rows, cols)`` (Haiku's batched identity)."""
-    gain = law.gain if is_float(draw.dtype) else _stored_exactly("gain", law.gain, draw.dtype)
+    if not is_float(draw.dtype):
+        _stored_exactly("gain", law.gain, draw.dtype)
+    gain = law.gain if is_float(draw.dtype) else int(law.gain)
     return batched_eye(draw.backend, gain, draw.shape, draw.dtype, draw.device)
 
 
