@@ -76,11 +76,10 @@ from unit_init.sampling import blocks
 from unit_init.spec import complex_laws as c
 from unit_init.spec import distributions as d
 from unit_init.spec import kernel_laws as k
-from unit_init.spec.fans import MAX_ELEMENTS
 
 __all__ = [
     "ENV_VAR",
-    "MAX_ELEMENTS",
+    "MAX_EXTENT",
     "QUERY_MIN",
     "TEMPORARIES",
     "check_allocation",
@@ -90,6 +89,9 @@ __all__ = [
     "itemsize",
     "max_bytes",
 ]
+
+MAX_EXTENT: Final = 2**63 - 1
+"""The most bytes an array may span, zero dimensions left out: the frameworks' strides and storage sizes are 64-bit signed ints."""
 
 ENV_VAR: Final = "UNIT_INIT_MAX_BYTES"
 """The environment variable that sets the limit in bytes (``8G``, ``512M``, ``1000000``)."""
@@ -276,7 +278,7 @@ def check_allocation(backend: Backend, device: Any, shape: tuple[int, ...], dtyp
         return f"shape={abbreviate(shape)}, dtype={dtype!r}"
 
     extent = (size or math.prod(dim for dim in shape if dim)) * itemsize(dtype)
-    if extent > MAX_ELEMENTS:
+    if extent > MAX_EXTENT:
         msg = f"{what()} spans {extent:.3e} bytes; arrays span at most 2**63 - 1 (a 64-bit index), also with a zero dimension; draw a smaller shape."
         raise ShapeError(msg)
     if size * _growth(shape, distribution) * _MOST_BYTES_PER_ELEMENT < QUERY_MIN and _setting() is None:
