@@ -10,7 +10,9 @@ of the group ``unit_init.backends`` (naming the class, or a record) and
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
+import types
 from typing import Any
 
 import numpy as np
@@ -70,6 +72,7 @@ class ToyBackend(Backend):
 
 
 RECORD = BackendRecord("toy", f"{__name__}:ToyBackend", aliases=("toy_framework",), array_modules=(__name__.split(".")[0],))
+NAMED = dataclasses.replace(RECORD, namespaces=("toy_module",))
 
 
 @pytest.fixture(autouse=True)
@@ -163,3 +166,20 @@ def test_an_entry_point_that_cannot_be_imported_is_unavailable(monkeypatch: pyte
         ui.zeros((2,), backend="toy")
     with pytest.raises(ui.BackendError, match="not an array of a known backend"):  # like= skips it
         registry.backend_for_array(object())
+
+
+def test_an_installed_record_is_known_by_its_other_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry point names only the backend; the aliases and namespaces of the record it declares are found by loading it."""
+    _installed(monkeypatch, f"{__name__}:NAMED")
+    assert {"toy", "toy_framework", "toy_module"} <= set(ui.known_backends())
+    assert registry.get_backend("toy_framework") is registry.get_backend("toy")
+    module = types.ModuleType("toy_module")
+    assert registry.get_backend(module) is registry.get_backend("toy")
+    _checked(ui.he_normal((64, 32), backend="toy_framework", seed=0))
+
+
+def test_a_registered_record_stands_for_its_namespace_modules() -> None:
+    register_backend(NAMED)
+    assert registry.get_backend(types.ModuleType("toy_module")) is registry.get_backend("toy")
+    with pytest.raises(ui.BackendError, match="'toy_framework' is a module but not an Array-API namespace"):  # a name is no namespace
+        registry.get_backend(types.ModuleType("toy_framework"))

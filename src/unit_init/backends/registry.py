@@ -8,7 +8,9 @@ array types. The built-in backends are the records of :data:`BUILTIN`; a
 third-party package adds one through the entry-point group
 ``unit_init.backends`` (name → ``module:Class`` of a :class:`~unit_init.backends.base.Backend`
 subclass, or ``module:RECORD`` of a :class:`BackendRecord`), and a program may
-add one with :func:`register_backend`.
+add one with :func:`register_backend`. An installed record's other names
+(aliases, namespaces) are read by loading the plugins' entry points, only
+where a name or module matches nothing else.
 
 A *name* imports only one of those, or one of the Array-API libraries in
 :data:`ARRAY_API_LIBRARIES`; any other name is refused before anything is
@@ -157,8 +159,33 @@ def _entry_points() -> dict[str, Any]:
 
 
 def _plugin_names() -> list[str]:
-    """The names of every plugin backend: registered records (with their other names) and entry points."""
-    return [*(name for record in _REGISTERED.values() for name in record.names), *_entry_points()]
+    """The names of every plugin backend: registered records and installed records, each with its other names, and entry points."""
+    return [*(name for record in _REGISTERED.values() for name in record.names), *_entry_points(), *_entry_point_aliases()]
+
+
+def _entry_point_aliases() -> dict[str, str]:
+    """The other names (aliases, namespaces) of installed plugins that declare a record: name -> entry-point name.
+
+    An entry point names only its backend; the other names are in its
+    record, so every plugin's entry point is loaded to read them (one that
+    cannot be loaded is passed over). Asked only for a name nothing else
+    matches, and to list the names.
+    """
+    names: dict[str, str] = {}
+    for entry in _entry_points():
+        with contextlib.suppress(BackendError, BackendUnavailableError):
+            for name in _plugin_record(entry).names:
+                if name not in _entry_points():
+                    names.setdefault(name, entry)
+    return names
+
+
+def _plugin_named(name: str) -> BackendRecord | None:
+    """The plugin record that takes ``name`` (registered, an entry point, or another name of an installed record), else ``None``."""
+    if name in _REGISTERED or name in _entry_points():
+        return _plugin_record(name)
+    entry = _entry_point_aliases().get(name)
+    return None if entry is None else _plugin_record(entry)
 
 
 def register_backend(record: BackendRecord) -> None:
@@ -271,6 +298,9 @@ def _by_module(module: types.ModuleType) -> Backend:
     record = _BY_NAME.get(module.__name__)
     if record is not None and module.__name__ in record.namespaces:
         return _builtin(module.__name__)
+    plugin = _plugin_named(module.__name__)
+    if plugin is not None and module.__name__ in plugin.namespaces:
+        return _load(plugin)
     if hasattr(module, "__array_api_version__"):
         return _array_api(module)
     msg = f"backend={module.__name__!r} is a module but not an Array-API namespace; known backends: {', '.join(known_backends())}."
@@ -306,6 +336,9 @@ def get_backend(backend: object) -> Backend:
         return _load(_plugin_record(backend))
     if backend in ARRAY_API_LIBRARIES:
         return _by_module(_array_api_library(backend))
+    plugin = _plugin_named(backend)  # another name of an installed plugin's record
+    if plugin is not None:
+        return _load(plugin)
     msg = (
         f"backend={abbreviate(backend)} is not a known backend name; known: {', '.join(known_backends())}; "
         f"pass any other Array-API namespace as the module object (backend=xp).{closest(backend, known_backends())}"
@@ -316,7 +349,7 @@ def get_backend(backend: object) -> Backend:
 def _plugins_for(root: str) -> list[BackendRecord]:
     """The plugin records whose backend may own an array whose type lives in the module ``root``, each once."""
     plugins: dict[BackendRecord, None] = {}  # each record once, though it may have several names
-    for name in _plugin_names():
+    for name in [*_REGISTERED, *_entry_points()]:
         with contextlib.suppress(BackendUnavailableError):  # a plugin that cannot load owns no array
             plugins[_plugin_record(name)] = None
     return [record for record in plugins if not record.array_modules or root in record.array_modules]
