@@ -48,6 +48,7 @@ def test_missing_framework_names_the_extra(backend: str, module: str, extra: str
     output = run(code)
     assert output.startswith("ImportError")
     assert f'pip install {module} (or, in a unit_init checkout: pip install -e ".[{extra}]")' in output
+    assert ("--index-url https://download.pytorch.org/whl/cpu, installed before any extra that needs torch" in output) == (module == "torch")
 
 
 @pytest.mark.parametrize(("adapter", "framework"), [("torch", "torch"), ("keras", "keras"), ("jax", "jax")])

@@ -14,7 +14,7 @@ import inspect
 import reprlib
 import sys
 from collections.abc import Callable, Collection, Iterable
-from typing import ParamSpec, TypeVar
+from typing import Final, ParamSpec, TypeVar
 
 __all__ = [
     "ArgumentError",
@@ -141,6 +141,15 @@ def outside_stacklevel() -> int:
     return level
 
 
+_INSTALL_NOTES: Final = {
+    "torch": (
+        "; on Linux that is a CUDA build of several GB, for the CPU alone: "
+        "pip install torch --index-url https://download.pytorch.org/whl/cpu, installed before any extra that needs torch"
+    ),
+}
+"""What to know before installing a package as :func:`install_hint` says (PyPI's torch wheel for Linux is CUDA's)."""
+
+
 def install_hint(package: str, extra: str) -> str:
     """What to run for a missing optional dependency: the package from PyPI, or unit_init's extra from a checkout.
 
@@ -148,8 +157,10 @@ def install_hint(package: str, extra: str) -> str:
     --------
     >>> install_hint("matplotlib", "plot")
     'pip install matplotlib (or, in a unit_init checkout: pip install -e ".[plot]")'
+    >>> print(install_hint("torch", "torch"))
+    pip install torch (or, in a unit_init checkout: pip install -e ".[torch]"); on Linux that is a CUDA build of several GB, for the CPU alone: pip install torch --index-url https://download.pytorch.org/whl/cpu, installed before any extra that needs torch
     """
-    return f'pip install {package} (or, in a unit_init checkout: pip install -e ".[{extra}]")'
+    return f'pip install {package} (or, in a unit_init checkout: pip install -e ".[{extra}]"){_INSTALL_NOTES.get(package, "")}'
 
 
 def require(module: str, package: str, extra: str, who: str) -> None:
