@@ -1,4 +1,4 @@
-"""Doctest collection over src/: skip the modules whose framework is not installed.
+"""Doctest collection over src/: skip the modules whose framework is not installed; every item leaves the backend registry as it found it.
 
 Each such module imports its framework at the top (that is how backends stay
 lazy), so collecting it without the framework would be an import error rather
@@ -9,7 +9,10 @@ tests/test_imports.py.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 _PACKAGE = Path(__file__).parent / "src" / "unit_init"
 _DOCS = Path(__file__).parent / "docs"
@@ -53,3 +56,18 @@ collect_ignore = [
     *(str(_PACKAGE / path) for path, modules in _NEEDS.items() if _missing(modules)),
     *(str(_DOCS / page) for page, modules in _DOC_NEEDS.items() if _missing(modules)),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _backend_registry_restored() -> Iterator[None]:
+    """A page or test that registers a toy backend (docs/backends/index.md's ``Tiles``) takes it away again.
+
+    A doctest's names are gone after it, so a backend left registered would
+    fail in a later test whose ``like=`` asks every plugin's ``owns``.
+    """
+    from unit_init.backends import registry
+
+    before = dict(registry._REGISTERED)
+    yield
+    registry._REGISTERED.clear()
+    registry._REGISTERED.update(before)
