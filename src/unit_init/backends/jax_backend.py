@@ -21,7 +21,7 @@
   the user's shardings; with a device its outputs have a
   ``SingleDeviceSharding`` there, so values are born on it.
 * **dtypes**: 64-bit dtypes need ``jax_enable_x64``; without it they raise
-  :class:`~unit_init.DTypeError` instead of being silently narrowed.
+  :class:`~unit_init.DTypeError` instead of being narrowed with only a warning.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def _present() -> str:
 
 
 def _narrowed(dtype: str) -> bool:
-    """Whether JAX would silently give a narrower dtype (64-bit types without ``jax_enable_x64``)."""
+    """Whether JAX would give a narrower dtype, with only a warning (64-bit types without ``jax_enable_x64``)."""
     return bool(jax.dtypes.canonicalize_dtype(np.dtype(dtype)) != np.dtype(dtype))
 
 
@@ -174,8 +174,8 @@ class JaxBackend(Backend):
             raise DTypeError(msg)
         if dtype in _WIDE and _narrowed(dtype):
             msg = (
-                f"dtype={dtype!r} needs JAX's 64-bit mode, which is off (JAX would silently give "
-                f"{jax.dtypes.canonicalize_dtype(np.dtype(dtype)).name}); enable it at startup with "
+                f"dtype={dtype!r} needs JAX's 64-bit mode, which is off (JAX would give "
+                f"{jax.dtypes.canonicalize_dtype(np.dtype(dtype)).name} with only a warning); enable it at startup with "
                 'jax.config.update("jax_enable_x64", True) or the environment variable JAX_ENABLE_X64=1.'
             )
             raise DTypeError(msg)

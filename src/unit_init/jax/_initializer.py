@@ -13,7 +13,7 @@ and Flax's ``kernel_init=`` / ``bias_init=`` (``linen`` and ``nnx``).
   (float32 unless ``jax_enable_x64``); Python's ``float`` and ``complex`` mean
   JAX's default float and complex dtypes, as in ``jax.numpy``. Asking for
   float64 without x64 raises :class:`~unit_init.DTypeError` instead of
-  silently giving float32.
+  giving float32 with only a warning.
 * **Layout and fans**: ``"keras"`` by default (Flax kernels are ``(in, out)``
   and ``(*window, in, out)``); any named layout or ``ui.Layout``, and
   ``fan_in=`` / ``fan_out=`` overrides.
