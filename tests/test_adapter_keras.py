@@ -317,6 +317,49 @@ def test_hostile_configs_are_refused(uk: Any) -> None:
         uk.initializer(np.ones((2, 2)), fan_in=3)
 
 
+def test_array_constant_configs_keep_the_config_limits(keras_mod: Any, uk: Any) -> None:
+    """An array-valued Constant config is a config: depth, size, ints and module paths are bounded as every other's."""
+    from unit_init.errors import ParameterError
+
+    deep: Any = 1.0
+    for _ in range(100_000):
+        deep = [deep]
+    arrays: Any = {"class_name": "__numpy__", "config": {"value": [1.0]}}
+    for _ in range(100_000):
+        arrays = {"class_name": "__numpy__", "config": {"value": arrays}}
+    refused = {
+        "16 deep": [{"class_name": "Constant", "config": {"value": deep}}, {"class_name": "Constant", "config": {"value": arrays}}],
+        "below 2\\*\\*64": [{"class_name": "Constant", "config": {"value": [10**5000]}}],
+        "more than 1024 values": [{"class_name": "Constant", "config": {"value": [1.0] * 10**6}}],
+        "module='os'": [{"class_name": "Constant", "config": {"value": [1.0]}, "module": "os"}],
+    }
+    for match, configs in refused.items():
+        for config in configs:
+            with pytest.raises(ParameterError, match=match):
+                uk.initializer(config)
+    with pytest.raises(ParameterError, match="16 deep"):  # keras.saving hands the inner config to from_config
+        keras_mod.saving.deserialize_keras_object(
+            {"module": "unit_init.keras", "class_name": "KerasConstant", "registered_name": "unit_init>Constant", "config": {"value": deep}}
+        )
+    with pytest.raises(ParameterError, match="must be a real number"):
+        uk.KerasConstant(deep)
+
+
+def test_array_constants_in_integer_dtypes_are_exact(keras_mod: Any, uk: Any) -> None:
+    """A value an integer or bool dtype cannot hold is refused, as ui.constant refuses it (Keras would wrap or truncate)."""
+    import numpy as np
+
+    from unit_init.errors import ParameterError
+
+    for value, dtype, shown in [([1e10, -3.7], "int32", "10000000000.0"), ([300, -1], "uint8", "300"), ([0.5, 2], "bool", "0.5"),
+                                ([1, 2.5], "int8", "2.5"), (np.array([2**63], np.uint64), "int64", "9223372036854775808")]:
+        with pytest.raises(ParameterError, match=f"holds {shown}, which cannot be stored exactly in dtype='{dtype}'"):
+            uk.initializer({"class_name": "Constant", "config": {"value": np.asarray(value).tolist()}})((2, 2) if len(value) == 2 else (1,), dtype)
+    exact = uk.initializer({"class_name": "Constant", "config": {"value": [3.0, -4]}})((2, 2), "int8")
+    assert keras_mod.ops.convert_to_numpy(exact).tolist() == [[3, -4], [3, -4]]
+    assert keras_mod.ops.convert_to_numpy(uk.initializer({"class_name": "Constant", "config": {"value": [1, 0]}})((2,), "bool")).tolist() == [True, False]
+
+
 def test_bad_calls_are_typed_errors(keras_mod: Any, uk: Any) -> None:
     import numpy as np
 

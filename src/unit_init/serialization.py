@@ -42,7 +42,7 @@ from unit_init.spec.structured import EXTRAS
 from unit_init.spec.torch_style import TORCH_STYLE
 
 __all__ = [
-    "MAX_DEPTH", "MAX_STRING", "MAX_VALUES", "NAMED", "AdapterConfig", "KerasAxes", "adapter_config", "check_config", "config_fields", "deserialize", "get", "read_adapter_config", "register", "serialize", "spec_class", "split_keras_axes",
+    "MAX_DEPTH", "MAX_STRING", "MAX_VALUES", "NAMED", "AdapterConfig", "KerasAxes", "adapter_config", "check_config", "check_envelope", "config_fields", "deserialize", "get", "read_adapter_config", "register", "serialize", "spec_class", "split_keras_axes",
 ]
 
 _NAMED: Final[dict[str, type[Initializer]]] = {**CATALOGUE, **EXTRAS, **SCALED, **TORCH_STYLE, **PEERS}
@@ -195,6 +195,15 @@ def check_config(where: str, config: object) -> None:
             stack.extend((item, depth + 1) for item in value)
 
 
+def check_envelope(where: str, config: Mapping[str, Any]) -> None:
+    """A config's outer keys: only ``class_name``, ``config``, ``module`` and ``registered_name``, and a module only one
+    of Keras's initializer modules (:class:`ParameterError` otherwise: nothing is imported from a config)."""
+    _check_keys(where, config, _TOP_KEYS)
+    if config.get("module") not in _KERAS_MODULES:
+        msg = f"{where} names module={abbreviate(config.get('module'))}; unit_init never imports from a config and accepts only Keras's initializer modules there."
+        raise ParameterError(msg)
+
+
 def _check_keys(where: str, given: Mapping[str, Any], allowed: set[str]) -> None:
     unknown = [key for key in given if key not in allowed]
     if unknown:
@@ -322,10 +331,7 @@ def deserialize(config: object) -> Initializer:
         msg = f"a config must be a dict, not {type(config).__name__}."
         raise ParameterError(msg)
     check_config("the config", config)
-    _check_keys("the config", config, _TOP_KEYS)
-    if config.get("module") not in _KERAS_MODULES:
-        msg = f"config names module={abbreviate(config.get('module'))}; unit_init never imports from a config and accepts only Keras's initializer modules there."
-        raise ParameterError(msg)
+    check_envelope("the config", config)
     name = _class_name(config)
     cls = _SPECS.get(name) or _ALIASES.get(name)
     if cls is None:

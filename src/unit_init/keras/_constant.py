@@ -23,9 +23,10 @@ from typing import Any, Final
 import keras
 import numpy as np
 
-from unit_init.dtypes import FLOAT_DTYPES, largest_finite
-from unit_init.errors import ParameterError, ShapeError
+from unit_init.dtypes import FLOAT_DTYPES, INTEGER_DTYPES, integer_range, largest_finite
+from unit_init.errors import ParameterError, ShapeError, abbreviate
 from unit_init.keras._call import call_arguments
+from unit_init.serialization import check_config, check_envelope
 
 __all__ = ["KerasConstant", "is_array_constant"]
 
@@ -56,8 +57,13 @@ def is_array_constant(identifier: Any) -> bool:
 
 
 def _reject(value: Any, dtype: Any) -> ParameterError:
-    msg = f"value={str(value)[:256]} (dtype={dtype}) must be a real number or an array of them; accepted dtypes: bool, ints, floats."
+    msg = f"value={abbreviate(value)} (dtype={abbreviate(dtype)}) must be a real number or an array of them; accepted dtypes: bool, ints, floats."
     return ParameterError(msg)
+
+
+def _check_limits(where: str, config: Mapping[str, Any]) -> None:
+    """:func:`~unit_init.serialization.check_config` for a Constant config, but for an array or tensor ``value`` (data, not JSON)."""
+    check_config(where, {key: value for key, value in config.items() if not (key == "value" and _is_array(value))})
 
 
 def _array(value: Any, dtype: Any = None) -> np.ndarray[Any, Any]:
@@ -71,7 +77,7 @@ def _array(value: Any, dtype: Any = None) -> np.ndarray[Any, Any]:
         value = keras.ops.convert_to_numpy(value)
     try:
         array = np.asarray(value, dtype=None if dtype is None else np.dtype(str(dtype)))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, RecursionError):
         raise _reject(value, dtype) from None
     if array.dtype.kind not in _KINDS:
         raise _reject(value, array.dtype)
@@ -108,6 +114,7 @@ class KerasConstant(keras.initializers.Constant):  # type: ignore[misc]  # keras
         """From an array or tensor (the weight takes its shape) or a ``Constant`` config (broadcast)."""
         if _is_array(identifier):
             return cls(identifier, broadcast=False)
+        check_envelope("the Constant config", identifier)
         return cls.from_config(identifier["config"])
 
     def __call__(self, shape: Any, dtype: Any = None) -> Any:
@@ -130,8 +137,9 @@ class KerasConstant(keras.initializers.Constant):  # type: ignore[misc]  # keras
     def from_config(cls, config: Mapping[str, Any]) -> KerasConstant:
         """Rebuild from :meth:`get_config` or from Keras's ``Constant`` config (nothing is imported)."""
         if not isinstance(config, Mapping) or not set(config) <= {"value", "dtype", "broadcast"}:
-            msg = f"a Constant config must be a dict with 'value' (and 'dtype', 'broadcast'), not {str(config)[:256]}."
+            msg = f"a Constant config must be a dict with 'value' (and 'dtype', 'broadcast'), not {abbreviate(config)}."
             raise ParameterError(msg)
+        _check_limits("the Constant config", config)
         broadcast = config.get("broadcast", True)
         if not isinstance(broadcast, bool):
             msg = f"broadcast={broadcast!r} in a Constant config must be true or false."
@@ -151,8 +159,21 @@ def _broadcasts(source: tuple[int, ...], target: tuple[int, ...]) -> bool:
 
 
 def _check_representable(value: np.ndarray[Any, Any], dtype: str) -> None:
-    """:class:`ParameterError` where a value lies beyond ``dtype``'s finite range (it would be inf, silently)."""
-    if dtype not in FLOAT_DTYPES or value.size == 0 or not np.issubdtype(value.dtype, np.number):
+    """:class:`ParameterError` where a value lies beyond ``dtype``'s finite range (it would be inf, silently), or an
+    integer or bool ``dtype`` cannot hold it exactly (it would wrap or be truncated)."""
+    if value.size == 0:
+        return
+    if dtype in INTEGER_DTYPES:
+        low, high = integer_range(dtype)
+        refused = (value < low) | (value > high)
+        if value.dtype.kind == "f":
+            refused |= value != np.floor(value)
+        if refused.any():
+            shown = abbreviate(value[refused].flat[0].item())
+            msg = f"Constant: the value holds {shown}, which cannot be stored exactly in dtype={dtype!r} (integers {low}..{high})."
+            raise ParameterError(msg)
+        return
+    if dtype not in FLOAT_DTYPES or not np.issubdtype(value.dtype, np.number):
         return
     largest = float(np.max(np.abs(value)))
     if not largest <= largest_finite(dtype):
