@@ -150,9 +150,16 @@ def _():
 @case("sharding_misfits")
 def _():
     out = {}
-    for label, shape, spec in [("indivisible", (7, 5), P("x")), ("too_many_axes", (3,), P(None, "x"))]:
+    for label, shape, spec in [("indivisible", (7, 5), P("x")), ("too_many_axes", (3,), P(None, "x")), ("rank_above", (4,), P("x", None, None))]:
         try:
             ui.he_normal(shape, sharding=NamedSharding(mesh, spec), rng="portable", seed=0)
+            out[label] = "no error"
+        except Exception as error:
+            out[label] = f"{type(error).__name__}: {error}"[:200]
+    adapter = ui.jax.initializer(ui.HeNormal())
+    for label, sharding in [("out_rank_above", NamedSharding(mesh, P("x", None, None))), ("out_spec_rank_above", P("x", None))]:
+        try:
+            adapter(jax.random.key(0), (4,), out_sharding=sharding)
             out[label] = "no error"
         except Exception as error:
             out[label] = f"{type(error).__name__}: {error}"[:200]
@@ -235,4 +242,8 @@ def test_a_sharding_that_does_not_fit_or_a_draw_inside_jit_is_a_parameter_error(
     assert misfits["indivisible"].startswith("ParameterError: sharding=")
     assert "does not fit shape=(7, 5)" in misfits["indivisible"]
     assert misfits["too_many_axes"].startswith("ParameterError: sharding=")
+    assert misfits["rank_above"].startswith("ParameterError: sharding="), misfits  # jax built a rank-1 array with a rank-3 sharding
+    assert "does not fit shape=(4,)" in misfits["rank_above"]
+    assert misfits["out_rank_above"].startswith("ParameterError: out_sharding="), misfits
+    assert misfits["out_spec_rank_above"].startswith("ParameterError: out_sharding=P('x', None) does not fit shape=(4,)"), misfits
     assert misfits["inside_jit"].startswith("ParameterError: sharding= draws each shard on its device and cannot run inside jax.jit")

@@ -41,7 +41,7 @@ from unit_init.backends.devices import absent_device, accepted_forms, device_req
 from unit_init.dtypes import COMPLEX_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES
 from unit_init.errors import DeviceError, DTypeError, ParameterError, SeedError, abbreviate
 
-__all__ = ["TRACES", "JaxBackend", "KeyStream"]
+__all__ = ["TRACES", "JaxBackend", "KeyStream", "check_fits"]
 
 TRACES: Final[collections.Counter[str]] = collections.Counter()
 """How many times each sampler kind was traced (compiled); it grows only for new shapes, dtypes or devices."""
@@ -278,9 +278,24 @@ class JaxBackend(Backend):
         if isinstance(jax.numpy.zeros(0), jax.core.Tracer):  # inside jit: shards are concrete per-device arrays
             msg = "sharding= draws each shard on its device and cannot run inside jax.jit; call it outside, or use jax.lax.with_sharding_constraint."
             raise ParameterError(msg)
-        try:
-            indices = layout.addressable_devices_indices_map(shape)
-        except (ValueError, IndexError, TypeError) as error:  # jax's IndivisibleError is a ValueError
-            msg = f"sharding={abbreviate(layout)} does not fit shape={shape}: {error}"
-            raise ParameterError(msg) from None
+        check_fits("sharding", layout, shape)
+        indices = layout.addressable_devices_indices_map(shape)
         return jax.make_array_from_single_device_arrays(shape, layout, [shard(device, index) for device, index in indices.items()])
+
+
+def check_fits(name: str, sharding: jax.sharding.Sharding | jax.sharding.PartitionSpec, shape: tuple[int, ...]) -> None:
+    """:class:`ParameterError` naming ``name`` where ``sharding`` cannot lay out an array of ``shape``: a rank it was
+    not made for (jax would build an invalid array from its shards), or dimensions its mesh axes do not divide."""
+    try:
+        if isinstance(sharding, jax.sharding.PartitionSpec):
+            if len(sharding) > len(shape):
+                msg = f"it names {len(sharding)} axes, the shape has {len(shape)}"
+                raise ValueError(msg)
+            return
+        compatible = getattr(sharding, "check_compatible_aval", None)  # every concrete Sharding's (the base class declares none)
+        if compatible is not None:
+            compatible(shape)
+        sharding.addressable_devices_indices_map(shape)
+    except (ValueError, IndexError, TypeError) as error:  # jax's IndivisibleError is a ValueError
+        msg = f"{name}={abbreviate(sharding)} does not fit shape={shape}: {error}"
+        raise ParameterError(msg) from None

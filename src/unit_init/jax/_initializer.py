@@ -38,11 +38,12 @@ import jax
 import numpy as np
 
 from unit_init.adapters._spec import spec_of
+from unit_init.backends.jax_backend import check_fits
 from unit_init.dtypes import canonical_dtype
 from unit_init.errors import ParameterError, SeedError, abbreviate, keywords_checked
 from unit_init.serialization import adapter_config, read_adapter_config
 from unit_init.spec._checks import hashable
-from unit_init.spec.fans import Layout
+from unit_init.spec.fans import Layout, normalize_shape
 from unit_init.spec.initializer import Initializer
 
 __all__ = ["JaxInitializer", "initializer"]
@@ -88,6 +89,7 @@ class JaxInitializer:
         if not isinstance(out_sharding, (jax.sharding.Sharding, jax.sharding.PartitionSpec)):
             msg = f"out_sharding={abbreviate(out_sharding)} is not a jax.sharding.Sharding or PartitionSpec."
             raise ParameterError(msg)
+        check_fits("out_sharding", out_sharding, normalize_shape(dims))
         arguments = (self, dims, native, out_sharding)
         sharded = _sharded(*arguments) if hashable(arguments) else _sharded.__wrapped__(*arguments)  # unhashable: compiled for this call only
         try:
