@@ -211,6 +211,19 @@ def test_bad_call_arguments_are_typed_errors() -> None:
     for key in [None, 0, 7]:  # as jax.nn.initializers: a key, never a seed (None would draw unseeded)
         with pytest.raises(SeedError, match="PRNG key"):
             init(key, (4, 4))
+    with pytest.raises(ParameterError, match="fan_in=<int of 1329 bits> must be a finite real number"):  # was an OverflowError
+        uj.initializer("he_normal", fan_in=10**400)
+    with pytest.raises(ParameterError, match=r"fan_out=0\.5 is below 1"):  # as a call's fan_out=
+        uj.initializer("glorot_uniform", fan_out=0.5)
+
+
+def test_another_frameworks_dtype_is_read_by_its_name_in_a_call_as_in_the_factory() -> None:
+    jax = pytest.importorskip("jax")
+    torch = pytest.importorskip("torch")
+    import unit_init.jax as uj
+
+    assert uj.initializer("he_normal")(jax.random.key(0), (2, 2), torch.bfloat16).dtype == jax.numpy.bfloat16
+    assert uj.initializer("he_normal", dtype=torch.bfloat16)(jax.random.key(0), (2, 2)).dtype == jax.numpy.bfloat16
 
 
 def test_the_linen_form_with_an_nnx_model_and_bad_modules_are_typed_errors() -> None:

@@ -317,6 +317,26 @@ def test_hostile_configs_are_refused(uk: Any) -> None:
         uk.initializer(np.ones((2, 2)), fan_in=3)
 
 
+def test_fans_seeds_and_fan_overrides_are_checked_as_a_call_checks_them(keras_mod: Any, uk: Any) -> None:
+    import numpy as np
+
+    import unit_init as ui
+    from unit_init.errors import ParameterError, SeedError, ShapeError
+
+    he = uk.initializer("he_normal")
+    for shape in ["ab", None, (2.5, 3)]:  # (2.5, 3) was read as (2, 3)
+        with pytest.raises(ShapeError, match="shape="):
+            he.fans(shape)
+    with pytest.raises(ParameterError, match="fan_in=<int of 1329 bits> must be a finite real number"):  # was an OverflowError
+        uk.initializer("he_normal", fan_in=10**400)
+    with pytest.raises(SeedError, match="a spec's seed must be None or an int"):  # was numpy's ambiguous-truth ValueError
+        uk.initializer(ui.HeNormal(seed=1), seed=np.array([1, 2]))
+    with pytest.raises(SeedError, match="seed=2 conflicts with the spec's own seed=1"):
+        uk.initializer(ui.HeNormal(seed=1), seed=2)
+    with pytest.raises(SeedError, match=r"the SeedGenerator config's seed=18446744073709551615 is refused by Keras's"):
+        uk.initializer(ui.HeNormal(), seed={"config": {"seed": 2**64 - 1}})  # the backend's own OverflowError or ValueError before
+
+
 def test_array_constant_configs_keep_the_config_limits(keras_mod: Any, uk: Any) -> None:
     """An array-valued Constant config is a config: depth, size, ints and module paths are bounded as every other's."""
     from unit_init.errors import ParameterError

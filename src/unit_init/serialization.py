@@ -33,7 +33,7 @@ from typing import Any, Final, NamedTuple
 from unit_init.errors import ParameterError, abbreviate, closest
 from unit_init.spec.catalogue import CATALOGUE, Composed, Identity, Orthogonal, VarianceScaling
 from unit_init.spec.constant_array import ConstantArray
-from unit_init.spec.fans import LAYOUTS, Layout
+from unit_init.spec.fans import LAYOUTS, Layout, fan_override
 from unit_init.spec.initializer import Initializer, numeric_fields
 from unit_init.spec.peers import PEERS
 from unit_init.spec.rules import FanScaled, FixedVariance
@@ -469,12 +469,8 @@ def _decode_layout(value: Any) -> str | Layout:
 
 
 def _decode_fan(name: str, value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        msg = f"{name}={abbreviate(value)} in an adapter config must be a finite number > 0 or null."
-        raise ParameterError(msg)
-    return float(value)
+    """An adapter config's fan override: ``None``, or what a call's ``fan_in=``/``fan_out=`` takes (finite, at least 1)."""
+    return None if value is None else fan_override(name, value)
 
 
 def adapter_config(

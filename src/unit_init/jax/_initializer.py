@@ -141,8 +141,7 @@ def _native_dtype(dtype: Any) -> Any:
     try:
         return jax.numpy.dtype(dtype)
     except (TypeError, ValueError):
-        canonical_dtype(dtype)  # a DTypeError naming the accepted dtypes
-        raise
+        return jax.numpy.dtype(canonical_dtype(dtype))  # another framework's dtype by its name, else a DTypeError naming the accepted ones
 
 
 @functools.lru_cache(maxsize=256)

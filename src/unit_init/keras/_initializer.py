@@ -56,7 +56,7 @@ from unit_init.errors import BackendError, ParameterError, SeedError, abbreviate
 from unit_init.keras._call import call_arguments
 from unit_init.keras._constant import KerasConstant, is_array_constant
 from unit_init.serialization import KerasAxes, adapter_config, check_config, read_adapter_config, split_keras_axes
-from unit_init.spec.fans import Fans, Layout
+from unit_init.spec.fans import Fans, Layout, normalize_shape
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.rules import FanScaled
 
@@ -112,7 +112,11 @@ def _seed_generator(value: Mapping[str, Any]) -> Any:
     if (seed is not None and (isinstance(seed, bool) or not isinstance(seed, int))) or (name is not None and not isinstance(name, str)):
         msg = f"the SeedGenerator config {abbreviate(fields)} needs an int or null 'seed' and a string 'name'."
         raise SeedError(msg)
-    return keras.random.SeedGenerator(seed=seed, name=name)
+    try:
+        return keras.random.SeedGenerator(seed=seed, name=name)
+    except (OverflowError, ValueError, TypeError) as error:  # a seed the backend's state cannot hold (JAX: uint32; TF: int64)
+        msg = f"the SeedGenerator config's seed={abbreviate(seed)} is refused by Keras's {keras.backend.backend()} backend ({error}); use an int in [0, 2**32)."
+        raise SeedError(msg) from None
 
 
 def _resolve_seed(spec: Initializer, seed: Any) -> tuple[Initializer, Any]:
@@ -126,10 +130,10 @@ def _resolve_seed(spec: Initializer, seed: Any) -> tuple[Initializer, Any]:
         return spec, seed
     if seed is None:
         return spec, spec.seed if spec.seed is not None else random.randint(1, 10**9)  # as keras.random.make_default_seed
-    if spec.seed is not None and seed != spec.seed:
+    seeded = dataclasses.replace(spec, seed=seed)  # the spec validates the int (an array is refused before any comparison)
+    if spec.seed is not None and seeded.seed != spec.seed:
         msg = f"seed={abbreviate(seed)} conflicts with the spec's own seed={spec.seed}; give one of them."
         raise SeedError(msg)
-    seeded = dataclasses.replace(spec, seed=seed)  # the spec validates the int
     return seeded, seeded.seed
 
 
@@ -218,7 +222,7 @@ class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  #
         >>> unit_init.keras.initializer(ui.GlorotUniform(), input_axes=[0], output_axes=[1, 2]).fans((512, 8, 64))
         Fans(fan_in=512.0, fan_out=512.0)
         """
-        dims = tuple(int(n) for n in shape)
+        dims = normalize_shape(shape)  # as a call reads it: (2.5, 3) is a ShapeError, not (2, 3)
         return self.spec.fans(dims, **self._options(dims))
 
     def __call__(self, shape: Any, dtype: Any = None) -> Any:
