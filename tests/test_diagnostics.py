@@ -467,3 +467,9 @@ def test_plot_and_compare_refuse_bad_arguments_before_drawing(tmp_path: Path) ->
     for specs in [[], "he_normal", 3]:
         with pytest.raises(ui.ParameterError, match="specs="):
             ui.compare(specs, depth=3, width=16, batch=8)  # type: ignore[arg-type]
+    with pytest.raises(ui.ParameterError, match="progress=3 must be None or a callable"):  # was a TypeError from the call
+        ui.compare(["he_normal"], depth=3, width=16, batch=8, progress=3)  # type: ignore[arg-type]
+    with pytest.raises(ui.ArgumentError, match="Did you mean 'dpi'"):  # was Python's bare TypeError
+        report.plot(tmp_path / "x.png", dip=50)  # type: ignore[call-overload]
+    with pytest.raises(ui.ArgumentError, match="Did you mean 'dpi'"):
+        ui.compare(["zeros"], depth=3, width=16, batch=8).plot(tmp_path / "y.png", dpii=50)  # type: ignore[call-overload]

@@ -167,6 +167,30 @@ def test_bad_rules_are_refused_before_anything_is_drawn() -> None:
         ui.initialize(_mlp(), {"*": ui.Zeros()}, names=3)  # type: ignore[arg-type]
 
 
+def test_rule_keys_where_fields_gates_and_flags_are_checked_before_anything_is_drawn() -> None:
+    """Each was a bare TypeError, ValueError or MemoryError from inside the matcher, or taken silently."""
+    for where, field in [({"rank": "2"}, "rank"), ({"rank": 2.0}, "rank"), ({"rank": True}, "rank"), ({"name": 3}, "name"),
+                         ({"role": 3}, "role"), ({"shape": 3}, "shape")]:
+        with pytest.raises(ui.ParameterError, match=f"Where\\({field}="):
+            Where(**where)
+    for gates in [2.5, "2", 0, 10**12, 10**19, True]:
+        with pytest.raises(ui.ParameterError, match="gates="):
+            Gated(ui.Zeros(), gates=gates)  # type: ignore[arg-type]
+    with pytest.raises(ui.ParameterError, match="answered array"):  # a test must say True or False
+        ui.initialize(_mlp(), {(lambda param: np.array([1, 0])): ui.Zeros()})
+    with pytest.raises(ui.ParameterError, match="answered array"):
+        ui.initialize(_mlp(), {Where(shape=lambda shape: np.array(shape) > 2): ui.Zeros()})
+    with pytest.raises(ui.ParameterError, match="A spec goes on the right"):
+        ui.initialize(_mlp(), {ui.HeNormal(): ui.Zeros()})
+    with pytest.raises(ui.ParameterError, match="bias_fan_from_weight='no' must be True or False"):
+        ui.initialize(_mlp(), {"*": ui.Zeros()}, bias_fan_from_weight="no")  # type: ignore[arg-type]
+    for renamed in [".", "a.", ".a", ""]:
+        with pytest.raises(ui.ParameterError, match="no empty part"):
+            ui.initialize(_mlp(), {"*": ui.Zeros()}, names=lambda name, renamed=renamed: renamed)
+    drawn, _ = ui.initialize(_mlp(), {(lambda param: np.bool_(param.leaf == "bias")): ui.Ones(), "*": ui.Zeros()})
+    assert drawn["fc1"]["bias"].tolist() == [1.0] * 32
+
+
 def test_gated_specs() -> None:
     assert Gated(ui.Orthogonal(), gates=3).specs == (ui.Orthogonal(),) * 3
     with pytest.raises(ui.ParameterError, match="one spec per gate"):

@@ -177,7 +177,19 @@ class Where:
 
     def __post_init__(self) -> None:
         if self.type is not None and not _is_types(self.type):
-            msg = f"Where(type={self.type!r}): must be a layer type or a tuple of layer types."
+            msg = f"Where(type={abbreviate(self.type)}): must be a layer type or a tuple of layer types."
+            raise ParameterError(msg)
+        ranks = (self.rank,) if isinstance(self.rank, int) else self.rank
+        if ranks is not None and not (isinstance(ranks, tuple) and all(isinstance(r, int) and not isinstance(r, bool) for r in ranks)):
+            msg = f"Where(rank={abbreviate(self.rank)}): must be an int or a tuple of ints."
+            raise ParameterError(msg)
+        given: dict[str, object] = {"name": self.name, "role": self.role, "shape": self.shape}  # as passed, not as annotated
+        for label in ("name", "role"):
+            if given[label] is not None and not isinstance(given[label], str):
+                msg = f"Where({label}={abbreviate(given[label])}): must be a string."
+                raise ParameterError(msg)
+        if given["shape"] is not None and not callable(given["shape"]):
+            msg = f"Where(shape={abbreviate(given['shape'])}): must be a callable on the shape tuple (lambda s: s[0] > 8)."
             raise ParameterError(msg)
 
     def __repr__(self) -> str:
@@ -192,8 +204,12 @@ class Where:
             and (self.type is None or _inside(self.type, param))
             and (ranks is None or param.rank in ranks)
             and (self.role is None or param.leaf == self.role)
-            and (self.shape is None or bool(self.shape(param.shape)))
+            and (self.shape is None or _verdict(self.shape, self.shape(param.shape), param))
         )
+
+
+MAX_GATES: Final = 64
+"""The most gates :class:`Gated` splits an axis into (recurrent layers have 3 or 4)."""
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -221,6 +237,9 @@ class Gated:
     specs: tuple[Initializer, ...]
 
     def __init__(self, specs: Any, gates: int | None = None) -> None:
+        if gates is not None and (isinstance(gates, bool) or not isinstance(gates, int) or not 1 <= gates <= MAX_GATES):
+            msg = f"Gated(gates={abbreviate(gates)}): must be an int from 1 to {MAX_GATES}."
+            raise ParameterError(msg)
         many = isinstance(specs, (list, tuple))
         resolved = tuple(spec_of(s) for s in specs) if many else (spec_of(specs),) * (gates or 0)
         if (many and gates not in (None, len(resolved))) or not resolved:
@@ -331,8 +350,10 @@ def _checked_rules(rules: Rules) -> list[tuple[Any, Any]]:
         msg = f"rules={abbreviate(rules)} is not {accepted}."
         raise ParameterError(msg)
     for key, value in pairs:
-        if not (isinstance(key, str) or _is_types(key) or callable(key)):
+        if not (isinstance(key, str) or _is_types(key) or callable(key)) or isinstance(key, Initializer):
             msg = f"rule key {abbreviate(key)} must be a parameter-name glob pattern (str), a layer type, a Where(...) or a callable on a Param."
+            if isinstance(key, Initializer):
+                msg += " A spec goes on the right: {key: spec}."
             raise ParameterError(msg)
         if not isinstance(value, (LayerPreset, Gated)):
             spec_of(value)
@@ -349,7 +370,15 @@ def _key_matches(key: Any, param: Param) -> bool:
         return _name_matches(key, param)
     if _is_types(key):
         return _inside(key, param)
-    return bool(key(param))
+    return _verdict(key, key(param), param)
+
+
+def _verdict(test: Callable[..., Any], answer: Any, param: Param) -> bool:
+    """A callable key's (or ``Where(shape=)``'s) ``answer`` for ``param`` as a bool: a bool or a 0-d value (a NumPy bool)."""
+    if not isinstance(answer, bool) and getattr(answer, "shape", None) != ():
+        msg = f"the rule test {_describe(test)} answered {abbreviate(answer)} for parameter {param.name!r}; it must return True or False."
+        raise ParameterError(msg)
+    return bool(answer)
 
 
 def _kernel_fans(param: Param, kernels: Mapping[tuple[str, ...], Param]) -> Fans | None:
@@ -427,8 +456,8 @@ def _renamer(names: Mapping[str, str] | Callable[[str], str] | None) -> Callable
 
     def rename(param: Param) -> Param:
         new = lookup(param.canonical)
-        if not isinstance(new, str) or not new:
-            msg = f"names= gave {new!r} for {param.canonical!r}; it must give a non-empty str."
+        if not isinstance(new, str) or "" in new.split("."):
+            msg = f"names= gave {abbreviate(new)} for {param.canonical!r}; it must give a dotted name with no empty part ('fc.weight')."
             raise ParameterError(msg)
         path, _, leaf = new.rpartition(".")
         return replace(param, path=tuple(path.split(".")) if path else (), leaf=leaf)
@@ -494,6 +523,10 @@ def plan(
     >>> dict(report.applied), entries[0].seed == ui.seeds.derive_seed(0, "fc.kernel")
     ({'fc/kernel': 0, 'fc/bias': 1}, True)
     """
+    flag: object = bias_fan_from_weight  # typed for callers; checked for everyone else
+    if not isinstance(flag, bool):
+        msg = f"bias_fan_from_weight={abbreviate(flag)} must be True or False."
+        raise ParameterError(msg)
     pairs = _checked_rules(rules)
     base, skipped, rename = root_seed(seed), _skipper(skip), _renamer(names)
     _check_unique(params)  # as the model names them (names= may make twins share a canonical name on purpose)

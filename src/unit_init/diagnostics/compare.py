@@ -11,7 +11,7 @@ from unit_init.diagnostics.diagnose import diagnose
 from unit_init.diagnostics.plotting import plot_reports
 from unit_init.diagnostics.report import Report, ratio_headers
 from unit_init.diagnostics.tables import html_table, table
-from unit_init.errors import ParameterError, abbreviate
+from unit_init.errors import ParameterError, abbreviate, keywords_checked
 from unit_init.seeds import normalize_seed
 
 if TYPE_CHECKING:
@@ -89,6 +89,7 @@ class Comparison:
     def plot(self, path: None = None, *, dpi: int = ...) -> Figure: ...
     @overload
     def plot(self, path: str | Path, *, dpi: int = ...) -> Path: ...
+    @keywords_checked
     def plot(self, path: str | Path | None = None, *, dpi: int = 100) -> Figure | Path:
         """The per-layer std curves of every spec and their histograms.
 
@@ -134,6 +135,10 @@ def compare(
     chosen = list(DEFAULT_SPECS) if given is None else list(given) if isinstance(given, Iterable) and not isinstance(given, (str, bytes)) else []
     if not chosen:
         msg = f"specs={abbreviate(given)} must be a non-empty list of specs or names, e.g. ['he_normal', 'zeros']."
+        raise ParameterError(msg)
+    told: object = progress  # typed for callers; checked for everyone else
+    if told is not None and not callable(told):
+        msg = f"progress={abbreviate(progress)} must be None or a callable, called as progress(index, total, spec)."
         raise ParameterError(msg)
     if options.get("seed", 0) is None:  # one seed for all, so every spec sees the same input
         options["seed"] = normalize_seed(None)

@@ -13,6 +13,7 @@ from unit_init.diagnostics.network import Histogram
 from unit_init.diagnostics.plotting import plot_reports
 from unit_init.diagnostics.tables import html_table, table
 from unit_init.diagnostics.verdict import Verdict
+from unit_init.errors import keywords_checked
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -159,6 +160,7 @@ class Report:
     def plot(self, path: None = None, *, dpi: int = ...) -> Figure: ...
     @overload
     def plot(self, path: str | Path, *, dpi: int = ...) -> Path: ...
+    @keywords_checked
     def plot(self, path: str | Path | None = None, *, dpi: int = 100) -> Figure | Path:
         """Activation std, gradient std (with the stable band) and histograms per layer.
 
