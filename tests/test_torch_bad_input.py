@@ -19,6 +19,8 @@ Run ``python tests/test_torch_bad_input.py`` for the table of mismatches.
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +50,8 @@ TENSORS: dict[str, Callable[[], Any]] = {
     "sparse_coo": lambda: torch.zeros(4, 3).to_sparse(),
     "zero_rows": lambda: torch.empty(0, 3),
     "zero_cols": lambda: torch.empty(4, 0),
+    "zero_both": lambda: torch.empty(0, 0),  # no fan at all: torch's xavier_* divide by fan_in + fan_out = 0
+    "zero_both_3d": lambda: torch.empty(0, 0, 3),
     "0d": lambda: torch.tensor(0.5),
     "1d": lambda: torch.empty(5),
     "3d": lambda: torch.empty(4, 2, 3),
@@ -245,6 +249,19 @@ if __name__ == "__main__":
     for pid, why in found:
         print(f"{pid}: {why}")
     print(f"{len(found)} of {len(PROBES)} probes differ")
+
+
+def test_dirac_refuses_groups_torch_would_loop_over_forever() -> None:
+    """torch's dirac_ loops ``groups`` times: with no out channel to fill, groups=2**40 never returns; ours refuses it first."""
+    code = (
+        "import torch, unit_init.torch as init\n"
+        "try:\n"
+        "    init.dirac_(torch.empty(0, 0, 3), groups=2**40)\n"
+        "except ValueError as error:\n"
+        "    print(type(error).__name__, error)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.startswith("ParameterError groups=1099511627776 must be an int in [1, 2**31 - 1]"), done.stdout + done.stderr
 
 
 def test_init_refuses_an_expanded_view_with_torchs_type() -> None:

@@ -26,7 +26,8 @@ from unit_init.spec.initializer import Initializer
 
 __all__ = ["EXTRAS", "BoundedNormal", "Dirac", "Sparse"]
 
-_MAX_GROUPS: Final = 2**31 - 1  # frameworks store conv groups as int32
+MAX_GROUPS: Final = 2**31 - 1
+"""The most groups :class:`Dirac` takes: frameworks store conv groups as int32."""
 
 
 def _single_axes(spec: Initializer, shape: tuple[int, ...], layout: LayoutLike) -> tuple[int, int]:
@@ -65,7 +66,7 @@ class Dirac(Initializer):
     min_rank: ClassVar[int] = 3
 
     def _validate(self) -> None:
-        if isinstance(self.groups, bool) or not isinstance(self.groups, int) or not 1 <= self.groups <= _MAX_GROUPS:
+        if isinstance(self.groups, bool) or not isinstance(self.groups, int) or not 1 <= self.groups <= MAX_GROUPS:
             msg = f"groups={str(self.groups)[:40]} must be an int in [1, 2**31 - 1]."
             raise ParameterError(msg)
 

@@ -153,6 +153,14 @@ def _all_finite(tensor: torch.Tensor) -> bool:
         return bool(torch.isfinite(tensor.float()).all())
 
 
+class _Unasked(Exception):
+    """Raised inside a drop-in for an input torch would never finish: its ``error`` is raised as it is, torch not asked."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 def _drop_in(fill: _F) -> _F:
     """``fill`` with torch's outcome on every input: the same success, or an error of torch's type.
 
@@ -170,6 +178,8 @@ def _drop_in(fill: _F) -> _F:
     def call(tensor: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
         try:
             return fill(tensor, *args, **kwargs)
+        except _Unasked as unasked:
+            raise unasked.error from None
         except Exception as ours:
             result: torch.Tensor = _torch_outcome(fill.__name__, ours, (tensor, *args), kwargs)
         _warn_if_not_finite(result, fill.__name__, (*args, *kwargs.values()))
@@ -315,6 +325,14 @@ def _calculate_fan_in_and_fan_out(tensor: torch.Tensor) -> tuple[int, int]:
     return int(fans.fan_in), int(fans.fan_out)
 
 
+def _no_fans(fan_in: int, fan_out: int) -> None:
+    """:class:`ParameterError` for a weight with neither fan (a zero-size one): Glorot's ``2 / (fan_in + fan_out)`` has no
+    value, and torch's ``xavier_*`` raise ``ZeroDivisionError`` (the type :func:`_drop_in` gives it)."""
+    if fan_in + fan_out == 0:
+        msg = "fan_in + fan_out is 0 (a weight with no element along either fan): Glorot's 2 / (fan_in + fan_out) has no value."
+        raise ParameterError(msg)
+
+
 def _calculate_correct_fan(tensor: torch.Tensor, mode: str) -> int:
     """``fan_in`` or ``fan_out`` of a weight by ``mode`` (any case); ``ValueError`` for another mode, ``AttributeError`` for a non-string, as torch."""
     if not isinstance(cast("object", mode), str):
@@ -433,7 +451,17 @@ def eye_(tensor: torch.Tensor) -> torch.Tensor:
 
 @_drop_in
 def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
-    """Fill a 3-, 4- or 5-D conv weight with the identity kernel of each group (see :class:`unit_init.Dirac`)."""
+    """Fill a 3-, 4- or 5-D conv weight with the identity kernel of each group (see :class:`unit_init.Dirac`).
+
+    ``groups`` above :data:`~unit_init.spec.structured.MAX_GROUPS` is refused
+    (a ``ValueError``) without asking torch, which loops ``groups`` times
+    (``groups=10**400`` on a tensor with no out channel never returns).
+    """
+    if isinstance(groups, int) and groups > s.MAX_GROUPS:
+        try:
+            s.Dirac(groups)
+        except ParameterError as error:
+            raise _Unasked(error) from None
     if tensor.dim() not in (3, 4, 5):
         msg = f"Only tensors with 3, 4, or 5 dimensions are supported (got shape {tuple(tensor.shape)})."
         raise ShapeError(msg)
@@ -451,7 +479,7 @@ def _fan_scaled_fill(
 @_drop_in
 def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
     """Glorot uniform: ``U(±gain·√(6 / (fan_in + fan_out)))``."""
-    _calculate_fan_in_and_fan_out(tensor)
+    _no_fans(*_calculate_fan_in_and_fan_out(tensor))
     if _checked_gain(gain) == 0:
         return _torch_draws("xavier_uniform_", tensor, gain, generator=generator)
     return _fan_scaled_fill(tensor, _checked_gain(gain) ** 2, "fan_avg", "uniform", generator, "xavier_uniform_")
@@ -460,7 +488,7 @@ def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Ge
 @_drop_in
 def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
     """Glorot normal: ``N(0, gain² · 2 / (fan_in + fan_out))``."""
-    _calculate_fan_in_and_fan_out(tensor)
+    _no_fans(*_calculate_fan_in_and_fan_out(tensor))
     if _checked_gain(gain) == 0:
         return _torch_draws("xavier_normal_", tensor, gain, generator=generator)
     return _fan_scaled_fill(tensor, _checked_gain(gain) ** 2, "fan_avg", "untruncated_normal", generator, "xavier_normal_")
