@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -154,6 +155,8 @@ def test_compare_default_set_json(tmp_path: Path) -> None:
         (["diagnose", "he_normal", "--plot", "/proc/he.png"], "--plot /proc/he.png: cannot write there"),
         (["diagnose", "he_normal", "--plot", "/etc/hostname/he.png"], "cannot write there (Not a directory)"),
         (["compare", "--plot", "/tmp/unit_init_a_directory.png"], "cannot write there (Is a directory)"),
+        (["show", "random_normal:seed=" + "9" * 5000], "is beyond float64's range"),  # was read as seed=inf
+        (["show", "random_normal:stddev=1e400"], "stddev='1e400' is beyond float64's range"),
     ],
 )
 def test_bad_arguments_give_one_line_and_status_2(args: list[str], message: str) -> None:
@@ -224,6 +227,24 @@ def test_the_documented_ranges_are_the_accepted_ones(capsys: pytest.CaptureFixtu
     for value in (low - 1, high + 1):
         with pytest.raises(unit_init.cli._UsageError, match=rf"is not (a positive|an) integer in \[{low}, {high}\]"):
             parser.parse_args([*base, option, str(value)])
+
+
+def test_a_long_name_is_quoted_short(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every message quotes what was typed abbreviated: a 100k-character NAME gave a 200 KB error line."""
+    for name in ["he_normal:" + "a" * 100_000 + "=1", "he_normal:" + "a=1," * 5000]:
+        assert main(["show", name]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("unit-init: error: initializer 'he_normal:"), err[:300]
+        assert len(err) < 1000
+
+
+def test_sample_statistics_of_values_near_the_largest_float(capsys: pytest.CaptureFixture[str]) -> None:
+    """The mean and std are computed on scaled values: a constant 1e308 has mean 1e308, not inf (and no overflow warning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["sample", "constant:value=1e308", "4", "4", "--dtype", "float64"]) == 0
+    rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines() if line.startswith(("mean", "std"))}
+    assert rows == {"mean": ["1e+308", "1e+308"], "std": ["0", "0"]}
 
 
 def test_main_in_process(capsys: pytest.CaptureFixture[str]) -> None:

@@ -283,6 +283,18 @@ def _show(name: str, shape: Sequence[int] | None, layout: str) -> str:
     return "\n".join([*lines, "", f"for shape {dims}, layout {layout}:", table(["quantity", "value"], rows)])
 
 
+def _moments(values: Any) -> tuple[Any, float]:
+    """The mean and the std ``(E|w − mean|²)^½`` of a non-empty float64 or complex128 array, computed on the values
+    divided by their largest magnitude, so that neither overflows where the values are finite (a constant 1e308)."""
+    import numpy as np
+
+    largest = float(np.abs(values).max())
+    scale = largest if 0 < largest < math.inf else 1.0
+    scaled = values / scale
+    mean = scaled.mean()
+    return mean * scale, float(np.sqrt(np.mean(np.abs(scaled - mean) ** 2))) * scale
+
+
 def _sample(args: argparse.Namespace) -> str:
     dims = _shape(args)
     if dims is None:
@@ -300,8 +312,8 @@ def _sample(args: argparse.Namespace) -> str:
     if np.iscomplexobj(values):  # E|w − mean|² is the variance; the modulus is bounded by the complex law's radius
         complex_values = values.astype(np.complex128)
         centre = expected_mean if math.isfinite(expected_mean) else 0.0
-        mean = complex(complex_values.mean()) if values.size else complex(math.nan)
-        spread = float(np.sqrt(np.mean(np.abs(complex_values - mean) ** 2))) if values.size else math.nan
+        moments = _moments(complex_values) if values.size else (math.nan, math.nan)
+        mean, spread = complex(moments[0]), float(moments[1])
         largest = float(np.abs(complex_values - centre).max()) if values.size else math.nan
         radius = getattr(complex_law(spec, distribution), "radius", math.nan)
         shown_mean = f"{_plain(mean.real)}{'+' if mean.imag >= 0 else '-'}{_plain(abs(mean.imag))}j" if values.size else "-"
@@ -315,7 +327,7 @@ def _sample(args: argparse.Namespace) -> str:
         real = values.astype(np.float64)
         support = getattr(distribution, "support", None)  # None: a law without a support (constants, orthogonal, …)
         low, high = support if support is not None else (math.nan, math.nan)
-        measured = [math.nan] * 4 if real.size == 0 else [real.mean(), real.std(), real.min(), real.max()]
+        measured = [math.nan] * 4 if real.size == 0 else [*_moments(real), real.min(), real.max()]
         expected = [expected_mean, expected_std, low, high]
         rows = [
             [name, _plain(float(m)), _plain(e)]

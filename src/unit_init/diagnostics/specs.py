@@ -14,9 +14,10 @@ pasted into ``unit-init`` again.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Final
 
-from unit_init.errors import ParameterError, closest
+from unit_init.errors import ParameterError, abbreviate, closest
 from unit_init.serialization import NAMED, spec_class
 from unit_init.spec.initializer import Initializer
 
@@ -25,15 +26,20 @@ __all__ = ["formula", "label", "parse", "resolve"]
 _NAMES: Final = {cls: name for name, cls in reversed(list(NAMED.items()))}  # a class's first name (the catalogue's) wins
 
 
-def _value(text: str) -> int | float | str:
+def _value(key: str, text: str) -> int | float | str:
+    """``text`` as an int, else a float, else the string; a number beyond float64's range is refused (it would read as inf)."""
     try:
         return int(text)
     except ValueError:
         pass
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         return text
+    if math.isinf(number) and "inf" not in text.lower():  # 1e400, or more digits than int() reads
+        msg = f"{key}={abbreviate(text)} is beyond float64's range (about 1.8e308); give a smaller number."
+        raise ParameterError(msg)
+    return number
 
 
 def parse(text: str) -> Initializer:
@@ -57,17 +63,17 @@ def parse(text: str) -> Initializer:
     for item in arguments.split(",") if arguments.strip() else ():
         key, sep, value = (part.strip() for part in item.partition("="))
         if not sep or not key or not value:
-            msg = f"initializer {text!r}: {item.strip()!r} is not KEY=VALUE; write e.g. 'random_normal:stddev=0.01'."
+            msg = f"initializer {abbreviate(text)}: {abbreviate(item.strip())} is not KEY=VALUE; write e.g. 'random_normal:stddev=0.01'."
             raise ParameterError(msg)
         if key not in accepted:
-            msg = f"initializer {text!r}: {cls.__name__} has no parameter {key!r}; accepted: {', '.join(accepted)}.{closest(key, accepted)}"
+            msg = f"initializer {abbreviate(text)}: {cls.__name__} has no parameter {abbreviate(key)}; accepted: {', '.join(accepted)}.{closest(key[:64], accepted)}"
             raise ParameterError(msg)
-        kwargs[key] = _value(value)
+        kwargs[key] = _value(key, value)
     required = [f.name for f in dataclasses.fields(cls) if f.init and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
     missing = [key for key in required if key not in kwargs]
     if missing:
         example = ",".join(f"{key}=..." for key in missing)
-        msg = f"initializer {text!r}: {cls.__name__} needs {', '.join(missing)}; write e.g. '{name.strip()}:{example}'."
+        msg = f"initializer {abbreviate(text)}: {cls.__name__} needs {', '.join(missing)}; write e.g. '{name.strip()}:{example}'."
         raise ParameterError(msg)
     return cls(**kwargs)  # type: ignore[arg-type]  # the fields check their own values
 
@@ -77,7 +83,7 @@ def resolve(identifier: object) -> Initializer:
     if isinstance(identifier, Initializer):
         return identifier
     if not isinstance(identifier, str):
-        msg = f"initializer={identifier!r} must be a spec such as ui.HeNormal() or a name such as 'he_normal'."
+        msg = f"initializer={abbreviate(identifier)} must be a spec such as ui.HeNormal() or a name such as 'he_normal'."
         raise ParameterError(msg)
     return parse(identifier)
 
