@@ -7,6 +7,7 @@ import importlib.util
 import pytest
 
 import unit_init as ui
+from unit_init.serialization import read_adapter_config
 from unit_init.spec.fans import normalize_shape
 
 # (shape, keras fans, torch fans)
@@ -92,6 +93,18 @@ def test_layout_errors() -> None:
         ui.Layout(in_axis="0", out_axis=1)  # type: ignore[arg-type]
     with pytest.raises(ui.ParameterError, match="fan_in"):
         ui.compute_fans((2, 3), fan_in=0)
+
+
+def test_a_layout_no_shape_can_make_right_is_refused_when_built() -> None:
+    """Repeated axes and axes beyond any rank fail at construction (a saved adapter config too), not at the first draw."""
+    for layout, match in [({"in_axis": (0, 0), "out_axis": 1}, "names axis 0 twice"), ({"in_axis": 0, "out_axis": 0}, "names axis 0 twice"),
+                          ({"in_axis": 1, "out_axis": 0, "batch_axis": (2, 1)}, "names axis 1 twice"),
+                          ({"in_axis": 2**63}, "which no array of rank at most 32 has"), ({"out_axis": -33}, "no array of rank")]:
+        with pytest.raises(ui.ParameterError, match=match):
+            ui.Layout(**layout)
+    with pytest.raises(ui.ParameterError, match="names axis 0 twice"):  # what KerasInitializer.from_config reads
+        read_adapter_config({"spec": ui.serialize(ui.HeNormal()), "layout": {"in_axis": [0, 0], "out_axis": 0}})
+    assert ui.Layout(in_axis=0, out_axis=-2).axes(3) == ((0,), (1,), ())  # the same axis only for some ranks: checked per shape
 
 
 def test_layout_axes_as_lists_and_numpy_integers_as_jax_takes_them() -> None:

@@ -78,6 +78,19 @@ class Layout:
                 msg = f"Layout {name}={abbreviate(value)} must be an int or a tuple (or list) of ints."
                 raise ParameterError(msg)
             object.__setattr__(self, name, tuple(operator.index(a) for a in value))
+        named = [(name, axis) for name in ("in_axis", "out_axis", "batch_axis") for axis in self._listed(name)]
+        for name, axis in named:  # what no rank can make right is refused here; the rest when a shape gives the rank
+            if not -MAX_RANK <= axis < MAX_RANK:
+                msg = f"Layout {name}={abbreviate(getattr(self, name))} names axis {abbreviate(axis)}, which no array of rank at most {MAX_RANK} has."
+                raise ParameterError(msg)
+        repeated = [axis for index, (_, axis) in enumerate(named) if axis in [a for _, a in named[:index]]]
+        if repeated:
+            msg = f"{self} names axis {repeated[0]} twice; the input, output and batch axes are distinct axes."
+            raise ParameterError(msg)
+
+    def _listed(self, name: str) -> tuple[int, ...]:
+        value = getattr(self, name)
+        return (value,) if isinstance(value, int) else value
 
     def axes(self, rank: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
         """The (in, out, batch) axes as non-negative ints for an array of ``rank``."""
@@ -89,8 +102,7 @@ class Layout:
         return resolved  # type: ignore[return-value]
 
     def _normalize(self, name: str, rank: int) -> tuple[int, ...]:
-        value = getattr(self, name)
-        axes = (value,) if isinstance(value, int) else value
+        axes = self._listed(name)
         for axis in axes:
             if not -rank <= axis < rank:
                 msg = f"{name}={axis} of {self} does not exist in a rank-{rank} shape."
