@@ -183,3 +183,11 @@ def test_a_registered_record_stands_for_its_namespace_modules() -> None:
     assert registry.get_backend(types.ModuleType("toy_module")) is registry.get_backend("toy")
     with pytest.raises(ui.BackendError, match="'toy_framework' is a module but not an Array-API namespace"):  # a name is no namespace
         registry.get_backend(types.ModuleType("toy_framework"))
+
+
+def test_a_broken_plugin_never_changes_the_answer_for_another_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Looking for other names loads every installed plugin; one whose entry point fails to load is passed over."""
+    _installed(monkeypatch, f"{__name__}:NO_SUCH_ATTRIBUTE")
+    with pytest.raises(ui.BackendError, match="backend='nope' is not a known backend name"):
+        ui.zeros((2,), backend="nope")
+    assert "toy" in ui.known_backends()

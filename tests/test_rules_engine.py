@@ -187,6 +187,7 @@ def test_rule_keys_where_fields_gates_and_flags_are_checked_before_anything_is_d
     for renamed in [".", "a.", ".a", ""]:
         with pytest.raises(ui.ParameterError, match="no empty part"):
             ui.initialize(_mlp(), {"*": ui.Zeros()}, names=lambda name, renamed=renamed: renamed)
+    assert Where(rank=[1, 2])(Param("fc/bias", ("fc",), "bias", (3,)))  # a list of ranks, as a tuple
     drawn, _ = ui.initialize(_mlp(), {(lambda param: np.bool_(param.leaf == "bias")): ui.Ones(), "*": ui.Zeros()})
     assert drawn["fc1"]["bias"].tolist() == [1.0] * 32
 

@@ -180,8 +180,8 @@ class Where:
             msg = f"Where(type={abbreviate(self.type)}): must be a layer type or a tuple of layer types."
             raise ParameterError(msg)
         ranks = (self.rank,) if isinstance(self.rank, int) else self.rank
-        if ranks is not None and not (isinstance(ranks, tuple) and all(isinstance(r, int) and not isinstance(r, bool) for r in ranks)):
-            msg = f"Where(rank={abbreviate(self.rank)}): must be an int or a tuple of ints."
+        if ranks is not None and not (isinstance(ranks, (tuple, list)) and all(isinstance(r, int) and not isinstance(r, bool) for r in ranks)):
+            msg = f"Where(rank={abbreviate(self.rank)}): must be an int or a tuple (or list) of ints."
             raise ParameterError(msg)
         given: dict[str, object] = {"name": self.name, "role": self.role, "shape": self.shape}  # as passed, not as annotated
         for label in ("name", "role"):

@@ -168,12 +168,13 @@ def _entry_point_aliases() -> dict[str, str]:
 
     An entry point names only its backend; the other names are in its
     record, so every plugin's entry point is loaded to read them (one that
-    cannot be loaded is passed over). Asked only for a name nothing else
-    matches, and to list the names.
+    cannot be loaded, whatever it raises, is passed over: a broken plugin
+    never changes the answer for another name). Asked only for a name
+    nothing else matches, and to list the names.
     """
     names: dict[str, str] = {}
     for entry in _entry_points():
-        with contextlib.suppress(BackendError, BackendUnavailableError):
+        with contextlib.suppress(Exception):
             for name in _plugin_record(entry).names:
                 if name not in _entry_points():
                     names.setdefault(name, entry)
