@@ -78,15 +78,16 @@ class Layout:
                 msg = f"Layout {name}={abbreviate(value)} must be an int or a tuple (or list) of ints."
                 raise ParameterError(msg)
             object.__setattr__(self, name, tuple(operator.index(a) for a in value))
-        named = [(name, axis) for name in ("in_axis", "out_axis", "batch_axis") for axis in self._listed(name)]
-        for name, axis in named:  # what no rank can make right is refused here; the rest when a shape gives the rank
-            if not -MAX_RANK <= axis < MAX_RANK:
-                msg = f"Layout {name}={abbreviate(getattr(self, name))} names axis {abbreviate(axis)}, which no array of rank at most {MAX_RANK} has."
-                raise ParameterError(msg)
-        repeated = [axis for index, (_, axis) in enumerate(named) if axis in [a for _, a in named[:index]]]
-        if repeated:
-            msg = f"{self} names axis {repeated[0]} twice; the input, output and batch axes are distinct axes."
-            raise ParameterError(msg)
+        seen: set[int] = set()
+        for name in ("in_axis", "out_axis", "batch_axis"):  # what no rank can make right is refused here; the rest per shape
+            for axis in self._listed(name):  # at most 2·MAX_RANK distinct axes pass, so a long tuple stops early
+                if not -MAX_RANK <= axis < MAX_RANK:
+                    msg = f"Layout {name}={abbreviate(getattr(self, name))} names axis {abbreviate(axis)}, which no array of rank at most {MAX_RANK} has."
+                    raise ParameterError(msg)
+                if axis in seen:
+                    msg = f"Layout {name}={abbreviate(getattr(self, name))} names axis {axis} a second time; the input, output and batch axes are distinct axes."
+                    raise ParameterError(msg)
+                seen.add(axis)
 
     def _listed(self, name: str) -> tuple[int, ...]:
         value = getattr(self, name)
