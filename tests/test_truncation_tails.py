@@ -212,14 +212,14 @@ def test_rejection_keeps_scaled_values_inside_the_grid_bounds_without_a_clip(dty
     for mean, std, low, high in [(0.0, 0.0371, -2.0, 2.0), (0.3, 1.7, -1.0, 2.5), (-5.0, 1e-3, -3.0, 1.5)]:
         law = d.TruncatedGaussian(mean, std, low, high)
         first, last = entry.confinement(law, dtype)
-        assert entry.native_confinement(numpy, law, dtype) is None
+        assert entry.native_confinement(numpy, law, dtype, "cpu") is None
         x = ui.TruncatedNormal(mean=mean, stddev=std, lower=low, upper=high)((size,), seed=11, dtype=dtype, backend="numpy")
         assert x.dtype == np.dtype(dtype)
         assert first <= x.min()
         assert x.max() <= last
     assert clipped == []
     bfloat16 = d.TruncatedGaussian(0.0, 0.0371, -2.0, 2.0)
-    assert entry.native_confinement(numpy, bfloat16, "bfloat16") == entry.confinement(bfloat16, "bfloat16")  # drawn in float32: clipped
+    assert entry.native_confinement(numpy, bfloat16, "bfloat16", "cpu") == entry.confinement(bfloat16, "bfloat16")  # drawn in float32: clipped
 
 
 # Intervals tiny in units of std: the law is uniform on them to within float64 (the density varies by e^(-|m|·w) ≤ 1e-12

@@ -29,6 +29,7 @@ optional capability                    default
 :meth:`truncated_normal`               none; needed only with ``truncation = "native"``
 :meth:`uniform_between`,               :meth:`uniform` or :meth:`normal` then :meth:`affine`;
 :meth:`normal_scaled`                  override with a one-kernel draw
+:meth:`uniform_extremes`               ``None``: an overridden :meth:`uniform_between` is clipped
 :meth:`placement`                      no scope (operators run where their inputs live)
 :meth:`free_bytes`                     the host's free memory
 :meth:`block_streams`                  ``None``: large draws are not split into blocks
@@ -51,9 +52,8 @@ are drawn: the backend's row of :data:`unit_init.sampling.truncation.METHODS`),
 ``word_dtype`` (the 32-bit word dtype of the portable stream),
 ``threaded_fill`` (the portable stream may fill chunks of one array from
 several Python threads: single-threaded kernels that release the GIL) and
-``rounded_affine`` (:meth:`affine` is two correctly rounded operations and
-:meth:`uniform_between` is not overridden, so a uniform's clip can be proved
-the identity).
+``rounded_affine`` (:meth:`affine` is two correctly rounded operations, so
+the clip of a uniform scaled by it can be proved the identity).
 
 Invariants every backend keeps:
 
@@ -109,10 +109,10 @@ class Backend:
     word_dtype: ClassVar[str] = "uint32"  # 32-bit words of the portable stream; "int32" without uint32 arithmetic
     threaded_fill: ClassVar[bool] = False  # portable chunks may be filled by several Python threads (NumPy)
     rounded_affine: ClassVar[bool] = False
-    """:meth:`affine` rounds ``x·scale`` and then ``+ shift`` once each in ``x``'s dtype (no fused multiply-add),
-    and :meth:`uniform_between` is :meth:`uniform` then :meth:`affine` (not overridden): a scaled uniform is
-    then monotone in ``U``, so the sampling layer skips its clip where the two extreme values of ``U`` land
-    inside the output grid (:func:`unit_init.sampling.entry.confine`)."""
+    """:meth:`affine` rounds ``x·scale`` and then ``+ shift`` once each in ``x``'s dtype (no fused multiply-add):
+    a uniform scaled by it is monotone in ``U``, so the sampling layer skips its clip where the two extreme
+    values of ``U`` land inside the output grid (the portable stream's uniforms, and the native ones where
+    :meth:`uniform_between` is not overridden; :func:`unit_init.sampling.entry.confine`)."""
 
     # --- framework-specific: every backend implements these --------------------------
 
@@ -152,6 +152,16 @@ class Backend:
     def uniform_between(self, generator: Any, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any) -> Any:
         """``low + (high − low)·U[0, 1)``; a backend whose framework draws it in one kernel overrides it."""
         return self.affine(self.uniform(generator, shape, dtype, device), high - low, low)
+
+    def uniform_extremes(self, low: float, high: float, dtype: str, device: Any) -> tuple[float, float] | None:
+        """The least and the greatest value an overridden :meth:`uniform_between` can return for ``(low, high)`` in ``dtype`` on ``device``.
+
+        ``None`` (the default): not known, and the sampling layer clips the
+        draw to the output grid. A backend whose one-kernel draw is known
+        arithmetic says where it ends, and the clip is skipped where both
+        ends lie inside (torch on the CPU).
+        """
+        return None
 
     def normal_scaled(self, generator: Any, shape: tuple[int, ...], mean: float, std: float, dtype: str, device: Any) -> Any:
         """``mean + std·N(0, 1)``; a backend whose framework draws it in one kernel overrides it."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any, Final, cast
 
 import array_api_compat.torch
@@ -32,7 +33,7 @@ import torch
 from unit_init.backends.base import Backend
 from unit_init.backends.devices import absent_device, accepted_forms, device_request, unknown_device
 from unit_init.backends.mesh import mesh_block
-from unit_init.dtypes import COMPLEX_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES
+from unit_init.dtypes import COMPLEX_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES, largest_below, smallest_at_or_above
 from unit_init.errors import DeviceError, DTypeError, ParameterError, SeedError, abbreviate
 
 __all__ = ["TorchBackend"]
@@ -213,6 +214,33 @@ class TorchBackend(Backend):
     ) -> torch.Tensor:
         """``uniform_(low, high)``: the draw and its scaling in one kernel."""
         return self._drawn(shape, dtype, device, lambda out: out.uniform_(low, high, generator=generator))
+
+    def uniform_extremes(self, low: float, high: float, dtype: str, device: torch.device) -> tuple[float, float] | None:
+        """The least and the greatest value ``uniform_(low, high)`` returns in ``dtype`` (float32 or float64) on the CPU; ``None`` elsewhere.
+
+        ATen's CPU kernel (``uniform_real``) rounds ``low`` and ``high`` to the
+        dtype (``f`` and ``t``) and returns ``x·(t − f) + f`` computed in the
+        dtype, for ``x = k·2⁻ᵖ`` (``0 ≤ k < 2ᵖ``, ``p`` the dtype's significand
+        bits), the multiply-add fused or not as the compiler chose; recent
+        releases then replace a result equal to ``t`` by ``f``. Either way the
+        values lie between ``f`` (``x = 0``) and the larger of the two roundings
+        at ``x = 1 − 2⁻ᵖ``: the product and the sum rounded one after the other,
+        and the fused result bounded from above (its exact value rounded up).
+        Other devices run other kernels (CUDA's ``curand``): not known there.
+        """
+        if device.type != "cpu":
+            return None
+        kind = np.dtype(dtype).type
+        with np.errstate(over="ignore", invalid="ignore"):
+            start, top = kind(low), kind(largest_below(1.0, dtype))
+            span = kind(high) - start
+            separate = top * span + start
+        if not np.isfinite(separate):
+            return None
+        exact = Fraction(float(top)) * Fraction(float(span)) + Fraction(float(start))
+        nearest = float(exact)
+        fused = smallest_at_or_above(nearest if Fraction(nearest) >= exact else math.nextafter(nearest, math.inf), dtype)
+        return float(start), max(float(separate), fused)
 
     def normal_scaled(
         self, generator: torch.Generator | None, shape: tuple[int, ...], mean: float, std: float, dtype: str, device: torch.device

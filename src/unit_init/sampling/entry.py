@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from unit_init.backends.base import Backend
 from unit_init.dtypes import grid_bounds, largest_below, work_dtype
 from unit_init.sampling import blocks
 from unit_init.sampling.laws import Draw, dispatch
@@ -24,7 +25,6 @@ from unit_init.spec._checks import hashable
 from unit_init.spec.distributions import TruncatedGaussian, Uniform
 
 if TYPE_CHECKING:
-    from unit_init.backends.base import Backend
     from unit_init.spec.distributions import Distribution
 
 __all__ = ["confine", "confinement", "native_confinement", "planned", "sample", "sample_from"]
@@ -57,7 +57,7 @@ def planned(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: 
     warm call is the generator, this function and the backend's kernels.
     """
     sampler, work = dispatch(law), work_dtype(dtype)
-    bounds = native_confinement(backend, law, dtype)
+    bounds = native_confinement(backend, law, dtype, device)
     blocked = law.iid and math.prod(shape) >= blocks.PARALLEL_MIN
     compiling = law.random and backend.compiles and hashable((backend, law, shape, dtype, device))
     compiled_for: dict[type, Callable[[Any], Any] | None] = {}
@@ -107,10 +107,15 @@ def confine(backend: Backend, values: Any, law: Distribution, dtype: str) -> Any
     also in bfloat16. A law without a support (``None``: the complex laws
     among others), one over the whole line, or a single point (which the cast
     rounds) is only cast, and so are complex values (a support is an interval
-    of the real line). A uniform whose scaling provably stays inside the
-    bounds is not clipped (:func:`_scaled_inside`).
+    of the real line). A uniform scaled from ``U[0, 1)`` by the backend's
+    :meth:`~unit_init.backends.base.Backend.affine` (the portable stream's
+    way) whose extremes provably stay inside the bounds is not clipped
+    (:func:`_affine_extremes`).
     """
-    return _clipped_and_cast(backend, values, _drawn_confinement(backend, law, dtype), dtype)
+    bounds = confinement(law, dtype)
+    if bounds is not None and type(law) is Uniform:
+        bounds = _unless_inside(bounds, _affine_extremes(backend, law.low, law.high, dtype))
+    return _clipped_and_cast(backend, values, bounds, dtype)
 
 
 def _clipped_and_cast(backend: Backend, values: Any, bounds: tuple[float, float] | None, dtype: str) -> Any:
@@ -124,48 +129,66 @@ def confinement(law: Distribution, dtype: str) -> tuple[float, float] | None:
     return (grid_bounds if type(support) is tuple else grid_bounds.__wrapped__)(support, law.upper_open, dtype)
 
 
-def native_confinement(backend: Backend, law: Distribution, dtype: str) -> tuple[float, float] | None:
-    """:func:`confinement` for a draw from ``backend``'s native generator: ``None`` also where its sampler keeps only values inside.
+def native_confinement(backend: Backend, law: Distribution, dtype: str, device: Any) -> tuple[float, float] | None:
+    """:func:`confinement` for a draw from ``backend``'s native generator on ``device``: ``None`` also where its sampler keeps only values inside.
 
     A truncated normal re-drawn by rejection keeps the values that lie inside
     the bounds after scaling, in the output dtype itself
-    (:func:`~unit_init.sampling.truncation.rejects_outside_grid`): clipping
-    them would change nothing. The bounds are still computed, so a dtype
-    with no value inside the support is refused before any work.
+    (:func:`~unit_init.sampling.truncation.rejects_outside_grid`); a uniform
+    whose draw provably stays inside the bounds (:func:`_native_extremes`)
+    needs no clip either: clipping them would change nothing. The bounds are
+    still computed, so a dtype with no value inside the support is refused
+    before any work.
     """
     if not law.random:
         return None
-    bounds = _drawn_confinement(backend, law, dtype)
+    bounds = confinement(law, dtype)
     if isinstance(law, TruncatedGaussian) and rejects_outside_grid(backend, law, dtype):
         return None
+    if bounds is not None and type(law) is Uniform:
+        return _unless_inside(bounds, _native_extremes(backend, law.low, law.high, dtype, device))
     return bounds
 
 
-def _drawn_confinement(backend: Backend, law: Distribution, dtype: str) -> tuple[float, float] | None:
-    """:func:`confinement`, ``None`` also for a uniform the backend scales inside the bounds (:func:`_scaled_inside`)."""
-    bounds = confinement(law, dtype)
-    if bounds is not None and type(law) is Uniform and backend.rounded_affine and _scaled_inside(backend, law.low, law.high, dtype, bounds):
+def _unless_inside(bounds: tuple[float, float], extremes: tuple[float, float] | None) -> tuple[float, float] | None:
+    """``bounds``, or ``None`` (no clip) where the draw's least and greatest values ``extremes`` are known and lie inside them."""
+    if extremes is not None and bounds[0] <= extremes[0] and extremes[1] <= bounds[1]:
         return None
     return bounds
+
+
+def _native_extremes(backend: Backend, low: float, high: float, dtype: str, device: Any) -> tuple[float, float] | None:
+    """The least and greatest values of ``backend``'s native ``U[low, high)`` in ``dtype``'s work dtype on ``device``; ``None``: not known.
+
+    A backend's own one-kernel :meth:`~unit_init.backends.base.Backend.uniform_between`
+    says what its kernel returns (:meth:`~unit_init.backends.base.Backend.uniform_extremes`);
+    the generic one is ``affine`` of ``uniform`` (:func:`_affine_extremes`).
+    """
+    own = backend.uniform_extremes(low, high, work_dtype(dtype), device)
+    if own is None and type(backend).uniform_between is Backend.uniform_between:
+        return _affine_extremes(backend, low, high, dtype)
+    return own
 
 
 @functools.lru_cache(maxsize=1024)
-def _scaled_inside(backend: Backend, low: float, high: float, dtype: str, bounds: tuple[float, float]) -> bool:
-    """Whether every ``low + (high − low)·U``, ``U`` a value of ``U[0, 1)`` in the work dtype, lies inside ``bounds`` (cached).
+def _affine_extremes(backend: Backend, low: float, high: float, dtype: str) -> tuple[float, float] | None:
+    """The least and greatest of ``low + (high − low)·U`` over the work dtype's ``U ∈ [0, u⁺]`` scaled by ``backend.affine`` (cached);
+    ``None`` unless the backend declares ``rounded_affine``.
 
-    ``U`` ranges over ``[0, u⁺]``, ``u⁺`` the work dtype's largest value below 1
-    (NumPy's and the portable stream's 24 or 53 random bits reach it). With
+    ``u⁺`` is the work dtype's largest value below 1 (NumPy's and the
+    portable stream's 24 or 53 random bits reach it). With
     ``Backend.rounded_affine`` the scaling is ``fl(fl(U·s) + low)``, each
-    rounding monotone, so the values lie in ``[f(0), f(u⁺)]``: the backend's own
-    :meth:`~Backend.affine` is run on those two, and where both are inside
-    the bounds, clipping would change no value.
+    rounding monotone, so the values lie in ``[f(0), f(u⁺)]``: the backend's
+    own :meth:`~Backend.affine` is run on those two.
     """
+    if not backend.rounded_affine:
+        return None
     work = work_dtype(dtype)
     ends = backend.xp.asarray([0.0, largest_below(1.0, work)], dtype=backend.native_dtype(work))
     if not (low == 0.0 and high == 1.0):  # the streams' own condition for scaling
         ends = backend.affine(ends, high - low, low)
     first, last = (float(end) for end in backend.to_numpy(ends))
-    return bounds[0] <= first and last <= bounds[1]
+    return first, last
 
 
 def _by_block(
@@ -188,7 +211,7 @@ def _compiled(
     backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: str, device: Any, kind: type
 ) -> Callable[[Any], Any] | None:
     """The backend's compiled ``generator -> values`` for this random draw (cached: traced once), or ``None``."""
-    bounds = native_confinement(backend, law, dtype)
+    bounds = native_confinement(backend, law, dtype, device)
 
     def run(generator: Any) -> Any:
         return _clipped_and_cast(backend, _sampled(NativeStream(backend, generator, device), law, shape, dtype), bounds, dtype)
