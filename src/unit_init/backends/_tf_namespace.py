@@ -95,6 +95,29 @@ def _elementwise(op: Any) -> Any:
     return function
 
 
+def _unary(op: Any) -> Any:
+    """An Array-API function of one array from a TensorFlow op: runs on ``x``'s device."""
+
+    def function(x: Tensor) -> Tensor:
+        with tf.device(x.device):
+            return op(x)
+
+    function.__name__ = op.__name__
+    return function
+
+
+abs = _unary(tf.math.abs)
+any = _unary(tf.reduce_any)
+cos = _unary(tf.math.cos)
+log = _unary(tf.math.log)
+log1p = _unary(tf.math.log1p)
+matrix_transpose = _unary(tf.linalg.matrix_transpose)
+sign = _unary(tf.sign)
+sin = _unary(tf.math.sin)
+sqrt = _unary(tf.math.sqrt)
+zeros_like = _unary(tf.zeros_like)
+_diagonal = _unary(tf.linalg.diag_part)
+
 add = _elementwise(tf.math.add)
 multiply = _elementwise(tf.math.multiply)
 logical_and = _elementwise(tf.math.logical_and)
@@ -103,36 +126,6 @@ bitwise_or = _elementwise(tf.bitwise.bitwise_or)
 bitwise_xor = _elementwise(tf.bitwise.bitwise_xor)
 bitwise_left_shift = _elementwise(tf.bitwise.left_shift)
 bitwise_right_shift = _elementwise(tf.bitwise.right_shift)
-
-
-def log(x: Tensor) -> Tensor:
-    with tf.device(x.device):
-        return tf.math.log(x)
-
-
-def log1p(x: Tensor) -> Tensor:
-    with tf.device(x.device):
-        return tf.math.log1p(x)
-
-
-def cos(x: Tensor) -> Tensor:
-    with tf.device(x.device):
-        return tf.math.cos(x)
-
-
-def sin(x: Tensor) -> Tensor:
-    with tf.device(x.device):
-        return tf.math.sin(x)
-
-
-def sqrt(x: Tensor) -> Tensor:
-    with tf.device(x.device):
-        return tf.math.sqrt(x)
-
-
-def abs(x: Tensor) -> Tensor:
-    with tf.device(x.device):
-        return tf.math.abs(x)
 
 
 def astype(x: Tensor, dtype: tf.DType) -> Tensor:
@@ -156,16 +149,6 @@ def argsort(x: Tensor, *, axis: int = -1) -> Tensor:
         return tf.argsort(x, axis=axis)
 
 
-def zeros_like(x: Tensor) -> Tensor:
-    with tf.device(x.device):
-        return tf.zeros_like(x)
-
-
-def any(x: Tensor) -> Tensor:
-    with tf.device(x.device):
-        return tf.reduce_any(x)
-
-
 def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
     with tf.device(x.device):
         return tf.reshape(x, tuple(shape))
@@ -181,19 +164,9 @@ def permute_dims(x: Tensor, axes: Sequence[int]) -> Tensor:
         return tf.transpose(x, perm=tuple(axes))
 
 
-def sign(x: Tensor) -> Tensor:
-    with tf.device(x.device):
-        return tf.sign(x)
-
-
 def expand_dims(x: Tensor, *, axis: int) -> Tensor:
     with tf.device(x.device):
         return tf.expand_dims(x, axis)
-
-
-def matrix_transpose(x: Tensor) -> Tensor:
-    with tf.device(x.device):
-        return tf.linalg.matrix_transpose(x)
 
 
 def _qr(x: Tensor) -> tuple[Tensor, Tensor]:
@@ -201,11 +174,6 @@ def _qr(x: Tensor) -> tuple[Tensor, Tensor]:
     with tf.device(x.device):
         q, r = tf.linalg.qr(x, full_matrices=False)
     return q, r
-
-
-def _diagonal(x: Tensor) -> Tensor:
-    with tf.device(x.device):
-        return tf.linalg.diag_part(x)
 
 
 linalg = types.SimpleNamespace(qr=_qr, diagonal=_diagonal)
