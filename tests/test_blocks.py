@@ -152,3 +152,31 @@ def test_a_forked_child_draws_large_arrays_with_a_pool_of_its_own(tmp_path: Any)
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().endswith("ok")
+
+
+AFTER_MAIN_EXITS = """
+import threading, time
+import unit_init as ui
+
+def late() -> None:
+    time.sleep(0.5)  # the main thread has finished: the interpreter is shutting down and refuses new threads
+    native = ui.he_normal((1024, 1024), seed=0)  # block-parallel
+    portable = ui.he_normal((512, 512), seed=0, rng="portable")  # chunks on the pool
+    print(native.shape, portable.shape, flush=True)
+
+threading.Thread(target=late).start()
+"""
+
+
+@pytest.mark.parametrize("pool_first", [False, True])
+def test_large_draws_still_work_while_the_interpreter_shuts_down(tmp_path: Any, pool_first: bool) -> None:
+    """A thread drawing after the main thread ended cannot start pool threads: the calling thread fills every block itself."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "late.py"
+    script.write_text(("import unit_init as ui; ui.he_normal((1024, 1024), seed=1)\n" if pool_first else "") + AFTER_MAIN_EXITS)
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Error" not in result.stderr, result.stderr[-2000:]
+    assert result.stdout.strip() == "(1024, 1024) (512, 512)"

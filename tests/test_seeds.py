@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,6 +26,48 @@ def test_int_seeds_reproduce_across_processes() -> None:
     outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout for _ in range(2)}
     assert len(outputs) == 1
     assert outputs.pop().strip() == ui.glorot_uniform((3, 3), seed=123).tobytes().hex()
+
+
+FORKED_SIBLINGS = """
+import multiprocessing as mp, sys
+import unit_init as ui
+from unit_init import seeds
+
+def child(queue):
+    queue.put(ui.he_normal((4,)).tobytes())
+
+def children(count):
+    context = mp.get_context("fork")
+    queue = context.Queue()
+    processes = [context.Process(target=child, args=(queue,)) for _ in range(count)]
+    with seeds._STREAM._lock:  # held by "another thread" at the fork: a child must not wait for it
+        for process in processes:
+            process.start()
+    for process in processes:
+        process.join(20)
+        if process.is_alive():
+            process.kill()
+            sys.exit("a forked child hung on the global stream's lock")
+    return {queue.get(timeout=5) for _ in processes}
+
+if __name__ == "__main__":
+    ui.he_normal((4,))  # the stream exists in the parent before the fork
+    print(len(children(4)))
+    ui.set_seed(5)
+    drawn = children(3)
+    print(len(drawn), drawn == {ui.he_normal((4,)).tobytes()})
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork on this platform")
+def test_forked_children_get_their_own_stream_unless_set_seed_chose_it(tmp_path: Any) -> None:
+    """Unseeded draws differ between forked siblings (fresh entropy, as Python's random), and a child never waits for a lock
+    held at the fork; after ``set_seed`` every child continues the chosen stream, as the parent does."""
+    script = tmp_path / "siblings.py"
+    script.write_text(FORKED_SIBLINGS)
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["4", "1", "True"]
 
 
 def test_spec_seed_is_the_default_and_call_seed_wins() -> None:

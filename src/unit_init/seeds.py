@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import operator
+import os
 import secrets
 import sys
 import threading
@@ -32,22 +33,39 @@ MAX_SEED = 2**63 - 1
 
 
 class _GlobalStream:
-    """A thread-safe sequence of seeds for unseeded calls."""
+    """A thread-safe sequence of seeds for unseeded calls, started from fresh entropy unless :func:`set_seed` chose it.
+
+    A forked child process gets a new lock (another thread of the parent may
+    have held the old one at the fork, and that thread does not exist in the
+    child) and, unless :func:`set_seed` chose the seeds, a stream from fresh
+    entropy, so sibling processes draw different values (as Python's
+    ``random`` does); a chosen stream continues in every child as in the parent.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.restart(secrets.randbits(63))
+        self._rng = np.random.default_rng(secrets.randbits(63))
+        self._chosen = False
 
     def restart(self, seed: int) -> None:
         with self._lock:
             self._rng = np.random.default_rng(seed)
+            self._chosen = True
 
     def next(self) -> int:
         with self._lock:
             return int(self._rng.integers(0, MAX_SEED, endpoint=True))
 
+    def after_fork(self) -> None:
+        """In a forked child: a new lock, and fresh entropy for a stream :func:`set_seed` did not choose."""
+        self._lock = threading.Lock()
+        if not self._chosen:
+            self._rng = np.random.default_rng(secrets.randbits(63))
+
 
 _STREAM = _GlobalStream()
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_STREAM.after_fork)
 
 
 def _check_int(seed: Any) -> int:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 __all__ = ["cpu_count", "for_each"]
 
@@ -49,7 +49,9 @@ def for_each(items: Iterable[T], work: Callable[[T], object], threads: int) -> N
     that is slow to wake up never holds the loop back (a helper that has not
     started when the items run out is cancelled, not waited for). The first
     exception raised by any ``work`` is raised here, after every thread has
-    stopped. A forked child process gets a pool of its own.
+    stopped. A forked child process gets a pool of its own; while the
+    interpreter shuts down (no new thread may start), the calling thread does
+    all the work.
 
     Examples
     --------
@@ -73,12 +75,16 @@ def for_each(items: Iterable[T], work: Callable[[T], object], threads: int) -> N
     if helpers_wanted < 1:
         drain()
         return
-    with _pool_lock:
-        if _pool is None:
-            from concurrent.futures import ThreadPoolExecutor  # imported on the first parallel loop: it costs ~10 ms
+    helpers: list[Future[None]] = []
+    try:
+        with _pool_lock:
+            if _pool is None:  # concurrent.futures is imported on the first parallel loop: it costs ~10 ms
+                from concurrent.futures import ThreadPoolExecutor
 
-            _pool = ThreadPoolExecutor(max_workers=cpu_count(), thread_name_prefix="unit_init")
-    helpers = [_pool.submit(drain) for _ in range(helpers_wanted)]
+                _pool = ThreadPoolExecutor(max_workers=cpu_count(), thread_name_prefix="unit_init")
+        helpers.extend(_pool.submit(drain) for _ in range(helpers_wanted))
+    except RuntimeError:  # the interpreter is shutting down: no new threads; the calling one does all the work
+        pass
     try:
         drain()
     finally:
