@@ -265,3 +265,18 @@ def test_an_unhashable_argument_is_checked_without_the_cache() -> None:
         ui.he_normal((4, 4), layout=["torch"])
     with pytest.raises(ui.DTypeError):  # a DTypeError is a TypeError: raised as it is, never taken for "unhashable"
         ui.he_normal((4, 4), dtype="int32")
+
+
+@pytest.mark.parametrize(
+    ("form", "keyword"),
+    [(ui.constant, "value"), (ui.identity, "gain"), (ui.constant_array, "value")],
+)
+def test_a_signed_zero_parameter_draws_what_its_equal_spec_draws(form: Any, keyword: str) -> None:
+    """``−0.0 == 0.0`` and they hash alike, so the plan cached for one answers the other: a zero parameter is kept as ``+0.0``."""
+    value = [-0.0, -0.0] if form is ui.constant_array else -0.0
+    negative = form((2, 2), **{keyword: value})
+    positive = form((2, 2), **{keyword: [0.0, 0.0] if form is ui.constant_array else 0.0})
+    assert not np.signbit(negative).any()
+    assert not np.signbit(positive).any()
+    assert ui.STFT(window=[-0.0, 1.0]).window == (0.0, 1.0)
+    assert str(ui.Constant(-0.0)) == str(ui.Constant(0.0))

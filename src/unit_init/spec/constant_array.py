@@ -65,8 +65,8 @@ def _tupled(item: Any, depth: int = 0) -> tuple[Any, tuple[int, ...]]:
 
 
 def _floats(value: Any) -> Any:
-    """Nested tuples with every number a float (a number: a float)."""
-    return tuple(map(_floats, value)) if isinstance(value, tuple) else float(value)
+    """Nested tuples with every number a float (a number: a float), zero as ``+0.0`` (``−0.0 + 0.0``: equal specs draw alike)."""
+    return tuple(map(_floats, value)) if isinstance(value, tuple) else float(value) + 0.0
 
 
 def _checked(value: Any) -> Any:

@@ -92,7 +92,10 @@ class Initializer:
         for name in numeric_fields(type(self)):  # NumPy/JAX/torch scalars become the Python numbers configs hold
             value = getattr(self, name)
             if type(value) not in _PLAIN:
-                object.__setattr__(self, name, plain_number(value))
+                value = plain_number(value)
+                object.__setattr__(self, name, value)
+            if type(value) is float and value == 0.0:  # -0.0 == 0.0, hashed alike: equal specs must draw alike, so zero is +0.0
+                object.__setattr__(self, name, 0.0)
         if self.seed is not None and (
             isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED
         ):
