@@ -121,6 +121,19 @@ def test_like_infers_backend_device_and_dtype() -> None:
     assert x.devices() == existing.devices()
 
 
+@pytest.mark.parametrize("transform", [jax.jit, jax.vmap])
+def test_like_a_tracer_takes_its_dtype_and_draws_uncommitted(transform: Any) -> None:
+    """A tracer inside ``jit``/``vmap`` has no device yet: ``like=`` takes its dtype and draws as an unplaced call does."""
+
+    def draw(x: Any) -> Any:
+        return ui.he_normal((3, 3), like=x, seed=0), ui.zeros((2,), like=x)
+
+    weights, zeros = transform(draw)(jnp.ones((4, 2), dtype=jnp.bfloat16))
+    expected = ui.he_normal((3, 3), backend="jax", dtype="bfloat16", seed=0)
+    assert weights.dtype == zeros.dtype == jnp.bfloat16
+    assert np.array_equal(np.asarray(weights if transform is jax.jit else weights[0], np.float32), np.asarray(expected, np.float32))
+
+
 # --- placement: uncommitted unless a device is asked for (docs/backends/jax.md) ----------------
 
 

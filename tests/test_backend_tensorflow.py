@@ -44,6 +44,25 @@ def equal(a: Any, b: Any) -> bool:
 # --- dtypes ----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("autograph", [True, False])
+def test_inside_a_tf_function_like_takes_a_symbolic_tensor_and_errors_keep_their_type(autograph: bool) -> None:
+    """A graph tensor has no device yet (``''``): ``like=`` takes its dtype and the default placement. An error raised
+    inside a ``tf.function`` reaches the caller with its own type, not autograph's ``StagingError``."""
+
+    @tf.function(autograph=autograph)
+    def drawn(x: Any) -> Any:
+        return ui.glorot_uniform((3, 2), like=x, seed=0)
+
+    assert equal(drawn(tf.ones((2,), dtype=tf.float64)), ui.glorot_uniform((3, 2), backend="tensorflow", dtype="float64", seed=0))
+
+    @tf.function(autograph=autograph)
+    def refused(x: Any) -> Any:
+        return ui.he_normal((3,), backend="tensorflow", seed="abc") + x
+
+    with pytest.raises(ui.SeedError, match="seed='abc' is not a seed for the tensorflow backend"):
+        refused(tf.ones(3))
+
+
 def test_native_dtype_objects_are_accepted() -> None:
     assert ui.he_normal((2, 2), backend="tf", dtype=tf.bfloat16, seed=0).dtype == tf.bfloat16
 

@@ -14,7 +14,7 @@ import inspect
 import reprlib
 import sys
 from collections.abc import Callable, Collection, Iterable
-from typing import Final, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Final, ParamSpec, TypeVar
 
 __all__ = [
     "ArgumentError",
@@ -41,7 +41,16 @@ _R = TypeVar("_R")
 
 
 class UnitInitError(Exception):
-    """Base class of every error raised by unit_init."""
+    """Base class of every error raised by unit_init.
+
+    Built from a message alone, by ``Exception``'s constructor (also the
+    subclasses of ``ImportError``, ``TypeError``, …): TensorFlow's autograph
+    re-raises an error from inside a ``tf.function`` with its own type only
+    where the type uses that constructor, and as a ``StagingError`` otherwise.
+    """
+
+    if not TYPE_CHECKING:  # mypy would type every subclass's constructor by the slot wrapper's signature
+        __init__ = Exception.__init__
 
 
 class BackendUnavailableError(UnitInitError, ImportError):

@@ -252,8 +252,12 @@ class JaxBackend(Backend):
     def owns(self, array: Any) -> bool:
         return bool(array_api_compat.is_jax_array(array))
 
-    def device_of(self, array: Any) -> jax.Device:
-        devices = array.devices()
+    def device_of(self, array: Any) -> jax.Device | None:
+        """The one device ``array`` lives on; ``None`` (uncommitted) for a tracer inside ``jit``/``vmap``, which has none."""
+        try:
+            devices = array.devices()
+        except jax.errors.ConcretizationTypeError:
+            return None
         if len(devices) != 1:
             msg = f"like= got a jax.Array sharded over {len(devices)} devices; pass device= to choose one."
             raise DeviceError(msg)

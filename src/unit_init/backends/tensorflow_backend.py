@@ -244,8 +244,9 @@ class TensorflowBackend(Backend):
     def owns(self, array: Any) -> bool:
         return isinstance(array, (tf.Tensor, tf.Variable))
 
-    def device_of(self, array: Any) -> str:
-        return str(array.device)
+    def device_of(self, array: Any) -> str | None:
+        """The device ``array`` was placed on; ``None`` (the default placement) for a symbolic tensor of a ``tf.function``, which has none yet."""
+        return str(array.device) or None
 
     def to_numpy(self, array: Any) -> Any:
         return array.numpy()
