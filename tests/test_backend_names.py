@@ -124,3 +124,31 @@ def test_a_known_library_that_is_missing_says_what_to_install() -> None:
 def test_every_known_name_is_listed() -> None:
     assert set(ARRAY_API_LIBRARIES) <= set(ui.known_backends())
     assert {"numpy", "torch", "tensorflow", "tf", "jax"} <= set(ui.known_backends())
+
+
+class _Raises:
+    def __array_namespace__(self, api_version: object = None) -> object:
+        raise RuntimeError("no namespace today")
+
+
+class _NotAModule:
+    def __array_namespace__(self, api_version: object = None) -> object:
+        return 42
+
+
+class _NotArrayApi:
+    def __array_namespace__(self, api_version: object = None) -> object:
+        return json
+
+
+@pytest.mark.parametrize(
+    ("like", "said"),
+    [
+        (_Raises(), r"not an array of a known backend or of any Array-API library \(its __array_namespace__ raised RuntimeError\)"),
+        (_NotAModule(), "not an array of a known backend"),
+        (_NotArrayApi(), r"whose __array_namespace__\(\) gives <module 'json'.*not an Array-API namespace"),
+    ],
+)
+def test_like_an_object_with_a_hostile_array_namespace_is_a_backend_error_about_like(like: object, said: str) -> None:
+    with pytest.raises(ui.BackendError, match=f"like= got a .*{said}"):
+        ui.zeros((2,), like=like)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -214,3 +215,19 @@ def test_a_spec_call_with_options_by_position_is_an_argument_error() -> None:
         ui.HeNormal()((4, 4), "numpy")
     with pytest.raises(ui.ArgumentError):
         ui.he_normal((4, 4), "numpy")
+
+
+@pytest.mark.parametrize(
+    ("function", "keywords", "closest"),
+    [
+        (ui.set_seed, {"seeed": 1}, "seed"),
+        (ui.use_backend, {"devcie": "cpu"}, "device"),
+        (ui.get, {"identifer": "he_normal"}, "identifier"),
+        (ui.deserialize, {"conf": {}}, "config"),
+        (ui.compute_fans, {"shap": (2, 2)}, "shape"),
+        (ui.calculate_gain, {"nonlinearty": "relu"}, "nonlinearity"),
+    ],
+)
+def test_a_misspelt_keyword_to_a_helper_function_is_an_argument_error(function: Any, keywords: dict[str, Any], closest: str) -> None:
+    with pytest.raises(ui.ArgumentError, match=f"Did you mean '{closest}'"):
+        function(**keywords)

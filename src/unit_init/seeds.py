@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from unit_init.errors import SeedError, abbreviate
+from unit_init.errors import SeedError, abbreviate, keywords_checked
 
 __all__ = ["MAX_SEED", "call_seed", "derive_seed", "is_keras_seed", "keras_seed", "normalize_seed", "seed_backend", "set_seed"]
 
@@ -76,6 +76,7 @@ def _check_int(seed: Any) -> int:
     return value
 
 
+@keywords_checked
 def set_seed(seed: int) -> None:
     """Restart the global stream, so every later unseeded call is reproducible.
 

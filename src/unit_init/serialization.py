@@ -30,7 +30,7 @@ from collections.abc import Mapping, Set
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple
 
-from unit_init.errors import ParameterError, abbreviate, closest
+from unit_init.errors import ParameterError, abbreviate, closest, keywords_checked
 from unit_init.spec.catalogue import CATALOGUE, Composed, Identity, Orthogonal, VarianceScaling
 from unit_init.spec.constant_array import ConstantArray
 from unit_init.spec.fans import LAYOUTS, Layout, fan_override
@@ -317,6 +317,7 @@ def _drop_keras_axes(name: str, fields: Mapping[str, Any]) -> Mapping[str, Any]:
     return {key: value for key, value in fields.items() if key not in _KERAS_AXES}
 
 
+@keywords_checked
 def deserialize(config: object) -> Initializer:
     """Build a spec from a config made by :func:`serialize` or by Keras.
 
@@ -354,6 +355,7 @@ def deserialize(config: object) -> Initializer:
         raise ParameterError(f"the {name} config is invalid: {error}") from None
 
 
+@keywords_checked
 def get(identifier: str | Mapping[str, Any] | Initializer | None) -> Initializer | None:
     """A spec from a name (``"he_normal"`` or ``"HeNormal"``), a config, a spec, or ``None``.
 

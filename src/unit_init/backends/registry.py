@@ -40,7 +40,7 @@ from typing import Any, Final
 import array_api_compat
 
 from unit_init.backends.base import Backend
-from unit_init.errors import BackendError, BackendUnavailableError, abbreviate, closest, install_hint
+from unit_init.errors import BackendError, BackendUnavailableError, abbreviate, closest, install_hint, keywords_checked
 
 __all__ = [
     "ARRAY_API_LIBRARIES",
@@ -380,12 +380,18 @@ def backend_for_array(array: Any) -> Backend:
             continue
         if backend.owns(array):
             return backend
+    what = f"like= got a {type(array).__module__}.{type(array).__qualname__}"
     try:
         namespace = array_api_compat.array_namespace(array)
-    except TypeError:
-        msg = f"like= got a {type(array).__module__}.{type(array).__qualname__}, which is not an array of a known backend or of any Array-API library."
+    except Exception as error:  # TypeError: not an array; anything else: the object's own __array_namespace__ failed
+        reason = "" if isinstance(error, TypeError) else f" (its __array_namespace__ raised {type(error).__name__})"
+        msg = f"{what}, which is not an array of a known backend or of any Array-API library{reason}."
         raise BackendError(msg) from None
-    return _by_module(namespace)
+    if isinstance(namespace, types.ModuleType):
+        with contextlib.suppress(BackendError):  # said below in terms of like=
+            return _by_module(namespace)
+    msg = f"{what}, whose __array_namespace__() gives {abbreviate(namespace)}, not an Array-API namespace; known backends: {', '.join(known_backends())}."
+    raise BackendError(msg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,6 +426,7 @@ def current_context() -> Context:
     return Context(named, from_environment=True) if named else Context("numpy")
 
 
+@keywords_checked
 @contextlib.contextmanager
 def use_backend(
     backend: str | types.ModuleType | Backend, *, device: Any = None, dtype: Any = None

@@ -22,7 +22,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Final, SupportsIndex, TypeAlias, cast
 
-from unit_init.errors import ParameterError, ShapeError, abbreviate, closest
+from unit_init.errors import ParameterError, ShapeError, abbreviate, closest, keywords_checked
 from unit_init.spec._checks import plain_number, positive
 
 __all__ = [
@@ -239,6 +239,7 @@ def _override(name: str, value: float | None, computed: float) -> float:
     return computed if value is None else fan_override(name, value)
 
 
+@keywords_checked
 def compute_fans(
     shape: ShapeLike,
     layout: LayoutLike = None,

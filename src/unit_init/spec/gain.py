@@ -42,6 +42,7 @@ from __future__ import annotations
 import math
 from typing import Final
 
+from unit_init.errors import keywords_checked
 from unit_init.spec._checks import choice, squarable
 
 __all__ = ["FIXED_GAINS", "NONLINEARITIES", "calculate_gain"]
@@ -67,6 +68,7 @@ NONLINEARITIES: Final = (*FIXED_GAINS, "leaky_relu")
 _DEFAULT_SLOPE: Final = 0.01
 
 
+@keywords_checked
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The recommended gain for ``nonlinearity``, as ``torch.nn.init.calculate_gain``.
 
