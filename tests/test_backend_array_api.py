@@ -140,3 +140,22 @@ def test_numpy_generator_seed_advances(xp: Any) -> None:
 def test_foreign_seed_is_refused(xp: Any) -> None:
     with pytest.raises(ui.SeedError, match=r"array_api_strict backend, which draws on the host with NumPy"):
         ui.he_normal((2, 2), backend=xp, seed="0")
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int32", "bool"])
+def test_the_namespaces_own_dtype_objects_are_accepted(xp: Any, dtype: str) -> None:
+    """``dtype=xp.float64`` as ``dtype="float64"`` (the namespace's attribute of that name, found by identity)."""
+    native = getattr(xp, dtype)
+    assert ui.zeros((2,), backend=xp, dtype=native).dtype == native
+    assert ui.canonical_dtype(native) == dtype
+
+
+def test_an_impostor_named_like_a_namespace_dtype_is_refused() -> None:
+    """Only the namespace's own object is read by its name: an object whose ``str`` merely looks like one is refused."""
+
+    class Impostor:
+        def __str__(self) -> str:
+            return "numpy.float64"
+
+    with pytest.raises(ui.DTypeError, match="is not supported"):
+        ui.zeros((2,), dtype=Impostor())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -87,6 +88,9 @@ def _native_name(dtype: Any) -> str:
     text = str(dtype)
     if text.startswith("torch."):
         return text
+    module, _, last = text.rpartition(".")
+    if getattr(sys.modules.get(module), last, None) is dtype:  # an Array-API namespace's own dtype (array_api_strict.float64)
+        return last
     try:  # numpy / JAX scalar types such as np.float32 or jnp.bfloat16
         return str(np.dtype(dtype).name)
     except (TypeError, ValueError):  # ValueError: an object with a ``.dtype`` NumPy cannot read (a torch tensor)
