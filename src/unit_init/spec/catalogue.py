@@ -215,6 +215,11 @@ class Composed(Initializer):
     :class:`VarianceScaling` and its presets are the specialization with a
     :class:`~unit_init.rules.FanScaled` rule and a named family.
 
+    The spec is compared and hashed with its rule, and a draw's plan is
+    cached by the spec: a rule must not change once a spec holds it (make
+    it a frozen dataclass; a plain object is compared by identity, so a
+    changed one keeps drawing its first variance for shapes already drawn).
+
     Examples
     --------
     >>> import unit_init as ui
