@@ -159,3 +159,30 @@ def test_an_impostor_named_like_a_namespace_dtype_is_refused() -> None:
 
     with pytest.raises(ui.DTypeError, match="is not supported"):
         ui.zeros((2,), dtype=Impostor())
+
+
+@pytest.fixture
+def strict_flags(xp: Any) -> Any:
+    """``array_api_strict``'s flags, reset after the test."""
+    yield xp.set_array_api_strict_flags
+    xp.reset_array_api_strict_flags()
+
+
+def test_a_namespace_older_than_2023_12_is_refused_by_name(xp: Any, strict_flags: Any) -> None:
+    strict_flags(api_version="2022.12")
+    with pytest.raises(ui.BackendError, match=r"array_api_strict implements the Array-API standard '2022.12'.*'2023.12' or later"):
+        ui.he_normal((4, 4), backend=xp, seed=0)
+
+
+def test_the_2023_12_standard_draws_native_and_portable(xp: Any, strict_flags: Any) -> None:
+    """2023.12 takes no Python scalars in bitwise functions: the portable stream's words use 0-d arrays."""
+    expected = ui.he_normal((4, 4), backend=xp, seed=0, rng="portable")
+    strict_flags(api_version="2023.12")
+    assert np.array_equal(host(ui.he_normal((4, 4), backend=xp, seed=0, rng="portable")), host(expected))
+    assert ui.he_normal((4, 4), backend=xp, seed=0).shape == (4, 4)
+
+
+def test_orthogonal_without_the_linalg_extension_is_a_backend_error(xp: Any, strict_flags: Any) -> None:
+    strict_flags(enabled_extensions=())
+    with pytest.raises(ui.BackendError, match=r"needs a QR decomposition \(linalg.qr\), which the array_api_strict backend's namespace lacks"):
+        ui.orthogonal((4, 4), backend=xp, seed=0)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import types
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import array_api_compat
 import numpy as np
@@ -32,12 +32,16 @@ from unit_init.backends.base import Backend
 from unit_init.backends.devices import absent_device, device_request
 from unit_init.backends.numpy_backend import NumpyBackend
 from unit_init.dtypes import COMPLEX_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES, canonical_dtype
-from unit_init.errors import DTypeError, SeedError, abbreviate
+from unit_init.errors import BackendError, DTypeError, SeedError, abbreviate
 
 __all__ = ["ArrayApiBackend"]
 
 _SUPPORTED = FLOAT_DTYPES + INTEGER_DTYPES + COMPLEX_DTYPES
 _QUOTED_ARGUMENT = re.compile(r"[\w.]*\(\s*['\"]([^'\"]+)['\"]\s*\)")  # Device('device1') -> device1
+
+
+OLDEST_STANDARD: Final = "2023.12"
+"""The oldest Array-API standard the generic backend draws with."""
 
 
 def _device_names(device: Any) -> set[str]:
@@ -81,7 +85,12 @@ class ArrayApiBackend(Backend):
         return None if self._info is None else self._info.default_device()
 
     def _devices(self) -> list[Any]:
-        """The namespace's devices, the default first."""
+        """The namespace's devices, the default first; :class:`~unit_init.BackendError` for a namespace older than
+        :data:`OLDEST_STANDARD` (asked on every call: ``array_api_strict`` changes its version by a flag)."""
+        version = getattr(self.xp, "__array_api_version__", None)
+        if not isinstance(version, str) or version < OLDEST_STANDARD:
+            msg = f"{self.name} implements the Array-API standard {version!r}; unit_init draws on {OLDEST_STANDARD!r} or later (clip, the inspection API)."
+            raise BackendError(msg)
         default = self._default_device()
         try:
             devices = list(self._info.devices())

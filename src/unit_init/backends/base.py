@@ -90,7 +90,7 @@ from typing import Any, ClassVar, Literal
 
 from unit_init.backends.host import host_free_bytes
 from unit_init.dtypes import canonical_dtype
-from unit_init.errors import ParameterError
+from unit_init.errors import BackendError, ParameterError
 
 __all__ = ["Backend"]
 
@@ -297,6 +297,14 @@ class Backend:
         return self.cast(real, dtype) + self.cast(imag, dtype) * 1j
 
     def qr(self, x: Any) -> tuple[Any, Any]:
-        """Reduced QR of a (batch of) matrices with at least as many rows as columns."""
-        q, r = self.xp.linalg.qr(x)
+        """Reduced QR of a (batch of) matrices with at least as many rows as columns: the namespace's ``linalg.qr``.
+
+        :class:`~unit_init.BackendError` where the namespace has no ``linalg``
+        extension (or it is disabled: ``array_api_strict``'s flags).
+        """
+        qr = getattr(getattr(self.xp, "linalg", None), "qr", None)
+        if qr is None:
+            msg = f"this initializer needs a QR decomposition (linalg.qr), which the {self.name} backend's namespace lacks or has disabled; draw on another backend."
+            raise BackendError(msg)
+        q, r = qr(x)
         return q, r

@@ -42,7 +42,7 @@ class Words:
         Whether the ``i…`` methods may overwrite their first argument (mutable arrays).
     """
 
-    __slots__ = ("device", "dtype", "inplace", "signed", "xp")
+    __slots__ = ("device", "dtype", "inplace", "python_scalars", "signed", "xp")
 
     def __init__(self, xp: Any, dtype: str, device: Any, *, inplace: bool = False) -> None:
         self.xp = xp
@@ -50,6 +50,7 @@ class Words:
         self.signed = dtype == "int32"
         self.device = device
         self.inplace = inplace
+        self.python_scalars = getattr(xp, "__array_api_version__", "2024.12") >= "2024.12"
 
     def _bits(self, value: int) -> int:
         """``value`` (in ``[0, 2³²)``) as the Python int the word dtype stores it as."""
@@ -59,6 +60,11 @@ class Words:
     def _operand(self, value: int) -> Any:
         """``value`` as a cached 0-d word array (torch wraps a Python int into a new tensor on every op)."""
         return _cached_constant(self.xp, self.dtype, self.device, self._bits(value))
+
+    def _scalar(self, value: int) -> Any:
+        """``value`` (in ``[0, 2³¹)``) as the second operand of a bitwise function: the Python int, or a 0-d word array
+        for a namespace of a standard before 2024.12, which takes no Python scalars there."""
+        return value if self.python_scalars else self.constant(value)
 
     def constant(self, value: int) -> Any:
         """A 0-d word array holding ``value mod 2³²``."""
@@ -81,16 +87,16 @@ class Words:
 
     def mask(self, a: Any, bits: int) -> Any:
         """The low ``bits`` bits of ``a`` (``bits <= 31``): a non-negative value in both representations."""
-        return self.xp.bitwise_and(a, (1 << bits) - 1)
+        return self.xp.bitwise_and(a, self._scalar((1 << bits) - 1))
 
     def shr(self, a: Any, r: int) -> Any:
         """Logical right shift by ``r`` (1 to 31): the top ``32 - r`` bits, non-negative."""
-        shifted = self.xp.bitwise_right_shift(a, r)
+        shifted = self.xp.bitwise_right_shift(a, self._scalar(r))
         return self.mask(shifted, 32 - r) if self.signed else shifted
 
     def rotl(self, a: Any, r: int) -> Any:
         """Rotate left by ``r`` (1 to 31): ``(a << r) | (a >> (32 - r))``."""
-        return self.xp.bitwise_or(self.xp.bitwise_left_shift(a, r), self.shr(a, 32 - r))
+        return self.xp.bitwise_or(self.xp.bitwise_left_shift(a, self._scalar(r)), self.shr(a, 32 - r))
 
     # --- in place where the arrays are mutable: ``a`` must be owned by the caller and have the result's shape ---
 
