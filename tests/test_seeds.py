@@ -139,3 +139,13 @@ def test_a_native_seed_a_deterministic_draw_ignores_is_still_checked() -> None:
     with pytest.raises(ui.SeedError, match="shape \\(3,\\)"):
         ui.zeros((2, 2), backend="jax", seed=keys)
     assert ui.zeros((2, 2), backend="jax", seed=jax.random.key(0)).shape == (2, 2)
+
+
+def test_use_backend_checks_the_device_and_the_dtype_at_the_with_line() -> None:
+    """A typo fails on entry, not at the first draw inside the block (which may be much later)."""
+    with pytest.raises(ui.DeviceError, match="device='cuda:7' is not available on the numpy backend"), ui.use_backend("numpy", device="cuda:7"):
+        pytest.fail("entered")
+    with pytest.raises(ui.DTypeError, match="dtype='float33' is not supported"), ui.use_backend("numpy", dtype="float33"):
+        pytest.fail("entered")
+    with ui.use_backend("numpy", device="cpu", dtype="float64"):
+        assert ui.zeros((2,)).dtype == np.float64

@@ -40,6 +40,7 @@ from typing import Any, Final
 import array_api_compat
 
 from unit_init.backends.base import Backend
+from unit_init.dtypes import canonical_dtype
 from unit_init.errors import BackendError, BackendUnavailableError, abbreviate, closest, install_hint, keywords_checked
 
 __all__ = [
@@ -433,7 +434,11 @@ def use_backend(
 ) -> Iterator[Backend]:
     """Make ``backend`` (and optionally ``device``/``dtype``) the default inside a ``with`` block.
 
-    The backend is resolved on entry, so a typo fails at the ``with`` line.
+    The backend, the device and the dtype are checked on entry, so a typo
+    fails at the ``with`` line. The device is kept as given and resolved at
+    each draw (``"cuda"`` follows ``torch.cuda.set_device``). The default
+    holds in this thread (or asyncio task) only, as a ``contextvars`` value:
+    threads started inside the block draw with their own defaults.
 
     Examples
     --------
@@ -441,8 +446,16 @@ def use_backend(
     >>> with ui.use_backend("numpy"):
     ...     ui.zeros((2, 3)).shape
     (2, 3)
+    >>> with ui.use_backend("numpy", dtype="float33"):
+    ...     pass
+    Traceback (most recent call last):
+    ...
+    unit_init.errors.DTypeError: dtype='float33' is not supported; accepted: float16, bfloat16, float32, float64, bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, complex64, complex128 or the matching native dtype object. Did you mean 'float32'?
     """
     resolved = get_backend(backend)
+    native_device = resolved.resolve_device(device)
+    if dtype is not None:
+        resolved.dtype_on(canonical_dtype(dtype), native_device)
     token = _CONTEXT.set(Context(resolved, device, dtype))
     try:
         yield resolved
