@@ -84,48 +84,37 @@ def arange(start: int, stop: int, *, dtype: tf.DType, device: str) -> Tensor:
         return tf.cast(tf.range(start, stop, dtype=tf.int64), dtype)
 
 
-def _elementwise(op: Any) -> Any:
-    """An Array-API binary function from a TensorFlow op: runs on ``x1``'s device; a Python scalar ``x2`` takes ``x1``'s dtype."""
+def _placed(op: Any) -> Any:
+    """An Array-API function of one or two arrays from a TensorFlow op: runs on the first array's device; a Python
+    scalar as the second operand takes the first array's dtype."""
 
-    def function(x1: Tensor, x2: Tensor | int) -> Tensor:
-        with tf.device(x1.device):
-            return op(x1, x2 if isinstance(x2, tf.Tensor) else tf.constant(x2, x1.dtype))
-
-    function.__name__ = op.__name__
-    return function
-
-
-def _unary(op: Any) -> Any:
-    """An Array-API function of one array from a TensorFlow op: runs on ``x``'s device."""
-
-    def function(x: Tensor) -> Tensor:
+    def function(x: Tensor, *other: Tensor | int) -> Tensor:
         with tf.device(x.device):
-            return op(x)
+            return op(x, *(y if isinstance(y, tf.Tensor) else tf.constant(y, x.dtype) for y in other))
 
     function.__name__ = op.__name__
     return function
 
 
-abs = _unary(tf.math.abs)
-any = _unary(tf.reduce_any)
-cos = _unary(tf.math.cos)
-log = _unary(tf.math.log)
-log1p = _unary(tf.math.log1p)
-matrix_transpose = _unary(tf.linalg.matrix_transpose)
-sign = _unary(tf.sign)
-sin = _unary(tf.math.sin)
-sqrt = _unary(tf.math.sqrt)
-zeros_like = _unary(tf.zeros_like)
-_diagonal = _unary(tf.linalg.diag_part)
-
-add = _elementwise(tf.math.add)
-multiply = _elementwise(tf.math.multiply)
-logical_and = _elementwise(tf.math.logical_and)
-bitwise_and = _elementwise(tf.bitwise.bitwise_and)
-bitwise_or = _elementwise(tf.bitwise.bitwise_or)
-bitwise_xor = _elementwise(tf.bitwise.bitwise_xor)
-bitwise_left_shift = _elementwise(tf.bitwise.left_shift)
-bitwise_right_shift = _elementwise(tf.bitwise.right_shift)
+abs = _placed(tf.math.abs)
+add = _placed(tf.math.add)
+any = _placed(tf.reduce_any)
+bitwise_and = _placed(tf.bitwise.bitwise_and)
+bitwise_left_shift = _placed(tf.bitwise.left_shift)
+bitwise_or = _placed(tf.bitwise.bitwise_or)
+bitwise_right_shift = _placed(tf.bitwise.right_shift)
+bitwise_xor = _placed(tf.bitwise.bitwise_xor)
+cos = _placed(tf.math.cos)
+_diagonal = _placed(tf.linalg.diag_part)
+log = _placed(tf.math.log)
+log1p = _placed(tf.math.log1p)
+logical_and = _placed(tf.math.logical_and)
+matrix_transpose = _placed(tf.linalg.matrix_transpose)
+multiply = _placed(tf.math.multiply)
+sign = _placed(tf.sign)
+sin = _placed(tf.math.sin)
+sqrt = _placed(tf.math.sqrt)
+zeros_like = _placed(tf.zeros_like)
 
 
 def astype(x: Tensor, dtype: tf.DType) -> Tensor:
