@@ -128,6 +128,13 @@ def test_misspelt_keywords_of_every_entry_point_name_the_closest() -> None:
             call()
 
 
+def test_serialize_refuses_keywords_by_name_and_keeps_its_register() -> None:
+    for keyword in ("spec", "spc"):
+        with pytest.raises(ui.ArgumentError, match=f"'{keyword}'; accepted: none .*by position"):
+            ui.serialize(**{keyword: ui.HeNormal()})
+    assert ui.serialize(ui.keras_dense)["class_name"] == "LayerPreset"  # the preset's writer, registered on the wrapper
+
+
 class _LyingFloat(float):
     def __float__(self) -> float:
         raise RuntimeError("a hostile __float__")

@@ -14,7 +14,7 @@ import inspect
 import reprlib
 import sys
 from collections.abc import Callable, Collection, Iterable
-from typing import TYPE_CHECKING, Final, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 __all__ = [
     "ArgumentError",
@@ -36,8 +36,7 @@ __all__ = [
     "require",
 ]
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class UnitInitError(Exception):
@@ -102,16 +101,18 @@ def check_keywords(where: str, given: Iterable[str], accepted: Collection[str]) 
     unknown = [name for name in given if name not in accepted]
     if unknown:
         first = unknown[0]
-        msg = f"{where} got an unexpected keyword argument {abbreviate(first)}; accepted: {', '.join(sorted(accepted))}.{closest(str(first), accepted)}"
+        names = ", ".join(sorted(accepted)) or "none (it takes its arguments by position)"
+        msg = f"{where} got an unexpected keyword argument {abbreviate(first)}; accepted: {names}.{closest(str(first), accepted)}"
         raise ArgumentError(msg)
 
 
-def keywords_checked(function: Callable[_P, _R]) -> Callable[_P, _R]:
+def keywords_checked(function: _F) -> _F:
     """``function``, whose unknown keyword arguments raise :class:`ArgumentError` naming the closest valid one.
 
     Python's own ``TypeError`` gives no hint; the check is a set comparison,
-    made only when a call passes keywords, and the signature, docstring and
-    doctests stay those of ``function``.
+    made only when a call passes keywords, and the signature, docstring,
+    doctests and attributes stay those of ``function`` (a
+    ``functools.singledispatch`` keeps its ``register``).
 
     Examples
     --------
@@ -130,12 +131,12 @@ def keywords_checked(function: Callable[_P, _R]) -> Callable[_P, _R]:
     where = f"{function.__qualname__.removesuffix('.__call__')}()"  # a preset is called: LayerPreset()
 
     @functools.wraps(function)
-    def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+    def checked(*args: Any, **kwargs: Any) -> Any:
         if kwargs and not accepted.issuperset(kwargs):
             check_keywords(where, kwargs, accepted)
         return function(*args, **kwargs)
 
-    return checked
+    return cast("_F", checked)  # functools.wraps copied function's __dict__: its attributes too
 
 
 def outside_stacklevel() -> int:

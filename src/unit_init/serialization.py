@@ -106,9 +106,13 @@ def _encode(value: Any) -> Any:
     raise ParameterError(msg)
 
 
+@keywords_checked
 @functools.singledispatch
-def serialize(spec: object) -> dict[str, Any]:
+def serialize(spec: object, /) -> dict[str, Any]:
     """The spec as a JSON-ready dict ``{"class_name": ..., "config": {...}}``.
+
+    ``spec`` is passed by position (``functools.singledispatch`` dispatches
+    on the first positional argument).
 
     A container of specs registers its own writer (``@serialize.register``),
     as :class:`~unit_init.LayerPreset` does, so ``ui.serialize(ui.keras_dense)``
