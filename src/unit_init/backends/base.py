@@ -240,7 +240,10 @@ class Backend:
         return None
 
     def compiled(self, kernel: Callable[..., Any], device: Any, size: int) -> Callable[..., Any]:
-        """A pure function of arrays that makes ``size`` values, ready to run repeatedly on ``device`` (JAX compiles it; others run it as is)."""
+        """A pure function of arrays, ready to run repeatedly on ``device`` (JAX compiles it; others run it as is).
+
+        ``size`` counts the values of the whole draw the kernel computes a block of.
+        """
         return kernel
 
     def to_numpy(self, array: Any) -> Any:

@@ -16,8 +16,9 @@
   (:meth:`TensorflowBackend.compile_sampler`, :data:`TRACES`); a
   ``tf.random.Generator`` draws op by op. The portable stream's kernel
   (Threefry and the inverse CDF, a few hundred elementwise ops) is compiled
-  by XLA (``jit_compile=True``) into one fused loop for blocks of at least
-  :data:`XLA_MIN` values (:meth:`TensorflowBackend.compiled`).
+  by XLA (``jit_compile=True``) into one fused loop for draws of at least
+  :data:`XLA_MIN` values, and for every block (``region=``) of such a draw
+  (:meth:`TensorflowBackend.compiled`).
 * **Placement**: every op runs under ``tf.device`` of the target, because
   TensorFlow runs unscoped eager ops on its default device; ``xp`` is
   :mod:`unit_init.backends._tf_namespace`, whose functions keep results where
@@ -201,7 +202,7 @@ class TensorflowBackend(Backend):
         return run
 
     def compiled(self, kernel: Callable[..., Any], device: Any, size: int) -> Callable[..., Any]:
-        """``kernel`` compiled by XLA on ``device`` (``jit_compile=True``) where it makes at least :data:`XLA_MIN` values; else as is.
+        """``kernel`` compiled by XLA on ``device`` (``jit_compile=True``) for a draw of at least :data:`XLA_MIN` values; else as is.
 
         Eager, each of the kernel's few hundred word and float ops is a pass
         over the whole block (10–15× a native draw at 1024²); fused, the block
@@ -209,9 +210,12 @@ class TensorflowBackend(Backend):
         block shape, dtype, device), about what one eager call costs at
         :data:`XLA_MIN` values, so smaller blocks (where an eager call costs a
         few ms) run eagerly: initializing a model of many small layers compiles
-        nothing. Where XLA cannot compile the kernel on the device (a
-        TensorFlow build without XLA for it), the first call falls back to a
-        plain graph, which computes the same values.
+        nothing. ``size`` is the whole draw's, not the block's: eager ops
+        round some normals an ulp away from the fused kernel, so a block of
+        a compiled draw is compiled too and keeps the whole draw's bits.
+        Where XLA cannot compile the kernel on the device (a TensorFlow build
+        without XLA for it), the first call falls back to a plain graph,
+        whose values agree with XLA's to a float32 ulp or two.
         """
         if size < XLA_MIN:
             return kernel

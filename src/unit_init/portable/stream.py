@@ -315,9 +315,11 @@ def _compiled(backend: Backend, kind: str, block: Block, dtype: str, device: Any
 
     ``block`` is normalized to start at 0 (but for the parity of its last
     axis' start, which decides how float32 counters are paired): blocks of one
-    shape share at most two kernels.
+    shape share at most two kernels. The backend is told the whole draw's
+    size, so every block of a draw is computed alike (TensorFlow: by XLA
+    or by eager ops).
     """
-    return backend.compiled(_kernel(backend, kind, block, dtype, device, bounds), device, math.prod(block.block_shape))
+    return backend.compiled(_kernel(backend, kind, block, dtype, device, bounds), device, math.prod(block.shape))
 
 
 def _sample(stream: PortableStream, kind: str, shape: tuple[int, ...], dtype: str, bounds: tuple[float, float] = (0.0, 0.0)) -> Any:
