@@ -135,6 +135,27 @@ def test_serialize_refuses_keywords_by_name_and_keeps_its_register() -> None:
     assert ui.serialize(ui.keras_dense)["class_name"] == "LayerPreset"  # the preset's writer, registered on the wrapper
 
 
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("he_normal", {"dtype": "float16"}),  # about 0.1 % of the values round to float16 subnormals
+        ("he_normal", {"dtype": "float16", "rng": "portable"}),
+        ("random_normal", {"stddev": 1e-39}),  # products below float32's smallest normal number
+        ("random_uniform", {"minval": -1e-39, "maxval": 1e-39}),
+        ("truncated_normal", {"stddev": 1e-39, "rng": "portable"}),
+        ("orthogonal", {"gain": 1e-39}),
+    ],
+)
+def test_numpy_draws_are_the_same_under_errstate_raise(name: str, options: dict[str, object]) -> None:
+    """Rounding to a subnormal number is correct rounding: a user's ``np.seterr(under="raise")`` does not make it an error."""
+    draw = getattr(ui, name)
+    with np.errstate(all="raise"):  # first, so that the plan is also made under it
+        values = draw((256, 256), seed=0, **options)
+        assert np.geterr()["under"] == "raise"  # the caller's state, restored
+    np.testing.assert_array_equal(values, draw((256, 256), seed=0, **options))
+    assert np.isfinite(values.astype(np.float64)).all()
+
+
 class _LyingFloat(float):
     def __float__(self) -> float:
         raise RuntimeError("a hostile __float__")

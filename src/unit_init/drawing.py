@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from unit_init.backends.base import quietly
 from unit_init.backends.registry import get_backend
 from unit_init.errors import ParameterError, abbreviate
 from unit_init.request import RNG_MODES, Request, Spec, Target, check_geometry, request, resolve_target
@@ -70,7 +71,12 @@ def check(spec: Spec, shape: ShapeLike, options: Options = Options()) -> None:  
 
 
 def _sample(call: Request) -> Any:
-    """Allocate and fill the array of a validated request: the native path, or the region/portable one."""
+    """Allocate and fill the array of a validated request (underflow quieted: a subnormal value is no error)."""
+    return quietly(call.target.backend, _filled, call)
+
+
+def _filled(call: Request) -> Any:
+    """The array of a validated request: the native path, or the region/portable one."""
     target, distribution, dims = call.target, call.distribution, call.shape
     if call.rng == "portable" or call.region is not None:
         return draw_block(

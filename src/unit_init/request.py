@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol, TypeVar
 
 import numpy as np
 
-from unit_init.backends.base import Backend
+from unit_init.backends.base import Backend, quietly
 from unit_init.backends.registry import Context, backend_for_array, current_context, get_backend
 from unit_init.dtypes import (
     canonical_dtype,
@@ -327,7 +327,7 @@ def _plan(
         msg = f"{type(spec).__name__} draws random values and needs a float dtype, not dtype={canonical!r}; use float16, bfloat16, float32 or float64 (or complex64, complex128 where the initializer has a complex form)."
         raise DTypeError(msg)
     check_representable(spec, found, canonical)
-    return Plan(Target(backend, device, canonical), found, planned(backend, found, shape, canonical, device))
+    return Plan(Target(backend, device, canonical), found, quietly(backend, planned, backend, found, shape, canonical, device))
 
 
 _plan_cached: Final = functools.lru_cache(maxsize=4096, typed=True)(_plan)

@@ -69,6 +69,7 @@ class ArrayApiBackend(Backend):
 
     mutable = False
     truncation = "host"  # the host backend's truncation (re-drawing in place), then one transfer
+    quiet_underflow = NumpyBackend.quiet_underflow  # its draws are NumPy's, on the host
 
     def __init__(self, namespace: types.ModuleType) -> None:
         self.xp = namespace

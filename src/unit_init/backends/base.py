@@ -31,6 +31,7 @@ optional capability                    default
 :meth:`normal_scaled`                  override with a one-kernel draw
 :meth:`uniform_extremes`               ``None``: an overridden :meth:`uniform_between` is clipped
 :meth:`placement`                      no scope (operators run where their inputs live)
+:meth:`quiet_underflow`                ``None``: the framework never raises for a subnormal result
 :meth:`free_bytes`                     the host's free memory
 :meth:`block_streams`                  ``None``: large draws are not split into blocks
 :meth:`device_of`, :meth:`dtype_of`    ``array.device``, the canonical name of ``array.dtype``
@@ -86,13 +87,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from unit_init.backends.host import host_free_bytes
 from unit_init.dtypes import canonical_dtype
 from unit_init.errors import BackendError, ParameterError
 
-__all__ = ["Backend"]
+__all__ = ["Backend", "quietly"]
 
 
 class Backend:
@@ -204,6 +205,16 @@ class Backend:
         """
         return contextlib.nullcontext()
 
+    def quiet_underflow(self) -> contextlib.AbstractContextManager[Any] | None:
+        """A context in which the draw's arithmetic does not signal underflow, entered around every draw and plan
+        (:func:`quietly`); ``None``: nothing to quiet.
+
+        A value or intermediate that rounds to a subnormal number is correct
+        rounding, not an error, but NumPy raises ``FloatingPointError`` for it
+        under ``np.seterr(under="raise")`` (a float16 draw).
+        """
+        return None
+
     def numerics(self) -> Any:
         """A NumPy-like namespace that computes on this backend's arrays (``matmul``, ``std``, ``tensordot``, …).
 
@@ -311,3 +322,15 @@ class Backend:
             raise BackendError(msg)
         q, r = qr(x)
         return q, r
+
+
+_R = TypeVar("_R")
+
+
+def quietly(backend: Backend, function: Callable[..., _R], *arguments: Any) -> _R:
+    """``function(*arguments)``, inside ``backend.quiet_underflow`` where the backend has one."""
+    quiet = backend.quiet_underflow()
+    if quiet is None:
+        return function(*arguments)
+    with quiet:
+        return function(*arguments)

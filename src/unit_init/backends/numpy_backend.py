@@ -42,6 +42,9 @@ class NumpyBackend(Backend):
             raise absent_device(device, "numpy", "'cpu'")
         raise unknown_device(device, "numpy", "None, 'cpu' or 'cpu:0'", "'cpu'")
 
+    def quiet_underflow(self) -> Any:
+        return np.errstate(under="ignore")
+
     def native_dtype(self, dtype: str) -> Any:
         """NumPy's dtype of ``dtype`` (cached: every draw asks, and ``np.dtype(name)`` costs ~0.3 µs)."""
         return _native_dtype(dtype)
