@@ -164,11 +164,24 @@ def test_routing_to_a_second_logical_cpu_in_a_subprocess() -> None:
         generator = tf.random.Generator.from_seed(0)  # its state lives on CPU:0
         assert ui.he_normal((4, 4), backend="tf", device="cpu:1", seed=generator).device.endswith("CPU:1")
         assert ui.he_uniform((3, 3), like=x).device.endswith("CPU:1")
+        import importlib.util
+        keras = importlib.util.find_spec("keras") is not None
+        if keras:
+            import unit_init.keras as uk
+        for scope in ("/CPU:1", "/job:localhost/replica:0/task:0/device:CPU:1"):  # followed as tf.random.normal follows it
+            with tf.device(scope):
+                assert ui.he_normal((2, 2), backend="tf", seed=0).device.endswith("CPU:1")
+                assert ui.he_normal((2, 2), backend="tf", seed=0, rng="portable").device.endswith("CPU:1")
+                assert not keras or uk.initializer(ui.HeNormal(seed=0))((2, 2)).device.endswith("CPU:1")
+                assert ui.zeros((2,), backend="tf", device="cpu:0").device.endswith("CPU:0")  # device= wins
+        with tf.device("/GPU:0"):  # not present: soft placement, as for TensorFlow's own ops
+            assert ui.he_normal((2, 2), backend="tf", seed=0).device.endswith("CPU:0")
+        assert ui.he_normal((2, 2), backend="tf", seed=0).device.endswith("CPU:0")  # outside the scope again
         print("ok")
     """
     result = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow"}, capture_output=True, text=True, timeout=120, check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == "ok"

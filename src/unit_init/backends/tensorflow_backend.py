@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.eager import context as _eager  # the device of an enclosing tf.device scope: no public reader
 
 from unit_init.backends import _tf_namespace
 from unit_init.backends.base import Backend
@@ -100,6 +101,22 @@ class GeneratorStream:
         return tf.identity(values)
 
 
+def _scoped_device(present: list[str]) -> str | None:
+    """The device of an enclosing ``with tf.device(...)``, where TensorFlow's own ops would run.
+
+    ``None`` outside a scope, for a scope without a device type, or for one
+    naming a device not present: TensorFlow's soft placement then runs ops on
+    its default device, and so does the backend.
+    """
+    name = _eager.context().device_name
+    if not name:
+        return None
+    spec = tf.DeviceSpec.from_string(name)
+    local = spec.job in (None, "localhost") and spec.replica in (None, 0) and spec.task in (None, 0)
+    device = f"/device:{(spec.device_type or '').upper()}:{spec.device_index or 0}"
+    return _LOCAL + device if local and spec.device_type and device in present else None
+
+
 class TensorflowBackend(Backend):
     name = "tensorflow"
     xp = _tf_namespace
@@ -109,6 +126,9 @@ class TensorflowBackend(Backend):
     def resolve_device(self, device: Any) -> str:
         present = [d.name for d in tf.config.list_logical_devices()]
         if device is None:
+            scoped = _scoped_device(present)
+            if scoped is not None:
+                return scoped
             gpus = [name for name in present if ":GPU:" in name]
             return _LOCAL + (gpus[0] if gpus else "/device:CPU:0")
         request = device_request(device)
