@@ -75,6 +75,44 @@ def test_64_bit_dtypes_without_x64_raise_with_the_fix(dtype: str) -> None:
         ui.zeros((2,), backend="jax", dtype=dtype)
 
 
+def test_64_bit_dtypes_follow_x64_switched_at_run_time() -> None:
+    """A plan cached while 64-bit mode was on does not answer for a call after it is switched off: the call is refused
+    before it draws (no JAX warning, no global seed taken), and the next unseeded draw is the one it would have been."""
+    code = """
+        import warnings
+        import jax
+        import unit_init as ui
+        warnings.simplefilter("error")  # JAX's "requested dtype float64 is not available" would be a warning
+        ui.set_seed(0)
+        reference = ui.he_normal((4, 4), backend="jax")
+        jax.config.update("jax_enable_x64", True)
+        assert str(ui.he_normal((4, 4), backend="jax", seed=0, dtype="float64").dtype) == "float64"
+        assert str(ui.zeros((2,), backend="jax", dtype="int64").dtype) == "int64"
+        jax.config.update("jax_enable_x64", False)
+        ui.set_seed(0)
+        calls = [
+            lambda: ui.he_normal((4, 4), backend="jax", dtype="float64"),
+            lambda: ui.zeros((2,), backend="jax", dtype="float64"),
+            lambda: ui.zeros((2,), backend="jax", dtype="int64"),
+        ]
+        for call in calls:
+            try:
+                call()
+            except ui.DTypeError as error:
+                assert "jax_enable_x64" in str(error), error
+            else:
+                raise AssertionError("drawn without jax_enable_x64")
+        assert (ui.he_normal((4, 4), backend="jax") == reference).all()
+        print("ok")
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], env={k: v for k, v in os.environ.items() if k != "JAX_ENABLE_X64"},
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "ok"
+
+
 # --- keys ---------------------------------------------------------------------------------------
 
 

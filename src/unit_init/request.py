@@ -199,7 +199,9 @@ def resolve_target(
     'float64'
     """
     resolved, native_device, given = _where(backend, device, dtype, like, seed)
-    return Target(resolved, native_device, _cached(_checked_dtype, resolved, given, native_device))
+    target = Target(resolved, native_device, _cached(_checked_dtype, resolved, given, native_device))
+    _check_wide_dtype(target)
+    return target
 
 
 def _context_for(seed: Any) -> Context:
@@ -209,6 +211,16 @@ def _context_for(seed: Any) -> Context:
     if owner is None or get_backend(owner) is context.backend_resolved():
         return context
     return Context(owner)
+
+
+_SWITCHABLE: Final = frozenset({"float64", "complex128", "int64", "uint64"})
+"""Dtypes a backend may gain or lose while the process runs (JAX's ``jax_enable_x64``), so a cached check is not enough."""
+
+
+def _check_wide_dtype(target: Target) -> None:
+    """Ask the backend again for a 64-bit dtype: the cached answer (a plan's) may predate a switch of JAX's 64-bit mode."""
+    if target.dtype in _SWITCHABLE:
+        target.backend.dtype_on(target.dtype, target.device)
 
 
 @functools.lru_cache(maxsize=1024, typed=True)
@@ -380,6 +392,7 @@ def request(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Reque
     if options.region is not None:
         Block.of(dims, options.region)
     target, distribution, sampler = plan
+    _check_wide_dtype(target)
     if options.rng == "portable" and isinstance(distribution, TruncatedGaussian):  # before a whole-model initialize writes
         check_resolved(distribution.low, distribution.high, work_dtype(target.dtype))
     seed = _checked_seed(seed, target, distribution.random)
