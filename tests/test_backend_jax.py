@@ -116,6 +116,39 @@ def test_64_bit_dtypes_follow_x64_switched_at_run_time() -> None:
 # --- keys ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("impl", ["rbg", "unsafe_rbg"])
+def test_raw_keys_of_the_rbg_implementations(impl: str) -> None:
+    """Under ``jax_default_prng_impl="rbg"`` a ``PRNGKey`` is ``uint32[4]``: taken as jax.random takes it (the same
+    values as its typed key), by the functions and the adapter; threefry-shaped words then raise ``SeedError``."""
+    code = f"""
+        import jax, jax.numpy as jnp, numpy as np
+        jax.config.update("jax_default_prng_impl", "{impl}")
+        import unit_init as ui, unit_init.jax as uj
+        raw = jax.random.PRNGKey(3)
+        assert raw.shape == (4,)
+        typed = jax.random.wrap_key_data(raw)
+        drawn = ui.he_normal((8, 4), seed=raw)
+        assert isinstance(drawn, jax.Array)
+        assert (drawn == ui.he_normal((8, 4), seed=typed)).all()
+        adapter = uj.initializer(ui.HeNormal())
+        assert (adapter(raw, (8, 4)) == adapter(typed, (8, 4))).all()
+        assert (adapter(np.asarray(raw), (8, 4)) == adapter(typed, (8, 4))).all()
+        assert (jax.jit(lambda k: ui.he_normal((8, 4), seed=k))(raw) == drawn).all()
+        try:
+            ui.he_normal((8, 4), seed=jnp.zeros(2, jnp.uint32))
+        except ui.SeedError as error:
+            assert "{impl}" in str(error), error
+        else:
+            raise AssertionError("threefry words taken as an rbg key")
+        print("ok")
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "ok"
+
+
 def test_user_keys_typed_and_raw_are_the_same_root() -> None:
     typed, raw = jax.random.key(4), jax.random.PRNGKey(4)
     a = ui.orthogonal(SHAPE, backend="jax", seed=typed)

@@ -104,11 +104,11 @@ def _is_instance(seed: Any, module: str, name: str) -> bool:
 
 
 def _is_jax_key(seed: Any) -> bool:
-    """A JAX key: a ``jax.Array`` (or tracer) of a key dtype, or a ``jax.Array`` of dtype ``uint32`` and shape ``(2,)``."""
+    """A JAX key: a ``jax.Array`` (or tracer) of a key dtype, or a ``jax.Array`` of dtype ``uint32`` and shape ``(2,)`` or ``(4,)``."""
     jax = sys.modules.get("jax")
     if jax is None or not isinstance(seed, jax.Array):
         return False
-    return bool(jax.dtypes.issubdtype(seed.dtype, jax.dtypes.prng_key) or (seed.dtype == "uint32" and seed.shape == (2,)))
+    return bool(jax.dtypes.issubdtype(seed.dtype, jax.dtypes.prng_key) or (seed.dtype == "uint32" and seed.shape in ((2,), (4,))))
 
 
 def is_keras_seed(seed: Any) -> bool:
@@ -132,7 +132,7 @@ def seed_backend(seed: Any) -> str | None:
     ===============================================================  ==============================
     a JAX key: a ``jax.Array`` (also traced) of a key dtype          ``"jax"``
     (``jax.random.key``), or of dtype ``uint32`` and shape ``(2,)``
-    (``jax.random.PRNGKey``)
+    (``jax.random.PRNGKey``; ``(4,)`` for the rbg implementations)
     ``torch.Generator``                                              ``"torch"``
     ``tf.random.Generator``                                          ``"tensorflow"``
     ``numpy.random.Generator``                                       ``"numpy"``

@@ -78,6 +78,24 @@ def _placed(function: Callable[..., Any], device: jax.Device | None, outputs: in
     return jitted
 
 
+RAW_KEY_SHAPES: Final = ((2,), (4,))
+"""Shapes of raw ``jax.random.PRNGKey`` data: threefry's ``uint32[2]``, and ``uint32[4]`` for ``rbg``/``unsafe_rbg``."""
+
+
+def _wrapped(raw: jax.Array) -> jax.Array:
+    """A raw key's words as a typed key of JAX's default implementation (``jax_default_prng_impl``), as ``jax.random`` reads them."""
+    try:
+        key: jax.Array = jax.random.wrap_key_data(raw)
+    except TypeError:  # words of another implementation's shape
+        implementation = jax.config.jax_default_prng_impl  # type: ignore[attr-defined]  # a config flag, read as an attribute
+        msg = (
+            f"seed=a raw key of shape {raw.shape} does not fit JAX's default PRNG implementation "
+            f"{implementation!r}; pass a typed key (jax.random.key(n)), which carries its implementation."
+        )
+        raise SeedError(msg) from None
+    return key
+
+
 def _typed(key: Any) -> jax.Array:
     """A typed threefry key from raw ``uint32[2]`` words; a typed key unchanged."""
     typed: jax.Array = key if jnp.issubdtype(key.dtype, jax.dtypes.prng_key) else jax.random.wrap_key_data(key, impl="threefry2x32")
@@ -186,13 +204,13 @@ class JaxBackend(Backend):
             return KeyStream(_seed_words(seed, device))  # wrapped into a key inside the jit
         if isinstance(seed, jax.Array) and jnp.issubdtype(seed.dtype, jax.dtypes.prng_key) and seed.shape == ():
             key = seed
-        elif isinstance(seed, jax.Array) and seed.dtype == jnp.uint32 and seed.shape == (2,):
-            key = jax.random.wrap_key_data(seed)
+        elif isinstance(seed, jax.Array) and seed.dtype == jnp.uint32 and seed.shape in RAW_KEY_SHAPES:
+            key = _wrapped(seed)
         else:
             shown = f"a jax.Array of shape {seed.shape} and dtype {seed.dtype}" if isinstance(seed, jax.Array) else abbreviate(seed)
             msg = (
                 f"seed={shown} is not a seed for the jax backend; pass an int, None, a single key from "
-                "jax.random.key(n), or a raw uint32[2] key from jax.random.PRNGKey(n)."
+                "jax.random.key(n), or a raw key from jax.random.PRNGKey(n) (uint32[2]; uint32[4] for the rbg implementations)."
             )
             raise SeedError(msg)
         return KeyStream(key if device is None else jax.device_put(key, device))

@@ -5,7 +5,8 @@ out_sharding=None) -> jax.Array``, the protocol of ``jax.nn.initializers``
 and Flax's ``kernel_init=`` / ``bias_init=`` (``linen`` and ``nnx``).
 
 * **Keys**: the key is the seed, as in JAX: a typed key (``jax.random.key``)
-  or a raw ``uint32[2]`` key (``jax.random.PRNGKey``, also as a NumPy array); the spec's own ``seed``
+  or a raw ``uint32[2]`` key (``jax.random.PRNGKey``, ``uint32[4]`` under ``jax_default_prng_impl="rbg"``, also
+  as a NumPy array); the spec's own ``seed``
   is ignored. Inside ``jax.jit`` the key is a traced value and the draw is
   traced with it (no host round-trip, no retrace per key).
 * **dtype**: the call's, else the initializer's own ``dtype=`` (the default a
@@ -38,7 +39,7 @@ import jax
 import numpy as np
 
 from unit_init.adapters._spec import spec_of
-from unit_init.backends.jax_backend import check_fits
+from unit_init.backends.jax_backend import RAW_KEY_SHAPES, check_fits
 from unit_init.dtypes import canonical_dtype
 from unit_init.errors import ParameterError, SeedError, abbreviate, keywords_checked
 from unit_init.serialization import adapter_config, read_adapter_config
@@ -79,7 +80,7 @@ class JaxInitializer:
         """Draw ``shape`` with ``key`` in ``dtype`` (default: the initializer's ``dtype``, else JAX's default float dtype), into ``out_sharding`` if given."""
         dims = tuple(shape) if isinstance(shape, (tuple, list)) else shape
         native = _native_dtype(self.dtype if dtype is None else dtype)
-        if isinstance(key, np.ndarray) and key.dtype == np.uint32 and key.shape == (2,):
+        if isinstance(key, np.ndarray) and key.dtype == np.uint32 and key.shape in RAW_KEY_SHAPES:
             key = jax.numpy.asarray(key)  # a raw key held as NumPy (a checkpoint, device_get): jax.random takes it too
         elif key is None or isinstance(key, (int, np.integer)):  # jax.nn.initializers refuse them too; None would be unseeded
             msg = f"key={abbreviate(key)}: a JAX initializer takes a PRNG key, jax.random.key(n) (or jax.random.PRNGKey(n)), as jax.nn.initializers do."
