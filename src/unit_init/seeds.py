@@ -179,7 +179,9 @@ def keras_seed(seed_generator: Any) -> Any:
     if backend == "jax":
         return state
     try:
-        first, second = (int(word) & 0xFFFFFFFF for word in keras.ops.convert_to_numpy(state))
+        # a torch state is read by torch: keras.ops.convert_to_numpy calls np.array(tensor), which warns (copy keyword)
+        words = state.tolist() if _is_instance(state, "torch", "Tensor") else keras.ops.convert_to_numpy(state)
+        first, second = (int(word) & 0xFFFFFFFF for word in words)
     except (NotImplementedError, TypeError) as error:  # a symbolic state: inside tf.function
         msg = f"seed=<keras SeedGenerator> has a symbolic state on the Keras backend {backend!r} (a draw inside tf.function?); draw eagerly or pass an int seed."
         raise SeedError(msg) from error
