@@ -86,6 +86,39 @@ def test_set_seed_makes_unseeded_calls_reproducible_in_order() -> None:
     assert not np.array_equal(first[0], ui.he_normal((4, 4)))
 
 
+def test_a_refused_initialize_takes_no_global_seed() -> None:
+    """``initialize`` draws its root seed after every parameter is checked; unseeded, it still takes exactly one."""
+    ui.set_seed(0)
+    reference = ui.he_normal((4, 4))
+    ui.set_seed(0)
+    with pytest.raises(ui.ParameterError, match="round to 0"):  # values too small for float16
+        ui.initialize({"w": np.zeros((4, 4), np.float16)}, {"*": ui.RandomNormal(stddev=1e-30)})
+    with pytest.raises(ui.DTypeError):  # a random initializer on an int leaf
+        ui.initialize({"w": np.zeros((4, 4), np.int32)}, {"*": ui.HeNormal()})
+    np.testing.assert_array_equal(ui.he_normal((4, 4)), reference)
+
+    params, rules = {"fc": {"kernel": np.zeros((4, 3), np.float32), "bias": np.zeros(3, np.float32)}}, {"*": ui.HeNormal()}
+    ui.set_seed(5)
+    first, second = ui.seeds.normalize_seed(None), ui.seeds.normalize_seed(None)
+    ui.set_seed(5)
+    unseeded = ui.initialize(params, rules).params  # the root is the stream's next seed, `first`
+    assert ui.seeds.normalize_seed(None) == second  # and nothing more is taken
+    seeded = ui.initialize(params, rules, seed=first).params
+    np.testing.assert_array_equal(unseeded["fc"]["kernel"], seeded["fc"]["kernel"])
+
+
+def test_a_refused_torch_initialize_takes_no_global_seed() -> None:
+    torch = pytest.importorskip("torch")
+    import unit_init.torch
+
+    ui.set_seed(0)
+    reference = ui.he_normal((4, 4))
+    ui.set_seed(0)
+    with pytest.raises(ui.ParameterError, match="round to 0"):
+        unit_init.torch.initialize(torch.nn.Linear(4, 4), {"*weight": ui.RandomNormal(stddev=1e-60)})
+    np.testing.assert_array_equal(ui.he_normal((4, 4)), reference)
+
+
 def test_native_generator_advances() -> None:
     generator = np.random.default_rng(0)
     a = ui.he_normal((8,), seed=generator)

@@ -174,10 +174,12 @@ def initialize(
     entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
     new = {}
 
-    def write(entry: Entry) -> None:
-        path = paths[entry.param.name]
-        new[path] = np.ascontiguousarray(draw(entry, backend="numpy", dtype=arrays[path].dtype, rng=rng))
+    def target(entry: Entry) -> dict[str, Any]:
+        return {"backend": "numpy", "dtype": arrays[paths[entry.param.name]].dtype, "rng": rng}
 
-    fill(entries, write, progress=progress)
+    def write(entry: Entry) -> None:
+        new[paths[entry.param.name]] = np.ascontiguousarray(draw(entry, **target(entry)))
+
+    fill(entries, write, target=target, progress=progress)  # every leaf checked before the global stream gives a seed
     rebuilt = _rebuild(subtree, (), new)
     return Initialized({**params, "params": rebuilt} if prefix else rebuilt, report)

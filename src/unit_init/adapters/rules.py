@@ -267,12 +267,17 @@ unit_forget_bias: Final = Gated((Zeros(), Ones(), Zeros(), Zeros()))
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One parameter's plan: the rule (its index), the spec, the seed and the fan overrides (a bias's: its weight's)."""
+    """One parameter's plan: the rule (its index), the spec, the seed and the fan overrides (a bias's: its weight's).
+
+    ``seed`` is ``None`` where ``initialize`` was given none: :func:`fill`
+    derives it from one root the global stream gives, once every parameter is
+    checked, so a refused call takes nothing from the stream.
+    """
 
     param: Param
     rule: int
     spec: Initializer | Gated
-    seed: int
+    seed: int | None
     fans: Fans | None = None
 
 
@@ -465,9 +470,11 @@ def _renamer(names: Mapping[str, str] | Callable[[str], str] | None) -> Callable
     return rename
 
 
-def root_seed(seed: Any) -> int:
-    """The int every parameter's seed derives from: ``seed`` checked, ``None`` drawn from the global stream."""
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+def root_seed(seed: Any) -> int | None:
+    """The int every parameter's seed derives from, checked; ``None`` stays ``None`` (:func:`fill` draws the root later)."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         msg = f"seed={abbreviate(seed)}: initialize derives one seed per parameter name, so it needs an int in [0, 2**63 - 1] or None."
         raise SeedError(msg)
     value: int = normalize_seed(seed)
@@ -550,7 +557,7 @@ def plan(
             covered[index] = True
             if chosen is None:
                 _check_fits(found[0], param, key)
-                chosen = Entry(param, index, found[0], derive_seed(base, param.canonical), found[1])
+                chosen = Entry(param, index, found[0], None if base is None else derive_seed(base, param.canonical), found[1])
                 used[index] = True
         if chosen is None:
             report["unmatched"].append(param.name)
@@ -573,15 +580,15 @@ def plan(
     return entries, result
 
 
-def _pieces(entry: Entry) -> tuple[tuple[int, ...], tuple[int, ...] | None, list[tuple[Any, tuple[int, ...], int]]]:
+def _pieces(entry: Entry, seed: int) -> tuple[tuple[int, ...], tuple[int, ...] | None, list[tuple[Any, tuple[int, ...], int]]]:
     """``entry``'s canonical shape, its permutation back (``None``: a custom layout, drawn as it is) and its draws.
 
     A draw is ``(spec, shape, seed)``: one, or one per gate of a :class:`Gated` spec (concatenated along the gate axis).
     """
     shape, order = canonical_shape(entry.param.shape, entry.param.layout)
     if isinstance(entry.spec, Gated):
-        return shape, order, [(spec, block, derive_seed(entry.seed, f"gate{k}")) for k, (spec, block) in enumerate(entry.spec.blocks(shape))]
-    return shape, order, [(entry.spec, shape, entry.seed)]
+        return shape, order, [(spec, block, derive_seed(seed, f"gate{k}")) for k, (spec, block) in enumerate(entry.spec.blocks(shape))]
+    return shape, order, [(entry.spec, shape, seed)]
 
 
 def _options(entry: Entry, order: tuple[int, ...] | None, backend: Any, device: Any, dtype: Any, rng: str) -> dict[str, Any]:
@@ -599,7 +606,10 @@ def draw(entry: Entry, *, backend: Any, device: Any = None, dtype: Any = None, r
     back, so every framework draws the same array for the same canonical
     shape, spec and seed; a custom ``Layout`` is drawn as it is.
     """
-    shape, order, pieces = _pieces(entry)
+    if entry.seed is None:
+        msg = f"parameter {entry.param.name!r} has no seed yet: entries are drawn through fill(), which derives their seeds."
+        raise SeedError(msg)
+    shape, order, pieces = _pieces(entry, entry.seed)
     options = _options(entry, order, backend, device, dtype, rng)
     xp = get_backend(backend).xp
     parts = [spec(block, seed=seed, **options) for spec, block, seed in pieces]
@@ -610,8 +620,11 @@ def draw(entry: Entry, *, backend: Any, device: Any = None, dtype: Any = None, r
 
 
 def check(entry: Entry, *, backend: Any, device: Any = None, dtype: Any = None, rng: str = "native") -> None:
-    """Every check :func:`draw` of ``entry`` would make, without drawing (:func:`unit_init.drawing.check`)."""
-    _, order, pieces = _pieces(entry)
+    """Every check :func:`draw` of ``entry`` would make, without drawing (:func:`unit_init.drawing.check`).
+
+    An entry whose seed is not derived yet is checked with seed 0: no check depends on the seed's value.
+    """
+    _, order, pieces = _pieces(entry, 0 if entry.seed is None else entry.seed)
     options = _options(entry, order, backend, device, dtype, rng)
     for spec, block, seed in pieces:
         check_draw(spec, block, Options(seed=seed, **options))
@@ -636,7 +649,9 @@ def fill(
     keywords the walker draws ``entry`` with (:func:`draw`) — lets every
     entry be checked first (:func:`check`: dtype, representable values,
     memory, seed), so a walker that writes in place leaves the model
-    unchanged when one parameter is refused.
+    unchanged when one parameter is refused. The seeds ``initialize`` was not
+    given are derived after the checks (one root from the global stream), so
+    a refused call also leaves the stream as it was.
 
     Examples
     --------
@@ -650,11 +665,20 @@ def fill(
         for entry in entries:
             with _naming(entry):
                 check(entry, **target(entry))
+    entries = _seeded(entries)
     with bar(sum(math.prod(e.param.shape) for e in entries), "initialize", unit="parameters", progress=progress) as advance:
         for entry in entries:
             with _naming(entry):
                 write(entry)
             advance(math.prod(entry.param.shape))
+
+
+def _seeded(entries: Sequence[Entry]) -> Sequence[Entry]:
+    """``entries`` with every seed derived: from one root the global stream gives now, where ``initialize`` had none."""
+    if all(entry.seed is not None for entry in entries):
+        return entries
+    root = normalize_seed(None)
+    return [replace(entry, seed=derive_seed(root, entry.param.canonical)) if entry.seed is None else entry for entry in entries]
 
 
 @contextlib.contextmanager

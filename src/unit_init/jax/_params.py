@@ -134,7 +134,7 @@ def initialize(
         i = index[entry.param.name]
         new[i] = _values(entry, new[i], rng)
 
-    fill(entries, set_leaf, progress=progress)
+    fill(entries, set_leaf, target=lambda entry: _target(new[index[entry.param.name]], rng), progress=progress)
     rebuilt = jax.tree_util.tree_unflatten(treedef, new)
     return Initialized({**model_or_params, "params": rebuilt} if prefix else rebuilt, report)
 
