@@ -47,12 +47,15 @@ def test_jax_keys_typed_and_raw_select_jax_eagerly_and_under_jit() -> None:
     assert batched.shape == (3, 4, 4)
 
 
-def test_other_jax_arrays_are_not_keys() -> None:
+def test_other_jax_arrays_are_refused_by_the_jax_backend() -> None:
+    """Not keys, but JAX's: the error names the keys JAX takes (it spoke of NumPy Generators), also through a preset."""
     jnp = pytest.importorskip("jax.numpy")
-    assert seed_backend(jnp.zeros(2, jnp.float32)) is None
-    assert seed_backend(jnp.zeros(3, jnp.uint32)) is None
-    with pytest.raises(ui.SeedError):
-        ui.he_normal((4, 4), seed=jnp.zeros(2, jnp.float32))
+    for seed in (jnp.zeros(2, jnp.float32), jnp.zeros(3, jnp.uint32), jnp.array([0, 7, 1, 2], jnp.int32), jnp.array(3)):
+        assert seed_backend(seed) == "jax"
+        with pytest.raises(ui.SeedError, match=r"not a seed for the jax backend.*jax\.random\.key"):
+            ui.he_normal((4, 4), seed=seed)
+        with pytest.raises(ui.SeedError, match="not a seed for the jax backend"):
+            ui.keras_dense((4, 4), seed=seed)
 
 
 def test_context_device_and_dtype_apply_to_its_own_backend_only() -> None:

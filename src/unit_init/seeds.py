@@ -103,14 +103,6 @@ def _is_instance(seed: Any, module: str, name: str) -> bool:
     return native is not None and isinstance(seed, native)
 
 
-def _is_jax_key(seed: Any) -> bool:
-    """A JAX key: a ``jax.Array`` (or tracer) of a key dtype, or a ``jax.Array`` of dtype ``uint32`` and shape ``(2,)`` or ``(4,)``."""
-    jax = sys.modules.get("jax")
-    if jax is None or not isinstance(seed, jax.Array):
-        return False
-    return bool(jax.dtypes.issubdtype(seed.dtype, jax.dtypes.prng_key) or (seed.dtype == "uint32" and seed.shape in ((2,), (4,))))
-
-
 def is_keras_seed(seed: Any) -> bool:
     """Whether ``seed`` is a Keras ``SeedGenerator`` (found without importing Keras)."""
     return _is_instance(seed, "keras.src.random.seed_generator", "SeedGenerator")
@@ -130,9 +122,10 @@ def seed_backend(seed: Any) -> str | None:
     ===============================================================  ==============================
     seed                                                             backend
     ===============================================================  ==============================
-    a JAX key: a ``jax.Array`` (also traced) of a key dtype          ``"jax"``
+    a ``jax.Array`` (also traced): a key of a key dtype              ``"jax"``
     (``jax.random.key``), or of dtype ``uint32`` and shape ``(2,)``
-    (``jax.random.PRNGKey``; ``(4,)`` for the rbg implementations)
+    (``jax.random.PRNGKey``; ``(4,)`` for the rbg implementations),
+    or any other (refused by the jax backend, naming the keys it takes)
     ``torch.Generator``                                              ``"torch"``
     ``tf.random.Generator``                                          ``"tensorflow"``
     ``numpy.random.Generator``                                       ``"numpy"``
@@ -151,7 +144,7 @@ def seed_backend(seed: Any) -> str | None:
     """
     if seed is None or isinstance(seed, (int, np.integer)):
         return None
-    if _is_jax_key(seed):
+    if _is_instance(seed, "jax", "Array"):  # a key, or an array the jax backend refuses naming the keys it takes
         return "jax"
     if _is_instance(seed, "torch", "Generator"):
         return "torch"

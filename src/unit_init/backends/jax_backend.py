@@ -287,7 +287,9 @@ class JaxBackend(Backend):
 
     def split_seed(self, seed: Any, count: int) -> tuple[Any, ...]:
         """A key split into ``count`` keys with ``jax.random.split``; any other seed object given ``count`` times."""
-        return tuple(jax.random.split(seed, count)) if isinstance(seed, jax.Array) else (seed,) * count
+        raw = isinstance(seed, jax.Array) and seed.dtype == jnp.uint32 and seed.shape in RAW_KEY_SHAPES
+        key = raw or (isinstance(seed, jax.Array) and jnp.issubdtype(seed.dtype, jax.dtypes.prng_key))
+        return tuple(jax.random.split(seed, count)) if key else (seed,) * count  # a non-key: each draw refuses it
 
     def sharded(self, shape: tuple[int, ...], layout: Any, shard: Callable[[Any, Any], Any]) -> jax.Array:
         """One shard per addressable device of the ``jax.sharding.Sharding`` ``layout`` (replicated shards on each of their devices).
