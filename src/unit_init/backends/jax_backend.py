@@ -82,6 +82,16 @@ RAW_KEY_SHAPES: Final = ((2,), (4,))
 """Shapes of raw ``jax.random.PRNGKey`` data: threefry's ``uint32[2]``, and ``uint32[4]`` for ``rbg``/``unsafe_rbg``."""
 
 
+def _is_raw_key(seed: Any) -> bool:
+    """Raw key words: a ``jax.Array`` of dtype ``uint32`` and a shape of :data:`RAW_KEY_SHAPES`."""
+    return isinstance(seed, jax.Array) and seed.dtype == jnp.uint32 and seed.shape in RAW_KEY_SHAPES
+
+
+def _is_typed_key(seed: Any) -> bool:
+    """A ``jax.Array`` of a key dtype (``jax.random.key``), one key or a batch."""
+    return isinstance(seed, jax.Array) and bool(jnp.issubdtype(seed.dtype, jax.dtypes.prng_key))
+
+
 def _wrapped(raw: jax.Array) -> jax.Array:
     """A raw key's words as a typed key of JAX's default implementation (``jax_default_prng_impl``), as ``jax.random`` reads them."""
     try:
@@ -202,9 +212,9 @@ class JaxBackend(Backend):
     def generator(self, seed: Any, device: Any) -> KeyStream:
         if isinstance(seed, int) and not isinstance(seed, bool):
             return KeyStream(_seed_words(seed, device))  # wrapped into a key inside the jit
-        if isinstance(seed, jax.Array) and jnp.issubdtype(seed.dtype, jax.dtypes.prng_key) and seed.shape == ():
+        if _is_typed_key(seed) and seed.shape == ():
             key = seed
-        elif isinstance(seed, jax.Array) and seed.dtype == jnp.uint32 and seed.shape in RAW_KEY_SHAPES:
+        elif _is_raw_key(seed):
             key = _wrapped(seed)
         else:
             shown = f"a jax.Array of shape {seed.shape} and dtype {seed.dtype}" if isinstance(seed, jax.Array) else abbreviate(seed)
@@ -287,9 +297,9 @@ class JaxBackend(Backend):
 
     def split_seed(self, seed: Any, count: int) -> tuple[Any, ...]:
         """A key split into ``count`` keys with ``jax.random.split``; any other seed object given ``count`` times."""
-        raw = isinstance(seed, jax.Array) and seed.dtype == jnp.uint32 and seed.shape in RAW_KEY_SHAPES
-        key = raw or (isinstance(seed, jax.Array) and jnp.issubdtype(seed.dtype, jax.dtypes.prng_key))
-        return tuple(jax.random.split(seed, count)) if key else (seed,) * count  # a non-key: each draw refuses it
+        if _is_typed_key(seed) or _is_raw_key(seed):
+            return tuple(jax.random.split(seed, count))
+        return (seed,) * count  # a non-key JAX array too: each draw refuses it, naming the keys it takes
 
     def sharded(self, shape: tuple[int, ...], layout: Any, shard: Callable[[Any, Any], Any]) -> jax.Array:
         """One shard per addressable device of the ``jax.sharding.Sharding`` ``layout`` (replicated shards on each of their devices).
