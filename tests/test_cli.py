@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -245,6 +246,31 @@ def test_sample_statistics_of_values_near_the_largest_float(capsys: pytest.Captu
         assert main(["sample", "constant:value=1e308", "4", "4", "--dtype", "float64"]) == 0
     rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines() if line.startswith(("mean", "std"))}
     assert rows == {"mean": ["1e+308", "1e+308"], "std": ["0", "0"]}
+
+
+@pytest.mark.parametrize(
+    ("name", "variance", "std"),
+    [
+        ("random_normal:stddev=1e200", "1e+400", 1e200),
+        ("random_normal:stddev=1e-200", "1e-400", 1e-200),
+        ("random_uniform:minval=-1e300,maxval=1e300", "3.33333e+599", 2e300 / math.sqrt(12)),
+        ("truncated_normal:stddev=1e200", "7.73741e+399", 1e200 * 0.8796256610342398),
+    ],
+)
+def test_show_and_sample_give_a_std_whose_variance_float64_cannot_hold(
+    capsys: pytest.CaptureFixture[str], name: str, variance: str, std: float
+) -> None:
+    """The expected std is the law's own (never √ of an overflowed or underflowed variance), the variance its exact square."""
+    code, out, _ = _main(capsys, "show", name, "4", "4")
+    assert code == 0
+    rows = {line.split()[0]: line.split()[1] for line in out.splitlines() if line.startswith(("variance", "std"))}
+    assert rows["variance"] == variance
+    assert float(rows["std"]) == pytest.approx(std, rel=1e-5)
+    code, out, err = _main(capsys, "sample", name, "64", "64", "--dtype", "float64")
+    assert (code, err) == (0, ""), err
+    sample, expected = ({line.split()[0]: line.split()[1:] for line in out.splitlines() if line.startswith("std")})["std"]
+    assert float(expected) == pytest.approx(std, rel=1e-5)
+    assert float(sample) == pytest.approx(std, rel=0.05)
 
 
 def test_main_in_process(capsys: pytest.CaptureFixture[str]) -> None:

@@ -33,6 +33,7 @@ import os
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, NoReturn
 
@@ -253,10 +254,23 @@ def _expected_mean(distribution: Any) -> float:
 
 
 def _expected_std(spec: Any, shape: tuple[int, ...], layout: str) -> float:
+    """The std of every element (``nan`` where they share none: identity), read from the law's ``standard_deviation``
+    where it has one, which never squares its scale: a std of 1e200 has a variance float64 cannot hold."""
     try:
-        return math.sqrt(spec.variance(shape, layout=layout))
+        variance = spec.variance(shape, layout=layout)
     except ParameterError:  # deterministic per position (identity)
         return math.nan
+    distribution = spec.distribution_for(shape, layout=layout)
+    return float(getattr(distribution, "standard_deviation", math.sqrt(variance)))
+
+
+def _squared(std: float) -> str:
+    """``std²`` for a person (:func:`_plain`), exact in magnitude where float64 cannot hold it (``1e+400``)."""
+    variance = std * std
+    if math.isnan(std) or (math.isfinite(variance) and (variance > 0 or std == 0)):
+        return _plain(variance)
+    mantissa, _, exponent = f"{Decimal(std) ** 2:.5e}".partition("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{exponent}"
 
 
 def _show(name: str, shape: Sequence[int] | None, layout: str) -> str:
@@ -274,7 +288,7 @@ def _show(name: str, shape: Sequence[int] | None, layout: str) -> str:
     std = _expected_std(spec, dims, layout)
     rows = [
         ["fan_in", _plain(fans.fan_in)], ["fan_out", _plain(fans.fan_out)], ["fan_avg", _plain(fans.fan_avg)],
-        ["variance", _plain(std * std)], ["std", _plain(std)], ["mean", _plain(_expected_mean(distribution))],
+        ["variance", _squared(std)], ["std", _plain(std)], ["mean", _plain(_expected_mean(distribution))],
         ["distribution", repr(distribution)],
     ]
     support = getattr(distribution, "support", None)

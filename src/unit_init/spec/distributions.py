@@ -109,6 +109,10 @@ class PointMass(Distribution):
     def variance(self) -> float:
         return 0.0
 
+    @property
+    def standard_deviation(self) -> float:
+        return 0.0
+
 
 def leaves(value: Any) -> Iterator[Any]:
     """The numbers of nested tuples, row-major (a number: itself).
@@ -171,6 +175,11 @@ class Uniform(Distribution):
         return (self.high - self.low) * (self.high - self.low) / 12
 
     @property
+    def standard_deviation(self) -> float:
+        """``(high − low)/√12``, halved first so that no intermediate overflows (``U[−1e308, 1e308)``)."""
+        return (self.high / 2 - self.low / 2) / math.sqrt(3.0)
+
+    @property
     def support(self) -> tuple[float, float]:
         return (self.low, self.high)
 
@@ -200,6 +209,11 @@ class Gaussian(Distribution):
     @property
     def variance(self) -> float:
         return self.std * self.std
+
+    @property
+    def standard_deviation(self) -> float:
+        """``std``, where ``variance`` may overflow (a std of 1e200) or underflow (1e-200)."""
+        return self.std
 
     def reach(self) -> tuple[float, float]:
         """``|mean| + NORMAL_REACH·std``."""
@@ -385,6 +399,14 @@ class TruncatedGaussian(Distribution):
         return self.std * (self.std * truncated_standard_normal_moments(self.low, self.high)[1])  # no overflow for a huge std cut narrow
 
     @property
+    def standard_deviation(self) -> float:
+        """``std·√m₂(low, high)`` (the unit law's variance), never squaring ``std``."""
+        width = self.high - self.low
+        if width < 1e-50:
+            return width * self.std / math.sqrt(12.0)
+        return self.std * math.sqrt(truncated_standard_normal_moments(self.low, self.high)[1])
+
+    @property
     def support(self) -> tuple[float, float]:
         return (self.mean + self.low * self.std, self.mean + self.high * self.std)
 
@@ -478,6 +500,10 @@ class SparseNormal(Distribution):
     @property
     def variance(self) -> float:
         return self.std * self.std * (self.rows - self.zeros) / max(self.rows, 1)
+
+    @property
+    def standard_deviation(self) -> float:
+        return self.std * math.sqrt((self.rows - self.zeros) / max(self.rows, 1))
 
 
 Family = Callable[[float, float], Distribution]
