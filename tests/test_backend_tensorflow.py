@@ -281,3 +281,35 @@ def test_a_refusal_while_tracing_is_raised_not_swallowed() -> None:
     device = backend.resolve_device(None)
     with pytest.raises(ui.DTypeError, match="no such dtype here"):
         _compiled(backend, Refused(), (4, 4), "float32", device, SeedStream)
+
+
+def test_autograph_calls_unit_init_as_written_inside_tf_function() -> None:
+    """Inside ``tf.function`` AutoGraph transpiles no unit_init function (its whole path took over a second to convert)."""
+    from tensorflow.python.autograph.impl import api
+
+    import unit_init.keras
+
+    ui.he_normal((4, 4), backend="tensorflow", seed=1)  # the backend loaded before tracing
+    transpiled: list[str] = []
+    transform = api._TRANSPILER.transform
+
+    def recorded(entity: Any, context: Any) -> Any:
+        transpiled.append(getattr(entity, "__module__", None) or "")
+        return transform(entity, context)
+
+    @tf.function
+    def drawn() -> Any:
+        return (
+            ui.he_normal((8, 8), backend="tensorflow", seed=0)
+            + ui.HeNormal()((8, 8), backend="tensorflow", seed=0)
+            + unit_init.keras.initializer(ui.HeNormal(seed=0))((8, 8))
+        )
+
+    api._TRANSPILER.transform = recorded
+    try:
+        values = drawn()
+    finally:
+        api._TRANSPILER.transform = transform
+    assert transpiled, "the test's own function is transpiled, so the hook sees what AutoGraph converts"
+    assert not [module for module in transpiled if module.startswith("unit_init")]
+    assert values.shape == (8, 8)

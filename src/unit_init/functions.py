@@ -24,6 +24,7 @@ from unit_init.spec import peers as p
 from unit_init.spec import structured as x
 from unit_init.spec import torch_style as t
 from unit_init.spec.constant_array import ConstantArray
+from unit_init.spec.initializer import run_by_autograph_as_written
 from unit_init.spec.options import CallOptions, Options
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def _form(function: F) -> F:
                 raise ArgumentError(msg) from None
             raise
 
-    return checked  # type: ignore[return-value]
+    return run_by_autograph_as_written(checked)  # type: ignore[return-value]
 
 
 @_form

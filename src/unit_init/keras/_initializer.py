@@ -57,7 +57,7 @@ from unit_init.keras._call import call_arguments
 from unit_init.keras._constant import KerasConstant, is_array_constant
 from unit_init.serialization import KerasAxes, adapter_config, check_config, read_adapter_config, split_keras_axes
 from unit_init.spec.fans import Fans, Layout, normalize_shape
-from unit_init.spec.initializer import Initializer
+from unit_init.spec.initializer import Initializer, run_by_autograph_as_written
 from unit_init.spec.rules import FanScaled
 
 __all__ = ["KerasInitializer", "KerasVarianceScaling", "initializer", "is_fan_scaled"]
@@ -154,6 +154,7 @@ def _read(spec: Any, seed: Any, input_axes: Sequence[int] | None, output_axes: S
     return spec_of(spec), seed, axes
 
 
+@run_by_autograph_as_written
 @keras.saving.register_keras_serializable(package="unit_init", name="Initializer")
 class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  # keras ships no type information
     """A unit_init spec as a Keras initializer (see the module docstring).
@@ -284,6 +285,7 @@ def _keras_config(keras_initializer: Any) -> dict[str, Any]:
     return config
 
 
+@run_by_autograph_as_written
 @keywords_checked
 def initializer(
     spec: Any,
