@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+import threading
 from typing import Any
 
 import numpy as np
@@ -136,6 +137,43 @@ def test_use_backend_nests_and_restores() -> None:
     assert ui.zeros((2,)).dtype == np.float32
     with pytest.raises(ui.BackendError), ui.use_backend("nope"):
         pass
+
+
+def test_use_backend_is_reusable_reentrant_a_decorator_and_per_thread() -> None:
+    """One ``use_backend`` object entered again, inside itself, as a decorator and from another thread at once."""
+    float64, float16 = ui.use_backend("numpy", dtype="float64"), ui.use_backend("numpy", dtype="float16")
+    for _ in range(2):
+        with float64 as backend:
+            assert backend.name == "numpy"
+            with float16, float64:
+                assert ui.zeros((1,)).dtype == np.float64
+            assert ui.zeros((1,)).dtype == np.float64
+        assert ui.zeros((1,)).dtype == np.float32
+
+    @float16
+    def drawn(depth: int) -> list[Any]:
+        return [ui.zeros((1,)).dtype, *(drawn(depth - 1) if depth else [])]
+
+    assert drawn(2) == [np.float16] * 3
+    assert ui.zeros((1,)).dtype == np.float32
+    seen: dict[str, Any] = {}
+    inside, leave = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with float16:
+            inside.set()
+            leave.wait(10)
+            seen["other"] = ui.zeros((1,)).dtype
+
+    with float64:
+        thread = threading.Thread(target=other)
+        thread.start()
+        inside.wait(10)
+        seen["main"] = ui.zeros((1,)).dtype
+    leave.set()
+    thread.join()
+    assert seen == {"main": np.float64, "other": np.float16}
+    assert ui.zeros((1,)).dtype == np.float32
 
 
 def test_environment_variable_sets_the_default_backend() -> None:

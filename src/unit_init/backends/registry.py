@@ -33,7 +33,6 @@ import importlib
 import importlib.util
 import os
 import types
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -427,18 +426,47 @@ def current_context() -> Context:
     return Context(named, from_environment=True) if named else Context("numpy")
 
 
+_ENTERED: contextvars.ContextVar[tuple[contextvars.Token[Context | None], ...]] = contextvars.ContextVar("unit_init_entered", default=())
+"""The tokens of the ``use_backend`` blocks open in this thread or task, innermost last: ``with`` blocks nest, so the
+block that exits is always the innermost one, whichever object opened it."""
+
+
+class BackendDefaults(contextlib.ContextDecorator):
+    """What :func:`use_backend` returns: a context manager (and decorator) that may be entered again, also inside itself."""
+
+    def __init__(self, backend: str | types.ModuleType | Backend, device: Any, dtype: Any) -> None:
+        self._backend, self._device, self._dtype = backend, device, dtype
+
+    def __repr__(self) -> str:
+        return f"use_backend({self._backend!r}, device={self._device!r}, dtype={self._dtype!r})"
+
+    def __enter__(self) -> Backend:
+        resolved = get_backend(self._backend)
+        native_device = resolved.resolve_device(self._device)
+        if self._dtype is not None:
+            resolved.dtype_on(canonical_dtype(self._dtype), native_device)
+        token = _CONTEXT.set(Context(resolved, self._device, self._dtype))
+        _ENTERED.set((*_ENTERED.get(), token))
+        return resolved
+
+    def __exit__(self, *_: object) -> None:
+        *outer, token = _ENTERED.get()
+        _ENTERED.set(tuple(outer))
+        _CONTEXT.reset(token)
+
+
 @keywords_checked
-@contextlib.contextmanager
-def use_backend(
-    backend: str | types.ModuleType | Backend, *, device: Any = None, dtype: Any = None
-) -> Iterator[Backend]:
+def use_backend(backend: str | types.ModuleType | Backend, *, device: Any = None, dtype: Any = None) -> BackendDefaults:
     """Make ``backend`` (and optionally ``device``/``dtype``) the default inside a ``with`` block.
 
     The backend, the device and the dtype are checked on entry, so a typo
     fails at the ``with`` line. The device is kept as given and resolved at
     each draw (``"cuda"`` follows ``torch.cuda.set_device``). The default
     holds in this thread (or asyncio task) only, as a ``contextvars`` value:
-    threads started inside the block draw with their own defaults.
+    threads started inside the block draw with their own defaults. The object
+    returned may be kept and entered again, also inside its own block, and
+    decorates a function (``@ui.use_backend("torch")``) as ``contextlib``'s
+    context managers do; ``with … as b`` binds the resolved backend.
 
     Examples
     --------
@@ -446,18 +474,15 @@ def use_backend(
     >>> with ui.use_backend("numpy"):
     ...     ui.zeros((2, 3)).shape
     (2, 3)
+    >>> float64 = ui.use_backend("numpy", dtype="float64")
+    >>> with float64:
+    ...     with float64:
+    ...         ui.zeros(2).dtype
+    dtype('float64')
     >>> with ui.use_backend("numpy", dtype="float33"):
     ...     pass
     Traceback (most recent call last):
     ...
     unit_init.errors.DTypeError: dtype='float33' is not supported; accepted: float16, bfloat16, float32, float64, bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, complex64, complex128 or the matching native dtype object. Did you mean 'float32'?
     """
-    resolved = get_backend(backend)
-    native_device = resolved.resolve_device(device)
-    if dtype is not None:
-        resolved.dtype_on(canonical_dtype(dtype), native_device)
-    token = _CONTEXT.set(Context(resolved, device, dtype))
-    try:
-        yield resolved
-    finally:
-        _CONTEXT.reset(token)
+    return BackendDefaults(backend, device, dtype)
