@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import array_api_compat.numpy
 import numpy as np
 
 from unit_init.backends.base import Backend
@@ -26,7 +25,7 @@ __all__ = ["NumpyBackend"]
 
 class NumpyBackend(Backend):
     name = "numpy"
-    xp = array_api_compat.numpy
+    xp = np
     mutable = True
     threaded_fill = True  # its ufuncs release the GIL and run on one thread each
     rounded_affine = True  # in-place ufuncs, each rounded once; uniform_between is the base's

@@ -44,6 +44,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+import numpy as np
+
 from unit_init.errors import ParameterError, SeedError, abbreviate
 from unit_init.portable.blocks import Block, check_addressable
 from unit_init.portable.ndtri import ndtri, quantile
@@ -73,9 +75,7 @@ def stream_key(seed: int, name: str, shape: tuple[int, ...]) -> tuple[int, int]:
         msg = f"rng='portable' needs an int seed or None, not {abbreviate(seed)}; native generators and keys belong to rng='native'."
         raise SeedError(msg)
     digest = hashlib.sha256(f"{VERSION}|{name}|{','.join(map(str, shape))}".encode()).digest()
-    import array_api_compat.numpy as host_xp  # here, not at import: it costs ~80 ms and most calls never need it
-
-    words = Words(host_xp, "uint32", "cpu")
+    words = Words(np, "uint32", "cpu")  # NumPy's own namespace is an Array-API one
     key = (words.constant(seed >> 32), words.constant(seed & MASK))
     counter = (words.constant(int.from_bytes(digest[:4], "little")), words.constant(int.from_bytes(digest[4:8], "little")))
     x0, x1 = threefry2x32(words, key, counter)

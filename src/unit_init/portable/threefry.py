@@ -38,8 +38,8 @@ def threefry2x32(words: Words, key: tuple[Any, Any], counter: tuple[Any, Any]) -
     --------
     The Random123 known-answer test for key 0, counter 0:
 
-    >>> import array_api_compat.numpy as xp
-    >>> w = Words(xp, "uint32", "cpu")
+    >>> import numpy as np
+    >>> w = Words(np, "uint32", "cpu")
     >>> x0, x1 = threefry2x32(w, (w.constant(0), w.constant(0)), (w.constant(0), w.constant(0)))
     >>> f"{int(x0):08x} {int(x1):08x}"
     '6b200159 99ba4efe'
