@@ -87,6 +87,26 @@ def test_torch_conv_as_a_rule_on_conv_transpose_matches_torchs_default(sizes: tu
     _ks(mine.bias.detach(), theirs.bias.detach())
 
 
+def test_torch_presets_give_a_zero_bias_beside_a_weight_without_inputs() -> None:
+    """torch.nn.Linear(0, 5) has bias bound 1/√fan_in if fan_in > 0 else 0: zeros (the floored fan gave U(±1))."""
+    torch = pytest.importorskip("torch")
+    import unit_init.torch
+
+    for preset, weight_shape in [(ui.torch_linear, (5, 0)), (ui.torch_conv, (3, 0, 3, 3))]:
+        weight, bias = preset(weight_shape, seed=0)
+        assert weight.shape == weight_shape
+        np.testing.assert_array_equal(bias, np.zeros(weight_shape[0], np.float32))
+    with pytest.warns(UserWarning, match="zero-element"):
+        model = torch.nn.Sequential(torch.nn.Linear(0, 5), torch.nn.Conv2d(0, 3, 3), torch.nn.Linear(4, 2))
+    torch.nn.init.ones_(model[2].bias)
+    unit_init.torch.initialize(model, {torch.nn.Linear: ui.torch_linear, torch.nn.Conv2d: ui.torch_conv}, seed=0)
+    assert model[0].bias.abs().max() == 0
+    assert model[1].bias.abs().max() == 0
+    assert 0 < model[2].bias.abs().max() <= 0.5  # a weight with inputs: U(±1/√4)
+    assert ui.keras_dense.bias_for(ui.compute_fans((0, 5))) == ui.Zeros()
+    assert ui.LayerPreset(name="mine", weight=ui.HeNormal(), bias=ui.Ones(), bias_fan_from_weight=False).bias_for(ui.compute_fans((0, 5))) == ui.Ones()
+
+
 def test_keras_dense_matches_keras_default() -> None:
     keras = pytest.importorskip("keras")
     layer = keras.layers.Dense(512)

@@ -137,6 +137,18 @@ class LayerPreset:
         fans = self.fans(weight_shape)
         return {"fan_in": max(1.0, fans.fan_in), "fan_out": max(1.0, fans.fan_out)}
 
+    def bias_for(self, weight_fans: Fans) -> Initializer:
+        """The bias's spec beside a weight of ``weight_fans`` (not floored): ``bias``, but zeros where the bias takes
+        the weight's fans and the weight has no inputs, as PyTorch's ``bound = 1/√fan_in if fan_in > 0 else 0`` gives.
+
+        Examples
+        --------
+        >>> import unit_init as ui
+        >>> ui.torch_linear.bias_for(ui.compute_fans((5, 0), "torch"))
+        Zeros(seed=None)
+        """
+        return Zeros() if self.bias_fan_from_weight and weight_fans.fan_in == 0 else self.bias
+
     @keywords_checked
     def __call__(
         self,
@@ -159,7 +171,8 @@ class LayerPreset:
         where: dict[str, Any] = {"backend": backend, "device": device, "dtype": dtype, "like": like}
         weight = self.weight(dims, layout=self.layout, seed=weight_seed, **where)
         fans = self.bias_fans(dims)
-        bias = self.bias(self.bias_shape(dims), seed=bias_seed, fan_in=fans.get("fan_in"), fan_out=fans.get("fan_out"), **where)
+        bias_spec = self.bias_for(self.fans(dims))
+        bias = bias_spec(self.bias_shape(dims), seed=bias_seed, fan_in=fans.get("fan_in"), fan_out=fans.get("fan_out"), **where)
         return weight, bias
 
     def get_config(self) -> dict[str, Any]:

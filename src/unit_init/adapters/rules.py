@@ -396,16 +396,20 @@ def _kernel_fans(param: Param, kernels: Mapping[tuple[str, ...], Param]) -> Fans
 
 
 def _preset_fans(preset: LayerPreset, kernel: Param | None) -> Fans | None:
-    """The fans torch's presets take on a ConvTranspose weight, where they are not those of its layout.
+    """The fans (not floored) a preset reads off its kernel: those of the kernel's layout, but for a ConvTranspose
+    weight under torch's presets, which take torch's own.
 
     torch's default (``_calculate_fan_in_and_fan_out`` on the stored
     ``(in, out/groups, *window)``) has ``fan_in = out/groups · window``;
-    the ``"torch_transpose"`` layout gives ``in · window``. ``None`` elsewhere.
+    the ``"torch_transpose"`` layout gives ``in · window``. ``None`` without a kernel of rank >= 2.
     """
-    if kernel is None or kernel.rank < 2 or not (preset.layout == "torch" and kernel.layout == "torch_transpose"):
+    if kernel is None or kernel.rank < 2:
         return None
-    fans = compute_fans(kernel.shape, "torch")
-    return Fans(max(1.0, fans.fan_in), max(1.0, fans.fan_out))
+    return compute_fans(kernel.shape, "torch" if preset.layout == "torch" and kernel.layout == "torch_transpose" else kernel.layout)
+
+
+def _floored(fans: Fans | None) -> Fans | None:
+    return None if fans is None else Fans(max(1.0, fans.fan_in), max(1.0, fans.fan_out))
 
 
 def _covers(key: Any, value: Any, param: Param, kernels: Mapping[tuple[str, ...], Param], bias_fans: bool) -> tuple[Initializer | Gated, Fans | None] | None:
@@ -413,9 +417,11 @@ def _covers(key: Any, value: Any, param: Param, kernels: Mapping[tuple[str, ...]
     fans = _kernel_fans(param, kernels) if param.is_bias else None
     if isinstance(value, LayerPreset):
         if param.leaf == "kernel":
-            return value.weight, _preset_fans(value, param)
+            return value.weight, _floored(_preset_fans(value, param)) if value.layout == "torch" and param.layout == "torch_transpose" else None
         if param.leaf == "bias":
-            return value.bias, (_preset_fans(value, kernels.get(param.path)) or fans) if value.bias_fan_from_weight else None
+            kernel_fans = _preset_fans(value, kernels.get(param.path))
+            spec = value.bias if kernel_fans is None else value.bias_for(kernel_fans)
+            return spec, _floored(kernel_fans) if value.bias_fan_from_weight else None
         return None
     if _is_types(key) and param.is_bias:
         return None
