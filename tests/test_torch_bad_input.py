@@ -244,6 +244,27 @@ def test_parity_with_torch_nn_init() -> None:
     assert not bad, f"{len(bad)} of {len(PROBES)} probes differ from torch:\n" + "\n".join(bad)
 
 
+@pytest.mark.parametrize(
+    ("name", "arguments", "named"),
+    [
+        ("normal_", {"std": math.nan}, "std=nan"),
+        ("normal_", {"std": 10**400}, "std=<int of"),
+        ("trunc_normal_", {"std": 0}, "std=0"),
+        ("trunc_normal_", {"a": math.nan}, "a=nan"),
+        ("trunc_normal_", {"b": math.nan}, "b=nan"),
+        ("sparse_", {"sparsity": 0.5, "std": -1.0}, "std=-1.0"),
+        ("kaiming_normal_", {"a": math.nan}, "a=nan"),
+        ("kaiming_uniform_", {"a": 10**400}, "a=<int of"),
+    ],
+)
+def test_an_error_names_the_argument_as_the_drop_in_calls_it(name: str, arguments: dict[str, Any], named: str) -> None:
+    """The message names torch's argument (``std=``), not the spec's (``stddev=``) that the drop-in draws."""
+    tensor = torch.empty(4, 3)
+    with pytest.raises(UnitInitError) as caught:
+        getattr(ui_init, name)(tensor, **arguments)
+    assert str(caught.value).startswith(named), str(caught.value)
+
+
 if __name__ == "__main__":
     found = [(p.id, why) for p in PROBES if (why := mismatch(p, run(ui_init, p), run(torch_init, p)))]
     for pid, why in found:

@@ -181,11 +181,37 @@ def _drop_in(fill: _F) -> _F:
         except _Unasked as unasked:
             raise unasked.error from None
         except Exception as ours:
-            result: torch.Tensor = _torch_outcome(fill.__name__, ours, (tensor, *args), kwargs)
+            result: torch.Tensor = _torch_outcome(fill.__name__, _in_torch_terms(ours, fill.__name__), (tensor, *args), kwargs)
         _warn_if_not_finite(result, fill.__name__, (*args, *kwargs.values()))
         return result
 
     return call  # type: ignore[return-value]  # same signature as ``fill``
+
+
+_TORCH_NAMES: Final[dict[str, dict[str, str]]] = {
+    "uniform_": {"minval": "a", "maxval": "b"},
+    "normal_": {"stddev": "std"},
+    "trunc_normal_": {"stddev": "std", "minval": "a", "maxval": "b"},
+    "constant_": {"value": "val"},
+    "sparse_": {"stddev": "std"},
+    "kaiming_uniform_": {"param (the leaky_relu negative slope)": "a"},
+    "kaiming_normal_": {"param (the leaky_relu negative slope)": "a"},
+}
+"""A drop-in's arguments by the name the spec it draws gives them (``normal_``'s ``std`` is ``RandomNormal``'s ``stddev``)."""
+
+
+def _in_torch_terms(error: Exception, name: str) -> Exception:
+    """``error`` naming the argument as the drop-in ``name`` calls it: a message ``stddev=0 must be > 0.`` of the spec
+    ``normal_`` draws reads ``std=0 must be > 0.``; any other error as it is."""
+    if not isinstance(error, UnitInitError):
+        return error
+    message = str(error)
+    for spec_name, torch_name in _TORCH_NAMES.get(name, {}).items():
+        if message.startswith(f"{spec_name}="):
+            renamed = type(error)(torch_name + message[len(spec_name) :])
+            renamed.__cause__ = error.__cause__
+            return renamed
+    return error
 
 
 def _torch_outcome(name: str, ours: Exception, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -204,7 +230,7 @@ def _torch_outcome(name: str, ours: Exception, args: tuple[Any, ...], kwargs: di
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
-    """:func:`unit_init.spec.gain.calculate_gain` — torch's table plus ``gelu``, ``silu``/``swish``, ``mish``, ``elu`` — with torch's outcome where it refuses.
+    """:func:`unit_init.spec.gain.calculate_gain` — torch's table plus ``gelu``, ``silu``/``swish``, ``mish``, ``elu``, ``identity`` — with torch's outcome where it refuses.
 
     Where unit_init refuses an argument torch takes (a ``nan`` or ``inf``
     slope), torch's value is returned; where both refuse, the error is of
