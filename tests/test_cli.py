@@ -56,6 +56,14 @@ REQUIRED = {"sparse": "sparsity=0.5", "scaled_residual": "n_layer=12", "wang_ini
             "t_fixup": "n_layer=6", "t_fixup_embedding": "n_layer=6", "deepnorm": "encoder_layers=6"}
 
 
+def test_a_constant_array_of_one_number_prints_as_text_that_parses_back(capsys: pytest.CaptureFixture[str]) -> None:
+    """ConstantArray, known by its class name only, is labelled by it (its repr could not be pasted back)."""
+    for text in ("ConstantArray:value=3", "ConstantArray:value=-0.5"):
+        assert label(parse(text)) == text
+    assert label(parse("ConstantArray")) == "ConstantArray"
+    assert _main(capsys, "sample", "ConstantArray:value=3", "2", "2")[1].startswith("ConstantArray:value=3: shape (2, 2)")
+
+
 @pytest.mark.parametrize("name", list(NAMED))
 def test_every_name_prints_as_text_that_parses_back(name: str) -> None:
     """A report's name for any spec NAME accepts is NAME text again: ``parse(label(spec)) == spec``."""
@@ -139,7 +147,8 @@ def test_compare_default_set_json(tmp_path: Path) -> None:
         (["sample", "he_normal", str(10**20), str(10**20)], "more than any array can hold"),
         (["diagnose", "he_normal", "--width", str(10**12)], "is not a positive integer in [2, 100000]"),
         (["sample", "he_normal", "4.5"], "invalid int value: '4.5'"),
-        (["compare", "he_normal", "--plot", "out.pdf"], ".png or .svg"),
+        (["compare", "he_normal", "--plot", "out.pdf"], "unit-init compare: --plot out.pdf: give a file name ending in .png or .svg"),
+        (["diagnose", "he_normal", "--plot", "/tmp/"], "unit-init diagnose: --plot /tmp/: give a file name ending in .png or .svg"),
         (["diagnose", "he_normal", "--plot", "a" * 300 + ".png"], "cannot write there (File name too long)"),  # was an OSError
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         ([], "required: COMMAND"),

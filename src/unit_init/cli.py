@@ -41,7 +41,7 @@ from unit_init import __version__
 from unit_init.diagnostics.activations import ACTIVATIONS, ALIASES
 from unit_init.diagnostics.compare import DEFAULT_SPECS, compare
 from unit_init.diagnostics.diagnose import SIZES, diagnose
-from unit_init.diagnostics.plotting import check_path
+from unit_init.diagnostics.plotting import FORMATS, check_path
 from unit_init.diagnostics.specs import formula, label, parse
 from unit_init.diagnostics.tables import table
 from unit_init.drawing import resolve_target
@@ -134,7 +134,11 @@ def _check_output(command: str, path: str) -> Path:
     new one removed again: that asks the operating system itself, so a missing
     directory, a directory, a read-only place or a parent that is a file are all found.
     """
-    target = check_path(path, folder=False)
+    try:
+        target = check_path(path, folder=False)
+    except ParameterError:
+        msg = f"unit-init {command}: --plot {_shown(path)}: give a file name ending in {' or '.join(FORMATS)} (the suffix picks the format)"
+        raise _UsageError(msg) from None
     try:
         existed = target.exists()  # in the try: a name too long for the file system raises here already
         with target.open("ab"):

@@ -26,6 +26,17 @@ __all__ = ["formula", "label", "parse", "resolve"]
 _NAMES: Final = {cls: name for name, cls in reversed(list(NAMED.items()))}  # a class's first name (the catalogue's) wins
 
 
+def _name(cls: type[Initializer]) -> str | None:
+    """The name :func:`parse` reads ``cls`` by: its catalogue name, else its class name where only that is known
+    (``ConstantArray``); ``None`` for a class it does not know (a user's subclass)."""
+    if cls in _NAMES:
+        return _NAMES[cls]
+    try:
+        return cls.__name__ if spec_class(cls.__name__) is cls else None
+    except ParameterError:
+        return None
+
+
 def _value(key: str, text: str) -> int | float | str:
     """``text`` as an int, else a float, else the string; a number beyond float64's range is refused (it would read as inf)."""
     try:
@@ -94,10 +105,10 @@ def label(spec: Initializer) -> str:
     Examples
     --------
     >>> import unit_init as ui
-    >>> label(ui.RandomNormal(stddev=0.01)), label(ui.HeNormal())
-    ('random_normal:stddev=0.01', 'he_normal')
+    >>> label(ui.RandomNormal(stddev=0.01)), label(ui.HeNormal()), label(ui.ConstantArray(3))
+    ('random_normal:stddev=0.01', 'he_normal', 'ConstantArray:value=3')
     """
-    name = _NAMES.get(type(spec))
+    name = _name(type(spec))
     changed = [
         (f.name, getattr(spec, f.name))
         for f in dataclasses.fields(spec)
