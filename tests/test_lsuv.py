@@ -84,6 +84,8 @@ def test_torch_refusals() -> None:
         ui.torch.lsuv(torch.nn.Sequential(torch.nn.ReLU()), torch.ones(4, 2))
     with pytest.raises(ParameterError, match=r"'1' \(ReLU\), which cannot be hooked"):
         ui.torch.lsuv(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU()), torch.ones(4, 2), layers="*")
+    with pytest.raises(ParameterError, match=r"layers=\['nope'\] matches no layer of the model; its weight layers are '0', '2' "):
+        ui.torch.lsuv(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU(), torch.nn.Linear(2, 2)), torch.ones(4, 2), layers=["nope"])
     skips = _Skips()
     kept = [tensor.clone() for tensor in skips.parameters()]
     with pytest.raises(ParameterError, match=r"layers \['b'\] are not called"):  # named, so it must run

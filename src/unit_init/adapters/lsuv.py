@@ -187,7 +187,12 @@ def select(
             msg = f"layers={abbreviate(layers)} picks {', '.join(refused)}, which cannot be hooked (its output is not linear in one weight); supported: {kinds}."
             raise ParameterError(msg)
     if not chosen:
-        msg = f"layers={abbreviate(layers)}: the model has no weight layer to hook; supported: {kinds}."
+        hookable = [name for name, layer in pairs if supported(layer)]
+        if layers is None or not hookable:
+            msg = f"layers={abbreviate(layers)}: the model has no weight layer to hook; supported: {kinds}."
+        else:
+            shown = ", ".join(map(repr, hookable[:20])) + (f", … ({len(hookable)} in all)" if len(hookable) > 20 else "")
+            msg = f"layers={abbreviate(layers)} matches no layer of the model; its weight layers are {shown} (names take globs, or pass layer types)."
         raise ParameterError(msg)
     return chosen
 
