@@ -151,13 +151,13 @@ def outside_stacklevel() -> int:
     return level
 
 
-_INSTALL_NOTES: Final = {
+_INSTALL_COMMANDS: Final = {
     "torch": (
-        "; on Linux that is a CUDA build of several GB, for the CPU alone: "
-        "pip install torch --index-url https://download.pytorch.org/whl/cpu, installed before any extra that needs torch"
+        "pip install torch --index-url https://download.pytorch.org/whl/cpu (the CPU build; a plain pip install torch "
+        "is a CUDA build of several GB on Linux), before any extra that needs torch"
     ),
 }
-"""What to know before installing a package as :func:`install_hint` says (PyPI's torch wheel for Linux is CUDA's)."""
+"""The command for a package whose plain ``pip install`` is not the one to run first (PyPI's torch for Linux is CUDA's)."""
 
 
 def install_hint(package: str, extra: str) -> str:
@@ -168,9 +168,10 @@ def install_hint(package: str, extra: str) -> str:
     >>> install_hint("matplotlib", "plot")
     'pip install matplotlib (or, in a unit_init checkout: pip install -e ".[plot]")'
     >>> print(install_hint("torch", "torch"))
-    pip install torch (or, in a unit_init checkout: pip install -e ".[torch]"); on Linux that is a CUDA build of several GB, for the CPU alone: pip install torch --index-url https://download.pytorch.org/whl/cpu, installed before any extra that needs torch
+    pip install torch --index-url https://download.pytorch.org/whl/cpu (the CPU build; a plain pip install torch is a CUDA build of several GB on Linux), before any extra that needs torch (or, in a unit_init checkout: pip install -e ".[torch]")
     """
-    return f'pip install {package} (or, in a unit_init checkout: pip install -e ".[{extra}]"){_INSTALL_NOTES.get(package, "")}'
+    command = _INSTALL_COMMANDS.get(package, f"pip install {package}")
+    return f'{command} (or, in a unit_init checkout: pip install -e ".[{extra}]")'
 
 
 def require(module: str, package: str, extra: str, who: str) -> None:
