@@ -85,6 +85,13 @@ def test_show_gives_fans_variance_and_distribution() -> None:
     assert rows["distribution"].startswith("TruncatedGaussian(")
 
 
+def test_show_says_a_fan_below_one_counts_as_one(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _main(capsys, "show", "he_normal", "0", "5")
+    assert code == 0
+    assert out.rstrip().endswith("(a fan below 1 counts as 1 in the variance: docs/fans.md)")
+    assert "counts as 1" not in _main(capsys, "show", "he_normal", "4", "5")[1]
+
+
 def test_sample_compares_sample_and_expected_moments() -> None:
     result = _run("sample", "he_uniform", "512", "256", "--seed", "1", "--dtype", "float64")
     assert result.returncode == 0, result.stderr

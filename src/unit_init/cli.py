@@ -298,7 +298,8 @@ def _show(name: str, shape: Sequence[int] | None, layout: str) -> str:
     support = getattr(distribution, "support", None)
     if support is not None:
         rows.append(["support", f"[{_plain(support[0])}, {_plain(support[1])}]"])
-    return "\n".join([*lines, "", f"for shape {dims}, layout {layout}:", table(["quantity", "value"], rows)])
+    floored = ["(a fan below 1 counts as 1 in the variance: docs/fans.md)"] if min(fans.fan_in, fans.fan_out) < 1 else []
+    return "\n".join([*lines, "", f"for shape {dims}, layout {layout}:", table(["quantity", "value"], rows), *floored])
 
 
 def _moments(values: Any) -> tuple[Any, float]:
