@@ -302,6 +302,35 @@ def test_values_are_bit_identical_to_torch_where_the_docs_say_so(name: str, dtyp
     assert torch.equal(torch.rand(3), after)  # the global generator is left where torch leaves it
 
 
+VIEWS: dict[str, Callable[[], torch.Tensor]] = {
+    "transposed": lambda: torch.empty(64, 33).t(),
+    "channels_last": lambda: torch.empty(8, 3, 5, 5).to(memory_format=torch.channels_last),
+    "channels_last_3d": lambda: torch.empty(4, 3, 2, 5, 5).to(memory_format=torch.channels_last_3d),
+    "permuted": lambda: torch.empty(5, 6, 7).permute(2, 0, 1),
+    "stepped": lambda: torch.empty(40, 40)[:, ::2],
+    "bfloat16_transposed": lambda: torch.empty(30, 17, dtype=torch.bfloat16).t(),
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "view"),
+    [  # a bfloat16 uniform is confined to [a, b) on its grid, which torch's is not (docs/adapters/torch.md)
+        (name, view) for name in ["uniform_", "normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]
+        for view in VIEWS if not (view.startswith("bfloat16") and "uniform" in name)
+    ],
+)
+def test_a_view_stored_in_another_order_gets_torchs_values(name: str, view: str) -> None:
+    """torch fills a transposed, channels_last or stepped tensor in memory order (a normal law element by element):
+    the drop-ins draw in that order too, so the values and the generator's state after are torch's."""
+    torch.manual_seed(5)
+    theirs, after = getattr(reference, name)(VIEWS[view]()), torch.rand(3)
+    torch.manual_seed(5)
+    mine = getattr(ours, name)(VIEWS[view]())
+    assert torch.equal(mine, theirs)
+    assert mine.stride() == theirs.stride()
+    assert torch.equal(torch.rand(3), after)
+
+
 def test_global_generator_advances_as_torchs() -> None:
     torch.manual_seed(9)
     ours.normal_(torch.empty(10))

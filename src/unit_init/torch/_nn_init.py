@@ -277,9 +277,13 @@ def _fill_random(
     """
     _random_dtype(tensor, name)
     seed = _seed(tensor, generator)
-    if _in_torchs_reduced_order(tensor, spec):
-        return _fill_reduced_normal(tensor, spec, seed)
+    if _in_torchs_own_order(tensor, spec, seed):
+        return _fill_in_torchs_order(tensor, spec, seed)
     if not tensor.is_complex():
+        order = _memory_order(tensor)
+        if order is not None and isinstance(law := spec.distribution_for(tuple(tensor.shape), layout="torch"), Uniform):
+            init_(tensor.permute(order), c.RandomUniform(law.low, law.high), seed=seed)  # in the order torch's uniform_ fills memory in
+            return tensor
         return init_(tensor, spec, seed=seed)
     if parts is None:
         init_(torch.view_as_real(tensor), _part(spec.distribution_for(tuple(tensor.shape), layout="torch")), seed=seed)
@@ -289,6 +293,16 @@ def _fill_random(
     init_(tensor.real, parts[0], seed=seed)
     init_(tensor.imag, parts[1], seed=seed)
     return tensor
+
+
+def _memory_order(tensor: torch.Tensor) -> tuple[int, ...] | None:
+    """The axes, outermost first, of a dense tensor stored in another order than its own (transposed,
+    ``channels_last``): torch fills such a tensor in memory order. ``None`` for any other tensor."""
+    if tensor.is_contiguous() or tensor.is_nested or tensor.layout != torch.strided:
+        return None
+    strides = tensor.stride()
+    order = tuple(sorted(range(tensor.dim()), key=lambda axis: -strides[axis]))
+    return order if tensor.permute(order).is_contiguous() else None
 
 
 def _part(law: Distribution) -> Initializer:
@@ -301,30 +315,37 @@ def _part(law: Distribution) -> Initializer:
     raise TorchNotImplementedError(msg)
 
 
-def _in_torchs_reduced_order(tensor: torch.Tensor, spec: Initializer) -> bool:
-    """Whether ``spec`` is a normal law on a tensor torch's CPU ``normal_`` fills in its reduced-precision order.
+def _in_torchs_own_order(tensor: torch.Tensor, spec: Initializer, seed: Any) -> bool:
+    """Whether ``spec`` is a normal law on a real tensor whose values torch's ``normal_`` orders otherwise than a
+    contiguous draw does, with a torch generator to draw from.
 
-    A contiguous float16 or bfloat16 CPU tensor of ``n ≥ 16`` elements, ``n``
-    not a multiple of 16: torch draws ``m = 16·⌈n/16⌉`` float32 normals and
-    keeps the first ``n − 16`` and the last 16 (its float32 kernel draws the
-    last 16 anew after the first ``n``), which :func:`_fill_reduced_normal` does.
+    Two cases: a non-contiguous tensor (a transposed, ``channels_last`` or
+    stepped view), which torch fills element by element in memory order; and
+    a contiguous float16 or bfloat16 CPU tensor of ``n ≥ 16`` elements, ``n``
+    not a multiple of 16, whose last 16 values torch's reduced-precision
+    kernel draws anew after the first ``n``. :func:`_fill_in_torchs_order`
+    draws both as torch does.
     """
-    n = tensor.numel()
-    if tensor.dtype not in (torch.float16, torch.bfloat16) or tensor.device.type != "cpu" or n < 16 or n % 16 == 0:
+    if not isinstance(seed, torch.Generator) or tensor.is_nested or tensor.layout != torch.strided:
         return False
-    return tensor.is_contiguous() and isinstance(spec.distribution_for(tuple(tensor.shape), layout="torch"), Normal)
+    if not (tensor.is_floating_point() and tensor.dtype.itemsize >= 2):  # float8 has no normal_ kernel
+        return False
+    n = tensor.numel()
+    reduced = tensor.dtype in (torch.float16, torch.bfloat16) and tensor.device.type == "cpu" and n >= 16 and n % 16 != 0
+    if tensor.is_contiguous() and not reduced:
+        return False
+    return isinstance(spec.distribution_for(tuple(tensor.shape), layout="torch"), Normal)
 
 
-def _fill_reduced_normal(tensor: torch.Tensor, spec: Initializer, seed: Any) -> torch.Tensor:
-    """``spec``'s normal law in torch's reduced-precision order (:func:`_in_torchs_reduced_order`), bit-identical to torch."""
-    shape, n = tuple(tensor.shape), tensor.numel()
+def _fill_in_torchs_order(tensor: torch.Tensor, spec: Initializer, seed: torch.Generator) -> torch.Tensor:
+    """``spec``'s normal law (:func:`_in_torchs_own_order`) drawn by torch's ``normal_`` on the tensor itself, after
+    unit_init's checks: torch's values, and the generator left where torch leaves it."""
+    shape = tuple(tensor.shape)
     refuse_unwritable(tensor, "tensor")
     check(spec, shape, Options(backend="torch", device=tensor.device, dtype=tensor.dtype, seed=seed, layout="torch"))
     law = cast("Normal", spec.distribution_for(shape, layout="torch"))
-    flat = torch.empty(16 * -(-n // 16), dtype=torch.float32, device=tensor.device)
-    drawn = init_(flat, c.RandomNormal(law.mean, law.std), seed=seed)  # torch's float32 normal_
     with torch.no_grad():
-        tensor.copy_(torch.cat([drawn[: n - 16], drawn[-16:]]).view(shape))
+        tensor.normal_(law.mean, law.std, generator=seed)
     return tensor
 
 
