@@ -17,6 +17,7 @@ from scipy import stats
 
 import unit_init as ui
 from unit_init.errors import DTypeError, ParameterError, ShapeError
+from unit_init.spec.torch_style import KaimingNormal, KaimingUniform
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -294,6 +295,25 @@ def test_mup_transformer_block_matches_the_package(width: int) -> None:
     assert found["embed.weight"][0] == pytest.approx(0.02, rel=0.01)
     assert found["q.weight"] == (0.0, 0.0)
     assert found["head.weight"] == (0.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "init_ours", "init_mup"),
+    [
+        ("xavier_uniform", "xavier_uniform", lambda t: _mup().init.xavier_uniform_(t)),
+        ("kaiming_uniform(a=√5)", KaimingUniform(a=math.sqrt(5)), lambda t: _mup().init.kaiming_uniform_(t, a=math.sqrt(5))),
+        ("kaiming_normal(fan_out)", KaimingNormal(mode="fan_out", nonlinearity="relu"),
+         lambda t: _mup().init.kaiming_normal_(t, mode="fan_out", nonlinearity="relu")),
+        ("trunc_normal", "trunc_normal", lambda t: _mup().init.trunc_normal_(t)),
+        ("truncated_normal(±3)", ui.TruncatedNormal(stddev=0.5, lower=-3.0, upper=3.0), lambda t: _mup().init.trunc_normal_(t, std=0.5, a=-1.5, b=1.5)),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_mup_rules_take_torchs_spellings_and_any_truncation(name: str, init_ours: Any, init_mup: Any) -> None:
+    """``mup.init.xavier_uniform_``, ``kaiming_*_`` and ``trunc_normal_`` ported 1:1: torch's spellings and the bounds of a
+    truncated normal kept in units of its std (the ±2 of TruncatedNormal's default was assumed, whatever its bounds)."""
+    found = _compare_with_mup(MLP, 256, init_ours, init_mup, zero_readout=True)
+    assert found["fc2.weight"][0] > 0, name
 
 
 def test_mup_rules_from_dicts_and_scaled_readout() -> None:

@@ -12,12 +12,13 @@ parameter. Imports no framework unless given a model.
 
 from __future__ import annotations
 
+import functools
 import glob
 import math
 import re
 import sys
-from collections.abc import Mapping, Sequence
-from typing import Any, Final, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, Literal, cast
 
 from unit_init.adapters._spec import spec_of
 from unit_init.adapters.canonical import canonical_leaf
@@ -33,17 +34,21 @@ from unit_init.spec.catalogue import (
     VarianceScaling,
     Zeros,
 )
-from unit_init.spec.distributions import truncated_standard_normal_moments
+from unit_init.spec.distributions import Distribution, TruncatedGaussian
 from unit_init.spec.fans import LayoutLike, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.rules import FixedVariance, VarianceRule
 from unit_init.spec.scaled import MuP
+from unit_init.spec.structured import BoundedNormal
+from unit_init.spec.torch_style import KaimingNormal, KaimingUniform, XavierNormal, XavierUniform
 
 __all__ = ["READOUTS", "mup_rules"]
 
 Readout = Literal["zero", "multiplier", "scaled"]
 READOUTS: Final = ("zero", "multiplier", "scaled")
 _CONSTANT: Final = (Zeros, Ones, Constant)
+_GAIN_SCALED: Final = (XavierUniform, XavierNormal, KaimingUniform, KaimingNormal)
+Family = str | Callable[[float, float], Distribution]
 
 
 def _as_params(where: str, source: Any, layout: LayoutLike) -> dict[str, Param]:
@@ -93,19 +98,26 @@ def _multipliers(param: Param, base: Param, delta: Param | None) -> tuple[float,
     return fan_in_mult, fan_out_mult, hidden
 
 
-def _rule_of(spec: Initializer) -> tuple[VarianceRule, str, float]:
-    """``spec`` as ``(variance rule, family, mean)``: the fan-scaled family and the fixed-scale normals and uniforms."""
+def _rule_of(spec: Initializer) -> tuple[VarianceRule, Family, float]:
+    """``spec`` as ``(variance rule, family, mean)``: the fan-scaled family (torch's spellings ``XavierUniform``,
+    ``KaimingNormal``, … through their ``VarianceScaling``) and the fixed-scale normals and uniforms, a truncated
+    one keeping its bounds in units of its std, as ``mup.init.trunc_normal_`` scales ``mean``, ``std``, ``a`` and ``b`` alike."""
+    if isinstance(spec, _GAIN_SCALED):
+        return _rule_of(spec.scaling)
     if isinstance(spec, Composed) and not isinstance(spec, MuP) and isinstance(spec.family, str):
         return spec.rule, spec.family, spec.mean
     if isinstance(spec, RandomNormal):
         return FixedVariance(spec.stddev * spec.stddev), "untruncated_normal", spec.mean
-    if isinstance(spec, TruncatedNormal):
-        return FixedVariance(spec.stddev * spec.stddev * truncated_standard_normal_moments(-2.0, 2.0)[1]), "truncated_normal", spec.mean
+    if isinstance(spec, (TruncatedNormal, BoundedNormal)):
+        law = cast("TruncatedGaussian", spec.distribution_for((1,)))
+        family = functools.partial(TruncatedGaussian.from_moments, low=law.low, high=law.high)
+        return FixedVariance(law.variance), family, law.mean
     if isinstance(spec, RandomUniform):
         return FixedVariance((spec.maxval - spec.minval) * (spec.maxval - spec.minval) / 12), "uniform", (spec.minval + spec.maxval) / 2
     msg = (
         f"init={abbreviate(spec)} has no variance rule muP can take to the base width; accepted: a fan-scaled spec "
-        "(VarianceScaling, He*, Glorot*, Lecun*, Composed with a named family), RandomNormal, TruncatedNormal, RandomUniform, or a constant."
+        "(VarianceScaling, He*, Glorot*, Lecun*, torch's Xavier* and Kaiming*, Composed with a named family), RandomNormal, "
+        "TruncatedNormal, BoundedNormal (trunc_normal), RandomUniform, or a constant."
     )
     raise ParameterError(msg)
 

@@ -421,7 +421,7 @@ class MuP(Composed):
     ) -> d.Distribution:
         fans = compute_fans(normalize_shape(shape), layout, fan_in=fan_in, fan_out=fan_out)
         base = Fans(fans.fan_in / self.fan_in_mult, fans.fan_out / self.fan_out_mult)
-        return scaled_law(self, _family(self.family), self.mean, self.rule.variance(base) / self.width_mult)
+        return scaled_law(self, _family(self.family, "family"), self.mean, self.rule.variance(base) / self.width_mult)
 
 
 SCALED: Final[dict[str, type[Initializer]]] = {
