@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import re
 import subprocess
 import sys
@@ -142,6 +143,13 @@ def test_host_free_bytes_is_positive() -> None:
         (ui.Identity(), (64, 128, 128), "float32"),  # batched
         (ui.ConstantArray([[1.0], [2.0]]), (2, 1 << 20), "float32"),
         (ui.DeltaOrthogonal(), (3, 3, 256, 256), "float16"),
+        (ui.DeltaOrthogonal(), (300, 300, 1, 1), "float32"),  # a window of 90,000 taps: its one-hot row, not an eye(90000)
+        (ui.Dirac(), (20000, 1, 1), "float32"),
+        (ui.ZerO(), (300, 300, 1, 1), "float32"),
+        (ui.ZerO(), (1024, 4096), "float32"),  # out > in: the Hadamard block from its indices
+        (ui.TruncatedNormal(lower=1.0, upper=3.0), (512, 512), "float32"),  # one-sided: the log-space quantile in float64
+        (ui.TruncatedNormal(lower=-1.0, upper=math.inf), (512, 512), "bfloat16"),
+        (ui.TruncatedNormal(lower=1.0, upper=3.0), (2048, 2048), "float64"),  # block by block
         (ui.ConvolutionOrthogonal(), (3, 3, 128, 128), "float32"),
         (ui.ConvolutionOrthogonal(), (3, 3, 16, 256), "float32"),  # the kernel grows 16-fold
         (ui.ConvolutionOrthogonal(), (7, 32, 48), "float64"),

@@ -109,7 +109,8 @@ TEMPORARIES: Final[dict[type[d.Distribution], tuple[int, int]]] = {
     d.HaarOrthogonal: (8, 0),
     d.SparseNormal: (3, 16),
     d.ArrayConstant: (1, 0),
-    k.CentreTap: (2, 0),
+    k.CentreTap: (3, 0),
+    d.ZerOValues: (3, 0),
     k.BlockOrthogonal: (9, 0),
     k.FourierKernel: (2, 24),
     c.ComplexNormal: (5, 0),
@@ -132,8 +133,10 @@ a modulus and a phase, their cosine and sine (6), or a unitary matrix's as an
 orthogonal one's (8); a real law's values made complex, the real array (1).
 Measured with NumPy (tests/test_resources.py)."""
 
-ONE_SIDED: Final = (3, 0)
-"""``(t, e)`` for a truncated normal whose interval lies on one side of 0 (``u``, ``p`` and ``log q`` arrays)."""
+ONE_SIDED: Final = (0, 88)
+"""``(t, e)`` for a truncated normal whose interval lies on one side of 0: the log-space inverse CDF, computed in float64
+(:func:`unit_init.sampling.truncation.by_quantile`), holds about nine float64 arrays at its peak (``u``, ``p``, ``log q``
+and its rational approximations' terms), whatever the output dtype."""
 
 _UNKNOWN: Final = (2, 0)
 """``(t, e)`` for a distribution defined outside unit_init."""
@@ -190,7 +193,7 @@ def estimate_bytes(backend: Backend, shape: tuple[int, ...], dtype: str, distrib
     size, item = math.prod(shape), itemsize(dtype)
     work = itemsize(work_dtype(dtype)) if is_float(dtype) else item
     arrays, extra = (0, 0) if distribution is None else TEMPORARIES.get(type(distribution), _UNKNOWN)
-    if isinstance(distribution, d.TruncatedGaussian) and not distribution.low < 0 < distribution.high:
+    if isinstance(distribution, d.TruncatedGaussian) and not -math.inf < distribution.low < 0 < distribution.high < math.inf:  # not across 0
         arrays, extra = ONE_SIDED
     arrays *= _growth(shape, distribution)
     if _blocked(backend, size, distribution):

@@ -218,11 +218,14 @@ def _identity(law: d.Eye, draw: Draw) -> Any:
 
 
 def one_hot_tap(backend: Backend, sizes: tuple[int, ...], position: tuple[int, ...], dtype: str, device: Any) -> Any:
-    """The one-hot row ``(1, k₁·…·k_r)`` of the tap ``position`` in a window of ``sizes`` (row-major)."""
+    """The one-hot row ``(1, k₁·…·k_r)`` of the tap ``position`` in a window of ``sizes`` (row-major): the tap indices
+    compared with ``position``'s, so ``k₁·…·k_r`` work and memory (a row of an identity matrix took its square)."""
     window, index = math.prod(sizes), 0
     for size, at in zip(sizes, position, strict=True):
         index = index * size + at
-    return backend.eye(window, window, 1, dtype, device)[index : index + 1, :]
+    xp = backend.xp
+    taps = Words(xp, backend.word_dtype, device).arange(0, window)
+    return xp.reshape(xp.astype(taps == index, backend.dtype_on(dtype, device)), (1, window))
 
 
 def at_centre_tap(draw: Draw, matrix: Any, in_axis: int, out_axis: int, dtype: str, middle: Middle = "upper") -> Any:
