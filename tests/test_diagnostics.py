@@ -32,6 +32,14 @@ def _by_name(comparison: ui.diagnostics.Comparison) -> dict[str, ui.diagnostics.
 # --- the notebook's claims -------------------------------------------------------------
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_statistics_are_accumulated_wider(dtype: str) -> None:
+    """NumPy summed float16 squares in float16: the std of every layer was inf and He normal read "exploding"."""
+    report = ui.diagnose("he_normal", depth=6, width=512, batch=256, dtype=dtype, seed=0)
+    assert all(math.isfinite(s) for s in report.activation_std)
+    assert report.verdict == "stable"
+
+
 def test_he_normal_keeps_relu_activations_within_a_factor_2_over_50_layers() -> None:
     report = ui.diagnose("he_normal", activation="relu", depth=50, width=512, batch=128)
     first, last = report.activation_std[0], report.activation_std[-1]

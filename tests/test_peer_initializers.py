@@ -207,6 +207,29 @@ def test_stft_errors_and_keras_configs() -> None:
     assert ui.deserialize(config) == STFT(side="imag", window="hamming", scaling="spectrum", periodic=True)
 
 
+def test_stft_refuses_more_taps_than_it_computes_before_any_work() -> None:
+    """2**40 taps hung computing the window per tap (an empty (2**26, 0, 2) kernel took seconds and 2 GB); refused at once."""
+    with pytest.raises(ShapeError, match="at most 1048576 taps"):
+        STFT()((2**40, 1, 2))
+    with pytest.raises(ShapeError, match="at most 1048576 taps"):
+        ui.stft((2**26, 0, 2))
+    assert ui.stft((16, 0, 2)).shape == (16, 0, 2)
+
+
+@pytest.mark.parametrize(("window", "scaling"), [([1e200] * 3, "density"), ([1e-170] * 3, "density"), ([1e300] * 4, "spectrum")])
+def test_stft_scales_huge_and_tiny_windows_as_their_unit_shape(window: list[float], scaling: str) -> None:
+    """The scale is summed over the window divided by its largest value: 1e200 gave an infinite divisor (all zeros),
+    1e-170 a zero one (refused as an all-zero window)."""
+    unit = [1.0] * len(window)
+    np.testing.assert_allclose(
+        STFT(window=window, scaling=scaling)((len(window), 1, 4), dtype="float64"),  # type: ignore[arg-type]
+        STFT(window=unit, scaling=scaling)((len(window), 1, 4), dtype="float64"),  # type: ignore[arg-type]
+        rtol=1e-12,
+    )
+    with pytest.raises(ParameterError, match="overflows float64"):
+        STFT(window=[1.7e308] * 2, scaling="spectrum")((2, 1, 4))
+
+
 # ---------------------------------------------------------------------------- registration
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "bitwise_right_shift",
     "bitwise_xor",
     "clip",
+    "concat",
     "cos",
     "expand_dims",
     "eye",
@@ -146,6 +147,11 @@ def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
 def stack(arrays: Sequence[Tensor], *, axis: int = 0) -> Tensor:
     with tf.device(arrays[0].device):
         return tf.stack(tuple(arrays), axis=axis)
+
+
+def concat(arrays: Sequence[Tensor], *, axis: int = 0) -> Tensor:
+    with tf.device(arrays[0].device):
+        return tf.concat(tuple(arrays), axis=axis)
 
 
 def permute_dims(x: Tensor, axes: Sequence[int]) -> Tensor:

@@ -71,9 +71,15 @@ def _float(value: Any) -> float:
     return number if math.isfinite(number) else math.nan
 
 
+def _wide(xp: Any, x: Any) -> Any:
+    """``x`` in float32 unless it is float64: NumPy sums a float16 array in float16, whose sum of squares overflows
+    (the std of 256×512 values of N(0, 1.4²) is inf there)."""
+    return x if x.dtype == xp.float64 else xp.asarray(x, dtype=xp.float32)
+
+
 def _std(xp: Any, x: Any) -> float:
-    """Population standard deviation; ``inf`` when the values overflowed."""
-    value = _float(xp.std(x))
+    """Population standard deviation, accumulated in float32 at least; ``inf`` when the values overflowed."""
+    value = _float(xp.std(_wide(xp, x)))
     return math.inf if math.isnan(value) else value
 
 
@@ -159,7 +165,7 @@ def _run(xp: Any, inputs: Inputs, activation: Activation, param: float) -> Trace
             z = z + biases[index]
         pre.append(z)
         post.append(activation.forward(xp, z, param))
-    mean = [_float(xp.mean(h)) for h in post[1:]]
+    mean = [_float(xp.mean(_wide(xp, h))) for h in post[1:]]
     std = [_std(xp, h) for h in post[1:]]
     pre_std = [_std(xp, z) for z in pre]
     overflow = next((i for i in range(depth) if math.isinf(std[i]) or math.isinf(pre_std[i])), depth)

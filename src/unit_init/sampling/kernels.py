@@ -94,8 +94,8 @@ def _shifted(backend: Backend, kernel: Any, axis: int, dtype: str, device: Any) 
     xp, shape = backend.xp, tuple(kernel.shape)
     size, rest = shape[axis], math.prod(shape) // max(shape[axis], 1)
     front = (axis, *(a for a in range(len(shape)) if a != axis))
-    shift = backend.eye(size + 1, size + 1, 1, dtype, device)[:size, 1:]  # shift[i, j] = 1 where i = j + 1
-    moved = shift @ xp.reshape(xp.permute_dims(kernel, front), (size, rest))
+    taps = xp.reshape(xp.permute_dims(kernel, front), (size, rest))
+    moved = xp.concat([backend.full((1, rest), 0, dtype, device), taps[: size - 1, :]], axis=0)  # a copy: no size² shift matrix
     return laid_out(xp, moved, shape, front)
 
 

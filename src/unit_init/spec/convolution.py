@@ -21,7 +21,7 @@ Reference: L. Xiao, Y. Bahri, J. Sohl-Dickstein, S. Schoenholz, J. Pennington,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from unit_init.errors import ParameterError, ShapeError
 from unit_init.spec import distributions as d
@@ -96,6 +96,11 @@ class DeltaOrthogonal(_OrthogonalKernel):
         return k.CentreTap(d.HaarOrthogonal(self.gain, (1,)), in_axis, out_axis)
 
 
+MAX_STEPS: Final = 256
+"""The most two-tap factors a :class:`ConvolutionOrthogonal` kernel takes (``Σ (kₐ − 1)`` over its window axes): each is
+a matrix product on the growing kernel, run one after another (eager frameworks pay an op dispatch for each)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ConvolutionOrthogonal(_OrthogonalKernel):
     """A random block-orthogonal kernel: the circular convolution is ``gain`` times an isometry (Xiao et al. 2018, Alg. 1).
@@ -125,4 +130,13 @@ class ConvolutionOrthogonal(_OrthogonalKernel):
     """
 
     def distribution_for(self, shape: ShapeLike, *, layout: LayoutLike = None, **_: object) -> d.Distribution:
-        return k.BlockOrthogonal(self.gain, *self._axes(shape, layout))
+        in_axis, out_axis = self._axes(shape, layout)
+        dims = normalize_shape(shape)
+        steps = sum(size - 1 for axis, size in enumerate(dims) if axis not in (in_axis, out_axis) and size > 0)
+        if steps > MAX_STEPS:
+            msg = (
+                f"ConvolutionOrthogonal takes a window of at most {MAX_STEPS + 1} taps in all (one factor per tap past the "
+                f"first on each axis, drawn in turn), got shape={dims}: {steps} factors."
+            )
+            raise ShapeError(msg)
+        return k.BlockOrthogonal(self.gain, in_axis, out_axis)

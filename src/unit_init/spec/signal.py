@@ -21,11 +21,32 @@ from unit_init.spec.kernel_laws import FourierKernel, Side
 from unit_init.spec.structured import _single_axes
 from unit_init.spec.windows import resolve, window_values
 
-__all__ = ["SCALINGS", "SIDES", "STFT", "Scaling"]
+__all__ = ["MAX_TAPS", "SCALINGS", "SIDES", "STFT", "Scaling", "window_scale"]
 
 Scaling = Literal["density", "spectrum"]
 SIDES: Final = ("real", "imag")
 SCALINGS: Final = ("density", "spectrum")
+MAX_TAPS: Final = 1 << 20
+"""The most taps an STFT kernel has: its window is computed per tap on the host (a million taps take about half a second)."""
+
+
+def window_scale(values: Sequence[float], scaling: Scaling | None) -> float:
+    """``√(Σ w²)`` (``"density"``), ``Σ |w|`` (``"spectrum"``) or 1, summed over the values divided by the largest
+    magnitude, so that neither overflows nor underflows where the window's values are finite and not all zero.
+
+    Examples
+    --------
+    >>> window_scale([1e200] * 4, "density"), window_scale([3.0, -4.0], "spectrum"), window_scale([0.0, 0.0], "density")
+    (2e+200, 7.0, 0.0)
+    """
+    if scaling is None:
+        return 1.0
+    largest = max((abs(v) for v in values), default=0.0)
+    if largest == 0:
+        return 0.0
+    ratios = [v / largest for v in values]
+    total = math.sqrt(math.fsum(r * r for r in ratios)) if scaling == "density" else math.fsum(map(abs, ratios))
+    return total * largest
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +119,9 @@ class STFT(Initializer):
         self.check_shape(dims)
         in_axis, out_axis = _single_axes(self, dims, layout)
         (taps,) = (dims[a] for a in range(3) if a not in (in_axis, out_axis))
+        if taps > MAX_TAPS:
+            msg = f"STFT takes at most {MAX_TAPS} taps (2**20; its window is computed per tap), got shape={dims} with {taps} on axis {3 - in_axis - out_axis}."
+            raise ShapeError(msg)
         if dims[out_axis] < 2:
             msg = f"STFT needs at least 2 output channels (frequency bins), got shape={dims} with {dims[out_axis]} on axis {out_axis}."
             raise ShapeError(msg)
@@ -110,9 +134,12 @@ class STFT(Initializer):
         else:
             msg = f"STFT: the window has {len(self.window)} values, but shape={dims} has {taps} taps (axis {3 - in_axis - out_axis})."
             raise ShapeError(msg)
-        divisor = {"density": math.sqrt(sum(v * v for v in values)), "spectrum": sum(map(abs, values)), None: 1.0}[self.scaling]
+        divisor = window_scale(values, self.scaling)
         if divisor == 0:
             msg = f"STFT(window={abbreviate(self.window)}, scaling={self.scaling!r}) has an all-zero window for {taps} taps; nothing to scale by."
+            raise ParameterError(msg)
+        if not math.isfinite(divisor):
+            msg = f"STFT(window={abbreviate(self.window)}, scaling={self.scaling!r}): the window's scale overflows float64; use smaller values."
             raise ParameterError(msg)
         return FourierKernel(self.side, tuple(values), divisor, in_axis, out_axis)
 
