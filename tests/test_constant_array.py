@@ -77,3 +77,20 @@ def test_bad_values_and_shapes_are_refused() -> None:
         ConstantArray([1e6])((2,), dtype="float16")
     with pytest.raises(ui.ParameterError, match="more than 1024 values"):
         ui.deserialize({"class_name": "ConstantArray", "config": {"value": [0.0] * 2000}})
+
+
+def test_a_value_of_more_numbers_than_it_keeps_is_refused_before_conversion() -> None:
+    """Counted before ``tolist()``: a 4096² array took 9 s and 1.1 GB, a list holding itself 2**40 times over hung."""
+    shared: list[object] = [1.0]
+    for _ in range(40):
+        shared = [shared, shared]
+    for value in (shared, np.zeros((4096, 4096)), np.broadcast_to(np.float32(1), (2**20, 2**20))):
+        with pytest.raises(ui.ParameterError, match="more than 1048576 numbers"):
+            ConstantArray(value)
+    assert ConstantArray(np.zeros((1024, 1024)))((1024, 1024)).shape == (1024, 1024)
+
+
+def test_serialize_writes_no_config_deserialize_refuses() -> None:
+    assert ui.deserialize(ui.serialize(ConstantArray(np.arange(1000.0)))) == ConstantArray(np.arange(1000.0))
+    with pytest.raises(ui.ParameterError, match="the config of ConstantArray holds more than 1024 values"):
+        ui.serialize(ConstantArray(np.zeros(2000)))

@@ -128,7 +128,9 @@ def serialize(spec: object, /) -> dict[str, Any]:
         msg = f"{abbreviate(spec)} is not a registered unit_init spec; register its class with ui.register first."
         raise ParameterError(msg)
     config = {key: _encode(value) for key, value in spec.get_config().items()}
-    return {"class_name": type(spec).__name__, "config": config}
+    written = {"class_name": type(spec).__name__, "config": config}
+    check_config(f"the config of {type(spec).__name__}", written)  # what deserialize would refuse is not written
+    return written
 
 
 def _check_leaf(where: str, value: object) -> None:

@@ -38,6 +38,32 @@ class _NotAnArray(ValueError):
     """A value that is not a finite real number or a rectangular array of them."""
 
 
+MAX_ELEMENTS: Final = 1 << 20
+"""The most numbers a :class:`ConstantArray` holds: they are kept as Python numbers (about a second to convert a million)."""
+
+
+def _within(value: Any, limit: int) -> bool:
+    """Whether ``value`` holds at most ``limit`` numbers and nested sequences, counted before any conversion: an array by
+    its shape, a list by walking it (so a list that holds itself many times over is refused in ``limit`` steps)."""
+    pending, count = [value], 0
+    while pending:
+        item = pending.pop()
+        if isinstance(item, (list, tuple)):
+            count += len(item)
+            if count > limit:
+                return False
+            pending.extend(item)
+            continue
+        shape = getattr(item, "shape", None)
+        try:
+            count += math.prod(int(size) for size in shape) if shape is not None and not callable(shape) else 1
+        except (TypeError, ValueError):  # a shape with unknown sizes: read through tolist(), which says what it is
+            count += 1
+        if count > limit:
+            return False
+    return True
+
+
 def _tupled(item: Any, depth: int = 0) -> tuple[Any, tuple[int, ...]]:
     """``item`` as nested tuples of Python ints and floats (bools as 0/1), and its shape.
 
@@ -71,6 +97,12 @@ def _floats(value: Any) -> Any:
 
 def _checked(value: Any) -> Any:
     """``value`` as nested tuples of finite reals — all floats if one is (NumPy's rule), else ints — or :class:`ParameterError`."""
+    if not _within(value, 2 * MAX_ELEMENTS):
+        msg = (
+            f"value={abbreviate(value)} holds more than {MAX_ELEMENTS} numbers (2**20), which a ConstantArray keeps as Python "
+            "numbers; write a larger array into the weight itself (unit_init.torch.init_ takes a tensor to fill)."
+        )
+        raise ParameterError(msg)
     try:
         nested, _ = _tupled(value)
     except _NotAnArray:
