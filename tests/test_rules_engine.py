@@ -467,6 +467,11 @@ def test_pytrees_whose_leaves_share_a_name_cycle_or_nest_too_deep_are_refused() 
         deep = [deep]
     with pytest.raises(ui.ParameterError, match="nests deeper"):
         ui.initialize(deep, {"*": ui.HeNormal()}, seed=0)
+    shared: Any = {"w": np.zeros((2, 2), "f4")}
+    for _ in range(40):  # 2**40 leaves along its paths: the walk never finished
+        shared = {"a": shared, "b": shared}
+    with pytest.raises(ui.ParameterError, match="more than 1048576 containers and leaves"):
+        ui.initialize(shared, {"*": ui.HeNormal()}, seed=0)
 
 
 def test_a_refused_parameter_leaves_the_whole_model_unchanged_on_every_framework(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,16 +23,24 @@ __all__ = ["initialize", "params_subtree", "tree_param"]
 
 MAX_DEPTH: Final = 256
 """The deepest nesting of containers a pytree may have."""
+MAX_NODES: Final = 1 << 20
+"""The most containers and leaves a pytree may have, counted along its paths: a subtree held twice counts twice
+(40 levels of ``{"a": d, "b": d}`` are 2⁴⁰ leaves, which the walk would never finish)."""
 
 
 def _leaves(tree: Any, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], Any]]:
     """Every leaf with its path of ``str`` keys, in order; :class:`ParameterError` for a cycle, a nesting deeper
-    than :data:`MAX_DEPTH`, or two leaves at one path (``{1: …, "1": …}``). Walked without recursion."""
+    than :data:`MAX_DEPTH`, more than :data:`MAX_NODES` nodes, or two leaves at one path (``{1: …, "1": …}``). Walked without recursion."""
     found: list[tuple[tuple[str, ...], Any]] = []
     paths: set[tuple[str, ...]] = set()
     stack: list[tuple[Any, tuple[str, ...], frozenset[int]]] = [(tree, path, frozenset())]
+    visited = 0
     while stack:
         node, at, above = stack.pop()
+        visited += 1
+        if visited > MAX_NODES:
+            msg = f"the pytree holds more than {MAX_NODES} containers and leaves (2**20; a subtree held twice counts twice); pass a smaller tree."
+            raise ParameterError(msg)
         if not isinstance(node, (Mapping, list, tuple)):
             if at in paths:
                 msg = f"two leaves of the pytree are both at {'/'.join(at)!r} (the int and str forms of one key); rename one."
