@@ -306,3 +306,14 @@ def test_backend_helpers() -> None:
     assert backend.device_of(x) == jax.devices()[0]
     assert backend.dtype_of(x.astype(jnp.bfloat16)) == "bfloat16"
     assert isinstance(backend.to_numpy(x), np.ndarray)
+
+
+def test_a_traced_draw_is_not_compared_with_one_devices_memory() -> None:
+    """``jax.eval_shape`` of a 17 TiB weight allocates nothing (it was refused); an eager draw of it still is."""
+    import unit_init.jax
+
+    key = jax.random.key(0)
+    shaped = jax.eval_shape(lambda k: unit_init.jax.initializer(ui.HeNormal())(k, (2**20, 2**20)), key)
+    assert (shaped.shape, shaped.dtype) == ((2**20, 2**20), jnp.float32)
+    with pytest.raises(ui.ResourceError, match=r"17\.0 TiB"):
+        ui.he_normal((2**20, 2**20), backend="jax", seed=0)
