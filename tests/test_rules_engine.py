@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -57,6 +58,18 @@ def test_a_rule_that_matches_nothing_warns_and_is_reported() -> None:
     assert report.unused_rules == ("*.weights",)
     assert len(report.applied) == 5
     assert caught[0].filename == __file__  # the caller's line, through unit_init's wrappers
+
+
+def test_many_rules_that_match_nothing_warn_eight_times_and_once_for_the_rest() -> None:
+    """A warning each for 100,000 unused rules was warning spam; the report still lists every one."""
+    rules = {f"nothing{i}": ui.Zeros() for i in range(1000)} | {"*": ui.Ones()}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, report = ui.initialize(_mlp(), rules, seed=0)
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 9, messages[:3]
+    assert messages[-1] == "initialize: 992 more rules set no parameter (the report's unused_rules lists them all)."
+    assert len(report.unused_rules) == 1000
 
 
 def test_a_preset_rule_whose_names_match_but_which_sets_none_of_them_says_so(torch: Any) -> None:

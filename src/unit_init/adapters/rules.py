@@ -210,6 +210,8 @@ class Where:
 
 MAX_GATES: Final = 64
 """The most gates :class:`Gated` splits an axis into (recurrent layers have 3 or 4)."""
+WARNED_RULES: Final = 8
+"""Rules that set no parameter are warned about one by one up to this many; the rest in one warning."""
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -292,7 +294,7 @@ class Report:
     unmatched:
         The parameters no rule covered (left as they were).
     unused_rules:
-        The keys of rules that match no parameter (each also warned about).
+        The keys of rules that match no parameter (each also warned about, the first eight by name).
     shadowed_rules:
         The keys of rules that match only parameters an earlier rule took.
     skipped:
@@ -571,15 +573,17 @@ def plan(
             entries.append(chosen)
             report["applied"][param.name] = chosen.rule
     unused = tuple(key for (key, _), hit in zip(pairs, covered, strict=True) if not hit)
-    for (key, value), hit, hit_name in zip(pairs, covered, matched, strict=True):
-        if hit:
-            continue
+    idle = [(key, value, hit_name) for (key, value), hit, hit_name in zip(pairs, covered, matched, strict=True) if not hit]
+    for key, value, hit_name in idle[:WARNED_RULES]:
         if hit_name:  # a preset or Gated rule on parameters it has no spec for
             why = f"matches parameters but its {type(value).__name__} sets none of them"
         else:
             spellings = dict.fromkeys((params[0].name, params[0].canonical)) if params else {}
             why = "matched no parameter" + (f" (names look like {' or '.join(map(repr, spellings))})" if spellings else "")
         warnings.warn(f"initialize: rule {_describe(key)!r} {why}.", UserWarning, stacklevel=outside_stacklevel())
+    if len(idle) > WARNED_RULES:
+        msg = f"initialize: {len(idle) - WARNED_RULES} more rules set no parameter (the report's unused_rules lists them all)."
+        warnings.warn(msg, UserWarning, stacklevel=outside_stacklevel())
     shadowed = tuple(key for (key, _), hit, took in zip(pairs, covered, used, strict=True) if hit and not took)
     keys = tuple(key for key, _ in pairs)
     result = Report(report["applied"], tuple(report["unmatched"]), unused, shadowed, tuple(report["skipped"]), rules=keys)
