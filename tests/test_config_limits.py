@@ -237,3 +237,22 @@ def _read_or_refuse(read: Callable[[Any], object], config: object) -> None:
     """Read ``config``; a UnitInitError is a fine answer, anything else fails the test."""
     with contextlib.suppress(ui.UnitInitError):
         read(config)
+
+
+def test_objects_whose_own_methods_raise_are_typed_refusals() -> None:
+    """A dtype whose ``str()`` raises, a mapping whose ``len()`` raises: each leaked its ``RuntimeError``."""
+
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("str")
+
+        __repr__ = __str__
+
+    class Unmeasurable(dict):  # type: ignore[type-arg]
+        def __len__(self) -> int:
+            raise RuntimeError("len")
+
+    with pytest.raises(ui.DTypeError, match="is not supported"):
+        ui.he_normal((2, 2), dtype=Unprintable())
+    with pytest.raises(ui.ParameterError, match="holds a Unmeasurable that could not be read"):
+        ui.deserialize(Unmeasurable(class_name="HeNormal", config={}))

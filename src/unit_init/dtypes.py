@@ -82,10 +82,13 @@ def _native_name(dtype: Any) -> str:
     """The name a native dtype object goes by, found without importing its framework."""
     if isinstance(dtype, str):
         return dtype
-    name = getattr(dtype, "name", None)  # numpy and TensorFlow dtypes
+    try:  # an object's own attribute lookup and str() may raise anything: then it names no dtype
+        name = getattr(dtype, "name", None)  # numpy and TensorFlow dtypes
+        text = name if isinstance(name, str) else str(dtype)
+    except Exception:
+        return f"<{type(dtype).__name__}>"
     if isinstance(name, str):
         return name
-    text = str(dtype)
     if text.startswith("torch."):
         return text
     module, _, last = text.rpartition(".")

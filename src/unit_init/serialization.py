@@ -183,7 +183,12 @@ def check_config(where: str, config: object) -> None:
         if not isinstance(value, (Mapping, list, tuple)):
             _check_leaf(where, value)
             continue
-        count += 1 + len(value)
+        try:  # a subclass's own methods may raise anything
+            size, items = len(value), list(value.items()) if isinstance(value, Mapping) else list(value)
+        except Exception as error:
+            msg = f"{where} holds a {type(value).__name__} that could not be read ({type(error).__name__}); pass plain dicts and lists."
+            raise ParameterError(msg) from error
+        count += 1 + size
         if depth > MAX_DEPTH:
             msg = f"{where} nests containers more than {MAX_DEPTH} deep (or contains itself); at most {MAX_DEPTH} levels are accepted."
             raise ParameterError(msg)
@@ -191,14 +196,14 @@ def check_config(where: str, config: object) -> None:
             msg = f"{where} holds more than {MAX_VALUES} values (a container of {len(value)}); at most {MAX_VALUES} are accepted."
             raise ParameterError(msg)
         if isinstance(value, Mapping):
-            for key in value:
+            for key, item in items:
                 if not isinstance(key, str):
                     msg = f"{where} has the key {abbreviate(key)}; keys must be strings."
                     raise ParameterError(msg)
                 _check_leaf(where, key)
-            stack.extend((item, depth + 1) for item in value.values())
+                stack.append((item, depth + 1))
         else:
-            stack.extend((item, depth + 1) for item in value)
+            stack.extend((item, depth + 1) for item in items)
 
 
 def check_envelope(where: str, config: Mapping[str, Any]) -> None:
