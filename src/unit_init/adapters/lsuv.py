@@ -229,7 +229,7 @@ def std_of(values: Any) -> float:
 
 
 def rescaled(weight: Any, factor: float, ops: Any) -> Any | None:
-    """``weight · factor`` (one LSUV step), or ``None`` where the product is not finite or underflows to all zeros.
+    """``weight · factor`` (one LSUV step), or ``None`` where the product is not finite or a non-zero weight underflows to 0.
 
     ``ops`` is the framework's array namespace (``torch``, ``keras.ops``,
     ``jax.numpy``); its ``isfinite``, ``all`` and ``any`` judge the product. A
@@ -240,11 +240,11 @@ def rescaled(weight: Any, factor: float, ops: Any) -> Any | None:
     >>> rescaled(np.array([1.0, -2.0]), 0.5, np)
     array([ 0.5, -1. ])
     >>> with np.errstate(over="ignore", under="ignore"):
-    ...     rescaled(np.float32([3e38, 1.0]), 10.0, np) is None, rescaled(np.float32([1e-30]), 1e-30, np) is None
+    ...     rescaled(np.float32([3e38, 1.0]), 10.0, np) is None, rescaled(np.float32([1e-30, 1.0]), 1e-30, np) is None
     (True, True)
     """
     scaled = weight * factor
-    keeps_values = bool(ops.any(scaled != 0)) or not bool(ops.any(weight != 0))
+    keeps_values = bool(ops.all((scaled != 0) | (weight == 0)))  # no non-zero weight underflows to 0
     return scaled if keeps_values and bool(ops.all(ops.isfinite(scaled))) else None
 
 
@@ -263,8 +263,8 @@ def run(
     ``measure(name)`` runs the batch and returns the std of that layer's
     output; ``rescale(name, factor)`` multiplies its weight by ``factor`` and
     returns ``True``, or returns ``False`` and leaves it as it was where the
-    scaled weight would not be finite or would underflow to all zeros in its
-    dtype — then a :class:`ParameterError` names the layer (the model is
+    scaled weight would not be finite or a non-zero weight would underflow to 0
+    in its dtype — then a :class:`ParameterError` names the layer (the model is
     never left with inf weights). A layer whose output std is 0 or not finite
     cannot be rescaled and is reported as not converged, and so is one whose
     std no longer moves. The progress bar counts layers.
