@@ -249,3 +249,19 @@ def test_orthogonal_kernels_have_no_per_element_variance() -> None:
     for spec in (DeltaOrthogonal(), ConvolutionOrthogonal()):
         with pytest.raises(ParameterError, match="not identically distributed"):
             spec.variance((3, 4, 6))
+
+
+def test_stft_on_torchs_meta_device_computes_no_basis() -> None:
+    """A meta draw holds no values: the float64 basis (here 2 GiB on the host) is not computed for it."""
+    torch = pytest.importorskip("torch")
+    import tracemalloc
+
+    ui.stft((16, 1, 16), backend="torch", device="meta")  # caches and imports first
+    tracemalloc.start()
+    try:
+        kernel = ui.stft((2**14, 1, 2**14), backend="torch", device="meta")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (tuple(kernel.shape), kernel.device.type, kernel.dtype) == ((2**14, 1, 2**14), "meta", torch.float32)
+    assert peak < 16 * 2**20, peak

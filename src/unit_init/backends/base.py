@@ -33,6 +33,7 @@ optional capability                    default
 :meth:`placement`                      no scope (operators run where their inputs live)
 :meth:`quiet_underflow`                ``None``: the framework never raises for a subnormal result
 :meth:`free_bytes`                     the host's free memory
+:meth:`holds_values`                   ``True``: arrays on every device hold values (torch's ``"meta"`` does not)
 :meth:`block_streams`                  ``None``: large draws are not split into blocks
 :meth:`device_of`, :meth:`dtype_of`    ``array.device``, the canonical name of ``array.dtype``
 :meth:`to_numpy`                       ``numpy.asarray``
@@ -232,6 +233,11 @@ class Backend:
         (:mod:`unit_init.resources`) compares each draw's estimate with it.
         """
         return host_free_bytes()
+
+    def holds_values(self, device: Any) -> bool:
+        """Whether arrays on ``device`` hold values (torch's ``"meta"`` holds only shapes and dtypes): a law computed on
+        the host (the STFT basis) is not computed for a device that would keep none of it."""
+        return True
 
     def block_streams(self, generator: Any, count: int, device: Any) -> list[Any] | None:
         """``count`` independent generators seeded from ``generator`` (which advances), one per block of a large draw.

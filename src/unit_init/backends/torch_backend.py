@@ -260,6 +260,9 @@ class TorchBackend(Backend):
             return x
         return x.erfinv_()
 
+    def holds_values(self, device: torch.device) -> bool:
+        return bool(device != _META)
+
     def free_bytes(self, device: torch.device) -> int | None:
         """The free memory of ``device`` as torch reports it; ``None`` on ``"meta"`` (nothing is allocated there).
 

@@ -106,6 +106,8 @@ def _fourier(law: FourierKernel, draw: Draw) -> Any:
         msg = f"the STFT kernel holds cosines and sines, which need a floating dtype, not dtype={draw.dtype!r}."
         raise DTypeError(msg)
     backend, shape, work = draw.backend, draw.shape, draw.work
+    if not backend.holds_values(draw.device):  # the basis would be computed on the host for nothing
+        return backend.full(shape, 0, draw.dtype, draw.device)
     window_axes = _window_axes(shape, law.in_axis, law.out_axis)
     (taps,) = (shape[a] for a in window_axes)
     bands, period = shape[law.out_axis], 2 * (shape[law.out_axis] - 1)
