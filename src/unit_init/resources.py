@@ -72,10 +72,12 @@ from unit_init.backends.base import Backend
 from unit_init.backends.host import host_free_bytes
 from unit_init.dtypes import is_float, work_dtype
 from unit_init.errors import ParameterError, ResourceError, ShapeError, abbreviate
+from unit_init.portable.stream import CHUNK
 from unit_init.sampling import blocks
 from unit_init.spec import complex_laws as c
 from unit_init.spec import distributions as d
 from unit_init.spec import kernel_laws as k
+from unit_init.threads import cpu_count
 
 __all__ = [
     "ENV_VAR",
@@ -133,6 +135,9 @@ a modulus and a phase, their cosine and sine (6), or a unitary matrix's as an
 orthogonal one's (8); a real law's values made complex, the real array (1).
 Measured with NumPy (tests/test_resources.py)."""
 
+_PORTABLE_CHUNKED: Final = (d.Uniform, d.Normal, d.TruncatedGaussian)
+"""The laws the portable stream draws value by value (:data:`PORTABLE_BYTES`); any other is estimated as a native draw."""
+
 ONE_SIDED: Final = (0, 88)
 """``(t, e)`` for a truncated normal whose interval lies on one side of 0: the log-space inverse CDF, computed in float64
 (:func:`unit_init.sampling.truncation.by_quantile`), holds about nine float64 arrays at its peak (``u``, ``p``, ``log q``
@@ -178,10 +183,19 @@ def _growth(shape: tuple[int, ...], distribution: d.Distribution | None) -> int:
     return 1
 
 
-def estimate_bytes(backend: Backend, shape: tuple[int, ...], dtype: str, distribution: d.Distribution | None) -> int:
+PORTABLE_BYTES: Final = (24, 104)
+"""Bytes per value a portable draw holds besides its output while it runs: a uniform's Threefry words, and any other
+law's (words, their uniforms and ``Φ⁻¹``'s float64 terms), for the values of the chunks in flight
+(:data:`unit_init.portable.stream.CHUNK` counters a thread on a backend that fills chunk by chunk)."""
+
+
+def estimate_bytes(
+    backend: Backend, shape: tuple[int, ...], dtype: str, distribution: d.Distribution | None, *, portable: bool = False
+) -> int:
     """The bytes a draw of ``distribution`` (``None``: a plain array) needs at its peak: output + temporaries.
 
-    See the module docstring for the formula.
+    See the module docstring for the formula; ``portable``: a draw from the
+    portable stream (:data:`PORTABLE_BYTES`).
 
     Examples
     --------
@@ -191,6 +205,9 @@ def estimate_bytes(backend: Backend, shape: tuple[int, ...], dtype: str, distrib
     1500000
     """
     size, item = math.prod(shape), itemsize(dtype)
+    if portable and distribution is not None and distribution.random and type(distribution) in _PORTABLE_CHUNKED:
+        at_once = min(size, cpu_count() * CHUNK) if backend.mutable else size
+        return size * item + at_once * PORTABLE_BYTES[type(distribution) is not d.Uniform]
     work = itemsize(work_dtype(dtype)) if is_float(dtype) else item
     arrays, extra = (0, 0) if distribution is None else TEMPORARIES.get(type(distribution), _UNKNOWN)
     if isinstance(distribution, d.TruncatedGaussian) and not -math.inf < distribution.low < 0 < distribution.high < math.inf:  # not across 0
@@ -266,7 +283,9 @@ def check_bytes(backend: Backend, device: Any, needed: int, what: Callable[[], s
         raise ResourceError(msg)
 
 
-def check_allocation(backend: Backend, device: Any, shape: tuple[int, ...], dtype: str, distribution: d.Distribution | None) -> None:
+def check_allocation(
+    backend: Backend, device: Any, shape: tuple[int, ...], dtype: str, distribution: d.Distribution | None, *, portable: bool = False
+) -> None:
     """Refuse, before any allocation, a draw that needs more than the limit (:class:`ResourceError`), or whose extent in bytes
     reaches 2⁶³ (:class:`ShapeError`).
 
@@ -286,4 +305,5 @@ def check_allocation(backend: Backend, device: Any, shape: tuple[int, ...], dtyp
         raise ShapeError(msg)
     if size * _growth(shape, distribution) * _MOST_BYTES_PER_ELEMENT < QUERY_MIN and _setting() is None:
         return  # the common small draw: under QUERY_MIN whatever its law, nothing to estimate or query
-    check_bytes(backend, device, estimate_bytes(backend, shape, dtype, distribution), what, "draw a smaller shape or shard it")
+    needed = estimate_bytes(backend, shape, dtype, distribution, portable=portable)
+    check_bytes(backend, device, needed, what, "draw a smaller shape or shard it")

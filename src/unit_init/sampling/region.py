@@ -56,7 +56,7 @@ def draw_block(
         )
         raise ParameterError(msg)
     sampled = block.block_shape if block.is_whole or type(distribution) in ELEMENTWISE else shape
-    check_allocation(backend, device, sampled, dtype, distribution)
+    check_allocation(backend, device, sampled, dtype, distribution, portable=rng == "portable")
     if math.prod(block.block_shape) == 0:
         return backend.full(block.block_shape, 0, dtype, device)
     key = normalize_seed(seed) if distribution.random else None
