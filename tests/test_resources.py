@@ -223,3 +223,17 @@ def test_cli_one_line_exit_2(argv: list[str], expected: str) -> None:
     assert len(lines) == 1
     assert lines[0] == " ".join(lines[0].split())
     assert re.match(expected, lines[0]), lines[0]
+
+
+def test_draws_running_at_once_count_each_others_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Six threads drawing 2 GiB each under a 7.3 GiB limit all passed the check, and two failed inside NumPy."""
+    from unit_init.resources import check_allocation
+    from unit_init.spec.distributions import Normal
+
+    monkeypatch.setenv(ENV_VAR, "100M")
+    numpy = get_backend("numpy")
+    held = check_allocation(numpy, "cpu", (4096, 4096), "float32", Normal(0.0, 1.0), hold=True)  # 68 MiB, as a running draw
+    assert held is not None
+    with held, pytest.raises(ui.ResourceError, match=r"68\.0 MiB of it held by draws running in other threads"):
+        ui.random_normal((4096, 4096), seed=0)
+    assert ui.random_normal((4096, 4096), seed=0).shape == (4096, 4096)  # given back

@@ -83,12 +83,21 @@ def _filled(call: Request) -> Any:
             target.backend, distribution, type(call.spec).__name__, dims, call.region,
             seed=call.seed, rng=call.rng, dtype=target.dtype, device=target.device,
         )
-    check_allocation(target.backend, target.device, dims, target.dtype, distribution)  # draw_block checks its block
+    held = check_allocation(target.backend, target.device, dims, target.dtype, distribution, hold=True)  # draw_block checks its block
+    if held is None:
+        return _native(call)
+    with held:
+        return _native(call)
+
+
+def _native(call: Request) -> Any:
+    """The array of a checked request drawn from its backend's native generator."""
+    target, dims = call.target, call.shape
     if 0 in dims:
-        if distribution.random:  # nothing to draw, but the seed is checked as for any draw (a batch of JAX keys is refused)
+        if call.distribution.random:  # nothing to draw, but the seed is checked as for any draw (a batch of JAX keys is refused)
             target.backend.generator(call.seed, target.device)
         return target.backend.full(dims, 0, target.dtype, target.device)
-    return call.sampler(target.backend.generator(call.seed, target.device) if distribution.random else None)
+    return call.sampler(target.backend.generator(call.seed, target.device) if call.distribution.random else None)
 
 
 def _sharded(spec: Spec, shape: ShapeLike, options: Options) -> Any:

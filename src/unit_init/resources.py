@@ -65,6 +65,7 @@ import functools
 import math
 import os
 import re
+import threading
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -265,29 +266,70 @@ def _shown(amount: int) -> str:
     return f"{amount} bytes"
 
 
-def check_bytes(backend: Backend, device: Any, needed: int, what: Callable[[], str], smaller: str) -> None:
-    """Refuse ``needed`` bytes on ``device`` with :class:`ResourceError` where they exceed :func:`max_bytes`.
+class Held:
+    """Bytes a running draw holds against its device's limit (:func:`check_bytes` with ``hold=True``), given back on exit."""
+
+    __slots__ = ("key", "needed")
+
+    def __init__(self, key: tuple[str, str], needed: int) -> None:
+        self.key, self.needed = key, needed
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_: object) -> None:
+        with _HOLDING_LOCK:
+            _HOLDING[self.key] -= self.needed
+
+
+_HOLDING: dict[tuple[str, str], int] = {}
+"""Bytes held per (backend, device) by the draws running now, in every thread."""
+_HOLDING_LOCK: Final = threading.Lock()
+
+
+def check_bytes(
+    backend: Backend, device: Any, needed: int, what: Callable[[], str], smaller: str, *, hold: bool = False
+) -> Held | None:
+    """Refuse ``needed`` bytes on ``device`` with :class:`ResourceError` where they exceed :func:`max_bytes` less what
+    the draws running now in other threads hold; with ``hold``, hold them until the returned :class:`Held` exits.
 
     ``what()`` names the request (``"shape=(4, 4), dtype='float32'"``; called
-    only for the message), ``smaller`` says what to make smaller.
+    only for the message), ``smaller`` says what to make smaller. ``None``:
+    nothing checked or held (a request under :data:`QUERY_MIN` without a set limit).
     """
     setting = _setting()
     if not setting and needed < QUERY_MIN:
-        return
+        return None
     limit, source = max_bytes(backend, device)
-    if limit is not None and needed > limit:
-        msg = (
-            f"{what()} needs about {_shown(needed)} (output and temporaries), more than the {_shown(limit)} {source}; "
-            f"{smaller}, or set {ENV_VAR} (e.g. 64G) to allow more."
-        )
-        raise ResourceError(msg)
+    key = (backend.name, str(device))
+    with _HOLDING_LOCK:
+        held = _HOLDING.get(key, 0)
+        if limit is not None and needed > limit - held:
+            others = f" ({_shown(held)} of it held by draws running in other threads)" if held else ""
+            msg = (
+                f"{what()} needs about {_shown(needed)} (output and temporaries), more than the {_shown(limit)} {source}{others}; "
+                f"{smaller}, or set {ENV_VAR} (e.g. 64G) to allow more."
+            )
+            raise ResourceError(msg)
+        if not hold:
+            return None
+        _HOLDING[key] = held + needed
+    return Held(key, needed)
 
 
 def check_allocation(
-    backend: Backend, device: Any, shape: tuple[int, ...], dtype: str, distribution: d.Distribution | None, *, portable: bool = False
-) -> None:
+    backend: Backend,
+    device: Any,
+    shape: tuple[int, ...],
+    dtype: str,
+    distribution: d.Distribution | None,
+    *,
+    portable: bool = False,
+    hold: bool = False,
+) -> Held | None:
     """Refuse, before any allocation, a draw that needs more than the limit (:class:`ResourceError`), or whose extent in bytes
-    reaches 2⁶³ (:class:`ShapeError`).
+    reaches 2⁶³ (:class:`ShapeError`); with ``hold``, the bytes of a checked draw are held until the returned
+    :class:`Held` exits, so draws running at once in several threads count each other's (:func:`check_bytes`).
 
     The extent is the product of the non-zero dimensions times the item size:
     what the frameworks compute, in 64-bit signed ints, for strides and storage
@@ -304,6 +346,6 @@ def check_allocation(
         msg = f"{what()} spans {extent:.3e} bytes; arrays span at most 2**63 - 1 (a 64-bit index), also with a zero dimension; draw a smaller shape."
         raise ShapeError(msg)
     if size * _growth(shape, distribution) * _MOST_BYTES_PER_ELEMENT < QUERY_MIN and _setting() is None:
-        return  # the common small draw: under QUERY_MIN whatever its law, nothing to estimate or query
+        return None  # the common small draw: under QUERY_MIN whatever its law, nothing to estimate or query
     needed = estimate_bytes(backend, shape, dtype, distribution, portable=portable)
-    check_bytes(backend, device, needed, what, "draw a smaller shape or shard it")
+    return check_bytes(backend, device, needed, what, "draw a smaller shape or shard it", hold=hold)

@@ -56,7 +56,17 @@ def draw_block(
         )
         raise ParameterError(msg)
     sampled = block.block_shape if block.is_whole or type(distribution) in ELEMENTWISE else shape
-    check_allocation(backend, device, sampled, dtype, distribution, portable=rng == "portable")
+    held = check_allocation(backend, device, sampled, dtype, distribution, portable=rng == "portable", hold=True)
+    if held is None:
+        return _drawn(backend, distribution, name, shape, block, seed, dtype, device)
+    with held:
+        return _drawn(backend, distribution, name, shape, block, seed, dtype, device)
+
+
+def _drawn(
+    backend: Backend, distribution: d.Distribution, name: str, shape: tuple[int, ...], block: Block, seed: Any, dtype: str, device: Any
+) -> Any:
+    """The block of a checked request (:func:`draw_block`) drawn from the portable stream, or a deterministic law's."""
     if math.prod(block.block_shape) == 0:
         return backend.full(block.block_shape, 0, dtype, device)
     key = normalize_seed(seed) if distribution.random else None
