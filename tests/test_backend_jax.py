@@ -317,3 +317,18 @@ def test_a_traced_draw_is_not_compared_with_one_devices_memory() -> None:
     assert (shaped.shape, shaped.dtype) == ((2**20, 2**20), jnp.float32)
     with pytest.raises(ui.ResourceError, match=r"17\.0 TiB"):
         ui.he_normal((2**20, 2**20), backend="jax", seed=0)
+
+
+def test_a_tail_truncated_normal_has_the_same_values_with_and_without_64_bit_mode() -> None:
+    """The log-space quantile is not widened to float64 on JAX: its float32 values would depend on jax_enable_x64."""
+    code = (
+        "import hashlib, numpy as np, unit_init as ui\n"
+        "v = np.asarray(ui.TruncatedNormal(lower=1.0, upper=3.0)((1000,), seed=3, backend='jax', dtype='float32'))\n"
+        "print(hashlib.sha256(v.tobytes()).hexdigest())\n"
+    )
+    digests = {
+        flag: subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**os.environ, "JAX_ENABLE_X64": flag}).stdout.strip()
+        for flag in ("0", "1")
+    }
+    assert digests["0"] == digests["1"], digests

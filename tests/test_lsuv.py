@@ -327,3 +327,16 @@ def test_a_batch_with_nan_or_inf_is_refused_on_every_framework() -> None:
                 call(batch)
             print(name, "refused")
     assert ui.diagnose(net, torch.ones(8, 4)).layers == ("0", "2")  # a finite batch still runs
+
+
+def test_a_step_that_underflows_a_few_float16_subnormals_is_made() -> None:
+    """A large float16 layer holds a few weights at float16's smallest subnormals, which a factor below ½ flushes to 0:
+    refusing any such loss broke LSUV on float16 models; a share above MAX_LOST is still refused."""
+    torch = pytest.importorskip("torch")
+    from unit_init.adapters.lsuv import MAX_LOST, rescaled
+
+    weights = (torch.randn(4096, 4096, generator=torch.Generator().manual_seed(0)) * 0.02).half()
+    lost = int(((weights * 0.45 == 0) & (weights != 0)).sum())
+    assert 0 < lost <= MAX_LOST * weights.numel()
+    assert rescaled(weights, 0.45, torch) is not None
+    assert rescaled(weights, 1e-6, torch) is None

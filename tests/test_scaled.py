@@ -382,3 +382,12 @@ def test_parameters_that_overflow_or_underflow_the_variance_are_refused() -> Non
     with pytest.raises(ui.ParameterError, match="every one would round to 0"):
         ui.VarianceScaling(scale=1e-320)((4, 4))
     assert np.all(ui.random_normal((64,), stddev=1e-50, dtype="float64", seed=0) != 0)  # float64 holds them
+
+
+def test_mup_rules_of_a_truncated_normal_compare_equal_and_serialize_at_two_std() -> None:
+    """A family built per call (a functools.partial) made two identical mup_rules unequal, and ±2 unserializable."""
+    base, target = {"fc.weight": (32, 32)}, {"fc.weight": (256, 256)}
+    for init in ("trunc_normal", ui.TruncatedNormal(stddev=0.5), ui.TruncatedNormal(stddev=0.5, lower=-3.0, upper=3.0)):
+        assert ui.mup_rules(base, target, init=init) == ui.mup_rules(base, target, init=init)
+    spec = ui.mup_rules(base, target, init=ui.TruncatedNormal(stddev=0.5))[0][1]
+    assert ui.deserialize(ui.serialize(spec)) == spec

@@ -104,7 +104,7 @@ def test_float32_tail_values_fall_on_the_grid_as_the_law_puts_them(target_id: st
     """The tail quantile is computed in float64 where the device holds it: in float32 it was off by an ulp or two, so
     the float32 grid next to a bound held 4x the due count at -29, and none at 8 (chi-square over 16 grid points).
 
-    JAX without 64-bit mode computes in float32 and is left out (docs/backends/jax.md).
+    JAX computes in float32 (its values may not depend on jax_enable_x64) and is left out (docs/backends/jax.md).
     """
     target = load(target_id)
     values = target.values(target.draw(ui.BoundedNormal(0.0, 1.0, low, high, seed=7), (1 << 21,), dtype="float32"))

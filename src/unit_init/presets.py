@@ -37,7 +37,7 @@ from unit_init.backends.registry import get_backend
 from unit_init.errors import ParameterError, ShapeError, abbreviate, keywords_checked
 from unit_init.seeds import derive_seed, seed_backend
 from unit_init.serialization import config_fields, deserialize, serialize
-from unit_init.spec.catalogue import GlorotUniform, LecunNormal, VarianceScaling, Zeros
+from unit_init.spec.catalogue import Composed, GlorotUniform, LecunNormal, VarianceScaling, Zeros
 from unit_init.spec.distributions import truncated_standard_normal_moments
 from unit_init.spec.fans import LAYOUTS, Fans, ShapeLike, compute_fans, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer
@@ -138,8 +138,8 @@ class LayerPreset:
         return {"fan_in": max(1.0, fans.fan_in), "fan_out": max(1.0, fans.fan_out)}
 
     def bias_for(self, weight_fans: Fans) -> Initializer:
-        """The bias's spec beside a weight of ``weight_fans`` (not floored): ``bias``, but zeros where the bias takes
-        the weight's fans and the weight has no inputs, as PyTorch's ``bound = 1/√fan_in if fan_in > 0 else 0`` gives.
+        """The bias's spec beside a weight of ``weight_fans`` (not floored): ``bias``, but zeros where a fan-scaled bias
+        takes the weight's fans and the weight has no inputs, as PyTorch's ``bound = 1/√fan_in if fan_in > 0 else 0`` gives.
 
         Examples
         --------
@@ -147,7 +147,8 @@ class LayerPreset:
         >>> ui.torch_linear.bias_for(ui.compute_fans((5, 0), "torch"))
         Zeros(seed=None)
         """
-        return Zeros() if self.bias_fan_from_weight and weight_fans.fan_in == 0 else self.bias
+        fan_scaled = isinstance(self.bias, Composed)  # a constant bias keeps its value
+        return Zeros() if self.bias_fan_from_weight and fan_scaled and weight_fans.fan_in == 0 else self.bias
 
     @keywords_checked
     def __call__(

@@ -150,6 +150,10 @@ def _check_leaf(where: str, value: object) -> None:
         raise ParameterError(msg)
 
 
+def _unreadable(where: str, value: object, error: Exception) -> ParameterError:
+    return ParameterError(f"{where} holds a {type(value).__name__} that could not be read ({type(error).__name__}); pass plain dicts and lists.")
+
+
 def check_config(where: str, config: object) -> None:
     """Refuse ``config`` unless it is plain JSON within the limits; it is walked without recursion.
 
@@ -184,17 +188,20 @@ def check_config(where: str, config: object) -> None:
             _check_leaf(where, value)
             continue
         try:  # a subclass's own methods may raise anything
-            size, items = len(value), list(value.items()) if isinstance(value, Mapping) else list(value)
+            size = len(value)
         except Exception as error:
-            msg = f"{where} holds a {type(value).__name__} that could not be read ({type(error).__name__}); pass plain dicts and lists."
-            raise ParameterError(msg) from error
+            raise _unreadable(where, value, error) from error
         count += 1 + size
         if depth > MAX_DEPTH:
             msg = f"{where} nests containers more than {MAX_DEPTH} deep (or contains itself); at most {MAX_DEPTH} levels are accepted."
             raise ParameterError(msg)
         if count > MAX_VALUES:
-            msg = f"{where} holds more than {MAX_VALUES} values (a container of {len(value)}); at most {MAX_VALUES} are accepted."
+            msg = f"{where} holds more than {MAX_VALUES} values (a container of {size}); at most {MAX_VALUES} are accepted."
             raise ParameterError(msg)
+        try:  # read once the size is known to be within the limits
+            items = list(value.items()) if isinstance(value, Mapping) else list(value)
+        except Exception as error:
+            raise _unreadable(where, value, error) from error
         if isinstance(value, Mapping):
             for key, item in items:
                 if not isinstance(key, str):

@@ -12,7 +12,6 @@ parameter. Imports no framework unless given a model.
 
 from __future__ import annotations
 
-import functools
 import glob
 import math
 import re
@@ -34,7 +33,7 @@ from unit_init.spec.catalogue import (
     VarianceScaling,
     Zeros,
 )
-from unit_init.spec.distributions import Distribution, TruncatedGaussian
+from unit_init.spec.distributions import Distribution, TruncatedFamily, TruncatedGaussian
 from unit_init.spec.fans import LayoutLike, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.rules import FixedVariance, VarianceRule
@@ -110,7 +109,7 @@ def _rule_of(spec: Initializer) -> tuple[VarianceRule, Family, float]:
         return FixedVariance(spec.stddev * spec.stddev), "untruncated_normal", spec.mean
     if isinstance(spec, (TruncatedNormal, BoundedNormal)):
         law = cast("TruncatedGaussian", spec.distribution_for((1,)))
-        family = functools.partial(TruncatedGaussian.from_moments, low=law.low, high=law.high)
+        family: Family = "truncated_normal" if (law.low, law.high) == (-2.0, 2.0) else TruncatedFamily(law.low, law.high)
         return FixedVariance(law.variance), family, law.mean
     if isinstance(spec, RandomUniform):
         return FixedVariance((spec.maxval - spec.minval) * (spec.maxval - spec.minval) / 12), "uniform", (spec.minval + spec.maxval) / 2

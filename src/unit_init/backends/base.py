@@ -53,9 +53,11 @@ are drawn: the backend's row of :data:`unit_init.sampling.truncation.METHODS`),
 ``compiles`` (whole samplers are compiled by :meth:`compile_sampler`),
 ``word_dtype`` (the 32-bit word dtype of the portable stream),
 ``threaded_fill`` (the portable stream may fill chunks of one array from
-several Python threads: single-threaded kernels that release the GIL) and
+several Python threads: single-threaded kernels that release the GIL),
 ``rounded_affine`` (:meth:`affine` is two correctly rounded operations, so
-the clip of a uniform scaled by it can be proved the identity).
+the clip of a uniform scaled by it can be proved the identity) and
+``switchable_float64`` (float64 comes and goes while the process runs, so
+no float32 draw widens its work to it: its values would depend on the switch).
 
 Invariants every backend keeps:
 
@@ -111,6 +113,7 @@ class Backend:
     word_dtype: ClassVar[str] = "uint32"  # 32-bit words of the portable stream; "int32" without uint32 arithmetic
     threaded_fill: ClassVar[bool] = False  # portable chunks may be filled by several Python threads (NumPy)
     rounded_affine: ClassVar[bool] = False
+    switchable_float64: ClassVar[bool] = False  # float64 comes and goes while the process runs (JAX's jax_enable_x64)
     """:meth:`affine` rounds ``x·scale`` and then ``+ shift`` once each in ``x``'s dtype (no fused multiply-add):
     a uniform scaled by it is monotone in ``U``, so the sampling layer skips its clip where the two extreme
     values of ``U`` land inside the output grid (the portable stream's uniforms, and the native ones where

@@ -183,6 +183,7 @@ class JaxBackend(Backend):
     xp = jnp
     truncation = "native"  # jax.random.truncated_normal across 0; the log-space inverse CDF elsewhere
     compiles = True
+    switchable_float64 = True  # jax_enable_x64
 
     def resolve_device(self, device: Any) -> jax.Device | None:
         """``None`` stays ``None`` (uncommitted, as ``jax.random``); a string or ``jax.Device`` is the device to commit to."""

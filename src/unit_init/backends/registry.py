@@ -40,7 +40,15 @@ import array_api_compat
 
 from unit_init.backends.base import Backend
 from unit_init.dtypes import canonical_dtype
-from unit_init.errors import BackendError, BackendUnavailableError, abbreviate, closest, install_hint, keywords_checked
+from unit_init.errors import (
+    BackendError,
+    BackendUnavailableError,
+    ParameterError,
+    abbreviate,
+    closest,
+    install_hint,
+    keywords_checked,
+)
 
 __all__ = [
     "ARRAY_API_LIBRARIES",
@@ -426,7 +434,9 @@ def current_context() -> Context:
     return Context(named, from_environment=True) if named else Context("numpy")
 
 
-_ENTERED: contextvars.ContextVar[tuple[contextvars.Token[Context | None], ...]] = contextvars.ContextVar("unit_init_entered", default=())
+_ENTERED: contextvars.ContextVar[tuple[tuple[BackendDefaults, contextvars.Token[Context | None]], ...]] = contextvars.ContextVar(
+    "unit_init_entered", default=()
+)
 """The tokens of the ``use_backend`` blocks open in this thread or task, innermost last: ``with`` blocks nest, so the
 block that exits is always the innermost one, whichever object opened it."""
 
@@ -446,13 +456,16 @@ class BackendDefaults(contextlib.ContextDecorator):
         if self._dtype is not None:
             resolved.dtype_on(canonical_dtype(self._dtype), native_device)
         token = _CONTEXT.set(Context(resolved, self._device, self._dtype))
-        _ENTERED.set((*_ENTERED.get(), token))
+        _ENTERED.set((*_ENTERED.get(), (self, token)))
         return resolved
 
     def __exit__(self, *_: object) -> None:
-        *outer, token = _ENTERED.get()
-        _ENTERED.set(tuple(outer))
-        _CONTEXT.reset(token)
+        entered = _ENTERED.get()
+        if not entered or entered[-1][0] is not self:
+            msg = f"{self!r} is exited but is not the innermost use_backend block open here; exit blocks in the reverse order of entry."
+            raise ParameterError(msg)
+        _ENTERED.set(entered[:-1])
+        _CONTEXT.reset(entered[-1][1])
 
 
 @keywords_checked

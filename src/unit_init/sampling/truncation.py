@@ -272,9 +272,11 @@ def _widest(backend: Backend, dtype: str, device: Any) -> str:
     [−30, −29], 4× the due count at −29), which the final cast to float32
     does not: computed in float64, the values land on float32's grid as the
     law puts them. Only the intervals this method serves (one-sided, far
-    or narrow ones) pay for it; JAX without 64-bit mode keeps float32.
+    or narrow ones) pay for it. A backend whose float64 comes and goes
+    (JAX's ``jax_enable_x64``) keeps ``dtype``, so its values do not depend
+    on the switch.
     """
-    if dtype == "float64":
+    if dtype == "float64" or backend.switchable_float64:
         return dtype
     try:
         backend.dtype_on("float64", device)

@@ -43,23 +43,23 @@ MAX_ELEMENTS: Final = 1 << 20
 
 
 def _within(value: Any, limit: int) -> bool:
-    """Whether ``value`` holds at most ``limit`` numbers and nested sequences, counted before any conversion: an array by
-    its shape, a list by walking it (so a list that holds itself many times over is refused in ``limit`` steps)."""
-    pending, count = [value], 0
+    """Whether ``value`` holds at most ``limit`` numbers, counted before any conversion: an array by its shape, a list by
+    walking it, which visits at most ``4·limit`` sequences (a list holding itself many times over is refused quickly)."""
+    pending, numbers, sequences = [value], 0, 0
     while pending:
         item = pending.pop()
         if isinstance(item, (list, tuple)):
-            count += len(item)
-            if count > limit:
+            sequences += len(item)
+            if sequences > 4 * limit:
                 return False
             pending.extend(item)
             continue
-        shape = getattr(item, "shape", None)
         try:
-            count += math.prod(int(size) for size in shape) if shape is not None and not callable(shape) else 1
-        except (TypeError, ValueError):  # a shape with unknown sizes: read through tolist(), which says what it is
-            count += 1
-        if count > limit:
+            shape = getattr(item, "shape", None)
+            numbers += math.prod(int(size) for size in shape) if shape is not None and not callable(shape) else 1
+        except Exception:  # a shape that raises or has unknown sizes: read through tolist(), which says what it is
+            numbers += 1
+        if numbers > limit:
             return False
     return True
 
@@ -97,7 +97,7 @@ def _floats(value: Any) -> Any:
 
 def _checked(value: Any) -> Any:
     """``value`` as nested tuples of finite reals — all floats if one is (NumPy's rule), else ints — or :class:`ParameterError`."""
-    if not _within(value, 2 * MAX_ELEMENTS):
+    if not _within(value, MAX_ELEMENTS):
         msg = (
             f"value={abbreviate(value)} holds more than {MAX_ELEMENTS} numbers (2**20), which a ConstantArray keeps as Python "
             "numbers; write a larger array into the weight itself (unit_init.torch.init_ takes a tensor to fill)."

@@ -35,6 +35,7 @@ __all__ = [
     "Normal",
     "PointMass",
     "SparseNormal",
+    "TruncatedFamily",
     "TruncatedGaussian",
     "Uniform",
     "ZerOValues",
@@ -507,6 +508,26 @@ class SparseNormal(Distribution):
 
 
 Family = Callable[[float, float], Distribution]
+
+
+@dataclass(frozen=True, slots=True)
+class TruncatedFamily:
+    """The family ``(mean, variance) -> TruncatedGaussian`` cut at ``[low, high]`` in units of its std: the
+    ``"truncated_normal"`` family with other bounds than ±2, a value (compared and hashed by its bounds).
+
+    Examples
+    --------
+    >>> TruncatedFamily(-3.0, 3.0)(0.0, 1.0).low, TruncatedFamily(-3.0, 3.0) == TruncatedFamily(-3.0, 3.0)
+    (-3.0, True)
+    """
+
+    low: float
+    high: float
+
+    def __call__(self, mean: float, variance: float) -> TruncatedGaussian:
+        return TruncatedGaussian.from_moments(mean, variance, self.low, self.high)
+
+
 FAMILIES: Final[dict[str, Family]] = {
     "truncated_normal": TruncatedGaussian.from_moments,
     "untruncated_normal": Normal.from_moments,

@@ -298,7 +298,7 @@ def _fill_random(
 def _memory_order(tensor: torch.Tensor) -> tuple[int, ...] | None:
     """The axes, outermost first, of a dense tensor stored in another order than its own (transposed,
     ``channels_last``): torch fills such a tensor in memory order. ``None`` for any other tensor."""
-    if tensor.is_contiguous() or tensor.is_nested or tensor.layout != torch.strided:
+    if tensor.is_nested or tensor.layout != torch.strided or tensor.is_contiguous():
         return None
     strides = tensor.stride()
     order = tuple(sorted(range(tensor.dim()), key=lambda axis: -strides[axis]))
