@@ -94,3 +94,16 @@ def test_serialize_writes_no_config_deserialize_refuses() -> None:
     assert ui.deserialize(ui.serialize(ConstantArray(np.arange(1000.0)))) == ConstantArray(np.arange(1000.0))
     with pytest.raises(ui.ParameterError, match="the config of ConstantArray holds more than 1024 values"):
         ui.serialize(ConstantArray(np.zeros(2000)))
+
+
+def test_an_array_is_counted_by_its_numbers_and_a_raising_shape_is_typed() -> None:
+    with pytest.raises(ui.ParameterError, match="more than 1048576 numbers"):
+        ConstantArray(np.zeros(2**20 + 1))
+
+    class Hostile:
+        @property
+        def shape(self) -> tuple[int, ...]:
+            raise RuntimeError("shape")
+
+    with pytest.raises(ui.ParameterError, match="must be a number or a"):
+        ConstantArray(Hostile())

@@ -104,6 +104,8 @@ def test_torch_presets_give_a_zero_bias_beside_a_weight_without_inputs() -> None
     assert model[1].bias.abs().max() == 0
     assert 0 < model[2].bias.abs().max() <= 0.5  # a weight with inputs: U(±1/√4)
     assert ui.keras_dense.bias_for(ui.compute_fans((0, 5))) == ui.Zeros()
+    constant = ui.LayerPreset(name="mine", weight=ui.HeNormal(), bias=ui.Constant(0.1))  # not fan-scaled: kept
+    np.testing.assert_array_equal(constant((0, 5), seed=0)[1], np.full(5, 0.1, np.float32))
     assert ui.LayerPreset(name="mine", weight=ui.HeNormal(), bias=ui.Ones(), bias_fan_from_weight=False).bias_for(ui.compute_fans((0, 5))) == ui.Ones()
 
 

@@ -176,6 +176,17 @@ def test_use_backend_is_reusable_reentrant_a_decorator_and_per_thread() -> None:
     assert ui.zeros((1,)).dtype == np.float32
 
 
+def test_exiting_a_use_backend_block_that_is_not_the_innermost_is_refused() -> None:
+    float64 = ui.use_backend("numpy", dtype="float64")
+    with pytest.raises(ui.ParameterError, match="not the innermost use_backend block"):
+        float64.__exit__(None, None, None)
+    with ui.use_backend("numpy", dtype="float16"):
+        with pytest.raises(ui.ParameterError, match="not the innermost"):
+            float64.__exit__(None, None, None)
+        assert ui.zeros((1,)).dtype == np.float16  # the open block is untouched
+    assert ui.zeros((1,)).dtype == np.float32
+
+
 def test_environment_variable_sets_the_default_backend() -> None:
     code = "import unit_init as ui; ui.zeros((1,))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"UNIT_INIT_BACKEND": "nope", "PATH": ""})
