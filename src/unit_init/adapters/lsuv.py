@@ -238,7 +238,7 @@ def rescaled(weight: Any, factor: float, ops: Any) -> Any | None:
     of the non-zero weights underflow to 0.
 
     ``ops`` is the framework's array namespace (``torch``, ``keras.ops``,
-    ``jax.numpy``); its ``isfinite``, ``all`` and ``any`` judge the product. A
+    ``jax.numpy``); its ``count_nonzero``, ``isfinite`` and ``all`` judge the product. A
     weight that was all zeros may stay all zeros.
 
     Examples
@@ -251,7 +251,7 @@ def rescaled(weight: Any, factor: float, ops: Any) -> Any | None:
     """
     scaled = weight * factor
     lost = int(ops.count_nonzero((scaled == 0) & (weight != 0)))  # non-zero weights the product underflows to 0
-    keeps_values = lost <= MAX_LOST * int(ops.count_nonzero(weight)) and (lost == 0 or bool(ops.any(scaled != 0)))
+    keeps_values = lost <= MAX_LOST * int(ops.count_nonzero(weight))  # an all-zero product of non-zero weights loses them all
     return scaled if keeps_values and bool(ops.all(ops.isfinite(scaled))) else None
 
 

@@ -16,7 +16,7 @@ import glob
 import math
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal, cast
 
 from unit_init.adapters._spec import spec_of
@@ -33,7 +33,7 @@ from unit_init.spec.catalogue import (
     VarianceScaling,
     Zeros,
 )
-from unit_init.spec.distributions import Distribution, TruncatedFamily, TruncatedGaussian
+from unit_init.spec.distributions import Family, TruncatedFamily, TruncatedGaussian
 from unit_init.spec.fans import LayoutLike, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.rules import FixedVariance, VarianceRule
@@ -47,7 +47,7 @@ Readout = Literal["zero", "multiplier", "scaled"]
 READOUTS: Final = ("zero", "multiplier", "scaled")
 _CONSTANT: Final = (Zeros, Ones, Constant)
 _GAIN_SCALED: Final = (XavierUniform, XavierNormal, KaimingUniform, KaimingNormal)
-Family = str | Callable[[float, float], Distribution]
+FamilyLike = str | Family
 
 
 def _as_params(where: str, source: Any, layout: LayoutLike) -> dict[str, Param]:
@@ -97,7 +97,7 @@ def _multipliers(param: Param, base: Param, delta: Param | None) -> tuple[float,
     return fan_in_mult, fan_out_mult, hidden
 
 
-def _rule_of(spec: Initializer) -> tuple[VarianceRule, Family, float]:
+def _rule_of(spec: Initializer) -> tuple[VarianceRule, FamilyLike, float]:
     """``spec`` as ``(variance rule, family, mean)``: the fan-scaled family (torch's spellings ``XavierUniform``,
     ``KaimingNormal``, … through their ``VarianceScaling``) and the fixed-scale normals and uniforms, a truncated
     one keeping its bounds in units of its std, as ``mup.init.trunc_normal_`` scales ``mean``, ``std``, ``a`` and ``b`` alike."""
@@ -109,7 +109,7 @@ def _rule_of(spec: Initializer) -> tuple[VarianceRule, Family, float]:
         return FixedVariance(spec.stddev * spec.stddev), "untruncated_normal", spec.mean
     if isinstance(spec, (TruncatedNormal, BoundedNormal)):
         law = cast("TruncatedGaussian", spec.distribution_for((1,)))
-        family: Family = "truncated_normal" if (law.low, law.high) == (-2.0, 2.0) else TruncatedFamily(law.low, law.high)
+        family: FamilyLike = "truncated_normal" if (law.low, law.high) == (-2.0, 2.0) else TruncatedFamily(law.low, law.high)
         return FixedVariance(law.variance), family, law.mean
     if isinstance(spec, RandomUniform):
         return FixedVariance((spec.maxval - spec.minval) * (spec.maxval - spec.minval) / 12), "uniform", (spec.minval + spec.maxval) / 2

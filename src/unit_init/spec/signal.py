@@ -31,8 +31,8 @@ MAX_TAPS: Final = 1 << 20
 
 
 def window_scale(values: Sequence[float], scaling: Scaling | None) -> float:
-    """``√(Σ w²)`` (``"density"``), ``Σ |w|`` (``"spectrum"``) or 1, summed over the values divided by the largest
-    magnitude, so that neither overflows nor underflows where the window's values are finite and not all zero.
+    """``√(Σ w²)`` (``"density"``), ``Σ |w|`` (``"spectrum"``) or 1; for a window whose squares could overflow or
+    underflow (its largest magnitude beyond 1e±150), summed over the values divided by that magnitude instead.
 
     Examples
     --------
@@ -44,9 +44,10 @@ def window_scale(values: Sequence[float], scaling: Scaling | None) -> float:
     largest = max((abs(v) for v in values), default=0.0)
     if largest == 0:
         return 0.0
-    ratios = [v / largest for v in values]
-    total = math.sqrt(math.fsum(r * r for r in ratios)) if scaling == "density" else math.fsum(map(abs, ratios))
-    return total * largest
+    unit = 1.0 if 1e-150 < largest < 1e150 else largest  # a window of ordinary values is summed as it is
+    ratios = [v / unit for v in values]
+    total = math.sqrt(sum(r * r for r in ratios)) if scaling == "density" else sum(map(abs, ratios))
+    return total * unit
 
 
 @dataclass(frozen=True, slots=True)
