@@ -292,9 +292,22 @@ def _kinds() -> list[Kind]:
         ("truncation bounds ±1e308 std", ui.truncated_normal, {"lower": -1e308, "upper": 1e308}, "ok"),
         ("truncation bound -10 std (past erf's float32 reach)", ui.truncated_normal, {"lower": -10.0}, "ok"),
         ("bounded_normal minval -1e308", ui.bounded_normal, {"minval": -1e308}, "ok"),
+        ("int stddev 2**31 (JAX's int32 arithmetic overflowed)", ui.random_normal, {"stddev": 2**31}, "ok"),
+        ("int bounds ±2**31", ui.random_uniform, {"minval": -(2**31), "maxval": 2**31}, "ok"),
+        ("int mean and stddev 2**31, truncated", ui.truncated_normal, {"mean": 2**31, "stddev": 2**31}, "ok"),
+        ("int orthogonal gain 2**64 (torch's mul_ overflowed)", ui.orthogonal, {"gain": 2**64}, "ok"),
+        ("int identity gain 2**64", ui.identity, {"gain": 2**64}, "ok"),
     ]:
         add(name, "parameter", lambda b, fn=fn, kwargs=kwargs: fn(S, backend=b, seed=0, **kwargs), expect.removesuffix("|fp16"),
             overrides=NO_FLOAT16 if expect.endswith("|fp16") else {})
+    flushing = {"tensorflow": "ParameterError", "jax": "ParameterError"}  # XLA flushes subnormal results to 0
+    add("uniform ±1e-40, subnormal in float32 (JAX and TF gave all zeros)", "parameter",
+        lambda b: ui.random_uniform(S, backend=b, seed=0, minval=-1e-40, maxval=1e-40), "ok", overrides=flushing)
+    add("normal stddev 1e-39 in bfloat16", "parameter",
+        lambda b: ui.random_normal(S, backend=b, seed=0, stddev=1e-39, dtype="bfloat16"), "ok",
+        overrides={**flushing, "array_api": "DTypeError"})
+    add("0-d truncated normal on [-3, -1] std (NumPy's minus made it a scalar)", "shape",
+        lambda b: ui.truncated_normal((), backend=b, seed=0, lower=-3.0, upper=-1.0), "ok")
     add("dirac groups 0", "parameter", lambda b: ui.dirac((4, 4, 3), backend=b, groups=0, layout="torch"), "ParameterError")
     add("dirac groups not dividing the out axis", "shape",
         lambda b: ui.dirac((4, 4, 3), backend=b, groups=3, layout="torch"), "ShapeError")

@@ -245,6 +245,17 @@ def test_portable_blocks_are_drawn_alone(spec: ui.Initializer, dtype: str) -> No
     np.testing.assert_array_equal(spec(shape, dtype=dtype, seed=3, rng="portable", region=region), whole[region])
 
 
+@pytest.mark.parametrize("target_id", BACKENDS)
+def test_portable_complex64_blocks_equal_the_whole_on_every_backend(target_id: str) -> None:
+    """TensorFlow's float32 ``log1p``, ``sin`` and ``cos`` round an element differently in the SIMD body and the scalar tail:
+    a block differed from the whole draw by an ulp (1 in 705 values here); they are evaluated in float64 now."""
+    shape, region = (37, 51), (slice(5, 20), slice(3, 50))
+    for spec in (ui.HeNormal(), ui.GlorotUniform(), ui.TruncatedNormal()):
+        for seed in (9, 10):
+            whole = _values(target_id, spec, shape, seed=seed, rng="portable")
+            np.testing.assert_array_equal(_values(target_id, spec, shape, seed=seed, rng="portable", region=region), whole[region])
+
+
 @pytest.mark.parametrize(
     ("make", "match"),
     [

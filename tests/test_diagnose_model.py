@@ -245,3 +245,47 @@ def test_refusals() -> None:
         ui.diagnose("he_normal", np.ones((2, 2)))
     with pytest.raises(ui.ParameterError, match="no weight layer to hook"):
         ui.diagnose(torch.nn.ReLU(), torch.ones(2, 2))
+
+
+def test_torch_frozen_no_grad_and_inference_batches_are_diagnosed_as_trainable_ones() -> None:
+    """A frozen model, a call under ``torch.no_grad()`` and a batch made under ``inference_mode`` raised autograd's RuntimeError."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    x = torch.randn(16, 4)
+    expected = ui.diagnose(model, x, seed=1).weight_gradient_std
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    assert ui.diagnose(model, x, seed=1).weight_gradient_std == expected
+    assert not any(parameter.requires_grad for parameter in model.parameters())  # left frozen
+    model.requires_grad_(True)
+    with torch.no_grad():
+        assert ui.diagnose(model, x, seed=1).weight_gradient_std == expected
+    with torch.inference_mode():
+        inference_batch = x.clone()
+        with pytest.raises(ui.ParameterError, match="inference_mode"):
+            ui.diagnose(model, x)
+    assert ui.diagnose(model, inference_batch, seed=1).weight_gradient_std == expected
+
+
+def test_large_equal_outputs_get_a_histogram_with_distinct_edges() -> None:
+    """Outputs all 1e17 (``low − 0.5 == low``) made ``np.histogram`` raise "too many bins"."""
+    torch = pytest.importorskip("torch")
+    model = torch.nn.Linear(1, 2)
+    with torch.no_grad():
+        model.weight.fill_(1e17)
+        model.bias.zero_()
+    (histogram,) = ui.diagnose(model, torch.ones(3, 1)).histograms
+    assert len(set(histogram.edges)) == len(histogram.edges)
+    assert sum(histogram.counts) == 6
+
+
+def test_complex_models_are_refused_with_a_dtype_error() -> None:
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ui.DTypeError, match="output of layer 'Linear' is complex"):
+        ui.diagnose(torch.nn.Linear(4, 8, dtype=torch.complex64), torch.ones(16, 4, dtype=torch.complex64))
+    jnp = pytest.importorskip("jax.numpy")
+    nnx = pytest.importorskip("flax.nnx")
+    model = nnx.Linear(4, 8, rngs=nnx.Rngs(0), param_dtype=jnp.complex64, dtype=jnp.complex64)
+    with pytest.raises(ui.DTypeError, match="output of layer 'Linear' is complex"):
+        ui.diagnose(model, jnp.ones((16, 4), jnp.complex64))

@@ -288,6 +288,8 @@ def test_recommend() -> None:
         ui.recommend("gelo")
     with pytest.raises(ui.ParameterError, match="only leaky_relu"):
         ui.recommend("tanh", 0.5)
+    with pytest.raises(ui.ParameterError, match=r"activation=array\(\[1, 2\]\) must be an activation's name"):
+        ui.recommend(np.array([1, 2]))  # raised NumPy's ValueError
 
 
 # --- argument checking ----------------------------------------------------------------

@@ -237,3 +237,6 @@ def test_draws_running_at_once_count_each_others_bytes(monkeypatch: pytest.Monke
     with held, pytest.raises(ui.ResourceError, match=r"68\.0 MiB of it held by draws running in other threads"):
         ui.random_normal((4096, 4096), seed=0)
     assert ui.random_normal((4096, 4096), seed=0).shape == (4096, 4096)  # given back
+    from unit_init.resources import _HOLDING
+
+    assert _HOLDING == {}  # nothing left behind per device once every draw has returned

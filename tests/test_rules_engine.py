@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from typing import Any
 
@@ -50,6 +51,15 @@ def test_the_input_pytree_is_not_modified() -> None:
     ui.initialize(params, {"*": ui.Constant(2.0)}, seed=0)
     assert (params["fc1"]["bias"] == 7).all()
     assert (params["fc1"]["kernel"] == 0).all()
+
+
+def test_every_leaf_keeps_its_shape_also_a_0d_one() -> None:
+    """A 0-d leaf came back with shape (1,) (``np.ascontiguousarray`` makes arrays at least 1-d)."""
+    params = {"scalar": np.zeros((), np.float32), "empty": np.zeros((0, 3), np.float32), **_mlp()}
+    new, _ = ui.initialize(params, {"*": "he_normal"}, seed=0)
+    assert {path: leaf.shape for path, leaf in new.items() if path in ("scalar", "empty")} == {"scalar": (), "empty": (0, 3)}
+    assert new["fc1"]["kernel"].shape == (64, 32)
+    assert new["fc1"]["kernel"].flags.c_contiguous
 
 
 def test_a_rule_that_matches_nothing_warns_and_is_reported() -> None:
@@ -111,6 +121,10 @@ def test_skip_by_names_globs_or_predicate() -> None:
     assert (new["fc1"]["bias"] == 7).all()
     with pytest.raises(ui.ParameterError, match="skip='fc1'"):
         ui.initialize(_mlp(), {"*": ui.Zeros()}, skip="fc1")
+    _, report = ui.initialize(_mlp(), {"*": ui.Zeros()}, seed=0, skip=lambda p: re.search("norm", p.name))  # a match or None
+    assert report.skipped == ("norm/scale",)
+    with pytest.raises(ui.ParameterError, match=r"the skip test <lambda> answered array\(\[1, 2\]\) for parameter 'fc1/kernel'"):
+        ui.initialize(_mlp(), {"*": ui.Zeros()}, seed=0, skip=lambda p: np.array([1, 2]))  # raised NumPy's ValueError
 
 
 def test_where_and_callable_keys() -> None:

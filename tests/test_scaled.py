@@ -335,6 +335,11 @@ def test_mup_rules_from_dicts_and_scaled_readout() -> None:
         ({"target": {"fc.weight": (64, 64)}}, ParameterError, "only in base"),
         ({"target": {"fc.weight": (64,)}}, ShapeError, "ranks must agree"),
         ({"target": 3}, ParameterError, "target=3 must be"),
+        ({"readout": "fc.wieght"}, ParameterError, r"readout='fc.wieght' matches no parameter .* Did you mean 'fc.weight'"),
+        ({"query": ["fc.weight", "q.*"]}, ParameterError, r"query='q.\*' matches no parameter"),
+        ({"readout": None}, ParameterError, "readout=None must be a glob pattern"),
+        ({"query": 3}, ParameterError, "query=3 must be a glob pattern"),
+        ({"readout_init": np.array([1, 2])}, ParameterError, "readout_init=array"),
     ],
 )
 def test_mup_rules_refuse(kwargs: dict[str, Any], error: type[Exception], match: str) -> None:

@@ -156,6 +156,17 @@ def smallest_subnormal(dtype: str) -> float:
     return smallest_resolved(dtype) * 2.0 ** (-2 * _MANTISSA_BITS[dtype])
 
 
+def smallest_normal(dtype: str) -> float:
+    """The smallest positive normal value of the float ``dtype``, ``2^emin``: below it a backend that flushes subnormals gives 0.
+
+    Examples
+    --------
+    >>> smallest_normal("float16"), smallest_normal("float32") == 2.0**-126
+    (6.103515625e-05, True)
+    """
+    return smallest_resolved(dtype) * 2.0 ** -_MANTISSA_BITS[dtype]
+
+
 def smallest_resolved(dtype: str) -> float:
     """The smallest magnitude ``dtype`` holds with its full precision: its smallest normal number times ``2^m`` (``m`` significand bits).
 

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol, TypeVar
@@ -60,6 +61,7 @@ from unit_init.dtypes import (
     is_float,
     largest_finite,
     real_dtype,
+    smallest_normal,
     smallest_resolved,
     smallest_subnormal,
     work_dtype,
@@ -239,13 +241,16 @@ def _shown(value: object) -> str:
     return f"{type(value).__name__}({', '.join(field for field in fields if field != 'seed=None')})"
 
 
-def check_representable(spec: Spec, distribution: Distribution, dtype: str) -> None:
+def check_representable(spec: Spec, distribution: Distribution, dtype: str, *, flushes: bool = False) -> None:
     """Raise :class:`~unit_init.ParameterError` where ``distribution`` can reach a value beyond ``dtype``'s finite range.
 
     Compares :meth:`~unit_init.spec.distributions.Distribution.reach` with
     :func:`~unit_init.dtypes.largest_finite` of the output dtype (the values)
     and of the work dtype (the intermediates); integer dtypes are checked where
-    they are filled.
+    they are filled. A random law whose values all round to 0 is refused too:
+    below half the smallest subnormal number, or, where the backend
+    ``flushes`` subnormal results (JAX, TensorFlow), below the work dtype's
+    smallest normal number.
 
     Examples
     --------
@@ -273,6 +278,14 @@ def check_representable(spec: Spec, distribution: Distribution, dtype: str) -> N
             f"(drawn as {_shown(distribution)}), so every one would round to 0. Choose larger parameters or a wider dtype."
         )
         raise ParameterError(msg)
+    normal = smallest_normal(work_dtype(real_dtype(dtype)))
+    if flushes and distribution.random and 0 < _root_mean_square(distribution, values) < normal:
+        msg = (
+            f"{_shown(spec)} cannot be drawn in dtype={dtype!r} on this backend: its values are mostly below {normal:.3g} "
+            f"(drawn as {_shown(distribution)}), subnormal numbers, which the backend's arithmetic flushes to 0. "
+            "Choose larger parameters, or draw on NumPy or torch."
+        )
+        raise ParameterError(msg)
     if isinstance(distribution, TruncatedGaussian) and distribution.high - distribution.low < smallest_resolved(work_dtype(dtype)):
         msg = (
             f"{_shown(spec)} cannot be drawn in dtype={dtype!r}: its interval is {distribution.high - distribution.low:.3g} std wide "
@@ -280,6 +293,14 @@ def check_representable(spec: Spec, distribution: Distribution, dtype: str) -> N
             f"({smallest_resolved(work_dtype(dtype)):.3g}). Choose a smaller std or a wider interval."
         )
         raise ParameterError(msg)
+
+
+def _root_mean_square(distribution: Distribution, reach: float) -> float:
+    """``√(mean² + std²)`` of a law's values where it knows both, else its ``reach``: their typical magnitude."""
+    mean, std = getattr(distribution, "mean", None), getattr(distribution, "standard_deviation", None)
+    if isinstance(mean, float) and isinstance(std, float):
+        return math.hypot(mean, std)
+    return reach
 
 
 def _check_layout(shape: tuple[int, ...], layout: LayoutLike) -> None:
@@ -338,7 +359,7 @@ def _plan(
     if found.random and not is_float(real_dtype(canonical)):
         msg = f"{type(spec).__name__} draws random values and needs a float dtype, not dtype={canonical!r}; use float16, bfloat16, float32 or float64 (or complex64, complex128 where the initializer has a complex form)."
         raise DTypeError(msg)
-    check_representable(spec, found, canonical)
+    check_representable(spec, found, canonical, flushes=backend.flushes_subnormals)
     return Plan(Target(backend, device, canonical), found, quietly(backend, planned, backend, found, shape, canonical, device))
 
 

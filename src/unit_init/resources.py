@@ -284,11 +284,13 @@ class Held:
 
     def __exit__(self, *_: object) -> None:
         with _HOLDING_LOCK:
-            _HOLDING[self.key] -= self.needed
+            left = _HOLDING.pop(self.key) - self.needed
+            if left:
+                _HOLDING[self.key] = left
 
 
 _HOLDING: dict[tuple[str, str], int] = {}
-"""Bytes held per (backend, device) by the draws running now, in every thread."""
+"""Bytes held per (backend, device) by the draws running now, in every thread (no entry: none)."""
 _HOLDING_LOCK: Final = threading.Lock()
 
 

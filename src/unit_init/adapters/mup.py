@@ -129,11 +129,23 @@ def _scaled(spec: Initializer, fan_in_mult: float, fan_out_mult: float, width_mu
 
 
 def _globs(name: str, value: str | Sequence[str]) -> tuple[str, ...]:
-    patterns = (value,) if isinstance(value, str) else tuple(value)
-    if not all(isinstance(p, str) for p in patterns):
-        msg = f"{name}={abbreviate(value)} must be a glob pattern or a sequence of them."
+    patterns = (value,) if isinstance(value, str) else tuple(value) if isinstance(value, (list, tuple)) else None
+    if patterns is None or not all(isinstance(p, str) for p in patterns):
+        msg = f"{name}={abbreviate(value)} must be a glob pattern or a list or tuple of them."
         raise ParameterError(msg)
     return patterns
+
+
+def _check_each_matches(name: str, patterns: tuple[str, ...], params: Mapping[str, Param]) -> None:
+    """Refuse a ``readout=``/``query=`` glob that names no parameter: a misspelt one would leave the model silently not muP."""
+    for pattern in patterns:
+        if not any(_matches((pattern,), param) for param in params.values()):
+            shown = next(iter(params), "")
+            msg = (
+                f"{name}={abbreviate(pattern)} matches no parameter of the target (names look like {abbreviate(shown)})."
+                f"{closest(pattern, params)}"
+            )
+            raise ParameterError(msg)
 
 
 def _matches(patterns: tuple[str, ...], param: Param) -> bool:
@@ -206,7 +218,7 @@ def mup_rules(
     >>> rules["fc1.weight"].variance((8, 128)), rules["head.weight"]  # input: base 1/8; readout: zero
     (0.12500000000000003, Zeros(seed=None))
     """
-    if readout_init not in READOUTS:
+    if not isinstance(readout_init, str) or readout_init not in READOUTS:
         msg = f"readout_init={abbreviate(readout_init)} is not known; accepted: {', '.join(map(repr, READOUTS))}.{closest(str(readout_init), READOUTS)}"
         raise ParameterError(msg)
     init_spec = spec_of(VarianceScaling(1.0, "fan_in", "untruncated_normal") if init is None else init)
@@ -219,6 +231,8 @@ def mup_rules(
             extra, missing = sorted(set(other) - set(targets)), sorted(set(targets) - set(other))
             msg = f"{where} and target name different parameters: only in {where}: {extra[:5]}, only in target: {missing[:5]}."
             raise ParameterError(msg)
+    _check_each_matches("readout", readouts, targets)
+    _check_each_matches("query", queries, targets)
     mults = {name: _multipliers(p, bases[name], deltas[name] if deltas else None) for name, p in targets.items()}
     kernels = {p.path: mults[name][:2] for name, p in targets.items() if p.leaf == "kernel"}
     rules: list[tuple[str, Initializer]] = []

@@ -186,7 +186,7 @@ def initialize(
         return {"backend": "numpy", "dtype": arrays[paths[entry.param.name]].dtype, "rng": rng}
 
     def write(entry: Entry) -> None:
-        new[paths[entry.param.name]] = np.ascontiguousarray(draw(entry, **target(entry)))
+        new[paths[entry.param.name]] = np.asarray(draw(entry, **target(entry)), order="C")  # ascontiguousarray makes a 0-d leaf 1-d
 
     fill(entries, write, target=target, progress=progress)  # every leaf checked before the global stream gives a seed
     rebuilt = _rebuild(subtree, (), new)

@@ -380,10 +380,10 @@ def _key_matches(key: Any, param: Param) -> bool:
     return _verdict(key, key(param), param)
 
 
-def _verdict(test: Callable[..., Any], answer: Any, param: Param) -> bool:
-    """A callable key's (or ``Where(shape=)``'s) ``answer`` for ``param`` as a bool: a bool or a 0-d value (a NumPy bool)."""
+def _verdict(test: Callable[..., Any], answer: Any, param: Param, what: str = "rule test") -> bool:
+    """A callable key's (or ``Where(shape=)``'s, or ``skip=``'s) ``answer`` for ``param`` as a bool: a bool or a 0-d value (a NumPy bool)."""
     if not isinstance(answer, bool) and getattr(answer, "shape", None) != ():
-        msg = f"the rule test {_describe(test)} answered {abbreviate(answer)} for parameter {param.name!r}; it must return True or False."
+        msg = f"the {what} {_describe(test)} answered {abbreviate(answer)} for parameter {param.name!r}; it must return True or False."
         raise ParameterError(msg)
     return bool(answer)
 
@@ -446,7 +446,14 @@ def _skipper(skip: Iterable[str] | Callable[[Param], bool] | None) -> Callable[[
     if skip is None:
         return lambda param: False
     if callable(skip):
-        return lambda param: bool(skip(param))
+
+        def skipped(param: Param) -> bool:
+            answer = skip(param)
+            if getattr(answer, "shape", None) not in (None, ()):  # an array has no truth value; a match object or None has
+                return _verdict(skip, answer, param, "skip test")
+            return bool(answer)
+
+        return skipped
     if isinstance(skip, str) or not isinstance(skip, Iterable):
         msg = f"skip={abbreviate(skip)} must be names or glob patterns (an iterable of str) or a callable on a Param."
         raise ParameterError(msg)

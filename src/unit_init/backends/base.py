@@ -57,7 +57,9 @@ several Python threads: single-threaded kernels that release the GIL),
 ``rounded_affine`` (:meth:`affine` is two correctly rounded operations, so
 the clip of a uniform scaled by it can be proved the identity) and
 ``switchable_float64`` (float64 comes and goes while the process runs, so
-no float32 draw widens its work to it: its values would depend on the switch).
+no float32 draw widens its work to it: its values would depend on the switch)
+and ``flushes_subnormals`` (float32 and float64 results below the smallest
+normal number become 0, so a law whose values all lie there is refused).
 
 Invariants every backend keeps:
 
@@ -112,8 +114,9 @@ class Backend:
     compiles: ClassVar[bool] = False  # compile_sampler compiles whole samplers (JAX, TensorFlow)
     word_dtype: ClassVar[str] = "uint32"  # 32-bit words of the portable stream; "int32" without uint32 arithmetic
     threaded_fill: ClassVar[bool] = False  # portable chunks may be filled by several Python threads (NumPy)
-    rounded_affine: ClassVar[bool] = False
     switchable_float64: ClassVar[bool] = False  # float64 comes and goes while the process runs (JAX's jax_enable_x64)
+    flushes_subnormals: ClassVar[bool] = False  # float32/float64 arithmetic flushes subnormal results to 0 (XLA's CPU and GPU code)
+    rounded_affine: ClassVar[bool] = False
     """:meth:`affine` rounds ``x·scale`` and then ``+ shift`` once each in ``x``'s dtype (no fused multiply-add):
     a uniform scaled by it is monotone in ``U``, so the sampling layer skips its clip where the two extreme
     values of ``U`` land inside the output grid (the portable stream's uniforms, and the native ones where

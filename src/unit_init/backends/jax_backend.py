@@ -184,6 +184,7 @@ class JaxBackend(Backend):
     truncation = "native"  # jax.random.truncated_normal across 0; the log-space inverse CDF elsewhere
     compiles = True
     switchable_float64 = True  # jax_enable_x64
+    flushes_subnormals = True  # XLA: a float32 or float64 subnormal result is 0 (float16 keeps its own)
 
     def resolve_device(self, device: Any) -> jax.Device | None:
         """``None`` stays ``None`` (uncommitted, as ``jax.random``); a string or ``jax.Device`` is the device to commit to."""

@@ -122,6 +122,7 @@ class TensorflowBackend(Backend):
     xp = _tf_namespace
     truncation = "inverse_cdf"  # half the cost of stateless_truncated_normal (which draws twice), any bounds, one graph
     compiles = True
+    flushes_subnormals = True  # its kernels run with flush-to-zero: a float32 or float64 subnormal result is 0
 
     def resolve_device(self, device: Any) -> str:
         present = [d.name for d in tf.config.list_logical_devices()]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from unit_init.diagnostics.activations import ACTIVATIONS, ALIASES
-from unit_init.errors import ParameterError, closest
+from unit_init.errors import ParameterError, abbreviate, closest
 from unit_init.spec.catalogue import GlorotNormal, HeNormal, LecunNormal, VarianceScaling
 from unit_init.spec.gain import calculate_gain
 from unit_init.spec.initializer import Initializer
@@ -49,6 +51,9 @@ def recommend(activation: str, param: float | None = None) -> Initializer:
     ParameterError
         An unknown activation (with a close match).
     """
+    if not isinstance(cast("object", activation), str):
+        msg = f"activation={abbreviate(activation)} must be an activation's name (a str), such as 'relu'."
+        raise ParameterError(msg)
     if param is not None and activation != "leaky_relu":
         msg = f"param={param!r} was given, but only leaky_relu's recommendation takes one (its negative slope), not activation={activation!r}."
         raise ParameterError(msg)
@@ -63,6 +68,5 @@ def recommend(activation: str, param: float | None = None) -> Initializer:
     if activation in ("gelu", "silu", "swish", "mish", "elu"):
         return VarianceScaling(scale=calculate_gain(activation) ** 2, mode="fan_in")
     known = [*ACTIVATIONS, *ALIASES]
-    hint = closest(activation, known) if isinstance(activation, str) else ""
-    msg = f"activation={activation!r} has no recommendation; accepted: {', '.join(known)}.{hint}"
+    msg = f"activation={abbreviate(activation)} has no recommendation; accepted: {', '.join(known)}.{closest(activation, known)}"
     raise ParameterError(msg)

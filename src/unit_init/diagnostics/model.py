@@ -30,12 +30,12 @@ from unit_init.diagnostics.network import HISTOGRAM_BINS, Histogram, histogram_l
 from unit_init.diagnostics.report import Report
 from unit_init.diagnostics.specs import label
 from unit_init.diagnostics.verdict import judge
-from unit_init.errors import ParameterError
+from unit_init.errors import DTypeError, ParameterError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
-__all__ = ["LayerTrace", "ModelReport", "activation_name", "diagnose_model", "model_report", "probe"]
+__all__ = ["LayerTrace", "ModelReport", "activation_name", "check_real", "diagnose_model", "model_report", "probe"]
 
 _SPELLINGS = {"leakyrelu": "leaky_relu", **ALIASES}
 
@@ -105,6 +105,25 @@ def activation_name(function: object) -> str | None:
     return canonical if canonical in ACTIVATIONS else None
 
 
+def check_real(is_complex: Mapping[str, bool]) -> None:
+    """:class:`~unit_init.DTypeError` naming the first complex entry of ``{layer (or "output"): whether its values are complex}``.
+
+    The report's stds, histograms and the probe's loss ``ℓ = ⟨g, y⟩`` are real.
+
+    Examples
+    --------
+    >>> check_real({"fc1": False, "output": True})
+    Traceback (most recent call last):
+    ...
+    unit_init.errors.DTypeError: diagnose measures real activations and gradients, but the output of the model is complex; diagnose a real model.
+    """
+    found = next((name for name, complex_ in is_complex.items() if complex_), None)
+    if found is not None:
+        where = "the output of the model" if found == "output" else f"the output of layer {found!r}"
+        msg = f"diagnose measures real activations and gradients, but {where} is complex; diagnose a real model."
+        raise DTypeError(msg)
+
+
 def probe(shape: tuple[int, ...], seed: int) -> Any:
     """The standard-normal probe ``g`` of the loss ``ℓ = ⟨g, y⟩``, float64, drawn by NumPy from ``seed``."""
     return np.random.default_rng(seed).standard_normal(shape)
@@ -114,13 +133,32 @@ def _suggest(activation: str | None) -> str:
     return "?" if activation is None else label(recommend(activation))
 
 
+def _histogram_range(low: float, high: float) -> tuple[float, float]:
+    """``[low, high]`` widened about its middle where :data:`HISTOGRAM_BINS` bins would not have distinct edges:
+    to a width of 1 where every value is the same, and to 4 ulp a bin where the values are large and close (1e17).
+
+    Examples
+    --------
+    >>> _histogram_range(-1.0, 3.0), _histogram_range(2.0, 2.0)
+    ((-1.0, 3.0), (1.5, 2.5))
+    >>> low, high = _histogram_range(1e17, 1e17)
+    >>> len(set(np.linspace(low, high, HISTOGRAM_BINS + 1))) == HISTOGRAM_BINS + 1
+    True
+    """
+    least = HISTOGRAM_BINS * 4 * float(np.spacing(max(abs(low), abs(high))))
+    width = max(high - low, least, 1.0 if low == high else 0.0)
+    if width == high - low:
+        return low, high
+    middle = low / 2 + high / 2
+    return middle - width / 2, middle + width / 2
+
+
 def _histograms(outputs: Sequence[Any]) -> tuple[Histogram, ...]:
     found = []
     for layer in histogram_layers(len(outputs)):
         values = outputs[layer - 1]
         if np.all(np.isfinite(values)) and values.size:
-            low, high = float(values.min()), float(values.max())
-            low, high = (low - 0.5, high + 0.5) if low == high else (low, high)
+            low, high = _histogram_range(float(values.min()), float(values.max()))
             counts, edges = np.histogram(values, bins=HISTOGRAM_BINS, range=(low, high))
             found.append(Histogram(layer, tuple(map(float, edges)), tuple(map(int, counts))))
     return tuple(found)

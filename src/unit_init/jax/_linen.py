@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from unit_init.adapters.lsuv import Rescaled, call, check_batch, check_options, rules_for, run, select, std_of
-from unit_init.diagnostics.model import LayerTrace, ModelReport, model_report, probe
+from unit_init.diagnostics.model import LayerTrace, ModelReport, check_real, model_report, probe
 from unit_init.errors import ParameterError
 from unit_init.jax._params import finite, initialize, rescaled
 from unit_init.spec.initializer import Initializer
@@ -145,6 +145,7 @@ def diagnose_linen(module: nn.Module, variables: Mapping[str, Any], batch: Any, 
     chosen = _layers(apply, layers)
     record: dict[str, tuple[Any, Any]] = {}
     output = apply(record)
+    check_real({**{name: jnp.iscomplexobj(record[name][1]) for name in chosen}, "output": jnp.iscomplexobj(output)})
     g = jnp.asarray(probe(tuple(output.shape), seed), dtype=output.dtype)
 
     def loss(params: Any, eps: dict[str, Any]) -> tuple[Any, dict[str, Any]]:

@@ -17,7 +17,7 @@ from flax import nnx
 
 from unit_init.adapters.hooks import Session, forward, hooked
 from unit_init.adapters.lsuv import Layers, Rescaled, check_batch, check_options, rules_for, run, select, std_of
-from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, model_report, probe
+from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, check_real, model_report, probe
 from unit_init.errors import ParameterError
 from unit_init.jax._params import finite, initialize, rescaled
 from unit_init.spec.initializer import Initializer
@@ -126,6 +126,7 @@ def diagnose_nnx(model: Any, batch: Any, *, layers: Layers, seed: int) -> ModelR
 
         first = Session()
         forward(model, batch, first)
+        check_real({**{name: jnp.iscomplexobj(first.record[name]) for name in order}, "output": jnp.iscomplexobj(output)})
         zeros = {name: jnp.zeros_like(first.record[name]) for name in order}
         (weight_grads, grads), outputs = nnx.grad(loss, argnums=(0, 1), has_aux=True)(model, zeros)
     _restore(statistics)

@@ -42,7 +42,7 @@ import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import numpy as np
 
@@ -95,6 +95,7 @@ class PortableStream:
     backend: Backend
     device: Any
     draws: int = field(default=0)
+    positional: ClassVar[bool] = True  # each value a function of its position: a block of the array is that block of the whole
 
     @classmethod
     def open(cls, seed: int, name: str, block: Block, backend: Backend, device: Any) -> PortableStream:

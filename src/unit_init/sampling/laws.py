@@ -213,7 +213,7 @@ def _identity(law: d.Eye, draw: Draw) -> Any:
     """``gain·eye(rows, cols)`` at every leading index of a shape ``(..., rows, cols)`` (Haiku's batched identity)."""
     if not is_float(draw.dtype):
         _stored_exactly("gain", law.gain, draw.dtype)
-    gain = law.gain if is_float(draw.dtype) else int(law.gain)
+    gain = float(law.gain) if is_float(draw.dtype) else int(law.gain)  # an int gain would overflow JAX's int32 arithmetic
     return batched_eye(draw.backend, gain, draw.shape, draw.dtype, draw.device)
 
 

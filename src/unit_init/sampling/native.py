@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from unit_init.sampling import truncation
 
@@ -25,6 +25,7 @@ class NativeStream:
     """
 
     __slots__ = ("backend", "device", "generator")
+    positional: ClassVar[bool] = False  # values depend on the whole draw's generator state, not on their positions
 
     def __init__(self, backend: Backend, generator: Any, device: Any) -> None:
         self.backend = backend

@@ -16,7 +16,7 @@ is sampled by the same code from either kind.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     from unit_init.backends.base import Backend
@@ -35,6 +35,10 @@ class Stream(Protocol):
 
     backend: Backend
     device: Any
+    positional: ClassVar[bool]
+    """Each value is a function of its position in the whole array (the portable stream), so a block drawn alone
+    (``region=``) must equal that block of the whole draw: samplers evaluate what may round differently by position
+    (a framework's vectorized ``log``, ``sin``) in float64 where the device has it."""
 
     def uniform(self, shape: tuple[int, ...], dtype: str, low: float = 0.0, high: float = 1.0) -> Any:
         """``U[low, high)``."""

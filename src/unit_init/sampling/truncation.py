@@ -53,6 +53,7 @@ __all__ = [
     "rejects_outside_grid",
     "straddles_zero",
     "truncated_normal",
+    "widest_work",
 ]
 
 OVERSAMPLE_MAX: Final = 1 << 16
@@ -247,9 +248,9 @@ def by_quantile(stream: GeneratorStream, shape: Shape, dtype: str, low: float, h
     reach are not computed (``[0, 0.01]`` needs only the central one).
     """
     if low + high < 0:
-        return -by_quantile(stream, shape, dtype, -high, -low)
+        return stream.backend.affine(by_quantile(stream, shape, dtype, -high, -low), -1.0, 0.0)  # in place where the backend can: NumPy's unary minus makes a 0-d array a scalar
     backend = stream.backend
-    mass, u = normal_mass(low, high), stream.uniform(shape, _widest(backend, dtype, stream.device))
+    mass, u = normal_mass(low, high), stream.uniform(shape, widest_work(backend, dtype, stream.device))
     tail_low, below, above = normal_tail(low), normal_tail(-low), normal_tail(high)  # Q(low), Φ(low), Q(high)
     start = centred_cdf(low)  # Φ(low) − ½, accurate however near 0 (an interval of 1e-17 std keeps its place)
     centered = u * mass + start
@@ -263,8 +264,9 @@ def by_quantile(stream: GeneratorStream, shape: Shape, dtype: str, low: float, h
     return quantile(backend.xp, centered, log_tail, span=span, smallest=min(below, above))
 
 
-def _widest(backend: Backend, dtype: str, device: Any) -> str:
-    """float64 where ``device`` holds it, else ``dtype``: the dtype :func:`by_quantile` computes in.
+def widest_work(backend: Backend, dtype: str, device: Any) -> str:
+    """float64 where ``device`` holds it, else ``dtype``: the dtype :func:`by_quantile` computes in (and the complex
+    samplers' ``log1p``, ``cos`` and ``sin`` for the portable stream).
 
     In float32 its log-space quantile is off by an ulp or two in the tails
     (measured with 4·10⁶ draws on [8, 9]: none at 8 and at its third grid

@@ -90,6 +90,7 @@ class UniformDisk(d.Distribution):
     def __post_init__(self) -> None:
         finite("mean", self.mean)
         non_negative("radius", self.radius)
+        d.as_floats(self, "mean", "radius")
 
     @classmethod
     def from_moments(cls, mean: float, variance: float) -> UniformDisk:
@@ -191,6 +192,7 @@ class ModulusTruncatedNormal(d.Distribution):
         finite("mean", self.mean)
         positive("scale", self.scale)
         positive("bound", self.bound)
+        d.as_floats(self, "mean", "scale", "bound")
 
     @classmethod
     def from_moments(cls, mean: float, variance: float, bound: float = 2.0) -> ModulusTruncatedNormal:
@@ -233,6 +235,9 @@ class Unitary(d.Distribution):
     gain: float
     out_axes: tuple[int, ...]
     batch_axes: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        d.as_floats(self, "gain")
 
     def reach(self) -> tuple[float, float]:
         """``1.001·|gain|``: no entry of a unitary matrix exceeds 1 in modulus, a computed one by a few ulp at most."""

@@ -16,6 +16,7 @@ which is how variance rules and distributions combine.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
@@ -39,6 +40,7 @@ __all__ = [
     "TruncatedGaussian",
     "Uniform",
     "ZerOValues",
+    "as_floats",
     "centred_cdf",
     "hadamard_constants",
     "leaves",
@@ -54,6 +56,28 @@ NORMAL_REACH: Final = 40.0
 No float64 generator reaches it (``P(|Z| > 40) < 10⁻³⁴⁸``; a Box–Muller or
 inverse-CDF draw from 2⁻⁶⁴-spaced uniforms stops near 9.4).
 """
+
+
+def as_floats(law: Distribution, *fields: str) -> None:
+    """Store ``law``'s integer ``fields`` (an ``int``, ``np.int64``) as floats, after its checks: a random law's
+    parameters are scales, and an integer scale reaching a framework's arithmetic overflows its integer types
+    (JAX's ``x * 2**31``, torch's ``mul_(2**64)``) where the float it stands for is an ordinary number.
+
+    Examples
+    --------
+    >>> Uniform(-1, 2**64)
+    Uniform(low=-1.0, high=1.8446744073709552e+19)
+    """
+    for field in fields:
+        value = getattr(law, field)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            continue
+        number = int(value)
+        try:
+            converted = float(number)
+        except OverflowError:  # an infinite truncation bound given as a huge int
+            converted = math.copysign(math.inf, number)
+        object.__setattr__(law, field, converted)
 
 
 class Distribution:
@@ -160,6 +184,7 @@ class Uniform(Distribution):
         if finite("low", self.low) > finite("high", self.high):
             msg = f"low={abbreviate(self.low)} must not exceed high={abbreviate(self.high)}."
             raise ParameterError(msg)
+        as_floats(self, "low", "high")
 
     @classmethod
     def from_moments(cls, mean: float, variance: float) -> Uniform:
@@ -206,6 +231,7 @@ class Gaussian(Distribution):
     def __post_init__(self) -> None:
         finite("mean", self.mean)
         non_negative("std", self.std)
+        as_floats(self, "mean", "std")
 
     @property
     def variance(self) -> float:
@@ -378,6 +404,7 @@ class TruncatedGaussian(Distribution):
         if math.isnan(self.low) or math.isnan(self.high) or not self.low < self.high:
             msg = f"low={abbreviate(self.low)} must be below high={abbreviate(self.high)} (bounds in units of std; either may be infinite)."
             raise ParameterError(msg)
+        as_floats(self, "mean", "std", "low", "high")
         if normal_mass(self.low, self.high) == 0:
             msg = (
                 f"bounds [{self.low}, {self.high}] (in units of std) keep no float64 mass of the normal "
@@ -432,6 +459,9 @@ class HaarOrthogonal(Distribution):
     gain: float
     out_axes: tuple[int, ...]
     batch_axes: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        as_floats(self, "gain")
 
     def reach(self) -> tuple[float, float]:
         """``1.001·|gain|``: no entry of an orthonormal matrix exceeds 1 in magnitude, a computed one by a few ulp at most."""
@@ -489,6 +519,7 @@ class SparseNormal(Distribution):
         if not 0 <= self.zeros <= self.rows:
             msg = f"zeros={abbreviate(self.zeros)} must lie in [0, rows={self.rows}]."
             raise ParameterError(msg)
+        as_floats(self, "std")
 
     @property
     def mean(self) -> float:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from unit_init.spec.distributions import Distribution
+from unit_init.spec.distributions import Distribution, as_floats
 
 __all__ = ["BlockOrthogonal", "CentreTap", "FourierKernel", "Side"]
 
@@ -63,6 +63,9 @@ class BlockOrthogonal(Distribution):
     gain: float
     in_axis: int
     out_axis: int
+
+    def __post_init__(self) -> None:
+        as_floats(self, "gain")
 
     def reach(self) -> tuple[float, float]:
         """The taps of an isometry have entries of magnitude at most ``|gain|`` (``1`` before scaling)."""

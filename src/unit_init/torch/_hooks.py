@@ -28,7 +28,7 @@ from unit_init.adapters.lsuv import (
     select,
     std_of,
 )
-from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, model_report, probe
+from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, check_real, model_report, probe
 from unit_init.errors import DeviceError, ParameterError, keywords_checked
 from unit_init.spec.initializer import Initializer
 from unit_init.torch._module import initialize, write_parametrized
@@ -240,6 +240,37 @@ def _identical(layer: torch.nn.Module) -> bool:
     return bool(torch.all(weight == weight[:1]))
 
 
+def _autograd_ready(batch: Any) -> Any:
+    """``batch`` (a tensor, or a tuple, list or dict of inputs) with each tensor made under ``torch.inference_mode()`` cloned: autograd refuses to save those."""
+
+    def ready(value: Any) -> Any:
+        return value.clone() if isinstance(value, torch.Tensor) and value.is_inference() else value
+
+    if isinstance(batch, dict):
+        return {key: ready(value) for key, value in batch.items()}
+    if type(batch) in (tuple, list):
+        return type(batch)(map(ready, batch))
+    return ready(batch)
+
+
+@contextlib.contextmanager
+def _differentiable(layers: Iterable[torch.nn.Module]) -> Iterator[None]:
+    """Autograd on, and every floating parameter of ``layers`` requiring grad, for the backward pass; restored after.
+
+    A frozen layer (``requires_grad_(False)``, a fine-tuning setup) or a call
+    inside ``torch.no_grad()`` would leave the outputs without a graph to differentiate.
+    """
+    frozen = [p for layer in layers for p in layer.parameters() if not p.requires_grad and p.is_floating_point()]
+    for parameter in frozen:
+        parameter.requires_grad_(True)
+    try:
+        with torch.enable_grad():
+            yield
+    finally:
+        for parameter in frozen:
+            parameter.requires_grad_(False)
+
+
 @keywords_checked
 def diagnose(module: torch.nn.Module, batch: Any, *, layers: Layers = None, seed: int = 0) -> ModelReport:
     """Per-layer output and gradient stds of a torch module on ``batch``, judged as :func:`unit_init.diagnose` judges its MLP.
@@ -258,14 +289,19 @@ def diagnose(module: torch.nn.Module, batch: Any, *, layers: Layers = None, seed
     (('0', '2'), ('he_normal', '?'))
     """
     check_batch(batch, _finite)
+    if torch.is_inference_mode_enabled():
+        msg = "diagnose differentiates through the module, which torch.inference_mode() forbids; call it outside (torch.no_grad() is fine)."
+        raise ParameterError(msg)
+    batch = _autograd_ready(batch)
     chosen = _layers(module, layers)
     seen: dict[str, torch.Tensor] = {}
-    with _buffers_kept(module):  # restored after the backward pass, which may read them
+    with _buffers_kept(module), _differentiable(chosen.values()):  # buffers restored after the backward pass, which may read them
         order, activations = _order(module, batch, chosen, picked=layers is not None)
         chosen = {name: chosen[name] for name in order}
         with parametrize.cached(), _hooked(chosen.items(), seen):  # cached: a parametrized weight is one tensor of the graph
             output = call(module, batch)
             weights = [_weight(chosen[name]) for name in order]
+        check_real({**{name: seen[name].is_complex() for name in order}, "output": output.is_complex()})
         g = torch.as_tensor(probe(tuple(output.shape), seed), dtype=output.dtype, device=output.device)
         grads = torch.autograd.grad((g * output).sum(), [*(seen[name] for name in order), *weights])
     rows = output.shape[0] if output.ndim else 1
