@@ -515,12 +515,14 @@ def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     return _fill_fixed(tensor, s.Dirac(groups))
 
 
-def _fan_scaled_fill(
-    tensor: torch.Tensor, scale: float, mode: str, distribution: c.DistributionName, generator: Any, name: str
-) -> torch.Tensor:
-    """``VarianceScaling(scale, mode, distribution)`` (``scale > 0``: a zero gain is :func:`_torch_draws`'s)."""
-    spec = c.VarianceScaling(scale, mode, distribution)  # type: ignore[arg-type]  # mode checked by the caller
-    return _fill_random(tensor, spec, generator, name)
+def _fan_scaled_fill(tensor: torch.Tensor, std: float, distribution: c.DistributionName, generator: Any, name: str) -> torch.Tensor:
+    """``N(0, std²)``, or ``U(±√3·std)`` for ``"uniform"``, with ``std`` computed from the gain and the fans as torch
+    computes it (``gain/√fan``, ``gain·√(2/(fan_in + fan_out))``): a float64 tensor gets torch's very values, which
+    ``VarianceScaling``'s ``√(gain²/fan)`` missed by an ulp of the std. ``std > 0``: a zero gain is :func:`_torch_draws`'s."""
+    if distribution == "uniform":
+        bound = math.sqrt(3.0) * std
+        return _fill_random(tensor, c.RandomUniform(-bound, bound), generator, name)
+    return _fill_random(tensor, c.RandomNormal(0.0, std), generator, name)
 
 
 @_drop_in
@@ -529,7 +531,7 @@ def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Ge
     _no_fans(*_calculate_fan_in_and_fan_out(tensor))
     if _checked_gain(gain) == 0:
         return _torch_draws("xavier_uniform_", tensor, gain, generator=generator)
-    return _fan_scaled_fill(tensor, _checked_gain(gain) ** 2, "fan_avg", "uniform", generator, "xavier_uniform_")
+    return _fan_scaled_fill(tensor, _xavier_std(tensor, gain), "uniform", generator, "xavier_uniform_")
 
 
 @_drop_in
@@ -538,7 +540,13 @@ def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Gen
     _no_fans(*_calculate_fan_in_and_fan_out(tensor))
     if _checked_gain(gain) == 0:
         return _torch_draws("xavier_normal_", tensor, gain, generator=generator)
-    return _fan_scaled_fill(tensor, _checked_gain(gain) ** 2, "fan_avg", "untruncated_normal", generator, "xavier_normal_")
+    return _fan_scaled_fill(tensor, _xavier_std(tensor, gain), "untruncated_normal", generator, "xavier_normal_")
+
+
+def _xavier_std(tensor: torch.Tensor, gain: float) -> float:
+    """``gain·√(2 / (fan_in + fan_out))``, as torch computes it."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return float(gain) * math.sqrt(2.0 / float(fan_in + fan_out))
 
 
 def _kaiming(
@@ -548,9 +556,9 @@ def _kaiming(
     if 0 in tensor.shape:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=4)  # the caller's line, as torch's
         return tensor
-    _calculate_correct_fan(tensor, mode)
+    fan = _calculate_correct_fan(tensor, mode)
     g = gain.calculate_gain(nonlinearity, a)
-    return _fan_scaled_fill(tensor, g**2, mode.lower(), distribution, generator, name)
+    return _fan_scaled_fill(tensor, g / math.sqrt(fan), distribution, generator, name)
 
 
 @_drop_in
