@@ -289,3 +289,17 @@ def test_complex_models_are_refused_with_a_dtype_error() -> None:
     model = nnx.Linear(4, 8, rngs=nnx.Rngs(0), param_dtype=jnp.complex64, dtype=jnp.complex64)
     with pytest.raises(ui.DTypeError, match="output of layer 'Linear' is complex"):
         ui.diagnose(model, jnp.ones((16, 4), jnp.complex64))
+
+
+def test_a_bare_linen_layer_is_refused_with_a_way_out() -> None:
+    """A root ``nn.Dense`` is no layer linen's interceptor names: it said "the model has no weight layer to hook"."""
+    jax = pytest.importorskip("jax")
+    nn = pytest.importorskip("flax.linen")
+    import unit_init.jax
+
+    x = jax.numpy.ones((16, 4))
+    layer = nn.Dense(8)
+    with pytest.raises(ui.ParameterError, match=r"the module is itself a Dense.*nn\.Sequential\(\[layer\]\)"):
+        unit_init.jax.diagnose(layer, layer.init(jax.random.key(0), x), x)
+    wrapped = nn.Sequential([nn.Dense(8)])
+    assert unit_init.jax.diagnose(wrapped, wrapped.init(jax.random.key(0), x), x).layers == ("layers_0",)

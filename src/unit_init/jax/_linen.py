@@ -81,6 +81,12 @@ def _check_linen(module: Any, variables: Any) -> None:
             "(for an nnx module, pass (model, batch))."
         )
         raise ParameterError(msg)
+    if isinstance(module, _SUPPORTED):  # linen's interceptor names the layers inside a model, not the model itself
+        msg = (
+            f"the module is itself a {type(module).__name__}; lsuv and diagnose hook the layers inside a linen model: "
+            f"wrap it (nn.Sequential([layer])) and pass that model's variables."
+        )
+        raise ParameterError(msg)
 
 
 def lsuv_linen(
