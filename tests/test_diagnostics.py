@@ -323,7 +323,8 @@ def test_diagnose_rejects_bad_arguments(kwargs: dict[str, object], error: type[E
     ("text", "match"),
     [("he_nromal", "Did you mean 'he_normal'"), ("random_normal:stdev=1", "Did you mean 'stddev'"),
      ("random_normal:stddev", "not KEY=VALUE"), ("random_normal:stddev=-1", "stddev=-1 must be >= 0"),
-     ("variance_scaling:mode=fan_inn", "Did you mean 'fan_in'")],
+     ("variance_scaling:mode=fan_inn", "Did you mean 'fan_in'"),
+     ("variance_scaling:scale=1,scale=2", "'scale' is given twice")],  # the last one was taken, silently
 )
 def test_spec_names_with_parameters(text: str, match: str) -> None:
     with pytest.raises(ui.ParameterError, match=match):

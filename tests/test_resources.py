@@ -108,9 +108,10 @@ def test_env_var_amounts(setting: str, limit: int, monkeypatch: pytest.MonkeyPat
     assert max_bytes(get_backend("numpy"), "cpu")[0] == limit
 
 
-def test_env_var_garbage(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ENV_VAR, "lots")
-    with pytest.raises(ui.ParameterError, match="UNIT_INIT_MAX_BYTES='lots' is not an amount of memory"):
+@pytest.mark.parametrize("setting", ["lots", "８G", "1٫5G"])  # full-width and Arabic-Indic digits were read as digits
+def test_env_var_garbage(setting: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_VAR, setting)
+    with pytest.raises(ui.ParameterError, match=f"UNIT_INIT_MAX_BYTES='{setting}' is not an amount of memory"):
         ui.he_normal((4, 4), seed=0)
 
 

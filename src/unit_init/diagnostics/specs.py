@@ -65,7 +65,7 @@ def parse(text: str) -> Initializer:
     ------
     ParameterError
         Unknown name, a malformed ``KEY=VALUE``, a parameter the spec does not
-        have (the accepted ones are listed), or a value out of its domain.
+        have (the accepted ones are listed) or given twice, or a value out of its domain.
     """
     name, _, arguments = text.partition(":")
     cls = spec_class(name.strip())
@@ -78,6 +78,9 @@ def parse(text: str) -> Initializer:
             raise ParameterError(msg)
         if key not in accepted:
             msg = f"initializer {abbreviate(text)}: {cls.__name__} has no parameter {abbreviate(key)}; accepted: {', '.join(accepted)}.{closest(key[:64], accepted)}"
+            raise ParameterError(msg)
+        if key in kwargs:
+            msg = f"initializer {abbreviate(text)}: {abbreviate(key)} is given twice; give each parameter once."
             raise ParameterError(msg)
         kwargs[key] = _value(key, value)
     required = [f.name for f in dataclasses.fields(cls) if f.init and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
