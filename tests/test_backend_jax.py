@@ -308,10 +308,14 @@ def test_backend_helpers() -> None:
     assert isinstance(backend.to_numpy(x), np.ndarray)
 
 
-def test_a_traced_draw_is_not_compared_with_one_devices_memory() -> None:
-    """``jax.eval_shape`` of a 17 TiB weight allocates nothing (it was refused); an eager draw of it still is."""
+@pytest.mark.parametrize("limit", [None, "64M"])
+def test_a_traced_draw_is_not_compared_with_one_devices_memory(limit: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``jax.eval_shape`` of a 17 TiB weight allocates nothing (it was refused), also under ``UNIT_INIT_MAX_BYTES``
+    (it was refused by the whole array's size); an eager draw of it still is."""
     import unit_init.jax
 
+    if limit is not None:
+        monkeypatch.setenv("UNIT_INIT_MAX_BYTES", limit)
     key = jax.random.key(0)
     shaped = jax.eval_shape(lambda k: unit_init.jax.initializer(ui.HeNormal())(k, (2**20, 2**20)), key)
     assert (shaped.shape, shaped.dtype) == ((2**20, 2**20), jnp.float32)

@@ -230,9 +230,12 @@ def estimate_bytes(
 def max_bytes(backend: Backend, device: Any) -> tuple[int | None, str]:
     """The limit for an array on ``device`` and where it comes from: ``UNIT_INIT_MAX_BYTES``, else the free memory.
 
-    ``None`` where nothing limits it (torch ``"meta"``, a device whose free
-    memory its framework does not report).
+    ``None`` where nothing limits it: a draw that allocates nothing as it runs (a draw while JAX traces:
+    :meth:`~unit_init.backends.base.Backend.allocates`), or, without ``UNIT_INIT_MAX_BYTES``, a device whose
+    free memory its framework does not report (torch ``"meta"``: nothing to free).
     """
+    if not backend.allocates(device):
+        return None, "nothing is allocated"
     setting = _setting()
     if setting:
         return _parse_bytes(setting), f"limit set by {ENV_VAR}={setting!r}"

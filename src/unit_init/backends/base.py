@@ -33,6 +33,7 @@ optional capability                    default
 :meth:`placement`                      no scope (operators run where their inputs live)
 :meth:`quiet_underflow`                ``None``: the framework never raises for a subnormal result
 :meth:`free_bytes`                     the host's free memory
+:meth:`allocates`                      ``True``: a draw allocates its array as it runs
 :meth:`holds_values`                   ``True``: arrays on every device hold values (torch's ``"meta"`` does not)
 :meth:`block_streams`                  ``None``: large draws are not split into blocks
 :meth:`device_of`, :meth:`dtype_of`    ``array.device``, the canonical name of ``array.dtype``
@@ -239,6 +240,12 @@ class Backend:
         (:mod:`unit_init.resources`) compares each draw's estimate with it.
         """
         return host_free_bytes()
+
+    def allocates(self, device: Any) -> bool:
+        """Whether a draw on ``device`` allocates its array as it runs, so the memory guard (:mod:`unit_init.resources`)
+        checks it, also against ``UNIT_INIT_MAX_BYTES``: not while JAX traces (``jax.jit``, ``jax.eval_shape``: XLA
+        sizes the compiled program, and a result laid out by ``out_shardings`` is never whole on one device)."""
+        return True
 
     def holds_values(self, device: Any) -> bool:
         """Whether arrays on ``device`` hold values (torch's ``"meta"`` holds only shapes and dtypes): a law computed on

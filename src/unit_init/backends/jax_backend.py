@@ -267,15 +267,12 @@ class JaxBackend(Backend):
         jitted = _placed(kernel, device)
         return lambda stream: jitted(stream.key)
 
-    def free_bytes(self, device: jax.Device | None) -> int | None:
-        """The host's free memory on CPUs; ``bytes_limit − bytes_in_use`` of ``memory_stats()`` on accelerators (``None`` without stats).
+    def allocates(self, device: jax.Device | None) -> bool:
+        """Not while JAX traces (``jax.jit``, ``jax.eval_shape``): nothing is allocated then."""
+        return not isinstance(jnp.zeros(()), jax.core.Tracer)
 
-        ``None`` while JAX traces (``jax.jit``, ``jax.eval_shape``): nothing is
-        allocated then, and a jitted result laid out by ``out_shardings`` is
-        never whole on one device; XLA sizes the compiled program itself.
-        """
-        if isinstance(jnp.zeros(()), jax.core.Tracer):
-            return None
+    def free_bytes(self, device: jax.Device | None) -> int | None:
+        """The host's free memory on CPUs; ``bytes_limit − bytes_in_use`` of ``memory_stats()`` on accelerators (``None`` without stats)."""
         target = device if device is not None else jax.devices()[0]
         if target.platform == "cpu":
             return super().free_bytes(device)

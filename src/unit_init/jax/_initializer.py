@@ -100,6 +100,8 @@ class JaxInitializer:
                 raise
             msg = f"out_sharding={out_sharding} is a PartitionSpec, which needs a mesh in scope (jax.sharding.use_mesh): {error}"
             raise ParameterError(msg) from None
+        if isinstance(values, jax.core.Tracer) and _explicit(out_sharding):
+            values = jax.sharding.reshard(values, out_sharding)  # a jit traced inside another drops its out_shardings from the type
         return values
 
     def draw(self, key: Any, shape: Any, dtype: Any) -> jax.Array:
@@ -143,6 +145,15 @@ def _native_dtype(dtype: Any) -> Any:
         return jax.numpy.dtype(dtype)
     except (TypeError, ValueError):
         return jax.numpy.dtype(canonical_dtype(dtype))  # another framework's dtype by its name, else a DTypeError naming the accepted ones
+
+
+def _explicit(out_sharding: Any) -> bool:
+    """Whether ``out_sharding`` lies on a mesh with an ``Explicit`` axis, whose shardings are part of an array's type."""
+    mesh = out_sharding.mesh if isinstance(out_sharding, jax.sharding.NamedSharding) else None
+    if isinstance(out_sharding, jax.sharding.PartitionSpec):
+        mesh = jax.sharding.get_abstract_mesh()
+    explicit = getattr(getattr(jax.sharding, "AxisType", None), "Explicit", None)  # JAX releases before explicit sharding have none
+    return explicit is not None and mesh is not None and explicit in tuple(getattr(mesh, "axis_types", ()))
 
 
 @functools.lru_cache(maxsize=256)
