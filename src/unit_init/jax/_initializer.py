@@ -101,7 +101,7 @@ class JaxInitializer:
             msg = f"out_sharding={out_sharding} is a PartitionSpec, which needs a mesh in scope (jax.sharding.use_mesh): {error}"
             raise ParameterError(msg) from None
         if isinstance(values, jax.core.Tracer) and _explicit(out_sharding):
-            values = jax.sharding.reshard(values, out_sharding)  # a jit traced inside another drops its out_shardings from the type
+            values = jax.sharding.reshard(values, out_sharding)  # type: ignore[no-untyped-call]  # a jit traced inside another drops its out_shardings from the type
         return values
 
     def draw(self, key: Any, shape: Any, dtype: Any) -> jax.Array:
