@@ -262,3 +262,33 @@ def test_abstract_parameters_from_eval_shape_become_arrays_placed_by_their_shard
     assert isinstance(params["params"]["extra"], jax.ShapeDtypeStruct)  # no rule: left abstract, and reported
     same, _ = unit_init.jax.initialize({"params": {"kernel": jnp.zeros((256, 512), jnp.bfloat16)}}, {"kernel": ui.HeNormal()}, seed=0)
     assert np.array_equal(np.asarray(same["params"]["kernel"], np.float32), np.asarray(kernel, np.float32))
+
+
+def test_linen_boxed_parameters_are_named_drawn_and_reboxed_as_their_values() -> None:
+    """``nn.with_partitioning`` boxes (``nn.Partitioned``) were named ``Dense_0/kernel/value`` (``*/kernel`` matched
+    nothing), a boxed bias took its fan from its own shape, and linen ``lsuv``/``diagnose`` raised raw errors."""
+    linen = pytest.importorskip("flax.linen")
+    import unit_init.jax
+
+    class Model(linen.Module):
+        @linen.compact
+        def __call__(self, x: Any) -> Any:
+            boxed = linen.with_partitioning(linen.initializers.zeros, (None, "model"))
+            x = linen.Dense(512, kernel_init=boxed, bias_init=linen.with_partitioning(linen.initializers.zeros, ("model",)))(x)
+            return linen.Dense(8)(x)
+
+    x = jax.random.normal(jax.random.key(1), (64, 256))
+    params = Model().init(jax.random.key(0), x)
+    new, report = unit_init.jax.initialize(params, {"*/kernel": ui.HeNormal(), "*/bias": ui.HeUniform()}, seed=0)
+    assert report.unmatched == ()
+    assert set(dict(report.applied)) == {"Dense_0/kernel", "Dense_0/bias", "Dense_1/kernel", "Dense_1/bias"}
+    kernel, bias = new["params"]["Dense_0"]["kernel"], new["params"]["Dense_0"]["bias"]
+    assert isinstance(kernel, linen.Partitioned)
+    assert kernel.names == (None, "model")
+    assert np.var(np.asarray(kernel.value, np.float64)) == pytest.approx(2 / 256, rel=0.03)  # 131k values
+    assert float(np.abs(np.asarray(bias.value)).max()) <= (6 / 256) ** 0.5  # the kernel's fan_in, not the bias's 512
+    assert float(np.abs(np.asarray(bias.value)).max()) > (6 / 512) ** 0.5
+    rescaled, lsuv_report = unit_init.jax.lsuv(Model(), params, x, seed=0)
+    assert isinstance(rescaled["params"]["Dense_0"]["kernel"], linen.Partitioned)
+    assert all(row.converged for row in lsuv_report.layers)
+    assert unit_init.jax.diagnose(Model(), new, x).layers == ("Dense_0", "Dense_1")

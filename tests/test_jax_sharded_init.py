@@ -130,6 +130,24 @@ def _():
         model = create()
     return {"a": summary(model.a.kernel[...]), "b": summary(model.b.kernel[...])}
 
+@case("nnx_abstract_model_initialized_by_rules")
+def _():
+    from flax import nnx
+    class MLP(nnx.Module):
+        def __init__(self, rngs):
+            self.a = nnx.Linear(256, 512, kernel_init=nnx.with_partitioning(nnx.initializers.lecun_normal(), (None, "x")), rngs=rngs)
+    with jax.set_mesh(mesh):
+        abstract = nnx.eval_shape(lambda: MLP(nnx.Rngs(0)))  # ShapeDtypeStruct leaves sharded over an AbstractMesh
+    rules = {"*kernel": ui.HeNormal(), "*bias": ui.Zeros()}
+    try:
+        ui.jax.initialize(abstract, rules, seed=0)
+        outside = "no error"
+    except Exception as error:
+        outside = f"{type(error).__name__}: {error}"[:300]
+    with jax.set_mesh(mesh):
+        model, _ = ui.jax.initialize(abstract, rules, seed=0)
+    s = summary(model.a.kernel.get_value()); s["outside_set_mesh"] = outside; return s
+
 @case("linen_sharded_init")
 def _():
     from flax import linen
@@ -240,6 +258,15 @@ def test_flax_nnx_sharded_creation(results: dict[str, Any]) -> None:
     pytest.importorskip("flax")
     _sharded(results["nnx_sharded_creation"]["a"], "P(None, 'x')", HE_STD)
     _sharded(results["nnx_sharded_creation"]["b"], "P('x',)", (2 / (512 + 128)) ** 0.5)
+
+
+def test_an_abstract_nnx_model_is_drawn_shard_by_shard_into_its_shardings(results: dict[str, Any]) -> None:
+    """``nnx.eval_shape`` under ``jax.set_mesh`` gives leaves sharded over an AbstractMesh: ``device_put`` raised a raw
+    ``ValueError``; each device now computes its shard (``jit`` with ``out_shardings``)."""
+    result = results["nnx_abstract_model_initialized_by_rules"]
+    _sharded(result, "P(None, 'x')", HE_STD)
+    assert result["outside_set_mesh"].startswith("ParameterError: parameter 'a/")
+    assert "call initialize inside `with jax.set_mesh(mesh):`" in result["outside_set_mesh"]
 
 
 def test_flax_linen_sharded_init(results: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flax.core import meta
 
 from unit_init.adapters.lsuv import Rescaled, call, check_batch, check_options, rules_for, run, select, std_of
 from unit_init.diagnostics.model import LayerTrace, ModelReport, check_real, model_report, probe
@@ -61,15 +62,19 @@ def _layers(apply: Callable[[dict[str, tuple[Any, Any]]], None], layers: Any) ->
 
 
 def _at(tree: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """The value at ``path``, unboxed where it is boxed (``nn.with_partitioning``'s ``nn.Partitioned``)."""
     for part in path:
         tree = tree[part]
-    return tree
+    return tree.unbox() if isinstance(tree, meta.AxisMetadata) else tree
 
 
 def _replaced(tree: Mapping[str, Any], path: tuple[str, ...], kernel: Any) -> dict[str, Any]:
-    """A copy of the nested ``tree`` whose ``path/kernel`` is ``kernel``."""
+    """A copy of the nested ``tree`` whose ``path/kernel`` is ``kernel`` (boxed again where it was boxed)."""
     head, *rest = path
-    inner = _replaced(tree[head], tuple(rest), kernel) if rest else {**tree[head], "kernel": kernel}
+    if rest:
+        return {**tree, head: _replaced(tree[head], tuple(rest), kernel)}
+    boxed = tree[head]["kernel"]
+    inner = {**tree[head], "kernel": boxed.replace_boxed(kernel) if isinstance(boxed, meta.AxisMetadata) else kernel}
     return {**tree, head: inner}
 
 
@@ -124,7 +129,7 @@ def lsuv_linen(
     def rescale(name: str, factor: float) -> bool:
         current = state["variables"]
         path = tuple(name.split("/"))
-        kernel = rescaled(_at(current["params"], path)["kernel"], factor)
+        kernel = rescaled(_at(current["params"], (*path, "kernel")), factor)
         if kernel is None:
             return False
         state["variables"] = {**current, "params": _replaced(current["params"], path, kernel)}

@@ -27,10 +27,7 @@ def _key_name(entry: Any) -> str:
 
 
 def _place(new: Any, old: Any) -> Any:
-    """``new`` where ``old`` was: uncommitted unless ``old`` was committed to a device or sharded, or is a
-    ``jax.ShapeDtypeStruct`` with a sharding (then that sharding)."""
-    if isinstance(old, jax.ShapeDtypeStruct) and old.sharding is not None:
-        return jax.device_put(new, old.sharding)
+    """``new`` where ``old`` was: uncommitted unless ``old`` was committed to a device or sharded (then that sharding)."""
     if isinstance(old, jax.Array) and not isinstance(old, jax.core.Tracer) and old.committed:
         return jax.device_put(new, old.sharding)
     return new
@@ -42,7 +39,29 @@ def _target(old: Any, rng: str) -> dict[str, Any]:
 
 
 def _values(entry: Any, old: Any, rng: str) -> Any:
+    if isinstance(old, jax.ShapeDtypeStruct) and old.sharding is not None:
+        return _drawn_into(old.sharding, lambda: draw(entry, **_target(old, rng)))
     return _place(draw(entry, **_target(old, rng)), old)
+
+
+def _drawn_into(sharding: Any, make: Callable[[], Any]) -> Any:
+    """``make()`` laid out as an abstract leaf's ``sharding``: on one device, drawn there; across several, compiled with
+    ``out_shardings`` so each device computes its own shard (no device holds the whole array, as under ``jax.jit`` of a
+    model's ``init``), the values those of the eager draw. A sharding over an ``AbstractMesh`` (``nnx.eval_shape``
+    under ``jax.set_mesh``) takes the mesh in scope."""
+    abstract = isinstance(getattr(sharding, "mesh", None), jax.sharding.AbstractMesh)
+    if not abstract and len(sharding.device_set) == 1:
+        return jax.device_put(make(), sharding)
+    try:
+        return jax.jit(make, out_shardings=sharding)()
+    except (ValueError, RuntimeError) as error:
+        if not abstract:
+            raise
+        msg = (
+            f"a parameter's sharding {abbreviate(sharding, 200)} is over an abstract mesh, which needs the concrete mesh in "
+            f"scope: call initialize inside `with jax.set_mesh(mesh):` ({type(error).__name__}: {abbreviate(str(error), 200)})."
+        )
+        raise ParameterError(msg) from None
 
 
 def _nnx(nnx: Any, model: Any, layout: LayoutLike) -> tuple[list[Param], dict[str, Any]]:
@@ -78,7 +97,8 @@ def initialize(
     * a pytree (Flax linen variables, Haiku params, an Equinox module — any
       ``jax.tree_util`` pytree): a new pytree; leaves are named by their key
       path joined by ``/``; a linen ``{"params": …, "batch_stats": …}`` dict
-      initializes its ``params`` only. Type keys need ``modules=``, a mapping
+      initializes its ``params`` only; a boxed parameter (``nn.with_partitioning``'s
+      ``nn.Partitioned``) is named and drawn as its value and boxed again. Type keys need ``modules=``, a mapping
       from a module's path to the module (linen: ``model.module_paths(rng, x)``).
 
     New arrays keep their leaf's dtype and are uncommitted, as ``jax.random``
@@ -115,7 +135,10 @@ def initialize(
         fill(entries, set_variable, target=lambda entry: _target(variables[entry.param.name].get_value(), rng), progress=progress)
         return Initialized(model_or_params, report)
     subtree, prefix = params_subtree(model_or_params)
-    leaves, treedef = jax.tree_util.tree_flatten_with_path(subtree)
+    boxed = _boxed_type()
+    leaves, treedef = jax.tree_util.tree_flatten_with_path(subtree, is_leaf=lambda x: boxed is not None and isinstance(x, boxed))
+    boxes = {i: leaf for i, (_, leaf) in enumerate(leaves) if boxed is not None and isinstance(leaf, boxed)}
+    leaves = [(key_path, boxes[i].unbox() if i in boxes else leaf) for i, (key_path, leaf) in enumerate(leaves)]
     owners: object = modules or {}  # typed for callers; checked for everyone else
     if not isinstance(owners, Mapping):
         msg = f"modules={abbreviate(modules)} must be a dict of module path -> module (as lsuv passes it), or None."
@@ -135,8 +158,16 @@ def initialize(
         new[i] = _values(entry, new[i], rng)
 
     fill(entries, set_leaf, target=lambda entry: _target(new[index[entry.param.name]], rng), progress=progress)
-    rebuilt = jax.tree_util.tree_unflatten(treedef, new)
+    rebuilt = jax.tree_util.tree_unflatten(treedef, [boxes[i].replace_boxed(leaf) if i in boxes else leaf for i, leaf in enumerate(new)])
     return Initialized({**model_or_params, "params": rebuilt} if prefix else rebuilt, report)
+
+
+def _boxed_type() -> Any:
+    """Flax's ``AxisMetadata`` (``nn.Partitioned`` of ``nn.with_partitioning``, ``nn.LogicallyPartitioned``) where Flax
+    is loaded: a box is one parameter, named and drawn as the value it holds (``Dense_0/kernel``, not ``…/kernel/value``)
+    and boxed again with its metadata."""
+    meta = sys.modules.get("flax.core.meta")
+    return None if meta is None else meta.AxisMetadata
 
 
 def finite(array: Any) -> bool:
