@@ -240,6 +240,55 @@ def test_keras_refusals() -> None:
         unit_init.keras.lsuv(model, np.ones((4, 2)))
 
 
+def test_keras_nested_layers_of_one_name_are_all_rescaled_and_multi_input_batches_are_the_models_input() -> None:
+    """Layers were keyed by name: a second ``fc`` in another sub-model was silently skipped. A dict or list batch is
+    the model's one input, as ``model.fit`` takes it (it was unpacked as keyword or positional arguments)."""
+    keras = pytest.importorskip("keras")
+    import unit_init.keras
+
+    layers = keras.layers
+    inner = keras.Sequential([keras.Input((16,)), layers.Dense(16, name="fc")], name="inner")
+    inner2 = keras.Sequential([keras.Input((16,)), layers.Dense(16, name="fc")], name="inner2")
+    x = keras.Input((16,))
+    model = keras.Model(x, inner2(layers.Dense(16, name="mid")(inner(x))))
+    batch = 5 * np.random.default_rng(0).normal(size=(256, 16)).astype(np.float32)
+    model, report = unit_init.keras.lsuv(model, batch, seed=0)
+    assert [(row.name, row.converged) for row in report.layers] == [("inner/fc", True), ("mid", True), ("inner2/fc", True)]
+    assert ui.diagnose(model, batch).layers == ("inner/fc", "mid", "inner2/fc")
+    a, b = keras.Input((4,), name="a"), keras.Input((6,), name="b")
+    out = layers.Dense(3, name="out")(layers.Concatenate()([layers.Dense(8, name="da")(a), layers.Dense(8, name="db")(b)]))
+    rng = np.random.default_rng(1)
+    inputs = {"a": rng.normal(size=(32, 4)).astype(np.float32), "b": rng.normal(size=(32, 6)).astype(np.float32)}
+    by_dict = keras.Model({"a": a, "b": b}, out)
+    assert ui.diagnose(by_dict, inputs).layers == ("da", "db", "out")
+    assert len(unit_init.keras.lsuv(by_dict, inputs, seed=0)[1].layers) == 3
+    by_list = keras.Model([a, b], out)
+    assert len(unit_init.keras.lsuv(by_list, [inputs["a"], inputs["b"]], seed=0)[1].layers) == 3
+
+
+_KERAS_LSUV = """
+import numpy as np, keras, unit_init.keras
+model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(32), keras.layers.ReLU(), keras.layers.Dense(8)])
+model, report = unit_init.keras.lsuv(model, np.random.default_rng(0).normal(size=(256, 16)).astype("float32"), seed=0)
+print([(row.name, row.converged) for row in report.layers])
+"""
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_keras_lsuv_rescales_on_the_jax_and_torch_backends(backend: str) -> None:
+    """On JAX, ``keras.ops.count_nonzero`` of the ``keras.Variable`` itself raised ``ValueError`` at the first rescale."""
+    pytest.importorskip("keras")
+    pytest.importorskip(backend)
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _KERAS_LSUV], env={**os.environ, "KERAS_BACKEND": backend},
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[('dense', True), ('dense_1', True)]"
+
+
 @pytest.mark.parametrize("target_std", [1e300, 1e-300, 1e-44])  # 1e-44: some weights underflowed to 0, "converged"
 def test_a_target_the_weights_cannot_reach_leaves_them_finite_and_says_so(target_std: float) -> None:
     torch = pytest.importorskip("torch")

@@ -51,11 +51,26 @@ def _finite(value: Any) -> bool:
     return bool(keras.ops.all(keras.ops.isfinite(value)))
 
 
+def _as_inputs(batch: Any) -> Any:
+    """A list or dict batch as the model's one input (``model([a, b])``, ``model({"a": a})``, as ``model.fit`` takes
+    it); a tuple stays positional arguments."""
+    return (batch,) if isinstance(batch, (list, dict)) else batch
+
+
+def _path_in(model: Any, layer: Any) -> str:
+    """``layer``'s path below ``model`` (``dense``, ``inner/fc``), its name where Keras gives it no path."""
+    path: str = getattr(layer, "path", None) or layer.name
+    prefix = f"{getattr(model, 'path', None) or model.name}/"
+    return path.removeprefix(prefix) if layer is not model else path
+
+
 def _layers(model: Any, layers: Layers) -> dict[str, Any]:
+    """The weight layers of ``model`` by path (``inner/fc``: nested models may hold layers of the same name)."""
     if not isinstance(model, keras.layers.Layer) or not model.built:
         msg = f"model={type(model).__name__} must be a built Keras model or layer (call it once, or build it)."
         raise ParameterError(msg)
-    named = ((layer.name, layer) for layer in model._flatten_layers(include_self=True))  # Keras's own walk (no public one)
+    walk = model._flatten_layers(include_self=True)  # Keras's own walk (no public one)
+    named = ((_path_in(model, layer), layer) for layer in walk)
     return dict(select(named, layers, lambda layer: isinstance(layer, _SUPPORTED), _KINDS))
 
 
@@ -108,6 +123,7 @@ def lsuv(
     """
     check_options(target_std, tol, max_iter)
     check_batch(batch, _finite)
+    batch = _as_inputs(batch)
     chosen = _layers(model, layers)
     with hooked(chosen, "call"):
         order, _, _ = _order(model, batch, chosen, picked=layers is not None)  # before anything is written
@@ -122,7 +138,7 @@ def lsuv(
 
         def rescale(name: str, factor: float) -> bool:
             kernel = chosen[name].kernel
-            scaled = rescaled(kernel, factor, keras.ops)
+            scaled = rescaled(kernel.value, factor, keras.ops)  # the value: keras.ops.count_nonzero of a Variable fails on JAX
             if scaled is None:
                 return False
             kernel.assign(scaled)
@@ -188,6 +204,7 @@ def diagnose(model: Any, batch: Any, *, layers: Layers = None, seed: int = 0) ->
     ('he_normal', 'glorot_normal')
     """
     check_batch(batch, _finite)
+    batch = _as_inputs(batch)
     chosen = _layers(model, layers)
     backend = keras.backend.backend()
     if backend not in _GRADIENTS:
