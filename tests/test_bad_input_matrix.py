@@ -306,6 +306,8 @@ def _kinds() -> list[Kind]:
     add("normal stddev 1e-39 in bfloat16", "parameter",
         lambda b: ui.random_normal(S, backend=b, seed=0, stddev=1e-39, dtype="bfloat16"), "ok",
         overrides={**flushing, "array_api": "DTypeError"})
+    add("truncated normal stddev 1e-37 on [20, 21] std (values 2e-36, normal numbers)", "parameter",
+        lambda b: ui.truncated_normal(S, backend=b, seed=0, stddev=1e-37, lower=20.0, upper=21.0), "ok")
     add("0-d truncated normal on [-3, -1] std (NumPy's minus made it a scalar)", "shape",
         lambda b: ui.truncated_normal((), backend=b, seed=0, lower=-3.0, upper=-1.0), "ok")
     add("dirac groups 0", "parameter", lambda b: ui.dirac((4, 4, 3), backend=b, groups=0, layout="torch"), "ParameterError")

@@ -148,6 +148,15 @@ def _():
         model, _ = ui.jax.initialize(abstract, rules, seed=0)
     s = summary(model.a.kernel.get_value()); s["outside_set_mesh"] = outside; return s
 
+@case("abstract_leaves_on_a_concrete_mesh")
+def _():
+    from unit_init.jax._params import SHARD_BY_SHARD_MIN
+    side = int(SHARD_BY_SHARD_MIN ** 0.5)
+    abstract = {"big": jax.ShapeDtypeStruct((side, side), jnp.float32, sharding=row),
+                "small": jax.ShapeDtypeStruct(SHAPE, jnp.float32, sharding=row)}
+    params, _ = ui.jax.initialize(abstract, {"big": ui.HeNormal(), "small": ui.HeNormal()}, seed=0)
+    return {"big": summary(params["big"]), "small": summary(params["small"]), "side": side}
+
 @case("linen_sharded_init")
 def _():
     from flax import linen
@@ -267,6 +276,12 @@ def test_an_abstract_nnx_model_is_drawn_shard_by_shard_into_its_shardings(result
     _sharded(result, "P(None, 'x')", HE_STD)
     assert result["outside_set_mesh"].startswith("ParameterError: parameter 'a/")
     assert "call initialize inside `with jax.set_mesh(mesh):`" in result["outside_set_mesh"]
+
+
+def test_abstract_leaves_on_a_concrete_mesh_take_its_sharding_large_ones_shard_by_shard(results: dict[str, Any]) -> None:
+    result = results["abstract_leaves_on_a_concrete_mesh"]
+    _sharded(result["small"], "P('x', None)", HE_STD)
+    _sharded(result["big"], "P('x', None)", (2 / result["side"]) ** 0.5)
 
 
 def test_flax_linen_sharded_init(results: dict[str, Any]) -> None:

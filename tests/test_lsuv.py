@@ -265,6 +265,23 @@ def test_keras_nested_layers_of_one_name_are_all_rescaled_and_multi_input_batche
     by_list = keras.Model([a, b], out)
     assert len(unit_init.keras.lsuv(by_list, [inputs["a"], inputs["b"]], seed=0)[1].layers) == 3
 
+    class Two(keras.Model):  # a call of two arguments takes a list's items and a dict's entries as its arguments
+        def __init__(self) -> None:
+            super().__init__()
+            self.fa, self.fb = layers.Dense(4, name="fa"), layers.Dense(4, name="fb")
+
+        def call(self, x: Any, y: Any) -> Any:
+            return self.fa(x) + self.fb(y)
+
+    two = Two()
+    two(inputs["a"], inputs["b"])
+    for batch in ({"x": inputs["a"], "y": inputs["b"]}, [inputs["a"], inputs["b"]], (inputs["a"], inputs["b"])):
+        assert ui.diagnose(two, batch).layers == ("fa", "fb")
+    i1, i2, i3 = keras.Input((8,)), keras.Input((8,)), keras.Input((8,))
+    first = keras.Model(i1, layers.Dense(8, name="fc")(i1), name="first")  # functional: its layers' paths are their names
+    second = keras.Model(i2, layers.Dense(8, name="fc")(i2), name="second")
+    assert ui.diagnose(keras.Model(i3, second(first(i3))), rng.normal(size=(16, 8)).astype(np.float32)).layers == ("first/fc", "second/fc")
+
 
 _KERAS_LSUV = """
 import numpy as np, keras, unit_init.keras

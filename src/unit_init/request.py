@@ -73,7 +73,7 @@ from unit_init.sampling import planned
 from unit_init.seeds import call_seed, is_keras_seed, normalize_seed, seed_backend
 from unit_init.spec._checks import hashable
 from unit_init.spec.complex_laws import complex_law
-from unit_init.spec.distributions import Distribution, TruncatedGaussian
+from unit_init.spec.distributions import Distribution, Gaussian, SparseNormal, TruncatedGaussian
 from unit_init.spec.fans import LayoutLike, ShapeLike, fan_override, normalize_shape, resolve_layout
 from unit_init.spec.options import Options
 
@@ -279,7 +279,7 @@ def check_representable(spec: Spec, distribution: Distribution, dtype: str, *, f
         )
         raise ParameterError(msg)
     normal = smallest_normal(work_dtype(real_dtype(dtype)))
-    if flushes and distribution.random and 0 < _root_mean_square(distribution, values) < normal:
+    if flushes and distribution.random and 0 < _typical_magnitude(distribution, values) < normal:
         msg = (
             f"{_shown(spec)} cannot be drawn in dtype={dtype!r} on this backend: its values are mostly below {normal:.3g} "
             f"(drawn as {_shown(distribution)}), subnormal numbers, which the backend's arithmetic flushes to 0. "
@@ -295,11 +295,12 @@ def check_representable(spec: Spec, distribution: Distribution, dtype: str, *, f
         raise ParameterError(msg)
 
 
-def _root_mean_square(distribution: Distribution, reach: float) -> float:
-    """``√(mean² + std²)`` of a law's values where it knows both, else its ``reach``: their typical magnitude."""
-    mean, std = getattr(distribution, "mean", None), getattr(distribution, "standard_deviation", None)
-    if isinstance(mean, float) and isinstance(std, float):
-        return math.hypot(mean, std)
+def _typical_magnitude(distribution: Distribution, reach: float) -> float:
+    """How large a law's values typically are: ``√(mean² + std²)`` of a normal (real or complex) and of the non-zero
+    values of a sparse one, else the ``reach`` (a uniform's or a truncated normal's farthest bound: a truncated normal
+    far from 0 has all its values there, whatever its parent's location)."""
+    if isinstance(distribution, (Gaussian, SparseNormal)):
+        return math.hypot(getattr(distribution, "mean", 0.0), distribution.std)
     return reach
 
 

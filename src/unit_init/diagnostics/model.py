@@ -17,6 +17,8 @@ as a Keras ``Dense(activation="relu")``, the activated output) and
 from __future__ import annotations
 
 import importlib
+import math
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -145,12 +147,12 @@ def _histogram_range(low: float, high: float) -> tuple[float, float]:
     >>> len(set(np.linspace(low, high, HISTOGRAM_BINS + 1))) == HISTOGRAM_BINS + 1
     True
     """
-    least = HISTOGRAM_BINS * 4 * float(np.spacing(max(abs(low), abs(high))))
-    width = max(high - low, least, 1.0 if low == high else 0.0)
-    if width == high - low:
+    least = HISTOGRAM_BINS * 4 * math.ulp(max(abs(low), abs(high)))
+    width = max(high / 2 - low / 2, least / 2, 0.5 if low == high else 0.0)  # half widths: no overflow at 1.8e308
+    if width == high / 2 - low / 2:
         return low, high
-    middle = low / 2 + high / 2
-    return middle - width / 2, middle + width / 2
+    middle, top = low / 2 + high / 2, sys.float_info.max
+    return max(middle - width, -top), min(middle + width, top)
 
 
 def _histograms(outputs: Sequence[Any]) -> tuple[Histogram, ...]:
@@ -159,6 +161,8 @@ def _histograms(outputs: Sequence[Any]) -> tuple[Histogram, ...]:
         values = outputs[layer - 1]
         if np.all(np.isfinite(values)) and values.size:
             low, high = _histogram_range(float(values.min()), float(values.max()))
+            if not math.isfinite(high - low):  # wider than float64 spans (±1e308): NumPy cannot size its bins
+                continue
             counts, edges = np.histogram(values, bins=HISTOGRAM_BINS, range=(low, high))
             found.append(Histogram(layer, tuple(map(float, edges)), tuple(map(int, counts))))
     return tuple(found)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 
 import jax
 import numpy as np
@@ -40,17 +41,23 @@ def _target(old: Any, rng: str) -> dict[str, Any]:
 
 def _values(entry: Any, old: Any, rng: str) -> Any:
     if isinstance(old, jax.ShapeDtypeStruct) and old.sharding is not None:
-        return _drawn_into(old.sharding, lambda: draw(entry, **_target(old, rng)))
+        return _drawn_into(old.sharding, lambda: draw(entry, **_target(old, rng)), math.prod(old.shape))
     return _place(draw(entry, **_target(old, rng)), old)
 
 
-def _drawn_into(sharding: Any, make: Callable[[], Any]) -> Any:
-    """``make()`` laid out as an abstract leaf's ``sharding``: on one device, drawn there; across several, compiled with
-    ``out_shardings`` so each device computes its own shard (no device holds the whole array, as under ``jax.jit`` of a
-    model's ``init``), the values those of the eager draw. A sharding over an ``AbstractMesh`` (``nnx.eval_shape``
-    under ``jax.set_mesh``) takes the mesh in scope."""
+SHARD_BY_SHARD_MIN: Final = 1 << 22
+"""Elements from which an abstract leaf sharded over several devices is drawn shard by shard (one compile per leaf);
+a smaller one is drawn whole and moved, as a jitted ``init`` could not beat its compile time."""
+
+
+def _drawn_into(sharding: Any, make: Callable[[], Any], size: int) -> Any:
+    """``make()`` (``size`` values) laid out as an abstract leaf's ``sharding``: drawn, then put there; or, for a leaf
+    of :data:`SHARD_BY_SHARD_MIN` values or more across several devices, compiled with ``out_shardings`` so each device
+    computes its own shard (no device holds the whole array, as under ``jax.jit`` of a model's ``init``), the values
+    those of the eager draw. A sharding over an ``AbstractMesh`` (``nnx.eval_shape`` under ``jax.set_mesh``) is always
+    compiled, and takes the mesh in scope."""
     abstract = isinstance(getattr(sharding, "mesh", None), jax.sharding.AbstractMesh)
-    if not abstract and len(sharding.device_set) == 1:
+    if not abstract and (size < SHARD_BY_SHARD_MIN or len(sharding.device_set) == 1):
         return jax.device_put(make(), sharding)
     try:
         return jax.jit(make, out_shardings=sharding)()

@@ -12,6 +12,8 @@ records the output (and adds a zero perturbation ``ε_l``, whose gradient is
 from __future__ import annotations
 
 import importlib
+import inspect
+from collections.abc import Iterator
 from typing import Any
 
 import keras
@@ -51,26 +53,43 @@ def _finite(value: Any) -> bool:
     return bool(keras.ops.all(keras.ops.isfinite(value)))
 
 
-def _as_inputs(batch: Any) -> Any:
-    """A list or dict batch as the model's one input (``model([a, b])``, ``model({"a": a})``, as ``model.fit`` takes
-    it); a tuple stays positional arguments."""
-    return (batch,) if isinstance(batch, (list, dict)) else batch
+def _as_inputs(model: Any, batch: Any) -> Any:
+    """A list or dict batch as the one input of a model whose ``call`` takes one (``model([a, b])``,
+    ``model({"a": a})``, as ``model.fit`` takes it: functional and Sequential models); for a ``call`` of several
+    required arguments, and for a tuple, the items are its arguments (positional, or keyword for a dict)."""
+    if not isinstance(batch, (list, dict)):
+        return batch
+    try:
+        parameters = inspect.signature(model.call).parameters.values()
+    except (TypeError, ValueError):  # a call Python cannot introspect: as one input
+        return (batch,)
+    required = [p for p in parameters if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return (batch,) if len(required) <= 1 else batch
 
 
-def _path_in(model: Any, layer: Any) -> str:
-    """``layer``'s path below ``model`` (``dense``, ``inner/fc``), its name where Keras gives it no path."""
-    path: str = getattr(layer, "path", None) or layer.name
-    prefix = f"{getattr(model, 'path', None) or model.name}/"
-    return path.removeprefix(prefix) if layer is not model else path
+def _named_layers(model: Any) -> Iterator[tuple[str, Any]]:
+    """Every layer of ``model`` (itself first) named by its path of layer names below it (``dense``, ``inner/fc``):
+    nested models may hold layers of the same name. A layer shared by two sub-models keeps its first name."""
+    seen: set[int] = set()
+
+    def walk(layer: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+        for child in layer._flatten_layers(include_self=False, recursive=False):  # Keras's own walk (no public one)
+            if id(child) not in seen:
+                seen.add(id(child))
+                yield f"{prefix}{child.name}", child
+                yield from walk(child, f"{prefix}{child.name}/")
+
+    seen.add(id(model))
+    yield model.name, model
+    yield from walk(model, "")
 
 
 def _layers(model: Any, layers: Layers) -> dict[str, Any]:
-    """The weight layers of ``model`` by path (``inner/fc``: nested models may hold layers of the same name)."""
+    """The weight layers of ``model`` by their path below it (:func:`_named_layers`)."""
     if not isinstance(model, keras.layers.Layer) or not model.built:
         msg = f"model={type(model).__name__} must be a built Keras model or layer (call it once, or build it)."
         raise ParameterError(msg)
-    walk = model._flatten_layers(include_self=True)  # Keras's own walk (no public one)
-    named = ((_path_in(model, layer), layer) for layer in walk)
+    named = _named_layers(model)
     return dict(select(named, layers, lambda layer: isinstance(layer, _SUPPORTED), _KINDS))
 
 
@@ -123,8 +142,8 @@ def lsuv(
     """
     check_options(target_std, tol, max_iter)
     check_batch(batch, _finite)
-    batch = _as_inputs(batch)
     chosen = _layers(model, layers)
+    batch = _as_inputs(model, batch)
     with hooked(chosen, "call"):
         order, _, _ = _order(model, batch, chosen, picked=layers is not None)  # before anything is written
         chosen = {name: chosen[name] for name in order}
@@ -204,8 +223,8 @@ def diagnose(model: Any, batch: Any, *, layers: Layers = None, seed: int = 0) ->
     ('he_normal', 'glorot_normal')
     """
     check_batch(batch, _finite)
-    batch = _as_inputs(batch)
     chosen = _layers(model, layers)
+    batch = _as_inputs(model, batch)
     backend = keras.backend.backend()
     if backend not in _GRADIENTS:
         msg = f"diagnose on Keras runs on the tensorflow, jax or torch backend, not KERAS_BACKEND={backend!r}."

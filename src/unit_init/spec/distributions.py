@@ -59,7 +59,7 @@ inverse-CDF draw from 2⁻⁶⁴-spaced uniforms stops near 9.4).
 
 
 def as_floats(law: Distribution, *fields: str) -> None:
-    """Store ``law``'s integer ``fields`` (an ``int``, ``np.int64``) as floats, after its checks: a random law's
+    """Store ``law``'s integer ``fields`` as floats, after its checks: a random law's
     parameters are scales, and an integer scale reaching a framework's arithmetic overflows its integer types
     (JAX's ``x * 2**31``, torch's ``mul_(2**64)``) where the float it stands for is an ordinary number.
 

@@ -241,16 +241,11 @@ def _identical(layer: torch.nn.Module) -> bool:
 
 
 def _autograd_ready(batch: Any) -> Any:
-    """``batch`` (a tensor, or a tuple, list or dict of inputs) with each tensor made under ``torch.inference_mode()`` cloned: autograd refuses to save those."""
+    """``batch`` with each tensor made under ``torch.inference_mode()`` cloned (autograd refuses to save those), also
+    inside nested tuples, lists, named tuples and dicts (``torch.utils._pytree``'s containers)."""
+    from torch.utils import _pytree as pytree  # torch's own walk of nested inputs, as its hooks use it
 
-    def ready(value: Any) -> Any:
-        return value.clone() if isinstance(value, torch.Tensor) and value.is_inference() else value
-
-    if isinstance(batch, dict):
-        return {key: ready(value) for key, value in batch.items()}
-    if type(batch) in (tuple, list):
-        return type(batch)(map(ready, batch))
-    return ready(batch)
+    return pytree.tree_map_only(torch.Tensor, lambda value: value.clone() if value.is_inference() else value, batch)
 
 
 @contextlib.contextmanager
