@@ -186,6 +186,24 @@ def _():
     s["small"] = summary(small.kernel.value)
     return s
 
+@case("core_sharding_under_set_mesh")
+def _():
+    explicit = jax.make_mesh((4,), ("x",), axis_types=(jax.sharding.AxisType.Explicit,))
+    out = {}
+    try:
+        ui.he_normal(SHAPE, sharding=P("x"), rng="portable", seed=0)
+        out["spec_without_mesh"] = "no error"
+    except Exception as error:
+        out["spec_without_mesh"] = f"{type(error).__name__}: {error}"[:200]
+    whole = np.asarray(ui.he_normal(SHAPE, backend="jax", rng="portable", seed=0))
+    with jax.set_mesh(explicit):  # a mesh in scope refused each shard's single-device draw (a raw ValueError)
+        by_sharding = ui.he_normal(SHAPE, sharding=NamedSharding(explicit, P("x", None)), rng="portable", seed=0)
+        by_spec = ui.he_normal(SHAPE, sharding=P("x", None), rng="portable", seed=0)
+        out["mesh_kept"] = list(jax.sharding.get_mesh().axis_names)
+    out.update(by_sharding=summary(by_sharding), by_spec=summary(by_spec),
+               equal=bool(np.array_equal(np.asarray(by_sharding), whole) and np.array_equal(np.asarray(by_spec), whole)))
+    return out
+
 @case("sharding_misfits")
 def _():
     out = {}
@@ -295,6 +313,16 @@ def test_keras_model_parallel_kernels_large_sharded_at_creation_and_small(result
     _sharded(result, "P(None, 'model')", (2 / 4096) ** 0.5)
     assert result["sharded_at_init"]
     _sharded(result["small"], "P('model', None)", (2 / (256 + 64)) ** 0.5)
+
+
+def test_core_sharding_works_under_set_mesh_also_as_a_partition_spec(results: dict[str, Any]) -> None:
+    result = results["core_sharding_under_set_mesh"]
+    assert "error" not in result, result.get("error")
+    assert result["spec_without_mesh"].startswith("ParameterError: sharding=P('x',) is a PartitionSpec, which needs a mesh in scope")
+    _sharded(result["by_sharding"], "P('x', None)", HE_STD)
+    _sharded(result["by_spec"], "P('x', None)", HE_STD)
+    assert result["equal"]
+    assert result["mesh_kept"] == ["x"]
 
 
 def test_a_sharding_that_does_not_fit_or_a_draw_inside_jit_is_a_parameter_error(results: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import functools
 from collections.abc import Callable
 from typing import Any, Final
@@ -310,17 +311,34 @@ class JaxBackend(Backend):
     def sharded(self, shape: tuple[int, ...], layout: Any, shard: Callable[[Any, Any], Any]) -> jax.Array:
         """One shard per addressable device of the ``jax.sharding.Sharding`` ``layout`` (replicated shards on each of their devices).
 
-        The shards are assembled with ``jax.make_array_from_single_device_arrays``.
+        The shards are assembled with ``jax.make_array_from_single_device_arrays``. A ``PartitionSpec`` lays the
+        array out on the mesh in scope (``jax.set_mesh``), as the adapter's ``out_sharding=`` takes it.
         """
+        if isinstance(layout, jax.sharding.PartitionSpec):
+            mesh = getattr(jax.sharding, "get_mesh", lambda: None)()  # JAX releases before set_mesh have none
+            if mesh is None or mesh.empty:
+                msg = f"sharding={layout} is a PartitionSpec, which needs a mesh in scope: call it inside `with jax.set_mesh(mesh):`, or pass NamedSharding(mesh, spec)."
+                raise ParameterError(msg)
+            layout = jax.sharding.NamedSharding(mesh, layout)
         if not isinstance(layout, jax.sharding.Sharding):
-            msg = f"sharding={abbreviate(layout)} is not a jax.sharding.Sharding (e.g. NamedSharding(mesh, PartitionSpec('x')))."
+            msg = f"sharding={abbreviate(layout)} is not a jax.sharding.Sharding (e.g. NamedSharding(mesh, PartitionSpec('x'))) or a PartitionSpec under jax.set_mesh."
             raise ParameterError(msg)
         if isinstance(jax.numpy.zeros(0), jax.core.Tracer):  # inside jit: shards are concrete per-device arrays
             msg = "sharding= draws each shard on its device and cannot run inside jax.jit; call it outside, or use jax.lax.with_sharding_constraint."
             raise ParameterError(msg)
         check_fits("sharding", layout, shape)
         indices = layout.addressable_devices_indices_map(shape)
-        return jax.make_array_from_single_device_arrays(shape, layout, [shard(device, index) for device, index in indices.items()])
+        with _no_mesh():  # each shard is drawn on one device, which a mesh in scope (jax.set_mesh) refuses
+            shards = [shard(device, index) for device, index in indices.items()]
+        return jax.make_array_from_single_device_arrays(shape, layout, shards)
+
+
+def _no_mesh() -> contextlib.AbstractContextManager[Any]:
+    """A context without the mesh ``jax.set_mesh`` put in scope (nothing to leave where none is, or in a JAX without it)."""
+    get_mesh = getattr(jax.sharding, "get_mesh", None)
+    if get_mesh is None or get_mesh().empty:
+        return contextlib.nullcontext()
+    return jax.set_mesh(None)
 
 
 def check_fits(name: str, sharding: jax.sharding.Sharding | jax.sharding.PartitionSpec, shape: tuple[int, ...]) -> None:
