@@ -102,14 +102,14 @@ _KERAS_POSITIONS: list[Path_] = [*_ADAPTER_POSITIONS, ("seed",), ("seed", "confi
 
 def _keras(name: str) -> Callable[[Any], object]:
     def read(config: Any) -> object:
-        keras_adapter = pytest.importorskip("unit_init.keras")
+        keras_adapter = pytest.importorskip("unit_init.keras", exc_type=ImportError)  # BackendUnavailableError: an ImportError
         return keras_adapter.initializer(config) if name == "initializer" else keras_adapter.KerasInitializer.from_config(config)
 
     return read
 
 
 def _jax(config: Any) -> object:
-    return pytest.importorskip("unit_init.jax").JaxInitializer.from_config(config)
+    return pytest.importorskip("unit_init.jax", exc_type=ImportError).JaxInitializer.from_config(config)
 
 
 # entry point -> (reader, a valid config, the positions a hostile value is put in)
