@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple, TypeAlias
@@ -249,7 +250,9 @@ def rescaled(weight: Any, factor: float, ops: Any) -> Any | None:
     ...     rescaled(np.float32([3e38, 1.0]), 10.0, np) is None, rescaled(np.float32([1e-30, 1.0]), 1e-30, np) is None
     (True, True)
     """
-    scaled = weight * factor
+    with warnings.catch_warnings(), np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # a product that overflows (Keras on JAX casts 1e300 with NumPy's warning) is judged below
+        scaled = weight * factor
     lost = int(ops.count_nonzero((scaled == 0) & (weight != 0)))  # non-zero weights the product underflows to 0
     keeps_values = lost <= MAX_LOST * int(ops.count_nonzero(weight))  # an all-zero product of non-zero weights loses them all
     return scaled if keeps_values and bool(ops.all(ops.isfinite(scaled))) else None
@@ -293,7 +296,7 @@ def run(
                 factor = target_std / std
                 if not rescale(name, factor):
                     msg = (
-                        f"lsuv: scaling layer {name!r}'s weights by {factor:.3g} (its outputs' std {std:.3g} toward "
+                        f"lsuv: scaling the weights of layer {name!r} by {factor:.3g} (its outputs' std {std:.3g} toward "
                         f"target_std={target_std:g}) would overflow or underflow their dtype; the layer is left as it was."
                     )
                     raise ParameterError(msg)
