@@ -67,6 +67,8 @@ def as_floats(law: Distribution, *fields: str) -> None:
     --------
     >>> Uniform(-1, 2**64)
     Uniform(low=-1.0, high=1.8446744073709552e+19)
+    >>> TruncatedGaussian(0.0, 1.0, -10**400, 0).support
+    (-inf, 0.0)
     """
     for field in fields:
         value = getattr(law, field)
@@ -76,7 +78,7 @@ def as_floats(law: Distribution, *fields: str) -> None:
         try:
             converted = float(number)
         except OverflowError:  # an infinite truncation bound given as a huge int
-            converted = math.copysign(math.inf, number)
+            converted = math.inf if number > 0 else -math.inf
         object.__setattr__(law, field, converted)
 
 
@@ -401,10 +403,11 @@ class TruncatedGaussian(Distribution):
     def __post_init__(self) -> None:
         finite("mean", self.mean)
         positive("std", self.std)
+        as_floats(self, "low", "high")  # first: an int bound beyond floats is an infinite one (math.isnan would overflow)
         if math.isnan(self.low) or math.isnan(self.high) or not self.low < self.high:
             msg = f"low={abbreviate(self.low)} must be below high={abbreviate(self.high)} (bounds in units of std; either may be infinite)."
             raise ParameterError(msg)
-        as_floats(self, "mean", "std", "low", "high")
+        as_floats(self, "mean", "std")
         if normal_mass(self.low, self.high) == 0:
             msg = (
                 f"bounds [{self.low}, {self.high}] (in units of std) keep no float64 mass of the normal "
