@@ -267,6 +267,30 @@ def test_torch_frozen_no_grad_and_inference_batches_are_diagnosed_as_trainable_o
             ui.diagnose(model, x)
     assert ui.diagnose(model, inference_batch, seed=1).weight_gradient_std == expected
 
+    class Nested(torch.nn.Module):  # an inference tensor inside nested inputs was not cloned: autograd's RuntimeError
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = model
+
+        def forward(self, pair: Any) -> Any:
+            return self.inner(pair[0]["v"])
+
+    nested = ui.diagnose(Nested(), (({"v": inference_batch}, 0),), seed=1)
+    assert nested.weight_gradient_std == expected
+
+
+def test_histogram_ranges_of_extreme_values_have_finite_distinct_edges() -> None:
+    """At the largest float64 the 4-ulp widening overflowed to ``(-inf, inf)`` (NumPy: "range is not finite")."""
+    import sys
+
+    from unit_init.diagnostics.model import HISTOGRAM_BINS, _histogram_range
+
+    top = sys.float_info.max
+    for low, high in [(top, top), (-top, -top), (1e17, 1e17), (0.0, 0.0), (-1.0, 3.0)]:
+        edges = np.histogram(np.array([low, high]), bins=HISTOGRAM_BINS, range=_histogram_range(low, high))[1]
+        assert np.isfinite(edges).all()
+        assert len(set(edges)) == HISTOGRAM_BINS + 1
+
 
 def test_large_equal_outputs_get_a_histogram_with_distinct_edges() -> None:
     """Outputs all 1e17 (``low − 0.5 == low``) made ``np.histogram`` raise "too many bins"."""
