@@ -247,10 +247,10 @@ def check_representable(spec: Spec, distribution: Distribution, dtype: str, *, f
     Compares :meth:`~unit_init.spec.distributions.Distribution.reach` with
     :func:`~unit_init.dtypes.largest_finite` of the output dtype (the values)
     and of the work dtype (the intermediates); integer dtypes are checked where
-    they are filled. A random law whose values all round to 0 is refused too:
-    below half the smallest subnormal number, or, where the backend
-    ``flushes`` subnormal results (JAX, TensorFlow), below the work dtype's
-    smallest normal number.
+    they are filled. A random law whose values all round to 0 is refused too
+    (reaching below half the smallest subnormal number), and, where the backend
+    ``flushes`` subnormal results (JAX, TensorFlow), one whose typical
+    magnitude (:func:`_typical_magnitude`) lies below the work dtype's smallest normal number.
 
     Examples
     --------

@@ -220,7 +220,7 @@ def estimate_bytes(
         arrays, extra = (0, FUSED_BYTES) if backend.compiles else ONE_SIDED
     arrays *= _growth(shape, distribution)
     if _blocked(backend, size, distribution):
-        at_once = min(size, blocks.cpu_count() * blocks.BLOCK)
+        at_once = min(size, cpu_count() * blocks.BLOCK)
         return size * item + at_once * (arrays * work + extra + item)
     if arrays and distribution is not None and distribution.random:  # scaled in place, the work array becomes the output; else scaling makes one more
         arrays += -1 if backend.mutable and work == item else 0 if backend.mutable else 1

@@ -413,3 +413,15 @@ def test_reduced_precision_normals_ignore_torchs_default_dtype() -> None:
         assert torch.equal(torch.rand(2), after)
     finally:
         torch.set_default_dtype(previous)
+
+
+def test_zeros_of_a_quantized_tensor_raises_where_torch_raises() -> None:
+    """torch has no quantized ``zero_`` kernel (``NotImplementedError``); the drop-in filled the tensor instead."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch 2.13 deprecates its quantized tensor types
+        quantized = torch.quantize_per_tensor(torch.randn(4, 4), 0.1, 0, torch.qint8)
+    with pytest.raises(NotImplementedError):
+        reference.zeros_(quantized)
+    with pytest.raises(NotImplementedError, match="quantized") as raised:
+        ours.zeros_(quantized)
+    assert isinstance(raised.value, UnitInitError)

@@ -56,11 +56,11 @@ are drawn: the backend's row of :data:`unit_init.sampling.truncation.METHODS`),
 ``threaded_fill`` (the portable stream may fill chunks of one array from
 several Python threads: single-threaded kernels that release the GIL),
 ``rounded_affine`` (:meth:`affine` is two correctly rounded operations, so
-the clip of a uniform scaled by it can be proved the identity) and
+the clip of a uniform scaled by it can be proved the identity),
 ``switchable_float64`` (float64 comes and goes while the process runs, so
 no float32 draw widens its work to it: its values would depend on the switch)
 and ``flushes_subnormals`` (float32 and float64 results below the smallest
-normal number become 0, so a law whose values all lie there is refused).
+normal number become 0, so a law whose values mostly lie there is refused).
 
 Invariants every backend keeps:
 

@@ -56,9 +56,9 @@ def _math_dtype(draw: Draw) -> str:
 
 def _polar(draw: Draw, radius: Any, mean: float) -> Any:
     """``mean + radius·e^{iθ}`` with ``θ ~ U[0, 2π)``, from the moduli ``radius`` (work dtype or :func:`_math_dtype`)."""
-    backend = draw.backend
-    theta = backend.cast(draw.stream.uniform(draw.shape, draw.work, 0.0, 2 * math.pi), _math_dtype(draw))
-    radius = backend.cast(radius, _math_dtype(draw))
+    backend, wide = draw.backend, _math_dtype(draw)
+    theta = backend.cast(draw.stream.uniform(draw.shape, draw.work, 0.0, 2 * math.pi), wide)
+    radius = backend.cast(radius, wide)
     with backend.placement(draw.device):
         real, imag = radius * backend.xp.cos(theta), radius * backend.xp.sin(theta)
     return _complex(draw, backend.affine(real, 1.0, mean), imag)

@@ -483,7 +483,10 @@ def ones_(tensor: torch.Tensor) -> torch.Tensor:
 
 @_drop_in
 def zeros_(tensor: torch.Tensor) -> torch.Tensor:
-    """Fill with 0."""
+    """Fill with 0 (a quantized tensor: ``NotImplementedError``, as torch's ``zero_`` has no quantized kernel)."""
+    if tensor.is_quantized:
+        msg = f"zeros_ of a quantized tensor (dtype={tensor.dtype}) is not implemented (torch: no quantized kernel for aten::zero_)."
+        raise TorchNotImplementedError(msg)
     return constant_(tensor, 0)
 
 
@@ -528,25 +531,26 @@ def _fan_scaled_fill(tensor: torch.Tensor, std: float, distribution: c.Distribut
 @_drop_in
 def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
     """Glorot uniform: ``U(±gain·√(6 / (fan_in + fan_out)))``."""
-    _no_fans(*_calculate_fan_in_and_fan_out(tensor))
+    fans = _calculate_fan_in_and_fan_out(tensor)
+    _no_fans(*fans)
     if _checked_gain(gain) == 0:
         return _torch_draws("xavier_uniform_", tensor, gain, generator=generator)
-    return _fan_scaled_fill(tensor, _xavier_std(tensor, gain), "uniform", generator, "xavier_uniform_")
+    return _fan_scaled_fill(tensor, _xavier_std(fans, gain), "uniform", generator, "xavier_uniform_")
 
 
 @_drop_in
 def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
     """Glorot normal: ``N(0, gain² · 2 / (fan_in + fan_out))``."""
-    _no_fans(*_calculate_fan_in_and_fan_out(tensor))
+    fans = _calculate_fan_in_and_fan_out(tensor)
+    _no_fans(*fans)
     if _checked_gain(gain) == 0:
         return _torch_draws("xavier_normal_", tensor, gain, generator=generator)
-    return _fan_scaled_fill(tensor, _xavier_std(tensor, gain), "untruncated_normal", generator, "xavier_normal_")
+    return _fan_scaled_fill(tensor, _xavier_std(fans, gain), "untruncated_normal", generator, "xavier_normal_")
 
 
-def _xavier_std(tensor: torch.Tensor, gain: float) -> float:
+def _xavier_std(fans: tuple[int, int], gain: float) -> float:
     """``gain·√(2 / (fan_in + fan_out))``, as torch computes it."""
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return float(gain) * math.sqrt(2.0 / float(fan_in + fan_out))
+    return float(gain) * math.sqrt(2.0 / float(fans[0] + fans[1]))
 
 
 def _kaiming(
