@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from unit_init.backends.base import Backend
 from unit_init.dtypes import grid_bounds, largest_below, work_dtype
-from unit_init.sampling import blocks
+from unit_init.sampling import blocks, truncation
 from unit_init.sampling.laws import Draw, dispatch
 from unit_init.sampling.native import NativeStream
 from unit_init.sampling.streams import Stream
-from unit_init.sampling.truncation import rejects_outside_grid
 from unit_init.spec._checks import hashable
 from unit_init.spec.distributions import TruncatedGaussian, Uniform
 
@@ -56,14 +55,14 @@ def planned(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: 
     A request caches the result with its plan (:mod:`unit_init.request`), so a
     warm call is the generator, this function and the backend's kernels.
     """
-    sampler, work = dispatch(law), work_dtype(dtype)
+    sampled = _native_sampler(backend, law, shape, dtype, device)
     bounds = native_confinement(backend, law, dtype, device)
     blocked = law.iid and math.prod(shape) >= blocks.PARALLEL_MIN
     compiling = law.random and backend.compiles and hashable((backend, law, shape, dtype, device))
     compiled_for: dict[type, Callable[[Any], Any] | None] = {}
 
     def op_by_op(generator: Any) -> Any:
-        values = sampler(law, Draw(backend, shape, dtype, work, device, NativeStream(backend, generator, device)))
+        values = sampled(generator)
         return _clipped_and_cast(backend, values, bounds, dtype) if law.random else values
 
     if not blocked and not compiling:
@@ -84,6 +83,21 @@ def planned(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: 
         return op_by_op(generator)
 
     return run
+
+
+def _native_sampler(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: str, device: Any) -> Callable[[Any], Any]:
+    """``generator -> values`` (work dtype, not yet confined): ``law``'s sampler over a :class:`NativeStream` of the generator.
+
+    A truncated normal's method is taken from the truncation table here, once
+    (:func:`~unit_init.sampling.truncation.method`), not on every draw: the
+    law's sampler would only ask the stream, which asks the table.
+    """
+    work = work_dtype(dtype)
+    if type(law) is TruncatedGaussian:
+        truncated = truncation.method(backend.truncation, work, law.low, law.high, law.mean, law.std)
+        return lambda generator: truncated(NativeStream(backend, generator, device), shape)
+    sampler = dispatch(law)
+    return lambda generator: sampler(law, Draw(backend, shape, dtype, work, device, NativeStream(backend, generator, device)))
 
 
 def sample_from(stream: Stream, law: Distribution, shape: tuple[int, ...], dtype: str) -> Any:
@@ -143,7 +157,7 @@ def native_confinement(backend: Backend, law: Distribution, dtype: str, device: 
     if not law.random:
         return None
     bounds = confinement(law, dtype)
-    if isinstance(law, TruncatedGaussian) and rejects_outside_grid(backend, law, dtype):
+    if isinstance(law, TruncatedGaussian) and truncation.rejects_outside_grid(backend, law, dtype):
         return None
     if bounds is not None and type(law) is Uniform:
         return _unless_inside(bounds, _native_extremes(backend, law.low, law.high, dtype, device))

@@ -44,10 +44,12 @@ __all__ = [
     "METHODS",
     "MIN_REDRAW_MASS",
     "OVERSAMPLE_MAX",
+    "Method",
     "by_inverse_cdf",
     "by_quantile",
     "by_rejection",
     "erf_resolves",
+    "method",
     "outside",
     "redraw_rejected",
     "rejects_outside_grid",
@@ -112,8 +114,12 @@ def erf_resolves(low: float, high: float, dtype: str) -> bool:
     )
 
 
+Method = Callable[["GeneratorStream", Shape], Any]
+"""A truncated normal's draw, decided for one dtype, interval, mean and std: ``(stream, shape) -> mean + std·Z``."""
+
+
 def truncated_normal(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
-    """``mean + std·Z`` drawn by the method :data:`METHODS` gives ``stream.backend.truncation``.
+    """``mean + std·Z`` drawn by the method :data:`METHODS` gives ``stream.backend.truncation`` (:func:`method`).
 
     Examples
     --------
@@ -124,38 +130,48 @@ def truncated_normal(stream: GeneratorStream, shape: Shape, dtype: str, low: flo
     >>> bool(abs(z).max() <= 2.0)
     True
     """
-    return METHODS[stream.backend.truncation](stream, shape, dtype, low, high, mean, std)
+    return method(stream.backend.truncation, dtype, low, high, mean, std)(stream, shape)
 
 
-def _standard(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, across: Callable[..., Any]) -> Any:
+@functools.lru_cache(maxsize=1024)
+def method(truncation: str, dtype: str, low: float, high: float, mean: float, std: float) -> Method:
+    """The draw of ``mean + std·Z`` on ``[low, high]`` in ``dtype`` by a backend of this ``truncation`` capability:
+    its row of :data:`METHODS`, with every constant of the interval computed here, once (cached; a plan keeps its own).
+    """
+    return METHODS[truncation](dtype, low, high, mean, std)
+
+
+def _standard(dtype: str, low: float, high: float, across: Callable[..., Any]) -> Method:
     """``Z`` on ``[low, high]``: a normal draw for ``(−∞, ∞)``, ``across(...)`` for finite bounds across 0, else :func:`by_quantile`."""
     if low == -math.inf and high == math.inf:
-        return stream.normal(shape, dtype)
-    if straddles_zero(low, high):
-        return across(stream, shape, dtype, low, high)
-    return by_quantile(stream, shape, dtype, low, high)
+        return lambda stream, shape: stream.normal(shape, dtype)
+    if not straddles_zero(low, high):
+        across = by_quantile
+    return lambda stream, shape: across(stream, shape, dtype, low, high)
 
 
-def _inverse_cdf(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
+def _scaled(standard: Method, mean: float, std: float) -> Method:
+    """``mean + std·Z``, ``Z`` drawn by ``standard`` and scaled by the backend's ``affine`` (in place where it can)."""
+    return lambda stream, shape: stream.backend.affine(standard(stream, shape), std, mean)
+
+
+def _inverse_cdf(dtype: str, low: float, high: float, mean: float, std: float) -> Method:
     if erf_resolves(low, high, dtype):
-        return by_inverse_cdf(stream, shape, dtype, low, high, mean, std)
-    return stream.backend.affine(_standard(stream, shape, dtype, low, high, by_quantile), std, mean)
+        return by_inverse_cdf(dtype, low, high, mean, std)
+    return _scaled(_standard(dtype, low, high, by_quantile), mean, std)
 
 
-def _native(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
-    backend = stream.backend
-
+def _native(dtype: str, low: float, high: float, mean: float, std: float) -> Method:
     def framework(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float) -> Any:
-        return backend.truncated_normal(stream.generator, shape, low, high, dtype, stream.device)
+        return stream.backend.truncated_normal(stream.generator, shape, low, high, dtype, stream.device)
 
-    across = framework if erf_resolves(low, high, dtype) else by_quantile
-    return backend.affine(_standard(stream, shape, dtype, low, high, across), std, mean)
+    return _scaled(_standard(dtype, low, high, framework if erf_resolves(low, high, dtype) else by_quantile), mean, std)
 
 
-def _rejection(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
+def _rejection(dtype: str, low: float, high: float, mean: float, std: float) -> Method:
     if _redraws(low, high):
-        return by_rejection(stream, shape, dtype, low, high, mean, std)
-    return stream.backend.affine(_standard(stream, shape, dtype, low, high, by_quantile), std, mean)
+        return by_rejection(dtype, low, high, mean, std)
+    return _scaled(_standard(dtype, low, high, by_quantile), mean, std)
 
 
 def _redraws(low: float, high: float) -> bool:
@@ -181,7 +197,7 @@ def rejects_outside_grid(backend: Backend, law: TruncatedGaussian, dtype: str) -
 
 @functools.lru_cache(maxsize=1024)
 def _scaled_bounds(low: float, high: float, mean: float, std: float, dtype: str) -> tuple[float, float] | None:
-    """The grid bounds of ``[mean + low·std, mean + high·std]`` in ``dtype``, where scaled candidates stay finite; else ``None`` (cached: every re-drawn draw asks).
+    """The grid bounds of ``[mean + low·std, mean + high·std]`` in ``dtype``, where scaled candidates stay finite; else ``None`` (cached).
 
     A re-drawn candidate may lie far outside the bounds: scaled, it must not
     overflow (``|mean| + std·NORMAL_REACH`` within the finite range), or it
@@ -192,26 +208,29 @@ def _scaled_bounds(low: float, high: float, mean: float, std: float, dtype: str)
     return grid_bounds((mean + low * std, mean + high * std), False, dtype)
 
 
-def _host(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
+def _host(dtype: str, low: float, high: float, mean: float, std: float) -> Method:
     """``Z`` drawn on the host backend (``backend.host``) by its own row of the table, moved to the device once."""
-    backend: Any = stream.backend  # an Array-API backend: its ``host`` backend and ``on_device`` transfer
-    native: Any = type(stream)  # the native stream class, here without importing it
-    host = native(backend.host, stream.generator, "cpu")
-    z = backend.on_device(lambda: truncated_normal(host, shape, dtype, low, high, 0.0, 1.0), dtype, stream.device)
-    return backend.affine(z, std, mean)
+
+    def standard(stream: GeneratorStream, shape: Shape) -> Any:
+        backend: Any = stream.backend  # an Array-API backend: its ``host`` backend and ``on_device`` transfer
+        native: Any = type(stream)  # the native stream class, here without importing it
+        host = native(backend.host, stream.generator, "cpu")
+        return backend.on_device(lambda: truncated_normal(host, shape, dtype, low, high, 0.0, 1.0), dtype, stream.device)
+
+    return _scaled(standard, mean, std)
 
 
-Method = Callable[["GeneratorStream", Shape, str, float, float, float, float], Any]
-METHODS: Final[dict[str, Method]] = {
+METHODS: Final[dict[str, Callable[[str, float, float, float, float], Method]]] = {
     "inverse_cdf": _inverse_cdf,
     "native": _native,
     "rejection": _rejection,
     "host": _host,
 }
-"""The truncation method of each backend capability (``Backend.truncation``); see the module docstring's table."""
+"""The truncation method of each backend capability (``Backend.truncation``), as a function of
+``(dtype, low, high, mean, std)`` giving the draw (:data:`Method`); see the module docstring's table."""
 
 
-def by_inverse_cdf(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float, std: float) -> Any:
+def by_inverse_cdf(dtype: str, low: float, high: float, mean: float, std: float) -> Method:
     """Inverse-CDF sampling by ``erfinv``: ``mean + std·√2·erfinv(u)`` with ``u ~ U[erf(low/√2), erf(high/√2))``.
 
     For finite bounds on either side of 0 whose tails ``erf`` resolves
@@ -220,10 +239,16 @@ def by_inverse_cdf(stream: GeneratorStream, shape: Shape, dtype: str, low: float
     an accelerator) and no loop (so it compiles into one graph); with a
     vectorized ``erfinv`` it costs about one normal draw. Values may
     overshoot the bounds by rounding (the sampling entry confines them).
+    The ``erf`` bounds and the scale are computed here, once per interval.
     """
     root2 = math.sqrt(2.0)
-    u = stream.uniform(shape, dtype, math.erf(low / root2), math.erf(high / root2))
-    return stream.backend.affine(stream.backend.erfinv(u), root2 * std, mean)
+    start, stop, scale = math.erf(low / root2), math.erf(high / root2), root2 * std
+
+    def draw(stream: GeneratorStream, shape: Shape) -> Any:
+        backend = stream.backend
+        return backend.affine(backend.erfinv(stream.uniform(shape, dtype, start, stop)), scale, mean)
+
+    return draw
 
 
 def by_quantile(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float) -> Any:
@@ -287,9 +312,7 @@ def widest_work(backend: Backend, dtype: str, device: Any) -> str:
     return "float64"
 
 
-def by_rejection(
-    stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float, mean: float = 0.0, std: float = 1.0
-) -> Any:
+def by_rejection(dtype: str, low: float, high: float, mean: float = 0.0, std: float = 1.0) -> Method:
     """``mean + std·Z`` on ``[low, high]`` (in units of ``std``) by re-drawing rejected values, never clamping.
 
     For intervals across 0 keeping at least :data:`MIN_REDRAW_MASS` of the
@@ -303,30 +326,33 @@ def by_rejection(
     and large ones by re-drawing only the rejected elements, in place
     (:func:`redraw_rejected`: about 1.05 normal draws for ±2σ, no extra
     memory). Others replace rejected values with ``where`` from fresh
-    full-size draws.
+    full-size draws. The bounds are computed here, once per interval.
     """
     bounds = _scaled_bounds(low, high, mean, std, dtype)
     if bounds is None:  # rejected in units of std (bounds beyond the finite range are met by every value), scaled after
         top = largest_finite(dtype)
-        z = by_rejection(stream, shape, dtype, max(low, -top), min(high, top))
-        return stream.backend.affine(z, std, mean)
+        return _scaled(by_rejection(dtype, max(low, -top), min(high, top)), mean, std)
     first, last = bounds
-    xp = stream.backend.xp
-    size = math.prod(shape)
-    if stream.backend.mutable and size <= OVERSAMPLE_MAX:
-        candidates = stream.normal((_oversampled(size, low, high),), dtype, mean, std)
-        kept = candidates[_inside(candidates, first, last)]
-        if kept.shape[0] >= size:  # rarely short (< 1e-9 for ±2σ); then re-drawn below
-            return xp.reshape(kept[:size], shape)
-    x = stream.normal(shape, dtype, mean, std)
-    if stream.backend.mutable:
-        redraw_rejected(xp, xp.reshape(x, (-1,)), low, high, first, last, lambda n: stream.normal((n,), dtype, mean, std))
-        return x
-    while True:
-        rejected = outside(x, first, last)
-        if not bool(xp.any(rejected)):
+
+    def draw(stream: GeneratorStream, shape: Shape) -> Any:
+        xp = stream.backend.xp
+        size = math.prod(shape)
+        if stream.backend.mutable and size <= OVERSAMPLE_MAX:
+            candidates = stream.normal((_oversampled(size, low, high),), dtype, mean, std)
+            kept = candidates[_inside(candidates, first, last)]
+            if kept.shape[0] >= size:  # rarely short (< 1e-9 for ±2σ); then re-drawn below
+                return xp.reshape(kept[:size], shape)
+        x = stream.normal(shape, dtype, mean, std)
+        if stream.backend.mutable:
+            redraw_rejected(xp, xp.reshape(x, (-1,)), low, high, first, last, lambda n: stream.normal((n,), dtype, mean, std))
             return x
-        x = xp.where(rejected, stream.normal(shape, dtype, mean, std), x)
+        while True:
+            rejected = outside(x, first, last)
+            if not bool(xp.any(rejected)):
+                return x
+            x = xp.where(rejected, stream.normal(shape, dtype, mean, std), x)
+
+    return draw
 
 
 def outside(x: Any, low: float, high: float) -> Any:
