@@ -240,6 +240,29 @@ def test_keras_refusals() -> None:
         unit_init.keras.lsuv(model, np.ones((4, 2)))
 
 
+def test_keras_nested_functional_models_with_layers_of_one_name_are_initialized_by_their_layer_paths() -> None:
+    """Keras gives the variables of two nested functional models' ``fc`` layers one path (``fc/kernel``):
+    ``initialize`` (and so ``lsuv``) refused them as twins; each is now named by its path of layer names."""
+    keras = pytest.importorskip("keras")
+    import unit_init.keras
+
+    def block(name: str) -> Any:
+        x = keras.Input((4,))
+        return keras.Model(x, keras.layers.Dense(4, name="fc")(x), name=name)
+
+    x = keras.Input((4,))
+    model = keras.Model(x, block("b2")(block("b1")(x)), name="outer")
+    assert [v.path for v in model.weights] == ["fc/kernel", "fc/bias"] * 2  # what Keras gives them
+    model, report = unit_init.keras.initialize(model, {"b1.fc.kernel": ui.Constant(2.0), "*kernel": ui.HeNormal(), "*bias": ui.Ones()}, seed=0)
+    assert dict(report.applied) == {"b1/fc/kernel": 0, "b1/fc/bias": 2, "b2/fc/kernel": 1, "b2/fc/bias": 2}
+    kernels = [np.asarray(v) for v in model.weights if v.name == "kernel"]
+    assert (kernels[0] == 2.0).all()
+    assert not (kernels[1] == 2.0).any()
+    batch = 3 * np.random.default_rng(0).normal(size=(128, 4)).astype(np.float32)
+    model, rescaled = unit_init.keras.lsuv(model, batch, seed=0)
+    assert [(row.name, row.converged) for row in rescaled.layers] == [("b1/fc", True), ("b2/fc", True)]
+
+
 def test_keras_nested_layers_of_one_name_are_all_rescaled_and_multi_input_batches_are_the_models_input() -> None:
     """Layers were keyed by name: a second ``fc`` in another sub-model was silently skipped. A dict or list batch is
     the model's one input, as ``model.fit`` takes it (it was unpacked as keyword or positional arguments)."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Iterator
 from typing import Any
 
 import keras
@@ -34,7 +33,7 @@ from unit_init.adapters.lsuv import (
 )
 from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, model_report, probe
 from unit_init.errors import ParameterError, keywords_checked
-from unit_init.keras._model import initialize
+from unit_init.keras._model import initialize, named_layers
 from unit_init.spec.initializer import Initializer
 
 __all__ = ["diagnose", "lsuv"]
@@ -67,29 +66,12 @@ def _as_inputs(model: Any, batch: Any) -> Any:
     return (batch,) if len(required) <= 1 else batch
 
 
-def _named_layers(model: Any) -> Iterator[tuple[str, Any]]:
-    """Every layer of ``model`` (itself first) named by its path of layer names below it (``dense``, ``inner/fc``):
-    nested models may hold layers of the same name. A layer shared by two sub-models keeps its first name."""
-    seen: set[int] = set()
-
-    def walk(layer: Any, prefix: str) -> Iterator[tuple[str, Any]]:
-        for child in layer._flatten_layers(include_self=False, recursive=False):  # Keras's own walk (no public one)
-            if id(child) not in seen:
-                seen.add(id(child))
-                yield f"{prefix}{child.name}", child
-                yield from walk(child, f"{prefix}{child.name}/")
-
-    seen.add(id(model))
-    yield model.name, model
-    yield from walk(model, "")
-
-
 def _layers(model: Any, layers: Layers) -> dict[str, Any]:
-    """The weight layers of ``model`` by their path below it (:func:`_named_layers`)."""
+    """The weight layers of ``model`` by their path below it (:func:`~unit_init.keras._model.named_layers`)."""
     if not isinstance(model, keras.layers.Layer) or not model.built:
         msg = f"model={type(model).__name__} must be a built Keras model or layer (call it once, or build it)."
         raise ParameterError(msg)
-    named = _named_layers(model)
+    named = named_layers(model)
     return dict(select(named, layers, lambda layer: isinstance(layer, _SUPPORTED), _KINDS))
 
 

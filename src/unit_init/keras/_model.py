@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import keras
@@ -14,7 +15,7 @@ from unit_init.errors import ParameterError, keywords_checked
 from unit_init.keras._initializer import is_fan_scaled
 from unit_init.spec.fans import Layout, LayoutLike
 
-__all__ = ["initialize"]
+__all__ = ["initialize", "named_layers"]
 
 _TRANSPOSED = (keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose, keras.layers.Conv3DTranspose)
 
@@ -42,8 +43,8 @@ def _einsum_layout(equation: str, rank: int) -> Layout:
     return Layout(in_axis=in_axes, out_axis=out_axes, batch_axis=rest)
 
 
-def _param(variable: Any, owners: tuple[Any, ...], root: str) -> Param:
-    parts = tuple(variable.path.split("/"))
+def _param(variable: Any, name: str, owners: tuple[Any, ...], root: str) -> Param:
+    parts = tuple(name.split("/"))
     path = parts[1:-1] if parts[0] == root else parts[:-1]
     shape = tuple(variable.shape)
     leaf = canonical_leaf(parts[-1], len(shape))
@@ -53,7 +54,43 @@ def _param(variable: Any, owners: tuple[Any, ...], root: str) -> Param:
         layout = "keras_transpose"
     elif leaf == "kernel" and isinstance(owner, keras.layers.EinsumDense):
         layout = _einsum_layout(owner.equation, len(shape))
-    return Param(variable.path, path, leaf, shape, layout, owners)
+    return Param(name, path, leaf, shape, layout, owners)
+
+
+def _names(model: keras.layers.Layer, variables: list[Any], owners: dict[int, tuple[keras.layers.Layer, ...]]) -> list[str]:
+    """Each variable's name: its ``path``, but where variables share one (two nested functional models holding
+    layers of one name: Keras gives both ``fc/kernel``) the path of layer names below ``model`` to its owner
+    (:func:`named_layers`) and its own name: ``b1/fc/kernel``, ``b2/fc/kernel``."""
+    shared = {path for path, count in collections.Counter(v.path for v in variables).items() if count > 1}
+    if not shared:
+        return [variable.path for variable in variables]
+    walked = {id(layer): name for name, layer in named_layers(model)}
+    walked[id(model)] = model.name
+
+    def name(variable: Any) -> str:
+        owner = owners.get(id(variable), (model,))[0]
+        if variable.path not in shared or id(owner) not in walked:
+            return str(variable.path)
+        return f"{walked[id(owner)]}/{variable.path.rsplit('/', 1)[-1]}"
+
+    return [name(variable) for variable in variables]
+
+
+def named_layers(model: Any) -> Iterator[tuple[str, Any]]:
+    """Every layer of ``model`` (itself first) named by its path of layer names below it (``dense``, ``inner/fc``):
+    nested models may hold layers of the same name. A layer shared by two sub-models keeps its first name."""
+    seen: set[int] = set()
+
+    def walk(layer: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+        for child in layer._flatten_layers(include_self=False, recursive=False):  # Keras's own walk (no public one)
+            if id(child) not in seen:
+                seen.add(id(child))
+                yield f"{prefix}{child.name}", child
+                yield from walk(child, f"{prefix}{child.name}/")
+
+    seen.add(id(model))
+    yield model.name, model
+    yield from walk(model, "")
 
 
 def _as_keras_hands_axes(entry: Entry) -> Entry:
@@ -84,7 +121,9 @@ def initialize(
 
     Variables are named by their ``path`` (``"seq/fc1/kernel"``; the canonical
     name drops the model's own name and says ``embedding``, ``scale`` and
-    ``bias`` for ``embeddings``, ``gamma`` and ``beta``: ``"fc1.kernel"``);
+    ``bias`` for ``embeddings``, ``gamma`` and ``beta``: ``"fc1.kernel"``), or where
+    two share one (nested functional models holding layers of one name) by the path
+    of layer names below the model (``"b1/fc/kernel"``);
     type keys (``keras.layers.Dense``, ``keras.layers.MultiHeadAttention`` …)
     match every variable of a layer of that type or of its sublayers. Non-trainable variables (a
     ``BatchNormalization``'s moving statistics, seed states) are not
@@ -112,10 +151,11 @@ def initialize(
     check_rng(rng)
     owners = _owners(model)
     trainable = [variable for variable in model.weights if variable.trainable]
-    described = [_param(variable, owners.get(id(variable), ()), model.name) for variable in trainable]
+    named = _names(model, trainable, owners)
+    described = [_param(variable, name, owners.get(id(variable), ()), model.name) for variable, name in zip(trainable, named, strict=True)]
     entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
     entries = [_as_keras_hands_axes(entry) for entry in entries]
-    variables = {variable.path: variable for variable in trainable}  # paths are unique: plan refuses twins
+    variables = dict(zip(named, trainable, strict=True))  # names are unique: plan refuses twins
     backend = keras.backend.backend()
 
     def target(entry: Entry) -> dict[str, Any]:
