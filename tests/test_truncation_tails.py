@@ -26,6 +26,7 @@ from unit_init import request
 from unit_init.backends.registry import get_backend
 from unit_init.dtypes import largest_below
 from unit_init.sampling import entry, truncation
+from unit_init.sampling.laws import SAMPLERS
 from unit_init.sampling.native import NativeStream
 
 N = 1 << 16
@@ -140,6 +141,25 @@ def test_empty_or_massless_intervals_are_parameter_errors(minval: float, maxval:
 def test_both_bounds_infinite_is_the_normal() -> None:
     x = ui.BoundedNormal(minval=-math.inf, maxval=math.inf)((N,), seed=0)
     check_sample(np.asarray(x), d.Normal(0.0, 1.0))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_a_plan_takes_the_tables_method_once_and_a_sampler_registered_instead_is_run(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A native plan keeps its truncated normal's method (the same values as asking the table per draw); a sampler
+    registered in place of the built-in one for the law is still the one that runs."""
+    pytest.importorskip(backend)
+    law = d.TruncatedGaussian(0.0, 0.5, -2.0, 2.0)
+    target = get_backend(backend)
+
+    def by_stream(seed: int) -> np.ndarray:
+        stream = NativeStream(target, target.generator(seed, "cpu"), target.resolve_device(None))
+        return np.asarray(entry.confine(target, stream.truncated_normal((37, 3), "float32", -2.0, 2.0, 0.0, 0.5), law, "float32"))
+
+    planned = entry.planned(target, law, (37, 3), "float32", target.resolve_device(None))
+    np.testing.assert_array_equal(np.asarray(planned(target.generator(5, "cpu"))), by_stream(5))
+    monkeypatch.setitem(SAMPLERS, d.TruncatedGaussian, lambda law, draw: draw.backend.full(draw.shape, 0.25, draw.work, draw.device))
+    replaced = entry.planned(target, law, (37, 3), "float32", target.resolve_device(None))
+    assert (np.asarray(replaced(target.generator(5, "cpu"))) == 0.25).all()
 
 
 class _GridEnds(NativeStream):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from unit_init.backends.base import Backend
 from unit_init.dtypes import grid_bounds, largest_below, work_dtype
 from unit_init.sampling import blocks, truncation
-from unit_init.sampling.laws import Draw, dispatch
+from unit_init.sampling.laws import Draw, dispatch, truncated_gaussian
 from unit_init.sampling.native import NativeStream
 from unit_init.sampling.streams import Stream
 from unit_init.spec._checks import hashable
@@ -89,14 +89,15 @@ def _native_sampler(backend: Backend, law: Distribution, shape: tuple[int, ...],
     """``generator -> values`` (work dtype, not yet confined): ``law``'s sampler over a :class:`NativeStream` of the generator.
 
     A truncated normal's method is taken from the truncation table here, once
-    (:func:`~unit_init.sampling.truncation.method`), not on every draw: the
-    law's sampler would only ask the stream, which asks the table.
+    (:func:`~unit_init.sampling.truncation.method`), not on every draw: its
+    built-in sampler (:func:`~unit_init.sampling.laws.truncated_gaussian`)
+    would only ask the stream, which asks the table. A sampler registered in
+    its place is run as it is.
     """
-    work = work_dtype(dtype)
-    if type(law) is TruncatedGaussian:
+    work, sampler = work_dtype(dtype), dispatch(law)
+    if sampler is truncated_gaussian and isinstance(law, TruncatedGaussian):
         truncated = truncation.method(backend.truncation, work, law.low, law.high, law.mean, law.std)
         return lambda generator: truncated(NativeStream(backend, generator, device), shape)
-    sampler = dispatch(law)
     return lambda generator: sampler(law, Draw(backend, shape, dtype, work, device, NativeStream(backend, generator, device)))
 
 

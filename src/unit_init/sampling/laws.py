@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from unit_init.backends.base import Backend
     from unit_init.sampling.streams import Stream
 
-__all__ = ["SAMPLERS", "Draw", "Middle", "Sampler", "at_centre_tap", "dispatch", "haar", "laid_out", "one_hot_tap", "sampler"]
+__all__ = ["SAMPLERS", "Draw", "Middle", "Sampler", "at_centre_tap", "dispatch", "haar", "laid_out", "one_hot_tap", "sampler", "truncated_gaussian"]
 
 
 class Draw(NamedTuple):
@@ -102,7 +102,8 @@ def _normal(law: d.Normal, draw: Draw) -> Any:
 
 
 @sampler(d.TruncatedGaussian)
-def _truncated_normal(law: d.TruncatedGaussian, draw: Draw) -> Any:
+def truncated_gaussian(law: d.TruncatedGaussian, draw: Draw) -> Any:
+    """The stream's own truncated normal (a native stream's comes from the truncation table: a plan takes that method once)."""
     return draw.stream.truncated_normal(draw.shape, draw.work, law.low, law.high, law.mean, law.std)
 
 
