@@ -327,3 +327,65 @@ def test_a_bare_linen_layer_is_refused_with_a_way_out() -> None:
         unit_init.jax.diagnose(layer, layer.init(jax.random.key(0), x), x)
     wrapped = nn.Sequential([nn.Dense(8)])
     assert unit_init.jax.diagnose(wrapped, wrapped.init(jax.random.key(0), x), x).layers == ("layers_0",)
+
+
+def test_torch_tuple_and_dict_outputs_sum_one_probe_term_per_float_tensor() -> None:
+    """A model returning a tuple or dict crashed (``'tuple' object has no attribute 'is_complex'``): the loss is now
+    ``Σᵢ ⟨gᵢ, yᵢ⟩`` over its float tensors, ``gᵢ`` drawn from ``seed + i``; an output with no float tensor is typed."""
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+
+    class Two(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            torch.manual_seed(0)
+            self.a, self.b = nn.Linear(8, 16), nn.Linear(16, 3)
+
+        def forward(self, x: Any) -> Any:
+            h = torch.tanh(self.a(x))
+            return self.b(h), h
+
+    class Named(Two):
+        def forward(self, x: Any) -> Any:
+            y, h = super().forward(x)
+            return {"logits": y, "steps": torch.tensor(3), "hidden": h}
+
+    class Counts(Two):
+        def forward(self, x: Any) -> Any:
+            return super().forward(x)[0].argmax(-1)
+
+    x = torch.from_numpy(np.random.default_rng(1).normal(size=(32, 8)).astype(np.float32))
+    model = Two()
+    outputs: list[Any] = []
+    handles = [m.register_forward_hook(lambda _, __, out: outputs.append(out)) for m in (model.a, model.b)]
+    y, h = model(x)
+    for handle in handles:
+        handle.remove()
+    for out in outputs:
+        out.retain_grad()
+    loss = (torch.from_numpy(_probe((32, 3), 5)).float() * y).sum() + (torch.from_numpy(_probe((32, 16), 6)).float() * h).sum()
+    loss.backward()
+    expected = ([o.detach() for o in outputs], [o.grad for o in outputs], [model.a.weight.grad / 32, model.b.weight.grad / 32])
+    _assert_matches(ui.diagnose(model, x, seed=5), *expected)
+    _assert_matches(ui.diagnose(Named(), x, seed=5), *expected)  # the int tensor is no term
+    with pytest.raises(ui.ParameterError, match="no float array"):
+        ui.diagnose(Counts(), x)
+
+
+def test_keras_and_flax_outputs_of_one_array_in_a_list_or_tuple_diagnose_as_the_array() -> None:
+    keras = pytest.importorskip("keras")
+    nnx = pytest.importorskip("flax.nnx")
+    x = np.random.default_rng(2).normal(size=(64, 16)).astype(np.float32)
+    single = _keras_mlp(keras)
+    listed = keras.Model(single.inputs[0], [single.outputs[0]])
+    assert ui.diagnose(listed, x, seed=4).gradient_std == ui.diagnose(single, x, seed=4).gradient_std
+    model = _nnx_mlp(nnx, ui.HeNormal())
+
+    class Tupled(nnx.Module):
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def __call__(self, x: Any) -> Any:
+            return (self.inner(x),)
+
+    assert ui.diagnose(Tupled(model), x, seed=4).gradient_std == ui.diagnose(model, x, seed=4).gradient_std

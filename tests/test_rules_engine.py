@@ -258,15 +258,23 @@ def test_torch_type_rule_spec_leaves_the_bias_to_later_rules(torch: Any) -> None
     assert report.unmatched == ("bias",)
 
 
-def test_torch_padding_rows_are_kept(torch: Any) -> None:
+def test_torch_padding_rows_are_zeroed_as_reset_parameters_zeroes_them(torch: Any) -> None:
+    """The padding row was kept as it was: after ``to_empty`` (the documented deferred-init flow) it held whatever
+    memory was there (NaN here); torch's ``reset_parameters`` zeroes it."""
     import unit_init.torch
 
-    net = torch.nn.ModuleDict({"emb": torch.nn.Embedding(10, 4, padding_idx=3), "bag": torch.nn.EmbeddingBag(5, 2, padding_idx=0)})
+    with torch.device("meta"):
+        net = torch.nn.ModuleDict({"emb": torch.nn.Embedding(10, 4, padding_idx=3), "bag": torch.nn.EmbeddingBag(5, 2, padding_idx=0)})
+    net.to_empty(device="cpu")
+    with torch.no_grad():
+        for table in net.parameters():
+            table.fill_(float("nan"))
     _, report = unit_init.torch.initialize(net, {"*": ui.RandomNormal(mean=1.0)}, seed=0)
     assert torch.count_nonzero(net["emb"].weight[3]) == 0
     assert torch.count_nonzero(net["bag"].weight[0]) == 0
     assert torch.count_nonzero(net["emb"].weight[[0, 1, 2, 4]]) == 16
-    assert dict(report.kept_rows) == {"emb.weight": (3,), "bag.weight": (0,)}
+    assert dict(report.zeroed_rows) == {"emb.weight": (3,), "bag.weight": (0,)}
+    assert "zeroed rows: emb.weight (3,)" in str(report)
     assert report.applied == {"emb.weight": 0, "bag.weight": 0}
 
 
@@ -653,7 +661,7 @@ def test_torch_tied_shared_and_parametrized_tensors_answer_to_all_their_names(to
 
     tied, report = unit_init.torch.initialize(TiedLM(), {torch.nn.Embedding: ui.RandomNormal(stddev=0.02), torch.nn.Linear: ui.HeNormal()}, seed=0)
     assert report.applied == {"dec.weight": 0}  # the Embedding rule: the table is inside the Embedding too
-    assert report.kept_rows == {"dec.weight": (0,)}  # and keeps its padding row
+    assert report.zeroed_rows == {"dec.weight": (0,)}  # and zeroes its padding row
     assert float(tied.emb.weight.detach()[0].abs().max()) == 0.0
     assert float(tied.emb.weight.detach().var()) == pytest.approx(0.02**2, rel=0.02)  # 64k values: sd 0.6 %; 3 % fails
 

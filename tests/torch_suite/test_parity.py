@@ -325,6 +325,9 @@ VIEWS: dict[str, Callable[[], torch.Tensor]] = {
     "permuted": lambda: torch.empty(5, 6, 7).permute(2, 0, 1),
     "stepped": lambda: torch.empty(40, 40)[:, ::2],
     "bfloat16_transposed": lambda: torch.empty(30, 17, dtype=torch.bfloat16).t(),
+    "complex64_transposed": lambda: torch.empty(12, 7, dtype=torch.complex64).t(),  # torch draws view_as_real of it in memory order
+    "complex128_permuted": lambda: torch.empty(3, 4, 5, dtype=torch.complex128).permute(2, 0, 1),
+    "complex64_stepped": lambda: torch.empty(9, 10, dtype=torch.complex64)[:, ::2],
 }
 
 

@@ -299,8 +299,8 @@ class Report:
         The keys of rules that match only parameters an earlier rule took.
     skipped:
         The parameters ``skip=`` left out.
-    kept_rows:
-        Rows kept as they were (a torch ``Embedding``'s ``padding_idx``).
+    zeroed_rows:
+        Rows set to zero instead of drawn (a torch ``Embedding``'s ``padding_idx``, as its ``reset_parameters``).
     rules:
         The rules' keys, in order.
     """
@@ -310,7 +310,7 @@ class Report:
     unused_rules: tuple[Any, ...]
     shadowed_rules: tuple[Any, ...]
     skipped: tuple[str, ...] = ()
-    kept_rows: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    zeroed_rows: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     rules: tuple[Any, ...] = ()
 
     def __str__(self) -> str:
@@ -319,7 +319,7 @@ class Report:
         lines += [f"  unmatched: {', '.join(self.unmatched)}"] * bool(self.unmatched)
         lines += [f"  unused rules: {', '.join(map(_describe, self.unused_rules))}"] * bool(self.unused_rules)
         lines += [f"  shadowed rules: {', '.join(map(_describe, self.shadowed_rules))}"] * bool(self.shadowed_rules)
-        lines += [f"  kept rows: {name} {rows}" for name, rows in self.kept_rows.items()]
+        lines += [f"  zeroed rows: {name} {rows}" for name, rows in self.zeroed_rows.items()]
         return "\n".join(lines)
 
 

@@ -8,7 +8,8 @@ adapter runs the batch forward and backward with hooks on every weight layer
 in forward order; :func:`model_report` turns them into a :class:`ModelReport`.
 
 For a model with output ``y`` on a batch ``x`` and a standard-normal probe
-``g`` of ``y``'s shape, the per-example loss is ``ℓ = ⟨g, y⟩``; each layer
+``g`` of ``y``'s shape, the per-example loss is ``ℓ = ⟨g, y⟩`` (a sum of
+such terms over the arrays of a tuple, list or dict output: :func:`probes`); each layer
 ``l`` gives its output ``z_l`` (for a layer with a built-in activation, such
 as a Keras ``Dense(activation="relu")``, the activated output) and
 ``∂ℓ/∂z_l``; ``∂L/∂W_l`` is the gradient of the batch mean ``L`` of ``ℓ``.
@@ -37,7 +38,7 @@ from unit_init.errors import DTypeError, ParameterError
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["LayerTrace", "ModelReport", "activation_name", "check_real", "diagnose_model", "model_report", "probe"]
+__all__ = ["LayerTrace", "ModelReport", "activation_name", "check_real", "diagnose_model", "model_report", "probe", "probes"]
 
 _SPELLINGS = {"leakyrelu": "leaky_relu", **ALIASES}
 
@@ -129,6 +130,22 @@ def check_real(is_complex: Mapping[str, bool]) -> None:
 def probe(shape: tuple[int, ...], seed: int) -> Any:
     """The standard-normal probe ``g`` of the loss ``ℓ = ⟨g, y⟩``, float64, drawn by NumPy from ``seed``."""
     return np.random.default_rng(seed).standard_normal(shape)
+
+
+def probes(outputs: Sequence[Any], seed: int) -> list[Any]:
+    """The probes ``g_i`` of ``ℓ = Σᵢ ⟨gᵢ, yᵢ⟩`` over a model's float output arrays ``yᵢ`` (one array, or the leaves of
+    a tuple, list or dict of them, as the framework flattens it): ``g₀`` from ``seed`` (a model of one output gets
+    :func:`probe` of it), ``gᵢ`` from ``seed + i``. :class:`~unit_init.ParameterError` where there is no such array.
+
+    Examples
+    --------
+    >>> [g.shape for g in probes([np.zeros((4, 3)), np.zeros((4,))], 0)]
+    [(4, 3), (4,)]
+    """
+    if not outputs:
+        msg = "diagnose differentiates the model's output, which holds no float array (a tensor, or a tuple, list or dict of them); return one."
+        raise ParameterError(msg)
+    return [probe(tuple(output.shape), seed + i) for i, output in enumerate(outputs)]
 
 
 def _suggest(activation: str | None) -> str:

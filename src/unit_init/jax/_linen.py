@@ -19,9 +19,9 @@ import numpy as np
 from flax.core import meta
 
 from unit_init.adapters.lsuv import Rescaled, call, check_batch, check_options, rules_for, run, select, std_of
-from unit_init.diagnostics.model import LayerTrace, ModelReport, check_real, model_report, probe
+from unit_init.diagnostics.model import LayerTrace, ModelReport, check_real, model_report, probes
 from unit_init.errors import ParameterError
-from unit_init.jax._params import finite, initialize, rescaled
+from unit_init.jax._params import finite, float_leaves, initialize, probed, rescaled
 from unit_init.spec.initializer import Initializer
 
 __all__ = ["diagnose_linen", "lsuv_linen"]
@@ -156,17 +156,18 @@ def diagnose_linen(module: nn.Module, variables: Mapping[str, Any], batch: Any, 
     chosen = _layers(apply, layers)
     record: dict[str, tuple[Any, Any]] = {}
     output = apply(record)
-    check_real({**{name: jnp.iscomplexobj(record[name][1]) for name in chosen}, "output": jnp.iscomplexobj(output)})
-    g = jnp.asarray(probe(tuple(output.shape), seed), dtype=output.dtype)
+    leaves = float_leaves(output)
+    check_real({**{name: jnp.iscomplexobj(record[name][1]) for name in chosen}, "output": any(jnp.iscomplexobj(y) for y in leaves)})
+    gs = [jnp.asarray(g, dtype=y.dtype) for g, y in zip(probes(leaves, seed), leaves, strict=True)]
 
     def loss(params: Any, eps: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         seen: dict[str, tuple[Any, Any]] = {}
         y = apply(seen, params, eps)
-        return jnp.sum(g * y), {name: seen[name][1] for name in eps}
+        return probed(gs, y), {name: seen[name][1] for name in eps}
 
     zeros = {name: jnp.zeros_like(record[name][1]) for name in chosen}
     (param_grads, grads), outputs = jax.grad(loss, argnums=(0, 1), has_aux=True)(variables["params"], zeros)
-    rows = output.shape[0] if output.ndim else 1
+    rows = leaves[0].shape[0] if leaves[0].ndim else 1
 
     def numpy(value: Any) -> Any:
         return np.asarray(value, dtype=np.float64)

@@ -17,9 +17,9 @@ from flax import nnx
 
 from unit_init.adapters.hooks import Session, forward, hooked
 from unit_init.adapters.lsuv import Layers, Rescaled, check_batch, check_options, rules_for, run, select, std_of
-from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, check_real, model_report, probe
+from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, check_real, model_report, probes
 from unit_init.errors import ParameterError
-from unit_init.jax._params import finite, initialize, rescaled
+from unit_init.jax._params import finite, float_leaves, initialize, probed, rescaled
 from unit_init.spec.initializer import Initializer
 
 __all__ = ["diagnose_nnx", "lsuv_nnx"]
@@ -118,20 +118,21 @@ def diagnose_nnx(model: Any, batch: Any, *, layers: Layers, seed: int) -> ModelR
     with hooked(chosen, "__call__"):
         order, output = _order(model, batch, chosen, picked=layers is not None)
         chosen = {name: chosen[name] for name in order}
-        g = jnp.asarray(probe(tuple(output.shape), seed), dtype=output.dtype)
+        leaves = float_leaves(output)
+        gs = [jnp.asarray(g, dtype=y.dtype) for g, y in zip(probes(leaves, seed), leaves, strict=True)]
         def loss(module: Any, eps: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
             session = Session(eps=eps)
             y = forward(module, batch, session)
-            return jnp.sum(g * y), session.record
+            return probed(gs, y), session.record
 
         first = Session()
         forward(model, batch, first)
-        check_real({**{name: jnp.iscomplexobj(first.record[name]) for name in order}, "output": jnp.iscomplexobj(output)})
+        check_real({**{name: jnp.iscomplexobj(first.record[name]) for name in order}, "output": any(jnp.iscomplexobj(y) for y in leaves)})
         zeros = {name: jnp.zeros_like(first.record[name]) for name in order}
         (weight_grads, grads), outputs = nnx.grad(loss, argnums=(0, 1), has_aux=True)(model, zeros)
     _restore(statistics)
     flat = {tuple(map(str, path)): value for path, value in nnx.to_flat_state(weight_grads)}
-    rows = output.shape[0] if output.ndim else 1
+    rows = leaves[0].shape[0] if leaves[0].ndim else 1
     activations = _activations(model, chosen)
 
     def kernel_grad(name: str) -> Any:

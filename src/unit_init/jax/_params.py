@@ -182,6 +182,16 @@ def finite(array: Any) -> bool:
     return bool(jax.numpy.all(jax.numpy.isfinite(jax.numpy.asarray(array))))
 
 
+def float_leaves(output: Any) -> list[Any]:
+    """The float arrays of a model's output: itself, or the leaves of a tuple, list or dict of them."""
+    return [leaf for leaf in jax.tree_util.tree_leaves(output) if hasattr(leaf, "dtype") and jax.numpy.issubdtype(leaf.dtype, jax.numpy.inexact)]
+
+
+def probed(gs: list[Any], output: Any) -> Any:
+    """``ℓ = Σᵢ ⟨gᵢ, yᵢ⟩`` over the float arrays ``yᵢ`` of ``output`` (:func:`float_leaves`)."""
+    return sum(jax.numpy.sum(g * y) for g, y in zip(gs, float_leaves(output), strict=True))
+
+
 def rescaled(kernel: Any, factor: float) -> Any | None:
     """:func:`unit_init.adapters.lsuv.rescaled` for a JAX kernel; ``None`` also where ``factor`` itself exceeds the dtype's range."""
     if not abs(factor) <= float(jax.numpy.finfo(kernel.dtype).max):  # type: ignore[no-untyped-call]  # the factor itself does not fit the dtype

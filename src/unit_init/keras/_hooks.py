@@ -31,7 +31,7 @@ from unit_init.adapters.lsuv import (
     select,
     std_of,
 )
-from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, model_report, probe
+from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, model_report, probes
 from unit_init.errors import ParameterError, keywords_checked
 from unit_init.keras._model import initialize, named_layers
 from unit_init.spec.initializer import Initializer
@@ -149,17 +149,27 @@ def lsuv(
     return Rescaled(model, report)
 
 
-def _tensorflow_grads(model: Any, batch: Any, g: Any, eps: dict[str, Any], kernels: list[Any]) -> tuple[Any, list[Any]]:
+def _float_leaves(output: Any) -> list[Any]:
+    """The float tensors of a model's output: itself, or the leaves of a tuple, list or dict of them (``keras.tree``)."""
+    return [leaf for leaf in keras.tree.flatten(output) if hasattr(leaf, "dtype") and keras.backend.is_float_dtype(leaf.dtype)]
+
+
+def _probed(gs: list[Any], output: Any) -> Any:
+    """``ℓ = Σᵢ ⟨gᵢ, yᵢ⟩`` over the float tensors ``yᵢ`` of ``output``."""
+    return sum(keras.ops.sum(g * y) for g, y in zip(gs, _float_leaves(output), strict=True))
+
+
+def _tensorflow_grads(model: Any, batch: Any, gs: list[Any], eps: dict[str, Any], kernels: list[Any]) -> tuple[Any, list[Any]]:
     tf = importlib.import_module("tensorflow")
     with tf.GradientTape() as tape:
         tape.watch(list(eps.values()))
         session = Session(eps=eps)
-        loss = tf.reduce_sum(g * forward(model, batch, session))
+        loss = _probed(gs, forward(model, batch, session))
     grads = tape.gradient(loss, [*eps.values(), *kernels])
     return session.record, grads
 
 
-def _jax_grads(model: Any, batch: Any, g: Any, eps: dict[str, Any], kernels: list[Any]) -> tuple[Any, list[Any]]:
+def _jax_grads(model: Any, batch: Any, gs: list[Any], eps: dict[str, Any], kernels: list[Any]) -> tuple[Any, list[Any]]:
     jax = importlib.import_module("jax")
     trainable = [variable.value for variable in model.trainable_variables]
     frozen = [variable.value for variable in model.non_trainable_variables]
@@ -167,19 +177,19 @@ def _jax_grads(model: Any, batch: Any, g: Any, eps: dict[str, Any], kernels: lis
     def loss(values: list[Any], perturbations: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         session = Session(eps=perturbations)
         output, _ = forward(lambda *a, **k: model.stateless_call(values, frozen, *a, **k), batch, session)
-        return (g * output).sum(), session.record
+        return _probed(gs, output), session.record
 
     (value_grads, eps_grads), record = jax.grad(loss, argnums=(0, 1), has_aux=True)(trainable, eps)
     index = {id(variable): i for i, variable in enumerate(model.trainable_variables)}
     return record, [*eps_grads.values(), *(value_grads[index[id(kernel)]] for kernel in kernels)]
 
 
-def _torch_grads(model: Any, batch: Any, g: Any, eps: dict[str, Any], kernels: list[Any]) -> tuple[Any, list[Any]]:
+def _torch_grads(model: Any, batch: Any, gs: list[Any], eps: dict[str, Any], kernels: list[Any]) -> tuple[Any, list[Any]]:
     torch = importlib.import_module("torch")
     for value in eps.values():
         value.requires_grad_(True)
     session = Session(eps=eps)
-    loss = (g * forward(model, batch, session)).sum()
+    loss = _probed(gs, forward(model, batch, session))
     return session.record, list(torch.autograd.grad(loss, [*eps.values(), *(kernel.value for kernel in kernels)]))
 
 
@@ -192,7 +202,8 @@ def diagnose(model: Any, batch: Any, *, layers: Layers = None, seed: int = 0) ->
 
     Hooked layers record ``z_l`` (after their own ``activation``) and add a
     zero ``ε_l``; the backend's autodiff of ``ℓ = ⟨g, y⟩`` (``g`` a
-    standard-normal probe drawn from ``seed``) with respect to the ``ε_l``
+    standard-normal probe drawn from ``seed``; summed over the tensors of a
+    list or dict output) with respect to the ``ε_l``
     and the kernels gives ``∂ℓ/∂z_l`` and ``∂L/∂W_l``. A layer's activation
     is its ``activation`` argument, or the activation layer called next.
     ``layers`` is as in :func:`lsuv`.
@@ -214,11 +225,12 @@ def diagnose(model: Any, batch: Any, *, layers: Layers = None, seed: int = 0) ->
     with hooked(chosen, "call"):
         order, output, record = _order(model, batch, chosen, picked=layers is not None)
         chosen = {name: chosen[name] for name in order}
-        g = keras.ops.convert_to_tensor(probe(tuple(output.shape), seed), dtype=output.dtype)
+        leaves = _float_leaves(output)
+        gs = [keras.ops.convert_to_tensor(g, dtype=y.dtype) for g, y in zip(probes(leaves, seed), leaves, strict=True)]
         eps = {name: keras.ops.zeros_like(record[name]) for name in order}
         kernels = [chosen[name].kernel for name in order]
-        outputs, grads = _GRADIENTS[backend](model, batch, g, eps, kernels)
-    rows = int(output.shape[0]) if len(output.shape) else 1
+        outputs, grads = _GRADIENTS[backend](model, batch, gs, eps, kernels)
+    rows = int(leaves[0].shape[0]) if len(leaves[0].shape) else 1
     activations = _activations(model, chosen)
     traces = [
         LayerTrace(name, _numpy(outputs[name]), _numpy(grads[i]), _numpy(grads[len(order) + i]) / rows,

@@ -60,7 +60,8 @@ def _param(variable: Any, name: str, owners: tuple[Any, ...], root: str) -> Para
 def _names(model: keras.layers.Layer, variables: list[Any], owners: dict[int, tuple[keras.layers.Layer, ...]]) -> list[str]:
     """Each variable's name: its ``path``, but where variables share one (two nested functional models holding
     layers of one name: Keras gives both ``fc/kernel``) the path of layer names below ``model`` to its owner
-    (:func:`named_layers`) and its own name: ``b1/fc/kernel``, ``b2/fc/kernel``."""
+    (:func:`named_layers`) and its own name: ``b1/fc/kernel``, ``b2/fc/kernel``. Where those collide too (two
+    sublayers of one model named alike) the paths stay, and the plan refuses them as twins."""
     shared = {path for path, count in collections.Counter(v.path for v in variables).items() if count > 1}
     if not shared:
         return [variable.path for variable in variables]
@@ -73,7 +74,9 @@ def _names(model: keras.layers.Layer, variables: list[Any], owners: dict[int, tu
             return str(variable.path)
         return f"{walked[id(owner)]}/{variable.path.rsplit('/', 1)[-1]}"
 
-    return [name(variable) for variable in variables]
+    named = [name(variable) for variable in variables]
+    twice = {key for key, count in collections.Counter(named).items() if count > 1}  # sublayers of one model named alike
+    return [variable.path if key in twice else key for variable, key in zip(variables, named, strict=True)]
 
 
 def named_layers(model: Any) -> Iterator[tuple[str, Any]]:

@@ -9,6 +9,8 @@ takes ``torch.autograd.grad`` with respect to their outputs.
 from __future__ import annotations
 
 import contextlib
+import functools
+import operator
 from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
@@ -28,7 +30,7 @@ from unit_init.adapters.lsuv import (
     select,
     std_of,
 )
-from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, check_real, model_report, probe
+from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, check_real, model_report, probes
 from unit_init.errors import DeviceError, ParameterError, keywords_checked
 from unit_init.spec.initializer import Initializer
 from unit_init.torch._module import initialize, write_parametrized
@@ -267,12 +269,19 @@ def _differentiable(layers: Iterable[torch.nn.Module]) -> Iterator[None]:
 
 
 @keywords_checked
+def _float_leaves(output: Any) -> list[torch.Tensor]:
+    """The float (and complex) tensors of a module's output: itself, or the leaves of a tuple, list or dict of them."""
+    from torch.utils import _pytree as pytree
+
+    return [leaf for leaf in pytree.tree_leaves(output) if isinstance(leaf, torch.Tensor) and (leaf.is_floating_point() or leaf.is_complex())]
+
+
 def diagnose(module: torch.nn.Module, batch: Any, *, layers: Layers = None, seed: int = 0) -> ModelReport:
     """Per-layer output and gradient stds of a torch module on ``batch``, judged as :func:`unit_init.diagnose` judges its MLP.
 
     Forward hooks take each layer's output ``z_l``; ``torch.autograd.grad``
     of ``ℓ = ⟨g, y⟩`` (``g`` a standard-normal probe drawn from ``seed``,
-    ``y = module(batch)``) gives ``∂ℓ/∂z_l`` and ``∂L/∂W_l``. See
+    ``y = module(batch)``; summed over the tensors of a tuple, list or dict output) gives ``∂ℓ/∂z_l`` and ``∂L/∂W_l``. See
     :mod:`unit_init.diagnostics.model`; ``layers`` is as in :func:`lsuv`.
 
     Examples
@@ -296,10 +305,11 @@ def diagnose(module: torch.nn.Module, batch: Any, *, layers: Layers = None, seed
         with parametrize.cached(), _hooked(chosen.items(), seen):  # cached: a parametrized weight is one tensor of the graph
             output = call(module, batch)
             weights = [_weight(chosen[name]) for name in order]
-        check_real({**{name: seen[name].is_complex() for name in order}, "output": output.is_complex()})
-        g = torch.as_tensor(probe(tuple(output.shape), seed), dtype=output.dtype, device=output.device)
-        grads = torch.autograd.grad((g * output).sum(), [*(seen[name] for name in order), *weights])
-    rows = output.shape[0] if output.ndim else 1
+        outputs = _float_leaves(output)
+        check_real({**{name: seen[name].is_complex() for name in order}, "output": any(y.is_complex() for y in outputs)})
+        terms = [(torch.as_tensor(g, dtype=y.dtype, device=y.device) * y).sum() for g, y in zip(probes(outputs, seed), outputs, strict=True)]
+        grads = torch.autograd.grad(functools.reduce(operator.add, terms), [*(seen[name] for name in order), *weights])
+    rows = outputs[0].shape[0] if outputs[0].ndim else 1
 
     def numpy(tensor: torch.Tensor) -> Any:
         return tensor.detach().cpu().double().numpy()

@@ -165,7 +165,7 @@ def _owners(name: str, modules: Mapping[str, torch.nn.Module]) -> tuple[torch.nn
 
 
 def _padding_rows(param: Param) -> tuple[int, ...]:
-    """The ``padding_idx`` rows of the embedding tables holding ``param`` (torch normalizes them to >= 0), kept as they are."""
+    """The ``padding_idx`` rows of the embedding tables holding ``param`` (torch normalizes them to >= 0): zeroed, not drawn."""
     rows = {int(layer.padding_idx) for layer in param.owners if isinstance(layer, _EMBEDDINGS) and layer.padding_idx is not None}
     return tuple(sorted(rows))
 
@@ -217,8 +217,9 @@ def initialize(
     ``(out, in, *window)``: with ``rng="portable"`` a Flax or Keras twin gets
     the same values. With ``bias_fan_from_weight`` a bias is drawn with the
     fans of the ``weight`` beside it (PyTorch's ``U(±1/√fan_in)`` rule).
-    The rows ``padding_idx`` of an ``Embedding``/``EmbeddingBag`` keep their
-    values. Parameters on the ``"meta"`` device raise
+    The rows ``padding_idx`` of an ``Embedding``/``EmbeddingBag`` are set to
+    zero, as their ``reset_parameters`` sets them (after ``to_empty`` they hold
+    whatever memory was there). Parameters on the ``"meta"`` device raise
     :class:`~unit_init.DeviceError` (materialize with ``module.to_empty(device=...)``
     first), before anything is written.
 
@@ -252,7 +253,7 @@ def initialize(
     for entry in entries:
         for stored in tensors[entry.param.name].stored:
             refuse_unwritable(stored, f"parameter {entry.param.name!r}")
-    kept: dict[str, tuple[int, ...]] = {}
+    zeroed: dict[str, tuple[int, ...]] = {}
 
     def target(entry: Entry) -> dict[str, Any]:
         tensor = tensors[entry.param.name].value
@@ -264,12 +265,12 @@ def initialize(
         rows = list(_padding_rows(entry.param))
         with torch.no_grad():
             if rows:
-                values[rows] = found.value[rows]
-                kept[entry.param.name] = tuple(rows)
+                values[rows] = 0
+                zeroed[entry.param.name] = tuple(rows)
             if found.owner is None:
                 found.value.copy_(values)
             else:
                 write_parametrized(found.owner, found.leaf, values)
 
     fill(entries, write, target=target, progress=progress)  # every parameter checked before the first is written
-    return Initialized(module, dataclasses.replace(report, kept_rows=kept))
+    return Initialized(module, dataclasses.replace(report, zeroed_rows=zeroed))

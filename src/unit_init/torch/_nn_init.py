@@ -38,9 +38,9 @@ advances the global generator. On the CPU, after the same
 * ``normal_``, ``xavier_normal_``, ``kaiming_normal_``: in every float and
   complex dtype (float16 and bfloat16 in torch's order:
   :func:`_in_torchs_reduced_order`);
-* ``uniform_``, ``xavier_uniform_``, ``kaiming_uniform_``: in float32 and
-  complex64 (in float64 a bound may differ by an ulp, in float16 and bfloat16
-  unit_init draws in float32 and casts once);
+* ``uniform_``, ``xavier_uniform_``, ``kaiming_uniform_``: in float32,
+  float64, complex64 and complex128 (in float16 and bfloat16 unit_init draws
+  in float32 and casts once);
 * ``orthogonal_``: in float32 and float64 when ``size(0) > numel / size(0)``
   (a tall matrix; a square or wide one comes out transposed from the same
   Gaussian draw: the same law, other values).
@@ -277,22 +277,29 @@ def _fill_random(
     """
     _random_dtype(tensor, name)
     seed = _seed(tensor, generator)
-    if _in_torchs_own_order(tensor, spec, seed):
-        return _fill_in_torchs_order(tensor, spec, seed)
     if not tensor.is_complex():
-        order = _memory_order(tensor)
-        if order is not None and isinstance(law := spec.distribution_for(tuple(tensor.shape), layout="torch"), Uniform):
-            init_(tensor.permute(order), c.RandomUniform(law.low, law.high), seed=seed)  # in the order torch's uniform_ fills memory in
-            return tensor
-        return init_(tensor, spec, seed=seed)
-    if parts is None:
-        init_(torch.view_as_real(tensor), _part(spec.distribution_for(tuple(tensor.shape), layout="torch")), seed=seed)
+        return _fill_real(tensor, spec, seed)
+    if parts is None:  # torch draws the real view as it draws a real tensor: in its memory order where it is not contiguous
+        _fill_real(torch.view_as_real(tensor), _part(spec.distribution_for(tuple(tensor.shape), layout="torch")), seed)
         return tensor
     if isinstance(seed, int):  # a device without a torch default generator: one stream for both parts
         seed = torch.Generator(tensor.device).manual_seed(seed)
     init_(tensor.real, parts[0], seed=seed)
     init_(tensor.imag, parts[1], seed=seed)
     return tensor
+
+
+def _fill_real(tensor: torch.Tensor, spec: Initializer, seed: Any) -> torch.Tensor:
+    """Fill a real tensor with ``spec`` in the order torch fills it: a normal law by torch's own ``normal_`` where its
+    order is not a contiguous draw's (:func:`_in_torchs_own_order`), a uniform one on a view stored in another order
+    in memory order (as torch's ``uniform_``), anything else as one draw of the tensor's shape."""
+    if _in_torchs_own_order(tensor, spec, seed):
+        return _fill_in_torchs_order(tensor, spec, seed)
+    order = _memory_order(tensor)
+    if order is not None and isinstance(law := spec.distribution_for(tuple(tensor.shape), layout="torch"), Uniform):
+        init_(tensor.permute(order), c.RandomUniform(law.low, law.high), seed=seed)  # in the order torch's uniform_ fills memory in
+        return tensor
+    return init_(tensor, spec, seed=seed)
 
 
 def _memory_order(tensor: torch.Tensor) -> tuple[int, ...] | None:
