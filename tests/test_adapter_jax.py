@@ -292,3 +292,29 @@ def test_linen_boxed_parameters_are_named_drawn_and_reboxed_as_their_values() ->
     assert isinstance(rescaled["params"]["Dense_0"]["kernel"], linen.Partitioned)
     assert all(row.converged for row in lsuv_report.layers)
     assert unit_init.jax.diagnose(Model(), new, x).layers == ("Dense_0", "Dense_1")
+
+
+def test_initialize_gives_flax_general_kernels_the_fans_flax_gives_them() -> None:
+    """An attention block's ``LinearGeneral``/``DenseGeneral`` kernels ``(128, 4, 32)`` were read as a window of 128:
+    LeCun's std came out half of Flax's own (fans 512 and 4096 instead of 128 and 128)."""
+    nnx = pytest.importorskip("flax.nnx")
+    nn = pytest.importorskip("flax.linen")
+    import unit_init.jax
+
+    want = 1 / math.sqrt(128)  # 128·128 values: the std's sampling error is 0.6 %
+    rules = {"*kernel": ui.LecunNormal(), "*bias": ui.Zeros()}
+    block = nnx.MultiHeadAttention(num_heads=4, in_features=128, qkv_features=128, decode=False, rngs=nnx.Rngs(0))
+    unit_init.jax.initialize(block, rules, seed=0)
+    for kernel in (block.query.kernel, block.value.kernel, block.out.kernel):
+        assert float(np.std(np.asarray(kernel[...]))) == pytest.approx(want, rel=0.03)
+
+    class Attention(nn.Module):
+        @nn.compact
+        def __call__(self, x: Any) -> Any:
+            return nn.MultiHeadDotProductAttention(num_heads=4, qkv_features=128)(x)
+
+    x = np.ones((2, 3, 128), np.float32)
+    key = jax.random.key(0)
+    variables, _ = unit_init.jax.initialize(Attention().init(key, x), rules, seed=0, modules=Attention().module_paths(key, x))
+    for name in ("query", "out"):
+        assert float(np.std(np.asarray(variables["params"]["MultiHeadDotProductAttention_0"][name]["kernel"]))) == pytest.approx(want, rel=0.03)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -14,7 +15,7 @@ from unit_init.adapters import lsuv
 from unit_init.adapters.pytree import params_subtree, tree_param
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.errors import ParameterError, abbreviate, keywords_checked
-from unit_init.spec.fans import LayoutLike
+from unit_init.spec.fans import Layout, LayoutLike
 
 __all__ = ["finite", "initialize", "rescaled"]
 
@@ -71,12 +72,36 @@ def _drawn_into(sharding: Any, make: Callable[[], Any], size: int) -> Any:
         raise ParameterError(msg) from None
 
 
+def _as_flax_hands_axes(param: Param) -> Param:
+    """``param`` with the axes Flax gives the initializer of a ``LinearGeneral`` (nnx) or ``DenseGeneral`` (linen) kernel.
+
+    Flax draws such a kernel flattened to ``(everything before the output features, the output features)`` and
+    reshapes it, so its fans are ``fan_in = ∏`` of the batch and input-feature axes and ``fan_out = ∏`` of the
+    output-feature axes: an attention block's query kernel ``(32, 4, 8)`` has ``fan_in = 32``, ``fan_out = 32`` (read in
+    the plain layout, 32 would be a window and the fans 128 and 256).
+    """
+    owner = param.owners[0] if param.owners else None
+    if param.leaf != "kernel" or owner is None:
+        return param
+    nnx, linen = sys.modules.get("flax.nnx"), sys.modules.get("flax.linen")
+    if nnx is not None and isinstance(owner, nnx.LinearGeneral):
+        outputs = len(owner.out_features)
+    elif linen is not None and isinstance(owner, linen.DenseGeneral):
+        outputs = len(owner.features) if isinstance(owner.features, (tuple, list)) else 1
+    else:
+        return param
+    rank = len(param.shape)
+    return dataclasses.replace(param, layout=Layout(in_axis=tuple(range(rank - outputs)), out_axis=tuple(range(rank - outputs, rank))))
+
+
 def _nnx(nnx: Any, model: Any, layout: LayoutLike) -> tuple[list[Param], dict[str, Any]]:
     """The ``nnx.Param`` variables of ``model`` by name, and their :class:`Param`; owners from the graph."""
     nodes = dict(nnx.iter_graph(model))
     params = {path: node for path, node in nodes.items() if isinstance(node, nnx.Param)}
     described = [
-        tree_param(tuple(map(str, path)), tuple(node.get_value().shape), layout, tuple(nodes[path[:depth]] for depth in range(len(path) - 1, -1, -1)))
+        _as_flax_hands_axes(tree_param(
+            tuple(map(str, path)), tuple(node.get_value().shape), layout, tuple(nodes[path[:depth]] for depth in range(len(path) - 1, -1, -1))
+        ))
         for path, node in params.items()
     ]
     return described, {param.name: params[path] for param, path in zip(described, params, strict=True)}
@@ -115,7 +140,9 @@ def initialize(
     shape and dtype, placed by its ``sharding`` if it has one; one no rule
     covers stays abstract (the report lists it as unmatched). Rank >= 2 leaves are in ``layout``
     (``"keras"``: ``(*window, in, out)``, as Flax and Haiku; Equinox stores
-    ``(out, in)``: pass ``"torch"``). The rules, ``seed``, ``rng``, ``names``,
+    ``(out, in)``: pass ``"torch"``), but a kernel of an nnx ``LinearGeneral`` or
+    a linen ``DenseGeneral`` (attention projections; linen with ``modules=``)
+    takes the fans Flax gives it: every axis before its output features is ``in``. The rules, ``seed``, ``rng``, ``names``,
     ``skip``, ``bias_fan_from_weight`` and ``progress`` are those of :func:`unit_init.initialize`.
 
     Examples
@@ -155,7 +182,7 @@ def initialize(
         if isinstance(leaf, (jax.Array, np.ndarray, jax.ShapeDtypeStruct)):  # an Equinox module's functions, ints stay
             path = tuple(_key_name(k) for k in key_path)
             found = (owners.get("/".join(path[:depth])) for depth in range(len(path) - 1, -1, -1))
-            described.append(tree_param(path, tuple(leaf.shape), layout, tuple(m for m in found if m is not None)))
+            described.append(_as_flax_hands_axes(tree_param(path, tuple(leaf.shape), layout, tuple(m for m in found if m is not None))))
             index[described[-1].name] = i
     entries, report = plan(described, rules, **options)
     new = [leaf for _, leaf in leaves]
