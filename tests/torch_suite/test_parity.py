@@ -428,3 +428,42 @@ def test_zeros_of_a_quantized_tensor_raises_where_torch_raises() -> None:
     with pytest.raises(NotImplementedError, match="quantized") as raised:
         ours.zeros_(quantized)
     assert isinstance(raised.value, UnitInitError)
+
+
+@pytest.mark.parametrize("randomness", ["different", "same"])
+@pytest.mark.parametrize("name", ["normal_", "uniform_", "kaiming_uniform_", "xavier_normal_"])
+def test_under_vmap_the_drop_ins_are_torchs_own(name: str, randomness: str) -> None:
+    """``torch.func.vmap(..., randomness="different")`` raised (a batched tensor in Python control flow): a tensor
+    of a ``torch.func`` transform is filled by ``torch.nn.init`` itself, which batches its random ops."""
+    from torch.func import vmap
+
+    def fill(module: Any) -> Callable[[torch.Tensor], torch.Tensor]:
+        def one(w: torch.Tensor) -> torch.Tensor:
+            w = w.clone()
+            getattr(module, name)(w)
+            return w
+
+        return one
+
+    batch = torch.zeros(3, 4, 5)
+    torch.manual_seed(2)
+    theirs = vmap(fill(reference), randomness=randomness)(batch)
+    torch.manual_seed(2)
+    mine = vmap(fill(ours), randomness=randomness)(batch)
+    assert torch.equal(mine, theirs)
+    assert bool((mine[0] != mine[1]).any()) == (randomness == "different")
+
+
+@pytest.mark.parametrize("name", ["normal_", "uniform_", "xavier_uniform_", "kaiming_normal_", "orthogonal_"])
+def test_torch_compile_traces_the_drop_ins_with_fullgraph(name: str) -> None:
+    """Dynamo could not trace unit_init's call path (``Unsupported``); inside a compiled region the drop-ins are torch's."""
+
+    def step(w: torch.Tensor) -> torch.Tensor:
+        getattr(ours, name)(w)
+        return w * 2
+
+    torch._dynamo.reset()
+    torch.manual_seed(4)
+    compiled = torch.compile(step, fullgraph=True, backend="eager")(torch.empty(8, 4))
+    torch.manual_seed(4)
+    assert torch.equal(compiled, getattr(reference, name)(torch.empty(8, 4)) * 2)

@@ -176,16 +176,29 @@ def _drop_in(fill: _F) -> _F:
     """
     @functools.wraps(fill)
     def call(tensor: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+        if _transformed(tensor):
+            result: torch.Tensor = getattr(torch.nn.init, fill.__name__)(tensor, *args, **kwargs)
+            return result
         try:
             return fill(tensor, *args, **kwargs)
         except _Unasked as unasked:
             raise unasked.error from None
         except Exception as ours:
-            result: torch.Tensor = _torch_outcome(fill.__name__, _in_torch_terms(ours, fill.__name__), (tensor, *args), kwargs)
+            result = _torch_outcome(fill.__name__, _in_torch_terms(ours, fill.__name__), (tensor, *args), kwargs)
         _warn_if_not_finite(result, fill.__name__, (*args, *kwargs.values()))
         return result
 
     return call  # type: ignore[return-value]  # same signature as ``fill``
+
+
+_functorch_wrapped: Callable[[torch.Tensor], bool] = getattr(torch._C._functorch, "is_functorch_wrapped_tensor", lambda _: False)
+
+
+def _transformed(tensor: torch.Tensor) -> bool:
+    """Whether ``torch.compile`` is tracing the call or ``tensor`` is a ``torch.func`` transform's (``vmap``'s
+    batched tensor): there ``torch.nn.init``'s own function runs, whose ops those transforms know (Dynamo cannot
+    trace unit_init's caches and NumPy; ``vmap(randomness="different")`` batches torch's random ops)."""
+    return torch.compiler.is_compiling() or _functorch_wrapped(tensor)
 
 
 _TORCH_NAMES: Final[dict[str, dict[str, str]]] = {
