@@ -204,6 +204,21 @@ def _():
                equal=bool(np.array_equal(np.asarray(by_sharding), whole) and np.array_equal(np.asarray(by_spec), whole)))
     return out
 
+@case("device_under_set_mesh")
+def _():
+    """device= committed the draw to one device, which a mesh in scope refused (a raw ValueError from jit)."""
+    out = {}
+    alone = {name: np.asarray(fn(SHAPE, backend="jax", seed=0, device="cpu:1", **kw))
+             for name, (fn, kw) in {"native": (ui.he_uniform, {}), "orthogonal": (ui.orthogonal, {}),
+                                    "portable": (ui.he_normal, {"rng": "portable"})}.items()}
+    with jax.set_mesh(mesh):
+        for name, (fn, kw) in {"native": (ui.he_uniform, {}), "orthogonal": (ui.orthogonal, {}),
+                               "portable": (ui.he_normal, {"rng": "portable"})}.items():
+            x = fn(SHAPE, backend="jax", seed=0, device=jax.devices()[1], **kw)
+            out[name] = {"devices": sorted(d.id for d in x.devices()), "equal": bool(np.array_equal(np.asarray(x), alone[name]))}
+        out["mesh_kept"] = list(jax.sharding.get_mesh().axis_names)
+    return out
+
 @case("sharding_misfits")
 def _():
     out = {}
@@ -323,6 +338,12 @@ def test_core_sharding_works_under_set_mesh_also_as_a_partition_spec(results: di
     _sharded(result["by_spec"], "P('x', None)", HE_STD)
     assert result["equal"]
     assert result["mesh_kept"] == ["x"]
+
+
+def test_device_is_honoured_under_set_mesh(results: dict[str, Any]) -> None:
+    result = results["device_under_set_mesh"]
+    assert "error" not in result, result.get("error")
+    assert result == {name: {"devices": [1], "equal": True} for name in ("native", "orthogonal", "portable")} | {"mesh_kept": ["x"]}
 
 
 def test_a_sharding_that_does_not_fit_or_a_draw_inside_jit_is_a_parameter_error(results: dict[str, Any]) -> None:

@@ -76,7 +76,12 @@ def _placed(function: Callable[..., Any], device: jax.Device | None, outputs: in
         return plain
     sharding = jax.sharding.SingleDeviceSharding(device)
     jitted: Callable[..., Any] = jax.jit(function, out_shardings=sharding if outputs == 1 else (sharding,) * outputs)
-    return jitted
+
+    def on_device(*arguments: Any) -> Any:
+        with _no_mesh():  # a mesh in scope (jax.set_mesh) refuses a computation committed to one device
+            return jitted(*arguments)
+
+    return on_device
 
 
 RAW_KEY_SHAPES: Final = ((2,), (4,))
@@ -284,6 +289,11 @@ class JaxBackend(Backend):
         """``kernel`` jitted with its output born on ``device`` (the portable stream is one fused computation)."""
         return _placed(kernel, device)
 
+    def placement(self, device: jax.Device | None) -> contextlib.AbstractContextManager[Any]:
+        """Outside the mesh ``jax.set_mesh`` put in scope where ``device`` is one device: JAX refuses operations
+        committed to a single device inside a mesh context, and ``device=`` commits the draw there."""
+        return contextlib.nullcontext() if device is None else _no_mesh()
+
     def owns(self, array: Any) -> bool:
         return bool(array_api_compat.is_jax_array(array))
 
@@ -334,9 +344,13 @@ class JaxBackend(Backend):
 
 
 def _no_mesh() -> contextlib.AbstractContextManager[Any]:
-    """A context without the mesh ``jax.set_mesh`` put in scope (nothing to leave where none is, or in a JAX without it)."""
+    """A context without the mesh ``jax.set_mesh`` put in scope (nothing to leave where none is, in a JAX without it, or
+    while ``jax.jit`` traces)."""
     get_mesh = getattr(jax.sharding, "get_mesh", None)
-    if get_mesh is None or get_mesh().empty:
+    try:
+        if get_mesh is None or get_mesh().empty:
+            return contextlib.nullcontext()
+    except ValueError:  # inside jax.jit, where the computation's placement is jit's to decide
         return contextlib.nullcontext()
     return jax.set_mesh(None)
 

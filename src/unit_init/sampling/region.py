@@ -57,10 +57,11 @@ def draw_block(
         raise ParameterError(msg)
     sampled = block.block_shape if block.is_whole or type(distribution) in ELEMENTWISE else shape
     held = check_allocation(backend, device, sampled, dtype, distribution, portable=rng == "portable", hold=True)
-    if held is None:
-        return _drawn(backend, distribution, name, shape, block, seed, dtype, device)
-    with held:
-        return _drawn(backend, distribution, name, shape, block, seed, dtype, device)
+    with backend.placement(device):  # the stream's operators, and the scaling and cast after them, on the device
+        if held is None:
+            return _drawn(backend, distribution, name, shape, block, seed, dtype, device)
+        with held:
+            return _drawn(backend, distribution, name, shape, block, seed, dtype, device)
 
 
 def _drawn(
@@ -79,6 +80,5 @@ def _drawn(
     if block.is_whole or type(distribution) in ELEMENTWISE:
         return sample_from(stream(block), distribution, block.block_shape, dtype)
     whole = sample_from(stream(Block.whole(shape)), distribution, shape, dtype)
-    with backend.placement(device):
-        part = whole[block.slices]
-        return backend.xp.asarray(part, copy=True) if backend.mutable else part
+    part = whole[block.slices]
+    return backend.xp.asarray(part, copy=True) if backend.mutable else part
