@@ -81,7 +81,7 @@ ROWS: Final[dict[str, Row]] = {
     "orthogonal": Row("Haar (semi-)orthogonal × gain", "Saxe et al. 2014", {"torch": ("orthogonal_", "orthogonal"), "keras": ("Orthogonal", "OrthogonalInitializer", "orthogonal"), "jax": ("orthogonal",), "flax": ("orthogonal",), "haiku": ("Orthogonal",), "tf": ("orthogonal",)}),
     "identity": Row("gain · eye (broadcast over leading axes)", "—", {"torch": ("eye_", "eye"), "keras": ("Identity", "IdentityInitializer", "identity"), "haiku": ("Identity",), "tf": ("identity",)}),
     "dirac": Row("identity convolution kernel per group", "—", {"torch": ("dirac_", "dirac")}),
-    "sparse": Row("N(0, stddev²), ⌈sparsity·rows⌉ zeros per column", "Martens 2010", {"torch": ("sparse_", "sparse")}),
+    "sparse": Row("N(0, stddev²), ⌈sparsity·n_out⌉ zeros among each input unit's weights (per column in torch's layout)", "Martens 2010", {"torch": ("sparse_", "sparse")}),
     "bounded_normal": Row("N(mean, stddev²) cut at absolute [minval, maxval]", "—", {"torch": ("trunc_normal_",)}),
     "xavier_uniform": Row("U(±gain·√(6 / (n_in + n_out)))", "Glorot & Bengio 2010", {"torch": ("xavier_uniform_", "xavier_uniform")}),
     "xavier_normal": Row("N(0, gain²·2 / (n_in + n_out)), untruncated", "Glorot & Bengio 2010", {"torch": ("xavier_normal_", "xavier_normal")}),
