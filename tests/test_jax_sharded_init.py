@@ -235,6 +235,16 @@ def _():
             out[label] = "no error"
         except Exception as error:
             out[label] = f"{type(error).__name__}: {error}"[:200]
+    with jax.set_mesh(mesh):  # a PartitionSpec on the mesh in scope: jax's raw IndivisibleError / ValueError before
+        for label, call in [("out_spec_indivisible", lambda: adapter(jax.random.key(0), (6, 4), out_sharding=P("x", None))),
+                            ("out_spec_in_jit_indivisible", lambda: jax.jit(lambda k: adapter(k, (6, 4), out_sharding=P("x", None)))(jax.random.key(0))),
+                            ("out_spec_unknown_axis", lambda: adapter(jax.random.key(0), (8, 4), out_sharding=P("z"))),
+                            ("spec_unknown_axis", lambda: ui.he_normal((8, 4), sharding=P("z"), rng="portable", seed=0))]:
+            try:
+                call()
+                out[label] = "no error"
+            except Exception as error:
+                out[label] = f"{type(error).__name__}: {error}"[:200]
     try:
         jax.jit(lambda: ui.he_normal((8, 4), sharding=row, rng="portable", seed=0))()
         out["inside_jit"] = "no error"
@@ -356,4 +366,8 @@ def test_a_sharding_that_does_not_fit_or_a_draw_inside_jit_is_a_parameter_error(
     assert "does not fit shape=(4,)" in misfits["rank_above"]
     assert misfits["out_rank_above"].startswith("ParameterError: out_sharding="), misfits
     assert misfits["out_spec_rank_above"].startswith("ParameterError: out_sharding=P('x', None) does not fit shape=(4,)"), misfits
+    assert misfits["out_spec_indivisible"] == "ParameterError: out_sharding=P('x', None) does not fit shape=(6, 4): a dimension of 6 does not divide into 4 shards (x)"
+    assert misfits["out_spec_in_jit_indivisible"] == misfits["out_spec_indivisible"]
+    assert misfits["out_spec_unknown_axis"].startswith("ParameterError: out_sharding=P('z',) does not fit shape=(8, 4): the mesh in scope has no axis 'z'")
+    assert misfits["spec_unknown_axis"].startswith("ParameterError: sharding=P('z',) does not fit shape=(8, 4): the mesh in scope has no axis 'z'")
     assert misfits["inside_jit"].startswith("ParameterError: sharding= draws each shard on its device and cannot run inside jax.jit")

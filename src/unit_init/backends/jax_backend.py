@@ -29,6 +29,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import functools
+import math
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -329,6 +330,7 @@ class JaxBackend(Backend):
             if mesh is None or mesh.empty:
                 msg = f"sharding={layout} is a PartitionSpec, which needs a mesh in scope: call it inside `with jax.set_mesh(mesh):`, or pass NamedSharding(mesh, spec)."
                 raise ParameterError(msg)
+            check_fits("sharding", layout, shape)  # an axis the mesh lacks, typed before NamedSharding raises it raw
             layout = jax.sharding.NamedSharding(mesh, layout)
         if not isinstance(layout, jax.sharding.Sharding):
             msg = f"sharding={abbreviate(layout)} is not a jax.sharding.Sharding (e.g. NamedSharding(mesh, PartitionSpec('x'))) or a PartitionSpec under jax.set_mesh."
@@ -355,6 +357,25 @@ def _no_mesh() -> contextlib.AbstractContextManager[Any]:
     return jax.set_mesh(None)
 
 
+def _check_spec_divides(spec: jax.sharding.PartitionSpec, shape: tuple[int, ...]) -> None:
+    """``ValueError`` where ``spec`` names an axis the mesh in scope (``jax.set_mesh``; inside ``jit`` its abstract
+    mesh) lacks, or a dimension its axes' sizes do not divide; nothing to check without a mesh in scope."""
+    mesh = getattr(jax.sharding, "get_abstract_mesh", lambda: None)()
+    if mesh is None or mesh.empty:
+        return
+    sizes = dict(mesh.shape)
+    for dim, entry in zip(shape, spec, strict=False):
+        names = () if entry is None else (entry,) if isinstance(entry, str) else tuple(entry)
+        unknown = [axis for axis in names if axis not in sizes]
+        if unknown:
+            msg = f"the mesh in scope has no axis {unknown[0]!r} (its axes: {', '.join(map(repr, sizes))})"
+            raise ValueError(msg)
+        split = math.prod(sizes[axis] for axis in names)
+        if dim % split:
+            msg = f"a dimension of {dim} does not divide into {split} shards ({' × '.join(names)})"
+            raise ValueError(msg)
+
+
 def check_fits(name: str, sharding: jax.sharding.Sharding | jax.sharding.PartitionSpec, shape: tuple[int, ...]) -> None:
     """:class:`ParameterError` naming ``name`` where ``sharding`` cannot lay out an array of ``shape``: a rank it was
     not made for (jax would build an invalid array from its shards), or dimensions its mesh axes do not divide."""
@@ -363,6 +384,7 @@ def check_fits(name: str, sharding: jax.sharding.Sharding | jax.sharding.Partiti
             if len(sharding) > len(shape):
                 msg = f"it names {len(sharding)} axes, the shape has {len(shape)}"
                 raise ValueError(msg)
+            _check_spec_divides(sharding, shape)
             return
         compatible = getattr(sharding, "check_compatible_aval", None)  # every concrete Sharding's (the base class declares none)
         if compatible is not None:
