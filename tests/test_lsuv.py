@@ -437,3 +437,20 @@ def test_a_step_that_underflows_a_few_float16_subnormals_is_made() -> None:
     assert 0 < lost <= MAX_LOST * weights.numel()
     assert rescaled(weights, 0.45, torch) is not None
     assert rescaled(weights, 1e-6, torch) is None
+
+
+def test_flax_lsuv_and_diagnose_inside_jit_are_parameter_errors() -> None:
+    """Inside ``nnx.jit`` the batch is traced: the finiteness check raised JAX's raw ``TracerBoolConversionError``."""
+    nnx = pytest.importorskip("flax.nnx")
+    import unit_init.jax
+
+    model = nnx.Sequential(nnx.Linear(4, 4, rngs=nnx.Rngs(0)))
+    for measure in (lambda m, x: unit_init.jax.lsuv(m, x, seed=0), unit_init.jax.diagnose):
+
+        @nnx.jit
+        def step(m: Any, x: Any, measure: Any = measure) -> Any:
+            measure(m, x)
+            return m(x)
+
+        with pytest.raises(ParameterError, match="call them outside jax"):
+            step(model, np.ones((8, 4), np.float32))

@@ -205,7 +205,11 @@ def _boxed_type() -> Any:
 
 
 def finite(array: Any) -> bool:
-    """Whether every value of ``array`` (a JAX or NumPy array: an LSUV or diagnose batch input) is finite."""
+    """Whether every value of ``array`` (a JAX or NumPy array: an LSUV or diagnose batch input) is finite;
+    :class:`ParameterError` for a traced one (inside ``jax.jit`` / ``nnx.jit``), whose values are not known."""
+    if isinstance(array, jax.core.Tracer):
+        msg = "LSUV and diagnose measure the model's outputs on a concrete batch; call them outside jax.jit / nnx.jit (the batch here is traced)."
+        raise ParameterError(msg)
     return bool(jax.numpy.all(jax.numpy.isfinite(jax.numpy.asarray(array))))
 
 
