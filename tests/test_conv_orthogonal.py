@@ -151,7 +151,7 @@ def test_convolution_orthogonal_takes_a_long_window_in_linear_steps_up_to_its_li
     """Each tap shifted the kernel by a (k+1)² matrix product, so (4000, 1, 1) took 54 s; a copy now, and 256 factors at most."""
     w = ConvolutionOrthogonal()((257, 4, 4), seed=0)
     np.testing.assert_allclose(np.einsum("tio,tjo->ij", w, w), np.eye(4), atol=1e-5)
-    with pytest.raises(ShapeError, match="at most 257 taps in all"):
+    with pytest.raises(ShapeError, match="at most 256 factors in all"):
         ConvolutionOrthogonal()((258, 1, 1))
     with pytest.raises(ShapeError, match="258 factors"):
         ConvolutionOrthogonal()((130, 130, 2, 2))

@@ -196,7 +196,8 @@ def check_config(where: str, config: object) -> None:
             msg = f"{where} nests containers more than {MAX_DEPTH} deep (or contains itself); at most {MAX_DEPTH} levels are accepted."
             raise ParameterError(msg)
         if count > MAX_VALUES:
-            msg = f"{where} holds more than {MAX_VALUES} values (a container of {size}); at most {MAX_VALUES} are accepted."
+            msg = (f"{where} holds more than {MAX_VALUES} values (containers and their items counted together: {count} "
+                   f"so far, with a container of {size}); at most {MAX_VALUES} are accepted.")
             raise ParameterError(msg)
         try:  # read once the size is known to be within the limits
             items = list(value.items()) if isinstance(value, Mapping) else list(value)

@@ -135,8 +135,8 @@ class ConvolutionOrthogonal(_OrthogonalKernel):
         steps = sum(size - 1 for axis, size in enumerate(dims) if axis not in (in_axis, out_axis) and size > 0)
         if steps > MAX_STEPS:
             msg = (
-                f"ConvolutionOrthogonal takes a window of at most {MAX_STEPS + 1} taps in all (one factor per tap past the "
-                f"first on each axis, drawn in turn), got shape={dims}: {steps} factors."
+                f"ConvolutionOrthogonal takes windows of at most {MAX_STEPS} factors in all (Σ(k − 1) over the window axes: one "
+                f"factor per tap past the first on each axis, drawn in turn), got shape={dims}: {steps} factors."
             )
             raise ShapeError(msg)
         return k.BlockOrthogonal(self.gain, in_axis, out_axis)

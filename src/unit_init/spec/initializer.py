@@ -169,7 +169,10 @@ class Initializer:
         """Raise :class:`~unit_init.ShapeError` if this initializer cannot fill ``shape``."""
         rank = len(shape)
         if rank < self.min_rank or (self.max_rank is not None and rank > self.max_rank):
-            wanted = f"rank {self.min_rank}" if self.min_rank == self.max_rank else f"rank >= {self.min_rank}"
+            if self.max_rank is None:
+                wanted = f"rank >= {self.min_rank}"
+            else:
+                wanted = f"rank {self.min_rank}" if self.min_rank == self.max_rank else f"rank {self.min_rank} to {self.max_rank}"
             msg = f"{type(self).__name__} needs a {wanted} shape, got shape={abbreviate(shape)} (rank {rank})."
             raise ShapeError(msg)
 
