@@ -354,7 +354,7 @@ def test_array_constant_configs_keep_the_config_limits(keras_mod: Any, uk: Any) 
     refused = {
         "16 deep": [{"class_name": "Constant", "config": {"value": deep}}, {"class_name": "Constant", "config": {"value": arrays}}],
         "below 2\\*\\*64": [{"class_name": "Constant", "config": {"value": [10**5000]}}],
-        "more than 1024 values": [{"class_name": "Constant", "config": {"value": [1.0] * 10**6}}],
+        "more than 2097152 values": [{"class_name": "Constant", "config": {"value": [1.0] * (2**21 + 1)}}],
         "module='os'": [{"class_name": "Constant", "config": {"value": [1.0]}, "module": "os"}],
     }
     for match, configs in refused.items():
@@ -477,3 +477,44 @@ def test_initialize_gives_einsum_axes_to_fan_scaled_specs_only_as_keras_does(ker
         theirs = keras.layers.MultiHeadAttention(8, 64, kernel_initializer=reference)
         theirs.build((None, 4, 512), (None, 4, 512))
         assert variance(ours.query_dense.kernel) == pytest.approx(variance(theirs.query_dense.kernel), rel=0.02)
+
+
+def test_a_saved_model_with_a_large_array_constant_loads_and_clones(keras_mod: Any, uk: Any, tmp_path: Path) -> None:
+    """Saving wrote the constant as nested lists, and reading them back met the 1024-value config limit: a model with a
+    40×40 constant saved, then neither loaded nor cloned (Keras's own ``Constant(array)`` does both)."""
+    import numpy as np
+
+    eye = np.eye(40, dtype="float32")
+    model = keras_mod.Sequential([keras_mod.Input((40,)), keras_mod.layers.Dense(40, kernel_initializer=uk.initializer(eye))])
+    model.save(tmp_path / "m.keras")
+    loaded = keras_mod.models.load_model(tmp_path / "m.keras")
+    cloned = keras_mod.models.clone_model(model)
+    assert np.array_equal(keras_mod.ops.convert_to_numpy(loaded.layers[0].kernel), eye)
+    assert np.array_equal(keras_mod.ops.convert_to_numpy(cloned.layers[0].kernel), eye)
+    ported = uk.initializer(keras_mod.initializers.Constant(np.arange(2000.0)))  # the porting path, as Keras writes it
+    assert keras_mod.ops.convert_to_numpy(ported((2000,))).tolist() == list(np.arange(2000.0))
+
+
+def test_a_bfloat16_tensor_is_an_initializer_as_in_keras(keras_mod: Any, uk: Any) -> None:
+    """NumPy reads bfloat16 as a void kind, which the dtype check refused."""
+    init = uk.initializer(keras_mod.ops.ones((3, 3), dtype="bfloat16"))
+    drawn = init((3, 3), dtype="bfloat16")
+    assert keras_mod.backend.standardize_dtype(drawn.dtype) == "bfloat16"
+    assert keras_mod.ops.convert_to_numpy(keras_mod.ops.cast(drawn, "float32")).tolist() == [[1.0] * 3] * 3
+    assert type(init).from_config(init.get_config()).get_config() == init.get_config()
+
+
+def test_a_subclass_of_the_adapter_stays_itself_through_its_config(keras_mod: Any, uk: Any) -> None:
+    """``from_config`` built the base class: a subclass's own ``__call__`` was lost on clone, save and load."""
+
+    class Halved(uk.KerasInitializer):
+        def __call__(self, shape: Any, dtype: Any = None) -> Any:
+            return super().__call__(shape, dtype) * 0.5
+
+    import unit_init as ui
+
+    for spec in (ui.Orthogonal(seed=1), ui.HeNormal(seed=1)):  # a fan-scaled spec too (the base class picks its Keras family)
+        init = Halved(spec)
+        again = Halved.from_config(init.get_config())
+        assert type(again) is Halved
+        assert keras_mod.ops.convert_to_numpy(again((4, 4))).tolist() == keras_mod.ops.convert_to_numpy(init((4, 4))).tolist()

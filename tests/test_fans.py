@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
 
 import pytest
 
@@ -126,3 +127,20 @@ def test_layout_axes_as_lists_and_numpy_integers_as_jax_takes_them() -> None:
     for bad in (True, 1.5, "0", [0, "1"], np.array([0, 1]), *bools):
         with pytest.raises(ui.ParameterError, match="must be an int or a tuple"):
             ui.Layout(in_axis=bad)
+
+
+def test_shapes_that_raise_while_read_are_shape_errors() -> None:
+    """An iterable that refuses iteration (``tf.TensorShape(None)``) and a dimension whose ``__index__`` raises let the
+    raw exception out (``ValueError``, ``RuntimeError``)."""
+
+    class Unknown:
+        def __iter__(self) -> Iterator[int]:
+            raise ValueError("Cannot iterate over a shape with unknown rank.")
+
+    class Raising:
+        def __index__(self) -> int:
+            raise RuntimeError("boom")
+
+    for shape in (Unknown(), (Raising(), 2)):
+        with pytest.raises(ui.ShapeError):
+            ui.he_normal(shape)

@@ -146,3 +146,13 @@ def test_haiku_linear_matches_haiku_linear() -> None:
     kernel, _ = ui.haiku_linear((n, 512), backend="jax", seed=5)
     params = hk.transform(lambda x: hk.Linear(512)(x)).init(jax.random.key(1), np.ones((1, n), np.float32))
     _ks(kernel, params["linear"]["w"])
+
+
+def test_a_numpy_integer_seed_splits_as_its_int() -> None:
+    """``np.int64(3)`` was not split: weight and bias shared one seed (the bias copied the weight's first values)."""
+    weight, bias = ui.torch_linear((8, 4), seed=np.int64(3))
+    assert not np.array_equal(bias, np.asarray(weight).ravel()[:8])
+    for drawn, expected in zip((weight, bias), ui.torch_linear((8, 4), seed=3), strict=True):
+        np.testing.assert_array_equal(drawn, expected)
+    with pytest.raises(ui.SeedError, match="is not an int"):
+        ui.torch_linear((8, 4), seed=np.timedelta64(3))

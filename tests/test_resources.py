@@ -241,3 +241,55 @@ def test_draws_running_at_once_count_each_others_bytes(monkeypatch: pytest.Monke
     from unit_init.resources import _HOLDING
 
     assert _HOLDING == {}  # nothing left behind per device once every draw has returned
+
+
+def test_bytes_are_held_only_inside_the_draws_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bytes were taken by the check and given back by the ``with`` after it: an interrupt between the two left
+    them held for ever (14,000 later draws refused). Now the block takes them, re-checking the limit as it does."""
+    from unit_init.resources import _HOLDING, check_allocation
+    from unit_init.spec.distributions import Normal
+
+    monkeypatch.setenv(ENV_VAR, "100M")
+    numpy = get_backend("numpy")
+    interrupted = check_allocation(numpy, "cpu", (4096, 4096), "float32", Normal(0.0, 1.0), hold=True)
+    assert interrupted is not None
+    assert _HOLDING == {}  # checked, nothing taken: an exception here leaves nothing behind
+    first = check_allocation(numpy, "cpu", (4096, 4096), "float32", Normal(0.0, 1.0), hold=True)
+    second = check_allocation(numpy, "cpu", (4096, 4096), "float32", Normal(0.0, 1.0), hold=True)
+    assert first is not None
+    assert second is not None
+    with first, pytest.raises(ui.ResourceError, match="held by draws running in other threads"), second:  # both passed the check
+        pass
+    assert _HOLDING == {}
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork on this platform")
+def test_a_forked_child_holds_nothing_its_parents_threads_held(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child inherited the bytes a parent's running draw held, and refused every draw for them, for ever."""
+    import os
+
+    from unit_init.resources import check_allocation
+    from unit_init.spec.distributions import Normal
+
+    monkeypatch.setenv(ENV_VAR, "100M")
+    held = check_allocation(get_backend("numpy"), "cpu", (4096, 4096), "float32", Normal(0.0, 1.0), hold=True)
+    assert held is not None
+    read, write = os.pipe()
+    with held:
+        pid = os.fork()
+        if pid == 0:  # the child: draw what fits its own budget, report, leave at once
+            try:
+                ok = ui.random_normal((4096, 4096), seed=0).shape == (4096, 4096)
+            except BaseException:
+                ok = False
+            os.write(write, b"1" if ok else b"0")
+            os._exit(0)
+        os.waitpid(pid, 0)
+    assert os.read(read, 1) == b"1"
+
+
+def test_an_amount_with_more_digits_than_python_converts_is_a_parameter_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """4301 digits exceeded Python's int-string limit inside ``Fraction``: a raw ``ValueError`` (a traceback in the CLI)."""
+    monkeypatch.setenv(ENV_VAR, "9" * 4301)
+    with pytest.raises(ui.ParameterError, match="more digits than an amount of memory needs"):
+        ui.he_normal((4, 4), seed=0)

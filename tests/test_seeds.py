@@ -231,3 +231,10 @@ def test_use_backend_checks_the_device_and_the_dtype_at_the_with_line() -> None:
         pytest.fail("entered")
     with ui.use_backend("numpy", device="cpu", dtype="float64"):
         assert ui.zeros((2,)).dtype == np.float64
+
+
+def test_a_numpy_integer_type_that_is_no_number_is_a_seed_error() -> None:
+    """``np.timedelta64`` subclasses ``np.signedinteger``: ``operator.index`` raised a raw ``TypeError``."""
+    for call in (lambda: ui.he_normal((2, 2), seed=np.timedelta64(3)), lambda: ui.set_seed(np.timedelta64(3))):
+        with pytest.raises(ui.SeedError, match="is not an int"):
+            call()

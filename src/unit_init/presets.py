@@ -33,9 +33,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+import numpy as np
+
 from unit_init.backends.registry import get_backend
 from unit_init.errors import ParameterError, ShapeError, abbreviate, keywords_checked
-from unit_init.seeds import derive_seed, seed_backend
+from unit_init.seeds import derive_seed, normalize_seed, seed_backend
 from unit_init.serialization import config_fields, deserialize, serialize
 from unit_init.spec.catalogue import Composed, GlorotUniform, LecunNormal, VarianceScaling, Zeros
 from unit_init.spec.distributions import truncated_standard_normal_moments
@@ -56,8 +58,9 @@ def _split_seed(seed: Any) -> tuple[Any, Any]:
     generator (``torch.Generator``, ``numpy.random.Generator``) is shared and
     advances.
     """
-    if isinstance(seed, int) and not isinstance(seed, bool):
-        return derive_seed(seed, "weight"), derive_seed(seed, "bias")
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):  # a NumPy integer is its int, as seed= takes it
+        number = normalize_seed(seed)  # validated as seed= validates it (its range; np.timedelta64 is no int)
+        return derive_seed(number, "weight"), derive_seed(number, "bias")
     owner = seed_backend(seed)
     if owner is None:
         return seed, seed

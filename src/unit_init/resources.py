@@ -263,7 +263,11 @@ def _parse_bytes(setting: str) -> int:
     if match is None:
         msg = f"{ENV_VAR}={abbreviate(setting)} is not an amount of memory; pass bytes, e.g. 1000000, 512M, 8G or 1.5T."
         raise ParameterError(msg)
-    return int(fractions.Fraction(match[1]) * _UNITS[match[2].upper()])  # exact: 400 digits are a limit, not an OverflowError
+    try:
+        return int(fractions.Fraction(match[1]) * _UNITS[match[2].upper()])  # exact: 400 digits are a limit, not an OverflowError
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits: 4300)
+        msg = f"{ENV_VAR}={abbreviate(setting)} has more digits than an amount of memory needs; pass e.g. 512M, 8G or 1.5T."
+        raise ParameterError(msg) from None
 
 
 def _shown(amount: int) -> str:
@@ -275,15 +279,24 @@ def _shown(amount: int) -> str:
 
 
 class Held:
-    """Bytes a running draw holds against its device's limit (:func:`check_bytes` with ``hold=True``), given back on exit."""
+    """Bytes a draw holds against its device's limit while it runs (:func:`check_bytes` with ``hold=True``).
 
-    __slots__ = ("key", "needed")
+    They are taken when its ``with`` block is entered — checked again against the limit, with what the draws running
+    in other threads hold then, and added under one lock — and given back when it exits, so an exception (an
+    interrupt too) anywhere between the check and the block leaves nothing held.
+    """
 
-    def __init__(self, key: tuple[str, str], needed: int) -> None:
-        self.key, self.needed = key, needed
+    __slots__ = ("key", "limit", "needed", "refuse")
+
+    def __init__(self, key: tuple[str, str], needed: int, limit: int, refuse: Callable[[int], ResourceError]) -> None:
+        self.key, self.needed, self.limit, self.refuse = key, needed, limit, refuse
 
     def __enter__(self) -> None:
-        return None
+        with _HOLDING_LOCK:
+            held = _HOLDING.get(self.key, 0)
+            if self.needed > self.limit - held:
+                raise self.refuse(held)
+            _HOLDING[self.key] = held + self.needed
 
     def __exit__(self, *_: object) -> None:
         with _HOLDING_LOCK:
@@ -294,7 +307,18 @@ class Held:
 
 _HOLDING: dict[tuple[str, str], int] = {}
 """Bytes held per (backend, device) by the draws running now, in every thread (no entry: none)."""
-_HOLDING_LOCK: Final = threading.Lock()
+_HOLDING_LOCK = threading.Lock()
+
+
+def _forget_holdings() -> None:
+    """In a forked child: no draw runs there, whatever the parent's threads held (and its lock may be held by one)."""
+    global _HOLDING_LOCK  # replaced, not released: the thread holding it does not exist in the child
+    _HOLDING.clear()
+    _HOLDING_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_forget_holdings)
 
 
 def check_bytes(
@@ -302,8 +326,8 @@ def check_bytes(
 ) -> Held | None:
     """Refuse ``needed`` bytes on ``device`` with :class:`ResourceError` where they exceed :func:`max_bytes` less what
     the draws running now in other threads hold; with ``hold``, and a limit set by :data:`ENV_VAR` (a budget the
-    draws share; the free memory the system reports already shows what running draws took), hold them until the
-    returned :class:`Held` exits.
+    draws share; the free memory the system reports already shows what running draws took), return a :class:`Held`
+    that holds them while its ``with`` block runs.
 
     ``what()`` names the request (``"shape=(4, 4), dtype='float32'"``; called
     only for the message), ``smaller`` says what to make smaller. ``None``:
@@ -313,20 +337,22 @@ def check_bytes(
     if not setting and needed < QUERY_MIN:
         return None
     limit, source = max_bytes(backend, device)
+    if limit is None:
+        return None
     key = (backend.name, str(device))
+
+    def refuse(held: int) -> ResourceError:
+        others = f" ({_shown(held)} of it held by draws running in other threads)" if held else ""
+        return ResourceError(
+            f"{what()} needs about {_shown(needed)} (output and temporaries), more than the {_shown(limit)} {source}{others}; "
+            f"{smaller}, or set {ENV_VAR} (e.g. 64G) to allow more."
+        )
+
     with _HOLDING_LOCK:
         held = _HOLDING.get(key, 0)
-        if limit is not None and needed > limit - held:
-            others = f" ({_shown(held)} of it held by draws running in other threads)" if held else ""
-            msg = (
-                f"{what()} needs about {_shown(needed)} (output and temporaries), more than the {_shown(limit)} {source}{others}; "
-                f"{smaller}, or set {ENV_VAR} (e.g. 64G) to allow more."
-            )
-            raise ResourceError(msg)
-        if not (hold and setting and limit is not None):  # free memory already shows what running draws took
-            return None
-        _HOLDING[key] = held + needed
-    return Held(key, needed)
+    if needed > limit - held:
+        raise refuse(held)
+    return Held(key, needed, limit, refuse) if hold and setting else None  # free memory already shows what running draws took
 
 
 def check_allocation(

@@ -69,7 +69,11 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
 
 
 def _check_int(seed: Any) -> int:
-    value = operator.index(seed)
+    try:
+        value = operator.index(seed)
+    except TypeError:  # a NumPy integer type that is no number (np.timedelta64 subclasses np.signedinteger)
+        msg = f"seed={abbreviate(seed)} ({type(seed).__name__}) is not an int; pass an int in [0, 2**63 - 1], None, or a native generator/key."
+        raise SeedError(msg) from None
     if not 0 <= value <= MAX_SEED:
         msg = f"seed={abbreviate(seed)} must lie in [0, 2**63 - 1]."
         raise SeedError(msg)

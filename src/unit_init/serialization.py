@@ -154,10 +154,10 @@ def _unreadable(where: str, value: object, error: Exception) -> ParameterError:
     return ParameterError(f"{where} holds a {type(value).__name__} that could not be read ({type(error).__name__}); pass plain dicts and lists.")
 
 
-def check_config(where: str, config: object) -> None:
+def check_config(where: str, config: object, *, max_values: int = MAX_VALUES) -> None:
     """Refuse ``config`` unless it is plain JSON within the limits; it is walked without recursion.
 
-    At most :data:`MAX_DEPTH` nested containers and :data:`MAX_VALUES` values
+    At most :data:`MAX_DEPTH` nested containers and ``max_values`` (:data:`MAX_VALUES`) values
     in all, string keys, strings of at most :data:`MAX_STRING` characters, ints
     below ``2**64`` in absolute value, finite floats. A cycle nests without end,
     so it fails the depth limit. The work is bounded by the limits, whatever
@@ -195,9 +195,9 @@ def check_config(where: str, config: object) -> None:
         if depth > MAX_DEPTH:
             msg = f"{where} nests containers more than {MAX_DEPTH} deep (or contains itself); at most {MAX_DEPTH} levels are accepted."
             raise ParameterError(msg)
-        if count > MAX_VALUES:
-            msg = (f"{where} holds more than {MAX_VALUES} values (containers and their items counted together: {count} "
-                   f"so far, with a container of {size}); at most {MAX_VALUES} are accepted.")
+        if count > max_values:
+            msg = (f"{where} holds more than {max_values} values (containers and their items counted together: {count} "
+                   f"so far, with a container of {size}); at most {max_values} are accepted.")
             raise ParameterError(msg)
         try:  # read once the size is known to be within the limits
             items = list(value.items()) if isinstance(value, Mapping) else list(value)

@@ -27,11 +27,12 @@ from unit_init.dtypes import FLOAT_DTYPES, INTEGER_DTYPES, integer_range, larges
 from unit_init.errors import ParameterError, ShapeError, abbreviate
 from unit_init.keras._call import call_arguments
 from unit_init.serialization import check_config, check_envelope
+from unit_init.spec.constant_array import MAX_ELEMENTS
 
 __all__ = ["KerasConstant", "is_array_constant"]
 
 _KERAS_ARRAYS: Final = ("__numpy__", "__tensor__")  # how keras.saving writes an array value
-_KINDS: Final = "biuf"  # bool, ints, floats
+_KINDS: Final = "biuf"  # bool, ints, floats (and bfloat16, a NumPy void kind: ml_dtypes)
 
 
 def _is_array(value: Any) -> bool:
@@ -62,8 +63,11 @@ def _reject(value: Any, dtype: Any) -> ParameterError:
 
 
 def _check_limits(where: str, config: Mapping[str, Any]) -> None:
-    """:func:`~unit_init.serialization.check_config` for a Constant config, but for an array or tensor ``value`` (data, not JSON)."""
-    check_config(where, {key: value for key, value in config.items() if not (key == "value" and _is_array(value))})
+    """:func:`~unit_init.serialization.check_config` for a Constant config, but for an array or tensor ``value`` (data,
+    not JSON), and with room for a value of nested lists of up to 2²⁰ numbers (a ConstantArray's limit): Keras saves
+    an array value as nested lists, so a saved model's constants must read back."""
+    data = {key: value for key, value in config.items() if not (key == "value" and _is_array(value))}
+    check_config(where, data, max_values=2 * MAX_ELEMENTS)  # numbers and the lists holding them, counted together
 
 
 def _array(value: Any, dtype: Any = None) -> np.ndarray[Any, Any]:
@@ -79,7 +83,7 @@ def _array(value: Any, dtype: Any = None) -> np.ndarray[Any, Any]:
         array = np.asarray(value, dtype=None if dtype is None else np.dtype(str(dtype)))
     except (TypeError, ValueError, OverflowError, RecursionError):
         raise _reject(value, dtype) from None
-    if array.dtype.kind not in _KINDS:
+    if array.dtype.kind not in _KINDS and array.dtype.name != "bfloat16":
         raise _reject(value, array.dtype)
     return array
 

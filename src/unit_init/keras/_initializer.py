@@ -250,7 +250,7 @@ class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  #
         keras_keys = {key: config[key] for key in ("seed", "input_axes", "output_axes") if key in config}
         check_config("the KerasInitializer config", {key: v for key, v in keras_keys.items() if not isinstance(v, keras.random.SeedGenerator)})
         spec, layout, fan_in, fan_out = read_adapter_config({key: v for key, v in config.items() if key not in keras_keys})
-        return KerasInitializer(spec, layout, fan_in=fan_in, fan_out=fan_out, **keras_keys)
+        return cls(spec, layout, fan_in=fan_in, fan_out=fan_out, **keras_keys)  # a subclass stays itself, as Keras's cls(**config)
 
     def __repr__(self) -> str:
         extras = [f"{name}={getattr(self, name)!r}" for name in ("fan_in", "fan_out", "input_axes", "output_axes") if getattr(self, name) is not None]

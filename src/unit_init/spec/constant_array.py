@@ -25,7 +25,7 @@ from unit_init.spec.distributions import ArrayConstant, Distribution, leaves
 from unit_init.spec.fans import ShapeLike, normalize_shape
 from unit_init.spec.initializer import Initializer
 
-__all__ = ["ConstantArray"]
+__all__ = ["MAX_ELEMENTS", "ConstantArray"]
 
 _INTEGERS: Final = (-(2**63), 2**64)
 """The integers a value may hold, ``[−2⁶³, 2⁶⁴)``: what NumPy stores as ``int64`` or ``uint64``."""

@@ -167,7 +167,11 @@ def normalize_shape(shape: ShapeLike) -> tuple[int, ...]:
     if isinstance(shape, bool) or not (scalar or ordered):
         msg = f"shape={abbreviate(shape)} must be an int or a sequence of at most {MAX_RANK} non-negative ints."
         raise ShapeError(msg)
-    dims = (shape,) if scalar else tuple(itertools.islice(cast("Iterable[int]", shape), MAX_RANK + 1))  # bounded: a generator may not end
+    try:
+        dims = (shape,) if scalar else tuple(itertools.islice(cast("Iterable[int]", shape), MAX_RANK + 1))  # bounded: a generator may not end
+    except Exception as error:  # an iterable that refuses iteration (tf.TensorShape(None): unknown rank) or raises while it yields
+        msg = f"shape={abbreviate(shape)} could not be read as dimensions ({type(error).__name__}: {abbreviate(str(error))})."
+        raise ShapeError(msg) from None
     if len(dims) > MAX_RANK:
         msg = f"shape={abbreviate(shape)} has more than {MAX_RANK} dimensions; unit_init draws arrays of rank at most {MAX_RANK}."
         raise ShapeError(msg)
@@ -178,7 +182,7 @@ def normalize_shape(shape: ShapeLike) -> tuple[int, ...]:
             raise ShapeError(msg)
         try:
             size = operator.index(dim)
-        except TypeError:  # an object with an ``__index__`` that refuses (np.bool_)
+        except Exception:  # an object with an ``__index__`` that refuses (np.bool_) or raises anything else
             size = -1
         if size < 0:
             msg = f"shape={abbreviate(shape)} has the dimension {abbreviate(dim)}; every dimension must be a non-negative int."
