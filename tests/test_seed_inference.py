@@ -163,3 +163,12 @@ def test_keras_seed_generator_means_the_current_keras_backend(backend: str, modu
     assert "symbolic state" in result.get("tf_function", "symbolic state")
     assert result.get("jit", True)
     assert result.get("raw_key", True)
+
+
+def test_a_seed_object_wins_also_over_an_unusable_environment_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``UNIT_INIT_BACKEND=json`` a NumPy generator's draw raised ``BackendError``: the variable was resolved
+    before the seed's framework was asked, which a valid variable does not decide either. An int seed still meets it."""
+    monkeypatch.setenv("UNIT_INIT_BACKEND", "json")
+    assert isinstance(ui.he_normal((2, 2), seed=np.random.default_rng(0)), np.ndarray)
+    with pytest.raises(ui.BackendError, match="'json'"):
+        ui.he_normal((2, 2), seed=0)

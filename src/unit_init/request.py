@@ -66,7 +66,7 @@ from unit_init.dtypes import (
     smallest_subnormal,
     work_dtype,
 )
-from unit_init.errors import DTypeError, ParameterError, abbreviate, closest
+from unit_init.errors import BackendError, DTypeError, ParameterError, abbreviate, closest
 from unit_init.portable.blocks import Block
 from unit_init.portable.stream import check_resolved
 from unit_init.sampling import planned
@@ -210,9 +210,13 @@ def _context_for(seed: Any) -> Context:
     """The innermost context, unless ``seed`` is a native seed object of another framework: then that framework's defaults."""
     context = current_context()
     owner = seed_backend(seed)
-    if owner is None or get_backend(owner) is context.backend_resolved():
+    if owner is None:
         return context
-    return Context(owner)
+    try:
+        same = get_backend(owner) is context.backend_resolved()
+    except BackendError:  # UNIT_INIT_BACKEND names no usable backend: the seed's own framework decides, as over a valid one
+        same = False
+    return context if same else Context(owner)
 
 
 _SWITCHABLE: Final = frozenset({"float64", "complex128", "int64", "uint64"})
