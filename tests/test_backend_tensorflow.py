@@ -313,3 +313,24 @@ def test_autograph_calls_unit_init_as_written_inside_tf_function() -> None:
     assert transpiled, "the test's own function is transpiled, so the hook sees what AutoGraph converts"
     assert not [module for module in transpiled if module.startswith("unit_init")]
     assert values.shape == (8, 8)
+
+
+@pytest.mark.parametrize("mode", ["safe", "all"])
+def test_portable_draws_under_numpy_behavior(mode: str) -> None:
+    """With ``tnp.experimental_enable_numpy_behavior(dtype_conversion_mode="safe"/"all")`` (process-wide, so in a
+    subprocess) a Threefry word above 2³¹ overflowed TensorFlow's int32 reading of a Python int: ``OverflowError``."""
+    code = f"""
+        import numpy as np
+        import tensorflow.experimental.numpy as tnp
+        tnp.experimental_enable_numpy_behavior(dtype_conversion_mode={mode!r})
+        import unit_init as ui
+        drawn = ui.he_uniform((16, 16), backend="tf", seed=0, rng="portable")
+        assert np.array_equal(np.asarray(drawn), ui.he_uniform((16, 16), seed=0, rng="portable"))
+        print("ok")
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "ok"

@@ -13,6 +13,7 @@ import types
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import tensorflow as tf
 
 if TYPE_CHECKING:
@@ -74,9 +75,11 @@ def eye(n_rows: int, n_cols: int | None = None, *, dtype: tf.DType, device: str)
 
 
 def asarray(value: float, *, dtype: tf.DType, device: str) -> Tensor:
-    """A 0-d array holding ``value``, created on ``device``."""
+    """A 0-d array holding ``value``, created on ``device``; a Python number is made a NumPy one of ``dtype`` first
+    (with ``tnp.experimental_enable_numpy_behavior(dtype_conversion_mode="safe")`` TensorFlow converts a Python int
+    through int32, so a uint32 word above 2³¹ overflowed)."""
     with tf.device(device):
-        return tf.constant(value, dtype=dtype)
+        return tf.constant(np.asarray(value, dtype=dtype.as_numpy_dtype), dtype=dtype)
 
 
 def arange(start: int, stop: int, *, dtype: tf.DType, device: str) -> Tensor:
