@@ -467,3 +467,11 @@ def test_torch_compile_traces_the_drop_ins_with_fullgraph(name: str) -> None:
     compiled = torch.compile(step, fullgraph=True, backend="eager")(torch.empty(8, 4))
     torch.manual_seed(4)
     assert torch.equal(compiled, getattr(reference, name)(torch.empty(8, 4)) * 2)
+
+
+def test_torchs_private_helpers_are_reachable_through_the_drop_in_module() -> None:
+    """``from torch.nn.init import _no_grad_trunc_normal_``-style code broke on the one-import switch (``AttributeError``)."""
+    for name in [n for n in vars(reference) if n.startswith("_no_grad_")] + ["_make_deprecate"]:
+        assert getattr(ours, name) is getattr(reference, name)
+    with pytest.raises(AttributeError, match=r"neither has torch\.nn\.init"):
+        ours.no_such_initializer  # noqa: B018

@@ -7,7 +7,9 @@
 * :func:`initialize` — every parameter of an ``nn.Module`` from rules keyed by
   name patterns or module types, each parameter with its own derived seed.
 * :func:`lsuv` — data-dependent LSUV initialization on a batch (docs/lsuv.md);
-  :func:`diagnose` — ``ui.diagnose(module, batch)`` through forward hooks.
+  :func:`diagnose` — ``ui.diagnose(module, batch)`` through forward hooks;
+* any other name ``torch.nn.init`` has (its private helpers, ``_no_grad_trunc_normal_``
+  and the like, which some codebases import) is torch's own.
 
 >>> import torch
 >>> import unit_init.torch as init
@@ -30,3 +32,15 @@ from unit_init.torch._nn_init import *  # noqa: E402, F403 (torch.nn.init's name
 
 __all__ = ["diagnose", "init_", "initialize", "lsuv"]
 __all__ += _nn_init.__all__
+
+
+def __getattr__(name: str) -> object:
+    """A name of ``torch.nn.init`` this module does not rebuild (a private helper): torch's own, so the one-import
+    switch also keeps ``init._no_grad_trunc_normal_`` working; anything else is an ``AttributeError``, as for a module."""
+    import torch.nn.init
+
+    try:
+        return getattr(torch.nn.init, name)
+    except AttributeError:
+        msg = f"module 'unit_init.torch' has no attribute {name!r} (neither has torch.nn.init)"
+        raise AttributeError(msg) from None
