@@ -186,3 +186,10 @@ def test_orthogonal_without_the_linalg_extension_is_a_backend_error(xp: Any, str
     strict_flags(enabled_extensions=())
     with pytest.raises(ui.BackendError, match=r"needs a QR decomposition \(linalg.qr\), which the array_api_strict backend's namespace lacks"):
         ui.orthogonal((4, 4), backend=xp, seed=0)
+
+
+@pytest.mark.parametrize("rng", ["native", "portable"])
+def test_sparse_on_a_device_without_int64_is_a_dtype_error(xp: Any, rng: str) -> None:
+    """argsort's int64 indices: array_api_strict raised its own ``ValueError`` on its ``no_x64`` device."""
+    with pytest.raises(ui.DTypeError, match="argsort, whose indices are int64"):
+        ui.sparse((8, 8), sparsity=0.5, backend=xp, device="no_x64", rng=rng, seed=0)
