@@ -318,3 +318,22 @@ def test_initialize_gives_flax_general_kernels_the_fans_flax_gives_them() -> Non
     variables, _ = unit_init.jax.initialize(Attention().init(key, x), rules, seed=0, modules=Attention().module_paths(key, x))
     for name in ("query", "out"):
         assert float(np.std(np.asarray(variables["params"]["MultiHeadDotProductAttention_0"][name]["kernel"]))) == pytest.approx(want, rel=0.03)
+
+
+def test_stacked_flax_general_kernels_keep_the_stack_out_of_the_fans_and_an_explicit_layout_wins() -> None:
+    """A ``LinearGeneral`` built by ``nnx.vmap`` (kernel ``(8, 16, 4, 8)``) took the stack axis into ``fan_in``, and the
+    ``layout=`` porting.md tells stacked parameters to pass was replaced."""
+    nnx = pytest.importorskip("flax.nnx")
+    import unit_init.jax
+
+    @nnx.split_rngs(splits=8)
+    @nnx.vmap(in_axes=(0,), out_axes=0)
+    def make(rngs: Any) -> Any:
+        return nnx.LinearGeneral(64, (4, 8), rngs=rngs)
+
+    spec = ui.VarianceScaling(scale=1.0, mode="fan_in", distribution="untruncated_normal")
+    stacked = make(nnx.Rngs(0))
+    unit_init.jax.initialize(stacked, {"kernel": spec}, seed=0)
+    assert _std(stacked.kernel[...]) == pytest.approx(1 / math.sqrt(64), rel=0.03)  # 8·64·32 values
+    unit_init.jax.initialize(stacked, {"kernel": spec}, seed=0, layout=ui.Layout(in_axis=(0, 1), out_axis=(2, 3)))
+    assert _std(stacked.kernel[...]) == pytest.approx(1 / math.sqrt(8 * 64), rel=0.03)  # the caller's axes, as asked

@@ -354,7 +354,7 @@ def test_array_constant_configs_keep_the_config_limits(keras_mod: Any, uk: Any) 
     refused = {
         "16 deep": [{"class_name": "Constant", "config": {"value": deep}}, {"class_name": "Constant", "config": {"value": arrays}}],
         "below 2\\*\\*64": [{"class_name": "Constant", "config": {"value": [10**5000]}}],
-        "more than 2097152 values": [{"class_name": "Constant", "config": {"value": [1.0] * (2**21 + 1)}}],
+        "more than 1048576 numbers": [{"class_name": "Constant", "config": {"value": [1.0] * (2**20 + 1)}}],
         "module='os'": [{"class_name": "Constant", "config": {"value": [1.0]}, "module": "os"}],
     }
     for match, configs in refused.items():
@@ -518,3 +518,19 @@ def test_a_subclass_of_the_adapter_stays_itself_through_its_config(keras_mod: An
         again = Halved.from_config(init.get_config())
         assert type(again) is Halved
         assert keras_mod.ops.convert_to_numpy(again((4, 4))).tolist() == keras_mod.ops.convert_to_numpy(init((4, 4))).tolist()
+
+
+def test_constant_configs_read_back_any_shape_up_to_the_limit_and_refuse_shaped_dtypes(keras_mod: Any, uk: Any) -> None:
+    """Lists were counted with numbers: ``(2**19, 2)`` saved and did not read back. A subarray dtype
+    (``"(10000000,)f4"``) multiplied a config's size; a constant past the limit is refused when saved, not loaded."""
+    import numpy as np
+
+    from unit_init.errors import ParameterError
+
+    for shape in ((2**19, 2), (2**20, 1)):
+        constant = uk.KerasConstant(np.zeros(shape, "float32"))
+        assert uk.KerasConstant.from_config(constant.get_config()).value.shape == shape
+    with pytest.raises(ParameterError, match="must be a real number"):
+        uk.KerasConstant.from_config({"value": [1.0, 2.0], "dtype": "(10000000,)f4"})
+    with pytest.raises(ParameterError, match="cannot be saved in a config"):
+        uk.KerasConstant(np.zeros(2**20 + 1, "float32")).get_config()

@@ -389,3 +389,31 @@ def test_keras_and_flax_outputs_of_one_array_in_a_list_or_tuple_diagnose_as_the_
             return (self.inner(x),)
 
     assert ui.diagnose(Tupled(model), x, seed=4).gradient_std == ui.diagnose(model, x, seed=4).gradient_std
+
+
+def test_a_misspelt_keyword_of_torch_diagnose_is_an_argument_error() -> None:
+    torch = pytest.importorskip("torch")
+    import unit_init.torch
+
+    with pytest.raises(ui.ArgumentError, match="seed"):
+        unit_init.torch.diagnose(torch.nn.Linear(4, 2), torch.randn(8, 4), sed=0)
+
+
+def test_the_batch_is_the_first_output_with_an_axis() -> None:
+    """A scalar auxiliary output before the logits made the batch 1: the weight gradients were not averaged."""
+    torch = pytest.importorskip("torch")
+
+    class Aux(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            torch.manual_seed(0)
+            self.fc = torch.nn.Linear(8, 3)
+
+        def forward(self, x: Any) -> Any:
+            y = self.fc(x)
+            return y.mean() * 0, y
+
+    x = torch.randn(32, 8)
+    plain = ui.diagnose(torch.nn.Sequential(Aux().fc), x, seed=6)
+    aux = ui.diagnose(Aux(), x, seed=5)  # the scalar takes seed 5, the logits seed 6: the plain model's probe
+    np.testing.assert_allclose(aux.weight_gradient_std, plain.weight_gradient_std, rtol=1e-6)

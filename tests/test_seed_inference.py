@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -172,3 +173,6 @@ def test_a_seed_object_wins_also_over_an_unusable_environment_backend(monkeypatc
     assert isinstance(ui.he_normal((2, 2), seed=np.random.default_rng(0)), np.ndarray)
     with pytest.raises(ui.BackendError, match="'json'"):
         ui.he_normal((2, 2), seed=0)
+    monkeypatch.setenv("UNIT_INIT_BACKEND", "cupy")  # known, not installed here (BackendUnavailableError, no BackendError)
+    if importlib.util.find_spec("cupy") is None:
+        assert isinstance(ui.he_normal((2, 2), seed=np.random.default_rng(0)), np.ndarray)

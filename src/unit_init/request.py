@@ -66,7 +66,7 @@ from unit_init.dtypes import (
     smallest_subnormal,
     work_dtype,
 )
-from unit_init.errors import BackendError, DTypeError, ParameterError, abbreviate, closest
+from unit_init.errors import BackendError, BackendUnavailableError, DTypeError, ParameterError, abbreviate, closest
 from unit_init.portable.blocks import Block
 from unit_init.portable.stream import check_resolved
 from unit_init.sampling import planned
@@ -214,7 +214,7 @@ def _context_for(seed: Any) -> Context:
         return context
     try:
         same = get_backend(owner) is context.backend_resolved()
-    except BackendError:  # UNIT_INIT_BACKEND names no usable backend: the seed's own framework decides, as over a valid one
+    except (BackendError, BackendUnavailableError):  # UNIT_INIT_BACKEND names no usable backend (unknown, or not installed): the seed's own framework decides, as over a valid one
         same = False
     return context if same else Context(owner)
 

@@ -300,8 +300,8 @@ class Held:
 
     def __exit__(self, *_: object) -> None:
         with _HOLDING_LOCK:
-            left = _HOLDING.pop(self.key) - self.needed
-            if left:
+            left = _HOLDING.pop(self.key, 0) - self.needed  # 0: a forked child forgot what its parent held
+            if left > 0:
                 _HOLDING[self.key] = left
 
 

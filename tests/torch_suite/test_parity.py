@@ -473,5 +473,25 @@ def test_torchs_private_helpers_are_reachable_through_the_drop_in_module() -> No
     """``from torch.nn.init import _no_grad_trunc_normal_``-style code broke on the one-import switch (``AttributeError``)."""
     for name in [n for n in vars(reference) if n.startswith("_no_grad_")] + ["_make_deprecate"]:
         assert getattr(ours, name) is getattr(reference, name)
-    with pytest.raises(AttributeError, match=r"neither has torch\.nn\.init"):
+    with pytest.raises(AttributeError, match=r"torch\.nn\.init has no function of that name"):
         ours.no_such_initializer  # noqa: B018
+
+
+def test_a_non_tensor_and_bad_arguments_under_vmap_keep_torchs_type_and_unit_inits() -> None:
+    """The transform check ran before the drop-in's own and raised a raw ``TypeError`` for a list; under ``vmap`` torch's
+    own errors came out untyped (``ValueError``, ``RuntimeError``)."""
+    from torch.func import vmap
+
+    from unit_init.errors import UnitInitError
+
+    with pytest.raises(AttributeError) as caught:
+        ours.normal_([1.0, 2.0])  # type: ignore[arg-type]
+    assert isinstance(caught.value, UnitInitError)
+    batch = torch.zeros(3, 4, 5)
+    for call, kind in [
+        (lambda w: ours.kaiming_normal_(w.clone(), mode="fan_inn"), ValueError),
+        (lambda w: ours.uniform_(w.clone(), a=2.0, b=1.0), RuntimeError),
+    ]:
+        with pytest.raises(kind) as caught:
+            vmap(call, randomness="different")(batch)
+        assert isinstance(caught.value, UnitInitError)

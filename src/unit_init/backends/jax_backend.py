@@ -365,6 +365,9 @@ def _check_spec_divides(spec: jax.sharding.PartitionSpec, shape: tuple[int, ...]
         return
     sizes = dict(mesh.shape)
     for dim, entry in zip(shape, spec, strict=False):
+        if entry is jax.sharding.PartitionSpec.UNCONSTRAINED:
+            msg = "PartitionSpec.UNCONSTRAINED leaves an axis to the compiler, which an array drawn now cannot; name a mesh axis or None"
+            raise ValueError(msg)
         names = () if entry is None else (entry,) if isinstance(entry, str) else tuple(entry)
         unknown = [axis for axis in names if axis not in sizes]
         if unknown:

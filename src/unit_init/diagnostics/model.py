@@ -38,7 +38,7 @@ from unit_init.errors import DTypeError, ParameterError
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["LayerTrace", "ModelReport", "activation_name", "check_real", "diagnose_model", "model_report", "probe", "probes"]
+__all__ = ["LayerTrace", "ModelReport", "activation_name", "batch_rows", "check_real", "diagnose_model", "model_report", "probe", "probes"]
 
 _SPELLINGS = {"leakyrelu": "leaky_relu", **ALIASES}
 
@@ -130,6 +130,18 @@ def check_real(is_complex: Mapping[str, bool]) -> None:
 def probe(shape: tuple[int, ...], seed: int) -> Any:
     """The standard-normal probe ``g`` of the loss ``ℓ = ⟨g, y⟩``, float64, drawn by NumPy from ``seed``."""
     return np.random.default_rng(seed).standard_normal(shape)
+
+
+def batch_rows(outputs: Sequence[Any]) -> int:
+    """The batch size the weight gradients are averaged over: the first axis of the first output array that has one
+    (a scalar auxiliary output before the logits is no batch); 1 where every output is a scalar.
+
+    Examples
+    --------
+    >>> batch_rows([np.zeros(()), np.zeros((32, 10))])
+    32
+    """
+    return next((int(output.shape[0]) for output in outputs if len(output.shape)), 1)
 
 
 def probes(outputs: Sequence[Any], seed: int) -> list[Any]:

@@ -19,7 +19,7 @@ import numpy as np
 from flax.core import meta
 
 from unit_init.adapters.lsuv import Rescaled, call, check_batch, check_options, rules_for, run, select, std_of
-from unit_init.diagnostics.model import LayerTrace, ModelReport, check_real, model_report, probes
+from unit_init.diagnostics.model import LayerTrace, ModelReport, batch_rows, check_real, model_report, probes
 from unit_init.errors import ParameterError
 from unit_init.jax._params import finite, float_leaves, initialize, probed, rescaled
 from unit_init.spec.initializer import Initializer
@@ -167,7 +167,7 @@ def diagnose_linen(module: nn.Module, variables: Mapping[str, Any], batch: Any, 
 
     zeros = {name: jnp.zeros_like(record[name][1]) for name in chosen}
     (param_grads, grads), outputs = jax.grad(loss, argnums=(0, 1), has_aux=True)(variables["params"], zeros)
-    rows = leaves[0].shape[0] if leaves[0].ndim else 1
+    rows = batch_rows(leaves)
 
     def numpy(value: Any) -> Any:
         return np.asarray(value, dtype=np.float64)

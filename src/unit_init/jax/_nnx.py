@@ -17,7 +17,15 @@ from flax import nnx
 
 from unit_init.adapters.hooks import Session, forward, hooked
 from unit_init.adapters.lsuv import Layers, Rescaled, check_batch, check_options, rules_for, run, select, std_of
-from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, check_real, model_report, probes
+from unit_init.diagnostics.model import (
+    LayerTrace,
+    ModelReport,
+    activation_name,
+    batch_rows,
+    check_real,
+    model_report,
+    probes,
+)
 from unit_init.errors import ParameterError
 from unit_init.jax._params import finite, float_leaves, initialize, probed, rescaled
 from unit_init.spec.initializer import Initializer
@@ -132,7 +140,7 @@ def diagnose_nnx(model: Any, batch: Any, *, layers: Layers, seed: int) -> ModelR
         (weight_grads, grads), outputs = nnx.grad(loss, argnums=(0, 1), has_aux=True)(model, zeros)
     _restore(statistics)
     flat = {tuple(map(str, path)): value for path, value in nnx.to_flat_state(weight_grads)}
-    rows = leaves[0].shape[0] if leaves[0].ndim else 1
+    rows = batch_rows(leaves)
     activations = _activations(model, chosen)
 
     def kernel_grad(name: str) -> Any:

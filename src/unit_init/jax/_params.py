@@ -17,7 +17,7 @@ from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng
 from unit_init.errors import ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import Layout, LayoutLike
 
-__all__ = ["finite", "initialize", "rescaled"]
+__all__ = ["finite", "float_leaves", "initialize", "probed", "rescaled"]
 
 
 def _key_name(entry: Any) -> str:
@@ -73,25 +73,38 @@ def _drawn_into(sharding: Any, make: Callable[[], Any], size: int) -> Any:
 
 
 def _as_flax_hands_axes(param: Param) -> Param:
-    """``param`` with the axes Flax gives the initializer of a ``LinearGeneral`` (nnx) or ``DenseGeneral`` (linen) kernel.
+    """``param`` with the axes Flax gives the initializer of a ``LinearGeneral`` (nnx) or ``DenseGeneral`` (linen) kernel,
+    where the walker's layout is the default ``"keras"`` (a layout the caller chose is drawn as it is).
 
-    Flax draws such a kernel flattened to ``(everything before the output features, the output features)`` and
-    reshapes it, so its fans are ``fan_in = ∏`` of the batch and input-feature axes and ``fan_out = ∏`` of the
-    output-feature axes: an attention block's query kernel ``(32, 4, 8)`` has ``fan_in = 32``, ``fan_out = 32`` (read in
-    the plain layout, 32 would be a window and the fans 128 and 256).
+    Flax draws such a kernel flattened to ``(its batch and input-feature axes, its output-feature axes)`` and
+    reshapes it, so ``fan_in = ∏`` of the former and ``fan_out = ∏`` of the latter: an attention block's query kernel
+    ``(32, 4, 8)`` has ``fan_in = 32``, ``fan_out = 32`` (read in the plain layout, 32 would be a window and the fans
+    128 and 256). Leading axes beyond the module's own (a stack of layers from ``nnx.vmap``/``nnx.scan``, ``nn.scan``)
+    are in neither fan.
     """
     owner = param.owners[0] if param.owners else None
-    if param.leaf != "kernel" or owner is None:
+    if param.leaf != "kernel" or owner is None or param.layout != "keras":
         return param
     nnx, linen = sys.modules.get("flax.nnx"), sys.modules.get("flax.linen")
     if nnx is not None and isinstance(owner, nnx.LinearGeneral):
-        outputs = len(owner.out_features)
+        inputs, outputs = len(owner.batch_axis) + len(owner.in_features), len(owner.out_features)
     elif linen is not None and isinstance(owner, linen.DenseGeneral):
-        outputs = len(owner.features) if isinstance(owner.features, (tuple, list)) else 1
+        inputs = len(_as_tuple(owner.batch_dims)) + len(_as_tuple(owner.axis))
+        outputs = len(_as_tuple(owner.features))
     else:
         return param
     rank = len(param.shape)
-    return dataclasses.replace(param, layout=Layout(in_axis=tuple(range(rank - outputs)), out_axis=tuple(range(rank - outputs, rank))))
+    stacked = rank - inputs - outputs
+    if stacked < 0:
+        return param
+    return dataclasses.replace(param, layout=Layout(
+        in_axis=tuple(range(stacked, stacked + inputs)), out_axis=tuple(range(rank - outputs, rank)), batch_axis=tuple(range(stacked)),
+    ))
+
+
+def _as_tuple(value: Any) -> tuple[Any, ...]:
+    """A Flax module attribute that is one value or a sequence of them, as a tuple."""
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
 
 
 def _nnx(nnx: Any, model: Any, layout: LayoutLike) -> tuple[list[Param], dict[str, Any]]:

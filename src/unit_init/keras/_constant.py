@@ -27,12 +27,15 @@ from unit_init.dtypes import FLOAT_DTYPES, INTEGER_DTYPES, integer_range, larges
 from unit_init.errors import ParameterError, ShapeError, abbreviate
 from unit_init.keras._call import call_arguments
 from unit_init.serialization import check_config, check_envelope
-from unit_init.spec.constant_array import MAX_ELEMENTS
+from unit_init.spec.constant_array import MAX_ELEMENTS, holds_at_most
 
 __all__ = ["KerasConstant", "is_array_constant"]
 
 _KERAS_ARRAYS: Final = ("__numpy__", "__tensor__")  # how keras.saving writes an array value
 _KINDS: Final = "biuf"  # bool, ints, floats (and bfloat16, a NumPy void kind: ml_dtypes)
+_MOST_CONFIG_VALUES: Final = 5 * MAX_ELEMENTS + 16
+"""What a Constant config may hold in all once its value holds at most 2²⁰ numbers in at most 2²² lists (the bound
+:func:`~unit_init.spec.constant_array.holds_at_most` walks), with its few other entries."""
 
 
 def _is_array(value: Any) -> bool:
@@ -64,10 +67,16 @@ def _reject(value: Any, dtype: Any) -> ParameterError:
 
 def _check_limits(where: str, config: Mapping[str, Any]) -> None:
     """:func:`~unit_init.serialization.check_config` for a Constant config, but for an array or tensor ``value`` (data,
-    not JSON), and with room for a value of nested lists of up to 2²⁰ numbers (a ConstantArray's limit): Keras saves
-    an array value as nested lists, so a saved model's constants must read back."""
-    data = {key: value for key, value in config.items() if not (key == "value" and _is_array(value))}
-    check_config(where, data, max_values=2 * MAX_ELEMENTS)  # numbers and the lists holding them, counted together
+    not JSON), and with room for a value of nested lists of up to 2²⁰ numbers (a ConstantArray's limit, counted before
+    anything is converted: Keras saves an array value as nested lists, so a saved model's constants must read back)."""
+    value = config.get("value")
+    if isinstance(value, Mapping) and value.get("class_name") in _KERAS_ARRAYS and isinstance(value.get("config"), Mapping):
+        value = value["config"].get("value")  # Keras's own array config around the lists
+    if isinstance(value, (list, tuple)) and not holds_at_most(value, MAX_ELEMENTS):
+        msg = f"{where}'s value holds more than {MAX_ELEMENTS} numbers (2**20); write a larger array into the weight itself."
+        raise ParameterError(msg)
+    data = {key: item for key, item in config.items() if not (key == "value" and _is_array(item))}
+    check_config(where, data, max_values=_MOST_CONFIG_VALUES)
 
 
 def _array(value: Any, dtype: Any = None) -> np.ndarray[Any, Any]:
@@ -80,7 +89,10 @@ def _array(value: Any, dtype: Any = None) -> np.ndarray[Any, Any]:
     if _is_array(value) and not isinstance(value, (np.ndarray, np.generic)):
         value = keras.ops.convert_to_numpy(value)
     try:
-        array = np.asarray(value, dtype=None if dtype is None else np.dtype(str(dtype)))
+        kind = None if dtype is None else np.dtype(str(dtype))
+        if kind is not None and (kind.shape or kind.fields):  # "(10000000,)f4" multiplies the value's size
+            raise TypeError(kind)
+        array = np.asarray(value, dtype=kind)
     except (TypeError, ValueError, OverflowError, RecursionError):
         raise _reject(value, dtype) from None
     if array.dtype.kind not in _KINDS and array.dtype.name != "bfloat16":
@@ -134,7 +146,12 @@ class KerasConstant(keras.initializers.Constant):  # type: ignore[misc]  # keras
         return keras.ops.broadcast_to(keras.ops.convert_to_tensor(self.value, dtype=dtype), dims)
 
     def get_config(self) -> dict[str, Any]:
-        """``{"value": nested lists, "dtype": ..., "broadcast": ...}``."""
+        """``{"value": nested lists, "dtype": ..., "broadcast": ...}``; a value of more than 2²⁰ numbers, which its
+        config could not be read back with, is a :class:`~unit_init.ParameterError` (saving fails, not loading)."""
+        if self.value.size > MAX_ELEMENTS:
+            msg = (f"a constant of {self.value.size} values cannot be saved in a config (at most {MAX_ELEMENTS}: 2**20); "
+                   "write the array into the weight after building the model instead.")
+            raise ParameterError(msg)
         return {"value": self.value.tolist(), "dtype": str(self.value.dtype), "broadcast": self.broadcast}
 
     @classmethod

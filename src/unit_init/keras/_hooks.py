@@ -31,7 +31,7 @@ from unit_init.adapters.lsuv import (
     select,
     std_of,
 )
-from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, model_report, probes
+from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, batch_rows, model_report, probes
 from unit_init.errors import ParameterError, keywords_checked
 from unit_init.keras._model import initialize, named_layers
 from unit_init.spec.initializer import Initializer
@@ -230,7 +230,7 @@ def diagnose(model: Any, batch: Any, *, layers: Layers = None, seed: int = 0) ->
         eps = {name: keras.ops.zeros_like(record[name]) for name in order}
         kernels = [chosen[name].kernel for name in order]
         outputs, grads = _GRADIENTS[backend](model, batch, gs, eps, kernels)
-    rows = int(leaves[0].shape[0]) if len(leaves[0].shape) else 1
+    rows = batch_rows(leaves)
     activations = _activations(model, chosen)
     traces = [
         LayerTrace(name, _numpy(outputs[name]), _numpy(grads[i]), _numpy(grads[len(order) + i]) / rows,

@@ -25,7 +25,7 @@ from unit_init.spec.distributions import ArrayConstant, Distribution, leaves
 from unit_init.spec.fans import ShapeLike, normalize_shape
 from unit_init.spec.initializer import Initializer
 
-__all__ = ["MAX_ELEMENTS", "ConstantArray"]
+__all__ = ["MAX_ELEMENTS", "ConstantArray", "holds_at_most"]
 
 _INTEGERS: Final = (-(2**63), 2**64)
 """The integers a value may hold, ``[−2⁶³, 2⁶⁴)``: what NumPy stores as ``int64`` or ``uint64``."""
@@ -42,7 +42,7 @@ MAX_ELEMENTS: Final = 1 << 20
 """The most numbers a :class:`ConstantArray` holds: they are kept as Python numbers (about a second to convert a million)."""
 
 
-def _within(value: Any, limit: int) -> bool:
+def holds_at_most(value: Any, limit: int) -> bool:
     """Whether ``value`` holds at most ``limit`` numbers, counted before any conversion: an array by its shape, a list by
     walking it, which visits at most ``4·limit`` sequences (a list holding itself many times over is refused quickly)."""
     pending, numbers, sequences = [value], 0, 0
@@ -97,7 +97,7 @@ def _floats(value: Any) -> Any:
 
 def _checked(value: Any) -> Any:
     """``value`` as nested tuples of finite reals — all floats if one is (NumPy's rule), else ints — or :class:`ParameterError`."""
-    if not _within(value, MAX_ELEMENTS):
+    if not holds_at_most(value, MAX_ELEMENTS):
         msg = (
             f"value={abbreviate(value)} holds more than {MAX_ELEMENTS} numbers (2**20), which a ConstantArray keeps as Python "
             "numbers; write a larger array into the weight itself (unit_init.torch.init_ takes a tensor to fill)."

@@ -35,12 +35,17 @@ __all__ += _nn_init.__all__
 
 
 def __getattr__(name: str) -> object:
-    """A name of ``torch.nn.init`` this module does not rebuild (a private helper): torch's own, so the one-import
-    switch also keeps ``init._no_grad_trunc_normal_`` working; anything else is an ``AttributeError``, as for a module."""
+    """A function of ``torch.nn.init`` this module does not rebuild (a private helper): torch's own, so the one-import
+    switch also keeps ``init._no_grad_trunc_normal_`` working; anything else (the modules torch.nn.init imports
+    among them) is an ``AttributeError``, as for any module."""
     import torch.nn.init
 
-    try:
-        return getattr(torch.nn.init, name)
-    except AttributeError:
-        msg = f"module 'unit_init.torch' has no attribute {name!r} (neither has torch.nn.init)"
-        raise AttributeError(msg) from None
+    found = getattr(torch.nn.init, name, None)
+    if not callable(found):
+        msg = f"module 'unit_init.torch' has no attribute {name!r} (and torch.nn.init has no function of that name)"
+        raise AttributeError(msg)
+    return found
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -30,7 +30,15 @@ from unit_init.adapters.lsuv import (
     select,
     std_of,
 )
-from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, check_real, model_report, probes
+from unit_init.diagnostics.model import (
+    LayerTrace,
+    ModelReport,
+    activation_name,
+    batch_rows,
+    check_real,
+    model_report,
+    probes,
+)
 from unit_init.errors import DeviceError, ParameterError, keywords_checked
 from unit_init.spec.initializer import Initializer
 from unit_init.torch._module import initialize, write_parametrized
@@ -268,7 +276,6 @@ def _differentiable(layers: Iterable[torch.nn.Module]) -> Iterator[None]:
             parameter.requires_grad_(False)
 
 
-@keywords_checked
 def _float_leaves(output: Any) -> list[torch.Tensor]:
     """The float (and complex) tensors of a module's output: itself, or the leaves of a tuple, list or dict of them."""
     from torch.utils import _pytree as pytree
@@ -276,6 +283,7 @@ def _float_leaves(output: Any) -> list[torch.Tensor]:
     return [leaf for leaf in pytree.tree_leaves(output) if isinstance(leaf, torch.Tensor) and (leaf.is_floating_point() or leaf.is_complex())]
 
 
+@keywords_checked
 def diagnose(module: torch.nn.Module, batch: Any, *, layers: Layers = None, seed: int = 0) -> ModelReport:
     """Per-layer output and gradient stds of a torch module on ``batch``, judged as :func:`unit_init.diagnose` judges its MLP.
 
@@ -309,7 +317,7 @@ def diagnose(module: torch.nn.Module, batch: Any, *, layers: Layers = None, seed
         check_real({**{name: seen[name].is_complex() for name in order}, "output": any(y.is_complex() for y in outputs)})
         terms = [(torch.as_tensor(g, dtype=y.dtype, device=y.device) * y).sum() for g, y in zip(probes(outputs, seed), outputs, strict=True)]
         grads = torch.autograd.grad(functools.reduce(operator.add, terms), [*(seen[name] for name in order), *weights])
-    rows = outputs[0].shape[0] if outputs[0].ndim else 1
+    rows = batch_rows(outputs)
 
     def numpy(tensor: torch.Tensor) -> Any:
         return tensor.detach().cpu().double().numpy()

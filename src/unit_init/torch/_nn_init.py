@@ -177,14 +177,13 @@ def _drop_in(fill: _F) -> _F:
     @functools.wraps(fill)
     def call(tensor: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
         if _transformed(tensor):
-            result: torch.Tensor = getattr(torch.nn.init, fill.__name__)(tensor, *args, **kwargs)
-            return result
+            return _torchs_own(fill.__name__, tensor, args, kwargs)
         try:
             return fill(tensor, *args, **kwargs)
         except _Unasked as unasked:
             raise unasked.error from None
         except Exception as ours:
-            result = _torch_outcome(fill.__name__, _in_torch_terms(ours, fill.__name__), (tensor, *args), kwargs)
+            result: torch.Tensor = _torch_outcome(fill.__name__, _in_torch_terms(ours, fill.__name__), (tensor, *args), kwargs)
         _warn_if_not_finite(result, fill.__name__, (*args, *kwargs.values()))
         return result
 
@@ -192,13 +191,27 @@ def _drop_in(fill: _F) -> _F:
 
 
 _functorch_wrapped: Callable[[torch.Tensor], bool] = getattr(torch._C._functorch, "is_functorch_wrapped_tensor", lambda _: False)
+_dynamo_tracing: Callable[[], bool] = getattr(torch.compiler, "is_dynamo_compiling", torch.compiler.is_compiling)
 
 
-def _transformed(tensor: torch.Tensor) -> bool:
-    """Whether ``torch.compile`` is tracing the call or ``tensor`` is a ``torch.func`` transform's (``vmap``'s
+def _transformed(tensor: object) -> bool:
+    """Whether Dynamo (``torch.compile``) is tracing this call or ``tensor`` is a ``torch.func`` transform's (``vmap``'s
     batched tensor): there ``torch.nn.init``'s own function runs, whose ops those transforms know (Dynamo cannot
-    trace unit_init's caches and NumPy; ``vmap(randomness="different")`` batches torch's random ops)."""
-    return torch.compiler.is_compiling() or _functorch_wrapped(tensor)
+    trace unit_init's caches and NumPy; ``vmap(randomness="different")`` batches torch's random ops).
+
+    ``is_dynamo_compiling`` is ``False`` in eager code, also while another thread compiles (``is_compiling`` reads a
+    process-wide flag), and Dynamo traces it as ``True``.
+    """
+    return _dynamo_tracing() or (isinstance(tensor, torch.Tensor) and _functorch_wrapped(tensor))
+
+
+def _torchs_own(name: str, tensor: torch.Tensor, args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor:
+    """``torch.nn.init.<name>`` itself (:func:`_transformed`), each error it raises also a :class:`~unit_init.errors.UnitInitError`."""
+    try:
+        result: torch.Tensor = getattr(torch.nn.init, name)(tensor, *args, **kwargs)
+    except Exception as theirs:
+        raise torch_typed(type(theirs))(str(theirs)) from theirs
+    return result
 
 
 _TORCH_NAMES: Final[dict[str, dict[str, str]]] = {
