@@ -337,3 +337,44 @@ def test_stacked_flax_general_kernels_keep_the_stack_out_of_the_fans_and_an_expl
     assert _std(stacked.kernel[...]) == pytest.approx(1 / math.sqrt(64), rel=0.03)  # 8·64·32 values
     unit_init.jax.initialize(stacked, {"kernel": spec}, seed=0, layout=ui.Layout(in_axis=(0, 1), out_axis=(2, 3)))
     assert _std(stacked.kernel[...]) == pytest.approx(1 / math.sqrt(8 * 64), rel=0.03)  # the caller's axes, as asked
+
+
+def test_stacked_linear_and_conv_kernels_keep_the_stack_out_of_the_fans() -> None:
+    """An ensemble of ``nnx.Linear(64, 32)`` (kernel ``(8, 64, 32)``) took the stack as a window: fan_in 512, the std
+    a third of Flax's own; so did a linen ``nn.scan`` of six ``Dense`` blocks (``(6, 64, 64)``)."""
+    nnx = pytest.importorskip("flax.nnx")
+    nn = pytest.importorskip("flax.linen")
+    import unit_init.jax
+
+    spec = ui.VarianceScaling(scale=1.0, mode="fan_in", distribution="untruncated_normal")
+
+    @nnx.split_rngs(splits=8)
+    @nnx.vmap(in_axes=(0,), out_axes=0)
+    def linears(rngs: Any) -> Any:
+        return nnx.Linear(64, 32, rngs=rngs)
+
+    @nnx.split_rngs(splits=4)
+    @nnx.vmap(in_axes=(0,), out_axes=0)
+    def convs(rngs: Any) -> Any:
+        return nnx.Conv(8, 16, (3, 3), rngs=rngs)
+
+    for make, fan_in in ((linears, 64), (convs, 72)):
+        stacked = make(nnx.Rngs(0))
+        unit_init.jax.initialize(stacked, {"kernel": spec, "bias": ui.Zeros()}, seed=0)
+        assert _std(stacked.kernel[...]) == pytest.approx(1 / math.sqrt(fan_in), rel=0.03)
+
+    class Block(nn.Module):
+        @nn.compact
+        def __call__(self, x: Any, _: Any) -> Any:
+            return nn.relu(nn.Dense(64, name="fc")(x)), None
+
+    class Scanned(nn.Module):
+        @nn.compact
+        def __call__(self, x: Any) -> Any:
+            return nn.scan(Block, variable_axes={"params": 0}, split_rngs={"params": True}, length=6)(name="blocks")(x, None)[0]
+
+    x, key = np.ones((2, 64), np.float32), jax.random.key(0)
+    variables, _ = unit_init.jax.initialize(
+        Scanned().init(key, x), {"*kernel": spec, "*bias": ui.Zeros()}, seed=0, modules=Scanned().module_paths(key, x)
+    )
+    assert _std(variables["params"]["blocks"]["fc"]["kernel"]) == pytest.approx(1 / 8, rel=0.03)  # 6·64·64 values

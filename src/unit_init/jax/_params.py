@@ -73,32 +73,40 @@ def _drawn_into(sharding: Any, make: Callable[[], Any], size: int) -> Any:
 
 
 def _as_flax_hands_axes(param: Param) -> Param:
-    """``param`` with the axes Flax gives the initializer of a ``LinearGeneral`` (nnx) or ``DenseGeneral`` (linen) kernel,
-    where the walker's layout is the default ``"keras"`` (a layout the caller chose is drawn as it is).
+    """``param`` with the axes Flax gives its kernel's initializer, where the walker's layout is the default
+    ``"keras"`` (a layout the caller chose is drawn as it is).
 
-    Flax draws such a kernel flattened to ``(its batch and input-feature axes, its output-feature axes)`` and
-    reshapes it, so ``fan_in = ∏`` of the former and ``fan_out = ∏`` of the latter: an attention block's query kernel
-    ``(32, 4, 8)`` has ``fan_in = 32``, ``fan_out = 32`` (read in the plain layout, 32 would be a window and the fans
-    128 and 256). Leading axes beyond the module's own (a stack of layers from ``nnx.vmap``/``nnx.scan``, ``nn.scan``)
-    are in neither fan.
+    * ``LinearGeneral`` (nnx), ``DenseGeneral`` (linen): Flax draws the kernel flattened to ``(its batch and
+      input-feature axes, its output-feature axes)`` and reshapes it, so ``fan_in = ∏`` of the former and
+      ``fan_out = ∏`` of the latter: an attention block's query kernel ``(32, 4, 8)`` has ``fan_in = 32``,
+      ``fan_out = 32`` (read in the plain layout, 32 would be a window and the fans 128 and 256).
+    * ``Linear``/``Dense``, ``Conv``, ``ConvTranspose``: ``(*window, in, out)``, the plain layout — but a kernel with
+      more axes than its module's own carries a stack of such layers in front (``nnx.vmap``/``nnx.scan`` ensembles,
+      ``nn.scan`` over blocks), which is in neither fan.
     """
     owner = param.owners[0] if param.owners else None
     if param.leaf != "kernel" or owner is None or param.layout != "keras":
         return param
     nnx, linen = sys.modules.get("flax.nnx"), sys.modules.get("flax.linen")
+    plain = tuple(getattr(module, name) for module in (nnx, linen) if module is not None
+                  for name in ("Linear", "Dense", "Conv", "ConvTranspose") if hasattr(module, name))
     if nnx is not None and isinstance(owner, nnx.LinearGeneral):
-        inputs, outputs = len(owner.batch_axis) + len(owner.in_features), len(owner.out_features)
+        inputs, outputs, window = len(owner.batch_axis) + len(owner.in_features), len(owner.out_features), 0
     elif linen is not None and isinstance(owner, linen.DenseGeneral):
         inputs = len(_as_tuple(owner.batch_dims)) + len(_as_tuple(owner.axis))
-        outputs = len(_as_tuple(owner.features))
+        outputs, window = len(_as_tuple(owner.features)), 0
+    elif isinstance(owner, plain):
+        inputs, outputs = 1, 1
+        window = len(_as_tuple(owner.kernel_size)) if hasattr(owner, "kernel_size") else 0
     else:
         return param
     rank = len(param.shape)
-    stacked = rank - inputs - outputs
-    if stacked < 0:
+    stacked = rank - inputs - outputs - window
+    if stacked < 0 or (stacked == 0 and isinstance(owner, plain)):  # a plain kernel of its own rank: the plain layout
         return param
     return dataclasses.replace(param, layout=Layout(
-        in_axis=tuple(range(stacked, stacked + inputs)), out_axis=tuple(range(rank - outputs, rank)), batch_axis=tuple(range(stacked)),
+        in_axis=tuple(range(rank - outputs - inputs, rank - outputs)), out_axis=tuple(range(rank - outputs, rank)),
+        batch_axis=tuple(range(stacked)),
     ))
 
 
