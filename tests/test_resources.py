@@ -101,7 +101,8 @@ def test_bool_is_one_byte_an_element(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    ("setting", "limit"), [("1000", 1000), ("8G", 8 << 30), ("512 MiB", 512 << 20), ("1.5k", 1536), ("2TB", 2 << 40)]
+    ("setting", "limit"),
+    [("1000", 1000), ("8G", 8 << 30), ("512 MiB", 512 << 20), ("1.5k", 1536), ("2TB", 2 << 40), (".5G", 1 << 29)],  # ".5G" was refused, "1." not
 )
 def test_env_var_amounts(setting: str, limit: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV_VAR, setting)

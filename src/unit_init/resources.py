@@ -154,7 +154,7 @@ _MOST_BYTES_PER_ELEMENT: Final = 160
 _ENV_KEY: Final[Any] = getattr(os.environ, "encodekey", lambda name: None)(ENV_VAR)
 """``ENV_VAR`` as ``os.environ`` keys its own store (``None`` where it has none to read)."""
 _UNITS: Final = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50}
-_AMOUNT: Final = re.compile(r"\s*(\d+(?:\.\d*)?)\s*([KMGTP]?)(?:I?B)?\s*", re.IGNORECASE | re.ASCII)
+_AMOUNT: Final = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([KMGTP]?)(?:I?B)?\s*", re.IGNORECASE | re.ASCII)
 
 
 @functools.cache
