@@ -60,8 +60,11 @@ _MANTISSA_BITS: Final = {"float16": 10, "bfloat16": 7, "float32": 23, "float64":
 def canonical_dtype(dtype: Any) -> str:
     """Return the canonical name of ``dtype`` (a name or a native dtype object).
 
-    ``None`` means ``"float32"``. Raises :class:`DTypeError` for anything else
-    unit_init cannot produce.
+    ``None`` means ``"float32"``. The names are NumPy's, and torch's short ones
+    (``"half"``, ``"float"``, ``"double"``, ``"cfloat"``, ``"cdouble"``: ``"float"`` is
+    float32, as ``torch.float``, where NumPy's ``"float"`` is float64) and
+    ``"bf16"``, ``"fp16"``, ``"fp32"``, ``"fp64"``. Raises :class:`DTypeError` for
+    anything else unit_init cannot produce.
     """
     if dtype is None:
         return "float32"
@@ -72,8 +75,8 @@ def canonical_dtype(dtype: Any) -> str:
     if name in known:
         return name
     msg = (
-        f"dtype={abbreviate(dtype)} is not supported; accepted: {', '.join(known)} "
-        f"or the matching native dtype object.{closest(name, known)}"
+        f"dtype={abbreviate(dtype)} is not supported; accepted: {', '.join(known)}, torch's short names "
+        f"({', '.join(_ALIASES)}) or the matching native dtype object.{closest(name, known)}"
     )
     raise DTypeError(msg)
 
