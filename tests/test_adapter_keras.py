@@ -534,3 +534,19 @@ def test_constant_configs_read_back_any_shape_up_to_the_limit_and_refuse_shaped_
         uk.KerasConstant.from_config({"value": [1.0, 2.0], "dtype": "(10000000,)f4"})
     with pytest.raises(ParameterError, match="cannot be saved in a config"):
         uk.KerasConstant(np.zeros(2**20 + 1, "float32")).get_config()
+
+
+def test_deterministic_specs_take_no_seed_from_pythons_random(uk: Any) -> None:
+    """Keras's ``Zeros``/``Constant`` draw no seed; the adapter's drew one from Python's ``random``, which moved the
+    seeds Keras's own unseeded initializers built after them get under ``keras.utils.set_random_seed``."""
+    import random
+
+    import unit_init as ui
+
+    random.seed(0)
+    expected = random.random()
+    random.seed(0)
+    deterministic = [uk.initializer(spec) for spec in (ui.Zeros(), ui.Constant(2.0), ui.Identity(), ui.Ones())]
+    assert random.random() == expected
+    assert all(init.seed is None for init in deterministic)
+    assert uk.initializer(ui.HeNormal()).seed is not None  # a random spec still takes one, as Keras's

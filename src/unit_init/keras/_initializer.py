@@ -128,6 +128,8 @@ def _resolve_seed(spec: Initializer, seed: Any) -> tuple[Initializer, Any]:
             msg = f"seed=<SeedGenerator> conflicts with the spec's own seed={spec.seed}; give one of them."
             raise SeedError(msg)
         return spec, seed
+    if seed is None and not spec.random:  # Keras's Zeros, Constant … take no seed (and draw none from Python's random)
+        return spec, spec.seed
     if seed is None:
         return spec, spec.seed if spec.seed is not None else random.randint(1, 10**9)  # as keras.random.make_default_seed
     seeded = dataclasses.replace(spec, seed=seed)  # the spec validates the int (an array is refused before any comparison)

@@ -48,6 +48,8 @@ DistributionName = Literal["truncated_normal", "untruncated_normal", "normal", "
 class Zeros(Initializer):
     """Every element is 0."""
 
+    random: ClassVar[bool] = False
+
     def distribution_for(self, shape: ShapeLike, **_: object) -> d.Distribution:
         return d.PointMass(0.0)
 
@@ -55,6 +57,8 @@ class Zeros(Initializer):
 @dataclass(frozen=True, slots=True)
 class Ones(Initializer):
     """Every element is 1."""
+
+    random: ClassVar[bool] = False
 
     def distribution_for(self, shape: ShapeLike, **_: object) -> d.Distribution:
         return d.PointMass(1.0)
@@ -70,6 +74,8 @@ class Constant(Initializer):
     >>> ui.constant((2, 2), value=0.5).tolist()
     [[0.5, 0.5], [0.5, 0.5]]
     """
+
+    random: ClassVar[bool] = False
 
     value: float = 0.0
 
@@ -405,6 +411,8 @@ class Identity(Initializer):
     >>> ui.identity((2, 2, 3), gain=2.0)[1].tolist()
     [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0]]
     """
+
+    random: ClassVar[bool] = False
 
     gain: float = 1.0
     min_rank: ClassVar[int] = 2

@@ -156,6 +156,8 @@ class ConstantArray(Initializer):
     unit_init.errors.ShapeError: ConstantArray: a value of shape (2, 1) does not broadcast to shape=(3, 3).
     """
 
+    random: ClassVar[bool] = False
+
     value: Any = 0.0
     array_fields: ClassVar[tuple[str, ...]] = ("value",)
 

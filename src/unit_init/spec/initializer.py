@@ -92,6 +92,8 @@ class Initializer:
     """
 
     seed: int | None = field(default=None, kw_only=True)
+    random: ClassVar[bool] = True
+    """Whether a draw takes random numbers (``False``: constants, identities, the STFT basis, whose seed is unused)."""
     min_rank: ClassVar[int] = 0
     complex_form: ClassVar[bool] = True
     """Whether a complex dtype draws the complex counterpart of this spec's law (docs/complex.md); ``False`` refuses it."""

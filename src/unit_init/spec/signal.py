@@ -93,6 +93,8 @@ class STFT(Initializer):
     [[1.0, 1.0, 1.0], [1.0, 6.123234262925839e-17, -1.0], [1.0, -1.0, 1.0], [1.0, -1.8369701465288538e-16, -1.0]]
     """
 
+    random: ClassVar[bool] = False
+
     side: Side = "real"
     window: str | Sequence[float] | None = "hann"
     scaling: Scaling | None = "density"

@@ -62,6 +62,8 @@ class Dirac(Initializer):
     [[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]
     """
 
+    random: ClassVar[bool] = False
+
     groups: int = 1
     min_rank: ClassVar[int] = 3
 
