@@ -496,6 +496,6 @@ def use_backend(backend: str | types.ModuleType | Backend, *, device: Any = None
     ...     pass
     Traceback (most recent call last):
     ...
-    unit_init.errors.DTypeError: dtype='float33' is not supported; accepted: float16, bfloat16, float32, float64, bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, complex64, complex128 or the matching native dtype object. Did you mean 'float32'?
+    unit_init.errors.DTypeError: dtype='float33' is not supported; accepted: float16, bfloat16, float32, float64, bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, complex64, complex128, torch's short names (half, float, double, bf16, fp16, fp32, fp64, cfloat, cdouble) or the matching native dtype object. Did you mean 'float32'?
     """
     return BackendDefaults(backend, device, dtype)
