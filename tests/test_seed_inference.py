@@ -138,6 +138,13 @@ _KERAS_SCRIPT = textwrap.dedent(
             result["tf_function"] = "no error"
         except ui.SeedError as error:
             result["tf_function"] = str(error)
+        import unit_init.keras
+        lazy = keras.Sequential([keras.layers.Dense(8, kernel_initializer=unit_init.keras.initializer(ui.HeNormal(), seed=generator))])
+        try:  # built on its first predict, inside Keras's traced function
+            lazy.predict(np.ones((2, 4)), verbose=0)
+            result["lazy_build"] = "no error"
+        except ui.SeedError as error:
+            result["lazy_build"] = str(error)
     if keras.backend.backend() == "jax":
         import jax
         result["jit"] = jax.jit(lambda: ui.he_normal((4, 4), seed=jax.numpy.array([7, 0], jax.numpy.uint32)))().shape == (4, 4)
@@ -162,6 +169,7 @@ def test_keras_seed_generator_means_the_current_keras_backend(backend: str, modu
     assert f"current Keras backend {backend!r}" in result["conflict"]
     assert result["deterministic_draws_and_conflicts_do_not_advance"]
     assert "symbolic state" in result.get("tf_function", "symbolic state")
+    assert "build the model eagerly" in result.get("lazy_build", "build the model eagerly")  # the way out, named
     assert result.get("jit", True)
     assert result.get("raw_key", True)
 

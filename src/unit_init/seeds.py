@@ -167,8 +167,8 @@ def keras_seed(seed_generator: Any) -> Any:
     differ and a generator built from the same seed repeats them. On JAX the
     state is a raw ``uint32[2]`` key (also inside a traced function); on the
     other backends it becomes the int seed ``(s mod 2**32) * 2**32 + (c mod 2**32)``
-    cut to 63 bits; a symbolic state (inside ``tf.function``) raises
-    :class:`~unit_init.SeedError`.
+    cut to 63 bits; a symbolic state (inside ``tf.function``, or a model Keras builds
+    while tracing its first ``fit``/``predict``) raises :class:`~unit_init.SeedError`.
     """
     keras = sys.modules["keras"]
     state = seed_generator.next()
@@ -180,7 +180,11 @@ def keras_seed(seed_generator: Any) -> Any:
         words = state.tolist() if _is_instance(state, "torch", "Tensor") else keras.ops.convert_to_numpy(state)
         first, second = (int(word) & 0xFFFFFFFF for word in words)
     except (NotImplementedError, TypeError) as error:  # a symbolic state: inside tf.function
-        msg = f"seed=<keras SeedGenerator> has a symbolic state on the Keras backend {backend!r} (a draw inside tf.function?); draw eagerly or pass an int seed."
+        msg = (
+            f"seed=<keras SeedGenerator> has a symbolic state on the Keras backend {backend!r}: the draw runs while a function "
+            "is traced (inside tf.function, or a model Keras builds on its first fit/predict); build the model eagerly "
+            "(keras.Input, model.build) or pass an int seed."
+        )
         raise SeedError(msg) from error
     return (first << 32 | second) & MAX_SEED
 
