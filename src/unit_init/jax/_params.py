@@ -161,9 +161,11 @@ def initialize(
     shape and dtype, placed by its ``sharding`` if it has one; one no rule
     covers stays abstract (the report lists it as unmatched). Rank >= 2 leaves are in ``layout``
     (``"keras"``: ``(*window, in, out)``, as Flax and Haiku; Equinox stores
-    ``(out, in)``: pass ``"torch"``), but a kernel of an nnx ``LinearGeneral`` or
-    a linen ``DenseGeneral`` (attention projections; linen with ``modules=``)
-    takes the fans Flax gives it: every axis before its output features is ``in``. The rules, ``seed``, ``rng``, ``names``,
+    ``(out, in)``: pass ``"torch"``), but, with the default layout, a Flax kernel takes the
+    fans Flax gives it (linen with ``modules=``; :func:`_as_flax_hands_axes`): every axis
+    before an nnx ``LinearGeneral``'s or linen ``DenseGeneral``'s output features is ``in``
+    (attention projections), and a stack of layers in front of a kernel (``nnx.vmap``,
+    ``nn.scan``) is in neither fan. The rules, ``seed``, ``rng``, ``names``,
     ``skip``, ``bias_fan_from_weight`` and ``progress`` are those of :func:`unit_init.initialize`.
 
     Examples
