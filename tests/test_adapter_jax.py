@@ -39,7 +39,7 @@ def test_a_raw_key_held_as_numpy_is_a_key_and_a_batch_of_keys_is_refused_even_fo
     np.testing.assert_array_equal(init(np.asarray(raw), (4, 6)), init(raw, (4, 6)))
     batch = jax.random.split(jax.random.key(0), 2)
     for shape in [(4, 6), (0, 3)]:  # nothing to draw for (0, 3), but the key is checked as for any draw
-        with pytest.raises(ui.SeedError, match="not a seed for the jax backend"):
+        with pytest.raises(ui.SeedError, match="takes one PRNG key"):
             init(batch, shape)
 
 
@@ -215,6 +215,41 @@ def test_bad_call_arguments_are_typed_errors() -> None:
         uj.initializer("he_normal", fan_in=10**400)
     with pytest.raises(ParameterError, match=r"fan_out=0\.5 is below 1"):  # as a call's fan_out=
         uj.initializer("glorot_uniform", fan_out=0.5)
+
+
+def test_the_constructors_check_what_the_factory_checks_and_keys_are_single_prng_keys() -> None:
+    import unit_init as ui
+    import unit_init.jax as uj
+    from unit_init.errors import ArgumentError, ParameterError, SeedError
+
+    key = jax.random.key(0)
+    assert uj.JaxInitializer("he_normal") == uj.initializer(ui.HeNormal())  # a name, as the factory takes it
+    with pytest.raises(ParameterError, match="not a unit_init initializer"):  # jax's own initializer: raw TypeError at the call before
+        uj.JaxInitializer(jax.nn.initializers.he_normal())
+    with pytest.raises(ArgumentError, match=r"JaxInitializer\(\) got an unexpected keyword argument 'layuot'.*Did you mean 'layout'"):
+        uj.JaxInitializer(ui.HeNormal(), layuot="torch")
+    with pytest.raises(ArgumentError, match="Did you mean 'layout'"):  # a raw TypeError before
+        uj.haiku_initializer(ui.HeNormal(), layuot="torch")
+    with pytest.raises(ParameterError, match=r"not a unit_init\.jax\.JaxInitializer"):
+        uj.HaikuInitializer(ui.HeNormal())
+    init = uj.initializer(ui.HeNormal())
+    for bad in [0.5, jnp.int32(0), jax.random.split(key)]:  # the message named ints and None, which the adapter refuses
+        with pytest.raises(SeedError, match="takes one PRNG key"):
+            init(bad, (4, 4))
+    with pytest.raises(SeedError, match="takes one PRNG key"):
+        jax.jit(lambda seed: init(seed, (4, 4)))(jnp.int32(0))
+    with pytest.raises(ParameterError, match=r"jax\.set_mesh"):  # jax.sharding.use_mesh, named before, is gone from JAX
+        init(key, (4, 4), out_sharding=jax.sharding.PartitionSpec())
+
+
+def test_python_int_is_jaxs_default_integer_dtype_as_in_jax_numpy() -> None:
+    import unit_init as ui
+    import unit_init.jax as uj
+
+    key = jax.random.key(0)
+    want = jnp.zeros(2, int).dtype  # int32 without x64, with no warning
+    assert uj.initializer(ui.Zeros())(key, (2,), int).dtype == want == jax.nn.initializers.zeros(key, (2,), int).dtype
+    assert uj.initializer(ui.Ones(), dtype=int)(key, (2,)).dtype == want
 
 
 def test_another_frameworks_dtype_is_read_by_its_name_in_a_call_as_in_the_factory() -> None:

@@ -128,7 +128,7 @@ def keywords_checked(function: _F) -> _F:
         return function  # it takes any keyword: its own code checks them
     kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     accepted = frozenset(name for name, p in parameters.items() if p.kind in kinds and name not in ("self", "cls"))
-    where = f"{function.__qualname__.removesuffix('.__call__')}()"  # a preset is called: LayerPreset()
+    where = f"{function.__qualname__.removesuffix('.__call__').removesuffix('.__init__')}()"  # LayerPreset(), JaxInitializer()
 
     @functools.wraps(function)
     def checked(*args: Any, **kwargs: Any) -> Any:

@@ -393,6 +393,13 @@ def get(identifier: str | Mapping[str, Any] | Initializer | None) -> Initializer
         except TypeError as error:  # a spec with required arguments (Sparse, ScaledResidual, …)
             msg = f"initializer {identifier!r} needs arguments ({error}); pass a config {{'class_name': {cls.__name__!r}, 'config': {{...}}}} or the spec itself."
             raise ParameterError(msg) from None
+    given: object = identifier  # whatever a caller passed
+    if not isinstance(given, Mapping):  # another library's initializer (a function, a Keras object): no unit_init spec
+        msg = (
+            f"{abbreviate(given)} is not a unit_init initializer; pass a spec (ui.HeNormal()), a name "
+            "('he_normal') or a config ({'class_name': 'HeNormal', 'config': {...}})."
+        )
+        raise ParameterError(msg)
     return deserialize(identifier)
 
 

@@ -99,6 +99,11 @@ def _is_typed_key(seed: Any) -> bool:
     return isinstance(seed, jax.Array) and bool(jnp.issubdtype(seed.dtype, jax.dtypes.prng_key))
 
 
+def is_single_key(seed: Any) -> bool:
+    """One PRNG key: a typed key of shape ``()`` (``jax.random.key``) or raw key words (``jax.random.PRNGKey``), traced or not."""
+    return (_is_typed_key(seed) and seed.shape == ()) or _is_raw_key(seed)
+
+
 def _wrapped(raw: jax.Array) -> jax.Array:
     """A raw key's words as a typed key of JAX's default implementation (``jax_default_prng_impl``), as ``jax.random`` reads them."""
     try:

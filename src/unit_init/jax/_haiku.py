@@ -15,7 +15,7 @@ from typing import Any
 
 import jax
 
-from unit_init.errors import require
+from unit_init.errors import ParameterError, abbreviate, keywords_checked, require
 from unit_init.jax._initializer import JaxInitializer, initializer
 from unit_init.spec.fans import Layout
 
@@ -34,6 +34,15 @@ class HaikuInitializer:
 
     jax_initializer: JaxInitializer
 
+    def __post_init__(self) -> None:
+        given: object = self.jax_initializer  # whatever a caller passed
+        if not isinstance(given, JaxInitializer):
+            msg = (
+                f"jax_initializer={abbreviate(given)} is not a unit_init.jax.JaxInitializer; "
+                "build a Haiku initializer with ui.jax.haiku_initializer(spec)."
+            )
+            raise ParameterError(msg)
+
     def __call__(self, shape: Any, dtype: Any = None) -> jax.Array:
         """Draw ``shape`` in ``dtype`` (default: JAX's default float dtype) with the transform's next key."""
         require("haiku", "dm-haiku", "haiku", "a Haiku initializer")  # typed, naming what to install, if Haiku is missing
@@ -51,6 +60,10 @@ class HaikuInitializer:
         return cls(JaxInitializer.from_config(config))
 
 
+HaikuInitializer.__init__ = keywords_checked(HaikuInitializer.__init__)  # type: ignore[method-assign]  # a misspelt keyword: ArgumentError
+
+
+@keywords_checked
 def haiku_initializer(
     spec: Any, *, layout: str | Layout = "keras", fan_in: float | None = None, fan_out: float | None = None
 ) -> HaikuInitializer:

@@ -39,7 +39,7 @@ import jax
 import numpy as np
 
 from unit_init.adapters._spec import spec_of
-from unit_init.backends.jax_backend import RAW_KEY_SHAPES, check_fits
+from unit_init.backends.jax_backend import RAW_KEY_SHAPES, check_fits, is_single_key
 from unit_init.dtypes import canonical_dtype
 from unit_init.errors import ParameterError, SeedError, abbreviate, keywords_checked
 from unit_init.serialization import adapter_config, read_adapter_config
@@ -57,7 +57,7 @@ class JaxInitializer:
     Parameters
     ----------
     spec:
-        The unit_init spec to draw.
+        The unit_init spec to draw, a name (``"he_normal"``) or a config (:func:`unit_init.get`).
     layout:
         The layout the fans come from: a name (default ``"keras"``) or a ``ui.Layout``.
     fan_in, fan_out:
@@ -73,6 +73,10 @@ class JaxInitializer:
     dtype: str | None = None
 
     def __post_init__(self) -> None:
+        """The spec (or its name or config), the layout and the fans checked as any adapter config; the dtype canonical."""
+        spec, layout, fan_in, fan_out = read_adapter_config(adapter_config(spec_of(self.spec), self.layout, self.fan_in, self.fan_out))
+        for name, value in (("spec", spec), ("layout", layout), ("fan_in", fan_in), ("fan_out", fan_out)):
+            object.__setattr__(self, name, value)
         if self.dtype is not None:
             object.__setattr__(self, "dtype", _dtype_name(self.dtype))
 
@@ -82,8 +86,9 @@ class JaxInitializer:
         native = _native_dtype(self.dtype if dtype is None else dtype)
         if isinstance(key, np.ndarray) and key.dtype == np.uint32 and key.shape in RAW_KEY_SHAPES:
             key = jax.numpy.asarray(key)  # a raw key held as NumPy (a checkpoint, device_get): jax.random takes it too
-        elif key is None or isinstance(key, (int, np.integer)):  # jax.nn.initializers refuse them too; None would be unseeded
-            msg = f"key={abbreviate(key)}: a JAX initializer takes a PRNG key, jax.random.key(n) (or jax.random.PRNGKey(n)), as jax.nn.initializers do."
+        elif not is_single_key(key):  # jax.nn.initializers refuse ints too; None would be unseeded
+            shown = f"a jax.Array of shape {key.shape} and dtype {key.dtype}" if isinstance(key, jax.Array) else abbreviate(key)
+            msg = f"key={shown}: a JAX initializer takes one PRNG key, jax.random.key(n) (or jax.random.PRNGKey(n)), as jax.nn.initializers do."
             raise SeedError(msg)
         if out_sharding is None:
             return self.draw(key, dims, native)
@@ -98,7 +103,7 @@ class JaxInitializer:
         except RuntimeError as error:
             if not isinstance(out_sharding, jax.sharding.PartitionSpec):
                 raise
-            msg = f"out_sharding={out_sharding} is a PartitionSpec, which needs a mesh in scope (jax.sharding.use_mesh): {error}"
+            msg = f"out_sharding={out_sharding} is a PartitionSpec, which needs a mesh in scope (with jax.set_mesh(mesh): ...): {error}"
             raise ParameterError(msg) from None
         if isinstance(values, jax.core.Tracer) and _explicit(out_sharding):
             values = jax.sharding.reshard(values, out_sharding)  # type: ignore[no-untyped-call]  # a jit traced inside another drops its out_shardings from the type
@@ -128,19 +133,25 @@ class JaxInitializer:
         return cls(*read_adapter_config(config))
 
 
+JaxInitializer.__init__ = keywords_checked(JaxInitializer.__init__)  # type: ignore[method-assign]  # a misspelt keyword: ArgumentError
+
+
 def _dtype_name(dtype: Any) -> str:
-    """The canonical name of a default ``dtype``; Python's ``float``/``complex`` stay JAX's default ones."""
-    if dtype is float or dtype is complex:
+    """The canonical name of a default ``dtype``; Python's ``float``/``complex``/``int`` stay JAX's default ones."""
+    if dtype is float or dtype is complex or dtype is int:
         return str(_native_dtype(dtype))
     return canonical_dtype(dtype)
 
 
 def _native_dtype(dtype: Any) -> Any:
-    """``dtype`` as a NumPy dtype: ``None`` and ``float`` are JAX's default float dtype, ``complex`` its default complex one."""
+    """``dtype`` as a NumPy dtype: ``None`` and ``float`` are JAX's default float dtype, ``complex`` and ``int`` its
+    default complex and integer ones (``jnp.zeros(3, int)`` is int32 without x64, with no warning)."""
     if dtype is None or dtype is float:
         return jax.numpy.dtype(jax.dtypes.canonicalize_dtype(jax.numpy.float_))
     if dtype is complex:
         return jax.numpy.dtype(jax.dtypes.canonicalize_dtype(jax.numpy.complex_))
+    if dtype is int:
+        return jax.numpy.dtype(jax.dtypes.canonicalize_dtype(jax.numpy.int_))
     try:
         return jax.numpy.dtype(dtype)
     except (TypeError, ValueError):
@@ -197,4 +208,4 @@ def initializer(
     >>> ui.jax.initializer(ui.HeNormal(), dtype=jax.numpy.bfloat16)(jax.random.key(0), (3, 4)).dtype
     dtype(bfloat16)
     """
-    return JaxInitializer(*read_adapter_config(adapter_config(spec_of(spec), layout, fan_in, fan_out)), dtype=dtype)
+    return JaxInitializer(spec, layout, fan_in, fan_out, dtype)
