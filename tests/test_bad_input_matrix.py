@@ -403,6 +403,7 @@ def _kinds() -> list[Kind]:
         ("xavier_uniform_ string gain", "xavier_uniform_", "torch.empty(4, 3)", {"gain": "1"}, "TorchTypeError"),
         ("trunc_normal_ std 0", "trunc_normal_", "torch.empty(4, 3)", {"std": 0.0}, "TorchZeroDivisionError"),
         ("normal_ on int64", "normal_", "torch.zeros(4, 3, dtype=torch.int64)", {}, "TorchNotImplementedError"),
+        ("dirac_ with a zero-size window", "dirac_", "torch.empty(3, 3, 0)", {}, "TorchIndexError"),
     ]:
         add(f"torch {name}", "torch drop-in", _drop_in(fn, _torch(make), **kwargs), expect, per_backend=False, drop_in=True)
     return k

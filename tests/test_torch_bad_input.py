@@ -62,6 +62,10 @@ TENSORS: dict[str, Callable[[], Any]] = {
     "channels_last": lambda: torch.empty(4, 2, 3, 3).to(memory_format=torch.channels_last),
     "float8": lambda: torch.empty(4, 3, dtype=torch.float8_e4m3fn),  # torch has no isfinite for it
     "float8_3d": lambda: torch.empty(4, 2, 3, dtype=torch.float8_e4m3fn),
+    "float4": lambda: torch.zeros(4, 3, dtype=torch.float4_e2m1fn_x2),  # no isfinite, no float(): zeros_ fills it
+    "zero_window_3d": lambda: torch.empty(3, 3, 0),  # dirac_: no centre tap (torch's IndexError)
+    "zero_window_4d": lambda: torch.empty(2, 2, 0, 3),
+    "expanded_zero_window": lambda: torch.zeros(1, 3, 0).expand(3, 3, 0),
 }
 
 # per drop-in: the hostile arguments (each probed on a float32 (4, 3) tensor; dirac_ on (4, 2, 3))
@@ -180,11 +184,15 @@ def _builtin_type(error: BaseException) -> type[BaseException]:
 
 
 def _dense(tensor: Any) -> Any:
-    return tensor.to_dense() if tensor.layout != torch.strided else tensor
+    """The tensor strided; float4 as its bytes (torch compares no float4 values)."""
+    dense = tensor.to_dense() if tensor.layout != torch.strided else tensor
+    return dense.view(torch.uint8) if dense.dtype == torch.float4_e2m1fn_x2 else dense
 
 
 def _finite(tensor: Any) -> bool:
     if tensor.device.type == "meta" or tensor.numel() == 0 or not (tensor.is_floating_point() or tensor.is_complex()):
+        return True
+    if tensor.dtype == torch.float4_e2m1fn_x2:  # it holds no inf or nan
         return True
     dense = _dense(tensor)
     return bool(torch.isfinite(dense if dense.dtype.itemsize > 1 else dense.float()).all())  # no isfinite for float8
@@ -302,3 +310,14 @@ def test_initialize_refuses_an_expanded_parameter_before_any_fill() -> None:
         ui_init.initialize(module, {"*": ui.HeNormal()}, seed=0)
     assert isinstance(caught.value, UnitInitError)
     assert not module["a"].any()  # nothing was filled
+
+
+@pytest.mark.parametrize("call", [
+    lambda: ui_init._calculate_fan_in_and_fan_out([[1.0, 2.0]]),
+    lambda: ui_init._calculate_correct_fan(None, "fan_in"),
+])
+def test_the_private_fan_helpers_on_no_tensor_raise_torchs_type_typed(call: Any) -> None:
+    """torch raises a raw AttributeError (``.dim``); ours is that type and a UnitInitError, as every drop-in's."""
+    with pytest.raises(AttributeError, match="has no attribute 'dim'") as caught:
+        call()
+    assert isinstance(caught.value, UnitInitError)

@@ -1,8 +1,8 @@
 """Errors of the torch drop-ins: each is a :class:`~unit_init.errors.UnitInitError` *and* the type torch raises.
 
 ``torch.nn.init`` raises ``RuntimeError``, ``NotImplementedError``,
-``TypeError``, ``ValueError``, ``OverflowError``, ``ZeroDivisionError`` or
-``AttributeError`` depending on the bad input; :func:`torch_typed` gives, for
+``TypeError``, ``ValueError``, ``OverflowError``, ``ZeroDivisionError``,
+``AttributeError`` or ``IndexError`` depending on the bad input; :func:`torch_typed` gives, for
 any of them, the unit_init error class that is also that type, so
 ``except RuntimeError`` (torch code) and ``except ui.UnitInitError`` both catch it.
 
@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from typing import Final
 
-from unit_init.errors import DTypeError, ParameterError, UnitInitError
+from unit_init.errors import DTypeError, ParameterError, ShapeError, UnitInitError
 
 __all__ = [
     "TorchAttributeError",
+    "TorchIndexError",
     "TorchNotImplementedError",
     "TorchOverflowError",
     "TorchRuntimeError",
@@ -43,6 +44,10 @@ class TorchZeroDivisionError(ParameterError, ZeroDivisionError):
     """A parameter torch divides by (``trunc_normal_(std=0)``, ``dirac_(groups=0)``)."""
 
 
+class TorchIndexError(ShapeError, IndexError):
+    """A shape torch indexes past (``dirac_`` of a weight whose window has a zero-size axis: no centre tap)."""
+
+
 class TorchTypeError(UnitInitError, TypeError):
     """An argument of a type torch refuses (``xavier_uniform_(gain="1")``, ``generator=0``)."""
 
@@ -58,6 +63,7 @@ _TYPED: Final[dict[type[BaseException], type[UnitInitError]]] = {
     OverflowError: TorchOverflowError,
     ZeroDivisionError: TorchZeroDivisionError,
     AttributeError: TorchAttributeError,
+    IndexError: TorchIndexError,
     TypeError: TorchTypeError,
     ValueError: ParameterError,
     Exception: UnitInitError,

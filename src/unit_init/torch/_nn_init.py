@@ -146,11 +146,16 @@ def _warn_if_not_finite(tensor: torch.Tensor, name: str, arguments: tuple[Any, .
 
 
 def _all_finite(tensor: torch.Tensor) -> bool:
-    """Whether every value is finite; a dtype torch has no ``isfinite`` for (float8) is read through float32, exactly."""
+    """Whether every value is finite; a dtype torch has no ``isfinite`` for (float8) is read through float32, exactly,
+    and one it cannot convert either (float4) counts as finite: nothing to warn about that can be read."""
     try:
         return bool(torch.isfinite(tensor).all())
     except (NotImplementedError, RuntimeError):
+        pass
+    try:
         return bool(torch.isfinite(tensor.float()).all())
+    except (NotImplementedError, RuntimeError):
+        return True
 
 
 class _Unasked(Exception):
@@ -397,12 +402,20 @@ def _refuse(condition: bool, msg: str) -> None:
 
 
 def _calculate_fan_in_and_fan_out(tensor: torch.Tensor) -> tuple[int, int]:
-    """``(fan_in, fan_out)`` of a weight in torch's layout; ``ValueError`` below 2-D, as torch."""
-    if tensor.dim() < 2:
+    """``(fan_in, fan_out)`` of a weight in torch's layout; ``ValueError`` below 2-D, ``AttributeError`` for no tensor, as torch."""
+    if _dimensions(tensor) < 2:
         msg = f"Fan in and fan out can not be computed for tensor with fewer than 2 dimensions (got shape {tuple(tensor.shape)})."
         raise ShapeError(msg)
     fans = compute_fans(tuple(tensor.shape), "torch")
     return int(fans.fan_in), int(fans.fan_out)
+
+
+def _dimensions(tensor: torch.Tensor) -> int:
+    """``tensor.dim()``; torch's ``AttributeError`` for an object without it, also a :class:`~unit_init.errors.UnitInitError`."""
+    try:
+        return tensor.dim()
+    except AttributeError as error:
+        raise TorchAttributeError(f"{error} (a tensor is needed).") from error
 
 
 def _no_fans(fan_in: int, fan_out: int) -> None:
@@ -548,6 +561,10 @@ def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     if tensor.dim() not in (3, 4, 5):
         msg = f"Only tensors with 3, 4, or 5 dimensions are supported (got shape {tuple(tensor.shape)})."
         raise ShapeError(msg)
+    out, inputs = tensor.shape[:2]
+    if isinstance(groups, int) and groups > 0 and out % groups == 0 and min(out // groups, inputs) > 0 and 0 in tensor.shape[2:]:
+        msg = f"dirac_ of shape {tuple(tensor.shape)}: its window has a zero-size axis, so there is no centre tap for the identity."
+        raise ShapeError(msg)  # torch indexes the centre: IndexError (the type _drop_in gives this error)
     return _fill_fixed(tensor, s.Dirac(groups))
 
 
