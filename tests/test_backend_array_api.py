@@ -193,3 +193,93 @@ def test_sparse_on_a_device_without_int64_is_a_dtype_error(xp: Any, rng: str) ->
     """argsort's int64 indices: array_api_strict raised its own ``ValueError`` on its ``no_x64`` device."""
     with pytest.raises(ui.DTypeError, match="ranks its keys with argsort, which the array_api_strict backend refused"):
         ui.sparse((8, 8), sparsity=0.5, backend=xp, device="no_x64", rng=rng, seed=0)
+
+
+# --- what a campaign over dask, pydata sparse and ndonnx found ----------------------------
+
+
+@pytest.mark.parametrize(("mean", "stddev", "lower", "upper", "shape"), [(100.0, 1e-5, -2.0, 2.0, (64, 64)), (5.0, 0.01, -0.5, 4.0, (512, 512))])
+def test_truncated_normals_are_the_numpy_backends_values_where_numpy_redraws_on_the_scaled_grid(
+    xp: Any, mean: float, stddev: float, lower: float, upper: float, shape: tuple[int, int]
+) -> None:
+    """NumPy re-draws values outside the output grid's bounds; the host draw is NumPy's, so these agree (3081 of 4096 did not)."""
+    spec = ui.BoundedNormal(mean, stddev, mean + lower * stddev, mean + upper * stddev)
+    np.testing.assert_array_equal(host(spec(shape, backend=xp, seed=2)), spec(shape, backend="numpy", seed=2))
+
+
+def _namespace_without(xp: Any, *names: str) -> Any:
+    """A copy of the Array-API namespace ``xp`` lacking ``names`` (as dask lacks float16, pydata sparse arange)."""
+    import types
+
+    fake = types.ModuleType(f"lacking_{'_'.join(names)}")
+    fake.__dict__.update({key: value for key, value in vars(xp).items() if key not in names and not key.startswith("__")})
+    fake.__array_api_version__ = xp.__array_api_version__
+    return fake
+
+
+def test_like_reads_a_dtype_the_namespace_lacks_nowhere() -> None:
+    """A namespace without float16 (dask's) read float64 arrays as float16: NumPy's dtype equals ``None``."""
+    from array_api_compat import numpy as compat_numpy
+
+    from unit_init.backends.array_api_backend import ArrayApiBackend
+
+    backend = ArrayApiBackend(_namespace_without(compat_numpy, "float16", "bfloat16"))
+    assert backend.dtype_of(np.zeros(2)) == "float64"
+    assert backend.dtype_of(np.zeros(2, np.float32)) == "float32"
+
+
+def test_a_function_the_namespace_lacks_is_a_backend_error_naming_it(xp: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pydata sparse has no ``arange`` (portable streams, Dirac) and no ``count_nonzero`` (diagnose): raw AttributeErrors before."""
+    monkeypatch.delattr(xp, "arange")
+    monkeypatch.delattr(xp, "count_nonzero")
+    with pytest.raises(ui.BackendError, match=r"drawing HeNormal on the array_api_strict backend needs arange\(\) from its Array-API namespace"):
+        ui.he_normal((4, 4), backend=xp, rng="portable", seed=0)
+    with pytest.raises(ui.BackendError, match=r"diagnose's network on the array_api_strict backend needs count_nonzero\(\)"):
+        ui.diagnose("he_normal", depth=2, width=8, batch=4, backend=xp)
+    assert ui.he_normal((4, 4), backend=xp, seed=0).shape == (4, 4)  # what needs neither still draws
+
+
+def test_to_numpy_takes_a_librarys_own_conversion_else_refuses_typed() -> None:
+    from array_api_compat import numpy as compat_numpy
+
+    from unit_init.backends.array_api_backend import ArrayApiBackend
+
+    class Sparse:  # pydata sparse: no DLPack, np.asarray refuses to densify, todense() does
+        def todense(self) -> np.ndarray:
+            return np.ones(3, np.float32)
+
+        def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
+            raise RuntimeError("Cannot convert a sparse array to dense automatically")
+
+    class Opaque:  # ndonnx without its unwrap_numpy: NumPy makes a 0-d object array of it
+        pass
+
+    backend = ArrayApiBackend(compat_numpy)
+    np.testing.assert_array_equal(backend.to_numpy(Sparse()), np.ones(3, np.float32))
+    with pytest.raises(ui.BackendError, match="cannot be read into NumPy"):
+        backend.to_numpy(Opaque())
+
+
+def test_number_parameters_may_be_0d_arrays_of_any_array_api_library(xp: Any) -> None:
+    """The standard defines no ``item()``: ``__index__`` and ``__float__`` read them (a ParameterError before)."""
+    assert ui.RandomNormal(0.0, xp.asarray(0.5)) == ui.RandomNormal(0.0, 0.5)
+    assert ui.RandomUniform(xp.asarray(-1), xp.asarray(2)) == ui.RandomUniform(-1, 2)
+    with pytest.raises(ui.ParameterError, match="stddev="):
+        ui.RandomNormal(0.0, xp.asarray(True))
+
+
+@pytest.fixture(scope="module")
+def dask_array() -> Any:
+    return pytest.importorskip("dask.array", reason="dask is not installed (pip install 'dask[array]')")
+
+
+def test_dask_module_object_wide_identity_and_chunked_qr(dask_array: Any) -> None:
+    """``backend=dask.array`` (the module) was refused; a wide eye could not be computed (dask issue 11937); dask's QR
+    refuses matrices of several column blocks (portable float32 pairs), raw ValueError before."""
+    assert ui.zeros((2,), backend=dask_array).compute().tolist() == [0.0, 0.0]
+    np.testing.assert_array_equal(ui.identity((4, 5), backend="dask.array").compute(), np.eye(4, 5, dtype=np.float32))
+    ours = np.asarray(ui.orthogonal((6, 4), backend=dask_array, rng="portable", seed=0))
+    np.testing.assert_allclose(ours, ui.orthogonal((6, 4), backend="numpy", rng="portable", seed=0), atol=1e-5)
+    batched = np.asarray(ui.orthogonal((4, 6, 6), layout=ui.Layout(1, 2, 0), backend=dask_array, seed=0))
+    np.testing.assert_allclose(batched @ np.swapaxes(batched, 1, 2), np.broadcast_to(np.eye(6), (4, 6, 6)), atol=1e-5)
+    assert ui.he_normal((3, 3), like=dask_array.zeros(2), backend="numpy", seed=0).dtype == np.float64

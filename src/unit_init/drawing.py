@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from unit_init.backends.base import quietly
+from unit_init.backends.base import lacking, quietly
 from unit_init.backends.registry import get_backend
 from unit_init.errors import ParameterError, abbreviate
 from unit_init.request import RNG_MODES, Request, Spec, Target, check_geometry, request, resolve_target
@@ -71,8 +71,19 @@ def check(spec: Spec, shape: ShapeLike, options: Options = Options()) -> None:  
 
 
 def _sample(call: Request) -> Any:
-    """Allocate and fill the array of a validated request (underflow quieted: a subnormal value is no error)."""
-    return quietly(call.target.backend, _filled, call)
+    """Allocate and fill the array of a validated request (underflow quieted: a subnormal value is no error).
+
+    A function the backend's namespace lacks (pydata sparse has no ``arange``)
+    is a :class:`~unit_init.BackendError` naming it.
+    """
+    backend = call.target.backend
+    try:
+        return quietly(backend, _filled, call)
+    except AttributeError as error:
+        typed = lacking(backend, error, f"drawing {type(call.spec).__name__}")
+        if typed is None:
+            raise
+        raise typed from None
 
 
 def _filled(call: Request) -> Any:

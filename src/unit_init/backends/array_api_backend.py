@@ -54,8 +54,16 @@ def _device_names(device: Any) -> set[str]:
 
 
 def _device_name(device: Any) -> str:
-    """The shortest name of ``device``, for messages."""
-    return min(_device_names(device), key=len)
+    """The shortest name of ``device``, for messages (an object's address left out)."""
+    return _ADDRESS.sub("", min(_device_names(device), key=len))
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _unnamed(devices: list[Any]) -> bool:
+    """Whether the namespace has one device, whose name says no platform (ndonnx's ``Device`` object): the host."""
+    return len(devices) == 1 and not any(word in _device_name(devices[0]).lower() for word in ("cpu", "gpu", "cuda"))
 
 
 class ArrayApiBackend(Backend):
@@ -114,6 +122,8 @@ class ArrayApiBackend(Backend):
             if not named and request is not None:
                 words = ("cuda", "gpu") if request.platform == "gpu" else (request.platform,)
                 named = [d for d in devices if any(word in _device_name(d).lower() for word in words)][request.index or 0 :]
+                if not named and request.platform == "cpu" and not request.index and _unnamed(devices):
+                    named = devices[:1]  # one device with no name (ndonnx's): the host's
             if named:
                 return named[0]
         elif any(device == d for d in devices):
@@ -180,16 +190,53 @@ class ArrayApiBackend(Backend):
 
     def dtype_of(self, array: Any) -> str:
         for name in _SUPPORTED:
-            if getattr(self.xp, name, None) == array.dtype:
+            native = getattr(self.xp, name, None)  # a dtype the namespace lacks is None, which a NumPy dtype equals
+            if native is not None and native == array.dtype:
                 return name
         return canonical_dtype(array.dtype)
 
     def to_numpy(self, array: Any) -> np.ndarray[Any, Any]:
-        """A NumPy copy, through DLPack (which also reads non-default devices of array_api_strict)."""
+        """A NumPy copy: through DLPack (which also reads non-default devices of array_api_strict), else the
+        library's own conversion (pydata sparse's ``todense``, ndonnx's ``unwrap_numpy``), else ``np.asarray``.
+
+        :class:`~unit_init.BackendError` where none gives numbers.
+        """
         try:
             return np.array(np.from_dlpack(array))
         except (AttributeError, BufferError, RuntimeError, TypeError, ValueError):
-            return np.array(array)
+            pass
+        for own in ("todense", "unwrap_numpy"):
+            if callable(getattr(array, own, None)):
+                return np.array(getattr(array, own)())
+        try:
+            values = np.array(array)
+        except (RuntimeError, TypeError, ValueError) as error:
+            values, why = None, f": {error}"
+        else:
+            why = ""
+        if values is None or values.dtype == object:
+            msg = f"{self.name} arrays cannot be read into NumPy{why}; convert them to NumPy yourself, or draw on backend='numpy'."
+            raise BackendError(msg)
+        return values
+
+    def eye(self, rows: int, cols: int, value: float, dtype: str, device: Any) -> Any:
+        """The identity; a wide one as the transpose of the tall one (dask's ``eye`` with more columns than rows
+        builds a graph that cannot be computed, dask issue 11937)."""
+        if rows < cols:
+            return self.xp.matrix_transpose(super().eye(cols, rows, value, dtype, device))
+        return super().eye(rows, cols, value, dtype, device)
+
+    def qr(self, x: Any) -> tuple[Any, Any]:
+        """The namespace's ``linalg.qr``; NumPy's on the host where the namespace's refuses the input (dask's
+        takes only single-column-block matrices), the factors moved back to ``x``'s device."""
+        try:
+            return super().qr(x)
+        except BackendError:
+            raise
+        except (NotImplementedError, TypeError, ValueError):
+            q, r = np.linalg.qr(self.to_numpy(x))
+            device, native = self.device_of(x), x.dtype
+            return self.xp.asarray(q, dtype=native, device=device), self.xp.asarray(r, dtype=native, device=device)
 
     def cast(self, x: Any, dtype: str) -> Any:
         return self.xp.astype(x, self.dtype_on(dtype, self.device_of(x)))

@@ -99,7 +99,7 @@ from unit_init.backends.host import host_free_bytes
 from unit_init.dtypes import canonical_dtype
 from unit_init.errors import BackendError, ParameterError
 
-__all__ = ["Backend", "quietly"]
+__all__ = ["Backend", "lacking", "quietly"]
 
 
 class Backend:
@@ -353,3 +353,15 @@ def quietly(backend: Backend, function: Callable[..., _R], *arguments: Any) -> _
         return function(*arguments)
     with quiet:
         return function(*arguments)
+
+
+def lacking(backend: Backend, error: AttributeError, purpose: str) -> BackendError | None:
+    """The :class:`~unit_init.BackendError` for ``error`` where it is a function ``backend``'s namespace lacks
+    (pydata sparse has no ``arange``, no ``count_nonzero``), naming it and ``purpose``; ``None`` for any other error."""
+    if backend.xp is None or getattr(error, "obj", None) is not backend.xp:
+        return None
+    msg = (
+        f"{purpose} on the {backend.name} backend needs {error.name}() from its Array-API namespace, which it lacks; "
+        "use another backend (e.g. backend='numpy') and convert."
+    )
+    return BackendError(msg)

@@ -310,6 +310,8 @@ def _by_module(module: types.ModuleType) -> Backend:
     plugin = _plugin_named(module.__name__)
     if plugin is not None and module.__name__ in plugin.namespaces:
         return _load(plugin)
+    if module.__name__ in ARRAY_API_LIBRARIES:  # dask.array, cupy: their Array-API namespace is array-api-compat's
+        return _array_api(_array_api_library(module.__name__))
     if hasattr(module, "__array_api_version__"):
         return _array_api(module)
     msg = f"backend={module.__name__!r} is a module but not an Array-API namespace; known backends: {', '.join(known_backends())}."

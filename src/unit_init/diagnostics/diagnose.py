@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Final, TypedDict
 import numpy as np
 
 from unit_init.adapters.frameworks import framework_of
+from unit_init.backends.base import lacking
 from unit_init.diagnostics.activations import get_activation
 from unit_init.diagnostics.model import diagnose_model
 from unit_init.diagnostics.network import check_memory, run
@@ -172,8 +173,14 @@ def diagnose(
     probe = unit((batch, width), seed=seeds[1], **where)
     weights = [initializer((width, width), seed=layer_seed, **where) for layer_seed in seeds[2:]]
     biases = [Zeros()((width,), **where) for _ in range(depth)] if bias else None
-    with np.errstate(over="ignore", invalid="ignore"):  # overflow is a finding here, reported as inf
-        trace = run(x, weights, biases, probe, function, param)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is a finding here, reported as inf
+            trace = run(x, weights, biases, probe, function, param)
+    except AttributeError as error:
+        typed = lacking(target.backend, error, "diagnose's network")
+        if typed is None:
+            raise
+        raise typed from None
     judgement = judge(trace.activation_std, trace.gradient_std, trace.identical_unit_layers)
     return Report(
         initializer=label(initializer),

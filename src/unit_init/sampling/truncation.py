@@ -209,15 +209,16 @@ def _scaled_bounds(low: float, high: float, mean: float, std: float, dtype: str)
 
 
 def _host(dtype: str, low: float, high: float, mean: float, std: float) -> Method:
-    """``Z`` drawn on the host backend (``backend.host``) by its own row of the table, moved to the device once."""
+    """``mean + std·Z`` drawn on the host backend (``backend.host``) by its own row of the table, moved to the device
+    once: the host backend's very values (re-drawn where it re-draws on the scaled grid)."""
 
-    def standard(stream: GeneratorStream, shape: Shape) -> Any:
+    def draw(stream: GeneratorStream, shape: Shape) -> Any:
         backend: Any = stream.backend  # an Array-API backend: its ``host`` backend and ``on_device`` transfer
         native: Any = type(stream)  # the native stream class, here without importing it
         host = native(backend.host, stream.generator, "cpu")
-        return backend.on_device(lambda: truncated_normal(host, shape, dtype, low, high, 0.0, 1.0), dtype, stream.device)
+        return backend.on_device(lambda: truncated_normal(host, shape, dtype, low, high, mean, std), dtype, stream.device)
 
-    return _scaled(standard, mean, std)
+    return draw
 
 
 METHODS: Final[dict[str, Callable[[str, float, float, float, float], Method]]] = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from typing import Any
 
 from unit_init.errors import ParameterError, abbreviate, closest
@@ -68,7 +69,22 @@ def plain_number(value: Any) -> Any:
             return value
         if type(item) in (int, float):
             return item
+    elif getattr(value, "shape", None) == () and "bool" not in str(getattr(value, "dtype", "bool")):
+        return _array_api_scalar(value)
     return value
+
+
+def _array_api_scalar(value: Any) -> Any:
+    """A 0-d Array-API array's number by the standard's conversions (it defines no ``item``): ``__index__`` for an
+    integer dtype, ``__float__`` for a real floating one; anything else left for the field's check."""
+    try:
+        return operator.index(value)
+    except Exception:  # not an integer dtype: a floating one, next
+        pass
+    try:
+        return float(value)
+    except Exception:  # neither (a complex array): left for the field's check
+        return value
 
 
 def finite(name: str, value: Any) -> float:
