@@ -550,3 +550,12 @@ def test_deterministic_specs_take_no_seed_from_pythons_random(uk: Any) -> None:
     assert random.random() == expected
     assert all(init.seed is None for init in deterministic)
     assert uk.initializer(ui.HeNormal()).seed is not None  # a random spec still takes one, as Keras's
+
+
+@pytest.mark.parametrize("identifier", [5, {}, "", [], {"class_name": "HeNormal", "config": {}}, {"class_name": "Constant"}])
+def test_keras_constant_from_identifier_refuses_what_is_not_a_constant(uk: Any, identifier: Any) -> None:
+    """Raw TypeError/KeyError/AttributeError before, and a HeNormal config silently became a zero constant."""
+    from unit_init.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="neither an array nor a Constant config"):
+        uk.KerasConstant.from_identifier(identifier)

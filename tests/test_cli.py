@@ -289,6 +289,20 @@ def test_show_and_sample_give_a_std_whose_variance_float64_cannot_hold(
     assert float(sample) == pytest.approx(std, rel=0.05)
 
 
+def test_show_and_sample_give_an_orthogonal_std_whose_gain_squared_overflows(capsys: pytest.CaptureFixture[str]) -> None:
+    """HaarOrthogonal has no std of its own: √(gain²/n) read "inf", and its variance "Infinitye"."""
+    code, out, _ = _main(capsys, "show", "orthogonal:gain=1e200", "4", "4")
+    rows = {line.split()[0]: line.split()[1] for line in out.splitlines() if line.startswith(("variance", "std"))}
+    assert code == 0
+    assert rows["variance"] == "2.5e+399"
+    assert float(rows["std"]) == pytest.approx(5e199)
+    code, out, err = _main(capsys, "sample", "orthogonal:gain=1e200", "64", "64", "--dtype", "float64")
+    sample, expected = ({line.split()[0]: line.split()[1:] for line in out.splitlines() if line.startswith("std")})["std"]
+    assert (code, err) == (0, "")
+    assert float(expected) == pytest.approx(1e200 / 8)
+    assert float(sample) == pytest.approx(1e200 / 8, rel=1e-3)
+
+
 def test_main_in_process(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compare", "zeros", "he_normal", "--depth", "3", "--width", "8", "--batch", "4"]) == 0
     out = capsys.readouterr().out

@@ -259,3 +259,64 @@ def test_a_spec_call_with_options_by_position_is_an_argument_error() -> None:
 def test_a_misspelt_keyword_to_a_helper_function_is_an_argument_error(function: Any, keywords: dict[str, Any], closest: str) -> None:
     with pytest.raises(ui.ArgumentError, match=f"Did you mean '{closest}'"):
         function(**keywords)
+
+
+class _RaisingIndex:
+    def __index__(self) -> int:
+        raise RuntimeError("a hostile __index__")
+
+
+class _RaisingInt(int):
+    def __ge__(self, other: object) -> bool:
+        raise RuntimeError("a hostile comparison")
+
+    __le__ = __lt__ = __gt__ = __ge__
+
+
+class _RaisingEqFloat(float):
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("a hostile __eq__")
+
+    __hash__ = float.__hash__
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [  # what a fourth hostile campaign found: each raised a raw exception
+        (lambda: ui.he_normal((4, 4), region=(slice(np.array([0, 1]), 2),), rng="portable", seed=0), ui.ParameterError),
+        (lambda: ui.he_normal((4, 4), region=(slice(0, 2, np.array([1, 1])),), rng="portable", seed=0), ui.ParameterError),
+        (lambda: ui.he_normal((4, 4), region=(slice(_RaisingIndex(), 2),), rng="portable", seed=0), ui.ParameterError),
+        (lambda: ui.he_normal((4, 4), region=((10**5000, 0), (2, 2)), rng="portable", seed=0), ui.ParameterError),
+        (lambda: ui.Dirac(groups=10**5000), ui.ParameterError),
+        (lambda: ui.diagnose("he_normal", depth=np.array(2.0)), ui.ParameterError),
+        (lambda: ui.diagnose("he_normal", activation="leaky_relu", activation_param=10**5000), ui.ParameterError),
+        (lambda: ui.diagnose("he_normal", activation="relu", activation_param=10**5000), ui.ParameterError),
+        (lambda: ui.compare(np.array(2.0)), ui.ParameterError),
+        (lambda: ui.initialize({"w": np.zeros((3, 3), np.float32)}, np.array(2.0)), ui.ParameterError),
+        (lambda: ui.initialize({"w": np.zeros((3, 3), np.float32)}, {"*": ui.HeNormal()}, skip=np.array(2.0)), ui.ParameterError),
+        (lambda: ui.STFT(window=np.float32), ui.ParameterError),
+        (lambda: ui.ConstantArray(np.float32), ui.ParameterError),
+        (lambda: ui.register(10**5000), ui.ParameterError),
+    ],
+)
+def test_hostile_arguments_found_by_a_campaign_are_typed(call: Any, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        call()
+
+
+def test_values_of_hostile_number_subclasses_are_read_without_their_comparisons() -> None:
+    assert ui.ConstantArray(_RaisingInt(3)).value == 3
+    config = {"class_name": "RandomNormal", "config": {"stddev": _RaisingEqFloat(1.0)}}
+    assert ui.deserialize(config) == ui.RandomNormal(stddev=1.0)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: ui.trunc_normal((), std=10, seed=0),
+    lambda: ui.truncated_normal((), stddev=1, lower=-0.05, upper=0.05, seed=0),
+    lambda: ui.bounded_normal((), stddev=46, seed=0),
+])
+def test_a_0d_narrow_truncated_normal_on_numpy_is_a_0d_array(call: Any) -> None:
+    """NumPy's arithmetic made a scalar of it, which its in-place clip refused (raw TypeError)."""
+    value = call()
+    assert isinstance(value, np.ndarray)
+    assert value.shape == ()

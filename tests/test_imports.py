@@ -133,3 +133,19 @@ def test_keras_without_its_backend_framework_says_what_to_install() -> None:
     assert output.startswith("ImportError unit_init.keras needs Keras's backend 'tensorflow' (KERAS_BACKEND)")
     installed = "set KERAS_BACKEND to one that is installed (jax)" if importlib.util.find_spec("jax") else "none of jax"
     assert f"pip install tensorflow, or {installed}" in output, output
+
+
+def test_a_framework_another_thread_is_still_importing_is_no_models_framework(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a thread imports torch (or Keras, JAX), ``sys.modules`` holds it without ``nn`` (``layers``, ``Array``):
+    ``diagnose``, ``compare`` and ``initialize`` of other inputs read those attributes and raised AttributeError."""
+    import types
+
+    import numpy as np
+
+    import unit_init as ui
+
+    for name in ("torch", "keras", "jax", "flax.nnx"):
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))  # half-imported: none of its attributes yet
+    assert ui.diagnose("he_normal", depth=2, width=4, batch=2, seed=0).depth == 2
+    params = ui.initialize({"w": np.zeros((3, 3), np.float32)}, {"*": ui.HeNormal()}, seed=0).params
+    assert params["w"].std() > 0

@@ -108,6 +108,21 @@ def test_a_refused_initialize_takes_no_global_seed() -> None:
     np.testing.assert_array_equal(unseeded["fc"]["kernel"], seeded["fc"]["kernel"])
 
 
+@pytest.mark.parametrize("options", [{}, {"rng": "portable"}, {"rng": "portable", "region": (slice(0, 32),)}])
+def test_a_draw_the_memory_guard_refuses_takes_no_global_seed(options: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guard ran after the seed was taken: set_seed(0) then a refused draw moved every later unseeded draw."""
+    ui.set_seed(0)
+    reference = ui.he_normal((4, 4))
+    ui.set_seed(0)
+    with pytest.raises(ui.ResourceError):
+        ui.he_normal((10**6, 10**6), dtype="float64")  # beyond this machine's memory
+    monkeypatch.setenv("UNIT_INIT_MAX_BYTES", "1K")
+    with pytest.raises(ui.ResourceError):
+        ui.he_normal((64, 64), **options)
+    monkeypatch.delenv("UNIT_INIT_MAX_BYTES")
+    np.testing.assert_array_equal(ui.he_normal((4, 4)), reference)
+
+
 def test_a_refused_torch_initialize_takes_no_global_seed() -> None:
     torch = pytest.importorskip("torch")
     import unit_init.torch

@@ -52,6 +52,7 @@ from unit_init.serialization import NAMED
 from unit_init.spec.complex_laws import complex_law
 from unit_init.spec.distributions import TruncatedGaussian, truncated_standard_normal_moments
 from unit_init.spec.fans import LAYOUTS
+from unit_init.spec.initializer import Initializer
 
 __all__ = ["main"]
 
@@ -265,13 +266,19 @@ def _expected_std(spec: Any, shape: tuple[int, ...], layout: str) -> float:
     except ParameterError:  # deterministic per position (identity)
         return math.nan
     distribution = spec.distribution_for(shape, layout=layout)
-    return float(getattr(distribution, "standard_deviation", math.sqrt(variance)))
+    if hasattr(distribution, "standard_deviation"):
+        return float(distribution.standard_deviation)
+    gain = getattr(spec, "gain", None)
+    if not 0 < variance < math.inf and isinstance(gain, (int, float)) and gain and isinstance(spec, Initializer):
+        unit: Initializer = dataclasses.replace(spec, gain=1.0)  # type: ignore[call-arg]  # a spec with a gain field
+        return abs(gain) * math.sqrt(unit.variance(shape, layout=layout))  # gain² overflowed
+    return math.sqrt(variance)
 
 
 def _squared(std: float) -> str:
     """``std²`` for a person (:func:`_plain`), exact in magnitude where float64 cannot hold it (``1e+400``)."""
     variance = std * std
-    if math.isnan(std) or (math.isfinite(variance) and (variance > 0 or std == 0)):
+    if not math.isfinite(std) or (math.isfinite(variance) and (variance > 0 or std == 0)):  # nan, inf: as they are
         return _plain(variance)
     mantissa, _, exponent = f"{Decimal(std) ** 2:.5e}".partition("e")
     return f"{mantissa.rstrip('0').rstrip('.')}e{exponent}"

@@ -70,6 +70,7 @@ from unit_init.errors import BackendError, BackendUnavailableError, DTypeError, 
 from unit_init.portable.blocks import Block
 from unit_init.portable.stream import check_resolved
 from unit_init.sampling import planned
+from unit_init.sampling.region import check_fits
 from unit_init.seeds import call_seed, is_keras_seed, normalize_seed, seed_backend
 from unit_init.spec._checks import hashable
 from unit_init.spec.complex_laws import complex_law
@@ -421,5 +422,7 @@ def request(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Reque
     _check_wide_dtype(target)
     if options.rng == "portable" and isinstance(distribution, TruncatedGaussian):  # before a whole-model initialize writes
         check_resolved(distribution.low, distribution.high, work_dtype(target.dtype))
+    if seed is None and distribution.random:  # the global stream's next seed goes only to a draw that fits in memory
+        check_fits(target.backend, distribution, dims, options.region, rng=options.rng, dtype=target.dtype, device=target.device)
     seed = _checked_seed(seed, target, distribution.random)
     return Request(spec, dims, target, distribution, seed, options.rng, options.region, sampler)

@@ -78,7 +78,7 @@ def _is_spec_class(cls: object) -> bool:
 def register(cls: type[Initializer]) -> type[Initializer]:
     """Make a user-defined spec class deserializable by its class name (usable as a decorator)."""
     if not _is_spec_class(cls):
-        msg = f"register() takes an Initializer dataclass, got {cls!r}."
+        msg = f"register() takes an Initializer dataclass, got {abbreviate(cls)}."
         raise ParameterError(msg)
     if cls.__name__ in _SPECS and _SPECS[cls.__name__] is not cls:
         msg = f"a spec named {cls.__name__!r} is already registered."
@@ -246,7 +246,7 @@ def _decode_field(cls: type[Initializer], key: str, value: Any) -> Any:
         return _decode_rule(value)
     if key in cls.array_fields and isinstance(value, list):
         return value
-    if value in _INFINITIES and key in numeric_fields(cls):
+    if type(value) is str and value in _INFINITIES and key in numeric_fields(cls):  # a str itself: no subclass's __eq__ asked
         return math.inf if value == _INFINITIES[True] else -math.inf
     return _check_value(key, value)
 

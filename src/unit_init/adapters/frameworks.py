@@ -11,9 +11,9 @@ first use.
 from __future__ import annotations
 
 import sys
-from typing import Final
+from typing import Any, Final
 
-__all__ = ["ADAPTERS", "framework_of"]
+__all__ = ["ADAPTERS", "framework_of", "loaded"]
 
 ADAPTERS: Final = {"torch": "unit_init.torch", "keras": "unit_init.keras", "flax": "unit_init.jax", "jax": "unit_init.jax"}
 """The adapter package of each framework :func:`framework_of` names."""
@@ -27,13 +27,25 @@ def framework_of(model: object) -> str | None:
     >>> framework_of({"kernel": [1.0]}) is None
     True
     """
-    keras = sys.modules.get("keras")
-    if keras is not None and isinstance(model, keras.layers.Layer):  # first: on the torch backend it is an nn.Module too
-        return "keras"
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(model, torch.nn.Module):
-        return "torch"
-    nnx = sys.modules.get("flax.nnx")
-    if nnx is not None and isinstance(model, nnx.Module):
-        return "flax"
+    for framework, module, path in (  # keras first: on the torch backend a Keras layer is an nn.Module too
+        ("keras", "keras", ("layers", "Layer")), ("torch", "torch", ("nn", "Module")), ("flax", "flax.nnx", ("Module",)),
+    ):
+        kind = loaded(module, *path)
+        if kind is not None and isinstance(model, kind):
+            return framework
     return None
+
+
+def loaded(module: str, *path: str) -> Any:
+    """``module.<path>`` where ``module`` is imported and holds it, else ``None``: nothing is imported, and a module
+    another thread is still importing (``torch`` without its ``nn`` yet) holds no model of its framework.
+
+    Examples
+    --------
+    >>> loaded("numpy", "ndarray") is __import__("numpy").ndarray, loaded("not_imported_here", "Thing")
+    (True, None)
+    """
+    value: Any = sys.modules.get(module)
+    for name in path:
+        value = getattr(value, name, None)
+    return value

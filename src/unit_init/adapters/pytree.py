@@ -6,14 +6,13 @@ Imports no framework: a model or a pytree of JAX arrays is handed to its adapter
 from __future__ import annotations
 
 import importlib
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 import numpy as np
 
 from unit_init.adapters.canonical import canonical_leaf
-from unit_init.adapters.frameworks import ADAPTERS, framework_of
+from unit_init.adapters.frameworks import ADAPTERS, framework_of, loaded
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.errors import ArgumentError, ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import LayoutLike
@@ -84,14 +83,14 @@ def params_subtree(tree: Any) -> tuple[Any, tuple[str, ...]]:
 
 def _holds_jax_arrays(params: Any) -> bool:
     """Whether the pytree ``params`` has a JAX array or ``jax.ShapeDtypeStruct`` leaf (JAX already imported): ``unit_init.jax`` draws those."""
-    jax = sys.modules.get("jax")
-    if jax is None:
+    array, abstract, tree_leaves = loaded("jax", "Array"), loaded("jax", "ShapeDtypeStruct"), loaded("jax", "tree_util", "tree_leaves")
+    if array is None or abstract is None or tree_leaves is None:  # not imported, or still being imported by another thread
         return False
     if isinstance(params, (Mapping, list, tuple)):
         leaves = [leaf for _, leaf in _leaves(params, ())]  # this walk refuses cyclic and too-deep trees, typed
     else:
-        leaves = jax.tree_util.tree_leaves(params)  # an Equinox module or another registered pytree node
-    return any(isinstance(leaf, (jax.Array, jax.ShapeDtypeStruct)) for leaf in leaves)
+        leaves = tree_leaves(params)  # an Equinox module or another registered pytree node
+    return any(isinstance(leaf, (array, abstract)) for leaf in leaves)
 
 
 @keywords_checked

@@ -63,6 +63,7 @@ from unit_init.errors import (
 from unit_init.presets import LayerPreset
 from unit_init.progress import bar
 from unit_init.seeds import derive_seed, normalize_seed
+from unit_init.spec._checks import listed
 from unit_init.spec.catalogue import Ones, Orthogonal, Zeros
 from unit_init.spec.fans import Fans, LayoutLike, compute_fans
 from unit_init.spec.initializer import Initializer
@@ -346,16 +347,14 @@ def _is_types(key: Any) -> bool:
 def _checked_rules(rules: Rules) -> list[tuple[Any, Any]]:
     """``rules`` as ``(key, value)`` pairs: a mapping, or an iterable of pairs; anything else a :class:`ParameterError`."""
     accepted = "a dict {pattern, layer type or Where(...): spec} (or a list of such pairs)"
-    if isinstance(rules, Mapping):
-        pairs = list(rules.items())
-    elif isinstance(rules, Iterable) and not isinstance(rules, (str, bytes)):
-        pairs = list(rules)
-        if not all(isinstance(pair, tuple) and len(pair) == 2 for pair in pairs):
-            msg = f"rules={abbreviate(rules)} holds an item that is not a (key, spec) pair; pass {accepted}."
-            raise ParameterError(msg)
-    else:
+    items = list(rules.items()) if isinstance(rules, Mapping) else listed(rules)
+    if items is None:
         msg = f"rules={abbreviate(rules)} is not {accepted}."
         raise ParameterError(msg)
+    if not all(isinstance(pair, tuple) and len(pair) == 2 for pair in items):
+        msg = f"rules={abbreviate(rules)} holds an item that is not a (key, spec) pair; pass {accepted}."
+        raise ParameterError(msg)
+    pairs: list[tuple[Any, Any]] = items
     for key, value in pairs:
         if not (isinstance(key, str) or _is_types(key) or callable(key)) or isinstance(key, Initializer):
             msg = f"rule key {abbreviate(key)} must be a parameter-name glob pattern (str), a layer type, a Where(...) or a callable on a Param."
@@ -454,10 +453,11 @@ def _skipper(skip: Iterable[str] | Callable[[Param], bool] | None) -> Callable[[
             return bool(answer)
 
         return skipped
-    if isinstance(skip, str) or not isinstance(skip, Iterable):
+    items = listed(skip)
+    if items is None:
         msg = f"skip={abbreviate(skip)} must be names or glob patterns (an iterable of str) or a callable on a Param."
         raise ParameterError(msg)
-    patterns = tuple(skip)
+    patterns = tuple(items)
     if not all(isinstance(p, str) for p in patterns):
         msg = f"skip={abbreviate(skip)} holds something that is not a name or glob pattern (a str)."
         raise ParameterError(msg)

@@ -88,7 +88,10 @@ class NumpyBackend(Backend):
         return x if x.dtype == native else x.astype(native)
 
     def clip(self, x: Any, low: float, high: float) -> Any:
-        """In place; the array's own method (``np.clip`` adds ~1 µs of dispatch per call)."""
+        """In place; the array's own method (``np.clip`` adds ~1 µs of dispatch per call). A NumPy scalar (what some
+        samplers' arithmetic gives for a 0-d shape) is not writable: clipped as a 0-d array, the type a draw returns."""
+        if not isinstance(x, np.ndarray):
+            x = np.asarray(x)
         return x.clip(low, high, out=x)
 
 

@@ -159,6 +159,6 @@ def get_activation(name: str, param: float | None = None) -> tuple[Activation, f
     if param is None:
         return activation, activation.default_param if activation.default_param is not None else 0.0
     if activation.default_param is None:
-        msg = f"activation_param={param!r} was given, but activation={name!r} takes no parameter; only leaky_relu (negative slope) and elu (alpha) do."
+        msg = f"activation_param={abbreviate(param)} was given, but activation={name!r} takes no parameter; only leaky_relu (negative slope) and elu (alpha) do."
         raise ParameterError(msg)
     return activation, finite("activation_param", param)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, overload
 
@@ -13,6 +13,7 @@ from unit_init.diagnostics.report import Report, ratio_headers
 from unit_init.diagnostics.tables import html_table, table
 from unit_init.errors import ParameterError, abbreviate, keywords_checked
 from unit_init.seeds import normalize_seed
+from unit_init.spec._checks import listed
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -132,7 +133,7 @@ def compare(
     ['stable', 'symmetric']
     """
     given: object = specs  # typed for callers; checked for everyone else (a generator is read once, here)
-    chosen = list(DEFAULT_SPECS) if given is None else list(given) if isinstance(given, Iterable) and not isinstance(given, (str, bytes)) else []
+    chosen = list(DEFAULT_SPECS) if given is None else listed(given) or []
     if not chosen:
         msg = f"specs={abbreviate(given)} must be a non-empty list of specs or names, e.g. ['he_normal', 'zeros']."
         raise ParameterError(msg)

@@ -50,17 +50,21 @@ SIZES: Final = {"depth": (1, 10_000), "width": (2, 100_000), "batch": (2, 100_00
 
 def _size(name: str, value: Any) -> int:
     smallest, largest = SIZES[name]
-    if isinstance(value, bool) or not hasattr(value, "__index__") or not smallest <= operator.index(value) <= largest:
+    try:
+        size = None if isinstance(value, bool) else operator.index(value)
+    except Exception:  # not an int (a float array's __index__ raises TypeError), or a hostile __index__
+        size = None
+    if size is None or not smallest <= size <= largest:
         msg = f"{name}={abbreviate(value)} must be an int in [{smallest}, {largest}]."
         raise ParameterError(msg)
-    return operator.index(value)
+    return size
 
 
 def _seeds(seed: Any, count: int) -> tuple[int, list[int]]:
     """The int seed used and ``count`` independent 63-bit seeds derived from it."""
     base = normalize_seed(seed)
     if not isinstance(base, (int, np.integer)):
-        msg = f"seed={seed!r}: diagnose takes an int seed or None (the global stream), not a native generator."
+        msg = f"seed={abbreviate(seed)}: diagnose takes an int seed or None (the global stream), not a native generator."
         raise SeedError(msg)
     states = np.random.SeedSequence(int(base)).generate_state(count, dtype=np.uint64)
     return int(base), [int(state >> np.uint64(1)) for state in states]

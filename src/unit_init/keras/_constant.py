@@ -130,6 +130,9 @@ class KerasConstant(keras.initializers.Constant):  # type: ignore[misc]  # keras
         """From an array or tensor (the weight takes its shape) or a ``Constant`` config (broadcast)."""
         if _is_array(identifier):
             return cls(identifier, broadcast=False)
+        if not isinstance(identifier, Mapping) or identifier.get("class_name") != "Constant" or "config" not in identifier:
+            msg = f"{abbreviate(identifier)} is neither an array nor a Constant config {{'class_name': 'Constant', 'config': {{'value': ...}}}}."
+            raise ParameterError(msg)
         check_envelope("the Constant config", identifier)
         return cls.from_config(identifier["config"])
 

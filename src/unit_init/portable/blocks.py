@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -36,7 +37,14 @@ def check_addressable(shape: tuple[int, ...]) -> None:
 
 
 def _is_int(value: object) -> bool:
-    return hasattr(value, "__index__") and not isinstance(value, bool)
+    """An int by ``__index__`` (a NumPy integer too), not a bool; an array or an ``__index__`` that raises is none."""
+    if isinstance(value, bool):
+        return False
+    try:
+        operator.index(value)  # type: ignore[arg-type]  # any object: whether it converts is the question
+    except Exception:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +92,10 @@ class Block:
             and all(isinstance(part, Sequence) and all(_is_int(v) for v in part) for part in region)
             and len(region[0]) == len(region[1]) == len(shape)
         ):
-            offset, size = (tuple(int(v) for v in part) for part in region)
+            offset, size = (tuple(operator.index(v) for v in part) for part in region)
             if all(o >= 0 and n >= 0 and o + n <= d for o, n, d in zip(offset, size, shape, strict=True)):
                 return cls(shape, offset, tuple(o + n for o, n in zip(offset, size, strict=True)))
-            msg = f"region=(offset={offset}, shape={size}) does not lie inside the global shape {shape}."
+            msg = f"region=(offset={abbreviate(offset)}, shape={abbreviate(size)}) does not lie inside the global shape {shape}."
             raise ParameterError(msg)
         msg = f"region={abbreviate(region)} is not a region of the rank-{len(shape)} shape {shape}; pass {accepted}."
         raise ParameterError(msg)

@@ -29,10 +29,24 @@ from unit_init.spec import distributions as d
 if TYPE_CHECKING:
     from unit_init.backends.base import Backend
 
-__all__ = ["ELEMENTWISE", "draw_block"]
+__all__ = ["ELEMENTWISE", "check_fits", "draw_block"]
 
 ELEMENTWISE: Final = (d.PointMass, d.Uniform, d.Normal, d.TruncatedGaussian, c.ComplexNormal, c.UniformDisk, c.ModulusTruncatedNormal)
 """Distributions whose elements are independent of each other's positions: drawn block by block."""
+
+
+def _sampled(distribution: d.Distribution, shape: tuple[int, ...], block: Block) -> tuple[int, ...]:
+    """What drawing ``block`` of ``shape`` samples: the block itself for an elementwise law or the whole array, else the whole shape."""
+    return block.block_shape if block.is_whole or type(distribution) in ELEMENTWISE else shape
+
+
+def check_fits(
+    backend: Backend, distribution: d.Distribution, shape: tuple[int, ...], region: RegionLike, *, rng: str, dtype: str, device: Any
+) -> None:
+    """The memory guard of a draw (of ``region`` of ``shape``), without holding its bytes: a call that takes the global
+    seed stream's next seed asks it first, so a refused draw consumes none."""
+    block = Block.whole(shape) if region is None else Block.of(shape, region)
+    check_allocation(backend, device, _sampled(distribution, shape, block), dtype, distribution, portable=rng == "portable")
 
 
 def draw_block(
@@ -55,8 +69,7 @@ def draw_block(
             "equal to the same block of the whole draw."
         )
         raise ParameterError(msg)
-    sampled = block.block_shape if block.is_whole or type(distribution) in ELEMENTWISE else shape
-    held = check_allocation(backend, device, sampled, dtype, distribution, portable=rng == "portable", hold=True)
+    held = check_allocation(backend, device, _sampled(distribution, shape, block), dtype, distribution, portable=rng == "portable", hold=True)
     with backend.placement(device):  # the stream's operators, and the scaling and cast after them, on the device
         if held is None:
             return _drawn(backend, distribution, name, shape, block, seed, dtype, device)

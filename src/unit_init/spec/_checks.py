@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+from collections.abc import Iterable
 from typing import Any
 
 from unit_init.errors import ParameterError, abbreviate, closest
 
-__all__ = ["bound", "choice", "finite", "hashable", "non_negative", "plain_number", "positive", "real", "squarable"]
+__all__ = ["bound", "choice", "finite", "hashable", "listed", "non_negative", "plain_number", "positive", "real", "squarable"]
 
 
 def real(value: Any) -> float:
@@ -164,3 +165,21 @@ def hashable(key: tuple[Any, ...]) -> bool:
     except Exception:
         return False
     return True
+
+
+def listed(value: object) -> list[Any] | None:
+    """The items of an iterable that is not a ``str`` or ``bytes``, read once; ``None`` for anything else, also for a 0-d
+    array (Python counts it as ``Iterable``, but it refuses iteration with ``TypeError``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> listed(("a", "b")), listed("ab"), listed(np.array(2.0))
+    (['a', 'b'], None, None)
+    """
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        return None
+    try:
+        return list(value)
+    except TypeError:
+        return None

@@ -71,7 +71,7 @@ def _tupled(item: Any, depth: int = 0) -> tuple[Any, tuple[int, ...]]:
     ``tolist()``; :class:`_NotAnArray` for a ragged nesting, one deeper than
     :data:`_MAX_RANK`, a non-finite float or anything that is not a real number.
     """
-    if not isinstance(item, (list, tuple)) and callable(getattr(item, "tolist", None)):
+    if not isinstance(item, (list, tuple, type)) and callable(getattr(item, "tolist", None)):  # a class has an unbound tolist
         item = item.tolist()
     if isinstance(item, (list, tuple)):
         if depth == _MAX_RANK:
@@ -83,8 +83,8 @@ def _tupled(item: Any, depth: int = 0) -> tuple[Any, tuple[int, ...]]:
         return tuple(part for part, _ in parts), (len(parts), *(shapes.pop() if shapes else ()))
     if isinstance(item, bool):
         return int(item), ()
-    if isinstance(item, int) and _INTEGERS[0] <= item < _INTEGERS[1]:
-        return int.__index__(item), ()  # the value, never a subclass's own conversions (which may raise or lie)
+    if isinstance(item, int) and _INTEGERS[0] <= (value := int.__index__(item)) < _INTEGERS[1]:
+        return value, ()  # the value, never a subclass's own comparisons or conversions (which may raise or lie)
     if isinstance(item, float) and math.isfinite(item):
         return float.__float__(item), ()
     raise _NotAnArray

@@ -149,7 +149,7 @@ class STFT(Initializer):
 
 def _given_window(window: Any) -> tuple[float, ...]:
     """A window given by its values (a sequence, or any library's 1-D array) as a tuple of floats, or :class:`ParameterError`."""
-    values = window.tolist() if not isinstance(window, (list, tuple)) and callable(getattr(window, "tolist", None)) else window
+    values = window.tolist() if not isinstance(window, (list, tuple, type)) and callable(getattr(window, "tolist", None)) else window
     if isinstance(values, (list, tuple)) and values and all(_is_real(v) for v in values):
         floats = tuple(float(v) + 0.0 for v in values)  # zero as +0.0 (−0.0 + 0.0): equal specs draw alike
         if all(math.isfinite(v) for v in floats):

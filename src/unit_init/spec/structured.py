@@ -69,7 +69,7 @@ class Dirac(Initializer):
 
     def _validate(self) -> None:
         if isinstance(self.groups, bool) or not isinstance(self.groups, int) or not 1 <= self.groups <= MAX_GROUPS:
-            msg = f"groups={str(self.groups)[:40]} must be an int in [1, 2**31 - 1]."
+            msg = f"groups={abbreviate(self.groups)} must be an int in [1, 2**31 - 1]."
             raise ParameterError(msg)
 
     def distribution_for(self, shape: ShapeLike, *, layout: LayoutLike = None, **_: object) -> d.Distribution:
