@@ -431,3 +431,11 @@ def test_sample_of_a_complex_dtype_measures_the_complex_law(capsys: pytest.Captu
     assert sample_std == pytest.approx(expected_std, rel=0.01)
     largest, radius = (float(v) for v in rows["max |w − μ|"][-2:])
     assert largest <= radius * (1 + 1e-6)
+
+
+@pytest.mark.parametrize("arguments", [("sample", "he_normal", "x" * 100_000), ("compare", "--activation", "y" * 100_000)])
+def test_a_long_bad_argument_is_quoted_short(capsys: pytest.CaptureFixture[str], arguments: tuple[str, ...]) -> None:
+    """argparse quoted the whole argument: a 100 KB line on stderr."""
+    code, _, err = _main(capsys, *arguments)
+    assert code == 2
+    assert len(err) < 1000

@@ -88,7 +88,13 @@ class _UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
+        """argparse's message, cut where it quotes a long argument (a 100 KB ``DIM`` made a 100 KB line)."""
+        if len(message) > _LONGEST_MESSAGE:
+            message = f"{message[: _LONGEST_MESSAGE - 60]}… ({len(message)} characters in all)"
         raise _UsageError(f"{self.prog}: {message}")
+
+
+_LONGEST_MESSAGE: Final = 400
 
 
 def _announce(index: int, total: int, spec: str) -> None:
