@@ -289,7 +289,6 @@ class _RaisingEqFloat(float):
         (lambda: ui.he_normal((4, 4), region=((10**5000, 0), (2, 2)), rng="portable", seed=0), ui.ParameterError),
         (lambda: ui.Dirac(groups=10**5000), ui.ParameterError),
         (lambda: ui.diagnose("he_normal", depth=np.array(2.0)), ui.ParameterError),
-        (lambda: ui.diagnose("he_normal", activation="leaky_relu", activation_param=10**5000), ui.ParameterError),
         (lambda: ui.diagnose("he_normal", activation="relu", activation_param=10**5000), ui.ParameterError),
         (lambda: ui.compare(np.array(2.0)), ui.ParameterError),
         (lambda: ui.initialize({"w": np.zeros((3, 3), np.float32)}, np.array(2.0)), ui.ParameterError),
@@ -297,6 +296,8 @@ class _RaisingEqFloat(float):
         (lambda: ui.STFT(window=np.float32), ui.ParameterError),
         (lambda: ui.ConstantArray(np.float32), ui.ParameterError),
         (lambda: ui.register(10**5000), ui.ParameterError),
+        (lambda: ui.Layout(in_axis=_RaisingIndex()), ui.ParameterError),
+        (lambda: ui.Layout(in_axis=(_RaisingIndex(),)), ui.ParameterError),
     ],
 )
 def test_hostile_arguments_found_by_a_campaign_are_typed(call: Any, error: type[Exception]) -> None:
@@ -320,3 +321,33 @@ def test_a_0d_narrow_truncated_normal_on_numpy_is_a_0d_array(call: Any) -> None:
     value = call()
     assert isinstance(value, np.ndarray)
     assert value.shape == ()
+
+
+class _TruncatingFloat0d:
+    """A 0-d float array whose ``__index__`` truncates (pydata sparse's), and no ``item()`` (the standard has none)."""
+
+    shape = ()
+    dtype = "float64"
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def __index__(self) -> int:
+        return int(self.value)
+
+    def __float__(self) -> float:
+        return self.value
+
+
+def test_a_0d_float_array_is_read_as_its_float_whatever_its_index_says() -> None:
+    assert ui.RandomNormal(0.0, _TruncatingFloat0d(0.5)).stddev == 0.5  # 0 by __index__: a silent std of 0
+    assert ui.RandomUniform(_TruncatingFloat0d(-0.9), 1.0).minval == -0.9
+
+
+def test_an_error_of_the_callers_own_iterable_is_raised_as_it_is() -> None:
+    def names() -> Any:
+        yield "w"
+        raise TypeError("the caller's own bug")
+
+    with pytest.raises(TypeError, match="the caller's own bug"):
+        ui.initialize({"w": np.zeros((3, 3), np.float32)}, {"*": ui.HeNormal()}, skip=names())

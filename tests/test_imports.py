@@ -149,3 +149,14 @@ def test_a_framework_another_thread_is_still_importing_is_no_models_framework(mo
     assert ui.diagnose("he_normal", depth=2, width=4, batch=2, seed=0).depth == 2
     params = ui.initialize({"w": np.zeros((3, 3), np.float32)}, {"*": ui.HeNormal()}, seed=0).params
     assert params["w"].std() > 0
+
+
+def test_a_half_imported_flax_nnx_is_no_models_framework_for_jax_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    jnp = pytest.importorskip("jax.numpy")
+    import unit_init as ui
+
+    monkeypatch.setitem(sys.modules, "flax.nnx", types.ModuleType("flax.nnx"))
+    params = ui.initialize({"w": jnp.zeros((3, 3))}, {"*": ui.HeNormal()}, seed=0).params
+    assert float(params["w"].std()) > 0

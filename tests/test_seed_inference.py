@@ -131,6 +131,14 @@ _KERAS_SCRIPT = textwrap.dedent(
         "conflict": conflict,
         "deterministic_draws_and_conflicts_do_not_advance": ui.zeros((2,), seed=generator).shape == (2,) and int(np.asarray(generator.state.value)[1]) == 2,
     }
+    import os
+    os.environ["UNIT_INIT_MAX_BYTES"] = "1K"
+    try:
+        ui.he_normal((64, 64), seed=generator)
+    except ui.ResourceError:
+        pass
+    del os.environ["UNIT_INIT_MAX_BYTES"]
+    result["refused_draws_do_not_advance"] = int(np.asarray(generator.state.value)[1]) == 2
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
         try:
@@ -168,6 +176,7 @@ def test_keras_seed_generator_means_the_current_keras_backend(backend: str, modu
     assert result["std"] == pytest.approx((2 / 64) ** 0.5, rel=0.1)
     assert f"current Keras backend {backend!r}" in result["conflict"]
     assert result["deterministic_draws_and_conflicts_do_not_advance"]
+    assert result["refused_draws_do_not_advance"]  # the memory guard ran after the generator advanced
     assert "symbolic state" in result.get("tf_function", "symbolic state")
     assert "build the model eagerly" in result.get("lazy_build", "build the model eagerly")  # the way out, named
     assert result.get("jit", True)

@@ -321,3 +321,10 @@ def test_the_private_fan_helpers_on_no_tensor_raise_torchs_type_typed(call: Any)
     with pytest.raises(AttributeError, match="has no attribute 'dim'") as caught:
         call()
     assert isinstance(caught.value, UnitInitError)
+
+
+@pytest.mark.parametrize("groups", [np.int64(1), np.int32(3)])
+def test_dirac_of_a_zero_size_window_with_numpy_int_groups_raises_as_torch(groups: Any) -> None:
+    for module in (torch_init, ui_init):
+        with pytest.raises(IndexError):
+            module.dirac_(torch.empty(3, 3, 0), groups=groups)

@@ -422,7 +422,7 @@ def request(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Reque
     _check_wide_dtype(target)
     if options.rng == "portable" and isinstance(distribution, TruncatedGaussian):  # before a whole-model initialize writes
         check_resolved(distribution.low, distribution.high, work_dtype(target.dtype))
-    if seed is None and distribution.random:  # the global stream's next seed goes only to a draw that fits in memory
+    if distribution.random and (seed is None or is_keras_seed(seed)):  # a seed taken from a stream goes only to a draw that fits
         check_fits(target.backend, distribution, dims, options.region, rng=options.rng, dtype=target.dtype, device=target.device)
     seed = _checked_seed(seed, target, distribution.random)
     return Request(spec, dims, target, distribution, seed, options.rng, options.region, sampler)

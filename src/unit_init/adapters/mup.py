@@ -21,6 +21,7 @@ from typing import Any, Final, Literal, cast
 
 from unit_init.adapters._spec import spec_of
 from unit_init.adapters.canonical import canonical_leaf
+from unit_init.adapters.frameworks import loaded
 from unit_init.adapters.rules import Param, Where
 from unit_init.errors import ParameterError, ShapeError, abbreviate, closest
 from unit_init.spec.catalogue import (
@@ -58,11 +59,11 @@ def _as_params(where: str, source: Any, layout: LayoutLike) -> dict[str, Param]:
             dims = normalize_shape(shape)
             *path, leaf = re.split(r"[./]", str(name))
             params.append(Param(str(name), tuple(path), canonical_leaf(leaf, len(dims)), dims, layout))
-    elif "torch" in sys.modules and isinstance(source, sys.modules["torch"].nn.Module):
+    elif (torch_module := loaded("torch", "nn", "Module")) is not None and isinstance(source, torch_module):
         from unit_init.torch._module import describe
 
         params = describe(source, "torch")
-    elif "flax.nnx" in sys.modules and isinstance(source, sys.modules["flax.nnx"].Module):
+    elif (nnx_module := loaded("flax.nnx", "Module")) is not None and isinstance(source, nnx_module):
         from unit_init.jax._params import _nnx
 
         params = _nnx(sys.modules["flax.nnx"], source, "keras")[0]

@@ -12,6 +12,7 @@ import jax
 import numpy as np
 
 from unit_init.adapters import lsuv
+from unit_init.adapters.frameworks import loaded
 from unit_init.adapters.pytree import params_subtree, tree_param
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.errors import ParameterError, abbreviate, keywords_checked
@@ -181,7 +182,7 @@ def initialize(
     check_rng(rng)
     options: dict[str, Any] = {"seed": seed, "skip": skip, "names": names, "bias_fan_from_weight": bias_fan_from_weight}
     nnx = sys.modules.get("flax.nnx")  # imported already wherever an nnx module exists
-    if nnx is not None and isinstance(model_or_params, nnx.Module):
+    if (nnx_module := loaded("flax.nnx", "Module")) is not None and isinstance(model_or_params, nnx_module):
         described, variables = _nnx(nnx, model_or_params, layout)
         entries, report = plan(described, rules, **options)
 

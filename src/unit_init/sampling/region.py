@@ -45,8 +45,8 @@ def check_fits(
 ) -> None:
     """The memory guard of a draw (of ``region`` of ``shape``), without holding its bytes: a call that takes the global
     seed stream's next seed asks it first, so a refused draw consumes none."""
-    block = Block.whole(shape) if region is None else Block.of(shape, region)
-    check_allocation(backend, device, _sampled(distribution, shape, block), dtype, distribution, portable=rng == "portable")
+    sampled = shape if region is None else _sampled(distribution, shape, Block.of(shape, region))
+    check_allocation(backend, device, sampled, dtype, distribution, portable=rng == "portable")
 
 
 def draw_block(

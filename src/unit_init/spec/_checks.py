@@ -76,15 +76,16 @@ def plain_number(value: Any) -> Any:
 
 
 def _array_api_scalar(value: Any) -> Any:
-    """A 0-d Array-API array's number by the standard's conversions (it defines no ``item``): ``__index__`` for an
-    integer dtype, ``__float__`` for a real floating one; anything else left for the field's check."""
+    """A 0-d Array-API array's number by the standard's conversions (it defines no ``item``), chosen by its dtype's
+    name: ``__index__`` for an integer dtype, ``__float__`` for a real floating one (pydata sparse's ``__index__``
+    truncates a float: 0.5 would be 0); anything else left for the field's check."""
+    kind = str(getattr(value, "dtype", "")).rsplit(".", 1)[-1]
+    convert = operator.index if kind.startswith(("int", "uint")) else float if kind.startswith("float") else None
+    if convert is None:
+        return value
     try:
-        return operator.index(value)
-    except Exception:  # not an integer dtype: a floating one, next
-        pass
-    try:
-        return float(value)
-    except Exception:  # neither (a complex array): left for the field's check
+        return convert(value)
+    except Exception:  # a foreign object: left for the field's check
         return value
 
 
@@ -177,9 +178,6 @@ def listed(value: object) -> list[Any] | None:
     >>> listed(("a", "b")), listed("ab"), listed(np.array(2.0))
     (['a', 'b'], None, None)
     """
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable) or getattr(value, "shape", None) == ():
         return None
-    try:
-        return list(value)
-    except TypeError:
-        return None
+    return list(value)  # an error of the iterable itself (a generator's) is the caller's, raised as it is

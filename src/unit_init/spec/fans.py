@@ -117,7 +117,7 @@ def _is_axis(value: object) -> bool:
         return False
     try:
         operator.index(cast("SupportsIndex", value))
-    except TypeError:  # no __index__, or an array of several values
+    except Exception:  # no __index__, an array of several values, or an __index__ that raises
         return False
     return True
 

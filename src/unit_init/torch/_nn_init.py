@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import warnings
 from collections.abc import Callable
 from typing import Any, Final, TypeVar, cast
@@ -562,7 +563,8 @@ def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
         msg = f"Only tensors with 3, 4, or 5 dimensions are supported (got shape {tuple(tensor.shape)})."
         raise ShapeError(msg)
     out, inputs = tensor.shape[:2]
-    if isinstance(groups, int) and groups > 0 and out % groups == 0 and min(out // groups, inputs) > 0 and 0 in tensor.shape[2:]:
+    count = operator.index(groups) if hasattr(groups, "__index__") and not isinstance(groups, bool) else 0  # NumPy ints too
+    if count > 0 and out % count == 0 and min(out // count, inputs) > 0 and 0 in tensor.shape[2:]:
         msg = f"dirac_ of shape {tuple(tensor.shape)}: its window has a zero-size axis, so there is no centre tap for the identity."
         raise ShapeError(msg)  # torch indexes the centre: IndexError (the type _drop_in gives this error)
     return _fill_fixed(tensor, s.Dirac(groups))
