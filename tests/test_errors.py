@@ -351,3 +351,23 @@ def test_an_error_of_the_callers_own_iterable_is_raised_as_it_is() -> None:
 
     with pytest.raises(TypeError, match="the caller's own bug"):
         ui.initialize({"w": np.zeros((3, 3), np.float32)}, {"*": ui.HeNormal()}, skip=names())
+
+
+def test_install_hints_put_the_framework_before_the_extra_that_needs_it() -> None:
+    """The hint offered ``pip install -e ".[torch]"`` as an alternative, which resolves PyPI's CUDA build."""
+    from unit_init.errors import install_hint
+
+    assert install_hint("torch", "torch").endswith('in a unit_init checkout, that first, then pip install -e ".[torch]"')
+    assert "tensorflow-cpu" in install_hint("tensorflow", "tensorflow")
+
+
+def test_a_portable_array_it_cannot_address_is_refused_before_the_memory_guard() -> None:
+    """The guard's "set UNIT_INIT_MAX_BYTES to allow more" led only to the addressing error."""
+    with pytest.raises(ui.ParameterError, match=r"addresses at most 2\*\*32 elements"):
+        ui.he_normal((2**17, 2**16), rng="portable")
+
+
+def test_the_memory_message_names_a_default_device_in_plain_words() -> None:
+    pytest.importorskip("jax")
+    with pytest.raises(ui.ResourceError, match="free on the jax backend's default device;"):  # "backend's its default device"
+        ui.he_normal((10**6, 10**6), backend="jax")

@@ -154,10 +154,14 @@ def outside_stacklevel() -> int:
 _INSTALL_COMMANDS: Final = {
     "torch": (
         "pip install torch --index-url https://download.pytorch.org/whl/cpu (the CPU build; a plain pip install torch "
-        "is a CUDA build of several GB on Linux), before any extra that needs torch"
+        "is a CUDA build of several GB on Linux)"
     ),
+    "tensorflow": "pip install tensorflow (or tensorflow-cpu, the CPU-only build)",
 }
 """The command for a package whose plain ``pip install`` is not the one to run first (PyPI's torch for Linux is CUDA's)."""
+_EXTRA_AFTER: Final = {"torch": "torch", "tensorflow": "tensorflow-cpu"}
+"""Packages installed before the unit_init extra that needs them: the extra's resolver would otherwise pick its own
+build (``torch``: CUDA's; ``tensorflow``: the checkout's CPU extra is ``tensorflow-cpu``)."""
 
 
 def install_hint(package: str, extra: str) -> str:
@@ -168,9 +172,11 @@ def install_hint(package: str, extra: str) -> str:
     >>> install_hint("matplotlib", "plot")
     'pip install matplotlib (or, in a unit_init checkout: pip install -e ".[plot]")'
     >>> print(install_hint("torch", "torch"))
-    pip install torch --index-url https://download.pytorch.org/whl/cpu (the CPU build; a plain pip install torch is a CUDA build of several GB on Linux), before any extra that needs torch (or, in a unit_init checkout: pip install -e ".[torch]")
+    pip install torch --index-url https://download.pytorch.org/whl/cpu (the CPU build; a plain pip install torch is a CUDA build of several GB on Linux); in a unit_init checkout, that first, then pip install -e ".[torch]"
     """
     command = _INSTALL_COMMANDS.get(package, f"pip install {package}")
+    if package in _EXTRA_AFTER:
+        return f'{command}; in a unit_init checkout, that first, then pip install -e ".[{_EXTRA_AFTER[package]}]"'
     return f'{command} (or, in a unit_init checkout: pip install -e ".[{extra}]")'
 
 

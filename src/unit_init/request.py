@@ -67,7 +67,7 @@ from unit_init.dtypes import (
     work_dtype,
 )
 from unit_init.errors import BackendError, BackendUnavailableError, DTypeError, ParameterError, abbreviate, closest
-from unit_init.portable.blocks import Block
+from unit_init.portable.blocks import Block, check_addressable
 from unit_init.portable.stream import check_resolved
 from unit_init.sampling import planned
 from unit_init.sampling.region import check_fits
@@ -420,8 +420,10 @@ def request(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Reque
         Block.of(dims, options.region)
     target, distribution, sampler = plan
     _check_wide_dtype(target)
-    if options.rng == "portable" and isinstance(distribution, TruncatedGaussian):  # before a whole-model initialize writes
-        check_resolved(distribution.low, distribution.high, work_dtype(target.dtype))
+    if options.rng == "portable":  # before the memory guard: a larger limit would not help an array it cannot address
+        check_addressable(dims)
+        if isinstance(distribution, TruncatedGaussian):  # before a whole-model initialize writes
+            check_resolved(distribution.low, distribution.high, work_dtype(target.dtype))
     if distribution.random and (seed is None or is_keras_seed(seed)):  # a seed taken from a stream goes only to a draw that fits
         check_fits(target.backend, distribution, dims, options.region, rng=options.rng, dtype=target.dtype, device=target.device)
     seed = _checked_seed(seed, target, distribution.random)
