@@ -439,3 +439,11 @@ def test_a_long_bad_argument_is_quoted_short(capsys: pytest.CaptureFixture[str],
     code, _, err = _main(capsys, *arguments)
     assert code == 2
     assert len(err) < 1000
+
+
+def test_sample_explains_expected_bounds_only_where_the_law_has_them(capsys: pytest.CaptureFixture[str]) -> None:
+    """An orthogonal law has no support: its min and max read "-", and the footnote about bounds was printed anyway."""
+    _, out, _ = _main(capsys, "sample", "orthogonal", "64", "32")
+    assert "expected min and max" not in out
+    _, out, _ = _main(capsys, "sample", "he_uniform", "64", "32")
+    assert "(expected min and max: the bounds of the distribution's support)" in out

@@ -33,8 +33,8 @@ def is_random(initializer: str) -> bool:
 
 
 def _jax_x64() -> bool:
-    jax = sys.modules.get("jax")
-    return bool(jax is not None and jax.config.read("jax_enable_x64"))
+    config = getattr(sys.modules.get("jax"), "config", None)  # None also while another thread is importing jax
+    return bool(config is not None and config.read("jax_enable_x64"))
 
 
 def _ml_dtypes() -> bool:

@@ -30,6 +30,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -95,6 +96,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 _LONGEST_MESSAGE: Final = 400
+_OBJECT_ADDRESS: Final = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 def _announce(index: int, total: int, spec: str) -> None:
@@ -365,12 +367,13 @@ def _sample(args: argparse.Namespace) -> str:
             [name, _plain(float(m)), _plain(e)]
             for name, m, e in zip(["mean", "std", "min", "max"], measured, expected, strict=True)
         ]
-        note = "(expected min and max: the bounds of the distribution's support)"
+        note = "(expected min and max: the bounds of the distribution's support)" if support is not None else ""
+    device = _OBJECT_ADDRESS.sub("", str(target.backend.device_of(array)))  # ndonnx's device has only its repr
     header = (
         f"{label(spec)}: shape {tuple(array.shape)}, dtype {target.backend.dtype_of(array)}, "
-        f"device {target.backend.device_of(array)}, backend {target.backend.name}, seed {args.seed}"
+        f"device {device}, backend {target.backend.name}, seed {args.seed}"
     )
-    return f"{header}\n\n{table(['statistic', 'sample', 'expected'], rows)}\n{note}"
+    return f"{header}\n\n{table(['statistic', 'sample', 'expected'], rows)}" + (f"\n{note}" if note else "")
 
 
 def _network_options(args: argparse.Namespace) -> dict[str, Any]:
