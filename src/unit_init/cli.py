@@ -30,7 +30,6 @@ import importlib.util
 import json
 import math
 import os
-import re
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -39,6 +38,7 @@ from pathlib import Path
 from typing import Any, Final, NoReturn
 
 from unit_init import __version__
+from unit_init.backends.devices import shown
 from unit_init.diagnostics.activations import ACTIVATIONS, ALIASES
 from unit_init.diagnostics.compare import DEFAULT_SPECS, compare
 from unit_init.diagnostics.diagnose import SIZES, diagnose
@@ -96,7 +96,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 _LONGEST_MESSAGE: Final = 400
-_OBJECT_ADDRESS: Final = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 def _announce(index: int, total: int, spec: str) -> None:
@@ -368,7 +367,7 @@ def _sample(args: argparse.Namespace) -> str:
             for name, m, e in zip(["mean", "std", "min", "max"], measured, expected, strict=True)
         ]
         note = "(expected min and max: the bounds of the distribution's support)" if support is not None else ""
-    device = _OBJECT_ADDRESS.sub("", str(target.backend.device_of(array)))  # ndonnx's device has only its repr
+    device = shown(target.backend.device_of(array))  # ndonnx's device has only its repr
     header = (
         f"{label(spec)}: shape {tuple(array.shape)}, dtype {target.backend.dtype_of(array)}, "
         f"device {device}, backend {target.backend.name}, seed {args.seed}"

@@ -424,7 +424,7 @@ def request(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Reque
         check_addressable(dims)
         if isinstance(distribution, TruncatedGaussian):  # before a whole-model initialize writes
             check_resolved(distribution.low, distribution.high, work_dtype(target.dtype))
-    if distribution.random and (seed is None or is_keras_seed(seed)):  # a seed taken from a stream goes only to a draw that fits
+    if distribution.random and (seed is None or (type(seed) is not int and is_keras_seed(seed))):  # a stream's seed: only for a draw that fits
         check_fits(target.backend, distribution, dims, options.region, rng=options.rng, dtype=target.dtype, device=target.device)
     seed = _checked_seed(seed, target, distribution.random)
     return Request(spec, dims, target, distribution, seed, options.rng, options.region, sampler)

@@ -29,7 +29,7 @@ import array_api_compat
 import numpy as np
 
 from unit_init.backends.base import Backend
-from unit_init.backends.devices import absent_device, device_request
+from unit_init.backends.devices import absent_device, device_request, shown
 from unit_init.backends.numpy_backend import NumpyBackend
 from unit_init.dtypes import COMPLEX_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES, canonical_dtype
 from unit_init.errors import BackendError, DTypeError, SeedError, abbreviate
@@ -55,10 +55,7 @@ def _device_names(device: Any) -> set[str]:
 
 def _device_name(device: Any) -> str:
     """The shortest name of ``device``, for messages (an object's address left out)."""
-    return _ADDRESS.sub("", min(_device_names(device), key=len))
-
-
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+    return shown(min(_device_names(device), key=len))
 
 
 def _unnamed(devices: list[Any]) -> bool:

@@ -23,12 +23,13 @@ accepts) and :func:`absent_device` (a device it knows, not present here).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
 
 from unit_init.errors import DeviceError, abbreviate
 
-__all__ = ["PLATFORMS", "DeviceRequest", "absent_device", "accepted_forms", "device_request", "unknown_device"]
+__all__ = ["PLATFORMS", "DeviceRequest", "absent_device", "accepted_forms", "device_request", "shown", "unknown_device"]
 
 PLATFORMS: Final = {"cpu": "cpu", "gpu": "gpu", "cuda": "gpu", "rocm": "gpu", "mps": "mps", "xpu": "xpu", "tpu": "tpu", "meta": "meta"}
 """Portable platform spellings -> the platform they request."""
@@ -99,3 +100,17 @@ def absent_device(device: object, backend: str, present: str, why: str = "") -> 
     """The error for ``device``, a device ``backend`` knows that is not present in this process (``why``: the reason, if known)."""
     msg = f"device={abbreviate(device)} is not available on the {backend} backend{why}; present: {present}."
     return DeviceError(msg)
+
+
+_ADDRESS: Final = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def shown(device: object) -> str:
+    """``str(device)`` without an object's address: a device with no name of its own (ndonnx's) reads the same every run.
+
+    Examples
+    --------
+    >>> shown("<ndonnx._namespace_info.Device object at 0x7f3a2c1b5e10>")
+    '<ndonnx._namespace_info.Device object>'
+    """
+    return _ADDRESS.sub("", str(device))
