@@ -368,6 +368,17 @@ def test_compare_uses_one_seed_for_all() -> None:
     assert result.reports[0].seed == result.reports[1].seed
 
 
+def test_a_refused_compare_consumes_no_seed() -> None:
+    ui.set_seed(5)
+    with pytest.raises(ui.ParameterError):
+        ui.compare(["he_normal", "no_such_initializer"], seed=None, depth=2, width=8, batch=4)
+    with pytest.raises(ui.ParameterError):
+        ui.compare(["he_normal"], seed=None, depth=0, width=8, batch=4)
+    after_refusals = ui.random_normal((4,))
+    ui.set_seed(5)
+    assert (ui.random_normal((4,)) == after_refusals).all()
+
+
 def test_bias_and_float64() -> None:
     report = ui.diagnose("he_normal", bias=True, dtype="float64", depth=3, width=16, batch=8)
     assert report.bias

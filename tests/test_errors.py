@@ -305,6 +305,67 @@ def test_hostile_arguments_found_by_a_campaign_are_typed(call: Any, error: type[
         call()
 
 
+class _RaisingAttributes:
+    """An object whose every attribute look-up raises something other than ``AttributeError`` (``hasattr`` lets it through)."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"a hostile __getattr__ ({name})")
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda: ui.he_normal(_RaisingAttributes()), ui.ShapeError),
+        (lambda: ui.he_normal((_RaisingAttributes(), 2)), ui.ShapeError),
+        (lambda: ui.RandomNormal(stddev=_RaisingAttributes()), ui.ParameterError),
+        (lambda: ui.Constant(_RaisingAttributes()), ui.ParameterError),
+        (lambda: ui.Fans("abc", 1), ui.ParameterError),  # a result type, checked as its fields promise
+        (lambda: ui.Fans(-1.0, 2.0), ui.ParameterError),
+        (lambda: ui.Fans(math.inf, 2.0), ui.ParameterError),
+    ],
+)
+def test_objects_whose_attributes_raise_and_bad_fans_are_typed(call: Any, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        call()
+
+
+def _public_callables(module_name: str) -> list[tuple[str, Any]]:
+    module = pytest.importorskip(module_name)
+    return [
+        (name, value) for name in sorted(module.__all__)
+        if callable(value := getattr(module, name)) and not (isinstance(value, type) and issubclass(value, BaseException))
+    ]
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # the torch drop-ins' deprecated aliases warn before they fail
+@pytest.mark.parametrize("module_name", ["unit_init", "unit_init.torch", "unit_init.keras", "unit_init.jax"])
+def test_every_public_callable_types_a_call_that_does_not_match_its_signature(module_name: str) -> None:
+    """A keyword no callable takes is a ``TypeError`` that is also a ``UnitInitError`` (:class:`unit_init.errors.ArgumentError`,
+    or the torch drop-ins' own); twelve positional arguments a ``UnitInitError`` (some read their first argument first:
+    ``KerasInitializer(0, …)`` is refused as no initializer)."""
+    for name, function in _public_callables(module_name):
+        for args, kwargs, error in [(tuple(range(12)), {}, ui.UnitInitError), ((), {"no_such_keyword": 1}, TypeError)]:
+            with pytest.raises(error) as raised:
+                function(*args, **kwargs)
+            assert isinstance(raised.value, ui.UnitInitError), f"{module_name}.{name}: {raised.value!r}"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: ui.he_normal(),  # type: ignore[call-arg]
+        lambda: ui.Sparse(),  # type: ignore[call-arg]
+        lambda: ui.Fans(1.0),  # type: ignore[call-arg]
+        lambda: ui.mup_rules(1),  # type: ignore[call-arg]
+        lambda: ui.compare(["he_normal"], 1),  # type: ignore[misc]
+        lambda: ui.canonical_dtype(),  # type: ignore[call-arg]
+    ],
+)
+def test_a_missing_or_an_extra_argument_is_an_argument_error_showing_the_signature(call: Any) -> None:
+    with pytest.raises(ui.ArgumentError, match=r"(missing a required argument|too many positional arguments).*; it takes \w+\("):
+        call()
+
+
 def test_values_of_hostile_number_subclasses_are_read_without_their_comparisons() -> None:
     assert ui.ConstantArray(_RaisingInt(3)).value == 3
     config = {"class_name": "RandomNormal", "config": {"stddev": _RaisingEqFloat(1.0)}}

@@ -228,6 +228,21 @@ def test_a_refused_call_consumes_no_seed() -> None:
     assert (ui.random_normal((4,)) == after_refusal).all()
 
 
+def test_a_refused_sharded_draw_consumes_no_seed() -> None:
+    jax = pytest.importorskip("jax")
+    sharding = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+    ui.set_seed(5)
+    with pytest.raises(ui.DTypeError):
+        ui.he_normal((4,), sharding=sharding, rng="portable", dtype="int32")
+    after_refusal = ui.random_normal((4,))
+    ui.set_seed(5)
+    assert (ui.random_normal((4,)) == after_refusal).all()
+    sharded = ui.he_normal((4,), sharding=sharding, rng="portable")  # the one shard takes the stream's next seed
+    ui.set_seed(5)
+    ui.random_normal((4,))
+    assert np.array_equal(np.asarray(sharded), ui.he_normal((4,), rng="portable", backend="jax"))
+
+
 # One definition of the options, one cached plan per call site.
 
 

@@ -138,13 +138,15 @@ def _sharded(spec: Spec, shape: ShapeLike, options: Options) -> Any:
         )
         raise ParameterError(msg)
     seed = call_seed(options.seed, spec.seed)
-    each = options._replace(
-        backend=framework, seed=normalize_seed(seed) if options.rng == "portable" else seed,  # one seed for every shard
-        sharding=None, device_mesh=None, placements=None,
-    )
+    if options.rng == "portable" and seed is not None:
+        seed = normalize_seed(seed)  # one seed for every shard
+    each = options._replace(backend=framework, sharding=None, device_mesh=None, placements=None)
 
     def shard(device: Any, block: tuple[slice, ...]) -> Any:
-        return _sample(request(spec, dims, each._replace(device=device, region=block)))
+        nonlocal seed
+        call = request(spec, dims, each._replace(device=device, region=block, seed=seed))
+        seed = call.seed  # without a seed, the first shard takes the global stream's next one after its checks
+        return _sample(call)
 
     layout = options.sharding if jax_wanted else (options.device_mesh, options.placements)
     return get_backend(framework).sharded(dims, layout, shard)

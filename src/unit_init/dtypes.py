@@ -19,7 +19,7 @@ from typing import Any, Final, Literal
 
 import numpy as np
 
-from unit_init.errors import DTypeError, abbreviate, closest
+from unit_init.errors import DTypeError, abbreviate, closest, keywords_checked
 
 __all__ = [
     "COMPLEX_DTYPES",
@@ -57,6 +57,7 @@ _ALIASES: Final = {
 _MANTISSA_BITS: Final = {"float16": 10, "bfloat16": 7, "float32": 23, "float64": 52}
 
 
+@keywords_checked
 def canonical_dtype(dtype: Any) -> str:
     """Return the canonical name of ``dtype`` (a name or a native dtype object).
 

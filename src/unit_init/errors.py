@@ -28,6 +28,7 @@ __all__ = [
     "ShapeError",
     "UnitInitError",
     "abbreviate",
+    "check_binding",
     "check_keywords",
     "closest",
     "install_hint",
@@ -110,7 +111,8 @@ def keywords_checked(function: _F) -> _F:
     """``function``, whose unknown keyword arguments raise :class:`ArgumentError` naming the closest valid one.
 
     Python's own ``TypeError`` gives no hint; the check is a set comparison,
-    made only when a call passes keywords, and the signature, docstring,
+    made only when a call passes keywords. A missing or an extra argument is
+    an :class:`ArgumentError` with Python's message (:func:`check_binding`). The signature, docstring,
     doctests and attributes stay those of ``function`` (a
     ``functools.singledispatch`` keeps its ``register``).
 
@@ -123,20 +125,35 @@ def keywords_checked(function: _F) -> _F:
     ...
     unit_init.errors.ArgumentError: draw() got an unexpected keyword argument 'sed'; accepted: seed, shape. Did you mean 'seed'?
     """
-    parameters = inspect.signature(function).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        return function  # it takes any keyword: its own code checks them
+    signature = inspect.signature(function)
     kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    accepted = frozenset(name for name, p in parameters.items() if p.kind in kinds and name not in ("self", "cls"))
+    accepted = frozenset(name for name, p in signature.parameters.items() if p.kind in kinds and name not in ("self", "cls"))
+    any_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())  # its own code checks them
     where = f"{function.__qualname__.removesuffix('.__call__').removesuffix('.__init__')}()"  # LayerPreset(), JaxInitializer()
 
     @functools.wraps(function)
     def checked(*args: Any, **kwargs: Any) -> Any:
-        if kwargs and not accepted.issuperset(kwargs):
+        if kwargs and not any_keyword and not accepted.issuperset(kwargs):
             check_keywords(where, kwargs, accepted)
-        return function(*args, **kwargs)
+        try:
+            return function(*args, **kwargs)
+        except TypeError as error:
+            if not isinstance(error, UnitInitError):
+                check_binding(where, signature, args, kwargs)
+            raise
 
     return cast("_F", checked)  # functools.wraps copied function's __dict__: its attributes too
+
+
+def check_binding(where: str, signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """:class:`ArgumentError` with Python's own message where ``args`` and ``kwargs`` do not bind to ``signature`` (a
+    missing or an extra argument); called once a call has raised ``TypeError``, so a valid call pays nothing for it."""
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as unbound:
+        parameters = [p for p in signature.parameters.values() if p.name not in ("self", "cls")]
+        msg = f"{where}: {unbound}; it takes {where.removesuffix('()')}{signature.replace(parameters=parameters, return_annotation=inspect.Signature.empty)}."
+        raise ArgumentError(msg) from None
 
 
 def outside_stacklevel() -> int:

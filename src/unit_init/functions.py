@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from unit_init.drawing import draw
-from unit_init.errors import ArgumentError, check_keywords
+from unit_init.errors import check_binding, check_keywords
 from unit_init.spec import catalogue as c
 from unit_init.spec import peers as p
 from unit_init.spec import structured as x
@@ -74,11 +74,7 @@ def _form(function: F) -> F:
             return function(*args, **kwargs)
         except TypeError:
             check_keywords(f"{function.__name__}()", kwargs, accepted)
-            try:
-                signature.bind(*args, **kwargs)
-            except TypeError as unbound:  # a missing or extra argument: Python's message, typed
-                msg = f"{function.__name__}(): {unbound}."
-                raise ArgumentError(msg) from None
+            check_binding(f"{function.__name__}()", signature, args, kwargs)
             raise
 
     return run_by_autograph_as_written(checked)  # type: ignore[return-value]

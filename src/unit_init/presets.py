@@ -192,6 +192,9 @@ class LayerPreset:
         return deserialize_preset({"class_name": "LayerPreset", "config": config})
 
 
+LayerPreset.__init__ = keywords_checked(LayerPreset.__init__)  # type: ignore[method-assign]  # a misspelt keyword, a missing argument: ArgumentError
+
+
 @serialize.register
 def _serialize_preset(preset: LayerPreset) -> dict[str, Any]:
     return {"class_name": "LayerPreset", "config": preset.get_config()}
@@ -200,6 +203,7 @@ def _serialize_preset(preset: LayerPreset) -> dict[str, Any]:
 _FIELDS: Final = frozenset({"name", "weight", "bias", "layout", "bias_fan_from_weight"})
 
 
+@keywords_checked
 def deserialize_preset(config: Mapping[str, Any]) -> LayerPreset:
     """Build a :class:`LayerPreset` from :func:`unit_init.serialize`'s output.
 

@@ -75,6 +75,7 @@ def _is_spec_class(cls: object) -> bool:
     return isinstance(cls, type) and issubclass(cls, Initializer) and dataclasses.is_dataclass(cls)
 
 
+@keywords_checked
 def register(cls: type[Initializer]) -> type[Initializer]:
     """Make a user-defined spec class deserializable by its class name (usable as a decorator)."""
     if not _is_spec_class(cls):

@@ -23,7 +23,7 @@ from unit_init.adapters._spec import spec_of
 from unit_init.adapters.canonical import canonical_leaf
 from unit_init.adapters.frameworks import loaded
 from unit_init.adapters.rules import Param, Where
-from unit_init.errors import ParameterError, ShapeError, abbreviate, closest
+from unit_init.errors import ParameterError, ShapeError, abbreviate, closest, keywords_checked
 from unit_init.spec.catalogue import (
     Composed,
     Constant,
@@ -153,6 +153,7 @@ def _matches(patterns: tuple[str, ...], param: Param) -> bool:
     return any(Where(name=p)(param) for p in patterns)
 
 
+@keywords_checked
 def mup_rules(
     base: Any,
     target: Any,

@@ -246,6 +246,7 @@ def _plugin_record(name: str) -> BackendRecord:
     raise BackendError(msg)
 
 
+@keywords_checked
 def known_backends() -> list[str]:
     """Names accepted by ``backend=``: built-ins, aliases, installed plugins and the known Array-API libraries.
 

@@ -10,9 +10,9 @@ from unit_init.diagnostics import display
 from unit_init.diagnostics.diagnose import diagnose
 from unit_init.diagnostics.plotting import plot_reports
 from unit_init.diagnostics.report import Report, ratio_headers
+from unit_init.diagnostics.specs import resolve
 from unit_init.diagnostics.tables import html_table, table
 from unit_init.errors import ParameterError, abbreviate, keywords_checked
-from unit_init.seeds import normalize_seed
 from unit_init.spec._checks import listed
 
 if TYPE_CHECKING:
@@ -106,6 +106,7 @@ class Comparison:
         return plot_reports(self.reports, path, dpi=dpi)
 
 
+@keywords_checked
 def compare(
     specs: Sequence[str | Initializer] | None = None,
     *,
@@ -141,11 +142,12 @@ def compare(
     if told is not None and not callable(told):
         msg = f"progress={abbreviate(progress)} must be None or a callable, called as progress(index, total, spec)."
         raise ParameterError(msg)
-    if options.get("seed", 0) is None:  # one seed for all, so every spec sees the same input
-        options["seed"] = normalize_seed(None)
-    reports = []
+    for spec in chosen:  # every name read before the first network runs
+        resolve(spec)
+    reports: list[Report] = []
     for index, spec in enumerate(chosen, start=1):
         if progress is not None:
             progress(index, len(chosen), str(spec))
         reports.append(diagnose(spec, **options))
+        options["seed"] = reports[0].seed  # one seed for all, so every spec sees the same input: without one, the first takes it after its checks
     return Comparison(tuple(reports))

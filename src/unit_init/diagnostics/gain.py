@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 from unit_init.diagnostics.activations import ACTIVATIONS, ALIASES
-from unit_init.errors import ParameterError, abbreviate, closest
+from unit_init.errors import ParameterError, abbreviate, closest, keywords_checked
 from unit_init.spec.catalogue import GlorotNormal, HeNormal, LecunNormal, VarianceScaling
 from unit_init.spec.gain import calculate_gain
 from unit_init.spec.initializer import Initializer
@@ -13,6 +13,7 @@ from unit_init.spec.initializer import Initializer
 __all__ = ["calculate_gain", "recommend"]  # calculate_gain re-exported from the spec layer
 
 
+@keywords_checked
 def recommend(activation: str, param: float | None = None) -> Initializer:
     """The spec that keeps a deep network of ``activation`` layers trainable.
 

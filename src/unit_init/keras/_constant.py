@@ -24,7 +24,7 @@ import keras
 import numpy as np
 
 from unit_init.dtypes import FLOAT_DTYPES, INTEGER_DTYPES, integer_range, largest_finite
-from unit_init.errors import ParameterError, ShapeError, abbreviate
+from unit_init.errors import ParameterError, ShapeError, abbreviate, keywords_checked
 from unit_init.keras._call import call_arguments
 from unit_init.serialization import check_config, check_envelope
 from unit_init.spec.constant_array import MAX_ELEMENTS, holds_at_most
@@ -121,6 +121,7 @@ class KerasConstant(keras.initializers.Constant):  # type: ignore[misc]  # keras
     [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
     """
 
+    @keywords_checked
     def __init__(self, value: Any = 0.0, *, broadcast: bool = True) -> None:
         self.value = _array(value)
         self.broadcast = bool(broadcast)

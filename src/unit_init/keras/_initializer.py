@@ -184,6 +184,7 @@ class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  #
         instance: KerasInitializer = super().__new__(cls)
         return instance
 
+    @keywords_checked
     def __init__(
         self,
         spec: Any,

@@ -63,23 +63,26 @@ def plain_number(value: Any) -> Any:
             return int(value)
         except Exception:  # a foreign __int__ that fails
             return value
-    if getattr(value, "shape", None) == () and callable(getattr(value, "item", None)):
-        try:
-            item = value.item()
-        except Exception:  # a foreign object: left for the field's check
+    try:
+        if getattr(value, "shape", None) != ():
             return value
-        if type(item) in (int, float):
-            return item
-    elif getattr(value, "shape", None) == () and "bool" not in str(getattr(value, "dtype", "bool")):
-        return _array_api_scalar(value)
+        read = getattr(value, "item", None)
+        item = read() if callable(read) else None
+        dtype = str(getattr(value, "dtype", "bool"))
+    except Exception:  # a foreign object (its __getattr__, item() or dtype raises): left for the field's check
+        return value
+    if type(item) in (int, float):
+        return item
+    if item is None and "bool" not in dtype:
+        return _array_api_scalar(value, dtype)
     return value
 
 
-def _array_api_scalar(value: Any) -> Any:
+def _array_api_scalar(value: Any, dtype: str) -> Any:
     """A 0-d Array-API array's number by the standard's conversions (it defines no ``item``), chosen by its dtype's
     name: ``__index__`` for an integer dtype, ``__float__`` for a real floating one (pydata sparse's ``__index__``
     truncates a float: 0.5 would be 0); anything else left for the field's check."""
-    kind = str(getattr(value, "dtype", "")).rsplit(".", 1)[-1]
+    kind = dtype.rsplit(".", 1)[-1]
     convert = operator.index if kind.startswith(("int", "uint")) else float if kind.startswith("float") else None
     if convert is None:
         return value

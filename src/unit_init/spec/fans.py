@@ -20,10 +20,10 @@ import operator
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any, Final, SupportsIndex, TypeAlias, cast
+from typing import Any, Final, SupportsIndex, TypeAlias, TypeGuard, cast
 
 from unit_init.errors import ParameterError, ShapeError, abbreviate, closest, keywords_checked
-from unit_init.spec._checks import plain_number, positive
+from unit_init.spec._checks import non_negative, plain_number, positive
 
 __all__ = [
     "LAYOUTS",
@@ -111,6 +111,9 @@ class Layout:
         return tuple(operator.index(axis) % rank for axis in axes)
 
 
+Layout.__init__ = keywords_checked(Layout.__init__)  # type: ignore[method-assign]  # a misspelt keyword, an extra argument: ArgumentError
+
+
 def _is_axis(value: object) -> bool:
     """An integer axis: an int or an integer scalar of NumPy and the like (``__index__``), never a bool."""
     if isinstance(value, (bool, tuple, list)) or "bool" in str(getattr(value, "dtype", "")):  # NumPy, torch, JAX bools
@@ -145,6 +148,14 @@ def resolve_layout(layout: LayoutLike) -> Layout:
     raise ParameterError(msg)
 
 
+def _has_index(value: object) -> TypeGuard[SupportsIndex]:
+    """Whether ``value`` has ``__index__`` (``False`` where looking it up raises, as a hostile ``__getattr__`` may)."""
+    try:
+        return hasattr(value, "__index__")
+    except Exception:
+        return False
+
+
 def normalize_shape(shape: ShapeLike) -> tuple[int, ...]:
     """Validate ``shape`` into a tuple of non-negative ints.
 
@@ -161,9 +172,12 @@ def normalize_shape(shape: ShapeLike) -> tuple[int, ...]:
     """
     if type(shape) is tuple and len(shape) <= MAX_RANK and all(type(dim) is int and dim >= 0 for dim in shape):
         return _checked_size(shape, shape)  # the common case, checked in one pass
-    ndim = getattr(shape, "ndim", None)  # an array: a 0-d one is an int, a 1-D one a sequence
-    scalar = ndim == 0 or (ndim is None and hasattr(shape, "__index__"))
-    ordered = ndim == 1 or (ndim is None and isinstance(shape, Iterable) and not isinstance(shape, _UNORDERED))
+    try:
+        ndim = getattr(shape, "ndim", None)  # an array: a 0-d one is an int, a 1-D one a sequence
+        scalar = ndim == 0 or (ndim is None and hasattr(shape, "__index__"))
+        ordered = ndim == 1 or (ndim is None and isinstance(shape, Iterable) and not isinstance(shape, _UNORDERED))
+    except Exception:  # an object whose attributes raise (a __getattr__ or ndim that is not AttributeError)
+        scalar = ordered = False
     if isinstance(shape, bool) or not (scalar or ordered):
         msg = f"shape={abbreviate(shape)} must be an int or a sequence of at most {MAX_RANK} non-negative ints."
         raise ShapeError(msg)
@@ -177,7 +191,7 @@ def normalize_shape(shape: ShapeLike) -> tuple[int, ...]:
         raise ShapeError(msg)
     result = []
     for dim in dims:
-        if isinstance(dim, bool) or not hasattr(dim, "__index__"):
+        if isinstance(dim, bool) or not _has_index(dim):
             msg = f"shape={abbreviate(shape)} has {abbreviate(dim)}; every dimension must be a non-negative int."
             raise ShapeError(msg)
         try:
@@ -205,15 +219,24 @@ def _checked_size(shape: ShapeLike, dims: tuple[int, ...]) -> tuple[int, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Fans:
-    """The fans of a shape under a layout, and their average."""
+    """The fans of a shape under a layout, and their average: finite numbers >= 0, held as floats."""
 
     fan_in: float
     fan_out: float
+
+    def __post_init__(self) -> None:
+        for name in ("fan_in", "fan_out"):
+            value = getattr(self, name)
+            if type(value) is not float or not 0.0 <= value < math.inf:  # the fans computed here are floats already
+                object.__setattr__(self, name, non_negative(name, plain_number(value)))
 
     @property
     def fan_avg(self) -> float:
         """``(fan_in + fan_out) / 2``."""
         return (self.fan_in + self.fan_out) / 2
+
+
+Fans.__init__ = keywords_checked(Fans.__init__)  # type: ignore[method-assign]  # a misspelt keyword, a missing argument: ArgumentError
 
 
 def fan_override(name: str, value: Any) -> float:

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar, cast
 
-from unit_init.errors import ArgumentError, ParameterError, SeedError, ShapeError, abbreviate, check_keywords
+from unit_init.errors import (
+    ArgumentError,
+    ParameterError,
+    SeedError,
+    ShapeError,
+    abbreviate,
+    check_binding,
+    check_keywords,
+)
 from unit_init.seeds import MAX_SEED
 from unit_init.spec._checks import plain_number
 from unit_init.spec.distributions import Distribution
@@ -39,6 +48,14 @@ def _draw() -> Callable[[Initializer, ShapeLike, Options], Any]:
 def _parameters(cls: type) -> frozenset[str]:
     """The parameters a spec class takes: its dataclass fields that ``__init__`` accepts."""
     return frozenset(f.name for f in dataclasses.fields(cls) if f.init)
+
+
+@functools.cache
+def _arity(cls: type) -> tuple[inspect.Signature, int, tuple[str, ...]]:
+    """``cls.__init__``'s signature, how many arguments it takes by position, and which of those it requires."""
+    signature = inspect.signature(cast("Any", cls).__init__)
+    positional = [p for p in list(signature.parameters.values())[1:] if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    return signature, len(positional), tuple(p.name for p in positional if p.default is inspect.Parameter.empty)
 
 
 _PLAIN: Final = frozenset({int, float, bool, type(None), str})
@@ -102,9 +119,14 @@ class Initializer:
     """Parameters that may hold numbers in (nested) tuples, which a config writes as (nested) lists and the spec checks."""
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        """Answer a misspelt parameter (``RandomNormal(stdev=1.0)``) with the closest valid one, before ``__init__``."""
+        """Answer a misspelt parameter (``RandomNormal(stdev=1.0)``) with the closest valid one, and a missing or an extra
+        argument with Python's message, as :class:`~unit_init.errors.ArgumentError`, before ``__init__``."""
         if kwargs:
             check_keywords(f"{cls.__name__}()", kwargs, _parameters(cast("type", cls)))
+        signature, most, required = _arity(cast("type", cls))
+        unpassed = required[len(args) :]
+        if len(args) > most or (unpassed and not kwargs.keys() >= set(unpassed)):
+            check_binding(f"{cls.__name__}()", signature, (None, *args), kwargs)  # None: the self of __init__
         return object.__new__(cls)  # not super(): the slotted dataclass is a new class
 
     def __post_init__(self) -> None:

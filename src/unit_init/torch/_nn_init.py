@@ -75,7 +75,7 @@ from typing import Any, Final, TypeVar, cast
 import torch
 
 from unit_init.drawing import check
-from unit_init.errors import ParameterError, SeedError, ShapeError, UnitInitError
+from unit_init.errors import ParameterError, SeedError, ShapeError, UnitInitError, keywords_checked
 from unit_init.spec import catalogue as c
 from unit_init.spec import gain
 from unit_init.spec import structured as s
@@ -181,16 +181,16 @@ def _drop_in(fill: _F) -> _F:
     results are finite: unit_init refuses values the dtype cannot hold.)
     """
     @functools.wraps(fill)
-    def call(tensor: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
-        if _transformed(tensor):
-            return _torchs_own(fill.__name__, tensor, args, kwargs)
+    def call(*args: Any, **kwargs: Any) -> torch.Tensor:
+        if _transformed(args[0] if args else kwargs.get("tensor")):
+            return _torchs_own(fill.__name__, args, kwargs)
         try:
-            return fill(tensor, *args, **kwargs)
+            return fill(*args, **kwargs)
         except _Unasked as unasked:
             raise unasked.error from None
-        except Exception as ours:
-            result: torch.Tensor = _torch_outcome(fill.__name__, _in_torch_terms(ours, fill.__name__), (tensor, *args), kwargs)
-        _warn_if_not_finite(result, fill.__name__, (*args, *kwargs.values()))
+        except Exception as ours:  # also a call without a tensor: torch's TypeError, typed
+            result: torch.Tensor = _torch_outcome(fill.__name__, _in_torch_terms(ours, fill.__name__), args, kwargs)
+        _warn_if_not_finite(result, fill.__name__, (*args[1:], *(value for key, value in kwargs.items() if key != "tensor")))
         return result
 
     return call  # type: ignore[return-value]  # same signature as ``fill``
@@ -211,10 +211,10 @@ def _transformed(tensor: object) -> bool:
     return _dynamo_tracing() or (isinstance(tensor, torch.Tensor) and _functorch_wrapped(tensor))
 
 
-def _torchs_own(name: str, tensor: torch.Tensor, args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor:
+def _torchs_own(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor:
     """``torch.nn.init.<name>`` itself (:func:`_transformed`), each error it raises also a :class:`~unit_init.errors.UnitInitError`."""
     try:
-        result: torch.Tensor = getattr(torch.nn.init, name)(tensor, *args, **kwargs)
+        result: torch.Tensor = getattr(torch.nn.init, name)(*args, **kwargs)
     except Exception as theirs:
         raise torch_typed(type(theirs))(str(theirs)) from theirs
     return result
@@ -261,6 +261,7 @@ def _torch_outcome(name: str, ours: Exception, args: tuple[Any, ...], kwargs: di
         raise torch_typed(type(theirs))(message) from theirs
 
 
+@keywords_checked
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """:func:`unit_init.spec.gain.calculate_gain` — torch's table plus ``gelu``, ``silu``/``swish``, ``mish``, ``elu``, ``identity`` — with torch's outcome where it refuses.
 
@@ -402,6 +403,7 @@ def _refuse(condition: bool, msg: str) -> None:
         raise TorchRuntimeError(msg)
 
 
+@keywords_checked
 def _calculate_fan_in_and_fan_out(tensor: torch.Tensor) -> tuple[int, int]:
     """``(fan_in, fan_out)`` of a weight in torch's layout; ``ValueError`` below 2-D, ``AttributeError`` for no tensor, as torch."""
     if _dimensions(tensor) < 2:
@@ -427,6 +429,7 @@ def _no_fans(fan_in: int, fan_out: int) -> None:
         raise ParameterError(msg)
 
 
+@keywords_checked
 def _calculate_correct_fan(tensor: torch.Tensor, mode: str) -> int:
     """``fan_in`` or ``fan_out`` of a weight by ``mode`` (any case); ``ValueError`` for another mode, ``AttributeError`` for a non-string, as torch."""
     if not isinstance(cast("object", mode), str):
