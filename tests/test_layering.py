@@ -24,7 +24,7 @@ only from layers below its own; ``|`` separates independent parts of a layer,
     portable.stream : blocks : threefry : words : ndtri   the portable stream over a backend's xp
     backends                    one class per framework, the registry, the host's free memory
     spec                        laws, rules, fans, initializers: values, no arrays
-    progress | seeds | dtypes
+    progress | seeds | dtypes | threads
     errors
 
 Portable streams sit above the backends: a stream computes over a backend's
@@ -37,9 +37,11 @@ API; the draw paths type a spec by the ``request.Spec`` protocol and never
 import an initializer). The layers contract ignores that import (:data:`FACADE`);
 :func:`test_no_import_cycles` does not, so nothing the draw paths import may
 lead back to a module that defines an initializer: a law lives in a module of
-laws. The contract's other ignored imports are steps of issue 13 still to land;
-import-linter fails on an ignored import that no longer exists, so each entry
-is deleted when its step lands.
+laws. The contract's other ignored imports are ``ui.mup_rules(model)`` reading
+a torch or Flax nnx module through its adapter package, imported inside the
+function only when such a module is passed; :func:`test_no_import_cycles`
+leaves them out. import-linter fails on an ignored import that no longer
+exists, so each entry is deleted when its import goes.
 
 Frameworks (:data:`FRAMEWORKS`) are imported only in ``unit_init.backends``
 and the adapter packages; matplotlib only in ``diagnostics.plotting`` and
@@ -171,14 +173,14 @@ def test_layers_contract() -> None:
 
 
 def test_every_portable_module_is_in_a_layer(graph: ImportGraph) -> None:
-    """``portable`` spans two layers, so the contract's exhaustiveness skips it: each of its modules is named instead."""
+    """The contract's exhaustiveness skips ``portable`` (its ``__init__`` only re-exports): each of its modules is named instead."""
     named = {part.strip(" ()") for layer in _contract()["layers"] for part in re.split(r"[|:]", layer)}
     missing = sorted(m for m in graph.find_children("unit_init.portable") if m.removeprefix("unit_init.") not in named)
     assert not missing, f"name these in a layer of pyproject.toml's [tool.importlinter]: {missing}"
 
 
 def test_no_import_cycles(graph: ImportGraph) -> None:
-    """No module reaches itself: the steps still to land are taken out (the contract's ignored imports), the facade is not."""
+    """No module reaches itself: ``mup_rules``' reads of a model (the contract's other ignored imports) are taken out, the facade is not."""
     pending = [expression for expression in _contract()["ignore_imports"] if expression != FACADE]
     found = cycles(without(graph, pending))
     assert not found, "import cycles:\n" + "\n".join(found)
