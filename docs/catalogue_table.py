@@ -71,7 +71,7 @@ ROWS: Final[dict[str, Row]] = {
     "random_normal": Row("N(mean, stddev²)", "—", {"torch": ("normal_", "normal"), "keras": ("RandomNormal", "random_normal"), "jax": ("normal",), "flax": ("normal",), "haiku": ("RandomNormal",), "tf": ("random_normal",)}),
     "random_uniform": Row("U[minval, maxval)", "—", {"torch": ("uniform_", "uniform"), "keras": ("RandomUniform", "random_uniform"), "jax": ("uniform",), "flax": ("uniform",), "haiku": ("RandomUniform",), "tf": ("random_uniform",)}),
     "truncated_normal": Row("N(mean, stddev²) cut at mean + [lower, upper]·stddev", "—", {"keras": ("TruncatedNormal", "truncated_normal"), "jax": ("truncated_normal",), "flax": ("truncated_normal",), "haiku": ("TruncatedNormal",), "tf": ("truncated_normal",)}),
-    "variance_scaling": Row("Var = scale / n, n = n_in, n_out or their mean", "—", {**_same("variance_scaling"), "haiku": ("VarianceScaling",)}),
+    "variance_scaling": Row("Var = scale / n, n = n_in, n_out, their mean or √(n_in·n_out)", "—", {**_same("variance_scaling"), "haiku": ("VarianceScaling",)}),
     "glorot_normal": Row("truncated normal, Var = 2 / (n_in + n_out)", "Glorot & Bengio 2010", {**_same("glorot_normal"), "jax": ("glorot_normal", "xavier_normal"), "flax": ("glorot_normal", "xavier_normal")}),
     "glorot_uniform": Row("U(±√(6 / (n_in + n_out)))", "Glorot & Bengio 2010", {**_same("glorot_uniform"), "jax": ("glorot_uniform", "xavier_uniform"), "flax": ("glorot_uniform", "xavier_uniform"), "torch": ("xavier_uniform_", "xavier_uniform")}),
     "he_normal": Row("truncated normal, Var = 2 / n_in", "He et al. 2015", {**_same("he_normal"), "jax": ("he_normal", "kaiming_normal"), "flax": ("he_normal", "kaiming_normal")}),

@@ -252,7 +252,7 @@ class Composed(Initializer):
 
 @dataclass(frozen=True, slots=True)
 class VarianceScaling(Composed):
-    """``Var = scale / n``, n = fan_in, fan_out or (fan_in + fan_out) / 2.
+    """``Var = scale / n``, n = fan_in, fan_out, (fan_in + fan_out) / 2 or √(fan_in·fan_out) (``mode``).
 
     A :class:`Composed` whose rule is ``FanScaled(scale, mode)`` and whose
     family is ``distribution``, with mean 0 (``rule``, ``family`` and
