@@ -24,6 +24,7 @@ MuP              ``rule(base fans) / width_mult``             Yang et al. 2021â€
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final, Literal
@@ -420,7 +421,14 @@ class MuP(Composed):
         self, shape: ShapeLike, *, layout: LayoutLike = None, fan_in: float | None = None, fan_out: float | None = None
     ) -> d.Distribution:
         fans = compute_fans(normalize_shape(shape), layout, fan_in=fan_in, fan_out=fan_out)
-        base = Fans(fans.fan_in / self.fan_in_mult, fans.fan_out / self.fan_out_mult)
+        base_in, base_out = fans.fan_in / self.fan_in_mult, fans.fan_out / self.fan_out_mult
+        if not math.isfinite(base_in + base_out):
+            msg = (
+                f"{type(self).__name__}: the base fans fan_in / fan_in_mult = {fans.fan_in:g} / {self.fan_in_mult:g} and "
+                f"fan_out / fan_out_mult = {fans.fan_out:g} / {self.fan_out_mult:g} overflow a float; choose larger multipliers."
+            )
+            raise ParameterError(msg)
+        base = Fans(base_in, base_out)
         return scaled_law(self, _family(self.family, "family"), self.mean, self.rule.variance(base) / self.width_mult)
 
 
