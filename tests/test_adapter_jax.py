@@ -413,3 +413,15 @@ def test_stacked_linear_and_conv_kernels_keep_the_stack_out_of_the_fans() -> Non
         Scanned().init(key, x), {"*kernel": spec, "*bias": ui.Zeros()}, seed=0, modules=Scanned().module_paths(key, x)
     )
     assert _std(variables["params"]["blocks"]["fc"]["kernel"]) == pytest.approx(1 / 8, rel=0.03)  # 6·64·64 values
+
+
+def test_a_cyclic_pytree_is_refused_before_jax_walks_it() -> None:
+    import json
+
+    import unit_init.jax
+
+    params: dict[str, Any] = {"kernel": jnp.zeros((2, 2))}
+    params["self"] = params
+    with pytest.raises(ui.ParameterError, match="contains itself"):
+        unit_init.jax.initialize(params, {"*": ui.HeNormal()}, seed=0)
+    assert json.dumps([[1]]) == "[[1]]"  # jax.tree_util's endless recursion left the interpreter unusable

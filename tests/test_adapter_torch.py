@@ -282,3 +282,36 @@ def test_drop_ins_keep_dtype_and_record_no_history() -> None:
     assert ours.eye_(torch.empty(2, 3)).tolist() == [[1, 0, 0], [0, 1, 0]]
     assert ours.ones_(torch.empty(2)).tolist() == [1, 1]
     assert ours.zeros_(torch.empty(2)).tolist() == [0, 0]
+
+
+class _OwnedBack(torch.nn.Module):
+    """A layer that holds its owner (``self.fc.owner = self``): torch's ``named_modules(remove_duplicate=False)`` recurses forever."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = torch.nn.Linear(4, 4)
+        self.fc.owner = self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.fc(x))
+
+
+def test_a_module_that_holds_its_owner_is_walked_once() -> None:
+    report = ours.initialize(_OwnedBack(), {"*weight": ui.HeNormal(), "*bias": ui.Zeros()}, seed=0).report
+    assert dict(report.applied) == {"fc.weight": 0, "fc.bias": 1}
+    assert ours.diagnose(_OwnedBack(), torch.randn(8, 4)).layers == ("fc",)  # the Linear is still a leaf
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t: ours.init_(t, ui.HeNormal(), seed=10**5000, generator=torch.Generator()),
+        lambda t: ours.normal_(t, generator="x" * 10**6),
+        lambda t: ours.kaiming_normal_(t, mode="x" * 10**6),
+        lambda t: ours.uniform_(t, a=10**5000, b=0),
+    ],
+)
+def test_huge_arguments_are_quoted_abbreviated(call: Callable[[torch.Tensor], Any]) -> None:
+    with pytest.raises(ui.UnitInitError) as raised:
+        call(torch.empty(3, 4))
+    assert len(str(raised.value)) < 1000

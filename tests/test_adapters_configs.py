@@ -176,3 +176,36 @@ def test_edited_keras_files_are_refused(tmp_path: Path) -> None:
     assert result["outcomes"] == ["refused"] * len(KERAS_EDITS)
     assert result["good"] == {"spec": {"class_name": "HeNormal", "config": {"seed": 1}}, "layout": "keras"}
     assert not [m for m in result["new_modules"] if m.split(".")[0] in ("os", "subprocess", "xml", "csv")]
+
+
+def test_what_reading_would_refuse_is_not_written() -> None:
+    """``serialize`` of a preset and ``adapter_config`` check the whole config they write, as ``serialize`` of a spec does."""
+    from unit_init.serialization import adapter_config
+
+    for preset in (
+        ui.LayerPreset(name="n" * 300, weight=ui.HeNormal(), bias=ui.Zeros()),
+        ui.LayerPreset(name="n", weight=ui.ConstantArray([0.5] * 1000), bias=ui.ConstantArray([0.5] * 1000)),
+    ):
+        with pytest.raises(ui.ParameterError, match="the config of LayerPreset"):
+            ui.serialize(preset)
+    with pytest.raises(ui.ParameterError, match="the adapter config holds more than"):
+        adapter_config(ui.ConstantArray([0.5] * 1017))
+
+
+def test_a_bad_seed_in_a_keras_initializer_config_is_a_parameter_error() -> None:
+    """Keras's loader turns a ``TypeError`` from ``from_config`` (a ``SeedError`` is one) into a plain one of its own."""
+    keras = pytest.importorskip("keras")
+    import unit_init.keras
+
+    config = keras.saving.serialize_keras_object(unit_init.keras.initializer(ui.HeNormal(), seed=3))
+    config["config"]["seed"] = -1
+    with pytest.raises(ui.ParameterError, match=r"config is invalid.*seed"):
+        keras.saving.deserialize_keras_object(config)
+
+
+def test_gated_quotes_its_specs_abbreviated() -> None:
+    from unit_init.adapters.rules import Gated
+
+    with pytest.raises(ui.ParameterError) as raised:
+        Gated([ui.HeNormal()] * 10**5, gates=3)
+    assert len(str(raised.value)) < 1000

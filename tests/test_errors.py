@@ -432,3 +432,46 @@ def test_the_memory_message_names_a_default_device_in_plain_words() -> None:
     pytest.importorskip("jax")
     with pytest.raises(ui.ResourceError, match="free on the jax backend's default device;"):  # "backend's its default device"
         ui.he_normal((10**6, 10**6), backend="jax")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [  # what a fifth hostile campaign found: quoted in full, or raising while quoting a 5000-digit int
+        lambda: ui.recommend("relu", 10**5000),
+        lambda: ui.recommend("x" * 10**6, 0.1),
+        lambda: ui.diagnose(10**5000, np.zeros((2, 2))),
+        lambda: ui.initialize({"x" * 10**6: np.zeros((3, 3), np.int32)}, {"*": ui.HeNormal()}),
+    ],
+)
+def test_huge_arguments_are_quoted_abbreviated(call: Any) -> None:
+    with pytest.raises(ui.UnitInitError) as raised:
+        call()
+    assert len(str(raised.value)) < 1000
+
+
+def test_a_huge_rule_that_matches_nothing_is_quoted_abbreviated_in_its_warning() -> None:
+    with pytest.warns(UserWarning, match="matches no parameter|matched no|never") as warned:
+        ui.initialize({"w": np.zeros((3, 3))}, {"x" * 10**6: ui.HeNormal(), "*": ui.Zeros()})
+    assert all(len(str(w.message)) < 1000 for w in warned)
+
+
+def test_a_pytree_keeps_its_container_types_and_names_named_tuple_fields_as_jax_does() -> None:
+    import collections
+    from typing import NamedTuple
+
+    class Dense(NamedTuple):
+        kernel: Any
+        bias: Any
+
+    params = {
+        "fc": Dense(np.zeros((4, 3)), np.zeros(3)),
+        "ordered": collections.OrderedDict(w=np.zeros((2, 2))),
+        "default": collections.defaultdict(list, {"w": np.zeros((2, 2))}),
+    }
+    new, report = ui.initialize(params, {"*kernel": ui.HeNormal(), "*": ui.Zeros()}, seed=0)
+    assert type(new["fc"]) is Dense
+    assert type(new["ordered"]) is collections.OrderedDict
+    assert type(new["default"]) is collections.defaultdict
+    assert new["default"].default_factory is list
+    assert dict(report.applied)["fc/kernel"] == 0
+    assert np.any(new["fc"].kernel != 0)

@@ -101,6 +101,12 @@ def test_torch_refusals() -> None:
         ui.torch.lsuv(torch.nn.Linear(2, 2), torch.ones(4, 2), target_std=0.0)
     with pytest.raises(ParameterError, match="max_iter"):
         ui.torch.lsuv(torch.nn.Linear(2, 2), torch.ones(4, 2), max_iter=0)
+    linear = torch.nn.Linear(2, 2)
+    kept = [tensor.clone() for tensor in linear.parameters()]
+    for options in ({"target_std": 10**400}, {"tol": 10**400}, {"layers": 3}):  # an int beyond floats; not a list
+        with pytest.raises(ParameterError, match=next(iter(options))):
+            ui.torch.lsuv(linear, torch.ones(4, 2), **options)
+    assert all(torch.equal(a, b) for a, b in zip(linear.parameters(), kept, strict=True))
 
 
 def test_torch_parametrized_layers_transformers_and_batchnorm_statistics() -> None:

@@ -38,7 +38,7 @@ import numpy as np
 from unit_init.backends.registry import get_backend
 from unit_init.errors import ParameterError, ShapeError, abbreviate, keywords_checked
 from unit_init.seeds import derive_seed, normalize_seed, seed_backend
-from unit_init.serialization import config_fields, deserialize, serialize
+from unit_init.serialization import check_config, config_fields, deserialize, serialize
 from unit_init.spec.catalogue import Composed, GlorotUniform, LecunNormal, VarianceScaling, Zeros
 from unit_init.spec.distributions import truncated_standard_normal_moments
 from unit_init.spec.fans import LAYOUTS, Fans, ShapeLike, compute_fans, normalize_shape, resolve_layout
@@ -197,7 +197,9 @@ LayerPreset.__init__ = keywords_checked(LayerPreset.__init__)  # type: ignore[me
 
 @serialize.register
 def _serialize_preset(preset: LayerPreset) -> dict[str, Any]:
-    return {"class_name": "LayerPreset", "config": preset.get_config()}
+    written = {"class_name": "LayerPreset", "config": preset.get_config()}
+    check_config("the config of LayerPreset", written)  # what deserialize_preset would refuse is not written
+    return written
 
 
 _FIELDS: Final = frozenset({"name", "weight", "bias", "layout", "bias_fan_from_weight"})

@@ -238,7 +238,7 @@ def max_bytes(backend: Backend, device: Any) -> tuple[int | None, str]:
         return None, "nothing is allocated"
     setting = _setting()
     if setting:
-        return _parse_bytes(setting), f"limit set by {ENV_VAR}={setting!r}"
+        return _parse_bytes(setting), f"limit set by {ENV_VAR}={abbreviate(setting)}"
     where = "default device" if device is None else abbreviate(str(device))
     return backend.free_bytes(device), f"free on the {backend.name} backend's {where}"
 

@@ -235,7 +235,7 @@ def _check_keys(where: str, given: Mapping[str, Any], allowed: set[str]) -> None
 def _check_value(key: str, value: Any) -> Any:
     """Admit only JSON scalars (a nested rule is decoded separately; :func:`check_config` has bounded them)."""
     if value is not None and not isinstance(value, (bool, int, float, str)):
-        msg = f"config value for {key!r} must be a number, a string or null, not {type(value).__name__}."
+        msg = f"config value for {abbreviate(key)} must be a number, a string or null, not {type(value).__name__}."
         raise ParameterError(msg)
     return value
 
@@ -267,7 +267,7 @@ def _decode_rule(value: Any) -> Any:
     _check_keys("a rule config", value, {"class_name", "config"})
     name = _class_name(value)
     if name not in _RULES:
-        msg = f"rule class_name={name!r} is not known; accepted: {', '.join(_RULES)}."
+        msg = f"rule class_name={abbreviate(name)} is not known; accepted: {', '.join(_RULES)}."
         raise ParameterError(msg)
     fields = value.get("config", {})
     if not isinstance(fields, Mapping):
@@ -356,10 +356,10 @@ def deserialize(config: object) -> Initializer:
     name = _class_name(config)
     cls = _SPECS.get(name) or _ALIASES.get(name)
     if cls is None:
-        msg = f"class_name={name!r} is not a registered unit_init spec; known: {', '.join(sorted(_SPECS))}.{closest(name, _SPECS)}"
+        msg = f"class_name={abbreviate(name)} is not a registered unit_init spec; known: {', '.join(sorted(_SPECS))}.{closest(name, _SPECS)}"
         raise ParameterError(msg)
     if config.get("registered_name") not in (None, name):
-        msg = f"registered_name={abbreviate(config.get('registered_name'))} does not match class_name={name!r}."
+        msg = f"registered_name={abbreviate(config.get('registered_name'))} does not match class_name={abbreviate(name)}."
         raise ParameterError(msg)
     fields = config.get("config", {})
     if not isinstance(fields, Mapping):
@@ -392,7 +392,7 @@ def get(identifier: str | Mapping[str, Any] | Initializer | None) -> Initializer
         try:
             return cls()
         except TypeError as error:  # a spec with required arguments (Sparse, ScaledResidual, …)
-            msg = f"initializer {identifier!r} needs arguments ({error}); pass a config {{'class_name': {cls.__name__!r}, 'config': {{...}}}} or the spec itself."
+            msg = f"initializer {abbreviate(identifier)} needs arguments ({error}); pass a config {{'class_name': {abbreviate(cls.__name__)}, 'config': {{...}}}} or the spec itself."
             raise ParameterError(msg) from None
     given: object = identifier  # whatever a caller passed
     if not isinstance(given, Mapping):  # another library's initializer (a function, a Keras object): no unit_init spec
@@ -456,7 +456,7 @@ def config_fields(where: str, config: object, class_name: str, allowed: Set[str]
     check_config(where, config)
     _check_keys(where, config, {"class_name", "config"})
     if _class_name(config) != class_name:
-        msg = f"{where}: class_name={_class_name(config)!r} is not {class_name!r}."
+        msg = f"{where}: class_name={abbreviate(_class_name(config))} is not {abbreviate(class_name)}."
         raise ParameterError(msg)
     fields = _mapping(f"{where}'s 'config'", config.get("config"))
     _check_keys(where, fields, set(allowed))
@@ -514,6 +514,7 @@ def adapter_config(
     for name, value in (("fan_in", fan_in), ("fan_out", fan_out)):
         if value is not None:
             config[name] = _decode_fan(name, value)
+    check_config("the adapter config", config)  # what read_adapter_config would refuse is not written
     return config
 
 

@@ -34,6 +34,7 @@ import numpy as np
 from unit_init.adapters.rules import Param
 from unit_init.errors import ParameterError, abbreviate
 from unit_init.progress import bar
+from unit_init.spec._checks import listed, real
 from unit_init.spec.catalogue import Orthogonal, Zeros
 from unit_init.spec.initializer import Initializer
 
@@ -108,10 +109,10 @@ MAX_ITER: Final = 1000
 
 def check_options(target_std: float, tol: float, max_iter: int) -> None:
     """Refuse a ``target_std`` that is not finite and > 0, a ``tol`` that is not finite and >= 0, a ``max_iter`` outside ``[1, MAX_ITER]``."""
-    if isinstance(target_std, bool) or not isinstance(target_std, (int, float)) or not (0 < target_std < math.inf):
+    if not 0 < real(target_std) < math.inf:  # real(): the value of an int or float (an int beyond floats is inf), else nan
         msg = f"target_std={abbreviate(target_std)} must be a finite number > 0."
         raise ParameterError(msg)
-    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (0 <= tol < math.inf):
+    if not 0 <= real(tol) < math.inf:
         msg = f"tol={abbreviate(tol)} must be a finite number >= 0 (a fraction of target_std)."
         raise ParameterError(msg)
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or not 1 <= max_iter <= MAX_ITER:
@@ -181,9 +182,12 @@ def select(
     if layers is None:
         chosen = [(name, layer) for name, layer in pairs if supported(layer)]
     else:
-        keys = [layers] if isinstance(layers, (str, type)) else list(layers)
+        keys = [layers] if isinstance(layers, (str, type)) else listed(layers)
+        if keys is None:
+            msg = f"layers={abbreviate(layers)} must be None, a glob on layer names, a layer type, or a list of them."
+            raise ParameterError(msg)
         chosen = [(name, layer) for name, layer in pairs if any(_matches(key, name, layer) for key in keys)]
-        refused = [f"{name!r} ({type(layer).__name__})" for name, layer in chosen if not supported(layer)]
+        refused = [f"{abbreviate(name)} ({type(layer).__name__})" for name, layer in chosen if not supported(layer)]
         if refused:
             msg = f"layers={abbreviate(layers)} picks {', '.join(refused)}, which cannot be hooked (its output is not linear in one weight); supported: {kinds}."
             raise ParameterError(msg)
@@ -192,7 +196,7 @@ def select(
         if layers is None or not hookable:
             msg = f"layers={abbreviate(layers)}: the model has no weight layer to hook; supported: {kinds}."
         else:
-            shown = ", ".join(map(repr, hookable[:20])) + (f", … ({len(hookable)} in all)" if len(hookable) > 20 else "")
+            shown = ", ".join(map(abbreviate, hookable[:20])) + (f", … ({len(hookable)} in all)" if len(hookable) > 20 else "")
             msg = f"layers={abbreviate(layers)} matches no layer of the model; its weight layers are {shown} (names take globs, or pass layer types)."
         raise ParameterError(msg)
     return chosen
@@ -296,7 +300,7 @@ def run(
                 factor = target_std / std
                 if not rescale(name, factor):
                     msg = (
-                        f"lsuv: scaling the weights of layer {name!r} by {factor:.3g} (its outputs' std {std:.3g} toward "
+                        f"lsuv: scaling the weights of layer {abbreviate(name)} by {factor:.3g} (its outputs' std {std:.3g} toward "
                         f"target_std={target_std:g}) would overflow or underflow their dtype; the layer is left as it was."
                     )
                     raise ParameterError(msg)

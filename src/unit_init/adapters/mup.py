@@ -86,7 +86,7 @@ def _in_out(param: Param) -> tuple[tuple[int, ...], tuple[int, ...]]:
 def _multipliers(param: Param, base: Param, delta: Param | None) -> tuple[float, float, bool]:
     """``(fan_in_mult, fan_out_mult, hidden)``: width multipliers of the in and out axes, and whether both are infinite."""
     if len(base.shape) != param.rank:
-        msg = f"parameter {param.name!r} has shape {param.shape} but base shape {base.shape}; their ranks must agree."
+        msg = f"parameter {abbreviate(param.name)} has shape {param.shape} but base shape {base.shape}; their ranks must agree."
         raise ShapeError(msg)
     reference = delta.shape if delta is not None else param.shape
     infinite = [b != r for b, r in zip(base.shape, reference, strict=True)]

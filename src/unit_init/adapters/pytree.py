@@ -5,9 +5,10 @@ Imports no framework: a model or a pytree of JAX arrays is handed to its adapter
 
 from __future__ import annotations
 
+import collections
 import importlib
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng
 from unit_init.errors import ArgumentError, ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import LayoutLike
 
-__all__ = ["initialize", "params_subtree", "tree_param"]
+__all__ = ["check_tree", "initialize", "params_subtree", "tree_param"]
 
 
 MAX_DEPTH: Final = 256
@@ -42,30 +43,64 @@ def _leaves(tree: Any, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], Any
             raise ParameterError(msg)
         if not isinstance(node, (Mapping, list, tuple)):
             if at in paths:
-                msg = f"two leaves of the pytree are both at {'/'.join(at)!r} (the int and str forms of one key); rename one."
+                msg = f"two leaves of the pytree are both at {abbreviate('/'.join(at))} (the int and str forms of one key); rename one."
                 raise ParameterError(msg)
             paths.add(at)
             found.append((at, node))
             continue
         if id(node) in above:
-            msg = f"the pytree contains itself at {'/'.join(at)!r}; pass a tree (no cycles)."
+            msg = f"the pytree contains itself at {abbreviate('/'.join(at))}; pass a tree (no cycles)."
             raise ParameterError(msg)
         if len(at) - len(path) >= MAX_DEPTH:
-            msg = f"the pytree nests deeper than {MAX_DEPTH} containers at {'/'.join(at[:8])!r}…; pass a shallower tree."
+            msg = f"the pytree nests deeper than {MAX_DEPTH} containers at {abbreviate('/'.join(at[:8]))}…; pass a shallower tree."
             raise ParameterError(msg)
-        items = list(node.items()) if isinstance(node, Mapping) else list(enumerate(node))
         inner = above | {id(node)}
+        items = _items(node)
         stack.extend((value, (*at, str(key)), inner) for key, value in reversed(items))
     return found
 
 
+def check_tree(tree: Any) -> None:
+    """:class:`ParameterError` where ``tree``, a dict, list or tuple, holds itself, nests deeper than :data:`MAX_DEPTH`
+    or has more than :data:`MAX_NODES` nodes (any other node is a leaf to this walk): checked before
+    ``jax.tree_util`` recurses into it, which a cycle would take past the interpreter's recursion limit."""
+    if isinstance(tree, (Mapping, list, tuple)):
+        _leaves(tree, ())
+
+
+def _is_named_tuple(node: object) -> bool:
+    return isinstance(node, tuple) and isinstance(getattr(type(node), "_fields", None), tuple)
+
+
+def _items(node: Mapping[Any, Any] | list[Any] | tuple[Any, ...]) -> list[tuple[Any, Any]]:
+    """A container's children with their keys: a mapping's keys, a named tuple's field names (as JAX names them), else indices."""
+    if isinstance(node, Mapping):
+        return list(node.items())
+    if _is_named_tuple(node):
+        return list(zip(cast("Any", node)._fields, node, strict=True))
+    return list(enumerate(node))
+
+
 def _rebuild(tree: Any, path: tuple[str, ...], new: Mapping[tuple[str, ...], Any]) -> Any:
+    """``tree`` with the leaves at the paths of ``new`` replaced, each container of the same type as before (an
+    ``OrderedDict``, a ``defaultdict`` with its factory, a named tuple); a mapping that cannot be built from its
+    items becomes a ``dict``."""
+    if not isinstance(tree, (Mapping, list, tuple)):
+        return new.get(path, tree)
+    items = [(key, _rebuild(value, (*path, str(key)), new)) for key, value in _items(tree)]
     if isinstance(tree, Mapping):
-        return {key: _rebuild(value, (*path, str(key)), new) for key, value in tree.items()}
-    if isinstance(tree, (list, tuple)):
-        items = [_rebuild(value, (*path, str(i)), new) for i, value in enumerate(tree)]
-        return items if isinstance(tree, list) else tuple(items)
-    return new.get(path, tree)
+        if type(tree) is dict:
+            return dict(items)
+        if isinstance(tree, collections.defaultdict):
+            return type(tree)(tree.default_factory, items)
+        try:
+            return cast("Any", type(tree))(items)
+        except Exception:  # a mapping type without a constructor from items (a read-only view)
+            return dict(items)
+    values = [value for _, value in items]
+    if isinstance(tree, list):
+        return values
+    return type(tree)(*values) if _is_named_tuple(tree) else type(tree)(values)
 
 
 def tree_param(path: tuple[str, ...], shape: tuple[int, ...], layout: LayoutLike, owners: tuple[Any, ...] = ()) -> Param:

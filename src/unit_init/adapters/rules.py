@@ -246,7 +246,7 @@ class Gated:
         many = isinstance(specs, (list, tuple))
         resolved = tuple(spec_of(s) for s in specs) if many else (spec_of(specs),) * (gates or 0)
         if (many and gates not in (None, len(resolved))) or not resolved:
-            msg = f"Gated(specs={specs!r}, gates={gates!r}): give one spec per gate, or one spec and gates >= 1."
+            msg = f"Gated(specs={abbreviate(specs)}, gates={abbreviate(gates)}): give one spec per gate, or one spec and gates >= 1."
             raise ParameterError(msg)
         object.__setattr__(self, "specs", resolved)
 
@@ -382,7 +382,7 @@ def _key_matches(key: Any, param: Param) -> bool:
 def _verdict(test: Callable[..., Any], answer: Any, param: Param, what: str = "rule test") -> bool:
     """A callable key's (or ``Where(shape=)``'s, or ``skip=``'s) ``answer`` for ``param`` as a bool: a bool or a 0-d value (a NumPy bool)."""
     if not isinstance(answer, bool) and getattr(answer, "shape", None) != ():
-        msg = f"the {what} {_describe(test)} answered {abbreviate(answer)} for parameter {param.name!r}; it must return True or False."
+        msg = f"the {what} {_describe(test)} answered {abbreviate(answer)} for parameter {abbreviate(param.name)}; it must return True or False."
         raise ParameterError(msg)
     return bool(answer)
 
@@ -437,7 +437,7 @@ def _check_fits(spec: Initializer | Gated, entry_param: Param, key: Any) -> None
         else:
             spec.check_shape(shape)
     except ShapeError as error:
-        msg = f"rule {_describe(key)!r} gives {entry_param.name!r} (shape {entry_param.shape}) a spec that cannot fill it: {error}"
+        msg = f"rule {abbreviate(_describe(key))} gives {abbreviate(entry_param.name)} (shape {entry_param.shape}) a spec that cannot fill it: {error}"
         raise ShapeError(msg) from None
 
 
@@ -477,7 +477,7 @@ def _renamer(names: Mapping[str, str] | Callable[[str], str] | None) -> Callable
     def rename(param: Param) -> Param:
         new = lookup(param.canonical)
         if not isinstance(new, str) or "" in new.split("."):
-            msg = f"names= gave {abbreviate(new)} for {param.canonical!r}; it must give a dotted name with no empty part ('fc.weight')."
+            msg = f"names= gave {abbreviate(new)} for {abbreviate(param.canonical)}; it must give a dotted name with no empty part ('fc.weight')."
             raise ParameterError(msg)
         path, _, leaf = new.rpartition(".")
         return replace(param, path=tuple(path.split(".")) if path else (), leaf=leaf)
@@ -516,7 +516,7 @@ def _check_unique(params: Sequence[Param]) -> None:
             other = seen.setdefault(key, param)
             if other is not param:
                 msg = (
-                    f"two parameters are both named {key!r} (shapes {other.shape} and {param.shape}): "
+                    f"two parameters are both named {abbreviate(key)} (shapes {other.shape} and {param.shape}): "
                     "a key holding '/' or '.', or the int and str forms of one key; rename one (names= or the keys)."
                 )
                 raise ParameterError(msg)
@@ -587,7 +587,7 @@ def plan(
         else:
             spellings = dict.fromkeys((params[0].name, params[0].canonical)) if params else {}
             why = "matched no parameter" + (f" (names look like {' or '.join(map(repr, spellings))})" if spellings else "")
-        warnings.warn(f"initialize: rule {_describe(key)!r} {why}.", UserWarning, stacklevel=outside_stacklevel())
+        warnings.warn(f"initialize: rule {abbreviate(_describe(key))} {why}.", UserWarning, stacklevel=outside_stacklevel())
     if len(idle) > WARNED_RULES:
         msg = f"initialize: {len(idle) - WARNED_RULES} more rules set no parameter (the report's unused_rules lists them all)."
         warnings.warn(msg, UserWarning, stacklevel=outside_stacklevel())
@@ -624,7 +624,7 @@ def draw(entry: Entry, *, backend: Any, device: Any = None, dtype: Any = None, r
     shape, spec and seed; a custom ``Layout`` is drawn as it is.
     """
     if entry.seed is None:
-        msg = f"parameter {entry.param.name!r} has no seed yet: entries are drawn through fill(), which derives their seeds."
+        msg = f"parameter {abbreviate(entry.param.name)} has no seed yet: entries are drawn through fill(), which derives their seeds."
         raise SeedError(msg)
     shape, order, pieces = _pieces(entry, entry.seed)
     options = _options(entry, order, backend, device, dtype, rng)
@@ -704,7 +704,7 @@ def _naming(entry: Entry) -> Iterator[None]:
     try:
         yield
     except UnitInitError as refused:
-        named = f"parameter {entry.param.name!r}"
+        named = f"parameter {abbreviate(entry.param.name)}"
         if str(refused).startswith(named):
             raise
         raise type(refused)(f"{named} of shape {entry.param.shape}: {refused}") from refused

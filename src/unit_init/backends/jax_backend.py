@@ -376,7 +376,7 @@ def _check_spec_divides(spec: jax.sharding.PartitionSpec, shape: tuple[int, ...]
         names = () if entry is None else (entry,) if isinstance(entry, str) else tuple(entry)
         unknown = [axis for axis in names if axis not in sizes]
         if unknown:
-            msg = f"the mesh in scope has no axis {unknown[0]!r} (its axes: {', '.join(map(repr, sizes))})"
+            msg = f"the mesh in scope has no axis {abbreviate(unknown[0])} (its axes: {', '.join(map(repr, sizes))})"
             raise ValueError(msg)
         split = math.prod(sizes[axis] for axis in names)
         if dim % split:

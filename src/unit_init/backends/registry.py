@@ -221,7 +221,7 @@ def register_backend(record: BackendRecord) -> None:
     taken = {*_BY_NAME, *ARRAY_API_LIBRARIES, *_plugin_names()}
     for name in record.names:
         if name in taken:
-            msg = f"register_backend: the name {name!r} is already a backend's; pick another name."
+            msg = f"register_backend: the name {abbreviate(name)} is already a backend's; pick another name."
             raise BackendError(msg)
     for name in record.names:
         _REGISTERED[name] = record
@@ -421,7 +421,7 @@ class Context:
         except (BackendError, BackendUnavailableError) as error:
             if not self.from_environment:
                 raise
-            raise type(error)(f"{error} (The backend comes from the environment variable UNIT_INIT_BACKEND={self.backend!r}: "
+            raise type(error)(f"{error} (The backend comes from the environment variable UNIT_INIT_BACKEND={abbreviate(self.backend)}: "
                               "pass backend= (--backend on the command line), or change or unset the variable.)") from error
 
 
@@ -451,7 +451,7 @@ class BackendDefaults(contextlib.ContextDecorator):
         self._backend, self._device, self._dtype = backend, device, dtype
 
     def __repr__(self) -> str:
-        return f"use_backend({self._backend!r}, device={self._device!r}, dtype={self._dtype!r})"
+        return f"use_backend({abbreviate(self._backend)}, device={abbreviate(self._device)}, dtype={abbreviate(self._dtype)})"
 
     def __enter__(self) -> Backend:
         resolved = get_backend(self._backend)

@@ -56,7 +56,7 @@ def recommend(activation: str, param: float | None = None) -> Initializer:
         msg = f"activation={abbreviate(activation)} must be an activation's name (a str), such as 'relu'."
         raise ParameterError(msg)
     if param is not None and activation != "leaky_relu":
-        msg = f"param={param!r} was given, but only leaky_relu's recommendation takes one (its negative slope), not activation={activation!r}."
+        msg = f"param={abbreviate(param)} was given, but only leaky_relu's recommendation takes one (its negative slope), not activation={abbreviate(activation)}."
         raise ParameterError(msg)
     if activation in ("relu", "softplus") or (activation == "leaky_relu" and param is None):
         return HeNormal()

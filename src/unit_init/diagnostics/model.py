@@ -33,7 +33,7 @@ from unit_init.diagnostics.network import HISTOGRAM_BINS, Histogram, histogram_l
 from unit_init.diagnostics.report import Report
 from unit_init.diagnostics.specs import label
 from unit_init.diagnostics.verdict import judge
-from unit_init.errors import DTypeError, ParameterError
+from unit_init.errors import DTypeError, ParameterError, abbreviate
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -122,7 +122,7 @@ def check_real(is_complex: Mapping[str, bool]) -> None:
     """
     found = next((name for name, complex_ in is_complex.items() if complex_), None)
     if found is not None:
-        where = "the output of the model" if found == "output" else f"the output of layer {found!r}"
+        where = "the output of the model" if found == "output" else f"the output of layer {abbreviate(found)}"
         msg = f"diagnose measures real activations and gradients, but {where} is complex; diagnose a real model."
         raise DTypeError(msg)
 

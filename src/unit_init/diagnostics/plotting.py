@@ -92,10 +92,10 @@ def check_path(path: str | Path, *, folder: bool = True) -> Path:
         raise ParameterError(msg)
     target = Path(path)
     if target.suffix.lower() not in FORMATS:
-        msg = f"path={str(path)!r} must end in {' or '.join(FORMATS)}; the suffix picks the format."
+        msg = f"path={abbreviate(str(path))} must end in {' or '.join(FORMATS)}; the suffix picks the format."
         raise ParameterError(msg)
     if folder and not target.parent.is_dir():
-        msg = f"path={str(path)!r}: the folder {str(target.parent)!r} does not exist; create it first."
+        msg = f"path={abbreviate(str(path))}: the folder {abbreviate(str(target.parent))} does not exist; create it first."
         raise ParameterError(msg)
     return target
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from unit_init.adapters import lsuv
 from unit_init.adapters.frameworks import loaded
-from unit_init.adapters.pytree import params_subtree, tree_param
+from unit_init.adapters.pytree import check_tree, params_subtree, tree_param
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.errors import ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import Layout, LayoutLike
@@ -193,6 +193,7 @@ def initialize(
         fill(entries, set_variable, target=lambda entry: _target(variables[entry.param.name].get_value(), rng), progress=progress)
         return Initialized(model_or_params, report)
     subtree, prefix = params_subtree(model_or_params)
+    check_tree(subtree)
     boxed = _boxed_type()
     leaves, treedef = jax.tree_util.tree_flatten_with_path(subtree, is_leaf=lambda x: boxed is not None and isinstance(x, boxed))
     boxes = {i: leaf for i, (_, leaf) in enumerate(leaves) if boxed is not None and isinstance(leaf, boxed)}

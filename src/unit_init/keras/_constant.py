@@ -167,7 +167,7 @@ class KerasConstant(keras.initializers.Constant):  # type: ignore[misc]  # keras
         _check_limits("the Constant config", config)
         broadcast = config.get("broadcast", True)
         if not isinstance(broadcast, bool):
-            msg = f"broadcast={broadcast!r} in a Constant config must be true or false."
+            msg = f"broadcast={abbreviate(broadcast)} in a Constant config must be true or false."
             raise ParameterError(msg)
         return cls(_array(config.get("value", 0.0), config.get("dtype")), broadcast=broadcast)
 

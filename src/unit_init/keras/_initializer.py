@@ -253,7 +253,11 @@ class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  #
         keras_keys = {key: config[key] for key in ("seed", "input_axes", "output_axes") if key in config}
         check_config("the KerasInitializer config", {key: v for key, v in keras_keys.items() if not isinstance(v, keras.random.SeedGenerator)})
         spec, layout, fan_in, fan_out = read_adapter_config({key: v for key, v in config.items() if key not in keras_keys})
-        return cls(spec, layout, fan_in=fan_in, fan_out=fan_out, **keras_keys)  # a subclass stays itself, as Keras's cls(**config)
+        try:
+            return cls(spec, layout, fan_in=fan_in, fan_out=fan_out, **keras_keys)  # a subclass stays itself, as Keras's cls(**config)
+        except TypeError as error:  # a bad seed (SeedError): Keras's loader re-raises any TypeError as a plain one of its own
+            msg = f"the {cls.__name__} config is invalid: {error}"
+            raise ParameterError(msg) from None
 
     def __repr__(self) -> str:
         extras = [f"{name}={getattr(self, name)!r}" for name in ("fan_in", "fan_out", "input_axes", "output_axes") if getattr(self, name) is not None]

@@ -181,7 +181,18 @@ class Initializer:
         fan_in: float | None = None,
         fan_out: float | None = None,
     ) -> float:
-        """The variance of every element drawn for ``shape``."""
+        """The variance of every element drawn for ``shape``.
+
+        ``inf`` where it lies beyond float64's range although the spec draws
+        (``RandomNormal(stddev=1e200)``: Var = 1e400); the law's own
+        ``standard_deviation`` (``distribution_for(shape)``) holds the std then.
+
+        Examples
+        --------
+        >>> import unit_init as ui
+        >>> ui.HeNormal().variance((256, 128)), ui.RandomNormal(stddev=1e200).variance((2, 2))
+        (0.0078125, inf)
+        """
         distribution = self.distribution_for(shape, layout=layout, fan_in=fan_in, fan_out=fan_out)
         variance = getattr(distribution, "variance", None)
         if variance is None:

@@ -204,8 +204,8 @@ def resolve(name: str) -> tuple[Window, bool | None]:
         return WINDOWS[base], forced
     if base in _NEED_PARAMETERS:
         msg = (
-            f"window={name!r} needs parameters; pass its values instead, e.g. "
-            f"window=scipy.signal.get_window(({base!r}, …), taps)."
+            f"window={abbreviate(name)} needs parameters; pass its values instead, e.g. "
+            f"window=scipy.signal.get_window(({abbreviate(base)}, …), taps)."
         )
     else:
         msg = f"window={abbreviate(name)} is not known; accepted: {', '.join(map(repr, WINDOWS))} (and SciPy's short names).{closest(name, tuple(WINDOWS))}"

@@ -8,7 +8,7 @@ import torch
 
 from unit_init.adapters._spec import spec_of
 from unit_init.drawing import check
-from unit_init.errors import ParameterError, keywords_checked
+from unit_init.errors import ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import LayoutLike
 from unit_init.spec.options import Options
 from unit_init.torch._errors import TorchNotImplementedError, TorchRuntimeError
@@ -96,7 +96,7 @@ def init_(
         msg = f"tensor={type(tensor).__name__} is not a torch.Tensor."
         raise ParameterError(msg)
     if seed is not None and generator is not None:
-        msg = f"pass seed= or generator=, not both (got seed={seed!r} and a generator)."
+        msg = f"pass seed= or generator=, not both (got seed={abbreviate(seed)} and a generator)."
         raise ParameterError(msg)
     spec = spec_of(spec)
     shape = tuple(tensor.shape)

@@ -39,9 +39,9 @@ from unit_init.diagnostics.model import (
     model_report,
     probes,
 )
-from unit_init.errors import DeviceError, ParameterError, keywords_checked
+from unit_init.errors import DeviceError, ParameterError, abbreviate, keywords_checked
 from unit_init.spec.initializer import Initializer
-from unit_init.torch._module import initialize, write_parametrized
+from unit_init.torch._module import initialize, submodules, write_parametrized
 
 __all__ = ["diagnose", "lsuv"]
 
@@ -60,7 +60,7 @@ def _layers(module: torch.nn.Module, layers: Layers) -> dict[str, torch.nn.Modul
         raise ParameterError(msg)
     meta = [name for name, tensor in module.named_parameters() if tensor.device.type == "meta"]
     if meta:
-        msg = f"parameter {meta[0]!r} is on the 'meta' device, which holds no values; materialize the module with module.to_empty(device=...) first."
+        msg = f"parameter {abbreviate(meta[0])} is on the 'meta' device, which holds no values; materialize the module with module.to_empty(device=...) first."
         raise DeviceError(msg)
     named = ((name or type(module).__name__, layer) for name, layer in module.named_modules())
     return dict(select(named, layers, lambda layer: isinstance(layer, _SUPPORTED), _KINDS))
@@ -98,7 +98,12 @@ def _order(
     ``out_proj``, whose weight it uses without calling it). A layer whose
     only submodules are its ``parametrizations`` counts as a leaf.
     """
-    leaves = [(name, child) for name, child in module.named_modules() if _leaf(name, child)]
+    leaves, seen = [], set()
+    for name, child, leaf in submodules(module):  # each module once, by its first name, as named_modules() lists them
+        if id(child) not in seen:
+            seen.add(id(child))
+            if leaf:
+                leaves.append((name, child))
     names = {id(layer): name for name, layer in layers.items()}
     calls: dict[str, Any] = {}
     with torch.no_grad(), _hooked([(f"{index}", child) for index, (_, child) in enumerate(leaves)], calls):
@@ -111,12 +116,6 @@ def _order(
         raise ParameterError(msg)
     after = dict(zip(map(id, sequence), [*sequence[1:], None], strict=True))
     return order, {names[id(child)]: _activation(after[id(child)]) for child in sequence if id(child) in names}
-
-
-def _leaf(name: str, module: torch.nn.Module) -> bool:
-    """A module with no submodule but its ``parametrizations``, and not inside those."""
-    inside = "parametrizations" in name.split(".")
-    return not inside and all(child == "parametrizations" for child, _ in module.named_children())
 
 
 @contextlib.contextmanager

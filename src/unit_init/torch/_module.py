@@ -11,14 +11,37 @@ import torch
 
 from unit_init.adapters.canonical import canonical_leaf
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
-from unit_init.errors import DeviceError, ParameterError, keywords_checked
+from unit_init.errors import DeviceError, ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import LayoutLike
 from unit_init.torch._fill import refuse_unwritable
 
-__all__ = ["describe", "initialize", "write_parametrized"]
+__all__ = ["describe", "initialize", "submodules", "write_parametrized"]
 
 _TRANSPOSED = (torch.nn.ConvTranspose1d, torch.nn.ConvTranspose2d, torch.nn.ConvTranspose3d)
 _EMBEDDINGS = (torch.nn.Embedding, torch.nn.EmbeddingBag)
+
+
+def submodules(module: torch.nn.Module) -> list[tuple[str, torch.nn.Module, bool]]:
+    """Every submodule of ``module`` by every path to it, in ``named_modules(remove_duplicate=False)`` order, with
+    whether it is a leaf: no submodule but its ``parametrizations``, and not inside those.
+
+    A path that comes back to a module above it (``self.fc.owner = self``) stops there, where torch's own walk
+    recurses without end; such a back reference does not make its holder less of a leaf.
+    """
+    found: list[tuple[str, torch.nn.Module, bool]] = []
+    stack: list[tuple[str, torch.nn.Module, frozenset[int]]] = [("", module, frozenset())]
+    while stack:
+        name, node, above = stack.pop()
+        inner = above | {id(node)}
+        children = [(key, child) for key, child in node._modules.items() if child is not None and id(child) not in inner]
+        inside = "parametrizations" in name.split(".")
+        found.append((name, node, not inside and all(key == "parametrizations" for key, _ in children)))
+        stack.extend((f"{name}.{key}" if name else key, child, inner) for key, child in reversed(children))
+    return found
+
+
+def _modules_by_name(module: torch.nn.Module) -> dict[str, torch.nn.Module]:
+    return {name: node for name, node, _ in submodules(module)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,10 +72,13 @@ def _tensors(module: torch.nn.Module) -> dict[str, _Tensor]:
     ``right_inverse`` keeps its originals (``"0.parametrizations.weight.original"``),
     each drawn for its own shape.
     """
-    modules = dict(module.named_modules(remove_duplicate=False))
+    walked = submodules(module)
+    modules = {name: node for name, node, _ in walked}
     names: dict[int, list[str]] = {}  # a tied or shared tensor has several
-    for name, tensor in module.named_parameters(remove_duplicate=False):
-        names.setdefault(id(tensor), []).append(name)
+    for prefix, node, _ in walked:  # named_parameters(remove_duplicate=False), without its endless walk of a cycle
+        for key, tensor in node._parameters.items():
+            if tensor is not None:
+                names.setdefault(id(tensor), []).append(f"{prefix}.{key}" if prefix else key)
     found: dict[str, _Tensor] = {}
     for name, tensor in module.named_parameters():
         parts = name.split(".")  # a parametrization's original: <owner path>.parametrizations.<leaf>.original[N]
@@ -136,7 +162,7 @@ def describe(module: torch.nn.Module, layout: LayoutLike) -> list[Param]:
 
 
 def _described(module: torch.nn.Module, tensors: Mapping[str, _Tensor], layout: LayoutLike) -> list[Param]:
-    modules = dict(module.named_modules(remove_duplicate=False))
+    modules = _modules_by_name(module)
     return [_param(name, found, modules, layout) for name, found in tensors.items()]
 
 
@@ -173,7 +199,7 @@ def _padding_rows(param: Param) -> tuple[int, ...]:
 def _refuse_lazy(tensors: Mapping[str, torch.Tensor]) -> None:
     for name, tensor in tensors.items():
         if isinstance(tensor, torch.nn.parameter.UninitializedParameter):
-            msg = f"parameter {name!r} of a lazy module has no shape yet; run one forward pass first, then initialize."
+            msg = f"parameter {abbreviate(name)} of a lazy module has no shape yet; run one forward pass first, then initialize."
             raise ParameterError(msg)
 
 
@@ -181,7 +207,7 @@ def _refuse_meta(entries: Iterable[Any], tensors: Mapping[str, _Tensor]) -> None
     for entry in entries:
         if tensors[entry.param.name].value.device.type == "meta":
             msg = (
-                f"parameter {entry.param.name!r} is on the 'meta' device, which holds no values to fill; "
+                f"parameter {abbreviate(entry.param.name)} is on the 'meta' device, which holds no values to fill; "
                 "materialize the module first with module.to_empty(device=...), then initialize it."
             )
             raise DeviceError(msg)
@@ -252,7 +278,7 @@ def initialize(
     _refuse_meta(entries, tensors)
     for entry in entries:
         for stored in tensors[entry.param.name].stored:
-            refuse_unwritable(stored, f"parameter {entry.param.name!r}")
+            refuse_unwritable(stored, f"parameter {abbreviate(entry.param.name)}")
     zeroed: dict[str, tuple[int, ...]] = {}
 
     def target(entry: Entry) -> dict[str, Any]:

@@ -75,7 +75,7 @@ from typing import Any, Final, TypeVar, cast
 import torch
 
 from unit_init.drawing import check
-from unit_init.errors import ParameterError, SeedError, ShapeError, UnitInitError, keywords_checked
+from unit_init.errors import ParameterError, SeedError, ShapeError, UnitInitError, abbreviate, keywords_checked
 from unit_init.spec import catalogue as c
 from unit_init.spec import gain
 from unit_init.spec import structured as s
@@ -140,7 +140,7 @@ def _warn_if_not_finite(tensor: torch.Tensor, name: str, arguments: tuple[Any, .
     ):
         return
     msg = (
-        f"{name} filled a {tensor.dtype} tensor with inf or nan: the arguments {arguments!r} give values that "
+        f"{name} filled a {tensor.dtype} tensor with inf or nan: the arguments {abbreviate(arguments)} give values that "
         f"{tensor.dtype} cannot hold (torch.nn.init.{name} returns the same); pass smaller values or a wider dtype."
     )
     warnings.warn(msg, RuntimeWarning, stacklevel=3)
@@ -292,7 +292,7 @@ def _seed(tensor: torch.Tensor, generator: Any) -> Any:
     if generator is None:
         return default_generator(tensor)
     if not isinstance(generator, torch.Generator):
-        msg = f"generator={generator!r} must be a torch.Generator or None (torch raises TypeError too)."
+        msg = f"generator={abbreviate(generator)} must be a torch.Generator or None (torch raises TypeError too)."
         raise SeedError(msg)
     return generator
 
@@ -398,9 +398,11 @@ def _fill_fixed(tensor: torch.Tensor, spec: Initializer) -> torch.Tensor:
     return tensor
 
 
-def _refuse(condition: bool, msg: str) -> None:
+def _refuse(condition: bool, template: str, **values: object) -> None:
+    """torch's ``RuntimeError`` (also a ``ParameterError``) where ``condition`` holds: ``template`` filled with ``values``
+    abbreviated, formatted only then (the drop-ins check every call)."""
     if condition:
-        raise TorchRuntimeError(msg)
+        raise TorchRuntimeError(template.format(**{name: abbreviate(value) for name, value in values.items()}))
 
 
 @keywords_checked
@@ -433,11 +435,11 @@ def _no_fans(fan_in: int, fan_out: int) -> None:
 def _calculate_correct_fan(tensor: torch.Tensor, mode: str) -> int:
     """``fan_in`` or ``fan_out`` of a weight by ``mode`` (any case); ``ValueError`` for another mode, ``AttributeError`` for a non-string, as torch."""
     if not isinstance(cast("object", mode), str):
-        msg = f"mode={mode!r} must be 'fan_in' or 'fan_out' (torch raises AttributeError: it calls mode.lower())."
+        msg = f"mode={abbreviate(mode)} must be 'fan_in' or 'fan_out' (torch raises AttributeError: it calls mode.lower())."
         raise TorchAttributeError(msg)
     lowered = mode.lower()
     if lowered not in _KAIMING_MODES:
-        msg = f"Mode {mode} not supported, please use one of {list(_KAIMING_MODES)}"
+        msg = f"Mode {abbreviate(mode)} not supported, please use one of {list(_KAIMING_MODES)}"
         raise ParameterError(msg)
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return fan_in if lowered == "fan_in" else fan_out
@@ -456,9 +458,9 @@ def _torch_draws(name: str, tensor: torch.Tensor, *args: Any, generator: Any) ->
 
 def _checked_gain(gain: float) -> float:
     if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not math.isfinite(gain):
-        msg = f"gain={gain!r} must be a finite number >= 0."
+        msg = f"gain={abbreviate(gain)} must be a finite number >= 0."
         raise ParameterError(msg)
-    _refuse(gain < 0, f"gain={gain!r} must be >= 0 (torch raises RuntimeError for a negative std or bound).")
+    _refuse(gain < 0, "gain={gain} must be >= 0 (torch raises RuntimeError for a negative std or bound).", gain=gain)
     return float(gain)
 
 
@@ -468,8 +470,8 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: to
 
     A complex tensor gets ``U[a, b)`` in its real and its imaginary part.
     """
-    _refuse(not (math.isfinite(a) and math.isfinite(b)), f"a={a!r} and b={b!r} must be finite.")
-    _refuse(a > b, f"a={a!r} must not exceed b={b!r} (uniform_ draws from [a, b)).")
+    _refuse(not (math.isfinite(a) and math.isfinite(b)), "a={a} and b={b} must be finite.", a=a, b=b)
+    _refuse(a > b, "a={a} must not exceed b={b} (uniform_ draws from [a, b)).", a=a, b=b)
     if a == b:
         return _torch_draws("uniform_", tensor, a, b, generator=generator)
     return _fill_random(tensor, c.RandomUniform(a, b), generator, "uniform_")
@@ -484,7 +486,7 @@ def normal_(
     A complex tensor gets ``N(mean, std²/2)`` in its real and its imaginary
     part (torch's law: ``E|z − mean(1+i)|² = std²``).
     """
-    _refuse(std < 0, f"std={std!r} must be >= 0.")
+    _refuse(std < 0, "std={std} must be >= 0.", std=std)
     return _fill_random(tensor, c.RandomNormal(mean, std), generator, "normal_")
 
 
@@ -512,7 +514,7 @@ def trunc_normal_(
     refused, as torch.
     """
     _random_dtype(tensor, "trunc_normal_", complex_ok=False)
-    _refuse(a > b, f"a={a!r} must not exceed b={b!r}.")
+    _refuse(a > b, "a={a} must not exceed b={b}.", a=a, b=b)
     if a == b:
         return _torch_draws("trunc_normal_", tensor, mean, std, a, b, generator=generator)
     return _fill_random(tensor, s.BoundedNormal(mean, std, a, b), generator, "trunc_normal_")
