@@ -150,8 +150,10 @@ def initialize(
     every framework. Anything else that is not a dict, list, tuple or NumPy
     array is refused.
 
-    The input is not modified; leaves that are not NumPy arrays are kept.
-    Leaf names are the keys joined by ``/`` (``"Dense_0/kernel"``); a
+    The input is not modified; leaves that are not NumPy arrays are kept, and
+    each container keeps its type (a named tuple, an ``OrderedDict``). Leaf
+    names are the keys joined by ``/`` (``"Dense_0/kernel"``; a named tuple's
+    fields by name, as JAX names them, a list's items by index); a
     ``{"params": …}`` variables dict initializes its ``params`` only. Arrays of
     rank >= 2 are in ``layout`` (``None``, the default: ``"keras"``,
     ``(*window, in, out)``, as Flax and Haiku — Equinox: ``"torch"`` — or, for
