@@ -285,7 +285,7 @@ def test_attributes_of_the_keras_class(keras_mod: Any, uk: Any, name: str) -> No
 
 def test_seeds(keras_mod: Any, uk: Any) -> None:
     import unit_init as ui
-    from unit_init.errors import SeedError
+    from unit_init.errors import ParameterError, SeedError
 
     assert uk.initializer(ui.HeNormal(), seed=4).spec == ui.HeNormal(seed=4)  # an int seed is the spec's
     assert uk.initializer(ui.HeNormal(seed=4), seed=4).seed == 4
@@ -297,7 +297,7 @@ def test_seeds(keras_mod: Any, uk: Any) -> None:
     config = init.get_config()
     assert config["seed"]["config"]["seed"] == 9  # saved, as Keras saves a SeedGenerator seed
     assert isinstance(type(init).from_config(config).seed, keras_mod.random.SeedGenerator)
-    with pytest.raises(SeedError, match="SeedGenerator config"):
+    with pytest.raises(ParameterError, match=r"config is invalid.*SeedGenerator config"):  # not a TypeError: Keras's loader would replace it
         type(init).from_config({**config, "seed": {"class_name": "os.system", "config": {"seed": 1}}})
     keras_config = keras_mod.initializers.serialize(keras_mod.initializers.HeNormal(seed=keras_mod.random.SeedGenerator(3)))
     from_keras = uk.initializer(keras_config)  # Keras writes the generator's config as the seed
