@@ -30,6 +30,7 @@ optional capability                    default
 :meth:`uniform_between`,               :meth:`uniform` or :meth:`normal` then :meth:`affine`;
 :meth:`normal_scaled`                  override with a one-kernel draw
 :meth:`uniform_extremes`               ``None``: an overridden :meth:`uniform_between` is clipped
+:meth:`uniform_to_transform`           :meth:`uniform_between`; another route to its law (torch: from 64-bit words)
 :meth:`placement`                      no scope (operators run where their inputs live)
 :meth:`quiet_underflow`                ``None``: the framework never raises for a subnormal result
 :meth:`free_bytes`                     the host's free memory
@@ -161,6 +162,11 @@ class Backend:
     def uniform_between(self, generator: Any, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any) -> Any:
         """``low + (high − low)·U[0, 1)``; a backend whose framework draws it in one kernel overrides it."""
         return self.affine(self.uniform(generator, shape, dtype, device), high - low, low)
+
+    def uniform_to_transform(self, generator: Any, shape: tuple[int, ...], low: float, high: float, dtype: str, device: Any) -> Any:
+        """``U[low, high)`` that is transformed at once (the inverse-CDF truncated normal), so only its law matters, not
+        :meth:`uniform_between`'s own values (which the torch drop-ins match); by default :meth:`uniform_between`."""
+        return self.uniform_between(generator, shape, low, high, dtype, device)
 
     def uniform_extremes(self, low: float, high: float, dtype: str, device: Any) -> tuple[float, float] | None:
         """The least and the greatest value an overridden :meth:`uniform_between` can return for ``(low, high)`` in ``dtype`` on ``device``.

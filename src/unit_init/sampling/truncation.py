@@ -247,7 +247,8 @@ def by_inverse_cdf(dtype: str, low: float, high: float, mean: float, std: float)
 
     def draw(stream: GeneratorStream, shape: Shape) -> Any:
         backend = stream.backend
-        return backend.affine(backend.erfinv(stream.uniform(shape, dtype, start, stop)), scale, mean)
+        uniform = backend.uniform_to_transform(stream.generator, shape, start, stop, dtype, stream.device)
+        return backend.affine(backend.erfinv(uniform), scale, mean)
 
     return draw
 
