@@ -7,7 +7,9 @@ import json
 import math
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -213,14 +215,22 @@ def test_same_arrays_give_the_same_trace_on_every_backend(backend: str) -> None:
 def test_diagnose_is_statistically_equivalent_on_every_backend(backend: str) -> None:
     _namespace_of(backend)
     options = {"activation": "tanh", "depth": 50, "width": 256, "batch": 64}
-    reference = ui.diagnose("glorot_normal", backend="numpy", **options)
-    report = ui.diagnose("glorot_normal", backend=backend, **options)
-    assert report.backend == backend
-    assert report.verdict == reference.verdict == "stable"
-    # tanh contracts fluctuations, so these concentrate: a few % between independent draws
-    assert report.activation_std[0] == pytest.approx(reference.activation_std[0], rel=0.05)
-    assert report.activation_std[-1] == pytest.approx(reference.activation_std[-1], rel=0.1)
-    assert report.gradient_std[0] == pytest.approx(reference.gradient_std[0], rel=0.15)
+    references = [ui.diagnose("glorot_normal", backend="numpy", seed=seed, **options) for seed in range(8)]
+    reports = [ui.diagnose("glorot_normal", backend=backend, seed=seed, **options) for seed in range(8)]
+    assert {report.backend for report in reports} == {backend}
+    assert {report.verdict for report in reports + references} == {"stable"}
+
+    def mean(read: Callable[[Any], float], of: list[Any]) -> float:
+        return float(np.mean([read(report) for report in of]))
+
+    # The first layer's std concentrates (0.3-0.5 % between draws); the last layer's and the first gradient's vary by
+    # 5-9 % a draw, so means of 8 seeds are compared, their difference 3-4 % a σ: tolerances of about 4σ.
+    for read, rel in [
+        (lambda report: report.activation_std[0], 0.05),
+        (lambda report: report.activation_std[-1], 0.12),
+        (lambda report: report.gradient_std[0], 0.16),
+    ]:
+        assert mean(read, reports) == pytest.approx(mean(read, references), rel=rel)
     for name, verdict in [("zeros", "symmetric"), ("random_normal:stddev=0.01", "vanishing")]:
         assert ui.diagnose(name, backend=backend, activation="relu", depth=20, width=64, batch=16).verdict == verdict
 
