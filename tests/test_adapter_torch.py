@@ -315,3 +315,15 @@ def test_huge_arguments_are_quoted_abbreviated(call: Callable[[torch.Tensor], An
     with pytest.raises(ui.UnitInitError) as raised:
         call(torch.empty(3, 4))
     assert len(str(raised.value)) < 1000
+
+
+def test_a_large_truncated_draw_on_the_cpu_stays_there_under_another_default_device() -> None:
+    """The truncated normal's uniform from 64-bit words (2**16 values and more) is allocated on the requested device."""
+    with torch.device("meta"):
+        weight = ui.he_normal((512, 512), backend="torch", device="cpu", seed=0)
+        linear = torch.nn.Linear(512, 512, device="cpu")
+        ours.initialize(linear, {"weight": ui.HeNormal()}, seed=0)
+    assert weight.device.type == "cpu"
+    assert bool(torch.isfinite(weight).all())
+    assert linear.weight.device.type == "cpu"
+    assert float(linear.weight.detach().std()) > 0

@@ -261,3 +261,21 @@ def test_the_base_class_is_not_a_spec() -> None:
     """``ui.Initializer()`` passed every check and raised a bare NotImplementedError when drawn, diagnosed or compared."""
     with pytest.raises(ui.ParameterError, match="Initializer is the base class of the specs"):
         ui.Initializer()
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        ui.Sparse(0.5), ui.ScaledResidual(n_layer=3), ui.Fixup(n_branches=2), ui.TFixup(n_layer=3),
+        ui.TFixupEmbedding(n_layer=3), ui.WangInit(n_layer=3), ui.HeNormal(seed=2),
+    ],
+    ids=repr,
+)
+def test_a_spec_with_required_arguments_pickles_and_copies_as_a_value(spec: ui.Initializer) -> None:
+    """pickle and ``copy`` call ``__new__`` alone: the check of a construction's arguments must not stand in their way."""
+    import copy
+    import pickle
+
+    assert pickle.loads(pickle.dumps(spec)) == spec
+    assert copy.copy(spec) == spec
+    assert copy.deepcopy(spec) == spec

@@ -475,3 +475,16 @@ def test_a_pytree_keeps_its_container_types_and_names_named_tuple_fields_as_jax_
     assert new["default"].default_factory is list
     assert dict(report.applied)["fc/kernel"] == 0
     assert np.any(new["fc"].kernel != 0)
+
+    class Named(dict[str, Any]):  # a constructor that takes other arguments: it becomes a dict, with every leaf
+        def __init__(self, name: str | None = None, **items: Any) -> None:
+            super().__init__(**items)
+
+    class Layers(list[Any]):
+        pass
+
+    new, _ = ui.initialize({"c": Named("x", kernel=np.zeros((4, 3))), "l": Layers([np.zeros((2, 2))])}, {"*": ui.Ones()}, seed=0)
+    assert type(new["c"]) is dict
+    assert np.all(new["c"]["kernel"] == 1)
+    assert type(new["l"]) is list
+    assert np.all(new["l"][0] == 1)

@@ -82,25 +82,22 @@ def _items(node: Mapping[Any, Any] | list[Any] | tuple[Any, ...]) -> list[tuple[
 
 
 def _rebuild(tree: Any, path: tuple[str, ...], new: Mapping[tuple[str, ...], Any]) -> Any:
-    """``tree`` with the leaves at the paths of ``new`` replaced, each container of the same type as before (an
-    ``OrderedDict``, a ``defaultdict`` with its factory, a named tuple); a mapping that cannot be built from its
-    items becomes a ``dict``."""
+    """``tree`` with the leaves at the paths of ``new`` replaced. A named tuple, an ``OrderedDict`` and a
+    ``defaultdict`` (with its factory) keep their types; any other mapping becomes a ``dict``, list a ``list`` and
+    tuple a ``tuple``: a subclass's constructor may take other arguments, and a wrong guess would drop leaves."""
     if not isinstance(tree, (Mapping, list, tuple)):
         return new.get(path, tree)
     items = [(key, _rebuild(value, (*path, str(key)), new)) for key, value in _items(tree)]
+    if isinstance(tree, collections.defaultdict):
+        return collections.defaultdict(tree.default_factory, items)
+    if isinstance(tree, collections.OrderedDict):
+        return collections.OrderedDict(items)
     if isinstance(tree, Mapping):
-        if type(tree) is dict:
-            return dict(items)
-        if isinstance(tree, collections.defaultdict):
-            return type(tree)(tree.default_factory, items)
-        try:
-            return cast("Any", type(tree))(items)
-        except Exception:  # a mapping type without a constructor from items (a read-only view)
-            return dict(items)
+        return dict(items)
     values = [value for _, value in items]
-    if isinstance(tree, list):
-        return values
-    return type(tree)(*values) if _is_named_tuple(tree) else type(tree)(values)
+    if _is_named_tuple(tree):
+        return type(tree)(*values)
+    return values if isinstance(tree, list) else tuple(values)
 
 
 def tree_param(path: tuple[str, ...], shape: tuple[int, ...], layout: LayoutLike, owners: tuple[Any, ...] = ()) -> Param:
@@ -151,7 +148,8 @@ def initialize(
     array is refused.
 
     The input is not modified; leaves that are not NumPy arrays are kept, and
-    each container keeps its type (a named tuple, an ``OrderedDict``). Leaf
+    a named tuple, an ``OrderedDict`` or a ``defaultdict`` keeps its type
+    (other containers come back as a ``dict``, ``list`` or ``tuple``). Leaf
     names are the keys joined by ``/`` (``"Dense_0/kernel"``; a named tuple's
     fields by name, as JAX names them, a list's items by index); a
     ``{"params": …}`` variables dict initializes its ``params`` only. Arrays of

@@ -234,7 +234,7 @@ class TorchBackend(Backend):
         size = math.prod(shape)
         if size < _FROM_WORDS or dtype != "float32" or device != _CPU:
             return self.uniform_between(generator, shape, low, high, dtype, device)
-        words = torch.empty((size + 1) // 2, dtype=torch.int64).random_(generator=generator)
+        words = torch.empty((size + 1) // 2, dtype=torch.int64, device=device).random_(generator=generator)
         halves = words.view(torch.int32)[:size].bitwise_and_(0xFFFFFF)  # [0, 2**63): a high half's bit 31 is 0, never read
         values = halves.view(torch.float32)
         values.copy_(halves)  # in place: each int32 becomes the float32 at its address

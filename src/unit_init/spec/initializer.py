@@ -20,6 +20,7 @@ from unit_init.errors import (
     ParameterError,
     SeedError,
     ShapeError,
+    UnitInitError,
     abbreviate,
     check_binding,
     check_keywords,
@@ -50,12 +51,18 @@ def _parameters(cls: type) -> frozenset[str]:
     return frozenset(f.name for f in dataclasses.fields(cls) if f.init)
 
 
-@functools.cache
-def _arity(cls: type) -> tuple[inspect.Signature, int, tuple[str, ...]]:
-    """``cls.__init__``'s signature, how many arguments it takes by position, and which of those it requires."""
-    signature = inspect.signature(cast("Any", cls).__init__)
-    positional = [p for p in list(signature.parameters.values())[1:] if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
-    return signature, len(positional), tuple(p.name for p in positional if p.default is inspect.Parameter.empty)
+class _Constructed(type):
+    """The specs' metaclass: a construction whose arguments do not bind to ``__init__`` (a missing or an extra one) is
+    an :class:`~unit_init.errors.ArgumentError` with Python's words and the signature. Checked only once the
+    construction has raised ``TypeError``; pickle and ``copy``, which call ``__new__`` alone, never reach it."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except TypeError as error:
+            if not isinstance(error, UnitInitError):
+                check_binding(f"{cls.__name__}()", inspect.signature(cast("Any", cls).__init__), (None, *args), kwargs)
+            raise
 
 
 _PLAIN: Final = frozenset({int, float, bool, type(None), str})
@@ -94,7 +101,7 @@ def run_by_autograph_as_written(entity: Opaque) -> Opaque:
 
 @run_by_autograph_as_written
 @dataclass(frozen=True, slots=True)
-class Initializer:
+class Initializer(metaclass=_Constructed):
     """Base class of every initializer spec.
 
     Subclasses are frozen dataclasses whose fields are the initializer's
@@ -119,14 +126,9 @@ class Initializer:
     """Parameters that may hold numbers in (nested) tuples, which a config writes as (nested) lists and the spec checks."""
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        """Answer a misspelt parameter (``RandomNormal(stdev=1.0)``) with the closest valid one, and a missing or an extra
-        argument with Python's message, as :class:`~unit_init.errors.ArgumentError`, before ``__init__``."""
+        """Answer a misspelt parameter (``RandomNormal(stdev=1.0)``) with the closest valid one, before ``__init__``."""
         if kwargs:
             check_keywords(f"{cls.__name__}()", kwargs, _parameters(cast("type", cls)))
-        signature, most, required = _arity(cast("type", cls))
-        unpassed = required[len(args) :]
-        if len(args) > most or (unpassed and not kwargs.keys() >= set(unpassed)):
-            check_binding(f"{cls.__name__}()", signature, (None, *args), kwargs)  # None: the self of __init__
         return object.__new__(cls)  # not super(): the slotted dataclass is a new class
 
     def __post_init__(self) -> None:

@@ -98,12 +98,7 @@ def _order(
     ``out_proj``, whose weight it uses without calling it). A layer whose
     only submodules are its ``parametrizations`` counts as a leaf.
     """
-    leaves, seen = [], set()
-    for name, child, leaf in submodules(module):  # each module once, by its first name, as named_modules() lists them
-        if id(child) not in seen:
-            seen.add(id(child))
-            if leaf:
-                leaves.append((name, child))
+    leaves = [(name, child) for name, child, leaf in submodules(module, every_path=False) if leaf]
     names = {id(layer): name for name, layer in layers.items()}
     calls: dict[str, Any] = {}
     with torch.no_grad(), _hooked([(f"{index}", child) for index, (_, child) in enumerate(leaves)], calls):

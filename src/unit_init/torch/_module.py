@@ -21,27 +21,29 @@ _TRANSPOSED = (torch.nn.ConvTranspose1d, torch.nn.ConvTranspose2d, torch.nn.Conv
 _EMBEDDINGS = (torch.nn.Embedding, torch.nn.EmbeddingBag)
 
 
-def submodules(module: torch.nn.Module) -> list[tuple[str, torch.nn.Module, bool]]:
-    """Every submodule of ``module`` by every path to it, in ``named_modules(remove_duplicate=False)`` order, with
-    whether it is a leaf: no submodule but its ``parametrizations``, and not inside those.
+def submodules(module: torch.nn.Module, *, every_path: bool = True) -> list[tuple[str, torch.nn.Module, bool]]:
+    """Every submodule of ``module`` with whether it is a leaf (no submodule but its ``parametrizations``, and not
+    inside those), in ``named_modules()`` order: by every path to it (``remove_duplicate=False``), or, without
+    ``every_path``, once by its first (a shared submodule's own submodules not walked again).
 
     A path that comes back to a module above it (``self.fc.owner = self``) stops there, where torch's own walk
     recurses without end; such a back reference does not make its holder less of a leaf.
     """
     found: list[tuple[str, torch.nn.Module, bool]] = []
+    seen: set[int] = set()
     stack: list[tuple[str, torch.nn.Module, frozenset[int]]] = [("", module, frozenset())]
     while stack:
         name, node, above = stack.pop()
+        if not every_path:
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
         inner = above | {id(node)}
         children = [(key, child) for key, child in node._modules.items() if child is not None and id(child) not in inner]
         inside = "parametrizations" in name.split(".")
         found.append((name, node, not inside and all(key == "parametrizations" for key, _ in children)))
         stack.extend((f"{name}.{key}" if name else key, child, inner) for key, child in reversed(children))
     return found
-
-
-def _modules_by_name(module: torch.nn.Module) -> dict[str, torch.nn.Module]:
-    return {name: node for name, node, _ in submodules(module)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,7 +63,7 @@ class _Tensor:
     aliases: tuple[str, ...] = ()
 
 
-def _tensors(module: torch.nn.Module) -> dict[str, _Tensor]:
+def _tensors(module: torch.nn.Module, walked: list[tuple[str, torch.nn.Module, bool]]) -> dict[str, _Tensor]:
     """Every tensor of ``module`` rules reach, by name, in ``named_parameters()`` order.
 
     A parametrized attribute (``torch.nn.utils.parametrize``: ``weight_norm``,
@@ -72,7 +74,6 @@ def _tensors(module: torch.nn.Module) -> dict[str, _Tensor]:
     ``right_inverse`` keeps its originals (``"0.parametrizations.weight.original"``),
     each drawn for its own shape.
     """
-    walked = submodules(module)
     modules = {name: node for name, node, _ in walked}
     names: dict[int, list[str]] = {}  # a tied or shared tensor has several
     for prefix, node, _ in walked:  # named_parameters(remove_duplicate=False), without its endless walk of a cycle
@@ -158,11 +159,12 @@ def describe(module: torch.nn.Module, layout: LayoutLike) -> list[Param]:
     which finds a submodule named like a method of ``nn.Module`` (``half``,
     ``float``, ``train``) as that method.
     """
-    return _described(module, _tensors(module), layout)
+    walked = submodules(module)
+    return _described(walked, _tensors(module, walked), layout)
 
 
-def _described(module: torch.nn.Module, tensors: Mapping[str, _Tensor], layout: LayoutLike) -> list[Param]:
-    modules = _modules_by_name(module)
+def _described(walked: list[tuple[str, torch.nn.Module, bool]], tensors: Mapping[str, _Tensor], layout: LayoutLike) -> list[Param]:
+    modules = {name: node for name, node, _ in walked}
     return [_param(name, found, modules, layout) for name, found in tensors.items()]
 
 
@@ -273,8 +275,9 @@ def initialize(
         raise ParameterError(msg)
     check_rng(rng)
     _refuse_lazy(dict(module.named_parameters()))
-    tensors = _tensors(module)
-    entries, report = plan(_described(module, tensors, layout), rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
+    walked = submodules(module)
+    tensors = _tensors(module, walked)
+    entries, report = plan(_described(walked, tensors, layout), rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
     _refuse_meta(entries, tensors)
     for entry in entries:
         for stored in tensors[entry.param.name].stored:
