@@ -103,6 +103,8 @@ def test_torch_refusals() -> None:
         ui.torch.lsuv(torch.nn.Linear(2, 2), torch.ones(4, 2), max_iter=0)
     linear = torch.nn.Linear(2, 2)
     kept = [tensor.clone() for tensor in linear.parameters()]
+    with pytest.raises(ParameterError, match="batch=None"):
+        ui.torch.lsuv(linear, None)
     for options in ({"target_std": 10**400}, {"tol": 10**400}, {"layers": 3}):  # an int beyond floats; not a list
         with pytest.raises(ParameterError, match=next(iter(options))):
             ui.torch.lsuv(linear, torch.ones(4, 2), **options)

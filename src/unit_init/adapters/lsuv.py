@@ -136,8 +136,11 @@ def check_batch(batch: Any, finite: Callable[[Any], bool]) -> None:
     Traceback (most recent call last):
     unit_init.errors.ParameterError: batch input 1 holds NaN or infinite values; LSUV and diagnose measure stds over it, which would all be NaN.
     """
+    if batch is None:
+        msg = "batch=None: LSUV and diagnose run the model on a batch (model(batch)); pass one, with at least one sample."
+        raise ParameterError(msg)
     if isinstance(batch, dict):
-        inputs = [(repr(key), value) for key, value in batch.items()]
+        inputs = [(abbreviate(key), value) for key, value in batch.items()]
     elif isinstance(batch, (tuple, list)):
         inputs = [(str(i), value) for i, value in enumerate(batch)]
     else:
