@@ -488,3 +488,38 @@ def test_a_pytree_keeps_its_container_types_and_names_named_tuple_fields_as_jax_
     assert np.all(new["c"]["kernel"] == 1)
     assert type(new["l"]) is list
     assert np.all(new["l"][0] == 1)
+
+
+class _HostileStr(str):
+    """A string whose comparisons and hash raise once armed (after the dict holding it is built)."""
+
+    armed = False
+
+    def __hash__(self) -> int:
+        if _HostileStr.armed:
+            raise RuntimeError("a hostile __hash__")
+        return str.__hash__(self)
+
+    def __eq__(self, other: object) -> bool:
+        if _HostileStr.armed:
+            raise RuntimeError("a hostile __eq__")
+        return str.__eq__(self, other)
+
+
+def test_a_config_holds_plain_strings_and_a_spec_keeps_the_plain_name_of_a_str_subclass() -> None:
+    configs = [
+        {"class_name": "RandomNormal", "config": {_HostileStr("stddev"): 1.0}},
+        {"class_name": _HostileStr("HeNormal"), "config": {}},
+    ]
+    _HostileStr.armed = True
+    try:
+        for config in configs:
+            with pytest.raises(ui.ParameterError, match="plain strings"):
+                ui.deserialize(config)
+        assert ui.VarianceScaling(mode=_HostileStr("fan_out")).mode == "fan_out"  # read by its value
+    finally:
+        _HostileStr.armed = False
+    spec = ui.VarianceScaling(mode=np.str_("fan_out"), distribution=np.str_("uniform"))
+    assert type(spec.mode) is str
+    assert type(spec.distribution) is str
+    assert ui.deserialize(ui.serialize(spec)) == spec

@@ -138,8 +138,10 @@ def _check_leaf(where: str, value: object) -> None:
     """A JSON scalar within the limits, or a ParameterError quoting it safely."""
     if value is None or isinstance(value, bool):
         return
-    if isinstance(value, str):
+    if type(value) is str:
         problem = f"{len(value)} characters, more than the {MAX_STRING} accepted" if len(value) > MAX_STRING else ""
+    elif isinstance(value, str):  # its own __hash__ and __eq__ would run wherever the name is looked up
+        problem = f"a {type(value).__name__}, a subclass of str; a config holds plain strings (str)"
     elif isinstance(value, int):
         problem = f"ints must lie below 2**{_MAX_INT_BITS} in absolute value" if value.bit_length() > _MAX_INT_BITS else ""
     elif isinstance(value, float):
@@ -206,8 +208,8 @@ def check_config(where: str, config: object, *, max_values: int = MAX_VALUES) ->
             raise _unreadable(where, value, error) from error
         if isinstance(value, Mapping):
             for key, item in items:
-                if not isinstance(key, str):
-                    msg = f"{where} has the key {abbreviate(key)}; keys must be strings."
+                if type(key) is not str:  # a str subclass's own __hash__ and __eq__ are never called
+                    msg = f"{where} has the key {abbreviate(key)} ({type(key).__name__}); keys must be plain strings (str)."
                     raise ParameterError(msg)
                 _check_leaf(where, key)
                 stack.append((item, depth + 1))

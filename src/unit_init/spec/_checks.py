@@ -113,12 +113,14 @@ def squarable(name: str, value: Any) -> float:
 def choice(name: str, value: Any, accepted: tuple[str, ...], note: str = "", *, lead: str = "") -> str:
     """``value`` if it is one of the names ``accepted``; else :class:`ParameterError` naming them (and the closest).
 
-    Anything but a ``str`` is refused before it is compared (an array's ``in`` would be ambiguous).
+    Anything but a ``str`` is refused before it is compared (an array's ``in`` would be ambiguous); a ``str``
+    subclass (``numpy.str_``) is read by its value, never through its own methods, and the plain name is returned.
     ``lead`` opens the message (a peer library's own words, which its tests match).
     """
-    if isinstance(value, str) and value in accepted:
-        return value
-    hint = closest(value, accepted) if isinstance(value, str) else ""
+    text = str.__str__(value) if isinstance(value, str) else None
+    if text in accepted:
+        return text
+    hint = closest(text, accepted) if text is not None else ""
     msg = f"{lead}{name}={abbreviate(value)} is not known; accepted: {', '.join(map(repr, accepted))}{note}.{hint}"
     raise ParameterError(msg)
 

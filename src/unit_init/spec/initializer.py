@@ -51,6 +51,11 @@ def _parameters(cls: type) -> frozenset[str]:
     return frozenset(f.name for f in dataclasses.fields(cls) if f.init)
 
 
+@functools.cache
+def _init_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.init)
+
+
 class _Constructed(type):
     """The specs' metaclass: a construction whose arguments do not bind to ``__init__`` (a missing or an extra one) is
     an :class:`~unit_init.errors.ArgumentError` with Python's words and the signature. Checked only once the
@@ -142,6 +147,10 @@ class Initializer(metaclass=_Constructed):
                 object.__setattr__(self, name, value)
             if type(value) is float and value == 0.0:  # -0.0 == 0.0, hashed alike: equal specs must draw alike, so zero is +0.0
                 object.__setattr__(self, name, 0.0)
+        for name in _init_fields(type(self)):  # a str subclass (numpy.str_) is kept as the plain str it holds, as configs write it
+            value = getattr(self, name)
+            if isinstance(value, str) and type(value) is not str:
+                object.__setattr__(self, name, str.__str__(value))
         if self.seed is not None and (
             isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED
         ):
