@@ -223,10 +223,11 @@ def test_diagnose_is_statistically_equivalent_on_every_backend(backend: str) -> 
     def mean(read: Callable[[Any], float], of: list[Any]) -> float:
         return float(np.mean([read(report) for report in of]))
 
-    # The first layer's std concentrates (0.3-0.5 % between draws); the last layer's and the first gradient's vary by
-    # 5-9 % a draw, so means of 8 seeds are compared, their difference 3-4 % a σ: tolerances of about 4σ.
+    # Means of 8 seeds. The first layer's std concentrates (0.3-0.5 % a draw, 0.2 % a σ between the means): 1 %, which
+    # a 3 % error in the weights' variance fails. The last layer's and the first gradient's vary by 5-9 % a draw, their
+    # means' difference 3-4 % a σ: tolerances of about 4σ.
     for read, rel in [
-        (lambda report: report.activation_std[0], 0.05),
+        (lambda report: report.activation_std[0], 0.01),
         (lambda report: report.activation_std[-1], 0.12),
         (lambda report: report.gradient_std[0], 0.16),
     ]:

@@ -46,13 +46,9 @@ def _draw() -> Callable[[Initializer, ShapeLike, Options], Any]:
 
 
 @functools.cache
-def _parameters(cls: type) -> frozenset[str]:
-    """The parameters a spec class takes: its dataclass fields that ``__init__`` accepts."""
-    return frozenset(f.name for f in dataclasses.fields(cls) if f.init)
-
-
 @functools.cache
-def _init_fields(cls: type) -> tuple[str, ...]:
+def _parameters(cls: type) -> tuple[str, ...]:
+    """The parameters a spec class takes: its dataclass fields that ``__init__`` accepts (looked up once per class)."""
     return tuple(f.name for f in dataclasses.fields(cls) if f.init)
 
 
@@ -147,7 +143,7 @@ class Initializer(metaclass=_Constructed):
                 object.__setattr__(self, name, value)
             if type(value) is float and value == 0.0:  # -0.0 == 0.0, hashed alike: equal specs must draw alike, so zero is +0.0
                 object.__setattr__(self, name, 0.0)
-        for name in _init_fields(type(self)):  # a str subclass (numpy.str_) is kept as the plain str it holds, as configs write it
+        for name in _parameters(type(self)):  # a str subclass (numpy.str_) is kept as the plain str it holds, as configs write it
             value = getattr(self, name)
             if isinstance(value, str) and type(value) is not str:
                 object.__setattr__(self, name, str.__str__(value))

@@ -63,7 +63,7 @@ class _Tensor:
     aliases: tuple[str, ...] = ()
 
 
-def _tensors(module: torch.nn.Module, walked: list[tuple[str, torch.nn.Module, bool]]) -> dict[str, _Tensor]:
+def _tensors(module: torch.nn.Module, walked: list[tuple[str, torch.nn.Module, bool]], modules: Mapping[str, torch.nn.Module]) -> dict[str, _Tensor]:
     """Every tensor of ``module`` rules reach, by name, in ``named_parameters()`` order.
 
     A parametrized attribute (``torch.nn.utils.parametrize``: ``weight_norm``,
@@ -74,7 +74,6 @@ def _tensors(module: torch.nn.Module, walked: list[tuple[str, torch.nn.Module, b
     ``right_inverse`` keeps its originals (``"0.parametrizations.weight.original"``),
     each drawn for its own shape.
     """
-    modules = {name: node for name, node, _ in walked}
     names: dict[int, list[str]] = {}  # a tied or shared tensor has several
     for prefix, node, _ in walked:  # named_parameters(remove_duplicate=False), without its endless walk of a cycle
         for key, tensor in node._parameters.items():
@@ -160,11 +159,11 @@ def describe(module: torch.nn.Module, layout: LayoutLike) -> list[Param]:
     ``float``, ``train``) as that method.
     """
     walked = submodules(module)
-    return _described(walked, _tensors(module, walked), layout)
-
-
-def _described(walked: list[tuple[str, torch.nn.Module, bool]], tensors: Mapping[str, _Tensor], layout: LayoutLike) -> list[Param]:
     modules = {name: node for name, node, _ in walked}
+    return _described(modules, _tensors(module, walked, modules), layout)
+
+
+def _described(modules: Mapping[str, torch.nn.Module], tensors: Mapping[str, _Tensor], layout: LayoutLike) -> list[Param]:
     return [_param(name, found, modules, layout) for name, found in tensors.items()]
 
 
@@ -276,8 +275,9 @@ def initialize(
     check_rng(rng)
     _refuse_lazy(dict(module.named_parameters()))
     walked = submodules(module)
-    tensors = _tensors(module, walked)
-    entries, report = plan(_described(walked, tensors, layout), rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
+    modules = {name: node for name, node, _ in walked}
+    tensors = _tensors(module, walked, modules)
+    entries, report = plan(_described(modules, tensors, layout), rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
     _refuse_meta(entries, tensors)
     for entry in entries:
         for stored in tensors[entry.param.name].stored:
