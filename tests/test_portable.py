@@ -133,6 +133,31 @@ def test_ndtri_lower_half_is_the_same_formula(target_id: str, dtype: str) -> Non
     np.testing.assert_array_equal(shortcut.view(f"u{p.itemsize}"), general.view(f"u{p.itemsize}"))
 
 
+@pytest.mark.parametrize("far", [False, True])
+@pytest.mark.parametrize("lower_half", [False, True])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("target_id", DATA_TARGETS)
+def test_ndtri_overwrite_is_the_same_formula(target_id: str, dtype: str, lower_half: bool, far: bool) -> None:
+    """``overwrite=True`` (temporaries reused in place on mutable backends) gives the same bits as fresh temporaries."""
+    from unit_init.portable.ndtri import ndtri
+
+    target = load(target_id)
+    backend = get_backend(target.backend)
+    if not backend.mutable:
+        pytest.skip(f"{target.backend} arrays are not mutable: nothing is overwritten")
+    smallest = (2.0**-54 if dtype == "float64" else 2.0**-25) if far else 1e-6
+    p = np.concatenate([np.geomspace(smallest, 0.5, 30001), np.linspace(0.001, 0.5, 30001)]).astype(dtype)
+    if not lower_half:
+        p = np.concatenate([p, 1 - p[p >= 2.0**-23]])  # 1 − p above ½, kept below 1 in float32
+    device = backend.resolve_device(target.device)
+    fresh = backend.xp.asarray(p, dtype=backend.dtype_on(dtype, device), device=device)
+    owned = backend.xp.asarray(p, dtype=backend.dtype_on(dtype, device), device=device)
+    kept = target.array(ndtri(backend.xp, fresh, smallest=smallest, lower_half=lower_half))
+    reused = target.array(ndtri(backend.xp, owned, smallest=smallest, lower_half=lower_half, overwrite=True))
+    np.testing.assert_array_equal(reused.view(f"u{p.itemsize}"), kept.view(f"u{p.itemsize}"))
+    np.testing.assert_array_equal(target.array(fresh), p)  # without overwrite, p is left alone
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_truncated_probabilities_below_the_median_are_proven(dtype: str) -> None:
     """The shortcut is taken only where the largest probability of either half stays at or below ½."""

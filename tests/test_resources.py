@@ -186,6 +186,7 @@ def test_estimate_bounds_the_measured_peak(spec: ui.Initializer, shape: tuple[in
         (ui.RandomNormal(), (512, 512), "float32"),
         (ui.HeUniform(), (512, 512), "float32"),
         (ui.RandomNormal(), (1024, 1024), "float64"),  # chunk by chunk, on every thread
+        (ui.HeUniform(), (512, 512), "float64"),
         (ui.TruncatedNormal(lower=1.0, upper=3.0), (512, 512), "bfloat16"),
     ],
 )

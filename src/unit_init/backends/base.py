@@ -50,7 +50,8 @@ optional capability                    default
 =====================================  ============================================================
 
 Declared capabilities are class attributes: ``mutable`` (arrays take
-in-place item assignment), ``truncation`` (how truncated normals across 0
+in-place item assignment and augmented operators, and ``xp``'s
+elementwise functions take ``out=``), ``truncation`` (how truncated normals across 0
 are drawn: the backend's row of :data:`unit_init.sampling.truncation.METHODS`),
 ``compiles`` (whole samplers are compiled by :meth:`compile_sampler`),
 ``word_dtype`` (the 32-bit word dtype of the portable stream),
@@ -108,7 +109,7 @@ class Backend:
 
     name: str  # a class attribute, or set per instance (the Array-API backend is named after its namespace)
     xp: Any
-    mutable: ClassVar[bool] = False  # arrays support in-place item assignment
+    mutable: ClassVar[bool] = False  # in-place item assignment and augmented operators; xp's elementwise functions take out=
     truncation: ClassVar[Literal["inverse_cdf", "native", "rejection", "host"]] = "rejection"
     """How truncated normals across 0 are drawn: the row of :data:`unit_init.sampling.truncation.METHODS`.
 

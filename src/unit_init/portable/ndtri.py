@@ -62,6 +62,32 @@ _MIN_FAR_TAIL: Final = 1.3887943864964021e-11
 """``exp(−25)``: below this ``p`` the far-tail range (r > 5) applies."""
 
 
+class _Elementwise:
+    """The few elementwise steps of :func:`_from_parts` whose argument is a temporary, in place where ``overwrite``.
+
+    ``neg`` multiplies by −1 (exact, as unary minus is); every method returns
+    its result, so immutable arrays are simply rebound.
+    """
+
+    __slots__ = ("overwrite", "xp")
+
+    def __init__(self, xp: Any, overwrite: bool) -> None:
+        self.xp = xp
+        self.overwrite = overwrite
+
+    def log(self, a: Any) -> Any:
+        return self.xp.log(a, out=a) if self.overwrite else self.xp.log(a)
+
+    def sqrt(self, a: Any) -> Any:
+        return self.xp.sqrt(a, out=a) if self.overwrite else self.xp.sqrt(a)
+
+    def neg(self, a: Any) -> Any:
+        if not self.overwrite:
+            return -a
+        a *= -1.0
+        return a
+
+
 def _poly(x: Any, coefficients: Sequence[float]) -> Any:
     """``c₀ + c₁x + … + cₙxⁿ`` by Horner's rule (the same order of operations everywhere).
 
@@ -76,7 +102,7 @@ def _poly(x: Any, coefficients: Sequence[float]) -> Any:
     return result
 
 
-def ndtri(xp: Any, p: Any, *, smallest: float = 0.0, lower_half: bool = False) -> Any:
+def ndtri(xp: Any, p: Any, *, smallest: float = 0.0, lower_half: bool = False, overwrite: bool = False) -> Any:
     """``Φ⁻¹(p)`` elementwise for a float32 or float64 array ``p`` with values in ``(0, 1)``.
 
     Parameters
@@ -91,6 +117,11 @@ def ndtri(xp: Any, p: Any, *, smallest: float = 0.0, lower_half: bool = False) -
     lower_half:
         ``p <= ½`` is known for every element: the side of each is not
         looked up (the same values, fewer operations).
+    overwrite:
+        The caller owns ``p``, and ``xp``'s elementwise functions take
+        ``out=`` (NumPy, torch): ``p`` and the temporaries are overwritten
+        instead of fresh ones taken, which are cold in cache. The same
+        values; a portable torch normal at 2048² takes about 8 % less.
 
     Examples
     --------
@@ -100,8 +131,9 @@ def ndtri(xp: Any, p: Any, *, smallest: float = 0.0, lower_half: bool = False) -
     """
     table = _PPND7 if p.dtype == xp.float32 else _PPND16
     q = p - 0.5
-    log_tail = xp.log(p if lower_half else xp.where(q < 0, p, 0.5 - q))
-    return _from_parts(xp, table, q, log_tail, far=smallest < _MIN_FAR_TAIL, negative=lower_half)
+    ops = _Elementwise(xp, overwrite)
+    log_tail = ops.log(p if lower_half else xp.where(q < 0, p, 0.5 - q))
+    return _from_parts(ops, table, q, log_tail, far=smallest < _MIN_FAR_TAIL, negative=lower_half)
 
 
 def quantile(
@@ -129,11 +161,14 @@ def quantile(
     """
     central = span[0] <= _SPLIT and span[1] >= -_SPLIT
     tail = span[0] < -_SPLIT or span[1] > _SPLIT
-    return _from_parts(xp, _PPND16, centered, log_tail, central=central, tail=tail, far=smallest < _MIN_FAR_TAIL)
+    return _from_parts(
+        _Elementwise(xp, overwrite=False), _PPND16, centered, log_tail, central=central, tail=tail,
+        far=smallest < _MIN_FAR_TAIL,
+    )
 
 
 def _from_parts(
-    xp: Any,
+    ops: _Elementwise,
     table: Mapping[str, Sequence[float]],
     q: Any,
     log_tail: Any,
@@ -146,23 +181,31 @@ def _from_parts(
     """AS 241 on ``q = p − ½`` (central range) and ``r = √(−log_tail)`` (tail ranges, sign of ``q``), where needed.
 
     ``negative``: ``q <= 0`` is known, so the tail's sign and the range are
-    read without comparing the sign of ``q``.
+    read without comparing the sign of ``q``. ``log_tail`` is overwritten
+    where ``ops.overwrite``.
     """
+    xp = ops.xp
     if central:
-        r = 0.180625 - q * q
+        r = q * q
+        r = ops.neg(r)
+        r += 0.180625  # 0.180625 − q², rounded once
         inner = _poly(r, table["a"])
         inner *= q
         inner /= _poly(r, table["b"])
         if not tail:
             return inner
-    r = xp.sqrt(-log_tail)
-    s = r - 1.6
+    r = ops.sqrt(ops.neg(log_tail))
+    if far:
+        s = r - 1.6
+    else:
+        s = r
+        s -= 1.6  # r is not read again
     outer = _poly(s, table["c"])
     outer /= _poly(s, table["d"])
     if far:
         s = r - 5.0
         outer = xp.where(r <= 5.0, outer, _poly(s, table["e"]) / _poly(s, table["f"]))
-    outer = -outer if negative else xp.where(q < 0, -outer, outer)
+    outer = ops.neg(outer) if negative else xp.where(q < 0, -outer, outer)
     if not central:
         return outer
     if negative and table is _PPND7 and not far:
@@ -171,7 +214,9 @@ def _from_parts(
         # multiplies on a mask of mixed values (NumPy, torch). inner·1 + outer·0 = inner (never −0), inner·0 + outer = outer.
         central_share = xp.astype(q >= -_SPLIT, q.dtype)
         inner *= central_share
-        outer *= 1.0 - central_share
+        outer_share = ops.neg(central_share)
+        outer_share += 1.0  # 1 − share, exact
+        outer *= outer_share
         inner += outer
         return inner
     return xp.where((q >= -_SPLIT) if negative else (xp.abs(q) <= _SPLIT), inner, outer)

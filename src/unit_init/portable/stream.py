@@ -155,7 +155,7 @@ def _half(words: Words, x0: Any, x1: Any, float_dtype: Any, double: bool) -> tup
     """
     lower = words.to_float(words.shr(x0, 31), float_dtype)
     if not double:
-        t = words.to_float(words.mask(words.ishr(x0, 8), 23), float_dtype)
+        t = words.to_float(words.imask(words.ishr(x0, 8), 23), float_dtype)
         t += 0.5
         t *= 2.0**-24
         return lower, t
@@ -304,8 +304,14 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
             t *= kept
             t += below * lower + above * (1.0 - lower)  # Φ(low) on the lower side, Φ(−high) on the upper: exact
             smallest = min(below, above) + smallest * kept
-        side = 2.0 * lower - 1.0  # ±1: Φ⁻¹(t) on the lower side, −Φ⁻¹(t) on the upper
-        return side * ndtri(backend.xp, t, smallest=smallest, lower_half=kind == "normal" or lower_half)
+        side = lower  # ±1 (2·lower − 1, exact): Φ⁻¹(t) on the lower side, −Φ⁻¹(t) on the upper; lower is not read again
+        side *= 2.0
+        side -= 1.0
+        z = ndtri(
+            backend.xp, t, smallest=smallest, lower_half=kind == "normal" or lower_half, overwrite=backend.mutable
+        )
+        z *= side
+        return z
 
     return kernel
 

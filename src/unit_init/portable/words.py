@@ -11,7 +11,7 @@ multiplication, xor, or, and left shift give the same bits there, and right
 shifts mask off the sign extension, so the result is identical bit for bit.
 
 Backends with mutable arrays (NumPy, torch) also get in-place variants
-(``iadd``, ``ixor``, ``irotl``, ``ishr``): they overwrite their first argument,
+(``iadd``, ``ixor``, ``irotl``, ``ishr``, ``imask``): they overwrite their first argument,
 which the caller must own, and avoid one allocation per operation. Elsewhere
 they are the plain operations, so code written with them runs everywhere.
 """
@@ -121,6 +121,13 @@ class Words:
         a >>= self._operand(r)
         if self.signed:
             a &= self._operand((1 << (32 - r)) - 1)
+        return a
+
+    def imask(self, a: Any, bits: int) -> Any:
+        """``mask(a, bits)``, overwriting ``a`` where possible."""
+        if not self.inplace:
+            return self.mask(a, bits)
+        a &= self._operand((1 << bits) - 1)
         return a
 
     def irotl(self, a: Any, r: int) -> Any:
