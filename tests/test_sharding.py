@@ -82,6 +82,51 @@ def test_jax_sharded_array_equals_the_unsharded_draw() -> None:
     assert out.count("ok") == 4, out
 
 
+REFUSED_SHARD_SCRIPT = """
+import jax, numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+import unit_init as ui
+import unit_init.drawing
+from unit_init.backends.jax_backend import JaxBackend
+
+devices = jax.devices()
+sharding = NamedSharding(Mesh(np.array(devices), ("x",)), P("x"))
+host_free = JaxBackend.free_bytes
+JaxBackend.free_bytes = lambda self, device: 1000 if device == devices[2] else host_free(self, device)  # the third device is full
+drawn = []
+sample = unit_init.drawing._sample
+unit_init.drawing._sample = lambda call: drawn.append(call.target.device) or sample(call)
+for seed in (None, 3):
+    ui.set_seed(5)
+    drawn.clear()
+    try:
+        ui.he_normal((4096, 2560), sharding=sharding, seed=seed, rng="portable")  # 2.6M values a shard: over 64 MiB, free memory is asked
+    except ui.ResourceError as error:
+        assert "shape=(1024, 2560)" in str(error), error
+    else:
+        raise AssertionError("the third shard fits nowhere and was drawn")
+    assert drawn == [], drawn  # no shard was drawn before the third was refused
+    after = ui.random_normal((4,))
+    ui.set_seed(5)
+    assert (ui.random_normal((4,)) == after).all(), "a refused sharded draw took the global stream's seed"
+JaxBackend.free_bytes = host_free
+ui.set_seed(5)
+drawn.clear()
+sharded = ui.he_normal((4096, 2560), sharding=sharding, rng="portable")  # every shard fits: one seed, taken once
+assert drawn == devices, drawn
+ui.set_seed(5)
+whole = ui.he_normal((4096, 2560), backend="jax", rng="portable")
+assert bool((sharded == jax.device_put(whole, sharding)).all())
+print("ok")
+"""
+
+
+def test_a_shard_refused_on_its_own_device_leaves_nothing_drawn_and_no_seed_taken() -> None:
+    """Every shard is checked (its device's memory included) before any is drawn or the global seed is taken."""
+    pytest.importorskip("jax")
+    assert _run(REFUSED_SHARD_SCRIPT, {"XLA_FLAGS": FOUR_HOST_DEVICES, "JAX_PLATFORMS": "cpu"}).strip() == "ok"
+
+
 def test_jax_sharding_needs_portable_and_jax() -> None:
     jax = pytest.importorskip("jax")
     sharding = jax.sharding.SingleDeviceSharding(jax.devices()[0])

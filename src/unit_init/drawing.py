@@ -29,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from unit_init.backends.base import lacking, quietly
@@ -36,8 +37,8 @@ from unit_init.backends.registry import get_backend
 from unit_init.errors import ParameterError, abbreviate
 from unit_init.request import RNG_MODES, Request, Spec, Target, check_geometry, request, resolve_target
 from unit_init.resources import check_allocation
-from unit_init.sampling.region import draw_block
-from unit_init.seeds import call_seed, normalize_seed
+from unit_init.sampling.region import check_fits, draw_block
+from unit_init.seeds import call_seed, is_keras_seed, normalize_seed
 from unit_init.spec.fans import ShapeLike
 from unit_init.spec.options import Options
 
@@ -138,15 +139,24 @@ def _sharded(spec: Spec, shape: ShapeLike, options: Options) -> Any:
         )
         raise ParameterError(msg)
     seed = call_seed(options.seed, spec.seed)
-    if options.rng == "portable" and seed is not None:
+    taken_later = random and (seed is None or (type(seed) is not int and is_keras_seed(seed)))
+    if options.rng == "portable" and seed is not None and not taken_later:
         seed = normalize_seed(seed)  # one seed for every shard
     each = options._replace(backend=framework, sharding=None, device_mesh=None, placements=None)
 
-    def shard(device: Any, block: tuple[slice, ...]) -> Any:
-        nonlocal seed
-        call = request(spec, dims, each._replace(device=device, region=block, seed=seed))
-        seed = call.seed  # without a seed, the first shard takes the global stream's next one after its checks
-        return _sample(call)
+    def shard(device: Any, block: tuple[slice, ...]) -> Callable[[], Any]:
+        """Check the shard on ``device`` (its memory included) and return what draws it: the backend checks every shard first."""
+        call = request(spec, dims, each._replace(device=device, region=block, seed=0 if taken_later else seed))
+        target = call.target
+        check_fits(target.backend, call.distribution, dims, block, rng=call.rng, dtype=target.dtype, device=target.device)
+
+        def draw() -> Any:
+            nonlocal seed, taken_later
+            if taken_later:  # the global stream's next seed (or a Keras SeedGenerator's), once every shard is checked
+                seed, taken_later = normalize_seed(seed, framework), False
+            return _sample(call._replace(seed=seed) if random else call)
+
+        return draw
 
     layout = options.sharding if jax_wanted else (options.device_mesh, options.placements)
     return get_backend(framework).sharded(dims, layout, shard)

@@ -298,13 +298,16 @@ class Backend:
         """
         return (seed,) * count
 
-    def sharded(self, shape: tuple[int, ...], layout: Any, shard: Callable[[Any, Any], Any]) -> Any:
-        """The global array of ``shape`` laid out by ``layout``, each shard made on its own device by ``shard(device, block)``.
+    def sharded(self, shape: tuple[int, ...], layout: Any, shard: Callable[[Any, Any], Callable[[], Any]]) -> Any:
+        """The global array of ``shape`` laid out by ``layout``, each shard made on its own device.
 
         ``layout`` is the framework's description of the sharding (a
-        ``jax.sharding.Sharding``; a torch ``(device_mesh, placements)``);
-        ``block`` is the shard's index into the global array. The default
-        refuses: the backend builds no sharded arrays.
+        ``jax.sharding.Sharding``; a torch ``(device_mesh, placements)``).
+        ``shard(device, block)``, with ``block`` the shard's index into the
+        global array, checks that shard and returns a function that draws it:
+        call ``shard`` for every shard of this process before drawing any, so
+        a shard refused on its own device leaves nothing drawn and no seed
+        taken. The default refuses: the backend builds no sharded arrays.
         """
         msg = f"the {self.name} backend builds no sharded arrays; sharding= needs jax, device_mesh= needs torch."
         raise ParameterError(msg)

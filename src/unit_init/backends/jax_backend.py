@@ -324,7 +324,7 @@ class JaxBackend(Backend):
             return tuple(jax.random.split(seed, count))
         return (seed,) * count  # a non-key JAX array too: each draw refuses it, naming the keys it takes
 
-    def sharded(self, shape: tuple[int, ...], layout: Any, shard: Callable[[Any, Any], Any]) -> jax.Array:
+    def sharded(self, shape: tuple[int, ...], layout: Any, shard: Callable[[Any, Any], Callable[[], Any]]) -> jax.Array:
         """One shard per addressable device of the ``jax.sharding.Sharding`` ``layout`` (replicated shards on each of their devices).
 
         The shards are assembled with ``jax.make_array_from_single_device_arrays``. A ``PartitionSpec`` lays the
@@ -346,7 +346,8 @@ class JaxBackend(Backend):
         check_fits("sharding", layout, shape)
         indices = layout.addressable_devices_indices_map(shape)
         with _no_mesh():  # each shard is drawn on one device, which a mesh in scope (jax.set_mesh) refuses
-            shards = [shard(device, index) for device, index in indices.items()]
+            draws = [shard(device, index) for device, index in indices.items()]  # every shard checked before any is drawn
+            shards = [draw() for draw in draws]
         return jax.make_array_from_single_device_arrays(shape, layout, shards)
 
 

@@ -353,7 +353,7 @@ class TorchBackend(Backend):
     def clip(self, x: Any, low: float, high: float) -> Any:
         return x.clamp_(low, high)
 
-    def sharded(self, shape: tuple[int, ...], layout: Any, shard: Callable[[Any, Any], Any]) -> Any:
+    def sharded(self, shape: tuple[int, ...], layout: Any, shard: Callable[[Any, Any], Callable[[], Any]]) -> Any:
         """This rank's shard of a ``DTensor`` laid out by ``layout = (device_mesh, placements)``.
 
         The rank's block follows from its mesh coordinate and the placements
@@ -376,7 +376,7 @@ class TorchBackend(Backend):
             msg = "this rank is not part of device_mesh; call from a rank in the mesh."
             raise ParameterError(msg)
         block = mesh_block(shape, list(coordinate), tuple(device_mesh.shape), placements)
-        local = shard(device_mesh.device_type, block)
+        local = shard(device_mesh.device_type, block)()  # this rank's one shard
         strides = tuple(math.prod(shape[i + 1 :]) for i in range(len(shape)))
         return DTensor.from_local(local, device_mesh, placements, run_check=False, shape=torch.Size(shape), stride=strides)
 
