@@ -42,6 +42,32 @@ def test_half_precision_statistics_are_accumulated_wider(dtype: str) -> None:
     assert report.verdict == "stable"
 
 
+def test_statistics_hold_where_float32_sums_of_squares_would_overflow_or_underflow() -> None:
+    """A std of float32 values of 1e20 (squares past 3.4e38) or 1e-24 (squares below 1.4e-45) is theirs, not inf or 0.
+
+    Computed as ``m · std(x / m)``: a network was said to overflow at layer 14
+    (values about 1e18) when its float32 activations first overflowed at layer
+    32, and to have a std of 0 from layer 29 while its values were about 1e-23.
+    """
+    from unit_init.diagnostics.network import _mean, _std
+
+    rng = np.random.default_rng(0)
+    for scale in (1e20, 1e-24, 1.0):
+        x = (rng.standard_normal(4096) * scale + scale / 2).astype(np.float32)
+        wide = x.astype(np.float64)
+        assert _std(np, x) == pytest.approx(float(wide.std()), rel=1e-5)
+        assert _mean(np, x) == pytest.approx(float(wide.mean()), rel=1e-4)
+    assert _std(np, np.array([np.inf, 1.0], np.float32)) == math.inf
+    assert math.isnan(_mean(np, np.array([np.nan, 1.0], np.float32)))
+    assert _std(np, np.zeros(4, np.float32)) == _mean(np, np.zeros(4, np.float32)) == 0.0
+
+    exploding = ui.diagnose("random_normal:stddev=1.0", depth=50, seed=0)
+    finite = [s for s in exploding.activation_std if math.isfinite(s)]
+    assert 1e33 < finite[-1] < 3.5e38  # declared overflowed only once float32's range is reached
+    vanishing = ui.diagnose("random_normal:stddev=0.01", depth=50, seed=0)
+    assert 0 < vanishing.activation_std[39] < 1e-25  # tiny, normal float32 values: not 0
+
+
 def test_he_normal_keeps_relu_activations_within_a_factor_2_over_50_layers() -> None:
     report = ui.diagnose("he_normal", activation="relu", depth=50, width=512, batch=128)
     first, last = report.activation_std[0], report.activation_std[-1]
@@ -96,7 +122,8 @@ def test_large_weights_make_tanh_gradients_explode() -> None:
     assert report.forward_ratio == pytest.approx(1.0, rel=0.1)  # saturated, not growing
     assert report.verdict == "exploding"
     assert report.backward_ratio > 1e2
-    assert "gradients overflowed" in report.reason
+    assert "a ratio is above 100" in report.reason
+    assert all(math.isfinite(s) for s in report.gradient_std)  # large, but not past float32's range at this size
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -175,6 +175,10 @@ def test_the_diagnostics_figures() -> None:
     check("diagnostics.md", "Glorot and LeCun are stable (forward {}, backward {}), He is stable (forward {}, backward {})",
           glorot.forward_ratio, glorot.backward_ratio, he.forward_ratio, he.backward_ratio)
     check("diagnostics.md", "random_normal(1.0) saturates the units (forward {})", saturated.forward_ratio)
+    check("diagnostics.md", "explode (backward {})", saturated.backward_ratio)
+    check("gallery.md", "its gradients **explode** (× {} over 50 layers)", saturated.backward_ratio)
+    vanishing = report("random_normal:stddev=0.01", "relu")
+    check("gallery.md", "(std × 0.16 per layer, {} by", vanishing.activation_std[-1])
     assert saturated.verdict == "exploding"
     assert glorot.verdict == he.verdict == "stable"
     check("diagnostics.md", "Glorot + tanh loses a factor of about {} over 50 layers", 1 / glorot.forward_ratio)

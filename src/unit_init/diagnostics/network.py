@@ -66,21 +66,36 @@ class Trace:
     histograms: tuple[Histogram, ...]
 
 
-def _float(value: Any) -> float:
-    number = float(value)
-    return number if math.isfinite(number) else math.nan
-
-
 def _wide(xp: Any, x: Any) -> Any:
     """``x`` in float32 unless it is float64: NumPy sums a float16 array in float16, whose sum of squares overflows
     (the std of 256×512 values of N(0, 1.4²) is inf there)."""
     return x if x.dtype == xp.float64 else xp.asarray(x, dtype=xp.float32)
 
 
+def _scaled(xp: Any, x: Any) -> tuple[float, Any]:
+    """``(m, x / m)`` with ``m = max |x|``, ``x`` accumulated in float32 at least: a statistic of ``x / m`` (values in
+    ``[−1, 1]``) times ``m`` neither overflows nor underflows where ``x``'s own sums would (the std of float32
+    values of 1e20, whose squares pass float32's 3.4e38; of 1e-24, whose squares fall below its 1.4e-45). ``m`` is
+    ``inf`` or ``nan`` where a value overflowed, ``0`` where all are 0 (``x`` then returned as it is)."""
+    wide = _wide(xp, x)
+    largest = float(xp.max(xp.abs(wide))) if math.prod(wide.shape) else 0.0
+    return largest, (wide / largest if 0 < largest < math.inf else wide)
+
+
 def _std(xp: Any, x: Any) -> float:
-    """Population standard deviation, accumulated in float32 at least; ``inf`` when the values overflowed."""
-    value = _float(xp.std(_wide(xp, x)))
-    return math.inf if math.isnan(value) else value
+    """Population standard deviation, ``m · std(x / m)`` (:func:`_scaled`); ``inf`` when the values overflowed."""
+    largest, unit = _scaled(xp, x)
+    if not largest < math.inf:
+        return math.inf
+    return largest * float(xp.std(unit)) if largest else 0.0
+
+
+def _mean(xp: Any, x: Any) -> float:
+    """Mean, ``m · mean(x / m)`` (:func:`_scaled`); ``nan`` when the values overflowed."""
+    largest, unit = _scaled(xp, x)
+    if not largest < math.inf:
+        return math.nan
+    return largest * float(xp.mean(unit)) if largest else 0.0
 
 
 def _identical_columns(xp: Any, w: Any) -> bool:
@@ -165,7 +180,7 @@ def _run(xp: Any, inputs: Inputs, activation: Activation, param: float) -> Trace
             z = z + biases[index]
         pre.append(z)
         post.append(activation.forward(xp, z, param))
-    mean = [_float(xp.mean(_wide(xp, h))) for h in post[1:]]
+    mean = [_mean(xp, h) for h in post[1:]]
     std = [_std(xp, h) for h in post[1:]]
     pre_std = [_std(xp, z) for z in pre]
     overflow = next((i for i in range(depth) if math.isinf(std[i]) or math.isinf(pre_std[i])), depth)
