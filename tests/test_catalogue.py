@@ -279,3 +279,17 @@ def test_a_spec_with_required_arguments_pickles_and_copies_as_a_value(spec: ui.I
     assert pickle.loads(pickle.dumps(spec)) == spec
     assert copy.copy(spec) == spec
     assert copy.deepcopy(spec) == spec
+
+
+def test_help_and_editors_show_what_a_spec_class_takes() -> None:
+    """``inspect.signature`` (``help()``, IDE tooltips) of every spec class is its ``__init__`` without ``self``, not the
+    metaclass's ``(*args, **kwargs)``."""
+    import inspect
+
+    public = [getattr(ui, name) for name in ui.__all__]
+    classes = [value for value in public if isinstance(value, type) and issubclass(value, ui.Initializer)]
+    assert len(classes) > 30
+    for cls in classes:
+        init = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        assert list(inspect.signature(cls).parameters.values()) == init, cls.__name__
+    assert str(inspect.signature(ui.Sparse)) == "(sparsity: 'float', stddev: 'float' = 0.01, *, seed: 'int | None' = None)"

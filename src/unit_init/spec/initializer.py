@@ -65,6 +65,13 @@ class _Constructed(type):
                 check_binding(f"{cls.__name__}()", inspect.signature(cast("Any", cls).__init__), (None, *args), kwargs)
             raise
 
+    @property
+    def __signature__(cls) -> inspect.Signature:
+        """What a construction takes (``__init__``'s parameters after ``self``), as ``inspect.signature``, ``help()``
+        and editors show it; they would otherwise read this metaclass's ``__call__(*args, **kwargs)``."""
+        init = inspect.signature(cast("Any", cls).__init__)
+        return init.replace(parameters=tuple(init.parameters.values())[1:], return_annotation=inspect.Signature.empty)
+
 
 _PLAIN: Final = frozenset({int, float, bool, type(None), str})
 _NUMERIC: Final = frozenset({"float", "int", "float | None", "int | None", float, int})  # strings under postponed annotations
