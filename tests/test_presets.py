@@ -57,6 +57,8 @@ def test_preset_config_round_trip() -> None:
         config = ui.serialize(preset)
         assert ui.deserialize_preset(config) == preset
         assert ui.LayerPreset.from_config(preset.get_config()) == preset
+    with pytest.raises(ui.ParameterError, match="takes the inner config .* ui.deserialize_preset"):
+        ui.LayerPreset.from_config(ui.serialize(ui.torch_linear))
 
 
 def test_torch_linear_and_conv_match_torch_defaults() -> None:

@@ -189,6 +189,12 @@ class LayerPreset:
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> LayerPreset:
         """The preset from :meth:`get_config`'s output; hostile configs raise :class:`~unit_init.UnitInitError`."""
+        if isinstance(config, Mapping) and set(config) == {"class_name", "config"}:
+            msg = (
+                "LayerPreset.from_config takes the inner config (preset.get_config()); "
+                "read ui.serialize(preset)'s whole config with ui.deserialize_preset."
+            )
+            raise ParameterError(msg)
         return deserialize_preset({"class_name": "LayerPreset", "config": config})
 
 
