@@ -533,3 +533,11 @@ def test_plot_and_compare_refuse_bad_arguments_before_drawing(tmp_path: Path) ->
         report.plot(tmp_path / "x.png", dip=50)  # type: ignore[call-overload]
     with pytest.raises(ui.ArgumentError, match="Did you mean 'dpi'"):
         ui.compare(["zeros"], depth=3, width=16, batch=8).plot(tmp_path / "y.png", dpii=50)  # type: ignore[call-overload]
+
+
+def test_a_jax_report_names_the_device_its_network_ran_on() -> None:
+    """Without device=, JAX's target device is None until an array is placed: the report read "jax on None"."""
+    jax = pytest.importorskip("jax")
+    report = ui.diagnose("he_normal", backend="jax", depth=3, width=8, batch=4)
+    assert report.device == str(jax.devices()[0]) != "None"
+    assert f"jax on {jax.devices()[0]}," in str(report)

@@ -10,6 +10,7 @@ import numpy as np
 
 from unit_init.adapters.frameworks import framework_of
 from unit_init.backends.base import lacking
+from unit_init.backends.devices import shown
 from unit_init.diagnostics.activations import get_activation
 from unit_init.diagnostics.model import diagnose_model
 from unit_init.diagnostics.network import check_memory, run
@@ -195,7 +196,7 @@ def diagnose(
         batch=batch,
         bias=bool(bias),
         backend=target.backend.name,
-        device=str(target.device),
+        device=shown(target.backend.device_of(x)),  # where the network ran (JAX's default device is None until placed)
         dtype=target.dtype,
         seed=used_seed,
         activation_mean=trace.activation_mean,
