@@ -111,8 +111,7 @@ def _int_in(option: str) -> Callable[[str], int]:
         digits = text.strip().lstrip("+-")
         value = int(text) if digits.isdecimal() and len(digits) <= 30 else None
         if value is None or not low <= value <= high:
-            kind = "a positive integer" if low >= 1 else "an integer"
-            msg = f"{abbreviate(text)} is not {kind} in [{low}, {high}]"
+            msg = f"{abbreviate(text)} is not an integer in [{low}, {high}]"
             raise argparse.ArgumentTypeError(msg)
         return value
 

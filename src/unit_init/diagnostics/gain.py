@@ -22,8 +22,9 @@ def recommend(activation: str, param: float | None = None) -> Initializer:
       unit Gaussian, so the variance is doubled back. Softplus, a smooth
       ReLU, gets He as the closest standard choice, but no fan-in scale keeps
       a deep softplus network both ways: its slope σ(z) is small where its
-      large positive mean puts the inputs, so at depth 50 its gradients
-      still vanish (like sigmoid's).
+      large positive mean puts the inputs, so its gradients shrink over 50
+      layers (a backward ratio of 0.056 at width 512, ``stable`` but near the
+      0.01 edge; 0.0065, ``vanishing``, at width 256 and batch 32).
     * ``leaky_relu`` with a given slope → ``VarianceScaling(scale=2 / (1 + slope²))``
       (PyTorch's ``kaiming_normal_(a=slope)``).
     * ``tanh``, ``sigmoid``, ``linear`` (``identity``) →
