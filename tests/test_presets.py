@@ -57,7 +57,7 @@ def test_preset_config_round_trip() -> None:
         config = ui.serialize(preset)
         assert ui.deserialize_preset(config) == preset
         assert ui.LayerPreset.from_config(preset.get_config()) == preset
-    with pytest.raises(ui.ParameterError, match="takes the inner config .* ui.deserialize_preset"):
+    with pytest.raises(ui.ParameterError, match=r"takes the inner config .* ui\.deserialize_preset"):
         ui.LayerPreset.from_config(ui.serialize(ui.torch_linear))
 
 
