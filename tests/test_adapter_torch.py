@@ -42,6 +42,14 @@ def test_init_fills_in_place_keeping_dtype_device_and_grad() -> None:
     np.testing.assert_array_equal(_values(weight), _values(ui.he_normal((64, 32), backend="torch", dtype="float64", seed=0, layout="torch")))
 
 
+def test_init_takes_fan_overrides() -> None:
+    """``init_(..., fan_in=, fan_out=)`` scales by the given fans, not the tensor's (a 256×512 weight told fan_in=8)."""
+    weight = ui.torch.init_(torch.empty(256, 512), ui.HeNormal(), fan_in=8, seed=0)
+    assert abs(float(weight.double().var()) / (2 / 8) - 1) < 0.02  # 131,072 values: 5 standard errors are 2 %
+    glorot = ui.torch.init_(torch.empty(256, 512), ui.GlorotUniform(), fan_in=8, fan_out=24, seed=0)
+    assert _max_abs(glorot) <= math.sqrt(6 / 32) and _max_abs(glorot) > 0.99 * math.sqrt(6 / 32)
+
+
 def test_init_on_meta_is_a_shape_checked_no_op() -> None:
     meta = torch.empty(4, 3, 3, device="meta")
     assert ui.torch.init_(meta, ui.Orthogonal()) is meta

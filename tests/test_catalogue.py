@@ -101,6 +101,9 @@ def test_orthogonal_is_orthonormal_on_its_smaller_side(shape: tuple[int, ...], l
     small = matrices if matrices.shape[-2] >= matrices.shape[-1] else np.swapaxes(matrices, -1, -2)
     gram = np.swapaxes(small, -1, -2) @ small
     np.testing.assert_allclose(gram, gain**2 * np.broadcast_to(np.eye(gram.shape[-1]), gram.shape), atol=1e-12)
+    # min(r, c) orthonormal vectors of length max(r, c), gain² each: the mean square is exactly gain² / max(r, c)
+    declared = ui.Orthogonal(gain=gain).variance(shape, layout=layout)  # type: ignore[arg-type]
+    assert declared == pytest.approx(float(np.mean(q**2)), rel=1e-12)
 
 
 def test_orthogonal_entries_are_haar_distributed() -> None:

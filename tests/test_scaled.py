@@ -48,6 +48,14 @@ def test_variance_matches_the_paper(spec: ui.Initializer, shape: tuple[int, ...]
     assert spec.variance(shape) == pytest.approx(variance, rel=1e-12)
 
 
+def test_deepnorm_draws_torchscales_untruncated_normal_by_default() -> None:
+    """torchscale's deepnorm init is xavier_normal_ scaled by β: an untruncated Gaussian (same variance as a truncated one)."""
+    from unit_init import distributions as d
+
+    assert type(ui.DeepNorm(encoder_layers=6).distribution_for((8, 8))) is d.Normal
+    assert type(ui.DeepNorm(encoder_layers=6, distribution="truncated_normal").distribution_for((8, 8))) is d.TruncatedGaussian
+
+
 def test_deepnorm_alpha_beta_table() -> None:
     """Wang et al. 2022, Table 1 (DeepNet): α, β for the three architectures."""
     n, m = 18, 36

@@ -211,6 +211,12 @@ def test_complex_sparse_zeroes_both_parts_at_the_same_places() -> None:
     assert zeros.sum(dim=0).tolist() == [6] * 50
     assert torch.equal(t.real == 0, zeros)
     assert torch.equal(t.imag == 0, zeros)
+    torch.manual_seed(0)
+    wide = ours.sparse_(torch.empty(200, 500, dtype=torch.complex64), sparsity=0.3, std=2.0)  # 70,000 values kept
+    kept = wide[wide != 0]
+    for part in (kept.real, kept.imag):  # E|w|² = std², half of it in each part, as torch's complex normal_ gives
+        tolerance = 5 * math.sqrt(2 / part.numel()) * 2.0
+        assert abs(float(part.double().var()) - 2.0) < tolerance
 
 
 @pytest.mark.parametrize("name", ["eye_", "dirac_"])
