@@ -354,6 +354,17 @@ def test_initialize_gives_flax_general_kernels_the_fans_flax_gives_them() -> Non
     for name in ("query", "out"):
         assert float(np.std(np.asarray(variables["params"]["MultiHeadDotProductAttention_0"][name]["kernel"]))) == pytest.approx(want, rel=0.03)
 
+    class Batched(nn.Module):  # Flax flattens a DenseGeneral kernel (batch, in, out) to (batch·in, out) for its init
+        @nn.compact
+        def __call__(self, x: Any) -> Any:
+            return nn.DenseGeneral(features=64, axis=-1, batch_dims=(0,))(x)
+
+    x = np.ones((4, 3, 128), np.float32)
+    variables, _ = unit_init.jax.initialize(Batched().init(key, x), rules, seed=0, modules=Batched().module_paths(key, x))
+    kernel = np.asarray(variables["params"]["DenseGeneral_0"]["kernel"])  # (4, 128, 64): fan_in 4·128
+    assert kernel.shape == (4, 128, 64)
+    assert float(np.std(kernel)) == pytest.approx(1 / math.sqrt(4 * 128), rel=0.03)
+
 
 def test_stacked_flax_general_kernels_keep_the_stack_out_of_the_fans_and_an_explicit_layout_wins() -> None:
     """A ``LinearGeneral`` built by ``nnx.vmap`` (kernel ``(8, 16, 4, 8)``) took the stack axis into ``fan_in``, and the

@@ -227,6 +227,17 @@ def test_fans_are_keras_fans(uk: Any, shape: tuple[int, ...], input_axes: list[i
     assert (fans.fan_in, fans.fan_out) == tuple(float(max(1, n)) for n in keras_fans(shape, input_axes, output_axes))
 
 
+def test_an_axis_in_neither_list_is_a_batch_axis_of_an_orthogonal_kernel(uk: Any) -> None:
+    """input_axes=[0], output_axes=[2] on (16, 4, 8): axis 1 batches four independent (16, 8) orthonormal matrices."""
+    import numpy as np
+
+    import unit_init as ui
+
+    w = np.asarray(uk.initializer(ui.Orthogonal(), seed=0, input_axes=[0], output_axes=[2])((16, 4, 8)), dtype=np.float64)
+    for j in range(4):
+        np.testing.assert_allclose(w[:, j, :].T @ w[:, j, :], np.eye(8), atol=1e-5)
+
+
 def test_axes_from_a_keras_config_give_keras_variance(keras_mod: Any, uk: Any) -> None:
     import numpy as np
 
@@ -477,6 +488,14 @@ def test_initialize_gives_einsum_axes_to_fan_scaled_specs_only_as_keras_does(ker
         theirs = keras.layers.MultiHeadAttention(8, 64, kernel_initializer=reference)
         theirs.build((None, 4, 512), (None, 4, 512))
         assert variance(ours.query_dense.kernel) == pytest.approx(variance(theirs.query_dense.kernel), rel=0.02)
+    # a kernel axis kept from the input into the output ("b") is an output axis to Keras: fan_out = 8·256, not 256
+    layers = [keras.layers.EinsumDense("abc,bcd->abd", output_shape=(8, 256), kernel_initializer=init) for init in (
+        "zeros", keras.initializers.GlorotUniform(seed=0))]
+    for layer in layers:
+        layer.build((None, 8, 64))
+    unit_init.keras.initialize(layers[0], {keras.layers.EinsumDense: ui.GlorotUniform()}, seed=0)
+    assert variance(layers[0].kernel) == pytest.approx(variance(layers[1].kernel), rel=0.02)
+    assert variance(layers[1].kernel) == pytest.approx(2 / (64 + 8 * 256), rel=0.02)
 
 
 def test_a_saved_model_with_a_large_array_constant_loads_and_clones(keras_mod: Any, uk: Any, tmp_path: Path) -> None:
