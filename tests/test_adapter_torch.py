@@ -47,7 +47,7 @@ def test_init_takes_fan_overrides() -> None:
     weight = ui.torch.init_(torch.empty(256, 512), ui.HeNormal(), fan_in=8, seed=0)
     assert abs(float(weight.double().var()) / (2 / 8) - 1) < 0.02  # 131,072 values: 5 standard errors are 2 %
     glorot = ui.torch.init_(torch.empty(256, 512), ui.GlorotUniform(), fan_in=8, fan_out=24, seed=0)
-    assert _max_abs(glorot) <= math.sqrt(6 / 32) and _max_abs(glorot) > 0.99 * math.sqrt(6 / 32)
+    assert 0.99 * math.sqrt(6 / 32) < _max_abs(glorot) <= math.sqrt(6 / 32)
 
 
 def test_init_on_meta_is_a_shape_checked_no_op() -> None:
