@@ -19,6 +19,7 @@ Run ``python tests/test_torch_bad_input.py`` for the table of mismatches.
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 import warnings
@@ -291,6 +292,37 @@ def test_dirac_refuses_groups_torch_would_loop_over_forever() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.startswith("ParameterError groups=1099511627776 must be an int in [1, 2**31 - 1]"), done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [
+        ({"std": 0.02, "a": 1.0, "b": 1e4}, "keep no float64 mass"),
+        ({"a": 40.0, "b": 1e30}, "keep no float64 mass"),
+        ({"std": -0.001, "a": -1.0, "b": 1e30}, "std=-0.001 must be > 0"),
+        ({"std": 1e-20, "a": 1.0, "b": 2.0}, "keep no float64 mass"),
+    ],
+)
+def test_trunc_normal_refuses_intervals_torchs_rejection_sampler_never_finishes(
+    monkeypatch: pytest.MonkeyPatch, arguments: dict[str, float], reason: str
+) -> None:
+    """torch 2.x proposes uniforms on [a, b] where the interval holds little mass: on [1, 1e4] with std 0.02 it accepts
+    one in ~10⁷ and the call never returned. unit_init refuses those intervals itself, and does not hand them to torch."""
+    def asked(*args: object, **kwargs: object) -> None:
+        raise AssertionError("torch.nn.init.trunc_normal_ was asked")
+
+    monkeypatch.setattr(torch.nn.init, "trunc_normal_", asked)
+    with pytest.raises(ValueError, match=f"{re.escape(reason)}.* would take about .* rounds .* so it is not asked"):
+        ui_init.trunc_normal_(torch.empty(5, 3), **arguments)
+
+
+@pytest.mark.parametrize("arguments", [{"a": 40.0, "b": 41.0}, {"std": -1.0, "a": -1.0, "b": 1.0}, {"std": 1e-320, "a": 1.0, "b": 2.0}])
+def test_trunc_normal_hands_torch_what_torch_finishes(arguments: dict[str, float]) -> None:
+    """Intervals unit_init refuses but torch fills in a few rounds (or at once) are still torch's to fill."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns that the mean is more than 2 std from [a, b]
+        filled = ui_init.trunc_normal_(torch.empty(5, 3), **arguments)
+    assert filled.shape == (5, 3)
 
 
 def test_init_refuses_an_expanded_view_with_torchs_type() -> None:
