@@ -63,6 +63,10 @@ value = np.arange(6, dtype="float32").reshape(2, 3)
 const = keras.layers.Dense(3, kernel_initializer=ui.keras.initializer(keras.ops.convert_to_tensor(value)),
                            bias_initializer=ui.keras.initializer({"class_name": "Constant", "config": {"value": [1, 2, 3]}}))
 const.build((None, 2))
+broadcast = keras.layers.Dense(4, kernel_initializer=ui.keras.initializer({"class_name": "Constant", "config": {"value": [1, 2, 3, 4]}}))
+broadcast.build((None, 3))
+broadcast_rows = keras.ops.convert_to_numpy(broadcast.kernel).tolist()
+broadcast.kernel.assign(keras.ops.zeros((3, 4)))  # torch's broadcast view of one row could not be written
 path = sys.argv[1] + "/model.keras"
 model.save(path)
 loaded = keras.saving.load_model(path)
@@ -83,6 +87,8 @@ print(json.dumps({
     "tensor_kernel": keras.ops.convert_to_numpy(const.kernel).tolist() == value.tolist(),
     "constant_bias": keras.ops.convert_to_numpy(const.bias).tolist() == [1.0, 2.0, 3.0],
     "constant_dtype": str(const.kernel.dtype),
+    "broadcast_kernel": broadcast_rows == [[1.0, 2.0, 3.0, 4.0]] * 3,
+    "broadcast_kernel_written": not keras.ops.convert_to_numpy(broadcast.kernel).any(),
 }))
 '''
 
@@ -115,6 +121,8 @@ def test_keras_model_trains_and_round_trips(backend: str, tmp_path: Path) -> Non
     assert result["tensor_kernel"]
     assert result["constant_bias"]
     assert result["constant_dtype"].endswith("float32")
+    assert result["broadcast_kernel"]
+    assert result["broadcast_kernel_written"]
 
 
 DISTRIBUTION_SCRIPT = r'''

@@ -147,7 +147,11 @@ class KerasConstant(keras.initializers.Constant):  # type: ignore[misc]  # keras
             msg = f"Expected `shape` to be {expected} for this constant of shape {self.value.shape}. Received shape={dims}."
             raise ShapeError(msg)
         _check_representable(self.value, dtype)
-        return keras.ops.broadcast_to(keras.ops.convert_to_tensor(self.value, dtype=dtype), dims)
+        values = keras.ops.convert_to_tensor(self.value, dtype=dtype)
+        if self.value.shape == dims:
+            return values
+        # broadcast, then copied: torch's broadcast is a view of the value's memory (stride 0), which a weight cannot be
+        return keras.ops.copy(keras.ops.broadcast_to(values, dims))
 
     def get_config(self) -> dict[str, Any]:
         """``{"value": nested lists, "dtype": ..., "broadcast": ...}``; a value of more than 2²⁰ numbers, which its
