@@ -447,3 +447,41 @@ def test_sample_explains_expected_bounds_only_where_the_law_has_them(capsys: pyt
     assert "expected min and max" not in out
     _, out, _ = _main(capsys, "sample", "he_uniform", "64", "32")
     assert "(expected min and max: the bounds of the distribution's support)" in out
+
+
+class ResourceExhaustedError(Exception):
+    """Named as TensorFlow's: the CLI tells a framework's failed allocation by its type's name."""
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't allocate memory: you tried to allocate 14400000000 bytes."),
+        ResourceExhaustedError("OOM when allocating tensor with shape[60000,60000]"),
+        RuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 14400000000 bytes."),
+    ],
+    ids=["torch", "tensorflow", "xla"],
+)
+def test_a_frameworks_failed_allocation_is_one_line_and_status_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], error: Exception
+) -> None:
+    """With UNIT_INIT_MAX_BYTES raised past the free memory (as the guard's message suggests), torch and TensorFlow failed
+    to allocate and the CLI printed their traceback with status 1; NumPy's MemoryError already gave one line."""
+    def draw(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(unit_init.cli, "parse", lambda name: draw)
+    assert main(["sample", "he_uniform", "600", "600"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("unit-init sample: error: out of memory (")
+    assert lines[0].endswith("; try a smaller shape")
+
+
+def test_another_runtime_error_is_not_called_out_of_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    def draw(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(unit_init.cli, "parse", lambda name: draw)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["sample", "he_uniform", "600", "600"])

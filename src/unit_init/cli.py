@@ -430,8 +430,21 @@ def _emit(text: str) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit-time flush stays quiet
 
 
-def _out_of_memory(args: argparse.Namespace | None, error: MemoryError) -> str:
-    """One line for a run too large for memory, saying what to make smaller (a real size guard is still to come)."""
+_OUT_OF_MEMORY_TYPES: Final = frozenset({"OutOfMemoryError", "ResourceExhaustedError"})  # torch's CUDA one; TensorFlow's
+_OUT_OF_MEMORY_WORDS: Final = ("can't allocate memory", "RESOURCE_EXHAUSTED")  # torch's CPU allocator; XLA's
+
+
+def _framework_out_of_memory(error: Exception) -> bool:
+    """Whether ``error`` is a framework's own failed allocation (raised where ``UNIT_INIT_MAX_BYTES`` let a draw past
+    the free memory): torch's ``OutOfMemoryError`` or CPU allocator's ``RuntimeError``, TensorFlow's
+    ``ResourceExhaustedError``, XLA's ``RESOURCE_EXHAUSTED``; told by names, so no framework is imported."""
+    if {cls.__name__ for cls in type(error).__mro__} & _OUT_OF_MEMORY_TYPES:
+        return True
+    return isinstance(error, RuntimeError) and any(words in str(error) for words in _OUT_OF_MEMORY_WORDS)
+
+
+def _out_of_memory(args: argparse.Namespace | None, error: Exception) -> str:
+    """One line for a run too large for memory, saying what to make smaller."""
     command = getattr(args, "command", None)
     smaller = "a smaller shape" if command in ("show", "sample") else "a smaller --depth, --width or --batch"
     detail = " ".join(str(error).split())
@@ -471,6 +484,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"unit-init: error: {error}", file=sys.stderr)
         return 2
     except MemoryError as error:
+        print(_out_of_memory(args, error), file=sys.stderr)
+        return 2
+    except Exception as error:
+        if not _framework_out_of_memory(error):
+            raise
         print(_out_of_memory(args, error), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
