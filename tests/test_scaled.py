@@ -404,3 +404,26 @@ def test_mup_rules_of_a_truncated_normal_compare_equal_and_serialize_at_two_std(
         assert ui.mup_rules(base, target, init=init) == ui.mup_rules(base, target, init=init)
     spec = ui.mup_rules(base, target, init=ui.TruncatedNormal(stddev=0.5))[0][1]
     assert ui.deserialize(ui.serialize(spec)) == spec
+
+
+def test_a_rule_is_checked_at_construction() -> None:
+    """``MuP(rule=ui.HeNormal())`` was accepted (an initializer has a ``variance`` too, of a shape) and failed at the
+    first draw with a ShapeError about ``Fans``; ``serialize`` and the Keras adapter failed as oddly."""
+
+    class Raising:
+        def variance(self, fans: Any) -> float:
+            raise ZeroDivisionError
+
+    class Wordy:
+        def variance(self, fans: Any) -> str:
+            return "small"
+
+    with pytest.raises(ParameterError, match=r"rule=HeNormal\(seed=None\) is an initializer .* ui\.rules\.FanScaled"):
+        ui.MuP(rule=ui.HeNormal())  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="is an initializer"):
+        ui.Composed(rule=ui.MuP())  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match=r"failed on Fans\(fan_in=64.0, fan_out=64.0\): ZeroDivisionError"):
+        ui.MuP(rule=Raising())
+    with pytest.raises(ParameterError, match="returned 'small'"):
+        ui.Composed(rule=Wordy())  # type: ignore[arg-type]
+    assert ui.MuP(rule=ui.rules.FanScaled(2.0, "fan_in"), width_mult=2.0).variance((64, 64)) == pytest.approx(1 / 64)

@@ -17,7 +17,7 @@ from typing import ClassVar, Final, Literal
 from unit_init.errors import ParameterError, abbreviate, closest
 from unit_init.spec import distributions as d
 from unit_init.spec._checks import bound, choice, finite, non_negative, positive
-from unit_init.spec.fans import LayoutLike, ShapeLike, compute_fans, normalize_shape, resolve_layout
+from unit_init.spec.fans import Fans, LayoutLike, ShapeLike, compute_fans, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.rules import MODES, FanScaled, Mode, VarianceRule
 
@@ -165,8 +165,24 @@ _BOUNDS: Final = {"lower": -2.0, "upper": 2.0}
 
 
 def _check_rule(rule: object) -> None:
+    """A :class:`~unit_init.rules.VarianceRule`: ``rule.variance(Fans(64, 64))`` a number ``>= 0``, not an initializer
+    (whose ``variance`` takes a shape), checked at construction as :func:`_check_family` checks a family."""
+    if isinstance(rule, Initializer):
+        msg = (
+            f"rule={abbreviate(rule)} is an initializer (its variance takes a shape); pass a variance rule "
+            "such as ui.rules.FanScaled(2.0, 'fan_in'), which takes fans."
+        )
+        raise ParameterError(msg)
     if not isinstance(rule, VarianceRule):
         msg = f"rule={abbreviate(rule)} has no variance(fans) method."
+        raise ParameterError(msg)
+    try:
+        probe: object = rule.variance(Fans(64.0, 64.0))
+    except Exception as error:  # a user's rule may raise anything
+        msg = f"rule={abbreviate(rule)} failed on Fans(fan_in=64.0, fan_out=64.0): {type(error).__name__}; it must return a variance."
+        raise ParameterError(msg) from error
+    if isinstance(probe, bool) or not isinstance(probe, (int, float)) or not probe >= 0:
+        msg = f"rule={abbreviate(rule)} returned {abbreviate(probe)} for Fans(fan_in=64.0, fan_out=64.0), not a variance >= 0."
         raise ParameterError(msg)
 
 
