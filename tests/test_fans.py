@@ -129,6 +129,24 @@ def test_layout_axes_as_lists_and_numpy_integers_as_jax_takes_them() -> None:
             ui.Layout(in_axis=bad)
 
 
+def test_boolean_dimensions_are_refused_whatever_their_framework() -> None:
+    """torch's ``tensor(True)`` has ``__index__`` (1): ``zeros((tensor(True), 4))`` was a (1, 4) array, and a bool
+    tensor as the whole shape a (1, 1) one; NumPy's and JAX's bools were refused already."""
+    import numpy as np
+
+    bools: list[object] = [True, np.bool_(True), np.array(True), np.array([True, False])]
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        bools += [torch.tensor(True), torch.tensor([True, True]), torch.tensor(False)]
+    for bad in bools:
+        with pytest.raises(ui.ShapeError):
+            ui.zeros(bad)
+        with pytest.raises(ui.ShapeError):
+            ui.zeros((bad, 4))
+    assert ui.zeros((np.int64(3), np.array(4))).shape == (3, 4)
+
+
 def test_shapes_that_raise_while_read_are_shape_errors() -> None:
     """An iterable that refuses iteration (``tf.TensorShape(None)``) and a dimension whose ``__index__`` raises let the
     raw exception out (``ValueError``, ``RuntimeError``)."""

@@ -156,6 +156,16 @@ def _has_index(value: object) -> TypeGuard[SupportsIndex]:
         return False
 
 
+def _boolean(value: object) -> bool:
+    """A bool, or an array (or array scalar) of a boolean dtype: torch's ``tensor(True)`` has an ``__index__`` (1)."""
+    if isinstance(value, bool):
+        return True
+    try:
+        return "bool" in str(getattr(value, "dtype", ""))
+    except Exception:  # a hostile dtype or __str__: not a boolean one we can tell
+        return False
+
+
 def normalize_shape(shape: ShapeLike) -> tuple[int, ...]:
     """Validate ``shape`` into a tuple of non-negative ints.
 
@@ -178,7 +188,7 @@ def normalize_shape(shape: ShapeLike) -> tuple[int, ...]:
         ordered = ndim == 1 or (ndim is None and isinstance(shape, Iterable) and not isinstance(shape, _UNORDERED))
     except Exception:  # an object whose attributes raise (a __getattr__ or ndim that is not AttributeError)
         scalar = ordered = False
-    if isinstance(shape, bool) or not (scalar or ordered):
+    if _boolean(shape) or not (scalar or ordered):
         msg = f"shape={abbreviate(shape)} must be an int or a sequence of at most {MAX_RANK} non-negative ints."
         raise ShapeError(msg)
     try:
@@ -191,7 +201,7 @@ def normalize_shape(shape: ShapeLike) -> tuple[int, ...]:
         raise ShapeError(msg)
     result = []
     for dim in dims:
-        if isinstance(dim, bool) or not _has_index(dim):
+        if _boolean(dim) or not _has_index(dim):
             msg = f"shape={abbreviate(shape)} has {abbreviate(dim)}; every dimension must be a non-negative int."
             raise ShapeError(msg)
         try:
