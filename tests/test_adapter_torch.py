@@ -193,7 +193,9 @@ def test_leaky_relu_gain_is_torchs(param: float | None) -> None:
     assert ours.calculate_gain("leaky_relu", param) == pytest.approx(reference.calculate_gain("leaky_relu", param), rel=1e-15)
 
 
-@pytest.mark.parametrize(("name", "param"), [("not_an_activation", None), ("leaky_relu", True), ("leaky_relu", "0.1")])
+@pytest.mark.parametrize(
+    ("name", "param"), [("not_an_activation", None), ("leaky_relu", True), ("leaky_relu", "0.1"), ("leaky_relu", np.float32(0.2))]
+)
 def test_gain_errors_are_value_errors_as_in_torch(name: str, param: Any) -> None:
     with pytest.raises(ValueError):  # noqa: PT011
         reference.calculate_gain(name, param)

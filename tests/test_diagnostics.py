@@ -541,3 +541,16 @@ def test_a_jax_report_names_the_device_its_network_ran_on() -> None:
     report = ui.diagnose("he_normal", backend="jax", depth=3, width=8, batch=4)
     assert report.device == str(jax.devices()[0]) != "None"
     assert f"jax on {jax.devices()[0]}," in str(report)
+
+
+def test_a_numpy_scalar_or_0d_array_is_a_slope_as_everywhere_else() -> None:
+    """``calculate_gain``, ``recommend`` and ``diagnose(activation_param=)`` refused ``np.float32(0.2)`` and
+    ``np.array(0.2)`` ("must be a finite real number") that every spec reads as the number it holds."""
+    for slope in (np.float32(0.25), np.array(0.25), np.int64(1)):
+        assert ui.calculate_gain("leaky_relu", slope) == pytest.approx(ui.calculate_gain("leaky_relu", float(slope)), rel=1e-7)
+        assert ui.recommend("leaky_relu", slope).scale == pytest.approx(ui.recommend("leaky_relu", float(slope)).scale, rel=1e-7)
+    report = ui.diagnose("he_normal", activation="leaky_relu", activation_param=np.float32(0.25), depth=2, width=8, batch=4)
+    assert report.activation_param == 0.25
+    assert type(report.activation_param) is float
+    with pytest.raises(ui.ParameterError, match="finite real number"):
+        ui.calculate_gain("leaky_relu", np.array([0.25, 0.5]))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from unit_init.errors import ParameterError, abbreviate, closest
-from unit_init.spec._checks import finite
+from unit_init.spec._checks import finite, plain_number
 
 __all__ = ["ACTIVATIONS", "ALIASES", "Activation", "get_activation"]
 
@@ -161,4 +161,4 @@ def get_activation(name: str, param: float | None = None) -> tuple[Activation, f
     if activation.default_param is None:
         msg = f"activation_param={abbreviate(param)} was given, but activation={name!r} takes no parameter; only leaky_relu (negative slope) and elu (alpha) do."
         raise ParameterError(msg)
-    return activation, finite("activation_param", param)
+    return activation, finite("activation_param", plain_number(param))

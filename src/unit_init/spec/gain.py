@@ -43,7 +43,7 @@ import math
 from typing import Final
 
 from unit_init.errors import keywords_checked
-from unit_init.spec._checks import choice, squarable
+from unit_init.spec._checks import choice, plain_number, squarable
 
 __all__ = ["FIXED_GAINS", "NONLINEARITIES", "calculate_gain"]
 
@@ -100,6 +100,6 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """
     choice("nonlinearity", nonlinearity, NONLINEARITIES)  # also refuses a non-str before comparing it
     if nonlinearity == "leaky_relu":
-        slope = _DEFAULT_SLOPE if param is None else squarable("param (the leaky_relu negative slope)", param)
+        slope = _DEFAULT_SLOPE if param is None else squarable("param (the leaky_relu negative slope)", plain_number(param))
         return math.sqrt(2.0 / (1 + slope**2))
     return FIXED_GAINS[nonlinearity]

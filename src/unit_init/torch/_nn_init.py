@@ -272,6 +272,9 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     gain 1 of linear, conv* and sigmoid is the int ``1``, as torch returns it.
     """
     try:
+        if nonlinearity == "leaky_relu" and param is not None and (isinstance(param, bool) or not isinstance(param, (int, float))):
+            msg = f"param={abbreviate(param)} is not an int or float, which torch.nn.init.calculate_gain takes as leaky_relu's slope."
+            raise ParameterError(msg)  # unit_init's own calculate_gain reads such a number; torch's does not
         value = gain.calculate_gain(nonlinearity, param)
     except UnitInitError as ours:
         outcome: float = _torch_outcome("calculate_gain", ours, (nonlinearity, param), {})
