@@ -130,8 +130,8 @@ def _finite_float(text: str) -> float:
 
 
 def _shown(path: str) -> str:
-    """A path as typed, cut only when absurdly long."""
-    return path if len(path) <= 300 else abbreviate(path)
+    """A path as typed (an empty one as ``''``), cut only when absurdly long."""
+    return path if 0 < len(path) <= 300 else abbreviate(path)
 
 
 def _check_output(command: str, path: str) -> Path:
@@ -387,7 +387,7 @@ _Then = Callable[[], str] | None
 
 
 def _diagnostics(args: argparse.Namespace) -> tuple[str, _Then]:
-    plot = _check_output(args.command, args.plot) if args.plot else None  # before the run, not after it
+    plot = _check_output(args.command, args.plot) if args.plot is not None else None  # before the run, not after it; "" too
     progress = _announce if wanted() else None
     if args.command == "diagnose":
         if progress is not None:
