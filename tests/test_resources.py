@@ -187,6 +187,10 @@ def test_estimate_bounds_the_measured_peak(spec: ui.Initializer, shape: tuple[in
         (ui.HeUniform(), (512, 512), "float32"),
         (ui.RandomNormal(), (1024, 1024), "float64"),  # chunk by chunk, on every thread
         (ui.HeUniform(), (512, 512), "float64"),
+        (ui.HeNormal(), (4096, 2048), "float16"),  # many chunks, and the whole draw in float32 before its cast
+        (ui.HeUniform(), (2048, 2048), "bfloat16"),
+        (ui.HeNormal(), (2048, 2048), "complex64"),  # two real draws made whole: was estimated at 0.21 of its peak
+        (ui.RandomNormal(), (1024, 1024), "complex128"),
         (ui.TruncatedNormal(lower=1.0, upper=3.0), (512, 512), "bfloat16"),
     ],
 )

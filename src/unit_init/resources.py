@@ -71,7 +71,7 @@ from typing import Any, Final
 
 from unit_init.backends.base import Backend
 from unit_init.backends.host import host_free_bytes
-from unit_init.dtypes import is_float, work_dtype
+from unit_init.dtypes import is_complex, is_float, work_dtype
 from unit_init.errors import ParameterError, ResourceError, ShapeError, abbreviate
 from unit_init.portable.stream import CHUNK
 from unit_init.sampling import blocks
@@ -136,6 +136,10 @@ a modulus and a phase, their cosine and sine (6), or a unitary matrix's as an
 orthogonal one's (8); a real law's values made complex, the real array (1).
 Measured with NumPy (tests/test_resources.py)."""
 
+PORTABLE_COMPLEX_WORDS: Final = 16
+"""Real-part values per element a complex portable draw holds besides its output: its two real draws are made whole,
+then their polar or Cartesian terms (measured on NumPy: 14–15 for complex64, 7–9.6 for complex128)."""
+
 _PORTABLE_CHUNKED: Final = (d.Uniform, d.Normal, d.TruncatedGaussian)
 """The laws the portable stream draws value by value (:data:`PORTABLE_WORDS`); any other is estimated as a native draw."""
 
@@ -191,7 +195,8 @@ PORTABLE_WORDS: Final = (6, 13)
 """Work-dtype values per value a portable draw holds besides its output while it runs, for the values of the chunks
 in flight (:data:`unit_init.portable.stream.CHUNK` a thread on a backend that fills chunk by chunk): a uniform's
 Threefry words and their floats, and any other law's (words, uniforms and ``Φ⁻¹``'s terms). Measured on NumPy: a
-uniform 2.5 (float32) and 4–5 (float64), a normal 7.7 and 7.6, a truncated normal on one side of 0 11.8 and 11.6."""
+uniform 2.5 (float32) and 4–5 (float64), a normal 7.7 and 7.6–9.6, a truncated normal on one side of 0 11.8 and
+11.6. A float16 or bfloat16 draw also holds the whole array in float32 until its one cast."""
 
 
 def estimate_bytes(
@@ -210,11 +215,15 @@ def estimate_bytes(
     1500000
     """
     size, item = math.prod(shape), itemsize(dtype)
+    if portable and distribution is not None and distribution.random and is_complex(dtype):
+        return size * (item + PORTABLE_COMPLEX_WORDS * (item // 2))
     if portable and distribution is not None and distribution.random and type(distribution) in _PORTABLE_CHUNKED:
         if backend.compiles:  # one fused XLA computation: a few bytes a value besides the output (measured 6–13)
             return size * (item + FUSED_BYTES)
+        work = itemsize(work_dtype(dtype))
         at_once = min(size, cpu_count() * CHUNK) if backend.mutable else size
-        return size * item + at_once * PORTABLE_WORDS[type(distribution) is not d.Uniform] * itemsize(work_dtype(dtype))
+        widened = size * work if work > item else 0  # float16/bfloat16: the whole draw in float32, then cast once
+        return size * item + widened + at_once * PORTABLE_WORDS[type(distribution) is not d.Uniform] * work
     work = itemsize(work_dtype(dtype)) if is_float(dtype) else item
     arrays, extra = (0, 0) if distribution is None else TEMPORARIES.get(type(distribution), _UNKNOWN)
     if isinstance(distribution, d.TruncatedGaussian) and not -math.inf < distribution.low < 0 < distribution.high < math.inf:  # not across 0
