@@ -300,7 +300,7 @@ def test_dirac_refuses_groups_torch_would_loop_over_forever() -> None:
         ({"std": 0.02, "a": 1.0, "b": 1e4}, "keep no float64 mass"),
         ({"a": 40.0, "b": 1e30}, "keep no float64 mass"),
         ({"std": -0.001, "a": -1.0, "b": 1e30}, "std=-0.001 must be > 0"),
-        ({"std": 1e-20, "a": 1.0, "b": 2.0}, "keep no float64 mass"),
+        ({"std": 1e-19, "a": 1.0, "b": 2.0}, "keep no float64 mass"),  # proposals past x ≈ 1.84 overflow float32: never kept
     ],
 )
 def test_trunc_normal_refuses_intervals_torchs_rejection_sampler_never_finishes(
@@ -316,13 +316,23 @@ def test_trunc_normal_refuses_intervals_torchs_rejection_sampler_never_finishes(
         ui_init.trunc_normal_(torch.empty(5, 3), **arguments)
 
 
-@pytest.mark.parametrize("arguments", [{"a": 40.0, "b": 41.0}, {"std": -1.0, "a": -1.0, "b": 1.0}, {"std": 1e-320, "a": 1.0, "b": 2.0}])
-def test_trunc_normal_hands_torch_what_torch_finishes(arguments: dict[str, float]) -> None:
+@pytest.mark.parametrize(
+    ("shape", "device", "arguments"),
+    [
+        ((5, 3), "cpu", {"a": 40.0, "b": 41.0}),  # about 100 rounds
+        ((5, 3), "cpu", {"std": -1.0, "a": -1.0, "b": 1.0}),
+        ((5, 3), "cpu", {"std": 1e-20, "a": 1.0, "b": 2.0}),  # log_peak past float32's range: every proposal kept
+        ((5, 3), "cpu", {"a": 1e5, "b": 1e5 + 1}),  # float32 rounding keeps the proposals at a
+        ((100, 100), "meta", {"std": 0.02, "a": 1.0, "b": 1e4}),  # torch returns a meta tensor at once
+        ((0, 5), "cpu", {"std": 0.02, "a": 1.0, "b": 1e4}),
+    ],
+)
+def test_trunc_normal_hands_torch_what_torch_finishes(shape: tuple[int, int], device: str, arguments: dict[str, float]) -> None:
     """Intervals unit_init refuses but torch fills in a few rounds (or at once) are still torch's to fill."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch warns that the mean is more than 2 std from [a, b]
-        filled = ui_init.trunc_normal_(torch.empty(5, 3), **arguments)
-    assert filled.shape == (5, 3)
+        filled = ui_init.trunc_normal_(torch.empty(shape, device=device), **arguments)
+    assert filled.shape == shape
 
 
 def test_init_refuses_an_expanded_view_with_torchs_type() -> None:

@@ -68,7 +68,6 @@ from __future__ import annotations
 import functools
 import math
 import operator
-import sys
 import warnings
 from collections.abc import Callable
 from typing import Any, Final, TypeVar, cast
@@ -80,7 +79,7 @@ from unit_init.errors import ParameterError, SeedError, ShapeError, UnitInitErro
 from unit_init.spec import catalogue as c
 from unit_init.spec import gain
 from unit_init.spec import structured as s
-from unit_init.spec.distributions import Distribution, Normal, Uniform, normal_mass
+from unit_init.spec.distributions import Distribution, Normal, Uniform
 from unit_init.spec.fans import compute_fans
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.options import Options
@@ -524,7 +523,7 @@ def trunc_normal_(
     try:
         return _fill_random(tensor, s.BoundedNormal(mean, std, a, b), generator, "trunc_normal_")
     except Exception as refused:  # torch.nn.init is asked next (_drop_in): not where its rejection sampler would never finish
-        rounds = _torch_rejection_rounds(tensor.numel(), mean, std, a, b)
+        rounds = _torch_rejection_rounds(tensor, mean, std, a, b)
         if rounds > MAX_TORCH_ROUNDS:
             msg = (
                 f"{_in_torch_terms(refused, 'trunc_normal_')} torch.nn.init.trunc_normal_, asked next, would take about {rounds:.3g} rounds of its rejection "
@@ -539,45 +538,42 @@ MAX_TORCH_ROUNDS: Final = 10_000
 a few passes over the tensor); beyond, a :class:`~unit_init.ParameterError` instead of a call that never returns."""
 
 
-_SQUARE_OVERFLOWS: Final = math.sqrt(sys.float_info.max)
-"""The magnitude above which a Python float's square overflows."""
+PROBE: Final = 1 << 16
+"""Proposals :func:`_torch_rejection_rounds` puts through torch's acceptance test to measure its rate."""
 
 
-def _torch_rejection_rounds(size: int, mean: Any, std: Any, a: Any, b: Any) -> float:
-    """About how many rounds torch 2.x's ``trunc_normal_`` takes until all ``size`` values are accepted (0: it does not loop).
+def _torch_rejection_rounds(tensor: torch.Tensor, mean: Any, std: Any, a: Any, b: Any) -> float:
+    """About how many rounds torch 2.x's ``trunc_normal_`` takes to fill ``tensor`` (0: it does not loop, or raises).
 
     Where the interval holds more than 0.3 of ``N(mean, std²)`` torch redraws
-    normals (each accepted with that probability). Elsewhere it proposes
-    ``x ~ U[a, b]`` and accepts it with ``exp(−(z² − z_m²)/2)``, ``z = (x −
-    mean)/|std|``, ``z_m`` at the point of ``[a, b]`` nearest the mean: a
-    proposal is accepted with ``r = |std|·R/(b − a)``, ``R = ∫ exp(−(z² −
-    z_m²)/2) dz`` over the interval, and all ``size`` are after about
-    ``ln(size)/r`` rounds. ``R`` is ``√(2π)·mass`` with the mean inside, and
-    ``∫₀^L exp(−z_m·t − t²/2) dt`` beyond it, at most ``1/z_m`` (Mills's
-    ratio). Arguments that are not finite numbers: 0 (torch raises on them).
+    normals, each kept with that probability. Elsewhere it proposes
+    ``x ~ U[a, b]`` and keeps it unless ``log u > −((x − mean)/std)²/2 −
+    log_peak`` (``log_peak`` at the point of ``[a, b]`` nearest the mean),
+    computed in the tensor's dtype, whose rounding and overflow decide as
+    much as the law does (a ``log_peak`` past float32's range keeps every
+    proposal). So that test is run here as torch writes it, on
+    :data:`PROBE` proposals of a private generator on the CPU: with ``k``
+    kept, all ``n`` values take about ``ln(n)·PROBE/k`` rounds. A meta or
+    empty tensor, and arguments torch raises on, take none.
     """
+    if tensor.is_meta or tensor.numel() == 0:
+        return 0.0
     try:
         mean, std, a, b = (float(value) for value in (mean, std, a, b))
-    except (TypeError, ValueError, OverflowError):
+        mass = 0.5 * (math.erf((b - mean) / std / math.sqrt(2.0)) - math.erf((a - mean) / std / math.sqrt(2.0)))
+        log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+        return 0.0  # what torch raises on
+    if mass > 0.3 or not all(math.isfinite(value) for value in (mean, std, a, b)):
         return 0.0
-    if not all(math.isfinite(value) for value in (mean, std, a, b)) or std == 0 or not a < b:
+    generator = torch.Generator().manual_seed(0)
+    try:
+        proposals = torch.empty(PROBE, dtype=tensor.dtype).uniform_(a, b, generator=generator)
+        threshold = proposals.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+        kept = PROBE - int(torch.empty(PROBE, dtype=tensor.dtype).uniform_(generator=generator).log_().gt(threshold).sum())
+    except RuntimeError:  # a bound the dtype cannot hold: torch's own uniform_ raises it
         return 0.0
-    peak = (max(a, min(mean, b)) - mean) / std
-    if not abs(peak) < _SQUARE_OVERFLOWS:  # torch squares it in Python: OverflowError, or inf and every proposal accepted
-        return 0.0
-    z_a, z_b = (a - mean) / abs(std), (b - mean) / abs(std)
-    if std > 0 and normal_mass(z_a, z_b) > 0.3:  # torch's mass takes std's sign: a negative std always proposes uniforms
-        return 0.0
-    if z_a <= 0 <= z_b:
-        ratio = math.sqrt(2 * math.pi) * normal_mass(z_a, z_b)
-    else:
-        near, far = (z_a, z_b) if z_a > 0 else (-z_b, -z_a)
-        if near > 5:  # Mills: exp(−near·t − t²/2) ≈ exp(−near·t) where it matters (error about 1/near²)
-            ratio = -math.expm1(-near * (far - near)) / near
-        else:
-            ratio = math.sqrt(2 * math.pi) * normal_mass(near, far) * math.exp(0.5 * near * near)
-    accepted = abs(std) * ratio / (b - a)  # 0 or nan where a bound lies beyond float64's reach in std units
-    return math.log(max(size, 2)) / accepted if accepted > 0 else math.inf
+    return math.log(max(tensor.numel(), 2)) * PROBE / kept if kept else math.inf
 
 
 @_drop_in
