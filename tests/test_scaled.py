@@ -430,9 +430,9 @@ def test_a_rule_is_checked_at_construction() -> None:
         ui.MuP(rule=ui.HeNormal())  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="is an initializer"):
         ui.Composed(rule=ui.MuP())  # type: ignore[arg-type]
-    with pytest.raises(ParameterError, match="returned 'small'.* not a number"):
+    with pytest.raises(ParameterError, match=r"returned 'small'.* not a number"):
         ui.Composed(rule=Wordy())  # type: ignore[arg-type]
-    with pytest.raises(ParameterError, match="gave the variance -1.0"):
+    with pytest.raises(ParameterError, match=r"gave the variance -1\.0"):
         ui.Composed(rule=Negative())
     assert ui.MuP(rule=Table()).variance((256, 8)) == pytest.approx(0.01)
     assert ui.Composed(rule=Float32()).variance((64, 8)) == pytest.approx(2 / 64)
