@@ -156,6 +156,7 @@ def test_compare_default_set_json(tmp_path: Path) -> None:
         (["sample", "he_normal", "4.5"], "invalid int value: '4.5'"),
         (["compare", "he_normal", "--plot", "out.pdf"], "unit-init compare: --plot out.pdf: give a file name ending in .png or .svg"),
         (["diagnose", "he_normal", "--plot", ""], "unit-init diagnose: --plot '': give a file name ending in .png or .svg"),  # was no figure, status 0
+        (["diagnose", "he_normal", "--plot", " "], "unit-init diagnose: --plot ' ': give a file name ending in .png or .svg"),
         (["diagnose", "he_normal", "--plot", "/tmp/"], "unit-init diagnose: --plot /tmp/: give a file name ending in .png or .svg"),
         (["diagnose", "he_normal", "--plot", "a" * 300 + ".png"], "cannot write there (File name too long)"),  # was an OSError
         (["frobnicate"], "invalid choice: 'frobnicate'"),

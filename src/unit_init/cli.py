@@ -130,8 +130,8 @@ def _finite_float(text: str) -> float:
 
 
 def _shown(path: str) -> str:
-    """A path as typed (an empty one as ``''``), cut only when absurdly long."""
-    return path if 0 < len(path) <= 300 else abbreviate(path)
+    """A path as typed, quoted where it is empty or starts or ends with a space, cut only when absurdly long."""
+    return path if 0 < len(path) <= 300 and path.strip() == path else abbreviate(path)
 
 
 def _check_output(command: str, path: str) -> Path:
