@@ -83,6 +83,8 @@ def test_jax_sharded_array_equals_the_unsharded_draw() -> None:
 
 
 REFUSED_SHARD_SCRIPT = """
+import os
+os.environ.pop("UNIT_INIT_MAX_BYTES", None)  # the free memory (patched below) must be the limit
 import jax, numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 import unit_init as ui
