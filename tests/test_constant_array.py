@@ -35,6 +35,20 @@ def test_every_backend_broadcasts_by_numpy_rules(backend: str, dtype: str) -> No
         np.testing.assert_array_equal(host, np.broadcast_to(value, shape).astype(dtype))
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_empty_value_fills_the_shapes_it_broadcasts_to(backend: str) -> None:
+    """Nested tuples keep no axes after one of length 0 (as ``tolist()``): an empty value fills any shape it broadcasts
+    to with some trailing axes, as ``jax.nn.initializers.constant`` and ``np.broadcast_to`` fill its own shape."""
+    _on(backend)
+    spec = ConstantArray(np.zeros((2, 0, 3)))
+    for shape in [(2, 0, 3), (5, 2, 0, 3), (2, 0)]:
+        out = get_backend(backend).to_numpy(spec(shape, backend=backend, seed=0))
+        assert out.shape == shape
+    assert ui.deserialize(ui.serialize(spec)) == spec
+    with pytest.raises(ui.ShapeError, match=r"an empty value of shape \(2, 0, …\) does not broadcast to shape=\(3, 0, 3\)"):
+        spec((3, 0, 3), backend=backend)
+
+
 def test_same_values_as_haiku_and_keras() -> None:
     hk = pytest.importorskip("haiku")
     keras = pytest.importorskip("keras")

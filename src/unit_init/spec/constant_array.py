@@ -123,6 +123,12 @@ def _broadcasts(small: tuple[int, ...], shape: tuple[int, ...]) -> bool:
     return len(small) <= len(shape) and all(s in (1, n) for s, n in zip(reversed(small), reversed(shape), strict=False))
 
 
+def _empty_broadcasts(small: tuple[int, ...], shape: tuple[int, ...]) -> bool:
+    """Whether an empty value whose nested tuples give ``small`` (its axes up to the first of length 0; later ones are not
+    kept) broadcasts to ``shape`` with some trailing axes: the result is empty whatever those axes were."""
+    return any(_broadcasts(small, shape[: len(shape) - kept]) for kept in range(len(shape) - len(small) + 1))
+
+
 @dataclass(frozen=True, slots=True)
 class ConstantArray(Initializer):
     """``broadcast_to(value, shape)``: an array constant, broadcast by NumPy's rules.
@@ -133,6 +139,12 @@ class ConstantArray(Initializer):
     dtypes take integer values in their range, floating ones round to
     nearest. ``ConstantArray(x)`` draws what ``hk.initializers.Constant(x)``
     and ``keras.initializers.Constant(x)`` draw.
+
+    An empty value (an axis of length 0) keeps its axes up to that one —
+    nested tuples, as NumPy's ``tolist()``, hold no axes after it — and fills
+    every shape it broadcasts to with some trailing axes: ``ConstantArray(
+    np.zeros((2, 0, 3)))`` fills ``(2, 0, 3)``, and ``(2, 0, 5)`` too (an
+    empty array either way).
 
     Raises
     ------
@@ -171,6 +183,12 @@ class ConstantArray(Initializer):
 
     def distribution_for(self, shape: ShapeLike, **_: object) -> Distribution:
         dims = normalize_shape(shape)
+        if 0 in self.value_shape:
+            if not _empty_broadcasts(self.value_shape, dims):
+                kept = ", ".join(map(str, self.value_shape))
+                msg = f"ConstantArray: an empty value of shape ({kept}, …) does not broadcast to shape={dims}."
+                raise ShapeError(msg)
+            return ArrayConstant(0)  # the result is empty
         if not _broadcasts(self.value_shape, dims):
             msg = f"ConstantArray: a value of shape {self.value_shape} does not broadcast to shape={dims}."
             raise ShapeError(msg)
