@@ -198,7 +198,7 @@ def dirac(shape: ShapeLike, *, groups: int = 1, **options: Unpack[CallOptions]) 
 
 @_form
 def sparse(shape: ShapeLike, *, sparsity: float, stddev: float = 0.01, **options: Unpack[CallOptions]) -> Any:
-    """``N(0, stddev²)`` with ``⌈sparsity · rows⌉`` zeros per column; see :class:`unit_init.Sparse`."""
+    """``N(0, stddev²)`` with ``⌈sparsity · fan_out⌉`` zeros for every input unit; see :class:`unit_init.Sparse`."""
     return _drawn(x.Sparse(sparsity, stddev), shape, options)
 
 

@@ -84,11 +84,13 @@ class Dirac(Initializer):
 
 @dataclass(frozen=True, slots=True)
 class Sparse(Initializer):
-    """``N(0, stddev²)`` with ``⌈sparsity · rows⌉`` zeros in every column; rank 2.
+    """``N(0, stddev²)`` with ``⌈sparsity · fan_out⌉`` zeros for every input unit; rank 2.
 
-    ``rows`` is the size of the layout's out axis and a *column* is one index
-    of its in axis (PyTorch's ``sparse_``: ``rows, cols = weight.shape``). The
-    zeroed positions are a uniformly random subset per column, so::
+    ``rows`` (``fan_out``) is the size of the layout's out axis and a *column*
+    one index of its in axis: a column of PyTorch's ``(out, in)`` weight
+    (``sparse_``: ``rows, cols = weight.shape``), a row of Keras's
+    ``(in, out)`` kernel. The zeroed positions are a uniformly random subset
+    per column, so::
 
         mean = 0,   Var = stddev² · (rows − zeros) / rows
 
@@ -97,6 +99,8 @@ class Sparse(Initializer):
     >>> import unit_init as ui
     >>> w = ui.sparse((10, 4), sparsity=0.3, layout="torch", seed=0)
     >>> (w == 0).sum(axis=0).tolist()
+    [3, 3, 3, 3]
+    >>> (ui.sparse((4, 10), sparsity=0.3, seed=0) == 0).sum(axis=1).tolist()  # the default layout, Keras's (in, out)
     [3, 3, 3, 3]
     """
 
