@@ -432,8 +432,23 @@ def test_a_rule_is_checked_at_construction() -> None:
         ui.Composed(rule=ui.MuP())  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match=r"returned 'small'.* not a number"):
         ui.Composed(rule=Wordy())  # type: ignore[arg-type]
-    with pytest.raises(ParameterError, match=r"gave the variance -1\.0"):
+    class Fixed:  # 0, inf, and an int past float64: every draw would refuse them
+        def __init__(self, value: Any) -> None:
+            self.value = value
+
+        def variance(self, fans: Any) -> Any:
+            return self.value
+
+    with pytest.raises(ParameterError, match=r"gives Var = -1\.0 .* must be finite and > 0"):
         ui.Composed(rule=Negative())
+    for value, shown in [(0, "0.0"), (math.inf, "inf"), (10**400, "inf")]:
+        with pytest.raises(ParameterError, match=f"gives Var = {shown} for Fans"):
+            ui.Composed(rule=Fixed(value))
+    with pytest.raises(ParameterError, match=r"rule=.* failed on Fans\(fan_in=64\.0, fan_out=64\.0\): KeyError") as refused:
+        ui.Composed(rule=Table())((64, 64))  # accepted at construction (the probe raised), named at the draw
+    assert isinstance(refused.value.__cause__, KeyError)
+    with pytest.raises(ParameterError, match=r"rule=.* failed on Fans"):
+        ui.MuP(rule=Table())((64, 64))
     assert ui.MuP(rule=Table()).variance((256, 8)) == pytest.approx(0.01)
     assert ui.Composed(rule=Float32()).variance((64, 8)) == pytest.approx(2 / 64)
     assert ui.MuP(rule=ui.rules.FanScaled(2.0, "fan_in"), width_mult=2.0).variance((64, 64)) == pytest.approx(1 / 64)

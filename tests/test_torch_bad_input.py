@@ -314,6 +314,9 @@ def test_trunc_normal_refuses_intervals_torchs_rejection_sampler_never_finishes(
     monkeypatch.setattr(torch.nn.init, "trunc_normal_", asked)
     with pytest.raises(ValueError, match=f"{re.escape(reason)}.* would take about .* rounds .* so it is not asked"):
         ui_init.trunc_normal_(torch.empty(5, 3), **arguments)
+    tensor = torch.empty(5, 3)
+    with torch.device("meta"), pytest.raises(ValueError, match="so it is not asked"):  # the probe runs on the CPU all the same
+        ui_init.trunc_normal_(tensor, **arguments)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar, Final, Literal
 
-from unit_init.errors import ParameterError, abbreviate, closest
+from unit_init.errors import ParameterError, UnitInitError, abbreviate, closest
 from unit_init.spec import distributions as d
 from unit_init.spec._checks import bound, choice, finite, non_negative, plain_number, positive
 from unit_init.spec.fans import Fans, LayoutLike, ShapeLike, compute_fans, normalize_shape, resolve_layout
@@ -166,8 +166,8 @@ _BOUNDS: Final = {"lower": -2.0, "upper": 2.0}
 
 def _check_rule(rule: object) -> None:
     """A :class:`~unit_init.rules.VarianceRule`, not an initializer (whose ``variance`` takes a shape): where
-    ``rule.variance(Fans(64, 64))`` answers, a real number ``>= 0`` (a rule free to refuse those fans, a table of
-    widths say, is checked when it is drawn)."""
+    ``rule.variance(Fans(64, 64))`` answers, a finite real number ``> 0``, as every draw needs (a rule free to refuse
+    those fans, a table of widths say, is checked when it is drawn: :func:`rule_variance`)."""
     if isinstance(rule, Initializer):
         msg = (
             f"rule={abbreviate(rule)} is an initializer (its variance takes a shape); pass a variance rule "
@@ -178,15 +178,36 @@ def _check_rule(rule: object) -> None:
         msg = f"rule={abbreviate(rule)} has no variance(fans) method."
         raise ParameterError(msg)
     try:
-        probe: object = plain_number(rule.variance(Fans(64.0, 64.0)))
-    except Exception:  # a user's rule may refuse these fans: its draws will say
-        return
-    if isinstance(probe, bool) or not isinstance(probe, (int, float)):
-        msg = f"rule={abbreviate(rule)} returned {abbreviate(probe)} for Fans(fan_in=64.0, fan_out=64.0), not a number."
+        variance = rule_variance(rule, Fans(64.0, 64.0))
+    except ParameterError as error:
+        if isinstance(error.__cause__, Exception) and not isinstance(error.__cause__, UnitInitError):
+            return  # the rule raised on these fans: its draws will say, naming rule=
+        raise
+    if not 0 < variance < math.inf:
+        msg = (
+            f"rule={abbreviate(rule)} gives Var = {variance!r} for Fans(fan_in=64.0, fan_out=64.0); "
+            "a variance must be finite and > 0."
+        )
         raise ParameterError(msg)
-    if not probe >= 0:
-        msg = f"rule={abbreviate(rule)} gave the variance {probe!r} for Fans(fan_in=64.0, fan_out=64.0); a variance is >= 0."
+
+
+def rule_variance(rule: VarianceRule, fans: Fans) -> float:
+    """``rule.variance(fans)`` as a float (``inf`` past float64), or a :class:`ParameterError` naming ``rule=``: a user's
+    rule may raise anything or return something that is not a real number."""
+    try:
+        value: object = plain_number(rule.variance(fans))
+    except UnitInitError:
+        raise
+    except Exception as error:  # a user's rule may raise anything
+        msg = f"rule={abbreviate(rule)} failed on {fans}: {type(error).__name__}: {abbreviate(str(error))}."
+        raise ParameterError(msg) from error
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        msg = f"rule={abbreviate(rule)} returned {abbreviate(value)} for {fans}, not a number."
         raise ParameterError(msg)
+    try:
+        return float(value)
+    except OverflowError:  # an int past float64's range
+        return math.inf
 
 
 def _family(name: object, argument: str = "distribution", lead: str = "") -> Callable[[float, float], d.Distribution]:
@@ -266,7 +287,7 @@ class Composed(Initializer):
         self, shape: ShapeLike, *, layout: LayoutLike = None, fan_in: float | None = None, fan_out: float | None = None
     ) -> d.Distribution:
         fans = compute_fans(normalize_shape(shape), layout, fan_in=fan_in, fan_out=fan_out)
-        return scaled_law(self, _family(self.family, "family"), self.mean, self.rule.variance(fans))
+        return scaled_law(self, _family(self.family, "family"), self.mean, rule_variance(self.rule, fans))
 
 
 @dataclass(frozen=True, slots=True)

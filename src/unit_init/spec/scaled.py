@@ -32,7 +32,7 @@ from typing import Any, ClassVar, Final, Literal
 from unit_init.errors import ParameterError, abbreviate
 from unit_init.spec import distributions as d
 from unit_init.spec._checks import choice, positive, squarable
-from unit_init.spec.catalogue import Composed, DistributionName, _family, scaled_law
+from unit_init.spec.catalogue import Composed, DistributionName, _family, rule_variance, scaled_law
 from unit_init.spec.fans import Fans, LayoutLike, ShapeLike, compute_fans, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.rules import FanScaled, Mode, VarianceRule
@@ -429,7 +429,7 @@ class MuP(Composed):
             )
             raise ParameterError(msg)
         base = Fans(base_in, base_out)
-        return scaled_law(self, _family(self.family, "family"), self.mean, self.rule.variance(base) / self.width_mult)
+        return scaled_law(self, _family(self.family, "family"), self.mean, rule_variance(self.rule, base) / self.width_mult)
 
 
 SCALED: Final[dict[str, type[Initializer]]] = {

@@ -566,13 +566,14 @@ def _torch_rejection_rounds(tensor: torch.Tensor, mean: Any, std: Any, a: Any, b
         return 0.0  # what torch raises on
     if mass > 0.3 or not all(math.isfinite(value) for value in (mean, std, a, b)):
         return 0.0
-    generator = torch.Generator().manual_seed(0)
+    generator = torch.Generator().manual_seed(0)  # on the CPU, whatever torch's default device (meta, cuda) is
     try:
-        proposals = torch.empty(PROBE, dtype=tensor.dtype).uniform_(a, b, generator=generator)
-        threshold = proposals.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
-        kept = PROBE - int(torch.empty(PROBE, dtype=tensor.dtype).uniform_(generator=generator).log_().gt(threshold).sum())
+        proposals = torch.empty(PROBE, dtype=tensor.dtype, device="cpu").uniform_(a, b, generator=generator)
     except RuntimeError:  # a bound the dtype cannot hold: torch's own uniform_ raises it
         return 0.0
+    threshold = proposals.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+    tests = torch.empty(PROBE, dtype=tensor.dtype, device="cpu").uniform_(generator=generator)
+    kept = PROBE - int(tests.log_().gt(threshold).sum())
     return math.log(max(tensor.numel(), 2)) * PROBE / kept if kept else math.inf
 
 
