@@ -317,6 +317,11 @@ def test_trunc_normal_refuses_intervals_torchs_rejection_sampler_never_finishes(
     tensor = torch.empty(5, 3)
     with torch.device("meta"), pytest.raises(ValueError, match="so it is not asked"):  # the probe runs on the CPU all the same
         ui_init.trunc_normal_(tensor, **arguments)
+    if "must be > 0" not in reason:  # before it loops, torch raises on a generator that is not one, and an expanded view
+        with pytest.raises(TypeError, match=r"must be a torch\.Generator"):
+            ui_init.trunc_normal_(torch.empty(5, 3), **arguments, generator="x")
+        with pytest.raises(RuntimeError, match="share memory"):
+            ui_init.trunc_normal_(torch.empty(1, 3).expand(5, 3), **arguments)
 
 
 @pytest.mark.parametrize(

@@ -525,6 +525,12 @@ def trunc_normal_(
     except Exception as refused:  # torch.nn.init is asked next (_drop_in): not where its rejection sampler would never finish
         rounds = _torch_rejection_rounds(tensor, mean, std, a, b)
         if rounds > MAX_TORCH_ROUNDS:
+            try:  # what torch raises before it loops, with its type: a generator that is not one (TypeError) …
+                if generator is not None:
+                    _seed(tensor, generator)
+                refuse_unwritable(tensor, "tensor")  # … or a tensor no fill can write (RuntimeError)
+            except UnitInitError as first:
+                raise _Unasked(first) from None
             msg = (
                 f"{_in_torch_terms(refused, 'trunc_normal_')} torch.nn.init.trunc_normal_, asked next, would take about {rounds:.3g} rounds of its rejection "
                 f"sampler for {tensor.numel()} values, so it is not asked."
