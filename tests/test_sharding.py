@@ -111,6 +111,22 @@ for seed in (None, 3):
     after = ui.random_normal((4,))
     ui.set_seed(5)
     assert (ui.random_normal((4,)) == after).all(), "a refused sharded draw took the global stream's seed"
+from unit_init.resources import estimate_bytes
+SHARD = 1024 * 2560 * 4  # one shard's float32 output
+PEAK = estimate_bytes(JaxBackend(), (1024, 2560), "float32", ui.HeNormal().distribution_for((4096, 2560)), portable=True)
+JaxBackend.free_bytes = lambda self, device: PEAK + 5 * SHARD // 2  # the host's, which the four devices share: three fit
+ui.set_seed(5)
+drawn.clear()
+try:
+    ui.he_normal((4096, 2560), sharding=sharding, rng="portable")
+except ui.ResourceError as error:
+    assert "for the shards checked before this one" in str(error), error
+else:
+    raise AssertionError("four shards were drawn into the memory of three")
+assert drawn == [], drawn  # refused before any shard was drawn: each was checked with the outputs of those before it
+after = ui.random_normal((4,))
+ui.set_seed(5)
+assert (ui.random_normal((4,)) == after).all(), "a refused sharded draw took the global stream's seed"
 JaxBackend.free_bytes = host_free
 ui.set_seed(5)
 drawn.clear()
@@ -124,7 +140,8 @@ print("ok")
 
 
 def test_a_shard_refused_on_its_own_device_leaves_nothing_drawn_and_no_seed_taken() -> None:
-    """Every shard is checked (its device's memory included) before any is drawn or the global seed is taken."""
+    """Every shard is checked (its device's memory included, less the outputs of the shards before it where devices
+    share it) before any is drawn or the global seed is taken."""
     pytest.importorskip("jax")
     assert _run(REFUSED_SHARD_SCRIPT, {"XLA_FLAGS": FOUR_HOST_DEVICES, "JAX_PLATFORMS": "cpu"}).strip() == "ok"
 

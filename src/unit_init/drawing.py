@@ -29,14 +29,16 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from unit_init.backends.base import lacking, quietly
 from unit_init.backends.registry import get_backend
 from unit_init.errors import ParameterError, abbreviate
+from unit_init.portable.blocks import Block
 from unit_init.request import RNG_MODES, Request, Spec, Target, check_geometry, request, resolve_target
-from unit_init.resources import check_allocation
+from unit_init.resources import check_allocation, itemsize
 from unit_init.sampling.region import check_fits, draw_block
 from unit_init.seeds import call_seed, is_keras_seed, normalize_seed
 from unit_init.spec.fans import ShapeLike
@@ -144,11 +146,19 @@ def _sharded(spec: Spec, shape: ShapeLike, options: Options) -> Any:
         seed = normalize_seed(seed)  # one seed for every shard
     each = options._replace(backend=framework, sharding=None, device_mesh=None, placements=None)
 
+    reserved: dict[Hashable, int] = {}  # the output bytes of the shards checked so far, per memory pool
+
     def shard(device: Any, block: tuple[slice, ...]) -> Callable[[], Any]:
-        """Check the shard on ``device`` (its memory included) and return what draws it: the backend checks every shard first."""
+        """Check the shard on ``device`` (its memory included, less what the shards checked before it will hold there)
+        and return what draws it: the backend checks every shard first."""
         call = request(spec, dims, each._replace(device=device, region=block, seed=0 if taken_later else seed))
         target = call.target
-        check_fits(target.backend, call.distribution, dims, block, rng=call.rng, dtype=target.dtype, device=target.device)
+        pool = target.backend.memory_pool(target.device)
+        check_fits(
+            target.backend, call.distribution, dims, block, rng=call.rng, dtype=target.dtype, device=target.device,
+            reserved=reserved.get(pool, 0),
+        )
+        reserved[pool] = reserved.get(pool, 0) + math.prod(Block.of(dims, block).block_shape) * itemsize(target.dtype)
 
         def draw() -> Any:
             nonlocal seed, taken_later

@@ -332,7 +332,7 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
 
 
 def check_bytes(
-    backend: Backend, device: Any, needed: int, what: Callable[[], str], smaller: str, *, hold: bool = False
+    backend: Backend, device: Any, needed: int, what: Callable[[], str], smaller: str, *, hold: bool = False, reserved: int = 0
 ) -> Held | None:
     """Refuse ``needed`` bytes on ``device`` with :class:`ResourceError` where they exceed :func:`max_bytes` less what
     the draws running now in other threads hold; with ``hold``, and a limit set by :data:`ENV_VAR` (a budget the
@@ -342,6 +342,10 @@ def check_bytes(
     ``what()`` names the request (``"shape=(4, 4), dtype='float32'"``; called
     only for the message), ``smaller`` says what to make smaller. ``None``:
     nothing checked or held (a request under :data:`QUERY_MIN` without a set limit).
+    ``reserved``: bytes that draws checked before this one, and not yet made,
+    will take from the same free memory (the shards of one sharded draw on
+    devices that share it); a limit set by :data:`ENV_VAR` applies to each
+    draw alone and ignores them.
     """
     setting = _setting()
     if not setting and needed < QUERY_MIN:
@@ -351,8 +355,13 @@ def check_bytes(
         return None
     key = (backend.name, str(device))
 
+    if setting:
+        reserved = 0
+
     def refuse(held: int) -> ResourceError:
         others = f" ({_shown(held)} of it held by draws running in other threads)" if held else ""
+        if reserved:
+            others += f" ({_shown(reserved)} of it for the shards checked before this one)"
         return ResourceError(
             f"{what()} needs about {_shown(needed)} (output and temporaries), more than the {_shown(limit)} {source}{others}; "
             f"{smaller}, or set {ENV_VAR} (e.g. 64G) to allow more."
@@ -360,7 +369,7 @@ def check_bytes(
 
     with _HOLDING_LOCK:
         held = _HOLDING.get(key, 0)
-    if needed > limit - held:
+    if needed > limit - held - reserved:
         raise refuse(held)
     return Held(key, needed, limit, refuse) if hold and setting else None  # free memory already shows what running draws took
 
@@ -374,6 +383,7 @@ def check_allocation(
     *,
     portable: bool = False,
     hold: bool = False,
+    reserved: int = 0,
 ) -> Held | None:
     """Refuse, before any allocation, a draw that needs more than the limit (:class:`ResourceError`), or whose extent in bytes
     reaches 2⁶³ (:class:`ShapeError`); with ``hold``, the bytes of a checked draw are held until the returned
@@ -396,4 +406,4 @@ def check_allocation(
     if size * _growth(shape, distribution) * _MOST_BYTES_PER_ELEMENT < QUERY_MIN and _setting() is None:
         return None  # the common small draw: under QUERY_MIN whatever its law, nothing to estimate or query
     needed = estimate_bytes(backend, shape, dtype, distribution, portable=portable)
-    return check_bytes(backend, device, needed, what, "draw a smaller shape or shard it", hold=hold)
+    return check_bytes(backend, device, needed, what, "draw a smaller shape or shard it", hold=hold, reserved=reserved)

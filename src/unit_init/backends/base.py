@@ -94,7 +94,7 @@ function (:meth:`Backend.compiled`).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, ClassVar, Literal, TypeVar
 
 from unit_init.backends.host import host_free_bytes
@@ -247,6 +247,11 @@ class Backend:
         (:mod:`unit_init.resources`) compares each draw's estimate with it.
         """
         return host_free_bytes()
+
+    def memory_pool(self, device: Any) -> Hashable:
+        """What :meth:`free_bytes` of ``device`` reports on: ``"host"`` where it is the host's free memory, which every
+        device that reports it shares (a sharded draw counts its shards there together), else the device itself."""
+        return "host"
 
     def allocates(self, device: Any) -> bool:
         """Whether a draw on ``device`` allocates its array as it runs, so the memory guard (:mod:`unit_init.resources`)

@@ -30,7 +30,7 @@ import collections
 import contextlib
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, Final
 
 import array_api_compat
@@ -290,6 +290,11 @@ class JaxBackend(Backend):
             return super().free_bytes(device)
         stats = target.memory_stats()
         return int(stats["bytes_limit"] - stats.get("bytes_in_use", 0)) if stats and "bytes_limit" in stats else None
+
+    def memory_pool(self, device: jax.Device | None) -> Hashable:
+        """The host's memory for CPU devices (forced host devices share it), each accelerator's own otherwise."""
+        target = device if device is not None else jax.devices()[0]
+        return "host" if target.platform == "cpu" else target
 
     def compiled(self, kernel: Callable[..., Any], device: Any, size: int) -> Callable[..., Any]:
         """``kernel`` jitted with its output born on ``device`` (the portable stream is one fused computation)."""

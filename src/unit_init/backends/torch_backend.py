@@ -22,7 +22,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from fractions import Fraction
 from typing import Any, Final, cast
 
@@ -288,6 +288,10 @@ class TorchBackend(Backend):
 
     def holds_values(self, device: torch.device) -> bool:
         return bool(device != _META)
+
+    def memory_pool(self, device: torch.device) -> Hashable:
+        """The host's memory on ``"cpu"`` and ``"mps"`` (as :meth:`free_bytes` reads it), each accelerator's own otherwise."""
+        return "host" if device.type in ("cpu", "mps") else device
 
     def free_bytes(self, device: torch.device) -> int | None:
         """The free memory of ``device`` as torch reports it; ``None`` on ``"meta"`` (nothing is allocated there).

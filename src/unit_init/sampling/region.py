@@ -41,12 +41,21 @@ def _sampled(distribution: d.Distribution, shape: tuple[int, ...], block: Block)
 
 
 def check_fits(
-    backend: Backend, distribution: d.Distribution, shape: tuple[int, ...], region: RegionLike, *, rng: str, dtype: str, device: Any
+    backend: Backend,
+    distribution: d.Distribution,
+    shape: tuple[int, ...],
+    region: RegionLike,
+    *,
+    rng: str,
+    dtype: str,
+    device: Any,
+    reserved: int = 0,
 ) -> None:
     """The memory guard of a draw (of ``region`` of ``shape``), without holding its bytes: a call that takes the global
-    seed stream's next seed asks it first, so a refused draw consumes none."""
+    seed stream's next seed asks it first, so a refused draw consumes none. ``reserved``: bytes earlier shards of the
+    same draw will hold in the same free memory (:func:`~unit_init.resources.check_bytes`)."""
     sampled = shape if region is None else _sampled(distribution, shape, Block.of(shape, region))
-    check_allocation(backend, device, sampled, dtype, distribution, portable=rng == "portable")
+    check_allocation(backend, device, sampled, dtype, distribution, portable=rng == "portable", reserved=reserved)
 
 
 def draw_block(
