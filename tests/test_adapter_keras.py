@@ -67,6 +67,12 @@ broadcast = keras.layers.Dense(4, kernel_initializer=ui.keras.initializer({"clas
 broadcast.build((None, 3))
 broadcast_rows = keras.ops.convert_to_numpy(broadcast.kernel).tolist()
 broadcast.kernel.assign(keras.ops.zeros((3, 4)))  # torch's broadcast view of one row could not be written
+# rng="portable" with a SeedGenerator: its state [s, c] as the int s·2³² + c on every Keras backend (JAX's raw key was refused)
+portable_generator = keras.random.SeedGenerator(7)
+portable_from_generator = [np.asarray(ui.he_normal((8, 8), seed=portable_generator, rng="portable")).tolist() for _ in range(2)]
+portable_from_ints = [
+    np.asarray(ui.he_normal((8, 8), seed=7 << 32 | count, rng="portable", backend=keras.backend.backend())).tolist() for count in range(2)
+]
 path = sys.argv[1] + "/model.keras"
 model.save(path)
 loaded = keras.saving.load_model(path)
@@ -89,6 +95,7 @@ print(json.dumps({
     "constant_dtype": str(const.kernel.dtype),
     "broadcast_kernel": broadcast_rows == [[1.0, 2.0, 3.0, 4.0]] * 3,
     "broadcast_kernel_written": not keras.ops.convert_to_numpy(broadcast.kernel).any(),
+    "portable_seed_generator": portable_from_generator == portable_from_ints,
 }))
 '''
 
@@ -123,6 +130,7 @@ def test_keras_model_trains_and_round_trips(backend: str, tmp_path: Path) -> Non
     assert result["constant_dtype"].endswith("float32")
     assert result["broadcast_kernel"]
     assert result["broadcast_kernel_written"]
+    assert result["portable_seed_generator"]
 
 
 DISTRIBUTION_SCRIPT = r'''

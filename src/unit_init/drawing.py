@@ -163,7 +163,7 @@ def _sharded(spec: Spec, shape: ShapeLike, options: Options) -> Any:
         def draw() -> Any:
             nonlocal seed, taken_later
             if taken_later:  # the global stream's next seed (or a Keras SeedGenerator's), once every shard is checked
-                seed, taken_later = normalize_seed(seed, framework), False
+                seed, taken_later = normalize_seed(seed, framework, portable=True), False
             return _sample(call._replace(seed=seed) if random else call)
 
         return draw

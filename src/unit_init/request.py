@@ -372,7 +372,7 @@ def _plan(
 _plan_cached: Final = functools.lru_cache(maxsize=4096, typed=True)(_plan)
 
 
-def _checked_seed(seed: Any, target: Target, random: bool) -> Any:
+def _checked_seed(seed: Any, target: Target, random: bool, portable: bool) -> Any:
     """The seed to draw from, validated also for a deterministic draw.
 
     Only a random draw replaces ``None`` by the global stream's next seed and
@@ -385,7 +385,7 @@ def _checked_seed(seed: Any, target: Target, random: bool) -> Any:
     """
     name = target.backend.name
     if random:
-        seed = normalize_seed(seed, name)
+        seed = normalize_seed(seed, name, portable=portable)
     elif isinstance(seed, (int, np.integer)):
         normalize_seed(seed)  # the range (and bools): an int consumes nothing
     if seed is None or isinstance(seed, (int, np.integer)):
@@ -426,5 +426,5 @@ def request(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Reque
             check_resolved(distribution.low, distribution.high, work_dtype(target.dtype))
     if distribution.random and (seed is None or (type(seed) is not int and is_keras_seed(seed))):  # a stream's seed: only for a draw that fits
         check_fits(target.backend, distribution, dims, options.region, rng=options.rng, dtype=target.dtype, device=target.device)
-    seed = _checked_seed(seed, target, distribution.random)
+    seed = _checked_seed(seed, target, distribution.random, options.rng == "portable")
     return Request(spec, dims, target, distribution, seed, options.rng, options.region, sampler)

@@ -159,21 +159,22 @@ def seed_backend(seed: Any) -> str | None:
     return _keras_backend(seed)
 
 
-def keras_seed(seed_generator: Any) -> Any:
+def keras_seed(seed_generator: Any, *, as_int: bool = False) -> Any:
     """The seed a Keras ``SeedGenerator`` gives one draw, on the current Keras backend; the generator advances.
 
     ``seed_generator.next()`` returns the state ``[s, c]`` and advances the
     counter ``c``, exactly as Keras's own random ops do, so successive draws
     differ and a generator built from the same seed repeats them. On JAX the
-    state is a raw ``uint32[2]`` key (also inside a traced function); on the
-    other backends it becomes the int seed ``(s mod 2**32) * 2**32 + (c mod 2**32)``
-    cut to 63 bits; a symbolic state (inside ``tf.function``, or a model Keras builds
+    state is a raw ``uint32[2]`` key (also inside a traced function) unless
+    ``as_int`` (the portable stream, which takes an int); otherwise it becomes the int seed
+    ``(s mod 2**32) * 2**32 + (c mod 2**32)`` cut to 63 bits, the same on every
+    Keras backend; a symbolic state (inside ``tf.function`` or ``jax.jit``, or a model Keras builds
     while tracing its first ``fit``/``predict``) raises :class:`~unit_init.SeedError`.
     """
     keras = sys.modules["keras"]
     state = seed_generator.next()
     backend = keras.backend.backend()
-    if backend == "jax":
+    if backend == "jax" and not as_int:
         return state
     try:
         # a torch state is read by torch: keras.ops.convert_to_numpy calls np.array(tensor), which warns (copy keyword)
@@ -189,10 +190,10 @@ def keras_seed(seed_generator: Any) -> Any:
     return (first << 32 | second) & MAX_SEED
 
 
-def normalize_seed(seed: Any, backend: str | None = None) -> Any:
+def normalize_seed(seed: Any, backend: str | None = None, *, portable: bool = False) -> Any:
     """An int seed validated, ``None`` replaced by the global stream's next seed.
 
-    A Keras ``SeedGenerator`` becomes its next seed (:func:`keras_seed`);
+    A Keras ``SeedGenerator`` becomes its next seed (:func:`keras_seed`; an int where ``portable``);
     :class:`SeedError` where ``backend`` (the drawing backend's name) is not
     the current Keras backend. Anything else (a native generator or key) is
     returned unchanged; the backend decides whether it is one of its own.
@@ -204,7 +205,7 @@ def normalize_seed(seed: Any, backend: str | None = None) -> Any:
         if backend is not None and backend != keras_backend:
             msg = f"seed=<keras SeedGenerator> draws on the current Keras backend {keras_backend!r}, not backend={backend!r}; pass an int seed or drop backend=."
             raise SeedError(msg)
-        return keras_seed(seed)
+        return keras_seed(seed, as_int=portable)
     if seed is None:
         return _STREAM.next()
     if isinstance(seed, bool):
