@@ -183,7 +183,7 @@ def keras_seed(seed_generator: Any, *, as_int: bool = False) -> Any:
     except (NotImplementedError, TypeError) as error:  # a symbolic state: inside tf.function
         msg = (
             f"seed=<keras SeedGenerator> has a symbolic state on the Keras backend {backend!r}: the draw runs while a function "
-            "is traced (inside tf.function, or a model Keras builds on its first fit/predict); build the model eagerly "
+            "is traced (inside tf.function or jax.jit, or a model Keras builds on its first fit/predict); build the model eagerly "
             "(keras.Input, model.build) or pass an int seed."
         )
         raise SeedError(msg) from error

@@ -177,17 +177,14 @@ def _check_rule(rule: object) -> None:
     if not isinstance(rule, VarianceRule):
         msg = f"rule={abbreviate(rule)} has no variance(fans) method."
         raise ParameterError(msg)
+    probe = Fans(64.0, 64.0)
     try:
-        variance = rule_variance(rule, Fans(64.0, 64.0))
-    except ParameterError as error:
-        if isinstance(error.__cause__, Exception) and not isinstance(error.__cause__, UnitInitError):
-            return  # the rule raised on these fans: its draws will say, naming rule=
-        raise
+        answer = rule.variance(probe)
+    except Exception:  # a user's rule may refuse these fans: its draws will say, naming rule= (rule_variance)
+        return
+    variance = _as_variance(rule, answer, probe)
     if not 0 < variance < math.inf:
-        msg = (
-            f"rule={abbreviate(rule)} gives Var = {variance!r} for Fans(fan_in=64.0, fan_out=64.0); "
-            "a variance must be finite and > 0."
-        )
+        msg = f"rule={abbreviate(rule)} gives Var = {variance!r} for {probe}; a variance must be finite and > 0."
         raise ParameterError(msg)
 
 
@@ -195,12 +192,18 @@ def rule_variance(rule: VarianceRule, fans: Fans) -> float:
     """``rule.variance(fans)`` as a float (``inf`` past float64), or a :class:`ParameterError` naming ``rule=``: a user's
     rule may raise anything or return something that is not a real number."""
     try:
-        value: object = plain_number(rule.variance(fans))
+        answer: object = rule.variance(fans)
     except UnitInitError:
         raise
     except Exception as error:  # a user's rule may raise anything
         msg = f"rule={abbreviate(rule)} failed on {fans}: {type(error).__name__}: {abbreviate(str(error))}."
         raise ParameterError(msg) from error
+    return _as_variance(rule, answer, fans)
+
+
+def _as_variance(rule: object, answer: object, fans: Fans) -> float:
+    """A rule's ``answer`` for ``fans`` as a float (``inf`` for an int past float64), or a :class:`ParameterError`."""
+    value = plain_number(answer)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         msg = f"rule={abbreviate(rule)} returned {abbreviate(value)} for {fans}, not a number."
         raise ParameterError(msg)
