@@ -57,6 +57,8 @@ are drawn: the backend's row of :data:`unit_init.sampling.truncation.METHODS`),
 ``word_dtype`` (the 32-bit word dtype of the portable stream),
 ``threaded_fill`` (the portable stream may fill chunks of one array from
 several Python threads: single-threaded kernels that release the GIL),
+``shift_in`` (a one-pass shift-and-or of the portable stream's words, where
+the framework has one),
 ``rounded_affine`` (:meth:`affine` is two correctly rounded operations, so
 the clip of a uniform scaled by it can be proved the identity),
 ``switchable_float64`` (float64 comes and goes while the process runs, so
@@ -119,6 +121,10 @@ class Backend:
     threaded_fill: ClassVar[bool] = False  # portable chunks may be filled by several Python threads (NumPy)
     switchable_float64: ClassVar[bool] = False  # float64 comes and goes while the process runs (JAX's jax_enable_x64)
     flushes_subnormals: ClassVar[bool] = False  # float32/float64 arithmetic flushes subnormal results to 0 (XLA's CPU and GPU code)
+    shift_in: ClassVar[Callable[..., Any] | None] = None  # (a, low, r) -> a; a staticmethod where set
+    """``(a, low, r) -> (a << r) | low`` on the portable stream's 32-bit words (``low < 2**r``), written into ``a`` in
+    one pass: the last step of a rotation on a mutable backend. ``None``: the framework has no one-pass form, and
+    the stream shifts ``a`` in place, then ors ``low`` in (two passes)."""
     rounded_affine: ClassVar[bool] = False
     """:meth:`affine` rounds ``x·scale`` and then ``+ shift`` once each in ``x``'s dtype (no fused multiply-add):
     a uniform scaled by it is monotone in ``U``, so the sampling layer skips its clip where the two extreme

@@ -138,6 +138,12 @@ def _engine_seed(seed: int, device: torch.device) -> int:
     return (z ^ (z >> 31)) >> 32
 
 
+def _shift_in(a: Any, low: Any, r: int) -> Any:
+    """``(a << r) | low`` into ``a`` in one ``add``: ``low + a·2**r`` is the same word mod 2³² (the bits do not overlap)
+    and ``alpha`` scales in the same pass (int32 words wrap around; ``r <= 29``, so ``2**r`` is an int32)."""
+    return torch.add(low, a, alpha=1 << r, out=a)
+
+
 class TorchBackend(Backend):
     """Native ``torch.Tensor`` results, drawn on the target device."""
 
@@ -146,6 +152,7 @@ class TorchBackend(Backend):
     mutable = True
     truncation = "inverse_cdf"  # erfinv is vectorized and multi-threaded: ≈1.2 normal draws, no device sync
     word_dtype = "int32"  # torch implements add and shifts only for signed ints; same bits (see unit_init.portable.words)
+    shift_in = staticmethod(_shift_in)
 
     # --- devices and dtypes ---------------------------------------------------------
 

@@ -21,7 +21,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-__all__ = ["ndtri", "quantile"]
+from unit_init.portable.words import cached_constant
+
+__all__ = ["Elementwise", "ndtri", "quantile"]
 
 _PPND7: Final = {
     "a": (3.3871327179e00, 5.0434271938e01, 1.5929113202e02, 5.9109374720e01),
@@ -62,8 +64,8 @@ _MIN_FAR_TAIL: Final = 1.3887943864964021e-11
 """``exp(−25)``: below this ``p`` the far-tail range (r > 5) applies."""
 
 
-class _Elementwise:
-    """The few elementwise steps of :func:`_from_parts` whose argument is a temporary, in place where ``overwrite``.
+class Elementwise:
+    """The elementwise steps of the portable stream's float arithmetic whose argument is a temporary, in place where ``overwrite``.
 
     ``neg`` multiplies by −1 (exact, as unary minus is); every method returns
     its result, so immutable arrays are simply rebound.
@@ -74,6 +76,12 @@ class _Elementwise:
     def __init__(self, xp: Any, overwrite: bool) -> None:
         self.xp = xp
         self.overwrite = overwrite
+
+    def number(self, value: float, like: Any) -> Any:
+        """``value`` as the second operand of an in-place op on ``like``: where ``overwrite``, a cached 0-d array of
+        ``like``'s dtype and device, the same operand as the number (torch wraps a Python number into a new tensor
+        on every op: about 1.5 µs each); elsewhere the number itself."""
+        return cached_constant(self.xp, like.dtype, like.device, value) if self.overwrite else value
 
     def log(self, a: Any) -> Any:
         return self.xp.log(a, out=a) if self.overwrite else self.xp.log(a)
@@ -89,28 +97,27 @@ class _Elementwise:
         comparison (77 against 16 µs at 2¹⁸ values).
         """
         if self.overwrite:
-            return self.xp.greater_equal(a, threshold, out=self.xp.empty_like(a))
+            return self.xp.greater_equal(a, self.number(threshold, a), out=self.xp.empty_like(a))
         return self.xp.astype(a >= threshold, a.dtype)
 
     def neg(self, a: Any) -> Any:
         if not self.overwrite:
             return -a
-        a *= -1.0
+        a *= self.number(-1.0, a)
         return a
 
+    def poly(self, x: Any, coefficients: Sequence[float]) -> Any:
+        """``c₀ + c₁x + … + cₙxⁿ`` by Horner's rule (the same order of operations everywhere).
 
-def _poly(x: Any, coefficients: Sequence[float]) -> Any:
-    """``c₀ + c₁x + … + cₙxⁿ`` by Horner's rule (the same order of operations everywhere).
-
-    Updated in place where arrays are mutable (``result`` is always a fresh
-    temporary); elsewhere ``+=`` rebinds. Same operations, same rounding.
-    """
-    result = x * coefficients[-1]
-    result += coefficients[-2]
-    for c in reversed(coefficients[:-2]):
-        result *= x
-        result += c
-    return result
+        Updated in place where arrays are mutable (``result`` is always a fresh
+        temporary); elsewhere ``+=`` rebinds. Same operations, same rounding.
+        """
+        result = x * self.number(coefficients[-1], x)
+        result += self.number(coefficients[-2], x)
+        for c in reversed(coefficients[:-2]):
+            result *= x
+            result += self.number(c, x)
+        return result
 
 
 def ndtri(xp: Any, p: Any, *, smallest: float = 0.0, lower_half: bool = False, overwrite: bool = False) -> Any:
@@ -141,8 +148,8 @@ def ndtri(xp: Any, p: Any, *, smallest: float = 0.0, lower_half: bool = False, o
     array([-1.95996398,  0.        ,  1.95996398])
     """
     table = _PPND7 if p.dtype == xp.float32 else _PPND16
-    q = p - 0.5
-    ops = _Elementwise(xp, overwrite)
+    ops = Elementwise(xp, overwrite)
+    q = p - ops.number(0.5, p)
     log_tail = ops.log(p if lower_half else xp.where(q < 0, p, 0.5 - q))
     return _from_parts(ops, table, q, log_tail, far=smallest < _MIN_FAR_TAIL, negative=lower_half)
 
@@ -173,13 +180,13 @@ def quantile(
     central = span[0] <= _SPLIT and span[1] >= -_SPLIT
     tail = span[0] < -_SPLIT or span[1] > _SPLIT
     return _from_parts(
-        _Elementwise(xp, overwrite=False), _PPND16, centered, log_tail, central=central, tail=tail,
+        Elementwise(xp, overwrite=False), _PPND16, centered, log_tail, central=central, tail=tail,
         far=smallest < _MIN_FAR_TAIL,
     )
 
 
 def _from_parts(
-    ops: _Elementwise,
+    ops: Elementwise,
     table: Mapping[str, Sequence[float]],
     q: Any,
     log_tail: Any,
@@ -199,10 +206,10 @@ def _from_parts(
     if central:
         r = q * q
         r = ops.neg(r)
-        r += 0.180625  # 0.180625 − q², rounded once
-        inner = _poly(r, table["a"])
+        r += ops.number(0.180625, r)  # 0.180625 − q², rounded once
+        inner = ops.poly(r, table["a"])
         inner *= q
-        inner /= _poly(r, table["b"])
+        inner /= ops.poly(r, table["b"])
         if not tail:
             return inner
     r = ops.sqrt(ops.neg(log_tail))
@@ -210,12 +217,12 @@ def _from_parts(
         s = r - 1.6
     else:
         s = r
-        s -= 1.6  # r is not read again
-    outer = _poly(s, table["c"])
-    outer /= _poly(s, table["d"])
+        s -= ops.number(1.6, s)  # r is not read again
+    outer = ops.poly(s, table["c"])
+    outer /= ops.poly(s, table["d"])
     if far:
         s = r - 5.0
-        outer = xp.where(r <= 5.0, outer, _poly(s, table["e"]) / _poly(s, table["f"]))
+        outer = xp.where(r <= 5.0, outer, ops.poly(s, table["e"]) / ops.poly(s, table["f"]))
     if central and negative and table is _PPND7 and not far:
         return _joined(ops, q, inner, outer)
     outer = ops.neg(outer) if negative else xp.where(q < 0, -outer, outer)
@@ -224,7 +231,7 @@ def _from_parts(
     return xp.where((q >= -_SPLIT) if negative else (xp.abs(q) <= _SPLIT), inner, outer)
 
 
-def _joined(ops: _Elementwise, q: Any, inner: Any, outer: Any) -> Any:
+def _joined(ops: Elementwise, q: Any, inner: Any, outer: Any) -> Any:
     """``inner`` where ``q ≥ −0.425``, else ``−outer``, for ``q`` in ``[−½, 0]``: PPND7's two ranges, both finite there.
 
     PPND7's denominators stay above 0.11 and 0.5 on ``[−½, 0]``, so the range
@@ -236,7 +243,7 @@ def _joined(ops: _Elementwise, q: Any, inner: Any, outer: Any) -> Any:
     """
     share = ops.at_least(q, -_SPLIT)
     inner *= share
-    share -= 1.0  # 0 on the central range, −1 on the tail, exact
+    share -= ops.number(1.0, share)  # 0 on the central range, −1 on the tail, exact
     outer *= share
     inner += outer
     return inner

@@ -48,7 +48,7 @@ import numpy as np
 
 from unit_init.errors import ParameterError, SeedError, abbreviate
 from unit_init.portable.blocks import Block, check_addressable
-from unit_init.portable.ndtri import ndtri, quantile
+from unit_init.portable.ndtri import Elementwise, ndtri, quantile
 from unit_init.portable.threefry import threefry2x32
 from unit_init.portable.words import MASK, Words
 from unit_init.spec.distributions import centred_cdf, normal_mass, normal_tail
@@ -116,51 +116,58 @@ class PortableStream:
 
     def uniform(self, shape: tuple[int, ...], dtype: str, low: float = 0.0, high: float = 1.0) -> Any:
         """``low + (high − low)·U`` with ``U ~ U[0, 1)`` bit-identical on every backend."""
-        u = _sample(self, "uniform", shape, dtype)
-        return u if low == 0.0 and high == 1.0 else self.backend.affine(u, high - low, low)
+        return _sample(self, "uniform", shape, dtype, scaling=(high - low, low))
 
     def normal(self, shape: tuple[int, ...], dtype: str, mean: float = 0.0, std: float = 1.0) -> Any:
         """``mean + std·Z`` with ``Z ~ N(0, 1)`` by the inverse CDF of the exact uniform."""
-        z = _sample(self, "normal", shape, dtype)
-        return z if mean == 0.0 and std == 1.0 else self.backend.affine(z, std, mean)
+        return _sample(self, "normal", shape, dtype, scaling=(std, mean))
 
     def truncated_normal(
         self, shape: tuple[int, ...], dtype: str, low: float, high: float, mean: float = 0.0, std: float = 1.0
     ) -> Any:
         """``mean + std·Z``, ``Z ~ N(0, 1)`` conditioned on ``[low, high]`` by the inverse CDF on ``[Φ(low), Φ(high)]``."""
         check_resolved(float(low), float(high), dtype)
-        z = _sample(self, "truncated_normal", shape, dtype, (float(low), float(high)))
-        return self.backend.affine(z, std, mean)
+        return _sample(self, "truncated_normal", shape, dtype, (float(low), float(high)), (std, mean))
 
 
 Kernel = Callable[..., Any]
 
 
-def _unit(words: Words, x0: Any, x1: Any, float_dtype: Any, double: bool) -> Any:
+def _unit(words: Words, ops: Elementwise, x0: Any, x1: Any, float_dtype: Any, double: bool) -> Any:
     """Uniform ``[0, 1)`` from the bits, exactly: 24 bits of one word (float32) or 53 bits of both (float64)."""
     if not double:
         unit = words.to_float(words.ishr(x0, 8), float_dtype)
-        unit *= 2.0**-24  # in place where arrays are mutable
+        unit *= ops.number(2.0**-24, unit)  # in place where arrays are mutable
         return unit
     high = words.to_float(words.shr(x0, 5), float_dtype)
     return (high * 2.0**26 + words.to_float(words.shr(x1, 6), float_dtype)) * 2.0**-53
 
 
-def _half(words: Words, x0: Any, x1: Any, float_dtype: Any, double: bool) -> tuple[Any, Any]:
-    """``(lower, t)``: ``lower`` the top bit as a float (1: the lower side), ``t`` in ``(0, ½)`` from the next 23 or 52 bits, exactly.
+def _lower(words: Words, x0: Any, float_dtype: Any) -> Any:
+    """The top bit of each word as a float, 1 on the lower side and 0 on the upper.
 
-    The side stays a float 0 or 1, so every use of it is an exact product or
-    sum (a boolean mask would take a ``where``, several times slower on
-    random masks in NumPy and torch).
+    It stays a float 0 or 1, so every use of it is an exact product or sum (a
+    boolean mask would take a ``where``, several times slower on random masks
+    in NumPy and torch).
     """
-    lower = words.to_float(words.shr(x0, 31), float_dtype)
+    return words.to_float(words.shr(x0, 31), float_dtype)
+
+
+def _probability(words: Words, ops: Elementwise, x0: Any, x1: Any, float_dtype: Any, double: bool, scale: float = 1.0) -> Any:
+    """``t·scale``, ``t = (m + ½)·2⁻²⁴`` in ``(0, ½)`` from the 23 bits of ``x0`` after the top one (float64: 52 bits of both words).
+
+    ``(m + ½)`` and its product with a power of two are exact, so the one
+    multiply by ``2⁻²⁴·scale`` (a float of the dtype times a power of two)
+    rounds as ``t·scale`` would, one pass fewer. ``x0`` is overwritten where
+    words are in place: read its top bit first.
+    """
     if not double:
         t = words.to_float(words.imask(words.ishr(x0, 8), 23), float_dtype)
-        t += 0.5
-        t *= 2.0**-24
-        return lower, t
+        t += ops.number(0.5, t)
+        t *= ops.number(2.0**-24 * scale, t)
+        return t
     high = words.to_float(words.mask(x0, 31), float_dtype) * 2.0**21
-    return lower, (high + words.to_float(words.shr(x1, 11), float_dtype) + 0.5) * 2.0**-53
+    return (high + words.to_float(words.shr(x1, 11), float_dtype) + 0.5) * (2.0**-53 * scale)
 
 
 def _one_sided(xp: Any, lower: Any, t: Any, low: float, high: float) -> Any:
@@ -225,7 +232,7 @@ uniform and normal draws."""
 def _below_median(low: float, high: float, dtype: str) -> bool:
     """Whether every probability ``t·kept + Φ(low or −high)`` of a truncated normal on ``[low, high]`` is at most ½ in ``dtype``.
 
-    ``t < ½`` is the largest half-mass value (:func:`_half`); the sum is
+    ``t < ½`` is the largest half-mass value (:func:`_probability`); the sum is
     checked rounded twice (product, then sum: NumPy and torch) and exactly
     (a fused multiply-add rounds the exact value once), so :func:`ndtri`
     may take every probability from its lower half on every backend. True
@@ -275,7 +282,7 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
 
     def kernel(k0: Any, k1: Any, draw: Any, *start: Any) -> Any:
         xp = backend.xp
-        words = Words(xp, backend.word_dtype, device, inplace=backend.mutable)
+        words = Words(xp, backend.word_dtype, device, inplace=backend.mutable, shift_in=backend.shift_in)
         if double:
             index = block.flat_index(words, start)
             if not block.shape:  # a rank-0 array: one counter, as a 1-element array (NumPy warns on 0-d wrap-around)
@@ -293,20 +300,24 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
         return xp.reshape(rows[..., offset : offset + width], block.block_shape)
 
     def _values(words: Words, x0: Any, x1: Any) -> Any:
+        ops = Elementwise(backend.xp, backend.mutable)
         if kind == "uniform":
-            return _unit(words, x0, x1, native, double)
-        lower, t = _half(words, x0, x1, native, double)
-        smallest = 2.0 ** (-54 if double else -25)
+            return _unit(words, ops, x0, x1, native, double)
+        lower = _lower(words, x0, native)  # before _probability overwrites x0
         if kind == "truncated_normal" and not low < 0 < high:
-            return _one_sided(backend.xp, lower, t, low, high)
-        if kind == "truncated_normal":
+            return _one_sided(backend.xp, lower, _probability(words, ops, x0, x1, native, double), low, high)
+        smallest = 2.0 ** (-54 if double else -25)
+        if kind == "normal":
+            t = _probability(words, ops, x0, x1, native, double)
+        else:
             below, above, kept = _phi(low), _phi(-high), _phi(high) - _phi(low)
-            t *= kept
-            t += below * lower + above * (1.0 - lower)  # Φ(low) on the lower side, Φ(−high) on the upper: exact
+            t = _probability(words, ops, x0, x1, native, double, kept)
+            # Φ(low) on the lower side, Φ(−high) on the upper: exact; one number for symmetric bounds
+            t += ops.number(below, t) if below == above else below * lower + above * (1.0 - lower)
             smallest = min(below, above) + smallest * kept
         side = lower  # ±1 (2·lower − 1, exact): Φ⁻¹(t) on the lower side, −Φ⁻¹(t) on the upper; lower is not read again
-        side *= 2.0
-        side -= 1.0
+        side *= ops.number(2.0, side)
+        side -= ops.number(1.0, side)
         z = ndtri(
             backend.xp, t, smallest=smallest, lower_half=kind == "normal" or lower_half, overwrite=backend.mutable
         )
@@ -329,8 +340,12 @@ def _compiled(backend: Backend, kind: str, block: Block, dtype: str, device: Any
     return backend.compiled(_kernel(backend, kind, block, dtype, device, bounds), device, math.prod(block.shape))
 
 
-def _sample(stream: PortableStream, kind: str, shape: tuple[int, ...], dtype: str, bounds: tuple[float, float] = (0.0, 0.0)) -> Any:
-    """The next draw of ``kind`` (``"uniform"``, ``"normal"``, ``"truncated_normal"`` on ``bounds``) from ``stream``."""
+def _sample(
+    stream: PortableStream, kind: str, shape: tuple[int, ...], dtype: str, bounds: tuple[float, float] = (0.0, 0.0),
+    scaling: tuple[float, float] = (1.0, 0.0),
+) -> Any:
+    """The next draw of ``kind`` (``"uniform"``, ``"normal"``, ``"truncated_normal"`` on ``bounds``) from ``stream``,
+    scaled by ``backend.affine`` with ``scaling = (scale, shift)`` (a mutable backend's chunk by chunk, while it is in cache)."""
     backend, device = stream.backend, stream.device
     block, number = stream.next_block(tuple(shape))
     with backend.placement(device):
@@ -340,17 +355,23 @@ def _sample(stream: PortableStream, kind: str, shape: tuple[int, ...], dtype: st
             origin = (0,) * (len(block.shape) - 1) + (parity,) if block.shape else ()
             shaped = Block(block.shape, origin, tuple(a + n for a, n in zip(origin, block.block_shape, strict=True)))
             compiled = _compiled(backend, kind, shaped, dtype, device, bounds)
-            return compiled(*(words.constant(v) for v in (*stream.key, number, *block.start)))
+            return _scaled(backend, compiled(*(words.constant(v) for v in (*stream.key, number, *block.start))), scaling)
         out = backend.xp.empty(block.block_shape, dtype=backend.dtype_on(dtype, device), device=device)
-        _fill(out, backend, device, kind, block, number, stream.key, dtype, bounds)
+        _fill(out, backend, device, kind, block, number, stream.key, dtype, bounds, scaling)
         return out
+
+
+def _scaled(backend: Backend, values: Any, scaling: tuple[float, float]) -> Any:
+    """``backend.affine(values, *scaling)``, or ``values`` as they are for ``(1, 0)``."""
+    return values if scaling == (1.0, 0.0) else backend.affine(values, *scaling)
 
 
 def _fill(
     out: Any, backend: Backend, device: Any, kind: str, block: Block, number: int, key: tuple[int, int], dtype: str,
-    bounds: tuple[float, float],
+    bounds: tuple[float, float], scaling: tuple[float, float],
 ) -> None:
-    """Fill a mutable backend's ``out`` chunk by chunk with its own ops; on several threads where it declares ``threaded_fill``.
+    """Fill a mutable backend's ``out`` chunk by chunk with its own ops, each chunk scaled before it is written; on
+    several threads where the backend declares ``threaded_fill``.
 
     The chunks are pure functions of their counters, so the values do not
     depend on how many threads compute them. torch's kernels are already
@@ -363,6 +384,7 @@ def _fill(
 
     def fill(chunk: tuple[Block, tuple[slice, ...]]) -> None:
         part, inside = chunk
-        out[inside] = _kernel(backend, kind, part, dtype, device, bounds)(*arguments, *map(words.constant, part.start))
+        values = _kernel(backend, kind, part, dtype, device, bounds)(*arguments, *map(words.constant, part.start))
+        out[inside] = _scaled(backend, values, scaling)
 
     for_each(block.chunks(CHUNK), fill, cpu_count() if backend.threaded_fill else 1)

@@ -14,14 +14,18 @@ Backends with mutable arrays (NumPy, torch) also get in-place variants
 (``iadd``, ``ixor``, ``irotl``, ``ishr``, ``imask``): they overwrite their first argument,
 which the caller must own, and avoid one allocation per operation. Elsewhere
 they are the plain operations, so code written with them runs everywhere.
+A backend whose framework shifts and adds in one pass gives ``shift_in``
+(:meth:`unit_init.backends.base.Backend.shift_in`), and ``irotl`` takes one
+pass fewer.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any, Final
 
-__all__ = ["MASK", "Words"]
+__all__ = ["MASK", "Words", "cached_constant"]
 
 MASK: Final = 0xFFFFFFFF
 """All 32 bits set."""
@@ -40,16 +44,22 @@ class Words:
         The native device the words are created on.
     inplace:
         Whether the ``i…`` methods may overwrite their first argument (mutable arrays).
+    shift_in:
+        ``(a, low, r) -> (a << r) | low`` written into ``a`` in one pass, or
+        ``None`` (only used where ``inplace``).
     """
 
-    __slots__ = ("device", "dtype", "inplace", "python_scalars", "signed", "xp")
+    __slots__ = ("device", "dtype", "inplace", "python_scalars", "shift_in", "signed", "xp")
 
-    def __init__(self, xp: Any, dtype: str, device: Any, *, inplace: bool = False) -> None:
+    def __init__(
+        self, xp: Any, dtype: str, device: Any, *, inplace: bool = False, shift_in: Callable[[Any, Any, int], Any] | None = None
+    ) -> None:
         self.xp = xp
         self.dtype = getattr(xp, dtype)
         self.signed = dtype == "int32"
         self.device = device
         self.inplace = inplace
+        self.shift_in = shift_in
         self.python_scalars = getattr(xp, "__array_api_version__", "2024.12") >= "2024.12"
 
     def _bits(self, value: int) -> int:
@@ -59,7 +69,7 @@ class Words:
 
     def _operand(self, value: int) -> Any:
         """``value`` as a cached 0-d word array (torch wraps a Python int into a new tensor on every op)."""
-        return _cached_constant(self.xp, self.dtype, self.device, self._bits(value))
+        return cached_constant(self.xp, self.dtype, self.device, self._bits(value))
 
     def _scalar(self, value: int) -> Any:
         """``value`` (in ``[0, 2³¹)``) as the second operand of a bitwise function: the Python int, or a 0-d word array
@@ -137,6 +147,8 @@ class Words:
         low = a >> self._operand(32 - r)
         if self.signed:
             low &= self._operand((1 << r) - 1)
+        if self.shift_in is not None:
+            return self.shift_in(a, low, r)
         a <<= self._operand(r)
         a |= low
         return a
@@ -147,5 +159,6 @@ class Words:
 
 
 @functools.lru_cache(maxsize=1024)
-def _cached_constant(xp: Any, dtype: Any, device: Any, bits: int) -> Any:
-    return xp.asarray(bits, dtype=dtype, device=device)
+def cached_constant(xp: Any, dtype: Any, device: Any, value: float) -> Any:
+    """``value`` as a 0-d array of ``dtype`` on ``device``, made once (read-only by convention: an operand, never a target)."""
+    return xp.asarray(value, dtype=dtype, device=device)
