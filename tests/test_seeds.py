@@ -22,6 +22,15 @@ def test_int_seeds_are_bit_reproducible_and_distinct() -> None:
     assert not np.array_equal(ui.he_normal((16, 8), seed=7), ui.he_normal((16, 8), seed=8))
 
 
+def test_an_int_seed_on_numpy_is_the_pcg64_generator_of_that_int() -> None:
+    """The documented stream: ``numpy.random.Generator(PCG64(seed))``, drawn as ``standard_normal`` / ``random``."""
+    law = ui.RandomNormal(0.5, 2.0)
+    expected = np.random.Generator(np.random.PCG64(2**40 + 9)).standard_normal((6, 5), dtype=np.float32) * np.float32(2.0) + np.float32(0.5)
+    np.testing.assert_array_equal(law((6, 5), backend="numpy", seed=2**40 + 9), expected)
+    uniform = np.random.Generator(np.random.PCG64(3)).random((7,), dtype=np.float32)
+    np.testing.assert_array_equal(ui.RandomUniform(0.0, 1.0)((7,), backend="numpy", seed=3), uniform)
+
+
 def test_int_seeds_reproduce_across_processes() -> None:
     code = "import unit_init as ui; print(ui.glorot_uniform((3, 3), seed=123).tobytes().hex())"
     outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout for _ in range(2)}
