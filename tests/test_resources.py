@@ -192,6 +192,14 @@ def test_estimate_bounds_the_measured_peak(spec: ui.Initializer, shape: tuple[in
         (ui.HeNormal(), (2048, 2048), "complex64"),  # two real draws made whole: was estimated at 0.21 of its peak
         (ui.RandomNormal(), (1024, 1024), "complex128"),
         (ui.TruncatedNormal(lower=1.0, upper=3.0), (512, 512), "bfloat16"),
+        # laws drawn whole from a portable normal, whose chunks hold its words and Φ⁻¹ terms: was 0.47–0.85 of the peak
+        (ui.Orthogonal(), (100000, 3), "float32"),
+        (ui.Orthogonal(), (3, 100000), "float64"),
+        (ui.Orthogonal(), (512, 512), "float64"),
+        (ui.Sparse(sparsity=0.5), (512, 512), "float64"),
+        (ui.Sparse(sparsity=0.5), (100000, 3), "float32"),
+        (ui.DeltaOrthogonal(), (3, 3, 256, 256), "float32"),  # only the (in, out) matrix at the centre tap is drawn
+        (ui.ConvolutionOrthogonal(), (3, 3, 128, 128), "float32"),
     ],
 )
 def test_estimate_bounds_the_measured_peak_of_a_portable_draw(spec: ui.Initializer, shape: tuple[int, int], dtype: str) -> None:

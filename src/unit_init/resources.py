@@ -22,7 +22,10 @@ block (:mod:`unit_init.sampling.blocks`, whose blocks also hold their cast:
 ``+ s`` per element). For a random draw, a backend that scales in place
 (NumPy, torch) turns one work array into the output when ``w = s``
 (``t − 1``); one that does not (JAX, TensorFlow, Array-API namespaces) holds
-one more array while scaling (``t + 1``). The estimate lies between 0.95
+one more array while scaling (``t + 1``). A portable draw (:data:`PORTABLE_WORDS`) holds its chunks' words and
+``Φ⁻¹`` terms in flight; a law it draws whole from a normal draw (an orthogonal
+matrix) needs the larger of its own estimate and that draw's
+(:func:`_portable_in_flight`). The estimate lies between 0.95
 and 3 times NumPy's measured peak (tests/test_resources.py, with
 :mod:`tracemalloc`): it errs towards refusing a draw at the edge of the
 limit, never towards an allocation that fails.
@@ -225,16 +228,40 @@ def estimate_bytes(
         widened = size * work if work > item else 0  # float16/bfloat16: the whole draw in float32, then cast once
         return size * item + widened + at_once * PORTABLE_WORDS[type(distribution) is not d.Uniform] * work
     work = itemsize(work_dtype(dtype)) if is_float(dtype) else item
+    in_flight = _portable_in_flight(backend, shape, distribution, work) if portable else 0
     arrays, extra = (0, 0) if distribution is None else TEMPORARIES.get(type(distribution), _UNKNOWN)
     if isinstance(distribution, d.TruncatedGaussian) and not -math.inf < distribution.low < 0 < distribution.high < math.inf:  # not across 0
         arrays, extra = (0, FUSED_BYTES) if backend.compiles else ONE_SIDED
     arrays *= _growth(shape, distribution)
-    if _blocked(backend, size, distribution):
+    if _blocked(backend, size, distribution) and not portable:
         at_once = min(size, cpu_count() * blocks.BLOCK)
         return size * item + at_once * (arrays * work + extra + item)
     if arrays and distribution is not None and distribution.random:  # scaled in place, the work array becomes the output; else scaling makes one more
         arrays += -1 if backend.mutable and work == item else 0 if backend.mutable else 1
-    return size * (item + arrays * work + extra)
+    return max(size * (item + arrays * work + extra), in_flight)
+
+
+def _portable_in_flight(backend: Backend, shape: tuple[int, ...], distribution: d.Distribution | None, work: int) -> int:
+    """The bytes a portable draw of a law the stream does not draw value by value (an orthogonal matrix, a sparse
+    one) holds in flight besides the law's own temporaries: its largest normal draw's words and ``Φ⁻¹`` terms
+    (:data:`PORTABLE_WORDS`), for the chunks in flight, or fused (:data:`FUSED_BYTES`). 0 for a deterministic law."""
+    if distribution is None or not distribution.random:
+        return 0
+    drawn = _largest_draw(shape, distribution)
+    if backend.compiles:
+        return drawn * FUSED_BYTES
+    at_once = min(drawn, cpu_count() * CHUNK) if backend.mutable else drawn
+    return drawn * work + at_once * PORTABLE_WORDS[1] * work
+
+
+def _largest_draw(shape: tuple[int, ...], distribution: d.Distribution) -> int:
+    """The most values ``distribution`` draws from its stream at once: the ``(in, out)`` matrix of a centre tap, the
+    ``out × out`` projections of a block-orthogonal kernel, else as many as the shape has."""
+    if isinstance(distribution, k.CentreTap):
+        return shape[distribution.in_axis] * shape[distribution.out_axis]
+    if isinstance(distribution, k.BlockOrthogonal):
+        return shape[distribution.out_axis] * max(shape[distribution.out_axis], shape[distribution.in_axis])
+    return math.prod(shape)
 
 
 def max_bytes(backend: Backend, device: Any) -> tuple[int | None, str]:
