@@ -40,6 +40,9 @@ NORMAL = {
     "random_normal": ui.RandomNormal(0.5, 2.0),
     "truncated_normal": ui.TruncatedNormal(),
     "variance_scaling_normal": ui.VarianceScaling(2.0, "fan_avg", "normal"),
+    "truncated_across_0_up": ui.TruncatedNormal(lower=-0.3, upper=2.5),  # each side its own offset; t' beyond ½
+    "truncated_across_0_down": ui.TruncatedNormal(lower=-2.5, upper=0.4),
+    "truncated_one_sided": ui.TruncatedNormal(lower=1.5, upper=40.0),  # in log space
 }
 RANDOM = {
     name: cls() for name, cls in ui.CATALOGUE.items() if name not in ("zeros", "ones", "constant", "identity", "orthogonal")

@@ -162,7 +162,7 @@ def _probability(words: Words, ops: Elementwise, x0: Any, x1: Any, float_dtype: 
     words are in place: read its top bit first.
     """
     if not double:
-        t = words.to_float(words.imask(words.ishr(x0, 8), 23), float_dtype)
+        t = words.to_float(words.ifield(x0, 8, 23), float_dtype)
         t += ops.number(0.5, t)
         t *= ops.number(2.0**-24 * scale, t)
         return t
@@ -303,24 +303,28 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
         ops = Elementwise(backend.xp, backend.mutable)
         if kind == "uniform":
             return _unit(words, ops, x0, x1, native, double)
-        lower = _lower(words, x0, native)  # before _probability overwrites x0
         if kind == "truncated_normal" and not low < 0 < high:
+            lower = _lower(words, x0, native)  # before _probability overwrites x0
             return _one_sided(backend.xp, lower, _probability(words, ops, x0, x1, native, double), low, high)
+        below, above, kept = (_phi(low), _phi(-high), _phi(high) - _phi(low)) if kind == "truncated_normal" else (0.0, 0.0, 1.0)
+        below_half = kind == "normal" or lower_half  # every t' ≤ ½, so Φ⁻¹(t') ≤ 0: the lower side's value
+        # before _probability overwrites x0: the side's sign, as the int32 word itself where words are signed and
+        # Φ⁻¹ is negative (one pass, then one copysign), else the top bit as a 0/1 float (1: the lower side),
+        # which each side's own offset needs too
+        signs = words.to_float(x0, native) if words.signed and below_half else None
+        lower = _lower(words, x0, native) if signs is None or below != above else None
+        t = _probability(words, ops, x0, x1, native, double, kept)
         smallest = 2.0 ** (-54 if double else -25)
-        if kind == "normal":
-            t = _probability(words, ops, x0, x1, native, double)
-        else:
-            below, above, kept = _phi(low), _phi(-high), _phi(high) - _phi(low)
-            t = _probability(words, ops, x0, x1, native, double, kept)
+        if kind == "truncated_normal":
             # Φ(low) on the lower side, Φ(−high) on the upper: exact; one number for symmetric bounds
             t += ops.number(below, t) if below == above else below * lower + above * (1.0 - lower)
             smallest = min(below, above) + smallest * kept
-        side = lower  # ±1 (2·lower − 1, exact): Φ⁻¹(t) on the lower side, −Φ⁻¹(t) on the upper; lower is not read again
+        z = ndtri(backend.xp, t, smallest=smallest, lower_half=below_half, overwrite=backend.mutable)
+        if signs is not None:  # negative exactly on the lower side, where z keeps its sign
+            return backend.xp.copysign(z, signs, out=z) if backend.mutable else backend.xp.copysign(z, signs)
+        side = lower  # ±1 (2·lower − 1, exact): Φ⁻¹(t') on the lower side, −Φ⁻¹(t') on the upper; not read again
         side *= ops.number(2.0, side)
         side -= ops.number(1.0, side)
-        z = ndtri(
-            backend.xp, t, smallest=smallest, lower_half=kind == "normal" or lower_half, overwrite=backend.mutable
-        )
         z *= side
         return z
 

@@ -11,7 +11,7 @@ multiplication, xor, or, and left shift give the same bits there, and right
 shifts mask off the sign extension, so the result is identical bit for bit.
 
 Backends with mutable arrays (NumPy, torch) also get in-place variants
-(``iadd``, ``ixor``, ``irotl``, ``ishr``, ``imask``): they overwrite their first argument,
+(``iadd``, ``ixor``, ``irotl``, ``ishr``, ``ifield``): they overwrite their first argument,
 which the caller must own, and avoid one allocation per operation. Elsewhere
 they are the plain operations, so code written with them runs everywhere.
 A backend whose framework shifts and adds in one pass gives ``shift_in``
@@ -133,10 +133,12 @@ class Words:
             a &= self._operand((1 << (32 - r)) - 1)
         return a
 
-    def imask(self, a: Any, bits: int) -> Any:
-        """``mask(a, bits)``, overwriting ``a`` where possible."""
+    def ifield(self, a: Any, shift: int, bits: int) -> Any:
+        """Bits ``shift`` to ``shift + bits − 1`` of ``a`` as a non-negative word (``shift + bits < 32``), overwriting
+        ``a`` where possible: a shift and one mask, which also clears the sign extension of int32 words."""
         if not self.inplace:
-            return self.mask(a, bits)
+            return self.mask(self.xp.bitwise_right_shift(a, self._scalar(shift)), bits)
+        a >>= self._operand(shift)
         a &= self._operand((1 << bits) - 1)
         return a
 
