@@ -312,7 +312,7 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
         # Φ⁻¹ is negative (one pass, then one copysign), else the top bit as a 0/1 float (1: the lower side),
         # which each side's own offset needs too
         signs = words.to_float(x0, native) if words.signed and below_half else None
-        lower = _lower(words, x0, native) if signs is None or below != above else None
+        lower: Any = _lower(words, x0, native) if signs is None or below != above else None
         t = _probability(words, ops, x0, x1, native, double, kept)
         smallest = 2.0 ** (-54 if double else -25)
         if kind == "truncated_normal":
