@@ -304,8 +304,8 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
         if kind == "uniform":
             return _unit(words, ops, x0, x1, native, double)
         if kind == "truncated_normal" and not low < 0 < high:
-            lower = _lower(words, x0, native)  # before _probability overwrites x0
-            return _one_sided(backend.xp, lower, _probability(words, ops, x0, x1, native, double), low, high)
+            side = _lower(words, x0, native)  # before _probability overwrites x0
+            return _one_sided(backend.xp, side, _probability(words, ops, x0, x1, native, double), low, high)
         below, above, kept = (_phi(low), _phi(-high), _phi(high) - _phi(low)) if kind == "truncated_normal" else (0.0, 0.0, 1.0)
         below_half = kind == "normal" or lower_half  # every t' ≤ ½, so Φ⁻¹(t') ≤ 0: the lower side's value
         # before _probability overwrites x0: the side's sign, as the int32 word itself where words are signed and
