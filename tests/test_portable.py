@@ -351,11 +351,11 @@ def test_region_as_offset_and_shape() -> None:
 
 
 def test_large_block_is_filled_in_chunks_exactly() -> None:
-    """NumPy and torch fill blocks above ``CHUNK`` elements chunk by chunk; the values do not depend on it."""
-    from unit_init.portable.stream import CHUNK
+    """NumPy and torch fill blocks above a chunk's size chunk by chunk; the values do not depend on it."""
+    from unit_init.portable.stream import chunk_size
 
     shape = (600, 700)
-    assert math.prod(shape) > CHUNK
+    assert math.prod(shape) > chunk_size("normal")
     whole = portable("numpy", ui.HeNormal(), shape, seed=2)
     np.testing.assert_array_equal(portable("numpy", ui.HeNormal(), shape, seed=2, region=(slice(1, 599),)), whole[1:599])
     assert scaled_error(portable("torch:cpu", ui.HeNormal(), shape, seed=2), whole) <= 1e-6
@@ -367,7 +367,7 @@ def test_chunked_values_do_not_depend_on_the_thread_count(monkeypatch: pytest.Mo
     from unit_init.portable import stream
 
     shape = (700, 900)
-    assert math.prod(shape) > 2 * stream.CHUNK  # several chunks
+    assert math.prod(shape) > 2 * stream.chunk_size("normal")  # several chunks
     reference = {name: portable("numpy", spec, shape, seed=3) for name, spec in NORMAL.items()}
     for threads in (1, 3):
         monkeypatch.setattr(stream, "cpu_count", lambda threads=threads: threads)
@@ -464,11 +464,12 @@ def test_tensorflow_portable_kernel_falls_back_to_a_graph_without_xla(monkeypatc
 def test_float32_pairs_straddle_chunks_and_odd_starts() -> None:
     """float32 takes two elements per Threefry counter along the last axis; odd block starts, odd lengths and
     chunk edges inside a long last axis pick the same words."""
-    from unit_init.portable.stream import CHUNK
+    from unit_init.portable.stream import chunk_size
 
-    shape = (3, CHUNK + 3)  # last axis longer than a chunk, odd
+    chunk = chunk_size("uniform")
+    shape = (3, chunk + 3)  # last axis longer than a chunk, odd
     whole = portable("numpy", ui.HeUniform(), shape, seed=4)
-    for region in [(slice(None), slice(1, CHUNK + 2)), (slice(1, 2), slice(CHUNK // 2 - 1, CHUNK // 2 + 6)), (slice(2, 3), slice(-1, None))]:
+    for region in [(slice(None), slice(1, chunk + 2)), (slice(1, 2), slice(chunk // 2 - 1, chunk // 2 + 6)), (slice(2, 3), slice(-1, None))]:
         np.testing.assert_array_equal(portable("numpy", ui.HeUniform(), shape, seed=4, region=region), whole[region])
     np.testing.assert_array_equal(portable("torch:cpu", ui.HeUniform(), shape, seed=4), whole)
     assert portable("numpy", ui.HeUniform(), (), seed=4).shape == ()

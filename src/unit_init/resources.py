@@ -22,7 +22,7 @@ block (:mod:`unit_init.sampling.blocks`, whose blocks also hold their cast:
 ``+ s`` per element). For a random draw, a backend that scales in place
 (NumPy, torch) turns one work array into the output when ``w = s``
 (``t − 1``); one that does not (JAX, TensorFlow, Array-API namespaces) holds
-one more array while scaling (``t + 1``). A portable draw (:data:`PORTABLE_WORDS`) holds its chunks' words and
+one more array while scaling (``t + 1``). A portable draw (:data:`unit_init.portable.stream.WORDS`) holds its chunks' words and
 ``Φ⁻¹`` terms in flight; a law it draws whole from a normal draw (an orthogonal
 matrix) needs the larger of its own estimate and that draw's
 (:func:`_portable_in_flight`). The estimate lies between 0.95
@@ -76,7 +76,7 @@ from unit_init.backends.base import Backend
 from unit_init.backends.host import host_free_bytes
 from unit_init.dtypes import is_complex, is_float, work_dtype
 from unit_init.errors import ParameterError, ResourceError, ShapeError, abbreviate
-from unit_init.portable.stream import CHUNK
+from unit_init.portable.stream import CHUNK_WORDS, WORDS
 from unit_init.sampling import blocks
 from unit_init.spec import complex_laws as c
 from unit_init.spec import distributions as d
@@ -144,7 +144,7 @@ PORTABLE_COMPLEX_WORDS: Final = 16
 then their polar or Cartesian terms (measured on NumPy: 14–15 for complex64, 7–9.6 for complex128)."""
 
 _PORTABLE_CHUNKED: Final = (d.Uniform, d.Normal, d.TruncatedGaussian)
-"""The laws the portable stream draws value by value (:data:`PORTABLE_WORDS`); any other is estimated as a native draw."""
+"""The laws the portable stream draws value by value (:data:`~unit_init.portable.stream.WORDS`); any other is estimated as a native draw."""
 
 ONE_SIDED: Final = (0, 88)
 """``(t, e)`` for a truncated normal whose interval lies on one side of 0: the log-space inverse CDF, computed in float64
@@ -194,21 +194,13 @@ def _growth(shape: tuple[int, ...], distribution: d.Distribution | None) -> int:
 FUSED_BYTES: Final = 24
 """Bytes per value besides the output that a sampler compiled into one XLA computation (JAX, TensorFlow) holds for a
 portable draw or a truncated normal not across 0 (measured: 6–19)."""
-PORTABLE_WORDS: Final = (6, 13)
-"""Work-dtype values per value a portable draw holds besides its output while it runs, for the values of the chunks
-in flight (:data:`unit_init.portable.stream.CHUNK` a thread on a backend that fills chunk by chunk): a uniform's
-Threefry words and their floats, and any other law's (words, uniforms and ``Φ⁻¹``'s terms). Measured on NumPy: a
-uniform 2.5 (float32) and 4–5 (float64), a normal 7.7 and 7.6–9.6, a truncated normal on one side of 0 11.8 and
-11.6. A float16 or bfloat16 draw also holds the whole array in float32 until its one cast."""
-
-
 def estimate_bytes(
     backend: Backend, shape: tuple[int, ...], dtype: str, distribution: d.Distribution | None, *, portable: bool = False
 ) -> int:
     """The bytes a draw of ``distribution`` (``None``: a plain array) needs at its peak: output + temporaries.
 
     See the module docstring for the formula; ``portable``: a draw from the
-    portable stream (:data:`PORTABLE_WORDS`).
+    portable stream (:func:`_in_flight`).
 
     Examples
     --------
@@ -224,9 +216,8 @@ def estimate_bytes(
         if backend.compiles:  # one fused XLA computation: a few bytes a value besides the output (measured 6–13)
             return size * (item + FUSED_BYTES)
         work = itemsize(work_dtype(dtype))
-        at_once = min(size, cpu_count() * CHUNK) if backend.mutable else size
         widened = size * work if work > item else 0  # float16/bfloat16: the whole draw in float32, then cast once
-        return size * item + widened + at_once * PORTABLE_WORDS[type(distribution) is not d.Uniform] * work
+        return size * item + widened + _in_flight(backend, size, "uniform" if type(distribution) is d.Uniform else "normal") * work
     work = itemsize(work_dtype(dtype)) if is_float(dtype) else item
     in_flight = _portable_in_flight(backend, shape, distribution, work) if portable else 0
     arrays, extra = (0, 0) if distribution is None else TEMPORARIES.get(type(distribution), _UNKNOWN)
@@ -244,14 +235,21 @@ def estimate_bytes(
 def _portable_in_flight(backend: Backend, shape: tuple[int, ...], distribution: d.Distribution | None, work: int) -> int:
     """The bytes a portable draw of a law the stream does not draw value by value (an orthogonal matrix, a sparse
     one) holds in flight besides the law's own temporaries: its largest normal draw's words and ``Φ⁻¹`` terms
-    (:data:`PORTABLE_WORDS`), for the chunks in flight, or fused (:data:`FUSED_BYTES`). 0 for a deterministic law."""
+    (:func:`_in_flight`), or fused (:data:`FUSED_BYTES`). 0 for a deterministic law."""
     if distribution is None or not distribution.random:
         return 0
     drawn = _largest_draw(shape, distribution)
     if backend.compiles:
         return drawn * FUSED_BYTES
-    at_once = min(drawn, cpu_count() * CHUNK) if backend.mutable else drawn
-    return drawn * work + at_once * PORTABLE_WORDS[1] * work
+    return (drawn + _in_flight(backend, drawn, "normal")) * work
+
+
+def _in_flight(backend: Backend, size: int, kind: str) -> int:
+    """Work-dtype values a portable draw of ``size`` values of ``kind`` holds besides its output: its chunks'
+    temporaries (:data:`~unit_init.portable.stream.WORDS` a value), at most
+    :data:`~unit_init.portable.stream.CHUNK_WORDS` a thread on a backend that fills chunk by chunk."""
+    whole = size * WORDS[kind]
+    return min(whole, cpu_count() * CHUNK_WORDS) if backend.mutable else whole
 
 
 def _largest_draw(shape: tuple[int, ...], distribution: d.Distribution) -> int:

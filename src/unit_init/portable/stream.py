@@ -57,7 +57,7 @@ from unit_init.threads import cpu_count, for_each
 if TYPE_CHECKING:
     from unit_init.backends.base import Backend
 
-__all__ = ["VERSION", "PortableStream", "stream_key"]
+__all__ = ["CHUNK_WORDS", "VERSION", "WORDS", "PortableStream", "chunk_size", "stream_key"]
 
 VERSION: Final = "unit_init.portable.v3"
 """Part of every stream id; changing it changes every portable value (a breaking change)."""
@@ -221,11 +221,23 @@ def check_resolved(low: float, high: float, dtype: str) -> None:
         raise ParameterError(msg)
 
 
-CHUNK: Final = 2**18
-"""Mutable backends (NumPy, torch) fill large blocks chunk by chunk, so the ~110 word ops per counter run in cache
-and each op's dispatch is paid once per chunk; NumPy's are filled in parallel. 2¹⁷ counters for float32 (2¹⁸
-elements), measured round-robin at 2048² against 2¹⁵ to 2¹⁸ counters: best or near best on both backends for
-uniform and normal draws."""
+WORDS: Final = {"uniform": 6, "normal": 13, "truncated_normal": 13}
+"""Work-dtype values a portable draw of each kind holds per value while it runs, besides its output: a uniform's
+Threefry words and their floats; any other's words, probabilities and ``Φ⁻¹``'s terms. Measured on NumPy: a uniform
+2.5 (float32) and 4–5 (float64), a normal 7.7 and 7.6–9.6, a truncated normal on one side of 0 11.8 and 11.6."""
+
+CHUNK_WORDS: Final = 13 * 2**18
+"""Mutable backends (NumPy, torch) fill large blocks chunk by chunk, each chunk's temporaries (:data:`WORDS` a
+value) about this many work-dtype values, so the ~110 word ops per counter run in cache and each op's dispatch is
+paid once per chunk; NumPy's chunks are filled in parallel. A normal's chunk is 2¹⁸ values, a uniform's 567,978.
+Measured round-robin at 2048², best of 12 in each of three processes: NumPy's normal is fastest at 2¹⁸ values
+(27.7–28.4 ms against 28.2–29.3 at 2¹⁹ and 35.5–36.1 at 2²⁰), its uniform at 2¹⁹ (13.7–14.2 ms against 15.7–16.2
+at 2¹⁸); torch's uniform gains from larger chunks too."""
+
+
+def chunk_size(kind: str) -> int:
+    """Values a chunk of a portable draw of ``kind`` holds on a mutable backend: :data:`CHUNK_WORDS` in its temporaries."""
+    return CHUNK_WORDS // WORDS[kind]
 
 
 @functools.lru_cache(maxsize=256)
@@ -391,4 +403,4 @@ def _fill(
         values = _kernel(backend, kind, part, dtype, device, bounds)(*arguments, *map(words.constant, part.start))
         out[inside] = _scaled(backend, values, scaling)
 
-    for_each(block.chunks(CHUNK), fill, cpu_count() if backend.threaded_fill else 1)
+    for_each(block.chunks(chunk_size(kind)), fill, cpu_count() if backend.threaded_fill else 1)
