@@ -157,8 +157,9 @@ def _probability(words: Words, ops: Elementwise, x0: Any, x1: Any, float_dtype: 
     """``t·scale``, ``t = (m + ½)·2⁻²⁴`` in ``(0, ½)`` from the 23 bits of ``x0`` after the top one (float64: 52 bits of both words).
 
     ``(m + ½)`` and its product with a power of two are exact, so the one
-    multiply by ``2⁻²⁴·scale`` (a float of the dtype times a power of two)
-    rounds as ``t·scale`` would, one pass fewer. ``x0`` is overwritten where
+    multiply by ``2⁻²⁴·scale`` (a float of the dtype times a power of two,
+    still a normal float: ``scale`` is 1 or an interval's mass, at least 2⁻¹²
+    by :func:`check_resolved`) rounds as ``t·scale`` would, one pass fewer. ``x0`` is overwritten where
     words are in place: read its top bit first.
     """
     if not double:
@@ -289,7 +290,11 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
     native = backend.dtype_on(dtype, device)
     double = dtype == "float64"
     low, high = bounds
-    lower_half = kind == "truncated_normal" and low < 0 < high and _below_median(low, high, dtype)
+    across = kind == "truncated_normal" and low < 0 < high
+    # Φ(low), Φ(−high) and the mass between (a normal: none, all of it), once per kernel
+    below, above, kept = (_phi(low), _phi(-high), _phi(high) - _phi(low)) if across else (0.0, 0.0, 1.0)
+    # every probability t' ≤ ½, so Φ⁻¹(t') ≤ 0: the lower side's value, negated on the upper side
+    lower_half = kind == "normal" or (across and _below_median(low, high, dtype))
     check_addressable(block.shape)
 
     def kernel(k0: Any, k1: Any, draw: Any, *start: Any) -> Any:
@@ -315,23 +320,21 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
         ops = Elementwise(backend.xp, backend.mutable)
         if kind == "uniform":
             return _unit(words, ops, x0, x1, native, double)
-        if kind == "truncated_normal" and not low < 0 < high:
+        if kind == "truncated_normal" and not across:
             side = _lower(words, x0, native)  # before _probability overwrites x0
             return _one_sided(backend.xp, side, _probability(words, ops, x0, x1, native, double), low, high)
-        below, above, kept = (_phi(low), _phi(-high), _phi(high) - _phi(low)) if kind == "truncated_normal" else (0.0, 0.0, 1.0)
-        below_half = kind == "normal" or lower_half  # every t' ≤ ½, so Φ⁻¹(t') ≤ 0: the lower side's value
         # before _probability overwrites x0: the side's sign, as the int32 word itself where words are signed and
         # Φ⁻¹ is negative (one pass, then one copysign), else the top bit as a 0/1 float (1: the lower side),
         # which each side's own offset needs too
-        signs = words.to_float(x0, native) if words.signed and below_half else None
+        signs = words.to_float(x0, native) if words.signed and lower_half else None
         lower: Any = _lower(words, x0, native) if signs is None or below != above else None
         t = _probability(words, ops, x0, x1, native, double, kept)
         smallest = 2.0 ** (-54 if double else -25)
-        if kind == "truncated_normal":
+        if across:
             # Φ(low) on the lower side, Φ(−high) on the upper: exact; one number for symmetric bounds
             t += ops.number(below, t) if below == above else below * lower + above * (1.0 - lower)
             smallest = min(below, above) + smallest * kept
-        z = ndtri(backend.xp, t, smallest=smallest, lower_half=below_half, overwrite=backend.mutable)
+        z = ndtri(backend.xp, t, smallest=smallest, lower_half=lower_half, overwrite=backend.mutable)
         if signs is not None:  # negative exactly on the lower side, where z keeps its sign
             return backend.xp.copysign(z, signs, out=z) if backend.mutable else backend.xp.copysign(z, signs)
         side = lower  # ±1 (2·lower − 1, exact): Φ⁻¹(t') on the lower side, −Φ⁻¹(t') on the upper; not read again
