@@ -144,6 +144,12 @@ def test_serialize_refuses_keywords_by_name_and_keeps_its_register() -> None:
         ("random_uniform", {"minval": -1e-39, "maxval": 1e-39}),
         ("truncated_normal", {"stddev": 1e-39, "rng": "portable"}),
         ("orthogonal", {"gain": 1e-39}),
+        ("truncated_normal", {"stddev": 1e-37}),  # re-drawn natively: about a tenth of the products are subnormal
+        ("random_normal", {"stddev": 1e-307, "dtype": "float64"}),
+        ("random_normal", {"stddev": 2.0**-62}),  # the smallest scales drawn without NumPy's errstate
+        ("random_uniform", {"minval": 0.0, "maxval": 2.0**-62}),
+        ("truncated_normal", {"stddev": 2.0**-62}),
+        ("random_normal", {"stddev": 2.0**-958, "dtype": "float64"}),
     ],
 )
 def test_numpy_draws_are_the_same_under_errstate_raise(name: str, options: dict[str, object]) -> None:
@@ -154,6 +160,34 @@ def test_numpy_draws_are_the_same_under_errstate_raise(name: str, options: dict[
         assert np.geterr()["under"] == "raise"  # the caller's state, restored
     np.testing.assert_array_equal(values, draw((256, 256), seed=0, **options))
     assert np.isfinite(values.astype(np.float64)).all()
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "entered"),
+    [
+        ("he_normal", {}, 0),  # only N(0, 1)·std with std ≥ 2⁶⁴·tiny: no product can be subnormal
+        ("glorot_uniform", {}, 0),
+        ("random_normal", {"stddev": 2.0**-63}, 1),  # below that scale
+        ("he_normal", {"dtype": "float16"}, 1),  # the cast to float16 rounds to subnormals
+        ("truncated_normal", {"lower": 3.0, "upper": 9.0}, 1),  # a tail by quantile: logarithms and exponentials
+        ("orthogonal", {}, 1),
+        ("he_normal", {"rng": "portable"}, 1),
+    ],
+)
+def test_numpys_errstate_is_entered_only_where_a_draw_can_round_to_a_subnormal(
+    name: str, options: dict[str, object], entered: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entering ``np.errstate`` costs ~1.6 µs a draw; a draw that only scales NumPy's ``U[0, 1)`` or ``N(0, 1)`` by a
+    large enough factor skips it (the rows above show those draws stay quiet under ``errstate(all="raise")``)."""
+    from unit_init.backends.numpy_backend import NumpyBackend
+
+    draw = getattr(ui, name)
+    draw((64, 64), seed=0, **options)  # the plan, made once
+    calls = []
+    quiet = NumpyBackend.quiet_underflow
+    monkeypatch.setattr(NumpyBackend, "quiet_underflow", lambda self: calls.append(1) or quiet(self))
+    draw((64, 64), seed=0, **options)
+    assert len(calls) == entered
 
 
 class _LyingFloat(float):

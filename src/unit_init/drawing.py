@@ -74,14 +74,14 @@ def check(spec: Spec, shape: ShapeLike, options: Options = Options()) -> None:  
 
 
 def _sample(call: Request) -> Any:
-    """Allocate and fill the array of a validated request (underflow quieted: a subnormal value is no error).
+    """Allocate and fill the array of a validated request.
 
     A function the backend's namespace lacks (pydata sparse has no ``arange``)
     is a :class:`~unit_init.BackendError` naming it.
     """
     backend = call.target.backend
     try:
-        return quietly(backend, _filled, call)
+        return _filled(call)
     except AttributeError as error:
         typed = lacking(backend, error, f"drawing {type(call.spec).__name__}")
         if typed is None:
@@ -90,11 +90,12 @@ def _sample(call: Request) -> Any:
 
 
 def _filled(call: Request) -> Any:
-    """The array of a validated request: the native path, or the region/portable one."""
+    """The array of a validated request: the native path, or the region/portable one; underflow quieted (a subnormal
+    value is no error), the native path's by its plan where a subnormal can occur (:func:`unit_init.sampling.planned`)."""
     target, distribution, dims = call.target, call.distribution, call.shape
     if call.rng == "portable" or call.region is not None:
-        return draw_block(
-            target.backend, distribution, type(call.spec).__name__, dims, call.region,
+        return quietly(
+            target.backend, draw_block, target.backend, distribution, type(call.spec).__name__, dims, call.region,
             seed=call.seed, rng=call.rng, dtype=target.dtype, device=target.device,
         )
     held = check_allocation(target.backend, target.device, dims, target.dtype, distribution, hold=True)  # draw_block checks its block

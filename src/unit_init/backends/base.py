@@ -111,7 +111,7 @@ class Backend:
 
     name: str  # a class attribute, or set per instance (the Array-API backend is named after its namespace)
     xp: Any
-    mutable: ClassVar[bool] = False  # in-place item assignment and augmented operators; xp's elementwise functions take out=
+    mutable: ClassVar[bool] = False  # in-place item assignment and augmented operators; xp's elementwise functions take out=; arrays have .reshape(shape)
     truncation: ClassVar[Literal["inverse_cdf", "native", "rejection", "host"]] = "rejection"
     """How truncated normals across 0 are drawn: the row of :data:`unit_init.sampling.truncation.METHODS`.
 
@@ -227,12 +227,17 @@ class Backend:
         return contextlib.nullcontext()
 
     def quiet_underflow(self) -> contextlib.AbstractContextManager[Any] | None:
-        """A context in which the draw's arithmetic does not signal underflow, entered around every draw and plan
-        (:func:`quietly`); ``None``: nothing to quiet.
+        """A context in which the draw's arithmetic does not signal underflow, entered around every plan, portable
+        draw, and native draw whose arithmetic can round to a subnormal number (:func:`quietly`); ``None``: nothing
+        to quiet.
 
         A value or intermediate that rounds to a subnormal number is correct
         rounding, not an error, but NumPy raises ``FloatingPointError`` for it
-        under ``np.seterr(under="raise")`` (a float16 draw).
+        under ``np.seterr(under="raise")`` (a float16 draw). A backend that
+        quiets is taken to draw from generators whose non-zero values are at
+        least 2⁻⁶⁴ in magnitude, as NumPy's are: the sampling layer skips the
+        context where a draw only scales them by a large enough factor
+        (:func:`unit_init.sampling.entry.planned`).
         """
         return None
 
@@ -367,13 +372,13 @@ class Backend:
 _R = TypeVar("_R")
 
 
-def quietly(backend: Backend, function: Callable[..., _R], *arguments: Any) -> _R:
-    """``function(*arguments)``, inside ``backend.quiet_underflow`` where the backend has one."""
+def quietly(backend: Backend, function: Callable[..., _R], *arguments: Any, **keywords: Any) -> _R:
+    """``function(*arguments, **keywords)``, inside ``backend.quiet_underflow`` where the backend has one."""
     quiet = backend.quiet_underflow()
     if quiet is None:
-        return function(*arguments)
+        return function(*arguments, **keywords)
     with quiet:
-        return function(*arguments)
+        return function(*arguments, **keywords)
 
 
 def lacking(backend: Backend, error: AttributeError, purpose: str) -> BackendError | None:

@@ -101,6 +101,17 @@ def _normal(law: d.Normal, draw: Draw) -> Any:
     return draw.stream.normal(draw.shape, draw.work, law.mean, law.std)
 
 
+def scaling(law: d.Distribution) -> float | None:
+    """The factor by which ``law``'s sampler multiplies its stream's ``U[0, 1)`` or ``N(0, 1)``, where that product is
+    its only multiplication (then one addition): a uniform's ``high − low``, a normal's ``std``. ``None`` for any other
+    law, and where a sampler was registered in place of the built-in one."""
+    if type(law) is d.Uniform and SAMPLERS.get(d.Uniform) is _uniform and law.low != law.high:
+        return law.high - law.low
+    if type(law) is d.Normal and SAMPLERS.get(d.Normal) is _normal:
+        return law.std
+    return None
+
+
 @sampler(d.TruncatedGaussian)
 def truncated_gaussian(law: d.TruncatedGaussian, draw: Draw) -> Any:
     """The stream's own truncated normal (a native stream's comes from the truncation table: a plan takes that method once)."""
