@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 
+import numpy as np
 import pytest
 
 import unit_init as ui
@@ -34,3 +35,25 @@ def test_every_backend_words_device_errors_alike(backend: str) -> None:
     absent = "cuda:64" if backend == "torch" else "cpu:64"  # torch has one CPU device whatever the index
     with pytest.raises(ui.DeviceError, match=rf"^device='{absent}' is not available on the {backend} backend.*; present: "):
         ui.zeros((2,), backend=backend, device=absent)
+
+
+class _RaisingEq:
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("a hostile __eq__")
+
+    __hash__ = object.__hash__
+
+
+class _ArrayEq:
+    def __eq__(self, other: object) -> bool:
+        return np.array([True, False])  # type: ignore[return-value]  # what an array's == gives
+
+    __hash__ = object.__hash__
+
+
+@pytest.mark.parametrize("device", [np.array([1.0, 2.0]), _RaisingEq(), _ArrayEq()], ids=["array", "raising_eq", "array_eq"])
+@pytest.mark.parametrize("backend", [*_BACKENDS, *(["array_api_strict"] if importlib.util.find_spec("array_api_strict") else [])])
+def test_a_device_whose_comparison_is_no_bool_is_a_device_error(backend: str, device: object) -> None:
+    """An Array-API namespace's devices are compared with ``==``: an array's elementwise answer was a ``ValueError``."""
+    with pytest.raises(ui.DeviceError):
+        ui.zeros((2,), backend=backend, device=device)

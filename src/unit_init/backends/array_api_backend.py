@@ -63,6 +63,16 @@ def _unnamed(devices: list[Any]) -> bool:
     return len(devices) == 1 and not any(word in _device_name(devices[0]).lower() for word in ("cpu", "gpu", "cuda"))
 
 
+def _same_device(device: Any, known: Any) -> bool:
+    """Whether the caller's ``device`` is the namespace's device ``known``: an ``==`` that raises or answers anything but
+    a bool (an array's elementwise comparison) says no."""
+    try:
+        equal = device == known
+    except Exception:
+        return False
+    return equal if isinstance(equal, bool) else False
+
+
 class ArrayApiBackend(Backend):
     """Arrays of any Array-API namespace ``xp``; random draws come from NumPy on the host.
 
@@ -123,7 +133,7 @@ class ArrayApiBackend(Backend):
                     named = devices[:1]  # one device with no name (ndonnx's): the host's
             if named:
                 return named[0]
-        elif any(device == d for d in devices):
+        elif any(_same_device(device, d) for d in devices):
             return device
         why = f" (pass a name, one of {self.name}'s device objects, 'cpu' for its CPU device, or None for the default)"
         raise absent_device(device, self.name, ", ".join(repr(_device_name(d)) for d in devices), why)
