@@ -165,9 +165,8 @@ _AMOUNT: Final = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([KMGTP]?)(?:I?B)?\s*",
 
 
 @functools.cache
-@functools.cache
 def itemsize(dtype: str) -> int:
-    """Bytes per element of a canonical dtype name (``"bfloat16"`` → 2, ``"bool"`` → 1); cached: every draw asks."""
+    """Bytes per element of a canonical dtype name (``"bfloat16"`` → 2, ``"bool"`` → 1)."""
     return 1 if dtype == "bool" else int(re.sub(r"\D", "", dtype)) // 8
 
 
