@@ -29,10 +29,11 @@ _WORDS = st.sampled_from(["fan_in", "fan_out", "fan_avg", "uniform", "truncated_
 _NUMBERS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True), st.floats(-4, 4), st.integers(-(10**30), 10**30),
     st.sampled_from([10**400, 0, 1, 2, 1e308, 3e38, 65504.0, 1e5, -1e-300]), st.booleans(), st.none(), st.text(max_size=3),
+    st.sampled_from([np.array([1.0, 2.0]), np.array(2.0), [1, 2]]),  # arrays and lists: an == that answers no bool
 )
 _PARAMS = st.dictionaries(
     st.sampled_from(["stddev", "mean", "minval", "maxval", "scale", "gain", "value", "sparsity", "groups", "fan_in",
-                     "fan_out", "mode", "distribution", "layout", "rng", "stdev", "foo"]),
+                     "fan_out", "mode", "distribution", "layout", "rng", "device", "stdev", "foo"]),
     st.one_of(_NUMBERS, _WORDS), max_size=3,
 )
 _DIM = st.one_of(st.integers(-2, 6), st.sampled_from([2.5, True, "4", None, 10**7, 10**400, np.int64(3)]))
