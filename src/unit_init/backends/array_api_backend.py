@@ -67,10 +67,9 @@ def _same_device(device: Any, known: Any) -> bool:
     """Whether the caller's ``device`` is the namespace's device ``known``: an ``==`` that raises or answers anything but
     a bool (an array's elementwise comparison) says no."""
     try:
-        equal = device == known
+        return (device == known) is True
     except Exception:
         return False
-    return equal if isinstance(equal, bool) else False
 
 
 class ArrayApiBackend(Backend):
