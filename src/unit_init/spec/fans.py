@@ -180,8 +180,12 @@ def normalize_shape(shape: ShapeLike) -> tuple[int, ...]:
     >>> normalize_shape(np.array([64, 32])), normalize_shape(5)
     ((64, 32), (5,))
     """
-    if type(shape) is tuple and len(shape) <= MAX_RANK and all(type(dim) is int and dim >= 0 for dim in shape):
-        return _checked_size(shape, shape)  # the common case, checked in one pass
+    if type(shape) is tuple and len(shape) <= MAX_RANK:  # the common case, checked in one loop (no generator to build)
+        for dim in shape:
+            if type(dim) is not int or dim < 0:
+                break
+        else:
+            return _checked_size(shape, shape)
     try:
         ndim = getattr(shape, "ndim", None)  # an array: a 0-d one is an int, a 1-D one a sequence
         scalar = ndim == 0 or (ndim is None and hasattr(shape, "__index__"))
