@@ -169,6 +169,46 @@ def test_to_numpy_keeps_bfloat16_values(torch: Any) -> None:
     np.testing.assert_array_equal(values, w.double().numpy())
 
 
+# --- scalar operands -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+def test_affine_is_the_arithmetic_of_a_python_float(torch: Any, dtype: str) -> None:
+    """The backend's ``affine`` (a cached 0-d tensor as the operand where that is cheaper) gives the bits of
+    ``mul_(float).add_(float)``, for scales and shifts that round differently in float32, half and float64, and zeros' signs."""
+    backend = get_backend("torch")
+    x = torch.linspace(-1e4, 1e4, 100_001, dtype=getattr(torch, dtype))
+    for scale, shift in [(0.1, 1 / 3), (1 / 3, -2.2), (-2.2, 0.1), (3.7e5, 1e-30), (1e-30, 3.7e5), (-0.0, 0.0), (0.0, 0.0), (0.0, -1.7)]:
+        expected = x.clone().mul_(scale)
+        if shift != 0:
+            expected.add_(shift)
+        drawn = backend.affine(x.clone(), scale, shift)
+        assert torch.equal(drawn, expected), (dtype, scale, shift)
+        assert torch.equal(torch.signbit(drawn), torch.signbit(expected)), (dtype, scale, shift)
+
+
+def test_a_cached_scalar_operand_stays_out_of_fake_and_inference_tensors(torch: Any) -> None:
+    """The scale of a 64² ``he_normal`` made first under ``FakeTensorMode`` or ``inference_mode`` is no fake or inference
+    tensor kept for later draws: draws before, inside and after give the same values (the fake one its shape)."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    from unit_init.backends import torch_backend
+
+    torch_backend._scalars.clear()
+    with FakeTensorMode():
+        fake = ui.he_normal((64, 64), backend="torch", seed=3)
+    assert type(fake) is not torch.Tensor
+    assert fake.shape == (64, 64)
+    assert all(type(cached) is torch.Tensor for cached in torch_backend._scalars.values())
+    with torch.inference_mode():
+        inside = ui.he_normal((64, 64), backend="torch", seed=3)
+    after = ui.he_normal((64, 64), backend="torch", seed=3)
+    assert torch_backend._scalars, "the float32 scale is cached"
+    with FakeTensorMode():
+        assert ui.he_normal((64, 64), backend="torch", seed=3).shape == (64, 64)
+    assert torch.equal(inside, after)
+
+
 # --- GPU ------------------------------------------------------------------------------
 
 
