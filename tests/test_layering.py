@@ -24,7 +24,7 @@ only from layers below its own; ``|`` separates independent parts of a layer,
     portable.stream : blocks : threefry : words : ndtri   the portable stream over a backend's xp
     backends                    one class per framework, the registry, the host's free memory
     spec                        laws, rules, fans, initializers: values, no arrays
-    progress | seeds | dtypes | threads
+    progress | seeds | dtypes | threads | environment
     errors
 
 Portable streams sit above the backends: a stream computes over a backend's

@@ -75,6 +75,7 @@ from typing import Any, Final
 from unit_init.backends.base import Backend
 from unit_init.backends.host import host_free_bytes
 from unit_init.dtypes import is_complex, is_float, work_dtype
+from unit_init.environment import variable
 from unit_init.errors import ParameterError, ResourceError, ShapeError, abbreviate
 from unit_init.portable.stream import CHUNK_WORDS, WORDS
 from unit_init.sampling import blocks
@@ -158,8 +159,6 @@ _MOST_BYTES_PER_ELEMENT: Final = 160
 """An upper bound of :func:`estimate_bytes` per element and per :func:`_growth` over every law, dtype and backend
 (complex128 unitary on a backend that does not scale in place: 160)."""
 
-_ENV_KEY: Final[Any] = getattr(os.environ, "encodekey", lambda name: None)(ENV_VAR)
-"""``ENV_VAR`` as ``os.environ`` keys its own store (``None`` where it has none to read)."""
 _UNITS: Final = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50}
 _AMOUNT: Final = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([KMGTP]?)(?:I?B)?\s*", re.IGNORECASE | re.ASCII)
 
@@ -279,17 +278,8 @@ def max_bytes(backend: Backend, device: Any) -> tuple[int | None, str]:
 
 
 def _setting() -> str | None:
-    """``UNIT_INIT_MAX_BYTES`` as set now, ``None`` where unset (asked on every draw).
-
-    An unset variable is found by one dict look-up in ``os.environ``'s own
-    store (``_data``, keyed by the encoded name, updated by every change to
-    ``os.environ``: assignment, ``del``, ``mock.patch.dict``), not through
-    its ``Mapping`` layer (an encode and a ``KeyError``: ~0.7 µs per draw).
-    """
-    store = getattr(os.environ, "_data", None)
-    if _ENV_KEY is not None and type(store) is dict and _ENV_KEY not in store:
-        return None
-    return os.environ.get(ENV_VAR)
+    """``UNIT_INIT_MAX_BYTES`` as set now, ``None`` where unset (asked on every draw: :func:`~unit_init.environment.variable`)."""
+    return variable(ENV_VAR)
 
 
 @functools.lru_cache(maxsize=8)

@@ -31,7 +31,6 @@ import contextvars
 import functools
 import importlib
 import importlib.util
-import os
 import types
 from dataclasses import dataclass
 from typing import Any, Final
@@ -40,6 +39,7 @@ import array_api_compat
 
 from unit_init.backends.base import Backend
 from unit_init.dtypes import canonical_dtype
+from unit_init.environment import variable
 from unit_init.errors import (
     BackendError,
     BackendUnavailableError,
@@ -428,13 +428,22 @@ class Context:
 _CONTEXT: contextvars.ContextVar[Context | None] = contextvars.ContextVar("unit_init_context", default=None)
 
 
+_NUMPY_CONTEXT: Final = Context("numpy")
+
+
+@functools.lru_cache(maxsize=8)
+def _environment_context(named: str) -> Context:
+    """The context ``UNIT_INIT_BACKEND=named`` sets (one frozen value per name)."""
+    return Context(named, from_environment=True)
+
+
 def current_context() -> Context:
     """The innermost ``use_backend(...)``, else ``UNIT_INIT_BACKEND``, else numpy."""
     context = _CONTEXT.get()
     if context is not None:
         return context
-    named = os.environ.get("UNIT_INIT_BACKEND")
-    return Context(named, from_environment=True) if named else Context("numpy")
+    named = variable("UNIT_INIT_BACKEND")
+    return _environment_context(named) if named else _NUMPY_CONTEXT
 
 
 _ENTERED: contextvars.ContextVar[tuple[tuple[BackendDefaults, contextvars.Token[Context | None]], ...]] = contextvars.ContextVar(
