@@ -129,46 +129,6 @@ def test_host_free_bytes_is_positive() -> None:
     assert free is None or free > 0
 
 
-def test_a_kept_descriptor_reads_the_file_as_it_is_now(tmp_path: Path) -> None:
-    """The host's files are read through a descriptor opened once: each read sees the content written since."""
-    from unit_init.backends import host
-
-    path = tmp_path / "meminfo"
-    path.write_text("MemAvailable:   1 kB\n")
-    assert host._read(str(path)) == "MemAvailable:   1 kB\n"
-    with path.open("r+") as file:  # the same file changed in place, as the kernel regenerates its own
-        file.write("MemAvailable:   22 kB\n")
-    assert host._read(str(path)) == "MemAvailable:   22 kB\n"
-    assert host._read(str(tmp_path / "absent")) is None
-
-
-_FORKED_CHILD = """
-import os
-from unit_init.backends import host
-
-assert host._read("/proc/self/statm") is not None  # the parent keeps a descriptor
-child = os.fork()
-if child == 0:
-    held = bytearray(256 << 20)
-    kept = host._read("/proc/self/statm")
-    with open(f"/proc/{os.getpid()}/statm") as file:
-        own = file.read()
-    pages = (16 << 20) // os.sysconf("SC_PAGE_SIZE")
-    os._exit(0 if held and kept is not None and abs(int(kept.split()[0]) - int(own.split()[0])) < pages else 1)
-_, status = os.waitpid(child, 0)
-print(os.waitstatus_to_exitcode(status))
-"""
-
-
-@pytest.mark.skipif(not hasattr(__import__("os"), "fork") or not Path("/proc/self/statm").exists(), reason="needs fork and /proc")
-def test_a_forked_child_reads_its_own_address_space() -> None:
-    """``/proc/self/statm`` opened in the parent names the parent: a forked child opens its own, so after it
-    allocates 256 MiB its reading is its own size (the parent's descriptor would read the parent's). Forked in a
-    fresh interpreter: this one may run JAX's threads, and forking them is unsafe."""
-    result = subprocess.run([sys.executable, "-c", _FORKED_CHILD], capture_output=True, text=True, check=True, timeout=120)
-    assert result.stdout.strip() == "0"
-
-
 def test_an_address_space_limit_is_read_and_none_is_not() -> None:
     """Under ``RLIMIT_AS`` the free address space is the limit less what the process maps; with none, nothing is read."""
     resource = pytest.importorskip("resource")

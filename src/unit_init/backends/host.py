@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from typing import Final
 
 __all__ = ["host_free_bytes"]
 
@@ -27,58 +26,17 @@ def host_free_bytes() -> int | None:
     return min(known) if known else None
 
 
-_READ_BYTES: Final = 256
-"""Bytes read of a file: ``MemAvailable`` is ``/proc/meminfo``'s third line (at offset < 100 bytes), the other files
-hold one short line; the kernel copies only what is asked (a 4 KiB read costs ~4 µs more)."""
-
-_MEM_AVAILABLE: Final = re.compile(r"^MemAvailable:\s+(\d+) kB", re.MULTILINE)
-
-_descriptors: dict[str, int | None] = {}
-"""The descriptor each file read is kept open on (``None``: the file could not be opened), per process."""
-
-
 def _read(path: str) -> str | None:
-    """The first :data:`_READ_BYTES` of the kernel file at ``path`` as it is now; ``None`` where it cannot be read.
-
-    The file is opened once and read from offset 0 on every call (``pread``):
-    the kernel generates these files afresh on each read, and opening and
-    closing them on every call cost most of the ~45 µs the memory guard
-    spent on each large draw. A file that cannot be opened is not tried again
-    (no cgroup v2 here, say). A forked child opens its own
-    (:func:`_forget_descriptors`): ``/proc/self`` was its parent's.
-    """
-    if path not in _descriptors:
-        try:
-            opened: int | None = os.open(path, os.O_RDONLY)
-        except OSError:
-            opened = None
-        if _descriptors.setdefault(path, opened) != opened and opened is not None:
-            os.close(opened)  # another thread's descriptor was kept first
-    descriptor = _descriptors[path]
-    if descriptor is None:
-        return None
     try:
-        return os.pread(descriptor, _READ_BYTES, 0).decode("ascii", errors="replace")
+        with open(path, encoding="ascii") as file:
+            return file.read()
     except OSError:
         return None
 
 
-def _forget_descriptors() -> None:
-    """In a forked child: close the parent's descriptors (``/proc/self/statm`` names the parent), to be opened again."""
-    for descriptor in _descriptors.values():
-        if descriptor is not None:
-            with contextlib.suppress(OSError):
-                os.close(descriptor)
-    _descriptors.clear()
-
-
-if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
-    os.register_at_fork(after_in_child=_forget_descriptors)
-
-
 def _available() -> int | None:
     meminfo = _read("/proc/meminfo")
-    found = _MEM_AVAILABLE.search(meminfo or "")
+    found = re.search(r"^MemAvailable:\s+(\d+) kB", meminfo or "", re.MULTILINE)
     if found:
         return int(found[1]) * 1024
     with contextlib.suppress(AttributeError, ValueError, OSError):
@@ -99,7 +57,7 @@ def _address_space_free() -> int | None:
     except ImportError:  # not on Windows
         return None
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-    if soft == resource.RLIM_INFINITY:  # the common case: no address-space limit, nothing to read
+    if soft == resource.RLIM_INFINITY:  # the common case: no limit, no file to read
         return None
     statm = _read("/proc/self/statm")
     if statm is None:
