@@ -136,12 +136,16 @@ def test_like_infers_backend_device_and_dtype(torch: Any) -> None:
 # --- devices --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("device", ["cpu", "cpu:0", "CPU", None])
-def test_cpu_spellings(torch: Any, device: str | None) -> None:
+@pytest.mark.parametrize("device", ["cpu", "cpu:0", "CPU", None, ("cpu",), ("cpu", 0)])
+def test_cpu_spellings(torch: Any, device: str | tuple[str | int, ...] | None) -> None:
+    """Every spelling of the CPU (a tuple: ``torch.device(*tuple)``) draws there, and resolves to one device object
+    (the draw's fast paths compare by identity)."""
     if device is None and torch.get_default_device().type != "cpu":
         pytest.skip("torch's default device is not the CPU here")
-    assert ui.zeros((2,), backend="torch", device=device).device == torch.device("cpu")
-    assert ui.zeros((2,), backend="torch", device=torch.device("cpu")).device == torch.device("cpu")
+    given = torch.device(*device) if isinstance(device, tuple) else device
+    assert ui.zeros((2,), backend="torch", device=given).device == torch.device("cpu")
+    backend = get_backend("torch")
+    assert backend.resolve_device(given) is backend.resolve_device(None)
 
 
 @pytest.mark.parametrize("device", ["cuda", "gpu", "cuda:0", "gpu:0"])
