@@ -152,16 +152,16 @@ def _operand(value: float, x: torch.Tensor) -> float | torch.Tensor:
 
     torch wraps a Python float into a new 0-d tensor on every call (~1.5 µs of
     a 64² ``mul_``'s 2.7). A CPU scalar operand is read in the op's compute
-    type either way: ``value`` rounded to float32 for a float32 ``x``, ``value``
-    itself for a float64 one, which is what a 0-d tensor of that dtype holds,
-    so the values are the same bits (tests/test_backend_torch.py checks). Only plain float32/float64
-    CPU tensors qualify: a half tensor computes in float32 (a 0-d half tensor
-    would round the scalar to half first), a ``FakeTensor`` or other subclass
-    may refuse a real operand (under ``FakeTensorMode`` every new tensor is
-    one, so no fake operand is made or kept), and other devices are left as
-    torch does them.
-    Zero is not cached (``0.0`` and ``-0.0`` share a key); the cache is
-    emptied when it holds :data:`_MOST_SCALARS` values.
+    type either way: ``value`` rounded to float32 for a float32 ``x``,
+    ``value`` itself for a float64 one, which is what a 0-d tensor of that
+    dtype holds, so the values are the same bits (tests/test_backend_torch.py
+    checks). Only plain float32/float64 CPU tensors qualify: a half tensor
+    computes in float32 (a 0-d half tensor would round the scalar to half
+    first), a ``FakeTensor`` or other subclass may refuse a real operand
+    (under ``FakeTensorMode`` every new tensor is one, so no fake operand is
+    made or kept), and other devices are left as torch does them. Zero is not
+    cached (``0.0`` and ``-0.0`` share a key); the cache is emptied when it
+    holds :data:`_MOST_SCALARS` values.
     """
     if value == 0 or type(x) is not torch.Tensor or not x.is_cpu or x.dtype not in _SCALAR_DTYPES:
         return value
