@@ -195,8 +195,8 @@ class TorchBackend(Backend):
     def resolve_device(self, device: Any) -> torch.device:
         """The ``torch.device`` (with its index) for ``device``; :class:`DeviceError` if not present."""
         requested = device
-        if type(device) is str and device == "cpu":  # the common explicit spelling, without parsing it (~2 µs)
-            return _CPU
+        if (type(device) is str and device == "cpu") or (type(device) is torch.device and device == _CPU):  # the common
+            return _CPU  # explicit spellings, without parsing them (~2 µs for the string, ~0.7 for the device)
         if device is None:
             if _no_default_device():  # the common case, without torch.get_default_device()'s ~3 µs
                 return _CPU
