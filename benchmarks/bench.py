@@ -473,18 +473,20 @@ def evaluate(rows: list[dict[str, Any]], imports: dict[str, Any], memory: list[d
             timed = [r for r in small if contender in r["seconds"]]
             if not timed:
                 continue
+            # No target: the fastest native call at 64² seeds nothing per call (a generator or key made once, a QR of
+            # an unseeded draw), so this reads the seeding too. The targets are like-for-like (evaluate_call_path).
             seed = "int seed" if contender == "unit_init" else "the native generator as seed"
             if backend in ("numpy", "torch"):
                 worst = max(timed, key=lambda r: r["seconds"][contender] - _fastest_native(r["seconds"])[1])
                 label, native = _fastest_native(worst["seconds"])
                 ui = worst["seconds"][contender]
-                add(f"{backend}: 64², overhead over fastest native ≤ 10 µs ({seed})", ui - native <= 10e-6,
+                add(f"{backend}: 64², unit_init − fastest native call, any seeding ({seed}; no target: see like-for-like)", None,
                     f"worst {(ui - native) * 1e6:+.1f} µs ({worst['initializer']}; {ui * 1e6:.1f} vs {label} {native * 1e6:.1f} µs)")
             else:
                 worst = max(timed, key=lambda r: r["seconds"][contender] / _fastest_native(r["seconds"])[1])
                 label, native = _fastest_native(worst["seconds"])
                 ui = worst["seconds"][contender]
-                add(f"{backend}: 64², unit_init / fastest native ≤ 1.3", ui / native <= 1.3,
+                add(f"{backend}: 64², unit_init / fastest native call, key or seed tensor made once (no target: see like-for-like)", None,
                     f"worst {ui / native:.2f} ({worst['initializer']}; {ui * 1e6:.1f} vs {label} {native * 1e6:.1f} µs)")
     for backend in ("torch", "numpy"):
         row = find(backend, "he_normal", 1024)
