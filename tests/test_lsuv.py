@@ -351,10 +351,10 @@ def test_a_target_the_weights_cannot_reach_leaves_them_finite_and_says_so(target
     import unit_init.torch
 
     model = torch.nn.Linear(8, 16)
-    with pytest.raises(ui.ParameterError, match="would overflow or underflow their dtype"):
+    before = {name: value.clone() for name, value in model.state_dict().items()}
+    with pytest.raises(ui.ParameterError, match="would overflow or underflow their dtype; the model is left as it was"):
         unit_init.torch.lsuv(model, torch.randn(32, 8), target_std=target_std, seed=0)
-    assert bool(model.weight.isfinite().all())
-    assert bool(model.weight.any())
+    assert all(torch.equal(value, before[name]) for name, value in model.state_dict().items())  # not re-drawn either
 
 
 @pytest.mark.parametrize("target_std", [1e300, 1e-300])
@@ -363,11 +363,10 @@ def test_a_keras_target_the_weights_cannot_reach_leaves_them_finite(target_std: 
     import unit_init.keras
 
     model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16)])
-    with pytest.raises(ui.ParameterError, match="would overflow or underflow their dtype"):
+    before = [np.array(variable.numpy()) for variable in model.weights]
+    with pytest.raises(ui.ParameterError, match="would overflow or underflow their dtype; the model is left as it was"):
         unit_init.keras.lsuv(model, np.random.default_rng(0).normal(size=(32, 8)), target_std=target_std, seed=0)
-    kernel = np.asarray(model.layers[0].kernel)
-    assert np.isfinite(kernel).all()
-    assert kernel.any()
+    assert all(np.array_equal(variable.numpy(), value) for variable, value in zip(model.weights, before, strict=True))
 
 
 def test_a_flax_target_the_weights_cannot_reach_leaves_them_finite() -> None:
@@ -376,9 +375,87 @@ def test_a_flax_target_the_weights_cannot_reach_leaves_them_finite() -> None:
     import unit_init.jax
 
     model = nnx.Sequential(nnx.Linear(16, 32, rngs=nnx.Rngs(0)), nnx.relu, nnx.Linear(32, 8, rngs=nnx.Rngs(1)))
-    with pytest.raises(ui.ParameterError, match="would overflow"):
+    before = nnx.to_flat_state(nnx.clone(nnx.state(model)))
+    with pytest.raises(ui.ParameterError, match=r"would overflow.*the model is left as it was"):
         unit_init.jax.lsuv(model, jax.random.normal(jax.random.key(0), (64, 16)), target_std=1e300)
-    assert bool(jax.numpy.all(jax.numpy.isfinite(model.layers[0].kernel.get_value())))
+    after = nnx.to_flat_state(nnx.state(model))
+    assert [path for path, _ in after] == [path for path, _ in before]
+    assert all(np.array_equal(a.get_value(), b.get_value()) for (_, a), (_, b) in zip(after, before, strict=True))
+
+
+def _refused_at_the_second_rescaling(monkeypatch: pytest.MonkeyPatch, adapter: Any, error: BaseException | None) -> None:
+    """Make ``adapter``'s LSUV refuse its second rescaling (``rescaled`` gives ``None``: the product would overflow), or
+    raise ``error`` there (an interrupt): by then every layer is re-drawn and the first one rescaled."""
+    real = adapter.rescaled
+    calls = []
+
+    def second_refused(*args: Any) -> Any:
+        calls.append(args)
+        if len(calls) < 2:
+            return real(*args)
+        if error is not None:
+            raise error
+        return None
+
+    monkeypatch.setattr(adapter, "rescaled", second_refused)
+
+
+@pytest.mark.parametrize("error", [None, KeyboardInterrupt()], ids=["refused", "interrupted"])
+@pytest.mark.parametrize("framework", ["torch", "keras", "nnx"])
+def test_an_lsuv_that_raises_half_way_leaves_every_parameter_as_it_was(
+    monkeypatch: pytest.MonkeyPatch, framework: str, error: BaseException | None
+) -> None:
+    """A refusal (or an interrupt) after the draw and the first layer's rescaling puts every parameter back: the
+    draw from ``spec`` and the rescaling are both undone, and nnx's BatchNorm statistics stay too."""
+    expected = KeyboardInterrupt if error is not None else ParameterError
+    rng = np.random.default_rng(0)
+    batch = rng.normal(size=(64, 8)).astype("float32")
+    if framework == "torch":
+        import unit_init.torch._hooks as adapter
+
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.BatchNorm1d(16), torch.nn.Tanh(), torch.nn.Linear(16, 16),
+                                    torch.nn.Tanh(), torch.nn.utils.parametrizations.weight_norm(torch.nn.Linear(16, 4)))
+
+        def values() -> list[Any]:
+            return [value.clone() for value in model.state_dict().values()]
+
+        same = torch.equal
+        call = lambda: adapter.lsuv(model, torch.from_numpy(batch), spec=BAD, seed=0)  # noqa: E731
+    elif framework == "keras":
+        keras = pytest.importorskip("keras")
+        import unit_init.keras._hooks as adapter
+
+        model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16), keras.layers.BatchNormalization(),
+                                  keras.layers.Activation("tanh"), keras.layers.Dense(16, activation="tanh"), keras.layers.Dense(4)])
+
+        def values() -> list[Any]:
+            return [np.array(variable.numpy()) for variable in model.weights]
+
+        same = np.array_equal
+        call = lambda: adapter.lsuv(model, batch, spec=BAD, seed=0)  # noqa: E731
+    else:
+        jax = pytest.importorskip("jax")
+        nnx = pytest.importorskip("flax.nnx")
+        import unit_init.jax._nnx as adapter
+
+        model = nnx.Sequential(nnx.Linear(8, 16, rngs=nnx.Rngs(0)), nnx.BatchNorm(16, rngs=nnx.Rngs(1)), jax.numpy.tanh,
+                               nnx.Linear(16, 16, rngs=nnx.Rngs(2)), jax.numpy.tanh, nnx.Linear(16, 4, rngs=nnx.Rngs(3)))
+
+        def values() -> list[Any]:
+            return [np.array(variable.get_value()) for _, variable in nnx.to_flat_state(nnx.state(model))]
+
+        same = np.array_equal
+        call = lambda: adapter.lsuv_nnx(model, jax.numpy.asarray(batch), spec=BAD, target_std=1.0, tol=0.1, max_iter=10,  # noqa: E731
+                                        seed=0, layers=None, progress=False)
+    before = values()
+    _refused_at_the_second_rescaling(monkeypatch, adapter, error)
+    with pytest.raises(expected):
+        call()
+    after = values()
+    assert len(after) == len(before)
+    changed = [i for i, (a, b) in enumerate(zip(after, before, strict=True)) if not same(a, b)]
+    assert changed == []
 
 
 def test_max_iter_is_bounded_and_a_stalled_layer_stops() -> None:

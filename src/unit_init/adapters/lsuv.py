@@ -22,10 +22,11 @@ its weight; :func:`run` does the rest and returns a :class:`LSUVReport`.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import math
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple, TypeAlias
 
@@ -38,7 +39,7 @@ from unit_init.spec._checks import listed, real
 from unit_init.spec.catalogue import Orthogonal, Zeros
 from unit_init.spec.initializer import Initializer
 
-__all__ = ["DEFAULT_SPEC", "LSUVReport", "LayerScale", "Layers", "Rescaled", "call", "check_batch", "check_options", "rescaled", "rules_for", "run", "select", "std_of"]
+__all__ = ["DEFAULT_SPEC", "LSUVReport", "LayerScale", "Layers", "Rescaled", "call", "check_batch", "check_options", "rescaled", "rules_for", "run", "select", "std_of", "undone_if_raised"]
 
 DEFAULT_SPEC: Final = Orthogonal()
 """The initial draw of every ``lsuv``: orthogonal, as in the paper."""
@@ -105,6 +106,24 @@ class Rescaled(NamedTuple):
 
 MAX_ITER: Final = 1000
 """The most rescalings of one layer ``max_iter`` may ask for (each runs the batch through the model)."""
+
+
+@contextlib.contextmanager
+def undone_if_raised(restore: Callable[[], object]) -> Iterator[None]:
+    """Run the block; where it raises, call ``restore`` before the exception goes on.
+
+    An in-place ``lsuv`` draws every layer's weight, then rescales layer after
+    layer; a refusal on the way (a rescaling that would overflow, see
+    :func:`run`), a model that fails on the batch later, or an interrupt would
+    leave the model re-drawn and partly rescaled. Each adapter saves the
+    chosen layers' parameters before the draw and restores them here, so a
+    call that raises leaves the model as it was.
+    """
+    try:
+        yield
+    except BaseException:
+        restore()
+        raise
 
 
 def check_options(target_std: float, tol: float, max_iter: int) -> None:
@@ -281,8 +300,9 @@ def run(
     output; ``rescale(name, factor)`` multiplies its weight by ``factor`` and
     returns ``True``, or returns ``False`` and leaves it as it was where the
     scaled weight would not be finite or more than :data:`MAX_LOST` of its
-    non-zero weights would underflow to 0 in its dtype — then a :class:`ParameterError` names the layer (the model is
-    never left with inf weights). A layer whose output std is 0 or not finite
+    non-zero weights would underflow to 0 in its dtype — then a :class:`ParameterError`
+    names the layer, and the adapter puts the model back as it was before the
+    call (:func:`undone_if_raised`). A layer whose output std is 0 or not finite
     cannot be rescaled and is reported as not converged, and so is one whose
     std no longer moves. The progress bar counts layers.
 
@@ -304,7 +324,7 @@ def run(
                 if not rescale(name, factor):
                     msg = (
                         f"lsuv: scaling the weights of layer {abbreviate(name)} by {factor:.3g} (its outputs' std {std:.3g} toward "
-                        f"target_std={target_std:g}) would overflow or underflow their dtype; the layer is left as it was."
+                        f"target_std={target_std:g}) would overflow or underflow their dtype; the model is left as it was before lsuv."
                     )
                     raise ParameterError(msg)
                 previous, scale, iterations = std, scale * factor, iterations + 1

@@ -9,6 +9,7 @@ of :mod:`unit_init.jax` need no Flax.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import jax.numpy as jnp
@@ -16,7 +17,17 @@ import numpy as np
 from flax import nnx
 
 from unit_init.adapters.hooks import Session, forward, hooked
-from unit_init.adapters.lsuv import Layers, Rescaled, check_batch, check_options, rules_for, run, select, std_of
+from unit_init.adapters.lsuv import (
+    Layers,
+    Rescaled,
+    check_batch,
+    check_options,
+    rules_for,
+    run,
+    select,
+    std_of,
+    undone_if_raised,
+)
 from unit_init.diagnostics.model import (
     LayerTrace,
     ModelReport,
@@ -58,14 +69,20 @@ def _activations(model: Any, layers: dict[str, Any]) -> dict[str, str | None]:
     return {name: after.get(id(layer)) for name, layer in layers.items()}
 
 
-def _statistics(model: Any) -> list[tuple[Any, Any]]:
-    """Every ``nnx.BatchStat`` of ``model`` with its value now (a ``BatchNorm`` in train mode moves them when called)."""
-    return [(node, node.get_value()) for _, node in nnx.iter_graph(model) if isinstance(node, nnx.BatchStat)]
+def _saved(nodes: Iterable[Any]) -> Callable[[], None]:
+    """What sets every ``nnx.Variable`` among ``nodes`` back to its value now (JAX arrays are immutable: the value is the copy)."""
+    saved = [(node, node.get_value()) for node in nodes if isinstance(node, nnx.Variable)]
+
+    def restore() -> None:
+        for variable, value in saved:
+            variable.set_value(value)
+
+    return restore
 
 
-def _restore(statistics: list[tuple[Any, Any]]) -> None:
-    for variable, value in statistics:
-        variable.set_value(value)
+def _statistics(model: Any) -> Callable[[], None]:
+    """What restores every ``nnx.BatchStat`` of ``model`` (a ``BatchNorm`` in train mode moves them when called)."""
+    return _saved(node for _, node in nnx.iter_graph(model) if isinstance(node, nnx.BatchStat))
 
 
 def _order(model: Any, batch: Any, layers: dict[str, Any], *, picked: bool) -> tuple[list[str], Any]:
@@ -92,28 +109,31 @@ def lsuv_nnx(
     check_options(target_std, tol, max_iter)
     check_batch(batch, finite)
     chosen = _layers(model, layers)
-    statistics = _statistics(model)  # the batches are measurements: BatchNorm's running statistics stay
-    with hooked(chosen, "__call__"):
-        order, _ = _order(model, batch, chosen, picked=layers is not None)  # before anything is written
-        chosen = {name: chosen[name] for name in order}
-        initialize(model, rules_for(chosen.values(), spec, biases=any(layer.bias is not None for layer in chosen.values())),
-                   seed=seed, progress=progress)
+    restore_statistics = _statistics(model)  # the batches are measurements: BatchNorm's running statistics stay
+    try:
+        with hooked(chosen, "__call__"):
+            order, _ = _order(model, batch, chosen, picked=layers is not None)  # before anything is written
+            chosen = {name: chosen[name] for name in order}
 
-        def measure(name: str) -> float:
-            session = Session(stop=name)
-            forward(model, batch, session)
-            return std_of(session.record[name])
+            def measure(name: str) -> float:
+                session = Session(stop=name)
+                forward(model, batch, session)
+                return std_of(session.record[name])
 
-        def rescale(name: str, factor: float) -> bool:
-            kernel = chosen[name].kernel
-            scaled = rescaled(kernel.get_value(), factor)
-            if scaled is None:
-                return False
-            kernel.set_value(scaled)
-            return True
+            def rescale(name: str, factor: float) -> bool:
+                kernel = chosen[name].kernel
+                scaled = rescaled(kernel.get_value(), factor)
+                if scaled is None:
+                    return False
+                kernel.set_value(scaled)
+                return True
 
-        report = run(order, measure, rescale, target_std=target_std, tol=tol, max_iter=max_iter, progress=progress)
-    _restore(statistics)
+            with undone_if_raised(_saved(node for layer in chosen.values() for _, node in nnx.iter_graph(layer))):
+                initialize(model, rules_for(chosen.values(), spec, biases=any(layer.bias is not None for layer in chosen.values())),
+                           seed=seed, progress=progress)
+                report = run(order, measure, rescale, target_std=target_std, tol=tol, max_iter=max_iter, progress=progress)
+    finally:
+        restore_statistics()
     return Rescaled(model, report)
 
 
@@ -122,23 +142,25 @@ def diagnose_nnx(model: Any, batch: Any, *, layers: Layers, seed: int) -> ModelR
     check_batch(batch, finite)
     chosen = _layers(model, layers)
     paths = {id(node): path for path, node in nnx.iter_graph(model)}
-    statistics = _statistics(model)
-    with hooked(chosen, "__call__"):
-        order, output = _order(model, batch, chosen, picked=layers is not None)
-        chosen = {name: chosen[name] for name in order}
-        leaves = float_leaves(output)
-        gs = [jnp.asarray(g, dtype=y.dtype) for g, y in zip(probes(leaves, seed), leaves, strict=True)]
-        def loss(module: Any, eps: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-            session = Session(eps=eps)
-            y = forward(module, batch, session)
-            return probed(gs, y), session.record
+    restore_statistics = _statistics(model)
+    try:
+        with hooked(chosen, "__call__"):
+            order, output = _order(model, batch, chosen, picked=layers is not None)
+            chosen = {name: chosen[name] for name in order}
+            leaves = float_leaves(output)
+            gs = [jnp.asarray(g, dtype=y.dtype) for g, y in zip(probes(leaves, seed), leaves, strict=True)]
+            def loss(module: Any, eps: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+                session = Session(eps=eps)
+                y = forward(module, batch, session)
+                return probed(gs, y), session.record
 
-        first = Session()
-        forward(model, batch, first)
-        check_real({**{name: jnp.iscomplexobj(first.record[name]) for name in order}, "output": any(jnp.iscomplexobj(y) for y in leaves)})
-        zeros = {name: jnp.zeros_like(first.record[name]) for name in order}
-        (weight_grads, grads), outputs = nnx.grad(loss, argnums=(0, 1), has_aux=True)(model, zeros)
-    _restore(statistics)
+            first = Session()
+            forward(model, batch, first)
+            check_real({**{name: jnp.iscomplexobj(first.record[name]) for name in order}, "output": any(jnp.iscomplexobj(y) for y in leaves)})
+            zeros = {name: jnp.zeros_like(first.record[name]) for name in order}
+            (weight_grads, grads), outputs = nnx.grad(loss, argnums=(0, 1), has_aux=True)(model, zeros)
+    finally:
+        restore_statistics()
     flat = {tuple(map(str, path)): value for path, value in nnx.to_flat_state(weight_grads)}
     rows = batch_rows(leaves)
     activations = _activations(model, chosen)

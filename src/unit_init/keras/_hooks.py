@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import keras
@@ -30,6 +31,7 @@ from unit_init.adapters.lsuv import (
     run,
     select,
     std_of,
+    undone_if_raised,
 )
 from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, batch_rows, model_report, probes
 from unit_init.errors import ParameterError, keywords_checked
@@ -129,8 +131,6 @@ def lsuv(
     with hooked(chosen, "call"):
         order, _, _ = _order(model, batch, chosen, picked=layers is not None)  # before anything is written
         chosen = {name: chosen[name] for name in order}
-        initialize(model, rules_for(chosen.values(), spec, biases=any(layer.use_bias for layer in chosen.values())),
-                   seed=seed, progress=progress)
 
         def measure(name: str) -> float:
             session = Session(stop=name)
@@ -145,8 +145,22 @@ def lsuv(
             kernel.assign(scaled)
             return True
 
-        report = run(order, measure, rescale, target_std=target_std, tol=tol, max_iter=max_iter, progress=progress)
+        with undone_if_raised(_saved(chosen.values())):
+            initialize(model, rules_for(chosen.values(), spec, biases=any(layer.use_bias for layer in chosen.values())),
+                       seed=seed, progress=progress)
+            report = run(order, measure, rescale, target_std=target_std, tol=tol, max_iter=max_iter, progress=progress)
     return Rescaled(model, report)
+
+
+def _saved(layers: Iterable[Any]) -> Callable[[], None]:
+    """What assigns every variable of ``layers`` its value now (a copy of each is kept until then)."""
+    saved = [(variable, keras.ops.copy(variable.value)) for layer in layers for variable in layer.weights]
+
+    def restore() -> None:
+        for variable, value in saved:
+            variable.assign(value)
+
+    return restore
 
 
 def _float_leaves(output: Any) -> list[Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
 import torch
@@ -29,6 +29,7 @@ from unit_init.adapters.lsuv import (
     run,
     select,
     std_of,
+    undone_if_raised,
 )
 from unit_init.diagnostics.model import (
     LayerTrace,
@@ -113,17 +114,27 @@ def _order(
     return order, {names[id(child)]: _activation(after[id(child)]) for child in sequence if id(child) in names}
 
 
+def _saved(tensors: Iterable[torch.Tensor]) -> Callable[[], None]:
+    """What copies each of ``tensors`` back to its value now (a copy of each is kept until then)."""
+    saved = [(tensor, tensor.detach().clone()) for tensor in tensors]
+
+    def restore() -> None:
+        with torch.no_grad():
+            for tensor, value in saved:
+                tensor.copy_(value)
+
+    return restore
+
+
 @contextlib.contextmanager
 def _buffers_kept(module: torch.nn.Module) -> Iterator[None]:
     """Leave ``module``'s buffers as they were: the batches LSUV and diagnose run are measurements, not training steps
     (in train mode ``BatchNorm`` would move its running statistics and count the batches)."""
-    saved = [(buffer, buffer.detach().clone()) for buffer in module.buffers()]
+    restore = _saved(module.buffers())
     try:
         yield
     finally:
-        with torch.no_grad():
-            for buffer, value in saved:
-                buffer.copy_(value)
+        restore()
 
 
 def _write_weight(layer: torch.nn.Module, values: torch.Tensor) -> None:
@@ -205,8 +216,6 @@ def lsuv(
     with _buffers_kept(module):
         order, _ = _order(module, batch, chosen, picked=layers is not None)  # before anything is written
     chosen = {name: chosen[name] for name in order}
-    initialize(module, rules_for(chosen.values(), spec, biases=any(layer.bias is not None for layer in chosen.values())),
-               seed=seed, progress=progress)
 
     def measure(name: str) -> float:
         seen: dict[str, torch.Tensor] = {}
@@ -222,8 +231,12 @@ def lsuv(
         _write_weight(chosen[name], scaled)
         return True
 
-    with _buffers_kept(module):
-        report = run(order, measure, rescale, target_std=target_std, tol=tol, max_iter=max_iter, progress=progress)
+    # the layers' parameters and buffers (a parametrization's stored tensors and vectors included), put back if it raises
+    with undone_if_raised(_saved(t for layer in chosen.values() for t in (*layer.parameters(), *layer.buffers()))):
+        initialize(module, rules_for(chosen.values(), spec, biases=any(layer.bias is not None for layer in chosen.values())),
+                   seed=seed, progress=progress)
+        with _buffers_kept(module):
+            report = run(order, measure, rescale, target_std=target_std, tol=tol, max_iter=max_iter, progress=progress)
     return Rescaled(module, report)
 
 
