@@ -70,6 +70,30 @@ def test_function_and_class_draw_the_same(name: str) -> None:
     np.testing.assert_array_equal(function((64, 32), seed=5, **params), spec((64, 32), seed=5))
 
 
+def test_function_forms_build_one_spec_per_distinct_parameters_and_never_confuse_equal_ones() -> None:
+    """The function forms keep the spec of each distinct call (by parameter type and repr), so a warm call skips the
+    spec's validation; values that compare equal but draw differently, or must be refused, are never served another's."""
+    first = ui.random_normal((8, 8), seed=1, stddev=0.5)
+    np.testing.assert_array_equal(ui.random_normal((8, 8), seed=1, stddev=0.5), first)
+    np.testing.assert_array_equal(ui.RandomNormal(stddev=0.5)((8, 8), seed=1), first)
+    from unit_init.functions import _built
+
+    assert _built(ui.RandomNormal, 0.0, 0.5) is _built(ui.RandomNormal, 0.0, 0.5)  # built and validated once
+    assert _built(ui.Orthogonal, 1) is not _built(ui.Orthogonal, 1.0)  # equal, but not the same call
+    assert _built(ui.Constant, -0.0) is not _built(ui.Constant, 0.0)
+    np.testing.assert_array_equal(np.signbit(ui.constant((2,), value=-0.0)), np.signbit(ui.Constant(-0.0)((2,))))
+    ui.orthogonal((4, 4), gain=1, seed=0)
+    with pytest.raises(ui.ParameterError, match="gain=True"):
+        ui.orthogonal((4, 4), gain=True, seed=0)  # True == 1, but a bool is refused
+    assert ui.random_uniform((3,), minval=1, maxval=2, seed=0).dtype == np.float32  # an int 1 and the float 1.0 alike
+    np.testing.assert_array_equal(ui.random_uniform((3,), minval=1, maxval=2, seed=0),
+                                  ui.random_uniform((3,), minval=1.0, maxval=2.0, seed=0))
+    with pytest.raises(ui.ParameterError):
+        ui.random_normal((2,), stddev=float("nan"))  # refused every time: a refused spec is never kept
+    with pytest.raises(ui.ParameterError):
+        ui.random_normal((2,), stddev=float("nan"))
+
+
 def test_the_truncated_normal_constant_is_exact() -> None:
     _, variance = d.truncated_standard_normal_moments(-2.0, 2.0)
     assert math.sqrt(variance) == pytest.approx(0.87962566103423978, rel=1e-15)
