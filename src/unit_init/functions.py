@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -56,8 +57,14 @@ def _default(spec: type[S]) -> S:
 
 
 _CACHEABLE: Final = frozenset({float, int, str, type(None)})
-_BUILT: dict[tuple[type, tuple[str, ...]], Any] = {}
+_BUILT: dict[tuple[type, tuple[tuple[type, Any, float], ...]], Any] = {}
 _MOST_BUILT: Final = 1024
+
+
+def _told_apart(parameter: float | str | None) -> tuple[type, Any, float]:
+    """``parameter`` as a key: its type, its value and, for a float, its sign (``-0.0 == 0.0``; a NaN matches nothing,
+    and its spec is refused anyway). No ``repr``: a 5,000-digit int has none (Python's integer string limit)."""
+    return type(parameter), parameter, math.copysign(1.0, parameter) if type(parameter) is float else 0.0
 
 
 def _built(spec: type[S], *parameters: Any) -> S:
@@ -65,13 +72,14 @@ def _built(spec: type[S], *parameters: Any) -> S:
     without parameters: a function form draws from one immutable spec per distinct call (``TruncatedNormal(0.0,
     0.05)`` takes ~6 µs to validate).
 
-    Parameters are told apart by type and ``repr``, so ``-0.0`` and ``0.0``, ``1`` and ``1.0`` each get their own
-    spec; parameters of any other type (a bool, a NumPy scalar, an array) build a new spec on every call, which
-    validates them as it always does. At most :data:`_MOST_BUILT` specs are kept.
+    Parameters are told apart by type, value and a float's sign (:func:`_told_apart`), so ``-0.0`` and ``0.0``,
+    ``1`` and ``1.0`` each get their own spec; parameters of any other type (a bool, a NumPy scalar, an array)
+    build a new spec on every call, which validates them as it always does. At most :data:`_MOST_BUILT` specs are
+    kept.
     """
     if not all(type(parameter) in _CACHEABLE for parameter in parameters):
         return spec(*parameters)
-    key = (spec, tuple(map(repr, parameters)))
+    key = (spec, tuple(map(_told_apart, parameters)))
     found: S | None = _BUILT.get(key)
     if found is None:
         found = spec(*parameters)  # refused parameters raise here and are never kept
