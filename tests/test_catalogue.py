@@ -71,7 +71,7 @@ def test_function_and_class_draw_the_same(name: str) -> None:
 
 
 def test_function_forms_build_one_spec_per_distinct_parameters_and_never_confuse_equal_ones() -> None:
-    """The function forms keep the spec of each distinct call (by parameter type and repr), so a warm call skips the
+    """The function forms keep the spec of each distinct call (by parameter type, value and sign), so a warm call skips the
     spec's validation; values that compare equal but draw differently, or must be refused, are never served another's."""
     first = ui.random_normal((8, 8), seed=1, stddev=0.5)
     np.testing.assert_array_equal(ui.random_normal((8, 8), seed=1, stddev=0.5), first)

@@ -61,25 +61,23 @@ _BUILT: dict[tuple[type, tuple[tuple[type, Any, float], ...]], Any] = {}
 _MOST_BUILT: Final = 1024
 
 
-def _told_apart(parameter: float | str | None) -> tuple[type, Any, float]:
-    """``parameter`` as a key: its type, its value and, for a float, its sign (``-0.0 == 0.0``; a NaN matches nothing,
-    and its spec is refused anyway). No ``repr``: a 5,000-digit int has none (Python's integer string limit)."""
-    return type(parameter), parameter, math.copysign(1.0, parameter) if type(parameter) is float else 0.0
-
-
 def _built(spec: type[S], *parameters: Any) -> S:
     """``spec(*parameters)``, built and validated once per class and parameters, as :func:`_default` builds a form
     without parameters: a function form draws from one immutable spec per distinct call (``TruncatedNormal(0.0,
     0.05)`` takes ~6 µs to validate).
 
-    Parameters are told apart by type, value and a float's sign (:func:`_told_apart`), so ``-0.0`` and ``0.0``,
-    ``1`` and ``1.0`` each get their own spec; parameters of any other type (a bool, a NumPy scalar, an array)
-    build a new spec on every call, which validates them as it always does. At most :data:`_MOST_BUILT` specs are
-    kept.
+    Parameters are told apart by type, value and a float's sign, so ``-0.0`` and ``0.0``, ``1`` and ``1.0`` each
+    get their own spec (a NaN matches nothing; its spec is refused anyway); no ``repr``, which a 5,000-digit int
+    lacks (Python's integer string limit). Parameters of any other type (a bool, a NumPy scalar, an array) build a
+    new spec on every call, which validates them as it always does. At most :data:`_MOST_BUILT` specs are kept.
     """
-    if not all(type(parameter) in _CACHEABLE for parameter in parameters):
-        return spec(*parameters)
-    key = (spec, tuple(map(_told_apart, parameters)))
+    told_apart = []
+    for parameter in parameters:
+        kind = type(parameter)
+        if kind not in _CACHEABLE:
+            return spec(*parameters)
+        told_apart.append((kind, parameter, math.copysign(1.0, parameter) if kind is float else 0.0))
+    key = (spec, tuple(told_apart))
     found: S | None = _BUILT.get(key)
     if found is None:
         found = spec(*parameters)  # refused parameters raise here and are never kept

@@ -364,12 +364,15 @@ def by_rejection(dtype: str, low: float, high: float, mean: float = 0.0, std: fl
 
 
 def outside(x: Any, low: float, high: float) -> Any:
-    """The mask of values outside ``[low, high]`` (one comparison for symmetric bounds)."""
-    return abs(x) > high if low == -high else (x < low) | (x > high)
+    """The mask of values outside ``[low, high]``, for whole draws: two comparisons, never ``abs(x) > high``, whose
+    float temporary is four times a mask's bytes (on NumPy's 2¹⁸-value blocks it came as fresh pages every time: a
+    4096² truncated normal took 128–131 ms on two threads that way, 94–102 ms this way; the same mask)."""
+    return (x < low) | (x > high)
 
 
 def _inside(x: Any, low: float, high: float) -> Any:
-    """The mask of values inside ``[low, high]``."""
+    """The mask of values inside ``[low, high]``, for the few candidates of an oversampled draw: one comparison for
+    symmetric bounds (0.7 µs less than two at 64², where the temporary is small)."""
     return abs(x) <= high if low == -high else (x >= low) & (x <= high)
 
 
@@ -394,16 +397,9 @@ def redraw_rejected(xp: Any, flat: Any, low: float, high: float, first: float, l
     Only the rejected elements are drawn again (4.55 % of them for ±2σ), from
     one oversampled draw whose accepted values replace them in order (a
     second round is needed with probability < 1e-9 for ±2σ), so the cost is about
-    1.05 normal draws plus one pass to find the rejected.
-
-    The rejected are found by two comparisons, not by :func:`outside`'s
-    ``abs(flat) > last``: ``abs`` allocates a float copy of the whole array,
-    four times a mask's bytes, which the allocator hands out as fresh pages
-    on every block of a parallel draw (NumPy, 2¹⁸-value blocks: a 4096²
-    truncated normal took 128–131 ms on two threads, 94–102 ms this way;
-    the same mask, so the same values).
+    1.05 normal draws plus one pass to find the rejected (:func:`outside`).
     """
-    rejected = xp.nonzero((flat < first) | (flat > last))[0]
+    rejected = xp.nonzero(outside(flat, first, last))[0]
     while rejected.shape[0]:
         wanted = int(rejected.shape[0])
         candidates = draw(_oversampled(wanted, low, high))
