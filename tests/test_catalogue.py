@@ -93,6 +93,17 @@ def test_function_forms_build_one_spec_per_distinct_parameters_and_never_confuse
         ui.random_normal((2,), stddev=float("nan"))
 
 
+def test_the_spec_cache_stays_bounded_and_keeps_caching_after_a_sweep() -> None:
+    """Past ``_MOST_BUILT`` distinct parameter sets the cache starts over: never larger, and the parameters called
+    after a long sweep are cached again (a cache that stopped adding would rebuild them on every call)."""
+    from unit_init import functions
+
+    for step in range(functions._MOST_BUILT + 10):
+        functions._built(ui.RandomNormal, 0.0, 1.0 + step / 4096)
+        assert len(functions._BUILT) <= functions._MOST_BUILT
+    assert functions._built(ui.RandomNormal, 0.0, 7.0) is functions._built(ui.RandomNormal, 0.0, 7.0)
+
+
 def test_the_truncated_normal_constant_is_exact() -> None:
     _, variance = d.truncated_standard_normal_moments(-2.0, 2.0)
     assert math.sqrt(variance) == pytest.approx(0.87962566103423978, rel=1e-15)

@@ -69,7 +69,9 @@ def _built(spec: type[S], *parameters: Any) -> S:
     Parameters are told apart by type, value and a float's sign, so ``-0.0`` and ``0.0``, ``1`` and ``1.0`` each
     get their own spec (a NaN matches nothing; its spec is refused anyway); no ``repr``, which a 5,000-digit int
     lacks (Python's integer string limit). Parameters of any other type (a bool, a NumPy scalar, an array) build a
-    new spec on every call, which validates them as it always does. At most :data:`_MOST_BUILT` specs are kept.
+    new spec on every call, which validates them as it always does. At most :data:`_MOST_BUILT` specs are kept: a
+    new one past that empties the cache first, so a program that has called many distinct parameter sets (a sweep)
+    keeps its memory bounded and has the ones it calls now cached again.
     """
     told_apart = []
     for parameter in parameters:
@@ -81,8 +83,9 @@ def _built(spec: type[S], *parameters: Any) -> S:
     found: S | None = _BUILT.get(key)
     if found is None:
         found = spec(*parameters)  # refused parameters raise here and are never kept
-        if len(_BUILT) < _MOST_BUILT:
-            _BUILT[key] = found
+        if len(_BUILT) >= _MOST_BUILT:
+            _BUILT.clear()  # one call in 1,024 (atomic under the GIL: no eviction order to keep between threads)
+        _BUILT[key] = found
     return found
 
 
