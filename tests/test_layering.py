@@ -28,8 +28,7 @@ only from layers below its own; ``|`` separates independent parts of a layer,
     errors
 
 Portable streams sit above the backends: a stream computes over a backend's
-namespace, and, once sampling/ lands, no backend routes to a stream (the
-sampling branch checked against this contract breaks it nowhere else).
+namespace, and no backend routes to a stream.
 
 One upward import is part of the design: ``Initializer.__call__`` imports
 ``unit_init.drawing`` when first called (``HeNormal()(shape)`` is the public

@@ -1,7 +1,7 @@
 """The functional form of every initializer: ``ui.he_normal(shape, **options)``.
 
-Each function draws its spec — built once where the form has no parameters
-(specs are immutable), else per call and validated — with the options of
+Each function draws its spec — built and validated once per distinct
+parameters (specs are immutable; see :func:`_built`) — with the options of
 :meth:`unit_init.Initializer.__call__`
 (:class:`~unit_init.spec.options.CallOptions`), handed to
 :func:`unit_init.drawing.draw` as they came (``ui.he_normal(shape, **options)``

@@ -187,21 +187,15 @@ def _where(
     return resolved, resolved.resolve_device(device), dtype
 
 
-def resolve_target(
-    backend: str | types.ModuleType | Backend | None = None,
-    device: Any = None,
-    dtype: Any = None,
-    like: Any = None,
-    seed: Any = None,
-) -> Target:
-    """Resolve where an array goes (see :func:`_where`), with the dtype checked on the device.
+def resolve_target(backend: str | types.ModuleType | Backend | None = None, device: Any = None, dtype: Any = None) -> Target:
+    """Resolve where an array goes (see :func:`_where`; no ``like=`` or seed to infer it from), with the dtype checked on the device.
 
     Examples
     --------
     >>> resolve_target("numpy", dtype="float64").dtype
     'float64'
     """
-    resolved, native_device, given = _where(backend, device, dtype, like, seed)
+    resolved, native_device, given = _where(backend, device, dtype, None, None)
     target = Target(resolved, native_device, _cached(_checked_dtype, resolved, given, native_device))
     _check_wide_dtype(target)
     return target

@@ -10,8 +10,9 @@ integer outputs)::
 
 where ``t`` work-dtype arrays and ``e`` extra bytes per element are live at
 the sampler's peak (:data:`TEMPORARIES`): 1 array for a uniform or normal;
-2 and a 1-byte mask for a truncated normal across 0 (the draw, ``|z|`` and the
-rejection mask), 3 for one on one side of 0 (:data:`ONE_SIDED`); 8 for an
+2 and 1 byte for a truncated normal across 0 (the draw and, at most, as much
+again for ``erfinv``'s work or a re-draw's masks and candidates), none but 88
+bytes for one on one side of 0 (:data:`ONE_SIDED`); 8 for an
 orthogonal matrix (the Gaussian, LAPACK's float64 copies, Q and the sign
 fix); 3 and 16 bytes of ``argsort`` indices for a sparse one; 1 for an
 identity times a gain; 0 for a constant. A complex dtype counts arrays of its
@@ -149,8 +150,8 @@ _PORTABLE_CHUNKED: Final = (d.Uniform, d.Normal, d.TruncatedGaussian)
 
 ONE_SIDED: Final = (0, 88)
 """``(t, e)`` for a truncated normal whose interval lies on one side of 0: the log-space inverse CDF, computed in float64
-(:func:`unit_init.sampling.truncation.by_quantile`), holds about nine float64 arrays at its peak (``u``, ``p``, ``log q``
-and its rational approximations' terms), whatever the output dtype."""
+(:func:`unit_init.sampling.truncation.by_quantile`), holds up to eleven float64 values per element at its peak (``u``,
+``p``, ``log q`` and its rational approximations' terms: 88 bytes), whatever the output dtype."""
 
 _UNKNOWN: Final = (2, 0)
 """``(t, e)`` for a distribution defined outside unit_init."""
@@ -212,7 +213,7 @@ def estimate_bytes(
     if portable and distribution is not None and distribution.random and is_complex(dtype):
         return size * (item + PORTABLE_COMPLEX_WORDS * (item // 2))
     if portable and distribution is not None and distribution.random and type(distribution) in _PORTABLE_CHUNKED:
-        if backend.compiles:  # one fused XLA computation: a few bytes a value besides the output (measured 6–13)
+        if backend.compiles:  # one fused XLA computation: a few bytes a value besides the output (FUSED_BYTES)
             return size * (item + FUSED_BYTES)
         work = itemsize(work_dtype(dtype))
         widened = size * work if work > item else 0  # float16/bfloat16: the whole draw in float32, then cast once

@@ -1,9 +1,9 @@
 """One lazily created thread pool, and a parallel loop over independent pieces of work.
 
-NumPy's and torch's CPU kernels release the GIL, so pieces of one large draw
-(the blocks of a native draw, :mod:`unit_init.sampling.blocks`; the chunks of
-a portable draw, :mod:`unit_init.portable.stream`) run on several cores from
-Python threads. The values never depend on the number of threads: each piece
+NumPy's kernels release the GIL and run on one thread each, so pieces of one
+large NumPy draw (the blocks of a native draw, :mod:`unit_init.sampling.blocks`;
+the chunks of a portable draw, :mod:`unit_init.portable.stream`) run on several
+cores from Python threads (torch's kernels are multi-threaded themselves). The values never depend on the number of threads: each piece
 is a pure function of its index.
 """
 

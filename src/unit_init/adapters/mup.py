@@ -34,7 +34,7 @@ from unit_init.spec.catalogue import (
     VarianceScaling,
     Zeros,
 )
-from unit_init.spec.distributions import Family, TruncatedFamily, TruncatedGaussian
+from unit_init.spec.distributions import Family, TruncatedFamily, TruncatedGaussian, Uniform
 from unit_init.spec.fans import LayoutLike, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.rules import FixedVariance, VarianceRule
@@ -113,7 +113,8 @@ def _rule_of(spec: Initializer) -> tuple[VarianceRule, FamilyLike, float]:
         family: FamilyLike = "truncated_normal" if (law.low, law.high) == (-2.0, 2.0) else TruncatedFamily(law.low, law.high)
         return FixedVariance(law.variance), family, law.mean
     if isinstance(spec, RandomUniform):
-        return FixedVariance((spec.maxval - spec.minval) * (spec.maxval - spec.minval) / 12), "uniform", (spec.minval + spec.maxval) / 2
+        uniform = cast("Uniform", spec.distribution_for((1,)))
+        return FixedVariance(uniform.variance), "uniform", uniform.mean
     msg = (
         f"init={abbreviate(spec)} has no variance rule muP can take to the base width; accepted: a fan-scaled spec "
         "(VarianceScaling, He*, Glorot*, Lecun*, torch's Xavier* and Kaiming*, Composed with a named family), RandomNormal, "

@@ -191,10 +191,6 @@ def _one_sided(xp: Any, lower: Any, t: Any, low: float, high: float) -> Any:
     return quantile(xp, centered, log_tail, span=(start, start + mass), smallest=normal_tail(high))
 
 
-def _phi(x: float) -> float:
-    return 0.5 * math.erfc(-x / math.sqrt(2.0))
-
-
 RESOLVED_STEPS: Final = 1 << 12
 """Grid steps next to ½ an interval across 0 must span in probability: its values take at least this many levels."""
 
@@ -214,7 +210,7 @@ def check_resolved(low: float, high: float, dtype: str) -> None:
     if not low < 0 < high:
         return
     step = 2.0**-53 if dtype == "float64" else 2.0**-24
-    if _phi(high) - _phi(low) < RESOLVED_STEPS * step:
+    if normal_tail(-high) - normal_tail(-low) < RESOLVED_STEPS * step:  # Φ(high) − Φ(low), Φ(x) = Q(−x)
         msg = (
             f"rng='portable' cannot resolve a truncated normal on [{low:.3g}, {high:.3g}] std in {dtype}: its probabilities "
             f"take fewer than {RESOLVED_STEPS} values; use rng='native' (or float64, or a wider interval)."
@@ -256,8 +252,8 @@ def _below_median(low: float, high: float, dtype: str) -> bool:
     word = np.float64 if dtype == "float64" else np.float32
     bits = 52 if dtype == "float64" else 23
     largest_t = fractions.Fraction(2 * (1 << bits) - 1, 1 << (bits + 2))  # (2^bits − ½) · 2^−(bits+1)
-    kept = word(_phi(high) - _phi(low))
-    for start in (word(_phi(low)), word(_phi(-high))):
+    kept = word(normal_tail(-high) - normal_tail(-low))  # Φ(high) − Φ(low), Φ(x) = Q(−x)
+    for start in (word(normal_tail(-low)), word(normal_tail(high))):  # Φ(low), Φ(−high)
         rounded_twice = word(word(largest_t) * kept) + start
         exact = largest_t * fractions.Fraction(float(kept)) + fractions.Fraction(float(start))
         if rounded_twice > 0.5 or exact > fractions.Fraction(1, 2):
@@ -292,7 +288,7 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
     low, high = bounds
     across = kind == "truncated_normal" and low < 0 < high
     # Φ(low), Φ(−high) and the mass between (a normal: none, all of it), once per kernel
-    below, above, kept = (_phi(low), _phi(-high), _phi(high) - _phi(low)) if across else (0.0, 0.0, 1.0)
+    below, above, kept = (normal_tail(-low), normal_tail(high), normal_tail(-high) - normal_tail(-low)) if across else (0.0, 0.0, 1.0)
     # every probability t' ≤ ½, so Φ⁻¹(t') ≤ 0: the lower side's value, negated on the upper side
     lower_half = kind == "normal" or (across and _below_median(low, high, dtype))
     check_addressable(block.shape)

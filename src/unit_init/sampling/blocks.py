@@ -5,7 +5,9 @@ a draw of at least :data:`PARALLEL_MIN` elements is cut into consecutive
 blocks of :data:`BLOCK` elements (the last one shorter), block ``i`` is drawn
 — all of it: draw, scaling, truncation, cast — from the ``i``-th of the
 generators the backend seeds from the call's generator, and the blocks are
-filled by a thread pool (NumPy's and torch's CPU kernels release the GIL).
+filled by a thread pool (NumPy's kernels release the GIL and run on one
+thread each). A backend without :meth:`~unit_init.backends.base.Backend.block_streams`
+(torch, whose kernels are multi-threaded already) draws the whole array at once.
 
 The block size is a constant, so the values depend only on the seed, never on
 the number of threads or cores. Each block's work stays in the CPU cache, and

@@ -3,8 +3,11 @@
 :func:`sample` draws from a backend's native generator: a large i.i.d. draw
 block by block (:mod:`unit_init.sampling.blocks`), else compiled into one
 kernel where the backend compiles (:meth:`Backend.compile_sampler`: JAX,
-TensorFlow), else op by op. Each way ends in :func:`sample_from`, which also
-serves the portable stream, so every value goes through the same policy.
+TensorFlow), else op by op. Each way runs the law's sampler over a
+:class:`NativeStream` and confines its values with bounds planned once per
+call (:func:`native_confinement`, :func:`confine`'s policy); :func:`sample_from`
+applies :func:`confine` to any other stream, the portable one included, so
+every value goes through the same policy.
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ def sampler(law: type[L]) -> Callable[[Callable[[L, Draw], Any]], Callable[[L, D
 
 
 def dispatch(law: d.Distribution) -> Sampler:
-    """The sampler of ``law``'s type (or nearest registered base), else its own ``sample`` method.
+    """The sampler registered for ``law``'s type, else its own ``sample`` method, else its nearest registered base's.
 
     Raises :class:`~unit_init.ParameterError` for a law with neither.
     """

@@ -142,11 +142,10 @@ def method(truncation: str, dtype: str, low: float, high: float, mean: float, st
 
 
 def _standard(dtype: str, low: float, high: float, across: Callable[..., Any]) -> Method:
-    """``Z`` on ``[low, high]``: a normal draw for ``(−∞, ∞)``, ``across(...)`` for finite bounds across 0, else :func:`by_quantile`."""
+    """``Z`` on ``[low, high]``: a normal draw for ``(−∞, ∞)``, else ``across(...)`` (the callers pass :func:`by_quantile`
+    for any interval that does not cross 0 with both tails resolved: :func:`erf_resolves`)."""
     if low == -math.inf and high == math.inf:
         return lambda stream, shape: stream.normal(shape, dtype)
-    if not straddles_zero(low, high):
-        across = by_quantile
     return lambda stream, shape: across(stream, shape, dtype, low, high)
 
 
@@ -383,7 +382,7 @@ _mass: Final = functools.lru_cache(maxsize=256)(normal_mass)
 @functools.lru_cache(maxsize=1024)
 def _oversampled(wanted: int, low: float, high: float) -> int:
     """How many normal draws hold ``wanted`` values inside ``[low, high]`` (short with probability < 1e-9 for ±2σ)."""
-    rejected_share = 1 - 0.5 * (math.erfc(-high / math.sqrt(2)) - math.erfc(-low / math.sqrt(2)))
+    rejected_share = 1 - _mass(low, high)
     expected = wanted * rejected_share / (1 - rejected_share)
     return wanted + int(expected + 7 * math.sqrt(expected / (1 - rejected_share)) + 16)
 

@@ -46,7 +46,6 @@ def _draw() -> Callable[[Initializer, ShapeLike, Options], Any]:
 
 
 @functools.cache
-@functools.cache
 def _parameters(cls: type) -> tuple[str, ...]:
     """The parameters a spec class takes: its dataclass fields that ``__init__`` accepts (looked up once per class)."""
     return tuple(f.name for f in dataclasses.fields(cls) if f.init)

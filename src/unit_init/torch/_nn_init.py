@@ -7,7 +7,9 @@
 Every function has ``torch.nn.init``'s name, signature, defaults and errors
 (each error is also a :class:`~unit_init.errors.UnitInitError`), fills the
 tensor in place (no autograd history) and returns it. The random ones are one
-spec each, drawn in PyTorch's layout ``(out, in, *window)``:
+spec each, drawn in PyTorch's layout ``(out, in, *window)``; the fan-scaled ones
+compute σ as torch does (``VarianceScaling(g², mode, …)`` is the same law, its
+``√(g²/fan)`` an ulp away in float64):
 
 ========================================  =================================================================
 drop-in                                   spec
@@ -16,10 +18,10 @@ drop-in                                   spec
 ``normal_(mean, std)``                    ``RandomNormal(mean, std)``
 ``trunc_normal_(mean, std, a, b)``        ``BoundedNormal(mean, std, a, b)`` (inverse CDF, any interval)
 ``eye_``, ``dirac_(groups)``              ``Identity()``, ``Dirac(groups)``
-``xavier_uniform_(gain)``                 ``VarianceScaling(gain², "fan_avg", "uniform")``
-``xavier_normal_(gain)``                  ``VarianceScaling(gain², "fan_avg", "untruncated_normal")``
-``kaiming_uniform_(a, mode, nl)``         ``VarianceScaling(g², mode, "uniform")``, g = ``calculate_gain(nl, a)``
-``kaiming_normal_(a, mode, nl)``          ``VarianceScaling(g², mode, "untruncated_normal")``
+``xavier_uniform_(gain)``                 ``RandomUniform(-√3·σ, √3·σ)``, σ = ``gain·√(2 / (fan_in + fan_out))``
+``xavier_normal_(gain)``                  ``RandomNormal(0, σ)``, σ as above
+``kaiming_uniform_(a, mode, nl)``         ``RandomUniform(-√3·σ, √3·σ)``, σ = ``g / √fan``, g = ``calculate_gain(nl, a)``
+``kaiming_normal_(a, mode, nl)``          ``RandomNormal(0, σ)``, σ = ``g / √fan``
 ``orthogonal_(gain)``                     ``Orthogonal(gain)``
 ``sparse_(sparsity, std)``                ``Sparse(sparsity, std)``
 ========================================  =================================================================
@@ -37,7 +39,7 @@ advances the global generator. On the CPU, after the same
 
 * ``normal_``, ``xavier_normal_``, ``kaiming_normal_``: in every float and
   complex dtype (float16 and bfloat16 in torch's order:
-  :func:`_in_torchs_reduced_order`);
+  :func:`_in_torchs_own_order`);
 * ``uniform_``, ``xavier_uniform_``, ``kaiming_uniform_``: in float32,
   float64, complex64 and complex128 (in float16 and bfloat16 unit_init draws
   in float32 and casts once);
