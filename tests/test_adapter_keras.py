@@ -73,6 +73,25 @@ portable_from_generator = [np.asarray(ui.he_normal((8, 8), seed=portable_generat
 portable_from_ints = [
     np.asarray(ui.he_normal((8, 8), seed=7 << 32 | count, rng="portable", backend=keras.backend.backend())).tolist() for count in range(2)
 ]
+# a model Keras builds on its first fit (subclassed: no keras.Input) with a SeedGenerator seed: on torch Keras first
+# builds it symbolically on "meta" (no values, no seed read), then eagerly; the kernel is the eager model's (lr 0)
+class Subclassed(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = keras.layers.Dense(3, kernel_initializer=ui.keras.initializer(ui.HeNormal(), seed=keras.random.SeedGenerator(3)))
+    def call(self, inputs):
+        return self.dense(inputs)
+subclassed = Subclassed()
+subclassed.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="mse")
+subclassed.fit(np.ones((4, 2), "float32"), np.ones((4, 3), "float32"), epochs=1, verbose=0)
+eager = keras.layers.Dense(3, kernel_initializer=ui.keras.initializer(ui.HeNormal(), seed=keras.random.SeedGenerator(3)))
+eager.build((None, 2))
+built_kernel = keras.ops.convert_to_numpy(subclassed.dense.kernel)
+eager_kernel = keras.ops.convert_to_numpy(eager.kernel)
+meta_device = None
+if keras.backend.backend() == "torch":
+    with keras.device("meta"):
+        meta_device = str(ui.keras.initializer(ui.HeNormal())((4, 4)).device)
 path = sys.argv[1] + "/model.keras"
 model.save(path)
 loaded = keras.saving.load_model(path)
@@ -96,6 +115,9 @@ print(json.dumps({
     "broadcast_kernel": broadcast_rows == [[1.0, 2.0, 3.0, 4.0]] * 3,
     "broadcast_kernel_written": not keras.ops.convert_to_numpy(broadcast.kernel).any(),
     "portable_seed_generator": portable_from_generator == portable_from_ints,
+    "built_on_first_call": bool(np.isfinite(built_kernel).all() and built_kernel.std() > 0),
+    "first_call_kernel_is_eager_kernel": bool(np.array_equal(built_kernel, eager_kernel)),
+    "meta_device": meta_device,
 }))
 '''
 
@@ -131,6 +153,9 @@ def test_keras_model_trains_and_round_trips(backend: str, tmp_path: Path) -> Non
     assert result["broadcast_kernel"]
     assert result["broadcast_kernel_written"]
     assert result["portable_seed_generator"]
+    assert result["built_on_first_call"]
+    assert result["first_call_kernel_is_eager_kernel"]
+    assert result["meta_device"] == ("meta" if backend == "torch" else None)
 
 
 DISTRIBUTION_SCRIPT = r'''
@@ -360,8 +385,11 @@ def test_fans_seeds_and_fan_overrides_are_checked_as_a_call_checks_them(keras_mo
             he.fans(shape)
     with pytest.raises(ParameterError, match="fan_in=<int of 1329 bits> must be a finite real number"):  # was an OverflowError
         uk.initializer("he_normal", fan_in=10**400)
-    with pytest.raises(SeedError, match="a spec's seed must be None or an int"):  # was numpy's ambiguous-truth ValueError
-        uk.initializer(ui.HeNormal(seed=1), seed=np.array([1, 2]))
+    for seed in (np.array([1, 2]), "x", -1):  # the array was numpy's ambiguous-truth ValueError; the others named the spec
+        with pytest.raises(SeedError, match=r"seed=.* is not a seed for a Keras initializer; pass None, an int"):
+            uk.initializer(ui.HeNormal(seed=1), seed=seed)
+    with pytest.raises(ParameterError, match="layout='tf' is not known; accepted: .* or a ui.Layout"):  # was "… in a config"
+        uk.initializer(ui.HeNormal(), layout="tf")
     with pytest.raises(SeedError, match="seed=2 conflicts with the spec's own seed=1"):
         uk.initializer(ui.HeNormal(seed=1), seed=2)
     with pytest.raises(SeedError, match=r"the SeedGenerator config's seed=18446744073709551615 is refused by Keras's"):

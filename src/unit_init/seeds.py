@@ -168,8 +168,8 @@ def keras_seed(seed_generator: Any, *, as_int: bool = False) -> Any:
     state is a raw ``uint32[2]`` key (also inside a traced function) unless
     ``as_int`` (the portable stream, which takes an int); otherwise it becomes the int seed
     ``(s mod 2**32) * 2**32 + (c mod 2**32)`` cut to 63 bits, the same on every
-    Keras backend; a symbolic state (inside ``tf.function`` or ``jax.jit``, or a model Keras builds
-    while tracing its first ``fit``/``predict``) raises :class:`~unit_init.SeedError`.
+    Keras backend; a state with no value (inside ``tf.function``, where a ``Sequential`` model without
+    ``keras.Input`` builds itself on its first ``fit``/``predict``) raises :class:`~unit_init.SeedError`.
     """
     keras = sys.modules["keras"]
     state = seed_generator.next()
@@ -180,10 +180,10 @@ def keras_seed(seed_generator: Any, *, as_int: bool = False) -> Any:
         # a torch state is read by torch: keras.ops.convert_to_numpy calls np.array(tensor), which warns (copy keyword)
         words = state.tolist() if _is_instance(state, "torch", "Tensor") else keras.ops.convert_to_numpy(state)
         first, second = (int(word) & 0xFFFFFFFF for word in words)
-    except (NotImplementedError, TypeError) as error:  # a symbolic state: inside tf.function
+    except (NotImplementedError, TypeError) as error:  # a symbolic state: inside tf.function (torch's "meta": never asked)
         msg = (
             f"seed=<keras SeedGenerator> has a symbolic state on the Keras backend {backend!r}: the draw runs while a function "
-            "is traced (inside tf.function or jax.jit, or a model Keras builds on its first fit/predict); build the model eagerly "
+            "is traced (inside tf.function, or a model Keras builds on its first fit/predict); build the model eagerly "
             "(keras.Input, model.build) or pass an int seed."
         )
         raise SeedError(msg) from error

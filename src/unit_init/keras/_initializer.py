@@ -56,7 +56,7 @@ from unit_init.errors import BackendError, ParameterError, SeedError, abbreviate
 from unit_init.keras._call import call_arguments
 from unit_init.keras._constant import KerasConstant, is_array_constant
 from unit_init.serialization import KerasAxes, adapter_config, check_config, read_adapter_config, split_keras_axes
-from unit_init.spec.fans import Fans, Layout, normalize_shape
+from unit_init.spec.fans import Fans, Layout, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer, run_by_autograph_as_written
 from unit_init.spec.rules import FanScaled
 
@@ -73,6 +73,18 @@ def _keras_backend() -> str:
         msg = f"the Keras backend {name!r} has no unit_init backend; accepted Keras backends: {', '.join(_BACKENDS)}."
         raise BackendError(msg)
     return name
+
+
+def _keras_device(backend: str) -> Any:
+    """Where Keras puts new tensors on its torch backend (``None`` elsewhere: the framework's own default, which
+    ``keras.device`` scopes on TensorFlow and JAX): the device of the innermost ``keras.device(...)``, else CUDA where
+    there is one, else the CPU; ``"meta"`` while Keras builds a model symbolically (a subclassed model, or one without
+    ``keras.Input``, on its first ``fit``/``predict``), where Keras's own initializers return tensors with no values."""
+    if backend != "torch":
+        return None
+    from keras.src.backend.torch.core import get_device  # Keras has no public getter; its torch ops read this one
+
+    return get_device()
 
 
 def _sources(spec: Initializer) -> tuple[Any, ...]:
@@ -132,7 +144,11 @@ def _resolve_seed(spec: Initializer, seed: Any) -> tuple[Initializer, Any]:
         return spec, spec.seed
     if seed is None:
         return spec, spec.seed if spec.seed is not None else random.randint(1, 10**9)  # as keras.random.make_default_seed
-    seeded = dataclasses.replace(spec, seed=seed)  # the spec validates the int (an array is refused before any comparison)
+    try:
+        seeded = dataclasses.replace(spec, seed=seed)  # the spec validates the int (an array is refused before any comparison)
+    except SeedError:  # the spec's message names the spec; the bad seed was given to the Keras initializer
+        msg = f"seed={abbreviate(seed)} is not a seed for a Keras initializer; pass None, an int in [0, 2**63 - 1] or a keras.random.SeedGenerator."
+        raise SeedError(msg) from None
     if spec.seed is not None and seeded.seed != spec.seed:
         msg = f"seed={abbreviate(seed)} conflicts with the spec's own seed={spec.seed}; give one of them."
         raise SeedError(msg)
@@ -196,6 +212,7 @@ class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  #
         input_axes: Sequence[int] | None = None,
         output_axes: Sequence[int] | None = None,
     ) -> None:
+        resolve_layout(layout)  # a layout that is not one is named as the argument it is (the config round trip below would call it a config's)
         spec, seed, given = _read(spec, seed, input_axes, output_axes)
         spec, self.seed = _resolve_seed(spec, seed)
         # a round trip through the config: a spec that cannot be saved fails here, not at model.save
@@ -230,9 +247,14 @@ class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  #
         return self.spec.fans(dims, **self._options(dims))
 
     def __call__(self, shape: Any, dtype: Any = None) -> Any:
-        """Draw ``shape`` on the Keras backend in use, in ``dtype`` (default ``keras.config.floatx()``)."""
+        """Draw ``shape`` on the Keras backend in use, in ``dtype`` (default ``keras.config.floatx()``), on the device
+        Keras puts its tensors on (:func:`_keras_device`)."""
         dims, dtype = call_arguments(shape, dtype)
-        return self.spec(dims, backend=_keras_backend(), dtype=dtype, seed=self.seed, **self._options(dims))
+        backend = _keras_backend()
+        device = _keras_device(backend)
+        if device == "meta":  # Keras's symbolic build on torch: a tensor of shape and dtype, no values, so no seed to read
+            return self.spec(dims, backend=backend, device=device, dtype=dtype, seed=0, **self._options(dims))
+        return self.spec(dims, backend=backend, device=device, dtype=dtype, seed=self.seed, **self._options(dims))
 
     def get_config(self) -> dict[str, Any]:
         """:func:`~unit_init.serialization.adapter_config`, plus a SeedGenerator ``seed`` and the axes where set."""
