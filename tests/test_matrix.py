@@ -251,7 +251,7 @@ LAWS: dict[str, Callable[[float, float], d.Distribution]] = {
     "kaiming_normal": lambda i, o: normal(2 / o),
     "scaled_residual": lambda i, o: d.Normal(0.0, 0.02 / math.sqrt(24)),
     "small_init": lambda i, o: normal(2 / (5 * i)),
-    "wang_init": lambda i, o: d.Normal(0.0, 2 / (4 * math.sqrt(i))),
+    "wang_init": lambda i, o: d.Normal(0.0, 2 / (4 * math.sqrt(o))),  # d = fan_out: the residual stream's width
     "deepnorm": lambda i, o: normal(48**-0.5 * 2 / (i + o)),  # β = (8N)^(−1/4), N = 6
     "fixup": lambda i, o: normal(2 / o / 8),  # He (fan_out) times L^(−1/(2m−2)) = 8^(−1/2)
     "t_fixup": lambda i, o: uniform(0.67**2 / math.sqrt(6) * 2 / (i + o)),

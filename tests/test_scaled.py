@@ -33,6 +33,7 @@ nn = torch.nn
         (ui.SmallInit(), (512, 2048), 2 / (5 * 512)),  # d = fan_in
         (ui.SmallInit(d=1024), (3, 3), 2 / (5 * 1024)),
         (ui.WangInit(n_layer=24), (1024, 1024), (2 / (24 * math.sqrt(1024))) ** 2),  # GPT-NeoX wang_init
+        (ui.WangInit(n_layer=24), (4096, 1024), (2 / (24 * math.sqrt(1024))) ** 2),  # the MLP's 4d → d output: d = fan_out
         (ui.DeepNorm(encoder_layers=100), (64, 256), (8 * 100) ** -0.5 * 2 / 320),
         (ui.DeepNorm(decoder_layers=1000), (64, 64), (8 * 1000) ** -0.5 * 2 / 128),
         (ui.DeepNorm(encoder_layers=6, decoder_layers=6, stack="encoder"), (32, 32), 0.87**2 * (6**4 * 6) ** (-1 / 8) * 2 / 64),

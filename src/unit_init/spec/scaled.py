@@ -123,7 +123,8 @@ class ScaledResidual(_FanScaledSpec):
 
 @dataclass(frozen=True, slots=True)
 class SmallInit(_FanScaledSpec):
-    """SmallInit: ``N(0, 2 / (5·d))`` with ``d`` the model width (default: ``fan_in``).
+    """SmallInit: ``N(0, 2 / (5·d))`` with ``d`` the model width (default: ``fan_in``, which is not the width for an
+    embedding table or a ``4d → d`` projection: give ``d`` there).
 
     Nguyen & Salazar 2019, *Transformers without Tears*; GPT-NeoX's
     ``small_init``: the Xavier variance of a ``d × 4d`` projection, ``2/(d + 4d)``.
@@ -158,10 +159,12 @@ class _DepthAndWidth(_FanScaledSpec):
 
 @dataclass(frozen=True, slots=True)
 class WangInit(_DepthAndWidth):
-    """Wang's init: ``N(0, (2 / (n_layer·√d))²)`` with ``d`` the model width (default: ``fan_in``).
+    """Wang's init: ``N(0, (2 / (n_layer·√d))²)`` with ``d`` the model width (default: ``fan_out``).
 
     GPT-NeoX's ``wang_init`` (B. Wang, GPT-J / Mesh-Transformer-JAX, 2021),
-    used on the output projections of each residual block.
+    used on the output projections of each residual block: they write into
+    the residual stream, so their ``fan_out`` is the width, also for the
+    feed-forward block's ``4d → d`` projection (whose ``fan_in`` is ``4d``).
 
     Examples
     --------
@@ -171,7 +174,7 @@ class WangInit(_DepthAndWidth):
     """
 
     def fan_variance(self, fans: Fans) -> float:
-        width = max(1.0, fans.fan_in if self.d is None else self.d)
+        width = max(1.0, fans.fan_out if self.d is None else self.d)
         return 4.0 / (self.n_layer**2 * width)
 
 
