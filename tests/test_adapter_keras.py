@@ -388,7 +388,7 @@ def test_fans_seeds_and_fan_overrides_are_checked_as_a_call_checks_them(keras_mo
     for seed in (np.array([1, 2]), "x", -1):  # the array was numpy's ambiguous-truth ValueError; the others named the spec
         with pytest.raises(SeedError, match=r"seed=.* is not a seed for a Keras initializer; pass None, an int"):
             uk.initializer(ui.HeNormal(seed=1), seed=seed)
-    with pytest.raises(ParameterError, match="layout='tf' is not known; accepted: .* or a ui.Layout"):  # was "… in a config"
+    with pytest.raises(ParameterError, match=r"layout='tf' is not known; accepted: .* or a ui\.Layout"):  # was "… in a config"
         uk.initializer(ui.HeNormal(), layout="tf")
     with pytest.raises(SeedError, match="seed=2 conflicts with the spec's own seed=1"):
         uk.initializer(ui.HeNormal(seed=1), seed=2)

@@ -279,6 +279,17 @@ def test_a_spec_call_with_options_by_position_is_an_argument_error() -> None:
         ui.he_normal((4, 4), "numpy")
 
 
+def test_a_spec_call_without_a_shape_is_an_argument_error_and_the_shape_still_reads_as_required() -> None:
+    """``HeNormal()()`` was Python's own ``TypeError`` (no ``UnitInitError``), where ``ui.he_normal()`` was already typed."""
+    import inspect
+
+    for call in (lambda: ui.HeNormal()(), lambda: ui.HeNormal()(dtype="float32", seed=0), lambda: ui.Zeros()(backend="numpy")):
+        with pytest.raises(ui.ArgumentError, match=r"needs the shape of the array to draw"):
+            call()
+    assert inspect.signature(ui.HeNormal()).parameters["shape"].default is inspect.Parameter.empty
+    assert ui.HeNormal()(shape=(2, 3), seed=0).shape == (2, 3)
+
+
 @pytest.mark.parametrize(
     ("function", "keywords", "closest"),
     [

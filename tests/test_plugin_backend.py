@@ -113,6 +113,29 @@ def test_a_toy_backend_draws_by_name_and_like(monkeypatch: pytest.MonkeyPatch, w
     assert type(ui.zeros((2,), like=w)) is ToyArray
 
 
+class PickyBackend(ToyBackend):
+    """A toy that refuses float16 as its framework would, with a ``TypeError`` of its own words."""
+
+    name = "picky"
+
+    def native_dtype(self, dtype: str) -> Any:
+        if dtype == "float16":
+            raise TypeError("the picky framework has no half floats")
+        return np.dtype(dtype)
+
+
+def test_a_plugin_refusing_a_dtype_or_a_seed_in_its_own_words_gives_the_typed_error() -> None:
+    """A plugin's own ``TypeError`` for a dtype, and NumPy's for ``default_rng("x")``: the call names the argument as for
+    a built-in backend (a ``DTypeError``, a ``SeedError``), with the plugin's words kept."""
+    register_backend(BackendRecord("picky", PickyBackend))
+    with pytest.raises(ui.DTypeError, match=r"dtype='float16' is not available on the picky backend \(TypeError: the picky"):
+        ui.he_normal((4, 4), backend="picky", dtype="float16", seed=0)
+    with pytest.raises(ui.SeedError, match=r"seed='x' is not a seed for the picky backend \(TypeError: "):
+        ui.he_normal((4, 4), backend="picky", seed="x")
+    with pytest.raises(ui.SeedError, match="seed='x'"):
+        ui.zeros((4, 4), backend="picky", seed="x")  # checked for a deterministic draw too
+
+
 class OtherBackend(ToyBackend):
     """Another plugin, asked first, whose arrays the toy arrays are not."""
 

@@ -66,7 +66,16 @@ from unit_init.dtypes import (
     smallest_subnormal,
     work_dtype,
 )
-from unit_init.errors import BackendError, BackendUnavailableError, DTypeError, ParameterError, abbreviate, closest
+from unit_init.errors import (
+    BackendError,
+    BackendUnavailableError,
+    DTypeError,
+    ParameterError,
+    SeedError,
+    UnitInitError,
+    abbreviate,
+    closest,
+)
 from unit_init.portable.blocks import Block, check_addressable
 from unit_init.portable.stream import check_resolved
 from unit_init.sampling import planned
@@ -228,7 +237,13 @@ def _check_wide_dtype(target: Target) -> None:
 def _checked_dtype(backend: Backend, dtype: Any, device: Any) -> str:
     """The canonical name of ``dtype``; :class:`DTypeError` where the backend or ``device`` lacks it (cached)."""
     canonical = canonical_dtype(dtype)
-    backend.dtype_on(canonical, device)
+    try:
+        backend.dtype_on(canonical, device)
+    except (TypeError, ValueError) as error:  # a plugin backend refusing in its framework's words
+        if isinstance(error, UnitInitError):
+            raise
+        msg = f"dtype={canonical!r} is not available on the {backend.name} backend ({type(error).__name__}: {error})."
+        raise DTypeError(msg) from error
     return canonical
 
 
@@ -385,7 +400,13 @@ def _checked_seed(seed: Any, target: Target, random: bool, portable: bool) -> An
     if seed is None or isinstance(seed, (int, np.integer)):
         return seed
     if seed_backend(seed) != name or not (random or is_keras_seed(seed)):
-        target.backend.generator(seed, target.device)
+        try:
+            target.backend.generator(seed, target.device)
+        except (TypeError, ValueError) as error:  # a plugin backend refusing in its framework's words
+            if isinstance(error, UnitInitError):
+                raise
+            msg = f"seed={abbreviate(seed)} is not a seed for the {name} backend ({type(error).__name__}: {error})."
+            raise SeedError(msg) from error
     return seed
 
 

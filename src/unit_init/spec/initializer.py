@@ -72,6 +72,11 @@ class _Constructed(type):
         return init.replace(parameters=tuple(init.parameters.values())[1:], return_annotation=inspect.Signature.empty)
 
 
+_NO_SHAPE: Final[Any] = object()
+"""The default of ``shape`` in :meth:`Initializer.__call__`, so that a call without one is an
+:class:`~unit_init.errors.ArgumentError` (Python's own ``TypeError`` for a missing argument is no ``UnitInitError``);
+its signature still shows ``shape`` as required."""
+
 _PLAIN: Final = frozenset({int, float, bool, type(None), str})
 _NUMERIC: Final = frozenset({"float", "int", "float | None", "int | None", float, int})  # strings under postponed annotations
 
@@ -230,7 +235,7 @@ class Initializer(metaclass=_Constructed):
 
     def __call__(
         self,
-        shape: ShapeLike,
+        shape: ShapeLike = _NO_SHAPE,
         *positional: Any,
         backend: BackendLike = None,
         device: Any = None,
@@ -318,6 +323,9 @@ class Initializer(metaclass=_Constructed):
         >>> bool((w[2:4, 0:3] == block).all())
         True
         """
+        if shape is _NO_SHAPE:
+            msg = f"{type(self).__name__}(...)() needs the shape of the array to draw: {type(self).__name__}(...)(shape, backend=..., dtype=...)."
+            raise ArgumentError(msg)
         if positional:
             msg = f"{type(self).__name__}(...)() takes the shape as its only positional argument, got {1 + len(positional)}; pass the options by keyword (backend=..., dtype=...)."
             raise ArgumentError(msg)
@@ -325,3 +333,10 @@ class Initializer(metaclass=_Constructed):
             check_keywords(f"{type(self).__name__}(...)()", unknown, CallOptions.__annotations__.keys() | {"shape"})
         options = Options(backend, device, dtype, seed, layout, like, fan_in, fan_out, rng, region, sharding, device_mesh, placements)
         return _draw()(self, shape, options)
+
+
+_call = inspect.signature(Initializer.__call__)
+Initializer.__call__.__signature__ = _call.replace(  # type: ignore[attr-defined]  # help() and editors: the shape is required
+    parameters=[p.replace(default=inspect.Parameter.empty) if p.name == "shape" else p for p in _call.parameters.values()]
+)
+del _call
