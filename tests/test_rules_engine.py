@@ -294,6 +294,39 @@ def test_torch_meta_parameters_are_refused_before_anything_is_written(torch: Any
         unit_init.torch.initialize(lazy, {"*": ui.Zeros()}, seed=0)
 
 
+@pytest.mark.parametrize(
+    ("spec", "error", "message"),
+    [
+        (ui.Constant(0.5), ui.ParameterError, r"value=0.5 cannot be stored exactly in dtype='int32'"),
+        (ui.ZerO(), ui.DTypeError, r"ZerO draws scaled Hadamard entries, which need a floating dtype"),
+    ],
+)
+def test_an_integer_parameter_a_deterministic_spec_cannot_fill_is_refused_before_anything_is_written(
+    spec: ui.Initializer, error: type[Exception], message: str
+) -> None:
+    """The samplers' integer-dtype refusals are planned (``drawing.check``), so ``initialize`` refuses before its first
+    write: an nnx float kernel before an int32 parameter was written, then the int one refused."""
+    jnp = pytest.importorskip("jax.numpy")
+    nnx = pytest.importorskip("flax.nnx")
+    import unit_init.jax
+
+    class Net(nnx.Module):
+        def __init__(self, rngs: Any) -> None:
+            self.fc = nnx.Linear(4, 4, rngs=rngs)
+            self.mask = nnx.Param(jnp.zeros((4, 4), jnp.int32))
+
+    net = Net(nnx.Rngs(0))
+    before = np.asarray(net.fc.kernel[...]).copy()
+    with pytest.raises(error, match=message):
+        unit_init.jax.initialize(net, {"*kernel": spec, "mask": spec, "*": ui.Zeros()}, seed=0)
+    np.testing.assert_array_equal(np.asarray(net.fc.kernel[...]), before)
+    from unit_init.drawing import check
+    from unit_init.spec.options import Options
+
+    with pytest.raises(error, match=message):
+        check(spec, (4, 4), Options(dtype="int32"))
+
+
 def test_torch_lstm_per_gate_rules(torch: Any) -> None:
     import unit_init.torch
 

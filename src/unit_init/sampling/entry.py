@@ -18,9 +18,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from unit_init.backends.base import Backend, quietly
-from unit_init.dtypes import grid_bounds, largest_below, smallest_normal, work_dtype
+from unit_init.dtypes import grid_bounds, is_float, largest_below, smallest_normal, work_dtype
 from unit_init.sampling import blocks, truncation
-from unit_init.sampling.laws import Draw, dispatch, scaling, truncated_gaussian
+from unit_init.sampling.laws import Draw, check_integer_dtype, dispatch, scaling, truncated_gaussian
 from unit_init.sampling.native import NativeStream
 from unit_init.sampling.streams import Stream
 from unit_init.spec._checks import hashable
@@ -58,6 +58,8 @@ def planned(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: 
     A request caches the result with its plan (:mod:`unit_init.request`), so a
     warm call is the generator, this function and the backend's kernels.
     """
+    if not is_float(dtype):
+        check_integer_dtype(law, dtype)
     sampled = _native_sampler(backend, law, shape, dtype, device)
     bounds = native_confinement(backend, law, dtype, device)
     blocked = law.iid and math.prod(shape) >= blocks.PARALLEL_MIN

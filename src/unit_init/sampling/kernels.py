@@ -26,8 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from unit_init.dtypes import is_complex, is_float
-from unit_init.errors import DTypeError
+from unit_init.dtypes import is_complex
 from unit_init.sampling.laws import Draw, at_centre_tap, dispatch, laid_out, one_hot_tap, sampler
 from unit_init.spec.distributions import HaarOrthogonal
 from unit_init.spec.kernel_laws import BlockOrthogonal, CentreTap, FourierKernel
@@ -102,9 +101,6 @@ def _shifted(backend: Backend, kernel: Any, axis: int, dtype: str, device: Any) 
 @sampler(FourierKernel)
 def _fourier(law: FourierKernel, draw: Draw) -> Any:
     """``trig(−π·t·f / (F − 1))·w[t] / divisor`` in float64 on the host, moved to the device in the work dtype, cast once."""
-    if not is_float(draw.dtype):
-        msg = f"the STFT kernel holds cosines and sines, which need a floating dtype, not dtype={draw.dtype!r}."
-        raise DTypeError(msg)
     backend, shape, work = draw.backend, draw.shape, draw.work
     if not backend.holds_values(draw.device):  # the basis would be computed on the host for nothing
         return backend.full(shape, 0, draw.dtype, draw.device)

@@ -27,6 +27,7 @@ from unit_init.errors import BackendError, DTypeError, ParameterError, abbreviat
 from unit_init.portable.words import Words
 from unit_init.sampling.broadcast import batched_eye, broadcast, exact_product
 from unit_init.spec import distributions as d
+from unit_init.spec.kernel_laws import FourierKernel
 
 if TYPE_CHECKING:
     from unit_init.backends.base import Backend
@@ -200,10 +201,26 @@ def _stored_exactly(name: str, value: Any, dtype: str) -> None:
             raise ParameterError(msg)
 
 
+def check_integer_dtype(law: d.Distribution, dtype: str) -> None:
+    """Refuse a non-float ``dtype`` (an integer, ``bool``) that the deterministic ``law`` cannot be drawn in exactly,
+    before any draw: a constant, an array constant or an identity's gain that the dtype would not hold (a
+    :class:`~unit_init.ParameterError`), or a law whose values are never integers (ZerO's scaled Hadamard entries, the
+    STFT's cosines: a :class:`~unit_init.DTypeError`). :func:`~unit_init.sampling.planned` runs it, so a whole-model
+    ``initialize``, which plans every parameter first, refuses before it writes anything."""
+    if isinstance(law, (d.PointMass, d.ArrayConstant)):
+        _stored_exactly("value", law.value, dtype)
+    elif isinstance(law, d.Eye):
+        _stored_exactly("gain", law.gain, dtype)
+    elif isinstance(law, d.ZerOValues):
+        msg = f"ZerO draws scaled Hadamard entries, which need a floating dtype, not dtype={dtype!r}."
+        raise DTypeError(msg)
+    elif isinstance(law, FourierKernel):
+        msg = f"the STFT kernel holds cosines and sines, which need a floating dtype, not dtype={dtype!r}."
+        raise DTypeError(msg)
+
+
 @sampler(d.PointMass)
 def _constant(law: d.PointMass, draw: Draw) -> Any:
-    if not is_float(draw.dtype):
-        _stored_exactly("value", law.value, draw.dtype)
     return draw.backend.full(draw.shape, float(law.value) if is_float(draw.dtype) else int(law.value), draw.dtype, draw.device)
 
 
@@ -211,8 +228,6 @@ def _constant(law: d.PointMass, draw: Draw) -> Any:
 def _array_constant(law: d.ArrayConstant, draw: Draw) -> Any:
     """``law.value`` made on the device in the output dtype, broadcast to the shape (NumPy's rules)."""
     value = law.value
-    if not is_float(draw.dtype):
-        _stored_exactly("value", value, draw.dtype)
     backend, number = draw.backend, (float if is_float(draw.dtype) else bool if draw.dtype == "bool" else int)
     with backend.placement(draw.device):
         x = backend.xp.asarray(_lists(value, number), dtype=backend.dtype_on(draw.dtype, draw.device), device=draw.device)
@@ -227,8 +242,6 @@ def _lists(value: Any, number: Callable[[Any], Any]) -> Any:
 @sampler(d.Eye)
 def _identity(law: d.Eye, draw: Draw) -> Any:
     """``gain·eye(rows, cols)`` at every leading index of a shape ``(..., rows, cols)`` (Haiku's batched identity)."""
-    if not is_float(draw.dtype):
-        _stored_exactly("gain", law.gain, draw.dtype)
     gain = float(law.gain) if is_float(draw.dtype) else int(law.gain)  # an int gain would overflow JAX's int32 arithmetic
     return batched_eye(draw.backend, gain, draw.shape, draw.dtype, draw.device)
 
@@ -278,9 +291,6 @@ def _dirac(law: d.DiracKernel, draw: Draw) -> Any:
 @sampler(d.ZerOValues)
 def _zero(law: d.ZerOValues, draw: Draw) -> Any:
     """The partial identity (``out <= in``) or ``c·H[:out, :in]`` (Sylvester Hadamard ``H``) at the centre tap."""
-    if not is_float(draw.dtype):
-        msg = f"ZerO draws scaled Hadamard entries, which need a floating dtype, not dtype={draw.dtype!r}."
-        raise DTypeError(msg)
     backend, shape = draw.backend, draw.shape
     rows, cols = shape[law.out_axis], shape[law.in_axis]
     with backend.placement(draw.device):
