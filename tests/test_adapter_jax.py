@@ -426,6 +426,25 @@ def test_stacked_linear_and_conv_kernels_keep_the_stack_out_of_the_fans() -> Non
     assert _std(variables["params"]["blocks"]["fc"]["kernel"]) == pytest.approx(1 / 8, rel=0.03)  # 6·64·64 values
 
 
+def test_an_nnx_param_holding_a_python_value_stays_as_it_is() -> None:
+    """``nnx.Param(1.0)`` (a temperature), ``nnx.Param(None)``: not arrays, so not drawn, as a pytree's Python leaves
+    (it was an ``AttributeError``: ``'float' object has no attribute 'shape'``)."""
+    nnx = pytest.importorskip("flax.nnx")
+    import unit_init.jax
+
+    class Model(nnx.Module):
+        def __init__(self, rngs: Any) -> None:
+            self.fc = nnx.Linear(3, 3, rngs=rngs)
+            self.temperature, self.unset = nnx.Param(1.0), nnx.Param(None)
+
+    model = Model(nnx.Rngs(0))
+    _, report = unit_init.jax.initialize(model, {"*": ui.Zeros()}, seed=0)
+    assert set(report.applied) == {"fc/kernel", "fc/bias"}
+    assert model.temperature.get_value() == 1.0
+    assert model.unset.get_value() is None
+    assert not np.asarray(model.fc.kernel[...]).any()
+
+
 def test_a_cyclic_pytree_is_refused_before_jax_walks_it() -> None:
     import json
 

@@ -173,6 +173,26 @@ def test_presets_set_kernel_and_bias_and_let_other_leaves_through() -> None:
     assert report.applied["fc2/kernel"] == 1
 
 
+def test_a_users_callable_that_raises_is_a_parameter_error_naming_it_and_the_parameter() -> None:
+    """A rule test, ``Where(shape=)``, ``skip=`` or ``names=`` raising its own error (a user's bug) is typed, names the
+    parameter it was asked about, keeps the error as its cause, and nothing is drawn."""
+    params = {"fc": {"kernel": np.ones((2, 2)), "bias": np.ones(2)}}
+
+    def broken(_: Any) -> Any:
+        return 1 / 0
+
+    for rules, options, what in [
+        ({broken: ui.Zeros()}, {}, "rule test"),
+        ({Where(shape=broken): ui.Zeros()}, {}, "shape test"),
+        ({"*": ui.Zeros()}, {"skip": broken}, "skip test"),
+        ({"*": ui.Zeros()}, {"names": broken}, "names= function"),
+    ]:
+        with pytest.raises(ui.ParameterError, match=rf"the {what} broken raised ZeroDivisionError for parameter 'fc") as raised:
+            ui.initialize(params, rules, seed=0, **options)
+        assert isinstance(raised.value.__cause__, ZeroDivisionError)
+    assert params["fc"]["kernel"].all()
+
+
 def test_bad_rules_are_refused_before_anything_is_drawn() -> None:
     with pytest.raises(ui.ParameterError, match="glob pattern"):
         ui.initialize(_mlp(), {3: ui.Zeros()})

@@ -205,7 +205,7 @@ class Where:
             and (self.type is None or _inside(self.type, param))
             and (ranks is None or param.rank in ranks)
             and (self.role is None or param.leaf == self.role)
-            and (self.shape is None or _verdict(self.shape, self.shape(param.shape), param))
+            and (self.shape is None or _verdict(self.shape, _asked(self.shape, param.shape, param, "shape test"), param))
         )
 
 
@@ -376,7 +376,20 @@ def _key_matches(key: Any, param: Param) -> bool:
         return _name_matches(key, param)
     if _is_types(key):
         return _inside(key, param)
-    return _verdict(key, key(param), param)
+    return _verdict(key, _asked(key, param, param, "rule test"), param)
+
+
+def _asked(test: Callable[[Any], Any], argument: Any, param: Param, what: str) -> Any:
+    """``test(argument)`` for ``param``, ``test`` being the user's callable (a rule test, ``Where(shape=)``, ``skip=``,
+    ``names=``): an exception it raises is a :class:`~unit_init.ParameterError` naming it and the parameter, its own
+    kept as the cause (raised while the rules are planned, before anything is written)."""
+    try:
+        return test(argument)
+    except UnitInitError:
+        raise
+    except Exception as error:
+        msg = f"the {what} {_describe(test)} raised {type(error).__name__} for parameter {abbreviate(param.name)}: {error}"
+        raise ParameterError(msg) from error
 
 
 def _verdict(test: Callable[..., Any], answer: Any, param: Param, what: str = "rule test") -> bool:
@@ -447,7 +460,7 @@ def _skipper(skip: Iterable[str] | Callable[[Param], bool] | None) -> Callable[[
     if callable(skip):
 
         def skipped(param: Param) -> bool:
-            answer = skip(param)
+            answer = _asked(skip, param, param, "skip test")
             if getattr(answer, "shape", None) not in (None, ()):  # an array has no truth value; a match object or None has
                 return _verdict(skip, answer, param, "skip test")
             return bool(answer)
@@ -475,7 +488,7 @@ def _renamer(names: Mapping[str, str] | Callable[[str], str] | None) -> Callable
     lookup = (lambda name: names.get(name, name)) if isinstance(names, Mapping) else names
 
     def rename(param: Param) -> Param:
-        new = lookup(param.canonical)
+        new = _asked(lookup, param.canonical, param, "names= function")
         if not isinstance(new, str) or "" in new.split("."):
             msg = f"names= gave {abbreviate(new)} for {abbreviate(param.canonical)}; it must give a dotted name with no empty part ('fc.weight')."
             raise ParameterError(msg)

@@ -111,6 +111,12 @@ def _as_flax_hands_axes(param: Param) -> Param:
     ))
 
 
+def _drawable(value: Any) -> bool:
+    """Whether a parameter's value is one ``initialize`` draws: an array (JAX's or NumPy's) or an abstract one
+    (``jax.ShapeDtypeStruct``). Other values (a Python number in an ``nnx.Param``, an Equinox module's functions) stay."""
+    return isinstance(value, (jax.Array, np.ndarray, jax.ShapeDtypeStruct))
+
+
 def _as_tuple(value: Any) -> tuple[Any, ...]:
     """A Flax module attribute that is one value or a sequence of them, as a tuple."""
     return tuple(value) if isinstance(value, (tuple, list)) else (value,)
@@ -119,7 +125,7 @@ def _as_tuple(value: Any) -> tuple[Any, ...]:
 def _nnx(nnx: Any, model: Any, layout: LayoutLike) -> tuple[list[Param], dict[str, Any]]:
     """The ``nnx.Param`` variables of ``model`` by name, and their :class:`Param`; owners from the graph."""
     nodes = dict(nnx.iter_graph(model))
-    params = {path: node for path, node in nodes.items() if isinstance(node, nnx.Param)}
+    params = {path: node for path, node in nodes.items() if isinstance(node, nnx.Param) and _drawable(node.get_value())}
     described = [
         _as_flax_hands_axes(tree_param(
             tuple(map(str, path)), tuple(node.get_value().shape), layout, tuple(nodes[path[:depth]] for depth in range(len(path) - 1, -1, -1))
@@ -204,7 +210,7 @@ def initialize(
         raise ParameterError(msg)
     described, index = [], {}
     for i, (key_path, leaf) in enumerate(leaves):
-        if isinstance(leaf, (jax.Array, np.ndarray, jax.ShapeDtypeStruct)):  # an Equinox module's functions, ints stay
+        if _drawable(leaf):  # an Equinox module's functions, ints stay
             path = tuple(_key_name(k) for k in key_path)
             found = (owners.get("/".join(path[:depth])) for depth in range(len(path) - 1, -1, -1))
             described.append(_as_flax_hands_axes(tree_param(path, tuple(leaf.shape), layout, tuple(m for m in found if m is not None))))
