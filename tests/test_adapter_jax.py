@@ -445,6 +445,16 @@ def test_an_nnx_param_holding_a_python_value_stays_as_it_is() -> None:
     assert not np.asarray(model.fc.kernel[...]).any()
 
 
+def test_a_dict_jax_cannot_flatten_is_a_parameter_error() -> None:
+    """Keys of two types (``{"fc": …, 0: …}``): ``jax.tree_util`` cannot sort them (it raised its own ``ValueError``)."""
+    import unit_init.jax
+
+    params = {"fc": jnp.zeros((3, 4)), 0: jnp.zeros(3)}
+    for initialize in (unit_init.jax.initialize, ui.initialize):
+        with pytest.raises(ui.ParameterError, match="no pytree JAX can flatten: Comparator raised"):
+            initialize(params, {"*": ui.Zeros()}, seed=0)
+
+
 def test_a_cyclic_pytree_is_refused_before_jax_walks_it() -> None:
     import json
 

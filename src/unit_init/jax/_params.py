@@ -201,7 +201,11 @@ def initialize(
     subtree, prefix = params_subtree(model_or_params)
     check_tree(subtree)
     boxed = _boxed_type()
-    leaves, treedef = jax.tree_util.tree_flatten_with_path(subtree, is_leaf=lambda x: boxed is not None and isinstance(x, boxed))
+    try:
+        leaves, treedef = jax.tree_util.tree_flatten_with_path(subtree, is_leaf=lambda x: boxed is not None and isinstance(x, boxed))
+    except (TypeError, ValueError) as error:  # keys JAX cannot sort ({"fc": …, 0: …}), a node whose flatten fails
+        msg = f"the parameters are no pytree JAX can flatten: {error}"
+        raise ParameterError(msg) from error
     boxes = {i: leaf for i, (_, leaf) in enumerate(leaves) if boxed is not None and isinstance(leaf, boxed)}
     leaves = [(key_path, boxes[i].unbox() if i in boxes else leaf) for i, (key_path, leaf) in enumerate(leaves)]
     owners: object = modules or {}  # typed for callers; checked for everyone else
