@@ -275,6 +275,33 @@ def test_the_linen_form_with_an_nnx_model_and_bad_modules_are_typed_errors() -> 
         uj.initialize({"w": jax.numpy.zeros((3, 3))}, {"*": ui.HeNormal()}, modules=3)  # type: ignore[arg-type]
 
 
+def test_abstract_parameters_that_fit_one_by_one_but_not_together_are_refused_before_any_is_drawn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each made-concrete leaf stays allocated: the memory check counts the ones before it (each 32 MiB leaf alone fit
+    the 100 MiB free, and the fourth was refused only once three were drawn; an nnx model was left half concrete)."""
+    nnx = pytest.importorskip("flax.nnx")
+    import unit_init.jax
+    from unit_init.backends.jax_backend import JaxBackend
+
+    monkeypatch.delenv("UNIT_INIT_MAX_BYTES", raising=False)
+    monkeypatch.setattr(JaxBackend, "free_bytes", lambda self, device: 100 << 20)
+    leaf = jax.ShapeDtypeStruct((2048, 4096), jnp.float32)  # 32 MiB
+    with pytest.raises(ui.ResourceError, match=r"'d'.*96.0 MiB of it for the arrays checked before this one, which the call keeps"):
+        unit_init.jax.initialize({"a": leaf, "b": leaf, "c": leaf, "d": leaf}, {"*": ui.Zeros()}, seed=0)
+    params, _ = unit_init.jax.initialize({"a": leaf, "b": leaf}, {"*": ui.Zeros()}, seed=0)  # 64 MiB: fits
+    assert all(isinstance(value, jax.Array) for value in params.values())
+
+    class Big(nnx.Module):
+        def __init__(self, rngs: Any) -> None:
+            self.layers = nnx.List([nnx.Linear(2048, 4096, use_bias=False, rngs=rngs) for _ in range(4)])
+
+    model = nnx.eval_shape(lambda: Big(nnx.Rngs(0)))
+    with pytest.raises(ui.ResourceError, match="layers/3/kernel"):
+        unit_init.jax.initialize(model, {"*": ui.Zeros()}, seed=0)
+    assert all(isinstance(layer.kernel.get_value(), jax.ShapeDtypeStruct) for layer in model.layers)  # none made concrete
+
+
 def test_abstract_parameters_from_eval_shape_become_arrays_placed_by_their_sharding() -> None:
     """``jax.eval_shape`` gives ShapeDtypeStruct leaves: the rules drew nothing (every rule 'matched no parameter')."""
     linen = pytest.importorskip("flax.linen")

@@ -120,7 +120,7 @@ drawn.clear()
 try:
     ui.he_normal((4096, 2560), sharding=sharding, rng="portable")
 except ui.ResourceError as error:
-    assert "for the shards checked before this one" in str(error), error
+    assert "for the arrays checked before this one, which the call keeps" in str(error), error
 else:
     raise AssertionError("four shards were drawn into the memory of three")
 assert drawn == [], drawn  # refused before any shard was drawn: each was checked with the outputs of those before it

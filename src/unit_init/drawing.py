@@ -30,8 +30,8 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable
-from typing import Any
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, NamedTuple
 
 from unit_init.backends.base import lacking, quietly
 from unit_init.backends.registry import get_backend
@@ -44,7 +44,7 @@ from unit_init.seeds import call_seed, is_keras_seed, normalize_seed
 from unit_init.spec.fans import ShapeLike
 from unit_init.spec.options import Options
 
-__all__ = ["RNG_MODES", "Target", "check", "draw", "resolve_target"]
+__all__ = ["RNG_MODES", "Kept", "Target", "check", "draw", "resolve_target"]
 
 
 def draw(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Any:  # noqa: B008 (an immutable default)
@@ -54,12 +54,14 @@ def draw(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Any:  # 
     return _sample(request(spec, shape, options))
 
 
-def check(spec: Spec, shape: ShapeLike, options: Options = Options()) -> None:  # noqa: B008 (an immutable default)
+def check(spec: Spec, shape: ShapeLike, options: Options = Options(), *, reserved: Mapping[Hashable, int] | None = None) -> Kept:  # noqa: B008 (an immutable default)
     """Every check :func:`draw` makes before it writes, without drawing: the request (shape, seed, backend, device, dtype,
-    the law's values representable) and the memory guard.
+    the law's values representable) and the memory guard; the memory pool the output will take, and its bytes.
 
     Whole-model ``initialize`` runs it on every parameter before it writes any,
-    so a refused parameter leaves the model as it was.
+    so a refused parameter leaves the model as it was; ``reserved`` holds, per
+    memory pool, the bytes of the outputs checked before this one that the
+    call keeps (:func:`~unit_init.resources.check_bytes`).
 
     Examples
     --------
@@ -70,7 +72,20 @@ def check(spec: Spec, shape: ShapeLike, options: Options = Options()) -> None:  
     unit_init.errors.ParameterError: Constant(value=100000.0) cannot be drawn in dtype='float16': its values reach 100000 (drawn as PointMass(value=100000.0)), beyond float16's largest finite value 65504. Choose smaller parameters or a wider dtype.
     """
     call = request(spec, shape, options)
-    check_allocation(call.target.backend, call.target.device, call.shape, call.target.dtype, call.distribution, portable=call.rng == "portable")
+    target = call.target
+    pool = target.backend.memory_pool(target.device)
+    check_allocation(
+        target.backend, target.device, call.shape, target.dtype, call.distribution, portable=call.rng == "portable",
+        reserved=0 if reserved is None else reserved.get(pool, 0),
+    )
+    return Kept(pool, math.prod(call.shape) * itemsize(target.dtype))
+
+
+class Kept(NamedTuple):
+    """The memory pool a checked draw's output will take (:meth:`~unit_init.backends.base.Backend.memory_pool`), and its bytes."""
+
+    pool: Hashable
+    bytes: int
 
 
 def _sample(call: Request) -> Any:

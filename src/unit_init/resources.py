@@ -358,13 +358,14 @@ def check_bytes(
     ``what()`` names the request (``"shape=(4, 4), dtype='float32'"``; called
     only for the message), ``smaller`` says what to make smaller. ``None``:
     nothing checked or held (a request under :data:`QUERY_MIN` without a set limit).
-    ``reserved``: bytes that draws checked before this one, and not yet made,
-    will take from the same free memory (the shards of one sharded draw on
-    devices that share it); a limit set by :data:`ENV_VAR` applies to each
-    draw alone and ignores them.
+    ``reserved``: bytes that arrays checked before this one, and not yet made,
+    will take from the same free memory and keep (the shards of one sharded
+    draw on devices that share it, the parameters of a whole-model
+    ``initialize`` that returns new arrays); a limit set by :data:`ENV_VAR`
+    applies to each draw alone and ignores them.
     """
     setting = _setting()
-    if not setting and needed < QUERY_MIN:
+    if not setting and needed + reserved < QUERY_MIN:
         return None
     limit, source = max_bytes(backend, device)
     if limit is None:
@@ -377,7 +378,7 @@ def check_bytes(
     def refuse(held: int) -> ResourceError:
         others = f" ({_shown(held)} of it held by draws running in other threads)" if held else ""
         if reserved:
-            others += f" ({_shown(reserved)} of it for the shards checked before this one)"
+            others += f" ({_shown(reserved)} of it for the arrays checked before this one, which the call keeps)"
         return ResourceError(
             f"{what()} needs about {_shown(needed)} (output and temporaries), more than the {_shown(limit)} {source}{others}; "
             f"{smaller}, or set {ENV_VAR} (e.g. 64G) to allow more."
@@ -419,7 +420,7 @@ def check_allocation(
     if extent > MAX_EXTENT:
         msg = f"{what()} spans {extent:.3e} bytes; arrays span at most 2**63 - 1 (a 64-bit index), also with a zero dimension; draw a smaller shape."
         raise ShapeError(msg)
-    if size * _growth(shape, distribution) * _MOST_BYTES_PER_ELEMENT < QUERY_MIN and _setting() is None:
+    if size * _growth(shape, distribution) * _MOST_BYTES_PER_ELEMENT + reserved < QUERY_MIN and _setting() is None:
         return None  # the common small draw: under QUERY_MIN whatever its law, nothing to estimate or query
     needed = estimate_bytes(backend, shape, dtype, distribution, portable=portable)
     return check_bytes(backend, device, needed, what, "draw a smaller shape or shard it", hold=hold, reserved=reserved)

@@ -222,6 +222,6 @@ def initialize(
     def write(entry: Entry) -> None:
         new[paths[entry.param.name]] = np.asarray(draw(entry, **target(entry)), order="C")  # ascontiguousarray makes a 0-d leaf 1-d
 
-    fill(entries, write, target=target, progress=progress)  # every leaf checked before the global stream gives a seed
+    fill(entries, write, target=target, kept=lambda _: True, progress=progress)  # checked before the global stream gives a seed; a new tree
     rebuilt = _rebuild(subtree, (), new)
     return Initialized({**params, "params": rebuilt} if prefix else rebuilt, report)

@@ -40,7 +40,7 @@ import contextlib
 import fnmatch
 import math
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, NamedTuple, TypeAlias
 
@@ -49,7 +49,7 @@ import numpy as np
 from unit_init.adapters._spec import spec_of
 from unit_init.adapters.canonical import canonical_shape
 from unit_init.backends.registry import get_backend
-from unit_init.drawing import RNG_MODES
+from unit_init.drawing import RNG_MODES, Kept
 from unit_init.drawing import check as check_draw
 from unit_init.errors import (
     ParameterError,
@@ -649,15 +649,18 @@ def draw(entry: Entry, *, backend: Any, device: Any = None, dtype: Any = None, r
     return xp.permute_dims(values, tuple(int(a) for a in np.argsort(order)))
 
 
-def check(entry: Entry, *, backend: Any, device: Any = None, dtype: Any = None, rng: str = "native") -> None:
-    """Every check :func:`draw` of ``entry`` would make, without drawing (:func:`unit_init.drawing.check`).
+def check(
+    entry: Entry, *, backend: Any, device: Any = None, dtype: Any = None, rng: str = "native", reserved: Mapping[Hashable, int] | None = None
+) -> list[Kept]:
+    """Every check :func:`draw` of ``entry`` would make, without drawing (:func:`unit_init.drawing.check`): the memory
+    pool and bytes of each piece it draws (one, or a gated spec's gates). ``reserved``: per pool, the bytes of the
+    arrays checked before it that the call keeps.
 
     An entry whose seed is not derived yet is checked with seed 0: no check depends on the seed's value.
     """
     _, order, pieces = _pieces(entry, 0 if entry.seed is None else entry.seed)
     options = _options(entry, order, backend, device, dtype, rng)
-    for spec, block, seed in pieces:
-        check_draw(spec, block, Options(seed=seed, **options))
+    return [check_draw(spec, block, Options(seed=seed, **options), reserved=reserved) for spec, block, seed in pieces]
 
 
 def fill(
@@ -665,6 +668,7 @@ def fill(
     write: Callable[[Entry], object],
     *,
     target: Callable[[Entry], Mapping[str, Any]] | None = None,
+    kept: Callable[[Entry], bool] | None = None,
     progress: bool | None = None,
 ) -> None:
     """Call ``write(entry)`` for each entry in order, with a progress bar counting their elements.
@@ -679,7 +683,12 @@ def fill(
     keywords the walker draws ``entry`` with (:func:`draw`) — lets every
     entry be checked first (:func:`check`: dtype, representable values,
     memory, seed), so a walker that writes in place leaves the model
-    unchanged when one parameter is refused. The seeds ``initialize`` was not
+    unchanged when one parameter is refused. ``kept(entry)``: whether the
+    array drawn for ``entry`` stays allocated until the call returns (a walker
+    that returns a new tree, or makes an abstract leaf concrete) rather than
+    being copied into memory the model already holds; the memory check of each
+    entry then counts the kept arrays before it (a model of forty 1 GiB
+    abstract leaves is refused before the first is drawn, not after 24). The seeds ``initialize`` was not
     given are derived after the checks (one root from the global stream), so
     a refused call also leaves the stream as it was.
 
@@ -692,9 +701,13 @@ def fill(
     ['a', 'b']
     """
     if target is not None:
+        reserved: dict[Hashable, int] = {}
         for entry in entries:
             with _naming(entry):
-                check(entry, **target(entry))
+                outputs = check(entry, reserved=reserved, **target(entry))
+            if kept is not None and kept(entry):
+                for output in outputs:
+                    reserved[output.pool] = reserved.get(output.pool, 0) + output.bytes
     entries = _seeded(entries)
     with bar(sum(math.prod(e.param.shape) for e in entries), "initialize", unit="parameters", progress=progress) as advance:
         for entry in entries:

@@ -196,7 +196,11 @@ def initialize(
             variable = variables[entry.param.name]
             variable.set_value(_values(entry, variable.get_value(), rng))
 
-        fill(entries, set_variable, target=lambda entry: _target(variables[entry.param.name].get_value(), rng), progress=progress)
+        fill(
+            entries, set_variable, target=lambda entry: _target(variables[entry.param.name].get_value(), rng),
+            kept=lambda entry: isinstance(variables[entry.param.name].get_value(), jax.ShapeDtypeStruct),  # made concrete
+            progress=progress,
+        )
         return Initialized(model_or_params, report)
     subtree, prefix = params_subtree(model_or_params)
     check_tree(subtree)
@@ -226,7 +230,7 @@ def initialize(
         i = index[entry.param.name]
         new[i] = _values(entry, new[i], rng)
 
-    fill(entries, set_leaf, target=lambda entry: _target(new[index[entry.param.name]], rng), progress=progress)
+    fill(entries, set_leaf, target=lambda entry: _target(new[index[entry.param.name]], rng), kept=lambda _: True, progress=progress)  # a new tree
     rebuilt = jax.tree_util.tree_unflatten(treedef, [boxes[i].replace_boxed(leaf) if i in boxes else leaf for i, leaf in enumerate(new)])
     return Initialized({**model_or_params, "params": rebuilt} if prefix else rebuilt, report)
 
