@@ -540,10 +540,35 @@ def test_flax_lstm_cell_gates_are_separate_kernels_set_by_globs() -> None:
     np.testing.assert_allclose(recurrent.T @ recurrent, np.eye(4), atol=1e-5)
 
 
+def test_a_variables_mapping_keeps_its_type_around_the_new_params() -> None:
+    """Flax's ``{"params": …, "batch_stats": …}`` as an ``OrderedDict``, a ``defaultdict`` or a ``FrozenDict`` comes back
+    as one (it came back a plain dict); the other collections are kept as they were."""
+    import collections
+
+    for variables in (
+        collections.OrderedDict(params={"w": np.ones((2, 2))}, batch_stats={"mean": np.ones(2)}),
+        collections.defaultdict(list, params={"w": np.ones((2, 2))}),
+    ):
+        new, _ = ui.initialize(variables, {"*": ui.Zeros()}, seed=0)
+        assert type(new) is type(variables)
+        assert getattr(new, "default_factory", None) is getattr(variables, "default_factory", None)
+        assert not new["params"]["w"].any()
+        assert variables["params"]["w"].all()  # a new tree: the given one is left as it was
+    frozen = pytest.importorskip("flax.core").FrozenDict
+    jnp = pytest.importorskip("jax.numpy")
+    new, _ = ui.initialize(frozen(params={"w": jnp.ones((2, 2))}, batch_stats={"mean": jnp.ones(2)}), {"*": ui.Zeros()}, seed=0)
+    assert type(new) is frozen
+    assert not new["params"]["w"].any()
+    assert new["batch_stats"]["mean"].all()
+
+
 def test_pytrees_whose_leaves_share_a_name_cycle_or_nest_too_deep_are_refused() -> None:
     twins = {"a/b": np.zeros((3, 3), "f4"), "a": {"b": np.zeros((3, 3), "f4")}}  # one would be reported for the other
     with pytest.raises(ui.ParameterError, match="both named 'a/b'"):
         ui.initialize(twins, {"*": ui.HeNormal()}, seed=0)
+    spellings = {"fc": {"w": np.zeros((3, 4), "f4"), "kernel": np.zeros((3, 4), "f4")}}  # Haiku's and Flax's kernel
+    with pytest.raises(ui.ParameterError, match=r"parameters 'fc/w' and 'fc/kernel' both read as 'fc.kernel' .*names="):
+        ui.initialize(spellings, {"*": ui.HeNormal()}, seed=0)  # it blamed '/' or '.' in keys
     with pytest.raises(ui.ParameterError, match="both at '1'"):  # one seed for both: identical values
         ui.initialize({1: np.zeros((3, 3)), "1": np.zeros((3, 3))}, {"*": ui.HeNormal()}, seed=0)
     cyclic: dict[str, Any] = {"a": np.ones((3, 3))}

@@ -18,7 +18,7 @@ from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng
 from unit_init.errors import ArgumentError, ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import LayoutLike
 
-__all__ = ["check_tree", "initialize", "params_subtree", "tree_param"]
+__all__ = ["check_tree", "initialize", "params_subtree", "tree_param", "with_params"]
 
 
 MAX_DEPTH: Final = 256
@@ -111,6 +111,21 @@ def params_subtree(tree: Any) -> tuple[Any, tuple[str, ...]]:
     if isinstance(tree, Mapping) and "params" in tree:
         return tree["params"], ("params",)
     return tree, ()
+
+
+def with_params(tree: Mapping[Any, Any], params: Any) -> Any:
+    """``tree`` with its ``"params"`` collection replaced by ``params``, of ``tree``'s own mapping type: a dict's copy
+    (an ``OrderedDict``, a ``defaultdict`` with its factory), or the type built from a dict (Flax's ``FrozenDict``)."""
+    if isinstance(tree, dict):
+        copied = tree.copy()
+        copied["params"] = params
+        return copied
+    replaced = {**tree, "params": params}
+    kind: Any = type(tree)
+    try:
+        return kind(replaced)
+    except TypeError:  # a mapping type that is not built from a dict
+        return replaced
 
 
 def _holds_jax_arrays(params: Any) -> bool:
@@ -224,4 +239,4 @@ def initialize(
 
     fill(entries, write, target=target, kept=lambda _: True, progress=progress)  # checked before the global stream gives a seed; a new tree
     rebuilt = _rebuild(subtree, (), new)
-    return Initialized({**params, "params": rebuilt} if prefix else rebuilt, report)
+    return Initialized(with_params(params, rebuilt) if prefix else rebuilt, report)

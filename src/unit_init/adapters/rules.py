@@ -527,12 +527,19 @@ def _check_unique(params: Sequence[Param]) -> None:
     for param in params:
         for key, seen in ((param.name, names), (param.canonical, canonicals)):
             other = seen.setdefault(key, param)
-            if other is not param:
+            if other is param:
+                continue
+            if other.name != param.name:  # two framework spellings of one role ("w" and "kernel", "scale" and "weight")
+                msg = (
+                    f"parameters {abbreviate(other.name)} and {abbreviate(param.name)} both read as {abbreviate(key)} "
+                    "(the name unit_init gives each framework's spelling of a role); rename one with names= or skip one."
+                )
+            else:
                 msg = (
                     f"two parameters are both named {abbreviate(key)} (shapes {other.shape} and {param.shape}): "
                     "a key holding '/' or '.', or the int and str forms of one key; rename one (names= or the keys)."
                 )
-                raise ParameterError(msg)
+            raise ParameterError(msg)
 
 
 def plan(

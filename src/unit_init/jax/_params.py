@@ -13,7 +13,7 @@ import numpy as np
 
 from unit_init.adapters import lsuv
 from unit_init.adapters.frameworks import loaded
-from unit_init.adapters.pytree import check_tree, params_subtree, tree_param
+from unit_init.adapters.pytree import check_tree, params_subtree, tree_param, with_params
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.errors import ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import Layout, LayoutLike
@@ -232,7 +232,7 @@ def initialize(
 
     fill(entries, set_leaf, target=lambda entry: _target(new[index[entry.param.name]], rng), kept=lambda _: True, progress=progress)  # a new tree
     rebuilt = jax.tree_util.tree_unflatten(treedef, [boxes[i].replace_boxed(leaf) if i in boxes else leaf for i, leaf in enumerate(new)])
-    return Initialized({**model_or_params, "params": rebuilt} if prefix else rebuilt, report)
+    return Initialized(with_params(model_or_params, rebuilt) if prefix else rebuilt, report)
 
 
 def _boxed_type() -> Any:
