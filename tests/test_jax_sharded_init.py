@@ -148,6 +148,23 @@ def _():
         model, _ = ui.jax.initialize(abstract, rules, seed=0)
     s = summary(model.a.kernel.get_value()); s["outside_set_mesh"] = outside; return s
 
+@case("nnx_model_half_over_an_abstract_mesh_outside_it")
+def _():
+    from flax import nnx
+    class Two(nnx.Module):
+        def __init__(self):
+            self.a_plain = nnx.eval_shape(lambda: nnx.Linear(4, 4, rngs=nnx.Rngs(0)))  # abstract, no mesh: drawable anywhere; written first
+            with jax.set_mesh(mesh):
+                self.b_meshed = nnx.eval_shape(lambda: nnx.Linear(4, 8, kernel_init=nnx.with_partitioning(nnx.initializers.lecun_normal(), (None, "x")), rngs=nnx.Rngs(0)))
+    model = Two()
+    try:
+        ui.jax.initialize(model, {"*kernel": ui.HeNormal(), "*bias": ui.Zeros()}, seed=0)
+        error = "no error"
+    except Exception as raised:
+        error = f"{type(raised).__name__}: {raised}"[:300]
+    leaves = (model.a_plain.kernel, model.a_plain.bias, model.b_meshed.kernel, model.b_meshed.bias)
+    return {"error": error, "concrete": [type(v.get_value()).__name__ for v in leaves if not isinstance(v.get_value(), jax.ShapeDtypeStruct)]}
+
 @case("abstract_leaves_on_a_concrete_mesh")
 def _():
     from unit_init.jax._params import SHARD_BY_SHARD_MIN
@@ -319,6 +336,15 @@ def test_an_abstract_nnx_model_is_drawn_shard_by_shard_into_its_shardings(result
     _sharded(result, "P(None, 'x')", HE_STD)
     assert result["outside_set_mesh"].startswith("ParameterError: parameter 'a/")
     assert "call initialize inside `with jax.set_mesh(mesh):`" in result["outside_set_mesh"]
+
+
+def test_a_model_half_over_an_abstract_mesh_is_refused_outside_it_before_any_leaf_is_made_concrete(results: dict[str, Any]) -> None:
+    """The leaves over the abstract mesh need its concrete mesh in scope: checked with every other check, so the plain
+    submodule is not made concrete first (it was: the refusal came at the first meshed leaf's write)."""
+    result = results["nnx_model_half_over_an_abstract_mesh_outside_it"]
+    assert result["error"].startswith("ParameterError: parameter 'b_meshed/"), result["error"]
+    assert "call initialize inside `with jax.set_mesh(mesh):`" in result["error"]
+    assert result["concrete"] == []
 
 
 def test_abstract_leaves_on_a_concrete_mesh_take_its_sharding_large_ones_shard_by_shard(results: dict[str, Any]) -> None:

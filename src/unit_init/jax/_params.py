@@ -37,8 +37,33 @@ def _place(new: Any, old: Any) -> Any:
 
 
 def _target(old: Any, rng: str) -> dict[str, Any]:
-    """How a leaf like ``old`` is drawn: on NumPy for a NumPy leaf, else JAX; in its dtype."""
+    """How a leaf like ``old`` is drawn: on NumPy for a NumPy leaf, else JAX; in its dtype. An abstract leaf laid out
+    over an abstract mesh needs that mesh's concrete one in scope, checked here, with every other check, before any
+    leaf is written."""
+    if isinstance(old, jax.ShapeDtypeStruct) and _over_abstract_mesh(old.sharding) and not _mesh_in_scope(old.sharding):
+        raise _needs_mesh(old.sharding, "no such mesh is in scope")
     return {"backend": "numpy" if isinstance(old, np.ndarray) else "jax", "dtype": old.dtype, "rng": rng}
+
+
+def _over_abstract_mesh(sharding: Any) -> bool:
+    return isinstance(getattr(sharding, "mesh", None), jax.sharding.AbstractMesh)
+
+
+def _mesh_in_scope(sharding: Any) -> bool:
+    """Whether ``jax.set_mesh`` put in scope a concrete mesh whose abstract one is the mesh of ``sharding``."""
+    get_mesh = getattr(jax.sharding, "get_mesh", None)
+    try:
+        mesh = None if get_mesh is None else get_mesh()
+    except ValueError:  # inside jax.jit: jit places the computation
+        return True
+    return mesh is not None and not mesh.empty and mesh.abstract_mesh == sharding.mesh
+
+
+def _needs_mesh(sharding: Any, detail: str) -> ParameterError:
+    return ParameterError(
+        f"a parameter's sharding {abbreviate(sharding, 200)} is over an abstract mesh, which needs the concrete mesh in "
+        f"scope: call initialize inside `with jax.set_mesh(mesh):` ({detail})."
+    )
 
 
 def _values(entry: Any, old: Any, rng: str) -> Any:
@@ -58,7 +83,7 @@ def _drawn_into(sharding: Any, make: Callable[[], Any], size: int) -> Any:
     computes its own shard (no device holds the whole array, as under ``jax.jit`` of a model's ``init``), the values
     those of the eager draw. A sharding over an ``AbstractMesh`` (``nnx.eval_shape`` under ``jax.set_mesh``) is always
     compiled, and takes the mesh in scope."""
-    abstract = isinstance(getattr(sharding, "mesh", None), jax.sharding.AbstractMesh)
+    abstract = _over_abstract_mesh(sharding)
     if not abstract and (size < SHARD_BY_SHARD_MIN or len(sharding.device_set) == 1):
         return jax.device_put(make(), sharding)
     try:
@@ -66,11 +91,7 @@ def _drawn_into(sharding: Any, make: Callable[[], Any], size: int) -> Any:
     except (ValueError, RuntimeError) as error:
         if not abstract:
             raise
-        msg = (
-            f"a parameter's sharding {abbreviate(sharding, 200)} is over an abstract mesh, which needs the concrete mesh in "
-            f"scope: call initialize inside `with jax.set_mesh(mesh):` ({type(error).__name__}: {abbreviate(str(error), 200)})."
-        )
-        raise ParameterError(msg) from None
+        raise _needs_mesh(sharding, f"{type(error).__name__}: {abbreviate(str(error), 200)}") from None
 
 
 def _as_flax_hands_axes(param: Param) -> Param:
