@@ -492,3 +492,27 @@ def test_a_cyclic_pytree_is_refused_before_jax_walks_it() -> None:
     with pytest.raises(ui.ParameterError, match="contains itself"):
         unit_init.jax.initialize(params, {"*": ui.HeNormal()}, seed=0)
     assert json.dumps([[1]]) == "[[1]]"  # jax.tree_util's endless recursion left the interpreter unusable
+
+
+def test_a_registered_pytree_node_that_holds_itself_is_refused_before_jax_walks_it() -> None:
+    """An Equinox module whose list holds itself: ``check_tree`` walks only dicts, lists and tuples, so JAX recursed
+    (``RecursionError``, the interpreter's exit handlers broken after it); a nest too deep is refused likewise."""
+    import json
+
+    eqx = pytest.importorskip("equinox")
+    import unit_init.jax
+
+    class Holder(eqx.Module):
+        items: list[Any]
+
+    cyclic = Holder([jnp.zeros(3)])
+    cyclic.items.append(cyclic.items)
+    for initialize in (unit_init.jax.initialize, ui.initialize):
+        with pytest.raises(ui.ParameterError, match="contain themselves"):
+            initialize(cyclic, {"*": ui.Zeros()}, seed=0)
+    deep: Any = jnp.zeros(2)
+    for _ in range(300):
+        deep = Holder([deep])
+    with pytest.raises(ui.ParameterError, match="nest deeper than 256"):
+        unit_init.jax.initialize(deep, {"*": ui.Zeros()}, seed=0)
+    assert json.dumps([[1]]) == "[[1]]"

@@ -18,7 +18,7 @@ from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng
 from unit_init.errors import ArgumentError, ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import LayoutLike
 
-__all__ = ["check_tree", "initialize", "params_subtree", "tree_param", "with_params"]
+__all__ = ["check_acyclic", "check_tree", "initialize", "params_subtree", "tree_param", "with_params"]
 
 
 MAX_DEPTH: Final = 256
@@ -128,6 +128,43 @@ def with_params(tree: Mapping[Any, Any], params: Any) -> Any:
         return replaced
 
 
+def _children(node: Any, tree_leaves: Callable[..., list[Any]]) -> list[Any]:
+    """``node``'s children as ``jax.tree_util`` flattens it (``tree_leaves``), one level only (``[node]`` for a leaf)."""
+    root = [True]
+
+    def is_leaf(_: Any) -> bool:  # asked first of the root, then of each child: stop at every child
+        if root[0]:
+            root[0] = False
+            return False
+        return True
+
+    return tree_leaves(node, is_leaf=is_leaf)
+
+
+def check_acyclic(tree: Any, tree_leaves: Callable[..., list[Any]]) -> None:
+    """:class:`ParameterError` where a pytree node JAX knows (an Equinox module's list, a Flax struct; plain dicts,
+    lists and tuples :func:`check_tree` walks) holds itself, or nests deeper than :data:`MAX_DEPTH`:
+    ``jax.tree_util`` (its ``tree_leaves``, passed in) would recurse past the interpreter's limit and leave it
+    unusable. Walked one level at a time without recursion, up to :data:`MAX_NODES` nodes."""
+    stack: list[tuple[Any, tuple[int, ...]]] = [(tree, ())]
+    for _ in range(MAX_NODES):
+        if not stack:
+            return
+        node, above = stack.pop()
+        if id(node) in above:
+            msg = "the parameters contain themselves (a pytree node holds itself); pass a tree (no cycles)."
+            raise ParameterError(msg)
+        if len(above) >= MAX_DEPTH:
+            msg = f"the parameters nest deeper than {MAX_DEPTH} pytree nodes; pass a shallower tree."
+            raise ParameterError(msg)
+        if isinstance(node, (Mapping, list, tuple)):  # a plain container: its values (JAX would sort a dict's keys first)
+            children = [value for _, value in _items(node)]
+        else:
+            children = _children(node, tree_leaves)
+        if len(children) != 1 or children[0] is not node:
+            stack.extend((child, (*above, id(node))) for child in children)
+
+
 def _holds_jax_arrays(params: Any) -> bool:
     """Whether the pytree ``params`` has a JAX array or ``jax.ShapeDtypeStruct`` leaf (JAX already imported): ``unit_init.jax`` draws those."""
     array, abstract, tree_leaves = loaded("jax", "Array"), loaded("jax", "ShapeDtypeStruct"), loaded("jax", "tree_util", "tree_leaves")
@@ -136,6 +173,7 @@ def _holds_jax_arrays(params: Any) -> bool:
     if isinstance(params, (Mapping, list, tuple)):
         leaves = [leaf for _, leaf in _leaves(params, ())]  # this walk refuses cyclic and too-deep trees, typed
     else:
+        check_acyclic(params, tree_leaves)
         leaves = tree_leaves(params)  # an Equinox module or another registered pytree node
     return any(isinstance(leaf, (array, abstract)) for leaf in leaves)
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from unit_init.adapters import lsuv
 from unit_init.adapters.frameworks import loaded
-from unit_init.adapters.pytree import check_tree, params_subtree, tree_param, with_params
+from unit_init.adapters.pytree import check_acyclic, check_tree, params_subtree, tree_param, with_params
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.errors import ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import Layout, LayoutLike
@@ -225,6 +225,7 @@ def initialize(
         return Initialized(model_or_params, report)
     subtree, prefix = params_subtree(model_or_params)
     check_tree(subtree)
+    check_acyclic(subtree, jax.tree_util.tree_leaves)
     boxed = _boxed_type()
     try:
         leaves, treedef = jax.tree_util.tree_flatten_with_path(subtree, is_leaf=lambda x: boxed is not None and isinstance(x, boxed))
