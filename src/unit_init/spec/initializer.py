@@ -72,7 +72,7 @@ class _Constructed(type):
         return init.replace(parameters=tuple(init.parameters.values())[1:], return_annotation=inspect.Signature.empty)
 
 
-_NO_SHAPE: Final[Any] = object()
+_REQUIRED: Final[Any] = object()
 """The default of ``shape`` in :meth:`Initializer.__call__`, so that a call without one is an
 :class:`~unit_init.errors.ArgumentError` (Python's own ``TypeError`` for a missing argument is no ``UnitInitError``);
 its signature still shows ``shape`` as required."""
@@ -235,7 +235,7 @@ class Initializer(metaclass=_Constructed):
 
     def __call__(
         self,
-        shape: ShapeLike = _NO_SHAPE,
+        shape: ShapeLike = _REQUIRED,
         *positional: Any,
         backend: BackendLike = None,
         device: Any = None,
@@ -257,7 +257,8 @@ class Initializer(metaclass=_Constructed):
         Parameters
         ----------
         shape:
-            An int or a sequence of non-negative ints.
+            An int or a sequence of non-negative ints (required; a call without it is an
+            :class:`~unit_init.errors.ArgumentError`).
         backend:
             ``"numpy"``, ``"torch"``, ``"tensorflow"``/``"tf"``, ``"jax"``, an
             Array-API namespace or its import name, a plugin's name, or a
@@ -323,7 +324,7 @@ class Initializer(metaclass=_Constructed):
         >>> bool((w[2:4, 0:3] == block).all())
         True
         """
-        if shape is _NO_SHAPE:
+        if shape is _REQUIRED:
             msg = f"{type(self).__name__}(...)() needs the shape of the array to draw: {type(self).__name__}(...)(shape, backend=..., dtype=...)."
             raise ArgumentError(msg)
         if positional:
