@@ -82,8 +82,10 @@ def _keras_device(backend: str) -> Any:
     ``keras.Input``, on its first ``fit``/``predict``), where Keras's own initializers return tensors with no values."""
     if backend != "torch":
         return None
-    from keras.src.backend.torch.core import get_device  # Keras has no public getter; its torch ops read this one
-
+    try:
+        from keras.src.backend.torch.core import get_device  # Keras has no public getter; its torch ops read this one
+    except ImportError:  # a Keras that moved it: torch's own default device, from which Keras copies
+        return None
     return get_device()
 
 
