@@ -42,11 +42,12 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import math
 import numbers
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 import keras
@@ -80,13 +81,19 @@ def _keras_device(backend: str) -> Any:
     ``keras.device`` scopes on TensorFlow and JAX): the device of the innermost ``keras.device(...)``, else CUDA where
     there is one, else the CPU; ``"meta"`` while Keras builds a model symbolically (a subclassed model, or one without
     ``keras.Input``, on its first ``fit``/``predict``), where Keras's own initializers return tensors with no values."""
-    if backend != "torch":
-        return None
+    getter = _torch_device_getter() if backend == "torch" else None
+    return None if getter is None else getter()
+
+
+@functools.cache  # an import statement costs ~0.4 µs even when the module is loaded; the device is read on every call
+def _torch_device_getter() -> Callable[[], Any] | None:
+    """Keras's torch ``get_device`` (it has no public getter; its torch ops read this one); ``None`` in a Keras that
+    moved it, which then draws on torch's own default device, from which Keras copies."""
     try:
-        from keras.src.backend.torch.core import get_device  # Keras has no public getter; its torch ops read this one
-    except ImportError:  # a Keras that moved it: torch's own default device, from which Keras copies
+        from keras.src.backend.torch.core import get_device
+    except ImportError:
         return None
-    return get_device()
+    return get_device  # type: ignore[no-any-return]
 
 
 def _sources(spec: Initializer) -> tuple[Any, ...]:
@@ -254,9 +261,8 @@ class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  #
         dims, dtype = call_arguments(shape, dtype)
         backend = _keras_backend()
         device = _keras_device(backend)
-        if device == "meta":  # Keras's symbolic build on torch: a tensor of shape and dtype, no values, so no seed to read
-            return self.spec(dims, backend=backend, device=device, dtype=dtype, seed=0, **self._options(dims))
-        return self.spec(dims, backend=backend, device=device, dtype=dtype, seed=self.seed, **self._options(dims))
+        seed = 0 if str(device) == "meta" else self.seed  # Keras's symbolic build on torch: no values, so no seed to read
+        return self.spec(dims, backend=backend, device=device, dtype=dtype, seed=seed, **self._options(dims))
 
     def get_config(self) -> dict[str, Any]:
         """:func:`~unit_init.serialization.adapter_config`, plus a SeedGenerator ``seed`` and the axes where set."""
