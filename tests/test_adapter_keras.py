@@ -88,6 +88,18 @@ eager = keras.layers.Dense(3, kernel_initializer=ui.keras.initializer(ui.HeNorma
 eager.build((None, 2))
 built_kernel = keras.ops.convert_to_numpy(subclassed.dense.kernel)
 eager_kernel = keras.ops.convert_to_numpy(eager.kernel)
+# a Sequential without keras.Input builds on its first fit: on TensorFlow inside the traced train function, where the
+# generator's state has no value yet (the seed is then a tensor of that graph); its kernel is the eager model's too
+sequential = keras.Sequential([keras.layers.Dense(3, kernel_initializer=ui.keras.initializer(ui.HeNormal(), seed=keras.random.SeedGenerator(3)))])
+sequential.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="mse")
+sequential.fit(np.ones((4, 2), "float32"), np.ones((4, 3), "float32"), epochs=1, verbose=0)
+sequential_kernel = keras.ops.convert_to_numpy(sequential.layers[0].kernel)
+traced_draws = None  # an initializer called in a tf.function: the generator's next seed at each call of the traced function
+if keras.backend.backend() == "tensorflow":
+    import tensorflow as tf
+    traced_init = ui.keras.initializer(ui.HeNormal(), seed=keras.random.SeedGenerator(3))
+    traced_draw = tf.function(lambda: traced_init((2, 3)))
+    traced_draws = [traced_draw().numpy() for _ in range(2)]
 meta_device = None
 if keras.backend.backend() == "torch":
     with keras.device("meta"):
@@ -117,6 +129,9 @@ print(json.dumps({
     "portable_seed_generator": portable_from_generator == portable_from_ints,
     "built_on_first_call": bool(np.isfinite(built_kernel).all() and built_kernel.std() > 0),
     "first_call_kernel_is_eager_kernel": bool(np.array_equal(built_kernel, eager_kernel)),
+    "sequential_kernel_is_eager_kernel": bool(np.array_equal(sequential_kernel, eager_kernel)),
+    "traced_draws": None if traced_draws is None else [bool(np.array_equal(traced_draws[0], eager_kernel)),
+                                                       bool(not np.array_equal(*traced_draws))],
     "meta_device": meta_device,
 }))
 '''
@@ -155,6 +170,8 @@ def test_keras_model_trains_and_round_trips(backend: str, tmp_path: Path) -> Non
     assert result["portable_seed_generator"]
     assert result["built_on_first_call"]
     assert result["first_call_kernel_is_eager_kernel"]
+    assert result["sequential_kernel_is_eager_kernel"]
+    assert result["traced_draws"] == ([True, True] if backend == "tensorflow" else None)  # the first the eager one's, then new
     assert result["meta_device"] == ("meta" if backend == "torch" else None)
 
 

@@ -109,10 +109,22 @@ def test_a_generator_is_used_and_advances() -> None:
         assert spec((8, 8), backend="tf", seed=generator).device.endswith(default_device())
 
 
-@pytest.mark.parametrize("seed", [1.5, "0", np.zeros(2, np.int64)], ids=["float", "str", "array"])
+@pytest.mark.parametrize("seed", [1.5, "0", np.zeros(2, np.int64), tf.constant(3, tf.int64)], ids=["float", "str", "array", "eager tensor"])
 def test_bad_seeds_raise(seed: Any) -> None:
     with pytest.raises(ui.SeedError, match="seed="):
         ui.he_normal((2, 2), backend="tf", seed=seed)
+
+
+def test_a_traced_int64_seed_draws_what_its_value_draws_eagerly() -> None:
+    """Inside ``tf.function`` a scalar int64 tensor is an int seed read when the function runs (how a Keras
+    SeedGenerator's seed arrives there): each call draws what the int draws eagerly; other traced tensors are refused."""
+    draw = tf.function(lambda seed: ui.truncated_normal((64, 32), backend="tf", seed=seed), input_signature=[tf.TensorSpec([], tf.int64)])
+    for seed in (0, 7, 2**62 + 5):
+        assert equal(draw(tf.constant(seed, tf.int64)), ui.truncated_normal((64, 32), backend="tf", seed=seed))
+    for signature in (tf.TensorSpec([], tf.int32), tf.TensorSpec([2], tf.int64), tf.TensorSpec([], tf.float32)):
+        traced = tf.function(lambda seed: ui.he_normal((2, 2), backend="tf", seed=seed), input_signature=[signature])
+        with pytest.raises(ui.SeedError, match="seed="):
+            traced.get_concrete_function()
 
 
 # --- devices and like= -----------------------------------------------------------------------------

@@ -168,26 +168,38 @@ def keras_seed(seed_generator: Any, *, as_int: bool = False) -> Any:
     state is a raw ``uint32[2]`` key (also inside a traced function) unless
     ``as_int`` (the portable stream, which takes an int); otherwise it becomes the int seed
     ``(s mod 2**32) * 2**32 + (c mod 2**32)`` cut to 63 bits, the same on every
-    Keras backend; a state with no value (inside ``tf.function``, where a ``Sequential`` model without
-    ``keras.Input`` builds itself on its first ``fit``/``predict``) raises :class:`~unit_init.SeedError`.
+    Keras backend. On TensorFlow a state with no value yet (inside ``tf.function``, where a ``Sequential``
+    model without ``keras.Input`` builds itself on its first ``fit``/``predict``) gives that int as a scalar
+    int64 tensor of the traced graph (:func:`_traced_seed`), which the tensorflow backend draws from; the
+    portable stream (``as_int``) needs a number there and raises :class:`~unit_init.SeedError`.
     """
     keras = sys.modules["keras"]
     state = seed_generator.next()
     backend = keras.backend.backend()
     if backend == "jax" and not as_int:
         return state
+    if backend == "tensorflow" and not as_int and sys.modules["tensorflow"].is_symbolic_tensor(state):
+        return _traced_seed(keras.ops, state)
     try:
         # a torch state is read by torch: keras.ops.convert_to_numpy calls np.array(tensor), which warns (copy keyword)
         words = state.tolist() if _is_instance(state, "torch", "Tensor") else keras.ops.convert_to_numpy(state)
         first, second = (int(word) & 0xFFFFFFFF for word in words)
-    except (NotImplementedError, TypeError) as error:  # a symbolic state: inside tf.function (torch's "meta": never asked)
+    except (NotImplementedError, TypeError) as error:  # a symbolic state, for the portable stream (torch's "meta": never asked)
         msg = (
-            f"seed=<keras SeedGenerator> has a symbolic state on the Keras backend {backend!r}: the draw runs while a function "
-            "is traced (inside tf.function, or a model Keras builds on its first fit/predict); build the model eagerly "
-            "(keras.Input, model.build) or pass an int seed."
+            f"rng='portable' takes its seed as a number, and seed=<keras SeedGenerator> has a symbolic state on the Keras "
+            f"backend {backend!r}: the draw runs while a function is traced (inside tf.function or jax.jit, or a model Keras "
+            "builds on its first fit/predict); build the model eagerly (keras.Input, model.build), pass an int seed, or use "
+            "the native stream."
         )
         raise SeedError(msg) from error
     return (first << 32 | second) & MAX_SEED
+
+
+def _traced_seed(ops: Any, state: Any) -> Any:
+    """:func:`keras_seed`'s int ``(s mod 2**32) * 2**32 + (c mod 2**32)`` cut to 63 bits, computed by ``ops`` (``keras.ops``)
+    from a state ``[s, c]`` that has no value yet: a scalar int64 tensor of the function being traced."""
+    words = ops.bitwise_and(ops.cast(state, "int64"), 0xFFFFFFFF)
+    return ops.bitwise_and(ops.bitwise_or(ops.left_shift(words[0], 32), words[1]), MAX_SEED)
 
 
 def normalize_seed(seed: Any, backend: str | None = None, *, portable: bool = False) -> Any:

@@ -9,7 +9,10 @@
 * **Randomness**: an int seed becomes a :class:`SeedStream` whose ``k``-th
   draw uses the stateless seed ``[seed, k]``, so one call's draws are
   independent and the same int is bit-reproducible; a ``tf.random.Generator``
-  draws with its own methods and advances.
+  draws with its own methods and advances. Inside a ``tf.function`` a scalar
+  int64 tensor of the traced graph is such an int too, read when the function
+  runs: how a Keras ``SeedGenerator``'s seed arrives there
+  (:func:`unit_init.seeds.keras_seed`).
 * **Compilation**: with an int seed, each call runs one concrete
   ``tf.function`` per (law, shape, dtype, device) — the draw, the scaling,
   the clip and the cast of :mod:`unit_init.sampling` in one graph, traced once
@@ -160,6 +163,8 @@ class TensorflowBackend(Backend):
             return SeedStream(seed)
         if isinstance(seed, tf.random.Generator):
             return GeneratorStream(seed)
+        if tf.is_symbolic_tensor(seed) and seed.dtype == tf.int64 and seed.shape.rank == 0:  # an int the traced graph reads
+            return SeedStream(seed)
         msg = f"seed={abbreviate(seed)} is not a seed for the tensorflow backend; pass an int, None or a tf.random.Generator."
         raise SeedError(msg)
 
@@ -218,7 +223,7 @@ class TensorflowBackend(Backend):
 
         def run(stream: SeedStream) -> Tensor:
             with tf.device(device):
-                return concrete(np.int64(stream.seed))
+                return concrete(stream.seed if tf.is_tensor(stream.seed) else np.int64(stream.seed))  # a tensor: the caller's graph's
 
         return run
 
