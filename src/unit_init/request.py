@@ -44,10 +44,11 @@ cache, by the same code (:func:`~unit_init.spec._checks.hashable` says which).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol, TypeVar
 
@@ -237,14 +238,22 @@ def _check_wide_dtype(target: Target) -> None:
 def _checked_dtype(backend: Backend, dtype: Any, device: Any) -> str:
     """The canonical name of ``dtype``; :class:`DTypeError` where the backend or ``device`` lacks it (cached)."""
     canonical = canonical_dtype(dtype)
-    try:
+    with _refused_as(DTypeError, f"dtype={canonical!r} is not available on the {backend.name} backend"):
         backend.dtype_on(canonical, device)
-    except (TypeError, ValueError) as error:  # a plugin backend refusing in its framework's words
+    return canonical
+
+
+@contextlib.contextmanager
+def _refused_as(error_type: type[UnitInitError], refusal: str) -> Iterator[None]:
+    """A plugin backend's refusal in its framework's words (a ``TypeError`` or ``ValueError``) as ``error_type``:
+    ``"<refusal> (<its type>: <its message>)."``; the library's own errors pass unchanged."""
+    try:
+        yield
+    except (TypeError, ValueError) as error:
         if isinstance(error, UnitInitError):
             raise
-        msg = f"dtype={canonical!r} is not available on the {backend.name} backend ({type(error).__name__}: {error})."
-        raise DTypeError(msg) from error
-    return canonical
+        msg = f"{refusal} ({type(error).__name__}: {error})."
+        raise error_type(msg) from error
 
 
 def _shown(value: object) -> str:
@@ -400,13 +409,8 @@ def _checked_seed(seed: Any, target: Target, random: bool, portable: bool) -> An
     if seed is None or isinstance(seed, (int, np.integer)):
         return seed
     if seed_backend(seed) != name or not (random or is_keras_seed(seed)):
-        try:
+        with _refused_as(SeedError, f"seed={abbreviate(seed)} is not a seed for the {name} backend"):
             target.backend.generator(seed, target.device)
-        except (TypeError, ValueError) as error:  # a plugin backend refusing in its framework's words
-            if isinstance(error, UnitInitError):
-                raise
-            msg = f"seed={abbreviate(seed)} is not a seed for the {name} backend ({type(error).__name__}: {error})."
-            raise SeedError(msg) from error
     return seed
 
 
