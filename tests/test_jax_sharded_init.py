@@ -267,6 +267,12 @@ def _():
         out["inside_jit"] = "no error"
     except Exception as error:
         out["inside_jit"] = f"{type(error).__name__}: {error}"[:200]
+    with jax.set_mesh(mesh):  # a PartitionSpec inside jit: jax's raw "get_mesh can only be used outside of jax.jit" before
+        try:
+            jax.jit(lambda: ui.he_normal((8, 4), sharding=P("x"), rng="portable", seed=0))()
+            out["spec_inside_jit"] = "no error"
+        except Exception as error:
+            out["spec_inside_jit"] = f"{type(error).__name__}: {error}"[:200]
     return out
 
 print(json.dumps(results))
@@ -397,3 +403,4 @@ def test_a_sharding_that_does_not_fit_or_a_draw_inside_jit_is_a_parameter_error(
     assert misfits["out_spec_unknown_axis"].startswith("ParameterError: out_sharding=P('z',) does not fit shape=(8, 4): the mesh in scope has no axis 'z'")
     assert misfits["spec_unknown_axis"].startswith("ParameterError: sharding=P('z',) does not fit shape=(8, 4): the mesh in scope has no axis 'z'")
     assert misfits["inside_jit"].startswith("ParameterError: sharding= draws each shard on its device and cannot run inside jax.jit")
+    assert misfits["spec_inside_jit"].startswith("ParameterError: sharding= draws each shard on its device and cannot run inside jax.jit")

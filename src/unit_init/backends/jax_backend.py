@@ -43,7 +43,7 @@ from unit_init.backends.devices import absent_device, accepted_forms, device_req
 from unit_init.dtypes import COMPLEX_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES
 from unit_init.errors import DeviceError, DTypeError, ParameterError, SeedError, abbreviate
 
-__all__ = ["TRACES", "JaxBackend", "KeyStream", "check_fits"]
+__all__ = ["TRACES", "JaxBackend", "KeyStream", "check_fits", "scoped_abstract_mesh", "scoped_mesh"]
 
 TRACES: Final[collections.Counter[str]] = collections.Counter()
 """How many times each sampler kind was traced (compiled); it grows only for new shapes, dtypes or devices."""
@@ -335,18 +335,18 @@ class JaxBackend(Backend):
         The shards are assembled with ``jax.make_array_from_single_device_arrays``. A ``PartitionSpec`` lays the
         array out on the mesh in scope (``jax.set_mesh``), as the adapter's ``out_sharding=`` takes it.
         """
+        if isinstance(jax.numpy.zeros(0), jax.core.Tracer):  # inside jit: shards are concrete per-device arrays
+            msg = "sharding= draws each shard on its device and cannot run inside jax.jit; call it outside, or use jax.lax.with_sharding_constraint."
+            raise ParameterError(msg)
         if isinstance(layout, jax.sharding.PartitionSpec):
-            mesh = getattr(jax.sharding, "get_mesh", lambda: None)()  # JAX releases before set_mesh have none
-            if mesh is None or mesh.empty:
+            mesh = scoped_mesh()
+            if mesh is None:
                 msg = f"sharding={layout} is a PartitionSpec, which needs a mesh in scope: call it inside `with jax.set_mesh(mesh):`, or pass NamedSharding(mesh, spec)."
                 raise ParameterError(msg)
             check_fits("sharding", layout, shape)  # an axis the mesh lacks, typed before NamedSharding raises it raw
             layout = jax.sharding.NamedSharding(mesh, layout)
         if not isinstance(layout, jax.sharding.Sharding):
             msg = f"sharding={abbreviate(layout)} is not a jax.sharding.Sharding (e.g. NamedSharding(mesh, PartitionSpec('x'))) or a PartitionSpec under jax.set_mesh."
-            raise ParameterError(msg)
-        if isinstance(jax.numpy.zeros(0), jax.core.Tracer):  # inside jit: shards are concrete per-device arrays
-            msg = "sharding= draws each shard on its device and cannot run inside jax.jit; call it outside, or use jax.lax.with_sharding_constraint."
             raise ParameterError(msg)
         check_fits("sharding", layout, shape)
         indices = layout.addressable_devices_indices_map(shape)
@@ -356,23 +356,36 @@ class JaxBackend(Backend):
         return jax.make_array_from_single_device_arrays(shape, layout, shards)
 
 
-def _no_mesh() -> contextlib.AbstractContextManager[Any]:
-    """A context without the mesh ``jax.set_mesh`` put in scope (nothing to leave where none is, in a JAX without it, or
-    while ``jax.jit`` traces)."""
+def scoped_mesh() -> Any:
+    """The concrete mesh ``jax.set_mesh`` put in scope; ``None`` where none is (or this JAX has no ``set_mesh``).
+
+    Raises ``ValueError`` inside ``jax.jit``, where the computation's placement is jit's to decide.
+    """
     get_mesh = getattr(jax.sharding, "get_mesh", None)
+    mesh = None if get_mesh is None else get_mesh()
+    return None if mesh is None or mesh.empty else mesh
+
+
+def scoped_abstract_mesh() -> Any:
+    """The mesh in scope as ``jax.jit`` sees it (also while it traces); ``None`` where none is (or this JAX has none)."""
+    mesh = getattr(jax.sharding, "get_abstract_mesh", lambda: None)()
+    return None if mesh is None or mesh.empty else mesh
+
+
+def _no_mesh() -> contextlib.AbstractContextManager[Any]:
+    """A context without the mesh ``jax.set_mesh`` put in scope (nothing to leave where none is, or while ``jax.jit`` traces)."""
     try:
-        if get_mesh is None or get_mesh().empty:
-            return contextlib.nullcontext()
-    except ValueError:  # inside jax.jit, where the computation's placement is jit's to decide
-        return contextlib.nullcontext()
-    return jax.set_mesh(None)
+        mesh = scoped_mesh()
+    except ValueError:  # inside jax.jit
+        mesh = None
+    return contextlib.nullcontext() if mesh is None else jax.set_mesh(None)
 
 
 def _check_spec_divides(spec: jax.sharding.PartitionSpec, shape: tuple[int, ...]) -> None:
     """``ValueError`` where ``spec`` names an axis the mesh in scope (``jax.set_mesh``; inside ``jit`` its abstract
     mesh) lacks, or a dimension its axes' sizes do not divide; nothing to check without a mesh in scope."""
-    mesh = getattr(jax.sharding, "get_abstract_mesh", lambda: None)()
-    if mesh is None or mesh.empty:
+    mesh = scoped_abstract_mesh()
+    if mesh is None:
         return
     sizes = dict(mesh.shape)
     for dim, entry in zip(shape, spec, strict=False):

@@ -39,7 +39,7 @@ import jax
 import numpy as np
 
 from unit_init.adapters._spec import spec_of
-from unit_init.backends.jax_backend import RAW_KEY_SHAPES, check_fits, is_single_key
+from unit_init.backends.jax_backend import RAW_KEY_SHAPES, check_fits, is_single_key, scoped_abstract_mesh
 from unit_init.dtypes import canonical_dtype
 from unit_init.errors import ParameterError, SeedError, abbreviate, keywords_checked
 from unit_init.serialization import adapter_config, read_adapter_config
@@ -162,7 +162,7 @@ def _explicit(out_sharding: Any) -> bool:
     """Whether ``out_sharding`` lies on a mesh with an ``Explicit`` axis, whose shardings are part of an array's type."""
     mesh = out_sharding.mesh if isinstance(out_sharding, jax.sharding.NamedSharding) else None
     if isinstance(out_sharding, jax.sharding.PartitionSpec):
-        mesh = jax.sharding.get_abstract_mesh()
+        mesh = scoped_abstract_mesh()
     explicit = getattr(getattr(jax.sharding, "AxisType", None), "Explicit", None)  # JAX releases before explicit sharding have none
     return explicit is not None and mesh is not None and explicit in tuple(getattr(mesh, "axis_types", ()))
 

@@ -15,6 +15,7 @@ from unit_init.adapters import lsuv
 from unit_init.adapters.frameworks import loaded
 from unit_init.adapters.pytree import check_acyclic, check_tree, params_subtree, tree_param, with_params
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
+from unit_init.backends.jax_backend import scoped_mesh
 from unit_init.errors import ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import Layout, LayoutLike
 
@@ -51,12 +52,11 @@ def _over_abstract_mesh(sharding: Any) -> bool:
 
 def _mesh_in_scope(sharding: Any) -> bool:
     """Whether ``jax.set_mesh`` put in scope a concrete mesh whose abstract one is the mesh of ``sharding``."""
-    get_mesh = getattr(jax.sharding, "get_mesh", None)
     try:
-        mesh = None if get_mesh is None else get_mesh()
+        mesh = scoped_mesh()
     except ValueError:  # inside jax.jit: jit places the computation
         return True
-    return mesh is not None and not mesh.empty and mesh.abstract_mesh == sharding.mesh
+    return mesh is not None and mesh.abstract_mesh == sharding.mesh
 
 
 def _needs_mesh(sharding: Any, detail: str) -> ParameterError:
