@@ -266,6 +266,27 @@ def test_sample_statistics_of_values_near_the_largest_float(capsys: pytest.Captu
     assert rows == {"mean": ["1e+308", "1e+308"], "std": ["0", "0"]}
 
 
+def test_sample_measures_an_array_a_piece_at_a_time(capsys: pytest.CaptureFixture[str]) -> None:
+    """``sample`` measures the array without a float64 copy of the whole of it (which took 9× a float32 array): at
+    most the array and a few float64 pieces are held; statistics over several pieces are those of the whole."""
+    import tracemalloc
+
+    import numpy as np
+
+    rows, cols = 2048, 2 * unit_init.cli.SAMPLE_PIECE // 2048 + 3  # three pieces, the last one short
+    tracemalloc.start()
+    try:
+        assert main(["sample", "he_uniform", str(rows), str(cols), "--seed", "3"]) == 0
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * rows * cols + 4 * 8 * unit_init.cli.SAMPLE_PIECE
+    whole = np.asarray(unit_init.he_uniform((rows, cols), seed=3), np.float64)
+    lines = capsys.readouterr().out.splitlines()
+    shown = {line.split()[0]: float(line.split()[1]) for line in lines if line.startswith(("mean ", "std ", "min ", "max "))}
+    assert shown == pytest.approx({"mean": whole.mean(), "std": whole.std(), "min": whole.min(), "max": whole.max()}, rel=1e-5)
+
+
 @pytest.mark.parametrize(
     ("name", "variance", "std"),
     [

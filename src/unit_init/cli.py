@@ -32,10 +32,10 @@ import math
 import os
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NamedTuple, NoReturn
 
 from unit_init import __version__
 from unit_init.backends.devices import shown
@@ -315,16 +315,48 @@ def _show(name: str, shape: Sequence[int] | None, layout: str) -> str:
     return "\n".join([*lines, "", f"for shape {dims}, layout {layout}:", table(["quantity", "value"], rows), *floored])
 
 
-def _moments(values: Any) -> tuple[Any, float]:
-    """The mean and the std ``(E|w − mean|²)^½`` of a non-empty float64 or complex128 array, computed on the values
-    divided by their largest magnitude, so that neither overflows where the values are finite (a constant 1e308)."""
+SAMPLE_PIECE: Final = 1 << 20
+"""Values ``sample`` copies to the host and widens at a time: measuring an array holds no copy of the whole of it."""
+
+
+class _Measured(NamedTuple):
+    mean: Any  # complex for a complex array
+    std: float  # (E|w − mean|²)^½
+    low: float  # the real parts' min and max
+    high: float
+    farthest: float  # max |w − centre|
+
+
+def _pieces(backend: Any, array: Any) -> Iterator[Any]:
+    """``array``'s values in order, as float64 (complex128) NumPy arrays of at most :data:`SAMPLE_PIECE` values each."""
     import numpy as np
 
-    largest = float(np.abs(values).max())
+    flat = backend.xp.reshape(array, (-1,))
+    for start in range(0, math.prod(array.shape), SAMPLE_PIECE):
+        piece = np.asarray(backend.to_numpy(flat[start : start + SAMPLE_PIECE]))
+        yield piece.astype(np.complex128 if np.iscomplexobj(piece) else np.float64)
+
+
+def _measure(backend: Any, array: Any, centre: float) -> _Measured:
+    """The statistics of a non-empty array, in three passes over :func:`_pieces`.
+
+    The mean and ``(E|w − mean|²)^½`` are summed over the values divided by
+    their largest magnitude, so that neither overflows where the values are
+    finite (a constant 1e308).
+    """
+    import numpy as np
+
+    size = math.prod(array.shape)
+    largest = high = farthest = -math.inf
+    low = math.inf
+    for piece in _pieces(backend, array):
+        largest = max(largest, float(np.abs(piece).max()))
+        low, high = min(low, float(piece.real.min())), max(high, float(piece.real.max()))
+        farthest = max(farthest, float(np.abs(piece - centre).max()))
     scale = largest if 0 < largest < math.inf else 1.0
-    scaled = values / scale
-    mean = scaled.mean()
-    return mean * scale, float(np.sqrt(np.mean(np.abs(scaled - mean) ** 2))) * scale
+    mean = sum((piece / scale).sum() for piece in _pieces(backend, array)) / size
+    spread = sum(float((np.abs(piece / scale - mean) ** 2).sum()) for piece in _pieces(backend, array)) / size
+    return _Measured(mean * scale, math.sqrt(spread) * scale, low, high, farthest)
 
 
 def _sample(args: argparse.Namespace) -> str:
@@ -336,34 +368,27 @@ def _sample(args: argparse.Namespace) -> str:
     spec = parse(args.name)
     target = resolve_target(args.backend, args.device, args.dtype)
     array = spec(dims, backend=target.backend, device=target.device, dtype=target.dtype, seed=args.seed, layout=args.layout)
-    import numpy as np
-
-    values = np.asarray(target.backend.to_numpy(array))
     distribution = spec.distribution_for(dims, layout=args.layout)
     expected_mean, expected_std = _expected_mean(distribution), _expected_std(spec, dims, args.layout)
-    if np.iscomplexobj(values):  # E|w − mean|² is the variance; the modulus is bounded by the complex law's radius
-        complex_values = values.astype(np.complex128)
-        centre = expected_mean if math.isfinite(expected_mean) else 0.0
-        moments = _moments(complex_values) if values.size else (math.nan, math.nan)
-        mean, spread = complex(moments[0]), float(moments[1])
-        largest = float(np.abs(complex_values - centre).max()) if values.size else math.nan
+    centre = expected_mean if math.isfinite(expected_mean) else 0.0
+    measured = _measure(target.backend, array, centre) if math.prod(dims) else None
+    if "complex" in target.dtype:  # E|w − mean|² is the variance; the modulus is bounded by the complex law's radius
+        mean = complex(measured.mean) if measured else None
+        shown_mean = f"{_plain(mean.real)}{'+' if mean.imag >= 0 else '-'}{_plain(abs(mean.imag))}j" if mean is not None else "-"
         radius = getattr(complex_law(spec, distribution), "radius", math.nan)
-        shown_mean = f"{_plain(mean.real)}{'+' if mean.imag >= 0 else '-'}{_plain(abs(mean.imag))}j" if values.size else "-"
         rows = [
             ["mean", shown_mean, _plain(expected_mean)],
-            ["std (E|w − mean|²)^½", _plain(spread), _plain(expected_std)],
-            ["max |w − μ|", _plain(largest), _plain(radius)],
+            ["std (E|w − mean|²)^½", _plain(measured.std if measured else math.nan), _plain(expected_std)],
+            ["max |w − μ|", _plain(measured.farthest if measured else math.nan), _plain(radius)],
         ]
         note = "(μ: the law's mean; expected max: the radius of the complex law's support about it)"
     else:
-        real = values.astype(np.float64)
         support = getattr(distribution, "support", None)  # None: a law without a support (constants, orthogonal, …)
         low, high = support if support is not None else (math.nan, math.nan)
-        measured = [math.nan] * 4 if real.size == 0 else [*_moments(real), real.min(), real.max()]
-        expected = [expected_mean, expected_std, low, high]
+        values = [float(measured.mean), measured.std, measured.low, measured.high] if measured else [math.nan] * 4
         rows = [
-            [name, _plain(float(m)), _plain(e)]
-            for name, m, e in zip(["mean", "std", "min", "max"], measured, expected, strict=True)
+            [name, _plain(m), _plain(e)]
+            for name, m, e in zip(["mean", "std", "min", "max"], values, [expected_mean, expected_std, low, high], strict=True)
         ]
         note = "(expected min and max: the bounds of the distribution's support)" if support is not None else ""
     device = shown(target.backend.device_of(array))  # ndonnx's device has only its repr
