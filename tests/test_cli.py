@@ -52,6 +52,23 @@ def test_list_prints_the_catalogue_with_formulas() -> None:
     assert [line.split()[0] for line in lines[2:]] == list(NAMED)  # every name NAME accepts, once
 
 
+@pytest.mark.parametrize(
+    ("shell", "status", "error"),
+    [
+        ("> /dev/full", 2, "unit-init list: error: the output could not be written (No space left on device)"),
+        (">&-", 2, "unit-init list: error: the output could not be written (standard output is closed)"),
+        ("| head -n 1", 0, ""),  # a reader that leaves early is no error
+    ],
+    ids=["full disk", "closed", "early reader"],
+)
+def test_output_that_cannot_be_written_is_one_line_and_status_2(shell: str, status: int, error: str) -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    command = f"{sys.executable} -m unit_init list {shell}; exit ${{PIPESTATUS[0]}}"
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120, check=False)
+    assert (result.returncode, result.stderr.strip()) == (status, error)
+
+
 REQUIRED = {"sparse": "sparsity=0.5", "scaled_residual": "n_layer=12", "wang_init": "n_layer=4", "fixup": "n_branches=8",
             "t_fixup": "n_layer=6", "t_fixup_embedding": "n_layer=6", "deepnorm": "encoder_layers=6"}
 
@@ -170,6 +187,7 @@ def test_compare_default_set_json(tmp_path: Path) -> None:
         (["sample", "he_normal", "4", "--seed", "-1"], "'-1' is not an integer in [0, 9223372036854775807]"),
         (["sample", "he_normal", "4", "--seed", "9" * 5000], "'99999999"),
         (["diagnose", "he_normal", "--activation-param", "nan"], "'nan' is not a finite number"),
+        (["diagnose", "he_normal", "--activation-param", "-inf"], "'-inf' is not a finite number"),  # was "expected one argument"
         (["diagnose", "he_normal", "--plot", "no/such/directory/he.png"], "--plot no/such/directory/he.png: cannot write there (No such file or directory)"),
         (["diagnose", "he_normal", "--plot", "/proc/he.png"], "--plot /proc/he.png: cannot write there"),
         (["diagnose", "he_normal", "--plot", "/etc/hostname/he.png"], "cannot write there (Not a directory)"),
@@ -187,6 +205,14 @@ def test_bad_arguments_give_one_line_and_status_2(args: list[str], message: str)
     assert len(result.stderr.strip().splitlines()) == 1
     assert len(result.stderr) < 1000
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["-1e-2", "-0.01", "-.01"])
+def test_a_negative_activation_parameter_is_read_in_any_notation(capsys: pytest.CaptureFixture[str], value: str) -> None:
+    """argparse reads ``-1e-2`` standing alone as an option; it is the number after ``--activation-param``."""
+    status, out, err = _main(capsys, "diagnose", "he_normal", "--activation", "leaky_relu", "--activation-param", value, *NETWORK)
+    assert (status, err) == (0, "")
+    assert out.startswith("he_normal with leaky_relu(-0.01): depth 20")
 
 
 class _Report:

@@ -16,8 +16,8 @@ with optional parameters, ``NAME[:KEY=VALUE[,KEY=VALUE…]]``
 Progress (``[1/6] diagnosing zeros…`` on stderr) follows
 :mod:`unit_init.progress`: shown in a terminal, silent in a pipe, under CI or
 pytest; ``UNIT_INIT_PROGRESS=1``/``0`` forces it. Any error — a bad argument, a
-:class:`unit_init.UnitInitError`, a run too large for memory — prints one line
-on stderr and exits with status 2. Ranges are checked as the line is read
+:class:`unit_init.UnitInitError`, a run too large for memory, an output that
+cannot be written — prints one line on stderr and exits with status 2. Ranges are checked as the line is read
 (:data:`RANGES`), and a ``--plot`` path is tried for writing before any work;
 the table is printed before the figure is written.
 """
@@ -85,6 +85,10 @@ SHAPE_SYNTAX: Final = textwrap.dedent("""\
 
 class _UsageError(Exception):
     """A bad command line, reported as one line."""
+
+
+class _OutputError(Exception):
+    """Standard output that cannot be written (closed, a full disk), reported as one line."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -446,13 +450,19 @@ def _run(args: argparse.Namespace) -> tuple[str, _Then]:
 
 
 def _emit(text: str) -> None:
-    """Print ``text`` (nothing for ""); a reader that left early (``unit-init list | head``) is not an error."""
+    """Print ``text`` (nothing for ""); a reader that left early (``unit-init list | head``) is not an error, a closed
+    standard output or one that cannot take the text (``> /dev/full``) is an :class:`_OutputError`."""
     if not text:
         return
+    if sys.stdout is None:  # started with it closed (>&-)
+        msg = "standard output is closed"
+        raise _OutputError(msg)
     try:
         print(text, flush=True)
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit-time flush stays quiet
+    except OSError as error:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit-time flush of what is left stays quiet
+        if not isinstance(error, BrokenPipeError):
+            raise _OutputError(error.strerror or str(error)) from None
 
 
 _OUT_OF_MEMORY_TYPES: Final = frozenset({"OutOfMemoryError", "ResourceExhaustedError"})  # torch's CUDA one; TensorFlow's
@@ -476,12 +486,35 @@ def _out_of_memory(args: argparse.Namespace | None, error: Exception) -> str:
     return f"unit-init {command or ''}: error: out of memory{f' ({detail})' if detail else ''}; try {smaller}".replace("  ", " ")
 
 
+def _numbers_attached(argv: Sequence[str]) -> list[str]:
+    """``argv`` with a number after ``--activation-param`` attached to it (``--activation-param=-1e-2``): argparse
+    reads ``-1e-2`` or ``-inf`` standing alone as an option, and only ``-0.01``-like words as negative numbers.
+
+    >>> _numbers_attached(["diagnose", "elu", "--activation-param", "-1e-2"])
+    ['diagnose', 'elu', '--activation-param=-1e-2']
+    """
+    words = list(argv)
+    for index in range(len(words) - 2, -1, -1):
+        if words[index] == "--activation-param" and _is_number(words[index + 1]):
+            words[index : index + 2] = [f"--activation-param={words[index + 1]}"]
+    return words
+
+
+def _is_number(word: str) -> bool:
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``unit-init`` with ``argv`` (default ``sys.argv[1:]``); return the exit status.
 
     0 on success (and for ``--help``, ``--version``); 2 on a bad argument, any
-    :class:`unit_init.UnitInitError` or a run that does not fit in memory (one
-    line on stderr, no traceback); 130 when interrupted (Ctrl-C).
+    :class:`unit_init.UnitInitError`, a run that does not fit in memory or an
+    output that cannot be written (one line on stderr, no traceback); 130 when
+    interrupted (Ctrl-C).
 
     Examples
     --------
@@ -497,13 +530,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args: argparse.Namespace | None = None
     try:
-        args = _parser().parse_args(argv)
+        args = _parser().parse_args(_numbers_attached(sys.argv[1:] if argv is None else argv))
         output, then = _run(args)
         _emit(output)  # the table first: a figure that fails to write does not lose it
         if then is not None:
             _emit(then())
     except _UsageError as error:
         print(f"{error} (see unit-init --help)", file=sys.stderr)
+        return 2
+    except _OutputError as error:
+        print(f"unit-init {getattr(args, 'command', None) or ''}: error: the output could not be written ({error})".replace("  ", " "), file=sys.stderr)
         return 2
     except UnitInitError as error:
         print(f"unit-init: error: {error}", file=sys.stderr)
