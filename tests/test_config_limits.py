@@ -1,6 +1,6 @@
 """Hostile configs through every deserialization entry point (issue 15, item 5; docs/serialization.md).
 
-Each entry point bounds the whole config first (``check_config``: depth, size,
+Each entry point bounds the whole config first (``plain_config``: depth, size,
 string length, int size, finite floats, JSON types), so every hostile config of
 the corpus, put in every position of a valid config, raises a
 :class:`~unit_init.UnitInitError` quickly and imports nothing; a hypothesis fuzz
@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 import unit_init as ui
 from unit_init.presets import LayerPreset
-from unit_init.serialization import MAX_DEPTH, MAX_STRING, MAX_VALUES, adapter_config, check_config, read_adapter_config
+from unit_init.serialization import MAX_DEPTH, MAX_STRING, MAX_VALUES, adapter_config, plain_config, read_adapter_config
 
 Path_ = tuple[str, ...]
 
@@ -97,12 +97,16 @@ _PRESET_POSITIONS: list[Path_] = [(), ("class_name",), ("config",), ("config", "
 _ADAPTER: dict[str, Any] = adapter_config(ui.HeNormal(seed=1), ui.Layout(in_axis=(0,), out_axis=1), fan_in=3)
 _ADAPTER_POSITIONS: list[Path_] = [(), ("spec",), ("layout",), ("layout", "in_axis"), ("fan_in",), ("fan_out",), ("spec", "config", "seed")]
 _KERAS: dict[str, Any] = {**adapter_config(ui.HeNormal(), ui.Layout(in_axis=(0,), out_axis=1), fan_in=3), "seed": {"class_name": "SeedGenerator", "config": {"seed": 1}}, "input_axes": [0]}
+_CONSTANT: dict[str, Any] = {"class_name": "Constant", "config": {"value": [[1.0, 2.0], [3.0, 4.0]], "dtype": "float32"}}
+_CONSTANT_POSITIONS: list[Path_] = [("config", "dtype")]  # an array value is data, accepted
 _KERAS_POSITIONS: list[Path_] = [*_ADAPTER_POSITIONS, ("seed",), ("seed", "config"), ("seed", "config", "seed"), ("input_axes",), ("output_axes",)]
 
 
 def _keras(name: str) -> Callable[[Any], object]:
     def read(config: Any) -> object:
         keras_adapter = pytest.importorskip("unit_init.keras", exc_type=ImportError)  # BackendUnavailableError: an ImportError
+        if name == "constant":
+            return keras_adapter.KerasConstant.from_config(config["config"])
         return keras_adapter.initializer(config) if name == "initializer" else keras_adapter.KerasInitializer.from_config(config)
 
     return read
@@ -123,6 +127,8 @@ ENTRY_POINTS: dict[str, tuple[Callable[[Any], object], dict[str, Any], list[Path
     "JaxInitializer.from_config": (_jax, _ADAPTER, _ADAPTER_POSITIONS),
     "keras initializer": (_keras("initializer"), _SPEC, _SPEC_POSITIONS[1:]),  # a whole array is a legitimate constant
     "KerasInitializer.from_config": (_keras("from_config"), _KERAS, _KERAS_POSITIONS),
+    "keras Constant": (_keras("initializer"), _CONSTANT, [("class_name",), ("config",), *_CONSTANT_POSITIONS]),
+    "KerasConstant.from_config": (_keras("constant"), _CONSTANT, _CONSTANT_POSITIONS),
 }
 
 
@@ -178,12 +184,12 @@ def test_every_hostile_config_is_refused_typed_quickly_importing_nothing(entry: 
 
 def test_the_limits_are_the_documented_ones() -> None:
     assert (MAX_DEPTH, MAX_VALUES, MAX_STRING) == (16, 1024, 256)
-    check_config("c", _nested(MAX_DEPTH, lambda inner: [inner]))
-    check_config("c", {"k" * MAX_STRING: "v" * MAX_STRING, "n": [2**64 - 1, -(2**64) + 1, 1e308]})
-    check_config("c", list(range(MAX_VALUES - 1)))
+    plain_config("c", _nested(MAX_DEPTH, lambda inner: [inner]))
+    plain_config("c", {"k" * MAX_STRING: "v" * MAX_STRING, "n": [2**64 - 1, -(2**64) + 1, 1e308]})
+    plain_config("c", list(range(MAX_VALUES - 1)))
     for hostile in (_nested(MAX_DEPTH + 1, lambda inner: [inner]), "v" * (MAX_STRING + 1), 2**64, list(range(MAX_VALUES))):
         with pytest.raises(ui.ParameterError):
-            check_config("c", hostile)
+            plain_config("c", hostile)
 
 
 @pytest.mark.parametrize(
@@ -256,3 +262,74 @@ def test_objects_whose_own_methods_raise_are_typed_refusals() -> None:
         ui.he_normal((2, 2), dtype=Unprintable())
     with pytest.raises(ui.ParameterError, match="holds a Unmeasurable that could not be read"):
         ui.deserialize(Unmeasurable(class_name="HeNormal", config={}))
+
+
+class _Boom(Exception):
+    """Raised by a caller's subclass: it must never reach the caller of a config reader."""
+
+
+def _boom(*_: object, **__: object) -> Any:
+    raise _Boom
+
+
+class _HostileInt(int):
+    __eq__ = __ne__ = __lt__ = __gt__ = __repr__ = __str__ = __index__ = __float__ = __format__ = _boom  # type: ignore[assignment]
+    __hash__ = int.__hash__
+
+
+class _HostileFloat(float):
+    __eq__ = __ne__ = __lt__ = __gt__ = __repr__ = __str__ = __float__ = __format__ = __bool__ = _boom  # type: ignore[assignment]
+    __hash__ = float.__hash__
+
+
+class _HostileStr(str):
+    __eq__ = __ne__ = __contains__ = __format__ = _boom  # type: ignore[assignment]
+    __hash__ = str.__hash__
+
+
+class _HostileDict(dict):  # type: ignore[type-arg]
+    get = __getitem__ = __contains__ = keys = __iter__ = _boom
+
+
+class _HostileList(list):  # type: ignore[type-arg]
+    __getitem__ = __contains__ = __eq__ = _boom  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _subclassed(value: object) -> object:
+    """``value`` as a subclass of its own type whose methods (comparison, look-up, repr …) raise :class:`_Boom`."""
+    for plain, hostile in ((bool, None), (int, _HostileInt), (float, _HostileFloat), (str, _HostileStr), (dict, _HostileDict), (list, _HostileList)):
+        if isinstance(value, plain):
+            return value if hostile is None else hostile(value)
+    return value
+
+
+def _positions(config: object, path: Path_ = ()) -> Iterator[Path_]:
+    yield path
+    if isinstance(config, dict):
+        for key, value in config.items():
+            yield from _positions(value, (*path, key))
+
+
+@pytest.mark.parametrize("entry", list(ENTRY_POINTS))
+def test_subclasses_whose_methods_raise_are_read_as_their_values_or_refused_typed(entry: str) -> None:
+    """Each value of a valid config in turn (the whole config too) replaced by a subclass of its own type whose
+    methods raise: the reader reads a plain copy, so the result is the value's or a typed refusal, and what it
+    returns is itself free of them (its repr and config; a Composed's rule kept the subclass, whose repr raised)."""
+    read, valid, _ = ENTRY_POINTS[entry]
+    for path in _positions(valid):
+        if entry in ("LayerPreset.from_config", "KerasConstant.from_config") and path[:1] != ("config",):
+            continue  # these read config["config"], in the test
+        original: Any = valid
+        for key in path:
+            original = original[key]
+        config = _put(valid, path, _subclassed(original))
+        try:
+            result = read(config)
+        except ui.UnitInitError:
+            continue
+        repr(result)
+        if isinstance(result, ui.Initializer):
+            ui.serialize(result)
+        elif hasattr(result, "get_config"):
+            result.get_config()

@@ -38,7 +38,7 @@ import numpy as np
 from unit_init.backends.registry import get_backend
 from unit_init.errors import ParameterError, ShapeError, abbreviate, keywords_checked
 from unit_init.seeds import derive_seed, normalize_seed, seed_backend
-from unit_init.serialization import check_config, config_fields, deserialize, serialize
+from unit_init.serialization import config_fields, deserialize, plain_config, serialize
 from unit_init.spec.catalogue import Composed, GlorotUniform, LecunNormal, VarianceScaling, Zeros
 from unit_init.spec.distributions import truncated_standard_normal_moments
 from unit_init.spec.fans import LAYOUTS, Fans, ShapeLike, compute_fans, normalize_shape, resolve_layout
@@ -189,7 +189,9 @@ class LayerPreset:
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> LayerPreset:
         """The preset from :meth:`get_config`'s output; hostile configs raise :class:`~unit_init.UnitInitError`."""
-        if isinstance(config, Mapping) and set(config) == {"class_name", "config"}:
+        if isinstance(config, Mapping):
+            config = plain_config("the LayerPreset config", config)
+        if isinstance(config, dict) and set(config) == {"class_name", "config"}:
             msg = (
                 "LayerPreset.from_config takes the inner config (preset.get_config()); "
                 "read ui.serialize(preset)'s whole config with ui.deserialize_preset."
@@ -204,8 +206,8 @@ LayerPreset.__init__ = keywords_checked(LayerPreset.__init__)  # type: ignore[me
 @serialize.register
 def _serialize_preset(preset: LayerPreset) -> dict[str, Any]:
     written = {"class_name": "LayerPreset", "config": preset.get_config()}
-    check_config("the config of LayerPreset", written)  # what deserialize_preset would refuse is not written
-    return written
+    checked: dict[str, Any] = plain_config("the config of LayerPreset", written)  # what deserialize_preset would refuse is not written
+    return checked
 
 
 _FIELDS: Final = frozenset({"name", "weight", "bias", "layout", "bias_fan_from_weight"})

@@ -13,12 +13,13 @@ Keras's meaning: in a Keras ``VarianceScaling`` config ``"normal"`` means the
 *truncated* normal; its explicit ``input_axes``/``output_axes`` are read by the
 Keras adapter (:func:`split_keras_axes`), as a bare spec has no place for them.
 
-Every entry point first bounds the whole config (:func:`check_config`): at most
-:data:`MAX_DEPTH` nested containers, :data:`MAX_VALUES` values in all, strings
-(keys too) of at most :data:`MAX_STRING` characters, ints below ``2**64``,
-finite floats, string keys and JSON types only, so a hostile config (nested
-10⁵ deep, 10 MB strings, 5000-digit ints, cycles) costs microseconds and raises
-:class:`~unit_init.ParameterError`.
+Every entry point first bounds the whole config and reads on from a plain
+copy of it (:func:`plain_config`): at most :data:`MAX_DEPTH` nested
+containers, :data:`MAX_VALUES` values in all, strings (keys too) of at most
+:data:`MAX_STRING` characters, ints below ``2**64``, finite floats, string keys
+and JSON types only, so a hostile config (nested 10⁵ deep, 10 MB strings,
+5000-digit ints, cycles, subclasses whose methods raise) costs microseconds
+and raises :class:`~unit_init.ParameterError`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Mapping, Set
+from collections.abc import Callable, Mapping, Set
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple
 
@@ -42,7 +43,7 @@ from unit_init.spec.structured import EXTRAS
 from unit_init.spec.torch_style import TORCH_STYLE
 
 __all__ = [
-    "MAX_DEPTH", "MAX_STRING", "MAX_VALUES", "NAMED", "AdapterConfig", "KerasAxes", "adapter_config", "check_config", "check_envelope", "config_fields", "deserialize", "get", "read_adapter_config", "register", "serialize", "spec_class", "split_keras_axes",
+    "MAX_DEPTH", "MAX_STRING", "MAX_VALUES", "NAMED", "AdapterConfig", "KerasAxes", "adapter_config", "check_envelope", "config_fields", "deserialize", "get", "plain_config", "read_adapter_config", "register", "serialize", "spec_class", "split_keras_axes",
 ]
 
 _NAMED: Final[dict[str, type[Initializer]]] = {**CATALOGUE, **EXTRAS, **SCALED, **TORCH_STYLE, **PEERS}
@@ -130,41 +131,51 @@ def serialize(spec: object, /) -> dict[str, Any]:
         raise ParameterError(msg)
     config = {key: _encode(value) for key, value in spec.get_config().items()}
     written = {"class_name": type(spec).__name__, "config": config}
-    check_config(f"the config of {type(spec).__name__}", written)  # what deserialize would refuse is not written
-    return written
+    checked: dict[str, Any] = plain_config(f"the config of {type(spec).__name__}", written)  # what deserialize would refuse is not written
+    return checked
 
 
-def _check_leaf(where: str, value: object) -> None:
-    """A JSON scalar within the limits, or a ParameterError quoting it safely."""
+def _plain_leaf(where: str, value: object) -> object:
+    """A JSON scalar within the limits, as its exact built-in type (a number subclass is its value), or a
+    ParameterError quoting it safely."""
     if value is None or isinstance(value, bool):
-        return
+        return value
     if type(value) is str:
         problem = f"{len(value)} characters, more than the {MAX_STRING} accepted" if len(value) > MAX_STRING else ""
     elif isinstance(value, str):  # its own __hash__ and __eq__ would run wherever the name is looked up
         problem = f"a {type(value).__name__}, a subclass of str; a config holds plain strings (str)"
     elif isinstance(value, int):
+        value = int.__int__(value)  # int's own method: a subclass's methods never run again
         problem = f"ints must lie below 2**{_MAX_INT_BITS} in absolute value" if value.bit_length() > _MAX_INT_BITS else ""
     elif isinstance(value, float):
+        value = float.__float__(value)
         problem = "" if math.isfinite(value) else "a config holds finite numbers only (an infinite bound is written as the string 'inf' or '-inf')"
     else:
         problem = f"a {type(value).__name__}, but a config holds only objects, lists, strings, numbers, booleans and null"
     if problem:
         msg = f"{where} holds {abbreviate(value)}: {problem}."
         raise ParameterError(msg)
+    return value
 
 
 def _unreadable(where: str, value: object, error: Exception) -> ParameterError:
     return ParameterError(f"{where} holds a {type(value).__name__} that could not be read ({type(error).__name__}); pass plain dicts and lists.")
 
 
-def check_config(where: str, config: object, *, max_values: int = MAX_VALUES) -> None:
-    """Refuse ``config`` unless it is plain JSON within the limits; it is walked without recursion.
+_SCALARS: Final = frozenset({type(None), bool, int, float, str})
+
+
+def plain_config(where: str, config: object, *, max_values: int = MAX_VALUES, keep: Callable[[object], bool] | None = None) -> Any:
+    """``config`` as plain JSON within the limits: a copy made of ``dict``, ``list``, ``str``, ``int``, ``float``,
+    ``bool`` and ``None`` only, so that no method of a caller's subclass runs once it is read. Walked without recursion.
+    A value ``keep`` accepts (an array, which a Keras ``Constant`` config holds as data) is kept as it is.
 
     At most :data:`MAX_DEPTH` nested containers and ``max_values`` (:data:`MAX_VALUES`) values
     in all, string keys, strings of at most :data:`MAX_STRING` characters, ints
-    below ``2**64`` in absolute value, finite floats. A cycle nests without end,
-    so it fails the depth limit. The work is bounded by the limits, whatever
-    ``config`` holds.
+    below ``2**64`` in absolute value, finite floats; a mapping becomes a dict, a
+    tuple a list, a number subclass its value, and a ``str`` subclass is refused.
+    A cycle nests without end, so it fails the depth limit. The work is bounded
+    by the limits, whatever ``config`` holds.
 
     Raises
     ------
@@ -173,22 +184,25 @@ def check_config(where: str, config: object, *, max_values: int = MAX_VALUES) ->
 
     Examples
     --------
-    >>> from unit_init.serialization import check_config
-    >>> check_config("the config", {"class_name": "HeNormal", "config": {"seed": 1}})
+    >>> from unit_init.serialization import plain_config
+    >>> plain_config("the config", {"class_name": "HeNormal", "config": {"seed": True, "axes": (0, 1)}})
+    {'class_name': 'HeNormal', 'config': {'seed': True, 'axes': [0, 1]}}
     >>> deep: list[object] = []
     >>> for _ in range(100_000):
     ...     deep = [deep]
-    >>> check_config("the config", {"class_name": deep})
+    >>> plain_config("the config", {"class_name": deep})
     Traceback (most recent call last):
     ...
     unit_init.errors.ParameterError: the config nests containers more than 16 deep (or contains itself); at most 16 levels are accepted.
     """
-    stack: list[tuple[object, int]] = [(config, 1)]
+    root: list[Any] = [None]
+    stack: list[tuple[object, int, Any, Any]] = [(config, 1, root, 0)]  # a value, its depth, and where its copy goes
     count = 0
     while stack:
-        value, depth = stack.pop()
+        value, depth, parent, slot = stack.pop()
         if not isinstance(value, (Mapping, list, tuple)):
-            _check_leaf(where, value)
+            kept = keep is not None and type(value) not in _SCALARS and keep(value)
+            parent[slot] = value if kept else _plain_leaf(where, value)
             continue
         try:  # a subclass's own methods may raise anything
             size = len(value)
@@ -207,14 +221,19 @@ def check_config(where: str, config: object, *, max_values: int = MAX_VALUES) ->
         except Exception as error:
             raise _unreadable(where, value, error) from error
         if isinstance(value, Mapping):
+            copy: Any = {}
             for key, item in items:
                 if type(key) is not str:  # a str subclass's own __hash__ and __eq__ are never called
                     msg = f"{where} has the key {abbreviate(key)} ({type(key).__name__}); keys must be plain strings (str)."
                     raise ParameterError(msg)
-                _check_leaf(where, key)
-                stack.append((item, depth + 1))
+                _plain_leaf(where, key)
+                copy[key] = None
+                stack.append((item, depth + 1, copy, key))
         else:
-            stack.extend((item, depth + 1) for item in items)
+            copy = [None] * len(items)
+            stack.extend((item, depth + 1, copy, index) for index, item in enumerate(items))
+        parent[slot] = copy
+    return root[0]
 
 
 def check_envelope(where: str, config: Mapping[str, Any]) -> None:
@@ -235,7 +254,7 @@ def _check_keys(where: str, given: Mapping[str, Any], allowed: set[str]) -> None
 
 
 def _check_value(key: str, value: Any) -> Any:
-    """Admit only JSON scalars (a nested rule is decoded separately; :func:`check_config` has bounded them)."""
+    """Admit only JSON scalars (a nested rule is decoded separately; :func:`plain_config` has bounded them)."""
     if value is not None and not isinstance(value, (bool, int, float, str)):
         msg = f"config value for {abbreviate(key)} must be a number, a string or null, not {type(value).__name__}."
         raise ParameterError(msg)
@@ -243,7 +262,7 @@ def _check_value(key: str, value: Any) -> Any:
 
 
 def _decode_field(cls: type[Initializer], key: str, value: Any) -> Any:
-    """A Composed's rule, the nested lists of an array field (bounded by :func:`check_config`, checked by the spec), or a JSON
+    """A Composed's rule, the nested lists of an array field (bounded by :func:`plain_config`, checked by the spec), or a JSON
     scalar; ``"inf"``/``"-inf"`` in a number field is that infinity (the spec's own check refuses it where a bound cannot be one)."""
     if issubclass(cls, Composed) and key == "rule":
         return _decode_rule(value)
@@ -313,7 +332,7 @@ def split_keras_axes(config: Mapping[str, Any]) -> tuple[Mapping[str, Any], Kera
     >>> split_keras_axes({"class_name": "GlorotUniform", "config": {"input_axes": [0], "output_axes": [1, 2]}})
     ({'class_name': 'GlorotUniform', 'config': {}}, KerasAxes(input_axes=(0,), output_axes=(1, 2)))
     """
-    check_config("the Keras config", config)
+    config = plain_config("the Keras config", config)
     fields = config.get("config")
     if not isinstance(fields, Mapping):
         return config, KerasAxes()
@@ -347,23 +366,23 @@ def deserialize(config: object) -> Initializer:
     ------
     ParameterError
         Unknown class, a module path, unknown keys, values of the wrong type
-        or out of range, a config beyond the limits of :func:`check_config`.
+        or out of range, a config beyond the limits of :func:`plain_config`.
         Nothing is ever imported or evaluated.
     """
     if not isinstance(config, Mapping):
         msg = f"a config must be a dict, not {type(config).__name__}."
         raise ParameterError(msg)
-    check_config("the config", config)
-    check_envelope("the config", config)
-    name = _class_name(config)
+    plain: dict[str, Any] = plain_config("the config", config)
+    check_envelope("the config", plain)
+    name = _class_name(plain)
     cls = _SPECS.get(name) or _ALIASES.get(name)
     if cls is None:
         msg = f"class_name={abbreviate(name)} is not a registered unit_init spec; known: {', '.join(sorted(_SPECS))}.{closest(name, _SPECS)}"
         raise ParameterError(msg)
-    if config.get("registered_name") not in (None, name):
-        msg = f"registered_name={abbreviate(config.get('registered_name'))} does not match class_name={abbreviate(name)}."
+    if plain.get("registered_name") not in (None, name):
+        msg = f"registered_name={abbreviate(plain.get('registered_name'))} does not match class_name={abbreviate(name)}."
         raise ParameterError(msg)
-    fields = config.get("config", {})
+    fields = plain.get("config", {})
     if not isinstance(fields, Mapping):
         raise ParameterError("a config's 'config' must be an object.")
     fields = _drop_keras_axes(name, fields)
@@ -408,7 +427,7 @@ def get(identifier: str | Mapping[str, Any] | Initializer | None) -> Initializer
 
 def spec_class(name: str) -> type[Initializer]:
     """The spec class :func:`get` builds for ``name`` (``"he_normal"``, ``"HeNormal"``, a Keras alias); :class:`ParameterError` for an unknown one."""
-    _check_leaf("the initializer name", name)
+    _plain_leaf("the initializer name", name)
     cls = _NAMED.get(name) or _SPECS.get(name) or _ALIASES.get(name)
     if cls is None:
         known = [*_NAMED, *_SPECS]
@@ -434,7 +453,7 @@ def _layout_name(value: Any) -> str:
 def config_fields(where: str, config: object, class_name: str, allowed: Set[str], required: Set[str] = frozenset()) -> Mapping[str, Any]:
     """The checked ``"config"`` object of a container config ``{"class_name": class_name, "config": {...}}``.
 
-    The whole config is bounded by :func:`check_config`; it may hold only the
+    The whole config is bounded by :func:`plain_config`; it may hold only the
     two keys, its ``class_name`` must be ``class_name``, and its ``"config"``
     an object with keys from ``allowed`` and every key of ``required``. The
     values are left to the caller (nested spec configs to :func:`deserialize`).
@@ -454,13 +473,12 @@ def config_fields(where: str, config: object, class_name: str, allowed: Set[str]
     ...
     unit_init.errors.ParameterError: the pair config lacks 'left'.
     """
-    config = _mapping(where, config)
-    check_config(where, config)
-    _check_keys(where, config, {"class_name", "config"})
-    if _class_name(config) != class_name:
-        msg = f"{where}: class_name={abbreviate(_class_name(config))} is not {abbreviate(class_name)}."
+    plain: dict[str, Any] = plain_config(where, _mapping(where, config))
+    _check_keys(where, plain, {"class_name", "config"})
+    if _class_name(plain) != class_name:
+        msg = f"{where}: class_name={abbreviate(_class_name(plain))} is not {abbreviate(class_name)}."
         raise ParameterError(msg)
-    fields = _mapping(f"{where}'s 'config'", config.get("config"))
+    fields = _mapping(f"{where}'s 'config'", plain.get("config"))
     _check_keys(where, fields, set(allowed))
     missing = sorted(set(required) - set(fields))
     if missing:
@@ -516,8 +534,8 @@ def adapter_config(
     for name, value in (("fan_in", fan_in), ("fan_out", fan_out)):
         if value is not None:
             config[name] = _decode_fan(name, value)
-    check_config("the adapter config", config)  # what read_adapter_config would refuse is not written
-    return config
+    checked: dict[str, Any] = plain_config("the adapter config", config)  # what read_adapter_config would refuse is not written
+    return checked
 
 
 def read_adapter_config(config: Mapping[str, Any]) -> AdapterConfig:
@@ -532,8 +550,7 @@ def read_adapter_config(config: Mapping[str, Any]) -> AdapterConfig:
     >>> read_adapter_config(adapter_config(ui.HeNormal(), ui.Layout(in_axis=(0, 1), out_axis=2), fan_in=8)).layout
     Layout(in_axis=(0, 1), out_axis=2, batch_axis=())
     """
-    config = _mapping("an adapter config", config)
-    check_config("the adapter config", config)
+    config = plain_config("the adapter config", _mapping("an adapter config", config))
     _check_keys("the adapter config", config, {"spec", "layout", "fan_in", "fan_out"})
     if "spec" not in config:
         raise ParameterError("the adapter config lacks 'spec' (a unit_init spec config).")

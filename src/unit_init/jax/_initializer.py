@@ -42,7 +42,7 @@ from unit_init.adapters._spec import spec_of
 from unit_init.backends.jax_backend import RAW_KEY_SHAPES, check_fits, is_single_key, scoped_abstract_mesh
 from unit_init.dtypes import canonical_dtype
 from unit_init.errors import ParameterError, SeedError, abbreviate, keywords_checked
-from unit_init.serialization import adapter_config, read_adapter_config
+from unit_init.serialization import adapter_config, plain_config, read_adapter_config
 from unit_init.spec._checks import hashable
 from unit_init.spec.fans import Layout, normalize_shape
 from unit_init.spec.initializer import Initializer
@@ -124,7 +124,9 @@ class JaxInitializer:
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> JaxInitializer:
         """Rebuild from :meth:`get_config`; hostile configs raise :class:`~unit_init.UnitInitError`."""
-        if isinstance(config, Mapping) and "dtype" in config:
+        if isinstance(config, Mapping):
+            config = plain_config("the JaxInitializer config", config)
+        if isinstance(config, dict) and "dtype" in config:
             dtype = config["dtype"]
             if dtype is not None and not isinstance(dtype, str):
                 msg = f"dtype={abbreviate(dtype)} in a JaxInitializer config must be a dtype name or null."

@@ -26,10 +26,10 @@ import numpy as np
 from unit_init.dtypes import FLOAT_DTYPES, INTEGER_DTYPES, integer_range, largest_finite
 from unit_init.errors import ParameterError, ShapeError, abbreviate, keywords_checked
 from unit_init.keras._call import call_arguments
-from unit_init.serialization import check_config, check_envelope
+from unit_init.serialization import MAX_VALUES, check_envelope, plain_config
 from unit_init.spec.constant_array import MAX_ELEMENTS, holds_at_most
 
-__all__ = ["KerasConstant", "is_array_constant"]
+__all__ = ["KerasConstant", "is_array_constant", "plain_constant_config"]
 
 _KERAS_ARRAYS: Final = ("__numpy__", "__tensor__")  # how keras.saving writes an array value
 _KINDS: Final = "biuf"  # bool, ints, floats (and bfloat16, a NumPy void kind: ml_dtypes)
@@ -48,16 +48,38 @@ def is_array_constant(identifier: Any) -> bool:
     The value of such a config is nested lists, Keras's array config, or an
     array or tensor of one or more dimensions (``{"value": np_array}``, as
     ``keras.initializers.Constant(np_array)`` takes it); a 0-d one is one number.
+    A config is read as :func:`plain_constant_config` gives it.
     """
     if _is_array(identifier):
         return True
-    if not isinstance(identifier, Mapping) or not isinstance(name := identifier.get("class_name"), str) or name != "Constant":
-        return False  # a class_name that is not a string (an array, say) is refused by the config's reader
+    if not _is_class(identifier, "Constant"):
+        return False
     fields = identifier.get("config")
-    if not isinstance(fields, Mapping):
+    if not isinstance(fields, dict):
         return False
     value = fields.get("value")
-    return isinstance(value, (list, Mapping)) or (value is not None and _is_array(value) and len(value.shape) > 0)
+    return isinstance(value, (list, dict)) or (value is not None and _is_array(value) and len(value.shape) > 0)
+
+
+def plain_constant_config(where: str, config: object, *, fields: bool = False) -> Any:
+    """:func:`~unit_init.serialization.plain_config` for a config that may be a Constant one (or, with ``fields``, a
+    Constant config's ``"config"``): an array or tensor in it is kept (data, not JSON), and a Constant's has room for a
+    value of nested lists of up to 2²⁰ numbers (a ConstantArray's limit: Keras saves an array value as nested lists, so
+    a saved model's constants must read back)."""
+    name = config.get("class_name") if type(config) is dict else None  # an exact dict's own get: no caller's method runs
+    constant = fields or (type(name) is str and name == "Constant")
+    return plain_config(where, config, max_values=_MOST_CONFIG_VALUES if constant else MAX_VALUES, keep=_is_array)
+
+
+def _is_class(config: Any, *names: str) -> bool:
+    """Whether ``config`` is a plain config whose ``class_name`` is one of ``names`` (an array there is none)."""
+    return isinstance(config, dict) and isinstance(name := config.get("class_name"), str) and name in names
+
+
+def _keras_array(value: Any) -> dict[str, Any] | None:
+    """The fields of Keras's own array config (``{"class_name": "__numpy__", "config": {"value": …, "dtype": …}}``)."""
+    fields = value.get("config") if _is_class(value, *_KERAS_ARRAYS) else None
+    return fields if isinstance(fields, dict) else None
 
 
 def _reject(value: Any, dtype: Any) -> ParameterError:
@@ -65,26 +87,23 @@ def _reject(value: Any, dtype: Any) -> ParameterError:
     return ParameterError(msg)
 
 
-def _check_limits(where: str, config: Mapping[str, Any]) -> None:
-    """:func:`~unit_init.serialization.check_config` for a Constant config, but for an array or tensor ``value`` (data,
-    not JSON), and with room for a value of nested lists of up to 2²⁰ numbers (a ConstantArray's limit, counted before
-    anything is converted: Keras saves an array value as nested lists, so a saved model's constants must read back)."""
+def _check_size(where: str, config: dict[str, Any]) -> None:
+    """At most 2²⁰ numbers in a Constant config's value of nested lists (a ConstantArray's limit)."""
     value = config.get("value")
-    if isinstance(value, Mapping) and value.get("class_name") in _KERAS_ARRAYS and isinstance(value.get("config"), Mapping):
-        value = value["config"].get("value")  # Keras's own array config around the lists
-    if isinstance(value, (list, tuple)) and not holds_at_most(value, MAX_ELEMENTS):
+    fields = _keras_array(value)
+    if fields is not None:
+        value = fields.get("value")  # Keras's own array config around the lists
+    if isinstance(value, list) and not holds_at_most(value, MAX_ELEMENTS):
         msg = f"{where}'s value holds more than {MAX_ELEMENTS} numbers (2**20); write a larger array into the weight itself."
         raise ParameterError(msg)
-    data = {key: item for key, item in config.items() if not (key == "value" and _is_array(item))}
-    check_config(where, data, max_values=_MOST_CONFIG_VALUES)
 
 
 def _array(value: Any, dtype: Any = None) -> np.ndarray[Any, Any]:
     """``value`` (a number, nested lists, an array, a tensor, or Keras's array config) as a checked NumPy array."""
     if isinstance(value, Mapping):
-        fields = value.get("config")
-        if value.get("class_name") not in _KERAS_ARRAYS or not isinstance(fields, Mapping):
-            raise _reject(dict(value), dtype)
+        fields = _keras_array(value)
+        if fields is None:
+            raise _reject(value, dtype)
         return _array(fields.get("value"), fields.get("dtype"))
     if _is_array(value) and not isinstance(value, (np.ndarray, np.generic)):
         value = keras.ops.convert_to_numpy(value)
@@ -131,11 +150,16 @@ class KerasConstant(keras.initializers.Constant):  # type: ignore[misc]  # keras
         """From an array or tensor (the weight takes its shape) or a ``Constant`` config (broadcast)."""
         if _is_array(identifier):
             return cls(identifier, broadcast=False)
-        if not isinstance(identifier, Mapping) or identifier.get("class_name") != "Constant" or "config" not in identifier:
-            msg = f"{abbreviate(identifier)} is neither an array nor a Constant config {{'class_name': 'Constant', 'config': {{'value': ...}}}}."
+        return cls.from_plain_config(plain_constant_config("the Constant config", identifier) if isinstance(identifier, Mapping) else identifier)
+
+    @classmethod
+    def from_plain_config(cls, config: Any) -> KerasConstant:
+        """From a ``Constant`` config already read by :func:`plain_constant_config` (as ``unit_init.keras.initializer`` reads it)."""
+        if not _is_class(config, "Constant") or "config" not in config:
+            msg = f"{abbreviate(config)} is neither an array nor a Constant config {{'class_name': 'Constant', 'config': {{'value': ...}}}}."
             raise ParameterError(msg)
-        check_envelope("the Constant config", identifier)
-        return cls.from_config(identifier["config"])
+        check_envelope("the Constant config", config)
+        return cls._from_plain_fields(config["config"])
 
     def __call__(self, shape: Any, dtype: Any = None) -> Any:
         """``value`` broadcast to ``shape`` (or checked against it), cast to ``dtype`` (default ``keras.config.floatx()``)."""
@@ -165,10 +189,14 @@ class KerasConstant(keras.initializers.Constant):  # type: ignore[misc]  # keras
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> KerasConstant:
         """Rebuild from :meth:`get_config` or from Keras's ``Constant`` config (nothing is imported)."""
-        if not isinstance(config, Mapping) or not set(config) <= {"value", "dtype", "broadcast"}:
+        return cls._from_plain_fields(plain_constant_config("the Constant config", config, fields=True) if isinstance(config, Mapping) else config)
+
+    @classmethod
+    def _from_plain_fields(cls, config: Any) -> KerasConstant:
+        if not isinstance(config, dict) or not set(config) <= {"value", "dtype", "broadcast"}:
             msg = f"a Constant config must be a dict with 'value' (and 'dtype', 'broadcast'), not {abbreviate(config)}."
             raise ParameterError(msg)
-        _check_limits("the Constant config", config)
+        _check_size("the Constant config", config)
         broadcast = config.get("broadcast", True)
         if not isinstance(broadcast, bool):
             msg = f"broadcast={abbreviate(broadcast)} in a Constant config must be true or false."

@@ -55,8 +55,8 @@ import keras
 from unit_init.adapters._spec import spec_of
 from unit_init.errors import BackendError, ParameterError, SeedError, abbreviate, keywords_checked
 from unit_init.keras._call import call_arguments
-from unit_init.keras._constant import KerasConstant, is_array_constant
-from unit_init.serialization import KerasAxes, adapter_config, check_config, read_adapter_config, split_keras_axes
+from unit_init.keras._constant import KerasConstant, is_array_constant, plain_constant_config
+from unit_init.serialization import KerasAxes, adapter_config, plain_config, read_adapter_config, split_keras_axes
 from unit_init.spec.fans import Fans, Layout, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer, run_by_autograph_as_written
 from unit_init.spec.rules import FanScaled
@@ -124,7 +124,7 @@ def _keras_attributes(spec: Initializer) -> dict[str, Any]:
 
 def _seed_generator(value: Mapping[str, Any]) -> Any:
     """A ``SeedGenerator`` from the config Keras writes for one, checked; nothing named in it is imported."""
-    check_config("the SeedGenerator config", value)
+    value = plain_config("the SeedGenerator config", value)
     fields = value.get("config", value)
     if value.get("class_name", "SeedGenerator") != "SeedGenerator" or not isinstance(fields, Mapping) or set(fields) - _SEED_GENERATOR_KEYS:
         msg = f"seed={abbreviate(value)} is not a SeedGenerator config; accepted: an int, null or a SeedGenerator config."
@@ -280,8 +280,8 @@ class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  #
         if not isinstance(config, Mapping):
             msg = f"a KerasInitializer config must be a dict, not {type(config).__name__}."
             raise ParameterError(msg)
+        config = plain_config("the KerasInitializer config", config, keep=lambda value: isinstance(value, keras.random.SeedGenerator))
         keras_keys = {key: config[key] for key in ("seed", "input_axes", "output_axes") if key in config}
-        check_config("the KerasInitializer config", {key: v for key, v in keras_keys.items() if not isinstance(v, keras.random.SeedGenerator)})
         spec, layout, fan_in, fan_out = read_adapter_config({key: v for key, v in config.items() if key not in keras_keys})
         try:
             return cls(spec, layout, fan_in=fan_in, fan_out=fan_out, **keras_keys)  # a subclass stays itself, as Keras's cls(**config)
@@ -358,8 +358,10 @@ def initializer(
                    "(through their config); give a unit_init spec instead.")
             raise ParameterError(msg)
         spec = _keras_config(spec)
+    if isinstance(spec, Mapping):
+        spec = plain_constant_config("the initializer config", spec)  # read on as plain JSON (and a Constant's arrays)
     if is_array_constant(spec):
         if (layout, fan_in, fan_out, seed, input_axes, output_axes) != ("keras", None, None, None, None, None):
             raise ParameterError("an array constant takes no layout, fans, seed or axes.")
-        return KerasConstant.from_identifier(spec)
+        return KerasConstant.from_identifier(spec) if not isinstance(spec, dict) else KerasConstant.from_plain_config(spec)
     return KerasInitializer(spec, layout, fan_in=fan_in, fan_out=fan_out, seed=seed, input_axes=input_axes, output_axes=output_axes)
