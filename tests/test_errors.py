@@ -290,6 +290,16 @@ def test_a_spec_call_without_a_shape_is_an_argument_error_and_the_shape_still_re
     assert ui.HeNormal()(shape=(2, 3), seed=0).shape == (2, 3)
 
 
+def test_a_spec_call_with_the_shape_twice_or_self_by_keyword_is_an_argument_error() -> None:
+    """``HeNormal()((4, 4), shape=(4, 4))`` and ``(**{"self": 1})`` were Python's own ``TypeError``; ``ui.he_normal`` was typed."""
+    with pytest.raises(ui.ArgumentError, match="multiple values for argument 'shape'"):
+        ui.HeNormal()((4, 4), shape=(4, 4))
+    with pytest.raises(ui.ArgumentError, match="unexpected keyword argument 'self'"):
+        ui.Orthogonal()((4, 4), self=1)
+    with pytest.raises(ui.ArgumentError, match="multiple values for argument 'shape'"):
+        ui.he_normal((4, 4), shape=(4, 4))
+
+
 @pytest.mark.parametrize(
     ("function", "keywords", "closest"),
     [

@@ -396,6 +396,12 @@ def test_parameters_that_overflow_or_underflow_the_variance_are_refused() -> Non
     with pytest.raises(ui.ParameterError, match="every one would round to 0"):
         ui.VarianceScaling(scale=1e-320)((4, 4))
     assert np.all(ui.random_normal((64,), stddev=1e-50, dtype="float64", seed=0) != 0)  # float64 holds them
+    # a limit or a gain² that underflows float64 to 0 drew U[-0, 0): every value -0.0, silently
+    with pytest.raises(ui.ParameterError, match=r"UniformScaling: scale=5e-324 gives the limit 0\.0"):
+        ui.uniform_scaling((16, 24), scale=5e-324, seed=0)
+    with pytest.raises(ui.ParameterError, match=r"gain=5e-324 is too small"):  # it named an argument not given, `scale`
+        ui.xavier_uniform((8, 8), gain=5e-324, seed=0)
+    assert np.all(ui.xavier_uniform((8, 8), gain=1e-150, dtype="float64", seed=0) != 0)
 
 
 def test_mup_rules_of_a_truncated_normal_compare_equal_and_serialize_at_two_std() -> None:

@@ -331,3 +331,17 @@ def test_intervals_narrower_than_the_work_dtype_resolves_are_refused() -> None:
     with pytest.raises(ui.ParameterError, match="narrower than float64 resolves"):
         ui.bounded_normal((4,), minval=0.0, maxval=1e-300, dtype="float64")
     assert np.isfinite(ui.bounded_normal((4,), minval=0.0, maxval=1e-250, dtype="float64", seed=0)).all()
+
+
+@pytest.mark.parametrize("target_id", DATA_TARGETS)
+def test_a_support_narrower_than_float64_resolves_at_the_mean_is_drawn_only_where_a_value_lies_in_it(target_id: str) -> None:
+    """``mean=3e38, stddev=0.05``: float64 rounds both ends of the support to the mean, and float32 rounded the mean to
+    a value 5.5e29 outside it on every backend; a float32 that lies inside is drawn (all of it), none inside is refused."""
+    target = load(target_id)
+    with pytest.raises(ui.DTypeError, match="no float32 value lies in the support"):
+        target.draw(ui.TruncatedNormal(mean=3e38, stddev=0.05, seed=0), (4,))
+    inside = float(np.float32(3e38))  # a float32, so a value inside
+    values = target.values(target.draw(ui.TruncatedNormal(mean=inside, stddev=0.05, seed=0), (4,)))
+    assert values.tolist() == [inside] * 4
+    with pytest.raises(ui.ParameterError, match="holds no float64 value"):  # 3e38 + [1.5, 1.55]: no double in it
+        d.TruncatedGaussian(3e38, 0.05, 30.0, 31.0)

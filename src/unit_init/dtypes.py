@@ -228,18 +228,32 @@ def largest_below(value: float, dtype: str) -> float:
 def grid_bounds(support: tuple[float, float] | None, upper_open: bool, dtype: str) -> tuple[float, float] | None:
     """The values of ``dtype`` a law's ``support`` keeps: its smallest and largest ones inside, or ``None`` where values are only cast (cached: every draw asks).
 
-    ``None`` for no support, a single point (which the cast rounds), the
-    whole line, or a complex dtype (a support is an interval of the real
-    line); an end beyond the finite range is met by every value.
-    :class:`~unit_init.DTypeError` where no value of ``dtype`` lies inside.
+    ``None`` for no support, the whole line, a complex dtype (a support is
+    an interval of the real line), or a single point the cast keeps: a
+    value of ``dtype``, or the point mass ``U[x, x)`` (upper-open: the cast
+    rounds ``x``, as torch and Keras give it). An end beyond the finite range
+    is met by every value. :class:`~unit_init.DTypeError` where no value of
+    ``dtype`` lies inside, a closed point included (a truncated normal
+    narrower than float64 resolves at its mean).
 
     Examples
     --------
     >>> grid_bounds((-1.0, 1.0), True, "bfloat16"), grid_bounds((-math.inf, math.inf), False, "float32")
     ((-1.0, 0.99609375), None)
+    >>> grid_bounds((0.1, 0.1), True, "float32"), grid_bounds((0.5, 0.5), False, "float32")
+    (None, None)
+    >>> grid_bounds((0.1, 0.1), False, "float32")
+    Traceback (most recent call last):
+    ...
+    unit_init.errors.DTypeError: no float32 value lies in the support [0.1, 0.1]; use a wider dtype.
     """
-    if support is None or support[0] == support[1] or support == (-math.inf, math.inf) or is_complex(dtype):
+    if support is None or support == (-math.inf, math.inf) or is_complex(dtype):
         return None
+    if support[0] == support[1]:
+        if upper_open or smallest_at_or_above(support[0], dtype) == support[0]:
+            return None
+        msg = f"no {dtype} value lies in the support [{support[0]}, {support[1]}]; use a wider dtype."
+        raise DTypeError(msg)
     top = largest_finite(dtype)
     low = max(smallest_at_or_above(support[0], dtype), -top)
     high = min(largest_below(support[1], dtype) if upper_open else largest_at_or_below(support[1], dtype), top)

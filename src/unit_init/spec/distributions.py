@@ -19,6 +19,7 @@ import math
 import numbers
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, ClassVar, Final
 
 from unit_init.errors import ParameterError, abbreviate
@@ -414,6 +415,18 @@ class TruncatedGaussian(Distribution):
                 "(beyond about 38 std, or narrower than float64 resolves); choose bounds nearer the mean."
             )
             raise ParameterError(msg)
+        point, _ = self.support
+        if point == _ and not self._holds(point):
+            msg = (
+                f"the support [mean + low·std, mean + high·std] (mean={self.mean}, std={self.std}, bounds [{self.low}, "
+                f"{self.high}]) is narrower than float64 resolves there and holds no float64 value; widen it."
+            )
+            raise ParameterError(msg)
+
+    def _holds(self, value: float) -> bool:
+        """Whether ``value`` lies in the support, computed exactly (where float64 rounds both ends to one point)."""
+        mean, std = Fraction(self.mean), Fraction(self.std)
+        return mean + Fraction(self.low) * std <= Fraction(value) <= mean + Fraction(self.high) * std
 
     @classmethod
     def from_moments(cls, mean: float, variance: float, low: float = -2.0, high: float = 2.0) -> TruncatedGaussian:

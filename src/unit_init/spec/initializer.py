@@ -236,6 +236,7 @@ class Initializer(metaclass=_Constructed):
     def __call__(
         self,
         shape: ShapeLike = _REQUIRED,
+        /,
         *positional: Any,
         backend: BackendLike = None,
         device: Any = None,
@@ -257,8 +258,8 @@ class Initializer(metaclass=_Constructed):
         Parameters
         ----------
         shape:
-            An int or a sequence of non-negative ints (required; a call without it is an
-            :class:`~unit_init.errors.ArgumentError`).
+            An int or a sequence of non-negative ints, by position or as ``shape=`` (required; a call without
+            it, or with it twice, is an :class:`~unit_init.errors.ArgumentError`).
         backend:
             ``"numpy"``, ``"torch"``, ``"tensorflow"``/``"tf"``, ``"jax"``, an
             Array-API namespace or its import name, a plugin's name, or a
@@ -324,6 +325,11 @@ class Initializer(metaclass=_Constructed):
         >>> bool((w[2:4, 0:3] == block).all())
         True
         """
+        if unknown and "shape" in unknown:  # by keyword: positional-only, so that a shape given twice is no bare TypeError
+            if shape is not _REQUIRED:
+                msg = f"{type(self).__name__}(...)() got multiple values for argument 'shape'; give it once."
+                raise ArgumentError(msg)
+            shape = unknown.pop("shape")
         if shape is _REQUIRED:
             msg = f"{type(self).__name__}(...)() needs the shape of the array to draw: {type(self).__name__}(...)(shape, backend=..., dtype=...)."
             raise ArgumentError(msg)

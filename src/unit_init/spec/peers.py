@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
+from unit_init.errors import ParameterError
 from unit_init.spec import distributions as d
 from unit_init.spec._checks import positive
 from unit_init.spec.convolution import ConvolutionOrthogonal, DeltaOrthogonal
@@ -49,6 +50,9 @@ class UniformScaling(Initializer):
     ) -> d.Distribution:
         fans = compute_fans(normalize_shape(shape), layout, fan_in=fan_in, fan_out=fan_out)
         limit = self.scale * math.sqrt(3.0 / max(1.0, fans.fan_in))
+        if not 0 < limit < math.inf:  # from a positive, finite scale: an underflow or overflow of float64, which drew zeros
+            msg = f"UniformScaling: scale={self.scale!r} gives the limit {limit!r} for this shape (an underflow or overflow of float64); choose a scale nearer 1."
+            raise ParameterError(msg)
         return d.Uniform(-limit, limit)
 
 

@@ -67,8 +67,12 @@ class _Xavier(_GainScaled):
     gain: float = 1.0
 
     def _validate(self) -> None:
-        if squarable("gain", self.gain) == 0:
+        gain = squarable("gain", self.gain)
+        if gain == 0:
             msg = f"gain={abbreviate(self.gain)} must be non-zero (a zero gain is ui.Zeros())."
+            raise ParameterError(msg)
+        if gain * gain == 0:
+            msg = f"gain={abbreviate(self.gain)} is too small: Var = gain²·2/(fan_in + fan_out), and its square underflows a float to 0."
             raise ParameterError(msg)
 
     @property
