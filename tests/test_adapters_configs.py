@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import unit_init as ui
@@ -209,3 +210,32 @@ def test_gated_quotes_its_specs_abbreviated() -> None:
     with pytest.raises(ui.ParameterError) as raised:
         Gated([ui.HeNormal()] * 10**5, gates=3)
     assert len(str(raised.value)) < 1000
+
+
+class _HalfFanIn:
+    """A rule of the user's own: no config can hold it."""
+
+    def variance(self, fans: Any) -> float:
+        return 0.5 / fans.fan_in
+
+
+@pytest.mark.parametrize("adapter", ["jax", "keras"])
+def test_a_spec_without_a_config_draws_and_only_saving_it_is_refused(adapter: str) -> None:
+    """A ``Composed`` with the user's own rule was refused when the adapter was made ("cannot be written to a JSON
+    config"), though every draw path takes it; now it draws, and saving says how to make it savable."""
+    spec = ui.Composed(rule=_HalfFanIn(), family="uniform")
+    if adapter == "keras":
+        make = pytest.importorskip("unit_init.keras", exc_type=ImportError).initializer
+        keras = pytest.importorskip("keras")
+        init = make(spec)
+        values = keras.ops.convert_to_numpy(init((256, 512)))
+    else:
+        jax = pytest.importorskip("jax")
+        make = pytest.importorskip("unit_init.jax", exc_type=ImportError).initializer
+        init = make(spec)
+        values = np.asarray(init(jax.random.key(0), (256, 512)))
+    assert values.var() == pytest.approx(0.5 / 256, rel=0.02)  # 131072 values: the variance within ~0.4 % (1σ)
+    with pytest.raises(ui.ParameterError, match=r"ui\.register it"):
+        init.get_config()
+    with pytest.raises(ui.ParameterError, match="layout='nope' is not"):  # its layout is checked all the same
+        make(spec, layout="nope")

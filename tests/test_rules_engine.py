@@ -461,6 +461,28 @@ def test_the_same_rules_on_haiku_and_equinox_pytrees() -> None:
     assert float(abs(new_mlp.layers[0].weight).max()) <= math.sqrt(6 / 8)
 
 
+def test_equinox_weights_take_equinox_layout_and_type_keys_see_its_modules() -> None:
+    """Equinox stores ``Linear``/``Conv`` weights ``(out, in, *window)``: drawn in the default layout they took the
+    fans from the wrong axes (Var 0.25× He's for a 64 → 256 layer, silently), and ``{eqx.nn.Linear: …}`` matched nothing."""
+    jax = pytest.importorskip("jax")
+    eqx = pytest.importorskip("equinox")
+    import unit_init.jax
+
+    mlp = eqx.nn.MLP(64, 8, 256, 1, key=jax.random.key(0))  # Linear(64 → 256), Linear(256 → 8)
+    conv = eqx.nn.Conv2d(16, 32, 3, key=jax.random.key(1))
+    new_mlp, report = unit_init.jax.initialize(mlp, {eqx.nn.Linear: ui.HeNormal(), "*.bias": ui.Zeros()}, seed=0)
+    assert sorted(report.applied) == ["layers/0/bias", "layers/0/weight", "layers/1/bias", "layers/1/weight"]
+    explicit, _ = unit_init.jax.initialize(mlp, {eqx.nn.Linear: ui.HeNormal(), "*.bias": ui.Zeros()}, seed=0, layout="torch")
+    for layer, same in zip(new_mlp.layers, explicit.layers, strict=True):
+        np.testing.assert_array_equal(np.asarray(layer.weight), np.asarray(same.weight))
+    first = np.asarray(new_mlp.layers[0].weight, np.float64)  # 16384 values: the variance within ~1.1 % (1σ)
+    assert first.var() == pytest.approx(2 / 64, rel=0.06)
+    new_conv, _ = unit_init.jax.initialize(conv, {"weight": ui.HeNormal()}, seed=0)
+    assert np.asarray(new_conv.weight, np.float64).var() == pytest.approx(2 / (16 * 9), rel=0.06)  # fan_in = in·3·3
+    kept, _ = unit_init.jax.initialize(mlp, {"*.kernel": ui.HeNormal()}, seed=0, layout=ui.Layout(in_axis=0, out_axis=1))
+    assert np.asarray(kept.layers[0].weight, np.float64).var() == pytest.approx(2 / 256, rel=0.06)  # a chosen layout stays
+
+
 def test_the_same_rules_on_keras() -> None:
     keras = pytest.importorskip("keras")
     import unit_init.keras

@@ -43,7 +43,7 @@ from unit_init.spec.structured import EXTRAS
 from unit_init.spec.torch_style import TORCH_STYLE
 
 __all__ = [
-    "MAX_DEPTH", "MAX_STRING", "MAX_VALUES", "NAMED", "AdapterConfig", "KerasAxes", "adapter_config", "check_envelope", "config_fields", "deserialize", "get", "plain_config", "read_adapter_config", "register", "serialize", "spec_class", "split_keras_axes",
+    "MAX_DEPTH", "MAX_STRING", "MAX_VALUES", "NAMED", "AdapterConfig", "KerasAxes", "adapter_config", "adapter_parts", "check_envelope", "config_fields", "deserialize", "get", "plain_config", "read_adapter_config", "register", "serialize", "spec_class", "split_keras_axes",
 ]
 
 _NAMED: Final[dict[str, type[Initializer]]] = {**CATALOGUE, **EXTRAS, **SCALED, **TORCH_STYLE, **PEERS}
@@ -104,7 +104,11 @@ def _encode(value: Any) -> Any:
         return value
     if isinstance(value, float) and math.isinf(value):  # a one-sided bound (BoundedNormal(maxval=inf)): JSON has no infinity
         return _INFINITIES[value > 0]
-    msg = f"{abbreviate(value)} cannot be written to a JSON config."
+    msg = (
+        f"{abbreviate(value)} cannot be written to a JSON config: a config holds numbers, strings and the built-in rules "
+        "(FanScaled, FixedVariance). To save a law of your own, write it as a spec class and ui.register it "
+        "(docs/architecture.md, 'How to add an initializer')."
+    )
     raise ParameterError(msg)
 
 
@@ -536,6 +540,29 @@ def adapter_config(
             config[name] = _decode_fan(name, value)
     checked: dict[str, Any] = plain_config("the adapter config", config)  # what read_adapter_config would refuse is not written
     return checked
+
+
+def adapter_parts(spec: Initializer, layout: str | Layout = "keras", fan_in: float | None = None, fan_out: float | None = None) -> AdapterConfig:
+    """A framework adapter's parts checked as its saved config reads them back (:func:`adapter_config`, then
+    :func:`read_adapter_config`: a Keras alias read as its spec, a layout by its name or axes, fans as a call takes them).
+
+    A spec that has no config (a ``Composed`` whose rule is a class of the caller's own, a spec class not
+    registered, a ``ConstantArray`` beyond a config's size) is kept as it is, its layout and fans checked alike: the adapter draws it, and saving the adapter
+    (:func:`adapter_config`) is the :class:`ParameterError` that says why it cannot be saved.
+
+    Examples
+    --------
+    >>> import unit_init as ui
+    >>> from unit_init.serialization import adapter_parts
+    >>> class HalfFanIn:
+    ...     def variance(self, fans): return 0.5 / fans.fan_in
+    >>> adapter_parts(ui.Composed(rule=HalfFanIn(), family="uniform"), "torch", fan_in=8).fan_in
+    8.0
+    """
+    try:
+        return read_adapter_config(adapter_config(spec, layout, fan_in, fan_out))
+    except ParameterError:  # the spec has no config (or too large a one); a bad layout or fan raises again here
+        return AdapterConfig(spec, _decode_layout(_encode_layout(layout)), _decode_fan("fan_in", fan_in), _decode_fan("fan_out", fan_out))
 
 
 def read_adapter_config(config: Mapping[str, Any]) -> AdapterConfig:

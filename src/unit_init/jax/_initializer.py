@@ -42,7 +42,7 @@ from unit_init.adapters._spec import spec_of
 from unit_init.backends.jax_backend import RAW_KEY_SHAPES, check_fits, is_single_key, scoped_abstract_mesh
 from unit_init.dtypes import canonical_dtype
 from unit_init.errors import ParameterError, SeedError, abbreviate, keywords_checked
-from unit_init.serialization import adapter_config, plain_config, read_adapter_config
+from unit_init.serialization import adapter_config, adapter_parts, plain_config, read_adapter_config
 from unit_init.spec._checks import hashable
 from unit_init.spec.fans import Layout, normalize_shape
 from unit_init.spec.initializer import Initializer
@@ -74,7 +74,7 @@ class JaxInitializer:
 
     def __post_init__(self) -> None:
         """The spec (or its name or config), the layout and the fans checked as any adapter config; the dtype canonical."""
-        spec, layout, fan_in, fan_out = read_adapter_config(adapter_config(spec_of(self.spec), self.layout, self.fan_in, self.fan_out))
+        spec, layout, fan_in, fan_out = adapter_parts(spec_of(self.spec), self.layout, self.fan_in, self.fan_out)
         for name, value in (("spec", spec), ("layout", layout), ("fan_in", fan_in), ("fan_out", fan_out)):
             object.__setattr__(self, name, value)
         if self.dtype is not None:

@@ -132,6 +132,54 @@ def _as_flax_hands_axes(param: Param) -> Param:
     ))
 
 
+def _equinox_owners(root: Any, key_path: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The Equinox modules (``eqx.Module``) that hold the leaf at ``key_path`` in ``root``, innermost first: found by
+    following its attributes, items and keys (no Equinox imported, or a step that cannot be followed: those so far)."""
+    module = loaded("equinox", "Module")
+    if module is None:
+        return ()
+    found, node = [], root
+    for key in key_path[:-1]:
+        if isinstance(node, module):
+            found.append(node)
+        node = _child(node, key)
+        if node is _UNREACHABLE:
+            break
+    else:
+        if isinstance(node, module):
+            found.append(node)
+    return tuple(reversed(found))
+
+
+_UNREACHABLE: Final = object()
+
+
+def _child(node: Any, key: Any) -> Any:
+    """The child of a pytree node at one step of a key path (an attribute, an item, a key), else :data:`_UNREACHABLE`."""
+    tree_util = jax.tree_util
+    try:
+        if isinstance(key, tree_util.GetAttrKey):
+            return getattr(node, key.name)
+        if isinstance(key, tree_util.SequenceKey):
+            return node[key.idx]
+        if isinstance(key, tree_util.DictKey):
+            return node[key.key]
+    except Exception:  # a user's node may raise anything; its owners are then those found so far
+        return _UNREACHABLE
+    return _UNREACHABLE
+
+
+def _as_equinox_lays_out(param: Param) -> Param:
+    """``param`` in the ``"torch"`` layout where the walker's layout is the default ``"keras"`` and it is the weight of
+    an Equinox ``Linear``, ``Conv`` or ``ConvTranspose``: they store it ``(out, in, *window)``, as torch does, and
+    Equinox's own initializer takes ``fan_in = in·∏window`` (a layout the caller chose is drawn as it is)."""
+    owner = param.owners[0] if param.owners else None
+    nn = sys.modules.get("equinox.nn")
+    if nn is None or owner is None or param.leaf != "kernel" or param.layout != "keras":
+        return param
+    return dataclasses.replace(param, layout="torch") if isinstance(owner, (nn.Linear, nn.Conv, nn.ConvTranspose)) else param
+
+
 def _drawable(value: Any) -> bool:
     """Whether a parameter's value is one ``initialize`` draws: an array (JAX's or NumPy's) or an abstract one
     (``jax.ShapeDtypeStruct``). Other values (a Python number in an ``nnx.Param``, an Equinox module's functions) stay."""
@@ -180,7 +228,8 @@ def initialize(
       path joined by ``/``; a linen ``{"params": …, "batch_stats": …}`` dict
       initializes its ``params`` only; a boxed parameter (``nn.with_partitioning``'s
       ``nn.Partitioned``) is named and drawn as its value and boxed again. Type keys need ``modules=``, a mapping
-      from a module's path to the module (linen: ``model.module_paths(rng, x)``).
+      from a module's path to the module (linen: ``model.module_paths(rng, x)``); an Equinox module's own
+      modules are found in it.
 
     New arrays keep their leaf's dtype and are uncommitted, as ``jax.random``
     returns them, unless the leaf was committed (to a device or a sharding),
@@ -188,8 +237,9 @@ def initialize(
     parameters of ``jax.eval_shape``) a rule covers becomes an array of its
     shape and dtype, placed by its ``sharding`` if it has one; one no rule
     covers stays abstract (the report lists it as unmatched). Rank >= 2 leaves are in ``layout``
-    (``"keras"``: ``(*window, in, out)``, as Flax and Haiku; Equinox stores
-    ``(out, in)``: pass ``"torch"``), but, with the default layout, a Flax kernel takes the
+    (``"keras"``: ``(*window, in, out)``, as Flax and Haiku), but, with the default layout, the weight of an
+    Equinox ``Linear``/``Conv``/``ConvTranspose`` is drawn in its own ``(out, in, *window)`` (``"torch"``;
+    :func:`_as_equinox_lays_out`), and a Flax kernel takes the
     fans Flax gives it (linen with ``modules=``; :func:`_as_flax_hands_axes`): every axis
     before an nnx ``LinearGeneral``'s or linen ``DenseGeneral``'s output features is ``in``
     (attention projections), and a stack of layers in front of a kernel (``nnx.vmap``,
@@ -243,7 +293,9 @@ def initialize(
         if _drawable(leaf):  # an Equinox module's functions, ints stay
             path = tuple(_key_name(k) for k in key_path)
             found = (owners.get("/".join(path[:depth])) for depth in range(len(path) - 1, -1, -1))
-            described.append(_as_flax_hands_axes(tree_param(path, tuple(leaf.shape), layout, tuple(m for m in found if m is not None))))
+            holders = (*_equinox_owners(subtree, key_path), *(m for m in found if m is not None))
+            param = tree_param(path, tuple(leaf.shape), layout, holders)
+            described.append(_as_equinox_lays_out(_as_flax_hands_axes(param)))
             index[described[-1].name] = i
     entries, report = plan(described, rules, **options)
     new = [leaf for _, leaf in leaves]

@@ -56,7 +56,14 @@ from unit_init.adapters._spec import spec_of
 from unit_init.errors import BackendError, ParameterError, SeedError, abbreviate, keywords_checked
 from unit_init.keras._call import call_arguments
 from unit_init.keras._constant import KerasConstant, is_array_constant, plain_constant_config
-from unit_init.serialization import KerasAxes, adapter_config, plain_config, read_adapter_config, split_keras_axes
+from unit_init.serialization import (
+    KerasAxes,
+    adapter_config,
+    adapter_parts,
+    plain_config,
+    read_adapter_config,
+    split_keras_axes,
+)
 from unit_init.spec.fans import Fans, Layout, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer, run_by_autograph_as_written
 from unit_init.spec.rules import FanScaled
@@ -224,8 +231,7 @@ class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  #
         resolve_layout(layout)  # a layout that is not one is named as the argument it is (the config round trip below would call it a config's)
         spec, seed, given = _read(spec, seed, input_axes, output_axes)
         spec, self.seed = _resolve_seed(spec, seed)
-        # a round trip through the config: a spec that cannot be saved fails here, not at model.save
-        self.spec, self.layout, self.fan_in, self.fan_out = read_adapter_config(adapter_config(spec, layout, fan_in, fan_out))
+        self.spec, self.layout, self.fan_in, self.fan_out = adapter_parts(spec, layout, fan_in, fan_out)
         self.input_axes, self.output_axes = given
         for name, value in _keras_attributes(self.spec).items():
             if not hasattr(self, name):
