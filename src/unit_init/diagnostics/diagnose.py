@@ -152,7 +152,7 @@ def diagnose(
             raise ParameterError(msg)
         return diagnose_model(spec, inputs, seed=_seeds(seed, 1)[0])
     if inputs is not None:
-        msg = f"inputs={type(inputs).__name__} was given with spec={abbreviate(spec)}, which is not a model; inputs go with a torch, Keras or Flax nnx model."
+        msg = f"inputs={type(inputs).__name__} was given with spec={abbreviate(spec)}, which is not a model; inputs go with a torch, Keras or Flax nnx model (a Flax linen module and its variables: unit_init.jax.diagnose(module, variables, batch))."
         raise ParameterError(msg)
     initializer = resolve(spec)
     function, param = get_activation(activation, activation_param)
