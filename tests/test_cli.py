@@ -207,10 +207,10 @@ def test_bad_arguments_give_one_line_and_status_2(args: list[str], message: str)
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("value", ["-1e-2", "-0.01", "-.01"])
-def test_a_negative_activation_parameter_is_read_in_any_notation(capsys: pytest.CaptureFixture[str], value: str) -> None:
-    """argparse reads ``-1e-2`` standing alone as an option; it is the number after ``--activation-param``."""
-    status, out, err = _main(capsys, "diagnose", "he_normal", "--activation", "leaky_relu", "--activation-param", value, *NETWORK)
+@pytest.mark.parametrize(("option", "value"), [("--activation-param", "-1e-2"), ("--activation-p", "-1e-2"), ("--activation-param", "-0.01")])
+def test_a_negative_activation_parameter_is_read_in_any_notation(capsys: pytest.CaptureFixture[str], option: str, value: str) -> None:
+    """argparse reads ``-1e-2`` standing alone as an option; it is the number after ``--activation-param`` (abbreviated too)."""
+    status, out, err = _main(capsys, "diagnose", "he_normal", "--activation", "leaky_relu", option, value, *NETWORK)
     assert (status, err) == (0, "")
     assert out.startswith("he_normal with leaky_relu(-0.01): depth 20")
 

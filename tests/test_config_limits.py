@@ -288,11 +288,11 @@ class _HostileStr(str):
 
 
 class _HostileDict(dict):  # type: ignore[type-arg]
-    get = __getitem__ = __contains__ = keys = __iter__ = _boom
+    get = __getitem__ = __contains__ = keys = __iter__ = __repr__ = _boom
 
 
 class _HostileList(list):  # type: ignore[type-arg]
-    __getitem__ = __contains__ = __eq__ = _boom  # type: ignore[assignment]
+    __getitem__ = __contains__ = __eq__ = __repr__ = _boom  # type: ignore[assignment]
     __hash__ = None  # type: ignore[assignment]
 
 

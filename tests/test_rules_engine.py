@@ -479,8 +479,17 @@ def test_equinox_weights_take_equinox_layout_and_type_keys_see_its_modules() -> 
     assert first.var() == pytest.approx(2 / 64, rel=0.06)
     new_conv, _ = unit_init.jax.initialize(conv, {"weight": ui.HeNormal()}, seed=0)
     assert np.asarray(new_conv.weight, np.float64).var() == pytest.approx(2 / (16 * 9), rel=0.06)  # fan_in = in·3·3
-    kept, _ = unit_init.jax.initialize(mlp, {"*.kernel": ui.HeNormal()}, seed=0, layout=ui.Layout(in_axis=0, out_axis=1))
-    assert np.asarray(kept.layers[0].weight, np.float64).var() == pytest.approx(2 / 256, rel=0.06)  # a chosen layout stays
+    for chosen in (ui.Layout(in_axis=0, out_axis=1), "keras"):  # a layout the caller gives is kept: fan_in = 256
+        kept, _ = unit_init.jax.initialize(mlp, {"*.kernel": ui.HeNormal()}, seed=0, layout=chosen)
+        assert np.asarray(kept.layers[0].weight, np.float64).var() == pytest.approx(2 / 256, rel=0.06)
+    transposed = eqx.nn.ConvTranspose2d(16, 32, 3, key=jax.random.key(2))  # weight (32, 16, 3, 3)
+    new_transposed, _ = unit_init.jax.initialize(transposed, {"weight": ui.HeNormal()}, seed=0)
+    assert np.asarray(new_transposed.weight, np.float64).var() == pytest.approx(2 / (16 * 9), rel=0.06)
+    cell = eqx.nn.GRUCell(64, 256, key=jax.random.key(3))  # weight_ih (768, 64), weight_hh (768, 256)
+    new_cell, report = unit_init.jax.initialize(cell, {"weight_*": ui.HeNormal()}, seed=0)
+    assert sorted(report.applied) == ["weight_hh", "weight_ih"]
+    assert np.asarray(new_cell.weight_ih, np.float64).var() == pytest.approx(2 / 64, rel=0.06)
+    assert np.asarray(new_cell.weight_hh, np.float64).var() == pytest.approx(2 / 256, rel=0.06)
 
 
 def test_the_same_rules_on_keras() -> None:

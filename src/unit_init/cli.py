@@ -341,22 +341,24 @@ def _pieces(backend: Any, array: Any) -> Iterator[Any]:
         yield piece.astype(np.complex128 if np.iscomplexobj(piece) else np.float64)
 
 
-def _measure(backend: Any, array: Any, centre: float) -> _Measured:
+def _measure(backend: Any, array: Any, centre: float, *, complex_values: bool) -> _Measured:
     """The statistics of a non-empty array, in three passes over :func:`_pieces`.
 
     The mean and ``(E|w − mean|²)^½`` are summed over the values divided by
     their largest magnitude, so that neither overflows where the values are
-    finite (a constant 1e308).
+    finite (a constant 1e308). A NaN shows as NaN (NumPy's ``minimum`` and
+    ``maximum`` keep it).
     """
     import numpy as np
 
     size = math.prod(array.shape)
-    largest = high = farthest = -math.inf
-    low = math.inf
+    low, high, farthest = math.inf, -math.inf, 0.0  # min and max of a real array; max |w − centre| of a complex one
     for piece in _pieces(backend, array):
-        largest = max(largest, float(np.abs(piece).max()))
-        low, high = min(low, float(piece.real.min())), max(high, float(piece.real.max()))
-        farthest = max(farthest, float(np.abs(piece - centre).max()))
+        if complex_values:
+            farthest = float(np.maximum(farthest, np.abs(piece - centre).max()))
+        else:
+            low, high = float(np.minimum(low, piece.min())), float(np.maximum(high, piece.max()))
+    largest = farthest + abs(centre) if complex_values else max(abs(low), abs(high))  # at least the largest magnitude
     scale = largest if 0 < largest < math.inf else 1.0
     mean = sum((piece / scale).sum() for piece in _pieces(backend, array)) / size
     spread = sum(float((np.abs(piece / scale - mean) ** 2).sum()) for piece in _pieces(backend, array)) / size
@@ -375,8 +377,9 @@ def _sample(args: argparse.Namespace) -> str:
     distribution = spec.distribution_for(dims, layout=args.layout)
     expected_mean, expected_std = _expected_mean(distribution), _expected_std(spec, dims, args.layout)
     centre = expected_mean if math.isfinite(expected_mean) else 0.0
-    measured = _measure(target.backend, array, centre) if math.prod(dims) else None
-    if "complex" in target.dtype:  # E|w − mean|² is the variance; the modulus is bounded by the complex law's radius
+    complex_values = "complex" in target.dtype
+    measured = _measure(target.backend, array, centre, complex_values=complex_values) if math.prod(dims) else None
+    if complex_values:  # E|w − mean|² is the variance; the modulus is bounded by the complex law's radius
         mean = complex(measured.mean) if measured else None
         shown_mean = f"{_plain(mean.real)}{'+' if mean.imag >= 0 else '-'}{_plain(abs(mean.imag))}j" if mean is not None else "-"
         radius = getattr(complex_law(spec, distribution), "radius", math.nan)
@@ -487,7 +490,7 @@ def _out_of_memory(args: argparse.Namespace | None, error: Exception) -> str:
 
 
 def _numbers_attached(argv: Sequence[str]) -> list[str]:
-    """``argv`` with a number after ``--activation-param`` attached to it (``--activation-param=-1e-2``): argparse
+    """``argv`` with a number after ``--activation-param`` (or its abbreviation) attached to it (``--activation-param=-1e-2``): argparse
     reads ``-1e-2`` or ``-inf`` standing alone as an option, and only ``-0.01``-like words as negative numbers.
 
     >>> _numbers_attached(["diagnose", "elu", "--activation-param", "-1e-2"])
@@ -495,9 +498,14 @@ def _numbers_attached(argv: Sequence[str]) -> list[str]:
     """
     words = list(argv)
     for index in range(len(words) - 2, -1, -1):
-        if words[index] == "--activation-param" and _is_number(words[index + 1]):
-            words[index : index + 2] = [f"--activation-param={words[index + 1]}"]
+        if _names_activation_param(words[index]) and _is_number(words[index + 1]):
+            words[index : index + 2] = [f"{words[index]}={words[index + 1]}"]
     return words
+
+
+def _names_activation_param(word: str) -> bool:
+    """``--activation-param`` or an abbreviation argparse reads as it (``--activation-p``; ``--activation`` is another)."""
+    return len(word) > len("--activation") and "--activation-param".startswith(word)
 
 
 def _is_number(word: str) -> bool:

@@ -249,15 +249,12 @@ def grid_bounds(support: tuple[float, float] | None, upper_open: bool, dtype: st
     """
     if support is None or support == (-math.inf, math.inf) or is_complex(dtype):
         return None
-    if support[0] == support[1]:
-        if upper_open or smallest_at_or_above(support[0], dtype) == support[0]:
-            return None
-        msg = f"no {dtype} value lies in the support [{support[0]}, {support[1]}]; use a wider dtype."
-        raise DTypeError(msg)
+    if support[0] == support[1] and (upper_open or smallest_at_or_above(support[0], dtype) == support[0]):
+        return None
     top = largest_finite(dtype)
     low = max(smallest_at_or_above(support[0], dtype), -top)
     high = min(largest_below(support[1], dtype) if upper_open else largest_at_or_below(support[1], dtype), top)
     if low > high:
-        msg = f"no {dtype} value lies in the support [{low}, {high}]; use a wider dtype."
+        msg = f"no {dtype} value lies in the support [{support[0]}, {support[1]}]; use a wider dtype."
         raise DTypeError(msg)
     return low, high

@@ -185,11 +185,11 @@ def keras_seed(seed_generator: Any, *, as_int: bool = False) -> Any:
         words = state.tolist() if _is_instance(state, "torch", "Tensor") else keras.ops.convert_to_numpy(state)
         first, second = (int(word) & 0xFFFFFFFF for word in words)
     except (NotImplementedError, TypeError) as error:  # a symbolic state, for the portable stream (torch's "meta": never asked)
+        portable = "rng='portable' takes its seed as a number, and " if as_int else ""
         msg = (
-            f"rng='portable' takes its seed as a number, and seed=<keras SeedGenerator> has a symbolic state on the Keras "
-            f"backend {backend!r}: the draw runs while a function is traced (inside tf.function or jax.jit, or a model Keras "
-            "builds on its first fit/predict); build the model eagerly (keras.Input, model.build), pass an int seed, or use "
-            "the native stream."
+            f"{portable}seed=<keras SeedGenerator> has a symbolic state on the Keras backend {backend!r}: the draw runs "
+            "while a function is traced (inside tf.function or jax.jit, or a model Keras builds on its first fit/predict); "
+            f"build the model eagerly (keras.Input, model.build), pass an int seed{', or use the native stream' if as_int else ''}."
         )
         raise SeedError(msg) from error
     return (first << 32 | second) & MAX_SEED

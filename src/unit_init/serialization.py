@@ -547,7 +547,7 @@ def adapter_parts(spec: Initializer, layout: str | Layout = "keras", fan_in: flo
     :func:`read_adapter_config`: a Keras alias read as its spec, a layout by its name or axes, fans as a call takes them).
 
     A spec that has no config (a ``Composed`` whose rule is a class of the caller's own, a spec class not
-    registered, a ``ConstantArray`` beyond a config's size) is kept as it is, its layout and fans checked alike: the adapter draws it, and saving the adapter
+    registered) is kept as it is, its layout and fans checked alike: the adapter draws it, and saving the adapter
     (:func:`adapter_config`) is the :class:`ParameterError` that says why it cannot be saved.
 
     Examples
@@ -560,9 +560,10 @@ def adapter_parts(spec: Initializer, layout: str | Layout = "keras", fan_in: flo
     8.0
     """
     try:
-        return read_adapter_config(adapter_config(spec, layout, fan_in, fan_out))
-    except ParameterError:  # the spec has no config (or too large a one); a bad layout or fan raises again here
+        serialize(spec)
+    except ParameterError:
         return AdapterConfig(spec, _decode_layout(_encode_layout(layout)), _decode_fan("fan_in", fan_in), _decode_fan("fan_out", fan_out))
+    return read_adapter_config(adapter_config(spec, layout, fan_in, fan_out))
 
 
 def read_adapter_config(config: Mapping[str, Any]) -> AdapterConfig:

@@ -207,8 +207,9 @@ def initialize(
     fields by name, as JAX names them, a list's items by index); a
     ``{"params": …}`` variables dict initializes its ``params`` only. Arrays of
     rank >= 2 are in ``layout`` (``None``, the default: ``"keras"``,
-    ``(*window, in, out)``, as Flax and Haiku — Equinox: ``"torch"`` — or, for
-    a call handed on, that framework's own). Each array keeps its dtype.
+    ``(*window, in, out)``, as Flax and Haiku, or, for a call handed on, that
+    framework's own: an Equinox module's weights in ``"torch"``). Each array
+    keeps its dtype.
 
     Parameters
     ----------

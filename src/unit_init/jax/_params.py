@@ -170,14 +170,16 @@ def _child(node: Any, key: Any) -> Any:
 
 
 def _as_equinox_lays_out(param: Param) -> Param:
-    """``param`` in the ``"torch"`` layout where the walker's layout is the default ``"keras"`` and it is the weight of
-    an Equinox ``Linear``, ``Conv`` or ``ConvTranspose``: they store it ``(out, in, *window)``, as torch does, and
-    Equinox's own initializer takes ``fan_in = in·∏window`` (a layout the caller chose is drawn as it is)."""
+    """``param`` in the ``"torch"`` layout where it is a weight of an Equinox ``Linear``, ``Conv``, ``ConvTranspose``,
+    ``GRUCell`` or ``LSTMCell``: they store it ``(out, in, *window)`` (a cell's ``weight_ih``/``weight_hh``
+    ``(gates·hidden, in)``), as torch does, and Equinox's own initializer takes ``fan_in = in·∏window``. Called only
+    where the caller gave no layout."""
     owner = param.owners[0] if param.owners else None
-    nn = sys.modules.get("equinox.nn")
-    if nn is None or owner is None or param.leaf != "kernel" or param.layout != "keras":
+    nn = loaded("equinox", "nn")
+    if nn is None or owner is None or len(param.shape) < 2 or param.leaf == "bias":
         return param
-    return dataclasses.replace(param, layout="torch") if isinstance(owner, (nn.Linear, nn.Conv, nn.ConvTranspose)) else param
+    weighted = (nn.Linear, nn.Conv, nn.ConvTranspose, nn.GRUCell, nn.LSTMCell)
+    return dataclasses.replace(param, layout="torch") if isinstance(owner, weighted) else param
 
 
 def _drawable(value: Any) -> bool:
@@ -211,7 +213,7 @@ def initialize(
     *,
     seed: int | None = None,
     rng: str = "native",
-    layout: LayoutLike = "keras",
+    layout: LayoutLike = None,
     modules: Mapping[str, Any] | None = None,
     names: Mapping[str, str] | Callable[[str], str] | None = None,
     skip: Iterable[str] | Callable[[Param], bool] | None = None,
@@ -237,9 +239,9 @@ def initialize(
     parameters of ``jax.eval_shape``) a rule covers becomes an array of its
     shape and dtype, placed by its ``sharding`` if it has one; one no rule
     covers stays abstract (the report lists it as unmatched). Rank >= 2 leaves are in ``layout``
-    (``"keras"``: ``(*window, in, out)``, as Flax and Haiku), but, with the default layout, the weight of an
-    Equinox ``Linear``/``Conv``/``ConvTranspose`` is drawn in its own ``(out, in, *window)`` (``"torch"``;
-    :func:`_as_equinox_lays_out`), and a Flax kernel takes the
+    (``None``, the default: ``"keras"``, ``(*window, in, out)``, as Flax and Haiku, but the weights of an Equinox
+    ``Linear``/``Conv``/``ConvTranspose``/``GRUCell``/``LSTMCell`` in their own ``(out, in, *window)``, ``"torch"``:
+    :func:`_as_equinox_lays_out`), and, in ``"keras"``, a Flax kernel takes the
     fans Flax gives it (linen with ``modules=``; :func:`_as_flax_hands_axes`): every axis
     before an nnx ``LinearGeneral``'s or linen ``DenseGeneral``'s output features is ``in``
     (attention projections), and a stack of layers in front of a kernel (``nnx.vmap``,
@@ -257,10 +259,11 @@ def initialize(
     ([1.0, 1.0, 1.0, 1.0], {'bias': 1, 'kernel': 0})
     """
     check_rng(rng)
+    chosen = "keras" if layout is None else layout
     options: dict[str, Any] = {"seed": seed, "skip": skip, "names": names, "bias_fan_from_weight": bias_fan_from_weight}
     nnx = sys.modules.get("flax.nnx")  # imported already wherever an nnx module exists
     if (nnx_module := loaded("flax.nnx", "Module")) is not None and isinstance(model_or_params, nnx_module):
-        described, variables = _nnx(nnx, model_or_params, layout)
+        described, variables = _nnx(nnx, model_or_params, chosen)
         entries, report = plan(described, rules, **options)
 
         def set_variable(entry: Entry) -> None:
@@ -294,8 +297,8 @@ def initialize(
             path = tuple(_key_name(k) for k in key_path)
             found = (owners.get("/".join(path[:depth])) for depth in range(len(path) - 1, -1, -1))
             holders = (*_equinox_owners(subtree, key_path), *(m for m in found if m is not None))
-            param = tree_param(path, tuple(leaf.shape), layout, holders)
-            described.append(_as_equinox_lays_out(_as_flax_hands_axes(param)))
+            param = _as_flax_hands_axes(tree_param(path, tuple(leaf.shape), chosen, holders))
+            described.append(_as_equinox_lays_out(param) if layout is None else param)
             index[described[-1].name] = i
     entries, report = plan(described, rules, **options)
     new = [leaf for _, leaf in leaves]

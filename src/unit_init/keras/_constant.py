@@ -18,6 +18,7 @@ saved as a nested list with its dtype.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Final
 
 import keras
@@ -66,9 +67,22 @@ def plain_constant_config(where: str, config: object, *, fields: bool = False) -
     Constant config's ``"config"``): an array or tensor in it is kept (data, not JSON), and a Constant's has room for a
     value of nested lists of up to 2²⁰ numbers (a ConstantArray's limit: Keras saves an array value as nested lists, so
     a saved model's constants must read back)."""
-    name = config.get("class_name") if type(config) is dict else None  # an exact dict's own get: no caller's method runs
+    name = _class_name_of(config)
     constant = fields or (type(name) is str and name == "Constant")
     return plain_config(where, config, max_values=_MOST_CONFIG_VALUES if constant else MAX_VALUES, keep=_is_array)
+
+
+def _class_name_of(config: object) -> object:
+    """A config's ``class_name`` read by ``dict``'s own ``get`` (a dict subclass's, a mapping proxy's too), so that no
+    method of a caller's class runs before the config is copied; ``None`` for any other mapping or where it raises."""
+    try:
+        if isinstance(config, dict):
+            return dict.get(config, "class_name")
+        if isinstance(config, MappingProxyType):
+            return config.get("class_name")
+    except Exception:  # a key's own __eq__, met by the look-up
+        return None
+    return None
 
 
 def _is_class(config: Any, *names: str) -> bool:
@@ -150,10 +164,10 @@ class KerasConstant(keras.initializers.Constant):  # type: ignore[misc]  # keras
         """From an array or tensor (the weight takes its shape) or a ``Constant`` config (broadcast)."""
         if _is_array(identifier):
             return cls(identifier, broadcast=False)
-        return cls.from_plain_config(plain_constant_config("the Constant config", identifier) if isinstance(identifier, Mapping) else identifier)
+        return cls._from_plain_config(plain_constant_config("the Constant config", identifier) if isinstance(identifier, Mapping) else identifier)
 
     @classmethod
-    def from_plain_config(cls, config: Any) -> KerasConstant:
+    def _from_plain_config(cls, config: Any) -> KerasConstant:
         """From a ``Constant`` config already read by :func:`plain_constant_config` (as ``unit_init.keras.initializer`` reads it)."""
         if not _is_class(config, "Constant") or "config" not in config:
             msg = f"{abbreviate(config)} is neither an array nor a Constant config {{'class_name': 'Constant', 'config': {{'value': ...}}}}."

@@ -271,8 +271,13 @@ class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  #
         return self.spec(dims, backend=backend, device=device, dtype=dtype, seed=seed, **self._options(dims))
 
     def get_config(self) -> dict[str, Any]:
-        """:func:`~unit_init.serialization.adapter_config`, plus a SeedGenerator ``seed`` and the axes where set."""
-        config = adapter_config(self.spec, self.layout, self.fan_in, self.fan_out)
+        """:func:`~unit_init.serialization.adapter_config`, plus a SeedGenerator ``seed`` and the axes where set; a
+        :class:`~unit_init.ParameterError` for a spec without a config (:func:`~unit_init.serialization.adapter_parts`)."""
+        try:
+            config = adapter_config(self.spec, self.layout, self.fan_in, self.fan_out)
+        except ParameterError as error:
+            msg = f"{error} Keras asks for the config when it saves the model, and when a layer clones its initializers (MultiHeadAttention, keras.models.clone_model)."
+            raise ParameterError(msg) from None
         if isinstance(self.seed, keras.random.SeedGenerator):
             config["seed"] = keras.saving.serialize_keras_object(self.seed)
         for name in ("input_axes", "output_axes"):
@@ -369,5 +374,5 @@ def initializer(
     if is_array_constant(spec):
         if (layout, fan_in, fan_out, seed, input_axes, output_axes) != ("keras", None, None, None, None, None):
             raise ParameterError("an array constant takes no layout, fans, seed or axes.")
-        return KerasConstant.from_identifier(spec) if not isinstance(spec, dict) else KerasConstant.from_plain_config(spec)
+        return KerasConstant._from_plain_config(spec) if isinstance(spec, dict) else KerasConstant(spec, broadcast=False)
     return KerasInitializer(spec, layout, fan_in=fan_in, fan_out=fan_out, seed=seed, input_axes=input_axes, output_axes=output_axes)

@@ -60,8 +60,8 @@ def planned(backend: Backend, law: Distribution, shape: tuple[int, ...], dtype: 
     """
     if not is_float(dtype):
         check_integer_dtype(law, dtype)
+    bounds = native_confinement(backend, law, dtype, device)  # first: a support no value of dtype lies in is named by dtype
     sampled = _native_sampler(backend, law, shape, dtype, device)
-    bounds = native_confinement(backend, law, dtype, device)
     blocked = law.iid and math.prod(shape) >= blocks.PARALLEL_MIN
     compiling = law.random and backend.compiles and hashable((backend, law, shape, dtype, device))
     compiled_for: dict[type, Callable[[Any], Any] | None] = {}

@@ -415,8 +415,8 @@ class TruncatedGaussian(Distribution):
                 "(beyond about 38 std, or narrower than float64 resolves); choose bounds nearer the mean."
             )
             raise ParameterError(msg)
-        point, _ = self.support
-        if point == _ and not self._holds(point):
+        low, high = self.support
+        if low == high and math.isfinite(low) and not self._holds(low):  # an overflow to ±inf: left to the reach check
             msg = (
                 f"the support [mean + low·std, mean + high·std] (mean={self.mean}, std={self.std}, bounds [{self.low}, "
                 f"{self.high}]) is narrower than float64 resolves there and holds no float64 value; widen it."

@@ -344,6 +344,10 @@ class Initializer(metaclass=_Constructed):
 
 _call = inspect.signature(Initializer.__call__)
 Initializer.__call__.__signature__ = _call.replace(  # type: ignore[attr-defined]  # help() and editors: the shape is required
-    parameters=[p.replace(default=inspect.Parameter.empty) if p.name == "shape" else p for p in _call.parameters.values()]
+    parameters=[  # and taken by position or as shape= (positional-only in the code: so that shape twice is no bare TypeError)
+        p.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD, default=inspect.Parameter.empty) if p.name == "shape"
+        else p.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD) if p.name == "self" else p
+        for p in _call.parameters.values()
+    ]
 )
 del _call

@@ -59,7 +59,10 @@ class _GainScaled(Initializer):
     def distribution_for(
         self, shape: ShapeLike, *, layout: LayoutLike = None, fan_in: float | None = None, fan_out: float | None = None
     ) -> d.Distribution:
-        return self.scaling.distribution_for(shape, layout=layout, fan_in=fan_in, fan_out=fan_out)
+        try:
+            return self.scaling.distribution_for(shape, layout=layout, fan_in=fan_in, fan_out=fan_out)
+        except ParameterError as error:  # a variance that underflows float64 for this shape: named with this spec's parameters
+            raise ParameterError(f"{self!r}: {error}") from None
 
 
 @dataclass(frozen=True, slots=True)
