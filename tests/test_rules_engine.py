@@ -485,6 +485,9 @@ def test_equinox_weights_take_equinox_layout_and_type_keys_see_its_modules() -> 
     transposed = eqx.nn.ConvTranspose2d(16, 32, 3, key=jax.random.key(2))  # weight (32, 16, 3, 3)
     new_transposed, _ = unit_init.jax.initialize(transposed, {"weight": ui.HeNormal()}, seed=0)
     assert np.asarray(new_transposed.weight, np.float64).var() == pytest.approx(2 / (16 * 9), rel=0.06)
+    stack = eqx.filter_vmap(lambda key: eqx.nn.Linear(64, 256, key=key))(jax.random.split(jax.random.key(4), 4))
+    new_stack, _ = unit_init.jax.initialize(stack, {"weight": ui.HeNormal()}, seed=0)  # weight (4, 256, 64): 4 in no fan
+    assert np.asarray(new_stack.weight, np.float64).var() == pytest.approx(2 / 64, rel=0.06)
     cell = eqx.nn.GRUCell(64, 256, key=jax.random.key(3))  # weight_ih (768, 64), weight_hh (768, 256)
     new_cell, report = unit_init.jax.initialize(cell, {"weight_*": ui.HeNormal()}, seed=0)
     assert sorted(report.applied) == ["weight_hh", "weight_ih"]

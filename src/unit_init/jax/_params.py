@@ -172,14 +172,19 @@ def _child(node: Any, key: Any) -> Any:
 def _as_equinox_lays_out(param: Param) -> Param:
     """``param`` in the ``"torch"`` layout where it is a weight of an Equinox ``Linear``, ``Conv``, ``ConvTranspose``,
     ``GRUCell`` or ``LSTMCell``: they store it ``(out, in, *window)`` (a cell's ``weight_ih``/``weight_hh``
-    ``(gates·hidden, in)``), as torch does, and Equinox's own initializer takes ``fan_in = in·∏window``. Called only
-    where the caller gave no layout."""
+    ``(gates·hidden, in)``), as torch does, and Equinox's own initializer takes ``fan_in = in·∏window``. Axes in front
+    of the module's own (a stack of layers made with ``eqx.filter_vmap``) are in neither fan. Called only where the
+    caller gave no layout."""
     owner = param.owners[0] if param.owners else None
     nn = loaded("equinox", "nn")
     if nn is None or owner is None or len(param.shape) < 2 or param.leaf == "bias":
         return param
-    weighted = (nn.Linear, nn.Conv, nn.ConvTranspose, nn.GRUCell, nn.LSTMCell)
-    return dataclasses.replace(param, layout="torch") if isinstance(owner, weighted) else param
+    if not isinstance(owner, (nn.Linear, nn.Conv, nn.ConvTranspose, nn.GRUCell, nn.LSTMCell)):
+        return param
+    stacked = len(param.shape) - 2 - (owner.num_spatial_dims if isinstance(owner, (nn.Conv, nn.ConvTranspose)) else 0)
+    if stacked <= 0:
+        return dataclasses.replace(param, layout="torch")
+    return dataclasses.replace(param, layout=Layout(in_axis=stacked + 1, out_axis=stacked, batch_axis=tuple(range(stacked))))
 
 
 def _drawable(value: Any) -> bool:
