@@ -639,3 +639,32 @@ def test_keras_constant_from_identifier_refuses_what_is_not_a_constant(uk: Any, 
 
     with pytest.raises(ParameterError, match="neither an array nor a Constant config"):
         uk.KerasConstant.from_identifier(identifier)
+
+
+@pytest.mark.parametrize("mode", ["float8", "int8"])
+def test_a_quantized_model_keeps_its_quantization_state_and_lsuv_says_why_it_cannot_run(keras_mod: Any, uk: Any, mode: str) -> None:
+    """float8: initialize drew its scales and amax histories (trainable state Keras overwrites itself) as weights, the
+    scales from 1.0 to ±1.4; lsuv and diagnose said the quantized layers were "not called by model(batch)"."""
+    import warnings
+
+    import numpy as np
+
+    import unit_init as ui
+
+    model = keras_mod.Sequential([keras_mod.Input((32,)), keras_mod.layers.Dense(16, name="fc")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Keras: InputLayer has no quantize method
+        model.quantize(mode)
+    state = {v.path: keras_mod.ops.convert_to_numpy(v).copy() for v in model.weights if getattr(v, "overwrite_with_gradient", False)}
+    assert (mode == "float8") == bool(state)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # int8: the kernel is no trainable weight, so the rule sets nothing
+        _, report = uk.initialize(model, {keras_mod.layers.Dense: ui.HeNormal()}, seed=0)
+    assert [name.split("/", 1)[1] for name in report.applied] == (["fc/kernel"] if mode == "float8" else [])  # int8's is int8
+    for variable in model.weights:
+        if variable.path in state:
+            np.testing.assert_array_equal(keras_mod.ops.convert_to_numpy(variable), state[variable.path])
+    batch = np.random.default_rng(0).normal(size=(64, 32)).astype("float32")
+    for call in (lambda: uk.lsuv(model, batch, seed=0), lambda: ui.diagnose(model, batch)):
+        with pytest.raises(ui.ParameterError, match=f"are quantized \\({mode}\\); run lsuv or diagnose on the model before model.quantize"):
+            call()

@@ -417,3 +417,39 @@ def test_the_batch_is_the_first_output_with_an_axis() -> None:
     plain = ui.diagnose(torch.nn.Sequential(Aux().fc), x, seed=6)
     aux = ui.diagnose(Aux(), x, seed=5)  # the scalar takes seed 5, the logits seed 6: the plain model's probe
     np.testing.assert_allclose(aux.weight_gradient_std, plain.weight_gradient_std, rtol=1e-6)
+
+
+def test_torch_layers_without_a_gradient_are_named_typed_and_the_model_kept() -> None:
+    """An auxiliary head whose output is dropped, a detached output, a layer under ``no_grad`` inside ``forward``:
+    each raised torch's own ``RuntimeError`` from ``autograd.grad``."""
+    torch = pytest.importorskip("torch")
+    import unit_init.torch
+
+    class Aux(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b = torch.nn.Linear(8, 8), torch.nn.Linear(8, 8)
+
+        def forward(self, x: Any) -> Any:
+            self.b(x)
+            return self.a(x)
+
+    class Detached(Aux):
+        def forward(self, x: Any) -> Any:
+            return self.a(x).detach()
+
+    class Frozen(Aux):
+        def forward(self, x: Any) -> Any:
+            with torch.no_grad():
+                hidden = self.b(x)
+            return self.a(hidden)
+
+    batch = torch.randn(16, 8)
+    for model, message in ((Aux(), "layer 'b''s output does not reach the model's output"),
+                           (Detached(), "does not depend differentiably on its layers"),
+                           (Frozen(), "layer 'b''s output is outside autograd's graph")):
+        with pytest.raises(ui.ParameterError, match=message):
+            ui.diagnose(model, batch)
+        assert not any(module._forward_hooks for module in model.modules())
+        assert all(parameter.requires_grad for parameter in model.parameters())
+    assert unit_init.torch.diagnose(Aux(), batch, layers=["a"]).layers == ("a",)  # the way out the message names

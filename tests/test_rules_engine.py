@@ -759,6 +759,50 @@ def test_torch_parametrized_weights_are_drawn_as_the_weight_and_written_through_
     assert torch.equal(doubled.weight, torch.full((4, 4), 2.0))
 
 
+def test_torch_a_parametrization_that_cannot_take_the_drawn_values_leaves_the_model_untouched(torch: Any) -> None:
+    """An ``exp`` parametrization: its ``right_inverse`` raised on a negative draw after the layer before it was written
+    (a raw ``ValueError``), or wrote ``log`` of it, NaN, silently. A ``padding_idx`` set outside the table raised
+    ``IndexError`` after the layer before it was written; a negative one is reported as the row torch reads."""
+    from torch.nn.utils import parametrize
+
+    import unit_init.torch
+
+    class Exp(torch.nn.Module):
+        def __init__(self, strict: bool) -> None:
+            super().__init__()
+            self.strict = strict
+
+        def forward(self, x: Any) -> Any:
+            return x.exp()
+
+        def right_inverse(self, y: Any) -> Any:
+            if self.strict and bool((y <= 0).any()):
+                raise ValueError("needs positive values")
+            return y.log()
+
+    for strict, message in ((True, "refuses the values drawn for it"), (False, "into non-finite ones")):
+        net = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.Linear(8, 8))
+        with torch.no_grad():
+            net[1].weight.abs_()  # registering takes the weight through right_inverse too
+        parametrize.register_parametrization(net[1], "weight", Exp(strict))
+        before = [tensor.clone() for tensor in net.parameters()]
+        with pytest.raises(ui.ParameterError, match=f"parameter '1.weight' of shape \\(8, 8\\): its parametrization's right_inverse .*{message}"):
+            unit_init.torch.initialize(net, {"*weight": ui.HeNormal(), "*bias": ui.Zeros()}, seed=0)
+        assert all(torch.equal(old, new) for old, new in zip(before, net.parameters(), strict=True))
+        unit_init.torch.initialize(net, {"*weight": ui.Ones(), "*bias": ui.Zeros()}, seed=0)  # values it takes
+        assert torch.allclose(net[1].weight, torch.ones(8, 8))
+    table = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Embedding(10, 4, padding_idx=0))
+    table[1].padding_idx = 10
+    before = [tensor.clone() for tensor in table.parameters()]
+    with pytest.raises(ui.ParameterError, match="padding_idx=10 lies outside its 10 rows"):
+        unit_init.torch.initialize(table, {"*": ui.RandomNormal()}, seed=0)
+    assert all(torch.equal(old, new) for old, new in zip(before, table.parameters(), strict=True))
+    table[1].padding_idx = -3
+    _, report = unit_init.torch.initialize(table, {"*": ui.RandomNormal()}, seed=0)
+    assert dict(report.zeroed_rows) == {"1.weight": (7,)}
+    assert torch.count_nonzero(table[1].weight[7]) == 0
+
+
 def test_torch_tied_shared_and_parametrized_tensors_answer_to_all_their_names(torch: Any) -> None:
     """A tensor has one entry, under its first name; its other names (a state_dict's keys) were unknown to skip= and type keys."""
     from torch.nn.utils.parametrizations import weight_norm

@@ -139,6 +139,12 @@ _KERAS_SCRIPT = textwrap.dedent(
         pass
     del os.environ["UNIT_INIT_MAX_BYTES"]
     result["refused_draws_do_not_advance"] = int(np.asarray(generator.state.value)[1]) == 2
+    import unit_init.keras
+    try:  # a SeedGenerator config's seed beyond the backend's state (torch: int32; JAX: uint32; TensorFlow holds it)
+        unit_init.keras.initializer(ui.HeNormal(), seed={"seed": 2**40})
+        result["wide_seed_config"] = "accepted"
+    except Exception as error:
+        result["wide_seed_config"] = type(error).__name__
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
         traced = tf.function(lambda: ui.he_normal((4, 4), seed=generator))  # the state has no value while traced
@@ -172,6 +178,7 @@ def test_keras_seed_generator_means_the_current_keras_backend(backend: str, modu
     assert f"current Keras backend {backend!r}" in result["conflict"]
     assert result["deterministic_draws_and_conflicts_do_not_advance"]
     assert result["refused_draws_do_not_advance"]  # the memory guard ran after the generator advanced
+    assert result["wide_seed_config"] == ("accepted" if backend == "tensorflow" else "SeedError")  # torch: RuntimeError
     assert result.get("tf_function_advances", True)  # a Sequential built in Keras's traced fit: tests/test_adapter_keras.py
     portable = result.get("tf_function_portable", "rng='portable' takes its seed as a number ... build the model eagerly")
     assert "rng='portable' takes its seed as a number" in portable

@@ -676,6 +676,7 @@ def fill(
     *,
     target: Callable[[Entry], Mapping[str, Any]] | None = None,
     kept: Callable[[Entry], bool] | None = None,
+    verify: Callable[[Entry], object] | None = None,
     progress: bool | None = None,
 ) -> None:
     """Call ``write(entry)`` for each entry in order, with a progress bar counting their elements.
@@ -697,7 +698,10 @@ def fill(
     entry then counts the kept arrays before it (a model of forty 1 GiB
     abstract leaves is refused before the first is drawn, not after 24). The seeds ``initialize`` was not
     given are derived after the checks (one root from the global stream), so
-    a refused call also leaves the stream as it was.
+    a refused call also leaves the stream as it was. ``verify(entry)``, run
+    for every entry once the seeds are set and before the first write, is a
+    walker's own check of what it will write (torch: a parametrization's
+    ``right_inverse`` tried on the values drawn for it).
 
     Examples
     --------
@@ -716,6 +720,10 @@ def fill(
                 for output in outputs:
                     reserved[output.pool] = reserved.get(output.pool, 0) + output.bytes
     entries = _seeded(entries)
+    if verify is not None:
+        for entry in entries:
+            with _naming(entry):
+                verify(entry)
     with bar(sum(math.prod(e.param.shape) for e in entries), "initialize", unit="parameters", progress=progress) as advance:
         for entry in entries:
             with _naming(entry):

@@ -74,7 +74,13 @@ def _layers(model: Any, layers: Layers) -> dict[str, Any]:
         msg = f"model={type(model).__name__} must be a built Keras model or layer (call it once, or build it)."
         raise ParameterError(msg)
     named = named_layers(model)
-    return dict(select(named, layers, lambda layer: isinstance(layer, _SUPPORTED), _KINDS))
+    chosen = dict(select(named, layers, lambda layer: isinstance(layer, _SUPPORTED), _KINDS))
+    quantized = [name for name, layer in chosen.items() if getattr(layer, "quantization_mode", None)]
+    if quantized:  # Keras calls their quantized kernels by another path: no hook sees them, nor a float weight to scale
+        mode = chosen[quantized[0]].quantization_mode
+        msg = f"layers {quantized} are quantized ({mode}); run lsuv or diagnose on the model before model.quantize(...)."
+        raise ParameterError(msg)
+    return chosen
 
 
 def _order(model: Any, batch: Any, layers: dict[str, Any], *, picked: bool) -> tuple[list[str], Any, dict[str, Any]]:

@@ -142,7 +142,7 @@ def _seed_generator(value: Mapping[str, Any]) -> Any:
         raise SeedError(msg)
     try:
         return keras.random.SeedGenerator(seed=seed, name=name)
-    except (OverflowError, ValueError, TypeError) as error:  # a seed the backend's state cannot hold (JAX: uint32; TF: int64)
+    except (OverflowError, ValueError, TypeError, RuntimeError) as error:  # a seed the backend's state cannot hold (JAX: uint32; TF: int64; torch: int32)
         msg = f"the SeedGenerator config's seed={abbreviate(seed)} is refused by Keras's {keras.backend.backend()} backend ({error}); use an int in [0, 2**32)."
         raise SeedError(msg) from None
 

@@ -129,7 +129,8 @@ def initialize(
     of layer names below the model (``"b1/fc/kernel"``);
     type keys (``keras.layers.Dense``, ``keras.layers.MultiHeadAttention`` …)
     match every variable of a layer of that type or of its sublayers. Non-trainable variables (a
-    ``BatchNormalization``'s moving statistics, seed states) are not
+    ``BatchNormalization``'s moving statistics, seed states, an int8 layer's kernel) and the state Keras
+    overwrites itself (a float8 layer's scales and amax histories: ``overwrite_with_gradient``) are not
     parameters and are left alone. Kernels are ``(*window, in, out)``;
     ``Conv*Transpose`` kernels ``(*window, out, in)``; an ``EinsumDense``
     kernel (also inside ``MultiHeadAttention``) takes the fans Keras gives
@@ -153,7 +154,7 @@ def initialize(
         raise ParameterError(msg)
     check_rng(rng)
     owners = _owners(model)
-    trainable = [variable for variable in model.weights if variable.trainable]
+    trainable = [v for v in model.weights if v.trainable and not getattr(v, "overwrite_with_gradient", False)]  # not state
     named = _names(model, trainable, owners)
     described = [_param(variable, name, owners.get(id(variable), ()), model.name) for variable, name in zip(trainable, named, strict=True)]
     entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)

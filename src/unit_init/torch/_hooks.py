@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import operator
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 import torch
@@ -290,6 +290,27 @@ def _float_leaves(output: Any) -> list[torch.Tensor]:
     return [leaf for leaf in pytree.tree_leaves(output) if isinstance(leaf, torch.Tensor) and (leaf.is_floating_point() or leaf.is_complex())]
 
 
+def _check_differentiable(loss: torch.Tensor, outputs: Mapping[str, torch.Tensor]) -> None:
+    """:class:`ParameterError` where the model's output, or a layer's output, is outside autograd's graph (detached, or
+    computed under ``torch.no_grad()`` inside ``forward``): there is no gradient to report."""
+    if not loss.requires_grad:
+        msg = "the model's output does not depend differentiably on its layers (detached, or computed under torch.no_grad()); diagnose needs the gradients."
+        raise ParameterError(msg)
+    for name, output in outputs.items():
+        if not output.requires_grad:
+            msg = f"layer {abbreviate(name)}'s output is outside autograd's graph (computed under torch.no_grad()?); leave it out: unit_init.torch.diagnose(module, batch, layers=[...])."
+            raise ParameterError(msg)
+
+
+def _check_reached(order: Sequence[str], grads: Sequence[torch.Tensor | None]) -> None:
+    """:class:`ParameterError` naming a layer whose output (or weight) does not reach the model's output (an auxiliary
+    head ``forward`` computes and drops): its gradient is undefined, not 0."""
+    for i, name in enumerate(order):
+        if grads[i] is None or grads[len(order) + i] is None:
+            msg = f"layer {abbreviate(name)}'s output does not reach the model's output, so it has no gradient; leave it out: unit_init.torch.diagnose(module, batch, layers=[...])."
+            raise ParameterError(msg)
+
+
 @keywords_checked
 def diagnose(module: torch.nn.Module, batch: Any, *, layers: Layers = None, seed: int = 0) -> ModelReport:
     """Per-layer output and gradient stds of a torch module on ``batch``, judged as :func:`unit_init.diagnose` judges its MLP.
@@ -323,7 +344,10 @@ def diagnose(module: torch.nn.Module, batch: Any, *, layers: Layers = None, seed
         outputs = _float_leaves(output)
         check_real({**{name: seen[name].is_complex() for name in order}, "output": any(y.is_complex() for y in outputs)})
         terms = [(torch.as_tensor(g, dtype=y.dtype, device=y.device) * y).sum() for g, y in zip(probes(outputs, seed), outputs, strict=True)]
-        grads = torch.autograd.grad(functools.reduce(operator.add, terms), [*(seen[name] for name in order), *weights])
+        loss = functools.reduce(operator.add, terms)
+        _check_differentiable(loss, {name: seen[name] for name in order})
+        grads = torch.autograd.grad(loss, [*(seen[name] for name in order), *weights], allow_unused=True)
+        _check_reached(order, grads)
     rows = batch_rows(outputs)
 
     def numpy(tensor: torch.Tensor) -> Any:

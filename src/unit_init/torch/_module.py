@@ -192,9 +192,36 @@ def _owners(name: str, modules: Mapping[str, torch.nn.Module]) -> tuple[torch.nn
 
 
 def _padding_rows(param: Param) -> tuple[int, ...]:
-    """The ``padding_idx`` rows of the embedding tables holding ``param`` (torch normalizes them to >= 0): zeroed, not drawn."""
-    rows = {int(layer.padding_idx) for layer in param.owners if isinstance(layer, _EMBEDDINGS) and layer.padding_idx is not None}
+    """The ``padding_idx`` rows of the embedding tables holding ``param``, as rows ``>= 0`` (torch's reading of a
+    negative one): zeroed, not drawn. A ``padding_idx`` set outside the table afterwards is a :class:`ParameterError`."""
+    rows = set()
+    for layer in param.owners:
+        if isinstance(layer, _EMBEDDINGS) and layer.padding_idx is not None:
+            row, count = int(layer.padding_idx), param.shape[0] if param.shape else 0
+            if not -count <= row < count:
+                msg = f"parameter {abbreviate(param.name)}: padding_idx={row} lies outside its {count} rows."
+                raise ParameterError(msg)
+            rows.add(row % count)
     return tuple(sorted(rows))
+
+
+def _check_inverse(owner: torch.nn.Module, leaf: str, values: torch.Tensor) -> None:
+    """:class:`ParameterError` unless the parametrizations of ``owner.<leaf>`` take ``values`` back to finite stored
+    tensors (each ``right_inverse``, last first, on a copy, torch's RNG restored): an ``exp`` parametrization's ``log``
+    of a negative draw was written as NaN, and one that raised had left the parameters before it written."""
+    chain = cast("torch.nn.ModuleList", _parametrizations(owner, leaf))
+    try:
+        with torch.no_grad(), torch.random.fork_rng(devices=[values.device] if values.device.type == "cuda" else []):
+            inverse: Any = values
+            for parametrization in reversed(list(copy.deepcopy(chain))):
+                inverse = cast("Any", parametrization).right_inverse(inverse)
+    except Exception as error:  # a user's parametrization may raise anything
+        msg = f"its parametrization's right_inverse refuses the values drawn for it ({type(error).__name__}: {abbreviate(str(error), 200)})."
+        raise ParameterError(msg) from error
+    stored = inverse if isinstance(inverse, (tuple, list)) else (inverse,)
+    if bool(values.isfinite().all()) and not all(bool(torch.as_tensor(t).isfinite().all()) for t in stored):
+        msg = "its parametrization's right_inverse turns the values drawn for it into non-finite ones (a log of a negative value?); choose a spec whose values it takes."
+        raise ParameterError(msg)
 
 
 def _refuse_lazy(tensors: Mapping[str, torch.Tensor]) -> None:
@@ -282,24 +309,35 @@ def initialize(
     for entry in entries:
         for stored in tensors[entry.param.name].stored:
             refuse_unwritable(stored, f"parameter {abbreviate(entry.param.name)}")
+    padding = {entry.param.name: _padding_rows(entry.param) for entry in entries}  # refused here, before any draw
     zeroed: dict[str, tuple[int, ...]] = {}
 
     def target(entry: Entry) -> dict[str, Any]:
         tensor = tensors[entry.param.name].value
         return {"backend": "torch", "device": tensor.device, "dtype": tensor.dtype, "rng": rng}
 
+    def drawn(entry: Entry) -> torch.Tensor:
+        values: torch.Tensor = draw(entry, **target(entry))
+        if rows := list(padding[entry.param.name]):
+            with torch.no_grad():
+                values[rows] = 0
+        return values
+
+    def verify(entry: Entry) -> None:
+        found = tensors[entry.param.name]
+        if found.owner is not None:  # torch's right_inverse must take what is drawn (drawn again to be written)
+            _check_inverse(found.owner, found.leaf, drawn(entry))
+
     def write(entry: Entry) -> None:
         found = tensors[entry.param.name]
-        values = draw(entry, **target(entry))
-        rows = list(_padding_rows(entry.param))
+        values = drawn(entry)
+        if padding[entry.param.name]:
+            zeroed[entry.param.name] = padding[entry.param.name]
         with torch.no_grad():
-            if rows:
-                values[rows] = 0
-                zeroed[entry.param.name] = tuple(rows)
             if found.owner is None:
                 found.value.copy_(values)
             else:
                 write_parametrized(found.owner, found.leaf, values)
 
-    fill(entries, write, target=target, progress=progress)  # every parameter checked before the first is written
+    fill(entries, write, target=target, verify=verify, progress=progress)  # every parameter checked before the first is written
     return Initialized(module, dataclasses.replace(report, zeroed_rows=zeroed))
