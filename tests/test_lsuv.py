@@ -357,6 +357,19 @@ def test_a_target_the_weights_cannot_reach_leaves_them_finite_and_says_so(target
     assert all(torch.equal(value, before[name]) for name, value in model.state_dict().items())  # not re-drawn either
 
 
+def test_a_target_whose_outputs_overflow_the_dtype_is_refused_and_the_model_kept() -> None:
+    """float16 toward a std of 3e4: the weights stay finite, the outputs (≈4σ = 1.2e5 > 65504) do not; the model was
+    returned with inf outputs and the layer reported "not converged"."""
+    torch = pytest.importorskip("torch")
+    import unit_init.torch
+
+    model = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.Linear(64, 8)).half()
+    before = {name: value.clone() for name, value in model.state_dict().items()}
+    with pytest.raises(ui.ParameterError, match="makes its outputs overflow their dtype; the model is left as it was"):
+        unit_init.torch.lsuv(model, torch.randn(64, 32).half(), target_std=3e4, seed=0)
+    assert all(torch.equal(value, before[name]) for name, value in model.state_dict().items())
+
+
 @pytest.mark.parametrize("target_std", [1e300, 1e-300])
 def test_a_keras_target_the_weights_cannot_reach_leaves_them_finite(target_std: float) -> None:
     keras = pytest.importorskip("keras")

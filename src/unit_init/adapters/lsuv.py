@@ -302,7 +302,8 @@ def run(
     scaled weight would not be finite or more than :data:`MAX_LOST` of its
     non-zero weights would underflow to 0 in its dtype — then a :class:`ParameterError`
     names the layer, and the adapter puts the model back as it was before the
-    call (:func:`undone_if_raised`). A layer whose output std is 0 or not finite
+    call (:func:`undone_if_raised`); so does a step after which the layer's
+    outputs overflow their dtype. A layer whose output std is 0 or not finite
     cannot be rescaled and is reported as not converged, and so is one whose
     std no longer moves. The progress bar counts layers.
 
@@ -329,6 +330,12 @@ def run(
                     raise ParameterError(msg)
                 previous, scale, iterations = std, scale * factor, iterations + 1
                 std = measure(name)
+                if std == math.inf:  # finite weights, but outputs beyond the dtype's range (float16 toward a std of 3e4)
+                    msg = (
+                        f"lsuv: scaling the weights of layer {abbreviate(name)} by {factor:.3g} toward target_std={target_std:g} "
+                        "makes its outputs overflow their dtype; the model is left as it was before lsuv."
+                    )
+                    raise ParameterError(msg)
                 if std == previous:  # the rescaling no longer moves the output (rounding): more iterations would not either
                     break
             results.append(LayerScale(name, std, scale, iterations, abs(std - target_std) <= tol * target_std))
