@@ -357,6 +357,22 @@ def test_a_target_the_weights_cannot_reach_leaves_them_finite_and_says_so(target
     assert all(torch.equal(value, before[name]) for name, value in model.state_dict().items())  # not re-drawn either
 
 
+def test_two_layers_tied_to_one_weight_are_refused_before_anything_is_drawn() -> None:
+    """Rescaling the second rescaled the first: its report said std 0.99, converged, while its output std was 1.33."""
+    torch = pytest.importorskip("torch")
+    import unit_init.torch
+
+    first, second = torch.nn.Linear(16, 16), torch.nn.Linear(16, 16)
+    second.weight = first.weight
+    model = torch.nn.Sequential(first, torch.nn.Tanh(), second)
+    before = {name: value.clone() for name, value in model.state_dict().items()}
+    with pytest.raises(ui.ParameterError, match="layers '0' and '2' share one weight"):
+        unit_init.torch.lsuv(model, torch.randn(256, 16), seed=0)
+    assert all(torch.equal(value, before[name]) for name, value in model.state_dict().items())
+    _, report = unit_init.torch.lsuv(model, torch.randn(256, 16), seed=0, layers=["0"])  # the way out the message names
+    assert report.converged
+
+
 def test_a_target_whose_outputs_overflow_the_dtype_is_refused_and_the_model_kept() -> None:
     """float16 toward a std of 3e4: the weights stay finite, the outputs (≈4σ = 1.2e5 > 65504) do not; the model was
     returned with inf outputs and the layer reported "not converged"."""

@@ -213,6 +213,7 @@ def lsuv(
     check_options(target_std, tol, max_iter)
     check_batch(batch, _finite)
     chosen = _layers(module, layers)
+    _refuse_tied(chosen)
     with _buffers_kept(module):
         order, _ = _order(module, batch, chosen, picked=layers is not None)  # before anything is written
     chosen = {name: chosen[name] for name in order}
@@ -249,6 +250,20 @@ def _finite(array: Any) -> bool:
 
 def _weight(layer: torch.nn.Module) -> torch.Tensor:
     return cast("torch.Tensor", layer.weight)
+
+
+def _refuse_tied(chosen: Mapping[str, torch.nn.Module]) -> None:
+    """:class:`ParameterError` where two chosen layers hold one weight tensor (``b.weight = a.weight``): rescaling the
+    second rescales the first, whose output std LSUV had fixed, so one of them would be reported at a std it no longer has."""
+    holders: dict[int, str] = {}
+    for name, layer in chosen.items():
+        parameter = layer._parameters.get("weight")  # the stored tensor (a parametrized weight is computed, never tied)
+        if parameter is None:
+            continue
+        first = holders.setdefault(id(parameter), name)
+        if first != name:
+            msg = f"layers {abbreviate(first)} and {abbreviate(name)} share one weight, so LSUV can fit only one of them; pass layers= without the other."
+            raise ParameterError(msg)
 
 
 def _identical(layer: torch.nn.Module) -> bool:
