@@ -109,9 +109,8 @@ def _assignable(owner: torch.nn.Module, leaf: str, chain: torch.nn.ModuleList) -
 
     Computed with the parametrizations in eval mode (``spectral_norm`` would
     otherwise take a power-iteration step, moving its vectors); the
-    ``right_inverse`` chain is tried on a copy, with torch's RNG restored after
-    (``orthogonal``'s may draw), so nothing of the module changes.
-    ``orthogonal(..., use_trivialization=False)`` with the Cayley or matrix
+    ``right_inverse`` chain is tried as :func:`_inverted` tries it, so nothing
+    of the module changes. ``orthogonal(..., use_trivialization=False)`` with the Cayley or matrix
     exponential map has none that works.
     """
     if not all(hasattr(parametrization, "right_inverse") for parametrization in chain):
@@ -125,13 +124,20 @@ def _assignable(owner: torch.nn.Module, leaf: str, chain: torch.nn.ModuleList) -
         for module, training in modes.items():
             module.training = training
     try:
-        with torch.no_grad(), torch.random.fork_rng(devices=[value.device] if value.device.type == "cuda" else []):
-            inverse: Any = value
-            for parametrization in reversed(list(copy.deepcopy(chain))):
-                inverse = cast("Any", parametrization).right_inverse(inverse)
+        _inverted(chain, value)
     except (NotImplementedError, RuntimeError, ValueError):
         return None
     return value
+
+
+def _inverted(chain: torch.nn.ModuleList, values: torch.Tensor) -> Any:
+    """What torch would store for ``values``: each ``right_inverse`` of ``chain``, last first, run on a copy of it with
+    torch's RNG restored after (``orthogonal``'s may draw), so nothing of the module changes; raises what they raise."""
+    with torch.no_grad(), torch.random.fork_rng(devices=[values.device] if values.device.type == "cuda" else []):
+        inverse: Any = values
+        for parametrization in reversed(list(copy.deepcopy(chain))):
+            inverse = cast("Any", parametrization).right_inverse(inverse)
+    return inverse
 
 
 def write_parametrized(owner: torch.nn.Module, leaf: str, values: torch.Tensor) -> None:
@@ -207,14 +213,10 @@ def _padding_rows(param: Param) -> tuple[int, ...]:
 
 def _check_inverse(owner: torch.nn.Module, leaf: str, values: torch.Tensor) -> None:
     """:class:`ParameterError` unless the parametrizations of ``owner.<leaf>`` take ``values`` back to finite stored
-    tensors (each ``right_inverse``, last first, on a copy, torch's RNG restored): an ``exp`` parametrization's ``log``
+    tensors (:func:`_inverted`): an ``exp`` parametrization's ``log``
     of a negative draw was written as NaN, and one that raised had left the parameters before it written."""
-    chain = cast("torch.nn.ModuleList", _parametrizations(owner, leaf))
     try:
-        with torch.no_grad(), torch.random.fork_rng(devices=[values.device] if values.device.type == "cuda" else []):
-            inverse: Any = values
-            for parametrization in reversed(list(copy.deepcopy(chain))):
-                inverse = cast("Any", parametrization).right_inverse(inverse)
+        inverse = _inverted(cast("torch.nn.ModuleList", _parametrizations(owner, leaf)), values)
     except Exception as error:  # a user's parametrization may raise anything
         msg = f"its parametrization's right_inverse refuses the values drawn for it ({type(error).__name__}: {abbreviate(str(error), 200)})."
         raise ParameterError(msg) from error
