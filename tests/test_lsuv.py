@@ -568,3 +568,25 @@ def test_flax_lsuv_and_diagnose_inside_jit_are_parameter_errors() -> None:
 
         with pytest.raises(ParameterError, match="call them outside jax"):
             step(model, np.ones((8, 4), np.float32))
+
+
+def test_the_deprecated_weight_norm_is_refused_by_lsuv_and_initialize_with_the_model_kept() -> None:
+    """torch.nn.utils.weight_norm recomputes ``weight`` from ``weight_g`` and ``weight_v`` before each call: LSUV's
+    rescales were lost (stds 0.12 and 0.015 toward 0.5, "not converged"), and initialize drew ``g`` as a weight of
+    fan_in 1 and ``v`` alone."""
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    import unit_init.torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch: weight_norm is deprecated
+        model = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.Tanh(), torch.nn.utils.weight_norm(torch.nn.Linear(8, 4)))
+    before = {name: value.clone() for name, value in model.state_dict().items()}
+    with pytest.raises(ui.ParameterError, match="layer '2' uses the deprecated torch.nn.utils.weight_norm"):
+        unit_init.torch.lsuv(model, torch.randn(32, 8), seed=0, target_std=0.5)
+    with pytest.raises(ui.ParameterError, match="parameter '2.weight_g' is half of a weight split by the deprecated"):
+        unit_init.torch.initialize(model, {torch.nn.Linear: ui.HeNormal()}, seed=0)
+    assert all(torch.equal(value, before[name]) for name, value in model.state_dict().items())
+    _, report = unit_init.torch.initialize(model, {"0.*": ui.HeNormal(), "*bias": ui.Zeros()}, seed=0)  # the rest draws
+    assert sorted(report.applied) == ["0.bias", "0.weight", "2.bias"]

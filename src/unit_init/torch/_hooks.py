@@ -42,7 +42,7 @@ from unit_init.diagnostics.model import (
 )
 from unit_init.errors import DeviceError, ParameterError, abbreviate, keywords_checked
 from unit_init.spec.initializer import Initializer
-from unit_init.torch._module import initialize, submodules, write_parametrized
+from unit_init.torch._module import initialize, legacy_weight_norm, submodules, write_parametrized
 
 __all__ = ["diagnose", "lsuv"]
 
@@ -214,6 +214,7 @@ def lsuv(
     check_batch(batch, _finite)
     chosen = _layers(module, layers)
     _refuse_tied(chosen)
+    _refuse_legacy(chosen)
     with _buffers_kept(module):
         order, _ = _order(module, batch, chosen, picked=layers is not None)  # before anything is written
     chosen = {name: chosen[name] for name in order}
@@ -250,6 +251,15 @@ def _finite(array: Any) -> bool:
 
 def _weight(layer: torch.nn.Module) -> torch.Tensor:
     return cast("torch.Tensor", layer.weight)
+
+
+def _refuse_legacy(chosen: Mapping[str, torch.nn.Module]) -> None:
+    """:class:`ParameterError` for a layer of the deprecated ``torch.nn.utils.weight_norm``: its ``weight`` is recomputed
+    from ``weight_g`` and ``weight_v`` before each call, so a rescaled weight was lost at the next one."""
+    for name, layer in chosen.items():
+        if legacy_weight_norm(layer) is not None:
+            msg = f"layer {abbreviate(name)} uses the deprecated torch.nn.utils.weight_norm; use torch.nn.utils.parametrizations.weight_norm, or leave it out with layers=."
+            raise ParameterError(msg)
 
 
 def _refuse_tied(chosen: Mapping[str, torch.nn.Module]) -> None:

@@ -15,7 +15,7 @@ from unit_init.errors import DeviceError, ParameterError, abbreviate, keywords_c
 from unit_init.spec.fans import LayoutLike
 from unit_init.torch._fill import refuse_unwritable
 
-__all__ = ["describe", "initialize", "submodules", "write_parametrized"]
+__all__ = ["describe", "initialize", "legacy_weight_norm", "submodules", "write_parametrized"]
 
 _TRANSPOSED = (torch.nn.ConvTranspose1d, torch.nn.ConvTranspose2d, torch.nn.ConvTranspose3d)
 _EMBEDDINGS = (torch.nn.Embedding, torch.nn.EmbeddingBag)
@@ -233,6 +233,29 @@ def _refuse_lazy(tensors: Mapping[str, torch.Tensor]) -> None:
             raise ParameterError(msg)
 
 
+def legacy_weight_norm(layer: torch.nn.Module) -> str | None:
+    """The attribute the deprecated ``torch.nn.utils.weight_norm`` splits in ``layer`` (``"weight"`` into ``weight_g``
+    and ``weight_v``, recomputed by a forward pre-hook), else ``None``."""
+    for hook in layer._forward_pre_hooks.values():
+        if type(hook).__name__ == "WeightNorm" and type(hook).__module__ == "torch.nn.utils.weight_norm":
+            return cast("str", cast("Any", hook).name)
+    return None
+
+
+def _refuse_legacy_weight_norm(entries: Iterable[Any]) -> None:
+    """:class:`ParameterError` for a parameter a rule reaches that the deprecated ``weight_norm`` made: its ``g`` was drawn
+    as a weight of fan_in 1 and its ``v`` alone, so the weight did not follow the spec's law."""
+    for entry in entries:
+        owner = entry.param.owners[0] if entry.param.owners else None
+        name = legacy_weight_norm(owner) if isinstance(owner, torch.nn.Module) else None
+        if name is not None and entry.param.name.rsplit(".", 1)[-1] in (f"{name}_g", f"{name}_v"):
+            msg = (
+                f"parameter {abbreviate(entry.param.name)} is half of a weight split by the deprecated torch.nn.utils.weight_norm; "
+                "use torch.nn.utils.parametrizations.weight_norm, whose weight unit_init draws whole, or skip it."
+            )
+            raise ParameterError(msg)
+
+
 def _refuse_meta(entries: Iterable[Any], tensors: Mapping[str, _Tensor]) -> None:
     for entry in entries:
         if tensors[entry.param.name].value.device.type == "meta":
@@ -308,6 +331,7 @@ def initialize(
     tensors = _tensors(module, walked, modules)
     entries, report = plan(_described(modules, tensors, layout), rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
     _refuse_meta(entries, tensors)
+    _refuse_legacy_weight_norm(entries)
     for entry in entries:
         for stored in tensors[entry.param.name].stored:
             refuse_unwritable(stored, f"parameter {abbreviate(entry.param.name)}")
