@@ -583,9 +583,9 @@ def test_the_deprecated_weight_norm_is_refused_by_lsuv_and_initialize_with_the_m
         warnings.simplefilter("ignore", FutureWarning)  # torch: weight_norm is deprecated
         model = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.Tanh(), torch.nn.utils.weight_norm(torch.nn.Linear(8, 4)))
     before = {name: value.clone() for name, value in model.state_dict().items()}
-    with pytest.raises(ui.ParameterError, match="layer '2' uses the deprecated torch.nn.utils.weight_norm"):
+    with pytest.raises(ui.ParameterError, match=r"layer '2' uses the deprecated torch\.nn\.utils\.weight_norm"):
         unit_init.torch.lsuv(model, torch.randn(32, 8), seed=0, target_std=0.5)
-    with pytest.raises(ui.ParameterError, match="parameter '2.weight_g' is half of a weight split by the deprecated"):
+    with pytest.raises(ui.ParameterError, match=r"parameter '2\.weight_g' is half of a weight split by the deprecated"):
         unit_init.torch.initialize(model, {torch.nn.Linear: ui.HeNormal()}, seed=0)
     assert all(torch.equal(value, before[name]) for name, value in model.state_dict().items())
     _, report = unit_init.torch.initialize(model, {"0.*": ui.HeNormal(), "*bias": ui.Zeros()}, seed=0)  # the rest draws
