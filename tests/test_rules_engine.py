@@ -98,7 +98,8 @@ def test_seeds_derive_from_canonical_names_so_other_parameters_never_matter() ->
     np.testing.assert_array_equal(small["fc2"]["kernel"], big["fc2"]["kernel"])
     expected = ui.random_normal((32, 8), seed=derive_seed(5, "fc2.kernel"))
     np.testing.assert_array_equal(small["fc2"]["kernel"], expected)
-    renamed, _ = ui.initialize(_mlp(), rules, seed=5, names={"fc2.kernel": "fc1.kernel"})
+    with pytest.warns(UserWarning, match="names= gives 'fc1.kernel' to both 'fc1/kernel' and 'fc2/kernel'; their seeds follow"):
+        renamed, _ = ui.initialize(_mlp(), rules, seed=5, names={"fc2.kernel": "fc1.kernel"})  # twins, said so
     np.testing.assert_array_equal(renamed["fc2"]["kernel"], ui.random_normal((32, 8), seed=derive_seed(5, "fc1.kernel")))
     other, _ = ui.initialize(_mlp(), rules, seed=6)
     assert not np.array_equal(other["fc2"]["kernel"], small["fc2"]["kernel"])
@@ -835,3 +836,16 @@ def test_torch_tied_shared_and_parametrized_tensors_answer_to_all_their_names(to
         _, report = unit_init.torch.initialize(normed, {"*": ui.HeNormal()}, seed=0, skip=list(normed.state_dict()))
     assert sorted(report.skipped) == ["0.bias", "0.weight"]  # the state_dict names g and v: original0, original1
     assert all(torch.equal(a, b) for a, b in zip(normed.parameters(), kept, strict=True))
+
+
+def test_torch_initialize_of_a_wide_orthogonal_parametrization_leaves_torchs_generator(torch: Any) -> None:
+    """Its ``right_inverse`` draws (to complete a basis): the global generator advanced, where a plain module's does not."""
+    from torch.nn.utils.parametrizations import orthogonal
+
+    import unit_init.torch
+
+    layer = orthogonal(torch.nn.Linear(256, 64))
+    state = torch.random.get_rng_state()
+    unit_init.torch.initialize(layer, {"weight": ui.HeNormal(), "bias": ui.Zeros()}, seed=0)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert torch.allclose(layer.weight @ layer.weight.T, torch.eye(64), atol=1e-4)

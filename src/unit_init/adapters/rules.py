@@ -542,6 +542,19 @@ def _check_unique(params: Sequence[Param]) -> None:
             raise ParameterError(msg)
 
 
+def _warn_shared_names(params: Sequence[Param]) -> None:
+    """A ``UserWarning`` where ``names=`` gives two parameters one canonical name: their seeds are derived from it, so
+    they draw equal values (wanted for twins; a slip in a mapping otherwise)."""
+    first: dict[str, Param] = {}
+    for param in params:
+        other = first.setdefault(param.canonical, param)
+        if other is not param:
+            msg = (f"initialize: names= gives {abbreviate(param.canonical)} to both {abbreviate(other.name)} and "
+                   f"{abbreviate(param.name)}; their seeds follow the name, so they draw equal values.")
+            warnings.warn(msg, UserWarning, stacklevel=outside_stacklevel())
+            return
+
+
 def plan(
     params: Sequence[Param],
     rules: Rules,
@@ -573,6 +586,8 @@ def plan(
     base, skipped, rename = root_seed(seed), _skipper(skip), _renamer(names)
     _check_unique(params)  # as the model names them (names= may make twins share a canonical name on purpose)
     params = [rename(p) for p in params]
+    if names is not None:
+        _warn_shared_names(params)
     kernels = {p.path: p for p in params if p.leaf == "kernel"}
     matched, covered, used = [False] * len(pairs), [False] * len(pairs), [False] * len(pairs)
     entries: list[Entry] = []

@@ -141,8 +141,9 @@ def _inverted(chain: torch.nn.ModuleList, values: torch.Tensor) -> Any:
 
 
 def write_parametrized(owner: torch.nn.Module, leaf: str, values: torch.Tensor) -> None:
-    """``owner.<leaf> = values``: torch's ``right_inverse`` turns them into the stored tensors; then :func:`_refresh`."""
-    with torch.no_grad():
+    """``owner.<leaf> = values``: torch's ``right_inverse`` turns them into the stored tensors, torch's RNG restored
+    after (``orthogonal``'s may draw; initializing leaves the global generator as it was); then :func:`_refresh`."""
+    with torch.no_grad(), torch.random.fork_rng(devices=[values.device] if values.device.type == "cuda" else []):
         setattr(owner, leaf, values)
         _refresh(cast("torch.nn.ModuleList", _parametrizations(owner, leaf)))
 
