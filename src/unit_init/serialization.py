@@ -547,8 +547,9 @@ def adapter_parts(spec: Initializer, layout: str | Layout = "keras", fan_in: flo
     :func:`read_adapter_config`: a Keras alias read as its spec, a layout by its name or axes, fans as a call takes them).
 
     A spec that has no config (a ``Composed`` whose rule is a class of the caller's own, a spec class not
-    registered) is kept as it is, its layout and fans checked alike: the adapter draws it, and saving the adapter
-    (:func:`adapter_config`) is the :class:`ParameterError` that says why it cannot be saved.
+    registered) is kept as it is, its layout and fans checked alike: the JAX adapter draws it, and saving the adapter
+    (:func:`adapter_config`) is the :class:`ParameterError` that says why it cannot be saved. (The Keras adapter
+    refuses such a spec when it is made: a Keras initializer is saved with its model.)
 
     Examples
     --------

@@ -59,7 +59,6 @@ from unit_init.keras._constant import KerasConstant, is_array_constant, plain_co
 from unit_init.serialization import (
     KerasAxes,
     adapter_config,
-    adapter_parts,
     plain_config,
     read_adapter_config,
     split_keras_axes,
@@ -231,7 +230,8 @@ class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  #
         resolve_layout(layout)  # a layout that is not one is named as the argument it is (the config round trip below would call it a config's)
         spec, seed, given = _read(spec, seed, input_axes, output_axes)
         spec, self.seed = _resolve_seed(spec, seed)
-        self.spec, self.layout, self.fan_in, self.fan_out = adapter_parts(spec, layout, fan_in, fan_out)
+        # a round trip through the config: a spec that cannot be saved (a rule of your own) fails here, not at model.save
+        self.spec, self.layout, self.fan_in, self.fan_out = read_adapter_config(adapter_config(spec, layout, fan_in, fan_out))
         self.input_axes, self.output_axes = given
         for name, value in _keras_attributes(self.spec).items():
             if not hasattr(self, name):
@@ -271,13 +271,8 @@ class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  #
         return self.spec(dims, backend=backend, device=device, dtype=dtype, seed=seed, **self._options(dims))
 
     def get_config(self) -> dict[str, Any]:
-        """:func:`~unit_init.serialization.adapter_config`, plus a SeedGenerator ``seed`` and the axes where set; a
-        :class:`~unit_init.ParameterError` for a spec without a config (:func:`~unit_init.serialization.adapter_parts`)."""
-        try:
-            config = adapter_config(self.spec, self.layout, self.fan_in, self.fan_out)
-        except ParameterError as error:
-            msg = f"{error} Keras asks for the config when it saves the model, and when a layer clones its initializers (MultiHeadAttention, keras.models.clone_model)."
-            raise ParameterError(msg) from None
+        """:func:`~unit_init.serialization.adapter_config`, plus a SeedGenerator ``seed`` and the axes where set."""
+        config = adapter_config(self.spec, self.layout, self.fan_in, self.fan_out)
         if isinstance(self.seed, keras.random.SeedGenerator):
             config["seed"] = keras.saving.serialize_keras_object(self.seed)
         for name in ("input_axes", "output_axes"):
