@@ -82,7 +82,7 @@ def test_torch(kind: str) -> None:
 def test_torch_refusals() -> None:
     with pytest.raises(ParameterError, match="no weight layer to hook"):
         ui.torch.lsuv(torch.nn.Sequential(torch.nn.ReLU()), torch.ones(4, 2))
-    with pytest.raises(ParameterError, match=r"'1' \(ReLU\), which cannot be hooked"):
+    with pytest.raises(ParameterError, match=r"'1' \(ReLU\), which cannot be hooked: hooks are placed only on"):
         ui.torch.lsuv(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU()), torch.ones(4, 2), layers="*")
     with pytest.raises(ParameterError, match=r"layers=\['nope'\] matches no layer of the model; its weight layers are '0', '2' "):
         ui.torch.lsuv(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU(), torch.nn.Linear(2, 2)), torch.ones(4, 2), layers=["nope"])

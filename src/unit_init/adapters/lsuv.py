@@ -198,7 +198,7 @@ def select(
     ------
     ParameterError
         Nothing is picked, or a picked layer is not ``supported`` (``kinds``
-        says which are: LSUV needs a layer whose output is linear in one weight).
+        says which are: the layers whose output is their input times one weight, a kind the hooks know).
     """
     pairs = list(named)
     if layers is None:
@@ -211,7 +211,7 @@ def select(
         chosen = [(name, layer) for name, layer in pairs if any(_matches(key, name, layer) for key in keys)]
         refused = [f"{abbreviate(name)} ({type(layer).__name__})" for name, layer in chosen if not supported(layer)]
         if refused:
-            msg = f"layers={abbreviate(layers)} picks {', '.join(refused)}, which cannot be hooked (its output is not linear in one weight); supported: {kinds}."
+            msg = f"layers={abbreviate(layers)} picks {', '.join(refused)}, which cannot be hooked: hooks are placed only on {kinds}."
             raise ParameterError(msg)
     if not chosen:
         hookable = [name for name, layer in pairs if supported(layer)]
