@@ -233,6 +233,85 @@ def test_torch_dtensor_equals_the_single_process_draw(world: int, tmp_path: Path
     assert f"ok {world}" in result.stdout
 
 
+TORCH_ADAPTER_SCRIPT = """
+import sys, datetime, torch, torch.distributed as dist
+import torch.multiprocessing as mp
+from torch.distributed.device_mesh import init_device_mesh
+from torch.distributed.tensor import Shard, distribute_tensor
+import unit_init as ui, unit_init.torch as init
+
+def worker(rank, world, port):
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
+                            timeout=datetime.timedelta(seconds=60))
+    try:
+        mesh = init_device_mesh("cpu", (world,))
+        # drop-ins: a DTensor goes to torch's own function, which draws each rank's shard: torch's values and RNG
+        for name, args in (("normal_", ()), ("uniform_", (-1.0, 1.0)), ("kaiming_uniform_", ()),
+                           ("xavier_normal_", ()), ("orthogonal_", ()), ("kaiming_normal_", (0, "fan_in", "gelu"))):
+            torch.manual_seed(0)
+            ours = getattr(init, name)(distribute_tensor(torch.zeros(8, 6), mesh, [Shard(0)]), *args)
+            after_ours = torch.rand(3)
+            torch.manual_seed(0)
+            own = getattr(torch.nn.init, name) if name != "kaiming_normal_" else None
+            if own is None:  # torch has no gelu gain: its normal_ with the std kaiming would take
+                theirs = torch.nn.init.normal_(distribute_tensor(torch.zeros(8, 6), mesh, [Shard(0)]), 0, init.calculate_gain("gelu") / 6 ** 0.5)
+            else:
+                theirs = own(distribute_tensor(torch.zeros(8, 6), mesh, [Shard(0)]), *args)
+            assert torch.equal(ours.to_local(), theirs.to_local()), name
+            assert torch.equal(after_ours, torch.rand(3)), name  # the generator advanced as torch's own call leaves it
+        # init_ and initialize refuse a DTensor, typed, before anything is written
+        try:
+            init.init_(distribute_tensor(torch.zeros(8, 6), mesh, [Shard(0)]), ui.HeNormal(), seed=0)
+        except ui.ParameterError as error:
+            assert "DTensor" in str(error) and "device_mesh" in str(error), error
+        else:
+            raise AssertionError("init_ wrote a DTensor")
+        net = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.Linear(8, 4))
+        net[1].weight = torch.nn.Parameter(distribute_tensor(net[1].weight.detach(), mesh, [Shard(0)]))
+        before = net[0].weight.detach().clone()
+        for rng in ("native", "portable"):
+            try:
+                init.initialize(net, {"*": ui.Zeros()}, seed=0, rng=rng)
+            except ui.ParameterError as error:
+                assert "'1.weight' is a DTensor" in str(error), error
+            else:
+                raise AssertionError("initialize wrote a DTensor")
+            assert torch.equal(net[0].weight, before), "a parameter was written before the refusal"
+        # the way docs/adapters/torch.md gives: each rank draws its shard with the core API and copies it in
+        param = net[1].weight
+        w = ui.he_normal(param.shape, device_mesh=param.device_mesh, placements=param.placements, seed=0, rng="portable", layout="torch")
+        with torch.no_grad():
+            param.copy_(w)
+        assert torch.equal(param.full_tensor(), ui.he_normal((4, 8), backend="torch", seed=0, rng="portable", layout="torch"))
+        dist.barrier()
+        if rank == 0:
+            print("ok", world)
+    finally:
+        dist.destroy_process_group()
+
+if __name__ == "__main__":
+    world, port = int(sys.argv[1]), int(sys.argv[2])
+    mp.start_processes(worker, args=(world, port), nprocs=world, start_method="spawn", join=True)
+"""
+
+
+@pytest.mark.slow
+def test_torch_adapter_on_dtensor_parameters(tmp_path: Path) -> None:
+    """Drop-ins hand a DTensor (FSDP2's parameters) to torch's own function — each rank draws its shard, torch's
+    values and generator — where a local draw held the whole tensor on every rank and then failed to copy;
+    ``init_`` and ``initialize`` refuse one, typed, before writing anything."""
+    pytest.importorskip("torch.distributed")
+    script = tmp_path / "dtensor_adapter_worker.py"
+    script.write_text(textwrap.dedent(TORCH_ADAPTER_SCRIPT))
+    environment = {**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, str(script), "2", str(_free_port())],
+        env=environment, capture_output=True, text=True, timeout=TIMEOUT, check=False,
+    )
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert "ok 2" in result.stdout
+
+
 def test_mesh_block_follows_dtensor_chunking() -> None:
     from types import SimpleNamespace
 

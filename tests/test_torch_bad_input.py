@@ -281,12 +281,14 @@ if __name__ == "__main__":
     print(f"{len(found)} of {len(PROBES)} probes differ")
 
 
-def test_dirac_refuses_groups_torch_would_loop_over_forever() -> None:
-    """torch's dirac_ loops ``groups`` times: with no out channel to fill, groups=2**40 never returns; ours refuses it first."""
+@pytest.mark.parametrize("groups", ["2**40", "np.int64(2**40)", "np.uint64(2**40)", "np.array(2**40)", "torch.tensor(2**40)"])
+def test_dirac_refuses_groups_torch_would_loop_over_forever(groups: str) -> None:
+    """torch's dirac_ loops ``groups`` times: with no out channel to fill, groups=2**40 never returns; ours refuses it
+    first, also given as a NumPy or 0-d tensor integer (read by its value: once they went to torch's loop)."""
     code = (
-        "import torch, unit_init.torch as init\n"
+        "import numpy as np, torch, unit_init.torch as init\n"
         "try:\n"
-        "    init.dirac_(torch.empty(0, 0, 3), groups=2**40)\n"
+        f"    init.dirac_(torch.empty(0, 0, 3), groups={groups})\n"
         "except ValueError as error:\n"
         "    print(type(error).__name__, error)\n"
     )
@@ -378,3 +380,14 @@ def test_dirac_of_a_zero_size_window_with_numpy_int_groups_raises_as_torch(group
     for module in (torch_init, ui_init):
         with pytest.raises(IndexError):
             module.dirac_(torch.empty(3, 3, 0), groups=groups)
+
+
+def test_init_of_a_lazy_modules_parameter_is_refused_typed() -> None:
+    """``init_`` read the shape of an uninitialized parameter first: torch's raw ``RuntimeError``."""
+    import unit_init as ui
+
+    lazy = torch.nn.LazyLinear(3)
+    with pytest.raises(ui.ParameterError, match=r"tensor is a parameter of a lazy module, which has no shape yet; run one forward pass first"):
+        ui_init.init_(lazy.weight, ui.HeNormal(), seed=0)
+    lazy(torch.ones(2, 5))
+    assert ui_init.init_(lazy.weight, ui.Zeros()).abs().sum().item() == 0

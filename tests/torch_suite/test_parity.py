@@ -475,6 +475,31 @@ def test_torch_compile_traces_the_drop_ins_with_fullgraph(name: str) -> None:
     assert torch.equal(compiled, getattr(reference, name)(torch.empty(8, 4)) * 2)
 
 
+@pytest.mark.parametrize("nonlinearity", ["gelu", "silu", "identity"])
+@pytest.mark.parametrize("name", ["kaiming_uniform_", "kaiming_normal_"])
+def test_gains_only_unit_init_knows_work_under_compile_and_vmap(name: str, nonlinearity: str) -> None:
+    """``kaiming_normal_(w, nonlinearity="gelu")`` worked eagerly and raised under ``torch.compile`` and ``vmap``, where
+    torch's own function runs: there it is drawn with torch's ``normal_``/``uniform_`` and unit_init's gain, as eagerly."""
+    from torch.func import vmap
+
+    def step(w: torch.Tensor) -> torch.Tensor:
+        getattr(ours, name)(w, mode="fan_in", nonlinearity=nonlinearity)
+        return w * 2
+
+    torch._dynamo.reset()
+    torch.manual_seed(4)
+    compiled = torch.compile(step, fullgraph=True, backend="eager")(torch.empty(8, 4))
+    torch.manual_seed(4)
+    eager = step(torch.empty(8, 4))
+    assert torch.equal(compiled, eager)
+    torch.manual_seed(4)
+    batched = vmap(lambda w: step(w.clone()), randomness="same")(torch.zeros(3, 8, 4))
+    assert torch.equal(batched[1], eager)
+    std = ours.calculate_gain(nonlinearity) / 16  # fan_in 256
+    spread = vmap(lambda w: step(w.clone()) / 2, randomness="different")(torch.zeros(64, 256, 256)).std().item()
+    assert abs(spread / std - 1) < 0.01
+
+
 def test_torchs_private_helpers_are_reachable_through_the_drop_in_module() -> None:
     """``from torch.nn.init import _no_grad_trunc_normal_``-style code broke on the one-import switch (``AttributeError``)."""
     for name in [n for n in vars(reference) if n.startswith("_no_grad_")] + ["_make_deprecate"]:

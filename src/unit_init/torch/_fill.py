@@ -7,13 +7,14 @@ from typing import Any, cast
 import torch
 
 from unit_init.adapters._spec import spec_of
+from unit_init.adapters.frameworks import loaded
 from unit_init.drawing import check
 from unit_init.errors import ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import LayoutLike
 from unit_init.spec.options import Options
 from unit_init.torch._errors import TorchNotImplementedError, TorchRuntimeError
 
-__all__ = ["default_generator", "init_", "refuse_unwritable"]
+__all__ = ["default_generator", "init_", "is_dtensor", "refuse_unwritable"]
 
 
 def default_generator(tensor: torch.Tensor) -> torch.Generator | int | None:
@@ -35,13 +36,34 @@ def default_generator(tensor: torch.Tensor) -> torch.Generator | int | None:
     return int(torch.randint(0, 2**62, (), generator=torch.default_generator))
 
 
+def is_dtensor(tensor: object) -> bool:
+    """Whether ``tensor`` is a ``torch.distributed`` ``DTensor`` (what FSDP2's ``fully_shard`` and ``distribute_module``
+    make parameters): its values are spread over the ranks of a device mesh. None is while ``torch.distributed.tensor``
+    is not imported."""
+    dtensor = loaded("torch.distributed.tensor", "DTensor")
+    return dtensor is not None and isinstance(tensor, dtensor)
+
+
 def refuse_unwritable(tensor: torch.Tensor, name: str) -> None:
     """Refuse, before anything is drawn, a tensor no in-place copy can write (torch's ``copy_`` would raise after the draw).
 
+    * an uninitialized parameter of a lazy module (``nn.LazyLinear``): :class:`ParameterError`;
+    * a ``DTensor`` (:func:`is_dtensor`): a local draw would hold the whole tensor on every rank, and ``copy_`` mixes
+      the two kinds: :class:`ParameterError`, naming the sharded draw that gives each rank its shard;
     * an expanded view, whose elements share memory: :class:`TorchRuntimeError`;
     * a sparse (or any non-strided) tensor: :class:`TorchNotImplementedError`;
     * an inference tensor outside ``torch.inference_mode()``: :class:`TorchRuntimeError`, as torch.
     """
+    if isinstance(tensor, torch.nn.parameter.UninitializedParameter):
+        msg = f"{name} is a parameter of a lazy module, which has no shape yet; run one forward pass first."
+        raise ParameterError(msg)
+    if is_dtensor(tensor):
+        msg = (
+            f"{name} is a DTensor (sharded over a device mesh: FSDP2, distribute_module); unit_init writes local tensors. "
+            "Initialize the module before sharding it, or draw each rank's shard with "
+            "spec(shape, backend='torch', device_mesh=t.device_mesh, placements=t.placements, rng='portable') and copy it in."
+        )
+        raise ParameterError(msg)
     if tensor.layout != torch.strided:
         msg = f"{name} is a {tensor.layout} tensor; unit_init fills dense (strided) tensors: fill a dense one and convert it."
         raise TorchNotImplementedError(msg)
@@ -99,8 +121,8 @@ def init_(
         msg = f"pass seed= or generator=, not both (got seed={abbreviate(seed)} and a generator)."
         raise ParameterError(msg)
     spec = spec_of(spec)
-    shape = tuple(tensor.shape)
     refuse_unwritable(tensor, "tensor")
+    shape = tuple(tensor.shape)
     if tensor.device.type == "meta" or tensor.numel() == 0:  # nothing to write, but every argument checked as for a draw
         given = generator if generator is not None else seed if seed is not None else 0  # None: no global-stream seed taken
         check(spec, shape, Options(backend="torch", device=tensor.device, dtype=tensor.dtype, seed=given, layout=layout,

@@ -86,7 +86,7 @@ from unit_init.spec.fans import compute_fans
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.options import Options
 from unit_init.torch._errors import TorchAttributeError, TorchNotImplementedError, TorchRuntimeError, torch_typed
-from unit_init.torch._fill import default_generator, init_, refuse_unwritable
+from unit_init.torch._fill import default_generator, init_, is_dtensor, refuse_unwritable
 
 __all__ = [
     "_calculate_correct_fan",
@@ -124,6 +124,8 @@ _TORCH_INT_GAINS: Final = frozenset(
     ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "sigmoid")
 )
 """The names whose gain torch returns as the int ``1``."""
+_TORCH_NONLINEARITIES: Final = _TORCH_INT_GAINS | {"tanh", "relu", "leaky_relu", "selu"}
+"""The names torch's own ``calculate_gain`` knows."""
 _F = TypeVar("_F", bound=Callable[..., torch.Tensor])
 
 
@@ -181,10 +183,16 @@ def _drop_in(fill: _F) -> _F:
     ``eye_``), its result is returned, and a warning (``RuntimeWarning``) if
     it holds inf or nan although every argument was finite. (``fill``'s own
     results are finite: unit_init refuses values the dtype cannot hold.)
+
+    Inside ``torch.compile`` and ``torch.func`` transforms (:func:`_transformed`)
+    and for a ``DTensor`` (whose random ops torch shards: each rank draws its
+    own shard, where a local draw would hold the whole tensor on every rank),
+    torch's own function runs (:func:`_torchs_own`).
     """
     @functools.wraps(fill)
     def call(*args: Any, **kwargs: Any) -> torch.Tensor:
-        if _transformed(args[0] if args else kwargs.get("tensor")):
+        tensor = args[0] if args else kwargs.get("tensor")
+        if _transformed(tensor) or is_dtensor(tensor):
             return _torchs_own(fill.__name__, args, kwargs)
         try:
             return fill(*args, **kwargs)
@@ -214,12 +222,34 @@ def _transformed(tensor: object) -> bool:
 
 
 def _torchs_own(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor:
-    """``torch.nn.init.<name>`` itself (:func:`_transformed`), each error it raises also a :class:`~unit_init.errors.UnitInitError`."""
+    """``torch.nn.init.<name>`` itself (:func:`_transformed`), each error it raises also a :class:`~unit_init.errors.UnitInitError`;
+    ``kaiming_*`` with a nonlinearity only unit_init knows as :func:`_kaiming_in_torch_ops` draws it."""
     try:
-        result: torch.Tensor = getattr(torch.nn.init, name)(*args, **kwargs)
+        drawn = _kaiming_in_torch_ops(name, args, kwargs)
+        result: torch.Tensor = getattr(torch.nn.init, name)(*args, **kwargs) if drawn is None else drawn
     except Exception as theirs:
         raise torch_typed(type(theirs))(str(theirs)) from theirs
     return result
+
+
+def _kaiming_in_torch_ops(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor | None:
+    """``kaiming_uniform_``/``kaiming_normal_`` with a gain torch's table lacks (``gelu``, ``silu``, ``mish``, …), drawn as
+    torch's function would draw it if it knew the gain ``g``: ``normal_(0, g/√fan)`` or ``uniform_(±√3·g/√fan)``, torch's
+    own functions (so ``torch.compile`` and ``vmap`` take them, as in eager code); ``None`` for every other call."""
+    if name not in ("kaiming_uniform_", "kaiming_normal_"):
+        return None
+    tensor = args[0] if args else kwargs.get("tensor")
+    mode = args[2] if len(args) > 2 else kwargs.get("mode", "fan_in")
+    nonlinearity = args[3] if len(args) > 3 else kwargs.get("nonlinearity", "leaky_relu")
+    generator = args[4] if len(args) > 4 else kwargs.get("generator")
+    if not isinstance(nonlinearity, str) or nonlinearity in _TORCH_NONLINEARITIES or nonlinearity not in gain.FIXED_GAINS:
+        return None
+    if not isinstance(tensor, torch.Tensor) or 0 in tensor.shape:  # torch's own warns for a zero-element tensor
+        return None
+    std = gain.FIXED_GAINS[nonlinearity] / math.sqrt(torch.nn.init._calculate_correct_fan(tensor, mode))  # torch's kaiming's
+    if name == "kaiming_uniform_":
+        return torch.nn.init.uniform_(tensor, -math.sqrt(3.0) * std, math.sqrt(3.0) * std, generator=generator)
+    return torch.nn.init.normal_(tensor, 0.0, std, generator=generator)
 
 
 _TORCH_NAMES: Final[dict[str, dict[str, str]]] = {
@@ -624,20 +654,31 @@ def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     (a ``ValueError``) without asking torch, which loops ``groups`` times
     (``groups=10**400`` on a tensor with no out channel never returns).
     """
-    if isinstance(groups, int) and groups > s.MAX_GROUPS:
+    count = _count(groups)
+    if count > s.MAX_GROUPS:
         try:
-            s.Dirac(groups)
+            s.Dirac(count)
         except ParameterError as error:
             raise _Unasked(error) from None
     if tensor.dim() not in (3, 4, 5):
         msg = f"Only tensors with 3, 4, or 5 dimensions are supported (got shape {tuple(tensor.shape)})."
         raise ShapeError(msg)
     out, inputs = tensor.shape[:2]
-    count = operator.index(groups) if hasattr(groups, "__index__") and not isinstance(groups, bool) else 0  # NumPy ints too
     if count > 0 and out % count == 0 and min(out // count, inputs) > 0 and 0 in tensor.shape[2:]:
         msg = f"dirac_ of shape {tuple(tensor.shape)}: its window has a zero-size axis, so there is no centre tap for the identity."
         raise ShapeError(msg)  # torch indexes the centre: IndexError (the type _drop_in gives this error)
     return _fill_fixed(tensor, s.Dirac(groups))
+
+
+def _count(groups: object) -> int:
+    """``groups`` as the int torch loops over: a Python, NumPy or 0-d array/tensor integer by its value; 0 for anything else
+    (a bool, a float: refused by :class:`~unit_init.Dirac` as torch refuses it)."""
+    if isinstance(groups, bool) or not hasattr(groups, "__index__"):
+        return 0
+    try:
+        return operator.index(groups)
+    except TypeError:  # a float tensor has __index__ and refuses it
+        return 0
 
 
 def _fan_scaled_fill(tensor: torch.Tensor, std: float, distribution: c.DistributionName, generator: Any, name: str) -> torch.Tensor:
