@@ -306,6 +306,10 @@ def _kinds() -> list[Kind]:
     add("normal stddev 1e-39 in bfloat16", "parameter",
         lambda b: ui.random_normal(S, backend=b, seed=0, stddev=1e-39, dtype="bfloat16"), "ok",
         overrides={**flushing, "array_api": "DTypeError"})
+    add("truncated normal stddev 1e-38 (rms 8.8e-39; judged by its 2σ reach, JAX and TF gave all zeros)", "parameter",
+        lambda b: ui.truncated_normal(S, backend=b, seed=0, stddev=1e-38), "ok", overrides=flushing)
+    add("uniform ±1.5e-38 (rms 8.7e-39; judged by its bound, JAX and TF gave 78 % zeros)", "parameter",
+        lambda b: ui.random_uniform(S, backend=b, seed=0, minval=-1.5e-38, maxval=1.5e-38), "ok", overrides=flushing)
     add("truncated normal stddev 1e-37 on [20, 21] std (values 2e-36, normal numbers)", "parameter",
         lambda b: ui.truncated_normal(S, backend=b, seed=0, stddev=1e-37, lower=20.0, upper=21.0), "ok")
     add("0-d truncated normal on [-3, -1] std (NumPy's minus made it a scalar)", "shape",

@@ -84,7 +84,7 @@ from unit_init.sampling.region import check_fits
 from unit_init.seeds import call_seed, is_keras_seed, normalize_seed, seed_backend
 from unit_init.spec._checks import hashable
 from unit_init.spec.complex_laws import complex_law
-from unit_init.spec.distributions import Distribution, Gaussian, SparseNormal, TruncatedGaussian
+from unit_init.spec.distributions import Distribution, Gaussian, SparseNormal, TruncatedGaussian, Uniform, truncated_standard_normal_moments
 from unit_init.spec.fans import LayoutLike, ShapeLike, fan_override, normalize_shape, resolve_layout
 from unit_init.spec.options import Options
 
@@ -319,11 +319,21 @@ def check_representable(spec: Spec, distribution: Distribution, dtype: str, *, f
 
 
 def _typical_magnitude(distribution: Distribution, reach: float) -> float:
-    """How large a law's values typically are: ``√(mean² + std²)`` of a normal (real or complex) and of the non-zero
-    values of a sparse one, else the ``reach`` (a uniform's or a truncated normal's farthest bound: a truncated normal
-    far from 0 has all its values there, whatever its parent's location)."""
+    """How large a law's values typically are, their root mean square ``√(mean² + std²)`` (of the non-zero values of a
+    sparse normal): a truncated normal's with the mean and std of the truncated law (one far from 0 has all its values
+    there, whatever its parent's); a law with no known moments: its ``reach``.
+
+    (The reach of a uniform or a truncated normal is its farthest bound, twice the std of a ±2σ one: judged by it,
+    ``TruncatedNormal(stddev=1e-38)`` was drawn on JAX as all zeros.)
+    """
     if isinstance(distribution, (Gaussian, SparseNormal)):
         return math.hypot(getattr(distribution, "mean", 0.0), distribution.std)
+    if isinstance(distribution, Uniform):
+        return math.hypot(distribution.low / 2 + distribution.high / 2, distribution.standard_deviation)
+    if isinstance(distribution, TruncatedGaussian):
+        low, high = distribution.low, distribution.high
+        shift = (low + high) / 2 if high - low < 1e-50 else truncated_standard_normal_moments(low, high)[0]
+        return math.hypot(distribution.mean + shift * distribution.std, distribution.standard_deviation)
     return reach
 
 
