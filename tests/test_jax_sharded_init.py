@@ -236,6 +236,24 @@ def _():
         out["mesh_kept"] = list(jax.sharding.get_mesh().axis_names)
     return out
 
+@case("device_inside_a_multi_device_jit")
+def _():
+    """A random draw with device= inside a jit over several devices: its own jit committed to one device was refused
+    when the user's jit was lowered (a raw ValueError, "incompatible devices"); ui.zeros and jnp.ones(device=) worked."""
+    out = {}
+    x = jax.device_put(jnp.ones((8, SHAPE[0])), row)
+    draws = {"native_int": (ui.he_uniform, {"seed": 0}), "native_key": (ui.he_normal, {"seed": key}),
+             "orthogonal": (ui.orthogonal, {"seed": 0}), "truncated_far": (ui.truncated_normal, {"seed": 0, "lower": 3.0, "upper": 4.0})}
+    for name, (fn, kw) in draws.items():
+        eager = np.asarray(fn(SHAPE, backend="jax", device="cpu:1", **kw))
+        inside = jax.jit(lambda x, fn=fn, kw=kw: (x @ fn(SHAPE, backend="jax", device="cpu:1", **kw), fn(SHAPE, backend="jax", device="cpu:1", **kw)))(x)
+        out[name] = {"product": bool(np.allclose(np.asarray(inside[0]), np.asarray(x) @ eager, atol=1e-4)),
+                     "equal": bool(np.array_equal(np.asarray(inside[1]), eager))}
+        with jax.set_mesh(mesh):
+            alone = jax.jit(lambda fn=fn, kw=kw: fn(SHAPE, backend="jax", device="cpu:1", **kw))()
+        out[name]["set_mesh_equal"] = bool(np.array_equal(np.asarray(alone), eager))
+    return out
+
 @case("sharding_misfits")
 def _():
     out = {}
@@ -386,6 +404,13 @@ def test_device_is_honoured_under_set_mesh(results: dict[str, Any]) -> None:
     result = results["device_under_set_mesh"]
     assert "error" not in result, result.get("error")
     assert result == {name: {"devices": [1], "equal": True} for name in ("native", "orthogonal", "portable")} | {"mesh_kept": ["x"]}
+
+
+def test_a_draw_with_device_inside_a_multi_device_jit_is_part_of_it(results: dict[str, Any]) -> None:
+    result = results["device_inside_a_multi_device_jit"]
+    assert "error" not in result, result.get("error")
+    assert result == {name: {"product": True, "equal": True, "set_mesh_equal": True}
+                      for name in ("native_int", "native_key", "orthogonal", "truncated_far")}
 
 
 def test_a_sharding_that_does_not_fit_or_a_draw_inside_jit_is_a_parameter_error(results: dict[str, Any]) -> None:

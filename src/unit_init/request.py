@@ -84,7 +84,14 @@ from unit_init.sampling.region import check_fits
 from unit_init.seeds import call_seed, is_keras_seed, normalize_seed, seed_backend
 from unit_init.spec._checks import hashable
 from unit_init.spec.complex_laws import complex_law
-from unit_init.spec.distributions import Distribution, Gaussian, SparseNormal, TruncatedGaussian, Uniform, truncated_standard_normal_moments
+from unit_init.spec.distributions import (
+    Distribution,
+    Gaussian,
+    SparseNormal,
+    TruncatedGaussian,
+    Uniform,
+    truncated_standard_normal_moments,
+)
 from unit_init.spec.fans import LayoutLike, ShapeLike, fan_override, normalize_shape, resolve_layout
 from unit_init.spec.options import Options
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import functools
+import importlib
 import math
 from collections.abc import Callable, Hashable
 from typing import Any, Final
@@ -77,12 +78,28 @@ def _placed(function: Callable[..., Any], device: jax.Device | None, outputs: in
         return plain
     sharding = jax.sharding.SingleDeviceSharding(device)
     jitted: Callable[..., Any] = jax.jit(function, out_shardings=sharding if outputs == 1 else (sharding,) * outputs)
+    inline: Callable[..., Any] = jax.jit(function)
 
     def on_device(*arguments: Any) -> Any:
+        if not _trace_state_clean():  # inside a user's jit (which refuses an inner jit committed to one device when it
+            # spans several: "incompatible devices") or another transform: drawn as part of it and pinned with
+            # jax.device_put, as any other value is pinned there
+            return jax.device_put(inline(*arguments), device)
         with _no_mesh():  # a mesh in scope (jax.set_mesh) refuses a computation committed to one device
             return jitted(*arguments)
 
     return on_device
+
+
+def _tracing() -> bool:
+    """Whether JAX is tracing (``jax.jit``, ``jax.eval_shape``): an array made now is a tracer (~0.1 ms: ask rarely)."""
+    return isinstance(jnp.zeros(()), jax.core.Tracer)
+
+
+_trace_state_clean: Callable[[], bool] = getattr(
+    importlib.import_module("jax._src.core"), "trace_state_clean", lambda: not _tracing()
+)
+"""Whether no JAX transform is tracing: JAX's own test (0.4 µs), where this JAX has it; else :func:`_tracing`'s."""
 
 
 RAW_KEY_SHAPES: Final = ((2,), (4,))
@@ -281,7 +298,7 @@ class JaxBackend(Backend):
 
     def allocates(self, device: jax.Device | None) -> bool:
         """Not while JAX traces (``jax.jit``, ``jax.eval_shape``): nothing is allocated then."""
-        return not isinstance(jnp.zeros(()), jax.core.Tracer)
+        return not _tracing()
 
     def free_bytes(self, device: jax.Device | None) -> int | None:
         """The host's free memory on CPUs; ``bytes_limit − bytes_in_use`` of ``memory_stats()`` on accelerators (``None`` without stats)."""
