@@ -183,6 +183,23 @@ def _():
     params = jax.jit(model.init, out_shardings=shardings)(key, x)
     return summary(params["params"]["kernel"].value)
 
+@case("linen_partitioned_initialize_under_set_mesh")
+def _():
+    """initialize on nn.with_partitioning boxes under jax.set_mesh: Flax's unbox() raised a raw TypeError there."""
+    from flax import linen
+    model = linen.Dense(512, kernel_init=linen.with_partitioning(linen.initializers.lecun_normal(), (None, "x")))
+    x = jnp.ones((1, 256))
+    rules = {"*kernel": ui.HeNormal(), "*bias": ui.Zeros()}
+    plain = ui.jax.initialize(linen.unbox(model.init(key, x)), rules, seed=3).params["params"]["kernel"]
+    out = {}
+    with jax.set_mesh(mesh):
+        abstract = jax.eval_shape(model.init, key, x)
+        concrete = model.init(key, x)
+        for name, tree in (("abstract", abstract), ("concrete", concrete)):
+            kernel = ui.jax.initialize(tree, rules, seed=3).params["params"]["kernel"]
+            out[name] = summary(kernel.value) | {"boxed": type(kernel).__name__, "equal": bool(np.array_equal(kernel.value, plain))}
+    return out
+
 @case("keras_model_parallel")
 def _():
     import keras
@@ -380,6 +397,16 @@ def test_abstract_leaves_on_a_concrete_mesh_take_its_sharding_large_ones_shard_b
 def test_flax_linen_sharded_init(results: dict[str, Any]) -> None:
     pytest.importorskip("flax")
     _sharded(results["linen_sharded_init"], "P(None, 'x')", HE_STD)
+
+
+def test_flax_linen_partitioned_boxes_initialized_under_set_mesh(results: dict[str, Any]) -> None:
+    pytest.importorskip("flax")
+    result = results["linen_partitioned_initialize_under_set_mesh"]
+    assert "error" not in result, result.get("error")
+    for name in ("abstract", "concrete"):
+        _sharded(result[name], "P(None, 'x')", HE_STD)
+        assert result[name]["boxed"] == "Partitioned"
+        assert result[name]["equal"]
 
 
 def test_keras_model_parallel_kernels_large_sharded_at_creation_and_small(results: dict[str, Any]) -> None:

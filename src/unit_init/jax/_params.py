@@ -291,7 +291,7 @@ def initialize(
         msg = f"the parameters are no pytree JAX can flatten: {error}"
         raise ParameterError(msg) from error
     boxes = {i: leaf for i, (_, leaf) in enumerate(leaves) if boxed is not None and isinstance(leaf, boxed)}
-    leaves = [(key_path, boxes[i].unbox() if i in boxes else leaf) for i, (key_path, leaf) in enumerate(leaves)]
+    leaves = [(key_path, _unboxed(boxes[i]) if i in boxes else leaf) for i, (key_path, leaf) in enumerate(leaves)]
     owners: object = modules or {}  # typed for callers; checked for everyone else
     if not isinstance(owners, Mapping):
         msg = f"modules={abbreviate(modules)} must be a dict of module path -> module (as lsuv passes it), or None."
@@ -315,6 +315,33 @@ def initialize(
     fill(entries, set_leaf, target=lambda entry: _target(new[index[entry.param.name]], rng), kept=lambda _: True, progress=progress)  # a new tree
     rebuilt = jax.tree_util.tree_unflatten(treedef, [boxes[i].replace_boxed(leaf) if i in boxes else leaf for i, leaf in enumerate(new)])
     return Initialized(with_params(model_or_params, rebuilt) if prefix else rebuilt, report)
+
+
+def _unboxed(box: Any) -> Any:
+    """The leaf a Flax box holds, as it is drawn: an ``nn.Partitioned`` (``nn.with_partitioning``) under a mesh — its own,
+    or the one ``jax.set_mesh`` put in scope — as an abstract leaf laid out by its names (``NamedSharding(mesh,
+    P(*names))``: the values are drawn into that layout, as Flax's ``unbox`` would constrain them), else its value.
+
+    Flax's ``unbox()`` under ``jax.set_mesh`` outside ``jit`` raised a raw ``TypeError`` (a constraint by a bare
+    ``PartitionSpec``); other boxes (``nn.LogicallyPartitioned``, whose names need Flax's logical rules) are unboxed
+    by Flax, and its error is a :class:`ParameterError`.
+    """
+    meta = sys.modules["flax.core.meta"]
+    if type(box) is meta.Partitioned:
+        value = box.unbox(apply_constraint=False)
+        try:
+            mesh = box.mesh if box.mesh is not None else scoped_mesh()
+        except ValueError:  # inside jax.jit: jit lays the computation out
+            mesh = None
+        if mesh is None:
+            return value
+        sharding = jax.sharding.NamedSharding(mesh, box.get_partition_spec())
+        return jax.ShapeDtypeStruct(value.shape, value.dtype, sharding=sharding)  # type: ignore[no-untyped-call]
+    try:
+        return box.unbox()
+    except (TypeError, ValueError) as error:
+        msg = f"Flax cannot unbox a {type(box).__name__} parameter here ({type(error).__name__}: {abbreviate(str(error), 200)})."
+        raise ParameterError(msg) from error
 
 
 def _boxed_type() -> Any:
