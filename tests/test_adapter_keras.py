@@ -104,6 +104,17 @@ meta_device = None
 if keras.backend.backend() == "torch":
     with keras.device("meta"):
         meta_device = str(ui.keras.initializer(ui.HeNormal())((4, 4)).device)
+# a bfloat16 array constant (ml_dtypes; a mixed_bfloat16 model's tensors) skipped every check, and torch kept its dtype
+import ml_dtypes
+bf16_refused, bf16_dtypes = [], []
+for values, asked in [([1e10, 1.0], "float16"), ([float("nan"), 1.0], "float32"), ([1.5, 1.0], "int32"), ([float("nan"), 1.0], "complex64")]:
+    try:
+        ui.keras.initializer(np.array(values, dtype=ml_dtypes.bfloat16))((2,), asked)
+        bf16_refused.append(False)
+    except ui.ParameterError:
+        bf16_refused.append(True)
+for asked in ("float32", "float16", "int32"):
+    bf16_dtypes.append(keras.backend.standardize_dtype(ui.keras.initializer(np.array([1.0, 2.0], dtype=ml_dtypes.bfloat16))((2,), asked).dtype))
 path = sys.argv[1] + "/model.keras"
 model.save(path)
 loaded = keras.saving.load_model(path)
@@ -133,6 +144,8 @@ print(json.dumps({
     "traced_draws": None if traced_draws is None else [bool(np.array_equal(traced_draws[0], eager_kernel)),
                                                        bool(not np.array_equal(*traced_draws))],
     "meta_device": meta_device,
+    "bf16_refused": bf16_refused,
+    "bf16_dtypes": bf16_dtypes,
 }))
 '''
 
@@ -149,6 +162,8 @@ def test_keras_model_trains_and_round_trips(backend: str, tmp_path: Path) -> Non
     assert result["backend"] == backend
     assert result["kernel_dtype"].endswith("float32")
     assert result["kernel_shape"] == [3, 3, 3, 64]
+    assert result["bf16_refused"] == [True] * 4  # inf in float16, a nan (also complex), 1.5 in int32: as a float32 array's
+    assert result["bf16_dtypes"] == ["float32", "float16", "int32"]
     assert result["kernel_std_ratio"] == pytest.approx(1.0, rel=0.1)  # 1728 draws: the std is within ~1.7% (1σ)
     assert result["dense_in_limit"]
     assert result["bias"] == [0.5] * 4

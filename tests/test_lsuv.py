@@ -248,6 +248,31 @@ def test_keras_refusals() -> None:
         unit_init.keras.lsuv(model, np.ones((4, 2)))
 
 
+def test_keras_frozen_layers_keep_their_weights() -> None:
+    """A frozen layer (``trainable=False``: pretrained weights) was rescaled and reported converged without being
+    drawn (``initialize`` draws trainable variables only): its all-ones kernel came back rank one, its bias kept."""
+    keras = pytest.importorskip("keras")
+    import unit_init.keras
+
+    model = keras.Sequential([keras.Input((32,)), keras.layers.Dense(64, name="a", kernel_initializer="ones", bias_initializer="ones"),
+                              keras.layers.ReLU(), keras.layers.Dense(8, name="b", kernel_initializer="ones")])
+    model.get_layer("a").trainable = False
+    batch = np.random.default_rng(0).normal(size=(256, 32)).astype("float32")
+    model, report = unit_init.keras.lsuv(model, batch, spec=ui.Orthogonal(), seed=0)
+    assert [layer.name for layer in report.layers] == ["b"]
+    assert report.converged
+    frozen = model.get_layer("a")
+    assert np.all(keras.ops.convert_to_numpy(frozen.kernel) == 1)
+    assert np.all(keras.ops.convert_to_numpy(frozen.bias) == 1)
+    kernel_b = keras.ops.convert_to_numpy(model.get_layer("b").kernel)
+    assert np.linalg.matrix_rank(kernel_b) == 8  # drawn orthogonal, then rescaled
+    with pytest.raises(ParameterError, match=r"layers \['a'\] are frozen \(trainable=False\)"):
+        unit_init.keras.lsuv(model, batch, layers=["a", "b"], seed=0)
+    model.get_layer("b").trainable = False
+    with pytest.raises(ParameterError, match="every weight layer of the model is frozen"):
+        unit_init.keras.lsuv(model, batch, seed=0)
+
+
 def test_keras_nested_functional_models_with_layers_of_one_name_are_initialized_by_their_layer_paths() -> None:
     """Keras gives the variables of two nested functional models' ``fc`` layers one path (``fc/kernel``):
     ``initialize`` (and so ``lsuv``) refused them as twins; each is now named by its path of layer names."""

@@ -24,7 +24,7 @@ from typing import Any, Final
 import keras
 import numpy as np
 
-from unit_init.dtypes import FLOAT_DTYPES, INTEGER_DTYPES, integer_range, largest_finite
+from unit_init.dtypes import COMPLEX_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES, integer_range, largest_finite, real_dtype
 from unit_init.errors import ParameterError, ShapeError, abbreviate, keywords_checked
 from unit_init.keras._call import call_arguments
 from unit_init.serialization import MAX_VALUES, check_envelope, plain_config
@@ -186,6 +186,8 @@ class KerasConstant(keras.initializers.Constant):  # type: ignore[misc]  # keras
             raise ShapeError(msg)
         _check_representable(self.value, dtype)
         values = keras.ops.convert_to_tensor(self.value, dtype=dtype)
+        if keras.backend.standardize_dtype(values.dtype) != dtype:  # torch's keeps a bfloat16 array's dtype
+            values = keras.ops.cast(values, dtype)
         if self.value.shape == dims:
             return values
         # broadcast, then copied: torch's broadcast is a view of the value's memory (stride 0), which a weight cannot be
@@ -230,10 +232,13 @@ def _broadcasts(source: tuple[int, ...], target: tuple[int, ...]) -> bool:
 
 
 def _check_representable(value: np.ndarray[Any, Any], dtype: str) -> None:
-    """:class:`ParameterError` where a value lies beyond ``dtype``'s finite range (it would be inf, silently), or an
-    integer or bool ``dtype`` cannot hold it exactly (it would wrap or be truncated)."""
+    """:class:`ParameterError` where a value lies beyond ``dtype``'s finite range, or the real range of a complex
+    ``dtype`` (it would be inf, silently), is a nan, or an integer or bool ``dtype`` cannot hold it exactly (it would
+    wrap or be truncated). A bfloat16 value (ml_dtypes', no NumPy number type) is checked as the float32 it widens to."""
     if value.size == 0:
         return
+    if value.dtype.name in FLOAT_DTYPES and value.dtype.kind != "f":
+        value = value.astype(np.float32)
     if dtype in INTEGER_DTYPES:
         low, high = integer_range(dtype)
         refused = (value < low) | (value > high)
@@ -244,11 +249,12 @@ def _check_representable(value: np.ndarray[Any, Any], dtype: str) -> None:
             msg = f"Constant: the value holds {shown}, which cannot be stored exactly in dtype={dtype!r} (integers {low}..{high})."
             raise ParameterError(msg)
         return
-    if dtype not in FLOAT_DTYPES or not np.issubdtype(value.dtype, np.number):
+    real = real_dtype(dtype) if dtype in COMPLEX_DTYPES else dtype
+    if real not in FLOAT_DTYPES or not np.issubdtype(value.dtype, np.number):
         return
     largest = float(np.max(np.abs(value)))
-    if not largest <= largest_finite(dtype):
-        msg = f"Constant: a value reaches {largest:.6g}, beyond {dtype}'s largest finite value {largest_finite(dtype):.6g}; use a wider dtype."
+    if not largest <= largest_finite(real):
+        msg = f"Constant: a value reaches {largest:.6g}, beyond {real}'s largest finite value {largest_finite(real):.6g}; use a wider dtype."
         raise ParameterError(msg)
 
 

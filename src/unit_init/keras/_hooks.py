@@ -119,7 +119,9 @@ def lsuv(
     ``max_iter`` times), ``z_l`` being the layer's output on ``batch`` (after
     the layer's own ``activation``, if it has one) and ``τ = target_std``.
     ``layers`` picks by layer name (globs) or type; the default is every
-    ``Dense``, ``Conv*`` and ``Conv*Transpose``. See docs/lsuv.md.
+    ``Dense``, ``Conv*`` and ``Conv*Transpose`` whose kernel is trainable (a frozen
+    layer keeps its weights; picked by ``layers=``, it is a ``ParameterError``).
+    See docs/lsuv.md.
 
     Examples
     --------
@@ -132,7 +134,7 @@ def lsuv(
     """
     check_options(target_std, tol, max_iter)
     check_batch(batch, _finite)
-    chosen = _layers(model, layers)
+    chosen = _unfrozen(_layers(model, layers), picked=layers is not None)
     batch = _as_inputs(model, batch)
     with hooked(chosen, "call"):
         order, _, _ = _order(model, batch, chosen, picked=layers is not None)  # before anything is written
@@ -156,6 +158,22 @@ def lsuv(
                        seed=seed, progress=progress)
             report = run(order, measure, rescale, target_std=target_std, tol=tol, max_iter=max_iter, progress=progress)
     return Rescaled(model, report)
+
+
+def _unfrozen(layers: dict[str, Any], *, picked: bool) -> dict[str, Any]:
+    """The ``layers`` whose kernel is trainable: ``initialize`` draws only trainable variables, so LSUV would rescale a
+    frozen layer's weights (pretrained ones, kept on purpose) without drawing them first. Left out unless ``picked``
+    (``layers=`` named them), where a frozen one is a :class:`ParameterError`."""
+    frozen = [name for name, layer in layers.items() if not layer.kernel.trainable]
+    if frozen and picked:
+        msg = (f"layers {frozen} are frozen (trainable=False): lsuv draws a layer's kernel before rescaling it, and "
+               "initialize leaves frozen weights as they are; set trainable=True first, or leave them out.")
+        raise ParameterError(msg)
+    kept = {name: layer for name, layer in layers.items() if name not in frozen}
+    if not kept:
+        msg = f"every weight layer of the model is frozen (trainable=False): {frozen[:20]}; lsuv has none to draw and rescale."
+        raise ParameterError(msg)
+    return kept
 
 
 def _saved(layers: Iterable[Any]) -> Callable[[], None]:
