@@ -86,6 +86,21 @@ def test_spec_seed_is_the_default_and_call_seed_wins() -> None:
     np.testing.assert_array_equal(spec((4, 4), seed=9), ui.he_normal((4, 4), seed=9))
 
 
+@pytest.mark.parametrize("seed", [np.int64(5), np.array(5), np.array([5]), 5.0])
+def test_a_spec_takes_the_seeds_a_call_takes(seed: Any) -> None:
+    """A spec read a 0-d array (and a 0-d tensor of JAX or torch, not TensorFlow's) as the int it holds, where a call's
+    ``seed=`` refuses it: the Keras adapter took one on two backends of three. Both take ints and NumPy integers only."""
+    taken = isinstance(seed, np.integer)
+    for make in (lambda: ui.HeNormal(seed=seed)((4, 4)), lambda: ui.HeNormal()((4, 4), seed=seed)):
+        if taken:
+            np.testing.assert_array_equal(make(), ui.he_normal((4, 4), seed=5))
+        else:
+            with pytest.raises(ui.SeedError):
+                make()
+    if taken:
+        assert type(ui.HeNormal(seed=seed).seed) is int
+
+
 def test_set_seed_makes_unseeded_calls_reproducible_in_order() -> None:
     ui.set_seed(42)
     first = [ui.he_normal((4, 4)), ui.random_uniform((3,)), ui.orthogonal((4, 4))]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar, cast
@@ -85,10 +86,11 @@ _NUMERIC_FIELDS: Final[dict[type, tuple[str, ...]]] = {}
 
 
 def numeric_fields(spec: type) -> tuple[str, ...]:
-    """The fields of ``spec`` annotated as a number (``float``, ``int``, optional or not); looked up once per class."""
+    """The fields of ``spec`` annotated as a number (``float``, ``int``, optional or not), read by their value; not ``seed``,
+    which takes an int (or a NumPy integer) as a call's ``seed=`` does, never a 0-d array. Looked up once per class."""
     found = _NUMERIC_FIELDS.get(spec)
     if found is None:
-        found = _NUMERIC_FIELDS[spec] = tuple(f.name for f in dataclasses.fields(spec) if f.type in _NUMERIC)
+        found = _NUMERIC_FIELDS[spec] = tuple(f.name for f in dataclasses.fields(spec) if f.type in _NUMERIC and f.name != "seed")
     return found
 
 
@@ -158,6 +160,8 @@ class Initializer(metaclass=_Constructed):
             value = getattr(self, name)
             if isinstance(value, str) and type(value) is not str:
                 object.__setattr__(self, name, str.__str__(value))
+        if isinstance(self.seed, numbers.Integral) and not isinstance(self.seed, int):  # a NumPy integer, as a call's seed=
+            object.__setattr__(self, "seed", int(self.seed))  # (an array or tensor is no seed there, nor here)
         if self.seed is not None and (
             isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED
         ):
