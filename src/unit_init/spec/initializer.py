@@ -160,8 +160,9 @@ class Initializer(metaclass=_Constructed):
             value = getattr(self, name)
             if isinstance(value, str) and type(value) is not str:
                 object.__setattr__(self, name, str.__str__(value))
-        if isinstance(self.seed, numbers.Integral) and not isinstance(self.seed, int):  # a NumPy integer, as a call's seed=
-            object.__setattr__(self, "seed", int(self.seed))  # (an array or tensor is no seed there, nor here)
+        given: object = self.seed  # annotated int | None, given anything
+        if type(given) not in (int, bool) and isinstance(given, numbers.Integral):  # a NumPy integer, as a call's seed=
+            object.__setattr__(self, "seed", int(given))  # (an array or tensor is no seed there, nor here)
         if self.seed is not None and (
             isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED
         ):
