@@ -271,6 +271,28 @@ def _():
         out[name]["set_mesh_equal"] = bool(np.array_equal(np.asarray(alone), eager))
     return out
 
+@case("out_sharding_memory_guard")
+def _():
+    """The adapter's eager out_sharding= draw runs compiled, where the guard saw nothing: a 256 MiB draw over four host
+    devices went through UNIT_INIT_MAX_BYTES=100M, which refused the same draw unsharded and the core sharding= one."""
+    import os
+    init = ui.jax.initializer(ui.HeNormal())
+    out = {}
+    os.environ["UNIT_INIT_MAX_BYTES"] = "100M"
+    try:
+        for name, call in {"unsharded": lambda: init(key, (8192, 8192)),
+                           "out_sharding": lambda: init(key, (8192, 8192), None, row),
+                           "small": lambda: init(key, (1024, 1024), None, row)}.items():
+            try:
+                call()
+                out[name] = "drawn"
+            except ui.ResourceError as error:
+                out[name] = str(error)[:60]
+        out["in_jit"] = str(jax.jit(lambda k: init(k, (8192, 8192), None, row)).lower(key).out_info.shape)  # traced: not checked
+    finally:
+        del os.environ["UNIT_INIT_MAX_BYTES"]
+    return out
+
 @case("sharding_misfits")
 def _():
     out = {}
@@ -438,6 +460,15 @@ def test_a_draw_with_device_inside_a_multi_device_jit_is_part_of_it(results: dic
     assert "error" not in result, result.get("error")
     assert result == {name: {"product": True, "equal": True, "set_mesh_equal": True}
                       for name in ("native_int", "native_key", "orthogonal", "truncated_far")}
+
+
+def test_the_adapters_out_sharding_draw_is_memory_guarded_shard_by_shard(results: dict[str, Any]) -> None:
+    result = results["out_sharding_memory_guard"]
+    assert "error" not in result, result.get("error")
+    assert result["unsharded"].startswith("shape=(8192, 8192), dtype='float32' needs about")
+    assert result["out_sharding"].startswith("shape=(2048, 8192), dtype='float32' needs about")  # each host device's shard
+    assert result["small"] == "drawn"
+    assert result["in_jit"] == "(8192, 8192)"
 
 
 def test_a_sharding_that_does_not_fit_or_a_draw_inside_jit_is_a_parameter_error(results: dict[str, Any]) -> None:

@@ -30,7 +30,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from unit_init.backends.base import lacking, quietly
@@ -41,10 +41,10 @@ from unit_init.request import RNG_MODES, Request, Spec, Target, check_geometry, 
 from unit_init.resources import check_allocation, itemsize
 from unit_init.sampling.region import check_fits, draw_block
 from unit_init.seeds import call_seed, is_keras_seed, normalize_seed
-from unit_init.spec.fans import ShapeLike
+from unit_init.spec.fans import ShapeLike, normalize_shape
 from unit_init.spec.options import Options
 
-__all__ = ["RNG_MODES", "Kept", "Target", "check", "draw", "resolve_target"]
+__all__ = ["RNG_MODES", "Kept", "Target", "check", "check_shards", "draw", "resolve_target"]
 
 
 def draw(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Any:  # noqa: B008 (an immutable default)
@@ -130,6 +130,31 @@ def _native(call: Request) -> Any:
     return call.sampler(target.backend.generator(call.seed, target.device) if call.distribution.random else None)
 
 
+def check_shards(spec: Spec, shape: ShapeLike, options: Options, shards: Iterable[tuple[Any, tuple[slice, ...]]]) -> None:
+    """The checks of a draw whose values end up laid out as ``shards`` — ``(device, block)`` pairs, each device holding
+    its block of ``shape`` — without drawing: the request on each device, and the memory guard of each block, counting
+    the blocks before it in the same memory pool (host devices share one). For a draw compiled with its layout (the
+    JAX adapter's ``out_sharding=``), whose compiled computation the guard cannot see into."""
+    dims = normalize_shape(shape)
+    reserved: dict[Hashable, int] = {}
+    for device, block in shards:
+        _checked_shard(spec, dims, options._replace(device=device), block, reserved)
+
+
+def _checked_shard(spec: Spec, dims: tuple[int, ...], options: Options, block: tuple[slice, ...], reserved: dict[Hashable, int]) -> Request:
+    """The request of one shard (``block`` of ``dims`` on ``options.device``), its memory checked with the bytes ``reserved``
+    in its pool by the shards checked before it, which its own bytes join."""
+    call = request(spec, dims, options)
+    target = call.target
+    pool = target.backend.memory_pool(target.device)
+    check_fits(
+        target.backend, call.distribution, dims, block, rng=call.rng, dtype=target.dtype, device=target.device,
+        reserved=reserved.get(pool, 0),
+    )
+    reserved[pool] = reserved.get(pool, 0) + math.prod(Block.of(dims, block).block_shape) * itemsize(target.dtype)
+    return call
+
+
 def _sharded(spec: Spec, shape: ShapeLike, options: Options) -> Any:
     """The sharded path: JAX ``sharding=`` or torch ``device_mesh=`` with ``placements=``, each shard drawn as a region where it lives."""
     dims = check_geometry(spec, shape, options)
@@ -167,14 +192,7 @@ def _sharded(spec: Spec, shape: ShapeLike, options: Options) -> Any:
     def shard(device: Any, block: tuple[slice, ...]) -> Callable[[], Any]:
         """Check the shard on ``device`` (its memory included, less what the shards checked before it will hold there)
         and return what draws it: the backend checks every shard first."""
-        call = request(spec, dims, each._replace(device=device, region=block, seed=0 if taken_later else seed))
-        target = call.target
-        pool = target.backend.memory_pool(target.device)
-        check_fits(
-            target.backend, call.distribution, dims, block, rng=call.rng, dtype=target.dtype, device=target.device,
-            reserved=reserved.get(pool, 0),
-        )
-        reserved[pool] = reserved.get(pool, 0) + math.prod(Block.of(dims, block).block_shape) * itemsize(target.dtype)
+        call = _checked_shard(spec, dims, each._replace(device=device, region=block, seed=0 if taken_later else seed), block, reserved)
 
         def draw() -> Any:
             nonlocal seed, taken_later

@@ -44,7 +44,7 @@ from unit_init.backends.devices import absent_device, accepted_forms, device_req
 from unit_init.dtypes import COMPLEX_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES
 from unit_init.errors import DeviceError, DTypeError, ParameterError, SeedError, abbreviate
 
-__all__ = ["TRACES", "JaxBackend", "KeyStream", "check_fits", "scoped_abstract_mesh", "scoped_mesh"]
+__all__ = ["TRACES", "JaxBackend", "KeyStream", "check_fits", "scoped_abstract_mesh", "scoped_mesh", "transformed"]
 
 TRACES: Final[collections.Counter[str]] = collections.Counter()
 """How many times each sampler kind was traced (compiled); it grows only for new shapes, dtypes or devices."""
@@ -81,7 +81,7 @@ def _placed(function: Callable[..., Any], device: jax.Device | None, outputs: in
     inline: Callable[..., Any] = jax.jit(function)
 
     def on_device(*arguments: Any) -> Any:
-        if not _trace_state_clean():  # inside a user's jit (which refuses an inner jit committed to one device when it
+        if transformed():  # inside a user's jit (which refuses an inner jit committed to one device when it
             # spans several: "incompatible devices") or another transform: drawn as part of it and pinned with
             # jax.device_put, as any other value is pinned there
             return jax.device_put(inline(*arguments), device)
@@ -100,6 +100,11 @@ _trace_state_clean: Callable[[], bool] = getattr(
     importlib.import_module("jax._src.core"), "trace_state_clean", lambda: not _tracing()
 )
 """Whether no JAX transform is tracing: JAX's own test (0.4 µs), where this JAX has it; else :func:`_tracing`'s."""
+
+
+def transformed() -> bool:
+    """Whether a JAX transform (``jit``, ``vmap``, ``grad``, ``eval_shape``, …) is tracing the code that calls it."""
+    return not _trace_state_clean()
 
 
 RAW_KEY_SHAPES: Final = ((2,), (4,))

@@ -39,13 +39,22 @@ import jax
 import numpy as np
 
 from unit_init.adapters._spec import spec_of
-from unit_init.backends.jax_backend import RAW_KEY_SHAPES, check_fits, is_single_key, scoped_abstract_mesh
+from unit_init.backends.jax_backend import (
+    RAW_KEY_SHAPES,
+    check_fits,
+    is_single_key,
+    scoped_abstract_mesh,
+    scoped_mesh,
+    transformed,
+)
+from unit_init.drawing import check_shards
 from unit_init.dtypes import canonical_dtype
 from unit_init.errors import ParameterError, SeedError, abbreviate, keywords_checked
 from unit_init.serialization import adapter_config, adapter_parts, plain_config, read_adapter_config
 from unit_init.spec._checks import hashable
 from unit_init.spec.fans import Layout, normalize_shape
 from unit_init.spec.initializer import Initializer
+from unit_init.spec.options import Options
 
 __all__ = ["JaxInitializer", "initializer"]
 
@@ -96,6 +105,7 @@ class JaxInitializer:
             msg = f"out_sharding={abbreviate(out_sharding)} is not a jax.sharding.Sharding or PartitionSpec."
             raise ParameterError(msg)
         check_fits("out_sharding", out_sharding, normalize_shape(dims))
+        self._check_memory(key, dims, native, out_sharding)
         arguments = (self, dims, native, out_sharding)
         sharded = _sharded(*arguments) if hashable(arguments) else _sharded.__wrapped__(*arguments)  # unhashable: compiled for this call only
         try:
@@ -108,6 +118,22 @@ class JaxInitializer:
         if isinstance(values, jax.core.Tracer) and _explicit(out_sharding):
             values = jax.sharding.reshard(values, out_sharding)  # type: ignore[no-untyped-call]  # a jit traced inside another drops its out_shardings from the type
         return values
+
+    def _check_memory(self, key: Any, dims: Any, dtype: Any, out_sharding: Any) -> None:
+        """The memory guard of an eager ``out_sharding=`` draw, which runs compiled (where nothing is checked): each
+        device's shard against its memory, host devices' together (:func:`unit_init.drawing.check_shards`). Inside a
+        trace the user's computation allocates, not this call; a ``PartitionSpec`` lays out over the mesh in scope."""
+        if transformed():
+            return
+        sharding = out_sharding
+        if isinstance(sharding, jax.sharding.PartitionSpec):
+            mesh = scoped_mesh()
+            if mesh is None:
+                return  # refused by the compiled call, which names the missing mesh
+            sharding = jax.sharding.NamedSharding(mesh, sharding)
+        shape = normalize_shape(dims)
+        options = Options(backend="jax", dtype=dtype, seed=0, layout=self.layout, fan_in=self.fan_in, fan_out=self.fan_out)
+        check_shards(self.spec, shape, options, sharding.devices_indices_map(shape).items())
 
     def draw(self, key: Any, shape: Any, dtype: Any) -> jax.Array:
         """The values for ``key``, placed as ``jax.random`` places them (uncommitted, or the trace's sharding)."""
