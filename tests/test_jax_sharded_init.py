@@ -313,7 +313,10 @@ def _():
         for label, call in [("out_spec_indivisible", lambda: adapter(jax.random.key(0), (6, 4), out_sharding=P("x", None))),
                             ("out_spec_in_jit_indivisible", lambda: jax.jit(lambda k: adapter(k, (6, 4), out_sharding=P("x", None)))(jax.random.key(0))),
                             ("out_spec_unknown_axis", lambda: adapter(jax.random.key(0), (8, 4), out_sharding=P("z"))),
-                            ("spec_unknown_axis", lambda: ui.he_normal((8, 4), sharding=P("z"), rng="portable", seed=0))]:
+                            ("spec_unknown_axis", lambda: ui.he_normal((8, 4), sharding=P("z"), rng="portable", seed=0)),
+                            ("out_spec_axis_twice", lambda: adapter(jax.random.key(0), (8, 8), out_sharding=P("x", "x"))),
+                            ("out_named_unconstrained", lambda: adapter(jax.random.key(0), (8, 8), out_sharding=NamedSharding(mesh, P(P.UNCONSTRAINED, None)))),
+                            ("traced_constant_array", lambda: jax.jit(lambda v: ui.jax.initializer(ui.ConstantArray(v))(key, (2, 3)))(jnp.arange(3.0)))]:
             try:
                 call()
                 out[label] = "no error"
@@ -485,5 +488,10 @@ def test_a_sharding_that_does_not_fit_or_a_draw_inside_jit_is_a_parameter_error(
     assert misfits["out_spec_in_jit_indivisible"] == misfits["out_spec_indivisible"]
     assert misfits["out_spec_unknown_axis"].startswith("ParameterError: out_sharding=P('z',) does not fit shape=(8, 4): the mesh in scope has no axis 'z'")
     assert misfits["spec_unknown_axis"].startswith("ParameterError: sharding=P('z',) does not fit shape=(8, 4): the mesh in scope has no axis 'z'")
+    # raw before: jax's DuplicateSpecError, a ValueError of jit's out_shardings, a ConcretizationTypeError
+    assert misfits["out_spec_axis_twice"].startswith("ParameterError: out_sharding=P('x', 'x') does not fit shape=(8, 8): it maps the mesh axis 'x' to more than one dimension")
+    assert misfits["out_named_unconstrained"].startswith("ParameterError: out_sharding=NamedSharding("), misfits["out_named_unconstrained"]
+    assert "leaves an axis UNCONSTRAINED" in misfits["out_named_unconstrained"]
+    assert misfits["traced_constant_array"].startswith("ParameterError: value=JitTracer(float32[3]) must be a number or a (nested, rectangular) array")
     assert misfits["inside_jit"].startswith("ParameterError: sharding= draws each shard on its device and cannot run inside jax.jit")
     assert misfits["spec_inside_jit"].startswith("ParameterError: sharding= draws each shard on its device and cannot run inside jax.jit")

@@ -72,7 +72,10 @@ def _tupled(item: Any, depth: int = 0) -> tuple[Any, tuple[int, ...]]:
     :data:`_MAX_RANK`, a non-finite float or anything that is not a real number.
     """
     if not isinstance(item, (list, tuple, type)) and callable(getattr(item, "tolist", None)):  # a class has an unbound tolist
-        item = item.tolist()
+        try:
+            item = item.tolist()
+        except TypeError:  # an array with no values yet (a JAX tracer inside jax.jit: ConcretizationTypeError)
+            raise _NotAnArray from None
     if isinstance(item, (list, tuple)):
         if depth == _MAX_RANK:
             raise _NotAnArray
