@@ -266,23 +266,36 @@ def worker(rank, world, port):
             assert "DTensor" in str(error) and "device_mesh" in str(error), error
         else:
             raise AssertionError("init_ wrote a DTensor")
-        net = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.Linear(8, 4))
-        net[1].weight = torch.nn.Parameter(distribute_tensor(net[1].weight.detach(), mesh, [Shard(0)]))
-        before = net[0].weight.detach().clone()
+        # initialize writes each rank's block of the whole parameter: the unsharded module's values for the same seed
+        rules = {"2.weight": ui.Orthogonal(), torch.nn.Linear: ui.HeNormal(), "*.bias": ui.RandomUniform(-0.1, 0.1)}
         for rng in ("native", "portable"):
-            try:
-                init.initialize(net, {"*": ui.Zeros()}, seed=0, rng=rng)
-            except ui.ParameterError as error:
-                assert "'1.weight' is a DTensor" in str(error), error
-            else:
-                raise AssertionError("initialize wrote a DTensor")
-            assert torch.equal(net[0].weight, before), "a parameter was written before the refusal"
-        # the way docs/adapters/torch.md gives: each rank draws its shard with the core API and copies it in
+            net = torch.nn.Sequential(torch.nn.Linear(6, 9), torch.nn.Linear(9, 5), torch.nn.Linear(5, 7))
+            plain = torch.nn.Sequential(torch.nn.Linear(6, 9), torch.nn.Linear(9, 5), torch.nn.Linear(5, 7))
+            init.initialize(plain, rules, seed=7, rng=rng)
+            for index, placement in ((1, Shard(0)), (2, Shard(1))):  # uneven chunks: 5 rows, 5 columns over 2 ranks
+                for leaf in ("weight", "bias"):
+                    tensor = getattr(net[index], leaf).detach()
+                    shard = placement if tensor.dim() == 2 else Shard(0)
+                    setattr(net[index], leaf, torch.nn.Parameter(distribute_tensor(tensor, mesh, [shard])))
+            init.initialize(net, rules, seed=7, rng=rng)
+            for (name, ours), theirs in zip(net.named_parameters(), plain.parameters()):
+                whole = ours.full_tensor() if hasattr(ours, "full_tensor") else ours
+                assert torch.equal(whole, theirs), (rng, name)
+        # without an int seed each rank would draw its own values: refused before anything is written
+        before = net[0].weight.detach().clone()
+        try:
+            init.initialize(net, {"*": ui.Zeros()})
+        except ui.ParameterError as error:
+            assert "'1.weight' is a DTensor" in str(error) and "seed=" in str(error), error
+        else:
+            raise AssertionError("initialize wrote DTensors without a seed")
+        assert torch.equal(net[0].weight, before), "a parameter was written before the refusal"
+        # the way docs/adapters/torch.md gives for one tensor: each rank draws its shard with the core API and copies it in
         param = net[1].weight
         w = ui.he_normal(param.shape, device_mesh=param.device_mesh, placements=param.placements, seed=0, rng="portable", layout="torch")
         with torch.no_grad():
             param.copy_(w)
-        assert torch.equal(param.full_tensor(), ui.he_normal((4, 8), backend="torch", seed=0, rng="portable", layout="torch"))
+        assert torch.equal(param.full_tensor(), ui.he_normal((5, 9), backend="torch", seed=0, rng="portable", layout="torch"))
         dist.barrier()
         if rank == 0:
             print("ok", world)
@@ -299,7 +312,8 @@ if __name__ == "__main__":
 def test_torch_adapter_on_dtensor_parameters(tmp_path: Path) -> None:
     """Drop-ins hand a DTensor (FSDP2's parameters) to torch's own function — each rank draws its shard, torch's
     values and generator — where a local draw held the whole tensor on every rank and then failed to copy;
-    ``init_`` and ``initialize`` refuse one, typed, before writing anything."""
+    ``init_`` refuses one, typed; ``initialize`` writes each rank's block of the unsharded module's values (it raised
+    torch's raw error after writing the parameters before it), and refuses to without an int seed."""
     pytest.importorskip("torch.distributed")
     script = tmp_path / "dtensor_adapter_worker.py"
     script.write_text(textwrap.dedent(TORCH_ADAPTER_SCRIPT))

@@ -8,13 +8,14 @@ import torch
 
 from unit_init.adapters._spec import spec_of
 from unit_init.adapters.frameworks import loaded
+from unit_init.backends.mesh import mesh_block
 from unit_init.drawing import check
 from unit_init.errors import ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import LayoutLike
 from unit_init.spec.options import Options
 from unit_init.torch._errors import TorchNotImplementedError, TorchRuntimeError
 
-__all__ = ["default_generator", "init_", "is_dtensor", "refuse_unwritable"]
+__all__ = ["default_generator", "init_", "is_dtensor", "local_block", "refuse_unwritable"]
 
 
 def default_generator(tensor: torch.Tensor) -> torch.Generator | int | None:
@@ -44,12 +45,27 @@ def is_dtensor(tensor: object) -> bool:
     return dtensor is not None and isinstance(tensor, dtensor)
 
 
+def local_block(tensor: Any, name: str) -> tuple[torch.Tensor, tuple[slice, ...]]:
+    """A ``DTensor``'s local tensor on this rank and the block of the whole tensor it holds, by DTensor's chunking
+    (:func:`~unit_init.backends.mesh.mesh_block`; a ``Partial`` placement is a :class:`ParameterError`)."""
+    coordinate = tensor.device_mesh.get_coordinate()
+    if coordinate is None:
+        msg = f"{name} is a DTensor over a device mesh this rank is not part of; initialize it from a rank in the mesh."
+        raise ParameterError(msg)
+    block = mesh_block(tuple(tensor.shape), list(coordinate), tuple(tensor.device_mesh.shape), tuple(tensor.placements))
+    local = tensor.to_local()
+    if tuple(local.shape) != tuple(b.stop - b.start for b in block):
+        msg = f"{name} is a DTensor whose local shard {tuple(local.shape)} is not the block {block} of DTensor's even chunking; unit_init writes those only."
+        raise ParameterError(msg)
+    return local, block
+
+
 def refuse_unwritable(tensor: torch.Tensor, name: str) -> None:
     """Refuse, before anything is drawn, a tensor no in-place copy can write (torch's ``copy_`` would raise after the draw).
 
     * an uninitialized parameter of a lazy module (``nn.LazyLinear``): :class:`ParameterError`;
-    * a ``DTensor`` (:func:`is_dtensor`): a local draw would hold the whole tensor on every rank, and ``copy_`` mixes
-      the two kinds: :class:`ParameterError`, naming the sharded draw that gives each rank its shard;
+    * a ``DTensor`` (:func:`is_dtensor`; ``initialize`` writes its shard with :func:`local_block`), which ``copy_``
+      of a local tensor cannot write: :class:`ParameterError`, naming the ways that write each rank's shard;
     * an expanded view, whose elements share memory: :class:`TorchRuntimeError`;
     * a sparse (or any non-strided) tensor: :class:`TorchNotImplementedError`;
     * an inference tensor outside ``torch.inference_mode()``: :class:`TorchRuntimeError`, as torch.
@@ -59,8 +75,8 @@ def refuse_unwritable(tensor: torch.Tensor, name: str) -> None:
         raise ParameterError(msg)
     if is_dtensor(tensor):
         msg = (
-            f"{name} is a DTensor (sharded over a device mesh: FSDP2, distribute_module); unit_init writes local tensors. "
-            "Initialize the module before sharding it, or draw each rank's shard with "
+            f"{name} is a DTensor (sharded over a device mesh: FSDP2, distribute_module); init_ writes local tensors. "
+            "Use unit_init.torch.initialize(module, rules, seed=<int>), which writes each rank's shard, or draw it with "
             "spec(shape, backend='torch', device_mesh=t.device_mesh, placements=t.placements, rng='portable') and copy it in."
         )
         raise ParameterError(msg)

@@ -13,7 +13,7 @@ from unit_init.adapters.canonical import canonical_leaf
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.errors import DeviceError, ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import LayoutLike
-from unit_init.torch._fill import refuse_unwritable
+from unit_init.torch._fill import is_dtensor, local_block, refuse_unwritable
 
 __all__ = ["describe", "initialize", "legacy_weight_norm", "submodules", "write_parametrized"]
 
@@ -257,6 +257,29 @@ def _refuse_legacy_weight_norm(entries: Iterable[Any]) -> None:
             raise ParameterError(msg)
 
 
+def _shards(entries: Iterable[Entry], tensors: Mapping[str, _Tensor], seed: int | None) -> dict[str, tuple[torch.Tensor, tuple[slice, ...]]]:
+    """The ``DTensor`` parameters among ``entries`` (FSDP2's, ``distribute_module``'s), each as its local tensor and the
+    block of the whole parameter it holds (:func:`~unit_init.torch._fill.local_block`): every rank draws the whole
+    parameter, one at a time, and keeps its block, so the values are those of the unsharded module for the same ``seed``,
+    which must be an int (each rank's global stream is its own). A parametrized one is a :class:`ParameterError`."""
+    shards = {}
+    for entry in entries:
+        found, name = tensors[entry.param.name], f"parameter {abbreviate(entry.param.name)}"
+        if not is_dtensor(found.value):
+            continue
+        if found.owner is not None:
+            msg = f"{name} is a parametrized DTensor; initialize the module before sharding it, or skip it."
+            raise ParameterError(msg)
+        if seed is None:
+            msg = (f"{name} is a DTensor: initialize writes each rank's block of the whole parameter, which every rank "
+                   "must draw alike; pass seed= (an int), not each rank's own global stream.")
+            raise ParameterError(msg)
+        local, block = local_block(found.value, name)
+        refuse_unwritable(local, name)
+        shards[entry.param.name] = (local, block)
+    return shards
+
+
 def _refuse_meta(entries: Iterable[Any], tensors: Mapping[str, _Tensor]) -> None:
     for entry in entries:
         if tensors[entry.param.name].value.device.type == "meta":
@@ -301,7 +324,9 @@ def initialize(
     zero, as their ``reset_parameters`` sets them (after ``to_empty`` they hold
     whatever memory was there). Parameters on the ``"meta"`` device raise
     :class:`~unit_init.DeviceError` (materialize with ``module.to_empty(device=...)``
-    first), before anything is written.
+    first), before anything is written. A ``DTensor`` parameter (FSDP2) gets its
+    rank's block of the whole parameter drawn on every rank, so an int ``seed``
+    gives the unsharded module's values (``None`` is refused for one).
 
     Parameters
     ----------
@@ -333,8 +358,9 @@ def initialize(
     entries, report = plan(_described(modules, tensors, layout), rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
     _refuse_meta(entries, tensors)
     _refuse_legacy_weight_norm(entries)
+    shards = _shards(entries, tensors, seed)
     for entry in entries:
-        for stored in tensors[entry.param.name].stored:
+        for stored in tensors[entry.param.name].stored if entry.param.name not in shards else ():
             refuse_unwritable(stored, f"parameter {abbreviate(entry.param.name)}")
     padding = {entry.param.name: _padding_rows(entry.param) for entry in entries}  # refused here, before any draw
     zeroed: dict[str, tuple[int, ...]] = {}
@@ -361,7 +387,10 @@ def initialize(
         if padding[entry.param.name]:
             zeroed[entry.param.name] = padding[entry.param.name]
         with torch.no_grad():
-            if found.owner is None:
+            if entry.param.name in shards:
+                local, block = shards[entry.param.name]
+                local.copy_(values[block])
+            elif found.owner is None:
                 found.value.copy_(values)
             else:
                 write_parametrized(found.owner, found.leaf, values)
