@@ -109,7 +109,10 @@ def test_a_generator_is_used_and_advances() -> None:
         assert spec((8, 8), backend="tf", seed=generator).device.endswith(default_device())
 
 
-@pytest.mark.parametrize("seed", [1.5, "0", np.zeros(2, np.int64), tf.constant(3, tf.int64)], ids=["float", "str", "array", "eager tensor"])
+@pytest.mark.parametrize(
+    "seed", [1.5, "0", np.zeros(2, np.int64), tf.constant(3, tf.int32), tf.constant([3], tf.int64), tf.constant(-3, tf.int64)],
+    ids=["float", "str", "array", "int32 tensor", "int64 vector", "negative int64 tensor"],
+)
 def test_bad_seeds_raise(seed: Any) -> None:
     with pytest.raises(ui.SeedError, match="seed="):
         ui.he_normal((2, 2), backend="tf", seed=seed)
@@ -125,6 +128,21 @@ def test_a_traced_int64_seed_draws_what_its_value_draws_eagerly() -> None:
         traced = tf.function(lambda seed: ui.he_normal((2, 2), backend="tf", seed=seed), input_signature=[signature])
         with pytest.raises(ui.SeedError, match="seed="):
             traced.get_concrete_function()
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"must lie in \[0, 2\*\*63 - 1\]"):  # drew silently
+        draw(tf.constant(-5, tf.int64))
+
+
+def test_a_traced_functions_int64_seed_run_eagerly_draws_the_same() -> None:
+    """Under ``tf.config.run_functions_eagerly(True)`` (TensorFlow's debugging switch) the function's int64 seed
+    arrives as an eager tensor, which was a SeedError: it is the int it holds, as when the function is traced."""
+    draw = tf.function(lambda seed: ui.he_normal((8, 4), backend="tf", seed=seed), input_signature=[tf.TensorSpec([], tf.int64)])
+    tf.config.run_functions_eagerly(True)
+    try:
+        eager = draw(tf.constant(11, tf.int64))
+    finally:
+        tf.config.run_functions_eagerly(False)
+    assert equal(eager, ui.he_normal((8, 4), backend="tf", seed=11))
+    assert equal(eager, draw(tf.constant(11, tf.int64)))
 
 
 # --- devices and like= -----------------------------------------------------------------------------
@@ -197,6 +215,24 @@ def test_routing_to_a_second_logical_cpu_in_a_subprocess() -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == "ok"
+
+
+def test_a_first_call_inside_a_tf_function_leaves_soft_placement_on() -> None:
+    """A process whose first TensorFlow work was a unit_init call inside a traced function started TensorFlow's context
+    there, with soft placement off: an eager op under an absent tf.device failed for the rest of the process."""
+    code = """
+        import tensorflow as tf
+        import unit_init as ui
+        tf.function(lambda: ui.zeros((2, 2), backend="tf"))()
+        with tf.device("/GPU:0"):  # absent on this host: soft-placed on the CPU, as before any unit_init call
+            print((tf.ones(2) + 1).device)
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("device:CPU:0")
 
 
 @pytest.mark.gpu

@@ -120,6 +120,19 @@ def _scoped_device(present: list[str]) -> str | None:
     return _LOCAL + device if local and spec.device_type and device in present else None
 
 
+def _present_devices() -> list[str]:
+    """The logical devices' names. Inside a trace they are listed from the eager context (``tf.init_scope``, ~5 µs):
+    a first listing while a function is traced starts TensorFlow's context with soft placement off for the rest of
+    the process (an eager op under an absent ``tf.device`` then fails instead of running on the CPU)."""
+    if tf.executing_eagerly():
+        return [d.name for d in tf.config.list_logical_devices()]
+    with tf.init_scope():
+        return [d.name for d in tf.config.list_logical_devices()]
+
+
+_NEGATIVE_SEED: Final = "seed= (a traced int64 tensor) must lie in [0, 2**63 - 1], as an int seed: it is negative"
+
+
 class TensorflowBackend(Backend):
     name = "tensorflow"
     xp = _tf_namespace
@@ -128,7 +141,7 @@ class TensorflowBackend(Backend):
     flushes_subnormals = True  # its kernels run with flush-to-zero: a float32 or float64 subnormal result is 0
 
     def resolve_device(self, device: Any) -> str:
-        present = [d.name for d in tf.config.list_logical_devices()]
+        present = _present_devices()
         if device is None:
             scoped = _scoped_device(present)
             if scoped is not None:
@@ -163,8 +176,15 @@ class TensorflowBackend(Backend):
             return SeedStream(seed)
         if isinstance(seed, tf.random.Generator):
             return GeneratorStream(seed)
-        if tf.is_symbolic_tensor(seed) and seed.dtype == tf.int64 and seed.shape.rank == 0:  # an int the traced graph reads
-            return SeedStream(seed)
+        if tf.is_tensor(seed) and seed.dtype == tf.int64 and seed.shape.rank == 0:
+            if not tf.is_symbolic_tensor(seed):  # a traced function's seed run eagerly (run_functions_eagerly(True))
+                value = int(seed.numpy())
+                if value < 0:
+                    msg = f"seed={value} must lie in [0, 2**63 - 1]."
+                    raise SeedError(msg)
+                return SeedStream(value)
+            with tf.control_dependencies([tf.debugging.assert_non_negative(seed, message=_NEGATIVE_SEED)]):
+                return SeedStream(tf.identity(seed))  # an int the traced graph reads, refused where it is negative
         msg = f"seed={abbreviate(seed)} is not a seed for the tensorflow backend; pass an int, None or a tf.random.Generator."
         raise SeedError(msg)
 
