@@ -161,45 +161,18 @@ def test_jax_sharding_needs_portable_and_jax() -> None:
     np.testing.assert_array_equal(np.asarray(one), np.asarray(ui.he_normal((4, 4), backend="jax", seed=0, rng="portable")))
 
 
-TORCH_SCRIPT = """
-import sys, datetime, numpy as np, torch, torch.distributed as dist
+WORLD_SCRIPT = """
+import sys, datetime, torch, torch.distributed as dist
 import torch.multiprocessing as mp
 from torch.distributed.device_mesh import init_device_mesh
-from torch.distributed.tensor import Replicate, Shard
-import unit_init as ui
+from torch.distributed.tensor import Replicate, Shard, distribute_tensor
+import unit_init as ui, unit_init.torch as init
 
 def worker(rank, world, port):
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
                             timeout=datetime.timedelta(seconds=60))
     try:
-        mesh = init_device_mesh("cpu", (world,))
-        shape = (10, 7)  # uneven for 4 ranks
-        for spec in (ui.HeNormal(), ui.GlorotUniform(), ui.TruncatedNormal(), ui.Orthogonal()):
-            whole = spec(shape, backend="torch", seed=5, rng="portable", layout="torch")
-            for placements in ([Shard(0)], [Shard(1)], [Replicate()]):
-                d = spec(shape, device_mesh=mesh, placements=placements, seed=5, rng="portable", layout="torch")
-                assert tuple(d.shape) == shape
-                full = d.full_tensor()
-                assert torch.equal(full, whole), (type(spec).__name__, placements)
-                local = d.to_local()
-                if placements[0] == Replicate():
-                    assert torch.equal(local, whole)
-                else:
-                    dim = placements[0].dim
-                    chunk = -(-shape[dim] // world)
-                    expected = whole.narrow(dim, min(rank * chunk, shape[dim]), max(0, min(chunk, shape[dim] - rank * chunk)))
-                    assert torch.equal(local, expected), (rank, placements)
-        # a column-sharded linear (torch layout (out, in), Shard(1) splits in_features): global fans
-        spec = ui.HeUniform()
-        w = spec((16, 32), device_mesh=mesh, placements=[Shard(1)], seed=0, rng="portable", layout="torch")
-        assert w.to_local().shape == (16, 32 // world)
-        assert spec.fans((16, 32), layout="torch").fan_in == 32
-        bound = (6 / 32) ** 0.5
-        assert w.to_local().abs().max() < bound and torch.equal(w.full_tensor(), spec((16, 32), backend="torch", seed=0, rng="portable", layout="torch"))
-        if world == 4:
-            mesh2 = init_device_mesh("cpu", (2, 2))
-            d = ui.he_normal((9, 6), device_mesh=mesh2, placements=[Shard(0), Shard(1)], seed=1, rng="portable")
-            assert torch.equal(d.full_tensor(), ui.he_normal((9, 6), backend="torch", seed=1, rng="portable"))
+        body(rank, world, init_device_mesh("cpu", (world,)))
         dist.barrier()
         if rank == 0:
             print("ok", world)
@@ -210,6 +183,7 @@ if __name__ == "__main__":
     world, port = int(sys.argv[1]), int(sys.argv[2])
     mp.start_processes(worker, args=(world, port), nprocs=world, start_method="spawn", join=True)
 """
+"""A gloo process group of ``world`` CPU ranks (spawned) running ``body(rank, world, mesh)`` on each rank."""
 
 
 def _free_port() -> int:
@@ -218,12 +192,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("world", [2, 4])
-def test_torch_dtensor_equals_the_single_process_draw(world: int, tmp_path: Path) -> None:
+def _run_world(body: str, world: int, tmp_path: Path) -> None:
+    """Run ``body`` (the source of ``def body(rank, world, mesh)``) on ``world`` ranks; every rank must finish."""
     pytest.importorskip("torch.distributed")
-    script = tmp_path / "dtensor_worker.py"  # spawn re-imports __main__, so the worker lives in a file
-    script.write_text(textwrap.dedent(TORCH_SCRIPT))
+    script = tmp_path / "world_worker.py"  # spawn re-imports __main__, so the worker lives in a file
+    script.write_text(textwrap.dedent(body) + textwrap.dedent(WORLD_SCRIPT))
     environment = {**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(
         [sys.executable, str(script), str(world), str(_free_port())],
@@ -233,78 +206,97 @@ def test_torch_dtensor_equals_the_single_process_draw(world: int, tmp_path: Path
     assert f"ok {world}" in result.stdout
 
 
-TORCH_ADAPTER_SCRIPT = """
-import sys, datetime, torch, torch.distributed as dist
-import torch.multiprocessing as mp
-from torch.distributed.device_mesh import init_device_mesh
-from torch.distributed.tensor import Shard, distribute_tensor
-import unit_init as ui, unit_init.torch as init
-
-def worker(rank, world, port):
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
-                            timeout=datetime.timedelta(seconds=60))
-    try:
-        mesh = init_device_mesh("cpu", (world,))
-        # drop-ins: a DTensor goes to torch's own function, which draws each rank's shard: torch's values and RNG
-        for name, args in (("normal_", ()), ("uniform_", (-1.0, 1.0)), ("kaiming_uniform_", ()),
-                           ("xavier_normal_", ()), ("orthogonal_", ()), ("kaiming_normal_", (0, "fan_in", "gelu"))):
-            torch.manual_seed(0)
-            ours = getattr(init, name)(distribute_tensor(torch.zeros(8, 6), mesh, [Shard(0)]), *args)
-            after_ours = torch.rand(3)
-            torch.manual_seed(0)
-            own = getattr(torch.nn.init, name) if name != "kaiming_normal_" else None
-            if own is None:  # torch has no gelu gain: its normal_ with the std kaiming would take
-                theirs = torch.nn.init.normal_(distribute_tensor(torch.zeros(8, 6), mesh, [Shard(0)]), 0, init.calculate_gain("gelu") / 6 ** 0.5)
+SHARDED_DRAWS = """
+def body(rank, world, mesh):
+    shape = (10, 7)  # uneven for 4 ranks
+    for spec in (ui.HeNormal(), ui.GlorotUniform(), ui.TruncatedNormal(), ui.Orthogonal()):
+        whole = spec(shape, backend="torch", seed=5, rng="portable", layout="torch")
+        for placements in ([Shard(0)], [Shard(1)], [Replicate()]):
+            d = spec(shape, device_mesh=mesh, placements=placements, seed=5, rng="portable", layout="torch")
+            assert tuple(d.shape) == shape
+            full = d.full_tensor()
+            assert torch.equal(full, whole), (type(spec).__name__, placements)
+            local = d.to_local()
+            if placements[0] == Replicate():
+                assert torch.equal(local, whole)
             else:
-                theirs = own(distribute_tensor(torch.zeros(8, 6), mesh, [Shard(0)]), *args)
-            assert torch.equal(ours.to_local(), theirs.to_local()), name
-            assert torch.equal(after_ours, torch.rand(3)), name  # the generator advanced as torch's own call leaves it
-        # init_ and initialize refuse a DTensor, typed, before anything is written
-        try:
-            init.init_(distribute_tensor(torch.zeros(8, 6), mesh, [Shard(0)]), ui.HeNormal(), seed=0)
-        except ui.ParameterError as error:
-            assert "DTensor" in str(error) and "device_mesh" in str(error), error
-        else:
-            raise AssertionError("init_ wrote a DTensor")
-        # initialize writes each rank's block of the whole parameter: the unsharded module's values for the same seed
-        rules = {"2.weight": ui.Orthogonal(), torch.nn.Linear: ui.HeNormal(), "*.bias": ui.RandomUniform(-0.1, 0.1)}
-        for rng in ("native", "portable"):
-            net = torch.nn.Sequential(torch.nn.Linear(6, 9), torch.nn.Linear(9, 5), torch.nn.Linear(5, 7))
-            plain = torch.nn.Sequential(torch.nn.Linear(6, 9), torch.nn.Linear(9, 5), torch.nn.Linear(5, 7))
-            init.initialize(plain, rules, seed=7, rng=rng)
-            for index, placement in ((1, Shard(0)), (2, Shard(1))):  # uneven chunks: 5 rows, 5 columns over 2 ranks
-                for leaf in ("weight", "bias"):
-                    tensor = getattr(net[index], leaf).detach()
-                    shard = placement if tensor.dim() == 2 else Shard(0)
-                    setattr(net[index], leaf, torch.nn.Parameter(distribute_tensor(tensor, mesh, [shard])))
-            init.initialize(net, rules, seed=7, rng=rng)
-            for (name, ours), theirs in zip(net.named_parameters(), plain.parameters()):
-                whole = ours.full_tensor() if hasattr(ours, "full_tensor") else ours
-                assert torch.equal(whole, theirs), (rng, name)
-        # without an int seed each rank would draw its own values: refused before anything is written
-        before = net[0].weight.detach().clone()
-        try:
-            init.initialize(net, {"*": ui.Zeros()})
-        except ui.ParameterError as error:
-            assert "'1.weight' is a DTensor" in str(error) and "seed=" in str(error), error
-        else:
-            raise AssertionError("initialize wrote DTensors without a seed")
-        assert torch.equal(net[0].weight, before), "a parameter was written before the refusal"
-        # the way docs/adapters/torch.md gives for one tensor: each rank draws its shard with the core API and copies it in
-        param = net[1].weight
-        w = ui.he_normal(param.shape, device_mesh=param.device_mesh, placements=param.placements, seed=0, rng="portable", layout="torch")
-        with torch.no_grad():
-            param.copy_(w)
-        assert torch.equal(param.full_tensor(), ui.he_normal((5, 9), backend="torch", seed=0, rng="portable", layout="torch"))
-        dist.barrier()
-        if rank == 0:
-            print("ok", world)
-    finally:
-        dist.destroy_process_group()
+                dim = placements[0].dim
+                chunk = -(-shape[dim] // world)
+                expected = whole.narrow(dim, min(rank * chunk, shape[dim]), max(0, min(chunk, shape[dim] - rank * chunk)))
+                assert torch.equal(local, expected), (rank, placements)
+    # a column-sharded linear (torch layout (out, in), Shard(1) splits in_features): global fans
+    spec = ui.HeUniform()
+    w = spec((16, 32), device_mesh=mesh, placements=[Shard(1)], seed=0, rng="portable", layout="torch")
+    assert w.to_local().shape == (16, 32 // world)
+    assert spec.fans((16, 32), layout="torch").fan_in == 32
+    bound = (6 / 32) ** 0.5
+    assert w.to_local().abs().max() < bound and torch.equal(w.full_tensor(), spec((16, 32), backend="torch", seed=0, rng="portable", layout="torch"))
+    if world == 4:
+        mesh2 = init_device_mesh("cpu", (2, 2))
+        d = ui.he_normal((9, 6), device_mesh=mesh2, placements=[Shard(0), Shard(1)], seed=1, rng="portable")
+        assert torch.equal(d.full_tensor(), ui.he_normal((9, 6), backend="torch", seed=1, rng="portable"))
+"""
 
-if __name__ == "__main__":
-    world, port = int(sys.argv[1]), int(sys.argv[2])
-    mp.start_processes(worker, args=(world, port), nprocs=world, start_method="spawn", join=True)
+
+@pytest.mark.slow
+@pytest.mark.parametrize("world", [2, 4])
+def test_torch_dtensor_equals_the_single_process_draw(world: int, tmp_path: Path) -> None:
+    _run_world(SHARDED_DRAWS, world, tmp_path)
+
+
+ADAPTER_ON_DTENSORS = """
+def body(rank, world, mesh):
+    # drop-ins: a DTensor goes to torch's own function, which draws each rank's shard: torch's values and RNG
+    for name, args in (("normal_", ()), ("uniform_", (-1.0, 1.0)), ("kaiming_uniform_", ()),
+                       ("xavier_normal_", ()), ("orthogonal_", ()), ("kaiming_normal_", (0, "fan_in", "gelu"))):
+        torch.manual_seed(0)
+        ours = getattr(init, name)(distribute_tensor(torch.zeros(8, 6), mesh, [Shard(0)]), *args)
+        after_ours = torch.rand(3)
+        torch.manual_seed(0)
+        own = getattr(torch.nn.init, name) if name != "kaiming_normal_" else None
+        if own is None:  # torch has no gelu gain: its normal_ with the std kaiming would take
+            theirs = torch.nn.init.normal_(distribute_tensor(torch.zeros(8, 6), mesh, [Shard(0)]), 0, init.calculate_gain("gelu") / 6 ** 0.5)
+        else:
+            theirs = own(distribute_tensor(torch.zeros(8, 6), mesh, [Shard(0)]), *args)
+        assert torch.equal(ours.to_local(), theirs.to_local()), name
+        assert torch.equal(after_ours, torch.rand(3)), name  # the generator advanced as torch's own call leaves it
+    # init_ and initialize refuse a DTensor, typed, before anything is written
+    try:
+        init.init_(distribute_tensor(torch.zeros(8, 6), mesh, [Shard(0)]), ui.HeNormal(), seed=0)
+    except ui.ParameterError as error:
+        assert "DTensor" in str(error) and "device_mesh" in str(error), error
+    else:
+        raise AssertionError("init_ wrote a DTensor")
+    # initialize writes each rank's block of the whole parameter: the unsharded module's values for the same seed
+    rules = {"2.weight": ui.Orthogonal(), torch.nn.Linear: ui.HeNormal(), "*.bias": ui.RandomUniform(-0.1, 0.1)}
+    for rng in ("native", "portable"):
+        net = torch.nn.Sequential(torch.nn.Linear(6, 9), torch.nn.Linear(9, 5), torch.nn.Linear(5, 7))
+        plain = torch.nn.Sequential(torch.nn.Linear(6, 9), torch.nn.Linear(9, 5), torch.nn.Linear(5, 7))
+        init.initialize(plain, rules, seed=7, rng=rng)
+        for index, placement in ((1, Shard(0)), (2, Shard(1))):  # uneven chunks: 5 rows, 5 columns over 2 ranks
+            for leaf in ("weight", "bias"):
+                tensor = getattr(net[index], leaf).detach()
+                shard = placement if tensor.dim() == 2 else Shard(0)
+                setattr(net[index], leaf, torch.nn.Parameter(distribute_tensor(tensor, mesh, [shard])))
+        init.initialize(net, rules, seed=7, rng=rng)
+        for (name, ours), theirs in zip(net.named_parameters(), plain.parameters()):
+            whole = ours.full_tensor() if hasattr(ours, "full_tensor") else ours
+            assert torch.equal(whole, theirs), (rng, name)
+    # without an int seed each rank would draw its own values: refused before anything is written
+    before = net[0].weight.detach().clone()
+    try:
+        init.initialize(net, {"*": ui.Zeros()})
+    except ui.ParameterError as error:
+        assert "'1.weight' is a DTensor" in str(error) and "seed=" in str(error), error
+    else:
+        raise AssertionError("initialize wrote DTensors without a seed")
+    assert torch.equal(net[0].weight, before), "a parameter was written before the refusal"
+    # the way docs/adapters/torch.md gives for one tensor: each rank draws its shard with the core API and copies it in
+    param = net[1].weight
+    w = ui.he_normal(param.shape, device_mesh=param.device_mesh, placements=param.placements, seed=0, rng="portable", layout="torch")
+    with torch.no_grad():
+        param.copy_(w)
+    assert torch.equal(param.full_tensor(), ui.he_normal((5, 9), backend="torch", seed=0, rng="portable", layout="torch"))
 """
 
 
@@ -314,16 +306,7 @@ def test_torch_adapter_on_dtensor_parameters(tmp_path: Path) -> None:
     values and generator — where a local draw held the whole tensor on every rank and then failed to copy;
     ``init_`` refuses one, typed; ``initialize`` writes each rank's block of the unsharded module's values (it raised
     torch's raw error after writing the parameters before it), and refuses to without an int seed."""
-    pytest.importorskip("torch.distributed")
-    script = tmp_path / "dtensor_adapter_worker.py"
-    script.write_text(textwrap.dedent(TORCH_ADAPTER_SCRIPT))
-    environment = {**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1"}
-    result = subprocess.run(
-        [sys.executable, str(script), "2", str(_free_port())],
-        env=environment, capture_output=True, text=True, timeout=TIMEOUT, check=False,
-    )
-    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    assert "ok 2" in result.stdout
+    _run_world(ADAPTER_ON_DTENSORS, 2, tmp_path)
 
 
 def test_mesh_block_follows_dtensor_chunking() -> None:
