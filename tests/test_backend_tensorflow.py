@@ -118,6 +118,15 @@ def test_bad_seeds_raise(seed: Any) -> None:
         ui.he_normal((2, 2), backend="tf", seed=seed)
 
 
+def test_a_threefry_generator_where_tensorflow_cannot_run_it_is_a_seed_error() -> None:
+    """TensorFlow runs ThreeFry only under XLA: its raw UnimplementedError on a CPU is a SeedError, the state kept."""
+    generator = tf.random.Generator.from_seed(0, alg="threefry")
+    state = generator.state.numpy().copy()
+    with pytest.raises(ui.SeedError, match="use a Philox generator"):
+        ui.he_normal((2, 2), backend="tf", device="cpu:0", seed=generator)
+    assert (generator.state.numpy() == state).all()
+
+
 def test_a_traced_int64_seed_draws_what_its_value_draws_eagerly() -> None:
     """Inside ``tf.function`` a scalar int64 tensor is an int seed read when the function runs (how a Keras
     SeedGenerator's seed arrives there): each call draws what the int draws eagerly; other traced tensors are refused."""

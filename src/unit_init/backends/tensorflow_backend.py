@@ -96,11 +96,17 @@ class GeneratorStream:
         self.generator = generator
 
     def draw(self, kind: str, shape: tuple[int, ...], dtype: tf.DType, low: float = 0.0, high: float = 1.0) -> Tensor:
-        """One ``uniform`` (on ``[low, high)``) or ``normal`` draw, moved into the current device scope."""
-        if kind == "uniform":
-            values = self.generator.uniform(shape, minval=low, maxval=high, dtype=dtype)
-        else:
-            values = self.generator.normal(shape, dtype=dtype)
+        """One ``uniform`` (on ``[low, high)``) or ``normal`` draw, moved into the current device scope; a generator
+        whose algorithm the device cannot run (ThreeFry outside XLA) is a :class:`SeedError`, its state as it was."""
+        try:
+            if kind == "uniform":
+                values = self.generator.uniform(shape, minval=low, maxval=high, dtype=dtype)
+            else:
+                values = self.generator.normal(shape, dtype=dtype)
+        except tf.errors.UnimplementedError as error:
+            msg = (f"seed=<tf.random.Generator> cannot draw here: {error.message.splitlines()[0]} "
+                   "(TensorFlow runs ThreeFry only under XLA, jit_compile=True); use a Philox generator, TensorFlow's default.")
+            raise SeedError(msg) from None
         return tf.identity(values)
 
 
