@@ -38,6 +38,7 @@ PLAIN_NEEDS = {
     "README.md": ("torch", "jax", "tensorflow"),
     "docs/index.md": ("torch", "jax", "tensorflow"),
     "docs/backends/torch.md": ("torch",),
+    "docs/adapters/torch.md": ("torch",),
     "docs/backends/jax.md": ("jax",),
     "docs/adapters/keras.md": ("keras", "jax"),
 }

@@ -52,7 +52,11 @@ def local_block(tensor: Any, name: str) -> tuple[torch.Tensor, tuple[slice, ...]
     if coordinate is None:
         msg = f"{name} is a DTensor over a device mesh this rank is not part of; initialize it from a rank in the mesh."
         raise ParameterError(msg)
-    block = mesh_block(tuple(tensor.shape), list(coordinate), tuple(tensor.device_mesh.shape), tuple(tensor.placements))
+    try:
+        block = mesh_block(tuple(tensor.shape), list(coordinate), tuple(tensor.device_mesh.shape), tuple(tensor.placements))
+    except ParameterError as error:  # a Partial, or FSDP2's _StridedShard (2-D FSDP with tensor parallelism)
+        msg = f"{name} is a DTensor laid out as {abbreviate(tuple(tensor.placements))}: {error} Initialize the module before applying that layout."
+        raise ParameterError(msg) from None
     local = tensor.to_local()
     if tuple(local.shape) != tuple(b.stop - b.start for b in block):
         msg = f"{name} is a DTensor whose local shard {tuple(local.shape)} is not the block {block} of DTensor's even chunking; unit_init writes those only."
