@@ -187,7 +187,8 @@ def _():
 def _():
     """initialize on nn.with_partitioning boxes under jax.set_mesh: Flax's unbox() raised a raw TypeError there."""
     from flax import linen
-    model = linen.Dense(512, kernel_init=linen.with_partitioning(linen.initializers.lecun_normal(), (None, "x")))
+    model = linen.Dense(512, kernel_init=linen.with_partitioning(linen.initializers.lecun_normal(), (None, "x")),
+                        bias_init=linen.with_partitioning(linen.initializers.ones, ("x",)))
     x = jnp.ones((1, 256))
     rules = {"*kernel": ui.HeNormal(), "*bias": ui.Zeros()}
     plain = ui.jax.initialize(linen.unbox(model.init(key, x)), rules, seed=3).params["params"]["kernel"]
@@ -198,6 +199,9 @@ def _():
         for name, tree in (("abstract", abstract), ("concrete", concrete)):
             kernel = ui.jax.initialize(tree, rules, seed=3).params["params"]["kernel"]
             out[name] = summary(kernel.value) | {"boxed": type(kernel).__name__, "equal": bool(np.array_equal(kernel.value, plain))}
+        # a box no rule covers keeps its values (it came back abstract, its values lost)
+        kept = ui.jax.initialize(concrete, {"*kernel": ui.HeNormal()}, seed=3).params["params"]["bias"]
+        out["uncovered_bias_kept"] = type(kept).__name__ == "Partitioned" and bool(np.array_equal(np.asarray(kept.value), np.ones(512)))
     return out
 
 @case("keras_model_parallel")
@@ -428,6 +432,7 @@ def test_flax_linen_partitioned_boxes_initialized_under_set_mesh(results: dict[s
     pytest.importorskip("flax")
     result = results["linen_partitioned_initialize_under_set_mesh"]
     assert "error" not in result, result.get("error")
+    assert result["uncovered_bias_kept"]
     for name in ("abstract", "concrete"):
         _sharded(result[name], "P(None, 'x')", HE_STD)
         assert result[name]["boxed"] == "Partitioned"

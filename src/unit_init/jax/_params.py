@@ -307,13 +307,18 @@ def initialize(
             index[described[-1].name] = i
     entries, report = plan(described, rules, **options)
     new = [leaf for _, leaf in leaves]
+    written: set[int] = set()
 
     def set_leaf(entry: Entry) -> None:
         i = index[entry.param.name]
         new[i] = _values(entry, new[i], rng)
+        written.add(i)
 
     fill(entries, set_leaf, target=lambda entry: _target(new[index[entry.param.name]], rng), kept=lambda _: True, progress=progress)  # a new tree
-    rebuilt = jax.tree_util.tree_unflatten(treedef, [boxes[i].replace_boxed(leaf) if i in boxes else leaf for i, leaf in enumerate(new)])
+    rebuilt = jax.tree_util.tree_unflatten(treedef, [
+        (box if i not in written else box.replace_boxed(leaf)) if (box := boxes.get(i)) is not None else leaf  # a box left as it was
+        for i, leaf in enumerate(new)
+    ])
     return Initialized(with_params(model_or_params, rebuilt) if prefix else rebuilt, report)
 
 
