@@ -273,6 +273,9 @@ def _():
         with jax.set_mesh(mesh):
             alone = jax.jit(lambda fn=fn, kw=kw: fn(SHAPE, backend="jax", device="cpu:1", **kw))()
         out[name]["set_mesh_equal"] = bool(np.array_equal(np.asarray(alone), eager))
+        # placed inside a single-device jit as jit places jnp.ones(device=) there
+        ours, theirs = jax.jit(lambda fn=fn, kw=kw: (fn(SHAPE, backend="jax", device="cpu:1", **kw), jnp.ones(SHAPE, device=jax.devices()[1])))()
+        out[name]["placed_as_jnp"] = (ours.devices(), ours.committed) == (theirs.devices(), theirs.committed)
     return out
 
 @case("out_sharding_memory_guard")
@@ -466,7 +469,7 @@ def test_device_is_honoured_under_set_mesh(results: dict[str, Any]) -> None:
 def test_a_draw_with_device_inside_a_multi_device_jit_is_part_of_it(results: dict[str, Any]) -> None:
     result = results["device_inside_a_multi_device_jit"]
     assert "error" not in result, result.get("error")
-    assert result == {name: {"product": True, "equal": True, "set_mesh_equal": True}
+    assert result == {name: {"product": True, "equal": True, "set_mesh_equal": True, "placed_as_jnp": True}
                       for name in ("native_int", "native_key", "orthogonal", "truncated_far")}
 
 
