@@ -322,6 +322,7 @@ def _():
                             ("out_spec_unknown_axis", lambda: adapter(jax.random.key(0), (8, 4), out_sharding=P("z"))),
                             ("spec_unknown_axis", lambda: ui.he_normal((8, 4), sharding=P("z"), rng="portable", seed=0)),
                             ("out_spec_axis_twice", lambda: adapter(jax.random.key(0), (8, 8), out_sharding=P("x", "x"))),
+                            ("out_spec_axis_twice_in_one", lambda: adapter(jax.random.key(0), (8, 8), out_sharding=P(("x", "x"),))),
                             ("out_named_unconstrained", lambda: adapter(jax.random.key(0), (8, 8), out_sharding=NamedSharding(mesh, P(P.UNCONSTRAINED, None)))),
                             ("traced_constant_array", lambda: jax.jit(lambda v: ui.jax.initializer(ui.ConstantArray(v))(key, (2, 3)))(jnp.arange(3.0)))]:
             try:
@@ -329,6 +330,11 @@ def _():
                 out[label] = "no error"
             except Exception as error:
                 out[label] = f"{type(error).__name__}: {error}"[:200]
+    try:
+        adapter(jax.random.key(0), (8, 8), out_sharding=P(P.UNCONSTRAINED, None))  # no mesh in scope
+        out["out_spec_unconstrained"] = "no error"
+    except Exception as error:
+        out["out_spec_unconstrained"] = f"{type(error).__name__}: {error}"[:200]
     try:
         jax.jit(lambda: ui.he_normal((8, 4), sharding=row, rng="portable", seed=0))()
         out["inside_jit"] = "no error"
@@ -500,6 +506,8 @@ def test_a_sharding_that_does_not_fit_or_a_draw_inside_jit_is_a_parameter_error(
     assert misfits["out_spec_axis_twice"].startswith("ParameterError: out_sharding=P('x', 'x') does not fit shape=(8, 8): it maps the mesh axis 'x' to more than one dimension")
     assert misfits["out_named_unconstrained"].startswith("ParameterError: out_sharding=NamedSharding("), misfits["out_named_unconstrained"]
     assert "leaves an axis UNCONSTRAINED" in misfits["out_named_unconstrained"]
+    assert misfits["out_spec_axis_twice_in_one"].startswith("ParameterError: out_sharding=P(('x', 'x'),) does not fit"), misfits
+    assert misfits["out_spec_unconstrained"].startswith("ParameterError: out_sharding=P(UNCONSTRAINED, None) leaves an axis UNCONSTRAINED"), misfits
     assert misfits["traced_constant_array"].startswith("ParameterError: value=JitTracer(float32[3]) must be a number or a (nested, rectangular) array")
     assert misfits["inside_jit"].startswith("ParameterError: sharding= draws each shard on its device and cannot run inside jax.jit")
     assert misfits["spec_inside_jit"].startswith("ParameterError: sharding= draws each shard on its device and cannot run inside jax.jit")

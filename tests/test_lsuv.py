@@ -271,6 +271,10 @@ def test_keras_frozen_layers_keep_their_weights() -> None:
     model.get_layer("b").trainable = False
     with pytest.raises(ParameterError, match="every weight layer of the model is frozen"):
         unit_init.keras.lsuv(model, batch, seed=0)
+    model.get_layer("b").trainable = True
+    model.get_layer("b").enable_lora(2)  # its kernel: the frozen base plus trainable factors (a raw AttributeError)
+    with pytest.raises(ParameterError, match=r"layers \['b'\] have LoRA enabled; run lsuv on the model before"):
+        unit_init.keras.lsuv(model, batch, seed=0)
 
 
 def test_keras_nested_functional_models_with_layers_of_one_name_are_initialized_by_their_layer_paths() -> None:

@@ -387,7 +387,9 @@ def test_init_of_a_lazy_modules_parameter_is_refused_typed() -> None:
     import unit_init as ui
 
     lazy = torch.nn.LazyLinear(3)
-    with pytest.raises(ui.ParameterError, match=r"tensor is a parameter of a lazy module, which has no shape yet; run one forward pass first"):
+    with pytest.raises(ui.ParameterError, match=r"tensor is a parameter or buffer of a lazy module, which has no shape yet; run one forward"):
         ui_init.init_(lazy.weight, ui.HeNormal(), seed=0)
+    with pytest.raises(ui.ParameterError, match="lazy module"):
+        ui_init.init_(torch.nn.LazyBatchNorm1d().running_mean, ui.Zeros())
     lazy(torch.ones(2, 5))
     assert ui_init.init_(lazy.weight, ui.Zeros()).abs().sum().item() == 0

@@ -418,7 +418,7 @@ def _check_spec_divides(spec: jax.sharding.PartitionSpec, shape: tuple[int, ...]
             raise ValueError(msg)
         names = () if entry is None else (entry,) if isinstance(entry, str) else tuple(entry)
         unknown = [axis for axis in names if axis not in sizes]
-        twice = [axis for axis in names if axis in used]
+        twice = [axis for position, axis in enumerate(names) if axis in used or axis in names[:position]]
         used.update(names)
         if twice:
             msg = f"it maps the mesh axis {abbreviate(twice[0])} to more than one dimension (each axis splits one at most)"

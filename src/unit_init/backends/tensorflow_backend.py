@@ -183,14 +183,16 @@ class TensorflowBackend(Backend):
         if isinstance(seed, tf.random.Generator):
             return GeneratorStream(seed)
         if tf.is_tensor(seed) and seed.dtype == tf.int64 and seed.shape.rank == 0:
-            if not tf.is_symbolic_tensor(seed):  # a traced function's seed run eagerly (run_functions_eagerly(True))
+            symbolic = tf.is_symbolic_tensor(seed)
+            if not symbolic and tf.config.functions_run_eagerly():  # a traced function's seed, run eagerly
                 value = int(seed.numpy())
                 if value < 0:
                     msg = f"seed={value} must lie in [0, 2**63 - 1]."
                     raise SeedError(msg)
                 return SeedStream(value)
-            with tf.control_dependencies([tf.debugging.assert_non_negative(seed, message=_NEGATIVE_SEED)]):
-                return SeedStream(tf.identity(seed))  # an int the traced graph reads, refused where it is negative
+            if symbolic:
+                with tf.control_dependencies([tf.debugging.assert_non_negative(seed, message=_NEGATIVE_SEED)]):
+                    return SeedStream(tf.identity(seed))  # an int the traced graph reads, refused where it is negative
         msg = f"seed={abbreviate(seed)} is not a seed for the tensorflow backend; pass an int, None or a tf.random.Generator."
         raise SeedError(msg)
 

@@ -104,10 +104,11 @@ class JaxInitializer:
         if not isinstance(out_sharding, (jax.sharding.Sharding, jax.sharding.PartitionSpec)):
             msg = f"out_sharding={abbreviate(out_sharding)} is not a jax.sharding.Sharding or PartitionSpec."
             raise ParameterError(msg)
-        check_fits("out_sharding", out_sharding, normalize_shape(dims))
-        if isinstance(out_sharding, jax.sharding.NamedSharding) and jax.sharding.PartitionSpec.UNCONSTRAINED in out_sharding.spec:
+        spec = out_sharding.spec if isinstance(out_sharding, jax.sharding.NamedSharding) else out_sharding
+        if isinstance(spec, jax.sharding.PartitionSpec) and jax.sharding.PartitionSpec.UNCONSTRAINED in spec:
             msg = f"out_sharding={abbreviate(out_sharding)} leaves an axis UNCONSTRAINED, which jit's out_shardings cannot take; name a mesh axis or None."
             raise ParameterError(msg)
+        check_fits("out_sharding", out_sharding, normalize_shape(dims))
         self._check_memory(key, dims, native, out_sharding)
         arguments = (self, dims, native, out_sharding)
         sharded = _sharded(*arguments) if hashable(arguments) else _sharded.__wrapped__(*arguments)  # unhashable: compiled for this call only

@@ -164,6 +164,10 @@ def _unfrozen(layers: dict[str, Any], *, picked: bool) -> dict[str, Any]:
     """The ``layers`` whose kernel is trainable: ``initialize`` draws only trainable variables, so LSUV would rescale a
     frozen layer's weights (pretrained ones, kept on purpose) without drawing them first. Left out unless ``picked``
     (``layers=`` named them), where a frozen one is a :class:`ParameterError`."""
+    lora = [name for name, layer in layers.items() if getattr(layer, "lora_enabled", False)]
+    if lora:  # its kernel is the frozen base plus the trainable low-rank factors: no one weight to draw and rescale
+        msg = f"layers {lora} have LoRA enabled; run lsuv on the model before layer.enable_lora(...)."
+        raise ParameterError(msg)
     frozen = [name for name, layer in layers.items() if not layer.kernel.trainable]
     if frozen and picked:
         msg = (f"layers {frozen} are frozen (trainable=False): lsuv draws a layer's kernel before rescaling it, and "

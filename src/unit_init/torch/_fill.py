@@ -67,15 +67,15 @@ def local_block(tensor: Any, name: str) -> tuple[torch.Tensor, tuple[slice, ...]
 def refuse_unwritable(tensor: torch.Tensor, name: str) -> None:
     """Refuse, before anything is drawn, a tensor no in-place copy can write (torch's ``copy_`` would raise after the draw).
 
-    * an uninitialized parameter of a lazy module (``nn.LazyLinear``): :class:`ParameterError`;
+    * an uninitialized parameter or buffer of a lazy module (``nn.LazyLinear``): :class:`ParameterError`;
     * a ``DTensor`` (:func:`is_dtensor`; ``initialize`` writes its shard with :func:`local_block`), which ``copy_``
       of a local tensor cannot write: :class:`ParameterError`, naming the ways that write each rank's shard;
     * an expanded view, whose elements share memory: :class:`TorchRuntimeError`;
     * a sparse (or any non-strided) tensor: :class:`TorchNotImplementedError`;
     * an inference tensor outside ``torch.inference_mode()``: :class:`TorchRuntimeError`, as torch.
     """
-    if isinstance(tensor, torch.nn.parameter.UninitializedParameter):
-        msg = f"{name} is a parameter of a lazy module, which has no shape yet; run one forward pass first."
+    if isinstance(tensor, (torch.nn.parameter.UninitializedParameter, torch.nn.parameter.UninitializedBuffer)):
+        msg = f"{name} is a parameter or buffer of a lazy module, which has no shape yet; run one forward pass first."
         raise ParameterError(msg)
     if is_dtensor(tensor):
         msg = (
