@@ -263,6 +263,12 @@ def _framework_scalars() -> list[object]:
         pass
     else:
         found.append(jnp.array(0.25))
+    try:
+        import tensorflow as tf
+    except ImportError:
+        pass
+    else:  # were refused: their dtype's str() is "<dtype: 'float32'>"
+        found.extend([tf.constant(0.25), tf.Variable(0.25)])
     return found
 
 

@@ -126,6 +126,13 @@ def test_sample_on_torch() -> None:
     assert "backend torch" in result.stdout
 
 
+def test_sample_on_array_api_strict(capsys: pytest.CaptureFixture[str]) -> None:
+    """The last piece was sliced past the end, which array_api_strict refuses (a traceback, exit status 1)."""
+    pytest.importorskip("array_api_strict")
+    assert unit_init.cli.main(["sample", "he_normal", "256", "128", "--backend", "array_api_strict", "--seed", "0"]) == 0
+    assert "backend array_api_strict" in capsys.readouterr().out
+
+
 def test_diagnose_json_and_plot(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     figure = tmp_path / "he.png"

@@ -335,9 +335,9 @@ def _pieces(backend: Any, array: Any) -> Iterator[Any]:
     """``array``'s values in order, as float64 (complex128) NumPy arrays of at most :data:`SAMPLE_PIECE` values each."""
     import numpy as np
 
-    flat = backend.xp.reshape(array, (-1,))
-    for start in range(0, math.prod(array.shape), SAMPLE_PIECE):
-        piece = np.asarray(backend.to_numpy(flat[start : start + SAMPLE_PIECE]))
+    flat, size = backend.xp.reshape(array, (-1,)), math.prod(array.shape)
+    for start in range(0, size, SAMPLE_PIECE):
+        piece = np.asarray(backend.to_numpy(flat[start : min(start + SAMPLE_PIECE, size)]))  # array_api_strict refuses a stop past the end
         yield piece.astype(np.complex128 if np.iscomplexobj(piece) else np.float64)
 
 

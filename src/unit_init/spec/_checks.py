@@ -68,7 +68,8 @@ def plain_number(value: Any) -> Any:
             return value
         read = getattr(value, "item", None)
         item = read() if callable(read) else None
-        dtype = str(getattr(value, "dtype", "bool"))
+        kind = getattr(value, "dtype", "bool")
+        dtype = str(getattr(kind, "name", kind))  # TensorFlow's str(tf.float32) is "<dtype: 'float32'>", its name "float32"
     except Exception:  # a foreign object (its __getattr__, item() or dtype raises): left for the field's check
         return value
     if type(item) in (int, float):
