@@ -24,7 +24,15 @@ from typing import Any, Final
 import keras
 import numpy as np
 
-from unit_init.dtypes import COMPLEX_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES, integer_range, largest_finite, real_dtype
+from unit_init.dtypes import (
+    COMPLEX_DTYPES,
+    FLOAT_DTYPES,
+    INTEGER_DTYPES,
+    canonical_dtype,
+    integer_range,
+    largest_finite,
+    real_dtype,
+)
 from unit_init.errors import ParameterError, ShapeError, abbreviate, keywords_checked
 from unit_init.keras._call import call_arguments
 from unit_init.serialization import MAX_VALUES, check_envelope, plain_config
@@ -121,6 +129,8 @@ def _array(value: Any, dtype: Any = None) -> np.ndarray[Any, Any]:
         return _array(fields.get("value"), fields.get("dtype"))
     if _is_array(value) and not isinstance(value, (np.ndarray, np.generic)):
         value = keras.ops.convert_to_numpy(value)
+    if dtype is not None:
+        canonical_dtype(dtype)  # a DTypeError naming the dtype, with a close match (the value was blamed)
     try:
         kind = None if dtype is None else np.dtype(str(dtype))
         if kind is not None and (kind.shape or kind.fields):  # "(10000000,)f4" multiplies the value's size
