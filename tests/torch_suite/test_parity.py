@@ -103,7 +103,14 @@ ERRORS: list[tuple[str, Callable[[Any], Any], type[Exception]]] = [
     ("kaiming_uniform_ slope whose square overflows", lambda m: m.kaiming_uniform_(torch.empty(3, 3), a=1e308), OverflowError),
     ("calculate_gain unknown name", lambda m: m.calculate_gain("softmax"), ValueError),
     ("generator not a Generator", lambda m: m.uniform_(torch.empty(3), generator=3), TypeError),
+    ("misspelt keyword", lambda m: m.normal_(torch.empty(3), sdt=1.0), TypeError),
 ]
+
+
+def test_a_misspelt_keyword_names_the_closest_one() -> None:
+    """Python's bare TypeError (torch's) gave no hint; the ArgumentError is torch's type and names what is accepted."""
+    with pytest.raises(TypeError, match=r"accepted: generator, mean, std, tensor\. Did you mean 'std'\?"):
+        ours.normal_(torch.empty(3), sdt=1.0)
 
 
 @pytest.mark.parametrize(("call", "kind"), [(e[1], e[2]) for e in ERRORS], ids=[e[0] for e in ERRORS])

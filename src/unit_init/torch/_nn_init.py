@@ -68,6 +68,7 @@ differences from torch are listed in ``docs/adapters/torch.md``.
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import operator
 import warnings
@@ -77,7 +78,15 @@ from typing import Any, Final, TypeVar, cast
 import torch
 
 from unit_init.drawing import check
-from unit_init.errors import ParameterError, SeedError, ShapeError, UnitInitError, abbreviate, keywords_checked
+from unit_init.errors import (
+    ParameterError,
+    SeedError,
+    ShapeError,
+    UnitInitError,
+    abbreviate,
+    check_keywords,
+    keywords_checked,
+)
 from unit_init.spec import catalogue as c
 from unit_init.spec import gain
 from unit_init.spec import structured as s
@@ -189,11 +198,16 @@ def _drop_in(fill: _F) -> _F:
     own shard, where a local draw would hold the whole tensor on every rank),
     torch's own function runs (:func:`_torchs_own`).
     """
+    accepted = frozenset(inspect.signature(fill).parameters)
+    where = f"{fill.__name__}()"
+
     @functools.wraps(fill)
     def call(*args: Any, **kwargs: Any) -> torch.Tensor:
         tensor = args[0] if args else kwargs.get("tensor")
         if _transformed(tensor) or is_dtensor(tensor):
             return _torchs_own(fill.__name__, args, kwargs)
+        if kwargs and not accepted.issuperset(kwargs):  # a misspelt keyword: torch's TypeError, naming the closest one
+            check_keywords(where, kwargs, accepted)
         try:
             return fill(*args, **kwargs)
         except _Unasked as unasked:
