@@ -313,6 +313,19 @@ def test_torch_meta_parameters_are_refused_before_anything_is_written(torch: Any
     lazy = torch.nn.LazyLinear(3)
     with pytest.raises(ui.ParameterError, match="forward pass first"):
         unit_init.torch.initialize(lazy, {"*": ui.Zeros()}, seed=0)
+    # a lazy layer left out by skip= globs, as a meta one (refused whatever skip said): the others are drawn
+    mixed = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.LazyLinear(2))
+    with pytest.raises(ui.ParameterError, match=r"'1.weight' of a lazy module .* leave it out with skip=\['1.weight'\]"):
+        unit_init.torch.initialize(mixed, {"0.*": ui.Zeros()}, seed=0)
+    with pytest.raises(ui.ParameterError, match="lazy module"):  # a skip test would need the shape it has none of
+        unit_init.torch.initialize(mixed, {"*": ui.Zeros()}, seed=0, skip=lambda p: p.path == ("1",))
+    _, report = unit_init.torch.initialize(mixed, {"*": ui.Zeros()}, seed=0, skip=["1.*"])
+    assert report.skipped == ("1.weight", "1.bias")
+    assert torch.count_nonzero(mixed[0].weight) == 0
+    from unit_init.torch._module import describe
+
+    with pytest.raises(ui.ParameterError, match="lazy module"):  # muP's plan needs every shape (torch's raw RuntimeError)
+        describe(mixed, "torch")
 
 
 @pytest.mark.parametrize(

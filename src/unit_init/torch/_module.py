@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import fnmatch
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
@@ -12,6 +13,7 @@ import torch
 from unit_init.adapters.canonical import canonical_leaf
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.errors import DeviceError, ParameterError, abbreviate, keywords_checked
+from unit_init.spec._checks import listed
 from unit_init.spec.fans import LayoutLike
 from unit_init.torch._fill import is_dtensor, local_block, refuse_unwritable
 
@@ -81,6 +83,8 @@ def _tensors(module: torch.nn.Module, walked: list[tuple[str, torch.nn.Module, b
                 names.setdefault(id(tensor), []).append(f"{prefix}.{key}" if prefix else key)
     found: dict[str, _Tensor] = {}
     for name, tensor in module.named_parameters():
+        if isinstance(tensor, torch.nn.parameter.UninitializedParameter):  # no shape yet: refused or skipped by the caller
+            continue
         parts = name.split(".")  # a parametrization's original: <owner path>.parametrizations.<leaf>.original[N]
         stored = len(parts) >= 3 and parts[-3] == "parametrizations" and parts[-1].startswith("original")
         path, leaf = parts[:-3], parts[-2] if stored else ""
@@ -165,6 +169,7 @@ def describe(module: torch.nn.Module, layout: LayoutLike) -> list[Param]:
     which finds a submodule named like a method of ``nn.Module`` (``half``,
     ``float``, ``train``) as that method.
     """
+    _refuse_lazy(_lazy(module))
     walked = submodules(module)
     modules = {name: node for name, node, _ in walked}
     return _described(modules, _tensors(module, walked, modules), layout)
@@ -227,10 +232,19 @@ def _check_inverse(owner: torch.nn.Module, leaf: str, values: torch.Tensor) -> N
         raise ParameterError(msg)
 
 
-def _refuse_lazy(tensors: Mapping[str, torch.Tensor]) -> None:
-    for name, tensor in tensors.items():
-        if isinstance(tensor, torch.nn.parameter.UninitializedParameter):
-            msg = f"parameter {abbreviate(name)} of a lazy module has no shape yet; run one forward pass first, then initialize."
+def _lazy(module: torch.nn.Module) -> list[str]:
+    """The names of ``module``'s parameters that a lazy module (``nn.LazyLinear``) has not given a shape yet."""
+    return [name for name, tensor in module.named_parameters() if isinstance(tensor, torch.nn.parameter.UninitializedParameter)]
+
+
+def _refuse_lazy(lazy: Iterable[str], skip: object = None) -> None:
+    """:class:`ParameterError` for a lazy parameter, unless ``skip`` is globs on names that leave it out (a skip test or a
+    rule would need its shape, which it has none of until a forward pass)."""
+    globs = [] if skip is None or callable(skip) or isinstance(skip, str) else listed(skip) or []
+    for name in lazy:
+        if not any(isinstance(glob, str) and fnmatch.fnmatchcase(name, glob) for glob in globs):
+            msg = (f"parameter {abbreviate(name)} of a lazy module has no shape yet; run one forward pass first, then "
+                   f"initialize, or leave it out with skip=[{abbreviate(name)}] (names and globs).")
             raise ParameterError(msg)
 
 
@@ -351,11 +365,14 @@ def initialize(
         msg = f"module={type(module).__name__} is not a torch.nn.Module."
         raise ParameterError(msg)
     check_rng(rng)
-    _refuse_lazy(dict(module.named_parameters()))
+    lazy = _lazy(module)
+    _refuse_lazy(lazy, skip)
     walked = submodules(module)
     modules = {name: node for name, node, _ in walked}
     tensors = _tensors(module, walked, modules)
     entries, report = plan(_described(modules, tensors, layout), rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
+    if lazy:  # left out by skip= (_refuse_lazy): reported as skipped
+        report = dataclasses.replace(report, skipped=(*report.skipped, *lazy))
     _refuse_meta(entries, tensors)
     _refuse_legacy_weight_norm(entries)
     shards = _shards(entries, tensors, seed)
