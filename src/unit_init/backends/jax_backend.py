@@ -81,9 +81,9 @@ def _placed(function: Callable[..., Any], device: jax.Device | None, outputs: in
     inline: Callable[..., Any] = jax.jit(function)
 
     def on_device(*arguments: Any) -> Any:
-        if transformed():  # inside a user's jit (which refuses an inner jit committed to one device when it
-            # spans several: "incompatible devices") or another transform: drawn as part of it and pinned with
-            # jax.device_put, as any other value is pinned there
+        if transformed():  # inside a user's jit (which refuses an inner jit committed to one device when it spans
+            # several: "incompatible devices") or another transform: drawn as part of it; jax.device_put places the
+            # value where the transform lets it (eager vmap/grad), and jit places it as jnp.ones(device=) there
             return jax.device_put(inline(*arguments), device)
         with _no_mesh():  # a mesh in scope (jax.set_mesh) refuses a computation committed to one device
             return jitted(*arguments)

@@ -125,7 +125,8 @@ class JaxInitializer:
 
     def _check_memory(self, key: Any, dims: Any, dtype: Any, out_sharding: Any) -> None:
         """The memory guard of an eager ``out_sharding=`` draw, which runs compiled (where nothing is checked): each
-        device's shard against its memory, host devices' together (:func:`unit_init.drawing.check_shards`). Inside a
+        device's shard against its memory, host devices' together (:func:`unit_init.drawing.check_shards`); only this
+        process's devices (the shards other hosts compute use their memory, as the core sharded path counts). Inside a
         trace the user's computation allocates, not this call; a ``PartitionSpec`` lays out over the mesh in scope."""
         if transformed():
             return
@@ -137,7 +138,7 @@ class JaxInitializer:
             sharding = jax.sharding.NamedSharding(mesh, sharding)
         shape = normalize_shape(dims)
         options = Options(backend="jax", dtype=dtype, seed=0, layout=self.layout, fan_in=self.fan_in, fan_out=self.fan_out)
-        check_shards(self.spec, shape, options, sharding.devices_indices_map(shape).items())
+        check_shards(self.spec, shape, options, sharding.addressable_devices_indices_map(shape).items())  # this process's
 
     def draw(self, key: Any, shape: Any, dtype: Any) -> jax.Array:
         """The values for ``key``, placed as ``jax.random`` places them (uncommitted, or the trace's sharding)."""
