@@ -53,6 +53,20 @@ def test_env_limit_refuses(target_id: str, monkeypatch: pytest.MonkeyPatch) -> N
         target.draw(ui.Zeros(), (1024, 1024))
 
 
+def test_the_check_of_a_region_counts_its_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``drawing.check`` (what whole-model ``initialize`` runs before it writes) weighs a portable region as the draw
+    does: its block, not the whole array (a sharded parameter's block was refused for the whole one's bytes)."""
+    from unit_init.drawing import check
+    from unit_init.spec.options import Options
+
+    monkeypatch.setenv(ENV_VAR, "35M")  # a 2048² float32 portable draw needs 42 MiB with its temporaries, a 256-row block 28
+    rows = (slice(0, 256), slice(None))
+    assert check(ui.RandomNormal(), (2048, 2048), Options(backend="numpy", seed=0, rng="portable", region=rows)).bytes == 256 * 2048 * 4
+    assert ui.random_normal((2048, 2048), backend="numpy", seed=0, rng="portable", region=rows).shape == (256, 2048)  # as the draw
+    with pytest.raises(ui.ResourceError, match=r"shape=\(2048, 2048\)"):
+        check(ui.RandomNormal(), (2048, 2048), Options(backend="numpy", seed=0, rng="portable"))
+
+
 def test_jax_returns_no_lazy_array(monkeypatch: pytest.MonkeyPatch) -> None:
     """JAX dispatches asynchronously: the refusal is raised by the call itself, never by the returned array later."""
     target = load("jax:cpu")

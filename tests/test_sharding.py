@@ -162,7 +162,9 @@ def test_jax_sharding_needs_portable_and_jax() -> None:
 
 
 WORLD_SCRIPT = """
-import sys, datetime, torch, torch.distributed as dist
+import datetime, os, sys, torch, torch.distributed as dist
+from unittest import mock
+from unit_init.adapters.rules import Gated
 import torch.multiprocessing as mp
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.tensor import Replicate, Shard, distribute_tensor
@@ -282,6 +284,34 @@ def body(rank, world, mesh):
         for (name, ours), theirs in zip(net.named_parameters(), plain.parameters()):
             whole = ours.full_tensor() if hasattr(ours, "full_tensor") else ours
             assert torch.equal(whole, theirs), (rng, name)
+    # rng="portable" draws each rank's block alone: a limit the whole table's portable draw exceeds (28 MiB with its
+    # temporaries) lets each half through (14 MiB); conv weights (torch's (out, in, *window) against the canonical
+    # (*window, in, out) draw), padding rows in and out of a rank's block, and a Gated spec's cut all equal the unsharded
+    def built():
+        torch.manual_seed(0)
+        return torch.nn.ModuleDict({"table": torch.nn.Embedding(1024, 512, padding_idx=700), "conv": torch.nn.Conv2d(6, 5, 3),
+                                    "rnn": torch.nn.LSTM(4, 3)})
+    gated_rules = {"table.weight": ui.RandomNormal(), "conv.weight": ui.HeUniform(),
+                   "rnn.weight_hh_l0": Gated(ui.Orthogonal(), gates=4), "*": ui.RandomUniform(-0.1, 0.1)}
+    unsharded = init.initialize(built(), gated_rules, seed=3, rng="portable")[0]
+    for leaf in ("table.weight", "conv.weight", "rnn.weight_hh_l0"):
+        for placement in (Shard(0), Shard(1)):
+            sharded = built()
+            owner, name = leaf.split(".")
+            setattr(sharded[owner], name, torch.nn.Parameter(distribute_tensor(getattr(sharded[owner], name).detach(), mesh, [placement])))
+            limit = {"UNIT_INIT_MAX_BYTES": "20M"} if leaf == "table.weight" else {}
+            with mock.patch.dict(os.environ, limit):
+                init.initialize(sharded, gated_rules, seed=3, rng="portable")
+                if limit:
+                    try:
+                        init.initialize(built(), gated_rules, seed=3, rng="portable")
+                    except ui.ResourceError:
+                        pass
+                    else:
+                        raise AssertionError("the whole table was drawn within the limit")
+            for (param_name, ours), theirs in zip(sharded.named_parameters(), unsharded.parameters()):
+                whole = ours.full_tensor() if hasattr(ours, "full_tensor") else ours
+                assert torch.equal(whole, theirs), (leaf, placement, param_name)
     # without an int seed each rank would draw its own values: refused before anything is written
     before = net[0].weight.detach().clone()
     try:

@@ -74,11 +74,12 @@ def check(spec: Spec, shape: ShapeLike, options: Options = Options(), *, reserve
     call = request(spec, shape, options)
     target = call.target
     pool = target.backend.memory_pool(target.device)
-    check_allocation(
-        target.backend, target.device, call.shape, target.dtype, call.distribution, portable=call.rng == "portable",
+    check_fits(
+        target.backend, call.distribution, call.shape, call.region, rng=call.rng, dtype=target.dtype, device=target.device,
         reserved=0 if reserved is None else reserved.get(pool, 0),
     )
-    return Kept(pool, math.prod(call.shape) * itemsize(target.dtype))
+    output = call.shape if call.region is None else Block.of(call.shape, call.region).block_shape
+    return Kept(pool, math.prod(output) * itemsize(target.dtype))
 
 
 class Kept(NamedTuple):

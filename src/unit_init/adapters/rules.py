@@ -42,7 +42,7 @@ import math
 import warnings
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Final, NamedTuple, TypeAlias
+from typing import Any, Final, NamedTuple, TypeAlias, cast
 
 import numpy as np
 
@@ -651,37 +651,69 @@ def _options(entry: Entry, order: tuple[int, ...] | None, backend: Any, device: 
     }
 
 
-def draw(entry: Entry, *, backend: Any, device: Any = None, dtype: Any = None, rng: str = "native") -> Any:
-    """``entry``'s values as a native array in its parameter's own layout.
+Region: TypeAlias = tuple[slice, ...]
+"""A block of a parameter in its own layout: one slice of step 1 (bounds set) per axis."""
+
+
+def _drawn_alone(entry: Entry, rng: str, region: Region | None) -> bool:
+    """Whether ``region`` of ``entry`` is drawn by itself (``region=`` of the portable stream, in the canonical layout)
+    rather than cut from the whole parameter: a native stream's block depends on the draws before it, and a gated spec's
+    gates are stacked along an axis of their own."""
+    return region is not None and rng == "portable" and not isinstance(entry.spec, Gated)
+
+
+def _canonical_region(region: Region, order: tuple[int, ...] | None) -> Region:
+    """``region`` of a parameter as the block of its canonical draw: the canonical axis ``c`` is the parameter's axis ``order[c]``."""
+    return region if order is None else tuple(region[a] for a in order)
+
+
+def draw(entry: Entry, *, backend: Any, device: Any = None, dtype: Any = None, rng: str = "native", region: Region | None = None) -> Any:
+    """``entry``'s values as a native array in its parameter's own layout; with ``region``, only that block of them.
 
     Drawn in the canonical layout (``"keras"``: fans as there) and permuted
     back, so every framework draws the same array for the same canonical
-    shape, spec and seed; a custom ``Layout`` is drawn as it is.
+    shape, spec and seed; a custom ``Layout`` is drawn as it is. A
+    ``region`` (a sharded parameter's local block) is drawn alone on the
+    portable stream — the same values as that block of the whole draw, and
+    no more memory than the block needs — and cut from the whole draw
+    otherwise (a native stream, a gated spec).
     """
     if entry.seed is None:
         msg = f"parameter {abbreviate(entry.param.name)} has no seed yet: entries are drawn through fill(), which derives their seeds."
         raise SeedError(msg)
     shape, order, pieces = _pieces(entry, entry.seed)
     options = _options(entry, order, backend, device, dtype, rng)
+    alone = _drawn_alone(entry, rng, region)
+    if alone:
+        options["region"] = _canonical_region(cast(Region, region), order)
     xp = get_backend(backend).xp
     parts = [spec(block, seed=seed, **options) for spec, block, seed in pieces]
     values = xp.reshape(xp.stack(parts, axis=-2), shape) if isinstance(entry.spec, Gated) else parts[0]  # gates: ops every namespace has
-    if order is None or order == tuple(range(len(order))):
-        return values
-    return xp.permute_dims(values, tuple(int(a) for a in np.argsort(order)))
+    if order is not None and order != tuple(range(len(order))):
+        values = xp.permute_dims(values, tuple(int(a) for a in np.argsort(order)))
+    return values if region is None or alone else values[region]
 
 
 def check(
-    entry: Entry, *, backend: Any, device: Any = None, dtype: Any = None, rng: str = "native", reserved: Mapping[Hashable, int] | None = None
+    entry: Entry,
+    *,
+    backend: Any,
+    device: Any = None,
+    dtype: Any = None,
+    rng: str = "native",
+    region: Region | None = None,
+    reserved: Mapping[Hashable, int] | None = None,
 ) -> list[Kept]:
     """Every check :func:`draw` of ``entry`` would make, without drawing (:func:`unit_init.drawing.check`): the memory
-    pool and bytes of each piece it draws (one, or a gated spec's gates). ``reserved``: per pool, the bytes of the
-    arrays checked before it that the call keeps.
+    pool and bytes of each piece it draws (one, or a gated spec's gates; a ``region`` drawn alone counts its block
+    only). ``reserved``: per pool, the bytes of the arrays checked before it that the call keeps.
 
     An entry whose seed is not derived yet is checked with seed 0: no check depends on the seed's value.
     """
     _, order, pieces = _pieces(entry, 0 if entry.seed is None else entry.seed)
     options = _options(entry, order, backend, device, dtype, rng)
+    if _drawn_alone(entry, rng, region):
+        options["region"] = _canonical_region(cast(Region, region), order)
     return [check_draw(spec, block, Options(seed=seed, **options), reserved=reserved) for spec, block, seed in pieces]
 
 

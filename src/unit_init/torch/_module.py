@@ -217,6 +217,14 @@ def _padding_rows(param: Param) -> tuple[int, ...]:
     return tuple(sorted(rows))
 
 
+def _rows_in(rows: tuple[int, ...], block: tuple[slice, ...] | None) -> list[int]:
+    """The ``padding_idx`` ``rows`` of a table as rows of ``block`` of it (a DTensor's local block), or as they are."""
+    if block is None:
+        return list(rows)
+    first = block[0]
+    return [row - first.start for row in rows if first.start <= row < first.stop]
+
+
 def _check_inverse(owner: torch.nn.Module, leaf: str, values: torch.Tensor) -> None:
     """:class:`ParameterError` unless the parametrizations of ``owner.<leaf>`` take ``values`` back to finite stored
     tensors (:func:`_inverted`): an ``exp`` parametrization's ``log``
@@ -273,9 +281,10 @@ def _refuse_legacy_weight_norm(entries: Iterable[Any]) -> None:
 
 def _shards(entries: Iterable[Entry], tensors: Mapping[str, _Tensor], seed: int | None) -> dict[str, tuple[torch.Tensor, tuple[slice, ...]]]:
     """The ``DTensor`` parameters among ``entries`` (FSDP2's, ``distribute_module``'s), each as its local tensor and the
-    block of the whole parameter it holds (:func:`~unit_init.torch._fill.local_block`): every rank draws the whole
-    parameter, one at a time, and keeps its block, so the values are those of the unsharded module for the same ``seed``,
-    which must be an int (each rank's global stream is its own). A parametrized one is a :class:`ParameterError`."""
+    block of the whole parameter it holds (:func:`~unit_init.torch._fill.local_block`), which each rank draws
+    (:func:`~unit_init.adapters.rules.draw` with ``region=``: alone on the portable stream, cut from the whole parameter
+    on the native one), so the values are those of the unsharded module for the same ``seed``, which must be an int
+    (each rank's global stream is its own). A parametrized one is a :class:`ParameterError`."""
     shards = {}
     for entry in entries:
         found, name = tensors[entry.param.name], f"parameter {abbreviate(entry.param.name)}"
@@ -339,8 +348,9 @@ def initialize(
     whatever memory was there). Parameters on the ``"meta"`` device raise
     :class:`~unit_init.DeviceError` (materialize with ``module.to_empty(device=...)``
     first), before anything is written. A ``DTensor`` parameter (FSDP2) gets its
-    rank's block of the whole parameter drawn on every rank, so an int ``seed``
-    gives the unsharded module's values (``None`` is refused for one).
+    rank's block of the unsharded module's values for an int ``seed`` (``None``
+    is refused for one): with ``rng="portable"`` each rank draws its block
+    alone, with the native stream the whole parameter and keeps its block.
 
     Parameters
     ----------
@@ -384,11 +394,12 @@ def initialize(
 
     def target(entry: Entry) -> dict[str, Any]:
         tensor = tensors[entry.param.name].value
-        return {"backend": "torch", "device": tensor.device, "dtype": tensor.dtype, "rng": rng}
+        block = shards[entry.param.name][1] if entry.param.name in shards else None
+        return {"backend": "torch", "device": tensor.device, "dtype": tensor.dtype, "rng": rng, "region": block}
 
     def drawn(entry: Entry) -> torch.Tensor:
         values: torch.Tensor = draw(entry, **target(entry))
-        if rows := list(padding[entry.param.name]):
+        if rows := _rows_in(padding[entry.param.name], shards[entry.param.name][1] if entry.param.name in shards else None):
             with torch.no_grad():
                 values[rows] = 0
         return values
@@ -405,8 +416,7 @@ def initialize(
             zeroed[entry.param.name] = padding[entry.param.name]
         with torch.no_grad():
             if entry.param.name in shards:
-                local, block = shards[entry.param.name]
-                local.copy_(values[block])
+                shards[entry.param.name][0].copy_(values)  # drawn as the rank's block
             elif found.owner is None:
                 found.value.copy_(values)
             else:
