@@ -325,6 +325,54 @@ def test_mup_rules_take_torchs_spellings_and_any_truncation(name: str, init_ours
     assert found["fc2.weight"][0] > 0, name
 
 
+@pytest.mark.parametrize(
+    ("init_ours", "init_mup"),
+    [
+        (KaimingNormal(nonlinearity="relu"), lambda t: _mup().init.kaiming_normal_(t, nonlinearity="relu")),
+        (KaimingNormal(mode="fan_out"), lambda t: _mup().init.kaiming_normal_(t, mode="fan_out")),
+        (KaimingUniform(a=math.sqrt(5)), lambda t: _mup().init.kaiming_uniform_(t, a=math.sqrt(5))),
+    ],
+    ids=["kaiming_normal", "kaiming_normal(fan_out)", "kaiming_uniform(a=√5)"],
+)
+def test_mup_rules_give_an_embedding_torchs_fans_under_torchs_spellings(init_ours: Any, init_mup: Any) -> None:
+    """``mup.init.kaiming_*_`` reads an ``nn.Embedding`` table ``(num, dim)`` with torch's fans (fan_in = dim, taken back
+    to the base width); ``mup_rules`` took the canonical fan_in = num (50 rows against a base width of 32 here: a std
+    √(50/32) = 1.25× too small, 14× for a 50k vocabulary at base 256)."""
+    found = _compare_with_mup(Block, 256, init_ours, init_mup, zero_readout=True, query_zero=True)
+    assert found["embed.weight"][0] == pytest.approx(found["embed.weight"][1], rel=0.02)
+
+
+def _tied(width: int) -> Block:
+    model = Block(width)
+    model.head.weight = model.embed.weight  # the output projection shares the embedding table (GPT-2)
+    return model
+
+
+@pytest.mark.parametrize("readout_init", ["zero", "scaled"])
+def test_mup_rules_refuse_to_zero_or_scale_a_tied_readout(readout_init: str) -> None:
+    """A readout tied to the embedding is one tensor: zeroing it zeroed the whole embedding table ("zero", the default),
+    and "scaled" did nothing. ``mup.MuSharedReadout`` keeps the shared weight's init: refused, naming "multiplier"."""
+    with pytest.raises(ParameterError, match=r"readout matches 'head.weight', one tensor with 'embed.weight'.*readout_init='multiplier'"):
+        ui.mup_rules(_tied(BASE), _tied(256), readout="head.weight", readout_init=readout_init)
+
+
+def test_a_tied_readout_under_the_multiplier_keeps_the_embeddings_init_and_a_parametrized_one_is_no_tie() -> None:
+    model = _tied(256)
+    rules = ui.mup_rules(_tied(BASE), model, readout="head.weight", readout_init="multiplier", init=ui.RandomNormal(stddev=0.02))
+    ui.torch.initialize(model, rules, seed=0)
+    assert float(model.embed.weight.detach().std()) == pytest.approx(0.02, rel=0.03)  # 12,800 values
+    normed = Block(256)
+    torch.nn.utils.parametrizations.weight_norm(normed.head)  # its stored originals are other names of the same weight
+    assert dict(ui.mup_rules(Block(BASE), normed, readout="head.weight"))["head.weight"] == ui.Zeros()
+
+
+def test_mup_rules_of_a_zero_size_target_draw_nothing() -> None:
+    """A target dimension of 0 has nothing to draw (mup warns and goes on); its multiplier 0 was refused as a
+    ``fan_out_mult`` the user never gave."""
+    rules = dict(ui.mup_rules({"fc.weight": (32, 32)}, {"fc.weight": (0, 64)}))
+    assert rules["fc.weight"]((64, 0), seed=0).shape == (64, 0)
+
+
 def test_mup_rules_from_dicts_and_scaled_readout() -> None:
     base = {"fc.weight": (32, 32), "fc.bias": (32,), "head.weight": (10, 32), "head.bias": (10,)}
     target = {"fc.weight": (128, 128), "fc.bias": (128,), "head.weight": (10, 128), "head.bias": (10,)}
@@ -349,6 +397,9 @@ def test_mup_rules_from_dicts_and_scaled_readout() -> None:
         ({"readout": None}, ParameterError, "readout=None must be a glob pattern"),
         ({"query": 3}, ParameterError, "query=3 must be a glob pattern"),
         ({"readout_init": np.array([1, 2])}, ParameterError, "readout_init=array"),
+        ({"base": {"fc.weight": (0, 32)}}, ShapeError, r"base shape \(0, 32\): a width that grows .* needs a base size > 0"),
+        ({"init": ui.RandomNormal(mean=1.0)}, ParameterError, "has mean 1.0, and muP divides this weight's variance"),
+        ({"init": ui.RandomUniform(0.0, 1.0)}, ParameterError, "has mean 0.5"),
     ],
 )
 def test_mup_rules_refuse(kwargs: dict[str, Any], error: type[Exception], match: str) -> None:

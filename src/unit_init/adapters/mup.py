@@ -12,6 +12,7 @@ parameter. Imports no framework unless given a model.
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import math
 import re
@@ -37,7 +38,7 @@ from unit_init.spec.catalogue import (
 from unit_init.spec.distributions import Family, TruncatedFamily, TruncatedGaussian, Uniform
 from unit_init.spec.fans import LayoutLike, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer
-from unit_init.spec.rules import FixedVariance, VarianceRule
+from unit_init.spec.rules import FanScaled, FixedVariance, VarianceRule
 from unit_init.spec.scaled import MuP
 from unit_init.spec.structured import BoundedNormal
 from unit_init.spec.torch_style import KaimingNormal, KaimingUniform, XavierNormal, XavierUniform
@@ -90,7 +91,11 @@ def _multipliers(param: Param, base: Param, delta: Param | None) -> tuple[float,
         raise ShapeError(msg)
     reference = delta.shape if delta is not None else param.shape
     infinite = [b != r for b, r in zip(base.shape, reference, strict=True)]
-    mults = [t / b if inf and b else 1.0 for t, b, inf in zip(param.shape, base.shape, infinite, strict=True)]
+    if any(inf and b == 0 for b, inf in zip(base.shape, infinite, strict=True)):
+        msg = (f"parameter {abbreviate(param.name)} has base shape {base.shape}: a width that grows (target {param.shape}) "
+               "needs a base size > 0, its multiplier being target / base.")
+        raise ShapeError(msg)
+    mults = [t / b if inf and t else 1.0 for t, b, inf in zip(param.shape, base.shape, infinite, strict=True)]  # t = 0: nothing to draw
     in_axes, out_axes = _in_out(param)
     fan_in_mult = math.prod(mults[a] for a in in_axes)
     fan_out_mult = math.prod(mults[a] for a in out_axes)
@@ -123,11 +128,49 @@ def _rule_of(spec: Initializer) -> tuple[VarianceRule, FamilyLike, float]:
     raise ParameterError(msg)
 
 
-def _scaled(spec: Initializer, fan_in_mult: float, fan_out_mult: float, width_mult: float) -> Initializer:
+def _scaled(spec: Initializer, param: Param, fan_in_mult: float, fan_out_mult: float, width_mult: float) -> Initializer:
+    """``spec`` as :class:`~unit_init.MuP` for ``param``. torch's spellings (``KaimingNormal``, …) take torch's fans, as
+    ``mup.init.kaiming_normal_`` does: on an embedding table ``(num, dim)`` its fan_in is ``dim``, the canonical fan_out
+    (every other spec takes the canonical fans, fan_in = ``num``). A hidden weight's mean must be 0 (``mup.init``'s too):
+    its std shrinks with the width, a mean would not (nor a ``"scaled"`` readout's)."""
     if isinstance(spec, _CONSTANT):
         return spec
     rule, family, mean = _rule_of(spec)
+    if isinstance(spec, _GAIN_SCALED) and param.leaf == "embedding" and isinstance(rule, FanScaled) and rule.mode in _SWAPPED:
+        rule = FanScaled(rule.scale, _SWAPPED[rule.mode])
+    if width_mult != 1.0 and mean != 0.0:
+        msg = (f"parameter {abbreviate(param.name)}: init={abbreviate(spec)} has mean {mean}, and muP divides this weight's "
+               "variance by its width multiplier (a hidden weight, or a 'scaled' readout), which a mean would outgrow; give it mean 0.")
+        raise ParameterError(msg)
     return MuP(rule=rule, family=family, mean=mean, fan_in_mult=fan_in_mult, fan_out_mult=fan_out_mult, width_mult=width_mult)
+
+
+_SWAPPED: Final = {"fan_in": "fan_out", "fan_out": "fan_in"}
+"""A torch fan mode as the canonical one of an embedding table, whose axes torch reads the other way round."""
+
+
+def _tied_names(param: Param) -> tuple[str, ...]:
+    """The other names of the tensor ``param`` is (a tied ``head.weight = emb.weight``), leaving out the stored originals
+    of a parametrized weight (``<path>.parametrizations.<leaf>.original0``), which are the same weight."""
+    prefix, _, leaf = param.name.rpartition(".")
+    originals = f"{prefix}.parametrizations.{leaf}.original" if prefix else f"parametrizations.{leaf}.original"
+    return tuple(alias for alias in param.aliases if not alias.startswith(originals))
+
+
+def _refuse_tied_readout(param: Param, readouts: tuple[str, ...], readout_init: str) -> None:
+    """:class:`ParameterError` for a readout zeroed or scaled that is tied to a parameter of another role (an embedding):
+    writing it would write that one (``mup.MuSharedReadout`` zeroes a weight of its own and keeps the shared one's)."""
+    names = (param.name, *_tied_names(param))
+    others = [name for name in names if not any(fnmatch.fnmatchcase(name, p) for p in readouts)]
+    if readout_init != "multiplier" and others and len(names) > 1:
+        shown = next((name for name in names if name not in others), param.canonical)
+        msg = (
+            f"readout matches {abbreviate(shown)}, one tensor with {abbreviate(others[0])} (a tied readout): "
+            f"readout_init={readout_init!r} would {'zero' if readout_init == 'zero' else 'rescale'} that one too. Use "
+            "readout_init='multiplier': the shared weight keeps its own init and the forward pass multiplies the "
+            "readout's input by 1/width_mult, as mup.MuSharedReadout does."
+        )
+        raise ParameterError(msg)
 
 
 def _globs(name: str, value: str | Sequence[str]) -> tuple[str, ...]:
@@ -242,13 +285,15 @@ def mup_rules(
     for name, param in targets.items():
         (fan_in_mult, fan_out_mult, hidden), key = mults[name], glob.escape(name)
         is_readout = _matches(readouts, param)
+        if is_readout:
+            _refuse_tied_readout(param, readouts, readout_init)
         if param.is_bias:
             zero = _matches(queries, param) or (is_readout and readout_init == "zero")
-            rules.append((key, Zeros() if zero else _scaled(bias_spec, *kernels.get(param.path, (1.0, 1.0)), 1.0)))
+            rules.append((key, Zeros() if zero else _scaled(bias_spec, param, *kernels.get(param.path, (1.0, 1.0)), 1.0)))
         elif param.rank >= 2:
             if _matches(queries, param) or (is_readout and readout_init == "zero"):
                 rules.append((key, Zeros()))
             else:
                 width = fan_in_mult**2 if is_readout and readout_init == "scaled" else (fan_in_mult if hidden else 1.0)
-                rules.append((key, _scaled(init_spec, fan_in_mult, fan_out_mult, width)))
+                rules.append((key, _scaled(init_spec, param, fan_in_mult, fan_out_mult, width)))
     return rules
