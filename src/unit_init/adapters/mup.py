@@ -38,7 +38,7 @@ from unit_init.spec.catalogue import (
 from unit_init.spec.distributions import Family, TruncatedFamily, TruncatedGaussian, Uniform
 from unit_init.spec.fans import LayoutLike, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer
-from unit_init.spec.rules import FanScaled, FixedVariance, VarianceRule
+from unit_init.spec.rules import FanScaled, FixedVariance, Mode, VarianceRule
 from unit_init.spec.scaled import MuP
 from unit_init.spec.structured import BoundedNormal
 from unit_init.spec.torch_style import KaimingNormal, KaimingUniform, XavierNormal, XavierUniform
@@ -145,7 +145,7 @@ def _scaled(spec: Initializer, param: Param, fan_in_mult: float, fan_out_mult: f
     return MuP(rule=rule, family=family, mean=mean, fan_in_mult=fan_in_mult, fan_out_mult=fan_out_mult, width_mult=width_mult)
 
 
-_SWAPPED: Final = {"fan_in": "fan_out", "fan_out": "fan_in"}
+_SWAPPED: Final[dict[str, Mode]] = {"fan_in": "fan_out", "fan_out": "fan_in"}
 """A torch fan mode as the canonical one of an embedding table, whose axes torch reads the other way round."""
 
 
