@@ -191,6 +191,9 @@ def test_haiku_initializer_in_hk_transform() -> None:
     assert not np.array_equal(other["linear"]["w"], linear["w"])
     init = ui.jax.haiku_initializer(ui.HeNormal(), layout="torch", fan_in=3)
     assert type(init).from_config(init.get_config()) == init
+    mistaken = hk.transform(lambda x: hk.Linear(8, w_init=ui.jax.initializer(ui.HeNormal()))(x))  # jax.nn's protocol in Haiku
+    with pytest.raises(ui.SeedError, match=r"key=\[4, 8\].*Haiku's call, init\(shape, dtype\): use unit_init.jax.haiku_initializer"):
+        mistaken.init(jax.random.key(0), jnp.ones((1, 4)))
 
 
 def test_bad_call_arguments_are_typed_errors() -> None:

@@ -98,6 +98,8 @@ class JaxInitializer:
         elif not is_single_key(key):  # jax.nn.initializers refuse ints too; None would be unseeded
             shown = f"a jax.Array of shape {key.shape} and dtype {key.dtype}" if isinstance(key, jax.Array) else abbreviate(key)
             msg = f"key={shown}: a JAX initializer takes one PRNG key, jax.random.key(n) (or jax.random.PRNGKey(n)), as jax.nn.initializers do."
+            if isinstance(key, (tuple, list)) and all(isinstance(dim, int) for dim in key):  # Haiku calls w_init(shape, dtype)
+                msg += " A shape in its place is Haiku's call, init(shape, dtype): use unit_init.jax.haiku_initializer(spec) there."
             raise SeedError(msg)
         if out_sharding is None:
             return self.draw(key, dims, native)
