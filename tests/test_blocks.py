@@ -180,3 +180,24 @@ def test_large_draws_still_work_while_the_interpreter_shuts_down(tmp_path: Any, 
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Error" not in result.stderr, result.stderr[-2000:]
     assert result.stdout.strip() == "(1024, 1024) (512, 512)"
+
+
+def test_an_error_in_one_thread_stops_the_others() -> None:
+    """An exception or a Ctrl-C in the thread that called stops the parallel loop there: the pool's threads stop after
+    the item each holds (they filled every block left, seconds of a large draw, before the interrupt was raised)."""
+    import time
+
+    from unit_init.threads import for_each
+
+    done = []
+
+    def work(item: int) -> None:
+        if item == 0:
+            time.sleep(0.05)  # the helper thread is busy by then
+            raise KeyboardInterrupt
+        time.sleep(0.002)
+        done.append(item)
+
+    with pytest.raises(KeyboardInterrupt):
+        for_each(range(400), work, threads=2)
+    assert len(done) < 100, len(done)  # about 25 (0.05 s of 2 ms items), 399 before

@@ -192,3 +192,31 @@ def test_every_walker_reports_through_the_engine(fake_tqdm: type[_FakeTqdm]) -> 
     ui.torch.initialize(net, {torch.nn.Linear: ui.HeNormal(), "*.bias": ui.Zeros()}, seed=0, progress=True)
     (made,) = fake_tqdm.made
     assert made.kwargs["total"] == made.n == sum(p.numel() for p in net.parameters())
+
+
+@pytest.mark.parametrize("stderr", ["none", "closed"])
+def test_a_bar_that_cannot_be_written_stops_showing_and_the_work_goes_on(stderr: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No stderr (pythonw, a service) or a closed one: the bar's write raised a raw AttributeError or ValueError out of
+    the draw, after it had taken its seed."""
+    closed = io.StringIO()
+    closed.close()
+    monkeypatch.setattr(sys, "stderr", None if stderr == "none" else closed)
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+    with progress.bar(10, "draw", progress=True) as advance:
+        for _ in range(10):
+            advance(1)
+
+
+def test_a_bad_progress_setting_is_refused_before_a_seed_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``UNIT_INIT_PROGRESS`` is read where a bar may show (a draw of 2**24 values or more, a whole-model
+    ``initialize``): a value it does not know was refused there after the unseeded call had taken its seed."""
+    ui.set_seed(0)
+    first = ui.he_normal((4, 4))
+    ui.set_seed(0)
+    monkeypatch.setenv(progress.ENV, "banana")
+    with pytest.raises(ui.ParameterError, match="UNIT_INIT_PROGRESS='banana' is not understood"):
+        ui.he_normal((4200, 4200))
+    with pytest.raises(ui.ParameterError, match="UNIT_INIT_PROGRESS='banana' is not understood"):
+        ui.initialize({"dense": {"kernel": np.zeros((4, 4))}}, {"*": ui.HeNormal()})
+    monkeypatch.delenv(progress.ENV)
+    np.testing.assert_array_equal(ui.he_normal((4, 4)), first)

@@ -286,6 +286,41 @@ def test_draws_running_at_once_count_each_others_bytes(monkeypatch: pytest.Monke
     assert _HOLDING == {}  # nothing left behind per device once every draw has returned
 
 
+def test_numpy_and_torch_draws_on_the_host_share_one_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The budget ``UNIT_INIT_MAX_BYTES`` sets is per memory pool: a NumPy draw running holds the host's bytes against a
+    torch CPU draw too (each framework had a budget of its own: two draws took 735 MiB under a 700M limit)."""
+    pytest.importorskip("torch")
+    from unit_init.resources import check_allocation
+    from unit_init.spec.distributions import Normal
+
+    monkeypatch.setenv(ENV_VAR, "100M")
+    held = check_allocation(get_backend("numpy"), "cpu", (4096, 4096), "float32", Normal(0.0, 1.0), hold=True)
+    assert held is not None
+    with held, pytest.raises(ui.ResourceError, match=r"68\.0 MiB of it held by draws running in other threads"):
+        ui.random_normal((4096, 4096), backend="torch", seed=0)
+
+
+def test_a_draw_inside_a_signal_handler_on_the_thread_holding_the_budget_lock_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A handler runs on the thread it interrupts, which may hold the lock of the bytes held (a plain lock: the
+    handler's draw waited for itself, forever)."""
+    import threading
+
+    from unit_init import resources
+
+    monkeypatch.setenv(ENV_VAR, "100M")
+    drawn = []
+
+    def interrupted() -> None:
+        with resources._HOLDING_LOCK:  # where a signal may land
+            drawn.append(ui.random_normal((2048, 2048), seed=0).shape)
+
+    worker = threading.Thread(target=interrupted, daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+    assert drawn == [(2048, 2048)]
+
+
 def test_bytes_are_held_only_inside_the_draws_block(monkeypatch: pytest.MonkeyPatch) -> None:
     """The bytes were taken by the check and given back by the ``with`` after it: an interrupt between the two left
     them held for ever (14,000 later draws refused). Now the block takes them, re-checking the limit as it does."""

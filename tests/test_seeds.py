@@ -159,6 +159,26 @@ def test_a_refused_torch_initialize_takes_no_global_seed() -> None:
     np.testing.assert_array_equal(ui.he_normal((4, 4)), reference)
 
 
+@pytest.mark.parametrize("lock", ["stream", "pool"])
+def test_an_unseeded_draw_in_a_signal_handler_never_waits_for_its_own_thread(lock: str) -> None:
+    """A signal handler that draws unseeded (a periodic re-initialization) runs on the thread it interrupts, which may
+    hold the global stream's lock, or the thread pool's while it makes the pool: plain locks hung that thread for good."""
+    from unit_init import seeds, threads
+
+    held = seeds._STREAM._lock if lock == "stream" else threads._pool_lock
+    drawn = []
+
+    def interrupted() -> None:
+        with held:  # where the signal lands
+            drawn.append(ui.he_normal((1024, 1024)).shape)  # unseeded, and large enough to fill blocks on two threads
+
+    worker = threading.Thread(target=interrupted, daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+    assert drawn == [(1024, 1024)]
+
+
 def test_native_generator_advances() -> None:
     generator = np.random.default_rng(0)
     a = ui.he_normal((8,), seed=generator)

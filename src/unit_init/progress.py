@@ -137,8 +137,10 @@ def _display(total: int, desc: str, unit: str) -> Any:
 def bar(total: int, desc: str, *, unit: str = "it", progress: bool | None = None) -> Iterator[Callable[[int], None]]:
     """A context giving ``advance(count)``, which moves a bar of ``total`` units forward; thread-safe.
 
-    The bar is shown only where :func:`wanted` says so and no other bar is
-    shown (an outer piece of work already reports); otherwise ``advance`` does nothing.
+    The bar is shown only where :func:`wanted` says so, no other bar is
+    shown (an outer piece of work already reports) and there is a stderr to
+    write to; otherwise ``advance`` does nothing. A bar whose writes fail (a
+    closed stderr) stops showing; the work goes on.
 
     Parameters
     ----------
@@ -151,19 +153,29 @@ def bar(total: int, desc: str, *, unit: str = "it", progress: bool | None = None
     progress:
         ``True``, ``False`` or ``None`` (auto), as in :func:`wanted`.
     """
-    if total <= 0 or _showing.get() or not wanted(progress):
+    if total <= 0 or _showing.get() or not wanted(progress) or sys.stderr is None:  # None: pythonw, some services
         yield lambda count: None
         return
     display = _display(total, desc, unit)
     lock = threading.Lock()
+    broken = False
+
+    def shown(method: Callable[..., object], *arguments: object) -> None:
+        """``method(*arguments)`` on the display, which stops showing once a write fails (a closed stderr): the work never does."""
+        nonlocal broken
+        if not broken:
+            try:
+                method(*arguments)
+            except Exception:
+                broken = True
 
     def advance(count: int) -> None:
         with lock:
-            display.update(count)
+            shown(display.update, count)
 
     token = _showing.set(True)
     try:
         yield advance
     finally:
         _showing.reset(token)
-        display.close()
+        shown(display.close)

@@ -79,7 +79,9 @@ from unit_init.errors import (
 )
 from unit_init.portable.blocks import Block, check_addressable
 from unit_init.portable.stream import check_resolved
+from unit_init.progress import wanted
 from unit_init.sampling import planned
+from unit_init.sampling.blocks import PROGRESS_MIN
 from unit_init.sampling.region import check_fits
 from unit_init.seeds import call_seed, is_keras_seed, normalize_seed, seed_backend
 from unit_init.spec._checks import hashable
@@ -462,5 +464,7 @@ def request(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Reque
             check_resolved(distribution.low, distribution.high, work_dtype(target.dtype))
     if distribution.random and (seed is None or (type(seed) is not int and is_keras_seed(seed))):  # a stream's seed: only for a draw that fits
         check_fits(target.backend, distribution, dims, options.region, rng=options.rng, dtype=target.dtype, device=target.device)
+        if math.prod(dims) >= PROGRESS_MIN:
+            wanted()  # UNIT_INIT_PROGRESS, read where a bar may show, refused before the stream's seed is taken
     seed = _checked_seed(seed, target, distribution.random, options.rng == "portable")
     return Request(spec, dims, target, distribution, seed, options.rng, options.region, sampler)

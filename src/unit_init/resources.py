@@ -70,7 +70,7 @@ import math
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, Final
 
 from unit_init.backends.base import Backend
@@ -314,7 +314,7 @@ class Held:
 
     __slots__ = ("key", "limit", "needed", "refuse")
 
-    def __init__(self, key: tuple[str, str], needed: int, limit: int, refuse: Callable[[int], ResourceError]) -> None:
+    def __init__(self, key: Hashable, needed: int, limit: int, refuse: Callable[[int], ResourceError]) -> None:
         self.key, self.needed, self.limit, self.refuse = key, needed, limit, refuse
 
     def __enter__(self) -> None:
@@ -331,16 +331,17 @@ class Held:
                 _HOLDING[self.key] = left
 
 
-_HOLDING: dict[tuple[str, str], int] = {}
-"""Bytes held per (backend, device) by the draws running now, in every thread (no entry: none)."""
-_HOLDING_LOCK = threading.Lock()
+_HOLDING: dict[Hashable, int] = {}
+"""Bytes held per memory pool (:meth:`~unit_init.backends.base.Backend.memory_pool`: ``"host"`` for the host's memory,
+whichever framework draws there) by the draws running now, in every thread (no entry: none)."""
+_HOLDING_LOCK = threading.RLock()  # re-entrant: a signal handler that draws runs on the thread that may hold it
 
 
 def _forget_holdings() -> None:
     """In a forked child: no draw runs there, whatever the parent's threads held (and its lock may be held by one)."""
     global _HOLDING_LOCK  # replaced, not released: the thread holding it does not exist in the child
     _HOLDING.clear()
-    _HOLDING_LOCK = threading.Lock()
+    _HOLDING_LOCK = threading.RLock()
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
@@ -370,7 +371,7 @@ def check_bytes(
     limit, source = max_bytes(backend, device)
     if limit is None:
         return None
-    key = (backend.name, str(device))
+    key = backend.memory_pool(device)  # NumPy's and torch's CPU draws take the same memory: one budget
 
     if setting:
         reserved = 0

@@ -43,7 +43,7 @@ class _GlobalStream:
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: a signal handler that draws unseeded runs on the thread that may hold it
         self._rng = np.random.default_rng(secrets.randbits(63))
         self._chosen = False
 
@@ -58,7 +58,7 @@ class _GlobalStream:
 
     def after_fork(self) -> None:
         """In a forked child: a new lock, and fresh entropy for a stream :func:`set_seed` did not choose."""
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         if not self._chosen:
             self._rng = np.random.default_rng(secrets.randbits(63))
 

@@ -23,13 +23,13 @@ __all__ = ["cpu_count", "for_each"]
 T = TypeVar("T")
 
 _pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
+_pool_lock = threading.RLock()  # re-entrant: a signal handler that draws runs on the thread that may hold it
 
 
 def _forget_pool() -> None:
     """In a forked child: the parent's pool threads do not exist there, so the child makes its own pool when it needs one."""
     global _pool, _pool_lock
-    _pool, _pool_lock = None, threading.Lock()
+    _pool, _pool_lock = None, threading.RLock()
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
@@ -49,7 +49,8 @@ def for_each(items: Iterable[T], work: Callable[[T], object], threads: int) -> N
     that is slow to wake up never holds the loop back (a helper that has not
     started when the items run out is cancelled, not waited for). The first
     exception raised by any ``work`` is raised here, after every thread has
-    stopped. A forked child process gets a pool of its own; while the
+    stopped; an exception or an interrupt in one thread stops the others after
+    the item each holds. A forked child process gets a pool of its own; while the
     interpreter shuts down (no new thread may start), the calling thread does
     all the work.
 
@@ -69,7 +70,11 @@ def for_each(items: Iterable[T], work: Callable[[T], object], threads: int) -> N
                 item = pending.popleft()  # atomic: each item is taken once
             except IndexError:
                 return
-            work(item)
+            try:
+                work(item)
+            except BaseException:  # an error or an interrupt (Ctrl-C) in any thread abandons the loop: the others stop
+                pending.clear()  # after the item they hold, not after every item left
+                raise
 
     helpers_wanted = min(threads, len(pending)) - 1
     if helpers_wanted < 1:

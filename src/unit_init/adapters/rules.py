@@ -61,7 +61,7 @@ from unit_init.errors import (
     outside_stacklevel,
 )
 from unit_init.presets import LayerPreset
-from unit_init.progress import bar
+from unit_init.progress import bar, wanted
 from unit_init.seeds import derive_seed, normalize_seed
 from unit_init.spec._checks import listed
 from unit_init.spec.catalogue import Ones, Orthogonal, Zeros
@@ -758,6 +758,7 @@ def fill(
     >>> done
     ['a', 'b']
     """
+    wanted(progress)  # a bad progress= or UNIT_INIT_PROGRESS is refused before any check, seed or write
     if target is not None:
         reserved: dict[Hashable, int] = {}
         for entry in entries:
