@@ -387,7 +387,8 @@ def test_a_target_the_weights_cannot_reach_leaves_them_finite_and_says_so(target
 
 
 def test_two_layers_tied_to_one_weight_are_refused_before_anything_is_drawn() -> None:
-    """Rescaling the second rescaled the first: its report said std 0.99, converged, while its output std was 1.33."""
+    """Rescaling the second rescaled the first: its report said std 0.99, converged, while its output std was 1.33.
+    Neither can be fitted alone (rescaling one rescales the other): left out, refused when picked."""
     torch = pytest.importorskip("torch")
     import unit_init.torch
 
@@ -395,11 +396,43 @@ def test_two_layers_tied_to_one_weight_are_refused_before_anything_is_drawn() ->
     second.weight = first.weight
     model = torch.nn.Sequential(first, torch.nn.Tanh(), second)
     before = {name: value.clone() for name, value in model.state_dict().items()}
-    with pytest.raises(ui.ParameterError, match="layers '0' and '2' share one weight"):
+    with pytest.raises(ui.ParameterError, match=r"every weight layer LSUV could rescale \('0', '2'\) shares its weight"):
         unit_init.torch.lsuv(model, torch.randn(256, 16), seed=0)
+    with pytest.raises(ui.ParameterError, match="layer '0' shares its weight with '2'"):
+        unit_init.torch.lsuv(model, torch.randn(256, 16), seed=0, layers=["0"])
     assert all(torch.equal(value, before[name]) for name, value in model.state_dict().items())
-    _, report = unit_init.torch.lsuv(model, torch.randn(256, 16), seed=0, layers=["0"])  # the way out the message names
-    assert report.converged
+    shared = torch.nn.Linear(16, 16)  # one layer registered twice is no tie: fitted once
+    _, report = unit_init.torch.lsuv(torch.nn.Sequential(shared, torch.nn.Tanh(), shared), torch.randn(256, 16), seed=0)
+    assert [layer.name for layer in report.layers] == ["0"]
+
+
+def test_a_head_tied_to_an_embedding_is_left_out_and_refused_when_picked() -> None:
+    """An output head tied to the input embedding (BERT's decoder, GPT-2's lm_head): rescaling the head rescaled the
+    embedding table, every output LSUV had fixed before it moved (0.60 where the report said 1.00, converged)."""
+    torch = pytest.importorskip("torch")
+    import unit_init.torch
+
+    class LM(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed, self.hidden, self.head = torch.nn.Embedding(50, 16), torch.nn.Linear(16, 16), torch.nn.Linear(16, 50, bias=False)
+            self.head.weight = self.embed.weight
+
+        def forward(self, ids: Any) -> Any:
+            return self.head(torch.tanh(self.hidden(self.embed(ids))))
+
+    model, ids = LM(), torch.randint(0, 50, (64, 8), generator=torch.Generator().manual_seed(0))
+    table = model.embed.weight.detach().clone()
+    _, report = unit_init.torch.lsuv(model, ids, seed=0)
+    assert [layer.name for layer in report.layers] == ["hidden"]
+    assert torch.equal(model.embed.weight, table)
+    with pytest.raises(ui.ParameterError, match="layer 'head' shares its weight with 'embed' .* LSUV can fit neither; pass layers= without it"):
+        unit_init.torch.lsuv(model, ids, seed=0, layers=["head", "hidden"])
+    assert torch.equal(model.embed.weight, table)
+    head_only = torch.nn.Sequential(model.embed, model.head)  # GPT-2 as the hooks see it: its Conv1D blocks are no Linear
+    with pytest.raises(ui.ParameterError, match=r"every weight layer LSUV could rescale \('1'\) shares its weight"):
+        unit_init.torch.lsuv(head_only, ids, seed=0)
+    assert torch.equal(model.embed.weight, table)
 
 
 def test_a_target_whose_outputs_overflow_the_dtype_is_refused_and_the_model_kept() -> None:

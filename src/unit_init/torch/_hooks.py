@@ -185,7 +185,9 @@ def lsuv(
         ``τ``, the relative tolerance and the most rescalings per layer.
     layers:
         Which layers: globs on module names (``"features.*"``) and module
-        types; ``None`` takes every ``Linear``, ``Conv*`` and ``ConvTranspose*``.
+        types; ``None`` takes every ``Linear``, ``Conv*`` and ``ConvTranspose*``
+        but those whose weight another module holds too (a head tied to an
+        embedding), which ``layers=`` may not pick either.
     progress:
         Show a bar over the layers (``None``: in a terminal or notebook).
 
@@ -212,8 +214,7 @@ def lsuv(
     """
     check_options(target_std, tol, max_iter)
     check_batch(batch, _finite)
-    chosen = _layers(module, layers)
-    _refuse_tied(chosen)
+    chosen = _untied(module, _layers(module, layers), picked=layers is not None)
     _refuse_legacy(chosen)
     with _buffers_kept(module):
         order, _ = _order(module, batch, chosen, picked=layers is not None)  # before anything is written
@@ -262,18 +263,30 @@ def _refuse_legacy(chosen: Mapping[str, torch.nn.Module]) -> None:
             raise ParameterError(msg)
 
 
-def _refuse_tied(chosen: Mapping[str, torch.nn.Module]) -> None:
-    """:class:`ParameterError` where two chosen layers hold one weight tensor (``b.weight = a.weight``): rescaling the
-    second rescales the first, whose output std LSUV had fixed, so one of them would be reported at a std it no longer has."""
-    holders: dict[int, str] = {}
+def _untied(module: torch.nn.Module, chosen: dict[str, torch.nn.Module], *, picked: bool) -> dict[str, torch.nn.Module]:
+    """The ``chosen`` layers whose weight no other module holds too (``b.weight = a.weight``; an output head tied to the
+    input embedding): rescaling it rescales the other, whose outputs LSUV fixed before or does not measure (a tied head
+    rescaled the embedding table, every output before it moved). Left out unless ``picked`` (``layers=`` named them),
+    where such a layer is a :class:`ParameterError`; if every layer is tied so, a :class:`ParameterError` too."""
+    holders: dict[int, list[tuple[str, torch.nn.Module]]] = {}
+    for name, node in module.named_modules(remove_duplicate=False):  # a layer registered twice is one layer, not a tie
+        for tensor in node._parameters.values():
+            if tensor is not None:
+                holders.setdefault(id(tensor), []).append((name, node))
+    kept = {}
     for name, layer in chosen.items():
-        parameter = layer._parameters.get("weight")  # the stored tensor (a parametrized weight is computed, never tied)
-        if parameter is None:
-            continue
-        first = holders.setdefault(id(parameter), name)
-        if first != name:
-            msg = f"layers {abbreviate(first)} and {abbreviate(name)} share one weight, so LSUV can fit only one of them; pass layers= without the other."
+        weight = layer._parameters.get("weight")  # the stored tensor (a parametrized weight is computed, never tied)
+        others = [holder for holder, node in holders.get(id(weight), []) if node is not layer] if weight is not None else []
+        if not others:
+            kept[name] = layer
+        elif picked:
+            msg = (f"layer {abbreviate(name)} shares its weight with {abbreviate(others[0])} (a tied weight): rescaling it "
+                   "would rescale that one too, so LSUV can fit neither; pass layers= without it.")
             raise ParameterError(msg)
+    if not kept:
+        msg = f"every weight layer LSUV could rescale ({', '.join(map(abbreviate, chosen))}) shares its weight with another module; none is left."
+        raise ParameterError(msg)
+    return kept
 
 
 def _identical(layer: torch.nn.Module) -> bool:
