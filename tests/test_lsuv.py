@@ -426,7 +426,7 @@ def test_a_head_tied_to_an_embedding_is_left_out_and_refused_when_picked() -> No
     _, report = unit_init.torch.lsuv(model, ids, seed=0)
     assert [layer.name for layer in report.layers] == ["hidden"]
     assert torch.equal(model.embed.weight, table)
-    with pytest.raises(ui.ParameterError, match="layer 'head' shares its weight with 'embed' .* LSUV can fit neither; pass layers= without it"):
+    with pytest.raises(ui.ParameterError, match=r"layer 'head' shares its weight with 'embed' .* LSUV can fit neither; pass layers= without it"):
         unit_init.torch.lsuv(model, ids, seed=0, layers=["head", "hidden"])
     assert torch.equal(model.embed.weight, table)
     head_only = torch.nn.Sequential(model.embed, model.head)  # GPT-2 as the hooks see it: its Conv1D blocks are no Linear
