@@ -194,7 +194,16 @@ def _param(name: str, found: _Tensor, modules: Mapping[str, torch.nn.Module], la
         return Param(name, tuple(path), "embedding", shape, "keras", owners, found.aliases)
     if isinstance(owners[0], _TRANSPOSED) and leaf == "weight" and layout == "torch":
         layout = "torch_transpose"
+    if _stores_in_out(owners[0]) and leaf == "weight" and layout == "torch":
+        layout = "keras"
     return Param(name, tuple(path), canonical_leaf(leaf, len(shape)), shape, layout, owners, found.aliases)
+
+
+def _stores_in_out(layer: torch.nn.Module) -> bool:
+    """Whether ``layer`` is Hugging Face's ``Conv1D`` (GPT-2, GPT, CTRL, …): a linear layer whose ``weight`` is stored
+    ``(in, out) = (nx, nf)``, the transpose of ``nn.Linear``'s, which torch's own fan rules read the wrong way round."""
+    kind = type(layer)
+    return kind.__name__ == "Conv1D" and kind.__module__.split(".")[0] == "transformers" and hasattr(layer, "nf")
 
 
 def _owners(name: str, modules: Mapping[str, torch.nn.Module]) -> tuple[torch.nn.Module, ...]:
