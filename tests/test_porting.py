@@ -145,3 +145,25 @@ def test_ui_initialize_hands_a_model_to_its_framework_and_refuses_what_is_no_pyt
     assert float(keras.ops.min(dense.layers[0].bias)) == 1.0
     with pytest.raises(ui.ArgumentError, match="layout='torch' does not apply to a Keras model"):
         ui.initialize(dense, rules, seed=3, layout="torch")
+
+
+@pytest.mark.parametrize("layer", ["DepthwiseConv2D", "SeparableConv2D"])
+def test_a_keras_depthwise_kernel_is_the_grouped_convolution_it_is(layer: str) -> None:
+    """``DepthwiseConv2D``'s kernel ``(3, 3, C, 1)`` is torch's ``Conv2d(C, C, 3, groups=C)`` (``(3, 3, 1, C)`` in the
+    canonical layout): it was read with fan_in = C·9 (a HeNormal std √C too small) and drawn on another stream, so it
+    never equalled its twin; with a depth multiplier m > 1 the fans are still the grouped convolution's."""
+    channels = 16
+    twin = torch.nn.Conv2d(channels, channels, 3, groups=channels)
+    unit_init.torch.initialize(torch.nn.ModuleDict({"dw": twin}), UNIFORM, seed=3, rng="portable")
+    keras_layer = keras.layers.DepthwiseConv2D(3, name="dw") if layer == "DepthwiseConv2D" else keras.layers.SeparableConv2D(8, 3, name="dw")
+    model = keras.Sequential([keras.Input((8, 8, channels)), keras_layer], name="net")
+    names = None if layer == "DepthwiseConv2D" else {"dw.depthwise_kernel": "dw.kernel", "dw.pointwise_kernel": "pw.kernel", "dw.bias": "pw.bias"}
+    unit_init.keras.initialize(model, UNIFORM, seed=3, rng="portable", names=names)
+    kernel = keras.ops.convert_to_numpy(keras_layer.kernel if layer == "DepthwiseConv2D" else keras_layer.depthwise_kernel)
+    np.testing.assert_array_equal(kernel, twin.weight.detach().numpy().transpose(2, 3, 0, 1))  # (C, 1, 3, 3) -> (3, 3, C, 1)
+    if layer == "DepthwiseConv2D":
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(keras_layer.bias), twin.bias.detach().numpy())
+    wide = keras.Sequential([keras.Input((8, 8, 2048)), keras.layers.DepthwiseConv2D(3, depth_multiplier=2, name="dw")], name="wide")
+    unit_init.keras.initialize(wide, {"*.kernel": ui.VarianceScaling(2.0, "fan_in", "untruncated_normal"), "*.bias": ui.Zeros()}, seed=0)
+    drawn = keras.ops.convert_to_numpy(wide.get_layer("dw").kernel)  # (3, 3, 2048, 2): 36,864 values
+    assert float(drawn.std()) == pytest.approx((2 / 9) ** 0.5, rel=0.02)  # fan_in 9, not 2048·9

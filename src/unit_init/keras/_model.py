@@ -18,6 +18,8 @@ from unit_init.spec.fans import Layout, LayoutLike
 __all__ = ["initialize", "named_layers"]
 
 _TRANSPOSED = (keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose, keras.layers.Conv3DTranspose)
+_DEPTHWISE = (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)
+_SEPARABLE = (keras.layers.SeparableConv1D, keras.layers.SeparableConv2D)
 
 
 def _owners(model: keras.layers.Layer) -> dict[int, tuple[keras.layers.Layer, ...]]:
@@ -54,7 +56,19 @@ def _param(variable: Any, name: str, owners: tuple[Any, ...], root: str) -> Para
         layout = "keras_transpose"
     elif leaf == "kernel" and isinstance(owner, keras.layers.EinsumDense):
         layout = _einsum_layout(owner.equation, len(shape))
+    elif (leaf == "kernel" and isinstance(owner, _DEPTHWISE)) or (leaf == "depthwise_kernel" and isinstance(owner, _SEPARABLE)):
+        layout = _depthwise_layout(len(shape), shape[-1])
     return Param(name, path, leaf, shape, layout, owners)
+
+
+def _depthwise_layout(rank: int, multiplier: int) -> LayoutLike:
+    """A depthwise kernel ``(*window, channels, multiplier)`` as the grouped convolution it is: each output sees one
+    input channel (fan_in = window, as torch's ``Conv(C, C·m, groups=C)`` and Flax's ``feature_group_count=C`` read
+    theirs; Keras's own initializers take ``channels · window``). With ``multiplier`` 1 the axes are that convolution's
+    ``(*window, 1, C)`` swapped, so twins draw equal values; with more, the outputs are both last axes, drawn as they are."""
+    if multiplier == 1:
+        return "keras_transpose"
+    return Layout(in_axis=(), out_axis=(rank - 2, rank - 1))
 
 
 def _names(model: keras.layers.Layer, variables: list[Any], owners: dict[int, tuple[keras.layers.Layer, ...]]) -> list[str]:
