@@ -167,3 +167,18 @@ def test_a_keras_depthwise_kernel_is_the_grouped_convolution_it_is(layer: str) -
     unit_init.keras.initialize(wide, {"*.kernel": ui.VarianceScaling(2.0, "fan_in", "untruncated_normal"), "*.bias": ui.Zeros()}, seed=0)
     drawn = keras.ops.convert_to_numpy(wide.get_layer("dw").kernel)  # (3, 3, 2048, 2): 36,864 values
     assert float(drawn.std()) == pytest.approx((2 / 9) ** 0.5, rel=0.02)  # fan_in 9, not 2048·9
+
+
+def test_a_functional_keras_model_named_like_one_of_its_layers_keeps_that_layers_name() -> None:
+    """A functional model's variable paths carry no model prefix (``fc/kernel``); the walker dropped a first part equal to
+    the model's name, so model ``"fc"`` named its layer ``fc``'s kernel ``kernel`` and the rule ``"fc.*"`` missed it."""
+    x = keras.Input((8,))
+    model = keras.Model(x, keras.layers.Dense(4, name="out")(keras.layers.Dense(8, name="fc")(x)), name="fc")
+    seen: list[str] = []
+    _, report = unit_init.keras.initialize(model, {"fc.*": ui.HeUniform(), "*": ui.Zeros()}, seed=0, names=lambda name: seen.append(name) or name)
+    assert seen == ["fc.kernel", "fc.bias", "out.kernel", "out.bias"]
+    assert report.applied["fc/kernel"] == 0
+    sequential = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="net")], name="net")  # "net/net/kernel"
+    seen.clear()
+    unit_init.keras.initialize(sequential, {"*": ui.Zeros()}, seed=0, names=lambda name: seen.append(name) or name)
+    assert seen == ["net.kernel", "net.bias"]

@@ -47,10 +47,13 @@ def _einsum_layout(equation: str, rank: int) -> Layout:
 
 def _param(variable: Any, name: str, owners: tuple[Any, ...], root: str) -> Param:
     parts = tuple(name.split("/"))
-    path = parts[1:-1] if parts[0] == root else parts[:-1]
+    owner = owners[0] if owners else None
+    # A Sequential's or subclassed model's paths start with its name ("net/fc/kernel"), a functional model's do not
+    # ("fc/kernel"): the first part is the model's own only where what follows still names the owning layer.
+    prefixed = parts[0] == root and (len(parts) > 2 or len(owners) < 2 or getattr(owner, "name", None) != root)
+    path = parts[1:-1] if prefixed else parts[:-1]
     shape = tuple(variable.shape)
     leaf = canonical_leaf(parts[-1], len(shape))
-    owner = owners[0] if owners else None
     layout: LayoutLike = "keras"
     if leaf == "kernel" and isinstance(owner, _TRANSPOSED):
         layout = "keras_transpose"
