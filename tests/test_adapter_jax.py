@@ -196,6 +196,27 @@ def test_haiku_initializer_in_hk_transform() -> None:
         mistaken.init(jax.random.key(0), jnp.ones((1, 4)))
 
 
+def test_haiku_module_paths_give_the_canonical_names_of_nested_modules() -> None:
+    """Haiku names a module made inside another ``"net/~/fc"`` (one params key): it was one part of the canonical name
+    (``net/~/fc.kernel``), so ``"net.*"`` matched nothing and a torch twin's ``net.fc`` drew other values."""
+    hk = pytest.importorskip("haiku")
+    torch = pytest.importorskip("torch")
+    import unit_init.torch
+
+    class Net(hk.Module):
+        def __call__(self, x: Any) -> Any:
+            return hk.Linear(4, name="fc")(x)
+
+    params = hk.transform(lambda x: Net(name="net")(x)).init(jax.random.key(0), jnp.ones((1, 8)))
+    seen: list[str] = []
+    params, _ = ui.jax.initialize(params, {"net.*": ui.HeUniform()}, seed=0, rng="portable", names=lambda name: seen.append(name) or name)
+    assert sorted(seen) == ["net.fc.bias", "net.fc.kernel"]
+    twin = torch.nn.ModuleDict({"net": torch.nn.ModuleDict({"fc": torch.nn.Linear(8, 4)})})
+    unit_init.torch.initialize(twin, {"net.*": ui.HeUniform()}, seed=0, rng="portable")
+    (key,) = params
+    np.testing.assert_array_equal(np.asarray(params[key]["w"]), twin["net"]["fc"].weight.detach().numpy().T)
+
+
 def test_bad_call_arguments_are_typed_errors() -> None:
     jax = pytest.importorskip("jax")
     import unit_init as ui

@@ -101,9 +101,12 @@ def _rebuild(tree: Any, path: tuple[str, ...], new: Mapping[tuple[str, ...], Any
 
 
 def tree_param(path: tuple[str, ...], shape: tuple[int, ...], layout: LayoutLike, owners: tuple[Any, ...] = ()) -> Param:
-    """The :class:`Param` of a pytree leaf at ``path`` (its name ``"/".join(path)``)."""
+    """The :class:`Param` of a pytree leaf at ``path`` (its name ``"/".join(path)``). A key that is itself a module path,
+    as Haiku names its modules (``"net/~/fc"``: ``fc`` made inside ``net``), gives one part of the owner's path per
+    module (``net.fc.kernel``, the canonical name of a torch or Flax twin's ``net.fc``)."""
     leaf = path[-1] if path else ""
-    return Param("/".join(path), path[:-1], canonical_leaf(leaf, len(shape)), shape, layout, owners)
+    owner = tuple(part for key in path[:-1] for part in key.split("/") if part not in ("", "~"))
+    return Param("/".join(path), owner, canonical_leaf(leaf, len(shape)), shape, layout, owners)
 
 
 def params_subtree(tree: Any) -> tuple[Any, tuple[str, ...]]:
