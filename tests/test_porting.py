@@ -182,3 +182,12 @@ def test_a_functional_keras_model_named_like_one_of_its_layers_keeps_that_layers
     seen.clear()
     unit_init.keras.initialize(sequential, {"*": ui.Zeros()}, seed=0, names=lambda name: seen.append(name) or name)
     assert seen == ["net.kernel", "net.bias"]
+
+
+def test_a_keras_2_model_is_named_as_one() -> None:
+    """Hugging Face's TF models are tf_keras (Keras 2) models: refused as "must be a built Keras model (call it once)",
+    though built and called. A stand-in class: tf_keras is no test dependency."""
+    keras_2_model = type("Model", (), {"__module__": "tf_keras.src.engine.training", "built": True})
+    hugging_face = type("TFGPT2Model", (keras_2_model,), {"__module__": "transformers.models.gpt2.modeling_tf_gpt2"})
+    with pytest.raises(ui.ParameterError, match=r"model=TFGPT2Model is a Keras 2 model .* initialize its weights as a pytree"):
+        unit_init.keras.initialize(hugging_face(), {"*": ui.Zeros()})

@@ -166,6 +166,11 @@ def initialize(
     >>> model.layers[0].bias.numpy().tolist(), dict(report.applied)
     ([1.0, 1.0, 1.0, 1.0], {'net/fc/kernel': 0, 'net/fc/bias': 1})
     """
+    if not isinstance(model, keras.layers.Layer) and any(kind.__module__.split(".")[0] in ("tf_keras", "keras") for kind in type(model).__mro__):
+        msg = (f"model={type(model).__name__} is a Keras 2 model (tf_keras or tf.keras: Hugging Face's TF models are), not a "
+               "Keras 3 one; initialize its weights as a pytree: ui.initialize({w.name: w.numpy() for w in "
+               "model.trainable_weights}, rules), then assign each array back with w.assign(...).")
+        raise ParameterError(msg)
     if not isinstance(model, keras.layers.Layer) or not model.built:
         msg = f"model={type(model).__name__} must be a built Keras model or layer (call it once, or build it)."
         raise ParameterError(msg)
