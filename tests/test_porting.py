@@ -191,3 +191,33 @@ def test_a_keras_2_model_is_named_as_one() -> None:
     hugging_face = type("TFGPT2Model", (keras_2_model,), {"__module__": "transformers.models.gpt2.modeling_tf_gpt2"})
     with pytest.raises(ui.ParameterError, match=r"model=TFGPT2Model is a Keras 2 model .* initialize its weights as a pytree"):
         unit_init.keras.initialize(hugging_face(), {"*": ui.Zeros()})
+
+
+def test_raw_parameters_are_drawn_as_they_are_in_both_twins() -> None:
+    """A ViT's ``cls_token`` ``(1, 1, D)`` and position table ``(1, N, D)`` are raw parameters of the same shape in
+    torch and Flax: the torch walker read every rank ≥ 2 parameter as ``(out, in, *window)``, so even a RandomNormal
+    drew other values (and LecunUniform took fan_in = D where Flax took 1)."""
+
+    class TorchEmbeddings(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.cls_token, self.position = torch.nn.Parameter(torch.zeros(1, 1, 64)), torch.nn.Parameter(torch.zeros(1, 17, 64))
+            self.weight_like = torch.nn.Parameter(torch.zeros(8, 4))  # a custom layer's weight: still torch's (out, in)
+
+    class NnxEmbeddings(nnx.Module):
+        def __init__(self) -> None:
+            self.cls_token, self.position = nnx.Param(jax.numpy.zeros((1, 1, 64))), nnx.Param(jax.numpy.zeros((1, 17, 64)))
+
+    rules = {"*": ui.RandomUniform(-0.05, 0.05)}  # uniform laws port bit for bit
+    ours, _ = unit_init.torch.initialize(torch.nn.ModuleDict({"embeddings": TorchEmbeddings()}), rules, seed=0, rng="portable")
+    twin = nnx.Dict(embeddings=NnxEmbeddings()) if hasattr(nnx, "Dict") else None
+    if twin is None:
+        pytest.skip("this Flax has no nnx.Dict")
+    unit_init.jax.initialize(twin, rules, seed=0, rng="portable")
+    for name in ("cls_token", "position"):
+        np.testing.assert_array_equal(getattr(ours["embeddings"], name).detach().numpy(), np.asarray(getattr(twin["embeddings"], name)[...]))
+    lecun, _ = unit_init.torch.initialize(torch.nn.ModuleDict({"e": TorchEmbeddings()}), {"*": ui.LecunUniform()}, seed=0)
+    assert float(lecun["e"].cls_token.detach().abs().max()) > 1  # fan_in 1: U(±√3), not U(±√(3/64))
+    weight = lecun["e"].weight_like.detach().numpy()  # (out 8, in 4): fan_in 4
+    assert np.abs(weight).max() <= (3 / 4) ** 0.5
+    assert np.abs(weight).max() > (3 / 8) ** 0.5

@@ -182,6 +182,10 @@ def _described(modules: Mapping[str, torch.nn.Module], tensors: Mapping[str, _Te
 def _param(name: str, found: _Tensor, modules: Mapping[str, torch.nn.Module], layout: LayoutLike) -> Param:
     """The engine's view of one parameter: torch layouts, Flax's leaf names (``weight`` → ``kernel``/``embedding``/``scale``).
 
+    torch's ``(out, in, *window)`` is the layout of weights (every parameter whose name holds ``weight``: a layer's
+    ``weight``, an RNN's ``weight_ih_l0``, attention's ``in_proj_weight``); any other parameter (``cls_token``,
+    ``pos_embed``) is drawn as it is, in the canonical layout, as its Flax or Keras twin is.
+
     Its owners are those of its name, then those of its other names (a tied
     ``decoder.weight = embedding.weight`` is inside the ``Embedding`` too).
     """
@@ -196,6 +200,8 @@ def _param(name: str, found: _Tensor, modules: Mapping[str, torch.nn.Module], la
         layout = "torch_transpose"
     if _stores_in_out(owners[0]) and leaf == "weight" and layout == "torch":
         layout = "keras"
+    if "weight" not in leaf and layout == "torch":  # a raw parameter (a cls_token, a position table): no layer's layout
+        layout = "keras"  # drawn as it is, as a Flax or Keras twin draws the same array
     return Param(name, tuple(path), canonical_leaf(leaf, len(shape)), shape, layout, owners, found.aliases)
 
 
