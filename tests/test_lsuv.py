@@ -652,3 +652,26 @@ def test_the_deprecated_weight_norm_is_refused_by_lsuv_and_initialize_with_the_m
     assert all(torch.equal(value, before[name]) for name, value in model.state_dict().items())
     _, report = unit_init.torch.initialize(model, {"0.*": ui.HeNormal(), "*bias": ui.Zeros()}, seed=0)  # the rest draws
     assert sorted(report.applied) == ["0.bias", "0.weight", "2.bias"]
+
+
+def test_torch_initialize_and_lsuv_leave_frozen_parameters_as_they_are() -> None:
+    """A frozen parameter (``requires_grad_(False)``: a pretrained backbone kept while a new head is trained, Whisper's
+    fixed sinusoidal table) was overwritten by any rule reaching it; the Keras walker leaves non-trainable weights."""
+    torch = pytest.importorskip("torch")
+    import unit_init.torch
+
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Tanh(), torch.nn.Linear(16, 4))
+    model[0].requires_grad_(False)
+    pretrained = {name: value.clone() for name, value in model[0].state_dict().items()}
+    _, report = unit_init.torch.initialize(model, {torch.nn.Linear: ui.HeNormal(), "*.bias": ui.Ones()}, seed=0)
+    assert all(torch.equal(value, pretrained[name]) for name, value in model[0].state_dict().items())
+    assert set(report.skipped) == {"0.weight", "0.bias"}
+    assert torch.equal(model[2].bias, torch.ones(4))
+    _, rescaled = unit_init.torch.lsuv(model, torch.randn(64, 8), seed=0)
+    assert [layer.name for layer in rescaled.layers] == ["2"]
+    assert all(torch.equal(value, pretrained[name]) for name, value in model[0].state_dict().items())
+    with pytest.raises(ui.ParameterError, match=r"layers \['0'\] are frozen \(requires_grad=False\)"):
+        unit_init.torch.lsuv(model, torch.randn(64, 8), seed=0, layers=["0", "2"])
+    model[0].weight.requires_grad_(True)  # BitFit: the weight trains, the bias is frozen
+    _, bitfit = unit_init.torch.initialize(model, {torch.nn.Linear: ui.HeNormal(), "*.bias": ui.Ones()}, seed=0)
+    assert bitfit.skipped == ("0.bias",)

@@ -221,3 +221,17 @@ def test_raw_parameters_are_drawn_as_they_are_in_both_twins() -> None:
     weight = lecun["e"].weight_like.detach().numpy()  # (out 8, in 4): fan_in 4
     assert np.abs(weight).max() <= (3 / 4) ** 0.5
     assert np.abs(weight).max() > (3 / 8) ** 0.5
+
+
+def test_frozen_layers_are_left_and_reported_skipped_in_keras_and_torch() -> None:
+    """A frozen Keras layer (``trainable=False``) was left out without a trace in the report, and its torch twin
+    (``requires_grad_(False)``) was drawn: both are left as they are now, and listed as skipped."""
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, name="fc1"), keras.layers.BatchNormalization(name="bn"),
+                              keras.layers.Dense(2, name="fc2")], name="net")
+    model.get_layer("fc1").trainable = False
+    _, report = unit_init.keras.initialize(model, {"*.kernel": ui.HeUniform(), "*": ui.Zeros()}, seed=0)
+    assert report.skipped == ("net/fc1/kernel", "net/fc1/bias")  # the moving statistics are state, not parameters
+    twin = torch.nn.ModuleDict({"fc1": torch.nn.Linear(4, 8), "fc2": torch.nn.Linear(8, 2)})
+    twin["fc1"].requires_grad_(False)
+    _, torch_report = unit_init.torch.initialize(twin, {"*.kernel": ui.HeUniform(), "*": ui.Zeros()}, seed=0)
+    assert torch_report.skipped == ("fc1.weight", "fc1.bias")

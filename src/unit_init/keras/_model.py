@@ -74,6 +74,17 @@ def _depthwise_layout(rank: int, multiplier: int) -> LayoutLike:
     return Layout(in_axis=(), out_axis=(rank - 2, rank - 1))
 
 
+def _frozen(model: keras.layers.Layer, owners: dict[int, tuple[keras.layers.Layer, ...]]) -> list[str]:
+    """The paths of the weights of frozen layers (``trainable = False``): trainable weights of their layer (Keras's
+    ``_trainable_variables``; not its moving statistics) that ``initialize`` leaves as they are."""
+    frozen = []
+    for variable in model.weights:
+        layer = owners.get(id(variable), (None,))[0]
+        if not variable.trainable and any(variable is own for own in getattr(layer, "_trainable_variables", ())):
+            frozen.append(str(variable.path))
+    return frozen
+
+
 def _names(model: keras.layers.Layer, variables: list[Any], owners: dict[int, tuple[keras.layers.Layer, ...]]) -> list[str]:
     """Each variable's name: its ``path``, but where variables share one (two nested functional models holding
     layers of one name: Keras gives both ``fc/kernel``) the path of layer names below ``model`` to its owner
@@ -180,6 +191,8 @@ def initialize(
     named = _names(model, trainable, owners)
     described = [_param(variable, name, owners.get(id(variable), ()), model.name) for variable, name in zip(trainable, named, strict=True)]
     entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
+    if frozen := _frozen(model, owners):  # left as they are, and said so
+        report = dataclasses.replace(report, skipped=(*report.skipped, *frozen))
     entries = [_as_keras_hands_axes(entry) for entry in entries]
     variables = dict(zip(named, trainable, strict=True))  # names are unique: plan refuses twins
     backend = keras.backend.backend()

@@ -187,7 +187,8 @@ def lsuv(
         Which layers: globs on module names (``"features.*"``) and module
         types; ``None`` takes every ``Linear``, ``Conv*`` and ``ConvTranspose*``
         but those whose weight another module holds too (a head tied to an
-        embedding), which ``layers=`` may not pick either.
+        embedding) and frozen ones (``requires_grad=False``), which ``layers=``
+        may not pick either.
     progress:
         Show a bar over the layers (``None``: in a terminal or notebook).
 
@@ -214,7 +215,7 @@ def lsuv(
     """
     check_options(target_std, tol, max_iter)
     check_batch(batch, _finite)
-    chosen = _untied(module, _layers(module, layers), picked=layers is not None)
+    chosen = _unfrozen(_untied(module, _layers(module, layers), picked=layers is not None), picked=layers is not None)
     _refuse_legacy(chosen)
     with _buffers_kept(module):
         order, _ = _order(module, batch, chosen, picked=layers is not None)  # before anything is written
@@ -287,6 +288,19 @@ def _untied(module: torch.nn.Module, chosen: dict[str, torch.nn.Module], *, pick
         msg = f"every weight layer LSUV could rescale ({', '.join(map(abbreviate, chosen))}) shares its weight with another module; none is left."
         raise ParameterError(msg)
     return kept
+
+
+def _unfrozen(chosen: dict[str, torch.nn.Module], *, picked: bool) -> dict[str, torch.nn.Module]:
+    """The ``chosen`` layers whose weight requires grad: ``initialize`` leaves a frozen one (a pretrained layer kept on
+    purpose) as it is, so LSUV would rescale weights it never drew. Left out unless ``picked`` (``layers=`` named
+    them), where a frozen one is a :class:`ParameterError`; if every layer is frozen, a :class:`ParameterError` too."""
+    frozen = [name for name, layer in chosen.items()
+              if not any(tensor.requires_grad for key, tensor in layer.named_parameters() if "weight" in key.rsplit(".", 1)[-1] or ".original" in key)]
+    if frozen and (picked or len(frozen) == len(chosen)):
+        msg = (f"layers {frozen} are frozen (requires_grad=False): lsuv draws a layer's weight before rescaling it, and "
+               "initialize leaves frozen parameters as they are; unfreeze them (requires_grad_(True)) or leave them out with layers=.")
+        raise ParameterError(msg)
+    return {name: layer for name, layer in chosen.items() if name not in frozen}
 
 
 def _identical(layer: torch.nn.Module) -> bool:

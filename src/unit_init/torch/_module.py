@@ -175,6 +175,12 @@ def describe(module: torch.nn.Module, layout: LayoutLike) -> list[Param]:
     return _described(modules, _tensors(module, walked, modules), layout)
 
 
+def _frozen(tensors: Mapping[str, _Tensor]) -> list[str]:
+    """The parameters none of whose stored tensors requires grad (``requires_grad_(False)``: a frozen pretrained layer, a
+    fixed sinusoidal table): ``initialize`` leaves them as they are, as the Keras walker leaves non-trainable weights."""
+    return [name for name, found in tensors.items() if not any(stored.requires_grad for stored in found.stored)]
+
+
 def _described(modules: Mapping[str, torch.nn.Module], tensors: Mapping[str, _Tensor], layout: LayoutLike) -> list[Param]:
     return [_param(name, found, modules, layout) for name, found in tensors.items()]
 
@@ -350,7 +356,9 @@ def initialize(
     parameter of the module but its biases), a ``Where(...)`` or a callable.
     A :class:`~unit_init.presets.LayerPreset` sets ``weight`` and ``bias``.
     Parameters no rule covers are left as they are and listed in the report;
-    a rule that matches nothing raises a ``UserWarning``.
+    a rule that matches nothing raises a ``UserWarning``. A frozen parameter
+    (``requires_grad=False``: a pretrained layer kept, a fixed table) is left
+    as it is and listed as skipped, as Keras's non-trainable weights are.
 
     Each parameter is drawn with ``derive_seed(seed, canonical name)``, so
     adding, removing or reordering others never changes its values, in the
@@ -395,9 +403,11 @@ def initialize(
     walked = submodules(module)
     modules = {name: node for name, node, _ in walked}
     tensors = _tensors(module, walked, modules)
-    entries, report = plan(_described(modules, tensors, layout), rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
-    if lazy:  # left out by skip= (_refuse_lazy): reported as skipped
-        report = dataclasses.replace(report, skipped=(*report.skipped, *lazy))
+    frozen = _frozen(tensors)
+    described = [param for param in _described(modules, tensors, layout) if param.name not in frozen]
+    entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
+    if lazy or frozen:  # left out by skip= (_refuse_lazy), or frozen: reported as skipped
+        report = dataclasses.replace(report, skipped=(*report.skipped, *lazy, *frozen))
     _refuse_meta(entries, tensors)
     _refuse_legacy_weight_norm(entries)
     shards = _shards(entries, tensors, seed)
