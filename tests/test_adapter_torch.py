@@ -365,3 +365,40 @@ def test_hugging_faces_conv1d_weights_are_read_in_out() -> None:
     base, target = torch.nn.ModuleDict({"c_fc": Conv1D(nf=128, nx=32)}), torch.nn.ModuleDict({"c_fc": Conv1D(nf=512, nx=128)})
     ours.initialize(target, ui.mup_rules(base, target), seed=0)  # hidden: Var = (1 / base fan_in 32) / m, m = 4
     assert float(target["c_fc"].weight.detach().std()) == pytest.approx(math.sqrt(1 / 128), rel=0.02)
+
+
+def test_the_weight_layout_follows_the_parameter_not_only_its_last_name() -> None:
+    """Review of the raw-parameter rule: a weight with a parametrization that has no ``right_inverse`` is stored as
+    ``….parametrizations.weight.original`` (it lost torch's layout: fan_in 1024 for a Linear(64, 1024)); ``bias_k``
+    of ``nn.MultiheadAttention`` is torch.nn's own (xavier on it is torch's); integer and bool parameters cannot
+    require grad, so they are never frozen."""
+
+    class Doubled(torch.nn.Module):
+        def forward(self, weight: torch.Tensor) -> torch.Tensor:
+            return weight * 2
+
+    linear = torch.nn.Linear(64, 1024)
+    torch.nn.utils.parametrize.register_parametrization(linear, "weight", Doubled())
+    ours.initialize(linear, {"*weight*": ui.VarianceScaling(2.0, "fan_in", "untruncated_normal")}, seed=0)
+    assert float(linear.parametrizations.weight.original.detach().std()) == pytest.approx(math.sqrt(2 / 64), rel=0.02)
+    attention = torch.nn.MultiheadAttention(4096, 1, add_bias_kv=True)
+    ours.initialize(attention, {"bias_k": ui.XavierNormal()}, seed=0)  # torch's fans of (1, 1, E): E and E
+    assert float(attention.bias_k.detach().std()) == pytest.approx(math.sqrt(1 / 4096), rel=0.05)
+    holder = torch.nn.Module()
+    holder.count = torch.nn.Parameter(torch.tensor([3, 4]), requires_grad=False)
+    _, report = ours.initialize(holder, {"count": ui.Zeros()}, seed=0)
+    assert holder.count.tolist() == [0, 0]
+    assert report.skipped == ()
+
+
+def test_a_rule_that_reaches_only_frozen_or_skipped_parameters_is_not_warned_about() -> None:
+    import warnings
+
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(4, 2))
+    model.requires_grad_(False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "matched no parameter" would raise
+        _, report = ours.initialize(model, {"0.*": ui.HeNormal(), torch.nn.Linear: ui.Zeros()}, seed=0, skip=["1.bias"])
+    assert set(report.skipped) == {"0.weight", "0.bias", "1.weight", "1.bias"}
+    with pytest.warns(UserWarning, match="rule 'nothing.*' matched no parameter"):
+        ours.initialize(model, {"nothing.*": ui.HeNormal()}, seed=0)

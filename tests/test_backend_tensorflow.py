@@ -393,3 +393,14 @@ def test_portable_draws_under_numpy_behavior(mode: str) -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == "ok"
+
+
+def test_each_accelerator_is_a_memory_pool_of_its_own() -> None:
+    """The budget ``UNIT_INIT_MAX_BYTES`` sets is kept per memory pool: TensorFlow's GPUs fell back to the base's
+    ``"host"``, so their draws shared the host's budget with NumPy's (the budget was per device before it was per pool)."""
+    from unit_init.backends.registry import get_backend
+
+    backend = get_backend("tensorflow")
+    gpu = "/job:localhost/replica:0/task:0/device:GPU:0"
+    assert backend.memory_pool(gpu) == gpu
+    assert backend.memory_pool("/job:localhost/replica:0/task:0/device:CPU:0") == "host"

@@ -201,3 +201,22 @@ def test_an_error_in_one_thread_stops_the_others() -> None:
     with pytest.raises(KeyboardInterrupt):
         for_each(range(400), work, threads=2)
     assert len(done) < 100, len(done)  # about 25 (0.05 s of 2 ms items), 399 before
+
+
+def test_an_error_in_a_pool_thread_stops_the_loop_and_is_raised() -> None:
+    import threading
+    import time
+
+    from unit_init.threads import for_each
+
+    done = []
+
+    def work(item: int) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            raise ValueError(f"pool thread at item {item}")  # the first item a pool thread takes
+        time.sleep(0.002)
+        done.append(item)
+
+    with pytest.raises(ValueError, match="pool thread at item"):
+        for_each(range(400), work, threads=2)
+    assert len(done) < 100, len(done)

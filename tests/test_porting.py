@@ -235,3 +235,8 @@ def test_frozen_layers_are_left_and_reported_skipped_in_keras_and_torch() -> Non
     twin["fc1"].requires_grad_(False)
     _, torch_report = unit_init.torch.initialize(twin, {"*.kernel": ui.HeUniform(), "*": ui.Zeros()}, seed=0)
     assert torch_report.skipped == ("fc1.weight", "fc1.bias")
+
+
+def test_a_keras_3_object_that_is_no_layer_is_not_called_a_keras_2_model() -> None:
+    with pytest.raises(ui.ParameterError, match=r"model=Variable must be a built Keras model or layer"):
+        unit_init.keras.initialize(keras.Variable(np.zeros(3)), {"*": ui.Zeros()})

@@ -220,3 +220,14 @@ def test_a_bad_progress_setting_is_refused_before_a_seed_is_taken(monkeypatch: p
         ui.initialize({"dense": {"kernel": np.zeros((4, 4))}}, {"*": ui.HeNormal()})
     monkeypatch.delenv(progress.ENV)
     np.testing.assert_array_equal(ui.he_normal((4, 4)), first)
+
+
+def test_auto_progress_on_a_closed_stderr_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside pytest and CI, auto asks ``sys.stderr.isatty()``, which raises ``ValueError`` on a closed file."""
+    closed = io.StringIO()
+    closed.close()
+    monkeypatch.setattr(sys, "stderr", closed)
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv(progress.ENV, raising=False)
+    assert progress.wanted() is False

@@ -356,6 +356,17 @@ def test_mup_rules_refuse_to_zero_or_scale_a_tied_readout(readout_init: str) -> 
         ui.mup_rules(_tied(BASE), _tied(256), readout="head.weight", readout_init=readout_init)
 
 
+def test_a_tied_readout_named_by_its_canonical_name_is_named_in_the_refusal() -> None:
+    class HeadFirst(nn.Module):  # the head registered first: the tensor's name is head.weight, its canonical head.kernel
+        def __init__(self, width: int) -> None:
+            super().__init__()
+            self.head, self.embed = nn.Linear(width, 50, bias=False), nn.Embedding(50, width)
+            self.head.weight = self.embed.weight
+
+    with pytest.raises(ParameterError, match=r"readout matches 'head.weight', one tensor with 'embed.weight'"):
+        ui.mup_rules(HeadFirst(BASE), HeadFirst(256), readout="head.kernel")
+
+
 def test_a_tied_readout_under_the_multiplier_keeps_the_embeddings_init_and_a_parametrized_one_is_no_tie() -> None:
     model = _tied(256)
     rules = ui.mup_rules(_tied(BASE), model, readout="head.weight", readout_init="multiplier", init=ui.RandomNormal(stddev=0.02))

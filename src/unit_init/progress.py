@@ -78,7 +78,10 @@ def _interactive() -> bool:
     if _in_kernel():
         return True
     isatty = getattr(sys.stderr, "isatty", None)
-    return bool(isatty is not None and isatty())
+    try:
+        return bool(isatty is not None and isatty())
+    except (ValueError, OSError):  # a closed stderr: no terminal to show a bar on
+        return False
 
 
 def wanted(progress: bool | None = None) -> bool:

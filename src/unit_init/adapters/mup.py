@@ -161,7 +161,8 @@ def _refuse_tied_readout(param: Param, readouts: tuple[str, ...], readout_init: 
     """:class:`ParameterError` for a readout zeroed or scaled that is tied to a parameter of another role (an embedding):
     writing it would write that one (``mup.MuSharedReadout`` zeroes a weight of its own and keeps the shared one's)."""
     names = (param.name, *_tied_names(param))
-    others = [name for name in names if not any(fnmatch.fnmatchcase(name, p) for p in readouts)]
+    spelled = {param.name: (param.name, param.canonical)}  # the parameter's own name is matched by its canonical one too
+    others = [name for name in names if not any(fnmatch.fnmatchcase(n, p) for n in spelled.get(name, (name,)) for p in readouts)]
     if readout_init != "multiplier" and others and len(names) > 1:
         shown = next((name for name in names if name not in others), param.canonical)
         msg = (

@@ -40,7 +40,7 @@ import contextlib
 import fnmatch
 import math
 import warnings
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, NamedTuple, TypeAlias, cast
 
@@ -563,12 +563,15 @@ def plan(
     skip: Iterable[str] | Callable[[Param], bool] | None = None,
     names: Mapping[str, str] | Callable[[str], str] | None = None,
     bias_fan_from_weight: bool = True,
+    left_out: Collection[str] = (),
 ) -> tuple[list[Entry], Report]:
     """Match ``params`` against ``rules``: one :class:`Entry` per parameter to fill, and the :class:`Report`.
 
     Every check happens here, before a walker changes anything: bad keys and
     values, specs that cannot fill their parameter's shape. A rule that
-    matches no parameter raises a ``UserWarning`` naming it.
+    matches no parameter raises a ``UserWarning`` naming it; one that reaches
+    only skipped parameters does not. ``left_out``: the names of parameters
+    the walker leaves as they are (frozen ones), skipped as ``skip=`` skips.
 
     Examples
     --------
@@ -583,18 +586,19 @@ def plan(
         msg = f"bias_fan_from_weight={abbreviate(flag)} must be True or False."
         raise ParameterError(msg)
     pairs = _checked_rules(rules)
-    base, skipped, rename = root_seed(seed), _skipper(skip), _renamer(names)
+    base, skipped, rename, frozen = root_seed(seed), _skipper(skip), _renamer(names), frozenset(left_out)
     _check_unique(params)  # as the model names them (names= may make twins share a canonical name on purpose)
     params = [rename(p) for p in params]
     if names is not None:
         _warn_shared_names(params)
     kernels = {p.path: p for p in params if p.leaf == "kernel"}
-    matched, covered, used = [False] * len(pairs), [False] * len(pairs), [False] * len(pairs)
+    matched, covered, used, spared = [False] * len(pairs), [False] * len(pairs), [False] * len(pairs), [False] * len(pairs)
     entries: list[Entry] = []
     report: dict[str, Any] = {"applied": {}, "unmatched": [], "skipped": []}
     for param in params:
-        if skipped(param):
+        if param.name in frozen or skipped(param):
             report["skipped"].append(param.name)
+            spared = [was or _key_matches(key, param) for was, (key, _) in zip(spared, pairs, strict=True)]  # no warning
             continue
         chosen: Entry | None = None
         for index, (key, value) in enumerate(pairs):
@@ -615,7 +619,7 @@ def plan(
             entries.append(chosen)
             report["applied"][param.name] = chosen.rule
     unused = tuple(key for (key, _), hit in zip(pairs, covered, strict=True) if not hit)
-    idle = [(key, value, hit_name) for (key, value), hit, hit_name in zip(pairs, covered, matched, strict=True) if not hit]
+    idle = [(key, value, hit_name) for (key, value), hit, hit_name, kept in zip(pairs, covered, matched, spared, strict=True) if not (hit or kept)]
     for key, value, hit_name in idle[:WARNED_RULES]:
         if hit_name:  # a preset or Gated rule on parameters it has no spec for
             why = f"matches parameters but its {type(value).__name__} sets none of them"
@@ -656,9 +660,9 @@ Region: TypeAlias = tuple[slice, ...]
 
 
 def _drawn_alone(entry: Entry, rng: str, region: Region | None) -> bool:
-    """Whether ``region`` of ``entry`` is drawn by itself (``region=`` of the portable stream, in the canonical layout)
-    rather than cut from the whole parameter: a native stream's block depends on the draws before it, and a gated spec's
-    gates are stacked along an axis of their own."""
+    """Whether ``region`` of ``entry`` is drawn through the portable stream's ``region=`` (in the canonical layout; a
+    coupled law computes its whole array there) rather than cut here from the whole parameter: a native stream's block
+    depends on the draws before it, and a gated spec's gates are stacked along an axis of their own."""
     return region is not None and rng == "portable" and not isinstance(entry.spec, Gated)
 
 
@@ -673,9 +677,10 @@ def draw(entry: Entry, *, backend: Any, device: Any = None, dtype: Any = None, r
     Drawn in the canonical layout (``"keras"``: fans as there) and permuted
     back, so every framework draws the same array for the same canonical
     shape, spec and seed; a custom ``Layout`` is drawn as it is. A
-    ``region`` (a sharded parameter's local block) is drawn alone on the
-    portable stream — the same values as that block of the whole draw, and
-    no more memory than the block needs — and cut from the whole draw
+    ``region`` (a sharded parameter's local block) is drawn with the portable
+    stream's ``region=`` — the same values as that block of the whole draw;
+    an elementwise law draws only the block, a coupled one (orthogonal,
+    identity) computes the whole and cuts it — and is cut from the whole draw
     otherwise (a native stream, a gated spec).
     """
     if entry.seed is None:

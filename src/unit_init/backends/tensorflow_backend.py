@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -199,6 +199,10 @@ class TensorflowBackend(Backend):
     def free_bytes(self, device: str) -> int | None:
         """The host's free memory on CPUs; ``None`` elsewhere (``get_memory_info`` reports use, not the device's total)."""
         return super().free_bytes(device) if ":CPU:" in device else None
+
+    def memory_pool(self, device: str) -> Hashable:
+        """The host's memory for CPU devices, each accelerator's own otherwise (as :meth:`free_bytes` reads them)."""
+        return "host" if ":CPU:" in device else device
 
     def placement(self, device: Any) -> contextlib.AbstractContextManager[Any]:
         return tf.device(device)  # type: ignore[no-any-return]

@@ -18,6 +18,8 @@ from unit_init.spec.fans import Layout, LayoutLike
 __all__ = ["initialize", "named_layers"]
 
 _TRANSPOSED = (keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose, keras.layers.Conv3DTranspose)
+_KERAS_2 = ("tf_keras.", "keras.engine.", "keras.src.engine.")
+"""Where Keras 2's layers and models live (tf_keras; keras 2 before and after its move under ``src``)."""
 _DEPTHWISE = (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)
 _SEPARABLE = (keras.layers.SeparableConv1D, keras.layers.SeparableConv2D)
 
@@ -74,14 +76,14 @@ def _depthwise_layout(rank: int, multiplier: int) -> LayoutLike:
     return Layout(in_axis=(), out_axis=(rank - 2, rank - 1))
 
 
-def _frozen(model: keras.layers.Layer, owners: dict[int, tuple[keras.layers.Layer, ...]]) -> list[str]:
-    """The paths of the weights of frozen layers (``trainable = False``): trainable weights of their layer (Keras's
+def _frozen(model: keras.layers.Layer, owners: dict[int, tuple[keras.layers.Layer, ...]]) -> list[Any]:
+    """The weights of frozen layers (``trainable = False``): trainable weights of their layer (Keras's
     ``_trainable_variables``; not its moving statistics) that ``initialize`` leaves as they are."""
     frozen = []
     for variable in model.weights:
         layer = owners.get(id(variable), (None,))[0]
         if not variable.trainable and any(variable is own for own in getattr(layer, "_trainable_variables", ())):
-            frozen.append(str(variable.path))
+            frozen.append(variable)
     return frozen
 
 
@@ -177,7 +179,7 @@ def initialize(
     >>> model.layers[0].bias.numpy().tolist(), dict(report.applied)
     ([1.0, 1.0, 1.0, 1.0], {'net/fc/kernel': 0, 'net/fc/bias': 1})
     """
-    if not isinstance(model, keras.layers.Layer) and any(kind.__module__.split(".")[0] in ("tf_keras", "keras") for kind in type(model).__mro__):
+    if not isinstance(model, keras.layers.Layer) and any(kind.__module__.startswith(_KERAS_2) for kind in type(model).__mro__):
         msg = (f"model={type(model).__name__} is a Keras 2 model (tf_keras or tf.keras: Hugging Face's TF models are), not a "
                "Keras 3 one; initialize its weights as a pytree: ui.initialize({w.name: w.numpy() for w in "
                "model.trainable_weights}, rules), then assign each array back with w.assign(...).")
@@ -187,12 +189,12 @@ def initialize(
         raise ParameterError(msg)
     check_rng(rng)
     owners = _owners(model)
-    trainable = [v for v in model.weights if v.trainable and not getattr(v, "overwrite_with_gradient", False)]  # not state
+    frozen = _frozen(model, owners)  # left as they are, and reported skipped
+    trainable = [v for v in model.weights if (v.trainable or any(v is f for f in frozen)) and not getattr(v, "overwrite_with_gradient", False)]  # not state
     named = _names(model, trainable, owners)
     described = [_param(variable, name, owners.get(id(variable), ()), model.name) for variable, name in zip(trainable, named, strict=True)]
-    entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
-    if frozen := _frozen(model, owners):  # left as they are, and said so
-        report = dataclasses.replace(report, skipped=(*report.skipped, *frozen))
+    left_out = [name for variable, name in zip(trainable, named, strict=True) if any(variable is f for f in frozen)]
+    entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight, left_out=left_out)
     entries = [_as_keras_hands_axes(entry) for entry in entries]
     variables = dict(zip(named, trainable, strict=True))  # names are unique: plan refuses twins
     backend = keras.backend.backend()

@@ -42,7 +42,7 @@ from unit_init.diagnostics.model import (
 )
 from unit_init.errors import DeviceError, ParameterError, abbreviate, keywords_checked
 from unit_init.spec.initializer import Initializer
-from unit_init.torch._module import initialize, legacy_weight_norm, submodules, write_parametrized
+from unit_init.torch._module import initialize, is_frozen, legacy_weight_norm, submodules, write_parametrized
 
 __all__ = ["diagnose", "lsuv"]
 
@@ -290,12 +290,20 @@ def _untied(module: torch.nn.Module, chosen: dict[str, torch.nn.Module], *, pick
     return kept
 
 
+def _stored_weight(layer: torch.nn.Module) -> list[torch.Tensor]:
+    """The tensors ``layer``'s weight is stored in: itself, or its parametrization's originals."""
+    parametrized = getattr(getattr(layer, "parametrizations", None), "weight", None)
+    if parametrized is not None:
+        return list(parametrized.parameters())
+    weight = layer._parameters.get("weight")
+    return [weight] if weight is not None else []
+
+
 def _unfrozen(chosen: dict[str, torch.nn.Module], *, picked: bool) -> dict[str, torch.nn.Module]:
     """The ``chosen`` layers whose weight requires grad: ``initialize`` leaves a frozen one (a pretrained layer kept on
     purpose) as it is, so LSUV would rescale weights it never drew. Left out unless ``picked`` (``layers=`` named
     them), where a frozen one is a :class:`ParameterError`; if every layer is frozen, a :class:`ParameterError` too."""
-    frozen = [name for name, layer in chosen.items()
-              if not any(tensor.requires_grad for key, tensor in layer.named_parameters() if "weight" in key.rsplit(".", 1)[-1] or ".original" in key)]
+    frozen = [name for name, layer in chosen.items() if (stored := _stored_weight(layer)) and all(map(is_frozen, stored))]
     if frozen and (picked or len(frozen) == len(chosen)):
         msg = (f"layers {frozen} are frozen (requires_grad=False): lsuv draws a layer's weight before rescaling it, and "
                "initialize leaves frozen parameters as they are; unfreeze them (requires_grad_(True)) or leave them out with layers=.")

@@ -176,9 +176,9 @@ def describe(module: torch.nn.Module, layout: LayoutLike) -> list[Param]:
 
 
 def _frozen(tensors: Mapping[str, _Tensor]) -> list[str]:
-    """The parameters none of whose stored tensors requires grad (``requires_grad_(False)``: a frozen pretrained layer, a
-    fixed sinusoidal table): ``initialize`` leaves them as they are, as the Keras walker leaves non-trainable weights."""
-    return [name for name, found in tensors.items() if not any(stored.requires_grad for stored in found.stored)]
+    """The parameters whose stored tensors are all frozen (:func:`is_frozen`: a pretrained layer kept, a fixed
+    sinusoidal table): ``initialize`` leaves them as they are, as the Keras walker leaves non-trainable weights."""
+    return [name for name, found in tensors.items() if all(is_frozen(stored) for stored in found.stored)]
 
 
 def _described(modules: Mapping[str, torch.nn.Module], tensors: Mapping[str, _Tensor], layout: LayoutLike) -> list[Param]:
@@ -206,9 +206,24 @@ def _param(name: str, found: _Tensor, modules: Mapping[str, torch.nn.Module], la
         layout = "torch_transpose"
     if _stores_in_out(owners[0]) and leaf == "weight" and layout == "torch":
         layout = "keras"
-    if "weight" not in leaf and layout == "torch":  # a raw parameter (a cls_token, a position table): no layer's layout
+    if layout == "torch" and _raw(name, owners[0]):
         layout = "keras"  # drawn as it is, as a Flax or Keras twin draws the same array
     return Param(name, tuple(path), canonical_leaf(leaf, len(shape)), shape, layout, owners, found.aliases)
+
+
+def _raw(name: str, owner: torch.nn.Module) -> bool:
+    """Whether the parameter ``name`` is a raw array of a user's module (a ``cls_token``, a position table), which no
+    layer's layout describes: its name holds no ``weight`` (a parametrization's original, ``….parametrizations.weight.
+    original``, is its weight's) and its module is not one of ``torch.nn``'s (whose ``bias_k``, ``bias_v`` torch's own
+    initializers read in its layout)."""
+    parts = name.split(".")
+    role = parts[-2] if len(parts) >= 3 and parts[-3] == "parametrizations" else parts[-1]
+    return "weight" not in role and not type(owner).__module__.startswith("torch.nn.")
+
+
+def is_frozen(tensor: torch.Tensor) -> bool:
+    """A float or complex tensor that requires no grad (``requires_grad_(False)``); an integer or bool one never can."""
+    return (tensor.is_floating_point() or tensor.is_complex()) and not tensor.requires_grad
 
 
 def _stores_in_out(layer: torch.nn.Module) -> bool:
@@ -303,8 +318,8 @@ def _refuse_legacy_weight_norm(entries: Iterable[Any]) -> None:
 def _shards(entries: Iterable[Entry], tensors: Mapping[str, _Tensor], seed: int | None) -> dict[str, tuple[torch.Tensor, tuple[slice, ...]]]:
     """The ``DTensor`` parameters among ``entries`` (FSDP2's, ``distribute_module``'s), each as its local tensor and the
     block of the whole parameter it holds (:func:`~unit_init.torch._fill.local_block`), which each rank draws
-    (:func:`~unit_init.adapters.rules.draw` with ``region=``: alone on the portable stream, cut from the whole parameter
-    on the native one), so the values are those of the unsharded module for the same ``seed``, which must be an int
+    (:func:`~unit_init.adapters.rules.draw` with ``region=``: through the portable stream's ``region=``, cut from the
+    whole parameter on the native one), so the values are those of the unsharded module for the same ``seed``, which must be an int
     (each rank's global stream is its own). A parametrized one is a :class:`ParameterError`."""
     shards = {}
     for entry in entries:
@@ -372,8 +387,9 @@ def initialize(
     :class:`~unit_init.DeviceError` (materialize with ``module.to_empty(device=...)``
     first), before anything is written. A ``DTensor`` parameter (FSDP2) gets its
     rank's block of the unsharded module's values for an int ``seed`` (``None``
-    is refused for one): with ``rng="portable"`` each rank draws its block
-    alone, with the native stream the whole parameter and keeps its block.
+    is refused for one): with ``rng="portable"`` each rank draws only its
+    block of an elementwise law (a coupled one, orthogonal, is computed whole
+    and cut), with the native stream the whole parameter and keeps its block.
 
     Parameters
     ----------
@@ -403,11 +419,12 @@ def initialize(
     walked = submodules(module)
     modules = {name: node for name, node, _ in walked}
     tensors = _tensors(module, walked, modules)
-    frozen = _frozen(tensors)
-    described = [param for param in _described(modules, tensors, layout) if param.name not in frozen]
-    entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
-    if lazy or frozen:  # left out by skip= (_refuse_lazy), or frozen: reported as skipped
-        report = dataclasses.replace(report, skipped=(*report.skipped, *lazy, *frozen))
+    entries, report = plan(
+        _described(modules, tensors, layout), rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight,
+        left_out=_frozen(tensors),
+    )
+    if lazy:  # left out by skip= (_refuse_lazy): reported as skipped
+        report = dataclasses.replace(report, skipped=(*report.skipped, *lazy))
     _refuse_meta(entries, tensors)
     _refuse_legacy_weight_norm(entries)
     shards = _shards(entries, tensors, seed)
@@ -419,12 +436,15 @@ def initialize(
 
     def target(entry: Entry) -> dict[str, Any]:
         tensor = tensors[entry.param.name].value
-        block = shards[entry.param.name][1] if entry.param.name in shards else None
-        return {"backend": "torch", "device": tensor.device, "dtype": tensor.dtype, "rng": rng, "region": block}
+        return {"backend": "torch", "device": tensor.device, "dtype": tensor.dtype, "rng": rng, "region": block_of(entry)}
+
+    def block_of(entry: Entry) -> tuple[slice, ...] | None:
+        """The block of a DTensor parameter this rank holds; ``None`` for a whole tensor."""
+        return shards[entry.param.name][1] if entry.param.name in shards else None
 
     def drawn(entry: Entry) -> torch.Tensor:
         values: torch.Tensor = draw(entry, **target(entry))
-        if rows := _rows_in(padding[entry.param.name], shards[entry.param.name][1] if entry.param.name in shards else None):
+        if rows := _rows_in(padding[entry.param.name], block_of(entry)):
             with torch.no_grad():
                 values[rows] = 0
         return values
