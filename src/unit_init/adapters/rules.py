@@ -659,7 +659,7 @@ Region: TypeAlias = tuple[slice, ...]
 """A block of a parameter in its own layout: one slice of step 1 (bounds set) per axis."""
 
 
-def _drawn_alone(entry: Entry, rng: str, region: Region | None) -> bool:
+def _by_region(entry: Entry, rng: str, region: Region | None) -> bool:
     """Whether ``region`` of ``entry`` is drawn through the portable stream's ``region=`` (in the canonical layout; a
     coupled law computes its whole array there) rather than cut here from the whole parameter: a native stream's block
     depends on the draws before it, and a gated spec's gates are stacked along an axis of their own."""
@@ -688,15 +688,15 @@ def draw(entry: Entry, *, backend: Any, device: Any = None, dtype: Any = None, r
         raise SeedError(msg)
     shape, order, pieces = _pieces(entry, entry.seed)
     options = _options(entry, order, backend, device, dtype, rng)
-    alone = _drawn_alone(entry, rng, region)
-    if alone:
+    by_region = _by_region(entry, rng, region)
+    if by_region:
         options["region"] = _canonical_region(cast(Region, region), order)
     xp = get_backend(backend).xp
     parts = [spec(block, seed=seed, **options) for spec, block, seed in pieces]
     values = xp.reshape(xp.stack(parts, axis=-2), shape) if isinstance(entry.spec, Gated) else parts[0]  # gates: ops every namespace has
     if order is not None and order != tuple(range(len(order))):
         values = xp.permute_dims(values, tuple(int(a) for a in np.argsort(order)))
-    return values if region is None or alone else values[region]
+    return values if region is None or by_region else values[region]
 
 
 def check(
@@ -710,14 +710,14 @@ def check(
     reserved: Mapping[Hashable, int] | None = None,
 ) -> list[Kept]:
     """Every check :func:`draw` of ``entry`` would make, without drawing (:func:`unit_init.drawing.check`): the memory
-    pool and bytes of each piece it draws (one, or a gated spec's gates; a ``region`` drawn alone counts its block
-    only). ``reserved``: per pool, the bytes of the arrays checked before it that the call keeps.
+    pool and bytes of each piece it draws (one, or a gated spec's gates; a ``region`` drawn by ``region=`` counts what
+    that samples). ``reserved``: per pool, the bytes of the arrays checked before it that the call keeps.
 
     An entry whose seed is not derived yet is checked with seed 0: no check depends on the seed's value.
     """
     _, order, pieces = _pieces(entry, 0 if entry.seed is None else entry.seed)
     options = _options(entry, order, backend, device, dtype, rng)
-    if _drawn_alone(entry, rng, region):
+    if _by_region(entry, rng, region):
         options["region"] = _canonical_region(cast(Region, region), order)
     return [check_draw(spec, block, Options(seed=seed, **options), reserved=reserved) for spec, block, seed in pieces]
 

@@ -189,8 +189,9 @@ def _param(name: str, found: _Tensor, modules: Mapping[str, torch.nn.Module], la
     """The engine's view of one parameter: torch layouts, Flax's leaf names (``weight`` → ``kernel``/``embedding``/``scale``).
 
     torch's ``(out, in, *window)`` is the layout of weights (every parameter whose name holds ``weight``: a layer's
-    ``weight``, an RNN's ``weight_ih_l0``, attention's ``in_proj_weight``); any other parameter (``cls_token``,
-    ``pos_embed``) is drawn as it is, in the canonical layout, as its Flax or Keras twin is.
+    ``weight``, an RNN's ``weight_ih_l0``, attention's ``in_proj_weight``) and of ``torch.nn``'s own layers; a raw
+    parameter of a user's module (``cls_token``, ``pos_embed``: :func:`_raw`) is drawn as it is, in the canonical
+    layout, as its Flax or Keras twin is.
 
     Its owners are those of its name, then those of its other names (a tied
     ``decoder.weight = embedding.weight`` is inside the ``Embedding`` too).
