@@ -357,9 +357,12 @@ def test_hugging_faces_conv1d_weights_are_read_in_out() -> None:
     """GPT-2's ``Conv1D`` stores ``(in, out)``: read as ``nn.Linear``'s ``(out, in)``, every fan-scaled rule took its out
     features for fan_in (c_proj ``(1024, 256)``: fan_in 256 where it is 1024, a std twice too large), and its bias's
     ``U(±1/√fan_in)`` followed; ``mup_rules`` read the same fans."""
-    model = torch.nn.ModuleDict({"c_proj": Conv1D(nf=64, nx=1024), "plain": torch.nn.Linear(1024, 64)})
+    class Projection(Conv1D):  # a model's own subclass of it
+        pass
+
+    model = torch.nn.ModuleDict({"c_proj": Conv1D(nf=64, nx=1024), "plain": torch.nn.Linear(1024, 64), "sub": Projection(nf=64, nx=1024)})
     ours.initialize(model, {"*.weight": ui.VarianceScaling(2.0, "fan_in", "untruncated_normal"), "*.bias": ui.HeUniform()}, seed=0)
-    for name in ("c_proj", "plain"):  # 65,536 values each: a std within 2 % (fan_in 64 would be 4× too large)
+    for name in ("c_proj", "plain", "sub"):  # 65,536 values each: a std within 2 % (fan_in 64 would be 4× too large)
         assert float(model[name].weight.detach().std()) == pytest.approx(math.sqrt(2 / 1024), rel=0.02), name
         assert float(model[name].bias.detach().abs().max()) <= math.sqrt(6 / 1024), name  # the weight's fan_in
     base, target = torch.nn.ModuleDict({"c_fc": Conv1D(nf=128, nx=32)}), torch.nn.ModuleDict({"c_fc": Conv1D(nf=512, nx=128)})

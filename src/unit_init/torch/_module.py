@@ -230,8 +230,8 @@ def is_frozen(tensor: torch.Tensor) -> bool:
 def _stores_in_out(layer: torch.nn.Module) -> bool:
     """Whether ``layer`` is Hugging Face's ``Conv1D`` (GPT-2, GPT, CTRL, …): a linear layer whose ``weight`` is stored
     ``(in, out) = (nx, nf)``, the transpose of ``nn.Linear``'s, which torch's own fan rules read the wrong way round."""
-    kind = type(layer)
-    return kind.__name__ == "Conv1D" and kind.__module__.split(".")[0] == "transformers" and hasattr(layer, "nf")
+    hugging_face = (kind.__name__ == "Conv1D" and kind.__module__.split(".")[0] == "transformers" for kind in type(layer).__mro__)
+    return any(hugging_face) and hasattr(layer, "nf")  # a subclass of it too
 
 
 def _owners(name: str, modules: Mapping[str, torch.nn.Module]) -> tuple[torch.nn.Module, ...]:
