@@ -178,6 +178,11 @@ def test_a_functional_keras_model_named_like_one_of_its_layers_keeps_that_layers
     _, report = unit_init.keras.initialize(model, {"fc.*": ui.HeUniform(), "*": ui.Zeros()}, seed=0, names=lambda name: seen.append(name) or name)
     assert seen == ["fc.kernel", "fc.bias", "out.kernel", "out.bias"]
     assert report.applied["fc/kernel"] == 0
+    x = keras.Input((4,))  # a composite layer named like the model: paths "attn/query/kernel", no model prefix
+    attention = keras.Model(x, keras.layers.MultiHeadAttention(2, 4, name="attn")(x[:, None, :], x[:, None, :]), name="attn")
+    seen.clear()
+    unit_init.keras.initialize(attention, {"*": ui.Zeros()}, seed=0, names=lambda name: seen.append(name) or name)
+    assert seen[:2] == ["attn.query.kernel", "attn.query.bias"]
     sequential = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="net")], name="net")  # "net/net/kernel"
     seen.clear()
     unit_init.keras.initialize(sequential, {"*": ui.Zeros()}, seed=0, names=lambda name: seen.append(name) or name)

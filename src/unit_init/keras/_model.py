@@ -47,11 +47,19 @@ def _einsum_layout(equation: str, rank: int) -> Layout:
     return Layout(in_axis=in_axes, out_axis=out_axes, batch_axis=rest)
 
 
-def _param(variable: Any, name: str, owners: tuple[Any, ...], root: str) -> Param:
+def _functional(model: Any) -> bool:
+    """Whether ``model`` is a functional Keras model (``keras.Model(inputs, outputs)``, or a class built on one), whose
+    variable paths do not start with its name (``fc/kernel``; a Sequential's and a subclassed model's do: ``net/fc/kernel``)."""
+    return any(kind.__name__ == "Functional" and kind.__module__.startswith("keras.") for kind in type(model).__mro__)
+
+
+def _param(variable: Any, name: str, owners: tuple[Any, ...], root: str | None) -> Param:
+    """The engine's view of one variable; ``root``: the name its path starts with (the model's), ``None`` for a
+    functional model, whose paths start with their layers' names."""
     parts = tuple(name.split("/"))
     owner = owners[0] if owners else None
-    # A Sequential's or subclassed model's paths start with its name ("net/fc/kernel"), a functional model's do not
-    # ("fc/kernel"): the first part is the model's own only where what follows still names the owning layer.
+    # the first part is the model's own only where what follows still names the owning layer (a functional model
+    # nested in a Sequential gives its layers' paths no prefix)
     prefixed = parts[0] == root and (len(parts) > 2 or len(owners) < 2 or getattr(owner, "name", None) != root)
     path = parts[1:-1] if prefixed else parts[:-1]
     shape = tuple(variable.shape)
@@ -192,7 +200,8 @@ def initialize(
     frozen = _frozen(model, owners)  # left as they are, and reported skipped
     trainable = [v for v in model.weights if (v.trainable or any(v is f for f in frozen)) and not getattr(v, "overwrite_with_gradient", False)]  # not state
     named = _names(model, trainable, owners)
-    described = [_param(variable, name, owners.get(id(variable), ()), model.name) for variable, name in zip(trainable, named, strict=True)]
+    root = None if _functional(model) else model.name
+    described = [_param(variable, name, owners.get(id(variable), ()), root) for variable, name in zip(trainable, named, strict=True)]
     left_out = [name for variable, name in zip(trainable, named, strict=True) if any(variable is f for f in frozen)]
     entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight, left_out=left_out)
     entries = [_as_keras_hands_axes(entry) for entry in entries]
