@@ -310,6 +310,7 @@ def test_a_module_that_holds_its_owner_is_walked_once() -> None:
     report = ours.initialize(_OwnedBack(), {"*weight": ui.HeNormal(), "*bias": ui.Zeros()}, seed=0).report
     assert dict(report.applied) == {"fc.weight": 0, "fc.bias": 1}
     assert ours.diagnose(_OwnedBack(), torch.randn(8, 4)).layers == ("fc",)  # the Linear is still a leaf
+    assert ours.lsuv(_OwnedBack(), torch.randn(64, 4), seed=0).report.converged  # its tie check walks every path, once
 
 
 @pytest.mark.parametrize(

@@ -270,7 +270,7 @@ def _untied(module: torch.nn.Module, chosen: dict[str, torch.nn.Module], *, pick
     rescaled the embedding table, every output before it moved). Left out unless ``picked`` (``layers=`` named them),
     where such a layer is a :class:`ParameterError`; if every layer is tied so, a :class:`ParameterError` too."""
     holders: dict[int, list[tuple[str, torch.nn.Module]]] = {}
-    for name, node in module.named_modules(remove_duplicate=False):  # a layer registered twice is one layer, not a tie
+    for name, node, _ in submodules(module):  # every path (a layer registered twice is one layer, not a tie), no cycle
         for tensor in node._parameters.values():
             if tensor is not None:
                 holders.setdefault(id(tensor), []).append((name, node))
