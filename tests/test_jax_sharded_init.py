@@ -174,6 +174,28 @@ def _():
     params, _ = ui.jax.initialize(abstract, {"big": ui.HeNormal(), "small": ui.HeNormal()}, seed=0)
     return {"big": summary(params["big"]), "small": summary(params["small"]), "side": side}
 
+@case("concrete_sharded_leaves")
+def _():
+    """A model's concrete leaves already laid out over the mesh (made under jit, or device_put): a large one was drawn
+    whole on one device and moved; now each device computes its shard, as for abstract leaves."""
+    from unit_init.jax import _params
+    side = int(_params.SHARD_BY_SHARD_MIN ** 0.5)
+    leaves = {"big": jax.device_put(jnp.zeros((side, side), jnp.float32), row),
+              "small": jax.device_put(jnp.zeros(SHAPE, jnp.float32), row)}
+    moved = []
+    put = jax.device_put
+    def spy(x, *args, **kwargs):
+        moved.append(int(np.prod(np.shape(x))))
+        return put(x, *args, **kwargs)
+    _params.jax.device_put = spy
+    try:
+        params, _ = ui.jax.initialize(leaves, {"big": ui.HeNormal(), "small": ui.HeNormal()}, seed=0)
+    finally:
+        _params.jax.device_put = put
+    whole, _ = ui.jax.initialize({"big": jnp.zeros((side, side), jnp.float32)}, {"big": ui.HeNormal()}, seed=0)
+    return {"big": summary(params["big"]), "small": summary(params["small"]), "side": side, "moved": moved,
+            "big_equal_unsharded": bool(np.array_equal(params["big"], whole["big"]))}
+
 @case("linen_sharded_init")
 def _():
     from flax import linen
@@ -430,6 +452,15 @@ def test_abstract_leaves_on_a_concrete_mesh_take_its_sharding_large_ones_shard_b
     result = results["abstract_leaves_on_a_concrete_mesh"]
     _sharded(result["small"], "P('x', None)", HE_STD)
     _sharded(result["big"], "P('x', None)", (2 / result["side"]) ** 0.5)
+
+
+def test_concrete_sharded_leaves_keep_their_sharding_large_ones_drawn_shard_by_shard(results: dict[str, Any]) -> None:
+    """Only the small leaf is drawn whole and moved; the large one's values are those of its unsharded draw."""
+    result = results["concrete_sharded_leaves"]
+    _sharded(result["small"], "P('x', None)", HE_STD)
+    _sharded(result["big"], "P('x', None)", (2 / result["side"]) ** 0.5)
+    assert result["moved"] == [SHAPE[0] * SHAPE[1]], result["moved"]
+    assert result["big_equal_unsharded"]
 
 
 def test_flax_linen_sharded_init(results: dict[str, Any]) -> None:

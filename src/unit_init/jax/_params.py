@@ -30,13 +30,6 @@ def _key_name(entry: Any) -> str:
     return str(entry)
 
 
-def _place(new: Any, old: Any) -> Any:
-    """``new`` where ``old`` was: uncommitted unless ``old`` was committed to a device or sharded (then that sharding)."""
-    if isinstance(old, jax.Array) and not isinstance(old, jax.core.Tracer) and old.committed:
-        return jax.device_put(new, old.sharding)
-    return new
-
-
 def _target(old: Any, rng: str) -> dict[str, Any]:
     """How a leaf like ``old`` is drawn: on NumPy for a NumPy leaf, else JAX; in its dtype. An abstract leaf laid out
     over an abstract mesh needs that mesh's concrete one in scope, checked here, with every other check, before any
@@ -67,21 +60,24 @@ def _needs_mesh(sharding: Any, detail: str) -> ParameterError:
 
 
 def _values(entry: Any, old: Any, rng: str) -> Any:
-    if isinstance(old, jax.ShapeDtypeStruct) and old.sharding is not None:
+    """``entry``'s values where ``old`` was: laid out as its sharding where it has one (an abstract leaf's, or a
+    concrete leaf committed to a device or sharded), else uncommitted, as ``jax.random`` leaves them."""
+    committed = isinstance(old, jax.Array) and not isinstance(old, jax.core.Tracer) and old.committed
+    if (isinstance(old, jax.ShapeDtypeStruct) and old.sharding is not None) or committed:
         return _drawn_into(old.sharding, lambda: draw(entry, **_target(old, rng)), math.prod(old.shape))
-    return _place(draw(entry, **_target(old, rng)), old)
+    return draw(entry, **_target(old, rng))
 
 
 SHARD_BY_SHARD_MIN: Final = 1 << 22
-"""Elements from which an abstract leaf sharded over several devices is drawn shard by shard (one compile per leaf);
+"""Elements from which a leaf sharded over several devices is drawn shard by shard (one compile per leaf);
 a smaller one is drawn whole and moved, as a jitted ``init`` could not beat its compile time."""
 
 
 def _drawn_into(sharding: Any, make: Callable[[], Any], size: int) -> Any:
-    """``make()`` (``size`` values) laid out as an abstract leaf's ``sharding``: drawn, then put there; or, for a leaf
-    of :data:`SHARD_BY_SHARD_MIN` values or more across several devices, compiled with ``out_shardings`` so each device
-    computes its own shard (no device holds the whole array, as under ``jax.jit`` of a model's ``init``), the values
-    those of the eager draw. A sharding over an ``AbstractMesh`` (``nnx.eval_shape`` under ``jax.set_mesh``) is always
+    """``make()`` (``size`` values) laid out as a leaf's ``sharding``: drawn, then put there; or, for a leaf of
+    :data:`SHARD_BY_SHARD_MIN` values or more across several devices (abstract, or concrete and sharded), compiled
+    with ``out_shardings`` so each device computes its own shard (no device holds the whole array, as under
+    ``jax.jit`` of a model's ``init``), the values those of the eager draw. A sharding over an ``AbstractMesh`` (``nnx.eval_shape`` under ``jax.set_mesh``) is always
     compiled, and takes the mesh in scope."""
     abstract = _over_abstract_mesh(sharding)
     if not abstract and (size < SHARD_BY_SHARD_MIN or len(sharding.device_set) == 1):
