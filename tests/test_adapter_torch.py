@@ -406,3 +406,35 @@ def test_a_rule_that_reaches_only_frozen_or_skipped_parameters_is_not_warned_abo
     assert set(report.skipped) == {"0.weight", "0.bias", "1.weight", "1.bias"}
     with pytest.warns(UserWarning, match="rule 'nothing.*' matched no parameter"):
         ours.initialize(model, {"nothing.*": ui.HeNormal()}, seed=0)
+
+
+def test_skip_given_as_a_generator_is_honoured() -> None:
+    """A one-shot iterable (``skip=(k for k in state_dict if …)``) was read by the lazy-module check first, so the plan
+    saw it empty and overwrote the parameters meant to be kept."""
+    net = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(4, 4))
+    kept = net[0].weight.detach().clone()
+    _, report = ours.initialize(net, {"*": ui.Zeros()}, seed=0, skip=(name for name in ("0.weight", "0.bias")))
+    assert report.skipped == ("0.weight", "0.bias")
+    assert torch.equal(net[0].weight, kept)
+    assert not net[1].weight.detach().any()
+
+
+def test_a_call_refused_by_the_parametrization_check_takes_no_seed_from_the_global_stream() -> None:
+    """The check tries ``right_inverse`` on the values drawn, so it runs after the seeds are derived: the root seed it
+    took from the global stream was kept although nothing was written."""
+
+    class Exp(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x.exp()
+
+        def right_inverse(self, y: torch.Tensor) -> torch.Tensor:
+            return y.log()  # NaN for the negative values a normal draws
+
+    bad = torch.nn.Linear(4, 4)
+    torch.nn.utils.parametrize.register_parametrization(bad, "weight", Exp())
+    ui.set_seed(0)
+    expected = ui.he_normal((4, 4), seed=None)
+    ui.set_seed(0)
+    with pytest.raises(ui.ParameterError):
+        ours.initialize(bad, {"weight": ui.HeNormal()}, seed=None)
+    np.testing.assert_array_equal(ui.he_normal((4, 4), seed=None), expected)

@@ -101,6 +101,11 @@ def test_torch_refusals() -> None:
         ui.torch.lsuv(torch.nn.Linear(2, 2), torch.ones(4, 2), target_std=0.0)
     with pytest.raises(ParameterError, match="max_iter"):
         ui.torch.lsuv(torch.nn.Linear(2, 2), torch.ones(4, 2), max_iter=0)
+    # NumPy scalars and 0-d arrays are the numbers they hold, as spec parameters take them (they were refused)
+    _, report = ui.torch.lsuv(torch.nn.Linear(8, 8), torch.randn(64, 8), target_std=np.float32(0.5), tol=np.float32(0.01),
+                              max_iter=np.int64(5), seed=0)
+    assert report.layers[0].converged
+    assert report.layers[0].iterations <= 5
     linear = torch.nn.Linear(2, 2)
     kept = [tensor.clone() for tensor in linear.parameters()]
     with pytest.raises(ParameterError, match="batch=None"):

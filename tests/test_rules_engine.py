@@ -236,6 +236,17 @@ def test_rule_keys_where_fields_gates_and_flags_are_checked_before_anything_is_d
         with pytest.raises(ui.ParameterError, match="no empty part"):
             ui.initialize(_mlp(), {"*": ui.Zeros()}, names=lambda name, renamed=renamed: renamed)
     assert Where(rank=[1, 2])(Param("fc/bias", ("fc",), "bias", (3,)))  # a list of ranks, as a tuple
+    # a list of ranks as a dict key (was an unhashable-type TypeError), NumPy ints, misspelt keywords, a set of rules
+    drawn, _ = ui.initialize(_mlp(), {Where(rank=[1]): ui.Ones(), Where(rank=np.int64(2)): ui.Zeros()}, seed=0)
+    assert drawn["fc1"]["bias"].tolist() == [1.0] * 32
+    assert not drawn["fc1"]["kernel"].any()
+    assert Gated(ui.Zeros(), gates=np.int64(2)).specs == (ui.Zeros(),) * 2
+    with pytest.raises(ui.ArgumentError, match="Did you mean 'rank'"):
+        Where(rnak=2)  # type: ignore[call-arg]
+    with pytest.raises(ui.ArgumentError, match="Did you mean 'gates'"):
+        Gated(ui.Zeros(), gatse=2)  # type: ignore[call-arg]
+    with pytest.raises(ui.ParameterError, match="is a set, which has no order"):  # which rule wins changed between runs
+        ui.initialize(_mlp(), {("*kernel", ui.Zeros()), ("*", ui.Ones())}, seed=0)  # type: ignore[arg-type]
     drawn, _ = ui.initialize(_mlp(), {(lambda param: np.bool_(param.leaf == "bias")): ui.Ones(), "*": ui.Zeros()})
     assert drawn["fc1"]["bias"].tolist() == [1.0] * 32
 

@@ -14,19 +14,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import operator
 import os
 import secrets
 import sys
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from unit_init.errors import SeedError, abbreviate, keywords_checked
 
-__all__ = ["MAX_SEED", "call_seed", "derive_seed", "is_keras_seed", "keras_seed", "normalize_seed", "seed_backend", "set_seed"]
+__all__ = [
+    "MAX_SEED", "call_seed", "derive_seed", "given_back_on_error", "is_keras_seed", "keras_seed", "normalize_seed", "seed_backend",
+    "set_seed",
+]
 
 MAX_SEED = 2**63 - 1
 """Int seeds must lie in ``[0, MAX_SEED]``."""
@@ -55,6 +60,17 @@ class _GlobalStream:
     def next(self) -> int:
         with self._lock:
             return int(self._rng.integers(0, MAX_SEED, endpoint=True))
+
+    @contextlib.contextmanager
+    def given_back_on_error(self) -> Iterator[None]:
+        """The stream as it was before the block, where the block raises; other threads' unseeded calls wait for it."""
+        with self._lock:
+            state = self._rng.bit_generator.state
+            try:
+                yield
+            except BaseException:
+                self._rng.bit_generator.state = state
+                raise
 
     def after_fork(self) -> None:
         """In a forked child: a new lock, and fresh entropy for a stream :func:`set_seed` did not choose."""
@@ -99,6 +115,12 @@ def set_seed(seed: int) -> None:
         msg = f"set_seed(seed={abbreviate(seed)}) needs an int in [0, 2**63 - 1]."
         raise SeedError(msg)
     _STREAM.restart(_check_int(seed))
+
+
+def given_back_on_error() -> contextlib.AbstractContextManager[None]:
+    """A block whose seeds from the global stream are given back if it raises: a call refused after it took its seed
+    (a check that needs the values drawn) leaves the stream as it was. Other threads' unseeded calls wait for the block."""
+    return _STREAM.given_back_on_error()
 
 
 def _is_instance(seed: Any, module: str, name: str) -> bool:

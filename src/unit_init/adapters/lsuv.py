@@ -35,7 +35,7 @@ import numpy as np
 from unit_init.adapters.rules import Param
 from unit_init.errors import ParameterError, abbreviate
 from unit_init.progress import bar
-from unit_init.spec._checks import listed, real
+from unit_init.spec._checks import listed, plain_number, real
 from unit_init.spec.catalogue import Orthogonal, Zeros
 from unit_init.spec.initializer import Initializer
 
@@ -126,8 +126,10 @@ def undone_if_raised(restore: Callable[[], object]) -> Iterator[None]:
         raise
 
 
-def check_options(target_std: float, tol: float, max_iter: int) -> None:
-    """Refuse a ``target_std`` that is not finite and > 0, a ``tol`` that is not finite and >= 0, a ``max_iter`` outside ``[1, MAX_ITER]``."""
+def check_options(target_std: float, tol: float, max_iter: int) -> tuple[float, float, int]:
+    """The three as Python numbers (a NumPy scalar or a 0-d array is the number it holds); refuse a ``target_std`` that
+    is not finite and > 0, a ``tol`` that is not finite and >= 0, a ``max_iter`` outside ``[1, MAX_ITER]``."""
+    target_std, tol, max_iter = plain_number(target_std), plain_number(tol), plain_number(max_iter)
     if not 0 < real(target_std) < math.inf:  # real(): the value of an int or float (an int beyond floats is inf), else nan
         msg = f"target_std={abbreviate(target_std)} must be a finite number > 0."
         raise ParameterError(msg)
@@ -137,6 +139,7 @@ def check_options(target_std: float, tol: float, max_iter: int) -> None:
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or not 1 <= max_iter <= MAX_ITER:
         msg = f"max_iter={abbreviate(max_iter)} must be an int in [1, {MAX_ITER}]."
         raise ParameterError(msg)
+    return target_std, tol, max_iter
 
 
 def check_batch(batch: Any, finite: Callable[[Any], bool]) -> None:
@@ -315,7 +318,7 @@ def run(
     >>> [(layer.name, layer.scale, layer.iterations, layer.converged) for layer in report.layers]
     [('a', 0.3333333333333333, 1, True), ('b', 2.0, 1, True)]
     """
-    check_options(target_std, tol, max_iter)
+    target_std, tol, max_iter = check_options(target_std, tol, max_iter)
     results = []
     with bar(len(names), "lsuv", unit="layers", progress=progress) as advance:
         for name in names:

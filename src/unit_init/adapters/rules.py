@@ -58,12 +58,13 @@ from unit_init.errors import (
     UnitInitError,
     abbreviate,
     closest,
+    keywords_checked,
     outside_stacklevel,
 )
 from unit_init.presets import LayerPreset
 from unit_init.progress import bar, wanted
-from unit_init.seeds import derive_seed, normalize_seed
-from unit_init.spec._checks import listed
+from unit_init.seeds import derive_seed, given_back_on_error, normalize_seed
+from unit_init.spec._checks import listed, plain_number
 from unit_init.spec.catalogue import Ones, Orthogonal, Zeros
 from unit_init.spec.fans import Fans, LayoutLike, compute_fans
 from unit_init.spec.initializer import Initializer
@@ -180,10 +181,12 @@ class Where:
         if self.type is not None and not _is_types(self.type):
             msg = f"Where(type={abbreviate(self.type)}): must be a layer type or a tuple of layer types."
             raise ParameterError(msg)
-        ranks = (self.rank,) if isinstance(self.rank, int) else self.rank
-        if ranks is not None and not (isinstance(ranks, (tuple, list)) and all(isinstance(r, int) and not isinstance(r, bool) for r in ranks)):
+        rank = plain_number(self.rank)
+        ranks = (rank,) if isinstance(rank, int) else tuple(map(plain_number, rank)) if isinstance(rank, (tuple, list)) else rank
+        if ranks is not None and not (isinstance(ranks, tuple) and all(isinstance(r, int) and not isinstance(r, bool) for r in ranks)):
             msg = f"Where(rank={abbreviate(self.rank)}): must be an int or a tuple (or list) of ints."
             raise ParameterError(msg)
+        object.__setattr__(self, "rank", rank if isinstance(rank, int) or ranks is None else ranks)  # a list as a tuple: a dict key
         given: dict[str, object] = {"name": self.name, "role": self.role, "shape": self.shape}  # as passed, not as annotated
         for label in ("name", "role"):
             if given[label] is not None and not isinstance(given[label], str):
@@ -215,6 +218,9 @@ WARNED_RULES: Final = 8
 """Rules that set no parameter are warned about one by one up to this many; the rest in one warning."""
 
 
+Where.__init__ = keywords_checked(Where.__init__)  # type: ignore[method-assign]  # a misspelt keyword, an extra argument: ArgumentError
+
+
 @dataclass(frozen=True, slots=True, init=False)
 class Gated:
     """A spec per gate: the canonical out axis (the last) is split into equal blocks, one per gate.
@@ -239,7 +245,9 @@ class Gated:
 
     specs: tuple[Initializer, ...]
 
+    @keywords_checked
     def __init__(self, specs: Any, gates: int | None = None) -> None:
+        gates = plain_number(gates)
         if gates is not None and (isinstance(gates, bool) or not isinstance(gates, int) or not 1 <= gates <= MAX_GATES):
             msg = f"Gated(gates={abbreviate(gates)}): must be an int from 1 to {MAX_GATES}."
             raise ParameterError(msg)
@@ -347,6 +355,9 @@ def _is_types(key: Any) -> bool:
 def _checked_rules(rules: Rules) -> list[tuple[Any, Any]]:
     """``rules`` as ``(key, value)`` pairs: a mapping, or an iterable of pairs; anything else a :class:`ParameterError`."""
     accepted = "a dict {pattern, layer type or Where(...): spec} (or a list of such pairs)"
+    if isinstance(rules, (set, frozenset)):  # the first rule that matches wins: a set has no first
+        msg = f"rules={abbreviate(rules)} is a set, which has no order, and the first rule that matches wins; pass {accepted}."
+        raise ParameterError(msg)
     items = list(rules.items()) if isinstance(rules, Mapping) else listed(rules)
     if items is None:
         msg = f"rules={abbreviate(rules)} is not {accepted}."
@@ -772,11 +783,14 @@ def fill(
             if kept is not None and kept(entry):
                 for output in outputs:
                     reserved[output.pool] = reserved.get(output.pool, 0) + output.bytes
-    entries = _seeded(entries)
-    if verify is not None:
-        for entry in entries:
-            with _naming(entry):
-                verify(entry)
+    if verify is None:
+        entries = _seeded(entries)
+    else:
+        with given_back_on_error():  # a refused call takes no seed
+            entries = _seeded(entries)
+            for entry in entries:
+                with _naming(entry):
+                    verify(entry)
     with bar(sum(math.prod(e.param.shape) for e in entries), "initialize", unit="parameters", progress=progress) as advance:
         for entry in entries:
             with _naming(entry):

@@ -108,7 +108,7 @@ def lsuv_linen(
     progress: bool | None,
 ) -> Rescaled:
     """The linen form of :func:`unit_init.jax.lsuv`: ``(new_variables, report)``; ``layers`` picks by module path (``"Dense_0"``) or type."""
-    check_options(target_std, tol, max_iter)
+    target_std, tol, max_iter = check_options(target_std, tol, max_iter)
     check_batch(batch, finite)
     _check_linen(module, variables)
     state = {"variables": dict(variables)}

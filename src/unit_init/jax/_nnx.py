@@ -106,7 +106,7 @@ def lsuv_nnx(
     layers: Layers, progress: bool | None,
 ) -> Rescaled:
     """:func:`unit_init.jax.lsuv` on an nnx module, in place."""
-    check_options(target_std, tol, max_iter)
+    target_std, tol, max_iter = check_options(target_std, tol, max_iter)
     check_batch(batch, finite)
     chosen = _layers(model, layers)
     restore_statistics = _statistics(model)  # the batches are measurements: BatchNorm's running statistics stay

@@ -132,7 +132,7 @@ def lsuv(
     >>> [round(layer.std, 3) for layer in report.layers], report.converged
     ([1.0, 1.0], True)
     """
-    check_options(target_std, tol, max_iter)
+    target_std, tol, max_iter = check_options(target_std, tol, max_iter)
     check_batch(batch, _finite)
     chosen = _unfrozen(_layers(model, layers), picked=layers is not None)
     batch = _as_inputs(model, batch)

@@ -213,7 +213,7 @@ def lsuv(
     >>> [round(layer.std, 3) for layer in report.layers], report.converged
     ([1.0, 1.0], True)
     """
-    check_options(target_std, tol, max_iter)
+    target_std, tol, max_iter = check_options(target_std, tol, max_iter)
     check_batch(batch, _finite)
     chosen = _unfrozen(_untied(module, _layers(module, layers), picked=layers is not None), picked=layers is not None)
     _refuse_legacy(chosen)

@@ -415,6 +415,8 @@ def initialize(
         msg = f"module={type(module).__name__} is not a torch.nn.Module."
         raise ParameterError(msg)
     check_rng(rng)
+    if not callable(skip):
+        skip = listed(skip) or skip  # an iterator read once: the lazy check and the plan both read it
     lazy = _lazy(module)
     _refuse_lazy(lazy, skip)
     walked = submodules(module)
