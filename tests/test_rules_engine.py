@@ -874,3 +874,25 @@ def test_torch_initialize_of_a_wide_orthogonal_parametrization_leaves_torchs_gen
     unit_init.torch.initialize(layer, {"weight": ui.HeNormal(), "bias": ui.Zeros()}, seed=0)
     assert torch.equal(torch.random.get_rng_state(), state)
     assert torch.allclose(layer.weight @ layer.weight.T, torch.eye(64), atol=1e-4)
+
+
+def test_another_frameworks_array_in_a_pytree_and_a_value_that_is_no_pytree_are_refused(torch: Any) -> None:
+    """A torch tensor among NumPy (or JAX) leaves was kept as it was, reported nowhere, with every rule counted as
+    covered; ``unit_init.jax.initialize`` returned a torch module, a number, a string or ``None`` unchanged."""
+    import jax.numpy as jnp
+
+    import unit_init.jax
+
+    params = {"fc": {"kernel": torch.zeros(64, 32)}, "head": {"kernel": np.zeros((32, 8), np.float32)}}
+    with pytest.raises(ui.ParameterError, match=r"parameter 'fc/kernel' is a torch\.Tensor, which a pytree of NumPy arrays does not draw"):
+        ui.initialize(params, {"*.kernel": ui.HeNormal()}, seed=0)
+    with pytest.raises(ui.ParameterError, match=r"parameter 'b' is a torch\.Tensor, which unit_init\.jax\.initialize does not draw"):
+        unit_init.jax.initialize({"a": jnp.zeros((4, 4)), "b": torch.zeros(4, 4)}, {"*": ui.HeNormal()}, seed=0)
+    for given in (torch.nn.Linear(2, 2), 5, "abc", None):
+        with pytest.raises(ui.ParameterError, match="model_or_params="):
+            unit_init.jax.initialize(given, {"*": ui.HeNormal()}, seed=0)
+    kept = {"a": np.zeros((3, 3)), "n": np.float32(1), "s": "x", "i": 3}  # numbers and strings are no parameters: kept
+    new, report = ui.initialize(kept, {"*": ui.HeNormal()}, seed=0)
+    assert report.applied == {"a": 0}
+    assert new["n"] == 1
+    assert new["s"] == "x"

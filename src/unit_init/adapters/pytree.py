@@ -18,7 +18,7 @@ from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng
 from unit_init.errors import ArgumentError, ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import LayoutLike
 
-__all__ = ["check_acyclic", "check_tree", "initialize", "params_subtree", "tree_param", "with_params"]
+__all__ = ["check_acyclic", "check_tree", "initialize", "params_subtree", "refuse_foreign_array", "tree_param", "with_params"]
 
 
 MAX_DEPTH: Final = 256
@@ -168,6 +168,21 @@ def check_acyclic(tree: Any, tree_leaves: Callable[..., list[Any]]) -> None:
             stack.extend((child, (*above, id(node))) for child in children)
 
 
+def refuse_foreign_array(path: Iterable[object], leaf: Any, walker: str) -> None:
+    """:class:`ParameterError` for a leaf the walker does not draw that is an array all the same (it has a ``shape``
+    and a ``dtype``, and is no NumPy scalar): a torch tensor in a pytree of NumPy arrays would be kept as it is and
+    reported nowhere, every rule counted as covered."""
+    if isinstance(leaf, np.generic) or not (hasattr(leaf, "shape") and hasattr(leaf, "dtype")):
+        return
+    kind = f"{type(leaf).__module__}.{type(leaf).__qualname__}"
+    msg = (
+        f"parameter {abbreviate('/'.join(map(str, path)))} is a {kind}, which {walker} does not draw; pass a torch "
+        "module, a Keras model or a Flax model to its framework's initialize (ui.initialize hands it on), or convert the "
+        "array (np.asarray)."
+    )
+    raise ParameterError(msg)
+
+
 def _holds_jax_arrays(params: Any) -> bool:
     """Whether the pytree ``params`` has a JAX array or ``jax.ShapeDtypeStruct`` leaf (JAX already imported): ``unit_init.jax`` draws those."""
     array, abstract, tree_leaves = loaded("jax", "Array"), loaded("jax", "ShapeDtypeStruct"), loaded("jax", "tree_util", "tree_leaves")
@@ -203,7 +218,8 @@ def initialize(
     every framework. Anything else that is not a dict, list, tuple or NumPy
     array is refused.
 
-    The input is not modified; leaves that are not NumPy arrays are kept, and
+    The input is not modified; leaves that are not arrays are kept (an array
+    of another framework, a torch tensor, is refused), and
     a named tuple, an ``OrderedDict`` or a ``defaultdict`` keeps its type
     (other containers come back as a ``dict``, ``list`` or ``tuple``). Leaf
     names are the keys joined by ``/`` (``"Dense_0/kernel"``; a named tuple's
@@ -267,7 +283,12 @@ def initialize(
     layout = "keras" if layout is None else layout
     check_rng(rng)
     subtree, prefix = params_subtree(params)
-    arrays = {path: leaf for path, leaf in _leaves(subtree, ()) if isinstance(leaf, np.ndarray)}
+    arrays = {}
+    for path, leaf in _leaves(subtree, ()):
+        if isinstance(leaf, np.ndarray):
+            arrays[path] = leaf
+        else:
+            refuse_foreign_array(path, leaf, "a pytree of NumPy arrays")
     described = [tree_param(path, leaf.shape, layout) for path, leaf in arrays.items()]
     paths = dict(zip((param.name for param in described), arrays, strict=True))
     entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)

@@ -12,8 +12,15 @@ import jax
 import numpy as np
 
 from unit_init.adapters import lsuv
-from unit_init.adapters.frameworks import loaded
-from unit_init.adapters.pytree import check_acyclic, check_tree, params_subtree, tree_param, with_params
+from unit_init.adapters.frameworks import framework_of, loaded
+from unit_init.adapters.pytree import (
+    check_acyclic,
+    check_tree,
+    params_subtree,
+    refuse_foreign_array,
+    tree_param,
+    with_params,
+)
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.backends.jax_backend import scoped_mesh
 from unit_init.errors import ParameterError, abbreviate, keywords_checked
@@ -183,6 +190,32 @@ def _as_equinox_lays_out(param: Param) -> Param:
     return dataclasses.replace(param, layout=Layout(in_axis=stacked + 1, out_axis=stacked, batch_axis=tuple(range(stacked))))
 
 
+def _refuse_no_pytree(given: object) -> None:
+    """:class:`ParameterError` for a torch module or a Keras model (each has its own ``initialize``), ``None``, and a
+    single value that is not an array (a number, a string): each came back unchanged, only a rule's "matched no
+    parameter" warning telling why."""
+    framework = framework_of(given)
+    if framework in ("torch", "keras"):
+        msg = f"model_or_params={abbreviate(given)} is a {framework} model; initialize it with unit_init.{framework}.initialize (or ui.initialize, which hands it on)."
+        raise ParameterError(msg)
+    if given is None or (_is_leaf(given) and not _drawable(given)):
+        msg = (f"model_or_params={abbreviate(given)} is not a Flax nnx module, a variables dict or a pytree of arrays "
+               "(nested dicts, lists, tuples, an Equinox module …).")
+        raise ParameterError(msg)
+
+
+def _is_leaf(value: object) -> bool:
+    """Whether ``value`` is a single pytree leaf: no container, nor a node JAX or Flax registered (checked
+    without flattening it, which a node that holds itself would take past the recursion limit)."""
+    if isinstance(value, (Mapping, list, tuple)):
+        return False
+    try:
+        structure: Any = jax.tree_util.tree_structure(value, is_leaf=lambda node: node is not value)
+        return bool(structure == jax.tree_util.tree_structure(0))
+    except Exception:  # a registered node whose flatten fails: not a leaf, and the walk refuses it typed
+        return False
+
+
 def _drawable(value: Any) -> bool:
     """Whether a parameter's value is one ``initialize`` draws: an array (JAX's or NumPy's) or an abstract one
     (``jax.ShapeDtypeStruct``). Other values (a Python number in an ``nnx.Param``, an Equinox module's functions) stay."""
@@ -277,6 +310,7 @@ def initialize(
             progress=progress,
         )
         return Initialized(model_or_params, report)
+    _refuse_no_pytree(model_or_params)
     subtree, prefix = params_subtree(model_or_params)
     check_tree(subtree)
     check_acyclic(subtree, jax.tree_util.tree_leaves)
@@ -294,7 +328,9 @@ def initialize(
         raise ParameterError(msg)
     described, index = [], {}
     for i, (key_path, leaf) in enumerate(leaves):
-        if _drawable(leaf):  # an Equinox module's functions, ints stay
+        if not _drawable(leaf):  # an Equinox module's functions, ints stay; another framework's array is refused
+            refuse_foreign_array(map(_key_name, key_path), leaf, "unit_init.jax.initialize")
+        else:
             path = tuple(_key_name(k) for k in key_path)
             found = (owners.get("/".join(path[:depth])) for depth in range(len(path) - 1, -1, -1))
             holders = (*_equinox_owners(subtree, key_path), *(m for m in found if m is not None))
