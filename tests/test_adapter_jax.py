@@ -196,6 +196,25 @@ def test_haiku_initializer_in_hk_transform() -> None:
         mistaken.init(jax.random.key(0), jnp.ones((1, 4)))
 
 
+def test_a_haiku_or_jax_initializer_that_draws_nothing_takes_no_key() -> None:
+    """A constant or an identity took ``hk.next_rng_key()``: it failed outside ``hk.transform`` and under
+    ``init(None, …)``, and moved the keys of every layer after it (porting ``b_init=Constant(0)`` changed the next
+    layer's weights). Haiku's own ``Constant`` and ``Identity``, and ``jax.nn.initializers.zeros``, read no key."""
+    hk = pytest.importorskip("haiku")
+
+    def net(b_init: Any) -> Any:
+        forward = lambda x: hk.Linear(4, name="b")(hk.Linear(4, b_init=b_init, name="a")(x))  # noqa: E731
+        return hk.transform(forward).init(jax.random.key(0), jnp.ones((1, 4)))
+
+    np.testing.assert_array_equal(net(ui.jax.haiku_initializer(ui.Zeros()))["b"]["w"], net(hk.initializers.Constant(0.0))["b"]["w"])
+    keyless = hk.transform(lambda x: hk.Linear(3, w_init=ui.jax.haiku_initializer(ui.Constant(0.5)), b_init=ui.jax.haiku_initializer(ui.Zeros()))(x))
+    assert np.all(np.asarray(keyless.init(None, jnp.ones((1, 4)))["linear"]["w"]) == 0.5)
+    np.testing.assert_array_equal(ui.jax.haiku_initializer(ui.Identity())((3, 3), jnp.float32), np.eye(3))  # outside hk.transform
+    np.testing.assert_array_equal(ui.jax.initializer(ui.Zeros())(None, (2,)), jax.nn.initializers.zeros(None, (2,)))
+    with pytest.raises(ui.SeedError, match="key=None"):  # a random spec still needs its key
+        ui.jax.initializer(ui.HeNormal())(None, (2, 2))
+
+
 def test_haiku_module_paths_give_the_canonical_names_of_nested_modules() -> None:
     """Haiku names a module made inside another ``"net/~/fc"`` (one params key): it was one part of the canonical name
     (``net/~/fc.kernel``), so ``"net.*"`` matched nothing and a torch twin's ``net.fc`` drew other values."""

@@ -44,7 +44,14 @@ class HaikuInitializer:
             raise ParameterError(msg)
 
     def __call__(self, shape: Any, dtype: Any = None) -> jax.Array:
-        """Draw ``shape`` in ``dtype`` (default: JAX's default float dtype) with the transform's next key."""
+        """Draw ``shape`` in ``dtype`` (default: JAX's default float dtype) with the transform's next key.
+
+        A spec that draws nothing (``Zeros``, ``Constant``, ``Identity`` …) takes no key, as Haiku's own ``Constant``
+        and ``Identity``: it works outside ``hk.transform`` and with ``init(None, …)``, and the keys of the layers
+        after it stay those Haiku's initializers leave them.
+        """
+        if not self.jax_initializer.spec.random:
+            return self.jax_initializer(None, shape, dtype)
         require("haiku", "dm-haiku", "haiku", "a Haiku initializer")  # typed, naming what to install, if Haiku is missing
         import haiku as hk
 

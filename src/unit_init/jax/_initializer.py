@@ -93,7 +93,9 @@ class JaxInitializer:
         """Draw ``shape`` with ``key`` in ``dtype`` (default: the initializer's ``dtype``, else JAX's default float dtype), into ``out_sharding`` if given."""
         dims = tuple(shape) if isinstance(shape, (tuple, list)) else shape
         native = _native_dtype(self.dtype if dtype is None else dtype)
-        if isinstance(key, np.ndarray) and key.dtype == np.uint32 and key.shape in RAW_KEY_SHAPES:
+        if not self.spec.random:  # a constant, an identity: no key is read, so any is taken (as jax.nn.initializers.zeros)
+            key = 0
+        elif isinstance(key, np.ndarray) and key.dtype == np.uint32 and key.shape in RAW_KEY_SHAPES:
             key = jax.numpy.asarray(key)  # a raw key held as NumPy (a checkpoint, device_get): jax.random takes it too
         elif not is_single_key(key):  # jax.nn.initializers refuse ints too; None would be unseeded
             shown = f"a jax.Array of shape {key.shape} and dtype {key.dtype}" if isinstance(key, jax.Array) else abbreviate(key)
