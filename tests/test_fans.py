@@ -88,8 +88,10 @@ def test_layout_errors() -> None:
         ui.compute_fans((2, 3), "kears")
     with pytest.raises(ui.ShapeError, match="in_axis=3"):
         ui.compute_fans((2, 3), ui.Layout(in_axis=3, out_axis=0))
-    with pytest.raises(ui.ParameterError, match="same axis"):
-        ui.compute_fans((2, 3), ui.Layout(in_axis=0, out_axis=-2))
+    with pytest.raises(ui.ParameterError, match=r"same axis.*Flax's Embed default.*Layout\(in_axis=1, out_axis=0\)"):
+        ui.compute_fans((2, 3), ui.Layout(in_axis=0, out_axis=-2))  # JAX takes it; the message says how to write it
+    with pytest.raises(ui.ParameterError, match=r"same axis twice for a rank-2 shape\.$"):  # batch overlaps: no JAX hint
+        ui.compute_fans((2, 3), ui.Layout(in_axis=1, out_axis=0, batch_axis=-2))
     with pytest.raises(ui.ParameterError):
         ui.Layout(in_axis="0", out_axis=1)  # type: ignore[arg-type]
     with pytest.raises(ui.ParameterError, match="fan_in"):
