@@ -167,6 +167,11 @@ def test_a_keras_depthwise_kernel_is_the_grouped_convolution_it_is(layer: str) -
     unit_init.keras.initialize(wide, {"*.kernel": ui.VarianceScaling(2.0, "fan_in", "untruncated_normal"), "*.bias": ui.Zeros()}, seed=0)
     drawn = keras.ops.convert_to_numpy(wide.get_layer("dw").kernel)  # (3, 3, 2048, 2): 36,864 values
     assert float(drawn.std()) == pytest.approx((2 / 9) ** 0.5, rel=0.02)  # fan_in 9, not 2048·9
+    if layer == "SeparableConv2D":  # its bias takes the fans of the pointwise kernel (1, 1, C, 64), as a torch twin's 1×1 conv bias
+        separable = keras.Sequential([keras.Input((8, 8, channels)), keras.layers.SeparableConv2D(64, 3, name="sep")], name="s")
+        unit_init.keras.initialize(separable, {"*.bias": ui.VarianceScaling(1 / 3, "fan_in", "uniform"), "*": ui.HeUniform()}, seed=0)
+        bias = np.abs(keras.ops.convert_to_numpy(separable.get_layer("sep").bias))
+        assert 1.5 / 64**0.5 < bias.max() <= 1 / channels**0.5  # U(±1/√16); it was U(±1/√64), from its own length
 
 
 def test_a_functional_keras_model_named_like_one_of_its_layers_keeps_that_layers_name() -> None:

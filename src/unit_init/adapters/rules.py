@@ -412,7 +412,8 @@ def _verdict(test: Callable[..., Any], answer: Any, param: Param, what: str = "r
 
 
 def _kernel_fans(param: Param, kernels: Mapping[tuple[str, ...], Param]) -> Fans | None:
-    """The fans (floored at 1) of the ``kernel`` beside ``param`` in its owner, if it has one of rank >= 2."""
+    """The fans (floored at 1) of the ``kernel`` beside ``param`` in its owner (a separable convolution's
+    ``pointwise_kernel``), if it has one of rank >= 2."""
     kernel = kernels.get(param.path)
     if kernel is None or kernel.rank < 2:
         return None
@@ -602,7 +603,8 @@ def plan(
     params = [rename(p) for p in params]
     if names is not None:
         _warn_shared_names(params)
-    kernels = {p.path: p for p in params if p.leaf == "kernel"}
+    kernels = {p.path: p for p in params if p.leaf == "pointwise_kernel"}  # a separable conv's bias follows its pointwise step
+    kernels.update({p.path: p for p in params if p.leaf == "kernel"})
     matched, covered, used, spared = [False] * len(pairs), [False] * len(pairs), [False] * len(pairs), [False] * len(pairs)
     entries: list[Entry] = []
     report: dict[str, Any] = {"applied": {}, "unmatched": [], "skipped": []}
