@@ -896,3 +896,11 @@ def test_another_frameworks_array_in_a_pytree_and_a_value_that_is_no_pytree_are_
     assert report.applied == {"a": 0}
     assert new["n"] == 1
     assert new["s"] == "x"
+
+
+def test_a_names_entry_that_renames_no_parameter_is_warned_about() -> None:
+    """A misspelt ``names=`` key renamed nothing in silence (the twins it was meant for kept different seeds), where a
+    misspelt rule glob is warned about."""
+    with pytest.warns(UserWarning, match=r"names= renames 'fc1.kernal', which is no parameter's name"):
+        _, report = ui.initialize(_mlp(), {"*": ui.Zeros()}, seed=0, names={"fc1.kernal": "dense.kernel"})
+    assert "fc1/kernel" in report.applied

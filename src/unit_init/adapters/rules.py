@@ -510,6 +510,19 @@ def _renamer(names: Mapping[str, str] | Callable[[str], str] | None) -> Callable
     return rename
 
 
+def _warn_unused_names(names: Mapping[str, str], params: Sequence[Param]) -> None:
+    """A warning for each ``names=`` key that is no parameter's canonical name (a misspelt one renames nothing, and the
+    twins it was meant for keep different seeds), as a rule that matches nothing is warned about."""
+    canonical = {param.canonical for param in params}
+    unused = [name for name in names if name not in canonical]
+    for name in unused[:WARNED_RULES]:
+        known = f" (names look like {params[0].canonical!r})" if params else ""
+        warnings.warn(f"initialize: names= renames {abbreviate(name)}, which is no parameter's name{known}.", UserWarning, stacklevel=outside_stacklevel())
+    if len(unused) > WARNED_RULES:
+        msg = f"initialize: {len(unused) - WARNED_RULES} more names= entries rename no parameter."
+        warnings.warn(msg, UserWarning, stacklevel=outside_stacklevel())
+
+
 def root_seed(seed: Any) -> int | None:
     """The int every parameter's seed derives from, checked; ``None`` stays ``None`` (:func:`fill` draws the root later)."""
     if seed is None:
@@ -600,6 +613,8 @@ def plan(
     pairs = _checked_rules(rules)
     base, skipped, rename, frozen = root_seed(seed), _skipper(skip), _renamer(names), frozenset(left_out)
     _check_unique(params)  # as the model names them (names= may make twins share a canonical name on purpose)
+    if isinstance(names, Mapping):
+        _warn_unused_names(names, params)
     params = [rename(p) for p in params]
     if names is not None:
         _warn_shared_names(params)
