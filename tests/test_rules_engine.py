@@ -819,9 +819,12 @@ def test_torch_a_parametrization_that_cannot_take_the_drawn_values_leaves_the_mo
     table = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Embedding(10, 4, padding_idx=0))
     table[1].padding_idx = 10
     before = [tensor.clone() for tensor in table.parameters()]
-    with pytest.raises(ui.ParameterError, match="padding_idx=10 lies outside its 10 rows"):
+    with pytest.raises(ui.ParameterError, match="padding_idx=10 is no row of its 10"):
         unit_init.torch.initialize(table, {"*": ui.RandomNormal()}, seed=0)
     assert all(torch.equal(old, new) for old, new in zip(before, table.parameters(), strict=True))
+    table[1].padding_idx = "x"  # a corrupted attribute: int() raised a raw ValueError
+    with pytest.raises(ui.ParameterError, match="padding_idx='x' is no row of its 10"):
+        unit_init.torch.initialize(table, {"*": ui.RandomNormal()}, seed=0)
     table[1].padding_idx = -3
     _, report = unit_init.torch.initialize(table, {"*": ui.RandomNormal()}, seed=0)
     assert dict(report.zeroed_rows) == {"1.weight": (7,)}

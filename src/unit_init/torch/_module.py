@@ -13,7 +13,7 @@ import torch
 from unit_init.adapters.canonical import canonical_leaf
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.errors import DeviceError, ParameterError, abbreviate, keywords_checked
-from unit_init.spec._checks import listed
+from unit_init.spec._checks import listed, plain_number
 from unit_init.spec.fans import LayoutLike
 from unit_init.torch._fill import is_dtensor, local_block, refuse_unwritable
 
@@ -246,9 +246,9 @@ def _padding_rows(param: Param) -> tuple[int, ...]:
     rows = set()
     for layer in param.owners:
         if isinstance(layer, _EMBEDDINGS) and layer.padding_idx is not None:
-            row, count = int(layer.padding_idx), param.shape[0] if param.shape else 0
-            if not -count <= row < count:
-                msg = f"parameter {abbreviate(param.name)}: padding_idx={row} lies outside its {count} rows."
+            row, count = plain_number(layer.padding_idx), param.shape[0] if param.shape else 0
+            if isinstance(row, bool) or not isinstance(row, int) or not -count <= row < count:
+                msg = f"parameter {abbreviate(param.name)}: padding_idx={abbreviate(layer.padding_idx)} is no row of its {count}."
                 raise ParameterError(msg)
             rows.add(row % count)
     return tuple(sorted(rows))
