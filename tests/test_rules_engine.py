@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import warnings
@@ -211,6 +212,11 @@ def test_bad_rules_are_refused_before_anything_is_drawn() -> None:
     for skip in [3, [3]]:
         with pytest.raises(ui.ParameterError, match="skip="):
             ui.initialize(_mlp(), {"*": ui.Zeros()}, skip=skip)  # type: ignore[arg-type]
+    # endless generators: read until memory ran out
+    with pytest.raises(ui.ParameterError, match=r"rules=repeat\(.*holds more than 65536 items"):
+        ui.initialize(_mlp(), itertools.repeat(("*", ui.Zeros())))  # type: ignore[arg-type]
+    with pytest.raises(ui.ParameterError, match=r"skip=repeat\('a'\) holds more than"):
+        ui.initialize(_mlp(), {"*": ui.Zeros()}, skip=itertools.repeat("a"))
     with pytest.raises(ui.ParameterError, match="names="):
         ui.initialize(_mlp(), {"*": ui.Zeros()}, names=3)  # type: ignore[arg-type]
 

@@ -216,6 +216,10 @@ MAX_GATES: Final = 64
 """The most gates :class:`Gated` splits an axis into (recurrent layers have 3 or 4)."""
 WARNED_RULES: Final = 8
 """Rules that set no parameter are warned about one by one up to this many; the rest in one warning."""
+MAX_RULES: Final = 1 << 16
+"""The most rules an iterable of ``(key, spec)`` pairs may hold (an endless generator is refused, not read forever)."""
+MAX_SKIPPED: Final = 1 << 24
+"""The most names and globs ``skip=`` may hold (every parameter name of the largest models, many times over)."""
 
 
 Where.__init__ = keywords_checked(Where.__init__)  # type: ignore[method-assign]  # a misspelt keyword, an extra argument: ArgumentError
@@ -358,7 +362,7 @@ def _checked_rules(rules: Rules) -> list[tuple[Any, Any]]:
     if isinstance(rules, (set, frozenset)):  # the first rule that matches wins: a set has no first
         msg = f"rules={abbreviate(rules)} is a set, which has no order, and the first rule that matches wins; pass {accepted}."
         raise ParameterError(msg)
-    items = list(rules.items()) if isinstance(rules, Mapping) else listed(rules)
+    items = list(rules.items()) if isinstance(rules, Mapping) else listed(rules, most=MAX_RULES, name="rules")
     if items is None:
         msg = f"rules={abbreviate(rules)} is not {accepted}."
         raise ParameterError(msg)
@@ -478,7 +482,7 @@ def _skipper(skip: Iterable[str] | Callable[[Param], bool] | None) -> Callable[[
             return bool(answer)
 
         return skipped
-    items = listed(skip)
+    items = listed(skip, most=MAX_SKIPPED, name="skip")
     if items is None:
         msg = f"skip={abbreviate(skip)} must be names or glob patterns (an iterable of str) or a callable on a Param."
         raise ParameterError(msg)

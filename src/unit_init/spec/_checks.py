@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 import operator
@@ -174,16 +175,27 @@ def hashable(key: tuple[Any, ...]) -> bool:
     return True
 
 
-def listed(value: object) -> list[Any] | None:
+def listed(value: object, *, most: int | None = None, name: str = "") -> list[Any] | None:
     """The items of an iterable that is not a ``str`` or ``bytes``, read once; ``None`` for anything else, also for a 0-d
-    array (Python counts it as ``Iterable``, but it refuses iteration with ``TypeError``).
+    array (Python counts it as ``Iterable``, but it refuses iteration with ``TypeError``). With ``most``, an iterable
+    holding more items (an endless generator, which ``list`` would read until memory runs out) is a
+    :class:`ParameterError` naming the argument ``name``, read no further.
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import itertools, numpy as np
     >>> listed(("a", "b")), listed("ab"), listed(np.array(2.0))
     (['a', 'b'], None, None)
+    >>> listed(itertools.repeat("a"), most=3, name="skip")
+    Traceback (most recent call last):
+    unit_init.errors.ParameterError: skip=repeat('a') holds more than 3 items.
     """
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable) or getattr(value, "shape", None) == ():
         return None
-    return list(value)  # an error of the iterable itself (a generator's) is the caller's, raised as it is
+    if most is None:
+        return list(value)  # an error of the iterable itself (a generator's) is the caller's, raised as it is
+    items = list(itertools.islice(value, most + 1))
+    if len(items) > most:
+        msg = f"{name}={abbreviate(value)} holds more than {most} items."
+        raise ParameterError(msg)
+    return items

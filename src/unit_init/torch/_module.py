@@ -11,7 +11,7 @@ from typing import Any, cast
 import torch
 
 from unit_init.adapters.canonical import canonical_leaf
-from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
+from unit_init.adapters.rules import MAX_SKIPPED, Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.errors import DeviceError, ParameterError, abbreviate, keywords_checked
 from unit_init.spec._checks import listed, plain_number
 from unit_init.spec.fans import LayoutLike
@@ -416,7 +416,7 @@ def initialize(
         raise ParameterError(msg)
     check_rng(rng)
     if not callable(skip):
-        skip = listed(skip) or skip  # an iterator read once: the lazy check and the plan both read it
+        skip = listed(skip, most=MAX_SKIPPED, name="skip") or skip  # an iterator read once: the lazy check and the plan both read it
     lazy = _lazy(module)
     _refuse_lazy(lazy, skip)
     walked = submodules(module)
