@@ -144,6 +144,10 @@ Measured with NumPy (tests/test_resources.py)."""
 PORTABLE_COMPLEX_WORDS: Final = 16
 """Real-part values per element a complex portable draw holds besides its output: its two real draws are made whole,
 then their polar or Cartesian terms (measured on NumPy: 14–15 for complex64, 7–9.6 for complex128)."""
+PORTABLE_COMPLEX_WORDS_IMMUTABLE: Final = 22
+""":data:`PORTABLE_COMPLEX_WORDS` on a backend whose arrays are immutable and whose ops run one by one (the
+Array-API backend), where no term is computed in place (measured on array_api_strict: 20 for a complex64 normal,
+13.6 for complex128; 16 let a draw through at 1.18 times the limit)."""
 
 _PORTABLE_CHUNKED: Final = (d.Uniform, d.Normal, d.TruncatedGaussian)
 """The laws the portable stream draws value by value (:data:`~unit_init.portable.stream.WORDS`); any other is estimated as a native draw."""
@@ -211,7 +215,8 @@ def estimate_bytes(
     """
     size, item = math.prod(shape), itemsize(dtype)
     if portable and distribution is not None and distribution.random and is_complex(dtype):
-        return size * (item + PORTABLE_COMPLEX_WORDS * (item // 2))
+        words = PORTABLE_COMPLEX_WORDS if backend.mutable or backend.compiles else PORTABLE_COMPLEX_WORDS_IMMUTABLE
+        return size * (item + words * (item // 2))
     if portable and distribution is not None and distribution.random and type(distribution) in _PORTABLE_CHUNKED:
         if backend.compiles:  # one fused XLA computation: a few bytes a value besides the output (FUSED_BYTES)
             return size * (item + FUSED_BYTES)

@@ -72,6 +72,10 @@ def _same_device(device: Any, known: Any) -> bool:
         return False
 
 
+_UNASKED: Final = object()
+"""The inspection object not asked for yet (:meth:`ArrayApiBackend._inspection`)."""
+
+
 class ArrayApiBackend(Backend):
     """Arrays of any Array-API namespace ``xp``; random draws come from NumPy on the host.
 
@@ -89,26 +93,33 @@ class ArrayApiBackend(Backend):
         self.xp = namespace
         self.name = namespace.__name__
         self.host = NumpyBackend()
-        self._info: Any = namespace.__array_namespace_info__() if hasattr(namespace, "__array_namespace_info__") else None
+        self._info: Any = _UNASKED
 
     def __repr__(self) -> str:
         return f"ArrayApiBackend({self.name})"
 
     # --- devices and dtypes ---------------------------------------------------------
 
-    def _default_device(self) -> Any:
-        return None if self._info is None else self._info.default_device()
-
-    def _devices(self) -> list[Any]:
-        """The namespace's devices, the default first; :class:`~unit_init.BackendError` for a namespace older than
-        :data:`OLDEST_STANDARD` (asked on every call: ``array_api_strict`` changes its version by a flag)."""
+    def _inspection(self) -> Any:
+        """The namespace's inspection object (``__array_namespace_info__()``, ``None`` where it has none), asked for
+        once its version is checked: :class:`~unit_init.BackendError` for a namespace older than
+        :data:`OLDEST_STANDARD` (checked on every call: ``array_api_strict`` changes its version by a flag, and
+        raises a ``RuntimeError`` from the inspection API below 2023.12)."""
         version = getattr(self.xp, "__array_api_version__", None)
         if not isinstance(version, str) or version < OLDEST_STANDARD:
             msg = f"{self.name} implements the Array-API standard {version!r}; unit_init draws on {OLDEST_STANDARD!r} or later (clip, the inspection API)."
             raise BackendError(msg)
-        default = self._default_device()
+        if self._info is _UNASKED:
+            make = getattr(self.xp, "__array_namespace_info__", None)
+            self._info = None if make is None else make()
+        return self._info
+
+    def _devices(self) -> list[Any]:
+        """The namespace's devices, the default first (:meth:`_inspection`'s version check first)."""
+        info = self._inspection()
+        default = None if info is None else info.default_device()
         try:
-            devices = list(self._info.devices())
+            devices = list(info.devices())
         except AttributeError:  # no inspection API: only the default device is known
             devices = []
         return [default, *(device for device in devices if device != default)]
@@ -148,7 +159,7 @@ class ArrayApiBackend(Backend):
     def dtype_on(self, dtype: str, device: Any) -> Any:
         native = self.native_dtype(dtype)
         try:
-            supported = self._info.dtypes(device=device)
+            supported = self._inspection().dtypes(device=device)
         except (AttributeError, TypeError):  # no per-device inspection: trust the namespace
             return native
         if dtype not in supported:
