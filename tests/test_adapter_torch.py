@@ -438,3 +438,29 @@ def test_a_call_refused_by_the_parametrization_check_takes_no_seed_from_the_glob
     with pytest.raises(ui.ParameterError):
         ours.initialize(bad, {"weight": ui.HeNormal()}, seed=None)
     np.testing.assert_array_equal(ui.he_normal((4, 4), seed=None), expected)
+
+
+def test_the_parametrization_check_holds_no_lock_other_threads_draw_with() -> None:
+    """A first version held the global stream's lock while the check ran the user's ``right_inverse``: a thread it
+    waited for, drawing unseeded, waited for the lock in turn (a deadlock; 3 s here, by the timeout)."""
+    import threading
+
+    finished: list[bool] = []
+
+    class Doubled(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return 2 * x
+
+        def right_inverse(self, y: torch.Tensor) -> torch.Tensor:
+            worker = threading.Thread(target=lambda: ui.he_normal((4, 4), seed=None))
+            worker.start()
+            worker.join(timeout=3)
+            finished.append(not worker.is_alive())
+            return y / 2
+
+    layer = torch.nn.Linear(4, 4)
+    torch.nn.utils.parametrize.register_parametrization(layer, "weight", Doubled())
+    finished.clear()
+    ours.initialize(layer, {"weight": ui.HeNormal()}, seed=None)
+    assert finished
+    assert all(finished)

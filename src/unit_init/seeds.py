@@ -14,14 +14,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import operator
 import os
 import secrets
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,8 +28,8 @@ import numpy as np
 from unit_init.errors import SeedError, abbreviate, keywords_checked
 
 __all__ = [
-    "MAX_SEED", "call_seed", "derive_seed", "given_back_on_error", "is_keras_seed", "keras_seed", "normalize_seed", "seed_backend",
-    "set_seed",
+    "MAX_SEED", "call_seed", "derive_seed", "is_keras_seed", "keras_seed", "normalize_seed", "seed_backend", "set_seed",
+    "tentative_seed",
 ]
 
 MAX_SEED = 2**63 - 1
@@ -61,16 +60,20 @@ class _GlobalStream:
         with self._lock:
             return int(self._rng.integers(0, MAX_SEED, endpoint=True))
 
-    @contextlib.contextmanager
-    def given_back_on_error(self) -> Iterator[None]:
-        """The stream as it was before the block, where the block raises; other threads' unseeded calls wait for it."""
+    def tentative(self) -> tuple[int, Callable[[], None]]:
+        """The next seed, and a function giving it back: the stream returns to where it was before, unless another
+        seed has been taken since (that call's seed is not handed out twice)."""
         with self._lock:
-            state = self._rng.bit_generator.state
-            try:
-                yield
-            except BaseException:
-                self._rng.bit_generator.state = state
-                raise
+            before = self._rng.bit_generator.state
+            seed = int(self._rng.integers(0, MAX_SEED, endpoint=True))
+            after = self._rng.bit_generator.state
+
+        def give_back() -> None:
+            with self._lock:
+                if self._rng.bit_generator.state == after:
+                    self._rng.bit_generator.state = before
+
+        return seed, give_back
 
     def after_fork(self) -> None:
         """In a forked child: a new lock, and fresh entropy for a stream :func:`set_seed` did not choose."""
@@ -117,10 +120,11 @@ def set_seed(seed: int) -> None:
     _STREAM.restart(_check_int(seed))
 
 
-def given_back_on_error() -> contextlib.AbstractContextManager[None]:
-    """A block whose seeds from the global stream are given back if it raises: a call refused after it took its seed
-    (a check that needs the values drawn) leaves the stream as it was. Other threads' unseeded calls wait for the block."""
-    return _STREAM.given_back_on_error()
+def tentative_seed() -> tuple[int, Callable[[], None]]:
+    """The global stream's next seed, and a function that gives it back: a call refused after it took its seed (a
+    check that needs the values drawn) leaves the stream as it was, where no other seed was taken meanwhile. The
+    check runs without holding the stream, so other threads' unseeded calls never wait for it."""
+    return _STREAM.tentative()
 
 
 def _is_instance(seed: Any, module: str, name: str) -> bool:

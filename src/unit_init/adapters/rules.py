@@ -63,7 +63,7 @@ from unit_init.errors import (
 )
 from unit_init.presets import LayerPreset
 from unit_init.progress import bar, wanted
-from unit_init.seeds import derive_seed, given_back_on_error, normalize_seed
+from unit_init.seeds import derive_seed, normalize_seed, tentative_seed
 from unit_init.spec._checks import listed, plain_number
 from unit_init.spec.catalogue import Ones, Orthogonal, Zeros
 from unit_init.spec.fans import Fans, LayoutLike, compute_fans
@@ -804,14 +804,19 @@ def fill(
             if kept is not None and kept(entry):
                 for output in outputs:
                     reserved[output.pool] = reserved.get(output.pool, 0) + output.bytes
-    if verify is None:
-        entries = _seeded(entries)
+    if any(entry.seed is None for entry in entries):
+        root, give_back = tentative_seed()  # given back if the walker's own check refuses: a refused call takes no seed
+        entries = [replace(entry, seed=derive_seed(root, entry.param.canonical)) if entry.seed is None else entry for entry in entries]
     else:
-        with given_back_on_error():  # a refused call takes no seed
-            entries = _seeded(entries)
-            for entry in entries:
+        give_back = _nothing
+    try:
+        for entry in entries:
+            if verify is not None:
                 with _naming(entry):
                     verify(entry)
+    except BaseException:
+        give_back()
+        raise
     with bar(sum(math.prod(e.param.shape) for e in entries), "initialize", unit="parameters", progress=progress) as advance:
         for entry in entries:
             with _naming(entry):
@@ -819,12 +824,8 @@ def fill(
             advance(math.prod(entry.param.shape))
 
 
-def _seeded(entries: Sequence[Entry]) -> Sequence[Entry]:
-    """``entries`` with every seed derived: from one root the global stream gives now, where ``initialize`` had none."""
-    if all(entry.seed is not None for entry in entries):
-        return entries
-    root = normalize_seed(None)
-    return [replace(entry, seed=derive_seed(root, entry.param.canonical)) if entry.seed is None else entry for entry in entries]
+def _nothing() -> None:
+    """Nothing to give back: every seed was given."""
 
 
 @contextlib.contextmanager

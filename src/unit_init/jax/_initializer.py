@@ -94,7 +94,7 @@ class JaxInitializer:
         dims = tuple(shape) if isinstance(shape, (tuple, list)) else shape
         native = _native_dtype(self.dtype if dtype is None else dtype)
         if not self.spec.random:  # a constant, an identity: no key is read, so any is taken (as jax.nn.initializers.zeros)
-            key = 0
+            key = key if is_single_key(key) else _unread_key()
         elif isinstance(key, np.ndarray) and key.dtype == np.uint32 and key.shape in RAW_KEY_SHAPES:
             key = jax.numpy.asarray(key)  # a raw key held as NumPy (a checkpoint, device_get): jax.random takes it too
         elif not is_single_key(key):  # jax.nn.initializers refuse ints too; None would be unseeded
@@ -171,6 +171,12 @@ class JaxInitializer:
 
 
 JaxInitializer.__init__ = keywords_checked(JaxInitializer.__init__)  # type: ignore[method-assign]  # a misspelt keyword: ArgumentError
+
+
+@functools.cache
+def _unread_key() -> jax.Array:
+    """The key handed on for a spec that draws nothing and was given none (a jit's argument must still be a key)."""
+    return jax.random.key(0)
 
 
 def _dtype_name(dtype: Any) -> str:
