@@ -92,6 +92,8 @@ def test_layout_errors() -> None:
         ui.compute_fans((2, 3), ui.Layout(in_axis=0, out_axis=-2))  # JAX takes it; the message says how to write it
     with pytest.raises(ui.ParameterError, match=r"same axis twice for a rank-2 shape\.$"):  # batch overlaps: no JAX hint
         ui.compute_fans((2, 3), ui.Layout(in_axis=1, out_axis=0, batch_axis=-2))
+    with pytest.raises(ui.ParameterError, match=r"same axis twice for a rank-4 shape\.$"):  # no table: the hint would mislead
+        ui.compute_fans((3, 3, 2, 4), ui.Layout(in_axis=-2, out_axis=2))
     with pytest.raises(ui.ParameterError):
         ui.Layout(in_axis="0", out_axis=1)  # type: ignore[arg-type]
     with pytest.raises(ui.ParameterError, match="fan_in"):

@@ -825,11 +825,11 @@ def test_torch_a_parametrization_that_cannot_take_the_drawn_values_leaves_the_mo
     table = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Embedding(10, 4, padding_idx=0))
     table[1].padding_idx = 10
     before = [tensor.clone() for tensor in table.parameters()]
-    with pytest.raises(ui.ParameterError, match="padding_idx=10 is no row of its 10"):
+    with pytest.raises(ui.ParameterError, match="padding_idx=10 is no int row index of its 10 rows"):
         unit_init.torch.initialize(table, {"*": ui.RandomNormal()}, seed=0)
     assert all(torch.equal(old, new) for old, new in zip(before, table.parameters(), strict=True))
     table[1].padding_idx = "x"  # a corrupted attribute: int() raised a raw ValueError
-    with pytest.raises(ui.ParameterError, match="padding_idx='x' is no row of its 10"):
+    with pytest.raises(ui.ParameterError, match="padding_idx='x' is no int row index of its 10 rows"):
         unit_init.torch.initialize(table, {"*": ui.RandomNormal()}, seed=0)
     table[1].padding_idx = -3
     _, report = unit_init.torch.initialize(table, {"*": ui.RandomNormal()}, seed=0)
@@ -900,6 +900,14 @@ def test_another_frameworks_array_in_a_pytree_and_a_value_that_is_no_pytree_are_
     for given in (torch.nn.Linear(2, 2), 5, "abc", None):
         with pytest.raises(ui.ParameterError, match="model_or_params="):
             unit_init.jax.initialize(given, {"*": ui.HeNormal()}, seed=0)
+    # one skip= names, or no rule covers, is kept as it is and reported so; an array-like of no framework is kept
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    new, report = ui.initialize({**params, "adjacency": scipy_sparse.eye(3, format="csr")}, {"head.*": ui.HeNormal()}, seed=0,
+                                skip=["fc/kernel"])
+    assert report.skipped == ("fc/kernel",)
+    assert new["fc"]["kernel"] is params["fc"]["kernel"]
+    _, report = ui.initialize(params, {"head.*": ui.HeNormal()}, seed=0)
+    assert report.unmatched == ("fc/kernel",)
     kept = {"a": np.zeros((3, 3)), "n": np.float32(1), "s": "x", "i": 3}  # numbers and strings are no parameters: kept
     new, report = ui.initialize(kept, {"*": ui.HeNormal()}, seed=0)
     assert report.applied == {"a": 0}

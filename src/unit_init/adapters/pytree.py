@@ -18,7 +18,9 @@ from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng
 from unit_init.errors import ArgumentError, ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import LayoutLike
 
-__all__ = ["check_acyclic", "check_tree", "initialize", "params_subtree", "refuse_foreign_array", "tree_param", "with_params"]
+__all__ = [
+    "check_acyclic", "check_tree", "foreign_array", "initialize", "params_subtree", "refuse_foreign", "tree_param", "with_params",
+]
 
 
 MAX_DEPTH: Final = 256
@@ -168,19 +170,30 @@ def check_acyclic(tree: Any, tree_leaves: Callable[..., list[Any]]) -> None:
             stack.extend((child, (*above, id(node))) for child in children)
 
 
-def refuse_foreign_array(path: Iterable[object], leaf: Any, walker: str) -> None:
-    """:class:`ParameterError` for a leaf the walker does not draw that is an array all the same (it has a ``shape``
-    and a ``dtype``, and is no NumPy scalar): a torch tensor in a pytree of NumPy arrays would be kept as it is and
-    reported nowhere, every rule counted as covered."""
-    if isinstance(leaf, np.generic) or not (hasattr(leaf, "shape") and hasattr(leaf, "dtype")):
-        return
-    kind = f"{type(leaf).__module__}.{type(leaf).__qualname__}"
-    msg = (
-        f"parameter {abbreviate('/'.join(map(str, path)))} is a {kind}, which {walker} does not draw; pass a torch "
-        "module, a Keras model or a Flax model to its framework's initialize (ui.initialize hands it on), or convert the "
-        "array (np.asarray)."
-    )
-    raise ParameterError(msg)
+_FOREIGN: Final = (("torch", "Tensor"), ("tensorflow", "Tensor"), ("tensorflow", "Variable"), ("keras", "Variable"))
+"""The arrays of frameworks whose models have their own ``initialize``: as leaves of a pytree, never drawn there."""
+
+
+def foreign_array(leaf: object) -> bool:
+    """Whether ``leaf`` is a torch tensor, a TensorFlow tensor or variable, or a Keras variable (their frameworks
+    imported already): a pytree walker describes it, so rules and ``skip=`` see it, but does not draw it."""
+    return any((kind := loaded(module, name)) is not None and isinstance(leaf, kind) for module, name in _FOREIGN)
+
+
+def refuse_foreign(entries: Iterable[Entry], foreign: Mapping[str, object], walker: str) -> None:
+    """:class:`ParameterError` for an entry a rule covers whose leaf is another framework's array (``foreign``, by
+    parameter name): it would be kept as it is and reported as initialized. One no rule covers is reported unmatched,
+    one ``skip=`` names skipped, as any leaf."""
+    for entry in entries:
+        if entry.param.name in foreign:
+            leaf = foreign[entry.param.name]
+            kind = f"{type(leaf).__module__}.{type(leaf).__qualname__}"
+            msg = (
+                f"parameter {abbreviate(entry.param.name)} is a {kind}, which {walker} does not draw; initialize its "
+                "model with its framework's initialize (ui.initialize hands a torch or Keras model on), convert it to "
+                "an array of this tree's kind, or leave it out with skip=."
+            )
+            raise ParameterError(msg)
 
 
 def _holds_jax_arrays(params: Any) -> bool:
@@ -218,8 +231,8 @@ def initialize(
     every framework. Anything else that is not a dict, list, tuple or NumPy
     array is refused.
 
-    The input is not modified; leaves that are not arrays are kept (an array
-    of another framework, a torch tensor, is refused), and
+    The input is not modified; leaves that are not arrays are kept (a torch,
+    TensorFlow or Keras array a rule covers is refused), and
     a named tuple, an ``OrderedDict`` or a ``defaultdict`` keeps its type
     (other containers come back as a ``dict``, ``list`` or ``tuple``). Leaf
     names are the keys joined by ``/`` (``"Dense_0/kernel"``; a named tuple's
@@ -283,15 +296,11 @@ def initialize(
     layout = "keras" if layout is None else layout
     check_rng(rng)
     subtree, prefix = params_subtree(params)
-    arrays = {}
-    for path, leaf in _leaves(subtree, ()):
-        if isinstance(leaf, np.ndarray):
-            arrays[path] = leaf
-        else:
-            refuse_foreign_array(path, leaf, "a pytree of NumPy arrays")
-    described = [tree_param(path, leaf.shape, layout) for path, leaf in arrays.items()]
+    arrays = {path: leaf for path, leaf in _leaves(subtree, ()) if isinstance(leaf, np.ndarray) or foreign_array(leaf)}
+    described = [tree_param(path, tuple(leaf.shape), layout) for path, leaf in arrays.items()]
     paths = dict(zip((param.name for param in described), arrays, strict=True))
     entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
+    refuse_foreign(entries, {name: arrays[path] for name, path in paths.items() if not isinstance(arrays[path], np.ndarray)}, "a pytree of NumPy arrays")
     new = {}
 
     def target(entry: Entry) -> dict[str, Any]:

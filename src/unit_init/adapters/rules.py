@@ -217,9 +217,11 @@ MAX_GATES: Final = 64
 WARNED_RULES: Final = 8
 """Rules that set no parameter are warned about one by one up to this many; the rest in one warning."""
 MAX_RULES: Final = 1 << 16
-"""The most rules an iterable of ``(key, spec)`` pairs may hold (an endless generator is refused, not read forever)."""
-MAX_SKIPPED: Final = 1 << 24
-"""The most names and globs ``skip=`` may hold (every parameter name of the largest models, many times over)."""
+"""The most rules an iterator (a generator) of ``(key, spec)`` pairs may yield: an endless one is refused, not read
+until memory runs out. A list or a dict holds any number."""
+MAX_SKIPPED: Final = 1 << 20
+"""The most names and globs an iterator given as ``skip=`` may yield (every parameter name of the largest models);
+a list or a set holds any number."""
 
 
 Where.__init__ = keywords_checked(Where.__init__)  # type: ignore[method-assign]  # a misspelt keyword, an extra argument: ArgumentError

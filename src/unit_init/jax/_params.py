@@ -16,8 +16,9 @@ from unit_init.adapters.frameworks import framework_of, loaded
 from unit_init.adapters.pytree import (
     check_acyclic,
     check_tree,
+    foreign_array,
     params_subtree,
-    refuse_foreign_array,
+    refuse_foreign,
     tree_param,
     with_params,
 )
@@ -326,18 +327,19 @@ def initialize(
     if not isinstance(owners, Mapping):
         msg = f"modules={abbreviate(modules)} must be a dict of module path -> module (as lsuv passes it), or None."
         raise ParameterError(msg)
-    described, index = [], {}
+    described, index, foreign = [], {}, {}
     for i, (key_path, leaf) in enumerate(leaves):
-        if not _drawable(leaf):  # an Equinox module's functions, ints stay; another framework's array is refused
-            refuse_foreign_array(map(_key_name, key_path), leaf, "unit_init.jax.initialize")
-        else:
+        if _drawable(leaf) or foreign_array(leaf):  # an Equinox module's functions, ints stay
             path = tuple(_key_name(k) for k in key_path)
             found = (owners.get("/".join(path[:depth])) for depth in range(len(path) - 1, -1, -1))
             holders = (*_equinox_owners(subtree, key_path), *(m for m in found if m is not None))
             param = _as_flax_hands_axes(tree_param(path, tuple(leaf.shape), chosen, holders))
             described.append(_as_equinox_lays_out(param) if layout is None else param)
             index[described[-1].name] = i
+            if not _drawable(leaf):
+                foreign[described[-1].name] = leaf
     entries, report = plan(described, rules, **options)
+    refuse_foreign(entries, foreign, "unit_init.jax.initialize")
     new = [leaf for _, leaf in leaves]
     written: set[int] = set()
 

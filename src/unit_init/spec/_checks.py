@@ -6,7 +6,7 @@ import itertools
 import math
 import numbers
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 from typing import Any
 
 from unit_init.errors import ParameterError, abbreviate, closest
@@ -177,9 +177,9 @@ def hashable(key: tuple[Any, ...]) -> bool:
 
 def listed(value: object, *, most: int | None = None, name: str = "") -> list[Any] | None:
     """The items of an iterable that is not a ``str`` or ``bytes``, read once; ``None`` for anything else, also for a 0-d
-    array (Python counts it as ``Iterable``, but it refuses iteration with ``TypeError``). With ``most``, an iterable
-    holding more items (an endless generator, which ``list`` would read until memory runs out) is a
-    :class:`ParameterError` naming the argument ``name``, read no further.
+    array (Python counts it as ``Iterable``, but it refuses iteration with ``TypeError``). With ``most``, an iterator
+    with no length yielding more items (an endless generator, which ``list`` would read until memory runs out) is a
+    :class:`ParameterError` naming the argument ``name``, read no further; a sized collection is in memory already.
 
     Examples
     --------
@@ -192,7 +192,7 @@ def listed(value: object, *, most: int | None = None, name: str = "") -> list[An
     """
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable) or getattr(value, "shape", None) == ():
         return None
-    if most is None:
+    if most is None or isinstance(value, Sized):
         return list(value)  # an error of the iterable itself (a generator's) is the caller's, raised as it is
     items = list(itertools.islice(value, most + 1))
     if len(items) > most:

@@ -99,7 +99,7 @@ class Layout:
         flat = [a for group in resolved for a in group]
         if len(flat) != len(set(flat)):
             msg = f"{self} names the same axis twice for a rank-{rank} shape."
-            if set(resolved[0]) & set(resolved[1]):
+            if rank == 2 and resolved[0] == resolved[1] == (0,):  # Flax's Embed default, as JAX reads it
                 msg += (" (JAX takes it: Flax's Embed default, variance_scaling(1.0, 'fan_in', 'normal', out_axis=0) on a"
                         " (vocab, features) table, draws with fan_in = features; write that as Layout(in_axis=1, out_axis=0).)")
             raise ParameterError(msg)

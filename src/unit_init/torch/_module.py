@@ -248,7 +248,7 @@ def _padding_rows(param: Param) -> tuple[int, ...]:
         if isinstance(layer, _EMBEDDINGS) and layer.padding_idx is not None:
             row, count = plain_number(layer.padding_idx), param.shape[0] if param.shape else 0
             if isinstance(row, bool) or not isinstance(row, int) or not -count <= row < count:
-                msg = f"parameter {abbreviate(param.name)}: padding_idx={abbreviate(layer.padding_idx)} is no row of its {count}."
+                msg = f"parameter {abbreviate(param.name)}: padding_idx={abbreviate(layer.padding_idx)} is no int row index of its {count} rows."
                 raise ParameterError(msg)
             rows.add(row % count)
     return tuple(sorted(rows))
