@@ -172,7 +172,10 @@ def _():
     abstract = {"big": jax.ShapeDtypeStruct((side, side), jnp.float32, sharding=row),
                 "small": jax.ShapeDtypeStruct(SHAPE, jnp.float32, sharding=row)}
     params, _ = ui.jax.initialize(abstract, {"big": ui.HeNormal(), "small": ui.HeNormal()}, seed=0)
-    return {"big": summary(params["big"]), "small": summary(params["small"]), "side": side}
+    portable, _ = ui.jax.initialize({"big": abstract["big"]}, {"big": ui.HeUniform()}, seed=0, rng="portable")
+    on_numpy, _ = ui.initialize({"big": np.zeros((side, side), np.float32)}, {"big": ui.HeUniform()}, seed=0, rng="portable")
+    return {"big": summary(params["big"]), "small": summary(params["small"]), "side": side,
+            "portable_equal_numpy": bool(np.array_equal(portable["big"], on_numpy["big"]))}
 
 @case("concrete_sharded_leaves")
 def _():
@@ -193,8 +196,19 @@ def _():
     finally:
         _params.jax.device_put = put
     whole, _ = ui.jax.initialize({"big": jnp.zeros((side, side), jnp.float32)}, {"big": ui.HeNormal()}, seed=0)
+    # the portable stream: each shard its block of the whole draw, eagerly (compiled as one program, XLA fused the
+    # scaling's multiply and add: a uniform moved by an ulp, unlike NumPy's and torch's)
+    portable, _ = ui.jax.initialize({"big": leaves["big"]}, {"big": ui.HeUniform()}, seed=0, rng="portable")
+    on_numpy, _ = ui.initialize({"big": np.zeros((side, side), np.float32)}, {"big": ui.HeUniform()}, seed=0, rng="portable")
+    # a pipeline stage's leaf on devices 2 and 3, initialized under the whole mesh: jit refused its devices
+    stage = jax.sharding.Mesh(np.array(jax.devices()[2:]), ("x",), axis_types=(jax.sharding.AxisType.Auto,))
+    staged = {"big": jax.device_put(jnp.zeros((side, side), jnp.float32), NamedSharding(stage, P(None, "x")))}
+    with jax.set_mesh(mesh):
+        staged, _ = ui.jax.initialize(staged, {"big": ui.HeNormal()}, seed=0)
     return {"big": summary(params["big"]), "small": summary(params["small"]), "side": side, "moved": moved,
-            "big_equal_unsharded": bool(np.array_equal(params["big"], whole["big"]))}
+            "big_equal_unsharded": bool(np.array_equal(params["big"], whole["big"])),
+            "portable_spec": str(portable["big"].sharding.spec), "portable_equal_numpy": bool(np.array_equal(portable["big"], on_numpy["big"])),
+            "staged_devices": [d.id for d in staged["big"].devices()], "staged_equal_unsharded": bool(np.array_equal(staged["big"], whole["big"]))}
 
 @case("linen_sharded_init")
 def _():
@@ -376,8 +390,11 @@ print(json.dumps(results))
 
 @pytest.fixture(scope="module")
 def results() -> dict[str, Any]:
+    # XLA's default optimization, as users run it (the test session's level 0 fuses no multiply-add, and the portable
+    # values compiled as one program matched the eager ones there only)
+    flags = FOUR_HOST_DEVICES.replace("--xla_backend_optimization_level=0", "").strip()
     env = {
-        **os.environ, "XLA_FLAGS": FOUR_HOST_DEVICES, "KERAS_BACKEND": "jax",
+        **os.environ, "XLA_FLAGS": flags, "KERAS_BACKEND": "jax",
         "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "",
     }
     run = subprocess.run([sys.executable, "-c", _WORKER], capture_output=True, text=True, env=env, check=False)
@@ -452,6 +469,7 @@ def test_abstract_leaves_on_a_concrete_mesh_take_its_sharding_large_ones_shard_b
     result = results["abstract_leaves_on_a_concrete_mesh"]
     _sharded(result["small"], "P('x', None)", HE_STD)
     _sharded(result["big"], "P('x', None)", (2 / result["side"]) ** 0.5)
+    assert result["portable_equal_numpy"]  # compiled as one program, the portable uniform moved by an ulp
 
 
 def test_concrete_sharded_leaves_keep_their_sharding_large_ones_drawn_shard_by_shard(results: dict[str, Any]) -> None:
@@ -461,6 +479,10 @@ def test_concrete_sharded_leaves_keep_their_sharding_large_ones_drawn_shard_by_s
     _sharded(result["big"], "P('x', None)", (2 / result["side"]) ** 0.5)
     assert result["moved"] == [SHAPE[0] * SHAPE[1]], result["moved"]
     assert result["big_equal_unsharded"]
+    assert result["portable_spec"] == "P('x', None)"
+    assert result["portable_equal_numpy"]
+    assert sorted(result["staged_devices"]) == [2, 3]
+    assert result["staged_equal_unsharded"]
 
 
 def test_flax_linen_sharded_init(results: dict[str, Any]) -> None:

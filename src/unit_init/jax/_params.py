@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import jax
 import numpy as np
@@ -72,30 +73,59 @@ def _values(entry: Any, old: Any, rng: str) -> Any:
     concrete leaf committed to a device or sharded), else uncommitted, as ``jax.random`` leaves them."""
     committed = isinstance(old, jax.Array) and not isinstance(old, jax.core.Tracer) and old.committed
     if (isinstance(old, jax.ShapeDtypeStruct) and old.sharding is not None) or committed:
-        return _drawn_into(old.sharding, lambda: draw(entry, **_target(old, rng)), math.prod(old.shape))
+        return _drawn_into(old.sharding, entry, old, rng)
     return draw(entry, **_target(old, rng))
 
 
 SHARD_BY_SHARD_MIN: Final = 1 << 22
-"""Elements from which a leaf sharded over several devices is drawn shard by shard (one compile per leaf);
-a smaller one is drawn whole and moved, as a jitted ``init`` could not beat its compile time."""
+"""Elements from which a leaf sharded over several devices is drawn shard by shard; a smaller one is drawn whole and
+moved, as a compiled draw could not beat its compile time."""
 
 
-def _drawn_into(sharding: Any, make: Callable[[], Any], size: int) -> Any:
-    """``make()`` (``size`` values) laid out as a leaf's ``sharding``: drawn, then put there; or, for a leaf of
-    :data:`SHARD_BY_SHARD_MIN` values or more across several devices (abstract, or concrete and sharded), compiled
-    with ``out_shardings`` so each device computes its own shard (no device holds the whole array, as under
-    ``jax.jit`` of a model's ``init``), the values those of the eager draw. A sharding over an ``AbstractMesh`` (``nnx.eval_shape`` under ``jax.set_mesh``) is always
-    compiled, and takes the mesh in scope."""
+def _drawn_into(sharding: Any, entry: Entry, old: Any, rng: str) -> Any:
+    """``entry``'s values laid out as the leaf ``old``'s ``sharding``: drawn, then put there; or, for a leaf of
+    :data:`SHARD_BY_SHARD_MIN` values or more across several devices (abstract, or concrete and sharded), shard by
+    shard, no device holding the whole array, with the values of the unsharded draw:
+
+    * ``rng="portable"``: each addressable shard drawn on its device as its block of the whole (``region=``) and
+      the shards assembled. Eager, so bit for bit the unsharded draw: compiled as one program, XLA fuses the
+      scaling's multiply and add, and a uniform's values move by an ulp.
+    * ``rng="native"``: compiled with ``out_shardings`` (JAX's partitionable Threefry gives each device its shard),
+      under the leaf's own mesh where it has a concrete one (another mesh in scope refuses its devices).
+
+    A sharding over an ``AbstractMesh`` (``nnx.eval_shape`` under ``jax.set_mesh``) is always drawn shard by shard,
+    on the concrete mesh in scope."""
+
+    def make() -> Any:
+        return draw(entry, **_target(old, rng))
+
     abstract = _over_abstract_mesh(sharding)
-    if not abstract and (size < SHARD_BY_SHARD_MIN or len(sharding.device_set) == 1):
+    if not abstract and (math.prod(old.shape) < SHARD_BY_SHARD_MIN or len(sharding.device_set) == 1):
         return jax.device_put(make(), sharding)
     try:
-        return jax.jit(make, out_shardings=sharding)()
+        concrete = jax.sharding.NamedSharding(scoped_mesh(), sharding.spec) if abstract else sharding
+    except ValueError:  # inside jax.jit, which places what it computes
+        concrete = None
+    if rng == "portable" and concrete is not None:
+        shape, blocks = tuple(old.shape), []
+        for device, index in concrete.addressable_devices_indices_map(shape).items():
+            blocks.append(draw(entry, **_target(old, rng), device=device, region=_region(cast("tuple[slice, ...]", index), shape)))
+        return jax.make_array_from_single_device_arrays(shape, concrete, blocks)
+    own_mesh = getattr(sharding, "mesh", None)
+    set_mesh = getattr(jax, "set_mesh", None)
+    scope = set_mesh(own_mesh) if isinstance(own_mesh, jax.sharding.Mesh) and set_mesh is not None else contextlib.nullcontext()
+    try:
+        with scope:
+            return jax.jit(make, out_shardings=sharding)()
     except (ValueError, RuntimeError) as error:
         if not abstract:
             raise
         raise _needs_mesh(sharding, f"{type(error).__name__}: {abbreviate(str(error), 200)}") from None
+
+
+def _region(index: tuple[slice, ...], shape: tuple[int, ...]) -> tuple[slice, ...]:
+    """A shard's index (slices, ``slice(None)`` for a whole axis) as the bounded slices of ``region=``."""
+    return tuple(slice(*part.indices(dim)[:2]) for part, dim in zip(index, shape, strict=False))
 
 
 def _as_flax_hands_axes(param: Param) -> Param:
