@@ -533,3 +533,26 @@ def test_a_non_tensor_and_bad_arguments_under_vmap_keep_torchs_type_and_unit_ini
         with pytest.raises(kind) as caught:
             vmap(call, randomness="different")(batch)
         assert isinstance(caught.value, UnitInitError)
+
+
+def test_drop_ins_set_into_torch_nn_init_still_reach_torchs_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A codebase that sets ``torch.nn.init.uniform_ = ours.uniform_`` (so every ``reset_parameters`` draws with
+    unit_init): where a drop-in asks torch for its outcome, it asked itself, without end (``uniform_(t, 1, 1)``,
+    ``xavier_uniform_(gain=0)``, ``trunc_normal_(a=b)`` hung; ``torch.compile`` and ``vmap`` hit the recursion limit)."""
+    for name in ("uniform_", "normal_", "xavier_uniform_", "kaiming_uniform_", "trunc_normal_"):
+        monkeypatch.setattr(reference, name, getattr(ours, name))
+    assert ours.uniform_(torch.empty(3), 1.0, 1.0).tolist() == [1.0, 1.0, 1.0]
+    assert not ours.xavier_uniform_(torch.empty(3, 3), gain=0.0).any()
+    assert ours.trunc_normal_(torch.empty(3), a=0.5, b=0.5).tolist() == [0.5, 0.5, 0.5]
+    assert torch.compile(lambda x: ours.normal_(x), backend="eager")(torch.empty(3)).shape == (3,)
+    assert torch.func.vmap(ours.normal_, randomness="different")(torch.empty(2, 3)).shape == (2, 3)
+    torch.nn.Linear(4, 4).reset_parameters()
+
+
+def test_a_gain_only_unit_init_knows_keeps_torchs_error_types() -> None:
+    """``kaiming_*_(nonlinearity="gelu")`` on an input torch refuses: torch was asked with "gelu", which it rejects
+    first, so every refusal read ``ValueError: Unsupported nonlinearity gelu``."""
+    with pytest.raises(NotImplementedError):
+        ours.kaiming_uniform_(torch.zeros(3, 3, dtype=torch.int32), nonlinearity="gelu")
+    with pytest.raises(TypeError):
+        ours.kaiming_normal_(torch.empty(3, 3), nonlinearity="gelu", generator=3)  # type: ignore[arg-type]

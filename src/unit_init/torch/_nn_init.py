@@ -137,6 +137,11 @@ _TORCH_NONLINEARITIES: Final = _TORCH_INT_GAINS | {"tanh", "relu", "leaky_relu",
 """The names torch's own ``calculate_gain`` knows."""
 _F = TypeVar("_F", bound=Callable[..., torch.Tensor])
 
+_TORCHS: Final[dict[str, Any]] = dict(vars(torch.nn.init))
+"""``torch.nn.init``'s functions as this module found them: a codebase that sets ``torch.nn.init.normal_`` to the
+drop-in (to reach every ``reset_parameters``) would otherwise have the drop-in ask itself for torch's outcome, again
+and again."""
+
 
 def _builtin(error: BaseException) -> type[BaseException]:
     """The first built-in type in ``error``'s MRO (torch's ``_LinAlgError`` -> ``RuntimeError``)."""
@@ -212,6 +217,8 @@ def _drop_in(fill: _F) -> _F:
             return fill(*args, **kwargs)
         except _Unasked as unasked:
             raise unasked.error from None
+        except RecursionError:  # not an input torch would judge: asking it again at every level would never end
+            raise
         except Exception as ours:  # also a call without a tensor: torch's TypeError, typed
             result: torch.Tensor = _torch_outcome(fill.__name__, _in_torch_terms(ours, fill.__name__), args, kwargs)
         _warn_if_not_finite(result, fill.__name__, (*args[1:], *(value for key, value in kwargs.items() if key != "tensor")))
@@ -240,7 +247,7 @@ def _torchs_own(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tor
     ``kaiming_*`` with a nonlinearity only unit_init knows as :func:`_kaiming_in_torch_ops` draws it."""
     try:
         drawn = _kaiming_in_torch_ops(name, args, kwargs)
-        result: torch.Tensor = getattr(torch.nn.init, name)(*args, **kwargs) if drawn is None else drawn
+        result: torch.Tensor = _TORCHS[name](*args, **kwargs) if drawn is None else drawn
     except Exception as theirs:
         raise torch_typed(type(theirs))(str(theirs)) from theirs
     return result
@@ -260,10 +267,10 @@ def _kaiming_in_torch_ops(name: str, args: tuple[Any, ...], kwargs: dict[str, An
         return None
     if not isinstance(tensor, torch.Tensor) or 0 in tensor.shape:  # torch's own warns for a zero-element tensor
         return None
-    std = gain.FIXED_GAINS[nonlinearity] / math.sqrt(torch.nn.init._calculate_correct_fan(tensor, mode))  # torch's kaiming's
+    std = gain.FIXED_GAINS[nonlinearity] / math.sqrt(_TORCHS["_calculate_correct_fan"](tensor, mode))  # torch's kaiming's
     if name == "kaiming_uniform_":
-        return torch.nn.init.uniform_(tensor, -math.sqrt(3.0) * std, math.sqrt(3.0) * std, generator=generator)
-    return torch.nn.init.normal_(tensor, 0.0, std, generator=generator)
+        return cast("torch.Tensor", _TORCHS["uniform_"](tensor, -math.sqrt(3.0) * std, math.sqrt(3.0) * std, generator=generator))
+    return cast("torch.Tensor", _TORCHS["normal_"](tensor, 0.0, std, generator=generator))
 
 
 _TORCH_NAMES: Final[dict[str, dict[str, str]]] = {
@@ -299,7 +306,8 @@ def _torch_outcome(name: str, ours: Exception, args: tuple[Any, ...], kwargs: di
     (``ours`` itself, with its message naming the argument, where it already is that type).
     """
     try:
-        return getattr(torch.nn.init, name)(*args, **kwargs)
+        drawn = _kaiming_in_torch_ops(name, args, kwargs)  # a gain torch lacks (gelu): its ops, its errors
+        return _TORCHS[name](*args, **kwargs) if drawn is None else drawn
     except Exception as theirs:
         if isinstance(ours, UnitInitError) and isinstance(ours, _builtin(theirs)):
             raise ours from theirs
@@ -501,7 +509,7 @@ def _torch_draws(name: str, tensor: torch.Tensor, *args: Any, generator: Any) ->
     leaves the generator where torch leaves it; ``generator`` is checked first.
     """
     _seed(tensor, generator)
-    result: torch.Tensor = getattr(torch.nn.init, name)(tensor, *args, generator=generator)
+    result: torch.Tensor = _TORCHS[name](tensor, *args, generator=generator)
     return result
 
 
