@@ -250,6 +250,9 @@ def test_a_function_the_namespace_lacks_is_a_backend_error_naming_it(xp: Any, mo
     with pytest.raises(ui.BackendError, match=r"diagnose's network on the array_api_strict backend needs count_nonzero\(\)"):
         ui.diagnose("he_normal", depth=2, width=8, batch=4, backend=xp)
     assert ui.he_normal((4, 4), backend=xp, seed=0).shape == (4, 4)  # what needs neither still draws
+    monkeypatch.delattr(xp, "uint32")  # a dtype, not a function: said so
+    with pytest.raises(ui.BackendError, match=r"needs the dtype uint32 from its Array-API namespace"):
+        ui.he_uniform((4, 4), backend=xp, rng="portable", seed=0)
 
 
 def test_to_numpy_takes_a_librarys_own_conversion_else_refuses_typed() -> None:

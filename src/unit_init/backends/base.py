@@ -100,7 +100,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, ClassVar, Literal, TypeVar
 
 from unit_init.backends.host import host_free_bytes
-from unit_init.dtypes import canonical_dtype
+from unit_init.dtypes import COMPLEX_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES, canonical_dtype
 from unit_init.errors import BackendError, ParameterError
 
 __all__ = ["Backend", "lacking", "quietly"]
@@ -386,8 +386,9 @@ def lacking(backend: Backend, error: AttributeError, purpose: str) -> BackendErr
     (pydata sparse has no ``arange``, no ``count_nonzero``), naming it and ``purpose``; ``None`` for any other error."""
     if backend.xp is None or getattr(error, "obj", None) is not backend.xp:
         return None
+    needed = f"the dtype {error.name}" if error.name in (*FLOAT_DTYPES, *INTEGER_DTYPES, *COMPLEX_DTYPES) else f"{error.name}()"
     msg = (
-        f"{purpose} on the {backend.name} backend needs {error.name}() from its Array-API namespace, which it lacks; "
+        f"{purpose} on the {backend.name} backend needs {needed} from its Array-API namespace, which it lacks; "
         "use another backend (e.g. backend='numpy') and convert."
     )
     return BackendError(msg)
