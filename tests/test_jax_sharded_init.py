@@ -205,7 +205,15 @@ def _():
     staged = {"big": jax.device_put(jnp.zeros((side, side), jnp.float32), NamedSharding(stage, P(None, "x")))}
     with jax.set_mesh(mesh):
         staged, _ = ui.jax.initialize(staged, {"big": ui.HeNormal()}, seed=0)
+    # leaves of one shape and rule compile once (each compiled anew, every call, before)
+    layers = {f"l{i}": jax.device_put(jnp.zeros((side, side), jnp.float32), row) for i in range(4)}
+    _params._compiled_native.cache_clear()
+    for _ in range(2):
+        stacked, _ = ui.jax.initialize(layers, {"*": ui.HeNormal()}, seed=0)
+    compiles = _params._compiled_native.cache_info()
+    each, _ = ui.jax.initialize({name: jnp.zeros((side, side), jnp.float32) for name in layers}, {"*": ui.HeNormal()}, seed=0)
     return {"big": summary(params["big"]), "small": summary(params["small"]), "side": side, "moved": moved,
+            "compiles": [compiles.misses, compiles.hits], "layers_equal_unsharded": all(bool(np.array_equal(stacked[k], each[k])) for k in layers),
             "big_equal_unsharded": bool(np.array_equal(params["big"], whole["big"])),
             "portable_spec": str(portable["big"].sharding.spec), "portable_equal_numpy": bool(np.array_equal(portable["big"], on_numpy["big"])),
             "staged_devices": [d.id for d in staged["big"].devices()], "staged_equal_unsharded": bool(np.array_equal(staged["big"], whole["big"]))}
@@ -481,6 +489,8 @@ def test_concrete_sharded_leaves_keep_their_sharding_large_ones_drawn_shard_by_s
     assert result["big_equal_unsharded"]
     assert result["portable_spec"] == "P('x', None)"
     assert result["portable_equal_numpy"]
+    assert result["compiles"] == [1, 7]  # 4 leaves, twice: one compile
+    assert result["layers_equal_unsharded"]
     assert sorted(result["staged_devices"]) == [2, 3]
     assert result["staged_equal_unsharded"]
 

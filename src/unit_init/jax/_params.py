@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import math
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -23,7 +24,7 @@ from unit_init.adapters.pytree import (
     tree_param,
     with_params,
 )
-from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
+from unit_init.adapters.rules import Entry, Gated, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.backends.jax_backend import scoped_mesh
 from unit_init.errors import ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import Layout, LayoutLike
@@ -116,11 +117,41 @@ def _drawn_into(sharding: Any, entry: Entry, old: Any, rng: str) -> Any:
     scope = set_mesh(own_mesh) if isinstance(own_mesh, jax.sharding.Mesh) and set_mesh is not None else contextlib.nullcontext()
     try:
         with scope:
+            if rng == "native" and isinstance(entry.seed, int) and not isinstance(entry.spec, Gated):
+                return _compiled_native(_template(entry), _target(old, rng)["dtype"], sharding)(_threefry_key(entry.seed))
             return jax.jit(make, out_shardings=sharding)()
     except (ValueError, RuntimeError) as error:
         if not abstract:
             raise
         raise _needs_mesh(sharding, f"{type(error).__name__}: {abbreviate(str(error), 200)}") from None
+
+
+def _template(entry: Entry) -> Entry:
+    """``entry`` with only what :func:`~unit_init.adapters.rules.draw` reads (spec, shape, layout, fans; no name,
+    role, owner or seed): a cache key every leaf of the same shape and rule shares."""
+    param = entry.param
+    return dataclasses.replace(entry, param=Param("", (), "", param.shape, param.layout), rule=0, seed=None)
+
+
+def _threefry_key(seed: int) -> jax.Array:
+    """The key an int seed draws with on the JAX backend: its words ``[seed >> 32, seed mod 2³²]`` as a threefry key."""
+    words = jax.numpy.asarray(np.array([seed >> 32, seed & 0xFFFFFFFF], dtype=np.uint32))
+    key: jax.Array = jax.random.wrap_key_data(words, impl="threefry2x32")
+    return key
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled_native(template: Entry, dtype: Any, sharding: Any) -> Callable[[jax.Array], jax.Array]:
+    """The native draw of every entry like ``template`` compiled as ``key -> values`` laid out as ``sharding`` (each
+    device computes its shard): the leaves of one shape and rule compile once, not once each and again every call.
+    The key is the one an int seed makes (:func:`_threefry_key`), so the values are the eager draw's."""
+
+    def values(key: jax.Array) -> Any:
+        traced: Any = key  # the seed the draw reads: the int seed's key, traced
+        return draw(dataclasses.replace(template, seed=traced), backend="jax", dtype=dtype, rng="native")
+
+    compiled: Callable[[jax.Array], jax.Array] = jax.jit(values, out_shardings=sharding)
+    return compiled
 
 
 def _region(index: tuple[slice, ...], shape: tuple[int, ...]) -> tuple[slice, ...]:
