@@ -212,7 +212,12 @@ def _():
         stacked, _ = ui.jax.initialize(layers, {"*": ui.HeNormal()}, seed=0)
     compiles = _params._compiled_native.cache_info()
     each, _ = ui.jax.initialize({name: jnp.zeros((side, side), jnp.float32) for name in layers}, {"*": ui.HeNormal()}, seed=0)
+    # inside the user's jit (set_mesh and eager shards refused there): traced as before
+    jitted = {rng: jax.jit(lambda rng=rng: ui.jax.initialize({"big": leaves["big"]}, {"big": ui.HeUniform()}, seed=0, rng=rng)[0])()
+              for rng in ("native", "portable")}
+    eager = ui.jax.initialize({"big": leaves["big"]}, {"big": ui.HeUniform()}, seed=0)[0]
     return {"big": summary(params["big"]), "small": summary(params["small"]), "side": side, "moved": moved,
+            "in_jit": [str(v["big"].sharding.spec) for v in jitted.values()], "in_jit_native_equal": bool(np.array_equal(jitted["native"]["big"], eager["big"])),
             "compiles": [compiles.misses, compiles.hits], "layers_equal_unsharded": all(bool(np.array_equal(stacked[k], each[k])) for k in layers),
             "big_equal_unsharded": bool(np.array_equal(params["big"], whole["big"])),
             "portable_spec": str(portable["big"].sharding.spec), "portable_equal_numpy": bool(np.array_equal(portable["big"], on_numpy["big"])),
@@ -490,6 +495,8 @@ def test_concrete_sharded_leaves_keep_their_sharding_large_ones_drawn_shard_by_s
     assert result["portable_spec"] == "P('x', None)"
     assert result["portable_equal_numpy"]
     assert result["compiles"] == [1, 7]  # 4 leaves, twice: one compile
+    assert result["in_jit"] == ["P('x',)", "P('x',)"]
+    assert result["in_jit_native_equal"]
     assert result["layers_equal_unsharded"]
     assert sorted(result["staged_devices"]) == [2, 3]
     assert result["staged_equal_unsharded"]

@@ -297,3 +297,22 @@ def test_a_numpy_integer_type_that_is_no_number_is_a_seed_error() -> None:
     for call in (lambda: ui.he_normal((2, 2), seed=np.timedelta64(3)), lambda: ui.set_seed(np.timedelta64(3))):
         with pytest.raises(ui.SeedError, match="is not an int"):
             call()
+
+
+def test_a_tentative_seed_is_given_back_only_if_the_stream_did_not_move_since() -> None:
+    """A refused ``initialize`` gives its root seed back; a restart and a draw in between (another thread) recreated
+    the state the give-back compared, and the stream handed that draw's seed out twice."""
+    from unit_init.seeds import tentative_seed
+
+    ui.set_seed(0)
+    first, second = ui.he_normal((2,), seed=None), ui.he_normal((2,), seed=None)
+    ui.set_seed(0)
+    _, give_back = tentative_seed()
+    give_back()
+    np.testing.assert_array_equal(ui.he_normal((2,), seed=None), first)  # given back
+    ui.set_seed(0)
+    _, give_back = tentative_seed()  # the stream after it: as after set_seed(0) and one draw
+    ui.set_seed(0)
+    np.testing.assert_array_equal(ui.he_normal((2,), seed=None), first)  # the same state again, by another road
+    give_back()  # the stream moved since: nothing is given back (the state compared was equal, and first came twice)
+    np.testing.assert_array_equal(ui.he_normal((2,), seed=None), second)

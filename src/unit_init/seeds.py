@@ -50,28 +50,32 @@ class _GlobalStream:
         self._lock = threading.RLock()  # re-entrant: a signal handler that draws unseeded runs on the thread that may hold it
         self._rng = np.random.default_rng(secrets.randbits(63))
         self._chosen = False
+        self._moves = 0  # seeds taken and restarts, ever: what a give-back checks nothing else happened since
 
     def restart(self, seed: int) -> None:
         with self._lock:
             self._rng = np.random.default_rng(seed)
             self._chosen = True
+            self._moves += 1
 
     def next(self) -> int:
         with self._lock:
+            self._moves += 1
             return int(self._rng.integers(0, MAX_SEED, endpoint=True))
 
     def tentative(self) -> tuple[int, Callable[[], None]]:
         """The next seed, and a function giving it back: the stream returns to where it was before, unless another
-        seed has been taken since (that call's seed is not handed out twice)."""
+        seed has been taken, or the stream restarted, since (no seed is handed out twice)."""
         with self._lock:
             before = self._rng.bit_generator.state
-            seed = int(self._rng.integers(0, MAX_SEED, endpoint=True))
-            after = self._rng.bit_generator.state
+            seed = self.next()
+            taken = self._moves
 
         def give_back() -> None:
             with self._lock:
-                if self._rng.bit_generator.state == after:
+                if self._moves == taken:
                     self._rng.bit_generator.state = before
+                    self._moves += 1
 
         return seed, give_back
 

@@ -117,7 +117,8 @@ class ArrayApiBackend(Backend):
     def _devices(self) -> list[Any]:
         """The namespace's devices, the default first (:meth:`_inspection`'s version check first)."""
         info = self._inspection()
-        default = None if info is None else info.default_device()
+        default_device = getattr(info, "default_device", None)  # an inspection object without it: no default known
+        default = default_device() if callable(default_device) else None
         try:
             devices = list(info.devices())
         except AttributeError:  # no inspection API: only the default device is known

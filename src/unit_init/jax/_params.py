@@ -27,6 +27,7 @@ from unit_init.adapters.pytree import (
 from unit_init.adapters.rules import Entry, Gated, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.backends.jax_backend import scoped_mesh
 from unit_init.errors import ParameterError, abbreviate, keywords_checked
+from unit_init.spec._checks import hashable
 from unit_init.spec.fans import Layout, LayoutLike
 
 __all__ = ["finite", "float_leaves", "initialize", "probed", "rescaled"]
@@ -104,9 +105,10 @@ def _drawn_into(sharding: Any, entry: Entry, old: Any, rng: str) -> Any:
     if not abstract and (math.prod(old.shape) < SHARD_BY_SHARD_MIN or len(sharding.device_set) == 1):
         return jax.device_put(make(), sharding)
     try:
-        concrete = jax.sharding.NamedSharding(scoped_mesh(), sharding.spec) if abstract else sharding
-    except ValueError:  # inside jax.jit, which places what it computes
-        concrete = None
+        in_scope, traced = scoped_mesh(), False
+    except ValueError:  # inside jax.jit, which places what it computes: no eager shard, no mesh of our own
+        in_scope, traced = None, True
+    concrete = None if traced else jax.sharding.NamedSharding(in_scope, sharding.spec) if abstract else sharding
     if rng == "portable" and concrete is not None:
         shape, blocks = tuple(old.shape), []
         for device, index in concrete.addressable_devices_indices_map(shape).items():
@@ -114,11 +116,14 @@ def _drawn_into(sharding: Any, entry: Entry, old: Any, rng: str) -> Any:
         return jax.make_array_from_single_device_arrays(shape, concrete, blocks)
     own_mesh = getattr(sharding, "mesh", None)
     set_mesh = getattr(jax, "set_mesh", None)
-    scope = set_mesh(own_mesh) if isinstance(own_mesh, jax.sharding.Mesh) and set_mesh is not None else contextlib.nullcontext()
+    own = not traced and isinstance(own_mesh, jax.sharding.Mesh)
+    scope = set_mesh(own_mesh) if own and set_mesh is not None else contextlib.nullcontext()
     try:
         with scope:
-            if rng == "native" and isinstance(entry.seed, int) and not isinstance(entry.spec, Gated):
-                return _compiled_native(_template(entry), _target(old, rng)["dtype"], sharding)(_threefry_key(entry.seed))
+            if rng == "native" and isinstance(entry.seed, int) and not isinstance(entry.spec, Gated) and entry.spec.random:
+                arguments = (_template(entry), _target(old, rng)["dtype"], sharding)
+                compiled = _compiled_native(*arguments) if hashable(arguments) else _compiled_native.__wrapped__(*arguments)
+                return compiled(_threefry_key(entry.seed))
             return jax.jit(make, out_shardings=sharding)()
     except (ValueError, RuntimeError) as error:
         if not abstract:

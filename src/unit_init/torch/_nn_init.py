@@ -68,6 +68,7 @@ differences from torch are listed in ``docs/adapters/torch.md``.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import inspect
 import math
 import operator
@@ -137,10 +138,26 @@ _TORCH_NONLINEARITIES: Final = _TORCH_INT_GAINS | {"tanh", "relu", "leaky_relu",
 """The names torch's own ``calculate_gain`` knows."""
 _F = TypeVar("_F", bound=Callable[..., torch.Tensor])
 
-_TORCHS: Final[dict[str, Any]] = dict(vars(torch.nn.init))
-"""``torch.nn.init``'s functions as this module found them: a codebase that sets ``torch.nn.init.normal_`` to the
-drop-in (to reach every ``reset_parameters``) would otherwise have the drop-in ask itself for torch's outcome, again
-and again."""
+def _torchs_functions() -> dict[str, Any]:
+    """``torch.nn.init``'s own functions, bound once: a codebase that sets ``torch.nn.init.normal_`` to the drop-in (to
+    reach every ``reset_parameters``) would otherwise have the drop-in ask itself for torch's outcome, again and again.
+
+    Where one of them is not torch's when this module is imported (Hugging Face's ``no_init_weights`` sets no-ops
+    while a model loads), a private copy of ``torch/nn/init.py`` gives the originals.
+    """
+    found = dict(vars(torch.nn.init))
+    if all(getattr(found.get(name), "__module__", None) == "torch.nn.init" for name in __all__):
+        return found
+    source = importlib.util.spec_from_file_location("unit_init.torch._pristine_nn_init", torch.nn.init.__file__)
+    if source is None or source.loader is None:  # no file to read (a frozen torch): the functions as found
+        return found
+    pristine = importlib.util.module_from_spec(source)
+    source.loader.exec_module(pristine)
+    return dict(vars(pristine))
+
+
+_TORCHS: Final[dict[str, Any]] = _torchs_functions()
+"""``torch.nn.init``'s own functions (:func:`_torchs_functions`)."""
 
 
 def _builtin(error: BaseException) -> type[BaseException]:
@@ -259,10 +276,9 @@ def _kaiming_in_torch_ops(name: str, args: tuple[Any, ...], kwargs: dict[str, An
     own functions (so ``torch.compile`` and ``vmap`` take them, as in eager code); ``None`` for every other call."""
     if name not in ("kaiming_uniform_", "kaiming_normal_"):
         return None
-    tensor = args[0] if args else kwargs.get("tensor")
-    mode = args[2] if len(args) > 2 else kwargs.get("mode", "fan_in")
-    nonlinearity = args[3] if len(args) > 3 else kwargs.get("nonlinearity", "leaky_relu")
-    generator = args[4] if len(args) > 4 else kwargs.get("generator")
+    given = inspect.signature(_TORCHS[name]).bind(*args, **kwargs)  # torch's TypeError for arguments it would refuse
+    given.apply_defaults()
+    tensor, mode, nonlinearity, generator = (given.arguments[key] for key in ("tensor", "mode", "nonlinearity", "generator"))
     if not isinstance(nonlinearity, str) or nonlinearity in _TORCH_NONLINEARITIES or nonlinearity not in gain.FIXED_GAINS:
         return None
     if not isinstance(tensor, torch.Tensor) or 0 in tensor.shape:  # torch's own warns for a zero-element tensor
