@@ -174,8 +174,13 @@ def _():
     params, _ = ui.jax.initialize(abstract, {"big": ui.HeNormal(), "small": ui.HeNormal()}, seed=0)
     portable, _ = ui.jax.initialize({"big": abstract["big"]}, {"big": ui.HeUniform()}, seed=0, rng="portable")
     on_numpy, _ = ui.initialize({"big": np.zeros((side, side), np.float32)}, {"big": ui.HeUniform()}, seed=0, rng="portable")
+    try:  # 6 rows over 4 devices: JAX's IndivisibleError after the seed was taken, or a misleading "needs the mesh"
+        ui.jax.initialize({"odd": jax.ShapeDtypeStruct((6, 4), jnp.float32, sharding=row)}, {"*": ui.HeNormal()}, seed=0)
+        indivisible = "no error"
+    except Exception as error:
+        indivisible = f"{type(error).__name__}: {error}"[:300]
     return {"big": summary(params["big"]), "small": summary(params["small"]), "side": side,
-            "portable_equal_numpy": bool(np.array_equal(portable["big"], on_numpy["big"]))}
+            "portable_equal_numpy": bool(np.array_equal(portable["big"], on_numpy["big"])), "indivisible": indivisible}
 
 @case("concrete_sharded_leaves")
 def _():
@@ -483,6 +488,8 @@ def test_abstract_leaves_on_a_concrete_mesh_take_its_sharding_large_ones_shard_b
     _sharded(result["small"], "P('x', None)", HE_STD)
     _sharded(result["big"], "P('x', None)", (2 / result["side"]) ** 0.5)
     assert result["portable_equal_numpy"]  # compiled as one program, the portable uniform moved by an ulp
+    assert result["indivisible"].startswith("ParameterError: parameter 'odd' of shape (6, 4): a parameter's sharding"), result["indivisible"]
+    assert "does not fit its shape (6, 4)" in result["indivisible"]
 
 
 def test_concrete_sharded_leaves_keep_their_sharding_large_ones_drawn_shard_by_shard(results: dict[str, Any]) -> None:

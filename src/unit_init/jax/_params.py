@@ -47,6 +47,12 @@ def _target(old: Any, rng: str) -> dict[str, Any]:
     leaf is written."""
     if isinstance(old, jax.ShapeDtypeStruct) and _over_abstract_mesh(old.sharding) and not _mesh_in_scope(old.sharding):
         raise _needs_mesh(old.sharding, "no such mesh is in scope")
+    if isinstance(old, jax.ShapeDtypeStruct) and old.sharding is not None:
+        try:
+            old.sharding.shard_shape(tuple(old.shape))
+        except Exception as error:  # JAX's IndivisibleError: an axis its mesh axes do not divide
+            msg = f"a parameter's sharding {abbreviate(old.sharding, 200)} does not fit its shape {tuple(old.shape)}: {abbreviate(str(error), 200)}"
+            raise ParameterError(msg) from None
     return {"backend": "numpy" if isinstance(old, np.ndarray) else "jax", "dtype": old.dtype, "rng": rng}
 
 
