@@ -806,19 +806,18 @@ def fill(
             if kept is not None and kept(entry):
                 for output in outputs:
                     reserved[output.pool] = reserved.get(output.pool, 0) + output.bytes
+    give_back = _nothing
     if any(entry.seed is None for entry in entries):
         root, give_back = tentative_seed()  # given back if the walker's own check refuses: a refused call takes no seed
         entries = [replace(entry, seed=derive_seed(root, entry.param.canonical)) if entry.seed is None else entry for entry in entries]
-    else:
-        give_back = _nothing
-    try:
-        for entry in entries:
-            if verify is not None:
+    if verify is not None:
+        try:
+            for entry in entries:
                 with _naming(entry):
                     verify(entry)
-    except BaseException:
-        give_back()
-        raise
+        except BaseException:
+            give_back()
+            raise
     with bar(sum(math.prod(e.param.shape) for e in entries), "initialize", unit="parameters", progress=progress) as advance:
         for entry in entries:
             with _naming(entry):

@@ -160,6 +160,12 @@ def _seed_words(seed: int, device: jax.Device | None) -> jax.Array:
     return placed
 
 
+def int_seed_key(seed: int) -> jax.Array:
+    """The typed key an int ``seed`` draws with on this backend (its words, :func:`_seed_words`, as a threefry key):
+    a compiled draw given it as an argument gives the values of ``seed=seed``."""
+    return _typed(_seed_words(seed, None))
+
+
 class KeyStream:
     """A JAX key that is split on every draw: each draw gets a fresh subkey, the stream keeps the rest.
 

@@ -25,7 +25,7 @@ from unit_init.adapters.pytree import (
     with_params,
 )
 from unit_init.adapters.rules import Entry, Gated, Initialized, Param, Rules, check_rng, draw, fill, plan
-from unit_init.backends.jax_backend import scoped_mesh
+from unit_init.backends.jax_backend import int_seed_key, scoped_mesh
 from unit_init.errors import ParameterError, abbreviate, keywords_checked
 from unit_init.spec._checks import hashable
 from unit_init.spec.fans import Layout, LayoutLike
@@ -129,7 +129,7 @@ def _drawn_into(sharding: Any, entry: Entry, old: Any, rng: str) -> Any:
             if rng == "native" and isinstance(entry.seed, int) and not isinstance(entry.spec, Gated) and entry.spec.random:
                 arguments = (_template(entry), _target(old, rng)["dtype"], sharding)
                 compiled = _compiled_native(*arguments) if hashable(arguments) else _compiled_native.__wrapped__(*arguments)
-                return compiled(_threefry_key(entry.seed))
+                return compiled(int_seed_key(entry.seed))
             return jax.jit(make, out_shardings=sharding)()
     except (ValueError, RuntimeError) as error:
         if not abstract:
@@ -144,18 +144,12 @@ def _template(entry: Entry) -> Entry:
     return dataclasses.replace(entry, param=Param("", (), "", param.shape, param.layout), rule=0, seed=None)
 
 
-def _threefry_key(seed: int) -> jax.Array:
-    """The key an int seed draws with on the JAX backend: its words ``[seed >> 32, seed mod 2³²]`` as a threefry key."""
-    words = jax.numpy.asarray(np.array([seed >> 32, seed & 0xFFFFFFFF], dtype=np.uint32))
-    key: jax.Array = jax.random.wrap_key_data(words, impl="threefry2x32")
-    return key
-
-
 @functools.lru_cache(maxsize=64)
 def _compiled_native(template: Entry, dtype: Any, sharding: Any) -> Callable[[jax.Array], jax.Array]:
     """The native draw of every entry like ``template`` compiled as ``key -> values`` laid out as ``sharding`` (each
     device computes its shard): the leaves of one shape and rule compile once, not once each and again every call.
-    The key is the one an int seed makes (:func:`_threefry_key`), so the values are the eager draw's."""
+    The key is the one an int seed makes (:func:`~unit_init.backends.jax_backend.int_seed_key`), so the values are the
+    eager draw's."""
 
     def values(key: jax.Array) -> Any:
         traced: Any = key  # the seed the draw reads: the int seed's key, traced

@@ -138,6 +138,7 @@ _TORCH_NONLINEARITIES: Final = _TORCH_INT_GAINS | {"tanh", "relu", "leaky_relu",
 """The names torch's own ``calculate_gain`` knows."""
 _F = TypeVar("_F", bound=Callable[..., torch.Tensor])
 
+
 def _torchs_functions() -> dict[str, Any]:
     """``torch.nn.init``'s own functions, bound once: a codebase that sets ``torch.nn.init.normal_`` to the drop-in (to
     reach every ``reset_parameters``) would otherwise have the drop-in ask itself for torch's outcome, again and again.
@@ -158,6 +159,8 @@ def _torchs_functions() -> dict[str, Any]:
 
 _TORCHS: Final[dict[str, Any]] = _torchs_functions()
 """``torch.nn.init``'s own functions (:func:`_torchs_functions`)."""
+_KAIMING_SIGNATURES: Final = {name: inspect.signature(_TORCHS[name]) for name in ("kaiming_uniform_", "kaiming_normal_")}
+"""Read once: :func:`_kaiming_in_torch_ops` binds every call inside ``torch.compile`` and ``vmap`` to them."""
 
 
 def _builtin(error: BaseException) -> type[BaseException]:
@@ -263,10 +266,16 @@ def _torchs_own(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tor
     """``torch.nn.init.<name>`` itself (:func:`_transformed`), each error it raises also a :class:`~unit_init.errors.UnitInitError`;
     ``kaiming_*`` with a nonlinearity only unit_init knows as :func:`_kaiming_in_torch_ops` draws it."""
     try:
-        drawn = _kaiming_in_torch_ops(name, args, kwargs)
-        result: torch.Tensor = _TORCHS[name](*args, **kwargs) if drawn is None else drawn
+        return _torchs_call(name, args, kwargs)
     except Exception as theirs:
         raise torch_typed(type(theirs))(str(theirs)) from theirs
+
+
+def _torchs_call(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor:
+    """``torch.nn.init.<name>(*args, **kwargs)``, torch's own (:data:`_TORCHS`); ``kaiming_*`` with a gain torch lacks
+    drawn by :func:`_kaiming_in_torch_ops`, so torch's errors are those of the input, not of the gain's name."""
+    drawn = _kaiming_in_torch_ops(name, args, kwargs)
+    result: torch.Tensor = _TORCHS[name](*args, **kwargs) if drawn is None else drawn
     return result
 
 
@@ -276,7 +285,7 @@ def _kaiming_in_torch_ops(name: str, args: tuple[Any, ...], kwargs: dict[str, An
     own functions (so ``torch.compile`` and ``vmap`` take them, as in eager code); ``None`` for every other call."""
     if name not in ("kaiming_uniform_", "kaiming_normal_"):
         return None
-    given = inspect.signature(_TORCHS[name]).bind(*args, **kwargs)  # torch's TypeError for arguments it would refuse
+    given = _KAIMING_SIGNATURES[name].bind(*args, **kwargs)  # torch's TypeError for arguments it would refuse
     given.apply_defaults()
     tensor, mode, nonlinearity, generator = (given.arguments[key] for key in ("tensor", "mode", "nonlinearity", "generator"))
     if not isinstance(nonlinearity, str) or nonlinearity in _TORCH_NONLINEARITIES or nonlinearity not in gain.FIXED_GAINS:
@@ -322,8 +331,7 @@ def _torch_outcome(name: str, ours: Exception, args: tuple[Any, ...], kwargs: di
     (``ours`` itself, with its message naming the argument, where it already is that type).
     """
     try:
-        drawn = _kaiming_in_torch_ops(name, args, kwargs)  # a gain torch lacks (gelu): its ops, its errors
-        return _TORCHS[name](*args, **kwargs) if drawn is None else drawn
+        return _torchs_call(name, args, kwargs)
     except Exception as theirs:
         if isinstance(ours, UnitInitError) and isinstance(ours, _builtin(theirs)):
             raise ours from theirs
