@@ -25,7 +25,7 @@ required                       what it does
 optional capability                    default
 =====================================  ============================================================
 :meth:`dtype_on`                       :meth:`native_dtype` (every device has every dtype)
-:meth:`erfinv`                         none; needed only with ``truncation = "inverse_cdf"``
+:meth:`erfinv`                         none; needed only with ``truncation = "inverse_cdf"`` (or ``…_or_rejection``)
 :meth:`truncated_normal`               none; needed only with ``truncation = "native"``
 :meth:`uniform_between`,               :meth:`uniform` or :meth:`normal` then :meth:`affine`;
 :meth:`normal_scaled`                  override with a one-kernel draw
@@ -112,10 +112,10 @@ class Backend:
     name: str  # a class attribute, or set per instance (the Array-API backend is named after its namespace)
     xp: Any
     mutable: ClassVar[bool] = False  # in-place item assignment and augmented operators; xp's elementwise functions take out=; arrays have .reshape(shape)
-    truncation: ClassVar[Literal["inverse_cdf", "native", "rejection", "host"]] = "rejection"
+    truncation: ClassVar[Literal["inverse_cdf", "inverse_cdf_or_rejection", "native", "rejection", "host"]] = "rejection"
     """How truncated normals across 0 are drawn: the row of :data:`unit_init.sampling.truncation.METHODS`.
 
-    ``"inverse_cdf"`` needs :meth:`erfinv`, ``"native"`` :meth:`truncated_normal`."""
+    ``"inverse_cdf"`` and ``"inverse_cdf_or_rejection"`` need :meth:`erfinv`, ``"native"`` :meth:`truncated_normal`."""
     compiles: ClassVar[bool] = False  # compile_sampler compiles whole samplers (JAX, TensorFlow)
     word_dtype: ClassVar[str] = "uint32"  # 32-bit words of the portable stream; "int32" without uint32 arithmetic
     threaded_fill: ClassVar[bool] = False  # portable chunks may be filled by several Python threads (NumPy)
@@ -192,7 +192,7 @@ class Backend:
     def erfinv(self, x: Any) -> Any:
         """The inverse error function, elementwise (in place where the framework allows).
 
-        Needed only with ``truncation = "inverse_cdf"``: the Array-API standard has no ``erfinv``.
+        Needed only with ``truncation = "inverse_cdf"`` or ``"inverse_cdf_or_rejection"``: the Array-API standard has no ``erfinv``.
         """
         raise NotImplementedError
 

@@ -11,7 +11,10 @@
   must live on the same kind of device.
 * Truncated normals are drawn by inverse-CDF sampling (``erfinv`` of a
   uniform), in place: no rejection mask, no ``nonzero``, no host
-  synchronization on accelerators.
+  synchronization on accelerators. An interval across 0 whose tails ``erf``
+  cannot resolve (a bound beyond 4.9σ in float32; ``trunc_normal_(std=0.02)``'s
+  ±100σ) is re-drawn instead: one mask and one ``nonzero`` (a synchronization
+  on an accelerator), about 1.1 normal draws.
 * ``"meta"`` has no generator and no data: every draw returns an empty meta
   tensor of the right shape and dtype, and consumes no randomness.
 * Every primitive makes fresh tensors from tensors that do not require grad,
@@ -186,7 +189,7 @@ class TorchBackend(Backend):
     name = "torch"
     xp = array_api_compat.torch
     mutable = True
-    truncation = "inverse_cdf"  # erfinv is vectorized and multi-threaded: ≈1.2 normal draws, no device sync
+    truncation = "inverse_cdf_or_rejection"  # erfinv is vectorized and multi-threaded: ≈1.2 normal draws, no device sync
     word_dtype = "int32"  # torch implements add and shifts only for signed ints; same bits (see unit_init.portable.words)
     shift_in = staticmethod(_shift_in)
 

@@ -34,7 +34,10 @@ package composes them. The policy:
   ==================  ==================================================  =====================================
   backend             finite bounds across 0                              one-sided, narrow, far-tail intervals
   ==================  ==================================================  =====================================
-  torch, TensorFlow   inverse CDF by ``erfinv`` (``"inverse_cdf"``)        log-space inverse CDF
+  TensorFlow          inverse CDF by ``erfinv`` (``"inverse_cdf"``)        log-space inverse CDF
+  torch               inverse CDF by ``erfinv``; re-drawn where ``erf``     log-space inverse CDF
+                      cannot resolve the tails (±100σ)
+                      (``"inverse_cdf_or_rejection"``)
   JAX                 ``jax.random.truncated_normal`` (``"native"``)       log-space inverse CDF
   NumPy, plugins      rejected values re-drawn (``"rejection"``; the       log-space inverse CDF
                       log-space inverse CDF below 25 % of the mass)

@@ -114,7 +114,7 @@ def _quietly_where_needed(backend: Backend, law: Distribution, dtype: str, draw:
     scale = None
     if work_dtype(dtype) == dtype:
         if isinstance(law, TruncatedGaussian):
-            scale = law.std if dispatch(law) is truncated_gaussian and truncation.only_scales(backend.truncation, law) else None
+            scale = law.std if dispatch(law) is truncated_gaussian and truncation.only_scales(backend.truncation, law, dtype) else None
         else:
             scale = scaling(law)
     if scale is not None and scale >= smallest_normal(dtype) * 2.0**64:
