@@ -42,6 +42,60 @@ def test_init_fills_in_place_keeping_dtype_device_and_grad() -> None:
     np.testing.assert_array_equal(_values(weight), _values(ui.he_normal((64, 32), backend="torch", dtype="float64", seed=0, layout="torch")))
 
 
+_INTO = [  # a tensor to fill: contiguous, a Parameter, at an odd storage offset, odd-sized, transposed
+    ("contiguous", lambda shape, dtype: torch.empty(shape, dtype=dtype)),
+    ("parameter", lambda shape, dtype: nn.Parameter(torch.empty(shape, dtype=dtype))),
+    ("offset", lambda shape, dtype: torch.empty(math.prod(shape) + 1, dtype=dtype)[1:].view(shape)),
+    ("transposed", lambda shape, dtype: torch.empty(shape[::-1], dtype=dtype).T),
+]
+
+
+@pytest.mark.parametrize("into", [pytest.param(make, id=label) for label, make in _INTO])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16", "complex64"])
+@pytest.mark.parametrize("name", sorted(ui.CATALOGUE))
+def test_init_writes_the_values_the_spec_draws(name: str, dtype: str, into: Callable[..., Any]) -> None:
+    """However the tensor is filled (in place by the draw's own kernels where it is contiguous, else copied in), it
+    holds the values the same call without a tensor returns: 66 × 63 (odd) and 4096 × 64 (the word-based uniform)."""
+    spec = ui.get(name)
+    for shape in [(66, 63), (4096, 64)] if name not in ("identity", "dirac", "delta_orthogonal") else [(66, 63)]:
+        if name in ("dirac", "delta_orthogonal", "conv_orthogonal"):
+            shape = (8, 6, 3, 3)
+        try:
+            expected = spec(shape, backend="torch", dtype=dtype, seed=4, layout="torch")
+        except ui.UnitInitError:
+            continue  # refused for this dtype (complex orthogonal, ...): init_ refuses it too (tested elsewhere)
+        tensor = into(shape, getattr(torch, dtype))
+        ui.torch.init_(tensor, spec, seed=4)
+        assert torch.equal(tensor.detach(), expected), (name, dtype, shape)
+
+
+def test_a_contiguous_float_tensor_is_drawn_into_with_no_second_tensor() -> None:
+    """A uniform, a normal, a truncated normal by ``erfinv`` (from words in the tensor's own memory) and one re-drawn
+    at ±100σ write the parameter with no allocation and no copy (torch's own ``normal_`` costs; a second tensor doubled
+    a 1 GiB weight's peak memory)."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Ops(TorchDispatchMode):
+        def __init__(self) -> None:
+            super().__init__()
+            self.names: list[str] = []
+
+        def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+            self.names.append(func.__name__)
+            return func(*args, **(kwargs or {}))
+
+    fills = [ours.normal_, ours.uniform_, ours.kaiming_normal_, ours.xavier_uniform_, ours.trunc_normal_,
+             lambda t: ours.trunc_normal_(t, std=0.02), lambda t: ours.init_(t, ui.HeNormal(), seed=0)]
+    for fill in fills:
+        weight = nn.Parameter(torch.empty(512, 1024))
+        with Ops() as ops:
+            fill(weight)
+        assert not {"empty.memory_format", "empty_like.default", "clone.default"} & set(ops.names), ops.names
+        assert ops.names.count("copy_.default") <= 1, ops.names  # the words' in-place int → float conversion only
+        assert weight.requires_grad
+        assert weight.grad_fn is None
+
+
 def test_init_takes_fan_overrides() -> None:
     """``init_(..., fan_in=, fan_out=)`` scales by the given fans, not the tensor's (a 256×512 weight told fan_in=8)."""
     weight = ui.torch.init_(torch.empty(256, 512), ui.HeNormal(), fan_in=8, seed=0)

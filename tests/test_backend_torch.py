@@ -122,6 +122,35 @@ def test_values_outside_a_wide_interval_are_re_drawn(torch: Any) -> None:
     assert bool((values.abs() < 2.0).all())
 
 
+# --- drawing into a given tensor ---------------------------------------------------------
+
+
+def test_drawing_into_hands_the_tensor_to_the_first_draw_of_its_kind_only(torch: Any) -> None:
+    from unit_init.backends.torch_backend import drawing_into
+
+    backend, cpu = get_backend("torch"), torch.device("cpu")
+    tensor = torch.empty(6, 5)
+    with drawing_into(tensor):
+        other = backend.normal(None, (5, 6), "float32", cpu)  # another shape: its own
+        first = backend.normal(None, (6, 5), "float32", cpu)
+        second = backend.normal(None, (6, 5), "float32", cpu)
+    assert first is tensor
+    assert second is not tensor
+    assert other is not tensor
+    with drawing_into(tensor[:, :4]):  # not contiguous: never handed out
+        assert backend.normal(None, (6, 4), "float32", cpu).data_ptr() != tensor.data_ptr()
+    assert backend.normal(None, (6, 5), "float32", cpu) is not tensor  # outside: nothing handed out
+
+
+def test_values_sharing_the_tensors_memory_in_another_order_are_copied_from_a_clone(torch: Any) -> None:
+    from unit_init.backends.torch_backend import written
+
+    tensor = torch.arange(16.0).reshape(4, 4)
+    expected = tensor.T.clone()
+    written(tensor, tensor.T)
+    assert torch.equal(tensor, expected)
+
+
 # --- seeds and generators -----------------------------------------------------------
 
 

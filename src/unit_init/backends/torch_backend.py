@@ -25,7 +25,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from fractions import Fraction
 from typing import Any, Final, cast
 
@@ -39,7 +41,7 @@ from unit_init.backends.mesh import mesh_block
 from unit_init.dtypes import COMPLEX_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES, largest_below, smallest_at_or_above
 from unit_init.errors import DeviceError, DTypeError, ParameterError, SeedError, abbreviate
 
-__all__ = ["TorchBackend"]
+__all__ = ["TorchBackend", "drawing_into"]
 
 _PLATFORMS: Final = ("cpu", "gpu", "mps", "xpu", "meta")  # portable platforms torch has ("gpu" is "cuda", also on ROCm)
 _ACCEPTED: Final = accepted_forms(_PLATFORMS, "a torch.device")
@@ -118,6 +120,53 @@ _MASK64: Final = (1 << 64) - 1
 _FROM_WORDS: Final = 1 << 16
 """The fewest values :meth:`TorchBackend.uniform_to_transform` draws from 64-bit words: below, its four passes cost more than they save."""
 _META: Final = torch.device("meta")  # resolved devices compare equal to it in ~25 ns; ``device.type`` costs ~250 ns a call
+_DESTINATION: Final[ContextVar[torch.Tensor | None]] = ContextVar("unit_init_torch_destination", default=None)
+
+
+@contextmanager
+def drawing_into(tensor: torch.Tensor) -> Iterator[None]:
+    """Inside it, the first tensor a draw of this thread allocates with ``tensor``'s shape, dtype and device is
+    ``tensor`` itself, where ``tensor`` is a contiguous plain tensor or ``Parameter``: a draw whose kernels fill their
+    output in place (``normal_``, ``uniform_``, ``erfinv_``, ``mul_``, ``clamp_``) then leaves its values there, with
+    no second tensor and no copy (``unit_init.torch.init_``, the drop-ins). A draw that makes its values elsewhere
+    (a cast, a QR) used it for a first step at most; the caller copies those values in (:func:`written`).
+
+    Run under ``torch.no_grad()``: the fill writes a tensor that may require grad.
+    """
+    usable = type(tensor) in (torch.Tensor, torch.nn.Parameter) and tensor.is_contiguous()  # a subclass keeps its own in-place semantics
+    token = _DESTINATION.set(tensor if usable else None)
+    try:
+        yield
+    finally:
+        _DESTINATION.reset(token)
+
+
+def written(tensor: torch.Tensor, values: torch.Tensor) -> None:
+    """Write ``values`` into ``tensor`` after a draw inside :func:`drawing_into` (nothing to do where they are already
+    there; copied from a clone where they share its memory in another arrangement)."""
+    if values is tensor or (values.data_ptr() == tensor.data_ptr() and values.dtype == tensor.dtype
+                            and values.shape == tensor.shape and values.stride() == tensor.stride()):
+        return
+    if values.untyped_storage().data_ptr() == tensor.untyped_storage().data_ptr():
+        values = values.clone()
+    tensor.copy_(values)
+
+
+def _words_in(out: torch.Tensor | None, size: int) -> torch.Tensor | None:
+    """``out``'s memory (float32, contiguous) as the ``size / 2`` int64 words a uniform is computed from in place,
+    where ``size`` is even and the words aligned; else ``None``."""
+    if out is None or size % 2 or out.storage_offset() % 2:
+        return None
+    return out.view(-1).view(torch.int64)
+
+
+def _destination(shape: tuple[int, ...], native: torch.dtype, device: torch.device) -> torch.Tensor | None:
+    """The tensor of :func:`drawing_into`, taken once, if it has this shape, dtype and device; else ``None``."""
+    tensor = _DESTINATION.get()
+    if tensor is None or tensor.dtype != native or tensor.device != device or tuple(tensor.shape) != shape:
+        return None
+    _DESTINATION.set(None)  # a later allocation of the same draw is its own
+    return tensor
 
 
 def _engine_seed(seed: int, device: torch.device) -> int:
@@ -284,7 +333,8 @@ class TorchBackend(Backend):
         size = math.prod(shape)
         if size < _FROM_WORDS or dtype != "float32" or device != _CPU:
             return self.uniform_between(generator, shape, low, high, dtype, device)
-        words = torch.empty((size + 1) // 2, dtype=torch.int64, device=device).random_(generator=generator)
+        words = _words_in(_destination(shape, torch.float32, device), size)
+        words = (torch.empty((size + 1) // 2, dtype=torch.int64, device=device) if words is None else words).random_(generator=generator)
         halves = words.view(torch.int32)[:size].bitwise_and_(0xFFFFFF)  # [0, 2**63): a high half's bit 31 is 0, never read
         values = halves.view(torch.float32)
         values.copy_(halves)  # in place: each int32 becomes the float32 at its address
@@ -325,14 +375,16 @@ class TorchBackend(Backend):
         return self._drawn(shape, dtype, device, lambda out: out.normal_(mean, std, generator=generator))
 
     def _drawn(self, shape: tuple[int, ...], dtype: str, device: torch.device, fill: Callable[[torch.Tensor], object]) -> torch.Tensor:
-        """A new tensor filled in place by ``fill``; on ``"meta"`` left empty (there is no data to draw).
+        """A new tensor filled in place by ``fill`` (or :func:`drawing_into`'s); on ``"meta"`` left empty (there is no data to draw).
 
         The sizes go to ``torch.empty`` one by one where there are any: torch's
         argument parser reads them ~0.5 µs sooner than a tuple (a 0-d shape
         has no sizes to spread).
         """
         native = self.dtype_on(dtype, device)
-        out = torch.empty(*shape, dtype=native, device=device) if shape else torch.empty(shape, dtype=native, device=device)
+        out = _destination(shape, native, device)
+        if out is None:
+            out = torch.empty(*shape, dtype=native, device=device) if shape else torch.empty(shape, dtype=native, device=device)
         if device != _META:
             fill(out)
         return out

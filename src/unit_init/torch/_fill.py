@@ -9,6 +9,7 @@ import torch
 from unit_init.adapters._spec import spec_of
 from unit_init.adapters.frameworks import loaded
 from unit_init.backends.mesh import mesh_block
+from unit_init.backends.torch_backend import drawing_into, written
 from unit_init.drawing import check
 from unit_init.errors import ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import LayoutLike
@@ -111,8 +112,11 @@ def init_(
 
     The values are drawn on the tensor's device, in its dtype, with fans from
     its shape under ``layout`` (default ``"torch"``: ``(out, in, *window)``),
-    and copied in under ``torch.no_grad()``, so parameters that require
-    gradients can be filled and no autograd history is recorded. A tensor on
+    under ``torch.no_grad()``, so parameters that require gradients can be
+    filled and no autograd history is recorded. A contiguous tensor is
+    filled in place where the draw's kernels write their output in place
+    (a float32 or float64 uniform, normal or truncated normal: no second
+    tensor); other draws are copied in. A tensor on
     ``"meta"`` or with no elements is left as it is (after the shape check).
 
     Parameters
@@ -148,10 +152,10 @@ def init_(
         check(spec, shape, Options(backend="torch", device=tensor.device, dtype=tensor.dtype, seed=given, layout=layout,
                                    fan_in=fan_in, fan_out=fan_out))
         return tensor
-    values = spec(
-        shape, backend="torch", device=tensor.device, dtype=tensor.dtype, seed=generator if generator is not None else seed,
-        layout=layout, fan_in=fan_in, fan_out=fan_out,
-    )
-    with torch.no_grad():
-        tensor.copy_(values)
+    with torch.no_grad(), drawing_into(tensor):
+        values = spec(
+            shape, backend="torch", device=tensor.device, dtype=tensor.dtype, seed=generator if generator is not None else seed,
+            layout=layout, fan_in=fan_in, fan_out=fan_out,
+        )
+        written(tensor, values)
     return tensor

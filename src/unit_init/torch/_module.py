@@ -12,6 +12,7 @@ import torch
 
 from unit_init.adapters.canonical import canonical_leaf
 from unit_init.adapters.rules import MAX_SKIPPED, Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
+from unit_init.backends.torch_backend import drawing_into, written
 from unit_init.errors import DeviceError, ParameterError, abbreviate, keywords_checked
 from unit_init.spec._checks import listed, plain_number
 from unit_init.spec.fans import LayoutLike
@@ -459,16 +460,16 @@ def initialize(
 
     def write(entry: Entry) -> None:
         found = tensors[entry.param.name]
-        values = drawn(entry)
+        if found.owner is None:  # drawn into the tensor itself where its kernels can (drawing_into), else copied in
+            into = shards[entry.param.name][0] if entry.param.name in shards else found.value  # a DTensor: the rank's block
+            with torch.no_grad(), drawing_into(into):
+                written(into, drawn(entry))
+        else:
+            values = drawn(entry)
+            with torch.no_grad():
+                write_parametrized(found.owner, found.leaf, values)
         if padding[entry.param.name]:
             zeroed[entry.param.name] = padding[entry.param.name]
-        with torch.no_grad():
-            if entry.param.name in shards:
-                shards[entry.param.name][0].copy_(values)  # drawn as the rank's block
-            elif found.owner is None:
-                found.value.copy_(values)
-            else:
-                write_parametrized(found.owner, found.leaf, values)
 
     fill(entries, write, target=target, verify=verify, progress=progress)  # every parameter checked before the first is written
     return Initialized(module, dataclasses.replace(report, zeroed_rows=zeroed))

@@ -1,0 +1,79 @@
+"""The ``unit_init.torch`` drop-ins against ``torch.nn.init``, call for call, on the same tensor.
+
+    python benchmarks/dropins.py [--sides 256 4096] [--repeat 15] [--threads N]
+
+Prints one row per (call, side): the median and best seconds of each, timed in
+turn (round-robin, the order alternating) on one tensor, and the ratio
+drop-in / torch (lower is better; 1.00 is torch's own speed). The calls are
+what models run in their ``reset_parameters`` and ``_init_weights``: the
+``nn.Linear`` default ``kaiming_uniform_(a=√5)``, ViT's and BERT's
+``trunc_normal_(std=0.02)``, plain normals and uniforms in float32, and
+bfloat16 and orthogonal fills (drawn into a new tensor and copied in; see
+docs/adapters/torch.md, "Differences").
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+import unit_init.torch as ours
+
+Call = Callable[[Any, torch.Tensor], Any]
+
+CALLS: dict[str, tuple[Call, torch.dtype]] = {
+    "normal_(std=0.02)": (lambda init, t: init.normal_(t, std=0.02), torch.float32),
+    "uniform_(-0.1, 0.1)": (lambda init, t: init.uniform_(t, -0.1, 0.1), torch.float32),
+    "kaiming_uniform_(a=√5)": (lambda init, t: init.kaiming_uniform_(t, a=math.sqrt(5)), torch.float32),
+    "kaiming_normal_(relu)": (lambda init, t: init.kaiming_normal_(t, nonlinearity="relu"), torch.float32),
+    "xavier_uniform_": (lambda init, t: init.xavier_uniform_(t), torch.float32),
+    "trunc_normal_()": (lambda init, t: init.trunc_normal_(t), torch.float32),
+    "trunc_normal_(std=0.02)": (lambda init, t: init.trunc_normal_(t, std=0.02), torch.float32),
+    "normal_ bfloat16": (lambda init, t: init.normal_(t, std=0.02), torch.bfloat16),
+    "orthogonal_": (lambda init, t: init.orthogonal_(t), torch.float32),
+}
+
+
+def compare(call: Call, tensor: torch.Tensor, repeat: int) -> dict[str, list[float]]:
+    """Seconds of ``repeat`` calls of ``call`` with each module on ``tensor``, in turn, after a warm-up call of each."""
+    modules = {"torch": torch.nn.init, "unit_init": ours}
+    for init in modules.values():
+        call(init, tensor)
+    times: dict[str, list[float]] = {name: [] for name in modules}
+    for round_ in range(repeat):
+        for name in modules if round_ % 2 else reversed(list(modules)):
+            start = time.perf_counter()
+            call(modules[name], tensor)
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sides", type=int, nargs="+", default=[256, 4096])
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, median (best) of {args.repeat} calls, CPU")
+    print(f"{'call':26s} {'side':>6s} {'torch ms':>16s} {'unit_init ms':>16s} {'ratio':>6s}")
+    for side in args.sides:
+        for label, (call, dtype) in CALLS.items():
+            if label == "orthogonal_" and side > 1024:
+                continue  # a QR: seconds at 4096², the same kernel in both
+            tensor = torch.nn.Parameter(torch.empty(side, side, dtype=dtype))
+            times = compare(call, tensor, args.repeat)
+            theirs, mine = (statistics.median(times[name]) for name in ("torch", "unit_init"))
+            print(f"{label:26s} {side:5d}² {theirs * 1e3:8.3f} ({min(times['torch']) * 1e3:6.3f}) "
+                  f"{mine * 1e3:8.3f} ({min(times['unit_init']) * 1e3:6.3f}) {mine / theirs:6.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
