@@ -230,6 +230,39 @@ def _namespace_without(xp: Any, *names: str) -> Any:
     return fake
 
 
+@pytest.mark.parametrize("name", ["asarray", "full", "eye"])
+def test_a_namespace_whose_creation_functions_take_no_device_is_refused_before_any_seed(name: str) -> None:
+    """A namespace claiming the standard whose ``asarray``/``full``/``eye`` lack ``device=`` raised the raw
+    ``TypeError`` of the keyword from deep inside a draw; now a ``BackendError`` naming the function, in the checks."""
+    from array_api_compat import numpy as compat_numpy
+
+    namespace = _namespace_without(compat_numpy)
+    setattr(namespace, name, {"asarray": lambda obj, dtype=None, copy=None: np.asarray(obj, dtype=dtype),
+                              "full": lambda shape, fill_value, dtype=None: np.full(shape, fill_value, dtype=dtype),
+                              "eye": lambda n, m=None, k=0, dtype=None: np.eye(n, m, k, dtype=dtype)}[name])
+    ui.set_seed(5)
+    with pytest.raises(ui.BackendError, match=rf"{namespace.__name__}\.{name}\(\) takes no device= keyword"):
+        ui.zeros((2, 2), backend=namespace)
+    with pytest.raises(ui.BackendError, match="device="):
+        ui.he_normal((2, 2), backend=namespace)
+    after_refusals = ui.he_normal((2, 2))
+    ui.set_seed(5)
+    np.testing.assert_array_equal(after_refusals, ui.he_normal((2, 2)))  # the refused draw took no seed
+
+
+def test_an_inspection_api_that_raises_is_a_backend_error() -> None:
+    from array_api_compat import numpy as compat_numpy
+
+    namespace = _namespace_without(compat_numpy)
+
+    def broken() -> None:
+        raise RuntimeError("no inspection here")
+
+    namespace.__array_namespace_info__ = broken
+    with pytest.raises(ui.BackendError, match=r"__array_namespace_info__\(\) raised RuntimeError: 'no inspection here'"):
+        ui.zeros((2,), backend=namespace)
+
+
 def test_like_reads_a_dtype_the_namespace_lacks_nowhere() -> None:
     """A namespace without float16 (dask's) read float64 arrays as float16: NumPy's dtype equals ``None``."""
     from array_api_compat import numpy as compat_numpy
@@ -287,6 +320,20 @@ def test_number_parameters_may_be_0d_arrays_of_any_array_api_library(xp: Any) ->
 @pytest.fixture(scope="module")
 def dask_array() -> Any:
     return pytest.importorskip("dask.array", reason="dask is not installed (pip install 'dask[array]')")
+
+
+@pytest.mark.parametrize("shape", [(65536, 0), (0, 65536), (4096, 0, 3), (0,)])
+@pytest.mark.parametrize("name", ["he_normal", "identity", "orthogonal", "zeros"])
+def test_dask_empty_arrays_of_any_shape(dask_array: Any, name: str, shape: tuple[int, ...]) -> None:
+    """dask's own ``zeros((65536, 0))`` divides by zero sizing its chunks; an empty draw was that error, raw."""
+    try:
+        values = ui.get(name)(shape, backend=dask_array, seed=0, layout=ui.Layout(0, -1) if len(shape) > 1 else None)
+    except ui.ShapeError:  # identity of rank 3, a rank-1 orthogonal: refused by shape, as on NumPy
+        with pytest.raises(ui.ShapeError):
+            ui.get(name)(shape, backend="numpy", seed=0, layout=ui.Layout(0, -1) if len(shape) > 1 else None)
+        return
+    assert values.shape == shape
+    assert values.compute().shape == shape
 
 
 def test_dask_module_object_wide_identity_and_chunked_qr(dask_array: Any) -> None:

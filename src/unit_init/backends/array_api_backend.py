@@ -20,6 +20,7 @@ the device.
 
 from __future__ import annotations
 
+import inspect
 import re
 import types
 from collections.abc import Callable
@@ -73,6 +74,22 @@ def _same_device(device: Any, known: Any) -> bool:
 
 
 _UNASKED: Final = object()
+_MADE_ON_A_DEVICE: Final = ("arange", "asarray", "empty", "eye", "full")
+"""The creation functions unit_init calls with the standard's ``device=`` keyword."""
+
+
+def _without_device_keyword(xp: types.ModuleType) -> list[str]:
+    """The functions of :data:`_MADE_ON_A_DEVICE` whose signature takes no ``device=`` (one without a readable
+    signature, a C function, is taken at its word)."""
+    lacking = []
+    for name in _MADE_ON_A_DEVICE:
+        try:
+            parameters = inspect.signature(getattr(xp, name)).parameters
+        except (AttributeError, TypeError, ValueError):  # absent (refused where it is needed) or no signature
+            continue
+        if "device" not in parameters and all(p.kind is not inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+            lacking.append(name)
+    return lacking
 """The inspection object not asked for yet (:meth:`ArrayApiBackend._inspection`)."""
 
 
@@ -110,8 +127,17 @@ class ArrayApiBackend(Backend):
             msg = f"{self.name} implements the Array-API standard {version!r}; unit_init draws on {OLDEST_STANDARD!r} or later (clip, the inspection API)."
             raise BackendError(msg)
         if self._info is _UNASKED:
+            if lacking := _without_device_keyword(self.xp):
+                msg = (f"{self.name} claims the Array-API standard {version!r}, but {', '.join(f'{self.name}.{name}()' for name in lacking)} "
+                       f"{'takes' if len(lacking) == 1 else 'take'} no device= keyword, which the standard requires; pass a conforming namespace (array_api_compat's "
+                       "wrapper of the library, or the library's own Array-API module).")
+                raise BackendError(msg)
             make = getattr(self.xp, "__array_namespace_info__", None)
-            self._info = None if make is None else make()
+            try:
+                self._info = None if make is None else make()
+            except Exception as error:  # asked again on the next call: a flag of the namespace may mend it
+                msg = f"{self.name}.__array_namespace_info__() raised {type(error).__name__}: {abbreviate(str(error))}"
+                raise BackendError(msg) from error
         return self._info
 
     def _devices(self) -> list[Any]:
@@ -236,6 +262,13 @@ class ArrayApiBackend(Backend):
             msg = f"{self.name} arrays cannot be read into NumPy{why}; convert them to NumPy yourself, or draw on backend='numpy'."
             raise BackendError(msg)
         return values
+
+    def full(self, shape: tuple[int, ...], value: float, dtype: str, device: Any) -> Any:
+        """The namespace's ``full``; an empty array of several dimensions as a reshaped empty vector (dask sizes the
+        chunks of ``full((65536, 0))`` by dividing by its zero element count: a ``ZeroDivisionError``, as ``zeros``)."""
+        if 0 in shape and len(shape) > 1:
+            return self.xp.reshape(super().full((0,), value, dtype, device), shape)
+        return super().full(shape, value, dtype, device)
 
     def eye(self, rows: int, cols: int, value: float, dtype: str, device: Any) -> Any:
         """The identity; a wide one as the transpose of the tall one (dask's ``eye`` with more columns than rows
