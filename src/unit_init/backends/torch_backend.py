@@ -125,11 +125,12 @@ _DESTINATION: Final[ContextVar[torch.Tensor | None]] = ContextVar("unit_init_tor
 
 @contextmanager
 def drawing_into(tensor: torch.Tensor) -> Iterator[None]:
-    """Inside it, the first tensor a draw of this thread allocates with ``tensor``'s shape, dtype and device is
-    ``tensor`` itself, where ``tensor`` is a contiguous plain tensor or ``Parameter``: a draw whose kernels fill their
-    output in place (``normal_``, ``uniform_``, ``erfinv_``, ``mul_``, ``clamp_``) then leaves its values there, with
-    no second tensor and no copy (``unit_init.torch.init_``, the drop-ins). A draw that makes its values elsewhere
-    (a cast, a QR) used it for a first step at most; the caller copies those values in (:func:`written`).
+    """Inside it, the first tensor a draw of this thread allocates with ``tensor``'s shape, dtype and device (a draw's
+    output, or its cast to a narrower dtype) is ``tensor`` itself, where ``tensor`` is a contiguous plain tensor or
+    ``Parameter``: a draw whose kernels fill their output in place (``normal_``, ``uniform_``, ``erfinv_``,
+    ``mul_``, ``clamp_``) then leaves its values there, with no second tensor and no copy (``unit_init.torch.init_``,
+    the drop-ins). A draw that makes its values elsewhere (a QR) used it for a first step at most; the caller copies
+    those values in (:func:`written`).
 
     Run under ``torch.no_grad()``: the fill writes a tensor that may require grad.
     """
@@ -458,9 +459,12 @@ class TorchBackend(Backend):
         return x
 
     def cast(self, x: Any, dtype: str) -> Any:
+        """``x`` in ``dtype``: itself where it is already, else cast (into :func:`drawing_into`'s tensor where it waits)."""
         if x.dtype == _NATIVE_DTYPES.get(dtype):  # already there (the common case): no device check needed
             return x
-        return x.to(self.dtype_on(dtype, x.device))
+        native = self.dtype_on(dtype, x.device)
+        out = _destination(tuple(x.shape), native, x.device)
+        return x.to(native) if out is None else out.copy_(x)  # copy_ rounds as .to does (to nearest, ties to even)
 
     def clip(self, x: Any, low: float, high: float) -> Any:
         return x.clamp_(low, high)
