@@ -69,6 +69,15 @@ def test_init_writes_the_values_the_spec_draws(name: str, dtype: str, into: Call
         assert torch.equal(tensor.detach(), expected), (name, dtype, shape)
 
 
+@pytest.mark.parametrize("spec", [ui.HeNormal(), ui.Sparse(0.5, 0.01), ui.Orthogonal()], ids=repr)
+def test_init_under_vmap_writes_each_example_as_an_eager_call(spec: Any) -> None:
+    """``vmap``'s batched tensor has no memory of its own: never handed to the draw (it raised on its data pointer)."""
+    batched = torch.func.vmap(lambda t: ours.init_(t, spec, seed=1), randomness="same")(torch.zeros(2, 512, 256))
+    eager = ours.init_(torch.zeros(512, 256), spec, seed=1)
+    assert torch.equal(batched[0], eager)
+    assert torch.equal(batched[1], eager)
+
+
 def test_a_contiguous_float_tensor_is_drawn_into_with_no_second_tensor() -> None:
     """A uniform, a normal, a truncated normal by ``erfinv`` (from words in the tensor's own memory) and one re-drawn
     at ±100σ write the parameter with no allocation and no copy (torch's own ``normal_`` costs; a second tensor doubled

@@ -143,11 +143,12 @@ def test_drawing_into_hands_the_tensor_to_the_first_draw_of_its_kind_only(torch:
 
 
 def test_values_sharing_the_tensors_memory_in_another_order_are_copied_from_a_clone(torch: Any) -> None:
-    from unit_init.backends.torch_backend import written
+    from unit_init.backends.torch_backend import drawing_into
 
     tensor = torch.arange(16.0).reshape(4, 4)
     expected = tensor.T.clone()
-    written(tensor, tensor.T)
+    with drawing_into(tensor) as write:
+        write(tensor.T)
     assert torch.equal(tensor, expected)
 
 

@@ -41,7 +41,7 @@ from unit_init.backends.mesh import mesh_block
 from unit_init.dtypes import COMPLEX_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES, largest_below, smallest_at_or_above
 from unit_init.errors import DeviceError, DTypeError, ParameterError, SeedError, abbreviate
 
-__all__ = ["TorchBackend", "drawing_into"]
+__all__ = ["TorchBackend", "drawing_into", "functorch_wrapped"]
 
 _PLATFORMS: Final = ("cpu", "gpu", "mps", "xpu", "meta")  # portable platforms torch has ("gpu" is "cuda", also on ROCm)
 _ACCEPTED: Final = accepted_forms(_PLATFORMS, "a torch.device")
@@ -123,28 +123,43 @@ _META: Final = torch.device("meta")  # resolved devices compare equal to it in ~
 _DESTINATION: Final[ContextVar[torch.Tensor | None]] = ContextVar("unit_init_torch_destination", default=None)
 
 
+functorch_wrapped: Final[Callable[[torch.Tensor], bool]] = torch._C._functorch.is_functorch_wrapped_tensor
+"""Whether a tensor is a ``torch.func`` transform's wrapper (``vmap``'s batched tensor, ``grad``'s), which has no memory of its own."""
+
+
 @contextmanager
-def drawing_into(tensor: torch.Tensor) -> Iterator[None]:
+def drawing_into(tensor: torch.Tensor) -> Iterator[Callable[[torch.Tensor], object]]:
     """Inside it, the first tensor a draw of this thread allocates with ``tensor``'s shape, dtype and device (a draw's
-    output, or its cast to a narrower dtype) is ``tensor`` itself, where ``tensor`` is a contiguous plain tensor or
-    ``Parameter``: a draw whose kernels fill their output in place (``normal_``, ``uniform_``, ``erfinv_``,
-    ``mul_``, ``clamp_``) then leaves its values there, with no second tensor and no copy (``unit_init.torch.init_``,
-    the drop-ins). A draw that makes its values elsewhere (a QR) used it for a first step at most; the caller copies
-    those values in (:func:`written`).
+    output, or its cast to a narrower dtype) is ``tensor`` itself; it yields what writes the draw's values into
+    ``tensor`` afterwards.
+
+    A draw whose kernels fill their output in place (``normal_``, ``uniform_``,
+    ``erfinv_``, ``mul_``, ``clamp_``) so leaves its values in ``tensor``, with
+    no second tensor and no copy (``unit_init.torch.init_``, the drop-ins,
+    ``initialize``); one that makes its values elsewhere (a QR) used it for a
+    first step at most, and they are copied in (from a clone where they share
+    its memory in another arrangement). Only a contiguous plain tensor or
+    ``Parameter`` is handed out: a subclass keeps its own in-place semantics, a
+    ``torch.func`` wrapper has no memory of its own; others get a plain
+    ``copy_``. An error raised by the draw itself (out of memory, an
+    interrupt) may leave ``tensor`` partly written, as torch's in-place
+    functions do.
 
     Run under ``torch.no_grad()``: the fill writes a tensor that may require grad.
     """
-    usable = type(tensor) in (torch.Tensor, torch.nn.Parameter) and tensor.is_contiguous()  # a subclass keeps its own in-place semantics
-    token = _DESTINATION.set(tensor if usable else None)
+    if type(tensor) not in (torch.Tensor, torch.nn.Parameter) or functorch_wrapped(tensor) or not tensor.is_contiguous():
+        yield tensor.copy_
+        return
+    token = _DESTINATION.set(tensor)
     try:
-        yield
+        yield lambda values: _written(tensor, values)
     finally:
         _DESTINATION.reset(token)
 
 
-def written(tensor: torch.Tensor, values: torch.Tensor) -> None:
-    """Write ``values`` into ``tensor`` after a draw inside :func:`drawing_into` (nothing to do where they are already
-    there; copied from a clone where they share its memory in another arrangement)."""
+def _written(tensor: torch.Tensor, values: torch.Tensor) -> None:
+    """``values`` written into ``tensor`` after a draw into it: nothing to do where they are already there; copied
+    from a clone where they share its memory in another arrangement."""
     if values is tensor or (values.data_ptr() == tensor.data_ptr() and values.dtype == tensor.dtype
                             and values.shape == tensor.shape and values.stride() == tensor.stride()):
         return
@@ -239,7 +254,7 @@ class TorchBackend(Backend):
     name = "torch"
     xp = array_api_compat.torch
     mutable = True
-    truncation = "inverse_cdf_or_rejection"  # erfinv is vectorized and multi-threaded: ≈1.2 normal draws, no device sync
+    truncation = "inverse_cdf_or_rejection"  # erfinv: ≈1.2 normal draws, no device sync; re-drawn (one sync) only past erf's resolution
     word_dtype = "int32"  # torch implements add and shifts only for signed ints; same bits (see unit_init.portable.words)
     shift_in = staticmethod(_shift_in)
 

@@ -9,7 +9,7 @@ import torch
 from unit_init.adapters._spec import spec_of
 from unit_init.adapters.frameworks import loaded
 from unit_init.backends.mesh import mesh_block
-from unit_init.backends.torch_backend import drawing_into, written
+from unit_init.backends.torch_backend import drawing_into
 from unit_init.drawing import check
 from unit_init.errors import ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import LayoutLike
@@ -116,7 +116,9 @@ def init_(
     filled and no autograd history is recorded. A contiguous tensor is
     filled in place where the draw's kernels write their output in place
     (a float32 or float64 uniform, normal or truncated normal: no second
-    tensor); other draws are copied in. A tensor on
+    tensor); other draws are copied in. Every refusal comes before anything
+    is written; an error of the draw itself (out of memory, an interrupt)
+    may leave the tensor partly written, as torch's in-place functions do. A tensor on
     ``"meta"`` or with no elements is left as it is (after the shape check).
 
     Parameters
@@ -152,10 +154,9 @@ def init_(
         check(spec, shape, Options(backend="torch", device=tensor.device, dtype=tensor.dtype, seed=given, layout=layout,
                                    fan_in=fan_in, fan_out=fan_out))
         return tensor
-    with torch.no_grad(), drawing_into(tensor):
-        values = spec(
+    with torch.no_grad(), drawing_into(tensor) as write:
+        write(spec(
             shape, backend="torch", device=tensor.device, dtype=tensor.dtype, seed=generator if generator is not None else seed,
             layout=layout, fan_in=fan_in, fan_out=fan_out,
-        )
-        written(tensor, values)
+        ))
     return tensor

@@ -12,7 +12,7 @@ import torch
 
 from unit_init.adapters.canonical import canonical_leaf
 from unit_init.adapters.rules import MAX_SKIPPED, Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
-from unit_init.backends.torch_backend import drawing_into, written
+from unit_init.backends.torch_backend import drawing_into
 from unit_init.errors import DeviceError, ParameterError, abbreviate, keywords_checked
 from unit_init.spec._checks import listed, plain_number
 from unit_init.spec.fans import LayoutLike
@@ -462,8 +462,8 @@ def initialize(
         found = tensors[entry.param.name]
         if found.owner is None:  # drawn into the tensor itself where its kernels can (drawing_into), else copied in
             into = shards[entry.param.name][0] if entry.param.name in shards else found.value  # a DTensor: the rank's block
-            with torch.no_grad(), drawing_into(into):
-                written(into, drawn(entry))
+            with torch.no_grad(), drawing_into(into) as write_into:
+                write_into(drawn(entry))
         else:
             values = drawn(entry)
             with torch.no_grad():

@@ -78,6 +78,7 @@ from typing import Any, Final, TypeVar, cast
 
 import torch
 
+from unit_init.backends.torch_backend import functorch_wrapped
 from unit_init.drawing import check
 from unit_init.errors import (
     ParameterError,
@@ -209,7 +210,8 @@ def _drop_in(fill: _F) -> _F:
     """``fill`` with torch's outcome on every input: the same success, or an error of torch's type.
 
     Where ``fill`` fails, ``torch.nn.init``'s function of the same name is
-    called on the (untouched) tensor: if torch fails too, the error raised is
+    called on the tensor (untouched by every refusal, which comes before
+    anything is written): if torch fails too, the error raised is
     both torch's built-in type and a :class:`~unit_init.errors.UnitInitError`
     (unit_init's own error, with its message naming the argument, when it
     already is that type); if torch succeeds (arguments outside unit_init's
@@ -247,7 +249,6 @@ def _drop_in(fill: _F) -> _F:
     return call  # type: ignore[return-value]  # same signature as ``fill``
 
 
-_functorch_wrapped: Callable[[torch.Tensor], bool] = getattr(torch._C._functorch, "is_functorch_wrapped_tensor", lambda _: False)
 _dynamo_tracing: Callable[[], bool] = getattr(torch.compiler, "is_dynamo_compiling", torch.compiler.is_compiling)
 
 
@@ -259,7 +260,7 @@ def _transformed(tensor: object) -> bool:
     ``is_dynamo_compiling`` is ``False`` in eager code, also while another thread compiles (``is_compiling`` reads a
     process-wide flag), and Dynamo traces it as ``True``.
     """
-    return _dynamo_tracing() or (isinstance(tensor, torch.Tensor) and _functorch_wrapped(tensor))
+    return _dynamo_tracing() or (isinstance(tensor, torch.Tensor) and functorch_wrapped(tensor))
 
 
 def _torchs_own(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor:
