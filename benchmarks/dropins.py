@@ -8,7 +8,7 @@ drop-in / torch (lower is better; 1.00 is torch's own speed). The calls are
 what models run in their ``reset_parameters`` and ``_init_weights``: the
 ``nn.Linear`` default ``kaiming_uniform_(a=√5)``, ViT's and BERT's
 ``trunc_normal_(std=0.02)``, plain normals and uniforms in float32, and
-bfloat16 and orthogonal fills (drawn into a new tensor and copied in; see
+bfloat16, orthogonal and sparse fills (drawn into a new tensor and copied in; see
 docs/adapters/torch.md, "Differences").
 """
 
@@ -37,6 +37,7 @@ CALLS: dict[str, tuple[Call, torch.dtype]] = {
     "trunc_normal_(std=0.02)": (lambda init, t: init.trunc_normal_(t, std=0.02), torch.float32),
     "normal_ bfloat16": (lambda init, t: init.normal_(t, std=0.02), torch.bfloat16),
     "orthogonal_": (lambda init, t: init.orthogonal_(t), torch.float32),
+    "sparse_(0.1)": (lambda init, t: init.sparse_(t, 0.1), torch.float32),
 }
 
 
@@ -66,8 +67,8 @@ def main() -> None:
     print(f"{'call':26s} {'side':>6s} {'torch ms':>16s} {'unit_init ms':>16s} {'ratio':>6s}")
     for side in args.sides:
         for label, (call, dtype) in CALLS.items():
-            if label == "orthogonal_" and side > 1024:
-                continue  # a QR: seconds at 4096², the same kernel in both
+            if label in ("orthogonal_", "sparse_(0.1)") and side > 1024:
+                continue  # a QR, a sort of every column: seconds at 4096²
             tensor = torch.nn.Parameter(torch.empty(side, side, dtype=dtype))
             times = compare(call, tensor, args.repeat)
             theirs, mine = (statistics.median(times[name]) for name in ("torch", "unit_init"))

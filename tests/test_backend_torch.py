@@ -122,6 +122,26 @@ def test_values_outside_a_wide_interval_are_re_drawn(torch: Any) -> None:
     assert bool((values.abs() < 2.0).all())
 
 
+# --- the smallest keys (Sparse) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+@pytest.mark.parametrize("count", [0, 1, 3, 4, 5, 8])
+def test_smallest_by_topk_marks_what_the_ranks_mark(torch: Any, axis: int, count: int) -> None:
+    """torch's ``topk`` (of the fewer side, scattered) marks the keys the generic double ``argsort`` ranks below
+    ``count`` (ties: the first by index, as a portable draw needs on every backend): distinct and tied keys, every
+    count from none to all 8 along the axis, each axis of a 3-D array."""
+    from unit_init.backends.base import Backend
+
+    backend = get_backend("torch")
+    distinct = torch.randperm(8 * 8 * 8, generator=torch.Generator().manual_seed(count)).reshape(8, 8, 8).float()
+    tied = torch.div(distinct, 128, rounding_mode="floor")  # four values: ties across every boundary
+    for keys in (distinct, tied):
+        mask = backend.smallest(keys, count, axis)
+        assert torch.equal(mask, Backend.smallest(backend, keys, count, axis))
+        assert bool((mask.sum(axis) == count).all())
+
+
 # --- drawing into a given tensor ---------------------------------------------------------
 
 

@@ -42,6 +42,7 @@ optional capability                    default
 :meth:`full`, :meth:`eye`,             ``xp``'s functions
 :meth:`affine`, :meth:`cast`,
 :meth:`clip`, :meth:`qr`
+:meth:`smallest`                       ``xp.argsort`` twice: the ranks along the axis (torch: ``topk``)
 :meth:`split_seed`                     the same (stateful) generator for every draw
 :meth:`numerics`                       ``xp`` (a fuller namespace for diagnostics)
 :meth:`sharded`                        refused: the backend builds no sharded arrays
@@ -354,6 +355,12 @@ class Backend:
     def to_complex(self, real: Any, imag: Any, dtype: str) -> Any:
         """``real + i·imag`` as the complex ``dtype``, from two arrays of its real dtype (the parts a complex law draws)."""
         return self.cast(real, dtype) + self.cast(imag, dtype) * 1j
+
+    def smallest(self, keys: Any, count: int, axis: int) -> Any:
+        """The mask of the ``count`` smallest of ``keys`` along ``axis`` (ties: the first by index): their ranks, by
+        ``xp.argsort`` of ``xp.argsort``, below ``count``; exactly ``count`` ``True`` in each line along ``axis``."""
+        ranks = self.xp.argsort(self.xp.argsort(keys, axis=axis), axis=axis)
+        return ranks < count
 
     def qr(self, x: Any) -> tuple[Any, Any]:
         """Reduced QR of a (batch of) matrices with at least as many rows as columns: the namespace's ``linalg.qr``.

@@ -511,6 +511,28 @@ class TorchBackend(Backend):
         strides = tuple(math.prod(shape[i + 1 :]) for i in range(len(shape)))
         return DTensor.from_local(local, device_mesh, placements, run_check=False, shape=torch.Size(shape), stride=strides)
 
+    def smallest(self, keys: Any, count: int, axis: int) -> Any:
+        """The mask of the ``count`` smallest ``keys`` along ``axis`` by ``topk`` (of the fewer side: the complement of
+        the largest where ``count`` is more than half), set by ``scatter_``: torch's ``argsort`` of a 2048² matrix
+        along its columns takes 0.5 s, twice; this 0.05–0.1 s.
+
+        Ties go to the first by index, as the ranks of every backend give them (a portable draw is the same
+        everywhere): float32 keys are ranked as int64 words, the key's bits (non-negative floats order as their
+        bit patterns) above its index, so no two are equal. Other keys (float64) are ranked by the ranks.
+        """
+        size = keys.shape[axis]
+        if count in (0, size):
+            return torch.full(keys.shape, count == size, dtype=torch.bool, device=keys.device)
+        if keys.dtype != torch.float32:
+            return super().smallest(keys, count, axis)
+        index_bits = (size - 1).bit_length()
+        index = torch.arange(size, device=keys.device).reshape([-1 if d == axis % keys.ndim else 1 for d in range(keys.ndim)])
+        words = keys.view(torch.int32).to(torch.int64).bitwise_left_shift_(index_bits).bitwise_or_(index)
+        largest = 2 * count > size
+        chosen = torch.topk(words, size - count if largest else count, dim=axis, largest=largest, sorted=False).indices
+        mask = torch.zeros(keys.shape, dtype=torch.bool, device=keys.device).scatter_(axis, chosen, True)
+        return mask.logical_not_() if largest else mask
+
     def qr(self, x: Any) -> tuple[Any, Any]:
         """``torch.linalg.qr`` on the tensor's device (also on meta); on the CPU where a device lacks the kernel."""
         try:

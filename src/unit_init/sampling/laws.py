@@ -170,7 +170,8 @@ def laid_out(xp: Any, x: Any, shape: tuple[int, ...], order: tuple[int, ...]) ->
 
 @sampler(d.SparseNormal)
 def _sparse(law: d.SparseNormal, draw: Draw) -> Any:
-    """Normal values, the ``zeros`` smallest of per-column uniform keys' ranks set to 0 (needs ``argsort``)."""
+    """Normal values, those of the ``zeros`` smallest of per-column uniform keys set to 0 (:meth:`Backend.smallest`;
+    its default needs ``argsort``)."""
     backend = draw.backend
     xp = backend.xp
     if not hasattr(xp, "argsort"):
@@ -180,11 +181,11 @@ def _sparse(law: d.SparseNormal, draw: Draw) -> Any:
     keys = draw.stream.uniform(draw.shape, draw.work)
     with backend.placement(draw.device):
         try:
-            ranks = xp.argsort(xp.argsort(keys, axis=law.out_axis), axis=law.out_axis)
+            zeroed = backend.smallest(keys, law.zeros, law.out_axis)
         except ValueError as error:  # a device without argsort's index dtype (array_api_strict's "no_x64": int64)
             msg = f"Sparse ranks its keys with argsort, which the {backend.name} backend refused on device {draw.device}: {error}"
             raise DTypeError(msg) from None
-        return xp.where(ranks < law.zeros, xp.zeros_like(values), values)
+        return xp.where(zeroed, xp.zeros_like(values), values)
 
 
 # --- deterministic laws: values in the output dtype, exactly ------------------------------
