@@ -105,6 +105,22 @@ def test_a_contiguous_float_tensor_is_drawn_into_with_no_second_tensor() -> None
         assert weight.grad_fn is None
 
 
+@pytest.mark.parametrize("shape", [(1, 1, 768), (100,), (256, 256), (512, 1024)], ids=str)
+def test_trunc_normal_of_std_0_02_is_torchs_normal_draw_and_leaves_the_generator_as_torch(shape: tuple[int, ...]) -> None:
+    """±100σ: a ``normal_(0, 0.02)`` of the tensor, nothing outside to re-draw; torch 2.13's ``trunc_normal_`` makes
+    that same call, so its values and the generator after it match (a ViT's ``cls_token`` drawn first moved every
+    later Linear weight: small tensors took one oversampled draw of n + 16 values)."""
+    _ = torch.manual_seed(0)
+    torchs = torch.empty(shape).normal_(0.0, 0.02)
+    _ = torch.manual_seed(0)
+    if not torch.equal(reference.trunc_normal_(torch.empty(shape), std=0.02), torchs):
+        pytest.skip(f"torch {torch.__version__}'s trunc_normal_ samples otherwise than one normal_ draw")
+    after_torch = torch.rand(3)
+    _ = torch.manual_seed(0)
+    assert torch.equal(ours.trunc_normal_(torch.empty(shape), std=0.02), torchs)
+    assert torch.equal(torch.rand(3), after_torch)
+
+
 def test_init_takes_fan_overrides() -> None:
     """``init_(..., fan_in=, fan_out=)`` scales by the given fans, not the tensor's (a 256×512 weight told fan_in=8)."""
     weight = ui.torch.init_(torch.empty(256, 512), ui.HeNormal(), fan_in=8, seed=0)

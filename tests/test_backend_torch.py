@@ -99,15 +99,11 @@ def test_default_device_follows_torch(torch: Any) -> None:
 
 @pytest.mark.parametrize(("std", "shape"), [(0.02, (512, 1024)), (0.1, (200,))])
 def test_a_wide_interval_is_a_normal_draw_re_drawn_where_outside(torch: Any, std: float, shape: tuple[int, ...]) -> None:
-    """``trunc_normal_(std=0.02)``'s ``[−2, 2]`` is ±100σ: past what ``erf`` resolves in float32, it is re-drawn, not
-    drawn by the float64 log-space quantile (40× a normal draw). No normal value reaches 20σ, so the values are
-    ``normal_``'s own (a large draw; a small one is the first values of one oversampled draw), and none is clipped."""
+    """``trunc_normal_(std=0.02)``'s ``[−2, 2]`` is ±100σ: past what ``erf`` resolves in float32, it is re-drawn in
+    place, not drawn by the float64 log-space quantile (40× a normal draw). No normal value reaches 20σ, so the values
+    are one ``normal_``'s own at every size (a small draw too: no oversampled draw), and none is clipped."""
     values = ui.BoundedNormal(0.0, std, -2.0, 2.0)(shape, backend="torch", seed=torch.Generator().manual_seed(3))
-    normal = torch.empty(shape).normal_(0.0, std, generator=torch.Generator().manual_seed(3)) if len(shape) > 1 else None
-    if normal is None:  # the oversampled draw of a small one
-        normal = torch.empty(values.numel() + 32).normal_(0.0, std, generator=torch.Generator().manual_seed(3))
-        normal = normal[: values.numel()]
-    assert torch.equal(values, normal)
+    assert torch.equal(values, torch.empty(shape).normal_(0.0, std, generator=torch.Generator().manual_seed(3)))
 
 
 def test_values_outside_a_wide_interval_are_re_drawn(torch: Any) -> None:

@@ -187,11 +187,17 @@ def _inverse_cdf_or_rejection(dtype: str, low: float, high: float, mean: float, 
     The intervals ``erf`` leaves to this row are mostly wide ones whose tails
     hold almost nothing: ``trunc_normal_(std=0.02)``'s ``[−2, 2]`` is ±100 σ,
     where a re-draw costs about 1.1 normal draws and :func:`by_quantile`
-    (float64, a few dozen full-size passes) about 40 on torch's CPU.
+    (float64, a few dozen full-size passes) about 40 on torch's CPU. It
+    re-draws in place at every size (no oversampled draw): then no value
+    outside means one ``normal_(mean, std)`` of the tensor, the very call
+    torch 2.13's ``trunc_normal_`` makes there (the same values, the
+    generator left where torch leaves it).
     """
     if erf_resolves(low, high, dtype):
         return by_inverse_cdf(dtype, low, high, mean, std)
-    return _rejection(dtype, low, high, mean, std)
+    if _redraws(low, high):  # in place at every size: torch's masked indexing costs more than the re-draw
+        return by_rejection(dtype, low, high, mean, std, oversample=False)
+    return _scaled(_standard(dtype, low, high, by_quantile), mean, std)
 
 
 def _redraws(low: float, high: float) -> bool:
@@ -371,7 +377,7 @@ def widest_work(backend: Backend, dtype: str, device: Any) -> str:
     return "float64"
 
 
-def by_rejection(dtype: str, low: float, high: float, mean: float = 0.0, std: float = 1.0) -> Method:
+def by_rejection(dtype: str, low: float, high: float, mean: float = 0.0, std: float = 1.0, *, oversample: bool = True) -> Method:
     """``mean + std·Z`` on ``[low, high]`` (in units of ``std``) by re-drawing rejected values, never clamping.
 
     For intervals across 0 keeping at least :data:`MIN_REDRAW_MASS` of the
@@ -380,9 +386,10 @@ def by_rejection(dtype: str, low: float, high: float, mean: float = 0.0, std: fl
     of ``[mean + low·std, mean + high·std]``), so a kept value never lies
     outside by rounding and needs no clip. Backends with mutable arrays
     (``mutable = True``) draw small arrays (up to :data:`OVERSAMPLE_MAX`
-    elements) in one oversampled draw whose first accepted values are kept
-    — a handful of operations, where a re-draw would cost several more —
-    and large ones by re-drawing only the rejected elements, in place
+    elements; unless ``oversample`` is false) in one oversampled draw whose
+    first accepted values are kept — a handful of operations, where a
+    re-draw would cost several more on NumPy — and large ones by re-drawing
+    only the rejected elements, in place
     (:func:`redraw_rejected`: about 1.05 normal draws for ±2σ, no extra
     memory). Others replace rejected values with ``where`` from fresh
     full-size draws. The bounds are computed here, once per interval.
@@ -390,7 +397,7 @@ def by_rejection(dtype: str, low: float, high: float, mean: float = 0.0, std: fl
     bounds = _scaled_bounds(low, high, mean, std, dtype)
     if bounds is None:  # rejected in units of std (bounds beyond the finite range are met by every value), scaled after
         top = largest_finite(dtype)
-        return _scaled(by_rejection(dtype, max(low, -top), min(high, top)), mean, std)
+        return _scaled(by_rejection(dtype, max(low, -top), min(high, top), oversample=oversample), mean, std)
     first, last = bounds
 
     def draw(stream: GeneratorStream, shape: Shape) -> Any:
@@ -398,7 +405,7 @@ def by_rejection(dtype: str, low: float, high: float, mean: float = 0.0, std: fl
         size = math.prod(shape)
         if not stream.backend.holds_values(stream.device):  # torch's "meta": nothing to test or re-draw
             return stream.normal(shape, dtype, mean, std)
-        if stream.backend.mutable and size <= OVERSAMPLE_MAX:
+        if oversample and stream.backend.mutable and size <= OVERSAMPLE_MAX:
             candidates = stream.normal((_oversampled(size, low, high),), dtype, mean, std)
             kept = candidates[_inside(candidates, first, last)]
             if kept.shape[0] >= size:  # rarely short (< 1e-9 for ±2σ); then re-drawn below
