@@ -518,12 +518,13 @@ class TorchBackend(Backend):
 
         Ties go to the first by index, as the ranks of every backend give them (a portable draw is the same
         everywhere): float32 keys are ranked as int64 words, the key's bits (non-negative floats order as their
-        bit patterns) above its index, so no two are equal. Other keys (float64) are ranked by the ranks.
+        bit patterns) above its index, so no two are equal. Other keys (float64), and keys on devices other than
+        the CPU and CUDA (whose int64 ``topk`` is not known to exist), are ranked by the ranks.
         """
         size = keys.shape[axis]
         if count in (0, size):
             return torch.full(keys.shape, count == size, dtype=torch.bool, device=keys.device)
-        if keys.dtype != torch.float32:
+        if keys.dtype != torch.float32 or keys.device.type not in ("cpu", "cuda"):
             return super().smallest(keys, count, axis)
         index_bits = (size - 1).bit_length()
         index = torch.arange(size, device=keys.device).reshape([-1 if d == axis % keys.ndim else 1 for d in range(keys.ndim)])
