@@ -275,14 +275,22 @@ def test_backend_helpers() -> None:
 )
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
 def test_a_compiled_sampler_equals_sampling_op_by_op_and_is_traced_once(spec: ui.Initializer, dtype: str) -> None:
-    from unit_init.backends.tensorflow_backend import TRACES, SeedStream
+    """The first ``EAGER_CALLS`` calls of a new (law, shape, dtype) run op by op (a trace costs ~15 ms, and a model
+    draws most shapes once); the next one traces, and every later one, whatever its seed, reuses the graph."""
+    from unit_init.backends.tensorflow_backend import EAGER_CALLS, TRACES, SeedStream
 
     backend = get_backend("tf")
     device = backend.resolve_device(None)
-    shape = (40, 24)
+    shape = (37, 23 + len(dtype))  # a shape no other test draws: its sampler is new here
     distribution = spec.distribution_for(shape)
+    before = TRACES["compiled"]
     first = spec(shape, backend="tf", dtype=dtype, seed=9)
+    for _ in range(EAGER_CALLS - 1):
+        assert equal(spec(shape, backend="tf", dtype=dtype, seed=9), first)
+    assert TRACES["compiled"] == before, "the first calls run op by op"
+    assert equal(spec(shape, backend="tf", dtype=dtype, seed=9), first)  # traced
     traced = TRACES["compiled"]
+    assert traced == before + 1
     assert equal(spec(shape, backend="tf", dtype=dtype, seed=9), first)
     assert not equal(spec(shape, backend="tf", dtype=dtype, seed=10), first)
     assert TRACES["compiled"] == traced, "a new seed reuses the compiled sampler"
@@ -299,7 +307,7 @@ EAGER_ONLY = {  # what a sampler may do with a tensor's value that no graph can 
 
 @pytest.mark.parametrize("needs_value", EAGER_ONLY)
 def test_a_distribution_with_eager_control_flow_is_sampled_op_by_op(needs_value: str) -> None:
-    from unit_init.backends.tensorflow_backend import SeedStream
+    from unit_init.backends.tensorflow_backend import EAGER_CALLS, SeedStream
     from unit_init.sampling import Draw, sample
     from unit_init.sampling.entry import _compiled
     from unit_init.spec.distributions import Distribution
@@ -316,17 +324,18 @@ def test_a_distribution_with_eager_control_flow_is_sampled_op_by_op(needs_value:
 
     backend = get_backend("tf")
     device = backend.resolve_device(None)
-    assert _compiled(backend, RedrawnAboveThree(), (8, 8), "float32", device, SeedStream) is None
+    runner = _compiled(backend, RedrawnAboveThree(), (8, 8), "float32", device, SeedStream)
+    assert runner is not None
+    for seed in range(EAGER_CALLS + 2):  # op by op, then a trace that fails, then op by op for good
+        assert float(tf.reduce_max(tf.abs(runner(SeedStream(seed))))) <= 3.0
     x = sample(backend, RedrawnAboveThree(), (8, 8), "float32", device, backend.generator(0, device))
     assert x.shape == (8, 8)
     assert float(tf.reduce_max(tf.abs(x))) <= 3.0
-    law = ui.BoundedNormal(0.0, 1.0, -1.0, 1.5).distribution_for((8, 8))
-    assert _compiled(backend, law, (8, 8), "float32", device, SeedStream) is not None
 
 
 def test_a_refusal_while_tracing_is_raised_not_swallowed() -> None:
     """A sampler's own typed error (here a DTypeError) is the call's answer, traced or eager."""
-    from unit_init.backends.tensorflow_backend import SeedStream
+    from unit_init.backends.tensorflow_backend import EAGER_CALLS, SeedStream
     from unit_init.sampling import Draw
     from unit_init.sampling.entry import _compiled
     from unit_init.spec.distributions import Distribution
@@ -338,8 +347,11 @@ def test_a_refusal_while_tracing_is_raised_not_swallowed() -> None:
 
     backend = get_backend("tf")
     device = backend.resolve_device(None)
-    with pytest.raises(ui.DTypeError, match="no such dtype here"):
-        _compiled(backend, Refused(), (4, 4), "float32", device, SeedStream)
+    runner = _compiled(backend, Refused(), (4, 4), "float32", device, SeedStream)
+    assert runner is not None
+    for seed in range(EAGER_CALLS + 2):  # op by op, then while tracing, then op by op again
+        with pytest.raises(ui.DTypeError, match="no such dtype here"):
+            runner(SeedStream(seed))
 
 
 def test_autograph_calls_unit_init_as_written_inside_tf_function() -> None:
