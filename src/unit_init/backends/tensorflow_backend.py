@@ -52,7 +52,7 @@ __all__ = ["EAGER_CALLS", "TRACES", "XLA_MIN", "GeneratorStream", "SeedStream", 
 TRACES: Final[collections.Counter[str]] = collections.Counter()
 """How many samplers were traced (compiled); it grows only for new distributions, shapes, dtypes or devices."""
 
-EAGER_CALLS: Final = 2
+EAGER_CALLS: Final = 8
 """Calls of a compiled sampler (:meth:`TensorflowBackend.compile_sampler`) that run op by op before it is traced."""
 XLA_MIN: Final = 1 << 20
 """The portable stream's kernel is compiled by XLA for blocks of at least this many values (:meth:`TensorflowBackend.compiled`)."""
@@ -237,11 +237,12 @@ class TensorflowBackend(Backend):
         A concrete function: one call runs the whole sampling (TensorFlow's
         per-op eager dispatch is paid once: a 3×3×64×72 ``he_normal`` 2.0
         against 3.1 ms op by op), traced once per (law, shape, dtype, device)
-        (:data:`TRACES` ``"compiled"``). A trace costs about 15 ms, so the
-        first :data:`EAGER_CALLS` calls run op by op: a model built once draws
-        most of its shapes once or twice (a Keras ``MobileNetV3Small`` built
-        1.8–2.5× slower than with Keras's own initializers when every new
-        shape was traced). The values are the same either way. Sampling that
+        (:data:`TRACES` ``"compiled"``). A trace costs about 15 ms, over ten
+        calls' saving, so the first :data:`EAGER_CALLS` calls run op by op: a
+        model built once draws most of its shapes a few times (a Keras
+        ``MobileNetV3Small`` built 2.5× slower than with Keras's own
+        initializers when every new shape was traced; 1.3× now). The values
+        are the same either way. Sampling that
         cannot be traced (a user-defined law that loops in Python over
         values) stays op by op.
         """
