@@ -562,3 +562,38 @@ def test_a_registered_pytree_node_that_holds_itself_is_refused_before_jax_walks_
     with pytest.raises(ui.ParameterError, match="nest deeper than 256"):
         unit_init.jax.initialize(deep, {"*": ui.Zeros()}, seed=0)
     assert json.dumps([[1]]) == "[[1]]"
+
+
+@pytest.mark.parametrize(
+    ("spec", "with_modules", "warned"),
+    [(ui.LecunNormal(), False, True), (ui.GlorotUniform(), False, True), (ui.LecunNormal(), True, False), (ui.RandomNormal(), False, False)],
+    ids=["lecun", "glorot", "lecun-with-modules", "layout-free"],
+)
+def test_linen_attention_kernels_read_without_modules_are_warned_about(spec: ui.Initializer, with_modules: bool, warned: bool) -> None:
+    """Without ``modules=`` a linen ``MultiHeadDotProductAttention``'s ``(64, 4, 16)`` query kernel is read in the plain
+    "keras" layout (fan_in 256, where Flax's is 64): ``LecunNormal``'s std came out halved, silently. A fan-scaled
+    spec warns; with ``modules=`` (Flax's fans) or a law without fans, nothing; a Conv1D kernel is no projection."""
+    import warnings
+
+    import unit_init.jax
+
+    linen = pytest.importorskip("flax.linen")
+
+    class Block(linen.Module):
+        @linen.compact
+        def __call__(self, x: Any) -> Any:
+            return linen.Conv(64, (3,))(linen.MultiHeadDotProductAttention(num_heads=4, qkv_features=64)(x))
+
+    block, x = Block(), jnp.ones((1, 5, 64))
+    variables = block.init(jax.random.key(0), x)
+    modules = block.module_paths(jax.random.key(0), x) if with_modules else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        new, _ = unit_init.jax.initialize(variables, {"*.kernel": spec}, seed=0, modules=modules)
+    messages = [str(w.message) for w in caught if "attention projections" in str(w.message)]
+    assert bool(messages) == warned, messages
+    if warned:
+        assert "MultiHeadDotProductAttention_0/key/kernel" in messages[0]
+        assert "Conv_0" not in messages[0]
+    if with_modules:  # Flax's fans: Var = 1/64
+        assert abs(float(new["params"]["MultiHeadDotProductAttention_0"]["query"]["kernel"].std()) * 8 - 1) < 0.05

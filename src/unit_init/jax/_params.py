@@ -7,6 +7,7 @@ import dataclasses
 import functools
 import math
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, cast
 
@@ -26,9 +27,10 @@ from unit_init.adapters.pytree import (
 )
 from unit_init.adapters.rules import Entry, Gated, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.backends.jax_backend import int_seed_key, scoped_mesh
-from unit_init.errors import ParameterError, abbreviate, keywords_checked
+from unit_init.errors import ParameterError, abbreviate, keywords_checked, outside_stacklevel
 from unit_init.spec._checks import hashable
 from unit_init.spec.fans import Layout, LayoutLike
+from unit_init.spec.initializer import Initializer
 
 __all__ = ["finite", "float_leaves", "initialize", "probed", "rescaled"]
 
@@ -406,6 +408,8 @@ def initialize(
                 foreign[described[-1].name] = leaf
     entries, report = plan(described, rules, **options)
     refuse_foreign(entries, foreign, "unit_init.jax.initialize")
+    if not owners and layout is None:
+        _warn_linen_attention_without_modules(entries)
     new = [leaf for _, leaf in leaves]
     written: set[int] = set()
 
@@ -420,6 +424,34 @@ def initialize(
         for i, leaf in enumerate(new)
     ])
     return Initialized(with_params(model_or_params, rebuilt) if prefix else rebuilt, report)
+
+
+_LINEN_ATTENTION: Final = {"query": 1, "key": 1, "value": 1, "out": -1}
+"""Flax linen ``MultiHeadDotProductAttention``'s projections (``DenseGeneral``) by name: the count of their kernel's
+leading axes Flax reads as ``in`` (``-1``: all but the last)."""
+
+
+def _warn_linen_attention_without_modules(entries: list[Entry]) -> None:
+    """A ``UserWarning`` where a linen attention projection's kernel (``…/query/kernel`` of rank 3 and more), read
+    without ``modules=``, gets another variance than the fans Flax gives its ``DenseGeneral`` would: in the plain
+    ``"keras"`` layout a ``(64, 4, 16)`` query kernel has ``fan_in = 256``, where Flax's is 64 (``LecunNormal``'s std
+    halved, silently)."""
+    misread = []
+    for entry in entries:
+        path, shape = entry.param.name.split("/"), entry.param.shape
+        leading = _LINEN_ATTENTION.get(path[-2]) if len(path) >= 2 and path[-1] == "kernel" and len(shape) >= 3 else None
+        if leading is None or not isinstance(entry.spec, Initializer):
+            continue
+        split = leading if leading > 0 else len(shape) - 1
+        flax = Layout(tuple(range(split)), tuple(range(split, len(shape))))
+        if entry.spec.variance(shape) != entry.spec.variance(shape, layout=flax):
+            misread.append(entry.param.name)
+    if misread:
+        shown = ", ".join(misread[:2]) + (f" and {len(misread) - 2} more" if len(misread) > 2 else "")
+        msg = (f"initialize: {shown} look like Flax linen attention projections (DenseGeneral kernels), "
+               "read without modules= in the plain 'keras' layout, whose fans differ from those Flax gives them (a "
+               "(64, 4, 16) query kernel: fan_in 256, not 64); pass modules=model.module_paths(rng, x) for Flax's fans.")
+        warnings.warn(msg, UserWarning, stacklevel=outside_stacklevel())
 
 
 def _unboxed(box: Any) -> Any:
