@@ -12,7 +12,9 @@ where ``t`` work-dtype arrays and ``e`` extra bytes per element are live at
 the sampler's peak (:data:`TEMPORARIES`): 1 array for a uniform or normal;
 2 and 1 byte for a truncated normal across 0 (the draw and, at most, as much
 again for ``erfinv``'s work or a re-draw's masks and candidates), none but 88
-bytes for one on one side of 0 (:data:`ONE_SIDED`); 8 for an
+bytes for one on one side of 0 (:data:`ONE_SIDED`; on a backend with mutable
+arrays its float64 uniforms, 8 bytes, and 88 bytes a value of one chunk a
+thread); 8 for an
 orthogonal matrix (the Gaussian, LAPACK's float64 copies, Q and the sign
 fix); 3 and 16 bytes of ``argsort`` indices for a sparse one; 1 for an
 identity times a gain; 0 for a constant. A complex dtype counts arrays of its
@@ -80,6 +82,7 @@ from unit_init.environment import variable
 from unit_init.errors import ParameterError, ResourceError, ShapeError, abbreviate
 from unit_init.portable.stream import CHUNK_WORDS, WORDS
 from unit_init.sampling import blocks
+from unit_init.sampling.truncation import QUANTILE_CHUNK
 from unit_init.spec import complex_laws as c
 from unit_init.spec import distributions as d
 from unit_init.spec import kernel_laws as k
@@ -155,7 +158,9 @@ _PORTABLE_CHUNKED: Final = (d.Uniform, d.Normal, d.TruncatedGaussian)
 ONE_SIDED: Final = (0, 88)
 """``(t, e)`` for a truncated normal whose interval lies on one side of 0: the log-space inverse CDF, computed in float64
 (:func:`unit_init.sampling.truncation.by_quantile`), holds up to eleven float64 values per element at its peak (``u``,
-``p``, ``log q`` and its rational approximations' terms: 88 bytes), whatever the output dtype."""
+``p``, ``log q`` and its rational approximations' terms: 88 bytes), whatever the output dtype. On a backend with
+mutable arrays only ``u`` is whole (8 bytes), the rest one :data:`~unit_init.sampling.truncation.QUANTILE_CHUNK`
+at a time."""
 
 _UNKNOWN: Final = (2, 0)
 """``(t, e)`` for a distribution defined outside unit_init."""
@@ -226,15 +231,18 @@ def estimate_bytes(
     work = itemsize(work_dtype(dtype)) if is_float(dtype) else item
     in_flight = _portable_in_flight(backend, shape, distribution, work) if portable else 0
     arrays, extra = (0, 0) if distribution is None else TEMPORARIES.get(type(distribution), _UNKNOWN)
+    chunk = 0  # bytes of one chunk's temporaries, a thread
     if isinstance(distribution, d.TruncatedGaussian) and not -math.inf < distribution.low < 0 < distribution.high < math.inf:  # not across 0
         arrays, extra = (0, FUSED_BYTES) if backend.compiles else ONE_SIDED
+        if backend.mutable and not backend.compiles:
+            extra, chunk = 8, ONE_SIDED[1] * min(size, QUANTILE_CHUNK)
     arrays *= _growth(shape, distribution)
     if _blocked(backend, size, distribution) and not portable:
         at_once = min(size, cpu_count() * blocks.BLOCK)
-        return size * item + at_once * (arrays * work + extra + item)
+        return size * item + at_once * (arrays * work + extra + item) + cpu_count() * chunk
     if arrays and distribution is not None and distribution.random:  # scaled in place, the work array becomes the output; else scaling makes one more
         arrays += -1 if backend.mutable and work == item else 0 if backend.mutable else 1
-    return max(size * (item + arrays * work + extra), in_flight)
+    return max(size * (item + arrays * work + extra) + chunk, in_flight)
 
 
 def _portable_in_flight(backend: Backend, shape: tuple[int, ...], distribution: d.Distribution | None, work: int) -> int:
