@@ -79,8 +79,8 @@ def test_init_under_vmap_writes_each_example_as_an_eager_call(spec: Any) -> None
 
 
 def test_a_contiguous_float_tensor_is_drawn_into_with_no_second_tensor() -> None:
-    """A uniform, a normal, a truncated normal by ``erfinv`` (from words in the tensor's own memory) and one re-drawn
-    at ±100σ write the parameter with no allocation and no copy (torch's own ``normal_`` costs; a second tensor doubled
+    """A uniform, a normal, a truncated normal by ``erfinv`` (from words in the tensor's own memory), one re-drawn
+    at ±100σ, a constant and an identity write the parameter with no allocation and no copy (torch's own ``normal_`` costs; a second tensor doubled
     a 1 GiB weight's peak memory)."""
     from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -94,12 +94,14 @@ def test_a_contiguous_float_tensor_is_drawn_into_with_no_second_tensor() -> None
             return func(*args, **(kwargs or {}))
 
     fills = [ours.normal_, ours.uniform_, ours.kaiming_normal_, ours.xavier_uniform_, ours.trunc_normal_,
-             lambda t: ours.trunc_normal_(t, std=0.02), lambda t: ours.init_(t, ui.HeNormal(), seed=0)]
+             lambda t: ours.trunc_normal_(t, std=0.02), lambda t: ours.init_(t, ui.HeNormal(), seed=0), ours.eye_,
+             lambda t: ours.init_(t, ui.Constant(0.5)), lambda t: ours.init_(t, ui.Identity(gain=2.0))]
     for fill in fills:
         weight = nn.Parameter(torch.empty(512, 1024))
         with Ops() as ops:
             fill(weight)
-        assert not {"empty.memory_format", "empty_like.default", "clone.default"} & set(ops.names), ops.names
+        allocations = {"empty.memory_format", "empty_like.default", "clone.default", "full.default", "zeros.default"}
+        assert not allocations & set(ops.names), ops.names
         assert ops.names.count("copy_.default") <= 1, ops.names  # the words' in-place int → float conversion only
         assert weight.requires_grad
         assert weight.grad_fn is None

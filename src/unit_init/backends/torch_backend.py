@@ -457,12 +457,17 @@ class TorchBackend(Backend):
         return values.astype(ml_dtypes.bfloat16)
 
     def full(self, shape: tuple[int, ...], value: float, dtype: str, device: Any) -> torch.Tensor:
-        return torch.full(shape, value, dtype=self.dtype_on(dtype, device), device=device)
+        """``torch.full``, or :func:`drawing_into`'s tensor filled in place (a bias's zeros in ``initialize``)."""
+        native = self.dtype_on(dtype, device)
+        out = _destination(shape, native, device)
+        return torch.full(shape, value, dtype=native, device=device) if out is None else out.fill_(value)
 
     def eye(self, rows: int, cols: int, value: float, dtype: str, device: Any) -> torch.Tensor:
-        # zeros + a filled diagonal view: exact for any value, and works for
-        # uint16/32/64, which torch.eye does not implement.
-        out = torch.zeros((rows, cols), dtype=self.dtype_on(dtype, device), device=device)
+        """Zeros and a filled diagonal view (exact for any value, and for uint16/32/64, which ``torch.eye`` lacks),
+        in :func:`drawing_into`'s tensor where it waits (``eye_``)."""
+        native = self.dtype_on(dtype, device)
+        out = _destination((rows, cols), native, device)
+        out = torch.zeros((rows, cols), dtype=native, device=device) if out is None else out.zero_()
         out.diagonal().fill_(value)
         return out
 
