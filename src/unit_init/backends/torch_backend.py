@@ -19,7 +19,9 @@
   tensor of the right shape and dtype, and consumes no randomness.
 * Every primitive makes fresh tensors from tensors that do not require grad,
   so results have ``requires_grad=False`` and no autograd history, whatever
-  the grad mode.
+  the grad mode. The one exception is :func:`drawing_into`, under which the
+  adapter's fills (``init_``, the drop-ins, ``initialize``) hand a draw the
+  tensor it writes, under ``torch.no_grad()``.
 """
 
 from __future__ import annotations
