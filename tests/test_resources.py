@@ -394,3 +394,30 @@ def test_an_amount_with_more_digits_than_python_converts_is_a_parameter_error(mo
     monkeypatch.setenv(ENV_VAR, "9" * 4301)
     with pytest.raises(ui.ParameterError, match="more digits than an amount of memory needs"):
         ui.he_normal((4, 4), seed=0)
+
+
+@pytest.mark.parametrize(("spec", "dtype", "limit"), [
+    ("random_normal", "float32", "1M"),  # estimate 4 MiB, all of it the output
+    ("he_uniform", "bfloat16", "5M"),  # 6 MiB: a float32 draw (4) cast into the output (2)
+    ("he_normal", "float32", "6M"),  # 9 MiB: a truncated normal's draw, erfinv's work, a byte of mask
+    ("zeros", "float32", "1M"),
+    ("identity", "float64", "9M"),  # 16 MiB: the ones and the output
+])
+def test_an_in_place_fill_is_not_counted_an_output(spec: str, dtype: str, limit: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``init_`` of a 1024² tensor was refused under a limit that its own memory already took: the guard counted a new
+    output, although the draw fills the tensor. A new array of the same draw is still refused."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setenv(ENV_VAR, limit)
+    tensor = torch.full((1024, 1024), float("nan"), dtype=getattr(torch, dtype))
+    assert ui.torch.init_(tensor, spec, seed=0) is tensor
+    assert not tensor.isnan().any()
+    with pytest.raises(ui.ResourceError, match=r"needs about"):
+        getattr(ui, spec)((1024, 1024), backend="torch", dtype=dtype, seed=0)
+
+
+def test_a_fill_that_makes_its_values_elsewhere_still_counts_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An orthogonal matrix is made by a QR and copied in: its temporaries and that copy are counted as before."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setenv(ENV_VAR, "20M")
+    with pytest.raises(ui.ResourceError, match=r"needs about"):
+        ui.torch.init_(torch.empty(1024, 1024), "orthogonal", seed=0)

@@ -89,6 +89,7 @@ from unit_init.spec import kernel_laws as k
 from unit_init.threads import cpu_count
 
 __all__ = [
+    "DRAWN_IN_PLACE",
     "ENV_VAR",
     "MAX_EXTENT",
     "QUERY_MIN",
@@ -161,6 +162,10 @@ ONE_SIDED: Final = (0, 88)
 ``p``, ``log q`` and its rational approximations' terms: 88 bytes), whatever the output dtype. On a backend with
 mutable arrays only ``u`` is whole (8 bytes), the rest one :data:`~unit_init.sampling.truncation.QUANTILE_CHUNK`
 at a time."""
+
+DRAWN_IN_PLACE: Final = (d.Uniform, d.Normal, d.TruncatedGaussian, d.PointMass, d.Eye)
+"""The laws whose native draw into an array that exists (:meth:`~unit_init.backends.base.Backend.receives`) leaves
+their values there with no new output: their kernels fill it in place, or a cast to a narrower dtype lands in it."""
 
 _UNKNOWN: Final = (2, 0)
 """``(t, e)`` for a distribution defined outside unit_init."""
@@ -420,6 +425,11 @@ def check_allocation(
     reaches 2⁶³ (:class:`ShapeError`); with ``hold``, the bytes of a checked draw are held until the returned
     :class:`Held` exits, so draws running at once in several threads count each other's (:func:`check_bytes`).
 
+    A native draw of a law in :data:`DRAWN_IN_PLACE` into an array that exists
+    (``unit_init.torch.init_``, the drop-ins, ``initialize``) needs its
+    estimate less the output, which it fills: a fill of a tensor larger than
+    the free memory left beside it goes on.
+
     The extent is the product of the non-zero dimensions times the item size:
     what the frameworks compute, in 64-bit signed ints, for strides and storage
     also of an array with no element (``(2**62, 0)`` aborted JAX's process,
@@ -437,4 +447,6 @@ def check_allocation(
     if size * _growth(shape, distribution) * _MOST_BYTES_PER_ELEMENT + reserved < QUERY_MIN and _setting() is None:
         return None  # the common small draw: under QUERY_MIN whatever its law, nothing to estimate or query
     needed = estimate_bytes(backend, shape, dtype, distribution, portable=portable)
+    if not portable and type(distribution) in DRAWN_IN_PLACE and backend.receives(shape, dtype, device):
+        needed -= size * itemsize(dtype)  # the output exists: filled, not allocated
     return check_bytes(backend, device, needed, what, "draw a smaller shape or shard it", hold=hold, reserved=reserved)

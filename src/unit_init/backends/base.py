@@ -271,6 +271,12 @@ class Backend:
         sizes the compiled program, and a result laid out by ``out_shardings`` is never whole on one device)."""
         return True
 
+    def receives(self, shape: tuple[int, ...], dtype: str, device: Any) -> bool:
+        """Whether a draw of ``shape`` and ``dtype`` on ``device`` writes its values into an array that exists already
+        (torch's :func:`~unit_init.backends.torch_backend.drawing_into`), so its output takes no new memory and the
+        memory guard (:mod:`unit_init.resources`) does not count it. ``False`` by default: every draw allocates its output."""
+        return False
+
     def holds_values(self, device: Any) -> bool:
         """Whether arrays on ``device`` hold values (torch's ``"meta"`` holds only shapes and dtypes): a law computed on
         the host (the STFT basis) is not computed for a device that would keep none of it."""

@@ -178,12 +178,19 @@ def _words_in(out: torch.Tensor | None, size: int) -> torch.Tensor | None:
     return out.view(-1).view(torch.int64)
 
 
-def _destination(shape: tuple[int, ...], native: torch.dtype, device: torch.device) -> torch.Tensor | None:
-    """The tensor of :func:`drawing_into`, taken once, if it has this shape, dtype and device; else ``None``."""
+def _waiting(shape: tuple[int, ...], native: torch.dtype, device: torch.device) -> torch.Tensor | None:
+    """The tensor of :func:`drawing_into`, if one waits with this shape, dtype and device; else ``None``."""
     tensor = _DESTINATION.get()
     if tensor is None or tensor.dtype != native or tensor.device != device or tuple(tensor.shape) != shape:
         return None
-    _DESTINATION.set(None)  # a later allocation of the same draw is its own
+    return tensor
+
+
+def _destination(shape: tuple[int, ...], native: torch.dtype, device: torch.device) -> torch.Tensor | None:
+    """The tensor of :func:`drawing_into`, taken once, if it has this shape, dtype and device; else ``None``."""
+    tensor = _waiting(shape, native, device)
+    if tensor is not None:
+        _DESTINATION.set(None)  # a later allocation of the same draw is its own
     return tensor
 
 
@@ -411,6 +418,10 @@ class TorchBackend(Backend):
         if x.is_meta:  # no data; torch's meta erfinv_ imports torch._dynamo (and triton: a crash after TF)
             return x
         return x.erfinv_()
+
+    def receives(self, shape: tuple[int, ...], dtype: str, device: torch.device) -> bool:
+        """Whether :func:`drawing_into`'s tensor waits for a draw of this shape, dtype and device (it is not taken)."""
+        return _waiting(shape, self.dtype_on(dtype, device), device) is not None
 
     def holds_values(self, device: torch.device) -> bool:
         return bool(device != _META)
