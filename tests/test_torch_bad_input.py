@@ -352,6 +352,8 @@ def test_init_refuses_an_expanded_view_with_torchs_type() -> None:
         ui_init.init_(torch.empty(1, 6).expand(4, 6), ui.HeNormal())
     assert isinstance(caught.value, UnitInitError)
     assert ui_init.init_(torch.empty(8, 6)[::2], ui.Ones()).sum().item() == 24.0  # a strided view without overlap is filled
+    empty = torch.zeros(1, 3, 0).expand(3, 3, 0)  # no element shares memory: torch calls it contiguous and fills it
+    assert ui_init.init_(empty, ui.HeNormal()) is empty
 
 
 def test_initialize_refuses_an_expanded_parameter_before_any_fill() -> None:

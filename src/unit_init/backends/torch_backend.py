@@ -27,9 +27,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Hashable
+from contextvars import ContextVar, Token
 from fractions import Fraction
 from typing import Any, Final, cast
 
@@ -43,7 +42,7 @@ from unit_init.backends.mesh import mesh_block
 from unit_init.dtypes import COMPLEX_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES, largest_below, smallest_at_or_above
 from unit_init.errors import DeviceError, DTypeError, ParameterError, SeedError, abbreviate
 
-__all__ = ["TorchBackend", "drawing_into", "functorch_wrapped"]
+__all__ = ["PLAIN_TENSORS", "TorchBackend", "drawing_into", "functorch_wrapped"]
 
 _PLATFORMS: Final = ("cpu", "gpu", "mps", "xpu", "meta")  # portable platforms torch has ("gpu" is "cuda", also on ROCm)
 _ACCEPTED: Final = accepted_forms(_PLATFORMS, "a torch.device")
@@ -125,15 +124,18 @@ _META: Final = torch.device("meta")  # resolved devices compare equal to it in ~
 _DESTINATION: Final[ContextVar[torch.Tensor | None]] = ContextVar("unit_init_torch_destination", default=None)
 
 
+PLAIN_TENSORS: Final = (torch.Tensor, torch.nn.Parameter)
+"""The exact types of a tensor with no subclass semantics: neither a ``DTensor`` (``nn.Parameter`` of one keeps the type
+``DTensor``), a lazy module's uninitialized parameter, nor any other subclass (``type(t) in PLAIN_TENSORS``)."""
+
 functorch_wrapped: Final[Callable[[torch.Tensor], bool]] = torch._C._functorch.is_functorch_wrapped_tensor
 """Whether a tensor is a ``torch.func`` transform's wrapper (``vmap``'s batched tensor, ``grad``'s), which has no memory of its own."""
 
 
-@contextmanager
-def drawing_into(tensor: torch.Tensor) -> Iterator[Callable[[torch.Tensor], object]]:
+class drawing_into:  # a context manager named as torch names its own (torch.no_grad)
     """Inside it, the first tensor a draw of this thread allocates with ``tensor``'s shape, dtype and device (a draw's
-    output, or its cast to a narrower dtype) is ``tensor`` itself; it yields what writes the draw's values into
-    ``tensor`` afterwards.
+    output, or its cast to a narrower dtype) is ``tensor`` itself; entering it gives what writes the draw's values
+    into ``tensor`` afterwards.
 
     A draw whose kernels fill their output in place (``normal_``, ``uniform_``,
     ``erfinv_``, ``mul_``, ``clamp_``) so leaves its values in ``tensor``, with
@@ -149,14 +151,27 @@ def drawing_into(tensor: torch.Tensor) -> Iterator[Callable[[torch.Tensor], obje
 
     Run under ``torch.no_grad()``: the fill writes a tensor that may require grad.
     """
-    if type(tensor) not in (torch.Tensor, torch.nn.Parameter) or functorch_wrapped(tensor) or not tensor.is_contiguous():
-        yield tensor.copy_
-        return
-    token = _DESTINATION.set(tensor)
-    try:
-        yield lambda values: _written(tensor, values)
-    finally:
-        _DESTINATION.reset(token)
+
+    __slots__ = ("tensor", "token")
+
+    def __init__(self, tensor: torch.Tensor) -> None:
+        self.tensor = tensor
+        self.token: Token[torch.Tensor | None] | None = None
+
+    def __enter__(self) -> Callable[[torch.Tensor], object]:
+        tensor = self.tensor
+        if type(tensor) not in PLAIN_TENSORS or functorch_wrapped(tensor) or not tensor.is_contiguous():
+            return tensor.copy_
+        self.token = _DESTINATION.set(tensor)
+        return self._write
+
+    def _write(self, values: torch.Tensor) -> None:
+        _written(self.tensor, values)
+
+    def __exit__(self, *_: object) -> None:
+        if self.token is not None:
+            _DESTINATION.reset(self.token)
+            self.token = None
 
 
 def _written(tensor: torch.Tensor, values: torch.Tensor) -> None:

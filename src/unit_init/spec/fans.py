@@ -14,6 +14,7 @@ Rank 1 gives ``fan_in = fan_out = shape[0]``; rank 0 gives both 1. Explicit
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import operator
@@ -94,7 +95,10 @@ class Layout:
         return (value,) if isinstance(value, int) else value
 
     def axes(self, rank: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
-        """The (in, out, batch) axes as non-negative ints for an array of ``rank``."""
+        """The (in, out, batch) axes as non-negative ints for an array of ``rank`` (cached: a layout is a value)."""
+        return _axes(self, rank)
+
+    def _axes(self, rank: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
         resolved = tuple(self._normalize(name, rank) for name in ("in_axis", "out_axis", "batch_axis"))
         flat = [a for group in resolved for a in group]
         if len(flat) != len(set(flat)):
@@ -113,6 +117,9 @@ class Layout:
                 raise ShapeError(msg)
         return tuple(operator.index(axis) % rank for axis in axes)
 
+
+_axes: Final = functools.lru_cache(maxsize=1024)(Layout._axes)
+"""``Layout.axes``, computed once per layout and rank (an error, for an axis the rank lacks, is raised every time)."""
 
 Layout.__init__ = keywords_checked(Layout.__init__)  # type: ignore[method-assign]  # a misspelt keyword, an extra argument: ArgumentError
 
@@ -303,16 +310,19 @@ def compute_fans(
     A shape that is not one (negative, float or bool dimensions, …) is a
     :class:`~unit_init.ShapeError`, as for every draw.
     """
-    shape = normalize_shape(shape)
+    computed_in, computed_out = _computed_fans(normalize_shape(shape), resolve_layout(layout))
+    return Fans(_override("fan_in", fan_in, computed_in), _override("fan_out", fan_out, computed_out))
+
+
+@functools.lru_cache(maxsize=1024)
+def _computed_fans(shape: tuple[int, ...], layout: Layout) -> tuple[float, float]:
+    """``(fan_in, fan_out)`` of a valid shape under ``layout`` (cached; see the module docstring for the formula)."""
     rank = len(shape)
     if rank == 0:
-        computed_in = computed_out = 1.0
-    elif rank == 1:
-        computed_in = computed_out = float(shape[0])
-    else:
-        in_axes, out_axes, batch_axes = resolve_layout(layout).axes(rank)
-        named = set(in_axes) | set(out_axes) | set(batch_axes)
-        receptive = math.prod(shape[a] for a in range(rank) if a not in named)
-        computed_in = float(math.prod(shape[a] for a in in_axes) * receptive)
-        computed_out = float(math.prod(shape[a] for a in out_axes) * receptive)
-    return Fans(_override("fan_in", fan_in, computed_in), _override("fan_out", fan_out, computed_out))
+        return 1.0, 1.0
+    if rank == 1:
+        return float(shape[0]), float(shape[0])
+    in_axes, out_axes, batch_axes = layout.axes(rank)
+    named = set(in_axes) | set(out_axes) | set(batch_axes)
+    receptive = math.prod(shape[a] for a in range(rank) if a not in named)
+    return float(math.prod(shape[a] for a in in_axes) * receptive), float(math.prod(shape[a] for a in out_axes) * receptive)
