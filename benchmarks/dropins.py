@@ -10,6 +10,14 @@ what models run in their ``reset_parameters`` and ``_init_weights``: the
 ``trunc_normal_(std=0.02)``, plain normals and uniforms in float32, and
 bfloat16, orthogonal and sparse fills (drawn into a new tensor and copied in; see
 docs/adapters/torch.md, "Differences").
+
+Then one whole model, GPT-2 small's shapes (a 50257 × 768 embedding, 12
+blocks of LayerNorms and 768-wide Linears: 124M parameters), initialized as
+its ``_init_weights`` does (``normal_(std=0.02)`` weights and embeddings,
+zero biases, LayerNorms at 1 and 0) three ways: torch's loop over
+``model.apply``, the same loop with the drop-ins, and
+``unit_init.torch.initialize(model, rules, seed=0)``; ratios against
+torch's loop.
 """
 
 from __future__ import annotations
@@ -42,15 +50,61 @@ CALLS: dict[str, tuple[Call, torch.dtype]] = {
 
 
 def compare(call: Call, tensor: torch.Tensor, repeat: int) -> dict[str, list[float]]:
-    """Seconds of ``repeat`` calls of ``call`` with each module on ``tensor``, in turn, after a warm-up call of each."""
-    modules = {"torch": torch.nn.init, "unit_init": ours}
-    for init in modules.values():
-        call(init, tensor)
-    times: dict[str, list[float]] = {name: [] for name in modules}
+    """Seconds of ``repeat`` calls of ``call`` with each module on ``tensor`` (:func:`compare_all`)."""
+    return compare_all({"torch": lambda: call(torch.nn.init, tensor), "unit_init": lambda: call(ours, tensor)}, repeat)
+
+
+def gpt2_small() -> torch.nn.Module:
+    """GPT-2 small's parameter shapes (no forward pass is needed)."""
+    width = 768
+
+    def block() -> torch.nn.Module:
+        return torch.nn.ModuleDict({
+            "ln_1": torch.nn.LayerNorm(width), "attn": torch.nn.Linear(width, 3 * width), "proj": torch.nn.Linear(width, width),
+            "ln_2": torch.nn.LayerNorm(width), "fc": torch.nn.Linear(width, 4 * width), "out": torch.nn.Linear(4 * width, width),
+        })
+
+    return torch.nn.Sequential(torch.nn.Embedding(50257, width), *(block() for _ in range(12)), torch.nn.LayerNorm(width))
+
+
+def whole_model(repeat: int) -> None:
+    """Print the seconds of initializing :func:`gpt2_small` three ways, median (best), and their ratios to torch's loop."""
+    import unit_init as ui
+
+    def init_weights(init: Any) -> Callable[[torch.nn.Module], None]:
+        def apply(module: torch.nn.Module) -> None:  # as GPT-2's _init_weights
+            if isinstance(module, (torch.nn.Linear, torch.nn.Embedding)):
+                init.normal_(module.weight, std=0.02)
+                if getattr(module, "bias", None) is not None:
+                    init.zeros_(module.bias)
+            elif isinstance(module, torch.nn.LayerNorm):
+                init.ones_(module.weight)
+                init.zeros_(module.bias)
+        return apply
+
+    model = gpt2_small()
+    rules = {(torch.nn.Linear, torch.nn.Embedding): ui.RandomNormal(0.0, 0.02), "*.bias": ui.Zeros(), torch.nn.LayerNorm: ui.Ones()}
+    contenders: dict[str, Callable[[], object]] = {
+        "torch loop": lambda: model.apply(init_weights(torch.nn.init)),
+        "drop-in loop": lambda: model.apply(init_weights(ours)),
+        "initialize": lambda: ours.initialize(model, rules, seed=0),
+    }
+    times = compare_all(contenders, repeat)
+    base = statistics.median(times["torch loop"])
+    for name, seconds in times.items():
+        print(f"{'gpt2-small ' + name:33s} {statistics.median(seconds) * 1e3:8.1f} ({min(seconds) * 1e3:7.1f}) ms  "
+              f"{statistics.median(seconds) / base:5.2f}", flush=True)
+
+
+def compare_all(contenders: dict[str, Callable[[], object]], repeat: int) -> dict[str, list[float]]:
+    """Seconds of ``repeat`` calls of each contender, in turn (the order alternating), after a warm-up call of each."""
+    for run in contenders.values():
+        run()
+    times: dict[str, list[float]] = {name: [] for name in contenders}
     for round_ in range(repeat):
-        for name in modules if round_ % 2 else reversed(list(modules)):
+        for name in contenders if round_ % 2 else reversed(list(contenders)):
             start = time.perf_counter()
-            call(modules[name], tensor)
+            contenders[name]()
             times[name].append(time.perf_counter() - start)
     return times
 
@@ -60,6 +114,7 @@ def main() -> None:
     parser.add_argument("--sides", type=int, nargs="+", default=[256, 4096])
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--model-repeat", type=int, default=5, help="calls of each whole-model contender (0: none)")
     args = parser.parse_args()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -74,6 +129,8 @@ def main() -> None:
             theirs, mine = (statistics.median(times[name]) for name in ("torch", "unit_init"))
             print(f"{label:26s} {side:5d}² {theirs * 1e3:8.3f} ({min(times['torch']) * 1e3:6.3f}) "
                   f"{mine * 1e3:8.3f} ({min(times['unit_init']) * 1e3:6.3f}) {mine / theirs:6.2f}", flush=True)
+    if args.model_repeat:
+        whole_model(args.model_repeat)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ import pytest
 torch = pytest.importorskip("torch")
 scipy_stats = pytest.importorskip("scipy.stats")
 
+from tests.stats import check_sample  # noqa: E402
+
 import unit_init as ui  # noqa: E402
 import unit_init.torch as ours  # noqa: E402
 
@@ -162,6 +164,43 @@ def test_adding_a_layer_leaves_the_other_parameters_unchanged() -> None:
         assert torch.equal(parameter, bigger[name]), name
     other = ui.torch.initialize(_net(False), rules, seed=8).params
     assert not torch.equal(small[0].weight, other[0].weight)
+
+
+def test_a_native_elementwise_weight_is_drawn_in_its_own_layout_in_place() -> None:
+    """``initialize`` drew every torch weight in the canonical ``(in, out)`` layout and wrote it transposed: a new tensor
+    and a strided copy (and a clone for a square weight), 2.0× torch's own init loop on a GPT-2-sized model. A native
+    draw of an i.i.d. law is the same law in either arrangement, and is now drawn in the weight's own layout, in place;
+    the portable stream and a coupled law (orthogonal) are still drawn canonically, so twins in other frameworks match."""
+    from unit_init.seeds import derive_seed
+
+    net = nn.Conv2d(64, 128, 3)
+    memory = net.weight.data_ptr()
+    ui.torch.initialize(net, {"weight": ui.HeNormal(), "bias": ui.Zeros()}, seed=0)
+    assert net.weight.data_ptr() == memory
+    expected = ui.HeNormal()((128, 64, 3, 3), backend="torch", layout="torch", seed=derive_seed(0, "kernel"))
+    assert torch.equal(net.weight, expected)
+    check_sample(_values(net.weight), ui.HeNormal().distribution_for((3, 3, 64, 128)))  # the canonical law, fan_in = 576
+
+    ui.torch.initialize(net, {"weight": ui.Orthogonal(), "bias": ui.Zeros()}, seed=0)
+    canonical = ui.Orthogonal()((3, 3, 64, 128), backend="torch", seed=derive_seed(0, "kernel"))
+    assert torch.equal(net.weight, canonical.permute(3, 2, 0, 1))
+
+
+def test_a_law_that_changes_with_the_layout_is_drawn_canonically() -> None:
+    """A spec of your own may read the shape otherwise than its fans: where its law for the weight's own shape and layout
+    is not its canonical law, the weight is drawn canonically and permuted, as before."""
+    from dataclasses import dataclass
+
+    from unit_init.spec.distributions import Normal
+
+    @dataclass(frozen=True, slots=True)
+    class LastAxisStd(ui.Initializer):  # std = the size of the last axis, whatever the layout
+        def distribution_for(self, shape: Any, **_: object) -> Any:
+            return Normal(0.0, float(shape[-1]))
+
+    net = nn.Linear(4, 64)  # canonical (4, 64): std 64; its own (64, 4) would give std 4
+    ui.torch.initialize(net, {"weight": LastAxisStd(), "bias": ui.Zeros()}, seed=0)
+    assert 40 < float(net.weight.detach().std()) < 90
 
 
 def test_first_matching_rule_wins_and_unmatched_parameters_are_untouched() -> None:

@@ -670,15 +670,34 @@ def plan(
     return entries, result
 
 
-def _pieces(entry: Entry, seed: int) -> tuple[tuple[int, ...], tuple[int, ...] | None, list[tuple[Any, tuple[int, ...], int]]]:
-    """``entry``'s canonical shape, its permutation back (``None``: a custom layout, drawn as it is) and its draws.
+def _pieces(
+    entry: Entry, seed: int, rng: str
+) -> tuple[tuple[int, ...], tuple[int, ...] | None, list[tuple[Any, tuple[int, ...], int]]]:
+    """``entry``'s drawn shape, its permutation back (``None``: drawn as it is) and its draws.
 
     A draw is ``(spec, shape, seed)``: one, or one per gate of a :class:`Gated` spec (concatenated along the gate axis).
+    The drawn shape is the canonical one, but for a native draw of an elementwise law (:func:`_elementwise`), drawn in
+    the parameter's own.
     """
     shape, order = canonical_shape(entry.param.shape, entry.param.layout)
     if isinstance(entry.spec, Gated):
         return shape, order, [(spec, block, derive_seed(seed, f"gate{k}")) for k, (spec, block) in enumerate(entry.spec.blocks(shape))]
+    if order is not None and order != tuple(range(len(order))) and rng == "native" and _elementwise(entry, shape):
+        return entry.param.shape, None, [(entry.spec, entry.param.shape, seed)]
     return shape, order, [(entry.spec, shape, seed)]
+
+
+def _elementwise(entry: Entry, shape: tuple[int, ...]) -> bool:
+    """Whether ``entry``'s law in its canonical ``shape`` is i.i.d. and the very law its spec gives the parameter's own
+    shape and layout: then a draw in the parameter's own layout has the joint law of the canonical draw permuted
+    (no native stream is shared by two frameworks, so only the law is), with no permuted copy to write."""
+    fans = {"fan_in": entry.fans.fan_in, "fan_out": entry.fans.fan_out} if entry.fans else {}
+    spec = cast("Initializer", entry.spec)
+    try:
+        law = spec.distribution_for(shape, layout="keras", **fans)
+        return law.iid and law == spec.distribution_for(entry.param.shape, layout=entry.param.layout, **fans)
+    except UnitInitError:  # refused: by the canonical draw, with its message
+        return False
 
 
 def _options(entry: Entry, order: tuple[int, ...] | None, backend: Any, device: Any, dtype: Any, rng: str) -> dict[str, Any]:
@@ -720,7 +739,7 @@ def draw(entry: Entry, *, backend: Any, device: Any = None, dtype: Any = None, r
     if entry.seed is None:
         msg = f"parameter {abbreviate(entry.param.name)} has no seed yet: entries are drawn through fill(), which derives their seeds."
         raise SeedError(msg)
-    shape, order, pieces = _pieces(entry, entry.seed)
+    shape, order, pieces = _pieces(entry, entry.seed, rng)
     options = _options(entry, order, backend, device, dtype, rng)
     by_region = _by_region(entry, rng, region)
     if by_region:
@@ -749,7 +768,7 @@ def check(
 
     An entry whose seed is not derived yet is checked with seed 0: no check depends on the seed's value.
     """
-    _, order, pieces = _pieces(entry, 0 if entry.seed is None else entry.seed)
+    _, order, pieces = _pieces(entry, 0 if entry.seed is None else entry.seed, rng)
     options = _options(entry, order, backend, device, dtype, rng)
     if _by_region(entry, rng, region):
         options["region"] = _canonical_region(cast(Region, region), order)
