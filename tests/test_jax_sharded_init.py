@@ -258,6 +258,34 @@ def _():
         out["uncovered_bias_kept"] = type(kept).__name__ == "Partitioned" and bool(np.array_equal(np.asarray(kept.value), np.ones(512)))
     return out
 
+@case("initialize_inside_jit")
+def _():
+    """initialize inside the user's jit: the drawn kernels came back replicated (P()), whatever their Flax metadata or
+    their type said; eagerly they were laid out."""
+    from flax import linen, nnx
+    explicit = jax.make_mesh((4,), ("x",), axis_types=(jax.sharding.AxisType.Explicit,))
+    class Net(nnx.Module):
+        def __init__(self, rngs):
+            self.a = nnx.Linear(256, 512, kernel_init=nnx.with_partitioning(nnx.initializers.lecun_normal(), (None, "x")), rngs=rngs)
+    rules = {"*kernel": ui.HeNormal(), "*bias": ui.Zeros()}
+    def made(module):
+        module, _ = ui.jax.initialize(module, rules, seed=0)
+        return module
+    out = {}
+    for label, where in (("auto", mesh), ("explicit", explicit)):
+        with jax.set_mesh(where):
+            out[f"nnx_{label}"] = summary(nnx.jit(lambda: made(Net(nnx.Rngs(0))))().a.kernel.get_value())
+            out[f"nnx_abstract_{label}"] = summary(nnx.jit(lambda: made(nnx.eval_shape(lambda: Net(nnx.Rngs(0)))))().a.kernel.get_value())
+    with jax.set_mesh(mesh):
+        eager = made(Net(nnx.Rngs(0))).a.kernel.get_value()
+        out["nnx_auto"]["equal_eager"] = bool(np.array_equal(eager, nnx.jit(lambda: made(Net(nnx.Rngs(0))))().a.kernel.get_value()))
+    dense = linen.Dense(512, kernel_init=linen.with_partitioning(linen.initializers.lecun_normal(), (None, "x")))
+    x = jnp.ones((1, 256))
+    with jax.set_mesh(mesh):
+        boxed = jax.jit(lambda: ui.jax.initialize(jax.eval_shape(dense.init, key, x), rules, seed=3).params)()["params"]["kernel"]
+    out["linen_boxes"] = summary(boxed.value) | {"boxed": type(boxed).__name__}
+    return out
+
 @case("keras_model_parallel")
 def _():
     import keras
@@ -523,6 +551,16 @@ def test_flax_linen_partitioned_boxes_initialized_under_set_mesh(results: dict[s
         _sharded(result[name], "P(None, 'x')", HE_STD)
         assert result[name]["boxed"] == "Partitioned"
         assert result[name]["equal"]
+
+
+@pytest.mark.parametrize("case", ["nnx_auto", "nnx_explicit", "nnx_abstract_auto", "nnx_abstract_explicit", "linen_boxes"])
+def test_initialize_inside_jit_lays_out_each_parameter_as_its_metadata_or_type_says(results: dict[str, Any], case: str) -> None:
+    pytest.importorskip("flax")
+    result = results["initialize_inside_jit"]
+    assert "error" not in result, result.get("error")
+    _sharded(result[case], "P(None, 'x')", HE_STD)
+    assert result["nnx_auto"]["equal_eager"]
+    assert result["linen_boxes"]["boxed"] == "Partitioned"
 
 
 def test_keras_model_parallel_kernels_large_sharded_at_creation_and_small(results: dict[str, Any]) -> None:

@@ -26,7 +26,7 @@ from unit_init.adapters.pytree import (
     with_params,
 )
 from unit_init.adapters.rules import Entry, Gated, Initialized, Param, Rules, check_rng, draw, fill, plan
-from unit_init.backends.jax_backend import int_seed_key, scoped_mesh
+from unit_init.backends.jax_backend import int_seed_key, scoped_abstract_mesh, scoped_mesh
 from unit_init.errors import ParameterError, abbreviate, keywords_checked, outside_stacklevel
 from unit_init.spec._checks import hashable
 from unit_init.spec.fans import Layout, LayoutLike
@@ -78,13 +78,57 @@ def _needs_mesh(sharding: Any, detail: str) -> ParameterError:
     )
 
 
-def _values(entry: Any, old: Any, rng: str) -> Any:
+def _values(entry: Any, old: Any, rng: str, names: Any = None) -> Any:
     """``entry``'s values where ``old`` was: laid out as its sharding where it has one (an abstract leaf's, or a
-    concrete leaf committed to a device or sharded), else uncommitted, as ``jax.random`` leaves them."""
-    committed = isinstance(old, jax.Array) and not isinstance(old, jax.core.Tracer) and old.committed
-    if (isinstance(old, jax.ShapeDtypeStruct) and old.sharding is not None) or committed:
+    concrete leaf committed to a device or sharded), else uncommitted, as ``jax.random`` leaves them. Inside your
+    ``jax.jit`` (``old`` traced, or abstract while a trace runs), laid out by :func:`_traced_layout`, as the leaf's
+    own ``names`` (a ``PartitionSpec`` from its Flax metadata) or its sharding say."""
+    abstract = isinstance(old, jax.ShapeDtypeStruct)
+    if isinstance(old, jax.core.Tracer) or (abstract and _tracing()):
+        typed = old.sharding if abstract else getattr(getattr(old, "aval", None), "sharding", None)
+        return _traced_layout(draw(entry, **_target(old, rng)), names if _names_axes(names) else typed)
+    committed = isinstance(old, jax.Array) and old.committed
+    if (abstract and old.sharding is not None) or committed:
         return _drawn_into(old.sharding, entry, old, rng)
     return draw(entry, **_target(old, rng))
+
+
+def _tracing() -> bool:
+    """Whether a ``jax.jit`` is tracing (where JAX refuses to name the concrete mesh in scope)."""
+    try:
+        scoped_mesh()
+    except ValueError:
+        return True
+    return False
+
+
+def _names_axes(spec: Any) -> bool:
+    """Whether the ``PartitionSpec`` ``spec`` lays any axis over the mesh."""
+    return spec is not None and any(axis is not None for axis in spec)
+
+
+def _traced_layout(values: Any, layout: Any) -> Any:
+    """Traced ``values`` laid out by ``layout``, the traced or abstract leaf's they replace: a ``PartitionSpec`` (an nnx
+    variable's ``out_sharding``, an ``nn.Partitioned`` box's names) over the mesh in scope, or a ``NamedSharding``
+    (an abstract leaf's, an explicit mesh's type), as Flax lays out a variable it creates there; as they are where it
+    names no mesh axis. Fresh values depend on nothing the old leaf held: without it XLA replicates them.
+
+    An explicit mesh reshards them (``jax.sharding.reshard``), any other constrains them
+    (``jax.lax.with_sharding_constraint``); a layout that does not divide the shape is a :class:`ParameterError`.
+    """
+    if isinstance(layout, jax.sharding.PartitionSpec):
+        mesh = scoped_abstract_mesh()
+        layout = None if mesh is None else jax.sharding.NamedSharding(mesh, layout)
+    if not isinstance(layout, jax.sharding.NamedSharding) or not _names_axes(layout.spec):
+        return values
+    try:
+        layout.shard_shape(tuple(values.shape))
+    except Exception as error:  # JAX's IndivisibleError, a mesh axis it does not know
+        msg = f"a parameter's layout {abbreviate(layout, 200)} does not fit its shape {tuple(values.shape)}: {abbreviate(str(error), 200)}"
+        raise ParameterError(msg) from None
+    if getattr(layout.mesh, "are_all_axes_explicit", False):
+        return jax.sharding.reshard(values, layout)  # type: ignore[no-untyped-call]
+    return jax.lax.with_sharding_constraint(values, layout)  # type: ignore[no-untyped-call]
 
 
 SHARD_BY_SHARD_MIN: Final = 1 << 22
@@ -371,7 +415,9 @@ def initialize(
 
         def set_variable(entry: Entry) -> None:
             variable = variables[entry.param.name]
-            variable.set_value(_values(entry, variable.get_value(), rng))
+            old = variable.get_value()
+            names = cast("Any", nnx).get_partition_spec(variable).get_value()  # its out_sharding, read where traced
+            variable.set_value(_values(entry, old, rng, names))
 
         fill(
             entries, set_variable, target=lambda entry: _target(variables[entry.param.name].get_value(), rng),
@@ -415,7 +461,7 @@ def initialize(
 
     def set_leaf(entry: Entry) -> None:
         i = index[entry.param.name]
-        new[i] = _values(entry, new[i], rng)
+        new[i] = _values(entry, new[i], rng, _box_names(boxes.get(i)))
         written.add(i)
 
     fill(entries, set_leaf, target=lambda entry: _target(new[index[entry.param.name]], rng), kept=lambda _: True, progress=progress)  # a new tree
@@ -479,6 +525,13 @@ def _unboxed(box: Any) -> Any:
     except (TypeError, ValueError) as error:
         msg = f"Flax cannot unbox a {type(box).__name__} parameter here ({type(error).__name__}: {abbreviate(str(error), 200)})."
         raise ParameterError(msg) from error
+
+
+def _box_names(box: Any) -> Any:
+    """The ``PartitionSpec`` of an ``nn.Partitioned`` box (``nn.with_partitioning``), which lays its value out; ``None``
+    for no box or another kind (``nn.LogicallyPartitioned``, whose names need Flax's logical rules)."""
+    meta = sys.modules.get("flax.core.meta")
+    return box.get_partition_spec() if meta is not None and type(box) is meta.Partitioned else None
 
 
 def _boxed_type() -> Any:
