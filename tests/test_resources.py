@@ -99,6 +99,23 @@ def test_a_byte_extent_past_a_64_bit_index_is_a_shape_error(target_id: str) -> N
     assert tuple(target.draw(ui.Zeros(), (2**60, 0), dtype="float32").shape) == (2**60, 0)  # 2**62 bytes: held
 
 
+def test_an_empty_jax_array_takes_no_memory_whatever_its_other_dimensions() -> None:
+    """XLA lays out a zero-size shape's other dimensions: ``ui.zeros((2**30, 0), backend="jax")`` (and every initializer
+    of that shape) aborted the process with ``std::bad_alloc`` under a 6 GiB address-space cap, and ``(2**28, 0)``
+    took 16 s and 1.9 GiB for an array with no element. A fresh interpreter under the cap draws them at once."""
+    pytest.importorskip("jax")
+    code = (
+        "import resource; resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))\n"
+        "import unit_init as ui\n"
+        "for spec in (ui.Zeros(), ui.HeNormal(), ui.Identity(), ui.Orthogonal()):\n"
+        "    assert spec((2**30, 0), backend='jax', seed=0).shape == (2**30, 0)\n"
+        "assert ui.dirac((2**28, 0, 3), backend='jax').shape == (2**28, 0, 3)\n"
+        "assert ui.he_uniform((2**30, 0), backend='jax', seed=0, rng='portable').shape == (2**30, 0)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 def test_meta_holds_an_extent_below_the_index() -> None:
     load("torch:meta")
     assert tuple(ui.zeros((2**60,), backend="torch", device="meta").shape) == (2**60,)  # 2**62 bytes
