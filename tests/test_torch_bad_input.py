@@ -395,3 +395,19 @@ def test_init_of_a_lazy_modules_parameter_is_refused_typed() -> None:
         ui_init.init_(torch.nn.LazyBatchNorm1d().running_mean, ui.Zeros())
     lazy(torch.ones(2, 5))
     assert ui_init.init_(lazy.weight, ui.Zeros()).abs().sum().item() == 0
+
+
+def test_a_fill_the_memory_guard_refuses_is_not_handed_to_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A drop-in whose draw the memory guard refused ran ``torch.nn.init``'s function instead, which allocated the
+    279 MiB the 100M limit had refused (or failed in torch's allocator under a tighter cap, as a ``ParameterError``)."""
+    import unit_init as ui
+
+    monkeypatch.setenv("UNIT_INIT_MAX_BYTES", "100M")
+    tensor = torch.zeros(4096, 4096)
+    for fill in (lambda t: ui_init.orthogonal_(t), lambda t: ui_init.sparse_(t, 0.5)):
+        with pytest.raises(RuntimeError, match="UNIT_INIT_MAX_BYTES") as caught:
+            fill(tensor)
+        assert isinstance(caught.value, ui.ResourceError)
+        assert isinstance(caught.value, MemoryError)
+        assert not tensor.any()  # refused before anything was written
+    assert ui_init.normal_(tensor).std() > 0.9  # a plain normal fills the tensor itself: 0 bytes more

@@ -333,7 +333,7 @@ class JaxBackend(Backend):
         committed to a single device inside a mesh context, and ``device=`` commits the draw there."""
         return contextlib.nullcontext() if device is None else _no_mesh()
 
-    def full(self, shape: tuple[int, ...], value: float, dtype: str, device: jax.Device | None) -> jax.Array:
+    def full(self, shape: tuple[int, ...], value: float, dtype: str, device: jax.Device | None) -> Any:
         """``jnp.full``; an array with no element is made on the host and put on ``device`` (uncommitted for ``None``):
         XLA lays out a zero-size shape's other dimensions, so ``jnp.zeros((2**30, 0))`` aborted the process
         (``std::bad_alloc``; 16 s and 1.9 GiB at ``2**28``), where ``device_put`` of NumPy's empty array takes nothing."""

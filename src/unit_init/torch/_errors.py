@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from typing import Final
 
-from unit_init.errors import DTypeError, ParameterError, ShapeError, UnitInitError
+from unit_init.errors import DTypeError, ParameterError, ResourceError, ShapeError, UnitInitError
 
 __all__ = [
     "TorchAttributeError",
     "TorchIndexError",
     "TorchNotImplementedError",
     "TorchOverflowError",
+    "TorchResourceError",
     "TorchRuntimeError",
     "TorchTypeError",
     "TorchZeroDivisionError",
@@ -46,6 +47,11 @@ class TorchZeroDivisionError(ParameterError, ZeroDivisionError):
 
 class TorchIndexError(ShapeError, IndexError):
     """A shape torch indexes past (``dirac_`` of a weight whose window has a zero-size axis: no centre tap)."""
+
+
+class TorchResourceError(ResourceError, RuntimeError):
+    """A fill the memory guard refuses before anything is allocated: unit_init's ``ResourceError`` (a ``MemoryError``)
+    and the ``RuntimeError`` torch's allocator raises when a tensor does not fit (``torch.OutOfMemoryError`` is one)."""
 
 
 class TorchTypeError(UnitInitError, TypeError):

@@ -82,6 +82,7 @@ from unit_init.backends.torch_backend import functorch_wrapped
 from unit_init.drawing import check
 from unit_init.errors import (
     ParameterError,
+    ResourceError,
     SeedError,
     ShapeError,
     UnitInitError,
@@ -96,7 +97,13 @@ from unit_init.spec.distributions import Distribution, Normal, Uniform
 from unit_init.spec.fans import compute_fans
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.options import Options
-from unit_init.torch._errors import TorchAttributeError, TorchNotImplementedError, TorchRuntimeError, torch_typed
+from unit_init.torch._errors import (
+    TorchAttributeError,
+    TorchNotImplementedError,
+    TorchResourceError,
+    TorchRuntimeError,
+    torch_typed,
+)
 from unit_init.torch._fill import default_generator, init_, is_dtensor, refuse_unwritable
 
 __all__ = [
@@ -218,7 +225,10 @@ def _drop_in(fill: _F) -> _F:
     domain that torch accepts, e.g. ``sparse_(sparsity=1.5)``, a bool tensor for
     ``eye_``), its result is returned, and a warning (``RuntimeWarning``) if
     it holds inf or nan although every argument was finite. (``fill``'s own
-    results are finite: unit_init refuses values the dtype cannot hold.)
+    results are finite: unit_init refuses values the dtype cannot hold.) A
+    fill the memory guard refuses is a :class:`~unit_init.torch._errors.TorchResourceError`
+    (``ResourceError`` and ``RuntimeError``): torch's own would allocate what was
+    refused, or fail in its allocator.
 
     Inside ``torch.compile`` and ``torch.func`` transforms (:func:`_transformed`)
     and for a ``DTensor`` (whose random ops torch shards: each rank draws its
@@ -241,6 +251,8 @@ def _drop_in(fill: _F) -> _F:
             raise unasked.error from None
         except RecursionError:  # not an input torch would judge: asking it again at every level would never end
             raise
+        except ResourceError as refused:  # torch's own would allocate what the memory guard refused, or fail in its allocator
+            raise TorchResourceError(str(refused)) from None
         except Exception as ours:  # also a call without a tensor: torch's TypeError, typed
             result: torch.Tensor = _torch_outcome(fill.__name__, _in_torch_terms(ours, fill.__name__), args, kwargs)
         _warn_if_not_finite(result, fill.__name__, (*args[1:], *(value for key, value in kwargs.items() if key != "tensor")))
