@@ -416,3 +416,31 @@ def test_each_accelerator_is_a_memory_pool_of_its_own() -> None:
     gpu = "/job:localhost/replica:0/task:0/device:GPU:0"
     assert backend.memory_pool(gpu) == gpu
     assert backend.memory_pool("/job:localhost/replica:0/task:0/device:CPU:0") == "host"
+
+
+RANK_TEN = (2,) * 7 + (2, 4, 3)  # an odd last axis: float32 values are cut from pairs
+BLOCK = (slice(0, 1),) * 7 + (slice(0, 2), slice(1, 3), slice(0, 3))
+
+
+@pytest.mark.parametrize(("draw", "exact"), [
+    (lambda **kw: ui.he_uniform(RANK_TEN, seed=0, rng="portable", **kw), True),  # cut from pairs of counter words: a strided slice
+    (lambda **kw: ui.random_normal(RANK_TEN, seed=0, rng="portable", dtype="float64", **kw), False),  # a where over the index
+    (lambda **kw: ui.orthogonal(RANK_TEN, seed=0, rng="portable", region=BLOCK, **kw), False),  # a coupled law's block, cut
+    (lambda **kw: ui.dirac(RANK_TEN, region=BLOCK, rng="portable", **kw), True),
+])
+def test_ranks_past_eight_draw_as_on_numpy(draw: Any, exact: bool) -> None:
+    """TensorFlow's strided slice and broadcasting where take at most 8 axes: a portable draw of rank 9 or more, its
+    float64 normals and a block of a coupled law raised TensorFlow's own UnimplementedError mid-draw (after an unseeded
+    call had taken its seed). They are computed flat, or cut axis by axis, with NumPy's values."""
+    ours, numpy = np.asarray(draw(backend="tensorflow")), np.asarray(draw(backend="numpy"))
+    if exact:
+        np.testing.assert_array_equal(ours, numpy)
+    else:
+        np.testing.assert_allclose(ours, numpy, rtol=1e-5, atol=1e-6)
+
+
+def test_a_one_sided_truncated_normal_past_rank_eight() -> None:
+    values = np.asarray(ui.trunc_normal(RANK_TEN, a=2.0, b=3.0, backend="tensorflow", seed=0))
+    assert values.shape == RANK_TEN
+    assert values.min() >= 2.0
+    assert values.max() <= 3.0

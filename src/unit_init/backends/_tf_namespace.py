@@ -142,6 +142,12 @@ def argsort(x: Tensor, *, axis: int = -1) -> Tensor:
         return tf.argsort(x, axis=axis)
 
 
+def take(x: Tensor, indices: Tensor, /, *, axis: int) -> Tensor:
+    """The entries ``indices`` of ``x`` along ``axis`` (``tf.gather``: any rank, where a slice handles at most 8 axes)."""
+    with tf.device(x.device):
+        return tf.gather(x, indices, axis=axis)
+
+
 def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
     with tf.device(x.device):
         return tf.reshape(x, tuple(shape))

@@ -296,10 +296,8 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
     def kernel(k0: Any, k1: Any, draw: Any, *start: Any) -> Any:
         xp = backend.xp
         words = Words(xp, backend.word_dtype, device, inplace=backend.mutable, shift_in=backend.shift_in)
-        if double:
-            index = block.flat_index(words, start)
-            if not block.shape:  # a rank-0 array: one counter, as a 1-element array (NumPy warns on 0-d wrap-around)
-                index = xp.reshape(index, (1,))
+        if double:  # flat: elementwise from here, no op meets a rank the framework lacks (TensorFlow's where: 8 axes)
+            index = xp.reshape(block.flat_index(words, start), (math.prod(block.block_shape),))  # rank 0: one counter
             x0, x1 = threefry2x32(words, (k0, k1), (index, draw))
             return xp.reshape(_values(words, x0, x1), block.block_shape)
         pairs, offset = _paired(block)
@@ -310,7 +308,8 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
         words_row = xp.reshape(both, (*pairs.block_shape[:-1], 2 * pairs.block_shape[-1]))
         rows = _values(words, words_row, words_row)
         width = block.block_shape[-1] if block.shape else 1
-        return xp.reshape(rows[..., offset : offset + width], block.block_shape)
+        matrix = xp.reshape(rows, (math.prod(pairs.block_shape[:-1]), 2 * pairs.block_shape[-1]))  # TensorFlow slices rank <= 8
+        return xp.reshape(matrix[:, offset : offset + width], block.block_shape)
 
     def _values(words: Words, x0: Any, x1: Any) -> Any:
         ops = Elementwise(backend.xp, backend.mutable)

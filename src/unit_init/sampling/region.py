@@ -102,5 +102,21 @@ def _drawn(
     if block.is_whole or type(distribution) in ELEMENTWISE:
         return sample_from(stream(block), distribution, block.block_shape, dtype)
     whole = sample_from(stream(Block.whole(shape)), distribution, shape, dtype)
-    part = whole[block.slices]
+    part = _cut(backend, whole, block, device)
     return backend.xp.asarray(part, copy=True) if backend.mutable else part
+
+
+MAX_SLICED_RANK: Final = 8
+"""The most axes one slice cuts: TensorFlow's strided slice handles no more, so a block of a higher rank is cut axis by
+axis (:func:`_cut`)."""
+
+
+def _cut(backend: Backend, whole: Any, block: Block, device: Any) -> Any:
+    """``whole[block.slices]``; past :data:`MAX_SLICED_RANK` axes, the cut axes one at a time by ``take``."""
+    if len(block.slices) <= MAX_SLICED_RANK:
+        return whole[block.slices]
+    xp = backend.xp
+    for axis, part in enumerate(block.slices):
+        if part.stop - part.start != block.shape[axis]:
+            whole = xp.take(whole, xp.arange(part.start, part.stop, dtype=backend.dtype_on("int64", device), device=device), axis=axis)
+    return whole

@@ -323,9 +323,9 @@ def by_quantile(stream: GeneratorStream, shape: Shape, dtype: str, low: float, h
     backend = stream.backend
     u = stream.uniform(shape, widest_work(backend, dtype, stream.device))
     transform, size = _quantile_of_uniform(backend, low, high), math.prod(shape)
+    flat = backend.xp.reshape(u, (size,))  # elementwise: flat, so no op meets a rank the framework lacks (TensorFlow's where: 8)
     if not backend.mutable or size <= QUANTILE_CHUNK:
-        return transform(u)
-    flat = backend.xp.reshape(u, (-1,))
+        return backend.xp.reshape(transform(flat), shape)
     for start in range(0, size, QUANTILE_CHUNK):
         chunk = slice(start, start + QUANTILE_CHUNK)
         flat[chunk] = transform(flat[chunk])
