@@ -128,6 +128,33 @@ def test_misspelt_keywords_of_every_entry_point_name_the_closest() -> None:
             call()
 
 
+def test_the_methods_and_calls_of_returned_objects_type_a_call_that_does_not_match() -> None:
+    """A misspelt keyword or a missing argument on a spec's ``fans``/``variance`` and on the adapters' initializer
+    objects (Keras, JAX, Haiku) was Python's plain ``TypeError``, with no hint (hostile-input campaign)."""
+    pytest.importorskip("jax")
+    pytest.importorskip("keras")
+    import jax
+
+    import unit_init.jax
+    import unit_init.keras
+
+    key = jax.random.key(0)
+    calls = [
+        (lambda: ui.HeNormal().fans((4, 4), layot="torch"), "Did you mean 'layout'"),
+        (lambda: ui.HeNormal().variance((4, 4), "torch", 3), "too many positional arguments"),
+        (lambda: unit_init.keras.initializer(ui.HeNormal())((4, 4), dtyp="float32"), "Did you mean 'dtype'"),
+        (lambda: unit_init.jax.initializer(ui.HeNormal())(key, (4, 4), dtyp="float32"), "Did you mean 'dtype'"),
+        (lambda: unit_init.jax.initializer(ui.HeNormal())(), "missing a required argument: 'key'"),
+        (lambda: unit_init.jax.haiku_initializer(ui.HeNormal())((4, 4), dtyp="float32"), "Did you mean 'dtype'"),
+    ]
+    for call, message in calls:
+        with pytest.raises(ui.ArgumentError, match=message):
+            call()
+    pytest.importorskip("haiku")
+    with pytest.raises(ui.ParameterError, match=r"must be used as part of an `hk\.transform`"):  # was Haiku's plain ValueError
+        unit_init.jax.haiku_initializer(ui.HeNormal())((4, 4), "float32")
+
+
 def test_serialize_refuses_keywords_by_name_and_keeps_its_register() -> None:
     for keyword in ("spec", "spc"):
         with pytest.raises(ui.ArgumentError, match=f"'{keyword}'; accepted: none .*by position"):

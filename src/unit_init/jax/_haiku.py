@@ -43,6 +43,7 @@ class HaikuInitializer:
             )
             raise ParameterError(msg)
 
+    @keywords_checked
     def __call__(self, shape: Any, dtype: Any = None) -> jax.Array:
         """Draw ``shape`` in ``dtype`` (default: JAX's default float dtype) with the transform's next key.
 
@@ -55,7 +56,12 @@ class HaikuInitializer:
         require("haiku", "dm-haiku", "haiku", "a Haiku initializer")  # typed, naming what to install, if Haiku is missing
         import haiku as hk
 
-        return self.jax_initializer(hk.next_rng_key(), shape, dtype)
+        try:
+            key = hk.next_rng_key()
+        except ValueError as error:  # outside hk.transform, or its init given no key: Haiku's own words, typed
+            msg = f"{error} (a Haiku initializer that draws takes its key from the rng given to hk.transform's init)"
+            raise ParameterError(msg) from error
+        return self.jax_initializer(key, shape, dtype)
 
     def get_config(self) -> dict[str, Any]:
         """The wrapped initializer's config (:meth:`JaxInitializer.get_config`)."""

@@ -89,6 +89,7 @@ class JaxInitializer:
         if self.dtype is not None:
             object.__setattr__(self, "dtype", _dtype_name(self.dtype))
 
+    @keywords_checked
     def __call__(self, key: Any, shape: Any, dtype: Any = None, out_sharding: Any = None) -> jax.Array:
         """Draw ``shape`` with ``key`` in ``dtype`` (default: the initializer's ``dtype``, else JAX's default float dtype), into ``out_sharding`` if given."""
         dims = tuple(shape) if isinstance(shape, (tuple, list)) else shape

@@ -276,6 +276,7 @@ class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  #
         dims = normalize_shape(shape)  # as a call reads it: (2.5, 3) is a ShapeError, not (2, 3)
         return self.spec.fans(dims, **self._options(dims))
 
+    @keywords_checked
     def __call__(self, shape: Any, dtype: Any = None) -> Any:
         """Draw ``shape`` on the Keras backend in use, in ``dtype`` (default ``keras.config.floatx()``), on the device
         Keras puts its tensors on (:func:`_keras_device`)."""

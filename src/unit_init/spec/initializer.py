@@ -25,6 +25,7 @@ from unit_init.errors import (
     abbreviate,
     check_binding,
     check_keywords,
+    keywords_checked,
 )
 from unit_init.seeds import MAX_SEED
 from unit_init.spec._checks import plain_number
@@ -185,6 +186,7 @@ class Initializer(metaclass=_Constructed):
         msg = f"{type(self).__name__} does not define distribution_for(shape), which every spec must: it has no law to draw."
         raise NotImplementedError(msg)
 
+    @keywords_checked
     def fans(
         self,
         shape: ShapeLike,
@@ -196,6 +198,7 @@ class Initializer(metaclass=_Constructed):
         """The fans of ``shape`` under ``layout`` (see :func:`unit_init.compute_fans`)."""
         return compute_fans(normalize_shape(shape), layout, fan_in=fan_in, fan_out=fan_out)
 
+    @keywords_checked
     def variance(
         self,
         shape: ShapeLike,
