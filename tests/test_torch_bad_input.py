@@ -25,6 +25,8 @@ import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -35,6 +37,14 @@ import torch.nn.init as torch_init  # noqa: E402
 
 import unit_init.torch as ui_init  # noqa: E402
 from unit_init.errors import UnitInitError  # noqa: E402
+
+
+def _complex_half() -> torch.Tensor:
+    """A complex32 tensor, made without torch's warning that its support is experimental."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.zeros(4, 3, dtype=torch.complex32)
+
 
 TENSORS: dict[str, Callable[[], Any]] = {
     "f32": lambda: torch.empty(4, 3),
@@ -61,6 +71,8 @@ TENSORS: dict[str, Callable[[], Any]] = {
     "leaf_requires_grad": lambda: torch.empty(4, 3, requires_grad=True),
     "parameter": lambda: torch.nn.Parameter(torch.empty(4, 3)),
     "channels_last": lambda: torch.empty(4, 2, 3, 3).to(memory_format=torch.channels_last),
+    "uint16": lambda: torch.zeros(4, 3, dtype=torch.uint16),  # torch's eye has no kernel for it
+    "complex32": lambda: _complex_half(),
     "float8": lambda: torch.empty(4, 3, dtype=torch.float8_e4m3fn),  # torch has no isfinite for it
     "float8_3d": lambda: torch.empty(4, 2, 3, dtype=torch.float8_e4m3fn),
     "float4": lambda: torch.zeros(4, 3, dtype=torch.float4_e2m1fn_x2),  # no isfinite, no float(): zeros_ fills it
@@ -75,11 +87,14 @@ ARGS: dict[str, list[dict[str, Any]]] = {
     "uniform_": [
         {"a": NAN}, {"b": INF}, {"a": -INF, "b": INF}, {"a": 2.0, "b": 1.0}, {"a": 1.0, "b": 1.0},
         {"a": -1e308, "b": 1e308}, {"a": -3e38, "b": 3e38}, {"a": 0.0, "b": 1e39}, {"a": "0"}, {"a": None},
-        {"a": 1j}, {"a": True, "b": 2}, {"a": 10**400},
+        {"a": 1j}, {"a": True, "b": 2}, {"a": 10**400}, {"b": np.array(2.0)}, {"b": Fraction(1, 2)}, {"b": np.float32(2.0)},
+        {"b": torch.tensor(2.0)}, {"b": torch.tensor(2.0, requires_grad=True)},
     ],
     "normal_": [
         {"std": -1.0}, {"std": NAN}, {"std": INF}, {"mean": NAN}, {"mean": INF}, {"std": 0.0}, {"std": 1e308},
         {"mean": 1e308}, {"std": 1e39}, {"std": "1"}, {"std": None}, {"mean": 1j}, {"std": 10**400},
+        {"std": np.array(2.0)}, {"std": Fraction(1, 2)}, {"mean": Decimal(1)}, {"std": torch.tensor(2.0, requires_grad=True)},
+        {"std": np.float16(2.0)}, {"std": torch.tensor(2.0)},
     ],
     "trunc_normal_": [
         {"a": 5.0, "b": 6.0}, {"a": 2.0, "b": 1.0}, {"a": 0.0, "b": 0.0}, {"std": 0.0}, {"std": -1.0},
@@ -104,20 +119,22 @@ ARGS: dict[str, list[dict[str, Any]]] = {
         {"a": NAN}, {"a": -1.0}, {"a": 1e308}, {"mode": "bogus"}, {"mode": "FAN_OUT"}, {"mode": 3},
         {"nonlinearity": "bogus"}, {"nonlinearity": "tanh"}, {"nonlinearity": "selu"},
         {"nonlinearity": "conv2d"}, {"nonlinearity": "relu", "a": "x"}, {"nonlinearity": "leaky_relu", "a": True},
-        {"nonlinearity": None},
+        {"nonlinearity": None}, {"a": torch.tensor(0.2)}, {"a": np.float64(0.2)},
     ],
     "kaiming_normal_": [
         {"a": NAN}, {"a": -1.0}, {"a": INF}, {"mode": "bogus"}, {"mode": "Fan_In"},
         {"nonlinearity": "bogus"}, {"nonlinearity": "sigmoid"}, {"nonlinearity": "leaky_relu", "a": "x"},
+        {"a": np.float32(0.2)}, {"a": np.array(0.2)}, {"nonlinearity": "relu", "a": np.float32(0.2)},
     ],
     "orthogonal_": [
         {"gain": NAN}, {"gain": INF}, {"gain": -1.0}, {"gain": 0.0}, {"gain": 1e308}, {"gain": 1e20},
-        {"gain": "1"}, {"gain": None},
+        {"gain": "1"}, {"gain": None}, {"gain": np.array(2.0)}, {"gain": Fraction(2)}, {"gain": np.float32(2.0)},
     ],
     "sparse_": [
         {"sparsity": 1.5}, {"sparsity": -0.5}, {"sparsity": NAN}, {"sparsity": 0.0}, {"sparsity": 1.0},
         {"sparsity": 0.5, "std": -1.0}, {"sparsity": 0.5, "std": NAN}, {"sparsity": 0.5, "std": 0.0},
-        {"sparsity": 0.5, "std": 1e308}, {"sparsity": "0.5"}, {"sparsity": None},
+        {"sparsity": 0.5, "std": 1e308}, {"sparsity": "0.5"}, {"sparsity": None}, {"sparsity": 0.5, "std": np.array(0.1)},
+        {"sparsity": 0.5, "std": torch.tensor(0.1, requires_grad=True)}, {"sparsity": 0.5, "std": np.float32(0.1)},
     ],
 }
 # the generators any drawing drop-in is probed with (torch: TypeError for anything but a torch.Generator)
@@ -185,8 +202,10 @@ def _builtin_type(error: BaseException) -> type[BaseException]:
 
 
 def _dense(tensor: Any) -> Any:
-    """The tensor strided; float4 as its bytes (torch compares no float4 values)."""
+    """The tensor strided; float4 as its bytes, complex32 as complex64 (torch compares neither's values)."""
     dense = tensor.to_dense() if tensor.layout != torch.strided else tensor
+    if dense.dtype == torch.complex32:
+        return dense.to(torch.complex64)
     return dense.view(torch.uint8) if dense.dtype == torch.float4_e2m1fn_x2 else dense
 
 

@@ -76,6 +76,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, Final, TypeVar, cast
 
+import numpy as np
 import torch
 
 from unit_init.backends.torch_backend import functorch_wrapped
@@ -362,14 +363,31 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     gain 1 of linear, conv* and sigmoid is the int ``1``, as torch returns it.
     """
     try:
-        if nonlinearity == "leaky_relu" and param is not None and (isinstance(param, bool) or not isinstance(param, (int, float))):
-            msg = f"param={abbreviate(param)} is not an int or float, which torch.nn.init.calculate_gain takes as leaky_relu's slope."
-            raise ParameterError(msg)  # unit_init's own calculate_gain reads such a number; torch's does not
-        value = gain.calculate_gain(nonlinearity, param)
+        value = _gain_as_torch_reads(nonlinearity, param)
     except UnitInitError as ours:
         outcome: float = _torch_outcome("calculate_gain", ours, (nonlinearity, param), {})
         return outcome
     return 1 if nonlinearity in _TORCH_INT_GAINS else value
+
+
+def _gain_as_torch_reads(nonlinearity: str, param: Any) -> float:
+    """:func:`unit_init.spec.gain.calculate_gain`, but for a leaky_relu slope torch's table refuses: only a Python int or
+    float (not a NumPy scalar, a 0-d array or tensor, a bool), a :class:`ParameterError` (torch's ``ValueError``)."""
+    if nonlinearity == "leaky_relu" and param is not None and (isinstance(param, bool) or not isinstance(param, (int, float))):
+        msg = f"param={abbreviate(param)} is not an int or float, which torch.nn.init.calculate_gain takes as leaky_relu's slope."
+        raise ParameterError(msg)  # unit_init's own calculate_gain reads such a number; torch's does not
+    return gain.calculate_gain(nonlinearity, param)
+
+
+def _refuse_unparsed(**values: Any) -> None:
+    """A :class:`ParameterError` for a value torch's argument parser refuses where a kernel takes a float (``normal_``'s
+    ``std``, ``uniform_``'s bounds; torch's ``TypeError``): it takes a Python number, a NumPy scalar and a 0-d tensor
+    that does not require grad, not a 0-d NumPy array, a ``Fraction`` or a ``Decimal``, which unit_init reads."""
+    for name, value in values.items():
+        if isinstance(value, (int, float, np.generic)) or (isinstance(value, torch.Tensor) and value.dim() == 0 and not value.requires_grad):
+            continue
+        msg = f"{name}={abbreviate(value)} is not a number torch's kernels take (a Python or NumPy scalar, or a 0-d tensor)."
+        raise ParameterError(msg)
 
 
 def _random_dtype(tensor: torch.Tensor, name: str, *, complex_ok: bool = True) -> None:
@@ -564,6 +582,7 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: to
 
     A complex tensor gets ``U[a, b)`` in its real and its imaginary part.
     """
+    _refuse_unparsed(a=a, b=b)
     _refuse(not (math.isfinite(a) and math.isfinite(b)), "a={a} and b={b} must be finite.", a=a, b=b)
     _refuse(a > b, "a={a} must not exceed b={b} (uniform_ draws from [a, b)).", a=a, b=b)
     if a == b:
@@ -580,6 +599,7 @@ def normal_(
     A complex tensor gets ``N(mean, std²/2)`` in its real and its imaginary
     part (torch's law: ``E|z − mean(1+i)|² = std²``).
     """
+    _refuse_unparsed(mean=mean, std=std)
     _refuse(std < 0, "std={std} must be >= 0.", std=std)
     return _fill_random(tensor, c.RandomNormal(mean, std), generator, "normal_")
 
@@ -702,7 +722,14 @@ def eye_(tensor: torch.Tensor) -> torch.Tensor:
     if tensor.dim() != 2:
         msg = f"Only tensors with 2 dimensions are supported (got shape {tuple(tensor.shape)})."
         raise ShapeError(msg)
+    if tensor.dtype in _NO_EYE_KERNEL:
+        msg = f"eye_ of a {tensor.dtype} tensor: torch's eye has no kernel for that dtype (torch raises NotImplementedError too)."
+        raise TorchNotImplementedError(msg)
     return _fill_fixed(tensor, c.Identity())
+
+
+_NO_EYE_KERNEL: Final = frozenset(getattr(torch, name) for name in ("complex32", "uint16", "uint32", "uint64") if hasattr(torch, name))
+"""The dtypes torch's ``eye`` (which ``eye_`` calls) has no CPU kernel for: ``eye_`` refuses them as torch does."""
 
 
 @_drop_in
@@ -783,7 +810,7 @@ def _kaiming(
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=4)  # the caller's line, as torch's
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
-    g = gain.calculate_gain(nonlinearity, a)
+    g = _gain_as_torch_reads(nonlinearity, a)
     return _fan_scaled_fill(tensor, g / math.sqrt(fan), distribution, generator, name)
 
 
@@ -826,6 +853,8 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: torch.Generato
         raise TorchNotImplementedError(msg)
     if tensor.numel():  # torch's RuntimeError for a tensor that cannot be viewed as a matrix (channels_last)
         tensor.view(tensor.size(0), tensor.numel() // tensor.size(0))
+    if not isinstance(gain, (int, float, np.generic, torch.Tensor)):  # torch's q.mul_(gain): a 0-d NumPy array, a Fraction
+        raise ParameterError(f"gain={abbreviate(gain)} is not a number torch's mul_ takes (a Python or NumPy scalar, or a tensor).")
     return _fill_random(tensor, c.Orthogonal(gain), generator, "orthogonal_")
 
 
@@ -842,6 +871,7 @@ def sparse_(
     if tensor.dim() != 2:
         msg = f"Only tensors with 2 dimensions are supported (got shape {tuple(tensor.shape)})."
         raise ShapeError(msg)
+    _refuse_unparsed(std=std)  # torch's normal_(0, std)
     part = std / math.sqrt(2)
     _fill_random(tensor, s.Sparse(sparsity, std), generator, "sparse_", (s.Sparse(sparsity, part), c.RandomNormal(0.0, part)))
     if tensor.is_complex():
