@@ -685,3 +685,42 @@ def test_a_quantized_model_keeps_its_quantization_state_and_lsuv_says_why_it_can
     for call in (lambda: uk.lsuv(model, batch, seed=0), lambda: ui.diagnose(model, batch)):
         with pytest.raises(ui.ParameterError, match=f"are quantized \\({mode}\\); run lsuv or diagnose on the model before model.quantize"):
             call()
+
+
+def test_what_an_initializer_accepts_and_saves_does_not_depend_on_what_was_built_before(uk: Any) -> None:
+    """The config round trip's cache took ``True``, ``1`` and ``1.0`` for one key: after ``fan_in=1.0`` was built,
+    ``fan_in=True`` (refused in a fresh process) was accepted, and ``Constant(1.0)`` saved the ``1`` of a
+    ``Constant(1)`` built before it (a campaign over Keras on three backends)."""
+    import unit_init as ui
+
+    uk.initializer(ui.HeNormal(seed=1), fan_in=1.0)
+    with pytest.raises(ui.ParameterError, match="fan_in=True"):
+        uk.initializer(ui.HeNormal(seed=1), fan_in=True)
+    assert uk.initializer(ui.Constant(1)).get_config()["spec"]["config"]["value"] == 1
+    saved = uk.initializer(ui.Constant(1.0)).get_config()["spec"]["config"]["value"]
+    assert type(saved) is float
+
+
+def test_a_sharding_as_a_specs_layout_names_the_keras_initializer() -> None:
+    """Under keras.distribution on JAX, Keras passes its variable layout to a bare spec's ``layout=``: the refusal
+    read "layout=NamedSharding(...) is not known" with no word of why or what to use."""
+    import unit_init as ui
+
+    class Sharding:  # what Keras hands over: a NamedSharding over a mesh, with a spec
+        mesh, spec = "mesh", ("model", None)
+
+    with pytest.raises(ui.ParameterError, match=r"It is a sharding: under keras\.distribution.*unit_init\.keras\.initializer\(spec\)"):
+        ui.HeNormal()((4, 4), layout=Sharding())
+
+
+@pytest.mark.parametrize(("input_axes", "output_axes"), [([0, 1], [1, 2]), ([0, 0], [1])])
+def test_an_axis_named_twice_is_refused_when_the_initializer_is_made(uk: Any, input_axes: list[int], output_axes: list[int]) -> None:
+    """Such axes were taken and saved, then refused by the first call (Keras's own draws with them)."""
+    import unit_init as ui
+
+    config = {"class_name": "VarianceScaling", "config": {"scale": 1.0, "mode": "fan_in", "distribution": "truncated_normal",
+                                                          "seed": None, "input_axes": input_axes, "output_axes": output_axes}}
+    with pytest.raises(ui.ParameterError, match="more than once"):
+        uk.initializer(config)
+    with pytest.raises(ui.ParameterError, match="more than once"):
+        uk.initializer(ui.HeNormal(), input_axes=input_axes, output_axes=output_axes)

@@ -176,6 +176,7 @@ def _read(spec: Any, seed: Any, input_axes: Sequence[int] | None, output_axes: S
     """``(spec, seed, axes)`` from the arguments, a Keras config's axes and SeedGenerator seed filling what they leave out."""
     _, given = split_keras_axes({"config": {"input_axes": input_axes, "output_axes": output_axes}})
     if not isinstance(spec, Mapping):
+        _refuse_repeated_axes(given)
         return spec_of(spec), seed, given
     spec, from_config = split_keras_axes(spec)
     fields = spec.get("config")
@@ -186,19 +187,37 @@ def _read(spec: Any, seed: Any, input_axes: Sequence[int] | None, output_axes: S
         seed = fields["seed"]
         spec = {**spec, "config": {key: value for key, value in fields.items() if key != "seed"}}
     axes = KerasAxes(*(mine if mine is not None else theirs for mine, theirs in zip(given, from_config, strict=True)))
+    _refuse_repeated_axes(axes)
     return spec_of(spec), seed, axes
+
+
+def _refuse_repeated_axes(axes: KerasAxes) -> None:
+    """A :class:`ParameterError` for an axis named twice in ``input_axes`` and ``output_axes``, here rather than at the
+    first call (where the layout they make refuses it). Keras's own reads such axes' fans; no Keras layer passes them."""
+    named = [*(axes.input_axes or ()), *(axes.output_axes or ())]
+    repeated = sorted({axis for axis in named if named.count(axis) > 1})
+    if repeated:
+        msg = (f"input_axes={list(axes.input_axes or ())} and output_axes={list(axes.output_axes or ())} name axis "
+               f"{', '.join(map(str, repeated))} more than once; unit_init draws with distinct input and output axes.")
+        raise ParameterError(msg)
 
 
 def _round_trip(spec: Initializer, layout: str | Layout, fan_in: float | None, fan_out: float | None) -> AdapterConfig:
     """``(spec, layout, fan_in, fan_out)`` read back from their adapter config (a spec that cannot be saved fails
     here); cached for hashable arguments: Keras clones a layer's initializers through their configs (``EinsumDense``,
-    ``MultiHeadAttention``, every loaded model), where the round trip was most of a 50–85 µs construction."""
-    arguments = (spec, layout, fan_in, fan_out)
-    return _cached_round_trip(*arguments) if hashable(arguments) else read_adapter_config(adapter_config(*arguments))
+    ``MultiHeadAttention``, every loaded model), where the round trip was most of a 50–85 µs construction.
+
+    The cache is keyed by the arguments' types too, and by the spec's ``repr`` (its numbers' types, nested ones
+    included): ``True``, ``1`` and ``1.0`` compare equal, and a ``Constant(1)`` built first made ``Constant(1.0)``
+    save ``"value": 1``, and a ``fan_in=1.0`` made ``fan_in=True`` pass."""
+    arguments = (spec, repr(spec), layout, fan_in, fan_out)
+    if hashable(arguments):
+        return _cached_round_trip(*arguments)
+    return read_adapter_config(adapter_config(spec, layout, fan_in, fan_out))
 
 
-@functools.lru_cache(maxsize=512)
-def _cached_round_trip(spec: Initializer, layout: str | Layout, fan_in: float | None, fan_out: float | None) -> AdapterConfig:
+@functools.lru_cache(maxsize=512, typed=True)
+def _cached_round_trip(spec: Initializer, _shown: str, layout: str | Layout, fan_in: float | None, fan_out: float | None) -> AdapterConfig:
     return read_adapter_config(adapter_config(spec, layout, fan_in, fan_out))
 
 

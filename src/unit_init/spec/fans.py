@@ -154,8 +154,20 @@ def resolve_layout(layout: LayoutLike) -> Layout:
     if isinstance(layout, str) and layout in LAYOUTS:
         return LAYOUTS[layout]
     hint = closest(layout[:64], LAYOUTS) if isinstance(layout, str) else ""
+    if _has_attributes(layout, "mesh", "spec"):  # a JAX NamedSharding, a Keras TensorLayout
+        hint = (" It is a sharding: under keras.distribution, Keras hands its variable's layout to an initializer whose call"
+                " takes layout=, as a bare spec's does. Give the layer unit_init.keras.initializer(spec) (its call takes none,"
+                " and Keras lays its values out); to draw a sharded JAX array yourself, pass sharding=.")
     msg = f"layout={abbreviate(layout)} is not known; accepted: {', '.join(map(repr, LAYOUTS))} or a ui.Layout(...).{hint}"
     raise ParameterError(msg)
+
+
+def _has_attributes(value: object, *names: str) -> bool:
+    """Whether ``value`` has every attribute of ``names`` (``False`` where looking one up raises)."""
+    try:
+        return all(hasattr(value, name) for name in names)
+    except Exception:
+        return False
 
 
 def _has_index(value: object) -> TypeGuard[SupportsIndex]:
