@@ -84,7 +84,7 @@ def _values(entry: Any, old: Any, rng: str, names: Any = None) -> Any:
     ``jax.jit`` (``old`` traced, or abstract while a trace runs), laid out by :func:`_traced_layout`, as the leaf's
     own ``names`` (a ``PartitionSpec`` from its Flax metadata) or its sharding say."""
     abstract = isinstance(old, jax.ShapeDtypeStruct)
-    if isinstance(old, jax.core.Tracer) or (abstract and _tracing()):
+    if _traced(old):
         typed = old.sharding if abstract else getattr(getattr(old, "aval", None), "sharding", None)
         return _traced_layout(draw(entry, **_target(old, rng)), names if _names_axes(names) else typed)
     committed = isinstance(old, jax.Array) and old.committed
@@ -93,8 +93,13 @@ def _values(entry: Any, old: Any, rng: str, names: Any = None) -> Any:
     return draw(entry, **_target(old, rng))
 
 
-def _tracing() -> bool:
-    """Whether a ``jax.jit`` is tracing (where JAX refuses to name the concrete mesh in scope)."""
+def _traced(old: Any) -> bool:
+    """Whether the leaf ``old`` is replaced inside a trace: traced itself, or abstract while a ``jax.jit`` traces
+    (where JAX refuses to name the concrete mesh in scope)."""
+    if isinstance(old, jax.core.Tracer):
+        return True
+    if not isinstance(old, jax.ShapeDtypeStruct):
+        return False
     try:
         scoped_mesh()
     except ValueError:
@@ -416,7 +421,7 @@ def initialize(
         def set_variable(entry: Entry) -> None:
             variable = variables[entry.param.name]
             old = variable.get_value()
-            names = cast("Any", nnx).get_partition_spec(variable).get_value()  # its out_sharding, read where traced
+            names = cast("Any", nnx).get_partition_spec(variable).get_value() if _traced(old) else None  # its out_sharding
             variable.set_value(_values(entry, old, rng, names))
 
         fill(
