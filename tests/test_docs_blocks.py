@@ -96,6 +96,20 @@ def test_doctest_blocks_start_with_a_prompt_and_are_collected(page: Path) -> Non
     assert runner.run(test).failed == 0
 
 
+@pytest.mark.parametrize("page", PAGES, ids=_name)
+def test_doctest_compound_statements_end_as_a_repl_needs(page: Path) -> None:
+    """A ``class``, ``def``, ``with`` or decorated block ends with a bare ``...`` line before the next ``>>>``: doctest runs
+    it without one, but pasted into Python's REPL the next statement was a ``SyntaxError`` (a new user's walk)."""
+    for line, source in _blocks(page):
+        lines = source.split("\n")
+        for i, text in enumerate(lines):
+            if not (text.startswith(">>> ") and (text.rstrip().endswith(":") or text.startswith(">>> @"))):
+                continue
+            end = next((j for j in range(i + 1, len(lines)) if not lines[j].startswith("...")), len(lines))
+            unterminated = lines[end - 1].rstrip() != "..." and end < len(lines) and lines[end].startswith(">>> ")
+            assert not unterminated, f"{_name(page)}:{line + i}: add a bare '...' line after this block"
+
+
 @pytest.mark.parametrize("page", [ROOT / name for name in PLAIN_NEEDS], ids=_name)
 def test_plain_python_blocks_run(page: Path) -> None:
     for module in PLAIN_NEEDS[_name(page)]:

@@ -272,7 +272,7 @@ def call_seed(seed: Any, default: int | None) -> Any:
 def derive_seed(seed: int, name: str) -> int:
     """An independent int seed for the part ``name`` of a seeded whole (a parameter, a layer's bias).
 
-    ``blake2b(f"{seed}:{name}")`` cut to 63 bits: stable across processes and
+    The 8-byte blake2b digest of ``f"{seed}:{name}"``, read little-endian, its top bit cleared (63 bits): stable across processes and
     versions, and independent of every other name, so adding a parameter to a
     model leaves the others' values unchanged.
 
