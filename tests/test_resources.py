@@ -438,3 +438,15 @@ def test_a_fill_that_makes_its_values_elsewhere_still_counts_them(monkeypatch: p
     monkeypatch.setenv(ENV_VAR, "20M")
     with pytest.raises(ui.ResourceError, match=r"needs about"):
         ui.torch.init_(torch.empty(1024, 1024), "orthogonal", seed=0)
+
+
+def test_a_whole_model_initialize_checks_each_fill_as_the_fill_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``initialize`` checks every parameter before it writes any: its check counted a new output for a weight the
+    draw then fills in place, so a model was refused under a limit ``init_`` of the same weight passed."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setenv(ENV_VAR, "3M")
+    net = torch.nn.Linear(1024, 1024)  # a 4 MiB weight
+    ui.torch.initialize(net, {"weight": ui.RandomNormal(0.0, 0.02), "bias": ui.Zeros()}, seed=0)
+    assert 0.015 < float(net.weight.detach().std()) < 0.025
+    with pytest.raises(ui.ResourceError, match="parameter 'weight'"):  # made by a QR, then copied in: counted
+        ui.torch.initialize(net, {"weight": ui.Orthogonal(), "bias": ui.Zeros()}, seed=0)

@@ -783,6 +783,7 @@ def fill(
     kept: Callable[[Entry], bool] | None = None,
     verify: Callable[[Entry], object] | None = None,
     progress: bool | None = None,
+    checked_in: Callable[[Entry], contextlib.AbstractContextManager[object]] | None = None,
 ) -> None:
     """Call ``write(entry)`` for each entry in order, with a progress bar counting their elements.
 
@@ -806,7 +807,10 @@ def fill(
     a refused call also leaves the stream as it was. ``verify(entry)``, run
     for every entry once the seeds are set and before the first write, is a
     walker's own check of what it will write (torch: a parametrization's
-    ``right_inverse`` tried on the values drawn for it).
+    ``right_inverse`` tried on the values drawn for it). ``checked_in(entry)``:
+    the context ``write`` draws ``entry`` in, entered around its check too, so
+    the memory guard sees what the draw will (torch: ``drawing_into`` the
+    parameter, whose fill needs no new output).
 
     Examples
     --------
@@ -820,7 +824,7 @@ def fill(
     if target is not None:
         reserved: dict[Hashable, int] = {}
         for entry in entries:
-            with _naming(entry):
+            with _naming(entry), checked_in(entry) if checked_in is not None else contextlib.nullcontext():
                 outputs = check(entry, reserved=reserved, **target(entry))
             if kept is not None and kept(entry):
                 for output in outputs:

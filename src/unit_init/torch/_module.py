@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import fnmatch
@@ -458,11 +459,18 @@ def initialize(
         if found.owner is not None:  # torch's right_inverse must take what is drawn (drawn again to be written)
             _check_inverse(found.owner, found.leaf, drawn(entry))
 
+    def filled(entry: Entry) -> contextlib.AbstractContextManager[Any]:
+        """Where ``entry`` is drawn: into its tensor itself where its kernels can (:func:`drawing_into`; a DTensor's
+        block on this rank), else nowhere (a parametrized weight's values go through its ``right_inverse``)."""
+        found = tensors[entry.param.name]
+        if found.owner is not None:
+            return contextlib.nullcontext(None)
+        return drawing_into(shards[entry.param.name][0] if entry.param.name in shards else found.value)
+
     def write(entry: Entry) -> None:
         found = tensors[entry.param.name]
-        if found.owner is None:  # drawn into the tensor itself where its kernels can (drawing_into), else copied in
-            into = shards[entry.param.name][0] if entry.param.name in shards else found.value  # a DTensor: the rank's block
-            with torch.no_grad(), drawing_into(into) as write_into:
+        if found.owner is None:  # drawn into the tensor itself where its kernels can, else copied in
+            with torch.no_grad(), filled(entry) as write_into:
                 write_into(drawn(entry))
         else:
             values = drawn(entry)
@@ -471,5 +479,5 @@ def initialize(
         if padding[entry.param.name]:
             zeroed[entry.param.name] = padding[entry.param.name]
 
-    fill(entries, write, target=target, verify=verify, progress=progress)  # every parameter checked before the first is written
+    fill(entries, write, target=target, verify=verify, progress=progress, checked_in=filled)  # every parameter checked before the first is written
     return Initialized(module, dataclasses.replace(report, zeroed_rows=zeroed))
