@@ -233,6 +233,14 @@ def body(rank, world, mesh):
     assert spec.fans((16, 32), layout="torch").fan_in == 32
     bound = (6 / 32) ** 0.5
     assert w.to_local().abs().max() < bound and torch.equal(w.full_tensor(), spec((16, 32), backend="torch", seed=0, rng="portable", layout="torch"))
+    # seed=None: each rank's global stream is its own, so replicas would differ (a helper's torchrun campaign)
+    try:
+        ui.he_normal((4, 4), device_mesh=mesh, placements=[Replicate()], rng="portable")
+    except ui.ParameterError as error:
+        assert "seed=None" in str(error), error
+    else:
+        raise AssertionError("device_mesh= drew with each rank's own global stream")
+    assert ui.zeros((4, 4), device_mesh=mesh, placements=[Replicate()]).to_local().sum() == 0  # nothing drawn: no seed needed
     if world == 4:
         mesh2 = init_device_mesh("cpu", (2, 2))
         d = ui.he_normal((9, 6), device_mesh=mesh2, placements=[Shard(0), Shard(1)], seed=1, rng="portable")
