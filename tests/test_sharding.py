@@ -329,6 +329,16 @@ def body(rank, world, mesh):
     else:
         raise AssertionError("initialize wrote DTensors without a seed")
     assert torch.equal(net[0].weight, before), "a parameter was written before the refusal"
+    # a parameter over a mesh of rank 0 alone (a pipeline stage): the other ranks hold none of it and write nothing, as
+    # torch's own ops there do nothing (rank 1 raised a ParameterError while rank 0 wrote: a torchrun campaign)
+    from torch.distributed.device_mesh import DeviceMesh
+    stage = torch.nn.Linear(4, 4)
+    stage.weight = torch.nn.Parameter(distribute_tensor(stage.weight.detach(), DeviceMesh("cpu", [0]), [Shard(0)]))
+    _, report = init.initialize(stage, {"weight": ui.HeNormal(), "bias": ui.Zeros()}, seed=0, rng="portable")
+    assert set(report.applied) == {"weight", "bias"}, report
+    whole = init.initialize(torch.nn.Linear(4, 4), {"weight": ui.HeNormal(), "bias": ui.Zeros()}, seed=0, rng="portable")[0].weight
+    if rank == 0:
+        assert torch.equal(stage.weight.to_local(), whole)
     # the way docs/adapters/torch.md gives for one tensor: each rank draws its shard with the core API and copies it in
     param = net[1].weight
     w = ui.he_normal(param.shape, device_mesh=param.device_mesh, placements=param.placements, seed=0, rng="portable", layout="torch")

@@ -318,6 +318,13 @@ def _refuse_legacy_weight_norm(entries: Iterable[Any]) -> None:
             raise ParameterError(msg)
 
 
+def _held_elsewhere(value: Any) -> bool:
+    """Whether ``value`` is a ``DTensor`` over a device mesh this rank is not part of (a pipeline stage's): this rank
+    holds none of it and writes nothing, as torch's own ops on it do nothing here; the ranks of its mesh write it, and
+    every rank reports it alike."""
+    return is_dtensor(value) and value.device_mesh.get_coordinate() is None
+
+
 def _shards(entries: Iterable[Entry], tensors: Mapping[str, _Tensor], seed: int | None) -> dict[str, tuple[torch.Tensor, tuple[slice, ...]]]:
     """The ``DTensor`` parameters among ``entries`` (FSDP2's, ``distribute_module``'s), each as its local tensor and the
     block of the whole parameter it holds (:func:`~unit_init.torch._fill.local_block`), which each rank draws
@@ -430,6 +437,7 @@ def initialize(
     )
     if lazy:  # left out by skip= (_refuse_lazy): reported as skipped
         report = dataclasses.replace(report, skipped=(*report.skipped, *lazy))
+    entries = [entry for entry in entries if not _held_elsewhere(tensors[entry.param.name].value)]
     _refuse_meta(entries, tensors)
     _refuse_legacy_weight_norm(entries)
     shards = _shards(entries, tensors, seed)
