@@ -286,6 +286,36 @@ def _():
     out["linen_boxes"] = summary(boxed.value) | {"boxed": type(boxed).__name__}
     return out
 
+@case("initialize_inside_jit_edges")
+def _():
+    """Layouts initialize cannot or need not apply inside a jit: each leaf is placed as before, never a raw JAX error
+    (a review of the change: a mixed-axis mesh, logical names outside their rules, a device's sharding raised)."""
+    from flax import linen, nnx
+    rules = {"*kernel": ui.HeNormal(), "*bias": ui.Zeros()}
+    out = {}
+    device = jax.devices()[1]
+    tree = {"kernel": jax.ShapeDtypeStruct((256, 128), jnp.float32, sharding=jax.sharding.SingleDeviceSharding(device))}
+    out["single_device"] = str(jax.jit(lambda: ui.jax.initialize(tree, rules, seed=0).params)()["kernel"].devices())
+    mixed = jax.make_mesh((2, 2), ("x", "y"), axis_types=(jax.sharding.AxisType.Explicit, jax.sharding.AxisType.Auto))
+    for spec in (P(None, "x"), P(None, "y")):
+        leaf = {"kernel": jax.ShapeDtypeStruct((256, 128), jnp.float32, sharding=NamedSharding(mixed, spec))}
+        with jax.set_mesh(mixed):
+            out[f"mixed_{spec}"] = str(jax.jit(lambda: ui.jax.initialize(leaf, rules, seed=0).params)()["kernel"].sharding.spec)
+    class Net(nnx.Module):
+        def __init__(self, rngs):
+            self.a = nnx.Linear(256, 128, kernel_init=nnx.with_partitioning(nnx.initializers.lecun_normal(), ("embed", "mlp")), rngs=rngs)
+    def logical():
+        with nnx.logical_axis_rules((("embed", None), ("mlp", "x"))):
+            net = Net(nnx.Rngs(0))
+        ui.jax.initialize(net, rules, seed=0)  # outside the rules' context: the names mean nothing to the mesh
+        return net.a.kernel.get_value()
+    with jax.set_mesh(mesh):
+        out["logical_names"] = summary(nnx.jit(logical)())
+        dense = linen.Dense(128, kernel_init=linen.with_partitioning(linen.initializers.lecun_normal(), (None, "x")))
+        abstract = jax.eval_shape(dense.init, key, jnp.ones((1, 256)))  # made eagerly, closed over by the jit
+        out["linen_closed_over"] = summary(jax.jit(lambda: ui.jax.initialize(abstract, rules, seed=0).params)()["params"]["kernel"].value)
+    return out
+
 @case("keras_model_parallel")
 def _():
     import keras
@@ -561,6 +591,17 @@ def test_initialize_inside_jit_lays_out_each_parameter_as_its_metadata_or_type_s
     _sharded(result[case], "P(None, 'x')", HE_STD)
     assert result["nnx_auto"]["equal_eager"]
     assert result["linen_boxes"]["boxed"] == "Partitioned"
+
+
+def test_initialize_inside_jit_places_what_it_cannot_lay_out_as_before(results: dict[str, Any]) -> None:
+    pytest.importorskip("flax")
+    result = results["initialize_inside_jit_edges"]
+    assert "error" not in result, result.get("error")
+    assert result["single_device"] == "{CpuDevice(id=1)}"
+    assert result["mixed_P(None, 'y')"] == "P(None, 'y')"  # its Auto axis: constrained
+    assert "mixed_P(None, 'x')" in result  # its Explicit axis on a mixed mesh: left to XLA, not a ValueError
+    assert "error" not in result["logical_names"]
+    _sharded(result["linen_closed_over"], "P(None, 'x')", (2 / 256) ** 0.5)
 
 
 def test_keras_model_parallel_kernels_large_sharded_at_creation_and_small(results: dict[str, Any]) -> None:

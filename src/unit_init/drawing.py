@@ -184,8 +184,8 @@ def _sharded(spec: Spec, shape: ShapeLike, options: Options) -> Any:
         raise ParameterError(msg)
     seed = call_seed(options.seed, spec.seed)
     if random and not jax_wanted and seed is None:
-        msg = (f"device_mesh= with seed=None: each rank would take its seed from its own global stream, so replicas "
-               f"would differ and the shards would not make one draw; pass seed=<int>, the same on every rank.")
+        msg = ("device_mesh= with seed=None: each rank would take its seed from its own global stream, so replicas "
+               "would differ and the shards would not make one draw; pass seed=<int>, the same on every rank.")
         raise ParameterError(msg)
     taken_later = random and (seed is None or (type(seed) is not int and is_keras_seed(seed)))
     if options.rng == "portable" and seed is not None and not taken_later:

@@ -66,6 +66,7 @@ from unit_init.progress import bar, wanted
 from unit_init.seeds import derive_seed, normalize_seed, tentative_seed
 from unit_init.spec._checks import listed, plain_number
 from unit_init.spec.catalogue import Ones, Orthogonal, Zeros
+from unit_init.spec.distributions import PointMass
 from unit_init.spec.fans import Fans, LayoutLike, compute_fans
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.options import Options
@@ -676,28 +677,38 @@ def _pieces(
     """``entry``'s drawn shape, its permutation back (``None``: drawn as it is) and its draws.
 
     A draw is ``(spec, shape, seed)``: one, or one per gate of a :class:`Gated` spec (concatenated along the gate axis).
-    The drawn shape is the canonical one, but for a native draw of an elementwise law (:func:`_elementwise`), drawn in
+    The drawn shape is the canonical one, but for a constant, or a native draw of an i.i.d. law (:func:`_elementwise`),
     the parameter's own.
     """
     shape, order = canonical_shape(entry.param.shape, entry.param.layout)
     if isinstance(entry.spec, Gated):
         return shape, order, [(spec, block, derive_seed(seed, f"gate{k}")) for k, (spec, block) in enumerate(entry.spec.blocks(shape))]
-    if order is not None and order != tuple(range(len(order))) and rng == "native" and _elementwise(entry, shape):
+    if order is not None and order != tuple(range(len(order))) and _elementwise(entry, shape, rng):
         return entry.param.shape, None, [(entry.spec, entry.param.shape, seed)]
     return shape, order, [(entry.spec, shape, seed)]
 
 
-def _elementwise(entry: Entry, shape: tuple[int, ...]) -> bool:
-    """Whether ``entry``'s law in its canonical ``shape`` is i.i.d. and the very law its spec gives the parameter's own
-    shape and layout: then a draw in the parameter's own layout has the joint law of the canonical draw permuted
-    (no native stream is shared by two frameworks, so only the law is), with no permuted copy to write."""
+def _elementwise(entry: Entry, shape: tuple[int, ...], rng: str) -> bool:
+    """Whether ``entry``'s law in its canonical ``shape`` is one constant, or i.i.d. and drawn from the native stream,
+    and the very law its spec gives the parameter's own shape and layout: then a draw in the parameter's own layout
+    is the canonical draw permuted (a constant: the same array), or has its joint law (no native stream is shared by
+    two frameworks, so only the law is promised there), with no permuted copy to write."""
     fans = {"fan_in": entry.fans.fan_in, "fan_out": entry.fans.fan_out} if entry.fans else {}
     spec = cast("Initializer", entry.spec)
     try:
         law = spec.distribution_for(shape, layout="keras", **fans)
-        return law.iid and law == spec.distribution_for(entry.param.shape, layout=entry.param.layout, **fans)
-    except UnitInitError:  # refused: by the canonical draw, with its message
+        if not (isinstance(law, PointMass) or (law.iid and rng == "native")):
+            return False
+        return bool(law == spec.distribution_for(entry.param.shape, layout=entry.param.layout, **fans))
+    except Exception:  # refused (by the canonical draw, which says why), or a spec of yours that reads only one layout
         return False
+
+
+def _drawn_as_stored(entry: Entry, rng: str) -> bool:
+    """Whether ``entry`` is drawn as one array in its parameter's own layout, which a walker may draw into the stored
+    tensor itself (no permutation, no gates stacked after the draw)."""
+    _, order, pieces = _pieces(entry, 0, rng)
+    return len(pieces) == 1 and (order is None or order == tuple(range(len(order))))
 
 
 def _options(entry: Entry, order: tuple[int, ...] | None, backend: Any, device: Any, dtype: Any, rng: str) -> dict[str, Any]:
@@ -729,7 +740,9 @@ def draw(entry: Entry, *, backend: Any, device: Any = None, dtype: Any = None, r
 
     Drawn in the canonical layout (``"keras"``: fans as there) and permuted
     back, so every framework draws the same array for the same canonical
-    shape, spec and seed; a custom ``Layout`` is drawn as it is. A
+    shape, spec and seed; a custom ``Layout`` is drawn as it is, and so is a
+    native draw of an i.i.d. or constant law the same in both layouts
+    (:func:`_elementwise`: only the law is promised there). A
     ``region`` (a sharded parameter's local block) is drawn with the portable
     stream's ``region=`` — the same values as that block of the whole draw;
     an elementwise law draws only the block, a coupled one (orthogonal,
@@ -808,9 +821,10 @@ def fill(
     for every entry once the seeds are set and before the first write, is a
     walker's own check of what it will write (torch: a parametrization's
     ``right_inverse`` tried on the values drawn for it). ``checked_in(entry)``:
-    the context ``write`` draws ``entry`` in, entered around its check too, so
-    the memory guard sees what the draw will (torch: ``drawing_into`` the
-    parameter, whose fill needs no new output).
+    the context ``write`` draws ``entry`` in, entered around its check too where
+    ``entry`` is drawn in its parameter's own layout, so the memory guard sees
+    what the draw will (torch: ``drawing_into`` the parameter, whose fill needs
+    no new output; a draw permuted afterwards is counted whole).
 
     Examples
     --------
@@ -824,8 +838,11 @@ def fill(
     if target is not None:
         reserved: dict[Hashable, int] = {}
         for entry in entries:
-            with _naming(entry), checked_in(entry) if checked_in is not None else contextlib.nullcontext():
-                outputs = check(entry, reserved=reserved, **target(entry))
+            with _naming(entry):
+                drawing = target(entry)
+                stored = checked_in is not None and _drawn_as_stored(entry, drawing.get("rng", "native"))
+                with checked_in(entry) if checked_in is not None and stored else contextlib.nullcontext():
+                    outputs = check(entry, reserved=reserved, **drawing)
             if kept is not None and kept(entry):
                 for output in outputs:
                     reserved[output.pool] = reserved.get(output.pool, 0) + output.bytes

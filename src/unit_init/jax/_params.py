@@ -94,11 +94,12 @@ def _values(entry: Any, old: Any, rng: str, names: Any = None) -> Any:
 
 
 def _traced(old: Any) -> bool:
-    """Whether the leaf ``old`` is replaced inside a trace: traced itself, or abstract while a ``jax.jit`` traces
-    (where JAX refuses to name the concrete mesh in scope)."""
+    """Whether the leaf ``old`` is replaced inside a trace: traced itself, or abstract — with no sharding or a
+    ``NamedSharding`` (any other, a device's, is placed as an eager leaf's) — while a ``jax.jit`` traces (where JAX
+    refuses to name the concrete mesh in scope)."""
     if isinstance(old, jax.core.Tracer):
         return True
-    if not isinstance(old, jax.ShapeDtypeStruct):
+    if not (isinstance(old, jax.ShapeDtypeStruct) and (old.sharding is None or isinstance(old.sharding, jax.sharding.NamedSharding))):
         return False
     try:
         scoped_mesh()
@@ -118,22 +119,22 @@ def _traced_layout(values: Any, layout: Any) -> Any:
     (an abstract leaf's, an explicit mesh's type), as Flax lays out a variable it creates there; as they are where it
     names no mesh axis. Fresh values depend on nothing the old leaf held: without it XLA replicates them.
 
-    An explicit mesh reshards them (``jax.sharding.reshard``), any other constrains them
-    (``jax.lax.with_sharding_constraint``); a layout that does not divide the shape is a :class:`ParameterError`.
+    An explicit mesh reshards them (``jax.sharding.reshard``), an automatic one constrains them
+    (``jax.lax.with_sharding_constraint``). A layout JAX cannot apply there (logical axis names outside their rules'
+    context, a mesh with axes of both types, another mesh than the one in scope) leaves them as XLA places them, as
+    before this was done.
     """
-    if isinstance(layout, jax.sharding.PartitionSpec):
-        mesh = scoped_abstract_mesh()
-        layout = None if mesh is None else jax.sharding.NamedSharding(mesh, layout)
-    if not isinstance(layout, jax.sharding.NamedSharding) or not _names_axes(layout.spec):
-        return values
     try:
-        layout.shard_shape(tuple(values.shape))
-    except Exception as error:  # JAX's IndivisibleError, a mesh axis it does not know
-        msg = f"a parameter's layout {abbreviate(layout, 200)} does not fit its shape {tuple(values.shape)}: {abbreviate(str(error), 200)}"
-        raise ParameterError(msg) from None
-    if getattr(layout.mesh, "are_all_axes_explicit", False):
-        return jax.sharding.reshard(values, layout)  # type: ignore[no-untyped-call]
-    return jax.lax.with_sharding_constraint(values, layout)  # type: ignore[no-untyped-call]
+        if isinstance(layout, jax.sharding.PartitionSpec):
+            mesh = scoped_abstract_mesh()
+            layout = None if mesh is None else jax.sharding.NamedSharding(mesh, layout)
+        if not isinstance(layout, jax.sharding.NamedSharding) or not _names_axes(layout.spec):
+            return values
+        if getattr(layout.mesh, "are_all_axes_explicit", False):
+            return jax.sharding.reshard(values, layout)  # type: ignore[no-untyped-call]
+        return jax.lax.with_sharding_constraint(values, layout)  # type: ignore[no-untyped-call]
+    except Exception:  # JAX's ValueError, AssertionError, IndivisibleError for a layout it cannot apply here
+        return values
 
 
 SHARD_BY_SHARD_MIN: Final = 1 << 22
@@ -421,7 +422,7 @@ def initialize(
         def set_variable(entry: Entry) -> None:
             variable = variables[entry.param.name]
             old = variable.get_value()
-            names = cast("Any", nnx).get_partition_spec(variable).get_value() if _traced(old) else None  # its out_sharding
+            names = _partition_names(nnx, variable) if isinstance(old, jax.core.Tracer | jax.ShapeDtypeStruct) else None
             variable.set_value(_values(entry, old, rng, names))
 
         fill(
@@ -530,6 +531,15 @@ def _unboxed(box: Any) -> Any:
     except (TypeError, ValueError) as error:
         msg = f"Flax cannot unbox a {type(box).__name__} parameter here ({type(error).__name__}: {abbreviate(str(error), 200)})."
         raise ParameterError(msg) from error
+
+
+def _partition_names(nnx: Any, variable: Any) -> Any:
+    """An nnx variable's ``PartitionSpec`` (its ``out_sharding``, by Flax's logical rules where set); ``None`` where Flax
+    cannot give one."""
+    try:
+        return nnx.get_partition_spec(variable).get_value()
+    except Exception:
+        return None
 
 
 def _box_names(box: Any) -> Any:

@@ -118,5 +118,6 @@ def _cut(backend: Backend, whole: Any, block: Block, device: Any) -> Any:
     xp = backend.xp
     for axis, part in enumerate(block.slices):
         if part.stop - part.start != block.shape[axis]:
-            whole = xp.take(whole, xp.arange(part.start, part.stop, dtype=backend.dtype_on("int64", device), device=device), axis=axis)
+            index = "int32" if block.shape[axis] <= 2**31 else "int64"  # int32: JAX without its 64-bit mode has no int64
+            whole = xp.take(whole, xp.arange(part.start, part.stop, dtype=backend.dtype_on(index, device), device=device), axis=axis)
     return whole
