@@ -143,6 +143,9 @@ def test_diagnose_json_and_plot(tmp_path: Path) -> None:
     assert report["depth"] == 20
     assert len(report["activation_std"]) == 20
     assert figure.stat().st_size > 1000
+    table = _run("diagnose", "he_normal", *NETWORK, "--plot", str(figure))  # the table's stdout is the table alone
+    assert "plot saved" not in table.stdout
+    assert f"plot saved to {figure}" in table.stderr
 
 
 def test_diagnose_table() -> None:

@@ -453,3 +453,23 @@ def test_torch_layers_without_a_gradient_are_named_typed_and_the_model_kept() ->
         assert not any(module._forward_hooks for module in model.modules())
         assert all(parameter.requires_grad for parameter in model.parameters())
     assert unit_init.torch.diagnose(Aux(), batch, layers=["a"]).layers == ("a",)  # the way out the message names
+
+
+def test_a_single_output_unit_or_a_depthwise_filter_is_not_symmetry() -> None:
+    """Every model with a one-unit head (a regression output, a binary classifier, a 1-channel mask) was judged
+    ``symmetric`` in torch, Keras and Flax: its one unit was compared with itself. A depthwise convolution whose every
+    channel holds the same filter (a blur) was too, though each channel sees its own input (a helper's campaign)."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    head = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
+    assert ui.diagnose(head, torch.randn(32, 8)).verdict == "stable"
+    blur = torch.nn.Sequential(torch.nn.Conv2d(4, 4, 3, groups=4, padding=1, bias=False), torch.nn.Conv2d(4, 8, 1))
+    with torch.no_grad():
+        blur[0].weight.fill_(1 / 9)
+    assert ui.diagnose(blur, torch.randn(4, 4, 8, 8)).verdict != "symmetric"
+    with torch.no_grad():
+        head[0].weight.zero_()  # sixteen identical units: still symmetry
+    assert ui.diagnose(head, torch.randn(32, 8)).verdict == "symmetric"
+    keras = pytest.importorskip("keras")
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
+    assert ui.diagnose(model, np.random.default_rng(0).normal(size=(32, 8)).astype(np.float32)).verdict == "stable"

@@ -554,3 +554,12 @@ def test_a_numpy_scalar_or_0d_array_is_a_slope_as_everywhere_else() -> None:
     assert type(report.activation_param) is float
     with pytest.raises(ui.ParameterError, match="finite real number"):
         ui.calculate_gain("leaky_relu", np.array([0.25, 0.5]))
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "selu", "elu", "gelu", "silu", "softplus", "mish"])
+def test_tensorflow_diagnoses_bfloat16_with_every_activation(activation: str) -> None:
+    """``tf.experimental.numpy``'s unary functions cast a bfloat16 tensor with ``astype``, which a tensor lacks: these
+    activations raised a raw ``AttributeError`` (and the CLI a 43-line traceback, exit 1)."""
+    pytest.importorskip("tensorflow")
+    report = ui.diagnose("he_normal", activation=activation, backend="tensorflow", dtype="bfloat16", depth=2, width=4, batch=2)
+    assert report.verdict == "stable"

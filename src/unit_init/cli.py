@@ -414,8 +414,8 @@ def _network_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-_Then = Callable[[], str] | None
-"""What is left to do once the output is printed (write the figure), returning a last line (or "")."""
+_Then = Callable[[], None] | None
+"""What is left to do once the output is printed: write the figure (its path said on stderr)."""
 
 
 def _diagnostics(args: argparse.Namespace) -> tuple[str, _Then]:
@@ -431,13 +431,13 @@ def _diagnostics(args: argparse.Namespace) -> tuple[str, _Then]:
     if plot is None:
         return output, None
 
-    def write_plot() -> str:
+    def write_plot() -> None:
         try:
             result.plot(plot)
         except OSError as error:
             msg = f"unit-init {args.command}: --plot {_shown(args.plot)}: the figure could not be written ({error.strerror or error})"
             raise _UsageError(msg) from None
-        return "" if args.json else f"\nplot saved to {args.plot}"
+        print(f"plot saved to {args.plot}", file=sys.stderr)  # stdout carries only the result (a table or JSON)
 
     return output, write_plot
 
@@ -542,7 +542,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         output, then = _run(args)
         _emit(output)  # the table first: a figure that fails to write does not lose it
         if then is not None:
-            _emit(then())
+            then()
     except _UsageError as error:
         print(f"{error} (see unit-init --help)", file=sys.stderr)
         return 2

@@ -141,6 +141,24 @@ def _present_devices() -> list[str]:
 _NEGATIVE_SEED: Final = "seed= (a traced int64 tensor) must lie in [0, 2**63 - 1], as an int seed: it is negative"
 
 
+class _Numerics:
+    """``tf.experimental.numpy``, its unary float functions taken from ``tf.math``: NumPy does not count bfloat16 as a
+    float, so ``tf.experimental.numpy.tanh`` of a bfloat16 tensor cast it with ``astype``, which a tensor lacks outside
+    NumPy behaviour (``ui.diagnose(..., backend="tensorflow", dtype="bfloat16")`` raised ``AttributeError``)."""
+
+    tanh = staticmethod(tf.math.tanh)
+    exp = staticmethod(tf.math.exp)
+    expm1 = staticmethod(tf.math.expm1)
+    log1p = staticmethod(tf.math.log1p)
+    abs = staticmethod(tf.math.abs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(tf.experimental.numpy, name)
+
+
+_NUMERICS: Final = _Numerics()
+
+
 class TensorflowBackend(Backend):
     name = "tensorflow"
     xp = _tf_namespace
@@ -210,7 +228,7 @@ class TensorflowBackend(Backend):
         return tf.device(device)  # type: ignore[no-any-return]
 
     def numerics(self) -> Any:
-        return tf.experimental.numpy
+        return _NUMERICS
 
     def uniform(self, generator: SeedStream | GeneratorStream, shape: tuple[int, ...], dtype: str, device: Any) -> Tensor:
         with tf.device(device):

@@ -38,7 +38,10 @@ from unit_init.errors import DTypeError, ParameterError, abbreviate
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["LayerTrace", "ModelReport", "activation_name", "batch_rows", "check_real", "diagnose_model", "model_report", "probe", "probes"]
+__all__ = [
+    "LayerTrace", "ModelReport", "activation_name", "batch_rows", "check_real", "diagnose_model", "identical_units",
+    "model_report", "probe", "probes",
+]
 
 _SPELLINGS = {"leakyrelu": "leaky_relu", **ALIASES}
 
@@ -66,6 +69,27 @@ class LayerTrace:
     weight_gradient: Any
     identical_units: bool
     activation: str | None
+
+
+def identical_units(kernel: Any, unit_axis: int, groups: int = 1) -> bool:
+    """Whether a layer's units — ``kernel``'s slices along ``unit_axis`` — have identical incoming weights within each
+    of its ``groups`` (a grouped convolution's units of different groups see different inputs), two units or more a
+    group: one unit has nothing to be the same as, so a single-output head is not symmetric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> identical_units(np.zeros((8, 3)), -1), identical_units(np.zeros((8, 1)), -1)
+    (True, False)
+    >>> identical_units(np.ones((4, 1, 3, 3)), 0, groups=4)  # a depthwise blur: one unit a group
+    False
+    """
+    units = np.moveaxis(np.asarray(kernel), unit_axis, 0)
+    count = units.shape[0]
+    if groups < 1 or count % groups or count // groups < 2:
+        return False
+    grouped = units.reshape(groups, count // groups, -1)
+    return bool(np.all(grouped == grouped[:, :1]))
 
 
 @dataclass(frozen=True, slots=True, repr=False)

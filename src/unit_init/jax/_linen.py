@@ -19,7 +19,15 @@ import numpy as np
 from flax.core import meta
 
 from unit_init.adapters.lsuv import Rescaled, call, check_batch, check_options, rules_for, run, select, std_of
-from unit_init.diagnostics.model import LayerTrace, ModelReport, batch_rows, check_real, model_report, probes
+from unit_init.diagnostics.model import (
+    LayerTrace,
+    ModelReport,
+    batch_rows,
+    check_real,
+    identical_units,
+    model_report,
+    probes,
+)
 from unit_init.errors import ParameterError
 from unit_init.jax._params import finite, float_leaves, initialize, probed, rescaled
 from unit_init.spec.initializer import Initializer
@@ -177,7 +185,7 @@ def diagnose_linen(module: nn.Module, variables: Mapping[str, Any], batch: Any, 
 
     traces = [
         LayerTrace(name, numpy(outputs[name]), numpy(grads[name]), kernel(param_grads, name) / rows,
-                   bool(np.all(kernel(variables["params"], name) == kernel(variables["params"], name)[..., :1])), None)
+                   identical_units(kernel(variables["params"], name), -1), None)
         for name in chosen
     ]
     first = _at(variables["params"], (*next(iter(chosen)).split("/"), "kernel"))

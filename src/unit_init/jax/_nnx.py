@@ -34,6 +34,7 @@ from unit_init.diagnostics.model import (
     activation_name,
     batch_rows,
     check_real,
+    identical_units,
     model_report,
     probes,
 )
@@ -171,8 +172,7 @@ def diagnose_nnx(model: Any, batch: Any, *, layers: Layers, seed: int) -> ModelR
         return np.asarray(value.get_value() if hasattr(value, "get_value") else value, dtype=np.float64) / rows
 
     def identical(name: str) -> bool:
-        kernel = chosen[name].kernel.get_value()
-        return bool(jnp.all(kernel == kernel[..., :1]))
+        return identical_units(chosen[name].kernel.get_value(), -1, int(getattr(chosen[name], "feature_group_count", 1)))
 
     traces = [
         LayerTrace(name, np.asarray(outputs[name], dtype=np.float64), np.asarray(grads[name], dtype=np.float64),

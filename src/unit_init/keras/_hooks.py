@@ -33,7 +33,15 @@ from unit_init.adapters.lsuv import (
     std_of,
     undone_if_raised,
 )
-from unit_init.diagnostics.model import LayerTrace, ModelReport, activation_name, batch_rows, model_report, probes
+from unit_init.diagnostics.model import (
+    LayerTrace,
+    ModelReport,
+    activation_name,
+    batch_rows,
+    identical_units,
+    model_report,
+    probes,
+)
 from unit_init.errors import ParameterError, keywords_checked
 from unit_init.keras._model import initialize, named_layers
 from unit_init.spec.initializer import Initializer
@@ -276,7 +284,7 @@ def diagnose(model: Any, batch: Any, *, layers: Layers = None, seed: int = 0) ->
     activations = _activations(model, chosen)
     traces = [
         LayerTrace(name, _numpy(outputs[name]), _numpy(grads[i]), _numpy(grads[len(order) + i]) / rows,
-                   bool(np.all(_numpy(kernels[i]) == _numpy(kernels[i])[..., :1])), activations[name])
+                   identical_units(_numpy(kernels[i]), -1, int(getattr(chosen[name], "groups", 1))), activations[name])
         for i, name in enumerate(order)
     ]
     return model_report(

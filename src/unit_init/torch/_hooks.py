@@ -37,6 +37,7 @@ from unit_init.diagnostics.model import (
     activation_name,
     batch_rows,
     check_real,
+    identical_units,
     model_report,
     probes,
 )
@@ -312,9 +313,10 @@ def _unfrozen(chosen: dict[str, torch.nn.Module], *, picked: bool) -> dict[str, 
 
 
 def _identical(layer: torch.nn.Module) -> bool:
-    """Whether every output channel (row of torch's ``(out, in, *window)``; column of a transposed conv's) has the same weights."""
+    """:func:`~unit_init.diagnostics.model.identical_units` of the output channels (rows of torch's ``(out, in, *window)``;
+    columns of a transposed conv's) in each of the layer's ``groups``."""
     weight = _weight(layer).transpose(0, 1) if isinstance(layer, _TRANSPOSED) else _weight(layer)
-    return bool(torch.all(weight == weight[:1]))
+    return identical_units(weight.detach().cpu(), 0, int(getattr(layer, "groups", 1)))
 
 
 def _autograd_ready(batch: Any) -> Any:
