@@ -171,12 +171,18 @@ def test_a_native_elementwise_weight_is_drawn_in_its_own_layout_in_place() -> No
     and a strided copy (and a clone for a square weight), 2.0× torch's own init loop on a GPT-2-sized model. A native
     draw of an i.i.d. law is the same law in either arrangement, and is now drawn in the weight's own layout, in place;
     the portable stream and a coupled law (orthogonal) are still drawn canonically, so twins in other frameworks match."""
+    from unittest import mock
+
+    from unit_init.backends import torch_backend
     from unit_init.seeds import derive_seed
 
     net = nn.Conv2d(64, 128, 3)
-    memory = net.weight.data_ptr()
-    ui.torch.initialize(net, {"weight": ui.HeNormal(), "bias": ui.Zeros()}, seed=0)
-    assert net.weight.data_ptr() == memory
+    with mock.patch.object(torch_backend, "_written", wraps=torch_backend._written) as written:
+        ui.torch.initialize(net, {"weight": ui.HeNormal(), "bias": ui.Zeros()}, seed=0)
+    assert len(written.call_args_list) == 2
+    for call in written.call_args_list:  # (tensor, values): the values are the tensor's own memory, nothing to copy
+        assert call.args[1].data_ptr() == call.args[0].data_ptr()
+        assert call.args[1].stride() == call.args[0].stride()
     expected = ui.HeNormal()((128, 64, 3, 3), backend="torch", layout="torch", seed=derive_seed(0, "kernel"))
     assert torch.equal(net.weight, expected)
     check_sample(_values(net.weight), ui.HeNormal().distribution_for((3, 3, 64, 128)))  # the canonical law, fan_in = 576

@@ -389,7 +389,9 @@ def initialize(
     adding, removing or reordering others never changes its values, in the
     canonical ``(*window, in, out)`` layout, then permuted to torch's
     ``(out, in, *window)``: with ``rng="portable"`` a Flax or Keras twin gets
-    the same values. With ``bias_fan_from_weight`` a bias is drawn with the
+    the same values. A constant, and with ``rng="native"`` an i.i.d. law that
+    is the same in both layouts, is drawn in torch's layout straight into the
+    parameter (the same law; no permuted copy). With ``bias_fan_from_weight`` a bias is drawn with the
     fans of the ``weight`` beside it (PyTorch's ``U(±1/√fan_in)`` rule).
     The rows ``padding_idx`` of an ``Embedding``/``EmbeddingBag`` are set to
     zero, as their ``reset_parameters`` sets them (after ``to_empty`` they hold

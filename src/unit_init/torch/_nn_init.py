@@ -716,6 +716,11 @@ def zeros_(tensor: torch.Tensor) -> torch.Tensor:
     return constant_(tensor, 0)
 
 
+_NO_EYE_KERNEL: Final = frozenset(getattr(torch, name) for name in ("complex32", "uint16", "uint32", "uint64") if hasattr(torch, name))
+"""The dtypes torch's ``eye`` (which ``eye_`` calls) has no kernel for on the CPU: ``eye_`` refuses them on every
+device, as torch does where it has none."""
+
+
 @_drop_in
 def eye_(tensor: torch.Tensor) -> torch.Tensor:
     """Fill a 2-D tensor with the identity (``ValueError`` otherwise, as torch: no batched identity here)."""
@@ -727,9 +732,6 @@ def eye_(tensor: torch.Tensor) -> torch.Tensor:
         raise TorchNotImplementedError(msg)
     return _fill_fixed(tensor, c.Identity())
 
-
-_NO_EYE_KERNEL: Final = frozenset(getattr(torch, name) for name in ("complex32", "uint16", "uint32", "uint64") if hasattr(torch, name))
-"""The dtypes torch's ``eye`` (which ``eye_`` calls) has no CPU kernel for: ``eye_`` refuses them as torch does."""
 
 
 @_drop_in
@@ -853,8 +855,9 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: torch.Generato
         raise TorchNotImplementedError(msg)
     if tensor.numel():  # torch's RuntimeError for a tensor that cannot be viewed as a matrix (channels_last)
         tensor.view(tensor.size(0), tensor.numel() // tensor.size(0))
-    if not isinstance(gain, (int, float, np.generic, torch.Tensor)):  # torch's q.mul_(gain): a 0-d NumPy array, a Fraction
-        raise ParameterError(f"gain={abbreviate(gain)} is not a number torch's mul_ takes (a Python or NumPy scalar, or a tensor).")
+    if not isinstance(cast("object", gain), (int, float, np.generic, torch.Tensor)):  # torch's q.mul_(gain): a 0-d NumPy array, a Fraction
+        msg = f"gain={abbreviate(gain)} is not a number torch's mul_ takes (a Python or NumPy scalar, or a tensor)."
+        raise ParameterError(msg)
     return _fill_random(tensor, c.Orthogonal(gain), generator, "orthogonal_")
 
 
