@@ -473,3 +473,14 @@ def test_a_single_output_unit_or_a_depthwise_filter_is_not_symmetry() -> None:
     keras = pytest.importorskip("keras")
     model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
     assert ui.diagnose(model, np.random.default_rng(0).normal(size=(32, 8)).astype(np.float32)).verdict == "stable"
+
+
+def test_torch_width_is_the_widest_layer_not_an_axis_of_its_output() -> None:
+    """The width was read from axis 1 of each output: a batch-first transformer on (4, 10, 32) reported its sequence
+    length, 10, where its widest layer has 64 units (a helper's campaign)."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    encoder = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(32, 4, dim_feedforward=64, batch_first=True), 1)
+    assert ui.diagnose(encoder, torch.randn(4, 10, 32)).width == 64
+    grouped = torch.nn.Sequential(torch.nn.Conv2d(3, 16, 3), torch.nn.ReLU(), torch.nn.ConvTranspose2d(16, 24, 3, groups=2))
+    assert ui.diagnose(grouped, torch.randn(2, 3, 8, 8)).width == 24

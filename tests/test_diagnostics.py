@@ -155,6 +155,9 @@ def test_judge_thresholds() -> None:
     overflowing = judge((math.inf, math.inf), (math.inf, math.inf), 2)  # a constant 1e30: symmetric, and the overflow said
     assert overflowing.verdict == "symmetric"
     assert "overflowed the dtype at layer 1" in overflowing.reason
+    invalid = judge((1.0, math.nan), (1.0, 1.0), 0)  # sqrt of a negative in a model: nothing overflowed
+    assert invalid.verdict == "exploding"
+    assert "activations became NaN at layer 2" in invalid.reason
     assert judge((0.0, 0.0), (0.0, 1.0), 0).verdict == "vanishing"
 
 

@@ -11,7 +11,7 @@ Rules, checked in this order:
    (a zero or constant initializer). Such units compute the same function,
    receive the same gradient and stay identical under training, whatever the
    ratios say (an overflow is still named in the reason).
-2. ``exploding`` — a value overflowed the dtype, or a ratio exceeds
+2. ``exploding`` — a value overflowed the dtype or became NaN, or a ratio exceeds
    :data:`EXPLODING_ABOVE` (two orders of magnitude of growth).
 3. ``vanishing`` — a ratio is below :data:`VANISHING_BELOW` (two orders of
    magnitude of decay).
@@ -53,6 +53,13 @@ def ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator
 
 
+def _non_finite(what: str, layer: int, stds: tuple[float, ...]) -> str:
+    """Why layer ``layer``'s ``what`` are not finite: an overflow of the dtype (a std of ``inf``), or a NaN an operation
+    made (a std of ``nan``: ``sqrt`` of a negative in a model; nothing overflowed)."""
+    happened = "overflowed the dtype" if math.isinf(stds[layer - 1]) else "became NaN"
+    return f"the {what} {happened} at layer {layer}"
+
+
 def judge(activation_std: tuple[float, ...], gradient_std: tuple[float, ...], identical_unit_layers: int) -> Judgement:
     """Apply the rules of the module docstring to one network's per-layer statistics."""
     forward = ratio(activation_std[-1], activation_std[0])
@@ -63,8 +70,8 @@ def judge(activation_std: tuple[float, ...], gradient_std: tuple[float, ...], id
     forward_overflow = [layer for layer, s in enumerate(activation_std, 1) if not math.isfinite(s)]
     backward_overflow = [layer for layer, s in enumerate(gradient_std, 1) if not math.isfinite(s)]
     overflow = (
-        f"the activations overflowed the dtype at layer {forward_overflow[0]}" if forward_overflow
-        else f"the gradients overflowed the dtype at layer {backward_overflow[-1]}" if backward_overflow
+        _non_finite("activations", forward_overflow[0], activation_std) if forward_overflow
+        else _non_finite("gradients", backward_overflow[-1], gradient_std) if backward_overflow
         else ""
     )
     if identical_unit_layers:

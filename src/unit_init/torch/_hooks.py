@@ -312,6 +312,15 @@ def _unfrozen(chosen: dict[str, torch.nn.Module], *, picked: bool) -> dict[str, 
     return {name: layer for name, layer in chosen.items() if name not in frozen}
 
 
+def _units(layer: torch.nn.Module) -> int:
+    """A weight layer's output units (channels): its weight's first axis, a transposed conv's second times its groups
+    (read from the weight, not the output, whose axis 1 is a sequence in a batch-first transformer)."""
+    weight = _weight(layer)
+    if isinstance(layer, _TRANSPOSED):
+        return int(weight.shape[1]) * int(getattr(layer, "groups", 1))
+    return int(weight.shape[0])
+
+
 def _identical(layer: torch.nn.Module) -> bool:
     """:func:`~unit_init.diagnostics.model.identical_units` of the output channels (rows of torch's ``(out, in, *window)``;
     columns of a transposed conv's) in each of the layer's ``groups``."""
@@ -423,6 +432,6 @@ def diagnose(module: torch.nn.Module, batch: Any, *, layers: Layers = None, seed
     first = weights[0]
     return model_report(
         traces, model=type(module).__name__, backend="torch", device=str(first.device), dtype=str(first.dtype).removeprefix("torch."),
-        batch=rows, width=max(int(seen[name].shape[1]) if seen[name].ndim > 1 else 1 for name in order),
+        batch=rows, width=max(_units(chosen[name]) for name in order),
         bias=any(chosen[name].bias is not None for name in order), seed=seed,
     )
