@@ -271,6 +271,13 @@ class Backend:
         sizes the compiled program, and a result laid out by ``out_shardings`` is never whole on one device)."""
         return True
 
+    def rounds_narrow(self, dtype: str, device: Any) -> bool:
+        """Whether :meth:`uniform`, :meth:`uniform_between`, :meth:`normal` and :meth:`normal_scaled` in the narrow
+        float ``dtype`` give, on ``device``, the values of the same draws in the work dtype rounded once to ``dtype``,
+        leaving the generator where they leave it: a uniform or normal law is then drawn in ``dtype`` itself. ``False``
+        by default."""
+        return False
+
     def receives(self, shape: tuple[int, ...], dtype: str, device: Any) -> bool:
         """Whether a draw of ``shape`` and ``dtype`` on ``device`` writes its values into an array that exists already
         (torch's :func:`~unit_init.backends.torch_backend.drawing_into`), so its output takes no new memory and the

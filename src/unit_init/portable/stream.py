@@ -122,6 +122,10 @@ class PortableStream:
         """``mean + std·Z`` with ``Z ~ N(0, 1)`` by the inverse CDF of the exact uniform."""
         return _sample(self, "normal", shape, dtype, scaling=(std, mean))
 
+    def rounds_once(self, dtype: str) -> bool:
+        """``False``: the portable stream computes in its work dtype, the same on every backend."""
+        return False
+
     def truncated_normal(
         self, shape: tuple[int, ...], dtype: str, low: float, high: float, mean: float = 0.0, std: float = 1.0
     ) -> Any:

@@ -94,12 +94,18 @@ def dispatch(law: d.Distribution) -> Sampler:
 def _uniform(law: d.Uniform, draw: Draw) -> Any:
     if law.low == law.high:  # a single value: in the output dtype, exactly as a constant (the cast is then a no-op)
         return draw.backend.full(draw.shape, law.low, draw.dtype, draw.device)
-    return draw.stream.uniform(draw.shape, draw.work, law.low, law.high)
+    return draw.stream.uniform(draw.shape, _drawn_in(draw), law.low, law.high)
 
 
 @sampler(d.Normal)
 def _normal(law: d.Normal, draw: Draw) -> Any:
-    return draw.stream.normal(draw.shape, draw.work, law.mean, law.std)
+    return draw.stream.normal(draw.shape, _drawn_in(draw), law.mean, law.std)
+
+
+def _drawn_in(draw: Draw) -> str:
+    """The dtype a uniform or normal draw is made in: the output dtype where the stream's draw in it is the work
+    dtype's rounded once (:meth:`~unit_init.sampling.streams.Stream.rounds_once`), else the work dtype."""
+    return draw.dtype if draw.work != draw.dtype and draw.stream.rounds_once(draw.dtype) else draw.work
 
 
 def scaling(law: d.Distribution) -> float | None:

@@ -42,6 +42,9 @@ class NativeStream:
             return self.backend.normal(self.generator, shape, dtype, self.device)
         return self.backend.normal_scaled(self.generator, shape, mean, std, dtype, self.device)
 
+    def rounds_once(self, dtype: str) -> bool:
+        return self.backend.rounds_narrow(dtype, self.device)
+
     def truncated_normal(
         self, shape: tuple[int, ...], dtype: str, low: float, high: float, mean: float = 0.0, std: float = 1.0
     ) -> Any:

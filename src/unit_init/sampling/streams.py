@@ -46,6 +46,11 @@ class Stream(Protocol):
     def normal(self, shape: tuple[int, ...], dtype: str, mean: float = 0.0, std: float = 1.0) -> Any:
         """``N(mean, std²)``."""
 
+    def rounds_once(self, dtype: str) -> bool:
+        """Whether :meth:`uniform` and :meth:`normal` in the narrow float ``dtype`` (float16, bfloat16) give the values of
+        the same draw in the work dtype rounded once to ``dtype``, and leave the stream where that draw does: a sampler
+        then draws in ``dtype`` itself, and the stream needs no work-dtype array of the whole draw."""
+
     def truncated_normal(
         self, shape: tuple[int, ...], dtype: str, low: float, high: float, mean: float = 0.0, std: float = 1.0
     ) -> Any:
