@@ -332,14 +332,19 @@ def test_cuda_index_beyond_count(torch: Any, cuda: Any) -> None:
 
 
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
-@pytest.mark.parametrize("size", [5, 16, 17, 1000, 65536, 65551, 65552, 2 * 65536 + 5, 3 * 65536 + 40])
-def test_a_narrow_draw_is_the_float32_draw_rounded_once_without_its_float32_array(torch: Any, dtype: str, size: int) -> None:
-    """A float16/bfloat16 uniform or normal is drawn in float32 65536 values at a time through one buffer and cast:
+@pytest.mark.parametrize("size", [5, 16, 17, 256, 271, 272, 2 * 256 + 5, 3 * 256 + 40, 5000])
+def test_a_narrow_draw_is_the_float32_draw_rounded_once_without_its_float32_array(
+    torch: Any, dtype: str, size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A float16/bfloat16 uniform or normal is drawn in float32 2²⁰ values at a time (256 here, to cut small draws at
+    its edges) through one buffer and cast:
     ATen's CPU kernels take the generator's values for those chunks as for the whole draw (a last chunk of fewer than
     16 joins the one before, as ATen redraws a whole draw's last 16), so the values, and the generator after them, are
     the whole float32 draw's rounded once (4096² normal in bfloat16: 0.7× ATen's own bfloat16 kernel)."""
+    from unit_init.backends import torch_backend
     from unit_init.sampling.entry import confinement
 
+    monkeypatch.setattr(torch_backend, "NARROW_CHUNK", 256)
     narrow = getattr(torch, dtype)
     for spec, draw in ((ui.RandomNormal(0.5, 0.02), lambda out, g: out.normal_(0.5, 0.02, generator=g)),
                        (ui.RandomUniform(-0.1, 0.1), lambda out, g: out.uniform_(-0.1, 0.1, generator=g))):
