@@ -297,12 +297,13 @@ class Backend:
         """
         return None
 
-    def compile_sampler(self, sample: Callable[[Any], Any], kind: type, device: Any) -> Callable[[Any], Any] | None:
+    def compile_sampler(self, sample: Callable[[Any], Any], kind: type, device: Any, size: int = 0) -> Callable[[Any], Any] | None:
         """``sample(generator) -> values`` compiled, for generators of type ``kind``, into one function of the generator.
 
         Called (once per law, shape, dtype and device) only where ``compiles``
         is true; ``None`` where this kind of generator cannot be compiled
         (a stateful ``tf.random.Generator``) or the sampler cannot be traced.
+        ``size``: the values each call draws.
         """
         return None
 

@@ -290,7 +290,7 @@ class JaxBackend(Backend):
         """
         return generator.draw("truncated_normal", shape, dtype, device, (float(low), float(high)))
 
-    def compile_sampler(self, sample: Callable[[Any], Any], kind: type, device: Any) -> Callable[[KeyStream], jax.Array] | None:
+    def compile_sampler(self, sample: Callable[[Any], Any], kind: type, device: Any, size: int = 0) -> Callable[[KeyStream], jax.Array] | None:
         """The whole sampling — draws, scaling, clip, cast, QR — as one jitted ``key -> values`` (:data:`TRACES` ``"fused"``).
 
         The stream's last key is not returned: the stream belongs to this one

@@ -268,5 +268,5 @@ def _compiled(
     def run(generator: Any) -> Any:
         return _clipped_and_cast(backend, _sampled(NativeStream(backend, generator, device), law, shape, dtype), bounds, dtype)
 
-    return backend.compile_sampler(run, kind, device)
+    return backend.compile_sampler(run, kind, device, size=math.prod(shape))
 
