@@ -62,6 +62,8 @@ several Python threads: single-threaded kernels that release the GIL),
 the framework has one),
 ``rounded_affine`` (:meth:`affine` is two correctly rounded operations, so
 the clip of a uniform scaled by it can be proved the identity),
+``max_sliced_rank`` (the most axes one basic slice cuts: TensorFlow's
+strided slice stops at 8),
 ``switchable_float64`` (float64 comes and goes while the process runs, so
 no float32 draw widens its work to it: its values would depend on the switch)
 and ``flushes_subnormals`` (float32 and float64 results below the smallest
@@ -126,6 +128,9 @@ class Backend:
     """``(a, low, r) -> (a << r) | low`` on the portable stream's 32-bit words (``low < 2**r``), written into ``a`` in
     one pass: the last step of a rotation on a mutable backend. ``None``: the framework has no one-pass form, and
     the stream shifts ``a`` in place, then ors ``low`` in (two passes)."""
+    max_sliced_rank: ClassVar[int | None] = None
+    """The most axes one basic slice (``a[s0, s1, ...]``) cuts; ``None``: any number. A block of a higher rank is cut
+    axis by axis with ``xp.take`` (:func:`unit_init.sampling.region._cut`)."""
     rounded_affine: ClassVar[bool] = False
     """:meth:`affine` rounds ``x·scale`` and then ``+ shift`` once each in ``x``'s dtype (no fused multiply-add):
     a uniform scaled by it is monotone in ``U``, so the sampling layer skips its clip where the two extreme

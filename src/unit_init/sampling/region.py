@@ -106,14 +106,10 @@ def _drawn(
     return backend.xp.asarray(part, copy=True) if backend.mutable else part
 
 
-MAX_SLICED_RANK: Final = 8
-"""The most axes one slice cuts: TensorFlow's strided slice handles no more, so a block of a higher rank is cut axis by
-axis (:func:`_cut`)."""
-
-
 def _cut(backend: Backend, whole: Any, block: Block, device: Any) -> Any:
-    """``whole[block.slices]``; past :data:`MAX_SLICED_RANK` axes, the cut axes one at a time by ``take``."""
-    if len(block.slices) <= MAX_SLICED_RANK:
+    """``whole[block.slices]``; past the backend's :attr:`~unit_init.backends.base.Backend.max_sliced_rank` axes,
+    the cut axes one at a time by ``take``."""
+    if backend.max_sliced_rank is None or len(block.slices) <= backend.max_sliced_rank:
         return whole[block.slices]
     xp = backend.xp
     for axis, part in enumerate(block.slices):
