@@ -482,6 +482,11 @@ def test_float32_pairs_straddle_chunks_and_odd_starts() -> None:
 def test_empty_shapes_and_blocks() -> None:
     assert portable("numpy", ui.HeNormal(), (0, 5), seed=0).shape == (0, 5)
     assert portable("numpy", ui.HeNormal(), (4, 5), seed=0, region=(slice(2, 2),)).shape == (0, 5)
+    assert portable("numpy", ui.HeNormal(), (4, 5), seed=0, region=(slice(4, 4),)).shape == (0, 5)  # an empty last shard
+    np.testing.assert_array_equal(  # a negative bound counts from the axis's end, as in Python
+        portable("numpy", ui.HeNormal(), (4, 5), seed=0, region=(slice(-4, -1), slice(-5, None))),
+        portable("numpy", ui.HeNormal(), (4, 5), seed=0)[:3],
+    )
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -495,8 +500,11 @@ def test_region_needs_portable_for_random_initializers() -> None:
 
 @pytest.mark.parametrize(
     "region",
-    [(slice(0, 2, 2),), (slice(0, 1),) * 3, ((0, 0), (5, 1)), "rows", ((0,), (1,))],
-    ids=["step", "rank", "outside", "string", "short"],
+    [
+        (slice(0, 2, 2),), (slice(0, 1),) * 3, ((0, 0), (5, 1)), "rows", ((0,), (1,)),
+        (slice(0, 40),), (slice(10, 12),), (slice(-5, None),), (slice(3, 1),), (slice(None), slice(-1, 0)),
+    ],
+    ids=["step", "rank", "outside", "string", "short", "past-stop", "past-start", "before-start", "reversed", "reversed-negative"],
 )
 def test_bad_regions_are_parameter_errors(region: object) -> None:
     with pytest.raises(ui.ParameterError, match="region"):

@@ -83,9 +83,15 @@ class Block:
                 if item.step not in (None, 1):
                     msg = f"region={abbreviate(region)}: the slice on axis {axis} has step {abbreviate(item.step)}; only step 1 is supported."
                     raise ParameterError(msg)
+                if not all(v is None or -dim <= v <= dim for v in (item.start, item.stop)):
+                    msg = f"region={abbreviate(region)}: the slice on axis {axis} reaches outside that axis of size {dim} (shape {shape})."
+                    raise ParameterError(msg)
                 start, stop, _ = item.indices(dim)
+                if start > stop:
+                    msg = f"region={abbreviate(region)}: the slice on axis {axis} starts at {start}, after its stop {stop} (shape {shape})."
+                    raise ParameterError(msg)
                 starts.append(start)
-                stops.append(max(start, stop))
+                stops.append(stop)
             return cls(shape, tuple(starts), tuple(stops))
         if (
             len(region) == 2
