@@ -418,7 +418,8 @@ def test_an_amount_with_more_digits_than_python_converts_is_a_parameter_error(mo
     ("he_uniform", "bfloat16", "5M"),  # 6 MiB: a float32 draw (4) cast into the output (2)
     ("he_normal", "float32", "6M"),  # 9 MiB: a truncated normal's draw, erfinv's work, a byte of mask
     ("zeros", "float32", "1M"),
-    ("identity", "float64", "9M"),  # 16 MiB: the ones and the output
+    ("identity", "float64", "1M"),  # 16 MiB: the ones and the output; in place, torch's eye writes the tensor itself
+    ("random_normal", "bfloat16", "5M"),  # 6 MiB: a float32 draw and its cast; in place, one 4 MiB float32 chunk
 ])
 def test_an_in_place_fill_is_not_counted_an_output(spec: str, dtype: str, limit: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """``init_`` of a 1024² tensor was refused under a limit that its own memory already took: the guard counted a new
@@ -430,6 +431,45 @@ def test_an_in_place_fill_is_not_counted_an_output(spec: str, dtype: str, limit:
     assert not tensor.isnan().any()
     with pytest.raises(ui.ResourceError, match=r"needs about"):
         getattr(ui, spec)((1024, 1024), backend="torch", dtype=dtype, seed=0)
+
+
+def test_a_half_precision_fill_counts_one_float32_chunk_not_a_float32_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """torch's CPU draws a float16/bfloat16 uniform or normal through one reused float32 chunk of about 2²⁰ values: the
+    guard counted a float32 copy of the whole tensor, so a bfloat16 embedding of 32 MiB was refused under 8 MiB,
+    although the fill takes 4 MiB beside it; a new array is its output and one chunk."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setenv(ENV_VAR, "8M")
+    for fill in (ui.torch.normal_, ui.torch.uniform_):
+        assert not fill(torch.full((4096, 4096), float("nan"), dtype=torch.bfloat16)).isnan().any()
+    net = torch.nn.Embedding(4096, 4096, dtype=torch.bfloat16)
+    ui.torch.initialize(net, {"weight": ui.RandomNormal(0.0, 0.02)}, seed=0)
+    assert 0.015 < float(net.weight.detach().float().std()) < 0.025
+    monkeypatch.setenv(ENV_VAR, "37M")  # a new 32 MiB bfloat16 array and one 4 MiB chunk (and 15 values)
+    assert ui.random_normal((4096, 4096), backend="torch", dtype="bfloat16", seed=0).shape == (4096, 4096)
+    monkeypatch.setenv(ENV_VAR, "35M")
+    with pytest.raises(ui.ResourceError, match=r"needs about 36\.0 MiB"):
+        ui.random_normal((4096, 4096), backend="torch", dtype="bfloat16", seed=0)
+
+
+def test_fills_that_allocate_nothing_are_not_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tensor on ``"meta"`` is left as it is (nothing is drawn), and torch's own ``normal_`` fills a view stored in
+    another order in place: the drop-ins refused both under ``UNIT_INIT_MAX_BYTES`` (a ``Linear`` built on ``"meta"``
+    with them patched into ``torch.nn.init``), where torch's own functions succeed. A new array on ``"meta"`` is still
+    checked against the limit."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setenv(ENV_VAR, "1M")
+    monkeypatch.setattr(torch.nn.init, "kaiming_uniform_", ui.torch.kaiming_uniform_)
+    monkeypatch.setattr(torch.nn.init, "uniform_", ui.torch.uniform_)
+    with torch.device("meta"):
+        assert torch.nn.Linear(32768, 32768).weight.is_meta
+    huge = torch.empty(1 << 20, 1 << 20, device="meta")
+    for fill in (ui.torch.normal_, ui.torch.orthogonal_, ui.torch.trunc_normal_, ui.torch.eye_):
+        assert fill(huge) is huge
+    assert ui.torch.init_(huge, "he_normal", seed=0) is huge
+    for view in (torch.empty(1024, 1024).t(), torch.empty(64, 64, 16, 16).to(memory_format=torch.channels_last)):
+        assert ui.torch.kaiming_normal_(view).isfinite().all()
+    with pytest.raises(ui.ResourceError, match="needs about"):
+        ui.he_normal((1 << 20, 1 << 20), backend="torch", device="meta", seed=0)
 
 
 def test_a_fill_that_makes_its_values_elsewhere_still_counts_them(monkeypatch: pytest.MonkeyPatch) -> None:

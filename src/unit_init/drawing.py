@@ -54,9 +54,18 @@ def draw(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Any:  # 
     return _sample(request(spec, shape, options))
 
 
-def check(spec: Spec, shape: ShapeLike, options: Options = Options(), *, reserved: Mapping[Hashable, int] | None = None) -> Kept:  # noqa: B008 (an immutable default)
+def check(
+    spec: Spec,
+    shape: ShapeLike,
+    options: Options = Options(),  # noqa: B008 (an immutable default)
+    *,
+    reserved: Mapping[Hashable, int] | None = None,
+    guard: bool = True,
+) -> Kept:
     """Every check :func:`draw` makes before it writes, without drawing: the request (shape, seed, backend, device, dtype,
-    the law's values representable) and the memory guard; the memory pool the output will take, and its bytes.
+    the law's values representable) and, with ``guard``, the memory guard; the memory pool the output will take, and
+    its bytes. ``guard=False`` for a fill that allocates nothing whatever its size: a tensor on torch's ``"meta"``
+    (nothing is drawn), or one torch's own ``normal_`` fills in place.
 
     Whole-model ``initialize`` runs it on every parameter before it writes any,
     so a refused parameter leaves the model as it was; ``reserved`` holds, per
@@ -74,10 +83,11 @@ def check(spec: Spec, shape: ShapeLike, options: Options = Options(), *, reserve
     call = request(spec, shape, options)
     target = call.target
     pool = target.backend.memory_pool(target.device)
-    check_fits(
-        target.backend, call.distribution, call.shape, call.region, rng=call.rng, dtype=target.dtype, device=target.device,
-        reserved=0 if reserved is None else reserved.get(pool, 0),
-    )
+    if guard:
+        check_fits(
+            target.backend, call.distribution, call.shape, call.region, rng=call.rng, dtype=target.dtype, device=target.device,
+            reserved=0 if reserved is None else reserved.get(pool, 0),
+        )
     output = call.shape if call.region is None else Block.of(call.shape, call.region).block_shape
     return Kept(pool, math.prod(output) * itemsize(target.dtype))
 

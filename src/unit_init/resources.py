@@ -25,7 +25,10 @@ block (:mod:`unit_init.sampling.blocks`, whose blocks also hold their cast:
 ``+ s`` per element). For a random draw, a backend that scales in place
 (NumPy, torch) turns one work array into the output when ``w = s``
 (``t − 1``); one that does not (JAX, TensorFlow, Array-API namespaces) holds
-one more array while scaling (``t + 1``). A portable draw (:data:`unit_init.portable.stream.WORDS`) holds its chunks' words and
+one more array while scaling (``t + 1``). A float16 or bfloat16 uniform or
+normal that the backend draws through one reused float32 chunk (torch's CPU:
+:attr:`~unit_init.backends.base.Backend.narrow_chunk`) holds that chunk,
+``n·s + min(n, chunk)·w``. A portable draw (:data:`unit_init.portable.stream.WORDS`) holds its chunks' words and
 ``Φ⁻¹`` terms in flight; a law it draws whole from a normal draw (an orthogonal
 matrix) needs the larger of its own estimate and that draw's
 (:func:`_portable_in_flight`). The estimate lies between 0.95
@@ -153,6 +156,9 @@ PORTABLE_COMPLEX_WORDS_IMMUTABLE: Final = 22
 Array-API backend), where no term is computed in place (measured on array_api_strict: 20 for a complex64 normal,
 13.6 for complex128; 16 let a draw through at 1.18 times the limit)."""
 
+_NARROW_CHUNKED: Final = (d.Uniform, d.Normal)
+"""The laws a backend may draw in float16 or bfloat16 through a float32 chunk (:meth:`~unit_init.backends.base.Backend.rounds_narrow`)."""
+
 _PORTABLE_CHUNKED: Final = (d.Uniform, d.Normal, d.TruncatedGaussian)
 """The laws the portable stream draws value by value (:data:`~unit_init.portable.stream.WORDS`); any other is estimated as a native draw."""
 
@@ -209,12 +215,20 @@ FUSED_BYTES: Final = 24
 """Bytes per value besides the output that a sampler compiled into one XLA computation (JAX, TensorFlow) holds for a
 portable draw or a truncated normal not across 0 (measured: 6–19)."""
 def estimate_bytes(
-    backend: Backend, shape: tuple[int, ...], dtype: str, distribution: d.Distribution | None, *, portable: bool = False
+    backend: Backend,
+    shape: tuple[int, ...],
+    dtype: str,
+    distribution: d.Distribution | None,
+    *,
+    portable: bool = False,
+    device: Any = None,
 ) -> int:
     """The bytes a draw of ``distribution`` (``None``: a plain array) needs at its peak: output + temporaries.
 
     See the module docstring for the formula; ``portable``: a draw from the
-    portable stream (:func:`_in_flight`).
+    portable stream (:func:`_in_flight`). A native float16 or bfloat16 uniform
+    or normal that ``backend`` draws in float32 chunk by chunk on ``device``
+    (:attr:`~unit_init.backends.base.Backend.narrow_chunk`) holds one chunk.
 
     Examples
     --------
@@ -234,6 +248,8 @@ def estimate_bytes(
         widened = size * work if work > item else 0  # float16/bfloat16: the whole draw in float32, then cast once
         return size * item + widened + _in_flight(backend, size, "uniform" if type(distribution) is d.Uniform else "normal") * work
     work = itemsize(work_dtype(dtype)) if is_float(dtype) else item
+    if not portable and type(distribution) in _NARROW_CHUNKED and work > item and backend.narrow_chunk and backend.rounds_narrow(dtype, device):
+        return size * item + min(size, backend.narrow_chunk) * work
     in_flight = _portable_in_flight(backend, shape, distribution, work) if portable else 0
     arrays, extra = (0, 0) if distribution is None else TEMPORARIES.get(type(distribution), _UNKNOWN)
     chunk = 0  # bytes of one chunk's temporaries, a thread
@@ -427,8 +443,9 @@ def check_allocation(
 
     A native draw of a law in :data:`DRAWN_IN_PLACE` into an array that exists
     (``unit_init.torch.init_``, the drop-ins, ``initialize``) needs its
-    estimate less the output, which it fills: a fill of a tensor larger than
-    the free memory left beside it goes on.
+    estimate less the output, which it fills (a constant or an identity,
+    nothing): a fill of a tensor larger than the free memory left beside it
+    goes on.
 
     The extent is the product of the non-zero dimensions times the item size:
     what the frameworks compute, in 64-bit signed ints, for strides and storage
@@ -446,7 +463,8 @@ def check_allocation(
         raise ShapeError(msg)
     if size * _growth(shape, distribution) * _MOST_BYTES_PER_ELEMENT + reserved < QUERY_MIN and _setting() is None:
         return None  # the common small draw: under QUERY_MIN whatever its law, nothing to estimate or query
-    needed = estimate_bytes(backend, shape, dtype, distribution, portable=portable)
+    needed = estimate_bytes(backend, shape, dtype, distribution, portable=portable, device=device)
     if not portable and type(distribution) in DRAWN_IN_PLACE and backend.receives(shape, dtype, device):
-        needed -= size * itemsize(dtype)  # the output exists: filled, not allocated
+        # the output exists: filled, not allocated; a constant or an identity is written into it with nothing beside it
+        needed = needed - size * itemsize(dtype) if distribution is not None and distribution.random else 0
     return check_bytes(backend, device, needed, what, "draw a smaller shape or shard it", hold=hold, reserved=reserved)

@@ -363,6 +363,37 @@ def test_a_view_stored_in_another_order_gets_torchs_values(name: str, view: str)
     assert torch.equal(torch.rand(3), after)
 
 
+@pytest.mark.parametrize(
+    "make",
+    [*(VIEWS[view] for view in VIEWS if not view.startswith("complex")),
+     lambda: torch.empty(1000, dtype=torch.bfloat16), lambda: torch.empty(37, dtype=torch.float16)],
+    ids=[*(view for view in VIEWS if not view.startswith("complex")), "bfloat16_1000", "float16_37"],
+)
+def test_trunc_normal_of_std_0_02_is_torchs_also_in_memory_order_and_half_precision(make: Callable[[], torch.Tensor]) -> None:
+    """``trunc_normal_(std=0.02)`` (±100σ) is torch's ``normal_`` of the tensor: on a view stored in another order, and
+    on a float16/bfloat16 tensor whose size is no multiple of 16, in torch's order too (they were drawn contiguously)."""
+    torch.manual_seed(5)
+    theirs, after = reference.trunc_normal_(make(), std=0.02), torch.rand(3)
+    torch.manual_seed(5)
+    assert torch.equal(ours.trunc_normal_(make(), std=0.02), theirs)
+    assert torch.equal(torch.rand(3), after)
+
+
+def test_trunc_normal_redraws_what_falls_outside_as_torch_in_memory_order() -> None:
+    """±5σ, which ``erf`` does not resolve in float32: values outside are drawn again, from ``normal_`` draws of the whole
+    tensor as torch's ``trunc_normal_`` does (7 of the first draw's 4M values here), on a transposed view too."""
+    torch.manual_seed(5)
+    first = torch.empty(2048, 2048).normal_()
+    assert bool(((first < -5) | (first > 5)).any())  # the re-draw runs
+    torch.manual_seed(5)
+    theirs, after = reference.trunc_normal_(torch.empty(2048, 2048).t(), a=-5.0, b=5.0), torch.rand(3)
+    torch.manual_seed(5)
+    mine = ours.trunc_normal_(torch.empty(2048, 2048).t(), a=-5.0, b=5.0)
+    assert torch.equal(mine, theirs)
+    assert float(mine.abs().max()) <= 5.0
+    assert torch.equal(torch.rand(3), after)
+
+
 def test_global_generator_advances_as_torchs() -> None:
     torch.manual_seed(9)
     ours.normal_(torch.empty(10))

@@ -62,6 +62,8 @@ several Python threads: single-threaded kernels that release the GIL),
 the framework has one),
 ``rounded_affine`` (:meth:`affine` is two correctly rounded operations, so
 the clip of a uniform scaled by it can be proved the identity),
+``narrow_chunk`` (the most values a float16 or bfloat16 draw holds in
+float32 at once, where :meth:`rounds_narrow` holds),
 ``max_sliced_rank`` (the most axes one basic slice cuts: TensorFlow's
 strided slice stops at 8),
 ``switchable_float64`` (float64 comes and goes while the process runs, so
@@ -128,6 +130,9 @@ class Backend:
     """``(a, low, r) -> (a << r) | low`` on the portable stream's 32-bit words (``low < 2**r``), written into ``a`` in
     one pass: the last step of a rotation on a mutable backend. ``None``: the framework has no one-pass form, and
     the stream shifts ``a`` in place, then ors ``low`` in (two passes)."""
+    narrow_chunk: ClassVar[int | None] = None
+    """The most values a float16 or bfloat16 uniform or normal drawn in the work dtype (:meth:`rounds_narrow`) holds
+    in it at once: a buffer reused chunk by chunk; ``None``: the whole draw at once."""
     max_sliced_rank: ClassVar[int | None] = None
     """The most axes one basic slice (``a[s0, s1, ...]``) cuts; ``None``: any number. A block of a higher rank is cut
     axis by axis with ``xp.take`` (:func:`unit_init.sampling.region._cut`)."""
@@ -286,7 +291,9 @@ class Backend:
     def receives(self, shape: tuple[int, ...], dtype: str, device: Any) -> bool:
         """Whether a draw of ``shape`` and ``dtype`` on ``device`` writes its values into an array that exists already
         (torch's :func:`~unit_init.backends.torch_backend.drawing_into`), so its output takes no new memory and the
-        memory guard (:mod:`unit_init.resources`) does not count it. ``False`` by default: every draw allocates its output."""
+        memory guard (:mod:`unit_init.resources`) does not count it; a deterministic law's values (:meth:`full`,
+        :meth:`eye`) are then written there with nothing beside them. ``False`` by default: every draw allocates its
+        output."""
         return False
 
     def holds_values(self, device: Any) -> bool:

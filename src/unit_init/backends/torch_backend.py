@@ -304,6 +304,7 @@ class TorchBackend(Backend):
     truncation = "inverse_cdf_or_rejection"  # erfinv: ≈1.2 normal draws, no device sync; re-drawn (one sync) only past erf's resolution
     word_dtype = "int32"  # torch implements add and shifts only for signed ints; same bits (see unit_init.portable.words)
     shift_in = staticmethod(_shift_in)
+    narrow_chunk = NARROW_CHUNK + 15  # the last chunk takes up to 15 more (_filled_in_float32)
 
     # --- devices and dtypes ---------------------------------------------------------
 

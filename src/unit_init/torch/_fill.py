@@ -155,7 +155,7 @@ def init_(
     if tensor.device.type == "meta" or tensor.numel() == 0:  # nothing to write, but every argument checked as for a draw
         given = generator if generator is not None else seed if seed is not None else 0  # None: no global-stream seed taken
         check(spec, shape, Options(backend="torch", device=tensor.device, dtype=tensor.dtype, seed=given, layout=layout,
-                                   fan_in=fan_in, fan_out=fan_out))
+                                   fan_in=fan_in, fan_out=fan_out), guard=False)  # no memory taken: nothing is drawn
         return tensor
     with torch.no_grad(), drawing_into(tensor) as write:
         write(spec(

@@ -79,8 +79,9 @@ from typing import Any, Final, TypeVar, cast
 import numpy as np
 import torch
 
-from unit_init.backends.torch_backend import functorch_wrapped
+from unit_init.backends.torch_backend import TorchBackend, functorch_wrapped
 from unit_init.drawing import check
+from unit_init.dtypes import canonical_dtype, grid_bounds, work_dtype
 from unit_init.errors import (
     ParameterError,
     ResourceError,
@@ -91,10 +92,11 @@ from unit_init.errors import (
     check_keywords,
     keywords_checked,
 )
+from unit_init.sampling.truncation import redraws
 from unit_init.spec import catalogue as c
 from unit_init.spec import gain
 from unit_init.spec import structured as s
-from unit_init.spec.distributions import Distribution, Normal, Uniform
+from unit_init.spec.distributions import Distribution, Normal, TruncatedGaussian, Uniform
 from unit_init.spec.fans import compute_fans
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.options import Options
@@ -469,7 +471,9 @@ def _part(law: Distribution) -> Initializer:
 
 def _in_torchs_own_order(tensor: torch.Tensor, spec: Initializer, seed: Any) -> bool:
     """Whether ``spec`` is a normal law on a real tensor whose values torch's ``normal_`` orders otherwise than a
-    contiguous draw does, with a torch generator to draw from.
+    contiguous draw does, with a torch generator to draw from; or a truncated normal law that the torch backend draws
+    by re-drawing what falls outside (:func:`~unit_init.sampling.truncation.redraws`: ``trunc_normal_(std=0.02)``'s
+    ±100 σ), which is a ``normal_`` of the tensor where nothing falls outside, as in torch's ``trunc_normal_``.
 
     Two cases: a non-contiguous tensor (a transposed, ``channels_last`` or
     stepped view), which torch fills element by element in memory order; and
@@ -486,18 +490,27 @@ def _in_torchs_own_order(tensor: torch.Tensor, spec: Initializer, seed: Any) -> 
     reduced = tensor.dtype in (torch.float16, torch.bfloat16) and tensor.device.type == "cpu" and n >= 16 and n % 16 != 0
     if tensor.is_contiguous() and not reduced:
         return False
-    return isinstance(spec.distribution_for(tuple(tensor.shape), layout="torch"), Normal)
+    law = spec.distribution_for(tuple(tensor.shape), layout="torch")
+    if isinstance(law, TruncatedGaussian):
+        return redraws(TorchBackend.truncation, work_dtype(canonical_dtype(tensor.dtype)), law.low, law.high)
+    return isinstance(law, Normal)
 
 
 def _fill_in_torchs_order(tensor: torch.Tensor, spec: Initializer, seed: torch.Generator) -> torch.Tensor:
-    """``spec``'s normal law (:func:`_in_torchs_own_order`) drawn by torch's ``normal_`` on the tensor itself, after
-    unit_init's checks: torch's values, and the generator left where torch leaves it."""
+    """``spec``'s law (:func:`_in_torchs_own_order`) drawn by torch's ``normal_`` on the tensor itself, after
+    unit_init's checks: torch's values, and the generator left where torch leaves it. A truncated law's values outside
+    its support on the tensor's grid (none at ±100 σ) are then drawn again from fresh ``normal_`` draws of the whole
+    tensor, as torch's ``trunc_normal_`` does."""
     shape = tuple(tensor.shape)
     refuse_unwritable(tensor, "tensor")
-    check(spec, shape, Options(backend="torch", device=tensor.device, dtype=tensor.dtype, seed=seed, layout="torch"))
-    law = cast("Normal", spec.distribution_for(shape, layout="torch"))
+    law = cast("Normal | TruncatedGaussian", spec.distribution_for(shape, layout="torch"))
+    truncated = isinstance(law, TruncatedGaussian)  # a re-draw takes a tensor and a mask; torch's normal_ alone, nothing
+    check(spec, shape, Options(backend="torch", device=tensor.device, dtype=tensor.dtype, seed=seed, layout="torch"), guard=truncated)
     with torch.no_grad():
         tensor.normal_(law.mean, law.std, generator=seed)
+        bounds = grid_bounds(law.support, False, canonical_dtype(tensor.dtype)) if truncated else None
+        while bounds is not None and bool((outside := (tensor < bounds[0]) | (tensor > bounds[1])).any()):
+            tensor.copy_(torch.where(outside, torch.empty_like(tensor).normal_(law.mean, law.std, generator=seed), tensor))
     return tensor
 
 
