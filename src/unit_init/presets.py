@@ -163,16 +163,18 @@ class LayerPreset:
         dtype: Any = None,
         seed: Any = None,
         like: Any = None,
+        rng: str = "native",
     ) -> tuple[Any, Any]:
         """Draw ``(weight, bias)`` for a weight of ``weight_shape``.
 
         The options are those of :meth:`unit_init.Initializer.__call__`. An int
         ``seed`` gives the weight and the bias independent seeds derived from
-        it (:func:`unit_init.seeds.derive_seed` with ``"weight"``/``"bias"``).
+        it (:func:`unit_init.seeds.derive_seed` with ``"weight"``/``"bias"``);
+        with ``rng="portable"`` both are the same arrays on every backend.
         """
         dims = self._weight_shape(weight_shape)
         weight_seed, bias_seed = _split_seed(seed)
-        where: dict[str, Any] = {"backend": backend, "device": device, "dtype": dtype, "like": like}
+        where: dict[str, Any] = {"backend": backend, "device": device, "dtype": dtype, "like": like, "rng": rng}
         weight = self.weight(dims, layout=self.layout, seed=weight_seed, **where)
         fans = self.bias_fans(dims)
         bias_spec = self.bias_for(self.fans(dims))
