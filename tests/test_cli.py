@@ -544,3 +544,15 @@ def test_another_runtime_error_is_not_called_out_of_memory(monkeypatch: pytest.M
     monkeypatch.setattr(unit_init.cli, "parse", lambda name: draw)
     with pytest.raises(RuntimeError, match="a bug"):
         main(["sample", "he_uniform", "600", "600"])
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax", "tensorflow"])
+def test_sample_with_the_portable_stream_prints_numpys_numbers_on_every_backend(backend: str, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip(backend)
+    tables = []
+    for where in ("numpy", backend):
+        assert main(["sample", "he_normal", "64", "32", "--rng", "portable", "--backend", where]) == 0
+        tables.append(capsys.readouterr().out.split("\n", 1)[1])  # below the line naming the backend
+    assert tables[0] == tables[1]
+    assert main(["sample", "he_normal", "64", "32", "--backend", backend]) == 0  # the native stream: other values
+    assert capsys.readouterr().out.split("\n", 1)[1] != tables[0]

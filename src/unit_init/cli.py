@@ -48,6 +48,7 @@ from unit_init.diagnostics.tables import table
 from unit_init.drawing import resolve_target
 from unit_init.errors import ParameterError, UnitInitError, abbreviate, install_hint
 from unit_init.progress import wanted
+from unit_init.request import RNG_MODES
 from unit_init.seeds import MAX_SEED
 from unit_init.serialization import NAMED
 from unit_init.spec.complex_laws import complex_law
@@ -232,6 +233,7 @@ def _parser() -> _Parser:
     sample.add_argument("name", metavar="NAME", help=_NAME_HELP)
     _add_shape(sample)
     sample.add_argument("--layout", default="keras", choices=list(LAYOUTS))
+    sample.add_argument("--rng", default="native", choices=list(RNG_MODES), help="native (default): the framework's generator; portable: the same values on every backend")
     _add_target(sample)
     one = _command(commands, "diagnose", "activation and gradient statistics of a deep MLP, and a verdict", NAME_SYNTAX)
     one.add_argument("name", metavar="NAME", help=_NAME_HELP)
@@ -373,7 +375,7 @@ def _sample(args: argparse.Namespace) -> str:
     _check_size(args.command, f"shape {dims}", math.prod(dims))
     spec = parse(args.name)
     target = resolve_target(args.backend, args.device, args.dtype)
-    array = spec(dims, backend=target.backend, device=target.device, dtype=target.dtype, seed=args.seed, layout=args.layout)
+    array = spec(dims, backend=target.backend, device=target.device, dtype=target.dtype, seed=args.seed, layout=args.layout, rng=args.rng)
     distribution = spec.distribution_for(dims, layout=args.layout)
     expected_mean, expected_std = _expected_mean(distribution), _expected_std(spec, dims, args.layout)
     centre = expected_mean if math.isfinite(expected_mean) else 0.0
