@@ -182,7 +182,7 @@ def _builtin(error: BaseException) -> type[BaseException]:
 def _warn_if_not_finite(tensor: torch.Tensor, name: str, arguments: tuple[Any, ...]) -> None:
     """Warn when finite arguments gave a tensor with inf/nan (a value the dtype cannot hold, as in torch)."""
     if (
-        tensor.layout != torch.strided or tensor.is_nested or tensor.device.type == "meta" or tensor.numel() == 0
+        tensor.layout != torch.strided or tensor.is_nested or tensor.is_meta or tensor.numel() == 0
         or not (tensor.is_floating_point() or tensor.is_complex())
         or any(isinstance(a, float) and not math.isfinite(a) for a in arguments)
         or _all_finite(tensor)
