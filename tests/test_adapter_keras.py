@@ -726,3 +726,31 @@ def test_an_axis_named_twice_is_refused_when_the_initializer_is_made(uk: Any, in
         uk.initializer(config)
     with pytest.raises(ui.ParameterError, match="more than once"):
         uk.initializer(ui.HeNormal(), input_axes=input_axes, output_axes=output_axes)
+
+
+@pytest.mark.parametrize(
+    "made",
+    [
+        lambda uk, ui, np: uk.initializer(ui.HeNormal(seed=1)),
+        lambda uk, ui, np: uk.initializer(ui.Orthogonal(gain=2.0), layout="torch", fan_in=3),
+        lambda uk, ui, np: uk.initializer(ui.HeNormal(), input_axes=[0], output_axes=[1]),
+        lambda uk, ui, np: uk.initializer(np.ones((2, 2))),
+    ],
+    ids=["variance-scaling", "layout-and-fans", "axes", "array-constant"],
+)
+def test_the_config_keras_writes_for_the_adapters_initializers_reads_back(made: Any, keras_mod: Any, uk: Any) -> None:
+    """``keras.initializers.serialize`` of the adapter's own initializer (module ``unit_init.keras``) was refused by
+    ``initializer()`` as a module path, while Keras's own ``get`` read it: code routing every layer's initializer
+    through the adapter failed on what a layer's ``from_config`` handed it."""
+    import numpy as np
+
+    import unit_init as ui
+
+    config = keras_mod.initializers.serialize(made(uk, ui, np))
+    back = uk.initializer(config)
+    assert type(back) is type(made(uk, ui, np))
+    assert keras_mod.initializers.serialize(back) == config
+    with pytest.raises(ui.ParameterError, match="pass none of them"):
+        uk.initializer(config, seed=3)
+    with pytest.raises(ui.ParameterError, match="not the config of one of its initializers"):
+        uk.initializer({**config, "registered_name": "unit_init>Other"})

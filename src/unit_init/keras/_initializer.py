@@ -349,6 +349,22 @@ for _cls in (KerasInitializer, KerasVarianceScaling):
     _cls.__module__ = "unit_init.keras"  # what a saved config names: the public module
 
 
+def _own(config: Mapping[str, Any], bare: bool) -> Any:
+    """The initializer that ``keras.initializers.serialize`` of one of this adapter's wrote ``config`` for (a layer's
+    ``from_config`` hands it back): rebuilt by that class's ``from_config``, with the layout, fans, seed and axes the
+    config holds (``bare``: the call gives none of its own)."""
+    classes = {f"unit_init>{name}": cls for name, cls in (("Initializer", KerasInitializer), ("VarianceScaling", KerasVarianceScaling), ("Constant", KerasConstant))}
+    cls = classes.get(config.get("registered_name"))  # type: ignore[arg-type]  # any value: a miss is refused below
+    if cls is None or config.get("class_name") != cls.__name__ or set(config) != {"module", "class_name", "config", "registered_name"}:
+        msg = (f"{abbreviate(dict(config))} names module='unit_init.keras' but is not the config of one of its initializers "
+               f"({', '.join(sorted(c.__name__ for c in classes.values()))}, with registered_name 'unit_init>…').")
+        raise ParameterError(msg)
+    if not bare:
+        msg = "the config of a unit_init.keras initializer holds its layout, fans, seed and axes; pass none of them beside it."
+        raise ParameterError(msg)
+    return cls.from_config(config["config"])
+
+
 def _keras_config(keras_initializer: Any) -> dict[str, Any]:
     """A Keras built-in's config, completed with the constructor arguments its ``get_config`` leaves out.
 
@@ -399,6 +415,8 @@ def initializer(
                    "(through their config); give a unit_init spec instead.")
             raise ParameterError(msg)
         spec = _keras_config(spec)
+    if isinstance(spec, Mapping) and spec.get("module") == "unit_init.keras":
+        return _own(spec, (layout, fan_in, fan_out, seed, input_axes, output_axes) == ("keras", None, None, None, None, None))
     if isinstance(spec, Mapping):
         spec = plain_constant_config("the initializer config", spec)  # read on as plain JSON (and a Constant's arrays)
     if is_array_constant(spec):
