@@ -483,6 +483,14 @@ def test_empty_shapes_and_blocks() -> None:
     assert portable("numpy", ui.HeNormal(), (0, 5), seed=0).shape == (0, 5)
     assert portable("numpy", ui.HeNormal(), (4, 5), seed=0, region=(slice(2, 2),)).shape == (0, 5)
     assert portable("numpy", ui.HeNormal(), (4, 5), seed=0, region=(slice(4, 4),)).shape == (0, 5)  # an empty last shard
+    class Index:  # an int only through __index__, as slices take it
+        def __init__(self, value: int) -> None:
+            self.value = value
+
+        def __index__(self) -> int:
+            return self.value
+
+    assert portable("numpy", ui.HeNormal(), (4, 5), seed=0, region=(slice(Index(1), Index(3)),)).shape == (2, 5)
     np.testing.assert_array_equal(  # a negative bound counts from the axis's end, as in Python
         portable("numpy", ui.HeNormal(), (4, 5), seed=0, region=(slice(-4, -1), slice(-5, None))),
         portable("numpy", ui.HeNormal(), (4, 5), seed=0)[:3],

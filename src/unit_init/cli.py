@@ -233,7 +233,7 @@ def _parser() -> _Parser:
     sample.add_argument("name", metavar="NAME", help=_NAME_HELP)
     _add_shape(sample)
     sample.add_argument("--layout", default="keras", choices=list(LAYOUTS))
-    sample.add_argument("--rng", default="native", choices=list(RNG_MODES), help="native (default): the framework's generator; portable: the same values on every backend")
+    sample.add_argument("--rng", default="native", choices=list(RNG_MODES), help="native (default): the framework's generator; portable: the counter-based stream every backend shares (docs/reproducibility.md)")
     _add_target(sample)
     one = _command(commands, "diagnose", "activation and gradient statistics of a deep MLP, and a verdict", NAME_SYNTAX)
     one.add_argument("name", metavar="NAME", help=_NAME_HELP)

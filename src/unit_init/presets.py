@@ -170,7 +170,8 @@ class LayerPreset:
         The options are those of :meth:`unit_init.Initializer.__call__`. An int
         ``seed`` gives the weight and the bias independent seeds derived from
         it (:func:`unit_init.seeds.derive_seed` with ``"weight"``/``"bias"``);
-        with ``rng="portable"`` both are the same arrays on every backend.
+        with ``rng="portable"`` both come from the portable stream, which every backend shares (a uniform law's
+        values bit for bit, a normal one's to within 1e-6: docs/reproducibility.md).
         """
         dims = self._weight_shape(weight_shape)
         weight_seed, bias_seed = _split_seed(seed)

@@ -296,6 +296,12 @@ def _largest_draw(shape: tuple[int, ...], distribution: d.Distribution) -> int:
     return math.prod(shape)
 
 
+def _written_alone(distribution: d.Distribution | None, shape: tuple[int, ...]) -> bool:
+    """Whether a draw into an array that exists writes it with nothing beside it: a constant (the backend's ``full``),
+    or an identity matrix (its ``eye``); a batched identity is the matrix times a broadcast array of ones, made anew."""
+    return isinstance(distribution, d.PointMass) or (isinstance(distribution, d.Eye) and len(shape) == 2)
+
+
 def max_bytes(backend: Backend, device: Any) -> tuple[int | None, str]:
     """The limit for an array on ``device`` and where it comes from: ``UNIT_INIT_MAX_BYTES``, else the free memory.
 
@@ -443,8 +449,8 @@ def check_allocation(
 
     A native draw of a law in :data:`DRAWN_IN_PLACE` into an array that exists
     (``unit_init.torch.init_``, the drop-ins, ``initialize``) needs its
-    estimate less the output, which it fills (a constant or an identity,
-    nothing): a fill of a tensor larger than the free memory left beside it
+    estimate less the output, which it fills (a constant or an identity
+    matrix, nothing): a fill of a tensor larger than the free memory left beside it
     goes on.
 
     The extent is the product of the non-zero dimensions times the item size:
@@ -465,6 +471,6 @@ def check_allocation(
         return None  # the common small draw: under QUERY_MIN whatever its law, nothing to estimate or query
     needed = estimate_bytes(backend, shape, dtype, distribution, portable=portable, device=device)
     if not portable and type(distribution) in DRAWN_IN_PLACE and backend.receives(shape, dtype, device):
-        # the output exists: filled, not allocated; a constant or an identity is written into it with nothing beside it
-        needed = needed - size * itemsize(dtype) if distribution is not None and distribution.random else 0
+        # the output exists: filled, not allocated; a constant or a matrix identity is written into it with nothing beside it
+        needed = 0 if _written_alone(distribution, shape) else needed - size * itemsize(dtype)
     return check_bytes(backend, device, needed, what, "draw a smaller shape or shard it", hold=hold, reserved=reserved)

@@ -379,19 +379,37 @@ def test_trunc_normal_of_std_0_02_is_torchs_also_in_memory_order_and_half_precis
     assert torch.equal(torch.rand(3), after)
 
 
-def test_trunc_normal_redraws_what_falls_outside_as_torch_in_memory_order() -> None:
-    """±5σ, which ``erf`` does not resolve in float32: values outside are drawn again, from ``normal_`` draws of the whole
-    tensor as torch's ``trunc_normal_`` does (7 of the first draw's 4M values here), on a transposed view too."""
-    torch.manual_seed(5)
-    first = torch.empty(2048, 2048).normal_()
+@pytest.mark.parametrize(
+    "make",
+    [lambda: torch.empty(2048, 2048), lambda: torch.empty(2048, 2048).t(), lambda: torch.empty(2048, 2048, dtype=torch.bfloat16)],
+    ids=["contiguous", "transposed", "bfloat16"],
+)
+def test_trunc_normal_redraws_what_falls_outside_as_torch(make: Callable[[], torch.Tensor]) -> None:
+    """±5σ, which ``erf`` does not resolve: values outside are drawn again from ``normal_`` draws of the whole tensor,
+    as torch's ``trunc_normal_`` does (1 to 4 of the first draw's 4M values here), so the values and the generator after
+    are torch's on any tensor (a contiguous one re-drew only the values outside: 7 values and the generator
+    differed)."""
+    torch.manual_seed(4)
+    first = make().normal_()
     assert bool(((first < -5) | (first > 5)).any())  # the re-draw runs
-    torch.manual_seed(5)
-    theirs, after = reference.trunc_normal_(torch.empty(2048, 2048).t(), a=-5.0, b=5.0), torch.rand(3)
-    torch.manual_seed(5)
-    mine = ours.trunc_normal_(torch.empty(2048, 2048).t(), a=-5.0, b=5.0)
+    torch.manual_seed(4)
+    theirs, after = reference.trunc_normal_(make(), a=-5.0, b=5.0), torch.rand(3)
+    torch.manual_seed(4)
+    mine = ours.trunc_normal_(make(), a=-5.0, b=5.0)
     assert torch.equal(mine, theirs)
     assert float(mine.abs().max()) <= 5.0
     assert torch.equal(torch.rand(3), after)
+
+
+def test_trunc_normal_keeps_its_bounds_where_torch_rounds_them() -> None:
+    """Bounds that are no bfloat16 value: torch compares with ``a`` rounded to nearest (-0.30078125 < -0.3 is kept);
+    the drop-in keeps ``[a, b]`` itself, the law it documents, and re-draws what lies outside it."""
+    torch.manual_seed(5)
+    theirs = reference.trunc_normal_(torch.empty(1000, 37, dtype=torch.bfloat16), a=-0.3, b=5.0)
+    torch.manual_seed(5)
+    mine = ours.trunc_normal_(torch.empty(1000, 37, dtype=torch.bfloat16), a=-0.3, b=5.0)
+    assert float(theirs.min()) < -0.3 <= float(mine.min())
+    assert float(mine.max()) <= 5.0
 
 
 def test_global_generator_advances_as_torchs() -> None:

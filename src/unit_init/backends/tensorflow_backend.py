@@ -165,7 +165,7 @@ class TensorflowBackend(Backend):
     truncation = "inverse_cdf"  # half the cost of stateless_truncated_normal (which draws twice), any bounds, one graph
     compiles = True
     flushes_subnormals = True  # its kernels run with flush-to-zero: a float32 or float64 subnormal result is 0
-    max_sliced_rank = 8  # strided slice (and a broadcasting where) take at most 8 axes
+    max_sliced_rank = 8  # a strided slice takes at most 8 axes
 
     def resolve_device(self, device: Any) -> str:
         present = _present_devices()

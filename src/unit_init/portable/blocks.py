@@ -83,7 +83,7 @@ class Block:
                 if item.step not in (None, 1):
                     msg = f"region={abbreviate(region)}: the slice on axis {axis} has step {abbreviate(item.step)}; only step 1 is supported."
                     raise ParameterError(msg)
-                if not all(v is None or -dim <= v <= dim for v in (item.start, item.stop)):
+                if not all(v is None or -dim <= operator.index(v) <= dim for v in (item.start, item.stop)):
                     msg = f"region={abbreviate(region)}: the slice on axis {axis} reaches outside that axis of size {dim} (shape {shape})."
                     raise ParameterError(msg)
                 start, stop, _ = item.indices(dim)

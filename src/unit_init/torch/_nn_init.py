@@ -470,48 +470,66 @@ def _part(law: Distribution) -> Initializer:
 
 
 def _in_torchs_own_order(tensor: torch.Tensor, spec: Initializer, seed: Any) -> bool:
-    """Whether ``spec`` is a normal law on a real tensor whose values torch's ``normal_`` orders otherwise than a
-    contiguous draw does, with a torch generator to draw from; or a truncated normal law that the torch backend draws
-    by re-drawing what falls outside (:func:`~unit_init.sampling.truncation.redraws`: ``trunc_normal_(std=0.02)``'s
-    ±100 σ), which is a ``normal_`` of the tensor where nothing falls outside, as in torch's ``trunc_normal_``.
+    """Whether ``spec`` is drawn here as torch draws it, by :func:`_fill_in_torchs_order`, with a torch generator to
+    draw from: a normal law on a real tensor whose values torch's ``normal_`` orders otherwise than a contiguous draw
+    does, or ``trunc_normal_``'s law (:class:`~unit_init.BoundedNormal`) where the torch backend would draw it by
+    re-drawing what falls outside (:func:`~unit_init.sampling.truncation.redraws`: bounds past what ``erf``
+    resolves, such as ``std=0.02``'s ±100 σ), on any tensor: torch 2.13's ``trunc_normal_`` is then a ``normal_``
+    of the tensor and re-draws of what falls outside, from ``normal_`` draws of the whole tensor.
 
-    Two cases: a non-contiguous tensor (a transposed, ``channels_last`` or
-    stepped view), which torch fills element by element in memory order; and
-    a contiguous float16 or bfloat16 CPU tensor of ``n ≥ 16`` elements, ``n``
-    not a multiple of 16, whose last 16 values torch's reduced-precision
-    kernel draws anew after the first ``n``. :func:`_fill_in_torchs_order`
-    draws both as torch does.
+    A normal law's two cases: a non-contiguous tensor (a transposed,
+    ``channels_last`` or stepped view), which torch fills element by element
+    in memory order; and a contiguous float16 or bfloat16 CPU tensor of
+    ``n ≥ 16`` elements, ``n`` not a multiple of 16, whose last 16 values
+    torch's reduced-precision kernel draws anew after the first ``n``.
     """
     if not isinstance(seed, torch.Generator) or tensor.is_nested or tensor.layout != torch.strided:
         return False
     if not (tensor.is_floating_point() and tensor.dtype.itemsize >= 2):  # float8 has no normal_ kernel
         return False
+    if isinstance(spec, s.BoundedNormal):
+        law = spec.distribution_for(tuple(tensor.shape), layout="torch")
+        return isinstance(law, TruncatedGaussian) and redraws(TorchBackend.truncation, work_dtype(canonical_dtype(tensor.dtype)), law.low, law.high)
     n = tensor.numel()
-    reduced = tensor.dtype in (torch.float16, torch.bfloat16) and tensor.device.type == "cpu" and n >= 16 and n % 16 != 0
+    reduced = tensor.dtype in (torch.float16, torch.bfloat16) and tensor.is_cpu and n >= 16 and n % 16 != 0
     if tensor.is_contiguous() and not reduced:
         return False
-    law = spec.distribution_for(tuple(tensor.shape), layout="torch")
-    if isinstance(law, TruncatedGaussian):
-        return redraws(TorchBackend.truncation, work_dtype(canonical_dtype(tensor.dtype)), law.low, law.high)
-    return isinstance(law, Normal)
+    return isinstance(spec.distribution_for(tuple(tensor.shape), layout="torch"), Normal)
 
 
 def _fill_in_torchs_order(tensor: torch.Tensor, spec: Initializer, seed: torch.Generator) -> torch.Tensor:
     """``spec``'s law (:func:`_in_torchs_own_order`) drawn by torch's ``normal_`` on the tensor itself, after
-    unit_init's checks: torch's values, and the generator left where torch leaves it. A truncated law's values outside
-    its support on the tensor's grid (none at ±100 σ) are then drawn again from fresh ``normal_`` draws of the whole
-    tensor, as torch's ``trunc_normal_`` does."""
+    unit_init's checks: torch's values, and the generator left where torch leaves it; a truncated law's values outside
+    it then drawn again (:func:`_redrawn_outside`). torch's ``normal_`` writes in place; a re-draw is checked as a
+    truncated normal drawn anew (its fresh draw and masks: at most ``n·s + 2n`` bytes beside the tensor)."""
     shape = tuple(tensor.shape)
     refuse_unwritable(tensor, "tensor")
     law = cast("Normal | TruncatedGaussian", spec.distribution_for(shape, layout="torch"))
-    truncated = isinstance(law, TruncatedGaussian)  # a re-draw takes a tensor and a mask; torch's normal_ alone, nothing
-    check(spec, shape, Options(backend="torch", device=tensor.device, dtype=tensor.dtype, seed=seed, layout="torch"), guard=truncated)
+    truncated = isinstance(law, TruncatedGaussian)
+    options = Options(backend="torch", device=tensor.device, dtype=tensor.dtype, seed=seed, layout="torch")
+    check(spec, shape, options, guard=truncated and not tensor.is_meta)
     with torch.no_grad():
         tensor.normal_(law.mean, law.std, generator=seed)
-        bounds = grid_bounds(law.support, False, canonical_dtype(tensor.dtype)) if truncated else None
-        while bounds is not None and bool((outside := (tensor < bounds[0]) | (tensor > bounds[1])).any()):
-            tensor.copy_(torch.where(outside, torch.empty_like(tensor).normal_(law.mean, law.std, generator=seed), tensor))
+        if truncated:
+            _redrawn_outside(tensor, cast("TruncatedGaussian", law), seed)
     return tensor
+
+
+def _redrawn_outside(tensor: torch.Tensor, law: TruncatedGaussian, seed: torch.Generator) -> None:
+    """The values of ``tensor`` outside ``law``'s support on its dtype's grid drawn again, as torch 2.13's
+    ``trunc_normal_`` does: each round a ``normal_`` of a whole tensor like it, whose values at the positions still
+    outside replace them. None falls outside at ±100 σ (no mask is made: the least and largest value say so);
+    at ±5 σ about 6 in 10⁷. torch keeps a value equal to a bound rounded to the dtype where that lies outside
+    ``[a, b]``; here the support on the grid (:func:`~unit_init.dtypes.grid_bounds`) keeps the law."""
+    if tensor.is_meta or tensor.numel() == 0:
+        return
+    low, high = cast("tuple[float, float]", grid_bounds(law.support, False, canonical_dtype(tensor.dtype)))
+    least, most = tensor.aminmax()
+    if low <= float(least) and float(most) <= high:
+        return
+    fresh = torch.empty_like(tensor)  # torch's empty_like of the tensor, its strides kept: the same memory order
+    while bool((outside := (tensor < low).logical_or_(tensor > high)).any()):
+        tensor[outside] = fresh.normal_(law.mean, law.std, generator=seed)[outside]
 
 
 def _fill_fixed(tensor: torch.Tensor, spec: Initializer) -> torch.Tensor:
