@@ -754,3 +754,21 @@ def test_the_config_keras_writes_for_the_adapters_initializers_reads_back(made: 
         uk.initializer(config, seed=3)
     with pytest.raises(ui.ParameterError, match="not the config of one of its initializers"):
         uk.initializer({**config, "registered_name": "unit_init>Other"})
+
+
+def test_hostile_envelopes_of_the_adapters_configs_are_parameter_errors(keras_mod: Any, uk: Any) -> None:
+    """A list as ``registered_name`` (unhashable) and an array as ``module`` gave raw ``TypeError``/``ValueError`` once the
+    adapter read its own configs; a ``VarianceScaling`` envelope around a spec that is not fan-scaled is the plain
+    initializer (it had no ``scale``, ``mode``, ``distribution``)."""
+    import numpy as np
+
+    import unit_init as ui
+
+    config = keras_mod.initializers.serialize(uk.initializer(ui.HeNormal(seed=3)))
+    for hostile in ({**config, "registered_name": ["x"]}, {**config, "registered_name": {"a": 1}},
+                    {**config, "module": np.array(["unit_init.keras", "x"])}):
+        with pytest.raises(ui.ParameterError):
+            uk.initializer(hostile)
+    zeros = {**config, "config": {**config["config"], "spec": {"class_name": "Zeros", "config": {}}}}
+    assert type(uk.initializer(zeros)) is uk.KerasInitializer
+    assert type(keras_mod.initializers.get(zeros)) is uk.KerasInitializer

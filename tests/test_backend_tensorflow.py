@@ -316,6 +316,41 @@ def test_a_compiled_sampler_is_called_with_its_input_flat_and_as_traced_where_te
     assert _flat_call(public) is public
 
 
+def test_a_thread_that_finds_the_sampler_traced_calls_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The traced function was published before its flat call: a thread arriving between the two called ``None``
+    (a raw ``TypeError``). Widened here by a slow ``_flat_call``: the second thread arrives while the first builds it."""
+    import threading
+    import time
+
+    from unit_init.backends import tensorflow_backend
+
+    built = tensorflow_backend._flat_call
+
+    def slow(concrete: object) -> object:
+        time.sleep(0.5)
+        return built(concrete)
+
+    monkeypatch.setattr(tensorflow_backend, "_flat_call", slow)
+    shape = (29, 31)  # a shape no other test draws: its sampler is new here
+    for _ in range(tensorflow_backend.EAGER_CALLS):
+        ui.GlorotUniform()(shape, backend="tf", seed=1)
+    errors: list[BaseException] = []
+
+    def draw(wait: float) -> None:
+        time.sleep(wait)
+        try:
+            ui.GlorotUniform()(shape, backend="tf", seed=1)
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=draw, args=(wait,)) for wait in (0.0, 0.25)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+
+
 def test_a_large_draw_is_traced_at_its_first_call() -> None:
     """Op by op, a draw holds each op's array: an 8192² ``he_normal`` in a fresh process peaked at 4.1× its output (the
     benchmark's memory target: no worse than TensorFlow's own 3.1×; traced, 1.03×). From ``XLA_MIN`` values on, the

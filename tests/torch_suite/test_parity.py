@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import inspect
 import math
+import subprocess
+import sys
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -399,6 +401,37 @@ def test_trunc_normal_redraws_what_falls_outside_as_torch(make: Callable[[], tor
     assert torch.equal(mine, theirs)
     assert float(mine.abs().max()) <= 5.0
     assert torch.equal(torch.rand(3), after)
+
+
+@pytest.mark.parametrize(("a", "b"), [(-math.inf, math.inf), (-10.0, math.inf), (-math.inf, 6.0), (-1e300, 1e300)], ids=str)
+@pytest.mark.parametrize(
+    "make",
+    [lambda: torch.empty(64, 33), lambda: torch.empty(33, 64).t(), lambda: torch.empty(64, 66)[:, ::2], lambda: torch.empty(33, dtype=torch.float16)],
+    ids=["contiguous", "transposed", "stepped", "float16_33"],
+)
+def test_trunc_normal_with_bounds_past_resolution_or_infinite_is_torchs(make: Callable[[], torch.Tensor], a: float, b: float) -> None:
+    """Infinite bounds, or one past erf's resolution and one infinite, keep all but ~10⁻⁶ of the normal, as ±1e300 do:
+    torch's ``normal_`` of the tensor (they were drawn by the quantile, or on views in another order)."""
+    torch.manual_seed(3)
+    theirs, after = reference.trunc_normal_(make(), a=a, b=b), torch.rand(3)
+    torch.manual_seed(3)
+    assert torch.equal(ours.trunc_normal_(make(), a=a, b=b), theirs)
+    assert torch.equal(torch.rand(3), after)
+
+
+def test_trunc_normal_whose_grid_keeps_almost_none_of_its_law_ends() -> None:
+    """bfloat16 ``N(0.9975, 10⁻⁴)`` on ``[0.997, 1.0075]`` (−5σ, +100σ: re-drawn as torch does) rounds nearly every value
+    to 0.99609375, outside ``[a, b]``, so re-drawing never ended; after rounds that barely move it is drawn by its
+    quantile: 1.0, the one bfloat16 value inside (torch keeps 0.99609375, its rounded ``a``). In a subprocess: the old
+    code does not return."""
+    script = (
+        "import torch, unit_init.torch as ours\n"
+        "w = ours.trunc_normal_(torch.empty(256, dtype=torch.bfloat16), mean=0.9975, std=1e-4, a=0.997, b=1.0075)\n"
+        "print(sorted(set(w.tolist())))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[1.0]"
 
 
 def test_trunc_normal_keeps_its_bounds_where_torch_rounds_them() -> None:

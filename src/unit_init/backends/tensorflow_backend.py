@@ -296,8 +296,9 @@ class TensorflowBackend(Backend):
         def run(stream: SeedStream) -> Tensor:
             if state["concrete"] is None and state["calls"] >= eager_calls:
                 try:
-                    state["concrete"] = tf.function(kernel, autograph=False).get_concrete_function(tf.TensorSpec([], tf.int64))
-                    state["flat"] = _flat_call(state["concrete"])
+                    concrete = tf.function(kernel, autograph=False).get_concrete_function(tf.TensorSpec([], tf.int64))
+                    state["flat"] = _flat_call(concrete)  # before "concrete": another thread that sees it calls "flat"
+                    state["concrete"] = concrete
                 except UnitInitError:  # a refusal of the call itself: the same one eagerly
                     raise
                 except Exception:  # a sampler that cannot be traced (bool(), float(), .numpy() of a symbolic tensor) runs eagerly, where a genuine error surfaces again

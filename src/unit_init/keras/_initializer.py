@@ -324,8 +324,9 @@ class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  #
         config = plain_config("the KerasInitializer config", config, keep=lambda value: isinstance(value, keras.random.SeedGenerator))
         keras_keys = {key: config[key] for key in ("seed", "input_axes", "output_axes") if key in config}
         spec, layout, fan_in, fan_out = read_adapter_config({key: v for key, v in config.items() if key not in keras_keys})
+        made = KerasInitializer if cls is KerasVarianceScaling else cls  # whose __new__ picks by the spec; a user's subclass stays itself, as Keras's cls(**config)
         try:
-            return cls(spec, layout, fan_in=fan_in, fan_out=fan_out, **keras_keys)  # a subclass stays itself, as Keras's cls(**config)
+            return made(spec, layout, fan_in=fan_in, fan_out=fan_out, **keras_keys)
         except TypeError as error:  # a bad seed (SeedError): Keras's loader re-raises any TypeError as a plain one of its own
             msg = f"the {cls.__name__} config is invalid: {error}"
             raise ParameterError(msg) from None
@@ -354,7 +355,8 @@ def _own(config: Mapping[str, Any], bare: bool) -> Any:
     ``from_config`` hands it back): rebuilt by that class's ``from_config``, with the layout, fans, seed and axes the
     config holds (``bare``: the call gives none of its own)."""
     classes = {f"unit_init>{name}": cls for name, cls in (("Initializer", KerasInitializer), ("VarianceScaling", KerasVarianceScaling), ("Constant", KerasConstant))}
-    cls = classes.get(config.get("registered_name"))  # type: ignore[arg-type]  # any value: a miss is refused below
+    name = config.get("registered_name")
+    cls = classes.get(name) if isinstance(name, str) else None
     if cls is None or config.get("class_name") != cls.__name__ or set(config) != {"module", "class_name", "config", "registered_name"}:
         msg = (f"{abbreviate(dict(config))} names module='unit_init.keras' but is not the config of one of its initializers "
                f"({', '.join(sorted(c.__name__ for c in classes.values()))}, with registered_name 'unit_init>…').")
@@ -415,7 +417,7 @@ def initializer(
                    "(through their config); give a unit_init spec instead.")
             raise ParameterError(msg)
         spec = _keras_config(spec)
-    if isinstance(spec, Mapping) and spec.get("module") == "unit_init.keras":
+    if isinstance(spec, Mapping) and isinstance(module := spec.get("module"), str) and module == "unit_init.keras":
         return _own(spec, (layout, fan_in, fan_out, seed, input_axes, output_axes) == ("keras", None, None, None, None, None))
     if isinstance(spec, Mapping):
         spec = plain_constant_config("the initializer config", spec)  # read on as plain JSON (and a Constant's arrays)

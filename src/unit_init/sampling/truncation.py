@@ -56,6 +56,7 @@ __all__ = [
     "erf_resolves",
     "method",
     "outside",
+    "past_resolution",
     "redraw_rejected",
     "redraws",
     "rejects_outside_grid",
@@ -120,6 +121,23 @@ def erf_resolves(low: float, high: float, dtype: str) -> bool:
         and 2 * normal_tail(max(-low, high)) >= ERF_CELLS * spacing
         and 2 * normal_mass(low, high) >= ERF_MIN_STEPS * spacing
     )
+
+
+def past_resolution(low: float, high: float, dtype: str) -> bool:
+    """Whether neither tail of ``[low, high]`` (across 0, in units of std) holds :data:`ERF_CELLS` steps of ``dtype``'s
+    grid next to ±1, infinite bounds included (``|b| > 4.9`` in float32, ``7.9`` in float64): a normal draw falls
+    outside about once in 10⁶ values (float32) or never, so drawing the normal and re-drawing what falls outside costs
+    one normal draw, whatever the method :func:`erf_resolves` would pick.
+
+    Examples
+    --------
+    >>> past_resolution(-100.0, 100.0, "float32"), past_resolution(-math.inf, 10.0, "float32"), past_resolution(-2.0, 100.0, "float32")
+    (True, True, False)
+    >>> past_resolution(-6.0, 6.0, "float32"), past_resolution(-6.0, 6.0, "float64")
+    (True, False)
+    """
+    spacing = 1.0 - largest_below(1.0, dtype)
+    return low < 0 < high and 2 * normal_tail(min(-low, high)) < ERF_CELLS * spacing
 
 
 Method = Callable[["GeneratorStream", Shape], Any]
