@@ -417,10 +417,10 @@ def initializer(
                    "(through their config); give a unit_init spec instead.")
             raise ParameterError(msg)
         spec = _keras_config(spec)
-    if isinstance(spec, Mapping) and isinstance(module := spec.get("module"), str) and module == "unit_init.keras":
-        return _own(spec, (layout, fan_in, fan_out, seed, input_axes, output_axes) == ("keras", None, None, None, None, None))
     if isinstance(spec, Mapping):
         spec = plain_constant_config("the initializer config", spec)  # read on as plain JSON (and a Constant's arrays)
+    if isinstance(spec, dict) and isinstance(module := spec.get("module"), str) and module == "unit_init.keras":
+        return _own(spec, (layout, fan_in, fan_out, seed, input_axes, output_axes) == ("keras", None, None, None, None, None))
     if is_array_constant(spec):
         if (layout, fan_in, fan_out, seed, input_axes, output_axes) != ("keras", None, None, None, None, None):
             raise ParameterError("an array constant takes no layout, fans, seed or axes.")
