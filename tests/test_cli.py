@@ -554,7 +554,9 @@ def test_sample_with_the_portable_stream_prints_numpys_numbers_on_every_backend(
     tables = []
     for where in ("numpy", backend):
         assert main(["sample", "he_uniform", "256", "256", "--rng", "portable", "--backend", where]) == 0
-        tables.append(capsys.readouterr().out.split("\n", 1)[1])  # below the line naming the backend
+        header, below = capsys.readouterr().out.split("\n", 1)  # the line naming the backend and the stream, the table
+        assert header.endswith(f"backend {where}, seed 0, rng portable")
+        tables.append(below)
     assert tables[0] == tables[1]
     assert main(["sample", "he_uniform", "256", "256", "--backend", backend]) == 0  # the native stream: other values
     assert capsys.readouterr().out.split("\n", 1)[1] != tables[0]

@@ -403,7 +403,7 @@ def _sample(args: argparse.Namespace) -> str:
     device = shown(target.backend.device_of(array))  # ndonnx's device has only its repr
     header = (
         f"{label(spec)}: shape {tuple(array.shape)}, dtype {target.backend.dtype_of(array)}, "
-        f"device {device}, backend {target.backend.name}, seed {args.seed}"
+        f"device {device}, backend {target.backend.name}, seed {args.seed}" + (", rng portable" if args.rng == "portable" else "")
     )
     return f"{header}\n\n{table(['statistic', 'sample', 'expected'], rows)}" + (f"\n{note}" if note else "")
 
