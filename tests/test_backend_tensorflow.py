@@ -300,7 +300,8 @@ def test_a_compiled_sampler_equals_sampling_op_by_op_and_is_traced_once(spec: ui
 
 def test_a_compiled_sampler_is_called_with_its_input_flat_and_as_traced_where_tensorflow_lacks_that() -> None:
     """``ConcreteFunction.__call__`` binds its arguments to the traced signature on every call (~35 µs of a 64² draw's
-    136); the flat call skips it with the same values. A TensorFlow without ``_call_flat`` gets ``__call__``."""
+    136); the flat call skips it with the same values. A TensorFlow without ``_call_flat``, or whose ``_call_flat``
+    takes other parameters, gets ``__call__``."""
     from unit_init.backends.tensorflow_backend import _flat_call
 
     concrete = tf.function(lambda seed: tf.random.stateless_uniform((3, 5), tf.stack([seed, seed])), autograph=False)
@@ -314,6 +315,13 @@ def test_a_compiled_sampler_is_called_with_its_input_flat_and_as_traced_where_te
 
     public = Public()
     assert _flat_call(public) is public
+
+    class Renamed(Public):  # a TensorFlow whose private method takes other parameters
+        def _call_flat(self, args: list[tf.Tensor], captured: list[tf.Tensor]) -> tf.Tensor:
+            raise AssertionError("not called")
+
+    renamed = Renamed()
+    assert _flat_call(renamed) is renamed
 
 
 def test_a_thread_that_finds_the_sampler_traced_calls_it(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import inspect
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -66,9 +67,9 @@ def _flat_call(concrete: Any) -> Callable[[Tensor], Tensor]:
     signature that ``ConcreteFunction.__call__`` does on every call: ``_call_flat(tensor_inputs, captured_inputs)``
     (TensorFlow 2.16 on), the call ``__call__`` ends in. A 64² ``glorot_uniform`` took 136 µs through ``__call__``,
     against 102 for ``tf.random.stateless_uniform``; the bound is the same tensor ``__call__`` would bind. A
-    TensorFlow without that method is called through ``__call__``."""
+    TensorFlow whose method is missing or takes other parameters is called through ``__call__``."""
     flat = getattr(concrete, "_call_flat", None)
-    if flat is None:
+    if flat is None or list(inspect.signature(flat).parameters)[:2] != ["tensor_inputs", "captured_inputs"]:
         return cast("Callable[[Tensor], Tensor]", concrete)
     captured = concrete.captured_inputs
     return lambda seed: flat([seed], captured)
