@@ -65,7 +65,7 @@ _LOCAL: Final = "/job:localhost/replica:0/task:0"
 def _flat_call(concrete: Any) -> Callable[[Tensor], Tensor]:
     """``concrete(seed)`` for an eager int64 scalar tensor ``seed``, without the binding of its arguments to the traced
     signature that ``ConcreteFunction.__call__`` does on every call: ``_call_flat(tensor_inputs, captured_inputs)``
-    (TensorFlow 2.16 on), the call ``__call__`` ends in. A 64² ``glorot_uniform`` took 136 µs through ``__call__``,
+    (as TensorFlow 2.21 has it), the call ``__call__`` ends in. A 64² ``glorot_uniform`` took 136 µs through ``__call__``,
     against 102 for ``tf.random.stateless_uniform``; the bound is the same tensor ``__call__`` would bind. A
     TensorFlow whose method is missing or takes other parameters is called through ``__call__``."""
     flat = getattr(concrete, "_call_flat", None)
