@@ -735,8 +735,9 @@ def test_an_axis_named_twice_is_refused_when_the_initializer_is_made(uk: Any, in
         lambda uk, ui, np: uk.initializer(ui.Orthogonal(gain=2.0), layout="torch", fan_in=3),
         lambda uk, ui, np: uk.initializer(ui.HeNormal(), input_axes=[0], output_axes=[1]),
         lambda uk, ui, np: uk.initializer(np.ones((2, 2))),
+        lambda uk, ui, np: uk.initializer(np.arange(2000, dtype="float32").reshape(40, 50)),  # past the 1024 values of a config
     ],
-    ids=["variance-scaling", "layout-and-fans", "axes", "array-constant"],
+    ids=["variance-scaling", "layout-and-fans", "axes", "array-constant", "large-array-constant"],
 )
 def test_the_config_keras_writes_for_the_adapters_initializers_reads_back(made: Any, keras_mod: Any, uk: Any) -> None:
     """``keras.initializers.serialize`` of the adapter's own initializer (module ``unit_init.keras``) was refused by
@@ -772,3 +773,19 @@ def test_hostile_envelopes_of_the_adapters_configs_are_parameter_errors(keras_mo
     zeros = {**config, "config": {**config["config"], "spec": {"class_name": "Zeros", "config": {}}}}
     assert type(uk.initializer(zeros)) is uk.KerasInitializer
     assert type(keras_mod.initializers.get(zeros)) is uk.KerasInitializer
+
+
+def test_an_envelope_holding_a_live_seed_generator_reads_as_from_config_does(keras_mod: Any, uk: Any) -> None:
+    """``from_config`` keeps a ``SeedGenerator`` in its config; reading the envelope as plain JSON first refused it."""
+    import unit_init as ui
+
+    seed = keras_mod.random.SeedGenerator(3)
+    envelope = {
+        "module": "unit_init.keras", "class_name": "KerasVarianceScaling", "registered_name": "unit_init>VarianceScaling",
+        "config": {"spec": {"class_name": "GlorotUniform", "config": {"seed": None}}, "layout": "keras", "seed": seed},
+    }
+    made = uk.initializer(envelope)
+    assert type(made) is uk.KerasVarianceScaling
+    assert made.seed is seed
+    with pytest.raises(ui.ParameterError, match="SeedGenerator"):  # outside an envelope, a spec config holds JSON only
+        uk.initializer({"class_name": "GlorotUniform", "config": {"seed": seed}})

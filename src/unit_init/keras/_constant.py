@@ -70,14 +70,20 @@ def is_array_constant(identifier: Any) -> bool:
     return isinstance(value, (list, dict)) or (value is not None and _is_array(value) and len(value.shape) > 0)
 
 
-def plain_constant_config(where: str, config: object, *, fields: bool = False) -> Any:
+def plain_constant_config(where: str, config: object, *, fields: bool = False, seeds: bool = False) -> Any:
     """:func:`~unit_init.serialization.plain_config` for a config that may be a Constant one (or, with ``fields``, a
     Constant config's ``"config"``): an array or tensor in it is kept (data, not JSON), and a Constant's has room for a
     value of nested lists of up to 2²⁰ numbers (a ConstantArray's limit: Keras saves an array value as nested lists, so
-    a saved model's constants must read back)."""
+    a saved model's constants must read back), also in the adapter's own envelope (``"KerasConstant"``). ``seeds``:
+    a ``keras.random.SeedGenerator`` is kept too (a live seed in an envelope's config, as ``from_config`` takes it)."""
     name = _class_name_of(config)
-    constant = fields or (type(name) is str and name == "Constant")
-    return plain_config(where, config, max_values=_MOST_CONFIG_VALUES if constant else MAX_VALUES, keep=_is_array)
+    constant = fields or (type(name) is str and name in ("Constant", "KerasConstant"))
+    keep = _is_array_or_seed if seeds else _is_array
+    return plain_config(where, config, max_values=_MOST_CONFIG_VALUES if constant else MAX_VALUES, keep=keep)
+
+
+def _is_array_or_seed(value: Any) -> bool:
+    return _is_array(value) or isinstance(value, keras.random.SeedGenerator)
 
 
 def _class_name_of(config: object) -> object:

@@ -418,7 +418,7 @@ def initializer(
             raise ParameterError(msg)
         spec = _keras_config(spec)
     if isinstance(spec, Mapping):
-        spec = plain_constant_config("the initializer config", spec)  # read on as plain JSON (and a Constant's arrays)
+        spec = plain_constant_config("the initializer config", spec, seeds=True)  # read on as plain JSON (and arrays, seeds)
     if isinstance(spec, dict) and isinstance(module := spec.get("module"), str) and module == "unit_init.keras":
         return _own(spec, (layout, fan_in, fan_out, seed, input_axes, output_axes) == ("keras", None, None, None, None, None))
     if is_array_constant(spec):
