@@ -421,9 +421,9 @@ def test_trunc_normal_with_bounds_past_resolution_or_infinite_is_torchs(make: Ca
 
 def test_trunc_normal_whose_grid_keeps_almost_none_of_its_law_ends() -> None:
     """bfloat16 ``N(0.9975, 10⁻⁴)`` on ``[0.997, 1.0075]`` (−5σ, +100σ: re-drawn as torch does) rounds nearly every value
-    to 0.99609375, outside ``[a, b]``, so re-drawing never ended; after rounds that barely move it is drawn by its
-    quantile: 1.0, the one bfloat16 value inside (torch keeps 0.99609375, its rounded ``a``). In a subprocess: the old
-    code does not return."""
+    to 0.99609375, outside ``[a, b]``, so re-drawing never ended; after rounds that barely move it is drawn as ``init_``
+    draws it, in float32 and rounded once inside ``[a, b]``: 1.0, the one bfloat16 value there (torch keeps 0.99609375,
+    its rounded ``a``). In a subprocess: the old code does not return."""
     script = (
         "import torch, unit_init.torch as ours\n"
         "w = ours.trunc_normal_(torch.empty(256, dtype=torch.bfloat16), mean=0.9975, std=1e-4, a=0.997, b=1.0075)\n"

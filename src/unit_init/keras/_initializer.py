@@ -350,16 +350,21 @@ for _cls in (KerasInitializer, KerasVarianceScaling):
     _cls.__module__ = "unit_init.keras"  # what a saved config names: the public module
 
 
+_OWN_CLASSES: Final[dict[str, Any]] = {
+    "unit_init>Initializer": KerasInitializer, "unit_init>VarianceScaling": KerasVarianceScaling, "unit_init>Constant": KerasConstant,
+}
+"""The adapter's initializers by the ``registered_name`` Keras writes in their configs (``package>name``)."""
+
+
 def _own(config: Mapping[str, Any], bare: bool) -> Any:
     """The initializer that ``keras.initializers.serialize`` of one of this adapter's wrote ``config`` for (a layer's
     ``from_config`` hands it back): rebuilt by that class's ``from_config``, with the layout, fans, seed and axes the
     config holds (``bare``: the call gives none of its own)."""
-    classes = {f"unit_init>{name}": cls for name, cls in (("Initializer", KerasInitializer), ("VarianceScaling", KerasVarianceScaling), ("Constant", KerasConstant))}
     name = config.get("registered_name")
-    cls = classes.get(name) if isinstance(name, str) else None
+    cls = _OWN_CLASSES.get(name) if isinstance(name, str) else None
     if cls is None or config.get("class_name") != cls.__name__ or set(config) != {"module", "class_name", "config", "registered_name"}:
         msg = (f"{abbreviate(dict(config))} names module='unit_init.keras' but is not the config of one of its initializers "
-               f"({', '.join(sorted(c.__name__ for c in classes.values()))}, with registered_name 'unit_init>…').")
+               f"({', '.join(sorted(c.__name__ for c in _OWN_CLASSES.values()))}, with registered_name 'unit_init>…').")
         raise ParameterError(msg)
     if not bare:
         msg = "the config of a unit_init.keras initializer holds its layout, fans, seed and axes; pass none of them beside it."
@@ -417,12 +422,13 @@ def initializer(
                    "(through their config); give a unit_init spec instead.")
             raise ParameterError(msg)
         spec = _keras_config(spec)
+    bare = isinstance(layout, str) and layout == "keras" and all(v is None for v in (fan_in, fan_out, seed, input_axes, output_axes))
     if isinstance(spec, Mapping):
         spec = plain_constant_config("the initializer config", spec, seeds=True)  # read on as plain JSON (and arrays, seeds)
     if isinstance(spec, dict) and isinstance(module := spec.get("module"), str) and module == "unit_init.keras":
-        return _own(spec, (layout, fan_in, fan_out, seed, input_axes, output_axes) == ("keras", None, None, None, None, None))
+        return _own(spec, bare)
     if is_array_constant(spec):
-        if (layout, fan_in, fan_out, seed, input_axes, output_axes) != ("keras", None, None, None, None, None):
+        if not bare:
             raise ParameterError("an array constant takes no layout, fans, seed or axes.")
         return KerasConstant._from_plain_config(spec) if isinstance(spec, dict) else KerasConstant(spec, broadcast=False)
     return KerasInitializer(spec, layout, fan_in=fan_in, fan_out=fan_out, seed=seed, input_axes=input_axes, output_axes=output_axes)

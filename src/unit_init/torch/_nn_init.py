@@ -511,7 +511,7 @@ def _fill_in_torchs_order(tensor: torch.Tensor, spec: Initializer, seed: torch.G
     with torch.no_grad():
         tensor.normal_(law.mean, law.std, generator=seed)
         if truncated and not _redrawn_outside(tensor, cast("TruncatedGaussian", law), seed):
-            init_(tensor, spec, seed=seed)  # the dtype's grid keeps too little of the law for re-draws: drawn by its quantile
+            init_(tensor, spec, seed=seed)  # the dtype's grid keeps too little of the law: drawn in float32, rounded once inside [a, b]
     return tensor
 
 
