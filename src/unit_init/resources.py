@@ -12,7 +12,8 @@ where ``t`` work-dtype arrays and ``e`` extra bytes per element are live at
 the sampler's peak (:data:`TEMPORARIES`): 1 array for a uniform or normal;
 2 and 1 byte for a truncated normal across 0 (the draw and, at most, as much
 again for ``erfinv``'s work or a re-draw's masks and candidates; a re-draw in
-place on a mutable backend adds :func:`redraw_bytes`), none but 88
+place on a mutable backend adds :func:`redraw_bytes`, and ``erfinv`` in place
+there holds only the draw: :data:`INVERTED`), none but 88
 bytes for one on one side of 0 (:data:`ONE_SIDED`; on a backend with mutable
 arrays its float64 uniforms, 8 bytes, and 88 bytes a value of one chunk a
 thread); 8 for an
@@ -86,7 +87,7 @@ from unit_init.environment import variable
 from unit_init.errors import ParameterError, ResourceError, ShapeError, abbreviate
 from unit_init.portable.stream import CHUNK_WORDS, WORDS
 from unit_init.sampling import blocks
-from unit_init.sampling.truncation import QUANTILE_CHUNK, redraws
+from unit_init.sampling.truncation import QUANTILE_CHUNK, inverts, redraws
 from unit_init.spec import complex_laws as c
 from unit_init.spec import distributions as d
 from unit_init.spec import kernel_laws as k
@@ -95,6 +96,7 @@ from unit_init.threads import cpu_count
 __all__ = [
     "DRAWN_IN_PLACE",
     "ENV_VAR",
+    "INVERTED",
     "MAX_EXTENT",
     "QUERY_MIN",
     "TEMPORARIES",
@@ -173,6 +175,12 @@ at a time."""
 DRAWN_IN_PLACE: Final = (d.Uniform, d.Normal, d.TruncatedGaussian, d.PointMass, d.Eye)
 """The laws whose native draw into an array that exists (:meth:`~unit_init.backends.base.Backend.receives`) leaves
 their values there with no new output: their kernels fill it in place, or a cast to a narrower dtype lands in it."""
+
+INVERTED: Final = (1, 0)
+"""``(t, e)`` for a truncated normal across 0 drawn by ``erfinv`` on a backend with mutable arrays
+(:func:`~unit_init.sampling.truncation.inverts`): the uniform draw is transformed and scaled where it lies (torch:
+its random words are the output's own memory), so it holds nothing beside the draw (0 bytes measured filling a
+2048² float32 tensor in place, 16 MiB for a new one)."""
 
 _UNKNOWN: Final = (2, 0)
 """``(t, e)`` for a distribution defined outside unit_init."""
@@ -260,6 +268,8 @@ def estimate_bytes(
             extra, chunk = 8, ONE_SIDED[1] * min(size, QUANTILE_CHUNK)
     elif isinstance(distribution, d.TruncatedGaussian) and backend.mutable and redraws(backend.truncation, work_dtype(dtype), distribution.low, distribution.high):
         extra += redraw_bytes(distribution.low, distribution.high, work)
+    elif isinstance(distribution, d.TruncatedGaussian) and backend.mutable and inverts(backend.truncation, work_dtype(dtype), distribution.low, distribution.high):
+        arrays, extra = INVERTED
     arrays *= _growth(shape, distribution)
     if _blocked(backend, size, distribution) and not portable:
         at_once = min(size, cpu_count() * blocks.BLOCK)

@@ -54,6 +54,7 @@ __all__ = [
     "by_quantile",
     "by_rejection",
     "erf_resolves",
+    "inverts",
     "method",
     "outside",
     "past_resolution",
@@ -227,6 +228,13 @@ def redraws(truncation: str, dtype: str, low: float, high: float) -> bool:
     if truncation == "inverse_cdf_or_rejection":
         return _redraws(low, high) and not erf_resolves(low, high, dtype)
     return truncation == "rejection" and _redraws(low, high)
+
+
+def inverts(truncation: str, dtype: str, low: float, high: float) -> bool:
+    """Whether the method of this ``truncation`` capability draws ``[low, high]`` in ``dtype`` (the work dtype) by
+    ``erfinv`` (:func:`by_inverse_cdf`): a uniform draw transformed where it lies, nothing beside it on a backend
+    whose arrays are mutable."""
+    return truncation in ("inverse_cdf", "inverse_cdf_or_rejection") and erf_resolves(low, high, dtype)
 
 
 def only_scales(truncation: str, law: TruncatedGaussian, dtype: str) -> bool:

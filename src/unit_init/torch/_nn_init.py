@@ -79,6 +79,7 @@ from typing import Any, Final, TypeVar, cast
 import numpy as np
 import torch
 
+from unit_init.backends.registry import get_backend
 from unit_init.backends.torch_backend import functorch_wrapped
 from unit_init.drawing import check
 from unit_init.dtypes import canonical_dtype, grid_bounds, work_dtype
@@ -92,6 +93,7 @@ from unit_init.errors import (
     check_keywords,
     keywords_checked,
 )
+from unit_init.resources import check_bytes
 from unit_init.sampling.truncation import past_resolution
 from unit_init.spec import catalogue as c
 from unit_init.spec import gain
@@ -500,19 +502,32 @@ def _in_torchs_own_order(tensor: torch.Tensor, spec: Initializer, seed: Any) -> 
 def _fill_in_torchs_order(tensor: torch.Tensor, spec: Initializer, seed: torch.Generator) -> torch.Tensor:
     """``spec``'s law (:func:`_in_torchs_own_order`) drawn by torch's ``normal_`` on the tensor itself, after
     unit_init's checks: torch's values, and the generator left where torch leaves it; a truncated law's values outside
-    it then drawn again (:func:`_redrawn_outside`). torch's ``normal_`` writes in place; a re-draw is checked as a
-    truncated normal drawn anew (its fresh draw and masks: at most ``n·s + 2n`` bytes beside the tensor)."""
+    it then drawn again (:func:`_redrawn_outside`). torch's ``normal_`` writes in place; a truncated law's fill is
+    refused where a re-draw would not fit beside the tensor (:func:`_check_redraw_room`)."""
     shape = tuple(tensor.shape)
     refuse_unwritable(tensor, "tensor")
     law = cast("Normal | TruncatedGaussian", spec.distribution_for(shape, layout="torch"))
     truncated = isinstance(law, TruncatedGaussian)
     options = Options(backend="torch", device=tensor.device, dtype=tensor.dtype, seed=seed, layout="torch")
-    check(spec, shape, options, guard=truncated and not tensor.is_meta)
+    check(spec, shape, options, guard=False)
+    if truncated and not tensor.is_meta:
+        _check_redraw_room(tensor)
     with torch.no_grad():
         tensor.normal_(law.mean, law.std, generator=seed)
         if truncated and not _redrawn_outside(tensor, cast("TruncatedGaussian", law), seed):
             init_(tensor, spec, seed=seed)  # the dtype's grid keeps too little of the law: drawn in float32, rounded once inside [a, b]
     return tensor
+
+
+def _check_redraw_room(tensor: torch.Tensor) -> None:
+    """A :class:`~unit_init.errors.ResourceError` where :func:`_redrawn_outside`'s re-draw of ``tensor`` (``n``
+    elements of ``s`` bytes) would not fit beside it: a fresh tensor like it and, at its peak, three boolean masks
+    (the one being replaced, the new one and a comparison's): ``n·s + 3n`` bytes."""
+    n = tensor.numel()
+    check_bytes(
+        get_backend("torch"), tensor.device, n * (tensor.element_size() + 3),
+        lambda: f"shape={abbreviate(tuple(tensor.shape))}, dtype={canonical_dtype(tensor.dtype)!r}", "fill a smaller tensor",
+    )
 
 
 STALLED_ROUNDS: Final = 4
@@ -539,11 +554,11 @@ def _redrawn_outside(tensor: torch.Tensor, law: TruncatedGaussian, seed: torch.G
         return True
     fresh = torch.empty_like(tensor)  # torch's empty_like of the tensor, its strides kept: the same memory order
     outside = (tensor < low).logical_or_(tensor > high)
-    count, stalled = int(outside.sum()), 0
+    count, stalled = int(outside.count_nonzero()), 0
     while count:
         tensor[outside] = fresh.normal_(law.mean, law.std, generator=seed)[outside]
         outside = (tensor < low).logical_or_(tensor > high)
-        count, before = int(outside.sum()), count
+        count, before = int(outside.count_nonzero()), count
         stalled = stalled + 1 if 10 * count > 9 * before else 0
         if stalled == STALLED_ROUNDS:
             return False
