@@ -185,9 +185,10 @@ its random words are the output's own memory), so it holds nothing beside the dr
 _UNKNOWN: Final = (2, 0)
 """``(t, e)`` for a distribution defined outside unit_init."""
 
-_MOST_BYTES_PER_ELEMENT: Final = 160
-"""An upper bound of :func:`estimate_bytes` per element and per :func:`_growth` over every law, dtype and backend
-(complex128 unitary on a backend that does not scale in place: 160)."""
+_MOST_BYTES_PER_ELEMENT: Final = max(16 + (TEMPORARIES[c.Unitary][0] + 1) * 16, 16 + PORTABLE_COMPLEX_WORDS_IMMUTABLE * 8)
+"""An upper bound of :func:`estimate_bytes` per element and per :func:`_growth` over every law, dtype and backend:
+the larger of a native complex128 unitary matrix on a backend that does not scale in place (160) and a portable
+complex128 draw on an Array-API namespace (192)."""
 
 _UNITS: Final = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50}
 _AMOUNT: Final = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([KMGTP]?)(?:I?B)?\s*", re.IGNORECASE | re.ASCII)
