@@ -34,6 +34,7 @@ __all__ = [
     "largest_below",
     "largest_finite",
     "real_dtype",
+    "rounded_to_grid",
     "smallest_at_or_above",
     "smallest_resolved",
     "smallest_subnormal",
@@ -55,6 +56,8 @@ _ALIASES: Final = {
 }
 # Significand bits (without the implicit one) of each float dtype.
 _MANTISSA_BITS: Final = {"float16": 10, "bfloat16": 7, "float32": 23, "float64": 52}
+# ``math.frexp``'s exponent of each float dtype's smallest normal value: subnormals take its grid step.
+_MIN_EXPONENT: Final = {"float16": -13, "bfloat16": -125, "float32": -125, "float64": -1021}
 
 
 @keywords_checked
@@ -197,14 +200,29 @@ def _round_to(value: float, dtype: str, mode: Literal["down", "up"]) -> float:
     if value == 0.0 or not math.isfinite(value):
         return value
     _, exponent = math.frexp(abs(value))  # abs(value) = mantissa * 2**exponent, mantissa in [0.5, 1)
-    # Subnormals share the smallest normal exponent; float64 bounds are exact.
-    min_exponent = {"float16": -13, "bfloat16": -125, "float32": -125, "float64": -1021}[dtype]
-    step = 2.0 ** (max(exponent, min_exponent) - 1 - _MANTISSA_BITS[dtype])
+    step = 2.0 ** (max(exponent, _MIN_EXPONENT[dtype]) - 1 - _MANTISSA_BITS[dtype])  # float64 bounds are exact
     toward_zero = math.floor(abs(value) / step) * step
     away = toward_zero if toward_zero == abs(value) else toward_zero + step
     if value > 0:
         return toward_zero if mode == "down" else away
     return -away if mode == "down" else -toward_zero
+
+
+def rounded_to_grid(values: np.ndarray, dtype: str) -> np.ndarray:
+    """Float64 ``values`` rounded once, to the nearest value of the float ``dtype`` (ties to even), kept in float64,
+    where every value of every float dtype is exact: ``round(x / step)·step`` with ``step = 2^(e − 1 − p)`` for
+    ``x = m·2^e`` (``m`` in ``[0.5, 1)``) and ``p`` the dtype's significand bits; subnormals take the smallest normal's
+    step. Values beyond the largest finite one are left to the cast. A later cast of the result to ``dtype``, also
+    through float32 (which holds every float16 and bfloat16 value), is exact: the values are rounded once, not twice.
+
+    Examples
+    --------
+    >>> rounded_to_grid(np.array([1 + 2**-11, 1 + 3 * 2**-11, 0.1]), "float16").tolist()  # two ties, to even
+    [1.0, 1.001953125, 0.0999755859375]
+    """
+    _, exponent = np.frexp(values)
+    shift = np.maximum(exponent, _MIN_EXPONENT[dtype]) - 1 - _MANTISSA_BITS[dtype]
+    return np.ldexp(np.round(np.ldexp(values, -shift)), shift)
 
 
 def largest_at_or_below(value: float, dtype: str) -> float:
