@@ -222,7 +222,8 @@ def rounded_to_grid(values: np.ndarray, dtype: str) -> np.ndarray:
     """
     _, exponent = np.frexp(values)
     shift = np.maximum(exponent, _MIN_EXPONENT[dtype]) - 1 - _MANTISSA_BITS[dtype]
-    return np.ldexp(np.round(np.ldexp(values, -shift)), shift)
+    rounded: np.ndarray = np.ldexp(np.round(np.ldexp(values, -shift)), shift)
+    return rounded
 
 
 def largest_at_or_below(value: float, dtype: str) -> float:
