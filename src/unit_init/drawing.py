@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 from unit_init.backends.base import lacking, quietly
 from unit_init.backends.registry import get_backend
 from unit_init.errors import ParameterError, abbreviate
-from unit_init.portable.blocks import Block
+from unit_init.portable.blocks import Block, RegionLike
 from unit_init.request import RNG_MODES, Request, Spec, Target, check_geometry, request, resolve_target
 from unit_init.resources import check_allocation, itemsize
 from unit_init.sampling.region import check_fits, draw_block
@@ -81,14 +81,20 @@ def check(
     unit_init.errors.ParameterError: Constant(value=100000.0) cannot be drawn in dtype='float16': its values reach 100000 (drawn as PointMass(value=100000.0)), beyond float16's largest finite value 65504. Choose smaller parameters or a wider dtype.
     """
     call = request(spec, shape, options)
+    return _kept(call, call.region, reserved, guard=guard)
+
+
+def _kept(call: Request, region: RegionLike, reserved: Mapping[Hashable, int] | None, *, guard: bool = True) -> Kept:
+    """The pool and bytes of ``call``'s output (its ``region`` of its shape), with ``guard`` checked by the memory guard
+    less the bytes ``reserved`` in that pool."""
     target = call.target
     pool = target.backend.memory_pool(target.device)
     if guard:
         check_fits(
-            target.backend, call.distribution, call.shape, call.region, rng=call.rng, dtype=target.dtype, device=target.device,
+            target.backend, call.distribution, call.shape, region, rng=call.rng, dtype=target.dtype, device=target.device,
             reserved=0 if reserved is None else reserved.get(pool, 0),
         )
-    output = call.shape if call.region is None else Block.of(call.shape, call.region).block_shape
+    output = call.shape if region is None else Block.of(call.shape, region).block_shape
     return Kept(pool, math.prod(output) * itemsize(target.dtype))
 
 
@@ -156,13 +162,8 @@ def _checked_shard(spec: Spec, dims: tuple[int, ...], options: Options, block: t
     """The request of one shard (``block`` of ``dims`` on ``options.device``), its memory checked with the bytes ``reserved``
     in its pool by the shards checked before it, which its own bytes join."""
     call = request(spec, dims, options)
-    target = call.target
-    pool = target.backend.memory_pool(target.device)
-    check_fits(
-        target.backend, call.distribution, dims, block, rng=call.rng, dtype=target.dtype, device=target.device,
-        reserved=reserved.get(pool, 0),
-    )
-    reserved[pool] = reserved.get(pool, 0) + math.prod(Block.of(dims, block).block_shape) * itemsize(target.dtype)
+    kept = _kept(call, block, reserved)
+    reserved[kept.pool] = reserved.get(kept.pool, 0) + kept.bytes
     return call
 
 

@@ -34,7 +34,7 @@ __all__ = [
     "largest_below",
     "largest_finite",
     "real_dtype",
-    "rounded_to_grid",
+    "round_to_grid",
     "smallest_at_or_above",
     "smallest_resolved",
     "smallest_subnormal",
@@ -208,21 +208,27 @@ def _round_to(value: float, dtype: str, mode: Literal["down", "up"]) -> float:
     return -away if mode == "down" else -toward_zero
 
 
-def rounded_to_grid(values: np.ndarray, dtype: str) -> np.ndarray:
-    """Float64 ``values`` rounded once, to the nearest value of the float ``dtype`` (ties to even), kept in float64,
-    where every value of every float dtype is exact: ``round(x / step)·step`` with ``step = 2^(e − 1 − p)`` for
-    ``x = m·2^e`` (``m`` in ``[0.5, 1)``) and ``p`` the dtype's significand bits; subnormals take the smallest normal's
-    step. Values beyond the largest finite one are left to the cast. A later cast of the result to ``dtype``, also
-    through float32 (which holds every float16 and bfloat16 value), is exact: the values are rounded once, not twice.
+def round_to_grid(values: np.ndarray, dtype: str) -> np.ndarray:
+    """Round float64 ``values`` in place, once, to the nearest value of the float ``dtype`` (ties to even), and return
+    them, still float64, where every value of every float dtype is exact: ``round(x / step)·step`` with
+    ``step = 2^(e − 1 − p)`` for ``x = m·2^e`` (``m`` in ``[0.5, 1)``) and ``p`` the dtype's significand bits;
+    subnormals take the smallest normal's step. Values beyond the largest finite one are left to the cast. A later
+    cast of the result to ``dtype``, also through float32 (which holds every float16 and bfloat16 value), is exact:
+    the values are rounded once, not twice. Besides ``values`` it holds their int32 exponents.
 
     Examples
     --------
-    >>> rounded_to_grid(np.array([1 + 2**-11, 1 + 3 * 2**-11, 0.1]), "float16").tolist()  # two ties, to even
+    >>> round_to_grid(np.array([1 + 2**-11, 1 + 3 * 2**-11, 0.1]), "float16").tolist()  # two ties, to even
     [1.0, 1.001953125, 0.0999755859375]
     """
-    _, exponent = np.frexp(values)
-    shift = np.maximum(exponent, _MIN_EXPONENT[dtype]) - 1 - _MANTISSA_BITS[dtype]
-    rounded: np.ndarray = np.ldexp(np.round(np.ldexp(values, -shift)), shift)
+    exponent = np.frexp(values)[1]
+    np.maximum(exponent, _MIN_EXPONENT[dtype], out=exponent)
+    exponent -= 1 + _MANTISSA_BITS[dtype]  # log2 of each value's grid step
+    np.negative(exponent, out=exponent)
+    np.ldexp(values, exponent, out=values)  # in steps: exact
+    np.round(values, out=values)
+    np.negative(exponent, out=exponent)
+    rounded: np.ndarray = np.ldexp(values, exponent, out=values)
     return rounded
 
 

@@ -130,7 +130,7 @@ TEMPORARIES: Final[dict[type[d.Distribution], tuple[int, int]]] = {
     k.CentreTap: (3, 0),
     d.ZerOValues: (3, 0),
     k.BlockOrthogonal: (9, 0),
-    k.FourierKernel: (2, 24),
+    k.FourierKernel: (2, 36),
     c.ComplexNormal: (5, 0),
     c.UniformDisk: (6, 0),
     c.ModulusTruncatedNormal: (6, 0),
@@ -145,7 +145,7 @@ what a mask rejects; one on one side of 0 by the log-space inverse CDF
 they are broadcast by; a matrix at the centre tap the kernel before its cast;
 a block-orthogonal kernel about 6 arrays of its ``(*window, out, out)``
 growing kernel and 3 of its projections, per ``⌈out/in⌉`` (:func:`_growth`);
-the Fourier basis 24 bytes of float64 and int64 host arrays. The complex laws
+the Fourier basis 36 bytes of float64 and int64 host arrays (its rounding onto the output grid: 12 of them). The complex laws
 count complex arrays: the two parts, their complex casts and ``i·imag`` (5),
 a modulus and a phase, their cosine and sine (6), or a unitary matrix's as an
 orthogonal one's (8); a real law's values made complex, the real array (1).

@@ -137,9 +137,15 @@ def _scoped_device(present: list[str]) -> str | None:
     if not name:
         return None
     spec = tf.DeviceSpec.from_string(name)
-    local = spec.job in (None, "localhost") and spec.replica in (None, 0) and spec.task in (None, 0)
-    device = f"/device:{(spec.device_type or '').upper()}:{spec.device_index or 0}"
-    return _LOCAL + device if local and spec.device_type and device in present else None
+    device = _local_name(spec)
+    return _LOCAL + device if device is not None and spec.device_type and device in present else None
+
+
+def _local_name(spec: tf.DeviceSpec) -> str | None:
+    """``"/device:TYPE:INDEX"`` of a device of this process (no job, replica or task but the local one's), else ``None``."""
+    if spec.job in (None, "localhost") and spec.replica in (None, 0) and spec.task in (None, 0):
+        return f"/device:{(spec.device_type or '').upper()}:{spec.device_index or 0}"
+    return None
 
 
 def _present_devices() -> list[str]:
@@ -203,9 +209,8 @@ class TensorflowBackend(Backend):
             spec = None
         if spec is None:
             raise unknown_device(device, "tensorflow", _ACCEPTED, ", ".join(map(repr, present)))
-        name = f"/device:{(spec.device_type or '').upper()}:{spec.device_index or 0}"
-        local = spec.job in (None, "localhost") and spec.replica in (None, 0) and spec.task in (None, 0)
-        if not local or name not in present:
+        name = _local_name(spec)
+        if name is None or name not in present:
             raise absent_device(device, "tensorflow", ", ".join(map(repr, present)))  # worded as every backend's
         return _LOCAL + name
 

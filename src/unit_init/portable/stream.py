@@ -163,7 +163,7 @@ def _probability(words: Words, ops: Elementwise, x0: Any, x1: Any, float_dtype: 
     ``(m + ½)`` and its product with a power of two are exact, so the one
     multiply by ``2⁻²⁴·scale`` (a float of the dtype times a power of two,
     still a normal float: ``scale`` is 1 or an interval's mass, at least 2⁻¹²
-    by :func:`check_resolved`) rounds as ``t·scale`` would, one pass fewer. ``x0`` is overwritten where
+    in float32 and 2⁻⁴¹ in float64 by :func:`check_resolved`) rounds as ``t·scale`` would, one pass fewer. ``x0`` is overwritten where
     words are in place: read its top bit first.
     """
     if not double:

@@ -29,21 +29,9 @@ package composes them. The policy:
   counters (``rng="portable"``), so one sampler serves both.
 * **Truncation table.** A truncated normal is sampled from its conditioned
   law, never by clamping raw draws; the method is chosen by the backend's
-  ``truncation`` capability (:data:`unit_init.sampling.truncation.METHODS`):
-
-  ==================  ==================================================  =====================================
-  backend             finite bounds across 0                              one-sided, narrow, far-tail intervals
-  ==================  ==================================================  =====================================
-  TensorFlow          inverse CDF by ``erfinv`` (``"inverse_cdf"``)        log-space inverse CDF
-  torch               inverse CDF by ``erfinv``; re-drawn where ``erf``     log-space inverse CDF
-                      cannot resolve the tails (±100σ)
-                      (``"inverse_cdf_or_rejection"``)
-  JAX                 ``jax.random.truncated_normal`` (``"native"``)       log-space inverse CDF
-  NumPy, plugins      rejected values re-drawn (``"rejection"``; the       log-space inverse CDF
-                      log-space inverse CDF below 25 % of the mass)
-  Array-API           NumPy's row on the host, moved once (``"host"``)     (the same)
-  portable stream     inverse CDF of its exact uniforms                    log-space inverse CDF
-  ==================  ==================================================  =====================================
+  ``truncation`` capability, from the one table in
+  :mod:`unit_init.sampling.truncation` (:data:`~unit_init.sampling.truncation.METHODS`);
+  the portable stream samples by the inverse CDF of its exact uniforms.
 
 * **Blocks.** A draw of an i.i.d. law of at least
   :data:`~unit_init.sampling.blocks.PARALLEL_MIN` elements, on a backend

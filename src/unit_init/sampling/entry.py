@@ -99,7 +99,7 @@ def _quietly_where_needed(backend: Backend, law: Distribution, dtype: str, draw:
     dtype's smallest normal number), in the dtype itself (float32, float64:
     no narrowing cast): a uniform, a normal, a re-drawn truncated normal
     (:func:`~unit_init.sampling.laws.scaling`,
-    :func:`~unit_init.sampling.truncation.only_scales`). The backends that
+    :func:`~unit_init.sampling.truncation.redraws`: comparisons and masks compute nothing). The backends that
     quiet draw from NumPy's generators, whose values are 0 or at least 2⁻⁶⁴
     in magnitude (a uniform's are multiples of 2⁻²⁴ or 2⁻⁵³, the ziggurat
     normal's whole multiples of layer widths near 2⁻²⁵ or 2⁻⁵⁴), so the
@@ -114,7 +114,7 @@ def _quietly_where_needed(backend: Backend, law: Distribution, dtype: str, draw:
     scale = None
     if work_dtype(dtype) == dtype:
         if isinstance(law, TruncatedGaussian):
-            scale = law.std if dispatch(law) is truncated_gaussian and truncation.only_scales(backend.truncation, law, dtype) else None
+            scale = law.std if dispatch(law) is truncated_gaussian and truncation.redraws(backend.truncation, dtype, law.low, law.high) else None
         else:
             scale = scaling(law)
     if scale is not None and scale >= smallest_normal(dtype) * 2.0**64:

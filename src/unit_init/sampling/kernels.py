@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from unit_init.dtypes import is_complex, real_dtype, rounded_to_grid
+from unit_init.dtypes import is_complex, real_dtype, round_to_grid
 from unit_init.sampling.laws import Draw, at_centre_tap, dispatch, laid_out, one_hot_tap, sampler
 from unit_init.spec.distributions import HaarOrthogonal
 from unit_init.spec.kernel_laws import BlockOrthogonal, CentreTap, FourierKernel
@@ -101,7 +101,7 @@ def _shifted(backend: Backend, kernel: Any, axis: int, dtype: str, device: Any) 
 @sampler(FourierKernel)
 def _fourier(law: FourierKernel, draw: Draw) -> Any:
     """``trig(−π·t·f / (F − 1))·w[t] / divisor`` in float64 on the host, rounded there once onto the output dtype's
-    grid (:func:`~unit_init.dtypes.rounded_to_grid`), moved to the device in the work dtype (exactly) and cast (exactly)."""
+    grid (:func:`~unit_init.dtypes.round_to_grid`), moved to the device in the work dtype (exactly) and cast (exactly)."""
     backend, shape, work = draw.backend, draw.shape, draw.work
     if not backend.holds_values(draw.device):  # the basis would be computed on the host for nothing
         return backend.full(shape, 0, draw.dtype, draw.device)
@@ -113,7 +113,7 @@ def _fourier(law: FourierKernel, draw: Draw) -> Any:
     values = np.cos(angle) if law.side == "real" else np.sin(angle)
     if law.window is not None:
         values *= np.asarray(law.window, dtype=np.float64)[:, None] / law.divisor
-    values = rounded_to_grid(values, real_dtype(draw.dtype))
+    round_to_grid(values, real_dtype(draw.dtype))
     with backend.placement(draw.device):
         kernel = backend.xp.asarray(values[:, None, :].astype(work), dtype=backend.dtype_on(work, draw.device), device=draw.device)
         kernel = kernel * backend.full((1, shape[law.in_axis], 1), 1, work, draw.device)

@@ -237,12 +237,6 @@ def inverts(truncation: str, dtype: str, low: float, high: float) -> bool:
     return truncation in ("inverse_cdf", "inverse_cdf_or_rejection") and erf_resolves(low, high, dtype)
 
 
-def only_scales(truncation: str, law: TruncatedGaussian, dtype: str) -> bool:
-    """Whether the method of this ``truncation`` capability draws ``law`` in ``dtype`` (the work dtype) with no
-    arithmetic but ``mean + std·N(0, 1)``: it re-draws (:func:`redraws`; comparisons and masks compute nothing)."""
-    return redraws(truncation, dtype, law.low, law.high)
-
-
 def rejects_outside_grid(backend: Backend, law: TruncatedGaussian, dtype: str) -> bool:
     """Whether ``backend``'s native draw of ``law`` in ``dtype`` keeps only values inside its support's grid bounds.
 
