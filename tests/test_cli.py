@@ -204,6 +204,8 @@ def test_compare_default_set_json(tmp_path: Path) -> None:
         (["compare", "--plot", "/tmp/unit_init_a_directory.png"], "cannot write there (Is a directory)"),
         (["show", "random_normal:seed=" + "9" * 5000], "is beyond float64's range"),  # was read as seed=inf
         (["show", "random_normal:stddev=1e400"], "stddev='1e400' is beyond float64's range"),
+        (["sample", "random_normal:stddev=1e-400", "2", "2"], "stddev='1e-400' is below float64's smallest magnitude"),  # drew zeros
+        (["show", "variance_scaling:scale=1e-400"], "scale='1e-400' is below"),  # quoted scale=0.0, a value never typed
     ],
 )
 def test_bad_arguments_give_one_line_and_status_2(args: list[str], message: str) -> None:
@@ -506,6 +508,10 @@ def test_sample_explains_expected_bounds_only_where_the_law_has_them(capsys: pyt
     assert "expected min and max" not in out
     _, out, _ = _main(capsys, "sample", "he_uniform", "64", "32")
     assert "(expected min and max: the bounds of the distribution's support)" in out
+    _, out, _ = _main(capsys, "sample", "random_normal:mean=0.5,stddev=0", "2", "2")  # its values are its mean: -inf and inf before
+    assert [line.split() for line in out.splitlines() if line.startswith(("min", "max"))] == [["min", "0.5", "0.5"], ["max", "0.5", "0.5"]]
+    _, out, _ = _main(capsys, "show", "random_normal:stddev=0", "2", "2")
+    assert "support       [0, 0]" in out
 
 
 class ResourceExhaustedError(Exception):

@@ -109,6 +109,9 @@ def test_torch_presets_give_a_zero_bias_beside_a_weight_without_inputs() -> None
     constant = ui.LayerPreset(name="mine", weight=ui.HeNormal(), bias=ui.Constant(0.1))  # not fan-scaled: kept
     np.testing.assert_array_equal(constant((0, 5), seed=0)[1], np.full(5, 0.1, np.float32))
     assert ui.LayerPreset(name="mine", weight=ui.HeNormal(), bias=ui.Ones(), bias_fan_from_weight=False).bias_for(ui.compute_fans((0, 5))) == ui.Ones()
+    for not_fans in ("x", (3.0, 4.0), None):  # a bare AttributeError ('str' object has no attribute 'fan_in') before
+        with pytest.raises(ui.ParameterError, match=r"weight_fans=.* is not a Fans"):
+            ui.torch_linear.bias_for(not_fans)
 
 
 def test_keras_dense_matches_keras_default() -> None:

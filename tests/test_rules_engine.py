@@ -726,6 +726,13 @@ def test_torch_tensors_no_copy_can_write_are_refused_before_the_draw(torch: Any)
     assert isinstance(caught.value, RuntimeError)  # torch's type too
     with pytest.raises(ui.DTypeError, match="sparse_coo tensor"):
         unit_init.torch.init_(torch.zeros(4, 4).to_sparse(), ui.Zeros())
+    with warnings.catch_warnings():  # torch: "The PyTorch API of nested tensors is in prototype stage"
+        warnings.simplefilter("ignore", UserWarning)
+        nested = torch.nested.nested_tensor([torch.zeros(2, 3), torch.zeros(3, 3)])  # torch.strided layout, no sizes
+    for spec in (ui.Zeros(), ui.HeNormal()):  # torch's "NestedTensorImpl doesn't support sizes" RuntimeError before
+        with pytest.raises(ui.DTypeError, match="nested tensor") as refused:
+            unit_init.torch.init_(nested, spec, seed=0)
+        assert isinstance(refused.value, NotImplementedError)
     for empty in (torch.empty(0, 4), torch.empty(3, 4, device="meta")):  # nothing to write, every argument still checked
         with pytest.raises(ui.SeedError):
             unit_init.torch.init_(empty, ui.HeNormal(), seed="x")

@@ -52,7 +52,7 @@ from unit_init.request import RNG_MODES
 from unit_init.seeds import MAX_SEED
 from unit_init.serialization import NAMED
 from unit_init.spec.complex_laws import complex_law
-from unit_init.spec.distributions import TruncatedGaussian, truncated_standard_normal_moments
+from unit_init.spec.distributions import Normal, TruncatedGaussian, truncated_standard_normal_moments
 from unit_init.spec.fans import LAYOUTS
 from unit_init.spec.initializer import Initializer
 
@@ -270,6 +270,15 @@ def _expected_mean(distribution: Any) -> float:
     return float(getattr(distribution, "mean", math.nan))
 
 
+def _support(distribution: Any) -> tuple[float, float] | None:
+    """The bounds every value lies in: the law's support, a single point for a normal of std 0 (``stddev=0``), ``None``
+    for a law without one (constants, orthogonal, …)."""
+    support: tuple[float, float] | None = getattr(distribution, "support", None)
+    if support is not None and isinstance(distribution, Normal) and distribution.std == 0:
+        return (distribution.mean, distribution.mean)
+    return support
+
+
 def _expected_std(spec: Any, shape: tuple[int, ...], layout: str) -> float:
     """The std of every element (``nan`` where they share none: identity), read from the law's ``standard_deviation``
     where it has one, which never squares its scale: a std of 1e200 has a variance float64 cannot hold."""
@@ -314,7 +323,7 @@ def _show(name: str, shape: Sequence[int] | None, layout: str) -> str:
         ["variance", _squared(std)], ["std", _plain(std)], ["mean", _plain(_expected_mean(distribution))],
         ["distribution", repr(distribution)],
     ]
-    support = getattr(distribution, "support", None)
+    support = _support(distribution)
     if support is not None:
         rows.append(["support", f"[{_plain(support[0])}, {_plain(support[1])}]"])
     floored = ["(a fan below 1 counts as 1 in the variance: docs/fans.md)"] if min(fans.fan_in, fans.fan_out) < 1 else []
@@ -392,7 +401,7 @@ def _sample(args: argparse.Namespace) -> str:
         ]
         note = "(μ: the law's mean; expected max: the radius of the complex law's support about it)"
     else:
-        support = getattr(distribution, "support", None)  # None: a law without a support (constants, orthogonal, …)
+        support = _support(distribution)
         low, high = support if support is not None else (math.nan, math.nan)
         values = [float(measured.mean), measured.std, measured.low, measured.high] if measured else [math.nan] * 4
         rows = [

@@ -150,6 +150,10 @@ class LayerPreset:
         >>> ui.torch_linear.bias_for(ui.compute_fans((5, 0), "torch"))
         Zeros(seed=None)
         """
+        given: object = weight_fans  # annotated Fans, given anything
+        if not isinstance(given, Fans):
+            msg = f"weight_fans={abbreviate(given)} is not a Fans; pass preset.fans(weight_shape) or ui.compute_fans(weight_shape, layout)."
+            raise ParameterError(msg)
         fan_scaled = isinstance(self.bias, Composed)  # a constant bias keeps its value
         return Zeros() if self.bias_fan_from_weight and fan_scaled and weight_fans.fan_in == 0 else self.bias
 

@@ -14,6 +14,7 @@ pasted into ``unit-init`` again.
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import math
 from typing import Final
 
@@ -38,7 +39,8 @@ def _name(cls: type[Initializer]) -> str | None:
 
 
 def _value(key: str, text: str) -> int | float | str:
-    """``text`` as an int, else a float, else the string; a number beyond float64's range is refused (it would read as inf)."""
+    """``text`` as an int, else a float, else the string; a number beyond float64's range is refused (it would read as
+    inf), and so is one too small for it (it would read as 0)."""
     try:
         return int(text)
     except ValueError:
@@ -49,6 +51,9 @@ def _value(key: str, text: str) -> int | float | str:
         return text
     if math.isinf(number) and "inf" not in text.lower():  # 1e400, or more digits than int() reads
         msg = f"{key}={abbreviate(text)} is beyond float64's range (about 1.8e308); give a smaller number."
+        raise ParameterError(msg)
+    if number == 0 and decimal.Decimal(text) != 0:  # 1e-400
+        msg = f"{key}={abbreviate(text)} is below float64's smallest magnitude (about 4.9e-324) and would read as 0; give a larger number, or 0."
         raise ParameterError(msg)
     return number
 

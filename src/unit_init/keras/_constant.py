@@ -146,6 +146,9 @@ def _array(value: Any, dtype: Any = None) -> np.ndarray[Any, Any]:
         raise _reject(value, dtype) from None
     if array.dtype.kind not in _KINDS and array.dtype.name != "bfloat16":
         raise _reject(value, array.dtype)
+    if array.dtype.kind not in "biu" and not np.isfinite(array.astype(np.float32) if array.dtype.kind == "V" else array).all():
+        msg = f"value={abbreviate(value)} holds a nan or an infinity; a constant's values must be finite real numbers."
+        raise ParameterError(msg)
     return array
 
 

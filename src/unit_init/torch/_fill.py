@@ -88,8 +88,9 @@ def refuse_unwritable(tensor: torch.Tensor, name: str) -> None:
             "spec(shape, backend='torch', device_mesh=t.device_mesh, placements=t.placements, rng='portable') and copy it in."
         )
         raise ParameterError(msg)
-    if tensor.layout != torch.strided:
-        msg = f"{name} is a {tensor.layout} tensor; unit_init fills dense (strided) tensors: fill a dense one and convert it."
+    if tensor.layout != torch.strided or tensor.is_nested:  # a nested tensor of torch.strided layout has no sizes either
+        kind = "nested" if tensor.is_nested else str(tensor.layout)
+        msg = f"{name} is a {kind} tensor; unit_init fills dense (strided) tensors: fill a dense one and convert it."
         raise TorchNotImplementedError(msg)
     if not tensor.is_contiguous() and any(stride == 0 and size > 1 for stride, size in zip(tensor.stride(), tensor.shape, strict=True)):
         msg = f"{name} of shape {tuple(tensor.shape)} has elements that share memory (strides {tensor.stride()}: an expanded view); fill the tensor it views."
