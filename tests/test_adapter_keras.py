@@ -492,7 +492,7 @@ def test_bad_calls_are_typed_errors(keras_mod: Any, uk: Any) -> None:
             constant((1,), dtype=dtype)
     assert keras_mod.ops.convert_to_numpy(uk.KerasConstant([1e39])((1,), dtype="float64")).tolist() == [1e39]
     for not_finite in (np.array([[np.nan]]), [1.0, np.inf], {"class_name": "Constant", "config": {"value": [np.nan]}}):
-        with pytest.raises(ParameterError, match="nan|finite"):  # built, then refused at call as "reaches nan, beyond …"
+        with pytest.raises(ParameterError, match=r"nan|finite"):  # built, then refused at call as "reaches nan, beyond …"
             uk.initializer(not_finite) if isinstance(not_finite, (np.ndarray, dict)) else uk.KerasConstant(not_finite)
     with pytest.raises(ShapeError):
         uk.KerasConstant(np.zeros((1,) * 34))((2, 2))

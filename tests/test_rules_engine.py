@@ -673,7 +673,7 @@ def test_a_refused_parameter_leaves_the_whole_model_unchanged_on_every_framework
     wide = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(1024, 1024))
     first = wide[0].weight.detach().clone()
     with pytest.raises(ui.ResourceError):
-        unit_init.torch.initialize(wide, {"*": ui.HeNormal()}, seed=0)
+        unit_init.torch.initialize(wide, {"*.weight": ui.Orthogonal()}, seed=0)  # made by a QR, then copied in
     assert torch.equal(wide[0].weight, first)
     monkeypatch.delenv("UNIT_INIT_MAX_BYTES")
     narrow = {"0.weight": ui.HeNormal(), "1.weight": ui.BoundedNormal(minval=-1e-7, maxval=1e-7, stddev=1.0)}
