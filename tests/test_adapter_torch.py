@@ -289,6 +289,21 @@ def test_global_generator_as_torch(name: str) -> None:
     assert not torch.equal(torch.rand(4), after)
 
 
+def test_a_uniform_whose_lower_bound_rounds_outward_in_float32_is_torchs_to_the_bit() -> None:
+    """torch's ``uniform_`` draws between its bounds rounded to float32, so ``float32(a)`` may come out where it lies
+    below ``a``: seed 12 draws ``float32(−0.1)`` at index 411302 of 2²⁰, and ``kaiming_uniform_(a=√5)`` of a
+    ``(65536, 1024)`` weight (``nn.Linear``'s own) drew ``float32(−1/32)`` 4 times; unit_init moved each to the next
+    float32 up, where its docs promise torch's values bit for bit."""
+    for fill, shape, kwargs in ((ours.uniform_, (1 << 20,), {"a": -0.1, "b": 0.1}), (ours.kaiming_uniform_, (65536, 1024), {"a": 5**0.5})):
+        mine, generator = torch.empty(shape), torch.Generator().manual_seed(12 if fill is ours.uniform_ else 0)
+        fill(mine, generator=generator, **kwargs)
+        theirs, native = torch.empty(shape), torch.Generator().manual_seed(12 if fill is ours.uniform_ else 0)
+        getattr(torch.nn.init, fill.__name__)(theirs, generator=native, **kwargs)
+        assert torch.equal(mine, theirs), int((mine != theirs).sum())
+        assert torch.equal(generator.get_state(), native.get_state())
+    assert float(mine.min()) == -1 / 32  # float32(−1/32 less an ulp of float64), below the law's lower bound
+
+
 @pytest.mark.parametrize("name", ["uniform_", "normal_", "kaiming_normal_", "orthogonal_", "sparse_"])
 def test_explicit_generator_is_used_and_advances(name: str) -> None:
     kwargs: dict[str, Any] = {"sparsity": 0.5} if name == "sparse_" else {}

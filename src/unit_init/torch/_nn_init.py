@@ -444,11 +444,25 @@ def _fill_real(tensor: torch.Tensor, spec: Initializer, seed: Any) -> torch.Tens
     in memory order (as torch's ``uniform_``), anything else as one draw of the tensor's shape."""
     if _in_torchs_own_order(tensor, spec, seed):
         return _fill_in_torchs_order(tensor, spec, seed)
-    order = _memory_order(tensor)
-    if order is not None and isinstance(law := spec.distribution_for(tuple(tensor.shape), layout="torch"), Uniform):
-        init_(tensor.permute(order), c.RandomUniform(law.low, law.high), seed=seed)  # in the order torch's uniform_ fills memory in
+    law = spec.distribution_for(tuple(tensor.shape), layout="torch")
+    if isinstance(law, Uniform):
+        order = _memory_order(tensor)  # torch's uniform_ fills a view stored in another order in memory order
+        init_(tensor if order is None else tensor.permute(order), _uniform_as_torch_rounds(law, tensor.dtype), seed=seed)
         return tensor
     return init_(tensor, spec, seed=seed)
+
+
+def _uniform_as_torch_rounds(law: Uniform, dtype: torch.dtype) -> Initializer:
+    """``U[a, b)`` with, for a float32 tensor, its bounds rounded to float32 as torch's ``uniform_`` rounds them
+    (CPU and CUDA): its values lie in ``[float32(a), float32(b))``, so where ``float32(a)`` lies below ``a`` torch
+    returns it (about once in 2²⁴ values: ``kaiming_uniform_`` of a ``Linear(1024, ·)``, whose ``a`` is ``−1/32``
+    less an ulp of float64), and a law on ``[a, b)`` would move it to the next float32 up."""
+    if dtype == torch.float32:
+        with np.errstate(over="ignore"):
+            low, high = (float(np.float32(bound)) for bound in (law.low, law.high))
+        if math.isfinite(low) and math.isfinite(high):  # else refused as the law it is
+            return c.RandomUniform(low, high)
+    return c.RandomUniform(law.low, law.high)
 
 
 def _memory_order(tensor: torch.Tensor) -> tuple[int, ...] | None:
