@@ -129,6 +129,26 @@ def test_skip_by_names_globs_or_predicate() -> None:
         ui.initialize(_mlp(), {"*": ui.Zeros()}, seed=0, skip=lambda p: np.array([1, 2]))  # raised NumPy's ValueError
 
 
+def test_a_glob_of_any_owner_reaches_the_root_layers_own_parameters() -> None:
+    """``"*.kernel"`` missed the kernel of a lone layer (named ``kernel``, no owner), and a catch-all rule after it then
+    filled the kernel with ones, reported only as an unused rule."""
+    rules = {"*.kernel": ui.HeNormal(), "*.bias": ui.Zeros(), "*": ui.Ones()}
+    layer = {"kernel": np.full((64, 32), 7.0, np.float32), "bias": np.full(32, 7.0, np.float32), "kernels": np.zeros(3, np.float32)}
+    new, report = ui.initialize(layer, rules, seed=0)
+    assert report.applied == {"kernel": 0, "bias": 1, "kernels": 2}  # the bare name matches whole: "kernels" is no kernel
+    assert 0.1 < float(new["kernel"].std()) < 0.2  # He: √(2/64) ≈ 0.18, less its truncation
+    assert (new["bias"] == 0).all()
+    assert (new["kernels"] == 1).all()
+    torch = pytest.importorskip("torch")
+    import unit_init.torch
+
+    linear = torch.nn.Linear(64, 32)
+    _, report = unit_init.torch.initialize(linear, rules, seed=0)
+    assert report.applied == {"weight": 0, "bias": 1}
+    assert 0.1 < float(linear.weight.detach().std()) < 0.2
+    assert not linear.bias.detach().any()
+
+
 def test_where_and_callable_keys() -> None:
     rules = [
         (Where(rank=2, shape=lambda s: s[0] > 40), ui.Ones()),

@@ -11,7 +11,9 @@ for plain pytrees of NumPy arrays.
 **first** key that matches a parameter and whose value covers it wins:
 
 * ``"glob"``: ``fnmatch`` (case-sensitive) on the parameter's own qualified name
-  (``"0.weight"``, ``"fc1/kernel"``) *or* its canonical name (``"0.kernel"``);
+  (``"0.weight"``, ``"fc1/kernel"``) *or* its canonical name (``"0.kernel"``); a glob
+  starting with ``*.`` or ``*/`` also matches a parameter of the root layer itself,
+  whose name has no owner (``"*.kernel"`` matches ``"kernel"``);
 * a layer type (``torch.nn.Linear``, ``keras.layers.Dense``, ``flax.nnx.Linear``)
   or a tuple of types: every parameter of a layer of that type, or of its sublayers;
 * :class:`Where` (name, type, rank, role and shape tests together), or any
@@ -351,8 +353,11 @@ def _describe(key: Any) -> str:
 
 
 def _name_matches(pattern: str, param: Param) -> bool:
+    """Whether ``pattern`` matches one of ``param``'s names; one that starts with ``*.`` or ``*/`` ("of any owner")
+    also matches a name without an owner, a parameter of the model's root layer: ``*.kernel`` matches ``kernel``."""
     names = (param.name, param.canonical, *param.aliases)
-    return any(fnmatch.fnmatchcase(name, pattern) for name in names)
+    bare = pattern[2:] if pattern.startswith(("*.", "*/")) else None
+    return any(fnmatch.fnmatchcase(name, pattern) or (bare is not None and fnmatch.fnmatchcase(name, bare)) for name in names)
 
 
 def _is_types(key: Any) -> bool:
