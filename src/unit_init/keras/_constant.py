@@ -179,13 +179,6 @@ class KerasConstant(keras.initializers.Constant):  # type: ignore[misc]  # keras
         self.broadcast = bool(broadcast)
 
     @classmethod
-    def from_identifier(cls, identifier: Any) -> KerasConstant:
-        """From an array or tensor (the weight takes its shape) or a ``Constant`` config (broadcast)."""
-        if _is_array(identifier):
-            return cls(identifier, broadcast=False)
-        return cls._from_plain_config(plain_constant_config("the Constant config", identifier) if isinstance(identifier, Mapping) else identifier)
-
-    @classmethod
     def _from_plain_config(cls, config: Any) -> KerasConstant:
         """From a ``Constant`` config already read by :func:`plain_constant_config` (as ``unit_init.keras.initializer`` reads it)."""
         if not _is_class(config, "Constant") or "config" not in config:
