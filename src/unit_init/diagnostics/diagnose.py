@@ -14,7 +14,7 @@ from unit_init.backends.devices import shown
 from unit_init.diagnostics.activations import get_activation
 from unit_init.diagnostics.model import diagnose_model
 from unit_init.diagnostics.network import check_memory, run
-from unit_init.diagnostics.report import Report
+from unit_init.diagnostics.report import Report, fields_of
 from unit_init.diagnostics.specs import label, resolve
 from unit_init.diagnostics.verdict import judge
 from unit_init.drawing import resolve_target
@@ -199,15 +199,6 @@ def diagnose(
         device=shown(target.backend.device_of(x)),  # where the network ran (JAX's default device is None until placed)
         dtype=target.dtype,
         seed=used_seed,
-        activation_mean=trace.activation_mean,
-        activation_std=trace.activation_std,
-        preactivation_std=trace.preactivation_std,
-        gradient_std=trace.gradient_std,
-        weight_gradient_std=trace.weight_gradient_std,
-        identical_unit_layers=trace.identical_unit_layers,
-        histograms=trace.histograms,
-        verdict=judgement.verdict,
-        forward_ratio=judgement.forward_ratio,
-        backward_ratio=judgement.backward_ratio,
-        reason=judgement.reason,
+        **fields_of(trace),
+        **fields_of(judgement),
     )

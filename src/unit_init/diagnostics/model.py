@@ -30,7 +30,7 @@ from unit_init.adapters.lsuv import std_of
 from unit_init.diagnostics.activations import ACTIVATIONS, ALIASES
 from unit_init.diagnostics.gain import recommend
 from unit_init.diagnostics.network import HISTOGRAM_BINS, Histogram, histogram_layers
-from unit_init.diagnostics.report import Report
+from unit_init.diagnostics.report import Report, fields_of
 from unit_init.diagnostics.specs import label
 from unit_init.diagnostics.verdict import judge
 from unit_init.errors import DTypeError, ParameterError, abbreviate
@@ -261,10 +261,7 @@ def model_report(
         weight_gradient_std=tuple(std_of(trace.weight_gradient) for trace in traces),
         identical_unit_layers=sum(trace.identical_units for trace in traces),
         histograms=_histograms(outputs),
-        verdict=judgement.verdict,
-        forward_ratio=judgement.forward_ratio,
-        backward_ratio=judgement.backward_ratio,
-        reason=judgement.reason,
+        **fields_of(judgement),
         layers=tuple(trace.name for trace in traces),
         activations=activations,
         suggested=tuple(_suggest(activation) for activation in activations),

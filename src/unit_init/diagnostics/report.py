@@ -20,7 +20,14 @@ if TYPE_CHECKING:
 
     from unit_init.diagnostics.plotting import Figure
 
-__all__ = ["Report", "json_safe", "ratio_headers"]
+__all__ = ["Report", "fields_of", "json_safe", "ratio_headers"]
+
+
+def fields_of(record: Any) -> dict[str, Any]:
+    """A dataclass instance's fields by name, the values themselves (``dataclasses.asdict`` copies each, deeply): a
+    :class:`~unit_init.diagnostics.network.Trace` or :class:`~unit_init.diagnostics.verdict.Judgement` spread into a
+    :class:`Report`, whose fields hold theirs under the same names."""
+    return {field.name: getattr(record, field.name) for field in dataclasses.fields(record)}
 
 
 def json_safe(value: Any) -> Any:
