@@ -248,15 +248,10 @@ def estimate_bytes(
     1500000
     """
     size, item = math.prod(shape), itemsize(dtype)
-    if portable and distribution is not None and distribution.random and is_complex(dtype):
-        words = PORTABLE_COMPLEX_WORDS if backend.mutable or backend.compiles else PORTABLE_COMPLEX_WORDS_IMMUTABLE
-        return size * (item + words * (item // 2))
-    if portable and distribution is not None and distribution.random and type(distribution) in _PORTABLE_CHUNKED:
-        if backend.compiles:  # one fused XLA computation: a few bytes a value besides the output (FUSED_BYTES)
-            return size * (item + FUSED_BYTES)
-        work = itemsize(work_dtype(dtype))
-        widened = size * work if work > item else 0  # float16/bfloat16: the whole draw in float32, then cast once
-        return size * item + widened + _in_flight(backend, size, "uniform" if type(distribution) is d.Uniform else "normal") * work
+    if portable and distribution is not None and distribution.random:
+        streamed = _streamed_bytes(backend, size, dtype, distribution)
+        if streamed is not None:
+            return streamed
     work = itemsize(work_dtype(dtype)) if is_float(dtype) else item
     if not portable and type(distribution) in _NARROW_CHUNKED and work > item and backend.narrow_chunk and backend.rounds_narrow(dtype, device):
         return size * item + min(size, backend.narrow_chunk) * work
@@ -278,6 +273,25 @@ def estimate_bytes(
     if arrays and distribution is not None and distribution.random:  # scaled in place, the work array becomes the output; else scaling makes one more
         arrays += -1 if backend.mutable and work == item else 0 if backend.mutable else 1
     return max(size * (item + arrays * work + extra) + chunk, in_flight)
+
+
+def _streamed_bytes(backend: Backend, size: int, dtype: str, distribution: d.Distribution) -> int | None:
+    """The bytes a portable draw of a random law the stream draws value by value holds at its peak, output included:
+    a complex one's real draws and their terms (:data:`PORTABLE_COMPLEX_WORDS`), one fused computation's few bytes a
+    value (:data:`FUSED_BYTES`), or its chunks' words in flight (:func:`_in_flight`) beside the output and, for
+    float16 or bfloat16, the whole draw in float32 before its one cast. ``None`` for a law drawn whole from a normal
+    draw (an orthogonal matrix), which :func:`estimate_bytes` estimates as a native draw and that normal draw."""
+    item = itemsize(dtype)
+    if is_complex(dtype):
+        words = PORTABLE_COMPLEX_WORDS if backend.mutable or backend.compiles else PORTABLE_COMPLEX_WORDS_IMMUTABLE
+        return size * (item + words * (item // 2))
+    if type(distribution) not in _PORTABLE_CHUNKED:
+        return None
+    if backend.compiles:
+        return size * (item + FUSED_BYTES)
+    work = itemsize(work_dtype(dtype))
+    widened = size * work if work > item else 0
+    return size * item + widened + _in_flight(backend, size, "uniform" if type(distribution) is d.Uniform else "normal") * work
 
 
 def redraw_bytes(low: float, high: float, work: int) -> int:
