@@ -167,11 +167,11 @@ def _checked_shard(spec: Spec, dims: tuple[int, ...], options: Options, block: t
     return call
 
 
-def _sharded(spec: Spec, shape: ShapeLike, options: Options) -> Any:
-    """The sharded path: JAX ``sharding=`` or torch ``device_mesh=`` with ``placements=``, each shard drawn as a region where it lives."""
-    dims = check_geometry(spec, shape, options)
+def _sharding_framework(options: Options) -> str:
+    """``"jax"`` for ``sharding=``, ``"torch"`` for ``device_mesh=`` with ``placements=``; a :class:`ParameterError`
+    where the options mix the two, give one of the torch pair alone, or name a region, device, ``like=`` or
+    another backend, which the shard layout decides."""
     jax_wanted = options.sharding is not None
-    flag = "sharding=" if jax_wanted else "device_mesh="
     if jax_wanted and (options.device_mesh is not None or options.placements is not None):
         msg = "pass either sharding= (JAX) or device_mesh= and placements= (torch.distributed), not both."
         raise ParameterError(msg)
@@ -184,8 +184,18 @@ def _sharded(spec: Spec, shape: ShapeLike, options: Options) -> Any:
         raise ParameterError(msg)
     backend = options.backend
     if backend is not None and backend != framework and getattr(backend, "name", None) != framework:
+        flag = "sharding=" if jax_wanted else "device_mesh="
         msg = f"{flag} builds a {framework} array; backend={abbreviate(backend)} is not {framework!r}."
         raise ParameterError(msg)
+    return framework
+
+
+def _sharded(spec: Spec, shape: ShapeLike, options: Options) -> Any:
+    """The sharded path: JAX ``sharding=`` or torch ``device_mesh=`` with ``placements=``, each shard drawn as a region where it lives."""
+    dims = check_geometry(spec, shape, options)
+    framework = _sharding_framework(options)
+    jax_wanted = framework == "jax"
+    flag = "sharding=" if jax_wanted else "device_mesh="
     random = spec.distribution_for(dims, layout=options.layout, fan_in=options.fan_in, fan_out=options.fan_out).random
     if options.rng != "portable" and random:
         msg = (
