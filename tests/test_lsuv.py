@@ -564,6 +564,26 @@ def test_max_iter_is_bounded_and_a_stalled_layer_stops() -> None:
     assert report.layers[0].iterations < 1000  # tol=0 is never met exactly; the loop stops once the std stops moving
 
 
+@pytest.mark.parametrize("api", ["parametrizations", "hooks"])
+def test_a_spectrally_normalized_layer_is_reported_not_converged_after_one_rescaling(api: str) -> None:
+    """``spectral_norm`` divides the weight by its largest singular value, so no rescaling moves the output: LSUV made
+    ten rescalings toward ``target_std=2`` and left the weight 1012 times its draw (reported not converged); it stops
+    after the first, which shows the output does not follow the weight."""
+    torch = pytest.importorskip("torch")
+    import unit_init.torch
+
+    normalized = torch.nn.utils.parametrizations.spectral_norm if api == "parametrizations" else torch.nn.utils.spectral_norm
+    net = torch.nn.Sequential(normalized(torch.nn.Linear(64, 64)), torch.nn.ReLU(), torch.nn.Linear(64, 8))
+    report = unit_init.torch.lsuv(net, torch.randn(256, 64), target_std=2.0, seed=0).report
+    first, second = report.layers
+    assert (first.converged, first.iterations) == (False, 1)
+    assert 1.9 < first.scale < 2.1  # toward 2 from about 1: an orthogonal draw, normalized, keeps the batch's std
+    weight = net[0].parametrizations.weight.original if api == "parametrizations" else net[0].weight_orig
+    scaled = first.scale if api == "parametrizations" else 1.0  # the hooks' forward recomputes the weight it scaled
+    assert float(weight.detach().square().mean()) == pytest.approx(scaled**2 / 64, rel=1e-4)  # the draw's unit rows, scaled once
+    assert second.converged  # the layer after it is rescaled as usual
+
+
 def test_an_empty_batch_is_refused_by_lsuv_and_diagnose() -> None:
     torch = pytest.importorskip("torch")
     import unit_init.torch

@@ -287,6 +287,21 @@ def rescaled(weight: Any, factor: float, ops: Any) -> Any | None:
     return scaled if keeps_values and bool(ops.all(ops.isfinite(scaled))) else None
 
 
+UNRESPONSIVE: Final = 0.01
+"""A rescaling of a layer's weight by ``f`` that moves its output std by less than this share of ``|f − 1|`` shows an
+output that does not follow the weight (:func:`_unresponsive`): a spectrally normalized layer's moved by 0.1 % of a
+doubling (its power iteration's step), a saturated ``tanh`` inside a Keras layer's by more than 1 % until its std
+is within 1 % of 1, where no rescaling reaches a larger target anyway."""
+
+
+def _unresponsive(before: float, after: float, factor: float) -> bool:
+    """Whether scaling a weight by ``factor`` moved its layer's output std from ``before`` to ``after`` by less than
+    :data:`UNRESPONSIVE` of what a layer linear in its weight gives (``after = factor·before``): a weight the layer
+    normalizes before use, as torch's ``spectral_norm`` divides it by its largest singular value, whose scale no
+    rescaling reaches."""
+    return abs(after / before - 1) < UNRESPONSIVE * abs(factor - 1)
+
+
 def run(
     names: Sequence[str],
     measure: Callable[[str], float],
@@ -308,7 +323,8 @@ def run(
     call (:func:`undone_if_raised`); so does a step after which the layer's
     outputs overflow their dtype. A layer whose output std is 0 or not finite
     cannot be rescaled and is reported as not converged, and so is one whose
-    std no longer moves. The progress bar counts layers.
+    std no longer moves or does not follow its weight (:func:`_unresponsive`),
+    after that one rescaling. The progress bar counts layers.
 
     Examples
     --------
@@ -339,8 +355,8 @@ def run(
                         "makes its outputs overflow their dtype; the model is left as it was before lsuv."
                     )
                     raise ParameterError(msg)
-                if std == previous:  # the rescaling no longer moves the output (rounding): more iterations would not either
-                    break
+                if _unresponsive(previous, std, factor):  # the weight is normalized inside the layer (spectral_norm), or
+                    break  # rounding no longer moves the output: more rescalings would not either
             results.append(LayerScale(name, std, scale, iterations, abs(std - target_std) <= tol * target_std))
             advance(1)
     return LSUVReport(float(target_std), float(tol), max_iter, tuple(results))
