@@ -237,6 +237,26 @@ def test_verdicts(verdict_of: Any, spec: Any, expected: str) -> None:
     assert verdict_of(spec) == expected
 
 
+def test_an_activation_after_a_normalization_or_dropout_is_the_layers_on_every_framework() -> None:
+    """``Dense`` → ``BatchNormalization`` → ``Activation("relu")`` was labelled ``linear`` (and suggested
+    ``glorot_normal``), torch's and nnx's ``Linear`` → ``BatchNorm`` → activation ``None``: the activation after the
+    normalization is the layer's (its He gain), as in ``Conv → BatchNorm → ReLU``."""
+    torch = pytest.importorskip("torch")
+    keras = pytest.importorskip("keras")
+    nnx = pytest.importorskip("flax.nnx")
+    jnp = pytest.importorskip("jax.numpy")
+    net = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.BatchNorm1d(32), torch.nn.Dropout(0.1), torch.nn.ReLU(),
+                              torch.nn.Linear(32, 32), torch.nn.LayerNorm(32), torch.nn.Linear(32, 8))
+    report = ui.diagnose(net, torch.randn(64, 16))
+    assert report.activations == ("relu", None, None)  # a layer after a normalization is no activation
+    assert report.suggested[0] == "he_normal"
+    model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(32), keras.layers.BatchNormalization(), keras.layers.Dropout(0.1),
+                              keras.layers.Activation("tanh"), keras.layers.Dense(8)])
+    assert ui.diagnose(model, np.random.default_rng(0).standard_normal((64, 16)).astype("float32")).activations == ("tanh", "linear")
+    layers = nnx.Sequential(nnx.Linear(16, 32, rngs=nnx.Rngs(0)), nnx.BatchNorm(32, rngs=nnx.Rngs(0)), nnx.relu, nnx.Linear(32, 8, rngs=nnx.Rngs(1)))
+    assert ui.diagnose(layers, jnp.ones((64, 16))).activations == ("relu", None)
+
+
 def test_refusals() -> None:
     torch = pytest.importorskip("torch")
     with pytest.raises(ui.ParameterError, match="needs inputs"):

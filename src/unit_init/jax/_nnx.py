@@ -10,7 +10,7 @@ of :mod:`unit_init.jax` need no Flax.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Final
 
 import jax.numpy as jnp
 import numpy as np
@@ -60,13 +60,20 @@ def _layers(model: Any, layers: Layers) -> dict[str, Any]:
     return dict(select(named, layers, lambda layer: isinstance(layer, _SUPPORTED), _KINDS))
 
 
+_PASSED_THROUGH: Final = (nnx.BatchNorm, nnx.LayerNorm, nnx.GroupNorm, nnx.RMSNorm, nnx.Dropout)
+"""The normalizations and dropout, which stand between a layer and its activation (``Linear`` → ``BatchNorm`` →
+``nnx.relu`` is a ReLU layer)."""
+
+
 def _activations(model: Any, layers: dict[str, Any]) -> dict[str, str | None]:
-    """The function that follows each layer in an ``nnx.Sequential`` (``nnx.relu``, ``jnp.tanh`` …), where there is one."""
+    """The function that follows each layer in an ``nnx.Sequential`` (``nnx.relu``, ``jnp.tanh`` …) once normalizations
+    and dropout are passed, where there is one."""
     after: dict[int, str | None] = {}
     for _, node in nnx.iter_graph(model):
         if isinstance(node, nnx.Sequential):
-            for layer, following in zip(node.layers, node.layers[1:], strict=False):
-                after[id(layer)] = None if isinstance(following, nnx.Module) else activation_name(following)
+            for index, layer in enumerate(node.layers):
+                following = next((f for f in node.layers[index + 1 :] if not isinstance(f, _PASSED_THROUGH)), None)
+                after[id(layer)] = None if following is None or isinstance(following, nnx.Module) else activation_name(following)
     return {name: after.get(id(layer)) for name, layer in layers.items()}
 
 

@@ -294,10 +294,17 @@ def diagnose(model: Any, batch: Any, *, layers: Layers = None, seed: int = 0) ->
     )
 
 
+def _passed_through(layer: Any) -> bool:
+    """A normalization or dropout layer, which stands between a layer and its activation (``Dense`` →
+    ``BatchNormalization`` → ``Activation("relu")`` is a ReLU layer)."""
+    return type(layer).__module__.startswith(("keras.src.layers.normalization", "keras.src.layers.regularization"))
+
+
 def _activations(model: Any, layers: dict[str, Any]) -> dict[str, str | None]:
-    """Each layer's own ``activation`` unless linear, else the ``Activation``/``ReLU`` layer that follows it in ``model.layers``."""
+    """Each layer's own ``activation`` unless linear, else the ``Activation``/``ReLU`` layer that follows it in
+    ``model.layers`` once normalization and dropout layers are passed."""
     sequence = list(model.layers) if isinstance(model, keras.Model) else []
-    after = dict(zip(map(id, sequence), [*sequence[1:], None], strict=True))
+    after = {id(layer): next((f for f in sequence[index + 1 :] if not _passed_through(f)), None) for index, layer in enumerate(sequence)}
     found = {}
     for name, layer in layers.items():
         own = activation_name(layer.activation)

@@ -12,7 +12,7 @@ import contextlib
 import functools
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import torch
 from torch.nn.utils import parametrize
@@ -111,8 +111,7 @@ def _order(
     if missing and (picked or not order):
         msg = f"layers {missing} are not called by module(batch); pass layers= to pick the ones that run."
         raise ParameterError(msg)
-    after = dict(zip(map(id, sequence), [*sequence[1:], None], strict=True))
-    return order, {names[id(child)]: _activation(after[id(child)]) for child in sequence if id(child) in names}
+    return order, {names[id(child)]: _activation_after(sequence[index + 1 :]) for index, child in enumerate(sequence) if id(child) in names}
 
 
 def _saved(tensors: Iterable[torch.Tensor]) -> Callable[[], None]:
@@ -147,8 +146,17 @@ def _write_weight(layer: torch.nn.Module, values: torch.Tensor) -> None:
         _weight(layer).copy_(values)
 
 
-def _activation(module: torch.nn.Module | None) -> str | None:
-    """The activation an ``nn.ReLU``/``nn.Tanh``/… module computes; ``None`` for any other module."""
+_PASSED_THROUGH: Final = (
+    "torch.nn.modules.batchnorm", "torch.nn.modules.normalization", "torch.nn.modules.instancenorm", "torch.nn.modules.dropout",
+)
+"""The modules of the normalizations and dropout, which stand between a layer and its activation (``Conv2d`` →
+``BatchNorm2d`` → ``ReLU`` is a ReLU layer)."""
+
+
+def _activation_after(following: Sequence[torch.nn.Module]) -> str | None:
+    """The activation an ``nn.ReLU``/``nn.Tanh``/… module computes, the first module called after a layer once
+    normalizations and dropout are passed (:data:`_PASSED_THROUGH`); ``None`` where another module comes first."""
+    module = next((m for m in following if type(m).__module__ not in _PASSED_THROUGH), None)
     return activation_name(module) if type(module).__module__ == "torch.nn.modules.activation" else None
 
 
