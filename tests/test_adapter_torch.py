@@ -302,6 +302,16 @@ def test_a_uniform_whose_lower_bound_rounds_outward_in_float32_is_torchs_to_the_
         assert torch.equal(mine, theirs), int((mine != theirs).sum())
         assert torch.equal(generator.get_state(), native.get_state())
     assert float(mine.min()) == -1 / 32  # float32(−1/32 less an ulp of float64), below the law's lower bound
+    for low, high in ((1.0, 1.0 + 1e-10), (-1e-46, 1e-46)):  # bounds that round to one float32: torch still draws
+        for dtype in (torch.float32, torch.complex64):
+            mine, theirs = torch.empty(8, 8, dtype=dtype), torch.empty(8, 8, dtype=dtype)
+            generator, native = torch.Generator().manual_seed(0), torch.Generator().manual_seed(0)
+            ours.uniform_(mine, low, high, generator=generator)
+            torch.nn.init.uniform_(theirs, low, high, generator=native)
+            assert torch.equal(generator.get_state(), native.get_state()), (low, high, dtype)
+            mine, theirs = (torch.view_as_real(t) if t.is_complex() else t for t in (mine, theirs))
+            assert torch.equal(mine, theirs)
+            assert torch.equal(mine.signbit(), theirs.signbit())  # torch's −0.0 for (−1e-46, 1e-46)
 
 
 @pytest.mark.parametrize("name", ["uniform_", "normal_", "kaiming_normal_", "orthogonal_", "sparse_"])

@@ -206,6 +206,7 @@ def test_compare_default_set_json(tmp_path: Path) -> None:
         (["show", "random_normal:stddev=1e400"], "stddev='1e400' is beyond float64's range"),
         (["sample", "random_normal:stddev=1e-400", "2", "2"], "stddev='1e-400' is below float64's smallest magnitude"),  # drew zeros
         (["show", "variance_scaling:scale=1e-400"], "scale='1e-400' is below"),  # quoted scale=0.0, a value never typed
+        (["show", "random_normal:stddev=1e-9999999999999999999999"], "is below float64's smallest magnitude"),  # past Decimal's exponents
     ],
 )
 def test_bad_arguments_give_one_line_and_status_2(args: list[str], message: str) -> None:

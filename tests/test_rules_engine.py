@@ -145,6 +145,10 @@ def test_a_glob_of_any_owner_reaches_the_root_layers_own_parameters() -> None:
     linear = torch.nn.Linear(64, 32)
     _, report = unit_init.torch.initialize(linear, rules, seed=0)
     assert report.applied == {"weight": 0, "bias": 1}
+    nested = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU(), torch.nn.Sequential(torch.nn.Linear(4, 4)))
+    _, report = unit_init.torch.initialize(nested, {"*.0.weight": ui.Zeros(), "*": ui.HeNormal()}, seed=0)
+    assert report.applied["0.weight"] == 1  # "0.weight" has an owner path ("0"): only "2.0.weight" is any owner's "0.weight"
+    assert report.applied["2.0.weight"] == 0
     assert 0.1 < float(linear.weight.detach().std()) < 0.2
     assert not linear.bias.detach().any()
 

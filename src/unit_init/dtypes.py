@@ -212,9 +212,10 @@ def round_to_grid(values: np.ndarray, dtype: str) -> np.ndarray:
     """Round float64 ``values`` in place, once, to the nearest value of the float ``dtype`` (ties to even), and return
     them, still float64, where every value of every float dtype is exact: ``round(x / step)·step`` with
     ``step = 2^(e − 1 − p)`` for ``x = m·2^e`` (``m`` in ``[0.5, 1)``) and ``p`` the dtype's significand bits;
-    subnormals take the smallest normal's step. Values beyond the largest finite one are left to the cast. A later
-    cast of the result to ``dtype``, also through float32 (which holds every float16 and bfloat16 value), is exact:
-    the values are rounded once, not twice. Besides ``values`` it holds their int32 exponents.
+    subnormals take the smallest normal's step. Values beyond the largest finite one are left to the cast (they may
+    round to inf here, quietly). A later cast of the result to ``dtype``, also through float32 (which holds every
+    float16 and bfloat16 value), is exact: the values are rounded once, not twice. Besides ``values`` it holds their
+    int32 exponents, and for a moment ``frexp``'s float64 mantissas.
 
     Examples
     --------
@@ -228,7 +229,8 @@ def round_to_grid(values: np.ndarray, dtype: str) -> np.ndarray:
     np.ldexp(values, exponent, out=values)  # in steps: exact
     np.round(values, out=values)
     np.negative(exponent, out=exponent)
-    rounded: np.ndarray = np.ldexp(values, exponent, out=values)
+    with np.errstate(over="ignore"):  # a value past float64's range after rounding up: inf, as the cast would give
+        rounded: np.ndarray = np.ldexp(values, exponent, out=values)
     return rounded
 
 

@@ -357,7 +357,12 @@ def _name_matches(pattern: str, param: Param) -> bool:
     also matches a name without an owner, a parameter of the model's root layer: ``*.kernel`` matches ``kernel``."""
     names = (param.name, param.canonical, *param.aliases)
     bare = pattern[2:] if pattern.startswith(("*.", "*/")) else None
-    return any(fnmatch.fnmatchcase(name, pattern) or (bare is not None and fnmatch.fnmatchcase(name, bare)) for name in names)
+    return any(fnmatch.fnmatchcase(name, pattern) or (bare is not None and _unowned(name) and fnmatch.fnmatchcase(name, bare)) for name in names)
+
+
+def _unowned(name: str) -> bool:
+    """A name without an owner's path (``kernel``, not ``0.kernel`` or ``fc1/kernel``): a root layer's own parameter."""
+    return "." not in name and "/" not in name
 
 
 def _is_types(key: Any) -> bool:

@@ -204,6 +204,8 @@ class Backend:
         """The inverse error function, elementwise (in place where the framework allows).
 
         Needed only with ``truncation = "inverse_cdf"`` or ``"inverse_cdf_or_rejection"``: the Array-API standard has no ``erfinv``.
+        A backend whose arrays are ``mutable`` computes it in place: the memory guard counts no array for it there
+        (:data:`unit_init.resources.INVERTED`).
         """
         raise NotImplementedError
 

@@ -14,8 +14,8 @@ pasted into ``unit-init`` again.
 from __future__ import annotations
 
 import dataclasses
-import decimal
 import math
+import re
 from typing import Final
 
 from unit_init.errors import ParameterError, abbreviate, closest
@@ -52,7 +52,7 @@ def _value(key: str, text: str) -> int | float | str:
     if math.isinf(number) and "inf" not in text.lower():  # 1e400, or more digits than int() reads
         msg = f"{key}={abbreviate(text)} is beyond float64's range (about 1.8e308); give a smaller number."
         raise ParameterError(msg)
-    if number == 0 and decimal.Decimal(text) != 0:  # 1e-400
+    if number == 0 and any(digit in "123456789" for digit in re.split("[eE]", text)[0]):  # 1e-400: a non-zero significand
         msg = f"{key}={abbreviate(text)} is below float64's smallest magnitude (about 4.9e-324) and would read as 0; give a larger number, or 0."
         raise ParameterError(msg)
     return number

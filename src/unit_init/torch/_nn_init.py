@@ -456,12 +456,13 @@ def _uniform_as_torch_rounds(law: Uniform, dtype: torch.dtype) -> Initializer:
     """``U[a, b)`` with, for a float32 tensor, its bounds rounded to float32 as torch's ``uniform_`` rounds them
     (CPU and CUDA): its values lie in ``[float32(a), float32(b))``, so where ``float32(a)`` lies below ``a`` torch
     returns it (about once in 2²⁴ values: ``kaiming_uniform_`` of a ``Linear(1024, ·)``, whose ``a`` is ``−1/32``
-    less an ulp of float64), and a law on ``[a, b)`` would move it to the next float32 up."""
+    less an ulp of float64), and a law on ``[a, b)`` would move it to the next float32 up. Bounds that round to one
+    float32 keep the law as given, which draws as torch draws."""
     if dtype == torch.float32:
         with np.errstate(over="ignore"):
             low, high = (float(np.float32(bound)) for bound in (law.low, law.high))
-        if math.isfinite(low) and math.isfinite(high):  # else refused as the law it is
-            return c.RandomUniform(low, high)
+        if math.isfinite(low) and low < high:  # else the law as given: refused where it overflows; bounds that round
+            return c.RandomUniform(low, high)  # to one float32 are a one-value law, which would draw nothing where torch draws
     return c.RandomUniform(law.low, law.high)
 
 
@@ -535,11 +536,11 @@ def _fill_in_torchs_order(tensor: torch.Tensor, spec: Initializer, seed: torch.G
 
 def _check_redraw_room(tensor: torch.Tensor) -> None:
     """A :class:`~unit_init.errors.ResourceError` where :func:`_redrawn_outside`'s re-draw of ``tensor`` (``n``
-    elements of ``s`` bytes) would not fit beside it: a fresh tensor like it and, at its peak, three boolean masks
-    (the one being replaced, the new one and a comparison's): ``n·s + 3n`` bytes."""
+    elements of ``s`` bytes) would not fit beside it: a fresh tensor like it and two boolean masks, ``n·s + 2n``
+    bytes (its fresh values are written where the mask says, with no index tensor)."""
     n = tensor.numel()
     check_bytes(
-        get_backend("torch"), tensor.device, n * (tensor.element_size() + 3),
+        get_backend("torch"), tensor.device, n * (tensor.element_size() + 2),
         lambda: f"shape={abbreviate(tuple(tensor.shape))}, dtype={canonical_dtype(tensor.dtype)!r}", "fill a smaller tensor",
     )
 
@@ -567,12 +568,16 @@ def _redrawn_outside(tensor: torch.Tensor, law: TruncatedGaussian, seed: torch.G
     if low <= float(least) and float(most) <= high:
         return True
     fresh = torch.empty_like(tensor)  # torch's empty_like of the tensor, its strides kept: the same memory order
-    outside = (tensor < low).logical_or_(tensor > high)
-    count, stalled = int(outside.count_nonzero()), 0
+    outside, above = torch.empty_like(tensor, dtype=torch.bool), torch.empty_like(tensor, dtype=torch.bool)
+
+    def count_outside() -> int:
+        torch.lt(tensor, low, out=outside)
+        return int(outside.logical_or_(torch.gt(tensor, high, out=above)).count_nonzero())
+
+    count, stalled = count_outside(), 0
     while count:
-        tensor[outside] = fresh.normal_(law.mean, law.std, generator=seed)[outside]
-        outside = (tensor < low).logical_or_(tensor > high)
-        count, before = int(outside.count_nonzero()), count
+        torch.where(outside, fresh.normal_(law.mean, law.std, generator=seed), tensor, out=tensor)
+        count, before = count_outside(), count
         stalled = stalled + 1 if 10 * count > 9 * before else 0
         if stalled == STALLED_ROUNDS:
             return False
