@@ -447,23 +447,24 @@ def _fill_real(tensor: torch.Tensor, spec: Initializer, seed: Any) -> torch.Tens
     law = spec.distribution_for(tuple(tensor.shape), layout="torch")
     if isinstance(law, Uniform):
         order = _memory_order(tensor)  # torch's uniform_ fills a view stored in another order in memory order
-        init_(tensor if order is None else tensor.permute(order), _uniform_as_torch_rounds(law, tensor.dtype), seed=seed)
+        init_(tensor if order is None else tensor.permute(order), _uniform_as_torch_rounds(law.low, law.high, tensor.dtype), seed=seed)
         return tensor
     return init_(tensor, spec, seed=seed)
 
 
-def _uniform_as_torch_rounds(law: Uniform, dtype: torch.dtype) -> Initializer:
+@functools.lru_cache(maxsize=256)
+def _uniform_as_torch_rounds(a: float, b: float, dtype: torch.dtype) -> Initializer:
     """``U[a, b)`` with, for a float32 tensor, its bounds rounded to float32 as torch's ``uniform_`` rounds them
     (CPU and CUDA): its values lie in ``[float32(a), float32(b))``, so where ``float32(a)`` lies below ``a`` torch
     returns it (about once in 2²⁴ values: ``kaiming_uniform_`` of a ``Linear(1024, ·)``, whose ``a`` is ``−1/32``
     less an ulp of float64), and a law on ``[a, b)`` would move it to the next float32 up. Bounds that round to one
-    float32 keep the law as given, which draws as torch draws."""
+    float32 keep the law as given, which draws as torch draws. Cached: a model's layers ask for a few laws."""
     if dtype == torch.float32:
         with np.errstate(over="ignore"):
-            low, high = (float(np.float32(bound)) for bound in (law.low, law.high))
+            low, high = (float(np.float32(bound)) for bound in (a, b))
         if math.isfinite(low) and low < high:  # else the law as given: refused where it overflows; bounds that round
             return c.RandomUniform(low, high)  # to one float32 are a one-value law, which would draw nothing where torch draws
-    return c.RandomUniform(law.low, law.high)
+    return c.RandomUniform(a, b)
 
 
 def _memory_order(tensor: torch.Tensor) -> tuple[int, ...] | None:
