@@ -585,6 +585,42 @@ def test_a_spectrally_normalized_layer_is_reported_not_converged_after_one_resca
     assert second.converged  # the layer after it is rescaled as usual
 
 
+def test_lsuv_and_diagnose_leave_the_dropout_streams_as_they_were() -> None:
+    """The batches are measurements: torch's dropout advanced the global generator its training then draws from, and
+    nnx's ``Dropout`` its own stream's count (0 → 2 after ``lsuv``, → 5 after ``diagnose``), so a run with them gave
+    other dropout masks than one without. Unseeded draws still advance the global stream (two calls differ)."""
+    torch = pytest.importorskip("torch")
+    jax = pytest.importorskip("jax")
+    nnx = pytest.importorskip("flax.nnx")
+    jnp = pytest.importorskip("jax.numpy")
+    import unit_init.jax
+    import unit_init.torch
+
+    net = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU(), torch.nn.Dropout(0.5), torch.nn.Linear(32, 8))
+    batch = torch.randn(64, 16)
+    torch.manual_seed(0)
+    expected = torch.rand(4)
+    for measured in (lambda: unit_init.torch.lsuv(net, batch, seed=0), lambda: ui.diagnose(net, batch)):
+        torch.manual_seed(0)
+        measured()
+        assert torch.equal(torch.rand(4), expected)
+    first = unit_init.torch.lsuv(net, batch).params[0].weight.detach().clone()
+    assert not torch.equal(unit_init.torch.lsuv(net, batch).params[0].weight, first)
+
+    class Model(nnx.Module):
+        def __init__(self, rngs: Any) -> None:
+            self.hidden, self.drop, self.out = nnx.Linear(16, 32, rngs=rngs), nnx.Dropout(0.5, rngs=rngs), nnx.Linear(32, 8, rngs=rngs)
+
+        def __call__(self, x: Any) -> Any:
+            return self.out(self.drop(nnx.relu(self.hidden(x))))
+
+    model = Model(nnx.Rngs(0, dropout=1))
+    counts = [int(count) for count in jax.tree.leaves(nnx.state(model, nnx.RngCount))]
+    unit_init.jax.lsuv(model, jnp.ones((64, 16)), seed=0)
+    ui.diagnose(model, jnp.ones((64, 16)))
+    assert [int(count) for count in jax.tree.leaves(nnx.state(model, nnx.RngCount))] == counts
+
+
 def test_an_empty_batch_is_refused_by_lsuv_and_diagnose() -> None:
     torch = pytest.importorskip("torch")
     import unit_init.torch

@@ -89,8 +89,9 @@ def _saved(nodes: Iterable[Any]) -> Callable[[], None]:
 
 
 def _statistics(model: Any) -> Callable[[], None]:
-    """What restores every ``nnx.BatchStat`` of ``model`` (a ``BatchNorm`` in train mode moves them when called)."""
-    return _saved(node for _, node in nnx.iter_graph(model) if isinstance(node, nnx.BatchStat))
+    """What restores every ``nnx.BatchStat`` and ``nnx.RngState`` of ``model``: called in train mode, a ``BatchNorm``
+    moves its statistics and a ``Dropout`` advances its stream's count, which training then draws from."""
+    return _saved(node for _, node in nnx.iter_graph(model) if isinstance(node, (nnx.BatchStat, nnx.RngState)))
 
 
 def _order(model: Any, batch: Any, layers: dict[str, Any], *, picked: bool) -> tuple[list[str], Any]:

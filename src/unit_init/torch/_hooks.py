@@ -127,12 +127,15 @@ def _saved(tensors: Iterable[torch.Tensor]) -> Callable[[], None]:
 
 
 @contextlib.contextmanager
-def _buffers_kept(module: torch.nn.Module) -> Iterator[None]:
-    """Leave ``module``'s buffers as they were: the batches LSUV and diagnose run are measurements, not training steps
-    (in train mode ``BatchNorm`` would move its running statistics and count the batches)."""
+def _state_kept(module: torch.nn.Module) -> Iterator[None]:
+    """Leave ``module``'s buffers, and torch's global generators of the devices it is on, as they were: the batches
+    LSUV and diagnose run are measurements, not training steps (in train mode ``BatchNorm`` would move its running
+    statistics and count the batches, and ``Dropout`` would advance the global generator its training then draws from)."""
     restore = _saved(module.buffers())
+    cuda = sorted({tensor.device.index or 0 for tensor in module.parameters() if tensor.device.type == "cuda"})
     try:
-        yield
+        with torch.random.fork_rng(devices=cuda):
+            yield
     finally:
         restore()
 
@@ -226,7 +229,7 @@ def lsuv(
     check_batch(batch, _finite)
     chosen = _unfrozen(_untied(module, _layers(module, layers), picked=layers is not None), picked=layers is not None)
     _refuse_legacy(chosen)
-    with _buffers_kept(module):
+    with _state_kept(module):
         order, _ = _order(module, batch, chosen, picked=layers is not None)  # before anything is written
     chosen = {name: chosen[name] for name in order}
 
@@ -248,7 +251,7 @@ def lsuv(
     with undone_if_raised(_saved(t for layer in chosen.values() for t in (*layer.parameters(), *layer.buffers()))):
         initialize(module, rules_for(chosen.values(), spec, biases=any(layer.bias is not None for layer in chosen.values())),
                    seed=seed, progress=progress)
-        with _buffers_kept(module):
+        with _state_kept(module):
             report = run(order, measure, rescale, target_std=target_std, tol=tol, max_iter=max_iter, progress=progress)
     return Rescaled(module, report)
 
@@ -414,7 +417,7 @@ def diagnose(module: torch.nn.Module, batch: Any, *, layers: Layers = None, seed
     batch = _autograd_ready(batch)
     chosen = _layers(module, layers)
     seen: dict[str, torch.Tensor] = {}
-    with _buffers_kept(module), _differentiable(chosen.values()):  # buffers restored after the backward pass, which may read them
+    with _state_kept(module), _differentiable(chosen.values()):  # buffers restored after the backward pass, which may read them
         order, activations = _order(module, batch, chosen, picked=layers is not None)
         chosen = {name: chosen[name] for name in order}
         with parametrize.cached(), _hooked(chosen.items(), seen):  # cached: a parametrized weight is one tensor of the graph
