@@ -50,9 +50,9 @@ def test_missing_framework_names_the_extra(backend: str, module: str, extra: str
     if module == "torch":  # the CPU build's command first: a plain pip install torch is a CUDA build of several GB
         assert "pip install torch --index-url https://download.pytorch.org/whl/cpu (the CPU build;" in output
         assert 'in a unit_init checkout, that first, then pip install -e ".[torch]"' in output  # never the extra alone
-    elif module == "tensorflow":  # the checkout's CPU extra after TensorFlow itself
-        assert "pip install tensorflow (or tensorflow-cpu, the CPU-only build)" in output
-        assert 'that first, then pip install -e ".[tensorflow-cpu]"' in output
+    elif module == "tensorflow":  # one build of the two: it said to install tensorflow, then the tensorflow-cpu extra (both)
+        assert "pip install tensorflow-cpu, or tensorflow for its GPU build (one of the two, never both" in output
+        assert 'in a unit_init checkout, pip install -e ".[tensorflow-cpu]", or ".[tensorflow]" for the GPU build' in output
     else:
         assert f'pip install {module} (or, in a unit_init checkout: pip install -e ".[{extra}]")' in output
 

@@ -34,6 +34,16 @@ def test_round_trip_through_json(spec: ui.Initializer) -> None:
     assert ui.get(config) == spec
 
 
+def test_the_command_lines_name_and_parameters_form_is_refused_by_get_saying_where_it_is_read() -> None:
+    """``ui.get("random_normal:stddev=0.01")`` (the form a report's ``initializer`` field takes) said "Did you mean
+    'random_normal'?", which drops the parameter."""
+    with pytest.raises(ui.ParameterError, match=r"the NAME:KEY=VALUE form is read by the command line, ui\.diagnose and ui\.compare") as refused:
+        ui.get("random_normal:stddev=0.01")
+    assert "Did you mean" not in str(refused.value)
+    with pytest.raises(ui.ParameterError, match="is not known"):
+        ui.get("bogus:stddev=0.01")
+
+
 def test_get_accepts_names_specs_and_none() -> None:
     assert ui.get("he_normal") == ui.HeNormal()
     assert ui.get("GlorotUniform") == ui.GlorotUniform()

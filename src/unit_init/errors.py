@@ -173,12 +173,15 @@ _INSTALL_COMMANDS: Final = {
         "pip install torch --index-url https://download.pytorch.org/whl/cpu (the CPU build; a plain pip install torch "
         "is a CUDA build of several GB on Linux)"
     ),
-    "tensorflow": "pip install tensorflow (or tensorflow-cpu, the CPU-only build)",
+    "tensorflow": "pip install tensorflow-cpu, or tensorflow for its GPU build (one of the two, never both: they are builds of one package)",
 }
 """The command for a package whose plain ``pip install`` is not the one to run first (PyPI's torch for Linux is CUDA's)."""
-_EXTRA_AFTER: Final = {"torch": "torch", "tensorflow": "tensorflow-cpu"}
-"""Packages installed before the unit_init extra that needs them: the extra's resolver would otherwise pick its own
-build (``torch``: CUDA's; ``tensorflow``: the checkout's CPU extra is ``tensorflow-cpu``)."""
+_IN_A_CHECKOUT: Final = {
+    "torch": 'that first, then pip install -e ".[torch]"',
+    "tensorflow": 'pip install -e ".[tensorflow-cpu]", or ".[tensorflow]" for the GPU build',
+}
+"""What to run in a unit_init checkout where the extra alone is not it: torch's CPU build first (the extra's resolver
+would pick CUDA's); TensorFlow's extra of the build wanted (each installs its own)."""
 
 
 def install_hint(package: str, extra: str) -> str:
@@ -192,8 +195,8 @@ def install_hint(package: str, extra: str) -> str:
     pip install torch --index-url https://download.pytorch.org/whl/cpu (the CPU build; a plain pip install torch is a CUDA build of several GB on Linux); in a unit_init checkout, that first, then pip install -e ".[torch]"
     """
     command = _INSTALL_COMMANDS.get(package, f"pip install {package}")
-    if package in _EXTRA_AFTER:
-        return f'{command}; in a unit_init checkout, that first, then pip install -e ".[{_EXTRA_AFTER[package]}]"'
+    if package in _IN_A_CHECKOUT:
+        return f"{command}; in a unit_init checkout, {_IN_A_CHECKOUT[package]}"
     return f'{command} (or, in a unit_init checkout: pip install -e ".[{extra}]")'
 
 
