@@ -192,6 +192,14 @@ def test_like_infers_backend_device_and_dtype() -> None:
     assert x.devices() == existing.devices()
 
 
+def test_like_a_deleted_or_donated_array_is_a_parameter_error() -> None:
+    """JAX's bare ``RuntimeError: Array has been deleted`` came out of ``like=``."""
+    deleted = jnp.ones((4, 4))
+    deleted.delete()
+    with pytest.raises(ui.ParameterError, match="deleted"):
+        ui.he_normal((4, 4), like=deleted, seed=0)
+
+
 @pytest.mark.parametrize("transform", [jax.jit, jax.vmap])
 def test_like_a_tracer_takes_its_dtype_and_draws_uncommitted(transform: Any) -> None:
     """A tracer inside ``jit``/``vmap`` has no device yet: ``like=`` takes its dtype and draws as an unplaced call does."""

@@ -219,10 +219,15 @@ def test_parameters_past_the_dtype_limit_are_refused(target_id: str, dtype: str)
             getattr(ui, function)((8, 8), backend=target.backend, device=target.device, dtype=dtype, seed=0, **keywords)
 
 
-def test_a_refused_call_consumes_no_seed() -> None:
+@pytest.mark.parametrize("refused", [
+    lambda: ui.random_normal((4,), stddev=1e308),
+    lambda: ui.he_uniform((4, 2), region=(slice(0, 1),)),  # a region of a native stream: took a seed, then was refused
+    lambda: ui.orthogonal((4, 4), region=(slice(0, 2),)),
+])
+def test_a_refused_call_consumes_no_seed(refused: Any) -> None:
     ui.set_seed(5)
     with pytest.raises(ui.ParameterError):
-        ui.random_normal((4,), stddev=1e308)
+        refused()
     after_refusal = ui.random_normal((4,))
     ui.set_seed(5)
     assert (ui.random_normal((4,)) == after_refusal).all()

@@ -82,7 +82,7 @@ from unit_init.portable.stream import check_resolved
 from unit_init.progress import wanted
 from unit_init.sampling import planned
 from unit_init.sampling.blocks import PROGRESS_MIN
-from unit_init.sampling.region import check_fits
+from unit_init.sampling.region import check_fits, check_region_stream
 from unit_init.seeds import call_seed, is_keras_seed, normalize_seed, seed_backend
 from unit_init.spec._checks import hashable
 from unit_init.spec.complex_laws import complex_law
@@ -458,6 +458,7 @@ def request(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Reque
         Block.of(dims, options.region)
     target, distribution, sampler = plan
     _check_wide_dtype(target)
+    check_region_stream(distribution, options.region, options.rng)  # before the stream's seed is taken
     if options.rng == "portable":  # before the memory guard: a larger limit would not help an array it cannot address
         check_addressable(dims)
         if isinstance(distribution, TruncatedGaussian):  # before a whole-model initialize writes

@@ -346,6 +346,9 @@ class JaxBackend(Backend):
 
     def device_of(self, array: Any) -> jax.Device | None:
         """The one device ``array`` lives on; ``None`` (uncommitted) for a tracer inside ``jit``/``vmap``, which has none."""
+        if isinstance(array, jax.Array) and not isinstance(array, jax.core.Tracer) and array.is_deleted():
+            msg = "like= got a jax.Array that was deleted (or donated to a jitted call); pass a live array, or device=."
+            raise ParameterError(msg)
         try:
             devices = array.devices()
         except jax.errors.ConcretizationTypeError:

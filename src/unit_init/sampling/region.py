@@ -29,7 +29,7 @@ from unit_init.spec import distributions as d
 if TYPE_CHECKING:
     from unit_init.backends.base import Backend
 
-__all__ = ["ELEMENTWISE", "check_fits", "draw_block"]
+__all__ = ["ELEMENTWISE", "check_fits", "check_region_stream", "draw_block"]
 
 ELEMENTWISE: Final = (d.PointMass, d.Uniform, d.Normal, d.TruncatedGaussian, c.ComplexNormal, c.UniformDisk, c.ModulusTruncatedNormal)
 """Distributions whose elements are independent of each other's positions: drawn block by block."""
@@ -58,6 +58,17 @@ def check_fits(
     check_allocation(backend, device, sampled, dtype, distribution, portable=rng == "portable", reserved=reserved)
 
 
+def check_region_stream(distribution: d.Distribution, region: RegionLike, rng: str) -> None:
+    """:class:`ParameterError` for a random law's ``region=`` drawn from a native stream: only a counter-based stream
+    draws one block of an array equal to the same block of the whole draw."""
+    if region is not None and distribution.random and rng != "portable":
+        msg = (
+            f"region={abbreviate(region)} needs rng='portable': only a counter-based stream can draw one block of an array "
+            "equal to the same block of the whole draw."
+        )
+        raise ParameterError(msg)
+
+
 def draw_block(
     backend: Backend,
     distribution: d.Distribution,
@@ -72,12 +83,7 @@ def draw_block(
 ) -> Any:
     """The block ``region`` of ``distribution`` drawn for the global ``shape`` (``name``: the initializer's class name)."""
     block = Block.of(shape, region)
-    if distribution.random and rng != "portable":
-        msg = (
-            f"region={abbreviate(region)} needs rng='portable': only a counter-based stream can draw one block of an array "
-            "equal to the same block of the whole draw."
-        )
-        raise ParameterError(msg)
+    check_region_stream(distribution, region, rng)
     held = check_allocation(backend, device, _sampled(distribution, shape, block), dtype, distribution, portable=rng == "portable", hold=True)
     with backend.placement(device):  # the stream's operators, and the scaling and cast after them, on the device
         if held is None:
