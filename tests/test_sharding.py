@@ -82,6 +82,30 @@ def test_jax_sharded_array_equals_the_unsharded_draw() -> None:
     assert out.count("ok") == 4, out
 
 
+MEMORY_KIND_SCRIPT = """
+import jax, numpy as np
+from jax.sharding import NamedSharding, PartitionSpec as P
+import unit_init as ui
+
+mesh = jax.make_mesh((4,), ("x",))
+for kind in ("pinned_host", "unpinned_host", "device"):
+    sharding = NamedSharding(mesh, P("x"), memory_kind=kind)
+    drawn = ui.he_normal((8, 4), sharding=sharding, seed=0, rng="portable")
+    assert drawn.sharding == sharding, (drawn.sharding, sharding)
+    assert np.array_equal(np.asarray(drawn), np.asarray(ui.he_normal((8, 4), backend="jax", seed=0, rng="portable")))
+    assert ui.zeros((8, 4), sharding=sharding).sharding.memory_kind == kind
+    print("ok", kind)
+"""
+
+
+def test_a_jax_sharding_with_a_host_memory_kind_places_the_shards_there() -> None:
+    """``NamedSharding(..., memory_kind="pinned_host")`` raised JAX's bare "Memory kind mismatch" ``ValueError`` after
+    every shard was drawn: the shards are now moved into that memory, as ``jax.device_put`` does."""
+    pytest.importorskip("jax")
+    out = _run(MEMORY_KIND_SCRIPT, {"XLA_FLAGS": FOUR_HOST_DEVICES, "JAX_PLATFORMS": "cpu"})
+    assert out.count("ok") == 3, out
+
+
 REFUSED_SHARD_SCRIPT = """
 import os
 os.environ.pop("UNIT_INIT_MAX_BYTES", None)  # the free memory (patched below) must be the limit

@@ -392,6 +392,9 @@ class JaxBackend(Backend):
         with _no_mesh():  # each shard is drawn on one device, which a mesh in scope (jax.set_mesh) refuses
             draws = [shard(device, index) for device, index in indices.items()]  # every shard checked before any is drawn
             shards = [draw() for draw in draws]
+        if layout.memory_kind is not None:  # a host memory kind ("pinned_host"): each shard moved into it, as device_put does
+            shards = [jax.device_put(x, jax.sharding.SingleDeviceSharding(device, memory_kind=layout.memory_kind))
+                      for x, device in zip(shards, indices, strict=True)]
         return jax.make_array_from_single_device_arrays(shape, layout, shards)
 
 
