@@ -333,9 +333,11 @@ def _random_partition(rng: np.random.Generator, shape: tuple[int, ...]) -> list[
     return blocks
 
 
-@pytest.mark.parametrize("target_id", ["numpy", "torch:cpu", "jax:cpu"])
+@pytest.mark.parametrize("target_id", ["numpy", "torch:cpu", "jax:cpu", "tensorflow:cpu"])
 @pytest.mark.parametrize("name", ["he_normal", "glorot_uniform", "truncated_normal", "orthogonal", "identity", "zeros"])
 def test_regions_reassemble_into_the_whole_draw(name: str, target_id: str) -> None:
+    """On TensorFlow, Eigen's ``log`` of a value in a SIMD body and in a scalar tail could differ by an ulp, so a block
+    of a normal law drawn eagerly differed from the whole draw here and there (3 of 400 small blocks)."""
     spec = ui.CATALOGUE[name]()
     rng = np.random.default_rng(abs(hash((name, target_id))) % 2**32)
     for shape in [(37, 50), (4, 6, 9)] if name != "identity" else [(37, 50), (20, 11)]:
@@ -345,6 +347,20 @@ def test_regions_reassemble_into_the_whole_draw(name: str, target_id: str) -> No
             for block in _random_partition(rng, shape):
                 assembled[block] = portable(target_id, spec, shape, seed=3, region=block)
             np.testing.assert_array_equal(assembled, whole)
+
+
+@pytest.mark.parametrize(("name", "dtype", "shape", "region"), [
+    ("he_normal", "float32", (4, 5), (slice(2, 4), slice(1, 5))),
+    ("random_normal", "float64", (3, 6, 3, 6), (slice(None, 1), slice(-3, -2), slice(-1, None))),
+])
+def test_a_tensorflow_block_drawn_eagerly_is_the_same_block_of_the_whole_draw(name: str, dtype: str, shape: tuple[int, ...], region: tuple[slice, ...]) -> None:
+    """Eigen rounded ``log`` of a value in a loop's scalar tail otherwise than in its SIMD body: these blocks differed
+    from the whole draw for 5 of 300 seeds (float32; 2 of 100 in float64), by an ulp."""
+    pytest.importorskip("tensorflow")
+    spec = ui.CATALOGUE[name]()
+    for seed in range(160 if dtype == "float32" else 70):
+        whole = portable("tensorflow:cpu", spec, shape, seed=seed, dtype=dtype)
+        np.testing.assert_array_equal(portable("tensorflow:cpu", spec, shape, seed=seed, dtype=dtype, region=region), whole[region])
 
 
 def test_region_as_offset_and_shape() -> None:

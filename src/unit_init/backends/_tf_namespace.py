@@ -100,6 +100,28 @@ def _placed(op: Any) -> Any:
     return function
 
 
+LANES = 64
+"""A multiple of the values one SIMD step of Eigen's unrolled loops covers (4 packets of 16 float32 on AVX-512)."""
+
+
+def _lane_aligned(op: Any) -> Any:
+    """:func:`_placed` for a transcendental op (``log``, ``log1p``, ``cos``, ``sin``), evaluated on its input flattened
+    and padded with ones to a multiple of :data:`LANES` values. Eigen computes a vectorized loop's SIMD body and its
+    scalar tail with other approximations (``log`` of 13 float32 values in a tail differed from the same values in
+    a body in 1,945 of 53,248 cases): padded, every value goes through the SIMD body, so a value does not depend on
+    its position in the array, and a block of a portable draw equals the same block of the whole."""
+
+    def function(x: Tensor) -> Tensor:
+        with tf.device(x.device):
+            flat = tf.reshape(x, [-1])
+            size = tf.size(flat)
+            padded = tf.pad(flat, [[0, (-size) % LANES]], constant_values=1)
+            return tf.reshape(op(padded)[:size], tf.shape(x))
+
+    function.__name__ = op.__name__
+    return function
+
+
 abs = _placed(tf.math.abs)
 add = _placed(tf.math.add)
 any = _placed(tf.reduce_any)
@@ -108,15 +130,15 @@ bitwise_left_shift = _placed(tf.bitwise.left_shift)
 bitwise_or = _placed(tf.bitwise.bitwise_or)
 bitwise_right_shift = _placed(tf.bitwise.right_shift)
 bitwise_xor = _placed(tf.bitwise.bitwise_xor)
-cos = _placed(tf.math.cos)
+cos = _lane_aligned(tf.math.cos)
 _diagonal = _placed(tf.linalg.diag_part)
-log = _placed(tf.math.log)
-log1p = _placed(tf.math.log1p)
+log = _lane_aligned(tf.math.log)
+log1p = _lane_aligned(tf.math.log1p)
 logical_and = _placed(tf.math.logical_and)
 matrix_transpose = _placed(tf.linalg.matrix_transpose)
 multiply = _placed(tf.math.multiply)
 sign = _placed(tf.sign)
-sin = _placed(tf.math.sin)
+sin = _lane_aligned(tf.math.sin)
 sqrt = _placed(tf.math.sqrt)
 zeros_like = _placed(tf.zeros_like)
 
