@@ -520,3 +520,18 @@ def test_a_one_sided_truncated_normal_past_rank_eight() -> None:
     assert values.shape == RANK_TEN
     assert values.min() >= 2.0
     assert values.max() <= 3.0
+
+
+def test_the_padded_transcendentals_trace_past_two_to_the_31_values_and_keep_shapes() -> None:
+    """``log``, ``log1p``, ``cos`` and ``sin`` run on inputs padded to whole SIMD steps (a value then does not depend on
+    its position): counted in int32, a traced array of 2³¹ + 5 values (a portable draw holds up to 2³²) refused its
+    shape ("Invalid value in tensor used for shape"). Nothing is allocated here: the functions are only traced."""
+    from unit_init.backends import _tf_namespace as ns
+
+    for function in (ns.log, ns.log1p, ns.cos, ns.sin):
+        concrete = tf.function(function).get_concrete_function(tf.TensorSpec([2**31 + 5], tf.float32))
+        assert concrete.structured_outputs.shape.as_list() == [2**31 + 5]
+        unknown = tf.function(function, input_signature=[tf.TensorSpec([None, 3], tf.float64)])
+        assert unknown(tf.fill((5, 3), tf.constant(0.5, tf.float64))).shape == (5, 3)
+        assert function(tf.constant(0.5)).shape == ()
+        assert function(tf.zeros((0, 7))).shape == (0, 7)

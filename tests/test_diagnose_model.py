@@ -255,6 +255,13 @@ def test_an_activation_after_a_normalization_or_dropout_is_the_layers_on_every_f
     assert ui.diagnose(model, np.random.default_rng(0).standard_normal((64, 16)).astype("float32")).activations == ("tanh", "linear")
     layers = nnx.Sequential(nnx.Linear(16, 32, rngs=nnx.Rngs(0)), nnx.BatchNorm(32, rngs=nnx.Rngs(0)), nnx.relu, nnx.Linear(32, 8, rngs=nnx.Rngs(1)))
     assert ui.diagnose(layers, jnp.ones((64, 16))).activations == ("relu", None)
+    layers = nnx.Sequential(nnx.Linear(16, 32, rngs=nnx.Rngs(0)), nnx.InstanceNorm(32, rngs=nnx.Rngs(0)), nnx.relu, nnx.Linear(32, 8, rngs=nnx.Rngs(1)))
+    assert ui.diagnose(layers, jnp.ones((64, 4, 16))).activations == ("relu", None)
+    net = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.Identity(), torch.nn.ReLU(), torch.nn.Linear(32, 8))  # a norm switched off
+    assert ui.diagnose(net, torch.randn(64, 16)).activations == ("relu", None)
+    wrapped = keras.Sequential([keras.Input((16,)), keras.layers.Dense(32), keras.layers.SpectralNormalization(keras.layers.Dense(32)),
+                                keras.layers.ReLU(), keras.layers.Dense(8)])  # a wrapper holds a layer: not passed over
+    assert ui.diagnose(wrapped, np.ones((64, 16), "float32")).activations == ("linear", "relu", "linear")
 
 
 def test_refusals() -> None:

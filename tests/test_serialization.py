@@ -40,6 +40,8 @@ def test_the_command_lines_name_and_parameters_form_is_refused_by_get_saying_whe
     with pytest.raises(ui.ParameterError, match=r"the NAME:KEY=VALUE form is read by the command line, ui\.diagnose and ui\.compare") as refused:
         ui.get("random_normal:stddev=0.01")
     assert "Did you mean" not in str(refused.value)
+    assert "{'class_name': 'RandomNormal', 'config'" in str(refused.value)  # it named 'random_normal', a config ui.get refuses
+    assert ui.get({"class_name": "RandomNormal", "config": {"stddev": 0.01}}) == ui.RandomNormal(stddev=0.01)
     with pytest.raises(ui.ParameterError, match="is not known"):
         ui.get("bogus:stddev=0.01")
 

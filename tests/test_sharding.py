@@ -86,6 +86,7 @@ MEMORY_KIND_SCRIPT = """
 import jax, numpy as np
 from jax.sharding import NamedSharding, PartitionSpec as P
 import unit_init as ui
+import unit_init.jax
 
 mesh = jax.make_mesh((4,), ("x",))
 for kind in ("pinned_host", "unpinned_host", "device"):
@@ -94,6 +95,9 @@ for kind in ("pinned_host", "unpinned_host", "device"):
     assert drawn.sharding == sharding, (drawn.sharding, sharding)
     assert np.array_equal(np.asarray(drawn), np.asarray(ui.he_normal((8, 4), backend="jax", seed=0, rng="portable")))
     assert ui.zeros((8, 4), sharding=sharding).sharding.memory_kind == kind
+    leaf = jax.ShapeDtypeStruct((4096, 1024), np.float32, sharding=sharding)  # drawn shard by shard in unit_init.jax.initialize
+    params, _ = unit_init.jax.initialize({"kernel": leaf}, {"*": ui.HeNormal()}, seed=0, rng="portable")
+    assert params["kernel"].sharding == sharding, params["kernel"].sharding
     print("ok", kind)
 """
 

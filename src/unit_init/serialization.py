@@ -433,11 +433,12 @@ def spec_class(name: str) -> type[Initializer]:
     """The spec class :func:`get` builds for ``name`` (``"he_normal"``, ``"HeNormal"``, a Keras alias); :class:`ParameterError` for an unknown one."""
     _plain_leaf("the initializer name", name)
     cls = _NAMED.get(name) or _SPECS.get(name) or _ALIASES.get(name)
-    if cls is None and ":" in name and name.partition(":")[0] in {*_NAMED, *_SPECS, *_ALIASES}:
-        head = name.partition(":")[0]
+    head = name.partition(":")[0]
+    named = _NAMED.get(head) or _SPECS.get(head) or _ALIASES.get(head) if cls is None and head != name else None
+    if named is not None:
         msg = (
             f"initializer {abbreviate(name)}: the NAME:KEY=VALUE form is read by the command line, ui.diagnose and "
-            f"ui.compare; here give the parameters in a config, {{'class_name': {head!r}, 'config': {{...}}}}, or pass the spec itself."
+            f"ui.compare; here give the parameters in a config, {{'class_name': {named.__name__!r}, 'config': {{...}}}}, or pass the spec itself."
         )
         raise ParameterError(msg)
     if cls is None:

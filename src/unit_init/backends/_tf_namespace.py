@@ -113,10 +113,14 @@ def _lane_aligned(op: Any) -> Any:
 
     def function(x: Tensor) -> Tensor:
         with tf.device(x.device):
+            size = x.shape.num_elements()  # known but inside a function traced with unknown dimensions
+            if size is not None and size % LANES == 0:
+                return op(x)
             flat = tf.reshape(x, [-1])
-            size = tf.size(flat)
+            if size is None:  # counted in int64: a portable draw holds up to 2³² values
+                size = tf.size(flat, out_type=tf.int64)
             padded = tf.pad(flat, [[0, (-size) % LANES]], constant_values=1)
-            return tf.reshape(op(padded)[:size], tf.shape(x))
+            return tf.reshape(op(padded)[:size], tf.shape(x, out_type=tf.int64))
 
     function.__name__ = op.__name__
     return function

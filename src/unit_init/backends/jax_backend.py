@@ -44,7 +44,7 @@ from unit_init.backends.devices import absent_device, accepted_forms, device_req
 from unit_init.dtypes import COMPLEX_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES
 from unit_init.errors import DeviceError, DTypeError, ParameterError, SeedError, abbreviate
 
-__all__ = ["TRACES", "JaxBackend", "KeyStream", "check_fits", "scoped_abstract_mesh", "scoped_mesh", "transformed"]
+__all__ = ["TRACES", "JaxBackend", "KeyStream", "assembled", "check_fits", "scoped_abstract_mesh", "scoped_mesh", "transformed"]
 
 TRACES: Final[collections.Counter[str]] = collections.Counter()
 """How many times each sampler kind was traced (compiled); it grows only for new shapes, dtypes or devices."""
@@ -392,10 +392,16 @@ class JaxBackend(Backend):
         with _no_mesh():  # each shard is drawn on one device, which a mesh in scope (jax.set_mesh) refuses
             draws = [shard(device, index) for device, index in indices.items()]  # every shard checked before any is drawn
             shards = [draw() for draw in draws]
-        if layout.memory_kind is not None:  # a host memory kind ("pinned_host"): each shard moved into it, as device_put does
-            shards = [jax.device_put(x, jax.sharding.SingleDeviceSharding(device, memory_kind=layout.memory_kind))
-                      for x, device in zip(shards, indices, strict=True)]
-        return jax.make_array_from_single_device_arrays(shape, layout, shards)
+        return assembled(shape, layout, dict(zip(indices, shards, strict=True)))
+
+
+def assembled(shape: tuple[int, ...], sharding: jax.sharding.Sharding, shards: dict[Any, Any]) -> jax.Array:
+    """The array of ``shape`` laid out by ``sharding`` from its shard on each addressable device (``{device: shard}``),
+    each moved first into the memory kind the sharding names (``"pinned_host"``), as ``jax.device_put`` places it."""
+    if sharding.memory_kind is not None:
+        shards = {device: jax.device_put(x, jax.sharding.SingleDeviceSharding(device, memory_kind=sharding.memory_kind))
+                  for device, x in shards.items()}
+    return jax.make_array_from_single_device_arrays(shape, sharding, list(shards.values()))
 
 
 def scoped_mesh() -> Any:

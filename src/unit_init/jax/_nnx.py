@@ -60,7 +60,7 @@ def _layers(model: Any, layers: Layers) -> dict[str, Any]:
     return dict(select(named, layers, lambda layer: isinstance(layer, _SUPPORTED), _KINDS))
 
 
-_PASSED_THROUGH: Final = (nnx.BatchNorm, nnx.LayerNorm, nnx.GroupNorm, nnx.RMSNorm, nnx.Dropout)
+_PASSED_THROUGH: Final = (nnx.BatchNorm, nnx.LayerNorm, nnx.GroupNorm, nnx.InstanceNorm, nnx.RMSNorm, nnx.Dropout)
 """The normalizations and dropout, which stand between a layer and its activation (``Linear`` → ``BatchNorm`` →
 ``nnx.relu`` is a ReLU layer)."""
 

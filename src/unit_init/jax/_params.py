@@ -26,7 +26,7 @@ from unit_init.adapters.pytree import (
     with_params,
 )
 from unit_init.adapters.rules import Entry, Gated, Initialized, Param, Rules, check_rng, draw, fill, plan
-from unit_init.backends.jax_backend import int_seed_key, scoped_abstract_mesh, scoped_mesh
+from unit_init.backends.jax_backend import assembled, int_seed_key, scoped_abstract_mesh, scoped_mesh
 from unit_init.errors import ParameterError, abbreviate, keywords_checked, outside_stacklevel
 from unit_init.spec._checks import hashable
 from unit_init.spec.fans import Layout, LayoutLike
@@ -166,12 +166,14 @@ def _drawn_into(sharding: Any, entry: Entry, old: Any, rng: str) -> Any:
         in_scope, traced = scoped_mesh(), False
     except ValueError:  # inside jax.jit, which places what it computes: no eager shard, no mesh of our own
         in_scope, traced = None, True
-    concrete = None if traced else jax.sharding.NamedSharding(in_scope, sharding.spec) if abstract else sharding
+    concrete = None if traced else jax.sharding.NamedSharding(in_scope, sharding.spec, memory_kind=sharding.memory_kind) if abstract else sharding
     if rng == "portable" and concrete is not None:
-        shape, blocks = tuple(old.shape), []
-        for device, index in concrete.addressable_devices_indices_map(shape).items():
-            blocks.append(draw(entry, **_target(old, rng), device=device, region=_region(cast("tuple[slice, ...]", index), shape)))
-        return jax.make_array_from_single_device_arrays(shape, concrete, blocks)
+        shape = tuple(old.shape)
+        blocks = {
+            device: draw(entry, **_target(old, rng), device=device, region=_region(cast("tuple[slice, ...]", index), shape))
+            for device, index in concrete.addressable_devices_indices_map(shape).items()
+        }
+        return assembled(shape, concrete, blocks)
     own_mesh = getattr(sharding, "mesh", None)
     set_mesh = getattr(jax, "set_mesh", None)
     own = not traced and isinstance(own_mesh, jax.sharding.Mesh)

@@ -297,7 +297,9 @@ def diagnose(model: Any, batch: Any, *, layers: Layers = None, seed: int = 0) ->
 def _passed_through(layer: Any) -> bool:
     """A normalization or dropout layer, which stands between a layer and its activation (``Dense`` →
     ``BatchNormalization`` → ``Activation("relu")`` is a ReLU layer)."""
-    return type(layer).__module__.startswith(("keras.src.layers.normalization", "keras.src.layers.regularization"))
+    return type(layer).__module__.startswith(("keras.src.layers.normalization", "keras.src.layers.regularization")) and not isinstance(
+        layer, keras.layers.Wrapper  # SpectralNormalization holds a layer with weights of its own
+    )
 
 
 def _activations(model: Any, layers: dict[str, Any]) -> dict[str, str | None]:
@@ -305,6 +307,7 @@ def _activations(model: Any, layers: dict[str, Any]) -> dict[str, str | None]:
     ``model.layers`` once normalization and dropout layers are passed."""
     sequence = list(model.layers) if isinstance(model, keras.Model) else []
     after = {id(layer): next((f for f in sequence[index + 1 :] if not _passed_through(f)), None) for index, layer in enumerate(sequence)}
+    after |= {id(layer.layer): after[id(layer)] for layer in sequence if isinstance(layer, keras.layers.Wrapper)}  # SpectralNormalization(Dense)
     found = {}
     for name, layer in layers.items():
         own = activation_name(layer.activation)

@@ -153,13 +153,13 @@ _PASSED_THROUGH: Final = (
     "torch.nn.modules.batchnorm", "torch.nn.modules.normalization", "torch.nn.modules.instancenorm", "torch.nn.modules.dropout",
 )
 """The modules of the normalizations and dropout, which stand between a layer and its activation (``Conv2d`` →
-``BatchNorm2d`` → ``ReLU`` is a ReLU layer)."""
+``BatchNorm2d`` → ``ReLU`` is a ReLU layer), as ``nn.Identity`` does (a normalization switched off, as timm does)."""
 
 
 def _activation_after(following: Sequence[torch.nn.Module]) -> str | None:
     """The activation an ``nn.ReLU``/``nn.Tanh``/… module computes, the first module called after a layer once
     normalizations and dropout are passed (:data:`_PASSED_THROUGH`); ``None`` where another module comes first."""
-    module = next((m for m in following if type(m).__module__ not in _PASSED_THROUGH), None)
+    module = next((m for m in following if type(m).__module__ not in _PASSED_THROUGH and type(m) is not torch.nn.Identity), None)
     return activation_name(module) if type(module).__module__ == "torch.nn.modules.activation" else None
 
 
