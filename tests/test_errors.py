@@ -605,3 +605,24 @@ def test_a_config_holds_plain_strings_and_a_spec_keeps_the_plain_name_of_a_str_s
     assert type(spec.mode) is str
     assert type(spec.distribution) is str
     assert ui.deserialize(ui.serialize(spec)) == spec
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: ui.Orthogonal().variance((16, 8, 3, 3), layuot="torch"),  # answered Keras's layout's variance
+        lambda: ui.Identity().distribution_for((4, 4), layuot="torch"),  # answered Eye(gain=1.0)
+        lambda: ui.HeNormal().distribution_for((4, 4), layuot="torch"),  # Python's plain TypeError
+        lambda: ui.Zeros().distribution_for((4, 4), fan=3),
+        lambda: ui.BoundedNormal().distribution_for((4, 4), layuot="torch"),
+    ],
+)
+def test_a_misspelt_keyword_to_a_specs_law_or_variance_is_an_argument_error(call: Any) -> None:
+    """A spec's own ``distribution_for``/``variance`` written with ``**_`` swallowed any keyword (review)."""
+    with pytest.raises(ui.ArgumentError, match=r"Did you mean 'layout'|accepted: fan_in, fan_out, layout, shape\."):
+        call()
+
+
+def test_every_spec_takes_the_layout_and_fans_by_keyword_in_its_law_and_variance() -> None:
+    assert ui.Orthogonal().variance((16, 8, 3, 3), layout="torch") == pytest.approx(1 / 72)
+    assert ui.Identity().distribution_for(shape=(4, 4), layout="torch", fan_in=2, fan_out=3) == ui.Identity().distribution_for((4, 4))

@@ -107,14 +107,17 @@ def check_keywords(where: str, given: Iterable[str], accepted: Collection[str]) 
         raise ArgumentError(msg)
 
 
-def keywords_checked(function: _F) -> _F:
+def keywords_checked(function: _F, *, accepted: Collection[str] | None = None) -> _F:
     """``function``, whose unknown keyword arguments raise :class:`ArgumentError` naming the closest valid one.
 
     Python's own ``TypeError`` gives no hint; the check is a set comparison,
     made only when a call passes keywords. A missing or an extra argument is
     an :class:`ArgumentError` with Python's message (:func:`check_binding`). The signature, docstring,
     doctests and attributes stay those of ``function`` (a
-    ``functools.singledispatch`` keeps its ``register``).
+    ``functools.singledispatch`` keeps its ``register``). ``accepted`` names
+    the keywords a function that takes ``**kwargs`` (and ignores most) is
+    still to be called with; by default they are its named parameters, and
+    ``**kwargs`` are left to its own code.
 
     Examples
     --------
@@ -127,14 +130,17 @@ def keywords_checked(function: _F) -> _F:
     """
     signature = inspect.signature(function)
     kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    accepted = frozenset(name for name, p in signature.parameters.items() if p.kind in kinds and name not in ("self", "cls"))
-    any_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())  # its own code checks them
+    if accepted is None:
+        names = frozenset(name for name, p in signature.parameters.items() if p.kind in kinds and name not in ("self", "cls"))
+        any_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())  # its own code checks them
+    else:
+        names, any_keyword = frozenset(accepted), False
     where = f"{function.__qualname__.removesuffix('.__call__').removesuffix('.__init__')}()"  # LayerPreset(), JaxInitializer()
 
     @functools.wraps(function)
     def checked(*args: Any, **kwargs: Any) -> Any:
-        if kwargs and not any_keyword and not accepted.issuperset(kwargs):
-            check_keywords(where, kwargs, accepted)
+        if kwargs and not any_keyword and not names.issuperset(kwargs):
+            check_keywords(where, kwargs, names)
         try:
             return function(*args, **kwargs)
         except TypeError as error:

@@ -64,8 +64,9 @@ def _centre_tap(law: CentreTap, draw: Draw) -> Any:
 def _block_orthogonal(law: BlockOrthogonal, draw: Draw) -> Any:
     """``gain·R·K[t]``: the identity at tap 0 convolved with one ``[P, I − P]`` factor per step, ``R`` Haar ``in × out``.
 
-    The steps run over the window axes in turn, axis ``a`` taking ``kₐ − 1``
-    of them; ``P = Q·diag(m)·Qᵀ`` with ``Q`` Haar and ``m`` Bernoulli(½)
+    The steps take the window axes in rounds, one step per axis per round
+    (TensorFlow's order, which the law depends on), axis ``a`` taking
+    ``kₐ − 1`` of them; ``P = Q·diag(m)·Qᵀ`` with ``Q`` Haar and ``m`` Bernoulli(½)
     (uniforms below ½). The kernel grows to ``(*window, out, out)`` before
     ``R`` makes it ``(*window, in, out)``.
     """

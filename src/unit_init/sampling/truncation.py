@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Final
 from unit_init.dtypes import grid_bounds, largest_below, largest_finite, work_dtype
 from unit_init.errors import DTypeError
 from unit_init.portable.ndtri import quantile
-from unit_init.spec.distributions import NORMAL_REACH, centred_cdf, normal_mass, normal_tail
+from unit_init.spec.distributions import NORMAL_REACH, centred_cdf, normal_mass, normal_tail, scaled_interval
 
 if TYPE_CHECKING:
     from unit_init.backends.base import Backend
@@ -254,7 +254,8 @@ def rejects_outside_grid(backend: Backend, law: TruncatedGaussian, dtype: str) -
 
 @functools.lru_cache(maxsize=1024)
 def _scaled_bounds(low: float, high: float, mean: float, std: float, dtype: str) -> tuple[float, float] | None:
-    """The grid bounds of ``[mean + low·std, mean + high·std]`` in ``dtype``, where scaled candidates stay finite; else ``None`` (cached).
+    """The grid bounds of the support ``[mean + low·std, mean + high·std]`` (:func:`~unit_init.spec.distributions.scaled_interval`)
+    in ``dtype``, where scaled candidates stay finite; else ``None`` (cached).
 
     A re-drawn candidate may lie far outside the bounds: scaled, it must not
     overflow (``|mean| + std·NORMAL_REACH`` within the finite range), or it
@@ -262,7 +263,7 @@ def _scaled_bounds(low: float, high: float, mean: float, std: float, dtype: str)
     """
     if abs(mean) + std * NORMAL_REACH > largest_finite(dtype):
         return None
-    return grid_bounds((mean + low * std, mean + high * std), False, dtype)
+    return grid_bounds(scaled_interval(mean, std, low, high), False, dtype)
 
 
 def _host(dtype: str, low: float, high: float, mean: float, std: float) -> Method:

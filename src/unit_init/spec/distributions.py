@@ -15,6 +15,7 @@ which is how variance rules and distributions combine.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Callable, Iterator
@@ -66,6 +67,7 @@ def as_floats(law: Distribution, *fields: str) -> None:
 
     Examples
     --------
+    >>> from unit_init.spec.distributions import TruncatedGaussian, Uniform
     >>> Uniform(-1, 2**64)
     Uniform(low=-1.0, high=1.8446744073709552e+19)
     >>> TruncatedGaussian(0.0, 1.0, -10**400, 0).support
@@ -147,6 +149,7 @@ def leaves(value: Any) -> Iterator[Any]:
 
     Examples
     --------
+    >>> from unit_init.spec.distributions import leaves
     >>> list(leaves(((1, 2.5), (3, 4)))), list(leaves(7))
     ([1, 2.5, 3, 4], [7])
     """
@@ -291,6 +294,7 @@ def normal_mass(low: float, high: float) -> float:
 
     Examples
     --------
+    >>> from unit_init.spec.distributions import normal_mass
     >>> normal_mass(-2.0, 2.0), normal_mass(1e-17, 7e-17)
     (0.9544997361036416, 2.393653682408596e-17)
     """
@@ -301,6 +305,49 @@ def normal_mass(low: float, high: float) -> float:
     if high <= 0:
         return normal_tail(-high) - normal_tail(-low)
     return 1.0 - normal_tail(-low) - normal_tail(high)
+
+
+def rounded(exact: Fraction, *, upward: bool) -> float:
+    """``exact`` rounded to the float64 next above it (``upward``) or next below it; beyond float64's range, the
+    infinity of its sign.
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> from unit_init.spec.distributions import rounded
+    >>> rounded(Fraction(1, 10), upward=True) == 0.1 > rounded(Fraction(1, 10), upward=False)   # the float 0.1 lies above 1/10
+    True
+    """
+    try:
+        nearest = float(exact)
+    except OverflowError:
+        return math.inf if exact > 0 else -math.inf
+    if nearest < exact if upward else nearest > exact:
+        return math.nextafter(nearest, math.inf if upward else -math.inf)
+    return nearest
+
+
+@functools.lru_cache(maxsize=1024)
+def scaled_interval(mean: float, std: float, low: float, high: float) -> tuple[float, float]:
+    """``[mean + low·std, mean + high·std]`` computed exactly, its ends rounded inward to float64 (cached).
+
+    Every float64 in the result lies in the exact interval, so a value clipped
+    to it never leaves it by a rounding: an end that is itself a float64 (an
+    absolute bound :class:`~unit_init.BoundedNormal` was given) comes out as
+    it is. An interval holding no float64 comes out with its ends crossed;
+    an end beyond float64's range is infinite.
+
+    Examples
+    --------
+    >>> from unit_init.spec.distributions import scaled_interval
+    >>> scaled_interval(0.9220625604792223, 0.3780941633809023, -8.406306012113838, 2.0)[0] > -2.256629013453411
+    True
+    """
+
+    def end(factor: float, *, upward: bool) -> float:
+        return factor if math.isinf(factor) else rounded(Fraction(mean) + Fraction(factor) * Fraction(std), upward=upward)
+
+    return (end(low, upward=True), end(high, upward=False))
 
 
 def truncated_standard_normal_moments(low: float, high: float) -> tuple[float, float]:
@@ -383,6 +430,7 @@ class TruncatedGaussian(Distribution):
 
     Examples
     --------
+    >>> from unit_init.spec.distributions import TruncatedGaussian
     >>> law = TruncatedGaussian(mean=1.0, std=0.5)
     >>> law
     TruncatedGaussian(mean=1.0, std=0.5, low=-2.0·std, high=2.0·std)
@@ -416,17 +464,12 @@ class TruncatedGaussian(Distribution):
             )
             raise ParameterError(msg)
         low, high = self.support
-        if low == high and math.isfinite(low) and not self._holds(low):  # an overflow to ±inf: left to the reach check
+        if low > high and math.isfinite(low) and math.isfinite(high):  # crossed: no float64 inside (an overflow: the reach check's)
             msg = (
                 f"the support [mean + low·std, mean + high·std] (mean={self.mean}, std={self.std}, bounds [{self.low}, "
                 f"{self.high}]) is narrower than float64 resolves there and holds no float64 value; widen it."
             )
             raise ParameterError(msg)
-
-    def _holds(self, value: float) -> bool:
-        """Whether ``value`` lies in the support, computed exactly (where float64 rounds both ends to one point)."""
-        mean, std = Fraction(self.mean), Fraction(self.std)
-        return mean + Fraction(self.low) * std <= Fraction(value) <= mean + Fraction(self.high) * std
 
     @classmethod
     def from_moments(cls, mean: float, variance: float, low: float = -2.0, high: float = 2.0) -> TruncatedGaussian:
@@ -452,7 +495,8 @@ class TruncatedGaussian(Distribution):
 
     @property
     def support(self) -> tuple[float, float]:
-        return (self.mean + self.low * self.std, self.mean + self.high * self.std)
+        """``[mean + low·std, mean + high·std]``, its ends rounded inward (:func:`scaled_interval`): no value clipped to it leaves the law."""
+        return scaled_interval(self.mean, self.std, self.low, self.high)
 
     def reach(self) -> tuple[float, float]:
         """The support (an infinite side taken at NORMAL_REACH std); the work dtype also holds ``std`` times the bounds."""
@@ -564,6 +608,7 @@ class TruncatedFamily:
 
     Examples
     --------
+    >>> from unit_init.spec.distributions import TruncatedFamily
     >>> TruncatedFamily(-3.0, 3.0)(0.0, 1.0).low, TruncatedFamily(-3.0, 3.0) == TruncatedFamily(-3.0, 3.0)
     (-3.0, True)
     """

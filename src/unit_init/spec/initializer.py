@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import inspect
 import numbers
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar, cast
@@ -73,6 +74,12 @@ class _Constructed(type):
         init = inspect.signature(cast("Any", cls).__init__)
         return init.replace(parameters=tuple(init.parameters.values())[1:], return_annotation=inspect.Signature.empty)
 
+
+_SHAPE_KEYWORDS: Final = frozenset({"shape", "layout", "fan_in", "fan_out"})
+"""What :meth:`Initializer.distribution_for` and :meth:`Initializer.variance` take, in every spec."""
+
+_KEYWORDS_CHECKED: Final[weakref.WeakSet[Callable[..., Any]]] = weakref.WeakSet()
+"""The subclasses' methods already given those keywords (:meth:`Initializer.__init_subclass__`)."""
 
 _REQUIRED: Final[Any] = object()
 """The default of ``shape`` in :meth:`Initializer.__call__`, so that a call without one is an
@@ -139,6 +146,16 @@ class Initializer(metaclass=_Constructed):
     max_rank: ClassVar[int | None] = None
     array_fields: ClassVar[tuple[str, ...]] = ()
     """Parameters that may hold numbers in (nested) tuples, which a config writes as (nested) lists and the spec checks."""
+
+    def __init_subclass__(cls) -> None:
+        """Give a subclass's own ``distribution_for`` and ``variance`` the keywords of the base's: one written with
+        ``**_`` (fans it ignores) still answers a misspelt ``layuot=`` with an :class:`~unit_init.errors.ArgumentError`."""
+        for name in ("distribution_for", "variance"):
+            method = cls.__dict__.get(name)
+            if method is not None and method not in _KEYWORDS_CHECKED:  # a slotted dataclass is made again from the same dict
+                checked = keywords_checked(method, accepted=_SHAPE_KEYWORDS)
+                _KEYWORDS_CHECKED.add(checked)
+                setattr(cls, name, checked)
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
         """Answer a misspelt parameter (``RandomNormal(stdev=1.0)``) with the closest valid one, before ``__init__``."""

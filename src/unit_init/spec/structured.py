@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import ClassVar, Final
 
 from unit_init.errors import ParameterError, ShapeError, abbreviate
@@ -165,8 +166,26 @@ class BoundedNormal(Initializer):
         self.distribution_for(())
 
     def distribution_for(self, shape: ShapeLike, **_: object) -> d.Distribution:
-        std = float(self.stddev)
-        return d.TruncatedGaussian(float(self.mean), std, (self.minval - self.mean) / std, (self.maxval - self.mean) / std)
+        mean, std = float(self.mean), float(self.stddev)
+        return d.TruncatedGaussian(mean, std, _in_std_units(self.minval, mean, std, lower=True), _in_std_units(self.maxval, mean, std, lower=False))
+
+
+def _in_std_units(bound: float, mean: float, std: float, *, lower: bool) -> float:
+    """``(bound − mean) / std`` as a float64 whose support end (``mean + ·std``, rounded inward) is ``bound`` itself, or
+    the float64 next inside it where none rounds back to ``bound``: never outside.
+
+    The quotient rounded outward mostly gives ``bound`` back (the inward
+    rounding of the support's end recovers what the quotient lost); where
+    the end lies beyond ``bound`` even so, one step inward puts the exact end
+    inside, so the end rounds inside too.
+    """
+    if math.isinf(bound):
+        return bound
+    factor = d.rounded((Fraction(bound) - Fraction(mean)) / Fraction(std), upward=not lower)
+    end = d.scaled_interval(mean, std, factor, math.inf)[0] if lower else d.scaled_interval(mean, std, -math.inf, factor)[1]
+    if end < bound if lower else end > bound:
+        factor = math.nextafter(factor, math.inf if lower else -math.inf)
+    return factor
 
 
 EXTRAS: Final[dict[str, type[Initializer]]] = {"dirac": Dirac, "sparse": Sparse, "bounded_normal": BoundedNormal}
