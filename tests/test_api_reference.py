@@ -8,8 +8,10 @@ modules are checked only where their framework is installed.
 
 from __future__ import annotations
 
+import doctest
 import importlib
 import importlib.util
+import io
 import re
 from pathlib import Path
 from types import ModuleType
@@ -102,3 +104,17 @@ def test_design_sections_cited_in_the_code_exist() -> None:
     assert len(cited) >= 5
     assert sorted(c for c in cited if c[1] not in anchors) == []
     assert not [p.name for p in (root / "src").rglob("*.py") if "CONTRACT" in p.read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("entry", [entry for entry in _entries() if _importable(entry)])
+def test_every_example_the_page_shows_runs_on_its_own_imports(entry: str) -> None:
+    """The page renders docstrings, whose doctests run in their module's namespace: an example calling
+    ``compute_fans(...)`` passed there and was a ``NameError`` for a reader who copied it (new-user walk)."""
+    examples = doctest.DocTestFinder(recurse=True).find(_resolve(entry), entry, globs={})
+    unbound = []
+    for example in examples:
+        example.globs = {}  # as a reader's fresh session has: only what the example imports itself
+        report = io.StringIO()
+        doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE).run(example, out=report.write)
+        unbound += [f"{example.name}: {name}" for name in sorted(set(re.findall(r"NameError: name '(\w+)'", report.getvalue())))]
+    assert unbound == []

@@ -537,6 +537,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Examples
     --------
+    >>> from unit_init.cli import main
     >>> main(["--version"])  # doctest: +ELLIPSIS
     unit-init 0.1...
     0

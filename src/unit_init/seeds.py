@@ -278,6 +278,7 @@ def derive_seed(seed: int, name: str) -> int:
 
     Examples
     --------
+    >>> from unit_init.seeds import derive_seed
     >>> derive_seed(0, "0.weight") == derive_seed(0, "0.weight") != derive_seed(0, "1.weight")
     True
     """

@@ -167,6 +167,7 @@ class Where:
 
     Examples
     --------
+    >>> from unit_init.adapters.rules import Param, Where
     >>> Where(rank=2, type=dict, shape=lambda s: s[0] > 8)
     Where(type=dict, rank=2, shape=<lambda>)
     >>> param = Param("fc/kernel", ("fc",), "kernel", (4, 3))
@@ -247,6 +248,7 @@ class Gated:
 
     Examples
     --------
+    >>> from unit_init.adapters.rules import unit_forget_bias
     >>> import unit_init as ui
     >>> unit_forget_bias.specs == (ui.Zeros(), ui.Ones(), ui.Zeros(), ui.Zeros())
     True
@@ -617,6 +619,7 @@ def plan(
 
     Examples
     --------
+    >>> from unit_init.adapters.rules import Param, plan
     >>> import unit_init as ui
     >>> params = [Param("fc/kernel", ("fc",), "kernel", (4, 3)), Param("fc/bias", ("fc",), "bias", (3,))]
     >>> entries, report = plan(params, {"*/kernel": ui.HeNormal(), "*.bias": ui.Zeros()}, seed=0)
@@ -838,6 +841,8 @@ def fill(
 
     Examples
     --------
+    >>> from unit_init import Zeros
+    >>> from unit_init.adapters.rules import Entry, Param, fill
     >>> params = [Param("a", (), "kernel", (2, 3)), Param("b", (), "bias", (3,))]
     >>> done = []
     >>> fill([Entry(p, 0, Zeros(), 0) for p in params], lambda entry: done.append(entry.param.name), progress=False)

@@ -43,6 +43,7 @@ def recommend(activation: str, param: float | None = None) -> Initializer:
 
     Examples
     --------
+    >>> from unit_init import recommend
     >>> recommend("relu")
     HeNormal(seed=None)
     >>> recommend("gelu")

@@ -61,6 +61,7 @@ class Layout:
 
     Examples
     --------
+    >>> from unit_init import Layout
     >>> Layout(in_axis=1, out_axis=0)  # PyTorch's Linear and Conv weights
     Layout(in_axis=1, out_axis=0, batch_axis=())
     """
@@ -314,6 +315,7 @@ def compute_fans(
 
     Examples
     --------
+    >>> from unit_init import compute_fans
     >>> compute_fans((3, 3, 64, 128))                  # Keras conv kernel
     Fans(fan_in=576.0, fan_out=1152.0)
     >>> compute_fans((128, 64, 3, 3), layout="torch")  # PyTorch conv weight

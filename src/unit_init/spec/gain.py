@@ -87,6 +87,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
     Examples
     --------
+    >>> from unit_init import calculate_gain
     >>> calculate_gain("relu")
     1.4142135623730951
     >>> calculate_gain("leaky_relu", 0.2)

@@ -52,6 +52,8 @@ class FanScaled:
 
     Examples
     --------
+    >>> from unit_init import Fans
+    >>> from unit_init.spec.rules import FanScaled
     >>> FanScaled(2.0, "fan_in").variance(Fans(fan_in=256, fan_out=128))
     0.0078125
     """
