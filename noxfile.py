@@ -62,8 +62,9 @@ def minimal(session: nox.Session) -> None:
 
 @nox.session
 def stress(session: nox.Session) -> None:
-    """The stress tests at full size (not in the default run; CI runs their small ``ci`` size): hypothesis hostile calls
-    (10,000 examples per backend), 10**8-draw tail checks per truncated initializer x float16/bfloat16/float32 x backend,
+    """The stress tests at full size, not in the default run (CI runs their small ``ci`` size).
+
+    Hypothesis hostile calls (10,000 examples per backend), 10**8-draw tail checks per truncated initializer x float16/bfloat16/float32 x backend,
     8 threads x every backend bit for bit, huge requests under a memory cap; with the bad-input matrix and torch probes."""
     _install(session, (TORCH,), ALL_EXTRAS)
     tests = ("tests/stress", "tests/test_bad_input_matrix.py", "tests/test_torch_bad_input.py")
@@ -115,8 +116,9 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Regenerate the gallery, the "why initialization matters" training runs and the capability page, then build
-    the docs with warnings as errors (the training runs need PyTorch and Keras, on TensorFlow: Keras's default)."""
+    """Regenerate the gallery, the training runs and the capability page, then build the docs (warnings are errors).
+
+    The "why initialization matters" training runs need PyTorch and Keras (on TensorFlow, Keras's default)."""
     _install(session, (TORCH,), ("docs", "torch", "keras", "tensorflow-cpu"))
     session.run("python", "docs/gallery.py")
     session.run("python", "docs/why_initialization.py")

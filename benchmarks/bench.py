@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench.py            # full run: every backend, writes results.json / results.md
-    python benchmarks/bench.py --quick    # fewer sizes and repeats (< 2 minutes), for ``nox -s bench``; writes out/bench-quick/
+    python benchmarks/bench.py --quick    # fewer sizes and repeats (about 2 minutes), for ``nox -s bench``; writes out/bench-quick/
     python benchmarks/bench.py --plot     # also draws docs/performance/ratios.png
     python benchmarks/bench.py --backend torch   # one backend, in this process
 
@@ -710,7 +710,7 @@ def single_thread_standard_normal(side: int, repeats: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=BACKENDS, help="time one backend in this process (the driver runs each so)")
-    parser.add_argument("--quick", action="store_true", help="64² and 1024², few repeats (< 2 minutes)")
+    parser.add_argument("--quick", action="store_true", help="64² and 1024², few repeats (about 2 minutes)")
     parser.add_argument("--plot", action="store_true", help="draw docs/performance/ratios.png")
     parser.add_argument("--json", type=Path, help="with --backend: write its rows here")
     parser.add_argument(

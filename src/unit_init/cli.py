@@ -73,6 +73,10 @@ NAME_SYNTAX: Final = textwrap.dedent("""\
 """How ``NAME`` is written, shown at the end of each command's ``--help``."""
 
 _NAME_HELP: Final = "an initializer, NAME[:KEY=VALUE,...] (see below)"
+_LAYOUT_HELP: Final = (
+    "how the shape's axes are read (default keras): keras (in, out) and (*window, in, out); torch (out, in) and "
+    "(out, in, *window); keras_transpose (*window, out, in); torch_transpose (in, out, *window)"
+)
 
 RANGES: Final = {**{f"--{name}": sizes for name, sizes in SIZES.items()}, "--seed": (0, MAX_SEED)}
 """The inclusive range of each integer option (docs/cli.md); whether a run in range fits in memory is checked apart."""
@@ -224,15 +228,15 @@ def _parser() -> _Parser:
     )
     parser.add_argument("--version", action="version", version=f"unit-init {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("list", help="the catalogue, one formula each")
+    _command(commands, "list", "the catalogue: each name ui.get knows, its parameters and formula", "Each is also known by its class name (he_normal: HeNormal); ConstantArray, whose value is an array, only by that.")
     show = _command(commands, "show", "formula, fans, variance and distribution of one initializer", f"{NAME_SYNTAX}\n\n{SHAPE_SYNTAX.format(command='show')}")
     show.add_argument("name", metavar="NAME", help=_NAME_HELP)
     _add_shape(show)
-    show.add_argument("--layout", default="keras", choices=list(LAYOUTS))
+    show.add_argument("--layout", default="keras", choices=list(LAYOUTS), help=_LAYOUT_HELP)
     sample = _command(commands, "sample", "draw an array and compare its moments with the expected ones", f"{NAME_SYNTAX}\n\n{SHAPE_SYNTAX.format(command='sample')}")
     sample.add_argument("name", metavar="NAME", help=_NAME_HELP)
     _add_shape(sample)
-    sample.add_argument("--layout", default="keras", choices=list(LAYOUTS))
+    sample.add_argument("--layout", default="keras", choices=list(LAYOUTS), help=_LAYOUT_HELP)
     sample.add_argument("--rng", default="native", choices=list(RNG_MODES), help="native (default): the framework's generator; portable: the counter-based stream every backend shares (docs/reproducibility.md)")
     _add_target(sample)
     one = _command(commands, "diagnose", "activation and gradient statistics of a deep MLP, and a verdict", NAME_SYNTAX)
