@@ -1,8 +1,8 @@
 """Truncated normals from a native stream: the method comes from one table keyed by the backend's capability.
 
 ``mean + std·Z`` with ``Z`` the standard normal conditioned on ``[low, high]``
-(bounds in units of ``std``; either may be infinite; any interval with
-positive float64 mass). Every method samples the conditioned law — none
+(bounds in units of ``std``; either may be infinite; any interval whose
+mass float64 holds in full, :data:`~unit_init.spec.distributions.SMALLEST_MASS`). Every method samples the conditioned law — none
 clamps raw draws:
 
 ========================  ===================================  ===============================================

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -283,6 +284,11 @@ def centred_cdf(x: float) -> float:
     return math.copysign(0.5 - normal_tail(abs(x)), x)
 
 
+SMALLEST_MASS: Final = sys.float_info.min
+"""The least mass a truncated normal's interval keeps (2⁻¹⁰²²): below it (beyond about 37.5 std) float64 holds the mass,
+and the density at the bounds, only as subnormals, and the law's moments and quantiles lose their digits."""
+
+
 def normal_mass(low: float, high: float) -> float:
     """``P(low ≤ Z ≤ high)`` in float64, from the form accurate on the interval's side (no cancellation of near-equal values).
 
@@ -420,8 +426,8 @@ class TruncatedGaussian(Distribution):
     """``N(mean, std²)`` conditioned on ``[mean + low·std, mean + high·std]``.
 
     ``low`` and ``high`` are in units of ``std`` (default ±2); either may be
-    infinite, and any interval the normal gives positive float64 mass
-    (:func:`normal_mass`) is accepted: narrow, one-sided or far in a tail
+    infinite, and any interval whose mass (:func:`normal_mass`) float64
+    holds in full (:data:`SMALLEST_MASS`) is accepted: narrow, one-sided or far in a tail
     (see :mod:`unit_init.sampling.truncation` for how each is drawn).
     ``std`` is the scale *before* truncation; the result's variance is
     ``std² · v(low, high)`` with ``v`` from
@@ -457,10 +463,10 @@ class TruncatedGaussian(Distribution):
             msg = f"low={abbreviate(self.low)} must be below high={abbreviate(self.high)} (bounds in units of std; either may be infinite)."
             raise ParameterError(msg)
         as_floats(self, "mean", "std")
-        if normal_mass(self.low, self.high) == 0:
+        if normal_mass(self.low, self.high) < SMALLEST_MASS:
             msg = (
-                f"bounds [{self.low}, {self.high}] (in units of std) keep no float64 mass of the normal "
-                "(beyond about 38 std, or narrower than float64 resolves); choose bounds nearer the mean."
+                f"bounds [{self.low}, {self.high}] (in units of std) keep no float64 mass of the normal (less than 2**-1022, a "
+                "subnormal: beyond about 37.5 std, or narrower than float64 resolves); choose bounds nearer the mean."
             )
             raise ParameterError(msg)
         low, high = self.support

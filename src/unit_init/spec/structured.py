@@ -136,10 +136,10 @@ class BoundedNormal(Initializer):
 
     and the result has variance ``stddev² · v(α, β)`` (see
     :func:`unit_init.distributions.truncated_standard_normal_moments`). Any
-    interval the normal gives positive float64 mass is drawn — narrow
+    interval whose mass float64 holds in full is drawn — narrow
     (``[0, 0.01]``), one-sided (``maxval=inf``) or far in a tail
     (``[6, 7]``, ``[30, inf]`` in units of ``stddev``) — by the inverse CDF,
-    never by clamping; an interval with no float64 mass (beyond about 38
+    never by clamping; an interval with less mass (beyond about 37.5
     ``stddev``) is a :class:`~unit_init.errors.ParameterError`.
 
     Examples

@@ -707,8 +707,8 @@ def trunc_normal_(
     (float64 for float64 tensors), cast once and kept inside ``[a, b]`` on
     the tensor's dtype grid, with no pile-up at the bounds. ``a == b`` fills
     with ``a``, as torch; ``a > b`` is a ``RuntimeError`` (also a
-    ``ParameterError``), as torch; an interval with no float64 mass (beyond
-    about 38 std) is a ``ParameterError``. Complex and integer tensors are
+    ``ParameterError``), as torch; an interval with less mass than float64
+    holds in full (beyond about 37.5 std) is a ``ParameterError``. Complex and integer tensors are
     refused, as torch.
     """
     _random_dtype(tensor, "trunc_normal_", complex_ok=False)
