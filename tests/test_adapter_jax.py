@@ -211,6 +211,9 @@ def test_a_haiku_or_jax_initializer_that_draws_nothing_takes_no_key() -> None:
     assert np.all(np.asarray(keyless.init(None, jnp.ones((1, 4)))["linear"]["w"]) == 0.5)
     np.testing.assert_array_equal(ui.jax.haiku_initializer(ui.Identity())((3, 3), jnp.float32), np.eye(3))  # outside hk.transform
     np.testing.assert_array_equal(ui.jax.initializer(ui.Zeros())(None, (2,)), jax.nn.initializers.zeros(None, (2,)))
+    rbg_words = jnp.zeros(4, jnp.uint32)  # another implementation's raw key: was a SeedError, though nothing reads it
+    np.testing.assert_array_equal(ui.jax.initializer(ui.Zeros())(rbg_words, (2,)), jax.nn.initializers.zeros(rbg_words, (2,)))
+    np.testing.assert_array_equal(ui.jax.initializer(ui.Constant(2.0))(rbg_words, (2,)), [2.0, 2.0])
     placed = jax.sharding.SingleDeviceSharding(jax.devices()[0])  # compiled with the key as its argument: a key it must be
     for key in (None, jax.random.key(0)):
         np.testing.assert_array_equal(ui.jax.initializer(ui.Identity())(key, (3, 3), out_sharding=placed), np.eye(3))

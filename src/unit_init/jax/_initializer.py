@@ -94,8 +94,8 @@ class JaxInitializer:
         """Draw ``shape`` with ``key`` in ``dtype`` (default: the initializer's ``dtype``, else JAX's default float dtype), into ``out_sharding`` if given."""
         dims = tuple(shape) if isinstance(shape, (tuple, list)) else shape
         native = _native_dtype(self.dtype if dtype is None else dtype)
-        if not self.spec.random:  # a constant, an identity: no key is read, so any is taken (as jax.nn.initializers.zeros)
-            key = key if is_single_key(key) else _unread_key()
+        if not self.spec.random:  # a constant, an identity: no key is read, so any is taken (as jax.nn.initializers.zeros),
+            key = _unread_key()  # raw words of another PRNG implementation (uint32[4]) too
         elif isinstance(key, np.ndarray) and key.dtype == np.uint32 and key.shape in RAW_KEY_SHAPES:
             key = jax.numpy.asarray(key)  # a raw key held as NumPy (a checkpoint, device_get): jax.random takes it too
         elif not is_single_key(key):  # jax.nn.initializers refuse ints too; None would be unseeded
@@ -176,7 +176,7 @@ JaxInitializer.__init__ = keywords_checked(JaxInitializer.__init__)  # type: ign
 
 @functools.cache
 def _unread_key() -> jax.Array:
-    """The key handed on for a spec that draws nothing and was given none (a jit's argument must still be a key)."""
+    """The key handed on for a spec that draws nothing, in place of whatever it was given (it reads none)."""
     return jax.random.key(0)
 
 
