@@ -277,3 +277,12 @@ def test_stft_on_torchs_meta_device_computes_no_basis() -> None:
         tracemalloc.stop()
     assert (tuple(kernel.shape), kernel.device.type, kernel.dtype) == ((2**14, 1, 2**14), "meta", torch.float32)
     assert peak < 16 * 2**20, peak
+
+
+@pytest.mark.parametrize("window", ["hann", "hamming", None])
+def test_stft_of_zero_taps_is_an_empty_kernel(window: str | None) -> None:
+    """A zero-size shape gives an empty array: zero taps were an all-zero window with "nothing to scale by" (campaign)."""
+    assert ui.stft((0, 1, 3), window=window).shape == (0, 1, 3)
+    assert ui.stft((4, 0, 3), window=window).shape == (4, 0, 3)
+    with pytest.raises(ui.ShapeError, match=r"2 values, but shape=.* has 0 taps"):
+        ui.stft((0, 1, 3), window=(1.0, 2.0))

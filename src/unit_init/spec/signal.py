@@ -137,6 +137,8 @@ class STFT(Initializer):
         else:
             msg = f"STFT: the window has {len(self.window)} values, but shape={dims} has {taps} taps (axis {3 - in_axis - out_axis})."
             raise ShapeError(msg)
+        if taps == 0:  # an empty kernel: no window value to scale by, nor any to scale
+            return FourierKernel(self.side, (), 1.0, in_axis, out_axis)
         divisor = window_scale(values, self.scaling)
         if divisor == 0:
             msg = f"STFT(window={abbreviate(self.window)}, scaling={self.scaling!r}) has an all-zero window for {taps} taps; nothing to scale by."
