@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -121,3 +122,19 @@ def test_an_array_is_counted_by_its_numbers_and_a_raising_shape_is_typed() -> No
 
     with pytest.raises(ui.ParameterError, match="must be a number or a"):
         ConstantArray(Hostile())
+
+
+def test_tensorflow_tensors_and_variables_are_values_as_torch_and_jax_arrays() -> None:
+    """A ``tf.Tensor`` has no ``tolist()``: ``ConstantArray(tf.constant([1.0, 2.0]))`` was refused as no array, where a
+    torch tensor, a JAX array and ``ui.Constant(tf.constant(2.0))`` were read (campaign); a symbolic one holds no values."""
+    tf = pytest.importorskip("tensorflow")
+    assert ui.ConstantArray(tf.constant([[1.0], [2.0]])) == ui.ConstantArray(np.array([[1.0], [2.0]]))
+    assert ui.ConstantArray(tf.Variable([1, 2])).value == (1.0, 2.0)
+    assert ui.ConstantArray(tf.constant(2.0)).value == 2.0
+
+    @tf.function
+    def symbolic(x: Any) -> Any:
+        return ui.ConstantArray(x)
+
+    with pytest.raises(ui.ParameterError, match="must be a number or a"):
+        symbolic(tf.constant([1.0]))

@@ -68,9 +68,15 @@ def _tupled(item: Any, depth: int = 0) -> tuple[Any, tuple[int, ...]]:
     """``item`` as nested tuples of Python ints and floats (bools as 0/1), and its shape.
 
     Arrays of any library (and NumPy scalars) are read through their
-    ``tolist()``; :class:`_NotAnArray` for a ragged nesting, one deeper than
+    ``tolist()``, TensorFlow's tensors and variables through ``numpy()``;
+    :class:`_NotAnArray` for a ragged nesting, one deeper than
     :data:`_MAX_RANK`, a non-finite float or anything that is not a real number.
     """
+    if not isinstance(item, (list, tuple, type)) and not hasattr(item, "tolist") and callable(getattr(item, "numpy", None)):
+        try:
+            item = item.numpy()
+        except (AttributeError, NotImplementedError, TypeError, ValueError):  # a symbolic tensor (inside tf.function) holds no values
+            raise _NotAnArray from None
     if not isinstance(item, (list, tuple, type)) and callable(getattr(item, "tolist", None)):  # a class has an unbound tolist
         try:
             item = item.tolist()
