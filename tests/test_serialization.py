@@ -202,3 +202,15 @@ def test_an_infinite_bound_round_trips_as_the_string_inf_and_adapters_take_it() 
         ui.deserialize({"class_name": "RandomNormal", "config": {"stddev": "inf"}})
     with pytest.raises(ui.ParameterError):
         ui.deserialize({"class_name": "HeNormal", "config": {"seed": "inf"}})  # not a number field of a finite kind
+
+
+@pytest.mark.parametrize(
+    "spec", [ui.Identity(gain=2**64), ui.RandomNormal(stddev=2**64), ui.Orthogonal(gain=-(2**70)), ui.RandomUniform(maxval=2**64)], ids=repr
+)
+def test_an_int_beyond_a_configs_range_given_for_a_float_parameter_round_trips(spec: ui.Initializer) -> None:
+    """``Identity(gain=2**64)`` drew, but a config holds ints below 2**64 only, so it could not be serialized
+    (campaign); the spec keeps the float the int stands for, equal to it and hashed alike."""
+    back = ui.deserialize(json.loads(json.dumps(ui.serialize(spec))))
+    assert back == spec
+    assert hash(back) == hash(spec)
+    assert ui.Identity(gain=2**63).gain == 2**63  # an int a config holds stays one

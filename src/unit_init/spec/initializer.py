@@ -8,6 +8,7 @@ on any backend (see :func:`unit_init.drawing.draw`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import inspect
@@ -92,6 +93,15 @@ _NUMERIC: Final = frozenset({"float", "int", "float | None", "int | None", float
 
 _NUMERIC_FIELDS: Final[dict[type, tuple[str, ...]]] = {}
 
+_FLOATS: Final = frozenset({"float", "float | None", float})
+_CONFIG_INT_BITS: Final = 64
+"""An int a config holds lies below ``2**64``; a larger one given for a float parameter is kept as the float it stands for."""
+
+
+def _holds_float(spec: type, name: str) -> bool:
+    """Whether ``spec``'s field ``name`` is annotated as a float (optional or not)."""
+    return spec.__dataclass_fields__[name].type in _FLOATS  # type: ignore[attr-defined]
+
 
 def numeric_fields(spec: type) -> tuple[str, ...]:
     """The fields of ``spec`` annotated as a number (``float``, ``int``, optional or not), read by their value; not ``seed``,
@@ -174,6 +184,9 @@ class Initializer(metaclass=_Constructed):
                 object.__setattr__(self, name, value)
             if type(value) is float and value == 0.0:  # -0.0 == 0.0, hashed alike: equal specs must draw alike, so zero is +0.0
                 object.__setattr__(self, name, 0.0)
+            elif type(value) is int and value.bit_length() > _CONFIG_INT_BITS and _holds_float(type(self), name):
+                with contextlib.suppress(OverflowError):  # beyond float64 (10**400): left to the parameter's own check
+                    object.__setattr__(self, name, float(value))  # equal and hashed alike, and a config holds it
         for name in _parameters(type(self)):  # a str subclass (numpy.str_) is kept as the plain str it holds, as configs write it
             value = getattr(self, name)
             if isinstance(value, str) and type(value) is not str:
