@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -626,3 +627,36 @@ def test_a_misspelt_keyword_to_a_specs_law_or_variance_is_an_argument_error(call
 def test_every_spec_takes_the_layout_and_fans_by_keyword_in_its_law_and_variance() -> None:
     assert ui.Orthogonal().variance((16, 8, 3, 3), layout="torch") == pytest.approx(1 / 72)
     assert ui.Identity().distribution_for(shape=(4, 4), layout="torch", fan_in=2, fan_out=3) == ui.Identity().distribution_for((4, 4))
+
+
+def test_a_plugin_specs_own_law_and_variance_keep_their_keywords_descriptors_and_its_mixins() -> None:
+    """The keyword check of a subclass's ``distribution_for`` dropped its own extra keywords, broke a ``classmethod`` or
+    ``staticmethod`` one, and skipped a mixin's ``__init_subclass__`` (review)."""
+    registered = []
+
+    class Registry:
+        def __init_subclass__(cls, **kwargs: Any) -> None:
+            super().__init_subclass__(**kwargs)
+            registered.append(cls.__name__)
+
+    @dataclasses.dataclass(frozen=True)
+    class Tempered(ui.Initializer, Registry):
+        def distribution_for(self, shape: Any, *, layout: Any = None, fan_in: Any = None, fan_out: Any = None, temperature: float = 1.0) -> Any:
+            return ui.distributions.Normal(0.0, temperature)
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Static(ui.Initializer):
+        @classmethod
+        def variance(cls, shape: Any, **_: object) -> float:
+            return 1.0
+
+        @staticmethod
+        def distribution_for(shape: Any, **_: object) -> Any:
+            return ui.distributions.Normal(0.0, 1.0)
+
+    assert Tempered().distribution_for((4, 4), temperature=2.0) == ui.distributions.Normal(0.0, 2.0)
+    with pytest.raises(ui.ArgumentError, match="Did you mean 'temperature'"):
+        Tempered().distribution_for((4, 4), temprature=2.0)
+    assert registered == ["Tempered"]
+    assert Static().variance((2, 2)) == 1.0
+    assert Static()((2, 2), seed=0).shape == (2, 2)

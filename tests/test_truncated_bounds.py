@@ -120,3 +120,10 @@ def test_bounded_normal_support_lies_in_the_bounds_and_mostly_is_them(mean: floa
     assert minval <= support[0] <= support[1] <= maxval
     assert support[0] - minval <= 2 * math.ulp(minval - mean) + math.ulp(minval)
     assert maxval - support[1] <= 2 * math.ulp(maxval - mean) + math.ulp(maxval)
+
+
+def test_bounds_narrower_than_their_resolution_in_units_of_stddev_are_refused_naming_minval() -> None:
+    """Turned into units of ``stddev`` the two bounds met, and the law's own "low must be below high" contradicted the
+    ``minval < maxval`` given (review); the interval holds 8 floats, but not one step of ``(x − mean) / stddev``."""
+    with pytest.raises(ui.ParameterError, match=r"\[minval, maxval\] = \[0\.3, 0\.30000000000000043\] is narrower than float64 resolves"):
+        ui.BoundedNormal(-3.7, 0.7815843478388325, 0.3, 0.30000000000000043)

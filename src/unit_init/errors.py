@@ -114,10 +114,10 @@ def keywords_checked(function: _F, *, accepted: Collection[str] | None = None) -
     made only when a call passes keywords. A missing or an extra argument is
     an :class:`ArgumentError` with Python's message (:func:`check_binding`). The signature, docstring,
     doctests and attributes stay those of ``function`` (a
-    ``functools.singledispatch`` keeps its ``register``). ``accepted`` names
-    the keywords a function that takes ``**kwargs`` (and ignores most) is
-    still to be called with; by default they are its named parameters, and
-    ``**kwargs`` are left to its own code.
+    ``functools.singledispatch`` keeps its ``register``). A function that
+    takes ``**kwargs`` leaves them to its own code, unless ``accepted`` names
+    the keywords it is still to be called with beside its named parameters
+    (a method written with ``**_`` for arguments it ignores).
 
     Examples
     --------
@@ -130,11 +130,10 @@ def keywords_checked(function: _F, *, accepted: Collection[str] | None = None) -
     """
     signature = inspect.signature(function)
     kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    if accepted is None:
-        names = frozenset(name for name, p in signature.parameters.items() if p.kind in kinds and name not in ("self", "cls"))
-        any_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())  # its own code checks them
-    else:
-        names, any_keyword = frozenset(accepted), False
+    names = frozenset(name for name, p in signature.parameters.items() if p.kind in kinds and name not in ("self", "cls"))
+    any_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())  # its own code checks them
+    if accepted is not None:
+        names, any_keyword = names | frozenset(accepted), False
     where = f"{function.__qualname__.removesuffix('.__call__').removesuffix('.__init__')}()"  # LayerPreset(), JaxInitializer()
 
     @functools.wraps(function)

@@ -176,8 +176,10 @@ JaxInitializer.__init__ = keywords_checked(JaxInitializer.__init__)  # type: ign
 
 @functools.cache
 def _unread_key() -> jax.Array:
-    """The key handed on for a spec that draws nothing, in place of whatever it was given (it reads none)."""
-    return jax.random.key(0)
+    """The key handed on for a spec that draws nothing, in place of whatever it was given (it reads none): made
+    concrete, also on a first call inside a trace, so the cached key is never a tracer."""
+    with jax.ensure_compile_time_eval():
+        return jax.random.key(0)
 
 
 def _dtype_name(dtype: Any) -> str:

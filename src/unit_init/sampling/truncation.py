@@ -2,7 +2,7 @@
 
 ``mean + std·Z`` with ``Z`` the standard normal conditioned on ``[low, high]``
 (bounds in units of ``std``; either may be infinite; any interval whose
-mass float64 holds in full, :data:`~unit_init.spec.distributions.SMALLEST_MASS`). Every method samples the conditioned law — none
+law float64 holds, :func:`~unit_init.spec.distributions.keeps_mass`). Every method samples the conditioned law — none
 clamps raw draws:
 
 ========================  ===================================  ===============================================
@@ -313,7 +313,7 @@ def by_inverse_cdf(dtype: str, low: float, high: float, mean: float, std: float)
 
 
 def by_quantile(stream: GeneratorStream, shape: Shape, dtype: str, low: float, high: float) -> Any:
-    """Inverse-CDF sampling of ``Z`` on any interval with positive mass, accurate in the far tails.
+    """Inverse-CDF sampling of ``Z`` on any interval float64 holds, accurate in the far tails.
 
     The interval is flipped, if needed, so that its centre is ``>= 0``
     (``Z → −Z``). With ``Q(x) = P(Z > x)``, ``m = Q(low) − Q(high)`` and

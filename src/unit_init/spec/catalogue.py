@@ -127,7 +127,7 @@ class TruncatedNormal(Initializer):
     and ``upper`` are in units of ``stddev``, as JAX's
     ``truncated_normal(stddev, lower=-2, upper=2)`` and Haiku's
     ``TruncatedNormal(stddev, mean, lower, upper)``; either may be infinite
-    and any interval with positive mass is drawn (see
+    and any interval float64 holds is drawn (see
     :class:`unit_init.distributions.TruncatedGaussian`). The config holds them
     only where they are not ±2, so the default's config is Keras's.
 

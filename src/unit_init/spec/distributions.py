@@ -30,6 +30,7 @@ from unit_init.spec._checks import finite, non_negative, positive
 __all__ = [
     "FAMILIES",
     "NORMAL_REACH",
+    "SMALLEST_MASS",
     "ArrayConstant",
     "DiracKernel",
     "Distribution",
@@ -45,10 +46,14 @@ __all__ = [
     "ZerOValues",
     "as_floats",
     "centred_cdf",
+    "density",
     "hadamard_constants",
+    "keeps_mass",
     "leaves",
     "normal_mass",
     "normal_tail",
+    "rounded",
+    "scaled_interval",
     "truncated_standard_normal_moments",
 ]
 
@@ -285,8 +290,30 @@ def centred_cdf(x: float) -> float:
 
 
 SMALLEST_MASS: Final = sys.float_info.min
-"""The least mass a truncated normal's interval keeps (2⁻¹⁰²²): below it (beyond about 37.5 std) float64 holds the mass,
-and the density at the bounds, only as subnormals, and the law's moments and quantiles lose their digits."""
+"""2⁻¹⁰²², the least normal float64: a truncated normal's interval beyond about 37.6 std keeps at least this mass
+(:func:`keeps_mass`)."""
+
+
+def density(x: float) -> float:
+    """The standard normal density ``φ(x) = e^(−x²/2) / √(2π)``."""
+    return math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+
+
+def keeps_mass(low: float, high: float) -> bool:
+    """Whether float64 holds the standard normal conditioned on ``[low, high]``: a positive mass, and one of at least
+    :data:`SMALLEST_MASS` where the density is subnormal too (beyond about 37.6 std: there the moments and quantiles,
+    ratios of subnormals, lose their digits). A narrow interval where the density is an ordinary number keeps its law
+    at any mass.
+
+    Examples
+    --------
+    >>> from unit_init.spec.distributions import keeps_mass
+    >>> keeps_mass(37.4, math.inf), keeps_mass(38.2, math.inf), keeps_mass(0.0, 1e-308)
+    (True, False, True)
+    """
+    mass = normal_mass(low, high)
+    nearest = 0.0 if low <= 0.0 <= high else min(abs(low), abs(high))
+    return mass > 0 and (mass >= SMALLEST_MASS or density(nearest) >= SMALLEST_MASS)
 
 
 def normal_mass(low: float, high: float) -> float:
@@ -370,14 +397,11 @@ def truncated_standard_normal_moments(low: float, high: float) -> tuple[float, f
     if _narrow(low, high):
         return _narrow_moments(low, high)
 
-    def pdf(x: float) -> float:
-        return math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-
     def x_pdf(x: float) -> float:
-        return 0.0 if math.isinf(x) else x * pdf(x)
+        return 0.0 if math.isinf(x) else x * density(x)
 
     mass = normal_mass(low, high)
-    mean = (pdf(low) - pdf(high)) / mass
+    mean = (density(low) - density(high)) / mass
     variance = 1 + (x_pdf(low) - x_pdf(high)) / mass - mean**2
     return mean, variance
 
@@ -426,8 +450,8 @@ class TruncatedGaussian(Distribution):
     """``N(mean, std²)`` conditioned on ``[mean + low·std, mean + high·std]``.
 
     ``low`` and ``high`` are in units of ``std`` (default ±2); either may be
-    infinite, and any interval whose mass (:func:`normal_mass`) float64
-    holds in full (:data:`SMALLEST_MASS`) is accepted: narrow, one-sided or far in a tail
+    infinite, and any interval whose law float64 holds (:func:`keeps_mass`:
+    up to about 37.6 std from the mean) is accepted: narrow, one-sided or far in a tail
     (see :mod:`unit_init.sampling.truncation` for how each is drawn).
     ``std`` is the scale *before* truncation; the result's variance is
     ``std² · v(low, high)`` with ``v`` from
@@ -463,10 +487,10 @@ class TruncatedGaussian(Distribution):
             msg = f"low={abbreviate(self.low)} must be below high={abbreviate(self.high)} (bounds in units of std; either may be infinite)."
             raise ParameterError(msg)
         as_floats(self, "mean", "std")
-        if normal_mass(self.low, self.high) < SMALLEST_MASS:
+        if not keeps_mass(self.low, self.high):
             msg = (
-                f"bounds [{self.low}, {self.high}] (in units of std) keep no float64 mass of the normal (less than 2**-1022, a "
-                "subnormal: beyond about 37.5 std, or narrower than float64 resolves); choose bounds nearer the mean."
+                f"bounds [{self.low}, {self.high}] (in units of std) keep no float64 mass of the normal (beyond about 37.6 std "
+                "float64 holds it, and the density, only as subnormals; or narrower than float64 resolves); choose bounds nearer the mean."
             )
             raise ParameterError(msg)
         low, high = self.support

@@ -157,12 +157,15 @@ class Initializer(metaclass=_Constructed):
     array_fields: ClassVar[tuple[str, ...]] = ()
     """Parameters that may hold numbers in (nested) tuples, which a config writes as (nested) lists and the spec checks."""
 
-    def __init_subclass__(cls) -> None:
-        """Give a subclass's own ``distribution_for`` and ``variance`` the keywords of the base's: one written with
-        ``**_`` (fans it ignores) still answers a misspelt ``layuot=`` with an :class:`~unit_init.errors.ArgumentError`."""
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Give a subclass's own ``distribution_for`` and ``variance`` the keywords of the base's (and keep their own):
+        one written with ``**_`` (fans it ignores) still answers a misspelt ``layuot=`` with an
+        :class:`~unit_init.errors.ArgumentError`. A method that is no plain function (a ``classmethod``, a
+        ``partialmethod``) is left as it is."""
+        super(Initializer, cls).__init_subclass__(**kwargs)  # zero-argument super() fails in a slotted dataclass
         for name in ("distribution_for", "variance"):
             method = cls.__dict__.get(name)
-            if method is not None and method not in _KEYWORDS_CHECKED:  # a slotted dataclass is made again from the same dict
+            if inspect.isfunction(method) and method not in _KEYWORDS_CHECKED:  # a slotted dataclass is made again from the same dict
                 checked = keywords_checked(method, accepted=_SHAPE_KEYWORDS)
                 _KEYWORDS_CHECKED.add(checked)
                 setattr(cls, name, checked)

@@ -14,6 +14,7 @@ promise (Dirac: rank >= 3; Sparse: rank 2). :data:`EXTRAS` names them.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -136,11 +137,11 @@ class BoundedNormal(Initializer):
 
     and the result has variance ``stddev² · v(α, β)`` (see
     :func:`unit_init.distributions.truncated_standard_normal_moments`). Any
-    interval whose mass float64 holds in full is drawn — narrow
+    interval whose law float64 holds is drawn — narrow
     (``[0, 0.01]``), one-sided (``maxval=inf``) or far in a tail
     (``[6, 7]``, ``[30, inf]`` in units of ``stddev``) — by the inverse CDF,
-    never by clamping; an interval with less mass (beyond about 37.5
-    ``stddev``) is a :class:`~unit_init.errors.ParameterError`.
+    never by clamping; an interval beyond about 37.6 ``stddev``, whose mass
+    and density float64 holds only as subnormals, is a :class:`~unit_init.errors.ParameterError`.
 
     Examples
     --------
@@ -167,10 +168,28 @@ class BoundedNormal(Initializer):
 
     def distribution_for(self, shape: ShapeLike, **_: object) -> d.Distribution:
         mean, std = float(self.mean), float(self.stddev)
-        return d.TruncatedGaussian(mean, std, _in_std_units(self.minval, mean, std, lower=True), _in_std_units(self.maxval, mean, std, lower=False))
+        return d.TruncatedGaussian(mean, std, *_in_std_units(self.minval, self.maxval, mean, std))
 
 
-def _in_std_units(bound: float, mean: float, std: float, *, lower: bool) -> float:
+@functools.lru_cache(maxsize=1024)
+def _in_std_units(minval: float, maxval: float, mean: float, std: float) -> tuple[float, float]:
+    """``[minval, maxval]`` in units of ``std`` around ``mean`` (:func:`_std_units`), cached: exact arithmetic costs ~10 µs.
+
+    :class:`~unit_init.errors.ParameterError` where float64 cannot hold the
+    interval that way: its width is below the resolution of ``(x − mean) / std`` there.
+    """
+    low, high = _std_units(minval, mean, std, lower=True), _std_units(maxval, mean, std, lower=False)
+    if not low < high:
+        msg = (
+            f"[minval, maxval] = [{minval!r}, {maxval!r}] is narrower than float64 resolves it in units of stddev around "
+            f"mean={mean!r} ((x − mean) / stddev = {low!r} there, which every draw starts from, moves in steps of "
+            f"{math.ulp(low):.3g}); widen it or bring mean nearer."
+        )
+        raise ParameterError(msg)
+    return low, high
+
+
+def _std_units(bound: float, mean: float, std: float, *, lower: bool) -> float:
     """``(bound − mean) / std`` as a float64 whose support end (``mean + ·std``, rounded inward) is ``bound`` itself, or
     the float64 next inside it where none rounds back to ``bound``: never outside.
 

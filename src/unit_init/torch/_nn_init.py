@@ -697,7 +697,7 @@ def trunc_normal_(
     b: float = 2.0,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Fill with ``N(mean, std²)`` conditioned on ``[a, b]`` (absolute bounds), for any interval with positive mass.
+    """Fill with ``N(mean, std²)`` conditioned on ``[a, b]`` (absolute bounds), for any interval float64 holds.
 
     With ``α = (a − mean)/std`` and ``β = (b − mean)/std`` the value is
     ``mean + std·Φ⁻¹(Φ(α) + u·(Φ(β) − Φ(α)))``, ``u ~ U[0, 1)``, computed with
@@ -707,8 +707,8 @@ def trunc_normal_(
     (float64 for float64 tensors), cast once and kept inside ``[a, b]`` on
     the tensor's dtype grid, with no pile-up at the bounds. ``a == b`` fills
     with ``a``, as torch; ``a > b`` is a ``RuntimeError`` (also a
-    ``ParameterError``), as torch; an interval with less mass than float64
-    holds in full (beyond about 37.5 std) is a ``ParameterError``. Complex and integer tensors are
+    ``ParameterError``), as torch; an interval beyond about 37.6 std, whose
+    mass float64 holds only as a subnormal, is a ``ParameterError``. Complex and integer tensors are
     refused, as torch.
     """
     _random_dtype(tensor, "trunc_normal_", complex_ok=False)
