@@ -511,3 +511,21 @@ def test_torch_width_is_the_widest_layer_not_an_axis_of_its_output() -> None:
     assert ui.diagnose(encoder, torch.randn(4, 10, 32)).width == 64
     grouped = torch.nn.Sequential(torch.nn.Conv2d(3, 16, 3), torch.nn.ReLU(), torch.nn.ConvTranspose2d(16, 24, 3, groups=2))
     assert ui.diagnose(grouped, torch.randn(2, 3, 8, 8)).width == 24
+
+
+def test_a_linen_depthwise_blur_is_not_symmetry() -> None:
+    """Linen read a depthwise convolution's kernel without its ``feature_group_count``, where nnx, Keras and torch pass
+    it: a blur (every channel the same filter) was judged ``symmetric`` (review)."""
+    jax = pytest.importorskip("jax")
+    nn = pytest.importorskip("flax.linen")
+    import unit_init.jax
+
+    class Blur(nn.Module):
+        @nn.compact
+        def __call__(self, x: Any) -> Any:
+            x = nn.Conv(4, (3, 3), feature_group_count=4, use_bias=False, kernel_init=nn.initializers.constant(1 / 9), name="blur")(x)
+            return nn.Dense(8, name="out")(x)
+
+    x = np.random.default_rng(0).normal(size=(4, 8, 8, 4)).astype(np.float32)
+    variables = Blur().init(jax.random.key(0), x)
+    assert unit_init.jax.diagnose(Blur(), variables, x, seed=0).verdict != "symmetric"

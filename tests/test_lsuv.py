@@ -737,3 +737,26 @@ def test_torch_initialize_and_lsuv_leave_frozen_parameters_as_they_are() -> None
     model[0].weight.requires_grad_(True)  # BitFit: the weight trains, the bias is frozen
     _, bitfit = unit_init.torch.initialize(model, {torch.nn.Linear: ui.HeNormal(), "*.bias": ui.Ones()}, seed=0)
     assert bitfit.skipped == ("0.bias",)
+
+
+def test_overlapping_hooked_blocks_on_one_layer_give_its_own_class_back_in_any_order() -> None:
+    """Each block saved the class it found and put it back on exit: two overlapping ones (two threads diagnosing one
+    Keras or nnx model) closed first-opened-first left the layer a hooked subclass for good (review)."""
+    from unit_init.adapters.hooks import hooked
+
+    class Layer:
+        def __call__(self, x: Any) -> Any:
+            return x
+
+    layer = Layer()
+    first, second = hooked({"l": layer}, "__call__"), hooked({"l": layer}, "__call__")
+    first.__enter__()
+    second.__enter__()
+    assert type(layer) is not Layer
+    first.__exit__(None, None, None)
+    assert type(layer) is not Layer  # the second block still records
+    second.__exit__(None, None, None)
+    assert type(layer) is Layer
+    with hooked({"l": layer}, "__call__"), hooked({"m": layer}, "__call__"):
+        pass
+    assert type(layer) is Layer

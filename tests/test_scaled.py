@@ -384,6 +384,25 @@ def test_mup_rules_of_a_zero_size_target_draw_nothing() -> None:
     assert rules["fc.weight"]((64, 0), seed=0).shape == (64, 0)
 
 
+def test_mup_rules_from_dicts_read_an_embedding_table_as_the_module_does() -> None:
+    """A dict's ``"0.weight": (V, d)`` was read in the torch layout, its ``d`` taken for the fan-in: the table came
+    out ``width_mult`` times the variance the module form gives (8/V for 1/V; review). ``embedding=`` names it."""
+    torch = pytest.importorskip("torch")
+
+    def model(d: int) -> Any:
+        return torch.nn.Sequential(torch.nn.Embedding(1000, d), torch.nn.Linear(d, d))
+
+    def shapes(d: int) -> dict[str, tuple[int, ...]]:
+        return {"0.weight": (1000, d), "1.weight": (d, d), "1.bias": (d,)}
+
+    from_module = dict(ui.mup_rules(model(32), model(256)))
+    from_dict = dict(ui.mup_rules(shapes(32), shapes(256), embedding="0.*"))
+    assert from_dict == from_module
+    assert from_dict["0.weight"].variance((1000, 256)) == pytest.approx(1 / 1000)
+    flax_named = dict(ui.mup_rules({"embed.embedding": (1000, 32)}, {"embed.embedding": (1000, 256)}))
+    assert flax_named["embed.embedding"] == from_module["0.weight"]
+
+
 def test_mup_rules_from_dicts_and_scaled_readout() -> None:
     base = {"fc.weight": (32, 32), "fc.bias": (32,), "head.weight": (10, 32), "head.bias": (10,)}
     target = {"fc.weight": (128, 128), "fc.bias": (128,), "head.weight": (10, 128), "head.bias": (10,)}
@@ -406,6 +425,7 @@ def test_mup_rules_from_dicts_and_scaled_readout() -> None:
         ({"readout": "fc.wieght"}, ParameterError, r"readout='fc.wieght' matches no parameter .* Did you mean 'fc.weight'"),
         ({"query": ["fc.weight", "q.*"]}, ParameterError, r"query='q.\*' matches no parameter"),
         ({"readout": None}, ParameterError, "readout=None must be a glob pattern"),
+        ({"embedding": "wte.weight"}, ParameterError, r"embedding='wte.weight' matches no parameter"),
         ({"query": 3}, ParameterError, "query=3 must be a glob pattern"),
         ({"readout_init": np.array([1, 2])}, ParameterError, "readout_init=array"),
         ({"base": {"fc.weight": (0, 32)}}, ShapeError, r"base shape \(0, 32\): a width that grows .* needs a base size > 0"),

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from unit_init.adapters.lsuv import call
 
@@ -67,17 +68,35 @@ def _hooked_class(cls: type, name: str, method: str) -> type:
     return type(cls)(cls.__name__, (cls,), {method: hooked_method, "__module__": cls.__module__, "__qualname__": cls.__qualname__})
 
 
+_SWAPPED: dict[int, tuple[type, int]] = {}
+"""``id(layer) → (its own class, how many open blocks hook it)`` for the layers :func:`hooked` holds swapped."""
+_SWAPPING: Final = threading.Lock()
+
+
 @contextlib.contextmanager
 def hooked(layers: Mapping[str, Any], method: str) -> Iterator[None]:
-    """Swap each layer's class for a recording subclass (keyed by the layer's name) while the block runs."""
-    classes = {name: type(layer) for name, layer in layers.items()}
-    try:
+    """Swap each layer's class for a recording subclass (keyed by the layer's name) while the block runs.
+
+    Blocks that overlap on one layer (two threads diagnosing one model) share
+    the swap: the first to open it swaps the class, the last to close it puts
+    the layer's own class back, whichever order they close in.
+    """
+    with _SWAPPING:
         for name, layer in layers.items():
-            layer.__class__ = _hooked_class(classes[name], name, method)
+            own, count = _SWAPPED.get(id(layer), (type(layer), 0))
+            if not count:
+                layer.__class__ = _hooked_class(own, name, method)
+            _SWAPPED[id(layer)] = (own, count + 1)
+    try:
         yield
     finally:
-        for name, layer in layers.items():
-            layer.__class__ = classes[name]
+        with _SWAPPING:
+            for layer in layers.values():
+                own, count = _SWAPPED.pop(id(layer))
+                if count > 1:
+                    _SWAPPED[id(layer)] = (own, count - 1)
+                else:
+                    layer.__class__ = own
 
 
 def forward(function: Callable[..., Any], batch: Any, session: Session) -> Any:

@@ -52,14 +52,21 @@ _GAIN_SCALED: Final = (XavierUniform, XavierNormal, KaimingUniform, KaimingNorma
 FamilyLike = str | Family
 
 
-def _as_params(where: str, source: Any, layout: LayoutLike) -> dict[str, Param]:
-    """The :class:`Param` of every parameter of a ``{name: shape}`` dict, a torch module, a Flax nnx module or a Param list."""
+def _as_params(where: str, source: Any, layout: LayoutLike, embeddings: tuple[str, ...] = ()) -> dict[str, Param]:
+    """The :class:`Param` of every parameter of a ``{name: shape}`` dict, a torch module, a Flax nnx module or a Param list.
+
+    A dict's entry named ``…embedding`` (Flax's leaf) or matching ``embeddings`` is an embedding table ``(num, dim)``,
+    read as ``initialize`` reads one (``num`` its fan-in), whatever ``layout`` the weights take.
+    """
     if isinstance(source, Mapping):
         params = []
         for name, shape in source.items():
             dims = normalize_shape(shape)
             *path, leaf = re.split(r"[./]", str(name))
-            params.append(Param(str(name), tuple(path), canonical_leaf(leaf, len(dims)), dims, layout))
+            param = Param(str(name), tuple(path), canonical_leaf(leaf, len(dims)), dims, layout)
+            if param.leaf == "embedding" or _matches(embeddings, param):
+                param = Param(param.name, param.path, "embedding", dims, "keras")
+            params.append(param)
     elif (torch_module := loaded("torch", "nn", "Module")) is not None and isinstance(source, torch_module):
         from unit_init.torch._module import describe
 
@@ -210,6 +217,7 @@ def mup_rules(
     query: str | Sequence[str] = (),
     bias: Any = "zeros",
     layout: LayoutLike = "torch",
+    embedding: str | Sequence[str] = (),
 ) -> list[tuple[str, Initializer]]:
     """Rules giving every weight of ``target`` its muP initialization (``mup.set_base_shapes`` + ``mup.init``).
 
@@ -248,6 +256,10 @@ def mup_rules(
         fans of the weight beside it (``mup``'s ``rescale_linear_bias``).
     layout:
         The layout of the weights of a dict (default ``"torch"``: ``(out, in, *window)``).
+    embedding:
+        Glob(s) of a dict's embedding tables ``(num, dim)`` (torch's ``nn.Embedding.weight``; an entry whose leaf is
+        ``embedding`` is one anyway). A module says which of its parameters are embeddings itself; a dict cannot,
+        and a table read in ``layout`` would take ``dim`` for its fan-in where ``initialize`` draws it with ``num``.
 
     Returns
     -------
@@ -270,9 +282,10 @@ def mup_rules(
         raise ParameterError(msg)
     init_spec = spec_of(VarianceScaling(1.0, "fan_in", "untruncated_normal") if init is None else init)
     bias_spec, readouts, queries = spec_of(bias), _globs("readout", readout), _globs("query", query)
-    targets = _as_params("target", target, layout)
-    bases = _as_params("base", base, layout)
-    deltas = _as_params("delta", delta, layout) if delta is not None else None
+    embeddings = _globs("embedding", embedding)
+    targets = _as_params("target", target, layout, embeddings)
+    bases = _as_params("base", base, layout, embeddings)
+    deltas = _as_params("delta", delta, layout, embeddings) if delta is not None else None
     for where, other in (("base", bases), ("delta", deltas)):
         if other is not None and set(other) != set(targets):
             extra, missing = sorted(set(other) - set(targets)), sorted(set(targets) - set(other))
@@ -280,6 +293,7 @@ def mup_rules(
             raise ParameterError(msg)
     _check_each_matches("readout", readouts, targets)
     _check_each_matches("query", queries, targets)
+    _check_each_matches("embedding", embeddings, targets)
     mults = {name: _multipliers(p, bases[name], deltas[name] if deltas else None) for name, p in targets.items()}
     kernels = {p.path: mults[name][:2] for name, p in targets.items() if p.leaf == "kernel"}
     rules: list[tuple[str, Initializer]] = []

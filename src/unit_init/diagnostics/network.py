@@ -129,13 +129,23 @@ def check_memory(target: Target, depth: int, width: int, batch: int) -> None:
 
         elements = depth·(width² + 2·batch·width + width) + 4·batch·width + width²
 
+    and the temporaries of a statistic of its largest array (a float32 copy,
+    ``|x|``, ``x / max|x|`` and ``x − mean``) and the weight gradient before it
+    is divided by the batch::
+
+        work = 4·max(width², batch·width) + width²
+
+    all charged at 4 bytes an element at least: a float16 or bfloat16
+    network's draws and statistics pass through float32.
+
     Examples
     --------
     >>> from unit_init.drawing import resolve_target
-    >>> check_memory(resolve_target("numpy"), 20, 128, 64)  # 2.7 MiB: fine (returns None)
+    >>> check_memory(resolve_target("numpy"), 20, 128, 64)  # 3.0 MiB: fine (returns None)
     """
     elements = depth * (width * width + 2 * batch * width + width) + 4 * batch * width + width * width
-    needed = elements * itemsize(target.dtype)
+    work = 4 * max(width * width, batch * width) + width * width
+    needed = (elements + work) * max(4, itemsize(target.dtype))
     what = f"a network of depth={depth}, width={width} and batch={batch} in {target.dtype}"
     check_bytes(target.backend, target.device, needed, lambda: what, "use a smaller depth, width or batch")
 

@@ -185,7 +185,7 @@ def diagnose_linen(module: nn.Module, variables: Mapping[str, Any], batch: Any, 
 
     traces = [
         LayerTrace(name, numpy(outputs[name]), numpy(grads[name]), kernel(param_grads, name) / rows,
-                   identical_units(kernel(variables["params"], name), -1), None)
+                   identical_units(kernel(variables["params"], name), -1, int(getattr(chosen[name], "feature_group_count", 1))), None)
         for name in chosen
     ]
     first = _at(variables["params"], (*next(iter(chosen)).split("/"), "kernel"))

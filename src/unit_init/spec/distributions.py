@@ -307,6 +307,7 @@ def keeps_mass(low: float, high: float) -> bool:
 
     Examples
     --------
+    >>> import math
     >>> from unit_init.spec.distributions import keeps_mass
     >>> keeps_mass(37.4, math.inf), keeps_mass(38.2, math.inf), keeps_mass(0.0, 1e-308)
     (True, False, True)
