@@ -760,3 +760,54 @@ def test_overlapping_hooked_blocks_on_one_layer_give_its_own_class_back_in_any_o
     with hooked({"l": layer}, "__call__"), hooked({"m": layer}, "__call__"):
         pass
     assert type(layer) is Layer
+
+
+def test_a_layer_two_overlapping_blocks_name_differently_records_under_each_blocks_name() -> None:
+    """A model and its submodel diagnosed in two threads name one layer ``inner/d1`` and ``d1``: the shared swap recorded
+    under the first block's name, and the other thread's lookup was a ``KeyError`` (review)."""
+    import threading
+
+    from unit_init.adapters.hooks import Session, forward, hooked
+
+    class Layer:
+        def __call__(self, x: Any) -> Any:
+            return 2 * x
+
+    layer, records = Layer(), {}
+
+    def diagnose_alone(name: str) -> None:
+        with hooked({name: layer}, "__call__"):
+            session = Session()
+            forward(layer, 1.0, session)
+            records[name] = session.record
+
+    with hooked({"inner/d1": layer}, "__call__"):
+        other = threading.Thread(target=diagnose_alone, args=("d1",))
+        other.start()
+        other.join()
+        mine = Session()
+        forward(layer, 1.0, mine)
+    assert records == {"d1": {"d1": 2.0}}
+    assert mine.record == {"inner/d1": 2.0}
+    assert type(layer) is Layer
+
+
+def test_a_layer_whose_class_cannot_be_swapped_leaves_the_others_as_they_were() -> None:
+    """The swaps ran before the ``try``: one that raised left the layers swapped before it hooked for good (review)."""
+    from unit_init.adapters import hooks
+
+    class Layer:
+        def __call__(self, x: Any) -> Any:
+            return x
+
+    class Slotted:
+        __slots__ = ()
+
+        def __call__(self, x: Any) -> Any:
+            return x
+
+    layer = Layer()
+    with pytest.raises(TypeError, match="__class__ assignment"), hooks.hooked({"a": layer, "b": Slotted()}, "__call__"):
+        pass
+    assert type(layer) is Layer
+    assert id(layer) not in hooks._SWAPPED

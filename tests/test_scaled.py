@@ -401,6 +401,8 @@ def test_mup_rules_from_dicts_read_an_embedding_table_as_the_module_does() -> No
     assert from_dict["0.weight"].variance((1000, 256)) == pytest.approx(1 / 1000)
     flax_named = dict(ui.mup_rules({"embed.embedding": (1000, 32)}, {"embed.embedding": (1000, 256)}))
     assert flax_named["embed.embedding"] == from_module["0.weight"]
+    with pytest.raises(ParameterError, match="a module or a Param list says which of its parameters are embeddings itself"):
+        ui.mup_rules(model(32), model(256), embedding="0.weight")
 
 
 def test_mup_rules_from_dicts_and_scaled_readout() -> None:
@@ -426,6 +428,8 @@ def test_mup_rules_from_dicts_and_scaled_readout() -> None:
         ({"query": ["fc.weight", "q.*"]}, ParameterError, r"query='q.\*' matches no parameter"),
         ({"readout": None}, ParameterError, "readout=None must be a glob pattern"),
         ({"embedding": "wte.weight"}, ParameterError, r"embedding='wte.weight' matches no parameter"),
+        ({"base": {"fc.weight": (32, 32), "fc.bias": (32,)}, "target": {"fc.weight": (64, 64), "fc.bias": (64,)}, "embedding": "fc.*"}, ParameterError, r"matches 'fc.bias', of rank 1: an embedding table is a \(num, dim\) weight"),
+        ({"embedding": "fc.weight", "readout": "fc.weight"}, ParameterError, "matches 'fc.weight', a readout"),
         ({"query": 3}, ParameterError, "query=3 must be a glob pattern"),
         ({"readout_init": np.array([1, 2])}, ParameterError, "readout_init=array"),
         ({"base": {"fc.weight": (0, 32)}}, ShapeError, r"base shape \(0, 32\): a width that grows .* needs a base size > 0"),

@@ -127,3 +127,17 @@ def test_bounds_narrower_than_their_resolution_in_units_of_stddev_are_refused_na
     ``minval < maxval`` given (review); the interval holds 8 floats, but not one step of ``(x − mean) / stddev``."""
     with pytest.raises(ui.ParameterError, match=r"\[minval, maxval\] = \[0\.3, 0\.30000000000000043\] is narrower than float64 resolves"):
         ui.BoundedNormal(-3.7, 0.7815843478388325, 0.3, 0.30000000000000043)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch", "tensorflow"])
+@pytest.mark.parametrize("rng", ["native", "portable"])
+def test_an_interval_whose_support_holds_one_float64_gives_that_value(backend: str, rng: str) -> None:
+    """Two neighbouring float64 bounds give a support of one point, which the confinement took for a point mass the
+    cast keeps: nothing was clipped, and every value lay an ulp or more outside ``[minval, maxval]`` (review)."""
+    pytest.importorskip(backend)
+    minval = 0.8171307184317321
+    maxval = math.nextafter(minval, math.inf)
+    spec = ui.BoundedNormal(mean=0.0, stddev=0.36105832971868707, minval=minval, maxval=maxval)
+    values = np.asarray(get_backend(backend).to_numpy(spec((4096,), backend=backend, dtype="float64", seed=0, rng=rng)))
+    assert values.min() >= minval
+    assert values.max() <= maxval

@@ -256,9 +256,11 @@ def grid_bounds(support: tuple[float, float] | None, upper_open: bool, dtype: st
     """The values of ``dtype`` a law's ``support`` keeps: its smallest and largest ones inside, or ``None`` where values are only cast (cached: every draw asks).
 
     ``None`` for no support, the whole line, a complex dtype (a support is
-    an interval of the real line), or a single point the cast keeps: a
-    value of ``dtype``, or the point mass ``U[x, x)`` (upper-open: the cast
-    rounds ``x``, as torch and Keras give it). An end beyond the finite range
+    an interval of the real line), or the point mass ``U[x, x)``
+    (upper-open: the cast rounds ``x``, as torch and Keras give it). A closed
+    single point (a truncated normal whose interval holds one float64) is
+    kept as ``(x, x)``: its draws, ``mean + std·z``, land beside it and are
+    clipped onto it. An end beyond the finite range
     is met by every value. :class:`~unit_init.DTypeError` where no value of
     ``dtype`` lies inside, a closed point included (a truncated normal
     narrower than float64 resolves at its mean).
@@ -268,7 +270,7 @@ def grid_bounds(support: tuple[float, float] | None, upper_open: bool, dtype: st
     >>> grid_bounds((-1.0, 1.0), True, "bfloat16"), grid_bounds((-math.inf, math.inf), False, "float32")
     ((-1.0, 0.99609375), None)
     >>> grid_bounds((0.1, 0.1), True, "float32"), grid_bounds((0.5, 0.5), False, "float32")
-    (None, None)
+    (None, (0.5, 0.5))
     >>> grid_bounds((0.1, 0.1), False, "float32")
     Traceback (most recent call last):
     ...
@@ -276,7 +278,7 @@ def grid_bounds(support: tuple[float, float] | None, upper_open: bool, dtype: st
     """
     if support is None or support == (-math.inf, math.inf) or is_complex(dtype):
         return None
-    if support[0] == support[1] and (upper_open or smallest_at_or_above(support[0], dtype) == support[0]):
+    if support[0] == support[1] and upper_open:
         return None
     top = largest_finite(dtype)
     low = max(smallest_at_or_above(support[0], dtype), -top)

@@ -50,15 +50,20 @@ class Session:
 
 
 _ACTIVE: contextvars.ContextVar[Session | None] = contextvars.ContextVar("unit_init_hooks", default=None)
+_NAMES: contextvars.ContextVar[Mapping[type, str]] = contextvars.ContextVar("unit_init_hook_names", default={})  # noqa: B039  # never mutated
+"""The name each hooked layer records under in the open :func:`hooked` blocks of this context, keyed by its recording
+class (one per layer, which the copies ``nnx.grad`` makes of it keep): a layer two blocks share (a model and its
+submodel, diagnosed in two threads) records under the name each block gave it."""
 
 
-def _hooked_class(cls: type, name: str, method: str) -> type:
+def _hooked_class(cls: type, method: str) -> type:
     original = getattr(cls, method)
 
     def hooked_method(self: Any, *args: Any, **kwargs: Any) -> Any:
         output = original(self, *args, **kwargs)
         session = _ACTIVE.get()
-        if session is None:
+        name = _NAMES.get().get(type(self))
+        if session is None or name is None:
             return output
         session.record.setdefault(name, output)
         if session.stop == name:
@@ -75,23 +80,30 @@ _SWAPPING: Final = threading.Lock()
 
 @contextlib.contextmanager
 def hooked(layers: Mapping[str, Any], method: str) -> Iterator[None]:
-    """Swap each layer's class for a recording subclass (keyed by the layer's name) while the block runs.
+    """Swap each layer's class for a recording subclass while the block runs; it records under the name given here.
 
     Blocks that overlap on one layer (two threads diagnosing one model) share
     the swap: the first to open it swaps the class, the last to close it puts
-    the layer's own class back, whichever order they close in.
+    the layer's own class back, whichever order they close in. A layer whose
+    class cannot be swapped leaves every other as it found it.
     """
-    with _SWAPPING:
-        for name, layer in layers.items():
-            own, count = _SWAPPED.get(id(layer), (type(layer), 0))
-            if not count:
-                layer.__class__ = _hooked_class(own, name, method)
-            _SWAPPED[id(layer)] = (own, count + 1)
+    swapped: list[Any] = []
+    token = None
     try:
-        yield
-    finally:
         with _SWAPPING:
             for layer in layers.values():
+                own, count = _SWAPPED.get(id(layer), (type(layer), 0))
+                if not count:
+                    layer.__class__ = _hooked_class(own, method)
+                _SWAPPED[id(layer)] = (own, count + 1)
+                swapped.append(layer)
+        token = _NAMES.set({**_NAMES.get(), **{type(layer): name for name, layer in layers.items()}})
+        yield
+    finally:
+        if token is not None:
+            _NAMES.reset(token)
+        with _SWAPPING:
+            for layer in swapped:
                 own, count = _SWAPPED.pop(id(layer))
                 if count > 1:
                     _SWAPPED[id(layer)] = (own, count - 1)

@@ -201,6 +201,20 @@ def _check_each_matches(name: str, patterns: tuple[str, ...], params: Mapping[st
             raise ParameterError(msg)
 
 
+def _check_embeddings(patterns: tuple[str, ...], target: Any, params: Mapping[str, Param], readouts: tuple[str, ...]) -> None:
+    """Refuse an ``embedding=`` glob given with a module (which says itself which parameters are embeddings), one that
+    names no parameter, or one that names a parameter of rank other than 2 or a readout."""
+    if patterns and not isinstance(target, Mapping):
+        msg = f"embedding={abbreviate(patterns)} names the embedding tables of {{name: shape}} dicts; a module or a Param list says which of its parameters are embeddings itself."
+        raise ParameterError(msg)
+    _check_each_matches("embedding", patterns, params)
+    for param in params.values():
+        if _matches(patterns, param) and (param.rank != 2 or _matches(readouts, param)):
+            role = "a readout" if param.rank == 2 else f"of rank {param.rank}"
+            msg = f"embedding={abbreviate(patterns)} matches {abbreviate(param.name)}, {role}: an embedding table is a (num, dim) weight."
+            raise ParameterError(msg)
+
+
 def _matches(patterns: tuple[str, ...], param: Param) -> bool:
     return any(Where(name=p)(param) for p in patterns)
 
@@ -293,7 +307,7 @@ def mup_rules(
             raise ParameterError(msg)
     _check_each_matches("readout", readouts, targets)
     _check_each_matches("query", queries, targets)
-    _check_each_matches("embedding", embeddings, targets)
+    _check_embeddings(embeddings, target, targets, readouts)
     mults = {name: _multipliers(p, bases[name], deltas[name] if deltas else None) for name, p in targets.items()}
     kernels = {p.path: mults[name][:2] for name, p in targets.items() if p.leaf == "kernel"}
     rules: list[tuple[str, Initializer]] = []

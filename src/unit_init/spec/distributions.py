@@ -309,7 +309,7 @@ def keeps_mass(low: float, high: float) -> bool:
     --------
     >>> import math
     >>> from unit_init.spec.distributions import keeps_mass
-    >>> keeps_mass(37.4, math.inf), keeps_mass(38.2, math.inf), keeps_mass(0.0, 1e-308)
+    >>> keeps_mass(37.4, math.inf), keeps_mass(38.2, math.inf), keeps_mass(37.6, 37.61)
     (True, False, True)
     """
     mass = normal_mass(low, high)

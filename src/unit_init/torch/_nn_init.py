@@ -708,8 +708,9 @@ def trunc_normal_(
     the tensor's dtype grid, with no pile-up at the bounds. ``a == b`` fills
     with ``a``, as torch; ``a > b`` is a ``RuntimeError`` (also a
     ``ParameterError``), as torch; an interval beyond about 37.6 std, whose
-    mass float64 holds only as a subnormal, is a ``ParameterError``. Complex and integer tensors are
-    refused, as torch.
+    mass float64 holds only as a subnormal, is filled by torch's own
+    ``trunc_normal_`` where its sampler finishes, and refused where it would
+    not. Complex and integer tensors are refused, as torch.
     """
     _random_dtype(tensor, "trunc_normal_", complex_ok=False)
     _refuse(a > b, "a={a} must not exceed b={b}.", a=a, b=b)
