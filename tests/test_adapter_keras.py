@@ -540,6 +540,28 @@ def test_a_keras_built_in_initializer_is_read_through_its_config(keras_mod: Any,
         uk.initializer(Custom())
 
 
+def test_a_converted_keras_built_in_draws_with_the_seed_it_holds(keras_mod: Any, uk: Any) -> None:
+    """Read through its config alone, ``HeUniform(seed=generator)`` got a fresh generator of the same first state (two
+    initializers sharing one drew alike, where Keras's own draw on), and an unseeded one drew a second default seed
+    from Python's ``random``, moving every seed Keras handed out after it (Keras deep dive)."""
+    import random
+
+    import numpy as np
+
+    generator = keras_mod.random.SeedGenerator(3)
+    first = uk.initializer(keras_mod.initializers.HeUniform(seed=generator))
+    second = uk.initializer(keras_mod.initializers.HeUniform(seed=generator))
+    assert first.seed is generator
+    draws = [keras_mod.ops.convert_to_numpy(init((16, 16))) for init in (first, second)]
+    assert not np.array_equal(*draws)
+    unseeded = keras_mod.initializers.HeUniform()
+    state = random.getstate()
+    converted = uk.initializer(unseeded)
+    assert random.getstate() == state  # no second default seed taken
+    assert converted.seed == unseeded.seed
+    assert keras_mod.initializers.serialize(converted)["config"]["spec"]["config"]["seed"] is None  # unsaved, as Keras's
+
+
 def test_a_keras_identity_keeps_the_gain_its_config_leaves_out(keras_mod: Any, uk: Any) -> None:
     """Keras 3's ``Identity.get_config()`` is ``{}``: read through it alone, ``Identity(gain=2.0)`` drew the identity."""
     import numpy as np
@@ -783,3 +805,16 @@ def test_an_envelope_holding_a_live_seed_generator_reads_as_from_config_does(ker
     assert made.seed is seed
     with pytest.raises(ui.ParameterError, match="SeedGenerator"):  # outside an envelope, a spec config holds JSON only
         uk.initializer({"class_name": "GlorotUniform", "config": {"seed": seed}})
+
+
+def test_the_short_config_form_keras_reads_names_an_adapter_initializer(keras_mod: Any, uk: Any) -> None:
+    """``{"class_name": "unit_init>VarianceScaling", "config": …}``, which ``keras.initializers.deserialize`` reads, was
+    refused as an unknown spec, suggesting 'VarianceScaling' (another class) (Keras deep dive)."""
+    import unit_init as ui
+
+    saved = keras_mod.initializers.serialize(uk.initializer(ui.HeNormal(seed=1), layout="torch"))
+    for name in ("unit_init>VarianceScaling", "KerasVarianceScaling"):
+        back = uk.initializer({"class_name": name, "config": saved["config"]})
+        assert (back.spec, back.layout) == (ui.HeNormal(seed=1), "torch")
+    with pytest.raises(ui.ParameterError, match=r"made from a spec, unit_init\.keras\.initializer"):
+        keras_mod.initializers.get("unit_init>VarianceScaling")

@@ -590,7 +590,10 @@ def read_adapter_config(config: Mapping[str, Any]) -> AdapterConfig:
     config = plain_config("the adapter config", _mapping("an adapter config", config))
     _check_keys("the adapter config", config, {"spec", "layout", "fan_in", "fan_out"})
     if "spec" not in config:
-        raise ParameterError("the adapter config lacks 'spec' (a unit_init spec config).")
+        raise ParameterError(
+            "the adapter config lacks 'spec' (a unit_init spec config); a unit_init.keras initializer is made from a spec, "
+            "unit_init.keras.initializer(ui.HeNormal()), or read back from the whole config Keras saved for it."
+        )
     spec = deserialize(_mapping("an adapter config's 'spec'", config["spec"]))
     return AdapterConfig(
         spec,

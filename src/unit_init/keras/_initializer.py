@@ -159,6 +159,8 @@ def _resolve_seed(spec: Initializer, seed: Any) -> tuple[Initializer, Any]:
         return spec, seed
     if seed is None and not spec.random:  # Keras's Zeros, Constant … take no seed (and draw none from Python's random)
         return spec, spec.seed
+    if isinstance(seed, _KerasDefault) and spec.seed is None:  # a converted built-in's own default: drawn with, unsaved
+        return spec, int(seed)
     if seed is None:
         return spec, spec.seed if spec.seed is not None else random.randint(1, 10**9)  # as keras.random.make_default_seed
     try:
@@ -356,6 +358,15 @@ _OWN_CLASSES: Final[dict[str, Any]] = {
 """The adapter's initializers by the ``registered_name`` Keras writes in their configs (``package>name``)."""
 
 
+def _own_class(config: Mapping[str, Any]) -> tuple[str, Any] | None:
+    """``(registered name, class)`` of this adapter's initializer a config names in the short form Keras also reads
+    (``{"class_name": "unit_init>VarianceScaling", "config": …}``, no module); ``None`` for any other config."""
+    name = config.get("class_name")
+    if config.get("module") is not None or set(config) - {"class_name", "config"} or not isinstance(name, str):
+        return None
+    return next(((registered, cls) for registered, cls in _OWN_CLASSES.items() if name in (registered, cls.__name__)), None)
+
+
 def _own(config: Mapping[str, Any], bare: bool) -> Any:
     """The initializer that ``keras.initializers.serialize`` of one of this adapter's wrote ``config`` for (a layer's
     ``from_config`` hands it back): rebuilt by that class's ``from_config``, with the layout, fans, seed and axes the
@@ -384,6 +395,23 @@ def _keras_config(keras_initializer: Any) -> dict[str, Any]:
         if name not in ("self", "seed") and name not in fields and not isinstance(value, bool) and isinstance(value, numbers.Real):
             fields[name] = float(value)  # np.float32(2.0) too: a NumPy scalar is a Real
     return config
+
+
+class _KerasDefault(int):
+    """The int a Keras built-in drew for itself unseeded (``keras.random.make_default_seed``), taken over by
+    :func:`initializer` as the converted initializer's default: drawn with, never saved (Keras saves ``None``)."""
+
+
+def _with_live_seed(config: dict[str, Any], keras_initializer: Any) -> tuple[dict[str, Any], Any]:
+    """``(config, seed)`` drawing with the seed ``keras_initializer`` draws with, where its config would make another: its
+    ``SeedGenerator`` itself (the config would build a fresh one from its first state), or, unseeded, the default int it
+    drew at construction (:class:`_KerasDefault`; a new one would take another number from Python's ``random``)."""
+    live, fields = getattr(keras_initializer, "seed", None), config.get("config", {})
+    if isinstance(live, keras.random.SeedGenerator):
+        return {**config, "config": {key: value for key, value in fields.items() if key != "seed"}}, live
+    if fields.get("seed") is None and isinstance(live, int) and not isinstance(live, bool):
+        return config, _KerasDefault(live)
+    return config, None
 
 
 @run_by_autograph_as_written
@@ -421,10 +449,16 @@ def initializer(
             msg = (f"{type(spec).__name__} is not one of Keras's built-in initializers, the only ones unit_init reads "
                    "(through their config); give a unit_init spec instead.")
             raise ParameterError(msg)
-        spec = _keras_config(spec)
+        spec, live_seed = _keras_config(spec), spec
+    else:
+        live_seed = None
     bare = isinstance(layout, str) and layout == "keras" and all(v is None for v in (fan_in, fan_out, seed, input_axes, output_axes))
+    if live_seed is not None and seed is None:
+        spec, seed = _with_live_seed(spec, live_seed)
     if isinstance(spec, Mapping):
         spec = plain_constant_config("the initializer config", spec, seeds=True)  # read on as plain JSON (and arrays, seeds)
+    if isinstance(spec, dict) and (own := _own_class(spec)) is not None:  # Keras's short form names the class alone
+        spec = {"module": "unit_init.keras", "class_name": own[1].__name__, "config": spec.get("config"), "registered_name": own[0]}
     if isinstance(spec, dict) and isinstance(module := spec.get("module"), str) and module == "unit_init.keras":
         return _own(spec, bare)
     if is_array_constant(spec):
