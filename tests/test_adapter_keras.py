@@ -813,8 +813,10 @@ def test_the_short_config_form_keras_reads_names_an_adapter_initializer(keras_mo
     import unit_init as ui
 
     saved = keras_mod.initializers.serialize(uk.initializer(ui.HeNormal(seed=1), layout="torch"))
-    for name in ("unit_init>VarianceScaling", "KerasVarianceScaling"):
-        back = uk.initializer({"class_name": name, "config": saved["config"]})
+    for extra in ({}, {"registered_name": "unit_init>VarianceScaling"}):
+        back = uk.initializer({"class_name": "unit_init>VarianceScaling", "config": saved["config"], **extra})
         assert (back.spec, back.layout) == (ui.HeNormal(seed=1), "torch")
+    with pytest.raises(ui.ParameterError, match="not a registered unit_init spec"):  # nor does Keras read it as one
+        uk.initializer({"class_name": "KerasVarianceScaling", "config": saved["config"]})
     with pytest.raises(ui.ParameterError, match=r"made from a spec, unit_init\.keras\.initializer"):
         keras_mod.initializers.get("unit_init>VarianceScaling")

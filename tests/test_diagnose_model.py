@@ -529,3 +529,27 @@ def test_a_linen_depthwise_blur_is_not_symmetry() -> None:
     x = np.random.default_rng(0).normal(size=(4, 8, 8, 4)).astype(np.float32)
     variables = Blur().init(jax.random.key(0), x)
     assert unit_init.jax.diagnose(Blur(), variables, x, seed=0).verdict != "symmetric"
+
+
+def test_an_nnx_layer_run_under_jit_inside_the_model_is_refused_by_name() -> None:
+    """A submodule called through ``nnx.jit`` inside ``__call__`` recorded a tracer, and reading it was JAX's
+    ``TracerArrayConversionError`` (review); lsuv is refused before it writes a weight."""
+    pytest.importorskip("jax")
+    nnx = pytest.importorskip("flax.nnx")
+    import unit_init.jax
+
+    class Model(nnx.Module):
+        def __init__(self, rngs: Any) -> None:
+            self.a, self.b, self.head = nnx.Linear(8, 8, rngs=rngs), nnx.Linear(8, 8, rngs=rngs), nnx.Linear(8, 2, rngs=rngs)
+
+        def __call__(self, x: Any) -> Any:
+            return self.head(nnx.jit(lambda module, y: module(y))(self.b, self.a(x)))
+
+    x = np.random.default_rng(0).normal(size=(32, 8)).astype(np.float32)
+    with pytest.raises(ui.ParameterError, match=r"layers \['b'\] run inside a JAX transformation"):
+        unit_init.jax.diagnose(Model(nnx.Rngs(0)), x)
+    model = Model(nnx.Rngs(0))
+    before = np.asarray(model.a.kernel.get_value())
+    with pytest.raises(ui.ParameterError, match="run inside a JAX transformation"):
+        unit_init.jax.lsuv(model, x)
+    np.testing.assert_array_equal(np.asarray(model.a.kernel.get_value()), before)

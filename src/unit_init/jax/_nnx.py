@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
@@ -106,6 +107,11 @@ def _order(model: Any, batch: Any, layers: dict[str, Any], *, picked: bool) -> t
     missing = sorted(set(layers) - set(session.record))
     if missing and (picked or not session.record):
         msg = f"layers {missing} are not called by model(batch); pass layers= to pick the ones that run."
+        raise ParameterError(msg)
+    traced = [name for name, value in session.record.items() if isinstance(value, jax.core.Tracer)]
+    if traced:
+        msg = (f"layers {traced} run inside a JAX transformation of model(batch) (nnx.jit, jax.jit, vmap, …): their outputs "
+               "are traced values, which lsuv and diagnose cannot read; run them untransformed while measuring.")
         raise ParameterError(msg)
     return list(session.record), output
 

@@ -360,11 +360,12 @@ _OWN_CLASSES: Final[dict[str, Any]] = {
 
 def _own_class(config: Mapping[str, Any]) -> tuple[str, Any] | None:
     """``(registered name, class)`` of this adapter's initializer a config names in the short form Keras also reads
-    (``{"class_name": "unit_init>VarianceScaling", "config": …}``, no module); ``None`` for any other config."""
+    (``{"class_name": "unit_init>VarianceScaling", "config": …}``, no module, its ``registered_name`` the same if
+    given); ``None`` for any other config."""
     name = config.get("class_name")
-    if config.get("module") is not None or set(config) - {"class_name", "config"} or not isinstance(name, str):
+    if "module" in config or set(config) - {"class_name", "config", "registered_name"} or config.get("registered_name", name) != name:
         return None
-    return next(((registered, cls) for registered, cls in _OWN_CLASSES.items() if name in (registered, cls.__name__)), None)
+    return (name, _OWN_CLASSES[name]) if isinstance(name, str) and name in _OWN_CLASSES else None
 
 
 def _own(config: Mapping[str, Any], bare: bool) -> Any:
