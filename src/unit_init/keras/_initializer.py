@@ -362,10 +362,10 @@ def _own_class(config: Mapping[str, Any]) -> tuple[str, Any] | None:
     """``(registered name, class)`` of this adapter's initializer a config names in the short form Keras also reads
     (``{"class_name": "unit_init>VarianceScaling", "config": …}``, no module, its ``registered_name`` the same if
     given); ``None`` for any other config."""
-    name = config.get("class_name")
-    if "module" in config or set(config) - {"class_name", "config", "registered_name"} or config.get("registered_name", name) != name:
-        return None
-    return (name, _OWN_CLASSES[name]) if isinstance(name, str) and name in _OWN_CLASSES else None
+    name, registered = config.get("class_name"), config.get("registered_name", config.get("class_name"))
+    if not (isinstance(name, str) and isinstance(registered, str)) or "module" in config or set(config) - {"class_name", "config", "registered_name"}:
+        return None  # an array class_name is no name (compared, it would be an array): the hostile config goes on to be refused
+    return (name, _OWN_CLASSES[name]) if registered == name and name in _OWN_CLASSES else None
 
 
 def _own(config: Mapping[str, Any], bare: bool) -> Any:
