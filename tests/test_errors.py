@@ -660,3 +660,11 @@ def test_a_plugin_specs_own_law_and_variance_keep_their_keywords_descriptors_and
     assert registered == ["Tempered"]
     assert Static().variance((2, 2)) == 1.0
     assert Static()((2, 2), seed=0).shape == (2, 2)
+
+
+def test_a_misspelt_keyword_names_the_spec_called_not_the_class_defining_the_method() -> None:
+    """``HeNormal().distribution_for(…, layuot=…)`` said ``Composed.distribution_for()``, the class that defines it (walk)."""
+    with pytest.raises(ui.ArgumentError, match=r"^HeNormal\.distribution_for\(\) got an unexpected keyword argument 'layuot'"):
+        ui.HeNormal().distribution_for((4, 4), layuot="torch")
+    with pytest.raises(ui.ArgumentError, match=r"^GlorotUniform\.variance\(\): too many positional arguments; it takes GlorotUniform\.variance\("):
+        ui.GlorotUniform().variance((4, 4), "torch")

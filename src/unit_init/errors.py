@@ -135,16 +135,22 @@ def keywords_checked(function: _F, *, accepted: Collection[str] | None = None) -
     if accepted is not None:
         names, any_keyword = names | frozenset(accepted), False
     where = f"{function.__qualname__.removesuffix('.__call__').removesuffix('.__init__')}()"  # LayerPreset(), JaxInitializer()
+    owner = function.__qualname__.rpartition(".")[0]
+    method = bool(owner) and next(iter(signature.parameters), None) == "self"
+
+    def called(args: tuple[Any, ...]) -> str:
+        """``where`` naming the class of the instance called (``HeNormal.distribution_for()``), not the one defining it."""
+        return where.replace(owner, type(args[0]).__name__, 1) if method and args else where
 
     @functools.wraps(function)
     def checked(*args: Any, **kwargs: Any) -> Any:
         if kwargs and not any_keyword and not names.issuperset(kwargs):
-            check_keywords(where, kwargs, names)
+            check_keywords(called(args), kwargs, names)
         try:
             return function(*args, **kwargs)
         except TypeError as error:
             if not isinstance(error, UnitInitError):
-                check_binding(where, signature, args, kwargs)
+                check_binding(called(args), signature, args, kwargs)
             raise
 
     return cast("_F", checked)  # functools.wraps copied function's __dict__: its attributes too
