@@ -32,6 +32,7 @@ from types import MappingProxyType
 from typing import Any, Final, NamedTuple
 
 from unit_init.errors import ParameterError, abbreviate, closest, keywords_checked
+from unit_init.spec._checks import CONFIG_INT_BITS
 from unit_init.spec.catalogue import CATALOGUE, Composed, Identity, Orthogonal, VarianceScaling
 from unit_init.spec.constant_array import ConstantArray
 from unit_init.spec.fans import LAYOUTS, Layout, fan_override
@@ -67,7 +68,6 @@ MAX_VALUES: Final = 1024
 """Most values (containers, keys' values and list items) in one config."""
 MAX_STRING: Final = 256
 """Longest string, key or value, in a config."""
-_MAX_INT_BITS: Final = 64  # seeds are below 2**63; no config field needs more
 _MAX_AXES: Final = 64
 _LAYOUT_FIELDS: Final = ("in_axis", "out_axis", "batch_axis")
 
@@ -150,7 +150,7 @@ def _plain_leaf(where: str, value: object) -> object:
         problem = f"a {type(value).__name__}, a subclass of str; a config holds plain strings (str)"
     elif isinstance(value, int):
         value = int.__int__(value)  # int's own method: a subclass's methods never run again
-        problem = f"ints must lie below 2**{_MAX_INT_BITS} in absolute value" if value.bit_length() > _MAX_INT_BITS else ""
+        problem = f"ints must lie below 2**{CONFIG_INT_BITS} in absolute value" if value.bit_length() > CONFIG_INT_BITS else ""
     elif isinstance(value, float):
         value = float.__float__(value)
         problem = "" if math.isfinite(value) else "a config holds finite numbers only (an infinite bound is written as the string 'inf' or '-inf')"

@@ -7,11 +7,14 @@ import math
 import numbers
 import operator
 from collections.abc import Iterable, Sized
-from typing import Any
+from typing import Any, Final
 
 from unit_init.errors import ParameterError, abbreviate, closest
 
-__all__ = ["bound", "choice", "finite", "hashable", "listed", "non_negative", "plain_number", "positive", "real", "squarable"]
+__all__ = ["CONFIG_INT_BITS", "bound", "choice", "finite", "hashable", "listed", "non_negative", "plain_number", "positive", "real", "squarable"]
+
+CONFIG_INT_BITS: Final = 64
+"""A config holds ints below ``2**64`` in absolute value (seeds are below ``2**63``; no field needs more)."""
 
 
 def real(value: Any) -> float:

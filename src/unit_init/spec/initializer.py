@@ -30,7 +30,7 @@ from unit_init.errors import (
     keywords_checked,
 )
 from unit_init.seeds import MAX_SEED
-from unit_init.spec._checks import plain_number
+from unit_init.spec._checks import CONFIG_INT_BITS, plain_number
 from unit_init.spec.distributions import Distribution
 from unit_init.spec.fans import Fans, LayoutLike, ShapeLike, compute_fans, normalize_shape
 from unit_init.spec.options import BackendLike, CallOptions, Options
@@ -94,8 +94,6 @@ _NUMERIC: Final = frozenset({"float", "int", "float | None", "int | None", float
 _NUMERIC_FIELDS: Final[dict[type, tuple[str, ...]]] = {}
 
 _FLOATS: Final = frozenset({"float", "float | None", float})
-_CONFIG_INT_BITS: Final = 64
-"""An int a config holds lies below ``2**64``; a larger one given for a float parameter is kept as the float it stands for."""
 
 
 def _holds_float(spec: type, name: str) -> bool:
@@ -187,7 +185,7 @@ class Initializer(metaclass=_Constructed):
                 object.__setattr__(self, name, value)
             if type(value) is float and value == 0.0:  # -0.0 == 0.0, hashed alike: equal specs must draw alike, so zero is +0.0
                 object.__setattr__(self, name, 0.0)
-            elif type(value) is int and value.bit_length() > _CONFIG_INT_BITS and _holds_float(type(self), name):
+            elif type(value) is int and value.bit_length() > CONFIG_INT_BITS and _holds_float(type(self), name):
                 with contextlib.suppress(OverflowError):  # beyond float64 (10**400): left to the parameter's own check
                     object.__setattr__(self, name, float(value))  # equal and hashed alike, and a config holds it
         for name in _parameters(type(self)):  # a str subclass (numpy.str_) is kept as the plain str it holds, as configs write it
