@@ -52,6 +52,14 @@ def test_list_prints_the_catalogue_with_formulas() -> None:
     assert [line.split()[0] for line in lines[2:]] == list(NAMED)  # every name NAME accepts, once
 
 
+def test_a_formula_is_its_whole_first_paragraph() -> None:
+    """A summary wrapped over two docstring lines is printed whole, not cut at the first line's end."""
+    result = _run("show", "small_init")
+    formula = next(line for line in result.stdout.splitlines() if line.startswith("formula: "))
+    assert formula.endswith("projection: give d there).")
+    assert formula.count("(") == formula.count(")")
+
+
 @pytest.mark.parametrize(
     ("shell", "status", "error"),
     [
@@ -61,11 +69,15 @@ def test_list_prints_the_catalogue_with_formulas() -> None:
     ],
     ids=["full disk", "closed", "early reader"],
 )
-def test_output_that_cannot_be_written_is_one_line_and_status_2(shell: str, status: int, error: str) -> None:
+@pytest.mark.parametrize("arguments", ["list", "--version", "--help", "list --help"])
+def test_output_that_cannot_be_written_is_one_line_and_status_2(arguments: str, shell: str, status: int, error: str) -> None:
+    """Also argparse's own output, which it would drop (``> /dev/full``: status 0) or write to stderr (closed)."""
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full on this system")
-    command = f"{sys.executable} -m unit_init list {shell}; exit ${{PIPESTATUS[0]}}"
+    command = f"{sys.executable} -m unit_init {arguments} {shell}; exit ${{PIPESTATUS[0]}}"
     result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120, check=False)
+    if arguments != "list":
+        error = error.replace("unit-init list:", "unit-init:")
     assert (result.returncode, result.stderr.strip()) == (status, error)
 
 

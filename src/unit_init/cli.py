@@ -35,7 +35,7 @@ import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final, NamedTuple, NoReturn
+from typing import IO, Any, Final, NamedTuple, NoReturn
 
 from unit_init import __version__
 from unit_init.backends.devices import shown
@@ -102,6 +102,14 @@ class _Parser(argparse.ArgumentParser):
         if len(message) > _LONGEST_MESSAGE:
             message = f"{message[: _LONGEST_MESSAGE - 60]}… ({len(message)} characters in all)"
         raise _UsageError(f"{self.prog}: {message}")
+
+    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+        """argparse's own output on standard output (``--help``, ``--version``) goes through :func:`_emit`, so that
+        an output that cannot be written is status 2 there too (argparse drops the error, or writes to stderr)."""
+        if file is sys.stdout:  # both None when standard output is closed
+            _emit(message.rstrip("\n"))
+        else:
+            super()._print_message(message, file)
 
 
 _LONGEST_MESSAGE: Final = 400
@@ -496,12 +504,18 @@ def _framework_out_of_memory(error: Exception) -> bool:
     return isinstance(error, RuntimeError) and any(words in str(error) for words in _OUT_OF_MEMORY_WORDS)
 
 
+def _failed(args: argparse.Namespace | None) -> str:
+    """The start of a failed run's line: ``unit-init list: error:``, or ``unit-init: error:`` before a command is read."""
+    command = getattr(args, "command", None)
+    return f"unit-init{f' {command}' if command else ''}: error:"
+
+
 def _out_of_memory(args: argparse.Namespace | None, error: Exception) -> str:
     """One line for a run too large for memory, saying what to make smaller."""
     command = getattr(args, "command", None)
     smaller = "a smaller shape" if command in ("show", "sample") else "a smaller --depth, --width or --batch"
     detail = " ".join(str(error).split())
-    return f"unit-init {command or ''}: error: out of memory{f' ({detail})' if detail else ''}; try {smaller}".replace("  ", " ")
+    return f"{_failed(args)} out of memory{f' ({detail})' if detail else ''}; try {smaller}"
 
 
 def _numbers_attached(argv: Sequence[str]) -> list[str]:
@@ -563,7 +577,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{error} (see unit-init --help)", file=sys.stderr)
         return 2
     except _OutputError as error:
-        print(f"unit-init {getattr(args, 'command', None) or ''}: error: the output could not be written ({error})".replace("  ", " "), file=sys.stderr)
+        print(f"{_failed(args)} the output could not be written ({error})", file=sys.stderr)
         return 2
     except UnitInitError as error:
         print(f"unit-init: error: {error}", file=sys.stderr)

@@ -130,6 +130,11 @@ def label(spec: Initializer) -> str:
 
 
 def formula(cls: type[Initializer]) -> str:
-    """The first line of the spec class's docstring, without reST markup."""
-    first = (cls.__doc__ or cls.__name__).strip().splitlines()[0]
-    return first.replace("``", "")
+    """The first paragraph of the spec class's docstring on one line, without reST markup.
+
+    >>> import unit_init as ui
+    >>> formula(ui.HeNormal)
+    'He (Kaiming) normal: VarianceScaling(2.0, "fan_in", "truncated_normal"), Var = 2 / fan_in.'
+    """
+    first = (cls.__doc__ or cls.__name__).strip().split("\n\n")[0]
+    return " ".join(first.split()).replace("``", "")

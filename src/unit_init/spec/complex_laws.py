@@ -264,7 +264,7 @@ class RealValued(d.Distribution):
 
 _ACCEPTED = (
     "the variance-scaling family (normal, truncated normal, uniform), RandomNormal, TruncatedNormal, "
-    "Orthogonal, DeltaOrthogonal and the deterministic initializers"
+    "BoundedNormal with bounds symmetric about its mean, Orthogonal, DeltaOrthogonal and the deterministic initializers"
 )
 
 
@@ -289,7 +289,7 @@ def complex_law(spec: object, law: d.Distribution) -> d.Distribution:
     >>> complex_law(ui.RandomUniform(), ui.RandomUniform().distribution_for((2,)))
     Traceback (most recent call last):
     ...
-    unit_init.errors.DTypeError: RandomUniform has no complex form (an interval [minval, maxval) has none: JAX refuses complex dtypes there, torch's uniform_ fills each part); complex64 and complex128 are drawn by the variance-scaling family (normal, truncated normal, uniform), RandomNormal, TruncatedNormal, Orthogonal, DeltaOrthogonal and the deterministic initializers (docs/complex.md). Use a float dtype.
+    unit_init.errors.DTypeError: RandomUniform has no complex form (an interval [minval, maxval) has none: JAX refuses complex dtypes there, torch's uniform_ fills each part); complex64 and complex128 are drawn by the variance-scaling family (normal, truncated normal, uniform), RandomNormal, TruncatedNormal, BoundedNormal with bounds symmetric about its mean, Orthogonal, DeltaOrthogonal and the deterministic initializers (docs/complex.md). Use a float dtype.
     """
     if not law.random:
         return RealValued(law)
