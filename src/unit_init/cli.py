@@ -35,7 +35,7 @@ import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Final, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, NoReturn
 
 from unit_init import __version__
 from unit_init.backends.devices import shown
@@ -48,6 +48,9 @@ from unit_init.diagnostics.tables import table
 from unit_init.drawing import resolve_target
 from unit_init.errors import ParameterError, UnitInitError, abbreviate, install_hint
 from unit_init.progress import wanted
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 from unit_init.request import RNG_MODES
 from unit_init.seeds import MAX_SEED
 from unit_init.serialization import NAMED
@@ -103,7 +106,7 @@ class _Parser(argparse.ArgumentParser):
             message = f"{message[: _LONGEST_MESSAGE - 60]}… ({len(message)} characters in all)"
         raise _UsageError(f"{self.prog}: {message}")
 
-    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         """argparse's own output on standard output (``--help``, ``--version``) goes through :func:`_emit`, so that
         an output that cannot be written is status 2 there too (argparse drops the error, or writes to stderr)."""
         if file is sys.stdout:  # both None when standard output is closed
