@@ -94,6 +94,23 @@ def test_default_device_follows_torch(torch: Any) -> None:
     assert ui.he_normal((3, 3), backend="torch").device.type == "cpu"
 
 
+@pytest.mark.parametrize("name", ["random_uniform", "random_normal", "he_uniform", "he_normal", "orthogonal"])
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32"])
+def test_a_cpu_draw_asked_for_is_drawn_on_the_cpu_whatever_torchs_default_device(torch: Any, name: str, dtype: str) -> None:
+    """A float16/bfloat16 draw's float32 buffer was made on torch's default device: under ``torch.device("meta")``
+    a draw with ``device="cpu"`` raised torch's "Cannot copy out of meta tensor" (on CUDA it would have drawn a
+    CPU generator into a CUDA buffer); the drop-ins then fell back to torch's own values."""
+    import unit_init.torch as ui_torch
+
+    expected = ui.get(name)((40, 24), backend="torch", device="cpu", dtype=dtype, seed=0, layout="torch")
+    tensor = torch.empty(40, 24, dtype=getattr(torch, dtype), device="cpu")
+    with torch.device("meta"):
+        drawn = ui.get(name)((40, 24), backend="torch", device="cpu", dtype=dtype, seed=0, layout="torch")
+        ui_torch.init_(tensor, ui.get(name), seed=0)
+    assert torch.equal(drawn, expected)
+    assert torch.equal(tensor, expected)
+
+
 # --- truncation ------------------------------------------------------------------------
 
 

@@ -430,3 +430,30 @@ def test_a_fill_the_memory_guard_refuses_is_not_handed_to_torch(monkeypatch: pyt
         assert isinstance(caught.value, MemoryError)
         assert not tensor.any()  # refused before anything was written
     assert ui_init.normal_(tensor).std() > 0.9  # a plain normal fills the tensor itself: 0 bytes more
+
+
+def test_torchs_own_error_classes_propagate_unchanged_and_torch_is_not_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An out-of-memory error of the draw itself was re-raised as ``TorchRuntimeError`` (a ``ParameterError``), after
+    running torch's own ``orthogonal_`` (its QR) a second time: ``except torch.OutOfMemoryError`` missed it."""
+    calls = []
+
+    def out_of_memory(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        raise torch.OutOfMemoryError("CUDA out of memory.")
+
+    monkeypatch.setattr(torch.linalg, "qr", out_of_memory)
+    with pytest.raises(torch.OutOfMemoryError) as caught:
+        ui_init.orthogonal_(torch.empty(64, 64))
+    assert type(caught.value) is torch.OutOfMemoryError
+    assert len(calls) == 1
+
+
+def test_a_fake_tensors_data_dependent_error_is_torchs_own() -> None:
+    """Under ``FakeTensorMode`` ``trunc_normal_`` raises what ``torch.nn.init.trunc_normal_`` raises there."""
+    from torch._subclasses.fake_tensor import DataDependentOutputException, FakeTensorMode
+
+    with FakeTensorMode():
+        for fill in (torch_init.trunc_normal_, ui_init.trunc_normal_):
+            with pytest.raises(DataDependentOutputException) as caught:
+                fill(torch.empty(16, 8), std=0.02)
+            assert type(caught.value) is DataDependentOutputException

@@ -198,7 +198,7 @@ def _filled_in_float32(out: torch.Tensor, fill: Callable[[torch.Tensor], object]
     remainder joins the chunk before it): ATen's CPU ``normal_`` draws 16 values at a time and a whole draw's last 16
     anew where its size is no multiple of 16, so the chunks take the generator's values as the whole draw does."""
     flat, size = out.view(-1), out.numel()
-    buffer = torch.empty(min(size, NARROW_CHUNK + 15), dtype=torch.float32)
+    buffer = torch.empty(min(size, NARROW_CHUNK + 15), dtype=torch.float32, device=out.device)  # not the default device
     start = 0
     while start < size:
         stop = size if size - start < NARROW_CHUNK + 16 else start + NARROW_CHUNK

@@ -26,6 +26,7 @@ __all__ = [
     "TorchTypeError",
     "TorchZeroDivisionError",
     "torch_typed",
+    "torchs_own_class",
 ]
 
 
@@ -79,3 +80,15 @@ _TYPED: Final[dict[type[BaseException], type[UnitInitError]]] = {
 def torch_typed(kind: type[BaseException]) -> type[UnitInitError]:
     """The unit_init error class that is also ``kind`` (or ``kind``'s nearest built-in base)."""
     return next(_TYPED[base] for base in kind.__mro__ if base in _TYPED)
+
+
+def torchs_own_class(error: BaseException) -> bool:
+    """Whether ``error`` is of one of torch's own exception classes (``torch.OutOfMemoryError``, a FakeTensor's
+    ``DataDependentOutputException``, ``torch.distributed.DistBackendError``): a failure of the draw, not of an
+    argument, which propagates as torch raised it, so that ``except torch.OutOfMemoryError`` still catches it.
+
+    >>> import torch
+    >>> torchs_own_class(torch.OutOfMemoryError("CUDA out of memory")), torchs_own_class(RuntimeError("a > b"))
+    (True, False)
+    """
+    return not isinstance(error, UnitInitError) and type(error).__module__.partition(".")[0] == "torch"

@@ -108,6 +108,7 @@ from unit_init.torch._errors import (
     TorchResourceError,
     TorchRuntimeError,
     torch_typed,
+    torchs_own_class,
 )
 from unit_init.torch._fill import default_generator, init_, is_dtensor, refuse_unwritable
 
@@ -259,6 +260,8 @@ def _drop_in(fill: _F) -> _F:
         except ResourceError as refused:  # torch's own would allocate what the memory guard refused, or fail in its allocator
             raise TorchResourceError(str(refused)) from None
         except Exception as ours:  # also a call without a tensor: torch's TypeError, typed
+            if torchs_own_class(ours):
+                raise
             result: torch.Tensor = _torch_outcome(fill.__name__, _in_torch_terms(ours, fill.__name__), args, kwargs)
         _warn_if_not_finite(result, fill.__name__, (*args[1:], *(value for key, value in kwargs.items() if key != "tensor")))
         return result
@@ -286,6 +289,8 @@ def _torchs_own(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tor
     try:
         return _torchs_call(name, args, kwargs)
     except Exception as theirs:
+        if torchs_own_class(theirs):
+            raise
         raise torch_typed(type(theirs))(str(theirs)) from theirs
 
 
@@ -351,6 +356,8 @@ def _torch_outcome(name: str, ours: Exception, args: tuple[Any, ...], kwargs: di
     try:
         return _torchs_call(name, args, kwargs)
     except Exception as theirs:
+        if torchs_own_class(theirs):
+            raise
         if isinstance(ours, UnitInitError) and isinstance(ours, _builtin(theirs)):
             raise ours from theirs
         message = str(ours) if isinstance(ours, UnitInitError) else str(theirs)
@@ -719,6 +726,8 @@ def trunc_normal_(
     try:
         return _fill_random(tensor, s.BoundedNormal(mean, std, a, b), generator, "trunc_normal_")
     except Exception as refused:  # torch.nn.init is asked next (_drop_in): not where its rejection sampler would never finish
+        if torchs_own_class(refused):
+            raise
         rounds = _torch_rejection_rounds(tensor, mean, std, a, b)
         if rounds > MAX_TORCH_ROUNDS:
             try:  # what torch raises before it loops, with its type: a generator that is not one (TypeError) …
