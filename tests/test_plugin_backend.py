@@ -214,3 +214,107 @@ def test_a_broken_plugin_never_changes_the_answer_for_another_name(monkeypatch: 
     with pytest.raises(ui.BackendError, match="backend='nope' is not a known backend name"):
         ui.zeros((2,), backend="nope")
     assert "toy" in ui.known_backends()
+
+
+def _module_raising(name: str) -> types.ModuleType:
+    """A module whose import raises ``RuntimeError``, as a plugin's broken ``__init__`` would (put in sys.modules' place by the finder)."""
+    module = types.ModuleType(name)
+    module.__getattr__ = lambda attribute: (_ for _ in ()).throw(RuntimeError(f"{name} is broken"))  # type: ignore[method-assign]
+    return module
+
+
+@pytest.mark.parametrize("value", [f"{__name__}:NO_SUCH_ATTRIBUTE", "json:NoSuchBackend", "unit_init_broken_plugin:Backend"])
+def test_a_broken_installed_plugin_leaves_like_and_other_names_alone(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    """An entry point that loaded with an ``AttributeError`` (or whatever its module raised) made ``like=`` of any
+    array no built-in owns raise that error untyped, and ``backend="toy"`` too."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "unit_init_broken_plugin", _module_raising("unit_init_broken_plugin"))
+    _installed(monkeypatch, value)
+    strict = pytest.importorskip("array_api_strict")
+    w = ui.zeros((2,), like=strict.zeros(3))
+    assert type(w) is type(strict.zeros(3))
+    with pytest.raises(ui.BackendError, match="not an array of a known backend"):
+        ui.zeros((2,), like=[1.0])
+    with pytest.raises(ui.BackendUnavailableError, match=r"backend 'toy' \(entry point .*\) cannot be imported"):
+        ui.zeros((2,), backend="toy")
+
+
+class RaisingOwns(ToyBackend):
+    """A plugin whose ``owns`` reads an attribute foreign objects lack."""
+
+    name = "raising"
+
+    def owns(self, array: Any) -> bool:
+        return bool(array.toy_marker)
+
+
+def test_a_plugin_whose_owns_raises_on_a_foreign_array_is_passed_over() -> None:
+    register_backend(BackendRecord("raising", RaisingOwns))
+    strict = pytest.importorskip("array_api_strict")
+    assert type(ui.zeros((2,), like=strict.zeros(3))) is type(strict.zeros(3))
+    with pytest.raises(ui.BackendError, match="not an array of a known backend"):
+        ui.zeros((2,), like=[1.0])
+
+
+@pytest.mark.parametrize(
+    ("record", "error", "match"),
+    [
+        ("toy", ui.BackendError, "takes a BackendRecord"),
+        (BackendRecord(123, ToyBackend), ui.BackendError, "non-empty string"),  # type: ignore[arg-type]
+        (BackendRecord("", ToyBackend), ui.BackendError, "non-empty string"),
+        (BackendRecord("toy ", ToyBackend), ui.BackendError, "without surrounding spaces"),
+        (BackendRecord("toy", ToyBackend, aliases=(None,)), ui.BackendError, "non-empty string"),  # type: ignore[arg-type]
+        (BackendRecord("toy", dict), ui.BackendError, "a Backend subclass or a 'module:Class' string"),  # type: ignore[arg-type]
+        (BackendRecord("toy", "no_colon"), ui.BackendError, "a Backend subclass or a 'module:Class' string"),
+    ],
+)
+def test_register_backend_checks_the_record(record: Any, error: type[Exception], match: str) -> None:
+    """A record named ``123`` was taken, then every unknown name's error (which sorts the known names) raised
+    ``TypeError``; a target that is no backend failed only when used, untyped."""
+    with pytest.raises(error, match=match):
+        register_backend(record)
+    with pytest.raises(ui.BackendError, match="backend='nope' is not a known backend name"):
+        ui.zeros((2,), backend="nope")
+
+
+@pytest.mark.parametrize(("target", "error", "match"), [
+    ("json:NoSuchBackend", ui.BackendUnavailableError, "the module 'json' has no 'NoSuchBackend'"),
+    ("json:dumps", ui.BackendError, "'json:dumps' is not a Backend subclass"),
+    ("unit_init_no_such_plugin_module:Backend", ui.BackendUnavailableError, "cannot be imported"),
+])
+def test_a_registered_target_that_is_no_backend_is_a_typed_error_when_used(target: str, error: type[Exception], match: str) -> None:
+    register_backend(BackendRecord("toy", target))
+    with pytest.raises(error, match=match):
+        ui.zeros((2,), backend="toy")
+
+
+class StuckBackend(ToyBackend):
+    """A plugin on a functional generator that forgets to advance: each ``normal`` call gives the same values."""
+
+    name = "stuck"
+
+    def generator(self, seed: Any, device: Any) -> int:
+        return 0
+
+    def normal(self, generator: Any, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
+        return np.random.default_rng(generator).standard_normal(shape, dtype=self.native_dtype(dtype)).view(ToyArray)
+
+
+class InfiniteBackend(ToyBackend):
+    """A plugin with mutable arrays (re-drawn in place) whose ``normal`` gives no normal values at all."""
+
+    name = "infinite"
+    mutable = True
+
+    def normal(self, generator: Any, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
+        return np.full(shape, np.inf, dtype=self.native_dtype(dtype)).view(ToyArray)
+
+
+@pytest.mark.parametrize(("backend", "shape"), [(StuckBackend, (64, 32)), (InfiniteBackend, (64, 32)), (InfiniteBackend, (512, 256))])
+def test_a_generator_that_gives_no_fresh_normal_values_is_a_typed_error_not_a_hang(backend: type[Backend], shape: tuple[int, int]) -> None:
+    """The re-draw loops of a truncated normal ran for ever: values outside ±2σ came back the same each round (by
+    ``where`` on whole draws), or none came back inside (in place, for oversampled small and re-drawn large arrays)."""
+    register_backend(BackendRecord(backend.name, backend))
+    with pytest.raises(ui.BackendError, match=r"rounds of re-drawing the normal values outside \[-2, 2\] std left some outside"):
+        ui.he_normal(shape, backend=backend.name, seed=0)

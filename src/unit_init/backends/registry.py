@@ -218,6 +218,7 @@ def register_backend(record: BackendRecord) -> None:
     ...
     unit_init.errors.BackendError: register_backend: the name 'numpy' is already a backend's; pick another name.
     """
+    _check_record(record)
     taken = {*_BY_NAME, *ARRAY_API_LIBRARIES, *_plugin_names()}
     for name in record.names:
         if name in taken:
@@ -227,6 +228,23 @@ def register_backend(record: BackendRecord) -> None:
         _REGISTERED[name] = record
 
 
+def _check_record(record: object) -> None:
+    """:class:`BackendError` unless ``record`` is a :class:`BackendRecord` whose names are non-empty strings without
+    surrounding spaces and whose target is a ``Backend`` subclass or a ``"module:Class"`` string."""
+    if not isinstance(record, BackendRecord):
+        msg = f"register_backend takes a BackendRecord(name, target, …), not {abbreviate(record)}."
+        raise BackendError(msg)
+    for name in record.names:
+        if not isinstance(name, str) or not name or name != name.strip():
+            msg = f"register_backend: a backend's name is a non-empty string without surrounding spaces, not {abbreviate(name)}."
+            raise BackendError(msg)
+    target = record.target
+    module, _, cls = target.partition(":") if isinstance(target, str) else ("", "", "")
+    if not (isinstance(target, type) and issubclass(target, Backend)) and not (module and cls):
+        msg = f"register_backend: the target of {record.name!r} is a Backend subclass or a 'module:Class' string, not {abbreviate(target)}."
+        raise BackendError(msg)
+
+
 def _plugin_record(name: str) -> BackendRecord:
     """The record of the plugin ``name``: registered, or read from its entry point (a record, or a Backend class)."""
     if name in _REGISTERED:
@@ -234,9 +252,10 @@ def _plugin_record(name: str) -> BackendRecord:
     entry_point = _entry_points()[name]
     try:
         loaded = entry_point.load()
-    except ImportError as error:
+    except Exception as error:  # ImportError, a missing attribute, or whatever the plugin's module raises
         package = entry_point.dist.name if entry_point.dist is not None else entry_point.module
-        msg = f"backend {name!r} (entry point {entry_point.value!r}) cannot be imported ({error}); reinstall {package!r} and what it needs."
+        why = str(error) if isinstance(error, ImportError) else f"{type(error).__name__}: {error}"
+        msg = f"backend {name!r} (entry point {entry_point.value!r}) cannot be imported ({abbreviate(why)}); reinstall {package!r} and what it needs."
         raise BackendUnavailableError(msg) from error
     if isinstance(loaded, BackendRecord):
         return loaded
@@ -282,11 +301,20 @@ def _load(record: BackendRecord) -> Backend:
         backend_class = getattr(importlib.import_module(module_path), class_name)
     except ImportError as error:
         if record.framework is None or error.name is None or error.name.split(".")[0] != record.framework:
-            raise
+            if record in BUILTIN:
+                raise
+            msg = f"backend {record.name!r} ({record.target!r}) cannot be imported ({abbreviate(str(error))})."
+            raise BackendUnavailableError(msg) from error
         package = record.extra or record.framework
         install = install_hint(package, record.name) if record in BUILTIN else f'pip install "{package}"'
         msg = f"backend {record.name!r} needs {record.framework}, which is not installed: {install}."
         raise BackendUnavailableError(msg) from error
+    except AttributeError as error:
+        msg = f"backend {record.name!r}: the module {module_path!r} has no {class_name!r} ({record.target!r})."
+        raise BackendUnavailableError(msg) from error
+    if not (isinstance(backend_class, type) and issubclass(backend_class, Backend)):
+        msg = f"backend {record.name!r}: {record.target!r} is not a Backend subclass."
+        raise BackendError(msg)
     backend: Backend = backend_class()
     return backend
 
@@ -362,9 +390,19 @@ def _plugins_for(root: str) -> list[BackendRecord]:
     """The plugin records whose backend may own an array whose type lives in the module ``root``, each once."""
     plugins: dict[BackendRecord, None] = {}  # each record once, though it may have several names
     for name in [*_REGISTERED, *_entry_points()]:
-        with contextlib.suppress(BackendUnavailableError):  # a plugin that cannot load owns no array
+        with contextlib.suppress(BackendUnavailableError, BackendError):  # a plugin that cannot load owns no array
             plugins[_plugin_record(name)] = None
     return [record for record in plugins if not record.array_modules or root in record.array_modules]
+
+
+def _owned_by(record: BackendRecord, array: Any) -> bool:
+    """Whether the plugin of ``record`` loads and its ``owns`` accepts ``array``; a plugin that cannot load (its
+    framework is missing, so the array is not one of its) or whose ``owns`` raises on a foreign object does not own it:
+    a broken plugin never changes which backend another array's ``like=`` reaches."""
+    try:
+        return bool(_load(record).owns(array))
+    except Exception:  # the plugin's own error, said when it is used by name
+        return False
 
 
 def backend_for_array(array: Any) -> Backend:
@@ -385,12 +423,8 @@ def backend_for_array(array: Any) -> Backend:
     if builtin is not None and (backend := _builtin(builtin.name)).owns(array):
         return backend
     for record in _plugins_for(root):
-        try:
-            backend = _load(record)
-        except BackendUnavailableError:  # its framework is missing, so the array is not one of its
-            continue
-        if backend.owns(array):
-            return backend
+        if _owned_by(record, array):
+            return _load(record)
     what = f"like= got a {type(array).__module__}.{type(array).__qualname__}"
     try:
         namespace = array_api_compat.array_namespace(array)

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from unit_init.dtypes import grid_bounds, largest_below, largest_finite, work_dtype
-from unit_init.errors import DTypeError
+from unit_init.errors import BackendError, DTypeError
 from unit_init.portable.ndtri import quantile
 from unit_init.spec.distributions import NORMAL_REACH, centred_cdf, normal_mass, normal_tail, scaled_interval
 
@@ -72,6 +72,11 @@ OVERSAMPLE_MAX: Final = 1 << 16
 """Truncated draws up to this many elements take one oversampled draw instead of a re-draw loop."""
 MIN_REDRAW_MASS: Final = 0.25
 """Re-drawing rejected values is used only for intervals keeping at least this much of the normal's mass."""
+MAX_REDRAW_ROUNDS: Final = 320
+"""Re-draw rounds after which a rejection draw stops: a value is kept with probability at least
+:data:`MIN_REDRAW_MASS` a round, so 2⁶³ values are all kept within 320 rounds but with probability below 10⁻¹⁹
+(2⁶³·0.75³²⁰); more rounds mean a generator that gives the same values again, or values that are not normal (a
+plugin backend's bug), which would otherwise loop for ever."""
 ERF_CELLS: Final = 16
 """Grid steps (of the uniform's dtype, next to ±1) each tail beyond an ``erf`` method's bounds must hold."""
 ERF_MIN_STEPS: Final = 1 << 16
@@ -431,13 +436,14 @@ def by_rejection(dtype: str, low: float, high: float, mean: float = 0.0, std: fl
                 return kept[:size].reshape(shape)  # a mutable backend's method: np.reshape's dispatch costs ~0.8 µs
         x = stream.normal(shape, dtype, mean, std)
         if stream.backend.mutable:
-            redraw_rejected(xp, xp.reshape(x, (-1,)), low, high, first, last, lambda n: stream.normal((n,), dtype, mean, std))
+            redraw_rejected(stream.backend, xp.reshape(x, (-1,)), low, high, first, last, lambda n: stream.normal((n,), dtype, mean, std))
             return x
-        while True:
+        for _ in range(MAX_REDRAW_ROUNDS):
             rejected = outside(x, first, last)
             if not bool(xp.any(rejected)):
                 return x
             x = xp.where(rejected, stream.normal(shape, dtype, mean, std), x)
+        raise _not_redrawn(stream.backend.name, low, high)
 
     return draw
 
@@ -467,8 +473,9 @@ def _oversampled(wanted: int, low: float, high: float) -> int:
     return wanted + int(expected + 7 * math.sqrt(expected / (1 - rejected_share)) + 16)
 
 
-def redraw_rejected(xp: Any, flat: Any, low: float, high: float, first: float, last: float, draw: Callable[[int], Any]) -> None:
-    """Re-draw, in place, the elements of the 1-D array ``flat`` outside ``[first, last]``; ``draw(n)`` gives n fresh values.
+def redraw_rejected(backend: Backend, flat: Any, low: float, high: float, first: float, last: float, draw: Callable[[int], Any]) -> None:
+    """Re-draw, in place, the elements of the 1-D array ``flat`` of ``backend`` outside ``[first, last]``; ``draw(n)``
+    gives n fresh values.
 
     ``[first, last]`` are the values ``[low, high]`` (in units of std) keep,
     which size the over-sampling.
@@ -478,10 +485,21 @@ def redraw_rejected(xp: Any, flat: Any, low: float, high: float, first: float, l
     second round is needed with probability < 1e-9 for ±2σ), so the cost is about
     1.05 normal draws plus one pass to find the rejected (:func:`outside`).
     """
-    rejected = xp.nonzero(outside(flat, first, last))[0]
-    while rejected.shape[0]:
+    rejected = backend.xp.nonzero(outside(flat, first, last))[0]
+    for _ in range(MAX_REDRAW_ROUNDS):
+        if not rejected.shape[0]:
+            return
         wanted = int(rejected.shape[0])
         candidates = draw(_oversampled(wanted, low, high))
         fresh = candidates[_inside(candidates, first, last)][:wanted]
         flat[rejected[: fresh.shape[0]]] = fresh
         rejected = rejected[fresh.shape[0] :]
+    raise _not_redrawn(backend.name, low, high)
+
+
+def _not_redrawn(backend: str, low: float, high: float) -> BackendError:
+    return BackendError(
+        f"backend {backend!r}: {MAX_REDRAW_ROUNDS} rounds of re-drawing the normal values outside [{low:g}, {high:g}] std left some "
+        "outside, which happens with probability below 1e-19: its normal() gives the same values again (a generator "
+        "that does not advance) or values that are not normal."
+    )
