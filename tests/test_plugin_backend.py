@@ -123,10 +123,16 @@ class PickyBackend(ToyBackend):
             raise TypeError("the picky framework has no half floats")
         return np.dtype(dtype)
 
+    def resolve_device(self, device: Any) -> str:
+        if device == "gpu":
+            raise ValueError("the picky framework runs on no GPU")
+        return super().resolve_device(device)
 
-def test_a_plugin_refusing_a_dtype_or_a_seed_in_its_own_words_gives_the_typed_error() -> None:
-    """A plugin's own ``TypeError`` for a dtype, and NumPy's for ``default_rng("x")``: the call names the argument as for
-    a built-in backend (a ``DTypeError``, a ``SeedError``), with the plugin's words kept."""
+
+def test_a_plugin_refusing_a_dtype_a_seed_or_a_device_in_its_own_words_gives_the_typed_error() -> None:
+    """A plugin's own ``TypeError`` for a dtype, NumPy's for ``default_rng("x")`` and its own ``ValueError`` for a device:
+    the call names the argument as for a built-in backend (a ``DTypeError``, a ``SeedError``, a ``DeviceError``), with
+    the plugin's words kept (the device's escaped untyped)."""
     register_backend(BackendRecord("picky", PickyBackend))
     with pytest.raises(ui.DTypeError, match=r"dtype='float16' is not available on the picky backend \(TypeError: the picky"):
         ui.he_normal((4, 4), backend="picky", dtype="float16", seed=0)
@@ -134,6 +140,8 @@ def test_a_plugin_refusing_a_dtype_or_a_seed_in_its_own_words_gives_the_typed_er
         ui.he_normal((4, 4), backend="picky", seed="x")
     with pytest.raises(ui.SeedError, match="seed='x'"):
         ui.zeros((4, 4), backend="picky", seed="x")  # checked for a deterministic draw too
+    with pytest.raises(ui.DeviceError, match=r"device='gpu' is not a device of the picky backend \(ValueError: the picky"):
+        ui.he_normal((4, 4), backend="picky", device="gpu", seed=0)
 
 
 class OtherBackend(ToyBackend):

@@ -70,6 +70,7 @@ from unit_init.dtypes import (
 from unit_init.errors import (
     BackendError,
     BackendUnavailableError,
+    DeviceError,
     DTypeError,
     ParameterError,
     SeedError,
@@ -203,7 +204,9 @@ def _where(
         resolved = context.backend_resolved()
         device = context.device if device is None else device
         dtype = context.dtype if dtype is None else dtype
-    return resolved, resolved.resolve_device(device), dtype
+    with _refused_as(DeviceError, f"device={abbreviate(device)} is not a device of the {resolved.name} backend"):
+        native = resolved.resolve_device(device)
+    return resolved, native, dtype
 
 
 def resolve_target(backend: str | types.ModuleType | Backend | None = None, device: Any = None, dtype: Any = None) -> Target:
