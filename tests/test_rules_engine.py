@@ -700,7 +700,7 @@ def test_a_refused_parameter_leaves_the_whole_model_unchanged_on_every_framework
         unit_init.torch.initialize(wide, {"*.weight": ui.Orthogonal()}, seed=0)  # made by a QR, then copied in
     assert torch.equal(wide[0].weight, first)
     monkeypatch.delenv("UNIT_INIT_MAX_BYTES")
-    narrow = {"0.weight": ui.HeNormal(), "1.weight": ui.BoundedNormal(minval=-1e-7, maxval=1e-7, stddev=1.0)}
+    narrow = {"0.weight": ui.HeNormal(), "1.weight": ui.BoundedNormal(minval=-2e-31, maxval=2e-31, stddev=1.0)}
     with pytest.raises(ui.ParameterError, match="rng='portable' cannot resolve"):  # refused by the portable stream only
         unit_init.torch.initialize(wide, narrow, seed=0, rng="portable")
     assert torch.equal(wide[0].weight, first)

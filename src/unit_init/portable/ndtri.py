@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from unit_init.portable.words import cached_constant
 
-__all__ = ["Elementwise", "ndtri", "quantile"]
+__all__ = ["CENTRAL", "Elementwise", "central_ndtri", "ndtri", "quantile"]
 
 _PPND7: Final = {
     "a": (3.3871327179e00, 5.0434271938e01, 1.5929113202e02, 5.9109374720e01),
@@ -60,6 +60,8 @@ _PPND16: Final = {
     ),
 }
 _SPLIT: Final = 0.425
+CENTRAL: Final = _SPLIT
+"""``|p − ½|`` up to which AS 241 takes ``Φ⁻¹(p)`` from ``q = p − ½`` alone (:func:`central_ndtri`)."""
 _MIN_FAR_TAIL: Final = 1.3887943864964021e-11
 """``exp(−25)``: below this ``p`` the far-tail range (r > 5) applies."""
 
@@ -152,6 +154,21 @@ def ndtri(xp: Any, p: Any, *, smallest: float = 0.0, lower_half: bool = False, o
     q = p - ops.number(0.5, p)
     log_tail = ops.log(p if lower_half else xp.where(q < 0, p, 0.5 - q))
     return _from_parts(ops, table, q, log_tail, far=smallest < _MIN_FAR_TAIL, negative=lower_half)
+
+
+def central_ndtri(xp: Any, q: Any, *, overwrite: bool = False) -> Any:
+    """``Φ⁻¹(½ + q)`` elementwise for ``|q| ≤ 0.425`` (AS 241's central range), from ``q`` itself.
+
+    A caller that forms ``q`` around 0 instead of ``p`` around ½ keeps the
+    resolution of small ``q``: next to ½ a float32 ``p`` steps by 2⁻²⁵, so
+    ``Φ⁻¹(p)`` near 0 would step by about 7.5e-8 whatever the values' own grid.
+
+    >>> import numpy as np
+    >>> central_ndtri(np, np.array([-1e-9, 0.0, 0.3], dtype=np.float32))
+    array([-2.5066282e-09,  0.0000000e+00,  8.4162128e-01], dtype=float32)
+    """
+    table = _PPND7 if q.dtype == xp.float32 else _PPND16
+    return _from_parts(Elementwise(xp, overwrite), table, q, None, tail=False, far=False)
 
 
 def quantile(

@@ -48,7 +48,7 @@ import numpy as np
 
 from unit_init.errors import ParameterError, SeedError, abbreviate
 from unit_init.portable.blocks import Block, check_addressable
-from unit_init.portable.ndtri import Elementwise, ndtri, quantile
+from unit_init.portable.ndtri import CENTRAL, Elementwise, central_ndtri, ndtri, quantile
 from unit_init.portable.threefry import threefry2x32
 from unit_init.portable.words import MASK, Words
 from unit_init.spec.distributions import centred_cdf, normal_mass, normal_tail
@@ -162,8 +162,8 @@ def _probability(words: Words, ops: Elementwise, x0: Any, x1: Any, float_dtype: 
 
     ``(m + ½)`` and its product with a power of two are exact, so the one
     multiply by ``2⁻²⁴·scale`` (a float of the dtype times a power of two,
-    still a normal float: ``scale`` is 1 or an interval's mass, at least 2⁻¹²
-    in float32 and 2⁻⁴¹ in float64 by :func:`check_resolved`) rounds as ``t·scale`` would, one pass fewer. ``x0`` is overwritten where
+    still a normal float: ``scale`` is 1 or an interval's mass, at least 2⁻¹⁰¹
+    in float32 and 2⁻⁹⁶⁸ in float64 by :func:`check_resolved`) rounds as ``t·scale`` would, one pass fewer. ``x0`` is overwritten where
     words are in place: read its top bit first.
     """
     if not double:
@@ -195,29 +195,30 @@ def _one_sided(xp: Any, lower: Any, t: Any, low: float, high: float) -> Any:
     return quantile(xp, centered, log_tail, span=(start, start + mass), smallest=normal_tail(high))
 
 
-RESOLVED_STEPS: Final = 1 << 12
-"""Grid steps next to ½ an interval across 0 must span in probability: its values take at least this many levels."""
+RESOLVED_MASS: Final = {"float32": 2.0**-101, "float64": 2.0**-968}
+"""The least mass of an interval across 0 the portable stream draws in each work dtype (:func:`check_resolved`)."""
 
 
 @functools.lru_cache(maxsize=256)
 def check_resolved(low: float, high: float, dtype: str) -> None:
     """:class:`ParameterError` for an interval across 0 too narrow for the portable stream's probabilities in ``dtype``.
 
-    An interval across 0 is drawn as ``Φ⁻¹(Φ(low) + t·(Φ(high) − Φ(low)))``
-    with the probability in ``dtype`` (float32 for float16 and bfloat16),
-    whose grid next to ½ steps by 2⁻²⁴ (float32) or 2⁻⁵³: an interval whose
-    mass spans fewer than :data:`RESOLVED_STEPS` of those steps
-    (``[−1e-6, 1e-6]`` std in float32: 27) would take as few values. It is
-    refused, naming ``rng="native"``, which draws it at full resolution.
-    Intervals on one side of 0 are drawn in log space and need no check.
+    An interval across 0 keeping little mass lies inside AS 241's central
+    range, and is drawn as ``Φ⁻¹(½ + q)`` with ``q = (Φ(low) − ½) + t·kept``,
+    ``kept = Φ(high) − Φ(low)``, formed around 0 in ``dtype`` (float32 for
+    float16 and bfloat16), ``t = (m + ½)·2⁻²⁴`` (2⁻⁵³ in float64): its values
+    take 2²³ levels a side (2⁵²) while ``t·kept`` is a normal float, that is
+    for ``kept`` of at least :data:`RESOLVED_MASS` (about ±5e-31 std in
+    float32). An interval of less mass is refused, naming ``rng="native"``,
+    which draws it at full resolution. Intervals on one side of 0 are drawn in
+    log space and need no check.
     """
     if not low < 0 < high:
         return
-    step = 2.0**-53 if dtype == "float64" else 2.0**-24
-    if normal_tail(-high) - normal_tail(-low) < RESOLVED_STEPS * step:  # Φ(high) − Φ(low), Φ(x) = Q(−x)
+    if normal_mass(low, high) < RESOLVED_MASS["float64" if dtype == "float64" else "float32"]:
         msg = (
-            f"rng='portable' cannot resolve a truncated normal on [{low:.3g}, {high:.3g}] std in {dtype}: its probabilities "
-            f"take fewer than {RESOLVED_STEPS} values; use rng='native' (or float64, or a wider interval)."
+            f"rng='portable' cannot resolve a truncated normal on [{low:.3g}, {high:.3g}] std in {dtype}: its mass "
+            f"is below the {dtype if dtype == 'float64' else 'float32'} probabilities' resolution; use rng='native' (or a wider interval)."
         )
         raise ParameterError(msg)
 
@@ -293,6 +294,11 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
     across = kind == "truncated_normal" and low < 0 < high
     # Φ(low), Φ(−high) and the mass between (a normal: none, all of it), once per kernel
     below, above, kept = (normal_tail(-low), normal_tail(high), normal_tail(-high) - normal_tail(-low)) if across else (0.0, 0.0, 1.0)
+    # an interval inside AS 241's central range (|low|, |high| ≤ 1.44) takes q = p − ½ formed around 0 from Φ(low) − ½
+    # and Φ(−high) − ½: its values near 0 keep their own resolution (p next to ½ steps by 2⁻²⁵ in float32)
+    central = across and centred_cdf(low) >= -CENTRAL and centred_cdf(high) <= CENTRAL
+    if central:  # the mass too without the cancellation of Φ(high) − Φ(low) next to ½
+        below, above, kept = centred_cdf(low), -centred_cdf(high), normal_mass(low, high)
     # every probability t' ≤ ½, so Φ⁻¹(t') ≤ 0: the lower side's value, negated on the upper side
     lower_half = kind == "normal" or (across and _below_median(low, high, dtype))
     check_addressable(block.shape)
@@ -330,10 +336,13 @@ def _kernel(backend: Backend, kind: str, block: Block, dtype: str, device: Any, 
         t = _probability(words, ops, x0, x1, native, double, kept)
         smallest = 2.0 ** (-54 if double else -25)
         if across:
-            # Φ(low) on the lower side, Φ(−high) on the upper: exact; one number for symmetric bounds
+            # Φ(low) on the lower side, Φ(−high) on the upper (less ½ where central): exact; one number for symmetric bounds
             t += ops.number(below, t) if below == above else below * lower + above * (1.0 - lower)
             smallest = min(below, above) + smallest * kept
-        z = ndtri(backend.xp, t, smallest=smallest, lower_half=lower_half, overwrite=backend.mutable)
+        if central:
+            z = central_ndtri(backend.xp, t, overwrite=backend.mutable)
+        else:
+            z = ndtri(backend.xp, t, smallest=smallest, lower_half=lower_half, overwrite=backend.mutable)
         if signs is not None:  # negative exactly on the lower side, where z keeps its sign
             return backend.xp.copysign(z, signs, out=z) if backend.mutable else backend.xp.copysign(z, signs)
         side = lower  # ±1 (2·lower − 1, exact): Φ⁻¹(t') on the lower side, −Φ⁻¹(t') on the upper; not read again
