@@ -168,6 +168,15 @@ def test_out_sharding_places_the_same_values() -> None:
     np.testing.assert_array_equal(named, placed)
 
 
+@pytest.mark.parametrize("spec", [("a", "a"), (("a", "a"),)], ids=["two dimensions", "one dimension"])
+def test_an_axis_named_twice_is_a_parameter_error_without_a_mesh_too(spec: tuple[Any, ...]) -> None:
+    """With no mesh in scope the check passed and jit's ``out_shardings`` raised JAX's ``DuplicateSpecError``, an
+    ``Exception`` only (under ``jax.set_mesh`` it was already this ``ParameterError``)."""
+    init = ui.jax.initializer(ui.HeNormal())
+    with pytest.raises(ui.ParameterError, match="maps the mesh axis 'a' to more than one dimension"):
+        init(jax.random.key(0), (6, 6), out_sharding=jax.sharding.PartitionSpec(*spec))
+
+
 # --- Haiku -------------------------------------------------------------------------------------
 
 

@@ -432,23 +432,23 @@ def _no_mesh() -> contextlib.AbstractContextManager[Any]:
 def _check_spec_divides(spec: jax.sharding.PartitionSpec, shape: tuple[int, ...]) -> None:
     """``ValueError`` where ``spec`` names an axis the mesh in scope (``jax.set_mesh``; inside ``jit`` its abstract
     mesh) lacks or one axis for two dimensions, or a dimension its axes' sizes do not divide; nothing to check without
-    a mesh in scope."""
+    a mesh in scope but an axis named twice, which no mesh takes."""
     mesh = scoped_abstract_mesh()
-    if mesh is None:
-        return
-    sizes = dict(mesh.shape)
+    sizes = {} if mesh is None else dict(mesh.shape)
     used: set[str] = set()
     for dim, entry in zip(shape, spec, strict=False):
         if entry is jax.sharding.PartitionSpec.UNCONSTRAINED:
             msg = "PartitionSpec.UNCONSTRAINED leaves an axis to the compiler, which an array drawn now cannot; name a mesh axis or None"
             raise ValueError(msg)
         names = () if entry is None else (entry,) if isinstance(entry, str) else tuple(entry)
-        unknown = [axis for axis in names if axis not in sizes]
         twice = [axis for position, axis in enumerate(names) if axis in used or axis in names[:position]]
         used.update(names)
         if twice:
             msg = f"it maps the mesh axis {abbreviate(twice[0])} to more than one dimension (each axis splits one at most)"
             raise ValueError(msg)
+        if mesh is None:
+            continue
+        unknown = [axis for axis in names if axis not in sizes]
         if unknown:
             msg = f"the mesh in scope has no axis {abbreviate(unknown[0])} (its axes: {', '.join(map(repr, sizes))})"
             raise ValueError(msg)
