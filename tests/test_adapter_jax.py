@@ -609,3 +609,29 @@ def test_linen_attention_kernels_read_without_modules_are_warned_about(spec: ui.
         assert "Conv_0" not in messages[0]
     if with_modules:  # Flax's fans: Var = 1/64
         assert abs(float(new["params"]["MultiHeadDotProductAttention_0"]["query"]["kernel"].std()) * 8 - 1) < 0.05
+
+
+def test_an_nnx_state_from_split_is_initialized_as_its_module_is() -> None:
+    """``nnx.split``'s ``State`` holds ``nnx.Variable`` nodes: its leaves were named ``fc1/kernel/value``, so globs on
+    ``*.kernel`` matched nothing, a bias was drawn with its own fans (variance 2/128, not 2/256) and every seed moved;
+    ``ui.initialize`` found no JAX array in it and changed nothing. Non-parameter variables (``BatchStat``) stay."""
+    nnx = pytest.importorskip("flax.nnx")
+
+    class Model(nnx.Module):
+        def __init__(self, rngs: Any) -> None:
+            self.fc1 = nnx.Linear(256, 128, rngs=rngs)
+            self.bn = nnx.BatchNorm(128, rngs=rngs)
+
+    rules = {"*": ui.HeNormal()}
+    graphdef, state = nnx.split(Model(nnx.Rngs(0)))
+    module, _ = ui.jax.initialize(Model(nnx.Rngs(0)), rules, seed=0)
+    for initialize in (ui.jax.initialize, ui.initialize):
+        new_state, report = initialize(state, rules, seed=0)
+        assert sorted(report.applied) == ["bn/bias", "bn/scale", "fc1/bias", "fc1/kernel"]
+        assert type(new_state["fc1"]["kernel"]) is nnx.Param
+        merged = nnx.merge(graphdef, new_state)
+        for name in ("kernel", "bias"):
+            np.testing.assert_array_equal(getattr(merged.fc1, name)[...], getattr(module.fc1, name)[...])
+        np.testing.assert_array_equal(merged.bn.mean[...], state["bn"]["mean"][...])
+    _, report = ui.initialize(state, {"*.kernel": ui.HeNormal()}, seed=0)
+    assert dict(report.applied) == {"fc1/kernel": 0}

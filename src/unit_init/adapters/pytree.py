@@ -203,6 +203,7 @@ def _holds_jax_arrays(params: Any) -> bool:
         return False
     if isinstance(params, (Mapping, list, tuple)):
         leaves = [leaf for _, leaf in _leaves(params, ())]  # this walk refuses cyclic and too-deep trees, typed
+        leaves = [inner for leaf in leaves for inner in ([leaf] if isinstance(leaf, array) else tree_leaves(leaf))]  # an nnx.State's variables hold theirs
     else:
         check_acyclic(params, tree_leaves)
         leaves = tree_leaves(params)  # an Equinox module or another registered pytree node

@@ -444,6 +444,7 @@ def initialize(
         msg = f"the parameters are no pytree JAX can flatten: {error}"
         raise ParameterError(msg) from error
     boxes = {i: leaf for i, (_, leaf) in enumerate(leaves) if boxed is not None and isinstance(leaf, boxed)}
+    kept_as_is = {i for i, box in boxes.items() if not _a_parameter(box)}  # an nnx.State's BatchStat, RngKey …
     leaves = [(key_path, _unboxed(boxes[i]) if i in boxes else leaf) for i, (key_path, leaf) in enumerate(leaves)]
     owners: object = modules or {}  # typed for callers; checked for everyone else
     if not isinstance(owners, Mapping):
@@ -451,7 +452,7 @@ def initialize(
         raise ParameterError(msg)
     described, index, foreign = [], {}, {}
     for i, (key_path, leaf) in enumerate(leaves):
-        if _drawable(leaf) or foreign_array(leaf):  # an Equinox module's functions, ints stay
+        if i not in kept_as_is and (_drawable(leaf) or foreign_array(leaf)):  # an Equinox module's functions, ints stay
             path = tuple(_key_name(k) for k in key_path)
             found = (owners.get("/".join(path[:depth])) for depth in range(len(path) - 1, -1, -1))
             holders = (*_equinox_owners(subtree, key_path), *(m for m in found if m is not None))
@@ -469,12 +470,12 @@ def initialize(
 
     def set_leaf(entry: Entry) -> None:
         i = index[entry.param.name]
-        new[i] = _values(entry, new[i], rng, _box_names(boxes.get(i)))
+        new[i] = _values(entry, new[i], rng, _box_names(nnx, boxes.get(i)))
         written.add(i)
 
     fill(entries, set_leaf, target=lambda entry: _target(new[index[entry.param.name]], rng), kept=lambda _: True, progress=progress)  # a new tree
     rebuilt = jax.tree_util.tree_unflatten(treedef, [
-        (box if i not in written else box.replace_boxed(leaf)) if (box := boxes.get(i)) is not None else leaf  # a box left as it was
+        (box if i not in written else _reboxed(box, leaf)) if (box := boxes.get(i)) is not None else leaf  # a box left as it was
         for i, leaf in enumerate(new)
     ])
     return Initialized(with_params(model_or_params, rebuilt) if prefix else rebuilt, report)
@@ -517,6 +518,8 @@ def _unboxed(box: Any) -> Any:
     ``PartitionSpec``); other boxes (``nn.LogicallyPartitioned``, whose names need Flax's logical rules) are unboxed
     by Flax, and its error is a :class:`ParameterError`.
     """
+    if _is_variable(box):
+        return box.get_value()
     meta = sys.modules["flax.core.meta"]
     if type(box) is meta.Partitioned:
         value = box.unbox(apply_constraint=False)
@@ -544,19 +547,38 @@ def _partition_names(nnx: Any, variable: Any) -> Any:
         return None
 
 
-def _box_names(box: Any) -> Any:
-    """The ``PartitionSpec`` of an ``nn.Partitioned`` box (``nn.with_partitioning``), which lays its value out; ``None``
-    for no box or another kind (``nn.LogicallyPartitioned``, whose names need Flax's logical rules)."""
+def _box_names(nnx: Any, box: Any) -> Any:
+    """The ``PartitionSpec`` that lays a box's value out: an ``nn.Partitioned``'s (``nn.with_partitioning``) or an nnx
+    variable's; ``None`` for no box or another kind (``nn.LogicallyPartitioned``, whose names need Flax's logical rules)."""
+    if _is_variable(box):
+        return _partition_names(nnx, box)
     meta = sys.modules.get("flax.core.meta")
     return box.get_partition_spec() if meta is not None and type(box) is meta.Partitioned else None
 
 
-def _boxed_type() -> Any:
-    """Flax's ``AxisMetadata`` (``nn.Partitioned`` of ``nn.with_partitioning``, ``nn.LogicallyPartitioned``) where Flax
-    is loaded: a box is one parameter, named and drawn as the value it holds (``Dense_0/kernel``, not ``…/kernel/value``)
-    and boxed again with its metadata."""
-    meta = sys.modules.get("flax.core.meta")
-    return None if meta is None else meta.AxisMetadata
+def _boxed_type() -> tuple[type, ...] | None:
+    """The boxes of Flax where it is loaded: ``AxisMetadata`` (``nn.Partitioned`` of ``nn.with_partitioning``,
+    ``nn.LogicallyPartitioned``) and the variables of an ``nnx.State`` (``nnx.split``'s), each one parameter, named and
+    drawn as the value it holds (``Dense_0/kernel``, not ``…/kernel/value``) and boxed again with its metadata."""
+    kinds = (loaded("flax.core.meta", "AxisMetadata"), loaded("flax.nnx", "Variable"))
+    found = tuple(kind for kind in kinds if kind is not None)
+    return found or None
+
+
+def _is_variable(box: object) -> bool:
+    variable = loaded("flax.nnx", "Variable")
+    return variable is not None and isinstance(box, variable)
+
+
+def _a_parameter(box: object) -> bool:
+    """Whether a box holds a parameter: any Flax ``AxisMetadata`` box, an ``nnx.Param`` (not a ``BatchStat`` or an
+    ``RngKey`` of an ``nnx.State``, which stay as they are, as ``initialize`` of the module leaves them)."""
+    return not _is_variable(box) or isinstance(box, loaded("flax.nnx", "Param"))
+
+
+def _reboxed(box: Any, value: Any) -> Any:
+    """``box`` holding ``value``, its metadata kept: an nnx variable's ``replace``, a Flax box's ``replace_boxed``."""
+    return box.replace(value) if _is_variable(box) else box.replace_boxed(value)
 
 
 def finite(array: Any) -> bool:
