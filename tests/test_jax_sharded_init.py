@@ -412,6 +412,26 @@ def _():
         del os.environ["UNIT_INIT_MAX_BYTES"]
     return out
 
+@case("initialize_memory_guard_per_shard")
+def _():
+    """initialize checked a leaf it draws shard by shard as one array on one device: a 64 MiB leaf over four devices
+    (each computing 16 MiB) was refused under UNIT_INIT_MAX_BYTES=120M, which the adapter's out_sharding= takes."""
+    import os
+    out = {}
+    os.environ["UNIT_INIT_MAX_BYTES"] = "120M"
+    try:
+        for name, leaf in {"sharded": jax.ShapeDtypeStruct((4096, 4096), jnp.float32, sharding=row),
+                           "whole": jax.ShapeDtypeStruct((4096, 4096), jnp.float32)}.items():
+            for rng in ("native", "portable"):
+                try:
+                    tree, _ = ui.jax.initialize({"w": leaf}, {"*": ui.RandomUniform()}, seed=0, rng=rng)
+                    out[f"{name}_{rng}"] = str(tree["w"].sharding.spec) if name == "sharded" else "drawn"
+                except ui.ResourceError as error:
+                    out[f"{name}_{rng}"] = str(error)[:60]
+    finally:
+        del os.environ["UNIT_INIT_MAX_BYTES"]
+    return out
+
 @case("sharding_misfits")
 def _():
     out = {}
@@ -642,6 +662,14 @@ def test_the_adapters_out_sharding_draw_is_memory_guarded_shard_by_shard(results
     assert result["out_sharding"].startswith("shape=(2048, 8192), dtype='float32' needs about")  # each host device's shard
     assert result["small"] == "drawn"
     assert result["in_jit"] == "(8192, 8192)"
+
+
+def test_initialize_checks_the_memory_of_a_leaf_drawn_shard_by_shard_on_each_device(results: dict[str, Any]) -> None:
+    result = results["initialize_memory_guard_per_shard"]
+    assert "error" not in result, result.get("error")
+    assert result["sharded_native"] == result["sharded_portable"] == "P('x', None)"
+    for rng in ("native", "portable"):  # the same leaf unsharded is refused
+        assert result[f"whole_{rng}"].startswith("parameter 'w' of shape (4096, 4096): shape=(4096, 4096)")
 
 
 def test_a_sharding_that_does_not_fit_or_a_draw_inside_jit_is_a_parameter_error(results: dict[str, Any]) -> None:

@@ -147,15 +147,22 @@ def _native(call: Request) -> Any:
     return call.sampler(target.backend.generator(call.seed, target.device) if call.distribution.random else None)
 
 
-def check_shards(spec: Spec, shape: ShapeLike, options: Options, shards: Iterable[tuple[Any, tuple[slice, ...]]]) -> None:
+def check_shards(
+    spec: Spec, shape: ShapeLike, options: Options, shards: Iterable[tuple[Any, tuple[slice, ...]]],
+    *, reserved: Mapping[Hashable, int] | None = None,
+) -> list[Kept]:
     """The checks of a draw whose values end up laid out as ``shards`` — ``(device, block)`` pairs, each device holding
     its block of ``shape`` — without drawing: the request on each device, and the memory guard of each block, counting
-    the blocks before it in the same memory pool (host devices share one). For a draw compiled with its layout (the
-    JAX adapter's ``out_sharding=``), whose compiled computation the guard cannot see into."""
+    the blocks before it in the same memory pool (host devices share one) besides the bytes ``reserved`` there by the
+    arrays checked before; the pool and bytes of each block. For a draw compiled with its layout (the JAX adapter's
+    ``out_sharding=``), whose compiled computation the guard cannot see into, and a leaf drawn shard by shard."""
     dims = normalize_shape(shape)
-    reserved: dict[Hashable, int] = {}
+    taken: dict[Hashable, int] = dict(reserved or {})
+    kept = []
     for device, block in shards:
-        _checked_shard(spec, dims, options._replace(device=device), block, reserved)
+        call = _checked_shard(spec, dims, options._replace(device=device), block, taken)
+        kept.append(Kept(call.target.backend.memory_pool(call.target.device), math.prod(Block.of(dims, block).block_shape) * itemsize(call.target.dtype)))
+    return kept
 
 
 def _checked_shard(spec: Spec, dims: tuple[int, ...], options: Options, block: tuple[slice, ...], reserved: dict[Hashable, int]) -> Request:

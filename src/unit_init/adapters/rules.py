@@ -51,7 +51,7 @@ import numpy as np
 from unit_init.adapters._spec import spec_of
 from unit_init.adapters.canonical import canonical_shape
 from unit_init.backends.registry import get_backend
-from unit_init.drawing import RNG_MODES, Kept
+from unit_init.drawing import RNG_MODES, Kept, check_shards
 from unit_init.drawing import check as check_draw
 from unit_init.errors import (
     ParameterError,
@@ -787,15 +787,22 @@ def check(
     rng: str = "native",
     region: Region | None = None,
     reserved: Mapping[Hashable, int] | None = None,
+    shards: Iterable[tuple[Any, Region]] | None = None,
 ) -> list[Kept]:
     """Every check :func:`draw` of ``entry`` would make, without drawing (:func:`unit_init.drawing.check`): the memory
     pool and bytes of each piece it draws (one, or a gated spec's gates; a ``region`` drawn by ``region=`` counts what
-    that samples). ``reserved``: per pool, the bytes of the arrays checked before it that the call keeps.
+    that samples). ``reserved``: per pool, the bytes of the arrays checked before it that the call keeps. ``shards``:
+    the ``(device, block)`` pairs of a parameter drawn shard by shard (a JAX leaf over several devices), each block
+    checked on its device (:func:`unit_init.drawing.check_shards`) rather than the whole on one.
 
     An entry whose seed is not derived yet is checked with seed 0: no check depends on the seed's value.
     """
     _, order, pieces = _pieces(entry, 0 if entry.seed is None else entry.seed, rng)
     options = _options(entry, order, backend, device, dtype, rng)
+    if shards is not None and len(pieces) == 1:
+        spec, block, seed = pieces[0]
+        canonical = [(where, _canonical_region(index, order)) for where, index in shards]
+        return check_shards(spec, block, Options(seed=seed, **options), canonical, reserved=reserved)
     if _by_region(entry, rng, region):
         options["region"] = _canonical_region(cast(Region, region), order)
     return [check_draw(spec, block, Options(seed=seed, **options), reserved=reserved) for spec, block, seed in pieces]

@@ -58,6 +58,40 @@ def _target(old: Any, rng: str) -> dict[str, Any]:
     return {"backend": "numpy" if isinstance(old, np.ndarray) else "jax", "dtype": old.dtype, "rng": rng}
 
 
+def _checked_as(old: Any, rng: str) -> dict[str, Any]:
+    """The keywords a leaf like ``old`` is checked with before any is written (:func:`~unit_init.adapters.rules.fill`):
+    :func:`_target`'s, and, for one drawn shard by shard (:func:`_drawn_into`), its ``shards`` — each device's block,
+    checked against that device's memory, as no device holds the whole array."""
+    target = _target(old, rng)
+    sharding = _layout(old)
+    concrete = None if sharding is None or _traced(old) else _shard_layout(sharding, old)
+    if concrete is not None:
+        target["shards"] = list(concrete.addressable_devices_indices_map(tuple(old.shape)).items())
+    return target
+
+
+def _layout(old: Any) -> Any:
+    """The sharding a leaf's new values take: an abstract leaf's, or a committed concrete leaf's; else ``None``."""
+    if isinstance(old, jax.ShapeDtypeStruct):
+        return old.sharding
+    return old.sharding if isinstance(old, jax.Array) and not isinstance(old, jax.core.Tracer) and old.committed else None
+
+
+def _shard_layout(sharding: Any, old: Any) -> Any:
+    """The concrete sharding a leaf is drawn into shard by shard (:func:`_drawn_into`): one over several devices of a
+    leaf of :data:`SHARD_BY_SHARD_MIN` values or more, or any over an ``AbstractMesh`` on the mesh in scope; else
+    ``None`` (drawn whole, then placed)."""
+    if _over_abstract_mesh(sharding):
+        try:
+            in_scope = scoped_mesh()
+        except ValueError:  # inside jax.jit, which places what it computes
+            return None
+        return None if in_scope is None else jax.sharding.NamedSharding(in_scope, sharding.spec, memory_kind=sharding.memory_kind)
+    if math.prod(old.shape) < SHARD_BY_SHARD_MIN or len(sharding.device_set) == 1:
+        return None
+    return sharding
+
+
 def _over_abstract_mesh(sharding: Any) -> bool:
     return isinstance(getattr(sharding, "mesh", None), jax.sharding.AbstractMesh)
 
@@ -163,10 +197,11 @@ def _drawn_into(sharding: Any, entry: Entry, old: Any, rng: str) -> Any:
     if not abstract and (math.prod(old.shape) < SHARD_BY_SHARD_MIN or len(sharding.device_set) == 1):
         return jax.device_put(make(), sharding)
     try:
-        in_scope, traced = scoped_mesh(), False
+        scoped_mesh()
+        traced = False
     except ValueError:  # inside jax.jit, which places what it computes: no eager shard, no mesh of our own
-        in_scope, traced = None, True
-    concrete = None if traced else jax.sharding.NamedSharding(in_scope, sharding.spec, memory_kind=sharding.memory_kind) if abstract else sharding
+        traced = True
+    concrete = None if traced else _shard_layout(sharding, old)
     if rng == "portable" and concrete is not None:
         shape = tuple(old.shape)
         blocks = {
@@ -428,7 +463,7 @@ def initialize(
             variable.set_value(_values(entry, old, rng, names))
 
         fill(
-            entries, set_variable, target=lambda entry: _target(variables[entry.param.name].get_value(), rng),
+            entries, set_variable, target=lambda entry: _checked_as(variables[entry.param.name].get_value(), rng),
             kept=lambda entry: isinstance(variables[entry.param.name].get_value(), jax.ShapeDtypeStruct),  # made concrete
             progress=progress,
         )
@@ -473,7 +508,7 @@ def initialize(
         new[i] = _values(entry, new[i], rng, _box_names(nnx, boxes.get(i)))
         written.add(i)
 
-    fill(entries, set_leaf, target=lambda entry: _target(new[index[entry.param.name]], rng), kept=lambda _: True, progress=progress)  # a new tree
+    fill(entries, set_leaf, target=lambda entry: _checked_as(new[index[entry.param.name]], rng), kept=lambda _: True, progress=progress)  # a new tree
     rebuilt = jax.tree_util.tree_unflatten(treedef, [
         (box if i not in written else _reboxed(box, leaf)) if (box := boxes.get(i)) is not None else leaf  # a box left as it was
         for i, leaf in enumerate(new)
