@@ -11,6 +11,7 @@ import difflib
 import functools
 import importlib
 import inspect
+import re
 import reprlib
 import sys
 from collections.abc import Callable, Collection, Iterable
@@ -270,9 +271,20 @@ def abbreviate(value: object, limit: int = 80) -> str:
     '[[[[...]]]]'
     >>> len(abbreviate("x" * 10**7)) <= 80
     True
+
+    A ``repr`` over several lines (a 2-D array, a JAX typed key) is one line, so a message quoting it is one:
+
+    >>> import numpy as np
+    >>> abbreviate(np.eye(2))
+    'array([[1., 0.], [0., 1.]])'
     """
     try:
         text = _SAFE.repr(value)
     except Exception:  # a user's __repr__ may raise anything
         text = f"<{type(value).__name__} object>"
+    if "\n" in text:
+        text = _LINE_BREAK.sub(" ", text)
     return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+_LINE_BREAK: Final = re.compile(r"\s*\n\s*")
