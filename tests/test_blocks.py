@@ -220,3 +220,58 @@ def test_an_error_in_a_pool_thread_stops_the_loop_and_is_raised() -> None:
     with pytest.raises(ValueError, match="pool thread at item"):
         for_each(range(400), work, threads=2)
     assert len(done) < 100, len(done)
+
+
+def test_a_loop_started_while_the_pool_takes_work_on_the_same_thread_runs_there_and_finishes() -> None:
+    """A signal handler that draws, run while its thread was inside the pool's ``submit`` (which holds a lock of its
+    own that is not re-entrant), started a parallel loop that called ``submit`` again and waited for that lock for
+    ever (helper 150, with SIGALRM every 20 ms). Here the handler's loop is run inside ``submit`` with its lock held."""
+    import threading
+
+    from unit_init import threads
+
+    threads.for_each(range(4), lambda _: None, threads=2)  # the pool exists
+    pool = threads._pool
+    assert pool is not None
+    submit, inner, outer = pool.submit, [], []
+
+    def interrupted_submit(*args: Any, **kwargs: Any) -> Any:
+        with pool._shutdown_lock:  # type: ignore[attr-defined]  # held by submit where a signal lands
+            threads.for_each(range(8), inner.append, threads=2)
+        return submit(*args, **kwargs)
+
+    pool.submit = interrupted_submit  # type: ignore[method-assign]
+    try:
+        loop = threading.Thread(target=threads.for_each, args=(range(8), outer.append, 2), daemon=True)
+        loop.start()
+        loop.join(timeout=30)
+        assert not loop.is_alive(), "the loop started inside submit waits for the lock submit holds"
+    finally:
+        pool.submit = submit  # type: ignore[method-assign]
+    assert sorted(inner) == sorted(outer) == list(range(8))
+
+
+def test_a_draw_in_a_signal_handler_while_draws_run_finishes(tmp_path: Any) -> None:
+    """The reproducer of helper 150, shortened: a large draw in a SIGALRM handler, every 5 ms, while large draws run."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "handler.py"
+    script.write_text(
+        "import signal, unit_init as ui\n"
+        "ui.he_normal((1024, 1024), seed=1)\n"
+        "busy = []\n"
+        "def handler(*_):\n"
+        "    if not busy:  # a signal during the handler's own draw is let go, not nested\n"
+        "        busy.append(1)\n"
+        "        ui.he_normal((1024, 1024), seed=2)\n"
+        "        busy.clear()\n"
+        "signal.signal(signal.SIGALRM, handler)\n"
+        "signal.setitimer(signal.ITIMER_REAL, 0.005, 0.005)\n"
+        "for _ in range(150):\n"
+        "    ui.he_normal((1024, 1024), seed=1, rng='portable' if _ % 2 else 'native')\n"
+        "signal.setitimer(signal.ITIMER_REAL, 0)\n"
+        "print('finished')\n"
+    )
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False)
+    assert result.stdout.strip() == "finished", result.stderr[-2000:]

@@ -24,6 +24,7 @@ T = TypeVar("T")
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.RLock()  # re-entrant: a signal handler that draws runs on the thread that may hold it
+_running = threading.local()  # .inside: whether this thread runs a parallel loop (a signal handler's draw may re-enter it)
 
 
 def _forget_pool() -> None:
@@ -52,7 +53,10 @@ def for_each(items: Iterable[T], work: Callable[[T], object], threads: int) -> N
     stopped; an exception or an interrupt in one thread stops the others after
     the item each holds. A forked child process gets a pool of its own; while the
     interpreter shuts down (no new thread may start), the calling thread does
-    all the work.
+    all the work, and so does a loop started on a thread already in one (a
+    signal handler that draws, run while the loop it interrupted was handing
+    work to the pool, whose ``submit`` holds a lock of its own that is not
+    re-entrant).
 
     Examples
     --------
@@ -77,22 +81,27 @@ def for_each(items: Iterable[T], work: Callable[[T], object], threads: int) -> N
                 raise
 
     helpers_wanted = min(threads, len(pending)) - 1
-    if helpers_wanted < 1:
+    if helpers_wanted < 1 or getattr(_running, "inside", False):
         drain()
         return
     helpers: list[Future[None]] = []
+    _running.inside = True
     try:
-        with _pool_lock:
-            if _pool is None:  # concurrent.futures is imported on the first parallel loop: it costs ~10 ms
-                from concurrent.futures import ThreadPoolExecutor
+        try:
+            with _pool_lock:
+                if _pool is None:  # concurrent.futures is imported on the first parallel loop: it costs ~10 ms
+                    from concurrent.futures import ThreadPoolExecutor
 
-                _pool = ThreadPoolExecutor(max_workers=cpu_count(), thread_name_prefix="unit_init")
-        helpers.extend(_pool.submit(drain) for _ in range(helpers_wanted))
-    except RuntimeError:  # the interpreter is shutting down: no new threads; the calling one does all the work
-        pass
-    try:
+                    _pool = ThreadPoolExecutor(max_workers=cpu_count(), thread_name_prefix="unit_init")
+            helpers.extend(_pool.submit(drain) for _ in range(helpers_wanted))
+        except RuntimeError:  # the interpreter is shutting down: no new threads; the calling one does all the work
+            pass
         drain()
+    except BaseException:  # also an interrupt while helpers were handed the loop: any of them, recorded or not, stops
+        pending.clear()
+        raise
     finally:
+        _running.inside = False
         errors = [None if helper.cancel() else helper.exception() for helper in helpers]  # waits for the helpers that started
     for error in errors:
         if error is not None:
