@@ -272,7 +272,11 @@ def test_a_plugin_whose_owns_raises_on_a_foreign_array_is_passed_over() -> None:
         (BackendRecord(123, ToyBackend), ui.BackendError, "non-empty string"),  # type: ignore[arg-type]
         (BackendRecord("", ToyBackend), ui.BackendError, "non-empty string"),
         (BackendRecord("toy ", ToyBackend), ui.BackendError, "without surrounding spaces"),
-        (BackendRecord("toy", ToyBackend, aliases=(None,)), ui.BackendError, "non-empty string"),  # type: ignore[arg-type]
+        (BackendRecord("toy", ToyBackend, aliases=(None,)), ui.BackendError, "aliases of 'toy' is a tuple of strings"),  # type: ignore[arg-type]
+        (BackendRecord("toy", ToyBackend, aliases=["toy2"]), ui.BackendError, "aliases of 'toy' is a tuple of strings"),  # type: ignore[arg-type]
+        (BackendRecord("toy", ToyBackend, aliases="pt"), ui.BackendError, "aliases of 'toy' is a tuple of strings"),  # type: ignore[arg-type]
+        (BackendRecord("toy", ToyBackend, namespaces=None), ui.BackendError, "namespaces of 'toy' is a tuple of strings"),  # type: ignore[arg-type]
+        (BackendRecord("toy", ToyBackend, array_modules="numpyx"), ui.BackendError, "array_modules of 'toy' is a tuple"),  # type: ignore[arg-type]
         (BackendRecord("toy", dict), ui.BackendError, "a Backend subclass or a 'module:Class' string"),  # type: ignore[arg-type]
         (BackendRecord("toy", "no_colon"), ui.BackendError, "a Backend subclass or a 'module:Class' string"),
     ],
@@ -326,3 +330,21 @@ def test_a_generator_that_gives_no_fresh_normal_values_is_a_typed_error_not_a_ha
     register_backend(BackendRecord(backend.name, backend))
     with pytest.raises(ui.BackendError, match=r"rounds of re-drawing the normal values outside \[-2, 2\] std left some outside"):
         ui.he_normal(shape, backend=backend.name, seed=0)
+
+
+BAD_RECORD = BackendRecord(123, ToyBackend)  # type: ignore[arg-type]
+NOT_A_BACKEND = BackendRecord("toy", dict)  # type: ignore[arg-type]
+LISTED_ALIASES = BackendRecord("toy", ToyBackend, aliases=["toy2"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("record", ["BAD_RECORD", "NOT_A_BACKEND", "LISTED_ALIASES"])
+def test_an_installed_record_is_checked_as_a_registered_one(monkeypatch: pytest.MonkeyPatch, record: str) -> None:
+    """A record an entry point declared was taken unchecked: named ``123``, it made every unknown name's error a
+    ``TypeError``; a list of aliases broke ``like=`` for every array; a ``dict`` target raised ``AttributeError``."""
+    _installed(monkeypatch, f"{__name__}:{record}")
+    strict = pytest.importorskip("array_api_strict")
+    assert type(ui.zeros((2,), like=strict.zeros(3))) is type(strict.zeros(3))
+    with pytest.raises(ui.BackendError, match="backend='nope' is not a known backend name"):
+        ui.zeros((2,), backend="nope")
+    with pytest.raises(ui.BackendError, match=r"the entry point 'toy' = .* declares a record that"):
+        ui.zeros((2,), backend="toy")

@@ -457,3 +457,6 @@ def test_a_fake_tensors_data_dependent_error_is_torchs_own() -> None:
             with pytest.raises(DataDependentOutputException) as caught:
                 fill(torch.empty(16, 8), std=0.02)
             assert type(caught.value) is DataDependentOutputException
+        with pytest.raises(RuntimeError, match=r"a=2.0 must not exceed b=1.0") as refused:  # an argument refused: said, typed
+            ui_init.trunc_normal_(torch.empty(8, 6), a=2.0, b=1.0)
+        assert isinstance(refused.value, UnitInitError)

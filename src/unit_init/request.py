@@ -204,8 +204,12 @@ def _where(
         resolved = context.backend_resolved()
         device = context.device if device is None else device
         dtype = context.dtype if dtype is None else dtype
-    with _refused_as(DeviceError, f"device={abbreviate(device)} is not a device of the {resolved.name} backend"):
+    try:
         native = resolved.resolve_device(device)
+    except (TypeError, ValueError) as error:  # no context manager on the hot path
+        if isinstance(error, UnitInitError):  # a built-in backend's refusal, typed already
+            raise
+        raise _typed(DeviceError, f"device={abbreviate(device)} is not a device of the {resolved.name} backend", error) from error
     return resolved, native, dtype
 
 
@@ -264,8 +268,12 @@ def _refused_as(error_type: type[UnitInitError], refusal: str) -> Iterator[None]
     except (TypeError, ValueError) as error:
         if isinstance(error, UnitInitError):
             raise
-        msg = f"{refusal} ({type(error).__name__}: {error})."
-        raise error_type(msg) from error
+        raise _typed(error_type, refusal, error) from error
+
+
+def _typed(error_type: type[UnitInitError], refusal: str, error: Exception) -> UnitInitError:
+    """A plugin's ``error`` in its own words as ``error_type``: ``"<refusal> (<its type>: <its message>)."``."""
+    return error_type(f"{refusal} ({type(error).__name__}: {error}).")
 
 
 def _shown(value: object) -> str:

@@ -234,8 +234,17 @@ def _check_record(record: object) -> None:
     if not isinstance(record, BackendRecord):
         msg = f"register_backend takes a BackendRecord(name, target, …), not {abbreviate(record)}."
         raise BackendError(msg)
+    name: object = record.name  # a record's fields are whatever its caller gave
+    if not isinstance(name, str):
+        msg = f"register_backend: a backend's name is a non-empty string without surrounding spaces, not {abbreviate(name)}."
+        raise BackendError(msg)
+    for field in ("aliases", "namespaces", "array_modules"):
+        value = getattr(record, field)
+        if not isinstance(value, tuple) or not all(isinstance(name, str) for name in value):
+            msg = f"register_backend: {field} of {record.name!r} is a tuple of strings, not {abbreviate(value)}."
+            raise BackendError(msg)
     for name in record.names:
-        if not isinstance(name, str) or not name or name != name.strip():
+        if not name or name != name.strip():
             msg = f"register_backend: a backend's name is a non-empty string without surrounding spaces, not {abbreviate(name)}."
             raise BackendError(msg)
     target = record.target
@@ -258,6 +267,11 @@ def _plugin_record(name: str) -> BackendRecord:
         msg = f"backend {name!r} (entry point {entry_point.value!r}) cannot be imported ({abbreviate(why)}); reinstall {package!r} and what it needs."
         raise BackendUnavailableError(msg) from error
     if isinstance(loaded, BackendRecord):
+        try:
+            _check_record(loaded)
+        except BackendError as error:
+            msg = f"the entry point {name!r} = {entry_point.value!r} of {ENTRY_POINT_GROUP!r} declares a record that {str(error).removeprefix('register_backend: ')}"
+            raise BackendError(msg) from None
         return loaded
     if isinstance(loaded, type) and issubclass(loaded, Backend):
         return BackendRecord(name, entry_point.value)
@@ -295,8 +309,19 @@ def _array_api_library(name: str) -> types.ModuleType:
 def _load(record: BackendRecord) -> Backend:
     """The backend of ``record``, instantiated once; :class:`BackendUnavailableError` naming ``extra`` if its framework is missing."""
     if not isinstance(record.target, str):
-        return record.target()
-    module_path, _, class_name = record.target.partition(":")
+        backend_class: Any = record.target
+    else:
+        backend_class = _imported(record, record.target)
+    if not (isinstance(backend_class, type) and issubclass(backend_class, Backend)):
+        msg = f"backend {record.name!r}: {abbreviate(record.target)} is not a Backend subclass."
+        raise BackendError(msg)
+    backend: Backend = backend_class()
+    return backend
+
+
+def _imported(record: BackendRecord, target: str) -> Any:
+    """The object ``record``'s ``"module:Class"`` ``target`` names; :class:`BackendUnavailableError` where it cannot be imported."""
+    module_path, _, class_name = target.partition(":")
     try:
         backend_class = getattr(importlib.import_module(module_path), class_name)
     except ImportError as error:
@@ -312,11 +337,7 @@ def _load(record: BackendRecord) -> Backend:
     except AttributeError as error:
         msg = f"backend {record.name!r}: the module {module_path!r} has no {class_name!r} ({record.target!r})."
         raise BackendUnavailableError(msg) from error
-    if not (isinstance(backend_class, type) and issubclass(backend_class, Backend)):
-        msg = f"backend {record.name!r}: {record.target!r} is not a Backend subclass."
-        raise BackendError(msg)
-    backend: Backend = backend_class()
-    return backend
+    return backend_class
 
 
 @functools.cache

@@ -356,7 +356,7 @@ def _torch_outcome(name: str, ours: Exception, args: tuple[Any, ...], kwargs: di
     try:
         return _torchs_call(name, args, kwargs)
     except Exception as theirs:
-        if torchs_own_class(theirs):
+        if torchs_own_class(theirs) and not isinstance(ours, UnitInitError):  # ours refused an argument: that is said
             raise
         if isinstance(ours, UnitInitError) and isinstance(ours, _builtin(theirs)):
             raise ours from theirs
