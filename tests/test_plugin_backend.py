@@ -277,6 +277,8 @@ def test_a_plugin_whose_owns_raises_on_a_foreign_array_is_passed_over() -> None:
         (BackendRecord("toy", ToyBackend, aliases="pt"), ui.BackendError, "aliases of 'toy' is a tuple of strings"),  # type: ignore[arg-type]
         (BackendRecord("toy", ToyBackend, namespaces=None), ui.BackendError, "namespaces of 'toy' is a tuple of strings"),  # type: ignore[arg-type]
         (BackendRecord("toy", ToyBackend, array_modules="numpyx"), ui.BackendError, "array_modules of 'toy' is a tuple"),  # type: ignore[arg-type]
+        (BackendRecord("toy", "mylib:B", framework=["mylib"]), ui.BackendError, "framework of 'toy' is a string or None"),  # type: ignore[arg-type]
+        (BackendRecord("toy", "mylib:B", extra=["mylib"]), ui.BackendError, "extra of 'toy' is a string or None"),  # type: ignore[arg-type]
         (BackendRecord("toy", dict), ui.BackendError, "a Backend subclass or a 'module:Class' string"),  # type: ignore[arg-type]
         (BackendRecord("toy", "no_colon"), ui.BackendError, "a Backend subclass or a 'module:Class' string"),
     ],
@@ -292,10 +294,16 @@ def test_register_backend_checks_the_record(record: Any, error: type[Exception],
 
 @pytest.mark.parametrize(("target", "error", "match"), [
     ("json:NoSuchBackend", ui.BackendUnavailableError, "the module 'json' has no 'NoSuchBackend'"),
+    ("unit_init_broken_plugin:Backend", ui.BackendUnavailableError, r"cannot be imported \(RuntimeError: unit_init_broken_plugin is broken\)"),
     ("json:dumps", ui.BackendError, "'json:dumps' is not a Backend subclass"),
     ("unit_init_no_such_plugin_module:Backend", ui.BackendUnavailableError, "cannot be imported"),
 ])
-def test_a_registered_target_that_is_no_backend_is_a_typed_error_when_used(target: str, error: type[Exception], match: str) -> None:
+def test_a_registered_target_that_is_no_backend_is_a_typed_error_when_used(
+    monkeypatch: pytest.MonkeyPatch, target: str, error: type[Exception], match: str
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "unit_init_broken_plugin", _module_raising("unit_init_broken_plugin"))
     register_backend(BackendRecord("toy", target))
     with pytest.raises(error, match=match):
         ui.zeros((2,), backend="toy")

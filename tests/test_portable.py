@@ -605,3 +605,25 @@ def test_a_narrow_interval_across_0_keeps_the_resolution_of_its_values(target_id
     x = portable(target_id, ui.TruncatedNormal(stddev=1.0, lower=-1e-3, upper=1e-3), (1 << 18,), seed=5)
     assert len(np.unique(x)) > 0.95 * x.size
     assert np.abs(x).max() <= 1e-3
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(("low", "high"), [(0.0, math.inf), (1.5, math.inf), (2.0, 40.0), (-math.inf, -0.5)])
+def test_a_one_sided_interval_is_finite_at_the_smallest_probability(dtype: str, low: float, high: float) -> None:
+    """On the upper half ``1 − t`` rounds to 1 for the smallest ``t`` (2⁻²⁵ in float32), and with an unbounded side
+    ``log(1 − s·m/Q(low))`` was ``log 0``: a NaN once in 2²⁴ values on every backend (helper 155)."""
+    from unit_init.portable.stream import _one_sided
+
+    smallest = 2.0**-25 if dtype == "float32" else 2.0**-54
+    t = np.array([smallest, smallest, 0.5 - smallest], dtype=dtype)
+    lower = np.array([0.0, 1.0, 0.0], dtype=dtype)
+    with np.errstate(all="raise"):
+        z = _one_sided(np, lower, t, low, high)
+    assert np.isfinite(z).all()  # within the interval but by an ulp, which the draw's clip to its grid bounds takes
+
+
+def test_a_portable_half_normal_has_no_nan() -> None:
+    """Seed 6 put the smallest probability on the upper half three times in 2²² values."""
+    w = portable("numpy", ui.TruncatedNormal(stddev=1.0, lower=0.0, upper=math.inf), (1 << 22,), seed=6)
+    assert np.isfinite(w).all()
+    assert w.max() == pytest.approx(5.5426, abs=1e-4)  # Φ⁻¹(1 − 2⁻²⁶): the upper half's smallest probability

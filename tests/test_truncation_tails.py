@@ -317,11 +317,7 @@ def test_intervals_tiny_in_std_units_are_uniform_without_pile_up(target_id: str,
     if dtype == "float64" and target.backend == "jax":
         pytest.skip("JAX's 64-bit mode is off in this process (float64 would be refused)")
     spec = ui.BoundedNormal(mean=mean, stddev=std, minval=low, maxval=high, seed=5)
-    for rng in ("native", "portable"):
-        if rng == "portable" and low < mean < high:  # across 0 and this narrow: too few probability levels, refused
-            with pytest.raises(ui.ParameterError, match="rng='native'"):
-                target.draw(spec, (N,), dtype=dtype, rng=rng)
-            continue
+    for rng in ("native", "portable"):  # the portable stream forms such an interval across 0 around 0 (it refused it)
         values = target.values(target.draw(spec, (N,), dtype=dtype, rng=rng))
         assert values.min() >= low, rng
         assert values.max() <= high, rng

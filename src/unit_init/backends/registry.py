@@ -238,6 +238,11 @@ def _check_record(record: object) -> None:
     if not isinstance(name, str):
         msg = f"register_backend: a backend's name is a non-empty string without surrounding spaces, not {abbreviate(name)}."
         raise BackendError(msg)
+    for field in ("framework", "extra"):
+        value = getattr(record, field)
+        if value is not None and not isinstance(value, str):
+            msg = f"register_backend: {field} of {record.name!r} is a string or None, not {abbreviate(value)}."
+            raise BackendError(msg)
     for field in ("aliases", "namespaces", "array_modules"):
         value = getattr(record, field)
         if not isinstance(value, tuple) or not all(isinstance(name, str) for name in value):
@@ -336,6 +341,11 @@ def _imported(record: BackendRecord, target: str) -> Any:
         raise BackendUnavailableError(msg) from error
     except AttributeError as error:
         msg = f"backend {record.name!r}: the module {module_path!r} has no {class_name!r} ({record.target!r})."
+        raise BackendUnavailableError(msg) from error
+    except Exception as error:  # whatever a plugin's module raises at import
+        if record in BUILTIN:
+            raise
+        msg = f"backend {record.name!r} ({record.target!r}) cannot be imported ({type(error).__name__}: {str(error)[:200]})."
         raise BackendUnavailableError(msg) from error
     return backend_class
 

@@ -179,8 +179,10 @@ def _one_sided(xp: Any, lower: Any, t: Any, low: float, high: float) -> Any:
     """A truncated normal on ``[low, high]`` not containing 0 inside, in log space (far tails such as ``[30, ∞)`` included).
 
     Mirrored to ``low >= 0`` if needed. ``s = t`` (lower half of the mass,
-    ``lower`` 1) or ``1 − t`` (upper half), exact; with ``Q = 1 − Φ``,
-    ``m = Q(low) − Q(high)`` and ``Q(z) = Q(low)·(1 − s·m/Q(low))``,
+    ``lower`` 1) or ``1 − t`` (upper half); with ``Q = 1 − Φ``,
+    ``m = Q(low) − Q(high)`` and ``Q(z) = Q(low)·(1 − s·m/Q(low))``, the
+    factor ``1 − s·m/Q(low)`` formed from ``t`` (``(1 − m/Q(low)) + t·m/Q(low)``
+    on the upper half, never ``log 0``),
     ``z = Φ⁻¹`` of it from ``Φ(z) − ½ = ½ − Q(low) + s·m`` and
     ``log Q(z) = log Q(low) + log(1 − s·m/Q(low))``
     (:func:`~unit_init.portable.ndtri.quantile`): no probability near 1, none
@@ -191,7 +193,12 @@ def _one_sided(xp: Any, lower: Any, t: Any, low: float, high: float) -> Any:
     tail_low, mass, start = normal_tail(low), normal_mass(low, high), centred_cdf(low)  # start = ½ − Q(low), accurately
     s = (1.0 - lower) + (2.0 * lower - 1.0) * t  # t, or 1 − t rounded once
     centered = s * mass + start
-    log_tail = xp.log(1.0 - s * (mass / tail_low)) + math.log(tail_low)
+    ratio = mass / tail_low
+    # 1 − s·ratio from t itself: 1 − t·ratio on the lower side, (1 − ratio) + t·ratio on the upper one, where 1 − t
+    # rounds to 1 for the smallest t (2⁻²⁵ in float32) and 1 − ratio is 0 for an unbounded interval: log 0, a NaN
+    # once in 2²⁴ values
+    kept = (1.0 - lower) * (1.0 - ratio) + lower + (1.0 - 2.0 * lower) * (t * ratio)
+    log_tail = xp.log(kept) + math.log(tail_low)
     return quantile(xp, centered, log_tail, span=(start, start + mass), smallest=normal_tail(high))
 
 
