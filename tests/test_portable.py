@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -627,3 +628,36 @@ def test_a_portable_half_normal_has_no_nan() -> None:
     w = portable("numpy", ui.TruncatedNormal(stddev=1.0, lower=0.0, upper=math.inf), (1 << 22,), seed=6)
     assert np.isfinite(w).all()
     assert w.max() == pytest.approx(5.5426, abs=1e-4)  # Φ⁻¹(1 − 2⁻²⁶): the upper half's smallest probability
+
+
+EXTREME_WORDS = [0, 0x80000000, 0x7FFFFFFF, 0xFFFFFFFF, 0x00000100, 0x800000FF]
+"""Threefry words at the ends of each probability's range, on either side of the mass (the top bit picks the side)."""
+
+
+@pytest.mark.parametrize("word", EXTREME_WORDS, ids=hex)
+def test_every_portable_law_is_finite_at_the_extreme_words(monkeypatch: pytest.MonkeyPatch, word: int) -> None:
+    """The stream's words replaced by one value at an end of the range, for every law of the catalogue and truncations
+    of every kind: the one-sided NaN (``log 0`` at the smallest probability, 1 value in 2²⁴) shows at ``0x800000ff``."""
+    import unit_init.portable.stream as stream
+
+    real = stream.threefry2x32
+
+    def constant(words: Any, key: Any, counter: Any) -> tuple[Any, Any]:
+        x0, x1 = real(words, key, counter)
+        return (x0 & 0) | word, (x1 & 0) | word
+
+    monkeypatch.setattr(stream, "threefry2x32", constant)
+    specs = [cls() for name, cls in ui.CATALOGUE.items() if name != "orthogonal"] + [
+        ui.TruncatedNormal(lower=0.0, upper=math.inf), ui.TruncatedNormal(lower=-math.inf, upper=0.0),
+        ui.TruncatedNormal(lower=8.0, upper=9.0), ui.TruncatedNormal(lower=1.5, upper=40.0),
+        ui.TruncatedNormal(lower=-1.0, upper=0.5), ui.TruncatedNormal(lower=-1e-3, upper=1e-3),
+        ui.TruncatedNormal(lower=-100.0, upper=100.0), ui.TruncatedNormal(lower=-0.3, upper=2.5),
+        ui.BoundedNormal(mean=3.0, stddev=0.5, minval=-1e30, maxval=0.0), ui.RandomNormal(), ui.RandomUniform(-1.0, 1.0),
+    ]
+    for spec in specs:
+        for dtype in ("float32", "float64", "complex64"):
+            try:
+                values = np.asarray(spec((8, 8), seed=0, rng="portable", dtype=dtype))
+            except ui.DTypeError:  # no complex form
+                continue
+            assert np.isfinite(values).all(), (spec, dtype)
