@@ -265,7 +265,7 @@ def test_portable_complex64_blocks_equal_the_whole_on_every_backend(target_id: s
             lambda: ui.Composed(ui.rules.FanScaled(1.0, "fan_in"), lambda m, v: ui.distributions.TruncatedGaussian(m, 1.0, -1.0, 2.0))(
                 (4, 4), dtype="complex128", seed=0
             ),
-            r"Composed has no complex form \(a modulus is cut at one bound, not at low=-1.0, high=2.0\)",
+            r"Composed has no complex form \(a modulus is cut at one distance from the mean, and these bounds lie at -1.0 and 2.0 standard deviations from it: unequal\)",
         ),
         (lambda: ui.he_normal((4, 4), dtype="int32", seed=0), "needs a float dtype"),
     ],

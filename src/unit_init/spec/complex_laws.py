@@ -301,7 +301,10 @@ def complex_law(spec: object, law: d.Distribution) -> d.Distribution:
         return UniformDisk.from_moments(law.mean, law.variance)
     if isinstance(law, d.TruncatedGaussian):
         if law.low != -law.high:
-            raise _refused(spec, f"a modulus is cut at one bound, not at low={abbreviate(law.low)}, high={abbreviate(law.high)}")
+            raise _refused(spec, (
+                f"a modulus is cut at one distance from the mean, and these bounds lie at {abbreviate(law.low)} and "
+                f"{abbreviate(law.high)} standard deviations from it: unequal"
+            ))
         if math.isinf(law.high):
             return ComplexNormal(law.mean, law.std)
         return ModulusTruncatedNormal.from_moments(law.mean, law.variance, law.high)
