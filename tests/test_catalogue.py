@@ -336,3 +336,19 @@ def test_help_and_editors_show_what_a_spec_class_takes() -> None:
         init = list(inspect.signature(cls.__init__).parameters.values())[1:]
         assert list(inspect.signature(cls).parameters.values()) == init, cls.__name__
     assert str(inspect.signature(ui.Sparse)) == "(sparsity: 'float', stddev: 'float' = 0.01, *, seed: 'int | None' = None)"
+
+
+def test_a_zero_gaussian_column_still_gives_an_orthogonal_matrix(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Q·diag(sign(diag R))`` with ``sign(0) = 0`` gave ``[[0.]]`` for a 1×1 block whose one normal was exactly 0
+    (NumPy's float32 normal is exactly 0 once in 2²³ draws: the 8,717,697th of ``default_rng(0)``), where a Haar
+    1×1 matrix is ±1; a complex one gave NaN (helper 156). Torch's and Keras's orthogonal initializers give the 0."""
+    probe = np.random.default_rng(0).standard_normal(1 << 24, dtype=np.float32)
+    zero_at = int(np.flatnonzero(probe == 0)[0])
+    for make in (lambda g: ui.orthogonal((1, 1), seed=g, gain=2.0), lambda g: ui.delta_orthogonal((3, 3, 1, 1), seed=g)[1, 1] * 2.0):
+        generator = np.random.default_rng(0)
+        generator.standard_normal(zero_at, dtype=np.float32)
+        assert make(generator).tolist() == [[2.0]]
+    from unit_init.backends.numpy_backend import NumpyBackend
+
+    monkeypatch.setattr(NumpyBackend, "normal", lambda self, generator, shape, dtype, device: np.zeros(shape, dtype=dtype))
+    assert ui.orthogonal((1, 1), seed=0, dtype="complex64").tolist() == [[1.0 + 0.0j]]

@@ -114,8 +114,11 @@ def _unitary(law: Unitary, draw: Draw) -> Any:
     def gaussian(shape: tuple[int, ...]) -> Any:
         return _complex(draw, stream.normal(shape, draw.work), stream.normal(shape, draw.work))
 
-    def phases(diagonal: Any) -> Any:
-        return diagonal / backend.cast(backend.xp.abs(diagonal), draw.dtype)
+    def phases(diagonal: Any) -> Any:  # r/|r|, 1 where r = 0 (a zero column: see laws.signs)
+        xp = backend.xp
+        magnitude = backend.cast(xp.abs(diagonal), draw.dtype)
+        zero = magnitude == 0
+        return xp.where(zero, magnitude + 1, diagonal / xp.where(zero, magnitude + 1, magnitude))
 
     return haar(draw, law.gain, law.out_axes, law.batch_axes, gaussian, phases)
 

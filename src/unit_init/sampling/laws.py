@@ -128,7 +128,16 @@ def truncated_gaussian(law: d.TruncatedGaussian, draw: Draw) -> Any:
 @sampler(d.HaarOrthogonal)
 def _orthogonal(law: d.HaarOrthogonal, draw: Draw) -> Any:
     """``Q·diag(sign(diag(R)))`` of a Gaussian matrix's QR, times the gain, laid out along the law's axes."""
-    return haar(draw, law.gain, law.out_axes, law.batch_axes, lambda shape: draw.stream.normal(shape, draw.work), draw.backend.xp.sign)
+    xp = draw.backend.xp
+    return haar(draw, law.gain, law.out_axes, law.batch_axes, lambda shape: draw.stream.normal(shape, draw.work), lambda r: signs(xp, r))
+
+
+def signs(xp: Any, diagonal: Any) -> Any:
+    """``sign(r_ii)`` with ``+1`` for an exact 0: a Gaussian column of zeros (a 1×1 block's one normal, exactly 0 once
+    in 2²³ float32 draws on NumPy) gives ``r_ii = 0``, and ``sign`` would zero a column a Haar matrix never has
+    (torch's ``orthogonal_`` and Keras's give that 0)."""
+    sign = xp.sign(diagonal)
+    return xp.where(sign == 0, sign + 1, sign)
 
 
 def haar(
