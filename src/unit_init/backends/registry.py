@@ -230,13 +230,10 @@ def register_backend(record: BackendRecord) -> None:
 
 def _check_record(record: object) -> None:
     """:class:`BackendError` unless ``record`` is a :class:`BackendRecord` whose names are non-empty strings without
-    surrounding spaces and whose target is a ``Backend`` subclass or a ``"module:Class"`` string."""
+    surrounding spaces (its aliases, namespaces and array modules tuples of them, framework and extra a string or
+    ``None``) and whose target is a ``Backend`` subclass or a ``"module:Class"`` string."""
     if not isinstance(record, BackendRecord):
         msg = f"register_backend takes a BackendRecord(name, target, …), not {abbreviate(record)}."
-        raise BackendError(msg)
-    name: object = record.name  # a record's fields are whatever its caller gave
-    if not isinstance(name, str):
-        msg = f"register_backend: a backend's name is a non-empty string without surrounding spaces, not {abbreviate(name)}."
         raise BackendError(msg)
     for field in ("framework", "extra"):
         value = getattr(record, field)
@@ -248,8 +245,9 @@ def _check_record(record: object) -> None:
         if not isinstance(value, tuple) or not all(isinstance(name, str) for name in value):
             msg = f"register_backend: {field} of {record.name!r} is a tuple of strings, not {abbreviate(value)}."
             raise BackendError(msg)
-    for name in record.names:
-        if not name or name != name.strip():
+    names: tuple[object, ...] = record.names  # a record's fields are whatever its caller gave: the name too
+    for name in names:
+        if not isinstance(name, str) or not name or name != name.strip():
             msg = f"register_backend: a backend's name is a non-empty string without surrounding spaces, not {abbreviate(name)}."
             raise BackendError(msg)
     target = record.target
@@ -325,29 +323,25 @@ def _load(record: BackendRecord) -> Backend:
 
 
 def _imported(record: BackendRecord, target: str) -> Any:
-    """The object ``record``'s ``"module:Class"`` ``target`` names; :class:`BackendUnavailableError` where it cannot be imported."""
+    """The object ``record``'s ``"module:Class"`` ``target`` names; :class:`BackendUnavailableError` where it cannot be
+    imported: its framework missing (naming what to install), or whatever a plugin's module raises (a built-in's
+    own failure is raised as it is)."""
     module_path, _, class_name = target.partition(":")
     try:
-        backend_class = getattr(importlib.import_module(module_path), class_name)
-    except ImportError as error:
-        if record.framework is None or error.name is None or error.name.split(".")[0] != record.framework:
-            if record in BUILTIN:
-                raise
-            msg = f"backend {record.name!r} ({record.target!r}) cannot be imported ({abbreviate(str(error))})."
-            raise BackendUnavailableError(msg) from error
-        package = record.extra or record.framework
-        install = install_hint(package, record.name) if record in BUILTIN else f'pip install "{package}"'
-        msg = f"backend {record.name!r} needs {record.framework}, which is not installed: {install}."
-        raise BackendUnavailableError(msg) from error
-    except AttributeError as error:
-        msg = f"backend {record.name!r}: the module {module_path!r} has no {class_name!r} ({record.target!r})."
-        raise BackendUnavailableError(msg) from error
-    except Exception as error:  # whatever a plugin's module raises at import
-        if record in BUILTIN:
+        return getattr(importlib.import_module(module_path), class_name)
+    except Exception as error:
+        framework = record.framework
+        if isinstance(error, ImportError) and framework is not None and (error.name or "").split(".")[0] == framework:
+            package = record.extra or framework
+            install = install_hint(package, record.name) if record in BUILTIN else f'pip install "{package}"'
+            msg = f"backend {record.name!r} needs {framework}, which is not installed: {install}."
+        elif record in BUILTIN:
             raise
-        msg = f"backend {record.name!r} ({record.target!r}) cannot be imported ({type(error).__name__}: {str(error)[:200]})."
+        elif isinstance(error, AttributeError):
+            msg = f"backend {record.name!r}: the module {module_path!r} has no {class_name!r} ({target!r})."
+        else:
+            msg = f"backend {record.name!r} ({target!r}) cannot be imported ({type(error).__name__}: {str(error)[:200]})."
         raise BackendUnavailableError(msg) from error
-    return backend_class
 
 
 @functools.cache

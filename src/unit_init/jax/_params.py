@@ -194,7 +194,7 @@ def _drawn_into(sharding: Any, entry: Entry, old: Any, rng: str) -> Any:
         return draw(entry, **_target(old, rng))
 
     abstract = _over_abstract_mesh(sharding)
-    if not abstract and (math.prod(old.shape) < SHARD_BY_SHARD_MIN or len(sharding.device_set) == 1):
+    if not abstract and _shard_layout(sharding, old) is None:  # small, or on one device
         return jax.device_put(make(), sharding)
     try:
         scoped_mesh()

@@ -197,8 +197,8 @@ def _one_sided(xp: Any, lower: Any, t: Any, low: float, high: float) -> Any:
     # 1 − s·ratio from t itself: 1 − t·ratio on the lower side, (1 − ratio) + t·ratio on the upper one, where 1 − t
     # rounds to 1 for the smallest t (2⁻²⁵ in float32) and 1 − ratio is 0 for an unbounded interval: log 0, a NaN
     # once in 2²⁴ values
-    kept = (1.0 - lower) * (1.0 - ratio) + lower + (1.0 - 2.0 * lower) * (t * ratio)
-    log_tail = xp.log(kept) + math.log(tail_low)
+    factor = (1.0 - lower) * (1.0 - ratio) + lower + (1.0 - 2.0 * lower) * (t * ratio)
+    log_tail = xp.log(factor) + math.log(tail_low)
     return quantile(xp, centered, log_tail, span=(start, start + mass), smallest=normal_tail(high))
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "TorchRuntimeError",
     "TorchTypeError",
     "TorchZeroDivisionError",
+    "also_ours",
     "torch_typed",
     "torchs_own_class",
 ]
@@ -85,10 +86,43 @@ def torch_typed(kind: type[BaseException]) -> type[UnitInitError]:
 def torchs_own_class(error: BaseException) -> bool:
     """Whether ``error`` is of one of torch's own exception classes (``torch.OutOfMemoryError``, a FakeTensor's
     ``DataDependentOutputException``, ``torch.distributed.DistBackendError``): a failure of the draw, not of an
-    argument, which propagates as torch raised it, so that ``except torch.OutOfMemoryError`` still catches it.
+    argument, raised as that class (:func:`also_ours`), so that ``except torch.OutOfMemoryError`` still catches it.
 
     >>> import torch
     >>> torchs_own_class(torch.OutOfMemoryError("CUDA out of memory")), torchs_own_class(RuntimeError("a > b"))
     (True, False)
     """
     return not isinstance(error, UnitInitError) and type(error).__module__.partition(".")[0] == "torch"
+
+
+def also_ours(error: BaseException) -> BaseException:
+    """``error``, of one of torch's own classes, as an instance of a subclass of that class and of
+    :class:`~unit_init.errors.UnitInitError` with the same arguments and attributes: ``except torch.OutOfMemoryError``
+    and ``except ui.UnitInitError`` both catch it. ``error`` itself where no such subclass can be made.
+
+    >>> import torch
+    >>> typed = also_ours(torch.OutOfMemoryError("CUDA out of memory"))
+    >>> isinstance(typed, torch.OutOfMemoryError), isinstance(typed, UnitInitError), str(typed)
+    (True, True, 'CUDA out of memory')
+    """
+    kind = _both(type(error))
+    if kind is None:
+        return error
+    typed: BaseException = kind.__new__(kind, *error.args)
+    typed.args = error.args
+    typed.__dict__.update(getattr(error, "__dict__", {}))
+    return typed
+
+
+def _both(kind: type[BaseException]) -> type[BaseException] | None:
+    """The subclass of torch's exception class ``kind`` and of ``UnitInitError`` (one per class); ``None`` where
+    their layouts cannot be joined."""
+    if kind not in _BOTH:
+        try:
+            _BOTH[kind] = type(kind.__name__, (kind, UnitInitError), {"__module__": kind.__module__, "__doc__": kind.__doc__})
+        except TypeError:
+            _BOTH[kind] = None
+    return _BOTH[kind]
+
+
+_BOTH: dict[type[BaseException], type[BaseException] | None] = {}

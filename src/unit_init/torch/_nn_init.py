@@ -107,6 +107,7 @@ from unit_init.torch._errors import (
     TorchNotImplementedError,
     TorchResourceError,
     TorchRuntimeError,
+    also_ours,
     torch_typed,
     torchs_own_class,
 )
@@ -261,7 +262,7 @@ def _drop_in(fill: _F) -> _F:
             raise TorchResourceError(str(refused)) from None
         except Exception as ours:  # also a call without a tensor: torch's TypeError, typed
             if torchs_own_class(ours):
-                raise
+                raise also_ours(ours) from ours
             result: torch.Tensor = _torch_outcome(fill.__name__, _in_torch_terms(ours, fill.__name__), args, kwargs)
         _warn_if_not_finite(result, fill.__name__, (*args[1:], *(value for key, value in kwargs.items() if key != "tensor")))
         return result
@@ -290,7 +291,7 @@ def _torchs_own(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tor
         return _torchs_call(name, args, kwargs)
     except Exception as theirs:
         if torchs_own_class(theirs):
-            raise
+            raise also_ours(theirs) from theirs
         raise torch_typed(type(theirs))(str(theirs)) from theirs
 
 
@@ -357,7 +358,7 @@ def _torch_outcome(name: str, ours: Exception, args: tuple[Any, ...], kwargs: di
         return _torchs_call(name, args, kwargs)
     except Exception as theirs:
         if torchs_own_class(theirs) and not isinstance(ours, UnitInitError):  # ours refused an argument: that is said
-            raise
+            raise also_ours(theirs) from theirs
         if isinstance(ours, UnitInitError) and isinstance(ours, _builtin(theirs)):
             raise ours from theirs
         message = str(ours) if isinstance(ours, UnitInitError) else str(theirs)
@@ -727,7 +728,7 @@ def trunc_normal_(
         return _fill_random(tensor, s.BoundedNormal(mean, std, a, b), generator, "trunc_normal_")
     except Exception as refused:  # torch.nn.init is asked next (_drop_in): not where its rejection sampler would never finish
         if torchs_own_class(refused):
-            raise
+            raise also_ours(refused) from refused
         rounds = _torch_rejection_rounds(tensor, mean, std, a, b)
         if rounds > MAX_TORCH_ROUNDS:
             try:  # what torch raises before it loops, with its type: a generator that is not one (TypeError) …
