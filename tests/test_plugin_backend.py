@@ -356,3 +356,46 @@ def test_an_installed_record_is_checked_as_a_registered_one(monkeypatch: pytest.
         ui.zeros((2,), backend="nope")
     with pytest.raises(ui.BackendError, match=r"the entry point 'toy' = .* declares a record that"):
         ui.zeros((2,), backend="toy")
+
+
+
+class NaNBackend(ToyBackend):
+    """A plugin whose ``normal`` gives nan where its framework's generator failed."""
+
+    name = "nan"
+
+    def normal(self, generator: Any, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
+        return np.full(shape, np.nan, dtype=self.native_dtype(dtype)).view(ToyArray)
+
+
+class TransposedBackend(ToyBackend):
+    """A plugin whose ``uniform`` reads the shape the other way round."""
+
+    name = "transposed"
+
+    def uniform(self, generator: Any, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
+        return super().uniform(generator, shape[::-1], dtype, device)
+
+
+class WideBackend(ToyBackend):
+    """A plugin whose ``full`` ignores the dtype asked for."""
+
+    name = "wide"
+
+    def full(self, shape: tuple[int, ...], value: float, dtype: str, device: Any) -> ToyArray:
+        return super().full(shape, value, "float64", device)
+
+
+@pytest.mark.parametrize(("backend", "spec", "match"), [
+    (NaNBackend, ui.RandomNormal(), r"backend 'nan' drew RandomNormal with values that are not finite \(nan or inf\)"),
+    (TransposedBackend, ui.RandomUniform(), r"backend 'transposed' drew RandomUniform as an array of shape \(32, 64\), not the \(64, 32\) requested"),
+    (WideBackend, ui.Zeros(), r"backend 'wide' drew Zeros as 'float64', not the 'float32' requested"),
+])
+def test_a_plugin_primitive_that_returns_a_wrong_array_is_a_typed_error(backend: type[Backend], spec: ui.Initializer, match: str) -> None:
+    """A plugin's nan, transposed or widened primitive output reached the user as the initializer's values; the
+    same plugin's other draws are unchanged."""
+    register_backend(BackendRecord(backend.name, backend))
+    with pytest.raises(ui.BackendError, match=match):
+        spec((64, 32), backend=backend.name, seed=0)
+    other = ui.he_uniform if backend is NaNBackend else ui.he_normal  # a draw none of its broken primitives makes
+    _checked(other((64, 32), backend=backend.name, seed=0))

@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from unit_init.backends.base import lacking, quietly
 from unit_init.backends.registry import get_backend
-from unit_init.errors import ParameterError, abbreviate
+from unit_init.dtypes import is_complex, is_float
+from unit_init.errors import BackendError, ParameterError, abbreviate
 from unit_init.portable.blocks import Block, RegionLike
 from unit_init.request import RNG_MODES, Request, Spec, Target, check_geometry, request, resolve_target
 from unit_init.resources import check_allocation, itemsize
@@ -45,6 +46,9 @@ from unit_init.spec.fans import ShapeLike, normalize_shape
 from unit_init.spec.options import Options
 
 __all__ = ["RNG_MODES", "Kept", "Target", "check", "check_shards", "draw", "resolve_target"]
+
+OWN_BACKENDS: Final = "unit_init.backends."
+"""The package of unit_init's own backends, whose arrays are returned as drawn; a plugin's are checked (:func:`_check_plugin_output`)."""
 
 
 def draw(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Any:  # noqa: B008 (an immutable default)
@@ -106,19 +110,42 @@ class Kept(NamedTuple):
 
 
 def _sample(call: Request) -> Any:
-    """Allocate and fill the array of a validated request.
+    """Allocate and fill the array of a validated request; a plugin backend's array checked (:func:`_check_plugin_output`).
 
     A function the backend's namespace lacks (pydata sparse has no ``arange``)
     is a :class:`~unit_init.BackendError` naming it.
     """
     backend = call.target.backend
     try:
-        return _filled(call)
+        drawn = _filled(call)
+        if not type(backend).__module__.startswith(OWN_BACKENDS):  # a plugin's (also a subclass of ours defined elsewhere)
+            _check_plugin_output(call, drawn)
     except AttributeError as error:
         typed = lacking(backend, error, f"drawing {type(call.spec).__name__}")
         if typed is None:
             raise
         raise typed from None
+    return drawn
+
+
+def _check_plugin_output(call: Request, drawn: Any) -> None:
+    """A :class:`~unit_init.BackendError` where a plugin backend's primitives gave an array of another shape or dtype
+    than the request's, or a value that is not finite: a pass over the array, made for plugins only, so that no
+    broken third-party primitive hands back a silently wrong array."""
+    target = call.target
+    backend, wanted = target.backend, call.shape if call.region is None else Block.of(call.shape, call.region).block_shape
+    name = f"backend {backend.name!r} drew {type(call.spec).__name__}"
+    shape = tuple(getattr(drawn, "shape", ()))
+    if shape != wanted:
+        msg = f"{name} as an array of shape {abbreviate(shape)}, not the {abbreviate(wanted)} requested; its primitives return wrong shapes."
+        raise BackendError(msg)
+    dtype = backend.dtype_of(drawn)
+    if dtype != target.dtype:
+        msg = f"{name} as {dtype!r}, not the {target.dtype!r} requested; its primitives return wrong dtypes."
+        raise BackendError(msg)
+    if (is_float(dtype) or is_complex(dtype)) and not bool(backend.xp.all(backend.xp.isfinite(drawn))):
+        msg = f"{name} with values that are not finite (nan or inf); its primitives return values outside their laws."
+        raise BackendError(msg)
 
 
 def _filled(call: Request) -> Any:
