@@ -406,7 +406,7 @@ def _():
                 call()
                 out[name] = "drawn"
             except ui.ResourceError as error:
-                out[name] = str(error)[:60]
+                out[name] = str(error)[:140]
         out["in_jit"] = str(jax.jit(lambda k: init(k, (8192, 8192), None, row)).lower(key).out_info.shape)  # traced: not checked
     finally:
         del os.environ["UNIT_INIT_MAX_BYTES"]
@@ -659,7 +659,9 @@ def test_the_adapters_out_sharding_draw_is_memory_guarded_shard_by_shard(results
     result = results["out_sharding_memory_guard"]
     assert "error" not in result, result.get("error")
     assert result["unsharded"].startswith("shape=(8192, 8192), dtype='float32' needs about")
-    assert result["out_sharding"].startswith("shape=(2048, 8192), dtype='float32' needs about")  # each host device's shard
+    assert result["out_sharding"].startswith(  # each host device's shard, named as one
+        "shape=(2048, 8192), dtype='float32', a block of the whole shape=(8192, 8192) (a region= or one device's shard), needs about"
+    )
     assert result["small"] == "drawn"
     assert result["in_jit"] == "(8192, 8192)"
 

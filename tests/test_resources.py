@@ -65,6 +65,8 @@ def test_the_check_of_a_region_counts_its_block(monkeypatch: pytest.MonkeyPatch)
     assert ui.random_normal((2048, 2048), backend="numpy", seed=0, rng="portable", region=rows).shape == (256, 2048)  # as the draw
     with pytest.raises(ui.ResourceError, match=r"shape=\(2048, 2048\)"):
         check(ui.RandomNormal(), (2048, 2048), Options(backend="numpy", seed=0, rng="portable"))
+    with pytest.raises(ui.ResourceError, match=r"^shape=\(2000, 2048\), dtype='float32', a block of the whole shape=\(2048, 2048\) \(a region= or one device's shard\), needs about"):
+        ui.random_normal((2048, 2048), backend="numpy", seed=0, rng="portable", region=(slice(0, 2000), slice(None)))
 
 
 def test_jax_returns_no_lazy_array(monkeypatch: pytest.MonkeyPatch) -> None:

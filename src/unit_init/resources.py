@@ -488,6 +488,7 @@ def check_allocation(
     portable: bool = False,
     hold: bool = False,
     reserved: int = 0,
+    whole: tuple[int, ...] | None = None,
 ) -> Held | None:
     """Refuse, before any allocation, a draw that needs more than the limit (:class:`ResourceError`), or whose extent in bytes
     reaches 2⁶³ (:class:`ShapeError`); with ``hold``, the bytes of a checked draw are held until the returned
@@ -503,11 +504,14 @@ def check_allocation(
     what the frameworks compute, in 64-bit signed ints, for strides and storage
     also of an array with no element (``(2**62, 0)`` aborted JAX's process,
     ``(2**61,)`` float32 on torch's ``"meta"`` overflowed its storage size).
+    ``whole``: the shape of the array ``shape`` is one block of, which a
+    refusal names.
     """
     size = math.prod(shape)
 
     def what() -> str:
-        return f"shape={abbreviate(shape)}, dtype={dtype!r}"
+        block = "" if whole is None or whole == shape else f", a block of the whole shape={abbreviate(whole)} (a region= or one device's shard),"
+        return f"shape={abbreviate(shape)}, dtype={dtype!r}{block}"
 
     extent = (size or math.prod(dim for dim in shape if dim)) * itemsize(dtype)
     if extent > MAX_EXTENT:

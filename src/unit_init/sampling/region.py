@@ -55,7 +55,7 @@ def check_fits(
     seed stream's next seed asks it first, so a refused draw consumes none. ``reserved``: bytes earlier shards of the
     same draw will hold in the same free memory (:func:`~unit_init.resources.check_bytes`)."""
     sampled = shape if region is None else _sampled(distribution, shape, Block.of(shape, region))
-    check_allocation(backend, device, sampled, dtype, distribution, portable=rng == "portable", reserved=reserved)
+    check_allocation(backend, device, sampled, dtype, distribution, portable=rng == "portable", reserved=reserved, whole=shape)
 
 
 def check_region_stream(distribution: d.Distribution, region: RegionLike, rng: str) -> None:
@@ -84,7 +84,9 @@ def draw_block(
     """The block ``region`` of ``distribution`` drawn for the global ``shape`` (``name``: the initializer's class name)."""
     block = Block.of(shape, region)
     check_region_stream(distribution, region, rng)
-    held = check_allocation(backend, device, _sampled(distribution, shape, block), dtype, distribution, portable=rng == "portable", hold=True)
+    held = check_allocation(
+        backend, device, _sampled(distribution, shape, block), dtype, distribution, portable=rng == "portable", hold=True, whole=shape
+    )
     with backend.placement(device):  # the stream's operators, and the scaling and cast after them, on the device
         if held is None:
             return _drawn(backend, distribution, name, shape, block, seed, dtype, device)
