@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -139,6 +140,32 @@ def test_init_on_meta_is_a_shape_checked_no_op() -> None:
     assert meta.shape == (4, 3, 3)
     with pytest.raises(ui.ShapeError):
         ui.torch.init_(torch.empty(4, device="meta"), ui.Orthogonal())
+
+
+VALUELESS = {"(0, 3)": ((0, 3), "cpu"), "meta (4, 3)": ((4, 3), "meta"), "meta (3, 4, 5)": ((3, 4, 5), "meta"), "meta (0,)": ((0,), "meta")}
+VALUELESS_FILLS = {"uniform_": (), "normal_": (), "trunc_normal_": (), "xavier_uniform_": (), "xavier_normal_": (), "kaiming_uniform_": (),
+                   "kaiming_normal_": (), "orthogonal_": (), "sparse_": (0.5,), "eye_": (), "dirac_": (), "constant_": (0.5,), "zeros_": ()}
+
+
+@pytest.mark.parametrize("name", list(VALUELESS_FILLS))
+@pytest.mark.parametrize("where", list(VALUELESS))
+def test_a_drop_in_counts_a_write_into_a_tensor_without_values_as_torch_does(name: str, where: str) -> None:
+    """On ``"meta"`` or with no elements nothing is drawn; the drop-ins left the tensor's version counter (autograd's
+    record of in-place writes) unchanged where torch's own function counts a write: ``normal_`` one, an empty
+    ``sparse_`` four, ``kaiming_*`` on no elements none (and its warning)."""
+    shape, device = VALUELESS[where]
+    counted = {}
+    for module in (torch.nn.init, ours):
+        tensor = torch.empty(shape, device=device)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                getattr(module, name)(tensor, *VALUELESS_FILLS[name])
+                outcome = "filled"
+            except (ValueError, RuntimeError) as error:  # a shape the function refuses: ours is also torch's built-in type
+                outcome = "ValueError" if isinstance(error, ValueError) else "RuntimeError"
+        counted[module.__name__] = (outcome, tensor._version, [str(w.message) for w in caught])
+    assert counted["unit_init.torch"] == counted["torch.nn.init"]
 
 
 def test_init_refuses_seed_and_generator_together() -> None:

@@ -237,6 +237,12 @@ def _drop_in(fill: _F) -> _F:
     (``ResourceError`` and ``RuntimeError``): torch's own would allocate what was
     refused, or fail in its allocator.
 
+    A tensor on ``"meta"`` or with no elements has no values to draw: once
+    ``fill`` has checked the arguments, torch's own function runs on it, which
+    writes none either but counts an in-place write in the tensor's version
+    counter as torch does (``kaiming_*``'s zero-element tensor takes only its
+    warning, which ``fill`` gives).
+
     Inside ``torch.compile`` and ``torch.func`` transforms (:func:`_transformed`)
     and for a ``DTensor`` (whose random ops torch shards: each rank draws its
     own shard, where a local draw would hold the whole tensor on every rank),
@@ -253,7 +259,10 @@ def _drop_in(fill: _F) -> _F:
         if kwargs and not accepted.issuperset(kwargs):  # a misspelt keyword: torch's TypeError, naming the closest one
             check_keywords(where, kwargs, accepted)
         try:
-            return fill(*args, **kwargs)
+            filled = fill(*args, **kwargs)
+            if _valueless(fill.__name__, filled):
+                _torchs_call(fill.__name__, args, kwargs)  # nothing to draw: torch's own writes nothing either, but counts a write
+            return filled
         except _Unasked as unasked:
             raise unasked.error from None
         except RecursionError:  # not an input torch would judge: asking it again at every level would never end
@@ -268,6 +277,19 @@ def _drop_in(fill: _F) -> _F:
         return result
 
     return call  # type: ignore[return-value]  # same signature as ``fill``
+
+
+_WRITING_AS_TORCH: Final = frozenset({"constant_", "ones_", "zeros_"})
+"""The drop-ins that write with torch's own op (``fill_``), which counts the write as torch's function does."""
+
+
+def _valueless(name: str, tensor: torch.Tensor) -> bool:
+    """Whether the drop-in ``name`` drew nothing into ``tensor`` for holding no values (on ``"meta"``, or with no
+    elements) where torch's own function still counts an in-place write in the tensor's version counter (autograd's
+    record of writes); ``kaiming_*``'s zero-element tensor only gets torch's warning, which the drop-in gives."""
+    if name in _WRITING_AS_TORCH or not (tensor.is_meta or tensor.numel() == 0):
+        return False
+    return not (name.startswith("kaiming") and tensor.numel() == 0)
 
 
 _dynamo_tracing: Callable[[], bool] = getattr(torch.compiler, "is_dynamo_compiling", torch.compiler.is_compiling)
