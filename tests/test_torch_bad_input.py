@@ -100,6 +100,14 @@ ARGS: dict[str, list[dict[str, Any]]] = {
         {"a": 5.0, "b": 6.0}, {"a": 2.0, "b": 1.0}, {"a": 0.0, "b": 0.0}, {"std": 0.0}, {"std": -1.0},
         {"a": NAN}, {"mean": NAN}, {"std": INF}, {"a": -INF, "b": INF}, {"a": 40.0, "b": 41.0},
         {"std": 1e308}, {"a": "0"}, {"mean": 1e39, "a": -INF, "b": INF},
+        # numbers torch's parser refuses: which of them torch refuses depends on the sampler its interval takes
+        *({name: value} for name in ("mean", "std") for value in (np.array(0.5), Fraction(1, 2), torch.tensor(0.5, requires_grad=True))),
+        *({name: value} for name, value in (("a", np.array(-2.0)), ("a", Fraction(-2)), ("b", torch.tensor(2.0, requires_grad=True)))),
+        *({"a": 1.0, "b": 2.0, name: value} for name, value in (
+            ("mean", np.array(0.0)), ("mean", torch.tensor(0.0, requires_grad=True)), ("a", Fraction(1)), ("b", np.array(2.0)),
+            ("b", torch.tensor(2.0, requires_grad=True)),
+        )),
+        {"b": 1e30, "a": Fraction(40)}, {"a": 40.0, "b": 1e30, "mean": np.array(0.0)},  # torch raises before its loop
     ],
     "constant_": [
         {"val": 1e5}, {"val": NAN}, {"val": INF}, {"val": -INF}, {"val": 1e39}, {"val": 1e308}, {"val": "x"},

@@ -740,13 +740,17 @@ def trunc_normal_(
     ``ParameterError``), as torch; an interval beyond about 37.6 std, whose
     mass float64 holds only as a subnormal, is filled by torch's own
     ``trunc_normal_`` where its sampler finishes, and refused where it would
-    not. Complex and integer tensors are refused, as torch.
+    not. Complex and integer tensors are refused, as torch. A number torch's
+    argument parser may refuse (a 0-d NumPy array, a ``Fraction``, a tensor
+    that requires grad) is torch's to draw with or refuse: which of its
+    arguments torch 2.x refuses depends on the sampler its interval takes.
     """
     _random_dtype(tensor, "trunc_normal_", complex_ok=False)
     _refuse(a > b, "a={a} must not exceed b={b}.", a=a, b=b)
     if a == b:
         return _torch_draws("trunc_normal_", tensor, mean, std, a, b, generator=generator)
     try:
+        _refuse_unparsed(mean=mean, std=std, a=a, b=b)  # torch's sampler for the interval decides which it refuses: asked next
         return _fill_random(tensor, s.BoundedNormal(mean, std, a, b), generator, "trunc_normal_")
     except Exception as refused:  # torch.nn.init is asked next (_drop_in): not where its rejection sampler would never finish
         if torchs_own_class(refused):
@@ -759,6 +763,10 @@ def trunc_normal_(
                 refuse_unwritable(tensor, "tensor")  # … or a tensor no fill can write (RuntimeError)
             except UnitInitError as first:
                 raise _Unasked(first) from None
+            try:  # … or an argument its first ops do not take (a Fraction: TypeError)
+                torch.empty(1, dtype=tensor.dtype).uniform_(a, b).sub_(mean).div_(std)
+            except Exception as theirs:
+                raise _Unasked(torch_typed(type(theirs))(str(theirs))) from None
             msg = (
                 f"{_in_torch_terms(refused, 'trunc_normal_')} torch.nn.init.trunc_normal_, asked next, would take about {rounds:.3g} rounds of its rejection "
                 f"sampler for {tensor.numel()} values, so it is not asked."
