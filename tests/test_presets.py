@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -87,6 +88,54 @@ def test_torch_conv_as_a_rule_on_conv_transpose_matches_torchs_default(sizes: tu
     unit_init.torch.initialize(mine, {torch.nn.ConvTranspose2d: ui.torch_conv}, seed=1)
     _ks(mine.weight.detach(), theirs.weight.detach())
     _ks(mine.bias.detach(), theirs.bias.detach())
+
+
+def _transposed_twin(framework: str, groups: int) -> tuple[Any, Any, Callable[[Any], tuple[np.ndarray, np.ndarray]]]:
+    """A 64 -> 96 channel, 3×3 transposed convolution of ``framework``, its type and how to read its weight and bias."""
+    if framework == "keras":
+        keras = pytest.importorskip("keras")
+        model = keras.Sequential([keras.Input((8, 8, 64)), keras.layers.Conv2DTranspose(96, 3, name="up")])
+        return model, keras.layers.Conv2DTranspose, lambda m: (np.asarray(m.layers[0].kernel), np.asarray(m.layers[0].bias))
+    if framework == "equinox":
+        eqx, jax = pytest.importorskip("equinox"), pytest.importorskip("jax")
+        layer = eqx.nn.ConvTranspose(2, 64, 96, 3, groups=groups, key=jax.random.key(0))
+        return layer, eqx.nn.ConvTranspose, lambda m: (np.asarray(m.weight), np.asarray(m.bias))
+    nnx = pytest.importorskip("flax.nnx")
+
+    class Twin(nnx.Module):  # its kernel is named as the torch twin's weight: up.kernel
+        def __init__(self) -> None:
+            self.up = nnx.ConvTranspose(64, 96, (3, 3), transpose_kernel=framework == "nnx transpose_kernel", rngs=nnx.Rngs(0))
+
+    return Twin(), nnx.ConvTranspose, lambda m: (np.asarray(m.up.kernel[...]), np.asarray(m.up.bias[...]))
+
+
+@pytest.mark.parametrize(("framework", "groups"), [("nnx", 1), ("nnx transpose_kernel", 1), ("keras", 1), ("equinox", 1), ("equinox", 4)])
+def test_torch_conv_on_another_frameworks_conv_transpose_takes_torchs_fans(framework: str, groups: int) -> None:
+    """A torch preset reproduces torch's default on any framework's layer: a transposed convolution's bound is
+    1/√(out/groups · window), as torch reads its own weight. Flax, Keras and Equinox twins took their layout's
+    1/√(in · window) (1.5× torch's variance for 64 -> 96 channels); with ``rng="portable"`` the nnx twin now has torch's values."""
+    import unit_init.jax
+    import unit_init.keras
+
+    model, kind, read = _transposed_twin(framework, groups)
+    adapter = unit_init.keras if framework == "keras" else unit_init.jax
+    initialized, _ = adapter.initialize(model, {kind: ui.torch_conv}, seed=0, rng="portable")
+    weight, bias = read(initialized)
+    bound = 1 / math.sqrt(96 // groups * 9)
+    assert 0.97 * bound < np.abs(weight).max() <= bound  # 5184+ values: the largest within 3 % of the bound
+    assert np.abs(bias).max() <= bound  # 96 values of the old U(±1/√(64·9)) pass the bound 1 - 0.82^96 of the time
+    if framework == "nnx":
+        torch = pytest.importorskip("torch")
+        import unit_init.torch
+
+        class Twin(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.up = torch.nn.ConvTranspose2d(64, 96, 3)
+
+        ours, _ = unit_init.torch.initialize(Twin(), {torch.nn.ConvTranspose2d: ui.torch_conv}, seed=0, rng="portable")
+        np.testing.assert_array_equal(ours.up.weight.detach().numpy().transpose(2, 3, 0, 1), weight)  # (in, out, kh, kw) -> (kh, kw, in, out)
+        np.testing.assert_array_equal(ours.up.bias.detach().numpy(), bias)
 
 
 def test_torch_presets_give_a_zero_bias_beside_a_weight_without_inputs() -> None:

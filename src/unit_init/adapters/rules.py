@@ -87,6 +87,7 @@ __all__ = [
     "per_gate_orthogonal",
     "plan",
     "root_seed",
+    "transposed_fans",
     "unit_forget_bias",
 ]
 
@@ -117,6 +118,10 @@ class Param:
         The other names of the same tensor (a tied or shared parameter's further
         names, a parametrized weight's stored originals): name globs of rules
         and of ``skip=`` match them too.
+    torch_fans:
+        The fans torch's own initialization reads off this kernel where they
+        are not its layout's: a transposed convolution's, of any framework
+        (:func:`transposed_fans`); torch's presets take them.
     """
 
     name: str
@@ -126,6 +131,7 @@ class Param:
     layout: LayoutLike = "keras"
     owners: tuple[Any, ...] = ()
     aliases: tuple[str, ...] = ()
+    torch_fans: Fans | None = None
 
     @property
     def owner(self) -> Any:
@@ -440,17 +446,29 @@ def _kernel_fans(param: Param, kernels: Mapping[tuple[str, ...], Param]) -> Fans
     return Fans(max(1.0, fans.fan_in), max(1.0, fans.fan_out))
 
 
-def _preset_fans(preset: LayerPreset, kernel: Param | None) -> Fans | None:
-    """The fans (not floored) a preset reads off its kernel: those of the kernel's layout, but for a ConvTranspose
-    weight under torch's presets, which take torch's own.
+def transposed_fans(in_channels: int, out_channels: int, window: int, groups: int = 1) -> Fans:
+    """The fans torch reads off a transposed convolution's weight, of any framework.
 
-    torch's default (``_calculate_fan_in_and_fan_out`` on the stored
-    ``(in, out/groups, *window)``) has ``fan_in = out/groups · window``;
-    the ``"torch_transpose"`` layout gives ``in · window``. ``None`` without a kernel of rank >= 2.
+    torch's ``_calculate_fan_in_and_fan_out`` reads its ``ConvTranspose``
+    weight ``(in, out/groups, *window)`` as a Conv's ``(out, in/groups,
+    *window)``: ``fan_in = out/groups · window`` and ``fan_out = in · window``,
+    where the layout's own fans are ``in · window`` and ``out/groups · window``.
+
+    >>> transposed_fans(16, 24, 9, groups=4)
+    Fans(fan_in=54.0, fan_out=144.0)
     """
+    return Fans(float(out_channels // groups * window), float(in_channels * window))
+
+
+def _preset_fans(preset: LayerPreset, kernel: Param | None) -> Fans | None:
+    """The fans (not floored) a preset reads off its kernel: those of the kernel's layout, but for a transposed
+    convolution's under torch's presets, which take torch's own (:attr:`Param.torch_fans`). ``None`` without a kernel
+    of rank >= 2."""
     if kernel is None or kernel.rank < 2:
         return None
-    return compute_fans(kernel.shape, "torch" if preset.layout == "torch" and kernel.layout == "torch_transpose" else kernel.layout)
+    if preset.layout == "torch" and kernel.torch_fans is not None:
+        return kernel.torch_fans
+    return compute_fans(kernel.shape, kernel.layout)
 
 
 def _floored(fans: Fans | None) -> Fans | None:
@@ -462,7 +480,7 @@ def _covers(key: Any, value: Any, param: Param, kernels: Mapping[tuple[str, ...]
     fans = _kernel_fans(param, kernels) if param.is_bias else None
     if isinstance(value, LayerPreset):
         if param.leaf == "kernel":
-            return value.weight, _floored(_preset_fans(value, param)) if value.layout == "torch" and param.layout == "torch_transpose" else None
+            return value.weight, _floored(param.torch_fans) if value.layout == "torch" else None
         if param.leaf == "bias":
             kernel_fans = _preset_fans(value, kernels.get(param.path))
             spec = value.bias if kernel_fans is None else value.bias_for(kernel_fans)

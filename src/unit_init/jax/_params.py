@@ -25,7 +25,18 @@ from unit_init.adapters.pytree import (
     tree_param,
     with_params,
 )
-from unit_init.adapters.rules import Entry, Gated, Initialized, Param, Rules, check_rng, draw, fill, plan
+from unit_init.adapters.rules import (
+    Entry,
+    Gated,
+    Initialized,
+    Param,
+    Rules,
+    check_rng,
+    draw,
+    fill,
+    plan,
+    transposed_fans,
+)
 from unit_init.backends.jax_backend import assembled, int_seed_key, scoped_abstract_mesh, scoped_mesh
 from unit_init.errors import ParameterError, abbreviate, keywords_checked, outside_stacklevel
 from unit_init.spec._checks import hashable
@@ -266,9 +277,12 @@ def _as_flax_hands_axes(param: Param) -> Param:
       ``nn.scan`` over blocks), which is in neither fan.
     """
     owner = param.owners[0] if param.owners else None
-    if param.leaf != "kernel" or owner is None or param.layout != "keras":
+    if param.leaf != "kernel" or owner is None:
         return param
     nnx, linen = sys.modules.get("flax.nnx"), sys.modules.get("flax.linen")
+    param = _as_torch_reads_flax(param, owner, nnx, linen)
+    if param.layout != "keras":
+        return param
     plain = tuple(getattr(module, name) for module in (nnx, linen) if module is not None
                   for name in ("Linear", "Dense", "Conv", "ConvTranspose") if hasattr(module, name))
     if nnx is not None and isinstance(owner, nnx.LinearGeneral):
@@ -289,6 +303,19 @@ def _as_flax_hands_axes(param: Param) -> Param:
         in_axis=tuple(range(rank - outputs - inputs, rank - outputs)), out_axis=tuple(range(rank - outputs, rank)),
         batch_axis=tuple(range(stacked)),
     ))
+
+
+def _as_torch_reads_flax(param: Param, owner: Any, nnx: Any, linen: Any) -> Param:
+    """``param`` with the fans torch reads off a transposed convolution's kernel (:func:`transposed_fans`), where it is
+    a Flax ``ConvTranspose``'s: ``(*window, in, out)``, or ``(*window, out, in)`` with ``transpose_kernel=True``
+    (axes in front: a stack of layers)."""
+    transposed = tuple(module.ConvTranspose for module in (nnx, linen) if module is not None and hasattr(module, "ConvTranspose"))
+    if not isinstance(owner, transposed) or len(param.shape) < 2:
+        return param
+    first, second = param.shape[-2:]
+    in_channels, out_channels = (second, first) if getattr(owner, "transpose_kernel", False) else (first, second)
+    window = math.prod(_as_tuple(owner.kernel_size))
+    return dataclasses.replace(param, torch_fans=transposed_fans(in_channels, out_channels, window))
 
 
 def _equinox_owners(root: Any, key_path: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -341,9 +368,14 @@ def _as_equinox_lays_out(param: Param) -> Param:
     if not isinstance(owner, (nn.Linear, nn.Conv, nn.ConvTranspose, nn.GRUCell, nn.LSTMCell)):
         return param
     stacked = len(param.shape) - 2 - (owner.num_spatial_dims if isinstance(owner, (nn.Conv, nn.ConvTranspose)) else 0)
+    torch_fans = None
+    if isinstance(owner, nn.ConvTranspose) and stacked >= 0:  # (out, in/groups, *window)
+        out_channels, per_group = param.shape[stacked:stacked + 2]
+        torch_fans = transposed_fans(per_group * owner.groups, out_channels, math.prod(param.shape[stacked + 2:]), owner.groups)
     if stacked <= 0:
-        return dataclasses.replace(param, layout="torch")
-    return dataclasses.replace(param, layout=Layout(in_axis=stacked + 1, out_axis=stacked, batch_axis=tuple(range(stacked))))
+        return dataclasses.replace(param, layout="torch", torch_fans=torch_fans)
+    layout = Layout(in_axis=stacked + 1, out_axis=stacked, batch_axis=tuple(range(stacked)))
+    return dataclasses.replace(param, layout=layout, torch_fans=torch_fans)
 
 
 def _refuse_no_pytree(given: object) -> None:

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import keras
 
 from unit_init.adapters.canonical import canonical_leaf
-from unit_init.adapters.rules import Entry, Gated, Initialized, Param, Rules, check_rng, draw, fill, plan
+from unit_init.adapters.rules import (
+    Entry,
+    Gated,
+    Initialized,
+    Param,
+    Rules,
+    check_rng,
+    draw,
+    fill,
+    plan,
+    transposed_fans,
+)
 from unit_init.errors import ParameterError, keywords_checked
 from unit_init.keras._initializer import is_fan_scaled
 from unit_init.spec.fans import Layout, LayoutLike
@@ -65,13 +77,15 @@ def _param(variable: Any, name: str, owners: tuple[Any, ...], root: str | None) 
     shape = tuple(variable.shape)
     leaf = canonical_leaf(parts[-1], len(shape))
     layout: LayoutLike = "keras"
-    if leaf == "kernel" and isinstance(owner, _TRANSPOSED):
+    torch_fans = None
+    if leaf == "kernel" and isinstance(owner, _TRANSPOSED):  # (*window, out, in)
         layout = "keras_transpose"
+        torch_fans = transposed_fans(shape[-1], shape[-2], math.prod(shape[:-2]))
     elif leaf == "kernel" and isinstance(owner, keras.layers.EinsumDense):
         layout = _einsum_layout(owner.equation, len(shape))
     elif (leaf == "kernel" and isinstance(owner, _DEPTHWISE)) or (leaf == "depthwise_kernel" and isinstance(owner, _SEPARABLE)):
         layout = _depthwise_layout(len(shape), shape[-1])
-    return Param(name, path, leaf, shape, layout, owners)
+    return Param(name, path, leaf, shape, layout, owners, torch_fans=torch_fans)
 
 
 def _depthwise_layout(rank: int, multiplier: int) -> LayoutLike:

@@ -16,7 +16,7 @@ from unit_init.adapters.rules import MAX_SKIPPED, Entry, Initialized, Param, Rul
 from unit_init.backends.torch_backend import drawing_into
 from unit_init.errors import DeviceError, ParameterError, abbreviate, keywords_checked
 from unit_init.spec._checks import listed, plain_number
-from unit_init.spec.fans import LayoutLike
+from unit_init.spec.fans import LayoutLike, compute_fans
 from unit_init.torch._fill import is_dtensor, local_block, refuse_unwritable
 
 __all__ = ["describe", "initialize", "legacy_weight_norm", "submodules", "write_parametrized"]
@@ -205,13 +205,15 @@ def _param(name: str, found: _Tensor, modules: Mapping[str, torch.nn.Module], la
     shape = tuple(found.value.shape)
     if isinstance(owners[0], _EMBEDDINGS) and leaf == "weight":
         return Param(name, tuple(path), "embedding", shape, "keras", owners, found.aliases)
-    if isinstance(owners[0], _TRANSPOSED) and leaf == "weight" and layout == "torch":
+    transposed = isinstance(owners[0], _TRANSPOSED) and leaf == "weight"
+    if transposed and layout == "torch":
         layout = "torch_transpose"
     if _stores_in_out(owners[0]) and leaf == "weight" and layout == "torch":
         layout = "keras"
     if layout == "torch" and _raw(name, owners[0]):
         layout = "keras"  # drawn as it is, as a Flax or Keras twin draws the same array
-    return Param(name, tuple(path), canonical_leaf(leaf, len(shape)), shape, layout, owners, found.aliases)
+    torch_fans = compute_fans(shape, "torch") if transposed and len(shape) >= 2 else None  # torch's own reading of its weight
+    return Param(name, tuple(path), canonical_leaf(leaf, len(shape)), shape, layout, owners, found.aliases, torch_fans)
 
 
 def _raw(name: str, owner: torch.nn.Module) -> bool:
