@@ -618,6 +618,36 @@ def test_a_call_refused_by_the_parametrization_check_takes_no_seed_from_the_glob
     np.testing.assert_array_equal(ui.he_normal((4, 4), seed=None), expected)
 
 
+@pytest.mark.parametrize("raised", [TypeError, KeyError, AssertionError, RuntimeError, ValueError])
+def test_a_right_inverse_that_raises_on_the_weights_own_value_is_a_parameter_error(raised: type[Exception]) -> None:
+    """A ``right_inverse`` that raised on the weight as it is escaped untyped (``TypeError``, ``KeyError``,
+    ``AssertionError``), or sent the weight quietly to its stored original, which ``*.kernel`` then missed
+    (``RuntimeError``, ``ValueError``) while the bias was written. ``NotImplementedError`` (torch's own way of saying
+    a parametrization has none: the Cayley map's) keeps that fallback."""
+
+    class Refusing(torch.nn.Module):
+        armed = False  # torch's register_parametrization calls right_inverse once itself
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x
+
+        def right_inverse(self, y: torch.Tensor) -> torch.Tensor:
+            if self.armed:
+                raise raised("nope")
+            return y
+
+    layer, refusing = torch.nn.Linear(16, 16), Refusing()
+    torch.nn.utils.parametrize.register_parametrization(layer, "weight", refusing)
+    refusing.armed = True
+    before = {name: tensor.detach().clone() for name, tensor in layer.state_dict().items()}
+    with pytest.raises(ui.ParameterError, match=rf"the right_inverse of Refusing raised {raised.__name__} .* on its own current value"):
+        ours.initialize(layer, {"*.kernel": ui.HeNormal(), "*.bias": ui.Zeros()}, seed=0)
+    assert all(torch.equal(tensor, before[name]) for name, tensor in layer.state_dict().items())  # untouched
+    cayley = torch.nn.utils.parametrizations.orthogonal(torch.nn.Linear(8, 8), orthogonal_map="cayley", use_trivialization=False)
+    _, report = ours.initialize(cayley, {"*.original": ui.Orthogonal()}, seed=0)
+    assert report.applied == {"parametrizations.weight.original": 0}
+
+
 def test_the_parametrization_check_holds_no_lock_other_threads_draw_with() -> None:
     """A first version held the global stream's lock while the check ran the user's ``right_inverse``: a thread it
     waited for, drawing unseeded, waited for the lock in turn (a deadlock; 3 s here, by the timeout)."""

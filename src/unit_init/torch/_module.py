@@ -117,7 +117,8 @@ def _assignable(owner: torch.nn.Module, leaf: str, chain: torch.nn.ModuleList) -
     otherwise take a power-iteration step, moving its vectors); the
     ``right_inverse`` chain is tried as :func:`_inverted` tries it, so nothing
     of the module changes. ``orthogonal(..., use_trivialization=False)`` with the Cayley or matrix
-    exponential map has none that works.
+    exponential map has none that works (its ``NotImplementedError``); one that raises anything else is a
+    :class:`~unit_init.ParameterError`.
     """
     if not all(hasattr(parametrization, "right_inverse") for parametrization in chain):
         return None
@@ -131,8 +132,16 @@ def _assignable(owner: torch.nn.Module, leaf: str, chain: torch.nn.ModuleList) -
             module.training = training
     try:
         _inverted(chain, value)
-    except (NotImplementedError, RuntimeError, ValueError):
+    except NotImplementedError:  # torch's way of saying there is none (the Cayley map's)
         return None
+    except Exception as error:  # a right_inverse that cannot take the weight's own value: refused before anything is written
+        name = type(chain[0]).__name__ if len(chain) == 1 else "one of its parametrizations"
+        msg = (
+            f"the parametrized {leaf!r} of a {type(owner).__name__}: the right_inverse of {name} raised "
+            f"{type(error).__name__} ({str(error)[:200]}) on its own current value, so no drawn value can be assigned; "
+            f"fix the parametrization, or remove it before initialize and register it after."
+        )
+        raise ParameterError(msg) from error
     return value
 
 
