@@ -156,6 +156,17 @@ def test_a_numpy_integer_array_is_a_shape(target_id: str) -> None:
 
 def test_max_rank_is_drawn() -> None:
     assert ui.random_normal((1,) * MAX_RANK, seed=0).ndim == MAX_RANK
+    assert ui.random_normal([1] * MAX_RANK, seed=0).ndim == MAX_RANK  # a list takes the general path, not the tuple's
+    assert ui.Layout(in_axis=-MAX_RANK, out_axis=0).in_axis == -MAX_RANK
+
+
+def test_the_largest_extent_is_accepted_and_one_more_refused() -> None:
+    """2**63 - 1 elements of one byte (with a zero dimension, nothing drawn) is the last shape a 64-bit index spans."""
+    assert ui.zeros((2**63 - 1, 0), dtype="int8").shape == (2**63 - 1, 0)
+    with pytest.raises(ui.ShapeError, match="2\\*\\*63 - 1"):
+        ui.zeros((2**63, 0), dtype="int8")
+    with pytest.raises(ui.ShapeError, match="arrays span at most 2\\*\\*63 - 1"):
+        ui.zeros((2**62, 0), dtype="int16")
 
 
 # Representability: just inside each dtype's range (accepted, all finite) and just outside (refused).
