@@ -454,6 +454,7 @@ def transposed_fans(in_channels: int, out_channels: int, window: int, groups: in
     *window)``: ``fan_in = out/groups · window`` and ``fan_out = in · window``,
     where the layout's own fans are ``in · window`` and ``out/groups · window``.
 
+    >>> from unit_init.adapters.rules import transposed_fans
     >>> transposed_fans(16, 24, 9, groups=4)
     Fans(fan_in=54.0, fan_out=144.0)
     """
