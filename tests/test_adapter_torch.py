@@ -142,25 +142,39 @@ def test_init_on_meta_is_a_shape_checked_no_op() -> None:
         ui.torch.init_(torch.empty(4, device="meta"), ui.Orthogonal())
 
 
-VALUELESS = {"(0, 3)": ((0, 3), "cpu"), "meta (4, 3)": ((4, 3), "meta"), "meta (3, 4, 5)": ((3, 4, 5), "meta"), "meta (0,)": ((0,), "meta")}
-VALUELESS_FILLS = {"uniform_": (), "normal_": (), "trunc_normal_": (), "xavier_uniform_": (), "xavier_normal_": (), "kaiming_uniform_": (),
-                   "kaiming_normal_": (), "orthogonal_": (), "sparse_": (0.5,), "eye_": (), "dirac_": (), "constant_": (0.5,), "zeros_": ()}
+VALUELESS = {
+    "(0, 3)": ((0, 3), "cpu", torch.float32), "meta (4, 3)": ((4, 3), "meta", torch.float32), "meta (3, 4, 5)": ((3, 4, 5), "meta", torch.float32),
+    "meta (0,)": ((0,), "meta", torch.float32), "complex (0, 3)": ((0, 3), "cpu", torch.complex64), "complex meta": ((4, 3), "meta", torch.complex64),
+}
+VALUELESS_FILLS: dict[str, tuple[str, tuple[Any, ...], dict[str, Any]]] = {
+    "uniform_": ("uniform_", (), {}), "uniform_(a=b)": ("uniform_", (1.0, 1.0), {}), "normal_": ("normal_", (), {}),
+    "normal_(generator=)": ("normal_", (), {"generator": 0}), "trunc_normal_": ("trunc_normal_", (), {}),
+    "trunc_normal_(a=b)": ("trunc_normal_", (0.0, 1.0, 0.5, 0.5), {}), "xavier_uniform_": ("xavier_uniform_", (), {}),
+    "xavier_normal_": ("xavier_normal_", (), {}), "xavier_normal_(gain=0)": ("xavier_normal_", (0.0,), {}),
+    "kaiming_uniform_": ("kaiming_uniform_", (), {}), "kaiming_normal_": ("kaiming_normal_", (), {}), "orthogonal_": ("orthogonal_", (), {}),
+    "sparse_": ("sparse_", (0.5,), {}), "eye_": ("eye_", (), {}), "dirac_": ("dirac_", (), {}), "constant_": ("constant_", (0.5,), {}),
+    "zeros_": ("zeros_", (), {}), "ones_(tensor=)": ("ones_", (), {"tensor": None}),
+}
 
 
-@pytest.mark.parametrize("name", list(VALUELESS_FILLS))
+@pytest.mark.parametrize("fill", list(VALUELESS_FILLS))
 @pytest.mark.parametrize("where", list(VALUELESS))
-def test_a_drop_in_counts_a_write_into_a_tensor_without_values_as_torch_does(name: str, where: str) -> None:
+def test_a_drop_in_counts_a_write_into_a_tensor_without_values_as_torch_does(fill: str, where: str) -> None:
     """On ``"meta"`` or with no elements nothing is drawn; the drop-ins left the tensor's version counter (autograd's
-    record of in-place writes) unchanged where torch's own function counts a write: ``normal_`` one, an empty
-    ``sparse_`` four, ``kaiming_*`` on no elements none (and its warning)."""
-    shape, device = VALUELESS[where]
+    record of in-place writes) unchanged where torch's own function counts writes: ``normal_`` one, an empty
+    ``sparse_`` four (five if complex), ``kaiming_*`` on no elements none (and its warning). A first fix counted twice
+    where the drop-in already hands the call to torch (``uniform_(a=b)``, a zero gain)."""
+    shape, device, dtype = VALUELESS[where]
+    name, args, options = VALUELESS_FILLS[fill]
     counted = {}
     for module in (torch.nn.init, ours):
-        tensor = torch.empty(shape, device=device)
+        tensor = torch.empty(shape, device=device, dtype=dtype)
+        given = {key: tensor if key == "tensor" else torch.Generator() if key == "generator" else value for key, value in options.items()}
+        positional = args if "tensor" in given else (tensor, *args)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                getattr(module, name)(tensor, *VALUELESS_FILLS[name])
+                getattr(module, name)(*positional, **given)
                 outcome = "filled"
             except (ValueError, RuntimeError) as error:  # a shape the function refuses: ours is also torch's built-in type
                 outcome = "ValueError" if isinstance(error, ValueError) else "RuntimeError"
@@ -657,6 +671,9 @@ def test_a_right_inverse_that_raises_on_the_weights_own_value_is_a_parameter_err
     with pytest.raises(ui.ParameterError, match=rf"the right_inverse of Refusing raised {raised.__name__} .* on its own current value"):
         ours.initialize(layer, {"*.kernel": ui.HeNormal(), "*.bias": ui.Zeros()}, seed=0)
     assert all(torch.equal(tensor, before[name]) for name, tensor in layer.state_dict().items())  # untouched
+    for rules, options in (({"*.bias": ui.Zeros()}, {}), ({"*.kernel": ui.HeNormal(), "*.bias": ui.Zeros()}, {"skip": ["weight"]})):
+        _, report = ours.initialize(layer, rules, seed=0, **options)  # a weight no rule reaches is left as it is
+        assert list(report.applied) == ["bias"]
     cayley = torch.nn.utils.parametrizations.orthogonal(torch.nn.Linear(8, 8), orthogonal_map="cayley", use_trivialization=False)
     _, report = ours.initialize(cayley, {"*.original": ui.Orthogonal()}, seed=0)
     assert report.applied == {"parametrizations.weight.original": 0}

@@ -399,3 +399,17 @@ def test_a_plugin_primitive_that_returns_a_wrong_array_is_a_typed_error(backend:
         spec((64, 32), backend=backend.name, seed=0)
     other = ui.he_uniform if backend is NaNBackend else ui.he_normal  # a draw none of its broken primitives makes
     _checked(other((64, 32), backend=backend.name, seed=0))
+
+
+def test_a_plugin_subclass_of_a_builtin_backend_draws_inside_jit() -> None:
+    """The plugin output check read the values of a traced array: ``TracerBoolConversionError`` inside ``jax.jit`` for a
+    plugin subclassing the JAX backend, where ``backend="jax"`` works. Its shape and dtype are still checked."""
+    jax = pytest.importorskip("jax")
+    from unit_init.backends.jax_backend import JaxBackend
+
+    class MyJax(JaxBackend):
+        name = "myjax"
+
+    register_backend(BackendRecord("myjax", MyJax))
+    traced = jax.jit(lambda: ui.he_normal((64, 32), backend="myjax", seed=0))()
+    np.testing.assert_array_equal(np.asarray(traced), np.asarray(ui.he_normal((64, 32), backend="jax", seed=0)))

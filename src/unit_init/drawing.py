@@ -131,7 +131,8 @@ def _sample(call: Request) -> Any:
 def _check_plugin_output(call: Request, drawn: Any) -> None:
     """A :class:`~unit_init.BackendError` where a plugin backend's primitives gave an array of another shape or dtype
     than the request's, or a value that is not finite: a pass over the array, made for plugins only, so that no
-    broken third-party primitive hands back a silently wrong array."""
+    broken third-party primitive hands back a silently wrong array. A traced array (a plugin's draw inside
+    ``jax.jit``) has its shape and dtype checked, and its values where they are read."""
     target = call.target
     backend, wanted = target.backend, call.shape if call.region is None else Block.of(call.shape, call.region).block_shape
     name = f"backend {backend.name!r} drew {type(call.spec).__name__}"
@@ -143,7 +144,13 @@ def _check_plugin_output(call: Request, drawn: Any) -> None:
     if dtype != target.dtype:
         msg = f"{name} as {dtype!r}, not the {target.dtype!r} requested; its primitives return wrong dtypes."
         raise BackendError(msg)
-    if (is_float(dtype) or is_complex(dtype)) and not bool(backend.xp.all(backend.xp.isfinite(drawn))):
+    if not (is_float(dtype) or is_complex(dtype)):
+        return
+    try:
+        finite = bool(backend.xp.all(backend.xp.isfinite(drawn)))
+    except TypeError:  # a traced or symbolic array (inside jax.jit, a tf.function): no values to read yet
+        return
+    if not finite:
         msg = f"{name} with values that are not finite (nan or inf); its primitives return values outside their laws."
         raise BackendError(msg)
 

@@ -65,6 +65,7 @@ class _Tensor:
     owner: torch.nn.Module | None = None
     leaf: str = ""
     aliases: tuple[str, ...] = ()
+    unassignable: str | None = None  # why its right_inverse cannot take values (raised only where a rule reaches it)
 
 
 def _tensors(module: torch.nn.Module, walked: list[tuple[str, torch.nn.Module, bool]], modules: Mapping[str, torch.nn.Module]) -> dict[str, _Tensor]:
@@ -95,8 +96,9 @@ def _tensors(module: torch.nn.Module, walked: list[tuple[str, torch.nn.Module, b
         seen = found.get(shown := ".".join((*path, leaf)))
         if seen is not None and seen.owner is owner:  # weight_norm's second original
             found[shown] = dataclasses.replace(seen, stored=(*seen.stored, tensor), aliases=(*seen.aliases, *names[id(tensor)]))
-        elif owner is not None and chain is not None and (value := _assignable(owner, leaf, chain)) is not None:
-            found[shown] = _Tensor(value, (tensor,), owner, leaf, tuple(names[id(tensor)]))
+        elif owner is not None and chain is not None and (assignable := _assignable(owner, leaf, chain)) is not None:
+            value, unassignable = assignable
+            found[shown] = _Tensor(value, (tensor,), owner, leaf, tuple(names[id(tensor)]), unassignable)
         else:
             found[name] = _Tensor(tensor, (tensor,), aliases=tuple(names[id(tensor)][1:]))
     return found
@@ -110,15 +112,17 @@ def _parametrizations(owner: torch.nn.Module, leaf: str) -> torch.nn.ModuleList 
     return cast("torch.nn.ModuleList", parametrizations[leaf])
 
 
-def _assignable(owner: torch.nn.Module, leaf: str, chain: torch.nn.ModuleList) -> torch.Tensor | None:
-    """``owner.<leaf>`` as computed now, if torch can assign it (every ``right_inverse`` works on it), else ``None``.
+def _assignable(owner: torch.nn.Module, leaf: str, chain: torch.nn.ModuleList) -> tuple[torch.Tensor, str | None] | None:
+    """``owner.<leaf>`` as computed now, if its parametrizations all have a ``right_inverse``, and why that chain cannot
+    take it (``None`` where every ``right_inverse`` works on it); ``None`` where one has none.
 
     Computed with the parametrizations in eval mode (``spectral_norm`` would
     otherwise take a power-iteration step, moving its vectors); the
     ``right_inverse`` chain is tried as :func:`_inverted` tries it, so nothing
     of the module changes. ``orthogonal(..., use_trivialization=False)`` with the Cayley or matrix
-    exponential map has none that works (its ``NotImplementedError``); one that raises anything else is a
-    :class:`~unit_init.ParameterError`.
+    exponential map has none that works (its ``NotImplementedError``); one that raises anything else on the
+    weight's own value is refused with a :class:`~unit_init.ParameterError` where a rule reaches the weight
+    (:func:`_refuse_unassignable`).
     """
     if not all(hasattr(parametrization, "right_inverse") for parametrization in chain):
         return None
@@ -134,15 +138,13 @@ def _assignable(owner: torch.nn.Module, leaf: str, chain: torch.nn.ModuleList) -
         _inverted(chain, value)
     except NotImplementedError:  # torch's way of saying there is none (the Cayley map's)
         return None
-    except Exception as error:  # a right_inverse that cannot take the weight's own value: refused before anything is written
+    except Exception as error:  # a right_inverse that cannot take the weight's own value
         name = type(chain[0]).__name__ if len(chain) == 1 else "one of its parametrizations"
-        msg = (
-            f"the parametrized {leaf!r} of a {type(owner).__name__}: the right_inverse of {name} raised "
-            f"{type(error).__name__} ({str(error)[:200]}) on its own current value, so no drawn value can be assigned; "
-            f"fix the parametrization, or remove it before initialize and register it after."
+        return value, (
+            f"the right_inverse of {name} raised {type(error).__name__} ({str(error)[:200]}) on its own current value, "
+            "so no drawn value can be assigned; fix the parametrization, or remove it before initialize and register it after."
         )
-        raise ParameterError(msg) from error
-    return value
+    return value, None
 
 
 def _inverted(chain: torch.nn.ModuleList, values: torch.Tensor) -> Any:
@@ -360,6 +362,16 @@ def _shards(entries: Iterable[Entry], tensors: Mapping[str, _Tensor], seed: int 
     return shards
 
 
+def _refuse_unassignable(entries: Iterable[Any], tensors: Mapping[str, _Tensor]) -> None:
+    """A :class:`ParameterError` for a parametrized weight a rule reaches whose ``right_inverse`` cannot take a value
+    (:func:`_assignable`): before anything is written. One no rule reaches is left as it is."""
+    for entry in entries:
+        reason = tensors[entry.param.name].unassignable
+        if reason is not None:
+            msg = f"parameter {abbreviate(entry.param.name)}: {reason}"
+            raise ParameterError(msg)
+
+
 def _refuse_meta(entries: Iterable[Any], tensors: Mapping[str, _Tensor]) -> None:
     for entry in entries:
         if tensors[entry.param.name].value.device.type == "meta":
@@ -452,6 +464,7 @@ def initialize(
         report = dataclasses.replace(report, skipped=(*report.skipped, *lazy))
     entries = [entry for entry in entries if not _held_elsewhere(tensors[entry.param.name].value)]
     _refuse_meta(entries, tensors)
+    _refuse_unassignable(entries, tensors)
     _refuse_legacy_weight_norm(entries)
     shards = _shards(entries, tensors, seed)
     for entry in entries:

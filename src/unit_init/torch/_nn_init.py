@@ -74,7 +74,7 @@ import math
 import operator
 import warnings
 from collections.abc import Callable
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final, TypeGuard, TypeVar, cast
 
 import numpy as np
 import torch
@@ -237,11 +237,12 @@ def _drop_in(fill: _F) -> _F:
     (``ResourceError`` and ``RuntimeError``): torch's own would allocate what was
     refused, or fail in its allocator.
 
-    A tensor on ``"meta"`` or with no elements has no values to draw: once
-    ``fill`` has checked the arguments, torch's own function runs on it, which
-    writes none either but counts an in-place write in the tensor's version
-    counter as torch does (``kaiming_*``'s zero-element tensor takes only its
-    warning, which ``fill`` gives).
+    A tensor on ``"meta"`` or with no elements has no values to draw:
+    ``fill`` checks the arguments on a stand-in (:func:`_with_stand_in`), then
+    torch's own function runs on the tensor, which writes no value either but
+    counts its in-place writes in the tensor's version counter as torch does
+    (``kaiming_*``'s zero-element tensor takes only its warning, which ``fill``
+    gives).
 
     Inside ``torch.compile`` and ``torch.func`` transforms (:func:`_transformed`)
     and for a ``DTensor`` (whose random ops torch shards: each rank draws its
@@ -259,10 +260,11 @@ def _drop_in(fill: _F) -> _F:
         if kwargs and not accepted.issuperset(kwargs):  # a misspelt keyword: torch's TypeError, naming the closest one
             check_keywords(where, kwargs, accepted)
         try:
-            filled = fill(*args, **kwargs)
-            if _valueless(fill.__name__, filled):
-                _torchs_call(fill.__name__, args, kwargs)  # nothing to draw: torch's own writes nothing either, but counts a write
-            return filled
+            if _valueless(tensor):  # our checks on a stand-in, then torch's own call writes (and counts) as torch does
+                stand_args, stand_kwargs = _with_stand_in(tensor, args, kwargs)
+                fill(*stand_args, **stand_kwargs)
+                return tensor if _warned_only(fill.__name__, tensor) else _torchs_call(fill.__name__, args, kwargs)
+            return fill(*args, **kwargs)
         except _Unasked as unasked:
             raise unasked.error from None
         except RecursionError:  # not an input torch would judge: asking it again at every level would never end
@@ -279,17 +281,25 @@ def _drop_in(fill: _F) -> _F:
     return call  # type: ignore[return-value]  # same signature as ``fill``
 
 
-_WRITING_AS_TORCH: Final = frozenset({"constant_", "ones_", "zeros_"})
-"""The drop-ins that write with torch's own op (``fill_``), which counts the write as torch's function does."""
+def _valueless(tensor: object) -> TypeGuard[torch.Tensor]:
+    """Whether ``tensor`` holds no values to draw: on ``"meta"``, or with no elements."""
+    return isinstance(tensor, torch.Tensor) and (tensor.is_meta or tensor.numel() == 0)
 
 
-def _valueless(name: str, tensor: torch.Tensor) -> bool:
-    """Whether the drop-in ``name`` drew nothing into ``tensor`` for holding no values (on ``"meta"``, or with no
-    elements) where torch's own function still counts an in-place write in the tensor's version counter (autograd's
-    record of writes); ``kaiming_*``'s zero-element tensor only gets torch's warning, which the drop-in gives."""
-    if name in _WRITING_AS_TORCH or not (tensor.is_meta or tensor.numel() == 0):
-        return False
-    return not (name.startswith("kaiming") and tensor.numel() == 0)
+def _with_stand_in(tensor: torch.Tensor, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """A drop-in's arguments with ``tensor`` replaced by a stand-in of its shape, dtype and device: every check runs
+    as on the tensor, and whatever the fill writes goes to the stand-in, so that torch's own call on the tensor writes
+    it as torch does (its version counter, autograd's record of in-place writes, counts torch's writes only:
+    ``normal_`` one, an empty ``sparse_`` four, an empty complex one five)."""
+    stand_in = torch.empty_like(tensor)
+    if args:
+        return (stand_in, *args[1:]), kwargs
+    return args, {**kwargs, "tensor": stand_in}
+
+
+def _warned_only(name: str, tensor: torch.Tensor) -> bool:
+    """``kaiming_*`` of a tensor with no elements: torch's own only warns, as the drop-in did."""
+    return name.startswith("kaiming") and tensor.numel() == 0
 
 
 _dynamo_tracing: Callable[[], bool] = getattr(torch.compiler, "is_dynamo_compiling", torch.compiler.is_compiling)
