@@ -14,7 +14,7 @@ from typing import Any, Final, cast
 import jax
 import numpy as np
 
-from unit_init.adapters import lsuv
+from unit_init.adapters import lsuv, rules
 from unit_init.adapters.frameworks import framework_of, loaded
 from unit_init.adapters.pytree import (
     check_acyclic,
@@ -25,18 +25,7 @@ from unit_init.adapters.pytree import (
     tree_param,
     with_params,
 )
-from unit_init.adapters.rules import (
-    Entry,
-    Gated,
-    Initialized,
-    Param,
-    Rules,
-    check_rng,
-    draw,
-    fill,
-    plan,
-    transposed_fans,
-)
+from unit_init.adapters.rules import Entry, Gated, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.backends.jax_backend import assembled, int_seed_key, scoped_abstract_mesh, scoped_mesh
 from unit_init.errors import ParameterError, abbreviate, keywords_checked, outside_stacklevel
 from unit_init.spec._checks import hashable
@@ -315,7 +304,7 @@ def _as_torch_reads_flax(param: Param, owner: Any, nnx: Any, linen: Any) -> Para
     first, second = param.shape[-2:]
     in_channels, out_channels = (second, first) if getattr(owner, "transpose_kernel", False) else (first, second)
     window = math.prod(_as_tuple(owner.kernel_size))
-    return dataclasses.replace(param, torch_fans=transposed_fans(in_channels, out_channels, window))
+    return dataclasses.replace(param, torch_fans=rules.transposed_fans(in_channels, out_channels, window))
 
 
 def _equinox_owners(root: Any, key_path: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -371,7 +360,7 @@ def _as_equinox_lays_out(param: Param) -> Param:
     torch_fans = None
     if isinstance(owner, nn.ConvTranspose) and stacked >= 0:  # (out, in/groups, *window)
         out_channels, per_group = param.shape[stacked:stacked + 2]
-        torch_fans = transposed_fans(per_group * owner.groups, out_channels, math.prod(param.shape[stacked + 2:]), owner.groups)
+        torch_fans = rules.transposed_fans(per_group * owner.groups, out_channels, math.prod(param.shape[stacked + 2:]), owner.groups)
     if stacked <= 0:
         return dataclasses.replace(param, layout="torch", torch_fans=torch_fans)
     layout = Layout(in_axis=stacked + 1, out_axis=stacked, batch_axis=tuple(range(stacked)))

@@ -10,19 +10,9 @@ from typing import Any
 
 import keras
 
+from unit_init.adapters import rules
 from unit_init.adapters.canonical import canonical_leaf
-from unit_init.adapters.rules import (
-    Entry,
-    Gated,
-    Initialized,
-    Param,
-    Rules,
-    check_rng,
-    draw,
-    fill,
-    plan,
-    transposed_fans,
-)
+from unit_init.adapters.rules import Entry, Gated, Initialized, Param, Rules, check_rng, draw, fill, plan
 from unit_init.errors import ParameterError, keywords_checked
 from unit_init.keras._initializer import is_fan_scaled
 from unit_init.spec.fans import Layout, LayoutLike
@@ -80,7 +70,7 @@ def _param(variable: Any, name: str, owners: tuple[Any, ...], root: str | None) 
     torch_fans = None
     if leaf == "kernel" and isinstance(owner, _TRANSPOSED):  # (*window, out, in)
         layout = "keras_transpose"
-        torch_fans = transposed_fans(shape[-1], shape[-2], math.prod(shape[:-2]))
+        torch_fans = rules.transposed_fans(shape[-1], shape[-2], math.prod(shape[:-2]))
     elif leaf == "kernel" and isinstance(owner, keras.layers.EinsumDense):
         layout = _einsum_layout(owner.equation, len(shape))
     elif (leaf == "kernel" and isinstance(owner, _DEPTHWISE)) or (leaf == "depthwise_kernel" and isinstance(owner, _SEPARABLE)):
