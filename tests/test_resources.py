@@ -494,6 +494,42 @@ def test_fills_that_allocate_nothing_are_not_refused(monkeypatch: pytest.MonkeyP
         ui.he_normal((1 << 20, 1 << 20), backend="torch", device="meta", seed=0)
 
 
+def test_constants_and_identities_fill_views_and_complex_tensors_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``eye_``, ``constant_`` and ``zeros_`` write a transposed, stepped or complex tensor in place, as torch's do: the
+    guard counted a new 4–16 MiB output for them (a ``ResourceError`` under a 5 MiB limit) and the values were drawn
+    elsewhere and copied in. An overlapping view gets torch's own values (zeros, then its diagonal set)."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setenv(ENV_VAR, "5M")
+    views = (
+        torch.empty(1024, 1024).t(), torch.empty(1024, 2048)[:, ::2], torch.empty(2048, 1024, dtype=torch.float64)[::2].t(),
+        torch.empty(1024, 1024, dtype=torch.complex64),
+    )
+    for view in views:
+        address = view.data_ptr()
+        assert ui.torch.eye_(view) is view and view.data_ptr() == address
+        assert torch.equal(view, torch.eye(1024, dtype=view.dtype))
+        assert bool((ui.torch.constant_(view, 3.0) == 3).all()) and bool((ui.torch.zeros_(view) == 0).all())
+    overlapping, expected = torch.zeros(10).as_strided((3, 3), (1, 1)), torch.zeros(10).as_strided((3, 3), (1, 1))
+    torch.nn.init.eye_(expected)
+    assert torch.equal(ui.torch.eye_(overlapping), expected)
+    with pytest.raises(ui.ResourceError, match="needs about"):  # a new array is still an output
+        ui.identity((1024, 1024), backend="torch", dtype="float64")
+
+
+def test_trunc_normal_whose_bounds_no_value_reaches_is_not_charged_a_redraw(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``trunc_normal_(std=0.02)`` (±100σ) is torch's ``normal_`` in place, and nothing can fall outside to re-draw:
+    it was charged the re-draw's fresh tensor and masks (6 MiB at 1024² float32) and refused under a limit that
+    ``normal_`` and ``trunc_normal_()`` of the same tensor pass. Bounds a value may cross are still charged."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setenv(ENV_VAR, "5M")
+    for fill in (lambda t: ui.torch.trunc_normal_(t, std=0.02), ui.torch.trunc_normal_, ui.torch.normal_):
+        assert fill(torch.empty(1024, 1024)).isfinite().all()
+    with pytest.raises(ui.ResourceError, match="needs about 6.0 MiB"):  # ±5σ: a value falls outside about once in 10⁶
+        ui.torch.trunc_normal_(torch.empty(1024, 1024), std=1.0, a=-5.0, b=5.0)
+    with pytest.raises(ui.ResourceError, match="needs about"):  # ±100σ of a std the bfloat16 grid barely resolves
+        ui.torch.trunc_normal_(torch.empty(2048, 2048, dtype=torch.bfloat16), mean=1.0, std=1e-5, a=0.999, b=1.001)
+
+
 def test_a_batched_identity_filled_in_place_still_counts_its_product(monkeypatch: pytest.MonkeyPatch) -> None:
     """An identity of rank 3 is the matrix times a broadcast array of ones, made anew and copied in (70 MiB measured
     beside a 64 MiB tensor): only a matrix identity is written into the tensor with nothing beside it."""

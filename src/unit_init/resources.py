@@ -520,7 +520,9 @@ def check_allocation(
     if size * _growth(shape, distribution) * _MOST_BYTES_PER_ELEMENT + reserved < QUERY_MIN and _setting() is None:
         return None  # the common small draw: under QUERY_MIN whatever its law, nothing to estimate or query
     needed = estimate_bytes(backend, shape, dtype, distribution, portable=portable, device=device)
-    if not portable and type(distribution) in DRAWN_IN_PLACE and backend.receives(shape, dtype, device):
-        # the output exists: filled, not allocated; a constant or a matrix identity is written into it with nothing beside it
-        needed = 0 if _written_alone(distribution, shape) else needed - size * itemsize(dtype)
+    alone = _written_alone(distribution, shape)
+    if not portable and type(distribution) in DRAWN_IN_PLACE and backend.receives(shape, dtype, device, strided=alone):
+        # the output exists: filled, not allocated; a constant or a matrix identity is written into it with nothing
+        # beside it, whatever its strides
+        needed = 0 if alone else needed - size * itemsize(dtype)
     return check_bytes(backend, device, needed, what, "draw a smaller shape or shard it", hold=hold, reserved=reserved)

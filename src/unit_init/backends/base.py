@@ -290,12 +290,12 @@ class Backend:
         by default."""
         return False
 
-    def receives(self, shape: tuple[int, ...], dtype: str, device: Any) -> bool:
+    def receives(self, shape: tuple[int, ...], dtype: str, device: Any, *, strided: bool = False) -> bool:
         """Whether a draw of ``shape`` and ``dtype`` on ``device`` writes its values into an array that exists already
         (torch's :func:`~unit_init.backends.torch_backend.drawing_into`), so its output takes no new memory and the
         memory guard (:mod:`unit_init.resources`) does not count it; a constant's values (:meth:`full`) and an
-        identity matrix's (:meth:`eye`) are then written there with nothing beside them. ``False`` by default: every draw allocates its
-        output."""
+        identity matrix's (:meth:`eye`) are then written there with nothing beside them, whatever its strides
+        (``strided``: such a fill asks). ``False`` by default: every draw allocates its output."""
         return False
 
     def holds_values(self, device: Any) -> bool:

@@ -142,10 +142,13 @@ class drawing_into:  # a context manager named as torch names its own (torch.no_
     no second tensor and no copy (``unit_init.torch.init_``, the drop-ins,
     ``initialize``); one that makes its values elsewhere (a QR) used it for a
     first step at most, and they are copied in (from a clone where they share
-    its memory in another arrangement). Only a contiguous plain tensor or
-    ``Parameter`` is handed out: a subclass keeps its own in-place semantics, a
-    ``torch.func`` wrapper has no memory of its own; others get a plain
-    ``copy_``. An error raised by the draw itself (out of memory, an
+    its memory in another arrangement). Only a plain tensor or ``Parameter`` is
+    handed out: a subclass keeps its own in-place semantics, a ``torch.func``
+    wrapper has no memory of its own; others get a plain ``copy_``. A random
+    draw's kernels take it only where it is contiguous (their values follow
+    the memory order); a constant (:meth:`TorchBackend.full`) and an identity
+    matrix (:meth:`TorchBackend.eye`) are written into any strides (a
+    transposed or stepped view, a complex tensor's ``.real``). An error raised by the draw itself (out of memory, an
     interrupt) may leave ``tensor`` partly written, as torch's in-place
     functions do.
 
@@ -160,7 +163,7 @@ class drawing_into:  # a context manager named as torch names its own (torch.no_
 
     def __enter__(self) -> Callable[[torch.Tensor], object]:
         tensor = self.tensor
-        if type(tensor) not in PLAIN_TENSORS or functorch_wrapped(tensor) or not tensor.is_contiguous():
+        if type(tensor) not in PLAIN_TENSORS or functorch_wrapped(tensor):
             return tensor.copy_
         self.token = _DESTINATION.set(tensor)
         return self._write
@@ -216,17 +219,18 @@ def _words_in(out: torch.Tensor | None, size: int) -> torch.Tensor | None:
     return out.view(-1).view(torch.int64)
 
 
-def _waiting(shape: tuple[int, ...], native: torch.dtype, device: torch.device) -> torch.Tensor | None:
-    """The tensor of :func:`drawing_into`, if one waits with this shape, dtype and device; else ``None``."""
+def _waiting(shape: tuple[int, ...], native: torch.dtype, device: torch.device, *, strided: bool = False) -> torch.Tensor | None:
+    """The tensor of :func:`drawing_into`, if one waits with this shape, dtype and device, and is contiguous unless
+    ``strided`` (a fill whose values do not depend on the memory order); else ``None``."""
     tensor = _DESTINATION.get()
     if tensor is None or tensor.dtype != native or tensor.device != device or tuple(tensor.shape) != shape:
         return None
-    return tensor
+    return tensor if strided or tensor.is_contiguous() else None
 
 
-def _destination(shape: tuple[int, ...], native: torch.dtype, device: torch.device) -> torch.Tensor | None:
-    """The tensor of :func:`drawing_into`, taken once, if it has this shape, dtype and device; else ``None``."""
-    tensor = _waiting(shape, native, device)
+def _destination(shape: tuple[int, ...], native: torch.dtype, device: torch.device, *, strided: bool = False) -> torch.Tensor | None:
+    """The tensor of :func:`drawing_into`, taken once, if it has this shape, dtype and device (:func:`_waiting`); else ``None``."""
+    tensor = _waiting(shape, native, device, strided=strided)
     if tensor is not None:
         _DESTINATION.set(None)  # a later allocation of the same draw is its own
     return tensor
@@ -470,9 +474,9 @@ class TorchBackend(Backend):
         float32 draw and its cast and 61 for ATen's own bfloat16 kernel)."""
         return device == _CPU and dtype in ("float16", "bfloat16")
 
-    def receives(self, shape: tuple[int, ...], dtype: str, device: torch.device) -> bool:
+    def receives(self, shape: tuple[int, ...], dtype: str, device: torch.device, *, strided: bool = False) -> bool:
         """Whether :func:`drawing_into`'s tensor waits for a draw of this shape, dtype and device (it is not taken)."""
-        return _waiting(shape, self.dtype_on(dtype, device), device) is not None
+        return _waiting(shape, self.dtype_on(dtype, device), device, strided=strided) is not None
 
     def holds_values(self, device: torch.device) -> bool:
         return bool(device != _META)
@@ -523,14 +527,14 @@ class TorchBackend(Backend):
     def full(self, shape: tuple[int, ...], value: float, dtype: str, device: Any) -> torch.Tensor:
         """``torch.full``, or :func:`drawing_into`'s tensor filled in place (a bias's zeros in ``initialize``)."""
         native = self.dtype_on(dtype, device)
-        out = _destination(shape, native, device)
+        out = _destination(shape, native, device, strided=True)
         return torch.full(shape, value, dtype=native, device=device) if out is None else out.fill_(value)
 
     def eye(self, rows: int, cols: int, value: float, dtype: str, device: Any) -> torch.Tensor:
         """Zeros and a filled diagonal view (exact for any value, and for uint16/32/64, which ``torch.eye`` lacks),
         in :func:`drawing_into`'s tensor where it waits (``eye_``)."""
         native = self.dtype_on(dtype, device)
-        out = _destination((rows, cols), native, device)
+        out = _destination((rows, cols), native, device, strided=True)
         out = torch.zeros((rows, cols), dtype=native, device=device) if out is None else out.zero_()
         out.diagonal().fill_(value)
         return out

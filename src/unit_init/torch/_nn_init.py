@@ -82,7 +82,7 @@ import torch
 from unit_init.backends.registry import get_backend
 from unit_init.backends.torch_backend import functorch_wrapped
 from unit_init.drawing import check
-from unit_init.dtypes import canonical_dtype, grid_bounds, work_dtype
+from unit_init.dtypes import canonical_dtype, grid_bounds, largest_at_or_below, smallest_at_or_above, work_dtype
 from unit_init.errors import (
     ParameterError,
     ResourceError,
@@ -98,7 +98,7 @@ from unit_init.sampling.truncation import past_resolution
 from unit_init.spec import catalogue as c
 from unit_init.spec import gain
 from unit_init.spec import structured as s
-from unit_init.spec.distributions import Distribution, Normal, TruncatedGaussian, Uniform
+from unit_init.spec.distributions import NORMAL_REACH, Distribution, Normal, TruncatedGaussian, Uniform
 from unit_init.spec.fans import compute_fans
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.options import Options
@@ -566,13 +566,27 @@ def _fill_in_torchs_order(tensor: torch.Tensor, spec: Initializer, seed: torch.G
     truncated = isinstance(law, TruncatedGaussian)
     options = Options(backend="torch", device=tensor.device, dtype=tensor.dtype, seed=seed, layout="torch")
     check(spec, shape, options, guard=False)
-    if truncated and not tensor.is_meta:
+    if truncated and not tensor.is_meta and _may_fall_outside(cast("TruncatedGaussian", law), canonical_dtype(tensor.dtype)):
         _check_redraw_room(tensor)
     with torch.no_grad():
         tensor.normal_(law.mean, law.std, generator=seed)
         if truncated and not _redrawn_outside(tensor, cast("TruncatedGaussian", law), seed):
             init_(tensor, spec, seed=seed)  # the dtype's grid keeps too little of the law: drawn in float32, rounded once inside [a, b]
     return tensor
+
+
+def _may_fall_outside(law: TruncatedGaussian, dtype: str) -> bool:
+    """Whether a ``normal_`` of ``law``'s mean and std in ``dtype`` may give a value outside its support, which
+    :func:`_redrawn_outside` then draws again; ``False`` where the nearer bound lies more than
+    :data:`~unit_init.spec.distributions.NORMAL_REACH` std from the mean (no normal draw reaches that far) by more
+    than four grid steps of ``dtype`` there (a value rounds by half a step, its arithmetic in ``dtype`` by a step or
+    two): ``std=0.02``'s ±100 σ. The bounds are in units of std."""
+    nearer = min(-law.low, law.high)
+    if math.isinf(nearer):
+        return False
+    largest = abs(law.mean) + nearer * law.std  # no value within reach is larger
+    step = smallest_at_or_above(math.nextafter(largest, math.inf), dtype) - largest_at_or_below(largest, dtype)
+    return (nearer - NORMAL_REACH) * law.std <= 4 * step
 
 
 def _check_redraw_room(tensor: torch.Tensor) -> None:
