@@ -344,3 +344,24 @@ def test_a_tail_truncated_normal_has_the_same_values_with_and_without_64_bit_mod
         for flag in ("0", "1")
     }
     assert digests["0"] == digests["1"], digests
+
+
+@pytest.mark.parametrize("rng", ["native", "portable"])
+def test_broadcast_laws_draw_where_jax_refuses_rank_promotion(rng: str) -> None:
+    """Under ``jax.numpy_rank_promotion("raise")`` (JAX's own test suite's setting) ``ConstantArray``, a batched
+    ``Identity`` and ``ConvolutionOrthogonal`` raised JAX's bare ``ValueError``: their small array was multiplied by one
+    of a higher rank. They now give the values they give under JAX's default."""
+    from unit_init import jax as uj
+
+    key = jax.random.key(0)
+    cases = [
+        (ui.ConstantArray(np.arange(3.0)), (2, 3)), (ui.Identity(), (2, 3, 3)),
+        (ui.ConvolutionOrthogonal(), (3, 3, 4, 4)), (ui.ConvolutionOrthogonal(), (3, 2, 4)),
+    ]
+    for spec, shape in cases:
+        expected = np.asarray(spec(shape, backend="jax", seed=0, rng=rng))
+        with jax.numpy_rank_promotion("raise"):
+            drawn = spec(shape, backend="jax", seed=0, rng=rng)
+            traced = jax.jit(lambda k, s=spec, shp=shape: uj.initializer(s)(k, shp))(key)
+        np.testing.assert_array_equal(np.asarray(drawn), expected)
+        assert traced.shape == shape

@@ -591,8 +591,9 @@ def read_adapter_config(config: Mapping[str, Any]) -> AdapterConfig:
     _check_keys("the adapter config", config, {"spec", "layout", "fan_in", "fan_out"})
     if "spec" not in config:
         raise ParameterError(
-            "the adapter config lacks 'spec' (a unit_init spec config); a unit_init.keras initializer is made from a spec, "
-            "unit_init.keras.initializer(ui.HeNormal()), or read back from the whole config Keras saved for it."
+            "the adapter config lacks 'spec' (a unit_init spec config); an adapter's initializer is made from a spec "
+            "(unit_init.keras.initializer(ui.HeNormal()), unit_init.jax.initializer(ui.HeNormal())), or read back from "
+            "the whole config its get_config() gave."
         )
     spec = deserialize(_mapping("an adapter config's 'spec'", config["spec"]))
     return AdapterConfig(

@@ -6,6 +6,8 @@ of rank >= 3 as Haiku's ``Identity``) and of the array constant
 (:class:`~unit_init.spec.distributions.ArrayConstant`, drawn by
 :class:`unit_init.ConstantArray`).
 Only backend primitives are used: the small array is made on the device, then
+given the rank of the shape (leading axes of size 1: JAX's
+``jax_numpy_rank_promotion="raise"`` refuses to broadcast across ranks), then
 multiplied by ``full(shape, 1)``, which broadcasts it (exact: ``x·1 = x``,
 also for ``-0.0``; :func:`exact_product`).
 """
@@ -31,7 +33,8 @@ def broadcast(backend: Backend, x: Any, shape: tuple[int, ...], dtype: str, devi
     if tuple(x.shape) == shape:
         return x
     with backend.placement(device):
-        return exact_product(backend.xp, x, backend.full(shape, 1, dtype, device), dtype)
+        same_rank = backend.xp.reshape(x, (1,) * (len(shape) - len(x.shape)) + tuple(x.shape))  # JAX may refuse rank promotion
+        return exact_product(backend.xp, same_rank, backend.full(shape, 1, dtype, device), dtype)
 
 
 def batched_eye(backend: Backend, gain: float, shape: tuple[int, ...], dtype: str, device: Any) -> Any:

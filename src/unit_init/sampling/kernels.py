@@ -78,7 +78,7 @@ def _block_orthogonal(law: BlockOrthogonal, draw: Draw) -> Any:
     rows = _haar(draw, (shape[law.in_axis], n), law.gain, (1,))
     with backend.placement(device):
         start = one_hot_tap(backend, sizes, (0,) * len(sizes), work, device)
-        kernel = xp.reshape(start, (*sizes, 1, 1)) * backend.eye(n, n, 1, work, device)
+        kernel = xp.reshape(start, (*sizes, 1, 1)) * xp.reshape(backend.eye(n, n, 1, work, device), (*(1 for _ in sizes), n, n))
         if steps:
             q = _haar(draw, (len(steps), n, n), 1.0, (2,), (0,))
             keep = backend.cast(draw.stream.uniform((len(steps), 1, n), work) < 0.5, work)
