@@ -579,3 +579,17 @@ def test_sample_with_the_portable_stream_prints_numpys_numbers_on_every_backend(
     assert tables[0] == tables[1]
     assert main(["sample", "he_uniform", "256", "256", "--backend", backend]) == 0  # the native stream: other values
     assert capsys.readouterr().out.split("\n", 1)[1] != tables[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX file type")
+def test_a_plot_path_that_is_a_pipe_nobody_reads_is_refused_not_waited_on(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """``--plot`` naming a FIFO hung for ever: opening a pipe for writing waits for a reader. It is a usage error."""
+    pytest.importorskip("matplotlib")
+    pipe = tmp_path / "plot.png"
+    os.mkfifo(pipe)
+    result = subprocess.run(
+        [sys.executable, "-m", "unit_init", "diagnose", "he_normal", "--depth", "2", "--width", "4", "--plot", str(pipe)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "cannot write there (a named pipe no process reads)" in result.stderr

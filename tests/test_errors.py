@@ -668,3 +668,37 @@ def test_a_misspelt_keyword_names_the_spec_called_not_the_class_defining_the_met
         ui.HeNormal().distribution_for((4, 4), layuot="torch")
     with pytest.raises(ui.ArgumentError, match=r"^GlorotUniform\.variance\(\): too many positional arguments; it takes GlorotUniform\.variance\("):
         ui.GlorotUniform().variance((4, 4), "torch")
+
+
+class _DTypeRaising:
+    """An object whose ``dtype`` property raises (NumPy's ``np.dtype`` reads it): its own exception leaked."""
+
+    @property
+    def dtype(self) -> Any:
+        raise RuntimeError("a hostile dtype property")
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch", "jax"])
+def test_a_dtype_object_whose_dtype_raises_is_a_dtype_error(backend: str) -> None:
+    pytest.importorskip(backend)
+    with pytest.raises(ui.DTypeError, match="is not supported"):
+        ui.he_normal((2, 2), dtype=_DTypeRaising(), backend=backend)
+    with pytest.raises(ui.DTypeError):
+        ui.canonical_dtype(_DTypeRaising())
+
+
+class _SevenInt(int):
+    """An int whose ``__index__`` and ``__int__`` say 7, whatever its value."""
+
+    def __index__(self) -> int:
+        return 7
+
+    __int__ = __index__
+
+
+def test_an_int_subclass_seed_is_its_value_in_a_spec_and_in_a_call() -> None:
+    """``HeNormal(seed=S(5))`` kept 7 (``int()``) where ``he_normal(…, seed=S(5))`` drew with 5: both are its value."""
+    assert ui.HeNormal(seed=_SevenInt(5)).seed == 5
+    expected = ui.he_normal((3,), seed=5)
+    np.testing.assert_array_equal(ui.he_normal((3,), seed=_SevenInt(5)), expected)
+    np.testing.assert_array_equal(ui.HeNormal(seed=_SevenInt(5))((3,)), expected)

@@ -470,3 +470,14 @@ def test_a_fake_tensors_data_dependent_error_is_torchs_own() -> None:
         with pytest.raises(RuntimeError, match=r"a=2.0 must not exceed b=1.0") as refused:  # an argument refused: said, typed
             ui_init.trunc_normal_(torch.empty(8, 6), a=2.0, b=1.0)
         assert isinstance(refused.value, UnitInitError)
+
+
+@pytest.mark.parametrize("tensor", [None, [1.0, 2.0], np.zeros((4, 3, 3))])
+def test_dirac_of_a_non_tensor_with_huge_groups_raises_torchs_attribute_error(tensor: object) -> None:
+    """torch reads the tensor's rank before ``groups``: a non-tensor is an ``AttributeError`` whatever ``groups`` is; the
+    drop-in refused ``groups=2**31`` first, with a ``ValueError``."""
+    with pytest.raises(AttributeError):
+        torch.nn.init.dirac_(tensor, groups=2**31)  # type: ignore[arg-type]
+    with pytest.raises(AttributeError) as raised:
+        ui_init.dirac_(tensor, groups=2**31)  # type: ignore[arg-type]
+    assert isinstance(raised.value, UnitInitError)

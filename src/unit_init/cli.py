@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import importlib.util
 import json
 import math
@@ -160,6 +161,8 @@ def _check_output(command: str, path: str) -> Path:
     The file is opened for appending (so an existing one is not truncated) and a
     new one removed again: that asks the operating system itself, so a missing
     directory, a directory, a read-only place or a parent that is a file are all found.
+    It is opened without blocking: a named pipe no process reads would wait for one
+    for ever (the open then fails at once, ``ENXIO``).
     """
     try:
         target = check_path(path, folder=False)
@@ -168,10 +171,10 @@ def _check_output(command: str, path: str) -> Path:
         raise _UsageError(msg) from None
     try:
         existed = target.exists()  # in the try: a name too long for the file system raises here already
-        with target.open("ab"):
-            pass
+        os.close(os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0), 0o666))
     except OSError as error:
-        msg = f"unit-init {command}: --plot {_shown(path)}: cannot write there ({error.strerror or error})"
+        reason = "a named pipe no process reads" if error.errno == errno.ENXIO else error.strerror or error
+        msg = f"unit-init {command}: --plot {_shown(path)}: cannot write there ({reason})"
         raise _UsageError(msg) from None
     if not existed:
         target.unlink()

@@ -103,7 +103,7 @@ def _native_name(dtype: Any) -> str:
         return last
     try:  # numpy / JAX scalar types such as np.float32 or jnp.bfloat16
         return str(np.dtype(dtype).name)
-    except (TypeError, ValueError):  # ValueError: an object with a ``.dtype`` NumPy cannot read (a torch tensor)
+    except Exception:  # an object with a ``.dtype`` NumPy cannot read (a torch tensor: ValueError), or whose own raises
         return text
 
 

@@ -92,8 +92,8 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
 
 
 def _check_int(seed: Any) -> int:
-    try:
-        value = operator.index(seed)
+    try:  # an int subclass is its value, whatever its own __index__ says (as every number argument)
+        value = int.__index__(seed) if isinstance(seed, int) else operator.index(seed)
     except TypeError:  # a NumPy integer type that is no number (np.timedelta64 subclasses np.signedinteger)
         msg = f"seed={abbreviate(seed)} ({type(seed).__name__}) is not an int; pass an int in [0, 2**63 - 1], None, or a native generator/key."
         raise SeedError(msg) from None

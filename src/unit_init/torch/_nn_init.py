@@ -891,15 +891,15 @@ def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     (a ``ValueError``) without asking torch, which loops ``groups`` times
     (``groups=10**400`` on a tensor with no out channel never returns).
     """
+    if tensor.dim() not in (3, 4, 5):  # first, as torch: a non-tensor's AttributeError, a rank's ValueError
+        msg = f"Only tensors with 3, 4, or 5 dimensions are supported (got shape {tuple(tensor.shape)})."
+        raise ShapeError(msg)
     count = _count(groups)
     if count > s.MAX_GROUPS:
         try:
             s.Dirac(count)
         except ParameterError as error:
             raise _Unasked(error) from None
-    if tensor.dim() not in (3, 4, 5):
-        msg = f"Only tensors with 3, 4, or 5 dimensions are supported (got shape {tuple(tensor.shape)})."
-        raise ShapeError(msg)
     out, inputs = tensor.shape[:2]
     if count > 0 and out % count == 0 and min(out // count, inputs) > 0 and 0 in tensor.shape[2:]:
         msg = f"dirac_ of shape {tuple(tensor.shape)}: its window has a zero-size axis, so there is no centre tap for the identity."
