@@ -16,9 +16,10 @@ place on a mutable backend adds :func:`redraw_bytes`, and ``erfinv`` in place
 there holds only the draw: :data:`INVERTED`), none but 88
 bytes for one on one side of 0 (:data:`ONE_SIDED`; on a backend with mutable
 arrays its float64 uniforms, 8 bytes, and 88 bytes a value of one chunk a
-thread); 8 for an
-orthogonal matrix (the Gaussian, LAPACK's float64 copies, Q and the sign
-fix); 3 and 16 bytes of ``argsort`` indices for a sparse one; 1 for an
+thread); 5 for an orthogonal matrix (the Gaussian, LAPACK's copies, Q and
+the sign fix), of float64 (complex128) on NumPy, whose QR computes in it
+whatever ``w`` (``Backend.qr_dtype``); 3 and 16 bytes of ``argsort``
+indices for a sparse one; 1 for an
 identity times a gain; 0 for a constant. A complex dtype counts arrays of its
 own size (``w = s``: two work-dtype parts make one), and a block-orthogonal
 kernel's ``t`` is multiplied by ``⌈out/in⌉`` (:func:`_growth`). ``m`` is how many elements are drawn
@@ -124,7 +125,7 @@ TEMPORARIES: Final[dict[type[d.Distribution], tuple[int, int]]] = {
     d.Uniform: (1, 0),
     d.Normal: (1, 0),
     d.TruncatedGaussian: (2, 1),
-    d.HaarOrthogonal: (8, 0),
+    d.HaarOrthogonal: (5, 0),
     d.SparseNormal: (3, 16),
     d.ArrayConstant: (1, 0),
     k.CentreTap: (3, 0),
@@ -134,7 +135,7 @@ TEMPORARIES: Final[dict[type[d.Distribution], tuple[int, int]]] = {
     c.ComplexNormal: (5, 0),
     c.UniformDisk: (6, 0),
     c.ModulusTruncatedNormal: (6, 0),
-    c.Unitary: (8, 0),
+    c.Unitary: (5, 0),
     c.RealValued: (1, 0),
 }
 """Per distribution: ``(t, e)``, the work-dtype arrays and extra bytes per element live at the sampler's peak.
@@ -143,6 +144,8 @@ A truncated normal across 0 is drawn in place, by ``erfinv`` or by re-drawing
 what a mask rejects; one on one side of 0 by the log-space inverse CDF
 (:data:`ONE_SIDED`). An array constant and the batched identity hold the ones
 they are broadcast by; a matrix at the centre tap the kernel before its cast;
+an orthogonal (or unitary) matrix 5 arrays (the Gaussian, LAPACK's copies, Q and the sign fix), of the
+backend's QR dtype (:data:`FACTORED`: NumPy computes a float32 QR in float64);
 a block-orthogonal kernel about 6 arrays of its ``(*window, out, out)``
 growing kernel and 3 of its projections, per ``⌈out/in⌉`` (:func:`_growth`);
 the Fourier basis 36 bytes of float64 and int64 host arrays (its rounding onto the output grid: 12 of them). The complex laws
@@ -150,6 +153,13 @@ count complex arrays: the two parts, their complex casts and ``i·imag`` (5),
 a modulus and a phase, their cosine and sine (6), or a unitary matrix's as an
 orthogonal one's (8); a real law's values made complex, the real array (1).
 Measured with NumPy (tests/test_resources.py)."""
+
+FACTORED: Final = (d.HaarOrthogonal, c.Unitary)
+"""Laws drawn through one QR of the whole matrix, whose temporaries are counted in the backend's
+:attr:`~unit_init.backends.base.Backend.qr_dtype` where it declares one: NumPy's ``linalg.qr`` computes in float64
+(complex128) whatever the input (a 4096² float32 orthogonal peaked at 585 MiB, 9.1 times the output, where 8
+float32 arrays were counted, 512 MiB; a float64 one at 5.1 times its output). Their arrays are not the output
+(no in-place scaling turns one into it)."""
 
 PORTABLE_COMPLEX_WORDS: Final = 16
 """Real-part values per element a complex portable draw holds besides its output: its two real draws are made whole,
@@ -253,6 +263,8 @@ def estimate_bytes(
         if streamed is not None:
             return streamed
     work = itemsize(work_dtype(dtype)) if is_float(dtype) else item
+    if type(distribution) in FACTORED and backend.qr_dtype is not None:
+        work = max(work, (2 if is_complex(dtype) else 1) * itemsize(backend.qr_dtype))
     if not portable and type(distribution) in _NARROW_CHUNKED and work > item and backend.narrow_chunk and backend.rounds_narrow(dtype, device):
         return size * item + min(size, backend.narrow_chunk) * work
     in_flight = _portable_in_flight(backend, shape, distribution, work) if portable else 0
@@ -270,7 +282,8 @@ def estimate_bytes(
     if _blocked(backend, size, distribution) and not portable:
         at_once = min(size, cpu_count() * blocks.BLOCK)
         return size * item + at_once * (arrays * work + extra + item) + cpu_count() * chunk
-    if arrays and distribution is not None and distribution.random:  # scaled in place, the work array becomes the output; else scaling makes one more
+    if arrays and distribution is not None and distribution.random and type(distribution) not in FACTORED:
+        # scaled in place, the work array becomes the output; else scaling makes one more
         arrays += -1 if backend.mutable and work == item else 0 if backend.mutable else 1
     return max(size * (item + arrays * work + extra) + chunk, in_flight)
 

@@ -64,6 +64,7 @@ the framework has one),
 the clip of a uniform scaled by it can be proved the identity),
 ``narrow_chunk`` (the most values a float16 or bfloat16 draw holds in
 float32 at once, where :meth:`rounds_narrow` holds),
+``qr_dtype`` (the dtype :meth:`qr` computes in whatever its input's),
 ``max_sliced_rank`` (the most axes one basic slice cuts: TensorFlow's
 strided slice stops at 8),
 ``switchable_float64`` (float64 comes and goes while the process runs, so
@@ -136,6 +137,10 @@ class Backend:
     max_sliced_rank: ClassVar[int | None] = None
     """The most axes one basic slice (``a[s0, s1, ...]``) cuts; ``None``: any number. A block of a higher rank is cut
     axis by axis with ``xp.take`` (:func:`unit_init.sampling.region._cut`)."""
+    qr_dtype: ClassVar[str | None] = None
+    """The real dtype :meth:`qr` computes in whatever its input's (NumPy's ``linalg.qr``: ``"float64"``, complex128 for
+    complex input); ``None``: the input's own. The memory guard counts an orthogonal draw's temporaries in it
+    (:data:`unit_init.resources.FACTORED`)."""
     rounded_affine: ClassVar[bool] = False
     """:meth:`affine` rounds ``x·scale`` and then ``+ shift`` once each in ``x``'s dtype (no fused multiply-add):
     a uniform scaled by it is monotone in ``U``, so the sampling layer skips its clip where the two extreme

@@ -28,6 +28,7 @@ class NumpyBackend(Backend):
     xp = np
     mutable = True
     threaded_fill = True  # its ufuncs release the GIL and run on one thread each
+    qr_dtype = "float64"  # numpy.linalg.qr computes a float32 (complex64) QR in float64 (complex128)
     rounded_affine = True  # in-place ufuncs, each rounded once; uniform_between is the base's
 
     def resolve_device(self, device: Any) -> Any:
