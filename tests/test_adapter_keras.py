@@ -818,5 +818,5 @@ def test_the_short_config_form_keras_reads_names_an_adapter_initializer(keras_mo
         assert (back.spec, back.layout) == (ui.HeNormal(seed=1), "torch")
     with pytest.raises(ui.ParameterError, match="not a registered unit_init spec"):  # nor does Keras read it as one
         uk.initializer({"class_name": "KerasVarianceScaling", "config": saved["config"]})
-    with pytest.raises(ui.ParameterError, match=r"made from a spec, unit_init\.keras\.initializer"):
+    with pytest.raises(ui.ParameterError, match=r"made from a spec \(unit_init\.keras\.initializer"):
         keras_mod.initializers.get("unit_init>VarianceScaling")
