@@ -702,3 +702,51 @@ def test_an_int_subclass_seed_is_its_value_in_a_spec_and_in_a_call() -> None:
     expected = ui.he_normal((3,), seed=5)
     np.testing.assert_array_equal(ui.he_normal((3,), seed=_SevenInt(5)), expected)
     np.testing.assert_array_equal(ui.HeNormal(seed=_SevenInt(5))((3,)), expected)
+
+
+class _HostileTuple(tuple):  # type: ignore[type-arg]
+    """A tuple whose own ``__iter__`` and ``__len__`` raise: its items are read without them."""
+
+    def __iter__(self) -> Any:
+        raise RuntimeError("a hostile __iter__")
+
+    def __len__(self) -> int:
+        raise RuntimeError("a hostile __len__")
+
+
+class _HostileList(list):  # type: ignore[type-arg]
+    def __iter__(self) -> Any:
+        raise RuntimeError("a hostile __iter__")
+
+    def __len__(self) -> int:
+        raise RuntimeError("a hostile __len__")
+
+
+def test_tuple_and_list_subclasses_whose_methods_raise_are_read_by_their_items() -> None:
+    """A region, an STFT window, a ConstantArray's value and a Layout's axes given as such a subclass raised its own
+    exception (a campaign, helper 163); ``shape=`` already read them. They are the tuples and lists they hold."""
+    whole = ui.he_normal((4, 4), rng="portable", seed=0)
+    np.testing.assert_array_equal(ui.he_normal((4, 4), region=_HostileTuple((slice(0, 2),)), rng="portable", seed=0), whole[:2])
+    assert ui.STFT(window=_HostileTuple((1.0, 2.0, 3.0))) == ui.STFT(window=_HostileList([1.0, 2.0, 3.0])) == ui.STFT(window=(1.0, 2.0, 3.0))
+    assert ui.ConstantArray(_HostileList([_HostileTuple((1.0,)), _HostileTuple((2.0,))])) == ui.ConstantArray([[1.0], [2.0]])
+    assert ui.Layout(in_axis=_HostileTuple((0, 1))) == ui.Layout(in_axis=(0, 1))
+
+
+class _RaisingStr(str):
+    """A string whose ``__hash__`` and ``__eq__`` raise (the registries' look-ups call them)."""
+
+    def __hash__(self) -> int:
+        raise RuntimeError("a hostile __hash__")
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("a hostile __eq__")
+
+
+def test_str_subclasses_as_backend_layout_and_rng_are_their_text() -> None:
+    """``backend=``, ``layout=`` and ``rng=`` given as such a string raised its own exception; they read as the text."""
+    expected = ui.he_normal((2, 3), seed=0, layout="torch", rng="portable")
+    drawn = ui.he_normal((2, 3), seed=0, backend=_RaisingStr("numpy"), layout=_RaisingStr("torch"), rng=_RaisingStr("portable"))
+    np.testing.assert_array_equal(drawn, expected)
+    np.testing.assert_array_equal(ui.HeNormal()((2, 3), seed=0, layout=_RaisingStr("torch"), rng=_RaisingStr("portable")), expected)
+    with pytest.raises(ui.ParameterError, match="rng='natve' is not available"):
+        ui.he_normal((2, 3), rng=_RaisingStr("natve"))

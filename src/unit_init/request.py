@@ -364,6 +364,19 @@ def _check_layout(shape: tuple[int, ...], layout: LayoutLike) -> None:
         layout_of.axes(len(shape))
 
 
+def _plain_strings(options: Options) -> Options:
+    """``options`` with a ``str`` subclass given as ``backend=``, ``layout=`` or ``rng=`` read as the plain string it
+    holds: its own ``__hash__`` or ``__eq__`` (which the registries' look-ups call) may raise or lie."""
+    backend, layout, rng = options.backend, options.layout, options.rng
+    if type(rng) is str and (type(backend) is str or not isinstance(backend, str)) and (type(layout) is str or not isinstance(layout, str)):
+        return options  # the common case, three type checks
+    return options._replace(
+        backend=str.__str__(backend) if isinstance(backend, str) else backend,
+        layout=str.__str__(layout) if isinstance(layout, str) else layout,
+        rng=str.__str__(rng) if isinstance(rng, str) else rng,
+    )
+
+
 def _checked_call(shape: ShapeLike, options: Options) -> tuple[tuple[int, ...], float | None, float | None]:
     """The shape normalized, the fan overrides read as floats (``None``, or finite and at least 1:
     :func:`~unit_init.spec.fans.fan_override`) and the rng mode checked: what no cache can answer.
@@ -384,6 +397,7 @@ def _checked_call(shape: ShapeLike, options: Options) -> tuple[tuple[int, ...], 
 
 def check_geometry(spec: Spec, shape: ShapeLike, options: Options) -> tuple[int, ...]:
     """What a sharded draw checks before its shards: the shape for ``spec``, rng, layout and fans (each shard is a full :func:`request`)."""
+    options = _plain_strings(options)
     dims, _, _ = _checked_call(shape, options)
     spec.check_shape(dims)
     _check_layout(dims, options.layout)
@@ -461,6 +475,7 @@ def request(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Reque
     ...
     unit_init.errors.SeedError: seed='abc' is not a seed for the numpy backend; pass an int, None or a numpy.random.Generator.
     """
+    options = _plain_strings(options)
     dims, fan_in, fan_out = _checked_call(shape, options)
     seed = call_seed(options.seed, spec.seed)
     backend, device, dtype = _where(options.backend, options.device, options.dtype, options.like, seed)

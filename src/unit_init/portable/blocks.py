@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from unit_init.errors import ParameterError, abbreviate
 from unit_init.portable.words import Words
+from unit_init.spec._checks import plain_sequence
 
 __all__ = ["MAX_ELEMENTS", "Block", "RegionLike", "check_addressable"]
 
@@ -64,6 +65,7 @@ class Block:
         """The block ``region`` selects in an array of ``shape`` (the whole array for ``None``)."""
         if region is None:
             return cls.whole(shape)
+        region = plain_sequence(region)
         accepted = "a tuple of slices (step 1), e.g. (slice(0, 512), slice(None)), or an (offset, shape) pair of int sequences"
         if isinstance(region, slice):
             region = (region,)

@@ -11,7 +11,10 @@ from typing import Any, Final
 
 from unit_init.errors import ParameterError, abbreviate, closest
 
-__all__ = ["CONFIG_INT_BITS", "bound", "choice", "finite", "hashable", "listed", "non_negative", "plain_number", "positive", "real", "squarable"]
+__all__ = [
+    "CONFIG_INT_BITS", "bound", "choice", "finite", "hashable", "listed", "non_negative", "plain_number", "plain_sequence", "positive", "real",
+    "squarable",
+]
 
 CONFIG_INT_BITS: Final = 64
 """A config holds ints below ``2**64`` in absolute value (seeds are below ``2**63``; no field needs more)."""
@@ -36,6 +39,22 @@ def real(value: Any) -> float:
         return int.__float__(value)
     except OverflowError:
         return math.inf
+
+
+def plain_sequence(value: Any) -> Any:
+    """A ``tuple`` or ``list`` subclass as the plain tuple or list it holds, read without its own methods (an
+    ``__iter__`` or ``__len__`` that raises or lies); anything else as it is.
+
+    Examples
+    --------
+    >>> class Hostile(tuple):
+    ...     def __iter__(self): raise RuntimeError("no")
+    >>> plain_sequence(Hostile((1, 2))), plain_sequence([3])
+    ((1, 2), [3])
+    """
+    if type(value) in (tuple, list) or not isinstance(value, (tuple, list)):
+        return value
+    return tuple(tuple.__iter__(value)) if isinstance(value, tuple) else list(list.__iter__(value))
 
 
 def plain_number(value: Any) -> Any:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
 from unit_init.errors import ParameterError, ShapeError, abbreviate
+from unit_init.spec._checks import plain_sequence
 from unit_init.spec.distributions import ArrayConstant, Distribution, leaves
 from unit_init.spec.fans import ShapeLike, normalize_shape
 from unit_init.spec.initializer import Initializer
@@ -47,7 +48,7 @@ def holds_at_most(value: Any, limit: int) -> bool:
     walking it, which visits at most ``4·limit`` sequences (a list holding itself many times over is refused quickly)."""
     pending, numbers, sequences = [value], 0, 0
     while pending:
-        item = pending.pop()
+        item = plain_sequence(pending.pop())
         if isinstance(item, (list, tuple)):
             sequences += len(item)
             if sequences > 4 * limit:
@@ -85,7 +86,7 @@ def _tupled(item: Any, depth: int = 0) -> tuple[Any, tuple[int, ...]]:
     if isinstance(item, (list, tuple)):
         if depth == _MAX_RANK:
             raise _NotAnArray
-        parts = [_tupled(x, depth + 1) for x in item]
+        parts = [_tupled(x, depth + 1) for x in plain_sequence(item)]
         shapes = {shape for _, shape in parts}
         if len(shapes) > 1:
             raise _NotAnArray

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Final, SupportsIndex, TypeAlias, TypeGuard, cast
 
 from unit_init.errors import ParameterError, ShapeError, abbreviate, closest, keywords_checked
-from unit_init.spec._checks import non_negative, plain_number, positive
+from unit_init.spec._checks import non_negative, plain_number, plain_sequence, positive
 
 __all__ = [
     "LAYOUTS",
@@ -72,7 +72,7 @@ class Layout:
 
     def __post_init__(self) -> None:
         for name in ("in_axis", "out_axis", "batch_axis"):
-            value = getattr(self, name)
+            value = plain_sequence(getattr(self, name))
             if _is_axis(value):  # an int, a NumPy integer (JAX's and NumPy's axis arguments take both)
                 object.__setattr__(self, name, operator.index(value))
                 continue

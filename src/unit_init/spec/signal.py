@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Final, Literal
 
 from unit_init.errors import ParameterError, ShapeError, abbreviate
 from unit_init.spec import distributions as d
-from unit_init.spec._checks import choice
+from unit_init.spec._checks import choice, plain_sequence
 from unit_init.spec.fans import LayoutLike, ShapeLike, normalize_shape
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.kernel_laws import FourierKernel, Side
@@ -151,7 +151,7 @@ class STFT(Initializer):
 
 def _given_window(window: Any) -> tuple[float, ...]:
     """A window given by its values (a sequence, or any library's 1-D array) as a tuple of floats, or :class:`ParameterError`."""
-    values = window.tolist() if not isinstance(window, (list, tuple, type)) and callable(getattr(window, "tolist", None)) else window
+    values = window.tolist() if not isinstance(window, (list, tuple, type)) and callable(getattr(window, "tolist", None)) else plain_sequence(window)
     if isinstance(values, (list, tuple)) and values and all(_is_real(v) for v in values):
         floats = tuple(float(v) + 0.0 for v in values)  # zero as +0.0 (−0.0 + 0.0): equal specs draw alike
         if all(math.isfinite(v) for v in floats):
