@@ -151,7 +151,7 @@ growing kernel and 3 of its projections, per ``⌈out/in⌉`` (:func:`_growth`);
 the Fourier basis 36 bytes of float64 and int64 host arrays (its rounding onto the output grid: 12 of them). The complex laws
 count complex arrays: the two parts, their complex casts and ``i·imag`` (5),
 a modulus and a phase, their cosine and sine (6), or a unitary matrix's as an
-orthogonal one's (8); a real law's values made complex, the real array (1).
+orthogonal one's (5, in the QR dtype); a real law's values made complex, the real array (1).
 Measured with NumPy (tests/test_resources.py)."""
 
 FACTORED: Final = (d.HaarOrthogonal, c.Unitary)

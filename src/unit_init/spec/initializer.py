@@ -193,10 +193,8 @@ class Initializer(metaclass=_Constructed):
             if isinstance(value, str) and type(value) is not str:
                 object.__setattr__(self, name, str.__str__(value))
         given: object = self.seed  # annotated int | None, given anything
-        if isinstance(given, int) and type(given) not in (int, bool):  # an int subclass: its value, whatever its __int__ says
-            object.__setattr__(self, "seed", int.__index__(given))
-        elif not isinstance(given, int) and isinstance(given, numbers.Integral):  # a NumPy integer, as a call's seed=
-            object.__setattr__(self, "seed", int(given))  # (an array or tensor is no seed there, nor here)
+        if type(given) not in (int, bool) and isinstance(given, numbers.Integral):  # a NumPy integer, as a call's seed=
+            object.__setattr__(self, "seed", plain_number(given))  # an int subclass its value; an array or tensor no seed
         if self.seed is not None and (
             isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED
         ):
