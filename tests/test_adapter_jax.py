@@ -635,3 +635,16 @@ def test_an_nnx_state_from_split_is_initialized_as_its_module_is() -> None:
         np.testing.assert_array_equal(merged.bn.mean[...], state["bn"]["mean"][...])
     _, report = ui.initialize(state, {"*.kernel": ui.HeNormal()}, seed=0)
     assert dict(report.applied) == {"fc1/kernel": 0}
+
+
+def test_python_float_as_the_default_dtype_is_read_when_called_as_jax_reads_it() -> None:
+    import unit_init as ui
+    import unit_init.jax as uj
+
+    key = jax.random.key(0)
+    ours, theirs = uj.initializer(ui.HeNormal(), dtype=float), jax.nn.initializers.he_normal(dtype=float)
+    built_off = jax.config.read("jax_enable_x64")
+    with jax.enable_x64(not built_off):  # the switch turned after the initializer was built
+        assert ours(key, (2, 2)).dtype == theirs(key, (2, 2)).dtype == jnp.dtype("float32" if built_off else "float64")
+        assert ours.get_config()["dtype"] == str(theirs(key, (2, 2)).dtype)  # the dtype it is read as now
+    assert uj.initializer(ui.Ones(), dtype=complex)(key, (2,)).dtype == jnp.zeros(2, complex).dtype

@@ -72,22 +72,23 @@ class JaxInitializer:
     fan_in, fan_out:
         Fan overrides, used instead of the layout's fans where given.
     dtype:
-        The dtype of a call that names none (its canonical name; ``None``: JAX's default float dtype).
+        The dtype of a call that names none: its canonical name, or Python's ``float``/``complex``/``int``, read as
+        JAX's default dtype of that kind when called (as ``jax.nn.initializers`` read it); ``None``: JAX's default float dtype.
     """
 
     spec: Initializer
     layout: str | Layout = "keras"
     fan_in: float | None = None
     fan_out: float | None = None
-    dtype: str | None = None
+    dtype: str | type | None = None
 
     def __post_init__(self) -> None:
         """The spec (or its name or config), the layout and the fans checked as any adapter config; the dtype canonical."""
         spec, layout, fan_in, fan_out = adapter_parts(spec_of(self.spec), self.layout, self.fan_in, self.fan_out)
         for name, value in (("spec", spec), ("layout", layout), ("fan_in", fan_in), ("fan_out", fan_out)):
             object.__setattr__(self, name, value)
-        if self.dtype is not None:
-            object.__setattr__(self, "dtype", _dtype_name(self.dtype))
+        if self.dtype is not None and not _python_kind(self.dtype):
+            object.__setattr__(self, "dtype", canonical_dtype(self.dtype))
 
     @keywords_checked
     def __call__(self, key: Any, shape: Any, dtype: Any = None, out_sharding: Any = None) -> jax.Array:
@@ -151,10 +152,11 @@ class JaxInitializer:
         return values
 
     def get_config(self) -> dict[str, Any]:
-        """``{"spec": ui.serialize(spec), "layout": …}`` plus ``fan_in`` / ``fan_out`` / ``dtype`` where given."""
+        """``{"spec": ui.serialize(spec), "layout": …}`` plus ``fan_in`` / ``fan_out`` / ``dtype`` where given (Python's
+        ``float``/``complex``/``int`` as the name of the dtype JAX reads them as now)."""
         config = adapter_config(self.spec, self.layout, self.fan_in, self.fan_out)
         if self.dtype is not None:
-            config["dtype"] = self.dtype
+            config["dtype"] = str(_native_dtype(self.dtype)) if _python_kind(self.dtype) else self.dtype
         return config
 
     @classmethod
@@ -182,11 +184,10 @@ def _unread_key() -> jax.Array:
         return jax.random.key(0)
 
 
-def _dtype_name(dtype: Any) -> str:
-    """The canonical name of a default ``dtype``; Python's ``float``/``complex``/``int`` stay JAX's default ones."""
-    if dtype is float or dtype is complex or dtype is int:
-        return str(_native_dtype(dtype))
-    return canonical_dtype(dtype)
+def _python_kind(dtype: Any) -> bool:
+    """Whether ``dtype`` is Python's ``float``, ``complex`` or ``int``: JAX's default dtype of that kind, read when called
+    (it follows ``jax_enable_x64``)."""
+    return dtype is float or dtype is complex or dtype is int
 
 
 def _native_dtype(dtype: Any) -> Any:
