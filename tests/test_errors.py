@@ -750,3 +750,33 @@ def test_str_subclasses_as_backend_layout_and_rng_are_their_text() -> None:
     np.testing.assert_array_equal(ui.HeNormal()((2, 3), seed=0, layout=_RaisingStr("torch"), rng=_RaisingStr("portable")), expected)
     with pytest.raises(ui.ParameterError, match="rng='natve' is not available"):
         ui.he_normal((2, 3), rng=_RaisingStr("natve"))
+
+
+class _RaisingText(_RaisingStr):
+    """A string whose matching methods raise too (the rules engine globs names with them)."""
+
+    def startswith(self, *args: Any) -> bool:
+        raise RuntimeError("a hostile startswith")
+
+    def split(self, *args: Any) -> Any:
+        raise RuntimeError("a hostile split")
+
+
+def test_rule_keys_pairs_skip_rng_where_and_activation_given_as_hostile_subclasses_are_their_values() -> None:
+    """An ``initialize`` rule key, pair or rules list, ``skip=``, ``rng=``, ``Where(name=, role=, rank=, type=)`` and
+    ``diagnose(activation=)`` given as a str, tuple or list subclass whose methods raise leaked that exception (helper
+    163); they read as the text, tuple or list they hold, as ``backend=`` and ``region=`` already were."""
+    from unit_init.adapters.rules import Where
+
+    params = {"fc": {"kernel": np.zeros((8, 4), np.float32), "bias": np.zeros(4, np.float32)}}
+    rules = [("*/kernel", ui.HeNormal()), ("*/bias", ui.Ones())]
+    expected, _ = ui.initialize(params, rules, seed=0, skip=["fc/bias"], rng="portable")
+    hostile = _HostileList([_HostileTuple((_RaisingText("*/kernel"), ui.HeNormal())), _HostileTuple((Where(role=_RaisingText("bias")), ui.Ones()))])
+    drawn, report = ui.initialize(params, hostile, seed=0, skip=_HostileList([_RaisingText("fc/bias")]), rng=_RaisingText("portable"))
+    np.testing.assert_array_equal(drawn["fc"]["kernel"], expected["fc"]["kernel"])
+    assert (drawn["fc"]["bias"] == 0).all()
+    assert dict(report.applied) == {"fc/kernel": 0}
+    where = Where(name=_RaisingText("fc/*"), rank=_HostileList([2]), type=_HostileTuple((dict,)))
+    assert (where.name, where.rank, where.type) == ("fc/*", (2,), (dict,))
+    assert dict(ui.initialize(params, [(Where(rank=_HostileTuple((1,))), ui.Ones())], seed=0)[1].applied) == {"fc/bias": 0}
+    assert ui.diagnose("he_normal", activation=_RaisingStr("tanh"), depth=2, width=8, batch=4, seed=0).activation == "tanh"

@@ -85,7 +85,7 @@ from unit_init.sampling import planned
 from unit_init.sampling.blocks import PROGRESS_MIN
 from unit_init.sampling.region import check_fits, check_region_stream
 from unit_init.seeds import call_seed, is_keras_seed, normalize_seed, seed_backend
-from unit_init.spec._checks import hashable
+from unit_init.spec._checks import hashable, plain_text
 from unit_init.spec.complex_laws import complex_law
 from unit_init.spec.distributions import (
     Distribution,
@@ -370,11 +370,7 @@ def _plain_strings(options: Options) -> Options:
     backend, layout, rng = options.backend, options.layout, options.rng
     if type(rng) is str and (type(backend) is str or not isinstance(backend, str)) and (type(layout) is str or not isinstance(layout, str)):
         return options  # the common case, three type checks
-    return options._replace(
-        backend=str.__str__(backend) if isinstance(backend, str) else backend,
-        layout=str.__str__(layout) if isinstance(layout, str) else layout,
-        rng=str.__str__(rng) if isinstance(rng, str) else rng,
-    )
+    return options._replace(backend=plain_text(backend), layout=plain_text(layout), rng=plain_text(rng))
 
 
 def _checked_call(shape: ShapeLike, options: Options) -> tuple[tuple[int, ...], float | None, float | None]:

@@ -295,7 +295,7 @@ def initialize(
         )
         raise ParameterError(msg)
     layout = "keras" if layout is None else layout
-    check_rng(rng)
+    rng = check_rng(rng)
     subtree, prefix = params_subtree(params)
     arrays = {path: leaf for path, leaf in _leaves(subtree, ()) if isinstance(leaf, np.ndarray) or foreign_array(leaf)}
     described = [tree_param(path, tuple(leaf.shape), layout) for path, leaf in arrays.items()]

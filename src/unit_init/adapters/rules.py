@@ -66,7 +66,7 @@ from unit_init.errors import (
 from unit_init.presets import LayerPreset
 from unit_init.progress import bar, wanted
 from unit_init.seeds import derive_seed, normalize_seed, tentative_seed
-from unit_init.spec._checks import listed, plain_number
+from unit_init.spec._checks import listed, plain_number, plain_sequence, plain_text
 from unit_init.spec.catalogue import Ones, Orthogonal, Zeros
 from unit_init.spec.distributions import PointMass
 from unit_init.spec.fans import Fans, LayoutLike, compute_fans
@@ -188,6 +188,8 @@ class Where:
     shape: Callable[[tuple[int, ...]], bool] | None = None
 
     def __post_init__(self) -> None:
+        for label in ("name", "role", "type", "rank"):  # a str, tuple or list subclass as the plain value it holds
+            object.__setattr__(self, label, plain_sequence(plain_text(getattr(self, label))))
         if self.type is not None and not _is_types(self.type):
             msg = f"Where(type={abbreviate(self.type)}): must be a layer type or a tuple of layer types."
             raise ParameterError(msg)
@@ -387,10 +389,11 @@ def _checked_rules(rules: Rules) -> list[tuple[Any, Any]]:
     if items is None:
         msg = f"rules={abbreviate(rules)} is not {accepted}."
         raise ParameterError(msg)
+    items = [plain_sequence(pair) for pair in items]
     if not all(isinstance(pair, tuple) and len(pair) == 2 for pair in items):
         msg = f"rules={abbreviate(rules)} holds an item that is not a (key, spec) pair; pass {accepted}."
         raise ParameterError(msg)
-    pairs: list[tuple[Any, Any]] = items
+    pairs: list[tuple[Any, Any]] = [(plain_sequence(plain_text(key)), value) for key, value in items]  # a str or tuple subclass as its value
     for key, value in pairs:
         if not (isinstance(key, str) or _is_types(key) or callable(key)) or isinstance(key, Initializer):
             msg = f"rule key {abbreviate(key)} must be a parameter-name glob pattern (str), a layer type, a Where(...) or a callable on a Param."
@@ -520,7 +523,7 @@ def _skipper(skip: Iterable[str] | Callable[[Param], bool] | None) -> Callable[[
     if items is None:
         msg = f"skip={abbreviate(skip)} must be names or glob patterns (an iterable of str) or a callable on a Param."
         raise ParameterError(msg)
-    patterns = tuple(items)
+    patterns = tuple(map(plain_text, items))
     if not all(isinstance(p, str) for p in patterns):
         msg = f"skip={abbreviate(skip)} holds something that is not a name or glob pattern (a str)."
         raise ParameterError(msg)
@@ -573,7 +576,8 @@ def root_seed(seed: Any) -> int | None:
 
 
 def check_rng(rng: str) -> str:
-    """``rng`` if it is ``"native"`` or ``"portable"``; :class:`~unit_init.ParameterError` otherwise."""
+    """``rng`` if it is ``"native"`` or ``"portable"`` (a ``str`` subclass as its text); :class:`~unit_init.ParameterError` otherwise."""
+    rng = plain_text(rng)
     if rng not in RNG_MODES:
         msg = f"rng={abbreviate(rng)} is not available; accepted: {', '.join(map(repr, RNG_MODES))}.{closest(rng if isinstance(rng, str) else '', RNG_MODES)}"
         raise ParameterError(msg)

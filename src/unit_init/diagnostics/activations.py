@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from unit_init.errors import ParameterError, abbreviate, closest
-from unit_init.spec._checks import finite, plain_number
+from unit_init.spec._checks import finite, plain_number, plain_text
 
 __all__ = ["ACTIVATIONS", "ALIASES", "Activation", "get_activation"]
 
@@ -149,6 +149,7 @@ def get_activation(name: str, param: float | None = None) -> tuple[Activation, f
         ``name`` is unknown (with a close match), or ``param`` is given to an
         activation without a parameter, or is not a finite number.
     """
+    name = plain_text(name)
     canonical = ALIASES.get(name, name) if isinstance(name, str) else None  # a list or dict is no name (nor hashable)
     if canonical not in ACTIVATIONS:
         known = [*ACTIVATIONS, *ALIASES]

@@ -469,7 +469,7 @@ def initialize(
     >>> layer.bias[...].tolist(), dict(report.applied)
     ([1.0, 1.0, 1.0, 1.0], {'bias': 1, 'kernel': 0})
     """
-    check_rng(rng)
+    rng = check_rng(rng)
     chosen = "keras" if layout is None else layout
     options: dict[str, Any] = {"seed": seed, "skip": skip, "names": names, "bias_fan_from_weight": bias_fan_from_weight}
     nnx = sys.modules.get("flax.nnx")  # imported already wherever an nnx module exists

@@ -199,7 +199,7 @@ def initialize(
     if not isinstance(model, keras.layers.Layer) or not model.built:
         msg = f"model={type(model).__name__} must be a built Keras model or layer (call it once, or build it)."
         raise ParameterError(msg)
-    check_rng(rng)
+    rng = check_rng(rng)
     owners = _owners(model)
     frozen = _frozen(model, owners)  # left as they are, and reported skipped
     trainable = [v for v in model.weights if (v.trainable or any(v is f for f in frozen)) and not getattr(v, "overwrite_with_gradient", False)]  # not state

@@ -12,7 +12,7 @@ from typing import Any, Final
 from unit_init.errors import ParameterError, abbreviate, closest
 
 __all__ = [
-    "CONFIG_INT_BITS", "bound", "choice", "finite", "hashable", "listed", "non_negative", "plain_number", "plain_sequence", "positive", "real",
+    "CONFIG_INT_BITS", "bound", "choice", "finite", "hashable", "listed", "non_negative", "plain_number", "plain_sequence", "plain_text", "positive", "real",
     "squarable",
 ]
 
@@ -55,6 +55,20 @@ def plain_sequence(value: Any) -> Any:
     if type(value) in (tuple, list) or not isinstance(value, (tuple, list)):
         return value
     return tuple(tuple.__iter__(value)) if isinstance(value, tuple) else list(list.__iter__(value))
+
+
+def plain_text(value: Any) -> Any:
+    """A ``str`` subclass as the plain ``str`` it holds, read without its own methods (an ``__eq__``, ``__hash__`` or
+    ``startswith`` that raises or lies); anything else as it is.
+
+    Examples
+    --------
+    >>> class Hostile(str):
+    ...     def __eq__(self, other): raise RuntimeError("no")
+    >>> type(plain_text(Hostile("relu"))), plain_text(3)
+    (<class 'str'>, 3)
+    """
+    return str.__str__(value) if isinstance(value, str) and type(value) is not str else value
 
 
 def plain_number(value: Any) -> Any:
@@ -214,9 +228,10 @@ def listed(value: object, *, most: int | None = None, name: str = "") -> list[An
     """
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable) or getattr(value, "shape", None) == ():
         return None
-    if most is None or isinstance(value, Sized):
-        return list(value)  # an error of the iterable itself (a generator's) is the caller's, raised as it is
-    items = list(itertools.islice(value, most + 1))
+    iterable: Iterable[Any] = plain_sequence(value)  # a tuple or list subclass by its items, not its own __iter__
+    if most is None or isinstance(iterable, Sized):
+        return list(iterable)  # an error of the iterable itself (a generator's) is the caller's, raised as it is
+    items = list(itertools.islice(iterable, most + 1))
     if len(items) > most:
         msg = f"{name}={abbreviate(value)} holds more than {most} items."
         raise ParameterError(msg)

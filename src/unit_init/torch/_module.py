@@ -448,7 +448,7 @@ def initialize(
     if not isinstance(cast("object", module), torch.nn.Module):
         msg = f"module={type(module).__name__} is not a torch.nn.Module."
         raise ParameterError(msg)
-    check_rng(rng)
+    rng = check_rng(rng)
     if not callable(skip):
         skip = listed(skip, most=MAX_SKIPPED, name="skip") or skip  # an iterator read once: the lazy check and the plan both read it
     lazy = _lazy(module)
