@@ -413,3 +413,43 @@ def test_a_plugin_subclass_of_a_builtin_backend_draws_inside_jit() -> None:
     register_backend(BackendRecord("myjax", MyJax))
     traced = jax.jit(lambda: ui.he_normal((64, 32), backend="myjax", seed=0))()
     np.testing.assert_array_equal(np.asarray(traced), np.asarray(ui.he_normal((64, 32), backend="jax", seed=0)))
+
+
+class LateNaNBackend(ToyBackend):
+    """A plugin whose ``uniform`` spoils one value, the last."""
+
+    name = "late_nan"
+
+    def uniform(self, generator: Any, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
+        values = super().uniform(generator, shape, dtype, device)
+        values.reshape(-1)[-1] = np.nan
+        return values
+
+
+@pytest.mark.parametrize("shape", [(1 << 20,), (3, (1 << 20) + 5), (2, 3, 700_001)])
+def test_the_plugin_output_check_finds_a_last_nan_reading_a_mib_of_values_at_a_time(shape: tuple[int, ...]) -> None:
+    """The check's boolean temporary was as large as the draw (a quarter of a float32 output), which the memory guard
+    does not count; it now reads at most FINITE_CHECK_ELEMENTS values at once, and still finds the last one."""
+    from unit_init.drawing import FINITE_CHECK_ELEMENTS
+
+    register_backend(BackendRecord(LateNaNBackend.name, LateNaNBackend))
+    read: list[int] = []
+
+    class Watched:  # NumPy's namespace, recording the size of every isfinite temporary
+        def __getattr__(self, name: str) -> Any:
+            return getattr(np, name)
+
+        @staticmethod
+        def isfinite(array: Any) -> Any:
+            read.append(array.size)
+            return np.isfinite(array)
+
+    original = LateNaNBackend.xp
+    LateNaNBackend.xp = Watched()  # type: ignore[assignment]
+    try:
+        with pytest.raises(ui.BackendError, match="values that are not finite"):
+            ui.random_uniform(shape, backend="late_nan", seed=0)
+    finally:
+        LateNaNBackend.xp = original  # type: ignore[method-assign]
+    assert read
+    assert max(read) <= FINITE_CHECK_ELEMENTS

@@ -49,6 +49,9 @@ __all__ = ["RNG_MODES", "Kept", "Target", "check", "check_shards", "draw", "reso
 
 OWN_BACKENDS: Final = "unit_init.backends."
 """The package of unit_init's own backends, whose arrays are returned as drawn; a plugin's are checked (:func:`_check_plugin_output`)."""
+FINITE_CHECK_ELEMENTS: Final = 1 << 20
+"""Elements of a plugin's output whose finiteness is read at once (:func:`_all_finite`): the check's boolean temporary
+stays within a MiB, which the memory guard need not count."""
 
 
 def draw(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Any:  # noqa: B008 (an immutable default)
@@ -147,12 +150,26 @@ def _check_plugin_output(call: Request, drawn: Any) -> None:
     if not (is_float(dtype) or is_complex(dtype)):
         return
     try:
-        finite = bool(backend.xp.all(backend.xp.isfinite(drawn)))
+        finite = _all_finite(backend.xp, drawn)
     except TypeError:  # a traced or symbolic array (inside jax.jit, a tf.function): no values to read yet
         return
     if not finite:
         msg = f"{name} with values that are not finite (nan or inf); its primitives return values outside their laws."
         raise BackendError(msg)
+
+
+def _all_finite(xp: Any, array: Any) -> bool:
+    """Whether every value of ``array`` is finite, read :data:`FINITE_CHECK_ELEMENTS` at a time along its leading axes
+    (basic slices: views, no copy)."""
+    shape = tuple(array.shape)
+    size = math.prod(shape)
+    if size <= FINITE_CHECK_ELEMENTS:
+        return bool(xp.all(xp.isfinite(array)))
+    row = size // shape[0]
+    if row > FINITE_CHECK_ELEMENTS:
+        return all(_all_finite(xp, array[index]) for index in range(shape[0]))
+    step = FINITE_CHECK_ELEMENTS // row
+    return all(_all_finite(xp, array[start : start + step]) for start in range(0, shape[0], step))
 
 
 def _filled(call: Request) -> Any:
