@@ -73,6 +73,19 @@ def _():
     x = init(key, SHAPE, out_sharding=row)
     s = summary(x); s["equal_unsharded"] = bool(np.array_equal(x, init(key, SHAPE))); return s
 
+@case("adapter_out_sharding_with_a_committed_key")
+def _():
+    init = ui.jax.initializer(ui.HeNormal())
+    elsewhere = jax.device_put(key, jax.devices()[3])  # committed to one device, as a key out of a jit is
+    x = init(elsewhere, SHAPE, out_sharding=row)
+    one = init(elsewhere, SHAPE, out_sharding=jax.sharding.SingleDeviceSharding(jax.devices()[1]))
+    with jax.set_mesh(mesh):
+        spec = init(elsewhere, SHAPE, out_sharding=P("x", None))
+    s = summary(x)
+    s["equal_unsharded"] = all(bool(np.array_equal(y, init(key, SHAPE))) for y in (x, one, spec))
+    s["single"] = [d.id for d in one.devices()]
+    return s
+
 @case("adapter_out_sharding_in_jit_on_an_explicit_mesh")
 def _():
     explicit = jax.make_mesh((2, 2), ("data", "model"), axis_types=(jax.sharding.AxisType.Explicit,) * 2)
@@ -511,6 +524,15 @@ def test_jit_out_shardings_gives_the_eager_values_sharded(results: dict[str, Any
     _sharded(results[case], "P('x', None)", HE_STD)
     assert results[case].get("equal_eager", True)
     assert results[case].get("equal_unsharded", True)
+
+
+def test_a_key_committed_to_another_device_draws_into_out_sharding(results: dict[str, Any]) -> None:
+    """A key committed to one device (out of a jit) with ``out_sharding=`` over others raised JAX's bare
+    ``ValueError: Received incompatible devices``; the key is replicated over the sharding's devices first."""
+    result = results["adapter_out_sharding_with_a_committed_key"]
+    _sharded(result, "P('x', None)", HE_STD)
+    assert result["equal_unsharded"]
+    assert result["single"] == [1]
 
 
 def test_out_sharding_inside_jit_on_an_explicit_mesh_is_the_arrays_type(results: dict[str, Any]) -> None:

@@ -457,7 +457,8 @@ def _mapping(where: str, value: Any) -> Mapping[str, Any]:
 
 def _layout_name(value: Any) -> str:
     if not isinstance(value, str) or value not in LAYOUTS:
-        msg = f"layout={abbreviate(value)} is not accepted in a config; accepted: {', '.join(map(repr, LAYOUTS))}."
+        hint = closest(value[:64], LAYOUTS) if isinstance(value, str) else ""
+        msg = f"layout={abbreviate(value)} is not known; accepted: {', '.join(map(repr, LAYOUTS))} or a ui.Layout(...).{hint}"
         raise ParameterError(msg)
     return value
 

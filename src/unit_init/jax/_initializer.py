@@ -33,7 +33,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import jax
 import numpy as np
@@ -73,7 +73,8 @@ class JaxInitializer:
         Fan overrides, used instead of the layout's fans where given.
     dtype:
         The dtype of a call that names none: its canonical name, or Python's ``float``/``complex``/``int``, read as
-        JAX's default dtype of that kind when called (as ``jax.nn.initializers`` read it); ``None``: JAX's default float dtype.
+        JAX's default dtype of that kind when called, as ``jax.nn.initializers`` read it; ``None``: JAX's default
+        float dtype.
     """
 
     spec: Initializer
@@ -87,7 +88,7 @@ class JaxInitializer:
         spec, layout, fan_in, fan_out = adapter_parts(spec_of(self.spec), self.layout, self.fan_in, self.fan_out)
         for name, value in (("spec", spec), ("layout", layout), ("fan_in", fan_in), ("fan_out", fan_out)):
             object.__setattr__(self, name, value)
-        if self.dtype is not None and not _python_kind(self.dtype):
+        if self.dtype is not None and not (isinstance(self.dtype, type) and self.dtype in _PYTHON_KINDS.values()):
             object.__setattr__(self, "dtype", canonical_dtype(self.dtype))
 
     @keywords_checked
@@ -119,7 +120,7 @@ class JaxInitializer:
         arguments = (self, dims, native, out_sharding)
         sharded = _sharded(*arguments) if hashable(arguments) else _sharded.__wrapped__(*arguments)  # unhashable: compiled for this call only
         try:
-            values: jax.Array = sharded(key)
+            values: jax.Array = sharded(_replicated_key(key, out_sharding))
         except RuntimeError as error:
             if not isinstance(out_sharding, jax.sharding.PartitionSpec):
                 raise
@@ -153,10 +154,10 @@ class JaxInitializer:
 
     def get_config(self) -> dict[str, Any]:
         """``{"spec": ui.serialize(spec), "layout": …}`` plus ``fan_in`` / ``fan_out`` / ``dtype`` where given (Python's
-        ``float``/``complex``/``int`` as the name of the dtype JAX reads them as now)."""
+        ``float``/``complex``/``int`` by their names, read back as themselves)."""
         config = adapter_config(self.spec, self.layout, self.fan_in, self.fan_out)
         if self.dtype is not None:
-            config["dtype"] = str(_native_dtype(self.dtype)) if _python_kind(self.dtype) else self.dtype
+            config["dtype"] = self.dtype.__name__ if isinstance(self.dtype, type) else self.dtype
         return config
 
     @classmethod
@@ -169,7 +170,8 @@ class JaxInitializer:
             if dtype is not None and not isinstance(dtype, str):
                 msg = f"dtype={abbreviate(dtype)} in a JaxInitializer config must be a dtype name or null."
                 raise ParameterError(msg)
-            return cls(*read_adapter_config({key: value for key, value in config.items() if key != "dtype"}), dtype=dtype)
+            default = _PYTHON_KINDS.get(dtype) if isinstance(dtype, str) else None  # a Python type by its name
+            return cls(*read_adapter_config({key: value for key, value in config.items() if key != "dtype"}), dtype=default or dtype)
         return cls(*read_adapter_config(config))
 
 
@@ -184,10 +186,9 @@ def _unread_key() -> jax.Array:
         return jax.random.key(0)
 
 
-def _python_kind(dtype: Any) -> bool:
-    """Whether ``dtype`` is Python's ``float``, ``complex`` or ``int``: JAX's default dtype of that kind, read when called
-    (it follows ``jax_enable_x64``)."""
-    return dtype is float or dtype is complex or dtype is int
+_PYTHON_KINDS: Final = {"float": float, "complex": complex, "int": int}
+"""Python's types as a default ``dtype=``: JAX's default dtype of that kind, read when called (it follows
+``jax_enable_x64``); a config saves them by these names, which no canonical dtype name is."""
 
 
 def _native_dtype(dtype: Any) -> Any:
@@ -203,6 +204,27 @@ def _native_dtype(dtype: Any) -> Any:
         return jax.numpy.dtype(dtype)
     except (TypeError, ValueError):
         return jax.numpy.dtype(canonical_dtype(dtype))  # another framework's dtype by its name, else a DTypeError naming the accepted ones
+
+
+def _replicated_key(key: Any, out_sharding: Any) -> Any:
+    """``key`` replicated over ``out_sharding``'s devices where it is committed to others (a key that came out of a
+    ``jit``, or was placed on one device): the compiled draw takes no operand on devices it does not run on (native
+    JAX's ``jit`` refuses such a key with its own ``ValueError``). A key is a few words; the values do not change."""
+    if isinstance(key, jax.core.Tracer) or not getattr(key, "committed", False):
+        return key
+    if isinstance(out_sharding, jax.sharding.PartitionSpec):
+        mesh = scoped_mesh()
+        if mesh is None:
+            return key  # refused by the compiled call, which names the missing mesh
+        out_sharding = jax.sharding.NamedSharding(mesh, out_sharding)
+    if key.sharding.device_set == out_sharding.device_set:
+        return key
+    if isinstance(out_sharding, jax.sharding.NamedSharding):
+        replicated = jax.sharding.PartitionSpec()  # type: ignore[no-untyped-call]
+        return jax.device_put(key, jax.sharding.NamedSharding(out_sharding.mesh, replicated))
+    if isinstance(out_sharding, jax.sharding.SingleDeviceSharding):
+        return jax.device_put(key, out_sharding)
+    return key
 
 
 def _explicit(out_sharding: Any) -> bool:
