@@ -198,6 +198,9 @@ _NATIVE_CASES = [
     (ui.TruncatedNormal(lower=1.0, upper=3.0), (512, 512), "float32"),  # one-sided: the log-space quantile in float64
     (ui.TruncatedNormal(lower=-1.0, upper=math.inf), (512, 512), "bfloat16"),
     (ui.TruncatedNormal(lower=1.0, upper=3.0), (2048, 2048), "float64"),  # block by block
+    # across 0 but too narrow to re-draw: the quantile's float64 uniforms and chunks, as one-sided (was 0.75–0.93 of the peak)
+    (ui.TruncatedNormal(lower=-0.1, upper=0.1), (1024, 1024), "float16"),
+    (ui.BoundedNormal(minval=-0.2, maxval=0.1), (1024, 1024), "float32"),
     (ui.ConvolutionOrthogonal(), (3, 3, 128, 128), "float32"),
     (ui.ConvolutionOrthogonal(), (3, 3, 16, 256), "float32"),  # the kernel grows 16-fold
     (ui.ConvolutionOrthogonal(), (7, 32, 48), "float64"),

@@ -14,7 +14,8 @@ the sampler's peak (:data:`TEMPORARIES`): 1 array for a uniform or normal;
 again for ``erfinv``'s work or a re-draw's masks and candidates; a re-draw in
 place on a mutable backend adds :func:`redraw_bytes`, and ``erfinv`` in place
 there holds only the draw: :data:`INVERTED`), none but 88
-bytes for one on one side of 0 (:data:`ONE_SIDED`; on a backend with mutable
+bytes for one drawn by its quantile, on one side of 0 or across it but too
+narrow to re-draw (:data:`ONE_SIDED`; on a backend with mutable
 arrays its float64 uniforms, 8 bytes, and 88 bytes a value of one chunk a
 thread); 5 for an orthogonal matrix (the Gaussian, LAPACK's copies, Q and
 the sign fix), of float64 (complex128) on NumPy, whose QR computes in it
@@ -88,7 +89,7 @@ from unit_init.environment import variable
 from unit_init.errors import ParameterError, ResourceError, ShapeError, abbreviate
 from unit_init.portable.stream import CHUNK_WORDS, WORDS
 from unit_init.sampling import blocks
-from unit_init.sampling.truncation import QUANTILE_CHUNK, inverts, redraws
+from unit_init.sampling.truncation import QUANTILE_CHUNK, by_quantiles, inverts, redraws
 from unit_init.spec import complex_laws as c
 from unit_init.spec import distributions as d
 from unit_init.spec import kernel_laws as k
@@ -176,7 +177,8 @@ _PORTABLE_CHUNKED: Final = (d.Uniform, d.Normal, d.TruncatedGaussian)
 """The laws the portable stream draws value by value (:data:`~unit_init.portable.stream.WORDS`); any other is estimated as a native draw."""
 
 ONE_SIDED: Final = (0, 88)
-"""``(t, e)`` for a truncated normal whose interval lies on one side of 0: the log-space inverse CDF, computed in float64
+"""``(t, e)`` for a truncated normal drawn by its quantile (:func:`~unit_init.sampling.truncation.by_quantiles`: an
+interval on one side of 0, or one across it too narrow to re-draw): the log-space inverse CDF, computed in float64
 (:func:`unit_init.sampling.truncation.by_quantile`), holds up to eleven float64 values per element at its peak (``u``,
 ``p``, ``log q`` and its rational approximations' terms: 88 bytes), whatever the output dtype. On a backend with
 mutable arrays only ``u`` is whole (8 bytes), the rest one :data:`~unit_init.sampling.truncation.QUANTILE_CHUNK`
@@ -270,7 +272,7 @@ def estimate_bytes(
     in_flight = _portable_in_flight(backend, shape, distribution, work) if portable else 0
     arrays, extra = (0, 0) if distribution is None else TEMPORARIES.get(type(distribution), _UNKNOWN)
     chunk = 0  # bytes of one chunk's temporaries, a thread
-    if isinstance(distribution, d.TruncatedGaussian) and not -math.inf < distribution.low < 0 < distribution.high < math.inf:  # not across 0
+    if isinstance(distribution, d.TruncatedGaussian) and by_quantiles(backend.truncation, work_dtype(dtype), distribution.low, distribution.high):
         arrays, extra = (0, FUSED_BYTES) if backend.compiles else ONE_SIDED
         if backend.mutable and not backend.compiles:
             extra, chunk = 8, ONE_SIDED[1] * min(size, QUANTILE_CHUNK)

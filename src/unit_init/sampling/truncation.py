@@ -52,6 +52,7 @@ __all__ = [
     "Method",
     "by_inverse_cdf",
     "by_quantile",
+    "by_quantiles",
     "by_rejection",
     "erf_resolves",
     "inverts",
@@ -233,6 +234,27 @@ def redraws(truncation: str, dtype: str, low: float, high: float) -> bool:
     if truncation == "inverse_cdf_or_rejection":
         return _redraws(low, high) and not erf_resolves(low, high, dtype)
     return truncation == "rejection" and _redraws(low, high)
+
+
+def by_quantiles(truncation: str, dtype: str, low: float, high: float) -> bool:
+    """Whether the method of this ``truncation`` capability draws ``[low, high]`` in ``dtype`` (the work dtype) by
+    :func:`by_quantile`: an interval on one side of 0, or across it where neither ``erfinv`` (:func:`erf_resolves`)
+    nor a re-draw (:data:`MIN_REDRAW_MASS`) serves, as ``[−0.1, 0.1]``. ``"host"`` is its host's ``"rejection"`` row.
+
+    Examples
+    --------
+    >>> by_quantiles("rejection", "float32", -0.1, 0.1), by_quantiles("rejection", "float32", -2.0, 2.0)
+    (True, False)
+    >>> by_quantiles("inverse_cdf", "float32", 2.0, 3.0), by_quantiles("inverse_cdf", "float32", -0.1, 0.1)
+    (True, False)
+    """
+    if low == -math.inf and high == math.inf:
+        return False
+    if truncation in ("inverse_cdf", "native"):
+        return not erf_resolves(low, high, dtype)
+    if truncation == "inverse_cdf_or_rejection":
+        return not erf_resolves(low, high, dtype) and not _redraws(low, high)
+    return not _redraws(low, high)
 
 
 def inverts(truncation: str, dtype: str, low: float, high: float) -> bool:
