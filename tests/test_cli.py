@@ -18,6 +18,7 @@ from unit_init import errors as ui_errors
 from unit_init.cli import NAME_SYNTAX, RANGES, main
 from unit_init.diagnostics.specs import label, parse
 from unit_init.serialization import NAMED
+from unit_init.spec.peers import STFT
 
 NETWORK = ["--depth", "20", "--width", "64", "--batch", "32"]
 
@@ -102,6 +103,15 @@ def test_every_name_prints_as_text_that_parses_back(name: str) -> None:
     if name in REQUIRED:
         with pytest.raises(ui_errors.ParameterError, match=f"needs {REQUIRED[name].split('=')[0]}"):
             parse(name)
+
+
+def test_a_bool_parameter_prints_as_text_that_parses_back() -> None:
+    """``label`` wrote ``stft:periodic=True``, which ``parse`` read as the text 'True' and refused (helper 166)."""
+    for periodic in (True, False):
+        spec = STFT(periodic=periodic)
+        assert parse(label(spec)) == spec, label(spec)
+    assert parse("stft:periodic=false") == STFT(periodic=False)
+    assert parse("stft:periodic=TRUE") == STFT(periodic=True)
 
 
 def test_show_gives_fans_variance_and_distribution() -> None:

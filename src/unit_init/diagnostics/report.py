@@ -78,7 +78,7 @@ class Report:
         Standard deviation of ``∂L/∂W_l``, the gradient of the batch-mean loss
         with respect to each layer's *weights* (what an optimizer sees).
     identical_unit_layers:
-        Layers whose units all have identical incoming weights.
+        The number of layers whose units all have identical incoming weights.
     histograms:
         Activation histograms of a few layers (first, ⅓, ⅔, last).
     verdict, forward_ratio, backward_ratio, reason:

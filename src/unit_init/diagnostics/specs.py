@@ -38,9 +38,15 @@ def _name(cls: type[Initializer]) -> str | None:
         return None
 
 
-def _value(key: str, text: str) -> int | float | str:
-    """``text`` as an int, else a float, else the string; a number beyond float64's range is refused (it would read as
-    inf), and so is one too small for it (it would read as 0)."""
+_BOOLS: Final = {"true": True, "false": False}
+
+
+def _value(key: str, text: str) -> bool | int | float | str:
+    """``text`` as a bool (``True``/``False``, as :func:`label` writes them, any case), else an int, else a float, else
+    the string; a number beyond float64's range is refused (it would read as inf), and so is one too small for it (it
+    would read as 0)."""
+    if text.lower() in _BOOLS:
+        return _BOOLS[text.lower()]
     try:
         return int(text)
     except ValueError:
@@ -75,7 +81,7 @@ def parse(text: str) -> Initializer:
     name, _, arguments = text.partition(":")
     cls = spec_class(name.strip())
     accepted = [f.name for f in dataclasses.fields(cls) if f.init]
-    kwargs: dict[str, int | float | str] = {}
+    kwargs: dict[str, bool | int | float | str] = {}
     for item in arguments.split(",") if arguments.strip() else ():
         key, sep, value = (part.strip() for part in item.partition("="))
         if not sep or not key or not value:
