@@ -169,7 +169,7 @@ def test_a_stream_splits_so_repeated_draws_are_independent() -> None:
 BAD_SEEDS = {
     "float": lambda: 1.5,
     "str": lambda: "0",
-    "numpy-raw-key": lambda: np.zeros(2, np.uint32),
+    "numpy-words-of-no-key-shape": lambda: np.zeros(3, np.uint32),
     "key-batch": lambda: jax.random.split(jax.random.key(0), 3),
     "float-array": lambda: jnp.zeros(2),
 }
@@ -179,6 +179,17 @@ BAD_SEEDS = {
 def test_bad_seeds_raise(kind: str) -> None:
     with pytest.raises(ui.SeedError, match="seed="):
         ui.he_normal((2, 2), backend="jax", seed=BAD_SEEDS[kind]())
+
+
+def test_raw_key_words_held_as_numpy_are_a_key_with_backend_jax_as_jax_random_takes_them() -> None:
+    """``jax.random.normal(np.array([0, 7], np.uint32), …)`` works, and so did the JAX adapter; ``backend="jax",
+    seed=`` the same NumPy words was a ``SeedError``. Without ``backend=`` they name no backend (docs/seeds.md)."""
+    words = np.array([0, 7], np.uint32)
+    expected = np.asarray(ui.he_normal((4, 3), seed=jnp.asarray(words)))
+    np.testing.assert_array_equal(np.asarray(ui.he_normal((4, 3), backend="jax", seed=words)), expected)
+    np.testing.assert_array_equal(np.asarray(jax.jit(lambda: ui.he_normal((4, 3), backend="jax", seed=words))()), expected)
+    with pytest.raises(ui.SeedError, match="not a seed for the numpy backend"):
+        ui.he_normal((4, 3), seed=words)
 
 
 # --- devices and like= ------------------------------------------------------------------------

@@ -258,6 +258,8 @@ class JaxBackend(Backend):
             key = seed
         elif _is_raw_key(seed):
             key = _wrapped(seed)
+        elif isinstance(seed, np.ndarray) and seed.dtype == np.uint32 and seed.shape in RAW_KEY_SHAPES:
+            key = _wrapped(jnp.asarray(seed))  # raw key words held as NumPy (a checkpoint, device_get), as jax.random takes them
         else:
             shown = f"a jax.Array of shape {seed.shape} and dtype {seed.dtype}" if isinstance(seed, jax.Array) else abbreviate(seed)
             msg = (
