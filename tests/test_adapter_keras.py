@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -458,6 +459,25 @@ def test_array_constant_configs_keep_the_config_limits(keras_mod: Any, uk: Any) 
         uk.KerasConstant(deep)
 
 
+def test_an_array_constant_is_memory_guarded_before_it_is_made(keras_mod: Any, uk: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An array-valued Constant broadcast to a weight took no memory check (helper 164): under a 1 MiB limit a 4 MB
+    weight was made, and a (10**12, 2) one reached the framework's allocator (MemoryError, RuntimeError,
+    RESOURCE_EXHAUSTED). Both are a ResourceError first, as a scalar Constant's are; float8 is counted by its byte."""
+    from unit_init.errors import DTypeError, ResourceError
+
+    monkeypatch.setenv("UNIT_INIT_MAX_BYTES", "1M")
+    init = uk.initializer({"class_name": "Constant", "config": {"value": [1.0, 2.0]}})
+    for shape in [(500_000, 2), (10**12, 2)]:
+        with pytest.raises(ResourceError, match=rf"shape={re.escape(str(shape))}, dtype='float32' needs about"):
+            init(shape)
+    assert tuple(init((100, 2)).shape) == (100, 2)
+    assert tuple(init((300_000, 2), "float8_e4m3fn").shape) == (300_000, 2)  # 600 KB in one byte a value
+    with pytest.raises(ResourceError, match="float16"):
+        init((300_000, 2), "float16")
+    with pytest.raises(DTypeError, match="holds no numbers"):
+        init((2, 2), "string")
+
+
 def test_array_constants_in_integer_dtypes_are_exact(keras_mod: Any, uk: Any) -> None:
     """A value an integer or bool dtype cannot hold is refused, as ui.constant refuses it (Keras would wrap or truncate)."""
     import numpy as np
@@ -599,6 +619,33 @@ def test_initialize_gives_einsum_axes_to_fan_scaled_specs_only_as_keras_does(ker
     unit_init.keras.initialize(layers[0], {keras.layers.EinsumDense: ui.GlorotUniform()}, seed=0)
     assert variance(layers[0].kernel) == pytest.approx(variance(layers[1].kernel), rel=0.02)
     assert variance(layers[1].kernel) == pytest.approx(2 / (64 + 8 * 256), rel=0.02)
+
+
+def test_torchs_spellings_of_the_fan_scaled_laws_get_keras_attention_axes(keras_mod: Any, uk: Any) -> None:
+    """``XavierUniform``/``KaimingNormal`` … were plain KerasInitializers, to which Keras hands no axes: a
+    MultiHeadAttention query kernel (512, 8, 64) got 1/36 (Xavier) and 1/8 (Kaiming) of its Glorot and He variance
+    (helper 164). They are KerasVarianceScaling, with Keras's attributes, as GlorotUniform and HeUniform are."""
+    import numpy as np
+
+    import unit_init as ui
+
+    keras = keras_mod
+    for spec, attributes, variance in [
+        (ui.XavierUniform(seed=1), (1.0, "fan_avg", "uniform"), 1 / 512),
+        (ui.XavierNormal(gain=2.0, seed=1), (4.0, "fan_avg", "untruncated_normal"), 4 / 512),
+        (ui.KaimingUniform(seed=1), (2.0, "fan_in", "uniform"), 2 / 512),
+        (ui.KaimingNormal(mode="fan_out", seed=1), (2.0, "fan_out", "untruncated_normal"), 2 / 512),
+    ]:
+        init = uk.initializer(spec)
+        assert isinstance(init, keras.initializers.VarianceScaling)
+        assert (pytest.approx(init.scale), init.mode, init.distribution) == attributes
+        layer = keras.layers.MultiHeadAttention(8, 64, kernel_initializer=init)
+        layer.build((None, 4, 512), (None, 4, 512))
+        assert float(np.var(keras.ops.convert_to_numpy(layer.query_dense.kernel))) == pytest.approx(variance, rel=0.02), spec
+    layer = keras.layers.MultiHeadAttention(8, 64)
+    layer.build((None, 4, 512), (None, 4, 512))
+    uk.initialize(layer, {keras.layers.MultiHeadAttention: ui.XavierUniform()}, seed=0)
+    assert float(np.var(keras.ops.convert_to_numpy(layer.query_dense.kernel))) == pytest.approx(1 / 512, rel=0.02)
 
 
 def test_a_saved_model_with_a_large_array_constant_loads_and_clones(keras_mod: Any, uk: Any, tmp_path: Path) -> None:

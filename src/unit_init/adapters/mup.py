@@ -41,14 +41,13 @@ from unit_init.spec.initializer import Initializer
 from unit_init.spec.rules import FanScaled, FixedVariance, Mode, VarianceRule
 from unit_init.spec.scaled import MuP
 from unit_init.spec.structured import BoundedNormal
-from unit_init.spec.torch_style import KaimingNormal, KaimingUniform, XavierNormal, XavierUniform
+from unit_init.spec.torch_style import GAIN_SCALED, as_variance_scaling
 
 __all__ = ["READOUTS", "mup_rules"]
 
 Readout = Literal["zero", "multiplier", "scaled"]
 READOUTS: Final = ("zero", "multiplier", "scaled")
 _CONSTANT: Final = (Zeros, Ones, Constant)
-_GAIN_SCALED: Final = (XavierUniform, XavierNormal, KaimingUniform, KaimingNormal)
 FamilyLike = str | Family
 
 
@@ -114,8 +113,8 @@ def _rule_of(spec: Initializer) -> tuple[VarianceRule, FamilyLike, float]:
     """``spec`` as ``(variance rule, family, mean)``: the fan-scaled family (torch's spellings ``XavierUniform``,
     ``KaimingNormal``, … through their ``VarianceScaling``) and the fixed-scale normals and uniforms, a truncated
     one keeping its bounds in units of its std, as ``mup.init.trunc_normal_`` scales ``mean``, ``std``, ``a`` and ``b`` alike."""
-    if isinstance(spec, _GAIN_SCALED):
-        return _rule_of(spec.scaling)
+    if isinstance(spec, GAIN_SCALED):
+        return _rule_of(as_variance_scaling(spec))
     if isinstance(spec, Composed) and not isinstance(spec, MuP) and isinstance(spec.family, str):
         return spec.rule, spec.family, spec.mean
     if isinstance(spec, RandomNormal):
@@ -143,7 +142,7 @@ def _scaled(spec: Initializer, param: Param, fan_in_mult: float, fan_out_mult: f
     if isinstance(spec, _CONSTANT):
         return spec
     rule, family, mean = _rule_of(spec)
-    if isinstance(spec, _GAIN_SCALED) and param.leaf == "embedding" and isinstance(rule, FanScaled) and rule.mode in _SWAPPED:
+    if isinstance(spec, GAIN_SCALED) and param.leaf == "embedding" and isinstance(rule, FanScaled) and rule.mode in _SWAPPED:
         rule = FanScaled(rule.scale, _SWAPPED[rule.mode])
     if width_mult != 1.0 and mean != 0.0:
         msg = (f"parameter {abbreviate(param.name)}: init={abbreviate(spec)} has mean {mean}, and muP divides this weight's "

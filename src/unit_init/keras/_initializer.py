@@ -47,14 +47,14 @@ import inspect
 import math
 import numbers
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import keras
 
 from unit_init.adapters._spec import spec_of
-from unit_init.errors import BackendError, ParameterError, SeedError, abbreviate, keywords_checked
-from unit_init.keras._call import call_arguments
+from unit_init.errors import ParameterError, SeedError, abbreviate, keywords_checked
+from unit_init.keras._call import call_arguments, keras_backend, keras_device
 from unit_init.keras._constant import KerasConstant, is_array_constant, plain_constant_config
 from unit_init.serialization import (
     AdapterConfig,
@@ -68,45 +68,19 @@ from unit_init.spec._checks import hashable
 from unit_init.spec.fans import Fans, Layout, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer, run_by_autograph_as_written
 from unit_init.spec.rules import FanScaled
+from unit_init.spec.torch_style import as_variance_scaling
 
 __all__ = ["KerasInitializer", "KerasVarianceScaling", "initializer", "is_fan_scaled"]
 
-_BACKENDS: Final = ("tensorflow", "jax", "torch", "numpy")
 _SEED_GENERATOR_KEYS: Final = {"seed", "name"}
 _KERAS_MODES: Final = ("fan_in", "fan_out", "fan_avg")  # keras.initializers.VarianceScaling's
 
 
-def _keras_backend() -> str:
-    name = str(keras.backend.backend())
-    if name not in _BACKENDS:
-        msg = f"the Keras backend {name!r} has no unit_init backend; accepted Keras backends: {', '.join(_BACKENDS)}."
-        raise BackendError(msg)
-    return name
-
-
-def _keras_device(backend: str) -> Any:
-    """Where Keras puts new tensors on its torch backend (``None`` elsewhere: the framework's own default, which
-    ``keras.device`` scopes on TensorFlow and JAX): the device of the innermost ``keras.device(...)``, else CUDA where
-    there is one, else the CPU; ``"meta"`` while Keras builds a model symbolically (a subclassed model, or one without
-    ``keras.Input``, on its first ``fit``/``predict``), where Keras's own initializers return tensors with no values."""
-    getter = _torch_device_getter() if backend == "torch" else None
-    return None if getter is None else getter()
-
-
-@functools.cache  # an import statement costs ~0.4 µs even when the module is loaded; the device is read on every call
-def _torch_device_getter() -> Callable[[], Any] | None:
-    """Keras's torch ``get_device`` (it has no public getter; its torch ops read this one); ``None`` in a Keras that
-    moved it, which then draws on torch's own default device, from which Keras copies."""
-    try:
-        from keras.src.backend.torch.core import get_device
-    except ImportError:
-        return None
-    return get_device  # type: ignore[no-any-return]
-
-
 def _sources(spec: Initializer) -> tuple[Any, ...]:
-    """The dataclasses that describe ``spec``: its variance rule, itself (a preset's fixed fields included)."""
-    return getattr(spec, "rule", None), spec
+    """The dataclasses that describe ``spec``: its variance rule, the ``VarianceScaling`` a torch spelling draws
+    (``XavierUniform``: its ``scale``, ``mode``, ``distribution``), itself (a preset's fixed fields included)."""
+    scaling = as_variance_scaling(spec)
+    return getattr(scaling, "rule", None), scaling, spec
 
 
 def is_fan_scaled(spec: Initializer) -> bool:
@@ -300,10 +274,10 @@ class KerasInitializer(keras.initializers.Initializer):  # type: ignore[misc]  #
     @keywords_checked
     def __call__(self, shape: Any, dtype: Any = None) -> Any:
         """Draw ``shape`` on the Keras backend in use, in ``dtype`` (default ``keras.config.floatx()``), on the device
-        Keras puts its tensors on (:func:`_keras_device`)."""
+        Keras puts its tensors on (:func:`~unit_init.keras._call.keras_device`)."""
         dims, dtype = call_arguments(shape, dtype)
-        backend = _keras_backend()
-        device = _keras_device(backend)
+        backend = keras_backend()
+        device = keras_device(backend)
         seed = 0 if str(device) == "meta" else self.seed  # Keras's symbolic build on torch: no values, so no seed to read
         return self.spec(dims, backend=backend, device=device, dtype=dtype, seed=seed, **self._options(dims))
 

@@ -39,7 +39,7 @@ from unit_init.spec.gain import calculate_gain
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.structured import BoundedNormal
 
-__all__ = ["TORCH_STYLE", "KaimingNormal", "KaimingUniform", "XavierNormal", "XavierUniform"]
+__all__ = ["GAIN_SCALED", "TORCH_STYLE", "KaimingNormal", "KaimingUniform", "XavierNormal", "XavierUniform", "as_variance_scaling"]
 
 TorchMode = Literal["fan_in", "fan_out"]
 _TORCH_MODES: Final = ("fan_in", "fan_out")
@@ -188,3 +188,18 @@ TORCH_STYLE: Final[dict[str, type[Initializer]]] = {
     "eye": Identity,
 }
 """The names torch users type (``torch.nn.init`` without the trailing ``_``) → spec class."""
+
+GAIN_SCALED: Final = (XavierUniform, XavierNormal, KaimingUniform, KaimingNormal)
+"""torch's spellings of the fan-scaled laws: each is a :class:`~unit_init.VarianceScaling` once its parameters are read."""
+
+
+def as_variance_scaling(spec: Initializer) -> Initializer:
+    """``spec`` as the ``VarianceScaling`` it draws where it is one of torch's spellings (:data:`GAIN_SCALED`), else as it is.
+
+    Examples
+    --------
+    >>> from unit_init.spec.torch_style import XavierUniform
+    >>> as_variance_scaling(XavierUniform(gain=2.0))
+    VarianceScaling(seed=None, scale=4.0, mode='fan_avg', distribution='uniform')
+    """
+    return spec.scaling if isinstance(spec, GAIN_SCALED) else spec
