@@ -491,6 +491,12 @@ def test_array_constants_in_integer_dtypes_are_exact(keras_mod: Any, uk: Any) ->
     exact = uk.initializer({"class_name": "Constant", "config": {"value": [3.0, -4]}})((2, 2), "int8")
     assert keras_mod.ops.convert_to_numpy(exact).tolist() == [[3, -4], [3, -4]]
     assert keras_mod.ops.convert_to_numpy(uk.initializer({"class_name": "Constant", "config": {"value": [1, 0]}})((2,), "bool")).tolist() == [True, False]
+    # bools fill a bool weight only, as Constant(True) is refused (Keras: 1.0); a list and an array of them were 1.0 and 0.0
+    for value in ([True, False], np.array([True, False])):
+        assert keras_mod.ops.convert_to_numpy(uk.initializer(keras_mod.initializers.Constant(value))((2,), "bool")).tolist() == [True, False]
+        for dtype in (None, "int32"):
+            with pytest.raises(ParameterError, match="the value holds bools"):
+                uk.initializer(keras_mod.initializers.Constant(value))((2,), dtype)
 
 
 def test_bad_calls_are_typed_errors(keras_mod: Any, uk: Any) -> None:
@@ -619,6 +625,18 @@ def test_initialize_gives_einsum_axes_to_fan_scaled_specs_only_as_keras_does(ker
     unit_init.keras.initialize(layers[0], {keras.layers.EinsumDense: ui.GlorotUniform()}, seed=0)
     assert variance(layers[0].kernel) == pytest.approx(variance(layers[1].kernel), rel=0.02)
     assert variance(layers[1].kernel) == pytest.approx(2 / (64 + 8 * 256), rel=0.02)
+
+
+def test_keras_builtins_with_scalar_tensor_parameters_are_read_as_their_numbers(keras_mod: Any, uk: Any) -> None:
+    """Keras takes "a python scalar or a scalar keras tensor" for ``mean``/``stddev``/``minval``…, whose config is its
+    ``__tensor__`` config: converting such a built-in was a ParameterError blaming a dict (helper 164)."""
+    import unit_init as ui
+
+    keras = keras_mod
+    tensor = keras.ops.convert_to_tensor
+    assert uk.initializer(keras.initializers.RandomNormal(mean=tensor(0.5), stddev=tensor(2.0), seed=1)).spec == ui.RandomNormal(mean=0.5, stddev=2.0, seed=1)
+    assert uk.initializer(keras.initializers.RandomUniform(minval=tensor(-1.0), maxval=tensor(3.0), seed=1)).spec == ui.RandomUniform(-1.0, 3.0, seed=1)
+    assert uk.initializer(keras.initializers.VarianceScaling(scale=tensor(2.0), seed=1)).spec == ui.VarianceScaling(scale=2.0, seed=1)
 
 
 def test_torchs_spellings_of_the_fan_scaled_laws_get_keras_attention_axes(keras_mod: Any, uk: Any) -> None:

@@ -19,7 +19,7 @@ import pytest
 import unit_init as ui
 import unit_init.drawing
 from targets import load
-from unit_init.dtypes import largest_finite
+from unit_init.dtypes import largest_finite, overflow_threshold
 from unit_init.errors import ArgumentError
 from unit_init.spec.fans import MAX_RANK
 
@@ -172,9 +172,13 @@ def test_the_largest_extent_is_accepted_and_one_more_refused() -> None:
 # Representability: just inside each dtype's range (accepted, all finite) and just outside (refused).
 
 
-def _inside(top: float) -> list[tuple[str, dict[str, Any]]]:
-    """Initializers whose values reach ``top`` (a dtype's largest finite value) without passing it."""
+def _inside(top: float, edge: float) -> list[tuple[str, dict[str, Any]]]:
+    """Initializers whose values reach ``top`` (a dtype's largest finite value) without passing it, and a constant past
+    it that still rounds to it (below ``edge``, the magnitude that rounds to inf: 65519 in float16, which torch's
+    ``full`` refused)."""
+    past = [("constant", {"value": (top + edge) / 2}), ("constant", {"value": -(top + edge) / 2})] if math.isfinite(edge) else []
     return [
+        *past,
         ("constant", {"value": top}),
         ("constant", {"value": -top}),
         ("random_uniform", {"minval": -top / 2, "maxval": top / 2}),
@@ -186,13 +190,15 @@ def _inside(top: float) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-def _outside(top: float) -> list[tuple[str, dict[str, Any]]]:
+def _outside(edge: float) -> list[tuple[str, dict[str, Any]]]:
+    """Initializers whose values reach ``edge``, the magnitude a dtype rounds to inf (a tie, rounded to the even
+    significand: the infinity), or pass it."""
     return [
-        ("constant", {"value": top * 1.001}),
-        ("random_uniform", {"minval": top / 2, "maxval": top * 1.001}),
-        ("random_normal", {"stddev": top / 40 * 1.001}),
-        ("truncated_normal", {"mean": top / 2, "stddev": top / 4 * 1.001}),
-        ("orthogonal", {"gain": top * 1.001}),
+        ("constant", {"value": edge}),
+        ("random_uniform", {"minval": edge / 2, "maxval": edge * 1.001}),
+        ("random_normal", {"stddev": edge / 40 * 1.001}),
+        ("truncated_normal", {"mean": edge / 2, "stddev": edge / 4 * 1.001}),
+        ("orthogonal", {"gain": edge * 1.001}),
     ]
 
 
@@ -210,7 +216,7 @@ def _target_with(target_id: str, dtype: str) -> Any:
 def test_parameters_at_the_dtype_limit_give_finite_values(target_id: str, dtype: str) -> None:
     target = _target_with(target_id, dtype)
     top = largest_finite(dtype)
-    for function, keywords in _inside(top):
+    for function, keywords in _inside(top, overflow_threshold(dtype)):
         shape = (16, 8) if function in ("orthogonal", "identity") else (4096,)
         array = getattr(ui, function)(shape, backend=target.backend, device=target.device, dtype=dtype, seed=0, **keywords)
         values = target.values(array)
@@ -222,8 +228,7 @@ def test_parameters_at_the_dtype_limit_give_finite_values(target_id: str, dtype:
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_parameters_past_the_dtype_limit_are_refused(target_id: str, dtype: str) -> None:
     target = _target_with(target_id, dtype)
-    top = largest_finite(dtype)
-    for function, keywords in _outside(top):
+    for function, keywords in _outside(overflow_threshold(dtype)):
         if not all(math.isfinite(value) for value in keywords.values()):
             continue  # past float64's range a parameter is inf, refused as not finite
         with pytest.raises(ui.ParameterError, match=f"dtype='{dtype}'.*largest finite value"):

@@ -85,7 +85,7 @@ def check(
     >>> check(ui.Constant(1e5), (3,), Options(dtype="float16"))
     Traceback (most recent call last):
     ...
-    unit_init.errors.ParameterError: Constant(value=100000.0) cannot be drawn in dtype='float16': its values reach 100000 (drawn as PointMass(value=100000.0)), beyond float16's largest finite value 65504. Choose smaller parameters or a wider dtype.
+    unit_init.errors.ParameterError: Constant(value=100000.0) cannot be drawn in dtype='float16': its values reach 100000 (drawn as PointMass(value=100000.0)), beyond float16's largest finite value 65504, so they round to inf. Choose smaller parameters or a wider dtype.
     """
     call = request(spec, shape, options)
     return _kept(call, call.region, reserved, guard=guard)

@@ -152,6 +152,21 @@ def largest_finite(dtype: str) -> float:
     return (2.0 - 2.0 ** -_MANTISSA_BITS[dtype]) * 2.0**emax
 
 
+def overflow_threshold(dtype: str) -> float:
+    """The least magnitude the float ``dtype`` rounds to infinity: its largest finite value plus half a step there,
+    ``(2 − 2^−(m+1)) · 2^emax`` (the tie rounds to the even significand, which is the infinity).
+
+    Examples
+    --------
+    >>> overflow_threshold("float16"), float(np.float16(65519.0))
+    (65520.0, 65504.0)
+    """
+    emax = {"float16": 15, "bfloat16": 127, "float32": 127, "float64": 1023}[dtype]
+    if dtype == "float64":
+        return math.inf  # no float64 lies at or beyond it: float64's largest finite value is where reaching stops
+    return (2.0 - 2.0 ** -(_MANTISSA_BITS[dtype] + 1)) * 2.0**emax
+
+
 def smallest_subnormal(dtype: str) -> float:
     """The smallest positive value of the float ``dtype``: half of it and less round to 0.
 

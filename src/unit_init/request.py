@@ -24,10 +24,13 @@ region             ``None`` or a block of the shape (:class:`~unit_init.portable
 **Representability.** With a float output dtype, the distribution's
 :meth:`~unit_init.spec.distributions.Distribution.reach` — the largest
 magnitude an element can take (a normal's taken to ±40 std) and the largest an
-intermediate takes in the work dtype — must not exceed the largest finite value
-of the output dtype and of the work dtype (:func:`~unit_init.dtypes.work_dtype`)::
+intermediate takes in the work dtype — must round to a finite value of the
+output dtype and of the work dtype (:func:`~unit_init.dtypes.work_dtype`),
+that is lie below the magnitude each rounds to infinity
+(:func:`~unit_init.dtypes.overflow_threshold`: 65520 in float16, whose largest
+finite value is 65504)::
 
-    values ≤ max_finite(dtype)      work ≤ max_finite(work_dtype(dtype))
+    values < overflow(dtype)      work < overflow(work_dtype(dtype))
 
 else :class:`~unit_init.ParameterError` naming the dtype: a result never
 holds an inf or a nan that finite parameters did not ask for.
@@ -61,6 +64,7 @@ from unit_init.dtypes import (
     is_complex,
     is_float,
     largest_finite,
+    overflow_threshold,
     real_dtype,
     smallest_normal,
     smallest_resolved,
@@ -288,7 +292,7 @@ def check_representable(spec: Spec, distribution: Distribution, dtype: str, *, f
     """Raise :class:`~unit_init.ParameterError` where ``distribution`` can reach a value beyond ``dtype``'s finite range.
 
     Compares :meth:`~unit_init.spec.distributions.Distribution.reach` with
-    :func:`~unit_init.dtypes.largest_finite` of the output dtype (the values)
+    :func:`~unit_init.dtypes.overflow_threshold` of the output dtype (the values)
     and of the work dtype (the intermediates); integer dtypes are checked where
     they are filled. A random law whose values all round to 0 is refused too
     (reaching below half the smallest subnormal number), and, where the backend
@@ -302,16 +306,16 @@ def check_representable(spec: Spec, distribution: Distribution, dtype: str, *, f
     >>> check_representable(spec, spec.distribution_for(()), "float16")
     Traceback (most recent call last):
     ...
-    unit_init.errors.ParameterError: Constant(value=100000.0) cannot be drawn in dtype='float16': its values reach 100000 (drawn as PointMass(value=100000.0)), beyond float16's largest finite value 65504. Choose smaller parameters or a wider dtype.
+    unit_init.errors.ParameterError: Constant(value=100000.0) cannot be drawn in dtype='float16': its values reach 100000 (drawn as PointMass(value=100000.0)), beyond float16's largest finite value 65504, so they round to inf. Choose smaller parameters or a wider dtype.
     """
     if not is_float(real_dtype(dtype)):  # a complex dtype: the modulus against its parts' range
         return
     values, work = distribution.reach()
     for what, amount, kind in (("values", values, real_dtype(dtype)), ("intermediates", work, work_dtype(dtype))):
-        if not amount <= largest_finite(kind):  # also refuses a nan reach
+        if not amount < overflow_threshold(kind):  # what rounds to a finite value is one; also refuses a nan reach
             msg = (
                 f"{_shown(spec)} cannot be drawn in dtype={dtype!r}: its {what} reach {amount:.6g} "
-                f"(drawn as {_shown(distribution)}), beyond {kind}'s largest finite value {largest_finite(kind):.6g}. "
+                f"(drawn as {_shown(distribution)}), beyond {kind}'s largest finite value {largest_finite(kind):.6g}, so they round to inf. "
                 "Choose smaller parameters or a wider dtype."
             )
             raise ParameterError(msg)

@@ -32,6 +32,7 @@ from unit_init.dtypes import (
     canonical_dtype,
     integer_range,
     largest_finite,
+    overflow_threshold,
     real_dtype,
 )
 from unit_init.errors import DTypeError, ParameterError, ShapeError, abbreviate, keywords_checked
@@ -265,9 +266,12 @@ def _broadcasts(source: tuple[int, ...], target: tuple[int, ...]) -> bool:
 def _check_representable(value: np.ndarray[Any, Any], dtype: str) -> None:
     """:class:`ParameterError` where a value lies beyond ``dtype``'s finite range, or the real range of a complex
     ``dtype`` (it would be inf, silently), is a nan, or an integer or bool ``dtype`` cannot hold it exactly (it would
-    wrap or be truncated). A bfloat16 value (ml_dtypes', no NumPy number type) is checked as the float32 it widens to."""
+    wrap or be truncated), or is a bool for another dtype than bool (a bool scalar is refused for every dtype). A bfloat16 value (ml_dtypes', no NumPy number type) is checked as the float32 it widens to."""
     if value.size == 0:
         return
+    if value.dtype.kind == "b" and dtype != "bool":  # as Constant(True) is refused: a bool is no number (Keras: 1.0)
+        msg = f"Constant: the value holds bools, which dtype={dtype!r} takes as 1 and 0; give numbers, or ask for dtype='bool'."
+        raise ParameterError(msg)
     if value.dtype.name in FLOAT_DTYPES and value.dtype.kind != "f":
         value = value.astype(np.float32)
     if dtype in INTEGER_DTYPES:
@@ -284,7 +288,7 @@ def _check_representable(value: np.ndarray[Any, Any], dtype: str) -> None:
     if real not in FLOAT_DTYPES or not np.issubdtype(value.dtype, np.number):
         return
     largest = float(np.max(np.abs(value)))
-    if not largest <= largest_finite(real):
+    if not largest < overflow_threshold(real):  # 65519 rounds to float16's 65504, 65520 to inf
         msg = f"Constant: a value reaches {largest:.6g}, beyond {real}'s largest finite value {largest_finite(real):.6g}; use a wider dtype."
         raise ParameterError(msg)
 

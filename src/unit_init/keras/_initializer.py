@@ -45,7 +45,6 @@ import dataclasses
 import functools
 import inspect
 import math
-import numbers
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
@@ -64,7 +63,7 @@ from unit_init.serialization import (
     read_adapter_config,
     split_keras_axes,
 )
-from unit_init.spec._checks import hashable
+from unit_init.spec._checks import hashable, plain_number
 from unit_init.spec.fans import Fans, Layout, normalize_shape, resolve_layout
 from unit_init.spec.initializer import Initializer, run_by_autograph_as_written
 from unit_init.spec.rules import FanScaled
@@ -359,16 +358,19 @@ def _own(config: Mapping[str, Any], bare: bool) -> Any:
 
 
 def _keras_config(keras_initializer: Any) -> dict[str, Any]:
-    """A Keras built-in's config, completed with the constructor arguments its ``get_config`` leaves out.
+    """A Keras built-in's config, completed with the constructor arguments its ``get_config`` leaves out or writes as a
+    tensor's config.
 
     Keras 3's ``Identity.get_config()`` is ``{}``: its ``gain`` would be lost (the identity drawn with gain 1).
+    ``RandomNormal(mean=keras.ops.convert_to_tensor(0.5))`` (Keras: "a python scalar or a scalar keras tensor")
+    writes ``{"class_name": "__tensor__", …}`` for the mean: it is read as its number.
     """
     config: dict[str, Any] = keras.initializers.serialize(keras_initializer)
     fields = config.setdefault("config", {})
     for name in inspect.signature(type(keras_initializer).__init__).parameters:
-        value = getattr(keras_initializer, name, None)
-        if name not in ("self", "seed") and name not in fields and not isinstance(value, bool) and isinstance(value, numbers.Real):
-            fields[name] = float(value)  # np.float32(2.0) too: a NumPy scalar is a Real
+        value = plain_number(getattr(keras_initializer, name, None))  # np.float32(2.0), a 0-d tensor: its number
+        if name not in ("self", "seed") and (name not in fields or isinstance(fields[name], dict)) and type(value) in (int, float):
+            fields[name] = float(value)
     return config
 
 

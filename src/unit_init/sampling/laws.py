@@ -22,7 +22,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, TypeVar
 
-from unit_init.dtypes import integer_range, is_float
+from unit_init.dtypes import integer_range, is_float, largest_finite
 from unit_init.errors import BackendError, DTypeError, ParameterError, abbreviate
 from unit_init.portable.words import Words
 from unit_init.sampling.broadcast import batched_eye, broadcast, exact_product
@@ -93,7 +93,7 @@ def dispatch(law: d.Distribution) -> Sampler:
 @sampler(d.Uniform)
 def _uniform(law: d.Uniform, draw: Draw) -> Any:
     if law.low == law.high:  # a single value: in the output dtype, exactly as a constant (the cast is then a no-op)
-        return draw.backend.full(draw.shape, law.low, draw.dtype, draw.device)
+        return draw.backend.full(draw.shape, _finite_in(law.low, draw.dtype), draw.dtype, draw.device)
     return draw.stream.uniform(draw.shape, _drawn_in(draw), law.low, law.high)
 
 
@@ -237,7 +237,16 @@ def check_integer_dtype(law: d.Distribution, dtype: str) -> None:
 
 @sampler(d.PointMass)
 def _constant(law: d.PointMass, draw: Draw) -> Any:
-    return draw.backend.full(draw.shape, float(law.value) if is_float(draw.dtype) else int(law.value), draw.dtype, draw.device)
+    value = _finite_in(float(law.value), draw.dtype) if is_float(draw.dtype) else int(law.value)
+    return draw.backend.full(draw.shape, value, draw.dtype, draw.device)
+
+
+def _finite_in(value: float, dtype: str) -> float:
+    """``value`` as the float ``dtype`` rounds it where it lies past the largest finite value but below the magnitude
+    that rounds to inf (65519 in float16 is 65504): torch's ``full`` refuses such a value ("cannot be converted …
+    without overflow") where the others round it."""
+    largest = largest_finite(dtype)
+    return math.copysign(largest, value) if abs(value) > largest else value
 
 
 @sampler(d.ArrayConstant)
