@@ -125,6 +125,20 @@ def _():
     x = f(jax.random.split(key, 4))
     return summary(x)
 
+@case("shard_map_out_sharding")
+def _():
+    init = ui.jax.initializer(ui.HeNormal())
+    def local(k):
+        return init(k[0], (64, 128), out_sharding=P())[None]  # the body's own mesh: no concrete one in scope
+    out = {}
+    for kind in ("Auto", "Explicit"):
+        over = jax.make_mesh((4,), ("x",), axis_types=(getattr(jax.sharding.AxisType, kind),))
+        keys = jax.device_put(jax.random.split(key, 4), NamedSharding(over, P("x")))
+        x = jax.shard_map(local, mesh=over, in_specs=P("x"), out_specs=P("x"))(keys)
+        drawn = np.asarray(x)  # on the host: an Explicit array's indexing asks for its out_sharding
+        out[kind] = all(bool(np.array_equal(drawn[i], init(jax.random.split(key, 4)[i], (64, 128)))) for i in range(4))
+    return out
+
 @case("nnx_sharded_creation")
 def _():
     from flax import nnx
@@ -557,6 +571,12 @@ def test_jax_default_device_context_is_honoured_uncommitted(results: dict[str, A
 def test_vmap_and_shard_map(results: dict[str, Any]) -> None:
     assert results["vmap"] == {"shape": [4, *SHAPE], "distinct": 4}
     _sharded(results["shard_map"], "P('x',)", HE_STD)
+
+
+def test_out_sharding_as_a_partition_spec_inside_a_shard_map_body_lays_out_over_its_mesh(results: dict[str, Any]) -> None:
+    """``out_sharding=P()`` inside a ``shard_map`` body was a ParameterError asking for ``jax.set_mesh``, where
+    ``jax.random.normal(k, shape, out_sharding=P())`` works there (helper 165): the draw is laid out over the body's mesh."""
+    assert results["shard_map_out_sharding"] == {"Auto": True, "Explicit": True}
 
 
 def test_flax_nnx_sharded_creation(results: dict[str, Any]) -> None:

@@ -124,6 +124,8 @@ class JaxInitializer:
         except RuntimeError as error:
             if not isinstance(out_sharding, jax.sharding.PartitionSpec):
                 raise
+            if transformed() and scoped_abstract_mesh() is not None:  # a trace's own mesh (a shard_map body), no concrete one
+                return _laid_out(self.draw(key, dims, native), out_sharding)
             msg = f"out_sharding={out_sharding} is a PartitionSpec, which needs a mesh in scope (with jax.set_mesh(mesh): ...): {error}"
             raise ParameterError(msg) from None
         if isinstance(values, jax.core.Tracer) and _explicit(out_sharding):
@@ -225,6 +227,15 @@ def _replicated_key(key: Any, out_sharding: Any) -> Any:
     if isinstance(out_sharding, jax.sharding.SingleDeviceSharding):
         return jax.device_put(key, out_sharding)
     return key
+
+
+def _laid_out(values: jax.Array, spec: jax.sharding.PartitionSpec) -> jax.Array:
+    """Traced ``values`` laid out as ``spec`` over the trace's mesh, as ``jax.random``'s ``out_sharding=`` lays its
+    values out there: resharded where the mesh's axes are ``Explicit`` (the layout is the array's type), else
+    constrained."""
+    lay_out = jax.sharding.reshard if _explicit(spec) else jax.lax.with_sharding_constraint
+    laid_out: jax.Array = lay_out(values, spec)  # type: ignore[no-untyped-call]
+    return laid_out
 
 
 def _explicit(out_sharding: Any) -> bool:
