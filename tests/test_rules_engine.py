@@ -821,6 +821,64 @@ def test_torch_parametrized_weights_are_drawn_as_the_weight_and_written_through_
     assert torch.equal(doubled.weight, torch.full((4, 4), 2.0))
 
 
+def test_torch_parametrized_weights_whose_stored_tensors_are_garbage_initialize_or_are_refused_typed(torch: Any) -> None:
+    """After ``to_empty`` (whatever memory was there): every parametrized weight was read through its forward, also
+    one ``skip=`` left out, and ``orthogonal``'s raised a bare TypeError; ``spectral_norm``'s power iteration started
+    from vectors whose norm overflows gave a nan weight, reported initialized; one after another parametrization in its
+    chain was not re-estimated (largest singular value 58.6 in eval mode). Helper 167."""
+    from torch.nn.utils import parametrize
+    from torch.nn.utils.parametrizations import orthogonal, spectral_norm
+
+    import unit_init.torch
+
+    class Broken(torch.nn.Module):  # a forward that raises on what is stored (registered while it did not)
+        fail = False
+
+        def forward(self, x: Any) -> Any:
+            if Broken.fail:
+                raise RuntimeError("cannot read the stored tensor")
+            return x
+
+        def right_inverse(self, x: Any) -> Any:
+            if Broken.fail:
+                raise RuntimeError("cannot store either")
+            return x
+
+    net = torch.nn.Sequential(torch.nn.Linear(4, 4), orthogonal(torch.nn.Linear(32, 16)), torch.nn.Linear(4, 4))
+    parametrize.register_parametrization(net[2], "weight", Broken())
+    with torch.no_grad():
+        net[1].parametrizations.weight.original.fill_(float("nan"))  # orthogonal's forward raises on it
+    Broken.fail = True
+    _, report = unit_init.torch.initialize(net, {"*": ui.Zeros()}, seed=0, skip=["1.*", "2.*"])  # read nothing skipped
+    assert sorted(report.skipped) == ["1.bias", "1.weight", "2.bias", "2.weight"]
+    with pytest.raises(ui.ParameterError, match=r"'2\.weight'.*forward of its parametrizations raised RuntimeError"):
+        unit_init.torch.initialize(net, {"*": ui.Zeros()}, seed=0)
+    unit_init.torch.initialize(net, {"*.weight": ui.Orthogonal(), "*.bias": ui.Zeros()}, seed=0, skip=["2.*"])
+    assert torch.allclose(net[1].weight @ net[1].weight.T, torch.eye(16), atol=1e-5)  # written through right_inverse
+
+    spectral = spectral_norm(torch.nn.Linear(512, 256))
+    for vector in (spectral.parametrizations.weight[0]._u, spectral.parametrizations.weight[0]._v):
+        with torch.no_grad():
+            vector.fill_(1e30)  # finite, but its norm overflows float32
+    unit_init.torch.initialize(spectral, {"weight": ui.HeNormal(), "bias": ui.Zeros()}, seed=0)
+    weight = spectral.eval().weight.detach()
+    assert bool(torch.isfinite(weight).all())
+    assert float(torch.linalg.matrix_norm(weight, 2)) == pytest.approx(1.0, abs=0.05)
+
+    class Tripled(torch.nn.Module):
+        def forward(self, x: Any) -> Any:
+            return 3 * x
+
+        def right_inverse(self, y: Any) -> Any:
+            return y / 3
+
+    chained = torch.nn.Linear(64, 32)
+    parametrize.register_parametrization(chained, "weight", Tripled())
+    chained = spectral_norm(chained)
+    unit_init.torch.initialize(chained, {"weight": ui.HeNormal(), "bias": ui.Zeros()}, seed=0)
+    assert float(torch.linalg.matrix_norm(chained.eval().weight.detach(), 2)) == pytest.approx(1.0, abs=0.05)
+
+
 def test_torch_a_parametrization_that_cannot_take_the_drawn_values_leaves_the_model_untouched(torch: Any) -> None:
     """An ``exp`` parametrization: its ``right_inverse`` raised on a negative draw after the layer before it was written
     (a raw ``ValueError``), or wrote ``log`` of it, NaN, silently. A ``padding_idx`` set outside the table raised
@@ -853,6 +911,13 @@ def test_torch_a_parametrization_that_cannot_take_the_drawn_values_leaves_the_mo
         assert all(torch.equal(old, new) for old, new in zip(before, net.parameters(), strict=True))
         unit_init.torch.initialize(net, {"*weight": ui.Ones(), "*bias": ui.Zeros()}, seed=0)  # values it takes
         assert torch.allclose(net[1].weight, torch.ones(8, 8))
+    from torch.nn.utils.parametrizations import weight_norm
+
+    normed = torch.nn.Sequential(torch.nn.Linear(4, 4), weight_norm(torch.nn.Embedding(10, 4, padding_idx=0)))  # helper 167
+    before = [tensor.clone() for tensor in normed.parameters()]
+    with pytest.raises(ui.ParameterError, match=r"'1\.weight'.*read the values drawn for it back as non-finite ones \(weight_norm of a zero row"):
+        unit_init.torch.initialize(normed, {"*": ui.RandomNormal()}, seed=0)  # its zeroed padding row: g = 0, v = 0, read as 0/0
+    assert all(torch.equal(old, new) for old, new in zip(before, normed.parameters(), strict=True))
     table = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Embedding(10, 4, padding_idx=0))
     table[1].padding_idx = 10
     before = [tensor.clone() for tensor in table.parameters()]

@@ -6,6 +6,8 @@ import contextlib
 import copy
 import dataclasses
 import fnmatch
+import itertools
+import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
@@ -123,14 +125,22 @@ def _assignable(owner: torch.nn.Module, leaf: str, chain: torch.nn.ModuleList) -
     exponential map has none that works (its ``NotImplementedError``); one that raises anything else on the
     weight's own value is refused with a :class:`~unit_init.ParameterError` where a rule reaches the weight
     (:func:`_refuse_unassignable`).
+
+    A chain whose forward raises on what is stored (``orthogonal`` after ``to_empty``, which leaves whatever
+    memory was there) stands in its first original for the weight (the shape, dtype and device every ``torch``
+    parametrization keeps but ``weight_norm``'s, whose forward does not raise): where its ``right_inverse`` takes
+    that, a drawn value is written as any other; else the weight is refused only where a rule reaches it.
     """
     if not all(hasattr(parametrization, "right_inverse") for parametrization in chain):
         return None
     modes = {module: module.training for module in chain.modules()}
     chain.eval()
+    read: Exception | None = None
     try:
         with torch.no_grad():
             value = cast("torch.Tensor", getattr(owner, leaf))
+    except Exception as error:  # the forward on what is stored: read only where a rule reaches the weight
+        read, value = error, _originals(chain)[0]
     finally:
         for module, training in modes.items():
             module.training = training
@@ -140,11 +150,22 @@ def _assignable(owner: torch.nn.Module, leaf: str, chain: torch.nn.ModuleList) -
         return None
     except Exception as error:  # a right_inverse that cannot take the weight's own value
         name = type(chain[0]).__name__ if len(chain) == 1 else "one of its parametrizations"
+        failed = (
+            f"forward of its parametrizations raised {type(read).__name__} ({str(read)[:200]}) on what is stored"
+            if read is not None else f"right_inverse of {name} raised {type(error).__name__} ({str(error)[:200]}) on its own current value"
+        )
         return value, (
-            f"the right_inverse of {name} raised {type(error).__name__} ({str(error)[:200]}) on its own current value, "
-            "so no drawn value can be assigned; fix the parametrization, or remove it before initialize and register it after."
+            f"the {failed}, so no drawn value can be assigned; fix the parametrization, or remove it before "
+            "initialize and register it after (or leave the weight out with skip=)."
         )
     return value, None
+
+
+def _originals(chain: torch.nn.ModuleList) -> list[torch.Tensor]:
+    """The tensors a parametrization chain stores: ``original``, or ``original0``, ``original1``, … (``weight_norm``)."""
+    if hasattr(chain, "original"):
+        return [cast("torch.Tensor", chain.original)]
+    return [cast("torch.Tensor", getattr(chain, f"original{index}")) for index in itertools.takewhile(lambda i: hasattr(chain, f"original{i}"), itertools.count())]
 
 
 def _inverted(chain: torch.nn.ModuleList, values: torch.Tensor) -> Any:
@@ -157,6 +178,26 @@ def _inverted(chain: torch.nn.ModuleList, values: torch.Tensor) -> Any:
     return inverse
 
 
+def _read_back(chain: torch.nn.ModuleList, stored: tuple[Any, ...] | list[Any]) -> torch.Tensor:
+    """What the forward of ``chain`` makes of the ``stored`` tensors (on a copy, in eval mode, torch's RNG restored
+    after), ``spectral_norm``'s division by its estimate of the largest singular value taken as the identity: that
+    estimate is made again for the written weight (:func:`_refresh`)."""
+    with torch.no_grad(), torch.random.fork_rng(devices=[stored[0].device] if stored[0].device.type == "cuda" else []):
+        copied = copy.deepcopy(chain).eval()
+        value: Any = None
+        for index, parametrization in enumerate(copied):
+            if _is_spectral(parametrization):
+                value = stored[0] if index == 0 else value
+            else:
+                value = parametrization(*stored) if index == 0 else parametrization(value)
+    return torch.as_tensor(value)
+
+
+def _is_spectral(parametrization: Any) -> bool:
+    """Whether ``parametrization`` is ``spectral_norm``'s: a power iteration on its vectors ``_u`` and ``_v``."""
+    return hasattr(parametrization, "_power_method") and hasattr(parametrization, "_u") and hasattr(parametrization, "_v")
+
+
 def write_parametrized(owner: torch.nn.Module, leaf: str, values: torch.Tensor) -> None:
     """``owner.<leaf> = values``: torch's ``right_inverse`` turns them into the stored tensors, torch's RNG restored
     after (``orthogonal``'s may draw; initializing leaves the global generator as it was); then :func:`_refresh`."""
@@ -166,13 +207,35 @@ def write_parametrized(owner: torch.nn.Module, leaf: str, values: torch.Tensor) 
 
 
 def _refresh(chain: torch.nn.ModuleList) -> None:
-    """After a write: ``spectral_norm``'s power-iteration vectors re-estimated for the new weight, as torch does when it
-    registers the parametrization (15 iterations); otherwise they belong to the old one and eval mode divides by its norm."""
-    only: list[Any] = list(chain)
-    if len(only) == 1 and hasattr(only[0], "_power_method") and hasattr(only[0], "_u"):
-        spectral = only[0]
-        with torch.no_grad():
-            spectral._power_method(spectral._reshape_weight_to_matrix(chain.original), 15)
+    """After a write: each ``spectral_norm``'s power-iteration vectors re-estimated for the new weight it sees (the
+    original, or what the parametrizations before it in the chain make of it), as torch does when it registers the
+    parametrization (15 iterations); otherwise they belong to the old one and eval mode divides by its norm. Vectors
+    that are not finite, or zero (``to_empty`` leaves whatever memory was there), are first drawn again as torch
+    draws them at registration (normal, normalized), from a generator of their own: the same on every run."""
+    seen: Any = None  # the weight the next parametrization sees
+    with torch.no_grad():
+        parametrization: Any
+        for index, parametrization in enumerate(list(chain)):
+            weight = _originals(chain)[0] if index == 0 else seen
+            if _is_spectral(parametrization):
+                matrix = parametrization._reshape_weight_to_matrix(weight)
+                _redraw_unusable(parametrization, matrix)
+                parametrization._power_method(matrix, 15)
+            if index < len(chain) - 1:
+                seen = parametrization(*_originals(chain)) if index == 0 else parametrization(seen)
+
+
+def _redraw_unusable(spectral: Any, matrix: torch.Tensor) -> None:
+    """``spectral_norm``'s ``_u`` and ``_v`` drawn again where the norm of either is not finite (a value is not, or
+    their squares overflow) or is zero: a power iteration from them gives nan or stays at 0."""
+    norms = [float(torch.linalg.vector_norm(vector)) for vector in (spectral._u, spectral._v)]  # in their dtype, as the iteration
+    usable = all(0 < norm < math.inf for norm in norms)
+    if usable:
+        return
+    generator = torch.Generator(device=matrix.device).manual_seed(0)
+    for vector in (spectral._u, spectral._v):
+        fresh = torch.randn(vector.shape, generator=generator, dtype=vector.dtype, device=vector.device)
+        vector.copy_(torch.nn.functional.normalize(fresh, dim=0, eps=spectral.eps))
 
 
 def describe(module: torch.nn.Module, layout: LayoutLike) -> list[Param]:
@@ -279,16 +342,24 @@ def _rows_in(rows: tuple[int, ...], block: tuple[slice, ...] | None) -> list[int
 
 def _check_inverse(owner: torch.nn.Module, leaf: str, values: torch.Tensor) -> None:
     """:class:`ParameterError` unless the parametrizations of ``owner.<leaf>`` take ``values`` back to finite stored
-    tensors (:func:`_inverted`): an ``exp`` parametrization's ``log``
-    of a negative draw was written as NaN, and one that raised had left the parameters before it written."""
+    tensors (:func:`_inverted`), which their forward reads back as finite values: an ``exp`` parametrization's ``log``
+    of a negative draw was written as NaN, one that raised had left the parameters before it written, and
+    ``weight_norm`` stored a zeroed ``padding_idx`` row as ``g = 0``, ``v = 0``, read back as 0/0."""
+    chain = cast("torch.nn.ModuleList", _parametrizations(owner, leaf))
     try:
-        inverse = _inverted(cast("torch.nn.ModuleList", _parametrizations(owner, leaf)), values)
+        inverse = _inverted(chain, values)
     except Exception as error:  # a user's parametrization may raise anything
         msg = f"its parametrization's right_inverse refuses the values drawn for it ({type(error).__name__}: {abbreviate(str(error), 200)})."
         raise ParameterError(msg) from error
     stored = inverse if isinstance(inverse, (tuple, list)) else (inverse,)
     if bool(values.isfinite().all()) and not all(bool(torch.as_tensor(t).isfinite().all()) for t in stored):
         msg = "its parametrization's right_inverse turns the values drawn for it into non-finite ones (a log of a negative value?); choose a spec whose values it takes."
+        raise ParameterError(msg)
+    if bool(values.isfinite().all()) and not bool(_read_back(chain, stored).isfinite().all()):
+        msg = (
+            "its parametrizations read the values drawn for it back as non-finite ones (weight_norm of a zero row, as an "
+            "Embedding's padding_idx row, is 0/0); remove the parametrization, or leave the weight out with skip=."
+        )
         raise ParameterError(msg)
 
 
