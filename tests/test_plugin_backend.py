@@ -11,8 +11,8 @@ of the group ``unit_init.backends`` (naming the class, or a record) and
 from __future__ import annotations
 
 import dataclasses
-import math
 import importlib.metadata
+import math
 import types
 from typing import Any
 
