@@ -467,3 +467,70 @@ def test_the_plugin_output_check_finds_a_last_nan_in_two_reductions_with_no_arra
         LateNaNBackend.xp = original  # type: ignore[method-assign]
     assert max(read, default=0) <= 2
     assert sorted(reductions) == (["max", "min"] if math.prod(shape) else [])
+
+
+class ReversedNormalBackend(ToyBackend):
+    """A plugin whose ``normal`` reads the shape the other way round: an orthogonal matrix's reshape met it first."""
+
+    name = "reversed_normal"
+
+    def normal(self, generator: Any, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
+        return super().normal(generator, shape[::-1], dtype, device)
+
+
+class BogusTruncationBackend(ToyBackend):
+    name = "bogus_truncation"
+    truncation = "bogus"  # type: ignore[assignment]
+
+
+class NoErfinvBackend(ToyBackend):
+    name = "no_erfinv"
+    truncation = "inverse_cdf"
+
+
+class NoHostBackend(ToyBackend):
+    name = "no_host"
+    truncation = "host"
+
+
+class FailingInitBackend(ToyBackend):
+    name = "failing_init"
+
+    def __init__(self) -> None:
+        raise RuntimeError("no device found")
+
+
+@pytest.mark.parametrize(("backend", "call", "match"), [
+    (ReversedNormalBackend, lambda: ui.orthogonal((16, 8), backend="reversed_normal", seed=0),
+     r"backend 'reversed_normal' failed drawing Orthogonal: its primitives or namespace raised ValueError"),
+    (BogusTruncationBackend, lambda: ui.he_normal((4, 4), backend="bogus_truncation", seed=0),
+     r"declares truncation='bogus'; accepted: 'inverse_cdf', .*'host'"),
+    (NoErfinvBackend, lambda: ui.he_normal((4, 4), backend="no_erfinv", seed=0),
+     r"declares truncation='inverse_cdf', which draws with its erfinv\(\), and does not implement it"),
+    (NoHostBackend, lambda: ui.he_normal((4, 4), backend="no_host", seed=0),
+     r"declares truncation='host', which draws on its `host` backend"),
+    (FailingInitBackend, lambda: ui.zeros((4,), backend="failing_init"),
+     r"backend 'failing_init' cannot be made: FailingInitBackend\(\) raised RuntimeError \(no device found\)"),
+])
+def test_a_plugins_own_mistakes_are_backend_errors_naming_it(backend: type[Backend], call: Any, match: str) -> None:
+    """A plugin's wrong-shaped ``normal`` met by an orthogonal matrix's reshape, a truncation it cannot draw by
+    (unknown, or its primitive missing), a constructor that raises: bare ValueError, KeyError, NotImplementedError with
+    no message, AttributeError or the constructor's own exception (helper 168). They are BackendErrors naming the
+    plugin, said when it is loaded where its declarations are the fault."""
+    register_backend(BackendRecord(backend.name, backend))
+    with pytest.raises(ui.BackendError, match=match):
+        call()
+
+
+def test_a_plugin_module_that_exits_at_import_is_unavailable_and_passed_over_by_like(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sys.exit()`` in a plugin's module escaped as SystemExit from backend= and from any like= (helper 168)."""
+    import sys
+
+    module = types.ModuleType("unit_init_exiting_plugin")
+    module.__getattr__ = lambda attribute: sys.exit(3)  # type: ignore[method-assign]
+    monkeypatch.setitem(sys.modules, "unit_init_exiting_plugin", module)
+    register_backend(BackendRecord("exiter", "unit_init_exiting_plugin:Backend"))
+    with pytest.raises(ui.BackendUnavailableError, match=r"backend 'exiter' .*cannot be imported \(SystemExit: 3\)"):
+        ui.zeros((2,), backend="exiter")
+    strict = pytest.importorskip("array_api_strict")
+    assert type(ui.zeros((2,), like=strict.zeros(3))) is type(strict.zeros(3))

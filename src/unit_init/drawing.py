@@ -36,7 +36,7 @@ from typing import Any, Final, NamedTuple
 from unit_init.backends.base import lacking, quietly
 from unit_init.backends.registry import get_backend
 from unit_init.dtypes import is_complex, is_float
-from unit_init.errors import BackendError, ParameterError, abbreviate
+from unit_init.errors import BackendError, ParameterError, UnitInitError, abbreviate
 from unit_init.portable.blocks import Block, RegionLike
 from unit_init.request import RNG_MODES, Request, Spec, Target, check_geometry, request, resolve_target
 from unit_init.resources import check_allocation, itemsize
@@ -113,19 +113,42 @@ def _sample(call: Request) -> Any:
     """Allocate and fill the array of a validated request; a plugin backend's array checked (:func:`_check_plugin_output`).
 
     A function the backend's namespace lacks (pydata sparse has no ``arange``)
-    is a :class:`~unit_init.BackendError` naming it.
+    is a :class:`~unit_init.BackendError` naming it; so is any other exception
+    a plugin backend's primitives or namespace raise (a ``normal`` of the wrong
+    shape met by a reshape, a ``qr`` that refuses its input): the plugin's fault,
+    named, with its exception chained. unit_init's own backends' are raised as
+    they are (a bug of ours, which a test should meet as itself).
     """
     backend = call.target.backend
+    plugin = not type(backend).__module__.startswith(OWN_BACKENDS)  # a plugin's (also a subclass of ours defined elsewhere)
     try:
         drawn = _filled(call)
-        if not type(backend).__module__.startswith(OWN_BACKENDS):  # a plugin's (also a subclass of ours defined elsewhere)
+        if plugin:
             _check_plugin_output(call, drawn)
+    except UnitInitError:
+        raise
     except AttributeError as error:
         typed = lacking(backend, error, f"drawing {type(call.spec).__name__}")
-        if typed is None:
+        if typed is not None:
+            raise typed from None
+        if not plugin:
             raise
-        raise typed from None
+        raise _plugin_failed(call, error) from error
+    except Exception as error:
+        if not plugin or isinstance(error, MemoryError):
+            raise
+        raise _plugin_failed(call, error) from error
     return drawn
+
+
+def _plugin_failed(call: Request, error: Exception) -> BackendError:
+    """The :class:`~unit_init.BackendError` of a plugin backend whose primitives or namespace raised ``error``."""
+    backend = call.target.backend
+    msg = (
+        f"backend {backend.name!r} failed drawing {type(call.spec).__name__}: its primitives or namespace raised "
+        f"{type(error).__name__} ({abbreviate(str(error), 200)})."
+    )
+    return BackendError(msg)
 
 
 def _check_plugin_output(call: Request, drawn: Any) -> None:

@@ -102,14 +102,20 @@ function (:meth:`Backend.compiled`).
 from __future__ import annotations
 
 import contextlib
+import typing
 from collections.abc import Callable, Hashable
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Final, Literal, TypeVar
 
 from unit_init.backends.host import host_free_bytes
 from unit_init.dtypes import COMPLEX_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES, canonical_dtype
-from unit_init.errors import BackendError, ParameterError
+from unit_init.errors import BackendError, ParameterError, abbreviate
 
-__all__ = ["Backend", "lacking", "quietly"]
+__all__ = ["TRUNCATIONS", "Backend", "Truncation", "check_declared", "lacking", "quietly"]
+
+
+Truncation = Literal["inverse_cdf", "inverse_cdf_or_rejection", "native", "rejection", "host"]
+TRUNCATIONS: Final = typing.get_args(Truncation)
+"""The values :attr:`Backend.truncation` takes."""
 
 
 class Backend:
@@ -118,7 +124,7 @@ class Backend:
     name: str  # a class attribute, or set per instance (the Array-API backend is named after its namespace)
     xp: Any
     mutable: ClassVar[bool] = False  # in-place item assignment and augmented operators; xp's elementwise functions take out=; arrays have .reshape(shape)
-    truncation: ClassVar[Literal["inverse_cdf", "inverse_cdf_or_rejection", "native", "rejection", "host"]] = "rejection"
+    truncation: ClassVar[Truncation] = "rejection"
     """How truncated normals across 0 are drawn: the row of :data:`unit_init.sampling.truncation.METHODS`.
 
     ``"inverse_cdf"`` and ``"inverse_cdf_or_rejection"`` need :meth:`erfinv`, ``"native"`` :meth:`truncated_normal`."""
@@ -419,6 +425,25 @@ def quietly(backend: Backend, function: Callable[..., _R], *arguments: Any, **ke
         return function(*arguments, **keywords)
     with quiet:
         return function(*arguments, **keywords)
+
+
+def check_declared(backend: Backend) -> None:
+    """:class:`BackendError` where ``backend`` declares a ``truncation`` that is none of :data:`TRUNCATIONS`, or one whose
+    primitive it lacks: ``"inverse_cdf"``/``"inverse_cdf_or_rejection"`` need :meth:`~Backend.erfinv`, ``"native"``
+    :meth:`~Backend.truncated_normal`, ``"host"`` a ``host`` backend and an ``on_device(make, dtype, device)`` transfer
+    (the Array-API backend's). Asked of a plugin when it is loaded, before any draw meets the gap."""
+    truncation, named = backend.truncation, f"backend {getattr(backend, 'name', type(backend).__name__)!r}"
+    if not isinstance(truncation, str) or truncation not in TRUNCATIONS:
+        msg = f"{named} declares truncation={abbreviate(truncation)}; accepted: {', '.join(map(repr, TRUNCATIONS))}."
+        raise BackendError(msg)
+    needs = {"inverse_cdf": "erfinv", "inverse_cdf_or_rejection": "erfinv", "native": "truncated_normal"}.get(truncation)
+    if needs is not None and getattr(type(backend), needs) is getattr(Backend, needs):
+        msg = f"{named} declares truncation={truncation!r}, which draws with its {needs}(), and does not implement it."
+        raise BackendError(msg)
+    if truncation == "host" and not (isinstance(getattr(backend, "host", None), Backend) and callable(getattr(backend, "on_device", None))):
+        msg = (f"{named} declares truncation='host', which draws on its `host` backend (a Backend) and moves the values "
+               "with its on_device(make, dtype, device); it has not both.")
+        raise BackendError(msg)
 
 
 def lacking(backend: Backend, error: AttributeError, purpose: str) -> BackendError | None:

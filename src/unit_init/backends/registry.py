@@ -37,7 +37,7 @@ from typing import Any, Final
 
 import array_api_compat
 
-from unit_init.backends.base import Backend
+from unit_init.backends.base import Backend, check_declared
 from unit_init.dtypes import canonical_dtype
 from unit_init.environment import variable
 from unit_init.errors import (
@@ -264,7 +264,7 @@ def _plugin_record(name: str) -> BackendRecord:
     entry_point = _entry_points()[name]
     try:
         loaded = entry_point.load()
-    except Exception as error:  # ImportError, a missing attribute, or whatever the plugin's module raises
+    except (Exception, SystemExit) as error:  # ImportError, a missing attribute, or whatever the plugin's module raises
         package = entry_point.dist.name if entry_point.dist is not None else entry_point.module
         why = str(error) if isinstance(error, ImportError) else f"{type(error).__name__}: {error}"
         msg = f"backend {name!r} (entry point {entry_point.value!r}) cannot be imported ({abbreviate(why)}); reinstall {package!r} and what it needs."
@@ -318,7 +318,15 @@ def _load(record: BackendRecord) -> Backend:
     if not (isinstance(backend_class, type) and issubclass(backend_class, Backend)):
         msg = f"backend {record.name!r}: {abbreviate(record.target)} is not a Backend subclass."
         raise BackendError(msg)
-    backend: Backend = backend_class()
+    if record in BUILTIN:
+        built: Backend = backend_class()
+        return built
+    try:
+        backend: Backend = backend_class()
+    except Exception as error:  # a plugin's constructor: its framework's failure, or its own
+        msg = f"backend {record.name!r} cannot be made: {backend_class.__name__}() raised {type(error).__name__} ({str(error)[:200]})."
+        raise BackendError(msg) from error
+    check_declared(backend)
     return backend
 
 
@@ -329,7 +337,7 @@ def _imported(record: BackendRecord, target: str) -> Any:
     module_path, _, class_name = target.partition(":")
     try:
         return getattr(importlib.import_module(module_path), class_name)
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # a plugin module's sys.exit() too: a failed import, not the process's end
         framework = record.framework
         if isinstance(error, ImportError) and framework is not None and (error.name or "").split(".")[0] == framework:
             package = record.extra or framework
