@@ -249,6 +249,22 @@ def test_a_refused_call_consumes_no_seed(refused: Any) -> None:
     assert (ui.random_normal((4,)) == after_refusal).all()
 
 
+def test_a_call_refused_by_what_only_drawing_finds_consumes_no_seed() -> None:
+    """A namespace without ``linalg`` refuses an orthogonal matrix once its Gaussian is drawn: the global stream's seed
+    stayed taken (helper 168). It is given back, as a refusal before the draw takes none."""
+    strict = pytest.importorskip("array_api_strict")
+    ui.set_seed(5)
+    strict.set_array_api_strict_flags(enabled_extensions=())
+    try:
+        with pytest.raises(ui.BackendError, match=r"linalg\.qr"):
+            ui.orthogonal((4, 4), backend=strict)
+    finally:
+        strict.reset_array_api_strict_flags()
+    after_refusal = ui.random_normal((4,))
+    ui.set_seed(5)
+    assert (ui.random_normal((4,)) == after_refusal).all()
+
+
 def test_a_refused_sharded_draw_consumes_no_seed() -> None:
     jax = pytest.importorskip("jax")
     sharding = jax.sharding.SingleDeviceSharding(jax.devices()[0])

@@ -41,7 +41,7 @@ from unit_init.portable.blocks import Block, RegionLike
 from unit_init.request import RNG_MODES, Request, Spec, Target, check_geometry, request, resolve_target
 from unit_init.resources import check_allocation, itemsize
 from unit_init.sampling.region import check_fits, draw_block
-from unit_init.seeds import call_seed, is_keras_seed, normalize_seed
+from unit_init.seeds import call_seed, is_keras_seed, normalize_seed, tentative_seed
 from unit_init.spec.fans import ShapeLike, normalize_shape
 from unit_init.spec.options import Options
 
@@ -55,7 +55,14 @@ def draw(spec: Spec, shape: ShapeLike, options: Options = Options()) -> Any:  # 
     """Draw ``spec`` for ``shape`` as a native array (see :meth:`unit_init.Initializer.__call__` for the options)."""
     if options.sharded:
         return _sharded(spec, shape, options)
-    return _sample(request(spec, shape, options))
+    if not (spec.random and options.seed is None and spec.seed is None):
+        return _sample(request(spec, shape, options))
+    seed, give_back = tentative_seed()  # given back if the call is refused, also by what only drawing finds
+    try:
+        return _sample(request(spec, shape, options._replace(seed=seed)))
+    except BaseException:
+        give_back()
+        raise
 
 
 def check(

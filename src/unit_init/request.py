@@ -121,6 +121,9 @@ class Spec(Protocol):
     @property
     def seed(self) -> int | None: ...
 
+    @property
+    def random(self) -> bool: ...
+
     def check_shape(self, shape: tuple[int, ...]) -> None: ...
 
     def distribution_for(

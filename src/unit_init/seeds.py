@@ -51,30 +51,35 @@ class _GlobalStream:
         self._rng = np.random.default_rng(secrets.randbits(63))
         self._chosen = False
         self._moves = 0  # seeds taken and restarts, ever: what a give-back checks nothing else happened since
+        self._returned: int | None = None  # a seed given back, the next one handed out
 
     def restart(self, seed: int) -> None:
         with self._lock:
             self._rng = np.random.default_rng(seed)
             self._chosen = True
             self._moves += 1
+            self._returned = None
 
     def next(self) -> int:
         with self._lock:
             self._moves += 1
+            if self._returned is not None:
+                seed, self._returned = self._returned, None
+                return seed
             return int(self._rng.integers(0, MAX_SEED, endpoint=True))
 
     def tentative(self) -> tuple[int, Callable[[], None]]:
-        """The next seed, and a function giving it back: the stream returns to where it was before, unless another
-        seed has been taken, or the stream restarted, since (no seed is handed out twice)."""
+        """The next seed, and a function giving it back: the next seed handed out is that one again, as if it had not
+        been taken, unless another seed has been taken, or the stream restarted, since (no seed is handed out twice).
+        Nothing is read of the generator's state: a call that is not refused pays for no give-back."""
         with self._lock:
-            before = self._rng.bit_generator.state
             seed = self.next()
             taken = self._moves
 
         def give_back() -> None:
             with self._lock:
                 if self._moves == taken:
-                    self._rng.bit_generator.state = before
+                    self._returned = seed
                     self._moves += 1
 
         return seed, give_back
@@ -84,6 +89,7 @@ class _GlobalStream:
         self._lock = threading.RLock()
         if not self._chosen:
             self._rng = np.random.default_rng(secrets.randbits(63))
+            self._returned = None
 
 
 _STREAM = _GlobalStream()
