@@ -134,6 +134,14 @@ def test_init_takes_fan_overrides() -> None:
     assert 0.99 * math.sqrt(6 / 32) < _max_abs(glorot) <= math.sqrt(6 / 32)
 
 
+@pytest.mark.parametrize("generator", [3, "abc", np.random.default_rng(0)])
+def test_init_generator_takes_only_a_torch_generator(generator: Any) -> None:
+    """``init_(t, spec, generator=3)`` drew as ``seed=3``, and any other value was refused as ``seed=…``: a
+    SeedError naming generator= (helper 167)."""
+    with pytest.raises(ui.SeedError, match=r"generator=.* is not a torch\.Generator; pass an int as seed="):
+        ours.init_(torch.empty(3, 3), ui.HeNormal(), generator=generator)
+
+
 def test_init_on_meta_is_a_shape_checked_no_op() -> None:
     meta = torch.empty(4, 3, 3, device="meta")
     assert ui.torch.init_(meta, ui.Orthogonal()) is meta

@@ -11,7 +11,7 @@ from unit_init.adapters.frameworks import loaded
 from unit_init.backends.mesh import mesh_block
 from unit_init.backends.torch_backend import PLAIN_TENSORS, drawing_into
 from unit_init.drawing import check
-from unit_init.errors import ParameterError, abbreviate, keywords_checked
+from unit_init.errors import ParameterError, SeedError, abbreviate, keywords_checked
 from unit_init.spec.fans import LayoutLike
 from unit_init.spec.options import Options
 from unit_init.torch._errors import TorchNotImplementedError, TorchRuntimeError
@@ -150,6 +150,9 @@ def init_(
     if seed is not None and generator is not None:
         msg = f"pass seed= or generator=, not both (got seed={abbreviate(seed)} and a generator)."
         raise ParameterError(msg)
+    if generator is not None and not isinstance(cast("object", generator), torch.Generator):  # an int belongs to seed=
+        msg = f"generator={abbreviate(generator)} is not a torch.Generator; pass an int as seed=, or a torch.Generator as generator=."
+        raise SeedError(msg)
     spec = spec_of(spec)
     refuse_unwritable(tensor, "tensor")
     shape = tuple(tensor.shape)

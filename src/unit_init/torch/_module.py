@@ -372,11 +372,14 @@ def _refuse_lazy(lazy: Iterable[str], skip: object = None) -> None:
     """:class:`ParameterError` for a lazy parameter, unless ``skip`` is globs on names that leave it out (a skip test or a
     rule would need its shape, which it has none of until a forward pass)."""
     globs = [] if skip is None or callable(skip) or isinstance(skip, str) else listed(skip) or []
-    for name in lazy:
-        if not any(isinstance(glob, str) and fnmatch.fnmatchcase(name, glob) for glob in globs):
-            msg = (f"parameter {abbreviate(name)} of a lazy module has no shape yet; run one forward pass first, then "
-                   f"initialize, or leave it out with skip=[{abbreviate(name)}] (names and globs).")
-            raise ParameterError(msg)
+    left = [name for name in lazy if not any(isinstance(glob, str) and fnmatch.fnmatchcase(name, glob) for glob in globs)]
+    if left:
+        modules = sorted({name.rpartition(".")[0] for name in left})  # each lazy module's parameters, by one glob
+        skips = ", ".join(repr(f"{module}.*" if module else "*") for module in modules[:8])
+        more = f" and {len(modules) - 8} more lazy modules'" if len(modules) > 8 else ""
+        msg = (f"parameter {abbreviate(left[0])} of a lazy module has no shape yet ({len(left)} lazy parameters); run one "
+               f"forward pass first, then initialize, or leave them out with skip=[{skips}]{more} (names and globs).")
+        raise ParameterError(msg)
 
 
 def legacy_weight_norm(layer: torch.nn.Module) -> str | None:
