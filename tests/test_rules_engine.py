@@ -415,6 +415,13 @@ def test_torch_lstm_per_gate_rules(torch: Any) -> None:
         block = recurrent[gate * hidden : (gate + 1) * hidden]
         np.testing.assert_allclose(block @ block.T, np.eye(hidden), atol=1e-5)
     assert lstm.bias_ih_l0.tolist() == [0.0] * hidden + [1.0] * hidden + [0.0] * 2 * hidden
+    # a GRU stacks 3 gates: the 4-gate helpers' blocks straddled them where 3h is divisible by 4 (helper 167)
+    gru = torch.nn.GRU(8, 8)
+    before = gru.weight_hh_l0.detach().clone()
+    with pytest.raises(ui.ParameterError, match=r"'weight_hh_l0' of a GRU \(3 gates\) a Gated spec of 4 gates"):
+        unit_init.torch.initialize(gru, {"weight_hh_*": per_gate_orthogonal}, seed=0)
+    assert torch.equal(gru.weight_hh_l0, before)
+    unit_init.torch.initialize(gru, {"weight_hh_*": Gated(ui.Orthogonal(), gates=3)}, seed=0)
 
 
 def test_torch_conv_transpose_is_drawn_with_its_own_fans(torch: Any) -> None:

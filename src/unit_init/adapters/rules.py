@@ -497,6 +497,11 @@ def _covers(key: Any, value: Any, param: Param, kernels: Mapping[tuple[str, ...]
 
 def _check_fits(spec: Initializer | Gated, entry_param: Param, key: Any) -> None:
     shape, _ = canonical_shape(entry_param.shape, entry_param.layout)
+    gates = _gates_of(entry_param)
+    if isinstance(spec, Gated) and gates is not None and len(spec.specs) != gates:
+        msg = (f"rule {abbreviate(_describe(key))} gives {abbreviate(entry_param.name)} of a {type(entry_param.owners[0]).__name__} "
+               f"({gates} gates) a Gated spec of {len(spec.specs)} gates, whose blocks would straddle its gates; give it {gates}.")
+        raise ParameterError(msg)
     try:
         if isinstance(spec, Gated):
             spec.blocks(shape)
@@ -505,6 +510,19 @@ def _check_fits(spec: Initializer | Gated, entry_param: Param, key: Any) -> None
     except ShapeError as error:
         msg = f"rule {abbreviate(_describe(key))} gives {abbreviate(entry_param.name)} (shape {entry_param.shape}) a spec that cannot fill it: {error}"
         raise ShapeError(msg) from None
+
+
+_GATES: Final = {"LSTM": 4, "LSTMCell": 4, "GRU": 3, "GRUCell": 3, "RNN": 1, "RNNCell": 1, "SimpleRNN": 1, "SimpleRNNCell": 1}
+"""The gates of torch's and Keras's recurrent layers, whose weights and biases stack them along the out axis."""
+
+
+def _gates_of(param: Param) -> int | None:
+    """The gates the recurrent layer owning ``param`` stacks (torch's or Keras's own: :data:`_GATES`), else ``None``."""
+    owner = param.owners[0] if param.owners else None
+    origin = type(owner).__module__
+    if owner is None or not (origin.startswith("torch.nn.") or origin.startswith("keras.")):
+        return None
+    return _GATES.get(type(owner).__name__)
 
 
 def _skipper(skip: Iterable[str] | Callable[[Param], bool] | None) -> Callable[[Param], bool]:
