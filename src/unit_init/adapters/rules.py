@@ -520,7 +520,7 @@ def _gates_of(param: Param) -> int | None:
     """The gates the recurrent layer owning ``param`` stacks (torch's or Keras's own: :data:`_GATES`), else ``None``."""
     owner = param.owners[0] if param.owners else None
     origin = type(owner).__module__
-    if owner is None or not (origin.startswith("torch.nn.") or origin.startswith("keras.")):
+    if owner is None or not origin.startswith(("torch.nn.", "keras.")):
         return None
     return _GATES.get(type(owner).__name__)
 
