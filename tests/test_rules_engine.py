@@ -403,6 +403,27 @@ def test_an_integer_parameter_a_deterministic_spec_cannot_fill_is_refused_before
         check(spec, (4, 4), Options(dtype="int32"))
 
 
+def test_torch_parameters_sharing_memory_are_warned_about(torch: Any) -> None:
+    """A parameter that is a view of another was written over part of it, both reported applied, silently (helper 167);
+    a tied parameter (one tensor, two names) is written once, with no warning."""
+    import unit_init.torch
+
+    class Viewed(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = torch.nn.Parameter(torch.zeros(4, 3))
+            self.b = torch.nn.Parameter(self.a.data[:2])
+
+    with pytest.warns(UserWarning, match="parameters 'a' and 'b' share memory"):
+        unit_init.torch.initialize(Viewed(), {"a": ui.Ones(), "b": ui.RandomNormal()}, seed=0)
+    table = torch.nn.Embedding(4, 3)
+    head = torch.nn.Linear(3, 4)
+    head.weight = table.weight
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        unit_init.torch.initialize(torch.nn.Sequential(table, head), {"*": ui.RandomNormal()}, seed=0)
+
+
 def test_torch_lstm_per_gate_rules(torch: Any) -> None:
     import unit_init.torch
 

@@ -8,15 +8,16 @@ import dataclasses
 import fnmatch
 import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
 import torch
 
 from unit_init.adapters.canonical import canonical_leaf
 from unit_init.adapters.rules import MAX_SKIPPED, Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
-from unit_init.backends.torch_backend import drawing_into
-from unit_init.errors import DeviceError, ParameterError, abbreviate, keywords_checked
+from unit_init.backends.torch_backend import PLAIN_TENSORS, drawing_into
+from unit_init.errors import DeviceError, ParameterError, abbreviate, keywords_checked, outside_stacklevel
 from unit_init.spec._checks import listed, plain_number
 from unit_init.spec.fans import LayoutLike, compute_fans
 from unit_init.torch._fill import is_dtensor, local_block, refuse_unwritable
@@ -363,6 +364,28 @@ def _check_inverse(owner: torch.nn.Module, leaf: str, values: torch.Tensor) -> N
         raise ParameterError(msg)
 
 
+def _warn_overlapping(entries: Sequence[Entry], tensors: Mapping[str, _Tensor]) -> None:
+    """A warning for each two parameters the rules write whose memory overlaps (one a view of the other, as
+    ``Parameter(a.data[:2])``): the one written later overwrites part of the other, as torch's own initializers would.
+    A tied parameter (one tensor under two names) is one entry, written once."""
+    spans: list[tuple[str, Any, int, int]] = []
+    for entry in entries:
+        for stored in tensors[entry.param.name].stored:
+            if type(stored) not in PLAIN_TENSORS or stored.numel() == 0 or stored.is_meta:  # a FakeTensor has no address
+                continue
+            memory = stored.untyped_storage().data_ptr()
+            start = int(stored.storage_offset()) * stored.element_size()
+            reach = sum((int(size) - 1) * abs(stride) for size, stride in zip(stored.shape, stored.stride(), strict=True)) + 1
+            spans.append((entry.param.name, memory, start, start + reach * stored.element_size()))
+    spans.sort(key=lambda span: (span[1], span[2]))
+    for (first, memory, _, end), (second, other, start, _) in itertools.pairwise(spans):
+        if memory == other and start < end and first != second:
+            warnings.warn(
+                f"initialize: parameters {first!r} and {second!r} share memory (one is a view of the other); the one "
+                "written later overwrites part of the other.", UserWarning, stacklevel=outside_stacklevel(),
+            )
+
+
 def _lazy(module: torch.nn.Module) -> list[str]:
     """The names of ``module``'s parameters that a lazy module (``nn.LazyLinear``) has not given a shape yet."""
     return [name for name, tensor in module.named_parameters() if isinstance(tensor, torch.nn.parameter.UninitializedParameter)]
@@ -545,6 +568,7 @@ def initialize(
         for stored in tensors[entry.param.name].stored if entry.param.name not in shards else ():
             refuse_unwritable(stored, f"parameter {abbreviate(entry.param.name)}")
     padding = {entry.param.name: _padding_rows(entry.param) for entry in entries}  # refused here, before any draw
+    _warn_overlapping([entry for entry in entries if entry.param.name not in shards], tensors)  # a DTensor's shard: its own
     zeroed: dict[str, tuple[int, ...]] = {}
 
     def target(entry: Entry) -> dict[str, Any]:
