@@ -350,3 +350,18 @@ def test_dask_module_object_wide_identity_and_chunked_qr(dask_array: Any) -> Non
     batched = np.asarray(ui.orthogonal((4, 6, 6), layout=ui.Layout(1, 2, 0), backend=dask_array, seed=0))
     np.testing.assert_allclose(batched @ np.swapaxes(batched, 1, 2), np.broadcast_to(np.eye(6), (4, 6, 6)), atol=1e-5)
     assert ui.he_normal((3, 3), like=dask_array.zeros(2), backend="numpy", seed=0).dtype == np.float64
+
+
+def test_initialize_draws_a_pytree_of_array_api_arrays_on_their_namespace_and_device(xp: Any) -> None:
+    """``ui.initialize`` left array_api_strict (and dask) leaves as they were, with only a "rule matched no parameter"
+    warning (helper 168). They are drawn as ``like=`` each would be: its namespace, device and dtype."""
+    params = {"fc": {"kernel": xp.zeros((256, 128)), "bias": xp.zeros(128, device=xp.Device("device1"))}, "scale": np.zeros(4, np.float32)}
+    new, report = ui.initialize(params, {"*/kernel": ui.HeNormal(), "*/bias": ui.Ones(), "scale": ui.Ones()}, seed=0)
+    assert dict(report.applied) == {"fc/kernel": 0, "fc/bias": 1, "scale": 2}
+    kernel, bias = new["fc"]["kernel"], new["fc"]["bias"]
+    assert type(kernel) is type(params["fc"]["kernel"])
+    assert bias.device == xp.Device("device1")
+    assert kernel.dtype == params["fc"]["kernel"].dtype == xp.float64  # the namespace's default, kept
+    assert bool(xp.all(bias == 1))
+    assert float(xp.var(kernel)) == pytest.approx(2 / 256, rel=0.03)  # he_normal: Var = 2 / fan_in, 32,768 values
+    assert isinstance(new["scale"], np.ndarray)

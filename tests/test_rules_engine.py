@@ -1018,7 +1018,7 @@ def test_another_frameworks_array_in_a_pytree_and_a_value_that_is_no_pytree_are_
     import unit_init.jax
 
     params = {"fc": {"kernel": torch.zeros(64, 32)}, "head": {"kernel": np.zeros((32, 8), np.float32)}}
-    with pytest.raises(ui.ParameterError, match=r"parameter 'fc/kernel' is a torch\.Tensor, which a pytree of NumPy arrays does not draw"):
+    with pytest.raises(ui.ParameterError, match=r"parameter 'fc/kernel' is a torch\.Tensor, which a pytree of NumPy or Array-API arrays does not draw"):
         ui.initialize(params, {"*.kernel": ui.HeNormal()}, seed=0)
     with pytest.raises(ui.ParameterError, match=r"parameter 'b' is a torch\.Tensor, which unit_init\.jax\.initialize does not draw"):
         unit_init.jax.initialize({"a": jnp.zeros((4, 4)), "b": torch.zeros(4, 4)}, {"*": ui.HeNormal()}, seed=0)

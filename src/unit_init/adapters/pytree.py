@@ -10,11 +10,13 @@ import importlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, cast
 
+import array_api_compat
 import numpy as np
 
 from unit_init.adapters.canonical import canonical_leaf
 from unit_init.adapters.frameworks import ADAPTERS, framework_of, loaded
 from unit_init.adapters.rules import Entry, Initialized, Param, Rules, check_rng, draw, fill, plan
+from unit_init.backends.registry import backend_for_array
 from unit_init.errors import ArgumentError, ParameterError, abbreviate, keywords_checked
 from unit_init.spec.fans import LayoutLike
 
@@ -180,6 +182,12 @@ def foreign_array(leaf: object) -> bool:
     return any((kind := loaded(module, name)) is not None and isinstance(leaf, kind) for module, name in _FOREIGN)
 
 
+def _array_api_leaf(leaf: object) -> bool:
+    """Whether ``leaf`` is an array of an Array-API library other than NumPy (``array_api_strict``, ``dask.array``):
+    ``ui.initialize`` draws it on its own namespace and device, in its dtype, as ``like=`` it would."""
+    return not isinstance(leaf, (np.ndarray, np.generic)) and array_api_compat.is_array_api_obj(leaf) and not foreign_array(leaf)
+
+
 def refuse_foreign(entries: Iterable[Entry], foreign: Mapping[str, object], walker: str) -> None:
     """:class:`ParameterError` for an entry a rule covers whose leaf is another framework's array (``foreign``, by
     parameter name): it would be kept as it is and reported as initialized. One no rule covers is reported unmatched,
@@ -233,7 +241,9 @@ def initialize(
     array is refused.
 
     The input is not modified; leaves that are not arrays are kept (a torch,
-    TensorFlow or Keras array a rule covers is refused), and
+    TensorFlow or Keras array a rule covers is refused; an array of another
+    Array-API library, ``array_api_strict`` or ``dask.array``, is drawn on its
+    own namespace and device, in its dtype, as ``like=`` it would be), and
     a named tuple, an ``OrderedDict`` or a ``defaultdict`` keeps its type
     (other containers come back as a ``dict``, ``list`` or ``tuple``). Leaf
     names are the keys joined by ``/`` (``"Dense_0/kernel"``; a named tuple's
@@ -297,18 +307,24 @@ def initialize(
     layout = "keras" if layout is None else layout
     rng = check_rng(rng)
     subtree, prefix = params_subtree(params)
-    arrays = {path: leaf for path, leaf in _leaves(subtree, ()) if isinstance(leaf, np.ndarray) or foreign_array(leaf)}
+    arrays = {path: leaf for path, leaf in _leaves(subtree, ()) if isinstance(leaf, np.ndarray) or _array_api_leaf(leaf) or foreign_array(leaf)}
     described = [tree_param(path, tuple(leaf.shape), layout) for path, leaf in arrays.items()]
     paths = dict(zip((param.name for param in described), arrays, strict=True))
     entries, report = plan(described, rules, seed=seed, skip=skip, names=names, bias_fan_from_weight=bias_fan_from_weight)
-    refuse_foreign(entries, {name: arrays[path] for name, path in paths.items() if not isinstance(arrays[path], np.ndarray)}, "a pytree of NumPy arrays")
+    foreign = {name: arrays[path] for name, path in paths.items() if foreign_array(arrays[path]) and not isinstance(arrays[path], np.ndarray)}
+    refuse_foreign(entries, foreign, "a pytree of NumPy or Array-API arrays")
     new = {}
 
     def target(entry: Entry) -> dict[str, Any]:
-        return {"backend": "numpy", "dtype": arrays[paths[entry.param.name]].dtype, "rng": rng}
+        leaf = arrays[paths[entry.param.name]]
+        if isinstance(leaf, np.ndarray):
+            return {"backend": "numpy", "dtype": leaf.dtype, "rng": rng}
+        backend = backend_for_array(leaf)  # an Array-API library's array: drawn as like= it would be
+        return {"backend": backend, "device": backend.device_of(leaf), "dtype": backend.dtype_of(leaf), "rng": rng}
 
     def write(entry: Entry) -> None:
-        new[paths[entry.param.name]] = np.asarray(draw(entry, **target(entry)), order="C")  # ascontiguousarray makes a 0-d leaf 1-d
+        drawn = draw(entry, **target(entry))
+        new[paths[entry.param.name]] = np.asarray(drawn, order="C") if isinstance(arrays[paths[entry.param.name]], np.ndarray) else drawn  # ascontiguousarray makes a 0-d leaf 1-d
 
     fill(entries, write, target=target, kept=lambda _: True, progress=progress)  # checked before the global stream gives a seed; a new tree
     rebuilt = _rebuild(subtree, (), new)
