@@ -365,3 +365,27 @@ def test_initialize_draws_a_pytree_of_array_api_arrays_on_their_namespace_and_de
     assert bool(xp.all(bias == 1))
     assert float(xp.var(kernel)) == pytest.approx(2 / 256, rel=0.03)  # he_normal: Var = 2 / fan_in, 32,768 values
     assert isinstance(new["scale"], np.ndarray)
+
+
+def test_diagnose_on_dask_reads_the_lazy_network_once_on_the_host(dask_array: Any) -> None:
+    """Each statistic read computed the dask graph from the input again: a depth-20 network took 50 s, the CLI's
+    default depth 50 did not finish in 200 s (helper 168). A lazy backend's arrays are computed once and diagnosed on
+    the host: NumPy's statistics of the same weights."""
+    import unit_init.backends.array_api_backend as module
+
+    computed = []
+    original = module.ArrayApiBackend.to_numpy
+
+    def counted(self: Any, array: Any) -> Any:
+        computed.append(1)
+        return original(self, array)
+
+    module.ArrayApiBackend.to_numpy = counted  # type: ignore[method-assign]
+    try:
+        lazy = ui.diagnose(ui.HeNormal(), activation="relu", depth=20, width=64, batch=32, backend="dask.array", seed=0)
+    finally:
+        module.ArrayApiBackend.to_numpy = original  # type: ignore[method-assign]
+    eager = ui.diagnose(ui.HeNormal(), activation="relu", depth=20, width=64, batch=32, backend="numpy", seed=0)
+    assert lazy.activation_std == pytest.approx(eager.activation_std, rel=1e-6)
+    assert lazy.gradient_std == pytest.approx(eager.gradient_std, rel=1e-6)
+    assert len(computed) == 1 + 20 + 2  # diagnose's check of an empty draw, then the weights, the input and the probe, each once

@@ -109,6 +109,7 @@ class ArrayApiBackend(Backend):
     def __init__(self, namespace: types.ModuleType) -> None:
         self.xp = namespace
         self.name = namespace.__name__
+        self.lazy = array_api_compat.is_dask_namespace(namespace)
         self.host = NumpyBackend()
         self._info: Any = _UNASKED
 

@@ -129,6 +129,7 @@ class Backend:
 
     ``"inverse_cdf"`` and ``"inverse_cdf_or_rejection"`` need :meth:`erfinv`, ``"native"`` :meth:`truncated_normal`."""
     compiles: ClassVar[bool] = False  # compile_sampler compiles whole samplers (JAX, TensorFlow)
+    lazy: bool = False  # arrays are graphs computed when read (dask): diagnostics read them once, on the host
     word_dtype: ClassVar[str] = "uint32"  # 32-bit words of the portable stream; "int32" without uint32 arithmetic
     threaded_fill: ClassVar[bool] = False  # portable chunks may be filled by several Python threads (NumPy)
     switchable_float64: ClassVar[bool] = False  # float64 comes and goes while the process runs (JAX's jax_enable_x64)

@@ -25,11 +25,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from unit_init.backends.registry import backend_for_array
+from unit_init.backends.registry import backend_for_array, get_backend
 from unit_init.diagnostics.activations import Activation
 from unit_init.resources import check_bytes, itemsize
 
 if TYPE_CHECKING:
+    from unit_init.backends.base import Backend
     from unit_init.drawing import Target
 
 __all__ = ["Histogram", "Trace", "check_memory", "histogram_layers", "run"]
@@ -166,8 +167,18 @@ def run(
         ``x`` is not an array of a known backend or of an Array-API library.
     """
     backend = backend_for_array(x)
-    with backend.placement(backend.device_of(x)):
-        return _run(backend.numerics(), Inputs(x, weights, biases, probe), activation, param)
+    inputs = Inputs(x, weights, biases, probe)
+    if backend.lazy:  # each statistic read would compute the graph from the input again: O(depth²) layers computed
+        inputs, backend = _on_host(backend, inputs), get_backend("numpy")
+    with backend.placement(backend.device_of(inputs.x)):
+        return _run(backend.numerics(), inputs, activation, param)
+
+
+def _on_host(backend: Backend, inputs: Inputs) -> Inputs:
+    """``inputs`` as NumPy arrays, each computed once, for a backend whose arrays are lazy graphs."""
+    host = backend.to_numpy
+    biases = None if inputs.biases is None else [host(b) for b in inputs.biases]
+    return Inputs(host(inputs.x), [host(w) for w in inputs.weights], biases, host(inputs.probe))
 
 
 @dataclass(frozen=True)
