@@ -652,3 +652,5 @@ def test_python_float_as_the_default_dtype_is_read_when_called_as_jax_reads_it()
     with jax.enable_x64(not built_off):
         assert again(key, (2, 2)).dtype == theirs(key, (2, 2)).dtype
     assert uj.initializer(ui.Ones(), dtype=complex)(key, (2,)).dtype == jnp.zeros(2, complex).dtype
+    for name, kind in (("float", float), ("complex", complex), ("int", int)):  # a config's names mean the same given directly
+        assert uj.initializer(ui.Ones(), dtype=name) == uj.initializer(ui.Ones(), dtype=kind)

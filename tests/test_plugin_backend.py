@@ -534,3 +534,57 @@ def test_a_plugin_module_that_exits_at_import_is_unavailable_and_passed_over_by_
         ui.zeros((2,), backend="exiter")
     strict = pytest.importorskip("array_api_strict")
     assert type(ui.zeros((2,), like=strict.zeros(3))) is type(strict.zeros(3))
+
+
+class ExitingNormalBackend(ToyBackend):
+    """A plugin whose ``normal`` calls ``sys.exit()``."""
+
+    name = "exiting_normal"
+
+    def normal(self, generator: Any, shape: tuple[int, ...], dtype: str, device: Any) -> Any:
+        raise SystemExit(4)
+
+
+class _Raising(str):
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("a hostile __eq__")
+
+    __hash__ = str.__hash__
+
+
+class HostileTruncationBackend(ToyBackend):
+    name = "hostile_truncation"
+    truncation = _Raising("rejection")  # type: ignore[assignment]
+
+
+def test_a_plugins_exit_in_a_primitive_and_a_hostile_declaration_are_typed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A primitive's ``sys.exit()`` ended the process (only an import's was caught); a ``truncation`` given as a str
+    subclass whose ``__eq__`` raises escaped ``check_declared`` (helper 169)."""
+    register_backend(BackendRecord(ExitingNormalBackend.name, ExitingNormalBackend))
+    with pytest.raises(ui.BackendError, match=r"'exiting_normal' failed drawing RandomNormal: .*raised SystemExit"):
+        ui.random_normal((2, 2), backend="exiting_normal", seed=0)
+    register_backend(BackendRecord(HostileTruncationBackend.name, HostileTruncationBackend))
+    assert ui.random_normal((2, 2), backend="hostile_truncation", seed=0).shape == (2, 2)  # read as 'rejection'
+
+
+def test_the_plugin_output_check_is_not_skipped_where_the_namespaces_max_raises_a_type_error() -> None:
+    """``max``/``min`` raising TypeError was taken for a traced array and the check skipped: an all-nan array came
+    back (helper 169). Only converting the result to a bool may say "traced"; the reductions' errors are the plugin's."""
+
+    class Picky:  # NumPy's namespace whose max and min want an axis
+        def __getattr__(self, name: str) -> Any:
+            return getattr(np, name)
+
+        @staticmethod
+        def max(*args: Any, **kwargs: Any) -> Any:
+            raise TypeError("needs axis=")
+
+        min = max
+
+    class PickyNaN(NaNBackend):
+        name = "picky_nan"
+        xp = Picky()
+
+    register_backend(BackendRecord(PickyNaN.name, PickyNaN))
+    with pytest.raises(ui.BackendError, match=r"'picky_nan' failed drawing RandomNormal: .*TypeError \('needs axis='\)"):
+        ui.random_normal((2, 3), backend="picky_nan", seed=0)

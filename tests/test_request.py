@@ -187,6 +187,7 @@ def _inside(top: float, edge: float) -> list[tuple[str, dict[str, Any]]]:
         ("truncated_normal", {"mean": top / 2, "stddev": top / 4 * 0.999}),
         ("orthogonal", {"gain": top * 0.99}),
         ("identity", {"gain": -top}),
+        *([("identity", {"gain": (top + edge) / 2})] if math.isfinite(edge) else []),  # torch's eye refused it (helper 169)
     ]
 
 

@@ -882,6 +882,17 @@ def test_torch_parametrized_weights_whose_stored_tensors_are_garbage_initialize_
     assert sorted(report.skipped) == ["1.bias", "1.weight", "2.bias", "2.weight"]
     with pytest.raises(ui.ParameterError, match=r"'2\.weight'.*forward of its parametrizations raised RuntimeError"):
         unit_init.torch.initialize(net, {"*": ui.Zeros()}, seed=0)
+    class ForwardRaises(torch.nn.Module):  # registered unsafe: its forward always raises, its right_inverse works
+        def forward(self, x: Any) -> Any:
+            raise ZeroDivisionError("forward")
+
+        def right_inverse(self, x: Any) -> Any:
+            return x
+
+    always = torch.nn.Linear(4, 4)
+    parametrize.register_parametrization(always, "weight", ForwardRaises(), unsafe=True)
+    with pytest.raises(ui.ParameterError, match=r"forward raises on the values drawn for it \(ZeroDivisionError"):
+        unit_init.torch.initialize(always, {"weight": ui.HeNormal()}, seed=0)  # was the bare ZeroDivisionError (helper 169)
     unit_init.torch.initialize(net, {"*.weight": ui.Orthogonal(), "*.bias": ui.Zeros()}, seed=0, skip=["2.*"])
     assert torch.allclose(net[1].weight @ net[1].weight.T, torch.eye(16), atol=1e-5)  # written through right_inverse
 

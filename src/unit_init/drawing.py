@@ -141,14 +141,14 @@ def _sample(call: Request) -> Any:
         if not plugin:
             raise
         raise _plugin_failed(call, error) from error
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # a plugin primitive's sys.exit() is its failure, not the process's end
         if not plugin or isinstance(error, MemoryError):
             raise
         raise _plugin_failed(call, error) from error
     return drawn
 
 
-def _plugin_failed(call: Request, error: Exception) -> BackendError:
+def _plugin_failed(call: Request, error: BaseException) -> BackendError:
     """The :class:`~unit_init.BackendError` of a plugin backend whose primitives or namespace raised ``error``."""
     backend = call.target.backend
     msg = (
@@ -176,8 +176,9 @@ def _check_plugin_output(call: Request, drawn: Any) -> None:
         raise BackendError(msg)
     if not (is_float(dtype) or is_complex(dtype)):
         return
-    try:  # the plugin's own array: whatever its namespace raises here is its own (a traced array's is TypeError)
-        finite = _all_finite(backend.xp, drawn, dtype)
+    flag = _finite_flag(backend.xp, drawn, dtype)  # what the namespace raises here is the plugin's (a BackendError)
+    try:
+        finite = bool(flag)
     except TypeError:  # a traced or symbolic array (inside jax.jit, a tf.function): no values to read yet
         return
     if not finite:
@@ -185,15 +186,16 @@ def _check_plugin_output(call: Request, drawn: Any) -> None:
         raise BackendError(msg)
 
 
-def _all_finite(xp: Any, array: Any, dtype: str) -> bool:
-    """Whether every value of ``array`` is finite: for a real dtype, whether its largest and smallest values are (the
-    standard's ``max`` and ``min`` propagate nan): two reductions read in one pass of a lazy array's graph, with no
-    temporary of the array's size, which the memory guard does not count. A complex ``dtype`` is read by ``isfinite``."""
+def _finite_flag(xp: Any, array: Any, dtype: str) -> Any:
+    """Whether every value of ``array`` is finite, as a 0-d array (``True`` for an empty one): for a real dtype,
+    whether its largest and smallest values are (the standard's ``max`` and ``min`` propagate nan): two reductions
+    read in one pass of a lazy array's graph, with no temporary of the array's size, which the memory guard does not
+    count. A complex ``dtype`` is read by ``isfinite``."""
     if math.prod(array.shape) == 0:
         return True
     if is_complex(dtype):
-        return bool(xp.all(xp.isfinite(array)))
-    return bool(xp.all(xp.isfinite(xp.stack([xp.max(array), xp.min(array)]))))
+        return xp.all(xp.isfinite(array))
+    return xp.all(xp.isfinite(xp.stack([xp.max(array), xp.min(array)])))
 
 
 def _filled(call: Request) -> Any:

@@ -25,12 +25,13 @@ region             ``None`` or a block of the shape (:class:`~unit_init.portable
 :meth:`~unit_init.spec.distributions.Distribution.reach` — the largest
 magnitude an element can take (a normal's taken to ±40 std) and the largest an
 intermediate takes in the work dtype — must round to a finite value of the
-output dtype and of the work dtype (:func:`~unit_init.dtypes.work_dtype`),
-that is lie below the magnitude each rounds to infinity
+output dtype, that is lie below the magnitude it rounds to infinity
 (:func:`~unit_init.dtypes.overflow_threshold`: 65520 in float16, whose largest
-finite value is 65504)::
+finite value is 65504), and be a finite value of the work dtype
+(:func:`~unit_init.dtypes.work_dtype`; computed with, as torch's ``uniform_``
+checks its width; a constant's or an identity's value, only stored, as its values)::
 
-    values < overflow(dtype)      work < overflow(work_dtype(dtype))
+    values < overflow(dtype)      work ≤ max_finite(work_dtype(dtype))
 
 else :class:`~unit_init.ParameterError` naming the dtype: a result never
 holds an inf or a nan that finite parameters did not ask for.
@@ -314,12 +315,15 @@ def check_representable(spec: Spec, distribution: Distribution, dtype: str, *, f
     if not is_float(real_dtype(dtype)):  # a complex dtype: the modulus against its parts' range
         return
     values, work = distribution.reach()
-    for what, amount, kind in (("values", values, real_dtype(dtype)), ("intermediates", work, work_dtype(dtype))):
-        if not amount < overflow_threshold(kind):  # what rounds to a finite value is one; also refuses a nan reach
+    stored = values < overflow_threshold(real_dtype(dtype))  # stored: what rounds to a finite value is one
+    computed = work <= largest_finite(work_dtype(dtype)) or (not distribution.random and work == values and stored)  # a constant's only stored
+    checks = (("values", values, real_dtype(dtype), stored), ("intermediates", work, work_dtype(dtype), computed))
+    for what, amount, kind, finite in checks:
+        if not finite:  # also a nan reach
             msg = (
                 f"{_shown(spec)} cannot be drawn in dtype={dtype!r}: its {what} reach {amount:.6g} "
-                f"(drawn as {_shown(distribution)}), beyond {kind}'s largest finite value {largest_finite(kind):.6g}, so they round to inf. "
-                "Choose smaller parameters or a wider dtype."
+                f"(drawn as {_shown(distribution)}), beyond {kind}'s largest finite value {largest_finite(kind):.6g}"
+                f"{', so they round to inf' if what == 'values' else ''}. Choose smaller parameters or a wider dtype."
             )
             raise ParameterError(msg)
     if distribution.random and 0 < values < smallest_subnormal(real_dtype(dtype)) / 2:

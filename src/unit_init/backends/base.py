@@ -109,6 +109,7 @@ from typing import Any, ClassVar, Final, Literal, TypeVar
 from unit_init.backends.host import host_free_bytes
 from unit_init.dtypes import COMPLEX_DTYPES, FLOAT_DTYPES, INTEGER_DTYPES, canonical_dtype
 from unit_init.errors import BackendError, ParameterError, abbreviate
+from unit_init.spec._checks import plain_text
 
 __all__ = ["TRUNCATIONS", "Backend", "Truncation", "check_declared", "lacking", "quietly"]
 
@@ -433,7 +434,7 @@ def check_declared(backend: Backend) -> None:
     primitive it lacks: ``"inverse_cdf"``/``"inverse_cdf_or_rejection"`` need :meth:`~Backend.erfinv`, ``"native"``
     :meth:`~Backend.truncated_normal`, ``"host"`` a ``host`` backend and an ``on_device(make, dtype, device)`` transfer
     (the Array-API backend's). Asked of a plugin when it is loaded, before any draw meets the gap."""
-    truncation, named = backend.truncation, f"backend {getattr(backend, 'name', type(backend).__name__)!r}"
+    truncation, named = plain_text(backend.truncation), f"backend {abbreviate(getattr(backend, 'name', type(backend).__name__))}"
     if not isinstance(truncation, str) or truncation not in TRUNCATIONS:
         msg = f"{named} declares truncation={abbreviate(truncation)}; accepted: {', '.join(map(repr, TRUNCATIONS))}."
         raise BackendError(msg)

@@ -51,7 +51,7 @@ from unit_init.drawing import check_shards
 from unit_init.dtypes import canonical_dtype
 from unit_init.errors import ParameterError, SeedError, abbreviate, keywords_checked
 from unit_init.serialization import adapter_config, adapter_parts, plain_config, read_adapter_config
-from unit_init.spec._checks import hashable
+from unit_init.spec._checks import hashable, plain_text
 from unit_init.spec.fans import Layout, normalize_shape
 from unit_init.spec.initializer import Initializer
 from unit_init.spec.options import Options
@@ -72,9 +72,9 @@ class JaxInitializer:
     fan_in, fan_out:
         Fan overrides, used instead of the layout's fans where given.
     dtype:
-        The dtype of a call that names none: its canonical name, or Python's ``float``/``complex``/``int``, read as
-        JAX's default dtype of that kind when called, as ``jax.nn.initializers`` read it; ``None``: JAX's default
-        float dtype.
+        The dtype of a call that names none: its canonical name, or Python's ``float``/``complex``/``int`` (also by
+        those names, as a config saves them), read as JAX's default dtype of that kind when called, as
+        ``jax.nn.initializers`` read it; ``None``: JAX's default float dtype.
     """
 
     spec: Initializer
@@ -88,7 +88,9 @@ class JaxInitializer:
         spec, layout, fan_in, fan_out = adapter_parts(spec_of(self.spec), self.layout, self.fan_in, self.fan_out)
         for name, value in (("spec", spec), ("layout", layout), ("fan_in", fan_in), ("fan_out", fan_out)):
             object.__setattr__(self, name, value)
-        if self.dtype is not None and not (isinstance(self.dtype, type) and self.dtype in _PYTHON_KINDS.values()):
+        if isinstance(self.dtype, str) and plain_text(self.dtype) in _PYTHON_KINDS:  # "float" as a config says it
+            object.__setattr__(self, "dtype", _PYTHON_KINDS[plain_text(self.dtype)])
+        elif self.dtype is not None and not (isinstance(self.dtype, type) and self.dtype in _PYTHON_KINDS.values()):
             object.__setattr__(self, "dtype", canonical_dtype(self.dtype))
 
     @keywords_checked
@@ -172,8 +174,7 @@ class JaxInitializer:
             if dtype is not None and not isinstance(dtype, str):
                 msg = f"dtype={abbreviate(dtype)} in a JaxInitializer config must be a dtype name or null."
                 raise ParameterError(msg)
-            default = _PYTHON_KINDS.get(dtype) if isinstance(dtype, str) else None  # a Python type by its name
-            return cls(*read_adapter_config({key: value for key, value in config.items() if key != "dtype"}), dtype=default or dtype)
+            return cls(*read_adapter_config({key: value for key, value in config.items() if key != "dtype"}), dtype=dtype)
         return cls(*read_adapter_config(config))
 
 

@@ -35,7 +35,7 @@ from unit_init.dtypes import (
     overflow_threshold,
     real_dtype,
 )
-from unit_init.errors import DTypeError, ParameterError, ShapeError, abbreviate, keywords_checked
+from unit_init.errors import ParameterError, ShapeError, abbreviate, keywords_checked
 from unit_init.keras._call import call_arguments, keras_backend, keras_device
 from unit_init.resources import check_allocation
 from unit_init.serialization import MAX_VALUES, check_envelope, plain_config
@@ -44,7 +44,6 @@ from unit_init.spec.constant_array import MAX_ELEMENTS, holds_at_most
 __all__ = ["KerasConstant", "is_array_constant", "plain_constant_config"]
 
 _KERAS_ARRAYS: Final = ("__numpy__", "__tensor__")  # how keras.saving writes an array value
-_FLOAT8: Final = ("float8_e4m3fn", "float8_e5m2")  # Keras's (ml_dtypes') numeric dtypes unit_init draws none of
 _KINDS: Final = "biuf"  # bool, ints, floats (and bfloat16, a NumPy void kind: ml_dtypes)
 _MOST_CONFIG_VALUES: Final = 5 * MAX_ELEMENTS + 16
 """What a Constant config may hold in all once its value holds at most 2²⁰ numbers in at most 2²² lists (the bound
@@ -242,17 +241,11 @@ class KerasConstant(keras.initializers.Constant):  # type: ignore[misc]  # keras
 
 def _check_memory(dims: tuple[int, ...], dtype: str) -> None:
     """The memory guard, before anything is made, as for every draw: the output is the one large array (the value is
-    small, its broadcast a view). Keras's float8 dtypes, which unit_init draws none of, count one byte a value."""
+    small, its broadcast a view). A dtype unit_init draws none of (Keras's float8 and string ones) is a
+    :class:`~unit_init.DTypeError` first, as for every unit_init initializer (a float8 constant would round 1000 to nan)."""
     name = keras_backend()
     backend = get_backend(name)
-    if dtype in _FLOAT8:
-        counted = "uint8"  # one byte a value
-    elif dtype == "string":
-        msg = "dtype='string' holds no numbers; a constant takes a numeric dtype (float, int, bool)."
-        raise DTypeError(msg)
-    else:
-        counted = canonical_dtype(dtype)
-    check_allocation(backend, backend.resolve_device(keras_device(name)), dims, counted, None)
+    check_allocation(backend, backend.resolve_device(keras_device(name)), dims, canonical_dtype(dtype), None)
 
 
 def _broadcasts(source: tuple[int, ...], target: tuple[int, ...]) -> bool:

@@ -365,12 +365,23 @@ def _keras_config(keras_initializer: Any) -> dict[str, Any]:
     ``RandomNormal(mean=keras.ops.convert_to_tensor(0.5))`` (Keras: "a python scalar or a scalar keras tensor")
     writes ``{"class_name": "__tensor__", …}`` for the mean: it is read as its number.
     """
-    config: dict[str, Any] = keras.initializers.serialize(keras_initializer)
+    kind = type(keras_initializer).__name__
+    try:
+        config: dict[str, Any] = keras.initializers.serialize(keras_initializer)
+    except (TypeError, ValueError) as error:  # a value Keras cannot write: Constant(1+1j), an object array
+        msg = f"keras.initializers.{kind}: Keras cannot write its config ({error}); unit_init reads real numbers and arrays of them."
+        raise ParameterError(msg) from None
     fields = config.setdefault("config", {})
     for name in inspect.signature(type(keras_initializer).__init__).parameters:
-        value = plain_number(getattr(keras_initializer, name, None))  # np.float32(2.0), a 0-d tensor: its number
-        if name not in ("self", "seed") and (name not in fields or isinstance(fields[name], dict)) and type(value) in (int, float):
+        if name in ("self", "seed") or not (name not in fields or isinstance(fields[name], dict)) or (kind, name) == ("Constant", "value"):
+            continue  # written by get_config as a plain value; a Constant's value may be an array (a KerasConstant)
+        given = getattr(keras_initializer, name, None)
+        value = plain_number(given)  # np.float32(2.0), a 0-d tensor: its number
+        if type(value) in (int, float):
             fields[name] = float(value)
+        elif given is not None:  # Identity(gain=[[0.5]]), a bool or complex tensor: not drawn with the default instead
+            msg = f"keras.initializers.{kind}({name}={abbreviate(given)}): {name} must be a real number (a Python scalar or a 0-d tensor)."
+            raise ParameterError(msg)
     return config
 
 

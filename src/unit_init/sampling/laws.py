@@ -267,7 +267,7 @@ def _lists(value: Any, number: Callable[[Any], Any]) -> Any:
 @sampler(d.Eye)
 def _identity(law: d.Eye, draw: Draw) -> Any:
     """``gain·eye(rows, cols)`` at every leading index of a shape ``(..., rows, cols)`` (Haiku's batched identity)."""
-    gain = float(law.gain) if is_float(draw.dtype) else int(law.gain)  # an int gain would overflow JAX's int32 arithmetic
+    gain = _finite_in(float(law.gain), draw.dtype) if is_float(draw.dtype) else int(law.gain)  # an int gain would overflow JAX's int32 arithmetic
     return batched_eye(draw.backend, gain, draw.shape, draw.dtype, draw.device)
 
 

@@ -356,7 +356,12 @@ def _check_inverse(owner: torch.nn.Module, leaf: str, values: torch.Tensor) -> N
     if bool(values.isfinite().all()) and not all(bool(torch.as_tensor(t).isfinite().all()) for t in stored):
         msg = "its parametrization's right_inverse turns the values drawn for it into non-finite ones (a log of a negative value?); choose a spec whose values it takes."
         raise ParameterError(msg)
-    if bool(values.isfinite().all()) and not bool(_read_back(chain, stored).isfinite().all()):
+    try:
+        read = _read_back(chain, stored)
+    except Exception as error:  # a user's parametrization may raise anything
+        msg = f"its parametrizations' forward raises on the values drawn for it ({type(error).__name__}: {abbreviate(str(error), 200)})."
+        raise ParameterError(msg) from error
+    if bool(values.isfinite().all()) and not bool(read.isfinite().all()):
         msg = (
             "its parametrizations read the values drawn for it back as non-finite ones (weight_norm of a zero row, as an "
             "Embedding's padding_idx row, is 0/0); remove the parametrization, or leave the weight out with skip=."
