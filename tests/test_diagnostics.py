@@ -590,3 +590,26 @@ def test_the_memory_guard_of_diagnose_charges_at_least_its_peak(depth: int, widt
     finally:
         tracemalloc.stop()
     assert peak <= charged[-1], (peak / 2**20, charged[-1] / 2**20)
+
+
+def test_a_newcomers_mistakes_get_messages_that_name_what_they_called() -> None:
+    """A misspelt ``compare`` option was reported by ``diagnose()`` (listing its ``spec`` and ``inputs``); ``diagnose``
+    called its first argument ``initializer`` in its error; ``activation="ReLU"`` (torch's class name) got no
+    suggestion (helper 170)."""
+    with pytest.raises(ui.ArgumentError, match=r"^compare\(\) got an unexpected keyword argument 'activaton'.*Did you mean 'activation'"):
+        ui.compare(["he_normal"], activaton="relu")
+    with pytest.raises(ui.ArgumentError, match=r"^compare\(\) got an unexpected keyword argument 'spec'"):
+        ui.compare(["he_normal"], spec="zeros")
+    with pytest.raises(ui.ParameterError, match=r"^spec=None must be a spec"):
+        ui.diagnose(None)
+    with pytest.raises(ui.ParameterError, match=r"Did you mean 'relu'\?"):
+        ui.diagnose("he_normal", activation="ReLU", depth=2, width=4, batch=2)
+
+
+def test_the_layer_axis_has_whole_layer_numbers_at_any_depth() -> None:
+    """At depth 5 the x ticks read 0.5, 1.0, 1.5 …, at depth 2 0.8 … 2.2 (helper 170)."""
+    pytest.importorskip("matplotlib")
+    for depth in (1, 2, 5, 50):
+        figure = ui.compare(["he_normal", "glorot_normal"], depth=depth, width=16, batch=8, seed=0).plot()
+        ticks = figure.axes[0].get_xticks()
+        assert all(float(tick).is_integer() for tick in ticks), (depth, ticks)

@@ -70,8 +70,9 @@ NAME_SYNTAX: Final = textwrap.dedent("""\
       random_normal:stddev=0.01
       variance_scaling:scale=2,mode=fan_out,distribution=uniform
     The text after the first ':' is split at each ',', each item at its first
-    '=', and spaces around keys and values are dropped. A VALUE is read as an
-    int, else a float, else kept as text, without quotes (mode=fan_out, not
+    '=', and spaces around keys and values are dropped. A VALUE is read as a
+    bool (true or false, any case: stft:periodic=false), else an int, else a
+    float, else kept as text, without quotes (mode=fan_out, not
     mode='fan_out'); so a value cannot hold a ','. KEY is a parameter of the
     initializer (`unit-init show NAME` lists them).""")
 """How ``NAME`` is written, shown at the end of each command's ``--help``."""

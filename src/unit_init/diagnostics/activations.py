@@ -153,7 +153,7 @@ def get_activation(name: str, param: float | None = None) -> tuple[Activation, f
     canonical = ALIASES.get(name, name) if isinstance(name, str) else None  # a list or dict is no name (nor hashable)
     if canonical not in ACTIVATIONS:
         known = [*ACTIVATIONS, *ALIASES]
-        hint = closest(name, known) if isinstance(name, str) else ""
+        hint = closest(name.lower(), known) if isinstance(name, str) else ""  # torch's class names too: ReLU, Tanh
         msg = f"activation={abbreviate(name)} is not known; accepted: {', '.join(known)}.{hint}"
         raise ParameterError(msg)
     activation = ACTIVATIONS[canonical]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, overload
 
 from unit_init.diagnostics import display
-from unit_init.diagnostics.diagnose import diagnose
+from unit_init.diagnostics.diagnose import DiagnoseOptions, diagnose
 from unit_init.diagnostics.plotting import plot_reports
 from unit_init.diagnostics.report import Report, ratio_headers
 from unit_init.diagnostics.specs import resolve
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
 
     from typing_extensions import Unpack
 
-    from unit_init.diagnostics.diagnose import DiagnoseOptions
     from unit_init.diagnostics.plotting import Figure
     from unit_init.spec.initializer import Initializer
 
@@ -106,7 +106,7 @@ class Comparison:
         return plot_reports(self.reports, path, dpi=dpi)
 
 
-@keywords_checked
+@functools.partial(keywords_checked, accepted=tuple(DiagnoseOptions.__annotations__))  # a misspelt option names compare()
 def compare(
     specs: Sequence[str | Initializer] | None = None,
     *,

@@ -29,7 +29,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Protocol, overload
+from typing import TYPE_CHECKING, Any, Final, Protocol, overload
 
 import numpy as np
 
@@ -161,6 +161,13 @@ def _same_as(reports: Sequence[Plotted], field: str) -> list[str | None]:
     ]
 
 
+def _integer_locator() -> Any:
+    """A tick locator of whole numbers only (matplotlib's ``MaxNLocator(integer=True)``)."""
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(nbins="auto", integer=True, steps=[1, 2, 5, 10], min_n_ticks=1)
+
+
 def _marked(values: Sequence[float], index: int) -> list[int]:
     """Where the ``index``-th curve has markers: every ``depth/8``-th layer from ``index`` on, and its end points.
 
@@ -203,6 +210,9 @@ def _curves(axes: Axes, reports: Sequence[Plotted], field: str, title: str) -> N
     axes.set_yscale("log")
     axes.set_ylim(*_limits(drawn, band))
     axes.set_xlabel("layer")
+    axes.xaxis.set_major_locator(_integer_locator())  # layers are whole numbers, also at depth 2 (0.8 … 2.2 before)
+    if reports[0].depth <= 2:  # a range too narrow to hold two whole numbers: half a layer on each side
+        axes.set_xlim(0.5, reports[0].depth + 0.5)
     axes.set_title(title)
     axes.grid(True, which="major", alpha=0.3)
     if band is not None:

@@ -108,7 +108,7 @@ def resolve(identifier: object) -> Initializer:
     if isinstance(identifier, Initializer):
         return identifier
     if not isinstance(identifier, str):
-        msg = f"initializer={abbreviate(identifier)} must be a spec such as ui.HeNormal() or a name such as 'he_normal'."
+        msg = f"spec={abbreviate(identifier)} must be a spec such as ui.HeNormal() or a name such as 'he_normal'."
         raise ParameterError(msg)
     return parse(identifier)
 
