@@ -209,7 +209,7 @@ def test_compare_default_set_json(tmp_path: Path) -> None:
         (["diagnose", "he_normal", "--plot", "/tmp/"], "unit-init diagnose: --plot /tmp/: give a file name ending in .png or .svg"),
         (["diagnose", "he_normal", "--plot", "a" * 300 + ".png"], "cannot write there (File name too long)"),  # was an OSError
         (["frobnicate"], "invalid choice: 'frobnicate'"),
-        ([], "required: COMMAND"),
+        ([], "required: COMMAND, one of list, show, sample, diagnose, compare (unit-init --help"),  # argparse's named none (170)
         (["diagnose", "he_normal", "--depth", "1000000000"], "'1000000000' is not an integer in [1, 10000]"),
         (["diagnose", "he_normal", "--depth", "10001"], "[1, 10000]"),
         (["compare", "--width", "100001"], "[2, 100000]"),

@@ -604,6 +604,8 @@ def test_a_newcomers_mistakes_get_messages_that_name_what_they_called() -> None:
         ui.diagnose(None)
     with pytest.raises(ui.ParameterError, match=r"Did you mean 'relu'\?"):
         ui.diagnose("he_normal", activation="ReLU", depth=2, width=4, batch=2)
+    with pytest.raises(ui.ParameterError, match=r"An activation is given by keyword: diagnose\('he_normal', activation='relu'\)"):
+        ui.diagnose("he_normal", "relu")  # the second argument is a model's inputs
 
 
 def test_the_layer_axis_has_whole_layer_numbers_at_any_depth() -> None:

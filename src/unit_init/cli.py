@@ -574,8 +574,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     unit-init sample: the shape is given twice and differently, as 4 4 and as --shape 4 5; give it once (see unit-init --help)
     """
     args: argparse.Namespace | None = None
+    given = list(sys.argv[1:] if argv is None else argv)
+    if not given:  # a bare `unit-init`: the commands, on one line (status 2: none was run)
+        print("unit-init: the following arguments are required: COMMAND, one of list, show, sample, diagnose, compare "
+              "(unit-init --help, unit-init COMMAND --help)", file=sys.stderr)
+        return 2
     try:
-        args = _parser().parse_args(_numbers_attached(sys.argv[1:] if argv is None else argv))
+        args = _parser().parse_args(_numbers_attached(given))
         output, then = _run(args)
         _emit(output)  # the table first: a figure that fails to write does not lose it
         if then is not None:

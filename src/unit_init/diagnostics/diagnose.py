@@ -153,6 +153,8 @@ def diagnose(
         return diagnose_model(spec, inputs, seed=_seeds(seed, 1)[0])
     if inputs is not None:
         msg = f"inputs={type(inputs).__name__} was given with spec={abbreviate(spec)}, which is not a model; inputs go with a torch, Keras or Flax nnx model (a Flax linen module and its variables: unit_init.jax.diagnose(module, variables, batch))."
+        if isinstance(inputs, str):  # diagnose("he_normal", "relu"): the activation, which is keyword-only
+            msg += f" An activation is given by keyword: diagnose({abbreviate(spec)}, activation={abbreviate(inputs)})."
         raise ParameterError(msg)
     initializer = resolve(spec)
     function, param = get_activation(activation, activation_param)
