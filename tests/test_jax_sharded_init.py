@@ -81,8 +81,9 @@ def _():
     one = init(elsewhere, SHAPE, out_sharding=jax.sharding.SingleDeviceSharding(jax.devices()[1]))
     with jax.set_mesh(mesh):
         spec = init(elsewhere, SHAPE, out_sharding=P("x", None))
+        captured = jax.jit(lambda: init(elsewhere, SHAPE, out_sharding=P("x", None)))()  # a concrete key inside a trace
     s = summary(x)
-    s["equal_unsharded"] = all(bool(np.array_equal(y, init(key, SHAPE))) for y in (x, one, spec))
+    s["equal_unsharded"] = all(bool(np.array_equal(y, init(key, SHAPE))) for y in (x, one, spec, captured))
     s["single"] = [d.id for d in one.devices()]
     return s
 

@@ -576,7 +576,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args: argparse.Namespace | None = None
     given = list(sys.argv[1:] if argv is None else argv)
     if not given:  # a bare `unit-init`: the commands, on one line (status 2: none was run)
-        print("unit-init: the following arguments are required: COMMAND, one of list, show, sample, diagnose, compare "
+        names = next(action.choices for action in _parser()._actions if isinstance(action, argparse._SubParsersAction))
+        print(f"unit-init: the following arguments are required: COMMAND, one of {', '.join(names)} "
               "(unit-init --help, unit-init COMMAND --help)", file=sys.stderr)
         return 2
     try:

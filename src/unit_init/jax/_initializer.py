@@ -213,8 +213,8 @@ def _replicated_key(key: Any, out_sharding: Any) -> Any:
     """``key`` replicated over ``out_sharding``'s devices where it is committed to others (a key that came out of a
     ``jit``, or was placed on one device): the compiled draw takes no operand on devices it does not run on (native
     JAX's ``jit`` refuses such a key with its own ``ValueError``). A key is a few words; the values do not change."""
-    if isinstance(key, jax.core.Tracer) or not getattr(key, "committed", False):
-        return key
+    if transformed() or isinstance(key, jax.core.Tracer) or not getattr(key, "committed", False):
+        return key  # inside a trace the computation places its operands (and no concrete mesh is read there)
     if isinstance(out_sharding, jax.sharding.PartitionSpec):
         mesh = scoped_mesh()
         if mesh is None:
